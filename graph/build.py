@@ -1,0 +1,318 @@
+"""Records → the networkx graph of articles, providers and topics.
+
+The rules, each pinned by a test:
+
+* an article is keyed by the canonical form of ``webUrl``, else ``originalUrl``;
+* records with one canonical URL are one article: the record published later wins,
+  a tie goes to the later file path, and the report warns;
+* each ``related`` entry is an article too (a stub unless a record exists for it),
+  joined by a ``RELATED`` edge that remembers which records listed it;
+* every article, stubs included, is ``PUBLISHED_BY`` its provider, keyed by domain;
+* every topic name is ``TAGGED`` by slug and shown by its most frequent spelling;
+* at most one edge per (kind, source, target): the graph is a ``MultiDiGraph``
+  whose edge key is the kind.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import networkx as nx
+
+from graph.errors import InvalidURLError
+from graph.normalize import canonical_url, parse_datetime, provider_key, topic_slug
+from graph.records import Record
+from graph.report import LoadReport, Problem
+
+__all__ = ["ARTICLE", "PROVIDER", "TOPIC", "EDGE_KINDS", "build_graph", "article_id",
+           "provider_id", "topic_id"]
+
+ARTICLE, PROVIDER, TOPIC = "article", "provider", "topic"
+RELATED, PUBLISHED_BY, TAGGED = "RELATED", "PUBLISHED_BY", "TAGGED"
+EDGE_KINDS = (RELATED, PUBLISHED_BY, TAGGED)
+
+# Fields the article node holds under its own names; everything else rides in `extra`.
+_KNOWN_FIELDS = frozenset({
+    "category", "title", "excerpt", "publishedDateTime", "originalUrl", "webUrl", "type",
+    "quality", "heat", "published", "provider", "topics", "images", "related", "secured",
+})
+_STUB_FIELDS = ("title", "excerpt", "type", "quality", "images")
+_NO_DATE = datetime.min.replace(tzinfo=UTC)
+
+
+def article_id(url: str) -> str:
+    """Return the node id of the article at a canonical URL."""
+    return f"{ARTICLE}:{url}"
+
+
+def provider_id(key: str) -> str:
+    """Return the node id of the provider with a domain key."""
+    return f"{PROVIDER}:{key}"
+
+
+def topic_id(slug: str) -> str:
+    """Return the node id of the topic with a slug."""
+    return f"{TOPIC}:{slug}"
+
+
+@dataclass(slots=True)
+class _Entry:
+    """One listing of an article: a record, or a related entry inside a record."""
+
+    url: str
+    fields: dict[str, Any]
+    path: str
+    line: int | None
+    published_at: datetime | None
+    body: str | None = None
+    topics: list[str] = field(default_factory=list)
+
+    @property
+    def source(self) -> str:
+        return self.path if self.line is None else f"{self.path}:{self.line}"
+
+    @property
+    def order(self) -> tuple[datetime, str, int]:
+        return (self.published_at or _NO_DATE, self.path, self.line or 0)
+
+
+class _Builder:
+    def __init__(self, report: LoadReport):
+        self.report = report
+        self.g = nx.MultiDiGraph()
+        self.provider_names: dict[str, Counter[str]] = defaultdict(Counter)
+        self.topic_names: dict[str, Counter[str]] = defaultdict(Counter)
+
+    def warn(self, path: str, line: int | None, reason: str) -> None:
+        self.report.warnings.append(Problem(path, line, reason))
+
+    # -- reading one listing -------------------------------------------------
+
+    def entry_url(self, fields: dict[str, Any], path: str, line: int | None,
+                  what: str) -> str | None:
+        tried = []
+        for key in ("webUrl", "originalUrl"):
+            raw = fields.get(key)
+            if raw is None or (isinstance(raw, str) and not raw.strip()):
+                continue
+            try:
+                url = canonical_url(raw)
+            except InvalidURLError as e:
+                tried.append(f"{key}: {e}")
+                continue
+            if tried:
+                self.warn(path, line, f"{what}: {tried[0]}; using {key} instead")
+            return url
+        reason = "; ".join(tried) if tried else "no 'webUrl' or 'originalUrl'"
+        if what == "record":
+            self.report.errors.append(Problem(path, line, f"record has no valid URL: {reason}"))
+        else:
+            self.warn(path, line, f"{what} skipped: no valid URL ({reason})")
+        return None
+
+    def entry_date(self, fields: dict[str, Any], path: str, line: int | None,
+                   what: str) -> datetime | None:
+        raw = fields.get("publishedDateTime")
+        if raw is None:
+            return None
+        try:
+            return parse_datetime(raw)
+        except ValueError as e:
+            self.warn(path, line, f"{what}: publishedDateTime dropped: {e}")
+            return None
+
+    def entry_topics(self, raw: Any, path: str, line: int | None) -> list[str]:
+        if raw is None:
+            return []
+        if isinstance(raw, str):
+            raw = [raw]
+        if not isinstance(raw, list):
+            self.warn(path, line, f"topics must be a list of names, got {type(raw).__name__}")
+            return []
+        slugs = []
+        for name in raw:
+            if isinstance(name, int | float) and not isinstance(name, bool):
+                name = str(name)
+            if not isinstance(name, str) or not topic_slug(name):
+                self.warn(path, line, f"topic {name!r} skipped: a topic is a name with "
+                          "at least one letter or digit")
+                continue
+            slug = topic_slug(name)
+            if slug not in slugs:
+                slugs.append(slug)
+                self.topic_names[slug][name.strip()] += 1
+        return slugs
+
+    # -- building ------------------------------------------------------------
+
+    def build(self, records: Iterable[Record]) -> nx.MultiDiGraph:
+        full: dict[str, list[_Entry]] = defaultdict(list)
+        for rec in records:
+            url = self.entry_url(rec.fields, rec.path, rec.line, "record")
+            if url is None:
+                continue
+            self.report.records += 1
+            published = self.entry_date(rec.fields, rec.path, rec.line, "record")
+            full[url].append(_Entry(url, rec.fields, rec.path, rec.line, published, rec.body))
+
+        stubs: dict[str, list[_Entry]] = defaultdict(list)
+        related: dict[tuple[str, str], list[str]] = defaultdict(list)
+        winners: dict[str, _Entry] = {}
+        for url, entries in full.items():
+            entries.sort(key=lambda e: e.order)
+            winner = winners[url] = entries[-1]
+            for loser in entries[:-1]:
+                self.warn(loser.path, loser.line,
+                          f"duplicate of {winner.source} (same article {url}); "
+                          "the record published later wins")
+            winner.topics = self.entry_topics(winner.fields.get("topics"), winner.path,
+                                              winner.line)
+            for entry in entries:
+                for target, stub in self.related_entries(entry):
+                    evidence = related[(url, target)]
+                    if entry.source not in evidence:
+                        evidence.append(entry.source)
+                    stubs[target].append(stub)
+
+        for url, winner in winners.items():
+            self.add_article(winner, is_stub=False,
+                             sources=[e.source for e in full[url]])
+        for url, entries in stubs.items():
+            if url in winners:
+                continue
+            entries.sort(key=lambda e: e.order)
+            self.add_article(entries[-1], is_stub=True, sources=[e.source for e in entries])
+        for (source, target), evidence in related.items():
+            self.g.add_edge(article_id(source), article_id(target), key=RELATED, kind=RELATED,
+                            evidence=evidence)
+        self.name_nodes()
+        self.count()
+        return self.g
+
+    def related_entries(self, entry: _Entry) -> Iterator[tuple[str, _Entry]]:
+        line = entry.line
+        raw = entry.fields.get("related")
+        if raw is None:
+            return
+        if not isinstance(raw, list):
+            self.warn(entry.path, line, f"related must be a list, got {type(raw).__name__}")
+            return
+        for i, item in enumerate(raw, start=1):
+            what = f"related entry {i}"
+            if not isinstance(item, dict):
+                self.warn(entry.path, line, f"{what} skipped: expected a mapping, "
+                          f"got {type(item).__name__}")
+                continue
+            target = self.entry_url(item, entry.path, line, what)
+            if target is None:
+                continue
+            if target == entry.url:
+                self.warn(entry.path, line, f"{what} skipped: it links the article to itself")
+                continue
+            published = self.entry_date(item, entry.path, line, what)
+            yield target, _Entry(target, item, entry.path, entry.line, published)
+
+    def add_article(self, entry: _Entry, *, is_stub: bool, sources: list[str]) -> None:
+        f = entry.fields
+        line = entry.line
+        node = article_id(entry.url)
+        attrs: dict[str, Any] = {
+            "kind": ARTICLE,
+            "url": entry.url,
+            "web_url": _text(f.get("webUrl")),
+            "original_url": _text(f.get("originalUrl")),
+            "title": f["title"].strip() if isinstance(f.get("title"), str) else entry.url,
+            "excerpt": _text(f.get("excerpt")),
+            "body": entry.body,
+            "category": _text(f.get("category")),
+            "type": _text(f.get("type")),
+            "quality": self.number(f, "quality", entry.path, line),
+            "heat": self.number(f, "heat", entry.path, line),
+            "published": f.get("published") if isinstance(f.get("published"), bool) else None,
+            "published_at": entry.published_at,
+            "images": self.images(f.get("images"), entry.path, line),
+            "secured": f.get("secured"),
+            "is_stub": is_stub,
+            "sources": sources,
+            "topics": entry.topics,
+            "extra": {k: v for k, v in f.items() if k not in _KNOWN_FIELDS and k != "body"},
+        }
+        if is_stub:
+            attrs["extra"] = {k: v for k, v in attrs["extra"].items() if k not in _STUB_FIELDS}
+        key = self.provider_of(f.get("provider"), entry.url, entry.path, line)
+        attrs["provider"] = key
+        self.g.add_node(node, **attrs)
+        self.g.add_edge(node, provider_id(key), key=PUBLISHED_BY, kind=PUBLISHED_BY)
+        for slug in entry.topics:
+            self.g.add_edge(node, topic_id(slug), key=TAGGED, kind=TAGGED)
+
+    def provider_of(self, raw: Any, url: str, path: str, line: int | None) -> str:
+        domain = raw.get("domain") if isinstance(raw, dict) else None
+        name = raw.get("name") if isinstance(raw, dict) else None
+        key = None
+        if isinstance(domain, str) and domain.strip():
+            try:
+                key = provider_key(domain)
+            except InvalidURLError as e:
+                self.warn(path, line, f"provider domain ignored: {e}; using the URL's host")
+        if key is None:
+            key = provider_key(url)
+        if isinstance(name, str) and name.strip():
+            self.provider_names[key][name.strip()] += 1
+        return key
+
+    def number(self, f: dict[str, Any], key: str, path: str, line: int | None) -> float | None:
+        value = f.get(key)
+        if value is None or (isinstance(value, int | float) and not isinstance(value, bool)):
+            return value
+        self.warn(path, line, f"{key} dropped: expected a number, got {value!r}")
+        return None
+
+    def images(self, raw: Any, path: str, line: int | None) -> list[dict[str, Any]]:
+        if raw is None:
+            return []
+        if not isinstance(raw, list) or not all(isinstance(i, dict) for i in raw):
+            self.warn(path, line, "images dropped: expected a list of {url, width, height}")
+            return []
+        return raw
+
+    def name_nodes(self) -> None:
+        for node, data in list(self.g.nodes(data=True)):
+            if "kind" in data:
+                continue
+            prefix, _, key = node.partition(":")
+            if prefix == PROVIDER:
+                names = self.provider_names.get(key)
+                data.update(kind=PROVIDER, domain=key, name=_most_common(names) or key)
+            else:
+                data.update(kind=TOPIC, slug=key, name=_most_common(self.topic_names[key]))
+
+    def count(self) -> None:
+        kinds = Counter(k for _, k in self.g.nodes(data="kind"))
+        r = self.report
+        r.articles, r.providers, r.topics = kinds[ARTICLE], kinds[PROVIDER], kinds[TOPIC]
+        r.stubs = sum(1 for _, s in self.g.nodes(data="is_stub") if s)
+        edges = Counter(k for _, _, k in self.g.edges(keys=True))
+        r.edges = {kind: edges.get(kind, 0) for kind in EDGE_KINDS}
+
+
+def _most_common(names: Counter[str] | None) -> str | None:
+    if not names:
+        return None
+    # Most frequent spelling; a tie goes to the spelling seen first.
+    return max(names, key=lambda n: names[n])
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    return value if isinstance(value, str) else str(value)
+
+
+def build_graph(records: Iterable[Record], report: LoadReport) -> nx.MultiDiGraph:
+    """Build the graph from parsed records, adding counts and problems to ``report``."""
+    return _Builder(report).build(records)

@@ -1,0 +1,50 @@
+"""The exceptions newsgraph raises.
+
+Every error is a :class:`NewsgraphError`, so one ``except`` catches them all::
+
+    NewsgraphError
+     ├── RecordError          a record or file that cannot be loaded (path, line, reason)
+     ├── InvalidURLError      a string that is not an absolute http(s)-style URL
+     ├── NodeNotFound         a node id, URL, slug or domain that is not in the graph
+     └── InvalidArgument      an argument outside what is allowed (hops, edge kinds, ...)
+
+``NodeNotFound`` and ``InvalidArgument`` are also ``LookupError`` and ``ValueError``
+respectively, so code written against the standard exceptions keeps working.
+"""
+
+from __future__ import annotations
+
+
+class NewsgraphError(Exception):
+    """Base class of every newsgraph error."""
+
+
+class RecordError(NewsgraphError):
+    """A file or record that cannot be loaded.
+
+    ``line`` is 1-based and ``None`` where the parser gives none.
+    """
+
+    def __init__(self, reason: str, *, path: str | None = None, line: int | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.path = path
+        self.line = line
+
+    def __str__(self) -> str:
+        where = self.path or ""
+        if self.line is not None:
+            where = f"{where}:{self.line}"
+        return f"{where}: {self.reason}" if where else self.reason
+
+
+class InvalidURLError(NewsgraphError, ValueError):
+    """A string that cannot be read as an absolute URL with a host."""
+
+
+class NodeNotFound(NewsgraphError, LookupError):
+    """A node id, URL, slug or domain that the graph does not hold."""
+
+
+class InvalidArgument(NewsgraphError, ValueError):
+    """An argument outside the allowed range or vocabulary."""

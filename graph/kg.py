@@ -1,0 +1,130 @@
+"""The KnowledgeGraph: the networkx graph, its load report, lookups and traversal."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import networkx as nx
+
+from graph import traverse
+from graph.build import ARTICLE, PROVIDER, TOPIC, provider_id, topic_id
+from graph.errors import InvalidURLError, NodeNotFound
+from graph.index import ReadIndex
+from graph.normalize import provider_key, topic_slug
+from graph.report import LoadReport
+
+__all__ = ["KnowledgeGraph"]
+
+
+class KnowledgeGraph:
+    """A loaded news graph: ``.nx`` is the networkx graph, ``.report`` the load report.
+
+    Node ids are readable and stable: ``article:<canonical URL>``,
+    ``provider:<domain>``, ``topic:<slug>``. Every node has a ``kind``; every edge a
+    ``kind`` (``RELATED``, ``PUBLISHED_BY``, ``TAGGED``), which is also its key.
+    """
+
+    def __init__(self, g: nx.MultiDiGraph, report: LoadReport | None = None):
+        self.nx = g
+        self.report = report if report is not None else LoadReport()
+        self.index = ReadIndex(g)
+        self._topic_names = {
+            data["name"].lower(): node
+            for node, data in g.nodes(data=True)
+            if data.get("kind") == TOPIC and data.get("name")
+        }
+
+    def __repr__(self) -> str:
+        return (f"<KnowledgeGraph {self.nx.number_of_nodes()} nodes, "
+                f"{self.nx.number_of_edges()} edges>")
+
+    def __contains__(self, node: object) -> bool:
+        return node in self.nx
+
+    def __getitem__(self, node: str) -> dict[str, Any]:
+        """Return the attributes of a node by id; raise NodeNotFound if absent."""
+        try:
+            return self.nx.nodes[node]
+        except KeyError:
+            raise NodeNotFound(f"no node {node!r} in the graph") from None
+
+    # -- lookups: each returns a node id, or None ----------------------------
+
+    def article(self, url: str) -> str | None:
+        """Return the node id of the article at a URL, raw or canonical, or None."""
+        if url in self.nx and self.nx.nodes[url].get("kind") == ARTICLE:
+            return url
+        i = self.index.article_by_url(url)
+        return None if i is None else self.index.ids[i]
+
+    def provider(self, domain: str) -> str | None:
+        """Return the node id of a provider by domain, ``www.`` form or URL, or None."""
+        if domain in self.nx and self.nx.nodes[domain].get("kind") == PROVIDER:
+            return domain
+        try:
+            node = provider_id(provider_key(domain))
+        except InvalidURLError:
+            return None
+        return node if node in self.nx else None
+
+    def topic(self, name: str) -> str | None:
+        """Return the node id of a topic by slug or any spelling of its name, or None."""
+        if name in self.nx and self.nx.nodes[name].get("kind") == TOPIC:
+            return name
+        node = topic_id(topic_slug(name))
+        if node in self.nx:
+            return node
+        return self._topic_names.get(name.strip().lower())
+
+    def resolve(self, ref: str, *, missing_ok: bool = False) -> str | None:
+        """Return the node id for a node id or an article URL.
+
+        Raises NodeNotFound when nothing matches, unless ``missing_ok``.
+        """
+        if ref in self.nx:
+            return ref
+        node = self.article(ref) if isinstance(ref, str) else None
+        if node is None and not missing_ok:
+            raise NodeNotFound(
+                f"no node {ref!r}: expected a node id such as 'article:<url>', "
+                "'topic:<slug>' or 'provider:<domain>', or an article URL"
+            )
+        return node
+
+    def mentions(self, node: str, phrase: str) -> bool:
+        """Return True when the article ``node`` holds ``phrase`` (the ``mentions`` rule)."""
+        from graph.normalize import phrase_tokens
+
+        i = self.index.pos.get(node)
+        return i is not None and i in self.index.mentioning(phrase_tokens(phrase))
+
+    # -- traversal ------------------------------------------------------------
+
+    def within(self, start: str, hops: int = 2, via: Iterable[str] | None = None,
+               mentions: str | None = None,
+               kinds: Iterable[str] | None = (ARTICLE,)) -> list[tuple[str, int]]:
+        """Return ``(node_id, hops)`` within ``hops`` of ``start``; see :func:`graph.traverse.within`."""
+        return traverse.within(self, start, hops, via, mentions, kinds)
+
+    def within_paths(self, start: str, hops: int = 2, via: Iterable[str] | None = None,
+                     mentions: str | None = None, kinds: Iterable[str] | None = (ARTICLE,),
+                     ) -> list[tuple[str, int, list[str]]]:
+        """Like :meth:`within`, with the path from ``start`` that explains each node."""
+        return traverse.within_paths(self, start, hops, via, mentions, kinds)
+
+    def neighborhood(self, start: str | Iterable[str], hops: int = 1,
+                     via: Iterable[str] | None = None, limit: int | None = None,
+                     exclude: Iterable[str] = ()) -> traverse.Subgraph:
+        """Return the subgraph within ``hops`` of ``start``; see :func:`graph.traverse.neighborhood`."""
+        return traverse.neighborhood(self, start, hops, via, limit, exclude)
+
+    def shortest_path(self, a: str, b: str, via: Iterable[str] | None = None,
+                      max_hops: int | None = None) -> list[str] | None:
+        """Return a shortest path of node ids from ``a`` to ``b``, or None."""
+        return traverse.shortest_path(self, a, b, via, max_hops)
+
+    def path_edges(self, path: list[str], via: Iterable[str] | None = None,
+                   ) -> list[traverse.Edge]:
+        """Return the edges along a path, each in its stored direction."""
+        return traverse.path_edges(self, path, via)

@@ -1,0 +1,177 @@
+"""Normal forms: canonical URLs, provider keys, topic slugs, UTC datetimes and text tokens.
+
+Every rule here decides an identity in the graph, so each is a small pure function
+with a property test beside it.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, time
+from urllib.parse import unquote_plus, urlsplit
+
+from graph.errors import InvalidURLError
+
+__all__ = [
+    "canonical_url",
+    "provider_key",
+    "topic_slug",
+    "parse_datetime",
+    "tokens",
+    "phrase_tokens",
+    "title_key",
+]
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_TRACKING_PARAMS = frozenset({"fbclid", "gclid"})
+# A run of Unicode letters or digits: `\w` without the underscore.
+_ALNUM_RUN = re.compile(r"[^\W_]+")
+_NON_ALNUM_RUN = re.compile(r"[\W_]+")
+
+
+def _is_tracking(param: str) -> bool:
+    key = unquote_plus(param.split("=", 1)[0]).strip().lower()
+    return key.startswith("utm_") or key in _TRACKING_PARAMS
+
+
+def canonical_url(url: str) -> str:
+    """Return the canonical form of an article URL, the article's identity.
+
+    Scheme and host are lowercased; the default port, the fragment, ``utm_*``,
+    ``fbclid`` and ``gclid`` query parameters and a trailing ``/`` on a non-root
+    path are dropped; other parameters keep their order and spelling.
+
+    Raises
+    ------
+    InvalidURLError
+        If ``url`` is not a string holding an absolute URL with a host.
+
+    Examples
+    --------
+    >>> canonical_url("HTTPS://WWW.Example.com:443/News/Story/?utm_source=x&id=7#top")
+    'https://www.example.com/News/Story?id=7'
+    """
+    if not isinstance(url, str):
+        raise InvalidURLError(f"URL must be a string, got {type(url).__name__} {url!r}")
+    text = url.strip()
+    try:
+        parts = urlsplit(text)
+        host = parts.hostname
+        port = parts.port
+    except ValueError as e:
+        raise InvalidURLError(f"{url!r} is not a valid URL: {e}") from e
+    scheme = parts.scheme.lower()
+    if not scheme or not host:
+        raise InvalidURLError(
+            f"{url!r} is not an absolute URL: expected a scheme and a host, "
+            "like 'https://example.com/story'"
+        )
+    if any(c.isspace() for c in text):
+        raise InvalidURLError(f"{url!r} is not a valid URL: it contains whitespace")
+    netloc = f"[{host}]" if ":" in host else host
+    if port is not None and port != _DEFAULT_PORTS.get(scheme):
+        netloc = f"{netloc}:{port}"
+    userinfo, _, _ = parts.netloc.rpartition("@")
+    if userinfo:
+        netloc = f"{userinfo}@{netloc}"
+    path = parts.path.rstrip("/") or "/"
+    query = "&".join(p for p in parts.query.split("&") if p and not _is_tracking(p))
+    return f"{scheme}://{netloc}{path}" + (f"?{query}" if query else "")
+
+
+def provider_key(domain: str) -> str:
+    """Return the key of a provider: its domain lowercased, without a leading ``www.``.
+
+    A URL or a ``host:port`` is accepted and reduced to its host.
+
+    Examples
+    --------
+    >>> provider_key("https://WWW.SixthTone.com/news/1")
+    'sixthtone.com'
+    """
+    if not isinstance(domain, str):
+        raise InvalidURLError(f"domain must be a string, got {type(domain).__name__} {domain!r}")
+    text = domain.strip()
+    if "/" in text or ":" in text:
+        try:
+            host = urlsplit(text if "//" in text else f"//{text}").hostname
+        except ValueError as e:
+            raise InvalidURLError(f"{domain!r} is not a valid domain: {e}") from e
+        text = host or ""
+    text = text.lower().rstrip(".")
+    if text.startswith("www."):
+        text = text[4:]
+    if not text or any(c.isspace() for c in text):
+        raise InvalidURLError(f"{domain!r} is not a domain: expected a host name like 'example.com'")
+    return text
+
+
+def topic_slug(name: str) -> str:
+    """Return the slug of a topic name: lowercase, runs of other characters as ``-``.
+
+    Returns ``""`` for a name without any letter or digit.
+
+    Examples
+    --------
+    >>> topic_slug("FACIAL  Recognition!")
+    'facial-recognition'
+    """
+    return _NON_ALNUM_RUN.sub("-", name.lower()).strip("-")
+
+
+def tokens(text: str) -> list[str]:
+    """Split text into lowercase runs of Unicode letters and digits.
+
+    Examples
+    --------
+    >>> tokens("Facial-Recognition's\\nrise")
+    ['facial', 'recognition', 's', 'rise']
+    """
+    return _ALNUM_RUN.findall(text.lower())
+
+
+def phrase_tokens(phrase: str) -> tuple[str, ...]:
+    """Return the tokens a ``mentions`` phrase must match, consecutively and in order."""
+    return tuple(tokens(phrase))
+
+
+def title_key(title: str) -> str:
+    """Return a title reduced to its tokens, to find syndicated copies of one story."""
+    return " ".join(tokens(title))
+
+
+def parse_datetime(value: object) -> datetime:
+    """Return ``value`` as a timezone-aware UTC datetime.
+
+    Accepts a ``datetime`` (naive ones are taken as UTC), a ``date`` (midnight UTC)
+    or an ISO 8601 string with ``Z``, an offset, or a bare date.
+
+    Raises
+    ------
+    ValueError
+        If ``value`` is none of those.
+
+    Examples
+    --------
+    >>> parse_datetime("2022-02-21T05:37:00+02:00").isoformat()
+    '2022-02-21T03:37:00+00:00'
+    """
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, date):
+        parsed = datetime.combine(value, time(0))
+    elif isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise ValueError(
+                f"{value!r} is not an ISO 8601 date-time; "
+                "expected e.g. '2022-02-21T03:37:00Z', '2022-02-21T05:37:00+02:00' or '2022-02-21'"
+            ) from None
+    else:
+        raise ValueError(
+            f"expected an ISO 8601 date-time, got {type(value).__name__} {value!r}"
+        )
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)

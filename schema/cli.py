@@ -1,0 +1,152 @@
+"""The ``newsgraph`` command: load, serve, query, schema.
+
+Errors become one clear line on stderr and an exit status: 0 for success, 1 when
+something was rejected or a query answered with errors, 2 for a usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import graph
+from graph.records import DEFAULT_MAX_FILE_BYTES
+
+EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> Any:  # argparse's own exits with 2 too; keep one line
+        self.print_usage(sys.stderr)
+        print(f"newsgraph: error: {message}", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE)
+
+
+def _add_path(p: argparse.ArgumentParser) -> None:
+    p.add_argument("path", nargs="?", type=Path, default=None,
+                   help="a folder of records (read recursively) or one file; "
+                        "the bundled data/ by default")
+    p.add_argument("--max-file-mb", type=float, default=DEFAULT_MAX_FILE_BYTES / 2**20,
+                   metavar="MB", help="reject files larger than this (default: %(default)g)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser of the ``newsgraph`` command."""
+    parser = _Parser(prog="newsgraph", description="A GraphQL knowledge-graph server for news.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("load", help="load records and print the load report")
+    _add_path(p)
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+
+    p = sub.add_parser("serve", help="serve the graph over GraphQL with uvicorn")
+    _add_path(p)
+    p.add_argument("--host", default="127.0.0.1", help="interface to bind (default: %(default)s)")
+    p.add_argument("--port", type=int, default=8000, help="port to bind (default: %(default)s)")
+
+    p = sub.add_parser("query", help="run one GraphQL query in-process and print the JSON")
+    p.add_argument("query", help="the GraphQL document, or @FILE to read it from a file")
+    p.add_argument("--data", type=Path, default=None, metavar="PATH",
+                   help="records to load (default: the bundled data/)")
+    p.add_argument("--variables", default=None, metavar="JSON", help="variables as a JSON object")
+
+    sub.add_parser("schema", help="print the GraphQL schema (SDL)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``newsgraph`` command; return its exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        return _COMMANDS[args.command](args)
+    except graph.NewsgraphError as e:
+        print(f"newsgraph: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:  # pragma: no cover
+        return 130
+
+
+def _load(path: Path | None, max_file_mb: float) -> graph.KnowledgeGraph:
+    progress = None
+    if sys.stderr.isatty():
+        from graph.loader import _print_progress
+
+        progress = _print_progress
+    if max_file_mb <= 0:
+        raise graph.NewsgraphError(f"--max-file-mb must be positive, got {max_file_mb!r}")
+    return graph.load(path, max_file_bytes=int(max_file_mb * 2**20), progress=progress)
+
+
+def _print_report(report: graph.LoadReport, *, stream: Any = sys.stdout) -> None:
+    print(report.summary(), file=stream)
+    for title, problems in (("errors", report.errors), ("warnings", report.warnings),
+                            ("skipped", report.skipped)):
+        if problems:
+            print(f"{title}:", file=stream)
+            for p in problems:
+                print(f"  {p}", file=stream)
+
+
+def cmd_load(args: argparse.Namespace) -> int:
+    kg = _load(args.path, args.max_file_mb)
+    if args.json:
+        json.dump(kg.report.as_dict(), sys.stdout, indent=2, ensure_ascii=False)
+        print()
+    else:
+        _print_report(kg.report)
+    return EXIT_OK if kg.report.ok else EXIT_REJECTED
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from schema.app import create_app
+
+    kg = _load(args.path, args.max_file_mb)
+    _print_report(kg.report, stream=sys.stderr)
+    app = create_app(kg)
+    print(f"newsgraph: serving GraphQL at http://{args.host}:{args.port}/graphql",
+          file=sys.stderr, flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    return EXIT_OK
+
+
+def cmd_query(args: argparse.Namespace) -> int:
+    from schema.query import execute
+
+    document = args.query
+    if document.startswith("@"):
+        try:
+            document = Path(document[1:]).read_text(encoding="utf-8")
+        except OSError as e:
+            raise graph.NewsgraphError(f"cannot read query file {document[1:]!r}: {e.strerror}")
+    variables = None
+    if args.variables is not None:
+        try:
+            variables = json.loads(args.variables)
+        except json.JSONDecodeError as e:
+            raise graph.NewsgraphError(f"--variables is not valid JSON: {e.msg}") from e
+        if not isinstance(variables, dict):
+            raise graph.NewsgraphError("--variables must be a JSON object like '{\"n\": 5}'")
+    kg = _load(args.data, DEFAULT_MAX_FILE_BYTES / 2**20)
+    response = execute(kg, document, variables)
+    json.dump(response, sys.stdout, indent=2, ensure_ascii=False)
+    print()
+    return EXIT_REJECTED if response.get("errors") else EXIT_OK
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from schema.query import schema
+
+    print(schema.as_str())
+    return EXIT_OK
+
+
+_COMMANDS = {"load": cmd_load, "serve": cmd_serve, "query": cmd_query, "schema": cmd_schema}
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
