@@ -68,6 +68,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:  # pragma: no cover
         return 130
+    except BrokenPipeError:  # pragma: no cover - output piped into `head` and the like
+        sys.stderr.close()
+        return EXIT_OK
 
 
 def _load(path: Path | None, max_file_mb: float) -> graph.KnowledgeGraph:

@@ -1,0 +1,200 @@
+"""Selecting, ordering and searching articles; topic and provider aggregates.
+
+The GraphQL ``ArticleFilter`` is a :class:`Selection`; resolvers hand it here and
+map what comes back.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from graph.build import ARTICLE, PUBLISHED_BY, TAGGED
+from graph.errors import InvalidArgument
+from graph.normalize import parse_datetime, phrase_tokens, tokens
+
+if TYPE_CHECKING:
+    from graph.kg import KnowledgeGraph
+
+__all__ = ["Selection", "ORDERS", "select_articles", "order_articles", "search",
+           "co_topics", "provider_topics", "articles_of"]
+
+ORDERS = ("PUBLISHED_AT_DESC", "PUBLISHED_AT_ASC", "QUALITY_DESC", "HEAT_DESC", "TITLE_ASC")
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """Conditions on articles, combined with AND; ``None`` leaves a condition out.
+
+    ``topics`` and ``providers`` match any of their items, by slug or name and by
+    domain (a URL or ``www.`` form works) respectively.
+    """
+
+    mentions: str | None = None
+    topics: tuple[str, ...] | None = None
+    providers: tuple[str, ...] | None = None
+    published_after: datetime | None = None
+    published_before: datetime | None = None
+    min_quality: float | None = None
+    category: str | None = None
+    is_stub: bool | None = None
+
+    @property
+    def empty(self) -> bool:
+        return all(getattr(self, f) is None for f in self.__slots__)
+
+    def predicate(self, kg: KnowledgeGraph):
+        """Return a function of a node id that is True for the articles selected."""
+        g = kg.nx
+        matches = (kg.index.mentioning(phrase_tokens(self.mentions))
+                   if self.mentions is not None else None)
+        pos = kg.index.pos
+        topics = _resolve_all(kg.topic, self.topics)
+        providers = _resolve_all(kg.provider, self.providers)
+        after = _utc(self.published_after, "publishedAfter")
+        before = _utc(self.published_before, "publishedBefore")
+        category = self.category.lower() if self.category is not None else None
+
+        def keep(node: str) -> bool:
+            data = g.nodes[node]
+            if data.get("kind") != ARTICLE:
+                return False
+            if matches is not None and pos[node] not in matches:
+                return False
+            if self.is_stub is not None and bool(data.get("is_stub")) != self.is_stub:
+                return False
+            if providers is not None and f"provider:{data['provider']}" not in providers:
+                return False
+            if topics is not None and not any(f"topic:{s}" in topics for s in data["topics"]):
+                return False
+            published = data.get("published_at")
+            if after is not None and (published is None or published < after):
+                return False
+            if before is not None and (published is None or published > before):
+                return False
+            if self.min_quality is not None and (data.get("quality") is None
+                                                 or data["quality"] < self.min_quality):
+                return False
+            if category is not None and (data.get("category") or "").lower() != category:
+                return False
+            return True
+
+        return keep
+
+
+def _resolve_all(lookup, refs: Iterable[str] | None) -> set[str] | None:
+    if refs is None:
+        return None
+    return {node for node in (lookup(r) for r in refs) if node is not None}
+
+
+def _utc(value: Any, name: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return parse_datetime(value)
+    except ValueError as e:
+        raise InvalidArgument(f"{name}: {e}") from e
+
+
+def order_articles(kg: KnowledgeGraph, nodes: Iterable[str],
+                   order: str = "PUBLISHED_AT_DESC") -> list[str]:
+    """Return article ids sorted by an order from :data:`ORDERS`; ties go by id."""
+    if order not in ORDERS:
+        raise InvalidArgument(f"unknown order {order!r}: expected one of {', '.join(ORDERS)}")
+    g = kg.nx
+    nodes = sorted(nodes)  # the final tie-break, kept by the stable sorts below
+    if order == "TITLE_ASC":
+        nodes.sort(key=lambda n: g.nodes[n]["title"].casefold())
+    elif order in ("PUBLISHED_AT_DESC", "PUBLISHED_AT_ASC"):
+        newest = kg.index.newest_first
+        pos = kg.index.pos
+        if order == "PUBLISHED_AT_DESC":
+            nodes.sort(key=lambda n: newest[pos[n]])
+        else:  # oldest first; undated articles still last
+            nodes.sort(key=lambda n: (newest[pos[n]] == float("inf"), -newest[pos[n]]))
+    else:
+        field = "quality" if order == "QUALITY_DESC" else "heat"
+        nodes.sort(key=lambda n: (g.nodes[n].get(field) is None, -(g.nodes[n].get(field) or 0)))
+    return nodes
+
+
+def select_articles(kg: KnowledgeGraph, selection: Selection | None = None,
+                    order: str = "PUBLISHED_AT_DESC",
+                    among: Iterable[str] | None = None) -> list[str]:
+    """Return the ids of the articles that ``selection`` keeps, in ``order``."""
+    index = kg.index
+    if among is None:
+        among = (index.ids[i] for i, kind in enumerate(index.kind) if kind == ARTICLE)
+    if selection is not None and not selection.empty:
+        keep = selection.predicate(kg)
+        among = (n for n in among if keep(n))
+    return order_articles(kg, among, order)
+
+
+def articles_of(kg: KnowledgeGraph, node: str) -> list[str]:
+    """Return the ids of the articles tagged with a topic or published by a provider."""
+    kind = TAGGED if kg.nx.nodes[node]["kind"] == "topic" else PUBLISHED_BY
+    return [u for u, _, k in kg.nx.in_edges(node, keys=True) if k == kind]
+
+
+# Search ranks a hit in the title above one in the excerpt above one in the body.
+_SEARCH_FIELDS = (("title", 3), ("excerpt", 2), ("body", 1))
+
+
+def search(kg: KnowledgeGraph, text: str) -> list[tuple[str, str]]:
+    """Return ``(article_id, field)`` for articles holding every token of ``text``.
+
+    Ranked by the best field holding the whole phrase (title, then excerpt, then
+    body), then by the best field holding all the tokens, then newest first.
+    ``field`` names the best field the phrase (or, failing that, the tokens) was in.
+    """
+    wanted = phrase_tokens(text)
+    if not wanted:
+        raise InvalidArgument(f"search text {text!r} has no letters or digits to search for")
+    index = kg.index
+    candidates = set.intersection(*(index.postings.get(t, set()) for t in wanted))
+    ranked = []
+    for i in candidates:
+        data = kg.nx.nodes[index.ids[i]]
+        phrase_in = tokens_in = None
+        for name, weight in _SEARCH_FIELDS:
+            seq = tokens(data.get(name) or "")
+            if tokens_in is None and set(wanted) <= set(seq):
+                tokens_in = (name, weight)
+            if phrase_in is None and _has_phrase(seq, wanted):
+                phrase_in = (name, weight)
+        hit = phrase_in or tokens_in or ("topics", 0)
+        rank = (-(phrase_in or ("", 0))[1], -(tokens_in or ("", 0))[1], *index.order_key(i))
+        ranked.append((rank, index.ids[i], hit[0]))
+    ranked.sort()
+    return [(node, field_hit) for _, node, field_hit in ranked]
+
+
+def _has_phrase(seq: list[str], phrase: tuple[str, ...]) -> bool:
+    n = len(phrase)
+    return any(seq[i : i + n] == list(phrase) for i in range(len(seq) - n + 1))
+
+
+def co_topics(kg: KnowledgeGraph, topic: str) -> list[tuple[str, int]]:
+    """Return ``(topic_id, shared_articles)`` for topics sharing articles with ``topic``,
+    most shared first."""
+    counts: Counter[str] = Counter()
+    for article in articles_of(kg, topic):
+        for slug in kg.nx.nodes[article]["topics"]:
+            other = f"topic:{slug}"
+            if other != topic:
+                counts[other] += 1
+    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def provider_topics(kg: KnowledgeGraph, provider: str) -> list[tuple[str, int]]:
+    """Return ``(topic_id, articles)`` for the topics a provider covers, most first."""
+    counts: Counter[str] = Counter()
+    for article in articles_of(kg, provider):
+        for slug in kg.nx.nodes[article]["topics"]:
+            counts[f"topic:{slug}"] += 1
+    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))

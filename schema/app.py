@@ -1,0 +1,84 @@
+"""The Starlette app: GraphQL at /graphql (POST and GET, GraphiQL for browsers),
+/healthz and /readyz. The graph is loaded once, at startup, in the lifespan."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+from strawberry.asgi import GraphQL
+
+import graph
+from schema.query import schema
+
+logger = logging.getLogger("newsgraph")
+
+
+class GraphQLView(GraphQL):
+    """Strawberry's ASGI view, with the loaded graph in every request's context."""
+
+    async def get_context(self, request: Any, response: Any) -> dict[str, Any]:
+        kg = request.app.state.kg
+        if kg is None:  # only reachable before the lifespan ran
+            raise RuntimeError("the graph is not loaded yet")
+        return {"kg": kg, "request": request, "response": response}
+
+
+async def healthz(request: Request) -> Response:
+    """Alive: the process answers."""
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> Response:
+    """Ready: the graph is loaded; with its counts."""
+    kg: graph.KnowledgeGraph | None = request.app.state.kg
+    if kg is None:
+        return JSONResponse({"status": "loading"}, status_code=503)
+    r = kg.report
+    return JSONResponse({
+        "status": "ready", "records": r.records, "articles": r.articles, "stubs": r.stubs,
+        "providers": r.providers, "topics": r.topics, "edges": r.edges,
+        "errors": len(r.errors), "warnings": len(r.warnings),
+    })
+
+
+async def home(request: Request) -> Response:
+    return RedirectResponse("/graphql")
+
+
+def create_app(source: graph.KnowledgeGraph | str | os.PathLike[str] | None = None,
+               **load_options: Any) -> Starlette:
+    """Return the newsgraph ASGI app.
+
+    ``source`` is a loaded KnowledgeGraph, or a path to load at startup (the
+    bundled ``data/`` when None); ``load_options`` go to :func:`graph.load`.
+    """
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if app.state.kg is None:
+            path = Path(source) if source is not None else None
+            app.state.kg = graph.load(path, **load_options)
+            logger.info("loaded: %s", app.state.kg.report.summary())
+        yield
+
+    app = Starlette(
+        routes=[
+            Route("/", home),
+            Route("/graphql", GraphQLView(schema, graphql_ide="graphiql"),
+                  methods=["GET", "POST"]),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.kg = source if isinstance(source, graph.KnowledgeGraph) else None
+    return app

@@ -1,0 +1,293 @@
+"""The root Query, the schema and in-process execution."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import MaskErrors
+from strawberry.types import Info
+
+import graph
+from graph import select
+from graph.build import ARTICLE, PROVIDER, TOPIC
+from schema.pagination import encode_cursor, paginate
+from schema.traversal import Path, Subgraph, WithinConnection, resolve_neighborhood, \
+    resolve_path, resolve_within
+from schema.types import (
+    AfterArg,
+    Article,
+    ArticleConnection,
+    ArticleEdge,
+    ArticleOrder,
+    EdgeKind,
+    FirstArg,
+    HopsArg,
+    Node,
+    NodeKind,
+    PageInfo,
+    Provider,
+    ProviderConnection,
+    ProviderEdge,
+    Topic,
+    TopicConnection,
+    TopicEdge,
+    ViaArg,
+    WhereArg,
+    kg_of,
+    node_of,
+    page_info,
+    selection_of,
+)
+
+_ID_PREFIXES = (f"{ARTICLE}:", f"{TOPIC}:", f"{PROVIDER}:")
+
+
+def _node_or_none(kg: graph.KnowledgeGraph, node_id: str) -> Node | None:
+    if not node_id.startswith(_ID_PREFIXES):
+        raise graph.InvalidArgument(
+            f"malformed id {node_id!r}: expected 'article:<url>', 'topic:<slug>' or "
+            "'provider:<domain>'")
+    return node_of(kg, node_id) if node_id in kg.nx else None
+
+
+@strawberry.type(description="An edge kind with how many edges of it.")
+class EdgeCount:
+    kind: EdgeKind = strawberry.field(description="The edge kind.")
+    count: int = strawberry.field(description="How many edges of that kind.")
+
+
+@strawberry.type(description="Counts of the loaded graph.")
+class Stats:
+    records: int = strawberry.field(description="Records loaded.")
+    articles: int = strawberry.field(description="Article nodes, stubs included.")
+    stubs: int = strawberry.field(description="Articles known only from related lists.")
+    providers: int = strawberry.field(description="Provider nodes.")
+    topics: int = strawberry.field(description="Topic nodes.")
+    nodes: int = strawberry.field(description="All nodes.")
+    edges: int = strawberry.field(description="All edges.")
+    edges_by_kind: list[EdgeCount] = strawberry.field(description="Edges by kind.")
+
+
+@strawberry.type(description="A file or record that was skipped, rejected or warned about.")
+class LoadProblem:
+    path: str = strawberry.field(description="The file.")
+    line: int | None = strawberry.field(description="1-based line, where the parser gave one.")
+    reason: str = strawberry.field(description="What was wrong, in words.")
+
+
+@strawberry.type(description="What the load read, built, skipped and rejected.")
+class LoadReport:
+    files: int = strawberry.field(description="Record files read.")
+    records: int = strawberry.field(description="Records loaded.")
+    articles: int = strawberry.field(description="Article nodes, stubs included.")
+    stubs: int = strawberry.field(description="Stub articles.")
+    providers: int = strawberry.field(description="Provider nodes.")
+    topics: int = strawberry.field(description="Topic nodes.")
+    edges: list[EdgeCount] = strawberry.field(description="Edges by kind.")
+    skipped: list[LoadProblem] = strawberry.field(description="Files that hold no records.")
+    errors: list[LoadProblem] = strawberry.field(description="Rejected files and records.")
+    warnings: list[LoadProblem] = strawberry.field(description=(
+        "Records that loaded with something dropped or overridden (duplicates among them)."))
+
+
+@strawberry.type(description="An article found by search, with where the text was found.")
+class SearchEdge(ArticleEdge):
+    matched_in: str = strawberry.field(description=(
+        "The best field holding the text: 'title', 'excerpt', 'body' or 'topics'."))
+
+
+@strawberry.type(description="A page of search results, best first.")
+class SearchConnection:
+    edges: list[SearchEdge] = strawberry.field(description="The results of this page.")
+    page_info: PageInfo = strawberry.field(description="Where this page stands.")
+    total_count: int = strawberry.field(description="How many results in all pages.")
+
+
+def _problems(items: list[graph.Problem]) -> list[LoadProblem]:
+    return [LoadProblem(path=p.path, line=p.line, reason=p.reason) for p in items]
+
+
+def _edge_counts(edges: dict[str, int]) -> list[EdgeCount]:
+    return [EdgeCount(kind=EdgeKind(k), count=n) for k, n in edges.items()]
+
+
+def _all_of_kind(kg: graph.KnowledgeGraph, kind: str) -> list[str]:
+    index = kg.index
+    return [index.ids[i] for i, k in enumerate(index.kind) if k == kind]
+
+
+FromArg = Annotated[strawberry.ID, strawberry.argument(
+    description="The start: a node id or an article URL.")]
+
+
+@strawberry.type(description="The root of every newsgraph query.")
+class Query:
+    @strawberry.field(description="A node by id; null when no node has it.")
+    def node(self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(
+            description="'article:<url>', 'topic:<slug>' or 'provider:<domain>'.")]
+             ) -> Node | None:
+        return _node_or_none(kg_of(info), str(id))
+
+    @strawberry.field(description="Nodes by id, in order; null for each id no node has.")
+    def nodes(self, info: Info, ids: Annotated[list[strawberry.ID], strawberry.argument(
+            description="Node ids, at most 100.")]) -> list[Node | None]:
+        if len(ids) > 100:
+            raise graph.InvalidArgument(f"ids holds {len(ids)} ids; at most 100 are allowed")
+        kg = kg_of(info)
+        return [_node_or_none(kg, str(i)) for i in ids]
+
+    @strawberry.field(description=(
+        "An article by URL (raw or canonical: tracking parameters, case of the host, a "
+        "trailing slash do not matter) or by id; null when unknown."))
+    def article(self, info: Info,
+                url: Annotated[str | None, strawberry.argument(
+                    description="Its webUrl or originalUrl.")] = None,
+                id: Annotated[strawberry.ID | None, strawberry.argument(
+                    description="Its id, 'article:<url>'.")] = None) -> Article | None:
+        kg = kg_of(info)
+        if (url is None) == (id is None):
+            raise graph.InvalidArgument("article takes exactly one of `url` or `id`")
+        if id is not None:
+            node = _node_or_none(kg, str(id))
+            return node if isinstance(node, Article) else None
+        found = kg.article(url)
+        return Article.from_node(kg, found) if found else None
+
+    @strawberry.field(description="A topic by slug or by any spelling of its name; null when unknown.")
+    def topic(self, info: Info, slug: Annotated[str, strawberry.argument(
+            description="E.g. 'facial-recognition' or 'Facial Recognition'.")]) -> Topic | None:
+        kg = kg_of(info)
+        found = kg.topic(slug)
+        return Topic.from_node(kg, found) if found else None
+
+    @strawberry.field(description="A provider by domain (a URL or www. form works); null when unknown.")
+    def provider(self, info: Info, domain: Annotated[str, strawberry.argument(
+            description="E.g. 'sixthtone.com', 'www.sixthtone.com' or a URL on it.")]
+                 ) -> Provider | None:
+        kg = kg_of(info)
+        found = kg.provider(domain)
+        return Provider.from_node(kg, found) if found else None
+
+    @strawberry.field(description="Articles, filtered and ordered.")
+    def articles(self, info: Info, where: WhereArg = None,
+                 order_by: ArticleOrder = ArticleOrder.PUBLISHED_AT_DESC,
+                 first: FirstArg = None, after: AfterArg = None) -> ArticleConnection:
+        kg = kg_of(info)
+        ids = select.select_articles(kg, selection_of(where), order_by.value)
+        return ArticleConnection.of(kg, ids, first, after)
+
+    @strawberry.field(description="All topics, by slug.")
+    def topics(self, info: Info, first: FirstArg = None, after: AfterArg = None
+               ) -> TopicConnection:
+        kg = kg_of(info)
+        page = paginate(_all_of_kind(kg, TOPIC), first, after)
+        return TopicConnection(
+            edges=[TopicEdge(cursor=encode_cursor(i), node=Topic.from_node(kg, n))
+                   for i, n in page.items],
+            page_info=page_info(page), total_count=page.total)
+
+    @strawberry.field(description="All providers, by domain.")
+    def providers(self, info: Info, first: FirstArg = None, after: AfterArg = None
+                  ) -> ProviderConnection:
+        kg = kg_of(info)
+        page = paginate(_all_of_kind(kg, PROVIDER), first, after)
+        return ProviderConnection(
+            edges=[ProviderEdge(cursor=encode_cursor(i), node=Provider.from_node(kg, n))
+                   for i, n in page.items],
+            page_info=page_info(page), total_count=page.total)
+
+    @strawberry.field(description=(
+        "Articles holding every word of `text`, best first: the whole phrase in the title, "
+        "then in the excerpt, then in the body; then newest first."))
+    def search(self, info: Info, text: Annotated[str, strawberry.argument(
+            description="Words to find, e.g. 'facial recognition'.")],
+               first: FirstArg = None, after: AfterArg = None) -> SearchConnection:
+        kg = kg_of(info)
+        page = paginate(select.search(kg, text), first, after)
+        return SearchConnection(
+            edges=[SearchEdge(cursor=encode_cursor(i), node=Article.from_node(kg, n),
+                              matched_in=field) for i, (n, field) in page.items],
+            page_info=page_info(page), total_count=page.total)
+
+    @strawberry.field(description="Counts of the loaded graph.")
+    def stats(self, info: Info) -> Stats:
+        kg = kg_of(info)
+        r = kg.report
+        return Stats(records=r.records, articles=r.articles, stubs=r.stubs,
+                     providers=r.providers, topics=r.topics, nodes=kg.nx.number_of_nodes(),
+                     edges=kg.nx.number_of_edges(), edges_by_kind=_edge_counts(r.edges))
+
+    @strawberry.field(description="The report of the load this server runs on.")
+    def load_report(self, info: Info) -> LoadReport:
+        r = kg_of(info).report
+        return LoadReport(files=r.files, records=r.records, articles=r.articles, stubs=r.stubs,
+                          providers=r.providers, topics=r.topics, edges=_edge_counts(r.edges),
+                          skipped=_problems(r.skipped), errors=_problems(r.errors),
+                          warnings=_problems(r.warnings))
+
+    @strawberry.field(description=(
+        "Nodes within `hops` of `from`: see Node.within. The question newsgraph exists for: "
+        "within(from: <story>, hops: 2, where: {mentions: \"facial recognition\"})."))
+    def within(self, info: Info, from_: Annotated[strawberry.ID, strawberry.argument(
+            name="from", description="The start: a node id or an article URL.")],
+               hops: HopsArg = 2, via: ViaArg = None, where: WhereArg = None,
+               kinds: Annotated[list[NodeKind] | None, strawberry.argument(
+                   description="Node kinds returned; [ARTICLE] by default.")] = None,
+               first: FirstArg = None, after: AfterArg = None) -> WithinConnection:
+        return resolve_within(kg_of(info), str(from_), hops, via, where, kinds, first, after)
+
+    @strawberry.field(description="The subgraph around one or more seeds: see Node.neighborhood.")
+    def neighborhood(self, info: Info, from_: Annotated[list[strawberry.ID], strawberry.argument(
+            name="from", description="Seeds: node ids or article URLs (one id works too).")],
+                     hops: Annotated[int, strawberry.argument(
+                         description="How far to walk: 0 to 4.")] = 1,
+                     via: ViaArg = None,
+                     limit: Annotated[int, strawberry.argument(
+                         description="At most this many nodes (1 to 2000).")] = 200,
+                     ) -> Subgraph:
+        return resolve_neighborhood(kg_of(info), [str(s) for s in from_], hops, via, limit)
+
+    @strawberry.field(description="A shortest path between two nodes; null when none within maxHops.")
+    def path_to(self, info: Info, from_: Annotated[strawberry.ID, strawberry.argument(
+            name="from", description="The start: a node id or an article URL.")],
+                id: Annotated[strawberry.ID, strawberry.argument(
+                    description="The node to reach: a node id or an article URL.")],
+                via: ViaArg = None,
+                max_hops: Annotated[int, strawberry.argument(
+                    description="Longest path considered: 1 to 4.")] = 4) -> Path | None:
+        return resolve_path(kg_of(info), str(from_), str(id), via, max_hops)
+
+
+def _should_mask(error: GraphQLError) -> bool:
+    """Mask unexpected exceptions raised while resolving; keep errors meant for the client."""
+    original = error.original_error
+    return original is not None and not isinstance(original, graph.NewsgraphError | GraphQLError)
+
+
+class NewsgraphSchema(strawberry.Schema):
+    """The schema, logging only errors that are not the client's own doing."""
+
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        unexpected = [e for e in errors if _should_mask(e)]
+        if unexpected:
+            super().process_errors(unexpected, execution_context)
+
+
+schema = NewsgraphSchema(
+    query=Query,
+    types=[Article, Topic, Provider],
+    extensions=[lambda: MaskErrors(should_mask_error=_should_mask)],
+)
+
+
+def execute(kg: graph.KnowledgeGraph, document: str,
+            variables: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Run a query in-process; return the response as JSON-ready data."""
+    result = schema.execute_sync(document, variable_values=variables, context_value={"kg": kg})
+    response: dict[str, Any] = {}
+    if result.errors:
+        response["errors"] = [e.formatted for e in result.errors]
+    response["data"] = result.data
+    return response

@@ -1,0 +1,128 @@
+"""Traversal results in GraphQL: within, neighborhood and paths, with their resolvers."""
+
+from __future__ import annotations
+
+import strawberry
+
+import graph
+from graph import select
+from graph.build import ARTICLE
+from schema.pagination import encode_cursor, paginate
+from schema.types import (
+    ArticleFilter,
+    EdgeKind,
+    GraphEdge,
+    Node,
+    NodeKind,
+    PageInfo,
+    check_hops,
+    node_of,
+    page_info,
+    selection_of,
+    via_of,
+)
+
+MAX_NEIGHBORHOOD = 2000
+
+
+@strawberry.type(description="A node found by `within`, with its distance and why it is there.")
+class WithinEdge:
+    cursor: str = strawberry.field(description="Pass as `after` to continue after this edge.")
+    hops: int = strawberry.field(description="Shortest-path length from the start.")
+    node: Node = strawberry.field(description="The node found.")
+    path: list[Node] = strawberry.field(description=(
+        "A shortest path from the start to this node, both included: the reason it is here."))
+    path_edges: list[GraphEdge] = strawberry.field(description=(
+        "The edges along `path`, each in its stored direction, so a client can say "
+        "'related to', 'tagged', 'published by'."))
+
+
+@strawberry.type(description="A page of nodes within some hops of a start.")
+class WithinConnection:
+    edges: list[WithinEdge] = strawberry.field(description="The nodes of this page.")
+    page_info: PageInfo = strawberry.field(description="Where this page stands.")
+    total_count: int = strawberry.field(description="How many nodes in all pages.")
+
+
+@strawberry.type(description="A node of a subgraph, as graph explorers draw it.")
+class GraphNode:
+    id: strawberry.ID = strawberry.field(description="Global id of the node.")
+    kind: NodeKind = strawberry.field(description="Article, provider or topic.")
+    label: str = strawberry.field(description="Text to draw: title, name.")
+    hops: int = strawberry.field(description="Distance from the nearest seed.")
+    node: Node = strawberry.field(description="The full node, for its other fields.")
+
+
+@strawberry.type(description="Nodes and the edges among them.")
+class Subgraph:
+    nodes: list[GraphNode] = strawberry.field(description="Nodes, seeds first, then by hops.")
+    edges: list[GraphEdge] = strawberry.field(description="Edges whose two ends are both here.")
+    truncated: bool = strawberry.field(description="True when `limit` cut the walk short.")
+
+
+@strawberry.type(description="A path through the graph: nodes from start to end, and the edges.")
+class Path:
+    length: int = strawberry.field(description="Number of edges.")
+    nodes: list[Node] = strawberry.field(description="Nodes from the start to the end.")
+    edges: list[GraphEdge] = strawberry.field(description="Edges in path order, stored direction.")
+
+
+def label_of(kg: graph.KnowledgeGraph, node_id: str) -> str:
+    d = kg.nx.nodes[node_id]
+    return d.get("title") or d.get("name") or d.get("slug") or d.get("domain") or node_id
+
+
+def _start(kg: graph.KnowledgeGraph, ref: str) -> str:
+    return kg.resolve(ref)
+
+
+def resolve_within(kg: graph.KnowledgeGraph, start: str, hops: int,
+                   via: list[EdgeKind] | None, where: ArticleFilter | None,
+                   kinds: list[NodeKind] | None, first: int | None,
+                   after: str | None) -> WithinConnection:
+    check_hops(hops)
+    selection = selection_of(where)
+    wanted = [k.value for k in kinds] if kinds is not None else [ARTICLE]
+    mentions = selection.mentions if selection is not None else None
+    found = kg.within_paths(_start(kg, start), hops, via_of(via), mentions, wanted)
+    if selection is not None and not selection.empty:
+        keep = selection.predicate(kg)
+        found = [f for f in found if keep(f[0])]
+    page = paginate(found, first, after)
+    edges = [
+        WithinEdge(cursor=encode_cursor(i), hops=depth, node=node_of(kg, node),
+                   path=[node_of(kg, p) for p in path],
+                   path_edges=[GraphEdge.from_edge(e) for e in kg.path_edges(path, via_of(via))])
+        for i, (node, depth, path) in page.items
+    ]
+    return WithinConnection(edges=edges, page_info=page_info(page), total_count=page.total)
+
+
+def resolve_neighborhood(kg: graph.KnowledgeGraph, seeds: list[str], hops: int,
+                         via: list[EdgeKind] | None, limit: int) -> Subgraph:
+    graph.traverse.check_hops(hops, low=0, high=4)
+    graph.traverse.check_hops(limit, low=1, high=MAX_NEIGHBORHOOD, name="limit")
+    sub = kg.neighborhood([_start(kg, s) for s in seeds], hops, via_of(via), limit)
+    return Subgraph(
+        nodes=[GraphNode(id=strawberry.ID(n), kind=NodeKind(kg.nx.nodes[n]["kind"]),
+                         label=label_of(kg, n), hops=d, node=node_of(kg, n))
+               for n, d in sub.nodes.items()],
+        edges=[GraphEdge.from_edge(e) for e in sub.edges],
+        truncated=sub.truncated)
+
+
+def resolve_path(kg: graph.KnowledgeGraph, start: str, target: str,
+                 via: list[EdgeKind] | None, max_hops: int) -> Path | None:
+    check_hops(max_hops, name="maxHops")
+    end = kg.resolve(target, missing_ok=True)
+    if end is None:
+        return None
+    path = kg.shortest_path(_start(kg, start), end, via_of(via), max_hops)
+    if path is None:
+        return None
+    return Path(length=len(path) - 1, nodes=[node_of(kg, n) for n in path],
+                edges=[GraphEdge.from_edge(e) for e in kg.path_edges(path, via_of(via))])
+
+
+__all__ = ["WithinConnection", "WithinEdge", "Subgraph", "GraphNode", "Path", "select",
+           "resolve_within", "resolve_neighborhood", "resolve_path"]
