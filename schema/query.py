@@ -26,6 +26,7 @@ from schema.types import (
     HopsArg,
     Node,
     NodeKind,
+    OrderArg,
     PageInfo,
     Provider,
     ProviderConnection,
@@ -172,7 +173,7 @@ class Query:
 
     @strawberry.field(description="Articles, filtered and ordered.")
     def articles(self, info: Info, where: WhereArg = None,
-                 order_by: ArticleOrder = ArticleOrder.PUBLISHED_AT_DESC,
+                 order_by: OrderArg = ArticleOrder.PUBLISHED_AT_DESC,
                  first: FirstArg = None, after: AfterArg = None) -> ArticleConnection:
         kg = kg_of(info)
         ids = select.select_articles(kg, selection_of(where), order_by.value)

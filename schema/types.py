@@ -106,6 +106,8 @@ WhereArg = Annotated[ArticleFilter | None, strawberry.argument(
     description="Conditions on the articles returned.")]
 FirstArg = Annotated[int | None, strawberry.argument(
     description="Page size: 0 to 100, 20 by default.")]
+OrderArg = Annotated[ArticleOrder, strawberry.argument(
+    description="How to order the articles; newest first by default.")]
 AfterArg = Annotated[str | None, strawberry.argument(
     description="Return items after this cursor (an edge's cursor or pageInfo.endCursor).")]
 
@@ -301,7 +303,7 @@ class Topic(Node):
 
     @strawberry.field(description="Articles tagged with it.")
     def articles(self, info: Info, where: WhereArg = None,
-                 order_by: ArticleOrder = ArticleOrder.PUBLISHED_AT_DESC,
+                 order_by: OrderArg = ArticleOrder.PUBLISHED_AT_DESC,
                  first: FirstArg = None, after: AfterArg = None) -> ArticleConnection:
         kg = kg_of(info)
         ids = select.select_articles(kg, selection_of(where), order_by.value,
@@ -329,7 +331,7 @@ class Provider(Node):
 
     @strawberry.field(description="Articles it published.")
     def articles(self, info: Info, where: WhereArg = None,
-                 order_by: ArticleOrder = ArticleOrder.PUBLISHED_AT_DESC,
+                 order_by: OrderArg = ArticleOrder.PUBLISHED_AT_DESC,
                  first: FirstArg = None, after: AfterArg = None) -> ArticleConnection:
         kg = kg_of(info)
         ids = select.select_articles(kg, selection_of(where), order_by.value,

@@ -1,0 +1,80 @@
+"""The Starlette app through TestClient, so the lifespan (and the load in it) runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+import graph
+from schema.app import create_app
+
+CORPUS = Path(__file__).parent / "fixtures" / "corpus"
+S = "article:https://www.sixthtone.com/news/1/school-scanners"
+
+
+@pytest.fixture(scope="module")
+def client():
+    with TestClient(create_app(CORPUS)) as c:
+        yield c
+
+
+def test_the_lifespan_loads_the_graph_and_readyz_reports_counts(client):
+    body = client.get("/readyz").json()
+    assert body["status"] == "ready"
+    assert (body["records"], body["articles"], body["providers"], body["topics"]) == (6, 9, 6, 7)
+    assert client.get("/healthz").json() == {"status": "ok"}
+
+
+def test_readyz_is_503_before_the_load():
+    app = create_app(CORPUS)
+    client = TestClient(app)  # no `with`: the lifespan has not run
+    assert client.get("/readyz").status_code == 503
+
+
+def test_post_and_get_answer_the_same(client):
+    query = f'{{ within(from: "{S}", hops: 2, where: {{mentions: "facial recognition"}}) ' \
+            '{ totalCount edges { hops node { id } } } }'
+    posted = client.post("/graphql", json={"query": query})
+    got = client.get("/graphql", params={"query": query})
+    assert posted.status_code == got.status_code == 200
+    assert posted.json() == got.json()
+    assert posted.json()["data"]["within"]["totalCount"] == 2
+
+
+def test_variables_over_post(client):
+    r = client.post("/graphql", json={"query": "query($u: String) { article(url: $u) { id } }",
+                                      "variables": {"u": "https://www.sixthtone.com/news/1/school-scanners"}})
+    assert r.json() == {"data": {"article": {"id": S}}}
+
+
+def test_browsers_get_the_playground(client):
+    r = client.get("/graphql", headers={"accept": "text/html"})
+    assert r.status_code == 200
+    assert "graphiql" in r.text.lower()
+    assert client.get("/", follow_redirects=False).headers["location"] == "/graphql"
+
+
+def test_errors_carry_no_traceback_or_internal_path(client, monkeypatch):
+    def boom(*args, **kwargs):
+        raise RuntimeError(f"failure in {graph.__file__}")
+
+    monkeypatch.setattr(graph.KnowledgeGraph, "within_paths", boom)
+    r = client.post("/graphql", json={"query": f'{{ within(from: "{S}") {{ totalCount }} }}'})
+    text = r.text
+    assert "Unexpected error." in text
+    assert "Traceback" not in text and graph.__file__ not in text and "/graph/" not in text
+
+
+def test_a_syntax_error_says_where(client):
+    r = client.post("/graphql", json={"query": "{ stats { articles "})
+    assert r.status_code == 200
+    assert r.json()["errors"][0]["message"].startswith("Syntax Error")
+
+
+def test_a_loaded_graph_can_be_passed_in():
+    kg = graph.load(CORPUS)
+    with TestClient(create_app(kg)) as c:
+        assert c.post("/graphql", json={"query": "{ stats { records } }"}).json() == {
+            "data": {"stats": {"records": 6}}}
