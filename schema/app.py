@@ -17,6 +17,7 @@ from starlette.routing import Route
 from strawberry.asgi import GraphQL
 
 import graph
+from schema.browser import browser_routes, playground_page
 from schema.query import schema
 
 logger = logging.getLogger("newsgraph")
@@ -30,6 +31,10 @@ class GraphQLView(GraphQL):
         if kg is None:  # only reachable before the lifespan ran
             raise RuntimeError("the graph is not loaded yet")
         return {"kg": kg, "request": request, "response": response}
+
+    async def render_graphql_ide(self, request: Any) -> Response:
+        """GraphiQL from newsgraph's own assets (schema/browser.py), not from a CDN."""
+        return playground_page(request)
 
 
 async def healthz(request: Request) -> Response:
@@ -77,6 +82,7 @@ def create_app(source: graph.KnowledgeGraph | str | os.PathLike[str] | None = No
                   methods=["GET", "POST"]),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            *browser_routes(),
         ],
         lifespan=lifespan,
     )

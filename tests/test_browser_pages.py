@@ -1,0 +1,95 @@
+"""The playground and explorer pages over HTTP: local assets, the CDN fallback, the whitelist.
+
+These run without npm or a browser: the npm assets are stand-in files in ``tmp_path``
+(``NEWSGRAPH_NODE_MODULES``); the real browser tests are in test_browser.py.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+from schema import browser
+from schema.app import create_app
+
+CORPUS = Path(__file__).parent / "fixtures" / "corpus"
+HTML = {"accept": "text/html"}
+
+
+@pytest.fixture
+def assets(tmp_path, monkeypatch):
+    """A node_modules folder holding a stand-in for every whitelisted file."""
+    root = tmp_path / "node_modules"
+    for name, rel in browser.VENDOR_FILES.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(f"/* {name} */", encoding="utf-8")
+    monkeypatch.setenv(browser.NODE_MODULES_ENV, str(root))
+    return root
+
+
+@pytest.fixture
+def no_assets(tmp_path, monkeypatch):
+    monkeypatch.setenv(browser.NODE_MODULES_ENV, str(tmp_path / "nothing-here"))
+
+
+@pytest.fixture(scope="module")
+def client():
+    with TestClient(create_app(CORPUS)) as c:
+        yield c
+
+
+def test_the_playground_is_served_from_local_assets_when_installed(client, assets):
+    r = client.get("/graphql", headers=HTML)
+    assert r.status_code == 200
+    assert r.headers["x-newsgraph-assets"] == "local"
+    assert "static/vendor/graphiql.min.js" in r.text
+    assert "unpkg.com" not in r.text and "newsgraph-assets-missing" not in r.text
+    script = client.get("/static/vendor/graphiql.min.js")
+    assert script.status_code == 200 and script.text == "/* graphiql.min.js */"
+    assert script.headers["content-type"].startswith("text/javascript")
+
+
+def test_the_playground_opens_on_the_example_tabs(client):
+    script = client.get("/static/playground.js").text
+    assert "within(hops: 2, where: {mentions: \"facial recognition\"})" in script
+    assert "neighborhood(from: $from, hops: 1)" in script
+    assert "chinese-school-faces-backlash-over-use-of-facial-recognition-scanners" in script
+
+
+def test_without_assets_the_playground_says_how_to_install_them_and_uses_the_cdn(
+        client, no_assets):
+    r = client.get("/graphql", headers=HTML)
+    assert r.status_code == 200
+    assert r.headers["x-newsgraph-assets"] == "cdn"
+    assert browser.INSTALL_COMMAND in r.text and "newsgraph-assets-missing" in r.text
+    assert "https://unpkg.com/graphiql" in r.text
+    missing = client.get("/static/vendor/graphiql.min.js")
+    assert missing.status_code == 404 and browser.INSTALL_COMMAND in missing.text
+
+
+def test_the_explorer_page_uses_local_cytoscape_or_says_how_to_install_it(client, tmp_path,
+                                                                          monkeypatch, assets):
+    local = client.get("/explore")
+    assert local.status_code == 200 and local.headers["x-newsgraph-assets"] == "local"
+    assert "static/vendor/cytoscape.min.js" in local.text and "unpkg.com" not in local.text
+    monkeypatch.setenv(browser.NODE_MODULES_ENV, str(tmp_path / "nothing-here"))
+    fallback = client.get("/explore")
+    assert fallback.headers["x-newsgraph-assets"] == "cdn"
+    assert browser.CDN_CYTOSCAPE in fallback.text and browser.INSTALL_COMMAND in fallback.text
+
+
+@pytest.mark.parametrize("path", [
+    "/static/vendor/package.json", "/static/vendor/..%2Fpackage.json",
+    "/static/package.json", "/static/package-lock.json", "/static/explore.html",
+])
+def test_only_whitelisted_files_are_served(client, assets, path):
+    assert client.get(path).status_code == 404
+
+
+def test_graphql_over_get_and_post_still_answer_json(client, assets):
+    query = "{ stats { articles } }"
+    expected = {"stats": {"articles": 9}}
+    assert client.get("/graphql", params={"query": query}).json()["data"] == expected
+    assert client.post("/graphql", json={"query": query}).json()["data"] == expected
