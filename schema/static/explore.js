@@ -1,0 +1,621 @@
+// The newsgraph explorer: Cytoscape.js drawing the graph, fed only by newsgraph's /graphql.
+//
+// The page asks the server which explorer API it has (introspection) and uses the richest:
+// `neighborhood(exclude:)`, `paths(...)` and edge evidence where the schema has them, and
+// otherwise plain `neighborhood`, `pathTo` and evidence worded from the edge kind and the
+// records. window.newsgraphExplorer exposes the state for the browser tests.
+"use strict";
+
+(function () {
+  const ENDPOINT = new URL("graphql", window.location.href).toString();
+  const MAX_PAGES = 20; // within() pages of 100 followed for one highlight
+  const $ = (sel) => document.querySelector(sel);
+  const el = (tag, attrs = {}, ...children) => {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs)) {
+      if (k === "class") node.className = v;
+      else if (k === "dataset") Object.assign(node.dataset, v);
+      else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+      else node.setAttribute(k, v);
+    }
+    for (const child of children.flat()) {
+      if (child != null) node.append(child instanceof Node ? child : String(child));
+    }
+    return node;
+  };
+
+  // -- talking to /graphql ----------------------------------------------------------
+
+  let busy = 0;
+  function setBusy(delta) {
+    busy += delta;
+    document.body.dataset.busy = String(busy);
+  }
+
+  async function gql(query, variables = {}) {
+    setBusy(1);
+    try {
+      const response = await fetch(ENDPOINT, {
+        method: "POST",
+        headers: { "content-type": "application/json", accept: "application/json" },
+        body: JSON.stringify({ query, variables }),
+      });
+      const body = await response.json();
+      if (body.errors && body.errors.length) throw new Error(body.errors[0].message);
+      return body.data;
+    } finally {
+      setBusy(-1);
+    }
+  }
+
+  // What the server's schema offers; filled by detect().
+  const caps = { exclude: false, degree: false, paths: false, evidence: false, sizeHint: false };
+
+  async function detect() {
+    try {
+      const data = await gql(`{
+        q: __type(name: "Query") { fields { name args { name } } }
+        n: __type(name: "GraphNode") { fields { name } }
+        e: __type(name: "GraphEdge") { fields { name type { kind name ofType { name } } } }
+      }`);
+      const field = (name) => (data.q.fields || []).find((f) => f.name === name);
+      const hood = field("neighborhood");
+      caps.exclude = !!(hood && hood.args.some((a) => a.name === "exclude"));
+      caps.paths = !!field("paths");
+      const nodeFields = (data.n && data.n.fields || []).map((f) => f.name);
+      caps.degree = nodeFields.includes("degree");
+      caps.sizeHint = nodeFields.includes("size");
+      const ev = (data.e && data.e.fields || []).find((f) => f.name === "evidence");
+      caps.evidence = !!ev;
+    } catch (err) {
+      // Introspection off (production mode): the API of the GraphQL issue is always there.
+    }
+    return caps;
+  }
+
+  // -- the graph on screen ----------------------------------------------------------
+
+  const KINDS = ["article", "topic", "provider"];
+  const kindOf = (id) => {
+    const k = String(id).split(":", 1)[0];
+    return KINDS.includes(k) ? k : "article";
+  };
+  const short = (text, n = 42) => (text.length > n ? text.slice(0, n - 1) + "…" : text);
+  const labelOf = (node) => node.title || node.name || node.label || node.domain || node.slug || node.id;
+
+  const cy = cytoscape({
+    container: $("#cy"),
+    minZoom: 0.05,
+    maxZoom: 4,
+    pixelRatio: 1,
+    textureOnViewport: true,
+    motionBlur: false,
+    boxSelectionEnabled: false,
+    style: [
+      { selector: "node", style: {
+        "background-color": "#3b6fd8", width: "data(size)", height: "data(size)",
+        label: "data(short)", "font-size": 10, color: "#2b3240", "text-valign": "bottom",
+        "text-margin-y": 3, "min-zoomed-font-size": 8, "text-max-width": 160,
+        "text-wrap": "ellipsis", "border-width": 0, "overlay-opacity": 0 } },
+      { selector: "node[kind = 'topic']", style: { "background-color": "#e08a00", shape: "diamond" } },
+      { selector: "node[kind = 'provider']", style: { "background-color": "#1f9d63", shape: "round-rectangle" } },
+      { selector: "node.stub", style: { "background-opacity": 0.55 } },
+      { selector: "node.expanded", style: { "border-width": 2, "border-color": "#1d2330", "border-opacity": 0.35 } },
+      { selector: "edge", style: {
+        width: 1, "line-color": "#c3c9d5", "curve-style": "haystack", "haystack-radius": 0,
+        opacity: 0.9 } },
+      { selector: "edge[kind = 'RELATED']", style: { width: 2, "line-color": "#8ea5d6" } },
+      { selector: ".faded", style: { opacity: 0.12 } },
+      { selector: "node.hit", style: {
+        "border-width": 5, "border-color": "#d6336c", "font-weight": "bold", "z-index": 10 } },
+      { selector: "node.onpath", style: { "border-width": 4, "border-color": "#d6336c", "z-index": 10 } },
+      { selector: "edge.onpath", style: {
+        width: 4, "line-color": "#d6336c", opacity: 1, "z-index": 10 } },
+      { selector: "node:selected", style: {
+        "border-width": 5, "border-color": "#1d2330", "border-opacity": 1, "z-index": 20 } },
+    ],
+  });
+
+  const expanded = new Set();
+  let selection = []; // node ids, in the order they were chosen (at most two)
+
+  function sizeOf(degree) {
+    return Math.min(80, 14 + 6 * Math.sqrt(Math.max(0, degree)));
+  }
+
+  function refreshSizes(nodes) {
+    cy.batch(() => {
+      nodes.forEach((n) => {
+        const degree = n.data("apiDegree") != null ? n.data("apiDegree") : n.degree(false);
+        n.data("size", sizeOf(degree));
+      });
+    });
+  }
+
+  function freeSpot() {
+    if (cy.nodes().empty()) return { x: 0, y: 0 };
+    const bb = cy.nodes().boundingBox();
+    return { x: bb.x2 + 200, y: (bb.y1 + bb.y2) / 2 };
+  }
+
+  // Place `ids` around `center` in rings, nearest ring first: instant, whatever the count.
+  function placeAround(center, ids) {
+    let ring = 0;
+    let placed = 0;
+    while (placed < ids.length) {
+      const radius = 90 + ring * 55;
+      const slots = Math.max(6, Math.floor((2 * Math.PI * radius) / 38));
+      const count = Math.min(slots, ids.length - placed);
+      for (let i = 0; i < count; i++) {
+        const angle = (2 * Math.PI * i) / count + ring * 0.37;
+        cy.getElementById(ids[placed + i]).position({
+          x: center.x + radius * Math.cos(angle), y: center.y + radius * Math.sin(angle),
+        });
+      }
+      placed += count;
+      ring += 1;
+    }
+  }
+
+  // Add nodes and edges not drawn yet; return the ids of the new nodes.
+  function addGraph(nodes, edges, center) {
+    const fresh = [];
+    cy.batch(() => {
+      for (const n of nodes) {
+        const existing = cy.getElementById(n.id);
+        if (existing.nonempty()) {
+          if (n.degree != null) existing.data("apiDegree", n.degree);
+          continue;
+        }
+        const label = labelOf(n);
+        const added = cy.add({ group: "nodes", data: {
+          id: n.id, kind: (n.kind || kindOf(n.id)).toLowerCase(), label, short: short(label),
+          apiDegree: n.degree != null ? n.degree : null, size: 20,
+        } });
+        if (n.isStub) added.addClass("stub");
+        fresh.push(n.id);
+      }
+      for (const e of edges) {
+        if (cy.getElementById(e.id).nonempty()) continue;
+        if (cy.getElementById(e.source).empty() || cy.getElementById(e.target).empty()) continue;
+        cy.add({ group: "edges", data: {
+          id: e.id, source: e.source, target: e.target, kind: e.kind,
+          evidence: e.evidence != null ? e.evidence : null,
+        } });
+      }
+      placeAround(center || freeSpot(), fresh);
+    });
+    refreshSizes(cy.nodes());
+    updateStatus();
+    return fresh;
+  }
+
+  function relayout(fit = true) {
+    const n = cy.nodes().length;
+    if (n === 0) return;
+    if (n <= 400) { // beyond that a force layout takes seconds: keep the rings
+      cy.layout({
+        name: "cose", animate: false, randomize: false, fit: false,
+        nodeRepulsion: () => 20000, idealEdgeLength: () => 90, nodeOverlap: 20, numIter: 800,
+      }).run();
+    }
+    if (fit) fitTo(cy.elements());
+  }
+
+  // Fit `eles` in view, without zooming in so far that labels turn huge.
+  function fitTo(eles) {
+    cy.fit(eles, 40);
+    if (cy.zoom() > 1.2) {
+      cy.zoom(1.2);
+      cy.center(eles);
+    }
+  }
+
+  function updateStatus() {
+    $("#status").textContent = `${cy.nodes().length} nodes · ${cy.edges().length} edges drawn`;
+  }
+
+  // -- neighbourhoods --------------------------------------------------------------
+
+  const NODE_FIELDS = () => `id kind label hops${caps.degree ? " degree" : ""}`;
+  const EDGE_FIELDS = () => `id source target kind${caps.evidence ? " evidence" : ""}`;
+
+  async function fetchNeighborhood(ids, hops, limit) {
+    const drawn = cy.nodes().map((n) => n.id());
+    const withExclude = caps.exclude;
+    const query = withExclude
+      ? `query ($from: [ID!]!, $hops: Int!, $limit: Int!, $exclude: [ID!]) {
+           neighborhood(from: $from, hops: $hops, limit: $limit, exclude: $exclude) {
+             nodes { ${NODE_FIELDS()} } edges { ${EDGE_FIELDS()} } truncated } }`
+      : `query ($from: [ID!]!, $hops: Int!, $limit: Int!) {
+           neighborhood(from: $from, hops: $hops, limit: $limit) {
+             nodes { ${NODE_FIELDS()} } edges { ${EDGE_FIELDS()} } truncated } }`;
+    const variables = { from: ids, hops, limit };
+    if (withExclude) variables.exclude = drawn.filter((d) => !ids.includes(d));
+    const data = await gql(query, variables);
+    return data.neighborhood;
+  }
+
+  async function draw(id, hops) {
+    const center = cy.getElementById(id).nonempty() ? cy.getElementById(id).position() : freeSpot();
+    const sub = await fetchNeighborhood([id], hops, hops > 1 ? 2000 : 200);
+    if (addGraph(sub.nodes.filter((n) => n.id === id), [], center).length) {
+      cy.getElementById(id).position({ ...center });
+    }
+    const fresh = addGraph(sub.nodes, sub.edges, center);
+    sub.nodes.forEach((n) => { if (n.hops < hops) expanded.add(n.id); });
+    cy.getElementById(id).addClass("expanded");
+    relayout(false);
+    fitTo(cy.nodes().length <= 400 ? cy.elements() : cy.getElementById(id).closedNeighborhood());
+    note(sub.truncated ? `${fresh.length} nodes added; the server cut the walk at its limit.` : "");
+    return fresh;
+  }
+
+  async function expand(id) {
+    if (expanded.has(id)) return [];
+    expanded.add(id);
+    const node = cy.getElementById(id);
+    node.addClass("expanded");
+    const sub = await fetchNeighborhood([id], 1, 200);
+    const fresh = addGraph(sub.nodes, sub.edges, node.position());
+    if (fresh.length && cy.nodes().length <= 150) relayout(false);
+    note(sub.truncated ? "This node has more neighbours than one expansion draws (200)." : "");
+    return fresh;
+  }
+
+  function note(text) {
+    if (text) $("#status").textContent += ` · ${text}`;
+  }
+
+  // -- details ---------------------------------------------------------------------
+
+  async function showDetails(id) {
+    const box = $("#details");
+    box.replaceChildren(el("p", { class: "hint" }, "Loading…"));
+    const data = await gql(`query ($id: ID!) { node(id: $id) { __typename id
+      ... on Article { title url webUrl originalUrl publishedAt excerpt isStub sources
+                       provider { id name domain } topics { id name } }
+      ... on Topic { name slug articleCount }
+      ... on Provider { name domain articleCount } } }`, { id });
+    const n = data.node;
+    if (!n) { box.replaceChildren(el("p", { class: "hint" }, "Not in the graph.")); return; }
+    const kind = n.__typename.toLowerCase();
+    const drawnDegree = cy.getElementById(id).nonempty() ? cy.getElementById(id).degree(false) : 0;
+    const parts = [el("span", { class: `kind ${kind}` }, kind === "article" ? "story" : kind)];
+    if (kind === "article") {
+      const link = n.originalUrl || n.webUrl || n.url;
+      parts.push(
+        el("h3", { id: "details-title" }, n.title),
+        el("dl", {},
+          el("dt", {}, "Provider"),
+          el("dd", {}, chipButton(n.provider.id, n.provider.name, "provider")),
+          el("dt", {}, "Published"),
+          el("dd", { id: "details-date" }, n.publishedAt ? n.publishedAt.slice(0, 10) : "unknown"),
+          el("dt", {}, "Topics"),
+          el("dd", {}, el("div", { class: "chips" },
+            n.topics.length ? n.topics.map((t) => chipButton(t.id, t.name, "topic")) : "none")),
+          el("dt", {}, "Original"),
+          el("dd", {}, el("a", { id: "details-link", href: link, target: "_blank", rel: "noopener noreferrer" }, link)),
+          el("dt", {}, "Drawn edges"), el("dd", {}, String(drawnDegree)),
+        ),
+        n.isStub ? el("p", { class: "hint" }, "A stub: known only from another record's related list.") : null,
+        n.excerpt ? el("p", { class: "excerpt" }, short(n.excerpt, 320)) : null,
+      );
+    } else {
+      parts.push(
+        el("h3", { id: "details-title" }, n.name),
+        el("dl", {},
+          el("dt", {}, kind === "topic" ? "Slug" : "Domain"),
+          el("dd", {}, kind === "topic" ? n.slug : n.domain),
+          el("dt", {}, "Stories"), el("dd", {}, String(n.articleCount)),
+          el("dt", {}, "Drawn edges"), el("dd", {}, String(drawnDegree)),
+        ),
+      );
+    }
+    parts.push(el("div", { class: "buttons" },
+      el("button", { type: "button", id: "expand-selected", onclick: () => run(() => expand(id)) },
+        expanded.has(id) ? "Expanded" : "Expand"),
+      el("button", { type: "button", onclick: () => { cy.animate({ center: { eles: cy.getElementById(id) }, duration: 200 }); } }, "Centre")));
+    box.replaceChildren(...parts.filter((p) => p != null));
+  }
+
+  function chipButton(id, text, kind) {
+    return el("button", { type: "button", class: `chip ${kind}`, title: `Draw ${text}`,
+      onclick: () => run(() => choose(id, labelOf({ name: text }), kind)) }, text);
+  }
+
+  // -- selection, expansion and paths ----------------------------------------------
+
+  async function select(id, { additive = false } = {}) {
+    if (additive && selection.length) {
+      selection = [selection[selection.length - 1], id];
+    } else {
+      selection = [id];
+    }
+    cy.nodes(":selected").unselect();
+    selection.forEach((s) => cy.getElementById(s).select());
+    const url = new URL(window.location.href);
+    url.searchParams.set("node", selection[0]);
+    history.replaceState(null, "", url);
+    await showDetails(id);
+    if (selection.length === 2 && selection[0] !== selection[1]) await showPaths(selection[0], selection[1]);
+  }
+
+  async function choose(id, label, kind) {
+    closeResults();
+    const depth = Number($("#depth").value);
+    if (cy.getElementById(id).empty()) await draw(id, depth);
+    else await expand(id);
+    await select(id);
+  }
+
+  function clearMarks() {
+    cy.elements().removeClass("faded hit onpath");
+  }
+
+  async function showPaths(from, to) {
+    const box = $("#path-results");
+    box.replaceChildren(el("p", { class: "hint" }, "Finding paths…"));
+    const nodeFields = `id __typename ... on Article { title isStub sources } ... on Topic { name } ... on Provider { name }`;
+    let paths;
+    if (caps.paths) {
+      const data = await gql(`query ($from: ID!, $to: ID!) {
+        paths(from: $from, to: $to, k: 3, maxHops: 4) {
+          length nodes { ${nodeFields} } edges { ${EDGE_FIELDS()} } } }`, { from, to });
+      paths = data.paths || [];
+    } else {
+      const data = await gql(`query ($from: ID!, $to: ID!) {
+        pathTo(from: $from, id: $to, maxHops: 4) {
+          length nodes { ${nodeFields} } edges { id source target kind } } }`, { from, to });
+      paths = data.pathTo ? [data.pathTo] : [];
+    }
+    clearMarks();
+    if (!paths.length) {
+      box.replaceChildren(el("p", { class: "hint", id: "no-path" },
+        "No path of at most 4 hops joins these two nodes."));
+      return paths;
+    }
+    const onPath = cy.collection();
+    const list = [];
+    let added = 0;
+    paths.forEach((p, i) => {
+      const prev = p.nodes[0];
+      added += addGraph(p.nodes.map((n) => ({ ...n, kind: kindOf(n.id) })), p.edges,
+        cy.getElementById(prev.id).position()).length;
+      p.nodes.forEach((n) => { onPath.merge(cy.getElementById(n.id)); });
+      p.edges.forEach((e) => { onPath.merge(cy.getElementById(e.id)); });
+      const byId = Object.fromEntries(p.nodes.map((n) => [n.id, n]));
+      const steps = p.edges.map((e, j) => {
+        const a = p.nodes[j];
+        const b = p.nodes[j + 1];
+        return el("li", { class: "step" },
+          el("span", { class: "edge-kind" }, e.kind), " ",
+          `${short(labelOf(a), 50)} → ${short(labelOf(b), 50)}`,
+          el("span", { class: "evidence" }, evidenceText(e, byId)));
+      });
+      list.push(el("div", { class: "path" },
+        el("div", { class: "head" }, `Path ${i + 1}: ${p.length} hop${p.length === 1 ? "" : "s"}`),
+        el("ol", { class: "steps" }, steps)));
+    });
+    if (added) relayout(false);
+    cy.elements().not(onPath).addClass("faded");
+    onPath.addClass("onpath");
+    box.replaceChildren(
+      el("p", {}, `Between “${short(labelOf(paths[0].nodes[0]), 60)}” and “${short(labelOf(paths[0].nodes[paths[0].nodes.length - 1]), 60)}”:`),
+      ...list);
+    return paths;
+  }
+
+  // Why an edge exists, in words; the server's evidence where the schema gives it.
+  function evidenceText(edge, byId) {
+    const ev = edge.evidence;
+    if (ev != null && ev !== "") return typeof ev === "string" ? ev : JSON.stringify(ev);
+    const s = byId[edge.source] || { id: edge.source };
+    const t = byId[edge.target] || { id: edge.target };
+    if (edge.kind === "RELATED") {
+      const where = s.sources && s.sources.length ? ` (record ${s.sources[0]})` : "";
+      return `“${short(labelOf(s), 60)}” lists “${short(labelOf(t), 60)}” as a related story${where}.`;
+    }
+    if (edge.kind === "TAGGED") return `“${short(labelOf(s), 60)}” is tagged “${labelOf(t)}”.`;
+    if (edge.kind === "PUBLISHED_BY") return `“${short(labelOf(s), 60)}” is published by ${labelOf(t)}.`;
+    return `${edge.kind}: ${edge.source} → ${edge.target}`;
+  }
+
+  // -- the mentions filter: the answer of within(), highlighted ---------------------
+
+  async function highlight() {
+    const from = selection[0] || (cy.nodes(".expanded").first().id && cy.nodes(".expanded").first().id());
+    const box = $("#filter-results");
+    if (!from) {
+      box.replaceChildren(el("p", { class: "hint" }, "Choose a node first: search, or click one."));
+      return [];
+    }
+    const hops = Number($("#hops").value);
+    const mentions = $("#mentions").value.trim();
+    const where = mentions ? { mentions } : null;
+    const hits = [];
+    let after = null;
+    let total = 0;
+    for (let page = 0; page < MAX_PAGES; page++) {
+      const data = await gql(`query ($from: ID!, $hops: Int!, $where: ArticleFilter, $after: String) {
+        within(from: $from, hops: $hops, where: $where, first: 100, after: $after) {
+          totalCount pageInfo { hasNextPage endCursor }
+          edges { hops
+            node { id ... on Article { title isStub publishedAt provider { name } } }
+            path { id ... on Article { title isStub } ... on Topic { name } ... on Provider { name } }
+            pathEdges { id source target kind } } } }`, { from, hops, where, after });
+      const conn = data.within;
+      total = conn.totalCount;
+      hits.push(...conn.edges);
+      if (!conn.pageInfo.hasNextPage) break;
+      after = conn.pageInfo.endCursor;
+    }
+    clearMarks();
+    const marked = cy.collection();
+    let added = 0;
+    for (const h of hits) {
+      added += addGraph(h.path.map((n) => ({ ...n, kind: kindOf(n.id) })), h.pathEdges,
+        cy.getElementById(h.path[Math.max(0, h.path.length - 2)].id).position()).length;
+      h.path.forEach((n) => marked.merge(cy.getElementById(n.id)));
+      h.pathEdges.forEach((e) => marked.merge(cy.getElementById(e.id)));
+    }
+    if (added) relayout(false);
+    const hitNodes = cy.collection(hits.map((h) => cy.getElementById(h.node.id)));
+    cy.batch(() => {
+      cy.elements().not(marked).not(cy.getElementById(from)).addClass("faded");
+      hitNodes.addClass("hit");
+    });
+    const fromLabel = cy.getElementById(from).data("label") || from;
+    box.replaceChildren(
+      el("p", { id: "filter-summary" },
+        `${total} ${total === 1 ? "story" : "stories"} within ${hops} hop${hops === 1 ? "" : "s"} of “${short(fromLabel, 60)}”` +
+        (mentions ? ` mention “${mentions}”` : "") + "."),
+      el("ol", { class: "hits", id: "hits" }, hits.map((h) => el("li", {
+        dataset: { id: h.node.id, hops: String(h.hops) },
+        onclick: () => run(() => select(h.node.id)),
+      }, el("span", { class: "hops" }, String(h.hops)), el("span", { class: "title" }, h.node.title),
+      el("span", { class: "meta" }, ` · ${h.node.provider ? h.node.provider.name : ""}`)))));
+    if (hitNodes.nonempty()) fitTo(marked.union(hitNodes));
+    return hits;
+  }
+
+  // -- search: stories by text, topics and providers --------------------------------
+
+  let catalogue = null; // all topics and providers, fetched once for matching by name
+
+  async function loadCatalogue() {
+    if (catalogue) return catalogue;
+    const items = [];
+    for (const field of ["topics", "providers"]) {
+      let after = null;
+      for (let page = 0; page < 10; page++) {
+        const data = await gql(`query ($after: String) {
+          ${field}(first: 100, after: $after) { pageInfo { hasNextPage endCursor }
+            edges { node { id name articleCount ${field === "topics" ? "slug" : "domain"} } } } }`,
+        { after });
+        const conn = data[field];
+        items.push(...conn.edges.map((e) => e.node));
+        if (!conn.pageInfo.hasNextPage) break;
+        after = conn.pageInfo.endCursor;
+      }
+    }
+    catalogue = items;
+    return items;
+  }
+
+  let searchSeq = 0;
+  async function search(text) {
+    const seq = ++searchSeq;
+    const q = text.trim();
+    if (!q) { closeResults(); return; }
+    const [data, cat] = await Promise.all([
+      gql(`query ($text: String!) {
+        search(text: $text, first: 8) { totalCount
+          edges { matchedIn node { id title publishedAt isStub provider { name } } } } }`, { text: q }),
+      loadCatalogue(),
+    ]);
+    if (seq !== searchSeq) return; // a newer search is on its way
+    const needle = q.toLowerCase();
+    const matches = cat.filter((c) => [c.name, c.slug, c.domain].some((s) => s && s.toLowerCase().includes(needle)))
+      .sort((a, b) => b.articleCount - a.articleCount).slice(0, 8);
+    const topics = matches.filter((m) => kindOf(m.id) === "topic");
+    const providers = matches.filter((m) => kindOf(m.id) === "provider");
+    const list = $("#search-results");
+    const rows = [];
+    const row = (id, kind, title, meta) => el("li", {
+      class: "result", role: "option", dataset: { id, kind },
+      onmousedown: (ev) => { ev.preventDefault(); run(() => choose(id, title, kind)); },
+    }, el("span", { class: `kind ${kind}` }, kind === "article" ? "story" : kind), el("span", {}, title), el("span", { class: "meta" }, meta));
+    if (data.search.edges.length) {
+      rows.push(el("li", { class: "group" }, `Stories (${data.search.totalCount})`));
+      for (const e of data.search.edges) {
+        const n = e.node;
+        rows.push(row(n.id, "article", n.title, `${n.provider.name}${n.publishedAt ? " · " + n.publishedAt.slice(0, 10) : ""}`));
+      }
+    }
+    if (topics.length) {
+      rows.push(el("li", { class: "group" }, "Topics"));
+      topics.forEach((t) => rows.push(row(t.id, "topic", t.name, `${t.articleCount} stories`)));
+    }
+    if (providers.length) {
+      rows.push(el("li", { class: "group" }, "Providers"));
+      providers.forEach((p) => rows.push(row(p.id, "provider", p.name, `${p.domain} · ${p.articleCount} stories`)));
+    }
+    if (!rows.length) rows.push(el("li", { class: "empty" }, "Nothing matches."));
+    list.replaceChildren(...rows);
+    list.hidden = false;
+  }
+
+  function closeResults() {
+    $("#search-results").hidden = true;
+  }
+
+  // -- wiring ----------------------------------------------------------------------
+
+  async function run(task) {
+    try {
+      return await task();
+    } catch (err) {
+      $("#status").textContent = `Error: ${err.message}`;
+      $("#status").classList.add("error");
+      throw err;
+    }
+  }
+
+  let searchTimer = null;
+  $("#search").addEventListener("input", (ev) => {
+    clearTimeout(searchTimer);
+    searchTimer = setTimeout(() => run(() => search(ev.target.value)), 200);
+  });
+  $("#search").addEventListener("focus", (ev) => { if (ev.target.value.trim()) $("#search-results").hidden = false; });
+  $("#search").addEventListener("blur", () => setTimeout(closeResults, 150));
+  $("#search-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    clearTimeout(searchTimer);
+    await run(() => search($("#search").value));
+    const first = $("#search-results li.result");
+    if (first) await run(() => choose(first.dataset.id, first.textContent, first.dataset.kind));
+  });
+  $("#hops").addEventListener("input", (ev) => { $("#hops-value").textContent = ev.target.value; });
+  $("#filter-form").addEventListener("submit", (ev) => { ev.preventDefault(); run(highlight); });
+  $("#unhighlight").addEventListener("click", () => { clearMarks(); $("#filter-results").replaceChildren(); });
+  $("#relayout").addEventListener("click", () => relayout(true));
+  $("#clear").addEventListener("click", () => {
+    cy.elements().remove();
+    expanded.clear();
+    selection = [];
+    $("#filter-results").replaceChildren();
+    $("#path-results").replaceChildren();
+    updateStatus();
+  });
+
+  cy.on("tap", "node", (evt) => {
+    const id = evt.target.id();
+    const oe = evt.originalEvent || {};
+    const additive = !!(oe.shiftKey || oe.ctrlKey || oe.metaKey);
+    run(async () => {
+      if (!additive) await expand(id);
+      await select(id, { additive });
+    });
+  });
+  cy.on("tap", (evt) => {
+    if (evt.target === cy) { clearMarks(); }
+  });
+
+  const ready = (async () => {
+    await detect();
+    const params = new URL(window.location.href).searchParams;
+    if (params.get("mentions") != null) $("#mentions").value = params.get("mentions");
+    if (params.get("hops")) { $("#hops").value = params.get("hops"); $("#hops-value").textContent = params.get("hops"); }
+    const start = params.get("node");
+    if (start) await run(() => choose(start, start, kindOf(start)));
+    updateStatus();
+    document.body.dataset.ready = "1";
+  })();
+
+  window.newsgraphExplorer = {
+    cy, caps, ready, expanded,
+    get selection() { return selection.slice(); },
+    draw, expand, select, highlight, showPaths, search, relayout, addGraph,
+  };
+})();
