@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 
@@ -13,6 +14,9 @@ from graph.errors import InvalidURLError, NodeNotFound
 from graph.index import ReadIndex
 from graph.normalize import provider_key, topic_slug
 from graph.report import LoadReport
+
+if TYPE_CHECKING:
+    from graph.analytics import Analytics
 
 __all__ = ["KnowledgeGraph"]
 
@@ -34,6 +38,14 @@ class KnowledgeGraph:
             for node, data in g.nodes(data=True)
             if data.get("kind") == TOPIC and data.get("name")
         }
+
+    @cached_property
+    def analytics(self) -> Analytics:
+        """Storylines, centrality, syndicated copies and other per-load analytics,
+        computed once, on first use; see :mod:`graph.analytics`."""
+        from graph.analytics import Analytics
+
+        return Analytics(self)
 
     def __repr__(self) -> str:
         return (f"<KnowledgeGraph {self.nx.number_of_nodes()} nodes, "

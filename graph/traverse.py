@@ -6,20 +6,22 @@ kinds, and every node — article, provider or topic — counts as a hop.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from graph.build import ARTICLE, EDGE_KINDS, PROVIDER, TOPIC
+import numpy as np
+
+from graph.build import ARTICLE, EDGE_KINDS, PROVIDER, RELATED, TOPIC
 from graph.errors import InvalidArgument
-from graph.index import WALK_ORDER
+from graph.index import KIND_CODES, WALK_ORDER
 from graph.normalize import phrase_tokens
 
 if TYPE_CHECKING:
     from graph.kg import KnowledgeGraph
 
 __all__ = ["within", "within_paths", "neighborhood", "shortest_path", "Subgraph", "Edge",
-           "check_via", "check_kinds", "edge_id"]
+           "check_via", "check_kinds", "edge_id", "edge_evidence"]
 
 NODE_KINDS = (ARTICLE, PROVIDER, TOPIC)
 
@@ -96,12 +98,51 @@ def within_paths(
     ``path`` lists the node ids from ``start`` to the node, a shortest path that
     explains why it is there. Ordering and filters are those of :func:`within`.
     """
+    index = kg.index
+    found, parent_of = _within(kg, start, hops, via, mentions, kinds)
+    out = []
+    for node, depth in found:
+        path = [node]
+        while (up := parent_of(path[-1])) != -1:
+            path.append(up)
+        out.append((index.ids[node], depth, [index.ids[p] for p in reversed(path)]))
+    return out
+
+
+def _within(
+    kg: KnowledgeGraph, start: str, hops: int, via: Iterable[str] | None,
+    mentions: str | None, kinds: Iterable[str] | None,
+) -> tuple[list[tuple[int, int]], Callable[[int], int]]:
+    """Return the ordered ``(node, hops)`` of :func:`within` as node indexes, and a
+    function giving each reached node's BFS parent (-1 for the start)."""
     check_hops(hops)
     walk = check_via(via)
     wanted = check_kinds(kinds)
     index = kg.index
     origin = kg.index.pos[kg.resolve(start)]
-    matches = index.mentioning(phrase_tokens(mentions)) if mentions is not None else None
+    phrase = phrase_tokens(mentions) if mentions is not None else None
+    if getattr(index.neighbours, "metered", False) and not getattr(index.visited, "metered",
+                                                                    False):
+        # A request meter counts neighbour lists one by one: walk node by node for it.
+        return _within_by_node(kg, origin, hops, walk, phrase, wanted)
+    keep = np.zeros(len(index.ids), dtype=bool)
+    for kind in wanted:
+        keep |= index.kind_code == KIND_CODES[kind]
+    if phrase is not None:
+        keep &= index.mention_mask(phrase)
+    nodes, depths, parents = index.reach(origin, hops, walk, keep)
+    order = np.lexsort((index.rank[nodes], depths))
+    found = list(zip(nodes[order].tolist(), depths[order].tolist(), strict=True))
+    parents[origin] = -1
+    return found, lambda i: int(parents[i])
+
+
+def _within_by_node(
+    kg: KnowledgeGraph, origin: int, hops: int, walk: tuple[str, ...],
+    phrase: tuple[str, ...] | None, wanted: frozenset[str],
+) -> tuple[list[tuple[int, int]], Callable[[int], int]]:
+    index = kg.index
+    matches = index.mentioning(phrase) if phrase is not None else None
     parents: dict[int, int] = {}
     found: list[tuple[int, int]] = []
     for node, depth, parent in _bfs(kg, (origin,), hops, walk):
@@ -112,13 +153,7 @@ def within_paths(
             continue
         found.append((node, depth))
     found.sort(key=lambda nd: (nd[1], *index.order_key(nd[0])))
-    out = []
-    for node, depth in found:
-        path = [node]
-        while parents[path[-1]] != -1:
-            path.append(parents[path[-1]])
-        out.append((index.ids[node], depth, [index.ids[p] for p in reversed(path)]))
-    return out
+    return found, parents.__getitem__
 
 
 def within(
@@ -165,20 +200,37 @@ def within(
     >>> within(kg, "https://a.com/1", hops=2, mentions="facial recognition")
     []
     """
-    return [(node, depth) for node, depth, _ in within_paths(kg, start, hops, via, mentions, kinds)]
+    found, _ = _within(kg, start, hops, via, mentions, kinds)
+    ids = kg.index.ids
+    return [(ids[node], depth) for node, depth in found]
 
 
 @dataclass(frozen=True, slots=True)
 class Edge:
-    """A directed edge of the graph: its stable id, ends and kind."""
+    """A directed edge of the graph: its stable id, ends, kind and evidence.
+
+    ``evidence`` names the records (``path:line``) the edge rests on: for ``RELATED``
+    the records that listed it; for ``TAGGED`` and ``PUBLISHED_BY`` the record the
+    article's fields came from. It takes no part in equality.
+    """
 
     source: str
     target: str
     kind: str
+    evidence: tuple[str, ...] = field(default=(), compare=False)
 
     @property
     def id(self) -> str:
         return edge_id(self.source, self.target, self.kind)
+
+
+def edge_evidence(kg: KnowledgeGraph, source: str, target: str, kind: str) -> tuple[str, ...]:
+    """Return the records (``path:line``) a stored edge rests on; see :class:`Edge`."""
+    if kind == RELATED:
+        return tuple(kg.nx.edges[source, target, kind].get("evidence") or ())
+    sources = kg.nx.nodes[source].get("sources") or ()
+    # The record whose fields the article holds is the last of its sources.
+    return (sources[-1],) if sources else ()
 
 
 def edge_id(source: str, target: str, kind: str) -> str:
@@ -189,11 +241,17 @@ def edge_id(source: str, target: str, kind: str) -> str:
 @dataclass(slots=True)
 class Subgraph:
     """Nodes with their hop distance from the seeds, the edges among them, and whether
-    a limit cut the walk short."""
+    a limit cut the walk short.
+
+    ``cursor`` continues a cut walk (see :func:`graph.explore.expand`); ``positions``
+    holds layout coordinates when one was asked for.
+    """
 
     nodes: dict[str, int] = field(default_factory=dict)
     edges: list[Edge] = field(default_factory=list)
     truncated: bool = False
+    cursor: str | None = None
+    positions: dict[str, tuple[float, float]] | None = None
 
 
 def neighborhood(
@@ -233,7 +291,7 @@ def subgraph_edges(kg: KnowledgeGraph, nodes: Collection[str],
     """Return the edges of the ``via`` kinds whose two ends are both in ``nodes``."""
     kinds = set(via)
     return [
-        Edge(u, v, kind)
+        Edge(u, v, kind, edge_evidence(kg, u, v, kind))
         for u in nodes
         for _, v, kind in kg.nx.out_edges(u, keys=True)
         if kind in kinds and v in nodes
@@ -271,6 +329,6 @@ def path_edges(kg: KnowledgeGraph, path: list[str], via: Iterable[str] | None = 
         for a, b in ((u, v), (v, u)):
             kind = next((k for k in kinds if kg.nx.has_edge(a, b, key=k)), None)
             if kind:
-                out.append(Edge(a, b, kind))
+                out.append(Edge(a, b, kind, edge_evidence(kg, a, b, kind)))
                 break
     return out

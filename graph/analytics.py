@@ -1,0 +1,394 @@
+"""What is computed once per load: syndicated copies, storylines, centrality, co-topics,
+provider overlap and timelines.
+
+:class:`Analytics` is built lazily, once, by :attr:`KnowledgeGraph.analytics`; each
+of its parts is itself computed on first use and kept, since the graph never changes
+after loading. Requests only read it.
+
+The article graph
+    Storylines and centrality are read off an undirected, weighted graph of articles
+    (stubs included). A ``RELATED`` listing (either way) joins two stories with weight
+    1, and so does a ``SAME_STORY`` pair. A topic shared by ``n`` stories joins each
+    pair of them with weight ``1 / (n - 1)``, so every story draws weight 1 from each
+    topic it has, however broad the topic; weights of several links add up. Topics of
+    more than :data:`HUB_TOPIC_ARTICLES` stories join none: their pairs would swamp
+    the graph (``n (n - 1) / 2`` of them) and say little about a story.
+Storylines
+    Louvain communities of the article graph (networkx, seed :data:`LOUVAIN_SEED`)
+    of at least two stories, largest first.
+Centrality
+    PageRank over the article graph.
+Syndicated copies (``SAME_STORY``)
+    Articles from different providers whose :func:`story_key` is equal.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import cached_property
+from itertools import combinations
+from typing import TYPE_CHECKING
+
+import networkx as nx
+
+from graph.build import ARTICLE, PROVIDER, RELATED, TAGGED, TOPIC
+from graph.errors import InvalidArgument
+from graph.normalize import tokens
+
+if TYPE_CHECKING:
+    from graph.kg import KnowledgeGraph
+
+__all__ = ["SAME_STORY", "Analytics", "Storyline", "Bucket", "story_key", "INTERVALS",
+           "HUB_TOPIC_ARTICLES", "LOUVAIN_SEED"]
+
+SAME_STORY = "SAME_STORY"
+HUB_TOPIC_ARTICLES = 100
+LOUVAIN_SEED = 4
+RELATED_WEIGHT = 1.0
+SAME_STORY_WEIGHT = 1.0
+INTERVALS = ("DAY", "WEEK", "MONTH")
+MAX_BUCKETS = 10_000
+# A title key keeps this many leading letters of each word: a crude stemmer under which
+# "defends" and "defense" (the two Oregon copies of the seed) agree.
+_KEY_LETTERS = 5
+_KEY_MIN_WORDS = 3
+
+
+def story_key(title: str) -> str | None:
+    """Return the key under which syndicated copies of a headline agree, or None.
+
+    The title's lowercase words, each cut to its first five letters; titles of fewer
+    than three words have no key (a "Weather" from two providers is not one story).
+
+    Examples
+    --------
+    >>> story_key("Oregon agency defends use of facial recognition tech")
+    'orego agenc defen use of facia recog tech'
+    >>> story_key("Oregon agency DEFENSE use of facial-recognition tech")
+    'orego agenc defen use of facia recog tech'
+    >>> story_key("Weather") is None
+    True
+    """
+    words = tokens(title)
+    if len(words) < _KEY_MIN_WORDS:
+        return None
+    return " ".join(w[:_KEY_LETTERS] for w in words)
+
+
+@dataclass(frozen=True, slots=True)
+class Storyline:
+    """A community of stories: its members, central story, topics, providers and dates."""
+
+    id: str
+    articles: tuple[str, ...]  # article ids, by id
+    central: str
+    topics: tuple[tuple[str, int], ...]  # (topic id, stories), most first
+    providers: tuple[tuple[str, int], ...]  # (provider id, stories), most first
+    starts_at: datetime | None
+    ends_at: datetime | None
+
+    @property
+    def size(self) -> int:
+        return len(self.articles)
+
+
+@dataclass(frozen=True, slots=True)
+class Bucket:
+    """One bucket of a timeline: ``[start, end)``, a label and how many articles."""
+
+    start: datetime
+    end: datetime
+    label: str
+    count: int
+
+
+class Analytics:
+    """Per-load analytics of a knowledge graph; every part is computed once, on first use."""
+
+    def __init__(self, kg: KnowledgeGraph):
+        self.kg = kg
+        self._timelines: dict[str, list[Bucket]] = {}
+        self._views: dict[tuple[str, ...], nx.Graph] = {}
+
+    # -- the articles and their links --------------------------------------------
+
+    @cached_property
+    def articles(self) -> list[str]:
+        """Article ids in index order."""
+        index = self.kg.index
+        return [index.ids[i] for i, kind in enumerate(index.kind) if kind == ARTICLE]
+
+    @cached_property
+    def same_story(self) -> dict[str, tuple[str, ...]]:
+        """Article id → ids of its syndicated copies (other providers, equal story key)."""
+        g = self.kg.nx
+        groups: dict[str, list[str]] = defaultdict(list)
+        for node in self.articles:
+            data = g.nodes[node]
+            if data["title"] == data["url"]:  # no title of its own
+                continue
+            key = story_key(data["title"])
+            if key is not None:
+                groups[key].append(node)
+        copies: dict[str, list[str]] = defaultdict(list)
+        for members in groups.values():
+            for a, b in combinations(members, 2):
+                if g.nodes[a]["provider"] != g.nodes[b]["provider"]:
+                    copies[a].append(b)
+                    copies[b].append(a)
+        return {node: tuple(sorted(others)) for node, others in sorted(copies.items())}
+
+    @cached_property
+    def same_story_pos(self) -> dict[int, tuple[int, ...]]:
+        """:attr:`same_story` over index positions, for walks."""
+        pos = self.kg.index.pos
+        return {pos[a]: tuple(pos[b] for b in others) for a, others in self.same_story.items()}
+
+    def same_story_edges(self) -> list[tuple[str, str]]:
+        """Return each ``SAME_STORY`` pair once, ``(smaller id, larger id)``, sorted."""
+        return [(a, b) for a, others in self.same_story.items() for b in others if a < b]
+
+    def same_story_evidence(self, a: str, b: str) -> tuple[str, ...]:
+        """Return the records that carry the two headlines: the sources of both, once each."""
+        g = self.kg.nx
+        out: list[str] = []
+        for node in (a, b):
+            for source in g.nodes[node].get("sources") or ():
+                if source not in out:
+                    out.append(source)
+        return tuple(out)
+
+    @cached_property
+    def article_graph(self) -> nx.Graph:
+        """The weighted, undirected article graph described in the module docstring."""
+        g = self.kg.nx
+        ag = nx.Graph()
+        ag.add_nodes_from(self.articles)
+
+        def join(a: str, b: str, weight: float) -> None:
+            if ag.has_edge(a, b):
+                ag[a][b]["weight"] += weight
+            else:
+                ag.add_edge(a, b, weight=weight)
+
+        related = sorted({tuple(sorted((u, v))) for u, v, k in g.edges(keys=True)
+                          if k == RELATED})
+        for a, b in related:
+            join(a, b, RELATED_WEIGHT)
+        for a, b in self.same_story_edges():
+            join(a, b, SAME_STORY_WEIGHT)
+        for _, members in sorted(self.topic_articles.items()):
+            n = len(members)
+            if n < 2 or n > HUB_TOPIC_ARTICLES:
+                continue
+            for a, b in combinations(members, 2):
+                join(a, b, 1.0 / (n - 1))
+        return ag
+
+    @cached_property
+    def topic_articles(self) -> dict[str, tuple[str, ...]]:
+        """Topic id → the ids of the articles tagged with it, sorted."""
+        out: dict[str, list[str]] = defaultdict(list)
+        for u, v, k in self.kg.nx.edges(keys=True):
+            if k == TAGGED:
+                out[v].append(u)
+        return {t: tuple(sorted(a)) for t, a in out.items()}
+
+    def simple_view(self, via: tuple[str, ...]) -> nx.Graph:
+        """Return the undirected simple graph of every node over the edge kinds ``via``
+        (``SAME_STORY`` included when named); built once per set of kinds."""
+        if via not in self._views:
+            view = nx.Graph()
+            view.add_nodes_from(self.kg.index.ids)
+            kinds = set(via)
+            view.add_edges_from(sorted((u, v) for u, v, k in self.kg.nx.edges(keys=True)
+                                       if k in kinds))
+            if SAME_STORY in kinds:
+                view.add_edges_from(self.same_story_edges())
+            self._views[via] = view
+        return self._views[via]
+
+    # -- centrality and storylines ------------------------------------------------
+
+    @cached_property
+    def pagerank(self) -> dict[str, float]:
+        """Article id → PageRank over the article graph (the scores sum to 1)."""
+        if not self.articles:
+            return {}
+        # Rounded, so that symmetric stories tie exactly and ties go by id.
+        rank = nx.pagerank(self.article_graph, weight="weight")
+        return {a: round(r, 12) for a, r in rank.items()}
+
+    @cached_property
+    def central_articles(self) -> list[str]:
+        """Article ids by PageRank, highest first; ties by id."""
+        rank = self.pagerank
+        return sorted(self.articles, key=lambda a: (-rank[a], a))
+
+    @cached_property
+    def storylines(self) -> list[Storyline]:
+        """Storylines, largest first; ties go to the earliest start, then the central id."""
+        communities = nx.community.louvain_communities(
+            self.article_graph, weight="weight", seed=LOUVAIN_SEED)
+        found = [self._storyline(sorted(c)) for c in communities if len(c) >= 2]
+        far = datetime.max.replace(tzinfo=UTC)
+        found.sort(key=lambda s: (-s.size, s.starts_at or far, s.central))
+        return [Storyline(f"storyline:{n}", s.articles, s.central, s.topics, s.providers,
+                          s.starts_at, s.ends_at) for n, s in enumerate(found, start=1)]
+
+    def _storyline(self, members: list[str]) -> Storyline:
+        g = self.kg.nx
+        rank = self.pagerank
+        central = min(members, key=lambda a: (-rank[a], a))
+        topics: Counter[str] = Counter()
+        providers: Counter[str] = Counter()
+        dates = []
+        for a in members:
+            data = g.nodes[a]
+            topics.update(f"{TOPIC}:{slug}" for slug in data.get("topics") or ())
+            providers[f"{PROVIDER}:{data['provider']}"] += 1
+            if data.get("published_at") is not None:
+                dates.append(data["published_at"])
+        return Storyline("", tuple(members), central, _most_first(topics),
+                         _most_first(providers), min(dates, default=None),
+                         max(dates, default=None))
+
+    @cached_property
+    def storyline_of(self) -> dict[str, Storyline]:
+        """Article id → its storyline (articles of no storyline are absent)."""
+        return {a: s for s in self.storylines for a in s.articles}
+
+    @cached_property
+    def storyline_by_id(self) -> dict[str, Storyline]:
+        """Storyline id → storyline."""
+        return {s.id: s for s in self.storylines}
+
+    # -- topics and providers ------------------------------------------------------
+
+    @cached_property
+    def co_topics(self) -> dict[str, list[tuple[str, int, float]]]:
+        """Topic id → ``(other topic, shared articles, weight)``, most shared first, then by id.
+
+        ``weight`` is the Jaccard index of the two topics' articles: shared / either.
+        """
+        shared: dict[str, Counter[str]] = defaultdict(Counter)
+        g = self.kg.nx
+        for a in self.articles:
+            slugs = sorted(set(g.nodes[a].get("topics") or ()))
+            for s, t in combinations(slugs, 2):
+                shared[f"{TOPIC}:{s}"][f"{TOPIC}:{t}"] += 1
+                shared[f"{TOPIC}:{t}"][f"{TOPIC}:{s}"] += 1
+        sizes = {t: len(a) for t, a in self.topic_articles.items()}
+        return {
+            t: sorted(((u, n, round(n / (sizes[t] + sizes[u] - n), 6))
+                       for u, n in counts.items()), key=lambda x: (-x[1], x[0]))
+            for t, counts in shared.items()
+        }
+
+    @cached_property
+    def provider_overlap(self) -> dict[str, list[tuple[str, int, int, float]]]:
+        """Provider id → ``(other provider, shared storylines, syndicated pairs, score)``.
+
+        Two providers overlap when both published stories of one storyline, or copies of
+        one story; ``score`` is the Jaccard index of the storylines they cover. Ordered
+        by shared storylines, then syndicated pairs, then score, most first; then by id.
+        """
+        g = self.kg.nx
+        covers: dict[str, set[str]] = defaultdict(set)
+        for s in self.storylines:
+            for a in s.articles:
+                covers[f"{PROVIDER}:{g.nodes[a]['provider']}"].add(s.id)
+        copies: Counter[tuple[str, str]] = Counter()
+        for a, b in self.same_story_edges():
+            p, q = (f"{PROVIDER}:{g.nodes[x]['provider']}" for x in (a, b))
+            copies[(p, q)] += 1
+            copies[(q, p)] += 1
+        out: dict[str, list[tuple[str, int, int, float]]] = defaultdict(list)
+        providers = sorted(set(covers) | {p for p, _ in copies})
+        for p, q in combinations(providers, 2):
+            both = len(covers[p] & covers[q])
+            pairs = copies[(p, q)]
+            if not both and not pairs:
+                continue
+            either = len(covers[p] | covers[q])
+            score = round(both / either, 6) if either else 0.0
+            out[p].append((q, both, pairs, score))
+            out[q].append((p, both, pairs, score))
+        for rows in out.values():
+            rows.sort(key=lambda r: (-r[1], -r[2], -r[3], r[0]))
+        return dict(out)
+
+    # -- timelines --------------------------------------------------------------------
+
+    def timeline(self, interval: str = "MONTH",
+                 among: Iterable[str] | None = None) -> list[Bucket]:
+        """Return article counts per ``DAY``, ``WEEK`` (ISO, from Monday) or ``MONTH`` (UTC).
+
+        Every bucket from the first dated article's to the last one's is there, empty
+        ones included; undated articles are left out. ``among`` restricts the count to
+        those article ids; the timeline of all articles is computed once per interval.
+        """
+        if interval not in INTERVALS:
+            raise InvalidArgument(
+                f"unknown interval {interval!r}: expected one of {', '.join(INTERVALS)}")
+        if among is None:
+            if interval not in self._timelines:
+                self._timelines[interval] = _buckets(self._dates(self.articles), interval)
+            return self._timelines[interval]
+        return _buckets(self._dates(among), interval)
+
+    def _dates(self, articles: Iterable[str]) -> list[datetime]:
+        g = self.kg.nx
+        return [d for d in (g.nodes[a].get("published_at") for a in articles) if d is not None]
+
+
+def _most_first(counts: Counter[str]) -> tuple[tuple[str, int], ...]:
+    return tuple(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def _bucket_start(when: datetime, interval: str) -> datetime:
+    day = when.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    if interval == "DAY":
+        return day
+    if interval == "WEEK":
+        return day - timedelta(days=day.weekday())
+    return day.replace(day=1)
+
+
+def _next_start(start: datetime, interval: str) -> datetime:
+    if interval == "DAY":
+        return start + timedelta(days=1)
+    if interval == "WEEK":
+        return start + timedelta(days=7)
+    return (start.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def _label(start: datetime, interval: str) -> str:
+    if interval == "DAY":
+        return start.strftime("%Y-%m-%d")
+    if interval == "WEEK":
+        year, week, _ = start.isocalendar()
+        return f"{year}-W{week:02d}"
+    return start.strftime("%Y-%m")
+
+
+def _buckets(dates: list[datetime], interval: str) -> list[Bucket]:
+    if not dates:
+        return []
+    counts = Counter(_bucket_start(d, interval) for d in dates)
+    first, last = min(counts), max(counts)
+    out: list[Bucket] = []
+    start = first
+    while start <= last:
+        if len(out) >= MAX_BUCKETS:
+            raise InvalidArgument(
+                f"the timeline would have more than {MAX_BUCKETS} {interval} buckets "
+                f"({first:%Y-%m-%d} to {last:%Y-%m-%d}): use a longer interval or a "
+                "narrower where")
+        end = _next_start(start, interval)
+        out.append(Bucket(start, end, _label(start, interval), counts.get(start, 0)))
+        start = end
+    return out

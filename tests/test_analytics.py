@@ -1,0 +1,167 @@
+"""Per-load analytics (graph.analytics) on the crafted corpus tests/fixtures/explore.
+
+See tests/test_explore.py for the corpus drawn by hand. The article graph it gives:
+ALPHA–BETA (related 1 + privacy 1), ALPHA–COPY (same story 1 + cameras 1),
+BETA–GAMMA (related 1), RAIN–FARMERS (related 1 + weather 1); LONELY alone.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+import graph
+from graph.analytics import HUB_TOPIC_ARTICLES, story_key
+from tests.conftest import write_record
+from tests.test_explore import (
+    ALPHA,
+    BETA,
+    COPY,
+    EXPLORE,
+    FARMERS,
+    GAMMA,
+    LONELY,
+    P1,
+    P2,
+    P3,
+    P4,
+    RAIN,
+)
+
+
+@pytest.fixture(scope="module")
+def kg() -> graph.KnowledgeGraph:
+    return graph.load(EXPLORE)
+
+
+def test_analytics_are_computed_once_per_load(kg):
+    assert kg.analytics is kg.analytics
+    assert kg.analytics.storylines is kg.analytics.storylines
+    assert kg.analytics.timeline("DAY") is kg.analytics.timeline("DAY")
+
+
+@pytest.mark.parametrize(("a", "b", "same"), [
+    ("Oregon agency defends use of facial recognition tech but has alternatives",
+     "Oregon agency defense use of facial recognition tech but has alternatives", True),
+    ("Alpha city bans face scanners", "ALPHA CITY BANS FACE-SCANNERS!", True),
+    ("Alpha city bans face scanners", "Alpha city bans face scanners again", False),
+    ("Covid cases rise 5%", "Covid cases rise 6%", False),
+])
+def test_story_key(a, b, same):
+    assert (story_key(a) == story_key(b)) is same
+
+
+def test_short_titles_have_no_story_key():
+    assert story_key("Weather today") is None
+
+
+def test_same_story_links_copies_from_different_providers(kg):
+    assert kg.analytics.same_story == {ALPHA: (COPY,), COPY: (ALPHA,)}
+    assert kg.analytics.same_story_edges() == [(ALPHA, COPY)]
+
+
+def test_same_story_needs_different_providers(tmp_path: Path):
+    for name, host in (("a", "one.example"), ("b", "one.example"), ("c", "two.example")):
+        write_record(tmp_path, f"{name}.md", {"title": "Markets close higher on Friday",
+                                             "webUrl": f"https://{host}/{name}"})
+    kg = graph.load(tmp_path)
+    a, b, c = (f"article:https://{h}/{n}" for n, h in (("a", "one.example"),
+                                                       ("b", "one.example"),
+                                                       ("c", "two.example")))
+    assert kg.analytics.same_story == {a: (c,), b: (c,), c: (a, b)}
+    # a derived kind: the stored graph and its counts do not change
+    assert kg.report.edges == {"RELATED": 0, "PUBLISHED_BY": 3, "TAGGED": 0}
+
+
+def test_article_graph_weights(kg):
+    ag = kg.analytics.article_graph
+    assert {tuple(sorted(e)): w for *e, w in ag.edges(data="weight")} == {
+        (ALPHA, BETA): 2.0, (ALPHA, COPY): 2.0, (BETA, GAMMA): 1.0, (RAIN, FARMERS): 2.0}
+    assert LONELY in ag and ag.degree(LONELY) == 0
+
+
+def test_shared_topics_weigh_one_over_n_minus_one(tmp_path: Path):
+    for i in range(4):
+        write_record(tmp_path, f"s{i}.md", {"title": f"Story {i}", "topics": ["Wide"],
+                                            "webUrl": f"https://x.example/s{i}"})
+    ag = graph.load(tmp_path).analytics.article_graph
+    assert ag.number_of_edges() == 6
+    assert {round(w, 6) for *_, w in ag.edges(data="weight")} == {round(1 / 3, 6)}
+
+
+def test_hub_topics_join_no_pairs(tmp_path: Path):
+    n = HUB_TOPIC_ARTICLES + 1
+    write_record(tmp_path, "all.json", [
+        {"title": f"Story {i}", "topics": ["Everything"], "webUrl": f"https://x.example/{i}"}
+        for i in range(n)], form="json")
+    kg = graph.load(tmp_path)
+    assert kg.analytics.article_graph.number_of_edges() == 0
+    assert kg.analytics.storylines == []
+
+
+def test_storylines(kg):
+    first, second = kg.analytics.storylines
+    assert first.id == "storyline:1" and second.id == "storyline:2"
+    assert first.articles == (ALPHA, COPY, BETA, GAMMA)
+    assert first.size == 4
+    assert first.central == ALPHA
+    assert first.topics == (("topic:cameras", 2), ("topic:privacy", 2))
+    assert first.providers == ((P2, 2), (P1, 1), (P3, 1))
+    assert first.starts_at == datetime(2022, 1, 3, 9, tzinfo=UTC)
+    assert first.ends_at == datetime(2022, 2, 1, tzinfo=UTC)  # GAMMA, a dated stub
+    assert second.articles == (RAIN, FARMERS)
+    assert second.central == RAIN  # a tie of PageRank goes to the smaller id
+    assert kg.analytics.storyline_of[BETA] is first
+    assert LONELY not in kg.analytics.storyline_of  # a storyline has two stories at least
+
+
+def test_storylines_are_the_same_on_every_load():
+    ids = [[s.articles for s in graph.load(EXPLORE).analytics.storylines] for _ in range(3)]
+    assert ids[0] == ids[1] == ids[2]
+
+
+def test_pagerank_orders_central_articles(kg):
+    rank = kg.analytics.pagerank
+    assert abs(sum(rank.values()) - 1) < 1e-9
+    assert kg.analytics.central_articles == [ALPHA, BETA, RAIN, FARMERS, COPY, GAMMA, LONELY]
+    assert rank[RAIN] == rank[FARMERS]
+
+
+def test_co_topics_with_jaccard_weights(kg):
+    co = kg.analytics.co_topics
+    assert co["topic:privacy"] == [("topic:cameras", 1, round(1 / 3, 6))]
+    assert co["topic:weather"] == [("topic:farming", 1, 0.5)]
+    assert "topic:nothing" not in co
+
+
+def test_provider_overlap(kg):
+    overlap = kg.analytics.provider_overlap
+    assert overlap[P1] == [(P2, 1, 1, 1.0), (P3, 1, 0, 0.5)]
+    assert overlap[P4] == [(P3, 1, 0, 0.5)]
+    assert overlap[P3] == [(P1, 1, 0, 0.5), (P2, 1, 0, 0.5), (P4, 1, 0, 0.5)]
+
+
+@pytest.mark.parametrize(("interval", "expected"), [
+    ("MONTH", [("2021-12", 1), ("2022-01", 3), ("2022-02", 1), ("2022-03", 2)]),
+    ("WEEK", [("2021-W52", 1), ("2022-W01", 2), ("2022-W02", 1), ("2022-W03", 0),
+              ("2022-W04", 0), ("2022-W05", 1), ("2022-W06", 0), ("2022-W07", 0),
+              ("2022-W08", 0), ("2022-W09", 0), ("2022-W10", 0), ("2022-W11", 2)]),
+])
+def test_timeline_buckets(kg, interval, expected):
+    buckets = kg.analytics.timeline(interval)
+    assert [(b.label, b.count) for b in buckets] == expected
+    assert all(a.end == b.start for a, b in zip(buckets, buckets[1:], strict=False))
+
+
+def test_timeline_days_and_bounds(kg):
+    days = kg.analytics.timeline("DAY", among=[ALPHA, COPY, BETA])
+    assert [(b.label, b.count) for b in days][:2] == [("2022-01-03", 1), ("2022-01-04", 1)]
+    assert len(days) == 8 and days[-1].label == "2022-01-10"
+    week = kg.analytics.timeline("WEEK")[0]
+    assert (week.start, week.end) == (datetime(2021, 12, 27, tzinfo=UTC),
+                                      datetime(2022, 1, 3, tzinfo=UTC))
+    assert kg.analytics.timeline("MONTH", among=[]) == []
+    with pytest.raises(graph.InvalidArgument, match="expected one of DAY, WEEK, MONTH"):
+        kg.analytics.timeline("YEAR")

@@ -1,0 +1,147 @@
+"""Exports (graph.export): every format read back by networkx, or checked against the
+keys its library documents, on the crafted corpus tests/fixtures/explore."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import networkx as nx
+import pytest
+
+import graph
+from graph import explore, export
+from graph.select import Selection
+from tests.test_explore import ALPHA, BETA, COPY, EXPLORE, GAMMA, P1, P2
+
+ALL_KINDS = ["RELATED", "TAGGED", "PUBLISHED_BY", "SAME_STORY"]
+
+
+@pytest.fixture(scope="module")
+def kg() -> graph.KnowledgeGraph:
+    return graph.load(EXPLORE)
+
+
+def _written(kg, sub, fmt) -> bytes:
+    out = io.BytesIO()
+    export.write(kg, sub, fmt, out)
+    return out.getvalue()
+
+
+def _read(fmt: str, data: bytes):
+    if fmt == "graphml":
+        return nx.read_graphml(io.BytesIO(data), force_multigraph=True)
+    if fmt == "gexf":
+        return nx.read_gexf(io.BytesIO(data))
+    return nx.node_link_graph(json.loads(data), edges="edges")
+
+
+@pytest.mark.parametrize("fmt", ["graphml", "gexf", "node-link"])
+@pytest.mark.parametrize("select", ["whole", "neighborhood"])
+def test_exports_read_back_with_the_same_nodes_edges_and_kinds(kg, fmt, select):
+    if select == "whole":
+        sub = explore.whole(kg, via=ALL_KINDS)
+    else:
+        sub = explore.expand(kg, BETA, hops=2, via=ALL_KINDS, layout="FORCE")
+    back = _read(fmt, _written(kg, sub, fmt))
+    assert set(back.nodes) == set(sub.nodes)
+    assert {n: d["kind"] for n, d in back.nodes(data=True)} == {
+        n: kg.nx.nodes[n]["kind"] for n in sub.nodes}
+    assert sorted((u, v, d["kind"]) for u, v, d in back.edges(data=True)) == sorted(
+        (e.source, e.target, e.kind) for e in sub.edges)
+    assert back.is_directed()
+
+
+def test_whole_graph_export_holds_every_stored_edge_and_same_story(kg):
+    sub = explore.whole(kg, via=ALL_KINDS)
+    assert len(sub.nodes) == kg.nx.number_of_nodes() == 15
+    assert len(sub.edges) == kg.nx.number_of_edges() + 1
+    assert len(explore.whole(kg).edges) == kg.nx.number_of_edges()
+
+
+def test_graphml_attributes_are_flat(kg):
+    sub = explore.expand(kg, ALPHA, hops=1)
+    back = _read("graphml", _written(kg, sub, "graphml"))
+    alpha = back.nodes[ALPHA]
+    assert alpha["topics"] == "topic:privacy | topic:cameras"
+    assert alpha["publishedAt"] == "2022-01-03T09:00:00+00:00"
+    assert alpha["isStub"] is False and alpha["hops"] == 0 and alpha["degree"] == 4
+    assert alpha["storyline"] == "storyline:1"
+    [edge] = [d for u, v, d in back.edges(data=True) if d["kind"] == "RELATED"]
+    assert edge["evidence"] == f"{EXPLORE}/alpha.md:2"
+    assert edge["id"] == f"RELATED:{ALPHA}->{BETA}"
+
+
+def test_gexf_carries_size_and_position(kg):
+    sub = explore.expand(kg, ALPHA, hops=1, layout="FORCE")
+    back = _read("gexf", _written(kg, sub, "gexf"))
+    viz = back.nodes[ALPHA]["viz"]
+    assert viz["size"] == explore.size_hint(4)
+    assert (viz["position"]["x"], viz["position"]["y"]) == pytest.approx(sub.positions[ALPHA])
+
+
+def test_node_link_keeps_lists_and_reads_back(kg):
+    sub = explore.expand(kg, BETA, hops=1)
+    data = export.node_link(kg, sub)
+    assert set(data) == {"directed", "multigraph", "graph", "nodes", "edges"}
+    assert data["directed"] is True and data["multigraph"] is True
+    beta = next(n for n in data["nodes"] if n["id"] == BETA)
+    assert beta["topics"] == ["topic:privacy"]
+    assert beta["label"] == "Beta council debates scanner ban"
+    back = nx.node_link_graph(data, edges="edges")
+    assert back.has_edge(BETA, GAMMA, key="RELATED")
+    assert back.edges[BETA, GAMMA, "RELATED"]["evidence"] == [f"{EXPLORE}/beta.md:2"]
+
+
+def test_cytoscape_elements_have_the_documented_keys(kg):
+    sub = explore.expand(kg, ALPHA, hops=1, via=ALL_KINDS, layout="FORCE")
+    elements = export.cytoscape(kg, sub)
+    assert set(elements) == {"nodes", "edges"}
+    assert [n["data"]["id"] for n in elements["nodes"]] == list(sub.nodes)
+    first = elements["nodes"][0]
+    assert first["data"]["label"] == "Alpha city bans face scanners"
+    assert first["position"] == {"x": sub.positions[ALPHA][0], "y": sub.positions[ALPHA][1]}
+    edges = {e["data"]["id"]: e["data"] for e in elements["edges"]}
+    assert edges[f"SAME_STORY:{ALPHA}->{COPY}"] == {
+        "id": f"SAME_STORY:{ALPHA}->{COPY}", "source": ALPHA, "target": COPY,
+        "kind": "SAME_STORY", "evidence": [f"{EXPLORE}/alpha.md:2", f"{EXPLORE}/delta.md:2"]}
+    ids = {n["data"]["id"] for n in elements["nodes"]}
+    assert all(e["source"] in ids and e["target"] in ids for e in edges.values())
+
+
+def test_cytoscape_file_is_cyjs(kg):
+    data = json.loads(_written(kg, explore.expand(kg, ALPHA, hops=1), "cytoscape"))
+    assert set(data) == {"data", "directed", "multigraph", "elements"}
+    assert set(data["elements"]) == {"nodes", "edges"}
+
+
+def test_graphology_serialization_has_the_documented_keys(kg):
+    sub = explore.expand(kg, ALPHA, hops=1, layout="FORCE")
+    data = export.graphology(kg, sub)
+    assert set(data) == {"attributes", "options", "nodes", "edges"}
+    assert data["options"] == {"type": "directed", "multi": True, "allowSelfLoops": False}
+    assert [n["key"] for n in data["nodes"]] == list(sub.nodes)
+    alpha = data["nodes"][0]["attributes"]
+    # what sigma.js needs to draw without a layout of its own
+    assert {"label", "x", "y", "size"} <= set(alpha) and "type" not in alpha
+    assert all(set(e) == {"key", "source", "target", "attributes"} for e in data["edges"])
+    assert {(e["source"], e["target"]) for e in data["edges"]} == {
+        (e.source, e.target) for e in sub.edges}
+    assert (ALPHA, P1) in {(e["source"], e["target"]) for e in data["edges"]}
+
+
+def test_as_json_rejects_unknown_formats(kg):
+    with pytest.raises(graph.InvalidArgument, match="expected one of cytoscape"):
+        export.as_json(kg, explore.whole(kg), "dot")
+    with pytest.raises(graph.InvalidArgument, match="expected one of graphml"):
+        export.write(kg, explore.whole(kg), "dot", io.BytesIO())
+
+
+def test_select_subgraph(kg):
+    assert explore.select_subgraph(kg).nodes == explore.whole(kg).nodes
+    picked = explore.select_subgraph(kg, selection=Selection(providers=("p2.example",)))
+    assert picked.nodes == {BETA: 0, COPY: 0, "topic:privacy": 1, P2: 1, "topic:cameras": 1}
+    assert {(e.source, e.target) for e in picked.edges} == {
+        (BETA, "topic:privacy"), (BETA, P2), (COPY, P2), (COPY, "topic:cameras")}
+    walked = explore.select_subgraph(kg, seeds=[ALPHA], hops=1)
+    assert walked.nodes == explore.expand(kg, ALPHA, hops=1).nodes
