@@ -15,6 +15,7 @@ from typing import Any
 
 import graph
 from graph.records import DEFAULT_MAX_FILE_BYTES
+from schema.settings import add_arguments, from_arguments
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
 
@@ -47,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_path(p)
     p.add_argument("--host", default="127.0.0.1", help="interface to bind (default: %(default)s)")
     p.add_argument("--port", type=int, default=8000, help="port to bind (default: %(default)s)")
+    add_arguments(p)
 
     p = sub.add_parser("query", help="run one GraphQL query in-process and print the JSON")
     p.add_argument("query", help="the GraphQL document, or @FILE to read it from a file")
@@ -84,7 +86,8 @@ def _load(path: Path | None, max_file_mb: float) -> graph.KnowledgeGraph:
     return graph.load(path, max_file_bytes=int(max_file_mb * 2**20), progress=progress)
 
 
-def _print_report(report: graph.LoadReport, *, stream: Any = sys.stdout) -> None:
+def _print_report(report: graph.LoadReport, *, stream: Any = None) -> None:
+    stream = stream or sys.stdout
     print(report.summary(), file=stream)
     for title, problems in (("errors", report.errors), ("warnings", report.warnings),
                             ("skipped", report.skipped)):
@@ -109,12 +112,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from schema.app import create_app
 
+    settings = from_arguments(args)
     kg = _load(args.path, args.max_file_mb)
     _print_report(kg.report, stream=sys.stderr)
-    app = create_app(kg)
+    app = create_app(kg, settings)
     print(f"newsgraph: serving GraphQL at http://{args.host}:{args.port}/graphql",
           file=sys.stderr, flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    if settings.production:
+        print("newsgraph: production mode: introspection "
+              f"{'on' if settings.introspection_enabled else 'off'}, GraphiQL "
+              f"{'on' if settings.graphiql_enabled else 'off'}, CORS origins: "
+              f"{', '.join(settings.cors_origins) or 'none'}", file=sys.stderr, flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning",
+                server_header=not settings.production)
     return EXIT_OK
 
 

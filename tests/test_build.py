@@ -1,0 +1,374 @@
+"""Records → graph: identity, stubs, providers, topics, dates, duplicates, edges, report."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta, timezone
+
+import pytest
+from conftest import record, write_record
+
+import graph
+
+
+def _out_edges(kg, node, kind):
+    return sorted(v for _, v, k in kg.nx.out_edges(node, keys=True) if k == kind)
+
+
+# -- article identity and lookup -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fields", "node"),
+    [
+        ({"webUrl": "https://Web.example/a/?utm_source=x", "originalUrl": "https://orig.example/a"},
+         "article:https://web.example/a"),
+        ({"originalUrl": "https://Orig.example/a/#top"}, "article:https://orig.example/a"),
+        ({"webUrl": "", "originalUrl": "https://orig.example/a"}, "article:https://orig.example/a"),
+        ({"webUrl": "not a url", "originalUrl": "https://orig.example/a"},
+         "article:https://orig.example/a"),
+    ],
+)
+def test_article_identity_is_canonical_web_url_else_original_url(tmp_path, fields, node):
+    write_record(tmp_path, "a.json", {"title": "A", **fields}, form="json")
+    kg = graph.load(tmp_path)
+    assert [n for n, kind in kg.nx.nodes(data="kind") if kind == "article"] == [node]
+    assert kg[node]["url"] == node.removeprefix("article:")
+
+
+def test_invalid_web_url_falls_back_to_original_url_with_a_warning(tmp_path):
+    path = write_record(tmp_path, "a.md", {"title": "A", "webUrl": "/relative/path",
+                                           "originalUrl": "https://orig.example/a"})
+    kg = graph.load(tmp_path)
+    assert kg.article("https://orig.example/a") == "article:https://orig.example/a"
+    assert kg.report.ok
+    assert [(w.path, "'/relative/path'" in w.reason) for w in kg.report.warnings] == [
+        (str(path), True)]
+
+
+@pytest.mark.parametrize(
+    "ref",
+    [
+        "article:https://web.example/a",
+        "https://Web.example/a/?utm_source=x",  # raw webUrl
+        "https://web.example/a",  # canonical webUrl
+        "HTTPS://WEB.example:443/a/?fbclid=1#x",  # another spelling of it
+        "https://Orig.example/b/?gclid=9",  # raw originalUrl
+        "https://orig.example/b",  # canonical originalUrl
+    ],
+)
+def test_article_lookup_by_either_url_raw_or_canonical(tmp_path, ref):
+    write_record(tmp_path, "a.json", {"title": "A", "webUrl": "https://Web.example/a/?utm_source=x",
+                                      "originalUrl": "https://Orig.example/b/?gclid=9"},
+                 form="json")
+    kg = graph.load(tmp_path)
+    assert kg.article(ref) == "article:https://web.example/a"
+
+
+@pytest.mark.parametrize("ref", ["https://web.example/other", "not a url", "topic:a",
+                                 "provider:web.example"])
+def test_article_lookup_misses_are_none(tmp_path, ref):
+    write_record(tmp_path, "a.md", {"title": "A", "webUrl": "https://web.example/a",
+                                    "topics": ["A"]})
+    kg = graph.load(tmp_path)
+    assert kg.article(ref) is None
+
+
+def test_primary_url_wins_over_another_articles_original_url(tmp_path):
+    write_record(tmp_path, "a.json", {"title": "A", "webUrl": "https://x.example/a",
+                                      "originalUrl": "https://x.example/b"}, form="json")
+    write_record(tmp_path, "b.json", {"title": "B", "webUrl": "https://x.example/b"}, form="json")
+    kg = graph.load(tmp_path)
+    assert kg.article("https://x.example/b") == "article:https://x.example/b"
+    assert kg.article("https://x.example/a") == "article:https://x.example/a"
+
+
+# -- related entries and stubs -------------------------------------------------
+
+
+def test_related_entries_become_stub_articles_with_related_edges(tmp_path):
+    write_record(tmp_path, "seed.md", record(
+        "seed", related=[
+            {"title": "Elsewhere", "webUrl": "https://Other.example/r/?utm_medium=x",
+             "excerpt": "An excerpt",
+             "provider": {"name": "Other Daily", "domain": "other.example"},
+             "publishedDateTime": "2022-02-19T00:25:00Z"},
+        ]))
+    kg = graph.load(tmp_path)
+    stub = "article:https://other.example/r"
+    assert kg[stub]["is_stub"] is True
+    assert kg["article:https://news.example/seed"]["is_stub"] is False
+    assert kg[stub]["title"] == "Elsewhere"
+    assert kg[stub]["excerpt"] == "An excerpt"
+    assert kg[stub]["published_at"] == datetime(2022, 2, 19, 0, 25, tzinfo=UTC)
+    assert _out_edges(kg, "article:https://news.example/seed", "RELATED") == [stub]
+    assert _out_edges(kg, stub, "PUBLISHED_BY") == ["provider:other.example"]
+    assert kg["provider:other.example"]["name"] == "Other Daily"
+    assert kg.article("https://other.example/r") == stub
+    assert (kg.report.records, kg.report.articles, kg.report.stubs) == (1, 2, 1)
+
+
+@pytest.mark.parametrize("record_file", ["a-first.md", "z-last.md"])
+def test_a_full_record_for_a_stub_url_wins_and_is_not_a_stub(tmp_path, record_file):
+    write_record(tmp_path, "m-seed.md", record(
+        "seed", related=[{"title": "Stub title", "webUrl": "https://other.example/r/",
+                          "excerpt": "stub excerpt", "provider": {"domain": "stub.example"}}]))
+    write_record(tmp_path, record_file, record(
+        "r", "other.example", title="Full title", excerpt="full excerpt", topics=["Privacy"]),
+        body="The full body.")
+    kg = graph.load(tmp_path)
+    node = kg["article:https://other.example/r"]
+    assert node["is_stub"] is False
+    assert (node["title"], node["excerpt"], node["body"]) == ("Full title", "full excerpt",
+                                                              "The full body.")
+    assert _out_edges(kg, "article:https://other.example/r", "PUBLISHED_BY") == [
+        "provider:other.example"]
+    assert _out_edges(kg, "article:https://news.example/seed", "RELATED") == [
+        "article:https://other.example/r"]
+    assert "provider:stub.example" not in kg
+    assert (kg.report.articles, kg.report.stubs) == (2, 0)
+
+
+def test_related_entry_without_url_is_a_warning_not_a_node(tmp_path):
+    path = write_record(tmp_path, "seed.md", record("seed", related=[{"title": "No link"}]))
+    kg = graph.load(tmp_path)
+    assert kg.report.ok
+    assert [w.path for w in kg.report.warnings] == [str(path)]
+    assert kg.report.articles == 1
+
+
+# -- providers -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("provider", "url", "node", "name"),
+    [
+        ({"name": "Sixth Tone", "domain": "sixthtone.com"}, "https://www.sixthtone.com/n/1",
+         "provider:sixthtone.com", "Sixth Tone"),
+        ({"name": "Sixth Tone", "domain": "WWW.SixthTone.com"}, "https://x.example/1",
+         "provider:sixthtone.com", "Sixth Tone"),
+        ({"name": "Wire"}, "https://WWW.Wire.Example/story", "provider:wire.example", "Wire"),
+        (None, "https://www.wire.example/story", "provider:wire.example", "wire.example"),
+        ({"domain": "feeds.wire.example"}, "https://x.example/1", "provider:feeds.wire.example",
+         "feeds.wire.example"),
+    ],
+)
+def test_provider_is_keyed_by_domain_and_named_from_the_record(tmp_path, provider, url, node,
+                                                               name):
+    fields = {"title": "T", "webUrl": url}
+    if provider is not None:
+        fields["provider"] = provider
+    write_record(tmp_path, "a.md", fields)
+    kg = graph.load(tmp_path)
+    article = kg.article(url)
+    assert _out_edges(kg, article, "PUBLISHED_BY") == [node]
+    assert kg[node]["kind"] == "provider"
+    assert kg[node]["name"] == name
+    assert kg[node]["domain"] == node.removeprefix("provider:")
+    assert kg.provider("www." + node.removeprefix("provider:").upper()) == node
+
+
+def test_one_provider_for_every_spelling_of_its_domain(tmp_path):
+    write_record(tmp_path, "a.md", record("a", provider={"name": "Wire", "domain": "wire.example"}))
+    write_record(tmp_path, "b.md", record("b", provider={"name": "Wire",
+                                                         "domain": "www.Wire.example"}))
+    write_record(tmp_path, "c.md", record("c", "www.wire.example"))
+    kg = graph.load(tmp_path)
+    providers = [n for n, kind in kg.nx.nodes(data="kind") if kind == "provider"]
+    assert providers == ["provider:wire.example"]
+    assert kg["provider:wire.example"]["name"] == "Wire"
+
+
+def test_every_article_including_stubs_is_published_by_exactly_one_provider(corpus):
+    articles = [n for n, kind in corpus.nx.nodes(data="kind") if kind == "article"]
+    assert any(corpus[n]["is_stub"] for n in articles)
+    for node in articles:
+        (provider,) = _out_edges(corpus, node, "PUBLISHED_BY")
+        assert corpus[provider]["kind"] == "provider"
+
+
+# -- topics --------------------------------------------------------------------
+
+
+def test_topics_are_one_node_per_slug_shown_by_the_most_frequent_spelling(tmp_path):
+    write_record(tmp_path, "a.md", record("a", topics=["facial-recognition"]))
+    write_record(tmp_path, "b.md", record("b", topics=["Facial Recognition", "AI"]))
+    write_record(tmp_path, "c.md", record("c", topics=["FACIAL  RECOGNITION"]))
+    write_record(tmp_path, "d.md", record("d", topics=["Facial Recognition"]))
+    kg = graph.load(tmp_path)
+    topics = sorted(n for n, kind in kg.nx.nodes(data="kind") if kind == "topic")
+    assert topics == ["topic:ai", "topic:facial-recognition"]
+    assert kg["topic:facial-recognition"]["name"] == "Facial Recognition"
+    assert kg["topic:facial-recognition"]["slug"] == "facial-recognition"
+    tagged = sorted(u for u, _, k in kg.nx.in_edges("topic:facial-recognition", keys=True)
+                    if k == "TAGGED")
+    assert tagged == [f"article:https://news.example/{s}" for s in "abcd"]
+    assert kg.topic("facial recognition") == kg.topic("FACIAL-Recognition") == (
+        "topic:facial-recognition")
+
+
+def test_topics_without_letters_or_digits_are_dropped_with_a_warning(tmp_path):
+    write_record(tmp_path, "a.md", record("a", topics=["AI", "--", "!"]))
+    kg = graph.load(tmp_path)
+    assert _out_edges(kg, "article:https://news.example/a", "TAGGED") == ["topic:ai"]
+    assert len(kg.report.warnings) == 2 and kg.report.ok
+
+
+# -- publishedDateTime ---------------------------------------------------------
+
+UTC_TIME = datetime(2022, 2, 21, 3, 37, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("form", ["md", "yaml", "json"])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (datetime(2022, 2, 21, 5, 37, tzinfo=timezone(timedelta(hours=2))), UTC_TIME),
+        (datetime(2022, 2, 21, 3, 37), UTC_TIME),
+        (date(2022, 2, 21), datetime(2022, 2, 21, tzinfo=UTC)),
+        ("2022-02-21T03:37:00Z", UTC_TIME),
+        ("2022-02-21T05:37:00+02:00", UTC_TIME),
+        ("2022-02-21", datetime(2022, 2, 21, tzinfo=UTC)),
+    ],
+)
+def test_published_datetime_becomes_aware_utc(tmp_path, form, value, expected):
+    # md/yaml write datetimes and dates as YAML timestamps (the parser gives a datetime
+    # or a date) and strings quoted (the parser gives a string); json always a string.
+    write_record(tmp_path, f"a.{form}", record("a", publishedDateTime=value), form=form)
+    kg = graph.load(tmp_path)
+    published = kg["article:https://news.example/a"]["published_at"]
+    assert published == expected
+    assert published.tzinfo is not None and published.utcoffset() == timedelta(0)
+
+
+def test_seed_style_unquoted_timestamp_is_utc(tmp_path):
+    (tmp_path / "a.md").write_text(
+        "---\ntitle: T\nwebUrl: https://n.example/a\npublishedDateTime: 2022-02-21T03:37:00Z\n"
+        "---\n", encoding="utf-8")
+    kg = graph.load(tmp_path)
+    assert kg["article:https://n.example/a"]["published_at"] == UTC_TIME
+
+
+def test_unreadable_published_datetime_is_dropped_with_a_warning(tmp_path):
+    write_record(tmp_path, "a.md", record("a", publishedDateTime="last Tuesday"))
+    kg = graph.load(tmp_path)
+    assert kg["article:https://news.example/a"]["published_at"] is None
+    assert kg.report.ok
+    assert ["last Tuesday" in w.reason for w in kg.report.warnings] == [True]
+
+
+# -- duplicates ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("newer_file", ["a.md", "b.md"])
+def test_duplicate_records_later_published_wins_with_a_warning(tmp_path, newer_file):
+    older_file = {"a.md": "b.md", "b.md": "a.md"}[newer_file]
+    newer = write_record(tmp_path, newer_file, {
+        "title": "Newer", "webUrl": "https://n.example/x?utm_source=a",
+        "publishedDateTime": "2022-02-22T00:00:00Z", "topics": ["Newer topic"]})
+    older = write_record(tmp_path, older_file, {
+        "title": "Older", "webUrl": "https://N.example/x/",
+        # Later as local time, earlier in UTC: 2022-02-21T22:59:59Z.
+        "publishedDateTime": "2022-02-22T00:59:59+02:00", "topics": ["Older topic"]})
+    kg = graph.load(tmp_path)
+    node = kg["article:https://n.example/x"]
+    assert node["title"] == "Newer"
+    assert node["topics"] == ["newer-topic"]
+    assert (kg.report.records, kg.report.articles) == (2, 1)
+    assert [w.path for w in kg.report.warnings] == [str(older)]
+    assert str(newer) in kg.report.warnings[0].reason
+    assert "duplicate" in kg.report.warnings[0].reason
+    assert kg.report.ok
+
+
+def test_duplicate_records_tie_goes_to_the_later_file_path(tmp_path):
+    stamp = datetime(2022, 2, 21, 3, 37, tzinfo=UTC)
+    write_record(tmp_path, "b/story.md", record("x", title="From b", publishedDateTime=stamp))
+    write_record(tmp_path, "a/story.md", record("x", title="From a", publishedDateTime=stamp))
+    write_record(tmp_path, "c.json", record("x", title="From c",
+                                            publishedDateTime="2022-02-21T03:37:00Z"),
+                 form="json")
+    kg = graph.load(tmp_path)
+    assert kg["article:https://news.example/x"]["title"] == "From c"
+    assert sorted(w.path for w in kg.report.warnings) == [
+        str(tmp_path / "a/story.md"), str(tmp_path / "b/story.md")]
+
+
+def test_duplicate_in_one_jsonl_file_warns_with_the_line(tmp_path):
+    path = write_record(tmp_path, "feed.jsonl", [
+        record("x", title="Second", publishedDateTime="2022-02-22"),
+        record("x", title="First", publishedDateTime="2022-02-21"),
+    ], form="jsonl")
+    kg = graph.load(tmp_path)
+    assert kg["article:https://news.example/x"]["title"] == "Second"
+    assert [(w.path, w.line) for w in kg.report.warnings] == [(str(path), 2)]
+
+
+# -- edges ---------------------------------------------------------------------
+
+
+def test_at_most_one_edge_per_kind_source_and_target(tmp_path):
+    write_record(tmp_path, "a.md", record(
+        "a", publishedDateTime="2022-01-01",
+        topics=["Facial Recognition", "facial-recognition", "FACIAL RECOGNITION"],
+        related=[{"title": "R", "webUrl": "https://r.example/1"},
+                 {"title": "R again", "webUrl": "https://R.example/1/?utm_source=x"}],
+    ))
+    # A duplicate of the same article lists the same related story again.
+    write_record(tmp_path, "b.json", record(
+        "a", publishedDateTime="2000-01-01",
+        related=[{"title": "R", "webUrl": "https://r.example/1"}]), form="json")
+    kg = graph.load(tmp_path)
+    a = "article:https://news.example/a"
+    assert kg.nx.number_of_edges(a, "article:https://r.example/1") == 1
+    assert kg.nx.number_of_edges(a, "topic:facial-recognition") == 1
+    assert kg.nx.number_of_edges(a, "provider:news.example") == 1
+    assert kg.report.edges == {"RELATED": 1, "PUBLISHED_BY": 2, "TAGGED": 1}
+    assert len({(u, v, k) for u, v, k in kg.nx.edges(keys=True)}) == kg.nx.number_of_edges()
+
+
+def test_a_related_entry_pointing_at_itself_makes_no_edge(tmp_path):
+    write_record(tmp_path, "a.md", record(
+        "a", related=[{"title": "Me", "webUrl": "https://news.example/a/"}]))
+    kg = graph.load(tmp_path)
+    assert kg.report.edges["RELATED"] == 0
+    assert len(kg.report.warnings) == 1
+
+
+def test_node_ids_and_kind_attributes(corpus):
+    for node, data in corpus.nx.nodes(data=True):
+        kind = data["kind"]
+        assert kind in ("article", "provider", "topic")
+        assert node.startswith(f"{kind}:")
+        key = node.removeprefix(f"{kind}:")
+        if kind == "article":
+            assert data["url"] == key
+            assert graph.normalize.canonical_url(key) == key
+        elif kind == "provider":
+            assert data["domain"] == key
+        else:
+            assert data["slug"] == key
+            assert graph.normalize.topic_slug(data["name"]) == key
+    for u, v, key, kind in corpus.nx.edges(keys=True, data="kind"):
+        assert kind == key
+        assert kind in graph.EDGE_KINDS
+        expected = {"RELATED": "article", "PUBLISHED_BY": "provider", "TAGGED": "topic"}[kind]
+        assert (corpus[u]["kind"], corpus[v]["kind"]) == ("article", expected)
+
+
+def test_node_ids_are_stable_across_loads(tmp_path, corpus):
+    again = graph.load(tmp_path / "corpus")
+    assert sorted(again.nx.nodes) == sorted(corpus.nx.nodes)
+    assert sorted(again.nx.edges(keys=True)) == sorted(corpus.nx.edges(keys=True))
+
+
+def test_report_counts(corpus):
+    r = corpus.report
+    # 8 records and 1 stub; providers a-g and z; topics privacy, surveillance and
+    # facial-recognition (see the drawing in conftest.py).
+    assert (r.files, r.records, r.articles, r.stubs) == (8, 8, 9, 1)
+    assert (r.providers, r.topics) == (8, 3)
+    assert r.edges == {"RELATED": 4, "PUBLISHED_BY": 9, "TAGGED": 5}
+    assert (r.errors, r.warnings, r.skipped) == ([], [], [])
+    kinds = [k for _, k in corpus.nx.nodes(data="kind")]
+    assert (kinds.count("article"), kinds.count("provider"), kinds.count("topic")) == (9, 8, 3)
+    assert sum(r.edges.values()) == corpus.nx.number_of_edges()

@@ -1,0 +1,292 @@
+"""Normal forms: canonical URLs, provider keys, topic slugs, UTC datetimes, tokens and phrases."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, timedelta, timezone
+
+import networkx as nx
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import graph
+from graph.normalize import (
+    canonical_url,
+    parse_datetime,
+    provider_key,
+    tokens,
+    topic_slug,
+)
+
+# -- canonical_url -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "canonical"),
+    [
+        ("HTTPS://News.Example.COM/story", "https://news.example.com/story"),
+        ("https://news.example.com/Story/Path", "https://news.example.com/Story/Path"),
+        ("https://news.example.com:443/story", "https://news.example.com/story"),
+        ("http://news.example.com:80/story", "http://news.example.com/story"),
+        ("https://news.example.com:8443/story", "https://news.example.com:8443/story"),
+        ("http://news.example.com:443/story", "http://news.example.com:443/story"),
+        ("https://news.example.com/story#comments", "https://news.example.com/story"),
+        ("https://n.example/s?utm_source=tw&utm_medium=social&utm_campaign=x",
+         "https://n.example/s"),
+        ("https://n.example/s?fbclid=abc", "https://n.example/s"),
+        ("https://n.example/s?gclid=abc", "https://n.example/s"),
+        ("https://n.example/s?b=2&utm_source=x&a=1&fbclid=f&c=3&gclid=g",
+         "https://n.example/s?b=2&a=1&c=3"),
+        ("https://n.example/s?z=1&a=2", "https://n.example/s?z=1&a=2"),
+        ("https://n.example/news/story/", "https://n.example/news/story"),
+        ("https://n.example/news/story/?id=7", "https://n.example/news/story?id=7"),
+        ("https://n.example/", "https://n.example/"),
+        ("https://n.example", "https://n.example/"),
+        ("https://n.example/?id=7", "https://n.example/?id=7"),
+        ("  https://n.example/story  ", "https://n.example/story"),
+    ],
+)
+def test_canonical_url(raw, canonical):
+    assert canonical_url(raw) == canonical
+
+
+@pytest.mark.parametrize("bad", ["", "news.example.com/story", "/story", "https://", "mailto:x",
+                                 "https://n.example/a story", 42, None])
+def test_canonical_url_rejects_what_is_not_an_absolute_url(bad):
+    with pytest.raises(graph.InvalidURLError, match=re.escape(repr(bad))):
+        canonical_url(bad)
+
+
+_label = st.text("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789",
+                 min_size=1, max_size=8)
+_segment = st.text("abcXYZ019-._~%", min_size=1, max_size=6)
+_word = st.text("abcdefXYZ0129-.%", min_size=1, max_size=6)
+_tracking_key = st.sampled_from(["utm_source", "utm_medium", "UTM_Campaign", "utm_", "fbclid",
+                                 "gclid"])
+# Keys that look close to tracking ones but are not: kept.
+_plain_key = _word.filter(lambda k: not k.lower().startswith("utm_")
+                          and k.lower() not in ("fbclid", "gclid"))
+_param = st.tuples(st.booleans(), _tracking_key, _plain_key, _word).map(
+    lambda t: (True, f"{t[1]}={t[3]}") if t[0] else (False, f"{t[2]}={t[3]}")
+)
+
+
+@st.composite
+def urls(draw):
+    """Draw a URL and the query parameters it holds as (is_tracking, "key=value")."""
+    scheme = draw(st.sampled_from(["http", "https", "HTTPS", "Http"]))
+    host = ".".join(draw(st.lists(_label, min_size=1, max_size=3)))
+    port = draw(st.sampled_from(["", ":80", ":443", ":8080"]))
+    path = "".join("/" + s for s in draw(st.lists(_segment, max_size=3)))
+    path += draw(st.sampled_from(["", "/", "//"]))
+    params = draw(st.lists(_param, max_size=5))
+    query = "?" + "&".join(p for _, p in params) if params else ""
+    fragment = draw(st.sampled_from(["", "#top", "#utm_source=x"]))
+    return f"{scheme}://{host}{port}{path}{query}{fragment}", params
+
+
+@given(urls())
+def test_canonical_url_is_idempotent(drawn):
+    url, _ = drawn
+    once = canonical_url(url)
+    assert canonical_url(once) == once
+
+
+@given(urls())
+def test_canonical_url_drops_tracking_and_keeps_other_params_in_order(drawn):
+    url, params = drawn
+    canonical = canonical_url(url)
+    query = canonical.partition("?")[2]
+    kept = query.split("&") if query else []
+    assert kept == [p for tracking, p in params if not tracking]
+    assert not any(p.lower().startswith("utm_") for p in kept)
+    assert "#" not in canonical
+
+
+@given(urls())
+def test_canonical_url_lowercases_scheme_and_host_and_trims_the_path(drawn):
+    url, _ = drawn
+    canonical = canonical_url(url)
+    scheme, _, rest = canonical.partition("://")
+    netloc, _, path = rest.partition("/")
+    assert scheme in ("http", "https")
+    assert netloc == netloc.lower()
+    assert not netloc.endswith({"http": ":80", "https": ":443"}[scheme])
+    path = "/" + path.partition("?")[0]
+    assert path == "/" or not path.endswith("/")
+
+
+# -- provider_key --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("domain", "key"),
+    [
+        ("sixthtone.com", "sixthtone.com"),
+        ("www.sixthtone.com", "sixthtone.com"),
+        ("WWW.SixthTone.COM", "sixthtone.com"),
+        ("https://www.sixthtone.com/news/1", "sixthtone.com"),
+        ("http://News.Example:8080/x", "news.example"),
+        ("news.example:8080", "news.example"),
+        ("  www.news.example  ", "news.example"),
+        ("wwwnews.example", "wwwnews.example"),
+        ("www2.news.example", "www2.news.example"),
+        ("news.www.example", "news.www.example"),
+    ],
+)
+def test_provider_key(domain, key):
+    assert provider_key(domain) == key
+
+
+@pytest.mark.parametrize("bad", ["", "   ", "two words.example", None, 7])
+def test_provider_key_rejects_what_is_not_a_domain(bad):
+    with pytest.raises(graph.InvalidURLError):
+        provider_key(bad)
+
+
+# -- topic_slug ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["Facial Recognition", "facial-recognition",
+                                  "FACIAL  RECOGNITION", "  facial_recognition!  ",
+                                  "Facial / Recognition"])
+def test_topic_slug_spellings_are_one_topic(name):
+    assert topic_slug(name) == "facial-recognition"
+
+
+@pytest.mark.parametrize(
+    ("name", "slug"),
+    [("AI", "ai"), ("C++", "c"), ("COVID-19", "covid-19"), ("Zürich Café", "zürich-café"),
+     ("人工智能", "人工智能"), ("--", ""), ("", "")],
+)
+def test_topic_slug(name, slug):
+    assert topic_slug(name) == slug
+
+
+@given(st.text())
+def test_topic_slug_is_idempotent(name):
+    assert topic_slug(topic_slug(name)) == topic_slug(name)
+
+
+@given(st.text())
+def test_topic_slug_is_alnum_runs_joined_by_single_dashes(name):
+    slug = topic_slug(name)
+    assert all(c == "-" or c.isalnum() for c in slug)
+    assert not slug.startswith("-") and not slug.endswith("-") and "--" not in slug
+    assert slug == slug.lower()
+    assert slug == "-".join(tokens(name))
+
+
+# -- parse_datetime ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (datetime(2022, 2, 21, 5, 37, tzinfo=timezone(timedelta(hours=2))),
+         datetime(2022, 2, 21, 3, 37, tzinfo=UTC)),
+        (datetime(2022, 2, 21, 3, 37), datetime(2022, 2, 21, 3, 37, tzinfo=UTC)),
+        (date(2022, 2, 21), datetime(2022, 2, 21, tzinfo=UTC)),
+        ("2022-02-21T03:37:00Z", datetime(2022, 2, 21, 3, 37, tzinfo=UTC)),
+        ("2022-02-21T05:37:00+02:00", datetime(2022, 2, 21, 3, 37, tzinfo=UTC)),
+        ("2022-02-20T22:37:00-05:00", datetime(2022, 2, 21, 3, 37, tzinfo=UTC)),
+        ("2022-02-21", datetime(2022, 2, 21, tzinfo=UTC)),
+        (" 2022-02-21T03:37:00Z ", datetime(2022, 2, 21, 3, 37, tzinfo=UTC)),
+    ],
+)
+def test_parse_datetime_gives_aware_utc(value, expected):
+    parsed = parse_datetime(value)
+    assert parsed == expected
+    assert parsed.utcoffset() == timedelta(0)
+
+
+@pytest.mark.parametrize("bad", ["yesterday", "", "2022-13-01", "21/02/2022", 1645414620, None,
+                                 ["2022-02-21"]])
+def test_parse_datetime_rejects_other_values(bad):
+    with pytest.raises(ValueError, match=re.escape(repr(bad))):
+        parse_datetime(bad)
+
+
+# -- tokens and the phrase rule ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Facial Recognition's rise", ["facial", "recognition", "s", "rise"]),
+        ("facial-recognition", ["facial", "recognition"]),
+        ("facial\nrecognition", ["facial", "recognition"]),
+        ("COVID-19 snake_case", ["covid", "19", "snake", "case"]),
+        ("Zürich, 人工智能!", ["zürich", "人工智能"]),
+        ("", []),
+    ],
+)
+def test_tokens(text, expected):
+    assert tokens(text) == expected
+
+
+@given(st.text())
+def test_tokens_are_lowercase_alnum_runs(text):
+    found = tokens(text)
+    assert all(t and t == t.lower() and t.isalnum() for t in found)
+    # No letter or digit is lost or merged across a separator.
+    assert tokens(" ".join(found)) == found
+    assert sum(map(len, found)) == sum(1 for c in text.lower() if c.isalnum())
+
+
+def _one_article(text: str) -> graph.KnowledgeGraph:
+    g = nx.MultiDiGraph()
+    g.add_node("article:https://n.example/1", kind="article", url="https://n.example/1",
+               title=text)
+    return graph.KnowledgeGraph(g)
+
+
+@pytest.mark.parametrize(
+    ("text", "matches"),
+    [
+        ("Facial recognition at school", True),
+        ("A facial-recognition ban", True),
+        ("Facial Recognition's spread", True),
+        ("a line-wrapped facial\nrecognition story", True),
+        ("FACIAL RECOGNITION", True),
+        ("Face recognition at school", False),
+        ("facialrecognition everywhere", False),
+        ("recognition of facial features", False),
+        ("Facial expressions and recognition", False),
+    ],
+)
+def test_phrase_rule(text, matches):
+    kg = _one_article(text)
+    assert kg.mentions("article:https://n.example/1", "facial recognition") is matches
+
+
+def test_phrase_does_not_span_two_fields():
+    # Documented by graph.traverse.within: a phrase is held by one field, so a title
+    # ending in "facial" and a topic named "Recognition" do not add up to a mention.
+    g = nx.MultiDiGraph()
+    g.add_node("article:https://n.example/1", kind="article", url="https://n.example/1",
+               title="Cameras, facial", excerpt="recognition of plates", topics=["recognition"])
+    g.add_node("topic:recognition", kind="topic", slug="recognition", name="Recognition")
+    g.add_edge("article:https://n.example/1", "topic:recognition", key="TAGGED", kind="TAGGED")
+    kg = graph.KnowledgeGraph(g)
+    assert kg.mentions("article:https://n.example/1", "recognition")
+    assert not kg.mentions("article:https://n.example/1", "facial recognition")
+
+
+_words = st.lists(st.text("abcxyzé09", min_size=1, max_size=5), min_size=1, max_size=4)
+_separators = st.text(" -\n\t'’.,/_", min_size=1, max_size=3)
+
+
+@given(_words, _separators, _words, _separators)
+def test_phrase_matches_its_words_across_any_separator(before, sep, phrase, sep2):
+    text = " ".join(before) + sep + sep2.join(phrase).upper() + sep + "end"
+    kg = _one_article(text)
+    assert kg.mentions("article:https://n.example/1", " ".join(phrase))
+
+
+@given(st.lists(st.text("abcxyz", min_size=1, max_size=4), min_size=2, max_size=4))
+def test_phrase_does_not_match_its_words_run_together(phrase):
+    glued = "".join(phrase)
+    kg = _one_article(f"about {glued} today")
+    assert not kg.mentions("article:https://n.example/1", " ".join(phrase))

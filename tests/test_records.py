@@ -1,0 +1,339 @@
+"""Reading records: every file form, what is kept, what is skipped, and bad input reported alone."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import errors_by_path, record, write_record
+
+import graph
+from graph.records import DEFAULT_MAX_FILE_BYTES
+
+SECURED = "qQUmftxr5TP7+OoUi/ATI1nx==;lpcwhp4o17vlBkHvTw9eqg==  \\x00 ünïcode\t"
+
+
+# -- the file forms ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("relpath", "form", "fields"),
+    [
+        ("story.md", "md", record("md")),
+        ("story.markdown", "md", record("markdown")),
+        ("story.yaml", "yaml", record("yaml")),
+        ("stories.yml", "yaml", [record("yml-1"), record("yml-2")]),
+        ("story.json", "json", record("json")),
+        ("stories.json", "json", [record("json-1"), record("json-2")]),
+        ("stories.jsonl", "jsonl", [record("jsonl-1"), record("jsonl-2"), record("jsonl-3")]),
+        ("UPPER.MD", "md", record("upper")),
+    ],
+)
+def test_each_file_form_loads_its_records(tmp_path, relpath, form, fields):
+    write_record(tmp_path, relpath, fields, form=form)
+    kg = graph.load(tmp_path)
+    expected = fields if isinstance(fields, list) else [fields]
+    assert kg.report.ok, kg.report.errors
+    assert kg.report.records == len(expected)
+    for f in expected:
+        node = kg.article(f["webUrl"])
+        assert node is not None
+        assert kg[node]["title"] == f["title"]
+
+
+def test_a_single_file_loads_too(tmp_path):
+    path = write_record(tmp_path, "one.json", record("only"), form="json")
+    write_record(tmp_path, "other.json", record("other"), form="json")
+    kg = graph.load(path)
+    assert kg.report.records == 1
+    assert kg.article("https://news.example/only") is not None
+    assert kg.article("https://news.example/other") is None
+
+
+def test_folders_are_read_recursively(tmp_path):
+    write_record(tmp_path, "a/b/c/deep.md", record("deep"))
+    write_record(tmp_path, "top.md", record("top"))
+    kg = graph.load(tmp_path)
+    assert kg.report.records == 2
+    assert kg.report.files == 2
+
+
+def test_markdown_body_is_the_text_after_the_front_matter(tmp_path):
+    body = "\nFirst paragraph.\n\n---\n\nA rule above is body text, not a fence.\n"
+    write_record(tmp_path, "story.md", record("s"), body=body)
+    kg = graph.load(tmp_path)
+    assert kg["article:https://news.example/s"]["body"] == (
+        "First paragraph.\n\n---\n\nA rule above is body text, not a fence."
+    )
+
+
+def test_markdown_without_body_has_none(tmp_path):
+    write_record(tmp_path, "story.md", record("s"))
+    kg = graph.load(tmp_path)
+    assert kg["article:https://news.example/s"]["body"] is None
+
+
+@pytest.mark.parametrize("form", ["md", "yaml", "json", "jsonl"])
+def test_unknown_fields_are_kept_on_extra(tmp_path, form):
+    extra = {"wordCount": 812, "byline": {"name": "R. Chen", "roles": ["editor"]}}
+    write_record(tmp_path, f"story.{form}", record("s", **extra), form=form)
+    kg = graph.load(tmp_path)
+    assert kg["article:https://news.example/s"]["extra"] == extra
+
+
+@pytest.mark.parametrize("form", ["md", "yaml", "json", "jsonl"])
+def test_secured_is_kept_exactly(tmp_path, form):
+    write_record(tmp_path, f"story.{form}", record("s", secured=SECURED), form=form)
+    kg = graph.load(tmp_path)
+    assert kg["article:https://news.example/s"]["secured"] == SECURED
+
+
+def test_secured_as_written_in_the_seed_is_kept_exactly(tmp_path):
+    blob = ("qQUmftxr5TP7OoUiATI1nx/gaVr6rtEiBSCRaieXAxfOvQ2yT0z9fz1/fWvsmyfl5U1HgPGgth+gV6jX"
+            "==;lpcwhp4o17vlBkHvTw9eqg==")
+    (tmp_path / "seed.md").write_text(
+        f'---\ntitle: "Seed"\nwebUrl: "https://n.example/seed"\nsecured: "{blob}"\n---\n',
+        encoding="utf-8",
+    )
+    kg = graph.load(tmp_path)
+    assert kg["article:https://n.example/seed"]["secured"] == blob
+
+
+# -- what is not read ----------------------------------------------------------
+
+
+def test_hidden_files_and_folders_are_ignored(tmp_path):
+    write_record(tmp_path, "visible.md", record("visible"))
+    write_record(tmp_path, ".hidden.md", record("hidden-file"))
+    write_record(tmp_path, ".git/inside.md", record("hidden-folder"))
+    write_record(tmp_path, "sub/.cache/deeper.json", record("hidden-deeper"), form="json")
+    (tmp_path / ".DS_Store").write_bytes(b"\0\1")
+    kg = graph.load(tmp_path)
+    assert kg.report.records == 1
+    assert kg.report.ok and kg.report.skipped == []
+    assert kg.article("https://news.example/visible") is not None
+
+
+def test_a_hidden_folder_given_as_the_path_is_read(tmp_path):
+    write_record(tmp_path, ".corpus/story.md", record("s"))
+    kg = graph.load(tmp_path / ".corpus")
+    assert kg.report.records == 1
+
+
+def test_other_suffixes_are_skipped_and_counted(tmp_path):
+    write_record(tmp_path, "story.md", record("s"))
+    skipped = [tmp_path / "notes.txt", tmp_path / "README", tmp_path / "img/photo.png",
+               tmp_path / "story.md.bak"]
+    for path in skipped:
+        path.parent.mkdir(exist_ok=True)
+        path.write_text("title: not a record\n", encoding="utf-8")
+    kg = graph.load(tmp_path)
+    assert kg.report.ok
+    assert kg.report.records == 1
+    assert sorted(p.path for p in kg.report.skipped) == sorted(map(str, skipped))
+    assert all(p.reason for p in kg.report.skipped)
+
+
+# -- bad input: one clear problem each, with path, line and reason -------------
+
+BILLION_LAUGHS = "\n".join(
+    ['lol0: &lol0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    + [f"lol{i}: &lol{i} [" + ", ".join([f"*lol{i - 1}"] * 9) + "]" for i in range(1, 9)]
+    + ['title: "Laughs"', 'webUrl: "https://bomb.example/lol"']
+) + "\n"
+
+BAD_FILES = {
+    # name: (content, line, words the reason holds)
+    "yaml-syntax.md": ("---\ntitle: ok\nwebUrl: https://x.example/a: b\n---\n", 3,
+                       "invalid YAML"),
+    "yaml-syntax.yaml": ("title: ok\nwebUrl: [https://x.example/a\n", 3, "invalid YAML"),
+    "json-syntax.json": ('{\n  "title": "ok",\n  "webUrl": \n}\n', 4, "invalid JSON"),
+    "no-front-matter.md": ("# Just a heading\n\nSome text.\n", 1, "front matter"),
+    "unclosed-front-matter.md": ("---\ntitle: ok\nwebUrl: https://x.example/u\n", 1,
+                                 "never closed"),
+    "no-url.md": ("---\ntitle: No link\nexcerpt: nothing\n---\n", 2, "no URL"),
+    "bad-url.md": ("---\ntitle: Bad link\nwebUrl: not a url\n---\n", 2, "no valid URL"),
+    "no-title.yaml": ("webUrl: https://x.example/nt\nexcerpt: untitled\n", 1, "no title"),
+    "title-not-string.json": ('{"title": ["a", "list"], "webUrl": "https://x.example/t"}', 1,
+                              "title must be a string"),
+    "title-number.md": ("---\ntitle: 2022\nwebUrl: https://x.example/n\n---\n", 2,
+                        "title must be a string"),
+    "not-a-mapping.yaml": ("just a sentence\n", 1, "expected a record"),
+    "invalid-utf8.md": (b'---\ntitle: "caf\xe9"\nwebUrl: https://x.example/c\n---\n', 2,
+                        "UTF-8"),
+    "empty.md": ("", None, "empty file"),
+    "blank.jsonl": ("\n  \n\n", None, "empty file"),
+    "billion-laughs.yaml": (BILLION_LAUGHS, None, "alias bomb"),
+    "self-alias.yaml": ("a: &a [*a]\ntitle: Loop\nwebUrl: https://x.example/loop\n", None,
+                        "alias"),
+}
+
+
+def _write_bad(tmp_path, name):
+    content = BAD_FILES[name][0]
+    path = tmp_path / name
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("name", sorted(BAD_FILES))
+def test_bad_file_is_reported_with_path_line_and_reason(tmp_path, name):
+    _, line, words = BAD_FILES[name]
+    path = _write_bad(tmp_path, name)
+    write_record(tmp_path, "good.md", record("good"))
+    kg = graph.load(tmp_path)
+    assert [(p.path, p.line) for p in kg.report.errors] == [(str(path), line)]
+    reason = kg.report.errors[0].reason
+    assert words.lower() in reason.lower()
+    assert len(reason) > len(words) + 5  # says more than a keyword
+    assert kg.report.records == 1
+    assert kg.article("https://news.example/good") is not None
+
+
+def test_yaml_syntax_error_line_is_the_line_of_the_file_not_of_the_front_matter(tmp_path):
+    text = "---\ntitle: ok\nwebUrl: https://x.example/a\nexcerpt: fine\nbad: a: b\n---\nbody\n"
+    (tmp_path / "late.md").write_text(text, encoding="utf-8")
+    kg = graph.load(tmp_path)
+    assert [p.line for p in kg.report.errors] == [5]
+
+
+def test_invalid_utf8_reports_the_line_of_the_bad_byte(tmp_path):
+    (tmp_path / "x.jsonl").write_bytes(
+        b'{"title": "a", "webUrl": "https://x.example/1"}\n'
+        b'{"title": "b", "webUrl": "https://x.example/2"}\n'
+        b'{"title": "\xff", "webUrl": "https://x.example/3"}\n'
+    )
+    kg = graph.load(tmp_path)
+    assert [(p.line, "UTF-8" in p.reason) for p in kg.report.errors] == [(3, True)]
+
+
+def test_a_utf8_byte_order_mark_is_not_an_error(tmp_path):
+    (tmp_path / "bom.json").write_bytes(
+        b"\xef\xbb\xbf" + json.dumps(record("bom")).encode("utf-8")
+    )
+    kg = graph.load(tmp_path)
+    assert kg.report.ok and kg.report.records == 1
+
+
+def test_a_few_yaml_aliases_are_fine(tmp_path):
+    text = ("provider: &p {name: Wire, domain: wire.example}\n"
+            "title: Aliased\nwebUrl: https://x.example/alias\n"
+            "related:\n  - {title: R, webUrl: 'https://y.example/r', provider: *p}\n")
+    (tmp_path / "alias.yaml").write_text(text, encoding="utf-8")
+    kg = graph.load(tmp_path)
+    assert kg.report.ok
+    assert kg["article:https://y.example/r"]["provider"] == "wire.example"
+
+
+# -- the size limit ------------------------------------------------------------
+
+
+def test_default_size_limit_is_ten_megabytes(tmp_path):
+    assert DEFAULT_MAX_FILE_BYTES == 10 * 1024 * 1024
+    big = write_record(tmp_path, "big.md", record("big"), body="x" * DEFAULT_MAX_FILE_BYTES)
+    write_record(tmp_path, "small.md", record("small"))
+    kg = graph.load(tmp_path)
+    assert [(p.path, p.line) for p in kg.report.errors] == [(str(big), None)]
+    assert "limit" in kg.report.errors[0].reason
+    assert kg.report.records == 1
+
+
+def test_size_limit_is_configurable(tmp_path):
+    path = write_record(tmp_path, "story.md", record("s"), body="word " * 100)
+    size = path.stat().st_size
+    assert graph.load(tmp_path, max_file_bytes=size).report.records == 1
+    report = graph.load(tmp_path, max_file_bytes=size - 1).report
+    assert report.records == 0
+    assert [(p.path, p.line) for p in report.errors] == [(str(path), None)]
+    assert f"{size - 1} bytes limit" in report.errors[0].reason
+
+
+# -- one bad record does not take its neighbours with it -----------------------
+
+
+def test_bad_jsonl_lines_cost_only_themselves(tmp_path):
+    lines = [
+        json.dumps(record("j1")),
+        '{"title": "broken", "webUrl": ',
+        json.dumps({"webUrl": "https://news.example/untitled"}),
+        "",
+        json.dumps(record("j5")),
+        "[1, 2]",
+        json.dumps(record("j7")),
+    ]
+    path = tmp_path / "feed.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    kg = graph.load(tmp_path)
+    assert [(p.path, p.line) for p in kg.report.errors] == [(str(path), 2), (str(path), 3),
+                                                            (str(path), 6)]
+    assert "invalid JSON" in kg.report.errors[0].reason
+    assert "no title" in kg.report.errors[1].reason
+    assert kg.report.records == 3
+    for slug in ("j1", "j5", "j7"):
+        assert kg.article(f"https://news.example/{slug}") is not None
+
+
+def test_bad_record_in_a_yaml_list_costs_only_itself(tmp_path):
+    text = ("- title: First\n  webUrl: https://y.example/1\n"
+            "- excerpt: no title here\n  webUrl: https://y.example/2\n"
+            "- title: Third\n  webUrl: https://y.example/3\n"
+            "- title: 42\n  webUrl: https://y.example/4\n")
+    path = tmp_path / "list.yml"
+    path.write_text(text, encoding="utf-8")
+    kg = graph.load(tmp_path)
+    assert [(p.path, p.line) for p in kg.report.errors] == [(str(path), 3), (str(path), 7)]
+    assert kg.report.records == 2
+    assert {kg.article("https://y.example/1"), kg.article("https://y.example/3")} == {
+        "article:https://y.example/1", "article:https://y.example/3"}
+
+
+def test_yaml_syntax_error_in_one_list_item_costs_only_that_item(tmp_path):
+    text = ("- title: First\n  webUrl: https://y.example/1\n"
+            "- title: Second\n  webUrl: https://y.example/2: oops\n"
+            "- title: Third\n  webUrl: https://y.example/3\n")
+    path = tmp_path / "list.yaml"
+    path.write_text(text, encoding="utf-8")
+    kg = graph.load(tmp_path)
+    assert [(p.path, p.line) for p in kg.report.errors] == [(str(path), 4)]
+    assert kg.report.errors[0].reason.startswith("invalid YAML")
+    assert kg.report.records == 2
+    assert kg.article("https://y.example/1") and kg.article("https://y.example/3")
+    assert kg.article("https://y.example/2") is None
+
+
+def test_bad_item_of_a_json_list_costs_only_itself(tmp_path):
+    path = write_record(tmp_path, "list.json",
+                        [record("a"), {"title": "no url"}, "not a record", record("d")],
+                        form="json")
+    kg = graph.load(tmp_path)
+    assert [p.path for p in kg.report.errors] == [str(path)] * 2
+    assert [p.reason.split(":")[0] for p in kg.report.errors] == ["item 1", "item 2"]
+    assert kg.report.records == 2
+
+
+def test_broken_files_beside_good_ones_are_each_reported_and_good_records_all_load(tmp_path):
+    good = {
+        "good/a.md": ("md", record("a")),
+        "good/b.markdown": ("md", record("b")),
+        "good/c.yaml": ("yaml", record("c")),
+        "good/d.yml": ("yaml", [record("d1"), record("d2")]),
+        "good/e.json": ("json", record("e")),
+        "good/f.json": ("json", [record("f1"), record("f2")]),
+        "good/g.jsonl": ("jsonl", [record("g1"), record("g2")]),
+    }
+    for relpath, (form, fields) in good.items():
+        write_record(tmp_path, relpath, fields, form=form)
+    broken = [_write_bad(tmp_path, name) for name in sorted(BAD_FILES)]
+    kg = graph.load(tmp_path)
+
+    by_path = errors_by_path(kg.report)
+    assert sorted(by_path) == sorted(map(str, broken))
+    assert all(len(problems) == 1 for problems in by_path.values())
+    urls = [f["webUrl"] for _, fields in good.values()
+            for f in (fields if isinstance(fields, list) else [fields])]
+    assert kg.report.records == len(urls)
+    assert all(kg.article(url) is not None for url in urls)
+    assert not kg.report.ok
