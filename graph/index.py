@@ -1,66 +1,205 @@
-"""The read index: integer ids, adjacency by edge kind and an inverted token index.
+"""The read index: integer ids, CSR adjacency by edge kind and a compact text index.
 
 Built once from the networkx graph at load; the graph does not change afterwards,
 so every answer derived here (a phrase's matches, say) may be cached for the
 life of the index.
+
+Memory is kept flat: adjacency is numpy CSR (``indptr``/``indices`` per edge kind),
+and the text of every article is one lowercased UTF-8 blob searched with a bytes
+regex, the exact phrase rule being checked wherever the bytes alone cannot decide.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+import re
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from functools import lru_cache
+from typing import Any
 
 import networkx as nx
+import numpy as np
 
-from graph.build import ARTICLE, EDGE_KINDS, RELATED, TAGGED
+from graph.build import ARTICLE, EDGE_KINDS, PROVIDER, RELATED, TAGGED, TOPIC
 from graph.errors import InvalidURLError
 from graph.normalize import canonical_url, tokens
 
-__all__ = ["ReadIndex"]
+__all__ = ["ReadIndex", "WALK_ORDER", "KIND_CODES"]
 
 # Adjacency is walked in this kind order, so the path reported for a node prefers
 # a related story, then a shared topic, then a shared provider.
 WALK_ORDER = (RELATED, TAGGED) + tuple(k for k in EDGE_KINDS if k not in (RELATED, TAGGED))
+KIND_CODES = {ARTICLE: 0, PROVIDER: 1, TOPIC: 2}
+
+# Fields of one article are joined by NUL, articles too; a phrase never spans one.
+_SEP = b"\x00"
+_ASCII_ALNUM = frozenset(b"abcdefghijklmnopqrstuvwxyz0123456789")
+
+
+class _CSR:
+    """Rows of neighbour indexes: ``indices[indptr[i]:indptr[i + 1]]`` for node ``i``."""
+
+    __slots__ = ("indptr", "indices", "degree")
+
+    def __init__(self, indptr: np.ndarray, indices: np.ndarray):
+        self.indptr = indptr
+        self.indices = indices
+        self.degree = np.diff(indptr)
+
+    def row(self, i: int) -> list[int]:
+        return self.indices[self.indptr[i] : self.indptr[i + 1]].tolist()
+
+
+class _Rows(Sequence[tuple[int, ...]]):
+    """``adjacency[kind][i]``: node ``i``'s sorted neighbours over one kind, as a tuple."""
+
+    def __init__(self, csr: _CSR):
+        self._csr = csr
+
+    def __len__(self) -> int:
+        return len(self._csr.degree)
+
+    def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        return tuple(self._csr.row(i))
+
+
+class _Postings(Mapping[str, set[int]]):
+    """``postings[token]``: the set of articles holding a token, computed on first use."""
+
+    def __init__(self, index: ReadIndex):
+        self._index = index
+
+    def __getitem__(self, token: str) -> set[int]:
+        found = self._index._token_articles(token)
+        if not found:
+            raise KeyError(token)
+        return set(found)
+
+    def get(self, token: str, default: Any = None) -> Any:
+        found = self._index._token_articles(token)
+        return set(found) if found else default
+
+    def __contains__(self, token: object) -> bool:
+        return isinstance(token, str) and bool(self._index._token_articles(token))
+
+    def __iter__(self) -> Iterator[str]:
+        vocabulary: set[str] = set()
+        for i in self._index.article_rows:
+            for seq in self._index.fields[i]:
+                vocabulary.update(seq)
+        return iter(sorted(vocabulary))
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+class _Fields(Sequence[tuple[tuple[str, ...], ...]]):
+    """``fields[i]``: the token sequences of article ``i``'s title, excerpt, body and
+    topic names (empty for other nodes), tokenized on demand."""
+
+    def __init__(self, index: ReadIndex):
+        self._index = index
+
+    def __len__(self) -> int:
+        return len(self._index.ids)
+
+    def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        return tuple(tuple(tokens(t)) for t in self._index.texts(i))
 
 
 class ReadIndex:
     """Integer-keyed views of a knowledge graph for fast traversal and text matching."""
 
     def __init__(self, g: nx.MultiDiGraph):
+        self.g = g
         self.ids: list[str] = sorted(g.nodes)
         self.pos: dict[str, int] = {node: i for i, node in enumerate(self.ids)}
-        self.kind: list[str] = [g.nodes[n]["kind"] for n in self.ids]
+        nodes = g.nodes
+        self.kind: list[str] = [nodes[n]["kind"] for n in self.ids]
         n = len(self.ids)
-        adjacency: dict[str, list[list[int]]] = {k: [[] for _ in range(n)] for k in WALK_ORDER}
+        self.kind_code = np.array([KIND_CODES.get(k, 3) for k in self.kind], dtype=np.int8)
+        pos = self.pos
+        pairs: dict[str, list[int]] = {k: [] for k in WALK_ORDER}
         for u, v, kind in g.edges(keys=True):
-            a, b = self.pos[u], self.pos[v]
-            adjacency[kind][a].append(b)
-            adjacency[kind][b].append(a)
-        self.adjacency: dict[str, list[tuple[int, ...]]] = {
-            kind: [tuple(sorted(set(row))) for row in rows] for kind, rows in adjacency.items()
-        }
+            pair = pairs.get(kind)
+            if pair is not None:
+                pair.append(pos[u])
+                pair.append(pos[v])
+        self.csr: dict[str, _CSR] = {k: _csr_of(pairs[k], n) for k in WALK_ORDER}
+        del pairs
+        self.adjacency: dict[str, _Rows] = {k: _Rows(c) for k, c in self.csr.items()}
+        self._combined: dict[tuple[str, ...], _CSR] = {}
+
         self.urls: dict[str, int] = {}
-        self.fields: list[tuple[tuple[str, ...], ...]] = [()] * n
-        self.postings: dict[str, set[int]] = defaultdict(set)
-        self.newest_first: list[float] = [0.0] * n
+        self.newest_first: list[float] = [float("inf")] * n
+        article_rows = []
+        chunks: list[bytes] = []
+        starts: list[int] = []
+        offset = 0
+        topic_names = {node: d.get("name") for node, d in nodes(data=True)
+                       if d.get("kind") == TOPIC}
         for i, node in enumerate(self.ids):
             if self.kind[i] != ARTICLE:
                 continue
-            data = g.nodes[node]
-            self.urls[data["url"]] = i
+            data = nodes[node]
+            url = data["url"]
+            self.urls[url] = i
             for raw in (data.get("web_url"), data.get("original_url")):
-                if raw:
+                if raw and raw != url:
                     self.urls.setdefault(raw.strip(), i)
-            texts = [data.get("title"), data.get("excerpt"), data.get("body")]
-            texts += [g.nodes[f"topic:{slug}"]["name"] for slug in data.get("topics", ())]
-            self.fields[i] = tuple(tuple(tokens(t)) for t in texts if t)
-            for field_tokens in self.fields[i]:
-                for token in field_tokens:
-                    self.postings[token].add(i)
+                    try:  # the other URL's canonical form finds the article too
+                        self.urls.setdefault(canonical_url(raw), i)
+                    except InvalidURLError:
+                        pass
             published: datetime | None = data.get("published_at")
             self.newest_first[i] = -published.timestamp() if published else float("inf")
+            texts = [data.get("title"), data.get("excerpt"), data.get("body")]
+            texts += [topic_names.get(f"topic:{slug}") for slug in data.get("topics", ())]
+            blob = _SEP.join(t.lower().replace("\x00", " ").encode() for t in texts if t)
+            article_rows.append(i)
+            starts.append(offset)
+            chunks.append(blob)
+            offset += len(blob) + 1
+        self.article_rows = np.array(article_rows, dtype=np.int32)
+        self.text_starts = np.array(starts, dtype=np.int64)
+        self.text = _SEP.join(chunks)
+        del chunks
+        self.fields = _Fields(self)
+        self.postings = _Postings(self)
+        # rank[i]: position of node i in (newest first, id) order, for sorting results.
+        newest = np.array(self.newest_first, dtype=np.float64)
+        order = np.lexsort((np.arange(n), newest))  # ids are sorted: index order is id order
+        self.rank = np.empty(n, dtype=np.int32)
+        self.rank[order] = np.arange(n, dtype=np.int32)
+        self._reset_caches()
+
+    # -- pickling: caches are rebuilt, not stored ------------------------------------
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        for key in ("mentioning", "mention_mask", "_token_articles", "_combined", "fields",
+                    "postings", "adjacency"):
+            state.pop(key, None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.adjacency = {k: _Rows(c) for k, c in self.csr.items()}
+        self._combined = {}
+        self.fields = _Fields(self)
+        self.postings = _Postings(self)
+        self._reset_caches()
+
+    def _reset_caches(self) -> None:
         self.mentioning = lru_cache(maxsize=256)(self._mentioning)
+        self.mention_mask = lru_cache(maxsize=32)(self._mention_mask)
+        self._token_articles = lru_cache(maxsize=1024)(self._token_articles_uncached)
+
+    # -- lookups ---------------------------------------------------------------------
 
     def article_by_url(self, url: str) -> int | None:
         """Return the index of the article at a raw or canonical URL, or None."""
@@ -72,23 +211,220 @@ class ReadIndex:
         except InvalidURLError:
             return None
 
+    def texts(self, i: int) -> list[str]:
+        """Return the texts the phrase rule reads for node ``i``: title, excerpt, body and
+        topic names of an article; nothing for other nodes."""
+        if self.kind[i] != ARTICLE:
+            return []
+        nodes = self.g.nodes
+        data = nodes[self.ids[i]]
+        texts = [data.get("title"), data.get("excerpt"), data.get("body")]
+        texts += [nodes[f"topic:{slug}"].get("name") for slug in data.get("topics", ())]
+        return [t for t in texts if t]
+
     def neighbours(self, i: int, via: tuple[str, ...]) -> list[int]:
         """Return the neighbours of node ``i`` over the edge kinds ``via``, either direction."""
-        out: list[int] = []
-        for kind in via:
-            out.extend(self.adjacency[kind][i])
-        return out
+        return self.combined(via).row(i)
+
+    def visited(self, n: int) -> None:
+        """Called with the count of neighbour entries a vectorized walk examined, as
+        :meth:`neighbours` would have returned them one node at a time. A no-op; a
+        request meter may wrap it as it wraps ``neighbours``."""
+
+    def combined(self, via: tuple[str, ...]) -> _CSR:
+        """Return the CSR whose row ``i`` is ``i``'s neighbours over ``via``, kind by kind."""
+        found = self._combined.get(via)
+        if found is None:
+            if len(via) == 1:
+                found = self.csr[via[0]]
+            else:
+                parts = [self.csr[k] for k in via]
+                n = len(self.ids)
+                degree = sum(p.degree for p in parts)
+                indptr = np.zeros(n + 1, dtype=np.int64)
+                np.cumsum(degree, out=indptr[1:])
+                indices = np.empty(int(indptr[-1]), dtype=np.int32)
+                filled = indptr[:-1].copy()
+                for p in parts:
+                    rows = np.repeat(np.arange(n), p.degree)
+                    within = np.arange(len(p.indices)) - np.repeat(p.indptr[:-1], p.degree)
+                    indices[filled[rows] + within] = p.indices
+                    filled += p.degree
+                found = _CSR(indptr, indices)
+            self._combined[via] = found
+        return found
+
+    # -- text --------------------------------------------------------------------------
 
     def _mentioning(self, phrase: tuple[str, ...]) -> frozenset[int]:
         """Return the articles whose title, excerpt, body or a topic name holds the phrase."""
+        return frozenset(self._phrase_articles(phrase).tolist())
+
+    def _mention_mask(self, phrase: tuple[str, ...]) -> np.ndarray:
+        """Return a boolean array over nodes, true for the articles holding the phrase."""
+        mask = np.zeros(len(self.ids), dtype=bool)
+        mask[self._phrase_articles(phrase)] = True
+        return mask
+
+    def _token_articles_uncached(self, token: str) -> tuple[int, ...]:
+        return tuple(self._phrase_articles((token,)).tolist())
+
+    def _phrase_articles(self, phrase: tuple[str, ...]) -> np.ndarray:
+        """Return the sorted node indexes of the articles holding ``phrase``."""
         if not phrase:
-            return frozenset()
-        candidates = set.intersection(*(self.postings.get(t, set()) for t in phrase))
-        return frozenset(i for i in candidates if _holds(self.fields[i], phrase))
+            return np.zeros(0, dtype=np.int32)
+        # The bytes pattern finds every true match (and, near non-ASCII text, a few
+        # false ones, which the token rule then rejects): a token is ASCII letters and
+        # digits only when the bytes around it say so.
+        gap = rb"[^a-z0-9\x00]+"
+        body = gap.join(re.escape(t.encode()) for t in phrase)
+        pattern = re.compile(body + rb"(?![a-z0-9])")
+        text = self.text
+        hits: list[int] = []
+        unsure: list[int] = []
+        at = 0
+        while (m := pattern.search(text, at)) is not None:
+            s, e = m.start(), m.end()
+            at = s + 1  # matches may overlap: "a a a" holds the phrase "a a" twice
+            before = text[s - 1] if s else 0
+            if before in _ASCII_ALNUM:
+                continue
+            if before >= 0x80 or not text[s:e].isascii() or (e < len(text) and text[e] >= 0x80):
+                unsure.append(s)
+            else:
+                hits.append(s)
+        rows = set(self._rows_at(hits))
+        for i in self._rows_at(unsure):
+            if i not in rows and _holds(self.fields[i], phrase):
+                rows.add(i)
+        return np.array(sorted(rows), dtype=np.int32)
+
+    def _rows_at(self, offsets: list[int]) -> list[int]:
+        if not offsets:
+            return []
+        where = np.searchsorted(self.text_starts, np.array(offsets), side="right") - 1
+        return self.article_rows[where].tolist()
 
     def order_key(self, i: int) -> tuple[float, str]:
         """Sort key within one hop: newest first, then by id."""
         return (self.newest_first[i], self.ids[i])
+
+    # -- walking -----------------------------------------------------------------------
+
+    def reach(self, origin: int, hops: int, via: tuple[str, ...], keep: np.ndarray,
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Walk ``hops`` levels breadth-first from ``origin`` over ``via`` and return the
+        kept nodes reached (``keep`` is a boolean mask), their hops, and every node's
+        BFS parent (-1 where unreached), exactly as a node-by-node BFS in walk order
+        would assign them.
+
+        The last level is found from whichever side is cheaper: expanding the frontier,
+        or checking each kept candidate's neighbours against it.
+        """
+        csr = self.combined(via)
+        indptr, indices, degree = csr.indptr, csr.indices, csr.degree
+        n = len(self.ids)
+        parent = np.full(n, -1, dtype=np.int32)
+        seen = np.zeros(n, dtype=bool)
+        seen[origin] = True
+        frontier = np.array([origin], dtype=np.int32)
+        found_nodes: list[np.ndarray] = []
+        found_depths: list[np.ndarray] = []
+        examined = 0
+        candidates: np.ndarray | None = None
+        for depth in range(1, hops + 1):
+            last = depth == hops
+            forward = int(degree[frontier].sum())
+            examined += forward
+            if last:
+                if candidates is None:
+                    candidates = np.flatnonzero(keep)
+                cand = candidates[~seen[candidates]]
+                backward = int(degree[cand].sum())
+                if backward < forward:
+                    nodes, parents = _from_candidates(cand, frontier, n, indptr, indices,
+                                                      degree)
+                    parent[nodes] = parents
+                    found_nodes.append(nodes)
+                    found_depths.append(np.full(len(nodes), depth, dtype=np.int32))
+                    break
+            nb, src = _gather(frontier, indptr, indices, degree)
+            fresh = ~seen[nb]
+            if last:
+                fresh &= keep[nb]
+            nb, src = nb[fresh], src[fresh]
+            if not len(nb):
+                if not last:
+                    break
+                continue
+            _, first = np.unique(nb, return_index=True)
+            first.sort()
+            nxt, par = nb[first], src[first]
+            seen[nxt] = True
+            parent[nxt] = par
+            kept = nxt if last else nxt[keep[nxt]]
+            found_nodes.append(kept)
+            found_depths.append(np.full(len(kept), depth, dtype=np.int32))
+            frontier = nxt
+        self.visited(examined)
+        if not found_nodes:
+            empty = np.zeros(0, dtype=np.int32)
+            return empty, empty, parent
+        return np.concatenate(found_nodes), np.concatenate(found_depths), parent
+
+
+def _gather(frontier: np.ndarray, indptr: np.ndarray, indices: np.ndarray,
+            degree: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return the concatenated neighbour rows of ``frontier`` and, beside each, its row."""
+    counts = degree[frontier]
+    total = int(counts.sum())
+    if total == 0:
+        empty = np.zeros(0, dtype=np.int32)
+        return empty, empty
+    starts = indptr[frontier]
+    ends = np.cumsum(counts)
+    offsets = np.arange(total, dtype=np.int64) + np.repeat(starts - (ends - counts), counts)
+    return indices[offsets], np.repeat(frontier, counts)
+
+
+def _from_candidates(cand: np.ndarray, frontier: np.ndarray, n: int, indptr: np.ndarray,
+                     indices: np.ndarray, degree: np.ndarray,
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """Return the candidates adjacent to the frontier and, for each, the first frontier
+    node (in frontier order) it is adjacent to: the parent a BFS would give it."""
+    order = np.full(n, np.iinfo(np.int32).max, dtype=np.int32)
+    order[frontier] = np.arange(len(frontier), dtype=np.int32)
+    nb, owner = _gather(cand, indptr, indices, degree)
+    if not len(nb):
+        empty = np.zeros(0, dtype=np.int32)
+        return empty, empty
+    rank = order[nb]
+    near = rank != np.iinfo(np.int32).max
+    nb_rank, owner = rank[near], owner[near]
+    if not len(owner):
+        empty = np.zeros(0, dtype=np.int32)
+        return empty, empty
+    # owner is grouped by candidate (gather keeps candidate order): take each group's min.
+    bounds = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+    best = np.minimum.reduceat(nb_rank, bounds)
+    return owner[bounds], frontier[best]
+
+
+def _csr_of(pairs: list[int], n: int) -> _CSR:
+    """Return the symmetric CSR of undirected edges given as flat ``[u0, v0, u1, ...]``,
+    each row sorted and without repeats."""
+    flat = np.array(pairs, dtype=np.int32)
+    u, v = flat[0::2], flat[1::2]
+    rows = np.concatenate([u, v])
+    cols = np.concatenate([v, u])
+    if len(rows):
+        key = rows.astype(np.int64) * n + cols
+        key = np.unique(key)
+        rows = (key // n).astype(np.int32)
+        cols = (key % n).astype(np.int32)
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
+    return _CSR(indptr, cols.astype(np.int32))
 
 
 def _holds(fields: tuple[tuple[str, ...], ...], phrase: tuple[str, ...]) -> bool:
