@@ -1,6 +1,6 @@
 """Per-load analytics (graph.analytics) on the crafted corpus tests/fixtures/explore.
 
-See tests/test_explore.py for the corpus drawn by hand. The article graph it gives:
+See tests/explore_corpus.py for the corpus drawn by hand. The article graph it gives:
 ALPHA–BETA (related 1 + privacy 1), ALPHA–COPY (same story 1 + cameras 1),
 BETA–GAMMA (related 1), RAIN–FARMERS (related 1 + weather 1); LONELY alone.
 """
@@ -11,11 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-
-import graph
-from graph.analytics import HUB_TOPIC_ARTICLES, story_key
-from tests.conftest import write_record
-from tests.test_explore import (
+from explore_corpus import (
     ALPHA,
     BETA,
     COPY,
@@ -28,7 +24,11 @@ from tests.test_explore import (
     P3,
     P4,
     RAIN,
+    write_md,
 )
+
+import graph
+from graph.analytics import HUB_TOPIC_ARTICLES, story_key
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +64,7 @@ def test_same_story_links_copies_from_different_providers(kg):
 
 def test_same_story_needs_different_providers(tmp_path: Path):
     for name, host in (("a", "one.example"), ("b", "one.example"), ("c", "two.example")):
-        write_record(tmp_path, f"{name}.md", {"title": "Markets close higher on Friday",
+        write_md(tmp_path, f"{name}.md", {"title": "Markets close higher on Friday",
                                              "webUrl": f"https://{host}/{name}"})
     kg = graph.load(tmp_path)
     a, b, c = (f"article:https://{h}/{n}" for n, h in (("a", "one.example"),
@@ -84,7 +84,7 @@ def test_article_graph_weights(kg):
 
 def test_shared_topics_weigh_one_over_n_minus_one(tmp_path: Path):
     for i in range(4):
-        write_record(tmp_path, f"s{i}.md", {"title": f"Story {i}", "topics": ["Wide"],
+        write_md(tmp_path, f"s{i}.md", {"title": f"Story {i}", "topics": ["Wide"],
                                             "webUrl": f"https://x.example/s{i}"})
     ag = graph.load(tmp_path).analytics.article_graph
     assert ag.number_of_edges() == 6
@@ -93,9 +93,9 @@ def test_shared_topics_weigh_one_over_n_minus_one(tmp_path: Path):
 
 def test_hub_topics_join_no_pairs(tmp_path: Path):
     n = HUB_TOPIC_ARTICLES + 1
-    write_record(tmp_path, "all.json", [
-        {"title": f"Story {i}", "topics": ["Everything"], "webUrl": f"https://x.example/{i}"}
-        for i in range(n)], form="json")
+    for i in range(n):
+        write_md(tmp_path, f"{i}.md", {"title": f"Story {i}", "topics": ["Everything"],
+                                       "webUrl": f"https://x.example/{i}"})
     kg = graph.load(tmp_path)
     assert kg.analytics.article_graph.number_of_edges() == 0
     assert kg.analytics.storylines == []

@@ -1,12 +1,6 @@
 """The explorer's walk (graph.explore), paths with evidence (graph.paths), on small graphs.
 
-The crafted corpus tests/fixtures/explore, by hand (R = RELATED, T = TAGGED, P = PUBLISHED_BY):
-
-    ALPHA (p1) ─R→ BETA (p2) ─R→ GAMMA (p3, a stub listed by BETA)
-    ALPHA ─T→ privacy ←T─ BETA        ALPHA ─T→ cameras ←T─ COPY
-    COPY (p2): ALPHA's headline from another provider, a SAME_STORY pair with ALPHA
-    FARMERS (p4) ─R→ RAIN (p3); both ─T→ weather; FARMERS ─T→ farming
-    LONELY (p4): no topic, no related story
+The crafted corpus tests/fixtures/explore is drawn in tests/explore_corpus.py.
 """
 
 from __future__ import annotations
@@ -14,21 +8,25 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from explore_corpus import (
+    ALPHA,
+    BETA,
+    COPY,
+    EXPLORE,
+    FARMERS,
+    GAMMA,
+    LONELY,
+    P1,
+    P2,
+    P3,
+    P4,
+    RAIN,
+    write_md,
+)
 
 import graph
 from graph import explore, paths
 from graph.select import Selection
-from tests.conftest import write_record
-
-EXPLORE = Path(__file__).parent / "fixtures" / "explore"
-ALPHA = "article:https://p1.example/alpha-ban"
-BETA = "article:https://p2.example/beta-debate"
-GAMMA = "article:https://p3.example/gamma-suit"
-COPY = "article:https://p2.example/alpha-copy"
-RAIN = "article:https://p3.example/rain"
-FARMERS = "article:https://p4.example/farmers"
-LONELY = "article:https://p4.example/lonely"
-P1, P2, P3, P4 = (f"provider:p{i}.example" for i in range(1, 5))
 
 
 @pytest.fixture(scope="module")
@@ -138,7 +136,7 @@ def lattice(tmp_path: Path) -> graph.KnowledgeGraph:
     for i in range(30):
         related = [{"title": f"Story {j}", "webUrl": f"https://p{j % 3}.example/n{j}"}
                    for j in (i + 1, 2 * i + 1) if j < 30]
-        write_record(tmp_path, f"n{i}.md", {
+        write_md(tmp_path, f"n{i}.md", {
             "title": f"Story {i}", "webUrl": f"https://p{i % 3}.example/n{i}",
             "publishedDateTime": f"2022-01-{i % 28 + 1:02d}T00:00:00Z",
             "topics": [f"Topic {i % 4}"], "related": related})

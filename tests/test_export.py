@@ -8,11 +8,11 @@ import json
 
 import networkx as nx
 import pytest
+from explore_corpus import ALPHA, BETA, COPY, EXPLORE, GAMMA, P1, P2
 
 import graph
 from graph import explore, export
 from graph.select import Selection
-from tests.test_explore import ALPHA, BETA, COPY, EXPLORE, GAMMA, P1, P2
 
 ALL_KINDS = ["RELATED", "TAGGED", "PUBLISHED_BY", "SAME_STORY"]
 
