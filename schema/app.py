@@ -14,23 +14,25 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
-from strawberry.asgi import GraphQL
 
 import graph
 from schema.browser import browser_routes, playground_page
+from schema.http import GraphQLOverHTTP, middleware
 from schema.query import schema
+from schema.settings import Settings
 
 logger = logging.getLogger("newsgraph")
 
 
-class GraphQLView(GraphQL):
-    """Strawberry's ASGI view, with the loaded graph in every request's context."""
+class GraphQLView(GraphQLOverHTTP):
+    """The GraphQL-over-HTTP view (schema/http.py), with the loaded graph and the server's
+    settings in every request's context."""
 
     async def get_context(self, request: Any, response: Any) -> dict[str, Any]:
         kg = request.app.state.kg
         if kg is None:  # only reachable before the lifespan ran
             raise RuntimeError("the graph is not loaded yet")
-        return {"kg": kg, "request": request, "response": response}
+        return {"kg": kg, "request": request, "response": response, "settings": self.settings}
 
     async def render_graphql_ide(self, request: Any) -> Response:
         """GraphiQL from newsgraph's own assets (schema/browser.py), not from a CDN."""
@@ -60,12 +62,14 @@ async def home(request: Request) -> Response:
 
 
 def create_app(source: graph.KnowledgeGraph | str | os.PathLike[str] | None = None,
-               **load_options: Any) -> Starlette:
+               settings: Settings | None = None, **load_options: Any) -> Starlette:
     """Return the newsgraph ASGI app.
 
     ``source`` is a loaded KnowledgeGraph, or a path to load at startup (the
-    bundled ``data/`` when None); ``load_options`` go to :func:`graph.load`.
+    bundled ``data/`` when None); ``settings`` are the limits and mode (from the
+    ``NEWSGRAPH_*`` environment when None); ``load_options`` go to :func:`graph.load`.
     """
+    settings = settings if settings is not None else Settings.from_env()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -78,13 +82,14 @@ def create_app(source: graph.KnowledgeGraph | str | os.PathLike[str] | None = No
     app = Starlette(
         routes=[
             Route("/", home),
-            Route("/graphql", GraphQLView(schema, graphql_ide="graphiql"),
-                  methods=["GET", "POST"]),
+            Route("/graphql", GraphQLView(schema, settings), methods=["GET", "POST"]),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             *browser_routes(),
         ],
         lifespan=lifespan,
+        middleware=middleware(settings),
     )
+    app.state.settings = settings
     app.state.kg = source if isinstance(source, graph.KnowledgeGraph) else None
     return app

@@ -12,6 +12,7 @@ from strawberry.types import Info
 import graph
 from graph import select
 from graph.build import ARTICLE, PROVIDER, TOPIC
+from schema.limits import Limits
 from schema.pagination import encode_cursor, paginate
 from schema.traversal import Path, Subgraph, WithinConnection, resolve_neighborhood, \
     resolve_path, resolve_within
@@ -279,7 +280,7 @@ class NewsgraphSchema(strawberry.Schema):
 schema = NewsgraphSchema(
     query=Query,
     types=[Article, Topic, Provider],
-    extensions=[lambda: MaskErrors(should_mask_error=_should_mask)],
+    extensions=[lambda: MaskErrors(should_mask_error=_should_mask), Limits],
 )
 
 

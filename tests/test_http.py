@@ -46,7 +46,7 @@ def test_post_and_get_answer_the_same(client):
 def test_variables_over_post(client):
     r = client.post("/graphql", json={"query": "query($u: String) { article(url: $u) { id } }",
                                       "variables": {"u": "https://www.sixthtone.com/news/1/school-scanners"}})
-    assert r.json() == {"data": {"article": {"id": S}}}
+    assert r.json()["data"] == {"article": {"id": S}}
 
 
 def test_browsers_get_the_playground(client):
@@ -76,5 +76,5 @@ def test_a_syntax_error_says_where(client):
 def test_a_loaded_graph_can_be_passed_in():
     kg = graph.load(CORPUS)
     with TestClient(create_app(kg)) as c:
-        assert c.post("/graphql", json={"query": "{ stats { records } }"}).json() == {
-            "data": {"stats": {"records": 6}}}
+        assert c.post("/graphql", json={"query": "{ stats { records } }"}).json()["data"] == {
+            "stats": {"records": 6}}

@@ -1,0 +1,164 @@
+"""What a query costs: the objects it may return and the nodes its traversals visit.
+
+Both are known before anything runs. :func:`requested_objects` reads the document:
+every object it selects counts once, times the page size of each list above it
+(``first``, 20 by default; a neighborhood's ``limit``; the ids given to ``nodes``),
+the way GitHub counts the nodes of a call. :func:`walk_visits` reads the graph: a
+breadth-first walk of ``hops`` levels examines the neighbour list of every node
+it reaches before the last level, so its work is the sum of those nodes' real
+degrees, which the read index holds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLSchema,
+    InlineFragmentNode,
+    SelectionSetNode,
+    get_named_type,
+    is_composite_type,
+)
+from graphql.utilities import get_operation_ast, value_from_ast_untyped
+
+from graph.index import ReadIndex
+from schema.pagination import DEFAULT_PAGE
+
+__all__ = ["requested_objects", "walk_visits", "PAGE_ARGUMENTS"]
+
+# Arguments that say how many items a field returns, and the most each may ask.
+PAGE_ARGUMENTS = ("first", "limit", "ids")
+
+
+def requested_objects(schema: GraphQLSchema, document: DocumentNode,
+                      operation_name: str | None, variables: Mapping[str, Any] | None,
+                      caps: Mapping[str, int]) -> int:
+    """Return how many objects the operation may return, estimated from the document.
+
+    ``caps`` bounds each page argument (``{"first": 100, "limit": 2000}``): a larger
+    value is refused by the field itself, so it is counted as the cap.
+    """
+    operation = get_operation_ast(document, operation_name)
+    if operation is None:
+        return 0
+    root = schema.get_root_type(operation.operation)
+    if root is None:
+        return 0
+    values = dict(variables or {})
+    for definition in operation.variable_definitions or ():
+        name = definition.variable.name.value
+        if name not in values and definition.default_value is not None:
+            values[name] = value_from_ast_untyped(definition.default_value)
+    fragments = {d.name.value: d for d in document.definitions
+                 if isinstance(d, FragmentDefinitionNode)}
+    return _count(schema, operation.selection_set, root, 1, values, fragments, caps, frozenset())
+
+
+def _count(schema: GraphQLSchema, selections: SelectionSetNode, parent: Any, multiplier: int,
+           values: dict[str, Any], fragments: dict[str, FragmentDefinitionNode],
+           caps: Mapping[str, int], spread: frozenset[str]) -> int:
+    total = 0
+    for selection in selections.selections:
+        if isinstance(selection, FieldNode):
+            if selection.selection_set is None:
+                continue  # a scalar
+            name = selection.name.value
+            field = getattr(parent, "fields", {}).get(name)
+            if field is None or name.startswith("__"):
+                total += multiplier  # introspection: counted, not walked
+                continue
+            page = _page_size(selection, field, values, caps)
+            of = field.type.of_type if isinstance(field.type, GraphQLNonNull) else field.type
+            is_list = isinstance(of, GraphQLList)
+            inner = multiplier * page
+            total += inner if is_list and page != 1 else multiplier
+            named = get_named_type(field.type)
+            if is_composite_type(named):
+                total += _count(schema, selection.selection_set, named, inner, values,
+                                fragments, caps, spread)
+        elif isinstance(selection, InlineFragmentNode):
+            condition = selection.type_condition
+            target = schema.get_type(condition.name.value) if condition else parent
+            total += _count(schema, selection.selection_set, target or parent, multiplier,
+                            values, fragments, caps, spread)
+        elif isinstance(selection, FragmentSpreadNode):
+            name = selection.name.value
+            fragment = fragments.get(name)
+            if fragment is None or name in spread:
+                continue
+            target = schema.get_type(fragment.type_condition.name.value) or parent
+            total += _count(schema, fragment.selection_set, target, multiplier, values,
+                            fragments, caps, spread | {name})
+    return total
+
+
+def _page_size(node: FieldNode, field: Any, values: dict[str, Any],
+               caps: Mapping[str, int]) -> int:
+    given = {a.name.value: a.value for a in node.arguments or ()}
+    for name in PAGE_ARGUMENTS:
+        if name not in field.args:
+            continue
+        value = value_from_ast_untyped(given[name], values) if name in given else None
+        if name == "ids":
+            return len(value) if isinstance(value, list) else 1
+        if value is None:
+            default = field.args[name].default_value
+            value = default if isinstance(default, int) else DEFAULT_PAGE
+        if isinstance(value, bool) or not isinstance(value, int):
+            return DEFAULT_PAGE
+        return max(0, min(value, caps.get(name, value)))
+    return 1
+
+
+def walk_visits(index: ReadIndex, starts: Iterable[int], hops: int, via: Iterable[str],
+                cap: int | None = None) -> int:
+    """Return how many neighbour entries a breadth-first walk of ``hops`` levels examines.
+
+    That is the sum, over every node within ``hops - 1`` of ``starts``, of its degree
+    over the edge kinds ``via``: a hub costs its real degree. Counting stops once
+    the sum passes ``cap``, so refusing a huge walk costs little.
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> g = nx.MultiDiGraph()
+    >>> g.add_node("article:https://a.com/1", kind="article", url="https://a.com/1", title="A")
+    >>> g.add_node("article:https://a.com/2", kind="article", url="https://a.com/2", title="B")
+    >>> g.add_node("topic:t", kind="topic", slug="t", name="T")
+    >>> _ = g.add_edge("article:https://a.com/1", "topic:t", key="TAGGED", kind="TAGGED")
+    >>> _ = g.add_edge("article:https://a.com/2", "topic:t", key="TAGGED", kind="TAGGED")
+    >>> index = ReadIndex(g)
+    >>> start = index.pos["article:https://a.com/1"]
+    >>> walk_visits(index, [start], 1, ["TAGGED"]), walk_visits(index, [start], 2, ["TAGGED"])
+    (1, 3)
+    """
+    rows = [index.adjacency[kind] for kind in via]
+    seen = set(starts)
+    frontier = list(seen)
+    total = 0
+    for depth in range(hops):
+        last = depth == hops - 1
+        following: list[int] = []
+        for u in frontier:
+            for adjacency in rows:
+                neighbours = adjacency[u]
+                total += len(neighbours)
+                if not last:
+                    for v in neighbours:
+                        if v not in seen:
+                            seen.add(v)
+                            following.append(v)
+            if cap is not None and total > cap:
+                return total
+        if not following:
+            break
+        frontier = following
+    return total

@@ -1,0 +1,289 @@
+"""GraphQL over HTTP, hardened: media types, status codes, body and batch limits, CORS,
+security headers.
+
+The GraphQL-over-HTTP specification's two response media types:
+
+- ``application/graphql-response+json`` when the client's ``Accept`` prefers it: a
+  request that fails before execution (parse, validation, variable coercion, a
+  limit checked up front) answers **400** and has no ``data`` entry;
+- ``application/json`` otherwise (no ``Accept``, ``*/*``, or asked for): such
+  failures answer 200 with ``"data": null``, as GraphQL servers always have.
+
+Malformed HTTP requests (bad JSON, a body over the limit, too many batched
+operations) answer 4xx with a JSON ``errors`` body in either media type.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from cross_web import HTTPException
+from starlette.datastructures import Headers
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.types import ExecutionResult
+
+from schema.query import _should_mask
+from schema.settings import Settings, env_name
+
+__all__ = ["GRAPHQL_RESPONSE", "JSON", "negotiate", "GraphQLOverHTTP", "middleware",
+           "BodyLimit", "SecurityHeaders"]
+
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+JSON = "application/json"
+_WILDCARDS = ("*/*", "application/*")
+
+
+def negotiate(accept: str | None) -> str:
+    """Return the media type to answer with, from an ``Accept`` header.
+
+    The highest quality wins; on a tie ``application/graphql-response+json`` wins
+    over ``application/json``, which wins over a wildcard. No header, only
+    wildcards, or nothing acceptable mean ``application/json``.
+
+    >>> negotiate("application/graphql-response+json, application/json;q=0.9")
+    'application/graphql-response+json'
+    >>> negotiate("application/graphql-response+json;q=0.5, application/json")
+    'application/json'
+    >>> negotiate("*/*"), negotiate(None), negotiate("text/plain")
+    ('application/json', 'application/json', 'application/json')
+    """
+    best, best_rank = JSON, (0.0, 0)
+    for part in (accept or "").split(","):
+        media, *params = (p.strip() for p in part.split(";"))
+        media = media.lower()
+        if media == GRAPHQL_RESPONSE:
+            candidate, specificity = GRAPHQL_RESPONSE, 3
+        elif media == JSON:
+            candidate, specificity = JSON, 2
+        elif media in _WILDCARDS:
+            candidate, specificity = JSON, 1
+        else:
+            continue
+        q = 1.0
+        for param in params:
+            key, _, value = param.partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        if q > 0 and (q, specificity) > best_rank:
+            best, best_rank = candidate, (q, specificity)
+    return best
+
+
+def is_request_error(response: Mapping[str, Any]) -> bool:
+    """True for a response that failed before execution: no data, no error with a path."""
+    errors = response.get("errors") or []
+    return (response.get("data") is None and bool(errors)
+            and not any(isinstance(e, dict) and e.get("path") for e in errors))
+
+
+def error_body(message: str, **extensions: Any) -> dict[str, Any]:
+    """Return a GraphQL response holding one request error (and an empty cost)."""
+    error: dict[str, Any] = {"message": message}
+    if extensions:
+        error["extensions"] = extensions
+    return {"errors": [error], "extensions": {"cost": {
+        "requested": {"objects": 0, "visits": 0}, "actual": {"objects": 0, "visits": 0}}}}
+
+
+class GraphQLOverHTTP(GraphQL):
+    """Strawberry's ASGI view, answering by the GraphQL-over-HTTP specification and limits."""
+
+    def __init__(self, schema: Any, settings: Settings, **options: Any):
+        options.setdefault("graphql_ide", "graphiql" if settings.graphiql_enabled else None)
+        super().__init__(schema, **options)
+        self.settings = settings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await super().__call__(scope, receive, send)
+        request = Request(scope, receive)
+        media = negotiate(request.headers.get("accept"))
+        started = time.perf_counter()
+        try:
+            response = await self.run(request)
+        except HTTPException as e:
+            response = self._json(error_body(e.reason), media, e.status_code)
+        elapsed = (time.perf_counter() - started) * 1000
+        response.headers.append("server-timing", f"graphql;dur={elapsed:.1f}")
+        await response(scope, receive, send)
+
+    async def get_sub_response(self, request: Request | WebSocket) -> Response:
+        sub = await super().get_sub_response(request)
+        sub.media_type = negotiate(request.headers.get("accept"))
+        return sub
+
+    def decode_json(self, data: str | bytes) -> object:
+        try:
+            value = json.loads(data)
+        except (RecursionError, UnicodeDecodeError, ValueError) as e:
+            if isinstance(e, json.JSONDecodeError):
+                raise
+            raise HTTPException(400, "Unable to parse request body as JSON: "
+                                     "it is not UTF-8 or nests too deeply") from None
+        if not isinstance(value, dict | list):
+            raise HTTPException(400, "Expected a JSON object (or a list of them, for a batch), "
+                                     f"got {type(value).__name__}")
+        return value
+
+    def _validate_batch_request(self, request_data: list[Any], protocol: Any) -> None:
+        limit = self.settings.max_batch
+        if limit <= 1:
+            raise HTTPException(400, "Batching is off: send one operation per request "
+                                     f"(limit maxBatch = {limit}, set by "
+                                     f"{env_name('max_batch')})")
+        if not request_data:
+            raise HTTPException(400, "The batch is empty: send a list of operations")
+        if len(request_data) > limit:
+            raise HTTPException(400, f"The batch holds {len(request_data)} operations "
+                                     f"(limit maxBatch = {limit}, set by "
+                                     f"{env_name('max_batch')})")
+        for item in request_data:
+            if not isinstance(item, dict):
+                raise HTTPException(400, "Each operation of a batch must be a JSON object")
+            for key, kinds in (("query", str), ("operationName", str), ("variables", dict),
+                               ("extensions", dict)):
+                if item.get(key) is not None and not isinstance(item[key], kinds):
+                    raise HTTPException(400, f"The `{key}` of a batched operation must be "
+                                             f"a {'string' if kinds is str else 'map'} "
+                                             "or null")
+        if protocol != "http":
+            super()._validate_batch_request(request_data, protocol)
+
+    async def process_result(self, request: Request, result: ExecutionResult
+                             ) -> GraphQLHTTPResponse:
+        # Errors raised by extensions before execution skip MaskErrors: mask them here.
+        if result.errors:
+            result.errors = [e if not _should_mask(e) else type(e)("Unexpected error.",
+                             nodes=e.nodes, path=e.path) for e in result.errors]
+        return await super().process_result(request, result)
+
+    def create_response(self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse],
+                        sub_response: Response) -> Response:
+        media = sub_response.media_type or JSON
+        status = 200
+        if media == GRAPHQL_RESPONSE:
+            items = response_data if isinstance(response_data, list) else [response_data]
+            failed = [is_request_error(item) for item in items]
+            for item, fail in zip(items, failed, strict=True):
+                if fail:
+                    item.pop("data", None)  # type: ignore[misc]
+            if not isinstance(response_data, list) and failed[0]:
+                status = 400
+        response = self._json(response_data, media, sub_response.status_code or status)
+        response.headers.raw.extend(
+            (k, v) for k, v in sub_response.headers.raw if k.lower() != b"content-type")
+        if sub_response.background:
+            response.background = sub_response.background
+        return response
+
+    def _json(self, body: Any, media: str, status: int) -> Response:
+        return Response(self.encode_json(body), status_code=status,
+                        media_type=f"{media}; charset=utf-8")
+
+
+class BodyLimit:
+    """Refuse request bodies over ``limit`` bytes with 413, before anything reads them."""
+
+    def __init__(self, app: ASGIApp, limit: int):
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            return await self.app(scope, receive, send)
+        headers = Headers(scope=scope)
+        declared = headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            return await self._refuse(scope, receive, send, int(declared))
+        body = bytearray()
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+            if len(body) > self.limit:
+                return await self._refuse(scope, receive, send, len(body))
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": bytes(body), "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, size: int) -> None:
+        media = negotiate(Headers(scope=scope).get("accept"))
+        body = error_body(
+            f"The request body is {size:,} bytes or more (limit maxBodyBytes = {self.limit}, "
+            f"set by {env_name('max_body_bytes')})",
+            code="LIMIT_EXCEEDED", limit="maxBodyBytes", max=self.limit)
+        response = Response(json.dumps(body, separators=(",", ":")), status_code=413,
+                            media_type=f"{media}; charset=utf-8",
+                            headers={"connection": "close"})
+        await response(scope, receive, send)
+
+
+class SecurityHeaders:
+    """Add security headers to every response; HSTS too in production."""
+
+    def __init__(self, app: ASGIApp, production: bool):
+        self.app = app
+        self.headers = [
+            (b"x-content-type-options", b"nosniff"),
+            (b"x-frame-options", b"DENY"),
+            (b"referrer-policy", b"no-referrer"),
+            (b"cross-origin-opener-policy", b"same-origin"),
+        ]
+        if production:
+            self.headers.append((b"strict-transport-security", b"max-age=63072000"))
+        self.api_only = [
+            (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
+            (b"cache-control", b"no-store")]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {k.lower() for k, _ in headers}
+                extra = list(self.headers)
+                content_type = dict(headers).get(b"content-type", b"")
+                if b"json" in content_type:  # API answers: nothing to render, nothing to keep
+                    extra += self.api_only
+                headers += [(k, v) for k, v in extra if k not in present]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def middleware(settings: Settings) -> list[Middleware]:
+    """Return the app's middleware for ``settings``, outermost first."""
+    stack = [Middleware(SecurityHeaders, production=settings.production)]
+    if settings.cors_origins:
+        stack.append(Middleware(
+            CORSMiddleware, allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST"], allow_headers=["accept", "content-type"],
+            max_age=600))
+    stack.append(Middleware(BodyLimit, limit=settings.max_body_bytes))
+    return stack

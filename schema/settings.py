@@ -1,0 +1,165 @@
+"""Every limit and mode of a newsgraph server, in one place.
+
+A :class:`Settings` is built from its defaults, then ``NEWSGRAPH_*`` environment
+variables, then ``newsgraph serve`` flags, each overriding the one before::
+
+    NEWSGRAPH_PRODUCTION=1 NEWSGRAPH_MAX_DEPTH=8 newsgraph serve --cors-origin https://x.example
+
+Each limit's field name gives its environment variable (``max_depth`` →
+``NEWSGRAPH_MAX_DEPTH``) and its flag (``--max-depth``). ``first``, ``hops`` and
+the neighborhood ``limit`` can be tightened here but not raised past what the
+schema documents (100, 4 and 2000).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from graph.errors import NewsgraphError
+
+__all__ = ["Settings", "ENV_PREFIX", "add_arguments", "from_arguments"]
+
+ENV_PREFIX = "NEWSGRAPH_"
+# The schema's own ceilings (its descriptions say so): settings may only tighten them.
+CEILINGS = {"max_first": 100, "max_hops": 4, "max_neighborhood": 2000}
+
+
+def _limit(default: float, help: str) -> Any:
+    return field(default=default, metadata={"help": help, "limit": True})
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """The limits and modes of one server; the defaults are the safe ones."""
+
+    production: bool = field(default=False, metadata={
+        "help": "production mode: introspection and GraphiQL off unless enabled, "
+                "no field suggestions in errors, no server header, HSTS"})
+    introspection: bool | None = field(default=None, metadata={
+        "help": "allow __schema/__type queries (default: on in development, off in production)"})
+    graphiql: bool | None = field(default=None, metadata={
+        "help": "serve GraphiQL to browsers (default: on in development, off in production)"})
+    cors_origins: tuple[str, ...] = field(default=(), metadata={
+        "help": "origins allowed to call the API from a browser (default: none)"})
+    max_depth: int = _limit(10, "deepest field nesting of a query (root fields are depth 0)")
+    max_aliases: int = _limit(20, "aliases in one document")
+    max_tokens: int = _limit(1000, "lexical tokens in one document")
+    max_document_bytes: int = _limit(16_384, "bytes of the GraphQL document (query text)")
+    max_body_bytes: int = _limit(65_536, "bytes of an HTTP request body")
+    max_batch: int = _limit(10, "operations in one batched request (a JSON list); 1 turns "
+                                "batching off")
+    max_first: int = _limit(100, "page size (`first`), at most 100")
+    max_hops: int = _limit(4, "traversal distance (`hops`, `maxHops`), at most 4")
+    max_neighborhood: int = _limit(2000, "nodes of a neighborhood (`limit`), at most 2000")
+    max_objects: int = _limit(20_000, "objects a request may return: estimated from the "
+                                      "document before running, then counted while running")
+    max_visits: int = _limit(500_000, "node budget: neighbour entries the traversals of one "
+                                      "request examine, counted from the graph's real degrees")
+    timeout: float = _limit(10.0, "wall-clock seconds one request may run")
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            if not f.metadata.get("limit"):
+                continue
+            value = getattr(self, f.name)
+            if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+                raise NewsgraphError(f"{f.name} must be a positive number, got {value!r}")
+            ceiling = CEILINGS.get(f.name)
+            if ceiling is not None and value > ceiling:
+                raise NewsgraphError(f"{f.name} may be at most {ceiling}, got {value!r}")
+
+    @property
+    def introspection_enabled(self) -> bool:
+        """Whether __schema and __type may be queried."""
+        return self.introspection if self.introspection is not None else not self.production
+
+    @property
+    def graphiql_enabled(self) -> bool:
+        """Whether browsers get GraphiQL at /graphql."""
+        return self.graphiql if self.graphiql is not None else not self.production
+
+    def replace(self, **changes: Any) -> Settings:
+        """Return a copy with some settings changed."""
+        return dataclasses.replace(self, **changes)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Return the defaults overridden by ``NEWSGRAPH_*`` environment variables."""
+        environ = os.environ if environ is None else environ
+        changes: dict[str, Any] = {}
+        for f in fields(cls):
+            name = env_name(f.name)
+            if name in environ and environ[name].strip() != "":
+                changes[f.name] = _parse(f, environ[name], name)
+        return cls(**changes)
+
+    def describe(self) -> dict[str, Any]:
+        """Return every setting by name, as JSON-ready data."""
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        out["cors_origins"] = list(self.cors_origins)
+        out["introspection"] = self.introspection_enabled
+        out["graphiql"] = self.graphiql_enabled
+        return out
+
+
+def env_name(name: str) -> str:
+    """Return the environment variable of a setting: ``max_depth`` → ``NEWSGRAPH_MAX_DEPTH``."""
+    return ENV_PREFIX + ("CORS_ORIGINS" if name == "cors_origins" else name.upper())
+
+
+def flag_name(name: str) -> str:
+    """Return the ``newsgraph serve`` flag of a setting: ``max_depth`` → ``--max-depth``."""
+    return "--" + name.replace("_", "-")
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def _parse(f: dataclasses.Field[Any], raw: str, source: str) -> Any:
+    text = raw.strip()
+    if f.name == "cors_origins":
+        return tuple(o.strip().rstrip("/") for o in text.split(",") if o.strip())
+    if f.type in ("bool", "bool | None"):
+        if text.lower() in _TRUE:
+            return True
+        if text.lower() in _FALSE:
+            return False
+        raise NewsgraphError(f"{source} must be 1 or 0 (true or false), got {raw!r}")
+    try:
+        return int(text) if f.type == "int" else float(text)
+    except ValueError:
+        raise NewsgraphError(f"{source} must be a number, got {raw!r}") from None
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add a flag for every setting to ``newsgraph serve``; unset flags keep the env or default."""
+    group = parser.add_argument_group("limits and modes (environment: NEWSGRAPH_<NAME>)")
+    for f in fields(Settings):
+        help_text = f"{f.metadata['help']} (env {env_name(f.name)})"
+        if f.name == "cors_origins":
+            group.add_argument("--cors-origin", dest="cors_origins", action="append",
+                               default=None, metavar="ORIGIN",
+                               help=help_text + "; repeat for several")
+        elif f.type in ("bool", "bool | None"):
+            group.add_argument(flag_name(f.name), dest=f.name, default=None,
+                               action=argparse.BooleanOptionalAction, help=help_text)
+        else:
+            kind = int if f.type == "int" else float
+            group.add_argument(flag_name(f.name), dest=f.name, type=kind, default=None,
+                               metavar="N", help=f"{help_text}; default {f.default:g}")
+
+
+def from_arguments(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> Settings:
+    """Return the settings of the environment, overridden by the flags given."""
+    base = Settings.from_env(environ)
+    changes = {f.name: getattr(args, f.name) for f in fields(Settings)
+               if getattr(args, f.name, None) is not None}
+    if "cors_origins" in changes:
+        changes["cors_origins"] = tuple(o.rstrip("/") for o in changes["cors_origins"])
+    return base.replace(**changes)

@@ -1,0 +1,189 @@
+"""GraphQL over HTTP: media types, status codes, malformed requests; production mode, CORS,
+security headers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+import graph
+from schema import limits
+from schema.app import create_app
+from schema.http import GRAPHQL_RESPONSE, negotiate
+from schema.settings import Settings
+
+CORPUS = Path(__file__).parent / "fixtures" / "corpus"
+S = "article:https://www.sixthtone.com/news/1/school-scanners"
+JSON_CT = "application/json"
+
+
+@pytest.fixture(scope="module")
+def kg() -> graph.KnowledgeGraph:
+    return graph.load(CORPUS)
+
+
+@pytest.fixture(scope="module")
+def client(kg):
+    with TestClient(create_app(kg, Settings())) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def production(kg):
+    settings = Settings(production=True, cors_origins=("https://explorer.example",))
+    with TestClient(create_app(kg, settings)) as c:
+        yield c
+
+
+@pytest.mark.parametrize(("accept", "expected"), [
+    (None, JSON_CT), ("*/*", JSON_CT), ("application/*", JSON_CT), ("text/html", JSON_CT),
+    (JSON_CT, JSON_CT), (GRAPHQL_RESPONSE, GRAPHQL_RESPONSE),
+    (f"{GRAPHQL_RESPONSE}, {JSON_CT};q=0.9", GRAPHQL_RESPONSE),
+    (f"{JSON_CT}, {GRAPHQL_RESPONSE}", GRAPHQL_RESPONSE),
+    (f"{GRAPHQL_RESPONSE};q=0.2, {JSON_CT}", JSON_CT),
+    (f"{GRAPHQL_RESPONSE};q=0, */*", JSON_CT),
+    (f"*/*;q=0.8, {GRAPHQL_RESPONSE}; charset=utf-8", GRAPHQL_RESPONSE),
+])
+def test_accept_negotiates_the_media_type(accept, expected):
+    assert negotiate(accept) == expected
+
+
+REQUEST_ERRORS = {
+    "parse": {"query": "{ stats { records "},
+    "validation": {"query": "{ stats { nope } }"},
+    "variable coercion": {"query": "query($n: Int) { articles(first: $n) { totalCount } }",
+                          "variables": {"n": "ten"}},
+    "missing variable": {"query": "query($id: ID!) { node(id: $id) { id } }"},
+    "operation not found": {"query": "query A { stats { records } }", "operationName": "B"},
+}
+
+
+@pytest.mark.parametrize("kind", REQUEST_ERRORS)
+def test_request_errors_are_400_without_data_under_graphql_response_json(client, kind):
+    r = client.post("/graphql", json=REQUEST_ERRORS[kind], headers={"accept": GRAPHQL_RESPONSE})
+    assert r.status_code == 400
+    assert r.headers["content-type"].startswith(GRAPHQL_RESPONSE)
+    body = r.json()
+    assert "data" not in body and body["errors"]
+
+
+@pytest.mark.parametrize("kind", [k for k in REQUEST_ERRORS if k != "operation not found"])
+def test_request_errors_are_200_with_null_data_under_application_json(client, kind):
+    r = client.post("/graphql", json=REQUEST_ERRORS[kind], headers={"accept": JSON_CT})
+    assert r.status_code == 200 and r.headers["content-type"].startswith(JSON_CT)
+    assert r.json()["data"] is None and r.json()["errors"]
+
+
+def test_a_field_error_keeps_data_and_200_in_both_media_types(client):
+    query = '{ stats { records } node(id: "nonsense") { id } }'
+    for accept in (GRAPHQL_RESPONSE, JSON_CT):
+        r = client.post("/graphql", json={"query": query}, headers={"accept": accept})
+        assert r.status_code == 200
+        assert r.json()["data"] == {"stats": {"records": 6}, "node": None}
+        assert r.json()["errors"][0]["path"] == ["node"]
+
+
+def test_get_answers_graphql_response_json_too(client):
+    r = client.get("/graphql", params={"query": "{ stats { records } }"},
+                   headers={"accept": GRAPHQL_RESPONSE})
+    assert r.status_code == 200 and r.headers["content-type"].startswith(GRAPHQL_RESPONSE)
+    assert r.json()["data"] == {"stats": {"records": 6}}
+
+
+@pytest.mark.parametrize("body", [b'"a string"', b"null", b"42", b"[" * 50_000 + b"]" * 50_000,
+                                  b'{"query": "{ stats { records } }", "variables": '
+                                  + b"[" * 30_000 + b"]" * 30_000 + b"}",
+                                  b"\xff\xfe{}", b'{"query": '])
+def test_malformed_bodies_are_400_with_a_json_error(kg, body):
+    with TestClient(create_app(kg, Settings(max_body_bytes=200_000))) as c:
+        r = c.post("/graphql", content=body, headers={"content-type": "application/json"})
+    assert r.status_code == 400
+    assert r.json()["errors"][0]["message"]
+
+
+def test_unexpected_errors_before_execution_are_masked_too(client, monkeypatch):
+    def boom(*args, **kwargs):
+        raise RuntimeError(f"failure in {limits.__file__}")
+
+    monkeypatch.setattr(limits, "requested_objects", boom)
+    r = client.post("/graphql", json={"query": "{ stats { records } }"})
+    assert r.json()["errors"][0]["message"] == "Unexpected error."
+    assert limits.__file__ not in r.text and "Traceback" not in r.text
+
+
+def test_responses_say_how_long_they_took(client):
+    r = client.post("/graphql", json={"query": "{ stats { records } }"})
+    assert r.headers["server-timing"].startswith("graphql;dur=")
+
+
+# -- development and production ----------------------------------------------------------
+
+
+def test_development_keeps_the_playground_introspection_and_suggestions(client):
+    assert client.get("/graphql", headers={"accept": "text/html"}).status_code == 200
+    r = client.post("/graphql", json={"query": "{ __schema { queryType { name } } }"})
+    assert r.json()["data"] == {"__schema": {"queryType": {"name": "Query"}}}
+    r = client.post("/graphql", json={"query": "{ stats { recrds } }"})
+    assert "Did you mean 'records'?" in r.json()["errors"][0]["message"]
+
+
+def test_production_turns_off_introspection_the_playground_and_suggestions(production):
+    r = production.post("/graphql", json={"query": "{ __schema { queryType { name } } }"})
+    assert "introspection has been disabled" in r.json()["errors"][0]["message"]
+    assert production.post("/graphql", json={"query": "{ __typename }"}).json()["data"] == {
+        "__typename": "Query"}
+    r = production.post("/graphql", json={"query": "{ stats { recrds } }"})
+    assert r.json()["errors"][0]["message"] == "Cannot query field 'recrds' on type 'Stats'."
+    assert production.get("/graphql", headers={"accept": "text/html"}).status_code == 404
+
+
+def test_production_can_enable_introspection_and_the_playground(kg):
+    settings = Settings(production=True, introspection=True, graphiql=True)
+    with TestClient(create_app(kg, settings)) as c:
+        r = c.post("/graphql", json={"query": "{ __schema { queryType { name } } }"})
+        assert r.json()["data"] == {"__schema": {"queryType": {"name": "Query"}}}
+        assert c.get("/graphql", headers={"accept": "text/html"}).status_code == 200
+
+
+def test_unexpected_errors_are_masked_in_production(production, monkeypatch):
+    def boom(*args, **kwargs):
+        raise RuntimeError(f"failure in {graph.__file__}")
+
+    monkeypatch.setattr(graph.KnowledgeGraph, "within_paths", boom)
+    r = production.post("/graphql", json={"query": f'{{ within(from: "{S}") {{ totalCount }} }}'})
+    assert r.json()["errors"][0]["message"] == "Unexpected error."
+    assert graph.__file__ not in r.text
+
+
+def test_cors_answers_only_the_allowed_origins(production, client):
+    ok = production.post("/graphql", json={"query": "{ __typename }"},
+                         headers={"origin": "https://explorer.example"})
+    assert ok.headers["access-control-allow-origin"] == "https://explorer.example"
+    other = production.post("/graphql", json={"query": "{ __typename }"},
+                            headers={"origin": "https://evil.example"})
+    assert "access-control-allow-origin" not in other.headers
+    preflight = production.options("/graphql", headers={
+        "origin": "https://explorer.example", "access-control-request-method": "POST",
+        "access-control-request-headers": "content-type"})
+    assert preflight.status_code == 200
+    assert "POST" in preflight.headers["access-control-allow-methods"]
+    refused = production.options("/graphql", headers={
+        "origin": "https://evil.example", "access-control-request-method": "POST"})
+    assert refused.status_code == 400
+    # no allow-list, no cross-origin access
+    dev = client.post("/graphql", json={"query": "{ __typename }"},
+                      headers={"origin": "https://explorer.example"})
+    assert "access-control-allow-origin" not in dev.headers
+
+
+def test_security_headers_on_every_response(production, client):
+    for c, hsts in ((production, True), (client, False)):
+        for r in (c.post("/graphql", json={"query": "{ __typename }"}), c.get("/healthz")):
+            assert r.headers["x-content-type-options"] == "nosniff"
+            assert r.headers["x-frame-options"] == "DENY"
+            assert r.headers["referrer-policy"] == "no-referrer"
+            assert r.headers["content-security-policy"] == \
+                "default-src 'none'; frame-ancestors 'none'"
+            assert ("strict-transport-security" in r.headers) is hsts
