@@ -29,10 +29,12 @@ class KnowledgeGraph:
     ``kind`` (``RELATED``, ``PUBLISHED_BY``, ``TAGGED``), which is also its key.
     """
 
-    def __init__(self, g: nx.MultiDiGraph, report: LoadReport | None = None):
+    def __init__(self, g: nx.MultiDiGraph, report: LoadReport | None = None, *,
+                 index: ReadIndex | None = None):
         self.nx = g
         self.report = report if report is not None else LoadReport()
-        self.index = ReadIndex(g)
+        # A snapshot hands over the index it stored with the graph.
+        self.index = index if index is not None else ReadIndex(g)
         self._topic_names = {
             data["name"].lower(): node
             for node, data in g.nodes(data=True)

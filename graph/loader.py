@@ -1,19 +1,31 @@
-"""``load(path) -> KnowledgeGraph``: find files, parse records, build the graph."""
+"""``load(path) -> KnowledgeGraph``: find files, parse records, build the graph.
+
+Large corpora are parsed by a pool of processes (parsing is CPU-bound Python and
+one process uses one core); with a cache folder, a corpus loaded before comes back
+from a signed snapshot without parsing or building (see :mod:`graph.snapshot`).
+"""
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from graph.build import build_graph
 from graph.errors import NewsgraphError
 from graph.kg import KnowledgeGraph
-from graph.records import DEFAULT_MAX_FILE_BYTES, find_files, parse_file
+from graph.records import DEFAULT_MAX_FILE_BYTES, ParsedFile, find_files, parse_file
 from graph.report import LoadReport
 
 __all__ = ["load", "default_data_path"]
+
+# Below this many files a pool costs more to start than it saves.
+POOL_MIN_FILES = 2000
+_CHUNK = 256
 
 
 def default_data_path() -> Path:
@@ -22,18 +34,15 @@ def default_data_path() -> Path:
     if env:
         return Path(env)
     bundled = Path(__file__).resolve().parent.parent / "data"
-    if not bundled.is_dir():
-        return Path("data")
-    try:  # shorter paths in reports when run from the project folder
-        return bundled.relative_to(Path.cwd())
-    except ValueError:
-        return bundled
+    return bundled if bundled.is_dir() else Path("data")
 
 
 def load(
     path: str | os.PathLike[str] | None = None, *,
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
     progress: Callable[[int, int], None] | None = None,
+    workers: int | None = None,
+    cache: str | os.PathLike[str] | bool | None = None,
 ) -> KnowledgeGraph:
     """Load news records from a folder (recursively) or one file into a KnowledgeGraph.
 
@@ -45,6 +54,13 @@ def load(
         Files larger than this are rejected (10 MB by default).
     progress : callable, optional
         Called as ``progress(files_done, files_total)`` while files are parsed.
+    workers : int, optional
+        Processes that parse files; by default one per core for large corpora
+        (2,000 files or more) and none (parse in this process) for small ones.
+    cache : path-like or bool, optional
+        A folder for snapshots (``True``: :func:`graph.snapshot.default_cache_dir`).
+        An unchanged corpus then loads from its snapshot; any change to a file's
+        path, size or modification time rebuilds it. Off by default.
 
     Returns
     -------
@@ -59,12 +75,34 @@ def load(
     root = Path(path) if path is not None else default_data_path()
     if not root.exists():
         raise NewsgraphError(f"no such file or folder: {str(root)!r}")
-    report = LoadReport()
+    if workers is not None and workers < 1:
+        raise NewsgraphError(f"workers must be at least 1, got {workers!r}")
     files, problems = find_files(root)
+
+    cache_dir = digest = None
+    if cache:
+        from graph import snapshot
+
+        cache_dir = snapshot.default_cache_dir() if cache is True else Path(cache)
+        options = {"max_file_bytes": max_file_bytes}
+        try:
+            digest = snapshot.fingerprint(root, files, options)
+        except OSError:
+            digest = None  # a file vanished while listed: load, and store nothing
+        if digest is not None:
+            stored = snapshot.read_snapshot(cache_dir, root, digest)
+            if stored is not None:
+                g, report, index = stored
+                kg = KnowledgeGraph(g, report, index=index)
+                kg.from_snapshot = True  # type: ignore[attr-defined]
+                if progress is not None:
+                    progress(len(files), len(files))
+                return kg
+
+    report = LoadReport()
     report.errors.extend(problems)
     records = []
-    for done, file in enumerate(files, start=1):
-        parsed = parse_file(file, max_bytes=max_file_bytes)
+    for done, parsed in enumerate(_parse_all(files, max_file_bytes, workers), start=1):
         if parsed.skipped:
             report.skipped.append(parsed.skipped)
         else:
@@ -74,7 +112,48 @@ def load(
         if progress is not None:
             progress(done, len(files))
     g = build_graph(records, report)
-    return KnowledgeGraph(g, report)
+    del records
+    kg = KnowledgeGraph(g, report)
+    kg.from_snapshot = False  # type: ignore[attr-defined]
+
+    if cache_dir is not None and digest is not None:
+        from graph import snapshot
+
+        try:
+            # Written only when the corpus did not change while it was read.
+            again, _ = find_files(root)
+            if snapshot.fingerprint(root, again, options) == digest:
+                snapshot.write_snapshot(cache_dir, root, digest, (g, report, kg.index))
+        except OSError:
+            pass  # a cache that cannot be written is only a slower next start
+    return kg
+
+
+def _parse_all(files: list[Path], max_file_bytes: int,
+               workers: int | None) -> Iterator[ParsedFile]:
+    """Yield each file's parse, in order; in a process pool when it pays."""
+    if workers is None:
+        workers = (os.cpu_count() or 1) if len(files) >= POOL_MIN_FILES else 1
+    workers = min(workers, max(1, len(files) // _CHUNK))
+    if workers <= 1:
+        for file in files:
+            yield parse_file(file, max_bytes=max_file_bytes)
+        return
+    if "fork" not in multiprocessing.get_all_start_methods() or threading.active_count() > 1:
+        # Forking a threaded process can deadlock, and spawning re-runs the caller's
+        # main script in every worker: parse here instead.
+        for file in files:
+            yield parse_file(file, max_bytes=max_file_bytes)
+        return
+    chunks = [files[i : i + _CHUNK] for i in range(0, len(files), _CHUNK)]
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        for parsed in pool.map(_parse_chunk, chunks, [max_file_bytes] * len(chunks)):
+            yield from parsed
+
+
+def _parse_chunk(files: list[Path], max_file_bytes: int) -> list[ParsedFile]:
+    return [parse_file(file, max_bytes=max_file_bytes) for file in files]
 
 
 def _print_progress(done: int, total: int) -> None:  # pragma: no cover - terminal only

@@ -57,6 +57,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--variables", default=None, metavar="JSON", help="variables as a JSON object")
 
     sub.add_parser("schema", help="print the GraphQL schema (SDL)")
+
+    p = sub.add_parser("generate", help="write a seeded synthetic corpus for benchmarks")
+    p.add_argument("n", type=int, help="how many records")
+    p.add_argument("out", type=Path, help="the folder to write them to")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
+
+    p = sub.add_parser("bench", help="run the benchmark suite and print its table")
+    from bench.run import add_arguments as add_bench_arguments
+
+    add_bench_arguments(p)
     return parser
 
 
@@ -159,7 +169,26 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-_COMMANDS = {"load": cmd_load, "serve": cmd_serve, "query": cmd_query, "schema": cmd_schema}
+def cmd_generate(args: argparse.Namespace) -> int:
+    from bench.generate import generate
+
+    if args.n < 1:
+        raise graph.NewsgraphError(f"n must be at least 1, got {args.n}")
+    manifest = generate(args.n, args.out, seed=args.seed)
+    print(f"wrote {manifest.records:,} records ({manifest.duplicates} repeated) in "
+          f"{manifest.files:,} files to {args.out}; {len(manifest.mentioning):,} mention "
+          f"{'facial recognition'!r}, {len(manifest.near_misses):,} are near misses")
+    return EXIT_OK
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from bench.run import run
+
+    return run(args)
+
+
+_COMMANDS = {"load": cmd_load, "serve": cmd_serve, "query": cmd_query, "schema": cmd_schema,
+             "generate": cmd_generate, "bench": cmd_bench}
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

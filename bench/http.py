@@ -1,0 +1,204 @@
+"""Serving over real HTTP on loopback: a server process and a load-generating client.
+
+``python -m bench.http serve PATH --port P [--cache DIR]`` runs newsgraph's app under
+uvicorn (one worker, as ``newsgraph serve`` does) with one extra route, ``/plain``: a
+bare Starlette endpoint that returns a payload set by ``PUT /plain`` — the ceiling a
+GraphQL endpoint on the same server could reach.
+
+``python -m bench.http client --port P --starts FILE`` drives it from its own process
+over raw asyncio streams (HTTP/1.1 keep-alive, a fixed number of connections, each
+phase bounded in seconds), and prints JSON:
+
+* ``graphql_distinct``: the within query, each request from a different start, so no
+  cache can hide the work;
+* ``plain``: the bare endpoint returning the bytes of one GraphQL response;
+* ``graphql_repeated``: that one query again and again.
+
+Only 127.0.0.1 is ever contacted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+from typing import Any
+
+from bench.measure import percentile
+from bench.queries import WITHIN_QUERY, within_variables
+
+__all__ = ["main"]
+
+HOST = "127.0.0.1"
+HTTP_FIRST = 10  # articles per response over HTTP, as an explorer's side panel shows
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    import graph
+    from bench.measure import peak_rss_bytes
+    from schema.app import create_app
+
+    options: dict[str, Any] = {}
+    if args.cache:
+        options["cache"] = args.cache
+    kg = graph.load(args.path, **options)
+    app = create_app(kg)
+    payload = {"body": b"{}"}
+
+    async def plain(request: Request) -> Response:
+        if request.method == "PUT":
+            payload["body"] = await request.body()
+            return Response(b"", status_code=204)
+        await request.body()
+        return Response(payload["body"], media_type="application/json")
+
+    async def rss(request: Request) -> Response:
+        return Response(json.dumps({"peak_rss": peak_rss_bytes()}),
+                        media_type="application/json")
+
+    app.router.routes.insert(0, Route("/plain", plain, methods=["POST", "PUT"]))
+    app.router.routes.insert(0, Route("/bench-rss", rss))
+    config = uvicorn.Config(app, host=HOST, port=args.port, log_level="warning",
+                            access_log=False)
+    server = uvicorn.Server(config)
+    print("READY", flush=True)
+    server.run()
+    return 0
+
+
+class _Conn:
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter):
+        self.reader, self.writer = reader, writer
+
+    async def request(self, method: str, path: str, body: bytes) -> tuple[int, bytes]:
+        head = (f"{method} {path} HTTP/1.1\r\nHost: {HOST}\r\n"
+                f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n")
+        self.writer.write(head.encode("ascii") + body)
+        status_line = await self.reader.readline()
+        status = int(status_line.split()[1])
+        length = 0
+        while True:
+            line = await self.reader.readline()
+            if line in (b"\r\n", b""):
+                break
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+            elif name.strip().lower() == b"transfer-encoding":
+                raise RuntimeError("chunked responses are not expected here")
+        return status, await self.reader.readexactly(length)
+
+
+async def _connect(port: int) -> _Conn:
+    reader, writer = await asyncio.open_connection(HOST, port)
+    return _Conn(reader, writer)
+
+
+async def _phase(port: int, path: str, bodies: list[bytes], seconds: float,
+                 connections: int, expect: bytes | None) -> dict[str, Any]:
+    """Send requests from ``connections`` connections for ``seconds``; each takes the
+    next body in turn. Return counts, req/s and latency percentiles."""
+    conns = [await _connect(port) for _ in range(connections)]
+    latencies: list[float] = []
+    errors = 0
+    mismatches = 0
+    cursor = 0
+    deadline = time.perf_counter() + seconds
+
+    async def worker(conn: _Conn) -> None:
+        nonlocal cursor, errors, mismatches
+        while time.perf_counter() < deadline:
+            body = bodies[cursor % len(bodies)]
+            cursor += 1
+            t = time.perf_counter()
+            status, got = await conn.request("POST", path, body)
+            latencies.append(time.perf_counter() - t)
+            if status != 200 or b'"errors"' in got:
+                errors += 1
+            elif expect is not None and got != expect:
+                mismatches += 1
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(worker(c) for c in conns))
+    elapsed = time.perf_counter() - t0
+    for c in conns:
+        c.writer.close()
+    return {
+        "requests": len(latencies), "seconds": elapsed,
+        "rps": len(latencies) / elapsed if elapsed else 0.0,
+        "p50_ms": percentile(latencies, 50) * 1e3, "p99_ms": percentile(latencies, 99) * 1e3,
+        "errors": errors, "mismatches": mismatches,
+        "distinct_bodies": min(len(bodies), len(latencies)),
+    }
+
+
+def _body(start: str) -> bytes:
+    return json.dumps({"query": WITHIN_QUERY,
+                       "variables": within_variables(start, HTTP_FIRST)}).encode()
+
+
+async def _client(args: argparse.Namespace) -> dict[str, Any]:
+    with open(args.starts, encoding="utf-8") as f:
+        starts: list[str] = json.load(f)
+    distinct = [_body(s) for s in starts]
+    repeated = distinct[0]
+    conn = await _connect(args.port)
+    status, reference = await conn.request("POST", "/graphql", repeated)
+    if status != 200:
+        raise RuntimeError(f"GraphQL answered {status}: {reference[:200]!r}")
+    await conn.request("PUT", "/plain", reference)
+    conn.writer.close()
+    out: dict[str, Any] = {"connections": args.connections, "seconds": args.seconds,
+                           "response_bytes": len(reference)}
+    # A short warm-up, so the first phase does not pay for imports and first calls.
+    await _phase(args.port, "/graphql", distinct[-50:], 0.3, args.connections, None)
+    out["graphql_distinct"] = await _phase(args.port, "/graphql", distinct[1:] or distinct,
+                                           args.seconds, args.connections, None)
+    out["plain"] = await _phase(args.port, "/plain", [repeated], args.seconds,
+                                args.connections, reference)
+    out["graphql_repeated"] = await _phase(args.port, "/graphql", [repeated], args.seconds,
+                                           args.connections, reference)
+    conn = await _connect(args.port)
+    writer = conn.writer
+    writer.write(f"GET /bench-rss HTTP/1.1\r\nHost: {HOST}\r\n\r\n".encode())
+    await writer.drain()
+    line = await conn.reader.readline()
+    if line.split()[1] == b"200":
+        length = 0
+        while (h := await conn.reader.readline()) not in (b"\r\n", b""):
+            if h.lower().startswith(b"content-length:"):
+                length = int(h.split(b":")[1])
+        out["server"] = json.loads(await conn.reader.readexactly(length))
+    writer.close()
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench.http")
+    sub = p.add_subparsers(dest="command", required=True)
+    s = sub.add_parser("serve")
+    s.add_argument("path")
+    s.add_argument("--port", type=int, required=True)
+    s.add_argument("--cache", default=None)
+    c = sub.add_parser("client")
+    c.add_argument("--port", type=int, required=True)
+    c.add_argument("--starts", required=True, help="a JSON list of start ids")
+    c.add_argument("--seconds", type=float, default=3.0)
+    c.add_argument("--connections", type=int, default=16)
+    args = p.parse_args(argv)
+    if args.command == "serve":
+        return _serve(args)
+    json.dump(asyncio.run(_client(args)), sys.stdout)
+    print()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

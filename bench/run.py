@@ -1,0 +1,409 @@
+"""The benchmark runner: one run, every figure measured side by side, one table, one JSON.
+
+1. cold load (records/s, wall time) at each size, a serial baseline, and a warm
+   start from the snapshot cache;
+2. peak RSS and RSS per article at the largest size;
+3. ``within(hops=2, mentions="facial recognition")`` from 20 starts of each kind,
+   fast path against networkx's BFS plus a text scan — checked identical;
+4. the same through the GraphQL schema in-process against plain-Python JSON;
+5. over HTTP on loopback: distinct starts, one repeated query, and a bare Starlette
+   endpoint returning the same bytes;
+6. with ``--million``: load time, RSS and the query's p50 at 1M records.
+
+Ratios compare figures taken in the same run on the same machine, which is what
+stays meaningful on a shared, noisy box.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from bench.generate import MANIFEST_NAME, PHRASE, generate
+from bench.measure import percentile, timed
+
+__all__ = ["main", "add_arguments", "run"]
+
+TARGETS = {
+    "load_records_per_s": 10_000,
+    "warm_start_s": 2.0,
+    "rss_bytes": 1 << 30,
+    "within_article_p50_ms": 1.0,
+    "within_topic_p50_ms": 5.0,
+    "within_speedup": 20.0,
+    "graphql_ratio": 3.0,
+    "http_distinct_share": 0.40,
+    "http_repeated_share": 0.80,
+}
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """Add the runner's options to an argument parser (``newsgraph bench`` shares them)."""
+    p.add_argument("--sizes", default="10000,100000",
+                   help="corpus sizes in records, comma-separated (default: %(default)s)")
+    p.add_argument("--seed", type=int, default=0, help="corpus seed (default: %(default)s)")
+    p.add_argument("--workdir", type=Path, default=None,
+                   help="where corpora and snapshots live (default: a folder in $TMPDIR); "
+                        "a corpus already there with the same size and seed is reused")
+    p.add_argument("--json", type=Path, default=None, metavar="PATH",
+                   help="write the figures here (default: WORKDIR/results.json)")
+    p.add_argument("--baseline-max", type=int, default=10_000, metavar="N",
+                   help="time the serial, single-process load at sizes up to N "
+                        "(default: %(default)s)")
+    p.add_argument("--repeat", type=int, default=5,
+                   help="fast-path calls per start (default: %(default)s)")
+    p.add_argument("--http-seconds", type=float, default=3.0,
+                   help="length of each HTTP phase (default: %(default)s)")
+    p.add_argument("--connections", type=int, default=16,
+                   help="HTTP client connections (default: %(default)s)")
+    p.add_argument("--no-http", action="store_true", help="skip the HTTP measurements")
+    p.add_argument("--million", action="store_true",
+                   help="also generate, load and query 1M records (takes many minutes)")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the suite from the command line; return the exit status."""
+    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
+    add_arguments(p)
+    return run(p.parse_args(argv))
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the suite with parsed options; print the table and write the JSON."""
+    sizes = sorted({int(s) for s in str(args.sizes).split(",") if s.strip()})
+    if args.million:
+        sizes.append(1_000_000)
+    workdir = args.workdir or Path(tempfile.gettempdir()) / "newsgraph-bench"
+    workdir.mkdir(parents=True, exist_ok=True)
+    results: dict[str, Any] = {"machine": _machine(), "seed": args.seed, "sizes": sizes,
+                               "phrase": PHRASE, "loads": {}}
+    for n in sizes:
+        corpus = _corpus(workdir, n, args.seed)
+        results["loads"][str(n)] = _loads(workdir, corpus, n, args.baseline_max)
+    largest = sizes[-1] if not args.million else sizes[-2] if len(sizes) > 1 else sizes[-1]
+    corpus = workdir / f"corpus-{largest}-s{args.seed}"
+    cache = workdir / "cache"
+    results["query_size"] = largest
+    results.update(_queries(corpus, cache, args))
+    if not args.no_http:
+        results["http"] = _http(corpus, cache, args)
+    if args.million:
+        results["million"] = _million(workdir, args)
+    results["targets"] = _verdicts(results)
+    out = args.json or workdir / "results.json"
+    out.write_text(json.dumps(results, indent=1, default=str), encoding="utf-8")
+    print(render(results))
+    print(f"\nfigures written to {out}")
+    return 0 if results.get("identical", True) else 1
+
+
+def _machine() -> dict[str, Any]:
+    return {"cpus": os.cpu_count(), "python": sys.version.split()[0],
+            "platform": sys.platform, "time": time.strftime("%Y-%m-%dT%H:%M:%S")}
+
+
+def _corpus(workdir: Path, n: int, seed: int) -> Path:
+    path = workdir / f"corpus-{n}-s{seed}"
+    manifest = path / MANIFEST_NAME
+    if manifest.exists():
+        try:
+            known = json.loads(manifest.read_text(encoding="utf-8"))
+            if known.get("records") == n and known.get("seed") == seed:
+                return path
+        except ValueError:
+            pass
+    print(f"generating {n:,} records in {path} ...", file=sys.stderr, flush=True)
+    generate(n, path, seed=seed)
+    return path
+
+
+def _probe(path: Path, *options: str) -> dict[str, Any]:
+    cmd = [sys.executable, "-m", "bench.load", str(path), *options]
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False, env=_env())
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed:\n{done.stderr}")
+    return json.loads(done.stdout)
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    root = str(Path(__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
+    return env
+
+
+def _loads(workdir: Path, corpus: Path, n: int, baseline_max: int) -> dict[str, Any]:
+    print(f"loading {n:,} records: cold, warm ...", file=sys.stderr, flush=True)
+    cache = workdir / "cache"
+    out: dict[str, Any] = {"cold": _probe(corpus)}
+    if n <= baseline_max:
+        out["serial"] = _probe(corpus, "--workers", "1")
+    out["snapshot_write"] = _probe(corpus, "--cache", str(cache))
+    out["warm"] = _probe(corpus, "--cache", str(cache))
+    cold, warm = out["cold"], out["warm"]
+    out["warm_matches_cold"] = all(
+        cold[k] == warm[k] for k in ("records", "articles", "stubs", "providers", "topics",
+                                     "edges", "nodes", "edge_count", "warnings", "errors"))
+    return out
+
+
+def _starts(kg: Any, rng: random.Random) -> dict[str, list[str]]:
+    """Twenty starts of each kind: random full articles, the biggest topics (hubs) and
+    the biggest providers."""
+    g = kg.nx
+    articles = sorted(n for n, d in g.nodes(data=True)
+                      if d["kind"] == "article" and not d.get("is_stub"))
+    by_degree = {}
+    for kind in ("topic", "provider"):
+        nodes = [n for n, d in g.nodes(data=True) if d["kind"] == kind]
+        nodes.sort(key=lambda n: (-g.in_degree(n), n))
+        by_degree[kind] = nodes[:20]
+    return {"article": rng.sample(articles, min(20, len(articles))),
+            "topic": by_degree["topic"], "provider": by_degree["provider"]}
+
+
+def _queries(corpus: Path, cache: Path, args: argparse.Namespace) -> dict[str, Any]:
+    import graph
+    from bench.naive import naive_within
+    from bench.queries import WITHIN_QUERY, plain_within_json, within_variables
+    from schema.query import execute
+
+    print("querying in-process: fast path, naive, GraphQL, plain ...", file=sys.stderr,
+          flush=True)
+    kg = graph.load(corpus, cache=cache)
+    rng = random.Random(args.seed)
+    starts = _starts(kg, rng)
+    within: dict[str, Any] = {}
+    identical = True
+    for kind, nodes in starts.items():
+        fast_times: list[float] = []
+        naive_times: list[float] = []
+        counts = []
+        for node in nodes:
+            kg.within(node, 2, mentions=PHRASE)  # first call warms the phrase cache
+            times, fast = timed(lambda node=node: kg.within(node, 2, mentions=PHRASE),
+                                args.repeat)
+            fast_times += times
+            times, slow = timed(lambda node=node: naive_within(kg.nx, node, 2, PHRASE))
+            naive_times += times
+            counts.append(len(fast))
+            if fast != slow:
+                identical = False
+                print(f"MISMATCH from {node}: fast {len(fast)} vs naive {len(slow)}",
+                      file=sys.stderr)
+        within[kind] = {
+            "starts": len(nodes), "results_mean": sum(counts) / max(1, len(counts)),
+            "p50_ms": percentile(fast_times, 50) * 1e3, "p99_ms": percentile(fast_times, 99) * 1e3,
+            "naive_p50_ms": percentile(naive_times, 50) * 1e3,
+            "naive_p99_ms": percentile(naive_times, 99) * 1e3,
+        }
+        within[kind]["speedup"] = within[kind]["naive_p50_ms"] / within[kind]["p50_ms"]
+
+    gql_times: list[float] = []
+    plain_times: list[float] = []
+    same_json = True
+    for node in starts["article"] + starts["topic"]:
+        variables = within_variables(node)
+
+        def via_graphql(variables: dict[str, Any] = variables) -> str:
+            return json.dumps(execute(kg, WITHIN_QUERY, variables))
+
+        def via_plain(node: str = node) -> str:
+            return json.dumps(plain_within_json(kg, node))
+
+        via_graphql()
+        via_plain()
+        times, a = timed(via_graphql, args.repeat)
+        gql_times += times
+        times, b = timed(via_plain, args.repeat)
+        plain_times += times
+        if json.loads(a) != json.loads(b):
+            same_json = False
+            print(f"GraphQL and plain JSON differ from {node}", file=sys.stderr)
+    graphql = {
+        "p50_ms": percentile(gql_times, 50) * 1e3, "p99_ms": percentile(gql_times, 99) * 1e3,
+        "plain_p50_ms": percentile(plain_times, 50) * 1e3,
+        "plain_p99_ms": percentile(plain_times, 99) * 1e3, "same_json": same_json,
+    }
+    graphql["ratio"] = graphql["p50_ms"] / graphql["plain_p50_ms"]
+    article_starts = sorted(n for n, d in kg.nx.nodes(data=True)
+                            if d["kind"] == "article" and not d.get("is_stub"))
+    rng.shuffle(article_starts)
+    (cache.parent / "http-starts.json").write_text(json.dumps(article_starts[:20000]))
+    return {"within": within, "identical": identical, "graphql": graphql}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _http(corpus: Path, cache: Path, args: argparse.Namespace) -> dict[str, Any]:
+    print("serving over HTTP on loopback ...", file=sys.stderr, flush=True)
+    port = _free_port()
+    with tempfile.TemporaryFile("w+") as errors, subprocess.Popen(
+        [sys.executable, "-m", "bench.http", "serve", str(corpus), "--port", str(port),
+         "--cache", str(cache)],
+        stdout=subprocess.PIPE, stderr=errors, text=True, env=_env(),
+    ) as server:
+        try:
+            assert server.stdout is not None
+            if server.stdout.readline().strip() != "READY":
+                server.wait(timeout=30)
+                errors.seek(0)
+                raise RuntimeError(f"bench server did not start:\n{errors.read()}")
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                    break
+                except OSError:
+                    time.sleep(0.05)
+            done = subprocess.run(
+                [sys.executable, "-m", "bench.http", "client", "--port", str(port),
+                 "--starts", str(cache.parent / "http-starts.json"),
+                 "--seconds", str(args.http_seconds), "--connections", str(args.connections)],
+                capture_output=True, text=True, check=False, env=_env(),
+                timeout=60 + 4 * args.http_seconds)
+            if done.returncode != 0:
+                raise RuntimeError(f"bench client failed:\n{done.stderr}")
+            out = json.loads(done.stdout)
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+    ceiling = out["plain"]["rps"] or float("nan")
+    out["distinct_share"] = out["graphql_distinct"]["rps"] / ceiling
+    out["repeated_share"] = out["graphql_repeated"]["rps"] / ceiling
+    return out
+
+
+def _million(workdir: Path, args: argparse.Namespace) -> dict[str, Any]:
+    import graph
+    from bench.measure import peak_rss_bytes
+
+    n = 1_000_000
+    corpus = workdir / f"corpus-{n}-s{args.seed}"
+    load = _probe(corpus)
+    kg = graph.load(corpus, cache=workdir / "cache")
+    starts = _starts(kg, random.Random(args.seed))
+    times: list[float] = []
+    for node in starts["article"] + starts["topic"]:
+        kg.within(node, 2, mentions=PHRASE)
+        t, _ = timed(lambda node=node: kg.within(node, 2, mentions=PHRASE), args.repeat)
+        times += t
+    return {"load": load, "query_p50_ms": percentile(times, 50) * 1e3,
+            "runner_peak_rss": peak_rss_bytes()}
+
+
+def _verdicts(r: dict[str, Any]) -> dict[str, Any]:
+    size = str(r["query_size"])
+    load = r["loads"][size]
+    v: dict[str, Any] = {}
+
+    def check(name: str, value: float, ok: bool) -> None:
+        v[name] = {"value": value, "target": TARGETS[name], "met": bool(ok)}
+
+    rate = load["cold"]["records"] / load["cold"]["seconds"]
+    check("load_records_per_s", rate, rate >= TARGETS["load_records_per_s"])
+    check("warm_start_s", load["warm"]["seconds"],
+          load["warm"]["seconds"] <= TARGETS["warm_start_s"] and load["warm_matches_cold"])
+    rss = max(load["warm"]["peak_rss"], r.get("http", {}).get("server", {}).get("peak_rss", 0))
+    check("rss_bytes", rss, rss <= TARGETS["rss_bytes"])
+    w = r["within"]
+    check("within_article_p50_ms", w["article"]["p50_ms"],
+          w["article"]["p50_ms"] <= TARGETS["within_article_p50_ms"])
+    check("within_topic_p50_ms", w["topic"]["p50_ms"],
+          w["topic"]["p50_ms"] <= TARGETS["within_topic_p50_ms"])
+    speedup = min(w[k]["speedup"] for k in ("article", "topic"))
+    check("within_speedup", speedup, speedup >= TARGETS["within_speedup"] and r["identical"])
+    check("graphql_ratio", r["graphql"]["ratio"],
+          r["graphql"]["ratio"] <= TARGETS["graphql_ratio"] and r["graphql"]["same_json"])
+    if "http" in r:
+        h = r["http"]
+        check("http_distinct_share", h["distinct_share"],
+              h["distinct_share"] >= TARGETS["http_distinct_share"])
+        check("http_repeated_share", h["repeated_share"],
+              h["repeated_share"] >= TARGETS["http_repeated_share"]
+              and not h["graphql_repeated"]["mismatches"])
+    return v
+
+
+def _mb(n: float) -> str:
+    return f"{n / 2**20:,.0f} MB"
+
+
+def render(r: dict[str, Any]) -> str:
+    """Return the results as one plain-text table."""
+    rows: list[tuple[str, str, str, str]] = []
+    for n, load in r["loads"].items():
+        cold = load["cold"]
+        rate = cold["records"] / cold["seconds"]
+        base = ""
+        if "serial" in load:
+            s = load["serial"]
+            base = f"serial {s['records'] / s['seconds']:,.0f} rec/s ({rate * s['seconds'] / s['records']:.1f}x)"
+        rows.append((f"cold load {int(n):,} records", f"{cold['seconds']:.2f} s, {rate:,.0f} rec/s",
+                     base, "≥ 10,000 rec/s at 100k"))
+        warm = load["warm"]
+        rows.append((f"warm start {int(n):,} records", f"{warm['seconds']:.2f} s",
+                     f"cold {cold['seconds']:.2f} s ({cold['seconds'] / warm['seconds']:.1f}x)"
+                     + ("" if load["warm_matches_cold"] else " MISMATCH"), "≤ 2 s at 100k"))
+        rows.append((f"peak RSS {int(n):,} records", f"cold {_mb(cold['peak_rss'])}, "
+                     f"warm {_mb(warm['peak_rss'])}",
+                     f"{warm['rss'] / max(1, warm['articles']) / 1024:.1f} KB/article (warm)",
+                     "≤ 1 GB at 100k"))
+    n = r["query_size"]
+    for kind, w in r["within"].items():
+        rows.append((f"within 2 hops from {kind}s ({n:,})",
+                     f"p50 {w['p50_ms']:.2f} ms, p99 {w['p99_ms']:.2f} ms",
+                     f"naive p50 {w['naive_p50_ms']:.1f} ms ({w['speedup']:.0f}x)",
+                     {"article": "≤ 1 ms, ≥ 20x", "topic": "≤ 5 ms, ≥ 20x"}.get(kind, "")))
+    rows.append(("within: fast == naive", "identical" if r["identical"] else "DIFFERENT", "", ""))
+    gq = r["graphql"]
+    rows.append(("GraphQL within, 20 results", f"p50 {gq['p50_ms']:.2f} ms",
+                 f"plain JSON p50 {gq['plain_p50_ms']:.2f} ms ({gq['ratio']:.1f}x)"
+                 + ("" if gq["same_json"] else " DIFFERENT"), "≤ 3x plain"))
+    if "http" in r:
+        h = r["http"]
+        plain = h["plain"]
+        for name, key, share, target in (("distinct", "graphql_distinct", "distinct_share", "≥ 40%"),
+                                         ("repeated", "graphql_repeated", "repeated_share", "≥ 80%")):
+            ph = h[key]
+            rows.append((f"HTTP GraphQL, {name} queries",
+                         f"{ph['rps']:,.0f} req/s, p99 {ph['p99_ms']:.1f} ms",
+                         f"plain {plain['rps']:,.0f} req/s, p99 {plain['p99_ms']:.1f} ms "
+                         f"({h[share]:.0%})", f"{target} of plain"))
+        if "server" in h:
+            rows.append(("server peak RSS", _mb(h["server"]["peak_rss"]), "", "≤ 1 GB at 100k"))
+    if "million" in r:
+        m = r["million"]
+        rows.append(("1M records", f"load {m['load']['seconds']:.0f} s, "
+                     f"RSS {_mb(m['load']['peak_rss'])}", f"query p50 {m['query_p50_ms']:.2f} ms", ""))
+    widths = [max(len(row[i]) for row in rows + [("measure", "figure", "side by side", "target")])
+              for i in range(4)]
+    lines = []
+    for row in [("measure", "figure", "side by side", "target")] + rows:
+        lines.append("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip())
+        if row[0] == "measure":
+            lines.append("  ".join("-" * w for w in widths))
+    verdicts = r.get("targets", {})
+    if verdicts:
+        lines.append("")
+        lines.append("targets: " + ", ".join(
+            f"{k} {'met' if v['met'] else 'MISSED'}" for k, v in verdicts.items()))
+    return "\n".join(lines)

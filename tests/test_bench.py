@@ -1,0 +1,108 @@
+"""The benchmark suite keeps working: the generator's corpus is what its manifest says,
+the fast traversal agrees with networkx, and a tiny end-to-end run of the runner
+produces its table and JSON. Nothing here asserts a timing."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import graph
+from bench.generate import MANIFEST_NAME, PHRASE, generate
+from bench.naive import naive_within
+from graph import traverse
+from graph.build import article_id
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("corpus")
+    generate(400, out, seed=7)
+    return out
+
+
+@pytest.fixture(scope="module")
+def kg(corpus: Path) -> graph.KnowledgeGraph:
+    return graph.load(corpus)
+
+
+def test_generate_is_seeded(tmp_path: Path) -> None:
+    a, b = tmp_path / "a", tmp_path / "b"
+    generate(60, a, seed=5)
+    generate(60, b, seed=5)
+    files = sorted(p.relative_to(a) for p in a.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(b) for p in b.rglob("*") if p.is_file())
+    assert all((a / f).read_bytes() == (b / f).read_bytes() for f in files)
+
+
+def test_generated_corpus_loads_cleanly_in_every_form(corpus: Path,
+                                                      kg: graph.KnowledgeGraph) -> None:
+    manifest = json.loads((corpus / MANIFEST_NAME).read_text())
+    assert kg.report.errors == []
+    assert kg.report.records == manifest["records"] + manifest["duplicates"]
+    assert kg.report.providers == manifest["providers"]
+    assert kg.report.topics == manifest["topics"]
+    suffixes = {p.suffix for p in corpus.rglob("*") if p.is_file() and not p.name.startswith(".")}
+    assert {".md", ".markdown", ".yml", ".json", ".jsonl"} <= suffixes
+    assert kg.report.stubs > 0 and kg.report.edges["RELATED"] > 0
+
+
+def test_generated_mentions_are_exactly_the_manifest(corpus: Path,
+                                                     kg: graph.KnowledgeGraph) -> None:
+    manifest = json.loads((corpus / MANIFEST_NAME).read_text())
+    expected = {article_id(url) for url in manifest["mentioning"]}
+    assert expected, "the corpus must hold some mentions"
+    assert manifest["near_misses"], "the corpus must hold some near misses"
+    found = {kg.index.ids[i] for i in kg.index.mentioning(("facial", "recognition"))}
+    assert found == expected
+    assert not {article_id(url) for url in manifest["near_misses"]} & found
+
+
+def test_fast_within_agrees_with_networkx(kg: graph.KnowledgeGraph) -> None:
+    g = kg.nx
+    starts = sorted(g.nodes)[::7]
+    for start in starts:
+        assert kg.within(start, 2, mentions=PHRASE) == naive_within(g, start, 2, PHRASE)
+
+
+@pytest.mark.parametrize("hops", [1, 2, 3])
+@pytest.mark.parametrize("kinds", [("article",), None])
+def test_fast_within_paths_equal_the_node_by_node_walk(kg: graph.KnowledgeGraph, hops: int,
+                                                       kinds: tuple[str, ...] | None) -> None:
+    index = kg.index
+    walk = traverse.check_via(None)
+    wanted = traverse.check_kinds(kinds)
+    for start in sorted(kg.nx.nodes)[::23]:
+        mentions = PHRASE if hops > 1 else None
+        fast = kg.within_paths(start, hops, mentions=mentions, kinds=kinds)
+        phrase = ("facial", "recognition") if mentions else None
+        found, parent_of = traverse._within_by_node(kg, index.pos[start], hops, walk, phrase,
+                                                    wanted)
+        slow = []
+        for node, depth in found:
+            path = [node]
+            while (up := parent_of(path[-1])) != -1:
+                path.append(up)
+            slow.append((index.ids[node], depth, [index.ids[p] for p in reversed(path)]))
+        assert fast == slow
+
+
+def test_runner_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from bench.run import main
+
+    out = tmp_path / "results.json"
+    assert main(["--sizes", "150", "--workdir", str(tmp_path), "--json", str(out),
+                 "--repeat", "1", "--http-seconds", "0.3", "--connections", "2"]) == 0
+    table = capsys.readouterr().out
+    assert "within: fast == naive" in table and "identical" in table
+    results = json.loads(out.read_text())
+    assert results["identical"] is True
+    assert results["graphql"]["same_json"] is True
+    assert results["loads"]["150"]["warm"]["from_snapshot"] is True
+    assert results["loads"]["150"]["warm_matches_cold"] is True
+    http = results["http"]
+    assert http["graphql_distinct"]["requests"] > 0 and http["graphql_distinct"]["errors"] == 0
+    assert http["graphql_repeated"]["mismatches"] == 0
+    assert set(results["targets"]) >= {"load_records_per_s", "within_speedup", "graphql_ratio"}

@@ -1,0 +1,114 @@
+"""The snapshot cache: a warm start gives the same graph, any change to the corpus
+rebuilds it, and a corrupt or foreign snapshot is never unpickled."""
+
+from __future__ import annotations
+
+import os
+import pickle
+from pathlib import Path
+
+import networkx as nx
+import pytest
+
+import graph
+from graph import snapshot
+from tests.conftest import record, write_record
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    root = tmp_path / "corpus"
+    write_record(root, "a.md", record("a", topics=["Facial Recognition"],
+                                      related=[{"title": "B", "webUrl": "https://news.example/b"}]))
+    write_record(root, "b.yaml", record("b", title="Facial recognition at the gates"),
+                 form="yaml")
+    write_record(root, "c.json", [record("c"), record("d")], form="json")
+    return root
+
+
+def _same(a: graph.KnowledgeGraph, b: graph.KnowledgeGraph) -> None:
+    assert nx.utils.graphs_equal(a.nx, b.nx)
+    assert a.report == b.report
+    start = "article:https://news.example/a"
+    assert a.within(start, 2, mentions="facial recognition") == \
+        b.within(start, 2, mentions="facial recognition")
+
+
+def test_warm_start_gives_the_same_graph(corpus: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    cold = graph.load(corpus, cache=cache)
+    warm = graph.load(corpus, cache=cache)
+    assert not cold.from_snapshot and warm.from_snapshot
+    _same(cold, warm)
+    _same(graph.load(corpus), warm)
+
+
+@pytest.mark.parametrize("change", ["edit", "add", "remove", "touch", "rename"])
+def test_any_change_to_the_corpus_rebuilds(corpus: Path, tmp_path: Path, change: str) -> None:
+    cache = tmp_path / "cache"
+    graph.load(corpus, cache=cache)
+    target = corpus / "b.yaml"
+    if change == "edit":  # same size, same mtime: only the content and change time differ
+        st = target.stat()
+        text = target.read_text().replace("gates", "GATES")
+        target.write_text(text)
+        os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns))
+    elif change == "add":
+        write_record(corpus, "e.md", record("e"))
+    elif change == "remove":
+        target.unlink()
+    elif change == "touch":
+        st = target.stat()
+        os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+    else:
+        target.rename(corpus / "b2.yaml")
+    again = graph.load(corpus, cache=cache)
+    assert not again.from_snapshot
+    _same(graph.load(corpus), again)
+    assert graph.load(corpus, cache=cache).from_snapshot
+
+
+def test_a_corrupt_snapshot_is_ignored(corpus: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    graph.load(corpus, cache=cache)
+    path = snapshot.snapshot_path(cache, corpus)
+    data = bytearray(path.read_bytes())
+    data[-10] ^= 0xFF
+    path.write_bytes(bytes(data))
+    again = graph.load(corpus, cache=cache)
+    assert not again.from_snapshot
+    _same(graph.load(corpus), again)
+    path.write_bytes(b"garbage")
+    assert not graph.load(corpus, cache=cache).from_snapshot
+
+
+def test_a_foreign_snapshot_is_never_unpickled(corpus: Path, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = tmp_path / "cache"
+    graph.load(corpus, cache=cache)
+    path = snapshot.snapshot_path(cache, corpus)
+    # Someone else writes a well-formed snapshot with the right fingerprint but signs it
+    # with another key: a pickle that would run code when loaded.
+    (cache / "snapshot.key").rename(cache / "mine.key")
+    files, _ = graph.records.find_files(corpus)
+    digest = snapshot.fingerprint(corpus, files, {"max_file_bytes": graph.records.DEFAULT_MAX_FILE_BYTES})
+    snapshot.write_snapshot(cache, corpus, digest, ("not", "a", "graph"))
+    forged = path.read_bytes()
+    (cache / "mine.key").replace(cache / "snapshot.key")
+    path.write_bytes(forged)
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("an unsigned snapshot was unpickled")
+
+    monkeypatch.setattr(pickle, "loads", refuse)
+    assert not graph.load(corpus, cache=cache).from_snapshot
+
+
+def test_an_untrusted_key_file_is_replaced(corpus: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    graph.load(corpus, cache=cache)
+    key = cache / "snapshot.key"
+    key.chmod(0o644)  # readable by others: anyone could sign with it
+    assert not graph.load(corpus, cache=cache).from_snapshot
+    assert key.stat().st_mode & 0o077 == 0
+    assert graph.load(corpus, cache=cache).from_snapshot
