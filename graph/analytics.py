@@ -37,6 +37,7 @@ import networkx as nx
 from graph.build import ARTICLE, PROVIDER, RELATED, TAGGED, TOPIC
 from graph.errors import InvalidArgument
 from graph.normalize import tokens
+from graph.select import Selection, select_articles
 
 if TYPE_CHECKING:
     from graph.kg import KnowledgeGraph
@@ -228,6 +229,15 @@ class Analytics:
         rank = self.pagerank
         return sorted(self.articles, key=lambda a: (-rank[a], a))
 
+    def central(self, selection: Selection | None = None) -> list[tuple[str, float]]:
+        """Return ``(article id, PageRank)`` of the articles ``selection`` keeps, highest first."""
+        rank = self.pagerank
+        ids = self.central_articles
+        if selection is not None and not selection.empty:
+            keep = selection.predicate(self.kg)
+            ids = [a for a in ids if keep(a)]
+        return [(a, rank[a]) for a in ids]
+
     @cached_property
     def storylines(self) -> list[Storyline]:
         """Storylines, largest first; ties go to the earliest start, then the central id."""
@@ -339,6 +349,18 @@ class Analytics:
                 self._timelines[interval] = _buckets(self._dates(self.articles), interval)
             return self._timelines[interval]
         return _buckets(self._dates(among), interval)
+
+    def timeline_of(self, selection: Selection | None = None, interval: str = "MONTH",
+                    ) -> tuple[list[Bucket], int]:
+        """Return the :meth:`timeline` of the articles ``selection`` keeps, and how many of
+        them have no date (and so are in no bucket)."""
+        if selection is None or selection.empty:
+            among = None
+            undated = len(self.articles) - len(self._dates(self.articles))
+        else:
+            among = select_articles(self.kg, selection)
+            undated = len(among) - len(self._dates(among))
+        return self.timeline(interval, among), undated
 
     def _dates(self, articles: Iterable[str]) -> list[datetime]:
         g = self.kg.nx

@@ -13,6 +13,18 @@ import graph
 from graph import select
 from graph.build import ARTICLE, PROVIDER, TOPIC
 from schema.limits import Limits
+from schema.explore import (
+    CentralArticleConnection,
+    Storyline,
+    StorylineConnection,
+    TimeInterval,
+    Timeline,
+    resolve_central,
+    resolve_paths,
+    resolve_storyline,
+    resolve_storylines,
+    resolve_timeline,
+)
 from schema.pagination import encode_cursor, paginate
 from schema.traversal import Path, Subgraph, WithinConnection, resolve_neighborhood, \
     resolve_path, resolve_within
@@ -23,10 +35,17 @@ from schema.types import (
     ArticleEdge,
     ArticleOrder,
     EdgeKind,
+    ExcludeArg,
     FirstArg,
+    FrontierArg,
     HopsArg,
+    LayoutArg,
+    LimitArg,
+    NeighborhoodHopsArg,
+    NeighborhoodWhereArg,
     Node,
     NodeKind,
+    NodeKindsArg,
     OrderArg,
     PageInfo,
     Provider,
@@ -240,16 +259,17 @@ class Query:
                first: FirstArg = None, after: AfterArg = None) -> WithinConnection:
         return resolve_within(kg_of(info), str(from_), hops, via, where, kinds, first, after)
 
-    @strawberry.field(description="The subgraph around one or more seeds: see Node.neighborhood.")
+    @strawberry.field(description=(
+        "The subgraph around one or more seeds, walked breadth-first (seeds first, then by "
+        "hops): see Node.neighborhood. Expand with `exclude`, page with `after`."))
     def neighborhood(self, info: Info, from_: Annotated[list[strawberry.ID], strawberry.argument(
             name="from", description="Seeds: node ids or article URLs (one id works too).")],
-                     hops: Annotated[int, strawberry.argument(
-                         description="How far to walk: 0 to 4.")] = 1,
-                     via: ViaArg = None,
-                     limit: Annotated[int, strawberry.argument(
-                         description="At most this many nodes (1 to 2000).")] = 200,
-                     ) -> Subgraph:
-        return resolve_neighborhood(kg_of(info), [str(s) for s in from_], hops, via, limit)
+                     hops: NeighborhoodHopsArg = 1, via: ViaArg = None, limit: LimitArg = 200,
+                     kinds: NodeKindsArg = None, where: NeighborhoodWhereArg = None,
+                     exclude: ExcludeArg = None, after: FrontierArg = None,
+                     layout: LayoutArg = None) -> Subgraph:
+        return resolve_neighborhood(kg_of(info), [str(s) for s in from_], hops, via, limit,
+                                    kinds, where, exclude, after, layout)
 
     @strawberry.field(description="A shortest path between two nodes; null when none within maxHops.")
     def path_to(self, info: Info, from_: Annotated[strawberry.ID, strawberry.argument(
@@ -260,6 +280,50 @@ class Query:
                 max_hops: Annotated[int, strawberry.argument(
                     description="Longest path considered: 1 to 4.")] = 4) -> Path | None:
         return resolve_path(kg_of(info), str(from_), str(id), via, max_hops)
+
+    @strawberry.field(description=(
+        "Up to `k` shortest simple paths between two nodes, shortest first, each edge with "
+        "its evidence and each pair of consecutive stories with why they are linked; empty "
+        "when none is within maxHops or a node is unknown."))
+    def paths(self, info: Info, from_: Annotated[strawberry.ID, strawberry.argument(
+            name="from", description="The start: a node id or an article URL.")],
+              to: Annotated[strawberry.ID, strawberry.argument(
+                  description="The end: a node id or an article URL.")],
+              k: Annotated[int, strawberry.argument(
+                  description="At most this many paths: 1 to 10.")] = 3,
+              max_hops: Annotated[int, strawberry.argument(
+                  description="Longest path considered: 1 to 4.")] = 4,
+              via: Annotated[list[EdgeKind] | None, strawberry.argument(
+                  description="Edge kinds to walk, in either direction; RELATED, PUBLISHED_BY "
+                              "and TAGGED by default, SAME_STORY when named.")] = None,
+              ) -> list[Path]:
+        return resolve_paths(kg_of(info), str(from_), str(to), k, max_hops, via)
+
+    @strawberry.field(description=(
+        "Storylines: communities of stories joined by related links, shared topics and "
+        "copies of one story, largest first; computed once per load."))
+    def storylines(self, info: Info, first: FirstArg = None,
+                   after: AfterArg = None) -> StorylineConnection:
+        return resolve_storylines(kg_of(info), first, after)
+
+    @strawberry.field(description="A storyline by id; null when unknown.")
+    def storyline(self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(
+            description="'storyline:<n>'.")]) -> Storyline | None:
+        return resolve_storyline(kg_of(info), str(id))
+
+    @strawberry.field(description=(
+        "Articles by PageRank in the article graph (related links, shared topics, copies), "
+        "highest first."))
+    def central_articles(self, info: Info, where: WhereArg = None, first: FirstArg = None,
+                         after: AfterArg = None) -> CentralArticleConnection:
+        return resolve_central(kg_of(info), where, first, after)
+
+    @strawberry.field(description="How many articles were published per day, week or month.")
+    def timeline(self, info: Info, where: WhereArg = None,
+                 interval: Annotated[TimeInterval, strawberry.argument(
+                     description="The bucket size; a month by default.")] = TimeInterval.MONTH,
+                 ) -> Timeline:
+        return resolve_timeline(kg_of(info), where, interval)
 
 
 def _should_mask(error: GraphQLError) -> bool:

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+from enum import Enum
+from typing import TYPE_CHECKING, Annotated
+
 import strawberry
+from strawberry.scalars import JSON
 
 import graph
-from graph import select
+from graph import explore, select
 from graph.build import ARTICLE
+from graph.export import as_json
+from graph.paths import story_links
 from schema.pagination import encode_cursor, paginate
 from schema.types import (
     ArticleFilter,
     EdgeKind,
     GraphEdge,
+    GraphLayout,
     Node,
     NodeKind,
     PageInfo,
@@ -22,7 +29,26 @@ from schema.types import (
     via_of,
 )
 
+if TYPE_CHECKING:
+    from schema.explore import StoryLink
+
 MAX_NEIGHBORHOOD = 2000
+MAX_EXCLUDE = 10_000
+
+
+@strawberry.enum(description="JSON shapes a subgraph can be exported in.")
+class ExportFormat(Enum):
+    CYTOSCAPE = strawberry.enum_value("cytoscape", description=(
+        "Cytoscape.js elements: {nodes: [{data: {id, label, kind, ...}, position?}], "
+        "edges: [{data: {id, source, target, kind, evidence}}]}."))
+    GRAPHOLOGY = strawberry.enum_value("graphology", description=(
+        "graphology's serialization, as sigma.js loads it: {attributes, options: {type, "
+        "multi, allowSelfLoops}, nodes: [{key, attributes}], edges: [{key, source, target, "
+        "attributes}]}."))
+    NODE_LINK = strawberry.enum_value("node-link", description=(
+        "networkx node-link data: {directed, multigraph, graph, nodes: [{id, ...}], "
+        "edges: [{source, target, key, ...}]}; read it with "
+        "networkx.node_link_graph(data, edges=\"edges\")."))
 
 
 @strawberry.type(description="A node found by `within`, with its distance and why it is there.")
@@ -50,21 +76,48 @@ class GraphNode:
     kind: NodeKind = strawberry.field(description="Article, provider or topic.")
     label: str = strawberry.field(description="Text to draw: title, name.")
     hops: int = strawberry.field(description="Distance from the nearest seed.")
+    degree: int = strawberry.field(description=(
+        "Edges at this node in the whole graph (stored kinds, either direction): how much "
+        "there is to expand."))
+    size: float = strawberry.field(description=(
+        "A radius to draw it with: 4, growing with the log of the degree."))
+    x: float | None = strawberry.field(description=(
+        "Horizontal position from `layout`, within -1000 to 1000; null without a layout."))
+    y: float | None = strawberry.field(description=(
+        "Vertical position from `layout`, within -1000 to 1000; null without a layout."))
     node: Node = strawberry.field(description="The full node, for its other fields.")
 
 
 @strawberry.type(description="Nodes and the edges among them.")
 class Subgraph:
     nodes: list[GraphNode] = strawberry.field(description="Nodes, seeds first, then by hops.")
-    edges: list[GraphEdge] = strawberry.field(description="Edges whose two ends are both here.")
+    edges: list[GraphEdge] = strawberry.field(description=(
+        "Edges whose two ends are both here, or, when expanding, one here and the other in "
+        "`exclude` or on an earlier page: each edge arrives once, with its later end."))
     truncated: bool = strawberry.field(description="True when `limit` cut the walk short.")
+    cursor: str | None = strawberry.field(description=(
+        "Pass as `after` (with the same from, hops, via, kinds and where) for the next page "
+        "of this walk; null when nothing is left."))
+    _kg: strawberry.Private[graph.KnowledgeGraph]
+    _sub: strawberry.Private[graph.Subgraph]
+
+    @strawberry.field(description=(
+        "This subgraph as JSON, in the exact shape a graph library loads; nodes carry kind, "
+        "label, degree, size, hops (and x, y with a layout), edges their kind and evidence."))
+    def export(self, format: Annotated[ExportFormat, strawberry.argument(
+            description="Which library's shape.")]) -> JSON:
+        return as_json(self._kg, self._sub, format.value)
 
 
 @strawberry.type(description="A path through the graph: nodes from start to end, and the edges.")
 class Path:
     length: int = strawberry.field(description="Number of edges.")
     nodes: list[Node] = strawberry.field(description="Nodes from the start to the end.")
-    edges: list[GraphEdge] = strawberry.field(description="Edges in path order, stored direction.")
+    edges: list[GraphEdge] = strawberry.field(description=(
+        "Edges in path order, stored direction, with their evidence."))
+    links: list[Annotated[StoryLink, strawberry.lazy("schema.explore")]] = strawberry.field(
+        description=("Why each pair of consecutive stories along the path is linked: a related "
+                     "listing, a shared topic or provider, or copies of one story."))
 
 
 def label_of(kg: graph.KnowledgeGraph, node_id: str) -> str:
@@ -99,16 +152,29 @@ def resolve_within(kg: graph.KnowledgeGraph, start: str, hops: int,
 
 
 def resolve_neighborhood(kg: graph.KnowledgeGraph, seeds: list[str], hops: int,
-                         via: list[EdgeKind] | None, limit: int) -> Subgraph:
+                         via: list[EdgeKind] | None, limit: int,
+                         kinds: list[NodeKind] | None = None, where: ArticleFilter | None = None,
+                         exclude: list[strawberry.ID] | None = None, after: str | None = None,
+                         layout: GraphLayout | None = None) -> Subgraph:
     graph.traverse.check_hops(hops, low=0, high=4)
     graph.traverse.check_hops(limit, low=1, high=MAX_NEIGHBORHOOD, name="limit")
-    sub = kg.neighborhood([_start(kg, s) for s in seeds], hops, via_of(via), limit)
-    return Subgraph(
-        nodes=[GraphNode(id=strawberry.ID(n), kind=NodeKind(kg.nx.nodes[n]["kind"]),
-                         label=label_of(kg, n), hops=d, node=node_of(kg, n))
-               for n, d in sub.nodes.items()],
-        edges=[GraphEdge.from_edge(e) for e in sub.edges],
-        truncated=sub.truncated)
+    if exclude is not None and len(exclude) > MAX_EXCLUDE:
+        raise graph.InvalidArgument(
+            f"exclude holds {len(exclude)} ids; at most {MAX_EXCLUDE} are allowed")
+    sub = explore.expand(kg, [_start(kg, s) for s in seeds], hops, via_of(via),
+                         [k.value for k in kinds] if kinds is not None else None,
+                         selection_of(where), [str(x) for x in exclude or ()], limit, after,
+                         layout.value if layout is not None else None)
+    positions = sub.positions or {}
+    nodes = []
+    for n, d in sub.nodes.items():
+        degree = explore.degree(kg, n)
+        x, y = positions.get(n, (None, None))
+        nodes.append(GraphNode(id=strawberry.ID(n), kind=NodeKind(kg.nx.nodes[n]["kind"]),
+                               label=label_of(kg, n), hops=d, degree=degree,
+                               size=explore.size_hint(degree), x=x, y=y, node=node_of(kg, n)))
+    return Subgraph(nodes=nodes, edges=[GraphEdge.from_edge(e) for e in sub.edges],
+                    truncated=sub.truncated, cursor=sub.cursor, _kg=kg, _sub=sub)
 
 
 def resolve_path(kg: graph.KnowledgeGraph, start: str, target: str,
@@ -120,9 +186,13 @@ def resolve_path(kg: graph.KnowledgeGraph, start: str, target: str,
     path = kg.shortest_path(_start(kg, start), end, via_of(via), max_hops)
     if path is None:
         return None
+    from schema.explore import story_links_of
+
+    edges = kg.path_edges(path, via_of(via))
     return Path(length=len(path) - 1, nodes=[node_of(kg, n) for n in path],
-                edges=[GraphEdge.from_edge(e) for e in kg.path_edges(path, via_of(via))])
+                edges=[GraphEdge.from_edge(e) for e in edges],
+                links=story_links_of(kg, story_links(kg, path, edges)))
 
 
 __all__ = ["WithinConnection", "WithinEdge", "Subgraph", "GraphNode", "Path", "select",
-           "resolve_within", "resolve_neighborhood", "resolve_path"]
+           "ExportFormat", "resolve_within", "resolve_neighborhood", "resolve_path"]

@@ -21,6 +21,7 @@ from graph.traverse import Edge
 from schema.pagination import Page, encode_cursor, paginate
 
 if TYPE_CHECKING:
+    from schema.explore import CoTopic, ProviderOverlap, Storyline
     from schema.traversal import Path, Subgraph, WithinConnection
 
 MAX_HOPS = 4
@@ -40,6 +41,9 @@ class EdgeKind(Enum):
     PUBLISHED_BY = strawberry.enum_value(
         "PUBLISHED_BY", description="An article is published by a provider.")
     TAGGED = strawberry.enum_value("TAGGED", description="An article is tagged with a topic.")
+    SAME_STORY = strawberry.enum_value("SAME_STORY", description=(
+        "Derived: two articles from different providers whose headlines agree (copies of "
+        "one story). Walked only when named in `via`, and by neighborhood and paths only."))
 
 
 @strawberry.enum(description="The kinds of node in the graph.")
@@ -47,6 +51,13 @@ class NodeKind(Enum):
     ARTICLE = strawberry.enum_value("article", description="A news story (full record or stub).")
     PROVIDER = strawberry.enum_value("provider", description="A publisher, keyed by domain.")
     TOPIC = strawberry.enum_value("topic", description="A topic, keyed by slug.")
+
+
+@strawberry.enum(description="Layouts a subgraph can come with.")
+class GraphLayout(Enum):
+    FORCE = strawberry.enum_value("FORCE", description=(
+        "Force-directed (networkx spring_layout, fixed seed): the same subgraph always gets "
+        "the same x, y."))
 
 
 @strawberry.enum(description="Orders for lists of articles; ties go by id.")
@@ -101,7 +112,8 @@ HopsArg = Annotated[int, strawberry.argument(
     description=f"How far to walk: 1 to {MAX_HOPS}. Every node (article, topic, provider) "
                 "counts as a hop.")]
 ViaArg = Annotated[list[EdgeKind] | None, strawberry.argument(
-    description="Edge kinds to walk, in either direction; all by default.")]
+    description="Edge kinds to walk, in either direction; RELATED, PUBLISHED_BY and TAGGED "
+                "by default.")]
 WhereArg = Annotated[ArticleFilter | None, strawberry.argument(
     description="Conditions on the articles returned.")]
 FirstArg = Annotated[int | None, strawberry.argument(
@@ -110,6 +122,26 @@ OrderArg = Annotated[ArticleOrder, strawberry.argument(
     description="How to order the articles; newest first by default.")]
 AfterArg = Annotated[str | None, strawberry.argument(
     description="Return items after this cursor (an edge's cursor or pageInfo.endCursor).")]
+NeighborhoodHopsArg = Annotated[int, strawberry.argument(
+    description=f"How far to walk: 0 to {MAX_HOPS}.")]
+LimitArg = Annotated[int, strawberry.argument(
+    description="At most this many nodes (1 to 2000); `truncated` says when it cut, and "
+                "`cursor` continues.")]
+NodeKindsArg = Annotated[list[NodeKind] | None, strawberry.argument(
+    description="Node kinds kept; all by default. A node of another kind is neither returned "
+                "nor walked through; the seeds always are kept.")]
+NeighborhoodWhereArg = Annotated[ArticleFilter | None, strawberry.argument(
+    description="Conditions on the articles kept; its publishedAfter and publishedBefore are "
+                "the publication-date window. An article that fails them is neither returned "
+                "nor walked through; topics and providers are not subject to it.")]
+ExcludeArg = Annotated[list[strawberry.ID] | None, strawberry.argument(
+    description="Nodes the client already has (at most 10000): walked through, so hops stay "
+                "those of the full walk, but never returned. Pass every node drawn so far to "
+                "get only what is new, with the edges that attach it to the drawing.")]
+FrontierArg = Annotated[str | None, strawberry.argument(
+    name="after", description="The `cursor` of the previous page: continue the same walk.")]
+LayoutArg = Annotated[GraphLayout | None, strawberry.argument(
+    description="FORCE to give each node x, y (seeded, so stable); none by default.")]
 
 
 def check_hops(hops: int, name: str = "hops") -> int:
@@ -157,11 +189,16 @@ class GraphEdge:
     source: strawberry.ID = strawberry.field(description="Id of the node the edge leaves.")
     target: strawberry.ID = strawberry.field(description="Id of the node the edge enters.")
     kind: EdgeKind = strawberry.field(description="What the edge means.")
+    evidence: list[str] = strawberry.field(description=(
+        "The records ('path:line') the edge rests on: for RELATED the records that listed "
+        "it; for TAGGED and PUBLISHED_BY the record the article's fields came from; for "
+        "SAME_STORY the records carrying the two headlines."))
 
     @classmethod
     def from_edge(cls, e: Edge) -> GraphEdge:
         return cls(id=strawberry.ID(e.id), source=strawberry.ID(e.source),
-                   target=strawberry.ID(e.target), kind=EdgeKind(e.kind))
+                   target=strawberry.ID(e.target), kind=EdgeKind(e.kind),
+                   evidence=list(e.evidence))
 
 
 def node_of(kg: graph.KnowledgeGraph, node_id: str) -> Node:
@@ -192,19 +229,18 @@ class Node:
         return resolve_within(kg_of(info), str(self.id), hops, via, where, kinds, first, after)
 
     @strawberry.field(description=(
-        "The subgraph within `hops` of this node: nodes with their distance, and the edges "
-        "among them, in the shape graph explorers draw."))
-    def neighborhood(self, info: Info,
-                     hops: Annotated[int, strawberry.argument(
-                         description=f"How far to walk: 0 to {MAX_HOPS}.")] = 1,
-                     via: ViaArg = None,
-                     limit: Annotated[int, strawberry.argument(
-                         description="At most this many nodes (1 to 2000); "
-                                     "`truncated` says when it cut.")] = 200,
+        "The subgraph within `hops` of this node: nodes with their distance, degree and size, "
+        "and the edges among them with their evidence, in the shape graph explorers draw. "
+        "Expand a clicked node with `exclude` (what is drawn) and page with `after`."))
+    def neighborhood(self, info: Info, hops: NeighborhoodHopsArg = 1, via: ViaArg = None,
+                     limit: LimitArg = 200, kinds: NodeKindsArg = None,
+                     where: NeighborhoodWhereArg = None, exclude: ExcludeArg = None,
+                     after: FrontierArg = None, layout: LayoutArg = None,
                      ) -> Annotated[Subgraph, strawberry.lazy("schema.traversal")]:
         from schema.traversal import resolve_neighborhood
 
-        return resolve_neighborhood(kg_of(info), [str(self.id)], hops, via, limit)
+        return resolve_neighborhood(kg_of(info), [str(self.id)], hops, via, limit, kinds,
+                                    where, exclude, after, layout)
 
     @strawberry.field(description=(
         "A shortest path from this node to another, as nodes and edges; null when there is "
@@ -284,6 +320,28 @@ class Article(Node):
         inc = [u for u, _, k in kg.nx.in_edges(str(self.id), keys=True) if k == "RELATED"]
         return ArticleConnection.of(kg, select.order_articles(kg, inc), first, after)
 
+    @strawberry.field(description=(
+        "The storyline it belongs to; null when it shares no related link, topic or copy "
+        "with another story."))
+    def storyline(self, info: Info,
+                  ) -> Annotated[Storyline, strawberry.lazy("schema.explore")] | None:
+        from schema.explore import storyline_of
+
+        return storyline_of(kg_of(info), str(self.id))
+
+    @strawberry.field(description=(
+        "Copies of this story from other providers (SAME_STORY): their headlines agree word "
+        "for word, each word cut to its first five letters."))
+    def same_story(self, info: Info) -> list[Article]:
+        kg = kg_of(info)
+        copies = kg.analytics.same_story.get(str(self.id), ())
+        return [Article.from_node(kg, a) for a in select.order_articles(kg, copies)]
+
+    @strawberry.field(description=(
+        "PageRank in the article graph (related links, shared topics, copies); all sum to 1."))
+    def centrality(self, info: Info) -> float:
+        return kg_of(info).analytics.pagerank[str(self.id)]
+
 
 @strawberry.type(description="A topic with a count of articles.")
 class TopicCount:
@@ -314,9 +372,13 @@ class Topic(Node):
     def article_count(self, info: Info) -> int:
         return len(select.articles_of(kg_of(info), str(self.id)))
 
-    @strawberry.field(description="Topics sharing articles with this one, most shared first.")
-    def co_topics(self, info: Info, first: FirstArg = None) -> list[TopicCount]:
-        return _topic_counts(kg_of(info), select.co_topics(kg_of(info), str(self.id)), first)
+    @strawberry.field(description=(
+        "Topics sharing articles with this one, most shared first, with a weight."))
+    def co_topics(self, info: Info, first: FirstArg = None,
+                  ) -> list[Annotated[CoTopic, strawberry.lazy("schema.explore")]]:
+        from schema.explore import co_topics_of
+
+        return co_topics_of(kg_of(info), str(self.id), first)
 
 
 @strawberry.type(description="A publisher, keyed by domain (lowercase, without www.).")
@@ -346,6 +408,15 @@ class Provider(Node):
     def topics(self, info: Info, first: FirstArg = None) -> list[TopicCount]:
         return _topic_counts(kg_of(info), select.provider_topics(kg_of(info), str(self.id)),
                              first)
+
+    @strawberry.field(description=(
+        "Providers covering the same stories: sharing storylines or copies of one story, "
+        "most shared first."))
+    def overlap(self, info: Info, first: FirstArg = None,
+                ) -> list[Annotated[ProviderOverlap, strawberry.lazy("schema.explore")]]:
+        from schema.explore import overlap_of
+
+        return overlap_of(kg_of(info), str(self.id), first)
 
 
 def _topic_counts(kg: graph.KnowledgeGraph, counts: list[tuple[str, int]],
