@@ -17,6 +17,7 @@ from starlette.routing import Route
 
 import graph
 from schema.browser import browser_routes, playground_page
+from schema.exports import export_endpoint
 from schema.http import GraphQLOverHTTP, middleware
 from schema.query import schema
 from schema.settings import Settings
@@ -85,6 +86,7 @@ def create_app(source: graph.KnowledgeGraph | str | os.PathLike[str] | None = No
             Route("/graphql", GraphQLView(schema, settings), methods=["GET", "POST"]),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/export/graph.{ext}", export_endpoint),
             *browser_routes(),
         ],
         lifespan=lifespan,

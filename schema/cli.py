@@ -58,6 +58,35 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("schema", help="print the GraphQL schema (SDL)")
 
+    p = sub.add_parser("export", help="write the graph, or a selection of it, for Gephi, "
+                                      "Cytoscape or networkx")
+    _add_path(p)
+    p.add_argument("--format", required=True,
+                   choices=("graphml", "gexf", "node-link", "cytoscape", "graphology"),
+                   help="graphml or gexf (Gephi, yEd), node-link (networkx JSON), cytoscape "
+                        "(Cytoscape .cyjs) or graphology (sigma.js)")
+    p.add_argument("-o", "--output", type=Path, default=None, metavar="FILE",
+                   help="write to FILE (default: standard output)")
+    p.add_argument("--from", dest="seeds", action="append", default=[], metavar="ID",
+                   help="walk from this node id or article URL (repeatable)")
+    p.add_argument("--hops", type=int, default=1, help="how far to walk from --from "
+                                                        "(default: %(default)s)")
+    p.add_argument("--via", action="append", default=None, metavar="KIND",
+                   help="edge kind to keep and walk: RELATED, PUBLISHED_BY, TAGGED or "
+                        "SAME_STORY (repeatable; default: the first three)")
+    p.add_argument("--mentions", default=None, metavar="PHRASE",
+                   help="keep articles holding this phrase")
+    p.add_argument("--topic", action="append", default=[], help="keep articles with any of "
+                                                                 "these topics (repeatable)")
+    p.add_argument("--provider", action="append", default=[],
+                   help="keep articles by any of these providers (repeatable)")
+    p.add_argument("--after", default=None, metavar="DATE",
+                   help="keep articles published at or after DATE (ISO 8601)")
+    p.add_argument("--before", default=None, metavar="DATE",
+                   help="keep articles published at or before DATE (ISO 8601)")
+    p.add_argument("--layout", choices=("force",), default=None,
+                   help="add seeded force-directed x, y to every node")
+
     p = sub.add_parser("generate", help="write a seeded synthetic corpus for benchmarks")
     p.add_argument("n", type=int, help="how many records")
     p.add_argument("out", type=Path, help="the folder to write them to")
@@ -187,7 +216,33 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return run(args)
 
 
-_COMMANDS = {"load": cmd_load, "serve": cmd_serve, "query": cmd_query, "schema": cmd_schema,
+def cmd_export(args: argparse.Namespace) -> int:
+    from schema.exports import ExportRequest, export_bytes, selection_of
+
+    kg = _load(args.path, args.max_file_mb)
+    if not kg.report.ok:
+        print(f"newsgraph: {kg.report.summary()}", file=sys.stderr)
+    request = ExportRequest(
+        format=args.format, seeds=tuple(args.seeds), hops=args.hops,
+        via=tuple(args.via) if args.via else None,
+        selection=selection_of(args.mentions, args.topic, args.provider, args.after,
+                               args.before),
+        layout=args.layout)
+    body = export_bytes(kg, request)
+    if args.output is None:
+        sys.stdout.buffer.write(body)
+        sys.stdout.flush()
+    else:
+        try:
+            args.output.write_bytes(body)
+        except OSError as e:
+            raise graph.NewsgraphError(f"cannot write {str(args.output)!r}: {e.strerror}") from e
+        print(f"newsgraph: wrote {args.output} ({len(body)} bytes)", file=sys.stderr)
+    return EXIT_OK
+
+
+_COMMANDS = {"export": cmd_export, "load": cmd_load, "serve": cmd_serve, "query": cmd_query,
+             "schema": cmd_schema,
              "generate": cmd_generate, "bench": cmd_bench}
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,0 +1,141 @@
+"""Exports over HTTP (GET /export/graph.*) and from the CLI (newsgraph export), read back
+with networkx, on the crafted corpus tests/fixtures/explore."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+from pathlib import Path
+
+import networkx as nx
+import pytest
+from explore_corpus import ALPHA, BETA, COPY, EXPLORE, GAMMA, P2
+from starlette.testclient import TestClient
+
+import graph
+from schema.app import create_app
+from schema.cli import main
+
+
+@pytest.fixture(scope="module")
+def kg() -> graph.KnowledgeGraph:
+    return graph.load(EXPLORE)
+
+
+@pytest.fixture(scope="module")
+def client():
+    with TestClient(create_app(EXPLORE)) as c:
+        yield c
+
+
+def _stored(kg) -> list[tuple[str, str, str]]:
+    return sorted(kg.nx.edges(keys=True))
+
+
+def _kinds(g) -> list[tuple[str, str, str]]:
+    return sorted((u, v, d["kind"]) for u, v, d in g.edges(data=True))
+
+
+@pytest.mark.parametrize(("path", "media", "read"), [
+    ("/export/graph.graphml", "application/graphml+xml",
+     lambda b: nx.read_graphml(io.BytesIO(b), force_multigraph=True)),
+    ("/export/graph.gexf", "application/gexf+xml", lambda b: nx.read_gexf(io.BytesIO(b))),
+    ("/export/graph.json", "application/json",
+     lambda b: nx.node_link_graph(json.loads(b), edges="edges")),
+])
+def test_http_whole_graph_reads_back(client, kg, path, media, read):
+    response = client.get(path)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith(media)
+    assert response.headers["content-disposition"].startswith('attachment; filename="newsgraph.')
+    back = read(response.content)
+    assert set(back.nodes) == set(kg.nx.nodes)
+    assert _kinds(back) == _stored(kg)
+
+
+def test_http_selects_from_and_hops_and_via(client):
+    data = client.get("/export/graph.json", params=[
+        ("from", "https://p1.example/alpha-ban"), ("hops", "1"),
+        ("via", "RELATED,SAME_STORY")]).json()
+    back = nx.node_link_graph(data, edges="edges")
+    assert set(back.nodes) == {ALPHA, BETA, COPY}
+    assert _kinds(back) == sorted([(ALPHA, BETA, "RELATED"), (ALPHA, COPY, "SAME_STORY")])
+    assert back.nodes[COPY]["hops"] == 1
+
+
+def test_http_where_selects_articles_with_their_topics_and_providers(client):
+    data = client.get("/export/graph.json", params={"format": "cytoscape",
+                                                    "provider": "p2.example"}).json()
+    # Cytoscape desktop's .cyjs: the Cytoscape.js elements inside
+    assert {n["data"]["id"] for n in data["elements"]["nodes"]} == {
+        BETA, COPY, P2, "topic:privacy", "topic:cameras"}
+    dated = client.get("/export/graph.json", params={
+        "format": "graphology", "after": "2022-01-05", "before": "2022-02-28",
+        "from": BETA, "hops": "1", "layout": "force"}).json()
+    assert [n["key"] for n in dated["nodes"]] == [BETA, GAMMA, "topic:privacy", P2]
+    assert all({"x", "y"} <= set(n["attributes"]) for n in dated["nodes"])
+
+
+@pytest.mark.parametrize(("path", "params", "status", "message"), [
+    ("/export/graph.json", {"format": "dot"}, 400, "unknown format 'dot' for graph.json"),
+    ("/export/graph.json", {"hops": "9", "from": BETA}, 400, "hops must be 0 to 4, got 9"),
+    ("/export/graph.json", {"hops": "x"}, 400, "hops must be an integer, got 'x'"),
+    ("/export/graph.json", {"from": "https://nowhere.example/"}, 404, "no node"),
+    ("/export/graph.json", {"via": "FOLLOWS"}, 400, "unknown edge kind 'FOLLOWS'"),
+    ("/export/graph.json", {"after": "last week"}, 400, "'last week'"),
+    ("/export/graph.dot", {}, 404, "no export graph.dot"),
+])
+def test_http_errors_say_what_is_allowed(client, path, params, status, message):
+    response = client.get(path, params=params)
+    assert response.status_code == status
+    assert message in response.json()["error"]
+
+
+@pytest.mark.parametrize("fmt", ["graphml", "gexf", "node-link"])
+def test_cli_export_to_a_file_reads_back(tmp_path: Path, kg, fmt, capsys):
+    out = tmp_path / f"graph.{fmt}"
+    assert main(["export", str(EXPLORE), "--format", fmt, "-o", str(out)]) == 0
+    if fmt == "graphml":
+        back = nx.read_graphml(out, force_multigraph=True)
+    elif fmt == "gexf":
+        back = nx.read_gexf(out)
+    else:
+        back = nx.node_link_graph(json.loads(out.read_text()), edges="edges")
+    assert set(back.nodes) == set(kg.nx.nodes)
+    assert _kinds(back) == _stored(kg)
+    assert f"wrote {out}" in capsys.readouterr().err
+
+
+def test_cli_export_selection_to_stdout(capsysbinary):
+    assert main(["export", str(EXPLORE), "--format", "cytoscape", "--from",
+                 "https://p2.example/beta-debate", "--hops", "1", "--via", "RELATED"]) == 0
+    data = json.loads(capsysbinary.readouterr().out)
+    assert set(data) == {"data", "directed", "multigraph", "elements"}
+    assert [n["data"]["id"] for n in data["elements"]["nodes"]] == [BETA, ALPHA, GAMMA]
+    assert {e["data"]["id"] for e in data["elements"]["edges"]} == {
+        f"RELATED:{ALPHA}->{BETA}", f"RELATED:{BETA}->{GAMMA}"}
+
+
+def test_cli_export_where(tmp_path: Path):
+    out = tmp_path / "g.gexf"
+    assert main(["export", str(EXPLORE), "--format", "gexf", "--topic", "Weather",
+                 "--layout", "force", "-o", str(out)]) == 0
+    back = nx.read_gexf(out)
+    assert {n for n, d in back.nodes(data=True) if d["kind"] == "article"} == {
+        "article:https://p3.example/rain", "article:https://p4.example/farmers"}
+    assert all("position" in d["viz"] for _, d in back.nodes(data=True))
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--format", "dot"], "invalid choice: 'dot'"),
+    (["--format", "gexf", "--from", "topic:nothing"], "no node 'topic:nothing'"),
+    (["--format", "gexf", "--after", "soon"], "'soon'"),
+])
+def test_cli_export_errors_are_one_line_and_exit_2(capsys, args, message):
+    with pytest.raises(SystemExit) if "dot" in args else contextlib.nullcontext():
+        code = main(["export", str(EXPLORE), *args])
+        assert code == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert "Traceback" not in err
