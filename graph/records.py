@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +38,8 @@ RECORD_SUFFIXES = MARKDOWN_SUFFIXES | YAML_SUFFIXES | JSON_SUFFIXES | JSONL_SUFF
 DEFAULT_MAX_FILE_BYTES = 10 * 1024 * 1024
 # Real records never use YAML anchors; a few are tolerated, a bomb is refused.
 MAX_YAML_ALIASES = 100
+# Few aliases can still expand exponentially: billion laughs needs under 100 of them.
+MAX_YAML_EXPANDED_VALUES = 100_000
 
 _SafeLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 # An anchor (&name) where YAML would read one: at a line start or after a space or
@@ -109,10 +112,22 @@ def parse_file(path: Path, *, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> Parsed
         result.skipped = Problem(name, None, f"not a record file: expected one of {allowed}")
         return result
     try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise _FileTooBig(size)
-        data = path.read_bytes()
+        # Opened without blocking and checked on the open file: a pipe, a device such as
+        # /dev/zero or a file swapped after listing is refused, never read; and at most
+        # the limit is read, even from a file that grows.
+        with os.fdopen(os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)), "rb") as f:
+            st = os.fstat(f.fileno())
+            if not stat.S_ISREG(st.st_mode):
+                raise _NotAFile
+            if st.st_size > max_bytes:
+                raise _FileTooBig(st.st_size)
+            data = f.read(st.st_size + 1)  # not max_bytes: read() allocates what it is asked
+            if len(data) > st.st_size:  # it grew, or its size lies (/proc): read on, to the limit
+                data += f.read(max_bytes + 1 - len(data))
+    except _NotAFile:
+        result.errors.append(Problem(name, None, "not a regular file (a pipe, device or "
+                                                 "socket): never read"))
+        return result
     except _FileTooBig as e:
         result.errors.append(
             Problem(name, None, f"file is {_human(e.size)}, over the {_human(max_bytes)} limit")
@@ -138,6 +153,10 @@ def parse_file(path: Path, *, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> Parsed
     return result
 
 
+class _NotAFile(Exception):
+    pass
+
+
 class _FileTooBig(Exception):
     def __init__(self, size: int):
         self.size = size
@@ -154,7 +173,8 @@ def parse_text(text: str, suffix: str, result: ParsedFile) -> None:
         result.errors.append(Problem(name, None, "empty file: no record in it"))
         return
     nul = text.find("\0")
-    if nul >= 0:
+    # In a .jsonl line or a YAML list item, the parser refuses the NUL with its line or item.
+    if nul >= 0 and suffix not in JSONL_SUFFIXES | YAML_SUFFIXES:
         line = text.count("\n", 0, nul) + 1
         result.errors.append(Problem(name, line, "contains a NUL byte: not a text file"))
         return
@@ -226,6 +246,10 @@ def _compose_items(
             node = loader.get_node()
             if node is not None:
                 nodes.append(node)
+        if guarded:
+            sizes: dict[int, int | None] = {}
+            for node in nodes:
+                _expanded_size(node, sizes)
         out = []
         for node in nodes:
             if allow_list and isinstance(node, yaml.SequenceNode):
@@ -240,12 +264,18 @@ def _compose_items(
         line = mark.line + first_line if mark is not None else None
         reason = " ".join(str(x) for x in (e.context, e.problem) if x)
         raise _YamlFailure(f"invalid YAML: {reason}", line) from None
-    except _AliasBomb:
+    except _AliasBomb as bomb:
         raise _YamlFailure(
-            f"YAML alias bomb: more than {MAX_YAML_ALIASES} aliases (*name) in one file; "
-            "records never need them, so the file is refused",
+            f"YAML alias bomb: {bomb.what}; records never need aliases (*name), "
+            "so the file is refused",
             None,
         ) from None
+    except yaml.reader.ReaderError as e:  # a character YAML never allows, such as NUL
+        code = e.character if isinstance(e.character, int) else ord(e.character or "?")
+        what = "a NUL byte" if code == 0 else f"the character U+{code:04X}"
+        line = text.count("\n", 0, max(e.position, 0)) + first_line
+        raise _YamlFailure(f"invalid YAML: contains {what}, which YAML does not allow",
+                           line) from None
     except RecursionError:
         raise _YamlFailure("YAML nested too deeply to be a record", None) from None
     except (yaml.YAMLError, ValueError, TypeError, OverflowError) as e:
@@ -255,7 +285,27 @@ def _compose_items(
 
 
 class _AliasBomb(Exception):
-    pass
+    def __init__(self, what: str):
+        self.what = what
+
+
+def _expanded_size(node: yaml.Node, sizes: dict[int, int | None]) -> int:
+    """Return how many values ``node`` holds with every alias expanded; raise past the limit."""
+    known = sizes.get(id(node), 0)
+    if known:
+        return known
+    if id(node) in sizes:  # still being counted: the node holds itself
+        raise _AliasBomb("an alias (*name) refers to a value that contains it")
+    sizes[id(node)] = None
+    size = 1
+    if isinstance(node, yaml.SequenceNode):
+        size += sum(_expanded_size(item, sizes) for item in node.value)
+    elif isinstance(node, yaml.MappingNode):
+        size += sum(_expanded_size(k, sizes) + _expanded_size(v, sizes) for k, v in node.value)
+    if size > MAX_YAML_EXPANDED_VALUES:
+        raise _AliasBomb(f"aliases expand it to more than {MAX_YAML_EXPANDED_VALUES:,} values")
+    sizes[id(node)] = size
+    return size
 
 
 class _AliasCountingLoader(yaml.SafeLoader):
@@ -269,7 +319,7 @@ class _AliasCountingLoader(yaml.SafeLoader):
         if self.check_event(yaml.AliasEvent):
             self.aliases += 1
             if self.aliases > MAX_YAML_ALIASES:
-                raise _AliasBomb
+                raise _AliasBomb(f"more than {MAX_YAML_ALIASES} aliases in one file")
         return super().compose_node(parent, index)
 
 

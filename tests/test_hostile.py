@@ -1,0 +1,292 @@
+"""A hostile corpus, generated here: the loader stays within time and memory bounds,
+reports every hostile file with its reason, and loads every valid record.
+
+Alias bombs, 10,000-level nesting, a 50 MB file, NUL bytes, symlink loops, a pipe and
+/dev/zero posing as records, an unreadable folder, a file deleted during the load, and
+the same URL in 100 files.
+
+Tests run as root here (and in CI), and ``chmod 000`` does not stop root from reading:
+the unreadable folder and file are simulated by making the operating system call
+refuse (``os.scandir``, ``os.open`` raising PermissionError for that one path), and the
+real ``chmod`` variant runs only when the tests do not run as root.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import threading
+import time
+import tracemalloc
+from pathlib import Path
+
+import pytest
+
+import graph
+from graph import loader
+
+MB = 2**20
+BOMB = "\n".join(
+    [
+        'a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]',
+        *(f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 9)),
+        "title: A bomb",
+        "webUrl: https://hostile.example/bomb",
+    ]
+) + "\n"
+DEEP = 10_000
+
+
+def good(slug: str, **fields: object) -> dict[str, object]:
+    return {"title": f"Good {slug}", "webUrl": f"https://good.example/{slug}", **fields}
+
+
+def load_within(path: Path, seconds: float, **options: object) -> tuple[graph.KnowledgeGraph,
+                                                                        float, float]:
+    """Load ``path`` in a thread; fail unless it ends within ``seconds``. Return the graph,
+    the time taken and the peak of Python allocations in MB."""
+    box: dict[str, object] = {}
+
+    def run() -> None:
+        try:
+            box["kg"] = graph.load(path, workers=1, **options)
+        except BaseException as e:  # noqa: BLE001 - reported below
+            box["error"] = e
+
+    tracemalloc.start()
+    started = time.perf_counter()
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    elapsed = time.perf_counter() - started
+    peak = tracemalloc.get_traced_memory()[1] / MB
+    tracemalloc.stop()
+    assert not thread.is_alive(), f"the load of {path} did not end within {seconds} s"
+    if "error" in box:
+        raise box["error"]  # type: ignore[misc]
+    return box["kg"], elapsed, peak  # type: ignore[return-value]
+
+
+def reasons(kg: graph.KnowledgeGraph, root: Path) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for p in kg.report.errors:
+        out.setdefault(os.path.relpath(p.path, root), []).append(p.reason)
+    return out
+
+
+def articles(kg: graph.KnowledgeGraph) -> set[str]:
+    return {n for n, d in kg.nx.nodes(data=True) if d["kind"] == "article"}
+
+
+# -- each hostile file, alone beside good ones -------------------------------------------
+
+
+HOSTILE_TEXT = {
+    "bomb.yaml": (BOMB, "YAML alias bomb"),
+    "bomb.md": ("---\n" + BOMB + "---\nbody\n", "YAML alias bomb"),
+    "aliases.yaml": ("a: &a x\nlist: [" + ", ".join(["*a"] * 5000) + "]\ntitle: t\n"
+                     "webUrl: https://hostile.example/aliases\n", "more than 100 aliases"),
+    "deep.json": ("[" * DEEP + "]" * DEEP, "nested too deeply"),
+    "deep-field.json": ('{"title": "t", "webUrl": "https://hostile.example/df", "x": '
+                        + "[" * DEEP + "]" * DEEP + "}", "nested too deeply"),
+    "deep-flow.yaml": ("title: t\nwebUrl: https://hostile.example/dy\nx: "
+                       + "[" * DEEP + "]" * DEEP + "\n", "invalid YAML"),
+    "deep-block.yaml": ("title: t\nwebUrl: https://hostile.example/db\nx:\n  " + "- " * DEEP
+                        + "1\n", "invalid YAML"),
+    "deep.md": ("---\ntitle: t\nwebUrl: https://hostile.example/dm\nx: " + "{a: " * DEEP
+                + "1" + "}" * DEEP + "\n---\n", "invalid YAML"),
+    "nul.md": ("---\ntitle: t\0\nwebUrl: https://hostile.example/nul\n---\n", "NUL byte"),
+    "nul.json": ('{"title": "a\0b", "webUrl": "https://hostile.example/nj"}', "NUL byte"),
+}
+
+
+@pytest.mark.parametrize("name", HOSTILE_TEXT)
+def test_each_hostile_file_is_reported_quickly_and_small(tmp_path, name):
+    text, reason = HOSTILE_TEXT[name]
+    (tmp_path / name).write_text(text, encoding="utf-8")
+    (tmp_path / "good.json").write_text(json.dumps(good("beside")), encoding="utf-8")
+    kg, elapsed, peak = load_within(tmp_path, 10)
+    assert elapsed < 5 and peak < 64, (elapsed, peak)
+    found = reasons(kg, tmp_path)
+    assert list(found) == [name] and reason in found[name][0], found
+    assert articles(kg) == {"article:https://good.example/beside"}
+
+
+def test_a_bad_line_or_item_costs_only_itself(tmp_path):
+    rows = [json.dumps(good("j1")), "[" * DEEP + "]" * DEEP, '{"title": "x\0", "webUrl": "u"}',
+            json.dumps(good("j2"))]
+    (tmp_path / "lines.jsonl").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    (tmp_path / "list.yaml").write_text(
+        "- title: y1\n  webUrl: https://good.example/y1\n"
+        "- title: \"bad\0\"\n  webUrl: https://hostile.example/y\n"
+        "- title: y2\n  webUrl: https://good.example/y2\n", encoding="utf-8")
+    kg, _, _ = load_within(tmp_path, 10)
+    assert articles(kg) == {f"article:https://good.example/{s}" for s in ("j1", "j2", "y1", "y2")}
+    lines = sorted((os.path.basename(p.path), p.line) for p in kg.report.errors)
+    assert lines == [("lines.jsonl", 2), ("lines.jsonl", 3), ("list.yaml", 3)]
+    assert any("NUL byte" in p.reason for p in kg.report.errors if p.path.endswith(".yaml"))
+
+
+def test_a_50_mb_file_is_refused_without_being_read(tmp_path):
+    big = tmp_path / "big.jsonl"
+    row = (json.dumps(good("big")) + "\n").encode()
+    with big.open("wb") as f:
+        f.write(row * (50 * MB // len(row) + 1))
+    (tmp_path / "good.json").write_text(json.dumps(good("small")), encoding="utf-8")
+    kg, elapsed, peak = load_within(tmp_path, 10)
+    assert reasons(kg, tmp_path) == {"big.jsonl": ["file is 50.0 MB, over the 10.0 MB limit"]}
+    assert articles(kg) == {"article:https://good.example/small"}
+    assert peak < 5 and elapsed < 2, (peak, elapsed)
+
+
+def test_a_50_mb_file_under_a_raised_limit_loads_in_linear_memory(tmp_path):
+    big = tmp_path / "big.md"
+    line = "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod.\n"
+    with big.open("w", encoding="utf-8") as f:
+        f.write("---\ntitle: A long read\nwebUrl: https://good.example/long\n---\n")
+        f.write(line * (50 * MB // len(line)))
+    kg, elapsed, peak = load_within(big, 60, max_file_bytes=64 * MB)
+    assert articles(kg) == {"article:https://good.example/long"} and kg.report.ok
+    assert peak < 8 * 50, peak  # a few copies of the text, never more
+    assert elapsed < 30
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes need a POSIX system")
+def test_a_pipe_or_a_device_posing_as_a_record_is_never_read(tmp_path):
+    os.mkfifo(tmp_path / "pipe.md")  # reading it would wait for a writer forever
+    os.symlink("/dev/zero", tmp_path / "zero.json")  # reading it would never end
+    (tmp_path / "good.json").write_text(json.dumps(good("ok")), encoding="utf-8")
+    kg, elapsed, peak = load_within(tmp_path, 10)
+    assert reasons(kg, tmp_path) == {
+        "pipe.md": ["not a regular file (a pipe, device or socket): never read"],
+        "zero.json": ["not a regular file (a pipe, device or socket): never read"]}
+    assert articles(kg) == {"article:https://good.example/ok"}
+    assert elapsed < 5 and peak < 5
+
+
+def test_symlink_loops_end_and_are_reported(tmp_path):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "inner.json").write_text(json.dumps(good("inner")), encoding="utf-8")
+    os.symlink("..", tmp_path / "sub" / "up")  # a folder loop
+    os.symlink("self.md", tmp_path / "self.md")  # a file that points at itself
+    os.symlink("nowhere.md", tmp_path / "dangling.md")
+    kg, elapsed, _ = load_within(tmp_path, 10)
+    found = reasons(kg, tmp_path)
+    assert found == {
+        os.path.join("sub", "up"): ["symlink loop: this folder was already read"],
+        "self.md": ["cannot read file: Too many levels of symbolic links"],
+        "dangling.md": ["cannot read file: No such file or directory"]}
+    assert articles(kg) == {"article:https://good.example/inner"}
+    assert elapsed < 5
+
+
+def _refuse(monkeypatch: pytest.MonkeyPatch, name: str, path: Path) -> None:
+    real = getattr(os, name)
+
+    def refusing(target, *args, **kwargs):
+        if os.fspath(target) == os.fspath(path):
+            raise PermissionError(13, "Permission denied", os.fspath(target))
+        return real(target, *args, **kwargs)
+
+    monkeypatch.setattr(os, name, refusing)
+
+
+def test_an_unreadable_folder_and_file_are_reported(tmp_path, monkeypatch):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    (locked / "hidden.json").write_text(json.dumps(good("hidden")), encoding="utf-8")
+    (tmp_path / "secret.json").write_text(json.dumps(good("secret")), encoding="utf-8")
+    (tmp_path / "open.json").write_text(json.dumps(good("open")), encoding="utf-8")
+    _refuse(monkeypatch, "scandir", locked)  # as root, chmod 000 would not stop us
+    _refuse(monkeypatch, "open", tmp_path / "secret.json")
+    kg, _, _ = load_within(tmp_path, 10)
+    assert reasons(kg, tmp_path) == {"locked": ["cannot read folder: Permission denied"],
+                                     "secret.json": ["cannot read file: Permission denied"]}
+    assert articles(kg) == {"article:https://good.example/open"}
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0,
+                    reason="root reads a chmod 000 folder anyway; the test above simulates it")
+def test_an_unreadable_folder_for_real(tmp_path):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    (locked / "hidden.json").write_text(json.dumps(good("hidden")), encoding="utf-8")
+    (tmp_path / "open.json").write_text(json.dumps(good("open")), encoding="utf-8")
+    locked.chmod(0)
+    try:
+        kg, _, _ = load_within(tmp_path, 10)
+    finally:
+        locked.chmod(stat.S_IRWXU)
+    assert reasons(kg, tmp_path) == {"locked": ["cannot read folder: Permission denied"]}
+    assert articles(kg) == {"article:https://good.example/open"}
+
+
+def test_a_file_deleted_during_the_load_is_reported(tmp_path, monkeypatch):
+    for slug in ("a", "b", "c"):
+        (tmp_path / f"{slug}.json").write_text(json.dumps(good(slug)), encoding="utf-8")
+    listed = loader.find_files
+
+    def find_then_delete(root: Path):  # deleted after the listing, before its turn to be read
+        files, problems = listed(root)
+        (tmp_path / "b.json").unlink()
+        return files, problems
+
+    monkeypatch.setattr(loader, "find_files", find_then_delete)
+    kg, _, _ = load_within(tmp_path, 10)
+    assert reasons(kg, tmp_path) == {"b.json": ["cannot read file: No such file or directory"]}
+    assert articles(kg) == {"article:https://good.example/a", "article:https://good.example/c"}
+
+
+def test_the_same_url_in_100_files_is_one_article_with_99_warnings(tmp_path):
+    for i in range(100):
+        fields = good("same", title=f"Version {i}",
+                      publishedDateTime=f"2022-01-{1 + i % 28:02d}T00:00:00Z")
+        name = f"copy{i:03d}"
+        if i % 3 == 0:
+            (tmp_path / f"{name}.json").write_text(json.dumps(fields), encoding="utf-8")
+        elif i % 3 == 1:
+            (tmp_path / f"{name}.jsonl").write_text(json.dumps(fields) + "\n", encoding="utf-8")
+        else:
+            front = "".join(f"{k}: {json.dumps(v)}\n" for k, v in fields.items())
+            (tmp_path / f"{name}.md").write_text(f"---\n{front}---\n", encoding="utf-8")
+    kg, elapsed, _ = load_within(tmp_path, 10)
+    assert articles(kg) == {"article:https://good.example/same"}
+    assert kg.report.records == 100 and kg.report.ok and len(kg.report.warnings) == 99
+    # the latest date (the 28th: copies 27, 55 and 83) wins, a tie going to the later path
+    assert kg.nx.nodes["article:https://good.example/same"]["title"] == "Version 83"
+    assert all("copy083" in w.reason for w in kg.report.warnings)
+    assert elapsed < 5
+
+
+# -- all of it at once ------------------------------------------------------------------------
+
+
+def test_a_whole_hostile_corpus_loads_every_valid_record(tmp_path, monkeypatch):
+    for name, (text, _) in HOSTILE_TEXT.items():
+        (tmp_path / "hostile" / name).parent.mkdir(exist_ok=True)
+        (tmp_path / "hostile" / name).write_text(text, encoding="utf-8")
+    with (tmp_path / "hostile" / "big.json").open("wb") as f:
+        f.truncate(50 * MB)  # sparse: 50 MB by its size, nothing on disk
+    if hasattr(os, "mkfifo"):
+        os.mkfifo(tmp_path / "hostile" / "pipe.md")
+    os.symlink("..", tmp_path / "hostile" / "loop")
+    (tmp_path / "locked").mkdir()
+    _refuse(monkeypatch, "scandir", tmp_path / "locked")
+    for i in range(100):
+        (tmp_path / "dups" / f"{i}.json").parent.mkdir(exist_ok=True)
+        (tmp_path / "dups" / f"{i}.json").write_text(json.dumps(good("dup")), encoding="utf-8")
+    for i in range(300):
+        (tmp_path / "good" / f"{i}.json").parent.mkdir(exist_ok=True)
+        (tmp_path / "good" / f"{i}.json").write_text(json.dumps(good(f"g{i}")), encoding="utf-8")
+    kg, elapsed, peak = load_within(tmp_path, 30)
+    found = reasons(kg, tmp_path)
+    expected = {os.path.join("hostile", n) for n in HOSTILE_TEXT} | {
+        os.path.join("hostile", "big.json"), os.path.join("hostile", "loop"), "locked"}
+    if hasattr(os, "mkfifo"):
+        expected.add(os.path.join("hostile", "pipe.md"))
+    assert set(found) == expected
+    assert articles(kg) == {f"article:https://good.example/g{i}" for i in range(300)} | {
+        "article:https://good.example/dup"}
+    assert len(kg.report.warnings) == 99
+    assert elapsed < 15 and peak < 128, (elapsed, peak)
