@@ -12,7 +12,7 @@ regex, the exact phrase rule being checked wherever the bytes alone cannot decid
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -24,7 +24,7 @@ from graph.build import ARTICLE, EDGE_KINDS, PROVIDER, RELATED, TAGGED, TOPIC
 from graph.errors import InvalidURLError
 from graph.normalize import canonical_url, tokens
 
-__all__ = ["ReadIndex", "WALK_ORDER", "KIND_CODES"]
+__all__ = ["ReadIndex", "WALK_ORDER", "KIND_CODES", "walk_visits"]
 
 # Adjacency is walked in this kind order, so the path reported for a node prefers
 # a related story, then a shared topic, then a shared provider.
@@ -371,6 +371,43 @@ class ReadIndex:
             empty = np.zeros(0, dtype=np.int32)
             return empty, empty, parent
         return np.concatenate(found_nodes), np.concatenate(found_depths), parent
+
+
+def walk_visits(index: ReadIndex, starts: Iterable[int], hops: int, via: Iterable[str],
+                cap: int | None = None) -> int:
+    """Return how many neighbour entries a node-by-node BFS of ``hops`` levels from
+    ``starts`` over ``via`` examines: the sum, over every node within ``hops - 1``, of
+    its degree over ``via``. Past ``cap`` it returns the running sum at the first node
+    that crossed it, as the node-by-node count does."""
+    kinds = tuple(via)
+    n = len(index.ids)
+    degree = np.zeros(n, dtype=np.int64)
+    for kind in kinds:
+        degree += index.csr[kind].degree
+    combined = index.combined(kinds) if kinds else None
+    frontier = np.array(list(set(starts)), dtype=np.int32)
+    seen = np.zeros(n, dtype=bool)
+    seen[frontier] = True
+    total = 0
+    for depth in range(hops):
+        counts = degree[frontier]
+        if cap is not None:
+            running = total + np.cumsum(counts)
+            over = np.flatnonzero(running > cap)
+            if len(over):
+                return int(running[over[0]])
+        total += int(counts.sum())
+        if depth == hops - 1 or combined is None:
+            break
+        nb, _ = _gather(frontier, combined.indptr, combined.indices, combined.degree)
+        nb = nb[~seen[nb]]
+        if not len(nb):
+            break
+        _, first = np.unique(nb, return_index=True)
+        first.sort()
+        frontier = nb[first]
+        seen[frontier] = True
+    return total
 
 
 def _gather(frontier: np.ndarray, indptr: np.ndarray, indices: np.ndarray,

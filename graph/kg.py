@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -126,6 +126,14 @@ class KnowledgeGraph:
                      ) -> list[tuple[str, int, list[str]]]:
         """Like :meth:`within`, with the path from ``start`` that explains each node."""
         return traverse.within_paths(self, start, hops, via, mentions, kinds)
+
+    def within_lazy_paths(self, start: str, hops: int = 2, via: Iterable[str] | None = None,
+                          mentions: str | None = None,
+                          kinds: Iterable[str] | None = (ARTICLE,),
+                          ) -> tuple[list[tuple[str, int]], Callable[[str], list[str]]]:
+        """Like :meth:`within`, with a function giving the path of a found node on demand;
+        see :func:`graph.traverse.within_lazy_paths`."""
+        return traverse.within_lazy_paths(self, start, hops, via, mentions, kinds)
 
     def neighborhood(self, start: str | Iterable[str], hops: int = 1,
                      via: Iterable[str] | None = None, limit: int | None = None,

@@ -20,7 +20,8 @@ from graph.normalize import phrase_tokens
 if TYPE_CHECKING:
     from graph.kg import KnowledgeGraph
 
-__all__ = ["within", "within_paths", "neighborhood", "shortest_path", "Subgraph", "Edge",
+__all__ = ["within", "within_paths", "within_lazy_paths", "neighborhood", "shortest_path",
+           "Subgraph", "Edge",
            "check_via", "check_kinds", "edge_id", "edge_evidence"]
 
 NODE_KINDS = (ARTICLE, PROVIDER, TOPIC)
@@ -107,6 +108,26 @@ def within_paths(
             path.append(up)
         out.append((index.ids[node], depth, [index.ids[p] for p in reversed(path)]))
     return out
+
+
+def within_lazy_paths(
+    kg: KnowledgeGraph, start: str, hops: int = 2, via: Iterable[str] | None = None,
+    mentions: str | None = None, kinds: Iterable[str] | None = (ARTICLE,),
+) -> tuple[list[tuple[str, int]], Callable[[str], list[str]]]:
+    """Return :func:`within`'s ``(node_id, hops)`` list and a function giving the path
+    :func:`within_paths` would give a found node: for a page of a long result, only
+    the paths shown are built."""
+    index = kg.index
+    found, parent_of = _within(kg, start, hops, via, mentions, kinds)
+
+    def path_of(node_id: str) -> list[str]:
+        path = [index.pos[node_id]]
+        while (up := parent_of(path[-1])) != -1:
+            path.append(up)
+        return [index.ids[p] for p in reversed(path)]
+
+    ids = index.ids
+    return [(ids[node], depth) for node, depth in found], path_of
 
 
 def _within(

@@ -30,6 +30,7 @@ from graphql import (
 from graphql.utilities import get_operation_ast, value_from_ast_untyped
 
 from graph.index import ReadIndex
+from graph.index import walk_visits as index_walk_visits
 from schema.pagination import DEFAULT_PAGE
 
 __all__ = ["requested_objects", "walk_visits", "PAGE_ARGUMENTS"]
@@ -140,25 +141,5 @@ def walk_visits(index: ReadIndex, starts: Iterable[int], hops: int, via: Iterabl
     >>> walk_visits(index, [start], 1, ["TAGGED"]), walk_visits(index, [start], 2, ["TAGGED"])
     (1, 3)
     """
-    rows = [index.adjacency[kind] for kind in via]
-    seen = set(starts)
-    frontier = list(seen)
-    total = 0
-    for depth in range(hops):
-        last = depth == hops - 1
-        following: list[int] = []
-        for u in frontier:
-            for adjacency in rows:
-                neighbours = adjacency[u]
-                total += len(neighbours)
-                if not last:
-                    for v in neighbours:
-                        if v not in seen:
-                            seen.add(v)
-                            following.append(v)
-            if cap is not None and total > cap:
-                return total
-        if not following:
-            break
-        frontier = following
-    return total
+    # Vectorized over the read index's CSR: a hub's rows are never copied into tuples.
+    return index_walk_visits(index, starts, hops, via, cap)

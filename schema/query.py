@@ -6,12 +6,13 @@ from typing import Annotated, Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaskErrors
+from strawberry.extensions import MaskErrors, ValidationCache
 from strawberry.types import Info
 
 import graph
 from graph import select
 from graph.build import ARTICLE, PROVIDER, TOPIC
+from schema.cache import ParsedDocuments
 from schema.limits import Limits
 from schema.explore import (
     CentralArticleConnection,
@@ -344,7 +345,10 @@ class NewsgraphSchema(strawberry.Schema):
 schema = NewsgraphSchema(
     query=Query,
     types=[Article, Topic, Provider],
-    extensions=[lambda: MaskErrors(should_mask_error=_should_mask), Limits],
+    # Parsed and validated documents are cached (keyed by the text, and for validation by
+    # the rules too): explorers send the same few documents with new variables.
+    extensions=[lambda: MaskErrors(should_mask_error=_should_mask), Limits,
+                ParsedDocuments, lambda: ValidationCache(maxsize=256)],
 )
 
 

@@ -137,17 +137,20 @@ def resolve_within(kg: graph.KnowledgeGraph, start: str, hops: int,
     selection = selection_of(where)
     wanted = [k.value for k in kinds] if kinds is not None else [ARTICLE]
     mentions = selection.mentions if selection is not None else None
-    found = kg.within_paths(_start(kg, start), hops, via_of(via), mentions, wanted)
-    if selection is not None and not selection.empty:
+    found, path_of = kg.within_lazy_paths(_start(kg, start), hops, via_of(via), mentions,
+                                          wanted)
+    if selection is not None and not selection.empty \
+            and selection != select.Selection(mentions=mentions):
         keep = selection.predicate(kg)
         found = [f for f in found if keep(f[0])]
     page = paginate(found, first, after)
-    edges = [
-        WithinEdge(cursor=encode_cursor(i), hops=depth, node=node_of(kg, node),
-                   path=[node_of(kg, p) for p in path],
-                   path_edges=[GraphEdge.from_edge(e) for e in kg.path_edges(path, via_of(via))])
-        for i, (node, depth, path) in page.items
-    ]
+    edges = []
+    for i, (node, depth) in page.items:  # paths for this page only
+        path = path_of(node)
+        edges.append(WithinEdge(
+            cursor=encode_cursor(i), hops=depth, node=node_of(kg, node),
+            path=[node_of(kg, p) for p in path],
+            path_edges=[GraphEdge.from_edge(e) for e in kg.path_edges(path, via_of(via))]))
     return WithinConnection(edges=edges, page_info=page_info(page), total_count=page.total)
 
 

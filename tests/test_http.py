@@ -60,7 +60,7 @@ def test_errors_carry_no_traceback_or_internal_path(client, monkeypatch):
     def boom(*args, **kwargs):
         raise RuntimeError(f"failure in {graph.__file__}")
 
-    monkeypatch.setattr(graph.KnowledgeGraph, "within_paths", boom)
+    monkeypatch.setattr(graph.KnowledgeGraph, "within_lazy_paths", boom)
     r = client.post("/graphql", json={"query": f'{{ within(from: "{S}") {{ totalCount }} }}'})
     text = r.text
     assert "Unexpected error." in text

@@ -151,7 +151,7 @@ def test_unexpected_errors_are_masked_in_production(production, monkeypatch):
     def boom(*args, **kwargs):
         raise RuntimeError(f"failure in {graph.__file__}")
 
-    monkeypatch.setattr(graph.KnowledgeGraph, "within_paths", boom)
+    monkeypatch.setattr(graph.KnowledgeGraph, "within_lazy_paths", boom)
     r = production.post("/graphql", json={"query": f'{{ within(from: "{S}") {{ totalCount }} }}'})
     assert r.json()["errors"][0]["message"] == "Unexpected error."
     assert graph.__file__ not in r.text

@@ -316,7 +316,7 @@ def test_an_unexpected_exception_is_masked(kg, monkeypatch):
     def boom(*args, **kwargs):
         raise KeyError("/secret/internal/path")
 
-    monkeypatch.setattr(graph.KnowledgeGraph, "within_paths", boom)
+    monkeypatch.setattr(graph.KnowledgeGraph, "within_lazy_paths", boom)
     response = execute(kg, f'{{ within(from: "{S}") {{ totalCount }} }}')
     assert [e["message"] for e in response["errors"]] == ["Unexpected error."]
     assert "secret" not in str(response)
