@@ -7,6 +7,7 @@ from a signed snapshot without parsing or building (see :mod:`graph.snapshot`).
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import sys
@@ -15,7 +16,9 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from graph.build import build_graph
+import networkx as nx
+
+from graph.build import RELATED, build_graph
 from graph.errors import NewsgraphError
 from graph.kg import KnowledgeGraph
 from graph.records import DEFAULT_MAX_FILE_BYTES, ParsedFile, find_files, parse_file
@@ -77,6 +80,20 @@ def load(
         raise NewsgraphError(f"no such file or folder: {str(root)!r}")
     if workers is not None and workers < 1:
         raise NewsgraphError(f"workers must be at least 1, got {workers!r}")
+    # Building millions of containers triggers the cyclic collector over and over to
+    # find nothing: keep it off for the load, as the graph holds no garbage.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _load(root, max_file_bytes, progress, workers, cache)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _load(root: Path, max_file_bytes: int, progress: Callable[[int, int], None] | None,
+          workers: int | None, cache: str | os.PathLike[str] | bool | None,
+          ) -> KnowledgeGraph:
     files, problems = find_files(root)
 
     cache_dir = digest = None
@@ -113,6 +130,7 @@ def load(
             progress(done, len(files))
     g = build_graph(records, report)
     del records
+    _share_values(g)
     kg = KnowledgeGraph(g, report)
     kg.from_snapshot = False  # type: ignore[attr-defined]
 
@@ -127,6 +145,37 @@ def load(
         except OSError:
             pass  # a cache that cannot be written is only a slower next start
     return kg
+
+
+def _share_values(g: nx.MultiDiGraph) -> None:
+    """Let equal values share one object, in memory and in snapshots: an article's URLs
+    that equal its canonical URL, short repeated strings, image dict keys, and the
+    ``{"kind": ...}`` data of every TAGGED or PUBLISHED_BY edge (the graph is read-only
+    once loaded, so one mapping per kind serves them all)."""
+    intern = sys.intern
+    for data in g._node.values():
+        url = data.get("url")
+        if url is not None:
+            for key in ("web_url", "original_url"):
+                if data.get(key) == url:
+                    data[key] = url
+        for key in ("category", "type", "provider"):
+            value = data.get(key)
+            if isinstance(value, str) and len(value) <= 64:
+                data[key] = intern(value)
+        topics = data.get("topics")
+        if topics:
+            data["topics"] = [intern(t) for t in topics]
+        images = data.get("images")
+        if images:
+            data["images"] = [{intern(k) if isinstance(k, str) else k: v
+                               for k, v in image.items()} for image in images]
+    shared: dict[str, dict[str, str]] = {}
+    for nbrs in g._succ.values():
+        for keydict in nbrs.values():
+            for key, datadict in keydict.items():
+                if key != RELATED and len(datadict) == 1 and datadict.get("kind") == key:
+                    keydict[key] = shared.setdefault(key, datadict)
 
 
 def _parse_all(files: list[Path], max_file_bytes: int,

@@ -3,8 +3,10 @@ rebuilds it, and a corrupt or foreign snapshot is never unpickled."""
 
 from __future__ import annotations
 
+import marshal
 import os
 import pickle
+from datetime import date
 from pathlib import Path
 
 import networkx as nx
@@ -88,11 +90,13 @@ def test_a_foreign_snapshot_is_never_unpickled(corpus: Path, tmp_path: Path,
     graph.load(corpus, cache=cache)
     path = snapshot.snapshot_path(cache, corpus)
     # Someone else writes a well-formed snapshot with the right fingerprint but signs it
-    # with another key: a pickle that would run code when loaded.
+    # with another key: it could as well hold a pickle that runs code when loaded.
     (cache / "snapshot.key").rename(cache / "mine.key")
     files, _ = graph.records.find_files(corpus)
-    digest = snapshot.fingerprint(corpus, files, {"max_file_bytes": graph.records.DEFAULT_MAX_FILE_BYTES})
-    snapshot.write_snapshot(cache, corpus, digest, ("not", "a", "graph"))
+    options = {"max_file_bytes": graph.records.DEFAULT_MAX_FILE_BYTES}
+    digest = snapshot.fingerprint(corpus, files, options)
+    other = graph.load(corpus)
+    snapshot.write_snapshot(cache, corpus, digest, (other.nx, other.report, other.index))
     forged = path.read_bytes()
     (cache / "mine.key").replace(cache / "snapshot.key")
     path.write_bytes(forged)
@@ -101,6 +105,7 @@ def test_a_foreign_snapshot_is_never_unpickled(corpus: Path, tmp_path: Path,
         raise AssertionError("an unsigned snapshot was unpickled")
 
     monkeypatch.setattr(pickle, "loads", refuse)
+    monkeypatch.setattr(marshal, "loads", refuse)
     assert not graph.load(corpus, cache=cache).from_snapshot
 
 
@@ -112,3 +117,14 @@ def test_an_untrusted_key_file_is_replaced(corpus: Path, tmp_path: Path) -> None
     assert not graph.load(corpus, cache=cache).from_snapshot
     assert key.stat().st_mode & 0o077 == 0
     assert graph.load(corpus, cache=cache).from_snapshot
+
+
+def test_a_value_marshal_cannot_hold_falls_back_to_a_signed_pickle(tmp_path: Path) -> None:
+    root = tmp_path / "corpus"
+    write_record(root, "a.md", record("a", embargo=date(2024, 5, 1)))
+    cache = tmp_path / "cache"
+    cold = graph.load(root, cache=cache)
+    warm = graph.load(root, cache=cache)
+    assert warm.from_snapshot
+    assert warm["article:https://news.example/a"]["extra"] == {"embargo": date(2024, 5, 1)}
+    _same(cold, warm)
