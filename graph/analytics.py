@@ -8,11 +8,14 @@ after loading. Requests only read it.
 The article graph
     Storylines and centrality are read off an undirected, weighted graph of articles
     (stubs included). A ``RELATED`` listing (either way) joins two stories with weight
-    1, and so does a ``SAME_STORY`` pair. A topic shared by ``n`` stories joins each
-    pair of them with weight ``1 / (n - 1)``, so every story draws weight 1 from each
-    topic it has, however broad the topic; weights of several links add up. Topics of
-    more than :data:`HUB_TOPIC_ARTICLES` stories join none: their pairs would swamp
-    the graph (``n (n - 1) / 2`` of them) and say little about a story.
+    1, and so does a ``SAME_STORY`` pair. A topic of ``n`` stories, taken in order of
+    publication, joins each story to the :data:`TOPIC_BAND` stories after it (so to
+    up to twice that many neighbours, the nearest in time), each link weighing
+    ``1 / min(n - 1, 2 * TOPIC_BAND)``: a story draws weight about 1 from each topic it
+    has however broad the topic, a small topic (``n <= TOPIC_BAND + 1``) joins every
+    pair, and a broad one adds links in proportion to its stories, not to their pairs.
+    Weights of several links add up. Topics of more than :data:`HUB_TOPIC_ARTICLES`
+    stories join none: they say little about a story and would chain unrelated ones.
 Storylines
     Louvain communities of the article graph (networkx, seed :data:`LOUVAIN_SEED`)
     of at least two stories, largest first.
@@ -43,10 +46,11 @@ if TYPE_CHECKING:
     from graph.kg import KnowledgeGraph
 
 __all__ = ["SAME_STORY", "Analytics", "Storyline", "Bucket", "story_key", "INTERVALS",
-           "HUB_TOPIC_ARTICLES", "LOUVAIN_SEED"]
+           "HUB_TOPIC_ARTICLES", "TOPIC_BAND", "LOUVAIN_SEED"]
 
 SAME_STORY = "SAME_STORY"
-HUB_TOPIC_ARTICLES = 100
+HUB_TOPIC_ARTICLES = 500
+TOPIC_BAND = 3
 LOUVAIN_SEED = 4
 RELATED_WEIGHT = 1.0
 SAME_STORY_WEIGHT = 1.0
@@ -181,12 +185,16 @@ class Analytics:
             join(a, b, RELATED_WEIGHT)
         for a, b in self.same_story_edges():
             join(a, b, SAME_STORY_WEIGHT)
+        far = datetime.max.replace(tzinfo=UTC)
         for _, members in sorted(self.topic_articles.items()):
             n = len(members)
             if n < 2 or n > HUB_TOPIC_ARTICLES:
                 continue
-            for a, b in combinations(members, 2):
-                join(a, b, 1.0 / (n - 1))
+            weight = 1.0 / min(n - 1, 2 * TOPIC_BAND)
+            by_date = sorted(members, key=lambda a: (g.nodes[a].get("published_at") or far, a))
+            for i, a in enumerate(by_date):
+                for b in by_date[i + 1 : i + 1 + TOPIC_BAND]:
+                    join(*sorted((a, b)), weight)
         return ag
 
     @cached_property

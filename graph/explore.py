@@ -87,20 +87,22 @@ def edge(kg: KnowledgeGraph, source: str, target: str, kind: str) -> Edge:
     return Edge(source, target, kind, edge_evidence(kg, source, target, kind))
 
 
-def edges_at(kg: KnowledgeGraph, node: str, via: tuple[str, ...]) -> Iterator[Edge]:
-    """Yield the edges of the ``via`` kinds at ``node``: out-edges, then in-edges."""
+def edges_at(kg: KnowledgeGraph, node: str,
+             via: tuple[str, ...]) -> Iterator[tuple[str, str, str]]:
+    """Yield ``(source, target, kind)`` of the edges of the ``via`` kinds at ``node``:
+    out-edges, then in-edges, then ``SAME_STORY`` pairs (smaller id first)."""
     kinds = set(via)
     g = kg.nx
     for _, v, kind in g.out_edges(node, keys=True):
         if kind in kinds:
-            yield edge(kg, node, v, kind)
+            yield node, v, kind
     for u, _, kind in g.in_edges(node, keys=True):
         if kind in kinds:
-            yield edge(kg, u, node, kind)
+            yield u, node, kind
     if SAME_STORY in kinds:
         for other in kg.analytics.same_story.get(node, ()):
             a, b = sorted((node, other))
-            yield edge(kg, a, b, SAME_STORY)
+            yield a, b, SAME_STORY
 
 
 def degree(kg: KnowledgeGraph, node: str) -> int:
@@ -267,11 +269,11 @@ def expand(
     have = {index.ids[i] for i in known}
     kept = sub.nodes
     for node in kept:
-        for e in edges_at(kg, node, walk):
-            other = e.target if e.source == node else e.source
+        for source, target, kind in edges_at(kg, node, walk):
+            other = target if source == node else source
             # Once: an edge between two nodes of this page is taken at its source.
-            if other in have or (other in kept and e.source == node):
-                sub.edges.append(e)
+            if other in have or (other in kept and source == node):
+                sub.edges.append(edge(kg, source, target, kind))
     if layout is not None:
         sub.positions = force_layout(sub)
     return sub

@@ -91,6 +91,19 @@ def test_shared_topics_weigh_one_over_n_minus_one(tmp_path: Path):
     assert {round(w, 6) for *_, w in ag.edges(data="weight")} == {round(1 / 3, 6)}
 
 
+def test_a_broad_topic_joins_each_story_to_its_nearest_in_time(tmp_path: Path):
+    for i in range(8):  # published on days 1..8, written in another order
+        write_md(tmp_path, f"s{(i * 5) % 8}.md", {
+            "title": f"Story {i}", "topics": ["Wide"], "webUrl": f"https://x.example/{i}",
+            "publishedDateTime": f"2022-03-0{i + 1}T00:00:00Z"})
+    ag = graph.load(tmp_path).analytics.article_graph
+    pairs = {tuple(sorted(int(n.rsplit("/", 1)[1]) for n in e)) for e in ag.edges}
+    assert pairs == {(i, j) for i in range(8) for j in range(i + 1, min(i + 4, 8))}
+    assert {round(w, 6) for *_, w in ag.edges(data="weight")} == {round(1 / 6, 6)}
+    # an inner story draws weight 1 from the topic
+    assert ag.degree("article:https://x.example/4", weight="weight") == pytest.approx(1.0)
+
+
 def test_hub_topics_join_no_pairs(tmp_path: Path):
     n = HUB_TOPIC_ARTICLES + 1
     for i in range(n):
