@@ -194,7 +194,8 @@ class Analytics:
             by_date = sorted(members, key=lambda a: (g.nodes[a].get("published_at") or far, a))
             for i, a in enumerate(by_date):
                 for b in by_date[i + 1 : i + 1 + TOPIC_BAND]:
-                    join(*sorted((a, b)), weight)
+                    low, high = sorted((a, b))
+                    join(low, high, weight)
         return ag
 
     @cached_property

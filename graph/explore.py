@@ -242,7 +242,7 @@ def expand(
     refs = [seeds] if isinstance(seeds, str) else list(seeds)
     if not refs:
         raise InvalidArgument("give at least one seed to expand from")
-    origins = list(dict.fromkeys(index.pos[kg.resolve(s)] for s in refs))
+    origins = list(dict.fromkeys(index.pos[str(kg.resolve(s))] for s in refs))
     known = {index.pos[n] for n in (kg.resolve(x, missing_ok=True) for x in exclude) if n}
     keep = selection.predicate(kg) if selection is not None and not selection.empty else None
 

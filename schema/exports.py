@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -20,6 +21,7 @@ from starlette.responses import JSONResponse, Response
 
 import graph
 from graph import explore, export
+from graph.normalize import parse_datetime
 from graph.select import Selection
 
 __all__ = ["ExportRequest", "export_bytes", "export_endpoint", "MAX_LAYOUT_NODES",
@@ -70,9 +72,19 @@ def selection_of(mentions: str | None = None, topics: Sequence[str] = (),
                  before: str | None = None) -> Selection | None:
     """Return the ``where`` of an export, or None when it sets nothing."""
     selection = Selection(mentions=mentions, topics=tuple(topics) or None,
-                          providers=tuple(providers) or None, published_after=after,
-                          published_before=before)
+                          providers=tuple(providers) or None,
+                          published_after=_date(after, "after"),
+                          published_before=_date(before, "before"))
     return None if selection.empty else selection
+
+
+def _date(value: str | None, name: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return parse_datetime(value)
+    except ValueError as e:
+        raise graph.InvalidArgument(f"{name}: {e}") from e
 
 
 def _many(request: Request, name: str) -> list[str]:
