@@ -27,6 +27,9 @@ _TRACKING_PARAMS = frozenset({"fbclid", "gclid"})
 # A run of Unicode letters or digits: `\w` without the underscore.
 _ALNUM_RUN = re.compile(r"[^\W_]+")
 _NON_ALNUM_RUN = re.compile(r"[\W_]+")
+# Lowercase http(s), a plain host, no port, user, query or fragment, no whitespace:
+# already canonical but for a trailing slash (urlsplit would change nothing else).
+_PLAIN_URL = re.compile(r"(https?)://([a-z0-9.-]+)(/[^?#\s]*)?")
 
 
 def _is_tracking(param: str) -> bool:
@@ -54,6 +57,10 @@ def canonical_url(url: str) -> str:
     if not isinstance(url, str):
         raise InvalidURLError(f"URL must be a string, got {type(url).__name__} {url!r}")
     text = url.strip()
+    plain = _PLAIN_URL.fullmatch(text)
+    if plain is not None:  # the common shape, with nothing to drop but a trailing "/"
+        scheme, host, path = plain.groups()
+        return f"{scheme}://{host}{(path or '').rstrip('/') or '/'}"
     try:
         parts = urlsplit(text)
         host = parts.hostname

@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from graph import blockyaml
 from graph.report import Problem
 
 __all__ = [
@@ -219,6 +220,9 @@ def _yaml_items(
     text: str, result: ParsedFile, *, first_line: int, allow_list: bool
 ) -> list[tuple[Any, int | None]]:
     """Return the top-level values of a YAML text with their lines; a list yields its items."""
+    fast = blockyaml.read(text, first_line, allow_list)  # plain block YAML, PyYAML's values
+    if fast is not None:
+        return fast
     try:
         return list(_compose_items(text, first_line, allow_list))
     except _YamlFailure as failure:
