@@ -181,4 +181,8 @@ def parse_datetime(value: object) -> datetime:
         )
     if parsed.tzinfo is None:
         return parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # year 1 east of UTC, or 9999 west of it
+        shown = repr(value.isoformat() if isinstance(value, datetime) else value)
+        raise ValueError(f"{shown} is out of range once converted to UTC") from None

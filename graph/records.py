@@ -243,8 +243,9 @@ def _compose_items(
     text: str, first_line: int, allow_list: bool
 ) -> Iterator[tuple[Any, int | None]]:
     guarded = bool(_ANCHOR.search(text))
-    loader = _AliasCountingLoader(text) if guarded else _SafeLoader(text)
-    try:
+    loader = None
+    try:  # the pure-Python loader reads (and may refuse) the text as it is built
+        loader = _AliasCountingLoader(text) if guarded else _SafeLoader(text)
         nodes = []
         while loader.check_node():
             node = loader.get_node()
@@ -285,7 +286,8 @@ def _compose_items(
     except (yaml.YAMLError, ValueError, TypeError, OverflowError) as e:
         raise _YamlFailure(f"invalid YAML: {e}", None) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 class _AliasBomb(Exception):
@@ -360,7 +362,8 @@ def _parse_json(text: str, result: ParsedFile) -> None:
 
 
 def _parse_jsonl(text: str, result: ParsedFile) -> None:
-    for lineno, line in enumerate(text.splitlines(), start=1):
+    # Lines end at "\n" only: U+2028, U+0085 and the like are valid inside JSON strings.
+    for lineno, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         try:

@@ -98,6 +98,7 @@ HOSTILE_TEXT = {
                 + "1" + "}" * DEEP + "\n---\n", "invalid YAML"),
     "nul.md": ("---\ntitle: t\0\nwebUrl: https://hostile.example/nul\n---\n", "NUL byte"),
     "nul.json": ('{"title": "a\0b", "webUrl": "https://hostile.example/nj"}', "NUL byte"),
+    "control.yaml": ("&\x08", "the character U+0008"),  # it used to stop the whole load
 }
 
 
@@ -236,6 +237,18 @@ def test_a_file_deleted_during_the_load_is_reported(tmp_path, monkeypatch):
     kg, _, _ = load_within(tmp_path, 10)
     assert reasons(kg, tmp_path) == {"b.json": ["cannot read file: No such file or directory"]}
     assert articles(kg) == {"article:https://good.example/a", "article:https://good.example/c"}
+
+
+def test_a_date_out_of_range_in_utc_is_dropped_with_a_warning(tmp_path):
+    # it used to raise OverflowError from the build and stop the whole load
+    for i, when in enumerate(["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"]):
+        (tmp_path / f"{i}.json").write_text(json.dumps(good(str(i), publishedDateTime=when)),
+                                            encoding="utf-8")
+    kg, _, _ = load_within(tmp_path, 10)
+    assert len(articles(kg)) == 2 and kg.report.ok
+    assert [w.reason.split(": ", 2)[-1] for w in kg.report.warnings] == [
+        "'0001-01-01T00:00:00+01:00' is out of range once converted to UTC",
+        "'9999-12-31T23:59:59-01:00' is out of range once converted to UTC"]
 
 
 def test_the_same_url_in_100_files_is_one_article_with_99_warnings(tmp_path):
