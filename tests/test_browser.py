@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 import pytest
 
 import graph
+from graph.paths import k_shortest_paths
 from schema import browser as pages
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -268,11 +269,19 @@ def test_the_explorer_searches_expands_and_highlights_what_within_returns(
     assert page.get_attribute("#details-link", "href") == SEED
 
     # Click a drawn neighbour to expand it: its own neighbours are drawn, nothing twice.
-    before = len(drawn)
-    _click_node(page, "topic:computer-vision")
+    before = drawn
+    with page.expect_response(lambda r: r.url.endswith("/graphql") and r.request.post_data
+                              and "neighborhood(" in r.request.post_data) as answer:
+        _click_node(page, "topic:computer-vision")
+    asked = answer.value.request.post_data_json["variables"]
+    assert asked["from"] == ["topic:computer-vision"]
+    assert set(asked["exclude"]) == before - {"topic:computer-vision"}
+    got = {n["id"] for n in answer.value.json()["data"]["neighborhood"]["nodes"]}
+    assert got & before <= {"topic:computer-vision"}  # nothing drawn comes again
     drawn = _drawn(page)
+    assert drawn == before | got
     assert {*kg.nx.predecessors("topic:computer-vision")} <= drawn
-    assert len(drawn) > before
+    assert len(drawn) > len(before)
     assert page.evaluate("newsgraphExplorer.cy.nodes().length") == len(drawn)
     classes = page.evaluate(
         "newsgraphExplorer.cy.getElementById('topic:computer-vision').classes()")
@@ -293,6 +302,7 @@ def test_the_explorer_searches_expands_and_highlights_what_within_returns(
     hit = page.evaluate("newsgraphExplorer.cy.nodes('.hit').map(n => n.id())")
     assert sorted(hit) == sorted(node for node, _ in expected)
     assert page.inner_text("#filter-summary").startswith(f"{len(expected)} stories within 2 hops")
+    page.mouse.move(1, 1)  # no hover underline in the picture
     page.screenshot(path=tmp_path / "explorer.png")
     if os.environ.get("NEWSGRAPH_UPDATE_SCREENSHOTS"):
         page.screenshot(path=ROOT / "docs" / "explorer.png")
@@ -322,18 +332,24 @@ def test_the_explorer_shows_a_path_between_two_chosen_nodes_with_its_evidence(
     _wait_idle(page)
     assert page.evaluate("newsgraphExplorer.selection") == [SEED_ID, TIANJIN_ID]
 
-    import networkx as nx
-
-    shortest = nx.shortest_path_length(kg.nx.to_undirected(as_view=True), SEED_ID, TIANJIN_ID)
-    first = page.locator("#path-results .path").first
-    assert first.locator(".head").inner_text().endswith(f"{shortest} hops")
-    steps = first.locator("li.step")
-    assert steps.count() == shortest
-    for i in range(shortest):
-        evidence = steps.nth(i).locator(".evidence").inner_text()
-        assert evidence.strip(), f"step {i} has no evidence"
+    expected = k_shortest_paths(kg, SEED_ID, TIANJIN_ID, k=3, max_hops=4)
+    shown = page.locator("#path-results .path")
+    assert shown.count() == len(expected) >= 1
+    for i, path in enumerate(expected):
+        box = shown.nth(i)
+        assert box.locator(".head").inner_text() == f"Path {i + 1}: {path.length} hops"
+        steps = box.locator("li.step")
+        assert steps.count() == path.length
+        for j, edge in enumerate(path.edges):
+            text = steps.nth(j).inner_text()
+            assert edge.kind in text
+            # each step names the record it rests on, as folder/file:line
+            assert edge.evidence and all(
+                "/".join(Path(r).parts[-2:]) in text for r in edge.evidence), text
+        why = box.locator("li.link-why").all_inner_texts()
+        assert why == [link.text for link in path.links]
     on_path = page.evaluate("newsgraphExplorer.cy.nodes('.onpath').map(n => n.id())")
-    assert {SEED_ID, TIANJIN_ID} <= set(on_path)
+    assert set(on_path) == {n for path in expected for n in path.nodes}
     page.screenshot(path=tmp_path / "paths.png")
     p.check_clean()
 
@@ -364,10 +380,15 @@ def _write_big_corpus(folder: Path, articles: int = 900, topics: int = 120,
 
 
 @pytest.fixture(scope="module")
-def big_server(tmp_path_factory):
+def big_corpus(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("big-corpus")
     _write_big_corpus(folder)
-    yield from serve(str(folder))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def big_server(big_corpus):
+    yield from serve(str(big_corpus))
 
 
 def _frame_times(page, gesture) -> list[float]:
@@ -428,4 +449,32 @@ def test_the_explorer_draws_a_thousand_nodes_and_pans_and_zooms_without_stutter(
     assert page.evaluate("newsgraphExplorer.selection") == [target]
     assert time.monotonic() - started < 3
     page.screenshot(path=tmp_path / "thousand.png")
+    p.check_clean()
+
+
+def test_draw_more_pages_through_a_cut_walk_until_the_whole_neighborhood_is_drawn(
+        big_server, big_corpus, open_page, tmp_path):
+    p = open_page(big_server)
+    page = p.page
+    page.goto(f"{big_server}/explore?limit=300")
+    page.wait_for_selector("body[data-ready='1']")
+    page.select_option("#depth", "4")
+    _search_and_choose(page, "Provider 0", "Provider 0")
+    assert len(_drawn(page)) == 300
+    pages = 1
+    while page.is_visible("#more"):
+        before = _drawn(page)
+        page.click("#more")
+        page.wait_for_timeout(100)
+        _wait_idle(page)
+        added = _drawn(page) - before
+        assert 0 < len(added) <= 300
+        pages += 1
+        assert pages < 10
+    whole = graph.load(big_corpus).neighborhood("provider:p0.example", hops=4)
+    assert _drawn(page) == set(whole.nodes)
+    assert pages == -(-len(whole.nodes) // 300)
+    drawn_edges = set(page.evaluate("newsgraphExplorer.cy.edges().map(e => e.id())"))
+    assert drawn_edges == {e.id for e in whole.edges}
+    page.screenshot(path=tmp_path / "paged.png")
     p.check_clean()

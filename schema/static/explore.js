@@ -1,15 +1,20 @@
 // The newsgraph explorer: Cytoscape.js drawing the graph, fed only by newsgraph's /graphql.
 //
-// The page asks the server which explorer API it has (introspection) and uses the richest:
-// `neighborhood(exclude:)`, `paths(...)` and edge evidence where the schema has them, and
-// otherwise plain `neighborhood`, `pathTo` and evidence worded from the edge kind and the
-// records. window.newsgraphExplorer exposes the state for the browser tests.
+// Expanding asks `neighborhood` with every drawn node in `exclude`, so nothing comes twice and
+// the edges that attach the new nodes to the drawing come along; a walk cut by its limit goes
+// on from its `cursor`. Paths come from `paths`, each edge with its evidence records and each
+// pair of stories with why they are linked. window.newsgraphExplorer exposes the state for
+// the browser tests.
 "use strict";
 
 (function () {
   const ENDPOINT = new URL("graphql", window.location.href).toString();
   const MAX_PAGES = 20; // within() pages of 100 followed for one highlight
   const HEAVY = 300; // drawn nodes past which edges are hidden while panning and zooming
+  // Nodes fetched per step (?limit=N overrides): one expansion, and a draw of several hops.
+  const LIMIT_PARAM = Number(new URL(window.location.href).searchParams.get("limit")) || null;
+  const EXPAND_LIMIT = LIMIT_PARAM || 200;
+  const DRAW_LIMIT = LIMIT_PARAM || 2000;
   const $ = (sel) => document.querySelector(sel);
   const el = (tag, attrs = {}, ...children) => {
     const node = document.createElement(tag);
@@ -47,31 +52,6 @@
     } finally {
       setBusy(-1);
     }
-  }
-
-  // What the server's schema offers; filled by detect().
-  const caps = { exclude: false, degree: false, paths: false, evidence: false, sizeHint: false };
-
-  async function detect() {
-    try {
-      const data = await gql(`{
-        q: __type(name: "Query") { fields { name args { name } } }
-        n: __type(name: "GraphNode") { fields { name } }
-        e: __type(name: "GraphEdge") { fields { name type { kind name ofType { name } } } }
-      }`);
-      const field = (name) => (data.q.fields || []).find((f) => f.name === name);
-      const hood = field("neighborhood");
-      caps.exclude = !!(hood && hood.args.some((a) => a.name === "exclude"));
-      caps.paths = !!field("paths");
-      const nodeFields = (data.n && data.n.fields || []).map((f) => f.name);
-      caps.degree = nodeFields.includes("degree");
-      caps.sizeHint = nodeFields.includes("size");
-      const ev = (data.e && data.e.fields || []).find((f) => f.name === "evidence");
-      caps.evidence = !!ev;
-    } catch (err) {
-      // Introspection off (production mode): the API of the GraphQL issue is always there.
-    }
-    return caps;
   }
 
   // -- the graph on screen ----------------------------------------------------------
@@ -224,60 +204,87 @@
 
   // -- neighbourhoods --------------------------------------------------------------
 
-  const NODE_FIELDS = () => `id kind label hops${caps.degree ? " degree" : ""}`;
-  const EDGE_FIELDS = () => `id source target kind${caps.evidence ? " evidence" : ""}`;
+  const NODE_FIELDS = "id kind label hops degree";
+  const EDGE_FIELDS = "id source target kind evidence";
+  let walk = null; // the last draw or expansion: { ids, hops, limit, cursor, rings, reached }
 
-  async function fetchNeighborhood(ids, hops, limit) {
-    const drawn = cy.nodes().map((n) => n.id());
-    const withExclude = caps.exclude;
-    const query = withExclude
-      ? `query ($from: [ID!]!, $hops: Int!, $limit: Int!, $exclude: [ID!]) {
-           neighborhood(from: $from, hops: $hops, limit: $limit, exclude: $exclude) {
-             nodes { ${NODE_FIELDS()} } edges { ${EDGE_FIELDS()} } truncated } }`
-      : `query ($from: [ID!]!, $hops: Int!, $limit: Int!) {
-           neighborhood(from: $from, hops: $hops, limit: $limit) {
-             nodes { ${NODE_FIELDS()} } edges { ${EDGE_FIELDS()} } truncated } }`;
-    const variables = { from: ids, hops, limit };
-    if (withExclude) variables.exclude = drawn.filter((d) => !ids.includes(d));
-    const data = await gql(query, variables);
+  // The subgraph around `ids` less what is drawn already, with the edges attaching it.
+  async function fetchNeighborhood(ids, hops, limit, after = null) {
+    const exclude = cy.nodes().map((n) => n.id()).filter((d) => !ids.includes(d));
+    const data = await gql(`query ($from: [ID!]!, $hops: Int!, $limit: Int!, $exclude: [ID!], $after: String) {
+      neighborhood(from: $from, hops: $hops, limit: $limit, exclude: $exclude, after: $after) {
+        nodes { ${NODE_FIELDS} } edges { ${EDGE_FIELDS} } truncated cursor } }`,
+    { from: ids, hops, limit, exclude, after });
     return data.neighborhood;
   }
 
-  async function draw(id, hops) {
-    const wasEmpty = cy.nodes().empty();
-    const center = cy.getElementById(id).nonempty() ? cy.getElementById(id).position() : freeSpot();
-    const sub = await fetchNeighborhood([id], hops, hops > 1 ? 2000 : 200);
-    if (addGraph(sub.nodes.filter((n) => n.id === id), [], center).length) {
-      cy.getElementById(id).position({ ...center });
-    }
+  // Add one page of a walk; when the walk is done, every node short of its last hop has had
+  // all its neighbours drawn: clicking it again fetches nothing.
+  function takePage(sub, center) {
     const fresh = addGraph(sub.nodes, sub.edges, center);
-    cy.batch(() => sub.nodes.forEach((n) => cy.getElementById(n.id).data("hops", n.hops)));
-    if (!sub.truncated) sub.nodes.forEach((n) => { if (n.hops < hops) expanded.add(n.id); });
-    expanded.add(id);
-    cy.getElementById(id).addClass("expanded");
+    cy.batch(() => sub.nodes.forEach((n) => {
+      cy.getElementById(n.id).data("hops", n.hops);
+      if (n.hops < walk.hops) walk.reached.push(n.id);
+    }));
+    walk.cursor = sub.truncated ? sub.cursor : null;
+    if (!walk.cursor) walk.reached.forEach((n) => expanded.add(n));
+    $("#more").hidden = !walk.cursor;
+    return fresh;
+  }
+
+  function arrange(focus) {
     if (cy.nodes().length <= 400) {
       relayout(true);
-    } else if (wasEmpty) { // rings by distance: instant at thousands of nodes
+    } else if (walk.rings) { // rings by distance from the seed: instant at thousands of nodes
       cy.layout({
-        name: "concentric", concentric: (n) => 10 - (n.data("hops") || 0), levelWidth: () => 1,
+        name: "concentric", concentric: (n) => 10 - (n.data("hops") ?? 9), levelWidth: () => 1,
         minNodeSpacing: 6, animate: false, fit: true, padding: 30,
       }).run();
     } else {
-      fitTo(cy.getElementById(id).closedNeighborhood());
+      fitTo(focus.closedNeighborhood());
     }
-    note(sub.truncated ? `${fresh.length} nodes added; the server cut the walk at its limit.` : "");
+  }
+
+  async function draw(id, hops) {
+    const rings = cy.nodes().empty();
+    const center = cy.getElementById(id).nonempty() ? cy.getElementById(id).position() : freeSpot();
+    const limit = hops > 1 ? DRAW_LIMIT : EXPAND_LIMIT;
+    const sub = await fetchNeighborhood([id], hops, limit);
+    walk = { ids: [id], hops, limit, cursor: null, rings, reached: [] };
+    if (addGraph(sub.nodes.filter((n) => n.id === id), [], center).length) {
+      cy.getElementById(id).position({ ...center });
+    }
+    const fresh = takePage(sub, center);
+    expanded.add(id);
+    cy.getElementById(id).addClass("expanded");
+    arrange(cy.getElementById(id));
+    note(walk.cursor ? `${fresh.length} nodes added; more remain (Draw more).` : "");
+    return fresh;
+  }
+
+  // Draw the next page of the last walk that its limit cut short.
+  async function drawMore() {
+    if (!walk || !walk.cursor) return [];
+    const seed = cy.getElementById(walk.ids[0]);
+    const sub = await fetchNeighborhood(walk.ids, walk.hops, walk.limit, walk.cursor);
+    const fresh = takePage(sub, seed.position());
+    arrange(seed);
+    note(walk.cursor ? "more remain (Draw more)." : "");
     return fresh;
   }
 
   async function expand(id) {
     if (expanded.has(id)) return [];
-    expanded.add(id);
     const node = cy.getElementById(id);
     node.addClass("expanded");
-    const sub = await fetchNeighborhood([id], 1, 200);
+    const sub = await fetchNeighborhood([id], 1, EXPAND_LIMIT);
+    walk = { ids: [id], hops: 1, limit: EXPAND_LIMIT, cursor: null, rings: false, reached: [] };
     const fresh = addGraph(sub.nodes, sub.edges, node.position());
+    walk.cursor = sub.truncated ? sub.cursor : null;
+    $("#more").hidden = !walk.cursor;
+    if (!walk.cursor) expanded.add(id);
     if (fresh.length && cy.nodes().length <= 150) relayout(false);
-    note(sub.truncated ? "This node has more neighbours than one expansion draws (200)." : "");
+    note(walk.cursor ? "more neighbours remain (Draw more)." : "");
     return fresh;
   }
 
@@ -315,6 +322,7 @@
           el("dt", {}, "Original"),
           el("dd", {}, el("a", { id: "details-link", href: link, target: "_blank", rel: "noopener noreferrer" }, link)),
           el("dt", {}, "Drawn edges"), el("dd", {}, String(drawnDegree)),
+          el("dt", {}, "Records"), el("dd", { class: "meta" }, n.sources.map(recordName).join(", ") || "none"),
         ),
         n.isStub ? el("p", { class: "hint" }, "A stub: known only from another record's related list.") : null,
         n.excerpt ? el("p", { class: "excerpt" }, short(n.excerpt, 320)) : null,
@@ -374,19 +382,12 @@
   async function showPaths(from, to) {
     const box = $("#path-results");
     box.replaceChildren(el("p", { class: "hint" }, "Finding paths…"));
-    const nodeFields = `id __typename ... on Article { title isStub sources } ... on Topic { name } ... on Provider { name }`;
-    let paths;
-    if (caps.paths) {
-      const data = await gql(`query ($from: ID!, $to: ID!) {
-        paths(from: $from, to: $to, k: 3, maxHops: 4) {
-          length nodes { ${nodeFields} } edges { ${EDGE_FIELDS()} } } }`, { from, to });
-      paths = data.paths || [];
-    } else {
-      const data = await gql(`query ($from: ID!, $to: ID!) {
-        pathTo(from: $from, id: $to, maxHops: 4) {
-          length nodes { ${nodeFields} } edges { id source target kind } } }`, { from, to });
-      paths = data.pathTo ? [data.pathTo] : [];
-    }
+    const nodeFields = `id __typename ... on Article { title isStub } ... on Topic { name } ... on Provider { name }`;
+    const data = await gql(`query ($from: ID!, $to: ID!) {
+      paths(from: $from, to: $to, k: 3, maxHops: 4) {
+        length nodes { ${nodeFields} } edges { ${EDGE_FIELDS} } links { kind text } } }`,
+    { from, to });
+    const paths = data.paths;
     clearMarks();
     if (!paths.length) {
       box.replaceChildren(el("p", { class: "hint", id: "no-path" },
@@ -413,7 +414,9 @@
       });
       list.push(el("div", { class: "path" },
         el("div", { class: "head" }, `Path ${i + 1}: ${p.length} hop${p.length === 1 ? "" : "s"}`),
-        el("ol", { class: "steps" }, steps)));
+        el("ol", { class: "steps" }, steps),
+        p.links.length ? el("ul", { class: "links" },
+          p.links.map((l) => el("li", { class: "link-why" }, l.text))) : null));
     });
     if (added) relayout(false);
     cy.elements().not(onPath).addClass("faded");
@@ -421,22 +424,27 @@
     box.replaceChildren(
       el("p", {}, `Between “${short(labelOf(paths[0].nodes[0]), 60)}” and “${short(labelOf(paths[0].nodes[paths[0].nodes.length - 1]), 60)}”:`),
       ...list);
+    $("#paths").scrollIntoView({ block: "start" });
     return paths;
   }
 
-  // Why an edge exists, in words; the server's evidence where the schema gives it.
+  // Why an edge exists: the edge in words, then the records it rests on.
   function evidenceText(edge, byId) {
-    const ev = edge.evidence;
-    if (ev != null && ev !== "") return typeof ev === "string" ? ev : JSON.stringify(ev);
     const s = byId[edge.source] || { id: edge.source };
     const t = byId[edge.target] || { id: edge.target };
-    if (edge.kind === "RELATED") {
-      const where = s.sources && s.sources.length ? ` (record ${s.sources[0]})` : "";
-      return `“${short(labelOf(s), 60)}” lists “${short(labelOf(t), 60)}” as a related story${where}.`;
-    }
-    if (edge.kind === "TAGGED") return `“${short(labelOf(s), 60)}” is tagged “${labelOf(t)}”.`;
-    if (edge.kind === "PUBLISHED_BY") return `“${short(labelOf(s), 60)}” is published by ${labelOf(t)}.`;
-    return `${edge.kind}: ${edge.source} → ${edge.target}`;
+    let words = `${edge.kind}: ${labelOf(s)} → ${labelOf(t)}`;
+    if (edge.kind === "RELATED") words = `“${short(labelOf(s), 60)}” lists “${short(labelOf(t), 60)}” as related`;
+    else if (edge.kind === "TAGGED") words = `“${short(labelOf(s), 60)}” is tagged “${labelOf(t)}”`;
+    else if (edge.kind === "PUBLISHED_BY") words = `“${short(labelOf(s), 60)}” is published by ${labelOf(t)}`;
+    else if (edge.kind === "SAME_STORY") words = `“${short(labelOf(s), 60)}” and “${short(labelOf(t), 60)}” are copies of one story`;
+    const records = (edge.evidence || []).map(recordName);
+    return records.length ? `${words}; record ${records.join(", ")}.` : `${words}.`;
+  }
+
+  // A record as 'folder/file:line': enough to find it, without the server's own paths.
+  function recordName(record) {
+    const m = /([^/\\]+[/\\][^/\\]+)$/.exec(record);
+    return m ? m[1] : record;
   }
 
   // -- the mentions filter: the answer of within(), highlighted ---------------------
@@ -494,6 +502,7 @@
       }, el("span", { class: "hops" }, String(h.hops)), el("span", { class: "title" }, h.node.title),
       el("span", { class: "meta" }, ` · ${h.node.provider ? h.node.provider.name : ""}`)))));
     if (hitNodes.nonempty()) fitTo(marked.union(hitNodes));
+    $("#filter").scrollIntoView({ block: "start" });
     return hits;
   }
 
@@ -598,10 +607,13 @@
   $("#filter-form").addEventListener("submit", (ev) => { ev.preventDefault(); run(highlight); });
   $("#unhighlight").addEventListener("click", () => { clearMarks(); $("#filter-results").replaceChildren(); });
   $("#relayout").addEventListener("click", () => relayout(true));
+  $("#more").addEventListener("click", () => run(drawMore));
   $("#clear").addEventListener("click", () => {
     cy.elements().remove();
     expanded.clear();
     selection = [];
+    walk = null;
+    $("#more").hidden = true;
     $("#filter-results").replaceChildren();
     $("#path-results").replaceChildren();
     updateStatus();
@@ -621,7 +633,6 @@
   });
 
   const ready = (async () => {
-    await detect();
     const params = new URL(window.location.href).searchParams;
     if (params.get("mentions") != null) $("#mentions").value = params.get("mentions");
     if (params.get("hops")) { $("#hops").value = params.get("hops"); $("#hops-value").textContent = params.get("hops"); }
@@ -632,8 +643,8 @@
   })();
 
   window.newsgraphExplorer = {
-    cy, caps, ready, expanded,
+    cy, ready, expanded,
     get selection() { return selection.slice(); },
-    draw, expand, select, highlight, showPaths, search, relayout, addGraph,
+    draw, drawMore, expand, select, highlight, showPaths, search, relayout, addGraph,
   };
 })();
