@@ -93,3 +93,15 @@ def test_graphql_over_get_and_post_still_answer_json(client, assets):
     expected = {"stats": {"articles": 9}}
     assert client.get("/graphql", params={"query": query}).json()["data"] == expected
     assert client.post("/graphql", json={"query": query}).json()["data"] == expected
+
+
+def test_in_production_the_playground_is_off_unless_enabled_and_the_explorer_stays(assets):
+    from schema.settings import Settings
+
+    with TestClient(create_app(CORPUS, settings=Settings(production=True))) as prod:
+        assert prod.get("/graphql", headers=HTML).status_code == 404
+        assert prod.get("/explore").status_code == 200
+        assert prod.get("/static/explore.js").status_code == 200
+    with TestClient(create_app(CORPUS, settings=Settings(production=True, graphiql=True))) as on:
+        page = on.get("/graphql", headers=HTML)
+        assert page.status_code == 200 and page.headers["x-newsgraph-assets"] == "local"
