@@ -40,7 +40,7 @@ _CONSTRUCT.dispose()
 # \xa0-\ud7ff, \ue000-\ufffd and beyond \uffff), and line breaks other than "\n".
 _REFUSED = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff"
                       "\u2028\u2029\ufeff]")
-_KEY = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*):(?: +(.*))?\Z")
+_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 # The first character of a plain scalar may not be an indicator ("-" only before a
 # non-space, which a stripped value always has).
 _PLAIN_START = frozenset("?:,[]{}#&*!|>'\"%@`")
@@ -118,19 +118,12 @@ class _Parser:
                 content, first = first, None
             elif at != indent:
                 break
-            if _is_item(content):
+            if content[:2] == "- " or content == "-":
                 break
-            m = _KEY.match(content)
-            if m is None:
+            pair = _split_key(content)
+            if pair is None:
                 raise _Unsupported
-            key, rest = m.group(1, 2)
-            tag = _KEY_TAGS.get(key)
-            if tag is None:
-                tag = _resolve(key)
-                if len(_KEY_TAGS) < 4096:
-                    _KEY_TAGS[key] = tag
-            if tag != _STR:
-                raise _Unsupported  # a key PyYAML would read as a bool, null, number
+            key, rest = pair
             self.i += 1
             if rest:
                 out[key] = _scalar(rest)
@@ -163,7 +156,7 @@ class _Parser:
             if not rest or _is_item(rest):
                 raise _Unsupported  # a nested block after a bare dash, or "- - x"
             column = at + len(content) - len(rest)
-            if _KEY.match(rest):
+            if _split_key(rest) is not None:
                 out.append((self.mapping(self.i, column, first=rest), number))
                 continue
             out.append((_scalar(rest), number))
@@ -184,7 +177,22 @@ class _Parser:
 _BY_FIRST = {first: tuple(rs + _RESOLVERS.get(None, []))
              for first, rs in _RESOLVERS.items() if first is not None}
 _ANY_FIRST = tuple(_RESOLVERS.get(None, []))
-_KEY_TAGS: dict[str, str] = {}
+_GOOD_KEYS: dict[str, bool] = {}
+
+
+def _split_key(content: str) -> tuple[str, str] | None:
+    """Return ``(key, value text)`` of a ``key: value`` or ``key:`` line whose key is a
+    plain name PyYAML reads as a string; else None."""
+    key, colon, rest = content.partition(":")
+    if not colon or (rest and rest[0] != " "):
+        return None
+    good = _GOOD_KEYS.get(key)
+    if good is None:
+        # Not a name, or a name PyYAML would read as a bool, null or number ("yes", "y").
+        good = _KEY.fullmatch(key) is not None and _resolve(key) == _STR
+        if len(_GOOD_KEYS) < 4096:
+            _GOOD_KEYS[key] = good
+    return (key, rest.lstrip(" ")) if good else None
 
 
 def _resolve(value: str) -> str:
@@ -199,6 +207,9 @@ def _scalar(text: str) -> Any:
     """Return the value of a one-line scalar as PyYAML builds it."""
     first = text[0]
     if first == '"':
+        inner = text[1:-1]
+        if len(text) > 1 and text[-1] == '"' and '"' not in inner and "\\" not in inner:
+            return inner  # no escapes: the text between the quotes, as it stands
         m = _DOUBLE.match(text)
         if m is None:
             raise _Unsupported

@@ -21,7 +21,7 @@ import networkx as nx
 from graph.build import RELATED, build_graph
 from graph.errors import NewsgraphError
 from graph.kg import KnowledgeGraph
-from graph.records import DEFAULT_MAX_FILE_BYTES, ParsedFile, find_files, parse_file
+from graph.records import DEFAULT_MAX_FILE_BYTES, ParsedFile, find_file_names, parse_file
 from graph.report import LoadReport
 
 __all__ = ["load", "default_data_path"]
@@ -94,7 +94,7 @@ def load(
 def _load(root: Path, max_file_bytes: int, progress: Callable[[int, int], None] | None,
           workers: int | None, cache: str | os.PathLike[str] | bool | None,
           ) -> KnowledgeGraph:
-    files, problems = find_files(root)
+    names, problems = find_file_names(root)
 
     cache_dir = digest = None
     if cache:
@@ -103,7 +103,7 @@ def _load(root: Path, max_file_bytes: int, progress: Callable[[int, int], None] 
         cache_dir = snapshot.default_cache_dir() if cache is True else Path(cache)
         options = {"max_file_bytes": max_file_bytes}
         try:
-            digest = snapshot.fingerprint(root, files, options)
+            digest = snapshot.fingerprint(root, names, options)
         except OSError:
             digest = None  # a file vanished while listed: load, and store nothing
         if digest is not None:
@@ -113,13 +113,13 @@ def _load(root: Path, max_file_bytes: int, progress: Callable[[int, int], None] 
                 kg = KnowledgeGraph(g, report, index=index)
                 kg.from_snapshot = True  # type: ignore[attr-defined]
                 if progress is not None:
-                    progress(len(files), len(files))
+                    progress(len(names), len(names))
                 return kg
 
     report = LoadReport()
     report.errors.extend(problems)
     records = []
-    for done, parsed in enumerate(_parse_all(files, max_file_bytes, workers), start=1):
+    for done, parsed in enumerate(_parse_all(names, max_file_bytes, workers), start=1):
         if parsed.skipped:
             report.skipped.append(parsed.skipped)
         else:
@@ -127,7 +127,7 @@ def _load(root: Path, max_file_bytes: int, progress: Callable[[int, int], None] 
         report.errors.extend(parsed.errors)
         records.extend(parsed.records)
         if progress is not None:
-            progress(done, len(files))
+            progress(done, len(names))
     g = build_graph(records, report)
     del records
     _share_values(g)
@@ -139,7 +139,7 @@ def _load(root: Path, max_file_bytes: int, progress: Callable[[int, int], None] 
 
         try:
             # Written only when the corpus did not change while it was read.
-            again, _ = find_files(root)
+            again, _ = find_file_names(root)
             if snapshot.fingerprint(root, again, options) == digest:
                 snapshot.write_snapshot(cache_dir, root, digest, (g, report, kg.index))
         except OSError:
@@ -178,21 +178,20 @@ def _share_values(g: nx.MultiDiGraph) -> None:
                     keydict[key] = shared.setdefault(key, datadict)
 
 
-def _parse_all(files: list[Path], max_file_bytes: int,
+def _parse_all(files: list[str], max_file_bytes: int,
                workers: int | None) -> Iterator[ParsedFile]:
     """Yield each file's parse, in order; in a process pool when it pays."""
     if workers is None:
         workers = (os.cpu_count() or 1) if len(files) >= POOL_MIN_FILES else 1
     workers = min(workers, max(1, len(files) // _CHUNK))
-    if workers <= 1:
-        for file in files:
-            yield parse_file(file, max_bytes=max_file_bytes)
-        return
-    if "fork" not in multiprocessing.get_all_start_methods() or threading.active_count() > 1:
+    if workers > 1 and ("fork" not in multiprocessing.get_all_start_methods()
+                        or threading.active_count() > 1):
         # Forking a threaded process can deadlock, and spawning re-runs the caller's
         # main script in every worker: parse here instead.
+        workers = 1
+    if workers <= 1:
         for file in files:
-            yield parse_file(file, max_bytes=max_file_bytes)
+            yield parse_file(Path(file), max_bytes=max_file_bytes)
         return
     chunks = [files[i : i + _CHUNK] for i in range(0, len(files), _CHUNK)]
     context = multiprocessing.get_context("fork")
@@ -201,8 +200,8 @@ def _parse_all(files: list[Path], max_file_bytes: int,
             yield from parsed
 
 
-def _parse_chunk(files: list[Path], max_file_bytes: int) -> list[ParsedFile]:
-    return [parse_file(file, max_bytes=max_file_bytes) for file in files]
+def _parse_chunk(files: list[str], max_file_bytes: int) -> list[ParsedFile]:
+    return [parse_file(Path(file), max_bytes=max_file_bytes) for file in files]
 
 
 def _print_progress(done: int, total: int) -> None:  # pragma: no cover - terminal only

@@ -222,3 +222,17 @@ def test_canonical_url_shortcut_agrees_with_the_full_parse(host: str, path: str,
             canonical_url(url)
         return
     assert canonical_url(url) == expected
+
+
+def test_file_names_come_in_the_order_of_path_objects(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("a/b", "a-c", "a/b/c", "a.b", "ab", "a/b-x", "A", "z/y/x", "a b/c", "a/.h"):
+        (tmp_path / name).mkdir(parents=True, exist_ok=True)
+        (tmp_path / name / "f.md").write_text("x")
+        (tmp_path / f"{name}-file.md").write_text("x") if "/" not in name else None
+    monkeypatch.chdir(tmp_path)
+    for root in (tmp_path, Path(f"{tmp_path}/"), Path("."), Path("a"), Path("./a")):
+        paths, _ = records.find_files(root)
+        names, _ = records.find_file_names(root)
+        assert paths == sorted(paths) and [str(p) for p in paths] == names
+        assert not any("/.h" in n for n in names)

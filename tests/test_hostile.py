@@ -226,14 +226,14 @@ def test_an_unreadable_folder_for_real(tmp_path):
 def test_a_file_deleted_during_the_load_is_reported(tmp_path, monkeypatch):
     for slug in ("a", "b", "c"):
         (tmp_path / f"{slug}.json").write_text(json.dumps(good(slug)), encoding="utf-8")
-    listed = loader.find_files
+    listed = loader.find_file_names
 
     def find_then_delete(root: Path):  # deleted after the listing, before its turn to be read
         files, problems = listed(root)
         (tmp_path / "b.json").unlink()
         return files, problems
 
-    monkeypatch.setattr(loader, "find_files", find_then_delete)
+    monkeypatch.setattr(loader, "find_file_names", find_then_delete)
     kg, _, _ = load_within(tmp_path, 10)
     assert reasons(kg, tmp_path) == {"b.json": ["cannot read file: No such file or directory"]}
     assert articles(kg) == {"article:https://good.example/a", "article:https://good.example/c"}
