@@ -53,12 +53,20 @@ def missing_assets(names: tuple[str, ...]) -> list[str]:
     return [n for n in names if not (root / VENDOR_FILES[n]).is_file()]
 
 
+def _shown(folder: Path) -> str:
+    """The folder as the page may show it: never the server's absolute layout."""
+    if os.environ.get(NODE_MODULES_ENV):
+        return f"${NODE_MODULES_ENV}"
+    return str(folder.relative_to(STATIC.parent.parent)) if folder.is_relative_to(
+        STATIC.parent.parent) else folder.name
+
+
 def _notice(missing: list[str], fallback: str) -> str:
     return (
         '<div id="newsgraph-assets-missing" role="alert" style="font:14px/1.4 sans-serif;'
         'background:#fff3cd;color:#533f03;padding:8px 12px;border-bottom:1px solid #e0c36c">'
         f"newsgraph's browser assets are not installed ({html.escape(', '.join(missing))} "
-        f"missing under {html.escape(str(node_modules()))}). Install them with "
+        f"missing under {html.escape(_shown(node_modules()))}). Install them with "
         f"<code>{INSTALL_COMMAND}</code> from the repository root and reload; "
         f"{html.escape(fallback)}</div>")
 

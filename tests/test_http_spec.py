@@ -187,3 +187,11 @@ def test_security_headers_on_every_response(production, client):
             assert r.headers["content-security-policy"] == \
                 "default-src 'none'; frame-ancestors 'none'"
             assert ("strict-transport-security" in r.headers) is hsts
+
+
+def test_the_playground_never_shows_where_the_server_lives(client, tmp_path, monkeypatch):
+    # with its npm assets missing, the page says how to install them, not where it runs
+    monkeypatch.setenv("NEWSGRAPH_NODE_MODULES", str(tmp_path / "nowhere"))
+    r = client.get("/graphql", headers={"accept": "text/html"})
+    assert "newsgraph-assets-missing" in r.text
+    assert str(tmp_path) not in r.text and str(Path(__file__).parent.parent) not in r.text
