@@ -42,7 +42,7 @@ def _serve(args: argparse.Namespace) -> int:
     from starlette.routing import Route
 
     import graph
-    from bench.measure import peak_rss_bytes
+    from bench.measure import peak_rss_bytes, rss_bytes
     from schema.app import create_app
 
     options: dict[str, Any] = {}
@@ -60,7 +60,7 @@ def _serve(args: argparse.Namespace) -> int:
         return Response(payload["body"], media_type="application/json")
 
     async def rss(request: Request) -> Response:
-        return Response(json.dumps({"peak_rss": peak_rss_bytes()}),
+        return Response(json.dumps({"peak_rss": peak_rss_bytes(), "rss": rss_bytes()}),
                         media_type="application/json")
 
     app.router.routes.insert(0, Route("/plain", plain, methods=["POST", "PUT"]))

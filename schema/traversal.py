@@ -56,11 +56,21 @@ class WithinEdge:
     cursor: str = strawberry.field(description="Pass as `after` to continue after this edge.")
     hops: int = strawberry.field(description="Shortest-path length from the start.")
     node: Node = strawberry.field(description="The node found.")
-    path: list[Node] = strawberry.field(description=(
+    # The path is built only when a query asks for it.
+    _kg: strawberry.Private[graph.KnowledgeGraph]
+    _path: strawberry.Private[list[str]]
+    _via: strawberry.Private[list[str] | None]
+
+    @strawberry.field(description=(
         "A shortest path from the start to this node, both included: the reason it is here."))
-    path_edges: list[GraphEdge] = strawberry.field(description=(
+    def path(self) -> list[Node]:
+        return [node_of(self._kg, p) for p in self._path]
+
+    @strawberry.field(description=(
         "The edges along `path`, each in its stored direction, so a client can say "
         "'related to', 'tagged', 'published by'."))
+    def path_edges(self) -> list[GraphEdge]:
+        return [GraphEdge.from_edge(e) for e in self._kg.path_edges(self._path, self._via)]
 
 
 @strawberry.type(description="A page of nodes within some hops of a start.")
@@ -144,13 +154,10 @@ def resolve_within(kg: graph.KnowledgeGraph, start: str, hops: int,
         keep = selection.predicate(kg)
         found = [f for f in found if keep(f[0])]
     page = paginate(found, first, after)
-    edges = []
-    for i, (node, depth) in page.items:  # paths for this page only
-        path = path_of(node)
-        edges.append(WithinEdge(
-            cursor=encode_cursor(i), hops=depth, node=node_of(kg, node),
-            path=[node_of(kg, p) for p in path],
-            path_edges=[GraphEdge.from_edge(e) for e in kg.path_edges(path, via_of(via))]))
+    walked = via_of(via)
+    edges = [WithinEdge(cursor=encode_cursor(i), hops=depth, node=node_of(kg, node), _kg=kg,
+                        _path=path_of(node), _via=walked)  # paths for this page only
+             for i, (node, depth) in page.items]
     return WithinConnection(edges=edges, page_info=page_info(page), total_count=page.total)
 
 
