@@ -102,12 +102,20 @@ def _load(root: Path, max_file_bytes: int, progress: Callable[[int, int], None] 
 
         cache_dir = snapshot.default_cache_dir() if cache is True else Path(cache)
         options = {"max_file_bytes": max_file_bytes}
+        # The stored snapshot's signature is checked in a thread while the corpus is
+        # stat'ed for its fingerprint; it is decoded only if both hold.
+        pending = snapshot.open_snapshot(cache_dir, root)
         try:
             digest = snapshot.fingerprint(root, names, options)
         except OSError:
             digest = None  # a file vanished while listed: load, and store nothing
+        stored = None
+        if pending is not None:
+            if digest is not None:
+                stored = pending.result(digest)
+            else:
+                pending.close()
         if digest is not None:
-            stored = snapshot.read_snapshot(cache_dir, root, digest)
             if stored is not None:
                 g, report, index = stored
                 kg = KnowledgeGraph(g, report, index=index)

@@ -109,8 +109,9 @@ def find_file_names(root: Path) -> tuple[list[str], list[Problem]]:
         base = str(Path(folder))  # the form str(Path(folder, name)) begins with
         prefix = "" if base == "." else base if base.endswith(os.sep) else base + os.sep
         files.extend(prefix + n for n in names if not n.startswith("."))
-    # The order of Path objects: by parts, not by characters ("a/b" before "a-c").
-    files.sort(key=lambda name: name.split(os.sep))
+    # The order of Path objects: by parts, not by characters ("a/b" before "a-c"). With
+    # the separator as NUL, which sorts first and no name holds, strings compare so.
+    files.sort(key=lambda name: name.replace(os.sep, "\0"))
     return files, problems
 
 

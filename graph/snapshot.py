@@ -28,7 +28,9 @@ import pickle
 import secrets
 import stat
 import tempfile
+import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import fields
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -41,7 +43,8 @@ from graph.index import ReadIndex
 from graph.report import LoadReport, Problem
 
 __all__ = ["default_cache_dir", "fingerprint", "read_snapshot", "write_snapshot",
-           "snapshot_path", "pack", "unpack", "SNAPSHOT_VERSION"]
+           "snapshot_path", "pack", "unpack", "open_snapshot", "PendingSnapshot",
+           "SNAPSHOT_VERSION"]
 
 SNAPSHOT_VERSION = 2
 _MAGIC = b"NEWSGRAPH-SNAPSHOT\n"
@@ -79,14 +82,24 @@ def fingerprint(root: Path, files: Sequence[str | os.PathLike[str]],
     h.update(json.dumps({"version": SNAPSHOT_VERSION, "root": str(root.resolve()),
                          "options": options, "code": _code_digest()},
                         sort_keys=True).encode())
+    # stat() releases the GIL: large corpora are stat'ed from a few threads at once.
+    parts = max(1, min(4, len(files) // 5000))
+    step = -(-len(files) // parts)
+    chunks = [files[i : i + step] for i in range(0, len(files), step)] or [[]]
+    with ThreadPoolExecutor(max_workers=parts) as pool:
+        for text in pool.map(_stat_lines, chunks):
+            h.update(text.encode("utf-8", "surrogateescape"))
+    return h.hexdigest()
+
+
+def _stat_lines(files: Sequence[str | os.PathLike[str]]) -> str:
     lines = []
     stat_of = os.stat
     for path in files:
         st = stat_of(path)
         lines.append(f"{os.fspath(path)}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ino}\0"
                      f"{st.st_ctime_ns}\n")
-    h.update("".join(lines).encode("utf-8", "surrogateescape"))
-    return h.hexdigest()
+    return "".join(lines)
 
 
 def snapshot_path(cache_dir: Path, root: Path) -> Path:
@@ -233,38 +246,81 @@ def write_snapshot(cache_dir: Path, root: Path, digest: str, payload: Any) -> Pa
 def read_snapshot(cache_dir: Path, root: Path, digest: str) -> Any | None:
     """Return the payload of ``root``'s snapshot if it was signed with this user's key
     and written for fingerprint ``digest``; else None (missing, stale, foreign, corrupt)."""
-    path = snapshot_path(cache_dir, root)
+    pending = open_snapshot(cache_dir, root)
+    return pending.result(digest) if pending is not None else None
+
+
+def open_snapshot(cache_dir: Path, root: Path) -> PendingSnapshot | None:
+    """Start checking the signature of ``root``'s snapshot in a thread and return it,
+    or None when there is none. Hashing releases the GIL, so the caller can stat the
+    corpus for its fingerprint meanwhile; :meth:`PendingSnapshot.result` decides."""
     try:
-        with open(path, "rb") as f:
+        return PendingSnapshot(cache_dir, snapshot_path(cache_dir, root))
+    except (OSError, ValueError):
+        return None
+
+
+class PendingSnapshot:
+    """A snapshot file being verified; nothing in it is decoded before it is trusted."""
+
+    def __init__(self, cache_dir: Path, path: Path):
+        self._file = open(path, "rb")  # noqa: SIM115 - closed by result()
+        try:
+            f = self._file
             if f.read(len(_MAGIC)) != _MAGIC:
-                return None
-            mac = f.read(32)
+                raise ValueError("not a snapshot")
+            self._mac = f.read(32)
             size = int.from_bytes(f.read(4), "big")
-            header = f.read(size)
+            self._header = f.read(size)
             if f.read(1) != b"\n":
-                return None
-            try:
-                meta = json.loads(header)
-            except ValueError:
-                return None
-            if meta.get("fingerprint") != digest or meta.get("version") != SNAPSHOT_VERSION:
-                return None  # stale: not even read further
+                raise ValueError("not a snapshot")
+            self._meta = json.loads(self._header)
             start = f.tell()
             # Mapped, not read: the signature and the decoder run over the page cache
             # without copying hundreds of megabytes first.
-            with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
-                body = memoryview(mapped)[start:]
-                try:
-                    key = _key(cache_dir)
-                    signer = hmac.new(key, header + b"\n", hashlib.sha256)
-                    signer.update(body)
-                    if not hmac.compare_digest(mac, signer.digest()):
-                        return None
-                    try:
-                        return unpack(meta.get("format", "pickle"), body)
-                    except Exception:  # signed by us yet unreadable (another Python, say)
-                        return None
-                finally:
-                    body.release()
-    except (OSError, ValueError):
-        return None
+            self._mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+            self._body = memoryview(self._mapped)[start:]
+            self._key = _key(cache_dir)
+        except BaseException:
+            self.close()
+            raise
+        self._digest: bytes | None = None
+        self._thread = threading.Thread(target=self._sign, name="snapshot-hmac", daemon=True)
+        self._thread.start()
+
+    def _sign(self) -> None:
+        signer = hmac.new(self._key, self._header + b"\n", hashlib.sha256)
+        signer.update(self._body)
+        self._digest = signer.digest()
+
+    def result(self, fingerprint: str) -> Any | None:
+        """Return the payload if the snapshot was written for ``fingerprint`` and its
+        signature verifies; else None. Closes the file either way."""
+        try:
+            self._thread.join()
+            meta = self._meta
+            if not isinstance(meta, dict) or meta.get("fingerprint") != fingerprint \
+                    or meta.get("version") != SNAPSHOT_VERSION:
+                return None  # stale
+            if self._digest is None or not hmac.compare_digest(self._mac, self._digest):
+                return None  # corrupt or foreign: never decoded
+            try:
+                return unpack(meta.get("format", "pickle"), self._body)
+            except Exception:  # signed by us yet unreadable (another Python, say)
+                return None
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        thread = getattr(self, "_thread", None)
+        if thread is not None:
+            thread.join()
+        body = getattr(self, "_body", None)
+        if body is not None:
+            body.release()
+            self._body = None
+        mapped = getattr(self, "_mapped", None)
+        if mapped is not None:
+            mapped.close()
+            self._mapped = None
+        self._file.close()
