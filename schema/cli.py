@@ -33,6 +33,10 @@ def _add_path(p: argparse.ArgumentParser) -> None:
                         "the bundled data/ by default")
     p.add_argument("--max-file-mb", type=float, default=DEFAULT_MAX_FILE_BYTES / 2**20,
                    metavar="MB", help="reject files larger than this (default: %(default)g)")
+    p.add_argument("--cache", nargs="?", const=True, default=None, metavar="DIR",
+                   help="start from a signed snapshot of an unchanged corpus, and write one "
+                        "after a full load; DIR defaults to $NEWSGRAPH_CACHE or "
+                        "~/.cache/newsgraph")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -114,7 +118,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
 
 
-def _load(path: Path | None, max_file_mb: float) -> graph.KnowledgeGraph:
+def _load(path: Path | None, max_file_mb: float,
+          cache: str | bool | None = None) -> graph.KnowledgeGraph:
     progress = None
     if sys.stderr.isatty():
         from graph.loader import _print_progress
@@ -122,7 +127,8 @@ def _load(path: Path | None, max_file_mb: float) -> graph.KnowledgeGraph:
         progress = _print_progress
     if max_file_mb <= 0:
         raise graph.NewsgraphError(f"--max-file-mb must be positive, got {max_file_mb!r}")
-    return graph.load(path, max_file_bytes=int(max_file_mb * 2**20), progress=progress)
+    return graph.load(path, max_file_bytes=int(max_file_mb * 2**20), progress=progress,
+                      cache=cache)
 
 
 def _print_report(report: graph.LoadReport, *, stream: Any = None) -> None:
@@ -137,7 +143,7 @@ def _print_report(report: graph.LoadReport, *, stream: Any = None) -> None:
 
 
 def cmd_load(args: argparse.Namespace) -> int:
-    kg = _load(args.path, args.max_file_mb)
+    kg = _load(args.path, args.max_file_mb, args.cache)
     if args.json:
         json.dump(kg.report.as_dict(), sys.stdout, indent=2, ensure_ascii=False)
         print()
@@ -152,7 +158,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from schema.app import create_app
 
     settings = from_arguments(args)
-    kg = _load(args.path, args.max_file_mb)
+    kg = _load(args.path, args.max_file_mb, args.cache)
     _print_report(kg.report, stream=sys.stderr)
     app = create_app(kg, settings)
     print(f"newsgraph: serving GraphQL at http://{args.host}:{args.port}/graphql",
@@ -219,7 +225,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from schema.exports import ExportRequest, export_bytes, selection_of
 
-    kg = _load(args.path, args.max_file_mb)
+    kg = _load(args.path, args.max_file_mb, args.cache)
     if not kg.report.ok:
         print(f"newsgraph: {kg.report.summary()}", file=sys.stderr)
     request = ExportRequest(

@@ -128,3 +128,15 @@ def test_a_value_marshal_cannot_hold_falls_back_to_a_signed_pickle(tmp_path: Pat
     assert warm.from_snapshot
     assert warm["article:https://news.example/a"]["extra"] == {"embargo": date(2024, 5, 1)}
     _same(cold, warm)
+
+
+def test_the_cli_loads_from_the_cache_it_wrote(corpus: Path, tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    from schema.cli import main
+
+    cache = tmp_path / "cache"
+    assert main(["load", str(corpus), "--json", "--cache", str(cache)]) == 0
+    cold = capsys.readouterr().out
+    assert snapshot.snapshot_path(cache, corpus).exists()
+    assert main(["load", str(corpus), "--json", "--cache", str(cache)]) == 0
+    assert capsys.readouterr().out == cold
