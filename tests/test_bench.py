@@ -106,3 +106,57 @@ def test_runner_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert http["graphql_distinct"]["requests"] > 0 and http["graphql_distinct"]["errors"] == 0
     assert http["graphql_repeated"]["mismatches"] == 0
     assert set(results["targets"]) >= {"load_records_per_s", "within_speedup", "graphql_ratio"}
+
+
+@pytest.mark.parametrize("via", [("RELATED",), ("TAGGED", "PUBLISHED_BY"), ("RELATED", "TAGGED")])
+def test_fast_within_over_some_edge_kinds_equals_the_node_by_node_walk(
+        kg: graph.KnowledgeGraph, via: tuple[str, ...]) -> None:
+    index = kg.index
+    walk = traverse.check_via(via)
+    for start in sorted(kg.nx.nodes)[::31]:
+        for hops, kinds in ((1, None), (2, ("article",)), (3, ("topic", "provider"))):
+            fast = kg.within(start, hops, via=via, kinds=kinds)
+            found, _ = traverse._within_by_node(kg, index.pos[start], hops, walk, None,
+                                                traverse.check_kinds(kinds))
+            assert fast == [(index.ids[n], d) for n, d in found]
+
+
+def _walk_visits_by_node(index, starts, hops, via, cap=None):  # the count, node by node
+    rows = [index.adjacency[kind] for kind in via]
+    seen = set(starts)
+    frontier = list(seen)
+    total = 0
+    for depth in range(hops):
+        last = depth == hops - 1
+        following = []
+        for u in frontier:
+            for adjacency in rows:
+                neighbours = adjacency[u]
+                total += len(neighbours)
+                if not last:
+                    for v in neighbours:
+                        if v not in seen:
+                            seen.add(v)
+                            following.append(v)
+            if cap is not None and total > cap:
+                return total
+        if not following:
+            break
+        frontier = following
+    return total
+
+
+def test_walk_visits_counts_like_the_node_by_node_walk(kg: graph.KnowledgeGraph) -> None:
+    from graph.index import walk_visits
+
+    index = kg.index
+    nodes = sorted(kg.nx.nodes)
+    for i, start in enumerate(nodes[::17]):
+        starts = [index.pos[start], index.pos[nodes[(i * 7) % len(nodes)]]]
+        for via in (traverse.check_via(None), ("TAGGED",), ("RELATED", "PUBLISHED_BY")):
+            for hops in (1, 2, 3):
+                full = _walk_visits_by_node(index, starts, hops, via)
+                assert walk_visits(index, starts, hops, via) == full
+                for cap in (0, full // 2, full):
+                    assert walk_visits(index, starts, hops, via, cap) == \
+                        _walk_visits_by_node(index, starts, hops, via, cap)
