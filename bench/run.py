@@ -27,6 +27,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -201,10 +202,9 @@ def _measure_queries(kg: Any, cache: Path, args: argparse.Namespace) -> dict[str
         counts = []
         for node in nodes:
             kg.within(node, 2, mentions=PHRASE)  # first call warms the phrase cache
-            times, fast = timed(lambda node=node: kg.within(node, 2, mentions=PHRASE),
-                                args.repeat)
+            times, fast = timed(partial(kg.within, node, 2, mentions=PHRASE), args.repeat)
             fast_times += times
-            times, slow = timed(lambda node=node: naive_within(kg.nx, node, 2, PHRASE))
+            times, slow = timed(partial(naive_within, kg.nx, node, 2, PHRASE))
             naive_times += times
             counts.append(len(fast))
             if fast != slow:
@@ -316,7 +316,7 @@ def _million(workdir: Path, args: argparse.Namespace) -> dict[str, Any]:
         times: list[float] = []
         for node in starts["article"] + starts["topic"]:
             kg.within(node, 2, mentions=PHRASE)
-            t, _ = timed(lambda node=node: kg.within(node, 2, mentions=PHRASE), args.repeat)
+            t, _ = timed(partial(kg.within, node, 2, mentions=PHRASE), args.repeat)
             times += t
     finally:
         gc.unfreeze()
@@ -371,7 +371,8 @@ def render(r: dict[str, Any]) -> str:
         base = ""
         if "serial" in load:
             s = load["serial"]
-            base = f"serial {s['records'] / s['seconds']:,.0f} rec/s ({rate * s['seconds'] / s['records']:.1f}x)"
+            serial = s["records"] / s["seconds"]
+            base = f"serial {serial:,.0f} rec/s ({rate / serial:.1f}x)"
         rows.append((f"cold load {int(n):,} records", f"{cold['seconds']:.2f} s, {rate:,.0f} rec/s",
                      base, "≥ 10,000 rec/s at 100k"))
         warm = load["warm"]
@@ -396,8 +397,9 @@ def render(r: dict[str, Any]) -> str:
     if "http" in r:
         h = r["http"]
         plain = h["plain"]
-        for name, key, share, target in (("distinct", "graphql_distinct", "distinct_share", "≥ 40%"),
-                                         ("repeated", "graphql_repeated", "repeated_share", "≥ 80%")):
+        phases = (("distinct", "graphql_distinct", "distinct_share", "≥ 40%"),
+                  ("repeated", "graphql_repeated", "repeated_share", "≥ 80%"))
+        for name, key, share, target in phases:
             ph = h[key]
             rows.append((f"HTTP GraphQL, {name} queries",
                          f"{ph['rps']:,.0f} req/s, p99 {ph['p99_ms']:.1f} ms",
@@ -410,7 +412,8 @@ def render(r: dict[str, Any]) -> str:
     if "million" in r:
         m = r["million"]
         rows.append(("1M records", f"load {m['load']['seconds']:.0f} s, "
-                     f"RSS {_mb(m['load']['peak_rss'])}", f"query p50 {m['query_p50_ms']:.2f} ms", ""))
+                     f"RSS {_mb(m['load']['peak_rss'])}",
+                     f"query p50 {m['query_p50_ms']:.2f} ms", ""))
     widths = [max(len(row[i]) for row in rows + [("measure", "figure", "side by side", "target")])
               for i in range(4)]
     lines = []

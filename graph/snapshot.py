@@ -161,8 +161,8 @@ def pack(g: nx.MultiDiGraph, report: LoadReport, index: ReadIndex) -> tuple[str,
             published.append((i, (when - _EPOCH) // _MICRO))
         attrs.append(data)
     state = index.__getstate__()
-    arrays = {}
-    plain = {}
+    arrays: dict[str, Any] = {}
+    plain: dict[str, Any] = {}
     for name, value in state.items():
         if name in ("g", "ids", "pos"):
             continue
@@ -182,7 +182,8 @@ def pack(g: nx.MultiDiGraph, report: LoadReport, index: ReadIndex) -> tuple[str,
         return "pickle", pickle.dumps((g, report, index), protocol=_PROTOCOL)
 
 
-def unpack(form: str, body: bytes) -> tuple[nx.MultiDiGraph, LoadReport, ReadIndex]:
+def unpack(form: str, body: bytes | memoryview,
+           ) -> tuple[nx.MultiDiGraph, LoadReport, ReadIndex]:
     """Rebuild what :func:`pack` stored."""
     if form == "pickle":
         return pickle.loads(body)
@@ -197,8 +198,9 @@ def unpack(form: str, body: bytes) -> tuple[nx.MultiDiGraph, LoadReport, ReadInd
     g._node = dict(zip(ids, attrs, strict=True))
     g._adj = g._succ = succ
     g._pred = pred
-    report = LoadReport(**counts, **{name: [Problem(*p) for p in items]
-                                      for name, items in problems.items()})
+    report_fields: dict[str, Any] = dict(counts)
+    report_fields.update({name: [Problem(*p) for p in items] for name, items in problems.items()})
+    report = LoadReport(**report_fields)
     state: dict[str, Any] = dict(plain)
     from graph.index import _CSR
 
@@ -278,8 +280,8 @@ class PendingSnapshot:
             start = f.tell()
             # Mapped, not read: the signature and the decoder run over the page cache
             # without copying hundreds of megabytes first.
-            self._mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
-            self._body = memoryview(self._mapped)[start:]
+            self._mapped: mmap.mmap | None = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+            self._body: memoryview | None = memoryview(self._mapped)[start:]
             self._key = _key(cache_dir)
         except BaseException:
             self.close()
@@ -290,7 +292,8 @@ class PendingSnapshot:
 
     def _sign(self) -> None:
         signer = hmac.new(self._key, self._header + b"\n", hashlib.sha256)
-        signer.update(self._body)
+        if self._body is not None:
+            signer.update(self._body)
         self._digest = signer.digest()
 
     def result(self, fingerprint: str) -> Any | None:
@@ -305,6 +308,7 @@ class PendingSnapshot:
             if self._digest is None or not hmac.compare_digest(self._mac, self._digest):
                 return None  # corrupt or foreign: never decoded
             try:
+                assert self._body is not None
                 return unpack(meta.get("format", "pickle"), self._body)
             except Exception:  # signed by us yet unreadable (another Python, say)
                 return None
