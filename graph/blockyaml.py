@@ -16,6 +16,7 @@ timestamps, nulls): only the line and block structure is read here.
 from __future__ import annotations
 
 import re
+import sys
 from typing import Any
 
 import yaml
@@ -177,7 +178,9 @@ class _Parser:
 _BY_FIRST = {first: tuple(rs + _RESOLVERS.get(None, []))
              for first, rs in _RESOLVERS.items() if first is not None}
 _ANY_FIRST = tuple(_RESOLVERS.get(None, []))
-_GOOD_KEYS: dict[str, bool] = {}
+# Keys seen before: the interned key when it is a plain name PyYAML reads as a string,
+# "" when it is not. Records then share their key strings, as they share field names.
+_GOOD_KEYS: dict[str, str] = {}
 
 
 def _split_key(content: str) -> tuple[str, str] | None:
@@ -186,13 +189,14 @@ def _split_key(content: str) -> tuple[str, str] | None:
     key, colon, rest = content.partition(":")
     if not colon or (rest and rest[0] != " "):
         return None
-    good = _GOOD_KEYS.get(key)
-    if good is None:
+    known = _GOOD_KEYS.get(key)
+    if known is None:
         # Not a name, or a name PyYAML would read as a bool, null or number ("yes", "y").
         good = _KEY.fullmatch(key) is not None and _resolve(key) == _STR
+        known = sys.intern(key) if good else ""
         if len(_GOOD_KEYS) < 4096:
-            _GOOD_KEYS[key] = good
-    return (key, rest.lstrip(" ")) if good else None
+            _GOOD_KEYS[key] = known
+    return (known, rest.lstrip(" ")) if known else None
 
 
 def _resolve(value: str) -> str:

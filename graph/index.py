@@ -124,11 +124,15 @@ class ReadIndex:
         self.kind_code = np.array([KIND_CODES.get(k, 3) for k in self.kind], dtype=np.int8)
         pos = self.pos
         pairs: dict[str, list[int]] = {k: [] for k in WALK_ORDER}
-        for u, v, kind in g.edges(keys=True):
-            pair = pairs.get(kind)
-            if pair is not None:
-                pair.append(pos[u])
-                pair.append(pos[v])
+        for u, nbrs in g._succ.items():  # g.edges(keys=True), without the view's overhead
+            a = pos[u]
+            for v, keydict in nbrs.items():
+                b = pos[v]
+                for kind in keydict:
+                    pair = pairs.get(kind)
+                    if pair is not None:
+                        pair.append(a)
+                        pair.append(b)
         self.csr: dict[str, _CSR] = {k: _csr_of(pairs[k], n) for k in WALK_ORDER}
         del pairs
         self.adjacency: dict[str, _Rows] = {k: _Rows(c) for k, c in self.csr.items()}

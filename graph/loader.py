@@ -21,7 +21,13 @@ import networkx as nx
 from graph.build import RELATED, build_graph
 from graph.errors import NewsgraphError
 from graph.kg import KnowledgeGraph
-from graph.records import DEFAULT_MAX_FILE_BYTES, ParsedFile, find_file_names, parse_file
+from graph.records import (
+    DEFAULT_MAX_FILE_BYTES,
+    ParsedFile,
+    Record,
+    find_file_names,
+    parse_file,
+)
 from graph.report import LoadReport
 
 __all__ = ["load", "default_data_path"]
@@ -126,18 +132,26 @@ def _load(root: Path, max_file_bytes: int, progress: Callable[[int, int], None] 
 
     report = LoadReport()
     report.errors.extend(problems)
-    records = []
-    for done, parsed in enumerate(_parse_all(names, max_file_bytes, workers), start=1):
-        if parsed.skipped:
-            report.skipped.append(parsed.skipped)
-        else:
-            report.files += 1
-        report.errors.extend(parsed.errors)
-        records.extend(parsed.records)
-        if progress is not None:
-            progress(done, len(names))
-    g = build_graph(records, report)
-    del records
+
+    def records() -> Iterator[Record]:
+        for done, parsed in enumerate(_parse_all(names, max_file_bytes, workers), start=1):
+            if parsed.skipped:
+                report.skipped.append(parsed.skipped)
+            else:
+                report.files += 1
+            report.errors.extend(parsed.errors)
+            yield from parsed.records
+            if progress is not None:
+                progress(done, len(names))
+
+    # The build reads records as the parse workers deliver them, so its first pass
+    # overlaps parsing; its problems follow the parse problems, as in a two-step load.
+    built = LoadReport()
+    g = build_graph(records(), built)
+    for name in ("records", "articles", "stubs", "providers", "topics", "edges"):
+        setattr(report, name, getattr(built, name))
+    report.errors.extend(built.errors)
+    report.warnings.extend(built.warnings)
     _share_values(g)
     kg = KnowledgeGraph(g, report)
     kg.from_snapshot = False  # type: ignore[attr-defined]
@@ -157,7 +171,7 @@ def _load(root: Path, max_file_bytes: int, progress: Callable[[int, int], None] 
 
 def _share_values(g: nx.MultiDiGraph) -> None:
     """Let equal values share one object, in memory and in snapshots: an article's URLs
-    that equal its canonical URL, short repeated strings, image dict keys, and the
+    that equal its canonical URL, short repeated strings, and the
     ``{"kind": ...}`` data of every TAGGED or PUBLISHED_BY edge (the graph is read-only
     once loaded, so one mapping per kind serves them all)."""
     intern = sys.intern
@@ -174,10 +188,6 @@ def _share_values(g: nx.MultiDiGraph) -> None:
         topics = data.get("topics")
         if topics:
             data["topics"] = [intern(t) for t in topics]
-        images = data.get("images")
-        if images:
-            data["images"] = [{intern(k) if isinstance(k, str) else k: v
-                               for k, v in image.items()} for image in images]
     shared: dict[str, dict[str, str]] = {}
     for nbrs in g._succ.values():
         for keydict in nbrs.values():
