@@ -236,3 +236,38 @@ def test_file_names_come_in_the_order_of_path_objects(tmp_path: Path,
         names, _ = records.find_file_names(root)
         assert paths == sorted(paths) and [str(p) for p in paths] == names
         assert not any("/.h" in n for n in names)
+
+
+_PIECES = st.sampled_from(list(" \t:-#'\"&*!|>[]{},?%@`\\\n~09aé😀\r\x85\u2028")
+                          + ["yes", "null", "- ", ": ", "  ", "\n  ", "0o7", "1:2", "!!str ",
+                             "&a ", "*a"])
+
+
+@pytest.fixture(scope="module")
+def record_texts(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    out = tmp_path_factory.mktemp("mutated")
+    generate(40, out, seed=3)
+    return [text for _, text, _, _ in _yaml_texts(out)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data())
+def test_mutated_records_read_the_same(record_texts: list[str], data: st.DataObject) -> None:
+    # Real records with characters inserted, lines dropped, repeated or re-indented:
+    # the fast reader must still agree with PyYAML, or leave the text to it.
+    lines = data.draw(st.sampled_from(record_texts)).split("\n")
+    for _ in range(data.draw(st.integers(1, 3))):
+        i = data.draw(st.integers(0, len(lines) - 1))
+        op = data.draw(st.integers(0, 3))
+        if op == 0:
+            at = data.draw(st.integers(0, len(lines[i])))
+            lines[i] = lines[i][:at] + data.draw(_PIECES) + lines[i][at:]
+        elif op == 1 and len(lines) > 1:
+            del lines[i]
+        elif op == 2:
+            lines.insert(i, lines[data.draw(st.integers(0, len(lines) - 1))])
+        else:
+            lines[i] = " " * data.draw(st.integers(0, 6)) + lines[i].lstrip(" ")
+    text = "\n".join(lines)
+    _check(text, 1, True)
+    _check(text, 2, False)
