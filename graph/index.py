@@ -185,8 +185,8 @@ class ReadIndex:
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
-        for key in ("mentioning", "mention_mask", "_token_articles", "_combined", "fields",
-                    "postings", "adjacency"):
+        for key in ("mentioning", "mention_mask", "keep_mask", "_token_articles", "_combined",
+                    "fields", "postings", "adjacency"):
             state.pop(key, None)
         return state
 
@@ -201,6 +201,7 @@ class ReadIndex:
     def _reset_caches(self) -> None:
         self.mentioning = lru_cache(maxsize=256)(self._mentioning)
         self.mention_mask = lru_cache(maxsize=32)(self._mention_mask)
+        self.keep_mask = lru_cache(maxsize=32)(self._keep_mask)
         self._token_articles = lru_cache(maxsize=1024)(self._token_articles_uncached)
 
     # -- lookups ---------------------------------------------------------------------
@@ -268,7 +269,19 @@ class ReadIndex:
         """Return a boolean array over nodes, true for the articles holding the phrase."""
         mask = np.zeros(len(self.ids), dtype=bool)
         mask[self._phrase_articles(phrase)] = True
+        mask.flags.writeable = False  # shared by every caller through the cache
         return mask
+
+    def _keep_mask(self, kinds: frozenset[str], phrase: tuple[str, ...] | None) -> np.ndarray:
+        """Return a read-only boolean array over nodes: the given kinds, and when a phrase
+        is given, only the articles holding it."""
+        keep = np.zeros(len(self.ids), dtype=bool)
+        for kind in kinds:
+            keep |= self.kind_code == KIND_CODES[kind]
+        if phrase is not None:
+            keep &= self.mention_mask(phrase)
+        keep.flags.writeable = False
+        return keep
 
     def _token_articles_uncached(self, token: str) -> tuple[int, ...]:
         return tuple(self._phrase_articles((token,)).tolist())
@@ -385,10 +398,8 @@ def walk_visits(index: ReadIndex, starts: Iterable[int], hops: int, via: Iterabl
     that crossed it, as the node-by-node count does."""
     kinds = tuple(via)
     n = len(index.ids)
-    degree = np.zeros(n, dtype=np.int64)
-    for kind in kinds:
-        degree += index.csr[kind].degree
     combined = index.combined(kinds) if kinds else None
+    degree = combined.degree if combined is not None else np.zeros(n, dtype=np.int64)
     frontier = np.array(list(set(starts)), dtype=np.int32)
     seen = np.zeros(n, dtype=bool)
     seen[frontier] = True

@@ -14,7 +14,7 @@ import numpy as np
 
 from graph.build import ARTICLE, EDGE_KINDS, PROVIDER, RELATED, TOPIC
 from graph.errors import InvalidArgument
-from graph.index import KIND_CODES, WALK_ORDER
+from graph.index import WALK_ORDER
 from graph.normalize import phrase_tokens
 
 if TYPE_CHECKING:
@@ -146,11 +146,7 @@ def _within(
                                                                     False):
         # A request meter counts neighbour lists one by one: walk node by node for it.
         return _within_by_node(kg, origin, hops, walk, phrase, wanted)
-    keep = np.zeros(len(index.ids), dtype=bool)
-    for kind in wanted:
-        keep |= index.kind_code == KIND_CODES[kind]
-    if phrase is not None:
-        keep &= index.mention_mask(phrase)
+    keep = index.keep_mask(wanted, phrase)
     nodes, depths, parents = index.reach(origin, hops, walk, keep)
     order = np.lexsort((index.rank[nodes], depths))
     found = list(zip(nodes[order].tolist(), depths[order].tolist(), strict=True))
