@@ -43,7 +43,12 @@ def default_data_path() -> Path:
     if env:
         return Path(env)
     bundled = Path(__file__).resolve().parent.parent / "data"
-    return bundled if bundled.is_dir() else Path("data")
+    if not bundled.is_dir():
+        return Path("data")
+    try:  # shorter paths in reports, and no absolute server paths, from the project folder
+        return bundled.relative_to(Path.cwd())
+    except ValueError:
+        return bundled
 
 
 def load(
