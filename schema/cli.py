@@ -181,7 +181,8 @@ def cmd_query(args: argparse.Namespace) -> int:
         try:
             document = Path(document[1:]).read_text(encoding="utf-8")
         except OSError as e:
-            raise graph.NewsgraphError(f"cannot read query file {document[1:]!r}: {e.strerror}")
+            raise graph.NewsgraphError(
+                f"cannot read query file {document[1:]!r}: {e.strerror}") from e
     variables = None
     if args.variables is not None:
         try:

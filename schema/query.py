@@ -13,7 +13,6 @@ import graph
 from graph import select
 from graph.build import ARTICLE, PROVIDER, TOPIC
 from schema.cache import ParsedDocuments
-from schema.limits import Limits
 from schema.explore import (
     CentralArticleConnection,
     Storyline,
@@ -26,9 +25,16 @@ from schema.explore import (
     resolve_storylines,
     resolve_timeline,
 )
+from schema.limits import Limits
 from schema.pagination import encode_cursor, paginate
-from schema.traversal import Path, Subgraph, WithinConnection, resolve_neighborhood, \
-    resolve_path, resolve_within
+from schema.traversal import (
+    Path,
+    Subgraph,
+    WithinConnection,
+    resolve_neighborhood,
+    resolve_path,
+    resolve_within,
+)
 from schema.types import (
     AfterArg,
     Article,

@@ -355,6 +355,15 @@ class TopicCount:
     count: int = strawberry.field(description="How many articles.")
 
 
+def articles_connection(kg: graph.KnowledgeGraph, node_id: str, where: ArticleFilter | None,
+                        order_by: ArticleOrder, first: int | None,
+                        after: str | None) -> ArticleConnection:
+    """Return the filtered, ordered page of a topic's or a provider's articles."""
+    ids = select.select_articles(kg, selection_of(where), order_by.value,
+                                 among=select.articles_of(kg, node_id))
+    return ArticleConnection.of(kg, ids, first, after)
+
+
 @strawberry.type(description="A topic, keyed by slug; shown by its most frequent spelling.")
 class Topic(Node):
     slug: str = strawberry.field(description="Lowercase key, e.g. 'facial-recognition'.")
@@ -369,10 +378,7 @@ class Topic(Node):
     def articles(self, info: Info, where: WhereArg = None,
                  order_by: OrderArg = ArticleOrder.PUBLISHED_AT_DESC,
                  first: FirstArg = None, after: AfterArg = None) -> ArticleConnection:
-        kg = kg_of(info)
-        ids = select.select_articles(kg, selection_of(where), order_by.value,
-                                     among=select.articles_of(kg, str(self.id)))
-        return ArticleConnection.of(kg, ids, first, after)
+        return articles_connection(kg_of(info), str(self.id), where, order_by, first, after)
 
     @strawberry.field(description="How many articles are tagged with it.")
     def article_count(self, info: Info) -> int:
@@ -401,10 +407,7 @@ class Provider(Node):
     def articles(self, info: Info, where: WhereArg = None,
                  order_by: OrderArg = ArticleOrder.PUBLISHED_AT_DESC,
                  first: FirstArg = None, after: AfterArg = None) -> ArticleConnection:
-        kg = kg_of(info)
-        ids = select.select_articles(kg, selection_of(where), order_by.value,
-                                     among=select.articles_of(kg, str(self.id)))
-        return ArticleConnection.of(kg, ids, first, after)
+        return articles_connection(kg_of(info), str(self.id), where, order_by, first, after)
 
     @strawberry.field(description="How many articles it published (stubs included).")
     def article_count(self, info: Info) -> int:

@@ -14,19 +14,16 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
-import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.servers import running_server
+
 CORPUS = Path(__file__).parent / "fixtures" / "corpus"
-NEWSGRAPH = Path(sys.executable).with_name("newsgraph")
 PACKAGES = ("graphql-http@1.23.1", "graphql@16.15.0")
 AUDITS = 61
 # The audits whose request body is `query Type($name: String!) { __type(name: $name) ... }`.
@@ -62,45 +59,14 @@ def graphql_http() -> Path:
     return modules
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 MODES = {"development": [], "production": ["--production"],
          "production+introspection": ["--production", "--introspection"]}
 
 
 @pytest.fixture(params=list(MODES))
 def server(request) -> Iterator[tuple[str, str]]:
-    port = _free_port()
-    flags = MODES[request.param]
-    proc = subprocess.Popen([str(NEWSGRAPH), "serve", str(CORPUS), "--port", str(port), *flags],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with urllib.request.urlopen(f"{base}/readyz", timeout=1) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"newsgraph serve did not become ready:\n{proc.communicate()[1]}")
-        time.sleep(0.1)
-    try:
+    with running_server(str(CORPUS), *MODES[request.param], ready_within=30) as base:
         yield request.param, f"{base}/graphql"
-    finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        proc.stderr.close()
 
 
 def test_every_graphql_over_http_audit_passes(graphql_http, server, tmp_path):

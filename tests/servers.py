@@ -1,0 +1,60 @@
+"""Run a real `newsgraph serve` for a test: on a free port, until /readyz answers, then stop it.
+
+datasette's pattern: the tests that need a real process (the example over HTTP, the
+GraphQL-over-HTTP audit, the browser tests) share this one way of starting it.
+"""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+NEWSGRAPH = Path(sys.executable).with_name("newsgraph")
+
+
+def free_port() -> int:
+    """Return a loopback port nobody listens on."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def running_server(*args: str, ready_within: float = 60) -> Iterator[str]:
+    """Run `newsgraph serve ARGS --port P` until ready; yield its base URL; stop it with SIGINT."""
+    port = free_port()
+    proc = subprocess.Popen([str(NEWSGRAPH), "serve", *args, "--port", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + ready_within
+    while True:
+        try:
+            with urllib.request.urlopen(f"{base}/readyz", timeout=1) as r:
+                if r.status == 200:
+                    break
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail(f"newsgraph serve did not become ready:\n{proc.communicate()[1]}")
+        time.sleep(0.1)
+    try:
+        yield base
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        assert proc.stderr is not None
+        proc.stderr.close()
