@@ -138,7 +138,7 @@ def test_a_50_mb_file_is_refused_without_being_read(tmp_path):
     kg, elapsed, peak = load_within(tmp_path, 10)
     assert reasons(kg, tmp_path) == {"big.jsonl": ["file is 50.0 MB, over the 10.0 MB limit"]}
     assert articles(kg) == {"article:https://good.example/small"}
-    assert peak < 5 and elapsed < 2, (peak, elapsed)
+    assert peak < 5 and elapsed < 10, (peak, elapsed)  # a hang guard, not a timing
 
 
 def test_a_50_mb_file_under_a_raised_limit_loads_in_linear_memory(tmp_path):
