@@ -6,6 +6,7 @@ map what comes back.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from graph.build import ARTICLE, PUBLISHED_BY, TAGGED
 from graph.errors import InvalidArgument
-from graph.normalize import parse_datetime, phrase_tokens, tokens
+from graph.normalize import parse_datetime, phrase_tokens
 
 if TYPE_CHECKING:
     from graph.kg import KnowledgeGraph
@@ -157,15 +158,24 @@ def search(kg: KnowledgeGraph, text: str) -> list[tuple[str, str]]:
         raise InvalidArgument(f"search text {text!r} has no letters or digits to search for")
     index = kg.index
     candidates = set.intersection(*(index.postings.get(t, set()) for t in wanted))
+    # The token rule as regexes over lowercased text, so no field is split into a list:
+    # a token is a maximal run of letters and digits, a phrase its tokens with any
+    # non-alphanumeric run between them.
+    phrase = re.compile(_NOT_AFTER_ALNUM + r"[\W_]+".join(map(re.escape, wanted))
+                        + _NOT_BEFORE_ALNUM)
+    each = [re.compile(_NOT_AFTER_ALNUM + re.escape(t) + _NOT_BEFORE_ALNUM)
+            for t in dict.fromkeys(wanted)]
     ranked = []
     for i in candidates:
         data = kg.nx.nodes[index.ids[i]]
         phrase_in = tokens_in = None
         for name, weight in _SEARCH_FIELDS:
-            seq = tokens(data.get(name) or "")
-            if tokens_in is None and set(wanted) <= set(seq):
+            text = (data.get(name) or "").lower()
+            if not text:
+                continue
+            if tokens_in is None and all(p.search(text) for p in each):
                 tokens_in = (name, weight)
-            if phrase_in is None and _has_phrase(seq, wanted):
+            if tokens_in is not None and phrase_in is None and phrase.search(text):
                 phrase_in = (name, weight)
         hit = phrase_in or tokens_in or ("topics", 0)
         rank = (-(phrase_in or ("", 0))[1], -(tokens_in or ("", 0))[1], *index.order_key(i))
@@ -174,9 +184,8 @@ def search(kg: KnowledgeGraph, text: str) -> list[tuple[str, str]]:
     return [(node, field_hit) for _, node, field_hit in ranked]
 
 
-def _has_phrase(seq: list[str], phrase: tuple[str, ...]) -> bool:
-    n = len(phrase)
-    return any(seq[i : i + n] == list(phrase) for i in range(len(seq) - n + 1))
+_NOT_AFTER_ALNUM = r"(?<![^\W_])"
+_NOT_BEFORE_ALNUM = r"(?![^\W_])"
 
 
 def co_topics(kg: KnowledgeGraph, topic: str) -> list[tuple[str, int]]:
