@@ -5,7 +5,9 @@ Every format carries the same nodes and edges. A node has its ``kind``, ``label`
 ``degree`` (stored edges at it, in the whole graph), ``size`` (a radius hint),
 ``hops`` (from the nearest seed; 0 for every node of a whole-graph export) and, with a
 layout, ``x`` and ``y``; an article adds ``url``, ``provider``, ``publishedAt``
-(ISO 8601), ``isStub``, ``topics`` and ``storyline``; a topic ``slug``, a provider
+(ISO 8601), ``isStub``, ``topics`` and ``storyline`` (null until the storylines are
+computed: an export never computes them, so a server's exports before its background
+analytics are done, and ``newsgraph export``, carry none); a topic ``slug``, a provider
 ``domain``. An edge has its stable ``id``, ``kind`` and ``evidence`` (records as
 ``path:line``). GraphML and GEXF hold only scalars, so there ``topics`` and
 ``evidence`` are joined with ``" | "`` and absent values are left out.
@@ -55,7 +57,8 @@ def node_attributes(kg: KnowledgeGraph, sub: Subgraph, node: str) -> dict[str, A
         attrs["x"], attrs["y"] = sub.positions[node]
     if d["kind"] == ARTICLE:
         published = d.get("published_at")
-        storyline = kg.analytics.storyline_of.get(node)
+        # Only once the storylines are computed: an export never waits for them.
+        storyline = (kg.analytics.peek("storyline_of") or {}).get(node)
         attrs.update(url=d["url"], provider=f"{PROVIDER}:{d['provider']}",
                      publishedAt=published.isoformat() if published else None,
                      isStub=bool(d.get("is_stub")),

@@ -244,8 +244,8 @@ class Query:
         kg = kg_of(info)
         r = kg.report
         return Stats(records=r.records, articles=r.articles, stubs=r.stubs,
-                     providers=r.providers, topics=r.topics, nodes=kg.nx.number_of_nodes(),
-                     edges=kg.nx.number_of_edges(), edges_by_kind=_edge_counts(r.edges))
+                     providers=r.providers, topics=r.topics, nodes=kg.counts["nodes"],
+                     edges=kg.counts["edges"], edges_by_kind=_edge_counts(r.edges))
 
     @strawberry.field(description="The report of the load this server runs on.")
     def load_report(self, info: Info) -> LoadReport:

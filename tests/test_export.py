@@ -60,6 +60,7 @@ def test_whole_graph_export_holds_every_stored_edge_and_same_story(kg):
 
 
 def test_graphml_attributes_are_flat(kg):
+    kg.analytics.storylines  # noqa: B018 - what a server computes after its load
     sub = explore.expand(kg, ALPHA, hops=1)
     back = _read("graphml", _written(kg, sub, "graphml"))
     alpha = back.nodes[ALPHA]
@@ -70,6 +71,16 @@ def test_graphml_attributes_are_flat(kg):
     [edge] = [d for u, v, d in back.edges(data=True) if d["kind"] == "RELATED"]
     assert edge["evidence"] == f"{EXPLORE}/alpha.md:2"
     assert edge["id"] == f"RELATED:{ALPHA}->{BETA}"
+
+
+def test_an_export_never_computes_the_storylines():
+    fresh = graph.load(EXPLORE)
+    sub = explore.expand(fresh, ALPHA, hops=1)
+    alpha = _read("graphml", _written(fresh, sub, "graphml")).nodes[ALPHA]
+    assert "storyline" not in alpha and fresh.analytics.peek("storylines") is None
+    fresh.analytics.storylines  # noqa: B018 - computed, as a server's background job does
+    again = _read("graphml", _written(fresh, sub, "graphml")).nodes[ALPHA]
+    assert again["storyline"] == "storyline:1"
 
 
 def test_gexf_carries_size_and_position(kg):
