@@ -308,9 +308,10 @@ class Query:
 
     @strawberry.field(description=(
         "Storylines: communities of stories joined by related links, shared topics and "
-        "copies of one story, largest first; computed once per load."))
+        "copies of one story, largest first; computed once per load. Null, with a "
+        "NOT_READY error, while a server computes them after its load."))
     def storylines(self, info: Info, first: FirstArg = None,
-                   after: AfterArg = None) -> StorylineConnection:
+                   after: AfterArg = None) -> StorylineConnection | None:
         return resolve_storylines(kg_of(info), first, after)
 
     @strawberry.field(description="A storyline by id; null when unknown.")
@@ -320,9 +321,10 @@ class Query:
 
     @strawberry.field(description=(
         "Articles by PageRank in the article graph (related links, shared topics, copies), "
-        "highest first."))
+        "highest first. Null, with a NOT_READY error, while a server computes it after its "
+        "load."))
     def central_articles(self, info: Info, where: WhereArg = None, first: FirstArg = None,
-                         after: AfterArg = None) -> CentralArticleConnection:
+                         after: AfterArg = None) -> CentralArticleConnection | None:
         return resolve_central(kg_of(info), where, first, after)
 
     @strawberry.field(description="How many articles were published per day, week or month.")
