@@ -27,7 +27,7 @@ from graph.select import Selection
 __all__ = ["ExportRequest", "export_bytes", "export_endpoint", "MAX_LAYOUT_NODES",
            "MAX_HTTP_HOPS", "MEDIA_TYPES"]
 
-MAX_LAYOUT_NODES = 5000
+MAX_LAYOUT_NODES = explore.MAX_LAYOUT_NODES
 MAX_HTTP_HOPS = 4
 MEDIA_TYPES = {"graphml": "application/graphml+xml", "gexf": "application/gexf+xml",
                "node-link": "application/json", "cytoscape": "application/json",
