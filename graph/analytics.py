@@ -28,7 +28,7 @@ Syndicated copies (``SAME_STORY``)
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
@@ -40,6 +40,7 @@ import networkx as nx
 from graph.build import ARTICLE, PROVIDER, RELATED, TAGGED, TOPIC
 from graph.errors import InvalidArgument, NotReady
 from graph.normalize import tokens
+from graph.search import SearchIndex, build_search_index
 from graph.select import Selection, select_articles
 
 if TYPE_CHECKING:
@@ -57,7 +58,8 @@ SAME_STORY_WEIGHT = 1.0
 INTERVALS = ("DAY", "WEEK", "MONTH")
 # What takes the whole graph to compute (Louvain alone took 469 s at 100k records): a
 # server computes them off the request path (graph/background.py).
-WHOLE_GRAPH = ("pagerank", "central_articles", "storylines", "co_topics", "provider_overlap")
+WHOLE_GRAPH = ("search_index", "pagerank", "central_articles", "storylines", "co_topics",
+               "provider_overlap")
 _LOOKUPS = ("storyline_of", "storyline_by_id")
 MAX_BUCKETS = 10_000
 # A title key keeps this many leading letters of each word: a crude stemmer under which
@@ -162,15 +164,19 @@ class Analytics:
         return all(name in self._parts for name in WHOLE_GRAPH)
 
     def compute_all(self, stage: Callable[[str], None] = lambda what: None) -> dict[str, Any]:
-        """Compute every whole-graph part here and return them by name (what a background
-        job sends back); ``stage(what)`` hears where it stands, in words."""
+        """Compute every whole-graph part here and return them by name; ``stage(what)``
+        hears where it stands, in words."""
+        return dict(self.compute_each(stage))
+
+    def compute_each(self, stage: Callable[[str], None] = lambda what: None,
+                     ) -> Iterator[tuple[str, Any]]:
+        """Compute the whole-graph parts here, yielding each ``(name, value)`` as soon as
+        it is done (what a background job sends back, the search index first)."""
         saved, self._status, self._stage = self._status, None, stage
         try:
-            out = {}
             for name in WHOLE_GRAPH:
                 stage(name.replace("_", " "))
-                out[name] = getattr(self, name)
-            return out
+                yield name, getattr(self, name)
         finally:
             self._status, self._stage = saved, _quiet
 
@@ -297,7 +303,15 @@ class Analytics:
             self._views[via] = view
         return self._views[via]
 
-    # -- centrality and storylines ------------------------------------------------
+    # -- search, centrality and storylines ------------------------------------------
+
+    @property
+    def search_index(self) -> SearchIndex:
+        """The inverted index ``search(text:)`` reads (graph/search.py)."""
+        return self._part("search_index", self._search_index)
+
+    def _search_index(self) -> SearchIndex:
+        return build_search_index(self.kg)
 
     @property
     def pagerank(self) -> dict[str, float]:

@@ -27,8 +27,6 @@ import traceback
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from graph.analytics import WHOLE_GRAPH
-
 if TYPE_CHECKING:
     from graph.kg import KnowledgeGraph
 
@@ -161,7 +159,9 @@ class BackgroundAnalytics:
                 elif kind == "part":
                     name, shape = payload
                     items = building.pop(name, [])
-                    self.kg.analytics.install({name: dict(items) if shape == "dict" else items})
+                    value = (dict(items) if shape == "dict" else items[0] if shape == "object"
+                             else items)
+                    self.kg.analytics.install({name: value})
                 elif kind == "error":
                     self.error = payload[0]
                 time.sleep(0)  # let the event loop's thread take the GIL between chunks
@@ -185,14 +185,16 @@ def _child(kg: KnowledgeGraph, fd: int) -> int:
             out.flush()
 
         try:
-            parts = kg.analytics.compute_all(lambda what: send("stage", what))
-            send("stage", "sending the results")
-            for name in WHOLE_GRAPH:
-                value = parts[name]
-                shape = "dict" if isinstance(value, dict) else "list"
-                items = list(value.items()) if shape == "dict" else list(value)
-                for i in range(0, len(items), CHUNK):
-                    send("chunk", name, items[i:i + CHUNK])
+            # Each part is sent as soon as it is done: search needs no storylines.
+            for name, value in kg.analytics.compute_each(lambda what: send("stage", what)):
+                if isinstance(value, dict | list):
+                    shape = "dict" if isinstance(value, dict) else "list"
+                    items = list(value.items()) if shape == "dict" else list(value)
+                    for i in range(0, len(items), CHUNK):
+                        send("chunk", name, items[i:i + CHUNK])
+                else:  # numpy arrays: their bytes load with a copy, not item by item
+                    shape = "object"
+                    send("chunk", name, [value])
                 send("part", name, shape)
         except BaseException as e:
             send("error", f"{type(e).__name__}: {e}")

@@ -12,6 +12,7 @@ from strawberry.types import Info
 import graph
 from graph import select
 from graph.build import ARTICLE, PROVIDER, TOPIC
+from graph.normalize import MAX_PHRASE_CHARS, MAX_PHRASE_WORDS
 from schema.cache import ParsedDocuments
 from schema.explore import (
     CentralArticleConnection,
@@ -25,7 +26,7 @@ from schema.explore import (
     resolve_storylines,
     resolve_timeline,
 )
-from schema.limits import Limits
+from schema.limits import _CURRENT, Limits
 from schema.pagination import encode_cursor, paginate
 from schema.traversal import (
     Path,
@@ -228,12 +229,18 @@ class Query:
 
     @strawberry.field(description=(
         "Articles holding every word of `text`, best first: the whole phrase in the title, "
-        "then in the excerpt, then in the body; then newest first."))
+        "then in the excerpt, then in the body; then newest first. Null, with a NOT_READY "
+        "error, while a server builds its search index after its load."))
     def search(self, info: Info, text: Annotated[str, strawberry.argument(
-            description="Words to find, e.g. 'facial recognition'.")],
-               first: FirstArg = None, after: AfterArg = None) -> SearchConnection:
+            description=f"Words to find, e.g. 'facial recognition': at most "
+                        f"{MAX_PHRASE_WORDS} words and {MAX_PHRASE_CHARS} characters.")],
+               first: FirstArg = None, after: AfterArg = None) -> SearchConnection | None:
         kg = kg_of(info)
-        page = paginate(select.search(kg, text), first, after)
+        # Articles read to rank a phrase count as visits of the request's budget, which
+        # also ends the search at the request's deadline.
+        budget = _CURRENT.get()
+        page = paginate(select.search(kg, text, budget.visit if budget else None), first,
+                        after)
         return SearchConnection(
             edges=[SearchEdge(cursor=encode_cursor(i), node=Article.from_node(kg, n),
                               matched_in=field) for i, (n, field) in page.items],
