@@ -27,6 +27,7 @@ Formats
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
 from typing import IO, TYPE_CHECKING, Any
 
 import networkx as nx
@@ -40,7 +41,7 @@ if TYPE_CHECKING:
     from graph.kg import KnowledgeGraph
 
 __all__ = ["FORMATS", "JSON_FORMATS", "node_attributes", "edge_attributes", "to_networkx",
-           "cytoscape", "graphology", "node_link", "as_json", "write"]
+           "cytoscape", "graphology", "node_link", "as_json", "iter_json", "write"]
 
 JSON_FORMATS = ("cytoscape", "graphology", "node-link")
 FORMATS = ("graphml", "gexf", "node-link", "cytoscape", "graphology")
@@ -141,8 +142,65 @@ def as_json(kg: KnowledgeGraph, sub: Subgraph, fmt: str) -> dict[str, Any]:
     raise InvalidArgument(f"unknown format {fmt!r}: expected one of {', '.join(JSON_FORMATS)}")
 
 
+def iter_json(kg: KnowledgeGraph, sub: Subgraph, fmt: str, *, chunk: int = 500,
+              check: Callable[[], None] | None = None) -> Iterator[bytes]:
+    """Yield ``sub`` as a file in one of :data:`JSON_FORMATS`, ``chunk`` nodes or edges
+    at a time, so no more than that is ever held in memory; ``check()`` runs before each
+    chunk (a deadline may raise there). The same data :func:`as_json` returns (a
+    Cytoscape file wrapped as ``.cyjs``), one element a line."""
+    if fmt not in JSON_FORMATS:
+        raise InvalidArgument(f"unknown format {fmt!r}: expected one of {', '.join(JSON_FORMATS)}")
+
+    def dump(value: Any) -> str:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+    def node_item(node: str) -> Any:
+        attrs = node_attributes(kg, sub, node)
+        if fmt == "cytoscape":
+            element: dict[str, Any] = {"data": {"id": node, **attrs}}
+            if "x" in attrs:
+                element["position"] = {"x": attrs["x"], "y": attrs["y"]}
+            return element
+        if fmt == "graphology":
+            return {"key": node, "attributes": attrs}
+        return {**attrs, "id": node}  # node-link, as networkx writes it
+
+    def edge_item(e: Any) -> Any:
+        if fmt == "cytoscape":
+            return {"data": {"id": e.id, "source": e.source, "target": e.target,
+                             **edge_attributes(e)}}
+        if fmt == "graphology":
+            return {"key": e.id, "source": e.source, "target": e.target,
+                    "attributes": edge_attributes(e)}
+        return {"id": e.id, **edge_attributes(e), "source": e.source, "target": e.target,
+                "key": e.kind}
+
+    if fmt == "cytoscape":
+        head = ('{"data":{"name":"newsgraph"},"directed":true,"multigraph":true,'
+                '"elements":{"nodes":[')
+        middle, tail = '],"edges":[', "]}}\n"
+    elif fmt == "graphology":
+        head = ('{"attributes":{"name":"newsgraph"},"options":{"type":"directed",'
+                '"multi":true,"allowSelfLoops":false},"nodes":[')
+        middle, tail = '],"edges":[', "]}\n"
+    else:
+        head = '{"directed":true,"multigraph":true,"graph":{"name":"newsgraph"},"nodes":['
+        middle, tail = '],"edges":[', "]}\n"
+    yield head.encode()
+    for part, items, shape in ((0, list(sub.nodes), node_item), (1, sub.edges, edge_item)):
+        if part:
+            yield middle.encode()
+        for start in range(0, len(items), chunk):
+            if check is not None:
+                check()
+            lines = [("\n" if start + k == 0 else ",\n") + dump(shape(item))
+                     for k, item in enumerate(items[start:start + chunk])]
+            yield "".join(lines).encode("utf-8")
+    yield tail.encode()
+
+
 def write(kg: KnowledgeGraph, sub: Subgraph, fmt: str, stream: IO[bytes]) -> None:
-    """Write ``sub`` to a binary stream in one of :data:`FORMATS`."""
+    """Write ``sub`` to a binary stream in one of :data:`FORMATS` (JSON ones streamed)."""
     if fmt == "graphml":
         # Edge ids must be unique in the file (Gephi merges edges that share one).
         nx.write_graphml(to_networkx(kg, sub, flat=True), stream, edge_id_from_attribute="id")
@@ -155,11 +213,7 @@ def write(kg: KnowledgeGraph, sub: Subgraph, fmt: str, stream: IO[bytes]) -> Non
             attrs["viz"] = viz
         nx.write_gexf(g, stream)
     elif fmt in JSON_FORMATS:
-        data = as_json(kg, sub, fmt)
-        if fmt == "cytoscape":  # Cytoscape's .cyjs file around the elements
-            data = {"data": {"name": "newsgraph"}, "directed": True, "multigraph": True,
-                    "elements": data}
-        stream.write(json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8"))
-        stream.write(b"\n")
+        for piece in iter_json(kg, sub, fmt):
+            stream.write(piece)
     else:
         raise InvalidArgument(f"unknown format {fmt!r}: expected one of {', '.join(FORMATS)}")

@@ -156,3 +156,37 @@ def test_select_subgraph(kg):
         (BETA, "topic:privacy"), (BETA, P2), (COPY, P2), (COPY, "topic:cameras")}
     walked = explore.select_subgraph(kg, seeds=[ALPHA], hops=1)
     assert walked.nodes == explore.expand(kg, ALPHA, hops=1).nodes
+
+
+@pytest.mark.parametrize("fmt", ["cytoscape", "graphology", "node-link"])
+def test_json_files_are_streamed_in_chunks_and_hold_what_as_json_holds(kg, fmt):
+    sub = explore.whole(kg, via=ALL_KINDS)
+    pieces = list(export.iter_json(kg, sub, fmt, chunk=2))
+    # Never more than two elements per piece past the head: nothing holds the whole file.
+    assert len(pieces) >= (len(sub.nodes) + len(sub.edges)) // 2
+    data = json.loads(b"".join(pieces))
+    want = export.as_json(kg, sub, fmt)
+    if fmt == "cytoscape":
+        assert data == {"data": {"name": "newsgraph"}, "directed": True, "multigraph": True,
+                        "elements": want}
+    elif fmt == "graphology":
+        assert data == want
+    else:  # networkx lists edges by source node; the stream keeps the subgraph's order
+        key = json.dumps
+        assert {k: v for k, v in data.items() if k != "edges"} == {
+            k: v for k, v in want.items() if k != "edges"}
+        assert sorted(map(key, data["edges"])) == sorted(map(key, want["edges"]))
+
+
+def test_a_json_stream_stops_when_its_check_raises(kg):
+    sub = explore.whole(kg)
+    calls = []
+
+    def check():
+        calls.append(1)
+        if len(calls) == 3:
+            raise graph.InvalidArgument("past its deadline")
+
+    with pytest.raises(graph.InvalidArgument):
+        b"".join(export.iter_json(kg, sub, "graphology", chunk=2, check=check))
+    assert len(calls) == 3
