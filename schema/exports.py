@@ -6,23 +6,33 @@ Both take the same selection: nothing (the whole graph); ``from`` seeds with ``h
 ``provider``, ``after`` and ``before`` (the articles it keeps with their topics and
 providers, or, with seeds, a filter on the walk's articles). ``via`` picks edge kinds
 (``SAME_STORY`` included when named), ``layout=force`` adds coordinates.
+
+Over HTTP an export is bounded like any request: off in production unless enabled
+(``--exports``); at most ``max_exports`` at once (more answer 429); at most
+``max_export_nodes`` nodes and ``max_export_edges`` edges (refused with 413 before
+anything is written, the whole graph from its counts without building it); JSON files
+streamed a chunk at a time, never whole in memory, and ended at the request's
+deadline; a client that goes away stops it. The CLI has no caps.
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+import time
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from starlette.concurrency import run_in_threadpool
+from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 
 import graph
 from graph import explore, export
+from graph.analytics import SAME_STORY
 from graph.normalize import parse_datetime
 from graph.select import Selection
+from schema.settings import Settings, env_name
 
 __all__ = ["ExportRequest", "export_bytes", "export_endpoint", "MAX_LAYOUT_NODES",
            "MAX_HTTP_HOPS", "MEDIA_TYPES"]
@@ -119,18 +129,129 @@ def _request_of(request: Request) -> ExportRequest:
         layout=q.get("layout"))
 
 
+class TooLarge(graph.NewsgraphError):
+    """An export past its node or edge cap."""
+
+
+class ExportCaps:
+    """The caps of one HTTP export: nodes, edges, and a deadline checked while writing."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.deadline = time.monotonic() + settings.timeout
+
+    def check_time(self) -> None:
+        if time.monotonic() > self.deadline:
+            raise graph.InvalidArgument(
+                f"the export ran past its time limit of {self.settings.timeout:g} s "
+                f"(set by {env_name('timeout')}): narrow it with from/hops or where")
+
+    def check_size(self, nodes: int, edges: int) -> None:
+        s = self.settings
+        for what, n, cap, name in (("nodes", nodes, s.max_export_nodes, "max_export_nodes"),
+                                   ("edges", edges, s.max_export_edges, "max_export_edges")):
+            if n > cap:
+                raise TooLarge(
+                    f"this export holds {n:,} {what} or more; at most {cap:,} are served "
+                    f"over HTTP (set by {env_name(name)}): narrow it with from/hops or "
+                    "where, or write it with `newsgraph export`")
+
+
+def capped_subgraph(kg: graph.KnowledgeGraph, req: ExportRequest, caps: ExportCaps
+                    ) -> graph.Subgraph:
+    """Return what ``req`` selects, refusing it past the caps before building it where
+    its size is known first (the whole graph, a walk)."""
+    s = caps.settings
+    if req.seeds:
+        sub = explore.expand(kg, req.seeds, req.hops, req.via, selection=req.selection,
+                             limit=s.max_export_nodes + 1)
+        caps.check_size(len(sub.nodes), len(sub.edges))
+        return sub
+    if req.selection is None or req.selection.empty:
+        walk = explore.check_walk(req.via)
+        edges = sum(n for kind, n in kg.report.edges.items() if kind in walk)
+        if SAME_STORY in walk:
+            edges += len(kg.analytics.same_story_edges())
+        caps.check_size(kg.counts["nodes"], edges)
+    caps.check_time()
+    sub = explore.select_subgraph(kg, req.seeds, req.hops, req.via, req.selection)
+    caps.check_size(len(sub.nodes), len(sub.edges))
+    return sub
+
+
+def _prepare(kg: graph.KnowledgeGraph, req: ExportRequest, caps: ExportCaps
+             ) -> tuple[graph.Subgraph, bytes | None]:
+    """Select and lay out in a worker thread; write GraphML and GEXF there too (networkx
+    builds them whole), leaving JSON formats to be streamed."""
+    if req.layout is not None and req.layout.upper() not in explore.LAYOUTS:
+        raise graph.InvalidArgument(f"unknown layout {req.layout!r}: expected force")
+    sub = capped_subgraph(kg, req, caps)
+    if req.layout is not None:
+        sub.positions = explore.force_layout(sub)
+    caps.check_time()
+    if req.format in export.JSON_FORMATS:
+        return sub, None
+    out = io.BytesIO()
+    export.write(kg, sub, req.format, out)
+    return sub, out.getvalue()
+
+
 async def export_endpoint(request: Request) -> Response:
     """``GET /export/graph.{graphml,gexf,json}``: the graph, or a selection of it, as a file."""
+    settings: Settings = request.app.state.settings
+    if not settings.exports_enabled:
+        return JSONResponse({"error": "exports are off in production mode: enable them with "
+                                      f"--exports ({env_name('exports')}=1)"}, status_code=404)
     kg: graph.KnowledgeGraph | None = request.app.state.kg
     if kg is None:
         return JSONResponse({"error": "the graph is not loaded yet"}, status_code=503)
+    state = request.app.state
+    running = getattr(state, "exports_running", 0)
+    if running >= settings.max_exports:
+        return JSONResponse(
+            {"error": f"{running} exports are running, the most at once (limit maxExports = "
+                      f"{settings.max_exports}, set by {env_name('max_exports')}): try again "
+                      "shortly"}, status_code=429, headers={"retry-after": "2"})
+    state.exports_running = running + 1
+    released = False
+
+    def release() -> None:
+        nonlocal released
+        if not released:
+            released = True
+            state.exports_running -= 1
+
+    caps = ExportCaps(settings)
     try:
         req = _request_of(request)
-        body = await run_in_threadpool(export_bytes, kg, req)
+        sub, body = await run_in_threadpool(_prepare, kg, req, caps)
     except graph.NodeNotFound as e:
+        release()
         return JSONResponse({"error": str(e)}, status_code=404)
+    except TooLarge as e:
+        release()
+        return JSONResponse({"error": str(e)}, status_code=413)
     except graph.NewsgraphError as e:
+        release()
         return JSONResponse({"error": str(e)}, status_code=400)
+    except BaseException:
+        release()
+        raise
     name = f"newsgraph.{_SUFFIXES[req.format]}"
-    return Response(body, media_type=MEDIA_TYPES[req.format],
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    headers = {"Content-Disposition": f'attachment; filename="{name}"',
+               "x-newsgraph-cost": f"nodes={len(sub.nodes)}, edges={len(sub.edges)}"}
+    if body is not None:
+        release()
+        return Response(body, media_type=MEDIA_TYPES[req.format], headers=headers)
+
+    async def stream() -> AsyncIterator[bytes]:
+        # Each chunk is written in a worker thread; a client that goes away cancels this
+        # generator (Starlette watches for the disconnect), so no more chunks are made.
+        try:
+            async for piece in iterate_in_threadpool(
+                    export.iter_json(kg, sub, req.format, check=caps.check_time)):
+                yield piece
+        finally:
+            release()
+
+    return StreamingResponse(stream(), media_type=MEDIA_TYPES[req.format], headers=headers)

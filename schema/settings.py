@@ -44,6 +44,8 @@ class Settings:
         "help": "allow __schema/__type queries (default: on in development, off in production)"})
     graphiql: bool | None = field(default=None, metadata={
         "help": "serve GraphiQL to browsers (default: on in development, off in production)"})
+    exports: bool | None = field(default=None, metadata={
+        "help": "serve /export/graph.* files (default: on in development, off in production)"})
     cors_origins: tuple[str, ...] = field(default=(), metadata={
         "help": "origins allowed to call the API from a browser (default: none)"})
     max_depth: int = _limit(10, "deepest field nesting of a query (root fields are depth 0)")
@@ -61,6 +63,9 @@ class Settings:
     max_visits: int = _limit(500_000, "node budget: neighbour entries the traversals of one "
                                       "request examine, counted from the graph's real degrees")
     timeout: float = _limit(10.0, "wall-clock seconds one request may run")
+    max_export_nodes: int = _limit(50_000, "nodes of one /export/graph.* file")
+    max_export_edges: int = _limit(250_000, "edges of one /export/graph.* file")
+    max_exports: int = _limit(2, "/export/graph.* requests running at once; more answer 429")
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -77,6 +82,11 @@ class Settings:
     def introspection_enabled(self) -> bool:
         """Whether __schema and __type may be queried."""
         return self.introspection if self.introspection is not None else not self.production
+
+    @property
+    def exports_enabled(self) -> bool:
+        """Whether /export/graph.* is served."""
+        return self.exports if self.exports is not None else not self.production
 
     @property
     def graphiql_enabled(self) -> bool:
@@ -104,6 +114,7 @@ class Settings:
         out["cors_origins"] = list(self.cors_origins)
         out["introspection"] = self.introspection_enabled
         out["graphiql"] = self.graphiql_enabled
+        out["exports"] = self.exports_enabled
         return out
 
 

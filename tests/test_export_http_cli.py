@@ -139,3 +139,59 @@ def test_cli_export_errors_are_one_line_and_exit_2(capsys, args, message):
     err = capsys.readouterr().err
     assert message in err
     assert "Traceback" not in err
+
+
+# -- limits of HTTP exports ---------------------------------------------------------
+
+def _client(**settings):
+    from schema.settings import Settings
+
+    return TestClient(create_app(EXPLORE, Settings(**settings)))
+
+
+def test_exports_are_off_in_production_unless_enabled():
+    with _client(production=True) as c:
+        off = c.get("/export/graph.graphml")
+        assert off.status_code == 404 and "--exports" in off.json()["error"]
+    with _client(production=True, exports=True) as c:
+        assert c.get("/export/graph.graphml").status_code == 200
+
+
+@pytest.mark.parametrize(("settings", "params", "said"), [
+    ({"max_export_nodes": 5}, {}, "this export holds 15 nodes or more; at most 5"),
+    ({"max_export_edges": 3}, {"via": "RELATED,TAGGED"}, "edges or more; at most 3"),
+    ({"max_export_nodes": 2}, {"from": BETA, "hops": "2"}, "this export holds 3 nodes or "
+                                                         "more; at most 2"),
+    ({"max_export_edges": 1}, {"provider": "p2.example"}, "edges or more; at most 1"),
+])
+def test_exports_past_their_caps_are_refused_before_writing(settings, params, said):
+    with _client(**settings) as c:
+        for path in ("/export/graph.json", "/export/graph.graphml"):
+            refused = c.get(path, params=params)
+            assert refused.status_code == 413, refused.text
+            assert said in refused.json()["error"]
+            assert "newsgraph export" in refused.json()["error"]
+
+
+def test_a_json_export_is_streamed_and_says_its_size():
+    with _client() as c:
+        r = c.get("/export/graph.json", params={"format": "graphology"})
+        assert r.status_code == 200 and "content-length" not in r.headers
+        assert r.headers["x-newsgraph-cost"] == "nodes=15, edges=17"
+        assert len(r.json()["nodes"]) == 15
+
+
+def test_exports_past_the_concurrency_limit_answer_429_then_go_on():
+    with _client(max_exports=1) as c:
+        with c.stream("GET", "/export/graph.json") as first:
+            assert first.status_code == 200
+            busy = c.get("/export/graph.json")
+            assert busy.status_code == 429 and "limit maxExports = 1" in busy.json()["error"]
+            first.read()
+        assert c.get("/export/graph.json").status_code == 200
+
+
+def test_an_export_past_the_deadline_stops_with_a_clear_error():
+    with _client(timeout=1e-6) as c:
+        late = c.get("/export/graph.graphml")
+        assert late.status_code == 400 and "ran past its time limit" in late.json()["error"]
