@@ -34,6 +34,7 @@ from schema.browser import browser_routes, playground_page
 from schema.cache import ResponseCache
 from schema.exports import export_endpoint
 from schema.http import GraphQLOverHTTP, error_body, middleware, negotiate
+from schema.limits import Budget
 from schema.query import schema
 from schema.settings import Settings
 
@@ -48,7 +49,10 @@ class GraphQLView(GraphQLOverHTTP):
         kg = request.app.state.kg
         if kg is None:  # only reachable before the lifespan ran
             raise RuntimeError("the graph is not loaded yet")
-        return {"kg": kg, "request": request, "response": response, "settings": self.settings}
+        # One budget per HTTP request (batched operations share it); the view ends the
+        # work through it when the client goes away or the deadline passes.
+        return {"kg": kg, "request": request, "response": response, "settings": self.settings,
+                "budget": Budget(self.settings)}
 
     async def render_graphql_ide(self, request: Any) -> Response:
         """GraphiQL from newsgraph's own assets (schema/browser.py), not from a CDN."""
