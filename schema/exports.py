@@ -17,9 +17,13 @@ deadline; a client that goes away stops it. The CLI has no caps.
 
 from __future__ import annotations
 
+import contextlib
 import io
+import os
+import select
+import signal
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -72,6 +76,12 @@ def export_bytes(kg: graph.KnowledgeGraph, req: ExportRequest) -> bytes:
                 f"a layout is computed for at most {MAX_LAYOUT_NODES} nodes; this selection "
                 f"has {len(sub.nodes)}: narrow it with from/hops or where")
         sub.positions = explore.force_layout(sub)
+    out = io.BytesIO()
+    export.write(kg, sub, req.format, out)
+    return out.getvalue()
+
+
+def _whole(kg: graph.KnowledgeGraph, sub: graph.Subgraph, req: ExportRequest) -> bytes:
     out = io.BytesIO()
     export.write(kg, sub, req.format, out)
     return out.getvalue()
@@ -180,20 +190,79 @@ def capped_subgraph(kg: graph.KnowledgeGraph, req: ExportRequest, caps: ExportCa
 
 
 def _prepare(kg: graph.KnowledgeGraph, req: ExportRequest, caps: ExportCaps
-             ) -> tuple[graph.Subgraph, bytes | None]:
-    """Select and lay out in a worker thread; write GraphML and GEXF there too (networkx
-    builds them whole), leaving JSON formats to be streamed."""
+             ) -> graph.Subgraph:
+    """Select and lay out (in a worker thread), within the caps."""
     if req.layout is not None and req.layout.upper() not in explore.LAYOUTS:
         raise graph.InvalidArgument(f"unknown layout {req.layout!r}: expected force")
     sub = capped_subgraph(kg, req, caps)
     if req.layout is not None:
         sub.positions = explore.force_layout(sub)
     caps.check_time()
-    if req.format in export.JSON_FORMATS:
-        return sub, None
-    out = io.BytesIO()
-    export.write(kg, sub, req.format, out)
-    return sub, out.getvalue()
+    return sub
+
+
+_PATIENCE = 0.25  # seconds a reader of a busy ForkedWriter waits before it may stop
+
+
+class ForkedWriter:
+    """A file written by a child process forked for it, read back through a pipe.
+
+    Writing is whole-file CPU work (networkx builds GraphML and GEXF as one tree): in a
+    child it neither holds the server's GIL nor its memory, and it can be ended at
+    once — at the request's deadline, or when the client goes away.
+    """
+
+    def __init__(self, kg: graph.KnowledgeGraph, sub: graph.Subgraph, fmt: str):
+        read_fd, write_fd = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: write, and never return into the server
+            status = 1
+            try:
+                os.close(read_fd)
+                with os.fdopen(write_fd, "wb", buffering=1 << 16) as out:
+                    export.write(kg, sub, fmt, out)
+                status = 0
+            finally:
+                os._exit(status)
+        os.close(write_fd)
+        self.pid: int | None = pid
+        self.fd = read_fd
+
+    def chunks(self, caps: ExportCaps) -> Iterator[bytes]:
+        """Yield what the child writes; raise at the deadline (the child is ended).
+
+        While the child is busy an empty piece comes every :data:`_PATIENCE` seconds,
+        so whoever reads can stop (a client gone) without waiting for the deadline.
+        """
+        try:
+            while True:
+                left = caps.deadline - time.monotonic()
+                if left <= 0 or not select.select([self.fd], [], [],
+                                                  min(left, _PATIENCE))[0]:
+                    caps.check_time()
+                    yield b""
+                    continue
+                piece = os.read(self.fd, 1 << 16)
+                if not piece:
+                    break
+                yield piece
+            _, code = os.waitpid(self.pid, 0) if self.pid else (0, 0)
+            self.pid = None
+            if code != 0:
+                raise graph.NewsgraphError("the export could not be written")
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """End the child if it still runs; release the pipe."""
+        if self.pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)
+            os.waitpid(self.pid, 0)
+            self.pid = None
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
 
 
 async def export_endpoint(request: Request) -> Response:
@@ -224,7 +293,7 @@ async def export_endpoint(request: Request) -> Response:
     caps = ExportCaps(settings)
     try:
         req = _request_of(request)
-        sub, body = await run_in_threadpool(_prepare, kg, req, caps)
+        sub = await run_in_threadpool(_prepare, kg, req, caps)
     except graph.NodeNotFound as e:
         release()
         return JSONResponse({"error": str(e)}, status_code=404)
@@ -240,18 +309,24 @@ async def export_endpoint(request: Request) -> Response:
     name = f"newsgraph.{_SUFFIXES[req.format]}"
     headers = {"Content-Disposition": f'attachment; filename="{name}"',
                "x-newsgraph-cost": f"nodes={len(sub.nodes)}, edges={len(sub.edges)}"}
-    if body is not None:
-        release()
-        return Response(body, media_type=MEDIA_TYPES[req.format], headers=headers)
+    if hasattr(os, "fork"):
+        writer: ForkedWriter | None = ForkedWriter(kg, sub, req.format)
+        pieces: Iterator[bytes] = writer.chunks(caps)  # type: ignore[union-attr]
+    else:  # JSON streamed here, chunk by chunk; GraphML and GEXF whole, in a thread
+        writer = None
+        pieces = (export.iter_json(kg, sub, req.format, check=caps.check_time)
+                  if req.format in export.JSON_FORMATS else iter([_whole(kg, sub, req)]))
 
     async def stream() -> AsyncIterator[bytes]:
-        # Each chunk is written in a worker thread; a client that goes away cancels this
-        # generator (Starlette watches for the disconnect), so no more chunks are made.
+        # Each piece is read in a worker thread; a client that goes away cancels this
+        # generator (Starlette watches for the disconnect), which ends the writer.
         try:
-            async for piece in iterate_in_threadpool(
-                    export.iter_json(kg, sub, req.format, check=caps.check_time)):
-                yield piece
+            async for piece in iterate_in_threadpool(pieces):
+                if piece:
+                    yield piece
         finally:
+            if writer is not None:
+                await run_in_threadpool(writer.close)
             release()
 
     return StreamingResponse(stream(), media_type=MEDIA_TYPES[req.format], headers=headers)

@@ -14,8 +14,10 @@ from explore_corpus import ALPHA, BETA, COPY, EXPLORE, GAMMA, P2
 from starlette.testclient import TestClient
 
 import graph
+from graph import export
 from schema.app import create_app
 from schema.cli import main
+from schema.exports import ForkedWriter
 
 
 @pytest.fixture(scope="module")
@@ -195,3 +197,62 @@ def test_an_export_past_the_deadline_stops_with_a_clear_error():
     with _client(timeout=1e-6) as c:
         late = c.get("/export/graph.graphml")
         assert late.status_code == 400 and "ran past its time limit" in late.json()["error"]
+
+
+def _slow_writes(monkeypatch) -> list[ForkedWriter]:
+    """Make every export write take a minute (in the forked child), and keep the writers."""
+    import time as clock
+
+    made: list[ForkedWriter] = []
+    real_init = ForkedWriter.__init__
+
+    def slow_write(kg, sub, fmt, stream):
+        stream.write(b"<?xml")
+        stream.flush()
+        clock.sleep(60)
+
+    def keep(self, *args):
+        real_init(self, *args)
+        made.append(self)
+
+    monkeypatch.setattr(export, "write", slow_write)
+    monkeypatch.setattr(ForkedWriter, "__init__", keep)
+    return made
+
+
+def test_an_export_still_writing_at_the_deadline_is_ended(monkeypatch):
+    made = _slow_writes(monkeypatch)
+    with _client(timeout=0.5) as c, pytest.raises(graph.InvalidArgument) as e:
+        c.get("/export/graph.graphml")
+    assert "ran past its time limit of 0.5 s" in str(e.value)
+    [writer] = made
+    assert writer.pid is None and writer.fd == -1
+
+
+def test_a_client_that_leaves_an_export_ends_its_writer(monkeypatch):
+    import asyncio
+
+    from schema.settings import Settings
+
+    made = _slow_writes(monkeypatch)
+    app = create_app(graph.load(EXPLORE), Settings(timeout=60))
+    sent: list[dict] = []
+    pending = [{"type": "http.request", "body": b"", "more_body": False}]
+
+    async def receive():
+        if pending:
+            return pending.pop()
+        await asyncio.sleep(0.3)  # the client reads the start, then goes away
+        return {"type": "http.disconnect"}
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "method": "GET", "path": "/export/graph.graphml",
+             "raw_path": b"/export/graph.graphml", "query_string": b"", "root_path": "",
+             "scheme": "http", "http_version": "1.1", "headers": [],
+             "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 80), "app": app}
+    asyncio.run(asyncio.wait_for(app(scope, receive, send), 30))  # a hang guard
+    assert sent[0]["status"] == 200
+    [writer] = made
+    assert writer.pid is None and writer.fd == -1  # the child was ended and reaped
