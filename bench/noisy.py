@@ -166,7 +166,8 @@ class Phase:
 
     cheap_ms: list[float] = field(default_factory=list)
     cheap_failures: Counter[str] = field(default_factory=Counter)
-    heavy: list[tuple[int, float]] = field(default_factory=list)  # (status, seconds)
+    # (status, seconds); status 0: a streamed file cut off at the request's deadline
+    heavy: list[tuple[int, float]] = field(default_factory=list)
     heavy_failures: Counter[str] = field(default_factory=Counter)
 
     def summary(self) -> dict[str, Any]:
@@ -227,12 +228,17 @@ def attack(port: int, seconds: float, cheap: int = 8, attackers: int = 2,
         while time.monotonic() < stop:
             method, path, body = heavy[n % len(heavy)]
             n += 1
+            if body is not None:  # each one new: no stored answer serves a repeat
+                body = {**body, "query": f"{body['query']} # {k}-{n}"}
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
             began = time.monotonic()
             try:
                 status, _ = _send(conn, method, path, body)
                 with lock:
                     phase.heavy.append((status, time.monotonic() - began))
+            except http.client.IncompleteRead:  # a streamed file cut at its deadline
+                with lock:
+                    phase.heavy.append((0, time.monotonic() - began))
             except (OSError, http.client.HTTPException) as e:
                 with lock:
                     phase.heavy_failures[type(e).__name__] += 1

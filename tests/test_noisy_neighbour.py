@@ -38,5 +38,5 @@ def test_cheap_queries_never_fail_beside_heavy_ones(served):
         assert not phase.heavy_failures, (name, phase.summary())
         assert phase.heavy, name
         for status, seconds in phase.heavy:
-            assert status < 500, (name, status)
+            assert 0 <= status < 500, (name, status)  # 0: cut off at its deadline
             assert seconds <= TIMEOUT + HANG_GUARD, (name, seconds)
