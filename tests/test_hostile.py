@@ -100,12 +100,6 @@ HOSTILE_TEXT = {
     "nul.json": ('{"title": "a\0b", "webUrl": "https://hostile.example/nj"}', "NUL byte"),
     "control.yaml": ("&\x08", "the character U+0008"),  # it used to stop the whole load
     # These used to stop the whole load with a traceback:
-    "huge-int.json": ('{"title": "t", "webUrl": "https://hostile.example/hi", "n": '
-                      + "9" * 5000 + "}", "integer of 5,000 digits"),
-    "huge-int.jsonl": ('{"title": "t", "webUrl": "https://hostile.example/hl", "n": -'
-                       + "9" * 5000 + "}\n", "integer of 5,000 digits"),
-    "huge-int.yaml": ("title: t\nwebUrl: https://hostile.example/hy\nn: " + "9" * 5000 + "\n",
-                      "integer of 5,000 digits"),
     "surrogate.json": ('{"title": "a\\ud800b", "webUrl": "https://hostile.example/sj"}',
                        "lone surrogate"),
     "surrogate.jsonl": ('{"title": "t", "excerpt": "\\udfff", "webUrl": '
@@ -114,9 +108,35 @@ HOSTILE_TEXT = {
                              '"topics": ["\\ud83d"]}', "lone surrogate"),
     "surrogate.yaml": ('a: &a "x"\ntitle: "\\ud800"\nwebUrl: https://hostile.example/sy\n',
                        "lone surrogate"),
+    # libyaml refuses the escape itself, naming it
     "surrogate-plain.yaml": ('title: "\\udc00"\nwebUrl: https://hostile.example/sp\n',
-                             "lone surrogate"),
+                             "invalid Unicode character escape"),
 }
+
+
+# An integer too long to convert: the value is dropped with a warning, the record kept.
+HUGE_INTEGERS = {
+    "huge-int.json": ('{"title": "t", "webUrl": "https://hostile.example/hi", "n": '
+                      + "9" * 5000 + "}", "integer of 5,000 digits"),
+    "huge-int.jsonl": ('{"title": "t", "webUrl": "https://hostile.example/hl", "n": -'
+                       + "9" * 5000 + "}\n", "integer of 5,000 digits"),
+    "huge-int.yaml": ("title: t\nwebUrl: https://hostile.example/hy\nn: " + "9" * 5000 + "\n",
+                      "integer of 5,000 digits"),
+    "huge-quality.json": ('{"title": "t", "webUrl": "https://hostile.example/hq", '
+                          '"quality": ' + "9" * 5000 + "}", "integer of 5,000 digits"),
+}
+
+
+@pytest.mark.parametrize("name", HUGE_INTEGERS)
+def test_an_integer_too_long_to_read_is_dropped_with_a_warning(tmp_path, name):
+    text, reason = HUGE_INTEGERS[name]  # it used to stop the whole load with a traceback
+    (tmp_path / name).write_text(text, encoding="utf-8")
+    (tmp_path / "good.json").write_text(json.dumps(good("beside")), encoding="utf-8")
+    kg, elapsed, _ = load_within(tmp_path, 10)
+    assert kg.report.ok and len(articles(kg)) == 2, kg.report.errors
+    [warning] = kg.report.warnings
+    assert warning.path.endswith(name) and reason in warning.reason
+    assert elapsed < 5
 
 
 @pytest.mark.parametrize("name", HOSTILE_TEXT)
@@ -175,7 +195,9 @@ def test_a_pipe_or_a_device_posing_as_a_record_is_never_read(tmp_path):
     os.mkfifo(tmp_path / "pipe.md")  # reading it would wait for a writer forever
     os.symlink("/dev/zero", tmp_path / "zero.json")  # reading it would never end
     (tmp_path / "good.json").write_text(json.dumps(good("ok")), encoding="utf-8")
-    kg, elapsed, peak = load_within(tmp_path, 10)
+    kg, _, _ = load_within(tmp_path, 10)  # /dev/zero is outside the corpus folder: not followed
+    assert [os.path.basename(p.path) for p in kg.report.skipped] == ["zero.json"]
+    kg, elapsed, peak = load_within(tmp_path, 10, follow_symlinks=True)
     assert reasons(kg, tmp_path) == {
         "pipe.md": ["not a regular file (a pipe, device or socket): never read"],
         "zero.json": ["not a regular file (a pipe, device or socket): never read"]}
@@ -243,14 +265,14 @@ def test_an_unreadable_folder_for_real(tmp_path):
 def test_a_file_deleted_during_the_load_is_reported(tmp_path, monkeypatch):
     for slug in ("a", "b", "c"):
         (tmp_path / f"{slug}.json").write_text(json.dumps(good(slug)), encoding="utf-8")
-    listed = loader.find_file_names
+    listed = loader.list_files
 
-    def find_then_delete(root: Path, *args, **kwargs):  # deleted after listing, before reading
-        files, problems = listed(root, *args, **kwargs)
+    def find_then_delete(root: Path, **options):  # deleted after listing, before reading
+        listing = listed(root, **options)
         (tmp_path / "b.json").unlink()
-        return files, problems
+        return listing
 
-    monkeypatch.setattr(loader, "find_file_names", find_then_delete)
+    monkeypatch.setattr(loader, "list_files", find_then_delete)
     kg, _, _ = load_within(tmp_path, 10)
     assert reasons(kg, tmp_path) == {"b.json": ["cannot read file: No such file or directory"]}
     assert articles(kg) == {"article:https://good.example/a", "article:https://good.example/c"}
@@ -301,6 +323,13 @@ def test_a_whole_hostile_corpus_loads_every_valid_record(tmp_path, monkeypatch):
     if hasattr(os, "mkfifo"):
         os.mkfifo(tmp_path / "hostile" / "pipe.md")
     os.symlink("..", tmp_path / "hostile" / "loop")
+    for name, (text, _) in HUGE_INTEGERS.items():
+        (tmp_path / "hostile" / name).write_text(text, encoding="utf-8")
+    outside = tmp_path.parent / f"{tmp_path.name}-outside.json"
+    outside.write_text(json.dumps(good("outside")), encoding="utf-8")
+    os.symlink(outside, tmp_path / "hostile" / "outside.json")
+    with open(os.path.join(os.fsencode(tmp_path / "hostile"), b"latin-\xe9.json"), "wb") as f:
+        f.write(json.dumps(good("latin")).encode())
     (tmp_path / "locked").mkdir()
     _refuse(monkeypatch, "scandir", tmp_path / "locked")
     for i in range(100):
@@ -317,8 +346,11 @@ def test_a_whole_hostile_corpus_loads_every_valid_record(tmp_path, monkeypatch):
         expected.add(os.path.join("hostile", "pipe.md"))
     assert set(found) == expected
     assert articles(kg) == {f"article:https://good.example/g{i}" for i in range(300)} | {
-        "article:https://good.example/dup"}
-    assert len(kg.report.warnings) == 99
+        "article:https://good.example/dup"} | {
+        f"article:https://hostile.example/{s}" for s in ("hi", "hl", "hy", "hq")}
+    assert len(kg.report.warnings) == 99 + len(HUGE_INTEGERS)
+    assert {os.path.basename(p.path) for p in kg.report.skipped} == {
+        "outside.json", "latin-\\xe9.json"}
     assert elapsed < 15 and peak < 128, (elapsed, peak)
 
 
@@ -411,3 +443,14 @@ def test_a_corpus_given_through_a_symlink_is_read(outside_link, tmp_path):
     os.symlink(outside_link, tmp_path / "via")
     kg, _, _ = load_within(tmp_path / "via", 10)
     assert {n.rsplit("/", 1)[1] for n in articles(kg)} == {"real", "own"}
+
+
+def test_a_file_name_that_is_not_utf8_is_skipped_with_a_note(tmp_path):
+    with open(os.path.join(os.fsencode(tmp_path), b"caf\xe9.json"), "wb") as f:
+        f.write(json.dumps(good("cafe")).encode())
+    (tmp_path / "good.json").write_text(json.dumps(good("ok")), encoding="utf-8")
+    kg, _, _ = load_within(tmp_path, 10)
+    [skipped] = kg.report.skipped
+    assert skipped.path.endswith("caf\\xe9.json") and "not valid UTF-8" in skipped.reason
+    str(skipped).encode("utf-8")  # printable
+    assert articles(kg) == {"article:https://good.example/ok"}

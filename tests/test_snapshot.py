@@ -194,13 +194,13 @@ path = snapshot.snapshot_path(cache, corpus)
 size = path.stat().st_size
 real = os.readv
 def truncating(fd, buffers):
-    os.truncate(path, size // 2)
+    os.truncate(path, 0)
     return real(fd, buffers)
 os.readv = truncating
 files, _ = find_files(corpus)
 digest = snapshot.fingerprint(corpus, files, {{"max_file_bytes": DEFAULT_MAX_FILE_BYTES}})
 pending = snapshot.open_snapshot(cache, corpus)
-os.truncate(path, size // 2)
+os.truncate(path, 0)
 print("result:", pending is None or pending.result(digest) is None)
 """
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,

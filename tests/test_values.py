@@ -160,7 +160,7 @@ def test_the_equal_date_duplicate_warning_names_the_winner(tmp_path):
     kg = graph.load(tmp_path)
     [warning] = kg.report.warnings
     assert warning.path.endswith("a.json")
-    assert f"{tmp_path / 'b.json'} wins" in warning.reason
+    assert f"{tmp_path / 'b.json'}:1 wins" in warning.reason
     assert "same publication date" in warning.reason
     assert kg.nx.nodes[ID]["title"] == "b"
 
@@ -172,7 +172,7 @@ def test_the_later_date_duplicate_warning_names_the_winner(tmp_path):
             encoding="utf-8")
     kg = graph.load(tmp_path)
     [warning] = kg.report.warnings
-    assert f"{tmp_path / 'a.json'} wins: published later" in warning.reason
+    assert f"{tmp_path / 'a.json'}:1 wins: published later" in warning.reason
 
 
 # -- the property: whatever a record holds, the answer is JSON ----------------------------
