@@ -90,7 +90,11 @@ def clean_record(fields: dict[Any, Any]) -> tuple[dict[str, Any], list[str]]:
     notes: list[str] = []
     out: dict[str, Any] = {}
     for key, value in fields.items():
-        name = _key(key, "field name")
+        name = key if type(key) is str and key.isascii() else _key(key, "field name")
+        kind = type(value)
+        if value is None or kind is bool or kind is int or (kind is str and value.isascii()):
+            out[name] = value
+            continue
         if name in _CHECKED_LATER:
             out[name] = _clean_text_only(value, name)
             continue
@@ -110,7 +114,11 @@ def _clean_related(item: Any, where: str, notes: list[str]) -> Any:
         return None if cleaned is _DROP else cleaned
     out: dict[str, Any] = {}
     for key, value in item.items():
-        name = _key(key, f"{where} field name")
+        name = key if type(key) is str and key.isascii() else _key(key, f"{where} field name")
+        kind = type(value)
+        if value is None or kind is bool or kind is int or (kind is str and value.isascii()):
+            out[name] = value
+            continue
         if name in _CHECKED_LATER:
             out[name] = _clean_text_only(value, f"{where}.{name}")
             continue
@@ -144,33 +152,84 @@ def _key(key: Any, where: str) -> str:
 def _clean(value: Any, where: str, notes: list[str]) -> Any:
     kind = type(value)
     if kind is str:
-        bad = lone_surrogate(value)
-        if bad is not None:
-            raise NotUnicode(where, bad)
+        if not value.isascii() and _SURROGATE.search(value):
+            raise NotUnicode(where, _SURROGATE.search(value).group())  # type: ignore[union-attr]
         return value
     if value is None or kind is bool or kind is int:
         return value
+    if kind is dict:
+        return _clean_dict(value, where, notes)
+    if kind is list:
+        return _clean_list(value, where, notes)
+    return _clean_other(value, where, notes)
+
+
+def _clean_dict(value: dict[Any, Any], where: str, notes: list[str]) -> Any:
+    """Clean a mapping in place (it is the parser's own); rebuild it only for odd keys."""
+    todo = None
+    for key, item in value.items():
+        if type(key) is not str:
+            return _rebuild_dict(value, where, notes)
+        if not key.isascii() and _SURROGATE.search(key):
+            _key(key, f"{where} key")  # raises
+        kind = type(item)
+        if kind is str:
+            if not item.isascii() and _SURROGATE.search(item):
+                _clean(item, f"{where}.{key}", notes)  # raises
+        elif not (item is None or kind is bool or kind is int):
+            if todo is None:
+                todo = []
+            todo.append(key)
+    for key in todo or ():
+        cleaned = _clean(value[key], f"{where}.{key}", notes)
+        if cleaned is _DROP:
+            del value[key]
+        else:
+            value[key] = cleaned
+    return value
+
+
+def _rebuild_dict(value: dict[Any, Any], where: str, notes: list[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        name = _key(key, f"{where} key")
+        cleaned = _clean(item, f"{where}.{name}", notes)
+        if cleaned is not _DROP:
+            out[name] = cleaned
+    return out
+
+
+def _clean_list(value: list[Any], where: str, notes: list[str]) -> Any:
+    """Clean a list in place (it is the parser's own)."""
+    dropped = False
+    for i, item in enumerate(value):
+        kind = type(item)
+        if kind is str:
+            if not item.isascii() and _SURROGATE.search(item):
+                _clean(item, f"{where}[{i}]", notes)  # raises
+        elif not (item is None or kind is bool or kind is int):
+            cleaned = _clean(item, f"{where}[{i}]", notes)
+            value[i] = cleaned
+            dropped = dropped or cleaned is _DROP
+    if dropped:
+        value[:] = [item for item in value if item is not _DROP]
+    return value
+
+
+def _clean_other(value: Any, where: str, notes: list[str]) -> Any:
+    kind = type(value)
     if kind is float:
         if math.isfinite(value):
             return value
         notes.append(f"{where} dropped: {value} is not a finite number")
         return _DROP
-    if kind is dict:
-        out: dict[str, Any] = {}
-        for key, item in value.items():
-            name = _key(key, f"{where} key")
-            cleaned = _clean(item, f"{where}.{name}", notes)
-            if cleaned is not _DROP:
-                out[name] = cleaned
-        return out
-    if kind is list or kind is tuple:
-        items = (_clean(item, f"{where}[{i}]", notes) for i, item in enumerate(value))
-        return [item for item in items if item is not _DROP]
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, time):
+    if kind is tuple:
+        return _clean_list(list(value), where, notes)
+    if isinstance(value, dict):
+        return _rebuild_dict(value, where, notes)
+    if isinstance(value, list):
+        return _clean_list(list(value), where, notes)
+    if isinstance(value, datetime | date | time):
         return value.isoformat()
     if isinstance(value, set | frozenset):
         members = (_clean(member, f"{where}[{i}]", notes) for i, member in enumerate(value))
@@ -186,7 +245,11 @@ def _clean(value: Any, where: str, notes: list[str]) -> Any:
     if isinstance(value, TooLongInteger):
         notes.append(f"{where} dropped: {value}")
         return _DROP
-    if isinstance(value, int):  # a subclass: keep its number
-        return int(value)
+    if isinstance(value, int):  # a subclass of int or bool: keep its number
+        return int(value) if not isinstance(value, bool) else bool(value)
+    if isinstance(value, float):
+        return _clean_other(float(value), where, notes)
+    if isinstance(value, str):
+        return _clean(str(value), where, notes)
     notes.append(f"{where} dropped: a {kind.__name__} value has no JSON form")
     return _DROP
