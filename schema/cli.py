@@ -257,7 +257,8 @@ def cmd_query(args: argparse.Namespace) -> int:
     errors = kg.report.errors
     if errors:
         what = "ignored" if args.ignore_load_errors else "--ignore-load-errors to go on"
-        print(f"newsgraph: the load rejected {len(errors)} files or records ({what}):",
+        things = "file or record" if len(errors) == 1 else "files or records"
+        print(f"newsgraph: the load rejected {len(errors)} {things} ({what}):",
               file=sys.stderr)
         for problem in errors:
             print(f"  {problem}", file=sys.stderr)
