@@ -534,7 +534,8 @@ def _add_record(
     if not isinstance(value, dict):
         kind = "nothing" if value is None else type(value).__name__
         result.errors.append(
-            Problem(result.path, line, f"{where}expected a record (a mapping of fields), got {kind}")
+            Problem(result.path, line,
+                    f"{where}expected a record (a mapping of fields), got {kind}")
         )
         return
     try:
@@ -558,6 +559,7 @@ def _record_problem(fields: dict[str, Any]) -> str | None:
     A record needs a URL, its identity; a missing or unusable title is the build's
     to replace (see :mod:`graph.build`).
     """
-    if not any(isinstance(fields.get(k), str) and fields[k].strip() for k in ("webUrl", "originalUrl")):
+    if not any(isinstance(fields.get(k), str) and fields[k].strip()
+               for k in ("webUrl", "originalUrl")):
         return "record has no URL: expected a 'webUrl' or 'originalUrl' field"
     return None

@@ -15,10 +15,11 @@ from schema.settings import Settings
 
 FIXTURES = Path(__file__).parent / "fixtures" / "corpus"
 FILTER_TYPE = "ArticleFilter"
+TITLES = "{ edges { node { title } } }"
 CASES = {
-    "inline input field": {"query": '{ articles(where: {mention: "x"}) { edges { node { title } } } }'},
+    "inline input field": {"query": '{ articles(where: {mention: "x"}) ' + TITLES + " }"},
     "variables input field": {
-        "query": f"query($w: {FILTER_TYPE}) {{ articles(where: $w) {{ edges {{ node {{ title }} }} }} }}",
+        "query": f"query($w: {FILTER_TYPE}) {{ articles(where: $w) {TITLES} }}",
         "variables": {"w": {"mention": "x"}}},
     "field": {"query": "{ articles { edges { node { titel } } } }"},
     "root field": {"query": "{ article { title } }"},
@@ -27,7 +28,7 @@ CASES = {
     "variables enum value": {
         "query": "query($o: ArticleOrder) { articles(orderBy: $o) { edges { node { title } } } }",
         "variables": {"o": "QUALITY_DES"}},
-    "type": {"query": "query($w: ArticleFiltr) { articles(where: $w) { edges { node { title } } } }"},
+    "type": {"query": "query($w: ArticleFiltr) { articles(where: $w) " + TITLES + " }"},
 }
 
 

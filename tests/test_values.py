@@ -78,6 +78,23 @@ def test_nan_and_infinity_in_json_are_dropped_with_a_warning(tmp_path, form):
     assert body["data"]["articles"]["edges"][0]["node"]["extra"] == {"ok": 1}
 
 
+def test_over_http_every_field_of_a_hostile_record_is_strict_json(tmp_path):
+    from starlette.testclient import TestClient
+
+    from schema.app import create_app
+
+    text = (f"title: T\nwebUrl: {URL}\nquality: .nan\nwhen: 2022-02-21\nraw: !!binary aGk=\n"
+            "tags: !!set {a}\nbig: " + "9" * 5000 + "\nimages: [{width: 99999999999}]\n")
+    kg = load_text(tmp_path, "r.yaml", text)
+    with TestClient(create_app(kg)) as client:
+        r = client.post("/graphql", json={"query": EVERY_FIELD})
+    assert r.status_code == 200
+    body = strict_json(r.text)
+    assert "errors" not in body, body
+    assert body["data"]["articles"]["edges"][0]["node"]["extra"] == {  # type: ignore[index]
+        "when": "2022-02-21", "tags": ["a"]}
+
+
 @pytest.mark.parametrize("value", ["NaN", "Infinity", "1e999", "1" + "0" * 400, "-1", "100.5",
                                    '"high"', "true"])
 @pytest.mark.parametrize("key", ["quality", "heat"])
@@ -177,7 +194,13 @@ def test_the_later_date_duplicate_warning_names_the_winner(tmp_path):
 
 # -- the property: whatever a record holds, the answer is JSON ----------------------------
 
+
+class Digits(int):
+    """An integer literal of this many nines, too long for Python to convert (> 4,300)."""
+
+
 scalars = st.one_of(
+    st.integers(min_value=4301, max_value=6000).map(Digits),
     st.none(), st.booleans(), st.text(max_size=8),
     st.text(alphabet=st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF), min_size=1,
             max_size=2),
@@ -210,6 +233,8 @@ def _yaml_scalar(value: object) -> str:
         return ".nan"
     if isinstance(value, float) and math.isinf(value):
         return ".inf" if value > 0 else "-.inf"
+    if isinstance(value, Digits):
+        return "9" * value
     if isinstance(value, str):
         return json.dumps(value)  # a double-quoted YAML scalar, escapes and all
     return json.dumps(value)
@@ -230,6 +255,13 @@ def as_yaml(value: object, indent: int = 0) -> str:
 
 
 def as_json(value: object) -> str:
+    if isinstance(value, Digits):
+        return "9" * value
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{json.dumps(k)}: {as_json(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(as_json(v) for v in value) + "]"
+
     def default(v: object) -> object:
         if isinstance(v, bytes):
             return v.decode("latin-1")
@@ -257,6 +289,7 @@ def test_any_record_loads_without_raising_and_answers_valid_json(tmp_path_factor
         problem.reason.encode("utf-8")  # reasons are printable text
     body = answer(kg)
     assert isinstance(body, dict) and "data" in body
+    assert body.get("errors") is None, body["errors"]
     for edge in body["data"]["articles"]["edges"]:
         quality = edge["node"]["quality"]
         assert quality is None or 0 <= quality <= 100
