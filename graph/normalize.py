@@ -109,7 +109,8 @@ def provider_key(domain: str) -> str:
     if text.startswith("www."):
         text = text[4:]
     if not text or any(c.isspace() for c in text):
-        raise InvalidURLError(f"{domain!r} is not a domain: expected a host name like 'example.com'")
+        raise InvalidURLError(
+            f"{domain!r} is not a domain: expected a host name like 'example.com'")
     return text
 
 

@@ -98,7 +98,7 @@ def error_body(message: str, **extensions: Any) -> dict[str, Any]:
         "requested": {"objects": 0, "visits": 0}, "actual": {"objects": 0, "visits": 0}}}}
 
 
-class GraphQLOverHTTP(GraphQL):
+class GraphQLOverHTTP(GraphQL[dict[str, Any], None]):
     """Strawberry's ASGI view, answering by the GraphQL-over-HTTP specification and limits."""
 
     def __init__(self, schema: Any, settings: Settings, **options: Any):
@@ -179,7 +179,7 @@ class GraphQLOverHTTP(GraphQL):
             failed = [is_request_error(item) for item in items]
             for item, fail in zip(items, failed, strict=True):
                 if fail:
-                    item.pop("data", None)  # type: ignore[misc]
+                    item.pop("data", None)
             if not isinstance(response_data, list) and failed[0]:
                 status = 400
         response = self._json(response_data, media, sub_response.status_code or status)

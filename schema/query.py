@@ -180,17 +180,20 @@ class Query:
         if id is not None:
             node = _node_or_none(kg, str(id))
             return node if isinstance(node, Article) else None
+        assert url is not None  # exactly one of the two was given
         found = kg.article(url)
         return Article.from_node(kg, found) if found else None
 
-    @strawberry.field(description="A topic by slug or by any spelling of its name; null when unknown.")
+    @strawberry.field(
+        description="A topic by slug or by any spelling of its name; null when unknown.")
     def topic(self, info: Info, slug: Annotated[str, strawberry.argument(
             description="E.g. 'facial-recognition' or 'Facial Recognition'.")]) -> Topic | None:
         kg = kg_of(info)
         found = kg.topic(slug)
         return Topic.from_node(kg, found) if found else None
 
-    @strawberry.field(description="A provider by domain (a URL or www. form works); null when unknown.")
+    @strawberry.field(
+        description="A provider by domain (a URL or www. form works); null when unknown.")
     def provider(self, info: Info, domain: Annotated[str, strawberry.argument(
             description="E.g. 'sixthtone.com', 'www.sixthtone.com' or a URL on it.")]
                  ) -> Provider | None:
@@ -278,7 +281,8 @@ class Query:
         return resolve_neighborhood(kg_of(info), [str(s) for s in from_], hops, via, limit,
                                     kinds, where, exclude, after, layout)
 
-    @strawberry.field(description="A shortest path between two nodes; null when none within maxHops.")
+    @strawberry.field(
+        description="A shortest path between two nodes; null when none within maxHops.")
     def path_to(self, info: Info, from_: Annotated[strawberry.ID, strawberry.argument(
             name="from", description="The start: a node id or an article URL.")],
                 id: Annotated[strawberry.ID, strawberry.argument(
