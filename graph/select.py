@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from graph.kg import KnowledgeGraph
 
 __all__ = ["Selection", "ORDERS", "select_articles", "order_articles", "search",
-           "co_topics", "provider_topics", "articles_of"]
+           "provider_topics", "articles_of"]
 
 ORDERS = ("PUBLISHED_AT_DESC", "PUBLISHED_AT_ASC", "QUALITY_DESC", "HEAT_DESC", "TITLE_ASC")
 
@@ -186,18 +186,6 @@ def search(kg: KnowledgeGraph, text: str) -> list[tuple[str, str]]:
 
 _NOT_AFTER_ALNUM = r"(?<![^\W_])"
 _NOT_BEFORE_ALNUM = r"(?![^\W_])"
-
-
-def co_topics(kg: KnowledgeGraph, topic: str) -> list[tuple[str, int]]:
-    """Return ``(topic_id, shared_articles)`` for topics sharing articles with ``topic``,
-    most shared first."""
-    counts: Counter[str] = Counter()
-    for article in articles_of(kg, topic):
-        for slug in kg.nx.nodes[article]["topics"]:
-            other = f"topic:{slug}"
-            if other != topic:
-                counts[other] += 1
-    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
 def provider_topics(kg: KnowledgeGraph, provider: str) -> list[tuple[str, int]]:

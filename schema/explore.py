@@ -18,7 +18,6 @@ from graph.paths import GraphPath, k_shortest_paths
 from graph.paths import StoryLink as GraphStoryLink
 from schema.pagination import encode_cursor, paginate
 from schema.types import (
-    MAX_HOPS,
     AfterArg,
     Article,
     ArticleConnection,
@@ -279,6 +278,3 @@ def overlap_of(kg: graph.KnowledgeGraph, provider: str, first: int | None
     return [ProviderOverlap(provider=Provider.from_node(kg, p), shared_storylines=s,
                             same_stories=c, score=score)
             for _, (p, s, c, score) in paginate(rows, first, None).items]
-
-
-MAX_PATH_HOPS = MAX_HOPS

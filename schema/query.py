@@ -146,10 +146,6 @@ def _all_of_kind(kg: graph.KnowledgeGraph, kind: str) -> list[str]:
     return [index.ids[i] for i, k in enumerate(index.kind) if k == kind]
 
 
-FromArg = Annotated[strawberry.ID, strawberry.argument(
-    description="The start: a node id or an article URL.")]
-
-
 @strawberry.type(description="The root of every newsgraph query.")
 class Query:
     @strawberry.field(description="A node by id; null when no node has it.")
