@@ -32,7 +32,7 @@ from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
-from schema.query import _should_mask
+from schema.query import should_mask
 from schema.settings import Settings, env_name
 
 __all__ = ["GRAPHQL_RESPONSE", "JSON", "negotiate", "GraphQLOverHTTP", "middleware",
@@ -166,7 +166,7 @@ class GraphQLOverHTTP(GraphQL[dict[str, Any], None]):
                              ) -> GraphQLHTTPResponse:
         # Errors raised by extensions before execution skip MaskErrors: mask them here.
         if result.errors:
-            result.errors = [e if not _should_mask(e) else type(e)("Unexpected error.",
+            result.errors = [e if not should_mask(e) else type(e)("Unexpected error.",
                              nodes=e.nodes, path=e.path) for e in result.errors]
         return await super().process_result(request, result)
 

@@ -333,7 +333,7 @@ class Query:
         return resolve_timeline(kg_of(info), where, interval)
 
 
-def _should_mask(error: GraphQLError) -> bool:
+def should_mask(error: GraphQLError) -> bool:
     """Mask unexpected exceptions raised while resolving; keep errors meant for the client."""
     original = error.original_error
     return original is not None and not isinstance(original, graph.NewsgraphError | GraphQLError)
@@ -343,7 +343,7 @@ class NewsgraphSchema(strawberry.Schema):
     """The schema, logging only errors that are not the client's own doing."""
 
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
-        unexpected = [e for e in errors if _should_mask(e)]
+        unexpected = [e for e in errors if should_mask(e)]
         if unexpected:
             super().process_errors(unexpected, execution_context)
 
@@ -353,7 +353,7 @@ schema = NewsgraphSchema(
     types=[Article, Topic, Provider],
     # Parsed and validated documents are cached (keyed by the text, and for validation by
     # the rules too): explorers send the same few documents with new variables.
-    extensions=[lambda: MaskErrors(should_mask_error=_should_mask), Limits,
+    extensions=[lambda: MaskErrors(should_mask_error=should_mask), Limits,
                 ParsedDocuments, lambda: ValidationCache(maxsize=256)],
 )
 
