@@ -73,9 +73,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="also generate, load and query 1M records (takes many minutes)")
 
 
-def main(argv: Sequence[str] | None = None, prog: str = "python -m bench") -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     """Run the suite from the command line; return the exit status."""
-    p = argparse.ArgumentParser(prog=prog, description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
     add_arguments(p)
     return run(p.parse_args(argv))
 
