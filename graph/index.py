@@ -20,7 +20,7 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
-from graph.build import ARTICLE, EDGE_KINDS, PROVIDER, RELATED, TAGGED, TOPIC
+from graph.build import ARTICLE, EDGE_KINDS, PROVIDER, RELATED, TAGGED, TOPIC, topic_id
 from graph.errors import InvalidURLError
 from graph.normalize import canonical_url, tokens
 
@@ -163,7 +163,7 @@ class ReadIndex:
             published: datetime | None = data.get("published_at")
             self.newest_first[i] = -published.timestamp() if published else float("inf")
             texts = [data.get("title"), data.get("excerpt"), data.get("body")]
-            texts += [topic_names.get(f"topic:{slug}") for slug in data.get("topics", ())]
+            texts += [topic_names.get(topic_id(slug)) for slug in data.get("topics", ())]
             blob = _SEP.join(t.lower().replace("\x00", " ").encode() for t in texts if t)
             article_rows.append(i)
             starts.append(offset)
@@ -225,7 +225,7 @@ class ReadIndex:
         nodes = self.g.nodes
         data = nodes[self.ids[i]]
         texts = [data.get("title"), data.get("excerpt"), data.get("body")]
-        texts += [nodes[f"topic:{slug}"].get("name") for slug in data.get("topics", ())]
+        texts += [nodes[topic_id(slug)].get("name") for slug in data.get("topics", ())]
         return [t for t in texts if t]
 
     def neighbours(self, i: int, via: tuple[str, ...]) -> list[int]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from graph.build import ARTICLE, PUBLISHED_BY, TAGGED
+from graph.build import ARTICLE, PUBLISHED_BY, TAGGED, provider_id, topic_id
 from graph.errors import InvalidArgument
 from graph.normalize import parse_datetime, phrase_tokens
 
@@ -67,9 +67,9 @@ class Selection:
                 return False
             if self.is_stub is not None and bool(data.get("is_stub")) != self.is_stub:
                 return False
-            if providers is not None and f"provider:{data['provider']}" not in providers:
+            if providers is not None and provider_id(data['provider']) not in providers:
                 return False
-            if topics is not None and not any(f"topic:{s}" in topics for s in data["topics"]):
+            if topics is not None and not any(topic_id(s) in topics for s in data["topics"]):
                 return False
             published = data.get("published_at")
             if after is not None and (published is None or published < after):
@@ -193,5 +193,5 @@ def provider_topics(kg: KnowledgeGraph, provider: str) -> list[tuple[str, int]]:
     counts: Counter[str] = Counter()
     for article in articles_of(kg, provider):
         for slug in kg.nx.nodes[article]["topics"]:
-            counts[f"topic:{slug}"] += 1
+            counts[topic_id(slug)] += 1
     return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))

@@ -16,7 +16,7 @@ from strawberry.types import Info
 
 import graph
 from graph import select
-from graph.build import ARTICLE, PROVIDER, TOPIC
+from graph.build import ARTICLE, PROVIDER, TOPIC, provider_id, topic_id
 from graph.traverse import Edge
 from schema.pagination import Page, encode_cursor, paginate
 
@@ -312,12 +312,12 @@ class Article(Node):
 
     @strawberry.field(description="Who published it.")
     def provider(self, info: Info) -> Provider:
-        return Provider.from_node(kg_of(info), f"{PROVIDER}:{self._provider}")
+        return Provider.from_node(kg_of(info), provider_id(self._provider))
 
     @strawberry.field(description="Its topics, in the record's order.")
     def topics(self, info: Info) -> list[Topic]:
         kg = kg_of(info)
-        return [Topic.from_node(kg, f"{TOPIC}:{slug}") for slug in self._topics]
+        return [Topic.from_node(kg, topic_id(slug)) for slug in self._topics]
 
     @strawberry.field(description="Articles this one lists as related, newest first.")
     def related(self, info: Info, first: FirstArg = None, after: AfterArg = None,

@@ -94,3 +94,24 @@ def test_the_checks_see_what_they_look_for(tmp_path):
     """The scanner finds a deferred import, a string import and a private name."""
     tree = ast.parse("def f():\n    from bench.run import _x\n    import_module('bench.y')\n")
     assert _imports(tree) == [(2, "bench.run", ["_x"]), (3, "bench.y", [])]
+
+
+def _builds_a_node_id(node: ast.JoinedStr) -> bool:
+    """An f-string such as f"topic:{slug}" or f"{TOPIC}:{slug}"."""
+    first = node.values[0] if node.values else None
+    if isinstance(first, ast.Constant) and isinstance(first.value, str):
+        return first.value.startswith(("article:", "topic:", "provider:")) and len(node.values) > 1
+    second = node.values[1] if len(node.values) > 2 else None  # not a bare prefix
+    return (isinstance(first, ast.FormattedValue) and isinstance(first.value, ast.Name)
+            and first.value.id in ("ARTICLE", "TOPIC", "PROVIDER")
+            and isinstance(second, ast.Constant) and str(second.value).startswith(":"))
+
+
+def test_node_ids_are_built_in_one_place():
+    """graph.build's article_id, provider_id and topic_id make every node id."""
+    wrong = [_where(path, node.lineno)
+             for package in PACKAGES for path in _modules(package)
+             if path != ROOT / "graph" / "build.py"
+             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+             if isinstance(node, ast.JoinedStr) and _builds_a_node_id(node)]
+    assert wrong == []
