@@ -16,25 +16,25 @@ import strawberry
 import graph
 from graph.paths import GraphPath, k_shortest_paths
 from graph.paths import StoryLink as GraphStoryLink
-from schema.pagination import encode_cursor, paginate
+from schema.connections import Connection, Edge, page_info
+from schema.pagination import list_key, paginate
 from schema.types import (
-    MAX_HOPS,
     AfterArg,
     Article,
-    ArticleConnection,
     ArticleFilter,
     ArticleOrder,
+    BeforeArg,
     EdgeKind,
     FirstArg,
     GraphEdge,
+    LastArg,
     Node,
-    PageInfo,
     Provider,
     Topic,
     TopicCount,
+    article_page,
     check_hops,
     node_of,
-    page_info,
     selection_of,
     via_of,
 )
@@ -119,10 +119,9 @@ class ProviderCount:
 
 @strawberry.type(description=(
     "A storyline: a community of stories joined by related links, shared topics and "
-    "copies of one story (Louvain, fixed seed), computed once per load."))
-class Storyline:
-    id: strawberry.ID = strawberry.field(description=(
-        "'storyline:<n>', numbered from 1 by size (largest first); stable for a load."))
+    "copies of one story (Louvain, fixed seed), computed once per load. Its id, "
+    "'storyline:<n>', is numbered from 1 by size (largest first) and stable for a load."))
+class Storyline(Node):
     size: int = strawberry.field(description="How many stories (stubs included).")
     starts_at: datetime | None = strawberry.field(description="The earliest story's date.")
     ends_at: datetime | None = strawberry.field(description="The latest story's date.")
@@ -142,45 +141,35 @@ class Storyline:
                  order_by: Annotated[ArticleOrder, strawberry.argument(
                      description="How to order them; newest first by default.")]
                  = ArticleOrder.PUBLISHED_AT_DESC,
-                 first: FirstArg = None, after: AfterArg = None) -> ArticleConnection:
+                 first: FirstArg = None, after: AfterArg = None, last: LastArg = None,
+                 before: BeforeArg = None) -> Connection[Article]:
         kg = info.context["kg"]
         ids = graph.select.order_articles(kg, self._story.articles, order_by.value)
-        return ArticleConnection.of(kg, ids, first, after)
+        return article_page(info, ids, first, after, last, before, (self.id, order_by))
 
     @strawberry.field(description="Its topics with how many of its stories have each, most first.")
     def top_topics(self, info: strawberry.Info, first: Annotated[int | None, strawberry.argument(
             description="How many: 0 to 100, 5 by default.")] = 5) -> list[TopicCount]:
         kg = info.context["kg"]
         return [TopicCount(topic=Topic.from_node(kg, t), count=n)
-                for _, (t, n) in paginate(self._story.topics, first, None).items]
+                for _, (t, n) in paginate(self._story.topics, "", first).items]
 
     @strawberry.field(description="Its providers with how many of its stories each published.")
     def providers(self, info: strawberry.Info, first: FirstArg = None) -> list[ProviderCount]:
         kg = info.context["kg"]
         return [ProviderCount(provider=Provider.from_node(kg, p), count=n)
-                for _, (p, n) in paginate(self._story.providers, first, None).items]
+                for _, (p, n) in paginate(self._story.providers, "", first).items]
 
 
-@strawberry.type(description="A storyline in a list, with its cursor.")
-class StorylineEdge:
-    cursor: str = strawberry.field(description="Pass as `after` to continue after this edge.")
-    node: Storyline = strawberry.field(description="The storyline.")
+StorylineConnection = Connection[Storyline]
 
 
-@strawberry.type(description="A page of storylines, largest first.")
-class StorylineConnection:
-    edges: list[StorylineEdge] = strawberry.field(description="The storylines of this page.")
-    page_info: PageInfo = strawberry.field(description="Where this page stands.")
-    total_count: int = strawberry.field(description="How many storylines in all pages.")
-
-
-def resolve_storylines(kg: graph.KnowledgeGraph, first: int | None,
-                       after: str | None) -> StorylineConnection:
-    page = paginate(kg.analytics.storylines, first, after)
-    return StorylineConnection(
-        edges=[StorylineEdge(cursor=encode_cursor(i), node=Storyline.of(s))
-               for i, s in page.items],
-        page_info=page_info(page), total_count=page.total)
+def resolve_storylines(info: strawberry.Info, first: int | None, after: str | None,
+                       last: int | None = None, before: str | None = None
+                       ) -> Connection[Storyline]:
+    kg = info.context["kg"]
+    return Connection[Storyline].of(info, kg.analytics.storylines, Storyline.of, first, after,
+                                    last, before)
 
 
 def resolve_storyline(kg: graph.KnowledgeGraph, storyline_id: str) -> Storyline | None:
@@ -197,24 +186,23 @@ def storyline_of(kg: graph.KnowledgeGraph, article: str) -> Storyline | None:
 
 
 @strawberry.type(description="An article with its PageRank, in a list.")
-class CentralArticleEdge:
-    cursor: str = strawberry.field(description="Pass as `after` to continue after this edge.")
+class CentralArticleEdge(Edge[Article]):
     score: float = strawberry.field(description="PageRank in the article graph (all sum to 1).")
-    node: Article = strawberry.field(description="The article.")
 
 
 @strawberry.type(description="A page of articles by PageRank, highest first.")
-class CentralArticleConnection:
-    edges: list[CentralArticleEdge] = strawberry.field(description="The articles of this page.")
-    page_info: PageInfo = strawberry.field(description="Where this page stands.")
-    total_count: int = strawberry.field(description="How many articles in all pages.")
+class CentralArticleConnection(Connection[Article]):
+    edges: list[CentralArticleEdge] = strawberry.field(  # type: ignore[assignment]
+        description="The articles of this page.")
 
 
 def resolve_central(kg: graph.KnowledgeGraph, where: ArticleFilter | None, first: int | None,
-                    after: str | None) -> CentralArticleConnection:
-    page = paginate(kg.analytics.central(selection_of(where)), first, after)
+                    after: str | None, last: int | None = None,
+                    before: str | None = None) -> CentralArticleConnection:
+    page = paginate(kg.analytics.central(selection_of(where)), list_key("central", where),
+                    first, after, last, before)
     return CentralArticleConnection(
-        edges=[CentralArticleEdge(cursor=encode_cursor(i), score=score,
+        edges=[CentralArticleEdge(cursor=page.cursor(i), score=score,
                                   node=Article.from_node(kg, a))
                for i, (a, score) in page.items],
         page_info=page_info(page), total_count=page.total)
@@ -257,7 +245,7 @@ class CoTopic:
 def co_topics_of(kg: graph.KnowledgeGraph, topic: str, first: int | None) -> list[CoTopic]:
     rows = kg.analytics.co_topics.get(topic, [])
     return [CoTopic(topic=Topic.from_node(kg, t), count=n, weight=w)
-            for _, (t, n, w) in paginate(rows, first, None).items]
+            for _, (t, n, w) in paginate(rows, "", first).items]
 
 
 @strawberry.type(description="A provider covering the same stories as another.")
@@ -276,7 +264,5 @@ def overlap_of(kg: graph.KnowledgeGraph, provider: str, first: int | None
     rows = kg.analytics.provider_overlap.get(provider, [])
     return [ProviderOverlap(provider=Provider.from_node(kg, p), shared_storylines=s,
                             same_stories=c, score=score)
-            for _, (p, s, c, score) in paginate(rows, first, None).items]
+            for _, (p, s, c, score) in paginate(rows, "", first).items]
 
-
-MAX_PATH_HOPS = MAX_HOPS

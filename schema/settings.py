@@ -25,8 +25,16 @@ from graph.errors import NewsgraphError
 __all__ = ["Settings", "ENV_PREFIX", "add_arguments", "from_arguments"]
 
 ENV_PREFIX = "NEWSGRAPH_"
-# The schema's own ceilings (its descriptions say so): settings may only tighten them.
-CEILINGS = {"max_first": 100, "max_hops": 4, "max_neighborhood": 2000}
+# Every ceiling of the schema, in one table (its descriptions say so): the settings of the
+# same name may only tighten them; the others bound arguments no setting changes.
+CEILINGS = {
+    "max_first": 100,  # page size: `first`, `last`
+    "max_hops": 4,  # traversal distance: `hops`, `maxHops`
+    "max_neighborhood": 2000,  # nodes of a neighborhood: `limit`
+    "max_exclude": 10_000,  # ids a neighborhood may `exclude`
+    "max_ids": 100,  # ids of one `nodes(ids:)`
+    "max_paths": 10,  # paths of one `paths(k:)`
+}
 
 
 def _limit(default: float, help: str) -> Any:
