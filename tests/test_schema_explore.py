@@ -201,7 +201,7 @@ def test_subgraph_export_matches_graph_export(kg, fmt):
     else:
         import networkx as nx
 
-        back = nx.node_link_graph(data, edges="edges")
+        back = nx.node_link_graph(data, edges="links")
         assert set(back.nodes) == set(sub.nodes)
         assert back.number_of_edges() == len(sub.edges)
 
