@@ -143,3 +143,20 @@ def test_a_cursor_is_bound_to_its_connection_and_arguments(kg):
 ])
 def test_bad_paging_arguments_say_what_is_allowed(kg, arguments, words):
     assert words in error_of(kg, "{ topics(%s) { totalCount } }" % arguments)
+
+
+def test_last_is_a_page_size_for_the_limits_too(kg):
+    from schema.query import schema
+    from schema.settings import Settings
+
+    def errors(query, **settings):
+        result = schema.execute_sync(query, context_value={
+            "kg": kg, "settings": Settings(**settings)})
+        return [e.message for e in result.errors or ()]
+
+    # The estimate counts `last` like `first`: 100 topics with 2 objects each.
+    assert "the query may return" in errors("{ topics(last: 100) { edges { node { id } } } }",
+                                           max_objects=150)[0]
+    assert errors("{ topics(last: 3) { edges { node { id } } } }", max_objects=150) == []
+    assert "last must be 0 to 5, got 6" in errors("{ topics(last: 6) { totalCount } }",
+                                                  max_first=5)[0]
