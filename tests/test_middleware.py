@@ -64,8 +64,16 @@ def test_body_limit_reads_the_body_once_and_hands_it_on():
 
 
 def test_the_response_cache_keys_on_the_body_read_before_and_never_reads_it():
-    graph_object = object()
-    cache = ResponseCache(_echo, lambda scope: graph_object)
+    class Graph:
+        """Stands for a loaded graph: the cache holds it weakly."""
+
+    async def answer(scope, receive, send):
+        """The endpoint, answering with the body BodyLimit read."""
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": scope[BODY]})
+
+    graph_object = Graph()
+    cache = ResponseCache(answer, lambda scope: graph_object)
     scope = {**SCOPE, BODY: b'{"query": "{ a }"}'}
     first, reads = _call(cache, dict(scope), [])
     again, reads_again = _call(cache, dict(scope), [])
