@@ -49,7 +49,7 @@ from schema.inputs import (
 from schema.pagination import paginate
 
 if TYPE_CHECKING:
-    from schema.explore import CoTopic, ProviderOverlap, Storyline
+    from schema.analytics import CoTopic, ProviderOverlap, Storyline
     from schema.traversal import Path, Subgraph, WithinConnection
 
 
@@ -226,8 +226,8 @@ class Article(Traversable):
         "The storyline it belongs to; null when it shares no related link, topic or copy "
         "with another story."))
     def storyline(self, info: Info,
-                  ) -> Annotated[Storyline, strawberry.lazy("schema.explore")] | None:
-        from schema.explore import storyline_of
+                  ) -> Annotated[Storyline, strawberry.lazy("schema.analytics")] | None:
+        from schema.analytics import storyline_of
 
         return storyline_of(kg_of(info), str(self.id))
 
@@ -294,8 +294,8 @@ class Topic(Traversable):
     @strawberry.field(description=(
         "Topics sharing articles with this one, most shared first, with a weight."))
     def co_topics(self, info: Info, first: FirstArg = None,
-                  ) -> list[Annotated[CoTopic, strawberry.lazy("schema.explore")]]:
-        from schema.explore import co_topics_of
+                  ) -> list[Annotated[CoTopic, strawberry.lazy("schema.analytics")]]:
+        from schema.analytics import co_topics_of
 
         return co_topics_of(kg_of(info), str(self.id), first)
 
@@ -330,8 +330,8 @@ class Provider(Traversable):
         "Providers covering the same stories: sharing storylines or copies of one story, "
         "most shared first."))
     def overlap(self, info: Info, first: FirstArg = None,
-                ) -> list[Annotated[ProviderOverlap, strawberry.lazy("schema.explore")]]:
-        from schema.explore import overlap_of
+                ) -> list[Annotated[ProviderOverlap, strawberry.lazy("schema.analytics")]]:
+        from schema.analytics import overlap_of
 
         return overlap_of(kg_of(info), str(self.id), first)
 
@@ -373,7 +373,7 @@ def find_node(kg: graph.KnowledgeGraph, ref: str) -> Node | None:
     if not colon or not rest:
         raise graph.InvalidArgument(f"malformed id {ref!r}: expected {_FORMS}")
     if prefix == "storyline":
-        from schema.explore import Storyline
+        from schema.analytics import Storyline
 
         found_storyline = kg.analytics.storyline_by_id.get(ref)
         return Storyline.of(found_storyline) if found_storyline else None

@@ -12,19 +12,19 @@ from strawberry.types import Info
 import graph
 from graph import select
 from graph.build import PROVIDER, TOPIC
-from schema.cache import ParsedDocuments
-from schema.connections import Connection, Edge, page_info
-from schema.explore import (
+from schema.analytics import (
     CentralArticleConnection,
     Storyline,
     TimeInterval,
     Timeline,
     resolve_central,
-    resolve_paths,
     resolve_storyline,
     resolve_storylines,
     resolve_timeline,
 )
+from schema.cache import ParsedDocuments
+from schema.connections import Connection, Edge, page_info
+from schema.explore import resolve_paths
 from schema.limits import Limits
 from schema.settings import CEILINGS
 from schema.traversal import (
