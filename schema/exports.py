@@ -23,12 +23,13 @@ import graph
 from graph import explore, export
 from graph.normalize import parse_datetime
 from graph.select import Selection
+from schema.settings import CEILINGS
 
 __all__ = ["ExportRequest", "export_bytes", "export_endpoint", "MAX_LAYOUT_NODES",
            "MAX_HTTP_HOPS", "MEDIA_TYPES"]
 
-MAX_LAYOUT_NODES = 5000
-MAX_HTTP_HOPS = 4
+MAX_LAYOUT_NODES = CEILINGS["max_layout_nodes"]
+MAX_HTTP_HOPS = CEILINGS["max_hops"]
 MEDIA_TYPES = {"graphml": "application/graphml+xml", "gexf": "application/gexf+xml",
                "node-link": "application/json", "cytoscape": "application/json",
                "cyjs": "application/json", "graphology": "application/json"}

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from graph.errors import NewsgraphError
+from graph.paths import MAX_PATHS
 
 __all__ = ["Settings", "ENV_PREFIX", "add_arguments", "from_arguments"]
 
@@ -33,7 +34,8 @@ CEILINGS = {
     "max_neighborhood": 2000,  # nodes of a neighborhood: `limit`
     "max_exclude": 10_000,  # ids a neighborhood may `exclude`
     "max_ids": 100,  # ids of one `nodes(ids:)`
-    "max_paths": 10,  # paths of one `paths(k:)`
+    "max_paths": MAX_PATHS,  # paths of one `paths(k:)`: graph.paths checks it
+    "max_layout_nodes": 5000,  # nodes of an export laid out with `layout=force`
 }
 
 
