@@ -245,7 +245,7 @@ class Query:
                           warnings=_problems(r.warnings))
 
     @strawberry.field(description=(
-        "Nodes within `hops` of `from`: see Node.within. The question newsgraph exists for: "
+        "Nodes within `hops` of `from`: see Traversable.within. The question newsgraph exists for: "
         "within(from: <story>, hops: 2, where: {mentions: \"facial recognition\"})."))
     def within(self, info: Info, from_: Annotated[strawberry.ID, strawberry.argument(
             name="from", description="The start: a node id or an article URL.")],
@@ -259,7 +259,7 @@ class Query:
 
     @strawberry.field(description=(
         "The subgraph around one or more seeds, walked breadth-first (seeds first, then by "
-        "hops): see Node.neighborhood. Expand with `exclude`, page with `after`."))
+        "hops): see Traversable.neighborhood. Expand with `exclude`, page with `after`."))
     def neighborhood(self, info: Info, from_: Annotated[list[strawberry.ID], strawberry.argument(
             name="from", description="Seeds: node ids or article URLs (one id works too).")],
                      hops: NeighborhoodHopsArg = 1, via: ViaArg = None, limit: LimitArg = 200,

@@ -173,6 +173,10 @@ def test_relay_compiles_fragments_and_normalizes_neighborhoods_and_nodes(server)
     assert got["schoolType"] == "Article"
     assert got["missing"] is False
     assert got["drawn"] > 1
+    from tests.clients_truth import all_ids
+
+    assert got["forward"] == all_ids(server, "articles")[:3]
+    assert got["backward"] == all_ids(server, "topics")[-3:]
     assert got["warnings"] == []
 
 

@@ -7,6 +7,8 @@ const { Environment, Network, RecordSource, Store, fetchQuery, createOperationDe
 const load = async (name) => (await import(`./relay/__generated__/${name}.graphql.js`)).default;
 const Around = await load("documentsAroundQuery");
 const Refetch = await load("documentsRefetchQuery");
+const ArticlesForward = await load("documentsArticlesForwardQuery");
+const TopicsBackward = await load("documentsTopicsBackwardQuery");
 
 const errors = [];
 const network = Network.create(async (params, variables) => {
@@ -27,8 +29,16 @@ await run(Around, { from: [PROVIDER], hops: 1 });
 await run(Around, { from: [SCHOOL], hops: 1 });
 await run(Refetch, { id: PROVIDER });
 await run(Refetch, { id: SCHOOL });
+await run(ArticlesForward, { first: 3 });
+await run(TopicsBackward, { last: 3 });
 
 const record = (id) => environment.getStore().getSource().get(id);
+const pages = {
+  articles: environment.lookup(
+    createOperationDescriptor(ArticlesForward, { first: 3 }).fragment).data,
+  topics: environment.lookup(
+    createOperationDescriptor(TopicsBackward, { last: 3 }).fragment).data,
+};
 const snapshot = environment.lookup(
   createOperationDescriptor(Around, { from: [PROVIDER], hops: 1 }).fragment);
 report({
@@ -37,4 +47,6 @@ report({
   schoolType: record(SCHOOL)?.__typename ?? null,
   missing: snapshot.isMissingData,
   drawn: snapshot.data?.neighborhood?.nodes?.length ?? null,
+  forward: pages.articles?.articles?.edges?.map((e) => e.node.id) ?? null,
+  backward: pages.topics?.topics?.edges?.map((e) => e.node.id) ?? null,
 });

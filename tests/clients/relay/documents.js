@@ -27,3 +27,21 @@ export const Refetch = graphql`
     node(id: $id) { __typename id ...documentsArticleCard @alias ... on Provider { name } }
   }
 `;
+
+// Relay's @connection checks the connection shape (edges, node, cursor, pageInfo) and the
+// paging arguments: forward on articles, backward on topics.
+export const ArticlesForward = graphql`
+  query documentsArticlesForwardQuery($first: Int, $after: String) {
+    articles(first: $first, after: $after) @connection(key: "documents_articles") {
+      totalCount edges { node { id title } }
+    }
+  }
+`;
+
+export const TopicsBackward = graphql`
+  query documentsTopicsBackwardQuery($last: Int, $before: String) {
+    topics(last: $last, before: $before) @connection(key: "documents_topics") {
+      edges { node { id name } }
+    }
+  }
+`;
