@@ -349,6 +349,10 @@ schema = NewsgraphSchema(
     # Strawberry's ValidationCache does that job; its ParserCache does not: it raises a
     # parse error from inside its hook, past Limits, so the max-tokens error would lose
     # the name of its setting. ParsedDocuments leaves a failing parse to the normal path.
+    # MaxTokensLimiter, QueryDepthLimiter and MaxAliasesLimiter take their numbers when
+    # the schema is built, once per process, while the limits are each server's settings
+    # (per request context): Limits applies the same parse option and the latter two's
+    # validation rules with the request's numbers.
     extensions=[lambda: MaskErrors(should_mask_error=_should_mask), Limits,
                 ParsedDocuments, lambda: ValidationCache(maxsize=256)],
 )
