@@ -4,8 +4,9 @@ GraphML and GEXF.
 Every format carries the same nodes and edges. A node has its ``kind``, ``label``,
 ``degree`` (stored edges at it, in the whole graph), ``size`` (a radius hint),
 ``hops`` (from the nearest seed; absent where no walk happened: the whole graph, or
-articles chosen by a ``where`` alone) and, with a layout, ``x`` and ``y``; an article adds ``url``, ``provider``, ``publishedAt``
-(ISO 8601), ``isStub``, ``topics`` and ``storyline``; a topic ``slug``, a provider
+articles chosen by a ``where`` alone) and, with a layout, ``x`` and ``y``; an article
+adds ``url``, ``provider``, ``publishedAt`` (ISO 8601), ``isStub``, ``topics`` and
+``storyline``; a topic ``slug``, a provider
 ``domain``. An edge has its stable ``id``, ``kind`` and ``evidence`` (records as
 ``path:line``). GraphML and GEXF hold only scalars, so there ``topics`` and
 ``evidence`` are joined with ``" | "`` and absent values are left out.

@@ -50,8 +50,9 @@ def test_node_accepts_every_spelling_of_the_typed_root_fields(kg, spelling, cano
 
 
 def test_every_id_is_refetchable_with_its_own_type(kg):
-    data = run(kg, """{ storylines(first: 1) { edges { node { __typename id size } } }
-        neighborhood(from: ["%s"], hops: 1) { edges { __typename id kind source } } }""" % S)
+    data = run(kg, """query ($from: [ID!]!) { storylines(first: 1) { edges { node {
+        __typename id size } } } neighborhood(from: $from, hops: 1) { edges { __typename id
+        kind source } } }""", **{"from": [S]})
     storyline = data["storylines"]["edges"][0]["node"]
     edge = data["neighborhood"]["edges"][0]
     for obj in (storyline, edge):
@@ -64,24 +65,24 @@ def test_every_id_is_refetchable_with_its_own_type(kg):
 
 def test_unknown_ids_are_null_and_malformed_ones_say_what_is_allowed(kg):
     data = run(kg, '{ a: node(id: "storyline:999") { id } b: node(id: "topic:nope") { id } '
-                   'c: node(id: "RELATED:%s->topic:nope") { id } }' % S)
+                   f'c: node(id: "RELATED:{S}->topic:nope") {{ id }} }}')
     assert data == {"a": None, "b": None, "c": None}
     message = error_of(kg, '{ node(id: "nonsense") { id } }')
     assert "'nonsense'" in message and "storyline:<n>" in message
 
 
 def test_a_drawn_node_is_not_the_node_it_draws(kg):
-    data = run(kg, '{ neighborhood(from: ["%s"], hops: 1) { nodes { hops node { __typename id } '
-                   '} } }' % SIXTH_TONE)
+    data = run(kg, '{ neighborhood(from: ["provider:sixthtone.com"], hops: 1) { nodes { hops '
+                   'node { __typename id } } } }')
     nodes = data["neighborhood"]["nodes"]
     assert nodes[0] == {"hops": 0, "node": {"__typename": "Provider", "id": SIXTH_TONE}}
-    message = error_of(kg, '{ neighborhood(from: ["%s"]) { nodes { id } } }' % SIXTH_TONE)
+    message = error_of(kg, '{ neighborhood(from: ["provider:sixthtone.com"]) { nodes { id } } }')
     assert "Cannot query field 'id' on type 'GraphNode'" in message
 
 
 def test_traversal_lives_on_traversable(kg):
-    data = run(kg, '{ node(id: "%s") { ... on Traversable { within(hops: 1) { totalCount } } '
-                   '} }' % SIXTH_TONE)
+    data = run(kg, '{ node(id: "provider:sixthtone.com") { ... on Traversable { within(hops: 1) '
+                   '{ totalCount } } } }')
     assert data["node"]["within"]["totalCount"] > 0
 
 
@@ -129,10 +130,11 @@ def test_a_cursor_is_bound_to_its_connection_and_arguments(kg):
     cursor = articles["articles"]["pageInfo"]["endCursor"]
     message = error_of(kg, TOPICS, first=1, after=cursor)
     assert "belongs to another list" in message and repr(cursor) in message
-    message = error_of(kg, '{ articles(first: 1, after: "%s", orderBy: TITLE_ASC) '
-                           '{ totalCount } }' % cursor)
+    message = error_of(kg, 'query ($c: String) { articles(first: 1, after: $c, '
+                           'orderBy: TITLE_ASC) { totalCount } }', c=cursor)
     assert "belongs to another list" in message
-    same = run(kg, '{ articles(first: 1, after: "%s") { totalCount } }' % cursor)
+    same = run(kg, 'query ($c: String) { articles(first: 1, after: $c) { totalCount } }',
+               c=cursor)
     assert same["articles"]["totalCount"] > 1
 
 
@@ -142,7 +144,7 @@ def test_a_cursor_is_bound_to_its_connection_and_arguments(kg):
     ('before: "nope"', "invalid cursor 'nope'"),
 ])
 def test_bad_paging_arguments_say_what_is_allowed(kg, arguments, words):
-    assert words in error_of(kg, "{ topics(%s) { totalCount } }" % arguments)
+    assert words in error_of(kg, f"{{ topics({arguments}) {{ totalCount }} }}")
 
 
 def test_last_is_a_page_size_for_the_limits_too(kg):
