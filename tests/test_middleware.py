@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from pathlib import Path
 
 from starlette.testclient import TestClient
@@ -29,7 +30,10 @@ def _call(app, scope, messages):
     async def send(message):
         sent.append(message)
 
-    asyncio.run(app(scope, receive, send))
+    # A thread of its own: a browser test may leave an event loop running in this one.
+    worker = threading.Thread(target=asyncio.run, args=(app(scope, receive, send),))
+    worker.start()
+    worker.join()
     return sent, reads
 
 
