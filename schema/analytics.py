@@ -36,6 +36,7 @@ __all__ = ["TimeInterval", "Storyline", "StorylineConnection", "ProviderCount", 
 
 @strawberry.enum(description="Bucket sizes of a timeline (UTC).")
 class TimeInterval(Enum):
+    _value_: str  # for mypy: the members' values are strings
     DAY = strawberry.enum_value("DAY", description="One bucket a day.")
     WEEK = strawberry.enum_value("WEEK", description="One bucket an ISO week, from Monday.")
     MONTH = strawberry.enum_value("MONTH", description="One bucket a calendar month.")

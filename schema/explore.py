@@ -26,6 +26,7 @@ __all__ = ["StoryLinkKind", "StoryLink", "story_links_of", "resolve_paths"]
 
 @strawberry.enum(description="Why two consecutive stories of a path are linked.")
 class StoryLinkKind(Enum):
+    _value_: str  # for mypy: the members' values are strings
     RELATED = strawberry.enum_value(
         "RELATED", description="One story lists the other as related.")
     SHARED_TOPIC = strawberry.enum_value(

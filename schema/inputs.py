@@ -20,6 +20,7 @@ MAX_HOPS = CEILINGS["max_hops"]
 
 @strawberry.enum(description="The kinds of edge in the graph.")
 class EdgeKind(Enum):
+    _value_: str  # for mypy: the members' values are strings
     RELATED = strawberry.enum_value("RELATED", description="An article lists another as related.")
     PUBLISHED_BY = strawberry.enum_value(
         "PUBLISHED_BY", description="An article is published by a provider.")
@@ -31,6 +32,7 @@ class EdgeKind(Enum):
 
 @strawberry.enum(description="The kinds of node in the graph.")
 class NodeKind(Enum):
+    _value_: str  # for mypy: the members' values are strings
     ARTICLE = strawberry.enum_value("article", description="A news story (full record or stub).")
     PROVIDER = strawberry.enum_value("provider", description="A publisher, keyed by domain.")
     TOPIC = strawberry.enum_value("topic", description="A topic, keyed by slug.")
@@ -38,6 +40,7 @@ class NodeKind(Enum):
 
 @strawberry.enum(description="Layouts a subgraph can come with.")
 class GraphLayout(Enum):
+    _value_: str  # for mypy: the members' values are strings
     FORCE = strawberry.enum_value("FORCE", description=(
         "Force-directed (networkx spring_layout, fixed seed): the same subgraph always gets "
         "the same x, y."))
@@ -45,6 +48,7 @@ class GraphLayout(Enum):
 
 @strawberry.enum(description="Orders for lists of articles; ties go by id.")
 class ArticleOrder(Enum):
+    _value_: str  # for mypy: the members' values are strings
     PUBLISHED_AT_DESC = strawberry.enum_value("PUBLISHED_AT_DESC", description="Newest first.")
     PUBLISHED_AT_ASC = strawberry.enum_value("PUBLISHED_AT_ASC", description="Oldest first.")
     QUALITY_DESC = strawberry.enum_value("QUALITY_DESC", description="Highest quality first.")

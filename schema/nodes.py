@@ -195,7 +195,8 @@ class Article(Traversable):
             images=[Image.from_dict(i) for i in d.get("images") or ()],
             is_stub=bool(d.get("is_stub")), sources=list(d.get("sources") or ()),
             secured=d.get("secured") if isinstance(d.get("secured"), str) else None,
-            extra=d.get("extra") or {}, _provider=d["provider"], _topics=d.get("topics") or [])
+            extra=JSON(d.get("extra") or {}), _provider=d["provider"],
+            _topics=d.get("topics") or [])
 
     @strawberry.field(description="Who published it.")
     def provider(self, info: Info) -> Provider:

@@ -170,6 +170,7 @@ class Query:
         if id is not None:
             node = find_node(kg, str(id))
             return node if isinstance(node, Article) else None
+        assert url is not None  # exactly one of the two was given
         found = kg.article(url)
         return Article.from_node(kg, found) if found else None
 
@@ -326,7 +327,7 @@ class Query:
         return resolve_timeline(kg_of(info), where, interval)
 
 
-def _should_mask(error: GraphQLError) -> bool:
+def should_mask(error: GraphQLError) -> bool:
     """Mask unexpected exceptions raised while resolving; keep errors meant for the client."""
     original = error.original_error
     return original is not None and not isinstance(original, graph.NewsgraphError | GraphQLError)
@@ -336,7 +337,7 @@ class NewsgraphSchema(strawberry.Schema):
     """The schema, logging only errors that are not the client's own doing."""
 
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
-        unexpected = [e for e in errors if _should_mask(e)]
+        unexpected = [e for e in errors if should_mask(e)]
         if unexpected:
             super().process_errors(unexpected, execution_context)
 
@@ -353,7 +354,7 @@ schema = NewsgraphSchema(
     # the schema is built, once per process, while the limits are each server's settings
     # (per request context): Limits applies the same parse option and the latter two's
     # validation rules with the request's numbers.
-    extensions=[lambda: MaskErrors(should_mask_error=_should_mask), Limits,
+    extensions=[lambda: MaskErrors(should_mask_error=should_mask), Limits,
                 ParsedDocuments, lambda: ValidationCache(maxsize=256)],
 )
 

@@ -152,7 +152,8 @@ def test_layout_gives_stable_coordinates(kg):
 
 def test_node_neighborhood_takes_the_same_arguments(kg):
     data = run(kg, f"""{{ node(id: "{BETA}") {{ ... on Traversable {{ neighborhood(hops: 1,
-        limit: 2) {{ truncated cursor nodes {{ node {{ id }} }} }} }} }} }}""")["node"]["neighborhood"]
+        limit: 2) {{ truncated cursor nodes {{ node {{ id }} }} }} }} }} }}""")["node"][
+        "neighborhood"]
     assert data["truncated"] is True
     rest = run(kg, """query($id: ID!, $c: String) { node(id: $id) { ... on Traversable {
         neighborhood(hops: 1, limit: 2, after: $c) { nodes { node { id } } } } } }""",
