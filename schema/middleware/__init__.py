@@ -1,5 +1,6 @@
-"""The app's ASGI middleware, one per module: security headers (security.py), the body
-read once and bounded (body.py), the response cache around the GraphQL view (cache.py)."""
+"""The app's ASGI middleware, one per module: security headers (security.py), preflights
+refused when CORS is off (cors.py), the body read once and bounded (body.py), the response
+cache around the GraphQL view (cache.py)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 
 from schema.middleware.body import BodyLimit
+from schema.middleware.cors import NoCORS
 from schema.middleware.security import SecurityHeaders
 from schema.settings import Settings
 
@@ -22,5 +24,7 @@ def middleware(settings: Settings) -> list[Middleware]:
             CORSMiddleware, allow_origins=list(settings.cors_origins),
             allow_methods=["GET", "POST"], allow_headers=["accept", "content-type"],
             max_age=600))
+    else:
+        stack.append(Middleware(NoCORS))
     stack.append(Middleware(BodyLimit, limit=settings.max_body_bytes))
     return stack
