@@ -20,11 +20,11 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
-from graph.build import ARTICLE, EDGE_KINDS, PROVIDER, RELATED, TAGGED, TOPIC
+from graph.build import ARTICLE, EDGE_KINDS, PROVIDER, RELATED, TAGGED, TOPIC, topic_id
 from graph.errors import InvalidURLError
 from graph.normalize import canonical_url, tokens
 
-__all__ = ["ReadIndex", "WALK_ORDER", "KIND_CODES", "walk_visits"]
+__all__ = ["ReadIndex", "CSR", "WALK_ORDER", "KIND_CODES", "walk_visits"]
 
 # Adjacency is walked in this kind order, so the path reported for a node prefers
 # a related story, then a shared topic, then a shared provider.
@@ -36,7 +36,7 @@ _SEP = b"\x00"
 _ASCII_ALNUM = frozenset(b"abcdefghijklmnopqrstuvwxyz0123456789")
 
 
-class _CSR:
+class CSR:
     """Rows of neighbour indexes: ``indices[indptr[i]:indptr[i + 1]]`` for node ``i``."""
 
     __slots__ = ("indptr", "indices", "degree")
@@ -47,13 +47,14 @@ class _CSR:
         self.degree = np.diff(indptr)
 
     def row(self, i: int) -> list[int]:
+        """Return node ``i``'s neighbour indexes."""
         return self.indices[self.indptr[i] : self.indptr[i + 1]].tolist()
 
 
 class _Rows(Sequence[tuple[int, ...]]):
     """``adjacency[kind][i]``: node ``i``'s sorted neighbours over one kind, as a tuple."""
 
-    def __init__(self, csr: _CSR):
+    def __init__(self, csr: CSR):
         self._csr = csr
 
     def __len__(self) -> int:
@@ -133,10 +134,10 @@ class ReadIndex:
                     if pair is not None:
                         pair.append(a)
                         pair.append(b)
-        self.csr: dict[str, _CSR] = {k: _csr_of(pairs[k], n) for k in WALK_ORDER}
+        self.csr: dict[str, CSR] = {k: _csr_of(pairs[k], n) for k in WALK_ORDER}
         del pairs
         self.adjacency: dict[str, _Rows] = {k: _Rows(c) for k, c in self.csr.items()}
-        self._combined: dict[tuple[str, ...], _CSR] = {}
+        self._combined: dict[tuple[str, ...], CSR] = {}
 
         self.urls: dict[str, int] = {}
         self.newest_first: list[float] = [float("inf")] * n
@@ -162,7 +163,7 @@ class ReadIndex:
             published: datetime | None = data.get("published_at")
             self.newest_first[i] = -published.timestamp() if published else float("inf")
             texts = [data.get("title"), data.get("excerpt"), data.get("body")]
-            texts += [topic_names.get(f"topic:{slug}") for slug in data.get("topics", ())]
+            texts += [topic_names.get(topic_id(slug)) for slug in data.get("topics", ())]
             blob = _SEP.join(t.lower().replace("\x00", " ").encode() for t in texts if t)
             article_rows.append(i)
             starts.append(offset)
@@ -224,7 +225,7 @@ class ReadIndex:
         nodes = self.g.nodes
         data = nodes[self.ids[i]]
         texts = [data.get("title"), data.get("excerpt"), data.get("body")]
-        texts += [nodes[f"topic:{slug}"].get("name") for slug in data.get("topics", ())]
+        texts += [nodes[topic_id(slug)].get("name") for slug in data.get("topics", ())]
         return [t for t in texts if t]
 
     def neighbours(self, i: int, via: tuple[str, ...]) -> list[int]:
@@ -236,7 +237,7 @@ class ReadIndex:
         :meth:`neighbours` would have returned them one node at a time. A no-op; a
         request meter may wrap it as it wraps ``neighbours``."""
 
-    def combined(self, via: tuple[str, ...]) -> _CSR:
+    def combined(self, via: tuple[str, ...]) -> CSR:
         """Return the CSR whose row ``i`` is ``i``'s neighbours over ``via``, kind by kind."""
         found = self._combined.get(via)
         if found is None:
@@ -255,7 +256,7 @@ class ReadIndex:
                     within = np.arange(len(p.indices)) - np.repeat(p.indptr[:-1], p.degree)
                     indices[filled[rows] + within] = p.indices
                     filled += p.degree
-                found = _CSR(indptr, indices)
+                found = CSR(indptr, indices)
             self._combined[via] = found
         return found
 
@@ -462,7 +463,7 @@ def _from_candidates(cand: np.ndarray, frontier: np.ndarray, n: int, indptr: np.
     return owner[bounds], frontier[best]
 
 
-def _csr_of(pairs: list[int], n: int) -> _CSR:
+def _csr_of(pairs: list[int], n: int) -> CSR:
     """Return the symmetric CSR of undirected edges given as flat ``[u0, v0, u1, ...]``,
     each row sorted and without repeats."""
     flat = np.array(pairs, dtype=np.int32)
@@ -476,7 +477,7 @@ def _csr_of(pairs: list[int], n: int) -> _CSR:
         cols = (key % n).astype(np.int32)
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
-    return _CSR(indptr, cols.astype(np.int32))
+    return CSR(indptr, cols.astype(np.int32))
 
 
 def _holds(fields: tuple[tuple[str, ...], ...], phrase: tuple[str, ...]) -> bool:

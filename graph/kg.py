@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import networkx as nx
 
@@ -97,6 +97,11 @@ class KnowledgeGraph:
             return node
         return self._topic_names.get(name.strip().lower())
 
+    @overload
+    def resolve(self, ref: str, *, missing_ok: Literal[False] = False) -> str: ...
+    @overload
+    def resolve(self, ref: str, *, missing_ok: bool) -> str | None: ...
+
     def resolve(self, ref: str, *, missing_ok: bool = False) -> str | None:
         """Return the node id for a node id or an article URL.
 
@@ -124,7 +129,8 @@ class KnowledgeGraph:
     def within(self, start: str, hops: int = 2, via: Iterable[str] | None = None,
                mentions: str | None = None,
                kinds: Iterable[str] | None = (ARTICLE,)) -> list[tuple[str, int]]:
-        """Return ``(node_id, hops)`` within ``hops`` of ``start``; see :func:`graph.traverse.within`."""
+        """Return ``(node_id, hops)`` within ``hops`` of ``start``;
+        see :func:`graph.traverse.within`."""
         return traverse.within(self, start, hops, via, mentions, kinds)
 
     def within_paths(self, start: str, hops: int = 2, via: Iterable[str] | None = None,
@@ -144,7 +150,8 @@ class KnowledgeGraph:
     def neighborhood(self, start: str | Iterable[str], hops: int = 1,
                      via: Iterable[str] | None = None, limit: int | None = None,
                      exclude: Iterable[str] = ()) -> traverse.Subgraph:
-        """Return the subgraph within ``hops`` of ``start``; see :func:`graph.traverse.neighborhood`."""
+        """Return the subgraph within ``hops`` of ``start``;
+        see :func:`graph.traverse.neighborhood`."""
         return traverse.neighborhood(self, start, hops, via, limit, exclude)
 
     def shortest_path(self, a: str, b: str, via: Iterable[str] | None = None,

@@ -21,7 +21,6 @@ __all__ = [
     "phrase_tokens",
     "MAX_PHRASE_WORDS",
     "MAX_PHRASE_CHARS",
-    "title_key",
 ]
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -111,7 +110,8 @@ def provider_key(domain: str) -> str:
     if text.startswith("www."):
         text = text[4:]
     if not text or any(c.isspace() for c in text):
-        raise InvalidURLError(f"{domain!r} is not a domain: expected a host name like 'example.com'")
+        raise InvalidURLError(
+            f"{domain!r} is not a domain: expected a host name like 'example.com'")
     return text
 
 
@@ -162,11 +162,6 @@ def phrase_tokens(phrase: str) -> tuple[str, ...]:
         raise InvalidArgument(f"the phrase {shown} holds {len(found)} words: {allowed} "
                               "are allowed")
     return found
-
-
-def title_key(title: str) -> str:
-    """Return a title reduced to its tokens, to find syndicated copies of one story."""
-    return " ".join(tokens(title))
 
 
 def parse_datetime(value: object) -> datetime:

@@ -31,10 +31,11 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 import graph
 from graph.background import BackgroundAnalytics, warm
 from schema.browser import browser_routes, playground_page
-from schema.cache import ResponseCache
 from schema.exports import export_endpoint
-from schema.http import GraphQLOverHTTP, error_body, middleware, negotiate
+from schema.http import GraphQLOverHTTP, error_body, negotiate
 from schema.limits import Budget
+from schema.middleware import middleware
+from schema.middleware.cache import ResponseCache
 from schema.query import schema
 from schema.settings import Settings
 
@@ -164,12 +165,22 @@ def create_app(source: graph.KnowledgeGraph | str | os.PathLike[str] | None = No
         app.state.kg = kg
         app.state.analytics = BackgroundAnalytics(kg).start()
 
+    path = None if source is None or isinstance(source, graph.KnowledgeGraph) else Path(source)
+
+    def load(progress: Any = None) -> graph.KnowledgeGraph:
+        kg = graph.load(path, **({"progress": progress} if progress else {}), **load_options)
+        logger.info("loaded: %s", kg.report.summary())
+        if kg.report.records == 0 and not settings.allow_empty:
+            raise graph.NewsgraphError(
+                f"no record found in {str(path or graph.default_data_path())!r}: "
+                "refusing to serve an empty graph (allow_empty / "
+                "NEWSGRAPH_ALLOW_EMPTY=1 serves it)")
+        return kg
+
     def load_in_background(app: Starlette) -> None:
         kg = error = None
         try:
-            path = Path(source) if source is not None else None
-            kg = graph.load(path, progress=app.state.loading.progress, **load_options)
-            logger.info("loaded: %s", kg.report.summary())
+            kg = load(app.state.loading.progress)
             settle(app, kg)
         except Exception as e:  # the server stays up to say what went wrong
             app.state.loading.error = str(e)
@@ -189,9 +200,7 @@ def create_app(source: graph.KnowledgeGraph | str | os.PathLike[str] | None = No
             settle(app, kg)
         else:
             if app.state.kg is None:
-                path = Path(source) if source is not None else None
-                app.state.kg = graph.load(path, **load_options)
-                logger.info("loaded: %s", app.state.kg.report.summary())
+                app.state.kg = load()
             gc.freeze()
         try:
             yield

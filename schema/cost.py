@@ -2,7 +2,8 @@
 
 Both are known before anything runs. :func:`requested_objects` reads the document:
 every object it selects counts once, times the page size of each list above it
-(``first``, 20 by default; a neighborhood's ``limit``; the ids given to ``nodes``),
+(``first`` or ``last``, 20 by default; a neighborhood's ``limit``; the ids given to
+``nodes``),
 the way GitHub counts the nodes of a call. :func:`walk_visits` reads the graph: a
 breadth-first walk of ``hops`` levels examines the neighbour list of every node
 it reaches before the last level, so its work is the sum of those nodes' real
@@ -36,7 +37,7 @@ from schema.pagination import DEFAULT_PAGE
 __all__ = ["requested_objects", "walk_visits", "PAGE_ARGUMENTS"]
 
 # Arguments that say how many items a field returns, and the most each may ask.
-PAGE_ARGUMENTS = ("first", "limit", "ids")
+PAGE_ARGUMENTS = ("first", "last", "limit", "ids")
 
 
 def requested_objects(schema: GraphQLSchema, document: DocumentNode,
@@ -104,8 +105,10 @@ def _count(schema: GraphQLSchema, selections: SelectionSetNode, parent: Any, mul
 def _page_size(node: FieldNode, field: Any, values: dict[str, Any],
                caps: Mapping[str, int]) -> int:
     given = {a.name.value: a.value for a in node.arguments or ()}
+    if "last" in field.args and "last" in given:  # paging backward: `last` is the size
+        given = {**given, "first": given["last"]} if "first" not in given else given
     for name in PAGE_ARGUMENTS:
-        if name not in field.args:
+        if name not in field.args or name == "last":
             continue
         value = value_from_ast_untyped(given[name], values) if name in given else None
         if name == "ids":

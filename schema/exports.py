@@ -1,5 +1,5 @@
 """Whole-graph and selected-subgraph exports for Gephi, Cytoscape and notebooks:
-``newsgraph export`` and ``GET /export/graph.{graphml,gexf,json}``.
+``newsgraph export`` and ``GET /export/graph.{graphml,gexf,cyjs,json}``.
 
 Both take the same selection: nothing (the whole graph); ``from`` seeds with ``hops``
 (the explorer's walk, unlimited); and/or a ``where`` made of ``mentions``, ``topic``,
@@ -36,18 +36,18 @@ from graph import explore, export
 from graph.analytics import SAME_STORY
 from graph.normalize import parse_datetime
 from graph.select import Selection
-from schema.settings import Settings, env_name
+from schema.settings import CEILINGS, Settings, env_name
 
 __all__ = ["ExportRequest", "export_bytes", "export_endpoint", "MAX_LAYOUT_NODES",
            "MAX_HTTP_HOPS", "MEDIA_TYPES"]
 
-MAX_LAYOUT_NODES = explore.MAX_LAYOUT_NODES
-MAX_HTTP_HOPS = 4
+MAX_LAYOUT_NODES = CEILINGS["max_layout_nodes"]
+MAX_HTTP_HOPS = CEILINGS["max_hops"]
 MEDIA_TYPES = {"graphml": "application/graphml+xml", "gexf": "application/gexf+xml",
                "node-link": "application/json", "cytoscape": "application/json",
-               "graphology": "application/json"}
-_SUFFIXES = {"graphml": "graphml", "gexf": "gexf", "node-link": "json", "cytoscape": "cyjs",
-             "graphology": "json"}
+               "cyjs": "application/json", "graphology": "application/json"}
+_SUFFIXES = {"graphml": "graphml", "gexf": "gexf", "node-link": "json", "cytoscape": "json",
+             "cyjs": "cyjs", "graphology": "json"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,13 +77,14 @@ def export_bytes(kg: graph.KnowledgeGraph, req: ExportRequest) -> bytes:
                 f"has {len(sub.nodes)}: narrow it with from/hops or where")
         sub.positions = explore.force_layout(sub)
     out = io.BytesIO()
-    export.write(kg, sub, req.format, out)
+    # Only a walk from seeds gives distances; the whole graph or a `where` alone has none.
+    export.write(kg, sub, req.format, out, walked=bool(req.seeds))
     return out.getvalue()
 
 
 def _whole(kg: graph.KnowledgeGraph, sub: graph.Subgraph, req: ExportRequest) -> bytes:
     out = io.BytesIO()
-    export.write(kg, sub, req.format, out)
+    export.write(kg, sub, req.format, out, walked=bool(req.seeds))
     return out.getvalue()
 
 
@@ -119,11 +120,11 @@ def _request_of(request: Request) -> ExportRequest:
         if fmt not in export.JSON_FORMATS:
             raise graph.InvalidArgument(f"unknown format {fmt!r} for graph.json: expected one "
                                         f"of {', '.join(export.JSON_FORMATS)}")
-    elif ext in ("graphml", "gexf"):
+    elif ext in ("graphml", "gexf", "cyjs"):
         fmt = ext
     else:
-        raise graph.NodeNotFound(f"no export graph.{ext}: use graph.graphml, graph.gexf or "
-                                 "graph.json")
+        raise graph.NodeNotFound(f"no export graph.{ext}: use graph.graphml, graph.gexf, "
+                                 "graph.cyjs or graph.json")
     hops_raw = q.get("hops", "1")
     try:
         hops = int(hops_raw)
@@ -212,7 +213,8 @@ class ForkedWriter:
     once — at the request's deadline, or when the client goes away.
     """
 
-    def __init__(self, kg: graph.KnowledgeGraph, sub: graph.Subgraph, fmt: str):
+    def __init__(self, kg: graph.KnowledgeGraph, sub: graph.Subgraph, fmt: str, *,
+                 walked: bool = True):
         read_fd, write_fd = os.pipe()
         pid = os.fork()
         if pid == 0:  # the child: write, and never return into the server
@@ -220,7 +222,7 @@ class ForkedWriter:
             try:
                 os.close(read_fd)
                 with os.fdopen(write_fd, "wb", buffering=1 << 16) as out:
-                    export.write(kg, sub, fmt, out)
+                    export.write(kg, sub, fmt, out, walked=walked)
                 status = 0
             finally:
                 os._exit(status)
@@ -266,7 +268,8 @@ class ForkedWriter:
 
 
 async def export_endpoint(request: Request) -> Response:
-    """``GET /export/graph.{graphml,gexf,json}``: the graph, or a selection of it, as a file."""
+    """``GET /export/graph.{graphml,gexf,cyjs,json}``: the graph, or a selection of it, as a
+    file."""
     settings: Settings = request.app.state.settings
     if not settings.exports_enabled:
         return JSONResponse({"error": "exports are off in production mode: enable them with "
@@ -309,13 +312,16 @@ async def export_endpoint(request: Request) -> Response:
     name = f"newsgraph.{_SUFFIXES[req.format]}"
     headers = {"Content-Disposition": f'attachment; filename="{name}"',
                "x-newsgraph-cost": f"nodes={len(sub.nodes)}, edges={len(sub.edges)}"}
+    # Only a walk from seeds gives distances; the whole graph or a `where` alone has none.
+    walked = bool(req.seeds)
     if hasattr(os, "fork"):
-        writer: ForkedWriter | None = ForkedWriter(kg, sub, req.format)
+        writer: ForkedWriter | None = ForkedWriter(kg, sub, req.format, walked=walked)
         pieces: Iterator[bytes] = writer.chunks(caps)  # type: ignore[union-attr]
     else:  # JSON streamed here, chunk by chunk; GraphML and GEXF whole, in a thread
         writer = None
-        pieces = (export.iter_json(kg, sub, req.format, check=caps.check_time)
-                  if req.format in export.JSON_FORMATS else iter([_whole(kg, sub, req)]))
+        pieces = (export.iter_json(kg, sub, req.format, check=caps.check_time, walked=walked)
+                  if req.format in (*export.JSON_FORMATS, "cyjs")
+                  else iter([_whole(kg, sub, req)]))
 
     async def stream() -> AsyncIterator[bytes]:
         # Each piece is read in a worker thread; a client that goes away cancels this
