@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 
-from graph.build import ARTICLE
+from graph.build import ARTICLE, topic_id
 from graph.errors import InvalidArgument
 from graph.normalize import phrase_tokens, tokens
 
@@ -159,7 +159,7 @@ def build_search_index(kg: KnowledgeGraph) -> SearchIndex:
                 for t in set(tokens(text)):
                     found[t] = found.get(t, 0) | bit
         for slug in data.get("topics") or ():
-            for t in tokens(nodes[f"topic:{slug}"].get("name") or ""):
+            for t in tokens(nodes[topic_id(slug)].get("name") or ""):
                 found[t] = found.get(t, 0) | 8
         for t, mask in found.items():
             token_ids.append(vocabulary.setdefault(t, len(vocabulary)))

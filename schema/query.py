@@ -26,7 +26,7 @@ from schema.analytics import (
 from schema.cache import ParsedDocuments
 from schema.connections import Connection, Edge, page_info
 from schema.explore import resolve_paths
-from schema.limits import _CURRENT, Limits
+from schema.limits import Limits
 from schema.settings import CEILINGS
 from schema.traversal import (
     Path,
@@ -228,7 +228,8 @@ class Query:
         kg = kg_of(info)
         # Articles read to rank a phrase count as visits of the request's budget, which
         # also ends the search at the request's deadline.
-        budget = _CURRENT.get()
+        context = info.context if isinstance(info.context, dict) else {}
+        budget = context.get("budget")
         hits = select.search(kg, text, budget.visit if budget else None)
         page = page_of(info, hits, first, after, last, before, (text,))
         return SearchConnection(

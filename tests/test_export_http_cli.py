@@ -206,13 +206,13 @@ def _slow_writes(monkeypatch) -> list[ForkedWriter]:
     made: list[ForkedWriter] = []
     real_init = ForkedWriter.__init__
 
-    def slow_write(kg, sub, fmt, stream):
+    def slow_write(kg, sub, fmt, stream, **options):
         stream.write(b"<?xml")
         stream.flush()
         clock.sleep(60)
 
-    def keep(self, *args):
-        real_init(self, *args)
+    def keep(self, *args, **options):
+        real_init(self, *args, **options)
         made.append(self)
 
     monkeypatch.setattr(export, "write", slow_write)
