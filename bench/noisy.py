@@ -150,7 +150,7 @@ def heavy_requests(port: int) -> dict[str, list[tuple[str, str, Any]]]:
                                     "centralArticles(first: 5) { totalCount } }")],
         "FORCE layout at the cap": [gql(
             'query($h: [ID!]!) { neighborhood(from: $h, hops: 2, limit: 300, layout: FORCE) '
-            "{ nodes { id x y } } }", {"h": [hub]})],
+            "{ nodes { node { id } x y } } }", {"h": [hub]})],
         "longest allowed search": [gql("query($t: String!) { search(text: $t) { totalCount } }",
                                        {"t": longest})],
         "aliased common-word search": [gql(aliased_search)],

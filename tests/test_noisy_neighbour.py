@@ -6,6 +6,8 @@ fail, and every heavy request must end by its deadline; the latencies themselves
 
 from __future__ import annotations
 
+import http.client
+
 import pytest
 
 from bench.generate import generate
@@ -25,6 +27,25 @@ def served(tmp_path_factory: pytest.TempPathFactory):
 
 def test_the_server_answered_healthz_before_it_was_ready(served):
     assert 0 < served.first_health_s <= served.ready_s
+
+
+def test_the_heavy_requests_are_valid_and_allowed(served):
+    import json
+
+    from bench.noisy import _send
+
+    for name, heavy in heavy_requests(served.port).items():
+        for method, path, body in heavy:
+            conn = http.client.HTTPConnection("127.0.0.1", served.port, timeout=HANG_GUARD)
+            try:
+                status, raw = _send(conn, method, path, body)
+            finally:
+                conn.close()
+            assert status == 200, name
+            if body is not None:  # only a not-ready part or the deadline may refuse one
+                codes = {(e.get("extensions") or {}).get("code")
+                         for e in json.loads(raw).get("errors", [])}
+                assert codes <= {"NOT_READY", "LIMIT_EXCEEDED"}, (name, raw[:300])
 
 
 def test_cheap_queries_never_fail_beside_heavy_ones(served):
