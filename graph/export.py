@@ -31,7 +31,7 @@ import networkx as nx
 
 from graph.build import ARTICLE, PROVIDER, TOPIC
 from graph.errors import InvalidArgument
-from graph.explore import degree, label, size_hint
+from graph.explore import looks
 from graph.traverse import Subgraph
 
 if TYPE_CHECKING:
@@ -48,9 +48,9 @@ _JOIN = " | "
 def node_attributes(kg: KnowledgeGraph, sub: Subgraph, node: str) -> dict[str, Any]:
     """Return the attributes every export gives a node (JSON types; None where unknown)."""
     d = kg.nx.nodes[node]
-    n_edges = degree(kg, node)
-    attrs: dict[str, Any] = {"kind": d["kind"], "label": label(kg, node), "degree": n_edges,
-                             "size": size_hint(n_edges), "hops": sub.nodes[node]}
+    text, n_edges, size = looks(kg, node)
+    attrs: dict[str, Any] = {"kind": d["kind"], "label": text, "degree": n_edges,
+                             "size": size, "hops": sub.nodes[node]}
     if sub.positions is not None and node in sub.positions:
         attrs["x"], attrs["y"] = sub.positions[node]
     if d["kind"] == ARTICLE:

@@ -25,7 +25,7 @@ from schema.explore import (
     resolve_storylines,
     resolve_timeline,
 )
-from schema.limits import Limits
+from schema.limits import Limits, budget_of
 from schema.pagination import encode_cursor, paginate
 from schema.traversal import (
     Path,
@@ -264,7 +264,8 @@ class Query:
                kinds: Annotated[list[NodeKind] | None, strawberry.argument(
                    description="Node kinds returned; [ARTICLE] by default.")] = None,
                first: FirstArg = None, after: AfterArg = None) -> WithinConnection:
-        return resolve_within(kg_of(info), str(from_), hops, via, where, kinds, first, after)
+        return resolve_within(kg_of(info), str(from_), hops, via, where, kinds, first, after,
+                              budget_of(info))
 
     @strawberry.field(description=(
         "The subgraph around one or more seeds, walked breadth-first (seeds first, then by "
@@ -276,7 +277,7 @@ class Query:
                      exclude: ExcludeArg = None, after: FrontierArg = None,
                      layout: LayoutArg = None) -> Subgraph:
         return resolve_neighborhood(kg_of(info), [str(s) for s in from_], hops, via, limit,
-                                    kinds, where, exclude, after, layout)
+                                    kinds, where, exclude, after, layout, budget_of(info))
 
     @strawberry.field(description="A shortest path between two nodes; null when none within maxHops.")
     def path_to(self, info: Info, from_: Annotated[strawberry.ID, strawberry.argument(
@@ -286,7 +287,7 @@ class Query:
                 via: ViaArg = None,
                 max_hops: Annotated[int, strawberry.argument(
                     description="Longest path considered: 1 to 4.")] = 4) -> Path | None:
-        return resolve_path(kg_of(info), str(from_), str(id), via, max_hops)
+        return resolve_path(kg_of(info), str(from_), str(id), via, max_hops, budget_of(info))
 
     @strawberry.field(description=(
         "Up to `k` shortest simple paths between two nodes, shortest first, each edge with "
@@ -304,7 +305,8 @@ class Query:
                   description="Edge kinds to walk, in either direction; RELATED, PUBLISHED_BY "
                               "and TAGGED by default, SAME_STORY when named.")] = None,
               ) -> list[Path]:
-        return resolve_paths(kg_of(info), str(from_), str(to), k, max_hops, via)
+        return resolve_paths(kg_of(info), str(from_), str(to), k, max_hops, via,
+                             budget_of(info))
 
     @strawberry.field(description=(
         "Storylines: communities of stories joined by related links, shared topics and "

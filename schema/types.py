@@ -43,7 +43,7 @@ class EdgeKind(Enum):
     TAGGED = strawberry.enum_value("TAGGED", description="An article is tagged with a topic.")
     SAME_STORY = strawberry.enum_value("SAME_STORY", description=(
         "Derived: two articles from different providers whose headlines agree (copies of "
-        "one story). Walked only when named in `via`, and by neighborhood and paths only."))
+        "one story). Walked by every traversal, but only when named in `via`."))
 
 
 @strawberry.enum(description="The kinds of node in the graph.")
@@ -230,9 +230,11 @@ class Node:
                    description="Node kinds returned; [ARTICLE] by default. "
                                "A `where` keeps articles only.")] = None,
                first: FirstArg = None, after: AfterArg = None) -> Annotated[WithinConnection, strawberry.lazy("schema.traversal")]:
+        from schema.limits import budget_of
         from schema.traversal import resolve_within
 
-        return resolve_within(kg_of(info), str(self.id), hops, via, where, kinds, first, after)
+        return resolve_within(kg_of(info), str(self.id), hops, via, where, kinds, first, after,
+                              budget_of(info))
 
     @strawberry.field(description=(
         "The subgraph within `hops` of this node: nodes with their distance, degree and size, "
@@ -243,10 +245,11 @@ class Node:
                      where: NeighborhoodWhereArg = None, exclude: ExcludeArg = None,
                      after: FrontierArg = None, layout: LayoutArg = None,
                      ) -> Annotated[Subgraph, strawberry.lazy("schema.traversal")]:
+        from schema.limits import budget_of
         from schema.traversal import resolve_neighborhood
 
         return resolve_neighborhood(kg_of(info), [str(self.id)], hops, via, limit, kinds,
-                                    where, exclude, after, layout)
+                                    where, exclude, after, layout, budget_of(info))
 
     @strawberry.field(description=(
         "A shortest path from this node to another, as nodes and edges; null when there is "
@@ -258,9 +261,10 @@ class Node:
                 max_hops: Annotated[int, strawberry.argument(
                     description=f"Longest path considered: 1 to {MAX_HOPS}.")] = 4,
                 ) -> Annotated[Path, strawberry.lazy("schema.traversal")] | None:
+        from schema.limits import budget_of
         from schema.traversal import resolve_path
 
-        return resolve_path(kg_of(info), str(self.id), str(id), via, max_hops)
+        return resolve_path(kg_of(info), str(self.id), str(id), via, max_hops, budget_of(info))
 
 
 @strawberry.type(description="A news story: a full record, or a stub known from a related list.")
