@@ -38,10 +38,10 @@ class Budget:
     --------
     >>> budget = Budget(visits=10)
     >>> budget.charge(8)
-    >>> budget.charge(3)
+    >>> budget.charge(3)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    graph.errors.BudgetExceeded: the walk would visit 3 more nodes (neighbour entries) where its budget of 10 visits leaves 2
+    graph.errors.BudgetExceeded: the walk would visit 3 more nodes ... budget of 10 visits leaves 2
     >>> budget.visits, budget.asked
     (8, 11)
     """

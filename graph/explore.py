@@ -28,7 +28,7 @@ import binascii
 import hashlib
 import math
 from collections.abc import Collection, Iterable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import networkx as nx
 import numpy as np
@@ -37,9 +37,9 @@ from graph.analytics import SAME_STORY
 from graph.budget import Budget
 from graph.build import ARTICLE, PROVIDER, PUBLISHED_BY, TAGGED, TOPIC
 from graph.errors import InvalidArgument
+from graph.index import KIND_CODES
 from graph.select import Selection, select_articles
 from graph.traverse import Edge, Subgraph, edge
-from graph.index import KIND_CODES
 from graph.walk import Rule, check_hops, check_kinds, check_via, levels
 
 if TYPE_CHECKING:

@@ -121,7 +121,8 @@ class KnowledgeGraph:
                mentions: str | None = None, kinds: Iterable[str] | None = (ARTICLE,),
                where: Selection | None = None,
                budget: Budget | None = None) -> list[tuple[str, int]]:
-        """Return ``(node_id, hops)`` within ``hops`` of ``start``; see :func:`graph.traverse.within`."""
+        """Return ``(node_id, hops)`` within ``hops`` of ``start``; see
+        :func:`graph.traverse.within`."""
         return traverse.within(self, start, hops, via, mentions, kinds, where, budget)
 
     def within_paths(self, start: str, hops: int = 2, via: Iterable[str] | None = None,

@@ -38,7 +38,7 @@ from graph.analytics import SAME_STORY
 from graph.budget import Budget
 from graph.build import ARTICLE, EDGE_KINDS, PROVIDER, TOPIC
 from graph.errors import InvalidArgument
-from graph.index import WALK_ORDER, CSR, csr_of, gather
+from graph.index import CSR, WALK_ORDER, csr_of, gather
 
 if TYPE_CHECKING:
     from graph.kg import KnowledgeGraph
@@ -146,8 +146,8 @@ def levels(kg: KnowledgeGraph, starts: Sequence[int], hops: int, via: tuple[str,
     >>> _ = g.add_edge("article:a", "article:b", key="RELATED", kind="RELATED")
     >>> _ = g.add_edge("article:b", "article:c", key="RELATED", kind="RELATED")
     >>> kg, budget = KnowledgeGraph(g), Budget()
-    >>> [(d, n.tolist(), p.tolist()) for d, n, p in levels(kg, [0], 3, ("RELATED",),
-    ...                                                    budget=budget)]
+    >>> [(d, n.tolist(), p.tolist()) for d, n, p, _ in levels(kg, [0], 3, ("RELATED",),
+    ...                                                       budget=budget)]
     [(0, [0], [-1]), (1, [1], [0]), (2, [2], [1])]
     >>> budget.visits  # a's row, b's row, c's row
     4
