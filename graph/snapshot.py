@@ -202,11 +202,11 @@ def unpack(form: str, body: bytes | memoryview,
     report_fields.update({name: [Problem(*p) for p in items] for name, items in problems.items()})
     report = LoadReport(**report_fields)
     state: dict[str, Any] = dict(plain)
-    from graph.index import _CSR
+    from graph.index import CSR
 
     for name, value in arrays.items():
         if name == "csr":
-            state[name] = {k: _CSR(np.frombuffer(indptr, dtype=np.int64),
+            state[name] = {k: CSR(np.frombuffer(indptr, dtype=np.int64),
                                    np.frombuffer(indices, dtype=np.int32))
                            for k, (indptr, indices) in value.items()}
         else:

@@ -81,11 +81,12 @@ def _within(
     walk = check_via(via)
     wanted = check_kinds(kinds)
     index = kg.index
-    origin = kg.index.pos[kg.resolve(start)]
+    origin = index.pos[str(kg.resolve(start))]
     phrase = phrase_tokens(mentions) if mentions is not None else None
-    keep: Rule = index.keep_mask(wanted, phrase)
+    mask = index.keep_mask(wanted, phrase)
+    keep: Rule = mask
     if where is not None and not where.empty and where != Selection(mentions=where.mentions):
-        keep = _and(keep, where.predicate(kg), index.ids)
+        keep = _and(mask, where.predicate(kg), index.ids)
     nodes, depths, parents = reach(kg, [origin], hops, walk, keep=keep, ordered=False,
                                    budget=budget)
     nodes, depths = nodes[1:], depths[1:]  # the start is never in it
@@ -231,7 +232,7 @@ def shortest_path(
     if max_hops is not None:
         check_hops(max_hops, low=0, name="maxHops")
     index = kg.index
-    source, target = index.pos[kg.resolve(a)], index.pos[kg.resolve(b)]
+    source, target = index.pos[str(kg.resolve(a))], index.pos[str(kg.resolve(b))]
     limit = max_hops if max_hops is not None else len(index.ids)
     path = shortest(kg, [source], target, limit, walk, budget=budget)
     return None if path is None else [index.ids[p] for p in path]

@@ -29,7 +29,7 @@ The walk is vectorised over the read index's CSR rows (numpy), one level at a ti
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
@@ -129,7 +129,7 @@ def _test(rule: Rule, nodes: np.ndarray) -> np.ndarray:
 
 def levels(kg: KnowledgeGraph, starts: Sequence[int], hops: int, via: tuple[str, ...], *,
            passes: Rule | None = None, keep: Rule | None = None, ordered: bool = True,
-           budget: Budget | None = None) -> Iterator[Level]:
+           budget: Budget | None = None) -> Generator[Level, None, None]:
     """Yield the levels of the walk described in the module docstring, depth 0 first.
 
     ``starts`` are node positions (repeats dropped); ``via`` comes from
