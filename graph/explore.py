@@ -206,6 +206,13 @@ def expand(
     >>> rest = expand(kg, "https://x.com/a", hops=2, limit=2, after=page.cursor)
     >>> rest.nodes, [(e.source[-1], e.target[-1], e.evidence) for e in rest.edges]
     ({'article:https://x.com/c': 2}, [('b', 'c', ('b.md:2',))])
+
+    ``exclude``: b is walked through, not returned, so c keeps its 2 hops; the edges
+    that join what is returned to what the caller has come along.
+
+    >>> sub = expand(kg, "https://x.com/a", hops=2, exclude=["https://x.com/b"])
+    >>> sub.nodes, [(e.source[-1], e.target[-1]) for e in sub.edges]
+    ({'article:https://x.com/a': 0, 'article:https://x.com/c': 2}, [('a', 'b'), ('b', 'c')])
     """
     check_hops(hops, low=0)
     walk = check_via(via)
@@ -265,24 +272,7 @@ def neighborhood(
     what lies beyond them stay those of the full walk, but never returned; the edges
     that join them to the nodes returned are.
 
-    Examples
-    --------
-    >>> import networkx as nx
-    >>> from graph import KnowledgeGraph
-    >>> g = nx.MultiDiGraph()
-    >>> for n in ("a", "b", "c"):
-    ...     g.add_node(f"article:https://x.com/{n}", kind="article", url=f"https://x.com/{n}",
-    ...                title=n.upper(), provider="x.com", topics=[], sources=[f"{n}.md:2"])
-    >>> _ = g.add_edge("article:https://x.com/a", "article:https://x.com/b", key="RELATED",
-    ...                kind="RELATED", evidence=["a.md:2"])
-    >>> _ = g.add_edge("article:https://x.com/b", "article:https://x.com/c", key="RELATED",
-    ...                kind="RELATED", evidence=["b.md:2"])
-    >>> sub = neighborhood(KnowledgeGraph(g), "https://x.com/a", hops=2,
-    ...                    exclude=["https://x.com/b"])
-    >>> sub.nodes  # b is walked through, not returned: c keeps its 2 hops
-    {'article:https://x.com/a': 0, 'article:https://x.com/c': 2}
-    >>> [(e.source[-1], e.target[-1]) for e in sub.edges]  # both ends of each edge are known
-    [('a', 'b'), ('b', 'c')]
+    See :func:`expand` for an example.
     """
     return expand(kg, start, hops, via, exclude=exclude, limit=limit, budget=budget)
 

@@ -10,7 +10,6 @@ they are copies of one story.
 from __future__ import annotations
 
 import heapq
-import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -148,8 +147,8 @@ def k_shortest_paths(kg: KnowledgeGraph, source: str, target: str, k: int = 3,
     Returns
     -------
     list of GraphPath
-        Shortest first; paths of one length in the order Yen's algorithm finds them
-        (fixed for a load). Empty when no path is at most ``max_hops`` long.
+        Shortest first; paths of one length by their node ids, in order. Empty when no
+        path is at most ``max_hops`` long.
 
     Examples
     --------
@@ -191,9 +190,9 @@ def _yen(kg: KnowledgeGraph, a: int, b: int, k: int, max_hops: int, via: tuple[s
         return []
     rows = adjacency(kg, via)
     found = [first]
-    queue: list[tuple[int, int, list[int]]] = []
+    # Candidates by length, then by node ids (positions follow id order).
+    queue: list[tuple[int, tuple[int, ...]]] = []
     queued: set[tuple[int, ...]] = set()
-    order = itertools.count()
     n = len(kg.index.ids)
     while len(found) < k:
         last = found[-1]
@@ -210,11 +209,11 @@ def _yen(kg: KnowledgeGraph, a: int, b: int, k: int, max_hops: int, via: tuple[s
             tail = shortest(kg, steps, b, left, via, passes=passes, budget=budget)
             if tail is None:
                 continue
-            path = root + tail
-            if tuple(path) not in queued:
-                queued.add(tuple(path))
-                heapq.heappush(queue, (len(path), next(order), path))
+            path = tuple(root + tail)
+            if path not in queued:
+                queued.add(path)
+                heapq.heappush(queue, (len(path), path))
         if not queue:
             break
-        found.append(heapq.heappop(queue)[2])
-    return found
+        found.append(list(heapq.heappop(queue)[1]))
+    return sorted(found, key=lambda p: (len(p), p))
