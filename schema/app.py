@@ -78,10 +78,11 @@ def create_app(source: graph.KnowledgeGraph | str | os.PathLike[str] | None = No
     """
     settings = settings if settings is not None else Settings.from_env()
 
+    path = None if source is None or isinstance(source, graph.KnowledgeGraph) else Path(source)
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if app.state.kg is None:
-            path = Path(source) if source is not None else None
             app.state.kg = graph.load(path, **load_options)
             logger.info("loaded: %s", app.state.kg.report.summary())
         # The graph lives as long as the server: keep the collector from rescanning it,
