@@ -83,8 +83,14 @@ def create_app(source: graph.KnowledgeGraph | str | os.PathLike[str] | None = No
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if app.state.kg is None:
-            app.state.kg = graph.load(path, **load_options)
-            logger.info("loaded: %s", app.state.kg.report.summary())
+            kg = graph.load(path, **load_options)
+            logger.info("loaded: %s", kg.report.summary())
+            if kg.report.records == 0 and not settings.allow_empty:
+                raise graph.NewsgraphError(
+                    f"no record found in {str(path or graph.default_data_path())!r}: "
+                    "refusing to serve an empty graph (allow_empty / "
+                    "NEWSGRAPH_ALLOW_EMPTY=1 serves it)")
+            app.state.kg = kg
         # The graph lives as long as the server: keep the collector from rescanning it,
         # which otherwise shows as pauses of tens of milliseconds in request latency.
         gc.freeze()

@@ -25,7 +25,7 @@ from starlette.datastructures import Headers
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
@@ -277,6 +277,26 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+class NoCORS:
+    """With no CORS origin listed, refuse every preflight with 400, as Starlette's
+    CORSMiddleware refuses an unlisted origin: one answer for "not allowed", whether
+    CORS is off or the origin is not listed, and a message saying how to allow one."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "OPTIONS":
+            headers = Headers(scope=scope)
+            if "origin" in headers and "access-control-request-method" in headers:
+                response = PlainTextResponse(
+                    "Disallowed CORS origin: CORS is off (start the server with "
+                    "--cors-origin ORIGIN or NEWSGRAPH_CORS_ORIGINS to allow one)",
+                    status_code=400)
+                return await response(scope, receive, send)
+        await self.app(scope, receive, send)
+
+
 def middleware(settings: Settings) -> list[Middleware]:
     """Return the app's middleware for ``settings``, outermost first."""
     stack = [Middleware(SecurityHeaders, production=settings.production)]
@@ -285,5 +305,7 @@ def middleware(settings: Settings) -> list[Middleware]:
             CORSMiddleware, allow_origins=list(settings.cors_origins),
             allow_methods=["GET", "POST"], allow_headers=["accept", "content-type"],
             max_age=600))
+    else:
+        stack.append(Middleware(NoCORS))
     stack.append(Middleware(BodyLimit, limit=settings.max_body_bytes))
     return stack

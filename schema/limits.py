@@ -131,7 +131,9 @@ _FOREIGN_LIMITS = (
     (re.compile(r"^\d+ aliases found\. Allowed: \d+"), "max_aliases"),
     (re.compile(r"Document contains more than \d+ tokens"), "max_tokens"),
 )
-_SUGGESTION = re.compile(r" Did you mean .*\?$", re.DOTALL)
+# graphql-core's suggestions, wherever they stand in a message ("... unknown field 'x'.
+# Did you mean 'y'? Found: ..."); GraphQL names never hold "?".
+_SUGGESTION = re.compile(r" ?Did you mean [^?]*\?")
 
 
 class Limits(SchemaExtension):

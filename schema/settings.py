@@ -46,6 +46,9 @@ class Settings:
         "help": "serve GraphiQL to browsers (default: on in development, off in production)"})
     cors_origins: tuple[str, ...] = field(default=(), metadata={
         "help": "origins allowed to call the API from a browser (default: none)"})
+    allow_empty: bool = field(default=False, metadata={
+        "help": "serve even when the path holds no record (an empty graph); without it "
+                "such a start is refused"})
     max_depth: int = _limit(10, "deepest field nesting of a query (root fields are depth 0)")
     max_aliases: int = _limit(20, "aliases in one document")
     max_tokens: int = _limit(1000, "lexical tokens in one document")
