@@ -18,9 +18,10 @@ from starlette.routing import Route
 
 import graph
 from schema.browser import browser_routes, playground_page
-from schema.cache import ResponseCache
 from schema.exports import export_endpoint
-from schema.http import GraphQLOverHTTP, middleware
+from schema.http import GraphQLOverHTTP
+from schema.middleware import middleware
+from schema.middleware.cache import ResponseCache
 from schema.query import schema
 from schema.settings import Settings
 

@@ -91,9 +91,10 @@ def build_parser() -> argparse.ArgumentParser:
                                       "Cytoscape or networkx")
     _add_path(p)
     p.add_argument("--format", required=True,
-                   choices=("graphml", "gexf", "node-link", "cytoscape", "graphology"),
-                   help="graphml or gexf (Gephi, yEd), node-link (networkx JSON), cytoscape "
-                        "(Cytoscape .cyjs) or graphology (sigma.js)")
+                   choices=("graphml", "gexf", "node-link", "cytoscape", "cyjs", "graphology"),
+                   help="graphml or gexf (Gephi, yEd), node-link (networkx and d3 JSON), "
+                        "cytoscape (Cytoscape.js elements), cyjs (Cytoscape desktop .cyjs) "
+                        "or graphology (sigma.js)")
     p.add_argument("-o", "--output", type=Path, default=None, metavar="FILE",
                    help="write to FILE (default: standard output)")
     p.add_argument("--from", dest="seeds", action="append", default=[], metavar="ID",
