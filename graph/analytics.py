@@ -122,7 +122,6 @@ class Analytics:
     def __init__(self, kg: KnowledgeGraph):
         self.kg = kg
         self._timelines: dict[str, list[Bucket]] = {}
-        self._views: dict[tuple[str, ...], nx.Graph] = {}
         # The whole-graph parts (WHOLE_GRAPH and their lookups), once computed or installed.
         self._parts: dict[str, Any] = {}
         # Set by defer(): the parts are computed elsewhere, and this says how far.
@@ -288,20 +287,6 @@ class Analytics:
             if k == TAGGED:
                 out[v].append(u)
         return {t: tuple(sorted(a)) for t, a in out.items()}
-
-    def simple_view(self, via: tuple[str, ...]) -> nx.Graph:
-        """Return the undirected simple graph of every node over the edge kinds ``via``
-        (``SAME_STORY`` included when named); built once per set of kinds."""
-        if via not in self._views:
-            view = nx.Graph()
-            view.add_nodes_from(self.kg.index.ids)
-            kinds = set(via)
-            view.add_edges_from(sorted((u, v) for u, v, k in self.kg.nx.edges(keys=True)
-                                       if k in kinds))
-            if SAME_STORY in kinds:
-                view.add_edges_from(self.same_story_edges())
-            self._views[via] = view
-        return self._views[via]
 
     # -- search, centrality and storylines ------------------------------------------
 

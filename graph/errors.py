@@ -7,6 +7,7 @@ Every error is a :class:`NewsgraphError`, so one ``except`` catches them all::
      ├── InvalidURLError      a string that is not an absolute http(s)-style URL
      ├── NodeNotFound         a node id, URL, slug or domain that is not in the graph
      ├── InvalidArgument      an argument outside what is allowed (hops, edge kinds, ...)
+     ├── BudgetExceeded       a walk stopped by its budget (visits or deadline), naming it
      └── NotReady             whole-graph analytics still being computed after the load
 
 ``NodeNotFound`` and ``InvalidArgument`` are also ``LookupError`` and ``ValueError``
@@ -49,6 +50,19 @@ class NodeNotFound(NewsgraphError, LookupError):
 
 class InvalidArgument(NewsgraphError, ValueError):
     """An argument outside the allowed range or vocabulary."""
+
+
+class BudgetExceeded(NewsgraphError):
+    """A walk stopped midway because its :class:`~graph.budget.Budget` ran out.
+
+    ``limit`` names what ran out: ``"visits"`` (neighbour entries read) or ``"seconds"``
+    (the deadline); ``value`` is that limit.
+    """
+
+    def __init__(self, message: str, *, limit: str, value: float):
+        super().__init__(message)
+        self.limit = limit
+        self.value = value
 
 
 class NotReady(NewsgraphError):

@@ -38,7 +38,7 @@ import networkx as nx
 
 from graph.build import ARTICLE, TOPIC, provider_id, topic_id
 from graph.errors import InvalidArgument
-from graph.explore import degree, label, size_hint
+from graph.explore import looks
 from graph.traverse import Subgraph
 
 if TYPE_CHECKING:
@@ -57,9 +57,9 @@ def node_attributes(kg: KnowledgeGraph, sub: Subgraph, node: str, *,
     """Return the attributes every export gives a node (JSON types; None where unknown);
     ``hops`` only when ``walked`` (the subgraph came from a walk)."""
     d = kg.nx.nodes[node]
-    n_edges = degree(kg, node)
-    attrs: dict[str, Any] = {"kind": d["kind"], "label": label(kg, node), "degree": n_edges,
-                             "size": size_hint(n_edges)}
+    text, n_edges, size = looks(kg, node)
+    attrs: dict[str, Any] = {"kind": d["kind"], "label": text, "degree": n_edges,
+                             "size": size}
     if walked:
         attrs["hops"] = sub.nodes[node]
     if sub.positions is not None and node in sub.positions:

@@ -33,7 +33,7 @@ from graph.background import BackgroundAnalytics, warm
 from schema.browser import browser_routes, playground_page
 from schema.exports import export_endpoint
 from schema.http import GraphQLOverHTTP, error_body, negotiate
-from schema.limits import Budget
+from schema.limits import RequestBudget
 from schema.middleware import middleware
 from schema.middleware.cache import ResponseCache
 from schema.query import schema
@@ -53,7 +53,7 @@ class GraphQLView(GraphQLOverHTTP):
         # One budget per HTTP request (batched operations share it); the view ends the
         # work through it when the client goes away or the deadline passes.
         return {"kg": kg, "request": request, "response": response, "settings": self.settings,
-                "budget": Budget(self.settings)}
+                "budget": RequestBudget(self.settings)}
 
     async def render_graphql_ide(self, request: Any) -> Response:
         """GraphiQL from newsgraph's own assets (schema/browser.py), not from a CDN."""

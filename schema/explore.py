@@ -9,6 +9,7 @@ from enum import Enum
 import strawberry
 
 import graph
+from graph.budget import Budget
 from graph.paths import GraphPath, k_shortest_paths
 from graph.paths import StoryLink as GraphStoryLink
 from schema.types import (
@@ -72,9 +73,10 @@ def _path(kg: graph.KnowledgeGraph, p: GraphPath):
 
 
 def resolve_paths(kg: graph.KnowledgeGraph, start: str, end: str, k: int, max_hops: int,
-                  via: list[EdgeKind] | None) -> list:
+                  via: list[EdgeKind] | None, budget: Budget | None = None) -> list:
     check_hops(max_hops, name="maxHops")
     a, b = kg.resolve(start, missing_ok=True), kg.resolve(end, missing_ok=True)
     if a is None or b is None:
         return []
-    return [_path(kg, p) for p in k_shortest_paths(kg, a, b, k, max_hops, via_of(via))]
+    return [_path(kg, p) for p in k_shortest_paths(kg, a, b, k, max_hops, via_of(via),
+                                                   budget)]

@@ -34,8 +34,10 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 import graph
 from graph import explore, export
 from graph.analytics import SAME_STORY
+from graph.budget import Budget
 from graph.normalize import parse_datetime
 from graph.select import Selection
+from graph.walk import check_via
 from schema.settings import CEILINGS, Settings, env_name
 
 __all__ = ["ExportRequest", "export_bytes", "export_endpoint", "MAX_LAYOUT_NODES",
@@ -157,6 +159,11 @@ class ExportCaps:
                 f"the export ran past its time limit of {self.settings.timeout:g} s "
                 f"(set by {env_name('timeout')}): narrow it with from/hops or where")
 
+    def walks(self) -> Budget:
+        """A walk's budget ending at this export's deadline (its visits are not capped:
+        the node and edge caps bound what it returns)."""
+        return Budget(seconds=max(0.0, self.deadline - time.monotonic()))
+
     def check_size(self, nodes: int, edges: int) -> None:
         s = self.settings
         for what, n, cap, name in (("nodes", nodes, s.max_export_nodes, "max_export_nodes"),
@@ -175,17 +182,18 @@ def capped_subgraph(kg: graph.KnowledgeGraph, req: ExportRequest, caps: ExportCa
     s = caps.settings
     if req.seeds:
         sub = explore.expand(kg, req.seeds, req.hops, req.via, selection=req.selection,
-                             limit=s.max_export_nodes + 1)
+                             limit=s.max_export_nodes + 1, budget=caps.walks())
         caps.check_size(len(sub.nodes), len(sub.edges))
         return sub
     if req.selection is None or req.selection.empty:
-        walk = explore.check_walk(req.via)
+        walk = check_via(req.via)
         edges = sum(n for kind, n in kg.report.edges.items() if kind in walk)
         if SAME_STORY in walk:
             edges += len(kg.analytics.same_story_edges())
         caps.check_size(kg.counts["nodes"], edges)
     caps.check_time()
-    sub = explore.select_subgraph(kg, req.seeds, req.hops, req.via, req.selection)
+    sub = explore.select_subgraph(kg, req.seeds, req.hops, req.via, req.selection,
+                                  budget=caps.walks())
     caps.check_size(len(sub.nodes), len(sub.edges))
     return sub
 

@@ -264,5 +264,6 @@ def _stop(context: Any) -> None:
     """End an operation's work at its next check of the deadline: the budget's deadline
     is moved to now (the client left, or the answer was given without it)."""
     budget = context.get("budget") if isinstance(context, dict) else None
-    if budget is not None:
-        budget.deadline = budget.clock() - 1
+    walks = getattr(budget, "walks", None)  # the request's graph.budget.Budget
+    if walks is not None:
+        walks.deadline = walks.clock() - 1

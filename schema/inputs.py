@@ -27,7 +27,7 @@ class EdgeKind(Enum):
     TAGGED = strawberry.enum_value("TAGGED", description="An article is tagged with a topic.")
     SAME_STORY = strawberry.enum_value("SAME_STORY", description=(
         "Derived: two articles from different providers whose headlines agree (copies of "
-        "one story). Walked only when named in `via`, and by neighborhood and paths only."))
+        "one story). Walked by every traversal, but only when named in `via`."))
 
 
 @strawberry.enum(description="The kinds of node in the graph.")

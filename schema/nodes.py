@@ -20,8 +20,7 @@ from strawberry.types import Info
 import graph
 from graph import select
 from graph.build import ARTICLE, PROVIDER, TOPIC, provider_id, topic_id
-from graph.explore import edge
-from graph.traverse import Edge
+from graph.traverse import Edge, edge
 from schema.connections import Connection
 from schema.inputs import (
     MAX_HOPS,
@@ -123,10 +122,11 @@ class Traversable(Node):
                first: FirstArg = None, after: AfterArg = None, last: LastArg = None,
                before: BeforeArg = None,
                ) -> Annotated[WithinConnection, strawberry.lazy("schema.traversal")]:
+        from schema.limits import budget_of
         from schema.traversal import resolve_within
 
         return resolve_within(kg_of(info), str(self.id), hops, via, where, kinds, first, after,
-                              last, before)
+                              last, before, budget_of(info))
 
     @strawberry.field(description=(
         "The subgraph within `hops` of this node: nodes with their distance, degree and size, "
@@ -137,10 +137,11 @@ class Traversable(Node):
                      where: NeighborhoodWhereArg = None, exclude: ExcludeArg = None,
                      after: FrontierArg = None, layout: LayoutArg = None,
                      ) -> Annotated[Subgraph, strawberry.lazy("schema.traversal")]:
+        from schema.limits import budget_of
         from schema.traversal import resolve_neighborhood
 
         return resolve_neighborhood(kg_of(info), [str(self.id)], hops, via, limit, kinds,
-                                    where, exclude, after, layout)
+                                    where, exclude, after, layout, budget_of(info))
 
     @strawberry.field(description=(
         "A shortest path from this node to another, as nodes and edges; null when there is "
@@ -152,9 +153,10 @@ class Traversable(Node):
                 max_hops: Annotated[int, strawberry.argument(
                     description=f"Longest path considered: 1 to {MAX_HOPS}.")] = 4,
                 ) -> Annotated[Path, strawberry.lazy("schema.traversal")] | None:
+        from schema.limits import budget_of
         from schema.traversal import resolve_path
 
-        return resolve_path(kg_of(info), str(self.id), str(id), via, max_hops)
+        return resolve_path(kg_of(info), str(self.id), str(id), via, max_hops, budget_of(info))
 
 
 @strawberry.type(description="A news story: a full record, or a stub known from a related list.")

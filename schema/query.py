@@ -26,7 +26,7 @@ from schema.analytics import (
 from schema.cache import ParsedDocuments
 from schema.connections import Connection, Edge, page_info
 from schema.explore import resolve_paths
-from schema.limits import Limits
+from schema.limits import Limits, budget_of
 from schema.settings import CEILINGS
 from schema.traversal import (
     Path,
@@ -228,9 +228,8 @@ class Query:
         kg = kg_of(info)
         # Articles read to rank a phrase count as visits of the request's budget, which
         # also ends the search at the request's deadline.
-        context = info.context if isinstance(info.context, dict) else {}
-        budget = context.get("budget")
-        hits = select.search(kg, text, budget.visit if budget else None)
+        budget = budget_of(info)
+        hits = select.search(kg, text, budget.charge if budget else None)
         page = page_of(info, hits, first, after, last, before, (text,))
         return SearchConnection(
             edges=[SearchEdge(cursor=page.cursor(i), node=Article.from_node(kg, n),
@@ -264,7 +263,7 @@ class Query:
                first: FirstArg = None, after: AfterArg = None, last: LastArg = None,
                before: BeforeArg = None) -> WithinConnection:
         return resolve_within(kg_of(info), str(from_), hops, via, where, kinds, first, after,
-                              last, before)
+                              last, before, budget_of(info))
 
     @strawberry.field(description=(
         "The subgraph around one or more seeds, walked breadth-first (seeds first, then by "
@@ -276,7 +275,7 @@ class Query:
                      exclude: ExcludeArg = None, after: FrontierArg = None,
                      layout: LayoutArg = None) -> Subgraph:
         return resolve_neighborhood(kg_of(info), [str(s) for s in from_], hops, via, limit,
-                                    kinds, where, exclude, after, layout)
+                                    kinds, where, exclude, after, layout, budget_of(info))
 
     @strawberry.field(description=(
         "A shortest path between two nodes; null when none within maxHops."))
@@ -287,7 +286,7 @@ class Query:
                 via: ViaArg = None,
                 max_hops: Annotated[int, strawberry.argument(
                     description="Longest path considered: 1 to 4.")] = 4) -> Path | None:
-        return resolve_path(kg_of(info), str(from_), str(id), via, max_hops)
+        return resolve_path(kg_of(info), str(from_), str(id), via, max_hops, budget_of(info))
 
     @strawberry.field(description=(
         "Up to `k` shortest simple paths between two nodes, shortest first, each edge with "
@@ -305,7 +304,8 @@ class Query:
                   description="Edge kinds to walk, in either direction; RELATED, PUBLISHED_BY "
                               "and TAGGED by default, SAME_STORY when named.")] = None,
               ) -> list[Path]:
-        return resolve_paths(kg_of(info), str(from_), str(to), k, max_hops, via)
+        return resolve_paths(kg_of(info), str(from_), str(to), k, max_hops, via,
+                             budget_of(info))
 
     @strawberry.field(description=(
         "Storylines: communities of stories joined by related links, shared topics and "

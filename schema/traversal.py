@@ -9,7 +9,8 @@ import strawberry
 from strawberry.scalars import JSON
 
 import graph
-from graph import explore, select
+from graph import explore
+from graph.budget import Budget
 from graph.build import ARTICLE
 from graph.export import as_json
 from graph.paths import story_links
@@ -133,11 +134,6 @@ class Path:
                      "listing, a shared topic or provider, or copies of one story."))
 
 
-def label_of(kg: graph.KnowledgeGraph, node_id: str) -> str:
-    d = kg.nx.nodes[node_id]
-    return d.get("title") or d.get("name") or d.get("slug") or d.get("domain") or node_id
-
-
 def _start(kg: graph.KnowledgeGraph, ref: str) -> str:
     return kg.resolve(ref)
 
@@ -146,17 +142,14 @@ def resolve_within(kg: graph.KnowledgeGraph, start: str, hops: int,
                    via: list[EdgeKind] | None, where: ArticleFilter | None,
                    kinds: list[NodeKind] | None, first: int | None,
                    after: str | None, last: int | None = None,
-                   before: str | None = None) -> WithinConnection:
+                   before: str | None = None, budget: Budget | None = None) -> WithinConnection:
     check_hops(hops)
     selection = selection_of(where)
     wanted = [k.value for k in kinds] if kinds is not None else [ARTICLE]
     mentions = selection.mentions if selection is not None else None
     origin = _start(kg, start)
-    found, path_of = kg.within_lazy_paths(origin, hops, via_of(via), mentions, wanted)
-    if selection is not None and not selection.empty \
-            and selection != select.Selection(mentions=mentions):
-        keep = selection.predicate(kg)
-        found = [f for f in found if keep(f[0])]
+    found, path_of = kg.within_lazy_paths(origin, hops, via_of(via), mentions, wanted,
+                                          selection, budget)
     walked = via_of(via)
     key = list_key("within", origin, hops, walked, where, wanted)
     page = paginate(found, key, first, after, last, before)
@@ -170,7 +163,8 @@ def resolve_neighborhood(kg: graph.KnowledgeGraph, seeds: list[str], hops: int,
                          via: list[EdgeKind] | None, limit: int,
                          kinds: list[NodeKind] | None = None, where: ArticleFilter | None = None,
                          exclude: list[strawberry.ID] | None = None, after: str | None = None,
-                         layout: GraphLayout | None = None) -> Subgraph:
+                         layout: GraphLayout | None = None,
+                         budget: Budget | None = None) -> Subgraph:
     graph.traverse.check_hops(hops, low=0, high=CEILINGS["max_hops"])
     graph.traverse.check_hops(limit, low=1, high=MAX_NEIGHBORHOOD, name="limit")
     if exclude is not None and len(exclude) > MAX_EXCLUDE:
@@ -179,26 +173,26 @@ def resolve_neighborhood(kg: graph.KnowledgeGraph, seeds: list[str], hops: int,
     sub = explore.expand(kg, [_start(kg, s) for s in seeds], hops, via_of(via),
                          [k.value for k in kinds] if kinds is not None else None,
                          selection_of(where), [str(x) for x in exclude or ()], limit, after,
-                         layout.value if layout is not None else None)
+                         layout.value if layout is not None else None, budget)
     positions = sub.positions or {}
     nodes = []
     for n, d in sub.nodes.items():
-        degree = explore.degree(kg, n)
+        label, degree, size = explore.looks(kg, n)
         x, y = positions.get(n, (None, None))
-        nodes.append(GraphNode(kind=NodeKind(kg.nx.nodes[n]["kind"]),
-                               label=label_of(kg, n), hops=d, degree=degree,
-                               size=explore.size_hint(degree), x=x, y=y, node=node_of(kg, n)))
+        nodes.append(GraphNode(kind=NodeKind(kg.nx.nodes[n]["kind"]), label=label, hops=d,
+                               degree=degree, size=size, x=x, y=y, node=node_of(kg, n)))
     return Subgraph(nodes=nodes, edges=[GraphEdge.from_edge(e) for e in sub.edges],
                     truncated=sub.truncated, cursor=sub.cursor, _kg=kg, _sub=sub)
 
 
 def resolve_path(kg: graph.KnowledgeGraph, start: str, target: str,
-                 via: list[EdgeKind] | None, max_hops: int) -> Path | None:
+                 via: list[EdgeKind] | None, max_hops: int,
+                 budget: Budget | None = None) -> Path | None:
     check_hops(max_hops, name="maxHops")
     end = kg.resolve(target, missing_ok=True)
     if end is None:
         return None
-    path = kg.shortest_path(_start(kg, start), end, via_of(via), max_hops)
+    path = kg.shortest_path(_start(kg, start), end, via_of(via), max_hops, budget)
     if path is None:
         return None
     from schema.explore import story_links_of
@@ -209,5 +203,5 @@ def resolve_path(kg: graph.KnowledgeGraph, start: str, target: str,
                 links=story_links_of(kg, story_links(kg, path, edges)))
 
 
-__all__ = ["WithinConnection", "WithinEdge", "Subgraph", "GraphNode", "Path", "select",
+__all__ = ["WithinConnection", "WithinEdge", "Subgraph", "GraphNode", "Path",
            "ExportFormat", "resolve_within", "resolve_neighborhood", "resolve_path"]

@@ -178,10 +178,13 @@ def test_a_cursor_from_another_walk_is_an_error(kg):
     assert "belongs to another walk" in message
 
 
-def test_within_does_not_walk_same_story(kg):
-    message = error_of(kg, f'{{ within(from: "{ALPHA}", via: [SAME_STORY]) {{ totalCount }} }}')
-    assert message == ("unknown edge kind 'SAME_STORY': expected any of RELATED, "
-                       "PUBLISHED_BY, TAGGED")
+def test_within_walks_same_story_when_named(kg):
+    # SAME_STORY is an edge kind of the one walk: every traversal takes it when asked.
+    found = run(kg, f'''{{ within(from: "{ALPHA}", via: [SAME_STORY]) {{
+        edges {{ hops node {{ id }} }} }} }}''')["within"]["edges"]
+    assert [(e["node"]["id"], e["hops"]) for e in found] == [(COPY, 1)]
+    default = run(kg, f'{{ within(from: "{ALPHA}", hops: 1) {{ edges {{ node {{ id }} }} }} }}')
+    assert COPY not in {e["node"]["id"] for e in default["within"]["edges"]}
 
 
 # -- export ----------------------------------------------------------------------------
