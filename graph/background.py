@@ -189,7 +189,7 @@ def _child(kg: KnowledgeGraph, fd: int) -> int:
             for name, value in kg.analytics.compute_each(lambda what: send("stage", what)):
                 if isinstance(value, dict | list):
                     shape = "dict" if isinstance(value, dict) else "list"
-                    items = list(value.items()) if shape == "dict" else list(value)
+                    items = list(value.items()) if isinstance(value, dict) else list(value)
                     for i in range(0, len(items), CHUNK):
                         send("chunk", name, items[i:i + CHUNK])
                 else:  # numpy arrays: their bytes load with a copy, not item by item

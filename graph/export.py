@@ -202,7 +202,9 @@ def iter_json(kg: KnowledgeGraph, sub: Subgraph, fmt: str, *, chunk: int = 500,
         head = '{"directed":true,"multigraph":true,"graph":{"name":"newsgraph"},"nodes":['
         middle, tail = '],"links":[', "]}\n"
     yield head.encode()
-    for part, items, shape in ((0, list(sub.nodes), node_item), (1, sub.edges, edge_item)):
+    parts: tuple[tuple[list[Any], Callable[[Any], Any]], ...] = (
+        (list(sub.nodes), node_item), (list(sub.edges), edge_item))
+    for part, (items, shape) in enumerate(parts):
         if part:
             yield middle.encode()
         for start in range(0, len(items), chunk):

@@ -142,9 +142,10 @@ class GraphQLOverHTTP(GraphQL[dict[str, Any], None]):
             operation_name=request_data.operation_name, allowed_operation_types=allowed,
             operation_extensions=request_data.extensions)
         loop = asyncio.get_running_loop()
-        work = loop.run_in_executor(self._workers, contextvars.copy_context().run, call)
+        work: asyncio.Future[Any] = loop.run_in_executor(
+            self._workers, contextvars.copy_context().run, call)
         work.add_done_callback(_retrieve)  # answered at the deadline: its end is not awaited
-        watch = asyncio.ensure_future(_client_gone(request))
+        watch: asyncio.Future[Any] = asyncio.ensure_future(_client_gone(request))
         done, _ = await asyncio.wait({work, watch}, timeout=self.settings.timeout + _GRACE,
                                      return_when=asyncio.FIRST_COMPLETED)
         watch.cancel()
