@@ -95,6 +95,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("n", type=int, help="how many records")
     p.add_argument("out", type=Path, help="the folder to write them to")
     p.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
+    from bench.dialects import STYLES
+
+    p.add_argument("--style", choices=STYLES, default="seed",
+                   help="how the records are written: as the seed file (seed), as "
+                        "yaml.safe_dump writes (safe_dump), in flow style (flow), with block "
+                        "scalars (block), with CRLF and a BOM (crlf_bom), as JSON or JSONL, or "
+                        "all of these mixed (default: %(default)s)")
 
     p = sub.add_parser("bench", help="run the benchmark suite and print its table")
     from bench.run import add_arguments as add_bench_arguments
@@ -210,7 +217,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
     if args.n < 1:
         raise graph.NewsgraphError(f"n must be at least 1, got {args.n}")
-    manifest = generate(args.n, args.out, seed=args.seed)
+    manifest = generate(args.n, args.out, seed=args.seed, style=args.style)
     print(f"wrote {manifest.records:,} records ({manifest.duplicates} repeated) in "
           f"{manifest.files:,} files to {args.out}; {len(manifest.mentioning):,} mention "
           f"{'facial recognition'!r}, {len(manifest.near_misses):,} are near misses")

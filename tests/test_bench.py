@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import graph
-from bench.generate import MANIFEST_NAME, PHRASE, generate
+from bench.generate import MANIFEST_NAME, PHRASE, STYLES, generate
 from bench.naive import naive_within
 from graph import traverse
 from graph.build import article_id
@@ -160,3 +160,30 @@ def test_walk_visits_counts_like_the_node_by_node_walk(kg: graph.KnowledgeGraph)
                 for cap in (0, full // 2, full):
                     assert walk_visits(index, starts, hops, via, cap) == \
                         _walk_visits_by_node(index, starts, hops, via, cap)
+
+
+def test_every_style_writes_the_same_records(tmp_path: Path) -> None:
+    # A writer's dialect changes the bytes, never the records: each style loads to the
+    # seed style's articles, edges and mentions.
+    expected = None
+    for style in STYLES:
+        out = tmp_path / style
+        manifest = generate(80, out, seed=9, style=style)
+        kg = graph.load(out)
+        r = kg.report
+        assert r.errors == [], style
+        found = {kg.index.ids[i] for i in kg.index.mentioning(("facial", "recognition"))}
+        assert found == {article_id(url) for url in manifest.mentioning}, style
+        shape = (r.records, r.articles, r.stubs, r.providers, r.topics, dict(r.edges),
+                 sorted(kg.nx.nodes), sorted(kg.nx.edges(keys=True)),
+                 {n: d.get("title") for n, d in kg.nx.nodes(data=True)})
+        assert expected is None or shape == expected, style
+        expected = shape
+        assert manifest.styles == ({style: manifest.records + manifest.duplicates}
+                                   if style != "mixed" else manifest.styles)
+    assert len(manifest.styles) == 7  # the mixed corpus holds every style
+
+
+def test_generate_refuses_an_unknown_style(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="unknown style 'yml'; expected one of seed"):
+        generate(5, tmp_path, style="yml")
