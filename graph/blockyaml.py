@@ -71,7 +71,8 @@ def read(text: str, first_line: int, allow_list: bool) -> list[tuple[Any, int]] 
     elif _REFUSED.search(text) or "\t" in text:
         return None
     lines: list[tuple[int, str, int]] = []
-    for number, raw in enumerate(text.split("\n")):
+    raws = text.split("\n")
+    for number, raw in enumerate(raws):
         content = raw.lstrip(" ")
         if not content or content.startswith("#"):
             continue
@@ -81,7 +82,7 @@ def read(text: str, first_line: int, allow_list: bool) -> list[tuple[Any, int]] 
     if not lines:
         return None
     try:
-        parser = _Parser(lines)
+        parser = _Parser(lines, raws)
         indent = lines[0][0]
         if _is_item(lines[0][1]):
             items = parser.sequence(0, indent)
@@ -103,9 +104,33 @@ def _is_item(content: str) -> bool:
 
 
 class _Parser:
-    def __init__(self, lines: list[tuple[int, str, int]]):
-        self.lines = lines
+    def __init__(self, lines: list[tuple[int, str, int]], raws: list[str]):
+        self.lines = lines  # (indentation, content, line number) of the non-blank lines
+        self.raws = raws  # every line as written, by number
         self.i = 0
+
+    def value(self, text: str, number: int, indent: int) -> Any:
+        """Return the scalar that starts as ``text`` on line ``number`` inside a block
+        whose indentation is ``indent``, reading on over the lines it spans."""
+        lines = self.lines
+        first = text[0]
+        if first in "|>":
+            return self._done(_block_scalar(text, self.raws, number, indent))
+        if first in "'\"":
+            if (_SINGLE_OPEN if first == "'" else _DOUBLE_OPEN).match(text, 1):
+                return self._done(_quoted(text, self.raws, number))
+            return _scalar(text)
+        if self.i < len(lines) and lines[self.i][0] > indent:
+            return self._done(_plain_lines(text, self.raws, number, indent))
+        return _scalar(text)
+
+    def _done(self, read: tuple[Any, int]) -> Any:
+        """Skip the lines a multi-line scalar took, up to its last line; return it."""
+        value, last = read
+        lines = self.lines
+        while self.i < len(lines) and lines[self.i][2] <= last:
+            self.i += 1
+        return value
 
     def mapping(self, i: int, indent: int, first: str | None = None) -> dict[Any, Any]:
         """Read a block mapping whose keys sit at ``indent``, from line ``i`` (whose
@@ -114,7 +139,7 @@ class _Parser:
         out: dict[Any, Any] = {}
         self.i = i
         while self.i < len(lines):
-            at, content, _ = lines[self.i]
+            at, content, number = lines[self.i]
             if first is not None:
                 content, first = first, None
             elif at != indent:
@@ -127,9 +152,9 @@ class _Parser:
             key, rest = pair
             self.i += 1
             if rest:
-                out[key] = _scalar(rest)
+                out[key] = self.value(rest, number, indent)
                 if self.i < len(lines) and lines[self.i][0] > indent:
-                    raise _Unsupported  # a scalar continued on the next line
+                    raise _Unsupported
                 continue
             if self.i < len(lines):
                 below, text, _ = lines[self.i]
@@ -160,8 +185,8 @@ class _Parser:
             if _split_key(rest) is not None:
                 out.append((self.mapping(self.i, column, first=rest), number))
                 continue
-            out.append((_scalar(rest), number))
             self.i += 1
+            out.append((self.value(rest, number, indent), number))
             if self.i < len(lines) and lines[self.i][0] > indent:
                 raise _Unsupported
         if self.i < len(lines) and lines[self.i][0] > indent:
@@ -250,3 +275,188 @@ def _unescape(m: re.Match[str]) -> str:
     if found is None:
         raise _Unsupported
     return found
+
+
+# -- scalars over several lines, folded as PyYAML's scanner folds them ------------------
+
+# The rest of a line that opens a quoted scalar without closing it (a double-quoted
+# one may end in a backslash: an escaped line break).
+_SINGLE_OPEN = re.compile(r"(?:[^']|'')*\Z")
+_DOUBLE_OPEN = re.compile(r'(?:[^"\\]|\\.)*\\?\Z')
+_SINGLE_CLOSE = re.compile(r"((?:[^']|'')*)'\Z")
+_DOUBLE_CLOSE = re.compile(r'((?:[^"\\]|\\.)*)"\Z')
+_BLOCK_HEADER = frozenset({"|", "|-", "|+", ">", ">-", ">+"})
+
+
+def _continuation(raws: list[str], number: int, indent: int) -> list[tuple[int, str]]:
+    """Return the lines after ``number`` that belong to a scalar in a block indented
+    ``indent``: blank ones, or more indented; as (number, line) pairs, trailing blank
+    lines left out."""
+    out: list[tuple[int, str]] = []
+    last_content = 0
+    for at in range(number + 1, len(raws)):
+        raw = raws[at]
+        content = raw.lstrip(" ")
+        if content and len(raw) - len(content) <= indent:
+            break
+        out.append((at, raw))
+        if content:
+            last_content = len(out)
+    return out[:last_content]
+
+
+def _fold(pieces: list[tuple[str, int]]) -> str:
+    """Join the lines of a flow or plain scalar: one line break between two pieces
+    becomes a space; a break followed by n blank lines becomes n line feeds."""
+    out = [pieces[0][0]]
+    for text, blanks in pieces[1:]:
+        out.append("\n" * blanks if blanks else " ")
+        out.append(text)
+    return "".join(out)
+
+
+def _plain_lines(text: str, raws: list[str], number: int, indent: int) -> tuple[Any, int]:
+    """A plain scalar continued on more indented lines (as ``yaml.safe_dump`` folds
+    long strings): its value and last line number."""
+    pieces = [(text, 0)]
+    blanks = 0
+    last = number
+    for at, raw in _continuation(raws, number, indent):
+        content = raw.strip(" ")
+        if not content:
+            blanks += 1
+            continue
+        # A comment, a key or a value indicator would end or change the scalar.
+        if content[0] == "#" or ": " in content or " #" in content or content[-1] == ":":
+            raise _Unsupported
+        pieces.append((content, blanks))
+        blanks = 0
+        last = at
+    if last == number:
+        raise _Unsupported  # more indented lines that are not part of it
+    return _scalar(_fold(pieces)), last
+
+
+def _quoted(text: str, raws: list[str], number: int) -> tuple[str, int]:
+    """A single- or double-quoted scalar over several lines: its value and last line."""
+    double = text[0] == '"'
+    closing = _DOUBLE_CLOSE if double else _SINGLE_CLOSE
+    opening = _DOUBLE_OPEN if double else _SINGLE_OPEN
+    first = raws[number]
+    # The line's trailing spaces, cut from ``text``, may be an escaped space's.
+    raw_pieces = [text[1:] + " " * (len(first) - len(first.rstrip(" ")))]
+    blanks_before = [0]
+    blanks = 0
+    for at, raw in enumerate(raws[number + 1 :], start=number + 1):
+        content = raw.lstrip(" ")
+        if not content:
+            blanks += 1
+            continue
+        # Its lines may sit at any indentation: the scanners do not check it.
+        m = closing.match(content.rstrip(" "))
+        if m is not None:
+            raw_pieces.append(m.group(1))
+            blanks_before.append(blanks)
+            return _join_quoted(raw_pieces, blanks_before, double), at
+        if opening.fullmatch(content) is None:
+            raise _Unsupported  # a quote closed mid-line, with more after it
+        raw_pieces.append(content)
+        blanks_before.append(blanks)
+        blanks = 0
+    raise _Unsupported  # never closed: PyYAML gives the error
+
+
+def _join_quoted(raw_pieces: list[str], blanks_before: list[int], double: bool) -> str:
+    """Fold the lines of a quoted scalar: trailing and leading spaces of each line go,
+    breaks fold as in :func:`_fold`; in double quotes an escaped break joins the lines
+    with nothing between them."""
+    out: list[str] = []
+    last = len(raw_pieces) - 1
+    joined = False  # the previous line ended in an escaped line break
+    for k, raw in enumerate(raw_pieces):
+        piece = raw.lstrip(" ") if k else raw
+        escaped_break = False
+        if k < last:
+            stripped = piece.rstrip(" ")
+            if double and stripped.endswith("\\"):
+                run = len(stripped) - len(stripped.rstrip("\\"))
+                if run % 2:
+                    if stripped != piece:
+                        raise _Unsupported  # an escape then spaces: left to PyYAML
+                    escaped_break = True
+                    stripped = stripped[:-1]
+            piece = stripped
+        if k:
+            blanks = blanks_before[k]
+            out.append("\n" * blanks if blanks else "" if joined else " ")
+        if double:
+            if "\\" in piece:
+                piece = _ESCAPE.sub(_unescape, piece)
+        else:
+            piece = piece.replace("''", "'")
+        out.append(piece)
+        joined = escaped_break
+    return "".join(out)
+
+
+def _block_scalar(header: str, raws: list[str], number: int,
+                  indent: int) -> tuple[str, int]:
+    """A literal (``|``) or folded (``>``) block scalar with clip, strip (``-``) or keep
+    (``+``) chomping and an indentation found from its first line: its value and last
+    line."""
+    if header not in _BLOCK_HEADER:
+        raise _Unsupported  # an indentation indicator or a comment after the header
+    folded = header[0] == ">"
+    chomp = header[1:]
+    body: list[tuple[int, str]] = []
+    for at in range(number + 1, len(raws)):
+        raw = raws[at]
+        content = raw.lstrip(" ")
+        if content and len(raw) - len(content) <= indent:
+            break
+        body.append((at, raw))
+    final_break = True
+    if body and body[-1][0] == len(raws) - 1:
+        # The text's last piece, with no line break after it: nothing when it is empty
+        # (the text ended with a break); a last line without a break otherwise.
+        if body[-1][1].strip(" "):
+            final_break = False
+        elif body[-1][1]:
+            raise _Unsupported  # spaces with no break after them: left to PyYAML
+        else:
+            body.pop()
+    content_at = [k for k, (_, raw) in enumerate(body) if raw.strip(" ")]
+    if not content_at:
+        raise _Unsupported  # an empty block scalar: left to PyYAML
+    first = body[content_at[0]][1]
+    width = len(first) - len(first.lstrip(" "))
+    content_lines: list[tuple[str, int]] = []  # (text, blank lines before it)
+    blanks = 0
+    last = number
+    for at, raw in body:
+        if not raw.strip(" "):
+            if len(raw) > width:
+                raise _Unsupported  # spaces past the indentation are content
+            blanks += 1
+            continue
+        if len(raw) - len(raw.lstrip(" ")) < width:
+            raise _Unsupported  # less indented than its first line: an error
+        content_lines.append((raw[width:], blanks))
+        blanks = 0
+        last = at
+    out: list[str] = ["\n" * content_lines[0][1]]  # leading blank lines, kept as breaks
+    previous = ""
+    for k, (text, before) in enumerate(content_lines):
+        if k:
+            if folded and text[0] != " " and previous[0] != " ":
+                out.append("\n" * before if before else " ")
+            else:
+                out.append("\n" + "\n" * before)
+        out.append(text)
+        previous = text
+    if chomp != "-" and final_break:
+        out.append("\n")
+        if chomp == "+" and blanks:
+            out.append("\n" * blanks)
+            last = body[-1][0]
+    return "".join(out), last
