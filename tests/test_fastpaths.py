@@ -297,15 +297,18 @@ _FOLDING = st.lists(st.sampled_from(["word", "two words", "a few more words", " 
 @settings(max_examples=400, deadline=None)
 @given(doc=st.dictionaries(st.from_regex(r"[a-z][a-zA-Z]{0,6}", fullmatch=True),
                            _FOLDING | st.lists(_FOLDING, max_size=3), min_size=1, max_size=4),
-       width=st.integers(8, 60), unicode=st.booleans(), indent=st.sampled_from([2, 4]))
+       width=st.integers(8, 60), unicode=st.booleans(), indent=st.sampled_from([2, 4]),
+       flow=st.sampled_from([False, None, True]))
 def test_folded_scalars_read_the_same(doc: dict[Any, Any], width: int, unicode: bool,
-                                      indent: int) -> None:
-    # yaml.safe_dump folds long plain and quoted strings across lines at its width.
+                                      indent: int, flow: bool | None) -> None:
+    # yaml.safe_dump folds long plain and quoted strings across lines at its width, in
+    # block and in flow collections.
     text = yaml.safe_dump(doc, width=width, allow_unicode=unicode, indent=indent,
-                          sort_keys=False, default_flow_style=False)
+                          sort_keys=False, default_flow_style=flow)
     _check(text, 1, True)
     _check(text, 2, False)
-    _check(yaml.safe_dump([doc], width=width, allow_unicode=unicode, sort_keys=False), 1, True)
+    _check(yaml.safe_dump([doc], width=width, allow_unicode=unicode, sort_keys=False,
+                          default_flow_style=flow), 1, True)
 
 
 _BLOCK_LINE = st.sampled_from(["text", "more text", "  indented", "    deeper", "", "", " ", "   ",
@@ -343,3 +346,21 @@ def test_quoted_scalars_over_lines_read_the_same(quote: str, parts: list[str],
     text = f"title: {quote}{body}{quote}{tail}\n"
     _check(text, 1, True)
     _check("- " + text.replace("\n", "\n  "), 1, True)
+
+
+_FLOW_TOKENS = st.sampled_from(["[", "]", "{", "}", ", ", ",", " ", "\n", "\n  ", "\n\n  ",
+                                "word", "two words", "k: ", "key: ", "'q'", "'it''s'", '"d"',
+                                '"\\t"', "'a\n  b'", " #c", ":", "- ", "?", "yes", "017", "~",
+                                "2022-02-21", "http://x.org/a:b", "a#b", "null", "[]", "{}"])
+
+
+@settings(max_examples=500, deadline=None)
+@given(tokens=st.lists(_FLOW_TOKENS, max_size=16), opener=st.sampled_from(["[", "{"]),
+       where=st.sampled_from(["top", "value", "item"]))
+def test_flow_collections_read_the_same(tokens: list[str], opener: str, where: str) -> None:
+    # By hand: balanced or not, with comments, pairs, empty entries and line breaks.
+    flow = opener + "".join(tokens) + ("]" if opener == "[" else "}")
+    text = {"top": flow, "value": f"a: 1\nk: {flow}\nz: 2\n",
+            "item": f"- {flow}\n- x\n"}[where]
+    _check(text, 1, True)
+    _check(text, 2, False)
