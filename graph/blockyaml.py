@@ -248,10 +248,16 @@ def _scalar(text: str) -> Any:
             raise _Unsupported
         return _ESCAPE.sub(_unescape, m.group(1))
     if first == "'":
+        inner = text[1:-1]
+        if len(text) > 1 and text[-1] == "'" and "'" not in inner:
+            return inner
         m = _SINGLE.match(text)
         if m is None:
             raise _Unsupported
         return m.group(1).replace("''", "'")
+    known = _PLAIN_VALUES.get(text, _MISSING)
+    if known is not _MISSING:
+        return known
     if text == "[]":
         return []
     if text == "{}":
@@ -261,11 +267,21 @@ def _scalar(text: str) -> Any:
         raise _Unsupported
     tag = _resolve(text)
     if tag == _STR:
-        return text
-    construct = _CONSTRUCTORS.get(tag)
-    if construct is None:
-        raise _Unsupported  # "<<" merge keys, "=" values
-    return construct(yaml.ScalarNode(tag, text))
+        value: Any = text
+    else:
+        construct = _CONSTRUCTORS.get(tag)
+        if construct is None:
+            raise _Unsupported  # "<<" merge keys, "=" values
+        value = construct(yaml.ScalarNode(tag, text))
+    if len(text) <= 16 and len(_PLAIN_VALUES) < 65536:
+        _PLAIN_VALUES[text] = value  # all immutable: str, int, float, bool, None, dates
+    return value
+
+
+# Short plain scalars seen before and their values: records repeat "article", "news",
+# "true" and small numbers thousands of times, and resolving each costs regexes.
+_PLAIN_VALUES: dict[str, Any] = {}
+_MISSING = object()
 
 
 def _unescape(m: re.Match[str]) -> str:
