@@ -373,8 +373,8 @@ def generate(n: int, out: str | Path, *, seed: int = 0, style: str = "seed",
         else:
             batches.setdefault((domain, form, kind), []).append((fields, body))
         forms[form] = forms.get(form, 0) + 1
-        if progress is not None:
-            progress(written, n + man.duplicates)
+        if progress is not None and not rec.get("duplicate"):
+            progress(written - man.duplicates, n)
     for (domain, form, kind), items in sorted(batches.items()):
         size = 50 if kind == "jsonl" else 8
         for k in range(0, len(items), size):

@@ -133,7 +133,11 @@ def _corpus(workdir: Path, n: int, seed: int, style: str) -> Path:
         except ValueError:
             pass
     print(f"generating {n:,} records ({style}) in {path} ...", file=sys.stderr, flush=True)
-    generate(n, path, seed=seed, style=style)
+    from schema.progress import terminal_progress
+
+    printer = terminal_progress()
+    generate(n, path, seed=seed, style=style,
+             progress=printer.records if printer is not None else None)
     return path
 
 

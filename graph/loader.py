@@ -12,7 +12,7 @@ import multiprocessing
 import os
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -21,6 +21,7 @@ import networkx as nx
 from graph.build import RELATED, build_graph
 from graph.errors import NewsgraphError
 from graph.kg import KnowledgeGraph
+from graph.progress import ProgressCallback, Step
 from graph.records import (
     DEFAULT_MAX_FILE_BYTES,
     ParsedFile,
@@ -54,7 +55,7 @@ def default_data_path() -> Path:
 def load(
     path: str | os.PathLike[str] | None = None, *,
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
-    progress: Callable[[int, int], None] | None = None,
+    progress: ProgressCallback | None = None,
     workers: int | None = None,
     cache: str | os.PathLike[str] | bool | None = None,
 ) -> KnowledgeGraph:
@@ -67,7 +68,8 @@ def load(
     max_file_bytes : int
         Files larger than this are rejected (10 MB by default).
     progress : callable, optional
-        Called as ``progress(files_done, files_total)`` while files are parsed.
+        Called with a :class:`graph.progress.Step` as the load goes: files parsed
+        (with records so far), then the build, the read index and the snapshot.
     workers : int, optional
         Processes that parse files; by default one per core for large corpora
         (2,000 files or more) and none (parse in this process) for small ones.
@@ -102,7 +104,7 @@ def load(
             gc.enable()
 
 
-def _load(root: Path, max_file_bytes: int, progress: Callable[[int, int], None] | None,
+def _load(root: Path, max_file_bytes: int, progress: ProgressCallback | None,
           workers: int | None, cache: str | os.PathLike[str] | bool | None,
           ) -> KnowledgeGraph:
     names, problems = find_file_names(root)
@@ -123,6 +125,8 @@ def _load(root: Path, max_file_bytes: int, progress: Callable[[int, int], None] 
         stored = None
         if pending is not None:
             if digest is not None:
+                if progress is not None:
+                    progress(Step("snapshot-read", 0, 1))
                 stored = pending.result(digest)
             else:
                 pending.close()
@@ -132,13 +136,16 @@ def _load(root: Path, max_file_bytes: int, progress: Callable[[int, int], None] 
                 kg = KnowledgeGraph(g, report, index=index)
                 kg.from_snapshot = True  # type: ignore[attr-defined]
                 if progress is not None:
-                    progress(len(names), len(names))
+                    progress(Step("snapshot-read", 1, 1, report.records))
                 return kg
 
     report = LoadReport()
     report.errors.extend(problems)
 
     def records() -> Iterator[Record]:
+        found = 0
+        if progress is not None:
+            progress(Step("parse", 0, len(names)))
         for done, parsed in enumerate(_parse_all(names, max_file_bytes, workers), start=1):
             if parsed.skipped:
                 report.skipped.append(parsed.skipped)
@@ -146,8 +153,11 @@ def _load(root: Path, max_file_bytes: int, progress: Callable[[int, int], None] 
                 report.files += 1
             report.errors.extend(parsed.errors)
             yield from parsed.records
+            found += len(parsed.records)
             if progress is not None:
-                progress(done, len(names))
+                progress(Step("parse", done, len(names), found))
+        if progress is not None:
+            progress(Step("build", 0, 1, found))
 
     # The build reads records as the parse workers deliver them, so its first pass
     # overlaps parsing; its problems follow the parse problems, as in a two-step load.
@@ -158,8 +168,13 @@ def _load(root: Path, max_file_bytes: int, progress: Callable[[int, int], None] 
     report.errors.extend(built.errors)
     report.warnings.extend(built.warnings)
     _share_values(g)
+    if progress is not None:
+        progress(Step("build", 1, 1, built.records))
+        progress(Step("index", 0, 1, built.records))
     kg = KnowledgeGraph(g, report)
     kg.from_snapshot = False  # type: ignore[attr-defined]
+    if progress is not None:
+        progress(Step("index", 1, 1, report.records))
 
     if cache_dir is not None and digest is not None:
         from graph import snapshot
@@ -168,7 +183,11 @@ def _load(root: Path, max_file_bytes: int, progress: Callable[[int, int], None] 
             # Written only when the corpus did not change while it was read.
             again, _ = find_file_names(root)
             if snapshot.fingerprint(root, again, options) == digest:
+                if progress is not None:
+                    progress(Step("snapshot", 0, 1, report.records))
                 snapshot.write_snapshot(cache_dir, root, digest, (g, report, kg.index))
+                if progress is not None:
+                    progress(Step("snapshot", 1, 1, report.records))
         except OSError:
             pass  # a cache that cannot be written is only a slower next start
     return kg
@@ -226,8 +245,3 @@ def _parse_all(files: list[str], max_file_bytes: int,
 def _parse_chunk(files: list[str], max_file_bytes: int) -> list[ParsedFile]:
     return [parse_file(Path(file), max_bytes=max_file_bytes) for file in files]
 
-
-def _print_progress(done: int, total: int) -> None:  # pragma: no cover - terminal only
-    if done == total or done % 200 == 0:
-        end = "\n" if done == total else ""
-        print(f"\rloading {done}/{total} files", end=end, file=sys.stderr, flush=True)

@@ -15,6 +15,7 @@ from typing import Any
 
 import graph
 from graph.records import DEFAULT_MAX_FILE_BYTES
+from schema.progress import terminal_progress
 from schema.settings import add_arguments, from_arguments
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
@@ -37,6 +38,12 @@ def _add_path(p: argparse.ArgumentParser) -> None:
                    help="start from a signed snapshot of an unchanged corpus, and write one "
                         "after a full load; DIR defaults to $NEWSGRAPH_CACHE or "
                         "~/.cache/newsgraph")
+    _add_quiet(p)
+
+
+def _add_quiet(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="no progress on the terminal (it is shown only on a terminal anyway)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -59,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", type=Path, default=None, metavar="PATH",
                    help="records to load (default: the bundled data/)")
     p.add_argument("--variables", default=None, metavar="JSON", help="variables as a JSON object")
+    _add_quiet(p)
 
     sub.add_parser("schema", help="print the GraphQL schema (SDL)")
 
@@ -102,6 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "yaml.safe_dump writes (safe_dump), in flow style (flow), with block "
                         "scalars (block), with CRLF and a BOM (crlf_bom), as JSON or JSONL, or "
                         "all of these mixed (default: %(default)s)")
+    _add_quiet(p)
 
     p = sub.add_parser("bench", help="run the benchmark suite and print its table")
     from bench.run import add_arguments as add_bench_arguments
@@ -126,12 +135,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _load(path: Path | None, max_file_mb: float,
-          cache: str | bool | None = None) -> graph.KnowledgeGraph:
-    progress = None
-    if sys.stderr.isatty():
-        from graph.loader import _print_progress
-
-        progress = _print_progress
+          cache: str | bool | None = None, quiet: bool = False) -> graph.KnowledgeGraph:
+    progress = terminal_progress(quiet)
     if max_file_mb <= 0:
         raise graph.NewsgraphError(f"--max-file-mb must be positive, got {max_file_mb!r}")
     return graph.load(path, max_file_bytes=int(max_file_mb * 2**20), progress=progress,
@@ -150,7 +155,7 @@ def _print_report(report: graph.LoadReport, *, stream: Any = None) -> None:
 
 
 def cmd_load(args: argparse.Namespace) -> int:
-    kg = _load(args.path, args.max_file_mb, args.cache)
+    kg = _load(args.path, args.max_file_mb, args.cache, args.quiet)
     if args.json:
         json.dump(kg.report.as_dict(), sys.stdout, indent=2, ensure_ascii=False)
         print()
@@ -165,7 +170,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from schema.app import create_app
 
     settings = from_arguments(args)
-    kg = _load(args.path, args.max_file_mb, args.cache)
+    kg = _load(args.path, args.max_file_mb, args.cache, args.quiet)
     _print_report(kg.report, stream=sys.stderr)
     app = create_app(kg, settings)
     print(f"newsgraph: serving GraphQL at http://{args.host}:{args.port}/graphql",
@@ -198,7 +203,7 @@ def cmd_query(args: argparse.Namespace) -> int:
             raise graph.NewsgraphError(f"--variables is not valid JSON: {e.msg}") from e
         if not isinstance(variables, dict):
             raise graph.NewsgraphError("--variables must be a JSON object like '{\"n\": 5}'")
-    kg = _load(args.data, DEFAULT_MAX_FILE_BYTES / 2**20)
+    kg = _load(args.data, DEFAULT_MAX_FILE_BYTES / 2**20, quiet=args.quiet)
     response = execute(kg, document, variables)
     json.dump(response, sys.stdout, indent=2, ensure_ascii=False)
     print()
@@ -217,7 +222,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
     if args.n < 1:
         raise graph.NewsgraphError(f"n must be at least 1, got {args.n}")
-    manifest = generate(args.n, args.out, seed=args.seed, style=args.style)
+    printer = terminal_progress(args.quiet)
+    manifest = generate(args.n, args.out, seed=args.seed, style=args.style,
+                        progress=printer.records if printer is not None else None)
     print(f"wrote {manifest.records:,} records ({manifest.duplicates} repeated) in "
           f"{manifest.files:,} files to {args.out}; {len(manifest.mentioning):,} mention "
           f"{'facial recognition'!r}, {len(manifest.near_misses):,} are near misses")
@@ -233,7 +240,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from schema.exports import ExportRequest, export_bytes, selection_of
 
-    kg = _load(args.path, args.max_file_mb, args.cache)
+    kg = _load(args.path, args.max_file_mb, args.cache, args.quiet)
     if not kg.report.ok:
         print(f"newsgraph: {kg.report.summary()}", file=sys.stderr)
     request = ExportRequest(
