@@ -344,7 +344,9 @@ def _verdicts(r: dict[str, Any]) -> dict[str, Any]:
     def check(name: str, value: float, ok: bool) -> None:
         v[name] = {"value": value, "target": TARGETS[name], "met": bool(ok)}
 
-    rate = load["cold"]["records"] / load["cold"]["seconds"]
+    # To the first answered query, not only to the end of graph.load.
+    cold = load["cold"]
+    rate = cold["records"] / cold.get("first_answer_seconds", cold["seconds"])
     check("load_records_per_s", rate, rate >= TARGETS["load_records_per_s"])
     check("warm_start_s", load["warm"]["seconds"],
           load["warm"]["seconds"] <= TARGETS["warm_start_s"] and load["warm_matches_cold"])
@@ -384,7 +386,9 @@ def render(r: dict[str, Any]) -> str:
         if "serial" in load:
             s = load["serial"]
             serial = s["records"] / s["seconds"]
-            base = f"serial {serial:,.0f} rec/s ({rate / serial:.1f}x)"
+            base = f"serial {serial:,.0f} rec/s ({rate / serial:.1f}x); "
+        first = cold.get("first_answer_seconds", cold["seconds"])
+        base += f"first answer {first:.2f} s ({cold['records'] / first:,.0f} rec/s)"
         rows.append((f"cold load {int(n):,} records", f"{cold['seconds']:.2f} s, {rate:,.0f} rec/s",
                      base, "≥ 10,000 rec/s at 100k"))
         warm = load["warm"]
