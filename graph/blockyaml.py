@@ -121,7 +121,9 @@ class _Parser:
         if first in "|>":
             return self._done(_block_scalar(text, self.raws, number, indent))
         if first in "'\"":
-            if (_SINGLE_OPEN if first == "'" else _DOUBLE_OPEN).match(text, 1):
+            # Closed on its line, as nearly always: no need to look for an open one.
+            if (len(text) == 1 or text[-1] != first) and \
+                    (_SINGLE_OPEN if first == "'" else _DOUBLE_OPEN).match(text, 1):
                 return self._done(_quoted(text, self.raws, number))
             return _scalar(text)
         if self.i < len(lines) and lines[self.i][0] > indent:
@@ -140,9 +142,11 @@ class _Parser:
         """Read a block mapping whose keys sit at ``indent``, from line ``i`` (whose
         content is ``first`` when it follows a sequence dash)."""
         lines = self.lines
+        count = len(lines)
+        good_keys = _GOOD_KEYS
         out: dict[Any, Any] = {}
         self.i = i
-        while self.i < len(lines):
+        while self.i < count:
             at, content, number = lines[self.i]
             if first is not None:
                 content, first = first, None
@@ -150,14 +154,26 @@ class _Parser:
                 break
             if content[:2] == "- " or content == "-":
                 break
-            pair = _split_key(content)
-            if pair is None:
-                raise _Unsupported
-            key, rest = pair
+            # _split_key, inlined for the usual case: a known key, then ": value".
+            key, colon, rest = content.partition(":")
+            known = good_keys.get(key) if colon and rest[:1] in ("", " ") else None
+            if known:
+                key, rest = known, rest.lstrip(" ")
+            else:
+                pair = _split_key(content)
+                if pair is None:
+                    raise _Unsupported
+                key, rest = pair
             self.i += 1
             if rest:
+                first_char = rest[0]
+                if first_char not in "[{|>" and (
+                        self.i >= count or lines[self.i][0] <= indent) and (
+                        first_char not in "'\"" or (len(rest) > 1 and rest[-1] == first_char)):
+                    out[key] = _scalar(rest)  # one line, closed: the usual case
+                    continue
                 out[key] = self.value(rest, number, indent)
-                if self.i < len(lines) and lines[self.i][0] > indent:
+                if self.i < count and lines[self.i][0] > indent:
                     raise _Unsupported
                 continue
             if self.i < len(lines):

@@ -167,6 +167,12 @@ HOSTILE = [
     "ключ: значение\nkey: 値\nemoji: 😀",
     "a: `tick`\nb: @at\nc: %pct\nd: ,comma\ne: ]bracket",
     "a: -5\nb: -x\nc: - x",
+    # scalars over several lines, and what may follow them
+    "a: 'x\n  y'\n    z: 1\n", "a: 'x\n  y'\nb: 2\n", "k:\n  a: \"p\n   q\"\n     c: 1\n",
+    "a: plain\n  folded\n\n  twice\nb: 1", "a: plain\n  # not a comment?\n", "a: x\n  y: z",
+    "a: |\n  lit\n   eral\n\nb: >-\n  fol\n  ded\n\n   more\n", "a: |2\n   x", "a: |\n",
+    "a: [1, 'two', \"3\", [4], {b: c}]\nd: {e: [f, g],\n  h: i}", "[a, b]", "{a: 1}\n# c",
+    "a: [b, ]", "a: [b: c]", "a: {b}", "a: [b # c\n  ]", "- [a,\n  b]\n- {c: d}",
 ]
 
 
