@@ -172,7 +172,8 @@ HOSTILE = [
     "a: plain\n  folded\n\n  twice\nb: 1", "a: plain\n  # not a comment?\n", "a: x\n  y: z",
     "a: |\n  lit\n   eral\n\nb: >-\n  fol\n  ded\n\n   more\n", "a: |2\n   x", "a: |\n",
     "a: [1, 'two', \"3\", [4], {b: c}]\nd: {e: [f, g],\n  h: i}", "[a, b]", "{a: 1}\n# c",
-    "a: [b, ]", "a: [b: c]", "a: {b}", "a: [b # c\n  ]", "- [a,\n  b]\n- {c: d}",
+    "a: [b, ]", "a: [b: c]", "a: {b}", "a: [b # c\n  ]", "- [a,\n  b]\n- {c: d}", "[word:?]",
+    "a: [http://x.org/p?q=1, b:c]",
 ]
 
 
