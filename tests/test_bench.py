@@ -187,3 +187,15 @@ def test_every_style_writes_the_same_records(tmp_path: Path) -> None:
 def test_generate_refuses_an_unknown_style(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="unknown style 'yml'; expected one of seed"):
         generate(5, tmp_path, style="yml")
+
+
+def test_memory_components_cover_the_graph(kg: graph.KnowledgeGraph) -> None:
+    from bench.memory import components
+
+    parts = components(kg)
+    for name in ("article text (title, excerpt, body, secured)",
+                 "networkx adjacency (succ, pred, key and edge dicts)",
+                 "read index: lowercased text blob"):
+        assert parts[name] > 0
+    # Each object counts once: the text blob is its own bytes, not the articles' strings.
+    assert parts["read index: lowercased text blob"] >= len(kg.index.text)
