@@ -6,8 +6,10 @@
 >>> kg.within(seed, hops=2, mentions="facial recognition")     # doctest: +SKIP
 """
 
+from graph.budget import Budget
 from graph.build import ARTICLE, EDGE_KINDS, PROVIDER, PUBLISHED_BY, RELATED, TAGGED, TOPIC
 from graph.errors import (
+    BudgetExceeded,
     InvalidArgument,
     InvalidURLError,
     NewsgraphError,
@@ -23,4 +25,5 @@ __all__ = [
     "load", "default_data_path", "KnowledgeGraph", "LoadReport", "Problem", "Subgraph", "Edge",
     "ARTICLE", "PROVIDER", "TOPIC", "RELATED", "PUBLISHED_BY", "TAGGED", "EDGE_KINDS",
     "NewsgraphError", "RecordError", "InvalidURLError", "NodeNotFound", "InvalidArgument",
+    "Budget", "BudgetExceeded",
 ]

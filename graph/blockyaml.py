@@ -44,7 +44,7 @@ _REFUSED = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff"
                       "\u2028\u2029\ufeff]")
 
 
-def read(text: str, first_line: int, allow_list: bool) -> list[tuple[Any, int]] | None:
+def read(text: str, first_line: int, allow_list: bool) -> list[tuple[Any, int | None]] | None:
     """Return the top-level values of a YAML text with their 1-based lines (a list's
     items one by one when ``allow_list``), as PyYAML's safe loader would; or ``None``
     when the text is not plain block YAML."""

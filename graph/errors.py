@@ -6,7 +6,8 @@ Every error is a :class:`NewsgraphError`, so one ``except`` catches them all::
      ├── RecordError          a record or file that cannot be loaded (path, line, reason)
      ├── InvalidURLError      a string that is not an absolute http(s)-style URL
      ├── NodeNotFound         a node id, URL, slug or domain that is not in the graph
-     └── InvalidArgument      an argument outside what is allowed (hops, edge kinds, ...)
+     ├── InvalidArgument      an argument outside what is allowed (hops, edge kinds, ...)
+     └── BudgetExceeded       a walk stopped by its budget (visits or deadline), naming it
 
 ``NodeNotFound`` and ``InvalidArgument`` are also ``LookupError`` and ``ValueError``
 respectively, so code written against the standard exceptions keeps working.
@@ -48,3 +49,16 @@ class NodeNotFound(NewsgraphError, LookupError):
 
 class InvalidArgument(NewsgraphError, ValueError):
     """An argument outside the allowed range or vocabulary."""
+
+
+class BudgetExceeded(NewsgraphError):
+    """A walk stopped midway because its :class:`~graph.budget.Budget` ran out.
+
+    ``limit`` names what ran out: ``"visits"`` (neighbour entries read) or ``"seconds"``
+    (the deadline); ``value`` is that limit.
+    """
+
+    def __init__(self, message: str, *, limit: str, value: float):
+        super().__init__(message)
+        self.limit = limit
+        self.value = value

@@ -27,82 +27,57 @@ import base64
 import binascii
 import hashlib
 import math
-from collections.abc import Collection, Iterable, Iterator
-from typing import TYPE_CHECKING, Any
+from collections.abc import Collection, Iterable
+from typing import TYPE_CHECKING
 
 import networkx as nx
+import numpy as np
 
 from graph.analytics import SAME_STORY
-from graph.build import ARTICLE, EDGE_KINDS, PROVIDER, TOPIC
+from graph.budget import Budget
+from graph.build import ARTICLE, PROVIDER, PUBLISHED_BY, TAGGED, TOPIC
 from graph.errors import InvalidArgument
-from graph.index import WALK_ORDER
+from graph.index import KIND_CODES
 from graph.select import Selection, select_articles
-from graph.traverse import Edge, Subgraph, check_hops, check_kinds, edge_evidence
+from graph.traverse import Edge, Subgraph, edge
+from graph.walk import Rule, check_hops, check_kinds, check_via, levels
 
 if TYPE_CHECKING:
     from graph.kg import KnowledgeGraph
 
-__all__ = ["ALL_EDGE_KINDS", "LAYOUTS", "check_walk", "expand", "select_subgraph", "whole",
-           "edge", "degree", "size_hint", "label", "force_layout", "LAYOUT_SEED"]
+__all__ = ["LAYOUTS", "expand", "neighborhood", "select_subgraph", "whole", "looks",
+           "degree", "size_hint", "label", "force_layout", "LAYOUT_SEED"]
 
-ALL_EDGE_KINDS = (*WALK_ORDER, SAME_STORY)
 LAYOUTS = ("FORCE",)
 LAYOUT_SEED = 7
 LAYOUT_SCALE = 1000.0
 
 
-def check_walk(via: Iterable[str] | None) -> tuple[str, ...]:
-    """Return the edge kinds of a walk, in walk order; ``None`` means the three stored kinds.
-
-    ``SAME_STORY`` (derived: syndicated copies) is walked only when named.
-    """
-    if via is None:
-        return WALK_ORDER
-    kinds = set()
-    for kind in via:
-        name = str(kind).upper()
-        if name not in ALL_EDGE_KINDS:
-            raise InvalidArgument(f"unknown edge kind {kind!r}: expected any of "
-                                  f"{', '.join((*EDGE_KINDS, SAME_STORY))}")
-        kinds.add(name)
-    if not kinds:
-        raise InvalidArgument(f"via is empty: give at least one of "
-                              f"{', '.join((*EDGE_KINDS, SAME_STORY))}")
-    return tuple(k for k in ALL_EDGE_KINDS if k in kinds)
-
-
-def neighbours(kg: KnowledgeGraph, i: int, via: tuple[str, ...]) -> list[int]:
-    """Return the neighbours of index position ``i`` over ``via``, derived kinds included."""
-    stored = tuple(k for k in via if k != SAME_STORY)
-    out = kg.index.neighbours(i, stored) if stored else []
-    if SAME_STORY in via:
-        out = [*out, *kg.analytics.same_story_pos.get(i, ())]
+def _page_edges(kg: KnowledgeGraph, kept: Collection[str], have: Collection[str],
+                via: tuple[str, ...]) -> list[Edge]:
+    """Return the edges of the ``via`` kinds with one end in ``kept`` (a page) and the other
+    in ``kept`` or ``have``, each once: node by node, its out-edges, its in-edges, then its
+    ``SAME_STORY`` pairs (smaller id first); an edge inside the page at its source."""
+    kinds = set(via)
+    succ, pred = kg.nx._succ, kg.nx._pred  # the views' edges, without their overhead
+    same = kg.analytics.same_story if SAME_STORY in kinds else {}
+    out = []
+    for node in kept:
+        for v, keys in succ[node].items():
+            if v in kept or v in have:
+                out += [edge(kg, node, v, k) for k in keys if k in kinds]
+        if have:  # a hub's in-edges are read only when something is known already
+            for u, keys in pred[node].items():
+                if u in have:
+                    out += [edge(kg, u, node, k) for k in keys if k in kinds]
+        for other in same.get(node, ()):
+            if other in have or (other in kept and node < other):
+                a, b = sorted((node, other))
+                out.append(edge(kg, a, b, SAME_STORY))
     return out
 
 
-def edge(kg: KnowledgeGraph, source: str, target: str, kind: str) -> Edge:
-    """Return the edge ``source → target`` of ``kind`` with its evidence."""
-    if kind == SAME_STORY:
-        return Edge(source, target, kind, kg.analytics.same_story_evidence(source, target))
-    return Edge(source, target, kind, edge_evidence(kg, source, target, kind))
-
-
-def edges_at(kg: KnowledgeGraph, node: str,
-             via: tuple[str, ...]) -> Iterator[tuple[str, str, str]]:
-    """Yield ``(source, target, kind)`` of the edges of the ``via`` kinds at ``node``:
-    out-edges, then in-edges, then ``SAME_STORY`` pairs (smaller id first)."""
-    kinds = set(via)
-    g = kg.nx
-    for _, v, kind in g.out_edges(node, keys=True):
-        if kind in kinds:
-            yield node, v, kind
-    for u, _, kind in g.in_edges(node, keys=True):
-        if kind in kinds:
-            yield u, node, kind
-    if SAME_STORY in kinds:
-        for other in kg.analytics.same_story.get(node, ()):
-            a, b = sorted((node, other))
-            yield a, b, SAME_STORY
+# -- how a node is drawn ---------------------------------------------------------------
 
 
 def degree(kg: KnowledgeGraph, node: str) -> int:
@@ -125,28 +100,32 @@ def label(kg: KnowledgeGraph, node: str) -> str:
     return d.get("title") or d.get("name") or d.get("slug") or d.get("domain") or node
 
 
+def looks(kg: KnowledgeGraph, node: str) -> tuple[str, int, float]:
+    """Return how an explorer draws a node: its label, degree and size."""
+    n_edges = degree(kg, node)
+    return label(kg, node), n_edges, size_hint(n_edges)
+
+
 # -- the frontier walk ------------------------------------------------------------------
 
 
-def _walk(kg: KnowledgeGraph, origins: list[int], hops: int, via: tuple[str, ...],
-          passes: Any) -> Iterator[tuple[int, int]]:
-    """Yield ``(position, hops)`` in walk order over the nodes that pass."""
-    seen = set(origins)
-    for s in origins:
-        yield s, 0
-    frontier = origins
-    for depth in range(1, hops + 1):
-        nxt = []
-        for u in frontier:
-            for v in neighbours(kg, u, via):
-                if v not in seen:
-                    seen.add(v)
-                    if passes(v):
-                        nxt.append(v)
-                        yield v, depth
-        if not nxt:
-            return
-        frontier = nxt
+def _passes(kg: KnowledgeGraph, wanted: frozenset[str], selection: Selection | None) -> Rule:
+    """Return the rule of what the walk may enter: the kinds wanted, and of articles,
+    those ``selection`` keeps."""
+    index = kg.index
+    mask = index.keep_mask(wanted, None)
+    if selection is None or selection.empty:
+        return mask
+    keep = selection.predicate(kg)
+    ids, codes, article = index.ids, index.kind_code, KIND_CODES[ARTICLE]
+
+    def rule(nodes: np.ndarray) -> np.ndarray:
+        out = mask[nodes].copy()
+        for j in np.flatnonzero(out & (codes[nodes] == article)).tolist():
+            out[j] = keep(ids[nodes[j]])
+        return out
+
+    return rule
 
 
 def _fingerprint(*parts: object) -> str:
@@ -177,6 +156,7 @@ def expand(
     via: Iterable[str] | None = None, kinds: Iterable[str] | None = None,
     selection: Selection | None = None, exclude: Iterable[str] = (),
     limit: int | None = None, after: str | None = None, layout: str | None = None,
+    budget: Budget | None = None,
 ) -> Subgraph:
     """Return one page of the neighborhood of ``seeds``, as described in the module docstring.
 
@@ -196,14 +176,16 @@ def expand(
         Conditions on the articles kept (its dates are the publication window);
         topics and providers are not subject to it.
     exclude : iterable of str
-        Nodes the client already has: walked through, never returned. Unknown ones are
-        ignored.
+        Nodes the client already has: walked through, never returned (see the module
+        docstring; :func:`neighborhood` has an example). Unknown ones are ignored.
     limit : int, optional
         At most this many nodes.
     after : str, optional
         The ``cursor`` of the previous page.
     layout : str, optional
         ``"FORCE"`` to add seeded force-directed coordinates (see :func:`force_layout`).
+    budget : Budget, optional
+        What the walk may spend; unlimited by default.
 
     Returns
     -------
@@ -230,9 +212,16 @@ def expand(
     >>> rest = expand(kg, "https://x.com/a", hops=2, limit=2, after=page.cursor)
     >>> rest.nodes, [(e.source[-1], e.target[-1], e.evidence) for e in rest.edges]
     ({'article:https://x.com/c': 2}, [('b', 'c', ('b.md:2',))])
+
+    ``exclude``: b is walked through, not returned, so c keeps its 2 hops; the edges
+    that join what is returned to what the caller has come along.
+
+    >>> sub = expand(kg, "https://x.com/a", hops=2, exclude=["https://x.com/b"])
+    >>> sub.nodes, [(e.source[-1], e.target[-1]) for e in sub.edges]
+    ({'article:https://x.com/a': 0, 'article:https://x.com/c': 2}, [('a', 'b'), ('b', 'c')])
     """
     check_hops(hops, low=0)
-    walk = check_walk(via)
+    walk = check_via(via)
     wanted = check_kinds(kinds)
     if limit is not None:
         check_hops(limit, low=1, name="limit")
@@ -244,39 +233,47 @@ def expand(
         raise InvalidArgument("give at least one seed to expand from")
     origins = list(dict.fromkeys(index.pos[str(kg.resolve(s))] for s in refs))
     known = {index.pos[n] for n in (kg.resolve(x, missing_ok=True) for x in exclude) if n}
-    keep = selection.predicate(kg) if selection is not None and not selection.empty else None
-
-    def passes(i: int) -> bool:
-        kind = index.kind[i]
-        if kind not in wanted:
-            return False
-        return keep is None or kind != ARTICLE or keep(index.ids[i])
-
     mark = _fingerprint([index.ids[i] for i in origins], hops, walk, sorted(wanted), selection)
     start = _decode(after, mark) if after is not None else 0
     sub = Subgraph()
-    taken: list[int] = []
-    for position, (i, depth) in enumerate(_walk(kg, origins, hops, walk, passes)):
-        if position < start or i in known:
-            known.add(i)
-            continue
-        if limit is not None and len(taken) >= limit:
-            sub.truncated = True
-            sub.cursor = _encode(position, mark)
+    position = 0
+    walked = levels(kg, origins, hops, walk, passes=_passes(kg, wanted, selection),
+                    budget=budget)
+    for depth, nodes, _, _ in walked:
+        for i in nodes.tolist():
+            if position < start or i in known:
+                known.add(i)
+            elif limit is not None and len(sub.nodes) >= limit:
+                sub.truncated = True
+                sub.cursor = _encode(position, mark)
+                break
+            else:
+                sub.nodes[index.ids[i]] = depth
+            position += 1
+        if sub.truncated:
+            walked.close()  # the rest of the walk is neither read nor charged
             break
-        taken.append(i)
-        sub.nodes[index.ids[i]] = depth
-    have = {index.ids[i] for i in known}
-    kept = sub.nodes
-    for node in kept:
-        for source, target, kind in edges_at(kg, node, walk):
-            other = target if source == node else source
-            # Once: an edge between two nodes of this page is taken at its source.
-            if other in have or (other in kept and source == node):
-                sub.edges.append(edge(kg, source, target, kind))
+    sub.edges = _page_edges(kg, sub.nodes, {index.ids[i] for i in known}, walk)
     if layout is not None:
         sub.positions = force_layout(sub)
     return sub
+
+
+def neighborhood(
+    kg: KnowledgeGraph, start: str | Iterable[str], hops: int = 1,
+    via: Iterable[str] | None = None, limit: int | None = None,
+    exclude: Iterable[str] = (), budget: Budget | None = None,
+) -> Subgraph:
+    """Return the subgraph within ``hops`` of one or more seeds: :func:`expand` without
+    filters or layout.
+
+    ``exclude`` names nodes the caller already has: they are walked through, so hops and
+    what lies beyond them stay those of the full walk, but never returned; the edges
+    that join them to the nodes returned are.
+
+    See :func:`expand` for an example.
+    """
+    return expand(kg, start, hops, via, exclude=exclude, limit=limit, budget=budget)
 
 
 def force_layout(sub: Subgraph, seed: int = LAYOUT_SEED,
@@ -301,7 +298,7 @@ def force_layout(sub: Subgraph, seed: int = LAYOUT_SEED,
 
 def whole(kg: KnowledgeGraph, via: Iterable[str] | None = None) -> Subgraph:
     """Return the whole graph as a subgraph: every node (hops 0), every edge of ``via``."""
-    walk = check_walk(via)
+    walk = check_via(via)
     nodes = dict.fromkeys(kg.index.ids, 0)
     sub = Subgraph(nodes=nodes)
     sub.edges = _edges_among(kg, nodes, walk)
@@ -311,24 +308,29 @@ def whole(kg: KnowledgeGraph, via: Iterable[str] | None = None) -> Subgraph:
 def select_subgraph(
     kg: KnowledgeGraph, seeds: Collection[str] = (), hops: int = 1,
     via: Iterable[str] | None = None, selection: Selection | None = None,
+    budget: Budget | None = None,
 ) -> Subgraph:
     """Return what an export selects: the whole graph; or the articles ``selection`` keeps
     with their topics and providers (hops 1); or, with ``seeds``, the walk of
     :func:`expand` (``selection`` filtering its articles), unlimited.
     """
     if seeds:
-        return expand(kg, seeds, hops, via, selection=selection)
+        return expand(kg, seeds, hops, via, selection=selection, budget=budget)
     if selection is None or selection.empty:
         return whole(kg, via)
-    walk = check_walk(via)
+    walk = check_via(via)
+    index = kg.index
+    starts = [index.pos[a] for a in sorted(select_articles(kg, selection))]
     nodes: dict[str, int] = {}
-    for article in sorted(select_articles(kg, selection)):
-        nodes[article] = 0
-    g = kg.nx
-    for article in list(nodes):
-        for _, v, kind in g.out_edges(article, keys=True):
-            if kind in walk and g.nodes[v]["kind"] in (TOPIC, PROVIDER):
-                nodes.setdefault(v, 1)
+    steps = tuple(k for k in walk if k in (TAGGED, PUBLISHED_BY))
+    if steps:
+        # One hop from the articles to their topics and providers.
+        keep = index.keep_mask(frozenset((TOPIC, PROVIDER)), None)
+        for level in levels(kg, starts, 1, steps, keep=keep, budget=budget):
+            nodes.update(dict.fromkeys((index.ids[i] for i in level.reported().tolist()),
+                                       level.depth))
+    else:
+        nodes = dict.fromkeys((index.ids[i] for i in starts), 0)
     return Subgraph(nodes=nodes, edges=_edges_among(kg, nodes, walk))
 
 

@@ -12,7 +12,7 @@ regex, the exact phrase rule being checked wherever the bytes alone cannot decid
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -20,11 +20,11 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
-from graph.build import ARTICLE, EDGE_KINDS, PROVIDER, RELATED, TAGGED, TOPIC
+from graph.build import ARTICLE, EDGE_KINDS, PROVIDER, RELATED, TAGGED, TOPIC, topic_id
 from graph.errors import InvalidURLError
 from graph.normalize import canonical_url, tokens
 
-__all__ = ["ReadIndex", "WALK_ORDER", "KIND_CODES", "walk_visits"]
+__all__ = ["ReadIndex", "CSR", "WALK_ORDER", "KIND_CODES", "csr_of", "gather"]
 
 # Adjacency is walked in this kind order, so the path reported for a node prefers
 # a related story, then a shared topic, then a shared provider.
@@ -36,7 +36,7 @@ _SEP = b"\x00"
 _ASCII_ALNUM = frozenset(b"abcdefghijklmnopqrstuvwxyz0123456789")
 
 
-class _CSR:
+class CSR:
     """Rows of neighbour indexes: ``indices[indptr[i]:indptr[i + 1]]`` for node ``i``."""
 
     __slots__ = ("indptr", "indices", "degree")
@@ -47,22 +47,8 @@ class _CSR:
         self.degree = np.diff(indptr)
 
     def row(self, i: int) -> list[int]:
+        """Return node ``i``'s neighbour indexes."""
         return self.indices[self.indptr[i] : self.indptr[i + 1]].tolist()
-
-
-class _Rows(Sequence[tuple[int, ...]]):
-    """``adjacency[kind][i]``: node ``i``'s sorted neighbours over one kind, as a tuple."""
-
-    def __init__(self, csr: _CSR):
-        self._csr = csr
-
-    def __len__(self) -> int:
-        return len(self._csr.degree)
-
-    def __getitem__(self, i: Any) -> Any:
-        if isinstance(i, slice):
-            return [self[j] for j in range(*i.indices(len(self)))]
-        return tuple(self._csr.row(i))
 
 
 class _Postings(Mapping[str, set[int]]):
@@ -133,10 +119,9 @@ class ReadIndex:
                     if pair is not None:
                         pair.append(a)
                         pair.append(b)
-        self.csr: dict[str, _CSR] = {k: _csr_of(pairs[k], n) for k in WALK_ORDER}
+        self.csr: dict[str, CSR] = {k: csr_of(pairs[k], n) for k in WALK_ORDER}
         del pairs
-        self.adjacency: dict[str, _Rows] = {k: _Rows(c) for k, c in self.csr.items()}
-        self._combined: dict[tuple[str, ...], _CSR] = {}
+        self._combined: dict[tuple[str, ...], CSR] = {}
 
         self.urls: dict[str, int] = {}
         self.newest_first: list[float] = [float("inf")] * n
@@ -144,8 +129,6 @@ class ReadIndex:
         chunks: list[bytes] = []
         starts: list[int] = []
         offset = 0
-        topic_names = {node: d.get("name") for node, d in nodes(data=True)
-                       if d.get("kind") == TOPIC}
         for i, node in enumerate(self.ids):
             if self.kind[i] != ARTICLE:
                 continue
@@ -161,9 +144,7 @@ class ReadIndex:
                         pass
             published: datetime | None = data.get("published_at")
             self.newest_first[i] = -published.timestamp() if published else float("inf")
-            texts = [data.get("title"), data.get("excerpt"), data.get("body")]
-            texts += [topic_names.get(f"topic:{slug}") for slug in data.get("topics", ())]
-            blob = _SEP.join(t.lower().replace("\x00", " ").encode() for t in texts if t)
+            blob = _SEP.join(t.lower().replace("\x00", " ").encode() for t in self.texts(i))
             article_rows.append(i)
             starts.append(offset)
             chunks.append(blob)
@@ -174,7 +155,8 @@ class ReadIndex:
         del chunks
         self.fields = _Fields(self)
         self.postings = _Postings(self)
-        # rank[i]: position of node i in (newest first, id) order, for sorting results.
+        # rank[i]: position of node i in (newest first, id) order: within one hop, results
+        # come newest first, then by id.
         newest = np.array(self.newest_first, dtype=np.float64)
         order = np.lexsort((np.arange(n), newest))  # ids are sorted: index order is id order
         self.rank = np.empty(n, dtype=np.int32)
@@ -186,13 +168,14 @@ class ReadIndex:
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         for key in ("mentioning", "mention_mask", "keep_mask", "_token_articles", "_combined",
-                    "fields", "postings", "adjacency"):
+                    "fields", "postings"):
             state.pop(key, None)
+        # Derived kinds (SAME_STORY) are rebuilt on first use, like the other caches.
+        state["csr"] = {k: c for k, c in self.csr.items() if k in WALK_ORDER}
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
-        self.adjacency = {k: _Rows(c) for k, c in self.csr.items()}
         self._combined = {}
         self.fields = _Fields(self)
         self.postings = _Postings(self)
@@ -224,19 +207,10 @@ class ReadIndex:
         nodes = self.g.nodes
         data = nodes[self.ids[i]]
         texts = [data.get("title"), data.get("excerpt"), data.get("body")]
-        texts += [nodes[f"topic:{slug}"].get("name") for slug in data.get("topics", ())]
+        texts += [nodes[topic_id(slug)].get("name") for slug in data.get("topics", ())]
         return [t for t in texts if t]
 
-    def neighbours(self, i: int, via: tuple[str, ...]) -> list[int]:
-        """Return the neighbours of node ``i`` over the edge kinds ``via``, either direction."""
-        return self.combined(via).row(i)
-
-    def visited(self, n: int) -> None:
-        """Called with the count of neighbour entries a vectorized walk examined, as
-        :meth:`neighbours` would have returned them one node at a time. A no-op; a
-        request meter may wrap it as it wraps ``neighbours``."""
-
-    def combined(self, via: tuple[str, ...]) -> _CSR:
+    def combined(self, via: tuple[str, ...]) -> CSR:
         """Return the CSR whose row ``i`` is ``i``'s neighbours over ``via``, kind by kind."""
         found = self._combined.get(via)
         if found is None:
@@ -255,7 +229,7 @@ class ReadIndex:
                     within = np.arange(len(p.indices)) - np.repeat(p.indptr[:-1], p.degree)
                     indices[filled[rows] + within] = p.indices
                     filled += p.degree
-                found = _CSR(indptr, indices)
+                found = CSR(indptr, indices)
             self._combined[via] = found
         return found
 
@@ -326,109 +300,11 @@ class ReadIndex:
         """Sort key within one hop: newest first, then by id."""
         return (self.newest_first[i], self.ids[i])
 
-    # -- walking -----------------------------------------------------------------------
 
-    def reach(self, origin: int, hops: int, via: tuple[str, ...], keep: np.ndarray,
-              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Walk ``hops`` levels breadth-first from ``origin`` over ``via`` and return the
-        kept nodes reached (``keep`` is a boolean mask), their hops, and every node's
-        BFS parent (-1 where unreached), exactly as a node-by-node BFS in walk order
-        would assign them.
-
-        The last level is found from whichever side is cheaper: expanding the frontier,
-        or checking each kept candidate's neighbours against it.
-        """
-        csr = self.combined(via)
-        indptr, indices, degree = csr.indptr, csr.indices, csr.degree
-        n = len(self.ids)
-        parent = np.full(n, -1, dtype=np.int32)
-        seen = np.zeros(n, dtype=bool)
-        seen[origin] = True
-        frontier = np.array([origin], dtype=np.int32)
-        found_nodes: list[np.ndarray] = []
-        found_depths: list[np.ndarray] = []
-        examined = 0
-        candidates: np.ndarray | None = None
-        for depth in range(1, hops + 1):
-            last = depth == hops
-            forward = int(degree[frontier].sum())
-            examined += forward
-            if last:
-                if candidates is None:
-                    candidates = np.flatnonzero(keep)
-                cand = candidates[~seen[candidates]]
-                backward = int(degree[cand].sum())
-                if backward < forward:
-                    nodes, parents = _from_candidates(cand, frontier, n, indptr, indices,
-                                                      degree)
-                    parent[nodes] = parents
-                    found_nodes.append(nodes)
-                    found_depths.append(np.full(len(nodes), depth, dtype=np.int32))
-                    break
-            nb, src = _gather(frontier, indptr, indices, degree)
-            fresh = ~seen[nb]
-            if last:
-                fresh &= keep[nb]
-            nb, src = nb[fresh], src[fresh]
-            if not len(nb):
-                if not last:
-                    break
-                continue
-            _, first = np.unique(nb, return_index=True)
-            first.sort()
-            nxt, par = nb[first], src[first]
-            seen[nxt] = True
-            parent[nxt] = par
-            kept = nxt if last else nxt[keep[nxt]]
-            found_nodes.append(kept)
-            found_depths.append(np.full(len(kept), depth, dtype=np.int32))
-            frontier = nxt
-        self.visited(examined)
-        if not found_nodes:
-            empty = np.zeros(0, dtype=np.int32)
-            return empty, empty, parent
-        return np.concatenate(found_nodes), np.concatenate(found_depths), parent
-
-
-def walk_visits(index: ReadIndex, starts: Iterable[int], hops: int, via: Iterable[str],
-                cap: int | None = None) -> int:
-    """Return how many neighbour entries a node-by-node BFS of ``hops`` levels from
-    ``starts`` over ``via`` examines: the sum, over every node within ``hops - 1``, of
-    its degree over ``via``. Past ``cap`` it returns the running sum at the first node
-    that crossed it, as the node-by-node count does."""
-    kinds = tuple(via)
-    n = len(index.ids)
-    combined = index.combined(kinds) if kinds else None
-    degree = combined.degree if combined is not None else np.zeros(n, dtype=np.int64)
-    frontier = np.array(list(set(starts)), dtype=np.int32)
-    seen = np.zeros(n, dtype=bool)
-    seen[frontier] = True
-    total = 0
-    for depth in range(hops):
-        counts = degree[frontier]
-        if cap is not None:
-            running = total + np.cumsum(counts)
-            over = np.flatnonzero(running > cap)
-            if len(over):
-                return int(running[over[0]])
-        total += int(counts.sum())
-        if depth == hops - 1 or combined is None:
-            break
-        nb, _ = _gather(frontier, combined.indptr, combined.indices, combined.degree)
-        nb = nb[~seen[nb]]
-        if not len(nb):
-            break
-        _, first = np.unique(nb, return_index=True)
-        first.sort()
-        frontier = nb[first]
-        seen[frontier] = True
-    return total
-
-
-def _gather(frontier: np.ndarray, indptr: np.ndarray, indices: np.ndarray,
-            degree: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Return the concatenated neighbour rows of ``frontier`` and, beside each, its row."""
-    counts = degree[frontier]
+def gather(frontier: np.ndarray, indptr: np.ndarray, indices: np.ndarray,
+           counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return the concatenated neighbour rows of ``frontier`` (``counts`` long each) and,
+    beside each entry, the node whose row it is."""
     total = int(counts.sum())
     if total == 0:
         empty = np.zeros(0, dtype=np.int32)
@@ -439,30 +315,7 @@ def _gather(frontier: np.ndarray, indptr: np.ndarray, indices: np.ndarray,
     return indices[offsets], np.repeat(frontier, counts)
 
 
-def _from_candidates(cand: np.ndarray, frontier: np.ndarray, n: int, indptr: np.ndarray,
-                     indices: np.ndarray, degree: np.ndarray,
-                     ) -> tuple[np.ndarray, np.ndarray]:
-    """Return the candidates adjacent to the frontier and, for each, the first frontier
-    node (in frontier order) it is adjacent to: the parent a BFS would give it."""
-    order = np.full(n, np.iinfo(np.int32).max, dtype=np.int32)
-    order[frontier] = np.arange(len(frontier), dtype=np.int32)
-    nb, owner = _gather(cand, indptr, indices, degree)
-    if not len(nb):
-        empty = np.zeros(0, dtype=np.int32)
-        return empty, empty
-    rank = order[nb]
-    near = rank != np.iinfo(np.int32).max
-    nb_rank, owner = rank[near], owner[near]
-    if not len(owner):
-        empty = np.zeros(0, dtype=np.int32)
-        return empty, empty
-    # owner is grouped by candidate (gather keeps candidate order): take each group's min.
-    bounds = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
-    best = np.minimum.reduceat(nb_rank, bounds)
-    return owner[bounds], frontier[best]
-
-
-def _csr_of(pairs: list[int], n: int) -> _CSR:
+def csr_of(pairs: list[int], n: int) -> CSR:
     """Return the symmetric CSR of undirected edges given as flat ``[u0, v0, u1, ...]``,
     each row sorted and without repeats."""
     flat = np.array(pairs, dtype=np.int32)
@@ -476,7 +329,7 @@ def _csr_of(pairs: list[int], n: int) -> _CSR:
         cols = (key % n).astype(np.int32)
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
-    return _CSR(indptr, cols.astype(np.int32))
+    return CSR(indptr, cols.astype(np.int32))
 
 
 def _holds(fields: tuple[tuple[str, ...], ...], phrase: tuple[str, ...]) -> bool:

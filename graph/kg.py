@@ -4,19 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import networkx as nx
 
-from graph import traverse
+from graph import explore, paths, traverse
 from graph.build import ARTICLE, PROVIDER, TOPIC, provider_id, topic_id
 from graph.errors import InvalidURLError, NodeNotFound
 from graph.index import ReadIndex
 from graph.normalize import provider_key, topic_slug
 from graph.report import LoadReport
+from graph.select import Selection
 
 if TYPE_CHECKING:
     from graph.analytics import Analytics
+    from graph.budget import Budget
 
 __all__ = ["KnowledgeGraph"]
 
@@ -91,6 +93,11 @@ class KnowledgeGraph:
             return node
         return self._topic_names.get(name.strip().lower())
 
+    @overload
+    def resolve(self, ref: str, *, missing_ok: Literal[False] = False) -> str: ...
+    @overload
+    def resolve(self, ref: str, *, missing_ok: bool) -> str | None: ...
+
     def resolve(self, ref: str, *, missing_ok: bool = False) -> str | None:
         """Return the node id for a node id or an article URL.
 
@@ -116,37 +123,45 @@ class KnowledgeGraph:
     # -- traversal ------------------------------------------------------------
 
     def within(self, start: str, hops: int = 2, via: Iterable[str] | None = None,
-               mentions: str | None = None,
-               kinds: Iterable[str] | None = (ARTICLE,)) -> list[tuple[str, int]]:
-        """Return ``(node_id, hops)`` within ``hops`` of ``start``; see :func:`graph.traverse.within`."""
-        return traverse.within(self, start, hops, via, mentions, kinds)
+               mentions: str | None = None, kinds: Iterable[str] | None = (ARTICLE,),
+               where: Selection | None = None,
+               budget: Budget | None = None) -> list[tuple[str, int]]:
+        """Return ``(node_id, hops)`` within ``hops`` of ``start``; see
+        :func:`graph.traverse.within`."""
+        return traverse.within(self, start, hops, via, mentions, kinds, where, budget)
 
     def within_paths(self, start: str, hops: int = 2, via: Iterable[str] | None = None,
                      mentions: str | None = None, kinds: Iterable[str] | None = (ARTICLE,),
+                     where: Selection | None = None, budget: Budget | None = None,
                      ) -> list[tuple[str, int, list[str]]]:
         """Like :meth:`within`, with the path from ``start`` that explains each node."""
-        return traverse.within_paths(self, start, hops, via, mentions, kinds)
+        return traverse.within_paths(self, start, hops, via, mentions, kinds, where, budget)
 
     def within_lazy_paths(self, start: str, hops: int = 2, via: Iterable[str] | None = None,
                           mentions: str | None = None,
                           kinds: Iterable[str] | None = (ARTICLE,),
+                          where: Selection | None = None, budget: Budget | None = None,
                           ) -> tuple[list[tuple[str, int]], Callable[[str], list[str]]]:
         """Like :meth:`within`, with a function giving the path of a found node on demand;
         see :func:`graph.traverse.within_lazy_paths`."""
-        return traverse.within_lazy_paths(self, start, hops, via, mentions, kinds)
+        return traverse.within_lazy_paths(self, start, hops, via, mentions, kinds, where,
+                                          budget)
 
     def neighborhood(self, start: str | Iterable[str], hops: int = 1,
                      via: Iterable[str] | None = None, limit: int | None = None,
-                     exclude: Iterable[str] = ()) -> traverse.Subgraph:
-        """Return the subgraph within ``hops`` of ``start``; see :func:`graph.traverse.neighborhood`."""
-        return traverse.neighborhood(self, start, hops, via, limit, exclude)
+                     exclude: Iterable[str] = (),
+                     budget: Budget | None = None) -> traverse.Subgraph:
+        """Return the subgraph within ``hops`` of ``start``; ``exclude`` is walked through,
+        never returned. See :func:`graph.explore.neighborhood`."""
+        return explore.neighborhood(self, start, hops, via, limit, exclude, budget)
 
     def shortest_path(self, a: str, b: str, via: Iterable[str] | None = None,
-                      max_hops: int | None = None) -> list[str] | None:
+                      max_hops: int | None = None,
+                      budget: Budget | None = None) -> list[str] | None:
         """Return a shortest path of node ids from ``a`` to ``b``, or None."""
-        return traverse.shortest_path(self, a, b, via, max_hops)
+        return traverse.shortest_path(self, a, b, via, max_hops, budget)
 
     def path_edges(self, path: list[str], via: Iterable[str] | None = None,
                    ) -> list[traverse.Edge]:
         """Return the edges along a path, each in its stored direction."""
-        return traverse.path_edges(self, path, via)
+        return paths.path_edges(self, path, traverse.check_via(via))

@@ -9,16 +9,19 @@ they are copies of one story.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import networkx as nx
+import numpy as np
 
 from graph.analytics import SAME_STORY
-from graph.build import ARTICLE, PROVIDER, RELATED
-from graph.explore import check_walk, edge, label
-from graph.traverse import Edge, check_hops
+from graph.budget import Budget
+from graph.build import ARTICLE, PROVIDER, RELATED, provider_id
+from graph.explore import label
+from graph.traverse import Edge, edge
+from graph.walk import adjacency, check_hops, check_via, shortest
 
 if TYPE_CHECKING:
     from graph.kg import KnowledgeGraph
@@ -114,7 +117,7 @@ def story_links(kg: KnowledgeGraph, nodes: list[str], edges: list[Edge]) -> list
 def _direct_text(kg: KnowledgeGraph, e: Edge) -> str:
     a, b = label(kg, e.source), label(kg, e.target)
     if e.kind == SAME_STORY:
-        pa, pb = (label(kg, f"{PROVIDER}:{kg.nx.nodes[n]['provider']}")
+        pa, pb = (label(kg, provider_id(kg.nx.nodes[n]['provider']))
                   for n in (e.source, e.target))
         return f'"{a}" ({pa}) and "{b}" ({pb}) are copies of one story'
     where = f" (in {', '.join(e.evidence)})" if e.evidence else ""
@@ -122,7 +125,8 @@ def _direct_text(kg: KnowledgeGraph, e: Edge) -> str:
 
 
 def k_shortest_paths(kg: KnowledgeGraph, source: str, target: str, k: int = 3,
-                     max_hops: int = 4, via: Iterable[str] | None = None) -> list[GraphPath]:
+                     max_hops: int = 4, via: Iterable[str] | None = None,
+                     budget: Budget | None = None) -> list[GraphPath]:
     """Return up to ``k`` shortest simple paths from ``source`` to ``target``, shortest first.
 
     Parameters
@@ -137,12 +141,14 @@ def k_shortest_paths(kg: KnowledgeGraph, source: str, target: str, k: int = 3,
     via : iterable of str, optional
         Edge kinds walked, either direction; the three stored kinds by default,
         ``SAME_STORY`` when named.
+    budget : Budget, optional
+        What the walks may spend in all; unlimited by default.
 
     Returns
     -------
     list of GraphPath
-        Shortest first; paths of one length in networkx's order (fixed for a load).
-        Empty when no path is at most ``max_hops`` long.
+        Shortest first; paths of one length by their node ids, in order. Empty when no
+        path is at most ``max_hops`` long.
 
     Examples
     --------
@@ -160,23 +166,54 @@ def k_shortest_paths(kg: KnowledgeGraph, source: str, target: str, k: int = 3,
     """
     check_hops(k, low=1, high=MAX_PATHS, name="k")
     check_hops(max_hops, low=1, name="maxHops")
-    walk = check_walk(via)
+    walk = check_via(via)
+    index = kg.index
     a, b = str(kg.resolve(source)), str(kg.resolve(target))
-    if a == b:
-        return [GraphPath((a,), (), ())]
-    view = kg.analytics.simple_view(walk)
-    found: list[list[str]] = []
-    try:
-        for nodes in nx.shortest_simple_paths(view, a, b):
-            if len(nodes) - 1 > max_hops:
-                break
-            found.append(nodes)
-            if len(found) == k:
-                break
-    except nx.NetworkXNoPath:
-        pass
     out = []
-    for nodes in found:
+    for found in _yen(kg, index.pos[a], index.pos[b], k, max_hops, walk, budget):
+        nodes = [index.ids[i] for i in found]
         edges = path_edges(kg, nodes, walk)
         out.append(GraphPath(tuple(nodes), tuple(edges), tuple(story_links(kg, nodes, edges))))
     return out
+
+
+def _yen(kg: KnowledgeGraph, a: int, b: int, k: int, max_hops: int, via: tuple[str, ...],
+         budget: Budget | None) -> list[list[int]]:
+    """Return up to ``k`` shortest simple paths of at most ``max_hops`` edges (positions).
+
+    Yen's algorithm: each next path leaves a found one at a spur node, through an edge
+    no found path with the same root takes, over nodes not on the root.
+    """
+    budget = budget if budget is not None else Budget()
+    first = shortest(kg, [a], b, max_hops, via, budget=budget)
+    if first is None:
+        return []
+    rows = adjacency(kg, via)
+    found = [first]
+    # Candidates by length, then by node ids (positions follow id order).
+    queue: list[tuple[int, tuple[int, ...]]] = []
+    queued: set[tuple[int, ...]] = set()
+    n = len(kg.index.ids)
+    while len(found) < k:
+        last = found[-1]
+        for i in range(1, len(last)):
+            root, spur = last[:i], last[i - 1]
+            left = max_hops - i  # edges still allowed after the spur's first step
+            if left < 0:
+                break
+            taken = {p[i] for p in found if len(p) > i and p[:i] == root}
+            passes = np.ones(n, dtype=bool)
+            passes[root] = False
+            budget.charge(int(rows.degree[spur]))
+            steps = [v for v in dict.fromkeys(rows.row(spur)) if passes[v] and v not in taken]
+            tail = shortest(kg, steps, b, left, via, passes=passes, budget=budget)
+            if tail is None:
+                continue
+            path = tuple(root + tail)
+            if path not in queued:
+                queued.add(path)
+                heapq.heappush(queue, (len(path), path))
+        if not queue:
+            break
+        found.append(list(heapq.heappop(queue)[1]))
+    return sorted(found, key=lambda p: (len(p), p))

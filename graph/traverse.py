@@ -1,98 +1,37 @@
-"""Traversal over the knowledge graph: within, neighborhood, shortest_path.
+"""Traversal over the knowledge graph: within (and its paths), shortest_path, and the
+edges a traversal returns.
 
-Hops are shortest-path lengths in the undirected view over the chosen edge
-kinds, and every node — article, provider or topic — counts as a hop.
+Hops are shortest-path lengths in the undirected view over the chosen edge kinds,
+and every node — article, provider or topic — counts as a hop. Every walk here is
+one call of :func:`graph.walk.levels` and takes a :class:`~graph.budget.Budget`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from graph.build import ARTICLE, EDGE_KINDS, PROVIDER, RELATED, TOPIC
-from graph.errors import InvalidArgument
-from graph.index import WALK_ORDER
+from graph.analytics import SAME_STORY
+from graph.budget import Budget
+from graph.build import ARTICLE, RELATED
 from graph.normalize import phrase_tokens
+from graph.select import Selection
+from graph.walk import Rule, check_hops, check_kinds, check_via, reach, shortest
 
 if TYPE_CHECKING:
     from graph.kg import KnowledgeGraph
 
-__all__ = ["within", "within_paths", "within_lazy_paths", "neighborhood", "shortest_path",
-           "Subgraph", "Edge",
-           "check_via", "check_kinds", "edge_id", "edge_evidence"]
-
-NODE_KINDS = (ARTICLE, PROVIDER, TOPIC)
-
-
-def check_via(via: Iterable[str] | None) -> tuple[str, ...]:
-    """Return edge kinds in walk order, checking each; ``None`` means all three."""
-    if via is None:
-        return WALK_ORDER
-    kinds = set()
-    for kind in via:
-        name = str(kind).upper()
-        if name not in EDGE_KINDS:
-            raise InvalidArgument(
-                f"unknown edge kind {kind!r}: expected any of {', '.join(EDGE_KINDS)}"
-            )
-        kinds.add(name)
-    if not kinds:
-        raise InvalidArgument(f"via is empty: give at least one of {', '.join(EDGE_KINDS)}")
-    return tuple(k for k in WALK_ORDER if k in kinds)
-
-
-def check_kinds(kinds: Iterable[str] | None) -> frozenset[str]:
-    """Return node kinds, checking each; ``None`` means all three."""
-    if kinds is None:
-        return frozenset(NODE_KINDS)
-    if isinstance(kinds, str):
-        kinds = (kinds,)
-    out = frozenset(str(k).lower() for k in kinds)
-    bad = out - set(NODE_KINDS)
-    if bad:
-        raise InvalidArgument(
-            f"unknown node kind {sorted(bad)[0]!r}: expected any of {', '.join(NODE_KINDS)}"
-        )
-    return out
-
-
-def check_hops(hops: int, *, low: int = 1, high: int | None = None, name: str = "hops") -> int:
-    """Return ``hops`` when it is an int within ``[low, high]``, else raise InvalidArgument."""
-    if isinstance(hops, bool) or not isinstance(hops, int):
-        raise InvalidArgument(f"{name} must be an integer, got {hops!r}")
-    if hops < low or (high is not None and hops > high):
-        allowed = f"{low} to {high}" if high is not None else f"at least {low}"
-        raise InvalidArgument(f"{name} must be {allowed}, got {hops!r}")
-    return hops
-
-
-def _bfs(kg: KnowledgeGraph, starts: Iterable[int], hops: int, via: tuple[str, ...],
-         skip: Collection[int] = ()) -> Iterator[tuple[int, int, int]]:
-    """Yield ``(node, hops, parent)`` level by level; a start's parent is -1."""
-    index = kg.index
-    seen = {s: -1 for s in starts}
-    for s in seen:
-        yield s, 0, -1
-    frontier = list(seen)
-    for depth in range(1, hops + 1):
-        nxt = []
-        for u in frontier:
-            for v in index.neighbours(u, via):
-                if v not in seen and v not in skip:
-                    seen[v] = u
-                    nxt.append(v)
-                    yield v, depth, u
-        if not nxt:
-            return
-        frontier = nxt
+__all__ = ["within", "within_paths", "within_lazy_paths", "shortest_path", "Subgraph", "Edge",
+           "edge", "edge_id", "edge_evidence", "check_via", "check_kinds", "check_hops"]
 
 
 def within_paths(
     kg: KnowledgeGraph, start: str, hops: int = 2, via: Iterable[str] | None = None,
     mentions: str | None = None, kinds: Iterable[str] | None = (ARTICLE,),
+    where: Selection | None = None, budget: Budget | None = None,
 ) -> list[tuple[str, int, list[str]]]:
     """Return ``(node_id, hops, path)`` for each node within ``hops`` of ``start``.
 
@@ -100,7 +39,7 @@ def within_paths(
     explains why it is there. Ordering and filters are those of :func:`within`.
     """
     index = kg.index
-    found, parent_of = _within(kg, start, hops, via, mentions, kinds)
+    found, parent_of = _within(kg, start, hops, via, mentions, kinds, where, budget)
     out = []
     for node, depth in found:
         path = [node]
@@ -113,12 +52,13 @@ def within_paths(
 def within_lazy_paths(
     kg: KnowledgeGraph, start: str, hops: int = 2, via: Iterable[str] | None = None,
     mentions: str | None = None, kinds: Iterable[str] | None = (ARTICLE,),
+    where: Selection | None = None, budget: Budget | None = None,
 ) -> tuple[list[tuple[str, int]], Callable[[str], list[str]]]:
     """Return :func:`within`'s ``(node_id, hops)`` list and a function giving the path
     :func:`within_paths` would give a found node: for a page of a long result, only
     the paths shown are built."""
     index = kg.index
-    found, parent_of = _within(kg, start, hops, via, mentions, kinds)
+    found, parent_of = _within(kg, start, hops, via, mentions, kinds, where, budget)
 
     def path_of(node_id: str) -> list[str]:
         path = [index.pos[node_id]]
@@ -132,7 +72,8 @@ def within_lazy_paths(
 
 def _within(
     kg: KnowledgeGraph, start: str, hops: int, via: Iterable[str] | None,
-    mentions: str | None, kinds: Iterable[str] | None,
+    mentions: str | None, kinds: Iterable[str] | None, where: Selection | None,
+    budget: Budget | None,
 ) -> tuple[list[tuple[int, int]], Callable[[int], int]]:
     """Return the ordered ``(node, hops)`` of :func:`within` as node indexes, and a
     function giving each reached node's BFS parent (-1 for the start)."""
@@ -140,42 +81,34 @@ def _within(
     walk = check_via(via)
     wanted = check_kinds(kinds)
     index = kg.index
-    origin = kg.index.pos[kg.resolve(start)]
+    origin = index.pos[str(kg.resolve(start))]
     phrase = phrase_tokens(mentions) if mentions is not None else None
-    if getattr(index.neighbours, "metered", False) and not getattr(index.visited, "metered",
-                                                                    False):
-        # A request meter counts neighbour lists one by one: walk node by node for it.
-        return _within_by_node(kg, origin, hops, walk, phrase, wanted)
-    keep = index.keep_mask(wanted, phrase)
-    nodes, depths, parents = index.reach(origin, hops, walk, keep)
+    mask = index.keep_mask(wanted, phrase)
+    keep: Rule = mask
+    if where is not None and not where.empty and where != Selection(mentions=where.mentions):
+        keep = _and(mask, where.predicate(kg), index.ids)
+    nodes, depths, parents = reach(kg, [origin], hops, walk, keep=keep, ordered=False,
+                                   budget=budget)
+    nodes, depths = nodes[1:], depths[1:]  # the start is never in it
     order = np.lexsort((index.rank[nodes], depths))
     found = list(zip(nodes[order].tolist(), depths[order].tolist(), strict=True))
-    parents[origin] = -1
     return found, lambda i: int(parents[i])
 
 
-def _within_by_node(
-    kg: KnowledgeGraph, origin: int, hops: int, walk: tuple[str, ...],
-    phrase: tuple[str, ...] | None, wanted: frozenset[str],
-) -> tuple[list[tuple[int, int]], Callable[[int], int]]:
-    index = kg.index
-    matches = index.mentioning(phrase) if phrase is not None else None
-    parents: dict[int, int] = {}
-    found: list[tuple[int, int]] = []
-    for node, depth, parent in _bfs(kg, (origin,), hops, walk):
-        parents[node] = parent
-        if depth == 0 or index.kind[node] not in wanted:
-            continue
-        if matches is not None and node not in matches:
-            continue
-        found.append((node, depth))
-    found.sort(key=lambda nd: (nd[1], *index.order_key(nd[0])))
-    return found, parents.__getitem__
+def _and(mask: np.ndarray, test: Callable[[str], bool], ids: list[str]) -> Rule:
+    """Return the rule: in ``mask``, and ``test`` holds of the node's id."""
+    def rule(nodes: np.ndarray) -> np.ndarray:
+        out = mask[nodes].copy()
+        for j in np.flatnonzero(out).tolist():
+            out[j] = test(ids[nodes[j]])
+        return out
+    return rule
 
 
 def within(
     kg: KnowledgeGraph, start: str, hops: int = 2, via: Iterable[str] | None = None,
     mentions: str | None = None, kinds: Iterable[str] | None = (ARTICLE,),
+    where: Selection | None = None, budget: Budget | None = None,
 ) -> list[tuple[str, int]]:
     """Return ``(node_id, hops)`` for each node within ``hops`` of ``start``.
 
@@ -188,13 +121,18 @@ def within(
     hops : int
         The largest shortest-path length kept, at least 1.
     via : iterable of str, optional
-        Edge kinds walked (``RELATED``, ``PUBLISHED_BY``, ``TAGGED``); all by default.
-        Edges are walked in either direction.
+        Edge kinds walked, in either direction: ``RELATED``, ``PUBLISHED_BY`` and
+        ``TAGGED`` by default; ``SAME_STORY`` (syndicated copies) when named.
     mentions : str, optional
         Keep only articles whose title, excerpt, body or a topic name holds this
         phrase: its lowercase letter-and-digit tokens, consecutively.
     kinds : iterable of str, optional
         Node kinds kept; articles by default, ``None`` for all.
+    where : Selection, optional
+        Further conditions on what is kept (articles only); every node is still
+        walked through.
+    budget : Budget, optional
+        What the walk may spend; unlimited by default.
 
     Returns
     -------
@@ -206,9 +144,11 @@ def within(
     >>> import networkx as nx
     >>> from graph import KnowledgeGraph
     >>> g = nx.MultiDiGraph()
-    >>> g.add_node("article:https://a.com/1", kind="article", url="https://a.com/1", title="Facial recognition bans")
+    >>> g.add_node("article:https://a.com/1", kind="article", url="https://a.com/1",
+    ...            title="Facial recognition bans")
     >>> g.add_node("topic:privacy", kind="topic", slug="privacy", name="Privacy")
-    >>> g.add_node("article:https://b.com/2", kind="article", url="https://b.com/2", title="Face recognition, again")
+    >>> g.add_node("article:https://b.com/2", kind="article", url="https://b.com/2",
+    ...            title="Face recognition, again")
     >>> _ = g.add_edge("article:https://a.com/1", "topic:privacy", key="TAGGED", kind="TAGGED")
     >>> _ = g.add_edge("article:https://b.com/2", "topic:privacy", key="TAGGED", kind="TAGGED")
     >>> kg = KnowledgeGraph(g)
@@ -217,7 +157,7 @@ def within(
     >>> within(kg, "https://a.com/1", hops=2, mentions="facial recognition")
     []
     """
-    found, _ = _within(kg, start, hops, via, mentions, kinds)
+    found, _ = _within(kg, start, hops, via, mentions, kinds, where, budget)
     ids = kg.index.ids
     return [(ids[node], depth) for node, depth in found]
 
@@ -228,21 +168,30 @@ class Edge:
 
     ``evidence`` names the records (``path:line``) the edge rests on: for ``RELATED``
     the records that listed it; for ``TAGGED`` and ``PUBLISHED_BY`` the record the
-    article's fields came from. It takes no part in equality.
+    article's fields came from; for ``SAME_STORY`` (smaller id first) the records
+    that carry the two copies. It takes no part in equality.
     """
 
     source: str
     target: str
     kind: str
     evidence: tuple[str, ...] = field(default=(), compare=False)
+    # SAME_STORY pairs are undirected: stored smaller id first, carried by both copies.
 
     @property
     def id(self) -> str:
         return edge_id(self.source, self.target, self.kind)
 
 
+def edge(kg: KnowledgeGraph, source: str, target: str, kind: str) -> Edge:
+    """Return the edge ``source → target`` of ``kind`` with its evidence."""
+    return Edge(source, target, kind, edge_evidence(kg, source, target, kind))
+
+
 def edge_evidence(kg: KnowledgeGraph, source: str, target: str, kind: str) -> tuple[str, ...]:
-    """Return the records (``path:line``) a stored edge rests on; see :class:`Edge`."""
+    """Return the records (``path:line``) an edge rests on; see :class:`Edge`."""
+    if kind == SAME_STORY:
+        return kg.analytics.same_story_evidence(source, target)
     if kind == RELATED:
         return tuple(kg.nx.edges[source, target, kind].get("evidence") or ())
     sources = kg.nx.nodes[source].get("sources") or ()
@@ -271,81 +220,21 @@ class Subgraph:
     positions: dict[str, tuple[float, float]] | None = None
 
 
-def neighborhood(
-    kg: KnowledgeGraph, start: str | Iterable[str], hops: int = 1,
-    via: Iterable[str] | None = None, limit: int | None = None,
-    exclude: Iterable[str] = (),
-) -> Subgraph:
-    """Return the subgraph within ``hops`` of one or more seeds: nodes, edges, truncation.
-
-    Nodes are taken in BFS order (seeds first, then by hops) until ``limit``;
-    edges are those of the ``via`` kinds whose two ends were both taken.
-    ``exclude`` names nodes that are neither returned nor walked through.
-    """
-    check_hops(hops, low=0)
-    walk = check_via(via)
-    if limit is not None:
-        check_hops(limit, low=1, name="limit")
-    seeds = [start] if isinstance(start, str) else list(start)
-    index = kg.index
-    origins = [index.pos[kg.resolve(s)] for s in seeds]
-    skip = {index.pos[n] for n in (kg.resolve(x, missing_ok=True) for x in exclude) if n}
-    skip.difference_update(origins)
-    sub = Subgraph()
-    taken: list[int] = []
-    for node, depth, _ in _bfs(kg, origins, hops, walk, skip):
-        if limit is not None and len(taken) >= limit:
-            sub.truncated = True
-            break
-        taken.append(node)
-        sub.nodes[index.ids[node]] = depth
-    sub.edges = subgraph_edges(kg, sub.nodes, walk)
-    return sub
-
-
-def subgraph_edges(kg: KnowledgeGraph, nodes: Collection[str],
-                   via: tuple[str, ...] = EDGE_KINDS) -> list[Edge]:
-    """Return the edges of the ``via`` kinds whose two ends are both in ``nodes``."""
-    kinds = set(via)
-    return [
-        Edge(u, v, kind, edge_evidence(kg, u, v, kind))
-        for u in nodes
-        for _, v, kind in kg.nx.out_edges(u, keys=True)
-        if kind in kinds and v in nodes
-    ]
-
-
 def shortest_path(
     kg: KnowledgeGraph, a: str, b: str, via: Iterable[str] | None = None,
-    max_hops: int | None = None,
+    max_hops: int | None = None, budget: Budget | None = None,
 ) -> list[str] | None:
     """Return a shortest path of node ids from ``a`` to ``b`` in the undirected view,
-    or None when there is none within ``max_hops``."""
+    or None when there is none within ``max_hops``.
+
+    Of several shortest paths, the walk's: each step through the first node (in walk
+    order) that reaches the next.
+    """
     walk = check_via(via)
     if max_hops is not None:
         check_hops(max_hops, low=0, name="maxHops")
     index = kg.index
-    source, target = index.pos[kg.resolve(a)], index.pos[kg.resolve(b)]
+    source, target = index.pos[str(kg.resolve(a))], index.pos[str(kg.resolve(b))]
     limit = max_hops if max_hops is not None else len(index.ids)
-    parents: dict[int, int] = {}
-    for node, _, parent in _bfs(kg, (source,), limit, walk):
-        parents[node] = parent
-        if node == target:
-            path = [node]
-            while parents[path[-1]] != -1:
-                path.append(parents[path[-1]])
-            return [index.ids[p] for p in reversed(path)]
-    return None
-
-
-def path_edges(kg: KnowledgeGraph, path: list[str], via: Iterable[str] | None = None) -> list[Edge]:
-    """Return the edge joining each consecutive pair of a path, in its stored direction."""
-    kinds = check_via(via)
-    out = []
-    for u, v in zip(path, path[1:], strict=False):
-        for a, b in ((u, v), (v, u)):
-            kind = next((k for k in kinds if kg.nx.has_edge(a, b, key=k)), None)
-            if kind:
-                out.append(Edge(a, b, kind, edge_evidence(kg, a, b, kind)))
-                break
-    return out
+    path = shortest(kg, [source], target, limit, walk, budget=budget)
+    return None if path is None else [index.ids[p] for p in path]

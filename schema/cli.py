@@ -1,24 +1,34 @@
-"""The ``newsgraph`` command: load, serve, query, schema.
+"""The ``newsgraph`` command: load, serve, query, schema, export; and the commands other
+packages add through entry points (bench/: ``bench``, ``generate``), loaded when they run.
 
 Errors become one clear line on stderr and an exit status: 0 for success, 1 when
-something was rejected or a query answered with errors, 2 for a usage error.
+something was rejected (a file or record the load refused, a query that answered
+with errors), 2 for a usage error (a bad flag, a path that does not exist), 3 when
+the path holds no record at all (``serve --allow-empty`` serves an empty graph).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from collections.abc import Sequence
+from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 from typing import Any
 
 import graph
-from graph.records import DEFAULT_MAX_FILE_BYTES
+from graph.records import DEFAULT_MAX_FILE_BYTES, RECORD_SUFFIXES
 from schema.progress import terminal_progress
 from schema.settings import add_arguments, from_arguments
 
-EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_EMPTY = 0, 1, 2, 3
+COMMANDS_GROUP = "newsgraph.commands"  # entry points of commands other packages add
+
+
+class EmptyCorpus(graph.NewsgraphError):
+    """The path holds no record: nothing to load, serve or query."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -28,22 +38,29 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_USAGE)
 
 
+def _add_load_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--include", action="append", default=[], metavar="GLOB",
+                   help="also read files matching GLOB (matched against the end of the "
+                        "path, e.g. '*.html') as records with YAML front matter; repeatable. "
+                        f"Always read: {', '.join(sorted(RECORD_SUFFIXES))}")
+    p.add_argument("--follow-symlinks", action="store_true",
+                   help="follow symlinks that point outside the corpus folder too (by "
+                        "default they are skipped with a note)")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="no progress on the terminal (it is shown only on a terminal anyway)")
+
+
 def _add_path(p: argparse.ArgumentParser) -> None:
     p.add_argument("path", nargs="?", type=Path, default=None,
                    help="a folder of records (read recursively) or one file; "
                         "the bundled data/ by default")
+    _add_load_options(p)
     p.add_argument("--max-file-mb", type=float, default=DEFAULT_MAX_FILE_BYTES / 2**20,
                    metavar="MB", help="reject files larger than this (default: %(default)g)")
     p.add_argument("--cache", nargs="?", const=True, default=None, metavar="DIR",
                    help="start from a signed snapshot of an unchanged corpus, and write one "
                         "after a full load; DIR defaults to $NEWSGRAPH_CACHE or "
                         "~/.cache/newsgraph")
-    _add_quiet(p)
-
-
-def _add_quiet(p: argparse.ArgumentParser) -> None:
-    p.add_argument("-q", "--quiet", action="store_true",
-                   help="no progress on the terminal (it is shown only on a terminal anyway)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -66,7 +83,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", type=Path, default=None, metavar="PATH",
                    help="records to load (default: the bundled data/)")
     p.add_argument("--variables", default=None, metavar="JSON", help="variables as a JSON object")
-    _add_quiet(p)
+    p.add_argument("--ignore-load-errors", action="store_true",
+                   help="exit 0 even when the load rejected files or records (they are "
+                        "still printed on stderr)")
+    _add_load_options(p)
 
     sub.add_parser("schema", help="print the GraphQL schema (SDL)")
 
@@ -74,9 +94,10 @@ def build_parser() -> argparse.ArgumentParser:
                                       "Cytoscape or networkx")
     _add_path(p)
     p.add_argument("--format", required=True,
-                   choices=("graphml", "gexf", "node-link", "cytoscape", "graphology"),
-                   help="graphml or gexf (Gephi, yEd), node-link (networkx JSON), cytoscape "
-                        "(Cytoscape .cyjs) or graphology (sigma.js)")
+                   choices=("graphml", "gexf", "node-link", "cytoscape", "cyjs", "graphology"),
+                   help="graphml or gexf (Gephi, yEd), node-link (networkx and d3 JSON), "
+                        "cytoscape (Cytoscape.js elements), cyjs (Cytoscape desktop .cyjs) "
+                        "or graphology (sigma.js)")
     p.add_argument("-o", "--output", type=Path, default=None, metavar="FILE",
                    help="write to FILE (default: standard output)")
     p.add_argument("--from", dest="seeds", action="append", default=[], metavar="ID",
@@ -99,31 +120,48 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--layout", choices=("force",), default=None,
                    help="add seeded force-directed x, y to every node")
 
-    p = sub.add_parser("generate", help="write a seeded synthetic corpus for benchmarks")
-    p.add_argument("n", type=int, help="how many records")
-    p.add_argument("out", type=Path, help="the folder to write them to")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
-    from bench.dialects import STYLES
-
-    p.add_argument("--style", choices=STYLES, default="seed",
-                   help="how the records are written: as the seed file (seed), as "
-                        "yaml.safe_dump writes (safe_dump), in flow style (flow), with block "
-                        "scalars (block), with CRLF and a BOM (crlf_bom), as JSON or JSONL, or "
-                        "all of these mixed (default: %(default)s)")
-    _add_quiet(p)
-
-    p = sub.add_parser("bench", help="run the benchmark suite and print its table")
-    from bench.run import add_arguments as add_bench_arguments
-
-    add_bench_arguments(p)
+    for name, entry in sorted(added_commands().items()):
+        sub.add_parser(name, add_help=False, help=(
+            f"from {entry.module.split('.')[0]}/: `newsgraph {name} --help` for its options"))
     return parser
+
+
+class _Stderr(logging.Handler):
+    """Log lines on whatever ``sys.stderr`` is at the time (tests swap it)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        print(f"newsgraph: {self.format(record)}", file=sys.stderr, flush=True)
+
+
+def _say_logs() -> None:
+    """Show newsgraph's own log lines (snapshot fallbacks, ...) on stderr, once."""
+    logger = logging.getLogger("newsgraph")
+    if not any(isinstance(h, _Stderr) for h in logger.handlers):
+        logger.addHandler(_Stderr())
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+
+
+def added_commands() -> dict[str, EntryPoint]:
+    """Return the commands other packages add (entry points ``newsgraph.commands``), by name.
+
+    bench/ adds ``bench`` and ``generate``; each is loaded only when it runs."""
+    return {e.name: e for e in entry_points(group=COMMANDS_GROUP) if e.name not in _COMMANDS}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``newsgraph`` command; return its exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    added = added_commands()
+    if argv and argv[0] in added:  # it parses its own options
+        return int(added[argv[0]].load()(argv[1:], prog=f"newsgraph {argv[0]}"))
     args = build_parser().parse_args(argv)
+    _say_logs()
     try:
         return _COMMANDS[args.command](args)
+    except EmptyCorpus as e:
+        print(f"newsgraph: error: {e}", file=sys.stderr)
+        return EXIT_EMPTY
     except graph.NewsgraphError as e:
         print(f"newsgraph: error: {e}", file=sys.stderr)
         return EXIT_USAGE
@@ -134,13 +172,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
 
 
-def _load(path: Path | None, max_file_mb: float,
-          cache: str | bool | None = None, quiet: bool = False) -> graph.KnowledgeGraph:
-    progress = terminal_progress(quiet)
+def _load(path: Path | None, max_file_mb: float, cache: str | bool | None = None, *,
+          args: argparse.Namespace | None = None, allow_empty: bool = False,
+          hint: str = "") -> graph.KnowledgeGraph:
+    """Load the corpus; a path holding no record is :class:`EmptyCorpus` unless allowed."""
+    progress = terminal_progress(bool(getattr(args, "quiet", False)))
     if max_file_mb <= 0:
         raise graph.NewsgraphError(f"--max-file-mb must be positive, got {max_file_mb!r}")
-    return graph.load(path, max_file_bytes=int(max_file_mb * 2**20), progress=progress,
-                      cache=cache)
+    kg = graph.load(path, max_file_bytes=int(max_file_mb * 2**20), progress=progress,
+                    cache=cache, include=getattr(args, "include", None) or (),
+                    follow_symlinks=bool(getattr(args, "follow_symlinks", False)))
+    if kg.report.records == 0 and not allow_empty:
+        raise EmptyCorpus(_empty_message(path, kg.report) + hint)
+    return kg
+
+
+def _empty_message(path: Path | None, report: graph.LoadReport) -> str:
+    shown = str(path) if path is not None else str(graph.default_data_path())
+    return (f"no record found in {shown!r} ({report.files} files read, "
+            f"{len(report.skipped)} skipped, {len(report.errors)} errors). Records are files "
+            f"ending {', '.join(sorted(RECORD_SUFFIXES))} (a .txt needs YAML front matter); "
+            "--include GLOB reads more")
 
 
 def _print_report(report: graph.LoadReport, *, stream: Any = None) -> None:
@@ -155,7 +207,10 @@ def _print_report(report: graph.LoadReport, *, stream: Any = None) -> None:
 
 
 def cmd_load(args: argparse.Namespace) -> int:
-    kg = _load(args.path, args.max_file_mb, args.cache, args.quiet)
+    kg = _load(args.path, args.max_file_mb, args.cache, args=args, allow_empty=True)
+    if kg.report.records == 0:
+        _print_report(kg.report)
+        raise EmptyCorpus(_empty_message(args.path, kg.report))
     if args.json:
         json.dump(kg.report.as_dict(), sys.stdout, indent=2, ensure_ascii=False)
         print()
@@ -170,8 +225,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from schema.app import create_app
 
     settings = from_arguments(args)
-    kg = _load(args.path, args.max_file_mb, args.cache, args.quiet)
+    kg = _load(args.path, args.max_file_mb, args.cache, args=args, allow_empty=True)
     _print_report(kg.report, stream=sys.stderr)
+    if kg.report.records == 0 and not settings.allow_empty:
+        raise EmptyCorpus(_empty_message(args.path, kg.report) + "; `newsgraph serve "
+                          "--allow-empty` serves an empty graph")
     app = create_app(kg, settings)
     print(f"newsgraph: serving GraphQL at http://{args.host}:{args.port}/graphql",
           file=sys.stderr, flush=True)
@@ -203,10 +261,20 @@ def cmd_query(args: argparse.Namespace) -> int:
             raise graph.NewsgraphError(f"--variables is not valid JSON: {e.msg}") from e
         if not isinstance(variables, dict):
             raise graph.NewsgraphError("--variables must be a JSON object like '{\"n\": 5}'")
-    kg = _load(args.data, DEFAULT_MAX_FILE_BYTES / 2**20, quiet=args.quiet)
+    kg = _load(args.data, DEFAULT_MAX_FILE_BYTES / 2**20, args=args)
+    errors = kg.report.errors
+    if errors:
+        what = "ignored" if args.ignore_load_errors else "--ignore-load-errors to go on"
+        things = "file or record" if len(errors) == 1 else "files or records"
+        print(f"newsgraph: the load rejected {len(errors)} {things} ({what}):",
+              file=sys.stderr)
+        for problem in errors:
+            print(f"  {problem}", file=sys.stderr)
     response = execute(kg, document, variables)
     json.dump(response, sys.stdout, indent=2, ensure_ascii=False)
     print()
+    if errors and not args.ignore_load_errors:
+        return EXIT_REJECTED
     return EXIT_REJECTED if response.get("errors") else EXIT_OK
 
 
@@ -217,30 +285,10 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_generate(args: argparse.Namespace) -> int:
-    from bench.generate import generate
-
-    if args.n < 1:
-        raise graph.NewsgraphError(f"n must be at least 1, got {args.n}")
-    printer = terminal_progress(args.quiet)
-    manifest = generate(args.n, args.out, seed=args.seed, style=args.style,
-                        progress=printer.records if printer is not None else None)
-    print(f"wrote {manifest.records:,} records ({manifest.duplicates} repeated) in "
-          f"{manifest.files:,} files to {args.out}; {len(manifest.mentioning):,} mention "
-          f"{'facial recognition'!r}, {len(manifest.near_misses):,} are near misses")
-    return EXIT_OK
-
-
-def cmd_bench(args: argparse.Namespace) -> int:
-    from bench.run import run
-
-    return run(args)
-
-
 def cmd_export(args: argparse.Namespace) -> int:
     from schema.exports import ExportRequest, export_bytes, selection_of
 
-    kg = _load(args.path, args.max_file_mb, args.cache, args.quiet)
+    kg = _load(args.path, args.max_file_mb, args.cache, args=args)
     if not kg.report.ok:
         print(f"newsgraph: {kg.report.summary()}", file=sys.stderr)
     request = ExportRequest(
@@ -263,8 +311,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 _COMMANDS = {"export": cmd_export, "load": cmd_load, "serve": cmd_serve, "query": cmd_query,
-             "schema": cmd_schema,
-             "generate": cmd_generate, "bench": cmd_bench}
+             "schema": cmd_schema}
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

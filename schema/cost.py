@@ -1,17 +1,15 @@
-"""What a query costs: the objects it may return and the nodes its traversals visit.
+"""What a query costs: the objects it may return, estimated from the document.
 
-Both are known before anything runs. :func:`requested_objects` reads the document:
-every object it selects counts once, times the page size of each list above it
-(``first``, 20 by default; a neighborhood's ``limit``; the ids given to ``nodes``),
-the way GitHub counts the nodes of a call. :func:`walk_visits` reads the graph: a
-breadth-first walk of ``hops`` levels examines the neighbour list of every node
-it reaches before the last level, so its work is the sum of those nodes' real
-degrees, which the read index holds.
+:func:`requested_objects` reads the document: every object it selects counts once,
+times the page size of each list above it (``first`` or ``last``, 20 by default; a
+neighborhood's ``limit``; the ids given to ``nodes``), the way GitHub counts the nodes
+of a call. The nodes a traversal visits are not estimated: each walk charges its
+:class:`graph.budget.Budget` as it goes (see :mod:`schema.limits`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from graphql import (
@@ -29,14 +27,12 @@ from graphql import (
 )
 from graphql.utilities import get_operation_ast, value_from_ast_untyped
 
-from graph.index import ReadIndex
-from graph.index import walk_visits as index_walk_visits
 from schema.pagination import DEFAULT_PAGE
 
-__all__ = ["requested_objects", "walk_visits", "PAGE_ARGUMENTS"]
+__all__ = ["requested_objects", "PAGE_ARGUMENTS"]
 
 # Arguments that say how many items a field returns, and the most each may ask.
-PAGE_ARGUMENTS = ("first", "limit", "ids")
+PAGE_ARGUMENTS = ("first", "last", "limit", "ids")
 
 
 def requested_objects(schema: GraphQLSchema, document: DocumentNode,
@@ -104,8 +100,10 @@ def _count(schema: GraphQLSchema, selections: SelectionSetNode, parent: Any, mul
 def _page_size(node: FieldNode, field: Any, values: dict[str, Any],
                caps: Mapping[str, int]) -> int:
     given = {a.name.value: a.value for a in node.arguments or ()}
+    if "last" in field.args and "last" in given:  # paging backward: `last` is the size
+        given = {**given, "first": given["last"]} if "first" not in given else given
     for name in PAGE_ARGUMENTS:
-        if name not in field.args:
+        if name not in field.args or name == "last":
             continue
         value = value_from_ast_untyped(given[name], values) if name in given else None
         if name == "ids":
@@ -117,29 +115,3 @@ def _page_size(node: FieldNode, field: Any, values: dict[str, Any],
             return DEFAULT_PAGE
         return max(0, min(value, caps.get(name, value)))
     return 1
-
-
-def walk_visits(index: ReadIndex, starts: Iterable[int], hops: int, via: Iterable[str],
-                cap: int | None = None) -> int:
-    """Return how many neighbour entries a breadth-first walk of ``hops`` levels examines.
-
-    That is the sum, over every node within ``hops - 1`` of ``starts``, of its degree
-    over the edge kinds ``via``: a hub costs its real degree. Counting stops once
-    the sum passes ``cap``, so refusing a huge walk costs little.
-
-    Examples
-    --------
-    >>> import networkx as nx
-    >>> g = nx.MultiDiGraph()
-    >>> g.add_node("article:https://a.com/1", kind="article", url="https://a.com/1", title="A")
-    >>> g.add_node("article:https://a.com/2", kind="article", url="https://a.com/2", title="B")
-    >>> g.add_node("topic:t", kind="topic", slug="t", name="T")
-    >>> _ = g.add_edge("article:https://a.com/1", "topic:t", key="TAGGED", kind="TAGGED")
-    >>> _ = g.add_edge("article:https://a.com/2", "topic:t", key="TAGGED", kind="TAGGED")
-    >>> index = ReadIndex(g)
-    >>> start = index.pos["article:https://a.com/1"]
-    >>> walk_visits(index, [start], 1, ["TAGGED"]), walk_visits(index, [start], 2, ["TAGGED"])
-    (1, 3)
-    """
-    # Vectorized over the read index's CSR: a hub's rows are never copied into tuples.
-    return index_walk_visits(index, starts, hops, via, cap)

@@ -9,10 +9,11 @@ each can be checked cheapest:
 before parsing            document size; the token limit is handed to the parser
 validation                depth and aliases (Strawberry's rules); introspection
 before execution          objects requested, estimated from the document
-while resolving           ``first``, ``hops``, ``limit``; the node budget, charged
-                          before each traversal from the real degrees of the graph
-                          and counted again during the walk; objects returned;
-                          the wall-clock deadline
+while resolving           ``first``, ``hops``, ``limit``; objects returned; the
+                          wall-clock deadline, before every field
+during walks              the node budget and the deadline: every walk is handed
+                          the request's :class:`graph.budget.Budget`, which it
+                          charges level by level, so it stops midway
 ========================  ======================================================
 
 Every limit error is a :class:`LimitExceeded` whose message names the limit and its
@@ -22,7 +23,6 @@ request, batched operations included.
 
 from __future__ import annotations
 
-import contextvars
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -34,22 +34,16 @@ from graphql.validation import ASTValidationRule, NoSchemaIntrospectionCustomRul
 from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter, SchemaExtension
 
 import graph
-from graph.traverse import check_via
-from schema.cost import requested_objects, walk_visits
+from graph.budget import Budget
+from schema.cost import requested_objects
 from schema.settings import CEILINGS, Settings, env_name
 
-__all__ = ["LimitExceeded", "Budget", "Limits", "meter_traversals", "DEFAULT_SETTINGS"]
+__all__ = ["LimitExceeded", "RequestBudget", "Limits", "budget_of", "DEFAULT_SETTINGS"]
 
 DEFAULT_SETTINGS = Settings()
 # Arguments that bound a field, and the setting that bounds each.
-_BOUNDED = {"first": "max_first", "hops": "max_hops", "maxHops": "max_hops",
-            "limit": "max_neighborhood"}
-_TRAVERSALS = {"within": "hops", "neighborhood": "hops", "pathTo": "maxHops"}
-_CURRENT: contextvars.ContextVar[Budget | None] = contextvars.ContextVar(
-    "newsgraph_budget", default=None)
-
-
-_monotonic = time.monotonic  # the clock of every budget; tests replace it
+_BOUNDED = {"first": "max_first", "last": "max_first", "hops": "max_hops",
+            "maxHops": "max_hops", "limit": "max_neighborhood"}
 
 
 def camel(name: str) -> str:
@@ -76,46 +70,34 @@ class LimitExceeded(graph.NewsgraphError):
         self.extensions = {"code": "LIMIT_EXCEEDED", "limit": camel(setting), "max": value}
 
 
-class Budget:
-    """What one request may still spend, and what it spent: visits, objects, time."""
+class RequestBudget:
+    """What one request may still spend: the walks' :class:`graph.budget.Budget` (visits
+    and the deadline) and the objects of the response."""
 
-    def __init__(self, settings: Settings, clock: Callable[[], float] | None = None):
+    def __init__(self, settings: Settings, clock: Callable[[], float] = time.monotonic):
         self.settings = settings
-        self.clock = clock if clock is not None else _monotonic
-        self.started = self.clock()
-        self.deadline = self.started + settings.timeout
-        self.reserved = 0  # visits charged before walks, from the degrees
-        self.visits = 0  # visits counted during walks
+        self.walks = Budget(visits=settings.max_visits, seconds=settings.timeout, clock=clock)
         self.objects = 0
         self.timed_out = False
 
     def check_time(self) -> None:
         """Raise LimitExceeded once the request has run past its deadline."""
-        if self.clock() > self.deadline:
+        try:
+            self.walks.check_time()
+        except graph.BudgetExceeded as e:
+            raise self.exceeded(e) from None
+
+    def exceeded(self, error: graph.BudgetExceeded, where: str = "") -> LimitExceeded:
+        """Return the LimitExceeded, naming its setting, of a walk stopped by the budget."""
+        if error.limit == "seconds":
             self.timed_out = True
-            raise LimitExceeded(
-                f"the request ran past its time limit of {self.settings.timeout:g} s",
-                "timeout", self.settings.timeout)
-
-    def reserve(self, visits: int, what: str) -> None:
-        """Charge a walk before it runs; raise when it would pass the node budget."""
-        limit = self.settings.max_visits
-        if self.reserved + visits > limit:
-            left = max(0, limit - self.reserved)
-            raise LimitExceeded(
-                f"{what} would visit more than {left:,} more nodes (neighbour entries "
-                "counted from the graph's real degrees); ask for fewer hops, fewer edge "
-                "kinds (`via`) or a less connected start", "max_visits", limit)
-        self.reserved += visits
-
-    def visit(self, n: int) -> None:
-        """Count ``n`` neighbour entries examined by a walk that is running."""
-        self.visits += n
-        if self.visits > self.settings.max_visits:
-            raise LimitExceeded(
-                f"the traversals of this request visited more than "
-                f"{self.settings.max_visits:,} nodes", "max_visits", self.settings.max_visits)
-        self.check_time()
+            timeout = self.settings.timeout
+            return LimitExceeded(f"the request ran past its time limit of {timeout:g} s",
+                                 "timeout", timeout)
+        prefix = f"{where}: " if where else ""
+        return LimitExceeded(f"{prefix}{error}; ask for fewer hops, fewer edge kinds (`via`) "
+                             "or a less connected start", "max_visits",
+                             self.settings.max_visits)
 
     def returned(self, n: int) -> None:
         """Count ``n`` objects resolved for the response."""
@@ -126,38 +108,11 @@ class Budget:
                 "max_objects", self.settings.max_objects)
 
 
-def meter_traversals(kg: graph.KnowledgeGraph) -> None:
-    """Count every neighbour entry a walk over ``kg`` examines against the current request.
-
-    The read index reports them two ways, both wrapped once here: ``neighbours``
-    (one node's list, for node-by-node walks) and ``visited`` (a count, from its
-    vectorized walks). Outside a request (Python code, tests) nothing is counted,
-    so ``kg`` behaves exactly as before.
-    """
-    index = kg.index
-    if getattr(index.neighbours, "metered", False):
-        return
-    read = index.neighbours
-
-    def neighbours(i: int, via: tuple[str, ...]) -> list[int]:
-        out = read(i, via)
-        budget = _CURRENT.get()
-        if budget is not None:
-            budget.visit(len(out))
-        return out
-
-    neighbours.metered = True  # type: ignore[attr-defined]
-    report = getattr(index, "visited", None)
-    if report is not None:
-        def visited(n: int) -> None:
-            report(n)
-            budget = _CURRENT.get()
-            if budget is not None:
-                budget.visit(n)
-
-        visited.metered = True  # type: ignore[attr-defined]
-        index.visited = visited  # type: ignore[method-assign]
-    index.neighbours = neighbours  # type: ignore[method-assign]
+def budget_of(info: Any) -> Budget | None:
+    """Return the walks' budget of the request ``info`` belongs to (None outside one)."""
+    context = info.context if isinstance(info.context, dict) else {}
+    found = context.get("budget")
+    return found.walks if isinstance(found, RequestBudget) else None
 
 
 @lru_cache(maxsize=32)
@@ -176,37 +131,30 @@ _FOREIGN_LIMITS = (
     (re.compile(r"^\d+ aliases found\. Allowed: \d+"), "max_aliases"),
     (re.compile(r"Document contains more than \d+ tokens"), "max_tokens"),
 )
-_SUGGESTION = re.compile(r" Did you mean .*\?$", re.DOTALL)
+# graphql-core's suggestions, wherever they stand in a message ("... unknown field 'x'.
+# Did you mean 'y'? Found: ..."); GraphQL names never hold "?".
+_SUGGESTION = re.compile(r" ?Did you mean [^?]*\?")
 
 
 class Limits(SchemaExtension):
     """Enforce the request's limits and report its cost in ``extensions.cost``."""
 
-    budget: Budget
+    budget: RequestBudget
     requested = 0
 
     def on_operation(self) -> Iterator[None]:
         ec = self.execution_context
         context = ec.context if isinstance(ec.context, dict) else {}
         settings = context.get("settings") or DEFAULT_SETTINGS
-        if "budget" not in context:
-            context["budget"] = Budget(settings)
+        if "budget" not in context:  # one per request: a batch's operations share it
+            context["budget"] = RequestBudget(settings)
         self.budget = budget = context["budget"]
         self.settings = settings
-        self.before = (budget.reserved, budget.visits, budget.objects)
-        if "kg" in context:
-            meter_traversals(context["kg"])
+        self.before = (budget.walks.asked, budget.walks.visits, budget.objects)
         ec.parse_options["max_tokens"] = settings.max_tokens
         ec.validation_rules = ec.validation_rules + _validation_rules(
             settings.max_depth, settings.max_aliases, settings.introspection_enabled)
-        token = _CURRENT.set(budget)
-        try:
-            yield
-        finally:
-            try:
-                _CURRENT.reset(token)
-            except ValueError:  # resumed in another context: nothing of ours to undo
-                pass
+        yield
         if ec.result is not None and ec.result.errors:
             ec.result.errors = self._tidy(ec.result.errors)
 
@@ -236,8 +184,11 @@ class Limits(SchemaExtension):
         budget = self.budget
         budget.check_time()
         if kwargs:
-            self._check_arguments(root, info, kwargs)
-        result = _next(root, info, *args, **kwargs)
+            self._check_arguments(info, kwargs)
+        try:
+            result = _next(root, info, *args, **kwargs)
+        except graph.BudgetExceeded as e:  # a walk stopped midway
+            raise budget.exceeded(e, info.field_name) from e
         counted = _composite(info.parent_type.name, info.field_name, info.return_type)
         if counted == "list" and isinstance(result, list | tuple):
             budget.returned(len(result))
@@ -245,7 +196,7 @@ class Limits(SchemaExtension):
             budget.returned(1)
         return result
 
-    def _check_arguments(self, root: Any, info: Any, kwargs: dict[str, Any]) -> None:
+    def _check_arguments(self, info: Any, kwargs: dict[str, Any]) -> None:
         for name, value in kwargs.items():
             setting = _BOUNDED.get(name)
             if setting is None or isinstance(value, bool) or not isinstance(value, int):
@@ -254,32 +205,10 @@ class Limits(SchemaExtension):
             # Past the schema's own ceiling the resolver refuses it, in the words the
             # schema documents; a tighter setting is refused here, naming the setting.
             if limit < value and limit < CEILINGS[setting]:
-                low = 0 if name in ("first", "limit") or info.field_name == "neighborhood" else 1
+                low = 0 if name in ("first", "last", "limit") \
+                    or info.field_name == "neighborhood" else 1
                 raise LimitExceeded(f"{name} must be {low} to {limit}, got {value}",
                                     setting, limit)
-        hops_argument = _TRAVERSALS.get(info.field_name)
-        if hops_argument is not None:
-            self._reserve_walk(root, info, kwargs, kwargs.get(hops_argument))
-
-    def _reserve_walk(self, root: Any, info: Any, kwargs: dict[str, Any], hops: Any) -> None:
-        """Charge a traversal to the node budget before it runs, from the real degrees."""
-        if isinstance(hops, bool) or not isinstance(hops, int) or hops < 0:
-            return  # the resolver refuses it with its own message
-        kg = info.context.get("kg") if isinstance(info.context, dict) else None
-        if kg is None:
-            return
-        refs = kwargs.get("from", getattr(root, "id", None))
-        refs = refs if isinstance(refs, list) else [refs]
-        try:
-            via = check_via(None if kwargs.get("via") is None
-                            else [getattr(k, "value", k) for k in kwargs["via"]])
-            starts = [kg.index.pos[kg.resolve(str(r))] for r in refs if r is not None]
-        except graph.NewsgraphError:
-            return  # the resolver refuses it with its own message
-        left = self.settings.max_visits - self.budget.reserved
-        visits = walk_visits(kg.index, starts, hops, via, cap=left)
-        what = f"{info.field_name}({hops} hops from {', '.join(map(str, refs))})"
-        self.budget.reserve(visits, what)
 
     def _tidy(self, errors: list[GraphQLError]) -> list[GraphQLError]:
         out: list[GraphQLError] = []
@@ -309,10 +238,11 @@ class Limits(SchemaExtension):
         budget = getattr(self, "budget", None)
         if budget is None:
             return {}
-        reserved, visits, objects = self.before
+        asked, visits, objects = self.before
         return {"cost": {
-            "requested": {"objects": self.requested, "visits": budget.reserved - reserved},
-            "actual": {"objects": budget.objects - objects, "visits": budget.visits - visits},
+            "requested": {"objects": self.requested, "visits": budget.walks.asked - asked},
+            "actual": {"objects": budget.objects - objects,
+                       "visits": budget.walks.visits - visits},
             "limits": {"objects": self.settings.max_objects,
                        "visits": self.settings.max_visits,
                        "timeoutMs": round(self.settings.timeout * 1000)},

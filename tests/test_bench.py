@@ -72,20 +72,23 @@ def test_fast_within_agrees_with_networkx(kg: graph.KnowledgeGraph) -> None:
 def test_fast_within_paths_equal_the_node_by_node_walk(kg: graph.KnowledgeGraph, hops: int,
                                                        kinds: tuple[str, ...] | None) -> None:
     index = kg.index
-    walk = traverse.check_via(None)
+    rows = _rows(kg, traverse.check_via(None))
     wanted = traverse.check_kinds(kinds)
     for start in sorted(kg.nx.nodes)[::23]:
         mentions = PHRASE if hops > 1 else None
         fast = kg.within_paths(start, hops, mentions=mentions, kinds=kinds)
-        phrase = ("facial", "recognition") if mentions else None
-        found, parent_of = traverse._within_by_node(kg, index.pos[start], hops, walk, phrase,
-                                                    wanted)
+        parents: dict[str, str] = {}
+        depth, _ = _walk_by_node(rows, start, hops, parents)
+        found = sorted(((n, d) for n, d in depth.items()
+                        if d and kg.nx.nodes[n]["kind"] in wanted
+                        and (mentions is None or kg.mentions(n, mentions))),
+                       key=lambda nd: (nd[1], *index.order_key(index.pos[nd[0]])))
         slow = []
-        for node, depth in found:
+        for node, d in found:
             path = [node]
-            while (up := parent_of(path[-1])) != -1:
-                path.append(up)
-            slow.append((index.ids[node], depth, [index.ids[p] for p in reversed(path)]))
+            while path[-1] != start:
+                path.append(parents[path[-1]])
+            slow.append((node, d, path[::-1]))
         assert fast == slow
 
 
@@ -108,58 +111,73 @@ def test_runner_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert set(results["targets"]) >= {"load_records_per_s", "within_speedup", "graphql_ratio"}
 
 
+def _rows(kg: graph.KnowledgeGraph, via: tuple[str, ...]):
+    """Node → its neighbours over ``via`` as a node-by-node walk reads them: kind by kind,
+    each kind's distinct neighbours (either direction) by id; from networkx alone."""
+    rows: dict[str, list[str]] = {}
+    for u in kg.nx.nodes:
+        row = []
+        for kind in via:
+            out = {v for _, v, k in kg.nx.out_edges(u, keys=True) if k == kind}
+            out |= {w for w, _, k in kg.nx.in_edges(u, keys=True) if k == kind}
+            row += sorted(out)
+        rows[u] = row
+    return rows
+
+
+def _walk_by_node(rows, start: str, hops: int, parents: dict[str, str] | None = None):
+    """Return ``{node: hops}`` and the neighbour entries read, by a plain node-by-node BFS;
+    ``parents`` receives each node's first discoverer."""
+    parents = {} if parents is None else parents
+    depth = {start: 0}
+    frontier = [start]
+    read = 0
+    for d in range(1, hops + 1):
+        following = []
+        for u in frontier:
+            read += len(rows[u])
+            for v in rows[u]:
+                if v not in depth:
+                    depth[v] = d
+                    parents[v] = u
+                    following.append(v)
+        if not following:
+            break
+        frontier = following
+    return depth, read
+
+
 @pytest.mark.parametrize("via", [("RELATED",), ("TAGGED", "PUBLISHED_BY"), ("RELATED", "TAGGED")])
 def test_fast_within_over_some_edge_kinds_equals_the_node_by_node_walk(
         kg: graph.KnowledgeGraph, via: tuple[str, ...]) -> None:
     index = kg.index
-    walk = traverse.check_via(via)
+    rows = _rows(kg, traverse.check_via(via))
     for start in sorted(kg.nx.nodes)[::31]:
         for hops, kinds in ((1, None), (2, ("article",)), (3, ("topic", "provider"))):
             fast = kg.within(start, hops, via=via, kinds=kinds)
-            found, _ = traverse._within_by_node(kg, index.pos[start], hops, walk, None,
-                                                traverse.check_kinds(kinds))
-            assert fast == [(index.ids[n], d) for n, d in found]
+            depth, _ = _walk_by_node(rows, start, hops)
+            wanted = traverse.check_kinds(kinds)
+            slow = sorted(((n, d) for n, d in depth.items()
+                           if d and kg.nx.nodes[n]["kind"] in wanted),
+                          key=lambda nd: (nd[1], *index.order_key(index.pos[nd[0]])))
+            assert fast == slow
 
 
-def _walk_visits_by_node(index, starts, hops, via, cap=None):  # the count, node by node
-    rows = [index.adjacency[kind] for kind in via]
-    seen = set(starts)
-    frontier = list(seen)
-    total = 0
-    for depth in range(hops):
-        last = depth == hops - 1
-        following = []
-        for u in frontier:
-            for adjacency in rows:
-                neighbours = adjacency[u]
-                total += len(neighbours)
-                if not last:
-                    for v in neighbours:
-                        if v not in seen:
-                            seen.add(v)
-                            following.append(v)
-            if cap is not None and total > cap:
-                return total
-        if not following:
-            break
-        frontier = following
-    return total
-
-
-def test_walk_visits_counts_like_the_node_by_node_walk(kg: graph.KnowledgeGraph) -> None:
-    from graph.index import walk_visits
-
-    index = kg.index
+def test_a_walk_charges_what_the_node_by_node_walk_reads(kg: graph.KnowledgeGraph) -> None:
     nodes = sorted(kg.nx.nodes)
-    for i, start in enumerate(nodes[::17]):
-        starts = [index.pos[start], index.pos[nodes[(i * 7) % len(nodes)]]]
-        for via in (traverse.check_via(None), ("TAGGED",), ("RELATED", "PUBLISHED_BY")):
+    for via in (traverse.check_via(None), ("TAGGED",), ("RELATED", "PUBLISHED_BY")):
+        rows = _rows(kg, via)
+        for start in nodes[::17]:
             for hops in (1, 2, 3):
-                full = _walk_visits_by_node(index, starts, hops, via)
-                assert walk_visits(index, starts, hops, via) == full
-                for cap in (0, full // 2, full):
-                    assert walk_visits(index, starts, hops, via, cap) == \
-                        _walk_visits_by_node(index, starts, hops, via, cap)
+                _, read = _walk_by_node(rows, start, hops)
+                budget = graph.Budget()
+                kg.within(start, hops, via=via, kinds=None, budget=budget)
+                assert budget.visits == read
+                if read:
+                    tight = graph.Budget(visits=read - 1)
+                    with pytest.raises(graph.BudgetExceeded):
+                        kg.within(start, hops, via=via, kinds=None, budget=tight)
+                    assert tight.visits <= read - 1
 
 
 def test_every_style_writes_the_same_records(tmp_path: Path) -> None:

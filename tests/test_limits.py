@@ -9,11 +9,9 @@ import pytest
 from starlette.testclient import TestClient
 
 import graph
-from graph.traverse import check_via
 from schema import limits
 from schema.app import create_app
-from schema.cost import walk_visits
-from schema.query import execute
+from schema.query import execute, schema
 from schema.settings import Settings, add_arguments, from_arguments
 
 CORPUS = Path(__file__).parent / "fixtures" / "corpus"
@@ -143,18 +141,20 @@ def test_the_schema_ceilings_keep_their_documented_words(kg):
         "first must be 0 to 100, got 101"
 
 
-def test_the_node_budget_refuses_a_walk_before_it_runs(kg):
+def test_the_node_budget_stops_a_walk_midway(kg):
     document = f'{{ within(from: "{S}", hops: 3) {{ totalCount }} }}'
-    needed = post(kg, {"query": document})["extensions"]["cost"]["requested"]["visits"]
+    needed = post(kg, {"query": document})["extensions"]["cost"]["actual"]["visits"]
     assert needed > 0
     fits = post(kg, {"query": document}, Settings(max_visits=needed))
     assert "errors" not in fits
     over = post(kg, {"query": document}, Settings(max_visits=needed - 1))
     error = error_of(over)
-    assert "would visit more than" in error["message"]
+    assert "would visit" in error["message"]
     assert error["extensions"] == {"code": "LIMIT_EXCEEDED", "limit": "maxVisits",
                                    "max": needed - 1}
-    assert over["extensions"]["cost"]["actual"]["visits"] == 0  # refused before walking
+    cost = over["extensions"]["cost"]
+    # stopped at the level that would pass the budget, before reading it
+    assert cost["actual"]["visits"] < needed - 1 < cost["requested"]["visits"]
 
 
 def test_one_budget_covers_every_walk_of_a_request(kg):
@@ -183,8 +183,9 @@ def _degree_sum_within(kg: graph.KnowledgeGraph, start: str, hops: int) -> int:
 @pytest.mark.parametrize("hops", [1, 2, 3, 4])
 def test_visits_are_counted_from_the_real_degrees(kg, hops):
     expected = _degree_sum_within(kg, S, hops)
-    index = kg.index
-    assert walk_visits(index, [index.pos[S]], hops, check_via(None)) == expected
+    budget = graph.Budget()
+    kg.within(S, hops=hops, budget=budget)
+    assert budget.visits == expected
     cost = post(kg, {"query": f'{{ within(from: "{S}", hops: {hops}) {{ totalCount }} }}'}
                 )["extensions"]["cost"]
     assert cost["requested"]["visits"] == cost["actual"]["visits"] == expected
@@ -192,28 +193,16 @@ def test_visits_are_counted_from_the_real_degrees(kg, hops):
 
 @pytest.mark.parametrize("walk", ["within", "neighborhood"])
 def test_the_walk_itself_is_metered_and_stops_at_the_budget(kg, walk):
-    # within walks level by level (vectorized) and reports its count at the end;
-    # neighborhood walks node by node and is stopped within one neighbour list.
-    limits.meter_traversals(kg)
-    index = kg.index
-    everything = walk_visits(index, [index.pos[S]], 4, check_via(None))
-    for budget_size, stops in ((everything, False), (10, True)):
-        budget = limits.Budget(Settings(max_visits=budget_size))
-        token = limits._CURRENT.set(budget)
-        try:
-            if stops:
-                with pytest.raises(limits.LimitExceeded, match="visited more than 10 nodes"):
-                    getattr(kg, walk)(S, hops=4)
-            else:
-                getattr(kg, walk)(S, hops=4)
-        finally:
-            limits._CURRENT.reset(token)
-        if not stops:
-            assert budget.visits == everything
-        elif walk == "neighborhood":
-            biggest = max(len(index.neighbours(i, check_via(None))) for i in range(len(index.ids)))
-            assert 10 < budget.visits <= 10 + biggest
-    assert kg.within(S, hops=1)  # outside a request nothing is counted or refused
+    everything = _degree_sum_within(kg, S, 4)
+    budget = graph.Budget(visits=everything)
+    getattr(kg, walk)(S, hops=4, budget=budget)
+    assert budget.visits == everything
+    budget = graph.Budget(visits=10)
+    with pytest.raises(graph.BudgetExceeded, match="budget of 10 visits") as e:
+        getattr(kg, walk)(S, hops=4, budget=budget)
+    assert e.value.limit == "visits" and e.value.value == 10
+    assert budget.visits <= 10
+    assert kg.within(S, hops=4)  # without a budget nothing is counted or refused
 
 
 def test_objects_are_counted_while_running_too(kg):
@@ -236,14 +225,17 @@ def test_a_request_past_its_deadline_stops_with_one_error(kg):
     assert error["extensions"]["limit"] == "timeout"
 
 
-def test_a_walk_past_the_deadline_is_interrupted(kg, monkeypatch):
-    ticks = iter(range(10**6))
-    monkeypatch.setattr(limits, "_monotonic", lambda: next(ticks))  # one second a read
+def test_a_walk_past_the_deadline_is_interrupted(kg):
+    ticks = iter(range(0, 10**6, 2))  # a fake clock: two seconds a read
+    budget = limits.RequestBudget(Settings(timeout=6), clock=lambda: next(ticks))
     document = f'{{ neighborhood(from: "{S}", hops: 4) {{ truncated }} }}'
-    response = post(kg, {"query": document}, Settings(timeout=6))
-    cost = response["extensions"]["cost"]
-    assert "time limit" in error_of(response)["message"]
-    assert 0 < cost["actual"]["visits"] < cost["requested"]["visits"]
+    result = schema.execute_sync(document, context_value={"kg": kg, "budget": budget})
+    [error] = result.errors
+    assert error.message.startswith("the request ran past its time limit of 6 s")
+    assert error.extensions["limit"] == "timeout"
+    # read at 2 by the field, then the walk's levels at 4, 6 and 8: stopped at the third
+    assert 0 < budget.walks.visits < _degree_sum_within(kg, S, 4)
+    assert result.extensions["cost"]["actual"]["visits"] == budget.walks.visits
 
 
 # -- the HTTP request itself ------------------------------------------------------------------

@@ -221,12 +221,19 @@ def test_neighborhood_limit_truncates(corpus):
     assert len(exact.nodes) == 5 and exact.truncated is False
 
 
-def test_neighborhood_exclude_is_neither_returned_nor_walked(corpus):
+def test_neighborhood_exclude_is_walked_through_but_never_returned(corpus):
+    # One meaning for Python and GraphQL (the explorer's): what the caller already has.
     sub = corpus.neighborhood(SEED, hops=2, exclude=["https://b.example/one",
                                                      "provider:a.example"])
     assert ONE not in sub.nodes and "provider:a.example" not in sub.nodes
-    assert TWO not in sub.nodes and SIBLING not in sub.nodes  # only reachable through them
+    # only reachable through them, and at the hops of the full walk
+    assert sub.nodes[TWO] == 2 and sub.nodes[SIBLING] == 2
     assert sub.nodes[NEAR] == 2
+    full = corpus.neighborhood(SEED, hops=2)
+    assert sub.nodes == {n: h for n, h in full.nodes.items()
+                         if n not in (ONE, "provider:a.example")}
+    # the edges joining the new nodes to the excluded ones come along
+    assert (ONE, TWO, "RELATED") in {(e.source, e.target, e.kind) for e in sub.edges}
 
 
 def test_neighborhood_unknown_start_raises(corpus):

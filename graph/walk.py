@@ -1,0 +1,298 @@
+"""The one breadth-first walk every traversal is built on.
+
+:func:`levels` walks from start nodes over chosen edge kinds, either direction, the
+way networkx builds its walks on ``generic_bfs_edges(G, source, neighbors,
+depth_limit)``: the caller says who the neighbours are (``via``), which nodes may be
+entered (``passes``), which are reported (``keep``), how deep (``hops``), and what the
+walk may spend (``budget``). ``within``, ``neighborhood``, ``shortest_path``,
+``k_shortest_paths`` and the exports' selection are each a few lines over it.
+
+Order
+    The starts first (depth 0, in the order given, always reported), then hop by hop;
+    within a hop, in the order a node-by-node walk first reaches them: each frontier
+    node in turn, its neighbours kind by kind in :data:`WALK_KINDS` order, each kind's
+    in id order. A node's parent is the first frontier node that reaches it. With
+    ``ordered=False`` the last level may come in another order (it is then found from
+    the kept candidates' side when that is cheaper).
+Rules
+    ``passes`` and ``keep`` are each a boolean mask over node positions, or a function
+    from an array of positions to a boolean array of the same length. A node that does
+    not pass is never entered: not walked through, not reported. The starts always pass.
+Cost
+    Before reading a level the walk charges its :class:`~graph.budget.Budget` the
+    neighbour entries of the level (the sum of the frontier's degrees over ``via``),
+    and it checks the deadline between the chunks of a long level; see
+    :mod:`graph.budget`.
+
+The walk is vectorised over the read index's CSR rows (numpy), one level at a time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator, Iterable, Sequence
+from typing import TYPE_CHECKING, NamedTuple
+
+import numpy as np
+
+from graph.analytics import SAME_STORY
+from graph.budget import Budget
+from graph.build import ARTICLE, EDGE_KINDS, PROVIDER, TOPIC
+from graph.errors import InvalidArgument
+from graph.index import CSR, WALK_ORDER, csr_of, gather
+
+if TYPE_CHECKING:
+    from graph.kg import KnowledgeGraph
+
+__all__ = ["WALK_KINDS", "NODE_KINDS", "Rule", "Level", "levels", "reach", "shortest", "path_to",
+           "adjacency", "check_via", "check_kinds", "check_hops"]
+
+# SAME_STORY (derived: syndicated copies) is a kind like the others, walked when named.
+WALK_KINDS = (*WALK_ORDER, SAME_STORY)
+NODE_KINDS = (ARTICLE, PROVIDER, TOPIC)
+# A level with more neighbour entries than this is read in chunks, the clock read between.
+CHUNK = 1 << 17
+
+Rule = np.ndarray | Callable[[np.ndarray], np.ndarray]
+
+
+def check_via(via: Iterable[str] | None) -> tuple[str, ...]:
+    """Return edge kinds in walk order, checking each; ``None`` means the three stored kinds.
+
+    ``SAME_STORY`` is walked only when named.
+    """
+    if via is None:
+        return WALK_ORDER
+    allowed = ", ".join((*EDGE_KINDS, SAME_STORY))
+    kinds = set()
+    for kind in via:
+        name = str(kind).upper()
+        if name not in WALK_KINDS:
+            raise InvalidArgument(f"unknown edge kind {kind!r}: expected any of {allowed}")
+        kinds.add(name)
+    if not kinds:
+        raise InvalidArgument(f"via is empty: give at least one of {allowed}")
+    return tuple(k for k in WALK_KINDS if k in kinds)
+
+
+def check_kinds(kinds: Iterable[str] | None) -> frozenset[str]:
+    """Return node kinds, checking each; ``None`` means all three."""
+    if kinds is None:
+        return frozenset(NODE_KINDS)
+    if isinstance(kinds, str):
+        kinds = (kinds,)
+    out = frozenset(str(k).lower() for k in kinds)
+    bad = out - set(NODE_KINDS)
+    if bad:
+        raise InvalidArgument(
+            f"unknown node kind {sorted(bad)[0]!r}: expected any of {', '.join(NODE_KINDS)}"
+        )
+    return out
+
+
+def check_hops(hops: int, *, low: int = 1, high: int | None = None, name: str = "hops") -> int:
+    """Return ``hops`` when it is an int within ``[low, high]``, else raise InvalidArgument."""
+    if isinstance(hops, bool) or not isinstance(hops, int):
+        raise InvalidArgument(f"{name} must be an integer, got {hops!r}")
+    if hops < low or (high is not None and hops > high):
+        allowed = f"{low} to {high}" if high is not None else f"at least {low}"
+        raise InvalidArgument(f"{name} must be {allowed}, got {hops!r}")
+    return hops
+
+
+def adjacency(kg: KnowledgeGraph, via: tuple[str, ...]) -> CSR:
+    """Return the CSR whose row ``i`` is node ``i``'s neighbours over ``via``, kind by kind."""
+    index = kg.index
+    if SAME_STORY in via and SAME_STORY not in index.csr:
+        pairs = [x for a, others in kg.analytics.same_story_pos.items() for b in others
+                 for x in (a, b)]
+        index.csr[SAME_STORY] = csr_of(pairs, len(index.ids))
+    return index.combined(via)
+
+
+class Level(NamedTuple):
+    """One level of a walk: its depth, the nodes entered, each one's parent, and which of
+    them are kept (None: all). On the last level only nodes that may be kept are entered."""
+
+    depth: int
+    nodes: np.ndarray
+    parents: np.ndarray
+    kept: np.ndarray | None
+
+    def reported(self) -> np.ndarray:
+        """Return the nodes of this level that are kept."""
+        return self.nodes if self.kept is None else self.nodes[self.kept]
+
+
+def _test(rule: Rule, nodes: np.ndarray) -> np.ndarray:
+    return rule[nodes] if isinstance(rule, np.ndarray) else rule(nodes)
+
+
+def levels(kg: KnowledgeGraph, starts: Sequence[int], hops: int, via: tuple[str, ...], *,
+           passes: Rule | None = None, keep: Rule | None = None, ordered: bool = True,
+           budget: Budget | None = None) -> Generator[Level, None, None]:
+    """Yield the levels of the walk described in the module docstring, depth 0 first.
+
+    ``starts`` are node positions (repeats dropped); ``via`` comes from
+    :func:`check_via`. The walk stops after ``hops`` levels or when nothing new is
+    reached; a consumer that stops iterating stops the walk (and its charges).
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> from graph import KnowledgeGraph
+    >>> g = nx.MultiDiGraph()
+    >>> for n in "abc":
+    ...     g.add_node(f"article:{n}", kind="article", url=f"https://x.com/{n}", title=n)
+    >>> _ = g.add_edge("article:a", "article:b", key="RELATED", kind="RELATED")
+    >>> _ = g.add_edge("article:b", "article:c", key="RELATED", kind="RELATED")
+    >>> kg, budget = KnowledgeGraph(g), Budget()
+    >>> [(d, n.tolist(), p.tolist()) for d, n, p, _ in levels(kg, [0], 3, ("RELATED",),
+    ...                                                       budget=budget)]
+    [(0, [0], [-1]), (1, [1], [0]), (2, [2], [1])]
+    >>> budget.visits  # a's row, b's row, c's row
+    4
+    """
+    csr = adjacency(kg, via)
+    indptr, indices, degree = csr.indptr, csr.indices, csr.degree
+    n = len(kg.index.ids)
+    frontier = np.array(starts if len(starts) == 1 else list(dict.fromkeys(starts)),
+                        dtype=np.int32)
+    # A node that may not be entered counts as seen from the start.
+    if isinstance(passes, np.ndarray):
+        seen = ~passes
+    else:
+        seen = np.zeros(n, dtype=bool)
+    seen[frontier] = True
+    yield Level(0, frontier, np.full(len(frontier), -1, dtype=np.int32), None)
+    mask = keep if isinstance(keep, np.ndarray) else None
+    candidates: np.ndarray | None = None
+    for depth in range(1, hops + 1):
+        last = depth == hops
+        counts = degree[frontier]
+        forward = int(counts.sum())
+        if budget is not None:
+            budget.charge(forward)
+        if last and mask is not None and not ordered:
+            if candidates is None:
+                candidates = np.flatnonzero(mask)
+            cand = candidates[~seen[candidates]]
+            if callable(passes):
+                cand = cand[passes(cand)]
+            if int(degree[cand].sum()) < forward:
+                nodes, parents = _from_candidates(cand, frontier, n, indptr, indices, degree)
+                yield Level(depth, nodes, parents, None)
+                return
+        nxt, par = _next_level(frontier, counts, forward, indptr, indices, seen, passes,
+                               mask if last else None, budget)
+        if not len(nxt):
+            return
+        yield Level(depth, nxt, par, None if keep is None else _test(keep, nxt))
+        frontier = nxt
+
+
+def _next_level(frontier: np.ndarray, counts: np.ndarray, total: int, indptr: np.ndarray,
+                indices: np.ndarray, seen: np.ndarray, passes: Rule | None,
+                only: np.ndarray | None, budget: Budget | None,
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """Return the nodes first reached from ``frontier`` (marking them seen) and their
+    parents, in walk order; a long level is read in chunks, the deadline checked
+    between them. ``only`` restricts what is looked for (on the last level)."""
+    if total <= CHUNK:
+        return _step(frontier, counts, indptr, indices, seen, passes, only)
+    ends = np.cumsum(counts)
+    cuts = np.searchsorted(ends, np.arange(CHUNK, total, CHUNK), side="left") + 1
+    bounds = [0, *sorted(set(cuts.tolist()) - {0, len(frontier)}), len(frontier)]
+    found: list[np.ndarray] = []
+    fathers: list[np.ndarray] = []
+    for lo, hi in zip(bounds, bounds[1:], strict=False):
+        if lo and budget is not None:
+            budget.check_time()
+        nxt, par = _step(frontier[lo:hi], counts[lo:hi], indptr, indices, seen, passes, only)
+        found.append(nxt)
+        fathers.append(par)
+    return np.concatenate(found), np.concatenate(fathers)
+
+
+def _step(frontier: np.ndarray, counts: np.ndarray, indptr: np.ndarray, indices: np.ndarray,
+          seen: np.ndarray, passes: Rule | None,
+          only: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """Read the rows of ``frontier`` at once; see :func:`_next_level`."""
+    nb, src = gather(frontier, indptr, indices, counts)
+    fresh = ~seen[nb]
+    if only is not None:
+        fresh &= only[nb]
+    nb, src = nb[fresh], src[fresh]
+    _, first = np.unique(nb, return_index=True)
+    first.sort()
+    nxt, par = nb[first], src[first]
+    if passes is not None and not isinstance(passes, np.ndarray):
+        ok = passes(nxt)
+        seen[nxt[~ok]] = True  # judged once: never entered
+        nxt, par = nxt[ok], par[ok]
+    seen[nxt] = True
+    return nxt, par
+
+
+def _from_candidates(cand: np.ndarray, frontier: np.ndarray, n: int, indptr: np.ndarray,
+                     indices: np.ndarray, degree: np.ndarray,
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """Return the candidates adjacent to the frontier and, for each, the first frontier
+    node (in frontier order) it is adjacent to: the parent the walk would give it."""
+    empty = np.zeros(0, dtype=np.int32)
+    order = np.full(n, np.iinfo(np.int32).max, dtype=np.int32)
+    order[frontier] = np.arange(len(frontier), dtype=np.int32)
+    nb, owner = gather(cand, indptr, indices, degree[cand])
+    rank = order[nb]
+    near = rank != np.iinfo(np.int32).max
+    nb_rank, owner = rank[near], owner[near]
+    if not len(owner):
+        return empty, empty
+    # owner is grouped by candidate (gather keeps candidate order): take each group's min.
+    bounds = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+    best = np.minimum.reduceat(nb_rank, bounds)
+    return owner[bounds], frontier[best]
+
+
+def reach(kg: KnowledgeGraph, starts: Sequence[int], hops: int, via: tuple[str, ...], *,
+          passes: Rule | None = None, keep: Rule | None = None, ordered: bool = True,
+          budget: Budget | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return the whole walk of :func:`levels`: the nodes kept (starts included), their
+    hops, and every node's parent (-1 for the starts and the nodes not reached)."""
+    parent = np.full(len(kg.index.ids), -1, dtype=np.int32)
+    nodes: list[np.ndarray] = []
+    for level in levels(kg, starts, hops, via, passes=passes, keep=keep, ordered=ordered,
+                        budget=budget):
+        if level.depth:
+            parent[level.nodes] = level.parents
+            nodes.append(level.reported())
+        else:
+            nodes.append(level.nodes)
+    depths = np.repeat(np.arange(len(nodes), dtype=np.int32), [len(x) for x in nodes])
+    return np.concatenate(nodes), depths, parent
+
+
+def path_to(parent: np.ndarray, node: int) -> list[int]:
+    """Return the node positions from a start to ``node`` along ``parent`` (-1 ends it)."""
+    path = [node]
+    while (up := int(parent[path[-1]])) != -1:
+        path.append(up)
+    return path[::-1]
+
+
+def shortest(kg: KnowledgeGraph, starts: Sequence[int], target: int, hops: int,
+             via: tuple[str, ...], *, passes: Rule | None = None,
+             budget: Budget | None = None) -> list[int] | None:
+    """Return a shortest path (node positions) from one of ``starts`` to ``target`` of
+    at most ``hops`` edges over nodes that pass, or None. The walk stops at the level
+    that reaches the target; the path is the one of its parents."""
+    if target in starts:
+        return [target]
+    keep = np.zeros(len(kg.index.ids), dtype=bool)
+    keep[target] = True
+    parent = np.full(len(kg.index.ids), -1, dtype=np.int32)
+    for level in levels(kg, starts, hops, via, passes=passes, keep=keep, ordered=False,
+                        budget=budget):
+        parent[level.nodes] = level.parents
+        if level.depth and len(level.reported()):
+            return path_to(parent, target)
+    return None
