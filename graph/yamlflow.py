@@ -43,7 +43,7 @@ def flow_in_block(text: str, raws: list[str], number: int, indent: int) -> tuple
 
 
 def flow_document(text: str, number: int, first_line: int,
-                   allow_list: bool) -> list[tuple[Any, int]] | None:
+                   allow_list: bool) -> list[tuple[Any, int | None]] | None:
     """A document that is one flow collection (``yaml.safe_dump(...,
     default_flow_style=True)``): its value, or its items with their lines."""
     flow = _Flow(text)
@@ -51,7 +51,7 @@ def flow_document(text: str, number: int, first_line: int,
     flow.skip()
     if allow_list and text[flow.pos] == "[":
         items = flow.sequence(lines=True)
-        value_lines = [(v, line + first_line) for v, line in items]
+        value_lines: list[tuple[Any, int | None]] = [(v, line + first_line) for v, line in items]
     else:
         value_lines = [(flow.node(), number + first_line)]
     rest = text[flow.pos :]
