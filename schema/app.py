@@ -30,6 +30,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 import graph
 from graph.background import BackgroundAnalytics, warm
+from graph.progress import Step
 from schema.browser import browser_routes, playground_page
 from schema.exports import export_endpoint
 from schema.http import GraphQLOverHTTP, error_body, negotiate
@@ -86,17 +87,18 @@ class Loading:
 
     def __init__(self) -> None:
         self.started = time.monotonic()
-        self.files_done = 0
-        self.files_total: int | None = None
+        self.step = Step("starting", 0, 0)
         self.error: str | None = None
 
-    def progress(self, done: int, total: int) -> None:
-        self.files_done, self.files_total = done, total
+    def progress(self, step: Step) -> None:
+        self.step = step
 
     def status(self) -> dict[str, Any]:
+        step = self.step
         out: dict[str, Any] = {"status": "failed" if self.error else "loading",
                                "seconds": round(time.monotonic() - self.started, 1),
-                               "filesRead": self.files_done, "files": self.files_total}
+                               "phase": step.phase, "done": step.done, "total": step.total,
+                               "records": step.records}
         if self.error:
             out["error"] = self.error
         return out
@@ -104,9 +106,11 @@ class Loading:
     def message(self) -> str:
         if self.error:
             return f"the graph could not be loaded: {self.error}"
-        of = f" of {self.files_total:,}" if self.files_total is not None else ""
-        return (f"the graph is still loading ({self.files_done:,}{of} files read): ask "
-                "again when /readyz says ready")
+        step = self.step
+        where = step.phase
+        if step.phase == "parse":
+            where = f"{step.done:,} of {step.total:,} files read, {step.records:,} records"
+        return f"the graph is still loading ({where}): ask again when /readyz says ready"
 
 
 class WhileLoading:

@@ -18,6 +18,7 @@ from starlette.testclient import TestClient
 import graph
 from graph.analytics import WHOLE_GRAPH, Analytics
 from graph.background import BackgroundAnalytics
+from graph.progress import Step
 from graph.select import search
 from schema.app import create_app
 from schema.query import execute
@@ -104,7 +105,7 @@ def test_a_server_answers_while_it_loads_and_reports_progress(monkeypatch):
     real_load = graph.load
 
     def held_load(path=None, **options):
-        options["progress"](3, 7)
+        options["progress"](Step("parse", 3, 7, 12))
         assert release.wait(HANG_GUARD)
         return real_load(path, **options)
 
@@ -114,11 +115,12 @@ def test_a_server_answers_while_it_loads_and_reports_progress(monkeypatch):
         loading = c.get("/readyz")
         assert loading.status_code == 503
         assert loading.json()["status"] == "loading"
-        assert (loading.json()["filesRead"], loading.json()["files"]) == (3, 7)
+        assert loading.json()["phase"] == "parse"
+        assert (loading.json()["done"], loading.json()["total"]) == (3, 7)
         answer = c.post("/graphql", json={"query": "{ stats { articles } }"})
         assert answer.status_code == 503
         [error] = answer.json()["errors"]
-        assert "still loading (3 of 7 files read)" in error["message"]
+        assert "still loading (3 of 7 files read, 12 records)" in error["message"]
         assert error["extensions"]["code"] == "NOT_READY"
         assert c.get("/export/graph.graphml").status_code == 503
         release.set()
