@@ -80,6 +80,8 @@ _FENCE = re.compile(r"^---[ \t]*$")
 _FRONT_START = re.compile(rb"(?:\xef\xbb\xbf)?---[ \t]*\r?(?:\n|$)")
 _CLOSING_FENCE = re.compile(r"^(?:---|\.\.\.)[ \t]*$")
 _BLOCK_ITEM = re.compile(r"^-(?:[ \t]|$)", re.MULTILINE)
+# Lines as YAML counts them (str.splitlines also breaks at \x0b, \x0c and \x1c-\x1e).
+_YAML_LINE = re.compile(r"[^\r\n]*(?:\r\n|\n|\r)|[^\r\n]+")
 
 
 @dataclass(slots=True)
@@ -326,7 +328,7 @@ def parse_text(text: str, suffix: str, result: ParsedFile) -> None:
 
 
 def _parse_markdown(text: str, result: ParsedFile) -> None:
-    lines = text.splitlines(keepends=True)
+    lines = _YAML_LINE.findall(text)
     if not lines or not _FENCE.match(lines[0].rstrip("\r\n")):
         result.errors.append(
             Problem(result.path, 1, "no YAML front matter: the file must start with a '---' line")
@@ -362,7 +364,7 @@ def _yaml_items(
     try:
         return list(_compose_items(text, first_line, allow_list))
     except _YamlFailure as failure:
-        if allow_list and _BLOCK_ITEM.search(text) and text.lstrip().startswith("-"):
+        if allow_list and _BLOCK_ITEM.search(text) and text.lstrip(" \t\r\n").startswith("-"):
             # A broken block list: parse it item by item, so one bad item costs only itself.
             return _salvage_block_list(text, result, first_line)
         result.errors.append(Problem(result.path, failure.line, failure.reason))
@@ -471,7 +473,7 @@ class _AliasCountingLoader(yaml.SafeLoader):
 def _salvage_block_list(
     text: str, result: ParsedFile, first_line: int
 ) -> list[tuple[Any, int | None]]:
-    lines = text.splitlines(keepends=True)
+    lines = _YAML_LINE.findall(text)
     starts = [i for i, line in enumerate(lines) if _BLOCK_ITEM.match(line)]
     items: list[tuple[Any, int | None]] = []
     for n, start in enumerate(starts):
