@@ -11,22 +11,24 @@ import strawberry
 
 import graph
 from schema.connections import Connection, Edge, page_info
-from schema.pagination import list_key, paginate
-from schema.types import (
+from schema.inputs import (
     AfterArg,
-    Article,
     ArticleFilter,
     ArticleOrder,
     BeforeArg,
     FirstArg,
     LastArg,
+    selection_of,
+)
+from schema.nodes import (
+    Article,
     Node,
     Provider,
     Topic,
     TopicCount,
     article_page,
-    selection_of,
 )
+from schema.pagination import list_key, paginate
 
 __all__ = ["TimeInterval", "Storyline", "StorylineConnection", "ProviderCount", "CoTopic",
            "ProviderOverlap", "CentralArticleEdge", "CentralArticleConnection", "Timeline",

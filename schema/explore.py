@@ -12,14 +12,16 @@ import graph
 from graph.budget import Budget
 from graph.paths import GraphPath, k_shortest_paths
 from graph.paths import StoryLink as GraphStoryLink
-from schema.types import (
-    Article,
+from schema.inputs import (
     EdgeKind,
+    check_hops,
+    via_of,
+)
+from schema.nodes import (
+    Article,
     GraphEdge,
     Node,
-    check_hops,
     node_of,
-    via_of,
 )
 
 __all__ = ["StoryLinkKind", "StoryLink", "story_links_of", "resolve_paths"]

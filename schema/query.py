@@ -23,9 +23,45 @@ from schema.analytics import (
     resolve_timeline,
 )
 from schema.cache import ParsedDocuments
-from schema.connections import Connection, Edge, page_info
+from schema.connections import (
+    Connection,
+    Edge,
+    page_info,
+    page_of,
+)
 from schema.explore import resolve_paths
+from schema.inputs import (
+    AfterArg,
+    ArticleOrder,
+    BeforeArg,
+    EdgeKind,
+    ExcludeArg,
+    FirstArg,
+    FrontierArg,
+    HopsArg,
+    LastArg,
+    LayoutArg,
+    LimitArg,
+    NeighborhoodHopsArg,
+    NeighborhoodWhereArg,
+    NodeKind,
+    NodeKindsArg,
+    OrderArg,
+    ViaArg,
+    WhereArg,
+    selection_of,
+)
 from schema.limits import Limits, budget_of
+from schema.nodes import (
+    Article,
+    GraphEdge,
+    Node,
+    Provider,
+    Topic,
+    article_page,
+    find_node,
+    kg_of,
+)
 from schema.settings import CEILINGS
 from schema.traversal import (
     Path,
@@ -34,36 +70,6 @@ from schema.traversal import (
     resolve_neighborhood,
     resolve_path,
     resolve_within,
-)
-from schema.types import (
-    AfterArg,
-    Article,
-    ArticleOrder,
-    BeforeArg,
-    EdgeKind,
-    ExcludeArg,
-    FirstArg,
-    FrontierArg,
-    GraphEdge,
-    HopsArg,
-    LastArg,
-    LayoutArg,
-    LimitArg,
-    NeighborhoodHopsArg,
-    NeighborhoodWhereArg,
-    Node,
-    NodeKind,
-    NodeKindsArg,
-    OrderArg,
-    Provider,
-    Topic,
-    ViaArg,
-    WhereArg,
-    article_page,
-    find_node,
-    kg_of,
-    page_of,
-    selection_of,
 )
 
 MAX_IDS = CEILINGS["max_ids"]

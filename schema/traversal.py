@@ -15,20 +15,22 @@ from graph.build import ARTICLE
 from graph.export import as_json
 from graph.paths import story_links
 from schema.connections import Connection, Edge, page_info
-from schema.pagination import list_key, paginate
-from schema.settings import CEILINGS
-from schema.types import (
+from schema.inputs import (
     ArticleFilter,
     EdgeKind,
-    GraphEdge,
     GraphLayout,
-    Node,
     NodeKind,
     check_hops,
-    node_of,
     selection_of,
     via_of,
 )
+from schema.nodes import (
+    GraphEdge,
+    Node,
+    node_of,
+)
+from schema.pagination import list_key, paginate
+from schema.settings import CEILINGS
 
 if TYPE_CHECKING:
     from schema.explore import StoryLink
