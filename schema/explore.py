@@ -14,7 +14,6 @@ from graph.paths import GraphPath, k_shortest_paths
 from graph.paths import StoryLink as GraphStoryLink
 from schema.inputs import (
     EdgeKind,
-    check_hops,
     via_of,
 )
 from schema.nodes import (
@@ -76,9 +75,8 @@ def _path(kg: graph.KnowledgeGraph, p: GraphPath):
 
 def resolve_paths(kg: graph.KnowledgeGraph, start: str, end: str, k: int, max_hops: int,
                   via: list[EdgeKind] | None, budget: Budget | None = None) -> list:
-    check_hops(max_hops, name="maxHops")
-    a, b = kg.resolve(start, missing_ok=True), kg.resolve(end, missing_ok=True)
-    if a is None or b is None:
-        return []
-    return [_path(kg, p) for p in k_shortest_paths(kg, a, b, k, max_hops, via_of(via),
-                                                   budget)]
+    try:
+        found = k_shortest_paths(kg, start, end, k, max_hops, via_of(via), budget)
+    except graph.NodeNotFound:
+        return []  # no path to or from a node the graph does not hold
+    return [_path(kg, p) for p in found]

@@ -8,7 +8,6 @@ from typing import Annotated
 
 import strawberry
 
-import graph
 from graph import select
 from schema.settings import CEILINGS
 
@@ -138,8 +137,3 @@ FrontierArg = Annotated[str | None, strawberry.argument(
     name="after", description="The `cursor` of the previous page: continue the same walk.")]
 LayoutArg = Annotated[GraphLayout | None, strawberry.argument(
     description="FORCE to give each node x, y (seeded, so stable); none by default.")]
-
-
-def check_hops(hops: int, name: str = "hops") -> int:
-    """Return ``hops`` when it is 1 to MAX_HOPS; raise InvalidArgument otherwise."""
-    return graph.traverse.check_hops(hops, low=1, high=MAX_HOPS, name=name)

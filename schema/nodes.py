@@ -122,7 +122,7 @@ class Traversable(Node):
                first: FirstArg = None, after: AfterArg = None, last: LastArg = None,
                before: BeforeArg = None,
                ) -> Annotated[WithinConnection, strawberry.lazy("schema.traversal")]:
-        from schema.limits import budget_of
+        from schema.cost import budget_of
         from schema.traversal import resolve_within
 
         return resolve_within(kg_of(info), str(self.id), hops, via, where, kinds, first, after,
@@ -137,7 +137,7 @@ class Traversable(Node):
                      where: NeighborhoodWhereArg = None, exclude: ExcludeArg = None,
                      after: FrontierArg = None, layout: LayoutArg = None,
                      ) -> Annotated[Subgraph, strawberry.lazy("schema.traversal")]:
-        from schema.limits import budget_of
+        from schema.cost import budget_of
         from schema.traversal import resolve_neighborhood
 
         return resolve_neighborhood(kg_of(info), [str(self.id)], hops, via, limit, kinds,
@@ -153,7 +153,7 @@ class Traversable(Node):
                 max_hops: Annotated[int, strawberry.argument(
                     description=f"Longest path considered: 1 to {MAX_HOPS}.")] = 4,
                 ) -> Annotated[Path, strawberry.lazy("schema.traversal")] | None:
-        from schema.limits import budget_of
+        from schema.cost import budget_of
         from schema.traversal import resolve_path
 
         return resolve_path(kg_of(info), str(self.id), str(id), via, max_hops, budget_of(info))

@@ -29,6 +29,7 @@ from schema.connections import (
     page_info,
     page_of,
 )
+from schema.cost import Cost, budget_of
 from schema.explore import resolve_paths
 from schema.inputs import (
     AfterArg,
@@ -51,7 +52,7 @@ from schema.inputs import (
     WhereArg,
     selection_of,
 )
-from schema.limits import Limits, budget_of
+from schema.limits import Limits
 from schema.nodes import (
     Article,
     GraphEdge,
@@ -361,7 +362,7 @@ schema = NewsgraphSchema(
     # the schema is built, once per process, while the limits are each server's settings
     # (per request context): Limits applies the same parse option and the latter two's
     # validation rules with the request's numbers.
-    extensions=[lambda: MaskErrors(should_mask_error=should_mask), Limits,
+    extensions=[lambda: MaskErrors(should_mask_error=should_mask), Limits, Cost,
                 ParsedDocuments, lambda: ValidationCache(maxsize=256)],
 )
 
