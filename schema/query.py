@@ -74,19 +74,25 @@ from schema.traversal import (
 )
 
 MAX_IDS = CEILINGS["max_ids"]
+
+
 @strawberry.type(description="An edge kind with how many edges of it.")
 class EdgeCount:
     kind: EdgeKind = strawberry.field(description="The edge kind.")
     count: int = strawberry.field(description="How many edges of that kind.")
 
 
-@strawberry.type(description="Counts of the loaded graph.")
-class Stats:
+@strawberry.type(description="What a load built, counted.")
+class LoadCounts:
     records: int = strawberry.field(description="Records loaded.")
     articles: int = strawberry.field(description="Article nodes, stubs included.")
     stubs: int = strawberry.field(description="Articles known only from related lists.")
     providers: int = strawberry.field(description="Provider nodes.")
     topics: int = strawberry.field(description="Topic nodes.")
+
+
+@strawberry.type(description="Counts of the loaded graph.")
+class Stats(LoadCounts):
     nodes: int = strawberry.field(description="All nodes.")
     edges: int = strawberry.field(description="All edges.")
     edges_by_kind: list[EdgeCount] = strawberry.field(description="Edges by kind.")
@@ -100,13 +106,8 @@ class LoadProblem:
 
 
 @strawberry.type(description="What the load read, built, skipped and rejected.")
-class LoadReport:
+class LoadReport(LoadCounts):
     files: int = strawberry.field(description="Record files read.")
-    records: int = strawberry.field(description="Records loaded.")
-    articles: int = strawberry.field(description="Article nodes, stubs included.")
-    stubs: int = strawberry.field(description="Stub articles.")
-    providers: int = strawberry.field(description="Provider nodes.")
-    topics: int = strawberry.field(description="Topic nodes.")
     edges: list[EdgeCount] = strawberry.field(description="Edges by kind.")
     skipped: list[LoadProblem] = strawberry.field(description="Files that hold no records.")
     errors: list[LoadProblem] = strawberry.field(description="Rejected files and records.")
