@@ -12,6 +12,7 @@ import strawberry
 import graph
 from schema.connections import Connection, Edge, page_info
 from schema.inputs import (
+    MAX_FIRST,
     AfterArg,
     ArticleFilter,
     ArticleOrder,
@@ -85,7 +86,8 @@ class Storyline(Node):
 
     @strawberry.field(description="Its topics with how many of its stories have each, most first.")
     def top_topics(self, info: strawberry.Info, first: Annotated[int | None, strawberry.argument(
-            description="How many: 0 to 100, 5 by default.")] = 5) -> list[TopicCount]:
+            description=f"How many: 0 to {MAX_FIRST}, 5 by default.")] = 5,
+                   ) -> list[TopicCount]:
         kg = info.context["kg"]
         return [TopicCount(topic=Topic.from_node(kg, t), count=n)
                 for _, (t, n) in paginate(self._story.topics, "", first).items]

@@ -150,7 +150,7 @@ class Traversable(Node):
                     description="The node to reach: a node id or an article URL.")],
                 via: ViaArg = None,
                 max_hops: Annotated[int, strawberry.argument(
-                    description=f"Longest path considered: 1 to {MAX_HOPS}.")] = 4,
+                    description=f"Longest path considered: 1 to {MAX_HOPS}.")] = MAX_HOPS,
                 ) -> Annotated[Path, strawberry.lazy("schema.traversal")] | None:
         from schema.cost import budget_of
         from schema.traversal import resolve_path

@@ -32,6 +32,7 @@ from schema.connections import (
 from schema.cost import Cost, budget_of
 from schema.explore import resolve_paths
 from schema.inputs import (
+    MAX_HOPS,
     AfterArg,
     ArticleOrder,
     BeforeArg,
@@ -286,7 +287,8 @@ class Query:
                     description="The node to reach: a node id or an article URL.")],
                 via: ViaArg = None,
                 max_hops: Annotated[int, strawberry.argument(
-                    description="Longest path considered: 1 to 4.")] = 4) -> Path | None:
+                    description=f"Longest path considered: 1 to {MAX_HOPS}.")] = MAX_HOPS,
+                ) -> Path | None:
         return resolve_path(kg_of(info), str(from_), str(id), via, max_hops, budget_of(info))
 
     @strawberry.field(description=(
@@ -300,7 +302,7 @@ class Query:
               k: Annotated[int, strawberry.argument(
                   description=f"At most this many paths: 1 to {CEILINGS['max_paths']}.")] = 3,
               max_hops: Annotated[int, strawberry.argument(
-                  description="Longest path considered: 1 to 4.")] = 4,
+                  description=f"Longest path considered: 1 to {MAX_HOPS}.")] = MAX_HOPS,
               via: Annotated[list[EdgeKind] | None, strawberry.argument(
                   description="Edge kinds to walk, in either direction; RELATED, PUBLISHED_BY "
                               "and TAGGED by default, SAME_STORY when named.")] = None,
