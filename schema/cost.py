@@ -10,7 +10,8 @@ so a walk over budget stops midway. The stages:
 before execution          objects requested, estimated from the document
                           (:func:`requested_objects`)
 while resolving           the wall-clock deadline, before every field; objects
-                          returned, counted
+                          returned, counted; the field's arguments
+                          (:func:`schema.limits.check_arguments`)
 during walks              the node budget and the deadline, charged by the walk
 ========================  ======================================================
 
@@ -47,7 +48,7 @@ from strawberry.extensions import SchemaExtension
 
 import graph
 from graph.budget import Budget
-from schema.limits import LimitExceeded, settings_of
+from schema.limits import LimitExceeded, check_arguments, settings_of
 from schema.pagination import DEFAULT_PAGE
 from schema.settings import Settings
 
@@ -135,6 +136,8 @@ class Cost(SchemaExtension):
                 **kwargs: Any) -> Any:
         budget = self.budget
         budget.check_time()
+        if kwargs:  # the one per-field hook of the schema: it runs the argument checks too
+            check_arguments(self.settings, info.field_name, kwargs)
         try:
             result = _next(root, info, *args, **kwargs)
         except graph.BudgetExceeded as e:  # a walk stopped midway
