@@ -70,7 +70,9 @@ def _ensure_assets() -> None:
                    check=True, stdout=subprocess.DEVNULL, timeout=900)
 
 
-@pytest.fixture(scope="session")
+# Module-scoped: Playwright's sync API keeps an event loop running in the main thread while
+# it is open, and later modules start loops of their own there (uvicorn, asyncio.run).
+@pytest.fixture(scope="module")
 def chromium():
     """A headless Debian Chromium under Playwright, installed first when missing."""
     sync_api = pytest.importorskip("playwright.sync_api")
