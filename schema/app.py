@@ -11,6 +11,7 @@ at once with a ``NOT_READY`` error, and ``/readyz`` says how far they are.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gc
 import json
@@ -54,7 +55,7 @@ class GraphQLView(GraphQLOverHTTP):
         # One budget per HTTP request (batched operations share it); the view ends the
         # work through it when the client goes away or the deadline passes.
         return {"kg": kg, "request": request, "response": response, "settings": self.settings,
-                "budget": RequestBudget(self.settings)}
+                "budget": RequestBudget(self.settings), "turn": asyncio.Lock()}
 
     async def render_graphql_ide(self, request: Any) -> Response:
         """GraphiQL from newsgraph's own assets (schema/browser.py), not from a CDN."""

@@ -16,6 +16,7 @@ operations) answer 4xx with a JSON ``errors`` body in either media type.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import functools
 import json
@@ -130,6 +131,16 @@ class GraphQLOverHTTP(GraphQL[dict[str, Any], None]):
 
     async def execute_single(self, request: Any, request_adapter: Any, sub_response: Any,
                              context: Any, root_value: Any, request_data: Any) -> ExecutionResult:
+        """Run one operation; a batch's operations one after another, in order (Strawberry
+        starts them all at once), since they share one budget and its cost must not depend
+        on which thread charged first."""
+        turn = context.get("turn") if isinstance(context, dict) else None
+        async with turn if turn is not None else contextlib.nullcontext():
+            return await self._execute_one(request, request_adapter, context, root_value,
+                                           request_data)
+
+    async def _execute_one(self, request: Any, request_adapter: Any, context: Any,
+                           root_value: Any, request_data: Any) -> ExecutionResult:
         """Run one operation in a worker thread, so the event loop keeps serving others
         (and sees this client go away) while it runs; answer at its deadline whatever it
         does, and then, or when the client goes away, end its work at its next check."""
