@@ -969,6 +969,8 @@
     get chosen() { return chosen; },
     get layoutDone() { return layoutDone; },
     labelBoxes: () => labelBoxes.slice(),
+    get highlighted() { return view.marks ? [...view.marks.hits] : []; },
+    get marked() { return view.marks ? [...view.marks.nodes] : []; },
     viewportOf: (id) => renderer.graphToViewport(graph.getNodeAttributes(id)),
     drawnJSON, drawnPNG,
     draw, drawMore, expand, select, choose, highlight, showPaths, search, relayout, addGraph,
