@@ -16,6 +16,7 @@
   const LIMIT_PARAM = Number(new URL(window.location.href).searchParams.get("limit")) || null;
   const EXPAND_LIMIT = LIMIT_PARAM || 200;
   const DRAW_LIMIT = LIMIT_PARAM || 2000;
+  const HEAVY_EDGES = 3000; // drawn edges past which edges are hidden while the camera moves
   const RETRY_MS = 1000; // how often a field still being computed (NOT_READY) is asked again
   const PALETTE = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948",
     "#b07aa1", "#ff9da7", "#9c755f", "#2f4b7c", "#a05195", "#665191"];
@@ -285,6 +286,9 @@
     $("#status").classList.remove("error");
     $("#status").textContent = `${graph.order} nodes · ${graph.size} edges drawn` +
       (shown < graph.order ? ` · ${graph.order - shown} hidden` : "");
+    // Past a few thousand edges each frame of a pan or zoom draws them all: hide them while
+    // the camera moves (measured in docs/browser.md).
+    renderer.setSetting("hideEdgesOnMove", graph.size > HEAVY_EDGES);
     $("#overview-toggle").hidden = graph.order === 0;
     if (graph.order === 0) showOverview(true);
   }
@@ -293,11 +297,19 @@
 
   const NODE_FIELDS = "node { id ... on Article { isStub } } kind label hops degree";
   const EDGE_FIELDS = "id source target kind evidence";
-  let walk = null; // the last draw or expansion: { ids, hops, limit, via, cursor, reached }
+  let walk = null; // the last draw or expansion: { ids, hops, limit, via, exclude, cursor, reached }
 
   // The subgraph around `ids` less what is drawn already, with the edges attaching it.
-  async function fetchNeighborhood(ids, hops, limit, after = null, via = null) {
-    const exclude = graph.nodes().filter((d) => !ids.includes(d));
+  // Past EXCLUDE_MAX drawn nodes the list would not fit the server's request-body limit
+  // (64 KiB by default): the walk is asked without it and what is drawn already is skipped here.
+  // The pages of one walk repeat its first page's `exclude`, as its cursor expects.
+  const EXCLUDE_MAX = 800;
+  function excludeFor(ids) {
+    if (graph.order > EXCLUDE_MAX) return null;
+    return graph.nodes().filter((d) => !ids.includes(d));
+  }
+
+  async function fetchNeighborhood(ids, hops, limit, after = null, via = null, exclude = excludeFor(ids)) {
     const data = await gql(`query ($from: [ID!]!, $hops: Int!, $limit: Int!, $exclude: [ID!], $after: String, $via: [EdgeKind!]) {
       neighborhood(from: $from, hops: $hops, limit: $limit, exclude: $exclude, after: $after, via: $via) {
         nodes { ${NODE_FIELDS} } edges { ${EDGE_FIELDS} } truncated cursor } }`,
@@ -328,8 +340,9 @@
     showOverview(false);
     const center = positionOf(id) || freeSpot();
     const limit = hops > 1 ? DRAW_LIMIT : EXPAND_LIMIT;
-    const sub = await fetchNeighborhood([id], hops, limit);
-    walk = { ids: [id], hops, limit, via: null, cursor: null, reached: [] };
+    const exclude = excludeFor([id]);
+    const sub = await fetchNeighborhood([id], hops, limit, null, null, exclude);
+    walk = { ids: [id], hops, limit, via: null, exclude, cursor: null, reached: [] };
     addGraph(sub.nodes.filter((n) => n.id === id), [], center);
     graph.mergeNodeAttributes(id, { ...center, expanded: true });
     const fresh = takePage(sub, center);
@@ -342,7 +355,7 @@
   // Draw the next page of the last walk that its limit cut short.
   async function drawMore() {
     if (!walk || !walk.cursor) return [];
-    const sub = await fetchNeighborhood(walk.ids, walk.hops, walk.limit, walk.cursor, walk.via);
+    const sub = await fetchNeighborhood(walk.ids, walk.hops, walk.limit, walk.cursor, walk.via, walk.exclude);
     const fresh = takePage(sub, positionOf(walk.ids[0]));
     relayout(true);
     note(walk.cursor ? "more remain (Draw more)." : "");
@@ -353,8 +366,9 @@
   async function expand(id, via = null) {
     if (!via && expanded.has(id)) return [];
     graph.setNodeAttribute(id, "expanded", true);
-    const sub = await fetchNeighborhood([id], 1, EXPAND_LIMIT, null, via);
-    walk = { ids: [id], hops: 1, limit: EXPAND_LIMIT, via, cursor: null, reached: [] };
+    const exclude = excludeFor([id]);
+    const sub = await fetchNeighborhood([id], 1, EXPAND_LIMIT, null, via, exclude);
+    walk = { ids: [id], hops: 1, limit: EXPAND_LIMIT, via, exclude, cursor: null, reached: [] };
     const fresh = addGraph(sub.nodes, sub.edges, positionOf(id));
     walk.cursor = sub.truncated ? sub.cursor : null;
     $("#more").hidden = !walk.cursor;
