@@ -238,7 +238,8 @@ def test_on_another_corpus_the_playground_answers_and_shows_the_load_errors(
         page = p.page
         page.goto(f"{base}/graphql")
         page.wait_for_selector("#load-errors")
-        errors = _api(base, "{ loadReport { errors { path line reason } } }")["loadReport"]["errors"]
+        report = _api(base, "{ loadReport { errors { path line reason } } }")["loadReport"]
+        errors = report["errors"]
         assert errors
         assert page.inner_text("#load-errors summary").startswith(f"{len(errors)} load error")
         page.click("#load-errors summary")
@@ -275,7 +276,7 @@ def _node_point(page, node_id: str) -> tuple[float, float]:
 def _click_node(page, node_id: str, *, shift: bool = False) -> None:
     page.evaluate("""id => { const r = newsgraphExplorer.renderer;
         const d = r.getNodeDisplayData(id);
-        r.getCamera().setState({ x: d.x, y: d.y, ratio: 0.3 }); r.refresh(); }""", node_id)
+        r.getCamera().setState({ x: d.x, y: d.y, ratio: 0.05 }); r.refresh(); }""", node_id)
     page.wait_for_timeout(50)
     x, y = _node_point(page, node_id)
     if shift:
@@ -318,16 +319,18 @@ def test_the_explorer_opens_on_an_overview_of_the_served_corpus(big_server, open
         storylines(first: 8) { totalCount edges { node { id central { id } } } }
         centralArticles(first: 10) { edges { node { id } } }
         timeline(interval: MONTH) { buckets { label count } } }""")
-    assert page.inner_text("#overview-counts").startswith(f"{truth['loadReport']['records']} records")
+    records = truth["loadReport"]["records"]
+    assert page.inner_text("#overview-counts").startswith(f"{records} records")
     lines = page.eval_on_selector_all("#overview-storylines li",
                                       "items => items.map(li => li.dataset.storyline)")
     assert lines == [e["node"]["id"] for e in truth["storylines"]["edges"]]
     central = page.eval_on_selector_all("#overview-central button.story",
                                         "bs => bs.map(b => b.dataset.id)")
     assert central == [e["node"]["id"] for e in truth["centralArticles"]["edges"]]
-    bars = page.eval_on_selector_all("#timeline-svg rect",
-                                     "rs => rs.map(r => [r.dataset.label, Number(r.dataset.count)])")
-    assert [tuple(b) for b in bars] == [(b["label"], b["count"]) for b in truth["timeline"]["buckets"]]
+    bars = page.eval_on_selector_all(
+        "#timeline-svg rect", "rs => rs.map(r => [r.dataset.label, Number(r.dataset.count)])")
+    buckets = truth["timeline"]["buckets"]
+    assert [tuple(b) for b in bars] == [(b["label"], b["count"]) for b in buckets]
     page.screenshot(path=tmp_path / "overview.png")
     if os.environ.get("NEWSGRAPH_UPDATE_SCREENSHOTS"):
         page.screenshot(path=ROOT / "docs" / "explorer-overview.png")
@@ -496,7 +499,7 @@ def test_the_explorer_controls_hide_pin_remove_filter_colour_expand_and_download
     _wait_idle(page)
     after = page.evaluate("id => newsgraphExplorer.graph.getNodeAttributes(id)", other)
     assert (after["x"], after["y"]) == (where["x"], where["y"])
-    moved = page.evaluate("""() => newsgraphExplorer.graph.filterNodes((n, a) => !a.fixed).length""")
+    moved = page.evaluate("newsgraphExplorer.graph.filterNodes((n, a) => !a.fixed).length")
     assert moved > 0
     page.click("#remove-selected")
     assert other not in _drawn(page)
@@ -524,7 +527,7 @@ def test_the_explorer_controls_hide_pin_remove_filter_colour_expand_and_download
 
     # Colour by storyline: the stories of one storyline share a colour.
     page.select_option("#colour-by", "storyline")
-    page.wait_for_function("() => document.querySelector('#legend-groups .swatch[data-group^=\"storyline:\"]')")
+    page.wait_for_selector("#legend-groups .swatch[data-group^='storyline:']")
     _wait_idle(page)
     lines = _api(big_server, "query ($ids: [ID!]!) { nodes(ids: $ids) { id ... on Article "
                              "{ storyline { id } } } }", {"ids": articles[:100]})["nodes"]
@@ -555,7 +558,8 @@ def test_the_explorer_controls_hide_pin_remove_filter_colour_expand_and_download
             const c = document.createElement('canvas'); c.width = img.width; c.height = img.height;
             const ctx = c.getContext('2d'); ctx.drawImage(img, 0, 0);
             const px = ctx.getImageData(0, 0, c.width, c.height).data;
-            let n = 0; for (let i = 0; i < px.length; i += 4) if (px[i] < 200 || px[i + 2] < 200) n++;
+            let n = 0;
+            for (let i = 0; i < px.length; i += 4) if (px[i] < 200 || px[i + 2] < 200) n++;
             resolve(n);
         };
         img.src = newsgraphExplorer.drawnPNG();
@@ -646,8 +650,8 @@ def test_the_explorer_draws_five_thousand_nodes_pans_zooms_and_keeps_labels_apar
 
     # At every zoom the labels drawn are few enough never to overlap.
     for ratio in (1.0, 0.3, 0.08):
-        page.evaluate("r => newsgraphExplorer.renderer.getCamera().setState({x: .5, y: .5, ratio: r})",
-                      ratio)
+        page.evaluate(
+            "r => newsgraphExplorer.renderer.getCamera().setState({x: .5, y: .5, ratio: r})", ratio)
         page.wait_for_timeout(300)
         boxes = page.evaluate("newsgraphExplorer.labelBoxes()")
         assert boxes, f"no label drawn at ratio {ratio}"
