@@ -1,13 +1,24 @@
 """The Starlette app: GraphQL at /graphql (POST and GET, GraphiQL for browsers),
-/healthz and /readyz. The graph is loaded once, at startup, in the lifespan."""
+/healthz and /readyz. The graph is loaded once, at startup, in the lifespan.
+
+With ``background=True`` (what ``newsgraph serve`` uses) the app starts like a server:
+it answers at once while a thread loads the graph (``/healthz`` ok, ``/readyz`` 503
+"loading" with how many files are read, ``/graphql`` 503 with the same), and after the
+load the whole-graph analytics are computed by a forked process
+(:mod:`graph.background`); until they are installed, the fields that need them answer
+at once with a ``NOT_READY`` error, and ``/readyz`` says how far they are.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import gc
+import json
 import logging
 import os
-from collections.abc import AsyncIterator
+import threading
+import time
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,11 +26,15 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 import graph
+from graph.background import BackgroundAnalytics, warm
+from graph.progress import Step
 from schema.browser import browser_routes, playground_page
 from schema.exports import export_endpoint
-from schema.http import GraphQLOverHTTP
+from schema.http import GraphQLOverHTTP, error_body, negotiate
+from schema.limits import RequestBudget
 from schema.middleware import middleware
 from schema.middleware.cache import ResponseCache
 from schema.query import schema
@@ -36,7 +51,10 @@ class GraphQLView(GraphQLOverHTTP):
         kg = request.app.state.kg
         if kg is None:  # only reachable before the lifespan ran
             raise RuntimeError("the graph is not loaded yet")
-        return {"kg": kg, "request": request, "response": response, "settings": self.settings}
+        # One budget per HTTP request (batched operations share it); the view ends the
+        # work through it when the client goes away or the deadline passes.
+        return {"kg": kg, "request": request, "response": response, "settings": self.settings,
+                "budget": RequestBudget(self.settings)}
 
     async def render_graphql_ide(self, request: Any) -> Response:
         """GraphiQL from newsgraph's own assets (schema/browser.py), not from a CDN."""
@@ -49,16 +67,68 @@ async def healthz(request: Request) -> Response:
 
 
 async def readyz(request: Request) -> Response:
-    """Ready: the graph is loaded; with its counts."""
+    """Ready: the graph is loaded; with its counts and how far the analytics are."""
     kg: graph.KnowledgeGraph | None = request.app.state.kg
     if kg is None:
-        return JSONResponse({"status": "loading"}, status_code=503)
+        return JSONResponse(request.app.state.loading.status(), status_code=503,
+                            headers={"retry-after": "1"})
     r = kg.report
+    job: BackgroundAnalytics | None = request.app.state.analytics
     return JSONResponse({
         "status": "ready", "records": r.records, "articles": r.articles, "stubs": r.stubs,
         "providers": r.providers, "topics": r.topics, "edges": r.edges,
         "errors": len(r.errors), "warnings": len(r.warnings),
+        "analytics": job.status() if job is not None else {"status": "on first use"},
     })
+
+
+class Loading:
+    """How far the load of a server that started before its graph is."""
+
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+        self.step = Step("starting", 0, 0)
+        self.error: str | None = None
+
+    def progress(self, step: Step) -> None:
+        self.step = step
+
+    def status(self) -> dict[str, Any]:
+        step = self.step
+        out: dict[str, Any] = {"status": "failed" if self.error else "loading",
+                               "seconds": round(time.monotonic() - self.started, 1),
+                               "phase": step.phase, "done": step.done, "total": step.total,
+                               "records": step.records}
+        if self.error:
+            out["error"] = self.error
+        return out
+
+    def message(self) -> str:
+        if self.error:
+            return f"the graph could not be loaded: {self.error}"
+        step = self.step
+        where = step.phase
+        if step.phase == "parse":
+            where = f"{step.done:,} of {step.total:,} files read, {step.records:,} records"
+        return f"the graph is still loading ({where}): ask again when /readyz says ready"
+
+
+class WhileLoading:
+    """Answer 503 with how far the load is, at once, until the graph is there."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        state = scope["app"].state
+        if scope["type"] != "http" or state.kg is not None:
+            return await self.app(scope, receive, send)
+        accept = dict(scope.get("headers") or ()).get(b"accept", b"").decode("latin-1")
+        body = error_body(state.loading.message(), code="NOT_READY",
+                          **state.loading.status())
+        response = Response(json.dumps(body), status_code=503, headers={"retry-after": "1"},
+                            media_type=f"{negotiate(accept)}; charset=utf-8")
+        await response(scope, receive, send)
 
 
 async def home(request: Request) -> Response:
@@ -66,42 +136,88 @@ async def home(request: Request) -> Response:
 
 
 def _graph_of(scope: Any) -> graph.KnowledgeGraph | None:
-    return scope["app"].state.kg
+    state = scope["app"].state
+    job: BackgroundAnalytics | None = state.analytics
+    if job is not None and not job.ready:
+        # An answer given before the analytics are in (a null storyline, say) must not
+        # be served again after them: no caching until then.
+        return None
+    return state.kg
 
 
 def create_app(source: graph.KnowledgeGraph | str | os.PathLike[str] | None = None,
-               settings: Settings | None = None, **load_options: Any) -> Starlette:
+               settings: Settings | None = None, *, background: bool = False,
+               on_loaded: Callable[[graph.KnowledgeGraph | None, Exception | None], None]
+               | None = None, **load_options: Any) -> Starlette:
     """Return the newsgraph ASGI app.
 
     ``source`` is a loaded KnowledgeGraph, or a path to load at startup (the
     bundled ``data/`` when None); ``settings`` are the limits and mode (from the
     ``NEWSGRAPH_*`` environment when None); ``load_options`` go to :func:`graph.load`.
+    With ``background``, the app serves while a thread loads the graph and a forked
+    process computes its analytics (see the module docstring); ``on_loaded(kg, error)``
+    is then called from the loading thread when the load ended.
     """
     settings = settings if settings is not None else Settings.from_env()
 
+    def settle(app: Starlette, kg: graph.KnowledgeGraph) -> None:
+        warm(kg)
+        # The graph lives as long as the server: keep the collector from rescanning it,
+        # which otherwise shows as pauses of tens of milliseconds in request latency
+        # (and, frozen before the fork, from touching every page of the analytics child).
+        gc.freeze()
+        app.state.kg = kg
+        app.state.analytics = BackgroundAnalytics(kg).start()
+
     path = None if source is None or isinstance(source, graph.KnowledgeGraph) else Path(source)
+
+    def load(progress: Any = None) -> graph.KnowledgeGraph:
+        kg = graph.load(path, **({"progress": progress} if progress else {}), **load_options)
+        logger.info("loaded: %s", kg.report.summary())
+        if kg.report.records == 0 and not settings.allow_empty:
+            raise graph.NewsgraphError(
+                f"no record found in {str(path or graph.default_data_path())!r}: "
+                "refusing to serve an empty graph (allow_empty / "
+                "NEWSGRAPH_ALLOW_EMPTY=1 serves it)")
+        return kg
+
+    def load_in_background(app: Starlette) -> None:
+        kg = error = None
+        try:
+            kg = load(app.state.loading.progress)
+            settle(app, kg)
+        except Exception as e:  # the server stays up to say what went wrong
+            app.state.loading.error = str(e)
+            error = e
+        if on_loaded is not None:
+            on_loaded(kg, error)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        if app.state.kg is None:
-            kg = graph.load(path, **load_options)
-            logger.info("loaded: %s", kg.report.summary())
-            if kg.report.records == 0 and not settings.allow_empty:
-                raise graph.NewsgraphError(
-                    f"no record found in {str(path or graph.default_data_path())!r}: "
-                    "refusing to serve an empty graph (allow_empty / "
-                    "NEWSGRAPH_ALLOW_EMPTY=1 serves it)")
-            app.state.kg = kg
-        # The graph lives as long as the server: keep the collector from rescanning it,
-        # which otherwise shows as pauses of tens of milliseconds in request latency.
-        gc.freeze()
-        yield
+        loader = None
+        if background and app.state.kg is None:
+            loader = threading.Thread(target=load_in_background, args=(app,),
+                                      name="newsgraph-load", daemon=True)
+            loader.start()
+        elif background:
+            kg, app.state.kg = app.state.kg, None
+            settle(app, kg)
+        else:
+            if app.state.kg is None:
+                app.state.kg = load()
+            gc.freeze()
+        try:
+            yield
+        finally:
+            if app.state.analytics is not None:
+                app.state.analytics.stop()
 
     app = Starlette(
         routes=[
             Route("/", home),
             # Repeated requests are answered from stored responses: the graph is immutable.
-            Route("/graphql", ResponseCache(GraphQLView(schema, settings), _graph_of),
+            Route("/graphql", WhileLoading(ResponseCache(GraphQLView(schema, settings),
+                                                         _graph_of)),
                   methods=["GET", "POST"]),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
@@ -113,4 +229,6 @@ def create_app(source: graph.KnowledgeGraph | str | os.PathLike[str] | None = No
     )
     app.state.settings = settings
     app.state.kg = source if isinstance(source, graph.KnowledgeGraph) else None
+    app.state.loading = Loading()
+    app.state.analytics = None
     return app

@@ -10,8 +10,12 @@ the path holds no record at all (``serve --allow-empty`` serves an empty graph).
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import logging
+import math
+import signal
+import socket
 import sys
 from collections.abc import Sequence
 from importlib.metadata import EntryPoint, entry_points
@@ -20,6 +24,7 @@ from typing import Any
 
 import graph
 from graph.records import DEFAULT_MAX_FILE_BYTES, RECORD_SUFFIXES
+from schema.progress import terminal_progress
 from schema.settings import add_arguments, from_arguments
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_EMPTY = 0, 1, 2, 3
@@ -45,6 +50,8 @@ def _add_load_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--follow-symlinks", action="store_true",
                    help="follow symlinks that point outside the corpus folder too (by "
                         "default they are skipped with a note)")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="no progress on the terminal (it is shown only on a terminal anyway)")
 
 
 def _add_path(p: argparse.ArgumentParser) -> None:
@@ -72,7 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="serve the graph over GraphQL with uvicorn")
     _add_path(p)
     p.add_argument("--host", default="127.0.0.1", help="interface to bind (default: %(default)s)")
-    p.add_argument("--port", type=int, default=8000, help="port to bind (default: %(default)s)")
+    p.add_argument("--port", type=int, default=8000,
+                   help="port to bind, 0 to 65535 (default: %(default)s)")
     add_arguments(p)
 
     p = sub.add_parser("query", help="run one GraphQL query in-process and print the JSON")
@@ -173,7 +181,7 @@ def _load(path: Path | None, max_file_mb: float, cache: str | bool | None = None
           args: argparse.Namespace | None = None, allow_empty: bool = False,
           hint: str = "") -> graph.KnowledgeGraph:
     """Load the corpus; a path holding no record is :class:`EmptyCorpus` unless allowed."""
-    progress = _print_progress if sys.stderr.isatty() else None
+    progress = terminal_progress(bool(getattr(args, "quiet", False)))
     if max_file_mb <= 0:
         raise graph.NewsgraphError(f"--max-file-mb must be positive, got {max_file_mb!r}")
     kg = graph.load(path, max_file_bytes=int(max_file_mb * 2**20), progress=progress,
@@ -190,12 +198,6 @@ def _empty_message(path: Path | None, report: graph.LoadReport) -> str:
             f"{len(report.skipped)} skipped, {len(report.errors)} errors). Records are files "
             f"ending {', '.join(sorted(RECORD_SUFFIXES))} (a .txt needs YAML front matter); "
             "--include GLOB reads more")
-
-
-def _print_progress(done: int, total: int) -> None:  # pragma: no cover - terminal only
-    if done == total or done % 200 == 0:
-        end = "\n" if done == total else ""
-        print(f"\rloading {done}/{total} files", end=end, file=sys.stderr, flush=True)
 
 
 def _print_report(report: graph.LoadReport, *, stream: Any = None) -> None:
@@ -222,28 +224,89 @@ def cmd_load(args: argparse.Namespace) -> int:
     return EXIT_OK if kg.report.ok else EXIT_REJECTED
 
 
+def _bind(host: str, port: int) -> socket.socket:
+    """Bind the listening socket, or raise NewsgraphError saying why not, in one line."""
+    if not 0 <= port <= 65535:
+        raise graph.NewsgraphError(f"--port must be from 0 to 65535, got {port}")
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+    except socket.gaierror as e:
+        raise graph.NewsgraphError(f"cannot serve on host {host!r}: {e.strerror}") from None
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(address)
+        sock.listen(2048)
+    except OSError as e:
+        sock.close()
+        why = ("it is in use (another server listens there)" if e.errno == errno.EADDRINUSE
+               else e.strerror)
+        raise graph.NewsgraphError(f"cannot serve on {host}:{port}: {why}") from None
+    sock.setblocking(False)
+    return sock
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from schema.app import create_app
 
     settings = from_arguments(args)
-    kg = _load(args.path, args.max_file_mb, args.cache, args=args, allow_empty=True)
-    _print_report(kg.report, stream=sys.stderr)
-    if kg.report.records == 0 and not settings.allow_empty:
-        raise EmptyCorpus(_empty_message(args.path, kg.report) + "; `newsgraph serve "
-                          "--allow-empty` serves an empty graph")
-    app = create_app(kg, settings)
-    print(f"newsgraph: serving GraphQL at http://{args.host}:{args.port}/graphql",
-          file=sys.stderr, flush=True)
+    if args.max_file_mb <= 0:
+        raise graph.NewsgraphError(f"--max-file-mb must be positive, got {args.max_file_mb!r}")
+    # Bind first: a port in use is said at once, not after a load of minutes; then the
+    # server answers /healthz and /readyz (with progress) while the graph loads.
+    sock = _bind(args.host, args.port)
+    server: uvicorn.Server | None = None
+    failed = EXIT_OK
+
+    def on_loaded(kg: graph.KnowledgeGraph | None, error: Exception | None) -> None:
+        nonlocal failed
+        if kg is not None:
+            _print_report(kg.report, stream=sys.stderr)
+            if kg.report.records or settings.allow_empty:
+                print("newsgraph: ready; storylines, centrality and the search index are "
+                      "computed in the background (see /readyz)", file=sys.stderr,
+                      flush=True)
+                return
+            failed = EXIT_EMPTY
+            error = EmptyCorpus(_empty_message(args.path, kg.report) + "; `newsgraph serve "
+                                "--allow-empty` serves an empty graph")
+        else:
+            failed = EXIT_REJECTED
+        print(f"newsgraph: error: {error}", file=sys.stderr, flush=True)
+        if server is not None:
+            server.should_exit = True
+
+    # The empty-corpus check is on_loaded's, to say it as the other commands do.
+    app = create_app(args.path, settings.replace(allow_empty=True), background=True,
+                     on_loaded=on_loaded, max_file_bytes=int(args.max_file_mb * 2**20),
+                     cache=args.cache, include=args.include or (),
+                     follow_symlinks=bool(args.follow_symlinks))
+    host, port = sock.getsockname()[:2]
+    shown = f"[{host}]" if ":" in host else host
+    print(f"newsgraph: serving GraphQL at http://{shown}:{port}/graphql (loading the graph; "
+          "/readyz says when it is ready)", file=sys.stderr, flush=True)
     if settings.production:
         print("newsgraph: production mode: introspection "
               f"{'on' if settings.introspection_enabled else 'off'}, GraphiQL "
               f"{'on' if settings.graphiql_enabled else 'off'}, CORS origins: "
               f"{', '.join(settings.cors_origins) or 'none'}", file=sys.stderr, flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning",
-                server_header=not settings.production)
-    return EXIT_OK
+    # On SIGTERM or SIGINT uvicorn stops accepting and lets requests in flight finish;
+    # each ends by its deadline, so drain for that long. SIGHUP must not kill them.
+    config = uvicorn.Config(app, log_level="warning", server_header=not settings.production,
+                            timeout_graceful_shutdown=max(1, math.ceil(settings.timeout)) + 2)
+    server = uvicorn.Server(config)
+    if hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, _ignore_hangup)
+    server.run(sockets=[sock])
+    return failed
+
+
+def _ignore_hangup(signum: int, frame: Any) -> None:
+    print("newsgraph: SIGHUP ignored (nothing to reload: restart to load a new corpus; "
+          "SIGTERM stops after requests in flight)", file=sys.stderr, flush=True)
 
 
 def cmd_query(args: argparse.Namespace) -> int:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import graph
-from bench.generate import MANIFEST_NAME, PHRASE, generate
+from bench.generate import MANIFEST_NAME, PHRASE, STYLES, generate
 from bench.naive import naive_within
 from graph import traverse
 from graph.build import article_id
@@ -97,7 +97,8 @@ def test_runner_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
 
     out = tmp_path / "results.json"
     assert main(["--sizes", "150", "--workdir", str(tmp_path), "--json", str(out),
-                 "--repeat", "1", "--http-seconds", "0.3", "--connections", "2"]) == 0
+                 "--repeat", "1", "--http-seconds", "0.3", "--connections", "2",
+                 "--attack-seconds", "0.3"]) == 0
     table = capsys.readouterr().out
     assert "within: fast == naive" in table and "identical" in table
     results = json.loads(out.read_text())
@@ -109,6 +110,12 @@ def test_runner_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert http["graphql_distinct"]["requests"] > 0 and http["graphql_distinct"]["errors"] == 0
     assert http["graphql_repeated"]["mismatches"] == 0
     assert set(results["targets"]) >= {"load_records_per_s", "within_speedup", "graphql_ratio"}
+    assert results["search"]["identical"] is True and len(results["search"]["words"]) == 20
+    serving = results["serving"]
+    assert 0 < serving["first_health_s"] <= serving["ready_s"] <= serving["analytics_s"]
+    for phase in serving["phases"].values():
+        assert phase["cheap"] > 0 and not phase["cheap_failures"]
+    assert "search, 20 commonest words" in table and "cheap query, aliased paths" in table
 
 
 def _rows(kg: graph.KnowledgeGraph, via: tuple[str, ...]):
@@ -178,3 +185,42 @@ def test_a_walk_charges_what_the_node_by_node_walk_reads(kg: graph.KnowledgeGrap
                     with pytest.raises(graph.BudgetExceeded):
                         kg.within(start, hops, via=via, kinds=None, budget=tight)
                     assert tight.visits <= read - 1
+
+
+def test_every_style_writes_the_same_records(tmp_path: Path) -> None:
+    # A writer's dialect changes the bytes, never the records: each style loads to the
+    # seed style's articles, edges and mentions.
+    expected = None
+    for style in STYLES:
+        out = tmp_path / style
+        manifest = generate(80, out, seed=9, style=style)
+        kg = graph.load(out)
+        r = kg.report
+        assert r.errors == [], style
+        found = {kg.index.ids[i] for i in kg.index.mentioning(("facial", "recognition"))}
+        assert found == {article_id(url) for url in manifest.mentioning}, style
+        shape = (r.records, r.articles, r.stubs, r.providers, r.topics, dict(r.edges),
+                 sorted(kg.nx.nodes), sorted(kg.nx.edges(keys=True)),
+                 {n: d.get("title") for n, d in kg.nx.nodes(data=True)})
+        assert expected is None or shape == expected, style
+        expected = shape
+        assert manifest.styles == ({style: manifest.records + manifest.duplicates}
+                                   if style != "mixed" else manifest.styles)
+    assert len(manifest.styles) == 7  # the mixed corpus holds every style
+
+
+def test_generate_refuses_an_unknown_style(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="unknown style 'yml'; expected one of seed"):
+        generate(5, tmp_path, style="yml")
+
+
+def test_memory_components_cover_the_graph(kg: graph.KnowledgeGraph) -> None:
+    from bench.memory import components
+
+    parts = components(kg)
+    for name in ("article text (title, excerpt, body, secured)",
+                 "networkx adjacency (succ, pred, key and edge dicts)",
+                 "read index: lowercased text blob"):
+        assert parts[name] > 0
+    # Each object counts once: the text blob is its own bytes, not the articles' strings.
+    assert parts["read index: lowercased text blob"] >= len(kg.index.text)
