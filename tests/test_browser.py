@@ -346,6 +346,36 @@ def test_the_explorer_opens_on_an_overview_of_the_served_corpus(big_server, open
     p.check_clean()
 
 
+def test_the_overview_says_computing_while_the_server_computes_and_asks_again(
+        server, open_page):
+    """A field computed after the load answers NOT_READY (null and an error) until done."""
+    p = open_page(server)
+    page = p.page
+    refused: list[str] = []
+
+    def not_ready_three_times(route) -> None:
+        if "storylines(" in (route.request.post_data or "") and len(refused) < 3:
+            refused.append(route.request.post_data)
+            route.fulfill(status=200, content_type="application/json", body=json.dumps({
+                "data": {"storylines": None},
+                "errors": [{"message": "storylines are not ready yet", "path": ["storylines"],
+                            "extensions": {"code": "NOT_READY", "status": "computing"}}]}))
+        else:
+            route.continue_()
+
+    page.route("**/graphql", not_ready_three_times)
+    _open_explorer(p, server)
+    page.wait_for_selector("#overview-storylines .computing:text-is('computing storylines…')")
+    page.wait_for_selector("#overview-central li")  # the rest of the overview does not wait
+    page.wait_for_selector("#overview-storylines li[data-storyline]")
+    assert len(refused) == 3
+    truth = _api(server, "{ storylines(first: 8) { edges { node { id } } } }")
+    shown = page.eval_on_selector_all("#overview-storylines li",
+                                      "items => items.map(li => li.dataset.storyline)")
+    assert shown == [e["node"]["id"] for e in truth["storylines"]["edges"]]
+    p.check_clean()
+
+
 def test_the_explorer_searches_expands_and_highlights_from_the_chosen_story(
         server, kg, open_page, tmp_path):
     p = open_page(server)
