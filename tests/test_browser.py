@@ -71,9 +71,12 @@ def _ensure_assets() -> None:
                    check=True, stdout=subprocess.DEVNULL, timeout=900)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium():
-    """A headless Debian Chromium under Playwright, installed first when missing."""
+    """A headless Debian Chromium under Playwright, installed first when missing.
+
+    Module-scoped: Playwright's sync API keeps an event loop running on this thread while it is
+    open, and the tests after this module call asyncio.run()."""
     sync_api = pytest.importorskip("playwright.sync_api")
     _ensure_chromium()
     _ensure_assets()

@@ -817,8 +817,9 @@
     const storylines = $("#overview-storylines");
     const central = $("#overview-central");
     const timeline = $("#overview-timeline");
-    const report = gql(`{ loadReport { files records articles stubs topics providers
-      edges { kind count } errors { path line reason } } }`).then((d) => {
+    const report = gqlWhenReady(`{ loadReport { files records articles stubs topics providers
+      edges { kind count } errors { path line reason } } }`, {},
+    (message) => { stats.replaceChildren(el("p", { class: "hint computing" }, `computing… ${message}`)); }).then((d) => {
       const r = d.loadReport;
       stats.replaceChildren(
         el("p", { id: "overview-counts" }, `${r.records} records in ${r.files} files: ${r.articles} stories ` +

@@ -12,15 +12,21 @@
     return node;
   };
 
+  // A server still loading its corpus answers NOT_READY: say so and ask again every second.
   async function gql(query) {
-    const response = await fetch(url, {
-      method: "POST",
-      headers: { "content-type": "application/json", accept: "application/json" },
-      body: JSON.stringify({ query }),
-    });
-    const body = await response.json();
-    if (body.errors && body.errors.length) throw new Error(body.errors[0].message);
-    return body.data;
+    for (;;) {
+      const response = await fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/json", accept: "application/json" },
+        body: JSON.stringify({ query }),
+      });
+      const body = await response.json();
+      const error = body.errors && body.errors[0];
+      if (!error) return body.data;
+      if ((error.extensions || {}).code !== "NOT_READY") throw new Error(error.message);
+      document.getElementById("graphiql").textContent = `The server is still loading: ${error.message}`;
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
   }
 
   // The newest story that is not a stub, with its topics, and what the load reported.
