@@ -32,9 +32,9 @@ import graph
 from graph.background import BackgroundAnalytics, warm
 from graph.progress import Step
 from schema.browser import browser_routes, playground_page
+from schema.cost import RequestBudget
 from schema.exports import export_endpoint
 from schema.http import GraphQLOverHTTP, error_body, negotiate
-from schema.limits import RequestBudget
 from schema.middleware import middleware
 from schema.middleware.cache import ResponseCache
 from schema.query import schema
