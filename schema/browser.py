@@ -1,6 +1,7 @@
 """Pages for browsers: the offline GraphiQL playground and the graph explorer at /explore.
 
-The third-party assets (GraphiQL, React, Cytoscape.js) come from npm, pinned by
+The third-party assets (GraphiQL, React; sigma.js, graphology and graphology-library for the
+explorer, whose ForceAtlas2 runs in a web worker) come from npm, pinned by
 ``schema/static/package.json`` and its lockfile, and are installed next to them with
 ``npm ci --prefix schema/static``; newsgraph serves them itself so that the pages work
 without internet access. Only the files listed in :data:`VENDOR_FILES` are served from
@@ -29,14 +30,22 @@ VENDOR_FILES = {
     "react-dom.production.min.js": "react-dom/umd/react-dom.production.min.js",
     "graphiql.min.js": "graphiql/graphiql.min.js",
     "graphiql.min.css": "graphiql/graphiql.min.css",
-    "cytoscape.min.js": "cytoscape/dist/cytoscape.min.js",
+    "graphology.umd.min.js": "graphology/dist/graphology.umd.min.js",
+    "graphology-library.min.js": "graphology-library/dist/graphology-library.min.js",
+    "sigma.min.js": "sigma/dist/sigma.min.js",
 }
 PLAYGROUND_ASSETS = ("react.production.min.js", "react-dom.production.min.js",
                      "graphiql.min.js", "graphiql.min.css")
-EXPLORER_ASSETS = ("cytoscape.min.js",)
+EXPLORER_ASSETS = ("graphology.umd.min.js", "graphology-library.min.js", "sigma.min.js")
 # newsgraph's own page files, served from static/ by name.
 OWN_FILES = ("playground.js", "explore.js", "explore.css")
-CDN_CYTOSCAPE = "https://unpkg.com/cytoscape@3.34.4/dist/cytoscape.min.js"
+# The explorer's fallback when they are missing: the same pinned versions from a public CDN.
+CDN_EXPLORER = {
+    "graphology.umd.min.js": "https://unpkg.com/graphology@0.26.0/dist/graphology.umd.min.js",
+    "graphology-library.min.js":
+        "https://unpkg.com/graphology-library@0.8.0/dist/graphology-library.min.js",
+    "sigma.min.js": "https://unpkg.com/sigma@3.0.2/dist/sigma.min.js",
+}
 
 _CACHE = {"cache-control": "public, max-age=3600"}
 
@@ -85,14 +94,16 @@ def playground_page(request: Request) -> Response:
 
 
 async def explore(request: Request) -> Response:
-    """The graph explorer: Cytoscape.js over newsgraph's own /graphql."""
+    """The graph explorer: sigma.js on graphology over newsgraph's own /graphql."""
     page = (STATIC / "explore.html").read_text(encoding="utf-8")
     missing = missing_assets(EXPLORER_ASSETS)
     if missing:
-        banner = _notice(missing, "meanwhile this page loads Cytoscape.js from a public CDN.")
+        banner = _notice(missing, "meanwhile this page loads sigma.js and graphology from a "
+                                  "public CDN.")
         body = page.index(">", page.index("<body")) + 1
-        page = (page[:body] + banner + page[body:]).replace(
-            "static/vendor/cytoscape.min.js", CDN_CYTOSCAPE)
+        page = page[:body] + banner + page[body:]
+        for name, url in CDN_EXPLORER.items():
+            page = page.replace(f"static/vendor/{name}", url)
     return HTMLResponse(page, headers={"x-newsgraph-assets": "cdn" if missing else "local"})
 
 

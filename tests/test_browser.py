@@ -7,7 +7,7 @@ PATH), and otherwise skips, except in CI (``CI`` set), where it fails. Every req
 leaves 127.0.0.1 is aborted and fails the test: the pages must work offline.
 
 Each test saves a screenshot under its ``tmp_path``. With ``NEWSGRAPH_UPDATE_SCREENSHOTS=1``
-the explorer test also writes the README's docs/explorer.png.
+the explorer tests also write docs/explorer-overview.png and docs/explorer.png (a 2-hop drawing).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import random
 import shutil
 import subprocess
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -70,11 +71,12 @@ def _ensure_assets() -> None:
                    check=True, stdout=subprocess.DEVNULL, timeout=900)
 
 
-# Module-scoped: Playwright's sync API keeps an event loop running in the main thread while
-# it is open, and later modules start loops of their own there (uvicorn, asyncio.run).
 @pytest.fixture(scope="module")
 def chromium():
-    """A headless Debian Chromium under Playwright, installed first when missing."""
+    """A headless Debian Chromium under Playwright, installed first when missing.
+
+    Module-scoped: Playwright's sync API keeps an event loop running on this thread while it is
+    open, and the tests after this module call asyncio.run()."""
     sync_api = pytest.importorskip("playwright.sync_api")
     _ensure_chromium()
     _ensure_assets()
@@ -141,18 +143,71 @@ def open_page(chromium):
         p.context.close()
 
 
+def _api(base: str, query: str, variables: dict | None = None) -> dict:
+    """What the server's own /graphql answers: the page must show the same."""
+    request = urllib.request.Request(
+        f"{base}/graphql", data=json.dumps({"query": query, "variables": variables or {}}).encode(),
+        headers={"content-type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as r:
+        body = json.loads(r.read())
+    assert "errors" not in body, body
+    return body["data"]
+
+
+def _write_big_corpus(folder: Path, articles: int = 900, topics: int = 120,
+                      providers: int = 40) -> None:
+    """900 stories over 120 topics and 40 providers: 1,060 nodes, about 3,600 edges."""
+    rng = random.Random(7)
+    rows = []
+    for i in range(articles):
+        p = i % providers
+        j = rng.randrange(articles)
+        rows.append({
+            "title": f"Story {i} on topic {i % topics}",
+            "webUrl": f"https://p{p}.example/story-{i}",
+            "provider": {"name": f"Provider {p}", "domain": f"p{p}.example"},
+            "topics": sorted({f"Topic {i % topics}", f"Topic {rng.randrange(topics)}"}),
+            "publishedDateTime": f"2022-{1 + i % 12:02d}-{1 + i % 28:02d}T12:00:00Z",
+            "related": [{"title": f"Story {j} on topic {j % topics}",
+                         "webUrl": f"https://p{j % providers}.example/story-{j}"}],
+        })
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "big.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows),
+                                      encoding="utf-8")
+
+
 # -- the playground ---------------------------------------------------------------------
 
 
-def test_the_playground_renders_offline_and_runs_the_example_query(server, kg, open_page,
-                                                                  tmp_path):
+def _run_first_tab(page) -> dict:
+    page.wait_for_selector(".graphiql-container .graphiql-execute-button")
+    page.click(".graphiql-execute-button")
+    page.wait_for_function("""() => {
+        const cm = document.querySelector('.result-window .CodeMirror');
+        return cm && cm.CodeMirror.getValue().includes('"data"');
+    }""")
+    return json.loads(page.evaluate(
+        "document.querySelector('.result-window .CodeMirror').CodeMirror.getValue()"))
+
+
+def _variables(page) -> dict:
+    return json.loads(page.evaluate(
+        "document.querySelectorAll('.graphiql-editor .CodeMirror')[1].CodeMirror.getValue()"))
+
+
+def test_the_playground_starts_from_the_served_data_with_its_load_report(server, kg, open_page,
+                                                                        tmp_path):
     p = open_page(server)
     page = p.page
     response = page.goto(f"{server}/graphql")
     assert response is not None and response.headers["x-newsgraph-assets"] == "local"
     page.wait_for_selector(".graphiql-container .graphiql-execute-button")
     tabs = page.locator(".graphiql-tab").all_inner_texts()
-    assert [t.strip() for t in tabs] == ["FacialRecognitionWithinTwoHops", "Neighborhood"]
+    assert [t.strip() for t in tabs] == ["WithinTwoHops", "Neighborhood"]
+    report = kg.report
+    assert page.inner_text("#load-counts").startswith(
+        f"Serving {report.records} records from {report.files} files: {report.articles} stories")
+    assert page.is_visible("#load-clean")  # the bundled data loads without errors
 
     # The docs panel is open on the schema: the manual is the descriptions.
     page.locator(".graphiql-doc-explorer-content a.graphiql-doc-explorer-type-name",
@@ -160,23 +215,44 @@ def test_the_playground_renders_offline_and_runs_the_example_query(server, kg, o
     page.wait_for_selector(".graphiql-doc-explorer-title:text-is('Query')")
     docs = page.inner_text(".graphiql-doc-explorer-content")
     assert "The root of every newsgraph query." in docs
-    assert "The question newsgraph exists for" in docs
 
-    page.click(".graphiql-execute-button")
-    page.wait_for_function("""() => {
-        const cm = document.querySelector('.result-window .CodeMirror');
-        return cm && cm.CodeMirror.getValue().includes('totalCount');
-    }""")
-    result = json.loads(page.evaluate(
-        "document.querySelector('.result-window .CodeMirror').CodeMirror.getValue()"))
+    # The example is the newest story served and its first topic, not a pinned sample.
+    newest = _api(server, "{ articles(first: 1, where: {isStub: false}) "
+                          "{ edges { node { url title topics { name } } } } }")
+    story = newest["articles"]["edges"][0]["node"]
+    variables = _variables(page)
+    assert variables == {"url": story["url"], "phrase": story["topics"][0]["name"].lower()}
+    result = _run_first_tab(page)
     within = result["data"]["article"]["within"]
     got = [(f"article:{e['node']['url']}", e["hops"]) for e in within["edges"]]
-    assert got == kg.within(SEED, hops=2, mentions="facial recognition")
-    assert within["totalCount"] == len(got) == 11
-    shown = page.inner_text(".result-window")  # what is on screen, not just in the editor
-    assert SEED_TITLE in shown and '"totalCount": 11' in shown.replace("\xa0", " ")
+    assert got == kg.within(story["url"], hops=2, mentions=variables["phrase"])
+    assert result["data"]["article"]["title"] == story["title"]
     page.screenshot(path=tmp_path / "playground.png")
     p.check_clean()
+
+
+def test_on_another_corpus_the_playground_answers_and_shows_the_load_errors(
+        tmp_path_factory, open_page, tmp_path):
+    folder = tmp_path_factory.mktemp("other-corpus")
+    _write_big_corpus(folder, articles=30, topics=5, providers=3)
+    (folder / "broken.jsonl").write_text('{"title": "no url"}\nnot json\n', encoding="utf-8")
+    for base in serve(str(folder)):
+        p = open_page(base)
+        page = p.page
+        page.goto(f"{base}/graphql")
+        page.wait_for_selector("#load-errors")
+        report = _api(base, "{ loadReport { errors { path line reason } } }")["loadReport"]
+        errors = report["errors"]
+        assert errors
+        assert page.inner_text("#load-errors summary").startswith(f"{len(errors)} load error")
+        page.click("#load-errors summary")
+        listed = page.locator("#load-errors li").all_inner_texts()
+        assert any(errors[0]["reason"] in item and "broken.jsonl" in item for item in listed)
+        result = _run_first_tab(page)
+        article = result["data"]["article"]
+        assert article is not None and article["within"]["totalCount"] >= 1
+        assert "sixthtone" not in json.dumps(_variables(page))
+        p.check_clean()
 
 
 # -- the explorer -----------------------------------------------------------------------
@@ -184,17 +260,27 @@ def test_the_playground_renders_offline_and_runs_the_example_query(server, kg, o
 
 def _wait_idle(page) -> None:
     page.wait_for_function("document.body.dataset.busy === '0'")
+    page.evaluate("newsgraphExplorer.layoutDone.then(() => null)")
+    page.wait_for_timeout(300)  # the camera's 200 ms move after a layout
+
+
+def _open_explorer(p: Page, base: str, query: str = "") -> None:
+    p.page.goto(f"{base}/explore{query}")
+    p.page.wait_for_selector("body[data-ready='1']")
 
 
 def _node_point(page, node_id: str) -> tuple[float, float]:
     """Where on the page a drawn node is, to click it with the mouse."""
-    box = page.locator("#cy").bounding_box()
-    pos = page.evaluate("id => newsgraphExplorer.cy.getElementById(id).renderedPosition()",
-                        node_id)
+    box = page.locator("#graph").bounding_box()
+    pos = page.evaluate("id => newsgraphExplorer.viewportOf(id)", node_id)
     return box["x"] + pos["x"], box["y"] + pos["y"]
 
 
 def _click_node(page, node_id: str, *, shift: bool = False) -> None:
+    page.evaluate("""id => { const r = newsgraphExplorer.renderer;
+        const d = r.getNodeDisplayData(id);
+        r.getCamera().setState({ x: d.x, y: d.y, ratio: 0.05 }); r.refresh(); }""", node_id)
+    page.wait_for_timeout(50)
     x, y = _node_point(page, node_id)
     if shift:
         page.keyboard.down("Shift")
@@ -206,11 +292,11 @@ def _click_node(page, node_id: str, *, shift: bool = False) -> None:
 
 
 def _drawn(page) -> set[str]:
-    return set(page.evaluate("newsgraphExplorer.cy.nodes().map(n => n.id())"))
+    return set(page.evaluate("newsgraphExplorer.graph.nodes()"))
 
 
 def _search_and_choose(page, text: str, title: str) -> None:
-    page.fill("#search", text)
+    page.fill("#search", text)  # no Enter: the results come as one types
     result = page.locator("#search-results li.result", has_text=title).first
     result.wait_for()
     result.click()
@@ -219,21 +305,95 @@ def _search_and_choose(page, text: str, title: str) -> None:
     _wait_idle(page)
 
 
-def test_the_explorer_searches_expands_and_highlights_what_within_returns(
+def _overlapping(boxes: list[dict]) -> list[tuple[str, str]]:
+    return [(a["text"], b["text"]) for i, a in enumerate(boxes) for b in boxes[i + 1:]
+            if a["x"] < b["x"] + b["w"] and b["x"] < a["x"] + a["w"]
+            and a["y"] < b["y"] + b["h"] and b["y"] < a["y"] + a["h"]]
+
+
+def test_the_explorer_opens_on_an_overview_of_the_served_corpus(big_server, open_page, tmp_path):
+    p = open_page(big_server)
+    page = p.page
+    _open_explorer(p, big_server)
+    page.wait_for_selector("body[data-overview='1']")
+    assert page.is_visible("#overview")
+    assert page.input_value("#mentions") == ""  # nothing pre-filled from the sample data
+    truth = _api(big_server, """{ loadReport { records }
+        storylines(first: 8) { totalCount edges { node { id central { id } } } }
+        centralArticles(first: 10) { edges { node { id } } }
+        timeline(interval: MONTH) { buckets { label count } } }""")
+    records = truth["loadReport"]["records"]
+    assert page.inner_text("#overview-counts").startswith(f"{records} records")
+    lines = page.eval_on_selector_all("#overview-storylines li",
+                                      "items => items.map(li => li.dataset.storyline)")
+    assert lines == [e["node"]["id"] for e in truth["storylines"]["edges"]]
+    central = page.eval_on_selector_all("#overview-central button.story",
+                                        "bs => bs.map(b => b.dataset.id)")
+    assert central == [e["node"]["id"] for e in truth["centralArticles"]["edges"]]
+    bars = page.eval_on_selector_all(
+        "#timeline-svg rect", "rs => rs.map(r => [r.dataset.label, Number(r.dataset.count)])")
+    buckets = truth["timeline"]["buckets"]
+    assert [tuple(b) for b in bars] == [(b["label"], b["count"]) for b in buckets]
+    page.screenshot(path=tmp_path / "overview.png")
+    if os.environ.get("NEWSGRAPH_UPDATE_SCREENSHOTS"):
+        page.screenshot(path=ROOT / "docs" / "explorer-overview.png")
+
+    # One click on a storyline's central story draws its neighbourhood.
+    first = truth["storylines"]["edges"][0]["node"]["central"]["id"]
+    page.click(f"#overview-storylines button.story[data-id='{first}']")
+    page.wait_for_selector("#details-title")
+    _wait_idle(page)
+    assert not page.is_visible("#overview")
+    assert first in _drawn(page) and len(_drawn(page)) > 1
+    assert page.evaluate("newsgraphExplorer.chosen") == first
+    p.check_clean()
+
+
+def test_the_overview_says_computing_while_the_server_computes_and_asks_again(
+        server, open_page):
+    """A field computed after the load answers NOT_READY (null and an error) until done."""
+    p = open_page(server)
+    page = p.page
+    refused: list[str] = []
+
+    def not_ready_three_times(route) -> None:
+        if "storylines(" in (route.request.post_data or "") and len(refused) < 3:
+            refused.append(route.request.post_data)
+            route.fulfill(status=200, content_type="application/json", body=json.dumps({
+                "data": {"storylines": None},
+                "errors": [{"message": "storylines are not ready yet", "path": ["storylines"],
+                            "extensions": {"code": "NOT_READY", "status": "computing"}}]}))
+        else:
+            route.continue_()
+
+    page.route("**/graphql", not_ready_three_times)
+    _open_explorer(p, server)
+    page.wait_for_selector("#overview-storylines .computing:text-is('computing storylines…')")
+    page.wait_for_selector("#overview-central li")  # the rest of the overview does not wait
+    page.wait_for_selector("#overview-storylines li[data-storyline]")
+    assert len(refused) == 3
+    truth = _api(server, "{ storylines(first: 8) { edges { node { id } } } }")
+    shown = page.eval_on_selector_all("#overview-storylines li",
+                                      "items => items.map(li => li.dataset.storyline)")
+    assert shown == [e["node"]["id"] for e in truth["storylines"]["edges"]]
+    p.check_clean()
+
+
+def test_the_explorer_searches_expands_and_highlights_from_the_chosen_story(
         server, kg, open_page, tmp_path):
     p = open_page(server)
     page = p.page
-    page.goto(f"{server}/explore")
-    page.wait_for_selector("body[data-ready='1']")
+    _open_explorer(p, server)
 
     _search_and_choose(page, "facial recognition scanners", SEED_TITLE)
     drawn = _drawn(page)
-    assert SEED_ID in drawn
     assert drawn == {SEED_ID, *kg.nx.predecessors(SEED_ID), *kg.nx.successors(SEED_ID)}
     details = page.inner_text("#details")
     assert "Sixth Tone" in details and "2022-02-21" in details
     assert "Computer Vision" in details and "AI" in details
     assert page.get_attribute("#details-link", "href") == SEED
+    sources = page.locator("#details-sources li").all_inner_texts()
+    assert sources and all(s.endswith(tuple(f":{n}" for n in range(1, 10000))) for s in sources)
 
     # Click a drawn neighbour to expand it: its own neighbours are drawn, nothing twice.
     before = drawn
@@ -248,31 +408,22 @@ def test_the_explorer_searches_expands_and_highlights_what_within_returns(
     drawn = _drawn(page)
     assert drawn == before | got
     assert {*kg.nx.predecessors("topic:computer-vision")} <= drawn
-    assert len(drawn) > len(before)
-    assert page.evaluate("newsgraphExplorer.cy.nodes().length") == len(drawn)
-    classes = page.evaluate(
-        "newsgraphExplorer.cy.getElementById('topic:computer-vision').classes()")
-    assert "expanded" in classes
+    assert page.evaluate("newsgraphExplorer.selection") == ["topic:computer-vision"]
 
-    # Back on the seed, the facial-recognition stories within two hops are one click away.
-    _click_node(page, SEED_ID)
-    assert page.input_value("#mentions") == "facial recognition"
-    assert page.input_value("#hops") == "2"
+    # The highlight counts from the story chosen by search, not from the node clicked last.
+    assert page.inner_text("#highlight-from").startswith(SEED_TITLE[:40])
+    assert page.input_value("#mentions") == ""
+    page.fill("#mentions", "facial recognition")
     page.click("#highlight")
     page.wait_for_selector("#filter-summary")
     _wait_idle(page)
-
     expected = kg.within(SEED, hops=2, mentions="facial recognition")
     listed = page.eval_on_selector_all(
         "#hits li", "items => items.map(li => [li.dataset.id, Number(li.dataset.hops)])")
     assert [tuple(x) for x in listed] == expected
-    hit = page.evaluate("newsgraphExplorer.cy.nodes('.hit').map(n => n.id())")
+    hit = page.evaluate("newsgraphExplorer.highlighted")
     assert sorted(hit) == sorted(node for node, _ in expected)
     assert page.inner_text("#filter-summary").startswith(f"{len(expected)} stories within 2 hops")
-    page.mouse.move(1, 1)  # no hover underline in the picture
-    page.screenshot(path=tmp_path / "explorer.png")
-    if os.environ.get("NEWSGRAPH_UPDATE_SCREENSHOTS"):
-        page.screenshot(path=ROOT / "docs" / "explorer.png")
 
     # The hops slider changes the answer: one hop is what within(hops=1) returns.
     page.fill("#hops", "1")
@@ -284,12 +435,29 @@ def test_the_explorer_searches_expands_and_highlights_what_within_returns(
     p.check_clean()
 
 
+def test_a_two_hop_drawing_keeps_its_labels_apart(server, kg, open_page, tmp_path):
+    p = open_page(server)
+    page = p.page
+    _open_explorer(p, server)
+    page.select_option("#depth", "2")
+    _search_and_choose(page, "facial recognition scanners", SEED_TITLE)
+    assert _drawn(page) == set(kg.neighborhood(SEED_ID, hops=2).nodes)
+    page.evaluate("newsgraphExplorer.renderer.getCamera().setState({x: .5, y: .5, ratio: 1})")
+    page.wait_for_timeout(300)
+    boxes = page.evaluate("newsgraphExplorer.labelBoxes()")
+    assert len(boxes) >= 5 and _overlapping(boxes) == []
+    page.mouse.move(1, 1)
+    page.screenshot(path=tmp_path / "explorer.png")
+    if os.environ.get("NEWSGRAPH_UPDATE_SCREENSHOTS"):
+        page.screenshot(path=ROOT / "docs" / "explorer.png")
+    p.check_clean()
+
+
 def test_the_explorer_shows_a_path_between_two_chosen_nodes_with_its_evidence(
         server, kg, open_page, tmp_path):
     p = open_page(server)
     page = p.page
-    page.goto(f"{server}/explore")
-    page.wait_for_selector("body[data-ready='1']")
+    _open_explorer(p, server)
     _search_and_choose(page, "Tianjin", "Tianjin Bans Compulsory Facial Recognition in "
                                          "Property Management")
     _search_and_choose(page, "facial recognition scanners", SEED_TITLE)
@@ -315,35 +483,126 @@ def test_the_explorer_shows_a_path_between_two_chosen_nodes_with_its_evidence(
                 "/".join(Path(r).parts[-2:]) in text for r in edge.evidence), text
         why = box.locator("li.link-why").all_inner_texts()
         assert why == [link.text for link in path.links]
-    on_path = page.evaluate("newsgraphExplorer.cy.nodes('.onpath').map(n => n.id())")
+    on_path = page.evaluate("newsgraphExplorer.marked")
     assert set(on_path) == {n for path in expected for n in path.nodes}
     page.screenshot(path=tmp_path / "paths.png")
     p.check_clean()
 
 
-# -- a thousand drawn nodes -------------------------------------------------------------
+def _display(page, node_id: str) -> dict:
+    return page.evaluate("""id => { const d = newsgraphExplorer.renderer.getNodeDisplayData(id);
+        return { hidden: !!d.hidden, color: d.color, x: d.x, y: d.y }; }""", node_id)
 
 
-def _write_big_corpus(folder: Path, articles: int = 900, topics: int = 120,
-                      providers: int = 40) -> None:
-    """900 stories over 120 topics and 40 providers: 1,060 nodes, about 3,600 edges."""
-    rng = random.Random(7)
-    rows = []
-    for i in range(articles):
-        p = i % providers
-        j = rng.randrange(articles)
-        rows.append({
-            "title": f"Story {i} on topic {i % topics}",
-            "webUrl": f"https://p{p}.example/story-{i}",
-            "provider": {"name": f"Provider {p}", "domain": f"p{p}.example"},
-            "topics": sorted({f"Topic {i % topics}", f"Topic {rng.randrange(topics)}"}),
-            "publishedDateTime": f"2022-{1 + i % 12:02d}-{1 + i % 28:02d}T12:00:00Z",
-            "related": [{"title": f"Story {j} on topic {j % topics}",
-                         "webUrl": f"https://p{j % providers}.example/story-{j}"}],
-        })
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "big.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows),
-                                      encoding="utf-8")
+def test_the_explorer_controls_hide_pin_remove_filter_colour_expand_and_download(
+        big_server, big_corpus, open_page, tmp_path):
+    kg = graph.load(big_corpus)
+    p = open_page(big_server)
+    page = p.page
+    _open_explorer(p, big_server)
+    _search_and_choose(page, "Provider 1", "Provider 1")
+    story = "article:https://p1.example/story-1"
+    assert story in _drawn(page)
+    _click_node(page, story)  # expands it and shows its details
+    page.wait_for_selector("#details-title:text-is('Story 1 on topic 1')")
+
+    # Expand by edge kind: only TAGGED edges, so only topics come.
+    other = "article:https://p2.example/story-2"
+    page.evaluate("id => newsgraphExplorer.choose(id)", other)
+    _wait_idle(page)
+    before = _drawn(page)
+    page.evaluate("id => newsgraphExplorer.expanded.delete(id)", other)
+    page.select_option("#expand-kind", "TAGGED")
+    page.click("#expand-by-kind")
+    page.wait_for_timeout(100)
+    _wait_idle(page)
+    added = _drawn(page) - before
+    tagged = {t for t in kg.nx.successors(other) if t.startswith("topic:")}
+    assert added == tagged - before and all(n.startswith("topic:") for n in added)
+
+    # Hide, pin, remove.
+    page.click("#hide-selected")
+    assert _display(page, other)["hidden"] is True
+    page.click("#show-hidden")
+    assert _display(page, other)["hidden"] is False
+    page.click("#pin-selected")
+    assert page.evaluate("id => newsgraphExplorer.graph.getNodeAttribute(id, 'fixed')", other)
+    where = page.evaluate("id => newsgraphExplorer.graph.getNodeAttributes(id)", other)
+    page.click("#relayout")
+    _wait_idle(page)
+    after = page.evaluate("id => newsgraphExplorer.graph.getNodeAttributes(id)", other)
+    assert (after["x"], after["y"]) == (where["x"], where["y"])
+    moved = page.evaluate("newsgraphExplorer.graph.filterNodes((n, a) => !a.fixed).length")
+    assert moved > 0
+    page.click("#remove-selected")
+    assert other not in _drawn(page)
+    page.wait_for_selector("#details-removed")
+
+    # Filter by node kind.
+    page.uncheck("#kind-filter input[value='topic']")
+    topics = [n for n in _drawn(page) if n.startswith("topic:")]
+    assert topics and all(_display(page, t)["hidden"] for t in topics)
+    assert not _display(page, story)["hidden"]
+    page.check("#kind-filter input[value='topic']")
+    assert not any(_display(page, t)["hidden"] for t in topics)
+
+    # Colour by provider: a provider's stories share its colour; another provider's differ.
+    page.select_option("#colour-by", "provider")
+    page.wait_for_selector("#legend-groups .swatch[data-group]")
+    _wait_idle(page)
+    articles = [n for n in _drawn(page) if n.startswith("article:")]
+    by_provider: dict[str, set[str]] = {}
+    for a in articles:
+        by_provider.setdefault(kg.nx.nodes[a]["provider"] if "provider" in kg.nx.nodes[a]
+                               else a.split("/")[2], set()).add(_display(page, a)["color"])
+    assert all(len(colours) == 1 for colours in by_provider.values())
+    assert len({c for colours in by_provider.values() for c in colours}) > 1
+
+    # Colour by storyline: the stories of one storyline share a colour.
+    page.select_option("#colour-by", "storyline")
+    page.wait_for_selector("#legend-groups .swatch[data-group^='storyline:']")
+    _wait_idle(page)
+    lines = _api(big_server, "query ($ids: [ID!]!) { nodes(ids: $ids) { id ... on Article "
+                             "{ storyline { id } } } }", {"ids": articles[:100]})["nodes"]
+    by_line: dict[str, set[str]] = {}
+    for n in lines:
+        if n["storyline"]:
+            by_line.setdefault(n["storyline"]["id"], set()).add(_display(page, n["id"])["color"])
+    assert by_line and all(len(colours) == 1 for colours in by_line.values())
+
+    # Downloads: JSON of what is drawn, GEXF, and a PNG of the drawing.
+    with page.expect_download() as dl:
+        page.click("#download-json")
+    drawn_json = json.loads(Path(dl.value.path()).read_text())
+    assert {n["id"] for n in drawn_json["nodes"]} == _drawn(page)
+    assert {e["id"] for e in drawn_json["edges"]} == set(
+        page.evaluate("newsgraphExplorer.graph.edges()"))
+    with page.expect_download() as dl:
+        page.click("#download-gexf")
+    gexf = Path(dl.value.path()).read_text()
+    assert "<gexf" in gexf and story.replace("&", "&amp;") in gexf
+    with page.expect_download() as dl:
+        page.click("#download-png")
+    png = Path(dl.value.path()).read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    inked = page.evaluate("""() => new Promise((resolve) => {
+        const img = new Image();
+        img.onload = () => {
+            const c = document.createElement('canvas'); c.width = img.width; c.height = img.height;
+            const ctx = c.getContext('2d'); ctx.drawImage(img, 0, 0);
+            const px = ctx.getImageData(0, 0, c.width, c.height).data;
+            let n = 0;
+            for (let i = 0; i < px.length; i += 4) if (px[i] < 200 || px[i + 2] < 200) n++;
+            resolve(n);
+        };
+        img.src = newsgraphExplorer.drawnPNG();
+    })""")
+    assert inked > 500, "the PNG holds no drawing"
+    page.screenshot(path=tmp_path / "controls.png")
+    p.check_clean()
+
+
+# -- five thousand drawn nodes ----------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
@@ -358,6 +617,14 @@ def big_server(big_corpus):
     yield from serve(str(big_corpus))
 
 
+@pytest.fixture(scope="module")
+def huge_server(tmp_path_factory):
+    """4,800 stories over 200 topics and 60 providers: 5,060 nodes, all within 4 hops of one."""
+    folder = tmp_path_factory.mktemp("huge-corpus")
+    _write_big_corpus(folder, articles=4800, topics=200, providers=60)
+    yield from serve(str(folder))
+
+
 def _frame_times(page, gesture) -> list[float]:
     """Milliseconds between animation frames while ``gesture`` runs, sorted."""
     page.evaluate("""() => { window.__frames = []; window.__timing = true;
@@ -370,20 +637,26 @@ def _frame_times(page, gesture) -> list[float]:
     return sorted(page.evaluate("window.__timing = false; window.__frames")[1:])
 
 
-def test_the_explorer_draws_a_thousand_nodes_and_pans_and_zooms_without_stutter(
-        big_server, open_page, tmp_path):
-    p = open_page(big_server)
+def test_the_explorer_draws_five_thousand_nodes_pans_zooms_and_keeps_labels_apart(
+        huge_server, open_page, tmp_path):
+    p = open_page(huge_server)
     page = p.page
-    page.goto(f"{big_server}/explore")
-    page.wait_for_selector("body[data-ready='1']")
+    _open_explorer(p, huge_server)
     page.select_option("#depth", "4")
     started = time.monotonic()
     _search_and_choose(page, "Provider 0", "Provider 0")
+    for _ in range(5):
+        if not page.is_visible("#more"):
+            break
+        page.click("#more")
+        page.wait_for_timeout(100)
+        _wait_idle(page)
+        assert not page.is_visible("#status.error"), page.inner_text("#status")
     draw_seconds = time.monotonic() - started
     drawn = len(_drawn(page))
-    assert drawn >= 1000
+    assert drawn >= 5000
 
-    box = page.locator("#cy").bounding_box()
+    box = page.locator("#graph").bounding_box()
     cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
 
     def pan_and_zoom() -> None:
@@ -402,25 +675,32 @@ def test_the_explorer_draws_a_thousand_nodes_and_pans_and_zooms_without_stutter(
 
     frames = _frame_times(page, pan_and_zoom)
     assert len(frames) > 10, "the page drew no frames while panning and zooming"
-    # Timings are reported, not asserted: this machine is shared and noisy. 60 frames a
-    # second is 16.7 ms; with every edge drawn on each frame p90 was 67 ms here, with edges
-    # hidden during the gesture 17 ms (docs/browser.md).
-    figures = {"nodes": drawn, "draw_seconds": round(draw_seconds, 2), "frames": len(frames),
-               "frame_ms_median": frames[len(frames) // 2],
-               "frame_ms_p90": frames[int(len(frames) * 0.9)]}
+    # Timings are reported, not asserted: this machine is shared and noisy (docs/browser.md).
+    figures = {"nodes": drawn, "edges": page.evaluate("newsgraphExplorer.graph.size"),
+               "draw_seconds": round(draw_seconds, 2), "frames": len(frames),
+               "frame_ms_median": round(frames[len(frames) // 2], 1),
+               "frame_ms_p90": round(frames[int(len(frames) * 0.9)], 1)}
 
-    # A click on one node among a thousand expands it promptly.
-    target = page.evaluate("""() => newsgraphExplorer.cy.nodes()
-        .filter(n => !newsgraphExplorer.expanded.has(n.id())).first().id()""")
-    page.evaluate("""id => { const cy = newsgraphExplorer.cy, node = cy.getElementById(id);
-        cy.zoom(1); cy.center(node); }""", target)  # return nothing: cy does not serialize
+    # At every zoom the labels drawn are few enough never to overlap.
+    for ratio in (1.0, 0.3, 0.08):
+        page.evaluate(
+            "r => newsgraphExplorer.renderer.getCamera().setState({x: .5, y: .5, ratio: r})", ratio)
+        page.wait_for_timeout(300)
+        boxes = page.evaluate("newsgraphExplorer.labelBoxes()")
+        assert boxes, f"no label drawn at ratio {ratio}"
+        assert _overlapping(boxes) == [], f"labels overlap at ratio {ratio}"
+        figures[f"labels_at_ratio_{ratio}"] = len(boxes)
+
+    # A click on one node among thousands expands it promptly.
+    target = page.evaluate("""() => newsgraphExplorer.graph.filterNodes(
+        n => !newsgraphExplorer.expanded.has(n))[0]""")
     started = time.monotonic()
     _click_node(page, target)
     assert page.evaluate("newsgraphExplorer.selection") == [target]
     figures["click_seconds"] = round(time.monotonic() - started, 2)
-    (tmp_path / "thousand.json").write_text(json.dumps(figures, indent=2))
-    print(f"1,000-node explorer figures: {figures}")
-    page.screenshot(path=tmp_path / "thousand.png")
+    (tmp_path / "five-thousand.json").write_text(json.dumps(figures, indent=2))
+    print(f"5,000-node explorer figures: {figures}")
+    page.screenshot(path=tmp_path / "five-thousand.png")
     p.check_clean()
 
 
@@ -428,8 +708,7 @@ def test_draw_more_pages_through_a_cut_walk_until_the_whole_neighborhood_is_draw
         big_server, big_corpus, open_page, tmp_path):
     p = open_page(big_server)
     page = p.page
-    page.goto(f"{big_server}/explore?limit=300")
-    page.wait_for_selector("body[data-ready='1']")
+    _open_explorer(p, big_server, "?limit=300")
     page.select_option("#depth", "4")
     _search_and_choose(page, "Provider 0", "Provider 0")
     assert len(_drawn(page)) == 300
@@ -446,7 +725,7 @@ def test_draw_more_pages_through_a_cut_walk_until_the_whole_neighborhood_is_draw
     whole = graph.load(big_corpus).neighborhood("provider:p0.example", hops=4)
     assert _drawn(page) == set(whole.nodes)
     assert pages == -(-len(whole.nodes) // 300)
-    drawn_edges = set(page.evaluate("newsgraphExplorer.cy.edges().map(e => e.id())"))
+    drawn_edges = set(page.evaluate("newsgraphExplorer.graph.edges()"))
     assert drawn_edges == {e.id for e in whole.edges}
     page.screenshot(path=tmp_path / "paged.png")
     p.check_clean()

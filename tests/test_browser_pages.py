@@ -6,6 +6,7 @@ These run without npm or a browser: the npm assets are stand-in files in ``tmp_p
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -51,11 +52,15 @@ def test_the_playground_is_served_from_local_assets_when_installed(client, asset
     assert script.headers["content-type"].startswith("text/javascript")
 
 
-def test_the_playground_opens_on_the_example_tabs(client):
+def test_the_pages_hold_nothing_from_the_sample_data(client):
+    """The playground's tabs and the explorer's boxes are made from the served corpus."""
     script = client.get("/static/playground.js").text
-    assert "within(hops: 2, where: {mentions: \"facial recognition\"})" in script
+    assert "within(hops: 2, where: {mentions: $phrase})" in script
     assert "neighborhood(from: $from, hops: 1)" in script
-    assert "chinese-school-faces-backlash-over-use-of-facial-recognition-scanners" in script
+    assert "loadReport" in script
+    for page in (script, client.get("/static/explore.js").text,
+                 (browser.STATIC / "explore.html").read_text(encoding="utf-8")):
+        assert "sixthtone" not in page.lower() and "facial recognition" not in page.lower()
 
 
 def test_without_assets_the_playground_says_how_to_install_them_and_uses_the_cdn(
@@ -69,15 +74,27 @@ def test_without_assets_the_playground_says_how_to_install_them_and_uses_the_cdn
     assert missing.status_code == 404 and browser.INSTALL_COMMAND in missing.text
 
 
-def test_the_explorer_page_uses_local_cytoscape_or_says_how_to_install_it(client, tmp_path,
-                                                                          monkeypatch, assets):
+def test_the_explorer_page_uses_local_sigma_or_says_how_to_install_it(client, tmp_path,
+                                                                      monkeypatch, assets):
     local = client.get("/explore")
     assert local.status_code == 200 and local.headers["x-newsgraph-assets"] == "local"
-    assert "static/vendor/cytoscape.min.js" in local.text and "unpkg.com" not in local.text
+    for name in browser.EXPLORER_ASSETS:
+        assert f"static/vendor/{name}" in local.text
+        assert client.get(f"/static/vendor/{name}").text == f"/* {name} */"
+    assert "unpkg.com" not in local.text
     monkeypatch.setenv(browser.NODE_MODULES_ENV, str(tmp_path / "nothing-here"))
     fallback = client.get("/explore")
     assert fallback.headers["x-newsgraph-assets"] == "cdn"
-    assert browser.CDN_CYTOSCAPE in fallback.text and browser.INSTALL_COMMAND in fallback.text
+    assert all(url in fallback.text for url in browser.CDN_EXPLORER.values())
+    assert "static/vendor/" not in fallback.text and browser.INSTALL_COMMAND in fallback.text
+
+
+def test_the_cdn_fallback_pins_the_versions_the_lockfile_installs():
+    lock = json.loads((browser.STATIC / "package-lock.json").read_text(encoding="utf-8"))
+    for name, url in browser.CDN_EXPLORER.items():
+        package = browser.VENDOR_FILES[name].split("/", 1)[0]
+        version = lock["packages"][f"node_modules/{package}"]["version"]
+        assert f"/{package}@{version}/" in url
 
 
 @pytest.mark.parametrize("path", [

@@ -1,20 +1,28 @@
-// The newsgraph explorer: Cytoscape.js drawing the graph, fed only by newsgraph's /graphql.
+// The newsgraph explorer: sigma.js (WebGL) drawing a graphology graph, fed only by /graphql.
 //
-// Expanding asks `neighborhood` with every drawn node in `exclude`, so nothing comes twice and
-// the edges that attach the new nodes to the drawing come along; a walk cut by its limit goes
-// on from its `cursor`. Paths come from `paths`, each edge with its evidence records and each
-// pair of stories with why they are linked. window.newsgraphExplorer exposes the state for
-// the browser tests.
+// It opens on an overview of the served corpus (its largest storylines, its most central
+// stories, a timeline), read from the API at load. Expanding asks `neighborhood` with every
+// drawn node in `exclude`, so nothing comes twice and the edges attaching the new nodes come
+// along; a walk cut by its limit goes on from its `cursor`. The layout is ForceAtlas2 in a web
+// worker (graphology-layout-forceatlas2/worker, from graphology-library). Labels: sigma keeps
+// one per grid cell, the most important (largest) first, and drawLabel below skips any label
+// that would overlap one already drawn in the frame. window.newsgraphExplorer exposes the
+// state for the browser tests.
 "use strict";
 
 (function () {
   const ENDPOINT = new URL("graphql", window.location.href).toString();
   const MAX_PAGES = 20; // within() pages of 100 followed for one highlight
-  const HEAVY = 300; // drawn nodes past which edges are hidden while panning and zooming
-  // Nodes fetched per step (?limit=N overrides): one expansion, and a draw of several hops.
   const LIMIT_PARAM = Number(new URL(window.location.href).searchParams.get("limit")) || null;
   const EXPAND_LIMIT = LIMIT_PARAM || 200;
   const DRAW_LIMIT = LIMIT_PARAM || 2000;
+  const HEAVY_EDGES = 3000; // drawn edges past which edges are hidden while the camera moves
+  const RETRY_MS = 1000; // how often a field still being computed (NOT_READY) is asked again
+  const PALETTE = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948",
+    "#b07aa1", "#ff9da7", "#9c755f", "#2f4b7c", "#a05195", "#665191"];
+  const OTHER = "#b8bfcc";
+  const KIND_COLOURS = { article: "#3b6fd8", topic: "#e08a00", provider: "#1f9d63" };
+  const EDGE_KINDS = ["RELATED", "TAGGED", "PUBLISHED_BY", "SAME_STORY"];
   const $ = (sel) => document.querySelector(sel);
   const el = (tag, attrs = {}, ...children) => {
     const node = document.createElement(tag);
@@ -38,6 +46,13 @@
     document.body.dataset.busy = String(busy);
   }
 
+  class GraphQLError extends Error {
+    constructor(error) {
+      super(error.message);
+      this.code = (error.extensions || {}).code || null;
+    }
+  }
+
   async function gql(query, variables = {}) {
     setBusy(1);
     try {
@@ -47,10 +62,24 @@
         body: JSON.stringify({ query, variables }),
       });
       const body = await response.json();
-      if (body.errors && body.errors.length) throw new Error(body.errors[0].message);
+      if (body.errors && body.errors.length) throw new GraphQLError(body.errors[0]);
       return body.data;
     } finally {
       setBusy(-1);
+    }
+  }
+
+  // A field the server computes after its load answers NOT_READY until it is done: say
+  // "computing…" through `waiting` and ask again, never hang on it.
+  async function gqlWhenReady(query, variables, waiting) {
+    for (;;) {
+      try {
+        return await gql(query, variables);
+      } catch (err) {
+        if (err.code !== "NOT_READY") throw err;
+        if (waiting) waiting(err.message);
+        await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
+      }
     }
   }
 
@@ -63,61 +92,102 @@
   };
   const short = (text, n = 42) => (text.length > n ? text.slice(0, n - 1) + "…" : text);
   const labelOf = (node) => node.title || node.name || node.label || node.domain || node.slug || node.id;
+  const sizeOf = (degree) => Math.min(16, 3 + 1.5 * Math.sqrt(Math.max(0, degree)));
 
-  const cy = cytoscape({
-    container: $("#cy"),
-    minZoom: 0.05,
-    maxZoom: 4,
-    pixelRatio: 1,
-    textureOnViewport: true,
-    motionBlur: false,
-    boxSelectionEnabled: false,
-    style: [
-      { selector: "node", style: {
-        "background-color": "#3b6fd8", width: "data(size)", height: "data(size)",
-        label: "data(short)", "font-size": 10, color: "#2b3240", "text-valign": "bottom",
-        "text-margin-y": 3, "min-zoomed-font-size": 8, "text-max-width": 160,
-        "text-wrap": "ellipsis", "border-width": 0, "overlay-opacity": 0 } },
-      // round-diamond, not diamond: Cytoscape 3.34's diamond misses a click on its centre.
-      { selector: "node[kind = 'topic']", style: { "background-color": "#e08a00", shape: "round-diamond" } },
-      { selector: "node[kind = 'provider']", style: { "background-color": "#1f9d63", shape: "round-rectangle" } },
-      { selector: "node.stub", style: { "background-opacity": 0.55 } },
-      { selector: "node.expanded", style: { "border-width": 2, "border-color": "#1d2330", "border-opacity": 0.35 } },
-      { selector: "edge", style: {
-        width: 1, "line-color": "#c3c9d5", "curve-style": "haystack", "haystack-radius": 0,
-        opacity: 0.9 } },
-      { selector: "edge[kind = 'RELATED']", style: { width: 2, "line-color": "#8ea5d6" } },
-      { selector: ".faded", style: { opacity: 0.12 } },
-      { selector: "node.hit", style: {
-        "border-width": 5, "border-color": "#d6336c", "font-weight": "bold", "z-index": 10 } },
-      { selector: "node.onpath", style: { "border-width": 4, "border-color": "#d6336c", "z-index": 10 } },
-      { selector: "edge.onpath", style: {
-        width: 4, "line-color": "#d6336c", opacity: 1, "z-index": 10 } },
-      { selector: "node:selected", style: {
-        "border-width": 5, "border-color": "#1d2330", "border-opacity": 1, "z-index": 20 } },
-    ],
+  const GraphClass = graphology.Graph || graphology;
+  const SigmaClass = Sigma.Sigma || Sigma.default || Sigma;
+  const FA2Layout = graphologyLibrary.FA2Layout;
+  const forceAtlas2 = graphologyLibrary.layoutForceAtlas2;
+  const graph = new GraphClass({ type: "directed", multi: false, allowSelfLoops: true });
+
+  const view = {
+    colourBy: "kind", // kind | storyline | provider
+    hiddenKinds: new Set(),
+    marks: null, // { nodes: Set, edges: Set, hits: Set } while something is highlighted
+    groups: new Map(), // node id -> storyline or provider id, for colouring
+    legend: new Map(), // group id -> { colour, name }
+  };
+  let labelBoxes = []; // the labels drawn in the last frame, as rectangles on the label layer
+
+  function colourOf(node, attrs) {
+    if (view.colourBy === "kind") return KIND_COLOURS[attrs.kind] || KIND_COLOURS.article;
+    const group = view.groups.get(node);
+    const entry = group && view.legend.get(group);
+    return entry ? entry.colour : OTHER;
+  }
+
+  function nodeReducer(node, attrs) {
+    const out = { ...attrs, color: colourOf(node, attrs) };
+    if (attrs.hiddenByUser || view.hiddenKinds.has(attrs.kind)) out.hidden = true;
+    if (view.marks && !view.marks.nodes.has(node) && !selection.includes(node)) {
+      out.color = "#e6e8ee";
+      out.label = "";
+      out.zIndex = 0;
+    } else {
+      out.zIndex = 1;
+    }
+    if (view.marks && view.marks.hits.has(node)) { out.highlighted = true; out.zIndex = 2; }
+    if (selection.includes(node)) { out.highlighted = true; out.zIndex = 3; out.forceLabel = true; }
+    return out;
+  }
+
+  function edgeReducer(edge, attrs) {
+    const out = { ...attrs };
+    const [s, t] = graph.extremities(edge);
+    const hidden = (n) => { const a = graph.getNodeAttributes(n); return a.hiddenByUser || view.hiddenKinds.has(a.kind); };
+    if (hidden(s) || hidden(t)) out.hidden = true;
+    if (view.marks) {
+      if (view.marks.edges.has(edge)) { out.color = "#d6336c"; out.size = 2.5; out.zIndex = 2; }
+      else { out.color = "#f0f1f4"; out.zIndex = 0; }
+    }
+    return out;
+  }
+
+  // Labels never overlap: a label that would cross one drawn already in this frame is left
+  // out. Sigma draws the labels of the largest nodes first, so the important ones win.
+  function drawLabel(context, data, settings) {
+    if (!data.label) return;
+    const size = settings.labelSize;
+    context.font = `${settings.labelWeight} ${size}px ${settings.labelFont}`;
+    const text = short(data.label, 36);
+    const width = context.measureText(text).width;
+    const box = { x: data.x + data.size + 3, y: data.y - size / 2 - 1, w: width + 2, h: size + 3 };
+    for (const b of labelBoxes) {
+      if (box.x < b.x + b.w && b.x < box.x + box.w && box.y < b.y + b.h && b.y < box.y + box.h) return;
+    }
+    labelBoxes.push({ ...box, node: data.key || null, text });
+    context.fillStyle = "rgba(255,255,255,0.75)";
+    context.fillRect(box.x - 1, box.y, box.w, box.h);
+    context.fillStyle = "#2b3240";
+    context.fillText(text, data.x + data.size + 3, data.y + size / 3);
+  }
+
+  const renderer = new SigmaClass(graph, $("#graph"), {
+    defaultEdgeType: "line",
+    defaultEdgeColor: "#c3c9d5",
+    labelDensity: 0.7,
+    labelGridCellSize: 120,
+    labelRenderedSizeThreshold: 5,
+    labelSize: 12,
+    labelFont: "system-ui, sans-serif",
+    zIndex: true,
+    nodeReducer,
+    edgeReducer,
+    defaultDrawNodeLabel: drawLabel,
+    minCameraRatio: 0.02,
+    maxCameraRatio: 20,
   });
+  renderer.on("beforeRender", () => { labelBoxes = []; });
 
   const expanded = new Set();
-  let selection = []; // node ids, in the order they were chosen (at most two)
-
-  function sizeOf(degree) {
-    return Math.min(80, 14 + 6 * Math.sqrt(Math.max(0, degree)));
-  }
-
-  function refreshSizes(nodes) {
-    cy.batch(() => {
-      nodes.forEach((n) => {
-        const degree = n.data("apiDegree") != null ? n.data("apiDegree") : n.degree(false);
-        n.data("size", sizeOf(degree));
-      });
-    });
-  }
+  let selection = []; // node ids, in the order they were clicked (at most two)
+  let chosen = null; // the story (or node) the user chose: the highlight counts from it
 
   function freeSpot() {
-    if (cy.nodes().empty()) return { x: 0, y: 0 };
-    const bb = cy.nodes().boundingBox();
-    return { x: bb.x2 + 200, y: (bb.y1 + bb.y2) / 2 };
+    if (graph.order === 0) return { x: 0, y: 0 };
+    let maxX = -Infinity, sumY = 0;
+    graph.forEachNode((_, a) => { maxX = Math.max(maxX, a.x); sumY += a.y; });
+    return { x: maxX + 200, y: sumY / graph.order };
   }
 
   // Place `ids` around `center` in rings, nearest ring first: instant, whatever the count.
@@ -125,12 +195,12 @@
     let ring = 0;
     let placed = 0;
     while (placed < ids.length) {
-      const radius = 90 + ring * 55;
-      const slots = Math.max(6, Math.floor((2 * Math.PI * radius) / 38));
+      const radius = 60 + ring * 30;
+      const slots = Math.max(6, Math.floor((2 * Math.PI * radius) / 14));
       const count = Math.min(slots, ids.length - placed);
       for (let i = 0; i < count; i++) {
         const angle = (2 * Math.PI * i) / count + ring * 0.37;
-        cy.getElementById(ids[placed + i]).position({
+        graph.mergeNodeAttributes(ids[placed + i], {
           x: center.x + radius * Math.cos(angle), y: center.y + radius * Math.sin(angle),
         });
       }
@@ -142,124 +212,142 @@
   // Add nodes and edges not drawn yet; return the ids of the new nodes.
   function addGraph(nodes, edges, center) {
     const fresh = [];
-    cy.batch(() => {
-      for (const n of nodes) {
-        const existing = cy.getElementById(n.id);
-        if (existing.nonempty()) {
-          if (n.degree != null) existing.data("apiDegree", n.degree);
-          continue;
-        }
-        const label = labelOf(n);
-        const added = cy.add({ group: "nodes", data: {
-          id: n.id, kind: (n.kind || kindOf(n.id)).toLowerCase(), label, short: short(label),
-          apiDegree: n.degree != null ? n.degree : null, size: 20,
-        } });
-        if (n.isStub) added.addClass("stub");
-        fresh.push(n.id);
+    for (const n of nodes) {
+      if (graph.hasNode(n.id)) {
+        if (n.degree != null) graph.mergeNodeAttributes(n.id, { apiDegree: n.degree, size: sizeOf(n.degree) });
+        continue;
       }
-      for (const e of edges) {
-        if (cy.getElementById(e.id).nonempty()) continue;
-        if (cy.getElementById(e.source).empty() || cy.getElementById(e.target).empty()) continue;
-        cy.add({ group: "edges", data: {
-          id: e.id, source: e.source, target: e.target, kind: e.kind,
-          evidence: e.evidence != null ? e.evidence : null,
-        } });
-      }
-      placeAround(center || freeSpot(), fresh);
-    });
-    refreshSizes(cy.nodes());
+      const label = labelOf(n);
+      graph.addNode(n.id, {
+        kind: (n.kind || kindOf(n.id)).toLowerCase(), label, x: 0, y: 0,
+        apiDegree: n.degree != null ? n.degree : null, size: sizeOf(n.degree || 1),
+        stub: !!n.isStub,
+      });
+      fresh.push(n.id);
+    }
+    for (const e of edges) {
+      if (graph.hasEdge(e.id)) continue;
+      if (!graph.hasNode(e.source) || !graph.hasNode(e.target)) continue;
+      graph.addDirectedEdgeWithKey(e.id, e.source, e.target, {
+        kind: e.kind, evidence: e.evidence || [], size: e.kind === "RELATED" ? 1.5 : 0.8,
+        color: e.kind === "RELATED" ? "#8ea5d6" : e.kind === "SAME_STORY" ? "#b07aa1" : "#c3c9d5",
+      });
+    }
+    for (const id of fresh) {
+      if (graph.getNodeAttribute(id, "apiDegree") == null) graph.setNodeAttribute(id, "size", sizeOf(graph.degree(id)));
+    }
+    placeAround(center || freeSpot(), fresh);
     updateStatus();
+    if (view.colourBy !== "kind") recolour();
     return fresh;
   }
 
+  // -- layout: ForceAtlas2 in a web worker ------------------------------------------
+
+  let layout = null;
+  let layoutTimer = null;
+  let layoutDone = Promise.resolve();
+
+  // Run ForceAtlas2 in its worker for a while (longer for larger drawings), then stop.
+  // Pinned nodes (attribute `fixed`) stay where they are.
   function relayout(fit = true) {
-    const n = cy.nodes().length;
-    if (n === 0) return;
-    if (n <= 400) { // beyond that a force layout takes seconds: keep the rings
-      cy.layout({
-        name: "cose", animate: false, randomize: false, fit: false,
-        nodeRepulsion: () => 20000, idealEdgeLength: () => 90, nodeOverlap: 20, numIter: 800,
-      }).run();
-    }
-    if (fit) fitTo(cy.elements());
+    if (graph.order === 0) return layoutDone;
+    stopLayout();
+    const settings = { ...forceAtlas2.inferSettings(graph), barnesHutOptimize: graph.order > 300, slowDown: 2 };
+    layout = new FA2Layout(graph, { settings });
+    layout.start();
+    document.body.dataset.layout = "running";
+    const ms = Math.min(4000, 800 + graph.order);
+    layoutDone = new Promise((resolve) => {
+      layoutTimer = setTimeout(() => {
+        stopLayout();
+        if (fit) renderer.getCamera().animatedReset({ duration: 200 });
+        resolve();
+      }, ms);
+    });
+    return layoutDone;
   }
 
-  // Fit `eles` in view, without zooming in so far that labels turn huge.
-  function fitTo(eles) {
-    cy.fit(eles, 40);
-    if (cy.zoom() > 1.2) {
-      cy.zoom(1.2);
-      cy.center(eles);
-    }
+  function stopLayout() {
+    clearTimeout(layoutTimer);
+    if (layout) { layout.kill(); layout = null; }
+    document.body.dataset.layout = "idle";
+  }
+
+  // Centre the camera on a node, zoomed so its neighbourhood shows.
+  function centreOn(id, ratio = 0.5) {
+    if (!graph.hasNode(id)) return;
+    const d = renderer.getNodeDisplayData(id);
+    if (d) renderer.getCamera().animate({ x: d.x, y: d.y, ratio }, { duration: 200 });
   }
 
   function updateStatus() {
-    const n = cy.nodes().length;
-    $("#status").textContent = `${n} nodes · ${cy.edges().length} edges drawn`;
-    // Past a few hundred nodes, drawing every edge on each frame of a pan or zoom stutters
-    // (measured: 90th-percentile frame 67 ms at 1,000 nodes, 17 ms with edges hidden).
-    const renderer = cy.renderer();
-    if (renderer && "hideEdgesOnViewport" in renderer) renderer.hideEdgesOnViewport = n > HEAVY;
+    const shown = graph.filterNodes((n, a) => !a.hiddenByUser && !view.hiddenKinds.has(a.kind)).length;
+    $("#status").classList.remove("error");
+    $("#status").textContent = `${graph.order} nodes · ${graph.size} edges drawn` +
+      (shown < graph.order ? ` · ${graph.order - shown} hidden` : "");
+    // Past a few thousand edges each frame of a pan or zoom draws them all: hide them while
+    // the camera moves (measured in docs/browser.md).
+    renderer.setSetting("hideEdgesOnMove", graph.size > HEAVY_EDGES);
+    $("#overview-toggle").hidden = graph.order === 0;
+    if (graph.order === 0) showOverview(true);
   }
 
   // -- neighbourhoods --------------------------------------------------------------
 
-  // A drawn node (GraphNode) has no id of its own: the node it draws is under `node`.
-  const NODE_FIELDS = "node { id } kind label hops degree";
+  const NODE_FIELDS = "node { id ... on Article { isStub } } kind label hops degree";
   const EDGE_FIELDS = "id source target kind evidence";
-  let walk = null; // the last draw or expansion: { ids, hops, limit, cursor, rings, reached }
+  let walk = null; // the last draw or expansion: { ids, hops, limit, via, exclude, cursor, reached }
 
   // The subgraph around `ids` less what is drawn already, with the edges attaching it.
-  async function fetchNeighborhood(ids, hops, limit, after = null) {
-    const exclude = cy.nodes().map((n) => n.id()).filter((d) => !ids.includes(d));
-    const data = await gql(`query ($from: [ID!]!, $hops: Int!, $limit: Int!, $exclude: [ID!], $after: String) {
-      neighborhood(from: $from, hops: $hops, limit: $limit, exclude: $exclude, after: $after) {
+  // Past EXCLUDE_MAX drawn nodes the list would not fit the server's request-body limit
+  // (64 KiB by default): the walk is asked without it and what is drawn already is skipped here.
+  // The pages of one walk repeat its first page's `exclude`, as its cursor expects.
+  const EXCLUDE_MAX = 800;
+  function excludeFor(ids) {
+    if (graph.order > EXCLUDE_MAX) return null;
+    return graph.nodes().filter((d) => !ids.includes(d));
+  }
+
+  async function fetchNeighborhood(ids, hops, limit, after = null, via = null, exclude = excludeFor(ids)) {
+    const data = await gql(`query ($from: [ID!]!, $hops: Int!, $limit: Int!, $exclude: [ID!], $after: String, $via: [EdgeKind!]) {
+      neighborhood(from: $from, hops: $hops, limit: $limit, exclude: $exclude, after: $after, via: $via) {
         nodes { ${NODE_FIELDS} } edges { ${EDGE_FIELDS} } truncated cursor } }`,
-    { from: ids, hops, limit, exclude, after });
+    { from: ids, hops, limit, exclude, after, via });
     const sub = data.neighborhood;
-    return { ...sub, nodes: sub.nodes.map(({ node, ...drawn }) => ({ id: node.id, ...drawn })) };
+    return { ...sub, nodes: sub.nodes.map(({ node, ...drawn }) => ({ id: node.id, isStub: node.isStub, ...drawn })) };
   }
 
   // Add one page of a walk; when the walk is done, every node short of its last hop has had
   // all its neighbours drawn: clicking it again fetches nothing.
   function takePage(sub, center) {
     const fresh = addGraph(sub.nodes, sub.edges, center);
-    cy.batch(() => sub.nodes.forEach((n) => {
-      cy.getElementById(n.id).data("hops", n.hops);
+    sub.nodes.forEach((n) => {
+      if (graph.hasNode(n.id)) graph.setNodeAttribute(n.id, "hops", n.hops);
       if (n.hops < walk.hops) walk.reached.push(n.id);
-    }));
+    });
     walk.cursor = sub.truncated ? sub.cursor : null;
-    if (!walk.cursor) walk.reached.forEach((n) => expanded.add(n));
+    if (!walk.cursor && !walk.via) walk.reached.forEach((n) => expanded.add(n));
     $("#more").hidden = !walk.cursor;
     return fresh;
   }
 
-  function arrange(focus) {
-    if (cy.nodes().length <= 400) {
-      relayout(true);
-    } else if (walk.rings) { // rings by distance from the seed: instant at thousands of nodes
-      cy.layout({
-        name: "concentric", concentric: (n) => 10 - (n.data("hops") ?? 9), levelWidth: () => 1,
-        minNodeSpacing: 6, animate: false, fit: true, padding: 30,
-      }).run();
-    } else {
-      fitTo(focus.closedNeighborhood());
-    }
+  function positionOf(id) {
+    return graph.hasNode(id) ? { x: graph.getNodeAttribute(id, "x"), y: graph.getNodeAttribute(id, "y") } : null;
   }
 
   async function draw(id, hops) {
-    const rings = cy.nodes().empty();
-    const center = cy.getElementById(id).nonempty() ? cy.getElementById(id).position() : freeSpot();
+    showOverview(false);
+    const center = positionOf(id) || freeSpot();
     const limit = hops > 1 ? DRAW_LIMIT : EXPAND_LIMIT;
-    const sub = await fetchNeighborhood([id], hops, limit);
-    walk = { ids: [id], hops, limit, cursor: null, rings, reached: [] };
-    if (addGraph(sub.nodes.filter((n) => n.id === id), [], center).length) {
-      cy.getElementById(id).position({ ...center });
-    }
+    const exclude = excludeFor([id]);
+    const sub = await fetchNeighborhood([id], hops, limit, null, null, exclude);
+    walk = { ids: [id], hops, limit, via: null, exclude, cursor: null, reached: [] };
+    addGraph(sub.nodes.filter((n) => n.id === id), [], center);
+    graph.mergeNodeAttributes(id, { ...center, expanded: true });
     const fresh = takePage(sub, center);
     expanded.add(id);
-    cy.getElementById(id).addClass("expanded");
-    arrange(cy.getElementById(id));
+    relayout(true);
     note(walk.cursor ? `${fresh.length} nodes added; more remain (Draw more).` : "");
     return fresh;
   }
@@ -267,31 +355,144 @@
   // Draw the next page of the last walk that its limit cut short.
   async function drawMore() {
     if (!walk || !walk.cursor) return [];
-    const seed = cy.getElementById(walk.ids[0]);
-    const sub = await fetchNeighborhood(walk.ids, walk.hops, walk.limit, walk.cursor);
-    const fresh = takePage(sub, seed.position());
-    arrange(seed);
+    const sub = await fetchNeighborhood(walk.ids, walk.hops, walk.limit, walk.cursor, walk.via, walk.exclude);
+    const fresh = takePage(sub, positionOf(walk.ids[0]));
+    relayout(true);
     note(walk.cursor ? "more remain (Draw more)." : "");
     return fresh;
   }
 
-  async function expand(id) {
-    if (expanded.has(id)) return [];
-    const node = cy.getElementById(id);
-    node.addClass("expanded");
-    const sub = await fetchNeighborhood([id], 1, EXPAND_LIMIT);
-    walk = { ids: [id], hops: 1, limit: EXPAND_LIMIT, cursor: null, rings: false, reached: [] };
-    const fresh = addGraph(sub.nodes, sub.edges, node.position());
+  // One hop around `id`, along every kind of edge or only along `via` (a list of kinds).
+  async function expand(id, via = null) {
+    if (!via && expanded.has(id)) return [];
+    graph.setNodeAttribute(id, "expanded", true);
+    const exclude = excludeFor([id]);
+    const sub = await fetchNeighborhood([id], 1, EXPAND_LIMIT, null, via, exclude);
+    walk = { ids: [id], hops: 1, limit: EXPAND_LIMIT, via, exclude, cursor: null, reached: [] };
+    const fresh = addGraph(sub.nodes, sub.edges, positionOf(id));
     walk.cursor = sub.truncated ? sub.cursor : null;
     $("#more").hidden = !walk.cursor;
-    if (!walk.cursor) expanded.add(id);
-    if (fresh.length && cy.nodes().length <= 150) relayout(false);
+    if (!walk.cursor && !via) expanded.add(id);
+    if (fresh.length) relayout(false);
     note(walk.cursor ? "more neighbours remain (Draw more)." : "");
     return fresh;
   }
 
   function note(text) {
     if (text) $("#status").textContent += ` · ${text}`;
+  }
+
+  // -- hide, pin, remove, filter by kind ---------------------------------------------
+
+  function hideNode(id) {
+    graph.setNodeAttribute(id, "hiddenByUser", true);
+    updateStatus();
+  }
+
+  function showHidden() {
+    graph.forEachNode((n) => graph.removeNodeAttribute(n, "hiddenByUser"));
+    updateStatus();
+  }
+
+  function togglePin(id) {
+    const pinned = !graph.getNodeAttribute(id, "fixed");
+    graph.setNodeAttribute(id, "fixed", pinned);
+    return pinned;
+  }
+
+  function removeNode(id) {
+    graph.dropNode(id);
+    expanded.clear(); // a removed neighbour must come back when its neighbours are expanded
+    graph.forEachNode((n, a) => { if (a.expanded) graph.setNodeAttribute(n, "expanded", false); });
+    selection = selection.filter((s) => s !== id);
+    if (chosen === id) chosen = null;
+    updateStatus();
+    $("#details").replaceChildren(el("p", { class: "hint", id: "details-removed" }, "Removed from the drawing."));
+  }
+
+  function setKindShown(kind, shown) {
+    if (shown) view.hiddenKinds.delete(kind); else view.hiddenKinds.add(kind);
+    updateStatus();
+    renderer.refresh();
+  }
+
+  // -- colour by storyline or provider -------------------------------------------------
+
+  let colourSeq = 0;
+  async function recolour() {
+    const seq = ++colourSeq;
+    const by = view.colourBy;
+    view.groups = new Map();
+    view.legend = new Map();
+    if (by !== "kind") {
+      const articles = graph.filterNodes((n, a) => a.kind === "article");
+      const field = by === "storyline" ? "storyline { id size }" : "provider { id name }";
+      for (let i = 0; i < articles.length; i += 100) {
+        const data = await gqlWhenReady(`query ($ids: [ID!]!) { nodes(ids: $ids) { id ... on Article { ${field} } } }`,
+          { ids: articles.slice(i, i + 100) }, () => { $("#legend-groups").textContent = "computing storylines…"; });
+        if (seq !== colourSeq) return;
+        for (const n of data.nodes) {
+          const g = n && n[by];
+          if (g) view.groups.set(n.id, g.id);
+        }
+      }
+      if (by === "provider") graph.forEachNode((n, a) => { if (a.kind === "provider") view.groups.set(n, n); });
+      const counts = new Map();
+      view.groups.forEach((g) => counts.set(g, (counts.get(g) || 0) + 1));
+      [...counts.entries()].sort((a, b) => b[1] - a[1]).slice(0, PALETTE.length).forEach(([g, count], i) => {
+        const name = by === "provider" && graph.hasNode(g) ? graph.getNodeAttribute(g, "label") : g;
+        view.legend.set(g, { colour: PALETTE[i], name, count });
+      });
+    }
+    if (seq !== colourSeq) return;
+    drawLegend();
+    renderer.refresh();
+  }
+
+  function drawLegend() {
+    const box = $("#legend-groups");
+    if (view.colourBy === "kind") {
+      box.replaceChildren(...KINDS.map((k) => el("span", { class: "swatch" },
+        el("i", { style: `background:${KIND_COLOURS[k]}` }), k === "article" ? "story" : k)));
+      return;
+    }
+    const items = [...view.legend.entries()].map(([g, e]) => el("span", { class: "swatch", dataset: { group: g } },
+      el("i", { style: `background:${e.colour}` }), `${short(String(e.name), 24)} (${e.count})`));
+    items.push(el("span", { class: "swatch" }, el("i", { style: `background:${OTHER}` }), "other"));
+    box.replaceChildren(...items);
+  }
+
+  // -- downloads --------------------------------------------------------------------
+
+  function drawnJSON() {
+    return {
+      nodes: graph.mapNodes((id, a) => ({ id, kind: a.kind, label: a.label, x: a.x, y: a.y,
+        hidden: !!(a.hiddenByUser || view.hiddenKinds.has(a.kind)), pinned: !!a.fixed })),
+      edges: graph.mapEdges((id, a, source, target) => ({ id, source, target, kind: a.kind, evidence: a.evidence })),
+    };
+  }
+
+  // The layers of the renderer flattened onto white, drawn right after a render so that the
+  // WebGL layers still hold their pixels.
+  function drawnPNG() {
+    renderer.refresh();
+    const { width, height } = renderer.getDimensions();
+    const ratio = window.devicePixelRatio || 1;
+    const out = document.createElement("canvas");
+    out.width = width * ratio;
+    out.height = height * ratio;
+    const ctx = out.getContext("2d");
+    ctx.fillStyle = "#fff";
+    ctx.fillRect(0, 0, out.width, out.height);
+    for (const layer of Object.values(renderer.getCanvases())) ctx.drawImage(layer, 0, 0, out.width, out.height);
+    return out.toDataURL("image/png");
+  }
+
+  function download(name, href) {
+    const a = el("a", { href, download: name });
+    document.body.append(a);
+    a.click();
+    a.remove();
   }
 
   // -- details ---------------------------------------------------------------------
@@ -307,13 +508,14 @@
     const n = data.node;
     if (!n) { box.replaceChildren(el("p", { class: "hint" }, "Not in the graph.")); return; }
     const kind = n.__typename.toLowerCase();
-    const drawnDegree = cy.getElementById(id).nonempty() ? cy.getElementById(id).degree(false) : 0;
+    const drawnDegree = graph.hasNode(id) ? graph.degree(id) : 0;
     const parts = [el("span", { class: `kind ${kind}` }, kind === "article" ? "story" : kind)];
     if (kind === "article") {
       const link = n.originalUrl || n.webUrl || n.url;
       parts.push(
         el("h3", { id: "details-title" }, n.title),
-        el("dl", {},
+        el("dl", { id: "details-fields" },
+          el("dt", {}, "Id"), el("dd", { class: "meta" }, n.id),
           el("dt", {}, "Provider"),
           el("dd", {}, chipButton(n.provider.id, n.provider.name, "provider")),
           el("dt", {}, "Published"),
@@ -324,7 +526,8 @@
           el("dt", {}, "Original"),
           el("dd", {}, el("a", { id: "details-link", href: link, target: "_blank", rel: "noopener noreferrer" }, link)),
           el("dt", {}, "Drawn edges"), el("dd", {}, String(drawnDegree)),
-          el("dt", {}, "Records"), el("dd", { class: "meta" }, n.sources.map(recordName).join(", ") || "none"),
+          el("dt", {}, "Sources"), el("dd", { class: "meta" },
+            n.sources.length ? el("ul", { id: "details-sources", class: "links" }, n.sources.map((s) => el("li", {}, recordName(s)))) : "none"),
         ),
         n.isStub ? el("p", { class: "hint" }, "A stub: known only from another record's related list.") : null,
         n.excerpt ? el("p", { class: "excerpt" }, short(n.excerpt, 320)) : null,
@@ -332,7 +535,8 @@
     } else {
       parts.push(
         el("h3", { id: "details-title" }, n.name),
-        el("dl", {},
+        el("dl", { id: "details-fields" },
+          el("dt", {}, "Id"), el("dd", { class: "meta" }, n.id),
           el("dt", {}, kind === "topic" ? "Slug" : "Domain"),
           el("dd", {}, kind === "topic" ? n.slug : n.domain),
           el("dt", {}, "Stories"), el("dd", {}, String(n.articleCount)),
@@ -340,10 +544,25 @@
         ),
       );
     }
+    const onGraph = graph.hasNode(id);
     parts.push(el("div", { class: "buttons" },
       el("button", { type: "button", id: "expand-selected", onclick: () => run(() => expand(id)) },
         expanded.has(id) ? "Expanded" : "Expand"),
-      el("button", { type: "button", onclick: () => { cy.animate({ center: { eles: cy.getElementById(id) }, duration: 200 }); } }, "Centre")));
+      el("select", { id: "expand-kind", "aria-label": "Expand along one kind of edge" },
+        el("option", { value: "" }, "along…"), EDGE_KINDS.map((k) => el("option", { value: k }, k))),
+      el("button", { type: "button", id: "expand-by-kind", onclick: () => {
+        const k = $("#expand-kind").value;
+        if (k) run(() => expand(id, [k]));
+      } }, "Expand by kind")));
+    if (onGraph) {
+      parts.push(el("div", { class: "buttons" },
+        el("button", { type: "button", id: "choose-selected", onclick: () => { setChosen(id); } }, "Highlight from here"),
+        el("button", { type: "button", id: "pin-selected", onclick: (ev) => {
+          ev.target.textContent = togglePin(id) ? "Unpin" : "Pin"; } }, graph.getNodeAttribute(id, "fixed") ? "Unpin" : "Pin"),
+        el("button", { type: "button", id: "hide-selected", onclick: () => hideNode(id) }, "Hide"),
+        el("button", { type: "button", id: "remove-selected", onclick: () => removeNode(id) }, "Remove"),
+        el("button", { type: "button", onclick: () => centreOn(id) }, "Centre")));
+    }
     box.replaceChildren(...parts.filter((p) => p != null));
   }
 
@@ -360,8 +579,7 @@
     } else {
       selection = [id];
     }
-    cy.nodes(":selected").unselect();
-    selection.forEach((s) => cy.getElementById(s).select());
+    renderer.refresh();
     const url = new URL(window.location.href);
     url.searchParams.set("node", selection[0]);
     history.replaceState(null, "", url);
@@ -369,16 +587,27 @@
     if (selection.length === 2 && selection[0] !== selection[1]) await showPaths(selection[0], selection[1]);
   }
 
-  async function choose(id, label, kind) {
+  function setChosen(id) {
+    chosen = id;
+    const label = graph.hasNode(id) ? graph.getNodeAttribute(id, "label") : id;
+    $("#highlight-from").textContent = short(label, 60);
+    $("#highlight-from").dataset.id = id;
+  }
+
+  // A node chosen by search, from the overview or a chip: drawn, selected, and the one the
+  // highlight counts from.
+  async function choose(id) {
     closeResults();
     const depth = Number($("#depth").value);
-    if (cy.getElementById(id).empty()) await draw(id, depth);
+    if (!graph.hasNode(id)) await draw(id, depth);
     else await expand(id);
+    setChosen(id);
     await select(id);
   }
 
   function clearMarks() {
-    cy.elements().removeClass("faded hit onpath");
+    view.marks = null;
+    renderer.refresh();
   }
 
   async function showPaths(from, to) {
@@ -390,21 +619,19 @@
         length nodes { ${nodeFields} } edges { ${EDGE_FIELDS} } links { kind text } } }`,
     { from, to });
     const paths = data.paths;
-    clearMarks();
     if (!paths.length) {
+      clearMarks();
       box.replaceChildren(el("p", { class: "hint", id: "no-path" },
         "No path of at most 4 hops joins these two nodes."));
       return paths;
     }
-    const onPath = cy.collection();
+    const marks = { nodes: new Set(), edges: new Set(), hits: new Set() };
     const list = [];
     let added = 0;
     paths.forEach((p, i) => {
-      const prev = p.nodes[0];
-      added += addGraph(p.nodes.map((n) => ({ ...n, kind: kindOf(n.id) })), p.edges,
-        cy.getElementById(prev.id).position()).length;
-      p.nodes.forEach((n) => { onPath.merge(cy.getElementById(n.id)); });
-      p.edges.forEach((e) => { onPath.merge(cy.getElementById(e.id)); });
+      added += addGraph(p.nodes.map((n) => ({ ...n, kind: kindOf(n.id) })), p.edges, positionOf(p.nodes[0].id)).length;
+      p.nodes.forEach((n) => marks.nodes.add(n.id));
+      p.edges.forEach((e) => marks.edges.add(e.id));
       const byId = Object.fromEntries(p.nodes.map((n) => [n.id, n]));
       const steps = p.edges.map((e, j) => {
         const a = p.nodes[j];
@@ -420,9 +647,9 @@
         p.links.length ? el("ul", { class: "links" },
           p.links.map((l) => el("li", { class: "link-why" }, l.text))) : null));
     });
+    view.marks = marks;
     if (added) relayout(false);
-    cy.elements().not(onPath).addClass("faded");
-    onPath.addClass("onpath");
+    renderer.refresh();
     box.replaceChildren(
       el("p", {}, `Between “${short(labelOf(paths[0].nodes[0]), 60)}” and “${short(labelOf(paths[0].nodes[paths[0].nodes.length - 1]), 60)}”:`),
       ...list);
@@ -452,10 +679,10 @@
   // -- the mentions filter: the answer of within(), highlighted ---------------------
 
   async function highlight() {
-    const from = selection[0] || (cy.nodes(".expanded").first().id && cy.nodes(".expanded").first().id());
+    const from = chosen;
     const box = $("#filter-results");
     if (!from) {
-      box.replaceChildren(el("p", { class: "hint" }, "Choose a node first: search, or click one."));
+      box.replaceChildren(el("p", { class: "hint" }, "Choose a story first: search, or pick one in the overview."));
       return [];
     }
     const hops = Number($("#hops").value);
@@ -478,22 +705,19 @@
       if (!conn.pageInfo.hasNextPage) break;
       after = conn.pageInfo.endCursor;
     }
-    clearMarks();
-    const marked = cy.collection();
+    const marks = { nodes: new Set([from]), edges: new Set(), hits: new Set() };
     let added = 0;
     for (const h of hits) {
       added += addGraph(h.path.map((n) => ({ ...n, kind: kindOf(n.id) })), h.pathEdges,
-        cy.getElementById(h.path[Math.max(0, h.path.length - 2)].id).position()).length;
-      h.path.forEach((n) => marked.merge(cy.getElementById(n.id)));
-      h.pathEdges.forEach((e) => marked.merge(cy.getElementById(e.id)));
+        positionOf(h.path[Math.max(0, h.path.length - 2)].id)).length;
+      h.path.forEach((n) => marks.nodes.add(n.id));
+      h.pathEdges.forEach((e) => marks.edges.add(e.id));
+      marks.hits.add(h.node.id);
     }
+    view.marks = marks;
     if (added) relayout(false);
-    const hitNodes = cy.collection(hits.map((h) => cy.getElementById(h.node.id)));
-    cy.batch(() => {
-      cy.elements().not(marked).not(cy.getElementById(from)).addClass("faded");
-      hitNodes.addClass("hit");
-    });
-    const fromLabel = cy.getElementById(from).data("label") || from;
+    renderer.refresh();
+    const fromLabel = graph.hasNode(from) ? graph.getNodeAttribute(from, "label") : from;
     box.replaceChildren(
       el("p", { id: "filter-summary" },
         `${total} ${total === 1 ? "story" : "stories"} within ${hops} hop${hops === 1 ? "" : "s"} of “${short(fromLabel, 60)}”` +
@@ -503,7 +727,6 @@
         onclick: () => run(() => select(h.node.id)),
       }, el("span", { class: "hops" }, String(h.hops)), el("span", { class: "title" }, h.node.title),
       el("span", { class: "meta" }, ` · ${h.node.provider ? h.node.provider.name : ""}`)))));
-    if (hitNodes.nonempty()) fitTo(marked.union(hitNodes));
     $("#filter").scrollIntoView({ block: "start" });
     return hits;
   }
@@ -537,10 +760,12 @@
     const seq = ++searchSeq;
     const q = text.trim();
     if (!q) { closeResults(); return; }
+    const list = $("#search-results");
     const [data, cat] = await Promise.all([
-      gql(`query ($text: String!) {
+      gqlWhenReady(`query ($text: String!) {
         search(text: $text, first: 8) { totalCount
-          edges { matchedIn node { id title publishedAt isStub provider { name } } } } }`, { text: q }),
+          edges { matchedIn node { id title publishedAt isStub provider { name } } } } }`, { text: q },
+      () => { if (seq === searchSeq) { list.replaceChildren(el("li", { class: "empty" }, "The search index is computing…")); list.hidden = false; } }),
       loadCatalogue(),
     ]);
     if (seq !== searchSeq) return; // a newer search is on its way
@@ -549,11 +774,10 @@
       .sort((a, b) => b.articleCount - a.articleCount).slice(0, 8);
     const topics = matches.filter((m) => kindOf(m.id) === "topic");
     const providers = matches.filter((m) => kindOf(m.id) === "provider");
-    const list = $("#search-results");
     const rows = [];
     const row = (id, kind, title, meta) => el("li", {
       class: "result", role: "option", dataset: { id, kind },
-      onmousedown: (ev) => { ev.preventDefault(); run(() => choose(id, title, kind)); },
+      onmousedown: (ev) => { ev.preventDefault(); run(() => choose(id)); },
     }, el("span", { class: `kind ${kind}` }, kind === "article" ? "story" : kind), el("span", {}, title), el("span", { class: "meta" }, meta));
     if (data.search.edges.length) {
       rows.push(el("li", { class: "group" }, `Stories (${data.search.totalCount})`));
@@ -579,6 +803,101 @@
     $("#search-results").hidden = true;
   }
 
+  // -- the overview: the served corpus at a glance ----------------------------------
+
+  function showOverview(shown) {
+    $("#overview").hidden = !shown;
+  }
+
+  const storyButton = (a, extra) => el("button", { type: "button", class: "story", dataset: { id: a.id },
+    onclick: () => run(() => choose(a.id)) }, short(a.title, 70), extra ? el("span", { class: "meta" }, extra) : null);
+
+  async function loadOverview() {
+    const stats = $("#overview-stats");
+    const storylines = $("#overview-storylines");
+    const central = $("#overview-central");
+    const timeline = $("#overview-timeline");
+    const report = gqlWhenReady(`{ loadReport { files records articles stubs topics providers
+      edges { kind count } errors { path line reason } } }`, {},
+    (message) => { stats.replaceChildren(el("p", { class: "hint computing" }, `computing… ${message}`)); }).then((d) => {
+      const r = d.loadReport;
+      stats.replaceChildren(
+        el("p", { id: "overview-counts" }, `${r.records} records in ${r.files} files: ${r.articles} stories ` +
+          `(${r.stubs} stubs), ${r.topics} topics, ${r.providers} providers, ` +
+          r.edges.map((e) => `${e.count} ${e.kind}`).join(", ") + "."),
+        r.errors.length ? el("details", { id: "overview-errors" },
+          el("summary", { class: "error" }, `${r.errors.length} load error${r.errors.length === 1 ? "" : "s"}`),
+          el("ol", {}, r.errors.map((e) => el("li", {}, `${recordName(e.path)}${e.line ? ":" + e.line : ""}: ${e.reason}`))))
+          : el("p", { class: "hint" }, "The load reported no errors."));
+    });
+    const lines = gqlWhenReady(`{ storylines(first: 8) { totalCount edges { node { id size startsAt endsAt
+        central { id title } topTopics(first: 3) { topic { name } count } } } } }`, {},
+    () => { storylines.replaceChildren(el("p", { class: "hint computing" }, "computing storylines…")); }).then((d) => {
+      const edges = d.storylines.edges;
+      storylines.replaceChildren(
+        el("p", { class: "hint" }, `${d.storylines.totalCount} storylines; the largest, each by its central story:`),
+        el("ol", { class: "storylines" }, edges.map((e, i) => el("li", { dataset: { storyline: e.node.id } },
+          el("i", { class: "dot", style: `background:${PALETTE[i % PALETTE.length]}` }),
+          storyButton(e.node.central, ` ${e.node.size} stories` +
+            (e.node.topTopics.length ? " · " + e.node.topTopics.map((t) => t.topic.name).join(", ") : ""))))));
+    });
+    const centre = gqlWhenReady(`{ centralArticles(first: 10) { edges { score node { id title provider { name } } } } }`, {},
+      () => { central.replaceChildren(el("p", { class: "hint computing" }, "computing PageRank…")); }).then((d) => {
+      central.replaceChildren(el("ol", { class: "central" }, d.centralArticles.edges.map((e) => el("li", {},
+        storyButton(e.node, ` ${e.node.provider.name} · ${e.score.toFixed(4)}`)))));
+    });
+    const time = gqlWhenReady(`{ timeline(interval: MONTH) { total undated buckets { label count } } }`, {},
+      () => { timeline.replaceChildren(el("p", { class: "hint computing" }, "computing the timeline…")); }).then((d) => {
+      timeline.replaceChildren(histogram(d.timeline));
+    });
+    const results = await Promise.allSettled([report, lines, centre, time]);
+    results.forEach((r, i) => {
+      if (r.status === "rejected") {
+        [stats, storylines, central, timeline][i].replaceChildren(el("p", { class: "error" }, r.reason.message));
+      }
+    });
+  }
+
+  function histogram(t) {
+    const buckets = t.buckets;
+    const max = Math.max(1, ...buckets.map((b) => b.count));
+    const w = 560;
+    const h = 90;
+    const bw = buckets.length ? w / buckets.length : w;
+    const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+    svg.setAttribute("viewBox", `0 0 ${w} ${h + 16}`);
+    svg.setAttribute("id", "timeline-svg");
+    svg.setAttribute("role", "img");
+    svg.setAttribute("aria-label", `${t.total} dated stories by month`);
+    buckets.forEach((b, i) => {
+      const bar = document.createElementNS(svg.namespaceURI, "rect");
+      const bh = (b.count / max) * h;
+      bar.setAttribute("x", String(i * bw + 0.5));
+      bar.setAttribute("y", String(h - bh));
+      bar.setAttribute("width", String(Math.max(1, bw - 1)));
+      bar.setAttribute("height", String(bh));
+      bar.setAttribute("fill", "#3b6fd8");
+      bar.dataset.label = b.label;
+      bar.dataset.count = String(b.count);
+      const title = document.createElementNS(svg.namespaceURI, "title");
+      title.textContent = `${b.label}: ${b.count}`;
+      bar.append(title);
+      svg.append(bar);
+    });
+    for (const i of [0, buckets.length - 1]) {
+      if (i < 0 || !buckets[i]) continue;
+      const text = document.createElementNS(svg.namespaceURI, "text");
+      text.setAttribute("x", String(i === 0 ? 0 : w));
+      text.setAttribute("y", String(h + 13));
+      text.setAttribute("text-anchor", i === 0 ? "start" : "end");
+      text.setAttribute("font-size", "11");
+      text.textContent = buckets[i].label;
+      svg.append(text);
+    }
+    return el("div", {}, svg, el("p", { class: "meta" },
+      `${t.total} dated stories${t.undated ? `, ${t.undated} undated` : ""}.`));
+  }
+
   // -- wiring ----------------------------------------------------------------------
 
   async function run(task) {
@@ -594,7 +913,7 @@
   let searchTimer = null;
   $("#search").addEventListener("input", (ev) => {
     clearTimeout(searchTimer);
-    searchTimer = setTimeout(() => run(() => search(ev.target.value)), 200);
+    searchTimer = setTimeout(() => run(() => search(ev.target.value)), 120);
   });
   $("#search").addEventListener("focus", (ev) => { if (ev.target.value.trim()) $("#search-results").hidden = false; });
   $("#search").addEventListener("blur", () => setTimeout(closeResults, 150));
@@ -603,17 +922,32 @@
     clearTimeout(searchTimer);
     await run(() => search($("#search").value));
     const first = $("#search-results li.result");
-    if (first) await run(() => choose(first.dataset.id, first.textContent, first.dataset.kind));
+    if (first) await run(() => choose(first.dataset.id));
   });
   $("#hops").addEventListener("input", (ev) => { $("#hops-value").textContent = ev.target.value; });
   $("#filter-form").addEventListener("submit", (ev) => { ev.preventDefault(); run(highlight); });
   $("#unhighlight").addEventListener("click", () => { clearMarks(); $("#filter-results").replaceChildren(); });
   $("#relayout").addEventListener("click", () => relayout(true));
   $("#more").addEventListener("click", () => run(drawMore));
+  $("#overview-toggle").addEventListener("click", () => showOverview($("#overview").hidden));
+  $("#show-hidden").addEventListener("click", showHidden);
+  $("#colour-by").addEventListener("change", (ev) => { view.colourBy = ev.target.value; run(recolour); });
+  document.querySelectorAll("#kind-filter input").forEach((box) => {
+    box.addEventListener("change", () => setKindShown(box.value, box.checked));
+  });
+  $("#download-png").addEventListener("click", () => download("newsgraph.png", drawnPNG()));
+  $("#download-json").addEventListener("click", () => download("newsgraph.json",
+    URL.createObjectURL(new Blob([JSON.stringify(drawnJSON(), null, 2)], { type: "application/json" }))));
+  $("#download-gexf").addEventListener("click", () => download("newsgraph.gexf",
+    URL.createObjectURL(new Blob([graphologyLibrary.gexf.write(graph)], { type: "application/xml" }))));
   $("#clear").addEventListener("click", () => {
-    cy.elements().remove();
+    stopLayout();
+    graph.clear();
     expanded.clear();
     selection = [];
+    chosen = null;
+    $("#highlight-from").textContent = "none yet";
+    view.marks = null;
     walk = null;
     $("#more").hidden = true;
     $("#filter-results").replaceChildren();
@@ -621,32 +955,39 @@
     updateStatus();
   });
 
-  cy.on("tap", "node", (evt) => {
-    const id = evt.target.id();
-    const oe = evt.originalEvent || {};
+  renderer.on("clickNode", ({ node, event }) => {
+    const oe = (event && event.original) || {};
     const additive = !!(oe.shiftKey || oe.ctrlKey || oe.metaKey);
     run(async () => {
-      if (!additive) await expand(id);
-      await select(id, { additive });
+      if (!additive) await expand(node);
+      await select(node, { additive });
     });
   });
-  cy.on("tap", (evt) => {
-    if (evt.target === cy) { clearMarks(); }
-  });
+  renderer.on("clickStage", () => { clearMarks(); });
 
   const ready = (async () => {
+    drawLegend();
     const params = new URL(window.location.href).searchParams;
     if (params.get("mentions") != null) $("#mentions").value = params.get("mentions");
     if (params.get("hops")) { $("#hops").value = params.get("hops"); $("#hops-value").textContent = params.get("hops"); }
     const start = params.get("node");
-    if (start) await run(() => choose(start, start, kindOf(start)));
     updateStatus();
+    if (start) await run(() => choose(start));
     document.body.dataset.ready = "1";
+    await loadOverview();
+    document.body.dataset.overview = "1";
   })();
 
   window.newsgraphExplorer = {
-    cy, ready, expanded,
+    graph, renderer, ready, expanded,
     get selection() { return selection.slice(); },
-    draw, drawMore, expand, select, highlight, showPaths, search, relayout, addGraph,
+    get chosen() { return chosen; },
+    get layoutDone() { return layoutDone; },
+    labelBoxes: () => labelBoxes.slice(),
+    get highlighted() { return view.marks ? [...view.marks.hits] : []; },
+    get marked() { return view.marks ? [...view.marks.nodes] : []; },
+    viewportOf: (id) => renderer.graphToViewport(graph.getNodeAttributes(id)),
+    drawnJSON, drawnPNG,
+    draw, drawMore, expand, select, choose, highlight, showPaths, search, relayout, addGraph,
   };
 })();
