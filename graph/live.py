@@ -32,6 +32,7 @@ from typing import Any
 from graph.build import ARTICLE, build_graph
 from graph.errors import NewsgraphError
 from graph.kg import KnowledgeGraph
+from graph.loader import parse_files
 from graph.records import DEFAULT_MAX_FILE_BYTES, ParsedFile, Record, find_file_names, parse_file
 from graph.report import LoadReport
 
@@ -112,11 +113,12 @@ class LiveGraph:
         self._callbacks: list[Callable[[Change], None]] = []
         self._lock = threading.Lock()  # one apply at a time; readers never wait
         names, problems = find_file_names(self.root)
-        for name in names:
-            self._files[name] = self._read(name)
+        signatures = [_signature(name) for name in names]  # before reading: a later edit shows
+        for name, signature, parsed in zip(names, signatures, parse_files(names, max_file_bytes),
+                                           strict=True):
+            self._files[name] = _File(parsed, _digest(name, max_file_bytes), signature)
         self._folder_problems = problems
-        self._kg, self.version = self._assemble()
-        self.made_at = datetime.now(UTC)
+        self._kg = self._assemble()
 
     def current(self) -> KnowledgeGraph:
         """Return the newest version's graph; it never changes, so keep it for a request."""
@@ -162,14 +164,12 @@ class LiveGraph:
             return None
         self._folder_problems = problems
         old_kg, previous = self._kg, self.version
-        kg, version = self._assemble()
-        self._kg, self.version = kg, version
-        self.made_at = datetime.now(UTC)
+        kg = self._kg = self._assemble()
         added, updated, removed = _articles_changed(
             old_kg, kg, before.values(), (self._files[n].parsed for n in changed
                                           if n in self._files))
         r = kg.report
-        change = Change(version, previous, self.made_at, tuple(sorted(changed)), added,
+        change = Change(self.version, previous, self.made_at, tuple(sorted(changed)), added,
                         updated, removed, {name: getattr(r, name) for name in _COUNTS})
         for callback in list(self._callbacks):
             callback(change)
@@ -197,7 +197,17 @@ class LiveGraph:
         parsed = parse_file(Path(name), max_bytes=self.max_file_bytes)
         return _File(parsed, _digest(name, self.max_file_bytes), signature)
 
-    def _assemble(self) -> tuple[KnowledgeGraph, str]:
+    @property
+    def version(self) -> str:
+        """The id of the newest version: a hash of the corpus content."""
+        return self._kg.version or ""
+
+    @property
+    def made_at(self) -> datetime:
+        """When the newest version was made."""
+        return self._kg.made_at or datetime.min.replace(tzinfo=UTC)
+
+    def _assemble(self) -> KnowledgeGraph:
         """Build a version from the kept parses, as :func:`graph.load` builds one."""
         names = sorted(self._files, key=lambda name: name.replace(os.sep, "\0"))
         report = LoadReport()
@@ -220,7 +230,9 @@ class LiveGraph:
         report.errors.extend(built.errors)
         report.warnings.extend(built.warnings)
         kg = KnowledgeGraph(g, report)
-        return kg, self._version_of(names)
+        kg.version = self._version_of(names)
+        kg.made_at = datetime.now(UTC)
+        return kg
 
     def _version_of(self, names: list[str]) -> str:
         base = self.root if self.root.is_dir() else self.root.parent

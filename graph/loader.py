@@ -30,7 +30,7 @@ from graph.records import (
 )
 from graph.report import LoadReport
 
-__all__ = ["load", "default_data_path"]
+__all__ = ["load", "default_data_path", "parse_files"]
 
 # Below this many files a pool costs more to start than it saves.
 POOL_MIN_FILES = 2000
@@ -221,6 +221,13 @@ def _parse_all(files: list[str], max_file_bytes: int,
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         for parsed in pool.map(_parse_chunk, chunks, [max_file_bytes] * len(chunks)):
             yield from parsed
+
+
+def parse_files(files: list[str], max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+                workers: int | None = None) -> Iterator[ParsedFile]:
+    """Yield each file's parse, in order; in a process pool for large corpora, as
+    :func:`load` parses them."""
+    return _parse_all(files, max_file_bytes, workers)
 
 
 def _parse_chunk(files: list[str], max_file_bytes: int) -> list[ParsedFile]:

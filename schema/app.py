@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gc
 import logging
@@ -17,10 +18,12 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 import graph
+from graph.watch import watch as follow_folder
 from schema.browser import browser_routes, playground_page
 from schema.cache import ResponseCache
 from schema.exports import export_endpoint
 from schema.http import GraphQLOverHTTP, middleware
+from schema.live import graph_of
 from schema.query import schema
 from schema.settings import Settings
 
@@ -32,7 +35,7 @@ class GraphQLView(GraphQLOverHTTP):
     settings in every request's context."""
 
     async def get_context(self, request: Any, response: Any) -> dict[str, Any]:
-        kg = request.app.state.kg
+        kg = graph_of(request.scope)  # the one version this request runs on
         if kg is None:  # only reachable before the lifespan ran
             raise RuntimeError("the graph is not loaded yet")
         return {"kg": kg, "request": request, "response": response, "settings": self.settings}
@@ -57,6 +60,8 @@ async def readyz(request: Request) -> Response:
         "status": "ready", "records": r.records, "articles": r.articles, "stubs": r.stubs,
         "providers": r.providers, "topics": r.topics, "edges": r.edges,
         "errors": len(r.errors), "warnings": len(r.warnings),
+        "graphVersion": kg.version,
+        "versionMadeAt": kg.made_at.isoformat() if kg.made_at is not None else None,
     })
 
 
@@ -64,36 +69,49 @@ async def home(request: Request) -> Response:
     return RedirectResponse("/graphql")
 
 
-def _graph_of(scope: Any) -> graph.KnowledgeGraph | None:
-    return scope["app"].state.kg
-
-
-def create_app(source: graph.KnowledgeGraph | str | os.PathLike[str] | None = None,
-               settings: Settings | None = None, **load_options: Any) -> Starlette:
+def create_app(source: graph.KnowledgeGraph | graph.LiveGraph | str | os.PathLike[str]
+               | None = None, settings: Settings | None = None, *, watch: bool = False,
+               poll: bool = False, **load_options: Any) -> Starlette:
     """Return the newsgraph ASGI app.
 
-    ``source`` is a loaded KnowledgeGraph, or a path to load at startup (the
-    bundled ``data/`` when None); ``settings`` are the limits and mode (from the
-    ``NEWSGRAPH_*`` environment when None); ``load_options`` go to :func:`graph.load`.
+    ``source`` is a loaded KnowledgeGraph, a followed corpus (:func:`graph.follow`), or
+    a path to load at startup (the bundled ``data/`` when None); ``settings`` are the
+    limits and mode (from the ``NEWSGRAPH_*`` environment when None); ``load_options``
+    go to :func:`graph.load`. With a followed corpus, ``watch`` applies the folder's
+    changes as they happen (``poll``: by polling), each a new version.
     """
     settings = settings if settings is not None else Settings.from_env()
+    live = source if isinstance(source, graph.LiveGraph) else None
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if app.state.kg is None:
-            path = Path(source) if source is not None else None
+            path = Path(source) if isinstance(source, str | os.PathLike) else None
             app.state.kg = graph.load(path, **load_options)
             logger.info("loaded: %s", app.state.kg.report.summary())
         # The graph lives as long as the server: keep the collector from rescanning it,
         # which otherwise shows as pauses of tens of milliseconds in request latency.
         gc.freeze()
-        yield
+        if live is None:
+            yield
+            return
+        stop_following = live.on_change(lambda change: _publish(app, live))
+        stop = asyncio.Event()
+        task = asyncio.create_task(follow_folder(live, poll=poll, stop=stop)) if watch else None
+        try:
+            yield
+        finally:
+            stop_following()
+            stop.set()
+            if task is not None:
+                with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                    await asyncio.wait_for(task, timeout=5)
 
     app = Starlette(
         routes=[
             Route("/", home),
             # Repeated requests are answered from stored responses: the graph is immutable.
-            Route("/graphql", ResponseCache(GraphQLView(schema, settings), _graph_of),
+            Route("/graphql", ResponseCache(GraphQLView(schema, settings), graph_of),
                   methods=["GET", "POST"]),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
@@ -104,5 +122,12 @@ def create_app(source: graph.KnowledgeGraph | str | os.PathLike[str] | None = No
         middleware=middleware(settings),
     )
     app.state.settings = settings
-    app.state.kg = source if isinstance(source, graph.KnowledgeGraph) else None
+    app.state.kg = (live.current() if live is not None
+                    else source if isinstance(source, graph.KnowledgeGraph) else None)
+    app.state.live = live
     return app
+
+
+def _publish(app: Starlette, live: graph.LiveGraph) -> None:
+    """Make the newest version the one new requests take (requests under way keep theirs)."""
+    app.state.kg = live.current()

@@ -52,6 +52,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_path(p)
     p.add_argument("--host", default="127.0.0.1", help="interface to bind (default: %(default)s)")
     p.add_argument("--port", type=int, default=8000, help="port to bind (default: %(default)s)")
+    p.add_argument("--no-watch", dest="watch", action="store_false",
+                   help="serve the folder as loaded at start; by default its changes are "
+                        "followed, each a new graph version")
+    p.add_argument("--watch-poll", action="store_true",
+                   help="follow changes by polling the folder (network filesystems, some "
+                        "containers); also NEWSGRAPH_WATCH_POLL=1")
     add_arguments(p)
 
     p = sub.add_parser("query", help="run one GraphQL query in-process and print the JSON")
@@ -131,6 +137,13 @@ def _load(path: Path | None, max_file_mb: float,
                       cache=cache)
 
 
+def _follow(path: Path | None, max_file_mb: float) -> graph.LiveGraph:
+    if max_file_mb <= 0:
+        raise graph.NewsgraphError(f"--max-file-mb must be positive, got {max_file_mb!r}")
+    return graph.follow(path if path is not None else graph.default_data_path(),
+                        max_file_bytes=int(max_file_mb * 2**20))
+
+
 def _print_report(report: graph.LoadReport, *, stream: Any = None) -> None:
     stream = stream or sys.stdout
     print(report.summary(), file=stream)
@@ -155,12 +168,24 @@ def cmd_load(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from graph.watch import polling_wanted
     from schema.app import create_app
 
     settings = from_arguments(args)
-    kg = _load(args.path, args.max_file_mb, args.cache)
+    source: graph.KnowledgeGraph | graph.LiveGraph
+    if args.watch or not args.cache:
+        # Followed, each state of the folder a version; --no-watch only stops following.
+        source = _follow(args.path, args.max_file_mb)
+        kg = source.current()
+    else:
+        source = kg = _load(args.path, args.max_file_mb, args.cache)
     _print_report(kg.report, stream=sys.stderr)
-    app = create_app(kg, settings)
+    poll = args.watch_poll or polling_wanted()
+    app = create_app(source, settings, watch=args.watch, poll=poll)
+    if isinstance(source, graph.LiveGraph):
+        how = ("not following changes (--no-watch)" if not args.watch
+               else "following changes by polling" if poll else "following changes")
+        print(f"newsgraph: {source.root}: version {kg.version}, {how}", file=sys.stderr)
     print(f"newsgraph: serving GraphQL at http://{args.host}:{args.port}/graphql",
           file=sys.stderr, flush=True)
     if settings.production:

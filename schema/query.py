@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 import strawberry
@@ -26,6 +27,7 @@ from schema.explore import (
     resolve_timeline,
 )
 from schema.limits import Limits, budget_of
+from schema.live import GraphVersion
 from schema.pagination import encode_cursor, paginate
 from schema.traversal import (
     Path,
@@ -96,6 +98,11 @@ class Stats:
     nodes: int = strawberry.field(description="All nodes.")
     edges: int = strawberry.field(description="All edges.")
     edges_by_kind: list[EdgeCount] = strawberry.field(description="Edges by kind.")
+    graph_version: str | None = strawberry.field(default=None, description=(
+        "The id of the graph version answering: a hash of the followed corpus's content "
+        "(null for a graph loaded once, as by `serve --no-watch --cache`)."))
+    version_made_at: datetime | None = strawberry.field(default=None, description=(
+        "When this graph version was made (UTC)."))
 
 
 @strawberry.type(description="A file or record that was skipped, rejected or warned about.")
@@ -245,7 +252,8 @@ class Query:
         r = kg.report
         return Stats(records=r.records, articles=r.articles, stubs=r.stubs,
                      providers=r.providers, topics=r.topics, nodes=kg.nx.number_of_nodes(),
-                     edges=kg.nx.number_of_edges(), edges_by_kind=_edge_counts(r.edges))
+                     edges=kg.nx.number_of_edges(), edges_by_kind=_edge_counts(r.edges),
+                     graph_version=kg.version, version_made_at=kg.made_at)
 
     @strawberry.field(description="The report of the load this server runs on.")
     def load_report(self, info: Info) -> LoadReport:
@@ -355,7 +363,7 @@ schema = NewsgraphSchema(
     types=[Article, Topic, Provider],
     # Parsed and validated documents are cached (keyed by the text, and for validation by
     # the rules too): explorers send the same few documents with new variables.
-    extensions=[lambda: MaskErrors(should_mask_error=_should_mask), Limits,
+    extensions=[lambda: MaskErrors(should_mask_error=_should_mask), Limits, GraphVersion,
                 ParsedDocuments, lambda: ValidationCache(maxsize=256)],
 )
 

@@ -1,0 +1,113 @@
+"""Serving a followed folder: changes become versions, each request sees one version."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from starlette.testclient import TestClient
+
+import graph
+from schema.app import create_app
+from schema.live import graph_of
+from schema.settings import Settings
+from tests.conftest import record, write_record
+from tests.servers import running_server
+
+STATS = "{ stats { articles graphVersion versionMadeAt } }"
+
+
+def wait_for(check: Callable[[], Any], what: str, within: float = 30) -> Any:
+    """Return check()'s first truthy value; fail after ``within`` seconds (a hang guard,
+    not a timing assertion)."""
+    deadline = time.monotonic() + within
+    while True:
+        found = check()
+        if found:
+            return found
+        assert time.monotonic() < deadline, f"never happened: {what}"
+        time.sleep(0.05)
+
+
+def test_a_dropped_file_becomes_a_new_version_in_answers(tmp_path: Path) -> None:
+    write_record(tmp_path, "a.md", record("a"))
+    live = graph.follow(tmp_path)
+    first = live.version
+    with TestClient(create_app(live, Settings(), watch=True)) as client:
+        body = client.post("/graphql", json={"query": STATS}).json()
+        assert body["data"]["stats"]["articles"] == 1
+        assert body["data"]["stats"]["graphVersion"] == first
+        assert body["extensions"]["graphVersion"] == first
+        ready = client.get("/readyz").json()
+        assert ready["graphVersion"] == first and ready["versionMadeAt"]
+
+        write_record(tmp_path, "b.md", record("b"))
+
+        def newer() -> dict[str, Any] | None:
+            answer = client.post("/graphql", json={"query": STATS}).json()
+            return answer if answer["extensions"]["graphVersion"] != first else None
+
+        answer = wait_for(newer, "the new file is served")
+        assert answer["data"]["stats"]["articles"] == 2
+        assert answer["data"]["stats"]["graphVersion"] == live.version
+        assert answer["extensions"]["graphVersion"] == live.version
+        assert client.get("/readyz").json()["graphVersion"] == live.version
+
+
+def test_a_cached_answer_belongs_to_its_version(tmp_path: Path) -> None:
+    write_record(tmp_path, "a.md", record("a"))
+    live = graph.follow(tmp_path)
+    with TestClient(create_app(live, Settings())) as client:
+        before = client.post("/graphql", json={"query": STATS}).json()
+        assert client.post("/graphql", json={"query": STATS}).json() == before  # cached
+        live.apply([write_record(tmp_path, "b.md", record("b"))])
+        after = client.post("/graphql", json={"query": STATS}).json()
+        assert after["data"]["stats"]["articles"] == 2
+        assert after["extensions"]["graphVersion"] == live.version != before[
+            "extensions"]["graphVersion"]
+
+
+def test_a_request_keeps_the_version_it_took(tmp_path: Path) -> None:
+    write_record(tmp_path, "a.md", record("a"))
+    live = graph.follow(tmp_path)
+    app = create_app(live, Settings())
+    scope: dict[str, Any] = {"app": app}
+    taken = graph_of(scope)
+    live.apply([write_record(tmp_path, "b.md", record("b"))])
+    app.state.kg = live.current()
+    assert graph_of(scope) is taken
+    assert graph_of({"app": app}) is live.current() is not taken
+
+
+def post(base: str, query: str) -> dict[str, Any]:
+    request = urllib.request.Request(f"{base}/graphql", data=json.dumps({"query": query}).encode(),
+                                     headers={"content-type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as r:
+        return json.load(r)
+
+
+def test_serve_follows_its_folder(tmp_path: Path) -> None:
+    write_record(tmp_path, "a.md", record("a"))
+    with running_server(str(tmp_path)) as base:
+        first = post(base, STATS)["extensions"]["graphVersion"]
+        write_record(tmp_path, "sub/b.md", record("b", related=[record("c")]))
+        seen = wait_for(lambda: (a := post(base, STATS))["data"]["stats"]["articles"] == 3 and a,
+                        "serve sees the dropped file")
+        assert seen["extensions"]["graphVersion"] != first
+        assert seen["extensions"]["graphVersion"] == graph.follow(tmp_path).version
+        shutil.rmtree(tmp_path / "sub")
+        wait_for(lambda: post(base, STATS)["extensions"]["graphVersion"] == first,
+                 "serve sees the deleted folder")
+
+
+def test_serve_polls_when_asked(tmp_path: Path) -> None:
+    write_record(tmp_path, "a.md", record("a"))
+    with running_server(str(tmp_path), "--watch-poll") as base:
+        write_record(tmp_path, "b.md", record("b"))
+        wait_for(lambda: post(base, STATS)["data"]["stats"]["articles"] == 2,
+                 "serve --watch-poll sees the dropped file")
