@@ -47,7 +47,8 @@ class Change:
 
     ``added``, ``updated`` and ``removed`` are article node ids (stubs included)
     whose attributes or edges differ between ``previous`` and ``version``;
-    ``files`` are the record files that were added, edited or deleted.
+    ``files`` are the record files that were added, edited or deleted; ``graph`` is
+    the new version's graph.
     """
 
     version: str
@@ -58,6 +59,7 @@ class Change:
     updated: tuple[str, ...] = ()
     removed: tuple[str, ...] = ()
     counts: dict[str, Any] = field(default_factory=dict)
+    graph: KnowledgeGraph | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(slots=True)
@@ -170,7 +172,7 @@ class LiveGraph:
                                           if n in self._files))
         r = kg.report
         change = Change(self.version, previous, self.made_at, tuple(sorted(changed)), added,
-                        updated, removed, {name: getattr(r, name) for name in _COUNTS})
+                        updated, removed, {name: getattr(r, name) for name in _COUNTS}, kg)
         for callback in list(self._callbacks):
             callback(change)
         return change

@@ -15,7 +15,7 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 
 import graph
 from graph.watch import watch as follow_folder
@@ -26,6 +26,7 @@ from schema.http import GraphQLOverHTTP, middleware
 from schema.live import graph_of
 from schema.query import schema
 from schema.settings import Settings
+from schema.subscriptions import ChangeFeed
 
 logger = logging.getLogger("newsgraph")
 
@@ -38,7 +39,8 @@ class GraphQLView(GraphQLOverHTTP):
         kg = graph_of(request.scope)  # the one version this request runs on
         if kg is None:  # only reachable before the lifespan ran
             raise RuntimeError("the graph is not loaded yet")
-        return {"kg": kg, "request": request, "response": response, "settings": self.settings}
+        return {"kg": kg, "request": request, "response": response, "settings": self.settings,
+                "feed": request.app.state.feed}
 
     async def render_graphql_ide(self, request: Any) -> Response:
         """GraphiQL from newsgraph's own assets (schema/browser.py), not from a CDN."""
@@ -61,6 +63,7 @@ async def readyz(request: Request) -> Response:
         "providers": r.providers, "topics": r.topics, "edges": r.edges,
         "errors": len(r.errors), "warnings": len(r.warnings),
         "graphVersion": kg.version,
+        "subscriptions": request.app.state.feed.open if request.app.state.feed else 0,
         "versionMadeAt": kg.made_at.isoformat() if kg.made_at is not None else None,
     })
 
@@ -96,23 +99,28 @@ def create_app(source: graph.KnowledgeGraph | graph.LiveGraph | str | os.PathLik
             yield
             return
         stop_following = live.on_change(lambda change: _publish(app, live))
+        feed = app.state.feed = ChangeFeed(live, max_subscriptions=settings.max_subscriptions,
+                                           max_seconds=settings.max_subscription_seconds)
+        feed.start()
         stop = asyncio.Event()
         task = asyncio.create_task(follow_folder(live, poll=poll, stop=stop)) if watch else None
         try:
             yield
         finally:
+            feed.close()
             stop_following()
             stop.set()
             if task is not None:
                 with contextlib.suppress(asyncio.CancelledError, TimeoutError):
                     await asyncio.wait_for(task, timeout=5)
 
+    view = GraphQLView(schema, settings, max_subscriptions_per_connection=20)
     app = Starlette(
         routes=[
             Route("/", home),
             # Repeated requests are answered from stored responses: the graph is immutable.
-            Route("/graphql", ResponseCache(GraphQLView(schema, settings), graph_of),
-                  methods=["GET", "POST"]),
+            Route("/graphql", ResponseCache(view, graph_of), methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", view),  # subscriptions: graphql-transport-ws
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/export/graph.{ext}", export_endpoint),
@@ -125,6 +133,7 @@ def create_app(source: graph.KnowledgeGraph | graph.LiveGraph | str | os.PathLik
     app.state.kg = (live.current() if live is not None
                     else source if isinstance(source, graph.KnowledgeGraph) else None)
     app.state.live = live
+    app.state.feed = None
     return app
 
 

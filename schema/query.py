@@ -29,6 +29,7 @@ from schema.explore import (
 from schema.limits import Limits, budget_of
 from schema.live import GraphVersion
 from schema.pagination import encode_cursor, paginate
+from schema.subscriptions import Subscription
 from schema.traversal import (
     Path,
     Subgraph,
@@ -360,6 +361,7 @@ class NewsgraphSchema(strawberry.Schema):
 
 schema = NewsgraphSchema(
     query=Query,
+    subscription=Subscription,
     types=[Article, Topic, Provider],
     # Parsed and validated documents are cached (keyed by the text, and for validation by
     # the rules too): explorers send the same few documents with new variables.

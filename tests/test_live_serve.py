@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
-import time
 import urllib.request
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,21 +15,10 @@ from schema.app import create_app
 from schema.live import graph_of
 from schema.settings import Settings
 from tests.conftest import record, write_record
+from tests.live_helpers import wait_for
 from tests.servers import running_server
 
 STATS = "{ stats { articles graphVersion versionMadeAt } }"
-
-
-def wait_for(check: Callable[[], Any], what: str, within: float = 30) -> Any:
-    """Return check()'s first truthy value; fail after ``within`` seconds (a hang guard,
-    not a timing assertion)."""
-    deadline = time.monotonic() + within
-    while True:
-        found = check()
-        if found:
-            return found
-        assert time.monotonic() < deadline, f"never happened: {what}"
-        time.sleep(0.05)
 
 
 def test_a_dropped_file_becomes_a_new_version_in_answers(tmp_path: Path) -> None:
