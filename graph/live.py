@@ -132,6 +132,11 @@ class LiveGraph:
         self._callbacks.append(callback)
         return lambda: self._callbacks.remove(callback) if callback in self._callbacks else None
 
+    def records_in(self, name: str) -> int:
+        """Return how many records the kept parse of file ``name`` holds (0 if unknown)."""
+        kept = self._files.get(name)
+        return len(kept.parsed.records) if kept is not None else 0
+
     def apply(self, paths: Iterable[str | os.PathLike[str]] | None = None) -> Change | None:
         """Re-read the given changed paths (files or folders; every file when None) and
         make the next version; return the :class:`Change`, or None when nothing changed."""

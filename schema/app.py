@@ -74,14 +74,16 @@ async def home(request: Request) -> Response:
 
 def create_app(source: graph.KnowledgeGraph | graph.LiveGraph | str | os.PathLike[str]
                | None = None, settings: Settings | None = None, *, watch: bool = False,
-               poll: bool = False, **load_options: Any) -> Starlette:
+               poll: bool = False, ingest_token: str | None = None,
+               **load_options: Any) -> Starlette:
     """Return the newsgraph ASGI app.
 
     ``source`` is a loaded KnowledgeGraph, a followed corpus (:func:`graph.follow`), or
     a path to load at startup (the bundled ``data/`` when None); ``settings`` are the
     limits and mode (from the ``NEWSGRAPH_*`` environment when None); ``load_options``
     go to :func:`graph.load`. With a followed corpus, ``watch`` applies the folder's
-    changes as they happen (``poll``: by polling), each a new version.
+    changes as they happen (``poll``: by polling), each a new version; the ingest
+    mutations accept requests bearing ``ingest_token`` (refused without one).
     """
     settings = settings if settings is not None else Settings.from_env()
     live = source if isinstance(source, graph.LiveGraph) else None
@@ -134,6 +136,7 @@ def create_app(source: graph.KnowledgeGraph | graph.LiveGraph | str | os.PathLik
                     else source if isinstance(source, graph.KnowledgeGraph) else None)
     app.state.live = live
     app.state.feed = None
+    app.state.ingest_token = ingest_token
     return app
 
 

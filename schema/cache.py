@@ -100,8 +100,11 @@ class ResponseCache:
         body = b"".join(chunks)
         if more:  # too big to be worth a key: replay what was read, then the rest
             return await self.app(scope, _replay(body, receive, more=True), send)
-        self._for(kg)
         headers = dict(scope.get("headers") or ())
+        if b"authorization" in headers or b"mutation" in body:
+            # A mutation changes the corpus and answers for its caller: never replayed.
+            return await self.app(scope, _replay(body, receive, more=False), send)
+        self._for(kg)
         key = (scope.get("path", "").encode(), body,
                *(headers.get(name, b"") for name in _VARY))
         found = self._entries.get(key)

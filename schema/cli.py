@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -58,6 +59,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--watch-poll", action="store_true",
                    help="follow changes by polling the folder (network filesystems, some "
                         "containers); also NEWSGRAPH_WATCH_POLL=1")
+    p.add_argument("--ingest-token-file", type=Path, default=None, metavar="FILE",
+                   help="the bearer token the ingest and retract mutations require, read "
+                        "from FILE (else NEWSGRAPH_INGEST_TOKEN); without one they refuse")
+    p.add_argument("--no-ingest", dest="ingest", action="store_false",
+                   help="turn the ingest and retract mutations off")
     add_arguments(p)
 
     p = sub.add_parser("query", help="run one GraphQL query in-process and print the JSON")
@@ -137,6 +143,21 @@ def _load(path: Path | None, max_file_mb: float,
                       cache=cache)
 
 
+def _ingest_token(args: argparse.Namespace) -> str | None:
+    if args.ingest_token_file is not None:
+        try:
+            token = args.ingest_token_file.read_text(encoding="utf-8").strip()
+        except OSError as e:
+            raise graph.NewsgraphError(
+                f"cannot read --ingest-token-file {str(args.ingest_token_file)!r}: "
+                f"{e.strerror}") from e
+        if not token:
+            raise graph.NewsgraphError(f"--ingest-token-file {str(args.ingest_token_file)!r} "
+                                       "is empty")
+        return token
+    return os.environ.get("NEWSGRAPH_INGEST_TOKEN", "").strip() or None
+
+
 def _follow(path: Path | None, max_file_mb: float) -> graph.LiveGraph:
     if max_file_mb <= 0:
         raise graph.NewsgraphError(f"--max-file-mb must be positive, got {max_file_mb!r}")
@@ -172,6 +193,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from schema.app import create_app
 
     settings = from_arguments(args)
+    token = _ingest_token(args) if args.ingest else None
+    if args.ingest and settings.production and not token:
+        raise graph.NewsgraphError(
+            "--production refuses to start ingest without a token: set "
+            "NEWSGRAPH_INGEST_TOKEN or --ingest-token-file FILE, or pass --no-ingest")
     source: graph.KnowledgeGraph | graph.LiveGraph
     if args.watch or not args.cache:
         # Followed, each state of the folder a version; --no-watch only stops following.
@@ -181,7 +207,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         source = kg = _load(args.path, args.max_file_mb, args.cache)
     _print_report(kg.report, stream=sys.stderr)
     poll = args.watch_poll or polling_wanted()
-    app = create_app(source, settings, watch=args.watch, poll=poll)
+    app = create_app(source, settings, watch=args.watch, poll=poll, ingest_token=token)
     if isinstance(source, graph.LiveGraph):
         how = ("not following changes (--no-watch)" if not args.watch
                else "following changes by polling" if poll else "following changes")

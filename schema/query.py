@@ -27,6 +27,7 @@ from schema.explore import (
     resolve_timeline,
 )
 from schema.limits import Limits, budget_of
+from schema.ingest import Mutation
 from schema.live import GraphVersion
 from schema.pagination import encode_cursor, paginate
 from schema.subscriptions import Subscription
@@ -361,6 +362,7 @@ class NewsgraphSchema(strawberry.Schema):
 
 schema = NewsgraphSchema(
     query=Query,
+    mutation=Mutation,
     subscription=Subscription,
     types=[Article, Topic, Provider],
     # Parsed and validated documents are cached (keyed by the text, and for validation by

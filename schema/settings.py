@@ -61,6 +61,7 @@ class Settings:
     max_visits: int = _limit(500_000, "node budget: neighbour entries the traversals of one "
                                       "request examine, counted from the graph's real degrees")
     timeout: float = _limit(10.0, "wall-clock seconds one request may run")
+    max_ingest_batch: int = _limit(100, "records in one ingest mutation")
     max_subscriptions: int = _limit(1000, "subscriptions open at once on the server (each "
                                           "connection may hold at most 20)")
     max_subscription_seconds: float = _limit(3600.0, "seconds a subscription lives before the "
