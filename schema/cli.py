@@ -66,6 +66,16 @@ def build_parser() -> argparse.ArgumentParser:
                    help="turn the ingest and retract mutations off")
     add_arguments(p)
 
+    p = sub.add_parser("push", help="send record files to a server's ingest mutation")
+    p.add_argument("files", nargs="+", type=Path, metavar="FILE",
+                   help="record files or folders of them")
+    p.add_argument("--server", required=True, metavar="URL",
+                   help="the server, e.g. http://127.0.0.1:8000")
+    p.add_argument("--token-file", type=Path, default=None, metavar="FILE",
+                   help="the ingest token, read from FILE (else NEWSGRAPH_INGEST_TOKEN)")
+    p.add_argument("--batch", type=int, default=100,
+                   help="records per request (default: %(default)s)")
+
     p = sub.add_parser("query", help="run one GraphQL query in-process and print the JSON")
     p.add_argument("query", help="the GraphQL document, or @FILE to read it from a file")
     p.add_argument("--data", type=Path, default=None, metavar="PATH",
@@ -224,6 +234,24 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_push(args: argparse.Namespace) -> int:
+    from schema.push import push
+
+    token = None
+    if args.token_file is not None:
+        try:
+            token = args.token_file.read_text(encoding="utf-8").strip()
+        except OSError as e:
+            raise graph.NewsgraphError(
+                f"cannot read --token-file {str(args.token_file)!r}: {e.strerror}") from e
+    token = token or os.environ.get("NEWSGRAPH_INGEST_TOKEN", "").strip() or None
+    summary = push(args.files, args.server, token, batch=args.batch)
+    for problem in summary.problems:
+        print(f"  {problem}", file=sys.stderr)
+    print(summary.line())
+    return EXIT_OK if summary.ok else EXIT_REJECTED
+
+
 def cmd_query(args: argparse.Namespace) -> int:
     from schema.query import execute
 
@@ -299,7 +327,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-_COMMANDS = {"export": cmd_export, "load": cmd_load, "serve": cmd_serve, "query": cmd_query,
+_COMMANDS = {"export": cmd_export, "push": cmd_push, "load": cmd_load, "serve": cmd_serve,
+             "query": cmd_query,
              "schema": cmd_schema,
              "generate": cmd_generate, "bench": cmd_bench}
 

@@ -29,11 +29,13 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(*args: str, ready_within: float = 60) -> Iterator[str]:
+def running_server(*args: str, ready_within: float = 60,
+                   env: dict[str, str] | None = None) -> Iterator[str]:
     """Run `newsgraph serve ARGS --port P` until ready; yield its base URL; stop it with SIGINT."""
     port = free_port()
     proc = subprocess.Popen([str(NEWSGRAPH), "serve", *args, "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            env=env)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + ready_within
     while True:

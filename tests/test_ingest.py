@@ -136,3 +136,34 @@ def test_production_refuses_to_start_ingest_without_a_token(
     write_record(tmp_path, "a.md", record("a"))
     assert main(["serve", str(tmp_path), "--production"]) == 2
     assert "--production refuses to start ingest without a token" in capsys.readouterr().err
+
+
+def test_push_sends_files_to_a_real_server(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from tests.servers import running_server
+
+    corpus, outbox = tmp_path / "corpus", tmp_path / "outbox"
+    write_record(corpus, "a.md", record("a"))
+    write_record(outbox, "b.md", record("b", publishedDateTime="2024-05-01T00:00:00Z"),
+                 body="Body text.")
+    write_record(outbox, "many.jsonl", [record("c"), record("d"), {"title": "no url"}],
+                 form="jsonl")
+    newsgraph = str(Path(sys.executable).with_name("newsgraph"))
+    env = {**os.environ, "NEWSGRAPH_INGEST_TOKEN": TOKEN}
+    with running_server(str(corpus), env=env) as base:
+        done = subprocess.run([newsgraph, "push", str(outbox), "--server", base, "--batch", "2"],
+                              env=env, capture_output=True, text=True, timeout=60)
+        again = subprocess.run([newsgraph, "push", str(outbox), "--server", base],
+                               env=env, capture_output=True, text=True, timeout=60)
+        refused = subprocess.run([newsgraph, "push", str(outbox), "--server", base],
+                                 env={**env, "NEWSGRAPH_INGEST_TOKEN": "wrong"},
+                                 capture_output=True, text=True, timeout=60)
+    assert done.stdout == "pushed 3 records from 2 files: 3 created; 1 problems\n"
+    assert "many.jsonl:3: record has no URL" in done.stderr and done.returncode == 1
+    assert again.stdout == "pushed 3 records from 2 files: 3 unchanged; 1 problems\n"
+    assert refused.returncode == 2 and "the token sent is missing or wrong" in refused.stderr
+    assert graph.load(corpus).article("https://news.example/b") is not None
+    assert graph.load(corpus)["article:https://news.example/b"]["body"] == "Body text."
