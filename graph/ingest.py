@@ -29,7 +29,7 @@ from graph.normalize import canonical_url
 from graph.records import ParsedFile, parse_text
 from graph.report import LoadReport
 
-__all__ = ["Outcome", "ingest", "retract", "INGEST_FOLDER", "RETRACTED_FOLDER",
+__all__ = ["Outcome", "ingest", "retract", "remove_partial", "INGEST_FOLDER", "RETRACTED_FOLDER",
            "CREATED", "UPDATED", "UNCHANGED", "REJECTED", "RETRACTED"]
 
 INGEST_FOLDER = "ingested"
@@ -146,6 +146,18 @@ def retract(live: LiveGraph, url: str) -> Outcome:
         moved.append(src)
     live.apply(moved)
     return Outcome(RETRACTED, id=node, path=", ".join(files))
+
+
+def remove_partial(root: Path) -> list[Path]:
+    """Delete the temporary files a crash left in ``root/ingested`` (never loaded: hidden);
+    return them. A record acknowledged before the crash is in its final file already."""
+    folder = Path(root) / INGEST_FOLDER
+    if not folder.is_dir():
+        return []
+    left = [p for p in folder.iterdir() if p.name.startswith(".") and p.name.endswith(".tmp")]
+    for path in left:
+        path.unlink(missing_ok=True)
+    return left
 
 
 def _folder(live: LiveGraph) -> Path:

@@ -213,6 +213,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
         # Followed, each state of the folder a version; --no-watch only stops following.
         source = _follow(args.path, args.max_file_mb)
         kg = source.current()
+        if token and source.root.is_dir():
+            from graph.ingest import remove_partial
+
+            for left in remove_partial(source.root):
+                print(f"newsgraph: removed {left}, a temporary file an interrupted ingest "
+                      "left", file=sys.stderr)
     else:
         source = kg = _load(args.path, args.max_file_mb, args.cache)
     _print_report(kg.report, stream=sys.stderr)

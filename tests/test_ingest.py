@@ -167,3 +167,84 @@ def test_push_sends_files_to_a_real_server(tmp_path: Path) -> None:
     assert refused.returncode == 2 and "the token sent is missing or wrong" in refused.stderr
     assert graph.load(corpus).article("https://news.example/b") is not None
     assert graph.load(corpus)["article:https://news.example/b"]["body"] == "Body text."
+
+
+def test_kill_9_midstream_loses_no_acknowledged_record(tmp_path: Path) -> None:
+    """A stream of 500 single-record ingests; the server is killed (SIGKILL) midway, then
+    restarted: every acknowledged record is there, and no partial file is."""
+    import json
+    import os
+    import signal
+    import subprocess
+    import sys
+    import threading
+    import urllib.request
+
+    from tests.live_helpers import wait_for
+    from tests.servers import free_port
+
+    corpus = tmp_path / "corpus"
+    write_record(corpus, "a.md", record("a"))
+    env = {**os.environ, "NEWSGRAPH_INGEST_TOKEN": TOKEN}
+    newsgraph = str(Path(sys.executable).with_name("newsgraph"))
+
+    def start() -> tuple[subprocess.Popen[str], str]:
+        port = free_port()
+        proc = subprocess.Popen([newsgraph, "serve", str(corpus), "--port", str(port)],
+                                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                text=True)
+        base = f"http://127.0.0.1:{port}"
+
+        def ready() -> bool:
+            try:
+                with urllib.request.urlopen(f"{base}/readyz", timeout=1) as r:
+                    return r.status == 200
+            except OSError:
+                return False
+
+        wait_for(ready, "the server is ready", within=60)
+        return proc, base
+
+    proc, base = start()
+    acknowledged: list[str] = []
+    stop = threading.Event()
+
+    def stream() -> None:
+        for i in range(500):
+            if stop.is_set():
+                return
+            url = f"https://stream.example/{i}"
+            body = json.dumps({"query": INGEST, "variables": {
+                "r": [{"title": f"Story {i}", "webUrl": url, "excerpt": "x" * 2000}]}}).encode()
+            request = urllib.request.Request(f"{base}/graphql", data=body, headers={
+                "content-type": "application/json", "authorization": f"Bearer {TOKEN}"})
+            try:
+                with urllib.request.urlopen(request, timeout=30) as r:
+                    answer = json.load(r)
+            except OSError:
+                return  # the server is gone
+            if answer["data"]["ingest"][0]["status"] == "CREATED":
+                acknowledged.append(url)
+
+    sender = threading.Thread(target=stream)
+    sender.start()
+    wait_for(lambda: len(acknowledged) >= 40, "some ingests are acknowledged", within=120)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    stop.set()
+    sender.join(timeout=60)
+    assert proc.stderr is not None
+    proc.stderr.close()
+    assert 40 <= len(acknowledged) < 500
+
+    proc, _ = start()  # the restart removes any temporary file the kill left
+    try:
+        kg = graph.load(corpus)
+        assert kg.report.errors == []
+        assert all(kg.article(url) is not None for url in acknowledged)
+        assert [p.name for p in (corpus / "ingested").iterdir() if p.name.startswith(".")] == []
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=10)
+        assert proc.stderr is not None
+        proc.stderr.close()
