@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -98,3 +99,54 @@ def test_serve_polls_when_asked(tmp_path: Path) -> None:
         write_record(tmp_path, "b.md", record("b"))
         wait_for(lambda: post(base, STATS)["data"]["stats"]["articles"] == 2,
                  "serve --watch-poll sees the dropped file")
+
+
+def test_no_failed_or_mixed_reads_while_the_folder_changes(tmp_path: Path) -> None:
+    """64 loopback clients query while 50 files land: no errors, and every answer is
+    consistent with the version it names (its counts are that version's counts)."""
+    import threading
+
+    corpus = tmp_path / "corpus"
+    write_record(corpus, "a.md", record("a"))
+    shadow = tmp_path / "shadow"  # the same states, followed here, name each version
+    write_record(shadow, "a.md", record("a"))
+    expected = {graph.follow(shadow).version: 1}
+    query = ("{ stats { articles graphVersion } "
+             "articles(where: {isStub: false}) { totalCount } }")
+    answers: list[dict[str, Any]] = []
+    failures: list[str] = []
+    done = threading.Event()
+
+    with running_server(str(corpus)) as base:
+        def client() -> None:
+            while not done.is_set():
+                try:
+                    answers.append(post(base, query))
+                except Exception as e:  # any failed read fails the test
+                    failures.append(repr(e))
+
+        clients = [threading.Thread(target=client) for _ in range(64)]
+        for c in clients:
+            c.start()
+        shadow_live = graph.follow(shadow)
+        for i in range(50):
+            write_record(corpus, f"s/{i}.md", record(f"s{i}"))
+            write_record(shadow, f"s/{i}.md", record(f"s{i}"))
+            shadow_live.apply([shadow / "s" / f"{i}.md"])
+            expected[shadow_live.version] = i + 2
+            time.sleep(0.02)
+        wait_for(lambda: post(base, query)["extensions"]["graphVersion"] == shadow_live.version,
+                 "the last change is served")
+        done.set()
+        for c in clients:
+            c.join(timeout=60)
+    assert failures == []
+    assert all("errors" not in a for a in answers)
+    versions = set()
+    for a in answers:
+        version = a["extensions"]["graphVersion"]
+        versions.add(version)
+        assert a["data"]["stats"]["graphVersion"] == version
+        assert a["data"]["stats"]["articles"] == expected[version]
+        assert a["data"]["articles"]["totalCount"] == expected[version]
+    assert len(versions) > 1
