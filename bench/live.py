@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import graph
+from graph.build import article_id
 from graph.watch import watch
 
 TARGET_P50, TARGET_P99 = 0.5, 2.0
@@ -47,7 +48,7 @@ async def _measure(live: graph.LiveGraph, changes: int) -> list[float]:
             path = folder / f"story-{i}.md"
             tmp = folder / f".story-{i}.md.tmp"
             tmp.write_text(_record(i), encoding="utf-8")
-            node = f"article:https://live.example/story-{i}"
+            node = article_id(f"https://live.example/story-{i}")
             start = time.perf_counter()
             os.replace(tmp, path)
             while node not in live.current():

@@ -11,6 +11,7 @@ from typing import Any
 
 import networkx as nx
 
+from graph.build import topic_id
 from graph.normalize import phrase_tokens, tokens
 
 __all__ = ["naive_within"]
@@ -18,7 +19,7 @@ __all__ = ["naive_within"]
 
 def _mentions(g: nx.MultiDiGraph, data: dict[str, Any], phrase: tuple[str, ...]) -> bool:
     texts = [data.get("title"), data.get("excerpt"), data.get("body")]
-    texts += [g.nodes[f"topic:{slug}"]["name"] for slug in data.get("topics", ())]
+    texts += [g.nodes[topic_id(slug)]["name"] for slug in data.get("topics", ())]
     n = len(phrase)
     for text in texts:
         if not text:

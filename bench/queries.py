@@ -11,6 +11,7 @@ from typing import Any
 
 import graph
 from bench.generate import PHRASE
+from graph.build import provider_id, topic_id
 
 __all__ = ["WITHIN_QUERY", "within_variables", "plain_within_json"]
 
@@ -47,11 +48,11 @@ def plain_within_json(kg: graph.KnowledgeGraph, start: str, first: int = 20,
     edges = []
     for node, hops in found[:first]:
         d = g.nodes[node]
-        p = g.nodes[f"provider:{d['provider']}"]
+        p = g.nodes[provider_id(d['provider'])]
         published = d.get("published_at")
         topics = []
         for slug in d.get("topics") or ():
-            t = g.nodes[f"topic:{slug}"]
+            t = g.nodes[topic_id(slug)]
             topics.append({"slug": t["slug"], "name": t["name"] or t["slug"]})
         edges.append({"hops": hops, "node": {
             "id": node, "title": d["title"], "url": d["url"],

@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING
 
 import networkx as nx
 
-from graph.build import ARTICLE, PROVIDER, RELATED, TAGGED, TOPIC
+from graph.build import ARTICLE, RELATED, TAGGED, provider_id, topic_id
 from graph.errors import InvalidArgument
 from graph.normalize import tokens
 from graph.select import Selection, select_articles
@@ -252,8 +252,8 @@ class Analytics:
         dates = []
         for a in members:
             data = g.nodes[a]
-            topics.update(f"{TOPIC}:{slug}" for slug in data.get("topics") or ())
-            providers[f"{PROVIDER}:{data['provider']}"] += 1
+            topics.update(topic_id(slug) for slug in data.get("topics") or ())
+            providers[provider_id(data['provider'])] += 1
             if data.get("published_at") is not None:
                 dates.append(data["published_at"])
         return Storyline("", tuple(members), central, _most_first(topics),
@@ -283,8 +283,8 @@ class Analytics:
         for a in self.articles:
             slugs = sorted(set(g.nodes[a].get("topics") or ()))
             for s, t in combinations(slugs, 2):
-                shared[f"{TOPIC}:{s}"][f"{TOPIC}:{t}"] += 1
-                shared[f"{TOPIC}:{t}"][f"{TOPIC}:{s}"] += 1
+                shared[topic_id(s)][topic_id(t)] += 1
+                shared[topic_id(t)][topic_id(s)] += 1
         sizes = {t: len(a) for t, a in self.topic_articles.items()}
         return {
             t: sorted(((u, n, round(n / (sizes[t] + sizes[u] - n), 6))
@@ -304,10 +304,10 @@ class Analytics:
         covers: dict[str, set[str]] = defaultdict(set)
         for s in self.storylines:
             for a in s.articles:
-                covers[f"{PROVIDER}:{g.nodes[a]['provider']}"].add(s.id)
+                covers[provider_id(g.nodes[a]['provider'])].add(s.id)
         copies: Counter[tuple[str, str]] = Counter()
         for a, b in self.same_story_edges():
-            p, q = (f"{PROVIDER}:{g.nodes[x]['provider']}" for x in (a, b))
+            p, q = (provider_id(g.nodes[x]['provider']) for x in (a, b))
             copies[(p, q)] += 1
             copies[(q, p)] += 1
         out: dict[str, list[tuple[str, int, int, float]]] = defaultdict(list)

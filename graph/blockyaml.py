@@ -59,7 +59,7 @@ class _Unsupported(Exception):
     """The text uses YAML this reader leaves to PyYAML."""
 
 
-def read(text: str, first_line: int, allow_list: bool) -> list[tuple[Any, int]] | None:
+def read(text: str, first_line: int, allow_list: bool) -> list[tuple[Any, int | None]] | None:
     """Return the top-level values of a YAML text with their 1-based lines (a list's
     items one by one when ``allow_list``), as PyYAML's safe loader would; or ``None``
     when the text is not plain block YAML."""

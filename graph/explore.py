@@ -27,7 +27,7 @@ import base64
 import binascii
 import hashlib
 import math
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable
 from typing import TYPE_CHECKING
 
 import networkx as nx
@@ -53,22 +53,28 @@ LAYOUT_SEED = 7
 LAYOUT_SCALE = 1000.0
 
 
-def edges_at(kg: KnowledgeGraph, node: str,
-             via: tuple[str, ...]) -> Iterator[tuple[str, str, str]]:
-    """Yield ``(source, target, kind)`` of the edges of the ``via`` kinds at ``node``:
-    out-edges, then in-edges, then ``SAME_STORY`` pairs (smaller id first)."""
+def _page_edges(kg: KnowledgeGraph, kept: Collection[str], have: Collection[str],
+                via: tuple[str, ...]) -> list[Edge]:
+    """Return the edges of the ``via`` kinds with one end in ``kept`` (a page) and the other
+    in ``kept`` or ``have``, each once: node by node, its out-edges, its in-edges, then its
+    ``SAME_STORY`` pairs (smaller id first); an edge inside the page at its source."""
     kinds = set(via)
-    g = kg.nx
-    for _, v, kind in g.out_edges(node, keys=True):
-        if kind in kinds:
-            yield node, v, kind
-    for u, _, kind in g.in_edges(node, keys=True):
-        if kind in kinds:
-            yield u, node, kind
-    if SAME_STORY in kinds:
-        for other in kg.analytics.same_story.get(node, ()):
-            a, b = sorted((node, other))
-            yield a, b, SAME_STORY
+    succ, pred = kg.nx._succ, kg.nx._pred  # the views' edges, without their overhead
+    same = kg.analytics.same_story if SAME_STORY in kinds else {}
+    out = []
+    for node in kept:
+        for v, keys in succ[node].items():
+            if v in kept or v in have:
+                out += [edge(kg, node, v, k) for k in keys if k in kinds]
+        if have:  # a hub's in-edges are read only when something is known already
+            for u, keys in pred[node].items():
+                if u in have:
+                    out += [edge(kg, u, node, k) for k in keys if k in kinds]
+        for other in same.get(node, ()):
+            if other in have or (other in kept and node < other):
+                a, b = sorted((node, other))
+                out.append(edge(kg, a, b, SAME_STORY))
+    return out
 
 
 # -- how a node is drawn ---------------------------------------------------------------
@@ -247,14 +253,7 @@ def expand(
         if sub.truncated:
             walked.close()  # the rest of the walk is neither read nor charged
             break
-    have = {index.ids[i] for i in known}
-    kept = sub.nodes
-    for node in kept:
-        for source, target, kind in edges_at(kg, node, walk):
-            other = target if source == node else source
-            # Once: an edge between two nodes of this page is taken at its source.
-            if other in have or (other in kept and source == node):
-                sub.edges.append(edge(kg, source, target, kind))
+    sub.edges = _page_edges(kg, sub.nodes, {index.ids[i] for i in known}, walk)
     if layout is not None:
         sub.positions = force_layout(sub)
     return sub

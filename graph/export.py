@@ -29,7 +29,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 import networkx as nx
 
-from graph.build import ARTICLE, PROVIDER, TOPIC
+from graph.build import ARTICLE, TOPIC, provider_id, topic_id
 from graph.errors import InvalidArgument
 from graph.explore import looks
 from graph.traverse import Subgraph
@@ -56,10 +56,10 @@ def node_attributes(kg: KnowledgeGraph, sub: Subgraph, node: str) -> dict[str, A
     if d["kind"] == ARTICLE:
         published = d.get("published_at")
         storyline = kg.analytics.storyline_of.get(node)
-        attrs.update(url=d["url"], provider=f"{PROVIDER}:{d['provider']}",
+        attrs.update(url=d["url"], provider=provider_id(d['provider']),
                      publishedAt=published.isoformat() if published else None,
                      isStub=bool(d.get("is_stub")),
-                     topics=[f"{TOPIC}:{s}" for s in d.get("topics") or ()],
+                     topics=[topic_id(s) for s in d.get("topics") or ()],
                      storyline=storyline.id if storyline else None)
     elif d["kind"] == TOPIC:
         attrs["slug"] = d["slug"]

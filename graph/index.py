@@ -47,6 +47,7 @@ class CSR:
         self.degree = np.diff(indptr)
 
     def row(self, i: int) -> list[int]:
+        """Return node ``i``'s neighbour indexes."""
         return self.indices[self.indptr[i] : self.indptr[i + 1]].tolist()
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import networkx as nx
 
@@ -98,6 +98,11 @@ class KnowledgeGraph:
         if node in self.nx:
             return node
         return self._topic_names.get(name.strip().lower())
+
+    @overload
+    def resolve(self, ref: str, *, missing_ok: Literal[False] = False) -> str: ...
+    @overload
+    def resolve(self, ref: str, *, missing_ok: bool) -> str | None: ...
 
     def resolve(self, ref: str, *, missing_ok: bool = False) -> str | None:
         """Return the node id for a node id or an article URL.

@@ -232,9 +232,3 @@ def parse_files(files: list[str], max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
 
 def _parse_chunk(files: list[str], max_file_bytes: int) -> list[ParsedFile]:
     return [parse_file(Path(file), max_bytes=max_file_bytes) for file in files]
-
-
-def _print_progress(done: int, total: int) -> None:  # pragma: no cover - terminal only
-    if done == total or done % 200 == 0:
-        end = "\n" if done == total else ""
-        print(f"\rloading {done}/{total} files", end=end, file=sys.stderr, flush=True)

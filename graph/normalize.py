@@ -19,7 +19,6 @@ __all__ = [
     "parse_datetime",
     "tokens",
     "phrase_tokens",
-    "title_key",
 ]
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -109,7 +108,8 @@ def provider_key(domain: str) -> str:
     if text.startswith("www."):
         text = text[4:]
     if not text or any(c.isspace() for c in text):
-        raise InvalidURLError(f"{domain!r} is not a domain: expected a host name like 'example.com'")
+        raise InvalidURLError(
+            f"{domain!r} is not a domain: expected a host name like 'example.com'")
     return text
 
 
@@ -140,11 +140,6 @@ def tokens(text: str) -> list[str]:
 def phrase_tokens(phrase: str) -> tuple[str, ...]:
     """Return the tokens a ``mentions`` phrase must match, consecutively and in order."""
     return tuple(tokens(phrase))
-
-
-def title_key(title: str) -> str:
-    """Return a title reduced to its tokens, to find syndicated copies of one story."""
-    return " ".join(tokens(title))
 
 
 def parse_datetime(value: object) -> datetime:

@@ -18,7 +18,7 @@ import numpy as np
 
 from graph.analytics import SAME_STORY
 from graph.budget import Budget
-from graph.build import ARTICLE, PROVIDER, RELATED
+from graph.build import ARTICLE, PROVIDER, RELATED, provider_id
 from graph.explore import label
 from graph.traverse import Edge, edge
 from graph.walk import adjacency, check_hops, check_via, shortest
@@ -117,7 +117,7 @@ def story_links(kg: KnowledgeGraph, nodes: list[str], edges: list[Edge]) -> list
 def _direct_text(kg: KnowledgeGraph, e: Edge) -> str:
     a, b = label(kg, e.source), label(kg, e.target)
     if e.kind == SAME_STORY:
-        pa, pb = (label(kg, f"{PROVIDER}:{kg.nx.nodes[n]['provider']}")
+        pa, pb = (label(kg, provider_id(kg.nx.nodes[n]['provider']))
                   for n in (e.source, e.target))
         return f'"{a}" ({pa}) and "{b}" ({pb}) are copies of one story'
     where = f" (in {', '.join(e.evidence)})" if e.evidence else ""

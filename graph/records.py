@@ -397,7 +397,8 @@ def _add_record(
     if not isinstance(value, dict):
         kind = "nothing" if value is None else type(value).__name__
         result.errors.append(
-            Problem(result.path, line, f"{where}expected a record (a mapping of fields), got {kind}")
+            Problem(result.path, line,
+                    f"{where}expected a record (a mapping of fields), got {kind}")
         )
         return
     fields = {str(k): v for k, v in value.items()}
@@ -419,6 +420,7 @@ def _record_problem(fields: dict[str, Any]) -> str | None:
         return f"title must be a string, got {type(title).__name__} {title!r}"
     if not title.strip():
         return "title is empty"
-    if not any(isinstance(fields.get(k), str) and fields[k].strip() for k in ("webUrl", "originalUrl")):
+    if not any(isinstance(fields.get(k), str) and fields[k].strip()
+               for k in ("webUrl", "originalUrl")):
         return "record has no URL: expected a 'webUrl' or 'originalUrl' field"
     return None

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from graph.build import ARTICLE, PUBLISHED_BY, TAGGED
+from graph.build import ARTICLE, PUBLISHED_BY, TAGGED, provider_id, topic_id
 from graph.errors import InvalidArgument
 from graph.normalize import parse_datetime, phrase_tokens
 
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from graph.kg import KnowledgeGraph
 
 __all__ = ["Selection", "ORDERS", "select_articles", "order_articles", "search",
-           "co_topics", "provider_topics", "articles_of"]
+           "provider_topics", "articles_of"]
 
 ORDERS = ("PUBLISHED_AT_DESC", "PUBLISHED_AT_ASC", "QUALITY_DESC", "HEAT_DESC", "TITLE_ASC")
 
@@ -67,9 +67,9 @@ class Selection:
                 return False
             if self.is_stub is not None and bool(data.get("is_stub")) != self.is_stub:
                 return False
-            if providers is not None and f"provider:{data['provider']}" not in providers:
+            if providers is not None and provider_id(data['provider']) not in providers:
                 return False
-            if topics is not None and not any(f"topic:{s}" in topics for s in data["topics"]):
+            if topics is not None and not any(topic_id(s) in topics for s in data["topics"]):
                 return False
             published = data.get("published_at")
             if after is not None and (published is None or published < after):
@@ -188,22 +188,10 @@ _NOT_AFTER_ALNUM = r"(?<![^\W_])"
 _NOT_BEFORE_ALNUM = r"(?![^\W_])"
 
 
-def co_topics(kg: KnowledgeGraph, topic: str) -> list[tuple[str, int]]:
-    """Return ``(topic_id, shared_articles)`` for topics sharing articles with ``topic``,
-    most shared first."""
-    counts: Counter[str] = Counter()
-    for article in articles_of(kg, topic):
-        for slug in kg.nx.nodes[article]["topics"]:
-            other = f"topic:{slug}"
-            if other != topic:
-                counts[other] += 1
-    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-
-
 def provider_topics(kg: KnowledgeGraph, provider: str) -> list[tuple[str, int]]:
     """Return ``(topic_id, articles)`` for the topics a provider covers, most first."""
     counts: Counter[str] = Counter()
     for article in articles_of(kg, provider):
         for slug in kg.nx.nodes[article]["topics"]:
-            counts[f"topic:{slug}"] += 1
+            counts[topic_id(slug)] += 1
     return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))

@@ -207,7 +207,7 @@ def unpack(form: str, body: bytes | memoryview,
     for name, value in arrays.items():
         if name == "csr":
             state[name] = {k: CSR(np.frombuffer(indptr, dtype=np.int64),
-                                   np.frombuffer(indices, dtype=np.int32))
+                                  np.frombuffer(indices, dtype=np.int32))
                            for k, (indptr, indices) in value.items()}
         else:
             dtype, shape, raw = value

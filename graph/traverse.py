@@ -144,9 +144,11 @@ def within(
     >>> import networkx as nx
     >>> from graph import KnowledgeGraph
     >>> g = nx.MultiDiGraph()
-    >>> g.add_node("article:https://a.com/1", kind="article", url="https://a.com/1", title="Facial recognition bans")
+    >>> g.add_node("article:https://a.com/1", kind="article", url="https://a.com/1",
+    ...            title="Facial recognition bans")
     >>> g.add_node("topic:privacy", kind="topic", slug="privacy", name="Privacy")
-    >>> g.add_node("article:https://b.com/2", kind="article", url="https://b.com/2", title="Face recognition, again")
+    >>> g.add_node("article:https://b.com/2", kind="article", url="https://b.com/2",
+    ...            title="Face recognition, again")
     >>> _ = g.add_edge("article:https://a.com/1", "topic:privacy", key="TAGGED", kind="TAGGED")
     >>> _ = g.add_edge("article:https://b.com/2", "topic:privacy", key="TAGGED", kind="TAGGED")
     >>> kg = KnowledgeGraph(g)

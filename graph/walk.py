@@ -154,9 +154,9 @@ def levels(kg: KnowledgeGraph, starts: Sequence[int], hops: int, via: tuple[str,
     """
     csr = adjacency(kg, via)
     indptr, indices, degree = csr.indptr, csr.indices, csr.degree
-    budget = budget if budget is not None else Budget()
     n = len(kg.index.ids)
-    frontier = np.array(list(dict.fromkeys(starts)), dtype=np.int32)
+    frontier = np.array(starts if len(starts) == 1 else list(dict.fromkeys(starts)),
+                        dtype=np.int32)
     # A node that may not be entered counts as seen from the start.
     if isinstance(passes, np.ndarray):
         seen = ~passes
@@ -170,7 +170,8 @@ def levels(kg: KnowledgeGraph, starts: Sequence[int], hops: int, via: tuple[str,
         last = depth == hops
         counts = degree[frontier]
         forward = int(counts.sum())
-        budget.charge(forward)
+        if budget is not None:
+            budget.charge(forward)
         if last and mask is not None and not ordered:
             if candidates is None:
                 candidates = np.flatnonzero(mask)
@@ -181,7 +182,7 @@ def levels(kg: KnowledgeGraph, starts: Sequence[int], hops: int, via: tuple[str,
                 nodes, parents = _from_candidates(cand, frontier, n, indptr, indices, degree)
                 yield Level(depth, nodes, parents, None)
                 return
-        nxt, par = _next_level(frontier, counts, indptr, indices, seen, passes,
+        nxt, par = _next_level(frontier, counts, forward, indptr, indices, seen, passes,
                                mask if last else None, budget)
         if not len(nxt):
             return
@@ -189,46 +190,47 @@ def levels(kg: KnowledgeGraph, starts: Sequence[int], hops: int, via: tuple[str,
         frontier = nxt
 
 
-def _next_level(frontier: np.ndarray, counts: np.ndarray, indptr: np.ndarray,
+def _next_level(frontier: np.ndarray, counts: np.ndarray, total: int, indptr: np.ndarray,
                 indices: np.ndarray, seen: np.ndarray, passes: Rule | None,
-                only: np.ndarray | None, budget: Budget) -> tuple[np.ndarray, np.ndarray]:
+                only: np.ndarray | None, budget: Budget | None,
+                ) -> tuple[np.ndarray, np.ndarray]:
     """Return the nodes first reached from ``frontier`` (marking them seen) and their
     parents, in walk order; a long level is read in chunks, the deadline checked
     between them. ``only`` restricts what is looked for (on the last level)."""
-    bounds = [0, len(frontier)]
-    total = int(counts.sum())
-    if total > CHUNK:
-        ends = np.cumsum(counts)
-        cuts = np.searchsorted(ends, np.arange(CHUNK, total, CHUNK), side="left") + 1
-        bounds = [0, *sorted(set(cuts.tolist()) - {0, len(frontier)}), len(frontier)]
+    if total <= CHUNK:
+        return _step(frontier, counts, indptr, indices, seen, passes, only)
+    ends = np.cumsum(counts)
+    cuts = np.searchsorted(ends, np.arange(CHUNK, total, CHUNK), side="left") + 1
+    bounds = [0, *sorted(set(cuts.tolist()) - {0, len(frontier)}), len(frontier)]
     found: list[np.ndarray] = []
     fathers: list[np.ndarray] = []
     for lo, hi in zip(bounds, bounds[1:], strict=False):
-        if lo:
+        if lo and budget is not None:
             budget.check_time()
-        nb, src = gather(frontier[lo:hi], indptr, indices, counts[lo:hi])
-        fresh = ~seen[nb]
-        if only is not None:
-            fresh &= only[nb]
-        nb, src = nb[fresh], src[fresh]
-        if not len(nb):
-            continue
-        _, first = np.unique(nb, return_index=True)
-        first.sort()
-        nxt, par = nb[first], src[first]
-        if callable(passes):
-            ok = passes(nxt)
-            seen[nxt[~ok]] = True  # judged once: never entered
-            nxt, par = nxt[ok], par[ok]
-        seen[nxt] = True
+        nxt, par = _step(frontier[lo:hi], counts[lo:hi], indptr, indices, seen, passes, only)
         found.append(nxt)
         fathers.append(par)
-    if not found:
-        empty = np.zeros(0, dtype=np.int32)
-        return empty, empty
-    if len(found) == 1:
-        return found[0], fathers[0]
     return np.concatenate(found), np.concatenate(fathers)
+
+
+def _step(frontier: np.ndarray, counts: np.ndarray, indptr: np.ndarray, indices: np.ndarray,
+          seen: np.ndarray, passes: Rule | None,
+          only: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """Read the rows of ``frontier`` at once; see :func:`_next_level`."""
+    nb, src = gather(frontier, indptr, indices, counts)
+    fresh = ~seen[nb]
+    if only is not None:
+        fresh &= only[nb]
+    nb, src = nb[fresh], src[fresh]
+    _, first = np.unique(nb, return_index=True)
+    first.sort()
+    nxt, par = nb[first], src[first]
+    if passes is not None and not isinstance(passes, np.ndarray):
+        ok = passes(nxt)
+        seen[nxt[~ok]] = True  # judged once: never entered
+        nxt, par = nxt[ok], par[ok]
+    seen[nxt] = True
+    return nxt, par
 
 
 def _from_candidates(cand: np.ndarray, frontier: np.ndarray, n: int, indptr: np.ndarray,
@@ -258,14 +260,15 @@ def reach(kg: KnowledgeGraph, starts: Sequence[int], hops: int, via: tuple[str, 
     hops, and every node's parent (-1 for the starts and the nodes not reached)."""
     parent = np.full(len(kg.index.ids), -1, dtype=np.int32)
     nodes: list[np.ndarray] = []
-    depths: list[np.ndarray] = []
     for level in levels(kg, starts, hops, via, passes=passes, keep=keep, ordered=ordered,
                         budget=budget):
-        parent[level.nodes] = level.parents
-        kept = level.nodes if level.depth == 0 else level.reported()
-        nodes.append(kept)
-        depths.append(np.full(len(kept), level.depth, dtype=np.int32))
-    return np.concatenate(nodes), np.concatenate(depths), parent
+        if level.depth:
+            parent[level.nodes] = level.parents
+            nodes.append(level.reported())
+        else:
+            nodes.append(level.nodes)
+    depths = np.repeat(np.arange(len(nodes), dtype=np.int32), [len(x) for x in nodes])
+    return np.concatenate(nodes), depths, parent
 
 
 def path_to(parent: np.ndarray, node: int) -> list[int]:

@@ -88,10 +88,11 @@ def create_app(source: graph.KnowledgeGraph | graph.LiveGraph | str | os.PathLik
     settings = settings if settings is not None else Settings.from_env()
     live = source if isinstance(source, graph.LiveGraph) else None
 
+    path = Path(source) if isinstance(source, str | os.PathLike) else None
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if app.state.kg is None:
-            path = Path(source) if isinstance(source, str | os.PathLike) else None
             app.state.kg = graph.load(path, **load_options)
             logger.info("loaded: %s", app.state.kg.report.summary())
         # The graph lives as long as the server: keep the collector from rescanning it,

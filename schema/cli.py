@@ -1,4 +1,5 @@
-"""The ``newsgraph`` command: load, serve, query, schema.
+"""The ``newsgraph`` command: load, serve, query, schema, export; and the commands other
+packages add through entry points (bench/: ``bench``, ``generate``), loaded when they run.
 
 Errors become one clear line on stderr and an exit status: 0 for success, 1 when
 something was rejected or a query answered with errors, 2 for a usage error.
@@ -11,6 +12,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,7 @@ from graph.records import DEFAULT_MAX_FILE_BYTES
 from schema.settings import add_arguments, from_arguments
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
+COMMANDS_GROUP = "newsgraph.commands"  # entry points of commands other packages add
 
 
 class _Parser(argparse.ArgumentParser):
@@ -113,20 +116,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--layout", choices=("force",), default=None,
                    help="add seeded force-directed x, y to every node")
 
-    p = sub.add_parser("generate", help="write a seeded synthetic corpus for benchmarks")
-    p.add_argument("n", type=int, help="how many records")
-    p.add_argument("out", type=Path, help="the folder to write them to")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
-
-    p = sub.add_parser("bench", help="run the benchmark suite and print its table")
-    from bench.run import add_arguments as add_bench_arguments
-
-    add_bench_arguments(p)
+    for name, entry in sorted(added_commands().items()):
+        sub.add_parser(name, add_help=False, help=(
+            f"from {entry.module.split('.')[0]}/: `newsgraph {name} --help` for its options"))
     return parser
+
+
+def added_commands() -> dict[str, EntryPoint]:
+    """Return the commands other packages add (entry points ``newsgraph.commands``), by name.
+
+    bench/ adds ``bench`` and ``generate``; each is loaded only when it runs."""
+    return {e.name: e for e in entry_points(group=COMMANDS_GROUP) if e.name not in _COMMANDS}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``newsgraph`` command; return its exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    added = added_commands()
+    if argv and argv[0] in added:  # it parses its own options
+        return int(added[argv[0]].load()(argv[1:], prog=f"newsgraph {argv[0]}"))
     args = build_parser().parse_args(argv)
     try:
         return _COMMANDS[args.command](args)
@@ -142,11 +150,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _load(path: Path | None, max_file_mb: float,
           cache: str | bool | None = None) -> graph.KnowledgeGraph:
-    progress = None
-    if sys.stderr.isatty():
-        from graph.loader import _print_progress
-
-        progress = _print_progress
+    progress = _print_progress if sys.stderr.isatty() else None
     if max_file_mb <= 0:
         raise graph.NewsgraphError(f"--max-file-mb must be positive, got {max_file_mb!r}")
     return graph.load(path, max_file_bytes=int(max_file_mb * 2**20), progress=progress,
@@ -173,6 +177,12 @@ def _follow(path: Path | None, max_file_mb: float) -> graph.LiveGraph:
         raise graph.NewsgraphError(f"--max-file-mb must be positive, got {max_file_mb!r}")
     return graph.follow(path if path is not None else graph.default_data_path(),
                         max_file_bytes=int(max_file_mb * 2**20))
+
+
+def _print_progress(done: int, total: int) -> None:  # pragma: no cover - terminal only
+    if done == total or done % 200 == 0:
+        end = "\n" if done == total else ""
+        print(f"\rloading {done}/{total} files", end=end, file=sys.stderr, flush=True)
 
 
 def _print_report(report: graph.LoadReport, *, stream: Any = None) -> None:
@@ -290,24 +300,6 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_generate(args: argparse.Namespace) -> int:
-    from bench.generate import generate
-
-    if args.n < 1:
-        raise graph.NewsgraphError(f"n must be at least 1, got {args.n}")
-    manifest = generate(args.n, args.out, seed=args.seed)
-    print(f"wrote {manifest.records:,} records ({manifest.duplicates} repeated) in "
-          f"{manifest.files:,} files to {args.out}; {len(manifest.mentioning):,} mention "
-          f"{'facial recognition'!r}, {len(manifest.near_misses):,} are near misses")
-    return EXIT_OK
-
-
-def cmd_bench(args: argparse.Namespace) -> int:
-    from bench.run import run
-
-    return run(args)
-
-
 def cmd_export(args: argparse.Namespace) -> int:
     from schema.exports import ExportRequest, export_bytes, selection_of
 
@@ -333,10 +325,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-_COMMANDS = {"export": cmd_export, "push": cmd_push, "load": cmd_load, "serve": cmd_serve,
-             "query": cmd_query,
-             "schema": cmd_schema,
-             "generate": cmd_generate, "bench": cmd_bench}
+_COMMANDS = {"export": cmd_export, "load": cmd_load, "serve": cmd_serve, "query": cmd_query,
+             "schema": cmd_schema, "push": cmd_push}
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

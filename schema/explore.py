@@ -19,7 +19,6 @@ from graph.paths import GraphPath, k_shortest_paths
 from graph.paths import StoryLink as GraphStoryLink
 from schema.pagination import encode_cursor, paginate
 from schema.types import (
-    MAX_HOPS,
     AfterArg,
     Article,
     ArticleConnection,
@@ -49,6 +48,7 @@ __all__ = ["TimeInterval", "StoryLinkKind", "StoryLink", "Storyline", "Storyline
 
 @strawberry.enum(description="Bucket sizes of a timeline (UTC).")
 class TimeInterval(Enum):
+    _value_: str  # for mypy: the members' values are strings
     DAY = strawberry.enum_value("DAY", description="One bucket a day.")
     WEEK = strawberry.enum_value("WEEK", description="One bucket an ISO week, from Monday.")
     MONTH = strawberry.enum_value("MONTH", description="One bucket a calendar month.")
@@ -56,6 +56,7 @@ class TimeInterval(Enum):
 
 @strawberry.enum(description="Why two consecutive stories of a path are linked.")
 class StoryLinkKind(Enum):
+    _value_: str  # for mypy: the members' values are strings
     RELATED = strawberry.enum_value(
         "RELATED", description="One story lists the other as related.")
     SHARED_TOPIC = strawberry.enum_value(
@@ -279,6 +280,3 @@ def overlap_of(kg: graph.KnowledgeGraph, provider: str, first: int | None
     return [ProviderOverlap(provider=Provider.from_node(kg, p), shared_storylines=s,
                             same_stories=c, score=score)
             for _, (p, s, c, score) in paginate(rows, first, None).items]
-
-
-MAX_PATH_HOPS = MAX_HOPS

@@ -32,7 +32,7 @@ from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
-from schema.query import _should_mask
+from schema.query import should_mask
 from schema.settings import Settings, env_name
 
 __all__ = ["GRAPHQL_RESPONSE", "JSON", "negotiate", "GraphQLOverHTTP", "middleware",
@@ -98,7 +98,7 @@ def error_body(message: str, **extensions: Any) -> dict[str, Any]:
         "requested": {"objects": 0, "visits": 0}, "actual": {"objects": 0, "visits": 0}}}}
 
 
-class GraphQLOverHTTP(GraphQL):
+class GraphQLOverHTTP(GraphQL[dict[str, Any], None]):
     """Strawberry's ASGI view, answering by the GraphQL-over-HTTP specification and limits."""
 
     def __init__(self, schema: Any, settings: Settings, **options: Any):
@@ -166,7 +166,7 @@ class GraphQLOverHTTP(GraphQL):
                              ) -> GraphQLHTTPResponse:
         # Errors raised by extensions before execution skip MaskErrors: mask them here.
         if result.errors:
-            result.errors = [e if not _should_mask(e) else type(e)("Unexpected error.",
+            result.errors = [e if not should_mask(e) else type(e)("Unexpected error.",
                              nodes=e.nodes, path=e.path) for e in result.errors]
         return await super().process_result(request, result)
 
@@ -179,7 +179,7 @@ class GraphQLOverHTTP(GraphQL):
             failed = [is_request_error(item) for item in items]
             for item, fail in zip(items, failed, strict=True):
                 if fail:
-                    item.pop("data", None)  # type: ignore[misc]
+                    item.pop("data", None)
             if not isinstance(response_data, list) and failed[0]:
                 status = 400
         response = self._json(response_data, media, sub_response.status_code or status)

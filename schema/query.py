@@ -26,8 +26,8 @@ from schema.explore import (
     resolve_storylines,
     resolve_timeline,
 )
-from schema.limits import Limits, budget_of
 from schema.ingest import Mutation
+from schema.limits import Limits, budget_of
 from schema.live import GraphVersion
 from schema.pagination import encode_cursor, paginate
 from schema.subscriptions import Subscription
@@ -155,10 +155,6 @@ def _all_of_kind(kg: graph.KnowledgeGraph, kind: str) -> list[str]:
     return [index.ids[i] for i, k in enumerate(index.kind) if k == kind]
 
 
-FromArg = Annotated[strawberry.ID, strawberry.argument(
-    description="The start: a node id or an article URL.")]
-
-
 @strawberry.type(description="The root of every newsgraph query.")
 class Query:
     @strawberry.field(description="A node by id; null when no node has it.")
@@ -189,17 +185,20 @@ class Query:
         if id is not None:
             node = _node_or_none(kg, str(id))
             return node if isinstance(node, Article) else None
+        assert url is not None  # exactly one of the two was given
         found = kg.article(url)
         return Article.from_node(kg, found) if found else None
 
-    @strawberry.field(description="A topic by slug or by any spelling of its name; null when unknown.")
+    @strawberry.field(
+        description="A topic by slug or by any spelling of its name; null when unknown.")
     def topic(self, info: Info, slug: Annotated[str, strawberry.argument(
             description="E.g. 'facial-recognition' or 'Facial Recognition'.")]) -> Topic | None:
         kg = kg_of(info)
         found = kg.topic(slug)
         return Topic.from_node(kg, found) if found else None
 
-    @strawberry.field(description="A provider by domain (a URL or www. form works); null when unknown.")
+    @strawberry.field(
+        description="A provider by domain (a URL or www. form works); null when unknown.")
     def provider(self, info: Info, domain: Annotated[str, strawberry.argument(
             description="E.g. 'sixthtone.com', 'www.sixthtone.com' or a URL on it.")]
                  ) -> Provider | None:
@@ -289,7 +288,8 @@ class Query:
         return resolve_neighborhood(kg_of(info), [str(s) for s in from_], hops, via, limit,
                                     kinds, where, exclude, after, layout, budget_of(info))
 
-    @strawberry.field(description="A shortest path between two nodes; null when none within maxHops.")
+    @strawberry.field(
+        description="A shortest path between two nodes; null when none within maxHops.")
     def path_to(self, info: Info, from_: Annotated[strawberry.ID, strawberry.argument(
             name="from", description="The start: a node id or an article URL.")],
                 id: Annotated[strawberry.ID, strawberry.argument(
@@ -345,7 +345,7 @@ class Query:
         return resolve_timeline(kg_of(info), where, interval)
 
 
-def _should_mask(error: GraphQLError) -> bool:
+def should_mask(error: GraphQLError) -> bool:
     """Mask unexpected exceptions raised while resolving; keep errors meant for the client."""
     original = error.original_error
     return original is not None and not isinstance(original, graph.NewsgraphError | GraphQLError)
@@ -355,7 +355,7 @@ class NewsgraphSchema(strawberry.Schema):
     """The schema, logging only errors that are not the client's own doing."""
 
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
-        unexpected = [e for e in errors if _should_mask(e)]
+        unexpected = [e for e in errors if should_mask(e)]
         if unexpected:
             super().process_errors(unexpected, execution_context)
 
@@ -367,7 +367,7 @@ schema = NewsgraphSchema(
     types=[Article, Topic, Provider],
     # Parsed and validated documents are cached (keyed by the text, and for validation by
     # the rules too): explorers send the same few documents with new variables.
-    extensions=[lambda: MaskErrors(should_mask_error=_should_mask), Limits, GraphVersion,
+    extensions=[lambda: MaskErrors(should_mask_error=should_mask), Limits, GraphVersion,
                 ParsedDocuments, lambda: ValidationCache(maxsize=256)],
 )
 

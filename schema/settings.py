@@ -103,14 +103,6 @@ class Settings:
                 changes[f.name] = _parse(f, environ[name], name)
         return cls(**changes)
 
-    def describe(self) -> dict[str, Any]:
-        """Return every setting by name, as JSON-ready data."""
-        out = {f.name: getattr(self, f.name) for f in fields(self)}
-        out["cors_origins"] = list(self.cors_origins)
-        out["introspection"] = self.introspection_enabled
-        out["graphiql"] = self.graphiql_enabled
-        return out
-
 
 def env_name(name: str) -> str:
     """Return the environment variable of a setting: ``max_depth`` → ``NEWSGRAPH_MAX_DEPTH``."""

@@ -39,6 +39,7 @@ MAX_EXCLUDE = 10_000
 
 @strawberry.enum(description="JSON shapes a subgraph can be exported in.")
 class ExportFormat(Enum):
+    _value_: str  # for mypy: the members' values are strings
     CYTOSCAPE = strawberry.enum_value("cytoscape", description=(
         "Cytoscape.js elements: {nodes: [{data: {id, label, kind, ...}, position?}], "
         "edges: [{data: {id, source, target, kind, evidence}}]}."))
@@ -117,7 +118,7 @@ class Subgraph:
         "label, degree, size, hops (and x, y with a layout), edges their kind and evidence."))
     def export(self, format: Annotated[ExportFormat, strawberry.argument(
             description="Which library's shape.")]) -> JSON:
-        return as_json(self._kg, self._sub, format.value)
+        return JSON(as_json(self._kg, self._sub, format.value))
 
 
 @strawberry.type(description="A path through the graph: nodes from start to end, and the edges.")

@@ -16,7 +16,7 @@ from strawberry.types import Info
 
 import graph
 from graph import select
-from graph.build import ARTICLE, PROVIDER, TOPIC
+from graph.build import ARTICLE, PROVIDER, TOPIC, provider_id, topic_id
 from graph.traverse import Edge
 from schema.pagination import Page, encode_cursor, paginate
 
@@ -37,6 +37,7 @@ def kg_of(info: Info) -> graph.KnowledgeGraph:
 
 @strawberry.enum(description="The kinds of edge in the graph.")
 class EdgeKind(Enum):
+    _value_: str  # for mypy: the members' values are strings
     RELATED = strawberry.enum_value("RELATED", description="An article lists another as related.")
     PUBLISHED_BY = strawberry.enum_value(
         "PUBLISHED_BY", description="An article is published by a provider.")
@@ -48,6 +49,7 @@ class EdgeKind(Enum):
 
 @strawberry.enum(description="The kinds of node in the graph.")
 class NodeKind(Enum):
+    _value_: str  # for mypy: the members' values are strings
     ARTICLE = strawberry.enum_value("article", description="A news story (full record or stub).")
     PROVIDER = strawberry.enum_value("provider", description="A publisher, keyed by domain.")
     TOPIC = strawberry.enum_value("topic", description="A topic, keyed by slug.")
@@ -55,6 +57,7 @@ class NodeKind(Enum):
 
 @strawberry.enum(description="Layouts a subgraph can come with.")
 class GraphLayout(Enum):
+    _value_: str  # for mypy: the members' values are strings
     FORCE = strawberry.enum_value("FORCE", description=(
         "Force-directed (networkx spring_layout, fixed seed): the same subgraph always gets "
         "the same x, y."))
@@ -62,6 +65,7 @@ class GraphLayout(Enum):
 
 @strawberry.enum(description="Orders for lists of articles; ties go by id.")
 class ArticleOrder(Enum):
+    _value_: str  # for mypy: the members' values are strings
     PUBLISHED_AT_DESC = strawberry.enum_value("PUBLISHED_AT_DESC", description="Newest first.")
     PUBLISHED_AT_ASC = strawberry.enum_value("PUBLISHED_AT_ASC", description="Oldest first.")
     QUALITY_DESC = strawberry.enum_value("QUALITY_DESC", description="Highest quality first.")
@@ -173,7 +177,8 @@ class PageInfo:
     has_next_page: bool = strawberry.field(description="More items follow this page.")
     has_previous_page: bool = strawberry.field(description="Items precede this page.")
     start_cursor: str | None = strawberry.field(description="Cursor of the first edge.")
-    end_cursor: str | None = strawberry.field(description="Cursor of the last edge; pass as `after`.")
+    end_cursor: str | None = strawberry.field(
+        description="Cursor of the last edge; pass as `after`.")
 
 
 def page_info(page: Page[Any]) -> PageInfo:
@@ -229,7 +234,8 @@ class Node:
                kinds: Annotated[list[NodeKind] | None, strawberry.argument(
                    description="Node kinds returned; [ARTICLE] by default. "
                                "A `where` keeps articles only.")] = None,
-               first: FirstArg = None, after: AfterArg = None) -> Annotated[WithinConnection, strawberry.lazy("schema.traversal")]:
+               first: FirstArg = None, after: AfterArg = None,
+               ) -> Annotated[WithinConnection, strawberry.lazy("schema.traversal")]:
         from schema.limits import budget_of
         from schema.traversal import resolve_within
 
@@ -305,16 +311,17 @@ class Article(Node):
             images=[Image.from_dict(i) for i in d.get("images") or ()],
             is_stub=bool(d.get("is_stub")), sources=list(d.get("sources") or ()),
             secured=d.get("secured") if isinstance(d.get("secured"), str) else None,
-            extra=d.get("extra") or {}, _provider=d["provider"], _topics=d.get("topics") or [])
+            extra=JSON(d.get("extra") or {}), _provider=d["provider"],
+            _topics=d.get("topics") or [])
 
     @strawberry.field(description="Who published it.")
     def provider(self, info: Info) -> Provider:
-        return Provider.from_node(kg_of(info), f"{PROVIDER}:{self._provider}")
+        return Provider.from_node(kg_of(info), provider_id(self._provider))
 
     @strawberry.field(description="Its topics, in the record's order.")
     def topics(self, info: Info) -> list[Topic]:
         kg = kg_of(info)
-        return [Topic.from_node(kg, f"{TOPIC}:{slug}") for slug in self._topics]
+        return [Topic.from_node(kg, topic_id(slug)) for slug in self._topics]
 
     @strawberry.field(description="Articles this one lists as related, newest first.")
     def related(self, info: Info, first: FirstArg = None, after: AfterArg = None,

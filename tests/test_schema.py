@@ -27,7 +27,7 @@ T = "article:https://www.sixthtone.com/news/2/teahouse"
 F = "article:https://techfund.example/cv-funding"
 P = "article:https://police.example/news/cameras"
 C = "article:https://council.example/surveillance"
-O = "article:https://council.example/ordinance"
+O = "article:https://council.example/ordinance"  # noqa: E741 - one letter, like its neighbours
 
 EXAMPLE = """
 { article(url: "https://www.sixthtone.com/news/1/school-scanners") {
@@ -174,7 +174,8 @@ def test_article_by_any_form_of_its_url(kg, url):
 
 def test_unknown_lookups_are_null(kg):
     data = run(kg, """{ article(url: "https://nowhere.example/x") { id }
-                       topic(slug: "no such topic") { id } provider(domain: "nope.example") { id } }""")
+                       topic(slug: "no such topic") { id }
+                       provider(domain: "nope.example") { id } }""")
     assert data == {"article": None, "topic": None, "provider": None}
 
 
@@ -195,7 +196,8 @@ def test_article_needs_exactly_one_of_url_or_id(kg):
     ('{mentions: "facial recognition", providers: ["sixthtone.com"]}', [M, S]),
 ])
 def test_article_filter(kg, where, expected):
-    data = run(kg, f"{{ articles(where: {where}, first: 100) {{ totalCount edges {{ node {{ id }} }} }} }}")
+    data = run(kg, f"{{ articles(where: {where}, first: 100) "
+                   f"{{ totalCount edges {{ node {{ id }} }} }} }}")
     assert ids(data["articles"]) == expected
     assert data["articles"]["totalCount"] == len(expected)
 
@@ -303,7 +305,8 @@ def test_path_to(kg):
 def test_stats_and_load_report(kg):
     data = run(kg, """{ stats { records articles stubs providers topics nodes edges
                                  edgesByKind { kind count } }
-                        loadReport { files errors { path } warnings { reason } skipped { path } } }""")
+                        loadReport { files errors { path } warnings { reason }
+                                     skipped { path } } }""")
     assert data["stats"] == {
         "records": 6, "articles": 9, "stubs": 3, "providers": 6, "topics": 7, "nodes": 22,
         "edges": 21, "edgesByKind": [{"kind": "RELATED", "count": 4},
@@ -322,7 +325,8 @@ def test_an_unexpected_exception_is_masked(kg, monkeypatch):
     assert "secret" not in str(response)
 
 
-def _described(thing: GraphQLNamedType | GraphQLField | GraphQLArgument | GraphQLInputField) -> bool:
+def _described(
+        thing: GraphQLNamedType | GraphQLField | GraphQLArgument | GraphQLInputField) -> bool:
     return bool(getattr(thing, "description", None))
 
 

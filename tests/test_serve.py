@@ -32,7 +32,8 @@ def post(base: str, query: str) -> dict:
 def test_serve_answers_the_example_over_http_as_kg_within_does(server):
     base = server
     data = post(base, f'{{ article(url: "{START}") {{ within(hops: 2, where: '
-                      '{mentions: "facial recognition"}) { totalCount edges { hops node { id } } } } }')
+                      '{mentions: "facial recognition"}) '
+                      '{ totalCount edges { hops node { id } } } } }')
     got = [(e["node"]["id"], e["hops"]) for e in data["data"]["article"]["within"]["edges"]]
     kg = graph.load(CORPUS)
     assert got == kg.within(START, hops=2, mentions="facial recognition")

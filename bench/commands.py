@@ -1,0 +1,58 @@
+"""``newsgraph bench`` and ``newsgraph generate``: the commands bench/ adds to ``newsgraph``.
+
+They are registered as entry points of the group ``newsgraph.commands`` (pyproject.toml),
+the way Flask finds ``flask.commands``: ``newsgraph`` (schema/cli.py) lists them by name
+and loads one only when it runs, so schema/ never imports bench/. Each is
+``command(argv, prog) -> exit status`` and parses its own options.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from pathlib import Path
+
+__all__ = ["bench", "generate", "bench_parser", "generate_parser"]
+
+
+def bench_parser(prog: str = "newsgraph bench") -> argparse.ArgumentParser:
+    """Return the parser of ``newsgraph bench``: the runner's options (bench/run.py)."""
+    from bench.run import add_arguments
+
+    p = argparse.ArgumentParser(prog=prog, description=(
+        "Run the benchmark suite: load, memory, traversal, GraphQL and HTTP, side by side."))
+    add_arguments(p)
+    return p
+
+
+def bench(argv: Sequence[str], prog: str = "newsgraph bench") -> int:
+    """Run the benchmark suite with the options in ``argv``."""
+    from bench.run import run
+
+    return run(bench_parser(prog).parse_args(argv))
+
+
+def generate_parser(prog: str = "newsgraph generate") -> argparse.ArgumentParser:
+    """Return the parser of ``newsgraph generate``."""
+    p = argparse.ArgumentParser(prog=prog, description=(
+        "Write a seeded synthetic corpus of N records in the record format."))
+    p.add_argument("n", type=int, help="how many records")
+    p.add_argument("out", type=Path, help="the folder to write them to")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
+    return p
+
+
+def generate(argv: Sequence[str], prog: str = "newsgraph generate") -> int:
+    """Write a seeded synthetic corpus in the record format; print what was written."""
+    from bench.generate import PHRASE
+    from bench.generate import generate as write
+
+    p = generate_parser(prog)
+    args = p.parse_args(argv)
+    if args.n < 1:
+        p.error(f"n must be at least 1, got {args.n}")
+    manifest = write(args.n, args.out, seed=args.seed)
+    print(f"wrote {manifest.records:,} records ({manifest.duplicates} repeated) in "
+          f"{manifest.files:,} files to {args.out}; {len(manifest.mentioning):,} mention "
+          f"{PHRASE!r}, {len(manifest.near_misses):,} are near misses")
+    return 0
