@@ -114,6 +114,11 @@ class LiveGraph:
         self._files: dict[str, _File] = {}
         self._callbacks: list[Callable[[Change], None]] = []
         self._lock = threading.Lock()  # one apply at a time; readers never wait
+        # Changes asked for while an apply runs wait here, and the next apply takes them
+        # all: concurrent callers share one rebuild instead of queueing one each.
+        self._queue_lock = threading.Lock()
+        self._queued: set[str] | None = set()  # None: rescan everything
+        self._asked = self._applied = 0
         names, problems = find_file_names(self.root)
         signatures = [_signature(name) for name in names]  # before reading: a later edit shows
         for name, signature, parsed in zip(names, signatures, parse_files(names, max_file_bytes),
@@ -139,9 +144,26 @@ class LiveGraph:
 
     def apply(self, paths: Iterable[str | os.PathLike[str]] | None = None) -> Change | None:
         """Re-read the given changed paths (files or folders; every file when None) and
-        make the next version; return the :class:`Change`, or None when nothing changed."""
+        make the next version; return the :class:`Change`, or None when nothing changed
+        (or when another thread's apply, running meanwhile, took these paths with its own:
+        by the time this returns, the current version includes them either way)."""
+        with self._queue_lock:
+            self._asked += 1
+            ticket = self._asked
+            if paths is None or self._queued is None:
+                self._queued = None
+            else:
+                self._queued.update(os.fspath(p) for p in paths)
         with self._lock:
-            return self._apply(paths)
+            if self._applied >= ticket:
+                return None
+            with self._queue_lock:
+                batch, self._queued = self._queued, set()
+                upto = self._asked
+            try:
+                return self._apply(batch)
+            finally:
+                self._applied = upto
 
     # -- the work ---------------------------------------------------------------
 

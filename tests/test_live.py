@@ -228,3 +228,29 @@ TestFollowedFolder = FollowedFolder.TestCase
 TestFollowedFolder.settings = settings(
     max_examples=40, stateful_step_count=12, deadline=None,
     suppress_health_check=[HealthCheck.too_slow])
+
+
+def test_concurrent_applies_share_rebuilds_and_miss_nothing(tmp_path: Path) -> None:
+    import threading
+
+    write_record(tmp_path, "a.md", record("a"))
+    live = graph.follow(tmp_path)
+    built = []
+    live.on_change(built.append)
+
+    missing = []
+
+    def add(i: int) -> None:
+        live.apply([write_record(tmp_path, f"t/{i}.md", record(f"t{i}"))])
+        if f"article:https://news.example/t{i}" not in live.current():
+            missing.append(i)  # apply returned before its file was in the current version
+
+    threads = [threading.Thread(target=add, args=(i,)) for i in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert missing == []
+    assert live.current().report.articles == 17
+    assert 1 <= len(built) <= 16
+    assert_same(live, tmp_path)
