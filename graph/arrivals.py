@@ -91,8 +91,8 @@ class StoryWatch:
         for node, hops in zone.items():
             if node not in kg or not wanted(node):
                 continue
-            reason = (ADDED if node in added else ENTERED if node not in before
-                      else UPDATED if node in updated else None)
+            reason: str | None = (ADDED if node in added else ENTERED if node not in before
+                                  else UPDATED if node in updated else None)
             if reason is not None:
                 out.append(Arrival(node, reason, hops, tuple(path_of(node))))
         return out
