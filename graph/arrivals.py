@@ -81,8 +81,8 @@ class StoryWatch:
 
         out: list[Arrival] = []
         if self.start is None:
-            for reason, nodes in ((ADDED, change.added), (UPDATED, change.updated)):
-                out += [Arrival(n, reason) for n in nodes if n in kg and wanted(n)]
+            for why, nodes in ((ADDED, change.added), (UPDATED, change.updated)):
+                out += [Arrival(n, why) for n in nodes if n in kg and wanted(n)]
             return out
         before = self.zone
         zone, path_of = self._zone(kg)
@@ -91,8 +91,8 @@ class StoryWatch:
         for node, hops in zone.items():
             if node not in kg or not wanted(node):
                 continue
-            reason: str | None = (ADDED if node in added else ENTERED if node not in before
-                                  else UPDATED if node in updated else None)
+            reason = (ADDED if node in added else ENTERED if node not in before
+                      else UPDATED if node in updated else None)
             if reason is not None:
                 out.append(Arrival(node, reason, hops, tuple(path_of(node))))
         return out
