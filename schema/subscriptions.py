@@ -109,6 +109,9 @@ class ChangeFeed:
                     return
                 if change.graph is not None:
                     info.context["kg"] = change.graph
+                budget = info.context.get("budget")
+                if budget is not None:  # the connection's: each event is a request of its own
+                    budget.restart()
                 yield change
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 
@@ -17,3 +19,14 @@ def wait_for(check: Callable[[], Any], what: str, within: float = 30) -> Any:
             return found
         assert time.monotonic() < deadline, f"never happened: {what}"
         time.sleep(0.05)
+
+
+def write_whole(root: Path, relpath: str, fields: Any) -> Path:
+    """Write a record file the way an editor or a copy that renames does: whole, at once
+    (a watcher may otherwise catch it empty, which is a state of the folder too)."""
+    from tests.conftest import write_record
+
+    final = root / relpath
+    tmp = write_record(root, str(Path(relpath).with_name(f".{final.name}.tmp")), fields)
+    os.replace(tmp, final)
+    return final

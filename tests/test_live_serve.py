@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import time
 import urllib.request
@@ -130,7 +131,9 @@ def test_no_failed_or_mixed_reads_while_the_folder_changes(tmp_path: Path) -> No
             c.start()
         shadow_live = graph.follow(shadow)
         for i in range(50):
-            write_record(corpus, f"s/{i}.md", record(f"s{i}"))
+            # whole files only (a half-written one would be a state of its own)
+            tmp = write_record(corpus, f"s/.{i}.md.tmp", record(f"s{i}"))
+            os.replace(tmp, corpus / "s" / f"{i}.md")
             write_record(shadow, f"s/{i}.md", record(f"s{i}"))
             shadow_live.apply([shadow / "s" / f"{i}.md"])
             expected[shadow_live.version] = i + 2
@@ -150,3 +153,25 @@ def test_no_failed_or_mixed_reads_while_the_folder_changes(tmp_path: Path) -> No
         assert a["data"]["stats"]["articles"] == expected[version]
         assert a["data"]["articles"]["totalCount"] == expected[version]
     assert len(versions) > 1
+
+
+def test_a_subscription_event_is_budgeted_like_a_request_of_its_own(tmp_path: Path) -> None:
+    """Past the request timeout, and past max_objects over all its events, a subscription
+    still delivers: each event gets a fresh budget."""
+    write_record(tmp_path, "a.md", record("a"))
+    live = graph.follow(tmp_path)
+    app = create_app(live, Settings(timeout=0.5, max_objects=3))
+    with TestClient(app) as client, client.websocket_connect(
+            "/graphql", subprotocols=["graphql-transport-ws"]) as ws:
+        ws.send_json({"type": "connection_init"})
+        assert ws.receive_json()["type"] == "connection_ack"
+        ws.send_json({"id": "1", "type": "subscribe", "payload": {
+            "query": "subscription { graphChanged { version added } }"}})
+        wait_for(lambda: app.state.feed.open == 1, "the subscription is open")
+        for i in range(3):
+            time.sleep(0.6)  # past the 0.5 s request timeout since the subscription began
+            live.apply([write_record(tmp_path, f"{i}.md", record(f"n{i}"))])
+            message = ws.receive_json()
+            assert message["type"] == "next", message
+            assert message["payload"]["data"]["graphChanged"]["added"] == [
+                f"article:https://news.example/n{i}"]

@@ -13,7 +13,7 @@ from gql import Client, gql
 from gql.transport.websockets import WebsocketsTransport
 
 from tests.conftest import record, write_record
-from tests.live_helpers import wait_for
+from tests.live_helpers import wait_for, write_whole
 from tests.servers import running_server
 
 SEED = "https://seed.example/seed"
@@ -80,12 +80,12 @@ def test_story_added_near_a_story_pushes_new_and_entering_stories(tmp_path: Path
         task = asyncio.create_task(collect(base, NEAR, {"from": SEED}, 2, events))
         await until(lambda: subscriptions_open(base) == 1, "the subscription is open", task)
         # 1. a new facial-recognition story that relates to the seed's related story R1
-        write_record(tmp_path, "new.md", record("n", "n.example",
+        write_whole(tmp_path, "new.md", record("n", "n.example",
                                                 title="New facial recognition story",
                                                 related=[record("r1", "r1.example")]))
         await until(lambda: len(events) == 1, "the new story is pushed", task)
         # 2. R1 gets its own record, relating F: F enters the two-hop zone
-        write_record(tmp_path, "r1.md", record("r1", "r1.example",
+        write_whole(tmp_path, "r1.md", record("r1", "r1.example",
                                                related=[record("f", "f.example")]))
         await asyncio.wait_for(task, timeout=60)
         return events
@@ -114,10 +114,10 @@ def test_a_client_that_disconnects_midstream_leaves_the_others_served(tmp_path: 
         stays = asyncio.create_task(collect(base, CHANGED, {}, 2, staying))
         await until(lambda: subscriptions_open(base) == 2, "both subscriptions are open",
                     gone, stays)
-        write_record(tmp_path, "a.md", record("a"))
+        write_whole(tmp_path, "a.md", record("a"))
         await asyncio.wait_for(gone, timeout=60)  # it leaves after its first event
         await until(lambda: subscriptions_open(base) == 1, "the server lets it go")
-        write_record(tmp_path, "b.md", record("b"))
+        write_whole(tmp_path, "b.md", record("b"))
         await asyncio.wait_for(stays, timeout=60)
         return leaving, staying
 
