@@ -3,8 +3,13 @@
 The rules, each pinned by a test:
 
 * an article is keyed by the canonical form of ``webUrl``, else ``originalUrl``;
+  a record with neither is an error;
+* a record without a usable title (missing, empty, not text) keeps its node, titled
+  by its canonical URL, and the report warns; a number as title is its text;
+* ``quality`` and ``heat`` are finite numbers from 0 to 100, else dropped with a
+  warning; an image's ``width``/``height`` beyond a GraphQL ``Int`` likewise;
 * records with one canonical URL are one article: the record published later wins,
-  a tie goes to the later file path, and the report warns;
+  a tie goes to the later file path, and the report warns, naming the winner;
 * each ``related`` entry is an article too (a stub unless a record exists for it),
   joined by a ``RELATED`` edge that remembers which records listed it;
 * every article, stubs included, is ``PUBLISHED_BY`` its provider, keyed by domain;
@@ -15,6 +20,7 @@ The rules, each pinned by a test:
 
 from __future__ import annotations
 
+import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -27,6 +33,7 @@ from graph.errors import InvalidURLError
 from graph.normalize import canonical_url, parse_datetime, provider_key, topic_slug
 from graph.records import Record
 from graph.report import LoadReport, Problem
+from graph.values import TooLongInteger
 
 __all__ = ["ARTICLE", "PROVIDER", "TOPIC", "EDGE_KINDS", "build_graph", "article_id",
            "provider_id", "topic_id"]
@@ -42,6 +49,9 @@ _KNOWN_FIELDS = frozenset({
 })
 _STUB_FIELDS = ("title", "excerpt", "type", "quality", "images")
 _NO_DATE = datetime.min.replace(tzinfo=UTC)
+# The documented range of the source's scores.
+SCORE_RANGE = (0, 100)
+_MAX_INT = 2**31 - 1  # GraphQL Int
 
 
 def article_id(url: str) -> str:
@@ -149,15 +159,24 @@ class _Builder:
 
     # -- building ------------------------------------------------------------
 
+    def fail(self, entry: _Entry | Record, e: Exception) -> None:
+        """Report what one record raised: the boundary that keeps the rest loading."""
+        self.report.errors.append(Problem(entry.path, entry.line, "record could not be "
+                                          f"loaded: {type(e).__name__}: {e}"))
+
     def build(self, records: Iterable[Record]) -> nx.MultiDiGraph:
         full: dict[str, list[_Entry]] = defaultdict(list)
         for rec in records:
-            url = self.entry_url(rec.fields, rec.path, rec.line, "record")
-            if url is None:
-                continue
-            self.report.records += 1
-            published = self.entry_date(rec.fields, rec.path, rec.line, "record")
-            full[url].append(_Entry(url, rec.fields, rec.path, rec.line, published, rec.body))
+            try:
+                url = self.entry_url(rec.fields, rec.path, rec.line, "record")
+                if url is None:
+                    continue
+                published = self.entry_date(rec.fields, rec.path, rec.line, "record")
+                full[url].append(_Entry(url, rec.fields, rec.path, rec.line, published,
+                                        rec.body))
+                self.report.records += 1
+            except Exception as e:  # noqa: BLE001 - one record never stops a load
+                self.fail(rec, e)
 
         stubs: dict[str, list[_Entry]] = defaultdict(list)
         related: dict[tuple[str, str], list[str]] = defaultdict(list)
@@ -168,24 +187,30 @@ class _Builder:
             for loser in entries[:-1]:
                 self.warn(loser.path, loser.line,
                           f"duplicate of {winner.source} (same article {url}); "
-                          "the record published later wins")
-            winner.topics = self.entry_topics(winner.fields.get("topics"), winner.path,
-                                              winner.line)
-            for entry in entries:
-                for target, stub in self.related_entries(entry):
-                    evidence = related[(url, target)]
-                    if entry.source not in evidence:
-                        evidence.append(entry.source)
-                    stubs[target].append(stub)
+                          f"{winner.source} wins: {_why_wins(winner, loser)}")
+            try:
+                winner.topics = self.entry_topics(winner.fields.get("topics"), winner.path,
+                                                  winner.line)
+                for entry in entries:
+                    for target, stub in self.related_entries(entry):
+                        evidence = related[(url, target)]
+                        if entry.source not in evidence:
+                            evidence.append(entry.source)
+                        stubs[target].append(stub)
+            except Exception as e:  # noqa: BLE001
+                winner.topics = []
+                self.fail(winner, e)
 
         for url, winner in winners.items():
-            self.add_article(winner, is_stub=False,
-                             sources=[e.source for e in full[url]])
+            self.add_safely(winner, is_stub=False, sources=[e.source for e in full[url]])
         for url, entries in stubs.items():
             if url in winners:
                 continue
             entries.sort(key=lambda e: e.order)
-            self.add_article(entries[-1], is_stub=True, sources=[e.source for e in entries])
+            self.add_safely(entries[-1], is_stub=True, sources=[e.source for e in entries])
+        for key in [k for k in related if article_id(k[0]) not in self.g
+                    or article_id(k[1]) not in self.g]:
+            del related[key]  # an end that could not be added
         for (source, target), evidence in related.items():
             self.g.add_edge(article_id(source), article_id(target), key=RELATED, kind=RELATED,
                             evidence=evidence)
@@ -216,6 +241,30 @@ class _Builder:
             published = self.entry_date(item, entry.path, line, what)
             yield target, _Entry(target, item, entry.path, entry.line, published)
 
+    def add_safely(self, entry: _Entry, *, is_stub: bool, sources: list[str]) -> None:
+        """Add an article; whatever that raises is the record's error, and leaves nothing."""
+        try:
+            self.add_article(entry, is_stub=is_stub, sources=sources)
+        except Exception as e:  # noqa: BLE001 - one record never stops a load
+            node = article_id(entry.url)
+            if node in self.g:
+                self.g.remove_node(node)
+            self.fail(entry, e)
+
+    def title(self, entry: _Entry, is_stub: bool) -> str:
+        """The record's title; else, with a warning, its canonical URL."""
+        raw = entry.fields.get("title")
+        if isinstance(raw, str) and raw.strip():
+            return raw.strip()
+        if isinstance(raw, int | float) and not isinstance(raw, bool):
+            return str(raw)  # YAML reads `title: 1984` as a number
+        if not is_stub:
+            why = "no title" if raw is None else (
+                "an empty title" if isinstance(raw, str) else f"a title that is not text "
+                f"({type(raw).__name__})")
+            self.warn(entry.path, entry.line, f"record has {why}; titled by its URL {entry.url}")
+        return entry.url
+
     def add_article(self, entry: _Entry, *, is_stub: bool, sources: list[str]) -> None:
         f = entry.fields
         line = entry.line
@@ -225,13 +274,13 @@ class _Builder:
             "url": entry.url,
             "web_url": _text(f.get("webUrl")),
             "original_url": _text(f.get("originalUrl")),
-            "title": f["title"].strip() if isinstance(f.get("title"), str) else entry.url,
+            "title": self.title(entry, is_stub),
             "excerpt": _text(f.get("excerpt")),
             "body": entry.body,
             "category": _text(f.get("category")),
             "type": _text(f.get("type")),
-            "quality": self.number(f, "quality", entry.path, line),
-            "heat": self.number(f, "heat", entry.path, line),
+            "quality": self.score(f, "quality", entry.path, line),
+            "heat": self.score(f, "heat", entry.path, line),
             "published": f.get("published") if isinstance(f.get("published"), bool) else None,
             "published_at": entry.published_at,
             "images": self.images(f.get("images"), entry.path, line),
@@ -265,11 +314,19 @@ class _Builder:
             self.provider_names[key][name.strip()] += 1
         return key
 
-    def number(self, f: dict[str, Any], key: str, path: str, line: int | None) -> float | None:
+    def score(self, f: dict[str, Any], key: str, path: str, line: int | None) -> float | None:
+        """``quality`` or ``heat``: a finite number in :data:`SCORE_RANGE`, else None."""
         value = f.get(key)
-        if value is None or (isinstance(value, int | float) and not isinstance(value, bool)):
+        if value is None:
+            return None
+        low, high = SCORE_RANGE
+        if isinstance(value, int | float) and not isinstance(value, bool) \
+                and (not isinstance(value, float) or math.isfinite(value)) \
+                and low <= value <= high:
             return value
-        self.warn(path, line, f"{key} dropped: expected a number, got {value!r}")
+        shown = str(value) if isinstance(value, TooLongInteger) else _shown(value)
+        self.warn(path, line, f"{key} dropped: expected a number from {low} to {high}, "
+                              f"got {shown}")
         return None
 
     def images(self, raw: Any, path: str, line: int | None) -> list[dict[str, Any]]:
@@ -278,7 +335,17 @@ class _Builder:
         if not isinstance(raw, list) or not all(isinstance(i, dict) for i in raw):
             self.warn(path, line, "images dropped: expected a list of {url, width, height}")
             return []
-        return raw
+        out = []
+        for i, image in enumerate(raw):
+            for key in ("width", "height"):
+                size = image.get(key)
+                if isinstance(size, int) and not isinstance(size, bool) \
+                        and not 0 <= size <= _MAX_INT:
+                    self.warn(path, line, f"images[{i}].{key} dropped: expected pixels from "
+                                          f"0 to {_MAX_INT}, got {_shown(size)}")
+                    image = {k: v for k, v in image.items() if k != key}
+            out.append(image)
+        return out
 
     def name_nodes(self) -> None:
         for node, data in list(self.g.nodes(data=True)):
@@ -305,6 +372,19 @@ def _most_common(names: Counter[str] | None) -> str | None:
         return None
     # Most frequent spelling; a tie goes to the spelling seen first.
     return max(names, key=lambda n: names[n])
+
+
+def _why_wins(winner: _Entry, loser: _Entry) -> str:
+    if winner.published_at != loser.published_at:
+        return "published later" if loser.published_at is not None else \
+            "it has a publication date"
+    return ("same publication date" if winner.published_at is not None else
+            "neither has a publication date") + ", and it comes later by path and line"
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:30]}... ({len(text)} characters)"
 
 
 def _text(value: Any) -> str | None:

@@ -3,23 +3,27 @@ GraphML and GEXF.
 
 Every format carries the same nodes and edges. A node has its ``kind``, ``label``,
 ``degree`` (stored edges at it, in the whole graph), ``size`` (a radius hint),
-``hops`` (from the nearest seed; 0 for every node of a whole-graph export) and, with a
-layout, ``x`` and ``y``; an article adds ``url``, ``provider``, ``publishedAt``
-(ISO 8601), ``isStub``, ``topics`` and ``storyline``; a topic ``slug``, a provider
+``hops`` (from the nearest seed; absent where no walk happened: the whole graph, or
+articles chosen by a ``where`` alone) and, with a layout, ``x`` and ``y``; an article
+adds ``url``, ``provider``, ``publishedAt`` (ISO 8601), ``isStub``, ``topics`` and
+``storyline``; a topic ``slug``, a provider
 ``domain``. An edge has its stable ``id``, ``kind`` and ``evidence`` (records as
 ``path:line``). GraphML and GEXF hold only scalars, so there ``topics`` and
 ``evidence`` are joined with ``" | "`` and absent values are left out.
 
-Formats
-    ``cytoscape`` — Cytoscape.js ``elements``: ``{"nodes": [{"data": {"id", ...},
-    "position"?}], "edges": [{"data": {"id", "source", "target", ...}}]}``; as a file,
-    wrapped as Cytoscape's ``.cyjs`` (``{"data", "directed", "multigraph", "elements"}``).
+Formats (each name one shape, the same through GraphQL, HTTP and the CLI)
+    ``cytoscape`` — Cytoscape.js ``elements``, as ``cytoscape({elements})`` takes them:
+    ``{"nodes": [{"data": {"id", ...}, "position"?}], "edges": [{"data": {"id",
+    "source", "target", ...}}]}``.
+    ``cyjs`` — Cytoscape desktop's ``.cyjs`` file: those elements inside
+    ``{"data", "directed", "multigraph", "elements"}``.
     ``graphology`` — graphology's serialization (what sigma.js loads):
     ``{"attributes", "options": {"type", "multi", "allowSelfLoops"}, "nodes": [{"key",
     "attributes"}], "edges": [{"key", "source", "target", "attributes"}]}``.
-    ``node-link`` — networkx's node-link data, ``edges="edges"``; read it back with
-    ``networkx.node_link_graph(data, edges="edges")``.
-    ``graphml``, ``gexf`` — networkx's writers (GEXF adds ``viz`` size and position).
+    ``node-link`` — networkx's node-link data with ``links``, the form d3-force's
+    ``forceLink`` reads; read it back with ``networkx.node_link_graph(data, edges="links")``.
+    ``graphml``, ``gexf`` — networkx's writers (GEXF adds ``viz`` size and position); a
+    GraphML edge's id is the ``id`` of its element, written once.
 """
 
 from __future__ import annotations
@@ -41,16 +45,20 @@ __all__ = ["FORMATS", "JSON_FORMATS", "node_attributes", "edge_attributes", "to_
            "cytoscape", "graphology", "node_link", "as_json", "write"]
 
 JSON_FORMATS = ("cytoscape", "graphology", "node-link")
-FORMATS = ("graphml", "gexf", "node-link", "cytoscape", "graphology")
+FORMATS = ("graphml", "gexf", "node-link", "cytoscape", "cyjs", "graphology")
 _JOIN = " | "
 
 
-def node_attributes(kg: KnowledgeGraph, sub: Subgraph, node: str) -> dict[str, Any]:
-    """Return the attributes every export gives a node (JSON types; None where unknown)."""
+def node_attributes(kg: KnowledgeGraph, sub: Subgraph, node: str, *,
+                    walked: bool = True) -> dict[str, Any]:
+    """Return the attributes every export gives a node (JSON types; None where unknown);
+    ``hops`` only when ``walked`` (the subgraph came from a walk)."""
     d = kg.nx.nodes[node]
     text, n_edges, size = looks(kg, node)
     attrs: dict[str, Any] = {"kind": d["kind"], "label": text, "degree": n_edges,
-                             "size": size, "hops": sub.nodes[node]}
+                             "size": size}
+    if walked:
+        attrs["hops"] = sub.nodes[node]
     if sub.positions is not None and node in sub.positions:
         attrs["x"], attrs["y"] = sub.positions[node]
     if d["kind"] == ARTICLE:
@@ -82,7 +90,8 @@ def _flat(attrs: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def to_networkx(kg: KnowledgeGraph, sub: Subgraph, *, flat: bool = False) -> nx.MultiDiGraph:
+def to_networkx(kg: KnowledgeGraph, sub: Subgraph, *, flat: bool = False,
+                walked: bool = True) -> nx.MultiDiGraph:
     """Return ``sub`` as a networkx ``MultiDiGraph`` keyed by edge kind, as in ``kg.nx``.
 
     With ``flat``, list attributes are joined into strings and None values dropped, as
@@ -91,17 +100,17 @@ def to_networkx(kg: KnowledgeGraph, sub: Subgraph, *, flat: bool = False) -> nx.
     g = nx.MultiDiGraph(name="newsgraph")
     shape = _flat if flat else dict
     for node in sub.nodes:
-        g.add_node(node, **shape(node_attributes(kg, sub, node)))
+        g.add_node(node, **shape(node_attributes(kg, sub, node, walked=walked)))
     for e in sub.edges:
         g.add_edge(e.source, e.target, key=e.kind, id=e.id, **shape(edge_attributes(e)))
     return g
 
 
-def cytoscape(kg: KnowledgeGraph, sub: Subgraph) -> dict[str, Any]:
+def cytoscape(kg: KnowledgeGraph, sub: Subgraph, *, walked: bool = True) -> dict[str, Any]:
     """Return Cytoscape.js ``elements``: ``{"nodes": [{"data": ...}], "edges": [...]}``."""
     nodes = []
     for node in sub.nodes:
-        attrs = node_attributes(kg, sub, node)
+        attrs = node_attributes(kg, sub, node, walked=walked)
         element: dict[str, Any] = {"data": {"id": node, **attrs}}
         if "x" in attrs:
             element["position"] = {"x": attrs["x"], "y": attrs["y"]}
@@ -111,51 +120,64 @@ def cytoscape(kg: KnowledgeGraph, sub: Subgraph) -> dict[str, Any]:
     return {"nodes": nodes, "edges": edges}
 
 
-def graphology(kg: KnowledgeGraph, sub: Subgraph) -> dict[str, Any]:
+def graphology(kg: KnowledgeGraph, sub: Subgraph, *, walked: bool = True) -> dict[str, Any]:
     """Return graphology's serialized graph, which ``Graph.from``/``import`` and sigma.js load."""
     return {
         "attributes": {"name": "newsgraph"},
         "options": {"type": "directed", "multi": True, "allowSelfLoops": False},
-        "nodes": [{"key": n, "attributes": node_attributes(kg, sub, n)} for n in sub.nodes],
+        "nodes": [{"key": n, "attributes": node_attributes(kg, sub, n, walked=walked)}
+                  for n in sub.nodes],
         "edges": [{"key": e.id, "source": e.source, "target": e.target,
                    "attributes": edge_attributes(e)} for e in sub.edges],
     }
 
 
-def node_link(kg: KnowledgeGraph, sub: Subgraph) -> dict[str, Any]:
-    """Return networkx node-link data (``edges="edges"``) of ``sub``."""
-    return nx.node_link_data(to_networkx(kg, sub), edges="edges")
+def node_link(kg: KnowledgeGraph, sub: Subgraph, *, walked: bool = True) -> dict[str, Any]:
+    """Return networkx node-link data of ``sub`` with ``links`` (d3-force's form)."""
+    return nx.node_link_data(to_networkx(kg, sub, walked=walked), edges="links")
 
 
-def as_json(kg: KnowledgeGraph, sub: Subgraph, fmt: str) -> dict[str, Any]:
+def as_json(kg: KnowledgeGraph, sub: Subgraph, fmt: str, *,
+            walked: bool = True) -> dict[str, Any]:
     """Return ``sub`` in one of :data:`JSON_FORMATS` as JSON-ready data."""
     if fmt == "cytoscape":
-        return cytoscape(kg, sub)
+        return cytoscape(kg, sub, walked=walked)
     if fmt == "graphology":
-        return graphology(kg, sub)
+        return graphology(kg, sub, walked=walked)
     if fmt == "node-link":
-        return node_link(kg, sub)
+        return node_link(kg, sub, walked=walked)
     raise InvalidArgument(f"unknown format {fmt!r}: expected one of {', '.join(JSON_FORMATS)}")
 
 
-def write(kg: KnowledgeGraph, sub: Subgraph, fmt: str, stream: IO[bytes]) -> None:
-    """Write ``sub`` to a binary stream in one of :data:`FORMATS`."""
+def write(kg: KnowledgeGraph, sub: Subgraph, fmt: str, stream: IO[bytes], *,
+          walked: bool = True) -> None:
+    """Write ``sub`` to a binary stream in one of :data:`FORMATS`; ``walked`` False for a
+    subgraph no walk made (no ``hops`` then)."""
     if fmt == "graphml":
-        # Edge ids must be unique in the file (Gephi merges edges that share one).
-        nx.write_graphml(to_networkx(kg, sub, flat=True), stream, edge_id_from_attribute="id")
+        g = to_networkx(kg, sub, flat=True, walked=walked)
+        # The edge id goes into the element's `id` once (unique: Gephi merges edges that
+        # share one), as the key networkx writes there; not into a data key as well,
+        # which igraph refuses ("there is already an 'id' edge attribute").
+        keyed = nx.MultiDiGraph(**g.graph)
+        keyed.add_nodes_from(g.nodes(data=True))
+        for u, v, attrs in g.edges(data=True):
+            edge_attrs = dict(attrs)
+            keyed.add_edge(u, v, key=edge_attrs.pop("id"), **edge_attrs)
+        nx.write_graphml(keyed, stream)
     elif fmt == "gexf":
-        g = to_networkx(kg, sub, flat=True)
+        g = to_networkx(kg, sub, flat=True, walked=walked)
         for _, attrs in g.nodes(data=True):
             viz: dict[str, Any] = {"size": attrs["size"]}
             if "x" in attrs:
                 viz["position"] = {"x": attrs["x"], "y": attrs["y"], "z": 0.0}
             attrs["viz"] = viz
         nx.write_gexf(g, stream)
-    elif fmt in JSON_FORMATS:
-        data = as_json(kg, sub, fmt)
-        if fmt == "cytoscape":  # Cytoscape's .cyjs file around the elements
+    elif fmt in JSON_FORMATS or fmt == "cyjs":
+        if fmt == "cyjs":  # Cytoscape desktop's file around the elements
             data = {"data": {"name": "newsgraph"}, "directed": True, "multigraph": True,
-                    "elements": data}
+                    "elements": cytoscape(kg, sub, walked=walked)}
+        else:
+            data = as_json(kg, sub, fmt, walked=walked)
         stream.write(json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8"))
         stream.write(b"\n")
     else:

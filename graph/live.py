@@ -23,7 +23,7 @@ import hashlib
 import os
 import stat
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,7 +33,14 @@ from graph.build import ARTICLE, build_graph
 from graph.errors import NewsgraphError
 from graph.kg import KnowledgeGraph
 from graph.loader import parse_files
-from graph.records import DEFAULT_MAX_FILE_BYTES, ParsedFile, Record, find_file_names, parse_file
+from graph.records import (
+    DEFAULT_MAX_FILE_BYTES,
+    Listing,
+    ParsedFile,
+    Record,
+    list_files,
+    parse_file,
+)
 from graph.report import LoadReport
 
 __all__ = ["LiveGraph", "Change", "follow"]
@@ -70,15 +77,16 @@ class _File:
 
 
 def follow(path: str | os.PathLike[str], *,
-           max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> LiveGraph:
+           max_file_bytes: int = DEFAULT_MAX_FILE_BYTES, include: Sequence[str] = (),
+           follow_symlinks: bool = False) -> LiveGraph:
     """Load a folder and keep following it; return the :class:`LiveGraph`.
 
     Parameters
     ----------
     path : path-like
         A folder of record files (read recursively) or one file.
-    max_file_bytes : int
-        Files larger than this are rejected, as in :func:`graph.load`.
+    max_file_bytes, include, follow_symlinks
+        As in :func:`graph.load`.
 
     Returns
     -------
@@ -99,18 +107,22 @@ def follow(path: str | os.PathLike[str], *,
     >>> change.added, live.current().report.articles
     (('article:https://x.org/b',), 2)
     """
-    return LiveGraph(path, max_file_bytes=max_file_bytes)
+    return LiveGraph(path, max_file_bytes=max_file_bytes, include=include,
+                     follow_symlinks=follow_symlinks)
 
 
 class LiveGraph:
     """The graph of a followed folder: ``.current()``, ``.version``, ``.on_change``."""
 
     def __init__(self, path: str | os.PathLike[str], *,
-                 max_file_bytes: int = DEFAULT_MAX_FILE_BYTES):
+                 max_file_bytes: int = DEFAULT_MAX_FILE_BYTES, include: Sequence[str] = (),
+                 follow_symlinks: bool = False):
         self.root = Path(path)
         if not self.root.exists():
             raise NewsgraphError(f"no such file or folder: {str(self.root)!r}")
         self.max_file_bytes = max_file_bytes
+        self.include = tuple(include)
+        self.follow_symlinks = follow_symlinks
         self._files: dict[str, _File] = {}
         self._callbacks: list[Callable[[Change], None]] = []
         self._lock = threading.Lock()  # one apply at a time; readers never wait
@@ -119,12 +131,13 @@ class LiveGraph:
         self._queue_lock = threading.Lock()
         self._queued: set[str] | None = set()  # None: rescan everything
         self._asked = self._applied = 0
-        names, problems = find_file_names(self.root)
+        listing = self._list()
+        names = listing.names
         signatures = [_signature(name) for name in names]  # before reading: a later edit shows
-        for name, signature, parsed in zip(names, signatures, parse_files(names, max_file_bytes),
-                                           strict=True):
+        parses = parse_files(names, max_file_bytes, include=self.include)
+        for name, signature, parsed in zip(names, signatures, parses, strict=True):
             self._files[name] = _File(parsed, _digest(name, max_file_bytes), signature)
-        self._folder_problems = problems
+        self._listing = listing
         self._kg = self._assemble()
 
     def current(self) -> KnowledgeGraph:
@@ -168,7 +181,8 @@ class LiveGraph:
     # -- the work ---------------------------------------------------------------
 
     def _apply(self, paths: Iterable[str | os.PathLike[str]] | None) -> Change | None:
-        names, problems = find_file_names(self.root)
+        listing = self._list()
+        names = listing.names
         listed = set(names)
         touched = self._touched(names, paths)
         gone = [name for name in self._files if name not in listed]
@@ -189,9 +203,10 @@ class LiveGraph:
                 before[name] = old.parsed
             self._files[name] = new
             changed.append(name)
-        if not changed and problems == self._folder_problems:
+        if not changed and (listing.errors, listing.skipped) == (self._listing.errors,
+                                                                 self._listing.skipped):
             return None
-        self._folder_problems = problems
+        self._listing = listing
         old_kg, previous = self._kg, self.version
         kg = self._kg = self._assemble()
         added, updated, removed = _articles_changed(
@@ -221,9 +236,12 @@ class LiveGraph:
                 touched.add(name)
         return touched
 
+    def _list(self) -> Listing:
+        return list_files(self.root, follow_symlinks=self.follow_symlinks)
+
     def _read(self, name: str) -> _File:
         signature = _signature(name)
-        parsed = parse_file(Path(name), max_bytes=self.max_file_bytes)
+        parsed = parse_file(Path(name), max_bytes=self.max_file_bytes, include=self.include)
         return _File(parsed, _digest(name, self.max_file_bytes), signature)
 
     @property
@@ -240,7 +258,8 @@ class LiveGraph:
         """Build a version from the kept parses, as :func:`graph.load` builds one."""
         names = sorted(self._files, key=lambda name: name.replace(os.sep, "\0"))
         report = LoadReport()
-        report.errors.extend(self._folder_problems)
+        report.errors.extend(self._listing.errors)
+        report.skipped.extend(self._listing.skipped)
 
         def records() -> Iterator[Record]:
             for name in names:
@@ -250,6 +269,7 @@ class LiveGraph:
                 else:
                     report.files += 1
                 report.errors.extend(parsed.errors)
+                report.warnings.extend(parsed.warnings)
                 yield from parsed.records
 
         built = LoadReport()
@@ -258,6 +278,7 @@ class LiveGraph:
             setattr(report, name, getattr(built, name))
         report.errors.extend(built.errors)
         report.warnings.extend(built.warnings)
+        report.skipped.sort(key=lambda p: p.path.replace(os.sep, "\0"))
         kg = KnowledgeGraph(g, report)
         kg.version = self._version_of(names)
         kg.made_at = datetime.now(UTC)

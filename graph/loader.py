@@ -8,11 +8,12 @@ from a signed snapshot without parsing or building (see :mod:`graph.snapshot`).
 from __future__ import annotations
 
 import gc
+import logging
 import multiprocessing
 import os
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -25,12 +26,14 @@ from graph.records import (
     DEFAULT_MAX_FILE_BYTES,
     ParsedFile,
     Record,
-    find_file_names,
+    list_files,
     parse_file,
 )
 from graph.report import LoadReport
 
 __all__ = ["load", "default_data_path", "parse_files"]
+
+logger = logging.getLogger("newsgraph.loader")
 
 # Below this many files a pool costs more to start than it saves.
 POOL_MIN_FILES = 2000
@@ -57,6 +60,8 @@ def load(
     progress: Callable[[int, int], None] | None = None,
     workers: int | None = None,
     cache: str | os.PathLike[str] | bool | None = None,
+    include: Sequence[str] = (),
+    follow_symlinks: bool = False,
 ) -> KnowledgeGraph:
     """Load news records from a folder (recursively) or one file into a KnowledgeGraph.
 
@@ -74,7 +79,14 @@ def load(
     cache : path-like or bool, optional
         A folder for snapshots (``True``: :func:`graph.snapshot.default_cache_dir`).
         An unchanged corpus then loads from its snapshot; any change to a file's
-        path, size or modification time rebuilds it. Off by default.
+        path, size or modification time rebuilds it. Off by default. Whenever a
+        snapshot is not used or not written, the ``newsgraph`` logger says why.
+    include : sequence of str
+        Globs of more files to read as records (front matter, like ``.txt``), matched
+        against the end of each path: ``["*.html"]``, ``["pages/*.htm"]``.
+    follow_symlinks : bool
+        Follow symlinks that point outside the corpus folder too (by default they are
+        skipped with a note; symlinks within it are always followed).
 
     Returns
     -------
@@ -96,7 +108,8 @@ def load(
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _load(root, max_file_bytes, progress, workers, cache)
+        return _load(root, max_file_bytes, progress, workers, cache, tuple(include),
+                     follow_symlinks)
     finally:
         if collecting:
             gc.enable()
@@ -104,47 +117,59 @@ def load(
 
 def _load(root: Path, max_file_bytes: int, progress: Callable[[int, int], None] | None,
           workers: int | None, cache: str | os.PathLike[str] | bool | None,
-          ) -> KnowledgeGraph:
-    names, problems = find_file_names(root)
+          include: tuple[str, ...], follow_symlinks: bool) -> KnowledgeGraph:
+    listing = list_files(root, follow_symlinks=follow_symlinks)
+    names = listing.names
 
     cache_dir = digest = None
+    options: dict[str, object] = {"max_file_bytes": max_file_bytes}
+    if include:
+        options["include"] = list(include)
+    if follow_symlinks:
+        options["follow_symlinks"] = True
     if cache:
         from graph import snapshot
 
         cache_dir = snapshot.default_cache_dir() if cache is True else Path(cache)
-        options = {"max_file_bytes": max_file_bytes}
         # The stored snapshot's signature is checked in a thread while the corpus is
         # stat'ed for its fingerprint; it is decoded only if both hold.
         pending = snapshot.open_snapshot(cache_dir, root)
         try:
             digest = snapshot.fingerprint(root, names, options)
-        except OSError:
+        except OSError as e:
             digest = None  # a file vanished while listed: load, and store nothing
+            logger.info("snapshot not used: the corpus changed while it was listed (%s)", e)
         stored = None
-        if pending is not None:
+        if isinstance(pending, snapshot.PendingSnapshot):
             if digest is not None:
                 stored = pending.result(digest)
+                if stored is None:
+                    _log_fallback(pending.reason, pending.path)
             else:
                 pending.close()
-        if digest is not None:
-            if stored is not None:
-                g, report, index = stored
-                kg = KnowledgeGraph(g, report, index=index)
-                kg.from_snapshot = True  # type: ignore[attr-defined]
-                if progress is not None:
-                    progress(len(names), len(names))
-                return kg
+        elif digest is not None:
+            _log_fallback(pending, snapshot.snapshot_path(cache_dir, root))
+        if digest is not None and stored is not None:
+            g, report, index = stored
+            kg = KnowledgeGraph(g, report, index=index)
+            kg.from_snapshot = True  # type: ignore[attr-defined]
+            if progress is not None:
+                progress(len(names), len(names))
+            return kg
 
     report = LoadReport()
-    report.errors.extend(problems)
+    report.errors.extend(listing.errors)
+    report.skipped.extend(listing.skipped)
 
     def records() -> Iterator[Record]:
-        for done, parsed in enumerate(_parse_all(names, max_file_bytes, workers), start=1):
+        parsed_files = _parse_all(names, max_file_bytes, workers, include)
+        for done, parsed in enumerate(parsed_files, start=1):
             if parsed.skipped:
                 report.skipped.append(parsed.skipped)
             else:
                 report.files += 1
             report.errors.extend(parsed.errors)
+            report.warnings.extend(parsed.warnings)
             yield from parsed.records
             if progress is not None:
                 progress(done, len(names))
@@ -157,6 +182,7 @@ def _load(root: Path, max_file_bytes: int, progress: Callable[[int, int], None] 
         setattr(report, name, getattr(built, name))
     report.errors.extend(built.errors)
     report.warnings.extend(built.warnings)
+    report.skipped.sort(key=lambda p: p.path.replace(os.sep, "\0"))
     _share_values(g)
     kg = KnowledgeGraph(g, report)
     kg.from_snapshot = False  # type: ignore[attr-defined]
@@ -166,12 +192,24 @@ def _load(root: Path, max_file_bytes: int, progress: Callable[[int, int], None] 
 
         try:
             # Written only when the corpus did not change while it was read.
-            again, _ = find_file_names(root)
+            again = list_files(root, follow_symlinks=follow_symlinks).names
             if snapshot.fingerprint(root, again, options) == digest:
                 snapshot.write_snapshot(cache_dir, root, digest, (g, report, kg.index))
-        except OSError:
-            pass  # a cache that cannot be written is only a slower next start
+            else:
+                logger.info("snapshot not written: the corpus changed while it was loaded")
+        except (OSError, ValueError) as e:  # only a slower next start: said, not raised
+            reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+            logger.warning("snapshot not written to %s: %s", cache_dir, reason)
     return kg
+
+
+def _log_fallback(reason: str | None, path: Path) -> None:
+    """Say why the snapshot at ``path`` was not used: quietly when there is none yet or
+    the corpus changed, as a warning when it was refused."""
+    reason = reason or "unknown reason"
+    routine = reason.startswith(("no snapshot", "stale"))
+    log = logger.info if routine else logger.warning
+    log("snapshot %s not used: %s; loading the corpus", path, reason)
 
 
 def _share_values(g: nx.MultiDiGraph) -> None:
@@ -201,8 +239,8 @@ def _share_values(g: nx.MultiDiGraph) -> None:
                     keydict[key] = shared.setdefault(key, datadict)
 
 
-def _parse_all(files: list[str], max_file_bytes: int,
-               workers: int | None) -> Iterator[ParsedFile]:
+def _parse_all(files: list[str], max_file_bytes: int, workers: int | None,
+               include: tuple[str, ...] = ()) -> Iterator[ParsedFile]:
     """Yield each file's parse, in order; in a process pool when it pays."""
     if workers is None:
         workers = (os.cpu_count() or 1) if len(files) >= POOL_MIN_FILES else 1
@@ -214,21 +252,33 @@ def _parse_all(files: list[str], max_file_bytes: int,
         workers = 1
     if workers <= 1:
         for file in files:
-            yield parse_file(Path(file), max_bytes=max_file_bytes)
+            yield parse_file(Path(file), max_bytes=max_file_bytes, include=include)
         return
     chunks = [files[i : i + _CHUNK] for i in range(0, len(files), _CHUNK)]
     context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        for parsed in pool.map(_parse_chunk, chunks, [max_file_bytes] * len(chunks)):
-            yield from parsed
+    done = 0
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            for parsed in pool.map(_parse_chunk, chunks, [max_file_bytes] * len(chunks),
+                                   [include] * len(chunks)):
+                done += 1
+                yield from parsed
+    except Exception as e:  # noqa: BLE001 - a worker died (killed, out of memory): go on here
+        logger.warning("a parse worker failed (%s: %s); parsing the rest in this process",
+                       type(e).__name__, e)
+        for chunk in chunks[done:]:
+            yield from _parse_chunk(chunk, max_file_bytes, include)
 
 
 def parse_files(files: list[str], max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
-                workers: int | None = None) -> Iterator[ParsedFile]:
+                workers: int | None = None, include: tuple[str, ...] = (),
+                ) -> Iterator[ParsedFile]:
     """Yield each file's parse, in order; in a process pool for large corpora, as
     :func:`load` parses them."""
-    return _parse_all(files, max_file_bytes, workers)
+    return _parse_all(files, max_file_bytes, workers, include)
 
 
-def _parse_chunk(files: list[str], max_file_bytes: int) -> list[ParsedFile]:
-    return [parse_file(Path(file), max_bytes=max_file_bytes) for file in files]
+def _parse_chunk(files: list[str], max_file_bytes: int,
+                 include: tuple[str, ...] = ()) -> list[ParsedFile]:
+    return [parse_file(Path(file), max_bytes=max_file_bytes, include=include) for file in files]
+

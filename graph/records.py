@@ -11,42 +11,73 @@ import json
 import os
 import re
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 import yaml
 
 from graph import blockyaml
 from graph.report import Problem
+from graph.values import (
+    NotUnicode,
+    TooLongInteger,
+    clean_record,
+    json_int,
+    lone_surrogate,
+    max_int_digits,
+)
 
 __all__ = [
     "Record",
     "ParsedFile",
+    "Listing",
     "RECORD_SUFFIXES",
     "DEFAULT_MAX_FILE_BYTES",
     "find_files",
+    "list_files",
     "parse_file",
     "parse_text",
 ]
 
 MARKDOWN_SUFFIXES = frozenset({".md", ".markdown"})
+# The record format's own file form: YAML front matter and a body, in a .txt file. Other
+# .txt files are common beside records (notes, licences): without front matter, skipped.
+TEXT_SUFFIXES = frozenset({".txt"})
+FRONT_MATTER_SUFFIXES = MARKDOWN_SUFFIXES | TEXT_SUFFIXES
 YAML_SUFFIXES = frozenset({".yaml", ".yml"})
 JSON_SUFFIXES = frozenset({".json"})
 JSONL_SUFFIXES = frozenset({".jsonl"})
-RECORD_SUFFIXES = MARKDOWN_SUFFIXES | YAML_SUFFIXES | JSON_SUFFIXES | JSONL_SUFFIXES
+RECORD_SUFFIXES = FRONT_MATTER_SUFFIXES | YAML_SUFFIXES | JSON_SUFFIXES | JSONL_SUFFIXES
+# An --include'd file of another suffix is read as front matter, skipped without it.
+_INCLUDED = ".txt"
 DEFAULT_MAX_FILE_BYTES = 10 * 1024 * 1024
 # Real records never use YAML anchors; a few are tolerated, a bomb is refused.
 MAX_YAML_ALIASES = 100
 # Few aliases can still expand exponentially: billion laughs needs under 100 of them.
 MAX_YAML_EXPANDED_VALUES = 100_000
 
-_SafeLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+def _construct_int(loader: Any, node: yaml.ScalarNode) -> int | TooLongInteger:
+    try:
+        return yaml.SafeLoader.construct_yaml_int(loader, node)
+    except ValueError:
+        digits = sum(c.isdigit() for c in str(node.value))
+        if digits > max_int_digits():
+            return TooLongInteger(digits)  # the record's warning, not the file's error
+        raise
+
+
+class _SafeLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """The safe loader, with integers too long to convert read as a marker."""
+
+
+_SafeLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 # An anchor (&name) where YAML would read one: at a line start or after a space or
 # flow indicator. Text like "Tom & Jerry" or "?a=1&b=2" does not look like one.
 _ANCHOR = re.compile(r"(?:^|[\s\[\{,])&[^\s\[\]\{\},]")
 _FENCE = re.compile(r"^---[ \t]*$")
+_FRONT_START = re.compile(rb"(?:\xef\xbb\xbf)?---[ \t]*\r?(?:\n|$)")
 _CLOSING_FENCE = re.compile(r"^(?:---|\.\.\.)[ \t]*$")
 _BLOCK_ITEM = re.compile(r"^-(?:[ \t]|$)", re.MULTILINE)
 
@@ -68,61 +99,146 @@ class ParsedFile:
     path: str
     records: list[Record] = field(default_factory=list)
     errors: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
     skipped: Problem | None = None
 
 
-def find_files(root: Path) -> tuple[list[Path], list[Problem]]:
+@dataclass(slots=True)
+class Listing:
+    """The files of a corpus in sorted order, the folders that could not be read, and the
+    entries left out with a note (symlinks out of the corpus folder, undecodable names)."""
+
+    names: list[str] = field(default_factory=list)
+    errors: list[Problem] = field(default_factory=list)
+    skipped: list[Problem] = field(default_factory=list)
+
+
+def find_files(root: Path, *, follow_symlinks: bool = False,
+               ) -> tuple[list[Path], list[Problem]]:
     """Return the files under ``root`` in sorted order, and the folders that could not be read.
 
-    Hidden files and folders (a name starting with ``.``) are left out; symlinked
-    folders are followed once, so a symlink loop ends.
+    See :func:`list_files` for what is left out.
     """
-    names, problems = find_file_names(root)
-    return [Path(name) for name in names], problems
+    listing = list_files(root, follow_symlinks=follow_symlinks)
+    return [Path(name) for name in listing.names], listing.errors
 
 
-def find_file_names(root: Path) -> tuple[list[str], list[Problem]]:
+def find_file_names(root: Path, *, follow_symlinks: bool = False,
+                    ) -> tuple[list[str], list[Problem]]:
     """Like :func:`find_files`, as strings (``str`` of the same paths, in the same order),
     for large corpora where building and sorting Path objects is itself slow."""
+    listing = list_files(root, follow_symlinks=follow_symlinks)
+    return listing.names, listing.errors
+
+
+def list_files(root: Path, *, follow_symlinks: bool = False) -> Listing:
+    """List the files under ``root`` (or ``root`` itself, a file) in sorted order.
+
+    Hidden files and folders (a name starting with ``.``) are left out. A symlink is
+    followed only when it points inside the corpus folder (the resolved ``root``),
+    unless ``follow_symlinks``; one pointing outside is skipped with a note, so a link
+    cannot serve a file from elsewhere on the machine. A folder reached twice (a
+    symlink loop) is read once. A name that is not valid UTF-8 is skipped: no answer
+    could show it.
+    """
+    listing = Listing()
     if root.is_file():
-        return [str(root)], []
-    files: list[str] = []
-    problems: list[Problem] = []
+        listing.names.append(str(root))
+        return listing
+    real_root = os.path.realpath(root)
+    inside = real_root if real_root.endswith(os.sep) else real_root + os.sep
     seen: set[tuple[int, int]] = set()
-
-    def walk_error(err: OSError) -> None:
-        problems.append(Problem(str(err.filename), None, f"cannot read folder: {err.strerror}"))
-
-    for folder, dirs, names in os.walk(root, onerror=walk_error, followlinks=True):
+    stack = [str(Path(root))]
+    while stack:
+        folder = stack.pop()
         try:
             st = os.stat(folder)
+            if (st.st_dev, st.st_ino) in seen:
+                listing.errors.append(
+                    Problem(folder, None, "symlink loop: this folder was already read"))
+                continue
+            seen.add((st.st_dev, st.st_ino))
+            with os.scandir(folder) as entries:
+                found = list(entries)
         except OSError as e:
-            problems.append(Problem(folder, None, f"cannot read folder: {e.strerror}"))
-            dirs[:] = []
+            listing.errors.append(Problem(folder, None, f"cannot read folder: {e.strerror}"))
             continue
-        if (st.st_dev, st.st_ino) in seen:
-            problems.append(Problem(folder, None, "symlink loop: this folder was already read"))
-            dirs[:] = []
-            continue
-        seen.add((st.st_dev, st.st_ino))
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        base = str(Path(folder))  # the form str(Path(folder, name)) begins with
-        prefix = "" if base == "." else base if base.endswith(os.sep) else base + os.sep
-        files.extend(prefix + n for n in names if not n.startswith("."))
+        prefix = "" if folder == "." else folder if folder.endswith(os.sep) else folder + os.sep
+        for entry in found:
+            name = entry.name
+            if name.startswith("."):
+                continue
+            path = prefix + name
+            if lone_surrogate(name) is not None:
+                shown = os.fsencode(path).decode("utf-8", "backslashreplace")
+                listing.skipped.append(Problem(shown, None, "file name is not valid UTF-8: "
+                                                            "never read"))
+                continue
+            if not follow_symlinks and entry.is_symlink():
+                target = os.path.realpath(path)
+                if target != real_root and not target.startswith(inside):
+                    listing.skipped.append(Problem(
+                        path, None, f"symlink to {target!r}, outside the corpus folder "
+                                    f"{real_root!r}: not followed (--follow-symlinks "
+                                    "follows it)"))
+                    continue
+            try:
+                is_folder = entry.is_dir()
+            except OSError:
+                is_folder = False
+            if is_folder:
+                stack.append(path)
+            else:
+                listing.names.append(path)
     # The order of Path objects: by parts, not by characters ("a/b" before "a-c"). With
     # the separator as NUL, which sorts first and no name holds, strings compare so.
-    files.sort(key=lambda name: name.replace(os.sep, "\0"))
-    return files, problems
+    listing.names.sort(key=lambda name: name.replace(os.sep, "\0"))
+    listing.errors.sort(key=lambda p: p.path.replace(os.sep, "\0"))
+    listing.skipped.sort(key=lambda p: p.path.replace(os.sep, "\0"))
+    return listing
 
 
-def parse_file(path: Path, *, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> ParsedFile:
-    """Read one file and parse it into records by its suffix."""
+def record_suffix(path: str | PurePath, include: Sequence[str] = ()) -> str | None:
+    """Return the suffix a file is parsed by, or None when it is not a record file.
+
+    A file of a record suffix (:data:`RECORD_SUFFIXES`) is read by its suffix; any
+    other file whose path matches an ``include`` glob (matched from the right, as
+    :meth:`pathlib.PurePath.match` does: ``*.html``, ``pages/*.htm``) is read as
+    front matter, like a ``.txt`` file.
+    """
+    pure = PurePath(path)
+    suffix = pure.suffix.lower()
+    if suffix in RECORD_SUFFIXES:
+        return suffix
+    if any(pure.match(pattern) for pattern in include):
+        return _INCLUDED
+    return None
+
+
+def parse_file(path: Path, *, max_bytes: int = DEFAULT_MAX_FILE_BYTES,
+               include: Sequence[str] = ()) -> ParsedFile:
+    """Read one file and parse it into records by its suffix.
+
+    Never raises: whatever reading or parsing the file raises becomes an error of
+    the file, with its path and reason.
+    """
+    try:
+        return _parse_file(path, max_bytes, include)
+    except Exception as e:  # noqa: BLE001 - the boundary: one file never stops a load
+        result = ParsedFile(str(path))
+        result.errors.append(Problem(str(path), None,
+                                     f"could not be read: {type(e).__name__}: {e}"))
+        return result
+
+
+def _parse_file(path: Path, max_bytes: int, include: Sequence[str]) -> ParsedFile:
     name = str(path)
     result = ParsedFile(name)
-    suffix = path.suffix.lower()
-    if suffix not in RECORD_SUFFIXES:
+    suffix = record_suffix(name, include)
+    if suffix is None:
         allowed = ", ".join(sorted(RECORD_SUFFIXES))
-        result.skipped = Problem(name, None, f"not a record file: expected one of {allowed}")
+        result.skipped = Problem(name, None, f"not a record file: expected one of {allowed} "
+                                             "(or a name matched by --include)")
         return result
     try:
         # Opened without blocking and checked on the open file: a pipe, a device such as
@@ -154,6 +270,10 @@ def parse_file(path: Path, *, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> Parsed
             Problem(name, None, f"file is {_human(len(data))}, over the {_human(max_bytes)} limit")
         )
         return result
+    if suffix in TEXT_SUFFIXES and not _FRONT_START.match(data):
+        result.skipped = Problem(name, None, f"no YAML front matter (a first line '---'): "
+                                             f"{PurePath(name).name!r} is not a record")
+        return result
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
@@ -162,7 +282,11 @@ def parse_file(path: Path, *, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> Parsed
             Problem(name, line, f"not valid UTF-8: byte 0x{data[e.start]:02x} at offset {e.start}")
         )
         return result
-    parse_text(text, suffix, result)
+    try:
+        parse_text(text, suffix, result)
+    except Exception as e:  # noqa: BLE001 - the boundary: what one file raises is its error
+        result.records.clear()
+        result.errors.append(Problem(name, None, f"could not be read: {type(e).__name__}: {e}"))
     return result
 
 
@@ -191,7 +315,7 @@ def parse_text(text: str, suffix: str, result: ParsedFile) -> None:
         line = text.count("\n", 0, nul) + 1
         result.errors.append(Problem(name, line, "contains a NUL byte: not a text file"))
         return
-    if suffix in MARKDOWN_SUFFIXES:
+    if suffix in FRONT_MATTER_SUFFIXES:
         _parse_markdown(text, result)
     elif suffix in YAML_SUFFIXES:
         _parse_yaml(text, result, first_line=1)
@@ -329,6 +453,9 @@ def _expanded_size(node: yaml.Node, sizes: dict[int, int | None]) -> int:
 class _AliasCountingLoader(yaml.SafeLoader):
     """The pure-Python safe loader, counting aliases so a bomb is refused before it grows."""
 
+    yaml_constructors = {**yaml.SafeLoader.yaml_constructors,
+                         "tag:yaml.org,2002:int": _construct_int}
+
     def __init__(self, stream: str):
         super().__init__(stream)
         self.aliases = 0
@@ -357,9 +484,19 @@ def _salvage_block_list(
     return items
 
 
+def _json_loads(text: str) -> Any:
+    """``json.loads``, reading integers too long to convert as a marker rather than raising."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        raise
+    except ValueError:  # "Exceeds the limit (4300 digits) for integer string conversion"
+        return json.loads(text, parse_int=json_int)
+
+
 def _parse_json(text: str, result: ParsedFile) -> None:
     try:
-        value = json.loads(text)
+        value = _json_loads(text)
     except json.JSONDecodeError as e:
         result.errors.append(Problem(result.path, e.lineno, f"invalid JSON: {e.msg}"))
         return
@@ -379,7 +516,7 @@ def _parse_jsonl(text: str, result: ParsedFile) -> None:
         if not line.strip():
             continue
         try:
-            value = json.loads(line)
+            value = _json_loads(line)
         except json.JSONDecodeError as e:
             result.errors.append(Problem(result.path, lineno, f"invalid JSON: {e.msg}"))
             continue
@@ -401,25 +538,27 @@ def _add_record(
                     f"{where}expected a record (a mapping of fields), got {kind}")
         )
         return
-    fields = {str(k): v for k, v in value.items()}
+    try:
+        fields, notes = clean_record(value)
+    except NotUnicode as e:
+        result.errors.append(Problem(result.path, line, f"{where}{e}"))
+        return
     if body is None and isinstance(fields.get("body"), str):
         body = fields.pop("body")
     reason = _record_problem(fields)
     if reason:
         result.errors.append(Problem(result.path, line, where + reason))
         return
+    result.warnings.extend(Problem(result.path, line, where + note) for note in notes)
     result.records.append(Record(fields, result.path, line, body))
 
 
 def _record_problem(fields: dict[str, Any]) -> str | None:
-    """Return why a record cannot be loaded, or None when it can."""
-    title = fields.get("title")
-    if title is None:
-        return "record has no title"
-    if not isinstance(title, str):
-        return f"title must be a string, got {type(title).__name__} {title!r}"
-    if not title.strip():
-        return "title is empty"
+    """Return why a record cannot be loaded, or None when it can.
+
+    A record needs a URL, its identity; a missing or unusable title is the build's
+    to replace (see :mod:`graph.build`).
+    """
     if not any(isinstance(fields.get(k), str) and fields[k].strip()
                for k in ("webUrl", "originalUrl")):
         return "record has no URL: expected a 'webUrl' or 'originalUrl' field"

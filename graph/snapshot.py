@@ -7,6 +7,13 @@ source, so any change to the corpus (or the code) makes it stale, and a stale
 snapshot is never served. A load that saw the corpus change while it ran writes
 nothing.
 
+Snapshot and key files are opened as regular files only, without blocking and
+without following a symlink (a pipe planted at either path cannot hang start-up),
+and read into memory: a file truncated while it is read is a refused snapshot, never
+a bus error from a mapping. Every snapshot not used says why
+(:attr:`PendingSnapshot.reason`, or the reason :func:`open_snapshot` returns);
+:mod:`graph.loader` logs it.
+
 A snapshot holds plain data in ``marshal`` form (a pickle only when a record holds a
 value marshal cannot, such as a date in an extra field), and either one can run or
 crash code when read from a hostile file, so nothing is read back that this user's
@@ -21,8 +28,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import marshal
-import mmap
 import os
 import pickle
 import secrets
@@ -50,6 +57,41 @@ SNAPSHOT_VERSION = 2
 _MAGIC = b"NEWSGRAPH-SNAPSHOT\n"
 _KEY_NAME = "snapshot.key"
 _PROTOCOL = 5
+_READ_CHUNK = 16 * 2**20
+_MAX_HEADER = 2**16
+# Not blocking on a pipe, not following a symlink planted at the path.
+_OPEN_FLAGS = (os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
+               | getattr(os, "O_CLOEXEC", 0))
+
+logger = logging.getLogger("newsgraph.snapshot")
+
+
+class _Refused(Exception):
+    """A snapshot or key file that is not read, and why."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _open_regular(path: Path) -> tuple[int, os.stat_result]:
+    """Open ``path`` for reading, refusing anything but a regular file; return fd and stat."""
+    fd = os.open(path, _OPEN_FLAGS)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise _Refused("not a regular file (a pipe, device or socket): never read")
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd, st
+
+
+def _pread_exactly(fd: int, size: int, offset: int) -> bytes:
+    data = os.pread(fd, size, offset)
+    if len(data) != size:
+        raise _Refused(f"truncated: it ends at byte {offset + len(data)}")
+    return data
 
 
 def default_cache_dir() -> Path:
@@ -117,18 +159,25 @@ def _key(cache_dir: Path) -> bytes:
     cache_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     path = cache_dir / _KEY_NAME
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        fd, st = _open_regular(path)
         try:
-            st = os.fstat(fd)
-            trusted = (stat.S_ISREG(st.st_mode) and st.st_uid == os.getuid()
-                       and not st.st_mode & 0o077 and st.st_size == 32)
-            key = os.read(fd, 64) if trusted else b""
+            if st.st_uid != os.getuid():
+                raise _Refused("owned by another user")
+            if st.st_mode & 0o077:
+                raise _Refused(f"others may read or write it (mode {st.st_mode & 0o777:o})")
+            key = os.read(fd, 64)
+            if len(key) != 32:
+                raise _Refused(f"{len(key)} bytes long, not 32")
         finally:
             os.close(fd)
-        if len(key) == 32:
-            return key
-    except (FileNotFoundError, OSError):
-        pass
+        return key
+    except FileNotFoundError:
+        logger.info("snapshot key %s created", path)
+    except _Refused as e:
+        logger.warning("snapshot key %s not trusted: %s; a new key replaces it", path, e.reason)
+    except OSError as e:
+        logger.warning("snapshot key %s unreadable: %s; a new key replaces it", path,
+                       e.strerror or e)
     key = secrets.token_bytes(32)
     fd, tmp = tempfile.mkstemp(dir=cache_dir, prefix=".key-")
     try:
@@ -249,82 +298,117 @@ def read_snapshot(cache_dir: Path, root: Path, digest: str) -> Any | None:
     """Return the payload of ``root``'s snapshot if it was signed with this user's key
     and written for fingerprint ``digest``; else None (missing, stale, foreign, corrupt)."""
     pending = open_snapshot(cache_dir, root)
-    return pending.result(digest) if pending is not None else None
+    return pending.result(digest) if isinstance(pending, PendingSnapshot) else None
 
 
-def open_snapshot(cache_dir: Path, root: Path) -> PendingSnapshot | None:
-    """Start checking the signature of ``root``'s snapshot in a thread and return it,
-    or None when there is none. Hashing releases the GIL, so the caller can stat the
-    corpus for its fingerprint meanwhile; :meth:`PendingSnapshot.result` decides."""
+def open_snapshot(cache_dir: Path, root: Path) -> PendingSnapshot | str:
+    """Start reading and checking the signature of ``root``'s snapshot in a thread and
+    return it; or, when there is none to read, the reason. Reading and hashing release
+    the GIL, so the caller can stat the corpus for its fingerprint meanwhile;
+    :meth:`PendingSnapshot.result` decides."""
     try:
         return PendingSnapshot(cache_dir, snapshot_path(cache_dir, root))
-    except (OSError, ValueError):
-        return None
+    except FileNotFoundError:
+        return "no snapshot yet"
+    except _Refused as e:
+        return e.reason
+    except OSError as e:
+        return f"cannot read it: {e.strerror or e}"
+    except ValueError as e:
+        return f"not a snapshot file ({e})"
 
 
 class PendingSnapshot:
-    """A snapshot file being verified; nothing in it is decoded before it is trusted."""
+    """A snapshot file being read and verified; nothing in it is decoded before it is
+    trusted. ``reason`` says why :meth:`result` gave None."""
 
     def __init__(self, cache_dir: Path, path: Path):
-        self._file = open(path, "rb")  # noqa: SIM115 - closed by result()
+        self.path = path
+        self.reason: str | None = None
+        self._fd, st = _open_regular(path)
         try:
-            f = self._file
-            if f.read(len(_MAGIC)) != _MAGIC:
-                raise ValueError("not a snapshot")
-            self._mac = f.read(32)
-            size = int.from_bytes(f.read(4), "big")
-            self._header = f.read(size)
-            if f.read(1) != b"\n":
-                raise ValueError("not a snapshot")
+            fd = self._fd
+            if _pread_exactly(fd, len(_MAGIC), 0) != _MAGIC:
+                raise _Refused("not a snapshot file")
+            at = len(_MAGIC)
+            self._mac = _pread_exactly(fd, 32, at)
+            size = int.from_bytes(_pread_exactly(fd, 4, at + 32), "big")
+            if size > _MAX_HEADER:
+                raise _Refused("not a snapshot file (its header is too long)")
+            self._header = _pread_exactly(fd, size, at + 36)
+            if _pread_exactly(fd, 1, at + 36 + size) != b"\n":
+                raise _Refused("not a snapshot file")
             self._meta = json.loads(self._header)
-            start = f.tell()
-            # Mapped, not read: the signature and the decoder run over the page cache
-            # without copying hundreds of megabytes first.
-            self._mapped: mmap.mmap | None = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
-            self._body: memoryview | None = memoryview(self._mapped)[start:]
+            self._start = at + 37 + size
+            self._size = st.st_size
             self._key = _key(cache_dir)
         except BaseException:
-            self.close()
+            os.close(self._fd)
             raise
+        self._body: bytearray | None = None
         self._digest: bytes | None = None
-        self._thread = threading.Thread(target=self._sign, name="snapshot-hmac", daemon=True)
+        self._error: str | None = None
+        self._thread = threading.Thread(target=self._read, name="snapshot-read", daemon=True)
         self._thread.start()
 
-    def _sign(self) -> None:
-        signer = hmac.new(self._key, self._header + b"\n", hashlib.sha256)
-        if self._body is not None:
-            signer.update(self._body)
-        self._digest = signer.digest()
+    def _read(self) -> None:
+        """Read the body into memory, signing it as it comes; a short read is an error."""
+        try:
+            signer = hmac.new(self._key, self._header + b"\n", hashlib.sha256)
+            body = bytearray(max(0, self._size - self._start))
+            view = memoryview(body)
+            os.lseek(self._fd, self._start, os.SEEK_SET)
+            done = 0
+            while done < len(body):
+                n = os.readv(self._fd, [view[done : done + _READ_CHUNK]])
+                if n == 0:
+                    self._error = (f"truncated while read: {self._start + done:,} of "
+                                   f"{self._size:,} bytes")
+                    return
+                signer.update(view[done : done + n])
+                done += n
+            if os.read(self._fd, 1):
+                self._error = "changed while read: it grew past its size"
+                return
+            view.release()
+            self._body = body
+            self._digest = signer.digest()
+        except Exception as e:  # noqa: BLE001 - reported by result()
+            self._error = f"cannot read it: {getattr(e, 'strerror', None) or e}"
 
     def result(self, fingerprint: str) -> Any | None:
         """Return the payload if the snapshot was written for ``fingerprint`` and its
-        signature verifies; else None. Closes the file either way."""
+        signature verifies; else None, with :attr:`reason` saying why. Closes the file
+        either way."""
         try:
             self._thread.join()
             meta = self._meta
-            if not isinstance(meta, dict) or meta.get("fingerprint") != fingerprint \
-                    or meta.get("version") != SNAPSHOT_VERSION:
-                return None  # stale
+            if not isinstance(meta, dict) or meta.get("version") != SNAPSHOT_VERSION:
+                self.reason = "stale: written by another version of newsgraph"
+                return None
+            if meta.get("fingerprint") != fingerprint:
+                self.reason = "stale: the corpus, the load options or newsgraph changed"
+                return None
+            if self._error is not None:
+                self.reason = self._error
+                return None
             if self._digest is None or not hmac.compare_digest(self._mac, self._digest):
-                return None  # corrupt or foreign: never decoded
+                self.reason = ("its signature does not verify (corrupt, or signed with "
+                               "another key): never decoded")
+                return None
             try:
                 assert self._body is not None
-                return unpack(meta.get("format", "pickle"), self._body)
-            except Exception:  # signed by us yet unreadable (another Python, say)
+                return unpack(meta.get("format", "pickle"), memoryview(self._body))
+            except Exception as e:  # noqa: BLE001 - signed by us yet unreadable (another Python)
+                self.reason = f"it could not be decoded ({type(e).__name__}: {e})"
                 return None
         finally:
             self.close()
 
     def close(self) -> None:
-        thread = getattr(self, "_thread", None)
-        if thread is not None:
-            thread.join()
-        body = getattr(self, "_body", None)
-        if body is not None:
-            body.release()
-            self._body = None
-        mapped = getattr(self, "_mapped", None)
-        if mapped is not None:
-            mapped.close()
-            self._mapped = None
-        self._file.close()
+        """Wait for the reader and release the file and the memory."""
+        self._thread.join()
+        self._body = None
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1

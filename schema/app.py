@@ -20,10 +20,11 @@ from starlette.routing import Route, WebSocketRoute
 import graph
 from graph.watch import watch as follow_folder
 from schema.browser import browser_routes, playground_page
-from schema.cache import ResponseCache
 from schema.exports import export_endpoint
-from schema.http import GraphQLOverHTTP, middleware
+from schema.http import GraphQLOverHTTP
 from schema.live import graph_of
+from schema.middleware import middleware
+from schema.middleware.cache import ResponseCache
 from schema.query import schema
 from schema.settings import Settings
 from schema.subscriptions import ChangeFeed
@@ -93,8 +94,14 @@ def create_app(source: graph.KnowledgeGraph | graph.LiveGraph | str | os.PathLik
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if app.state.kg is None:
-            app.state.kg = graph.load(path, **load_options)
-            logger.info("loaded: %s", app.state.kg.report.summary())
+            kg = graph.load(path, **load_options)
+            logger.info("loaded: %s", kg.report.summary())
+            if kg.report.records == 0 and not settings.allow_empty:
+                raise graph.NewsgraphError(
+                    f"no record found in {str(path or graph.default_data_path())!r}: "
+                    "refusing to serve an empty graph (allow_empty / "
+                    "NEWSGRAPH_ALLOW_EMPTY=1 serves it)")
+            app.state.kg = kg
         # The graph lives as long as the server: keep the collector from rescanning it,
         # which otherwise shows as pauses of tens of milliseconds in request latency.
         gc.freeze()

@@ -2,13 +2,16 @@
 packages add through entry points (bench/: ``bench``, ``generate``), loaded when they run.
 
 Errors become one clear line on stderr and an exit status: 0 for success, 1 when
-something was rejected or a query answered with errors, 2 for a usage error.
+something was rejected (a file or record the load refused, a query that answered
+with errors), 2 for a usage error (a bad flag, a path that does not exist), 3 when
+the path holds no record at all (``serve --allow-empty`` serves an empty graph).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -17,11 +20,15 @@ from pathlib import Path
 from typing import Any
 
 import graph
-from graph.records import DEFAULT_MAX_FILE_BYTES
+from graph.records import DEFAULT_MAX_FILE_BYTES, RECORD_SUFFIXES
 from schema.settings import add_arguments, from_arguments
 
-EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_EMPTY = 0, 1, 2, 3
 COMMANDS_GROUP = "newsgraph.commands"  # entry points of commands other packages add
+
+
+class EmptyCorpus(graph.NewsgraphError):
+    """The path holds no record: nothing to load, serve or query."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -31,10 +38,21 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_USAGE)
 
 
+def _add_load_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--include", action="append", default=[], metavar="GLOB",
+                   help="also read files matching GLOB (matched against the end of the "
+                        "path, e.g. '*.html') as records with YAML front matter; repeatable. "
+                        f"Always read: {', '.join(sorted(RECORD_SUFFIXES))}")
+    p.add_argument("--follow-symlinks", action="store_true",
+                   help="follow symlinks that point outside the corpus folder too (by "
+                        "default they are skipped with a note)")
+
+
 def _add_path(p: argparse.ArgumentParser) -> None:
     p.add_argument("path", nargs="?", type=Path, default=None,
                    help="a folder of records (read recursively) or one file; "
                         "the bundled data/ by default")
+    _add_load_options(p)
     p.add_argument("--max-file-mb", type=float, default=DEFAULT_MAX_FILE_BYTES / 2**20,
                    metavar="MB", help="reject files larger than this (default: %(default)g)")
     p.add_argument("--cache", nargs="?", const=True, default=None, metavar="DIR",
@@ -84,6 +102,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", type=Path, default=None, metavar="PATH",
                    help="records to load (default: the bundled data/)")
     p.add_argument("--variables", default=None, metavar="JSON", help="variables as a JSON object")
+    p.add_argument("--ignore-load-errors", action="store_true",
+                   help="exit 0 even when the load rejected files or records (they are "
+                        "still printed on stderr)")
+    _add_load_options(p)
 
     sub.add_parser("schema", help="print the GraphQL schema (SDL)")
 
@@ -91,9 +113,10 @@ def build_parser() -> argparse.ArgumentParser:
                                       "Cytoscape or networkx")
     _add_path(p)
     p.add_argument("--format", required=True,
-                   choices=("graphml", "gexf", "node-link", "cytoscape", "graphology"),
-                   help="graphml or gexf (Gephi, yEd), node-link (networkx JSON), cytoscape "
-                        "(Cytoscape .cyjs) or graphology (sigma.js)")
+                   choices=("graphml", "gexf", "node-link", "cytoscape", "cyjs", "graphology"),
+                   help="graphml or gexf (Gephi, yEd), node-link (networkx and d3 JSON), "
+                        "cytoscape (Cytoscape.js elements), cyjs (Cytoscape desktop .cyjs) "
+                        "or graphology (sigma.js)")
     p.add_argument("-o", "--output", type=Path, default=None, metavar="FILE",
                    help="write to FILE (default: standard output)")
     p.add_argument("--from", dest="seeds", action="append", default=[], metavar="ID",
@@ -122,6 +145,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _Stderr(logging.Handler):
+    """Log lines on whatever ``sys.stderr`` is at the time (tests swap it)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        print(f"newsgraph: {self.format(record)}", file=sys.stderr, flush=True)
+
+
+def _say_logs() -> None:
+    """Show newsgraph's own log lines (snapshot fallbacks, ...) on stderr, once."""
+    logger = logging.getLogger("newsgraph")
+    if not any(isinstance(h, _Stderr) for h in logger.handlers):
+        logger.addHandler(_Stderr())
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+
+
 def added_commands() -> dict[str, EntryPoint]:
     """Return the commands other packages add (entry points ``newsgraph.commands``), by name.
 
@@ -136,8 +175,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv and argv[0] in added:  # it parses its own options
         return int(added[argv[0]].load()(argv[1:], prog=f"newsgraph {argv[0]}"))
     args = build_parser().parse_args(argv)
+    _say_logs()
     try:
         return _COMMANDS[args.command](args)
+    except EmptyCorpus as e:
+        print(f"newsgraph: error: {e}", file=sys.stderr)
+        return EXIT_EMPTY
     except graph.NewsgraphError as e:
         print(f"newsgraph: error: {e}", file=sys.stderr)
         return EXIT_USAGE
@@ -148,13 +191,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
 
 
-def _load(path: Path | None, max_file_mb: float,
-          cache: str | bool | None = None) -> graph.KnowledgeGraph:
+def _load(path: Path | None, max_file_mb: float, cache: str | bool | None = None, *,
+          args: argparse.Namespace | None = None, allow_empty: bool = False,
+          hint: str = "") -> graph.KnowledgeGraph:
+    """Load the corpus; a path holding no record is :class:`EmptyCorpus` unless allowed."""
     progress = _print_progress if sys.stderr.isatty() else None
     if max_file_mb <= 0:
         raise graph.NewsgraphError(f"--max-file-mb must be positive, got {max_file_mb!r}")
-    return graph.load(path, max_file_bytes=int(max_file_mb * 2**20), progress=progress,
-                      cache=cache)
+    kg = graph.load(path, max_file_bytes=int(max_file_mb * 2**20), progress=progress,
+                    cache=cache, include=getattr(args, "include", None) or (),
+                    follow_symlinks=bool(getattr(args, "follow_symlinks", False)))
+    if kg.report.records == 0 and not allow_empty:
+        raise EmptyCorpus(_empty_message(path, kg.report) + hint)
+    return kg
+
+
+def _empty_message(path: Path | None, report: graph.LoadReport) -> str:
+    shown = str(path) if path is not None else str(graph.default_data_path())
+    return (f"no record found in {shown!r} ({report.files} files read, "
+            f"{len(report.skipped)} skipped, {len(report.errors)} errors). Records are files "
+            f"ending {', '.join(sorted(RECORD_SUFFIXES))} (a .txt needs YAML front matter); "
+            "--include GLOB reads more")
 
 
 def _ingest_token(args: argparse.Namespace) -> str | None:
@@ -172,11 +229,13 @@ def _ingest_token(args: argparse.Namespace) -> str | None:
     return os.environ.get("NEWSGRAPH_INGEST_TOKEN", "").strip() or None
 
 
-def _follow(path: Path | None, max_file_mb: float) -> graph.LiveGraph:
-    if max_file_mb <= 0:
-        raise graph.NewsgraphError(f"--max-file-mb must be positive, got {max_file_mb!r}")
-    return graph.follow(path if path is not None else graph.default_data_path(),
-                        max_file_bytes=int(max_file_mb * 2**20))
+def _follow(args: argparse.Namespace) -> graph.LiveGraph:
+    if args.max_file_mb <= 0:
+        raise graph.NewsgraphError(f"--max-file-mb must be positive, got {args.max_file_mb!r}")
+    return graph.follow(args.path if args.path is not None else graph.default_data_path(),
+                        max_file_bytes=int(args.max_file_mb * 2**20),
+                        include=tuple(args.include or ()),
+                        follow_symlinks=bool(args.follow_symlinks))
 
 
 def _print_progress(done: int, total: int) -> None:  # pragma: no cover - terminal only
@@ -197,7 +256,10 @@ def _print_report(report: graph.LoadReport, *, stream: Any = None) -> None:
 
 
 def cmd_load(args: argparse.Namespace) -> int:
-    kg = _load(args.path, args.max_file_mb, args.cache)
+    kg = _load(args.path, args.max_file_mb, args.cache, args=args, allow_empty=True)
+    if kg.report.records == 0:
+        _print_report(kg.report)
+        raise EmptyCorpus(_empty_message(args.path, kg.report))
     if args.json:
         json.dump(kg.report.as_dict(), sys.stdout, indent=2, ensure_ascii=False)
         print()
@@ -221,7 +283,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     source: graph.KnowledgeGraph | graph.LiveGraph
     if args.watch or not args.cache:
         # Followed, each state of the folder a version; --no-watch only stops following.
-        source = _follow(args.path, args.max_file_mb)
+        source = _follow(args)
         kg = source.current()
         if token and source.root.is_dir():
             from graph.ingest import remove_partial
@@ -230,8 +292,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 print(f"newsgraph: removed {left}, a temporary file an interrupted ingest "
                       "left", file=sys.stderr)
     else:
-        source = kg = _load(args.path, args.max_file_mb, args.cache)
+        source = kg = _load(args.path, args.max_file_mb, args.cache, args=args,
+                            allow_empty=True)
     _print_report(kg.report, stream=sys.stderr)
+    if kg.report.records == 0 and not settings.allow_empty:
+        raise EmptyCorpus(_empty_message(args.path, kg.report) + "; `newsgraph serve "
+                          "--allow-empty` serves an empty graph")
     poll = args.watch_poll or polling_wanted()
     app = create_app(source, settings, watch=args.watch, poll=poll, ingest_token=token)
     if isinstance(source, graph.LiveGraph):
@@ -286,10 +352,20 @@ def cmd_query(args: argparse.Namespace) -> int:
             raise graph.NewsgraphError(f"--variables is not valid JSON: {e.msg}") from e
         if not isinstance(variables, dict):
             raise graph.NewsgraphError("--variables must be a JSON object like '{\"n\": 5}'")
-    kg = _load(args.data, DEFAULT_MAX_FILE_BYTES / 2**20)
+    kg = _load(args.data, DEFAULT_MAX_FILE_BYTES / 2**20, args=args)
+    errors = kg.report.errors
+    if errors:
+        what = "ignored" if args.ignore_load_errors else "--ignore-load-errors to go on"
+        things = "file or record" if len(errors) == 1 else "files or records"
+        print(f"newsgraph: the load rejected {len(errors)} {things} ({what}):",
+              file=sys.stderr)
+        for problem in errors:
+            print(f"  {problem}", file=sys.stderr)
     response = execute(kg, document, variables)
     json.dump(response, sys.stdout, indent=2, ensure_ascii=False)
     print()
+    if errors and not args.ignore_load_errors:
+        return EXIT_REJECTED
     return EXIT_REJECTED if response.get("errors") else EXIT_OK
 
 
@@ -303,7 +379,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from schema.exports import ExportRequest, export_bytes, selection_of
 
-    kg = _load(args.path, args.max_file_mb, args.cache)
+    kg = _load(args.path, args.max_file_mb, args.cache, args=args)
     if not kg.report.ok:
         print(f"newsgraph: {kg.report.summary()}", file=sys.stderr)
     request = ExportRequest(

@@ -1,10 +1,10 @@
 """What a query costs: the objects it may return, estimated from the document.
 
 :func:`requested_objects` reads the document: every object it selects counts once,
-times the page size of each list above it (``first``, 20 by default; a
-neighborhood's ``limit``; the ids given to ``nodes``), the way GitHub counts the
-nodes of a call. The nodes a traversal visits are not estimated: each walk charges
-its :class:`graph.budget.Budget` as it goes (see :mod:`schema.limits`).
+times the page size of each list above it (``first`` or ``last``, 20 by default; a
+neighborhood's ``limit``; the ids given to ``nodes``), the way GitHub counts the nodes
+of a call. The nodes a traversal visits are not estimated: each walk charges its
+:class:`graph.budget.Budget` as it goes (see :mod:`schema.limits`).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from schema.pagination import DEFAULT_PAGE
 __all__ = ["requested_objects", "PAGE_ARGUMENTS"]
 
 # Arguments that say how many items a field returns, and the most each may ask.
-PAGE_ARGUMENTS = ("first", "limit", "ids")
+PAGE_ARGUMENTS = ("first", "last", "limit", "ids")
 
 
 def requested_objects(schema: GraphQLSchema, document: DocumentNode,
@@ -100,8 +100,10 @@ def _count(schema: GraphQLSchema, selections: SelectionSetNode, parent: Any, mul
 def _page_size(node: FieldNode, field: Any, values: dict[str, Any],
                caps: Mapping[str, int]) -> int:
     given = {a.name.value: a.value for a in node.arguments or ()}
+    if "last" in field.args and "last" in given:  # paging backward: `last` is the size
+        given = {**given, "first": given["last"]} if "first" not in given else given
     for name in PAGE_ARGUMENTS:
-        if name not in field.args:
+        if name not in field.args or name == "last":
             continue
         value = value_from_ast_untyped(given[name], values) if name in given else None
         if name == "ids":

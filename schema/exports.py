@@ -1,5 +1,5 @@
 """Whole-graph and selected-subgraph exports for Gephi, Cytoscape and notebooks:
-``newsgraph export`` and ``GET /export/graph.{graphml,gexf,json}``.
+``newsgraph export`` and ``GET /export/graph.{graphml,gexf,cyjs,json}``.
 
 Both take the same selection: nothing (the whole graph); ``from`` seeds with ``hops``
 (the explorer's walk, unlimited); and/or a ``where`` made of ``mentions``, ``topic``,
@@ -23,17 +23,18 @@ import graph
 from graph import explore, export
 from graph.normalize import parse_datetime
 from graph.select import Selection
+from schema.settings import CEILINGS
 
 __all__ = ["ExportRequest", "export_bytes", "export_endpoint", "MAX_LAYOUT_NODES",
            "MAX_HTTP_HOPS", "MEDIA_TYPES"]
 
-MAX_LAYOUT_NODES = 5000
-MAX_HTTP_HOPS = 4
+MAX_LAYOUT_NODES = CEILINGS["max_layout_nodes"]
+MAX_HTTP_HOPS = CEILINGS["max_hops"]
 MEDIA_TYPES = {"graphml": "application/graphml+xml", "gexf": "application/gexf+xml",
                "node-link": "application/json", "cytoscape": "application/json",
-               "graphology": "application/json"}
-_SUFFIXES = {"graphml": "graphml", "gexf": "gexf", "node-link": "json", "cytoscape": "cyjs",
-             "graphology": "json"}
+               "cyjs": "application/json", "graphology": "application/json"}
+_SUFFIXES = {"graphml": "graphml", "gexf": "gexf", "node-link": "json", "cytoscape": "json",
+             "cyjs": "cyjs", "graphology": "json"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +64,8 @@ def export_bytes(kg: graph.KnowledgeGraph, req: ExportRequest) -> bytes:
                 f"has {len(sub.nodes)}: narrow it with from/hops or where")
         sub.positions = explore.force_layout(sub)
     out = io.BytesIO()
-    export.write(kg, sub, req.format, out)
+    # Only a walk from seeds gives distances; the whole graph or a `where` alone has none.
+    export.write(kg, sub, req.format, out, walked=bool(req.seeds))
     return out.getvalue()
 
 
@@ -99,11 +101,11 @@ def _request_of(request: Request) -> ExportRequest:
         if fmt not in export.JSON_FORMATS:
             raise graph.InvalidArgument(f"unknown format {fmt!r} for graph.json: expected one "
                                         f"of {', '.join(export.JSON_FORMATS)}")
-    elif ext in ("graphml", "gexf"):
+    elif ext in ("graphml", "gexf", "cyjs"):
         fmt = ext
     else:
-        raise graph.NodeNotFound(f"no export graph.{ext}: use graph.graphml, graph.gexf or "
-                                 "graph.json")
+        raise graph.NodeNotFound(f"no export graph.{ext}: use graph.graphml, graph.gexf, "
+                                 "graph.cyjs or graph.json")
     hops_raw = q.get("hops", "1")
     try:
         hops = int(hops_raw)
@@ -120,7 +122,8 @@ def _request_of(request: Request) -> ExportRequest:
 
 
 async def export_endpoint(request: Request) -> Response:
-    """``GET /export/graph.{graphml,gexf,json}``: the graph, or a selection of it, as a file."""
+    """``GET /export/graph.{graphml,gexf,cyjs,json}``: the graph, or a selection of it, as a
+    file."""
     kg: graph.KnowledgeGraph | None = request.app.state.kg
     if kg is None:
         return JSONResponse({"error": "the graph is not loaded yet"}, status_code=503)

@@ -21,12 +21,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from cross_web import HTTPException
-from starlette.datastructures import Headers
-from starlette.middleware import Middleware
-from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
@@ -35,8 +32,8 @@ from strawberry.types import ExecutionResult
 from schema.query import should_mask
 from schema.settings import Settings, env_name
 
-__all__ = ["GRAPHQL_RESPONSE", "JSON", "negotiate", "GraphQLOverHTTP", "middleware",
-           "BodyLimit", "SecurityHeaders"]
+__all__ = ["GRAPHQL_RESPONSE", "JSON", "negotiate", "is_request_error", "error_body",
+           "GraphQLOverHTTP"]
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
@@ -192,98 +189,3 @@ class GraphQLOverHTTP(GraphQL[dict[str, Any], None]):
     def _json(self, body: Any, media: str, status: int) -> Response:
         return Response(self.encode_json(body), status_code=status,
                         media_type=f"{media}; charset=utf-8")
-
-
-class BodyLimit:
-    """Refuse request bodies over ``limit`` bytes with 413, before anything reads them."""
-
-    def __init__(self, app: ASGIApp, limit: int):
-        self.app = app
-        self.limit = limit
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
-            return await self.app(scope, receive, send)
-        headers = Headers(scope=scope)
-        declared = headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            return await self._refuse(scope, receive, send, int(declared))
-        body = bytearray()
-        more = True
-        while more:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            body += message.get("body", b"")
-            more = message.get("more_body", False)
-            if len(body) > self.limit:
-                return await self._refuse(scope, receive, send, len(body))
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": bytes(body), "more_body": False}
-            return await receive()
-
-        await self.app(scope, replay, send)
-
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send, size: int) -> None:
-        media = negotiate(Headers(scope=scope).get("accept"))
-        body = error_body(
-            f"The request body is {size:,} bytes or more (limit maxBodyBytes = {self.limit}, "
-            f"set by {env_name('max_body_bytes')})",
-            code="LIMIT_EXCEEDED", limit="maxBodyBytes", max=self.limit)
-        response = Response(json.dumps(body, separators=(",", ":")), status_code=413,
-                            media_type=f"{media}; charset=utf-8",
-                            headers={"connection": "close"})
-        await response(scope, receive, send)
-
-
-class SecurityHeaders:
-    """Add security headers to every response; HSTS too in production."""
-
-    def __init__(self, app: ASGIApp, production: bool):
-        self.app = app
-        self.headers = [
-            (b"x-content-type-options", b"nosniff"),
-            (b"x-frame-options", b"DENY"),
-            (b"referrer-policy", b"no-referrer"),
-            (b"cross-origin-opener-policy", b"same-origin"),
-        ]
-        if production:
-            self.headers.append((b"strict-transport-security", b"max-age=63072000"))
-        self.api_only = [
-            (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
-            (b"cache-control", b"no-store")]
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                present = {k.lower() for k, _ in headers}
-                extra = list(self.headers)
-                content_type = dict(headers).get(b"content-type", b"")
-                if b"json" in content_type:  # API answers: nothing to render, nothing to keep
-                    extra += self.api_only
-                headers += [(k, v) for k, v in extra if k not in present]
-                message = {**message, "headers": headers}
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
-
-
-def middleware(settings: Settings) -> list[Middleware]:
-    """Return the app's middleware for ``settings``, outermost first."""
-    stack = [Middleware(SecurityHeaders, production=settings.production)]
-    if settings.cors_origins:
-        stack.append(Middleware(
-            CORSMiddleware, allow_origins=list(settings.cors_origins),
-            allow_methods=["GET", "POST"], allow_headers=["accept", "content-type"],
-            max_age=600))
-    stack.append(Middleware(BodyLimit, limit=settings.max_body_bytes))
-    return stack

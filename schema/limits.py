@@ -42,8 +42,8 @@ __all__ = ["LimitExceeded", "RequestBudget", "Limits", "budget_of", "DEFAULT_SET
 
 DEFAULT_SETTINGS = Settings()
 # Arguments that bound a field, and the setting that bounds each.
-_BOUNDED = {"first": "max_first", "hops": "max_hops", "maxHops": "max_hops",
-            "limit": "max_neighborhood"}
+_BOUNDED = {"first": "max_first", "last": "max_first", "hops": "max_hops",
+            "maxHops": "max_hops", "limit": "max_neighborhood"}
 
 
 def camel(name: str) -> str:
@@ -138,7 +138,9 @@ _FOREIGN_LIMITS = (
     (re.compile(r"^\d+ aliases found\. Allowed: \d+"), "max_aliases"),
     (re.compile(r"Document contains more than \d+ tokens"), "max_tokens"),
 )
-_SUGGESTION = re.compile(r" Did you mean .*\?$", re.DOTALL)
+# graphql-core's suggestions, wherever they stand in a message ("... unknown field 'x'.
+# Did you mean 'y'? Found: ..."); GraphQL names never hold "?".
+_SUGGESTION = re.compile(r" ?Did you mean [^?]*\?")
 
 
 class Limits(SchemaExtension):
@@ -210,7 +212,8 @@ class Limits(SchemaExtension):
             # Past the schema's own ceiling the resolver refuses it, in the words the
             # schema documents; a tighter setting is refused here, naming the setting.
             if limit < value and limit < CEILINGS[setting]:
-                low = 0 if name in ("first", "limit") or info.field_name == "neighborhood" else 1
+                low = 0 if name in ("first", "last", "limit") \
+                    or info.field_name == "neighborhood" else 1
                 raise LimitExceeded(f"{name} must be {low} to {limit}, got {value}",
                                     setting, limit)
 

@@ -1,42 +1,60 @@
-"""Cursor pagination over an ordered list, Relay style: ``first`` and ``after``.
+"""Cursor pagination over an ordered list, by the Relay Cursor Connections specification:
+``first``/``after`` forward, ``last``/``before`` backward.
 
-A cursor is the base64 of ``cursor:<offset>``: opaque to clients, stable for the
-life of a loaded graph, since results are computed in a fixed order.
+A cursor is opaque: the base64 of ``c1:<list key>:<offset>``. The list key is a short
+hash of the list's identity (the field, the object it hangs on and the arguments that
+shape the list), so a cursor of one list handed to another is refused with an error
+instead of silently paging the wrong one. Offsets are stable for the life of a loaded
+graph: every list is computed in a fixed order.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from graph.errors import InvalidArgument
+from schema.settings import CEILINGS
 
 DEFAULT_PAGE = 20
-MAX_PAGE = 100
+MAX_PAGE = CEILINGS["max_first"]
 T = TypeVar("T")
+_VERSION = "c1"
 
 
-def encode_cursor(offset: int) -> str:
-    """Return the cursor of the item at ``offset``."""
-    return base64.b64encode(f"cursor:{offset}".encode()).decode()
+def list_key(*identity: object) -> str:
+    """Return the key binding cursors to one list: a hash of what identifies it."""
+    return hashlib.sha256(repr(identity).encode()).hexdigest()[:12]
 
 
-def decode_cursor(cursor: str) -> int:
-    """Return the offset a cursor points at; raise InvalidArgument on a bad cursor."""
+def encode_cursor(key: str, offset: int) -> str:
+    """Return the cursor of the item at ``offset`` of the list ``key``."""
+    return base64.b64encode(f"{_VERSION}:{key}:{offset}".encode()).decode()
+
+
+def decode_cursor(cursor: str, key: str) -> int:
+    """Return the offset a cursor of the list ``key`` points at.
+
+    Raises InvalidArgument for a cursor that is not one, or that belongs to another list.
+    """
     try:
         text = base64.b64decode(cursor.encode(), validate=True).decode()
-        prefix, _, number = text.partition(":")
+        version, bound, number = text.split(":")
         offset = int(number)
-        if prefix != "cursor" or offset < 0:
+        if version != _VERSION or offset < 0:
             raise ValueError
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise InvalidArgument(
             f"invalid cursor {cursor!r}: pass a cursor from an edge or from "
-            "pageInfo.endCursor of a previous page"
-        ) from None
+            "pageInfo.startCursor/endCursor of a previous page") from None
+    if bound != key:
+        raise InvalidArgument(
+            f"cursor {cursor!r} belongs to another list (another field, object or "
+            "arguments): pass a cursor from this field, asked with the same arguments")
     return offset
 
 
@@ -48,20 +66,62 @@ class Page(Generic[T]):
     total: int
     has_next: bool
     has_previous: bool
+    key: str
+
+    def cursor(self, offset: int) -> str:
+        """Return the cursor of the item at ``offset``."""
+        return encode_cursor(self.key, offset)
 
 
-def check_first(first: int | None) -> int:
-    """Return the page size, ``DEFAULT_PAGE`` for None; raise when outside 0..MAX_PAGE."""
-    if first is None:
-        return DEFAULT_PAGE
-    if first < 0 or first > MAX_PAGE:
-        raise InvalidArgument(f"first must be 0 to {MAX_PAGE}, got {first}")
-    return first
+def check_size(value: int | None, name: str = "first") -> int | None:
+    """Return a page size unchanged; raise when outside 0..MAX_PAGE."""
+    if value is not None and not 0 <= value <= MAX_PAGE:
+        raise InvalidArgument(f"{name} must be 0 to {MAX_PAGE}, got {value}")
+    return value
 
 
-def paginate(items: Sequence[T], first: int | None, after: str | None) -> Page[T]:
-    """Return the page of ``items`` after the cursor ``after``, ``first`` long."""
-    size = check_first(first)
-    start = decode_cursor(after) + 1 if after is not None else 0
-    chosen = list(enumerate(items[start : start + size], start=start))
-    return Page(chosen, len(items), start + size < len(items), start > 0)
+def paginate(items: Sequence[T], key: str, first: int | None = None,
+             after: str | None = None, last: int | None = None,
+             before: str | None = None) -> Page[T]:
+    """Return the page of ``items`` the four arguments select, by the specification.
+
+    The cursors narrow the list to what lies between ``after`` and ``before``; ``first``
+    keeps the head of that, then ``last`` its tail. Neither size given means the first
+    ``DEFAULT_PAGE``. ``hasPreviousPage`` is whether ``last`` cut something (or, paging
+    forward, whether anything precedes ``after`` itself); ``hasNextPage`` likewise.
+
+    >>> page = paginate("abcde", list_key("letters"), last=2)
+    >>> [x for _, x in page.items], page.has_previous, page.has_next
+    (['d', 'e'], True, False)
+    >>> back = paginate("abcde", list_key("letters"), last=2, before=page.cursor(3))
+    >>> [x for _, x in back.items], back.has_previous, back.has_next
+    (['b', 'c'], True, True)
+    """
+    check_size(first, "first")
+    check_size(last, "last")
+    total = len(items)
+    low, high = 0, total
+    after_at = before_at = None
+    if after is not None:
+        after_at = decode_cursor(after, key)
+        low = min(after_at + 1, total)
+    if before is not None:
+        before_at = decode_cursor(before, key)
+        high = max(min(before_at, total), low)
+    if first is None and last is None:
+        first = DEFAULT_PAGE
+    start, end = low, high
+    if first is not None:
+        end = min(end, start + first)
+    if last is not None:
+        start = max(start, end - last)
+    if last is not None:
+        has_previous = start > low
+    else:
+        has_previous = after_at is not None and after_at > 0
+    if first is not None:
+        has_next = end < high
+    else:
+        has_next = before_at is not None and before_at < total - 1
+    chosen = list(enumerate(items[start:end], start=start))
+    return Page(chosen, total, has_next, has_previous, key)

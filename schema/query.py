@@ -12,24 +12,24 @@ from strawberry.types import Info
 
 import graph
 from graph import select
-from graph.build import ARTICLE, PROVIDER, TOPIC
-from schema.cache import ParsedDocuments
-from schema.explore import (
+from graph.build import PROVIDER, TOPIC
+from schema.analytics import (
     CentralArticleConnection,
     Storyline,
-    StorylineConnection,
     TimeInterval,
     Timeline,
     resolve_central,
-    resolve_paths,
     resolve_storyline,
     resolve_storylines,
     resolve_timeline,
 )
+from schema.cache import ParsedDocuments
+from schema.connections import Connection, Edge, page_info
+from schema.explore import resolve_paths
 from schema.ingest import Mutation
 from schema.limits import Limits, budget_of
 from schema.live import GraphVersion
-from schema.pagination import encode_cursor, paginate
+from schema.settings import CEILINGS
 from schema.subscriptions import Subscription
 from schema.traversal import (
     Path,
@@ -42,14 +42,15 @@ from schema.traversal import (
 from schema.types import (
     AfterArg,
     Article,
-    ArticleConnection,
-    ArticleEdge,
     ArticleOrder,
+    BeforeArg,
     EdgeKind,
     ExcludeArg,
     FirstArg,
     FrontierArg,
+    GraphEdge,
     HopsArg,
+    LastArg,
     LayoutArg,
     LimitArg,
     NeighborhoodHopsArg,
@@ -58,32 +59,18 @@ from schema.types import (
     NodeKind,
     NodeKindsArg,
     OrderArg,
-    PageInfo,
     Provider,
-    ProviderConnection,
-    ProviderEdge,
     Topic,
-    TopicConnection,
-    TopicEdge,
     ViaArg,
     WhereArg,
+    article_page,
+    find_node,
     kg_of,
-    node_of,
-    page_info,
+    page_of,
     selection_of,
 )
 
-_ID_PREFIXES = (f"{ARTICLE}:", f"{TOPIC}:", f"{PROVIDER}:")
-
-
-def _node_or_none(kg: graph.KnowledgeGraph, node_id: str) -> Node | None:
-    if not node_id.startswith(_ID_PREFIXES):
-        raise graph.InvalidArgument(
-            f"malformed id {node_id!r}: expected 'article:<url>', 'topic:<slug>' or "
-            "'provider:<domain>'")
-    return node_of(kg, node_id) if node_id in kg.nx else None
-
-
+MAX_IDS = CEILINGS["max_ids"]
 @strawberry.type(description="An edge kind with how many edges of it.")
 class EdgeCount:
     kind: EdgeKind = strawberry.field(description="The edge kind.")
@@ -130,16 +117,15 @@ class LoadReport:
 
 
 @strawberry.type(description="An article found by search, with where the text was found.")
-class SearchEdge(ArticleEdge):
+class SearchEdge(Edge[Article]):
     matched_in: str = strawberry.field(description=(
         "The best field holding the text: 'title', 'excerpt', 'body' or 'topics'."))
 
 
 @strawberry.type(description="A page of search results, best first.")
-class SearchConnection:
-    edges: list[SearchEdge] = strawberry.field(description="The results of this page.")
-    page_info: PageInfo = strawberry.field(description="Where this page stands.")
-    total_count: int = strawberry.field(description="How many results in all pages.")
+class SearchConnection(Connection[Article]):
+    edges: list[SearchEdge] = strawberry.field(  # type: ignore[assignment]
+        description="The results of this page.")
 
 
 def _problems(items: list[graph.Problem]) -> list[LoadProblem]:
@@ -155,21 +141,29 @@ def _all_of_kind(kg: graph.KnowledgeGraph, kind: str) -> list[str]:
     return [index.ids[i] for i, k in enumerate(index.kind) if k == kind]
 
 
+FromArg = Annotated[strawberry.ID, strawberry.argument(
+    description="The start: a node id or an article URL.")]
+
+
 @strawberry.type(description="The root of every newsgraph query.")
 class Query:
-    @strawberry.field(description="A node by id; null when no node has it.")
+    @strawberry.field(description=(
+        "Any object by its global id, answering with its canonical id; null when none has "
+        "it. After the prefix every spelling of the typed fields works: 'article:' and any "
+        "URL of it, 'topic:' and a slug or name, 'provider:' and a domain, www. form or URL; "
+        "also 'storyline:<n>' and an edge's 'KIND:<source id>-><target id>'."))
     def node(self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(
-            description="'article:<url>', 'topic:<slug>' or 'provider:<domain>'.")]
-             ) -> Node | None:
-        return _node_or_none(kg_of(info), str(id))
+            description="A global id, e.g. 'provider:sixthtone.com'.")]) -> Node | None:
+        return find_node(kg_of(info), str(id))
 
-    @strawberry.field(description="Nodes by id, in order; null for each id no node has.")
+    @strawberry.field(description="Objects by global id, in order; null for each id none has.")
     def nodes(self, info: Info, ids: Annotated[list[strawberry.ID], strawberry.argument(
-            description="Node ids, at most 100.")]) -> list[Node | None]:
-        if len(ids) > 100:
-            raise graph.InvalidArgument(f"ids holds {len(ids)} ids; at most 100 are allowed")
+            description=f"Global ids, at most {MAX_IDS}.")]) -> list[Node | None]:
+        if len(ids) > MAX_IDS:
+            raise graph.InvalidArgument(
+                f"ids holds {len(ids)} ids; at most {MAX_IDS} are allowed")
         kg = kg_of(info)
-        return [_node_or_none(kg, str(i)) for i in ids]
+        return [find_node(kg, str(i)) for i in ids]
 
     @strawberry.field(description=(
         "An article by URL (raw or canonical: tracking parameters, case of the host, a "
@@ -183,22 +177,22 @@ class Query:
         if (url is None) == (id is None):
             raise graph.InvalidArgument("article takes exactly one of `url` or `id`")
         if id is not None:
-            node = _node_or_none(kg, str(id))
+            node = find_node(kg, str(id))
             return node if isinstance(node, Article) else None
         assert url is not None  # exactly one of the two was given
         found = kg.article(url)
         return Article.from_node(kg, found) if found else None
 
-    @strawberry.field(
-        description="A topic by slug or by any spelling of its name; null when unknown.")
+    @strawberry.field(description=(
+        "A topic by slug or by any spelling of its name; null when unknown."))
     def topic(self, info: Info, slug: Annotated[str, strawberry.argument(
             description="E.g. 'facial-recognition' or 'Facial Recognition'.")]) -> Topic | None:
         kg = kg_of(info)
         found = kg.topic(slug)
         return Topic.from_node(kg, found) if found else None
 
-    @strawberry.field(
-        description="A provider by domain (a URL or www. form works); null when unknown.")
+    @strawberry.field(description=(
+        "A provider by domain (a URL or www. form works); null when unknown."))
     def provider(self, info: Info, domain: Annotated[str, strawberry.argument(
             description="E.g. 'sixthtone.com', 'www.sixthtone.com' or a URL on it.")]
                  ) -> Provider | None:
@@ -209,41 +203,38 @@ class Query:
     @strawberry.field(description="Articles, filtered and ordered.")
     def articles(self, info: Info, where: WhereArg = None,
                  order_by: OrderArg = ArticleOrder.PUBLISHED_AT_DESC,
-                 first: FirstArg = None, after: AfterArg = None) -> ArticleConnection:
+                 first: FirstArg = None, after: AfterArg = None, last: LastArg = None,
+                 before: BeforeArg = None) -> Connection[Article]:
         kg = kg_of(info)
         ids = select.select_articles(kg, selection_of(where), order_by.value)
-        return ArticleConnection.of(kg, ids, first, after)
+        return article_page(info, ids, first, after, last, before, (where, order_by))
 
     @strawberry.field(description="All topics, by slug.")
-    def topics(self, info: Info, first: FirstArg = None, after: AfterArg = None
-               ) -> TopicConnection:
+    def topics(self, info: Info, first: FirstArg = None, after: AfterArg = None,
+               last: LastArg = None, before: BeforeArg = None) -> Connection[Topic]:
         kg = kg_of(info)
-        page = paginate(_all_of_kind(kg, TOPIC), first, after)
-        return TopicConnection(
-            edges=[TopicEdge(cursor=encode_cursor(i), node=Topic.from_node(kg, n))
-                   for i, n in page.items],
-            page_info=page_info(page), total_count=page.total)
+        return Connection[Topic].of(info, _all_of_kind(kg, TOPIC),
+                                    lambda n: Topic.from_node(kg, n), first, after, last, before)
 
     @strawberry.field(description="All providers, by domain.")
-    def providers(self, info: Info, first: FirstArg = None, after: AfterArg = None
-                  ) -> ProviderConnection:
+    def providers(self, info: Info, first: FirstArg = None, after: AfterArg = None,
+                  last: LastArg = None, before: BeforeArg = None) -> Connection[Provider]:
         kg = kg_of(info)
-        page = paginate(_all_of_kind(kg, PROVIDER), first, after)
-        return ProviderConnection(
-            edges=[ProviderEdge(cursor=encode_cursor(i), node=Provider.from_node(kg, n))
-                   for i, n in page.items],
-            page_info=page_info(page), total_count=page.total)
+        return Connection[Provider].of(info, _all_of_kind(kg, PROVIDER),
+                                       lambda n: Provider.from_node(kg, n), first, after, last,
+                                       before)
 
     @strawberry.field(description=(
         "Articles holding every word of `text`, best first: the whole phrase in the title, "
         "then in the excerpt, then in the body; then newest first."))
     def search(self, info: Info, text: Annotated[str, strawberry.argument(
             description="Words to find, e.g. 'facial recognition'.")],
-               first: FirstArg = None, after: AfterArg = None) -> SearchConnection:
+               first: FirstArg = None, after: AfterArg = None, last: LastArg = None,
+               before: BeforeArg = None) -> SearchConnection:
         kg = kg_of(info)
-        page = paginate(select.search(kg, text), first, after)
+        page = page_of(info, select.search(kg, text), first, after, last, before, (text,))
         return SearchConnection(
-            edges=[SearchEdge(cursor=encode_cursor(i), node=Article.from_node(kg, n),
+            edges=[SearchEdge(cursor=page.cursor(i), node=Article.from_node(kg, n),
                               matched_in=field) for i, (n, field) in page.items],
             page_info=page_info(page), total_count=page.total)
 
@@ -265,20 +256,21 @@ class Query:
                           warnings=_problems(r.warnings))
 
     @strawberry.field(description=(
-        "Nodes within `hops` of `from`: see Node.within. The question newsgraph exists for: "
+        "Nodes within `hops` of `from`: see Traversable.within. The question newsgraph exists for: "
         "within(from: <story>, hops: 2, where: {mentions: \"facial recognition\"})."))
     def within(self, info: Info, from_: Annotated[strawberry.ID, strawberry.argument(
             name="from", description="The start: a node id or an article URL.")],
                hops: HopsArg = 2, via: ViaArg = None, where: WhereArg = None,
                kinds: Annotated[list[NodeKind] | None, strawberry.argument(
                    description="Node kinds returned; [ARTICLE] by default.")] = None,
-               first: FirstArg = None, after: AfterArg = None) -> WithinConnection:
+               first: FirstArg = None, after: AfterArg = None, last: LastArg = None,
+               before: BeforeArg = None) -> WithinConnection:
         return resolve_within(kg_of(info), str(from_), hops, via, where, kinds, first, after,
-                              budget_of(info))
+                              last, before, budget_of(info))
 
     @strawberry.field(description=(
         "The subgraph around one or more seeds, walked breadth-first (seeds first, then by "
-        "hops): see Node.neighborhood. Expand with `exclude`, page with `after`."))
+        "hops): see Traversable.neighborhood. Expand with `exclude`, page with `after`."))
     def neighborhood(self, info: Info, from_: Annotated[list[strawberry.ID], strawberry.argument(
             name="from", description="Seeds: node ids or article URLs (one id works too).")],
                      hops: NeighborhoodHopsArg = 1, via: ViaArg = None, limit: LimitArg = 200,
@@ -288,8 +280,8 @@ class Query:
         return resolve_neighborhood(kg_of(info), [str(s) for s in from_], hops, via, limit,
                                     kinds, where, exclude, after, layout, budget_of(info))
 
-    @strawberry.field(
-        description="A shortest path between two nodes; null when none within maxHops.")
+    @strawberry.field(description=(
+        "A shortest path between two nodes; null when none within maxHops."))
     def path_to(self, info: Info, from_: Annotated[strawberry.ID, strawberry.argument(
             name="from", description="The start: a node id or an article URL.")],
                 id: Annotated[strawberry.ID, strawberry.argument(
@@ -308,7 +300,7 @@ class Query:
               to: Annotated[strawberry.ID, strawberry.argument(
                   description="The end: a node id or an article URL.")],
               k: Annotated[int, strawberry.argument(
-                  description="At most this many paths: 1 to 10.")] = 3,
+                  description=f"At most this many paths: 1 to {CEILINGS['max_paths']}.")] = 3,
               max_hops: Annotated[int, strawberry.argument(
                   description="Longest path considered: 1 to 4.")] = 4,
               via: Annotated[list[EdgeKind] | None, strawberry.argument(
@@ -321,9 +313,9 @@ class Query:
     @strawberry.field(description=(
         "Storylines: communities of stories joined by related links, shared topics and "
         "copies of one story, largest first; computed once per load."))
-    def storylines(self, info: Info, first: FirstArg = None,
-                   after: AfterArg = None) -> StorylineConnection:
-        return resolve_storylines(kg_of(info), first, after)
+    def storylines(self, info: Info, first: FirstArg = None, after: AfterArg = None,
+                   last: LastArg = None, before: BeforeArg = None) -> Connection[Storyline]:
+        return resolve_storylines(info, first, after, last, before)
 
     @strawberry.field(description="A storyline by id; null when unknown.")
     def storyline(self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(
@@ -334,8 +326,9 @@ class Query:
         "Articles by PageRank in the article graph (related links, shared topics, copies), "
         "highest first."))
     def central_articles(self, info: Info, where: WhereArg = None, first: FirstArg = None,
-                         after: AfterArg = None) -> CentralArticleConnection:
-        return resolve_central(kg_of(info), where, first, after)
+                         after: AfterArg = None, last: LastArg = None,
+                         before: BeforeArg = None) -> CentralArticleConnection:
+        return resolve_central(kg_of(info), where, first, after, last, before)
 
     @strawberry.field(description="How many articles were published per day, week or month.")
     def timeline(self, info: Info, where: WhereArg = None,
@@ -364,9 +357,16 @@ schema = NewsgraphSchema(
     query=Query,
     mutation=Mutation,
     subscription=Subscription,
-    types=[Article, Topic, Provider],
+    types=[Article, Topic, Provider, Storyline, GraphEdge],
     # Parsed and validated documents are cached (keyed by the text, and for validation by
     # the rules too): explorers send the same few documents with new variables.
+    # Strawberry's ValidationCache does that job; its ParserCache does not: it raises a
+    # parse error from inside its hook, past Limits, so the max-tokens error would lose
+    # the name of its setting. ParsedDocuments leaves a failing parse to the normal path.
+    # MaxTokensLimiter, QueryDepthLimiter and MaxAliasesLimiter take their numbers when
+    # the schema is built, once per process, while the limits are each server's settings
+    # (per request context): Limits applies the same parse option and the latter two's
+    # validation rules with the request's numbers.
     extensions=[lambda: MaskErrors(should_mask_error=should_mask), Limits, GraphVersion,
                 ParsedDocuments, lambda: ValidationCache(maxsize=256)],
 )

@@ -21,12 +21,22 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from graph.errors import NewsgraphError
+from graph.paths import MAX_PATHS
 
 __all__ = ["Settings", "ENV_PREFIX", "add_arguments", "from_arguments"]
 
 ENV_PREFIX = "NEWSGRAPH_"
-# The schema's own ceilings (its descriptions say so): settings may only tighten them.
-CEILINGS = {"max_first": 100, "max_hops": 4, "max_neighborhood": 2000}
+# Every ceiling of the schema, in one table (its descriptions say so): the settings of the
+# same name may only tighten them; the others bound arguments no setting changes.
+CEILINGS = {
+    "max_first": 100,  # page size: `first`, `last`
+    "max_hops": 4,  # traversal distance: `hops`, `maxHops`
+    "max_neighborhood": 2000,  # nodes of a neighborhood: `limit`
+    "max_exclude": 10_000,  # ids a neighborhood may `exclude`
+    "max_ids": 100,  # ids of one `nodes(ids:)`
+    "max_paths": MAX_PATHS,  # paths of one `paths(k:)`: graph.paths checks it
+    "max_layout_nodes": 5000,  # nodes of an export laid out with `layout=force`
+}
 
 
 def _limit(default: float, help: str) -> Any:
@@ -46,6 +56,9 @@ class Settings:
         "help": "serve GraphiQL to browsers (default: on in development, off in production)"})
     cors_origins: tuple[str, ...] = field(default=(), metadata={
         "help": "origins allowed to call the API from a browser (default: none)"})
+    allow_empty: bool = field(default=False, metadata={
+        "help": "serve even when the path holds no record (an empty graph); without it "
+                "such a start is refused"})
     max_depth: int = _limit(10, "deepest field nesting of a query (root fields are depth 0)")
     max_aliases: int = _limit(20, "aliases in one document")
     max_tokens: int = _limit(1000, "lexical tokens in one document")

@@ -21,7 +21,8 @@ from strawberry.types import Info
 
 import graph
 from graph.arrivals import StoryWatch
-from schema.types import Article, ArticleFilter, selection_of
+from schema.inputs import ArticleFilter, selection_of
+from schema.nodes import Article
 
 __all__ = ["ChangeFeed", "Subscription", "SubscriptionLimit"]
 

@@ -14,7 +14,9 @@ from graph.budget import Budget
 from graph.build import ARTICLE
 from graph.export import as_json
 from graph.paths import story_links
-from schema.pagination import encode_cursor, paginate
+from schema.connections import Connection, Edge, page_info
+from schema.pagination import list_key, paginate
+from schema.settings import CEILINGS
 from schema.types import (
     ArticleFilter,
     EdgeKind,
@@ -22,10 +24,8 @@ from schema.types import (
     GraphLayout,
     Node,
     NodeKind,
-    PageInfo,
     check_hops,
     node_of,
-    page_info,
     selection_of,
     via_of,
 )
@@ -33,31 +33,30 @@ from schema.types import (
 if TYPE_CHECKING:
     from schema.explore import StoryLink
 
-MAX_NEIGHBORHOOD = 2000
-MAX_EXCLUDE = 10_000
+MAX_NEIGHBORHOOD = CEILINGS["max_neighborhood"]
+MAX_EXCLUDE = CEILINGS["max_exclude"]
 
 
 @strawberry.enum(description="JSON shapes a subgraph can be exported in.")
 class ExportFormat(Enum):
     _value_: str  # for mypy: the members' values are strings
     CYTOSCAPE = strawberry.enum_value("cytoscape", description=(
-        "Cytoscape.js elements: {nodes: [{data: {id, label, kind, ...}, position?}], "
-        "edges: [{data: {id, source, target, kind, evidence}}]}."))
+        "Cytoscape.js elements, as cytoscape({elements}) takes them: {nodes: [{data: {id, "
+        "label, kind, ...}, position?}], edges: [{data: {id, source, target, kind, "
+        "evidence}}]}."))
     GRAPHOLOGY = strawberry.enum_value("graphology", description=(
         "graphology's serialization, as sigma.js loads it: {attributes, options: {type, "
         "multi, allowSelfLoops}, nodes: [{key, attributes}], edges: [{key, source, target, "
         "attributes}]}."))
     NODE_LINK = strawberry.enum_value("node-link", description=(
         "networkx node-link data: {directed, multigraph, graph, nodes: [{id, ...}], "
-        "edges: [{source, target, key, ...}]}; read it with "
-        "networkx.node_link_graph(data, edges=\"edges\")."))
+        "links: [{source, target, key, ...}]}, as d3-force's forceLink and "
+        "networkx.node_link_graph(data, edges=\"links\") read it."))
 
 
 @strawberry.type(description="A node found by `within`, with its distance and why it is there.")
-class WithinEdge:
-    cursor: str = strawberry.field(description="Pass as `after` to continue after this edge.")
+class WithinEdge(Edge[Node]):
     hops: int = strawberry.field(description="Shortest-path length from the start.")
-    node: Node = strawberry.field(description="The node found.")
     # The path is built only when a query asks for it.
     _kg: strawberry.Private[graph.KnowledgeGraph]
     _path: strawberry.Private[list[str]]
@@ -76,15 +75,17 @@ class WithinEdge:
 
 
 @strawberry.type(description="A page of nodes within some hops of a start.")
-class WithinConnection:
-    edges: list[WithinEdge] = strawberry.field(description="The nodes of this page.")
-    page_info: PageInfo = strawberry.field(description="Where this page stands.")
-    total_count: int = strawberry.field(description="How many nodes in all pages.")
+class WithinConnection(Connection[Node]):
+    edges: list[WithinEdge] = strawberry.field(  # type: ignore[assignment]
+        description="The nodes of this page.")
 
 
-@strawberry.type(description="A node of a subgraph, as graph explorers draw it.")
+@strawberry.type(description=(
+    "A node as one subgraph draws it: the node itself under `node`, and what belongs to "
+    "this drawing only (its distance, size, position). It has no id of its own: a drawing "
+    "is a value of the query that made it, so clients keep it with that query's answer "
+    "and never merge the drawings of two queries."))
 class GraphNode:
-    id: strawberry.ID = strawberry.field(description="Global id of the node.")
     kind: NodeKind = strawberry.field(description="Article, provider or topic.")
     label: str = strawberry.field(description="Text to draw: title, name.")
     hops: int = strawberry.field(description="Distance from the nearest seed.")
@@ -97,7 +98,8 @@ class GraphNode:
         "Horizontal position from `layout`, within -1000 to 1000; null without a layout."))
     y: float | None = strawberry.field(description=(
         "Vertical position from `layout`, within -1000 to 1000; null without a layout."))
-    node: Node = strawberry.field(description="The full node, for its other fields.")
+    node: Node = strawberry.field(description=(
+        "The node drawn (an Article, Topic or Provider), under its global id."))
 
 
 @strawberry.type(description="Nodes and the edges among them.")
@@ -139,16 +141,19 @@ def _start(kg: graph.KnowledgeGraph, ref: str) -> str:
 def resolve_within(kg: graph.KnowledgeGraph, start: str, hops: int,
                    via: list[EdgeKind] | None, where: ArticleFilter | None,
                    kinds: list[NodeKind] | None, first: int | None,
-                   after: str | None, budget: Budget | None = None) -> WithinConnection:
+                   after: str | None, last: int | None = None,
+                   before: str | None = None, budget: Budget | None = None) -> WithinConnection:
     check_hops(hops)
     selection = selection_of(where)
     wanted = [k.value for k in kinds] if kinds is not None else [ARTICLE]
     mentions = selection.mentions if selection is not None else None
-    found, path_of = kg.within_lazy_paths(_start(kg, start), hops, via_of(via), mentions,
-                                          wanted, selection, budget)
-    page = paginate(found, first, after)
+    origin = _start(kg, start)
+    found, path_of = kg.within_lazy_paths(origin, hops, via_of(via), mentions, wanted,
+                                          selection, budget)
     walked = via_of(via)
-    edges = [WithinEdge(cursor=encode_cursor(i), hops=depth, node=node_of(kg, node), _kg=kg,
+    key = list_key("within", origin, hops, walked, where, wanted)
+    page = paginate(found, key, first, after, last, before)
+    edges = [WithinEdge(cursor=page.cursor(i), hops=depth, node=node_of(kg, node), _kg=kg,
                         _path=path_of(node), _via=walked)  # paths for this page only
              for i, (node, depth) in page.items]
     return WithinConnection(edges=edges, page_info=page_info(page), total_count=page.total)
@@ -160,7 +165,7 @@ def resolve_neighborhood(kg: graph.KnowledgeGraph, seeds: list[str], hops: int,
                          exclude: list[strawberry.ID] | None = None, after: str | None = None,
                          layout: GraphLayout | None = None,
                          budget: Budget | None = None) -> Subgraph:
-    graph.traverse.check_hops(hops, low=0, high=4)
+    graph.traverse.check_hops(hops, low=0, high=CEILINGS["max_hops"])
     graph.traverse.check_hops(limit, low=1, high=MAX_NEIGHBORHOOD, name="limit")
     if exclude is not None and len(exclude) > MAX_EXCLUDE:
         raise graph.InvalidArgument(
@@ -174,9 +179,8 @@ def resolve_neighborhood(kg: graph.KnowledgeGraph, seeds: list[str], hops: int,
     for n, d in sub.nodes.items():
         label, degree, size = explore.looks(kg, n)
         x, y = positions.get(n, (None, None))
-        nodes.append(GraphNode(id=strawberry.ID(n), kind=NodeKind(kg.nx.nodes[n]["kind"]),
-                               label=label, hops=d, degree=degree, size=size, x=x, y=y,
-                               node=node_of(kg, n)))
+        nodes.append(GraphNode(kind=NodeKind(kg.nx.nodes[n]["kind"]), label=label, hops=d,
+                               degree=degree, size=size, x=x, y=y, node=node_of(kg, n)))
     return Subgraph(nodes=nodes, edges=[GraphEdge.from_edge(e) for e in sub.edges],
                     truncated=sub.truncated, cursor=sub.cursor, _kg=kg, _sub=sub)
 

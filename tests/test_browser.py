@@ -241,7 +241,7 @@ def test_the_explorer_searches_expands_and_highlights_what_within_returns(
     asked = answer.value.request.post_data_json["variables"]
     assert asked["from"] == ["topic:computer-vision"]
     assert set(asked["exclude"]) == before - {"topic:computer-vision"}
-    got = {n["id"] for n in answer.value.json()["data"]["neighborhood"]["nodes"]}
+    got = {n["node"]["id"] for n in answer.value.json()["data"]["neighborhood"]["nodes"]}
     assert got & before <= {"topic:computer-vision"}  # nothing drawn comes again
     drawn = _drawn(page)
     assert drawn == before | got

@@ -49,7 +49,7 @@ def test_load_json_report_of_a_clean_folder(capsys, clean):
 
 def test_load_json_reports_rejected_files_and_exits_1(capsys, clean):
     (clean / "broken.json").write_text('{\n  "title": "x",\n  "webUrl":\n}\n', encoding="utf-8")
-    write_record(clean, "untitled.yaml", {"webUrl": "https://news.example/u"}, form="yaml")
+    write_record(clean, "untitled.yaml", {"excerpt": "no title, no URL"}, form="yaml")
     status, report, _ = _run_json(capsys, clean)
     assert status == 1
     assert report["records"] == 2  # the good records still load

@@ -33,7 +33,7 @@ def _read(fmt: str, data: bytes):
         return nx.read_graphml(io.BytesIO(data), force_multigraph=True)
     if fmt == "gexf":
         return nx.read_gexf(io.BytesIO(data))
-    return nx.node_link_graph(json.loads(data), edges="edges")
+    return nx.node_link_graph(json.loads(data), edges="links")
 
 
 @pytest.mark.parametrize("fmt", ["graphml", "gexf", "node-link"])
@@ -67,9 +67,11 @@ def test_graphml_attributes_are_flat(kg):
     assert alpha["publishedAt"] == "2022-01-03T09:00:00+00:00"
     assert alpha["isStub"] is False and alpha["hops"] == 0 and alpha["degree"] == 4
     assert alpha["storyline"] == "storyline:1"
-    [edge] = [d for u, v, d in back.edges(data=True) if d["kind"] == "RELATED"]
+    [(key, edge)] = [(k, d) for u, v, k, d in back.edges(keys=True, data=True)
+                     if d["kind"] == "RELATED"]
     assert edge["evidence"] == f"{EXPLORE}/alpha.md:2"
-    assert edge["id"] == f"RELATED:{ALPHA}->{BETA}"
+    # The edge id is the element's id (networkx reads it as the key), written once.
+    assert key == f"RELATED:{ALPHA}->{BETA}" and "id" not in edge
 
 
 def test_gexf_carries_size_and_position(kg):
@@ -83,12 +85,12 @@ def test_gexf_carries_size_and_position(kg):
 def test_node_link_keeps_lists_and_reads_back(kg):
     sub = explore.expand(kg, BETA, hops=1)
     data = export.node_link(kg, sub)
-    assert set(data) == {"directed", "multigraph", "graph", "nodes", "edges"}
+    assert set(data) == {"directed", "multigraph", "graph", "nodes", "links"}
     assert data["directed"] is True and data["multigraph"] is True
     beta = next(n for n in data["nodes"] if n["id"] == BETA)
     assert beta["topics"] == ["topic:privacy"]
     assert beta["label"] == "Beta council debates scanner ban"
-    back = nx.node_link_graph(data, edges="edges")
+    back = nx.node_link_graph(data, edges="links")
     assert back.has_edge(BETA, GAMMA, key="RELATED")
     assert back.edges[BETA, GAMMA, "RELATED"]["evidence"] == [f"{EXPLORE}/beta.md:2"]
 
@@ -109,8 +111,10 @@ def test_cytoscape_elements_have_the_documented_keys(kg):
     assert all(e["source"] in ids and e["target"] in ids for e in edges.values())
 
 
-def test_cytoscape_file_is_cyjs(kg):
-    data = json.loads(_written(kg, explore.expand(kg, ALPHA, hops=1), "cytoscape"))
+def test_cytoscape_file_is_the_elements_and_cyjs_wraps_them(kg):
+    sub = explore.expand(kg, ALPHA, hops=1)
+    assert json.loads(_written(kg, sub, "cytoscape")) == export.cytoscape(kg, sub)
+    data = json.loads(_written(kg, sub, "cyjs"))
     assert set(data) == {"data", "directed", "multigraph", "elements"}
     assert set(data["elements"]) == {"nodes", "edges"}
 

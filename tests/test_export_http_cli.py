@@ -42,7 +42,7 @@ def _kinds(g) -> list[tuple[str, str, str]]:
      lambda b: nx.read_graphml(io.BytesIO(b), force_multigraph=True)),
     ("/export/graph.gexf", "application/gexf+xml", lambda b: nx.read_gexf(io.BytesIO(b))),
     ("/export/graph.json", "application/json",
-     lambda b: nx.node_link_graph(json.loads(b), edges="edges")),
+     lambda b: nx.node_link_graph(json.loads(b), edges="links")),
 ])
 def test_http_whole_graph_reads_back(client, kg, path, media, read):
     response = client.get(path)
@@ -58,7 +58,7 @@ def test_http_selects_from_and_hops_and_via(client):
     data = client.get("/export/graph.json", params=[
         ("from", "https://p1.example/alpha-ban"), ("hops", "1"),
         ("via", "RELATED,SAME_STORY")]).json()
-    back = nx.node_link_graph(data, edges="edges")
+    back = nx.node_link_graph(data, edges="links")
     assert set(back.nodes) == {ALPHA, BETA, COPY}
     assert _kinds(back) == sorted([(ALPHA, BETA, "RELATED"), (ALPHA, COPY, "SAME_STORY")])
     assert back.nodes[COPY]["hops"] == 1
@@ -67,8 +67,8 @@ def test_http_selects_from_and_hops_and_via(client):
 def test_http_where_selects_articles_with_their_topics_and_providers(client):
     data = client.get("/export/graph.json", params={"format": "cytoscape",
                                                     "provider": "p2.example"}).json()
-    # Cytoscape desktop's .cyjs: the Cytoscape.js elements inside
-    assert {n["data"]["id"] for n in data["elements"]["nodes"]} == {
+    # The Cytoscape.js elements, as cytoscape({elements}) takes them
+    assert {n["data"]["id"] for n in data["nodes"]} == {
         BETA, COPY, P2, "topic:privacy", "topic:cameras"}
     dated = client.get("/export/graph.json", params={
         "format": "graphology", "after": "2022-01-05", "before": "2022-02-28",
@@ -101,14 +101,14 @@ def test_cli_export_to_a_file_reads_back(tmp_path: Path, kg, fmt, capsys):
     elif fmt == "gexf":
         back = nx.read_gexf(out)
     else:
-        back = nx.node_link_graph(json.loads(out.read_text()), edges="edges")
+        back = nx.node_link_graph(json.loads(out.read_text()), edges="links")
     assert set(back.nodes) == set(kg.nx.nodes)
     assert _kinds(back) == _stored(kg)
     assert f"wrote {out}" in capsys.readouterr().err
 
 
 def test_cli_export_selection_to_stdout(capsysbinary):
-    assert main(["export", str(EXPLORE), "--format", "cytoscape", "--from",
+    assert main(["export", str(EXPLORE), "--format", "cyjs", "--from",
                  "https://p2.example/beta-debate", "--hops", "1", "--via", "RELATED"]) == 0
     data = json.loads(capsysbinary.readouterr().out)
     assert set(data) == {"data", "directed", "multigraph", "elements"}

@@ -99,7 +99,44 @@ HOSTILE_TEXT = {
     "nul.md": ("---\ntitle: t\0\nwebUrl: https://hostile.example/nul\n---\n", "NUL byte"),
     "nul.json": ('{"title": "a\0b", "webUrl": "https://hostile.example/nj"}', "NUL byte"),
     "control.yaml": ("&\x08", "the character U+0008"),  # it used to stop the whole load
+    # These used to stop the whole load with a traceback:
+    "surrogate.json": ('{"title": "a\\ud800b", "webUrl": "https://hostile.example/sj"}',
+                       "lone surrogate"),
+    "surrogate.jsonl": ('{"title": "t", "excerpt": "\\udfff", "webUrl": '
+                        '"https://hostile.example/sl"}\n', "lone surrogate"),
+    "surrogate-topic.json": ('{"title": "t", "webUrl": "https://hostile.example/st", '
+                             '"topics": ["\\ud83d"]}', "lone surrogate"),
+    "surrogate.yaml": ('a: &a "x"\ntitle: "\\ud800"\nwebUrl: https://hostile.example/sy\n',
+                       "lone surrogate"),
+    # libyaml refuses the escape itself, naming it
+    "surrogate-plain.yaml": ('title: "\\udc00"\nwebUrl: https://hostile.example/sp\n',
+                             "invalid Unicode character escape"),
 }
+
+
+# An integer too long to convert: the value is dropped with a warning, the record kept.
+HUGE_INTEGERS = {
+    "huge-int.json": ('{"title": "t", "webUrl": "https://hostile.example/hi", "n": '
+                      + "9" * 5000 + "}", "integer of 5,000 digits"),
+    "huge-int.jsonl": ('{"title": "t", "webUrl": "https://hostile.example/hl", "n": -'
+                       + "9" * 5000 + "}\n", "integer of 5,000 digits"),
+    "huge-int.yaml": ("title: t\nwebUrl: https://hostile.example/hy\nn: " + "9" * 5000 + "\n",
+                      "integer of 5,000 digits"),
+    "huge-quality.json": ('{"title": "t", "webUrl": "https://hostile.example/hq", '
+                          '"quality": ' + "9" * 5000 + "}", "integer of 5,000 digits"),
+}
+
+
+@pytest.mark.parametrize("name", HUGE_INTEGERS)
+def test_an_integer_too_long_to_read_is_dropped_with_a_warning(tmp_path, name):
+    text, reason = HUGE_INTEGERS[name]  # it used to stop the whole load with a traceback
+    (tmp_path / name).write_text(text, encoding="utf-8")
+    (tmp_path / "good.json").write_text(json.dumps(good("beside")), encoding="utf-8")
+    kg, elapsed, _ = load_within(tmp_path, 10)
+    assert kg.report.ok and len(articles(kg)) == 2, kg.report.errors
+    [warning] = kg.report.warnings
+    assert warning.path.endswith(name) and reason in warning.reason
+    assert elapsed < 5
 
 
 @pytest.mark.parametrize("name", HOSTILE_TEXT)
@@ -158,7 +195,9 @@ def test_a_pipe_or_a_device_posing_as_a_record_is_never_read(tmp_path):
     os.mkfifo(tmp_path / "pipe.md")  # reading it would wait for a writer forever
     os.symlink("/dev/zero", tmp_path / "zero.json")  # reading it would never end
     (tmp_path / "good.json").write_text(json.dumps(good("ok")), encoding="utf-8")
-    kg, elapsed, peak = load_within(tmp_path, 10)
+    kg, _, _ = load_within(tmp_path, 10)  # /dev/zero is outside the corpus folder: not followed
+    assert [os.path.basename(p.path) for p in kg.report.skipped] == ["zero.json"]
+    kg, elapsed, peak = load_within(tmp_path, 10, follow_symlinks=True)
     assert reasons(kg, tmp_path) == {
         "pipe.md": ["not a regular file (a pipe, device or socket): never read"],
         "zero.json": ["not a regular file (a pipe, device or socket): never read"]}
@@ -226,14 +265,14 @@ def test_an_unreadable_folder_for_real(tmp_path):
 def test_a_file_deleted_during_the_load_is_reported(tmp_path, monkeypatch):
     for slug in ("a", "b", "c"):
         (tmp_path / f"{slug}.json").write_text(json.dumps(good(slug)), encoding="utf-8")
-    listed = loader.find_file_names
+    listed = loader.list_files
 
-    def find_then_delete(root: Path):  # deleted after the listing, before its turn to be read
-        files, problems = listed(root)
+    def find_then_delete(root: Path, **options):  # deleted after listing, before reading
+        listing = listed(root, **options)
         (tmp_path / "b.json").unlink()
-        return files, problems
+        return listing
 
-    monkeypatch.setattr(loader, "find_file_names", find_then_delete)
+    monkeypatch.setattr(loader, "list_files", find_then_delete)
     kg, _, _ = load_within(tmp_path, 10)
     assert reasons(kg, tmp_path) == {"b.json": ["cannot read file: No such file or directory"]}
     assert articles(kg) == {"article:https://good.example/a", "article:https://good.example/c"}
@@ -268,7 +307,7 @@ def test_the_same_url_in_100_files_is_one_article_with_99_warnings(tmp_path):
     assert kg.report.records == 100 and kg.report.ok and len(kg.report.warnings) == 99
     # the latest date (the 28th: copies 27, 55 and 83) wins, a tie going to the later path
     assert kg.nx.nodes["article:https://good.example/same"]["title"] == "Version 83"
-    assert all("copy083" in w.reason for w in kg.report.warnings)
+    assert all("copy083" in w.reason and "wins" in w.reason for w in kg.report.warnings)
     assert elapsed < 5
 
 
@@ -284,6 +323,13 @@ def test_a_whole_hostile_corpus_loads_every_valid_record(tmp_path, monkeypatch):
     if hasattr(os, "mkfifo"):
         os.mkfifo(tmp_path / "hostile" / "pipe.md")
     os.symlink("..", tmp_path / "hostile" / "loop")
+    for name, (text, _) in HUGE_INTEGERS.items():
+        (tmp_path / "hostile" / name).write_text(text, encoding="utf-8")
+    outside = tmp_path.parent / f"{tmp_path.name}-outside.json"
+    outside.write_text(json.dumps(good("outside")), encoding="utf-8")
+    os.symlink(outside, tmp_path / "hostile" / "outside.json")
+    with open(os.path.join(os.fsencode(tmp_path / "hostile"), b"latin-\xe9.json"), "wb") as f:
+        f.write(json.dumps(good("latin")).encode())
     (tmp_path / "locked").mkdir()
     _refuse(monkeypatch, "scandir", tmp_path / "locked")
     for i in range(100):
@@ -300,6 +346,111 @@ def test_a_whole_hostile_corpus_loads_every_valid_record(tmp_path, monkeypatch):
         expected.add(os.path.join("hostile", "pipe.md"))
     assert set(found) == expected
     assert articles(kg) == {f"article:https://good.example/g{i}" for i in range(300)} | {
-        "article:https://good.example/dup"}
-    assert len(kg.report.warnings) == 99
+        "article:https://good.example/dup"} | {
+        f"article:https://hostile.example/{s}" for s in ("hi", "hl", "hy", "hq")}
+    assert len(kg.report.warnings) == 99 + len(HUGE_INTEGERS)
+    assert {os.path.basename(p.path) for p in kg.report.skipped} == {
+        "outside.json", "latin-\\xe9.json"}
     assert elapsed < 15 and peak < 128, (elapsed, peak)
+
+
+# -- one file or record raising anything costs only itself ------------------------------------
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_whatever_one_file_raises_is_reported_and_the_rest_loads(tmp_path, monkeypatch,
+                                                                  workers):
+    from graph import records
+
+    for i in range(600):  # enough files for two parse workers
+        (tmp_path / f"{i:03d}.json").write_text(json.dumps(good(f"w{i}")), encoding="utf-8")
+    real = records.parse_text
+
+    def exploding(text, suffix, result):
+        if result.path.endswith("007.json"):
+            raise MemoryError("simulated")
+        if result.path.endswith("300.json"):
+            raise KeyError("simulated")
+        return real(text, suffix, result)
+
+    monkeypatch.setattr(records, "parse_text", exploding)
+    kg = graph.load(tmp_path, workers=workers)
+    assert reasons(kg, tmp_path) == {
+        "007.json": ["could not be read: MemoryError: simulated"],
+        "300.json": ["could not be read: KeyError: 'simulated'"]}
+    assert len(articles(kg)) == 598
+
+
+def test_whatever_one_record_raises_in_the_build_is_reported_and_the_rest_loads(tmp_path,
+                                                                                 monkeypatch):
+    from graph import build
+
+    for slug in ("a", "b", "c"):
+        (tmp_path / f"{slug}.json").write_text(json.dumps(good(slug)), encoding="utf-8")
+    real = build._Builder.add_article
+
+    def exploding(self, entry, **kwargs):
+        if entry.url.endswith("/b"):
+            raise RuntimeError("simulated")
+        return real(self, entry, **kwargs)
+
+    monkeypatch.setattr(build._Builder, "add_article", exploding)
+    kg = graph.load(tmp_path, workers=1)
+    assert reasons(kg, tmp_path) == {
+        "b.json": ["record could not be loaded: RuntimeError: simulated"]}
+    assert articles(kg) == {"article:https://good.example/a", "article:https://good.example/c"}
+
+
+# -- symlinks out of the corpus folder -------------------------------------------------------
+
+
+@pytest.fixture
+def outside_link(tmp_path):
+    """A corpus with a symlinked file and a symlinked folder pointing outside it, and one
+    symlink that stays inside."""
+    outside = tmp_path / "outside"
+    (outside / "folder").mkdir(parents=True)
+    (outside / "secret.json").write_text(json.dumps(good("secret", secured="s3cret")),
+                                         encoding="utf-8")
+    (outside / "folder" / "more.json").write_text(json.dumps(good("more")), encoding="utf-8")
+    corpus = tmp_path / "corpus"
+    (corpus / ".store").mkdir(parents=True)  # hidden: read only through the link below
+    (corpus / ".store" / "real.json").write_text(json.dumps(good("real")), encoding="utf-8")
+    (corpus / "own.json").write_text(json.dumps(good("own")), encoding="utf-8")
+    os.symlink(outside / "secret.json", corpus / "secret.json")
+    os.symlink(outside / "folder", corpus / "folder")
+    os.symlink(".store", corpus / "shown")  # inside the corpus folder: followed
+    return corpus
+
+
+def test_symlinks_out_of_the_corpus_folder_are_not_followed(outside_link):
+    kg, _, _ = load_within(outside_link, 10)
+    assert articles(kg) == {"article:https://good.example/real",
+                            "article:https://good.example/own"}
+    skipped = {os.path.relpath(p.path, outside_link): p.reason for p in kg.report.skipped}
+    assert set(skipped) == {"secret.json", "folder"}
+    assert all("outside the corpus folder" in r and "--follow-symlinks" in r
+               for r in skipped.values())
+    assert kg.report.ok
+
+
+def test_follow_symlinks_follows_them(outside_link):
+    kg, _, _ = load_within(outside_link, 10, follow_symlinks=True)
+    assert {n.rsplit("/", 1)[1] for n in articles(kg)} == {"real", "own", "secret", "more"}
+
+
+def test_a_corpus_given_through_a_symlink_is_read(outside_link, tmp_path):
+    os.symlink(outside_link, tmp_path / "via")
+    kg, _, _ = load_within(tmp_path / "via", 10)
+    assert {n.rsplit("/", 1)[1] for n in articles(kg)} == {"real", "own"}
+
+
+def test_a_file_name_that_is_not_utf8_is_skipped_with_a_note(tmp_path):
+    with open(os.path.join(os.fsencode(tmp_path), b"caf\xe9.json"), "wb") as f:
+        f.write(json.dumps(good("cafe")).encode())
+    (tmp_path / "good.json").write_text(json.dumps(good("ok")), encoding="utf-8")
+    kg, _, _ = load_within(tmp_path, 10)
+    [skipped] = kg.report.skipped
+    assert skipped.path.endswith("caf\\xe9.json") and "not valid UTF-8" in skipped.reason
+    str(skipped).encode("utf-8")  # printable
+    assert articles(kg) == {"article:https://good.example/ok"}

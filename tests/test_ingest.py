@@ -41,7 +41,6 @@ def test_ingest_writes_one_file_per_url_and_is_idempotent(tmp_path: Path) -> Non
 
 
 @pytest.mark.parametrize(("fields", "reason"), [
-    ({"webUrl": "https://news.example/x"}, "record has no title"),
     ({"title": "T"}, "record has no URL"),
     ({"title": "T", "webUrl": "not a url"}, "record has no valid URL"),
     ("just text", "expected a record"),
@@ -54,6 +53,15 @@ def test_ingest_refuses_what_a_load_would(tmp_path: Path, fields: object, reason
     assert outcome.status == "REJECTED" and outcome.error is not None
     assert reason in outcome.error
     assert live.version == version and not (tmp_path / "ingested").exists()
+
+
+def test_ingest_accepts_what_a_load_accepts_with_a_warning(tmp_path: Path) -> None:
+    write_record(tmp_path, "a.md", record("a"))
+    live = graph.follow(tmp_path)
+    [outcome] = files.ingest(live, [{"webUrl": "https://news.example/untitled"}])
+    assert outcome.status == "CREATED"  # a load gives it a fallback title, and warns
+    assert any("untitled" in p.path or "title" in p.reason for p in live.current().report.warnings)
+    assert_same(live, tmp_path)
 
 
 def test_retract_moves_the_file_out_of_the_corpus(tmp_path: Path) -> None:

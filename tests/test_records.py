@@ -153,11 +153,9 @@ BAD_FILES = {
                                  "never closed"),
     "no-url.md": ("---\ntitle: No link\nexcerpt: nothing\n---\n", 2, "no URL"),
     "bad-url.md": ("---\ntitle: Bad link\nwebUrl: not a url\n---\n", 2, "no valid URL"),
-    "no-title.yaml": ("webUrl: https://x.example/nt\nexcerpt: untitled\n", 1, "no title"),
-    "title-not-string.json": ('{"title": ["a", "list"], "webUrl": "https://x.example/t"}', 1,
-                              "title must be a string"),
-    "title-number.md": ("---\ntitle: 2022\nwebUrl: https://x.example/n\n---\n", 2,
-                        "title must be a string"),
+    # Without a title a record is kept, titled by its URL (tests/test_values.py); without
+    # a URL too it has nothing to be keyed by.
+    "no-title-no-url.yaml": ("excerpt: untitled\n", 1, "no URL"),
     "not-a-mapping.yaml": ("just a sentence\n", 1, "expected a record"),
     "invalid-utf8.md": (b'---\ntitle: "caf\xe9"\nwebUrl: https://x.example/c\n---\n', 2,
                         "UTF-8"),
@@ -267,12 +265,12 @@ def test_bad_jsonl_lines_cost_only_themselves(tmp_path):
     path = tmp_path / "feed.jsonl"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     kg = graph.load(tmp_path)
-    assert [(p.path, p.line) for p in kg.report.errors] == [(str(path), 2), (str(path), 3),
-                                                            (str(path), 6)]
+    assert [(p.path, p.line) for p in kg.report.errors] == [(str(path), 2), (str(path), 6)]
     assert "invalid JSON" in kg.report.errors[0].reason
-    assert "no title" in kg.report.errors[1].reason
-    assert kg.report.records == 3
-    for slug in ("j1", "j5", "j7"):
+    [untitled] = kg.report.warnings
+    assert (untitled.line, "no title" in untitled.reason) == (3, True)
+    assert kg.report.records == 4
+    for slug in ("j1", "j5", "j7", "untitled"):
         assert kg.article(f"https://news.example/{slug}") is not None
 
 
@@ -284,10 +282,11 @@ def test_bad_record_in_a_yaml_list_costs_only_itself(tmp_path):
     path = tmp_path / "list.yml"
     path.write_text(text, encoding="utf-8")
     kg = graph.load(tmp_path)
-    assert [(p.path, p.line) for p in kg.report.errors] == [(str(path), 3), (str(path), 7)]
-    assert kg.report.records == 2
-    assert {kg.article("https://y.example/1"), kg.article("https://y.example/3")} == {
-        "article:https://y.example/1", "article:https://y.example/3"}
+    # No title: kept, titled by its URL, with a warning; a number as title: its text.
+    assert kg.report.ok and kg.report.records == 4
+    assert [(p.path, p.line) for p in kg.report.warnings] == [(str(path), 3)]
+    assert kg.nx.nodes["article:https://y.example/2"]["title"] == "https://y.example/2"
+    assert kg.nx.nodes["article:https://y.example/4"]["title"] == "42"
 
 
 def test_yaml_syntax_error_in_one_list_item_costs_only_that_item(tmp_path):

@@ -226,7 +226,7 @@ def test_pagination_walks_every_article_once(kg):
     ("first: 101", "first must be 0 to 100, got 101"),
     ("first: -1", "first must be 0 to 100, got -1"),
     ('after: "nonsense"', "invalid cursor 'nonsense': pass a cursor from an edge or from "
-                          "pageInfo.endCursor of a previous page"),
+                          "pageInfo.startCursor/endCursor of a previous page"),
 ])
 def test_bad_page_arguments_are_errors(kg, args, message):
     assert error_of(kg, f"{{ articles({args}) {{ totalCount }} }}") == message
@@ -271,8 +271,10 @@ def test_topic_and_provider_aggregates(kg):
 
 def test_neighborhood_is_nodes_and_edges_among_them(kg):
     data = run(kg, f"""{{ neighborhood(from: "{S}") {{ truncated
-        nodes {{ id kind label hops }} edges {{ id source target kind }} }} }}""")["neighborhood"]
+        nodes {{ node {{ id }} kind label hops }} edges {{ id source target kind }} }} }}""")[
+        "neighborhood"]
     assert data["truncated"] is False
+    data["nodes"] = [{"id": n.pop("node")["id"], **n} for n in data["nodes"]]
     assert {n["id"]: n["hops"] for n in data["nodes"]} == {
         S: 0, G: 1, W: 1, "topic:ai": 1, "topic:computer-vision": 1, "provider:sixthtone.com": 1}
     assert data["nodes"][0] == {"id": S, "kind": "ARTICLE", "hops": 0,
@@ -283,8 +285,8 @@ def test_neighborhood_is_nodes_and_edges_among_them(kg):
 
 
 def test_neighborhood_limit_truncates(kg):
-    data = run(kg, f'{{ node(id: "{S}") {{ neighborhood(hops: 2, limit: 3) '
-                   f'{{ truncated nodes {{ id }} }} }} }}')["node"]["neighborhood"]
+    data = run(kg, f'{{ node(id: "{S}") {{ ... on Traversable {{ neighborhood(hops: 2, '
+                   f'limit: 3) {{ truncated nodes {{ hops }} }} }} }} }}')["node"]["neighborhood"]
     assert data["truncated"] is True
     assert len(data["nodes"]) == 3
 

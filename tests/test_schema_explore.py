@@ -48,14 +48,17 @@ query($from: [ID!]!, $hops: Int, $via: [EdgeKind!], $limit: Int, $kinds: [NodeKi
   neighborhood(from: $from, hops: $hops, via: $via, limit: $limit, kinds: $kinds,
                where: $where, exclude: $exclude, after: $after, layout: $layout) {
     truncated cursor
-    nodes { id kind label hops degree size x y }
+    nodes { node { id } kind label hops degree size x y }
     edges { id source target kind evidence }
   }
 }"""
 
 
 def hood(kg, **variables) -> dict:
-    return run(kg, NEIGHBORHOOD, **variables)["neighborhood"]
+    """The neighborhood, each drawn node flattened to its node's id and its drawing."""
+    data = run(kg, NEIGHBORHOOD, **variables)["neighborhood"]
+    data["nodes"] = [{"id": n.pop("node")["id"], **n} for n in data["nodes"]]
+    return data
 
 
 # -- neighborhood ---------------------------------------------------------------------
@@ -148,12 +151,15 @@ def test_layout_gives_stable_coordinates(kg):
 
 
 def test_node_neighborhood_takes_the_same_arguments(kg):
-    data = run(kg, f"""{{ node(id: "{BETA}") {{ neighborhood(hops: 1, limit: 2) {{
-        truncated cursor nodes {{ id }} }} }} }}""")["node"]["neighborhood"]
+    data = run(kg, f"""{{ node(id: "{BETA}") {{ ... on Traversable {{ neighborhood(hops: 1,
+        limit: 2) {{ truncated cursor nodes {{ node {{ id }} }} }} }} }} }}""")["node"][
+        "neighborhood"]
     assert data["truncated"] is True
-    rest = run(kg, """query($id: ID!, $c: String) { node(id: $id) { neighborhood(hops: 1,
-        limit: 2, after: $c) { nodes { id } } } }""", id=BETA, c=data["cursor"])
-    assert [n["id"] for n in rest["node"]["neighborhood"]["nodes"]] == [GAMMA, "topic:privacy"]
+    rest = run(kg, """query($id: ID!, $c: String) { node(id: $id) { ... on Traversable {
+        neighborhood(hops: 1, limit: 2, after: $c) { nodes { node { id } } } } } }""",
+               id=BETA, c=data["cursor"])
+    assert [n["node"]["id"] for n in rest["node"]["neighborhood"]["nodes"]] == [
+        GAMMA, "topic:privacy"]
 
 
 @pytest.mark.parametrize(("args", "message"), [
@@ -199,7 +205,7 @@ def test_subgraph_export_matches_graph_export(kg, fmt):
     else:
         import networkx as nx
 
-        back = nx.node_link_graph(data, edges="edges")
+        back = nx.node_link_graph(data, edges="links")
         assert set(back.nodes) == set(sub.nodes)
         assert back.number_of_edges() == len(sub.edges)
 

@@ -119,14 +119,14 @@ def test_an_untrusted_key_file_is_replaced(corpus: Path, tmp_path: Path) -> None
     assert graph.load(corpus, cache=cache).from_snapshot
 
 
-def test_a_value_marshal_cannot_hold_falls_back_to_a_signed_pickle(tmp_path: Path) -> None:
+def test_a_date_in_an_extra_field_is_stored_as_its_iso_text(tmp_path: Path) -> None:
     root = tmp_path / "corpus"
     write_record(root, "a.md", record("a", embargo=date(2024, 5, 1)))
     cache = tmp_path / "cache"
     cold = graph.load(root, cache=cache)
     warm = graph.load(root, cache=cache)
     assert warm.from_snapshot
-    assert warm["article:https://news.example/a"]["extra"] == {"embargo": date(2024, 5, 1)}
+    assert warm["article:https://news.example/a"]["extra"] == {"embargo": "2024-05-01"}
     _same(cold, warm)
 
 
@@ -140,3 +140,100 @@ def test_the_cli_loads_from_the_cache_it_wrote(corpus: Path, tmp_path: Path,
     assert snapshot.snapshot_path(cache, corpus).exists()
     assert main(["load", str(corpus), "--json", "--cache", str(cache)]) == 0
     assert capsys.readouterr().out == cold
+
+
+# -- hostile snapshot and key files, and every fallback said -----------------------------------
+
+
+def _load_within(corpus: Path, cache: Path, seconds: float = 10) -> graph.KnowledgeGraph:
+    import threading
+
+    box: dict[str, object] = {}
+    thread = threading.Thread(target=lambda: box.update(kg=graph.load(corpus, cache=cache)),
+                              daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert not thread.is_alive(), "the load hung"
+    return box["kg"]  # type: ignore[return-value]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes need a POSIX system")
+@pytest.mark.parametrize("which", ["snapshot", "key"])
+def test_a_pipe_at_the_snapshot_or_key_path_never_hangs(corpus: Path, tmp_path: Path,
+                                                         caplog: pytest.LogCaptureFixture,
+                                                         which: str) -> None:
+    cache = tmp_path / "cache"
+    graph.load(corpus, cache=cache)
+    path = snapshot.snapshot_path(cache, corpus) if which == "snapshot" else \
+        cache / "snapshot.key"
+    path.unlink()
+    os.mkfifo(path)
+    with caplog.at_level("INFO", logger="newsgraph"):
+        kg = _load_within(corpus, cache)
+    assert not kg.from_snapshot and kg.report.records == 4
+    said = " ".join(r.getMessage() for r in caplog.records)
+    assert "not a regular file" in said, said
+
+
+def test_a_snapshot_truncated_while_verified_is_an_error_not_a_signal(corpus: Path,
+                                                                     tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    cache = tmp_path / "cache"
+    graph.load(corpus, cache=cache)
+    script = f"""
+import logging, os
+from pathlib import Path
+import graph
+from graph import snapshot
+from graph.records import find_files, DEFAULT_MAX_FILE_BYTES
+logging.basicConfig(level=logging.INFO, format="%(message)s")
+corpus, cache = Path({str(corpus)!r}), Path({str(cache)!r})
+path = snapshot.snapshot_path(cache, corpus)
+size = path.stat().st_size
+real = os.readv
+def truncating(fd, buffers):
+    os.truncate(path, 0)
+    return real(fd, buffers)
+os.readv = truncating
+files, _ = find_files(corpus)
+digest = snapshot.fingerprint(corpus, files, {{"max_file_bytes": DEFAULT_MAX_FILE_BYTES}})
+pending = snapshot.open_snapshot(cache, corpus)
+os.truncate(path, 0)
+payload = pending.result(digest)
+print("result:", payload is None, pending.reason)
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, (done.returncode, done.stderr)
+    assert "result: True truncated while read" in done.stdout, done.stdout
+
+
+def test_every_fallback_is_logged_with_its_reason(corpus: Path, tmp_path: Path,
+                                                  caplog: pytest.LogCaptureFixture) -> None:
+    cache = tmp_path / "cache"
+    with caplog.at_level("INFO", logger="newsgraph"):
+        graph.load(corpus, cache=cache)  # none yet
+        path = snapshot.snapshot_path(cache, corpus)
+        data = bytearray(path.read_bytes())
+        data[-1] ^= 1
+        path.write_bytes(bytes(data))  # its signature no longer verifies
+        assert not graph.load(corpus, cache=cache).from_snapshot
+        write_record(corpus, "new.md", record("new"))
+        assert not graph.load(corpus, cache=cache).from_snapshot  # stale
+    said = [(r.levelname, r.getMessage()) for r in caplog.records]
+    assert any("no snapshot" in m for _, m in said), said
+    assert ("WARNING", next(m for _, m in said if "signature" in m)) in said
+    assert any("corpus changed" in m or "stale" in m for _, m in said), said
+
+
+def test_a_cache_that_cannot_be_written_is_said(corpus: Path, tmp_path: Path,
+                                                caplog: pytest.LogCaptureFixture) -> None:
+    cache = tmp_path / "cache"
+    cache.write_text("a file, not a folder", encoding="utf-8")
+    with caplog.at_level("INFO", logger="newsgraph"):
+        kg = graph.load(corpus, cache=cache)
+    assert kg.report.records == 4
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert any("not written" in m and str(cache) in m for m in warnings), warnings

@@ -204,7 +204,8 @@
 
   // -- neighbourhoods --------------------------------------------------------------
 
-  const NODE_FIELDS = "id kind label hops degree";
+  // A drawn node (GraphNode) has no id of its own: the node it draws is under `node`.
+  const NODE_FIELDS = "node { id } kind label hops degree";
   const EDGE_FIELDS = "id source target kind evidence";
   let walk = null; // the last draw or expansion: { ids, hops, limit, cursor, rings, reached }
 
@@ -215,7 +216,8 @@
       neighborhood(from: $from, hops: $hops, limit: $limit, exclude: $exclude, after: $after) {
         nodes { ${NODE_FIELDS} } edges { ${EDGE_FIELDS} } truncated cursor } }`,
     { from: ids, hops, limit, exclude, after });
-    return data.neighborhood;
+    const sub = data.neighborhood;
+    return { ...sub, nodes: sub.nodes.map(({ node, ...drawn }) => ({ id: node.id, ...drawn })) };
   }
 
   // Add one page of a walk; when the walk is done, every node short of its last hop has had

@@ -30,10 +30,11 @@ query FacialRecognitionWithinTwoHops {
   },
   {
     query: `# The subgraph one hop around the same story, in the shape graph explorers draw:
-# nodes with their kind and distance, and the edges among them.
+# each drawn node with its kind and distance (the node itself under \`node\`), and the
+# edges among them.
 query Neighborhood($from: [ID!]!) {
   neighborhood(from: $from, hops: 1) {
-    nodes { id kind label hops }
+    nodes { node { id } kind label hops }
     edges { id source target kind }
     truncated
   }

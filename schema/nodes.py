@@ -1,0 +1,400 @@
+"""The objects of the graph, by the Relay Global Object Identification specification:
+``Node`` (exactly ``id``), ``Traversable`` (the walks, on Article, Topic and Provider),
+the three kinds, the graph's edges, and refetching any of them by id (``find_node``).
+
+Each type is built from a graph node by ``from_node``; resolvers call one ``graph``
+function and map its result. Ids are readable and stable across restarts; each names
+one object of one type.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Any
+
+import strawberry
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+import graph
+from graph import select
+from graph.build import ARTICLE, PROVIDER, TOPIC, provider_id, topic_id
+from graph.traverse import Edge, edge
+from schema.connections import Connection
+from schema.inputs import (
+    MAX_HOPS,
+    AfterArg,
+    ArticleFilter,
+    ArticleOrder,
+    BeforeArg,
+    EdgeKind,
+    ExcludeArg,
+    FirstArg,
+    FrontierArg,
+    HopsArg,
+    LastArg,
+    LayoutArg,
+    LimitArg,
+    NeighborhoodHopsArg,
+    NeighborhoodWhereArg,
+    NodeKind,
+    NodeKindsArg,
+    OrderArg,
+    ViaArg,
+    WhereArg,
+    selection_of,
+)
+from schema.pagination import paginate
+
+if TYPE_CHECKING:
+    from schema.analytics import CoTopic, ProviderOverlap, Storyline
+    from schema.traversal import Path, Subgraph, WithinConnection
+
+
+def kg_of(info: Info) -> graph.KnowledgeGraph:
+    """Return the knowledge graph the request runs against."""
+    return info.context["kg"]
+
+
+@strawberry.interface(description=(
+    "An object with a global id (Relay Global Object Identification): refetch any of them "
+    "with node(id:). Ids are readable and stable across restarts: 'article:<canonical "
+    "URL>', 'topic:<slug>', 'provider:<domain>', 'storyline:<n>' or, for an edge, "
+    "'KIND:<source id>-><target id>'."))
+class Node:
+    id: strawberry.ID = strawberry.field(description="Global id: one object of one type.")
+
+    @classmethod
+    def resolve_type(cls, obj: Any, info: Any, abstract_type: Any) -> str:
+        # Every Node is one of our own types: name it directly instead of Strawberry's
+        # generic lookup, which dominated the cost of lists of nodes.
+        return obj.__strawberry_definition__.name
+
+
+@strawberry.type(description="An image of an article.")
+class Image:
+    url: str | None = strawberry.field(description="Where the image is.")
+    width: int | None = strawberry.field(description="Width in pixels.")
+    height: int | None = strawberry.field(description="Height in pixels.")
+    is_cached: bool | None = strawberry.field(description="Whether the source cached it.")
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Image:
+        def num(v: Any) -> int | None:
+            return v if isinstance(v, int) and not isinstance(v, bool) else None
+        cached = d.get("isCached")
+        return cls(url=d.get("url") if isinstance(d.get("url"), str) else None,
+                   width=num(d.get("width")), height=num(d.get("height")),
+                   is_cached=cached if isinstance(cached, bool) else None)
+
+
+@strawberry.type(description=(
+    "A directed edge of the graph, as graph explorers draw it. Its id, "
+    "'KIND:<source id>-><target id>', is stable: node(id:) refetches it."))
+class GraphEdge(Node):
+    source: strawberry.ID = strawberry.field(description="Id of the node the edge leaves.")
+    target: strawberry.ID = strawberry.field(description="Id of the node the edge enters.")
+    kind: EdgeKind = strawberry.field(description="What the edge means.")
+    evidence: list[str] = strawberry.field(description=(
+        "The records ('path:line') the edge rests on: for RELATED the records that listed "
+        "it; for TAGGED and PUBLISHED_BY the record the article's fields came from; for "
+        "SAME_STORY the records carrying the two headlines."))
+
+    @classmethod
+    def from_edge(cls, e: Edge) -> GraphEdge:
+        """Return the GraphQL edge of a graph edge."""
+        return cls(id=strawberry.ID(e.id), source=strawberry.ID(e.source),
+                   target=strawberry.ID(e.target), kind=EdgeKind(e.kind),
+                   evidence=list(e.evidence))
+
+
+@strawberry.interface(description=(
+    "A node of the graph that walks start from: an Article, Topic or Provider."))
+class Traversable(Node):
+    @strawberry.field(description=(
+        "Nodes within `hops` of this one, nearest first, then newest, then by id; each edge "
+        "carries its distance and the path that explains it. Articles only by default."))
+    def within(self, info: Info, hops: HopsArg = 2, via: ViaArg = None, where: WhereArg = None,
+               kinds: Annotated[list[NodeKind] | None, strawberry.argument(
+                   description="Node kinds returned; [ARTICLE] by default. "
+                               "A `where` keeps articles only.")] = None,
+               first: FirstArg = None, after: AfterArg = None, last: LastArg = None,
+               before: BeforeArg = None,
+               ) -> Annotated[WithinConnection, strawberry.lazy("schema.traversal")]:
+        from schema.limits import budget_of
+        from schema.traversal import resolve_within
+
+        return resolve_within(kg_of(info), str(self.id), hops, via, where, kinds, first, after,
+                              last, before, budget_of(info))
+
+    @strawberry.field(description=(
+        "The subgraph within `hops` of this node: nodes with their distance, degree and size, "
+        "and the edges among them with their evidence, in the shape graph explorers draw. "
+        "Expand a clicked node with `exclude` (what is drawn) and page with `after`."))
+    def neighborhood(self, info: Info, hops: NeighborhoodHopsArg = 1, via: ViaArg = None,
+                     limit: LimitArg = 200, kinds: NodeKindsArg = None,
+                     where: NeighborhoodWhereArg = None, exclude: ExcludeArg = None,
+                     after: FrontierArg = None, layout: LayoutArg = None,
+                     ) -> Annotated[Subgraph, strawberry.lazy("schema.traversal")]:
+        from schema.limits import budget_of
+        from schema.traversal import resolve_neighborhood
+
+        return resolve_neighborhood(kg_of(info), [str(self.id)], hops, via, limit, kinds,
+                                    where, exclude, after, layout, budget_of(info))
+
+    @strawberry.field(description=(
+        "A shortest path from this node to another, as nodes and edges; null when there is "
+        "none within `maxHops`."))
+    def path_to(self, info: Info,
+                id: Annotated[strawberry.ID, strawberry.argument(
+                    description="The node to reach: a node id or an article URL.")],
+                via: ViaArg = None,
+                max_hops: Annotated[int, strawberry.argument(
+                    description=f"Longest path considered: 1 to {MAX_HOPS}.")] = 4,
+                ) -> Annotated[Path, strawberry.lazy("schema.traversal")] | None:
+        from schema.limits import budget_of
+        from schema.traversal import resolve_path
+
+        return resolve_path(kg_of(info), str(self.id), str(id), via, max_hops, budget_of(info))
+
+
+@strawberry.type(description="A news story: a full record, or a stub known from a related list.")
+class Article(Traversable):
+    url: str = strawberry.field(description="Canonical URL: the article's identity.")
+    web_url: str | None = strawberry.field(description="webUrl as the record gave it.")
+    original_url: str | None = strawberry.field(description="originalUrl as the record gave it.")
+    title: str = strawberry.field(description="Headline.")
+    excerpt: str | None = strawberry.field(description="Summary or lead.")
+    body: str | None = strawberry.field(description="Markdown body after the front matter.")
+    category: str | None = strawberry.field(description="Category, e.g. 'news'.")
+    type: str | None = strawberry.field(description="Record type, e.g. 'article'.")
+    published_at: datetime | None = strawberry.field(description="Publication time, UTC.")
+    quality: float | None = strawberry.field(description="Quality score from the source.")
+    heat: float | None = strawberry.field(description="Heat (popularity) score from the source.")
+    published: bool | None = strawberry.field(description="The record's `published` flag.")
+    images: list[Image] = strawberry.field(description="Images of the article.")
+    is_stub: bool = strawberry.field(description=(
+        "True when no record of its own was loaded: it is known only from another "
+        "record's related list."))
+    sources: list[str] = strawberry.field(description=(
+        "Where it came from, as 'path:line': the records that define it, or for a stub "
+        "the records that list it."))
+    secured: str | None = strawberry.field(description="The opaque `secured` blob, verbatim.")
+    extra: JSON = strawberry.field(description="Fields of the record newsgraph does not model.")
+    _provider: strawberry.Private[str]
+    _topics: strawberry.Private[list[str]]
+
+    @classmethod
+    def from_node(cls, kg: graph.KnowledgeGraph, node_id: str) -> Article:
+        d = kg.nx.nodes[node_id]
+        return cls(
+            id=strawberry.ID(node_id), url=d["url"], web_url=d.get("web_url"),
+            original_url=d.get("original_url"), title=d["title"], excerpt=d.get("excerpt"),
+            body=d.get("body"), category=d.get("category"), type=d.get("type"),
+            published_at=d.get("published_at"), quality=d.get("quality"), heat=d.get("heat"),
+            published=d.get("published"),
+            images=[Image.from_dict(i) for i in d.get("images") or ()],
+            is_stub=bool(d.get("is_stub")), sources=list(d.get("sources") or ()),
+            secured=d.get("secured") if isinstance(d.get("secured"), str) else None,
+            extra=JSON(d.get("extra") or {}), _provider=d["provider"],
+            _topics=d.get("topics") or [])
+
+    @strawberry.field(description="Who published it.")
+    def provider(self, info: Info) -> Provider:
+        return Provider.from_node(kg_of(info), provider_id(self._provider))
+
+    @strawberry.field(description="Its topics, in the record's order.")
+    def topics(self, info: Info) -> list[Topic]:
+        kg = kg_of(info)
+        return [Topic.from_node(kg, topic_id(slug)) for slug in self._topics]
+
+    @strawberry.field(description="Articles this one lists as related, newest first.")
+    def related(self, info: Info, first: FirstArg = None, after: AfterArg = None,
+                last: LastArg = None, before: BeforeArg = None) -> Connection[Article]:
+        kg = kg_of(info)
+        out = [v for _, v, k in kg.nx.out_edges(str(self.id), keys=True) if k == "RELATED"]
+        return article_page(info, select.order_articles(kg, out), first, after, last, before,
+                            (self.id,))
+
+    @strawberry.field(description="Articles that list this one as related, newest first.")
+    def related_by(self, info: Info, first: FirstArg = None, after: AfterArg = None,
+                   last: LastArg = None, before: BeforeArg = None) -> Connection[Article]:
+        kg = kg_of(info)
+        inc = [u for u, _, k in kg.nx.in_edges(str(self.id), keys=True) if k == "RELATED"]
+        return article_page(info, select.order_articles(kg, inc), first, after, last, before,
+                            (self.id,))
+
+    @strawberry.field(description=(
+        "The storyline it belongs to; null when it shares no related link, topic or copy "
+        "with another story."))
+    def storyline(self, info: Info,
+                  ) -> Annotated[Storyline, strawberry.lazy("schema.analytics")] | None:
+        from schema.analytics import storyline_of
+
+        return storyline_of(kg_of(info), str(self.id))
+
+    @strawberry.field(description=(
+        "Copies of this story from other providers (SAME_STORY): their headlines agree word "
+        "for word, each word cut to its first five letters."))
+    def same_story(self, info: Info) -> list[Article]:
+        kg = kg_of(info)
+        copies = kg.analytics.same_story.get(str(self.id), ())
+        return [Article.from_node(kg, a) for a in select.order_articles(kg, copies)]
+
+    @strawberry.field(description=(
+        "PageRank in the article graph (related links, shared topics, copies); all sum to 1."))
+    def centrality(self, info: Info) -> float:
+        return kg_of(info).analytics.pagerank[str(self.id)]
+
+
+@strawberry.type(description="A topic with a count of articles.")
+class TopicCount:
+    topic: Topic = strawberry.field(description="The topic.")
+    count: int = strawberry.field(description="How many articles.")
+
+
+def article_page(info: Info, ids: list[str], first: int | None, after: str | None,
+                 last: int | None, before: str | None, bound: tuple[Any, ...]
+                 ) -> Connection[Article]:
+    """Return one page of articles by id; its cursors bound to this field and ``bound``."""
+    kg = kg_of(info)
+    return Connection[Article].of(info, ids, lambda n: Article.from_node(kg, n), first, after,
+                                  last, before, bound=bound)
+
+
+def articles_of(info: Info, node_id: str, where: ArticleFilter | None,
+                order_by: ArticleOrder, first: int | None, after: str | None,
+                last: int | None, before: str | None) -> Connection[Article]:
+    """Return the filtered, ordered page of a topic's or a provider's articles."""
+    kg = kg_of(info)
+    ids = select.select_articles(kg, selection_of(where), order_by.value,
+                                 among=select.articles_of(kg, node_id))
+    return article_page(info, ids, first, after, last, before, (node_id, where, order_by))
+
+
+@strawberry.type(description="A topic, keyed by slug; shown by its most frequent spelling.")
+class Topic(Traversable):
+    slug: str = strawberry.field(description="Lowercase key, e.g. 'facial-recognition'.")
+    name: str = strawberry.field(description="The most frequent spelling in the records.")
+
+    @classmethod
+    def from_node(cls, kg: graph.KnowledgeGraph, node_id: str) -> Topic:
+        d = kg.nx.nodes[node_id]
+        return cls(id=strawberry.ID(node_id), slug=d["slug"], name=d["name"] or d["slug"])
+
+    @strawberry.field(description="Articles tagged with it.")
+    def articles(self, info: Info, where: WhereArg = None,
+                 order_by: OrderArg = ArticleOrder.PUBLISHED_AT_DESC,
+                 first: FirstArg = None, after: AfterArg = None, last: LastArg = None,
+                 before: BeforeArg = None) -> Connection[Article]:
+        return articles_of(info, str(self.id), where, order_by, first, after, last, before)
+
+    @strawberry.field(description="How many articles are tagged with it.")
+    def article_count(self, info: Info) -> int:
+        return len(select.articles_of(kg_of(info), str(self.id)))
+
+    @strawberry.field(description=(
+        "Topics sharing articles with this one, most shared first, with a weight."))
+    def co_topics(self, info: Info, first: FirstArg = None,
+                  ) -> list[Annotated[CoTopic, strawberry.lazy("schema.analytics")]]:
+        from schema.analytics import co_topics_of
+
+        return co_topics_of(kg_of(info), str(self.id), first)
+
+
+@strawberry.type(description="A publisher, keyed by domain (lowercase, without www.).")
+class Provider(Traversable):
+    domain: str = strawberry.field(description="Domain key, e.g. 'sixthtone.com'.")
+    name: str = strawberry.field(description="Name from the records, else the domain.")
+
+    @classmethod
+    def from_node(cls, kg: graph.KnowledgeGraph, node_id: str) -> Provider:
+        d = kg.nx.nodes[node_id]
+        return cls(id=strawberry.ID(node_id), domain=d["domain"], name=d["name"])
+
+    @strawberry.field(description="Articles it published.")
+    def articles(self, info: Info, where: WhereArg = None,
+                 order_by: OrderArg = ArticleOrder.PUBLISHED_AT_DESC,
+                 first: FirstArg = None, after: AfterArg = None, last: LastArg = None,
+                 before: BeforeArg = None) -> Connection[Article]:
+        return articles_of(info, str(self.id), where, order_by, first, after, last, before)
+
+    @strawberry.field(description="How many articles it published (stubs included).")
+    def article_count(self, info: Info) -> int:
+        return len(select.articles_of(kg_of(info), str(self.id)))
+
+    @strawberry.field(description="Topics it covers, with article counts, most first.")
+    def topics(self, info: Info, first: FirstArg = None) -> list[TopicCount]:
+        return _topic_counts(kg_of(info), select.provider_topics(kg_of(info), str(self.id)),
+                             first)
+
+    @strawberry.field(description=(
+        "Providers covering the same stories: sharing storylines or copies of one story, "
+        "most shared first."))
+    def overlap(self, info: Info, first: FirstArg = None,
+                ) -> list[Annotated[ProviderOverlap, strawberry.lazy("schema.analytics")]]:
+        from schema.analytics import overlap_of
+
+        return overlap_of(kg_of(info), str(self.id), first)
+
+
+def _topic_counts(kg: graph.KnowledgeGraph, counts: list[tuple[str, int]],
+                  first: int | None) -> list[TopicCount]:
+    page = paginate(counts, "", first)
+    return [TopicCount(topic=Topic.from_node(kg, t), count=n) for _, (t, n) in page.items]
+
+
+
+
+_NODE_TYPES: dict[str, Any] = {ARTICLE: Article, TOPIC: Topic, PROVIDER: Provider}
+
+
+def node_of(kg: graph.KnowledgeGraph, node_id: str) -> Traversable:
+    """Return the GraphQL object for a node id known to be in the graph."""
+    kind = kg.nx.nodes[node_id]["kind"]
+    return _NODE_TYPES[kind].from_node(kg, node_id)
+
+
+_EDGE_ID = re.compile(r"^(RELATED|PUBLISHED_BY|TAGGED|SAME_STORY):(.+?)->"
+                      r"((?:article|topic|provider):.+)$", re.S)
+_FORMS = ("'article:<url>', 'topic:<slug or name>', 'provider:<domain>', 'storyline:<n>' "
+          "or an edge's 'KIND:<source id>-><target id>'")
+
+
+def find_node(kg: graph.KnowledgeGraph, ref: str) -> Node | None:
+    """Return the object with a global id, null when none has it.
+
+    Every spelling the typed root fields accept works after the prefix: any URL of an
+    article, a topic's slug or name, a provider's domain, www. form or URL. The object
+    answers with its canonical id. A malformed id raises InvalidArgument.
+    """
+    edge_match = _EDGE_ID.match(ref)
+    if edge_match is not None:
+        return _find_edge(kg, *edge_match.groups())
+    prefix, colon, rest = ref.partition(":")
+    if not colon or not rest:
+        raise graph.InvalidArgument(f"malformed id {ref!r}: expected {_FORMS}")
+    if prefix == "storyline":
+        from schema.analytics import Storyline
+
+        found_storyline = kg.analytics.storyline_by_id.get(ref)
+        return Storyline.of(found_storyline) if found_storyline else None
+    lookup = {ARTICLE: kg.article, TOPIC: kg.topic, PROVIDER: kg.provider}.get(prefix)
+    if lookup is None:
+        raise graph.InvalidArgument(f"malformed id {ref!r}: expected {_FORMS}")
+    found = ref if ref in kg.nx and kg.nx.nodes[ref]["kind"] == prefix else lookup(rest)
+    return node_of(kg, found) if found is not None else None
+
+
+def _find_edge(kg: graph.KnowledgeGraph, kind: str, source: str, target: str
+               ) -> GraphEdge | None:
+    if source not in kg.nx or target not in kg.nx:
+        return None
+    if kind == "SAME_STORY":
+        if source < target and target in kg.analytics.same_story.get(source, ()):
+            return GraphEdge.from_edge(edge(kg, source, target, kind))
+        return None
+    if kg.nx.has_edge(source, target, key=kind):
+        return GraphEdge.from_edge(edge(kg, source, target, kind))
+    return None

@@ -1,0 +1,86 @@
+"""Exit statuses that mean something: a path holding no record, load errors behind a
+query, and ``--allow-empty`` / ``--ignore-load-errors`` to say that is fine."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+
+import pytest
+from servers import running_server
+
+from schema.cli import EXIT_EMPTY, EXIT_OK, EXIT_REJECTED, main
+
+GOOD = '{"title": "Good", "webUrl": "https://cli.example/good"}'
+QUERY = "{ articles { edges { node { title } } } }"
+
+
+@pytest.fixture
+def empty(tmp_path):
+    (tmp_path / "empty").mkdir()
+    return tmp_path / "empty"
+
+
+@pytest.fixture
+def not_records(tmp_path):
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    (folder / "hostname").write_text("box\n", encoding="utf-8")
+    (folder / "readme.txt").write_text("no front matter\n", encoding="utf-8")
+    return folder
+
+
+@pytest.mark.parametrize("where", ["empty", "not_records", "one_file"])
+@pytest.mark.parametrize("command", ["load", "serve", "query"])
+def test_a_path_holding_no_record_is_a_clear_non_zero_exit(request, tmp_path, capsys, command,
+                                                           where):
+    if where == "one_file":
+        path = tmp_path / "hostname"
+        path.write_text("box\n", encoding="utf-8")
+    else:
+        path = request.getfixturevalue(where)
+    argv = {"load": ["load", str(path)], "serve": ["serve", str(path), "--port", "1"],
+            "query": ["query", QUERY, "--data", str(path)]}[command]
+    status = main(argv)
+    out, err = capsys.readouterr()
+    assert status == EXIT_EMPTY != EXIT_OK
+    assert f"no record found in {str(path)!r}" in err
+    if command == "serve":
+        assert "--allow-empty" in err
+    assert out == "" or command == "load"
+
+
+def test_serve_allow_empty_serves_an_empty_graph(empty):
+    with running_server(str(empty), "--allow-empty") as base:
+        with urllib.request.urlopen(f"{base}/readyz", timeout=5) as r:
+            assert json.load(r)["records"] == 0
+
+
+def test_query_prints_load_errors_on_stderr_and_exits_1(tmp_path, capsys):
+    (tmp_path / "good.json").write_text(GOOD, encoding="utf-8")
+    (tmp_path / "bad.json").write_text("{not json", encoding="utf-8")
+    status = main(["query", QUERY, "--data", str(tmp_path)])
+    out, err = capsys.readouterr()
+    assert status == EXIT_REJECTED
+    assert json.loads(out)["data"]["articles"]["edges"] == [{"node": {"title": "Good"}}]
+    assert f"{tmp_path / 'bad.json'}:1: invalid JSON" in err
+    status = main(["query", QUERY, "--data", str(tmp_path), "--ignore-load-errors"])
+    out, err = capsys.readouterr()
+    assert status == EXIT_OK and json.loads(out)["data"]
+    assert "bad.json" in err  # still said, only not fatal
+
+
+def test_query_on_a_clean_folder_exits_0_and_says_nothing(tmp_path, capsys):
+    (tmp_path / "good.json").write_text(GOOD, encoding="utf-8")
+    assert main(["query", QUERY, "--data", str(tmp_path)]) == EXIT_OK
+    assert capsys.readouterr().err == ""
+
+
+def test_load_and_query_take_include_and_follow_symlinks(tmp_path, capsys):
+    (tmp_path / "page.html").write_text(
+        "---\ntitle: Page\nwebUrl: https://cli.example/page\n---\n", encoding="utf-8")
+    assert main(["load", str(tmp_path)]) == EXIT_EMPTY
+    assert main(["load", str(tmp_path), "--include", "*.html", "--follow-symlinks"]) == EXIT_OK
+    capsys.readouterr()
+    assert main(["query", QUERY, "--data", str(tmp_path), "--include", "*.html"]) == EXIT_OK
+    assert "Page" in capsys.readouterr().out

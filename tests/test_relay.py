@@ -1,0 +1,164 @@
+"""The Relay specifications, in-process on the fixture corpus: Global Object Identification
+(every id refetchable through node(id:), one type per id, Node exactly `id`) and Cursor
+Connections (first/after, last/before, pageInfo, cursors bound to their list)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import graph
+from schema.query import execute
+
+CORPUS = Path(__file__).parent / "fixtures" / "corpus"
+S = "article:https://www.sixthtone.com/news/1/school-scanners"
+SIXTH_TONE = "provider:sixthtone.com"
+
+
+@pytest.fixture(scope="module")
+def kg() -> graph.KnowledgeGraph:
+    return graph.load(CORPUS)
+
+
+def run(kg, query, **variables):
+    response = execute(kg, query, variables or None)
+    assert "errors" not in response, response["errors"]
+    return response["data"]
+
+
+def error_of(kg, query, **variables) -> str:
+    response = execute(kg, query, variables or None)
+    assert response.get("errors"), response
+    return response["errors"][0]["message"]
+
+
+# -- Global Object Identification -----------------------------------------------------
+
+
+@pytest.mark.parametrize(("spelling", "canonical"), [
+    ("provider:www.sixthtone.com", SIXTH_TONE),
+    ("provider:https://www.sixthtone.com/news/1", SIXTH_TONE),
+    ("topic:Facial Recognition", "topic:facial-recognition"),
+    ("topic:FACIAL-RECOGNITION", "topic:facial-recognition"),
+    ("article:https://WWW.SixthTone.com/news/1/school-scanners/?utm_source=x", S),
+])
+def test_node_accepts_every_spelling_of_the_typed_root_fields(kg, spelling, canonical):
+    data = run(kg, "query ($id: ID!) { node(id: $id) { id } nodes(ids: [$id]) { id } }",
+               id=spelling)
+    assert data == {"node": {"id": canonical}, "nodes": [{"id": canonical}]}
+
+
+def test_every_id_is_refetchable_with_its_own_type(kg):
+    data = run(kg, """query ($from: [ID!]!) { storylines(first: 1) { edges { node {
+        __typename id size } } } neighborhood(from: $from, hops: 1) { edges { __typename id
+        kind source } } }""", **{"from": [S]})
+    storyline = data["storylines"]["edges"][0]["node"]
+    edge = data["neighborhood"]["edges"][0]
+    for obj in (storyline, edge):
+        again = run(kg, "query ($id: ID!) { node(id: $id) { __typename id } }", id=obj["id"])
+        assert again["node"] == {"__typename": obj["__typename"], "id": obj["id"]}
+    back = run(kg, "query ($id: ID!) { node(id: $id) { ... on Storyline { size } "
+                   "... on GraphEdge { kind source } } }", id=storyline["id"])
+    assert back["node"] == {"size": storyline["size"]}
+
+
+def test_unknown_ids_are_null_and_malformed_ones_say_what_is_allowed(kg):
+    data = run(kg, '{ a: node(id: "storyline:999") { id } b: node(id: "topic:nope") { id } '
+                   f'c: node(id: "RELATED:{S}->topic:nope") {{ id }} }}')
+    assert data == {"a": None, "b": None, "c": None}
+    message = error_of(kg, '{ node(id: "nonsense") { id } }')
+    assert "'nonsense'" in message and "storyline:<n>" in message
+
+
+def test_a_drawn_node_is_not_the_node_it_draws(kg):
+    data = run(kg, '{ neighborhood(from: ["provider:sixthtone.com"], hops: 1) { nodes { hops '
+                   'node { __typename id } } } }')
+    nodes = data["neighborhood"]["nodes"]
+    assert nodes[0] == {"hops": 0, "node": {"__typename": "Provider", "id": SIXTH_TONE}}
+    message = error_of(kg, '{ neighborhood(from: ["provider:sixthtone.com"]) { nodes { id } } }')
+    assert "Cannot query field 'id' on type 'GraphNode'" in message
+
+
+def test_traversal_lives_on_traversable(kg):
+    data = run(kg, '{ node(id: "provider:sixthtone.com") { ... on Traversable { within(hops: 1) '
+                   '{ totalCount } } } }')
+    assert data["node"]["within"]["totalCount"] > 0
+
+
+# -- Cursor Connections -----------------------------------------------------------------
+
+TOPICS = """query ($first: Int, $after: String, $last: Int, $before: String) {
+  topics(first: $first, after: $after, last: $last, before: $before) {
+    totalCount edges { cursor node { id } }
+    pageInfo { hasPreviousPage hasNextPage startCursor endCursor } } }"""
+
+
+def _ids(page):
+    return [e["node"]["id"] for e in page["edges"]]
+
+
+def test_pages_both_ways_with_the_pageinfo_of_the_spec(kg):
+    every = run(kg, TOPICS, first=100)["topics"]
+    ids, cursors = _ids(every), [e["cursor"] for e in every["edges"]]
+    assert len(ids) >= 5
+    # first/after: hasPreviousPage says whether anything precedes `after` itself.
+    page = run(kg, TOPICS, first=2, after=cursors[0])["topics"]
+    assert _ids(page) == ids[1:3]
+    assert page["pageInfo"]["hasPreviousPage"] is False
+    assert page["pageInfo"]["hasNextPage"] is True
+    page = run(kg, TOPICS, first=2, after=cursors[1])["topics"]
+    assert page["pageInfo"]["hasPreviousPage"] is True
+    # last/before, from the end backwards.
+    tail = run(kg, TOPICS, last=2)["topics"]
+    assert _ids(tail) == ids[-2:]
+    assert tail["pageInfo"] == {"hasPreviousPage": True, "hasNextPage": False,
+                                "startCursor": cursors[-2], "endCursor": cursors[-1]}
+    before = run(kg, TOPICS, last=2, before=tail["pageInfo"]["startCursor"])["topics"]
+    assert _ids(before) == ids[-4:-2]
+    assert before["pageInfo"]["hasNextPage"] is True
+    head = run(kg, TOPICS, last=10, before=cursors[2])["topics"]
+    assert _ids(head) == ids[:2]
+    assert head["pageInfo"]["hasPreviousPage"] is False
+    # Between two cursors.
+    middle = run(kg, TOPICS, after=cursors[0], before=cursors[3])["topics"]
+    assert _ids(middle) == ids[1:3]
+
+
+def test_a_cursor_is_bound_to_its_connection_and_arguments(kg):
+    articles = run(kg, '{ articles(first: 1) { pageInfo { endCursor } } }')
+    cursor = articles["articles"]["pageInfo"]["endCursor"]
+    message = error_of(kg, TOPICS, first=1, after=cursor)
+    assert "belongs to another list" in message and repr(cursor) in message
+    message = error_of(kg, 'query ($c: String) { articles(first: 1, after: $c, '
+                           'orderBy: TITLE_ASC) { totalCount } }', c=cursor)
+    assert "belongs to another list" in message
+    same = run(kg, 'query ($c: String) { articles(first: 1, after: $c) { totalCount } }',
+               c=cursor)
+    assert same["articles"]["totalCount"] > 1
+
+
+@pytest.mark.parametrize(("arguments", "words"), [
+    ("last: -1", "last must be 0 to 100, got -1"),
+    ("last: 101", "last must be 0 to 100, got 101"),
+    ('before: "nope"', "invalid cursor 'nope'"),
+])
+def test_bad_paging_arguments_say_what_is_allowed(kg, arguments, words):
+    assert words in error_of(kg, f"{{ topics({arguments}) {{ totalCount }} }}")
+
+
+def test_last_is_a_page_size_for_the_limits_too(kg):
+    from schema.query import schema
+    from schema.settings import Settings
+
+    def errors(query, **settings):
+        result = schema.execute_sync(query, context_value={
+            "kg": kg, "settings": Settings(**settings)})
+        return [e.message for e in result.errors or ()]
+
+    # The estimate counts `last` like `first`: 100 topics with 2 objects each.
+    assert "the query may return" in errors("{ topics(last: 100) { edges { node { id } } } }",
+                                           max_objects=150)[0]
+    assert errors("{ topics(last: 3) { edges { node { id } } } }", max_objects=150) == []
+    assert "last must be 0 to 5, got 6" in errors("{ topics(last: 6) { totalCount } }",
+                                                  max_first=5)[0]
