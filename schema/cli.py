@@ -83,8 +83,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ingest-token-file", type=Path, default=None, metavar="FILE",
                    help="the bearer token the ingest and retract mutations require, read "
                         "from FILE (else NEWSGRAPH_INGEST_TOKEN); without one they refuse")
-    p.add_argument("--no-ingest", dest="ingest", action="store_false",
-                   help="turn the ingest and retract mutations off")
+    p.add_argument("--ingest", action=argparse.BooleanOptionalAction, default=None,
+                   help="the ingest and retract mutations (default: on, answering only "
+                        "requests with the token; in --production, on only with a token, "
+                        "and --ingest without one refuses to start)")
     add_arguments(p)
 
     p = sub.add_parser("push", help="send record files to a server's ingest mutation")
@@ -275,11 +277,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from schema.app import create_app
 
     settings = from_arguments(args)
-    token = _ingest_token(args) if args.ingest else None
-    if args.ingest and settings.production and not token:
-        raise graph.NewsgraphError(
-            "--production refuses to start ingest without a token: set "
-            "NEWSGRAPH_INGEST_TOKEN or --ingest-token-file FILE, or pass --no-ingest")
+    token = _ingest_token(args) if args.ingest is not False else None
+    if settings.production and not token:
+        if args.ingest:
+            raise graph.NewsgraphError(
+                "--production refuses to start ingest without a token: set "
+                "NEWSGRAPH_INGEST_TOKEN or --ingest-token-file FILE, or drop --ingest")
+        if args.ingest is None:
+            print("newsgraph: production mode: ingest off (no NEWSGRAPH_INGEST_TOKEN or "
+                  "--ingest-token-file)", file=sys.stderr)
     source: graph.KnowledgeGraph | graph.LiveGraph
     if args.watch or not args.cache:
         # Followed, each state of the folder a version; --no-watch only stops following.

@@ -142,8 +142,28 @@ def test_production_refuses_to_start_ingest_without_a_token(
 ) -> None:
     monkeypatch.delenv("NEWSGRAPH_INGEST_TOKEN", raising=False)
     write_record(tmp_path, "a.md", record("a"))
-    assert main(["serve", str(tmp_path), "--production"]) == 2
+    assert main(["serve", str(tmp_path), "--production", "--ingest"]) == 2
     assert "--production refuses to start ingest without a token" in capsys.readouterr().err
+
+
+def test_production_without_a_token_serves_with_ingest_off(tmp_path: Path) -> None:
+    import json
+    import os
+    import urllib.request
+
+    from tests.servers import running_server
+
+    write_record(tmp_path, "a.md", record("a"))
+    env = {k: v for k, v in os.environ.items() if k != "NEWSGRAPH_INGEST_TOKEN"}
+    with running_server(str(tmp_path), "--production", env=env) as base:
+        request = urllib.request.Request(
+            f"{base}/graphql", headers={"content-type": "application/json",
+                                        "authorization": "Bearer guess"},
+            data=json.dumps({"query": INGEST, "variables": {"r": [record("n")]}}).encode())
+        with urllib.request.urlopen(request, timeout=10) as r:
+            body = json.load(r)
+    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert not (tmp_path / "ingested").exists()
 
 
 def test_push_sends_files_to_a_real_server(tmp_path: Path) -> None:
