@@ -131,6 +131,7 @@ class LiveGraph:
         self._queue_lock = threading.Lock()
         self._queued: set[str] | None = set()  # None: rescan everything
         self._asked = self._applied = 0
+        self._stale = False  # kept parses newer than the current version (a failed build)
         listing = self._list()
         names = listing.names
         signatures = [_signature(name) for name in names]  # before reading: a later edit shows
@@ -203,12 +204,14 @@ class LiveGraph:
                 before[name] = old.parsed
             self._files[name] = new
             changed.append(name)
-        if not changed and (listing.errors, listing.skipped) == (self._listing.errors,
-                                                                 self._listing.skipped):
+        if not changed and not self._stale and (listing.errors, listing.skipped) == (
+                self._listing.errors, self._listing.skipped):
             return None
         self._listing = listing
         old_kg, previous = self._kg, self.version
+        self._stale = True  # until the build below succeeds: the next apply builds again
         kg = self._kg = self._assemble()
+        self._stale = False
         added, updated, removed = _articles_changed(
             old_kg, kg, before.values(), (self._files[n].parsed for n in changed
                                           if n in self._files))

@@ -254,3 +254,23 @@ def test_concurrent_applies_share_rebuilds_and_miss_nothing(tmp_path: Path) -> N
     assert live.current().report.articles == 17
     assert 1 <= len(built) <= 16
     assert_same(live, tmp_path)
+
+
+def test_a_failed_build_is_built_again_by_the_next_apply(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    write_record(tmp_path, "a.md", record("a"))
+    live = graph.follow(tmp_path)
+    b = write_record(tmp_path, "b.md", record("b"))
+    assemble = graph.LiveGraph._assemble
+
+    def broken(self: graph.LiveGraph) -> graph.KnowledgeGraph:
+        raise MemoryError("no room for the next version")
+
+    monkeypatch.setattr(graph.LiveGraph, "_assemble", broken)
+    with pytest.raises(MemoryError):
+        live.apply([b])
+    assert "article:https://news.example/b" not in live.current()  # the old version stays
+    monkeypatch.setattr(graph.LiveGraph, "_assemble", assemble)
+    change = live.apply([])  # nothing new on disk, but the parse kept is not served yet
+    assert change is not None and "article:https://news.example/b" in live.current()
+    assert_same(live, tmp_path)
