@@ -12,6 +12,8 @@ import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
+from bench.dialects import STYLES
+
 __all__ = ["bench", "generate", "bench_parser", "generate_parser"]
 
 
@@ -39,6 +41,13 @@ def generate_parser(prog: str = "newsgraph generate") -> argparse.ArgumentParser
     p.add_argument("n", type=int, help="how many records")
     p.add_argument("out", type=Path, help="the folder to write them to")
     p.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
+    p.add_argument("--style", choices=STYLES, default="seed",
+                   help="how the records are written: as the seed file (seed), as "
+                        "yaml.safe_dump writes (safe_dump), in flow style (flow), with block "
+                        "scalars (block), with CRLF and a BOM (crlf_bom), as JSON or JSONL, or "
+                        "all of these mixed (default: %(default)s)")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="no progress on the terminal (it is shown only on a terminal anyway)")
     return p
 
 
@@ -51,7 +60,11 @@ def generate(argv: Sequence[str], prog: str = "newsgraph generate") -> int:
     args = p.parse_args(argv)
     if args.n < 1:
         p.error(f"n must be at least 1, got {args.n}")
-    manifest = write(args.n, args.out, seed=args.seed)
+    from schema.progress import terminal_progress
+
+    printer = terminal_progress(args.quiet)
+    manifest = write(args.n, args.out, seed=args.seed, style=args.style,
+                     progress=printer.records if printer is not None else None)
     print(f"wrote {manifest.records:,} records ({manifest.duplicates} repeated) in "
           f"{manifest.files:,} files to {args.out}; {len(manifest.mentioning):,} mention "
           f"{PHRASE!r}, {len(manifest.near_misses):,} are near misses")

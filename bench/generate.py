@@ -21,13 +21,23 @@ import base64
 import json
 import random
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-__all__ = ["generate", "Manifest", "PHRASE", "MANIFEST_NAME"]
+from bench.dialects import (
+    MIXED_WEIGHTS,
+    STYLES,
+    finish,
+    front_matter,
+    json_ready,
+    json_text,
+    yaml_list,
+)
+
+__all__ = ["generate", "Manifest", "PHRASE", "MANIFEST_NAME", "STYLES"]
 
 PHRASE = "facial recognition"
 MANIFEST_NAME = ".manifest.json"
@@ -90,6 +100,7 @@ class Manifest:
 
     records: int
     seed: int
+    style: str = "seed"
     files: int = 0
     providers: int = 0
     topics: int = 0
@@ -97,6 +108,7 @@ class Manifest:
     related_to_records: int = 0
     duplicates: int = 0
     forms: dict[str, int] = field(default_factory=dict)
+    styles: dict[str, int] = field(default_factory=dict)
     mentioning: list[str] = field(default_factory=list)
     near_misses: list[str] = field(default_factory=list)
     format_version: int = FORMAT_VERSION
@@ -288,94 +300,36 @@ def _image(c: _Corpus) -> dict[str, Any]:
             "width": w, "height": w * 9 // 16, "isCached": c.rng.random() < 0.8}
 
 
-# -- writing the forms ------------------------------------------------------------------
+def generate(n: int, out: str | Path, *, seed: int = 0, style: str = "seed",
+             progress: Callable[[int, int], None] | None = None) -> Manifest:
+    """Write ``n`` seeded records under ``out`` in a writer's ``style`` (see
+    :mod:`bench.dialects`; ``mixed`` mixes them) and return (and write) their manifest.
 
-def _yaml_scalar(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%dT%H:%M:%SZ")  # a YAML timestamp, like the seed
-    return json.dumps(value, ensure_ascii=False)  # a double-quoted YAML string
-
-
-def _yaml_block(value: Any, indent: int) -> list[str]:
-    """Render a value as block YAML in the seed's style; nested under ``indent`` spaces."""
-    pad = " " * indent
-    lines: list[str] = []
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if isinstance(item, dict | list) and item:
-                lines.append(f"{pad}{key}:")
-                lines.extend(_yaml_block(item, indent + 2))
-            elif isinstance(item, list | dict):
-                lines.append(f"{pad}{key}: {'[]' if isinstance(item, list) else '{}'}")
-            elif key in _PLAIN_KEYS:
-                lines.append(f"{pad}{key}: {_yaml_plain_or_quoted(item)}")
-            else:
-                lines.append(f"{pad}{key}: {_yaml_scalar(item)}")
-    else:
-        for item in value:
-            if isinstance(item, dict):
-                inner = _yaml_block(item, indent + 2)
-                inner[0] = f"{pad}- {inner[0][indent + 2:]}"
-                lines.extend(inner)
-            else:
-                lines.append(f"{pad}- {_yaml_plain_or_quoted(item)}")
-    return lines
-
-
-_PLAIN_KEYS = frozenset({"category", "type", "name", "domain"})
-
-
-def _yaml_plain_or_quoted(value: Any) -> str:
-    # Names and topics go plain when that is safe, as people write them.
-    if isinstance(value, str) and value[:1].isalpha() \
-            and value.replace(" ", "").replace("-", "").replace(".", "").isalnum() \
-            and value.lower() not in {"yes", "no", "on", "off", "true", "false", "null", "y", "n"}:
-        return value
-    return _yaml_scalar(value)
-
-
-def _front_matter(fields: dict[str, Any]) -> str:
-    groups = (("category", "title", "excerpt", "publishedDateTime", "originalUrl", "webUrl",
-               "type", "quality", "heat", "published"), ("provider",), ("topics",),
-              ("images",), ("related",), ("secured",))
-    parts = []
-    for keys in groups:
-        parts.append("\n".join(_yaml_block({k: fields[k] for k in keys}, 0)))
-    return "\n\n".join(parts) + "\n"
-
-
-def _json_ready(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%dT%H:%M:%SZ")
-    if isinstance(value, dict):
-        return {k: _json_ready(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_json_ready(v) for v in value]
-    return value
-
-
-def generate(n: int, out: str | Path, *, seed: int = 0) -> Manifest:
-    """Write ``n`` seeded records under ``out`` and return (and write) their manifest.
+    The records are the same whatever the style: only how they are written changes.
+    ``progress(done, n)`` is called as records are drawn.
 
     >>> import tempfile
     >>> with tempfile.TemporaryDirectory() as d:
     ...     m = generate(30, d, seed=1)
-    ...     (m.records, m.records == generate(30, d, seed=1).records)
+    ...     (m.records, m.records == generate(30, d, seed=1, style="mixed").records)
     (30, True)
     """
     if n < 1:
         raise ValueError(f"n must be at least 1, got {n!r}")
+    if style not in STYLES:
+        raise ValueError(f"unknown style {style!r}; expected one of {', '.join(STYLES)}")
     root = Path(out)
     root.mkdir(parents=True, exist_ok=True)
     c = _Corpus(n, seed)
-    man = Manifest(records=n, seed=seed, providers=len(c.providers))
+    # The writers' own draws come from a second Random, so every style writes the
+    # same records (and the seed style the same bytes as before styles existed).
+    writer = random.Random(f"{seed}:{style}")
+    man = Manifest(records=n, seed=seed, style=style, providers=len(c.providers))
     topics: set[str] = set()
     forms: dict[str, int] = {}
-    batches: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    styles: dict[str, int] = {}
+    batches: dict[tuple[str, str, str], list[tuple[dict[str, Any], str | None]]] = {}
+    mixed_styles, mixed_weights = list(MIXED_WEIGHTS), list(MIXED_WEIGHTS.values())
     written = 0
     for rec in _records(c, man):
         fields, body = rec["fields"], rec["body"]
@@ -396,31 +350,52 @@ def generate(n: int, out: str | Path, *, seed: int = 0) -> Manifest:
             form = "markdown"
         else:
             form = "md"
-        forms[form] = forms.get(form, 0) + 1
-        if form in ("md", "markdown"):
-            text = f"---\n{_front_matter(fields)}---\n"
+        kind = style if style != "mixed" else writer.choices(mixed_styles, mixed_weights)[0]
+        if kind == "json":
+            form = "json" if form != "yaml" else "json-list"
+        elif kind == "jsonl":
+            form = "jsonl"
+        styles[kind] = styles.get(kind, 0) + 1
+        if form == "json-list":
+            form = "json"
+            batches.setdefault((domain, form, kind), []).append((fields, body))
+        elif form == "json" and kind == "json":
+            item = dict(fields, body=body) if body else dict(fields)
+            (folder / f"{name}.json").write_text(json_text(item, writer), encoding="utf-8")
+            man.files += 1
+        elif form in ("md", "markdown"):
+            text = f"---\n{front_matter(fields, kind, writer)}---\n"
             if body:
                 text += f"\n{body}\n"
-            (folder / f"{name}.{form}").write_text(text, encoding="utf-8")
+            (folder / f"{name}.{form}").write_text(finish(text, kind), encoding="utf-8",
+                                                 newline="")
             man.files += 1
         else:
-            item = dict(fields, body=body) if body else dict(fields)
-            batches.setdefault((domain, form), []).append(item)
-    for (domain, form), items in sorted(batches.items()):
-        for k in range(0, len(items), 8):
-            chunk = items[k : k + 8]
-            path = root / domain / f"feed-{k // 8:04d}.{'yml' if form == 'yaml' else form}"
+            batches.setdefault((domain, form, kind), []).append((fields, body))
+        forms[form] = forms.get(form, 0) + 1
+        if progress is not None and not rec.get("duplicate"):
+            progress(written - man.duplicates, n)
+    for (domain, form, kind), items in sorted(batches.items()):
+        size = 50 if kind == "jsonl" else 8
+        for k in range(0, len(items), size):
+            chunk = items[k : k + size]
+            stem = f"feed-{k // size:04d}" + ("" if kind == "seed" else f"-{kind}")
+            path = root / domain / f"{stem}.{'yml' if form == 'yaml' else form}"
             if form == "yaml":
-                text = "".join(
-                    "\n".join(_yaml_block([it], 0)) + "\n" for it in chunk)
+                text = finish(yaml_list(chunk, kind, writer), kind)
             elif form == "json":
-                text = json.dumps(_json_ready(chunk), ensure_ascii=False, indent=1)
+                ready = [dict(f, body=b) if b else dict(f) for f, b in chunk]
+                if kind == "seed":  # as before styles existed
+                    text = json.dumps(json_ready(ready), ensure_ascii=False, indent=1)
+                else:
+                    text = json_text(ready, writer)
             else:
-                text = "".join(json.dumps(_json_ready(it), ensure_ascii=False) + "\n"
-                               for it in chunk)
-            path.write_text(text, encoding="utf-8")
+                text = "".join(json.dumps(json_ready(dict(f, body=b) if b else dict(f)),
+                                          ensure_ascii=False) + "\n" for f, b in chunk)
+            path.write_text(text, encoding="utf-8", newline="")
             man.files += 1
     man.topics = len(topics)
     man.forms = forms
+    man.styles = styles
     (root / MANIFEST_NAME).write_text(json.dumps(man.as_dict(), indent=1), encoding="utf-8")
     return man

@@ -2,7 +2,8 @@
 
 Run as ``python -m bench.load PATH [--cache DIR] [--workers N]``: one process per
 measurement, so a cold load is cold (nothing imported or cached from an earlier
-one) and the peak RSS is that load's alone.
+one) and the peak RSS is that load's alone. ``first_answer_seconds`` runs from the
+load's start to the answer of a first 2-hop query.
 """
 
 from __future__ import annotations
@@ -35,9 +36,15 @@ def main(argv: list[str] | None = None) -> int:
     t1 = time.perf_counter()
     kg = graph.load(args.path, **options)
     t2 = time.perf_counter()
+    # A server is ready when it answers: the first 2-hop query counts too.
+    start = next((node for node, data in kg.nx.nodes(data=True)
+                  if data.get("kind") == "article" and not data.get("is_stub")), None)
+    if start is not None:
+        kg.within(start, 2, mentions="facial recognition")
+    t3 = time.perf_counter()
     r = kg.report
     json.dump({
-        "seconds": t2 - t1, "import_seconds": t1 - t0,
+        "seconds": t2 - t1, "import_seconds": t1 - t0, "first_answer_seconds": t3 - t1,
         "records": r.records, "articles": r.articles, "stubs": r.stubs,
         "providers": r.providers, "topics": r.topics, "edges": r.edges,
         "errors": len(r.errors), "warnings": len(r.warnings),

@@ -31,7 +31,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from bench.generate import MANIFEST_NAME, PHRASE, generate
+from bench.generate import MANIFEST_NAME, PHRASE, STYLES, generate
 from bench.measure import percentile, timed
 
 __all__ = ["main", "add_arguments", "run"]
@@ -54,9 +54,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sizes", default="10000,100000",
                    help="corpus sizes in records, comma-separated (default: %(default)s)")
     p.add_argument("--seed", type=int, default=0, help="corpus seed (default: %(default)s)")
+    p.add_argument("--style", choices=STYLES, default="mixed",
+                   help="how the corpus is written: one writer's YAML or JSON dialect, or "
+                        "mixed (default: %(default)s)")
     p.add_argument("--workdir", type=Path, default=None,
                    help="where corpora and snapshots live (default: a folder in $TMPDIR); "
-                        "a corpus already there with the same size and seed is reused")
+                        "a corpus already there with the same size, seed and style is reused")
     p.add_argument("--json", type=Path, default=None, metavar="PATH",
                    help="write the figures here (default: WORKDIR/results.json)")
     p.add_argument("--baseline-max", type=int, default=10_000, metavar="N",
@@ -87,13 +90,14 @@ def run(args: argparse.Namespace) -> int:
         sizes.append(1_000_000)
     workdir = args.workdir or Path(tempfile.gettempdir()) / "newsgraph-bench"
     workdir.mkdir(parents=True, exist_ok=True)
-    results: dict[str, Any] = {"machine": _machine(), "seed": args.seed, "sizes": sizes,
+    results: dict[str, Any] = {"machine": _machine(), "seed": args.seed, "style": args.style,
+                               "sizes": sizes,
                                "phrase": PHRASE, "loads": {}}
     for n in sizes:
-        corpus = _corpus(workdir, n, args.seed)
+        corpus = _corpus(workdir, n, args.seed, args.style)
         results["loads"][str(n)] = _loads(workdir, corpus, n, args.baseline_max)
     largest = sizes[-1] if not args.million else sizes[-2] if len(sizes) > 1 else sizes[-1]
-    corpus = workdir / f"corpus-{largest}-s{args.seed}"
+    corpus = _corpus_path(workdir, largest, args.seed, args.style)
     cache = workdir / "cache"
     results["query_size"] = largest
     results.update(_queries(corpus, cache, args))
@@ -114,18 +118,26 @@ def _machine() -> dict[str, Any]:
             "platform": sys.platform, "time": time.strftime("%Y-%m-%dT%H:%M:%S")}
 
 
-def _corpus(workdir: Path, n: int, seed: int) -> Path:
-    path = workdir / f"corpus-{n}-s{seed}"
+def _corpus_path(workdir: Path, n: int, seed: int, style: str) -> Path:
+    return workdir / f"corpus-{n}-s{seed}-{style}"
+
+
+def _corpus(workdir: Path, n: int, seed: int, style: str) -> Path:
+    path = _corpus_path(workdir, n, seed, style)
     manifest = path / MANIFEST_NAME
     if manifest.exists():
         try:
             known = json.loads(manifest.read_text(encoding="utf-8"))
-            if known.get("records") == n and known.get("seed") == seed:
+            if (known.get("records"), known.get("seed"), known.get("style")) == (n, seed, style):
                 return path
         except ValueError:
             pass
-    print(f"generating {n:,} records in {path} ...", file=sys.stderr, flush=True)
-    generate(n, path, seed=seed)
+    print(f"generating {n:,} records ({style}) in {path} ...", file=sys.stderr, flush=True)
+    from schema.progress import terminal_progress
+
+    printer = terminal_progress()
+    generate(n, path, seed=seed, style=style,
+             progress=printer.records if printer is not None else None)
     return path
 
 
@@ -307,7 +319,7 @@ def _million(workdir: Path, args: argparse.Namespace) -> dict[str, Any]:
     from bench.measure import peak_rss_bytes
 
     n = 1_000_000
-    corpus = workdir / f"corpus-{n}-s{args.seed}"
+    corpus = _corpus_path(workdir, n, args.seed, args.style)
     load = _probe(corpus)
     kg = graph.load(corpus, cache=workdir / "cache")
     gc.freeze()
@@ -332,7 +344,9 @@ def _verdicts(r: dict[str, Any]) -> dict[str, Any]:
     def check(name: str, value: float, ok: bool) -> None:
         v[name] = {"value": value, "target": TARGETS[name], "met": bool(ok)}
 
-    rate = load["cold"]["records"] / load["cold"]["seconds"]
+    # To the first answered query, not only to the end of graph.load.
+    cold = load["cold"]
+    rate = cold["records"] / cold.get("first_answer_seconds", cold["seconds"])
     check("load_records_per_s", rate, rate >= TARGETS["load_records_per_s"])
     check("warm_start_s", load["warm"]["seconds"],
           load["warm"]["seconds"] <= TARGETS["warm_start_s"] and load["warm_matches_cold"])
@@ -372,7 +386,9 @@ def render(r: dict[str, Any]) -> str:
         if "serial" in load:
             s = load["serial"]
             serial = s["records"] / s["seconds"]
-            base = f"serial {serial:,.0f} rec/s ({rate / serial:.1f}x)"
+            base = f"serial {serial:,.0f} rec/s ({rate / serial:.1f}x); "
+        first = cold.get("first_answer_seconds", cold["seconds"])
+        base += f"first answer {first:.2f} s ({cold['records'] / first:,.0f} rec/s)"
         rows.append((f"cold load {int(n):,} records", f"{cold['seconds']:.2f} s, {rate:,.0f} rec/s",
                      base, "≥ 10,000 rec/s at 100k"))
         warm = load["warm"]

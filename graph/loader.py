@@ -13,7 +13,7 @@ import multiprocessing
 import os
 import sys
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -22,6 +22,7 @@ import networkx as nx
 from graph.build import RELATED, build_graph
 from graph.errors import NewsgraphError
 from graph.kg import KnowledgeGraph
+from graph.progress import ProgressCallback, Step
 from graph.records import (
     DEFAULT_MAX_FILE_BYTES,
     ParsedFile,
@@ -57,7 +58,7 @@ def default_data_path() -> Path:
 def load(
     path: str | os.PathLike[str] | None = None, *,
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
-    progress: Callable[[int, int], None] | None = None,
+    progress: ProgressCallback | None = None,
     workers: int | None = None,
     cache: str | os.PathLike[str] | bool | None = None,
     include: Sequence[str] = (),
@@ -72,7 +73,8 @@ def load(
     max_file_bytes : int
         Files larger than this are rejected (10 MB by default).
     progress : callable, optional
-        Called as ``progress(files_done, files_total)`` while files are parsed.
+        Called with a :class:`graph.progress.Step` as the load goes: files parsed
+        (with records so far), then the build, the read index and the snapshot.
     workers : int, optional
         Processes that parse files; by default one per core for large corpora
         (2,000 files or more) and none (parse in this process) for small ones.
@@ -115,7 +117,7 @@ def load(
             gc.enable()
 
 
-def _load(root: Path, max_file_bytes: int, progress: Callable[[int, int], None] | None,
+def _load(root: Path, max_file_bytes: int, progress: ProgressCallback | None,
           workers: int | None, cache: str | os.PathLike[str] | bool | None,
           include: tuple[str, ...], follow_symlinks: bool) -> KnowledgeGraph:
     listing = list_files(root, follow_symlinks=follow_symlinks)
@@ -142,6 +144,8 @@ def _load(root: Path, max_file_bytes: int, progress: Callable[[int, int], None] 
         stored = None
         if isinstance(pending, snapshot.PendingSnapshot):
             if digest is not None:
+                if progress is not None:
+                    progress(Step("snapshot-read", 0, 1))
                 stored = pending.result(digest)
                 if stored is None:
                     _log_fallback(pending.reason, pending.path)
@@ -154,7 +158,7 @@ def _load(root: Path, max_file_bytes: int, progress: Callable[[int, int], None] 
             kg = KnowledgeGraph(g, report, index=index)
             kg.from_snapshot = True  # type: ignore[attr-defined]
             if progress is not None:
-                progress(len(names), len(names))
+                progress(Step("snapshot-read", 1, 1, report.records))
             return kg
 
     report = LoadReport()
@@ -162,6 +166,9 @@ def _load(root: Path, max_file_bytes: int, progress: Callable[[int, int], None] 
     report.skipped.extend(listing.skipped)
 
     def records() -> Iterator[Record]:
+        found = 0
+        if progress is not None:
+            progress(Step("parse", 0, len(names)))
         parsed_files = _parse_all(names, max_file_bytes, workers, include)
         for done, parsed in enumerate(parsed_files, start=1):
             if parsed.skipped:
@@ -171,8 +178,11 @@ def _load(root: Path, max_file_bytes: int, progress: Callable[[int, int], None] 
             report.errors.extend(parsed.errors)
             report.warnings.extend(parsed.warnings)
             yield from parsed.records
+            found += len(parsed.records)
             if progress is not None:
-                progress(done, len(names))
+                progress(Step("parse", done, len(names), found))
+        if progress is not None:
+            progress(Step("build", 0, 1, found))
 
     # The build reads records as the parse workers deliver them, so its first pass
     # overlaps parsing; its problems follow the parse problems, as in a two-step load.
@@ -184,8 +194,13 @@ def _load(root: Path, max_file_bytes: int, progress: Callable[[int, int], None] 
     report.warnings.extend(built.warnings)
     report.skipped.sort(key=lambda p: p.path.replace(os.sep, "\0"))
     _share_values(g)
+    if progress is not None:
+        progress(Step("build", 1, 1, built.records))
+        progress(Step("index", 0, 1, built.records))
     kg = KnowledgeGraph(g, report)
     kg.from_snapshot = False  # type: ignore[attr-defined]
+    if progress is not None:
+        progress(Step("index", 1, 1, report.records))
 
     if cache_dir is not None and digest is not None:
         from graph import snapshot
@@ -194,7 +209,11 @@ def _load(root: Path, max_file_bytes: int, progress: Callable[[int, int], None] 
             # Written only when the corpus did not change while it was read.
             again = list_files(root, follow_symlinks=follow_symlinks).names
             if snapshot.fingerprint(root, again, options) == digest:
+                if progress is not None:
+                    progress(Step("snapshot", 0, 1, report.records))
                 snapshot.write_snapshot(cache_dir, root, digest, (g, report, kg.index))
+                if progress is not None:
+                    progress(Step("snapshot", 1, 1, report.records))
             else:
                 logger.info("snapshot not written: the corpus changed while it was loaded")
         except (OSError, ValueError) as e:  # only a slower next start: said, not raised

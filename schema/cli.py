@@ -21,6 +21,7 @@ from typing import Any
 
 import graph
 from graph.records import DEFAULT_MAX_FILE_BYTES, RECORD_SUFFIXES
+from schema.progress import terminal_progress
 from schema.settings import add_arguments, from_arguments
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_EMPTY = 0, 1, 2, 3
@@ -46,6 +47,8 @@ def _add_load_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--follow-symlinks", action="store_true",
                    help="follow symlinks that point outside the corpus folder too (by "
                         "default they are skipped with a note)")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="no progress on the terminal (it is shown only on a terminal anyway)")
 
 
 def _add_path(p: argparse.ArgumentParser) -> None:
@@ -197,7 +200,7 @@ def _load(path: Path | None, max_file_mb: float, cache: str | bool | None = None
           args: argparse.Namespace | None = None, allow_empty: bool = False,
           hint: str = "") -> graph.KnowledgeGraph:
     """Load the corpus; a path holding no record is :class:`EmptyCorpus` unless allowed."""
-    progress = _print_progress if sys.stderr.isatty() else None
+    progress = terminal_progress(bool(getattr(args, "quiet", False)))
     if max_file_mb <= 0:
         raise graph.NewsgraphError(f"--max-file-mb must be positive, got {max_file_mb!r}")
     kg = graph.load(path, max_file_bytes=int(max_file_mb * 2**20), progress=progress,
@@ -238,12 +241,6 @@ def _follow(args: argparse.Namespace) -> graph.LiveGraph:
                         max_file_bytes=int(args.max_file_mb * 2**20),
                         include=tuple(args.include or ()),
                         follow_symlinks=bool(args.follow_symlinks))
-
-
-def _print_progress(done: int, total: int) -> None:  # pragma: no cover - terminal only
-    if done == total or done % 200 == 0:
-        end = "\n" if done == total else ""
-        print(f"\rloading {done}/{total} files", end=end, file=sys.stderr, flush=True)
 
 
 def _print_report(report: graph.LoadReport, *, stream: Any = None) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import graph
-from bench.generate import MANIFEST_NAME, PHRASE, generate
+from bench.generate import MANIFEST_NAME, PHRASE, STYLES, generate
 from bench.naive import naive_within
 from graph import traverse
 from graph.build import article_id
@@ -178,3 +178,42 @@ def test_a_walk_charges_what_the_node_by_node_walk_reads(kg: graph.KnowledgeGrap
                     with pytest.raises(graph.BudgetExceeded):
                         kg.within(start, hops, via=via, kinds=None, budget=tight)
                     assert tight.visits <= read - 1
+
+
+def test_every_style_writes_the_same_records(tmp_path: Path) -> None:
+    # A writer's dialect changes the bytes, never the records: each style loads to the
+    # seed style's articles, edges and mentions.
+    expected = None
+    for style in STYLES:
+        out = tmp_path / style
+        manifest = generate(80, out, seed=9, style=style)
+        kg = graph.load(out)
+        r = kg.report
+        assert r.errors == [], style
+        found = {kg.index.ids[i] for i in kg.index.mentioning(("facial", "recognition"))}
+        assert found == {article_id(url) for url in manifest.mentioning}, style
+        shape = (r.records, r.articles, r.stubs, r.providers, r.topics, dict(r.edges),
+                 sorted(kg.nx.nodes), sorted(kg.nx.edges(keys=True)),
+                 {n: d.get("title") for n, d in kg.nx.nodes(data=True)})
+        assert expected is None or shape == expected, style
+        expected = shape
+        assert manifest.styles == ({style: manifest.records + manifest.duplicates}
+                                   if style != "mixed" else manifest.styles)
+    assert len(manifest.styles) == 7  # the mixed corpus holds every style
+
+
+def test_generate_refuses_an_unknown_style(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="unknown style 'yml'; expected one of seed"):
+        generate(5, tmp_path, style="yml")
+
+
+def test_memory_components_cover_the_graph(kg: graph.KnowledgeGraph) -> None:
+    from bench.memory import components
+
+    parts = components(kg)
+    for name in ("article text (title, excerpt, body, secured)",
+                 "networkx adjacency (succ, pred, key and edge dicts)",
+                 "read index: lowercased text blob"):
+        assert parts[name] > 0
+    # Each object counts once: the text blob is its own bytes, not the articles' strings.
+    assert parts["read index: lowercased text blob"] >= len(kg.index.text)

@@ -19,7 +19,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bench.generate import generate
+from bench.generate import STYLES, generate
 from graph import blockyaml, records
 from graph.normalize import canonical_url
 
@@ -65,7 +65,8 @@ def _yaml_texts(root: Path) -> list[tuple[str, str, int, bool]]:
     for path in sorted(root.rglob("*")):
         if not path.is_file() or path.name.startswith("."):
             continue
-        text = path.read_text(encoding="utf-8-sig", errors="replace")
+        with path.open(encoding="utf-8-sig", errors="replace", newline="") as f:
+            text = f.read()
         if path.suffix in (".md", ".markdown"):
             lines = text.splitlines(keepends=True)
             if lines and lines[0].strip() == "---":
@@ -91,6 +92,16 @@ def test_a_generated_corpus_reads_the_same_and_fast(tmp_path: Path) -> None:
     generate(200, tmp_path, seed=11)
     texts = _yaml_texts(tmp_path)
     assert all(_check(text, first, allow) for _, text, first, allow in texts)
+
+
+@pytest.mark.parametrize("style", [s for s in STYLES if s not in ("json", "jsonl")])
+def test_every_writers_style_reads_the_same(tmp_path: Path, style: str) -> None:
+    # The texts as the loader sees them: decoded with the BOM dropped, CRLF kept.
+    generate(120, tmp_path, seed=13, style=style)
+    texts = _yaml_texts(tmp_path)
+    assert len(texts) > 50
+    read = sum(_check(text, first, allow) for _, text, first, allow in texts)
+    assert read == len(texts), f"{len(texts) - read} of {len(texts)} left to PyYAML"
 
 
 HOSTILE = [
@@ -156,6 +167,13 @@ HOSTILE = [
     "ключ: значение\nkey: 値\nemoji: 😀",
     "a: `tick`\nb: @at\nc: %pct\nd: ,comma\ne: ]bracket",
     "a: -5\nb: -x\nc: - x",
+    # scalars over several lines, and what may follow them
+    "a: 'x\n  y'\n    z: 1\n", "a: 'x\n  y'\nb: 2\n", "k:\n  a: \"p\n   q\"\n     c: 1\n",
+    "a: plain\n  folded\n\n  twice\nb: 1", "a: plain\n  # not a comment?\n", "a: x\n  y: z",
+    "a: |\n  lit\n   eral\n\nb: >-\n  fol\n  ded\n\n   more\n", "a: |2\n   x", "a: |\n",
+    "a: [1, 'two', \"3\", [4], {b: c}]\nd: {e: [f, g],\n  h: i}", "[a, b]", "{a: 1}\n# c",
+    "a: [b, ]", "a: [b: c]", "a: {b}", "a: [b # c\n  ]", "- [a,\n  b]\n- {c: d}", "[word:?]",
+    "a: [http://x.org/p?q=1, b:c]",
 ]
 
 
@@ -246,7 +264,8 @@ _PIECES = st.sampled_from(list(" \t:-#'\"&*!|>[]{},?%@`\\\n~09aé😀\r\x85\u202
 @pytest.fixture(scope="module")
 def record_texts(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
     out = tmp_path_factory.mktemp("mutated")
-    generate(40, out, seed=3)
+    generate(40, out / "seed", seed=3)
+    generate(60, out / "mixed", seed=3, style="mixed")  # folded, quoted, block, flow, CRLF
     return [text for _, text, _, _ in _yaml_texts(out)]
 
 
@@ -269,5 +288,86 @@ def test_mutated_records_read_the_same(record_texts: list[str], data: st.DataObj
         else:
             lines[i] = " " * data.draw(st.integers(0, 6)) + lines[i].lstrip(" ")
     text = "\n".join(lines)
+    _check(text, 1, True)
+    _check(text, 2, False)
+
+
+# Text that folds: words, runs of spaces, line breaks, quotes, escapes and indicators.
+_FOLDING = st.lists(st.sampled_from(["word", "two words", "a few more words", " ", "  ", "\n",
+                                     "\n\n", "\n \n", "'", '"', "\\", "#", ": ", "- ", "é",
+                                     "yes", "2022-02-21", "12:30", "1e3", "~", ",", "[", "}"]),
+                    max_size=12).map("".join) \
+    | st.lists(st.sampled_from(["word ", "\n", "\u2028", "\x85", "\t", "\r", "\x07"]),
+               max_size=8).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(doc=st.dictionaries(st.from_regex(r"[a-z][a-zA-Z]{0,6}", fullmatch=True),
+                           _FOLDING | st.lists(_FOLDING, max_size=3), min_size=1, max_size=4),
+       width=st.integers(8, 60), unicode=st.booleans(), indent=st.sampled_from([2, 4]),
+       flow=st.sampled_from([False, None, True]))
+def test_folded_scalars_read_the_same(doc: dict[Any, Any], width: int, unicode: bool,
+                                      indent: int, flow: bool | None) -> None:
+    # yaml.safe_dump folds long plain and quoted strings across lines at its width, in
+    # block and in flow collections.
+    text = yaml.safe_dump(doc, width=width, allow_unicode=unicode, indent=indent,
+                          sort_keys=False, default_flow_style=flow)
+    _check(text, 1, True)
+    _check(text, 2, False)
+    _check(yaml.safe_dump([doc], width=width, allow_unicode=unicode, sort_keys=False,
+                          default_flow_style=flow), 1, True)
+
+
+_BLOCK_LINE = st.sampled_from(["text", "more text", "  indented", "    deeper", "", "", " ", "   ",
+                               "#hash", "key: value", "- item", "'q'", "tail  ", "text", "text",
+                               "\t tab"])
+
+
+@settings(max_examples=400, deadline=None)
+@given(header=st.sampled_from(["|", "|-", "|+", ">", ">-", ">+", "|2", "> # c", "|", ">"]),
+       body=st.lists(_BLOCK_LINE, min_size=1, max_size=8), pad=st.integers(1, 4),
+       key_indent=st.sampled_from([0, 2]), after=st.sampled_from(["", "next: 1\n", "\n\n",
+                                                                   "# c\n", "  odd: 1\n"]),
+       end=st.booleans())
+def test_block_scalars_read_the_same(header: str, body: list[str], pad: int, key_indent: int,
+                                     after: str, end: bool) -> None:
+    lines = [" " * (key_indent + pad) + line if line.strip() else line for line in body]
+    text = ("outer:\n" if key_indent else "") + " " * key_indent + f"k: {header}\n" \
+        + "\n".join(lines) + ("\n" if end else "") + (" " * key_indent + after if end else "")
+    _check(text, 1, True)
+    _check(text, 2, False)
+    _check("- " + text.replace("\n", "\n  "), 1, True)
+
+
+@settings(max_examples=400, deadline=None)
+@given(quote=st.sampled_from(["'", '"']), parts=st.lists(_FOLDING, min_size=2, max_size=5),
+       pads=st.lists(st.sampled_from([0, 1, 2, 2, 4, 4, 5]), min_size=5, max_size=5),
+       tail=st.sampled_from(["", "", " ", "\nnext: 2", "\nnext: 2", " # c", "x", ":",
+                             "\n  more: 2"]))
+def test_quoted_scalars_over_lines_read_the_same(quote: str, parts: list[str],
+                                                 pads: list[int], tail: str) -> None:
+    # By hand, as people break long quoted strings: any indentation, blank lines, escapes.
+    body = "\n".join(" " * pads[i % 5] + part.replace(quote, quote * 2 if quote == "'" else
+                                                      "\\" + quote)
+                     for i, part in enumerate(parts))
+    text = f"title: {quote}{body}{quote}{tail}\n"
+    _check(text, 1, True)
+    _check("- " + text.replace("\n", "\n  "), 1, True)
+
+
+_FLOW_TOKENS = st.sampled_from(["[", "]", "{", "}", ", ", ",", " ", "\n", "\n  ", "\n\n  ",
+                                "word", "two words", "k: ", "key: ", "'q'", "'it''s'", '"d"',
+                                '"\\t"', "'a\n  b'", " #c", ":", "- ", "?", "yes", "017", "~",
+                                "2022-02-21", "http://x.org/a:b", "a#b", "null", "[]", "{}"])
+
+
+@settings(max_examples=500, deadline=None)
+@given(tokens=st.lists(_FLOW_TOKENS, max_size=16), opener=st.sampled_from(["[", "{"]),
+       where=st.sampled_from(["top", "value", "item"]))
+def test_flow_collections_read_the_same(tokens: list[str], opener: str, where: str) -> None:
+    # By hand: balanced or not, with comments, pairs, empty entries and line breaks.
+    flow = opener + "".join(tokens) + ("]" if opener == "[" else "}")
+    text = {"top": flow, "value": f"a: 1\nk: {flow}\nz: 2\n",
+            "item": f"- {flow}\n- x\n"}[where]
     _check(text, 1, True)
     _check(text, 2, False)

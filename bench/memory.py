@@ -1,0 +1,109 @@
+"""Bytes per article by component: where a loaded graph's memory goes.
+
+Run as ``python -m bench.memory PATH [--cache DIR]``. Loads the corpus, then walks the
+objects each part of the graph holds and sums their sizes (``sys.getsizeof``,
+``ndarray.nbytes``), each object counted once, in the order of the table: an object
+shared by two parts (a URL both a node attribute and a dict key) counts in the first.
+Prints a table and the same figures as JSON; the resident set is beside it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import Any
+
+__all__ = ["main", "components"]
+
+_LEAVES = (str, bytes, int, float, bool, datetime, date, type(None))
+
+
+def _deep(roots: Iterable[Any], seen: set[int]) -> int:
+    """Sum the sizes of ``roots`` and everything they hold not yet in ``seen``."""
+    import numpy as np
+
+    total = 0
+    stack = list(roots)
+    while stack:
+        obj = stack.pop()
+        if id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        if isinstance(obj, np.ndarray):
+            total += obj.nbytes + sys.getsizeof(np.empty(0))
+            continue
+        total += sys.getsizeof(obj)
+        if isinstance(obj, _LEAVES):
+            continue
+        if isinstance(obj, dict):
+            stack.extend(obj.keys())
+            stack.extend(obj.values())
+        elif isinstance(obj, list | tuple | set | frozenset):
+            stack.extend(obj)
+        elif hasattr(obj, "__dict__"):
+            stack.extend(vars(obj).values())
+    return total
+
+
+def components(kg: Any) -> dict[str, int]:
+    """Return the bytes each part of a loaded graph holds, each object counted once."""
+    g = kg.nx
+    seen: set[int] = set()
+    text_keys = ("title", "excerpt", "body", "secured")
+    out: dict[str, int] = {}
+    # Shared with everything: the node id strings (keys of every adjacency dict).
+    out["node ids"] = _deep(list(g._node), seen)
+    out["node attribute dicts (containers)"] = sum(
+        sys.getsizeof(d) for d in g._node.values() if id(d) not in seen)
+    seen.update(id(d) for d in g._node.values())
+    out["article text (title, excerpt, body, secured)"] = _deep(
+        (d[k] for d in g._node.values() for k in text_keys if k in d), seen)
+    out["other node attributes (URLs, dates, images, topics, ...)"] = _deep(
+        (v for d in g._node.values() for v in d.values()), seen)
+    out["networkx adjacency (succ, pred, key and edge dicts)"] = _deep(
+        [g._succ, g._pred], seen) + sys.getsizeof(g._node)
+    index = kg.index
+    arrays = [v for v in vars(index).values() if type(v).__name__ == "ndarray"]
+    arrays += [getattr(c, name) for c in index.csr.values() for name in c.__slots__]
+    out["read index: numpy (CSR per edge kind, ranks, offsets)"] = _deep(arrays, seen)
+    out["read index: lowercased text blob"] = _deep([index.text], seen)
+    out["read index: Python lists and dicts (ids, positions, kinds, URLs, ...)"] = _deep(
+        [v for k, v in vars(index).items() if k != "g"], seen)
+    out["other (topic names, analytics caches)"] = _deep([kg._topic_names], seen)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench.memory")
+    p.add_argument("path")
+    p.add_argument("--cache", default=None, help="snapshot cache folder (default: none)")
+    args = p.parse_args(argv)
+    import graph
+    from bench.measure import rss_bytes
+
+    before = rss_bytes()
+    kg = graph.load(args.path, cache=args.cache) if args.cache else graph.load(args.path)
+    rss = rss_bytes()
+    articles = kg.report.articles
+    parts = components(kg)
+    total = sum(parts.values())
+    rows = [(name, size) for name, size in parts.items()]
+    rows += [("sum of the above", total), ("resident set growth over the load", rss - before),
+             ("resident set", rss)]
+    width = max(len(name) for name, _ in rows)
+    print(f"{'component'.ljust(width)}  {'MiB':>8}  {'bytes/article':>13}")
+    for name, size in rows:
+        print(f"{name.ljust(width)}  {size / 2**20:8.1f}  {size / articles:13,.0f}")
+    print(f"({articles:,} articles, {kg.report.records:,} records, "
+          f"{kg.nx.number_of_edges():,} edges)")
+    json.dump({"articles": articles, "components": parts, "rss": rss,
+               "rss_growth": rss - before}, sys.stdout)
+    print()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,36 @@
+"""What a long load reports as it goes: one :class:`Step` per update, per phase.
+
+``graph.load(path, progress=callback)`` calls ``callback(step)`` while it works:
+
+* ``parse`` — ``done`` of ``total`` files read and parsed, ``records`` found so far
+  (many times, as files come in);
+* ``build`` — the networkx graph built from ``records`` records (its first pass runs
+  while files are parsed; ``done == 0`` when the rest begins, ``1`` when it ends);
+* ``index`` — the read index (CSR adjacency, text, ranks), likewise 0 then 1;
+* ``snapshot`` — the snapshot written to the cache, 0 then 1 (only with ``cache``);
+* ``snapshot-read`` — a warm start, read from the snapshot, 0 then 1.
+
+Steps come from the loading thread, in order; each phase ends with ``done == total``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import NamedTuple
+
+__all__ = ["Step", "ProgressCallback", "PHASES"]
+
+PHASES = ("parse", "build", "index", "snapshot", "snapshot-read")
+
+
+class Step(NamedTuple):
+    """One progress update: the phase, how far it is (``done`` of ``total``), and the
+    records read so far."""
+
+    phase: str
+    done: int
+    total: int
+    records: int = 0
+
+
+ProgressCallback = Callable[[Step], None]
