@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 def wait_for(check: Callable[[], Any], what: str, within: float = 30) -> Any:
@@ -30,3 +34,10 @@ def write_whole(root: Path, relpath: str, fields: Any) -> Path:
     tmp = write_record(root, str(Path(relpath).with_name(f".{final.name}.tmp")), fields)
     os.replace(tmp, final)
     return final
+
+
+def run_async(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run the coroutine ``make()`` builds on a fresh event loop in its own thread, so a
+    loop another test left running here (Playwright's sync API does) does not matter."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(lambda: asyncio.run(make())).result()

@@ -13,7 +13,7 @@ from gql import Client, gql
 from gql.transport.websockets import WebsocketsTransport
 
 from tests.conftest import record, write_record
-from tests.live_helpers import wait_for, write_whole
+from tests.live_helpers import run_async, wait_for, write_whole
 from tests.servers import running_server
 
 SEED = "https://seed.example/seed"
@@ -91,7 +91,7 @@ def test_story_added_near_a_story_pushes_new_and_entering_stories(tmp_path: Path
         return events
 
     with running_server(str(tmp_path)) as base:
-        events = asyncio.run(scenario(base))
+        events = run_async(lambda: scenario(base))
     first, second = (e["storyAdded"] for e in events)
     assert first["article"]["id"] == "article:https://n.example/n"
     assert first["reason"] == "ADDED" and first["hops"] == 2
@@ -122,7 +122,7 @@ def test_a_client_that_disconnects_midstream_leaves_the_others_served(tmp_path: 
         return leaving, staying
 
     with running_server(str(tmp_path)) as base:
-        leaving, staying = asyncio.run(scenario(base))
+        leaving, staying = run_async(lambda: scenario(base))
         assert subscriptions_open(base) == 0
     assert leaving[0] == staying[0]
     one, two = (e["graphChanged"] for e in staying)
@@ -143,5 +143,5 @@ def test_story_added_refuses_hops_past_the_limit(tmp_path: Path) -> None:
         return ""
 
     with running_server(str(tmp_path)) as base:
-        message = asyncio.run(scenario(base))
+        message = run_async(lambda: scenario(base))
     assert "near.hops must be from 1 to 4, got 9" in message
