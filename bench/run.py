@@ -8,7 +8,11 @@
 4. the same through the GraphQL schema in-process against plain-Python JSON;
 5. over HTTP on loopback: distinct starts, one repeated query, and a bare Starlette
    endpoint returning the same bytes;
-6. with ``--million``: load time, RSS and the query's p50 at 1M records.
+6. ``search(text:)`` for the 20 commonest words: the index (built once, timed) against
+   the scan it replaced, checked identical;
+7. serving (bench/noisy.py): time to the first /healthz answer, to ready and to the
+   background analytics; cheap-query p50/p99 idle and beside each heavy query;
+8. with ``--million``: load time, RSS and the query's p50 at 1M records.
 
 Ratios compare figures taken in the same run on the same machine, which is what
 stays meaningful on a shared, noisy box.
@@ -72,6 +76,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--connections", type=int, default=16,
                    help="HTTP client connections (default: %(default)s)")
     p.add_argument("--no-http", action="store_true", help="skip the HTTP measurements")
+    p.add_argument("--no-serving", action="store_true",
+                   help="skip the start-up and noisy-neighbour measurements")
+    p.add_argument("--attack-seconds", type=float, default=5.0,
+                   help="length of each noisy-neighbour phase (default: %(default)s)")
     p.add_argument("--million", action="store_true",
                    help="also generate, load and query 1M records (takes many minutes)")
 
@@ -103,6 +111,8 @@ def run(args: argparse.Namespace) -> int:
     results.update(_queries(corpus, cache, args))
     if not args.no_http:
         results["http"] = _http(corpus, cache, args)
+    if not args.no_serving:
+        results["serving"] = _serving(corpus, args)
     if args.million:
         results["million"] = _million(workdir, args)
     results["targets"] = _verdicts(results)
@@ -258,11 +268,64 @@ def _measure_queries(kg: Any, cache: Path, args: argparse.Namespace) -> dict[str
         "plain_p99_ms": percentile(plain_times, 99) * 1e3, "same_json": same_json,
     }
     graphql["ratio"] = graphql["p50_ms"] / graphql["plain_p50_ms"]
+    search = _search(kg)
     article_starts = sorted(n for n, d in kg.nx.nodes(data=True)
                             if d["kind"] == "article" and not d.get("is_stub"))
     rng.shuffle(article_starts)
     (cache.parent / "http-starts.json").write_text(json.dumps(article_starts[:20000]))
-    return {"within": within, "identical": identical, "graphql": graphql}
+    identical = identical and search["identical"]
+    return {"within": within, "identical": identical, "graphql": graphql, "search": search}
+
+
+def _search(kg: Any) -> dict[str, Any]:
+    """Time ``search(text:)`` for the 20 commonest words: index build, then each word
+    through the index; the scan it replaced for three of them, checked identical."""
+    from collections import Counter
+
+    from graph.normalize import tokens
+    from graph.search import build_search_index
+    from graph.select import search, search_by_scan
+
+    print("search: building the index, the 20 commonest words ...", file=sys.stderr,
+          flush=True)
+    began = time.perf_counter()
+    kg.analytics.install({"search_index": build_search_index(kg)})
+    build_s = time.perf_counter() - began
+    counts: Counter[str] = Counter()
+    index = kg.index
+    for i in range(0, len(index.ids), max(1, len(index.ids) // 5000)):  # a sample
+        if index.kind[i] == "article":
+            counts.update(set(tokens(" ".join(index.texts(i)))))
+    words = [w for w, _ in counts.most_common(20)]
+    times: list[float] = []
+    for word in words:
+        t, _ = timed(partial(search, kg, word), 5)
+        times += t
+    scan: list[float] = []
+    identical = True
+    for word in words[:3]:
+        t, want = timed(partial(search_by_scan, kg, word))
+        scan += t
+        identical = identical and list(search(kg, word)) == want
+    return {"words": words, "build_s": build_s, "p50_ms": percentile(times, 50) * 1e3,
+            "p99_ms": percentile(times, 99) * 1e3, "scan_p50_ms": percentile(scan, 50) * 1e3,
+            "identical": identical}
+
+
+def _serving(corpus: Path, args: argparse.Namespace) -> dict[str, Any]:
+    from bench.noisy import attack, heavy_requests, start
+
+    print("serving: start-up, then cheap queries beside each heavy one ...",
+          file=sys.stderr, flush=True)
+    out: dict[str, Any] = {}
+    with start(corpus, wait_analytics=True, within=3600) as served:
+        out.update(first_health_s=served.first_health_s, ready_s=served.ready_s,
+                   analytics_s=served.analytics_s)
+        phases = {"idle": attack(served.port, args.attack_seconds).summary()}
+        for name, heavy in heavy_requests(served.port).items():
+            phases[name] = attack(served.port, args.attack_seconds, heavy=heavy).summary()
+        out["phases"] = phases
+    return out
 
 
 def _free_port() -> int:
@@ -410,6 +473,29 @@ def render(r: dict[str, Any]) -> str:
     rows.append(("GraphQL within, 20 results", f"p50 {gq['p50_ms']:.2f} ms",
                  f"plain JSON p50 {gq['plain_p50_ms']:.2f} ms ({gq['ratio']:.1f}x)"
                  + ("" if gq["same_json"] else " DIFFERENT"), "≤ 3x plain"))
+    if "search" in r:
+        sr = r["search"]
+        rows.append((f"search, 20 commonest words ({n:,})",
+                     f"p50 {sr['p50_ms']:.3f} ms, p99 {sr['p99_ms']:.3f} ms",
+                     f"scan p50 {sr['scan_p50_ms']:.0f} ms; index built in "
+                     f"{sr['build_s']:.1f} s" + ("" if sr["identical"] else " DIFFERENT"),
+                     "p50 ≤ 5 ms at 100k"))
+    if "serving" in r:
+        sv = r["serving"]
+        rows.append(("serve: first /healthz, ready, analytics in",
+                     f"{sv['first_health_s']:.1f} s, {sv['ready_s']:.1f} s, "
+                     f"{sv['analytics_s'] or float('nan'):.0f} s", "", "healthz at once"))
+        idle = sv["phases"]["idle"]
+        for name, ph in sv["phases"].items():
+            fails = sum(ph["cheap_failures"].values())
+            heavy = (f"heavy: {ph['heavy']} done, longest {ph['heavy_max_s']:.1f} s"
+                     if "heavy" in ph else "")
+            rows.append((f"cheap query, {name}",
+                         f"p50 {ph['cheap_p50_ms']:.1f} ms, p99 {ph['cheap_p99_ms']:.1f} ms"
+                         + (f", {fails} failed" if fails else ""),
+                         heavy + (f" (p99 {ph['cheap_p99_ms'] / idle['cheap_p99_ms']:.1f}x "
+                                  "idle)" if name != "idle" else ""),
+                         "" if name == "idle" else "p99 ≤ 3x idle"))
     if "http" in r:
         h = r["http"]
         plain = h["plain"]

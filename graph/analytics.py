@@ -28,25 +28,26 @@ Syndicated copies (``SAME_STORY``)
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from itertools import combinations
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 
 from graph.build import ARTICLE, RELATED, TAGGED, provider_id, topic_id
-from graph.errors import InvalidArgument
+from graph.errors import InvalidArgument, NotReady
 from graph.normalize import tokens
+from graph.search import SearchIndex, build_search_index
 from graph.select import Selection, select_articles
 
 if TYPE_CHECKING:
     from graph.kg import KnowledgeGraph
 
-__all__ = ["SAME_STORY", "Analytics", "Storyline", "Bucket", "story_key", "INTERVALS",
-           "HUB_TOPIC_ARTICLES", "TOPIC_BAND", "LOUVAIN_SEED"]
+__all__ = ["SAME_STORY", "WHOLE_GRAPH", "Analytics", "Storyline", "Bucket", "story_key",
+           "INTERVALS", "HUB_TOPIC_ARTICLES", "TOPIC_BAND", "LOUVAIN_SEED"]
 
 SAME_STORY = "SAME_STORY"
 HUB_TOPIC_ARTICLES = 500
@@ -55,6 +56,11 @@ LOUVAIN_SEED = 4
 RELATED_WEIGHT = 1.0
 SAME_STORY_WEIGHT = 1.0
 INTERVALS = ("DAY", "WEEK", "MONTH")
+# What takes the whole graph to compute (Louvain alone took 469 s at 100k records): a
+# server computes them off the request path (graph/background.py).
+WHOLE_GRAPH = ("search_index", "pagerank", "central_articles", "storylines", "co_topics",
+               "provider_overlap")
+_LOOKUPS = ("storyline_of", "storyline_by_id")
 MAX_BUCKETS = 10_000
 # A title key keeps this many leading letters of each word: a crude stemmer under which
 # "defends" and "defense" (the two Oregon copies of the seed) agree.
@@ -116,6 +122,82 @@ class Analytics:
     def __init__(self, kg: KnowledgeGraph):
         self.kg = kg
         self._timelines: dict[str, list[Bucket]] = {}
+        # The whole-graph parts (WHOLE_GRAPH and their lookups), once computed or installed.
+        self._parts: dict[str, Any] = {}
+        # Set by defer(): the parts are computed elsewhere, and this says how far.
+        self._status: Callable[[], dict[str, Any]] | None = None
+        self._stage: Callable[[str], None] = _quiet
+
+    # -- the whole-graph parts: computed here on first use, or in the background ---
+
+    def defer(self, status: Callable[[], dict[str, Any]]) -> None:
+        """Leave the :data:`WHOLE_GRAPH` parts to a background job (graph/background.py).
+
+        Until :meth:`install` hands them over, reading one raises :class:`NotReady` at
+        once, with what ``status()`` says (``{"status": "computing", "stage": ...,
+        "progress": 0.4}``), instead of computing it on the caller's time.
+        """
+        self._status = status
+
+    def install(self, parts: dict[str, Any]) -> None:
+        """Take over whole-graph parts computed elsewhere (names from :data:`WHOLE_GRAPH`)."""
+        if "storylines" in parts:
+            found = parts["storylines"]
+            # The lookups first, so no reader sees the storylines without them.
+            self._parts["storyline_of"] = {a: s for s in found for a in s.articles}
+            self._parts["storyline_by_id"] = {s.id: s for s in found}
+        for name in WHOLE_GRAPH:
+            if name in parts:
+                self._parts[name] = parts[name]
+
+    def peek(self, name: str) -> Any:
+        """Return a whole-graph part if it is computed already, else None; never computes
+        more than a lookup of parts that are (``storyline_of`` of the storylines)."""
+        if name not in self._parts and name in _LOOKUPS and "storylines" in self._parts:
+            return getattr(self, name)
+        return self._parts.get(name)
+
+    @property
+    def ready(self) -> bool:
+        """True once every whole-graph part is computed."""
+        return all(name in self._parts for name in WHOLE_GRAPH)
+
+    def compute_all(self, stage: Callable[[str], None] = lambda what: None) -> dict[str, Any]:
+        """Compute every whole-graph part here and return them by name; ``stage(what)``
+        hears where it stands, in words."""
+        return dict(self.compute_each(stage))
+
+    def compute_each(self, stage: Callable[[str], None] = lambda what: None,
+                     ) -> Iterator[tuple[str, Any]]:
+        """Compute the whole-graph parts here, yielding each ``(name, value)`` as soon as
+        it is done (what a background job sends back, the search index first)."""
+        saved, self._status, self._stage = self._status, None, stage
+        try:
+            for name in WHOLE_GRAPH:
+                stage(name.replace("_", " "))
+                yield name, getattr(self, name)
+        finally:
+            self._status, self._stage = saved, _quiet
+
+    def _part(self, name: str, compute: Callable[[], Any]) -> Any:
+        try:
+            return self._parts[name]
+        except KeyError:
+            pass
+        if self._status is not None:
+            status = self._status()
+            what = name.replace("_", " ")
+            if status.get("status") == "failed":
+                raise NotReady(f"{what} could not be computed after the load: "
+                               f"{status.get('error')}", **status)
+            progress = status.get("progress")
+            done = f", {progress:.0%} done" if isinstance(progress, float) else ""
+            raise NotReady(
+                f"{what} not ready yet: whole-graph analytics are computed in the "
+                f"background after the load (now: {status.get('stage') or 'starting'}"
+                f"{done}); ask again in a moment", **status)
+        value = self._parts[name] = compute()
+        return value
 
     # -- the articles and their links --------------------------------------------
 
@@ -206,20 +288,34 @@ class Analytics:
                 out[v].append(u)
         return {t: tuple(sorted(a)) for t, a in out.items()}
 
-    # -- centrality and storylines ------------------------------------------------
+    # -- search, centrality and storylines ------------------------------------------
 
-    @cached_property
+    @property
+    def search_index(self) -> SearchIndex:
+        """The inverted index ``search(text:)`` reads (graph/search.py)."""
+        return self._part("search_index", self._search_index)
+
+    def _search_index(self) -> SearchIndex:
+        return build_search_index(self.kg)
+
+    @property
     def pagerank(self) -> dict[str, float]:
         """Article id → PageRank over the article graph (the scores sum to 1)."""
+        return self._part("pagerank", self._pagerank)
+
+    def _pagerank(self) -> dict[str, float]:
         if not self.articles:
             return {}
         # Rounded, so that symmetric stories tie exactly and ties go by id.
         rank = nx.pagerank(self.article_graph, weight="weight")
         return {a: round(r, 12) for a, r in rank.items()}
 
-    @cached_property
+    @property
     def central_articles(self) -> list[str]:
         """Article ids by PageRank, highest first; ties by id."""
+        return self._part("central_articles", self._central_articles)
+
+    def _central_articles(self) -> list[str]:
         rank = self.pagerank
         return sorted(self.articles, key=lambda a: (-rank[a], a))
 
@@ -232,11 +328,19 @@ class Analytics:
             ids = [a for a in ids if keep(a)]
         return [(a, rank[a]) for a in ids]
 
-    @cached_property
+    @property
     def storylines(self) -> list[Storyline]:
         """Storylines, largest first; ties go to the earliest start, then the central id."""
-        communities = nx.community.louvain_communities(
-            self.article_graph, weight="weight", seed=LOUVAIN_SEED)
+        return self._part("storylines", self._storylines)
+
+    def _storylines(self) -> list[Storyline]:
+        # louvain_communities is the last of these levels; walked here to report each one.
+        communities: list[set[str]] = []
+        for level, partition in enumerate(nx.community.louvain_partitions(
+                self.article_graph, weight="weight", seed=LOUVAIN_SEED), start=1):
+            communities = partition
+            self._stage(f"storylines: Louvain level {level} done, "
+                        f"{len(partition):,} communities")
         found = [self._storyline(sorted(c)) for c in communities if len(c) >= 2]
         far = datetime.max.replace(tzinfo=UTC)
         found.sort(key=lambda s: (-s.size, s.starts_at or far, s.central))
@@ -260,24 +364,33 @@ class Analytics:
                          _most_first(providers), min(dates, default=None),
                          max(dates, default=None))
 
-    @cached_property
+    @property
     def storyline_of(self) -> dict[str, Storyline]:
         """Article id → its storyline (articles of no storyline are absent)."""
+        return self._part("storyline_of", self._storyline_of)
+
+    def _storyline_of(self) -> dict[str, Storyline]:
         return {a: s for s in self.storylines for a in s.articles}
 
-    @cached_property
+    @property
     def storyline_by_id(self) -> dict[str, Storyline]:
         """Storyline id → storyline."""
+        return self._part("storyline_by_id", self._storyline_by_id)
+
+    def _storyline_by_id(self) -> dict[str, Storyline]:
         return {s.id: s for s in self.storylines}
 
     # -- topics and providers ------------------------------------------------------
 
-    @cached_property
+    @property
     def co_topics(self) -> dict[str, list[tuple[str, int, float]]]:
         """Topic id → ``(other topic, shared articles, weight)``, most shared first, then by id.
 
         ``weight`` is the Jaccard index of the two topics' articles: shared / either.
         """
+        return self._part("co_topics", self._co_topics)
+
+    def _co_topics(self) -> dict[str, list[tuple[str, int, float]]]:
         shared: dict[str, Counter[str]] = defaultdict(Counter)
         g = self.kg.nx
         for a in self.articles:
@@ -292,7 +405,7 @@ class Analytics:
             for t, counts in shared.items()
         }
 
-    @cached_property
+    @property
     def provider_overlap(self) -> dict[str, list[tuple[str, int, int, float]]]:
         """Provider id → ``(other provider, shared storylines, syndicated pairs, score)``.
 
@@ -300,6 +413,9 @@ class Analytics:
         one story; ``score`` is the Jaccard index of the storylines they cover. Ordered
         by shared storylines, then syndicated pairs, then score, most first; then by id.
         """
+        return self._part("provider_overlap", self._provider_overlap)
+
+    def _provider_overlap(self) -> dict[str, list[tuple[str, int, int, float]]]:
         g = self.kg.nx
         covers: dict[str, set[str]] = defaultdict(set)
         for s in self.storylines:
@@ -359,6 +475,10 @@ class Analytics:
     def _dates(self, articles: Iterable[str]) -> list[datetime]:
         g = self.kg.nx
         return [d for d in (g.nodes[a].get("published_at") for a in articles) if d is not None]
+
+
+def _quiet(what: str) -> None:
+    pass
 
 
 def _most_first(counts: Counter[str]) -> tuple[tuple[str, int], ...]:

@@ -7,7 +7,8 @@ Every error is a :class:`NewsgraphError`, so one ``except`` catches them all::
      ├── InvalidURLError      a string that is not an absolute http(s)-style URL
      ├── NodeNotFound         a node id, URL, slug or domain that is not in the graph
      ├── InvalidArgument      an argument outside what is allowed (hops, edge kinds, ...)
-     └── BudgetExceeded       a walk stopped by its budget (visits or deadline), naming it
+     ├── BudgetExceeded       a walk stopped by its budget (visits or deadline), naming it
+     └── NotReady             whole-graph analytics still being computed after the load
 
 ``NodeNotFound`` and ``InvalidArgument`` are also ``LookupError`` and ``ValueError``
 respectively, so code written against the standard exceptions keeps working.
@@ -62,3 +63,15 @@ class BudgetExceeded(NewsgraphError):
         super().__init__(message)
         self.limit = limit
         self.value = value
+
+
+class NotReady(NewsgraphError):
+    """Whole-graph analytics (storylines, centrality, ...) still being computed, or failed.
+
+    ``extensions`` carry ``{"code": "NOT_READY", "stage": ..., "progress": 0.4}`` for
+    programs; the message says the same in words.
+    """
+
+    def __init__(self, message: str, **extensions: object):
+        super().__init__(message)
+        self.extensions = {"code": "NOT_READY", **extensions}

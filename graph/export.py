@@ -6,7 +6,9 @@ Every format carries the same nodes and edges. A node has its ``kind``, ``label`
 ``hops`` (from the nearest seed; absent where no walk happened: the whole graph, or
 articles chosen by a ``where`` alone) and, with a layout, ``x`` and ``y``; an article
 adds ``url``, ``provider``, ``publishedAt`` (ISO 8601), ``isStub``, ``topics`` and
-``storyline``; a topic ``slug``, a provider
+``storyline`` (null until the storylines are computed: an export never computes them, so
+a server's exports before its background analytics are done, and ``newsgraph export``,
+carry none); a topic ``slug``, a provider
 ``domain``. An edge has its stable ``id``, ``kind`` and ``evidence`` (records as
 ``path:line``). GraphML and GEXF hold only scalars, so there ``topics`` and
 ``evidence`` are joined with ``" | "`` and absent values are left out.
@@ -29,6 +31,7 @@ Formats (each name one shape, the same through GraphQL, HTTP and the CLI)
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
 from typing import IO, TYPE_CHECKING, Any
 
 import networkx as nx
@@ -42,7 +45,7 @@ if TYPE_CHECKING:
     from graph.kg import KnowledgeGraph
 
 __all__ = ["FORMATS", "JSON_FORMATS", "node_attributes", "edge_attributes", "to_networkx",
-           "cytoscape", "graphology", "node_link", "as_json", "write"]
+           "cytoscape", "graphology", "node_link", "as_json", "iter_json", "write"]
 
 JSON_FORMATS = ("cytoscape", "graphology", "node-link")
 FORMATS = ("graphml", "gexf", "node-link", "cytoscape", "cyjs", "graphology")
@@ -63,7 +66,8 @@ def node_attributes(kg: KnowledgeGraph, sub: Subgraph, node: str, *,
         attrs["x"], attrs["y"] = sub.positions[node]
     if d["kind"] == ARTICLE:
         published = d.get("published_at")
-        storyline = kg.analytics.storyline_of.get(node)
+        # Only once the storylines are computed: an export never waits for them.
+        storyline = (kg.analytics.peek("storyline_of") or {}).get(node)
         attrs.update(url=d["url"], provider=provider_id(d['provider']),
                      publishedAt=published.isoformat() if published else None,
                      isStub=bool(d.get("is_stub")),
@@ -149,6 +153,69 @@ def as_json(kg: KnowledgeGraph, sub: Subgraph, fmt: str, *,
     raise InvalidArgument(f"unknown format {fmt!r}: expected one of {', '.join(JSON_FORMATS)}")
 
 
+def iter_json(kg: KnowledgeGraph, sub: Subgraph, fmt: str, *, chunk: int = 500,
+              check: Callable[[], None] | None = None, walked: bool = True,
+              ) -> Iterator[bytes]:
+    """Yield ``sub`` as a file in one of :data:`JSON_FORMATS` or ``cyjs``, ``chunk``
+    nodes or edges at a time, so no more than that is ever held in memory; ``check()``
+    runs before each chunk (a deadline may raise there). The same data :func:`as_json`
+    returns (``cyjs``: the Cytoscape elements wrapped), one element a line."""
+    if fmt not in (*JSON_FORMATS, "cyjs"):
+        raise InvalidArgument(f"unknown format {fmt!r}: expected one of "
+                              f"{', '.join((*JSON_FORMATS, 'cyjs'))}")
+
+    def dump(value: Any) -> str:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+    def node_item(node: str) -> Any:
+        attrs = node_attributes(kg, sub, node, walked=walked)
+        if fmt in ("cytoscape", "cyjs"):
+            element: dict[str, Any] = {"data": {"id": node, **attrs}}
+            if "x" in attrs:
+                element["position"] = {"x": attrs["x"], "y": attrs["y"]}
+            return element
+        if fmt == "graphology":
+            return {"key": node, "attributes": attrs}
+        return {**attrs, "id": node}  # node-link, as networkx writes it
+
+    def edge_item(e: Any) -> Any:
+        if fmt in ("cytoscape", "cyjs"):
+            return {"data": {"id": e.id, "source": e.source, "target": e.target,
+                             **edge_attributes(e)}}
+        if fmt == "graphology":
+            return {"key": e.id, "source": e.source, "target": e.target,
+                    "attributes": edge_attributes(e)}
+        return {"id": e.id, **edge_attributes(e), "source": e.source, "target": e.target,
+                "key": e.kind}
+
+    if fmt == "cyjs":
+        head = ('{"data":{"name":"newsgraph"},"directed":true,"multigraph":true,'
+                '"elements":{"nodes":[')
+        middle, tail = '],"edges":[', "]}}\n"
+    elif fmt == "cytoscape":
+        head, middle, tail = '{"nodes":[', '],"edges":[', "]}\n"
+    elif fmt == "graphology":
+        head = ('{"attributes":{"name":"newsgraph"},"options":{"type":"directed",'
+                '"multi":true,"allowSelfLoops":false},"nodes":[')
+        middle, tail = '],"edges":[', "]}\n"
+    else:  # node-link with "links", as networkx writes it for d3-force
+        head = '{"directed":true,"multigraph":true,"graph":{"name":"newsgraph"},"nodes":['
+        middle, tail = '],"links":[', "]}\n"
+    yield head.encode()
+    parts: tuple[tuple[list[Any], Callable[[Any], Any]], ...] = (
+        (list(sub.nodes), node_item), (list(sub.edges), edge_item))
+    for part, (items, shape) in enumerate(parts):
+        if part:
+            yield middle.encode()
+        for start in range(0, len(items), chunk):
+            if check is not None:
+                check()
+            lines = [("\n" if start + k == 0 else ",\n") + dump(shape(item))
+                     for k, item in enumerate(items[start:start + chunk])]
+            yield "".join(lines).encode("utf-8")
+    yield tail.encode()
+
+
 def write(kg: KnowledgeGraph, sub: Subgraph, fmt: str, stream: IO[bytes], *,
           walked: bool = True) -> None:
     """Write ``sub`` to a binary stream in one of :data:`FORMATS`; ``walked`` False for a
@@ -172,13 +239,8 @@ def write(kg: KnowledgeGraph, sub: Subgraph, fmt: str, stream: IO[bytes], *,
                 viz["position"] = {"x": attrs["x"], "y": attrs["y"], "z": 0.0}
             attrs["viz"] = viz
         nx.write_gexf(g, stream)
-    elif fmt in JSON_FORMATS or fmt == "cyjs":
-        if fmt == "cyjs":  # Cytoscape desktop's file around the elements
-            data = {"data": {"name": "newsgraph"}, "directed": True, "multigraph": True,
-                    "elements": cytoscape(kg, sub, walked=walked)}
-        else:
-            data = as_json(kg, sub, fmt, walked=walked)
-        stream.write(json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8"))
-        stream.write(b"\n")
+    elif fmt in JSON_FORMATS or fmt == "cyjs":  # streamed, a chunk of elements at a time
+        for piece in iter_json(kg, sub, fmt, walked=walked):
+            stream.write(piece)
     else:
         raise InvalidArgument(f"unknown format {fmt!r}: expected one of {', '.join(FORMATS)}")

@@ -57,6 +57,12 @@ class KnowledgeGraph:
 
         return Analytics(self)
 
+    @cached_property
+    def counts(self) -> dict[str, int]:
+        """``{"nodes": ..., "edges": ...}``, counted once: a multigraph recounts its edges
+        (every node's adjacency) on each ``number_of_edges()``."""
+        return {"nodes": self.nx.number_of_nodes(), "edges": self.nx.number_of_edges()}
+
     def __repr__(self) -> str:
         return (f"<KnowledgeGraph {self.nx.number_of_nodes()} nodes, "
                 f"{self.nx.number_of_edges()} edges>")

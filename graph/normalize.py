@@ -10,7 +10,7 @@ import re
 from datetime import UTC, date, datetime, time
 from urllib.parse import unquote_plus, urlsplit
 
-from graph.errors import InvalidURLError
+from graph.errors import InvalidArgument, InvalidURLError
 
 __all__ = [
     "canonical_url",
@@ -19,6 +19,8 @@ __all__ = [
     "parse_datetime",
     "tokens",
     "phrase_tokens",
+    "MAX_PHRASE_WORDS",
+    "MAX_PHRASE_CHARS",
 ]
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -137,9 +139,29 @@ def tokens(text: str) -> list[str]:
     return _ALNUM_RUN.findall(text.lower())
 
 
+# A phrase costs a lookup and a scan per word: its length is capped (a GraphQL string,
+# literal or variable, is one token to the document's token limit, however long).
+MAX_PHRASE_WORDS = 32
+MAX_PHRASE_CHARS = 300
+
+
 def phrase_tokens(phrase: str) -> tuple[str, ...]:
-    """Return the tokens a ``mentions`` phrase must match, consecutively and in order."""
-    return tuple(tokens(phrase))
+    """Return the tokens a ``mentions`` or search phrase must match, consecutively and in
+    order; raise InvalidArgument past :data:`MAX_PHRASE_WORDS` or :data:`MAX_PHRASE_CHARS`.
+
+    >>> phrase_tokens("Facial-recognition, again")
+    ('facial', 'recognition', 'again')
+    """
+    allowed = f"at most {MAX_PHRASE_WORDS} words and {MAX_PHRASE_CHARS} characters"
+    shown = repr(phrase[:40] + "…") if len(phrase) > 40 else repr(phrase)
+    if len(phrase) > MAX_PHRASE_CHARS:
+        raise InvalidArgument(f"the phrase {shown} is {len(phrase):,} characters long: "
+                              f"{allowed} are allowed")
+    found = tuple(tokens(phrase))
+    if len(found) > MAX_PHRASE_WORDS:
+        raise InvalidArgument(f"the phrase {shown} holds {len(found)} words: {allowed} "
+                              "are allowed")
+    return found
 
 
 def parse_datetime(value: object) -> datetime:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -19,9 +19,10 @@ from graph.normalize import parse_datetime, phrase_tokens
 
 if TYPE_CHECKING:
     from graph.kg import KnowledgeGraph
+    from graph.search import SearchHits
 
 __all__ = ["Selection", "ORDERS", "select_articles", "order_articles", "search",
-           "provider_topics", "articles_of"]
+           "search_by_scan", "provider_topics", "articles_of"]
 
 ORDERS = ("PUBLISHED_AT_DESC", "PUBLISHED_AT_ASC", "QUALITY_DESC", "HEAT_DESC", "TITLE_ASC")
 
@@ -146,13 +147,22 @@ def articles_of(kg: KnowledgeGraph, node: str) -> list[str]:
 _SEARCH_FIELDS = (("title", 3), ("excerpt", 2), ("body", 1))
 
 
-def search(kg: KnowledgeGraph, text: str) -> list[tuple[str, str]]:
+def search(kg: KnowledgeGraph, text: str,
+           check: Callable[[int], None] | None = None) -> SearchHits:
     """Return ``(article_id, field)`` for articles holding every token of ``text``.
 
     Ranked by the best field holding the whole phrase (title, then excerpt, then
     body), then by the best field holding all the tokens, then newest first.
     ``field`` names the best field the phrase (or, failing that, the tokens) was in.
+    Read off the search index (graph/search.py); ``check(n)`` hears of every ``n``
+    articles whose text is read to rank them.
     """
+    return kg.analytics.search_index.search(kg, text, check)
+
+
+def search_by_scan(kg: KnowledgeGraph, text: str) -> list[tuple[str, str]]:
+    """:func:`search` without an index, reading every candidate's fields: the reference
+    the index is tested against."""
     wanted = phrase_tokens(text)
     if not wanted:
         raise InvalidArgument(f"search text {text!r} has no letters or digits to search for")

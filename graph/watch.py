@@ -40,6 +40,10 @@ async def watch(live: LiveGraph, *, poll: bool = False,
     """
     from watchfiles import awatch
 
+    # What changed between the corpus's first reading and now (a load of minutes at
+    # 100k records) has no event: look at every file once.
+    await asyncio.to_thread(live.apply, None)
+
     # No filter: every file the loader lists (or reports as skipped) must be seen.
     async for changes in awatch(live.root, watch_filter=None, debounce=debounce_ms, step=10,
                                 stop_event=stop,

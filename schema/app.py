@@ -1,14 +1,31 @@
 """The Starlette app: GraphQL at /graphql (POST and GET, GraphiQL for browsers),
-/healthz and /readyz. The graph is loaded once, at startup, in the lifespan."""
+/healthz and /readyz. The graph is loaded once, at startup, in the lifespan.
+
+With ``background=True`` (what ``newsgraph serve`` uses) the app starts like a server:
+it answers at once while a thread loads the graph (``/healthz`` ok, ``/readyz`` 503
+"loading" with how many files are read, ``/graphql`` 503 with the same), and after the
+load the whole-graph analytics are computed by a forked process
+(:mod:`graph.background`); until they are installed, the fields that need them answer
+at once with a ``NOT_READY`` error, and ``/readyz`` says how far they are.
+
+With ``follow=True`` (``newsgraph serve`` without ``--no-watch --cache``) the path is a
+followed corpus (:func:`graph.follow`): each change makes a new graph version, which new
+requests take while those under way finish on theirs (:mod:`schema.live`); ``watch``
+applies the folder's changes as they happen, subscriptions hear of each version
+(:mod:`schema.subscriptions`) and the ingest mutations write into it.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import gc
+import json
 import logging
 import os
-from collections.abc import AsyncIterator
+import threading
+import time
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,12 +33,16 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route, WebSocketRoute
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 import graph
+from graph.background import BackgroundAnalytics, warm
+from graph.progress import Step
 from graph.watch import watch as follow_folder
 from schema.browser import browser_routes, playground_page
 from schema.exports import export_endpoint
-from schema.http import GraphQLOverHTTP
+from schema.http import GraphQLOverHTTP, error_body, negotiate
+from schema.limits import RequestBudget
 from schema.live import graph_of
 from schema.middleware import middleware
 from schema.middleware.cache import ResponseCache
@@ -40,8 +61,10 @@ class GraphQLView(GraphQLOverHTTP):
         kg = graph_of(request.scope)  # the one version this request runs on
         if kg is None:  # only reachable before the lifespan ran
             raise RuntimeError("the graph is not loaded yet")
+        # One budget per HTTP request (batched operations share it); the view ends the
+        # work through it when the client goes away or the deadline passes.
         return {"kg": kg, "request": request, "response": response, "settings": self.settings,
-                "feed": request.app.state.feed}
+                "budget": RequestBudget(self.settings), "feed": request.app.state.feed}
 
     async def render_graphql_ide(self, request: Any) -> Response:
         """GraphiQL from newsgraph's own assets (schema/browser.py), not from a CDN."""
@@ -54,82 +77,199 @@ async def healthz(request: Request) -> Response:
 
 
 async def readyz(request: Request) -> Response:
-    """Ready: the graph is loaded; with its counts."""
+    """Ready: the graph is loaded; with its counts and how far the analytics are."""
     kg: graph.KnowledgeGraph | None = request.app.state.kg
     if kg is None:
-        return JSONResponse({"status": "loading"}, status_code=503)
+        return JSONResponse(request.app.state.loading.status(), status_code=503,
+                            headers={"retry-after": "1"})
     r = kg.report
+    job: BackgroundAnalytics | None = request.app.state.analytics
     return JSONResponse({
         "status": "ready", "records": r.records, "articles": r.articles, "stubs": r.stubs,
         "providers": r.providers, "topics": r.topics, "edges": r.edges,
         "errors": len(r.errors), "warnings": len(r.warnings),
+        "analytics": job.status() if job is not None else {"status": "on first use"},
         "graphVersion": kg.version,
-        "subscriptions": request.app.state.feed.open if request.app.state.feed else 0,
         "versionMadeAt": kg.made_at.isoformat() if kg.made_at is not None else None,
+        "subscriptions": request.app.state.feed.open if request.app.state.feed else 0,
     })
+
+
+class Loading:
+    """How far the load of a server that started before its graph is."""
+
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+        self.step = Step("starting", 0, 0)
+        self.error: str | None = None
+
+    def progress(self, step: Step) -> None:
+        self.step = step
+
+    def status(self) -> dict[str, Any]:
+        step = self.step
+        out: dict[str, Any] = {"status": "failed" if self.error else "loading",
+                               "seconds": round(time.monotonic() - self.started, 1),
+                               "phase": step.phase, "done": step.done, "total": step.total,
+                               "records": step.records}
+        if self.error:
+            out["error"] = self.error
+        return out
+
+    def message(self) -> str:
+        if self.error:
+            return f"the graph could not be loaded: {self.error}"
+        step = self.step
+        where = step.phase
+        if step.phase == "parse":
+            where = f"{step.done:,} of {step.total:,} files read, {step.records:,} records"
+        return f"the graph is still loading ({where}): ask again when /readyz says ready"
+
+
+class WhileLoading:
+    """Answer 503 with how far the load is, at once, until the graph is there."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        state = scope["app"].state
+        if scope["type"] != "http" or state.kg is not None:
+            return await self.app(scope, receive, send)
+        accept = dict(scope.get("headers") or ()).get(b"accept", b"").decode("latin-1")
+        body = error_body(state.loading.message(), code="NOT_READY",
+                          **state.loading.status())
+        response = Response(json.dumps(body), status_code=503, headers={"retry-after": "1"},
+                            media_type=f"{negotiate(accept)}; charset=utf-8")
+        await response(scope, receive, send)
 
 
 async def home(request: Request) -> Response:
     return RedirectResponse("/graphql")
 
 
+def _graph_of(scope: Any) -> graph.KnowledgeGraph | None:
+    state = scope["app"].state
+    job: BackgroundAnalytics | None = state.analytics
+    if job is not None and not job.ready:
+        # An answer given before the analytics are in (a null storyline, say) must not
+        # be served again after them: no caching until then.
+        return None
+    return graph_of(scope)
+
+
 def create_app(source: graph.KnowledgeGraph | graph.LiveGraph | str | os.PathLike[str]
-               | None = None, settings: Settings | None = None, *, watch: bool = False,
-               poll: bool = False, ingest_token: str | None = None,
-               **load_options: Any) -> Starlette:
+               | None = None, settings: Settings | None = None, *, background: bool = False,
+               on_loaded: Callable[[graph.KnowledgeGraph | None, Exception | None], None]
+               | None = None, follow: bool = False, watch: bool = False, poll: bool = False,
+               ingest_token: str | None = None, **load_options: Any) -> Starlette:
     """Return the newsgraph ASGI app.
 
-    ``source`` is a loaded KnowledgeGraph, a followed corpus (:func:`graph.follow`), or
-    a path to load at startup (the bundled ``data/`` when None); ``settings`` are the
-    limits and mode (from the ``NEWSGRAPH_*`` environment when None); ``load_options``
-    go to :func:`graph.load`. With a followed corpus, ``watch`` applies the folder's
-    changes as they happen (``poll``: by polling), each a new version; the ingest
-    mutations accept requests bearing ``ingest_token`` (refused without one).
+    ``source`` is a loaded KnowledgeGraph, or a path to load at startup (the
+    bundled ``data/`` when None); ``settings`` are the limits and mode (from the
+    ``NEWSGRAPH_*`` environment when None); ``load_options`` go to :func:`graph.load`.
+    With ``background``, the app serves while a thread loads the graph and a forked
+    process computes its analytics (see the module docstring); ``on_loaded(kg, error)``
+    is then called from the loading thread when the load ended. ``source`` may be a
+    followed corpus (:func:`graph.follow`), or, with ``follow``, a path to follow;
+    ``watch`` then applies the folder's changes as they happen (``poll``: by polling),
+    and the ingest mutations accept requests bearing ``ingest_token``.
     """
     settings = settings if settings is not None else Settings.from_env()
-    live = source if isinstance(source, graph.LiveGraph) else None
+
+    def settle(app: Starlette, kg: graph.KnowledgeGraph) -> None:
+        warm(kg)
+        # The graph lives as long as the server: keep the collector from rescanning it,
+        # which otherwise shows as pauses of tens of milliseconds in request latency
+        # (and, frozen before the fork, from touching every page of the analytics child).
+        gc.freeze()
+        app.state.kg = kg
+        app.state.analytics = BackgroundAnalytics(kg).start()
 
     path = Path(source) if isinstance(source, str | os.PathLike) else None
+    loop: asyncio.AbstractEventLoop | None = None
+    following: list[Callable[[], Any]] = []  # what stops the feed and the watcher
 
-    @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        if app.state.kg is None:
-            kg = graph.load(path, **load_options)
-            logger.info("loaded: %s", kg.report.summary())
-            if kg.report.records == 0 and not settings.allow_empty:
-                raise graph.NewsgraphError(
-                    f"no record found in {str(path or graph.default_data_path())!r}: "
-                    "refusing to serve an empty graph (allow_empty / "
-                    "NEWSGRAPH_ALLOW_EMPTY=1 serves it)")
-            app.state.kg = kg
-        # The graph lives as long as the server: keep the collector from rescanning it,
-        # which otherwise shows as pauses of tens of milliseconds in request latency.
-        gc.freeze()
-        if live is None:
-            yield
-            return
-        stop_following = live.on_change(lambda change: _publish(app, live))
+    def load(progress: Any = None) -> graph.KnowledgeGraph:
+        if follow:
+            options = {k: v for k, v in load_options.items()
+                       if k in ("max_file_bytes", "include", "follow_symlinks")}
+            live = graph.follow(path if path is not None else graph.default_data_path(),
+                                **options)
+            app.state.live = live
+            kg = live.current()
+        else:
+            kg = graph.load(path, **({"progress": progress} if progress else {}),
+                            **load_options)
+        logger.info("loaded: %s", kg.report.summary())
+        if kg.report.records == 0 and not settings.allow_empty:
+            raise graph.NewsgraphError(
+                f"no record found in {str(path or graph.default_data_path())!r}: "
+                "refusing to serve an empty graph (allow_empty / "
+                "NEWSGRAPH_ALLOW_EMPTY=1 serves it)")
+        return kg
+
+    def start_following(app: Starlette) -> None:
+        """Hear of each new version (the event loop's side): publish it, tell the
+        subscribers, and with ``watch``, apply the folder's changes."""
+        live: graph.LiveGraph = app.state.live
+        following.append(live.on_change(lambda change: _publish(app, live)))
         feed = app.state.feed = ChangeFeed(live, max_subscriptions=settings.max_subscriptions,
                                            max_seconds=settings.max_subscription_seconds)
         feed.start()
-        stop = asyncio.Event()
-        task = asyncio.create_task(follow_folder(live, poll=poll, stop=stop)) if watch else None
+        following.append(feed.close)
+        if watch:
+            stop = asyncio.Event()
+            task = asyncio.create_task(follow_folder(live, poll=poll, stop=stop))
+            following.append(stop.set)
+            following.append(task.cancel)
+
+    def load_in_background(app: Starlette) -> None:
+        kg = error = None
+        try:
+            kg = load(app.state.loading.progress)
+            settle(app, kg)
+            if app.state.live is not None and loop is not None:
+                loop.call_soon_threadsafe(start_following, app)
+        except Exception as e:  # the server stays up to say what went wrong
+            app.state.loading.error = str(e)
+            error = e
+        if on_loaded is not None:
+            on_loaded(kg, error)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        nonlocal loop
+        loop = asyncio.get_running_loop()
+        loader = None
+        if background and app.state.kg is None:
+            loader = threading.Thread(target=load_in_background, args=(app,),
+                                      name="newsgraph-load", daemon=True)
+            loader.start()
+        elif background:
+            kg, app.state.kg = app.state.kg, None
+            settle(app, kg)
+        else:
+            if app.state.kg is None:
+                app.state.kg = load()
+            gc.freeze()
+        if app.state.live is not None and app.state.kg is not None:
+            start_following(app)
         try:
             yield
         finally:
-            feed.close()
-            stop_following()
-            stop.set()
-            if task is not None:
-                with contextlib.suppress(asyncio.CancelledError, TimeoutError):
-                    await asyncio.wait_for(task, timeout=5)
+            for stop in reversed(following):
+                stop()
+            if app.state.analytics is not None:
+                app.state.analytics.stop()
 
     view = GraphQLView(schema, settings, max_subscriptions_per_connection=20)
     app = Starlette(
         routes=[
             Route("/", home),
-            # Repeated requests are answered from stored responses: the graph is immutable.
-            Route("/graphql", ResponseCache(view, graph_of), methods=["GET", "POST"]),
+            # Repeated requests are answered from stored responses: a version is immutable.
+            Route("/graphql", WhileLoading(ResponseCache(view, _graph_of)),
+                  methods=["GET", "POST"]),
             WebSocketRoute("/graphql", view),  # subscriptions: graphql-transport-ws
             Route("/healthz", healthz),
             Route("/readyz", readyz),
@@ -140,14 +280,24 @@ def create_app(source: graph.KnowledgeGraph | graph.LiveGraph | str | os.PathLik
         middleware=middleware(settings),
     )
     app.state.settings = settings
+    live = source if isinstance(source, graph.LiveGraph) else None
+    app.state.live = live
     app.state.kg = (live.current() if live is not None
                     else source if isinstance(source, graph.KnowledgeGraph) else None)
-    app.state.live = live
+    app.state.loading = Loading()
+    app.state.analytics = None
     app.state.feed = None
     app.state.ingest_token = ingest_token
     return app
 
 
 def _publish(app: Starlette, live: graph.LiveGraph) -> None:
-    """Make the newest version the one new requests take (requests under way keep theirs)."""
-    app.state.kg = live.current()
+    """Make the newest version the one new requests take (requests under way keep theirs);
+    a server computing analytics in the background starts on the new version's."""
+    kg = live.current()
+    warm(kg)
+    job: BackgroundAnalytics | None = app.state.analytics
+    if job is not None:
+        app.state.analytics = BackgroundAnalytics(kg).start()
+        job.stop()
+    app.state.kg = kg

@@ -10,9 +10,13 @@ the path holds no record at all (``serve --allow-empty`` serves an empty graph).
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import logging
+import math
 import os
+import signal
+import socket
 import sys
 from collections.abc import Sequence
 from importlib.metadata import EntryPoint, entry_points
@@ -76,7 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="serve the graph over GraphQL with uvicorn")
     _add_path(p)
     p.add_argument("--host", default="127.0.0.1", help="interface to bind (default: %(default)s)")
-    p.add_argument("--port", type=int, default=8000, help="port to bind (default: %(default)s)")
+    p.add_argument("--port", type=int, default=8000,
+                   help="port to bind, 0 to 65535 (default: %(default)s)")
     p.add_argument("--no-watch", dest="watch", action="store_false",
                    help="serve the folder as loaded at start; by default its changes are "
                         "followed, each a new graph version")
@@ -234,15 +239,6 @@ def _ingest_token(args: argparse.Namespace) -> str | None:
     return os.environ.get("NEWSGRAPH_INGEST_TOKEN", "").strip() or None
 
 
-def _follow(args: argparse.Namespace) -> graph.LiveGraph:
-    if args.max_file_mb <= 0:
-        raise graph.NewsgraphError(f"--max-file-mb must be positive, got {args.max_file_mb!r}")
-    return graph.follow(args.path if args.path is not None else graph.default_data_path(),
-                        max_file_bytes=int(args.max_file_mb * 2**20),
-                        include=tuple(args.include or ()),
-                        follow_symlinks=bool(args.follow_symlinks))
-
-
 def _print_report(report: graph.LoadReport, *, stream: Any = None) -> None:
     stream = stream or sys.stdout
     print(report.summary(), file=stream)
@@ -267,6 +263,29 @@ def cmd_load(args: argparse.Namespace) -> int:
     return EXIT_OK if kg.report.ok else EXIT_REJECTED
 
 
+def _bind(host: str, port: int) -> socket.socket:
+    """Bind the listening socket, or raise NewsgraphError saying why not, in one line."""
+    if not 0 <= port <= 65535:
+        raise graph.NewsgraphError(f"--port must be from 0 to 65535, got {port}")
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+    except socket.gaierror as e:
+        raise graph.NewsgraphError(f"cannot serve on host {host!r}: {e.strerror}") from None
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(address)
+        sock.listen(2048)
+    except OSError as e:
+        sock.close()
+        why = ("it is in use (another server listens there)" if e.errno == errno.EADDRINUSE
+               else e.strerror)
+        raise graph.NewsgraphError(f"cannot serve on {host}:{port}: {why}") from None
+    sock.setblocking(False)
+    return sock
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -283,40 +302,78 @@ def cmd_serve(args: argparse.Namespace) -> int:
         if args.ingest is None:
             print("newsgraph: production mode: ingest off (no NEWSGRAPH_INGEST_TOKEN or "
                   "--ingest-token-file)", file=sys.stderr)
-    source: graph.KnowledgeGraph | graph.LiveGraph
-    if args.watch or not args.cache:
-        # Followed, each state of the folder a version; --no-watch only stops following.
-        source = _follow(args)
-        kg = source.current()
-        if token and source.root.is_dir():
-            from graph.ingest import remove_partial
+    # Followed, each state of the folder a version (--no-watch only stops following),
+    # unless a snapshot is asked for and changes are not.
+    follow = args.watch or not args.cache
+    poll = args.watch_poll or polling_wanted()
+    if follow and token:
+        from graph.ingest import remove_partial
 
-            for left in remove_partial(source.root):
+        root = args.path if args.path is not None else graph.default_data_path()
+        if root.is_dir():
+            for left in remove_partial(root):
                 print(f"newsgraph: removed {left}, a temporary file an interrupted ingest "
                       "left", file=sys.stderr)
-    else:
-        source = kg = _load(args.path, args.max_file_mb, args.cache, args=args,
-                            allow_empty=True)
-    _print_report(kg.report, stream=sys.stderr)
-    if kg.report.records == 0 and not settings.allow_empty:
-        raise EmptyCorpus(_empty_message(args.path, kg.report) + "; `newsgraph serve "
-                          "--allow-empty` serves an empty graph")
-    poll = args.watch_poll or polling_wanted()
-    app = create_app(source, settings, watch=args.watch, poll=poll, ingest_token=token)
-    if isinstance(source, graph.LiveGraph):
-        how = ("not following changes (--no-watch)" if not args.watch
-               else "following changes by polling" if poll else "following changes")
-        print(f"newsgraph: {source.root}: version {kg.version}, {how}", file=sys.stderr)
-    print(f"newsgraph: serving GraphQL at http://{args.host}:{args.port}/graphql",
-          file=sys.stderr, flush=True)
+    if args.max_file_mb <= 0:
+        raise graph.NewsgraphError(f"--max-file-mb must be positive, got {args.max_file_mb!r}")
+    # Bind first: a port in use is said at once, not after a load of minutes; then the
+    # server answers /healthz and /readyz (with progress) while the graph loads.
+    sock = _bind(args.host, args.port)
+    server: uvicorn.Server | None = None
+    failed = EXIT_OK
+
+    def on_loaded(kg: graph.KnowledgeGraph | None, error: Exception | None) -> None:
+        nonlocal failed
+        if kg is not None:
+            _print_report(kg.report, stream=sys.stderr)
+            if kg.report.records or settings.allow_empty:
+                if kg.version is not None:
+                    how = ("not following changes (--no-watch)" if not args.watch
+                           else "following changes by polling" if poll
+                           else "following changes")
+                    print(f"newsgraph: version {kg.version}, {how}", file=sys.stderr)
+                print("newsgraph: ready; storylines, centrality and the search index are "
+                      "computed in the background (see /readyz)", file=sys.stderr,
+                      flush=True)
+                return
+            failed = EXIT_EMPTY
+            error = EmptyCorpus(_empty_message(args.path, kg.report) + "; `newsgraph serve "
+                                "--allow-empty` serves an empty graph")
+        else:
+            failed = EXIT_REJECTED
+        print(f"newsgraph: error: {error}", file=sys.stderr, flush=True)
+        if server is not None:
+            server.should_exit = True
+
+    # The empty-corpus check is on_loaded's, to say it as the other commands do.
+    app = create_app(args.path, settings.replace(allow_empty=True), background=True,
+                     on_loaded=on_loaded, max_file_bytes=int(args.max_file_mb * 2**20),
+                     cache=args.cache, include=args.include or (),
+                     follow_symlinks=bool(args.follow_symlinks), follow=follow,
+                     watch=args.watch and follow, poll=poll, ingest_token=token)
+    host, port = sock.getsockname()[:2]
+    shown = f"[{host}]" if ":" in host else host
+    print(f"newsgraph: serving GraphQL at http://{shown}:{port}/graphql (loading the graph; "
+          "/readyz says when it is ready)", file=sys.stderr, flush=True)
     if settings.production:
         print("newsgraph: production mode: introspection "
               f"{'on' if settings.introspection_enabled else 'off'}, GraphiQL "
               f"{'on' if settings.graphiql_enabled else 'off'}, CORS origins: "
               f"{', '.join(settings.cors_origins) or 'none'}", file=sys.stderr, flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning",
-                server_header=not settings.production)
-    return EXIT_OK
+    # On SIGTERM or SIGINT uvicorn stops accepting and lets requests in flight finish;
+    # each ends by its deadline, so drain for that long. SIGHUP must not kill them.
+    config = uvicorn.Config(app, log_level="warning", server_header=not settings.production,
+                            timeout_graceful_shutdown=max(1, math.ceil(settings.timeout)) + 2)
+    server = uvicorn.Server(config)
+    if hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, _ignore_hangup)
+    server.run(sockets=[sock])
+    return failed
+
+
+def _ignore_hangup(signum: int, frame: Any) -> None:
+    print("newsgraph: SIGHUP ignored (nothing to reload: restart to load a new corpus; "
+          "SIGTERM stops after requests in flight)", file=sys.stderr, flush=True)
 
 
 def cmd_push(args: argparse.Namespace) -> int:

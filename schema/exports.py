@@ -6,24 +6,39 @@ Both take the same selection: nothing (the whole graph); ``from`` seeds with ``h
 ``provider``, ``after`` and ``before`` (the articles it keeps with their topics and
 providers, or, with seeds, a filter on the walk's articles). ``via`` picks edge kinds
 (``SAME_STORY`` included when named), ``layout=force`` adds coordinates.
+
+Over HTTP an export is bounded like any request: off in production unless enabled
+(``--exports``); at most ``max_exports`` at once (more answer 429); at most
+``max_export_nodes`` nodes and ``max_export_edges`` edges (refused with 413 before
+anything is written, the whole graph from its counts without building it); JSON files
+streamed a chunk at a time, never whole in memory, and ended at the request's
+deadline; a client that goes away stops it. The CLI has no caps.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
-from collections.abc import Sequence
+import os
+import select
+import signal
+import time
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from starlette.concurrency import run_in_threadpool
+from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 
 import graph
 from graph import explore, export
+from graph.analytics import SAME_STORY
+from graph.budget import Budget
 from graph.normalize import parse_datetime
 from graph.select import Selection
-from schema.settings import CEILINGS
+from graph.walk import check_via
+from schema.settings import CEILINGS, Settings, env_name
 
 __all__ = ["ExportRequest", "export_bytes", "export_endpoint", "MAX_LAYOUT_NODES",
            "MAX_HTTP_HOPS", "MEDIA_TYPES"]
@@ -65,6 +80,12 @@ def export_bytes(kg: graph.KnowledgeGraph, req: ExportRequest) -> bytes:
         sub.positions = explore.force_layout(sub)
     out = io.BytesIO()
     # Only a walk from seeds gives distances; the whole graph or a `where` alone has none.
+    export.write(kg, sub, req.format, out, walked=bool(req.seeds))
+    return out.getvalue()
+
+
+def _whole(kg: graph.KnowledgeGraph, sub: graph.Subgraph, req: ExportRequest) -> bytes:
+    out = io.BytesIO()
     export.write(kg, sub, req.format, out, walked=bool(req.seeds))
     return out.getvalue()
 
@@ -121,19 +142,205 @@ def _request_of(request: Request) -> ExportRequest:
         layout=q.get("layout"))
 
 
+class TooLarge(graph.NewsgraphError):
+    """An export past its node or edge cap."""
+
+
+class ExportCaps:
+    """The caps of one HTTP export: nodes, edges, and a deadline checked while writing."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.deadline = time.monotonic() + settings.timeout
+
+    def check_time(self) -> None:
+        if time.monotonic() > self.deadline:
+            raise graph.InvalidArgument(
+                f"the export ran past its time limit of {self.settings.timeout:g} s "
+                f"(set by {env_name('timeout')}): narrow it with from/hops or where")
+
+    def walks(self) -> Budget:
+        """A walk's budget ending at this export's deadline (its visits are not capped:
+        the node and edge caps bound what it returns)."""
+        return Budget(seconds=max(0.0, self.deadline - time.monotonic()))
+
+    def check_size(self, nodes: int, edges: int) -> None:
+        s = self.settings
+        for what, n, cap, name in (("nodes", nodes, s.max_export_nodes, "max_export_nodes"),
+                                   ("edges", edges, s.max_export_edges, "max_export_edges")):
+            if n > cap:
+                raise TooLarge(
+                    f"this export holds {n:,} {what} or more; at most {cap:,} are served "
+                    f"over HTTP (set by {env_name(name)}): narrow it with from/hops or "
+                    "where, or write it with `newsgraph export`")
+
+
+def capped_subgraph(kg: graph.KnowledgeGraph, req: ExportRequest, caps: ExportCaps
+                    ) -> graph.Subgraph:
+    """Return what ``req`` selects, refusing it past the caps before building it where
+    its size is known first (the whole graph, a walk)."""
+    s = caps.settings
+    if req.seeds:
+        sub = explore.expand(kg, req.seeds, req.hops, req.via, selection=req.selection,
+                             limit=s.max_export_nodes + 1, budget=caps.walks())
+        caps.check_size(len(sub.nodes), len(sub.edges))
+        return sub
+    if req.selection is None or req.selection.empty:
+        walk = check_via(req.via)
+        edges = sum(n for kind, n in kg.report.edges.items() if kind in walk)
+        if SAME_STORY in walk:
+            edges += len(kg.analytics.same_story_edges())
+        caps.check_size(kg.counts["nodes"], edges)
+    caps.check_time()
+    sub = explore.select_subgraph(kg, req.seeds, req.hops, req.via, req.selection,
+                                  budget=caps.walks())
+    caps.check_size(len(sub.nodes), len(sub.edges))
+    return sub
+
+
+def _prepare(kg: graph.KnowledgeGraph, req: ExportRequest, caps: ExportCaps
+             ) -> graph.Subgraph:
+    """Select and lay out (in a worker thread), within the caps."""
+    if req.layout is not None and req.layout.upper() not in explore.LAYOUTS:
+        raise graph.InvalidArgument(f"unknown layout {req.layout!r}: expected force")
+    sub = capped_subgraph(kg, req, caps)
+    if req.layout is not None:
+        sub.positions = explore.force_layout(sub)
+    caps.check_time()
+    return sub
+
+
+_PATIENCE = 0.25  # seconds a reader of a busy ForkedWriter waits before it may stop
+
+
+class ForkedWriter:
+    """A file written by a child process forked for it, read back through a pipe.
+
+    Writing is whole-file CPU work (networkx builds GraphML and GEXF as one tree): in a
+    child it neither holds the server's GIL nor its memory, and it can be ended at
+    once — at the request's deadline, or when the client goes away.
+    """
+
+    def __init__(self, kg: graph.KnowledgeGraph, sub: graph.Subgraph, fmt: str, *,
+                 walked: bool = True):
+        read_fd, write_fd = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: write, and never return into the server
+            status = 1
+            try:
+                os.close(read_fd)
+                with os.fdopen(write_fd, "wb", buffering=1 << 16) as out:
+                    export.write(kg, sub, fmt, out, walked=walked)
+                status = 0
+            finally:
+                os._exit(status)
+        os.close(write_fd)
+        self.pid: int | None = pid
+        self.fd = read_fd
+
+    def chunks(self, caps: ExportCaps) -> Iterator[bytes]:
+        """Yield what the child writes; raise at the deadline (the child is ended).
+
+        While the child is busy an empty piece comes every :data:`_PATIENCE` seconds,
+        so whoever reads can stop (a client gone) without waiting for the deadline.
+        """
+        try:
+            while True:
+                left = caps.deadline - time.monotonic()
+                if left <= 0 or not select.select([self.fd], [], [],
+                                                  min(left, _PATIENCE))[0]:
+                    caps.check_time()
+                    yield b""
+                    continue
+                piece = os.read(self.fd, 1 << 16)
+                if not piece:
+                    break
+                yield piece
+            _, code = os.waitpid(self.pid, 0) if self.pid else (0, 0)
+            self.pid = None
+            if code != 0:
+                raise graph.NewsgraphError("the export could not be written")
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """End the child if it still runs; release the pipe."""
+        if self.pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)
+            os.waitpid(self.pid, 0)
+            self.pid = None
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+
 async def export_endpoint(request: Request) -> Response:
     """``GET /export/graph.{graphml,gexf,cyjs,json}``: the graph, or a selection of it, as a
     file."""
+    settings: Settings = request.app.state.settings
+    if not settings.exports_enabled:
+        return JSONResponse({"error": "exports are off in production mode: enable them with "
+                                      f"--exports ({env_name('exports')}=1)"}, status_code=404)
     kg: graph.KnowledgeGraph | None = request.app.state.kg
     if kg is None:
         return JSONResponse({"error": "the graph is not loaded yet"}, status_code=503)
+    state = request.app.state
+    running = getattr(state, "exports_running", 0)
+    if running >= settings.max_exports:
+        return JSONResponse(
+            {"error": f"{running} exports are running, the most at once (limit maxExports = "
+                      f"{settings.max_exports}, set by {env_name('max_exports')}): try again "
+                      "shortly"}, status_code=429, headers={"retry-after": "2"})
+    state.exports_running = running + 1
+    released = False
+
+    def release() -> None:
+        nonlocal released
+        if not released:
+            released = True
+            state.exports_running -= 1
+
+    caps = ExportCaps(settings)
     try:
         req = _request_of(request)
-        body = await run_in_threadpool(export_bytes, kg, req)
+        sub = await run_in_threadpool(_prepare, kg, req, caps)
     except graph.NodeNotFound as e:
+        release()
         return JSONResponse({"error": str(e)}, status_code=404)
+    except TooLarge as e:
+        release()
+        return JSONResponse({"error": str(e)}, status_code=413)
     except graph.NewsgraphError as e:
+        release()
         return JSONResponse({"error": str(e)}, status_code=400)
+    except BaseException:
+        release()
+        raise
     name = f"newsgraph.{_SUFFIXES[req.format]}"
-    return Response(body, media_type=MEDIA_TYPES[req.format],
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    headers = {"Content-Disposition": f'attachment; filename="{name}"',
+               "x-newsgraph-cost": f"nodes={len(sub.nodes)}, edges={len(sub.edges)}"}
+    # Only a walk from seeds gives distances; the whole graph or a `where` alone has none.
+    walked = bool(req.seeds)
+    if hasattr(os, "fork"):
+        writer: ForkedWriter | None = ForkedWriter(kg, sub, req.format, walked=walked)
+        pieces: Iterator[bytes] = writer.chunks(caps)  # type: ignore[union-attr]
+    else:  # JSON streamed here, chunk by chunk; GraphML and GEXF whole, in a thread
+        writer = None
+        pieces = (export.iter_json(kg, sub, req.format, check=caps.check_time, walked=walked)
+                  if req.format in (*export.JSON_FORMATS, "cyjs")
+                  else iter([_whole(kg, sub, req)]))
+
+    async def stream() -> AsyncIterator[bytes]:
+        # Each piece is read in a worker thread; a client that goes away cancels this
+        # generator (Starlette watches for the disconnect), which ends the writer.
+        try:
+            async for piece in iterate_in_threadpool(pieces):
+                if piece:
+                    yield piece
+        finally:
+            if writer is not None:
+                await run_in_threadpool(writer.close)
+            release()
+
+    return StreamingResponse(stream(), media_type=MEDIA_TYPES[req.format], headers=headers)

@@ -15,19 +15,27 @@ operations) answer 4xx with a JSON ``errors`` body in either media type.
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
+import functools
 import json
 import time
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from cross_web import HTTPException
+from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import MissingQueryError
 from strawberry.http import GraphQLHTTPResponse
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
 
 from schema.query import should_mask
 from schema.settings import Settings, env_name
@@ -102,6 +110,9 @@ class GraphQLOverHTTP(GraphQL[dict[str, Any], None]):
         options.setdefault("graphql_ide", "graphiql" if settings.graphiql_enabled else None)
         super().__init__(schema, **options)
         self.settings = settings
+        # Operations run here, off the event loop; the pool bounds how many at once.
+        self._workers = ThreadPoolExecutor(max_workers=_WORKERS,
+                                           thread_name_prefix="newsgraph-graphql")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -116,6 +127,46 @@ class GraphQLOverHTTP(GraphQL[dict[str, Any], None]):
         elapsed = (time.perf_counter() - started) * 1000
         response.headers.append("server-timing", f"graphql;dur={elapsed:.1f}")
         await response(scope, receive, send)
+
+    async def execute_single(self, request: Any, request_adapter: Any, sub_response: Any,
+                             context: Any, root_value: Any, request_data: Any) -> ExecutionResult:
+        """Run one operation in a worker thread, so the event loop keeps serving others
+        (and sees this client go away) while it runs; answer at its deadline whatever it
+        does, and then, or when the client goes away, end its work at its next check."""
+        allowed = OperationType.from_http(request_adapter.method)
+        if not self.allow_queries_via_get and request_adapter.method == "GET":
+            allowed = allowed - {OperationType.QUERY}
+        call = functools.partial(
+            self.schema.execute_sync, request_data.query, root_value=root_value,
+            variable_values=request_data.variables, context_value=context,
+            operation_name=request_data.operation_name, allowed_operation_types=allowed,
+            operation_extensions=request_data.extensions)
+        loop = asyncio.get_running_loop()
+        work: asyncio.Future[Any] = loop.run_in_executor(
+            self._workers, contextvars.copy_context().run, call)
+        work.add_done_callback(_retrieve)  # answered at the deadline: its end is not awaited
+        watch: asyncio.Future[Any] = asyncio.ensure_future(_client_gone(request))
+        done, _ = await asyncio.wait({work, watch}, timeout=self.settings.timeout + _GRACE,
+                                     return_when=asyncio.FIRST_COMPLETED)
+        watch.cancel()
+        if work in done:
+            try:
+                return work.result()
+            except CannotGetOperationTypeError as e:
+                raise HTTPException(400, e.as_http_error_reason()) from e
+            except InvalidOperationTypeError as e:
+                raise HTTPException(400, e.as_http_error_reason(request_adapter.method)
+                                    ) from e
+            except MissingQueryError as e:
+                raise HTTPException(400, "No GraphQL query found in the request") from e
+        _stop(context)
+        if watch in done:  # nobody to answer
+            return ExecutionResult(data=None, errors=[GraphQLError("the client went away")])
+        timeout = self.settings.timeout
+        return ExecutionResult(data=None, errors=[GraphQLError(
+            f"the request ran past its time limit of {timeout:g} s (limit timeout = "
+            f"{timeout:g}, set by {env_name('timeout')})",
+            extensions={"code": "LIMIT_EXCEEDED", "limit": "timeout", "max": timeout})])
 
     async def get_sub_response(self, request: Request | WebSocket) -> Response:
         sub = await super().get_sub_response(request)
@@ -189,3 +240,31 @@ class GraphQLOverHTTP(GraphQL[dict[str, Any], None]):
     def _json(self, body: Any, media: str, status: int) -> Response:
         return Response(self.encode_json(body), status_code=status,
                         media_type=f"{media}; charset=utf-8")
+
+
+# Threads running operations; a grace past the request's deadline for the walk's own
+# checks to end it (with its partial answer) before the view answers for it.
+_WORKERS = 16
+_GRACE = 0.5
+
+
+def _retrieve(work: asyncio.Future[Any]) -> None:
+    if not work.cancelled():
+        work.exception()
+
+
+async def _client_gone(request: Request) -> None:
+    """Return once the client has disconnected (the request body is read already)."""
+    while True:
+        message = await request.receive()
+        if message["type"] == "http.disconnect":
+            return
+
+
+def _stop(context: Any) -> None:
+    """End an operation's work at its next check of the deadline: the budget's deadline
+    is moved to now (the client left, or the answer was given without it)."""
+    budget = context.get("budget") if isinstance(context, dict) else None
+    walks = getattr(budget, "walks", None)  # the request's graph.budget.Budget
+    if walks is not None:
+        walks.deadline = walks.clock() - 1

@@ -12,7 +12,6 @@ from typing import Annotated
 
 import strawberry
 from graphql import GraphQLError
-from starlette.concurrency import run_in_threadpool
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
@@ -68,7 +67,7 @@ class Mutation:
         "record is written as a file (temp file, fsync, rename) before it is acknowledged; "
         "one file per canonical URL, so sending a record again updates it or leaves it "
         "UNCHANGED. Answers one result per record, in order."))
-    async def ingest(self, info: Info, records: Annotated[list[JSON], strawberry.argument(
+    def ingest(self, info: Info, records: Annotated[list[JSON], strawberry.argument(
             description="One or more records; at most maxIngestBatch.")],
     ) -> list[IngestResult]:
         live = _authorized_live(info)
@@ -79,15 +78,16 @@ class Mutation:
                                "allowed: send them in batches",
                                extensions={"code": "LIMIT_EXCEEDED",
                                            "limit": "maxIngestBatch", "max": limit})
-        outcomes = await run_in_threadpool(files.ingest, live, list(records))
+        # Resolvers run in the server's GraphQL worker threads: blocking here is fine.
+        outcomes = files.ingest(live, list(records))
         version = live.version
         return [IngestResult.of(o, version) for o in outcomes]
 
     @strawberry.mutation(description=(
         "Take a story out of the corpus: the files holding its records move to the "
         "folder's hidden .retracted/ folder (kept, never loaded)."))
-    async def retract(self, info: Info, url: Annotated[str, strawberry.argument(
+    def retract(self, info: Info, url: Annotated[str, strawberry.argument(
             description="The article's URL, raw or canonical.")]) -> IngestResult:
         live = _authorized_live(info)
-        outcome = await run_in_threadpool(files.retract, live, url)
+        outcome = files.retract(live, url)
         return IngestResult.of(outcome, live.version)

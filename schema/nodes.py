@@ -243,8 +243,9 @@ class Article(Traversable):
         return [Article.from_node(kg, a) for a in select.order_articles(kg, copies)]
 
     @strawberry.field(description=(
-        "PageRank in the article graph (related links, shared topics, copies); all sum to 1."))
-    def centrality(self, info: Info) -> float:
+        "PageRank in the article graph (related links, shared topics, copies); all sum to 1. "
+        "Null, with a NOT_READY error, while a server computes it after its load."))
+    def centrality(self, info: Info) -> float | None:
         return kg_of(info).analytics.pagerank[str(self.id)]
 
 
@@ -295,9 +296,10 @@ class Topic(Traversable):
         return len(select.articles_of(kg_of(info), str(self.id)))
 
     @strawberry.field(description=(
-        "Topics sharing articles with this one, most shared first, with a weight."))
+        "Topics sharing articles with this one, most shared first, with a weight. Null, "
+        "with a NOT_READY error, while a server computes the weights after its load."))
     def co_topics(self, info: Info, first: FirstArg = None,
-                  ) -> list[Annotated[CoTopic, strawberry.lazy("schema.analytics")]]:
+                  ) -> list[Annotated[CoTopic, strawberry.lazy("schema.analytics")]] | None:
         from schema.analytics import co_topics_of
 
         return co_topics_of(kg_of(info), str(self.id), first)
@@ -331,9 +333,10 @@ class Provider(Traversable):
 
     @strawberry.field(description=(
         "Providers covering the same stories: sharing storylines or copies of one story, "
-        "most shared first."))
+        "most shared first. Null, with a NOT_READY error, while a server computes the "
+        "storylines after its load."))
     def overlap(self, info: Info, first: FirstArg = None,
-                ) -> list[Annotated[ProviderOverlap, strawberry.lazy("schema.analytics")]]:
+                ) -> list[Annotated[ProviderOverlap, strawberry.lazy("schema.analytics")]] | None:
         from schema.analytics import overlap_of
 
         return overlap_of(kg_of(info), str(self.id), first)

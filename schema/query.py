@@ -13,6 +13,7 @@ from strawberry.types import Info
 import graph
 from graph import select
 from graph.build import PROVIDER, TOPIC
+from graph.normalize import MAX_PHRASE_CHARS, MAX_PHRASE_WORDS
 from schema.analytics import (
     CentralArticleConnection,
     Storyline,
@@ -226,13 +227,19 @@ class Query:
 
     @strawberry.field(description=(
         "Articles holding every word of `text`, best first: the whole phrase in the title, "
-        "then in the excerpt, then in the body; then newest first."))
+        "then in the excerpt, then in the body; then newest first. Null, with a NOT_READY "
+        "error, while a server builds its search index after its load."))
     def search(self, info: Info, text: Annotated[str, strawberry.argument(
-            description="Words to find, e.g. 'facial recognition'.")],
+            description=f"Words to find, e.g. 'facial recognition': at most "
+                        f"{MAX_PHRASE_WORDS} words and {MAX_PHRASE_CHARS} characters.")],
                first: FirstArg = None, after: AfterArg = None, last: LastArg = None,
-               before: BeforeArg = None) -> SearchConnection:
+               before: BeforeArg = None) -> SearchConnection | None:
         kg = kg_of(info)
-        page = page_of(info, select.search(kg, text), first, after, last, before, (text,))
+        # Articles read to rank a phrase count as visits of the request's budget, which
+        # also ends the search at the request's deadline.
+        budget = budget_of(info)
+        hits = select.search(kg, text, budget.charge if budget else None)
+        page = page_of(info, hits, first, after, last, before, (text,))
         return SearchConnection(
             edges=[SearchEdge(cursor=page.cursor(i), node=Article.from_node(kg, n),
                               matched_in=field) for i, (n, field) in page.items],
@@ -243,8 +250,8 @@ class Query:
         kg = kg_of(info)
         r = kg.report
         return Stats(records=r.records, articles=r.articles, stubs=r.stubs,
-                     providers=r.providers, topics=r.topics, nodes=kg.nx.number_of_nodes(),
-                     edges=kg.nx.number_of_edges(), edges_by_kind=_edge_counts(r.edges),
+                     providers=r.providers, topics=r.topics, nodes=kg.counts["nodes"],
+                     edges=kg.counts["edges"], edges_by_kind=_edge_counts(r.edges),
                      graph_version=kg.version, version_made_at=kg.made_at)
 
     @strawberry.field(description="The report of the load this server runs on.")
@@ -312,9 +319,11 @@ class Query:
 
     @strawberry.field(description=(
         "Storylines: communities of stories joined by related links, shared topics and "
-        "copies of one story, largest first; computed once per load."))
+        "copies of one story, largest first; computed once per load. Null, with a "
+        "NOT_READY error, while a server computes them after its load."))
     def storylines(self, info: Info, first: FirstArg = None, after: AfterArg = None,
-                   last: LastArg = None, before: BeforeArg = None) -> Connection[Storyline]:
+                   last: LastArg = None, before: BeforeArg = None,
+                   ) -> Connection[Storyline] | None:
         return resolve_storylines(info, first, after, last, before)
 
     @strawberry.field(description="A storyline by id; null when unknown.")
@@ -324,10 +333,11 @@ class Query:
 
     @strawberry.field(description=(
         "Articles by PageRank in the article graph (related links, shared topics, copies), "
-        "highest first."))
+        "highest first. Null, with a NOT_READY error, while a server computes it after its "
+        "load."))
     def central_articles(self, info: Info, where: WhereArg = None, first: FirstArg = None,
                          after: AfterArg = None, last: LastArg = None,
-                         before: BeforeArg = None) -> CentralArticleConnection:
+                         before: BeforeArg = None) -> CentralArticleConnection | None:
         return resolve_central(kg_of(info), where, first, after, last, before)
 
     @strawberry.field(description="How many articles were published per day, week or month.")

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from graph.errors import NewsgraphError
+from graph.explore import MAX_LAYOUT_NODES
 from graph.paths import MAX_PATHS
 
 __all__ = ["Settings", "ENV_PREFIX", "add_arguments", "from_arguments"]
@@ -35,7 +36,7 @@ CEILINGS = {
     "max_exclude": 10_000,  # ids a neighborhood may `exclude`
     "max_ids": 100,  # ids of one `nodes(ids:)`
     "max_paths": MAX_PATHS,  # paths of one `paths(k:)`: graph.paths checks it
-    "max_layout_nodes": 5000,  # nodes of an export laid out with `layout=force`
+    "max_layout_nodes": MAX_LAYOUT_NODES,  # nodes of a FORCE layout: graph.explore checks it
 }
 
 
@@ -54,6 +55,8 @@ class Settings:
         "help": "allow __schema/__type queries (default: on in development, off in production)"})
     graphiql: bool | None = field(default=None, metadata={
         "help": "serve GraphiQL to browsers (default: on in development, off in production)"})
+    exports: bool | None = field(default=None, metadata={
+        "help": "serve /export/graph.* files (default: on in development, off in production)"})
     cors_origins: tuple[str, ...] = field(default=(), metadata={
         "help": "origins allowed to call the API from a browser (default: none)"})
     allow_empty: bool = field(default=False, metadata={
@@ -74,6 +77,9 @@ class Settings:
     max_visits: int = _limit(500_000, "node budget: neighbour entries the traversals of one "
                                       "request examine, counted from the graph's real degrees")
     timeout: float = _limit(10.0, "wall-clock seconds one request may run")
+    max_export_nodes: int = _limit(50_000, "nodes of one /export/graph.* file")
+    max_export_edges: int = _limit(250_000, "edges of one /export/graph.* file")
+    max_exports: int = _limit(2, "/export/graph.* requests running at once; more answer 429")
     max_ingest_batch: int = _limit(100, "records in one ingest mutation")
     max_subscriptions: int = _limit(1000, "subscriptions open at once on the server (each "
                                           "connection may hold at most 20)")
@@ -95,6 +101,11 @@ class Settings:
     def introspection_enabled(self) -> bool:
         """Whether __schema and __type may be queried."""
         return self.introspection if self.introspection is not None else not self.production
+
+    @property
+    def exports_enabled(self) -> bool:
+        """Whether /export/graph.* is served."""
+        return self.exports if self.exports is not None else not self.production
 
     @property
     def graphiql_enabled(self) -> bool:

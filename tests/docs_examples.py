@@ -258,6 +258,7 @@ def update() -> int:
 
     with at_root():
         kg = graph.load(Path("data"))
+    kg.analytics.install(kg.analytics.compute_all())  # as a server's, once ready
     changed = 0
     for page in PAGES:
         text = page.read_text(encoding="utf-8")

@@ -6,6 +6,7 @@ GraphQL-over-HTTP audit, the browser tests) share this one way of starting it.
 
 from __future__ import annotations
 
+import json
 import signal
 import socket
 import subprocess
@@ -30,8 +31,13 @@ def free_port() -> int:
 
 @contextmanager
 def running_server(*args: str, ready_within: float = 60,
-                   env: dict[str, str] | None = None) -> Iterator[str]:
-    """Run `newsgraph serve ARGS --port P` until ready; yield its base URL; stop it with SIGINT."""
+                   analytics: bool = True, env: dict[str, str] | None = None,
+                   ) -> Iterator[str]:
+    """Run `newsgraph serve ARGS --port P` until ready; yield its base URL; stop it with SIGINT.
+
+    Ready means the graph is loaded and, unless ``analytics`` is False, the background
+    analytics (storylines, centrality) are in too, so tests reading them do not race.
+    """
     port = free_port()
     proc = subprocess.Popen([str(NEWSGRAPH), "serve", *args, "--port", str(port)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
@@ -41,7 +47,9 @@ def running_server(*args: str, ready_within: float = 60,
     while True:
         try:
             with urllib.request.urlopen(f"{base}/readyz", timeout=1) as r:
-                if r.status == 200:
+                status = json.load(r)
+                if r.status == 200 and (not analytics
+                                        or status["analytics"]["status"] == "ready"):
                     break
         except OSError:
             pass

@@ -97,7 +97,8 @@ def test_runner_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
 
     out = tmp_path / "results.json"
     assert main(["--sizes", "150", "--workdir", str(tmp_path), "--json", str(out),
-                 "--repeat", "1", "--http-seconds", "0.3", "--connections", "2"]) == 0
+                 "--repeat", "1", "--http-seconds", "0.3", "--connections", "2",
+                 "--attack-seconds", "0.3"]) == 0
     table = capsys.readouterr().out
     assert "within: fast == naive" in table and "identical" in table
     results = json.loads(out.read_text())
@@ -109,6 +110,12 @@ def test_runner_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert http["graphql_distinct"]["requests"] > 0 and http["graphql_distinct"]["errors"] == 0
     assert http["graphql_repeated"]["mismatches"] == 0
     assert set(results["targets"]) >= {"load_records_per_s", "within_speedup", "graphql_ratio"}
+    assert results["search"]["identical"] is True and len(results["search"]["words"]) == 20
+    serving = results["serving"]
+    assert 0 < serving["first_health_s"] <= serving["ready_s"] <= serving["analytics_s"]
+    for phase in serving["phases"].values():
+        assert phase["cheap"] > 0 and not phase["cheap_failures"]
+    assert "search, 20 commonest words" in table and "cheap query, aliased paths" in table
 
 
 def _rows(kg: graph.KnowledgeGraph, via: tuple[str, ...]):

@@ -60,6 +60,7 @@ def test_whole_graph_export_holds_every_stored_edge_and_same_story(kg):
 
 
 def test_graphml_attributes_are_flat(kg):
+    kg.analytics.storylines  # noqa: B018 - what a server computes after its load
     sub = explore.expand(kg, ALPHA, hops=1)
     back = _read("graphml", _written(kg, sub, "graphml"))
     alpha = back.nodes[ALPHA]
@@ -72,6 +73,16 @@ def test_graphml_attributes_are_flat(kg):
     assert edge["evidence"] == f"{EXPLORE}/alpha.md:2"
     # The edge id is the element's id (networkx reads it as the key), written once.
     assert key == f"RELATED:{ALPHA}->{BETA}" and "id" not in edge
+
+
+def test_an_export_never_computes_the_storylines():
+    fresh = graph.load(EXPLORE)
+    sub = explore.expand(fresh, ALPHA, hops=1)
+    alpha = _read("graphml", _written(fresh, sub, "graphml")).nodes[ALPHA]
+    assert "storyline" not in alpha and fresh.analytics.peek("storylines") is None
+    fresh.analytics.storylines  # noqa: B018 - computed, as a server's background job does
+    again = _read("graphml", _written(fresh, sub, "graphml")).nodes[ALPHA]
+    assert again["storyline"] == "storyline:1"
 
 
 def test_gexf_carries_size_and_position(kg):
@@ -149,3 +160,37 @@ def test_select_subgraph(kg):
         (BETA, "topic:privacy"), (BETA, P2), (COPY, P2), (COPY, "topic:cameras")}
     walked = explore.select_subgraph(kg, seeds=[ALPHA], hops=1)
     assert walked.nodes == explore.expand(kg, ALPHA, hops=1).nodes
+
+
+@pytest.mark.parametrize("fmt", ["cytoscape", "graphology", "node-link"])
+def test_json_files_are_streamed_in_chunks_and_hold_what_as_json_holds(kg, fmt):
+    sub = explore.whole(kg, via=ALL_KINDS)
+    pieces = list(export.iter_json(kg, sub, fmt, chunk=2))
+    # Never more than two elements per piece past the head: nothing holds the whole file.
+    assert len(pieces) >= (len(sub.nodes) + len(sub.edges)) // 2
+    data = json.loads(b"".join(pieces))
+    want = export.as_json(kg, sub, fmt)
+    if fmt == "node-link":  # networkx lists links by source node; the stream, as walked
+        key = json.dumps
+        assert {k: v for k, v in data.items() if k != "links"} == {
+            k: v for k, v in want.items() if k != "links"}
+        assert sorted(map(key, data["links"])) == sorted(map(key, want["links"]))
+    else:
+        assert data == want
+    cyjs = json.loads(b"".join(export.iter_json(kg, sub, "cyjs", chunk=2)))
+    assert cyjs == {"data": {"name": "newsgraph"}, "directed": True, "multigraph": True,
+                    "elements": export.cytoscape(kg, sub)}
+
+
+def test_a_json_stream_stops_when_its_check_raises(kg):
+    sub = explore.whole(kg)
+    calls = []
+
+    def check():
+        calls.append(1)
+        if len(calls) == 3:
+            raise graph.InvalidArgument("past its deadline")
+
+    with pytest.raises(graph.InvalidArgument):
+        b"".join(export.iter_json(kg, sub, "graphology", chunk=2, check=check))
+    assert len(calls) == 3

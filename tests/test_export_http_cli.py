@@ -14,8 +14,10 @@ from explore_corpus import ALPHA, BETA, COPY, EXPLORE, GAMMA, P2
 from starlette.testclient import TestClient
 
 import graph
+from graph import export
 from schema.app import create_app
 from schema.cli import main
+from schema.exports import ForkedWriter
 
 
 @pytest.fixture(scope="module")
@@ -139,3 +141,118 @@ def test_cli_export_errors_are_one_line_and_exit_2(capsys, args, message):
     err = capsys.readouterr().err
     assert message in err
     assert "Traceback" not in err
+
+
+# -- limits of HTTP exports ---------------------------------------------------------
+
+def _client(**settings):
+    from schema.settings import Settings
+
+    return TestClient(create_app(EXPLORE, Settings(**settings)))
+
+
+def test_exports_are_off_in_production_unless_enabled():
+    with _client(production=True) as c:
+        off = c.get("/export/graph.graphml")
+        assert off.status_code == 404 and "--exports" in off.json()["error"]
+    with _client(production=True, exports=True) as c:
+        assert c.get("/export/graph.graphml").status_code == 200
+
+
+@pytest.mark.parametrize(("settings", "params", "said"), [
+    ({"max_export_nodes": 5}, {}, "this export holds 15 nodes or more; at most 5"),
+    ({"max_export_edges": 3}, {"via": "RELATED,TAGGED"}, "edges or more; at most 3"),
+    ({"max_export_nodes": 2}, {"from": BETA, "hops": "2"}, "this export holds 3 nodes or "
+                                                         "more; at most 2"),
+    ({"max_export_edges": 1}, {"provider": "p2.example"}, "edges or more; at most 1"),
+])
+def test_exports_past_their_caps_are_refused_before_writing(settings, params, said):
+    with _client(**settings) as c:
+        for path in ("/export/graph.json", "/export/graph.graphml"):
+            refused = c.get(path, params=params)
+            assert refused.status_code == 413, refused.text
+            assert said in refused.json()["error"]
+            assert "newsgraph export" in refused.json()["error"]
+
+
+def test_a_json_export_is_streamed_and_says_its_size():
+    with _client() as c:
+        r = c.get("/export/graph.json", params={"format": "graphology"})
+        assert r.status_code == 200 and "content-length" not in r.headers
+        assert r.headers["x-newsgraph-cost"] == "nodes=15, edges=17"
+        assert len(r.json()["nodes"]) == 15
+
+
+def test_exports_past_the_concurrency_limit_answer_429_then_go_on():
+    with _client(max_exports=1) as c:
+        with c.stream("GET", "/export/graph.json") as first:
+            assert first.status_code == 200
+            busy = c.get("/export/graph.json")
+            assert busy.status_code == 429 and "limit maxExports = 1" in busy.json()["error"]
+            first.read()
+        assert c.get("/export/graph.json").status_code == 200
+
+
+def test_an_export_past_the_deadline_stops_with_a_clear_error():
+    with _client(timeout=1e-6) as c:
+        late = c.get("/export/graph.graphml")
+        assert late.status_code == 400 and "ran past its time limit" in late.json()["error"]
+
+
+def _slow_writes(monkeypatch) -> list[ForkedWriter]:
+    """Make every export write take a minute (in the forked child), and keep the writers."""
+    import time as clock
+
+    made: list[ForkedWriter] = []
+    real_init = ForkedWriter.__init__
+
+    def slow_write(kg, sub, fmt, stream, **options):
+        stream.write(b"<?xml")
+        stream.flush()
+        clock.sleep(60)
+
+    def keep(self, *args, **options):
+        real_init(self, *args, **options)
+        made.append(self)
+
+    monkeypatch.setattr(export, "write", slow_write)
+    monkeypatch.setattr(ForkedWriter, "__init__", keep)
+    return made
+
+
+def test_an_export_still_writing_at_the_deadline_is_ended(monkeypatch):
+    made = _slow_writes(monkeypatch)
+    with _client(timeout=0.5) as c, pytest.raises(graph.InvalidArgument) as e:
+        c.get("/export/graph.graphml")
+    assert "ran past its time limit of 0.5 s" in str(e.value)
+    [writer] = made
+    assert writer.pid is None and writer.fd == -1
+
+
+def test_a_client_that_leaves_an_export_ends_its_writer(monkeypatch):
+    import asyncio
+
+    from schema.settings import Settings
+
+    made = _slow_writes(monkeypatch)
+    app = create_app(graph.load(EXPLORE), Settings(timeout=60))
+    sent: list[dict] = []
+    pending = [{"type": "http.request", "body": b"", "more_body": False}]
+
+    async def receive():
+        if pending:
+            return pending.pop()
+        await asyncio.sleep(0.3)  # the client reads the start, then goes away
+        return {"type": "http.disconnect"}
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "method": "GET", "path": "/export/graph.graphml",
+             "raw_path": b"/export/graph.graphml", "query_string": b"", "root_path": "",
+             "scheme": "http", "http_version": "1.1", "headers": [],
+             "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 80), "app": app}
+    asyncio.run(asyncio.wait_for(app(scope, receive, send), 30))  # a hang guard
+    assert sent[0]["status"] == 200
+    [writer] = made
+    assert writer.pid is None and writer.fd == -1  # the child was ended and reaped

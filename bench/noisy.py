@@ -1,0 +1,255 @@
+"""Noisy neighbours: cheap queries from many clients while a few send the heaviest allowed.
+
+:func:`start` runs ``newsgraph serve`` and times its first answers; :func:`attack` runs
+``cheap`` clients sending a cheap query (``stats``, made distinct by a comment so no
+stored answer serves it) for ``seconds``, idle and then beside ``attackers`` clients
+sending one of :func:`heavy_requests` over and over. Each phase reports the cheap
+queries' p50/p99 and failures, and every heavy request's status and duration.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import random
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench.measure import percentile
+
+__all__ = ["Served", "start", "heavy_requests", "attack", "CHEAP"]
+
+CHEAP = "query Cheap { stats { articles } }"
+NEWSGRAPH = Path(sys.executable).with_name("newsgraph")
+
+
+@dataclass
+class Served:
+    """A running ``newsgraph serve``: its port and how fast it started."""
+
+    port: int
+    process: subprocess.Popen[str]
+    first_health_s: float = 0.0  # until /healthz answered
+    ready_s: float = 0.0  # until /readyz said ready (graph loaded)
+    analytics_s: float | None = None  # until the background analytics were in
+    timeline: list[tuple[float, str]] = field(default_factory=list)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _get(port: int, path: str, timeout: float = 5) -> tuple[int, bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request("GET", path)
+        r = conn.getresponse()
+        return r.status, r.read()
+    finally:
+        conn.close()
+
+
+@contextmanager
+def start(corpus: Path, *args: str, wait_analytics: bool = False,
+          within: float = 900) -> Iterator[Served]:
+    """Run ``newsgraph serve CORPUS ARGS`` until loaded; yield it; stop it (SIGTERM)."""
+    port = _free_port()
+    began = time.monotonic()
+    proc = subprocess.Popen([str(NEWSGRAPH), "serve", str(corpus), "--port", str(port), *args],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    served = Served(port, proc)
+    try:
+        deadline = began + within
+        state = ""
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise RuntimeError(f"newsgraph serve ended:\n{proc.communicate()[1]}")
+            try:
+                if not served.first_health_s:
+                    _get(port, "/healthz", 1)
+                    served.first_health_s = time.monotonic() - began
+                status, body = _get(port, "/readyz", 5)
+            except OSError:
+                time.sleep(0.02)
+                continue
+            ready = json.loads(body)
+            now = ready.get("analytics", {}).get("status") or ready["status"]
+            if now != state:
+                served.timeline.append((round(time.monotonic() - began, 2), now))
+                state = now
+            if status == 200 and not served.ready_s:
+                served.ready_s = time.monotonic() - began
+            if status == 200 and (not wait_analytics or now == "ready"):
+                if now == "ready":
+                    served.analytics_s = time.monotonic() - began
+                break
+            time.sleep(0.05)
+        else:
+            raise RuntimeError(f"newsgraph serve was not ready within {within} s")
+        yield served
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        if proc.stderr is not None:
+            proc.stderr.close()
+
+
+def heavy_requests(port: int) -> dict[str, list[tuple[str, str, Any]]]:
+    """Return the heaviest allowed requests by name: ``(method, path, body)`` each; the
+    ids come from the served graph itself."""
+    def ask(query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        try:
+            conn.request("POST", "/graphql", json.dumps({"query": query,
+                                                         "variables": variables or {}}),
+                         {"content-type": "application/json"})
+            return json.loads(conn.getresponse().read())
+        finally:
+            conn.close()
+
+    topics = ask("{ topics(first: 100) { edges { node { id articleCount } } } }")
+    hubs = sorted(topics["data"]["topics"]["edges"],
+                  key=lambda e: -(e["node"].get("articleCount") or 0))
+    hub = hubs[0]["node"]["id"]
+    arts = ask("{ articles(first: 100) { edges { node { id } } } }")["data"]["articles"]
+    ids = [e["node"]["id"] for e in arts["edges"]]
+    words = ["data", "security", "privacy", "health", "climate", "energy", "trade", "cloud",
+             "rail", "weather", "civil", "social", "sports", "housing", "fraud", "identity",
+             "streaming", "transport", "immigration", "surveillance"]
+    longest = " ".join((words * 2)[:32])[:300]
+    aliased_search = "{ " + " ".join(f'a{i}: search(text: "{w}", first: 100) '
+                                     "{ totalCount edges { node { id title } } }"
+                                     for i, w in enumerate(words)) + " }"
+    aliased_stats = "{ " + " ".join(f"s{i}: stats {{ edges nodes }}" for i in range(20)) + " }"
+    a, b = ids[0], ids[-1]
+    aliased_paths = "{ " + " ".join(
+        f'p{i}: paths(from: "{a}", to: "{ids[-1 - i]}", k: 10) {{ nodes {{ id }} }}'
+        for i in range(10)) + " }"
+
+    def gql(query: str, variables: dict[str, Any] | None = None) -> tuple[str, str, Any]:
+        return ("POST", "/graphql", {"query": query, "variables": variables or {}})
+
+    del b
+    return {
+        "first-use analytics": [gql("{ storylines(first: 5) { totalCount } "
+                                    "centralArticles(first: 5) { totalCount } }")],
+        "FORCE layout at the cap": [gql(
+            'query($h: [ID!]!) { neighborhood(from: $h, hops: 2, limit: 300, layout: FORCE) '
+            "{ nodes { node { id } x y } } }", {"h": [hub]})],
+        "longest allowed search": [gql("query($t: String!) { search(text: $t) { totalCount } }",
+                                       {"t": longest})],
+        "aliased common-word search": [gql(aliased_search)],
+        "aliased stats": [gql(aliased_stats)],
+        "aliased paths": [gql(aliased_paths)],
+        "whole export": [("GET", "/export/graph.graphml", None)],
+    }
+
+
+@dataclass
+class Phase:
+    """What one phase measured."""
+
+    cheap_ms: list[float] = field(default_factory=list)
+    cheap_failures: Counter[str] = field(default_factory=Counter)
+    # (status, seconds); status 0: a streamed file cut off at the request's deadline
+    heavy: list[tuple[int, float]] = field(default_factory=list)
+    heavy_failures: Counter[str] = field(default_factory=Counter)
+
+    def summary(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "cheap": len(self.cheap_ms), "cheap_failures": dict(self.cheap_failures),
+            "cheap_p50_ms": percentile(self.cheap_ms, 50),
+            "cheap_p99_ms": percentile(self.cheap_ms, 99)}
+        if self.heavy or self.heavy_failures:
+            out.update(heavy=len(self.heavy), heavy_failures=dict(self.heavy_failures),
+                       heavy_statuses=dict(Counter(str(s) for s, _ in self.heavy)),
+                       heavy_max_s=max((d for _, d in self.heavy), default=0.0))
+        return out
+
+
+def _send(conn: http.client.HTTPConnection, method: str, path: str, body: Any
+          ) -> tuple[int, bytes]:
+    data = json.dumps(body).encode() if body is not None else None
+    headers = {"content-type": "application/json"} if data is not None else {}
+    conn.request(method, path, data, headers)
+    r = conn.getresponse()
+    return r.status, r.read()
+
+
+def attack(port: int, seconds: float, cheap: int = 8, attackers: int = 2,
+           heavy: list[tuple[str, str, Any]] | None = None, timeout: float = 60) -> Phase:
+    """Run ``cheap`` clients (and ``attackers`` sending ``heavy``) for ``seconds``."""
+    phase = Phase()
+    lock = threading.Lock()
+    stop = time.monotonic() + seconds
+
+    def cheap_client(k: int) -> None:
+        rng = random.Random(k)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+        while time.monotonic() < stop:
+            # A comment makes each body new, so no stored answer serves it.
+            body = {"query": f"{CHEAP} # {rng.randrange(1 << 30)}"}
+            began = time.perf_counter()
+            try:
+                status, raw = _send(conn, "POST", "/graphql", body)
+                took = (time.perf_counter() - began) * 1000
+                answer = json.loads(raw)
+                why = (f"status {status}" if status != 200 else
+                       "errors" if answer.get("errors") else None)
+            except (OSError, http.client.HTTPException, ValueError) as e:
+                took, why = 0.0, type(e).__name__
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+            with lock:
+                if why:
+                    phase.cheap_failures[why] += 1
+                else:
+                    phase.cheap_ms.append(took)
+        conn.close()
+
+    def attacker(k: int) -> None:
+        assert heavy is not None
+        n = k
+        while time.monotonic() < stop:
+            method, path, body = heavy[n % len(heavy)]
+            n += 1
+            if body is not None:  # each one new: no stored answer serves a repeat
+                body = {**body, "query": f"{body['query']} # {k}-{n}"}
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+            began = time.monotonic()
+            try:
+                status, _ = _send(conn, method, path, body)
+                with lock:
+                    phase.heavy.append((status, time.monotonic() - began))
+            except http.client.IncompleteRead:  # a streamed file cut at its deadline
+                with lock:
+                    phase.heavy.append((0, time.monotonic() - began))
+            except (OSError, http.client.HTTPException) as e:
+                with lock:
+                    phase.heavy_failures[type(e).__name__] += 1
+            finally:
+                conn.close()
+
+    threads = [threading.Thread(target=cheap_client, args=(k,)) for k in range(cheap)]
+    if heavy:
+        threads += [threading.Thread(target=attacker, args=(k,)) for k in range(attackers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return phase

@@ -1,0 +1,177 @@
+"""An inverted index for ``search(text:)``: for each token, the articles holding it and in
+which fields, stored in the order a one-word search returns them.
+
+Search ranks an article by the best field holding the whole phrase (title, then
+excerpt, then body), then by the best field holding all its tokens, then newest
+first, then by id (see :func:`graph.select.search_by_scan`, the reference it is tested
+against). For one word both are the first field holding it, so the index keeps, per
+token, its articles sorted by that field and then by date: a one-word search is a
+slice of two arrays, however common the word. For several words the index intersects
+their articles and knows which fields hold all of them; only the fields that do are
+read to find the phrase, and how many articles that was is reported as ``scanned``.
+
+Tokenizing every title, excerpt and body takes about a third of a second per thousand
+articles, so a server builds the index in its background job (graph/background.py),
+with the other whole-graph parts.
+"""
+
+from __future__ import annotations
+
+import re
+from array import array
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, overload
+
+import numpy as np
+
+from graph.build import ARTICLE, topic_id
+from graph.errors import InvalidArgument
+from graph.normalize import phrase_tokens, tokens
+
+if TYPE_CHECKING:
+    from graph.kg import KnowledgeGraph
+
+__all__ = ["SearchIndex", "SearchHits", "build_search_index", "FIELDS"]
+
+# The fields a search reads, best first, with the bit each has in a token's field mask;
+# "topics" (a topic's name holds the word) ranks last.
+FIELDS = ("title", "excerpt", "body", "topics")
+_BITS = (1, 2, 4, 8)
+# The best field of a mask: its lowest set bit.
+_BEST = np.array([next((f for f, bit in enumerate(_BITS) if m & bit), 3) for m in range(16)],
+                 dtype=np.int8)
+_NOT_AFTER_ALNUM = r"(?<![^\W_])"
+_NOT_BEFORE_ALNUM = r"(?![^\W_])"
+
+
+class SearchHits(Sequence[tuple[str, str]]):
+    """Search results, ``(article id, field)`` best first; built only for the page read."""
+
+    def __init__(self, ids: Sequence[str], rows: np.ndarray, fields: np.ndarray,
+                 scanned: int):
+        self._ids = ids
+        self._rows = rows
+        self._fields = fields
+        self.scanned = scanned  # articles whose text was read to rank them
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    @overload
+    def __getitem__(self, i: int) -> tuple[str, str]: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[tuple[str, str]]: ...
+
+    def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, slice):
+            rows, fields = self._rows[i].tolist(), self._fields[i].tolist()
+            return [(self._ids[r], FIELDS[f]) for r, f in zip(rows, fields, strict=True)]
+        return (self._ids[int(self._rows[i])], FIELDS[int(self._fields[i])])
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and list(self) == list(other)
+
+
+class SearchIndex:
+    """Per token: its articles (index positions) and field masks, in one-word rank order."""
+
+    def __init__(self, vocabulary: dict[str, int], offsets: np.ndarray, rows: np.ndarray,
+                 masks: np.ndarray, order: np.ndarray):
+        self.vocabulary = vocabulary
+        self.offsets = offsets  # token t's entries are [offsets[t], offsets[t + 1])
+        self.rows = rows  # index positions of articles
+        self.masks = masks  # fields holding the token, bits of _BITS
+        self.order = order  # rank of each index position: newest first, then by id
+
+    def entries(self, token: str) -> tuple[np.ndarray, np.ndarray]:
+        """Return the articles holding ``token`` and their field masks, in rank order."""
+        t = self.vocabulary.get(token)
+        if t is None:
+            return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int8)
+        lo, hi = self.offsets[t], self.offsets[t + 1]
+        return self.rows[lo:hi], self.masks[lo:hi]
+
+    def search(self, kg: KnowledgeGraph, text: str,
+               check: Callable[[int], None] | None = None) -> SearchHits:
+        """Return the articles holding every token of ``text``, ranked as
+        :func:`graph.select.search_by_scan` ranks them; ``check(n)`` hears of every
+        ``n`` articles read (a budget may raise there)."""
+        wanted = phrase_tokens(text)
+        if not wanted:
+            raise InvalidArgument(f"search text {text!r} has no letters or digits to search for")
+        ids = kg.index.ids
+        distinct = list(dict.fromkeys(wanted))
+        if len(wanted) == 1:
+            rows, masks = self.entries(wanted[0])
+            return SearchHits(ids, rows, _BEST[masks], 0)
+        return self._phrase(kg, wanted, distinct, check)
+
+    def _phrase(self, kg: KnowledgeGraph, wanted: tuple[str, ...], distinct: list[str],
+                check: Callable[[int], None] | None) -> SearchHits:
+        found = sorted((self.entries(t) for t in distinct), key=lambda e: len(e[0]))
+        rows, masks = found[0]
+        together = masks.astype(np.int8)
+        for other_rows, other_masks in found[1:]:
+            rows, mine, theirs = np.intersect1d(rows, other_rows, assume_unique=True,
+                                                return_indices=True)
+            together = together[mine] & other_masks[theirs]
+        phrase = re.compile(_NOT_AFTER_ALNUM + r"[\W_]+".join(map(re.escape, wanted))
+                            + _NOT_BEFORE_ALNUM)
+        nodes = kg.nx.nodes
+        ids = kg.index.ids
+        ranked = []
+        step = 256
+        for n, (i, mask) in enumerate(zip(rows.tolist(), together.tolist(), strict=True)):
+            if check is not None and n % step == 0:
+                check(min(step, len(rows) - n))
+            tokens_in = int(_BEST[mask & 7])
+            phrase_in = 3
+            if mask & 7:
+                data = nodes[ids[i]]
+                for f in range(3):
+                    if mask & _BITS[f] and phrase.search((data.get(FIELDS[f]) or "").lower()):
+                        phrase_in = f
+                        break
+            ranked.append((phrase_in, tokens_in, self.order[i], i))
+        ranked.sort()
+        out_rows = np.array([r[3] for r in ranked], dtype=np.int32)
+        # The field named: the phrase's, else the one holding every token, else topics.
+        out_fields = np.array([r[0] if r[0] < 3 else r[1] for r in ranked], dtype=np.int8)
+        return SearchHits(ids, out_rows, out_fields, len(rows))
+
+
+def build_search_index(kg: KnowledgeGraph) -> SearchIndex:
+    """Tokenize every article's title, excerpt, body and topic names into a SearchIndex."""
+    index = kg.index
+    nodes = kg.nx.nodes
+    vocabulary: dict[str, int] = {}
+    token_ids = array("i")
+    rows = array("i")
+    masks = array("b")
+    articles = [i for i, kind in enumerate(index.kind) if kind == ARTICLE]
+    for i in articles:
+        data = nodes[index.ids[i]]
+        found: dict[str, int] = {}
+        for bit, name in zip(_BITS, FIELDS[:3], strict=False):
+            text = data.get(name)
+            if text:
+                for t in set(tokens(text)):
+                    found[t] = found.get(t, 0) | bit
+        for slug in data.get("topics") or ():
+            for t in tokens(nodes[topic_id(slug)].get("name") or ""):
+                found[t] = found.get(t, 0) | 8
+        for t, mask in found.items():
+            token_ids.append(vocabulary.setdefault(t, len(vocabulary)))
+            rows.append(i)
+            masks.append(mask)
+    order = np.zeros(len(index.ids), dtype=np.int64)
+    by_rank = sorted(articles, key=index.order_key)
+    order[np.array(by_rank, dtype=np.int64)] = np.arange(len(by_rank))
+    t_arr = np.frombuffer(token_ids, dtype=np.int32)
+    r_arr = np.frombuffer(rows, dtype=np.int32)
+    m_arr = np.frombuffer(masks, dtype=np.int8)
+    sort = np.lexsort((order[r_arr], _BEST[m_arr], t_arr))
+    t_sorted = t_arr[sort]
+    offsets = np.searchsorted(t_sorted, np.arange(len(vocabulary) + 1)).astype(np.int64)
+    return SearchIndex(vocabulary, offsets, r_arr[sort].copy(), m_arr[sort].copy(), order)

@@ -1,0 +1,64 @@
+"""Inputs whose length is cost are capped: search and `mentions` text (in characters and
+words, variables included), and the nodes a FORCE layout places."""
+
+from __future__ import annotations
+
+import pytest
+from explore_corpus import ALPHA, EXPLORE
+
+import graph
+from graph import explore
+from graph.normalize import MAX_PHRASE_CHARS, MAX_PHRASE_WORDS, phrase_tokens
+from graph.traverse import Subgraph
+from schema.query import execute
+
+
+@pytest.fixture(scope="module")
+def kg() -> graph.KnowledgeGraph:
+    return graph.load(EXPLORE)
+
+
+def _words(n: int) -> str:
+    return " ".join(f"w{i}" for i in range(n))
+
+
+def test_a_phrase_at_the_caps_is_searched():
+    assert len(phrase_tokens(_words(MAX_PHRASE_WORDS))) == MAX_PHRASE_WORDS
+    assert phrase_tokens("x" * MAX_PHRASE_CHARS) == ("x" * MAX_PHRASE_CHARS,)
+
+
+@pytest.mark.parametrize(("text", "said"), [
+    (_words(MAX_PHRASE_WORDS + 1), f"holds {MAX_PHRASE_WORDS + 1} words"),
+    ("x" * (MAX_PHRASE_CHARS + 1), f"{MAX_PHRASE_CHARS + 1:,} characters"),
+])
+def test_a_phrase_past_the_caps_is_refused_saying_what_is_allowed(text, said):
+    with pytest.raises(graph.InvalidArgument) as e:
+        phrase_tokens(text)
+    assert said in str(e.value)
+    assert f"at most {MAX_PHRASE_WORDS} words and {MAX_PHRASE_CHARS} characters" in str(e.value)
+    assert len(str(e.value)) < 300  # the text itself is not echoed whole
+
+
+@pytest.mark.parametrize("document", [
+    "query($t: String!) { search(text: $t) { totalCount } }",
+    "query($t: String!) { articles(where: {mentions: $t}) { totalCount } }",
+    f'query($t: String!) {{ within(from: "{ALPHA}", where: {{mentions: $t}}) {{ totalCount }} }}',
+])
+def test_long_text_in_a_variable_is_refused_as_one_token_is_not(kg, document):
+    response = execute(kg, document, {"t": _words(6000)})
+    [error] = response["errors"]
+    assert "34,889 characters long: at most 32 words" in error["message"]
+    ok = execute(kg, document, {"t": "alpha"})
+    assert "errors" not in ok
+
+
+def test_a_force_layout_past_its_node_cap_is_refused(kg):
+    sub = Subgraph()
+    for i in range(explore.MAX_LAYOUT_NODES + 1):
+        sub.nodes[f"article:https://x.example/{i}"] = 1
+    with pytest.raises(graph.InvalidArgument) as e:
+        explore.force_layout(sub)
+    assert (f"at most {explore.MAX_LAYOUT_NODES} nodes; this one has "
+            f"{explore.MAX_LAYOUT_NODES + 1}") in str(e.value)
+    del sub.nodes[f"article:https://x.example/{explore.MAX_LAYOUT_NODES}"]
+    assert len(explore.force_layout(sub)) == explore.MAX_LAYOUT_NODES
