@@ -70,9 +70,12 @@ def _ensure_assets() -> None:
                    check=True, stdout=subprocess.DEVNULL, timeout=900)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium():
-    """A headless Debian Chromium under Playwright, installed first when missing."""
+    """A headless Debian Chromium under Playwright, installed first when missing.
+
+    Module-scoped: Playwright's sync API runs an event loop in the main thread until it
+    stops, and a test after it that runs one of its own (asyncio.run) would fail."""
     sync_api = pytest.importorskip("playwright.sync_api")
     _ensure_chromium()
     _ensure_assets()
