@@ -55,9 +55,7 @@ def canonical_url(url: str) -> str:
     >>> canonical_url("HTTPS://WWW.Example.com:443/News/Story/?utm_source=x&id=7#top")
     'https://www.example.com/News/Story?id=7'
     """
-    if not isinstance(url, str):
-        raise InvalidURLError(f"URL must be a string, got {type(url).__name__} {url!r}")
-    text = url.strip()
+    text = _stripped(url, "URL")
     plain = _PLAIN_URL.fullmatch(text)
     if plain is not None:  # the common shape, with nothing to drop but a trailing "/"
         scheme, host, path = plain.groups()
@@ -87,6 +85,13 @@ def canonical_url(url: str) -> str:
     return f"{scheme}://{netloc}{path}" + (f"?{query}" if query else "")
 
 
+def _stripped(value: object, what: str) -> str:
+    """Return ``value`` stripped; raise InvalidURLError, naming ``what``, if not a string."""
+    if not isinstance(value, str):
+        raise InvalidURLError(f"{what} must be a string, got {type(value).__name__} {value!r}")
+    return value.strip()
+
+
 def provider_key(domain: str) -> str:
     """Return the key of a provider: its domain lowercased, without a leading ``www.``.
 
@@ -97,9 +102,7 @@ def provider_key(domain: str) -> str:
     >>> provider_key("https://WWW.SixthTone.com/news/1")
     'sixthtone.com'
     """
-    if not isinstance(domain, str):
-        raise InvalidURLError(f"domain must be a string, got {type(domain).__name__} {domain!r}")
-    text = domain.strip()
+    text = _stripped(domain, "domain")
     if "/" in text or ":" in text:
         try:
             host = urlsplit(text if "//" in text else f"//{text}").hostname

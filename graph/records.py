@@ -35,8 +35,9 @@ __all__ = [
     "Listing",
     "RECORD_SUFFIXES",
     "DEFAULT_MAX_FILE_BYTES",
-    "find_files",
     "list_files",
+    "compose_items",
+    "YamlFailure",
     "parse_file",
     "parse_text",
 ]
@@ -80,6 +81,8 @@ _FENCE = re.compile(r"^---[ \t]*$")
 _FRONT_START = re.compile(rb"(?:\xef\xbb\xbf)?---[ \t]*\r?(?:\n|$)")
 _CLOSING_FENCE = re.compile(r"^(?:---|\.\.\.)[ \t]*$")
 _BLOCK_ITEM = re.compile(r"^-(?:[ \t]|$)", re.MULTILINE)
+# Lines as YAML counts them (str.splitlines also breaks at \x0b, \x0c and \x1c-\x1e).
+_YAML_LINE = re.compile(r"[^\r\n]*(?:\r\n|\n|\r)|[^\r\n]+")
 
 
 @dataclass(slots=True)
@@ -111,24 +114,6 @@ class Listing:
     names: list[str] = field(default_factory=list)
     errors: list[Problem] = field(default_factory=list)
     skipped: list[Problem] = field(default_factory=list)
-
-
-def find_files(root: Path, *, follow_symlinks: bool = False,
-               ) -> tuple[list[Path], list[Problem]]:
-    """Return the files under ``root`` in sorted order, and the folders that could not be read.
-
-    See :func:`list_files` for what is left out.
-    """
-    listing = list_files(root, follow_symlinks=follow_symlinks)
-    return [Path(name) for name in listing.names], listing.errors
-
-
-def find_file_names(root: Path, *, follow_symlinks: bool = False,
-                    ) -> tuple[list[str], list[Problem]]:
-    """Like :func:`find_files`, as strings (``str`` of the same paths, in the same order),
-    for large corpora where building and sorting Path objects is itself slow."""
-    listing = list_files(root, follow_symlinks=follow_symlinks)
-    return listing.names, listing.errors
 
 
 def list_files(root: Path, *, follow_symlinks: bool = False) -> Listing:
@@ -326,7 +311,7 @@ def parse_text(text: str, suffix: str, result: ParsedFile) -> None:
 
 
 def _parse_markdown(text: str, result: ParsedFile) -> None:
-    lines = text.splitlines(keepends=True)
+    lines = _YAML_LINE.findall(text)
     if not lines or not _FENCE.match(lines[0].rstrip("\r\n")):
         result.errors.append(
             Problem(result.path, 1, "no YAML front matter: the file must start with a '---' line")
@@ -360,24 +345,30 @@ def _yaml_items(
     if fast is not None:
         return fast
     try:
-        return list(_compose_items(text, first_line, allow_list))
-    except _YamlFailure as failure:
-        if allow_list and _BLOCK_ITEM.search(text) and text.lstrip().startswith("-"):
+        return list(compose_items(text, first_line, allow_list))
+    except YamlFailure as failure:
+        if allow_list and _BLOCK_ITEM.search(text) and text.lstrip(" \t\r\n").startswith("-"):
             # A broken block list: parse it item by item, so one bad item costs only itself.
             return _salvage_block_list(text, result, first_line)
         result.errors.append(Problem(result.path, failure.line, failure.reason))
         return []
 
 
-class _YamlFailure(Exception):
+class YamlFailure(Exception):
+    """A YAML text PyYAML refuses: ``reason`` in words, ``line`` 1-based or None."""
+
     def __init__(self, reason: str, line: int | None):
         self.reason = reason
         self.line = line
 
 
-def _compose_items(
+def compose_items(
     text: str, first_line: int, allow_list: bool
 ) -> Iterator[tuple[Any, int | None]]:
+    """Yield the top-level values of a YAML text with their lines, read by PyYAML (safe,
+    aliases bounded); a list yields its items when ``allow_list``. The reference the
+    fast reader (:mod:`graph.blockyaml`) must agree with; raise YamlFailure on a text
+    PyYAML refuses."""
     guarded = bool(_ANCHOR.search(text))
     loader = None
     try:  # the pure-Python loader reads (and may refuse) the text as it is built
@@ -404,9 +395,9 @@ def _compose_items(
         mark = e.problem_mark or e.context_mark
         line = mark.line + first_line if mark is not None else None
         reason = " ".join(str(x) for x in (e.context, e.problem) if x)
-        raise _YamlFailure(f"invalid YAML: {reason}", line) from None
+        raise YamlFailure(f"invalid YAML: {reason}", line) from None
     except _AliasBomb as bomb:
-        raise _YamlFailure(
+        raise YamlFailure(
             f"YAML alias bomb: {bomb.what}; records never need aliases (*name), "
             "so the file is refused",
             None,
@@ -415,12 +406,12 @@ def _compose_items(
         code = e.character if isinstance(e.character, int) else ord(e.character or "?")
         what = "a NUL byte" if code == 0 else f"the character U+{code:04X}"
         line = text.count("\n", 0, max(e.position, 0)) + first_line
-        raise _YamlFailure(f"invalid YAML: contains {what}, which YAML does not allow",
+        raise YamlFailure(f"invalid YAML: contains {what}, which YAML does not allow",
                            line) from None
     except RecursionError:
-        raise _YamlFailure("YAML nested too deeply to be a record", None) from None
+        raise YamlFailure("YAML nested too deeply to be a record", None) from None
     except (yaml.YAMLError, ValueError, TypeError, OverflowError) as e:
-        raise _YamlFailure(f"invalid YAML: {e}", None) from None
+        raise YamlFailure(f"invalid YAML: {e}", None) from None
     finally:
         if loader is not None:
             loader.dispose()
@@ -471,15 +462,15 @@ class _AliasCountingLoader(yaml.SafeLoader):
 def _salvage_block_list(
     text: str, result: ParsedFile, first_line: int
 ) -> list[tuple[Any, int | None]]:
-    lines = text.splitlines(keepends=True)
+    lines = _YAML_LINE.findall(text)
     starts = [i for i, line in enumerate(lines) if _BLOCK_ITEM.match(line)]
     items: list[tuple[Any, int | None]] = []
     for n, start in enumerate(starts):
         end = starts[n + 1] if n + 1 < len(starts) else len(lines)
         chunk = "".join(lines[start:end])
         try:
-            items.extend(_compose_items(chunk, first_line + start, allow_list=True))
-        except _YamlFailure as failure:
+            items.extend(compose_items(chunk, first_line + start, allow_list=True))
+        except YamlFailure as failure:
             result.errors.append(Problem(result.path, failure.line, failure.reason))
     return items
 

@@ -49,7 +49,7 @@ import numpy as np
 from graph.index import ReadIndex
 from graph.report import LoadReport, Problem
 
-__all__ = ["default_cache_dir", "fingerprint", "read_snapshot", "write_snapshot",
+__all__ = ["default_cache_dir", "fingerprint", "write_snapshot",
            "snapshot_path", "pack", "unpack", "open_snapshot", "PendingSnapshot",
            "SNAPSHOT_VERSION"]
 
@@ -292,13 +292,6 @@ def write_snapshot(cache_dir: Path, root: Path, digest: str, payload: Any) -> Pa
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
-
-
-def read_snapshot(cache_dir: Path, root: Path, digest: str) -> Any | None:
-    """Return the payload of ``root``'s snapshot if it was signed with this user's key
-    and written for fingerprint ``digest``; else None (missing, stale, foreign, corrupt)."""
-    pending = open_snapshot(cache_dir, root)
-    return pending.result(digest) if isinstance(pending, PendingSnapshot) else None
 
 
 def open_snapshot(cache_dir: Path, root: Path) -> PendingSnapshot | str:

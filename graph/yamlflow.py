@@ -94,36 +94,46 @@ class _Flow:
             return self.quoted()
         return self.plain()
 
+    def opened(self, close: str) -> bool:
+        """Step past the opening bracket; return True, past ``close`` too, when the
+        collection is empty."""
+        self.pos += 1
+        self.skip()
+        if self.source[self.pos : self.pos + 1] == close:
+            self.pos += 1
+            return True
+        return False
+
+    def closed(self, close: str) -> bool:
+        """After an entry: step past ``close`` (True) or the comma before the next entry."""
+        self.skip()
+        here = self.source[self.pos : self.pos + 1]
+        self.pos += 1
+        if here == close:
+            return True
+        if here != ",":
+            raise Unsupported  # "a: b" pairs in a sequence, comments, or an error
+        self.skip()
+        if self.source[self.pos : self.pos + 1] in (close, ","):
+            raise Unsupported  # a trailing comma or an empty entry
+        return False
+
     def sequence(self, lines: bool) -> list[tuple[Any, int]]:
         source = self.source
-        self.pos += 1
         out: list[tuple[Any, int]] = []
-        self.skip()
-        if source[self.pos : self.pos + 1] == "]":
-            self.pos += 1
+        if self.opened("]"):
             return out
         while True:
             self.skip()
             line = source.count("\n", 0, self.pos) if lines else 0
             out.append((self.node(), line))
-            self.skip()
-            here = source[self.pos : self.pos + 1]
-            self.pos += 1
-            if here == "]":
+            if self.closed("]"):
                 return out
-            if here != ",":
-                raise Unsupported  # "a: b" pairs, comments, or an error
-            self.skip()
-            if source[self.pos : self.pos + 1] in ("]", ","):
-                raise Unsupported  # a trailing comma or an empty entry
 
     def mapping(self) -> dict[str, Any]:
         source = self.source
-        self.pos += 1
         out: dict[str, Any] = {}
-        self.skip()
-        if source[self.pos : self.pos + 1] == "}":
-            self.pos += 1
+        if self.opened("}"):
             return out
         while True:
             self.skip()
@@ -135,16 +145,8 @@ class _Flow:
                 raise Unsupported  # not a plain name
             self.pos = colon + 1
             out[pair[0]] = self.node()
-            self.skip()
-            here = source[self.pos : self.pos + 1]
-            self.pos += 1
-            if here == "}":
+            if self.closed("}"):
                 return out
-            if here != ",":
-                raise Unsupported
-            self.skip()
-            if source[self.pos : self.pos + 1] in ("}", ","):
-                raise Unsupported
 
     def quoted(self) -> str:
         source = self.source

@@ -162,17 +162,23 @@ def _continuation(raws: list[str], number: int, indent: int) -> list[tuple[int, 
     """Return the lines after ``number`` that belong to a scalar in a block indented
     ``indent``: blank ones, or more indented; as (number, line) pairs, trailing blank
     lines left out."""
+    out = _indented(raws, number, indent)
+    while out and not out[-1][1].lstrip(" "):
+        out.pop()
+    return out
+
+
+def _indented(raws: list[str], number: int, indent: int) -> list[tuple[int, str]]:
+    """Return the lines after ``number`` that are blank or indented more than ``indent``,
+    up to the first that is not, as (number, line) pairs."""
     out: list[tuple[int, str]] = []
-    last_content = 0
     for at in range(number + 1, len(raws)):
         raw = raws[at]
         content = raw.lstrip(" ")
         if content and len(raw) - len(content) <= indent:
             break
         out.append((at, raw))
-        if content:
-            last_content = len(out)
-    return out[:last_content]
+    return out
 
 
 def fold(pieces: list[tuple[str, int]]) -> str:
@@ -278,13 +284,7 @@ def block_scalar(header: str, raws: list[str], number: int,
         raise Unsupported  # an indentation indicator or a comment after the header
     folded = header[0] == ">"
     chomp = header[1:]
-    body: list[tuple[int, str]] = []
-    for at in range(number + 1, len(raws)):
-        raw = raws[at]
-        content = raw.lstrip(" ")
-        if content and len(raw) - len(content) <= indent:
-            break
-        body.append((at, raw))
+    body = _indented(raws, number, indent)
     final_break = True
     if body and body[-1][0] == len(raws) - 1:
         # The text's last piece, with no line break after it: nothing when it is empty

@@ -11,22 +11,25 @@ import strawberry
 
 import graph
 from schema.connections import Connection, Edge, page_info
-from schema.pagination import list_key, paginate
-from schema.types import (
+from schema.inputs import (
+    MAX_FIRST,
     AfterArg,
-    Article,
     ArticleFilter,
     ArticleOrder,
     BeforeArg,
     FirstArg,
     LastArg,
+    selection_of,
+)
+from schema.nodes import (
+    Article,
     Node,
     Provider,
     Topic,
     TopicCount,
     article_page,
-    selection_of,
 )
+from schema.pagination import list_key, paginate
 
 __all__ = ["TimeInterval", "Storyline", "StorylineConnection", "ProviderCount", "CoTopic",
            "ProviderOverlap", "CentralArticleEdge", "CentralArticleConnection", "Timeline",
@@ -83,7 +86,8 @@ class Storyline(Node):
 
     @strawberry.field(description="Its topics with how many of its stories have each, most first.")
     def top_topics(self, info: strawberry.Info, first: Annotated[int | None, strawberry.argument(
-            description="How many: 0 to 100, 5 by default.")] = 5) -> list[TopicCount]:
+            description=f"How many: 0 to {MAX_FIRST}, 5 by default.")] = 5,
+                   ) -> list[TopicCount]:
         kg = info.context["kg"]
         return [TopicCount(topic=Topic.from_node(kg, t), count=n)
                 for _, (t, n) in paginate(self._story.topics, "", first).items]

@@ -40,9 +40,9 @@ from graph.background import BackgroundAnalytics, warm
 from graph.progress import Step
 from graph.watch import watch as follow_folder
 from schema.browser import browser_routes, playground_page
+from schema.cost import RequestBudget
 from schema.exports import export_endpoint
 from schema.http import GraphQLOverHTTP, error_body, negotiate
-from schema.limits import RequestBudget
 from schema.live import graph_of
 from schema.middleware import middleware
 from schema.middleware.cache import ResponseCache

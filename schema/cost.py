@@ -1,15 +1,32 @@
-"""What a query costs: the objects it may return, estimated from the document.
+"""What a request spends and may spend: objects returned, nodes visited, time.
 
-:func:`requested_objects` reads the document: every object it selects counts once,
-times the page size of each list above it (``first`` or ``last``, 20 by default; a
-neighborhood's ``limit``; the ids given to ``nodes``), the way GitHub counts the nodes
-of a call. The nodes a traversal visits are not estimated: each walk charges its
-:class:`graph.budget.Budget` as it goes (see :mod:`schema.limits`).
+:class:`Cost` is a schema extension, built afresh for every operation. One
+:class:`RequestBudget` covers a whole HTTP request, batched operations included; it
+holds the walks' :class:`graph.budget.Budget`, made from the settings (visits and the
+deadline), which every walk is handed (:func:`budget_of`) and charges level by level,
+so a walk over budget stops midway. The stages:
+
+========================  ======================================================
+before execution          objects requested, estimated from the document
+                          (:func:`requested_objects`)
+while resolving           the wall-clock deadline, before every field; objects
+                          returned, counted; the field's arguments
+                          (:func:`schema.limits.check_arguments`)
+during walks              the node budget and the deadline, charged by the walk
+========================  ======================================================
+
+The estimate reads the document: every object it selects counts once, times the page
+size of each list above it (``first`` or ``last``, 20 by default; a neighborhood's
+``limit``; the ids given to ``nodes``), the way GitHub counts the nodes of a call. The
+nodes a traversal visits are not estimated: each walk charges its budget as it goes.
+What was asked for and spent is reported in ``extensions.cost``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping
+from functools import lru_cache
 from typing import Any
 
 from graphql import (
@@ -24,15 +41,144 @@ from graphql import (
     SelectionSetNode,
     get_named_type,
     is_composite_type,
+    is_list_type,
 )
 from graphql.utilities import get_operation_ast, value_from_ast_untyped
+from strawberry.extensions import SchemaExtension
 
+import graph
+from graph.budget import Budget
+from schema.limits import LimitExceeded, check_arguments, settings_of
 from schema.pagination import DEFAULT_PAGE
+from schema.settings import Settings
 
-__all__ = ["requested_objects", "PAGE_ARGUMENTS"]
+__all__ = ["Cost", "RequestBudget", "budget_of", "requested_objects", "PAGE_ARGUMENTS"]
 
 # Arguments that say how many items a field returns, and the most each may ask.
 PAGE_ARGUMENTS = ("first", "last", "limit", "ids")
+
+
+class RequestBudget:
+    """What one request may still spend: the walks' :class:`graph.budget.Budget` (visits
+    and the deadline) and the objects of the response."""
+
+    def __init__(self, settings: Settings, clock: Callable[[], float] = time.monotonic):
+        self.settings = settings
+        self.walks = Budget(visits=settings.max_visits, seconds=settings.timeout, clock=clock)
+        self.objects = 0
+        self.timed_out = False
+
+    def restart(self) -> None:
+        """Start afresh: each event of a subscription is budgeted like a request."""
+        self.walks = Budget(visits=self.settings.max_visits, seconds=self.settings.timeout,
+                            clock=self.walks.clock)
+        self.objects = 0
+        self.timed_out = False
+
+    def check_time(self) -> None:
+        """Raise LimitExceeded once the request has run past its deadline."""
+        try:
+            self.walks.check_time()
+        except graph.BudgetExceeded as e:
+            raise self.exceeded(e) from None
+
+    def exceeded(self, error: graph.BudgetExceeded, where: str = "") -> LimitExceeded:
+        """Return the LimitExceeded, naming its setting, of a walk stopped by the budget."""
+        if error.limit == "seconds":
+            self.timed_out = True
+            timeout = self.settings.timeout
+            return LimitExceeded(f"the request ran past its time limit of {timeout:g} s",
+                                 "timeout", timeout)
+        prefix = f"{where}: " if where else ""
+        return LimitExceeded(f"{prefix}{error}; ask for fewer hops, fewer edge kinds (`via`) "
+                             "or a less connected start", "max_visits",
+                             self.settings.max_visits)
+
+    def returned(self, n: int) -> None:
+        """Count ``n`` objects resolved for the response."""
+        self.objects += n
+        if self.objects > self.settings.max_objects:
+            raise LimitExceeded(
+                f"the response holds more than {self.settings.max_objects:,} objects",
+                "max_objects", self.settings.max_objects)
+
+
+def budget_of(info: Any) -> Budget | None:
+    """Return the walks' budget of the request ``info`` belongs to (None outside one)."""
+    context = info.context if isinstance(info.context, dict) else {}
+    found = context.get("budget")
+    return found.walks if isinstance(found, RequestBudget) else None
+
+
+class Cost(SchemaExtension):
+    """Budget the request, stop it where it runs out, and report ``extensions.cost``."""
+
+    budget: RequestBudget
+    requested = 0
+
+    def on_operation(self) -> Iterator[None]:
+        ec = self.execution_context
+        context = ec.context if isinstance(ec.context, dict) else {}
+        self.settings = settings = settings_of(context)
+        if "budget" not in context:  # one per request: a batch's operations share it
+            context["budget"] = RequestBudget(settings)
+        self.budget = budget = context["budget"]
+        self.before = (budget.walks.asked, budget.walks.visits, budget.objects)
+        yield
+
+    def on_execute(self) -> Iterator[None]:
+        ec = self.execution_context
+        if ec.graphql_document is not None:
+            caps = {"first": self.settings.max_first, "limit": self.settings.max_neighborhood}
+            self.requested = requested_objects(ec.schema._schema, ec.graphql_document,
+                                               ec.operation_name, ec.variables, caps)
+            if self.requested > self.settings.max_objects:
+                raise LimitExceeded(
+                    f"the query may return {self.requested:,} objects (each object it "
+                    "selects, times the page size of every list above it); ask for "
+                    "smaller pages", "max_objects", self.settings.max_objects)
+        yield
+
+    def resolve(self, _next: Callable[..., Any], root: Any, info: Any, *args: Any,
+                **kwargs: Any) -> Any:
+        budget = self.budget
+        budget.check_time()
+        if kwargs:  # the one per-field hook of the schema: it runs the argument checks too
+            check_arguments(self.settings, info.field_name, kwargs)
+        try:
+            result = _next(root, info, *args, **kwargs)
+        except graph.BudgetExceeded as e:  # a walk stopped midway
+            raise budget.exceeded(e, info.field_name) from e
+        counted = _composite(info.parent_type.name, info.field_name, info.return_type)
+        if counted == "list" and isinstance(result, list | tuple):
+            budget.returned(len(result))
+        elif counted == "one" and result is not None:
+            budget.returned(1)
+        return result
+
+    def get_results(self) -> dict[str, Any]:
+        budget = getattr(self, "budget", None)
+        if budget is None:
+            return {}
+        asked, visits, objects = self.before
+        return {"cost": {
+            "requested": {"objects": self.requested, "visits": budget.walks.asked - asked},
+            "actual": {"objects": budget.objects - objects,
+                       "visits": budget.walks.visits - visits},
+            "limits": {"objects": self.settings.max_objects,
+                       "visits": self.settings.max_visits,
+                       "timeoutMs": round(self.settings.timeout * 1000)},
+        }}
+
+
+@lru_cache(maxsize=4096)
+def _composite(parent: str, field: str, return_type: Any) -> str | None:
+    """Return 'list', 'one' or None: whether a field's value counts as returned objects."""
+    if not is_composite_type(get_named_type(return_type)):
+        return None
+    inner = getattr(return_type, "of_type", return_type) if not is_list_type(return_type) \
+        else return_type
+    return "list" if is_list_type(inner) else "one"
 
 
 def requested_objects(schema: GraphQLSchema, document: DocumentNode,

@@ -12,14 +12,15 @@ import graph
 from graph.budget import Budget
 from graph.paths import GraphPath, k_shortest_paths
 from graph.paths import StoryLink as GraphStoryLink
-from schema.types import (
-    Article,
+from schema.inputs import (
     EdgeKind,
+    via_of,
+)
+from schema.nodes import (
+    Article,
     GraphEdge,
     Node,
-    check_hops,
     node_of,
-    via_of,
 )
 
 __all__ = ["StoryLinkKind", "StoryLink", "story_links_of", "resolve_paths"]
@@ -74,9 +75,8 @@ def _path(kg: graph.KnowledgeGraph, p: GraphPath):
 
 def resolve_paths(kg: graph.KnowledgeGraph, start: str, end: str, k: int, max_hops: int,
                   via: list[EdgeKind] | None, budget: Budget | None = None) -> list:
-    check_hops(max_hops, name="maxHops")
-    a, b = kg.resolve(start, missing_ok=True), kg.resolve(end, missing_ok=True)
-    if a is None or b is None:
-        return []
-    return [_path(kg, p) for p in k_shortest_paths(kg, a, b, k, max_hops, via_of(via),
-                                                   budget)]
+    try:
+        found = k_shortest_paths(kg, start, end, k, max_hops, via_of(via), budget)
+    except graph.NodeNotFound:
+        return []  # no path to or from a node the graph does not hold
+    return [_path(kg, p) for p in found]

@@ -8,11 +8,11 @@ from typing import Annotated
 
 import strawberry
 
-import graph
 from graph import select
 from schema.settings import CEILINGS
 
 MAX_HOPS = CEILINGS["max_hops"]
+MAX_FIRST = CEILINGS["max_first"]
 
 
 # -- enums and inputs ----------------------------------------------------------------
@@ -106,13 +106,13 @@ ViaArg = Annotated[list[EdgeKind] | None, strawberry.argument(
 WhereArg = Annotated[ArticleFilter | None, strawberry.argument(
     description="Conditions on the articles returned.")]
 FirstArg = Annotated[int | None, strawberry.argument(
-    description="Page size: 0 to 100, 20 by default.")]
+    description=f"Page size: 0 to {MAX_FIRST}, 20 by default.")]
 OrderArg = Annotated[ArticleOrder, strawberry.argument(
     description="How to order the articles; newest first by default.")]
 AfterArg = Annotated[str | None, strawberry.argument(
     description="Return items after this cursor (an edge's cursor or pageInfo.endCursor).")]
 LastArg = Annotated[int | None, strawberry.argument(
-    description="Page size from the end: 0 to 100; pages backward with `before`.")]
+    description=f"Page size from the end: 0 to {MAX_FIRST}; pages backward with `before`.")]
 BeforeArg = Annotated[str | None, strawberry.argument(
     description="Return items before this cursor (an edge's cursor or "
                 "pageInfo.startCursor).")]
@@ -138,8 +138,3 @@ FrontierArg = Annotated[str | None, strawberry.argument(
     name="after", description="The `cursor` of the previous page: continue the same walk.")]
 LayoutArg = Annotated[GraphLayout | None, strawberry.argument(
     description="FORCE to give each node x, y (seeded, so stable); none by default.")]
-
-
-def check_hops(hops: int, name: str = "hops") -> int:
-    """Return ``hops`` when it is 1 to MAX_HOPS; raise InvalidArgument otherwise."""
-    return graph.traverse.check_hops(hops, low=1, high=MAX_HOPS, name=name)

@@ -1,4 +1,4 @@
-"""The limits of one request, enforced, and its cost, reported in ``extensions.cost``.
+"""The limits of one request's document and arguments, enforced.
 
 :class:`Limits` is a schema extension, built afresh for every operation. It reads
 the :class:`~schema.settings.Settings` from the request context (the defaults when
@@ -8,53 +8,47 @@ each can be checked cheapest:
 ========================  ======================================================
 before parsing            document size; the token limit is handed to the parser
 validation                depth and aliases (Strawberry's rules); introspection
-before execution          objects requested, estimated from the document
-while resolving           ``first``, ``hops``, ``limit``; objects returned; the
-                          wall-clock deadline, before every field
-during walks              the node budget and the deadline: every walk is handed
-                          the request's :class:`graph.budget.Budget`, which it
-                          charges level by level, so it stops midway
+while resolving           the bounded arguments (``first``, ``last``, ``hops``,
+                          ``maxHops``, ``limit``): each field's, once, against
+                          the range the schema documents, tightened by settings
+                          (:func:`check_arguments`, run by the per-field hook of
+                          :class:`schema.cost.Cost`: each such hook costs every
+                          field a call, about a tenth of a wide query's time)
 ========================  ======================================================
 
-Every limit error is a :class:`LimitExceeded` whose message names the limit and its
-value; its ``extensions`` say the same for programs. One budget covers a whole HTTP
-request, batched operations included.
+What a request spends (objects, visits, time) is :mod:`schema.cost`'s. Every limit
+error is a :class:`LimitExceeded` whose message names the limit and its value; its
+``extensions`` say the same for programs.
 """
 
 from __future__ import annotations
 
 import re
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
 
-from graphql import GraphQLError, get_named_type, is_composite_type, is_list_type
+from graphql import GraphQLError
 from graphql.validation import ASTValidationRule, NoSchemaIntrospectionCustomRule
 from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter, SchemaExtension
 
 import graph
-from graph.budget import Budget
-from schema.cost import requested_objects
 from schema.settings import CEILINGS, Settings, env_name
 
-__all__ = ["LimitExceeded", "RequestBudget", "Limits", "budget_of", "DEFAULT_SETTINGS"]
+__all__ = ["LimitExceeded", "Limits", "check_arguments", "settings_of", "camel",
+           "DEFAULT_SETTINGS"]
 
 DEFAULT_SETTINGS = Settings()
-# Arguments that bound a field, and the setting that bounds each.
-_BOUNDED = {"first": "max_first", "last": "max_first", "hops": "max_hops",
-            "maxHops": "max_hops", "limit": "max_neighborhood"}
+# The arguments bounded by a setting: the least each may be, and the setting whose
+# ceiling (CEILINGS) the schema documents. A neighborhood may be 0 hops deep.
+_BOUNDED = {"first": (0, "max_first"), "last": (0, "max_first"), "hops": (1, "max_hops"),
+            "maxHops": (1, "max_hops"), "limit": (1, "max_neighborhood")}
 
 
 def camel(name: str) -> str:
     """Return a setting's name as clients see it: ``max_depth`` → ``maxDepth``."""
     head, *rest = name.split("_")
     return head + "".join(part.title() for part in rest)
-
-
-def snake(name: str) -> str:
-    """Return a setting's name from the client's spelling: ``maxDepth`` → ``max_depth``."""
-    return re.sub(r"[A-Z]", lambda m: "_" + m.group().lower(), name)
 
 
 class LimitExceeded(graph.NewsgraphError):
@@ -68,58 +62,6 @@ class LimitExceeded(graph.NewsgraphError):
         super().__init__(f"{message} (limit {camel(setting)} = {value:g}, "
                          f"set by {env_name(setting)})")
         self.extensions = {"code": "LIMIT_EXCEEDED", "limit": camel(setting), "max": value}
-
-
-class RequestBudget:
-    """What one request may still spend: the walks' :class:`graph.budget.Budget` (visits
-    and the deadline) and the objects of the response."""
-
-    def __init__(self, settings: Settings, clock: Callable[[], float] = time.monotonic):
-        self.settings = settings
-        self.walks = Budget(visits=settings.max_visits, seconds=settings.timeout, clock=clock)
-        self.objects = 0
-        self.timed_out = False
-
-    def restart(self) -> None:
-        """Start afresh: each event of a subscription is budgeted like a request."""
-        self.walks = Budget(visits=self.settings.max_visits, seconds=self.settings.timeout,
-                            clock=self.walks.clock)
-        self.objects = 0
-        self.timed_out = False
-
-    def check_time(self) -> None:
-        """Raise LimitExceeded once the request has run past its deadline."""
-        try:
-            self.walks.check_time()
-        except graph.BudgetExceeded as e:
-            raise self.exceeded(e) from None
-
-    def exceeded(self, error: graph.BudgetExceeded, where: str = "") -> LimitExceeded:
-        """Return the LimitExceeded, naming its setting, of a walk stopped by the budget."""
-        if error.limit == "seconds":
-            self.timed_out = True
-            timeout = self.settings.timeout
-            return LimitExceeded(f"the request ran past its time limit of {timeout:g} s",
-                                 "timeout", timeout)
-        prefix = f"{where}: " if where else ""
-        return LimitExceeded(f"{prefix}{error}; ask for fewer hops, fewer edge kinds (`via`) "
-                             "or a less connected start", "max_visits",
-                             self.settings.max_visits)
-
-    def returned(self, n: int) -> None:
-        """Count ``n`` objects resolved for the response."""
-        self.objects += n
-        if self.objects > self.settings.max_objects:
-            raise LimitExceeded(
-                f"the response holds more than {self.settings.max_objects:,} objects",
-                "max_objects", self.settings.max_objects)
-
-
-def budget_of(info: Any) -> Budget | None:
-    """Return the walks' budget of the request ``info`` belongs to (None outside one)."""
-    context = info.context if isinstance(info.context, dict) else {}
-    found = context.get("budget")
-    return found.walks if isinstance(found, RequestBudget) else None
 
 
 @lru_cache(maxsize=32)
@@ -143,21 +85,39 @@ _FOREIGN_LIMITS = (
 _SUGGESTION = re.compile(r" ?Did you mean [^?]*\?")
 
 
-class Limits(SchemaExtension):
-    """Enforce the request's limits and report its cost in ``extensions.cost``."""
+def check_arguments(settings: Settings, field_name: str, arguments: dict[str, Any]) -> None:
+    """Check a field's bounded arguments against the ranges the schema documents (their
+    ceilings in CEILINGS), tightened by ``settings``: the one check of each, made as the
+    field resolves (by :class:`schema.cost.Cost`'s per-field hook)."""
+    for name, value in arguments.items():
+        bound = _BOUNDED.get(name)
+        if bound is None or isinstance(value, bool) or not isinstance(value, int):
+            continue
+        low, setting = bound
+        if name == "hops" and field_name == "neighborhood":
+            low = 0
+        high = getattr(settings, setting)
+        if low <= value <= high:
+            continue
+        message = f"{name} must be {low} to {high}, got {value}"
+        if value > high and high < CEILINGS[setting]:  # a tighter setting: name it
+            raise LimitExceeded(message, setting, high)
+        raise graph.InvalidArgument(message)
 
-    budget: RequestBudget
-    requested = 0
+
+def settings_of(context: Any) -> Settings:
+    """Return the settings of a request context; the defaults outside a server."""
+    found = context.get("settings") if isinstance(context, dict) else None
+    return found or DEFAULT_SETTINGS
+
+
+class Limits(SchemaExtension):
+    """Enforce the limits of the request's document, and say in every limit error which
+    setting it was; the arguments are checked by :func:`check_arguments`."""
 
     def on_operation(self) -> Iterator[None]:
         ec = self.execution_context
-        context = ec.context if isinstance(ec.context, dict) else {}
-        settings = context.get("settings") or DEFAULT_SETTINGS
-        if "budget" not in context:  # one per request: a batch's operations share it
-            context["budget"] = RequestBudget(settings)
-        self.budget = budget = context["budget"]
-        self.settings = settings
-        self.before = (budget.walks.asked, budget.walks.visits, budget.objects)
+        self.settings = settings = settings_of(ec.context)
         ec.parse_options["max_tokens"] = settings.max_tokens
         ec.validation_rules = ec.validation_rules + _validation_rules(
             settings.max_depth, settings.max_aliases, settings.introspection_enabled)
@@ -172,50 +132,6 @@ class Limits(SchemaExtension):
             raise LimitExceeded(f"the document is {len(query.encode()):,} bytes long",
                                 "max_document_bytes", limit)
         yield
-
-    def on_execute(self) -> Iterator[None]:
-        ec = self.execution_context
-        if ec.graphql_document is not None:
-            caps = {"first": self.settings.max_first, "limit": self.settings.max_neighborhood}
-            self.requested = requested_objects(ec.schema._schema, ec.graphql_document,
-                                               ec.operation_name, ec.variables, caps)
-            if self.requested > self.settings.max_objects:
-                raise LimitExceeded(
-                    f"the query may return {self.requested:,} objects (each object it "
-                    "selects, times the page size of every list above it); ask for "
-                    "smaller pages", "max_objects", self.settings.max_objects)
-        yield
-
-    def resolve(self, _next: Callable[..., Any], root: Any, info: Any, *args: Any,
-                **kwargs: Any) -> Any:
-        budget = self.budget
-        budget.check_time()
-        if kwargs:
-            self._check_arguments(info, kwargs)
-        try:
-            result = _next(root, info, *args, **kwargs)
-        except graph.BudgetExceeded as e:  # a walk stopped midway
-            raise budget.exceeded(e, info.field_name) from e
-        counted = _composite(info.parent_type.name, info.field_name, info.return_type)
-        if counted == "list" and isinstance(result, list | tuple):
-            budget.returned(len(result))
-        elif counted == "one" and result is not None:
-            budget.returned(1)
-        return result
-
-    def _check_arguments(self, info: Any, kwargs: dict[str, Any]) -> None:
-        for name, value in kwargs.items():
-            setting = _BOUNDED.get(name)
-            if setting is None or isinstance(value, bool) or not isinstance(value, int):
-                continue
-            limit = getattr(self.settings, setting)
-            # Past the schema's own ceiling the resolver refuses it, in the words the
-            # schema documents; a tighter setting is refused here, naming the setting.
-            if limit < value and limit < CEILINGS[setting]:
-                low = 0 if name in ("first", "last", "limit") \
-                    or info.field_name == "neighborhood" else 1
-                raise LimitExceeded(f"{name} must be {low} to {limit}, got {value}",
-                                    setting, limit)
 
     def _tidy(self, errors: list[GraphQLError]) -> list[GraphQLError]:
         out: list[GraphQLError] = []
@@ -240,27 +156,3 @@ class Limits(SchemaExtension):
                                      original_error=error.original_error, extensions=extensions)
             out.append(error)
         return out
-
-    def get_results(self) -> dict[str, Any]:
-        budget = getattr(self, "budget", None)
-        if budget is None:
-            return {}
-        asked, visits, objects = self.before
-        return {"cost": {
-            "requested": {"objects": self.requested, "visits": budget.walks.asked - asked},
-            "actual": {"objects": budget.objects - objects,
-                       "visits": budget.walks.visits - visits},
-            "limits": {"objects": self.settings.max_objects,
-                       "visits": self.settings.max_visits,
-                       "timeoutMs": round(self.settings.timeout * 1000)},
-        }}
-
-
-@lru_cache(maxsize=4096)
-def _composite(parent: str, field: str, return_type: Any) -> str | None:
-    """Return 'list', 'one' or None: whether a field's value counts as returned objects."""
-    if not is_composite_type(get_named_type(return_type)):
-        return None
-    inner = getattr(return_type, "of_type", return_type) if not is_list_type(return_type) \
-        else return_type
-    return "list" if is_list_type(inner) else "one"

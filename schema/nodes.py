@@ -25,7 +25,6 @@ from schema.connections import Connection
 from schema.inputs import (
     MAX_HOPS,
     AfterArg,
-    ArticleFilter,
     ArticleOrder,
     BeforeArg,
     EdgeKind,
@@ -122,7 +121,7 @@ class Traversable(Node):
                first: FirstArg = None, after: AfterArg = None, last: LastArg = None,
                before: BeforeArg = None,
                ) -> Annotated[WithinConnection, strawberry.lazy("schema.traversal")]:
-        from schema.limits import budget_of
+        from schema.cost import budget_of
         from schema.traversal import resolve_within
 
         return resolve_within(kg_of(info), str(self.id), hops, via, where, kinds, first, after,
@@ -137,7 +136,7 @@ class Traversable(Node):
                      where: NeighborhoodWhereArg = None, exclude: ExcludeArg = None,
                      after: FrontierArg = None, layout: LayoutArg = None,
                      ) -> Annotated[Subgraph, strawberry.lazy("schema.traversal")]:
-        from schema.limits import budget_of
+        from schema.cost import budget_of
         from schema.traversal import resolve_neighborhood
 
         return resolve_neighborhood(kg_of(info), [str(self.id)], hops, via, limit, kinds,
@@ -151,9 +150,9 @@ class Traversable(Node):
                     description="The node to reach: a node id or an article URL.")],
                 via: ViaArg = None,
                 max_hops: Annotated[int, strawberry.argument(
-                    description=f"Longest path considered: 1 to {MAX_HOPS}.")] = 4,
+                    description=f"Longest path considered: 1 to {MAX_HOPS}.")] = MAX_HOPS,
                 ) -> Annotated[Path, strawberry.lazy("schema.traversal")] | None:
-        from schema.limits import budget_of
+        from schema.cost import budget_of
         from schema.traversal import resolve_path
 
         return resolve_path(kg_of(info), str(self.id), str(id), via, max_hops, budget_of(info))
@@ -264,14 +263,25 @@ def article_page(info: Info, ids: list[str], first: int | None, after: str | Non
                                   last, before, bound=bound)
 
 
-def articles_of(info: Info, node_id: str, where: ArticleFilter | None,
-                order_by: ArticleOrder, first: int | None, after: str | None,
-                last: int | None, before: str | None) -> Connection[Article]:
-    """Return the filtered, ordered page of a topic's or a provider's articles."""
-    kg = kg_of(info)
-    ids = select.select_articles(kg, selection_of(where), order_by.value,
-                                 among=select.articles_of(kg, node_id))
-    return article_page(info, ids, first, after, last, before, (node_id, where, order_by))
+def _articles_field(description: str) -> Any:
+    """Return the ``articles`` field of a topic or a provider: its articles, filtered and
+    ordered, a page at a time."""
+    def articles(self: Traversable, info: Info, where: WhereArg = None,
+                 order_by: OrderArg = ArticleOrder.PUBLISHED_AT_DESC,
+                 first: FirstArg = None, after: AfterArg = None, last: LastArg = None,
+                 before: BeforeArg = None) -> Connection[Article]:
+        kg, node_id = kg_of(info), str(self.id)
+        ids = select.select_articles(kg, selection_of(where), order_by.value,
+                                     among=select.articles_of(kg, node_id))
+        return article_page(info, ids, first, after, last, before, (node_id, where, order_by))
+    return strawberry.field(resolver=articles, description=description)
+
+
+def _article_count_field(description: str) -> Any:
+    """Return the ``articleCount`` field of a topic or a provider."""
+    def article_count(self: Traversable, info: Info) -> int:
+        return len(select.articles_of(kg_of(info), str(self.id)))
+    return strawberry.field(resolver=article_count, description=description)
 
 
 @strawberry.type(description="A topic, keyed by slug; shown by its most frequent spelling.")
@@ -284,16 +294,8 @@ class Topic(Traversable):
         d = kg.nx.nodes[node_id]
         return cls(id=strawberry.ID(node_id), slug=d["slug"], name=d["name"] or d["slug"])
 
-    @strawberry.field(description="Articles tagged with it.")
-    def articles(self, info: Info, where: WhereArg = None,
-                 order_by: OrderArg = ArticleOrder.PUBLISHED_AT_DESC,
-                 first: FirstArg = None, after: AfterArg = None, last: LastArg = None,
-                 before: BeforeArg = None) -> Connection[Article]:
-        return articles_of(info, str(self.id), where, order_by, first, after, last, before)
-
-    @strawberry.field(description="How many articles are tagged with it.")
-    def article_count(self, info: Info) -> int:
-        return len(select.articles_of(kg_of(info), str(self.id)))
+    articles = _articles_field("Articles tagged with it.")
+    article_count = _article_count_field("How many articles are tagged with it.")
 
     @strawberry.field(description=(
         "Topics sharing articles with this one, most shared first, with a weight. Null, "
@@ -315,16 +317,8 @@ class Provider(Traversable):
         d = kg.nx.nodes[node_id]
         return cls(id=strawberry.ID(node_id), domain=d["domain"], name=d["name"])
 
-    @strawberry.field(description="Articles it published.")
-    def articles(self, info: Info, where: WhereArg = None,
-                 order_by: OrderArg = ArticleOrder.PUBLISHED_AT_DESC,
-                 first: FirstArg = None, after: AfterArg = None, last: LastArg = None,
-                 before: BeforeArg = None) -> Connection[Article]:
-        return articles_of(info, str(self.id), where, order_by, first, after, last, before)
-
-    @strawberry.field(description="How many articles it published (stubs included).")
-    def article_count(self, info: Info) -> int:
-        return len(select.articles_of(kg_of(info), str(self.id)))
+    articles = _articles_field("Articles it published.")
+    article_count = _article_count_field("How many articles it published (stubs included).")
 
     @strawberry.field(description="Topics it covers, with article counts, most first.")
     def topics(self, info: Info, first: FirstArg = None) -> list[TopicCount]:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from graph.errors import NewsgraphError
-from graph.records import find_file_names, parse_file
+from graph.records import list_files, parse_file
 
 __all__ = ["push", "PushSummary"]
 
@@ -54,9 +54,9 @@ def _value(v: object) -> str:
 
 def _records(paths: list[Path], summary: PushSummary) -> Iterator[tuple[str, dict[str, Any]]]:
     for path in paths:
-        names, problems = find_file_names(path)
-        summary.problems += [str(p) for p in problems]
-        for name in names:
+        listing = list_files(path)
+        summary.problems += [str(p) for p in listing.errors]
+        for name in listing.names:
             parsed = parse_file(Path(name))
             if parsed.skipped:
                 continue

@@ -25,11 +25,49 @@ from schema.analytics import (
     resolve_timeline,
 )
 from schema.cache import ParsedDocuments
-from schema.connections import Connection, Edge, page_info
+from schema.connections import (
+    Connection,
+    Edge,
+    page_info,
+    page_of,
+)
+from schema.cost import Cost, budget_of
 from schema.explore import resolve_paths
 from schema.ingest import Mutation
-from schema.limits import Limits, budget_of
+from schema.inputs import (
+    MAX_HOPS,
+    AfterArg,
+    ArticleOrder,
+    BeforeArg,
+    EdgeKind,
+    ExcludeArg,
+    FirstArg,
+    FrontierArg,
+    HopsArg,
+    LastArg,
+    LayoutArg,
+    LimitArg,
+    NeighborhoodHopsArg,
+    NeighborhoodWhereArg,
+    NodeKind,
+    NodeKindsArg,
+    OrderArg,
+    ViaArg,
+    WhereArg,
+    selection_of,
+)
+from schema.limits import Limits
 from schema.live import GraphVersion
+from schema.nodes import (
+    Article,
+    GraphEdge,
+    Node,
+    Provider,
+    Topic,
+    article_page,
+    find_node,
+    kg_of,
+)
 from schema.settings import CEILINGS
 from schema.subscriptions import Subscription
 from schema.traversal import (
@@ -40,51 +78,27 @@ from schema.traversal import (
     resolve_path,
     resolve_within,
 )
-from schema.types import (
-    AfterArg,
-    Article,
-    ArticleOrder,
-    BeforeArg,
-    EdgeKind,
-    ExcludeArg,
-    FirstArg,
-    FrontierArg,
-    GraphEdge,
-    HopsArg,
-    LastArg,
-    LayoutArg,
-    LimitArg,
-    NeighborhoodHopsArg,
-    NeighborhoodWhereArg,
-    Node,
-    NodeKind,
-    NodeKindsArg,
-    OrderArg,
-    Provider,
-    Topic,
-    ViaArg,
-    WhereArg,
-    article_page,
-    find_node,
-    kg_of,
-    page_of,
-    selection_of,
-)
 
 MAX_IDS = CEILINGS["max_ids"]
+
+
 @strawberry.type(description="An edge kind with how many edges of it.")
 class EdgeCount:
     kind: EdgeKind = strawberry.field(description="The edge kind.")
     count: int = strawberry.field(description="How many edges of that kind.")
 
 
-@strawberry.type(description="Counts of the loaded graph.")
-class Stats:
+@strawberry.type(description="What a load built, counted.")
+class LoadCounts:
     records: int = strawberry.field(description="Records loaded.")
     articles: int = strawberry.field(description="Article nodes, stubs included.")
     stubs: int = strawberry.field(description="Articles known only from related lists.")
     providers: int = strawberry.field(description="Provider nodes.")
     topics: int = strawberry.field(description="Topic nodes.")
+
+
+@strawberry.type(description="Counts of the loaded graph.")
+class Stats(LoadCounts):
     nodes: int = strawberry.field(description="All nodes.")
     edges: int = strawberry.field(description="All edges.")
     edges_by_kind: list[EdgeCount] = strawberry.field(description="Edges by kind.")
@@ -103,13 +117,8 @@ class LoadProblem:
 
 
 @strawberry.type(description="What the load read, built, skipped and rejected.")
-class LoadReport:
+class LoadReport(LoadCounts):
     files: int = strawberry.field(description="Record files read.")
-    records: int = strawberry.field(description="Records loaded.")
-    articles: int = strawberry.field(description="Article nodes, stubs included.")
-    stubs: int = strawberry.field(description="Stub articles.")
-    providers: int = strawberry.field(description="Provider nodes.")
-    topics: int = strawberry.field(description="Topic nodes.")
     edges: list[EdgeCount] = strawberry.field(description="Edges by kind.")
     skipped: list[LoadProblem] = strawberry.field(description="Files that hold no records.")
     errors: list[LoadProblem] = strawberry.field(description="Rejected files and records.")
@@ -295,7 +304,8 @@ class Query:
                     description="The node to reach: a node id or an article URL.")],
                 via: ViaArg = None,
                 max_hops: Annotated[int, strawberry.argument(
-                    description="Longest path considered: 1 to 4.")] = 4) -> Path | None:
+                    description=f"Longest path considered: 1 to {MAX_HOPS}.")] = MAX_HOPS,
+                ) -> Path | None:
         return resolve_path(kg_of(info), str(from_), str(id), via, max_hops, budget_of(info))
 
     @strawberry.field(description=(
@@ -309,7 +319,7 @@ class Query:
               k: Annotated[int, strawberry.argument(
                   description=f"At most this many paths: 1 to {CEILINGS['max_paths']}.")] = 3,
               max_hops: Annotated[int, strawberry.argument(
-                  description="Longest path considered: 1 to 4.")] = 4,
+                  description=f"Longest path considered: 1 to {MAX_HOPS}.")] = MAX_HOPS,
               via: Annotated[list[EdgeKind] | None, strawberry.argument(
                   description="Edge kinds to walk, in either direction; RELATED, PUBLISHED_BY "
                               "and TAGGED by default, SAME_STORY when named.")] = None,
@@ -377,7 +387,7 @@ schema = NewsgraphSchema(
     # the schema is built, once per process, while the limits are each server's settings
     # (per request context): Limits applies the same parse option and the latter two's
     # validation rules with the request's numbers.
-    extensions=[lambda: MaskErrors(should_mask_error=should_mask), Limits, GraphVersion,
+    extensions=[lambda: MaskErrors(should_mask_error=should_mask), Limits, Cost, GraphVersion,
                 ParsedDocuments, lambda: ValidationCache(maxsize=256)],
 )
 

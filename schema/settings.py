@@ -8,7 +8,7 @@ variables, then ``newsgraph serve`` flags, each overriding the one before::
 Each limit's field name gives its environment variable (``max_depth`` →
 ``NEWSGRAPH_MAX_DEPTH``) and its flag (``--max-depth``). ``first``, ``hops`` and
 the neighborhood ``limit`` can be tightened here but not raised past what the
-schema documents (100, 4 and 2000).
+schema documents: their ceilings in :data:`CEILINGS`, which are also their defaults.
 """
 
 from __future__ import annotations
@@ -69,9 +69,12 @@ class Settings:
     max_body_bytes: int = _limit(65_536, "bytes of an HTTP request body")
     max_batch: int = _limit(10, "operations in one batched request (a JSON list); 1 turns "
                                 "batching off")
-    max_first: int = _limit(100, "page size (`first`), at most 100")
-    max_hops: int = _limit(4, "traversal distance (`hops`, `maxHops`), at most 4")
-    max_neighborhood: int = _limit(2000, "nodes of a neighborhood (`limit`), at most 2000")
+    max_first: int = _limit(CEILINGS["max_first"], "page size (`first`), at most "
+                                                   f"{CEILINGS['max_first']}")
+    max_hops: int = _limit(CEILINGS["max_hops"], "traversal distance (`hops`, `maxHops`), "
+                                                 f"at most {CEILINGS['max_hops']}")
+    max_neighborhood: int = _limit(CEILINGS["max_neighborhood"], "nodes of a neighborhood "
+                                   f"(`limit`), at most {CEILINGS['max_neighborhood']}")
     max_objects: int = _limit(20_000, "objects a request may return: estimated from the "
                                       "document before running, then counted while running")
     max_visits: int = _limit(500_000, "node budget: neighbour entries the traversals of one "

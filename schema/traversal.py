@@ -15,25 +15,25 @@ from graph.build import ARTICLE
 from graph.export import as_json
 from graph.paths import story_links
 from schema.connections import Connection, Edge, page_info
-from schema.pagination import list_key, paginate
-from schema.settings import CEILINGS
-from schema.types import (
+from schema.inputs import (
     ArticleFilter,
     EdgeKind,
-    GraphEdge,
     GraphLayout,
-    Node,
     NodeKind,
-    check_hops,
-    node_of,
     selection_of,
     via_of,
 )
+from schema.nodes import (
+    GraphEdge,
+    Node,
+    node_of,
+)
+from schema.pagination import list_key, paginate
+from schema.settings import CEILINGS
 
 if TYPE_CHECKING:
     from schema.explore import StoryLink
 
-MAX_NEIGHBORHOOD = CEILINGS["max_neighborhood"]
 MAX_EXCLUDE = CEILINGS["max_exclude"]
 
 
@@ -134,24 +134,18 @@ class Path:
                      "listing, a shared topic or provider, or copies of one story."))
 
 
-def _start(kg: graph.KnowledgeGraph, ref: str) -> str:
-    return kg.resolve(ref)
-
-
 def resolve_within(kg: graph.KnowledgeGraph, start: str, hops: int,
                    via: list[EdgeKind] | None, where: ArticleFilter | None,
                    kinds: list[NodeKind] | None, first: int | None,
                    after: str | None, last: int | None = None,
                    before: str | None = None, budget: Budget | None = None) -> WithinConnection:
-    check_hops(hops)
     selection = selection_of(where)
     wanted = [k.value for k in kinds] if kinds is not None else [ARTICLE]
     mentions = selection.mentions if selection is not None else None
-    origin = _start(kg, start)
-    found, path_of = kg.within_lazy_paths(origin, hops, via_of(via), mentions, wanted,
-                                          selection, budget)
     walked = via_of(via)
-    key = list_key("within", origin, hops, walked, where, wanted)
+    found, path_of = kg.within_lazy_paths(start, hops, walked, mentions, wanted, selection,
+                                          budget)
+    key = list_key("within", start, hops, walked, where, wanted)
     page = paginate(found, key, first, after, last, before)
     edges = [WithinEdge(cursor=page.cursor(i), hops=depth, node=node_of(kg, node), _kg=kg,
                         _path=path_of(node), _via=walked)  # paths for this page only
@@ -165,12 +159,10 @@ def resolve_neighborhood(kg: graph.KnowledgeGraph, seeds: list[str], hops: int,
                          exclude: list[strawberry.ID] | None = None, after: str | None = None,
                          layout: GraphLayout | None = None,
                          budget: Budget | None = None) -> Subgraph:
-    graph.traverse.check_hops(hops, low=0, high=CEILINGS["max_hops"])
-    graph.traverse.check_hops(limit, low=1, high=MAX_NEIGHBORHOOD, name="limit")
     if exclude is not None and len(exclude) > MAX_EXCLUDE:
         raise graph.InvalidArgument(
             f"exclude holds {len(exclude)} ids; at most {MAX_EXCLUDE} are allowed")
-    sub = explore.expand(kg, [_start(kg, s) for s in seeds], hops, via_of(via),
+    sub = explore.expand(kg, seeds, hops, via_of(via),
                          [k.value for k in kinds] if kinds is not None else None,
                          selection_of(where), [str(x) for x in exclude or ()], limit, after,
                          layout.value if layout is not None else None, budget)
@@ -188,11 +180,12 @@ def resolve_neighborhood(kg: graph.KnowledgeGraph, seeds: list[str], hops: int,
 def resolve_path(kg: graph.KnowledgeGraph, start: str, target: str,
                  via: list[EdgeKind] | None, max_hops: int,
                  budget: Budget | None = None) -> Path | None:
-    check_hops(max_hops, name="maxHops")
-    end = kg.resolve(target, missing_ok=True)
-    if end is None:
-        return None
-    path = kg.shortest_path(_start(kg, start), end, via_of(via), max_hops, budget)
+    try:
+        path = kg.shortest_path(start, target, via_of(via), max_hops, budget)
+    except graph.NodeNotFound:
+        if kg.resolve(target, missing_ok=True) is None:
+            return None  # no path to a node the graph does not hold
+        raise
     if path is None:
         return None
     from schema.explore import story_links_of

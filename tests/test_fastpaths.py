@@ -44,8 +44,8 @@ def _same(a: Any, b: Any) -> bool:
 
 def _pyyaml(text: str, first_line: int, allow_list: bool) -> list[tuple[Any, int | None]] | None:
     try:
-        return list(records._compose_items(text, first_line, allow_list))
-    except records._YamlFailure:
+        return list(records.compose_items(text, first_line, allow_list))
+    except records.YamlFailure:
         return None
 
 
@@ -250,8 +250,8 @@ def test_file_names_come_in_the_order_of_path_objects(tmp_path: Path,
         (tmp_path / f"{name}-file.md").write_text("x") if "/" not in name else None
     monkeypatch.chdir(tmp_path)
     for root in (tmp_path, Path(f"{tmp_path}/"), Path("."), Path("a"), Path("./a")):
-        paths, _ = records.find_files(root)
-        names, _ = records.find_file_names(root)
+        names = records.list_files(root).names
+        paths = [Path(n) for n in names]
         assert paths == sorted(paths) and [str(p) for p in paths] == names
         assert not any("/.h" in n for n in names)
 

@@ -15,13 +15,22 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 import graph
-from graph.errors import InvalidURLError
-from graph.normalize import canonical_url, parse_datetime, phrase_tokens, provider_key, tokens
+from graph.errors import InvalidArgument, InvalidURLError
+from graph.normalize import (
+    MAX_PHRASE_CHARS,
+    MAX_PHRASE_WORDS,
+    canonical_url,
+    parse_datetime,
+    phrase_tokens,
+    provider_key,
+    tokens,
+)
 from graph.records import RECORD_SUFFIXES, ParsedFile, parse_file, parse_text
 
 EXAMPLES = int(os.environ.get("NEWSGRAPH_FUZZ_EXAMPLES", "150"))
@@ -96,7 +105,11 @@ def test_tokens_are_stable_lowercase_alphanumeric_runs(text):
     found = tokens(text)
     assert all(t and t.isalnum() and t == t.lower() for t in found)
     assert tokens(" ".join(found)) == found
-    assert phrase_tokens(text) == tuple(found)
+    if len(text) > MAX_PHRASE_CHARS or len(found) > MAX_PHRASE_WORDS:
+        with pytest.raises(InvalidArgument, match="are allowed"):
+            phrase_tokens(text)  # a phrase's length is its cost: capped
+    else:
+        assert phrase_tokens(text) == tuple(found)
 
 
 # -- parsing ---------------------------------------------------------------------------------
@@ -140,6 +153,8 @@ def _record_texts() -> st.SearchStrategy[str]:
 
 @fuzz
 @given(_record_texts(), st.sampled_from(SUFFIXES))
+@example("\x1e\x1e\x1e---\ntitle:\n- ''\n---\nbody\n", ".yaml")  # found by this test:
+# Python's splitlines() breaks lines at \x1c-\x1e too, YAML does not: lines were off by three
 def test_parse_text_of_broken_records_never_raises(text, suffix):
     parsed = ParsedFile("fuzz" + suffix)
     parse_text(text, suffix, parsed)
@@ -245,6 +260,9 @@ def test_any_title_survives_every_file_form(title, form, data):
 
 @settings(max_examples=max(10, EXAMPLES // 10), deadline=None)
 @given(st.lists(st.tuples(st.sampled_from(SUFFIXES), _record_texts()), max_size=8))
+@example([(".json", '{"webUrl": "https://x.example/a"}'),
+          (".json", '{"title": "", "webUrl": "https://x.example/a"}'),
+          (".json", '{"title": null, "webUrl": "https://x.example/a"}')])
 def test_load_of_a_folder_of_arbitrary_files_never_raises(files):
     with tempfile.TemporaryDirectory() as folder:
         for i, (suffix, text) in enumerate(files):
@@ -252,5 +270,7 @@ def test_load_of_a_folder_of_arbitrary_files_never_raises(files):
         kg = graph.load(folder, workers=1)
     r = kg.report
     assert r.files + len(r.skipped) == len(files) and r.articles >= r.stubs >= 0
-    assert r.records <= sum(1 for _ in kg.nx.nodes) and r.articles == sum(
+    # records with one URL merge into one article (found by this test: three such records
+    # made one article and one provider), so every article not a stub has a record
+    assert r.articles - r.stubs <= r.records and r.articles == sum(
         1 for _, d in kg.nx.nodes(data=True) if d["kind"] == "article")

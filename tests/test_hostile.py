@@ -381,21 +381,21 @@ def test_whatever_one_file_raises_is_reported_and_the_rest_loads(tmp_path, monke
     assert len(articles(kg)) == 598
 
 
-def test_whatever_one_record_raises_in_the_build_is_reported_and_the_rest_loads(tmp_path,
-                                                                                 monkeypatch):
-    from graph import build
+class _Exploding(str):
+    """A title that raises when read: whatever a record may raise while it is built."""
 
-    for slug in ("a", "b", "c"):
-        (tmp_path / f"{slug}.json").write_text(json.dumps(good(slug)), encoding="utf-8")
-    real = build._Builder.add_article
+    def strip(self, *args: object) -> str:
+        raise RuntimeError("simulated")
 
-    def exploding(self, entry, **kwargs):
-        if entry.url.endswith("/b"):
-            raise RuntimeError("simulated")
-        return real(self, entry, **kwargs)
 
-    monkeypatch.setattr(build._Builder, "add_article", exploding)
-    kg = graph.load(tmp_path, workers=1)
+def test_whatever_one_record_raises_in_the_build_is_reported_and_the_rest_loads(tmp_path):
+    from graph.build import build_graph
+    from graph.records import Record
+
+    records = [Record(good(slug, title=_Exploding(slug)) if slug == "b" else good(slug),
+                      str(tmp_path / f"{slug}.json"), 1) for slug in ("a", "b", "c")]
+    report = graph.LoadReport()
+    kg = graph.KnowledgeGraph(build_graph(records, report), report)
     assert reasons(kg, tmp_path) == {
         "b.json": ["record could not be loaded: RuntimeError: simulated"]}
     assert articles(kg) == {"article:https://good.example/a", "article:https://good.example/c"}

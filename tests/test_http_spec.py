@@ -9,7 +9,7 @@ import pytest
 from starlette.testclient import TestClient
 
 import graph
-from schema import limits
+from schema import cost
 from schema.app import create_app
 from schema.http import GRAPHQL_RESPONSE, negotiate
 from schema.settings import Settings
@@ -105,12 +105,12 @@ def test_malformed_bodies_are_400_with_a_json_error(kg, body):
 
 def test_unexpected_errors_before_execution_are_masked_too(client, monkeypatch):
     def boom(*args, **kwargs):
-        raise RuntimeError(f"failure in {limits.__file__}")
+        raise RuntimeError(f"failure in {cost.__file__}")
 
-    monkeypatch.setattr(limits, "requested_objects", boom)
+    monkeypatch.setattr(cost, "requested_objects", boom)
     r = client.post("/graphql", json={"query": "{ stats { records } }"})
     assert r.json()["errors"][0]["message"] == "Unexpected error."
-    assert limits.__file__ not in r.text and "Traceback" not in r.text
+    assert cost.__file__ not in r.text and "Traceback" not in r.text
 
 
 def test_responses_say_how_long_they_took(client):

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
 
 import graph
-from schema import limits
 from schema.app import create_app
+from schema.cost import RequestBudget
+from schema.limits import camel
 from schema.query import execute, schema
 from schema.settings import Settings, add_arguments, from_arguments
 
@@ -112,8 +114,8 @@ def test_limits_checked_before_execution_refuse_the_request(kg, settings, docume
     error = error_of(response)
     assert words in error["message"]
     assert f"limit {limit} = " in error["message"] and "NEWSGRAPH_" in error["message"]
-    assert error["extensions"] == {"code": "LIMIT_EXCEEDED", "limit": limit,
-                                   "max": getattr(settings, limits.snake(limit))}
+    values = {camel(f.name): getattr(settings, f.name) for f in dataclasses.fields(settings)}
+    assert error["extensions"] == {"code": "LIMIT_EXCEEDED", "limit": limit, "max": values[limit]}
     assert response["status"] == 200 and response["data"] is None
     strict = post(kg, {"query": document}, settings,
                   accept="application/graphql-response+json")
@@ -128,7 +130,7 @@ def test_limits_checked_before_execution_refuse_the_request(kg, settings, docume
     (Settings(max_hops=2), f'{{ pathTo(from: "{S}", id: "{POLICE}") {{ length }} }}', "maxHops",
      "maxHops must be 1 to 2, got 4"),
     (Settings(max_neighborhood=3), f'{{ neighborhood(from: "{S}", limit: 4) {{ truncated }} }}',
-     "maxNeighborhood", "limit must be 0 to 3, got 4"),
+     "maxNeighborhood", "limit must be 1 to 3, got 4"),
 ])
 def test_tightened_argument_limits_name_the_setting(kg, settings, document, limit, message):
     error = error_of(post(kg, {"query": document}, settings))
@@ -227,7 +229,7 @@ def test_a_request_past_its_deadline_stops_with_one_error(kg):
 
 def test_a_walk_past_the_deadline_is_interrupted(kg):
     ticks = iter(range(0, 10**6, 2))  # a fake clock: two seconds a read
-    budget = limits.RequestBudget(Settings(timeout=6), clock=lambda: next(ticks))
+    budget = RequestBudget(Settings(timeout=6), clock=lambda: next(ticks))
     document = f'{{ neighborhood(from: "{S}", hops: 4) {{ truncated }} }}'
     result = schema.execute_sync(document, context_value={"kg": kg, "budget": budget})
     [error] = result.errors

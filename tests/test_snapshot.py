@@ -92,7 +92,7 @@ def test_a_foreign_snapshot_is_never_unpickled(corpus: Path, tmp_path: Path,
     # Someone else writes a well-formed snapshot with the right fingerprint but signs it
     # with another key: it could as well hold a pickle that runs code when loaded.
     (cache / "snapshot.key").rename(cache / "mine.key")
-    files, _ = graph.records.find_files(corpus)
+    files = graph.records.list_files(corpus).names
     options = {"max_file_bytes": graph.records.DEFAULT_MAX_FILE_BYTES}
     digest = snapshot.fingerprint(corpus, files, options)
     other = graph.load(corpus)
@@ -187,7 +187,7 @@ import logging, os
 from pathlib import Path
 import graph
 from graph import snapshot
-from graph.records import find_files, DEFAULT_MAX_FILE_BYTES
+from graph.records import list_files, DEFAULT_MAX_FILE_BYTES
 logging.basicConfig(level=logging.INFO, format="%(message)s")
 corpus, cache = Path({str(corpus)!r}), Path({str(cache)!r})
 path = snapshot.snapshot_path(cache, corpus)
@@ -197,7 +197,7 @@ def truncating(fd, buffers):
     os.truncate(path, 0)
     return real(fd, buffers)
 os.readv = truncating
-files, _ = find_files(corpus)
+files = list_files(corpus).names
 digest = snapshot.fingerprint(corpus, files, {{"max_file_bytes": DEFAULT_MAX_FILE_BYTES}})
 pending = snapshot.open_snapshot(cache, corpus)
 os.truncate(path, 0)
