@@ -6,16 +6,19 @@ GraphQL-over-HTTP audit, the browser tests) share this one way of starting it.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -68,3 +71,25 @@ def running_server(*args: str, ready_within: float = 60,
             proc.wait()
         assert proc.stderr is not None
         proc.stderr.close()
+
+
+def run_in_own_loop(coro: Any) -> Any:
+    """Run ``coro`` to completion on a new event loop in a thread of its own.
+
+    The session's Playwright (tests/test_browser.py) keeps an event loop running in the
+    main thread, where ``asyncio.run`` refuses to start another.
+    """
+    out: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            out["value"] = asyncio.run(coro)
+        except BaseException as e:  # handed back to the caller's thread
+            out["error"] = e
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    worker.join()
+    if "error" in out:
+        raise out["error"]
+    return out.get("value")

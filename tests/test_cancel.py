@@ -10,6 +10,7 @@ import time
 
 import pytest
 from explore_corpus import EXPLORE
+from servers import run_in_own_loop
 
 import graph
 from graph import select
@@ -47,7 +48,7 @@ def _call(app, query: str, *, leave_after: float | None = None) -> list[dict]:
              "headers": [(b"content-type", b"application/json"),
                          (b"content-length", str(len(body)).encode())],
              "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 80), "app": app}
-    asyncio.run(asyncio.wait_for(app(scope, receive, send), HANG_GUARD))
+    run_in_own_loop(asyncio.wait_for(app(scope, receive, send), HANG_GUARD))
     return sent
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import networkx as nx
 import pytest
 from explore_corpus import ALPHA, BETA, COPY, EXPLORE, GAMMA, P2
+from servers import run_in_own_loop
 from starlette.testclient import TestClient
 
 import graph
@@ -252,7 +253,7 @@ def test_a_client_that_leaves_an_export_ends_its_writer(monkeypatch):
              "raw_path": b"/export/graph.graphml", "query_string": b"", "root_path": "",
              "scheme": "http", "http_version": "1.1", "headers": [],
              "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 80), "app": app}
-    asyncio.run(asyncio.wait_for(app(scope, receive, send), 30))  # a hang guard
+    run_in_own_loop(asyncio.wait_for(app(scope, receive, send), 30))  # a hang guard
     assert sent[0]["status"] == 200
     [writer] = made
     assert writer.pid is None and writer.fd == -1  # the child was ended and reaped
