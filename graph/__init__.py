@@ -17,12 +17,14 @@ from graph.errors import (
     RecordError,
 )
 from graph.kg import KnowledgeGraph
+from graph.live import Change, LiveGraph, follow
 from graph.loader import default_data_path, load
 from graph.report import LoadReport, Problem
 from graph.traverse import Edge, Subgraph
 
 __all__ = [
-    "load", "default_data_path", "KnowledgeGraph", "LoadReport", "Problem", "Subgraph", "Edge",
+    "load", "follow", "LiveGraph", "Change", "default_data_path", "KnowledgeGraph",
+    "LoadReport", "Problem", "Subgraph", "Edge",
     "ARTICLE", "PROVIDER", "TOPIC", "RELATED", "PUBLISHED_BY", "TAGGED", "EDGE_KINDS",
     "NewsgraphError", "RecordError", "InvalidURLError", "NodeNotFound", "InvalidArgument",
     "Budget", "BudgetExceeded",

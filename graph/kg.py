@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal, overload
 
@@ -30,6 +31,11 @@ class KnowledgeGraph:
     ``provider:<domain>``, ``topic:<slug>``. Every node has a ``kind``; every edge a
     ``kind`` (``RELATED``, ``PUBLISHED_BY``, ``TAGGED``), which is also its key.
     """
+
+    # Set on the versions a followed corpus makes (graph.live): the content hash of the
+    # corpus and when the version was made; None on a graph.load snapshot.
+    version: str | None = None
+    made_at: datetime | None = None
 
     def __init__(self, g: nx.MultiDiGraph, report: LoadReport | None = None, *,
                  index: ReadIndex | None = None):

@@ -32,7 +32,7 @@ from graph.records import (
 )
 from graph.report import LoadReport
 
-__all__ = ["load", "default_data_path"]
+__all__ = ["load", "default_data_path", "parse_files"]
 
 logger = logging.getLogger("newsgraph.loader")
 
@@ -287,6 +287,14 @@ def _parse_all(files: list[str], max_file_bytes: int, workers: int | None,
                        type(e).__name__, e)
         for chunk in chunks[done:]:
             yield from _parse_chunk(chunk, max_file_bytes, include)
+
+
+def parse_files(files: list[str], max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+                workers: int | None = None, include: tuple[str, ...] = (),
+                ) -> Iterator[ParsedFile]:
+    """Yield each file's parse, in order; in a process pool for large corpora, as
+    :func:`load` parses them."""
+    return _parse_all(files, max_file_bytes, workers, include)
 
 
 def _parse_chunk(files: list[str], max_file_bytes: int,

@@ -7,6 +7,12 @@ it answers at once while a thread loads the graph (``/healthz`` ok, ``/readyz`` 
 load the whole-graph analytics are computed by a forked process
 (:mod:`graph.background`); until they are installed, the fields that need them answer
 at once with a ``NOT_READY`` error, and ``/readyz`` says how far they are.
+
+With ``follow=True`` (``newsgraph serve`` without ``--no-watch --cache``) the path is a
+followed corpus (:func:`graph.follow`): each change makes a new graph version, which new
+requests take while those under way finish on theirs (:mod:`schema.live`); ``watch``
+applies the folder's changes as they happen, subscriptions hear of each version
+(:mod:`schema.subscriptions`) and the ingest mutations write into it.
 """
 
 from __future__ import annotations
@@ -26,20 +32,23 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 import graph
 from graph.background import BackgroundAnalytics, warm
 from graph.progress import Step
+from graph.watch import watch as follow_folder
 from schema.browser import browser_routes, playground_page
 from schema.cost import RequestBudget
 from schema.exports import export_endpoint
 from schema.http import GraphQLOverHTTP, error_body, negotiate
+from schema.live import graph_of
 from schema.middleware import middleware
 from schema.middleware.cache import ResponseCache
 from schema.query import schema
 from schema.settings import Settings
+from schema.subscriptions import ChangeFeed
 
 logger = logging.getLogger("newsgraph")
 
@@ -49,13 +58,14 @@ class GraphQLView(GraphQLOverHTTP):
     settings in every request's context."""
 
     async def get_context(self, request: Any, response: Any) -> dict[str, Any]:
-        kg = request.app.state.kg
+        kg = graph_of(request.scope)  # the one version this request runs on
         if kg is None:  # only reachable before the lifespan ran
             raise RuntimeError("the graph is not loaded yet")
         # One budget per HTTP request (batched operations share it); the view ends the
         # work through it when the client goes away or the deadline passes.
         return {"kg": kg, "request": request, "response": response, "settings": self.settings,
-                "budget": RequestBudget(self.settings), "turn": asyncio.Lock()}
+                "budget": RequestBudget(self.settings), "turn": asyncio.Lock(),
+                "feed": request.app.state.feed}
 
     async def render_graphql_ide(self, request: Any) -> Response:
         """GraphiQL from newsgraph's own assets (schema/browser.py), not from a CDN."""
@@ -80,6 +90,9 @@ async def readyz(request: Request) -> Response:
         "providers": r.providers, "topics": r.topics, "edges": r.edges,
         "errors": len(r.errors), "warnings": len(r.warnings),
         "analytics": job.status() if job is not None else {"status": "on first use"},
+        "graphVersion": kg.version,
+        "versionMadeAt": kg.made_at.isoformat() if kg.made_at is not None else None,
+        "subscriptions": request.app.state.feed.open if request.app.state.feed else 0,
     })
 
 
@@ -143,13 +156,14 @@ def _graph_of(scope: Any) -> graph.KnowledgeGraph | None:
         # An answer given before the analytics are in (a null storyline, say) must not
         # be served again after them: no caching until then.
         return None
-    return state.kg
+    return graph_of(scope)
 
 
-def create_app(source: graph.KnowledgeGraph | str | os.PathLike[str] | None = None,
-               settings: Settings | None = None, *, background: bool = False,
+def create_app(source: graph.KnowledgeGraph | graph.LiveGraph | str | os.PathLike[str]
+               | None = None, settings: Settings | None = None, *, background: bool = False,
                on_loaded: Callable[[graph.KnowledgeGraph | None, Exception | None], None]
-               | None = None, **load_options: Any) -> Starlette:
+               | None = None, follow: bool = False, watch: bool = False, poll: bool = False,
+               ingest_token: str | None = None, **load_options: Any) -> Starlette:
     """Return the newsgraph ASGI app.
 
     ``source`` is a loaded KnowledgeGraph, or a path to load at startup (the
@@ -157,7 +171,10 @@ def create_app(source: graph.KnowledgeGraph | str | os.PathLike[str] | None = No
     ``NEWSGRAPH_*`` environment when None); ``load_options`` go to :func:`graph.load`.
     With ``background``, the app serves while a thread loads the graph and a forked
     process computes its analytics (see the module docstring); ``on_loaded(kg, error)``
-    is then called from the loading thread when the load ended.
+    is then called from the loading thread when the load ended. ``source`` may be a
+    followed corpus (:func:`graph.follow`), or, with ``follow``, a path to follow;
+    ``watch`` then applies the folder's changes as they happen (``poll``: by polling),
+    and the ingest mutations accept requests bearing ``ingest_token``.
     """
     settings = settings if settings is not None else Settings.from_env()
 
@@ -170,10 +187,21 @@ def create_app(source: graph.KnowledgeGraph | str | os.PathLike[str] | None = No
         app.state.kg = kg
         app.state.analytics = BackgroundAnalytics(kg).start()
 
-    path = None if source is None or isinstance(source, graph.KnowledgeGraph) else Path(source)
+    path = Path(source) if isinstance(source, str | os.PathLike) else None
+    loop: asyncio.AbstractEventLoop | None = None
+    following: list[Callable[[], Any]] = []  # what stops the feed and the watcher
 
     def load(progress: Any = None) -> graph.KnowledgeGraph:
-        kg = graph.load(path, **({"progress": progress} if progress else {}), **load_options)
+        if follow:
+            options = {k: v for k, v in load_options.items()
+                       if k in ("max_file_bytes", "include", "follow_symlinks")}
+            live = graph.follow(path if path is not None else graph.default_data_path(),
+                                **options)
+            app.state.live = live
+            kg = live.current()
+        else:
+            kg = graph.load(path, **({"progress": progress} if progress else {}),
+                            **load_options)
         logger.info("loaded: %s", kg.report.summary())
         if kg.report.records == 0 and not settings.allow_empty:
             raise graph.NewsgraphError(
@@ -182,11 +210,28 @@ def create_app(source: graph.KnowledgeGraph | str | os.PathLike[str] | None = No
                 "NEWSGRAPH_ALLOW_EMPTY=1 serves it)")
         return kg
 
+    def start_following(app: Starlette) -> None:
+        """Hear of each new version (the event loop's side): publish it, tell the
+        subscribers, and with ``watch``, apply the folder's changes."""
+        live: graph.LiveGraph = app.state.live
+        following.append(live.on_change(lambda change: _publish(app, live)))
+        feed = app.state.feed = ChangeFeed(live, max_subscriptions=settings.max_subscriptions,
+                                           max_seconds=settings.max_subscription_seconds)
+        feed.start()
+        following.append(feed.close)
+        if watch:
+            stop = asyncio.Event()
+            task = asyncio.create_task(follow_folder(live, poll=poll, stop=stop))
+            following.append(stop.set)
+            following.append(task.cancel)
+
     def load_in_background(app: Starlette) -> None:
         kg = error = None
         try:
             kg = load(app.state.loading.progress)
             settle(app, kg)
+            if app.state.live is not None and loop is not None:
+                loop.call_soon_threadsafe(start_following, app)
         except Exception as e:  # the server stays up to say what went wrong
             app.state.loading.error = str(e)
             error = e
@@ -195,6 +240,8 @@ def create_app(source: graph.KnowledgeGraph | str | os.PathLike[str] | None = No
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        nonlocal loop
+        loop = asyncio.get_running_loop()
         loader = None
         if background and app.state.kg is None:
             loader = threading.Thread(target=load_in_background, args=(app,),
@@ -207,19 +254,24 @@ def create_app(source: graph.KnowledgeGraph | str | os.PathLike[str] | None = No
             if app.state.kg is None:
                 app.state.kg = load()
             gc.freeze()
+        if app.state.live is not None and app.state.kg is not None:
+            start_following(app)
         try:
             yield
         finally:
+            for stop in reversed(following):
+                stop()
             if app.state.analytics is not None:
                 app.state.analytics.stop()
 
+    view = GraphQLView(schema, settings, max_subscriptions_per_connection=20)
     app = Starlette(
         routes=[
             Route("/", home),
-            # Repeated requests are answered from stored responses: the graph is immutable.
-            Route("/graphql", WhileLoading(ResponseCache(GraphQLView(schema, settings),
-                                                         _graph_of)),
+            # Repeated requests are answered from stored responses: a version is immutable.
+            Route("/graphql", WhileLoading(ResponseCache(view, _graph_of)),
                   methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", view),  # subscriptions: graphql-transport-ws
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/export/graph.{ext}", export_endpoint),
@@ -229,7 +281,24 @@ def create_app(source: graph.KnowledgeGraph | str | os.PathLike[str] | None = No
         middleware=middleware(settings),
     )
     app.state.settings = settings
-    app.state.kg = source if isinstance(source, graph.KnowledgeGraph) else None
+    live = source if isinstance(source, graph.LiveGraph) else None
+    app.state.live = live
+    app.state.kg = (live.current() if live is not None
+                    else source if isinstance(source, graph.KnowledgeGraph) else None)
     app.state.loading = Loading()
     app.state.analytics = None
+    app.state.feed = None
+    app.state.ingest_token = ingest_token
     return app
+
+
+def _publish(app: Starlette, live: graph.LiveGraph) -> None:
+    """Make the newest version the one new requests take (requests under way keep theirs);
+    a server computing analytics in the background starts on the new version's."""
+    kg = live.current()
+    warm(kg)
+    job: BackgroundAnalytics | None = app.state.analytics
+    if job is not None:
+        app.state.analytics = BackgroundAnalytics(kg).start()
+        job.stop()
+    app.state.kg = kg

@@ -14,6 +14,7 @@ import errno
 import json
 import logging
 import math
+import os
 import signal
 import socket
 import sys
@@ -81,7 +82,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1", help="interface to bind (default: %(default)s)")
     p.add_argument("--port", type=int, default=8000,
                    help="port to bind, 0 to 65535 (default: %(default)s)")
+    p.add_argument("--no-watch", dest="watch", action="store_false",
+                   help="serve the folder as loaded at start; by default its changes are "
+                        "followed, each a new graph version")
+    p.add_argument("--watch-poll", action="store_true",
+                   help="follow changes by polling the folder (network filesystems, some "
+                        "containers); also NEWSGRAPH_WATCH_POLL=1")
+    p.add_argument("--ingest-token-file", type=Path, default=None, metavar="FILE",
+                   help="the bearer token the ingest and retract mutations require, read "
+                        "from FILE (else NEWSGRAPH_INGEST_TOKEN); without one they refuse")
+    p.add_argument("--ingest", action=argparse.BooleanOptionalAction, default=None,
+                   help="the ingest and retract mutations (default: on, answering only "
+                        "requests with the token; in --production, on only with a token, "
+                        "and --ingest without one refuses to start)")
     add_arguments(p)
+
+    p = sub.add_parser("push", help="send record files to a server's ingest mutation")
+    p.add_argument("files", nargs="+", type=Path, metavar="FILE",
+                   help="record files or folders of them")
+    p.add_argument("--server", required=True, metavar="URL",
+                   help="the server, e.g. http://127.0.0.1:8000")
+    p.add_argument("--token-file", type=Path, default=None, metavar="FILE",
+                   help="the ingest token, read from FILE (else NEWSGRAPH_INGEST_TOKEN)")
+    p.add_argument("--batch", type=int, default=100,
+                   help="records per request (default: %(default)s)")
 
     p = sub.add_parser("query", help="run one GraphQL query in-process and print the JSON")
     p.add_argument("query", help="the GraphQL document, or @FILE to read it from a file")
@@ -200,6 +224,21 @@ def _empty_message(path: Path | None, report: graph.LoadReport) -> str:
             "--include GLOB reads more")
 
 
+def _ingest_token(args: argparse.Namespace) -> str | None:
+    if args.ingest_token_file is not None:
+        try:
+            token = args.ingest_token_file.read_text(encoding="utf-8").strip()
+        except OSError as e:
+            raise graph.NewsgraphError(
+                f"cannot read --ingest-token-file {str(args.ingest_token_file)!r}: "
+                f"{e.strerror}") from e
+        if not token:
+            raise graph.NewsgraphError(f"--ingest-token-file {str(args.ingest_token_file)!r} "
+                                       "is empty")
+        return token
+    return os.environ.get("NEWSGRAPH_INGEST_TOKEN", "").strip() or None
+
+
 def _print_report(report: graph.LoadReport, *, stream: Any = None) -> None:
     stream = stream or sys.stdout
     print(report.summary(), file=stream)
@@ -250,9 +289,31 @@ def _bind(host: str, port: int) -> socket.socket:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from graph.watch import polling_wanted
     from schema.app import create_app
 
     settings = from_arguments(args)
+    token = _ingest_token(args) if args.ingest is not False else None
+    if settings.production and not token:
+        if args.ingest:
+            raise graph.NewsgraphError(
+                "--production refuses to start ingest without a token: set "
+                "NEWSGRAPH_INGEST_TOKEN or --ingest-token-file FILE, or drop --ingest")
+        if args.ingest is None:
+            print("newsgraph: production mode: ingest off (no NEWSGRAPH_INGEST_TOKEN or "
+                  "--ingest-token-file)", file=sys.stderr)
+    # Followed, each state of the folder a version (--no-watch only stops following),
+    # unless a snapshot is asked for and changes are not.
+    follow = args.watch or not args.cache
+    poll = args.watch_poll or polling_wanted()
+    if follow and token:
+        from graph.ingest import remove_partial
+
+        root = args.path if args.path is not None else graph.default_data_path()
+        if root.is_dir():
+            for left in remove_partial(root):
+                print(f"newsgraph: removed {left}, a temporary file an interrupted ingest "
+                      "left", file=sys.stderr)
     if args.max_file_mb <= 0:
         raise graph.NewsgraphError(f"--max-file-mb must be positive, got {args.max_file_mb!r}")
     # Bind first: a port in use is said at once, not after a load of minutes; then the
@@ -266,6 +327,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
         if kg is not None:
             _print_report(kg.report, stream=sys.stderr)
             if kg.report.records or settings.allow_empty:
+                if kg.version is not None:
+                    how = ("not following changes (--no-watch)" if not args.watch
+                           else "following changes by polling" if poll
+                           else "following changes")
+                    print(f"newsgraph: version {kg.version}, {how}", file=sys.stderr)
                 print("newsgraph: ready; storylines, centrality and the search index are "
                       "computed in the background (see /readyz)", file=sys.stderr,
                       flush=True)
@@ -283,7 +349,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     app = create_app(args.path, settings.replace(allow_empty=True), background=True,
                      on_loaded=on_loaded, max_file_bytes=int(args.max_file_mb * 2**20),
                      cache=args.cache, include=args.include or (),
-                     follow_symlinks=bool(args.follow_symlinks))
+                     follow_symlinks=bool(args.follow_symlinks), follow=follow,
+                     watch=args.watch and follow, poll=poll, ingest_token=token)
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
     print(f"newsgraph: serving GraphQL at http://{shown}:{port}/graphql (loading the graph; "
@@ -307,6 +374,24 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def _ignore_hangup(signum: int, frame: Any) -> None:
     print("newsgraph: SIGHUP ignored (nothing to reload: restart to load a new corpus; "
           "SIGTERM stops after requests in flight)", file=sys.stderr, flush=True)
+
+
+def cmd_push(args: argparse.Namespace) -> int:
+    from schema.push import push
+
+    token = None
+    if args.token_file is not None:
+        try:
+            token = args.token_file.read_text(encoding="utf-8").strip()
+        except OSError as e:
+            raise graph.NewsgraphError(
+                f"cannot read --token-file {str(args.token_file)!r}: {e.strerror}") from e
+    token = token or os.environ.get("NEWSGRAPH_INGEST_TOKEN", "").strip() or None
+    summary = push(args.files, args.server, token, batch=args.batch)
+    for problem in summary.problems:
+        print(f"  {problem}", file=sys.stderr)
+    print(summary.line())
+    return EXIT_OK if summary.ok else EXIT_REJECTED
 
 
 def cmd_query(args: argparse.Namespace) -> int:
@@ -377,7 +462,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 _COMMANDS = {"export": cmd_export, "load": cmd_load, "serve": cmd_serve, "query": cmd_query,
-             "schema": cmd_schema}
+             "schema": cmd_schema, "push": cmd_push}
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -68,6 +68,13 @@ class RequestBudget:
         self.objects = 0
         self.timed_out = False
 
+    def restart(self) -> None:
+        """Start afresh: each event of a subscription is budgeted like a request."""
+        self.walks = Budget(visits=self.settings.max_visits, seconds=self.settings.timeout,
+                            clock=self.walks.clock)
+        self.objects = 0
+        self.timed_out = False
+
     def check_time(self) -> None:
         """Raise LimitExceeded once the request has run past its deadline."""
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 import strawberry
@@ -32,6 +33,7 @@ from schema.connections import (
 )
 from schema.cost import Cost, budget_of
 from schema.explore import resolve_paths
+from schema.ingest import Mutation
 from schema.inputs import (
     MAX_HOPS,
     AfterArg,
@@ -55,6 +57,7 @@ from schema.inputs import (
     selection_of,
 )
 from schema.limits import Limits
+from schema.live import GraphVersion
 from schema.nodes import (
     Article,
     GraphEdge,
@@ -66,6 +69,7 @@ from schema.nodes import (
     kg_of,
 )
 from schema.settings import CEILINGS
+from schema.subscriptions import Subscription
 from schema.traversal import (
     Path,
     Subgraph,
@@ -98,6 +102,11 @@ class Stats(LoadCounts):
     nodes: int = strawberry.field(description="All nodes.")
     edges: int = strawberry.field(description="All edges.")
     edges_by_kind: list[EdgeCount] = strawberry.field(description="Edges by kind.")
+    graph_version: str | None = strawberry.field(default=None, description=(
+        "The id of the graph version answering: a hash of the followed corpus's content "
+        "(null for a graph loaded once, as by `serve --no-watch --cache`)."))
+    version_made_at: datetime | None = strawberry.field(default=None, description=(
+        "When this graph version was made (UTC)."))
 
 
 @strawberry.type(description="A file or record that was skipped, rejected or warned about.")
@@ -251,7 +260,8 @@ class Query:
         r = kg.report
         return Stats(records=r.records, articles=r.articles, stubs=r.stubs,
                      providers=r.providers, topics=r.topics, nodes=kg.counts["nodes"],
-                     edges=kg.counts["edges"], edges_by_kind=_edge_counts(r.edges))
+                     edges=kg.counts["edges"], edges_by_kind=_edge_counts(r.edges),
+                     graph_version=kg.version, version_made_at=kg.made_at)
 
     @strawberry.field(description="The report of the load this server runs on.")
     def load_report(self, info: Info) -> LoadReport:
@@ -365,6 +375,8 @@ class NewsgraphSchema(strawberry.Schema):
 
 schema = NewsgraphSchema(
     query=Query,
+    mutation=Mutation,
+    subscription=Subscription,
     types=[Article, Topic, Provider, Storyline, GraphEdge],
     # Parsed and validated documents are cached (keyed by the text, and for validation by
     # the rules too): explorers send the same few documents with new variables.
@@ -375,7 +387,7 @@ schema = NewsgraphSchema(
     # the schema is built, once per process, while the limits are each server's settings
     # (per request context): Limits applies the same parse option and the latter two's
     # validation rules with the request's numbers.
-    extensions=[lambda: MaskErrors(should_mask_error=should_mask), Limits, Cost,
+    extensions=[lambda: MaskErrors(should_mask_error=should_mask), Limits, Cost, GraphVersion,
                 ParsedDocuments, lambda: ValidationCache(maxsize=256)],
 )
 

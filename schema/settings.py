@@ -83,6 +83,11 @@ class Settings:
     max_export_nodes: int = _limit(50_000, "nodes of one /export/graph.* file")
     max_export_edges: int = _limit(250_000, "edges of one /export/graph.* file")
     max_exports: int = _limit(2, "/export/graph.* requests running at once; more answer 429")
+    max_ingest_batch: int = _limit(100, "records in one ingest mutation")
+    max_subscriptions: int = _limit(1000, "subscriptions open at once on the server (each "
+                                          "connection may hold at most 20)")
+    max_subscription_seconds: float = _limit(3600.0, "seconds a subscription lives before the "
+                                                     "server completes it")
 
     def __post_init__(self) -> None:
         for f in fields(self):

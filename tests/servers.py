@@ -34,7 +34,8 @@ def free_port() -> int:
 
 @contextmanager
 def running_server(*args: str, ready_within: float = 60,
-                   analytics: bool = True) -> Iterator[str]:
+                   analytics: bool = True, env: dict[str, str] | None = None,
+                   ) -> Iterator[str]:
     """Run `newsgraph serve ARGS --port P` until ready; yield its base URL; stop it with SIGINT.
 
     Ready means the graph is loaded and, unless ``analytics`` is False, the background
@@ -42,7 +43,8 @@ def running_server(*args: str, ready_within: float = 60,
     """
     port = free_port()
     proc = subprocess.Popen([str(NEWSGRAPH), "serve", *args, "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            env=env)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + ready_within
     while True:

@@ -59,8 +59,11 @@ class ResponseCache:
         body = scope.get(BODY)
         if kg is None or body is None:  # no graph, or no body read by BodyLimit: no key
             return await self.app(scope, receive, send)
-        self._for(kg)
         headers = dict(scope.get("headers") or ())
+        if b"authorization" in headers or b"mutation" in body:
+            # A mutation changes the corpus and answers for its caller: never replayed.
+            return await self.app(scope, receive, send)
+        self._for(kg)
         key = (scope.get("path", "").encode(), body,
                *(headers.get(name, b"") for name in _VARY))
         found = self._entries.get(key)

@@ -1,0 +1,93 @@
+"""The ingest and retract mutations: records in over GraphQL, each written as a file.
+
+Both need ``Authorization: Bearer <token>`` matching the server's ingest token
+(``NEWSGRAPH_INGEST_TOKEN`` or ``--ingest-token-file``), compared in constant time;
+with no token configured they refuse, saying how to configure one.
+"""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+import graph
+from graph import ingest as files
+
+__all__ = ["Mutation", "IngestResult"]
+
+
+@strawberry.type(description="What became of one record sent to ingest, or of a retraction.")
+class IngestResult:
+    status: str = strawberry.field(description=(
+        "CREATED, UPDATED or UNCHANGED (written and acknowledged), RETRACTED, or REJECTED."))
+    id: strawberry.ID | None = strawberry.field(description="The article's node id.")
+    error: str | None = strawberry.field(description="Why it was rejected.")
+    version: str | None = strawberry.field(
+        description="The graph version holding the result (null when rejected).")
+
+    @classmethod
+    def of(cls, outcome: files.Outcome, version: str | None) -> IngestResult:
+        ok = outcome.status != files.REJECTED
+        return cls(status=outcome.status,
+                   id=strawberry.ID(outcome.id) if outcome.id is not None else None,
+                   error=outcome.error, version=version if ok else None)
+
+
+def _authorized_live(info: Info) -> graph.LiveGraph:
+    app = info.context["request"].app
+    token: str | None = getattr(app.state, "ingest_token", None)
+    if not token:
+        raise GraphQLError("ingest is off: no ingest token is configured; start the server "
+                           "with NEWSGRAPH_INGEST_TOKEN set or --ingest-token-file FILE",
+                           extensions={"code": "FORBIDDEN"})
+    header = info.context["request"].headers.get("authorization", "")
+    scheme, _, given = header.partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(),
+                                                             token.encode()):
+        raise GraphQLError("ingest needs the header 'Authorization: Bearer <ingest token>'; "
+                           "the token sent is missing or wrong",
+                           extensions={"code": "UNAUTHENTICATED"})
+    live: graph.LiveGraph | None = app.state.live
+    if live is None:
+        raise GraphQLError("ingest needs a followed folder: this server serves a graph "
+                           "loaded once")
+    return live
+
+
+@strawberry.type(description="Changes to the followed corpus (bearer token required).")
+class Mutation:
+    @strawberry.mutation(description=(
+        "Write records (the record format's fields, as JSON objects; `body` for Markdown "
+        "text) into the corpus, each checked by exactly the rules a file is. Each accepted "
+        "record is written as a file (temp file, fsync, rename) before it is acknowledged; "
+        "one file per canonical URL, so sending a record again updates it or leaves it "
+        "UNCHANGED. Answers one result per record, in order."))
+    def ingest(self, info: Info, records: Annotated[list[JSON], strawberry.argument(
+            description="One or more records; at most maxIngestBatch.")],
+    ) -> list[IngestResult]:
+        live = _authorized_live(info)
+        settings = info.context.get("settings")
+        limit = settings.max_ingest_batch if settings is not None else 100
+        if len(records) > limit:
+            raise GraphQLError(f"{len(records)} records in one ingest; at most {limit} are "
+                               "allowed: send them in batches",
+                               extensions={"code": "LIMIT_EXCEEDED",
+                                           "limit": "maxIngestBatch", "max": limit})
+        # Resolvers run in the server's GraphQL worker threads: blocking here is fine.
+        outcomes = files.ingest(live, list(records))
+        version = live.version
+        return [IngestResult.of(o, version) for o in outcomes]
+
+    @strawberry.mutation(description=(
+        "Take a story out of the corpus: the files holding its records move to the "
+        "folder's hidden .retracted/ folder (kept, never loaded)."))
+    def retract(self, info: Info, url: Annotated[str, strawberry.argument(
+            description="The article's URL, raw or canonical.")]) -> IngestResult:
+        live = _authorized_live(info)
+        outcome = files.retract(live, url)
+        return IngestResult.of(outcome, live.version)

@@ -1,0 +1,278 @@
+"""Ingest and retract: records written as whole files, checked by the file rules, behind a
+bearer token."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+import graph
+from graph import ingest as files
+from schema.app import create_app
+from schema.cli import main
+from schema.settings import Settings
+from tests.conftest import record, write_record
+from tests.test_live import assert_same
+
+TOKEN = "s3cret-token"
+INGEST = "mutation($r: [JSON!]!) { ingest(records: $r) { status id error version } }"
+RETRACT = "mutation($u: String!) { retract(url: $u) { status id error } }"
+
+
+def test_ingest_writes_one_file_per_url_and_is_idempotent(tmp_path: Path) -> None:
+    write_record(tmp_path, "a.md", record("a"))
+    live = graph.follow(tmp_path)
+    story = record("n", topics=["AI"], publishedDateTime="2024-01-02T03:04:05Z")
+    [created] = files.ingest(live, [story])
+    assert (created.status, created.id) == ("CREATED", "article:https://news.example/n")
+    assert created.path is not None and Path(created.path).parent.name == "ingested"
+    assert "article:https://news.example/n" in live.current()
+    assert_same(live, tmp_path)
+
+    variant = {**story, "webUrl": "https://news.example/n?utm_source=feed"}  # same article
+    assert [o.status for o in files.ingest(live, [story, variant])] == ["UNCHANGED", "UPDATED"]
+    assert [o.status for o in files.ingest(live, [{**story, "title": "New title"}])] == [
+        "UPDATED"]
+    assert live.current()["article:https://news.example/n"]["title"] == "New title"
+    assert len(list((tmp_path / "ingested").iterdir())) == 1  # no temp file is left
+    assert_same(live, tmp_path)
+
+
+@pytest.mark.parametrize(("fields", "reason"), [
+    ({"title": "T"}, "record has no URL"),
+    ({"title": "T", "webUrl": "not a url"}, "record has no valid URL"),
+    ("just text", "expected a record"),
+])
+def test_ingest_refuses_what_a_load_would(tmp_path: Path, fields: object, reason: str) -> None:
+    write_record(tmp_path, "a.md", record("a"))
+    live = graph.follow(tmp_path)
+    version = live.version
+    [outcome] = files.ingest(live, [fields])
+    assert outcome.status == "REJECTED" and outcome.error is not None
+    assert reason in outcome.error
+    assert live.version == version and not (tmp_path / "ingested").exists()
+
+
+def test_ingest_accepts_what_a_load_accepts_with_a_warning(tmp_path: Path) -> None:
+    write_record(tmp_path, "a.md", record("a"))
+    live = graph.follow(tmp_path)
+    [outcome] = files.ingest(live, [{"webUrl": "https://news.example/untitled"}])
+    assert outcome.status == "CREATED"  # a load gives it a fallback title, and warns
+    assert any("untitled" in p.path or "title" in p.reason for p in live.current().report.warnings)
+    assert_same(live, tmp_path)
+
+
+def test_retract_moves_the_file_out_of_the_corpus(tmp_path: Path) -> None:
+    write_record(tmp_path, "a.md", record("a", related=[record("b")]))
+    write_record(tmp_path, "many.jsonl", [record("c"), record("d")], form="jsonl")
+    live = graph.follow(tmp_path)
+    outcome = files.retract(live, "https://news.example/a")
+    assert outcome.status == "RETRACTED"
+    assert "article:https://news.example/a" not in live.current()
+    assert (tmp_path / ".retracted" / "a.md").exists() and not (tmp_path / "a.md").exists()
+    assert_same(live, tmp_path)
+    refused = files.retract(live, "https://news.example/c")
+    assert refused.status == "REJECTED" and "holds other records too" in (refused.error or "")
+    stub = files.retract(live, "https://news.example/zzz")
+    assert stub.status == "REJECTED" and "no record" in (stub.error or "")
+
+
+def _client(tmp_path: Path, token: str | None = TOKEN, **settings: int) -> TestClient:
+    write_record(tmp_path, "a.md", record("a"))
+    return TestClient(create_app(graph.follow(tmp_path), Settings(**settings),
+                                 ingest_token=token))
+
+
+def _ingest(client: TestClient, records: list[object], auth: str | None) -> dict:
+    headers = {"authorization": auth} if auth is not None else {}
+    return client.post("/graphql", json={"query": INGEST, "variables": {"r": records}},
+                       headers=headers).json()
+
+
+@pytest.mark.parametrize("auth", [None, "Bearer wrong", f"Basic {TOKEN}", TOKEN])
+def test_ingest_refuses_a_missing_or_wrong_token(tmp_path: Path, auth: str | None) -> None:
+    with _client(tmp_path) as client:
+        body = _ingest(client, [record("n")], auth)
+    assert body["data"] is None
+    assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert "Authorization: Bearer" in body["errors"][0]["message"]
+    assert not (tmp_path / "ingested").exists()
+
+
+def test_ingest_with_the_right_token_answers_per_record(tmp_path: Path) -> None:
+    with _client(tmp_path) as client:
+        body = _ingest(client, [record("n"), {"title": "no url"}], f"Bearer {TOKEN}")
+        first, second = body["data"]["ingest"]
+        assert first["status"] == "CREATED" and first["id"] == "article:https://news.example/n"
+        # the request ran on the version before; the record is in the version it names
+        assert first["version"] != body["extensions"]["graphVersion"]
+        assert second == {"status": "REJECTED", "id": None, "version": None,
+                          "error": "record has no URL: expected a 'webUrl' or 'originalUrl' "
+                                   "field"}
+        again = _ingest(client, [record("n")], f"Bearer {TOKEN}")
+        assert again["data"]["ingest"][0]["status"] == "UNCHANGED"  # not a replayed answer
+        stats = client.post("/graphql", json={"query": "{ stats { articles } }"}).json()
+        assert stats["data"]["stats"]["articles"] == 2
+        assert stats["extensions"]["graphVersion"] == first["version"]
+        gone = client.post("/graphql", json={"query": RETRACT,
+                                             "variables": {"u": "https://news.example/n"}},
+                           headers={"authorization": f"Bearer {TOKEN}"}).json()
+        assert gone["data"]["retract"]["status"] == "RETRACTED"
+
+
+def test_ingest_without_a_configured_token_is_off(tmp_path: Path) -> None:
+    with _client(tmp_path, token=None) as client:
+        body = _ingest(client, [record("n")], "Bearer anything")
+    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert "NEWSGRAPH_INGEST_TOKEN" in body["errors"][0]["message"]
+
+
+def test_ingest_batch_limit(tmp_path: Path) -> None:
+    with _client(tmp_path, max_ingest_batch=2) as client:
+        body = _ingest(client, [record("x"), record("y"), record("z")], f"Bearer {TOKEN}")
+    assert body["errors"][0]["extensions"] == {"code": "LIMIT_EXCEEDED",
+                                               "limit": "maxIngestBatch", "max": 2}
+    assert "3 records in one ingest; at most 2" in body["errors"][0]["message"]
+
+
+def test_production_refuses_to_start_ingest_without_a_token(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.delenv("NEWSGRAPH_INGEST_TOKEN", raising=False)
+    write_record(tmp_path, "a.md", record("a"))
+    assert main(["serve", str(tmp_path), "--production", "--ingest"]) == 2
+    assert "--production refuses to start ingest without a token" in capsys.readouterr().err
+
+
+def test_production_without_a_token_serves_with_ingest_off(tmp_path: Path) -> None:
+    import json
+    import os
+    import urllib.request
+
+    from tests.servers import running_server
+
+    write_record(tmp_path, "a.md", record("a"))
+    env = {k: v for k, v in os.environ.items() if k != "NEWSGRAPH_INGEST_TOKEN"}
+    with running_server(str(tmp_path), "--production", env=env) as base:
+        request = urllib.request.Request(
+            f"{base}/graphql", headers={"content-type": "application/json",
+                                        "authorization": "Bearer guess"},
+            data=json.dumps({"query": INGEST, "variables": {"r": [record("n")]}}).encode())
+        with urllib.request.urlopen(request, timeout=10) as r:
+            body = json.load(r)
+    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert not (tmp_path / "ingested").exists()
+
+
+def test_push_sends_files_to_a_real_server(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from tests.servers import running_server
+
+    corpus, outbox = tmp_path / "corpus", tmp_path / "outbox"
+    write_record(corpus, "a.md", record("a"))
+    write_record(outbox, "b.md", record("b", publishedDateTime="2024-05-01T00:00:00Z"),
+                 body="Body text.")
+    write_record(outbox, "many.jsonl", [record("c"), record("d"), {"title": "no url"}],
+                 form="jsonl")
+    newsgraph = str(Path(sys.executable).with_name("newsgraph"))
+    env = {**os.environ, "NEWSGRAPH_INGEST_TOKEN": TOKEN}
+    with running_server(str(corpus), env=env) as base:
+        done = subprocess.run([newsgraph, "push", str(outbox), "--server", base, "--batch", "2"],
+                              env=env, capture_output=True, text=True, timeout=60)
+        again = subprocess.run([newsgraph, "push", str(outbox), "--server", base],
+                               env=env, capture_output=True, text=True, timeout=60)
+        refused = subprocess.run([newsgraph, "push", str(outbox), "--server", base],
+                                 env={**env, "NEWSGRAPH_INGEST_TOKEN": "wrong"},
+                                 capture_output=True, text=True, timeout=60)
+    assert done.stdout == "pushed 3 records from 2 files: 3 created; 1 problems\n"
+    assert "many.jsonl:3: record has no URL" in done.stderr and done.returncode == 1
+    assert again.stdout == "pushed 3 records from 2 files: 3 unchanged; 1 problems\n"
+    assert refused.returncode == 2 and "the token sent is missing or wrong" in refused.stderr
+    assert graph.load(corpus).article("https://news.example/b") is not None
+    assert graph.load(corpus)["article:https://news.example/b"]["body"] == "Body text."
+
+
+def test_kill_9_midstream_loses_no_acknowledged_record(tmp_path: Path) -> None:
+    """A stream of 500 single-record ingests; the server is killed (SIGKILL) midway, then
+    restarted: every acknowledged record is there, and no partial file is."""
+    import json
+    import os
+    import signal
+    import subprocess
+    import sys
+    import threading
+    import urllib.request
+
+    from tests.live_helpers import wait_for
+    from tests.servers import free_port
+
+    corpus = tmp_path / "corpus"
+    write_record(corpus, "a.md", record("a"))
+    env = {**os.environ, "NEWSGRAPH_INGEST_TOKEN": TOKEN}
+    newsgraph = str(Path(sys.executable).with_name("newsgraph"))
+
+    def start() -> tuple[subprocess.Popen[str], str]:
+        port = free_port()
+        proc = subprocess.Popen([newsgraph, "serve", str(corpus), "--port", str(port)],
+                                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                text=True)
+        base = f"http://127.0.0.1:{port}"
+
+        def ready() -> bool:
+            try:
+                with urllib.request.urlopen(f"{base}/readyz", timeout=1) as r:
+                    return r.status == 200
+            except OSError:
+                return False
+
+        wait_for(ready, "the server is ready", within=60)
+        return proc, base
+
+    proc, base = start()
+    acknowledged: list[str] = []
+    stop = threading.Event()
+
+    def stream() -> None:
+        for i in range(500):
+            if stop.is_set():
+                return
+            url = f"https://stream.example/{i}"
+            body = json.dumps({"query": INGEST, "variables": {
+                "r": [{"title": f"Story {i}", "webUrl": url, "excerpt": "x" * 2000}]}}).encode()
+            request = urllib.request.Request(f"{base}/graphql", data=body, headers={
+                "content-type": "application/json", "authorization": f"Bearer {TOKEN}"})
+            try:
+                with urllib.request.urlopen(request, timeout=30) as r:
+                    answer = json.load(r)
+            except OSError:
+                return  # the server is gone
+            if answer["data"]["ingest"][0]["status"] == "CREATED":
+                acknowledged.append(url)
+
+    sender = threading.Thread(target=stream)
+    sender.start()
+    wait_for(lambda: len(acknowledged) >= 40, "some ingests are acknowledged", within=120)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    stop.set()
+    sender.join(timeout=60)
+    assert proc.stderr is not None
+    proc.stderr.close()
+    assert 40 <= len(acknowledged) < 500
+
+    proc, _ = start()  # the restart removes any temporary file the kill left
+    try:
+        kg = graph.load(corpus)
+        assert kg.report.errors == []
+        assert all(kg.article(url) is not None for url in acknowledged)
+        assert [p.name for p in (corpus / "ingested").iterdir() if p.name.startswith(".")] == []
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=10)
+        assert proc.stderr is not None
+        proc.stderr.close()

@@ -1,0 +1,276 @@
+"""graph.follow: a live graph that, after any sequence of file changes, equals a cold load."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
+
+import graph
+from tests.conftest import record, write_record
+
+
+def snapshot_of(kg: graph.KnowledgeGraph) -> dict[str, Any]:
+    """Everything a cold load decides, in a comparable form: nodes, edges, report."""
+    g = kg.nx
+    return {
+        "nodes": {n: dict(d) for n, d in g.nodes(data=True)},
+        "edges": {(u, v, k): dict(d) for u, v, k, d in g.edges(keys=True, data=True)},
+        "report": kg.report.as_dict(),
+    }
+
+
+def assert_same(live: graph.LiveGraph, root: Path) -> None:
+    got, want = snapshot_of(live.current()), snapshot_of(graph.load(root))
+    assert got["report"] == want["report"]
+    assert got["nodes"].keys() == want["nodes"].keys()
+    for node, data in want["nodes"].items():
+        assert got["nodes"][node] == data, node
+    assert got["edges"] == want["edges"]
+
+
+def test_a_new_file_is_seen_and_a_deleted_one_goes(tmp_path: Path) -> None:
+    write_record(tmp_path, "a.md", record("a", related=[record("b")]))
+    live = graph.follow(tmp_path)
+    first = live.version
+    assert live.current().report.stubs == 1
+    seen = []
+    live.on_change(seen.append)
+
+    b = write_record(tmp_path, "b.md", record("b", topics=["AI"]))
+    change = live.apply([b])
+    assert change is not None and change.previous == first and change.version == live.version
+    assert change.updated == ("article:https://news.example/b",)  # the stub became a record
+    assert live.current().report.stubs == 0
+    assert seen == [change]
+    assert_same(live, tmp_path)
+
+    b.unlink()
+    change = live.apply([b])
+    assert change is not None and change.updated == ("article:https://news.example/b",)
+    assert live.current().report.stubs == 1
+    assert live.version == first  # the folder is as it was: the same version
+    assert_same(live, tmp_path)
+
+
+def test_an_old_version_never_changes(tmp_path: Path) -> None:
+    write_record(tmp_path, "a.md", record("a"))
+    live = graph.follow(tmp_path)
+    old = live.current()
+    live.apply([write_record(tmp_path, "b.md", record("b"))])
+    assert "article:https://news.example/b" not in old
+    assert "article:https://news.example/b" in live.current()
+
+
+def test_two_followers_of_one_folder_report_one_version(tmp_path: Path) -> None:
+    write_record(tmp_path, "x/a.md", record("a"))
+    write_record(tmp_path, "b.json", record("b"), form="json")
+    here = graph.follow(tmp_path)
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        there = graph.follow(".")
+    finally:
+        os.chdir(cwd)
+    assert here.version == there.version
+    copy = tmp_path.parent / (tmp_path.name + "-copy")
+    shutil.copytree(tmp_path, copy)
+    assert graph.follow(copy).version == here.version
+
+
+def test_nothing_changed_makes_no_version(tmp_path: Path) -> None:
+    a = write_record(tmp_path, "a.md", record("a"))
+    live = graph.follow(tmp_path)
+    assert live.apply([a]) is None
+    assert live.apply(None) is None
+
+
+def test_a_rescan_without_paths_finds_an_edit(tmp_path: Path) -> None:
+    a = write_record(tmp_path, "a.md", record("a"))
+    live = graph.follow(tmp_path)
+    write_record(tmp_path, "a.md", record("a", title="A longer title than before"))
+    os.utime(a, ns=(1, 1))
+    change = live.apply(None)
+    assert change is not None and change.updated == ("article:https://news.example/a",)
+    assert_same(live, tmp_path)
+
+
+def test_a_renamed_folder_is_read_again(tmp_path: Path) -> None:
+    write_record(tmp_path, "x/a.md", record("a"))
+    live = graph.follow(tmp_path)
+    (tmp_path / "x").rename(tmp_path / "y")
+    live.apply([tmp_path / "x", tmp_path / "y"])
+    assert live.current().report.errors == []
+    assert_same(live, tmp_path)
+
+
+def test_following_nothing_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(graph.NewsgraphError, match="no such file or folder"):
+        graph.follow(tmp_path / "missing")
+
+
+# -- the property: any sequence of file operations --------------------------------
+
+SLUGS = ("a", "b", "c", "d")
+HOSTS = ("news.example", "other.example")
+SPELLINGS = ("AI", "ai", "Artificial Intelligence", "Facial Recognition", "facial recognition")
+DATES = (None, "2022-01-01T00:00:00Z", "2023-06-01T12:00:00Z", "not a date")
+FILES = ("one.md", "two.yaml", "sub/three.json", "sub/four.jsonl", "five.md")
+FORMS = {".md": "md", ".yaml": "yaml", ".json": "json", ".jsonl": "jsonl"}
+
+fields_strategy = st.fixed_dictionaries({
+    "slug": st.sampled_from(SLUGS),
+    "host": st.sampled_from(HOSTS),
+    "topics": st.lists(st.sampled_from(SPELLINGS), max_size=2),
+    "related": st.lists(st.tuples(st.sampled_from(SLUGS), st.sampled_from(HOSTS)), max_size=2),
+    "date": st.sampled_from(DATES),
+    "tracking": st.booleans(),
+})
+
+
+def _fields(spec: dict[str, Any]) -> dict[str, Any]:
+    url = f"https://{spec['host']}/{spec['slug']}" + ("?utm_source=x" if spec["tracking"] else "")
+    fields: dict[str, Any] = {"title": f"Story {spec['slug']}", "webUrl": url,
+                              "topics": spec["topics"],
+                              "provider": {"name": spec["host"].title(), "domain": spec["host"]},
+                              "related": [{"title": f"Related {s}", "webUrl": f"https://{h}/{s}"}
+                                          for s, h in spec["related"]]}
+    if spec["date"] is not None:
+        fields["publishedDateTime"] = spec["date"]
+    return fields
+
+
+class FollowedFolder(RuleBasedStateMachine):
+    """File operations on a folder; after each, the live graph equals a cold load."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.root = Path(tempfile.mkdtemp(prefix="newsgraph-live-"))
+        write_record(self.root, "seed.md", record("a"))
+        self.live = graph.follow(self.root)
+        self.specs: dict[str, dict[str, Any]] = {"seed.md": {}}
+
+    def teardown(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def _write(self, name: str, spec: dict[str, Any]) -> Path:
+        form = FORMS[Path(name).suffix]
+        fields = _fields(spec)
+        value: Any = [fields] if form in ("yaml", "jsonl") else fields
+        self.specs[name] = spec
+        return write_record(self.root, name, value, form=form)
+
+    @rule(name=st.sampled_from(FILES), spec=fields_strategy)
+    def add_or_edit(self, name: str, spec: dict[str, Any]) -> None:
+        self.live.apply([self._write(name, spec)])
+
+    @rule(name=st.sampled_from(FILES), to=st.sampled_from(FILES))
+    def rename(self, name: str, to: str) -> None:
+        src, dst = self.root / name, self.root / to
+        if not src.exists() or name == to or Path(name).suffix != Path(to).suffix:
+            return
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(src, dst)
+        self.specs[to] = self.specs.pop(name)
+        self.live.apply([src, dst])
+
+    @rule(name=st.sampled_from(FILES))
+    def delete(self, name: str) -> None:
+        path = self.root / name
+        if path.exists():
+            path.unlink()
+            self.specs.pop(name, None)
+            self.live.apply([path])
+
+    @rule(name=st.sampled_from(FILES), how=st.sampled_from(("half", "garbage", "empty")))
+    def corrupt(self, name: str, how: str) -> None:
+        path = self.root / name
+        if not path.exists():
+            return
+        data = path.read_bytes()
+        path.write_bytes({"half": data[: len(data) // 2], "garbage": b"\xff\xfe{[",
+                          "empty": b""}[how])
+        self.live.apply([path])
+
+    @rule(name=st.sampled_from(FILES), to=st.sampled_from(FILES),
+          date=st.sampled_from(DATES))
+    def duplicate_url_elsewhere(self, name: str, to: str, date: str | None) -> None:
+        spec = self.specs.get(name)
+        if not spec or name == to:
+            return
+        self.live.apply([self._write(to, {**spec, "date": date, "tracking": True})])
+
+    @rule(name=st.sampled_from(FILES), related=st.sampled_from(SLUGS))
+    def change_a_related_link(self, name: str, related: str) -> None:
+        spec = self.specs.get(name)
+        if not spec:
+            return
+        self.live.apply([self._write(name, {**spec, "related": [(related, "news.example")]})])
+
+    @rule()
+    def rescan_everything(self) -> None:
+        self.live.apply(None)
+
+    @invariant()
+    def equals_a_cold_load(self) -> None:
+        assert_same(self.live, self.root)
+        assert self.live.version == graph.follow(self.root).version
+
+
+TestFollowedFolder = FollowedFolder.TestCase
+TestFollowedFolder.settings = settings(
+    max_examples=40, stateful_step_count=12, deadline=None,
+    suppress_health_check=[HealthCheck.too_slow])
+
+
+def test_concurrent_applies_share_rebuilds_and_miss_nothing(tmp_path: Path) -> None:
+    import threading
+
+    write_record(tmp_path, "a.md", record("a"))
+    live = graph.follow(tmp_path)
+    built = []
+    live.on_change(built.append)
+
+    missing = []
+
+    def add(i: int) -> None:
+        live.apply([write_record(tmp_path, f"t/{i}.md", record(f"t{i}"))])
+        if f"article:https://news.example/t{i}" not in live.current():
+            missing.append(i)  # apply returned before its file was in the current version
+
+    threads = [threading.Thread(target=add, args=(i,)) for i in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert missing == []
+    assert live.current().report.articles == 17
+    assert 1 <= len(built) <= 16
+    assert_same(live, tmp_path)
+
+
+def test_a_failed_build_is_built_again_by_the_next_apply(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    write_record(tmp_path, "a.md", record("a"))
+    live = graph.follow(tmp_path)
+    b = write_record(tmp_path, "b.md", record("b"))
+    assemble = graph.LiveGraph._assemble
+
+    def broken(self: graph.LiveGraph) -> graph.KnowledgeGraph:
+        raise MemoryError("no room for the next version")
+
+    monkeypatch.setattr(graph.LiveGraph, "_assemble", broken)
+    with pytest.raises(MemoryError):
+        live.apply([b])
+    assert "article:https://news.example/b" not in live.current()  # the old version stays
+    monkeypatch.setattr(graph.LiveGraph, "_assemble", assemble)
+    change = live.apply([])  # nothing new on disk, but the parse kept is not served yet
+    assert change is not None and "article:https://news.example/b" in live.current()
+    assert_same(live, tmp_path)
