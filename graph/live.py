@@ -267,12 +267,7 @@ class LiveGraph:
         def records() -> Iterator[Record]:
             for name in names:
                 parsed = self._files[name].parsed
-                if parsed.skipped:
-                    report.skipped.append(parsed.skipped)
-                else:
-                    report.files += 1
-                report.errors.extend(parsed.errors)
-                report.warnings.extend(parsed.warnings)
+                report.count_file(parsed)
                 yield from parsed.records
 
         built = LoadReport()

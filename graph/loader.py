@@ -171,12 +171,7 @@ def _load(root: Path, max_file_bytes: int, progress: ProgressCallback | None,
             progress(Step("parse", 0, len(names)))
         parsed_files = _parse_all(names, max_file_bytes, workers, include)
         for done, parsed in enumerate(parsed_files, start=1):
-            if parsed.skipped:
-                report.skipped.append(parsed.skipped)
-            else:
-                report.files += 1
-            report.errors.extend(parsed.errors)
-            report.warnings.extend(parsed.warnings)
+            report.count_file(parsed)
             yield from parsed.records
             found += len(parsed.records)
             if progress is not None:

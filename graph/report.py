@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from graph.records import ParsedFile
 
 __all__ = ["Problem", "LoadReport"]
 
@@ -44,6 +47,15 @@ class LoadReport:
     skipped: list[Problem] = field(default_factory=list)
     errors: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
+
+    def count_file(self, parsed: ParsedFile) -> None:
+        """Count one parsed file: read or skipped, with its errors and warnings."""
+        if parsed.skipped:
+            self.skipped.append(parsed.skipped)
+        else:
+            self.files += 1
+        self.errors.extend(parsed.errors)
+        self.warnings.extend(parsed.warnings)
 
     @property
     def ok(self) -> bool:
