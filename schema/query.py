@@ -32,6 +32,7 @@ from schema.connections import (
     page_of,
 )
 from schema.cost import Cost, budget_of
+from schema.counts import LoadCounts
 from schema.explore import resolve_paths
 from schema.ingest import Mutation
 from schema.inputs import (
@@ -86,15 +87,6 @@ MAX_IDS = CEILINGS["max_ids"]
 class EdgeCount:
     kind: EdgeKind = strawberry.field(description="The edge kind.")
     count: int = strawberry.field(description="How many edges of that kind.")
-
-
-@strawberry.type(description="What a load built, counted.")
-class LoadCounts:
-    records: int = strawberry.field(description="Records loaded.")
-    articles: int = strawberry.field(description="Article nodes, stubs included.")
-    stubs: int = strawberry.field(description="Articles known only from related lists.")
-    providers: int = strawberry.field(description="Provider nodes.")
-    topics: int = strawberry.field(description="Topic nodes.")
 
 
 @strawberry.type(description="Counts of the loaded graph.")

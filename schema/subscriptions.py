@@ -21,6 +21,7 @@ from strawberry.types import Info
 
 import graph
 from graph.arrivals import StoryWatch
+from schema.counts import LoadCounts
 from schema.inputs import ArticleFilter, selection_of
 from schema.nodes import Article
 
@@ -125,15 +126,6 @@ def feed_of(info: Info) -> ChangeFeed:
     return feed
 
 
-@strawberry.type(description="Counts of a graph version.")
-class VersionCounts:
-    records: int = strawberry.field(description="Records loaded.")
-    articles: int = strawberry.field(description="Article nodes, stubs included.")
-    stubs: int = strawberry.field(description="Articles known only from related lists.")
-    providers: int = strawberry.field(description="Provider nodes.")
-    topics: int = strawberry.field(description="Topic nodes.")
-
-
 @strawberry.type(description="A new graph version, made from a change in the followed folder.")
 class GraphChange:
     version: str = strawberry.field(description="The new version's id (a corpus content hash).")
@@ -144,7 +136,7 @@ class GraphChange:
     updated: list[strawberry.ID] = strawberry.field(
         description="Articles whose fields or edges changed.")
     removed: list[strawberry.ID] = strawberry.field(description="Articles gone.")
-    counts: VersionCounts = strawberry.field(description="The new version's counts.")
+    counts: LoadCounts = strawberry.field(description="The new version's counts.")
 
     @classmethod
     def of(cls, change: graph.Change) -> GraphChange:
@@ -154,9 +146,9 @@ class GraphChange:
                    added=[strawberry.ID(n) for n in change.added],
                    updated=[strawberry.ID(n) for n in change.updated],
                    removed=[strawberry.ID(n) for n in change.removed],
-                   counts=VersionCounts(records=c["records"], articles=c["articles"],
-                                        stubs=c["stubs"], providers=c["providers"],
-                                        topics=c["topics"]))
+                   counts=LoadCounts(records=c["records"], articles=c["articles"],
+                                     stubs=c["stubs"], providers=c["providers"],
+                                     topics=c["topics"]))
 
 
 @strawberry.enum(description="Why a story was pushed.")
