@@ -257,7 +257,8 @@ def update() -> int:
     import graph
 
     with at_root():
-        kg = graph.load(Path("data"))
+        # As `newsgraph serve` holds it: the followed folder's current version.
+        kg = graph.follow(Path("data")).current()
     kg.analytics.install(kg.analytics.compute_all())  # as a server's, once ready
     changed = 0
     for page in PAGES:

@@ -31,7 +31,8 @@ COMMANDS = [e for e in EXAMPLES if e.lang in ("sh", "console", "")]
 @pytest.fixture(scope="module")
 def kg() -> graph.KnowledgeGraph:
     with at_root():
-        kg = graph.load(Path("data"))
+        # As `newsgraph serve` holds it: the followed folder's current version.
+        kg = graph.follow(Path("data")).current()
     # The answers shown are a server's once /readyz says its analytics are in (an export
     # never computes them itself).
     kg.analytics.install(kg.analytics.compute_all())
