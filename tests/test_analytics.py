@@ -198,7 +198,7 @@ def test_a_higher_resolution_splits_storylines_and_reports_each_level(kg):
     heard: list[str] = []
     split = kg.analytics.storylines_at(2.0, progress=heard.append)
     # The storyline of ALPHA, COPY, BETA and GAMMA, cut in two.
-    assert {s.articles for s in split} == {(ALPHA, BETA), (COPY, GAMMA), (RAIN, FARMERS)}
+    assert {s.articles for s in split} == {(ALPHA, COPY), (BETA, GAMMA), (RAIN, FARMERS)}
     assert [s.id for s in split] == ["storyline:1", "storyline:2", "storyline:3"]
     assert heard and all(line.startswith("storylines: Louvain level ") for line in heard)
     assert [s.size for s in kg.analytics.storylines_at(0.5)] == [4, 2]
