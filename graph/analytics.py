@@ -17,10 +17,12 @@ The article graph
     Weights of several links add up. Topics of more than :data:`HUB_TOPIC_ARTICLES`
     stories join none: they say little about a story and would chain unrelated ones.
 Storylines
-    Louvain communities of the article graph (networkx, seed :data:`LOUVAIN_SEED`)
-    of at least two stories, largest first.
+    Louvain communities of the article graph (networkx, seed :data:`LOUVAIN_SEED`,
+    resolution :data:`LOUVAIN_RESOLUTION`) of at least two stories, largest first;
+    :meth:`Analytics.storylines_at` computes them at another resolution.
 Centrality
-    PageRank over the article graph.
+    PageRank over the article graph: :attr:`Analytics.pagerank` (id → score),
+    :meth:`Analytics.central` (``(id, score)`` pairs, highest first).
 Syndicated copies (``SAME_STORY``)
     Articles from different providers whose :func:`story_key` is equal.
 """
@@ -47,12 +49,14 @@ if TYPE_CHECKING:
     from graph.kg import KnowledgeGraph
 
 __all__ = ["SAME_STORY", "WHOLE_GRAPH", "Analytics", "Storyline", "Bucket", "story_key",
-           "INTERVALS", "HUB_TOPIC_ARTICLES", "TOPIC_BAND", "LOUVAIN_SEED"]
+           "INTERVALS", "HUB_TOPIC_ARTICLES", "TOPIC_BAND", "LOUVAIN_SEED",
+           "LOUVAIN_RESOLUTION"]
 
 SAME_STORY = "SAME_STORY"
 HUB_TOPIC_ARTICLES = 500
 TOPIC_BAND = 3
 LOUVAIN_SEED = 4
+LOUVAIN_RESOLUTION = 1.0  # networkx's default: what storylines are served at
 RELATED_WEIGHT = 1.0
 SAME_STORY_WEIGHT = 1.0
 INTERVALS = ("DAY", "WEEK", "MONTH")
@@ -334,13 +338,48 @@ class Analytics:
         return self._part("storylines", self._storylines)
 
     def _storylines(self) -> list[Storyline]:
+        return self.storylines_at(LOUVAIN_RESOLUTION, self._stage)
+
+    def storylines_at(self, resolution: float = 1.0,
+                      progress: Callable[[str], None] | None = None) -> list[Storyline]:
+        """Compute storylines at a Louvain ``resolution``, reporting each level to ``progress``.
+
+        :attr:`storylines` (what a server serves) is this at resolution 1, computed once;
+        this computes afresh on every call, and keeps nothing.
+
+        Parameters
+        ----------
+        resolution : float
+            Louvain's resolution, a positive number: above 1 favours more, smaller
+            storylines; below 1 fewer, larger ones.
+        progress : callable, optional
+            Called with a line of text as each Louvain level ends (``print`` will do).
+
+        Returns
+        -------
+        list of Storyline
+            Largest first, ties to the earliest start, then the central id; ids
+            ``storyline:1``, ``storyline:2``... number this list only.
+
+        Raises
+        ------
+        InvalidArgument
+            If ``resolution`` is not a positive, finite number.
+        """
+        if (isinstance(resolution, bool) or not isinstance(resolution, int | float)
+                or not 0 < resolution < float("inf")):
+            raise InvalidArgument(
+                f"resolution must be a positive, finite number (1 is the default), "
+                f"got {resolution!r}")
+        report = progress if progress is not None else _quiet
         # louvain_communities is the last of these levels; walked here to report each one.
         communities: list[set[str]] = []
         for level, partition in enumerate(nx.community.louvain_partitions(
-                self.article_graph, weight="weight", seed=LOUVAIN_SEED), start=1):
+                self.article_graph, weight="weight", resolution=resolution,
+                seed=LOUVAIN_SEED), start=1):
             communities = partition
-            self._stage(f"storylines: Louvain level {level} done, "
-                        f"{len(partition):,} communities")
+            report(f"storylines: Louvain level {level} done, "
+                   f"{len(partition):,} communities")
         found = [self._storyline(sorted(c)) for c in communities if len(c) >= 2]
         far = datetime.max.replace(tzinfo=UTC)
         found.sort(key=lambda s: (-s.size, s.starts_at or far, s.central))

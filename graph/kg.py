@@ -20,6 +20,7 @@ from graph.select import Selection
 if TYPE_CHECKING:
     from graph.analytics import Analytics
     from graph.budget import Budget
+    from graph.frames import Frames
 
 __all__ = ["KnowledgeGraph"]
 
@@ -62,6 +63,13 @@ class KnowledgeGraph:
         """``{"nodes": ..., "edges": ...}``, counted once: a multigraph recounts its edges
         (every node's adjacency) on each ``number_of_edges()``."""
         return {"nodes": self.nx.number_of_nodes(), "edges": self.nx.number_of_edges()}
+
+    def frames(self) -> Frames:
+        """Return the graph as tidy pandas DataFrames, one per node kind and one per edge
+        kind (needs ``pip install 'newsgraph[pandas]'``); see :func:`graph.frames.frames`."""
+        from graph.frames import frames
+
+        return frames(self)
 
     def __repr__(self) -> str:
         return (f"<KnowledgeGraph {self.nx.number_of_nodes()} nodes, "

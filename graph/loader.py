@@ -73,16 +73,21 @@ def load(
     max_file_bytes : int
         Files larger than this are rejected (10 MB by default).
     progress : callable, optional
-        Called with a :class:`graph.progress.Step` as the load goes: files parsed
-        (with records so far), then the build, the read index and the snapshot.
+        Called with a :class:`graph.progress.Step` ``(phase, done, total, records)``
+        as the load goes, from the loading thread, in order: ``parse`` (``done`` of
+        ``total`` files, many times), then ``build``, ``index`` and, with ``cache``,
+        ``snapshot`` (each ``0`` of ``1`` as it begins, ``1`` of ``1`` as it ends); a
+        warm start from a snapshot is ``snapshot-read`` alone. ``print`` will do.
     workers : int, optional
         Processes that parse files; by default one per core for large corpora
         (2,000 files or more) and none (parse in this process) for small ones.
     cache : path-like or bool, optional
         A folder for snapshots (``True``: :func:`graph.snapshot.default_cache_dir`).
-        An unchanged corpus then loads from its snapshot; any change to a file's
-        path, size or modification time rebuilds it. Off by default. Whenever a
-        snapshot is not used or not written, the ``newsgraph`` logger says why.
+        The first load writes the graph, its report and read index there; a later
+        load of an unchanged corpus reads them back instead of parsing. Any change to
+        a file's path, size or modification time rebuilds it. Off by default.
+        Whenever a snapshot is not used or not written, the ``newsgraph`` logger says
+        why.
     include : sequence of str
         Globs of more files to read as records (front matter, like ``.txt``), matched
         against the end of each path: ``["*.html"]``, ``["pages/*.htm"]``.

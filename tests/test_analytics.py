@@ -178,3 +178,34 @@ def test_timeline_days_and_bounds(kg):
     assert kg.analytics.timeline("MONTH", among=[]) == []
     with pytest.raises(graph.InvalidArgument, match="expected one of DAY, WEEK, MONTH"):
         kg.analytics.timeline("YEAR")
+
+
+def test_central_gives_each_article_with_its_pagerank(kg):
+    pairs = kg.analytics.central()
+    assert [a for a, _ in pairs] == kg.analytics.central_articles
+    assert pairs == [(a, kg.analytics.pagerank[a]) for a in kg.analytics.central_articles]
+    scores = [score for _, score in pairs]
+    assert scores == sorted(scores, reverse=True) and abs(sum(scores) - 1) < 1e-9
+
+
+def test_storylines_at_resolution_one_are_the_served_storylines(kg):
+    at_one = kg.analytics.storylines_at(1.0)
+    assert at_one == kg.analytics.storylines
+    assert at_one is not kg.analytics.storylines_at(1.0)  # computed afresh, kept nowhere
+
+
+def test_a_higher_resolution_splits_storylines_and_reports_each_level(kg):
+    heard: list[str] = []
+    split = kg.analytics.storylines_at(2.0, progress=heard.append)
+    # The storyline of ALPHA, COPY, BETA and GAMMA, cut in two.
+    assert {s.articles for s in split} == {(ALPHA, COPY), (BETA, GAMMA), (RAIN, FARMERS)}
+    assert [s.id for s in split] == ["storyline:1", "storyline:2", "storyline:3"]
+    assert heard and all(line.startswith("storylines: Louvain level ") for line in heard)
+    assert [s.size for s in kg.analytics.storylines_at(0.5)] == [4, 2]
+    assert kg.analytics.storylines_at(10.0) == []  # every story its own community
+
+
+@pytest.mark.parametrize("resolution", [0, -1.0, float("nan"), float("inf"), "2", True, None])
+def test_a_resolution_that_is_not_a_positive_number_is_refused(kg, resolution):
+    with pytest.raises(graph.InvalidArgument, match="resolution must be a positive"):
+        kg.analytics.storylines_at(resolution)

@@ -43,10 +43,10 @@ def test_every_page_is_read():
     names = {p.relative_to(ROOT).as_posix() for p in PAGES}
     assert {"README.md", "docs/api.md", "docs/records.md", "docs/security.md",
             "docs/explorer.md", "docs/browser.md", "docs/performance.md",
-            "docs/development.md"} <= names
+            "docs/development.md", "docs/python.md"} <= names
     checked = {e.page.relative_to(ROOT).as_posix() for e in EXAMPLES if e.shown is not None}
     assert {"README.md", "docs/api.md", "docs/records.md", "docs/security.md",
-            "docs/explorer.md", "docs/development.md"} <= checked
+            "docs/explorer.md", "docs/development.md", "docs/python.md"} <= checked
 
 
 @pytest.mark.parametrize("example", RUN, ids=[e.name for e in RUN])
