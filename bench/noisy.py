@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.measure import percentile
+from schema.loadtest import stop_server
 
 __all__ = ["Served", "start", "heavy_requests", "attack", "CHEAP"]
 
@@ -99,14 +100,7 @@ def start(corpus: Path, *args: str, wait_analytics: bool = False,
             raise RuntimeError(f"newsgraph serve was not ready within {within} s")
         yield served
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        if proc.stderr is not None:
-            proc.stderr.close()
+        stop_server(proc, timeout=30)
 
 
 def heavy_requests(port: int) -> dict[str, list[tuple[str, str, Any]]]:

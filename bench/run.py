@@ -37,6 +37,7 @@ from typing import Any
 
 from bench.generate import MANIFEST_NAME, PHRASE, STYLES, generate
 from bench.measure import percentile, timed
+from schema.loadtest import stop_server
 
 __all__ = ["main", "add_arguments", "run"]
 
@@ -365,12 +366,7 @@ def _http(corpus: Path, cache: Path, args: argparse.Namespace) -> dict[str, Any]
                 raise RuntimeError(f"bench client failed:\n{done.stderr}")
             out = json.loads(done.stdout)
         finally:
-            server.terminate()
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+            stop_server(server, timeout=10)
     ceiling = out["plain"]["rps"] or float("nan")
     out["distinct_share"] = out["graphql_distinct"]["rps"] / ceiling
     out["repeated_share"] = out["graphql_repeated"]["rps"] / ceiling

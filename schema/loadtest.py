@@ -200,14 +200,21 @@ def run(data: Path, bodies: list[tuple[str, dict[str, Any]]], concurrency: int,
         _wait_ready(port, server)
         return _send(port, server.pid, bodies, concurrency)
     finally:
-        server.send_signal(signal.SIGINT)
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-        if server.stderr is not None:
-            server.stderr.close()
+        stop_server(server, signal.SIGINT, timeout=15)
+
+
+def stop_server(server: subprocess.Popen[Any], sig: int = signal.SIGTERM,
+                timeout: float = 30) -> None:
+    """Ask a server process to stop with ``sig``, kill it past ``timeout`` seconds, and
+    close its stderr pipe."""
+    server.send_signal(sig)
+    try:
+        server.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+    if server.stderr is not None:
+        server.stderr.close()
 
 
 def _wait_ready(port: int, server: subprocess.Popen[str], seconds: float = 120) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import signal
 import socket
 import subprocess
@@ -93,3 +94,10 @@ def run_in_own_loop(coro: Any) -> Any:
     if "error" in out:
         raise out["error"]
     return out.get("value")
+
+
+def unavailable(what: str, reason: str) -> None:
+    """Skip a test whose tools are missing here; in CI, where they are installed, fail."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{what} cannot run in CI: {reason}")
+    pytest.skip(reason)
