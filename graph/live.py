@@ -23,28 +23,29 @@ import hashlib
 import os
 import stat
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from graph.build import ARTICLE, build_graph
+from graph.build import ARTICLE
 from graph.errors import NewsgraphError
+from graph.incremental import BuildState, file_key
 from graph.kg import KnowledgeGraph
 from graph.loader import parse_files
 from graph.records import (
     DEFAULT_MAX_FILE_BYTES,
     Listing,
     ParsedFile,
-    Record,
     list_files,
+    lone_surrogate,
     parse_file,
 )
-from graph.report import LoadReport
 
 __all__ = ["LiveGraph", "Change", "follow"]
 
+_MOD = 1 << 128
 _COUNTS = ("records", "articles", "stubs", "providers", "topics", "edges")
 
 
@@ -124,6 +125,8 @@ class LiveGraph:
         self.include = tuple(include)
         self.follow_symlinks = follow_symlinks
         self._files: dict[str, _File] = {}
+        self._dirs: set[str] = set()  # folders holding known files
+        self._state = BuildState()
         self._callbacks: list[Callable[[Change], None]] = []
         self._lock = threading.Lock()  # one apply at a time; readers never wait
         # Changes asked for while an apply runs wait here, and the next apply takes them
@@ -131,13 +134,16 @@ class LiveGraph:
         self._queue_lock = threading.Lock()
         self._queued: set[str] | None = set()  # None: rescan everything
         self._asked = self._applied = 0
-        self._stale = False  # kept parses newer than the current version (a failed build)
+        # Set while the build state may be half-changed (an apply failed midway): the
+        # next apply builds it again from the kept parses.
+        self._stale = False
+        self._version_sum = 0
         listing = self._list()
         names = listing.names
         signatures = [_signature(name) for name in names]  # before reading: a later edit shows
         parses = parse_files(names, max_file_bytes, include=self.include)
         for name, signature, parsed in zip(names, signatures, parses, strict=True):
-            self._files[name] = _File(parsed, _digest(name, max_file_bytes), signature)
+            self._add_file(name, _File(parsed, _digest(name, max_file_bytes), signature))
         self._listing = listing
         self._kg = self._assemble()
 
@@ -182,15 +188,24 @@ class LiveGraph:
     # -- the work ---------------------------------------------------------------
 
     def _apply(self, paths: Iterable[str | os.PathLike[str]] | None) -> Change | None:
-        listing = self._list()
-        names = listing.names
-        listed = set(names)
-        touched = self._touched(names, paths)
-        gone = [name for name in self._files if name not in listed]
+        wanted = None if paths is None else list(paths)
+        found = None if wanted is None else self._listed_among(wanted)
+        if found is None:  # list the whole folder again
+            listing = self._list()
+            names = listing.names
+            listed = set(names)
+            touched = self._touched(names, wanted)
+            gone = [name for name in self._files if name not in listed]
+        else:
+            listing = self._listing
+            touched, gone_now = found
+            names = sorted(touched, key=file_key)
+            gone = [name for name in gone_now if name in self._files]
         changed: list[str] = []
         before: dict[str, ParsedFile] = {}
+        after: list[ParsedFile] = []
         for name in gone:
-            before[name] = self._files.pop(name).parsed
+            before[name] = self._drop_file(name).parsed
             changed.append(name)
         for name in names:
             old = self._files.get(name)
@@ -201,26 +216,95 @@ class LiveGraph:
                 old.signature = new.signature
                 continue
             if old is not None:
-                before[name] = old.parsed
-            self._files[name] = new
+                before[name] = self._drop_file(name).parsed
+            self._add_file(name, new)
+            after.append(new.parsed)
             changed.append(name)
         if not changed and not self._stale and (listing.errors, listing.skipped) == (
                 self._listing.errors, self._listing.skipped):
             return None
         self._listing = listing
         old_kg, previous = self._kg, self.version
-        self._stale = True  # until the build below succeeds: the next apply builds again
-        kg = self._kg = self._assemble()
+        if self._stale:
+            kg = self._assemble()
+            touched_nodes = set(kg.nx) | set(old_kg.nx)
+        else:
+            self._stale = True  # until the change below is made: the next apply builds again
+            kg, touched_nodes = self._advance(old_kg, list(before.values()), after)
+        self._kg = kg
         self._stale = False
-        added, updated, removed = _articles_changed(
-            old_kg, kg, before.values(), (self._files[n].parsed for n in changed
-                                          if n in self._files))
+        added, updated, removed = _articles_changed(old_kg, kg, touched_nodes)
         r = kg.report
         change = Change(self.version, previous, self.made_at, tuple(sorted(changed)), added,
                         updated, removed, {name: getattr(r, name) for name in _COUNTS}, kg)
         for callback in list(self._callbacks):
             callback(change)
         return change
+
+    def _listed_among(self, paths: list[str | os.PathLike[str]],
+                      ) -> tuple[set[str], set[str]] | None:
+        """For changed paths that are plain files inside the folder: the names listed now
+        and the names gone, without listing the folder. None when a path is anything
+        else (a folder, a symlink, outside, ...): then the folder is listed again."""
+        if not self.root.is_dir() or self._listing.errors or self._listing.skipped:
+            return None
+        base = os.path.abspath(self.root)
+        real_base = os.path.realpath(base)
+        shown = str(self.root)
+        present: set[str] = set()
+        gone: set[str] = set()
+        for p in paths:
+            full = os.path.abspath(p)
+            rel = os.path.relpath(full, base)
+            parts = rel.split(os.sep)
+            if rel == "." or parts[0] == ".." or any(lone_surrogate(x) for x in parts):
+                return None
+            if any(x.startswith(".") for x in parts):
+                continue  # hidden: never listed (a rename out of it names its target too)
+            name = rel if shown == "." else os.path.join(shown, rel)
+            folder = os.path.dirname(rel)
+            if os.path.realpath(os.path.dirname(full)) != os.path.join(real_base, folder) \
+                    .rstrip(os.sep):
+                return None  # reached through a symlink
+            try:
+                st = os.lstat(full)
+            except FileNotFoundError:
+                if self._holds_folder(name):
+                    return None
+                gone.add(name)
+                continue
+            except OSError:
+                return None
+            if not stat.S_ISREG(st.st_mode) or self._holds_folder(name):
+                return None
+            present.add(name)
+        return present, gone
+
+    def _holds_folder(self, name: str) -> bool:
+        """True when ``name`` is (or was) a folder holding known files."""
+        return name in self._dirs
+
+    def _add_file(self, name: str, kept: _File) -> None:
+        self._files[name] = kept
+        self._version_sum = (self._version_sum + self._term(name, kept.digest)) % _MOD
+        parent = os.path.dirname(name)
+        while parent and parent not in self._dirs:
+            self._dirs.add(parent)
+            parent = os.path.dirname(parent)
+
+    def _drop_file(self, name: str) -> _File:
+        kept = self._files.pop(name)
+        self._version_sum = (self._version_sum - self._term(name, kept.digest)) % _MOD
+        return kept
+
+    def _term(self, name: str, digest: str) -> int:
+        """One file's share of the version id: a hash of (path within the folder, content
+        hash). The id hashes their sum, so a change updates it in O(1)."""
+        base = self.root if self.root.is_dir() else self.root.parent
+        rel = os.path.relpath(name, base)
+        h = hashlib.blake2b(rel.encode("utf-8", "surrogateescape") + b"\0" + digest.encode(),
+                            digest_size=16)
+        return int.from_bytes(h.digest(), "big")
 
     def _touched(self, names: list[str],
                  paths: Iterable[str | os.PathLike[str]] | None) -> set[str]:
@@ -258,37 +342,27 @@ class LiveGraph:
         return self._kg.made_at or datetime.min.replace(tzinfo=UTC)
 
     def _assemble(self) -> KnowledgeGraph:
-        """Build a version from the kept parses, as :func:`graph.load` builds one."""
-        names = sorted(self._files, key=lambda name: name.replace(os.sep, "\0"))
-        report = LoadReport()
-        report.errors.extend(self._listing.errors)
-        report.skipped.extend(self._listing.skipped)
+        """Build a version from every kept parse (at start, and after a failed apply)."""
+        self._state = BuildState()
+        names = sorted(self._files, key=file_key)
+        g, _ = self._state.change((), (self._files[name].parsed for name in names))
+        kg = KnowledgeGraph(g, self._state.report(self._listing.errors,
+                                                  self._listing.skipped))
+        return self._stamp(kg)
 
-        def records() -> Iterator[Record]:
-            for name in names:
-                parsed = self._files[name].parsed
-                report.count_file(parsed)
-                yield from parsed.records
-
-        built = LoadReport()
-        g = build_graph(records(), built)
-        for name in _COUNTS:
-            setattr(report, name, getattr(built, name))
-        report.errors.extend(built.errors)
-        report.warnings.extend(built.warnings)
-        report.skipped.sort(key=lambda p: p.path.replace(os.sep, "\0"))
+    def _advance(self, old: KnowledgeGraph, before: list[ParsedFile],
+                 after: list[ParsedFile]) -> tuple[KnowledgeGraph, set[str]]:
+        """Make the next version from the previous one and the files that changed."""
+        g, touched = self._state.change(before, after)
+        report = self._state.report(self._listing.errors, self._listing.skipped)
         kg = KnowledgeGraph(g, report)
-        kg.version = self._version_of(names)
+        return self._stamp(kg), touched.rewritten | touched.added | touched.removed
+
+    def _stamp(self, kg: KnowledgeGraph) -> KnowledgeGraph:
+        h = hashlib.blake2b(self._version_sum.to_bytes(16, "big"), digest_size=8)
+        kg.version = h.hexdigest()
         kg.made_at = datetime.now(UTC)
         return kg
-
-    def _version_of(self, names: list[str]) -> str:
-        base = self.root if self.root.is_dir() else self.root.parent
-        pairs = sorted((os.path.relpath(n, base), self._files[n].digest) for n in names)
-        h = hashlib.blake2b(digest_size=8)
-        for rel, digest in pairs:
-            h.update(rel.encode("utf-8", "surrogateescape") + b"\0" + digest.encode() + b"\n")
-        return h.hexdigest()
 
 
 def _signature(name: str) -> tuple[int, int, int] | None:
@@ -317,35 +391,14 @@ def _digest(name: str, max_bytes: int) -> str:
     return h.hexdigest()
 
 
-def _articles_changed(old: KnowledgeGraph, new: KnowledgeGraph,
-                      before: Iterable[ParsedFile], after: Iterable[ParsedFile],
+def _articles_changed(old: KnowledgeGraph, new: KnowledgeGraph, candidates: Iterable[str],
                       ) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
     """Return the article ids added, updated and removed between two versions, looking
-    only at the articles the changed files named (their records and related entries)."""
-    from graph.build import article_id
-    from graph.errors import InvalidURLError
-    from graph.normalize import canonical_url
-
-    candidates: set[str] = set()
-    for parsed in (*before, *after):
-        for rec in parsed.records:
-            entries = [rec.fields]
-            related = rec.fields.get("related")
-            if isinstance(related, list):
-                entries += [r for r in related if isinstance(r, dict)]
-            for fields in entries:
-                for key in ("webUrl", "originalUrl"):
-                    raw = fields.get(key)
-                    if isinstance(raw, str) and raw.strip():
-                        try:
-                            candidates.add(article_id(canonical_url(raw)))
-                        except InvalidURLError:
-                            pass
+    only at the nodes the change touched."""
     added, updated, removed = [], [], []
     for node in sorted(candidates):
-        was, now = node in old.nx, node in new.nx
-        if now and new.nx.nodes[node].get("kind") != ARTICLE:
-            continue
+        was = node in old.nx and old.nx.nodes[node].get("kind") == ARTICLE
+        now = node in new.nx and new.nx.nodes[node].get("kind") == ARTICLE
         if was and not now:
             removed.append(node)
         elif now and not was:

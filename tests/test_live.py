@@ -258,19 +258,25 @@ def test_concurrent_applies_share_rebuilds_and_miss_nothing(tmp_path: Path) -> N
 
 def test_a_failed_build_is_built_again_by_the_next_apply(tmp_path: Path,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    write_record(tmp_path, "a.md", record("a"))
-    live = graph.follow(tmp_path)
-    b = write_record(tmp_path, "b.md", record("b"))
-    assemble = graph.LiveGraph._assemble
+    from graph.incremental import BuildState
 
-    def broken(self: graph.LiveGraph) -> graph.KnowledgeGraph:
+    write_record(tmp_path, "a.md", record("a", related=[record("c")]))
+    live = graph.follow(tmp_path)
+    b = write_record(tmp_path, "b.md", record("b", related=[record("a")]))
+    node = BuildState._node
+
+    def broken(self: BuildState, *args: Any) -> Any:
+        # Fails midway through a change: the records are taken in, the nodes not yet.
         raise MemoryError("no room for the next version")
 
-    monkeypatch.setattr(graph.LiveGraph, "_assemble", broken)
+    monkeypatch.setattr(BuildState, "_node", broken)
     with pytest.raises(MemoryError):
         live.apply([b])
     assert "article:https://news.example/b" not in live.current()  # the old version stays
-    monkeypatch.setattr(graph.LiveGraph, "_assemble", assemble)
+    monkeypatch.setattr(BuildState, "_node", node)
     change = live.apply([])  # nothing new on disk, but the parse kept is not served yet
     assert change is not None and "article:https://news.example/b" in live.current()
+    assert_same(live, tmp_path)
+    write_record(tmp_path, "a.md", record("a"))  # and the changes after it apply as before
+    live.apply([tmp_path / "a.md"])
     assert_same(live, tmp_path)

@@ -1,0 +1,485 @@
+"""The build of :mod:`graph.build`, kept per canonical URL, so that a change rebuilds only
+the articles it touches and the next graph version shares everything else.
+
+:func:`graph.build.build_graph` decides every node from a few inputs: an article from
+the records with its canonical URL (the latest published wins) or, for a stub, from
+the ``related`` entries naming it; a ``RELATED`` edge from the records of its source;
+a provider's or topic's name from the spellings the articles use (the most frequent,
+a tie going to the first seen). :class:`BuildState` keeps those inputs by URL —
+the records of each URL, what each URL's records link to, who links to each URL, the
+node each URL gave — and each problem with a key that sorts it where a cold build
+reports it. :meth:`BuildState.change` takes the files that changed, recomputes only
+the URLs whose records they held (and the URLs those records link to, before and
+after), and returns the next graph as a :class:`GraphPatch` of the previous one:
+copies of the networkx graph's top-level dicts (pointers, not nodes) with new inner
+dicts for the touched nodes only, so the previous version never changes and a
+reader holding it is never disturbed.
+
+The rules themselves stay in :mod:`graph.build` (this module calls its builder one
+article at a time); ``tests/test_live.py`` checks, as a property over random
+sequences of file operations, that the result equals a cold :func:`graph.load`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import networkx as nx
+
+from graph.build import (
+    ARTICLE,
+    EDGE_KINDS,
+    PROVIDER,
+    PUBLISHED_BY,
+    RELATED,
+    TAGGED,
+    TOPIC,
+    _Builder,
+    _Entry,
+    _most_common,
+    _why_wins,
+    article_id,
+)
+from graph.records import ParsedFile
+from graph.report import LoadReport, Problem
+
+__all__ = ["BuildState", "GraphPatch", "Touched"]
+
+# A problem's place in a cold build's report: (phase, file key, record index, ...).
+Key = tuple[Any, ...]
+_PARSE, _RECORD, _SOURCE, _ARTICLE, _STUB = range(5)
+
+
+def file_key(name: str) -> str:
+    """The sort key of a listed file: by path parts, as the loader orders them."""
+    return name.replace(os.sep, "\0")
+
+
+@dataclass(slots=True)
+class _Source:
+    """What the records of one URL give besides its node: phase B of a cold build."""
+
+    key: Key
+    entries: list[_Entry]  # sorted, the winner last
+    topics: list[str]
+    links: list[tuple[str, _Entry, Key]]  # (target URL, stub entry, insertion order)
+    evidence: dict[str, list[str]]  # target URL -> the sources that list it
+    spellings: dict[str, tuple[str, Key]]  # topic slug -> (spelling counted, order)
+    errors: list[Problem]
+    warnings: list[Problem]
+
+
+@dataclass(slots=True)
+class _Node:
+    """The article node a URL gave (None when adding it failed) and its problems."""
+
+    key: Key
+    attrs: dict[str, Any] | None
+    provider: str | None = None
+    provider_name: str | None = None
+    errors: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Touched:
+    """The nodes one change rewrote, added and removed (node ids)."""
+
+    rewritten: set[str] = field(default_factory=set)
+    added: set[str] = field(default_factory=set)
+    removed: set[str] = field(default_factory=set)
+
+
+class _Recorder:
+    """Stands in for the graph while one article is added: keeps what was added."""
+
+    def __init__(self) -> None:
+        self.attrs: dict[str, Any] | None = None
+        self.edges: list[tuple[str, str]] = []  # (target node, kind)
+
+    def add_node(self, node: str, **attrs: Any) -> None:
+        self.attrs = attrs
+
+    def add_edge(self, u: str, v: str, key: str, **attrs: Any) -> None:
+        self.edges.append((v, key))
+
+    def __contains__(self, node: object) -> bool:
+        return self.attrs is not None
+
+    def remove_node(self, node: str) -> None:
+        self.attrs = None
+        self.edges = []
+
+
+class GraphPatch:
+    """The next version of a networkx MultiDiGraph, sharing what it does not touch.
+
+    The top-level dicts (``_node``, ``_succ``, ``_pred``) are copied (pointers); the
+    adjacency dict of a node is copied the first time it changes; an edge's key dict
+    is replaced, never changed. The graph it was made from stays as it was.
+    """
+
+    def __init__(self, g: nx.MultiDiGraph):
+        self.base = g
+        self.node: dict[str, dict[str, Any]] = dict(g._node)
+        self.succ: dict[str, dict[str, dict[str, Any]]] = dict(g._succ)
+        self.pred: dict[str, dict[str, dict[str, Any]]] = dict(g._pred)
+        self._own_succ: set[str] = set()
+        self._own_pred: set[str] = set()
+        self.edge_delta: Counter[str] = Counter()
+
+    def _succ_of(self, u: str) -> dict[str, dict[str, Any]]:
+        if u not in self._own_succ:
+            self.succ[u] = dict(self.succ[u])
+            self._own_succ.add(u)
+        return self.succ[u]
+
+    def _pred_of(self, v: str) -> dict[str, dict[str, Any]]:
+        if v not in self._own_pred:
+            self.pred[v] = dict(self.pred[v])
+            self._own_pred.add(v)
+        return self.pred[v]
+
+    def set_node(self, u: str, attrs: dict[str, Any]) -> None:
+        if u not in self.node:
+            self.succ[u] = {}
+            self.pred[u] = {}
+            self._own_succ.add(u)
+            self._own_pred.add(u)
+        self.node[u] = attrs
+
+    def remove_node(self, u: str) -> None:
+        for v, keys in list(self.succ[u].items()):
+            self.edge_delta.subtract(list(keys))
+            if v != u:
+                del self._pred_of(v)[u]
+        for w, keys in list(self.pred[u].items()):
+            if w != u:
+                self.edge_delta.subtract(list(keys))
+                del self._succ_of(w)[u]
+        del self.node[u], self.succ[u], self.pred[u]
+        self._own_succ.discard(u)
+        self._own_pred.discard(u)
+
+    def add_edge(self, u: str, v: str, kind: str, attrs: dict[str, Any]) -> None:
+        if v not in self.node:
+            self.set_node(v, {})  # a provider or topic, named afterwards
+        out = self._succ_of(u)
+        keys = dict(out.get(v, {}))
+        if kind not in keys:
+            self.edge_delta[kind] += 1
+        keys[kind] = attrs
+        out[v] = keys
+        self._pred_of(v)[u] = keys
+
+    def graph(self) -> nx.MultiDiGraph:
+        g = nx.MultiDiGraph()
+        g.graph = self.base.graph
+        g._node = self.node
+        g._succ = g._adj = self.succ
+        g._pred = self.pred
+        return g
+
+
+class BuildState:
+    """The inputs of the build of one corpus, by canonical URL; see the module docstring."""
+
+    def __init__(self) -> None:
+        self.g = nx.MultiDiGraph()
+        self.records: dict[str, dict[Key, _Entry]] = defaultdict(dict)  # URL -> its records
+        self.file_records: dict[str, list[tuple[str | None, Key]]] = {}  # file -> (URL, key)
+        self.sources: dict[str, _Source] = {}
+        self.linked_by: dict[str, set[str]] = defaultdict(set)  # target URL -> source URLs
+        self.nodes: dict[str, _Node] = {}  # URL -> the node it gave
+        self.providers: dict[str, dict[str, tuple[str | None, Key]]] = defaultdict(dict)
+        self.spellings: dict[str, dict[str, tuple[str, Key]]] = defaultdict(dict)
+        self.errors: dict[Key, list[Problem]] = {}
+        self.warnings: dict[Key, list[Problem]] = {}
+        self.skipped: dict[str, Problem] = {}
+        self.files = 0
+        self.record_count = 0
+        self.edges: Counter[str] = Counter()
+        self.kinds: Counter[str] = Counter()
+        self.stubs = 0
+
+    # -- problems ------------------------------------------------------------------
+
+    def _file_problems(self, parsed: ParsedFile, sign: int) -> None:
+        key = (_PARSE, file_key(parsed.path))
+        if sign < 0:
+            self.errors.pop(key, None)
+            self.warnings.pop(key, None)
+            self.skipped.pop(parsed.path, None)
+            self.files -= 0 if parsed.skipped else 1
+            return
+        if parsed.errors:
+            self.errors[key] = list(parsed.errors)
+        if parsed.warnings:
+            self.warnings[key] = list(parsed.warnings)
+        if parsed.skipped:
+            self.skipped[parsed.path] = parsed.skipped
+        else:
+            self.files += 1
+
+    def _set_problems(self, key: Key, errors: list[Problem], warnings: list[Problem]) -> None:
+        if errors:
+            self.errors[key] = errors
+        if warnings:
+            self.warnings[key] = warnings
+
+    def _drop_problems(self, key: Key) -> None:
+        self.errors.pop(key, None)
+        self.warnings.pop(key, None)
+
+    def report(self, listing_errors: Iterable[Problem], listing_skipped: Iterable[Problem],
+               ) -> LoadReport:
+        """Return the load report of the corpus as it now is, ordered as a cold load's."""
+        r = LoadReport(files=self.files, records=self.record_count,
+                       articles=self.kinds[ARTICLE], stubs=self.stubs,
+                       providers=self.kinds[PROVIDER], topics=self.kinds[TOPIC],
+                       edges={kind: self.edges.get(kind, 0) for kind in EDGE_KINDS})
+        r.errors.extend(listing_errors)
+        for key in sorted(self.errors):
+            r.errors.extend(self.errors[key])
+        for key in sorted(self.warnings):
+            r.warnings.extend(self.warnings[key])
+        r.skipped.extend(listing_skipped)
+        r.skipped.extend(self.skipped.values())
+        r.skipped.sort(key=lambda p: file_key(p.path))
+        return r
+
+    # -- a change --------------------------------------------------------------------
+
+    def change(self, before: Iterable[ParsedFile], after: Iterable[ParsedFile],
+               ) -> tuple[nx.MultiDiGraph, Touched]:
+        """Take files' old parses out and their new parses in (a new file has no old
+        parse, a deleted one no new); return the next graph and the nodes touched."""
+        b = _Builder(LoadReport())
+        changed: set[str] = set()
+        for parsed in before:
+            self._file_problems(parsed, -1)
+            for url, key in self.file_records.pop(parsed.path, ()):
+                self._drop_problems((_RECORD, *key))
+                if url is not None:
+                    del self.records[url][key]
+                    self.record_count -= 1
+                    changed.add(url)
+        for parsed in after:
+            self._file_problems(parsed, +1)
+            self.file_records[parsed.path] = kept = []
+            fkey = file_key(parsed.path)
+            for i, rec in enumerate(parsed.records):
+                key = (fkey, i)
+                b.report = LoadReport()
+                url = None
+                try:
+                    url = b.entry_url(rec.fields, rec.path, rec.line, "record")
+                    if url is not None:
+                        published = b.entry_date(rec.fields, rec.path, rec.line, "record")
+                        self.records[url][key] = _Entry(url, rec.fields, rec.path, rec.line,
+                                                        published, rec.body)
+                        self.record_count += 1
+                        changed.add(url)
+                except Exception as e:  # noqa: BLE001 - as graph.build: one record never stops a load
+                    b.fail(rec, e)
+                    url = None
+                kept.append((url, key))
+                self._set_problems((_RECORD, *key), b.report.errors, b.report.warnings)
+
+        # Phase B: what each changed URL's records link to; those targets are touched too.
+        nodes_to_do = set(changed)
+        spelled: set[str] = set()  # topics whose spellings changed
+        for url in changed:
+            old = self.sources.pop(url, None)
+            if old is not None:
+                self._drop_problems(old.key)
+                for target, _, _ in old.links:
+                    nodes_to_do.add(target)
+                    self.linked_by[target].discard(url)
+            for slug in (old.spellings if old is not None else ()):
+                self.spellings[slug].pop(url, None)
+                spelled.add(slug)
+        # Only then the new: a URL's problems may take the place another URL's had.
+        for url in changed:
+            if not self.records.get(url):
+                self.records.pop(url, None)
+                continue
+            new = self.sources[url] = self._source(b, url)
+            self._set_problems(new.key, new.errors, new.warnings)
+            for target, _, _ in new.links:
+                nodes_to_do.add(target)
+                self.linked_by[target].add(url)
+            for slug, spelling in new.spellings.items():
+                self.spellings[slug][url] = spelling
+                spelled.add(slug)
+
+        patch = GraphPatch(self.g)
+        touched = Touched()
+        providers: set[str] = set()
+        topics: set[str] = set()
+        old_nodes: dict[str, _Node | None] = {}
+        for url in sorted(nodes_to_do):
+            node = article_id(url)
+            old_node = old_nodes[url] = self.nodes.pop(url, None)
+            if old_node is not None:
+                self._drop_problems(old_node.key)
+                if old_node.provider is not None:
+                    providers.add(old_node.provider)
+                    self.providers[old_node.provider].pop(url, None)
+                if old_node.attrs is not None:
+                    topics.update(old_node.attrs["topics"])
+                    self.stubs -= bool(old_node.attrs["is_stub"])
+                    self.kinds[ARTICLE] -= 1
+                    patch.remove_node(node)
+            if not self.linked_by.get(url):
+                self.linked_by.pop(url, None)
+        for url, old_node in old_nodes.items():
+            node = article_id(url)
+            made = self._node(b, url)
+            if made is None:
+                if old_node is not None and old_node.attrs is not None:
+                    touched.removed.add(node)
+                continue
+            self.nodes[url] = made
+            self._set_problems(made.key, made.errors, made.warnings)
+            if made.provider is not None:
+                providers.add(made.provider)
+                self.providers[made.provider][url] = (made.provider_name, made.key)
+            if made.attrs is None:
+                if old_node is not None and old_node.attrs is not None:
+                    touched.removed.add(node)
+                continue
+            self.kinds[ARTICLE] += 1
+            self.stubs += bool(made.attrs["is_stub"])
+            (touched.rewritten if old_node is not None and old_node.attrs is not None
+             else touched.added).add(node)
+            patch.set_node(node, made.attrs)
+            patch.add_edge(node, f"{PROVIDER}:{made.provider}", PUBLISHED_BY,
+                           {"kind": PUBLISHED_BY})
+            for slug in made.attrs["topics"]:
+                topics.add(slug)
+                patch.add_edge(node, f"{TOPIC}:{slug}", TAGGED, {"kind": TAGGED})
+        for url in nodes_to_do:  # RELATED edges, once every node is in place
+            node = article_id(url)
+            if node not in patch.node:
+                continue
+            source = self.sources.get(url)
+            for target, evidence in (source.evidence.items() if source is not None else ()):
+                if article_id(target) in patch.node:
+                    patch.add_edge(node, article_id(target), RELATED,
+                                   {"kind": RELATED, "evidence": evidence})
+            for other in self.linked_by.get(url, ()):
+                if article_id(other) in patch.node:
+                    patch.add_edge(article_id(other), node, RELATED,
+                                   {"kind": RELATED,
+                                    "evidence": self.sources[other].evidence[url]})
+        topics |= spelled
+        for key in providers:
+            self._name(patch, f"{PROVIDER}:{key}", PROVIDER, key,
+                       self.providers.get(key, {}), touched)
+        for slug in topics:
+            self._name(patch, f"{TOPIC}:{slug}", TOPIC, slug, self.spellings.get(slug, {}),
+                       touched)
+        self.edges.update(patch.edge_delta)
+        self.g = patch.graph()
+        return self.g, touched
+
+    def _name(self, patch: GraphPatch, node: str, kind: str, key: str,
+              spellings: dict[str, tuple[str | None, Key]], touched: Touched) -> None:
+        """Name a provider or topic node, as graph.build names it; drop it when no
+        article points to it any more."""
+        if not spellings:
+            (self.providers if kind == PROVIDER else self.spellings).pop(key, None)
+        if node not in patch.node:
+            return
+        if not patch.pred[node]:
+            patch.remove_node(node)
+            self.kinds[kind] -= 1
+            touched.removed.add(node)
+            return
+        names: Counter[str] = Counter()
+        for spelling, _ in sorted(spellings.values(), key=lambda sk: sk[1]):
+            if spelling is not None:
+                names[spelling] += 1
+        if kind == PROVIDER:
+            attrs = {"kind": PROVIDER, "domain": key, "name": _most_common(names) or key}
+        else:
+            attrs = {"kind": TOPIC, "slug": key, "name": _most_common(names)}
+        old = patch.node[node]
+        if not old:
+            self.kinds[kind] += 1
+            touched.added.add(node)
+        if old != attrs:
+            patch.node[node] = attrs
+            if old:
+                touched.rewritten.add(node)
+
+    # -- one URL ---------------------------------------------------------------------
+
+    def _source(self, b: _Builder, url: str) -> _Source:
+        """Phase B of graph.build for one URL: the duplicate winner, topics, links."""
+        by_key = self.records[url]
+        first = min(by_key)
+        entries = sorted((replace(by_key[k], topics=[]) for k in sorted(by_key)),
+                         key=lambda e: e.order)
+        b.report = LoadReport()
+        b.topic_names = defaultdict(Counter)
+        winner = entries[-1]
+        for loser in entries[:-1]:
+            b.warn(loser.path, loser.line,
+                   f"duplicate of {winner.source} (same article {url}); "
+                   f"{winner.source} wins: {_why_wins(winner, loser)}")
+        links: list[tuple[str, _Entry, Key]] = []
+        evidence: dict[str, list[str]] = {}
+        try:
+            winner.topics = b.entry_topics(winner.fields.get("topics"), winner.path,
+                                           winner.line)
+            for rank, entry in enumerate(entries):
+                for j, (target, stub) in enumerate(b.related_entries(entry)):
+                    found = evidence.setdefault(target, [])
+                    if entry.source not in found:
+                        found.append(entry.source)
+                    links.append((target, stub, (*first, rank, j)))
+        except Exception as e:  # noqa: BLE001 - as graph.build
+            winner.topics = []
+            b.fail(winner, e)
+        spellings = {}
+        for i, (slug, names) in enumerate(b.topic_names.items()):
+            spellings[slug] = (next(iter(names)), (*first, i))
+        return _Source((_SOURCE, *first), entries, winner.topics, links, evidence, spellings,
+                       b.report.errors, b.report.warnings)
+
+    def _node(self, b: _Builder, url: str) -> _Node | None:
+        """Phases C and D of graph.build for one URL: its article, or its stub."""
+        source = self.sources.get(url)
+        if source is not None:
+            entry, is_stub = source.entries[-1], False
+            key: Key = (_ARTICLE, *source.key[1:])
+            sources = [e.source for e in source.entries]
+        else:
+            listed = []
+            for other in self.linked_by.get(url, ()):
+                for target, stub, order in self.sources[other].links:
+                    if target == url:
+                        listed.append((stub.order, order, stub))
+            if not listed:
+                return None
+            listed.sort(key=lambda item: (item[0], item[1]))
+            entry, is_stub = listed[-1][2], True
+            key = (_STUB, *min(item[1] for item in listed))
+            sources = [item[2].source for item in listed]
+        b.report = LoadReport()
+        b.provider_names = defaultdict(Counter)
+        recorder = _Recorder()
+        b.g = recorder  # type: ignore[assignment]
+        b.add_safely(entry, is_stub=is_stub, sources=sources)
+        provider = name = None
+        for counted, names in b.provider_names.items():
+            provider, name = counted, next(iter(names))
+        if recorder.attrs is not None:
+            provider = recorder.attrs["provider"]
+        return _Node(key, recorder.attrs, provider, name, b.report.errors, b.report.warnings)
