@@ -72,7 +72,7 @@ class _Postings(Mapping[str, set[int]]):
 
     def __iter__(self) -> Iterator[str]:
         vocabulary: set[str] = set()
-        for i in self._index.article_rows:
+        for i in np.flatnonzero(self._index.kind_code == KIND_CODES[ARTICLE]).tolist():
             for seq in self._index.fields[i]:
                 vocabulary.update(seq)
         return iter(sorted(vocabulary))
@@ -123,7 +123,9 @@ class ReadIndex:
         del pairs
         self._combined: dict[tuple[str, ...], CSR] = {}
 
-        self.urls: dict[str, int] = {}
+        # Another URL of an article (raw, or the canonical form of its other URL) -> the
+        # articles giving it, by id; the first one is found by it.
+        self.aliases: dict[str, tuple[str, ...]] = {}
         self.newest_first: list[float] = [float("inf")] * n
         article_rows = []
         chunks: list[bytes] = []
@@ -133,18 +135,9 @@ class ReadIndex:
             if self.kind[i] != ARTICLE:
                 continue
             data = nodes[node]
-            url = data["url"]
-            self.urls[url] = i
-            for raw in (data.get("web_url"), data.get("original_url")):
-                if raw and raw != url:
-                    self.urls.setdefault(raw.strip(), i)
-                    try:  # the other URL's canonical form finds the article too
-                        self.urls.setdefault(canonical_url(raw), i)
-                    except InvalidURLError:
-                        pass
-            published: datetime | None = data.get("published_at")
-            self.newest_first[i] = -published.timestamp() if published else float("inf")
-            blob = _SEP.join(t.lower().replace("\x00", " ").encode() for t in self.texts(i))
+            add_aliases(self.aliases, node, data)
+            self.newest_first[i] = newest_first(data)
+            blob = self.blob(i)
             article_rows.append(i)
             starts.append(offset)
             chunks.append(blob)
@@ -153,6 +146,10 @@ class ReadIndex:
         self.text_starts = np.array(starts, dtype=np.int64)
         self.text = _SEP.join(chunks)
         del chunks
+        # Text added by later versions (graph/reindex.py), searched after the base above:
+        # (text, starts, rows) like text, text_starts and article_rows; a row of -1 is
+        # text no longer current.
+        self.extra_text: list[tuple[bytes, np.ndarray, np.ndarray]] = []
         self.fields = _Fields(self)
         self.postings = _Postings(self)
         # rank[i]: position of node i in (newest first, id) order: within one hop, results
@@ -175,6 +172,7 @@ class ReadIndex:
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
+        state.setdefault("extra_text", [])
         self.__dict__.update(state)
         self._combined = {}
         self.fields = _Fields(self)
@@ -191,13 +189,20 @@ class ReadIndex:
 
     def article_by_url(self, url: str) -> int | None:
         """Return the index of the article at a raw or canonical URL, or None."""
-        found = self.urls.get(url.strip())
-        if found is not None:
-            return found
-        try:
-            return self.urls.get(canonical_url(url))
-        except InvalidURLError:
-            return None
+        found = self._by_url(url.strip())
+        if found is None:
+            try:
+                found = self._by_url(canonical_url(url))
+            except InvalidURLError:
+                return None
+        return found
+
+    def _by_url(self, key: str) -> int | None:
+        own = self.pos.get(f"{ARTICLE}:{key}")
+        if own is not None and self.kind[own] == ARTICLE:
+            return own
+        claims = self.aliases.get(key)
+        return None if claims is None else self.pos[claims[0]]
 
     def texts(self, i: int) -> list[str]:
         """Return the texts the phrase rule reads for node ``i``: title, excerpt, body and
@@ -209,6 +214,15 @@ class ReadIndex:
         texts = [data.get("title"), data.get("excerpt"), data.get("body")]
         texts += [nodes[topic_id(slug)].get("name") for slug in data.get("topics", ())]
         return [t for t in texts if t]
+
+    def blob(self, i: int) -> bytes:
+        """Return article ``i``'s texts as the text index holds them: lowercased UTF-8,
+        NUL between fields."""
+        return _SEP.join(t.lower().replace("\x00", " ").encode() for t in self.texts(i))
+
+    def segments(self) -> list[tuple[bytes, np.ndarray, np.ndarray]]:
+        """Return the text index's parts: ``(text, starts, rows)``, the base first."""
+        return [(self.text, self.text_starts, self.article_rows), *self.extra_text]
 
     def combined(self, via: tuple[str, ...]) -> CSR:
         """Return the CSR whose row ``i`` is ``i``'s neighbours over ``via``, kind by kind."""
@@ -270,35 +284,67 @@ class ReadIndex:
         gap = rb"[^a-z0-9\x00]+"
         body = gap.join(re.escape(t.encode()) for t in phrase)
         pattern = re.compile(body + rb"(?![a-z0-9])")
-        text = self.text
-        hits: list[int] = []
-        unsure: list[int] = []
-        at = 0
-        while (m := pattern.search(text, at)) is not None:
-            s, e = m.start(), m.end()
-            at = s + 1  # matches may overlap: "a a a" holds the phrase "a a" twice
-            before = text[s - 1] if s else 0
-            if before in _ASCII_ALNUM:
-                continue
-            if before >= 0x80 or not text[s:e].isascii() or (e < len(text) and text[e] >= 0x80):
-                unsure.append(s)
-            else:
-                hits.append(s)
-        rows = set(self._rows_at(hits))
-        for i in self._rows_at(unsure):
-            if i not in rows and _holds(self.fields[i], phrase):
-                rows.add(i)
+        rows: set[int] = set()
+        for text, starts, owners in self.segments():
+            hits: list[int] = []
+            unsure: list[int] = []
+            at = 0
+            while (m := pattern.search(text, at)) is not None:
+                s, e = m.start(), m.end()
+                at = s + 1  # matches may overlap: "a a a" holds the phrase "a a" twice
+                before = text[s - 1] if s else 0
+                if before in _ASCII_ALNUM:
+                    continue
+                if before >= 0x80 or not text[s:e].isascii() or \
+                        (e < len(text) and text[e] >= 0x80):
+                    unsure.append(s)
+                else:
+                    hits.append(s)
+            rows.update(_rows_at(starts, owners, hits))
+            for i in _rows_at(starts, owners, unsure):
+                if i not in rows and _holds(self.fields[i], phrase):
+                    rows.add(i)
+        rows.discard(-1)  # text no longer current
         return np.array(sorted(rows), dtype=np.int32)
-
-    def _rows_at(self, offsets: list[int]) -> list[int]:
-        if not offsets:
-            return []
-        where = np.searchsorted(self.text_starts, np.array(offsets), side="right") - 1
-        return self.article_rows[where].tolist()
 
     def order_key(self, i: int) -> tuple[float, str]:
         """Sort key within one hop: newest first, then by id."""
         return (self.newest_first[i], self.ids[i])
+
+
+def alias_keys(data: dict[str, Any]) -> list[str]:
+    """Return an article's other URLs: its raw URLs and their canonical forms, except
+    its own canonical URL (which finds it anyway)."""
+    url = data["url"]
+    keys: list[str] = []
+    for raw in (data.get("web_url"), data.get("original_url")):
+        if raw and raw != url:
+            keys.append(raw.strip())
+            try:  # the other URL's canonical form finds the article too
+                keys.append(canonical_url(raw))
+            except InvalidURLError:
+                pass
+    return [k for i, k in enumerate(keys) if k != url and k not in keys[:i]]
+
+
+def add_aliases(aliases: dict[str, tuple[str, ...]], node: str, data: dict[str, Any]) -> None:
+    """Add an article's other URLs to ``aliases``, keeping each key's articles by id."""
+    for key in alias_keys(data):
+        claims = aliases.get(key)
+        aliases[key] = (node,) if claims is None else tuple(sorted((*claims, node)))
+
+
+def newest_first(data: dict[str, Any]) -> float:
+    """An article's sort key within one hop: minus its publication time (none: last)."""
+    published: datetime | None = data.get("published_at")
+    return -published.timestamp() if published else float("inf")
+
+
+def _rows_at(starts: np.ndarray, owners: np.ndarray, offsets: list[int]) -> list[int]:
+    if not offsets:
+        return []
+    where = np.searchsorted(starts, np.array(offsets), side="right") - 1
+    return owners[where].tolist()
 
 
 def gather(frontier: np.ndarray, indptr: np.ndarray, indices: np.ndarray,

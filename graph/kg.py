@@ -8,11 +8,12 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 import networkx as nx
+import numpy as np
 
 from graph import explore, paths, traverse
 from graph.build import ARTICLE, PROVIDER, TOPIC, provider_id, topic_id
 from graph.errors import InvalidURLError, NodeNotFound
-from graph.index import ReadIndex
+from graph.index import KIND_CODES, ReadIndex
 from graph.normalize import provider_key, topic_slug
 from graph.report import LoadReport
 from graph.select import Selection
@@ -44,10 +45,11 @@ class KnowledgeGraph:
         self.report = report if report is not None else LoadReport()
         # A snapshot hands over the index it stored with the graph.
         self.index = index if index is not None else ReadIndex(g)
+        nodes, ids = g._node, self.index.ids
         self._topic_names = {
-            data["name"].lower(): node
-            for node, data in g.nodes(data=True)
-            if data.get("kind") == TOPIC and data.get("name")
+            nodes[ids[i]]["name"].lower(): ids[i]
+            for i in np.flatnonzero(self.index.kind_code == KIND_CODES[TOPIC]).tolist()
+            if nodes[ids[i]].get("name")
         }
 
     @cached_property

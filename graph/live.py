@@ -42,6 +42,7 @@ from graph.records import (
     lone_surrogate,
     parse_file,
 )
+from graph.reindex import carry_analytics, next_index
 
 __all__ = ["LiveGraph", "Change", "follow"]
 
@@ -355,8 +356,12 @@ class LiveGraph:
         """Make the next version from the previous one and the files that changed."""
         g, touched = self._state.change(before, after)
         report = self._state.report(self._listing.errors, self._listing.skipped)
-        kg = KnowledgeGraph(g, report)
-        return self._stamp(kg), touched.rewritten | touched.added | touched.removed
+        nodes = touched.rewritten | touched.added | touched.removed
+        if len(nodes) > max(len(g) // 8, 256):  # much of the graph: index it afresh
+            return self._stamp(KnowledgeGraph(g, report)), nodes
+        kg = KnowledgeGraph(g, report, index=next_index(old.index, old.nx, g, nodes))
+        carry_analytics(kg, old, nodes)
+        return self._stamp(kg), nodes
 
     def _stamp(self, kg: KnowledgeGraph) -> KnowledgeGraph:
         h = hashlib.blake2b(self._version_sum.to_bytes(16, "big"), digest_size=8)

@@ -53,7 +53,7 @@ __all__ = ["default_cache_dir", "fingerprint", "write_snapshot",
            "snapshot_path", "pack", "unpack", "open_snapshot", "PendingSnapshot",
            "SNAPSHOT_VERSION"]
 
-SNAPSHOT_VERSION = 2
+SNAPSHOT_VERSION = 3  # 3: the read index maps URLs to node ids
 _MAGIC = b"NEWSGRAPH-SNAPSHOT\n"
 _KEY_NAME = "snapshot.key"
 _PROTOCOL = 5

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 import graph
+from graph import reindex
 from tests.conftest import record, write_record
 
 
@@ -28,12 +29,45 @@ def snapshot_of(kg: graph.KnowledgeGraph) -> dict[str, Any]:
 
 
 def assert_same(live: graph.LiveGraph, root: Path) -> None:
-    got, want = snapshot_of(live.current()), snapshot_of(graph.load(root))
+    cold = graph.load(root)
+    got, want = snapshot_of(live.current()), snapshot_of(cold)
     assert got["report"] == want["report"]
     assert got["nodes"].keys() == want["nodes"].keys()
     for node, data in want["nodes"].items():
         assert got["nodes"][node] == data, node
     assert got["edges"] == want["edges"]
+    assert_same_index(live.current(), cold)
+
+
+PHRASES = ("story", "story a", "related b", "ai", "facial recognition", "artificial",
+           "news example", "c")
+
+
+def assert_same_index(kg: graph.KnowledgeGraph, cold: graph.KnowledgeGraph) -> None:
+    """The read index, lookups and per-version analytics a version carried over from the
+    previous one (graph/reindex.py) answer as the cold load's do."""
+    from graph.normalize import phrase_tokens
+
+    got, want = kg.index, cold.index
+    assert got.ids == want.ids and got.pos == want.pos
+    assert got.kind == want.kind and got.kind_code.tolist() == want.kind_code.tolist()
+    assert got.newest_first == want.newest_first and got.rank.tolist() == want.rank.tolist()
+    for kind, csr in want.csr.items():
+        assert got.csr[kind].indptr.tolist() == csr.indptr.tolist(), kind
+        assert got.csr[kind].indices.tolist() == csr.indices.tolist(), kind
+    for phrase in PHRASES:
+        tokens = phrase_tokens(phrase)
+        assert got.mentioning(tokens) == want.mentioning(tokens), phrase
+    for node in want.ids:
+        data = cold.nx.nodes[node]
+        for url in (data.get("url"), data.get("web_url"), data.get("original_url")):
+            if url:
+                assert kg.article(url) == cold.article(url), url
+    for name, topic in cold._topic_names.items():
+        assert kg.topic(name) == topic
+    assert kg.counts == cold.counts
+    assert kg.analytics.same_story == cold.analytics.same_story
+    assert kg.analytics.topic_articles == cold.analytics.topic_articles
 
 
 def test_a_new_file_is_seen_and_a_deleted_one_goes(tmp_path: Path) -> None:
@@ -156,9 +190,16 @@ class FollowedFolder(RuleBasedStateMachine):
         write_record(self.root, "seed.md", record("a"))
         self.live = graph.follow(self.root)
         self.specs: dict[str, dict[str, Any]] = {"seed.md": {}}
+        self.compact_at = reindex.COMPACT_AT
 
     def teardown(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
+        reindex.COMPACT_AT = self.compact_at
+
+    @rule(at=st.integers(min_value=0, max_value=4))
+    def compact_text_after(self, at: int) -> None:
+        """The next versions fold their text delta into the base past ``at`` articles."""
+        reindex.COMPACT_AT = at
 
     def _write(self, name: str, spec: dict[str, Any]) -> Path:
         form = FORMS[Path(name).suffix]

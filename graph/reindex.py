@@ -1,0 +1,300 @@
+"""The next version's read index, made from the previous one and the nodes a change
+touched, in time proportional to the change plus a few passes of numpy over arrays.
+
+A :class:`~graph.index.ReadIndex` is positional: node ``i`` is the ``i``-th id in
+sorted order, and the CSR rows, kinds and ranks are arrays over positions. A change
+adds, removes and rewrites a few nodes, so the next index:
+
+* merges the added and removed ids into the sorted list (``bisect``) and maps every
+  old position to its new one (``remap``, one numpy pass);
+* keeps every CSR entry not incident to a touched article, renumbered by ``remap``
+  (renumbering keeps the rows sorted), and inserts the touched articles' edges read
+  from the new graph: a sorted merge, no sort of the whole adjacency;
+* keeps the text index's base blob as it is — the rows of touched articles are
+  marked dead (-1) — and holds the touched articles' text in a small second blob
+  (``extra_text``), searched after the base. When that delta outgrows
+  :data:`COMPACT_AT` articles (or an eighth of the base), it is compacted: the base is
+  rebuilt by concatenating the live chunks of both blobs, without tokenizing again.
+
+Python-level work is proportional to the change; what is proportional to the corpus
+is done by numpy and ``dict`` copies at memory speed (measured in docs/live.md).
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+import networkx as nx
+import numpy as np
+
+from graph.analytics import story_key
+from graph.build import ARTICLE, TAGGED, TOPIC
+from graph.index import (
+    _SEP,
+    CSR,
+    KIND_CODES,
+    WALK_ORDER,
+    ReadIndex,
+    _Fields,
+    _Postings,
+    alias_keys,
+    newest_first,
+)
+
+if TYPE_CHECKING:
+    from graph.analytics import Analytics
+    from graph.kg import KnowledgeGraph
+
+__all__ = ["next_index", "carry_analytics", "COMPACT_AT"]
+
+COMPACT_AT = 2000  # articles in the text delta before it is folded into the base
+
+
+def next_index(old: ReadIndex, old_g: nx.MultiDiGraph, g: nx.MultiDiGraph,
+               touched: Iterable[str]) -> ReadIndex:
+    """Return the read index of ``g``, the graph ``old_g`` (indexed by ``old``) became
+    by rewriting, adding and removing the ``touched`` nodes."""
+    touched = set(touched)
+    removed = sorted(x for x in touched if x in old.pos and x not in g)
+    added = sorted(x for x in touched if x not in old.pos and x in g)
+    nodes = g._node
+    # Articles whose text changes: the touched ones, and those tagged with a topic
+    # whose name changed (topic names are part of an article's text).
+    retext = {x for x in touched if x in g and nodes[x]["kind"] == ARTICLE}
+    for x in touched:
+        if x in g and x in old.pos and nodes[x]["kind"] == TOPIC \
+                and nodes[x].get("name") != old_g._node[x].get("name"):
+            retext.update(g._pred[x])
+    rewired = {x for x in touched if (x in g and nodes[x]["kind"] == ARTICLE)
+               or (x in old.pos and old.kind[old.pos[x]] == ARTICLE)}
+
+    new = ReadIndex.__new__(ReadIndex)
+    new.g = g
+    ids = list(old.ids)
+    kind = list(old.kind)
+    newest = list(old.newest_first)
+    for x in reversed(removed):  # positions stay right: from the end
+        i = old.pos[x]
+        del ids[i], kind[i], newest[i]
+    for x in added:
+        i = bisect.bisect_left(ids, x)
+        ids.insert(i, x)
+        kind.insert(i, nodes[x]["kind"])
+        newest.insert(i, float("inf"))
+    n_old, n = len(old.ids), len(ids)
+    new.ids = ids
+    new.pos = pos = dict(zip(ids, range(n), strict=True))
+    removed_at = np.array([old.pos[x] for x in removed], dtype=np.int64)
+    added_at = np.array([pos[x] for x in added], dtype=np.int64)
+    remap = np.full(n_old, -1, dtype=np.int64)
+    remap[np.delete(np.arange(n_old), removed_at)] = np.delete(np.arange(n), added_at)
+
+    for x in touched:
+        if x in g and nodes[x]["kind"] == ARTICLE:
+            newest[pos[x]] = newest_first(nodes[x])
+    new.kind = kind
+    new.newest_first = newest
+    new.kind_code = np.array([KIND_CODES.get(k, 3) for k in kind], dtype=np.int8) \
+        if len(added) > n // 8 else _moved(old.kind_code, remap, n, added_at,
+                                           [KIND_CODES.get(nodes[x]["kind"], 3)
+                                            for x in added])
+
+    dirty_old = np.zeros(n_old, dtype=bool)
+    dirty_old[[old.pos[x] for x in rewired if x in old.pos]] = True
+    new.csr = {k: _next_csr(old.csr[k], remap, dirty_old, n, _pairs(g, pos, rewired, k))
+               for k in WALK_ORDER}
+    new._combined = {}
+
+    aliases = dict(old.aliases)
+    for x in rewired:
+        if x in old.pos:
+            for key in alias_keys(old_g._node[x]):
+                rest = tuple(c for c in aliases.get(key, ()) if c != x)
+                if rest:
+                    aliases[key] = rest
+                else:
+                    aliases.pop(key, None)
+        if x in g:
+            for key in alias_keys(nodes[x]):
+                aliases[key] = tuple(sorted({*aliases.get(key, ()), x}))
+    new.aliases = aliases
+
+    _next_text(new, old, remap, [pos[x] for x in sorted(retext)],
+               [old.pos[x] for x in retext | rewired if x in old.pos])
+    order = np.lexsort((np.arange(n), np.array(newest, dtype=np.float64)))
+    new.rank = np.empty(n, dtype=np.int32)
+    new.rank[order] = np.arange(n, dtype=np.int32)
+    new.fields = _Fields(new)
+    new.postings = _Postings(new)
+    new._reset_caches()
+    return new
+
+
+def _moved(values: np.ndarray, remap: np.ndarray, n: int, added_at: np.ndarray,
+           added: list[int]) -> np.ndarray:
+    out = np.empty(n, dtype=values.dtype)
+    keep = remap >= 0
+    out[remap[keep]] = values[keep]
+    out[added_at] = added
+    return out
+
+
+def _pairs(g: nx.MultiDiGraph, pos: dict[str, int], rewired: set[str],
+           kind: str) -> np.ndarray:
+    """Return the sorted, distinct CSR entries (row * n + column) of the edges of
+    ``kind`` at the rewired articles, both ways."""
+    n = len(pos)
+    keys: list[int] = []
+    for x in rewired:
+        if x not in g:
+            continue
+        a = pos[x]
+        for adjacency in (g._succ[x], g._pred[x]):
+            for y, kinds in adjacency.items():
+                if kind in kinds:
+                    b = pos[y]
+                    keys.append(a * n + b)
+                    keys.append(b * n + a)
+    return np.unique(np.array(keys, dtype=np.int64))
+
+
+def _next_csr(old: CSR, remap: np.ndarray, dirty_old: np.ndarray, n: int,
+              fresh: np.ndarray) -> CSR:
+    rows = np.repeat(np.arange(len(old.degree), dtype=np.int64), old.degree)
+    cols = old.indices
+    keep = ~(dirty_old[rows] | dirty_old[cols])
+    rows, cols = remap[rows[keep]], remap[cols[keep]]
+    keep = (rows >= 0) & (cols >= 0)
+    kept = rows[keep] * n + cols[keep]  # still sorted: remap keeps the order
+    merged = np.insert(kept, np.searchsorted(kept, fresh), fresh) if len(fresh) else kept
+    rows_new = merged // n
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows_new, minlength=n), out=indptr[1:])
+    return CSR(indptr, (merged % n).astype(np.int32))
+
+
+def _next_text(new: ReadIndex, old: ReadIndex, remap: np.ndarray, written: list[int],
+               dead_old: list[int]) -> None:
+    """Carry the text index over: the base blob as it is (dead rows -1), the delta
+    blob with the rewritten articles' text; compact when the delta has grown."""
+    dead = np.zeros(len(remap), dtype=bool)
+    dead[dead_old] = True
+
+    def carried(rows: np.ndarray) -> np.ndarray:
+        live = rows >= 0
+        out = np.full(len(rows), -1, dtype=np.int32)
+        out[live] = np.where(dead[rows[live]], -1, remap[rows[live]])
+        return out
+
+    chunks: list[bytes] = []
+    owners: list[int] = []
+    for text, starts, rows in old.extra_text:  # the old delta's live chunks, then the new
+        moved = carried(rows)
+        ends = np.append(starts[1:] - 1, len(text))
+        for s, e, r in zip(starts.tolist(), ends.tolist(), moved.tolist(), strict=True):
+            if r >= 0:
+                chunks.append(text[s:e])
+                owners.append(r)
+    for i in written:
+        chunks.append(new.blob(i))
+        owners.append(i)
+    base_rows = carried(old.article_rows)
+    if len(owners) > max(COMPACT_AT, len(base_rows) // 8):
+        ends = np.append(old.text_starts[1:] - 1, len(old.text))
+        live = np.flatnonzero(base_rows >= 0)
+        text = old.text
+        chunks = [text[s:e] for s, e in zip(old.text_starts[live].tolist(),
+                                            ends[live].tolist(), strict=True)] + chunks
+        owners = base_rows[live].tolist() + owners
+        new.text, new.text_starts, new.article_rows = _blob(chunks, owners)
+        new.extra_text = []
+        return
+    new.text, new.text_starts, new.article_rows = old.text, old.text_starts, base_rows
+    new.extra_text = [_blob(chunks, owners)] if chunks else []
+
+
+def _blob(chunks: list[bytes], owners: list[int]) -> tuple[bytes, np.ndarray, np.ndarray]:
+    lengths = np.array([len(c) + 1 for c in chunks], dtype=np.int64)
+    starts = np.zeros(len(chunks), dtype=np.int64)
+    if len(chunks):
+        np.cumsum(lengths[:-1], out=starts[1:])
+    return _SEP.join(chunks), starts, np.array(owners, dtype=np.int32)
+
+
+def carry_analytics(kg: KnowledgeGraph, old: KnowledgeGraph, touched: Iterable[str]) -> None:
+    """Give ``kg`` the per-version analytics a server reads at once (counts, syndicated
+    copies, each topic's articles) from ``old``'s, recomputing only what ``touched``
+    changes; the whole-graph ones (storylines, PageRank, search) are left to the
+    background job (graph/background.py)."""
+    g, og = kg.nx, old.nx
+    kg.__dict__["counts"] = {"nodes": len(g._node),
+                             "edges": sum(kg.report.edges.values())}
+    before, after = old.analytics, kg.analytics
+    touched = set(touched)
+    topics = dict(before.topic_articles)
+    for x in touched:
+        for graph in (og, g):
+            if x in graph and graph._node[x]["kind"] == ARTICLE:
+                for t, kinds in graph._succ[x].items():
+                    if TAGGED in kinds:
+                        topics.pop(t, None)
+                        if t in g and g._pred[t]:
+                            topics[t] = tuple(sorted(g._pred[t]))
+            elif x in graph and graph._node[x]["kind"] == TOPIC:
+                topics.pop(x, None)
+                if x in g and g._pred[x]:
+                    topics[x] = tuple(sorted(g._pred[x]))
+    after.__dict__["topic_articles"] = topics
+
+    groups = dict(_story_groups(before))
+    members: set[str] = set()
+    for x in touched:
+        for graph, sign in ((og, -1), (g, 1)):
+            key = _key_of(graph, x)
+            if key is None:
+                continue
+            have = set(groups.get(key, ()))
+            members |= have
+            have.discard(x) if sign < 0 else have.add(x)
+            if have:
+                groups[key] = tuple(sorted(have))
+            else:
+                groups.pop(key, None)
+            members |= have
+    after.__dict__["story_groups"] = groups
+    copies = dict(before.same_story)
+    for a in members | touched:
+        copies.pop(a, None)
+        key = _key_of(g, a)
+        if key is None:
+            continue
+        provider = g._node[a]["provider"]
+        others = tuple(b for b in groups.get(key, ()) if b != a
+                       and g._node[b]["provider"] != provider)
+        if others:
+            copies[a] = others
+    after.__dict__["same_story"] = dict(sorted(copies.items()))
+
+
+def _key_of(g: nx.MultiDiGraph, node: str) -> str | None:
+    """The story key of an article with a title of its own, else None."""
+    data = g._node.get(node)
+    if data is None or data.get("kind") != ARTICLE or data["title"] == data["url"]:
+        return None
+    return story_key(data["title"])
+
+
+def _story_groups(a: Analytics) -> dict[str, tuple[str, ...]]:
+    """Story key -> the articles with it (by id), kept from version to version."""
+    found = a.__dict__.get("story_groups")
+    if found is None:
+        g = a.kg.nx
+        groups: dict[str, list[str]] = {}
+        for node in a.articles:
+            key = _key_of(g, node)
+            if key is not None:
+                groups.setdefault(key, []).append(node)
+        found = a.__dict__["story_groups"] = {k: tuple(v) for k, v in groups.items()}
+    return found
