@@ -1,10 +1,17 @@
-"""How long a new record's file takes from landing in a followed folder to being visible.
+"""How long a new record's file takes from landing in a followed folder to being visible,
+and how much memory a followed corpus holds after many changes.
 
 ``python -m bench.live CORPUS --changes 20`` follows CORPUS (as ``newsgraph serve``
 does), then drops new record files into it one at a time, with the watcher running,
 and times each from the file's rename into place to the version that holds it
 becoming current. It prints p50/p99 and the targets (500 ms / 2 s), met or not.
-The new files are removed at the end, after the watcher stopped.
+
+``--rss-changes 1000`` then applies that many single-record changes (each edits one
+record file of ``live-bench/`` and applies it), and compares the process's resident
+set with a fresh process's after ``graph.follow`` and after ``graph.load`` of the
+folder as it then is (the target: within 10% of a cold load).
+
+The files it adds are removed at the end, after the watcher stopped.
 """
 
 from __future__ import annotations
@@ -12,23 +19,31 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
+import json
 import os
-import statistics
+import shutil
+import subprocess
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import graph
+from bench.measure import percentile, rss_bytes
 from graph.build import article_id
 from graph.watch import watch
 
-TARGET_P50, TARGET_P99 = 0.5, 2.0
+__all__ = ["measure", "TARGET_P50", "TARGET_P99", "TARGET_RSS_RATIO"]
+
+TARGET_P50, TARGET_P99, TARGET_RSS_RATIO = 0.5, 2.0, 1.10
+_FOLDER = "live-bench"
 
 
-def _record(i: int) -> str:
+def _record(i: int, edit: int = 0) -> str:
     return ("---\n"
-            f"title: Live story {i} about facial recognition\n"
+            f"title: Live story {i} about facial recognition{f' (edit {edit})' if edit else ''}\n"
             f"webUrl: https://live.example/story-{i}\n"
             "topics: [Facial Recognition]\n"
             "related:\n"
@@ -37,21 +52,28 @@ def _record(i: int) -> str:
             "---\nA new story.\n")
 
 
-async def _measure(live: graph.LiveGraph, changes: int) -> list[float]:
+def _land(folder: Path, i: int, edit: int = 0) -> Path:
+    path = folder / f"story-{i}.md"
+    tmp = folder / f".story-{i}.md.tmp"
+    tmp.write_text(_record(i, edit), encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
+
+async def _landing(live: graph.LiveGraph, changes: int) -> list[float]:
     stop = asyncio.Event()
     task = asyncio.create_task(watch(live, stop=stop))
-    await asyncio.sleep(0.5)  # the watcher's first scan
+    while live._applied == 0 and not task.done():  # the watcher's first scan of the folder
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.5)  # and its watches set up
     times = []
-    folder = live.root / "live-bench"
+    folder = live.root / _FOLDER
     folder.mkdir(exist_ok=True)
     try:
         for i in range(changes):
-            path = folder / f"story-{i}.md"
-            tmp = folder / f".story-{i}.md.tmp"
-            tmp.write_text(_record(i), encoding="utf-8")
             node = article_id(f"https://live.example/story-{i}")
             start = time.perf_counter()
-            os.replace(tmp, path)
+            _land(folder, i)
             while node not in live.current():
                 await asyncio.sleep(0.002)
             times.append(time.perf_counter() - start)
@@ -61,29 +83,83 @@ async def _measure(live: graph.LiveGraph, changes: int) -> list[float]:
         task.cancel()  # an apply under way finishes in its thread; nothing waits for it
         with contextlib.suppress(asyncio.CancelledError):
             await task
-        for i in range(changes):  # the corpus as it was (no version is made for this)
-            (folder / f"story-{i}.md").unlink(missing_ok=True)
-        folder.rmdir()
     return times
 
 
+def _fresh_rss(corpus: Path, how: str) -> int:
+    """Return the resident set of a new process after ``graph.follow`` or ``graph.load``."""
+    code = ("import gc, json, sys, graph\n"
+            "from bench.measure import rss_bytes\n"
+            f"kg = graph.{how}(sys.argv[1])\n"
+            "gc.collect()\n"
+            "print(json.dumps(rss_bytes()))\n")
+    done = subprocess.run([sys.executable, "-c", code, str(corpus)], capture_output=True,
+                          text=True, check=True)
+    return int(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def measure(corpus: Path, changes: int = 20, rss_changes: int = 0) -> dict[str, Any]:
+    """Follow ``corpus``, time ``changes`` new files and, with ``rss_changes``, measure
+    memory after that many single-record changes; return the figures."""
+    start = time.perf_counter()
+    live = graph.follow(corpus)
+    out: dict[str, Any] = {"records": live.current().report.records,
+                           "follow_s": time.perf_counter() - start}
+    print(f"followed {corpus}: {out['records']:,} records in {out['follow_s']:.1f} s, "
+          f"version {live.version}", flush=True)
+    folder = corpus / _FOLDER
+    try:
+        times = asyncio.run(_landing(live, changes))
+        out.update(changes=len(times), p50_ms=percentile(times, 50) * 1e3,
+                   p99_ms=percentile(times, 99) * 1e3, max_ms=max(times) * 1e3)
+        if rss_changes:
+            applied = []
+            for k in range(rss_changes):
+                t = time.perf_counter()
+                live.apply([_land(folder, k % max(changes, 1), edit=k + 1)])
+                applied.append(time.perf_counter() - t)
+            del t
+            gc.collect()
+            out.update(rss_changes=rss_changes, apply_p50_ms=percentile(applied, 50) * 1e3,
+                       apply_p99_ms=percentile(applied, 99) * 1e3, rss=rss_bytes(),
+                       follow_rss=_fresh_rss(corpus, "follow"),
+                       load_rss=_fresh_rss(corpus, "load"))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)  # the corpus as it was
+    return out
+
+
+def report(r: dict[str, Any]) -> str:
+    """Return the figures as lines, each target said met or NOT met."""
+    def met(ok: bool) -> str:
+        return "met" if ok else "NOT met"
+
+    lines = [f"file landing -> visible, {r['changes']} new files: p50 {r['p50_ms']:.0f} ms "
+             f"({met(r['p50_ms'] <= TARGET_P50 * 1e3)}: target 500 ms), p99 "
+             f"{r['p99_ms']:.0f} ms ({met(r['p99_ms'] <= TARGET_P99 * 1e3)}: target 2 s), "
+             f"max {r['max_ms']:.0f} ms"]
+    if "rss" in r:
+        mb = 2**20
+        ratio = r["rss"] / r["load_rss"]
+        lines.append(f"{r['rss_changes']:,} single-record changes applied: p50 "
+                     f"{r['apply_p50_ms']:.0f} ms, p99 {r['apply_p99_ms']:.0f} ms each")
+        lines.append(f"RSS after them {r['rss'] / mb:,.0f} MB; a fresh process: "
+                     f"{r['follow_rss'] / mb:,.0f} MB after graph.follow, "
+                     f"{r['load_rss'] / mb:,.0f} MB after graph.load "
+                     f"({ratio:.2f}x the load: {met(ratio <= TARGET_RSS_RATIO)}: target "
+                     f"within 10%; {r['rss'] / r['follow_rss']:.2f}x the fresh follow)")
+    return "\n".join(lines)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Measure file-landing-to-visible times; print them."""
+    """Measure file-landing-to-visible times (and memory); print them."""
     p = argparse.ArgumentParser(prog="python -m bench.live", description=__doc__.split("\n")[0])
     p.add_argument("corpus", type=Path)
     p.add_argument("--changes", type=int, default=20)
+    p.add_argument("--rss-changes", type=int, default=0, metavar="N",
+                   help="also apply N single-record changes and compare memory")
     args = p.parse_args(argv)
-    start = time.perf_counter()
-    live = graph.follow(args.corpus)
-    print(f"followed {args.corpus}: {live.current().report.records:,} records in "
-          f"{time.perf_counter() - start:.1f} s, version {live.version}", flush=True)
-    times = sorted(asyncio.run(_measure(live, args.changes)))
-    p50 = statistics.median(times)
-    p99 = times[min(len(times) - 1, round(0.99 * (len(times) - 1)))]
-    print(f"file landing -> visible, {len(times)} new files: p50 {p50 * 1000:.0f} ms "
-          f"({'met' if p50 <= TARGET_P50 else 'NOT met'}: target 500 ms), "
-          f"p99 {p99 * 1000:.0f} ms ({'met' if p99 <= TARGET_P99 else 'NOT met'}: target 2 s), "
-          f"max {times[-1] * 1000:.0f} ms")
+    print(report(measure(args.corpus, args.changes, args.rss_changes)))
     return 0
 
 

@@ -223,6 +223,8 @@ class Analytics:
             key = story_key(data["title"])
             if key is not None:
                 groups[key].append(node)
+        # Kept for the next version of a followed corpus (graph/reindex.py).
+        self.__dict__["story_groups"] = {k: tuple(v) for k, v in groups.items()}
         copies: dict[str, list[str]] = defaultdict(list)
         for members in groups.values():
             for a, b in combinations(members, 2):
