@@ -32,6 +32,7 @@ from typing import Any
 
 import graph
 from bench.measure import percentile, rss_bytes
+from graph.background import warm
 from graph.build import article_id
 from graph.watch import watch
 
@@ -105,6 +106,8 @@ def measure(corpus: Path, changes: int = 20, rss_changes: int = 0) -> dict[str, 
     live = graph.follow(corpus)
     out: dict[str, Any] = {"records": live.current().report.records,
                            "follow_s": time.perf_counter() - start}
+    warm(live.current())  # as newsgraph serve does before it says ready
+    gc.freeze()
     print(f"followed {corpus}: {out['records']:,} records in {out['follow_s']:.1f} s, "
           f"version {live.version}", flush=True)
     folder = corpus / _FOLDER
