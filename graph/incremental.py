@@ -44,6 +44,7 @@ from graph.build import (
     _why_wins,
     article_id,
 )
+from graph.loader import share_node_values
 from graph.records import ParsedFile
 from graph.report import LoadReport, Problem
 
@@ -52,6 +53,8 @@ __all__ = ["BuildState", "GraphPatch", "Touched"]
 # A problem's place in a cold build's report: (phase, file key, record index, ...).
 Key = tuple[Any, ...]
 _PARSE, _RECORD, _SOURCE, _ARTICLE, _STUB = range(5)
+# One read-only data mapping for every edge of a kind that holds nothing else.
+_KIND_ONLY = {PUBLISHED_BY: {"kind": PUBLISHED_BY}, TAGGED: {"kind": TAGGED}}
 
 
 def file_key(name: str) -> str:
@@ -357,12 +360,13 @@ class BuildState:
             self.stubs += bool(made.attrs["is_stub"])
             (touched.rewritten if old_node is not None and old_node.attrs is not None
              else touched.added).add(node)
+            share_node_values(made.attrs)  # as graph.load shares them
             patch.set_node(node, made.attrs)
             patch.add_edge(node, f"{PROVIDER}:{made.provider}", PUBLISHED_BY,
-                           {"kind": PUBLISHED_BY})
+                           _KIND_ONLY[PUBLISHED_BY])
             for slug in made.attrs["topics"]:
                 topics.add(slug)
-                patch.add_edge(node, f"{TOPIC}:{slug}", TAGGED, {"kind": TAGGED})
+                patch.add_edge(node, f"{TOPIC}:{slug}", TAGGED, _KIND_ONLY[TAGGED])
         for url in nodes_to_do:  # RELATED edges, once every node is in place
             node = article_id(url)
             if node not in patch.node:

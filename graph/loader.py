@@ -16,6 +16,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import networkx as nx
 
@@ -236,26 +237,31 @@ def _share_values(g: nx.MultiDiGraph) -> None:
     that equal its canonical URL, short repeated strings, and the
     ``{"kind": ...}`` data of every TAGGED or PUBLISHED_BY edge (the graph is read-only
     once loaded, so one mapping per kind serves them all)."""
-    intern = sys.intern
     for data in g._node.values():
-        url = data.get("url")
-        if url is not None:
-            for key in ("web_url", "original_url"):
-                if data.get(key) == url:
-                    data[key] = url
-        for key in ("category", "type", "provider"):
-            value = data.get(key)
-            if isinstance(value, str) and len(value) <= 64:
-                data[key] = intern(value)
-        topics = data.get("topics")
-        if topics:
-            data["topics"] = [intern(t) for t in topics]
+        share_node_values(data)
     shared: dict[str, dict[str, str]] = {}
     for nbrs in g._succ.values():
         for keydict in nbrs.values():
             for key, datadict in keydict.items():
                 if key != RELATED and len(datadict) == 1 and datadict.get("kind") == key:
                     keydict[key] = shared.setdefault(key, datadict)
+
+
+def share_node_values(data: dict[str, Any]) -> None:
+    """Let a node's values share objects with equal ones elsewhere (see _share_values)."""
+    intern = sys.intern
+    url = data.get("url")
+    if url is not None:
+        for key in ("web_url", "original_url"):
+            if data.get(key) == url:
+                data[key] = url
+    for key in ("category", "type", "provider"):
+        value = data.get(key)
+        if isinstance(value, str) and len(value) <= 64:
+            data[key] = intern(value)
+    topics = data.get("topics")
+    if topics:
+        data["topics"] = [intern(t) for t in topics]
 
 
 def _parse_all(files: list[str], max_file_bytes: int, workers: int | None,
