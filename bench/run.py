@@ -25,6 +25,7 @@ import gc
 import json
 import os
 import random
+import shutil
 import socket
 import subprocess
 import sys
@@ -51,6 +52,9 @@ TARGETS = {
     "graphql_ratio": 3.0,
     "http_distinct_share": 0.40,
     "http_repeated_share": 0.80,
+    "live_p50_ms": 500.0,
+    "live_p99_ms": 2000.0,
+    "live_rss_ratio": 1.10,
 }
 
 
@@ -81,6 +85,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="skip the start-up and noisy-neighbour measurements")
     p.add_argument("--attack-seconds", type=float, default=5.0,
                    help="length of each noisy-neighbour phase (default: %(default)s)")
+    p.add_argument("--live-changes", type=int, default=20, metavar="N",
+                   help="new files dropped into a followed copy of the largest corpus, "
+                        "each timed from landing to visible (default: %(default)s)")
+    p.add_argument("--live-rss-changes", type=int, default=1000, metavar="N",
+                   help="single-record changes applied before the followed corpus's memory "
+                        "is compared with a cold load's (default: %(default)s)")
+    p.add_argument("--no-live", action="store_true",
+                   help="skip the live (followed corpus) measurements")
     p.add_argument("--million", action="store_true",
                    help="also generate, load and query 1M records (takes many minutes)")
 
@@ -114,6 +126,8 @@ def run(args: argparse.Namespace) -> int:
         results["http"] = _http(corpus, cache, args)
     if not args.no_serving:
         results["serving"] = _serving(corpus, args)
+    if not args.no_live:
+        results["live"] = _live(corpus, args)
     if args.million:
         results["million"] = _million(workdir, args)
     results["targets"] = _verdicts(results)
@@ -329,6 +343,19 @@ def _serving(corpus: Path, args: argparse.Namespace) -> dict[str, Any]:
     return out
 
 
+def _live(corpus: Path, args: argparse.Namespace) -> dict[str, Any]:
+    """Follow a copy of the corpus (bench/live.py adds and removes files in what it
+    follows) and time new files from landing to visible, then memory after changes."""
+    from bench.live import measure
+
+    print("live: following a copy of the corpus, dropping files into it ...",
+          file=sys.stderr, flush=True)
+    with tempfile.TemporaryDirectory(prefix="newsgraph-live-") as tmp:
+        copy = Path(tmp) / corpus.name
+        shutil.copytree(corpus, copy)
+        return measure(copy, args.live_changes, args.live_rss_changes)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -421,6 +448,13 @@ def _verdicts(r: dict[str, Any]) -> dict[str, Any]:
     check("within_speedup", speedup, speedup >= TARGETS["within_speedup"] and r["identical"])
     check("graphql_ratio", r["graphql"]["ratio"],
           r["graphql"]["ratio"] <= TARGETS["graphql_ratio"] and r["graphql"]["same_json"])
+    if "live" in r:
+        lv = r["live"]
+        check("live_p50_ms", lv["p50_ms"], lv["p50_ms"] <= TARGETS["live_p50_ms"])
+        check("live_p99_ms", lv["p99_ms"], lv["p99_ms"] <= TARGETS["live_p99_ms"])
+        if "rss" in lv:
+            ratio = lv["rss"] / lv["load_rss"]
+            check("live_rss_ratio", ratio, ratio <= TARGETS["live_rss_ratio"])
     if "http" in r:
         h = r["http"]
         check("http_distinct_share", h["distinct_share"],
@@ -507,6 +541,17 @@ def render(r: dict[str, Any]) -> str:
             rows.append(("server RSS, serving", _mb(h["server"].get("rss", 0)),
                          f"peak {_mb(h['server']['peak_rss'])} (while loading)",
                          "≤ 1 GB at 100k"))
+    if "live" in r:
+        lv = r["live"]
+        rows.append((f"live: file landing -> visible ({lv['records']:,})",
+                     f"p50 {lv['p50_ms']:.0f} ms, p99 {lv['p99_ms']:.0f} ms",
+                     f"{lv['changes']} new files, max {lv['max_ms']:.0f} ms",
+                     "p50 ≤ 500 ms, p99 ≤ 2 s at 100k"))
+        if "rss" in lv:
+            rows.append((f"live: RSS after {lv['rss_changes']:,} changes", _mb(lv["rss"]),
+                         f"cold load {_mb(lv['load_rss'])} "
+                         f"({lv['rss'] / lv['load_rss']:.2f}x), fresh follow "
+                         f"{_mb(lv['follow_rss'])}", "within 10% of a cold load"))
     if "million" in r:
         m = r["million"]
         rows.append(("1M records", f"load {m['load']['seconds']:.0f} s, "

@@ -98,7 +98,8 @@ def test_runner_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     out = tmp_path / "results.json"
     assert main(["--sizes", "150", "--workdir", str(tmp_path), "--json", str(out),
                  "--repeat", "1", "--http-seconds", "0.3", "--connections", "2",
-                 "--attack-seconds", "0.3"]) == 0
+                 "--attack-seconds", "0.3", "--live-changes", "3",
+                 "--live-rss-changes", "5"]) == 0
     table = capsys.readouterr().out
     assert "within: fast == naive" in table and "identical" in table
     results = json.loads(out.read_text())
@@ -116,6 +117,9 @@ def test_runner_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     for phase in serving["phases"].values():
         assert phase["cheap"] > 0 and not phase["cheap_failures"]
     assert "search, 20 commonest words" in table and "cheap query, aliased paths" in table
+    live = results["live"]
+    assert live["changes"] == 3 and live["rss_changes"] == 5 and live["load_rss"] > 0
+    assert "live: file landing -> visible" in table and "live: RSS after 5 changes" in table
 
 
 def _rows(kg: graph.KnowledgeGraph, via: tuple[str, ...]):
