@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -382,9 +382,9 @@ class BuildState:
                                    {"kind": RELATED,
                                     "evidence": self.sources[other].evidence[url]})
         topics |= spelled
-        for key in providers:
-            self._name(patch, f"{PROVIDER}:{key}", PROVIDER, key,
-                       self.providers.get(key, {}), touched)
+        for domain in providers:
+            self._name(patch, f"{PROVIDER}:{domain}", PROVIDER, domain,
+                       self.providers.get(domain, {}), touched)
         for slug in topics:
             self._name(patch, f"{TOPIC}:{slug}", TOPIC, slug, self.spellings.get(slug, {}),
                        touched)
@@ -393,7 +393,7 @@ class BuildState:
         return self.g, touched
 
     def _name(self, patch: GraphPatch, node: str, kind: str, key: str,
-              spellings: dict[str, tuple[str | None, Key]], touched: Touched) -> None:
+              spellings: Mapping[str, tuple[str | None, Key]], touched: Touched) -> None:
         """Name a provider or topic node, as graph.build names it; drop it when no
         article points to it any more."""
         if not spellings:
@@ -409,6 +409,7 @@ class BuildState:
         for spelling, _ in sorted(spellings.values(), key=lambda sk: sk[1]):
             if spelling is not None:
                 names[spelling] += 1
+        attrs: dict[str, Any]
         if kind == PROVIDER:
             attrs = {"kind": PROVIDER, "domain": key, "name": _most_common(names) or key}
         else:
@@ -479,7 +480,7 @@ class BuildState:
         b.report = LoadReport()
         b.provider_names = defaultdict(Counter)
         recorder = _Recorder()
-        b.g = recorder  # type: ignore[assignment]
+        b.g = recorder  # type: ignore[assignment,unused-ignore]
         b.add_safely(entry, is_stub=is_stub, sources=sources)
         provider = name = None
         for counted, names in b.provider_names.items():
