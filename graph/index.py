@@ -103,7 +103,7 @@ class ReadIndex:
     def __init__(self, g: nx.MultiDiGraph):
         self.g = g
         self.ids: list[str] = sorted(g.nodes)
-        self.pos: dict[str, int] = {node: i for i, node in enumerate(self.ids)}
+        self.pos: Mapping[str, int] = {node: i for i, node in enumerate(self.ids)}
         nodes = g.nodes
         self.kind: list[str] = [nodes[n]["kind"] for n in self.ids]
         n = len(self.ids)
@@ -125,7 +125,8 @@ class ReadIndex:
 
         # Another URL of an article (raw, or the canonical form of its other URL) -> the
         # articles giving it, by id; the first one is found by it.
-        self.aliases: dict[str, tuple[str, ...]] = {}
+        aliases: dict[str, tuple[str, ...]] = {}
+        self.aliases: Mapping[str, tuple[str, ...]] = aliases
         self.newest_first: list[float] = [float("inf")] * n
         article_rows = []
         chunks: list[bytes] = []
@@ -135,7 +136,7 @@ class ReadIndex:
             if self.kind[i] != ARTICLE:
                 continue
             data = nodes[node]
-            add_aliases(self.aliases, node, data)
+            add_aliases(aliases, node, data)
             self.newest_first[i] = newest_first(data)
             blob = self.blob(i)
             article_rows.append(i)

@@ -23,7 +23,7 @@ is done by numpy and ``dict`` copies at memory speed (measured in docs/live.md).
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING
 
 import networkx as nx
@@ -47,9 +47,10 @@ if TYPE_CHECKING:
     from graph.analytics import Analytics
     from graph.kg import KnowledgeGraph
 
-__all__ = ["next_index", "carry_analytics", "COMPACT_AT"]
+__all__ = ["next_index", "carry_analytics", "Positions", "Layered", "COMPACT_AT"]
 
 COMPACT_AT = 2000  # articles in the text delta before it is folded into the base
+FOLD_AT = 1024  # changed URL aliases kept beside the base before they are folded in
 
 
 def next_index(old: ReadIndex, old_g: nx.MultiDiGraph, g: nx.MultiDiGraph,
@@ -85,7 +86,8 @@ def next_index(old: ReadIndex, old_g: nx.MultiDiGraph, g: nx.MultiDiGraph,
         newest.insert(i, float("inf"))
     n_old, n = len(old.ids), len(ids)
     new.ids = ids
-    new.pos = pos = dict(zip(ids, range(n), strict=True))
+    # Positions shift when a node comes or goes; otherwise the old mapping holds.
+    new.pos = pos = old.pos if not (added or removed) else Positions(ids)
     removed_at = np.array([old.pos[x] for x in removed], dtype=np.int64)
     added_at = np.array([pos[x] for x in added], dtype=np.int64)
     remap = np.full(n_old, -1, dtype=np.int64)
@@ -107,19 +109,17 @@ def next_index(old: ReadIndex, old_g: nx.MultiDiGraph, g: nx.MultiDiGraph,
                for k in WALK_ORDER}
     new._combined = {}
 
-    aliases = dict(old.aliases)
+    changed: dict[str, tuple[str, ...]] = {}
     for x in rewired:
         if x in old.pos:
             for key in alias_keys(old_g._node[x]):
-                rest = tuple(c for c in aliases.get(key, ()) if c != x)
-                if rest:
-                    aliases[key] = rest
-                else:
-                    aliases.pop(key, None)
+                claims = changed[key] if key in changed else old.aliases.get(key, ())
+                changed[key] = tuple(c for c in claims if c != x)
         if x in g:
             for key in alias_keys(nodes[x]):
-                aliases[key] = tuple(sorted({*aliases.get(key, ()), x}))
-    new.aliases = aliases
+                claims = changed[key] if key in changed else old.aliases.get(key, ())
+                changed[key] = tuple(sorted({*claims, x}))
+    new.aliases = Layered.over(old.aliases, changed)
 
     _next_text(new, old, remap, [pos[x] for x in sorted(retext)],
                [old.pos[x] for x in retext | rewired if x in old.pos])
@@ -132,6 +132,82 @@ def next_index(old: ReadIndex, old_g: nx.MultiDiGraph, g: nx.MultiDiGraph,
     return new
 
 
+class Positions(Mapping[str, int]):
+    """Node id -> position, by bisection in the sorted ids: a version that adds or
+    removes nodes shares the ids list's strings instead of building a dict of them all."""
+
+    __slots__ = ("_ids",)
+
+    def __init__(self, ids: list[str]):
+        self._ids = ids
+
+    def __getitem__(self, node: str) -> int:
+        ids = self._ids
+        if isinstance(node, str):
+            i = bisect.bisect_left(ids, node)
+            if i < len(ids) and ids[i] == node:
+                return i
+        raise KeyError(node)
+
+    def __contains__(self, node: object) -> bool:
+        try:
+            self[node]  # type: ignore[index]
+        except KeyError:
+            return False
+        return True
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._ids)
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+
+class Layered(Mapping[str, tuple[str, ...]]):
+    """A base dict shared by versions and the small dict of what later versions changed
+    (an empty tuple: the key is gone), folded into a new base past an eighth of it."""
+
+    __slots__ = ("_base", "_changed")
+
+    def __init__(self, base: Mapping[str, tuple[str, ...]],
+                 changed: dict[str, tuple[str, ...]]):
+        self._base = base
+        self._changed = changed
+
+    @classmethod
+    def over(cls, previous: Mapping[str, tuple[str, ...]],
+             changed: dict[str, tuple[str, ...]]) -> Layered:
+        """Return ``previous`` with ``changed`` on top; ``previous`` stays as it is."""
+        if isinstance(previous, Layered):
+            base, changed = previous._base, {**previous._changed, **changed}
+        else:
+            base = previous
+        if len(changed) > max(FOLD_AT, len(base) // 8):
+            merged = {k: v for k, v in base.items() if k not in changed}
+            merged.update((k, v) for k, v in changed.items() if v)
+            return cls(merged, {})
+        return cls(base, changed)
+
+    def __getitem__(self, key: str) -> tuple[str, ...]:
+        found = self._changed.get(key)
+        if found is None:
+            return self._base[key]
+        if not found:
+            raise KeyError(key)
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        for key in self._base:
+            if key not in self._changed:
+                yield key
+        for key, value in self._changed.items():
+            if value:
+                yield key
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
 def _moved(values: np.ndarray, remap: np.ndarray, n: int, added_at: np.ndarray,
            added: list[int]) -> np.ndarray:
     out = np.empty(n, dtype=values.dtype)
@@ -141,7 +217,7 @@ def _moved(values: np.ndarray, remap: np.ndarray, n: int, added_at: np.ndarray,
     return out
 
 
-def _pairs(g: nx.MultiDiGraph, pos: dict[str, int], rewired: set[str],
+def _pairs(g: nx.MultiDiGraph, pos: Mapping[str, int], rewired: set[str],
            kind: str) -> np.ndarray:
     """Return the sorted, distinct CSR entries (row * n + column) of the edges of
     ``kind`` at the rewired articles, both ways."""
@@ -258,10 +334,7 @@ def carry_analytics(kg: KnowledgeGraph, old: KnowledgeGraph, touched: Iterable[s
             have = set(groups.get(key, ()))
             members |= have
             have.discard(x) if sign < 0 else have.add(x)
-            if have:
-                groups[key] = tuple(sorted(have))
-            else:
-                groups.pop(key, None)
+            groups[key] = tuple(sorted(have))  # kept when empty: no deleted keys
             members |= have
     after.__dict__["story_groups"] = groups
     copies = dict(before.same_story)

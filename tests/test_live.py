@@ -63,6 +63,7 @@ def assert_same_index(kg: graph.KnowledgeGraph, cold: graph.KnowledgeGraph) -> N
         for url in (data.get("url"), data.get("web_url"), data.get("original_url")):
             if url:
                 assert kg.article(url) == cold.article(url), url
+    assert dict(got.aliases.items()) == dict(want.aliases.items())
     for name, topic in cold._topic_names.items():
         assert kg.topic(name) == topic
     assert kg.counts == cold.counts
@@ -190,16 +191,16 @@ class FollowedFolder(RuleBasedStateMachine):
         write_record(self.root, "seed.md", record("a"))
         self.live = graph.follow(self.root)
         self.specs: dict[str, dict[str, Any]] = {"seed.md": {}}
-        self.compact_at = reindex.COMPACT_AT
+        self.compact_at = reindex.COMPACT_AT, reindex.FOLD_AT
 
     def teardown(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
-        reindex.COMPACT_AT = self.compact_at
+        reindex.COMPACT_AT, reindex.FOLD_AT = self.compact_at
 
     @rule(at=st.integers(min_value=0, max_value=4))
-    def compact_text_after(self, at: int) -> None:
-        """The next versions fold their text delta into the base past ``at`` articles."""
-        reindex.COMPACT_AT = at
+    def compact_after(self, at: int) -> None:
+        """The next versions fold their text and URL deltas into the base past ``at``."""
+        reindex.COMPACT_AT = reindex.FOLD_AT = at
 
     def _write(self, name: str, spec: dict[str, Any]) -> Path:
         form = FORMS[Path(name).suffix]
