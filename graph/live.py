@@ -12,9 +12,12 @@ newest :class:`KnowledgeGraph`, and a reader keeps the one it took for as long a
 it needs it. The version id is a hash over the sorted (relative path, content hash)
 pairs of the record files, so two followers of the same folder report the same id.
 
-Applying a change rebuilds the graph and its read index from the kept records
-(parsing is the costly part of a load, and it is skipped for unchanged files); it
-does not yet patch the previous version in place. See docs/live.md.
+Applying a change costs what the change touches, not the corpus: the build is kept
+per canonical URL (graph/incremental.py) and redone only for the URLs the changed
+files' records hold or link to; the next networkx graph shares every untouched node
+with the previous one; the read index and the analytics requests read at once are
+carried over from the previous version (graph/reindex.py). The version id is a hash
+of a sum of per-file hashes, updated per file. See docs/live.md.
 """
 
 from __future__ import annotations
@@ -353,7 +356,8 @@ class LiveGraph:
         return self._kg.made_at or datetime.min.replace(tzinfo=UTC)
 
     def _assemble(self) -> KnowledgeGraph:
-        """Build a version from every kept parse (at start, and after a failed apply)."""
+        """Build a version from every kept parse (at start, and after a failed apply):
+        the same incremental build, with every file new."""
         self._state = BuildState()
         names = sorted(self._files, key=file_key)
         g, _ = self._state.change((), (self._files[name].parsed for name in names))
