@@ -103,9 +103,7 @@ def next_index(old: ReadIndex, old_g: nx.MultiDiGraph, g: nx.MultiDiGraph,
                                            [KIND_CODES.get(nodes[x]["kind"], 3)
                                             for x in added])
 
-    dirty_old = np.zeros(n_old, dtype=bool)
-    dirty_old[[old.pos[x] for x in rewired if x in old.pos]] = True
-    new.csr = {k: _next_csr(old.csr[k], remap, dirty_old, n, _pairs(g, pos, rewired, k))
+    new.csr = {k: _next_csr(old, old_g, g, pos, k, rewired, remap, bool(added or removed))
                for k in WALK_ORDER}
     new._combined = {}
 
@@ -217,38 +215,90 @@ def _moved(values: np.ndarray, remap: np.ndarray, n: int, added_at: np.ndarray,
     return out
 
 
-def _pairs(g: nx.MultiDiGraph, pos: Mapping[str, int], rewired: set[str],
-           kind: str) -> np.ndarray:
-    """Return the sorted, distinct CSR entries (row * n + column) of the edges of
-    ``kind`` at the rewired articles, both ways."""
-    n = len(pos)
-    keys: list[int] = []
+def _neighbours(g: nx.MultiDiGraph, x: str, kind: str) -> set[str]:
+    """Return the nodes joined to ``x`` by an edge of ``kind``, either way."""
+    return ({y for y, kinds in g._succ[x].items() if kind in kinds}
+            | {y for y, kinds in g._pred[x].items() if kind in kinds})
+
+
+def _next_csr(old: ReadIndex, old_g: nx.MultiDiGraph, g: nx.MultiDiGraph,
+              pos: Mapping[str, int], kind: str, rewired: set[str], remap: np.ndarray,
+              shifted: bool) -> CSR:
+    """Return the next CSR of ``kind``: the rows of the rewired articles and of their
+    neighbours (before and after) made anew, every other row copied, renumbered when
+    positions shifted. One pass over the entries, no sort."""
+    csr = old.csr[kind]
+    n_old, n = len(old.ids), len(pos)
+    dirty_old: set[int] = set()
+    affected: set[str] = set()  # nodes whose row changes
     for x in rewired:
+        affected.add(x)
+        if x in old.pos:
+            dirty_old.add(old.pos[x])
+            affected |= _neighbours(old_g, x, kind)
+        if x in g:
+            affected |= _neighbours(g, x, kind)
+    dirty_new = {pos[x] for x in rewired if x in g}
+    rows: dict[int, np.ndarray] = {}  # new position -> its row
+    for x in affected:
         if x not in g:
             continue
-        a = pos[x]
-        for adjacency in (g._succ[x], g._pred[x]):
-            for y, kinds in adjacency.items():
-                if kind in kinds:
-                    b = pos[y]
-                    keys.append(a * n + b)
-                    keys.append(b * n + a)
-    return np.unique(np.array(keys, dtype=np.int64))
-
-
-def _next_csr(old: CSR, remap: np.ndarray, dirty_old: np.ndarray, n: int,
-              fresh: np.ndarray) -> CSR:
-    rows = np.repeat(np.arange(len(old.degree), dtype=np.int64), old.degree)
-    cols = old.indices
-    keep = ~(dirty_old[rows] | dirty_old[cols])
-    rows, cols = remap[rows[keep]], remap[cols[keep]]
-    keep = (rows >= 0) & (cols >= 0)
-    kept = rows[keep] * n + cols[keep]  # still sorted: remap keeps the order
-    merged = np.insert(kept, np.searchsorted(kept, fresh), fresh) if len(fresh) else kept
-    rows_new = merged // n
+        p = pos[x]
+        if x in rewired or x not in old.pos:
+            cols = sorted(pos[y] for y in _neighbours(g, x, kind))
+            rows[p] = np.array(cols, dtype=np.int32)
+            continue
+        # A neighbour: its row loses the rewired articles it had, gains those it has now.
+        had = csr.row(old.pos[x])
+        kept = [int(remap[c]) for c in had if c not in dirty_old]
+        gained = [pos[y] for y in _neighbours(g, x, kind) if pos[y] in dirty_new]
+        rows[p] = np.array(sorted(set(kept) | set(gained)), dtype=np.int32)
+    gone = sorted(old.pos[x] for x in affected if x in old.pos)
+    keep_rows = np.ones(n_old, dtype=bool)
+    keep_rows[gone] = False
+    keep_rows &= remap >= 0
+    degree = np.zeros(n, dtype=np.int64)
+    degree[remap[keep_rows]] = csr.degree[keep_rows]
+    for p, row in rows.items():
+        degree[p] = len(row)
     indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(rows_new, minlength=n), out=indptr[1:])
-    return CSR(indptr, (merged % n).astype(np.int32))
+    np.cumsum(degree, out=indptr[1:])
+    # Old rows keep their order (remap is monotone); a new row goes where the first old
+    # row placed after it starts.
+    ahead = np.maximum.accumulate(remap)  # a removed row (-1) takes the one before it
+    cuts = [(int(csr.indptr[r]), int(csr.indptr[r + 1])) for r in gone]
+    inserts = sorted((_offset(csr, ahead, p), p) for p in rows)
+    pieces: list[np.ndarray] = []
+    at, c = 0, 0
+    for offset, p in (*inserts, (len(csr.indices), -1)):
+        while c < len(cuts) and cuts[c][0] < offset:
+            start, end = cuts[c]
+            if start > at:
+                pieces.append(_renumbered(csr.indices[at:start], remap, shifted))
+            at, c = max(at, end), c + 1
+        if offset > at:
+            pieces.append(_renumbered(csr.indices[at:offset], remap, shifted))
+            at = offset
+        if p >= 0:
+            pieces.append(rows[p])
+    while c < len(cuts):
+        start, end = cuts[c]
+        if start > at:
+            pieces.append(_renumbered(csr.indices[at:start], remap, shifted))
+        at, c = max(at, end), c + 1
+    if len(csr.indices) > at:
+        pieces.append(_renumbered(csr.indices[at:], remap, shifted))
+    indices = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.int32)
+    return CSR(indptr, indices.astype(np.int32, copy=False))
+
+
+def _offset(csr: CSR, ahead: np.ndarray, p: int) -> int:
+    """The entry offset where new row ``p`` goes: where the first old row after it starts."""
+    return int(csr.indptr[np.searchsorted(ahead, p, side="right")])
+
+
+def _renumbered(piece: np.ndarray, remap: np.ndarray, shifted: bool) -> np.ndarray:
+    return remap[piece].astype(np.int32) if shifted else piece
 
 
 def _next_text(new: ReadIndex, old: ReadIndex, remap: np.ndarray, written: list[int],
