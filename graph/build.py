@@ -70,7 +70,7 @@ def topic_id(slug: str) -> str:
 
 
 @dataclass(slots=True)
-class _Entry:
+class Entry:
     """One listing of an article: a record, or a related entry inside a record."""
 
     url: str
@@ -90,7 +90,10 @@ class _Entry:
         return (self.published_at or _NO_DATE, self.path, self.line or 0)
 
 
-class _Builder:
+class Builder:
+    """Applies the rules above, record by record; graph/incremental.py applies them one
+    article at a time with it."""
+
     def __init__(self, report: LoadReport):
         self.report = report
         self.g = nx.MultiDiGraph()
@@ -159,35 +162,35 @@ class _Builder:
 
     # -- building ------------------------------------------------------------
 
-    def fail(self, entry: _Entry | Record, e: Exception) -> None:
+    def fail(self, entry: Entry | Record, e: Exception) -> None:
         """Report what one record raised: the boundary that keeps the rest loading."""
         self.report.errors.append(Problem(entry.path, entry.line, "record could not be "
                                           f"loaded: {type(e).__name__}: {e}"))
 
     def build(self, records: Iterable[Record]) -> nx.MultiDiGraph:
-        full: dict[str, list[_Entry]] = defaultdict(list)
+        full: dict[str, list[Entry]] = defaultdict(list)
         for rec in records:
             try:
                 url = self.entry_url(rec.fields, rec.path, rec.line, "record")
                 if url is None:
                     continue
                 published = self.entry_date(rec.fields, rec.path, rec.line, "record")
-                full[url].append(_Entry(url, rec.fields, rec.path, rec.line, published,
+                full[url].append(Entry(url, rec.fields, rec.path, rec.line, published,
                                         rec.body))
                 self.report.records += 1
             except Exception as e:  # noqa: BLE001 - one record never stops a load
                 self.fail(rec, e)
 
-        stubs: dict[str, list[_Entry]] = defaultdict(list)
+        stubs: dict[str, list[Entry]] = defaultdict(list)
         related: dict[tuple[str, str], list[str]] = defaultdict(list)
-        winners: dict[str, _Entry] = {}
+        winners: dict[str, Entry] = {}
         for url, entries in full.items():
             entries.sort(key=lambda e: e.order)
             winner = winners[url] = entries[-1]
             for loser in entries[:-1]:
                 self.warn(loser.path, loser.line,
                           f"duplicate of {winner.source} (same article {url}); "
-                          f"{winner.source} wins: {_why_wins(winner, loser)}")
+                          f"{winner.source} wins: {why_wins(winner, loser)}")
             try:
                 winner.topics = self.entry_topics(winner.fields.get("topics"), winner.path,
                                                   winner.line)
@@ -218,7 +221,7 @@ class _Builder:
         self.count()
         return self.g
 
-    def related_entries(self, entry: _Entry) -> Iterator[tuple[str, _Entry]]:
+    def related_entries(self, entry: Entry) -> Iterator[tuple[str, Entry]]:
         line = entry.line
         raw = entry.fields.get("related")
         if raw is None:
@@ -239,9 +242,9 @@ class _Builder:
                 self.warn(entry.path, line, f"{what} skipped: it links the article to itself")
                 continue
             published = self.entry_date(item, entry.path, line, what)
-            yield target, _Entry(target, item, entry.path, entry.line, published)
+            yield target, Entry(target, item, entry.path, entry.line, published)
 
-    def add_safely(self, entry: _Entry, *, is_stub: bool, sources: list[str]) -> None:
+    def add_safely(self, entry: Entry, *, is_stub: bool, sources: list[str]) -> None:
         """Add an article; whatever that raises is the record's error, and leaves nothing."""
         try:
             self.add_article(entry, is_stub=is_stub, sources=sources)
@@ -251,7 +254,7 @@ class _Builder:
                 self.g.remove_node(node)
             self.fail(entry, e)
 
-    def title(self, entry: _Entry, is_stub: bool) -> str:
+    def title(self, entry: Entry, is_stub: bool) -> str:
         """The record's title; else, with a warning, its canonical URL."""
         raw = entry.fields.get("title")
         if isinstance(raw, str) and raw.strip():
@@ -265,7 +268,7 @@ class _Builder:
             self.warn(entry.path, entry.line, f"record has {why}; titled by its URL {entry.url}")
         return entry.url
 
-    def add_article(self, entry: _Entry, *, is_stub: bool, sources: list[str]) -> None:
+    def add_article(self, entry: Entry, *, is_stub: bool, sources: list[str]) -> None:
         f = entry.fields
         line = entry.line
         node = article_id(entry.url)
@@ -354,9 +357,9 @@ class _Builder:
             prefix, _, key = node.partition(":")
             if prefix == PROVIDER:
                 names = self.provider_names.get(key)
-                data.update(kind=PROVIDER, domain=key, name=_most_common(names) or key)
+                data.update(kind=PROVIDER, domain=key, name=most_common(names) or key)
             else:
-                data.update(kind=TOPIC, slug=key, name=_most_common(self.topic_names[key]))
+                data.update(kind=TOPIC, slug=key, name=most_common(self.topic_names[key]))
 
     def count(self) -> None:
         kinds = Counter(k for _, k in self.g.nodes(data="kind"))
@@ -367,14 +370,16 @@ class _Builder:
         r.edges = {kind: edges.get(kind, 0) for kind in EDGE_KINDS}
 
 
-def _most_common(names: Counter[str] | None) -> str | None:
+def most_common(names: Counter[str] | None) -> str | None:
+    """Return the most frequent spelling, a tie going to the one counted first."""
     if not names:
         return None
     # Most frequent spelling; a tie goes to the spelling seen first.
     return max(names, key=lambda n: names[n])
 
 
-def _why_wins(winner: _Entry, loser: _Entry) -> str:
+def why_wins(winner: Entry, loser: Entry) -> str:
+    """Say why ``winner`` wins over ``loser``, a listing of the same article."""
     if winner.published_at != loser.published_at:
         return "published later" if loser.published_at is not None else \
             "it has a publication date"
@@ -395,4 +400,4 @@ def _text(value: Any) -> str | None:
 
 def build_graph(records: Iterable[Record], report: LoadReport) -> nx.MultiDiGraph:
     """Build the graph from parsed records, adding counts and problems to ``report``."""
-    return _Builder(report).build(records)
+    return Builder(report).build(records)

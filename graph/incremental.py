@@ -38,11 +38,13 @@ from graph.build import (
     RELATED,
     TAGGED,
     TOPIC,
-    _Builder,
-    _Entry,
-    _most_common,
-    _why_wins,
+    Builder,
+    Entry,
     article_id,
+    most_common,
+    provider_id,
+    topic_id,
+    why_wins,
 )
 from graph.loader import share_node_values
 from graph.records import ParsedFile
@@ -67,9 +69,9 @@ class _Source:
     """What the records of one URL give besides its node: phase B of a cold build."""
 
     key: Key
-    entries: list[_Entry]  # sorted, the winner last
+    entries: list[Entry]  # sorted, the winner last
     topics: list[str]
-    links: list[tuple[str, _Entry, Key]]  # (target URL, stub entry, insertion order)
+    links: list[tuple[str, Entry, Key]]  # (target URL, stub entry, insertion order)
     evidence: dict[str, list[str]]  # target URL -> the sources that list it
     spellings: dict[str, tuple[str, Key]]  # topic slug -> (spelling counted, order)
     errors: list[Problem]
@@ -202,7 +204,7 @@ class BuildState:
 
     def __init__(self) -> None:
         self.g = nx.MultiDiGraph()
-        self.records: dict[str, dict[Key, _Entry]] = defaultdict(dict)  # URL -> its records
+        self.records: dict[str, dict[Key, Entry]] = defaultdict(dict)  # URL -> its records
         self.file_records: dict[str, list[tuple[str | None, Key]]] = {}  # file -> (URL, key)
         self.sources: dict[str, _Source] = {}
         self.linked_by: dict[str, set[str]] = defaultdict(set)  # target URL -> source URLs
@@ -270,7 +272,7 @@ class BuildState:
                ) -> tuple[nx.MultiDiGraph, Touched]:
         """Take files' old parses out and their new parses in (a new file has no old
         parse, a deleted one no new); return the next graph and the nodes touched."""
-        b = _Builder(LoadReport())
+        b = Builder(LoadReport())
         changed: set[str] = set()
         for parsed in before:
             self._file_problems(parsed, -1)
@@ -292,7 +294,7 @@ class BuildState:
                     url = b.entry_url(rec.fields, rec.path, rec.line, "record")
                     if url is not None:
                         published = b.entry_date(rec.fields, rec.path, rec.line, "record")
-                        self.records[url][key] = _Entry(url, rec.fields, rec.path, rec.line,
+                        self.records[url][key] = Entry(url, rec.fields, rec.path, rec.line,
                                                         published, rec.body)
                         self.record_count += 1
                         changed.add(url)
@@ -369,11 +371,11 @@ class BuildState:
              else touched.added).add(node)
             share_node_values(made.attrs)  # as graph.load shares them
             patch.set_node(node, made.attrs)
-            patch.add_edge(node, f"{PROVIDER}:{made.provider}", PUBLISHED_BY,
+            patch.add_edge(node, provider_id(made.attrs["provider"]), PUBLISHED_BY,
                            _KIND_ONLY[PUBLISHED_BY])
             for slug in made.attrs["topics"]:
                 topics.add(slug)
-                patch.add_edge(node, f"{TOPIC}:{slug}", TAGGED, _KIND_ONLY[TAGGED])
+                patch.add_edge(node, topic_id(slug), TAGGED, _KIND_ONLY[TAGGED])
         for url in nodes_to_do:  # RELATED edges, once every node is in place
             node = article_id(url)
             if node not in patch.node:
@@ -390,10 +392,10 @@ class BuildState:
                                     "evidence": self.sources[other].evidence[url]})
         topics |= spelled
         for domain in providers:
-            self._name(patch, f"{PROVIDER}:{domain}", PROVIDER, domain,
+            self._name(patch, provider_id(domain), PROVIDER, domain,
                        self.providers.get(domain, {}), touched)
         for slug in topics:
-            self._name(patch, f"{TOPIC}:{slug}", TOPIC, slug, self.spellings.get(slug, {}),
+            self._name(patch, topic_id(slug), TOPIC, slug, self.spellings.get(slug, {}),
                        touched)
         self.edges.update(patch.edge_delta)
         self.g = patch.graph()
@@ -418,9 +420,9 @@ class BuildState:
                 names[spelling] += 1
         attrs: dict[str, Any]
         if kind == PROVIDER:
-            attrs = {"kind": PROVIDER, "domain": key, "name": _most_common(names) or key}
+            attrs = {"kind": PROVIDER, "domain": key, "name": most_common(names) or key}
         else:
-            attrs = {"kind": TOPIC, "slug": key, "name": _most_common(names)}
+            attrs = {"kind": TOPIC, "slug": key, "name": most_common(names)}
         old = patch.node[node]
         if not old:
             self.kinds[kind] += 1
@@ -432,7 +434,7 @@ class BuildState:
 
     # -- one URL ---------------------------------------------------------------------
 
-    def _source(self, b: _Builder, url: str) -> _Source:
+    def _source(self, b: Builder, url: str) -> _Source:
         """Phase B of graph.build for one URL: the duplicate winner, topics, links."""
         by_key = self.records[url]
         first = min(by_key)
@@ -444,8 +446,8 @@ class BuildState:
         for loser in entries[:-1]:
             b.warn(loser.path, loser.line,
                    f"duplicate of {winner.source} (same article {url}); "
-                   f"{winner.source} wins: {_why_wins(winner, loser)}")
-        links: list[tuple[str, _Entry, Key]] = []
+                   f"{winner.source} wins: {why_wins(winner, loser)}")
+        links: list[tuple[str, Entry, Key]] = []
         evidence: dict[str, list[str]] = {}
         try:
             winner.topics = b.entry_topics(winner.fields.get("topics"), winner.path,
@@ -465,7 +467,7 @@ class BuildState:
         return _Source((_SOURCE, *first), entries, winner.topics, links, evidence, spellings,
                        b.report.errors, b.report.warnings)
 
-    def _node(self, b: _Builder, url: str) -> _Node | None:
+    def _node(self, b: Builder, url: str) -> _Node | None:
         """Phases C and D of graph.build for one URL: its article, or its stub."""
         source = self.sources.get(url)
         if source is not None:

@@ -20,7 +20,16 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
-from graph.build import ARTICLE, EDGE_KINDS, PROVIDER, RELATED, TAGGED, TOPIC, topic_id
+from graph.build import (
+    ARTICLE,
+    EDGE_KINDS,
+    PROVIDER,
+    RELATED,
+    TAGGED,
+    TOPIC,
+    article_id,
+    topic_id,
+)
 from graph.errors import InvalidURLError
 from graph.normalize import canonical_url, tokens
 
@@ -32,7 +41,7 @@ WALK_ORDER = (RELATED, TAGGED) + tuple(k for k in EDGE_KINDS if k not in (RELATE
 KIND_CODES = {ARTICLE: 0, PROVIDER: 1, TOPIC: 2}
 
 # Fields of one article are joined by NUL, articles too; a phrase never spans one.
-_SEP = b"\x00"
+FIELD_SEP = b"\x00"  # between the fields of an article, and between articles
 _ASCII_ALNUM = frozenset(b"abcdefghijklmnopqrstuvwxyz0123456789")
 
 
@@ -51,7 +60,7 @@ class CSR:
         return self.indices[self.indptr[i] : self.indptr[i + 1]].tolist()
 
 
-class _Postings(Mapping[str, set[int]]):
+class Postings(Mapping[str, set[int]]):
     """``postings[token]``: the set of articles holding a token, computed on first use."""
 
     def __init__(self, index: ReadIndex):
@@ -81,7 +90,7 @@ class _Postings(Mapping[str, set[int]]):
         return sum(1 for _ in self)
 
 
-class _Fields(Sequence[tuple[tuple[str, ...], ...]]):
+class Fields(Sequence[tuple[tuple[str, ...], ...]]):
     """``fields[i]``: the token sequences of article ``i``'s title, excerpt, body and
     topic names (empty for other nodes), tokenized on demand."""
 
@@ -145,14 +154,14 @@ class ReadIndex:
             offset += len(blob) + 1
         self.article_rows = np.array(article_rows, dtype=np.int32)
         self.text_starts = np.array(starts, dtype=np.int64)
-        self.text = _SEP.join(chunks)
+        self.text = FIELD_SEP.join(chunks)
         del chunks
         # Text added by later versions (graph/reindex.py), searched after the base above:
         # (text, starts, rows) like text, text_starts and article_rows; a row of -1 is
         # text no longer current.
         self.extra_text: list[tuple[bytes, np.ndarray, np.ndarray]] = []
-        self.fields = _Fields(self)
-        self.postings = _Postings(self)
+        self.fields = Fields(self)
+        self.postings = Postings(self)
         # rank[i]: position of node i in (newest first, id) order: within one hop, results
         # come newest first, then by id.
         newest = np.array(self.newest_first, dtype=np.float64)
@@ -176,8 +185,8 @@ class ReadIndex:
         state.setdefault("extra_text", [])
         self.__dict__.update(state)
         self._combined = {}
-        self.fields = _Fields(self)
-        self.postings = _Postings(self)
+        self.fields = Fields(self)
+        self.postings = Postings(self)
         self._reset_caches()
 
     def _reset_caches(self) -> None:
@@ -199,7 +208,7 @@ class ReadIndex:
         return found
 
     def _by_url(self, key: str) -> int | None:
-        own = self.pos.get(f"{ARTICLE}:{key}")
+        own = self.pos.get(article_id(key))
         if own is not None and self.kind[own] == ARTICLE:
             return own
         claims = self.aliases.get(key)
@@ -219,7 +228,7 @@ class ReadIndex:
     def blob(self, i: int) -> bytes:
         """Return article ``i``'s texts as the text index holds them: lowercased UTF-8,
         NUL between fields."""
-        return _SEP.join(t.lower().replace("\x00", " ").encode() for t in self.texts(i))
+        return FIELD_SEP.join(t.lower().replace("\x00", " ").encode() for t in self.texts(i))
 
     def segments(self) -> list[tuple[bytes, np.ndarray, np.ndarray]]:
         """Return the text index's parts: ``(text, starts, rows)``, the base first."""

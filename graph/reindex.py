@@ -32,13 +32,13 @@ import numpy as np
 from graph.analytics import story_key
 from graph.build import ARTICLE, TAGGED, TOPIC
 from graph.index import (
-    _SEP,
     CSR,
+    FIELD_SEP,
     KIND_CODES,
     WALK_ORDER,
+    Fields,
+    Postings,
     ReadIndex,
-    _Fields,
-    _Postings,
     alias_keys,
     newest_first,
 )
@@ -124,8 +124,8 @@ def next_index(old: ReadIndex, old_g: nx.MultiDiGraph, g: nx.MultiDiGraph,
     order = np.lexsort((np.arange(n), np.array(newest, dtype=np.float64)))
     new.rank = np.empty(n, dtype=np.int32)
     new.rank[order] = np.arange(n, dtype=np.int32)
-    new.fields = _Fields(new)
-    new.postings = _Postings(new)
+    new.fields = Fields(new)
+    new.postings = Postings(new)
     new._reset_caches()
     return new
 
@@ -346,7 +346,7 @@ def _blob(chunks: list[bytes], owners: list[int]) -> tuple[bytes, np.ndarray, np
     starts = np.zeros(len(chunks), dtype=np.int64)
     if len(chunks):
         np.cumsum(lengths[:-1], out=starts[1:])
-    return _SEP.join(chunks), starts, np.array(owners, dtype=np.int32)
+    return FIELD_SEP.join(chunks), starts, np.array(owners, dtype=np.int32)
 
 
 def carry_analytics(kg: KnowledgeGraph, old: KnowledgeGraph, touched: Iterable[str]) -> None:
@@ -361,14 +361,14 @@ def carry_analytics(kg: KnowledgeGraph, old: KnowledgeGraph, touched: Iterable[s
     touched = set(touched)
     topics = dict(before.topic_articles)
     for x in touched:
-        for graph in (og, g):
-            if x in graph and graph._node[x]["kind"] == ARTICLE:
-                for t, kinds in graph._succ[x].items():
+        for gx in (og, g):
+            if x in gx and gx._node[x]["kind"] == ARTICLE:
+                for t, kinds in gx._succ[x].items():
                     if TAGGED in kinds:
                         topics.pop(t, None)
                         if t in g and g._pred[t]:
                             topics[t] = tuple(sorted(g._pred[t]))
-            elif x in graph and graph._node[x]["kind"] == TOPIC:
+            elif x in gx and gx._node[x]["kind"] == TOPIC:
                 topics.pop(x, None)
                 if x in g and g._pred[x]:
                     topics[x] = tuple(sorted(g._pred[x]))
@@ -377,8 +377,8 @@ def carry_analytics(kg: KnowledgeGraph, old: KnowledgeGraph, touched: Iterable[s
     groups = dict(_story_groups(before))
     members: set[str] = set()
     for x in touched:
-        for graph, sign in ((og, -1), (g, 1)):
-            key = _key_of(graph, x)
+        for gx, sign in ((og, -1), (g, 1)):
+            key = _key_of(gx, x)
             if key is None:
                 continue
             have = set(groups.get(key, ()))
