@@ -6,9 +6,12 @@
 // along; a walk cut by its limit goes on from its `cursor`. The layout is ForceAtlas2 in a web
 // worker (graphology-layout-forceatlas2/worker, from graphology-library). Labels: sigma keeps
 // one per grid cell, the most important (largest) first, and drawLabel below skips any label
-// that would overlap one already drawn in the frame. window.newsgraphExplorer exposes the
-// state for the browser tests.
-"use strict";
+// that would overlap one already drawn in the frame. Filters and the time slider, node dragging
+// and live mode live in their own modules (explore-filters.js, explore-drag.js,
+// explore-live.js). window.newsgraphExplorer exposes the state for the browser tests.
+import { FACET_FIELDS, facetsOf, installFilters } from "./explore-filters.js";
+import { installDrag } from "./explore-drag.js";
+import { installLive } from "./explore-live.js";
 
 (function () {
   const ENDPOINT = new URL("graphql", window.location.href).toString();
@@ -22,6 +25,7 @@
     "#b07aa1", "#ff9da7", "#9c755f", "#2f4b7c", "#a05195", "#665191"];
   const OTHER = "#b8bfcc";
   const KIND_COLOURS = { article: "#3b6fd8", topic: "#e08a00", provider: "#1f9d63" };
+  const NEW_COLOUR = "#e8175d"; // a story that arrived in live mode
   const EDGE_KINDS = ["RELATED", "TAGGED", "PUBLISHED_BY", "SAME_STORY"];
   const $ = (sel) => document.querySelector(sel);
   const el = (tag, attrs = {}, ...children) => {
@@ -116,9 +120,13 @@
     return entry ? entry.colour : OTHER;
   }
 
+  // Hidden by the user, by the kind filter or by the provider/topic/date filters.
+  const isHidden = (a) => !!(a.hiddenByUser || a.filteredOut || view.hiddenKinds.has(a.kind));
+
   function nodeReducer(node, attrs) {
-    const out = { ...attrs, color: colourOf(node, attrs) };
-    if (attrs.hiddenByUser || view.hiddenKinds.has(attrs.kind)) out.hidden = true;
+    const out = { ...attrs, color: attrs.arrived ? NEW_COLOUR : colourOf(node, attrs) };
+    if (isHidden(attrs)) out.hidden = true;
+    if (attrs.arrived) { out.highlighted = true; out.forceLabel = true; out.label = `new: ${attrs.label}`; }
     if (view.marks && !view.marks.nodes.has(node) && !selection.includes(node)) {
       out.color = "#e6e8ee";
       out.label = "";
@@ -131,15 +139,12 @@
     return out;
   }
 
+  // Sigma hides the edges of hidden nodes itself: only a highlight changes edges.
   function edgeReducer(edge, attrs) {
+    if (!view.marks) return attrs;
     const out = { ...attrs };
-    const [s, t] = graph.extremities(edge);
-    const hidden = (n) => { const a = graph.getNodeAttributes(n); return a.hiddenByUser || view.hiddenKinds.has(a.kind); };
-    if (hidden(s) || hidden(t)) out.hidden = true;
-    if (view.marks) {
-      if (view.marks.edges.has(edge)) { out.color = "#d6336c"; out.size = 2.5; out.zIndex = 2; }
-      else { out.color = "#f0f1f4"; out.zIndex = 0; }
-    }
+    if (view.marks.edges.has(edge)) { out.color = "#d6336c"; out.size = 2.5; out.zIndex = 2; }
+    else { out.color = "#f0f1f4"; out.zIndex = 0; }
     return out;
   }
 
@@ -221,7 +226,7 @@
       graph.addNode(n.id, {
         kind: (n.kind || kindOf(n.id)).toLowerCase(), label, x: 0, y: 0,
         apiDegree: n.degree != null ? n.degree : null, size: sizeOf(n.degree || 1),
-        stub: !!n.isStub,
+        stub: !!n.isStub, ...facetsOf(n),
       });
       fresh.push(n.id);
     }
@@ -247,22 +252,24 @@
   let layout = null;
   let layoutTimer = null;
   let layoutDone = Promise.resolve();
+  let layoutFinished = null; // resolves layoutDone, however the layout stops
 
   // Run ForceAtlas2 in its worker for a while (longer for larger drawings), then stop.
   // Pinned nodes (attribute `fixed`) stay where they are.
   function relayout(fit = true) {
     if (graph.order === 0) return layoutDone;
     stopLayout();
+    renderer.setCustomBBox(null); // frozen by a drag until now
     const settings = { ...forceAtlas2.inferSettings(graph), barnesHutOptimize: graph.order > 300, slowDown: 2 };
     layout = new FA2Layout(graph, { settings });
     layout.start();
     document.body.dataset.layout = "running";
     const ms = Math.min(4000, 800 + graph.order);
     layoutDone = new Promise((resolve) => {
+      layoutFinished = resolve;
       layoutTimer = setTimeout(() => {
         stopLayout();
         if (fit) renderer.getCamera().animatedReset({ duration: 200 });
-        resolve();
       }, ms);
     });
     return layoutDone;
@@ -272,6 +279,7 @@
     clearTimeout(layoutTimer);
     if (layout) { layout.kill(); layout = null; }
     document.body.dataset.layout = "idle";
+    if (layoutFinished) { const done = layoutFinished; layoutFinished = null; done(); }
   }
 
   // Centre the camera on a node, zoomed so its neighbourhood shows.
@@ -282,7 +290,7 @@
   }
 
   function updateStatus() {
-    const shown = graph.filterNodes((n, a) => !a.hiddenByUser && !view.hiddenKinds.has(a.kind)).length;
+    const shown = graph.filterNodes((n, a) => !isHidden(a)).length;
     $("#status").classList.remove("error");
     $("#status").textContent = `${graph.order} nodes · ${graph.size} edges drawn` +
       (shown < graph.order ? ` · ${graph.order - shown} hidden` : "");
@@ -295,7 +303,7 @@
 
   // -- neighbourhoods --------------------------------------------------------------
 
-  const NODE_FIELDS = "node { id ... on Article { isStub } } kind label hops degree";
+  const NODE_FIELDS = `node { id ${FACET_FIELDS} } kind label hops degree`;
   const EDGE_FIELDS = "id source target kind evidence";
   let walk = null; // the last draw or expansion: { ids, hops, limit, via, exclude, cursor, reached }
 
@@ -315,7 +323,7 @@
         nodes { ${NODE_FIELDS} } edges { ${EDGE_FIELDS} } truncated cursor } }`,
     { from: ids, hops, limit, exclude, after, via });
     const sub = data.neighborhood;
-    return { ...sub, nodes: sub.nodes.map(({ node, ...drawn }) => ({ id: node.id, isStub: node.isStub, ...drawn })) };
+    return { ...sub, nodes: sub.nodes.map(({ node, ...drawn }) => ({ ...node, ...drawn, id: node.id })) };
   }
 
   // Add one page of a walk; when the walk is done, every node short of its last hop has had
@@ -467,7 +475,7 @@
   function drawnJSON() {
     return {
       nodes: graph.mapNodes((id, a) => ({ id, kind: a.kind, label: a.label, x: a.x, y: a.y,
-        hidden: !!(a.hiddenByUser || view.hiddenKinds.has(a.kind)), pinned: !!a.fixed })),
+        hidden: isHidden(a), pinned: !!a.fixed, ...(a.arrived ? { arrived: a.arrived } : {}) })),
       edges: graph.mapEdges((id, a, source, target) => ({ id, source, target, kind: a.kind, evidence: a.evidence })),
     };
   }
@@ -588,7 +596,9 @@
   }
 
   function setChosen(id) {
+    const changed = chosen !== id;
     chosen = id;
+    if (changed) live.follow();
     const label = graph.hasNode(id) ? graph.getNodeAttribute(id, "label") : id;
     $("#highlight-from").textContent = short(label, 60);
     $("#highlight-from").dataset.id = id;
@@ -953,9 +963,11 @@
     $("#filter-results").replaceChildren();
     $("#path-results").replaceChildren();
     updateStatus();
+    live.follow();
   });
 
   renderer.on("clickNode", ({ node, event }) => {
+    if (drag.consumeDrag()) return; // the release that ends a drag
     const oe = (event && event.original) || {};
     const additive = !!(oe.shiftKey || oe.ctrlKey || oe.metaKey);
     run(async () => {
@@ -965,6 +977,15 @@
   });
   renderer.on("clickStage", () => { clearMarks(); });
 
+  const filters = installFilters({ graph, gql, el, $, setBusy, onApplied: updateStatus });
+  const drag = installDrag({ graph, renderer, stopLayout, onDropped: (id) => {
+    if ($("#pin-selected") && selection[0] === id) $("#pin-selected").textContent = "Unpin";
+  } });
+  const live = installLive({ graph, gql, el, $, endpoint: ENDPOINT, nodeFields: NODE_FIELDS,
+    edgeFields: EDGE_FIELDS, addGraph, positionOf, refresh: () => renderer.refresh(),
+    depth: () => Number($("#depth").value), chosen: () => chosen });
+  $("#depth").addEventListener("change", () => live.follow());
+
   const ready = (async () => {
     drawLegend();
     const params = new URL(window.location.href).searchParams;
@@ -973,6 +994,7 @@
     const start = params.get("node");
     updateStatus();
     if (start) await run(() => choose(start));
+    if (params.get("live") === "1") live.setOn(true);
     document.body.dataset.ready = "1";
     await loadOverview();
     document.body.dataset.overview = "1";
@@ -987,7 +1009,7 @@
     get highlighted() { return view.marks ? [...view.marks.hits] : []; },
     get marked() { return view.marks ? [...view.marks.nodes] : []; },
     viewportOf: (id) => renderer.graphToViewport(graph.getNodeAttributes(id)),
-    drawnJSON, drawnPNG,
+    drawnJSON, drawnPNG, filters, drag, live,
     draw, drawMore, expand, select, choose, highlight, showPaths, search, relayout, addGraph,
   };
 })();
