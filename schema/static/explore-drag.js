@@ -24,7 +24,8 @@ export function installDrag({ graph, renderer, stopLayout, onDropped }) {
       graph.setNodeAttribute(dragged, "highlighted", true);
     }
     const pos = renderer.viewportToGraph(event);
-    graph.mergeNodeAttributes(dragged, { x: pos.x, y: pos.y });
+    // Single precision, as the layout worker keeps positions: a pinned node never drifts.
+    graph.mergeNodeAttributes(dragged, { x: Math.fround(pos.x), y: Math.fround(pos.y) });
     event.preventSigmaDefault();
     event.original.preventDefault();
     event.original.stopPropagation();

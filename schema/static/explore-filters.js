@@ -97,7 +97,7 @@ export function installFilters({ graph, gql, el, $, setBusy, onApplied }) {
       const keep = select.value;
       const sorted = [...entries].sort((x, y) => y[1].count - x[1].count || String(x[1].name).localeCompare(y[1].name));
       select.replaceChildren(el("option", { value: "" }, all),
-        sorted.map(([id, e]) => el("option", { value: id }, `${e.name} (${e.count})`)));
+        ...sorted.map(([id, e]) => el("option", { value: id }, `${e.name} (${e.count})`)));
       select.value = entries.has(keep) ? keep : "";
       if (select.value !== keep) state[select.dataset.facet] = "";
     };
