@@ -73,7 +73,33 @@ def test_the_explorer_filters_by_provider_topic_and_date_and_replays_the_timelin
     _wait_idle(page)
     assert _hidden_stories(page) == {s for s in stories
                                      if truth[s]["provider"] != "provider:p1.example"}
+
+    # A filter holds for stories drawn after it is set: expanding a story of another provider.
+    other = sorted(s for s in stories if truth[s]["provider"] != "provider:p1.example")[0]
+    page.evaluate("id => newsgraphExplorer.expand(id)", other)
+    _wait_idle(page)
+    more = sorted(n for n in _drawn(page) if n.startswith("article:") and n not in truth)
+    assert more, "the expansion drew no new story"
+    truth.update(_facets(big_server, more))
+    stories = sorted(truth)
+    assert _hidden_stories(page) == {s for s in stories
+                                     if truth[s]["provider"] != "provider:p1.example"}
     page.select_option("#facet-provider", "")
+
+    # A story drawn without its facets (as a path or a live arrival draws one) gets them asked,
+    # and a filter set in the same moment holds for it.
+    lone = next(f"article:https://p{i % 40}.example/story-{i}" for i in range(900)
+                if i % 40 != 1 and f"article:https://p{i % 40}.example/story-{i}" not in truth)
+    page.evaluate("""id => { newsgraphExplorer.addGraph([{ id, kind: 'ARTICLE', label: id }], []);
+        const s = document.querySelector('#facet-provider'); s.value = 'provider:p1.example';
+        s.dispatchEvent(new Event('change')); }""", lone)
+    _wait_idle(page)
+    assert lone in _hidden_stories(page)
+    assert page.evaluate("id => newsgraphExplorer.graph.getNodeAttribute(id, 'provider')",
+                         lone) == "provider:" + lone.split("/")[2]
+    page.select_option("#facet-provider", "")
+    truth.update(_facets(big_server, [lone]))
+    stories = sorted(truth)
 
     # Topic: the topic most drawn stories carry.
     counts: dict[str, int] = {}

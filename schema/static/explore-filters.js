@@ -52,7 +52,7 @@ export function installFilters({ graph, gql, el, $, setBusy, onApplied }) {
       const out = !passes(a);
       if (!!a.filteredOut === out) return a;
       return { ...a, filteredOut: out };
-    }, { attributes: ["filteredOut"] });
+    }); // no hints: hiding changes what sigma indexes (its label grid), so it re-indexes
     const active = state.provider || state.topic || state.from || state.to || state.until != null;
     $("#facet-summary").textContent = active
       ? `${graph.filterNodes((n, a) => a.filteredOut).length} stories filtered out` : "";

@@ -19,7 +19,10 @@ import { installLive } from "./explore-live.js";
   const LIMIT_PARAM = Number(new URL(window.location.href).searchParams.get("limit")) || null;
   const EXPAND_LIMIT = LIMIT_PARAM || 200;
   const DRAW_LIMIT = LIMIT_PARAM || 2000;
-  const HEAVY_EDGES = 3000; // drawn edges past which edges are hidden while the camera moves
+  // Past these counts each frame costs too much (measured in docs/browser.md): edges are hidden
+  // while the camera moves and drawn as 1-pixel lines, nodes as points.
+  const HEAVY_EDGES = 3000;
+  const HEAVY_NODES = 1500;
   const RETRY_MS = 1000; // how often a field still being computed (NOT_READY) is asked again
   const PALETTE = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948",
     "#b07aa1", "#ff9da7", "#9c755f", "#2f4b7c", "#a05195", "#665191"];
@@ -112,6 +115,7 @@ import { installLive } from "./explore-live.js";
     legend: new Map(), // group id -> { colour, name }
   };
   let labelBoxes = []; // the labels drawn in the last frame, as rectangles on the label layer
+  const labelWidths = new Map(); // label text -> its width in the one label font: measured once
 
   function colourOf(node, attrs) {
     if (view.colourBy === "kind") return KIND_COLOURS[attrs.kind] || KIND_COLOURS.article;
@@ -155,7 +159,8 @@ import { installLive } from "./explore-live.js";
     const size = settings.labelSize;
     context.font = `${settings.labelWeight} ${size}px ${settings.labelFont}`;
     const text = short(data.label, 36);
-    const width = context.measureText(text).width;
+    let width = labelWidths.get(text);
+    if (width === undefined) { width = context.measureText(text).width; labelWidths.set(text, width); }
     const box = { x: data.x + data.size + 3, y: data.y - size / 2 - 1, w: width + 2, h: size + 3 };
     for (const b of labelBoxes) {
       if (box.x < b.x + b.w && b.x < box.x + box.w && box.y < b.y + b.h && b.y < box.y + box.h) return;
@@ -183,6 +188,12 @@ import { installLive } from "./explore-live.js";
     maxCameraRatio: 20,
   });
   renderer.on("beforeRender", () => { labelBoxes = []; });
+  // The cheap programs for big drawings: gl.LINES edges and gl.POINTS nodes, next to sigma's
+  // default quads with anti-aliased edges and discs.
+  renderer.setSetting("edgeProgramClasses", { ...renderer.getSetting("edgeProgramClasses"),
+    thin: Sigma.rendering.EdgeLineProgram });
+  renderer.setSetting("nodeProgramClasses", { ...renderer.getSetting("nodeProgramClasses"),
+    point: Sigma.rendering.NodePointProgram });
 
   const expanded = new Set();
   let selection = []; // node ids, in the order they were clicked (at most two)
@@ -296,7 +307,12 @@ import { installLive } from "./explore-live.js";
       (shown < graph.order ? ` · ${graph.order - shown} hidden` : "");
     // Past a few thousand edges each frame of a pan or zoom draws them all: hide them while
     // the camera moves (measured in docs/browser.md).
-    renderer.setSetting("hideEdgesOnMove", graph.size > HEAVY_EDGES);
+    const heavy = { hideEdgesOnMove: graph.size > HEAVY_EDGES,
+      defaultEdgeType: graph.size > HEAVY_EDGES ? "thin" : "line",
+      defaultNodeType: graph.order > HEAVY_NODES ? "point" : "circle" };
+    for (const [key, value] of Object.entries(heavy)) {
+      if (renderer.getSetting(key) !== value) renderer.setSetting(key, value);
+    }
     $("#overview-toggle").hidden = graph.order === 0;
     if (graph.order === 0) showOverview(true);
   }
