@@ -759,14 +759,19 @@ import { installLive } from "./explore-live.js";
 
   // -- search: stories by text, topics and providers --------------------------------
 
-  let catalogue = null; // all topics and providers, fetched once for matching by name
+  let catalogue = null; // all topics and providers, fetched once (from page load) for matching by name
 
-  async function loadCatalogue() {
-    if (catalogue) return catalogue;
+  function loadCatalogue() {
+    if (!catalogue) catalogue = fetchCatalogue().catch((err) => { catalogue = null; throw err; });
+    return catalogue;
+  }
+
+  // Every page of both lists: a corpus of 100k records has thousands of providers.
+  async function fetchCatalogue() {
     const items = [];
     for (const field of ["topics", "providers"]) {
       let after = null;
-      for (let page = 0; page < 10; page++) {
+      for (;;) {
         const data = await gql(`query ($after: String) {
           ${field}(first: 100, after: $after) { pageInfo { hasNextPage endCursor }
             edges { node { id name articleCount ${field === "topics" ? "slug" : "domain"} } } } }`,
@@ -777,7 +782,6 @@ import { installLive } from "./explore-live.js";
         after = conn.pageInfo.endCursor;
       }
     }
-    catalogue = items;
     return items;
   }
 
@@ -1012,6 +1016,7 @@ import { installLive } from "./explore-live.js";
     if (start) await run(() => choose(start));
     if (params.get("live") === "1") live.setOn(true);
     document.body.dataset.ready = "1";
+    loadCatalogue().catch(() => {}); // asked again by the first search if this failed
     await loadOverview();
     document.body.dataset.overview = "1";
   })();
