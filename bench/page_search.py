@@ -24,15 +24,19 @@ PHRASES = ("facial recognition", "court", "police", "privacy", "surveillance", "
            "biometric", "camera", "ban", "data protection", "airport", "law enforcement")
 
 
-def _wait_search_ready(server: str, seconds: float = 600) -> None:
+def _wait_search_ready(server: str, seconds: float = 1800) -> None:
+    """Until `search` answers (it says NOT_READY while the server builds its index)."""
+    body = json.dumps({"query": '{ search(text: "a", first: 1) { totalCount } }'}).encode()
     deadline = time.monotonic() + seconds
     while True:
-        with urllib.request.urlopen(f"{server}/readyz", timeout=10) as r:
-            status = json.loads(r.read()).get("analytics", {}).get("status")
-        if status == "ready":
+        request = urllib.request.Request(f"{server}/graphql", data=body,
+                                         headers={"content-type": "application/json"})
+        with urllib.request.urlopen(request, timeout=60) as r:
+            errors = json.loads(r.read()).get("errors")
+        if not errors:
             return
         if time.monotonic() > deadline:
-            raise RuntimeError(f"the server's analytics are still {status!r}")
+            raise RuntimeError(f"search still answers {errors[0].get('message')!r}")
         time.sleep(1)
 
 
