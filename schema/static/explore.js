@@ -6,15 +6,19 @@
 // along; a walk cut by its limit goes on from its `cursor`. The layout is ForceAtlas2 in a web
 // worker (graphology-layout-forceatlas2/worker, from graphology-library). Labels: sigma keeps
 // one per grid cell, the most important (largest) first, and drawLabel below skips any label
-// that would overlap one already drawn in the frame. Filters and the time slider, node dragging
-// and live mode live in their own modules (explore-filters.js, explore-drag.js,
-// explore-live.js). window.newsgraphExplorer exposes the state for the browser tests.
+// that would overlap one already drawn in the frame. The overview, filters and the time
+// slider, node dragging and live mode live in their own modules (explore-overview.js,
+// explore-filters.js, explore-drag.js, explore-live.js), next to the /graphql client
+// (explore-api.js) and DOM helpers (explore-dom.js). window.newsgraphExplorer exposes the
+// state for the browser tests.
+import { ENDPOINT, gql, gqlWhenReady, setBusy } from "./explore-api.js";
+import { $, el, recordName, short } from "./explore-dom.js";
 import { FACET_FIELDS, facetsOf, installFilters } from "./explore-filters.js";
+import { loadOverview, showOverview } from "./explore-overview.js";
 import { installDrag } from "./explore-drag.js";
 import { installLive } from "./explore-live.js";
 
 (function () {
-  const ENDPOINT = new URL("graphql", window.location.href).toString();
   const MAX_PAGES = 20; // within() pages of 100 followed for one highlight
   const LIMIT_PARAM = Number(new URL(window.location.href).searchParams.get("limit")) || null;
   const EXPAND_LIMIT = LIMIT_PARAM || 200;
@@ -23,72 +27,12 @@ import { installLive } from "./explore-live.js";
   // while the camera moves and drawn as 1-pixel lines, nodes as points.
   const HEAVY_EDGES = 3000;
   const HEAVY_NODES = 1500;
-  const RETRY_MS = 1000; // how often a field still being computed (NOT_READY) is asked again
   const PALETTE = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948",
     "#b07aa1", "#ff9da7", "#9c755f", "#2f4b7c", "#a05195", "#665191"];
   const OTHER = "#b8bfcc";
   const KIND_COLOURS = { article: "#3b6fd8", topic: "#e08a00", provider: "#1f9d63" };
   const NEW_COLOUR = "#e8175d"; // a story that arrived in live mode
   const EDGE_KINDS = ["RELATED", "TAGGED", "PUBLISHED_BY", "SAME_STORY"];
-  const $ = (sel) => document.querySelector(sel);
-  const el = (tag, attrs = {}, ...children) => {
-    const node = document.createElement(tag);
-    for (const [k, v] of Object.entries(attrs)) {
-      if (k === "class") node.className = v;
-      else if (k === "dataset") Object.assign(node.dataset, v);
-      else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
-      else node.setAttribute(k, v);
-    }
-    for (const child of children.flat()) {
-      if (child != null) node.append(child instanceof Node ? child : String(child));
-    }
-    return node;
-  };
-
-  // -- talking to /graphql ----------------------------------------------------------
-
-  let busy = 0;
-  function setBusy(delta) {
-    busy += delta;
-    document.body.dataset.busy = String(busy);
-  }
-
-  class GraphQLError extends Error {
-    constructor(error) {
-      super(error.message);
-      this.code = (error.extensions || {}).code || null;
-    }
-  }
-
-  async function gql(query, variables = {}) {
-    setBusy(1);
-    try {
-      const response = await fetch(ENDPOINT, {
-        method: "POST",
-        headers: { "content-type": "application/json", accept: "application/json" },
-        body: JSON.stringify({ query, variables }),
-      });
-      const body = await response.json();
-      if (body.errors && body.errors.length) throw new GraphQLError(body.errors[0]);
-      return body.data;
-    } finally {
-      setBusy(-1);
-    }
-  }
-
-  // A field the server computes after its load answers NOT_READY until it is done: say
-  // "computing…" through `waiting` and ask again, never hang on it.
-  async function gqlWhenReady(query, variables, waiting) {
-    for (;;) {
-      try {
-        return await gql(query, variables);
-      } catch (err) {
-        if (err.code !== "NOT_READY") throw err;
-        if (waiting) waiting(err.message);
-        await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
-      }
-    }
-  }
 
   // -- the graph on screen ----------------------------------------------------------
 
@@ -97,7 +41,6 @@ import { installLive } from "./explore-live.js";
     const k = String(id).split(":", 1)[0];
     return KINDS.includes(k) ? k : "article";
   };
-  const short = (text, n = 42) => (text.length > n ? text.slice(0, n - 1) + "…" : text);
   const labelOf = (node) => node.title || node.name || node.label || node.domain || node.slug || node.id;
   const sizeOf = (degree) => Math.min(16, 3 + 1.5 * Math.sqrt(Math.max(0, degree)));
 
@@ -715,12 +658,6 @@ import { installLive } from "./explore-live.js";
     return records.length ? `${words}; record ${records.join(", ")}.` : `${words}.`;
   }
 
-  // A record as 'folder/file:line': enough to find it, without the server's own paths.
-  function recordName(record) {
-    const m = /([^/\\]+[/\\][^/\\]+)$/.exec(record);
-    return m ? m[1] : record;
-  }
-
   // -- the mentions filter: the answer of within(), highlighted ---------------------
 
   async function highlight() {
@@ -852,101 +789,6 @@ import { installLive } from "./explore-live.js";
     $("#search-results").hidden = true;
   }
 
-  // -- the overview: the served corpus at a glance ----------------------------------
-
-  function showOverview(shown) {
-    $("#overview").hidden = !shown;
-  }
-
-  const storyButton = (a, extra) => el("button", { type: "button", class: "story", dataset: { id: a.id },
-    onclick: () => run(() => choose(a.id)) }, short(a.title, 70), extra ? el("span", { class: "meta" }, extra) : null);
-
-  async function loadOverview() {
-    const stats = $("#overview-stats");
-    const storylines = $("#overview-storylines");
-    const central = $("#overview-central");
-    const timeline = $("#overview-timeline");
-    const report = gqlWhenReady(`{ loadReport { files records articles stubs topics providers
-      edges { kind count } errors { path line reason } } }`, {},
-    (message) => { stats.replaceChildren(el("p", { class: "hint computing" }, `computing… ${message}`)); }).then((d) => {
-      const r = d.loadReport;
-      stats.replaceChildren(
-        el("p", { id: "overview-counts" }, `${r.records} records in ${r.files} files: ${r.articles} stories ` +
-          `(${r.stubs} stubs), ${r.topics} topics, ${r.providers} providers, ` +
-          r.edges.map((e) => `${e.count} ${e.kind}`).join(", ") + "."),
-        r.errors.length ? el("details", { id: "overview-errors" },
-          el("summary", { class: "error" }, `${r.errors.length} load error${r.errors.length === 1 ? "" : "s"}`),
-          el("ol", {}, r.errors.map((e) => el("li", {}, `${recordName(e.path)}${e.line ? ":" + e.line : ""}: ${e.reason}`))))
-          : el("p", { class: "hint" }, "The load reported no errors."));
-    });
-    const lines = gqlWhenReady(`{ storylines(first: 8) { totalCount edges { node { id size startsAt endsAt
-        central { id title } topTopics(first: 3) { topic { name } count } } } } }`, {},
-    () => { storylines.replaceChildren(el("p", { class: "hint computing" }, "computing storylines…")); }).then((d) => {
-      const edges = d.storylines.edges;
-      storylines.replaceChildren(
-        el("p", { class: "hint" }, `${d.storylines.totalCount} storylines; the largest, each by its central story:`),
-        el("ol", { class: "storylines" }, edges.map((e, i) => el("li", { dataset: { storyline: e.node.id } },
-          el("i", { class: "dot", style: `background:${PALETTE[i % PALETTE.length]}` }),
-          storyButton(e.node.central, ` ${e.node.size} stories` +
-            (e.node.topTopics.length ? " · " + e.node.topTopics.map((t) => t.topic.name).join(", ") : ""))))));
-    });
-    const centre = gqlWhenReady(`{ centralArticles(first: 10) { edges { score node { id title provider { name } } } } }`, {},
-      () => { central.replaceChildren(el("p", { class: "hint computing" }, "computing PageRank…")); }).then((d) => {
-      central.replaceChildren(el("ol", { class: "central" }, d.centralArticles.edges.map((e) => el("li", {},
-        storyButton(e.node, ` ${e.node.provider.name} · ${e.score.toFixed(4)}`)))));
-    });
-    const time = gqlWhenReady(`{ timeline(interval: MONTH) { total undated buckets { label count } } }`, {},
-      () => { timeline.replaceChildren(el("p", { class: "hint computing" }, "computing the timeline…")); }).then((d) => {
-      timeline.replaceChildren(histogram(d.timeline));
-    });
-    const results = await Promise.allSettled([report, lines, centre, time]);
-    results.forEach((r, i) => {
-      if (r.status === "rejected") {
-        [stats, storylines, central, timeline][i].replaceChildren(el("p", { class: "error" }, r.reason.message));
-      }
-    });
-  }
-
-  function histogram(t) {
-    const buckets = t.buckets;
-    const max = Math.max(1, ...buckets.map((b) => b.count));
-    const w = 560;
-    const h = 90;
-    const bw = buckets.length ? w / buckets.length : w;
-    const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
-    svg.setAttribute("viewBox", `0 0 ${w} ${h + 16}`);
-    svg.setAttribute("id", "timeline-svg");
-    svg.setAttribute("role", "img");
-    svg.setAttribute("aria-label", `${t.total} dated stories by month`);
-    buckets.forEach((b, i) => {
-      const bar = document.createElementNS(svg.namespaceURI, "rect");
-      const bh = (b.count / max) * h;
-      bar.setAttribute("x", String(i * bw + 0.5));
-      bar.setAttribute("y", String(h - bh));
-      bar.setAttribute("width", String(Math.max(1, bw - 1)));
-      bar.setAttribute("height", String(bh));
-      bar.setAttribute("fill", "#3b6fd8");
-      bar.dataset.label = b.label;
-      bar.dataset.count = String(b.count);
-      const title = document.createElementNS(svg.namespaceURI, "title");
-      title.textContent = `${b.label}: ${b.count}`;
-      bar.append(title);
-      svg.append(bar);
-    });
-    for (const i of [0, buckets.length - 1]) {
-      if (i < 0 || !buckets[i]) continue;
-      const text = document.createElementNS(svg.namespaceURI, "text");
-      text.setAttribute("x", String(i === 0 ? 0 : w));
-      text.setAttribute("y", String(h + 13));
-      text.setAttribute("text-anchor", i === 0 ? "start" : "end");
-      text.setAttribute("font-size", "11");
-      text.textContent = buckets[i].label;
-      svg.append(text);
-    }
-    return el("div", {}, svg, el("p", { class: "meta" },
-      `${t.total} dated stories${t.undated ? `, ${t.undated} undated` : ""}.`));
-  }
-
   // -- wiring ----------------------------------------------------------------------
 
   async function run(task) {
@@ -1036,7 +878,7 @@ import { installLive } from "./explore-live.js";
     if (params.get("live") === "1") live.setOn(true);
     document.body.dataset.ready = "1";
     loadCatalogue().catch(() => {}); // asked again by the first search if this failed
-    await loadOverview();
+    await loadOverview({ choose: (id) => run(() => choose(id)), palette: PALETTE });
     document.body.dataset.overview = "1";
   })();
 
