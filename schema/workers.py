@@ -44,11 +44,12 @@ from graph.background import BackgroundAnalytics, warm
 from schema.app import Loading, healthz, readyz
 from schema.http import error_body, negotiate
 
-__all__ = ["Supervisor", "SharedAnalytics", "loading_app"]
+__all__ = ["Supervisor", "SharedAnalytics", "loading_app", "WORKERS_HOLD"]
 
 # A worker that dies this soon after its start is not restarted in a tight loop.
 _RESTART_PAUSE = 1.0
 _POLL = 0.2  # seconds between looks at the workers
+WORKERS_HOLD = "every worker holds the analytics"  # said once the first ones are retired
 
 
 class SharedAnalytics:
@@ -183,6 +184,9 @@ class Supervisor:
                 started = self.workers.pop(pid)
                 if pid in self.retiring:
                     self.retiring.discard(pid)
+                    if not self.retiring:
+                        self.say(f"{WORKERS_HOLD} (pids "
+                                 f"{', '.join(str(p) for p in self.workers)})")
                     continue
                 if self.stopping:
                     break

@@ -1,0 +1,165 @@
+"""What ``newsgraph serve --workers N`` costs in memory and gains in throughput.
+
+``python -m bench.workers PATH --workers N [--cache DIR] [--queries K]`` starts
+``newsgraph serve PATH --no-watch --workers N`` on a free loopback port, waits until the
+workers hold the analytics, optionally sends K distinct ``within`` queries (reading
+objects writes their reference counts, which unshares pages: memory is measured after
+serving, not only after start), and prints the memory of the whole process tree as
+JSON, from ``/proc/PID/smaps_rollup``:
+
+* RSS counts every page a process maps, so forked workers count the pages they share
+  with the supervisor once each: summed over the tree, it over-states the cost;
+* PSS divides each shared page among the processes that map it: summed over the tree,
+  it is what the tree costs the machine (the figure the ≤ 1.3x target is judged by);
+* USS (private clean + dirty) is what a process would give back if it ended.
+
+Without ``--workers`` it measures one ``newsgraph serve`` process, the comparison.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+__all__ = ["process_memory", "tree_memory", "children", "serve", "main"]
+
+NEWSGRAPH = Path(sys.executable).with_name("newsgraph")
+
+
+def process_memory(pid: int) -> dict[str, int]:
+    """Return ``{"rss", "pss", "uss", "shared"}`` of a process in bytes, from smaps_rollup."""
+    fields: dict[str, int] = {}
+    with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as f:
+        for line in f:
+            name, _, rest = line.partition(":")
+            parts = rest.split()
+            if len(parts) == 2 and parts[1] == "kB":
+                fields[name] = int(parts[0]) * 1024
+    return {"rss": fields["Rss"], "pss": fields["Pss"],
+            "uss": fields["Private_Clean"] + fields["Private_Dirty"],
+            "shared": fields["Shared_Clean"] + fields["Shared_Dirty"]}
+
+
+def children(pid: int) -> list[int]:
+    """Return the pids of a process's children (all its threads'), from /proc."""
+    out: list[int] = []
+    for task in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{task}/children", encoding="ascii") as f:
+                out += [int(p) for p in f.read().split()]
+        except FileNotFoundError:  # the thread ended meanwhile
+            continue
+    return sorted(set(out))
+
+
+def tree_memory(pid: int) -> dict[str, Any]:
+    """Return the memory of a process (``pid``) and its children, each and summed."""
+    processes = {pid: process_memory(pid)}
+    for child in children(pid):
+        try:
+            processes[child] = process_memory(child)
+        except FileNotFoundError:
+            continue
+    total = {k: sum(m[k] for m in processes.values()) for k in ("rss", "pss", "uss")}
+    return {"pid": pid, "processes": {str(p): m for p, m in processes.items()},
+            "total": total}
+
+
+def _readyz(port: int) -> dict[str, Any] | None:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=5) as r:
+            return dict(json.load(r))
+    except OSError:
+        return None
+
+
+def serve(path: Path, port: int, workers: int | None, *extra: str,
+          within: float = 3600) -> subprocess.Popen[str]:
+    """Start ``newsgraph serve`` and return once its workers (or it) hold the analytics.
+
+    With workers: once the supervisor said every worker holds them (the first ones
+    retired); its stderr goes to a temporary file, ``proc.stderr``."""
+    from schema.workers import WORKERS_HOLD
+
+    command = [str(NEWSGRAPH), "serve", str(path), "--no-watch", "--port", str(port),
+               "--quiet", *extra]
+    if workers is not None:
+        command += ["--workers", str(workers)]
+    said = tempfile.TemporaryFile("w+", encoding="utf-8")
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=said, text=True)
+    proc.stderr = said
+    deadline = time.monotonic() + within
+    while True:
+        said.seek(0)
+        if workers is not None and WORKERS_HOLD in said.read():
+            return proc
+        status = _readyz(port) if workers is None else None
+        if status is not None and status.get("analytics", {}).get("status") == "ready":
+            return proc
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            proc.wait()
+            said.seek(0)
+            raise RuntimeError(f"newsgraph serve did not become ready: {said.read()}")
+        time.sleep(0.2)
+
+
+def _queries(port: int, path: Path, count: int, cache: str | None) -> int:
+    """Send ``count`` distinct within queries; return how many answered without errors."""
+    import graph
+    from bench.queries import WITHIN_QUERY, within_variables
+
+    kg = graph.load(path, **({"cache": cache} if cache else {}))
+    starts = sorted(n for n in kg.nx if n.startswith("article:"))[:count]
+    del kg
+    ok = 0
+    for start in starts:
+        body = json.dumps({"query": WITHIN_QUERY,
+                           "variables": within_variables(start, 10)}).encode()
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/graphql", data=body,
+                                         headers={"content-type": "application/json"})
+        with urllib.request.urlopen(request, timeout=60) as r:
+            ok += "errors" not in json.load(r)
+    return ok
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench.workers",
+                                description=(__doc__ or "").split("\n")[0])
+    p.add_argument("path", type=Path)
+    p.add_argument("--workers", type=int, default=None)
+    p.add_argument("--cache", default=None)
+    p.add_argument("--queries", type=int, default=0)
+    p.add_argument("--port", type=int, default=0)
+    args = p.parse_args(argv)
+    from bench.run import _free_port
+    from schema.loadtest import stop_server
+
+    port = args.port or _free_port()
+    extra = ["--cache", args.cache] if args.cache else []
+    started = time.monotonic()
+    proc = serve(args.path, port, args.workers, *extra)
+    try:
+        out: dict[str, Any] = {"workers": args.workers, "ready_s": time.monotonic() - started,
+                               "at_start": tree_memory(proc.pid)}
+        if args.queries:
+            out["answered"] = _queries(port, args.path, args.queries, args.cache)
+            out["after_queries"] = tree_memory(proc.pid)
+    finally:
+        stop_server(proc, signal.SIGTERM, timeout=30)
+    json.dump(out, sys.stdout)
+    print()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
