@@ -14,8 +14,9 @@ The whole-graph analytics are computed once, by the supervisor's own background 
 (:mod:`graph.background`); when they are in, the supervisor replaces the workers one
 at a time by ones forked from it, which hold them in shared pages too (the old ones
 finish their requests first). The supervisor restarts a worker that dies, drains them
-all on SIGTERM or SIGINT (each finishes its requests in flight, by their deadline), and
-ignores SIGHUP. What the workers do with a followed folder is written in
+all on SIGTERM or SIGINT (each finishes its requests in flight, by their deadline),
+ignores SIGHUP, and, as gunicorn's arbiter does, starts one more worker on SIGTTIN and
+retires one on SIGTTOU. What the workers do with a followed folder is written in
 docs/scaling.md: each follows it on its own, which the content-derived graph version
 keeps consistent.
 """
@@ -127,6 +128,8 @@ class Supervisor:
         """Load, serve until SIGTERM or SIGINT; return what was loaded, or why not."""
         signal.signal(signal.SIGTERM, self._on_stop)
         signal.signal(signal.SIGINT, self._on_stop)
+        signal.signal(signal.SIGTTIN, self._on_more)  # gunicorn's: one more worker
+        signal.signal(signal.SIGTTOU, self._on_fewer)  # and one fewer
         loading = Loading()
         loader = uvicorn.Server(uvicorn.Config(loading_app(loading), log_level="warning",
                                                lifespan="off"))
@@ -170,6 +173,12 @@ class Supervisor:
         if self.loading:
             raise _Stopped
 
+    def _on_more(self, signum: int, frame: Any) -> None:
+        self.count += 1
+
+    def _on_fewer(self, signum: int, frame: Any) -> None:
+        self.count = max(1, self.count - 1)
+
     def _supervise(self, source: Any) -> None:
         rolled = False
         while not self.stopping:
@@ -185,17 +194,23 @@ class Supervisor:
                 if pid in self.retiring:
                     self.retiring.discard(pid)
                     if not self.retiring:
-                        self.say(f"{WORKERS_HOLD} (pids "
-                                 f"{', '.join(str(p) for p in self.workers)})")
+                        self.say(f"{WORKERS_HOLD if rolled else 'workers'}: "
+                                 f"{', '.join(str(p) for p in self.workers)}")
                     continue
-                if self.stopping:
-                    break
-                self.say(f"worker {pid} {_how(status)}; starting another")
-                if time.monotonic() - started < _RESTART_PAUSE:
-                    time.sleep(_RESTART_PAUSE)
+                if not self.stopping:
+                    self.say(f"worker {pid} {_how(status)}; starting another")
+                    if time.monotonic() - started < _RESTART_PAUSE:
+                        time.sleep(_RESTART_PAUSE)
+            serving = [p for p in self.workers if p not in self.retiring]
+            if self.stopping:
+                break
+            for _ in range(self.count - len(serving)):  # one died, or SIGTTIN asked
                 self._fork(source)
+            for pid in serving[:max(0, len(serving) - self.count)]:  # SIGTTOU asked
+                self.retiring.add(pid)
+                _signal(pid, signal.SIGTERM)
             assert self.job is not None
-            if not rolled and not self.stopping and self.job.status()["status"] != "computing":
+            if not rolled and self.job.status()["status"] != "computing":
                 rolled = True
                 gc.freeze()  # the installed parts too
                 self._replace_all(source)
@@ -257,7 +272,8 @@ class Supervisor:
     def _work(self, source: Any, job: BackgroundAnalytics) -> int:
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, signal.SIG_DFL)  # uvicorn installs its own when it serves
-        signal.signal(signal.SIGHUP, signal.SIG_IGN)  # the supervisor says it once
+        for sig in (signal.SIGHUP, signal.SIGTTIN, signal.SIGTTOU):
+            signal.signal(sig, signal.SIG_IGN)  # the supervisor's to hear
         shared = SharedAnalytics(job)
 
         def analytics(kg: graph.KnowledgeGraph) -> SharedAnalytics:

@@ -99,6 +99,19 @@ def test_a_killed_worker_is_restarted():
         assert post(port, QUERY)["data"]["article"]["title"]
 
 
+def test_sigttou_retires_a_worker_and_sigttin_adds_one():
+    with workers(EXPLORE, 2) as (port, proc):
+        first = children(proc.pid)
+        proc.send_signal(signal.SIGTTOU)
+        wait_until(lambda: len(children(proc.pid)) == 1, "one worker")
+        [kept] = children(proc.pid)
+        assert kept in first and get(port, "/readyz")["worker"]["pid"] == kept
+        proc.send_signal(signal.SIGTTIN)
+        wait_until(lambda: len(children(proc.pid)) == 2, "two workers again")
+        assert kept in children(proc.pid)
+        assert post(port, QUERY)["data"]["article"]["title"]
+
+
 def _send_half(conn: socket.socket, query: str) -> bytes:
     """Send a request's head and half its body; return the other half."""
     body = json.dumps({"query": query}).encode()
