@@ -30,7 +30,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-__all__ = ["process_memory", "tree_memory", "children", "serve", "main"]
+__all__ = ["process_memory", "tree_memory", "children", "serve", "measure", "main"]
 
 NEWSGRAPH = Path(sys.executable).with_name("newsgraph")
 
@@ -132,6 +132,56 @@ def _queries(port: int, path: Path, count: int, cache: str | None) -> int:
     return ok
 
 
+def _distinct(port: int, starts: Path, seconds: float, connections: int,
+              skip: int) -> dict[str, Any]:
+    """The distinct-within phase of bench/http.py's client against ``port``."""
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.http", "client", "--port", str(port), "--starts",
+         str(starts), "--seconds", str(seconds), "--connections", str(connections),
+         "--only-distinct", "--skip", str(skip)],
+        capture_output=True, text=True, check=False, timeout=120 + 4 * seconds)
+    if done.returncode != 0:
+        raise RuntimeError(f"bench client failed:\n{done.stderr}")
+    return dict(json.loads(done.stdout)["graphql_distinct"])
+
+
+def measure(corpus: Path, cache: Path, starts: Path, *, seconds: float, connections: int,
+            port: int) -> dict[str, Any]:
+    """One ``newsgraph serve``, then ``--workers 2`` and, after SIGTTOU, the same with one
+    worker: distinct within queries over HTTP from ``connections`` clients for ``seconds``
+    each, and the memory of each server's process tree after it served them."""
+    from schema.loadtest import stop_server
+
+    extra = ("--cache", str(cache))
+    out: dict[str, Any] = {}
+    proc = serve(corpus, port, None, *extra)
+    try:
+        phase = _distinct(port, starts, seconds, connections, 0)
+        out["single"] = {"http": phase, "memory": tree_memory(proc.pid)}
+    finally:
+        stop_server(proc, signal.SIGTERM, timeout=30)
+    proc = serve(corpus, port, 2, *extra)
+    try:
+        two = _distinct(port, starts, seconds, connections, 0)
+        out["workers2"] = {"http": two, "memory": tree_memory(proc.pid)}
+        proc.send_signal(signal.SIGTTOU)
+        deadline = time.monotonic() + 60
+        while len(children(proc.pid)) != 1:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the supervisor did not retire a worker on SIGTTOU")
+            time.sleep(0.1)
+        one = _distinct(port, starts, seconds, connections, two["requests"] + 100)
+        out["workers1"] = {"http": one, "memory": tree_memory(proc.pid)}
+    finally:
+        stop_server(proc, signal.SIGTERM, timeout=30)
+    out["throughput_ratio"] = two["rps"] / (one["rps"] or float("nan"))
+    single = out["single"]["memory"]["total"]
+    both = out["workers2"]["memory"]["total"]
+    out["pss_ratio"] = both["pss"] / single["pss"]
+    out["rss_ratio"] = both["rss"] / single["rss"]
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.workers",
                                 description=(__doc__ or "").split("\n")[0])
@@ -140,12 +190,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--cache", default=None)
     p.add_argument("--queries", type=int, default=0)
     p.add_argument("--port", type=int, default=0)
+    p.add_argument("--max-requests", type=int, default=None,
+                   help="passed to newsgraph serve --workers")
     args = p.parse_args(argv)
     from bench.run import _free_port
     from schema.loadtest import stop_server
 
     port = args.port or _free_port()
     extra = ["--cache", args.cache] if args.cache else []
+    if args.max_requests:
+        extra += ["--max-requests", str(args.max_requests)]
     started = time.monotonic()
     proc = serve(args.path, port, args.workers, *extra)
     try:

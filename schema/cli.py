@@ -98,6 +98,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=None, metavar="N",
                    help="serve from N worker processes forked after the load, sharing the "
                         "graph's memory (default: one process); see docs/scaling.md")
+    p.add_argument("--max-requests", type=int, default=None, metavar="N",
+                   help="with --workers: replace a worker by a fresh fork after about N "
+                        "requests, which shares the graph's pages again (default: never)")
     add_arguments(p)
 
     p = sub.add_parser("push", help="send record files to a server's ingest mutation")
@@ -321,6 +324,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         raise graph.NewsgraphError(f"--max-file-mb must be positive, got {args.max_file_mb!r}")
     if args.workers is not None:
         _check_workers(args.workers, follow=follow, watch=args.watch, ingest=token is not None)
+    if args.max_requests is not None and (args.workers is None or args.max_requests < 1):
+        raise graph.NewsgraphError(f"--max-requests must be a positive number of requests "
+                                   f"and goes with --workers, got {args.max_requests}"
+                                   + ("" if args.workers else " without --workers"))
     # Bind first: a port in use is said at once, not after a load of minutes; then the
     # server answers /healthz and /readyz (with progress) while the graph loads.
     sock = _bind(args.host, args.port)
@@ -428,7 +435,8 @@ def _serve_workers(args: argparse.Namespace, sock: socket.socket, settings: Any,
 
     if hasattr(signal, "SIGHUP"):
         signal.signal(signal.SIGHUP, _ignore_hangup)
-    _, error = Supervisor(sock, args.workers, load, make_app, config, say).run()
+    _, error = Supervisor(sock, args.workers, load, make_app, config, say,
+                          max_requests=args.max_requests).run()
     if isinstance(error, EmptyCorpus):
         return EXIT_EMPTY  # on_loaded said it
     if error is not None:

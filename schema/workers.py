@@ -16,15 +16,22 @@ at a time by ones forked from it, which hold them in shared pages too (the old o
 finish their requests first). The supervisor restarts a worker that dies, drains them
 all on SIGTERM or SIGINT (each finishes its requests in flight, by their deadline),
 ignores SIGHUP, and, as gunicorn's arbiter does, starts one more worker on SIGTTIN and
-retires one on SIGTTOU. What the workers do with a followed folder is written in
-docs/scaling.md: each follows it on its own, which the content-derived graph version
-keeps consistent.
+retires one on SIGTTOU.
+
+Reading an object writes its reference count, so the pages of the graph a worker reads
+become its own copies over time (``gc.freeze`` only keeps the collector from doing the
+same); ``max_requests`` replaces a worker after that many requests by a fresh fork,
+whose pages are all shared again (gunicorn's ``max_requests``).
+
+What the workers do with a followed folder is written in docs/scaling.md: each follows
+it on its own, which the content-derived graph version keeps consistent.
 """
 
 from __future__ import annotations
 
 import gc
 import os
+import random
 import signal
 import socket
 import sys
@@ -109,7 +116,9 @@ class Supervisor:
 
     ``load(progress)`` returns the graph or the followed corpus; ``make_app(source,
     job)`` returns a worker's app, where ``job(kg)`` is the analytics job its lifespan
-    installs; ``config`` are uvicorn's options; ``say`` prints one line for the operator.
+    installs; ``config`` are uvicorn's options; ``say`` prints one line for the operator;
+    a worker that served ``max_requests`` (plus up to a quarter, at random) is replaced by
+    a fresh fork, whose pages are all shared again.
     """
 
     sock: socket.socket
@@ -118,6 +127,7 @@ class Supervisor:
     make_app: Callable[[Any, Callable[[graph.KnowledgeGraph], Any]], Starlette]
     config: dict[str, Any]
     say: Callable[[str], None]
+    max_requests: int | None = None
     workers: dict[int, float] = field(default_factory=dict)  # pid -> started (monotonic)
     retiring: set[int] = field(default_factory=set)
     stopping: bool = False
@@ -197,7 +207,10 @@ class Supervisor:
                         self.say(f"{WORKERS_HOLD if rolled else 'workers'}: "
                                  f"{', '.join(str(p) for p in self.workers)}")
                     continue
-                if not self.stopping:
+                if not self.stopping and status == 0 and self.max_requests:
+                    self.say(f"worker {pid} served its {self.max_requests:,}+ requests "
+                             "(--max-requests); starting a fresh one")
+                elif not self.stopping:
                     self.say(f"worker {pid} {_how(status)}; starting another")
                     if time.monotonic() - started < _RESTART_PAUSE:
                         time.sleep(_RESTART_PAUSE)
@@ -283,7 +296,12 @@ class Supervisor:
 
         app = self.make_app(source, analytics)
         app.state.worker = {"pid": os.getpid(), "workers": self.count}
-        server = uvicorn.Server(uvicorn.Config(app, **self.config))
+        config = dict(self.config)
+        if self.max_requests:
+            # Jittered, as gunicorn's max_requests_jitter: workers do not all restart at once.
+            config["limit_max_requests"] = self.max_requests + random.randrange(
+                self.max_requests // 4 + 1)
+        server = uvicorn.Server(uvicorn.Config(app, **config))
         server.run(sockets=[self.sock])
         return 0
 
