@@ -294,6 +294,10 @@ class Supervisor:
                 kg.analytics.defer(shared.status)
             return shared
 
+        # A supervisor that was killed cannot drain its workers: they stop on their own.
+        supervisor = os.getppid()
+        threading.Thread(target=_stop_when_orphaned, args=(supervisor,), daemon=True,
+                         name="newsgraph-orphaned").start()
         app = self.make_app(source, analytics)
         app.state.worker = {"pid": os.getpid(), "workers": self.count}
         config = dict(self.config)
@@ -304,6 +308,13 @@ class Supervisor:
         server = uvicorn.Server(uvicorn.Config(app, **config))
         server.run(sockets=[self.sock])
         return 0
+
+
+def _stop_when_orphaned(supervisor: int) -> None:
+    """Drain this worker (as SIGTERM does) once its supervisor is gone."""
+    while os.getppid() == supervisor:
+        time.sleep(1)
+    os.kill(os.getpid(), signal.SIGTERM)
 
 
 def _signal(pid: int, sig: int) -> None:

@@ -21,7 +21,7 @@ from starlette.testclient import TestClient
 import graph
 from bench.workers import NEWSGRAPH, children, serve, tree_memory
 from schema.app import Loading
-from schema.loadtest import write_corpus
+from schema.loadtest import stop_server, write_corpus
 from schema.query import execute
 from schema.workers import loading_app
 from tests.servers import free_port
@@ -37,10 +37,7 @@ def workers(path: Path, count: int | None, *extra: str) -> Iterator[tuple[int, s
     try:
         yield port, proc
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        proc.stderr.close()
+        stop_server(proc, signal.SIGTERM, timeout=HANG_GUARD)
 
 
 def said(proc: subprocess.Popen) -> str:
@@ -110,6 +107,25 @@ def test_sigttou_retires_a_worker_and_sigttin_adds_one():
         wait_until(lambda: len(children(proc.pid)) == 2, "two workers again")
         assert kept in children(proc.pid)
         assert post(port, QUERY)["data"]["article"]["title"]
+
+
+def _gone(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"  # ended, not yet reaped
+    except FileNotFoundError:
+        return True
+
+
+def test_workers_stop_when_their_supervisor_is_killed():
+    with workers(EXPLORE, 2) as (port, proc):
+        kids = children(proc.pid)
+        proc.kill()
+        proc.wait()
+        for pid in kids:
+            wait_until(lambda pid=pid: _gone(pid), f"worker {pid} to stop")
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection(("127.0.0.1", port), timeout=5).close()
 
 
 def _send_half(conn: socket.socket, query: str) -> bytes:
