@@ -190,9 +190,10 @@ def create_app(source: graph.KnowledgeGraph | graph.LiveGraph | str | os.PathLik
         # which otherwise shows as pauses of tens of milliseconds in request latency
         # (and, frozen before the fork, from touching every page of the analytics child).
         gc.freeze()
-        app.state.kg = kg
+        # The job first: a server whose graph is there has its analytics job too.
         app.state.analytics = (analytics(kg) if analytics is not None
                                else BackgroundAnalytics(kg).start())
+        app.state.kg = kg
 
     path = Path(source) if isinstance(source, str | os.PathLike) else None
     loop: asyncio.AbstractEventLoop | None = None

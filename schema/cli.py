@@ -435,7 +435,7 @@ def _serve_workers(args: argparse.Namespace, sock: socket.socket, settings: Any,
 
     if hasattr(signal, "SIGHUP"):
         signal.signal(signal.SIGHUP, _ignore_hangup)
-    _, error = Supervisor(sock, args.workers, load, make_app, config, say,
+    _, error = Supervisor(_listener(sock), args.workers, load, make_app, config, say,
                           max_requests=args.max_requests).run()
     if isinstance(error, EmptyCorpus):
         return EXIT_EMPTY  # on_loaded said it
@@ -443,6 +443,29 @@ def _serve_workers(args: argparse.Namespace, sock: socket.socket, settings: Any,
         print(f"newsgraph: error: {error}", file=sys.stderr, flush=True)
         return EXIT_REJECTED
     return EXIT_OK
+
+
+def _listener(bound: socket.socket) -> Any:
+    """Return a function binding one more listening socket on ``bound``'s address.
+
+    With SO_REUSEPORT (Linux) each worker gets a socket of its own and the kernel spreads
+    connections over them; ``bound``, bound without it, has already shown the port free
+    (another server holding it, with or without SO_REUSEPORT, makes that bind fail)."""
+    if not hasattr(socket, "SO_REUSEPORT"):  # pragma: no cover - every worker shares it
+        return lambda: bound.dup()
+    family, address = bound.family, bound.getsockname()
+    bound.close()
+
+    def listen() -> socket.socket:
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind(address)
+        sock.listen(2048)
+        sock.setblocking(False)
+        return sock
+
+    return listen
 
 
 def _ignore_hangup(signum: int, frame: Any) -> None:

@@ -5,10 +5,12 @@ The model is gunicorn's arbiter with ``preload_app``. The supervisor (the proces
 ``/readyz`` (503 "loading", with progress) from a small app of its own while it loads
 the graph; then it stops that app, freezes the collector (``gc.freeze``: the collector
 no longer writes into the graph's objects, so their pages stay shared) and forks N
-workers, each running uvicorn on the inherited socket. The kernel hands each new
-connection to whichever worker accepts it first. uvicorn's own ``--workers`` cannot do
-this: it spawns fresh interpreters, each of which would load the graph again, N times
-the memory and N times the start-up.
+workers, each running uvicorn on a listening socket of its own, bound before the load
+with SO_REUSEPORT on the one port: the kernel spreads new connections over them by a
+hash of their addresses. (On one shared socket, the first worker to wake accepts every
+connection waiting, so keep-alive clients all land on one worker.) uvicorn's own
+``--workers`` cannot do this: it spawns fresh interpreters, each of which would load
+the graph again, N times the memory and N times the start-up.
 
 The whole-graph analytics are computed once, by the supervisor's own background job
 (:mod:`graph.background`); when they are in, the supervisor replaces the workers one
@@ -112,23 +114,26 @@ class _Stopped(Exception):
 
 @dataclass
 class Supervisor:
-    """Load once, fork ``count`` workers serving ``sock``, keep them running.
+    """Load once, fork ``count`` workers, each serving a socket of its own, keep them running.
 
-    ``load(progress)`` returns the graph or the followed corpus; ``make_app(source,
-    job)`` returns a worker's app, where ``job(kg)`` is the analytics job its lifespan
-    installs; ``config`` are uvicorn's options; ``say`` prints one line for the operator;
-    a worker that served ``max_requests`` (plus up to a quarter, at random) is replaced by
-    a fresh fork, whose pages are all shared again.
+    ``listen()`` returns one more listening socket on the server's port (SO_REUSEPORT:
+    the kernel spreads new connections over them); ``load(progress)`` returns the graph
+    or the followed corpus; ``make_app(source, job)`` returns a worker's app, where
+    ``job(kg)`` is the analytics job its lifespan installs; ``config`` are uvicorn's
+    options; ``say`` prints one line for the operator; a worker that served
+    ``max_requests`` (plus up to a quarter, at random) is replaced by a fresh fork, whose
+    pages are all shared again.
     """
 
-    sock: socket.socket
+    listen: Callable[[], socket.socket]
     count: int
     load: Callable[[Callable[..., None]], graph.KnowledgeGraph | graph.LiveGraph]
     make_app: Callable[[Any, Callable[[graph.KnowledgeGraph], Any]], Starlette]
     config: dict[str, Any]
     say: Callable[[str], None]
     max_requests: int | None = None
-    workers: dict[int, float] = field(default_factory=dict)  # pid -> started (monotonic)
+    sockets: dict[int, socket.socket] = field(default_factory=dict)  # slot -> listener
+    workers: dict[int, tuple[int, float]] = field(default_factory=dict)  # pid -> slot, start
     retiring: set[int] = field(default_factory=set)
     stopping: bool = False
     loading: bool = True
@@ -140,17 +145,22 @@ class Supervisor:
         signal.signal(signal.SIGINT, self._on_stop)
         signal.signal(signal.SIGTTIN, self._on_more)  # gunicorn's: one more worker
         signal.signal(signal.SIGTTOU, self._on_fewer)  # and one fewer
+        for slot in range(self.count):
+            self.sockets[slot] = self.listen()
         loading = Loading()
         loader = uvicorn.Server(uvicorn.Config(loading_app(loading), log_level="warning",
                                                lifespan="off"))
-        # A duplicate: stopping the loading server closes its socket, not the workers'.
-        thread = threading.Thread(target=loader.run, kwargs={"sockets": [self.sock.dup()]},
-                                  name="newsgraph-loading", daemon=True)
+        # Duplicates: stopping the loading server closes them, not the workers' sockets.
+        thread = threading.Thread(
+            target=loader.run, kwargs={"sockets": [s.dup() for s in self.sockets.values()]},
+            name="newsgraph-loading", daemon=True)
         thread.start()
+        loaded = False
         try:
             source = self.load(loading.progress)
             kg = source.current() if isinstance(source, graph.LiveGraph) else source
             warm(kg)
+            loaded = True
         except _Stopped:
             return None, None
         except Exception as e:
@@ -159,13 +169,15 @@ class Supervisor:
             self.loading = False
             loader.should_exit = True
             thread.join()
+            if self.stopping or not loaded:
+                self._close_sockets()
         if self.stopping:
             return source, None
         # Collected objects are never written again by the collector: pages stay shared.
         gc.freeze()
         self.job = job = BackgroundAnalytics(kg)
-        for _ in range(self.count):
-            self._fork(source)
+        for slot in range(self.count):
+            self._fork(source, slot)
         # The job forks a child of its own after the workers, from this process's graph.
         job.start()
         self.say(f"{self.count} workers serving (pids "
@@ -189,6 +201,11 @@ class Supervisor:
     def _on_fewer(self, signum: int, frame: Any) -> None:
         self.count = max(1, self.count - 1)
 
+    def _serving(self) -> dict[int, int]:
+        """Slot -> pid of the workers not retiring."""
+        return {slot: pid for pid, (slot, _) in self.workers.items()
+                if pid not in self.retiring}
+
     def _supervise(self, source: Any) -> None:
         rolled = False
         while not self.stopping:
@@ -200,7 +217,7 @@ class Supervisor:
                     done, status = pid, 0
                 if not done:
                     continue
-                started = self.workers.pop(pid)
+                _, started = self.workers.pop(pid)
                 if pid in self.retiring:
                     self.retiring.discard(pid)
                     if not self.retiring:
@@ -214,14 +231,20 @@ class Supervisor:
                     self.say(f"worker {pid} {_how(status)}; starting another")
                     if time.monotonic() - started < _RESTART_PAUSE:
                         time.sleep(_RESTART_PAUSE)
-            serving = [p for p in self.workers if p not in self.retiring]
             if self.stopping:
                 break
-            for _ in range(self.count - len(serving)):  # one died, or SIGTTIN asked
-                self._fork(source)
-            for pid in serving[:max(0, len(serving) - self.count)]:  # SIGTTOU asked
-                self.retiring.add(pid)
-                _signal(pid, signal.SIGTERM)
+            serving = self._serving()
+            for slot in range(self.count):  # one died, or SIGTTIN asked
+                if slot not in serving:
+                    if slot not in self.sockets:
+                        self.sockets[slot] = self.listen()
+                    self._fork(source, slot)
+            for slot, pid in serving.items():  # SIGTTOU asked
+                if slot >= self.count:
+                    self._retire(pid)
+                    # The kernel no longer sends connections to it once the worker, the
+                    # last one holding it, stops accepting.
+                    self.sockets.pop(slot).close()
             assert self.job is not None
             if not rolled and self.job.status()["status"] != "computing":
                 rolled = True
@@ -229,22 +252,30 @@ class Supervisor:
                 self._replace_all(source)
         self._drain()
 
+    def _retire(self, pid: int) -> None:
+        self.retiring.add(pid)
+        _signal(pid, signal.SIGTERM)
+
     def _replace_all(self, source: Any) -> None:
         """Fork a worker holding the analytics for each one without, then retire the old
         one (it finishes its requests in flight first)."""
         assert self.job is not None
         self.say(f"analytics {self.job.status()['status']}: replacing the workers by ones "
                  "holding them")
-        for pid in [p for p in self.workers if p not in self.retiring]:
-            self._fork(source)
-            self.retiring.add(pid)
-            _signal(pid, signal.SIGTERM)
+        for slot, pid in self._serving().items():
+            self._fork(source, slot)
+            self._retire(pid)
+
+    def _close_sockets(self) -> None:
+        for sock in self.sockets.values():
+            sock.close()
+        self.sockets.clear()
 
     def _drain(self) -> None:
         """Ask every worker to finish its requests and stop; wait for them."""
         for pid in self.workers:
             _signal(pid, signal.SIGTERM)
-        self.sock.close()  # once the workers closed theirs, new connections are refused
+        self._close_sockets()  # once the workers closed theirs, new connections are refused
         if self.job is not None:
             self.job.stop()
         deadline = time.monotonic() + float(self.config.get("timeout_graceful_shutdown") or 10) + 5
@@ -262,14 +293,14 @@ class Supervisor:
                 deadline = float("inf")
             time.sleep(0.05)
 
-    def _fork(self, source: Any) -> None:
+    def _fork(self, source: Any, slot: int) -> None:
         assert self.job is not None
         job = self.job
         pid = os.fork()
         if pid == 0:  # the worker: serve, and never return into the supervisor
             status = 1
             try:
-                status = self._work(source, job)
+                status = self._work(source, job, slot)
             except BaseException:  # said on stderr, then the supervisor starts another
                 import traceback
 
@@ -278,15 +309,20 @@ class Supervisor:
                 sys.stdout.flush()
                 sys.stderr.flush()
                 os._exit(status)
-        self.workers[pid] = time.monotonic()
+        self.workers[pid] = (slot, time.monotonic())
 
     # -- a worker's side -------------------------------------------------------------
 
-    def _work(self, source: Any, job: BackgroundAnalytics) -> int:
+    def _work(self, source: Any, job: BackgroundAnalytics, slot: int) -> int:
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, signal.SIG_DFL)  # uvicorn installs its own when it serves
         for sig in (signal.SIGHUP, signal.SIGTTIN, signal.SIGTTOU):
             signal.signal(sig, signal.SIG_IGN)  # the supervisor's to hear
+        # Only its own socket: one held open here after its worker retired would still
+        # be given connections nobody accepts.
+        for other, sock in self.sockets.items():
+            if other != slot:
+                sock.close()
         shared = SharedAnalytics(job)
 
         def analytics(kg: graph.KnowledgeGraph) -> SharedAnalytics:
@@ -306,7 +342,7 @@ class Supervisor:
             config["limit_max_requests"] = self.max_requests + random.randrange(
                 self.max_requests // 4 + 1)
         server = uvicorn.Server(uvicorn.Config(app, **config))
-        server.run(sockets=[self.sock])
+        server.run(sockets=[self.sockets[slot]])
         return 0
 
 
