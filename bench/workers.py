@@ -83,15 +83,17 @@ def _readyz(port: int) -> dict[str, Any] | None:
 
 
 def serve(path: Path, port: int, workers: int | None, *extra: str,
-          within: float = 3600) -> subprocess.Popen[str]:
+          within: float = 3600, watch: bool = False) -> subprocess.Popen[str]:
     """Start ``newsgraph serve`` and return once its workers (or it) hold the analytics.
 
     With workers: once the supervisor said every worker holds them (the first ones
-    retired); its stderr goes to a temporary file, ``proc.stderr``."""
+    retired); its stderr goes to a temporary file, ``proc.stderr``. Without ``watch``,
+    ``--no-watch``."""
     from schema.workers import WORKERS_HOLD
 
-    command = [str(NEWSGRAPH), "serve", str(path), "--no-watch", "--port", str(port),
-               "--quiet", *extra]
+    command = [str(NEWSGRAPH), "serve", str(path), "--port", str(port), "--quiet", *extra]
+    if not watch:
+        command.append("--no-watch")
     if workers is not None:
         command += ["--workers", str(workers)]
     said = tempfile.TemporaryFile("w+", encoding="utf-8")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -15,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from explore_corpus import ALPHA, EXPLORE
+from explore_corpus import ALPHA, EXPLORE, write_md
 from starlette.testclient import TestClient
 
 import graph
@@ -31,9 +32,10 @@ QUERY = f'{{ article(id: "{ALPHA}") {{ title within(hops: 2) {{ totalCount }} }}
 
 
 @contextmanager
-def workers(path: Path, count: int | None, *extra: str) -> Iterator[tuple[int, subprocess.Popen]]:
+def workers(path: Path, count: int | None, *extra: str,
+            watch: bool = False) -> Iterator[tuple[int, subprocess.Popen]]:
     port = free_port()
-    proc = serve(path, port, count, *extra, within=HANG_GUARD)
+    proc = serve(path, port, count, *extra, within=HANG_GUARD, watch=watch)
     try:
         yield port, proc
     finally:
@@ -78,6 +80,26 @@ def test_workers_start_share_the_socket_and_answer_as_in_process():
             answered.add(ready["worker"]["pid"])
             assert post(port, QUERY)["data"] == expected
         assert answered <= set(kids)
+
+
+def test_workers_following_a_folder_report_one_version_for_one_state(tmp_path):
+    corpus = tmp_path / "corpus"
+    shutil.copytree(EXPLORE, corpus)
+    with workers(corpus, 2, watch=True) as (port, proc):
+        first = get(port, "/readyz")["graphVersion"]
+        write_md(corpus, "p5/new.md", {"title": "Delta", "webUrl": "https://p5.example/delta"})
+        now = graph.follow(corpus).current().version
+        assert now != first
+        seen: dict[int, str] = {}
+
+        def every_worker_on_the_new_version() -> bool:
+            ready = get(port, "/readyz")
+            seen[ready["worker"]["pid"]] = ready["graphVersion"]
+            return len(seen) == 2 and set(seen.values()) == {now}
+
+        # Each worker applies the change on its own, and names it as a cold load does.
+        wait_until(every_worker_on_the_new_version, "both workers on the new version")
+        assert set(seen) == set(children(proc.pid))
 
 
 def test_a_killed_worker_is_restarted():
