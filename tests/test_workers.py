@@ -102,6 +102,18 @@ def test_workers_following_a_folder_report_one_version_for_one_state(tmp_path):
         assert set(seen) == set(children(proc.pid))
 
 
+def test_a_second_server_on_the_port_of_workers_is_refused():
+    # The workers' sockets share the port (SO_REUSEPORT); another server must not join.
+    with workers(EXPLORE, 2) as (port, proc):
+        done = subprocess.run([str(NEWSGRAPH), "serve", str(EXPLORE), "--workers", "2",
+                               "--port", str(port)], capture_output=True, text=True,
+                              timeout=HANG_GUARD)
+        assert (done.returncode, done.stderr) == (
+            2, f"newsgraph: error: cannot serve on 127.0.0.1:{port}: it is in use (another "
+               "server listens there)\n")
+        assert get(port, "/readyz")["worker"]["pid"] in children(proc.pid)
+
+
 def test_a_killed_worker_is_restarted():
     with workers(EXPLORE, 2) as (port, proc):
         victim, survivor = children(proc.pid)
