@@ -32,6 +32,7 @@ it on its own, which the content-derived graph version keeps consistent.
 from __future__ import annotations
 
 import gc
+import json
 import os
 import random
 import signal
@@ -71,7 +72,7 @@ class SharedAnalytics:
 
     def __init__(self, job: BackgroundAnalytics):
         self.job = job
-        self.done = not job.status()["status"] == "computing"
+        self.done = job.status()["status"] != "computing"
 
     @property
     def ready(self) -> bool:
@@ -95,8 +96,6 @@ def loading_app(loading: Loading) -> Starlette:
     async def not_yet(request: Request) -> Response:
         accept = request.headers.get("accept", "")
         body = error_body(loading.message(), code="NOT_READY", **loading.status())
-        import json
-
         return Response(json.dumps(body), status_code=503, headers={"retry-after": "1"},
                         media_type=f"{negotiate(accept)}; charset=utf-8")
 
