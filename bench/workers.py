@@ -76,19 +76,25 @@ def _niced(pid: int) -> bool:
 
 
 def tree_memory(pid: int, *, analytics: bool = True) -> dict[str, Any]:
-    """Return the memory of a process (``pid``) and its children, each and summed;
-    without ``analytics``, leaving out the (niced) background analytics process."""
+    """Return the memory of a process (``pid``) and its children, each and summed.
+
+    Without ``analytics``, the (niced) background analytics process is left out of the
+    sums but for its share of the pages it shares with the server (they are the
+    server's: summed PSS is then what the tree would cost had that process never run)."""
     processes = {pid: process_memory(pid)}
+    left_out = []
     for child in children(pid):
-        if not analytics and _niced(child):
-            continue
         try:
             processes[child] = process_memory(child)
         except FileNotFoundError:
             continue
-    total = {k: sum(m[k] for m in processes.values()) for k in ("rss", "pss", "uss")}
+        if not analytics and _niced(child):
+            left_out.append(child)
+    counted = [m for p, m in processes.items() if p not in left_out]
+    total = {k: sum(m[k] for m in counted) for k in ("rss", "pss", "uss")}
+    total["pss"] += sum(processes[p]["pss"] - processes[p]["uss"] for p in left_out)
     return {"pid": pid, "processes": {str(p): m for p, m in processes.items()},
-            "total": total}
+            "left_out": left_out, "total": total}
 
 
 def _readyz(port: int) -> dict[str, Any] | None:
