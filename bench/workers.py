@@ -22,6 +22,7 @@ import argparse
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -30,7 +31,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-__all__ = ["process_memory", "tree_memory", "children", "serve", "measure", "main"]
+__all__ = ["process_memory", "tree_memory", "children", "serve", "measure", "free_port", "main"]
 
 NEWSGRAPH = Path(sys.executable).with_name("newsgraph")
 
@@ -95,6 +96,13 @@ def tree_memory(pid: int, *, analytics: bool = True) -> dict[str, Any]:
     total["pss"] += sum(processes[p]["pss"] - processes[p]["uss"] for p in left_out)
     return {"pid": pid, "processes": {str(p): m for p, m in processes.items()},
             "left_out": left_out, "total": total}
+
+
+def free_port() -> int:
+    """Return a loopback port nobody listens on."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def _readyz(port: int) -> dict[str, Any] | None:
@@ -224,10 +232,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--max-requests", type=int, default=None,
                    help="passed to newsgraph serve --workers")
     args = p.parse_args(argv)
-    from bench.run import _free_port
     from schema.loadtest import stop_server
 
-    port = args.port or _free_port()
+    port = args.port or free_port()
     extra = ["--cache", args.cache] if args.cache else []
     if args.max_requests:
         extra += ["--max-requests", str(args.max_requests)]
