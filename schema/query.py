@@ -69,6 +69,7 @@ from schema.nodes import (
     find_node,
     kg_of,
 )
+from schema.plan import PlannedExecutor
 from schema.settings import CEILINGS
 from schema.subscriptions import Subscription
 from schema.traversal import (
@@ -357,7 +358,15 @@ def should_mask(error: GraphQLError) -> bool:
 
 
 class NewsgraphSchema(strawberry.Schema):
-    """The schema, logging only errors that are not the client's own doing."""
+    """The schema, logging only errors that are not the client's own doing, and running
+    queries executed synchronously as plans (schema/plan.py)."""
+
+    def _get_custom_context_kwargs(self, operation_extensions: dict[str, Any] | None = None,
+                                   *, sync: bool = False) -> dict[str, Any]:
+        kwargs = super()._get_custom_context_kwargs(operation_extensions, sync=sync)
+        if issubclass(self.execution_context_class, PlannedExecutor):
+            kwargs["planned"] = sync
+        return kwargs
 
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         unexpected = [e for e in errors if should_mask(e)]
@@ -381,6 +390,7 @@ schema = NewsgraphSchema(
     # validation rules with the request's numbers.
     extensions=[lambda: MaskErrors(should_mask_error=should_mask), Limits, Cost, GraphVersion,
                 ParsedDocuments, lambda: ValidationCache(maxsize=256)],
+    execution_context_class=PlannedExecutor,
 )
 
 
