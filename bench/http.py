@@ -12,7 +12,12 @@ phase bounded in seconds), and prints JSON:
 * ``graphql_distinct``: the within query, each request from a different start, so no
   cache can hide the work;
 * ``plain``: the bare endpoint returning the bytes of one GraphQL response;
-* ``graphql_repeated``: that one query again and again.
+* ``plain_within``: ``/plain-within``, a bare Starlette endpoint that does the same walk
+  for each start and returns the same JSON built by hand (bench/queries.py), distinct
+  starts as for ``graphql_distinct``: what the GraphQL layer costs on top of the work;
+* ``graphql_repeated``: that one query again and again;
+* ``graphql_distinct_standard``: as ``graphql_distinct``, at ``/graphql-standard``, the
+  same view on graphql-core's standard executor instead of plans (schema/plan.py).
 
 Only 127.0.0.1 is ever contacted.
 """
@@ -43,7 +48,9 @@ def _serve(args: argparse.Namespace) -> int:
 
     import graph
     from bench.measure import peak_rss_bytes, rss_bytes
-    from schema.app import create_app
+    from bench.queries import plain_within_json
+    from schema.app import GraphQLView, create_app
+    from schema.query import schema
 
     options: dict[str, Any] = {}
     if args.cache:
@@ -59,11 +66,26 @@ def _serve(args: argparse.Namespace) -> int:
         await request.body()
         return Response(payload["body"], media_type="application/json")
 
+    async def plain_within(request: Request) -> Response:
+        body = json.loads(await request.body())
+        start = body["variables"]["from"]
+        first = body["variables"].get("first", HTTP_FIRST)
+        return Response(json.dumps(plain_within_json(kg, start, first)),
+                        media_type="application/json")
+
     async def rss(request: Request) -> Response:
         return Response(json.dumps({"peak_rss": peak_rss_bytes(), "rss": rss_bytes()}),
                         media_type="application/json")
 
     app.router.routes.insert(0, Route("/plain", plain, methods=["POST", "PUT"]))
+    app.router.routes.insert(0, Route("/plain-within", plain_within, methods=["POST"]))
+
+    class StandardView(GraphQLView):
+        async def get_context(self, request: Any, response: Any) -> dict[str, Any]:
+            return {**await super().get_context(request, response), "planned": False}
+
+    standard = StandardView(schema, app.state.settings)
+    app.router.routes.insert(0, Route("/graphql-standard", standard, methods=["POST"]))
     app.router.routes.insert(0, Route("/bench-rss", rss))
     config = uvicorn.Config(app, host=HOST, port=args.port, log_level="warning",
                             access_log=False)
@@ -154,17 +176,28 @@ async def _client(args: argparse.Namespace) -> dict[str, Any]:
     if status != 200:
         raise RuntimeError(f"GraphQL answered {status}: {reference[:200]!r}")
     await conn.request("PUT", "/plain", reference)
+    # The bare walk answers the same data as GraphQL (without extensions.cost).
+    same = True
+    for body in distinct[1:6]:
+        _, by_graphql = await conn.request("POST", "/graphql", body)
+        _, by_hand = await conn.request("POST", "/plain-within", body)
+        same = same and json.loads(by_graphql)["data"] == json.loads(by_hand)["data"]
     conn.writer.close()
     out: dict[str, Any] = {"connections": args.connections, "seconds": args.seconds,
-                           "response_bytes": len(reference)}
+                           "response_bytes": len(reference), "plain_within_same_data": same}
     # A short warm-up, so the first phase does not pay for imports and first calls.
     await _phase(args.port, "/graphql", distinct[-50:], 0.3, args.connections, None)
     out["graphql_distinct"] = await _phase(args.port, "/graphql", distinct[1:] or distinct,
                                            args.seconds, args.connections, None)
     out["plain"] = await _phase(args.port, "/plain", [repeated], args.seconds,
                                 args.connections, reference)
+    out["plain_within"] = await _phase(args.port, "/plain-within", distinct[1:] or distinct,
+                                       args.seconds, args.connections, None)
     out["graphql_repeated"] = await _phase(args.port, "/graphql", [repeated], args.seconds,
                                            args.connections, reference)
+    out["graphql_distinct_standard"] = await _phase(
+        args.port, "/graphql-standard", distinct[1:] or distinct, args.seconds,
+        args.connections, None)
     conn = await _connect(args.port)
     writer = conn.writer
     writer.write(f"GET /bench-rss HTTP/1.1\r\nHost: {HOST}\r\n\r\n".encode())

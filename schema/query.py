@@ -395,9 +395,12 @@ schema = NewsgraphSchema(
 
 
 def execute(kg: graph.KnowledgeGraph, document: str,
-            variables: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Run a query in-process; return the response as JSON-ready data."""
-    result = schema.execute_sync(document, variable_values=variables, context_value={"kg": kg})
+            variables: dict[str, Any] | None = None, *, planned: bool = True
+            ) -> dict[str, Any]:
+    """Run a query in-process; return the response as JSON-ready data. ``planned=False``
+    runs it on graphql-core's standard executor instead of as a plan (schema/plan.py)."""
+    context: dict[str, Any] = {"kg": kg} if planned else {"kg": kg, "planned": False}
+    result = schema.execute_sync(document, variable_values=variables, context_value=context)
     response: dict[str, Any] = {}
     if result.errors:
         response["errors"] = [e.formatted for e in result.errors]
