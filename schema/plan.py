@@ -243,8 +243,26 @@ def _completer(field: _Field, type_: Any) -> Completer:
     """Return how to complete a value of ``type_`` for ``field``: the standard
     executor's ``complete_value``, with every decision on the type taken now."""
     if is_non_null_type(type_):
-        inner = _completer(field, type_.of_type)
         message = f"Cannot return null for non-nullable field {field.parent}.{field.name}."
+        of = type_.of_type
+        if is_object_type(of) or is_leaf_type(of):
+            # The commonest shapes, completed in one call: the same checks in the same
+            # order (an object's completion never answers null; a leaf's says why first).
+            direct = (_object_completer(field, of) if is_object_type(of)
+                      else _completer(field, of))
+
+            def complete_non_null_direct(ex: PlannedExecutor, path: Path, result: Any,
+                                         info: Any) -> Any:
+                if isinstance(result, Exception):
+                    raise result
+                if result is None or result is Undefined:
+                    raise TypeError(message)
+                completed = direct(ex, path, result, info)
+                if completed is None:
+                    raise TypeError(message)
+                return completed
+            return complete_non_null_direct
+        inner = _completer(field, of)
 
         def complete_non_null(ex: PlannedExecutor, path: Path, result: Any, info: Any) -> Any:
             if isinstance(result, Exception):
@@ -307,12 +325,14 @@ def _completer(field: _Field, type_: Any) -> Completer:
         return found
 
     if is_object_type(type_):
+        complete_fields = _object_completer(field, type_)
+
         def complete_object(ex: PlannedExecutor, path: Path, result: Any, info: Any) -> Any:
             if isinstance(result, Exception):
                 raise result
             if result is None or result is Undefined:
                 return None
-            return object_completer(type_)(ex, path, result, info)
+            return complete_fields(ex, path, result, info)
         return complete_object
 
     def complete_abstract(ex: PlannedExecutor, path: Path, result: Any, info: Any) -> Any:

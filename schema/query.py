@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaskErrors, ValidationCache
+from strawberry.extensions import MaskErrors
 from strawberry.types import Info
 
 import graph
@@ -24,7 +24,7 @@ from schema.analytics import (
     resolve_storylines,
     resolve_timeline,
 )
-from schema.cache import ParsedDocuments
+from schema.cache import ParsedDocuments, ValidatedDocuments
 from schema.connections import (
     Connection,
     Edge,
@@ -381,7 +381,8 @@ schema = NewsgraphSchema(
     types=[Article, Topic, Provider, Storyline, GraphEdge],
     # Parsed and validated documents are cached (keyed by the text, and for validation by
     # the rules too): explorers send the same few documents with new variables.
-    # Strawberry's ValidationCache does that job; its ParserCache does not: it raises a
+    # ValidatedDocuments keeps validations by the document's identity (Strawberry's
+    # ValidationCache hashes the whole document each time); Strawberry's ParserCache raises a
     # parse error from inside its hook, past Limits, so the max-tokens error would lose
     # the name of its setting. ParsedDocuments leaves a failing parse to the normal path.
     # MaxTokensLimiter, QueryDepthLimiter and MaxAliasesLimiter take their numbers when
@@ -389,7 +390,7 @@ schema = NewsgraphSchema(
     # (per request context): Limits applies the same parse option and the latter two's
     # validation rules with the request's numbers.
     extensions=[lambda: MaskErrors(should_mask_error=should_mask), Limits, Cost, GraphVersion,
-                ParsedDocuments, lambda: ValidationCache(maxsize=256)],
+                ParsedDocuments, ValidatedDocuments],
     execution_context_class=PlannedExecutor,
 )
 
