@@ -479,8 +479,9 @@ class PlannedExecutor(StrawberryGraphQLCoreExecutionContext):
             try:
                 info = None
                 if how == _ATTRIBUTE or how == _METHOD:
-                    if budget is not None:
-                        budget.check_time()
+                    if walks is not None and walks.deadline is not None \
+                            and walks.clock() > walks.deadline:
+                        raise budget.late()  # type: ignore[union-attr]
                     if how == _ATTRIBUTE:
                         result = getattr(source, field.attribute)  # type: ignore[arg-type]
                     else:
