@@ -335,6 +335,8 @@ def _completer(field: _Field, type_: Any) -> Completer:
             return complete_fields(ex, path, result, info)
         return complete_object
 
+    valid: dict[str, GraphQLObjectType] = {}
+
     def complete_abstract(ex: PlannedExecutor, path: Path, result: Any, info: Any) -> Any:
         if isinstance(result, Exception):
             raise result
@@ -345,7 +347,13 @@ def _completer(field: _Field, type_: Any) -> Completer:
         if ex.is_awaitable(name):
             _close(name)
             raise _SyncFailure
-        runtime = ex.ensure_valid_runtime_type(name, type_, field.details, info, result)
+        # A type name found valid for this field stays valid (the check reads only the
+        # name and the schema); anything else is checked, and refused, every time.
+        runtime = valid.get(name) if isinstance(name, str) else None
+        if runtime is None:
+            runtime = ex.ensure_valid_runtime_type(name, type_, field.details, info, result)
+            if isinstance(name, str):
+                valid[name] = runtime
         return object_completer(runtime)(ex, path, result, info)
     return complete_abstract
 
