@@ -33,6 +33,7 @@ from schema.connections import (
 )
 from schema.cost import Cost, budget_of
 from schema.counts import LoadCounts
+from schema.executor import PlannedExecutor
 from schema.explore import resolve_paths
 from schema.ingest import Mutation
 from schema.inputs import (
@@ -69,7 +70,6 @@ from schema.nodes import (
     find_node,
     kg_of,
 )
-from schema.plan import PlannedExecutor
 from schema.settings import CEILINGS
 from schema.subscriptions import Subscription
 from schema.traversal import (

@@ -1,7 +1,7 @@
-"""Queries run as plans (schema/plan.py) answer exactly as graphql-core's standard
-executor does: data, nulls, errors (message, path, locations, extensions, masking) and
-``extensions`` (cost, graph version), for every query of the tests and the docs and for
-queries Hypothesis writes from the schema.
+"""Queries run as plans (schema/plan.py, schema/executor.py) answer exactly as
+graphql-core's standard executor does: data, nulls, errors (message, path, locations,
+extensions, masking) and ``extensions`` (cost, graph version), for every query of the
+tests and the docs and for queries Hypothesis writes from the schema.
 
 Each query runs twice through the same schema and extensions, once planned and once with
 the standard executor (Strawberry's own execution context class), on fresh budgets.
@@ -26,7 +26,7 @@ from test_fuzz_graphql import SDL, _scalars
 
 import graph
 from schema.cost import RequestBudget
-from schema.plan import PlannedExecutor
+from schema.executor import PlannedExecutor
 from schema.query import schema
 from schema.settings import Settings
 
