@@ -133,8 +133,13 @@ class PlannedExecutor(StrawberryGraphQLCoreExecutionContext):
                     if type(result) is field.as_is:
                         results[field.key] = result
                         continue
+                    if self.is_awaitable(result):
+                        close_awaitable(result)
+                        raise SyncFailure
                     field_path = new_path(Path, (path, field.key, field.parent.name))
                     results[field.key] = field.complete(self, field_path, result, None)
+                except SyncFailure:
+                    raise
                 except Exception as error:  # noqa: BLE001 - every error is a field error
                     field_path = new_path(Path, (path, field.key, field.parent.name))
                     self.handle_field_error(error, field.type, field.details, field_path)
@@ -159,6 +164,9 @@ class PlannedExecutor(StrawberryGraphQLCoreExecutionContext):
                             budget.returned(len(result))
                         elif counted == "one" and result is not None:
                             budget.returned(1)
+                    if self.is_awaitable(result):
+                        close_awaitable(result)
+                        raise SyncFailure
                 else:
                     info = self.build_resolve_info(field.definition, field.nodes,
                                                    field.parent, field_path)
