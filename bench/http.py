@@ -1,9 +1,10 @@
 """Serving over real HTTP on loopback: a server process and a load-generating client.
 
 ``python -m bench.http serve PATH --port P [--cache DIR]`` runs newsgraph's app under
-uvicorn (one worker, as ``newsgraph serve`` does) with one extra route, ``/plain``: a
-bare Starlette endpoint that returns a payload set by ``PUT /plain`` — the ceiling a
-GraphQL endpoint on the same server could reach.
+uvicorn (one worker, as ``newsgraph serve`` does) with extra routes: ``/plain``, a bare
+Starlette endpoint that returns a payload set by ``PUT /plain`` (the ceiling a GraphQL
+endpoint on the same server could reach), ``/plain-within`` and ``/graphql-standard``
+(below).
 
 ``python -m bench.http client --port P --starts FILE`` drives it from its own process
 over raw asyncio streams (HTTP/1.1 keep-alive, a fixed number of connections, each
@@ -18,6 +19,9 @@ phase bounded in seconds), and prints JSON:
 * ``graphql_repeated``: that one query again and again;
 * ``graphql_distinct_standard``: as ``graphql_distinct``, at ``/graphql-standard``, the
   same view on graphql-core's standard executor instead of plans (schema/plan.py).
+
+The three distinct-start phases run in turns (three rounds), each turn with starts of
+its own, so that a change in the machine's load falls on all three alike.
 
 Only 127.0.0.1 is ever contacted.
 """
@@ -38,6 +42,7 @@ __all__ = ["main"]
 
 HOST = "127.0.0.1"
 HTTP_FIRST = 10  # articles per response over HTTP, as an explorer's side panel shows
+ROUNDS = 3  # turns of the phases compared with each other
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -50,6 +55,8 @@ def _serve(args: argparse.Namespace) -> int:
     from bench.measure import peak_rss_bytes, rss_bytes
     from bench.queries import plain_within_json
     from schema.app import GraphQLView, create_app
+    from schema.live import graph_of
+    from schema.middleware.cache import ResponseCache
     from schema.query import schema
 
     options: dict[str, Any] = {}
@@ -84,7 +91,8 @@ def _serve(args: argparse.Namespace) -> int:
         async def get_context(self, request: Any, response: Any) -> dict[str, Any]:
             return {**await super().get_context(request, response), "planned": False}
 
-    standard = StandardView(schema, app.state.settings)
+    # Behind the same response cache as /graphql (distinct bodies: each a miss).
+    standard = ResponseCache(StandardView(schema, app.state.settings), graph_of)
     app.router.routes.insert(0, Route("/graphql-standard", standard, methods=["POST"]))
     app.router.routes.insert(0, Route("/bench-rss", rss))
     config = uvicorn.Config(app, host=HOST, port=args.port, log_level="warning",
@@ -152,13 +160,41 @@ async def _phase(port: int, path: str, bodies: list[bytes], seconds: float,
     elapsed = time.perf_counter() - t0
     for c in conns:
         c.writer.close()
+    return _summary(latencies, elapsed, errors, mismatches, min(len(bodies), len(latencies)))
+
+
+def _summary(latencies: list[float], elapsed: float, errors: int, mismatches: int,
+             distinct: int) -> dict[str, Any]:
     return {
         "requests": len(latencies), "seconds": elapsed,
         "rps": len(latencies) / elapsed if elapsed else 0.0,
         "p50_ms": percentile(latencies, 50) * 1e3, "p99_ms": percentile(latencies, 99) * 1e3,
-        "errors": errors, "mismatches": mismatches,
-        "distinct_bodies": min(len(bodies), len(latencies)),
+        "errors": errors, "mismatches": mismatches, "distinct_bodies": distinct,
+        "latencies": latencies,
     }
+
+
+async def _interleaved(port: int, paths: dict[str, str], bodies: list[bytes],
+                       seconds: float, connections: int, rounds: int = ROUNDS,
+                       ) -> dict[str, dict[str, Any]]:
+    """Run phases that compare with each other in turns (A, B, C, A, B, C, ...), so that
+    a change in the machine's load falls on all of them alike; each turn sends its own
+    slice of ``bodies``, so no body is sent twice and no stored answer serves it."""
+    turns = [(name, k) for k in range(rounds) for name in paths]
+    size = max(1, len(bodies) // len(turns))
+    parts: dict[str, list[dict[str, Any]]] = {name: [] for name in paths}
+    for i, (name, _) in enumerate(turns):
+        chunk = bodies[i * size:(i + 1) * size] or bodies
+        parts[name].append(await _phase(port, paths[name], chunk, seconds / rounds,
+                                         connections, None))
+    out = {}
+    for name, runs in parts.items():
+        latencies = [x for run in runs for x in run["latencies"]]
+        out[name] = _summary(latencies, sum(run["seconds"] for run in runs),
+                             sum(run["errors"] for run in runs),
+                             sum(run["mismatches"] for run in runs),
+                             sum(run["distinct_bodies"] for run in runs))
+    return out
 
 
 def _body(start: str) -> bytes:
@@ -187,17 +223,17 @@ async def _client(args: argparse.Namespace) -> dict[str, Any]:
                            "response_bytes": len(reference), "plain_within_same_data": same}
     # A short warm-up, so the first phase does not pay for imports and first calls.
     await _phase(args.port, "/graphql", distinct[-50:], 0.3, args.connections, None)
-    out["graphql_distinct"] = await _phase(args.port, "/graphql", distinct[1:] or distinct,
-                                           args.seconds, args.connections, None)
+    out.update(await _interleaved(args.port, {
+        "graphql_distinct": "/graphql", "plain_within": "/plain-within",
+        "graphql_distinct_standard": "/graphql-standard"},
+        distinct[6:-50] or distinct, args.seconds, args.connections))
     out["plain"] = await _phase(args.port, "/plain", [repeated], args.seconds,
                                 args.connections, reference)
-    out["plain_within"] = await _phase(args.port, "/plain-within", distinct[1:] or distinct,
-                                       args.seconds, args.connections, None)
     out["graphql_repeated"] = await _phase(args.port, "/graphql", [repeated], args.seconds,
                                            args.connections, reference)
-    out["graphql_distinct_standard"] = await _phase(
-        args.port, "/graphql-standard", distinct[1:] or distinct, args.seconds,
-        args.connections, None)
+    for phase in out.values():
+        if isinstance(phase, dict):
+            phase.pop("latencies", None)
     conn = await _connect(args.port)
     writer = conn.writer
     writer.write(f"GET /bench-rss HTTP/1.1\r\nHost: {HOST}\r\n\r\n".encode())
