@@ -144,7 +144,7 @@ async def _phase(port: int, path: str, bodies: list[bytes], seconds: float,
 
     async def worker(conn: _Conn) -> None:
         nonlocal cursor, errors, mismatches
-        while time.perf_counter() < deadline:
+        while True:  # each connection sends at least one request, however short the phase
             body = bodies[cursor % len(bodies)]
             cursor += 1
             t = time.perf_counter()
@@ -154,6 +154,8 @@ async def _phase(port: int, path: str, bodies: list[bytes], seconds: float,
                 errors += 1
             elif expect is not None and got != expect:
                 mismatches += 1
+            if time.perf_counter() >= deadline:
+                break
 
     t0 = time.perf_counter()
     await asyncio.gather(*(worker(c) for c in conns))

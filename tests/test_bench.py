@@ -115,7 +115,7 @@ def test_runner_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert http["plain_within_same_data"] is True
     assert "HTTP GraphQL, distinct, vs same walk" in table
     assert "http_distinct_walk_share" in results["targets"]
-    assert results["graphql"]["standard_p50_ms"] > 0
+    assert results["graphql"]["standard_p50_ms"] > 0 and results["graphql"]["cpu_ratio"] > 0
     assert set(results["targets"]) >= {"load_records_per_s", "within_speedup", "graphql_ratio"}
     assert results["search"]["identical"] is True and len(results["search"]["words"]) == 20
     serving = results["serving"]
