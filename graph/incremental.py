@@ -47,10 +47,11 @@ from graph.build import (
     why_wins,
 )
 from graph.loader import share_node_values
+from graph.patch import GraphPatch
 from graph.records import ParsedFile
 from graph.report import LoadReport, Problem
 
-__all__ = ["BuildState", "GraphPatch", "Touched"]
+__all__ = ["BuildState", "Touched"]
 
 # A problem's place in a cold build's report: (phase, file key, record index, ...).
 Key = tuple[Any, ...]
@@ -118,85 +119,6 @@ class _Recorder:
     def remove_node(self, node: str) -> None:
         self.attrs = None
         self.edges = []
-
-
-class GraphPatch:
-    """The next version of a networkx MultiDiGraph, sharing what it does not touch.
-
-    The top-level dicts (``_node``, ``_succ``, ``_pred``) are copied (pointers); the
-    adjacency dict of a node is copied the first time it changes; an edge's key dict
-    is replaced, never changed. The graph it was made from stays as it was.
-    """
-
-    def __init__(self, g: nx.MultiDiGraph):
-        self.base = g
-        self.node: dict[str, dict[str, Any]] = dict(g._node)
-        self.succ: dict[str, dict[str, dict[str, Any]]] = dict(g._succ)
-        self.pred: dict[str, dict[str, dict[str, Any]]] = dict(g._pred)
-        self._own_succ: set[str] = set()
-        self._own_pred: set[str] = set()
-        self.edge_delta: Counter[str] = Counter()
-
-    def _succ_of(self, u: str) -> dict[str, dict[str, Any]]:
-        if u not in self._own_succ:
-            self.succ[u] = dict(self.succ[u])
-            self._own_succ.add(u)
-        return self.succ[u]
-
-    def _pred_of(self, v: str) -> dict[str, dict[str, Any]]:
-        if v not in self._own_pred:
-            self.pred[v] = dict(self.pred[v])
-            self._own_pred.add(v)
-        return self.pred[v]
-
-    def set_node(self, u: str, attrs: dict[str, Any]) -> None:
-        if u not in self.node:
-            self.succ[u] = {}
-            self.pred[u] = {}
-            self._own_succ.add(u)
-            self._own_pred.add(u)
-        self.node[u] = attrs
-
-    def detach(self, u: str) -> None:
-        """Remove every edge at ``u``, keeping the node (its place in the dicts: a dict
-        with deleted keys copies several times slower than one without)."""
-        for v, keys in self.succ[u].items():
-            self.edge_delta.subtract(list(keys))
-            if v != u:
-                del self._pred_of(v)[u]
-        for w, keys in self.pred[u].items():
-            if w != u:
-                self.edge_delta.subtract(list(keys))
-                del self._succ_of(w)[u]
-        self.succ[u] = {}
-        self.pred[u] = {}
-        self._own_succ.add(u)
-        self._own_pred.add(u)
-
-    def remove_node(self, u: str) -> None:
-        self.detach(u)
-        del self.node[u], self.succ[u], self.pred[u]
-        self._own_succ.discard(u)
-        self._own_pred.discard(u)
-
-    def add_edge(self, u: str, v: str, kind: str, attrs: dict[str, Any]) -> None:
-        if v not in self.node:
-            self.set_node(v, {})  # a provider or topic, named afterwards
-        out = self._succ_of(u)
-        keys = dict(out.get(v, {}))
-        if kind not in keys:
-            self.edge_delta[kind] += 1
-        keys[kind] = attrs
-        out[v] = keys
-        self._pred_of(v)[u] = keys
-
-    def graph(self) -> nx.MultiDiGraph:
-        g = nx.MultiDiGraph()
-        g.graph = self.base.graph
-        g._node = self.node
-        g._succ = g._adj = self.succ
-        g._pred = self.pred
-        return g
 
 
 class BuildState:
@@ -376,17 +298,25 @@ class BuildState:
             for slug in made.attrs["topics"]:
                 topics.add(slug)
                 patch.add_edge(node, topic_id(slug), TAGGED, _KIND_ONLY[TAGGED])
-        for url in nodes_to_do:  # RELATED edges, once every node is in place
+        # RELATED edges, once every node is in place: first each touched node's own, in
+        # the order of its records' links (as a cold load adds them), then those other
+        # nodes' records give it (appended to theirs; an edge already there keeps its place).
+        ordered = sorted(nodes_to_do)
+        for url in ordered:
             node = article_id(url)
-            if node not in patch.node:
-                continue
             source = self.sources.get(url)
-            for target, evidence in (source.evidence.items() if source is not None else ()):
+            if node not in patch.node or source is None:
+                continue
+            for target, evidence in source.evidence.items():
                 if article_id(target) in patch.node:
                     patch.add_edge(node, article_id(target), RELATED,
                                    {"kind": RELATED, "evidence": evidence})
-            for other in self.linked_by.get(url, ()):
-                if article_id(other) in patch.node:
+        for url in ordered:
+            node = article_id(url)
+            if node not in patch.node:
+                continue
+            for other in sorted(self.linked_by.get(url, ())):
+                if other not in nodes_to_do and article_id(other) in patch.node:
                     patch.add_edge(article_id(other), node, RELATED,
                                    {"kind": RELATED,
                                     "evidence": self.sources[other].evidence[url]})

@@ -16,7 +16,7 @@ Applying a change costs what the change touches, not the corpus: the build is ke
 per canonical URL (graph/incremental.py) and redone only for the URLs the changed
 files' records hold or link to; the next networkx graph shares every untouched node
 with the previous one; the read index and the analytics requests read at once are
-carried over from the previous version (graph/reindex.py). The version id is a hash
+carried over from the previous version (graph/reindex.py, graph/carry.py). The version id is a hash
 of a sum of per-file hashes, updated per file. See docs/live.md.
 """
 
@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from graph.build import ARTICLE
+from graph.carry import carry_analytics
 from graph.errors import NewsgraphError
 from graph.incremental import BuildState, file_key
 from graph.kg import KnowledgeGraph
@@ -46,7 +47,7 @@ from graph.records import (
     lone_surrogate,
     parse_file,
 )
-from graph.reindex import carry_analytics, next_index
+from graph.reindex import next_index
 
 __all__ = ["LiveGraph", "Change", "follow"]
 

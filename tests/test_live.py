@@ -322,3 +322,14 @@ def test_a_failed_build_is_built_again_by_the_next_apply(tmp_path: Path,
     write_record(tmp_path, "a.md", record("a"))  # and the changes after it apply as before
     live.apply([tmp_path / "a.md"])
     assert_same(live, tmp_path)
+
+
+def test_a_followed_graph_lists_each_nodes_edges_as_a_load_does(tmp_path: Path) -> None:
+    """Pages of edges (explore's neighborhood) follow each node's adjacency order: a
+    followed folder gives the order a cold load gives, whatever the hash seed."""
+    for name in ("a", "b", "c"):
+        others = [record(x) for x in "abcd" if x != name]
+        write_record(tmp_path, f"{name}.md", record(name, related=others, topics=["AI", "ML"]))
+    live, cold = graph.follow(tmp_path).current(), graph.load(tmp_path)
+    for node in cold.nx:
+        assert list(live.nx._succ[node]) == list(cold.nx._succ[node]), node

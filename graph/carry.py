@@ -1,0 +1,94 @@
+"""The analytics a server reads at once, carried from one graph version to the next:
+counts, syndicated copies (kept as story-key groups) and each topic's articles,
+recomputed only for what a change touched (the whole-graph ones are left to the
+background job, graph/background.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+import networkx as nx
+
+from graph.analytics import story_key
+from graph.build import ARTICLE, TAGGED, TOPIC
+
+if TYPE_CHECKING:
+    from graph.analytics import Analytics
+    from graph.kg import KnowledgeGraph
+
+__all__ = ["carry_analytics"]
+
+
+def carry_analytics(kg: KnowledgeGraph, old: KnowledgeGraph, touched: Iterable[str]) -> None:
+    """Give ``kg`` the per-version analytics a server reads at once (counts, syndicated
+    copies, each topic's articles) from ``old``'s, recomputing only what ``touched``
+    changes; the whole-graph ones (storylines, PageRank, search) are left to the
+    background job (graph/background.py)."""
+    g, og = kg.nx, old.nx
+    kg.__dict__["counts"] = {"nodes": len(g._node),
+                             "edges": sum(kg.report.edges.values())}
+    before, after = old.analytics, kg.analytics
+    touched = set(touched)
+    topics = dict(before.topic_articles)
+    for x in touched:
+        for gx in (og, g):
+            if x in gx and gx._node[x]["kind"] == ARTICLE:
+                for t, kinds in gx._succ[x].items():
+                    if TAGGED in kinds:
+                        topics.pop(t, None)
+                        if t in g and g._pred[t]:
+                            topics[t] = tuple(sorted(g._pred[t]))
+            elif x in gx and gx._node[x]["kind"] == TOPIC:
+                topics.pop(x, None)
+                if x in g and g._pred[x]:
+                    topics[x] = tuple(sorted(g._pred[x]))
+    after.__dict__["topic_articles"] = topics
+
+    groups = dict(_story_groups(before))
+    members: set[str] = set()
+    for x in touched:
+        for gx, sign in ((og, -1), (g, 1)):
+            key = _key_of(gx, x)
+            if key is None:
+                continue
+            have = set(groups.get(key, ()))
+            members |= have
+            have.discard(x) if sign < 0 else have.add(x)
+            groups[key] = tuple(sorted(have))  # kept when empty: no deleted keys
+            members |= have
+    after.__dict__["story_groups"] = groups
+    copies = dict(before.same_story)
+    for a in members | touched:
+        copies.pop(a, None)
+        key = _key_of(g, a)
+        if key is None:
+            continue
+        provider = g._node[a]["provider"]
+        others = tuple(b for b in groups.get(key, ()) if b != a
+                       and g._node[b]["provider"] != provider)
+        if others:
+            copies[a] = others
+    after.__dict__["same_story"] = dict(sorted(copies.items()))
+
+
+def _key_of(g: nx.MultiDiGraph, node: str) -> str | None:
+    """The story key of an article with a title of its own, else None."""
+    data = g._node.get(node)
+    if data is None or data.get("kind") != ARTICLE or data["title"] == data["url"]:
+        return None
+    return story_key(data["title"])
+
+
+def _story_groups(a: Analytics) -> dict[str, tuple[str, ...]]:
+    """Story key -> the articles with it (by id), kept from version to version."""
+    found = a.__dict__.get("story_groups")
+    if found is None:
+        g = a.kg.nx
+        groups: dict[str, list[str]] = {}
+        for node in a.articles:
+            key = _key_of(g, node)
+            if key is not None:
+                groups.setdefault(key, []).append(node)
+        found = a.__dict__["story_groups"] = {k: tuple(v) for k, v in groups.items()}
+    return found

@@ -1,0 +1,90 @@
+"""The next version of a networkx graph, sharing with the previous one what it does not
+touch: the copy graph/incremental.py makes per change."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import networkx as nx
+
+__all__ = ["GraphPatch"]
+
+
+class GraphPatch:
+    """The next version of a networkx MultiDiGraph, sharing what it does not touch.
+
+    The top-level dicts (``_node``, ``_succ``, ``_pred``) are copied (pointers); the
+    adjacency dict of a node is copied the first time it changes; an edge's key dict
+    is replaced, never changed. The graph it was made from stays as it was.
+    """
+
+    def __init__(self, g: nx.MultiDiGraph):
+        self.base = g
+        self.node: dict[str, dict[str, Any]] = dict(g._node)
+        self.succ: dict[str, dict[str, dict[str, Any]]] = dict(g._succ)
+        self.pred: dict[str, dict[str, dict[str, Any]]] = dict(g._pred)
+        self._own_succ: set[str] = set()
+        self._own_pred: set[str] = set()
+        self.edge_delta: Counter[str] = Counter()
+
+    def _succ_of(self, u: str) -> dict[str, dict[str, Any]]:
+        if u not in self._own_succ:
+            self.succ[u] = dict(self.succ[u])
+            self._own_succ.add(u)
+        return self.succ[u]
+
+    def _pred_of(self, v: str) -> dict[str, dict[str, Any]]:
+        if v not in self._own_pred:
+            self.pred[v] = dict(self.pred[v])
+            self._own_pred.add(v)
+        return self.pred[v]
+
+    def set_node(self, u: str, attrs: dict[str, Any]) -> None:
+        if u not in self.node:
+            self.succ[u] = {}
+            self.pred[u] = {}
+            self._own_succ.add(u)
+            self._own_pred.add(u)
+        self.node[u] = attrs
+
+    def detach(self, u: str) -> None:
+        """Remove every edge at ``u``, keeping the node (its place in the dicts: a dict
+        with deleted keys copies several times slower than one without)."""
+        for v, keys in self.succ[u].items():
+            self.edge_delta.subtract(list(keys))
+            if v != u:
+                del self._pred_of(v)[u]
+        for w, keys in self.pred[u].items():
+            if w != u:
+                self.edge_delta.subtract(list(keys))
+                del self._succ_of(w)[u]
+        self.succ[u] = {}
+        self.pred[u] = {}
+        self._own_succ.add(u)
+        self._own_pred.add(u)
+
+    def remove_node(self, u: str) -> None:
+        self.detach(u)
+        del self.node[u], self.succ[u], self.pred[u]
+        self._own_succ.discard(u)
+        self._own_pred.discard(u)
+
+    def add_edge(self, u: str, v: str, kind: str, attrs: dict[str, Any]) -> None:
+        if v not in self.node:
+            self.set_node(v, {})  # a provider or topic, named afterwards
+        out = self._succ_of(u)
+        keys = dict(out.get(v, {}))
+        if kind not in keys:
+            self.edge_delta[kind] += 1
+        keys[kind] = attrs
+        out[v] = keys
+        self._pred_of(v)[u] = keys
+
+    def graph(self) -> nx.MultiDiGraph:
+        g = nx.MultiDiGraph()
+        g.graph = self.base.graph
+        g._node = self.node
+        g._succ = g._adj = self.succ
+        g._pred = self.pred
+        return g
