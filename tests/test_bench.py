@@ -111,11 +111,50 @@ def test_runner_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert http["graphql_repeated"]["mismatches"] == 0
     assert set(results["targets"]) >= {"load_records_per_s", "within_speedup", "graphql_ratio"}
     assert results["search"]["identical"] is True and len(results["search"]["words"]) == 20
+    from bench import kuzudb
+
+    if kuzudb.available():
+        assert results["kuzu"]["identical"] is True and results["kuzu"]["article"]["starts"]
+        assert "kuzu_ratio" in results["targets"] and "Kuzu 2 hops from topics" in table
     serving = results["serving"]
     assert 0 < serving["first_health_s"] <= serving["ready_s"] <= serving["analytics_s"]
     for phase in serving["phases"].values():
         assert phase["cheap"] > 0 and not phase["cheap_failures"]
     assert "search, 20 commonest words" in table and "cheap query, aliased paths" in table
+
+
+def test_kuzu_answers_equal_newsgraphs(kg: graph.KnowledgeGraph) -> None:
+    from bench import kuzudb
+    from tests.servers import unavailable
+
+    if not kuzudb.available():
+        unavailable("the Kuzu comparison", kuzudb.MISSING)
+    g = kg.nx
+    kinds: dict[str, list[str]] = {}
+    for node, data in sorted(g.nodes(data=True)):
+        kinds.setdefault(data["kind"], []).append(node)
+    starts = [n for nodes in kinds.values() for n in nodes[::max(1, len(nodes) // 6)]]
+    found_any = False
+    with kuzudb.open_kuzu(g, PHRASE) as kz:
+        for start in starts:
+            want = sorted(kg.within(start, 2, mentions=PHRASE))
+            assert kz.within(start) == want, start
+            found_any = found_any or bool(want)
+    assert found_any, "some start must reach an article that mentions the phrase"
+
+
+def test_kuzu_row_says_why_it_is_skipped(kg: graph.KnowledgeGraph,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from bench import kuzudb, run
+
+    monkeypatch.setattr(kuzudb, "available", lambda: False)
+    row = run._kuzu(kg, {"article": []}, {}, 1)
+    assert row == {"skipped": kuzudb.MISSING} and "pip install" in row["skipped"]
+    results = {"query_size": 400, "within": {}, "identical": True, "kuzu": row,
+               "graphql": {"p50_ms": 1.0, "plain_p50_ms": 1.0, "ratio": 1.0,
+                           "same_json": True}, "loads": {}}
+    line = next(x for x in run.render(results).splitlines() if x.startswith("Kuzu"))
+    assert line.split()[4:6] == ["skipped", "kuzu"] and kuzudb.MISSING in line
 
 
 def _rows(kg: graph.KnowledgeGraph, via: tuple[str, ...]):
@@ -224,3 +263,21 @@ def test_memory_components_cover_the_graph(kg: graph.KnowledgeGraph) -> None:
         assert parts[name] > 0
     # Each object counts once: the text blob is its own bytes, not the articles' strings.
     assert parts["read index: lowercased text blob"] >= len(kg.index.text)
+
+
+def test_safe_dump_styles_write_what_pyyaml_safe_dump_writes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The generator emits with libyaml for speed; its files must stay byte for byte what
+    PyYAML's own ``yaml.safe_dump`` (the pure-Python emitter) writes."""
+    import yaml
+
+    from bench import dialects
+
+    fast = tmp_path / "fast"
+    generate(300, fast, seed=11, style="mixed")
+    monkeypatch.setattr(dialects, "_DUMPER", yaml.SafeDumper)
+    pure = tmp_path / "pure"
+    generate(300, pure, seed=11, style="mixed")
+    files = sorted(p.relative_to(fast) for p in fast.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(pure) for p in pure.rglob("*") if p.is_file())
+    assert all((fast / f).read_bytes() == (pure / f).read_bytes() for f in files)
