@@ -589,10 +589,10 @@ def render(r: dict[str, Any]) -> str:
     if "million" in r:
         m = r["million"]
         for kind, w in m["within"].items():
-            rows.append((f"within 2 hops from {kind}s (1,000,000)",
+            rows.append((f"within 2 hops from {kind}s ({MILLION:,})",
                          f"p50 {w['p50_ms']:.2f} ms, p99 {w['p99_ms']:.2f} ms", "",
                          "≤ 5 ms"))
-        rows.append(("within at 1M: fast == naive",
+        rows.append((f"within at {MILLION:,}: fast == naive",
                      "identical" if m["identical"] else "DIFFERENT",
                      f"{m['checked']} starts checked", ""))
     widths = [max(len(row[i]) for row in rows + [("measure", "figure", "side by side", "target")])

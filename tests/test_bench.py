@@ -281,3 +281,25 @@ def test_safe_dump_styles_write_what_pyyaml_safe_dump_writes(
     files = sorted(p.relative_to(fast) for p in fast.rglob("*") if p.is_file())
     assert files == sorted(p.relative_to(pure) for p in pure.rglob("*") if p.is_file())
     assert all((fast / f).read_bytes() == (pure / f).read_bytes() for f in files)
+
+
+def test_million_row_runs_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--million`` at a stand-in size: the same code path as a million records."""
+    from bench import run
+
+    monkeypatch.setattr(run, "MILLION", 300)
+    out = tmp_path / "results.json"
+    assert run.main(["--sizes", "120", "--million", "--workdir", str(tmp_path),
+                     "--json", str(out), "--repeat", "1", "--no-http", "--no-serving"]) == 0
+    table = capsys.readouterr().out
+    results = json.loads(out.read_text())
+    million = results["million"]
+    assert million["identical"] is True and million["checked"] > 0
+    assert set(million["within"]) == {"article", "topic", "provider"}
+    load = results["loads"]["300"]
+    assert load["warm"]["from_snapshot"] is True and load["warm_matches_cold"] is True
+    assert 0 < load["cold"]["seconds"] < load["snapshot_write"]["seconds"]
+    assert results["query_size"] == 120
+    assert "within 2 hops from providers (300)" in table
+    assert "within at 300: fast == naive" in table
