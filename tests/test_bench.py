@@ -303,3 +303,5 @@ def test_million_row_runs_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert results["query_size"] == 120
     assert "within 2 hops from providers (300)" in table
     assert "within at 300: fast == naive" in table
+    assert {"million_warm_start_s", "million_rss_bytes", "million_within_p50_ms"} <= set(
+        results["targets"])
