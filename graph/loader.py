@@ -234,8 +234,9 @@ def _log_fallback(reason: str | None, path: Path) -> None:
 def _share_values(g: nx.MultiDiGraph) -> None:
     """Let equal values share one object, in memory and in snapshots: an article's URLs
     that equal its canonical URL, short repeated strings, and the
-    ``{"kind": ...}`` data of every TAGGED or PUBLISHED_BY edge (the graph is read-only
-    once loaded, so one mapping per kind serves them all)."""
+    ``{"kind": ...}`` key and data dicts of every TAGGED or PUBLISHED_BY edge (the graph
+    is read-only once loaded, so one mapping per kind serves them all; a version that
+    changes an edge makes new dicts, as graph.live does)."""
     intern = sys.intern
     for data in g._node.values():
         url = data.get("url")
@@ -250,12 +251,20 @@ def _share_values(g: nx.MultiDiGraph) -> None:
         topics = data.get("topics")
         if topics:
             data["topics"] = [intern(t) for t in topics]
-    shared: dict[str, dict[str, str]] = {}
-    for nbrs in g._succ.values():
-        for keydict in nbrs.values():
-            for key, datadict in keydict.items():
-                if key != RELATED and len(datadict) == 1 and datadict.get("kind") == key:
-                    keydict[key] = shared.setdefault(key, datadict)
+    # An article's one TAGGED (or PUBLISHED_BY) edge to a topic (or provider) is a key
+    # dict {kind: {"kind": kind}} in both adjacencies: one such dict per kind serves every
+    # pair, ~180 bytes an edge (~500 an article) less, in memory and in snapshots.
+    shared: dict[str, dict[str, dict[str, str]]] = {}
+    preds = g._pred
+    for u, nbrs in g._succ.items():
+        for v, keydict in nbrs.items():
+            if len(keydict) != 1:
+                continue
+            ((key, datadict),) = keydict.items()
+            if key != RELATED and len(datadict) == 1 and datadict.get("kind") == key:
+                one = shared.setdefault(key, keydict)
+                nbrs[v] = one
+                preds[v][u] = one
 
 
 def _parse_all(files: list[str], max_file_bytes: int, workers: int | None,

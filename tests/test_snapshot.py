@@ -22,7 +22,8 @@ def corpus(tmp_path: Path) -> Path:
     root = tmp_path / "corpus"
     write_record(root, "a.md", record("a", topics=["Facial Recognition"],
                                       related=[{"title": "B", "webUrl": "https://news.example/b"}]))
-    write_record(root, "b.yaml", record("b", title="Facial recognition at the gates"),
+    write_record(root, "b.yaml", record("b", title="Facial recognition at the gates",
+                                        topics=["Privacy", "Facial Recognition"]),
                  form="yaml")
     write_record(root, "c.json", [record("c"), record("d")], form="json")
     return root
@@ -237,3 +238,27 @@ def test_a_cache_that_cannot_be_written_is_said(corpus: Path, tmp_path: Path,
     assert kg.report.records == 4
     warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
     assert any("not written" in m and str(cache) in m for m in warnings), warnings
+
+
+def test_tagged_and_published_by_edges_share_one_key_dict_cold_and_warm(
+        corpus: Path, tmp_path: Path) -> None:
+    """Memory: every TAGGED (PUBLISHED_BY) pair holds the same key dict, in both
+    adjacencies, after a cold load and after a warm start; the graph is unchanged."""
+    from graph.build import build_graph
+    from graph.loader import parse_files
+    from graph.records import list_files
+
+    records = [r for p in parse_files(list_files(corpus).names) for r in p.records]
+    plain = build_graph(records, graph.LoadReport())
+    cache = tmp_path / "cache"
+    cold, warm = graph.load(corpus, cache=cache), graph.load(corpus, cache=cache)
+    assert not cold.from_snapshot and warm.from_snapshot
+    for kg in (cold, warm):
+        g = kg.nx
+        assert nx.utils.graphs_equal(g, plain)
+        for kind in ("TAGGED", "PUBLISHED_BY"):
+            keydicts = [(u, v, kd) for u, nbrs in g._succ.items() for v, kd in nbrs.items()
+                        if kind in kd]
+            assert len(keydicts) > 1
+            assert len({id(kd) for _, _, kd in keydicts}) == 1
+            assert all(g._pred[v][u] is kd for u, v, kd in keydicts)
