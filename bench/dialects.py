@@ -42,7 +42,8 @@ _GROUPS = (("category", "title", "excerpt", "publishedDateTime", "originalUrl", 
            ("images",), ("related",), ("secured",))
 _FOLD_WIDTH = 72
 # libyaml's emitter writes what PyYAML's pure-Python one writes for these records, byte
-# for byte (tests/test_bench.py), seven times faster: a million records take minutes.
+# for byte (tests/test_bench.py), seven times faster; the rest of the time is drawing
+# the records.
 _DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
