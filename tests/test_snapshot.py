@@ -8,6 +8,7 @@ import os
 import pickle
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import networkx as nx
 import pytest
@@ -102,12 +103,25 @@ def test_a_foreign_snapshot_is_never_unpickled(corpus: Path, tmp_path: Path,
     (cache / "mine.key").replace(cache / "snapshot.key")
     path.write_bytes(forged)
 
+    # The load then writes its own snapshot and reads its graph back from those bytes
+    # (what it made itself): only decoding before that write would be the forged file.
+    written: list[Path] = []
+    write_packed = snapshot.write_packed
+
+    def write(*args: Any) -> Path:
+        written.append(write_packed(*args))
+        return written[-1]
+
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError("an unsigned snapshot was unpickled")
 
-    monkeypatch.setattr(pickle, "loads", refuse)
-    monkeypatch.setattr(marshal, "loads", refuse)
+    loads = {pickle: pickle.loads, marshal: marshal.loads}
+    for module, real in loads.items():
+        monkeypatch.setattr(module, "loads", lambda *a, real=real, **k: (
+            real(*a, **k) if written else refuse()))
+    monkeypatch.setattr(snapshot, "write_packed", write)
     assert not graph.load(corpus, cache=cache).from_snapshot
+    assert written == [path]
 
 
 def test_an_untrusted_key_file_is_replaced(corpus: Path, tmp_path: Path) -> None:
@@ -262,3 +276,28 @@ def test_tagged_and_published_by_edges_share_one_key_dict_cold_and_warm(
             assert len(keydicts) > 1
             assert len({id(kd) for _, _, kd in keydicts}) == 1
             assert all(g._pred[v][u] is kd for u, v, kd in keydicts)
+
+
+def test_a_load_that_writes_a_snapshot_serves_the_graph_read_back(
+        corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Memory: the graph built among the parse's freed records is let go once the snapshot
+    is written; the load returns the graph read back from it, equal to a plain load's."""
+    import weakref
+
+    from graph import loader
+
+    built: list[weakref.ref[nx.MultiDiGraph]] = []
+    build = loader.build_graph
+
+    def watched(records, report):
+        g = build(records, report)
+        built.append(weakref.ref(g))
+        return g
+
+    monkeypatch.setattr(loader, "build_graph", watched)
+    kg = graph.load(corpus, cache=tmp_path / "cache")
+    assert len(built) == 1 and built[0]() is None
+    assert not kg.from_snapshot
+    plain = graph.load(corpus)  # no cache: the built graph is the one returned
+    assert len(built) == 2 and built[1]() is plain.nx
+    _same(kg, plain)
