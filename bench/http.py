@@ -147,13 +147,15 @@ def _body(start: str) -> bytes:
 async def _client(args: argparse.Namespace) -> dict[str, Any]:
     with open(args.starts, encoding="utf-8") as f:
         starts: list[str] = json.load(f)
-    distinct = [_body(s) for s in starts]
+    # A server that answered some of these already would answer them from its cache.
+    distinct = [_body(s) for s in starts[args.skip:] or starts]
     repeated = distinct[0]
     conn = await _connect(args.port)
     status, reference = await conn.request("POST", "/graphql", repeated)
     if status != 200:
         raise RuntimeError(f"GraphQL answered {status}: {reference[:200]!r}")
-    await conn.request("PUT", "/plain", reference)
+    if not args.only_distinct:
+        await conn.request("PUT", "/plain", reference)
     conn.writer.close()
     out: dict[str, Any] = {"connections": args.connections, "seconds": args.seconds,
                            "response_bytes": len(reference)}
@@ -161,6 +163,8 @@ async def _client(args: argparse.Namespace) -> dict[str, Any]:
     await _phase(args.port, "/graphql", distinct[-50:], 0.3, args.connections, None)
     out["graphql_distinct"] = await _phase(args.port, "/graphql", distinct[1:] or distinct,
                                            args.seconds, args.connections, None)
+    if args.only_distinct:  # a `newsgraph serve`, which has no /plain (bench/workers.py)
+        return out
     out["plain"] = await _phase(args.port, "/plain", [repeated], args.seconds,
                                 args.connections, reference)
     out["graphql_repeated"] = await _phase(args.port, "/graphql", [repeated], args.seconds,
@@ -192,6 +196,10 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--starts", required=True, help="a JSON list of start ids")
     c.add_argument("--seconds", type=float, default=3.0)
     c.add_argument("--connections", type=int, default=16)
+    c.add_argument("--only-distinct", action="store_true",
+                   help="only the distinct GraphQL phase (any newsgraph serve)")
+    c.add_argument("--skip", type=int, default=0,
+                   help="skip the first N starts (a server already asked for them)")
     args = p.parse_args(argv)
     if args.command == "serve":
         return _serve(args)

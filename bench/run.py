@@ -15,8 +15,9 @@
    the scan it replaced, checked identical;
 8. serving (bench/noisy.py): time to the first /healthz answer, to ready and to the
    background analytics; cheap-query p50/p99 idle and beside each heavy query;
-9. with ``--million``: cold load, warm start, RSS and the query's p50 from each kind of
-   start at 1M records, checked against the naive way on a sample of starts.
+9. ``serve --workers 2`` against one server: throughput and memory (bench/workers.py);
+10. with ``--million``: cold load, warm start, RSS and the query's p50 from each kind of
+    start at 1M records, checked against the naive way on a sample of starts.
 
 Ratios compare figures taken in the same run on the same machine, which is what
 stays meaningful on a shared, noisy box.
@@ -61,6 +62,8 @@ TARGETS = {
     "graphql_ratio": 3.0,
     "http_distinct_share": 0.40,
     "http_repeated_share": 0.80,
+    "workers_throughput": 1.7,  # --workers 2 over --workers 1, distinct within over HTTP
+    "workers_pss": 1.3,  # --workers 2's process tree over one server, PSS summed
 }
 
 
@@ -87,6 +90,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--connections", type=int, default=16,
                    help="HTTP client connections (default: %(default)s)")
     p.add_argument("--no-http", action="store_true", help="skip the HTTP measurements")
+    p.add_argument("--no-workers", action="store_true",
+                   help="skip serve --workers 2 against one server (memory, throughput)")
     p.add_argument("--no-serving", action="store_true",
                    help="skip the start-up and noisy-neighbour measurements")
     p.add_argument("--attack-seconds", type=float, default=5.0,
@@ -121,6 +126,14 @@ def run(args: argparse.Namespace) -> int:
     results.update(_queries(corpus, cache, args))
     if not args.no_http:
         results["http"] = _http(corpus, cache, args)
+    if not args.no_http and not args.no_workers:
+        from bench.workers import measure
+
+        print("serve --workers 2 and one server: memory and throughput ...", file=sys.stderr,
+              flush=True)
+        results["workers"] = measure(corpus, cache, cache.parent / "http-starts.json",
+                                     seconds=args.http_seconds, connections=args.connections,
+                                     port=_free_port())
     if not args.no_serving:
         results["serving"] = _serving(corpus, args)
     if args.million:
@@ -510,6 +523,11 @@ def _verdicts(r: dict[str, Any]) -> dict[str, Any]:
         check("http_repeated_share", h["repeated_share"],
               h["repeated_share"] >= TARGETS["http_repeated_share"]
               and not h["graphql_repeated"]["mismatches"])
+    if "workers" in r:
+        w = r["workers"]
+        check("workers_throughput", w["throughput_ratio"],
+              w["throughput_ratio"] >= TARGETS["workers_throughput"])
+        check("workers_pss", w["pss_ratio"], w["pss_ratio"] <= TARGETS["workers_pss"])
     return v
 
 
@@ -599,6 +617,17 @@ def render(r: dict[str, Any]) -> str:
             rows.append(("server RSS, serving", _mb(h["server"].get("rss", 0)),
                          f"peak {_mb(h['server']['peak_rss'])} (while loading)",
                          "≤ 400 MB at 100k"))
+    if "workers" in r:
+        w = r["workers"]
+        rps = {k: w[k]["http"]["rps"] for k in ("single", "workers1", "workers2")}
+        rows.append(("HTTP distinct, --workers 2 / 1", f"{rps['workers2']:,.0f} / "
+                     f"{rps['workers1']:,.0f} req/s ({w['throughput_ratio']:.2f}x)",
+                     f"one server {rps['single']:,.0f} req/s", "≥ 1.7x"))
+        one, two = w["single"]["memory"]["total"], w["workers2"]["memory"]["total"]
+        rows.append(("memory, --workers 2 / one server", f"PSS {_mb(two['pss'])} / "
+                     f"{_mb(one['pss'])} ({w['pss_ratio']:.2f}x)",
+                     f"RSS summed {_mb(two['rss'])} / {_mb(one['rss'])} "
+                     f"({w['rss_ratio']:.2f}x)", "PSS ≤ 1.3x"))
     if "million" in r:
         m = r["million"]
         for kind, w in m["within"].items():

@@ -121,6 +121,11 @@ def test_runner_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     for phase in serving["phases"].values():
         assert phase["cheap"] > 0 and not phase["cheap_failures"]
     assert "search, 20 commonest words" in table and "cheap query, aliased paths" in table
+    workers = results["workers"]  # one server, then --workers 2 and, after SIGTTOU, 1
+    for name, processes in (("single", 1), ("workers2", 3), ("workers1", 2)):
+        assert workers[name]["http"]["requests"] > 0 and not workers[name]["http"]["errors"]
+        assert len(workers[name]["memory"]["processes"]) == processes
+    assert "HTTP distinct, --workers 2 / 1" in table and "memory, --workers 2" in table
 
 
 def test_kuzu_answers_equal_newsgraphs(kg: graph.KnowledgeGraph) -> None:
