@@ -152,6 +152,7 @@ class ExportCaps:
     def __init__(self, settings: Settings):
         self.settings = settings
         self.deadline = time.monotonic() + settings.timeout
+        self.layout_iterations = 0  # of a FORCE layout, reported with the cost
 
     def check_time(self) -> None:
         if time.monotonic() > self.deadline:
@@ -205,7 +206,13 @@ def _prepare(kg: graph.KnowledgeGraph, req: ExportRequest, caps: ExportCaps
         raise graph.InvalidArgument(f"unknown layout {req.layout!r}: expected force")
     sub = capped_subgraph(kg, req, caps)
     if req.layout is not None:
-        sub.positions = explore.force_layout(sub)
+        layout = caps.walks()  # the layout stops at the export's deadline too
+        try:
+            sub.positions = explore.force_layout(sub, budget=layout)
+        except graph.BudgetExceeded:
+            caps.check_time()
+            raise
+        caps.layout_iterations = layout.work.get("layoutIterations", 0)
     caps.check_time()
     return sub
 
@@ -319,7 +326,9 @@ async def export_endpoint(request: Request) -> Response:
         raise
     name = f"newsgraph.{_SUFFIXES[req.format]}"
     headers = {"Content-Disposition": f'attachment; filename="{name}"',
-               "x-newsgraph-cost": f"nodes={len(sub.nodes)}, edges={len(sub.edges)}"}
+               "x-newsgraph-cost": f"nodes={len(sub.nodes)}, edges={len(sub.edges)}"
+                                   + (f", layoutIterations={caps.layout_iterations}"
+                                      if req.layout is not None else "")}
     # Only a walk from seeds gives distances; the whole graph or a `where` alone has none.
     walked = bool(req.seeds)
     if hasattr(os, "fork"):
