@@ -33,6 +33,8 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from typing import IO, TYPE_CHECKING, Any
+from xml.sax.saxutils import escape as xml_escape
+from xml.sax.saxutils import quoteattr
 
 import networkx as nx
 
@@ -45,7 +47,8 @@ if TYPE_CHECKING:
     from graph.kg import KnowledgeGraph
 
 __all__ = ["FORMATS", "JSON_FORMATS", "node_attributes", "edge_attributes", "to_networkx",
-           "cytoscape", "graphology", "node_link", "as_json", "iter_json", "write"]
+           "cytoscape", "graphology", "node_link", "as_json", "iter_json", "iter_graphml",
+           "write"]
 
 JSON_FORMATS = ("cytoscape", "graphology", "node-link")
 FORMATS = ("graphml", "gexf", "node-link", "cytoscape", "cyjs", "graphology")
@@ -216,21 +219,78 @@ def iter_json(kg: KnowledgeGraph, sub: Subgraph, fmt: str, *, chunk: int = 500,
     yield tail.encode()
 
 
+# The GraphML keys: every attribute an export may give, with the type networkx's writer
+# declares for its Python values (int "long", float "double", bool "boolean").
+_GRAPHML_NODE_KEYS = (("kind", "string"), ("label", "string"), ("degree", "long"),
+                      ("size", "double"), ("hops", "long"), ("x", "double"), ("y", "double"),
+                      ("url", "string"), ("provider", "string"), ("publishedAt", "string"),
+                      ("isStub", "boolean"), ("topics", "string"), ("storyline", "string"),
+                      ("slug", "string"), ("domain", "string"))
+_GRAPHML_EDGE_KEYS = (("kind", "string"), ("evidence", "string"))
+_GRAPHML_HEAD = (
+    "<?xml version='1.0' encoding='utf-8'?>\n"
+    '<graphml xmlns="http://graphml.graphdrawing.org/xmlns" '
+    'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+    'xsi:schemaLocation="http://graphml.graphdrawing.org/xmlns '
+    'http://graphml.graphdrawing.org/xmlns/1.0/graphml.xsd">\n')
+
+
+def iter_graphml(kg: KnowledgeGraph, sub: Subgraph, *, chunk: int = 500,
+                 check: Callable[[], None] | None = None, walked: bool = True,
+                 ) -> Iterator[bytes]:
+    """Yield ``sub`` as GraphML, ``chunk`` nodes or edges at a time: what networkx's
+    ``write_graphml`` writes of :func:`to_networkx` ``(flat=True)`` (an edge's id as the
+    element's ``id``, once: Gephi merges edges that share one, and igraph refuses an
+    ``id`` data key beside it), without building the graph or an XML tree of it."""
+    keys = {("node", name): (f"n{i}", kind) for i, (name, kind) in
+            enumerate(_GRAPHML_NODE_KEYS)}
+    keys.update({("edge", name): (f"e{i}", kind) for i, (name, kind) in
+                 enumerate(_GRAPHML_EDGE_KEYS)})
+    head = [_GRAPHML_HEAD, '  <key id="g0" for="graph" attr.name="name" '
+                           'attr.type="string" />\n']
+    for (scope, name), (key, kind) in keys.items():
+        head.append(f'  <key id="{key}" for="{scope}" attr.name={quoteattr(name)} '
+                    f'attr.type="{kind}" />\n')
+    head.append('  <graph edgedefault="directed">\n')
+    yield "".join(head).encode("utf-8")
+
+    def data(scope: str, attrs: dict[str, Any]) -> str:
+        out = []
+        for name, value in _flat(attrs).items():
+            key, kind = keys[(scope, name)]
+            text = (str(bool(value)) if kind == "boolean" else str(int(value))
+                    if kind == "long" else str(float(value)) if kind == "double"
+                    else xml_escape(str(value)))
+            out.append(f'      <data key="{key}">{text}</data>\n')
+        return "".join(out)
+
+    def node_item(node: str) -> str:
+        inner = data("node", node_attributes(kg, sub, node, walked=walked))
+        return (f"    <node id={quoteattr(node)}>\n{inner}    </node>\n" if inner
+                else f"    <node id={quoteattr(node)} />\n")
+
+    def edge_item(e: Any) -> str:
+        inner = data("edge", edge_attributes(e))
+        return (f"    <edge source={quoteattr(e.source)} target={quoteattr(e.target)} "
+                f"id={quoteattr(e.id)}>\n{inner}    </edge>\n")
+
+    parts: tuple[tuple[list[Any], Callable[[Any], str]], ...] = (
+        (list(sub.nodes), node_item), (list(sub.edges), edge_item))
+    for items, shape in parts:
+        for start in range(0, len(items), chunk):
+            if check is not None:
+                check()
+            yield "".join(map(shape, items[start:start + chunk])).encode("utf-8")
+    yield b'    <data key="g0">newsgraph</data>\n  </graph>\n</graphml>\n'
+
+
 def write(kg: KnowledgeGraph, sub: Subgraph, fmt: str, stream: IO[bytes], *,
           walked: bool = True) -> None:
     """Write ``sub`` to a binary stream in one of :data:`FORMATS`; ``walked`` False for a
     subgraph no walk made (no ``hops`` then)."""
     if fmt == "graphml":
-        g = to_networkx(kg, sub, flat=True, walked=walked)
-        # The edge id goes into the element's `id` once (unique: Gephi merges edges that
-        # share one), as the key networkx writes there; not into a data key as well,
-        # which igraph refuses ("there is already an 'id' edge attribute").
-        keyed = nx.MultiDiGraph(**g.graph)
-        keyed.add_nodes_from(g.nodes(data=True))
-        for u, v, attrs in g.edges(data=True):
-            edge_attrs = dict(attrs)
-            keyed.add_edge(u, v, key=edge_attrs.pop("id"), **edge_attrs)
-        nx.write_graphml(keyed, stream)
+        for piece in iter_graphml(kg, sub, walked=walked):
+            stream.write(piece)
     elif fmt == "gexf":
         g = to_networkx(kg, sub, flat=True, walked=walked)
         for _, attrs in g.nodes(data=True):
