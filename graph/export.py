@@ -167,8 +167,7 @@ def iter_json(kg: KnowledgeGraph, sub: Subgraph, fmt: str, *, chunk: int = 500,
         raise InvalidArgument(f"unknown format {fmt!r}: expected one of "
                               f"{', '.join((*JSON_FORMATS, 'cyjs'))}")
 
-    def dump(value: Any) -> str:
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    dump = _COMPACT.encode  # one encoder for every element, not one per json.dumps
 
     def node_item(node: str) -> Any:
         attrs = node_attributes(kg, sub, node, walked=walked)
@@ -219,6 +218,24 @@ def iter_json(kg: KnowledgeGraph, sub: Subgraph, fmt: str, *, chunk: int = 500,
     yield tail.encode()
 
 
+_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
+def _text(value: str) -> str:
+    """XML character data: ``&``, ``<`` and ``>`` escaped (most values hold none)."""
+    if "&" in value or "<" in value or ">" in value:
+        return xml_escape(value)
+    return value
+
+
+def _attribute(value: str) -> str:
+    """A quoted XML attribute value, escaped as ElementTree escapes one."""
+    if '"' in value or "&" in value or "<" in value or ">" in value or "\n" in value \
+            or "\r" in value or "\t" in value:
+        return quoteattr(value)
+    return f'"{value}"'
+
+
 # The GraphML keys: every attribute an export may give, with the type networkx's writer
 # declares for its Python values (int "long", float "double", bool "boolean").
 _GRAPHML_NODE_KEYS = (("kind", "string"), ("label", "string"), ("degree", "long"),
@@ -256,23 +273,35 @@ def iter_graphml(kg: KnowledgeGraph, sub: Subgraph, *, chunk: int = 500,
 
     def data(scope: str, attrs: dict[str, Any]) -> str:
         out = []
-        for name, value in _flat(attrs).items():
+        for name, value in attrs.items():
+            if value is None:
+                continue
             key, kind = keys[(scope, name)]
-            text = (str(bool(value)) if kind == "boolean" else str(int(value))
+            text = (_text(value) if kind == "string" and isinstance(value, str)
+                    else _text(_JOIN.join(value)) if isinstance(value, list)
+                    else str(bool(value)) if kind == "boolean" else str(int(value))
                     if kind == "long" else str(float(value)) if kind == "double"
-                    else xml_escape(str(value)))
+                    else _text(str(value)))
             out.append(f'      <data key="{key}">{text}</data>\n')
         return "".join(out)
 
+    quoted: dict[str, str] = {}  # node ids, quoted once: each edge names two
+
+    def quote(node: str) -> str:
+        found = quoted.get(node)
+        if found is None:
+            found = quoted[node] = _attribute(node)
+        return found
+
     def node_item(node: str) -> str:
         inner = data("node", node_attributes(kg, sub, node, walked=walked))
-        return (f"    <node id={quoteattr(node)}>\n{inner}    </node>\n" if inner
-                else f"    <node id={quoteattr(node)} />\n")
+        return (f"    <node id={quote(node)}>\n{inner}    </node>\n" if inner
+                else f"    <node id={quote(node)} />\n")
 
     def edge_item(e: Any) -> str:
         inner = data("edge", edge_attributes(e))
-        return (f"    <edge source={quoteattr(e.source)} target={quoteattr(e.target)} "
-                f"id={quoteattr(e.id)}>\n{inner}    </edge>\n")
+        return (f"    <edge source={quote(e.source)} target={quote(e.target)} "
+                f"id={_attribute(e.id)}>\n{inner}    </edge>\n")
 
     parts: tuple[tuple[list[Any], Callable[[Any], str]], ...] = (
         (list(sub.nodes), node_item), (list(sub.edges), edge_item))
