@@ -48,7 +48,7 @@ if TYPE_CHECKING:
 
 __all__ = ["FORMATS", "JSON_FORMATS", "node_attributes", "edge_attributes", "to_networkx",
            "cytoscape", "graphology", "node_link", "as_json", "iter_json", "iter_graphml",
-           "write"]
+           "iter_gexf", "write"]
 
 JSON_FORMATS = ("cytoscape", "graphology", "node-link")
 FORMATS = ("graphml", "gexf", "node-link", "cytoscape", "cyjs", "graphology")
@@ -313,6 +313,82 @@ def iter_graphml(kg: KnowledgeGraph, sub: Subgraph, *, chunk: int = 500,
     yield b'    <data key="g0">newsgraph</data>\n  </graph>\n</graphml>\n'
 
 
+_GEXF_HEAD = (
+    "<?xml version='1.0' encoding='utf-8'?>\n"
+    '<gexf xmlns:viz="http://www.gexf.net/1.2draft/viz" xmlns="http://www.gexf.net/1.2draft" '
+    'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+    'xsi:schemaLocation="http://www.gexf.net/1.2draft http://www.gexf.net/1.2draft/gexf.xsd" '
+    'version="1.2">\n'
+    '  <meta>\n    <creator>newsgraph</creator>\n  </meta>\n'
+    '  <graph defaultedgetype="directed" mode="static" name="newsgraph">\n')
+
+
+def iter_gexf(kg: KnowledgeGraph, sub: Subgraph, *, chunk: int = 500,
+              check: Callable[[], None] | None = None, walked: bool = True,
+              ) -> Iterator[bytes]:
+    """Yield ``sub`` as GEXF 1.2, ``chunk`` nodes or edges at a time: what networkx's
+    ``write_gexf`` writes of :func:`to_networkx` ``(flat=True)`` with ``viz`` size and
+    position (a node's ``label`` as its label, an edge's kind as ``networkx_key``), without
+    building the graph or an XML tree of it."""
+    node_keys = {name: (str(i), "long" if kind == "long" else kind)
+                 for i, (name, kind) in enumerate(k for k in _GRAPHML_NODE_KEYS
+                                                  if k[0] != "label")}
+    edge_keys = {name: (str(len(node_keys) + i), kind) for i, (name, kind) in
+                 enumerate((*_GRAPHML_EDGE_KEYS, ("networkx_key", "string")))}
+    head = [_GEXF_HEAD]
+    for scope, table in (("edge", edge_keys), ("node", node_keys)):
+        if not (sub.edges if scope == "edge" else sub.nodes):
+            continue  # as networkx: no attributes where there is nothing
+        head.append(f'    <attributes mode="static" class="{scope}">\n')
+        head.extend(f'      <attribute id="{key}" title={_attribute(name)} type="{kind}" />\n'
+                    for name, (key, kind) in table.items())
+        head.append("    </attributes>\n")
+    head.append("    <nodes>\n")
+    yield "".join(head).encode("utf-8")
+
+    def values(table: dict[str, tuple[str, str]], attrs: dict[str, Any]) -> str:
+        out = []
+        for name, value in attrs.items():
+            if value is None:
+                continue
+            key, kind = table[name]
+            text = (_attribute(value) if isinstance(value, str)
+                    else _attribute(_JOIN.join(value)) if isinstance(value, list)
+                    else f'"{str(bool(value)).lower()}"' if kind == "boolean"
+                    else f'"{int(value)}"' if kind == "long" else f'"{float(value)}"')
+            out.append(f"          <attvalue for=\"{key}\" value={text} />\n")
+        return "".join(out)
+
+    def node_item(node: str) -> str:
+        attrs = node_attributes(kg, sub, node, walked=walked)
+        label = attrs.pop("label")
+        viz = f'        <viz:size value="{float(attrs["size"])}" />\n'
+        if "x" in attrs:
+            viz += (f'        <viz:position x="{float(attrs["x"])}" '
+                    f'y="{float(attrs["y"])}" z="0.0" />\n')
+        return (f"      <node id={_attribute(node)} label={_attribute(label)}>\n{viz}"
+                f"        <attvalues>\n{values(node_keys, attrs)}        </attvalues>\n"
+                "      </node>\n")
+
+    def edge_item(e: Any) -> str:
+        attrs = {**edge_attributes(e), "networkx_key": e.kind}
+        return (f"      <edge source={_attribute(e.source)} target={_attribute(e.target)} "
+                f"id={_attribute(e.id)}>\n"
+                f"        <attvalues>\n{values(edge_keys, attrs)}        </attvalues>\n"
+                "      </edge>\n")
+
+    parts: tuple[tuple[list[Any], Callable[[Any], str], str], ...] = (
+        (list(sub.nodes), node_item, "    </nodes>\n    <edges>\n"),
+        (list(sub.edges), edge_item, "    </edges>\n"))
+    for items, shape, end in parts:
+        for start in range(0, len(items), chunk):
+            if check is not None:
+                check()
+            yield "".join(map(shape, items[start:start + chunk])).encode("utf-8")
+        yield end.encode("utf-8")
+    yield b"  </graph>\n</gexf>\n"
+
+
 def write(kg: KnowledgeGraph, sub: Subgraph, fmt: str, stream: IO[bytes], *,
           walked: bool = True) -> None:
     """Write ``sub`` to a binary stream in one of :data:`FORMATS`; ``walked`` False for a
@@ -321,13 +397,8 @@ def write(kg: KnowledgeGraph, sub: Subgraph, fmt: str, stream: IO[bytes], *,
         for piece in iter_graphml(kg, sub, walked=walked):
             stream.write(piece)
     elif fmt == "gexf":
-        g = to_networkx(kg, sub, flat=True, walked=walked)
-        for _, attrs in g.nodes(data=True):
-            viz: dict[str, Any] = {"size": attrs["size"]}
-            if "x" in attrs:
-                viz["position"] = {"x": attrs["x"], "y": attrs["y"], "z": 0.0}
-            attrs["viz"] = viz
-        nx.write_gexf(g, stream)
+        for piece in iter_gexf(kg, sub, walked=walked):
+            stream.write(piece)
     elif fmt in JSON_FORMATS or fmt == "cyjs":  # streamed, a chunk of elements at a time
         for piece in iter_json(kg, sub, fmt, walked=walked):
             stream.write(piece)
