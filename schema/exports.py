@@ -11,8 +11,8 @@ Over HTTP an export is bounded like any request: off in production unless enable
 (``--exports``); at most ``max_exports`` at once (more answer 429); at most
 ``max_export_nodes`` nodes and ``max_export_edges`` edges (refused with 413 before
 anything is written, the whole graph from its counts without building it); JSON files
-streamed a chunk at a time, never whole in memory, and ended at the request's
-deadline; a client that goes away stops it. The CLI has no caps.
+streamed a chunk at a time, never whole in memory (GraphML and GEXF too, in a forked
+child), and ended at the request's deadline; a client that goes away stops it. The CLI has no caps.
 """
 
 from __future__ import annotations
