@@ -26,6 +26,7 @@ import time
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import BinaryIO
 
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from starlette.requests import Request
@@ -40,8 +41,8 @@ from graph.select import Selection
 from graph.walk import check_via
 from schema.settings import CEILINGS, Settings, env_name
 
-__all__ = ["ExportRequest", "export_bytes", "export_endpoint", "MAX_LAYOUT_NODES",
-           "MAX_HTTP_HOPS", "MEDIA_TYPES"]
+__all__ = ["ExportRequest", "export_bytes", "select_export", "write_export",
+           "export_endpoint", "MAX_LAYOUT_NODES", "MAX_HTTP_HOPS", "MEDIA_TYPES"]
 
 MAX_LAYOUT_NODES = CEILINGS["max_layout_nodes"]
 MAX_HTTP_HOPS = CEILINGS["max_hops"]
@@ -66,6 +67,13 @@ class ExportRequest:
 
 def export_bytes(kg: graph.KnowledgeGraph, req: ExportRequest) -> bytes:
     """Return the selected subgraph written in ``req.format``."""
+    out = io.BytesIO()
+    write_export(kg, req, select_export(kg, req), out)
+    return out.getvalue()
+
+
+def select_export(kg: graph.KnowledgeGraph, req: ExportRequest) -> graph.Subgraph:
+    """Return what ``req`` selects (laid out with ``layout``), uncapped: the CLI's."""
     if req.format not in export.FORMATS:
         raise graph.InvalidArgument(
             f"unknown format {req.format!r}: expected one of {', '.join(export.FORMATS)}")
@@ -78,10 +86,14 @@ def export_bytes(kg: graph.KnowledgeGraph, req: ExportRequest) -> bytes:
                 f"a layout is computed for at most {MAX_LAYOUT_NODES} nodes; this selection "
                 f"has {len(sub.nodes)}: narrow it with from/hops or where")
         sub.positions = explore.force_layout(sub)
-    out = io.BytesIO()
+    return sub
+
+
+def write_export(kg: graph.KnowledgeGraph, req: ExportRequest, sub: graph.Subgraph,
+                 stream: BinaryIO) -> None:
+    """Write ``sub`` in ``req.format`` to ``stream``, a chunk at a time."""
     # Only a walk from seeds gives distances; the whole graph or a `where` alone has none.
-    export.write(kg, sub, req.format, out, walked=bool(req.seeds))
-    return out.getvalue()
+    export.write(kg, sub, req.format, stream, walked=bool(req.seeds))
 
 
 def _whole(kg: graph.KnowledgeGraph, sub: graph.Subgraph, req: ExportRequest) -> bytes:
