@@ -35,7 +35,7 @@ import numpy as np
 
 from graph.analytics import SAME_STORY
 from graph.budget import Budget
-from graph.build import ARTICLE, PROVIDER, PUBLISHED_BY, TAGGED, TOPIC
+from graph.build import ARTICLE, PROVIDER, PUBLISHED_BY, RELATED, TAGGED, TOPIC
 from graph.errors import InvalidArgument
 from graph.index import KIND_CODES
 from graph.select import Selection, select_articles
@@ -382,8 +382,26 @@ def select_subgraph(
 
 def _edges_among(kg: KnowledgeGraph, nodes: Collection[str], via: tuple[str, ...]) -> list[Edge]:
     kinds = set(via)
-    out = [edge(kg, u, v, k) for u in nodes for _, v, k in kg.nx.out_edges(u, keys=True)
-           if k in kinds and v in nodes]
+    # graph.traverse.edge for each stored edge, read straight off networkx's adjacency
+    # dicts: a whole-graph export has hundreds of thousands of edges.
+    succ, node_data = kg.nx._succ, kg.nx._node
+    out = []
+    for u in nodes:
+        last_source: tuple[str, ...] | None = None
+        for v, keyed in succ[u].items():
+            if v not in nodes:
+                continue
+            for k, data in keyed.items():
+                if k not in kinds:
+                    continue
+                if k == RELATED:
+                    evidence = tuple(data.get("evidence") or ())
+                else:
+                    if last_source is None:
+                        sources = node_data[u].get("sources") or ()
+                        last_source = (sources[-1],) if sources else ()
+                    evidence = last_source
+                out.append(Edge(u, v, k, evidence))
     if SAME_STORY in kinds:
         out += [edge(kg, a, b, SAME_STORY) for a, b in kg.analytics.same_story_edges()
                 if a in nodes and b in nodes]
