@@ -3,6 +3,12 @@
 A :class:`ChangeFeed` carries a followed corpus's changes from the thread that applied
 them to the event loop, one queue per open subscription. Each event is resolved on the
 version it came with: the subscription sets the context's graph to it before yielding.
+
+Subscriptions have limits like queries (settings, each in ``CEILINGS``): how many are open
+on the server and on one connection, how many a connection starts a minute, how fast
+events are pushed to a connection (paced, never dropped), how far a subscriber may fall
+behind, and how long one lives; past one, it is refused or ended with a LIMIT_EXCEEDED
+error that names the limit.
 """
 
 from __future__ import annotations
@@ -208,7 +214,8 @@ class Events:
         stream = self.stream
         while True:
             while not stream.pending:
-                if stream.ended:  # the server is closing: complete
+                if stream.ended:  # too far behind (raises), or the server is closing
+                    await self._wait(0)
                     return
                 await self._wait(self.deadline - time.monotonic())
             yield stream.pending.popleft()

@@ -169,3 +169,26 @@ def test_event_pace_lets_a_burst_through_then_spaces_events_by_the_rate() -> Non
     assert [pace.wait() for _ in range(3)] == [0.0, 0.0, 0.5]
     slow = EventPace(0.01, clock=lambda: now[0])
     assert slow.wait() == 0.0 and slow.wait() == 100.0  # a burst of at least one
+
+
+def test_a_subscriber_that_falls_behind_between_events_ends_with_the_error() -> None:
+    from types import SimpleNamespace
+
+    from schema.limits import LimitExceeded
+    from schema.settings import Settings
+    from schema.subscriptions import Events, SubscriberLimits, _Stream
+
+    async def scenario() -> str:
+        stream = _Stream(backlog=2)
+        info = SimpleNamespace(context={})
+        events = Events(info, stream, SubscriberLimits(Settings()), 60)  # type: ignore[arg-type]
+        for n in range(3):  # three changes while it was busy elsewhere: one past the backlog
+            stream.put(SimpleNamespace(graph=None, version=str(n)))  # type: ignore[arg-type]
+        try:
+            async for _ in events:
+                pass
+        except LimitExceeded as e:
+            return str(e)
+        return "completed without an error"
+
+    assert asyncio.run(scenario()).startswith("this subscription fell 2 changes behind")
