@@ -1,9 +1,10 @@
 """Serving over real HTTP on loopback: a server process and a load-generating client.
 
 ``python -m bench.http serve PATH --port P [--cache DIR]`` runs newsgraph's app under
-uvicorn (one worker, as ``newsgraph serve`` does) with one extra route, ``/plain``: a
-bare Starlette endpoint that returns a payload set by ``PUT /plain`` — the ceiling a
-GraphQL endpoint on the same server could reach.
+uvicorn (one worker, as ``newsgraph serve`` does) with extra routes: ``/plain``, a bare
+Starlette endpoint that returns a payload set by ``PUT /plain`` (the ceiling a GraphQL
+endpoint on the same server could reach), ``/plain-within`` and ``/graphql-standard``
+(below).
 
 ``python -m bench.http client --port P --starts FILE`` drives it from its own process
 over raw asyncio streams (HTTP/1.1 keep-alive, a fixed number of connections, each
@@ -12,7 +13,15 @@ phase bounded in seconds), and prints JSON:
 * ``graphql_distinct``: the within query, each request from a different start, so no
   cache can hide the work;
 * ``plain``: the bare endpoint returning the bytes of one GraphQL response;
-* ``graphql_repeated``: that one query again and again.
+* ``plain_within``: ``/plain-within``, a bare Starlette endpoint that does the same walk
+  for each start and returns the same JSON built by hand (bench/queries.py), distinct
+  starts as for ``graphql_distinct``: what the GraphQL layer costs on top of the work;
+* ``graphql_repeated``: that one query again and again;
+* ``graphql_distinct_standard``: as ``graphql_distinct``, at ``/graphql-standard``, the
+  same view on graphql-core's standard executor instead of plans (schema/plan.py).
+
+The three distinct-start phases run in turns (three rounds), each turn with starts of
+its own, so that a change in the machine's load falls on all three alike.
 
 Only 127.0.0.1 is ever contacted.
 """
@@ -33,6 +42,7 @@ __all__ = ["main"]
 
 HOST = "127.0.0.1"
 HTTP_FIRST = 10  # articles per response over HTTP, as an explorer's side panel shows
+ROUNDS = 3  # turns of the phases compared with each other
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -43,7 +53,11 @@ def _serve(args: argparse.Namespace) -> int:
 
     import graph
     from bench.measure import peak_rss_bytes, rss_bytes
-    from schema.app import create_app
+    from bench.queries import plain_within_json
+    from schema.app import GraphQLView, create_app
+    from schema.live import graph_of
+    from schema.middleware.cache import ResponseCache
+    from schema.query import schema
 
     options: dict[str, Any] = {}
     if args.cache:
@@ -59,11 +73,27 @@ def _serve(args: argparse.Namespace) -> int:
         await request.body()
         return Response(payload["body"], media_type="application/json")
 
+    async def plain_within(request: Request) -> Response:
+        body = json.loads(await request.body())
+        start = body["variables"]["from"]
+        first = body["variables"].get("first", HTTP_FIRST)
+        return Response(json.dumps(plain_within_json(kg, start, first)),
+                        media_type="application/json")
+
     async def rss(request: Request) -> Response:
         return Response(json.dumps({"peak_rss": peak_rss_bytes(), "rss": rss_bytes()}),
                         media_type="application/json")
 
     app.router.routes.insert(0, Route("/plain", plain, methods=["POST", "PUT"]))
+    app.router.routes.insert(0, Route("/plain-within", plain_within, methods=["POST"]))
+
+    class StandardView(GraphQLView):
+        async def get_context(self, request: Any, response: Any) -> dict[str, Any]:
+            return {**await super().get_context(request, response), "planned": False}
+
+    # Behind the same response cache as /graphql (distinct bodies: each a miss).
+    standard = ResponseCache(StandardView(schema, app.state.settings), graph_of)
+    app.router.routes.insert(0, Route("/graphql-standard", standard, methods=["POST"]))
     app.router.routes.insert(0, Route("/bench-rss", rss))
     config = uvicorn.Config(app, host=HOST, port=args.port, log_level="warning",
                             access_log=False)
@@ -114,7 +144,7 @@ async def _phase(port: int, path: str, bodies: list[bytes], seconds: float,
 
     async def worker(conn: _Conn) -> None:
         nonlocal cursor, errors, mismatches
-        while time.perf_counter() < deadline:
+        while True:  # each connection sends at least one request, however short the phase
             body = bodies[cursor % len(bodies)]
             cursor += 1
             t = time.perf_counter()
@@ -124,19 +154,49 @@ async def _phase(port: int, path: str, bodies: list[bytes], seconds: float,
                 errors += 1
             elif expect is not None and got != expect:
                 mismatches += 1
+            if time.perf_counter() >= deadline:
+                break
 
     t0 = time.perf_counter()
     await asyncio.gather(*(worker(c) for c in conns))
     elapsed = time.perf_counter() - t0
     for c in conns:
         c.writer.close()
+    return _summary(latencies, elapsed, errors, mismatches, min(len(bodies), len(latencies)))
+
+
+def _summary(latencies: list[float], elapsed: float, errors: int, mismatches: int,
+             distinct: int) -> dict[str, Any]:
     return {
         "requests": len(latencies), "seconds": elapsed,
         "rps": len(latencies) / elapsed if elapsed else 0.0,
         "p50_ms": percentile(latencies, 50) * 1e3, "p99_ms": percentile(latencies, 99) * 1e3,
-        "errors": errors, "mismatches": mismatches,
-        "distinct_bodies": min(len(bodies), len(latencies)),
+        "errors": errors, "mismatches": mismatches, "distinct_bodies": distinct,
+        "latencies": latencies,
     }
+
+
+async def _interleaved(port: int, paths: dict[str, str], bodies: list[bytes],
+                       seconds: float, connections: int, rounds: int = ROUNDS,
+                       ) -> dict[str, dict[str, Any]]:
+    """Run phases that compare with each other in turns (A, B, C, A, B, C, ...), so that
+    a change in the machine's load falls on all of them alike; each turn sends its own
+    slice of ``bodies``, so no body is sent twice and no stored answer serves it."""
+    turns = [(name, k) for k in range(rounds) for name in paths]
+    size = max(1, len(bodies) // len(turns))
+    parts: dict[str, list[dict[str, Any]]] = {name: [] for name in paths}
+    for i, (name, _) in enumerate(turns):
+        chunk = bodies[i * size:(i + 1) * size] or bodies
+        parts[name].append(await _phase(port, paths[name], chunk, seconds / rounds,
+                                         connections, None))
+    out = {}
+    for name, runs in parts.items():
+        latencies = [x for run in runs for x in run["latencies"]]
+        out[name] = _summary(latencies, sum(run["seconds"] for run in runs),
+                             sum(run["errors"] for run in runs),
+                             sum(run["mismatches"] for run in runs),
+                             sum(run["distinct_bodies"] for run in runs))
+    return out
 
 
 def _body(start: str) -> bytes:
@@ -147,24 +207,41 @@ def _body(start: str) -> bytes:
 async def _client(args: argparse.Namespace) -> dict[str, Any]:
     with open(args.starts, encoding="utf-8") as f:
         starts: list[str] = json.load(f)
-    distinct = [_body(s) for s in starts]
+    # A server that answered some of these already would answer them from its cache.
+    distinct = [_body(s) for s in starts[args.skip:] or starts]
     repeated = distinct[0]
     conn = await _connect(args.port)
     status, reference = await conn.request("POST", "/graphql", repeated)
     if status != 200:
         raise RuntimeError(f"GraphQL answered {status}: {reference[:200]!r}")
-    await conn.request("PUT", "/plain", reference)
+    same = True
+    if not args.only_distinct:
+        await conn.request("PUT", "/plain", reference)
+        # The bare walk answers the same data as GraphQL (without extensions.cost).
+        for body in distinct[1:6]:
+            _, by_graphql = await conn.request("POST", "/graphql", body)
+            _, by_hand = await conn.request("POST", "/plain-within", body)
+            same = same and json.loads(by_graphql)["data"] == json.loads(by_hand)["data"]
     conn.writer.close()
     out: dict[str, Any] = {"connections": args.connections, "seconds": args.seconds,
-                           "response_bytes": len(reference)}
+                           "response_bytes": len(reference), "plain_within_same_data": same}
     # A short warm-up, so the first phase does not pay for imports and first calls.
     await _phase(args.port, "/graphql", distinct[-50:], 0.3, args.connections, None)
-    out["graphql_distinct"] = await _phase(args.port, "/graphql", distinct[1:] or distinct,
-                                           args.seconds, args.connections, None)
+    if args.only_distinct:  # a `newsgraph serve`, which has no /plain (bench/workers.py)
+        out["graphql_distinct"] = await _phase(args.port, "/graphql", distinct[1:] or distinct,
+                                               args.seconds, args.connections, None)
+        return out
+    out.update(await _interleaved(args.port, {
+        "graphql_distinct": "/graphql", "plain_within": "/plain-within",
+        "graphql_distinct_standard": "/graphql-standard"},
+        distinct[6:-50] or distinct, args.seconds, args.connections))
     out["plain"] = await _phase(args.port, "/plain", [repeated], args.seconds,
                                 args.connections, reference)
     out["graphql_repeated"] = await _phase(args.port, "/graphql", [repeated], args.seconds,
                                            args.connections, reference)
+    for phase in out.values():
+        if isinstance(phase, dict):
+            phase.pop("latencies", None)
     conn = await _connect(args.port)
     writer = conn.writer
     writer.write(f"GET /bench-rss HTTP/1.1\r\nHost: {HOST}\r\n\r\n".encode())
@@ -192,6 +269,10 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--starts", required=True, help="a JSON list of start ids")
     c.add_argument("--seconds", type=float, default=3.0)
     c.add_argument("--connections", type=int, default=16)
+    c.add_argument("--only-distinct", action="store_true",
+                   help="only the distinct GraphQL phase (any newsgraph serve)")
+    c.add_argument("--skip", type=int, default=0,
+                   help="skip the first N starts (a server already asked for them)")
     args = p.parse_args(argv)
     if args.command == "serve":
         return _serve(args)

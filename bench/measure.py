@@ -31,6 +31,21 @@ def timed(fn: Callable[[], Any], repeat: int = 1) -> tuple[list[float], Any]:
     return times, result
 
 
+def timed_cpu(fn: Callable[[], Any], repeat: int = 1
+              ) -> tuple[list[float], list[float], Any]:
+    """Call ``fn`` ``repeat`` times; return each call's wall-clock seconds, its CPU
+    seconds in this thread (what a busy machine's other work does not add to), and the
+    last result."""
+    wall, cpu = [], []
+    result = None
+    for _ in range(repeat):
+        t, c = time.perf_counter(), time.thread_time()
+        result = fn()
+        cpu.append(time.thread_time() - c)
+        wall.append(time.perf_counter() - t)
+    return wall, cpu, result
+
+
 def peak_rss_bytes() -> int:
     """Return this process's peak resident set size."""
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

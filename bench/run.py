@@ -6,8 +6,9 @@
 3. ``within(hops=2, mentions="facial recognition")`` from 20 starts of each kind,
    fast path against networkx's BFS plus a text scan — checked identical;
 4. the same through the GraphQL schema in-process against plain-Python JSON;
-5. over HTTP on loopback: distinct starts, one repeated query, and a bare Starlette
-   endpoint returning the same bytes;
+5. over HTTP on loopback: distinct starts, one repeated query, a bare Starlette
+   endpoint returning the same bytes, and one doing the same walk for distinct starts
+   and building the same JSON by hand;
 6. ``search(text:)`` for the 20 commonest words: the index (built once, timed) against
    the scan it replaced, checked identical;
 7. serving (bench/noisy.py): time to the first /healthz answer, to ready and to the
@@ -36,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.generate import MANIFEST_NAME, PHRASE, STYLES, generate
-from bench.measure import percentile, timed
+from bench.measure import percentile, timed, timed_cpu
 from schema.loadtest import stop_server
 
 __all__ = ["main", "add_arguments", "run"]
@@ -48,9 +49,12 @@ TARGETS = {
     "within_article_p50_ms": 1.0,
     "within_topic_p50_ms": 5.0,
     "within_speedup": 20.0,
-    "graphql_ratio": 3.0,
+    "graphql_ratio": 2.0,
     "http_distinct_share": 0.40,
+    "http_distinct_walk_share": 0.50,
     "http_repeated_share": 0.80,
+    "workers_throughput": 1.7,  # --workers 2 over --workers 1, distinct within over HTTP
+    "workers_pss": 1.3,  # --workers 2's process tree over one server, PSS summed
 }
 
 
@@ -77,6 +81,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--connections", type=int, default=16,
                    help="HTTP client connections (default: %(default)s)")
     p.add_argument("--no-http", action="store_true", help="skip the HTTP measurements")
+    p.add_argument("--no-workers", action="store_true",
+                   help="skip serve --workers 2 against one server (memory, throughput)")
     p.add_argument("--no-serving", action="store_true",
                    help="skip the start-up and noisy-neighbour measurements")
     p.add_argument("--attack-seconds", type=float, default=5.0,
@@ -112,6 +118,14 @@ def run(args: argparse.Namespace) -> int:
     results.update(_queries(corpus, cache, args))
     if not args.no_http:
         results["http"] = _http(corpus, cache, args)
+    if not args.no_http and not args.no_workers:
+        from bench.workers import measure
+
+        print("serve --workers 2 and one server: memory and throughput ...", file=sys.stderr,
+              flush=True)
+        results["workers"] = measure(corpus, cache, cache.parent / "http-starts.json",
+                                     seconds=args.http_seconds, connections=args.connections,
+                                     port=_free_port())
     if not args.no_serving:
         results["serving"] = _serving(corpus, args)
     if args.million:
@@ -243,7 +257,9 @@ def _measure_queries(kg: Any, cache: Path, args: argparse.Namespace) -> dict[str
         within[kind]["speedup"] = within[kind]["naive_p50_ms"] / within[kind]["p50_ms"]
 
     gql_times: list[float] = []
+    standard_times: list[float] = []
     plain_times: list[float] = []
+    cpu: dict[str, list[float]] = {"planned": [], "standard": [], "plain": []}
     same_json = True
     for node in starts["article"] + starts["topic"]:
         variables = within_variables(node)
@@ -251,24 +267,41 @@ def _measure_queries(kg: Any, cache: Path, args: argparse.Namespace) -> dict[str
         def via_graphql(variables: dict[str, Any] = variables) -> str:
             return json.dumps(execute(kg, WITHIN_QUERY, variables))
 
+        def via_standard(variables: dict[str, Any] = variables) -> str:
+            return json.dumps(execute(kg, WITHIN_QUERY, variables, planned=False))
+
         def via_plain(node: str = node) -> str:
             return json.dumps(plain_within_json(kg, node))
 
         via_graphql()
+        via_standard()
         via_plain()
-        times, a = timed(via_graphql, args.repeat)
+        times, used, a = timed_cpu(via_graphql, args.repeat)
         gql_times += times
-        times, b = timed(via_plain, args.repeat)
+        cpu["planned"] += used
+        times, used, c = timed_cpu(via_standard, args.repeat)
+        standard_times += times
+        cpu["standard"] += used
+        times, used, b = timed_cpu(via_plain, args.repeat)
         plain_times += times
-        if json.loads(a) != json.loads(b):
+        cpu["plain"] += used
+        if not json.loads(a) == json.loads(b) == json.loads(c):
             same_json = False
             print(f"GraphQL and plain JSON differ from {node}", file=sys.stderr)
     graphql = {
         "p50_ms": percentile(gql_times, 50) * 1e3, "p99_ms": percentile(gql_times, 99) * 1e3,
         "plain_p50_ms": percentile(plain_times, 50) * 1e3,
         "plain_p99_ms": percentile(plain_times, 99) * 1e3, "same_json": same_json,
+        "standard_p50_ms": percentile(standard_times, 50) * 1e3,
+        "standard_p99_ms": percentile(standard_times, 99) * 1e3,
     }
     graphql["ratio"] = graphql["p50_ms"] / graphql["plain_p50_ms"]
+    graphql["standard_ratio"] = graphql["standard_p50_ms"] / graphql["plain_p50_ms"]
+    for name, used in cpu.items():
+        graphql[f"{name}_cpu_p50_ms"] = percentile(used, 50) * 1e3
+    plain_cpu = graphql["plain_cpu_p50_ms"] or float("nan")
+    graphql["cpu_ratio"] = graphql["planned_cpu_p50_ms"] / plain_cpu
+    graphql["standard_cpu_ratio"] = graphql["standard_cpu_p50_ms"] / plain_cpu
     search = _search(kg)
     article_starts = sorted(n for n, d in kg.nx.nodes(data=True)
                             if d["kind"] == "article" and not d.get("is_stub"))
@@ -369,6 +402,8 @@ def _http(corpus: Path, cache: Path, args: argparse.Namespace) -> dict[str, Any]
             stop_server(server, timeout=10)
     ceiling = out["plain"]["rps"] or float("nan")
     out["distinct_share"] = out["graphql_distinct"]["rps"] / ceiling
+    out["distinct_walk_share"] = (out["graphql_distinct"]["rps"]
+                                  / (out["plain_within"]["rps"] or float("nan")))
     out["repeated_share"] = out["graphql_repeated"]["rps"] / ceiling
     return out
 
@@ -425,9 +460,17 @@ def _verdicts(r: dict[str, Any]) -> dict[str, Any]:
         h = r["http"]
         check("http_distinct_share", h["distinct_share"],
               h["distinct_share"] >= TARGETS["http_distinct_share"])
+        if "distinct_walk_share" in h:
+            check("http_distinct_walk_share", h["distinct_walk_share"],
+                  h["distinct_walk_share"] >= TARGETS["http_distinct_walk_share"])
         check("http_repeated_share", h["repeated_share"],
               h["repeated_share"] >= TARGETS["http_repeated_share"]
               and not h["graphql_repeated"]["mismatches"])
+    if "workers" in r:
+        w = r["workers"]
+        check("workers_throughput", w["throughput_ratio"],
+              w["throughput_ratio"] >= TARGETS["workers_throughput"])
+        check("workers_pss", w["pss_ratio"], w["pss_ratio"] <= TARGETS["workers_pss"])
     return v
 
 
@@ -468,7 +511,16 @@ def render(r: dict[str, Any]) -> str:
     gq = r["graphql"]
     rows.append(("GraphQL within, 20 results", f"p50 {gq['p50_ms']:.2f} ms",
                  f"plain JSON p50 {gq['plain_p50_ms']:.2f} ms ({gq['ratio']:.1f}x)"
-                 + ("" if gq["same_json"] else " DIFFERENT"), "≤ 3x plain"))
+                 + ("" if gq["same_json"] else " DIFFERENT"), "≤ 2x plain"))
+    if "standard_p50_ms" in gq:
+        rows.append(("GraphQL within, standard executor", f"p50 {gq['standard_p50_ms']:.2f} ms",
+                     f"plain JSON p50 {gq['plain_p50_ms']:.2f} ms "
+                     f"({gq['standard_ratio']:.1f}x); planned {gq['ratio']:.1f}x", ""))
+    if "cpu_ratio" in gq:
+        rows.append(("GraphQL within, CPU time", f"p50 {gq['planned_cpu_p50_ms']:.2f} ms",
+                     f"plain JSON {gq['plain_cpu_p50_ms']:.2f} ms ({gq['cpu_ratio']:.1f}x); "
+                     f"standard {gq['standard_cpu_p50_ms']:.2f} ms "
+                     f"({gq['standard_cpu_ratio']:.1f}x)", "≤ 2x plain"))
     if "search" in r:
         sr = r["search"]
         rows.append((f"search, 20 commonest words ({n:,})",
@@ -503,10 +555,33 @@ def render(r: dict[str, Any]) -> str:
                          f"{ph['rps']:,.0f} req/s, p99 {ph['p99_ms']:.1f} ms",
                          f"plain {plain['rps']:,.0f} req/s, p99 {plain['p99_ms']:.1f} ms "
                          f"({h[share]:.0%})", f"{target} of plain"))
+        if "plain_within" in h:
+            pw, gd = h["plain_within"], h["graphql_distinct"]
+            rows.append(("HTTP GraphQL, distinct, vs same walk",
+                         f"{gd['rps']:,.0f} req/s, p99 {gd['p99_ms']:.1f} ms",
+                         f"bare walk + JSON {pw['rps']:,.0f} req/s, p99 {pw['p99_ms']:.1f} ms "
+                         f"({h['distinct_walk_share']:.0%})", "≥ 50% of bare walk"))
+        if "graphql_distinct_standard" in h:
+            sd = h["graphql_distinct_standard"]
+            rows.append(("HTTP GraphQL, distinct, standard executor",
+                         f"{sd['rps']:,.0f} req/s, p99 {sd['p99_ms']:.1f} ms",
+                         f"{sd['rps'] / (pw['rps'] or float('nan')):.0%} of bare walk; "
+                         f"planned {gd['rps'] / (sd['rps'] or float('nan')):.2f}x it", ""))
         if "server" in h:
             rows.append(("server RSS, serving", _mb(h["server"].get("rss", 0)),
                          f"peak {_mb(h['server']['peak_rss'])} (while loading)",
                          "≤ 1 GB at 100k"))
+    if "workers" in r:
+        w = r["workers"]
+        rps = {k: w[k]["http"]["rps"] for k in ("single", "workers1", "workers2")}
+        rows.append(("HTTP distinct, --workers 2 / 1", f"{rps['workers2']:,.0f} / "
+                     f"{rps['workers1']:,.0f} req/s ({w['throughput_ratio']:.2f}x)",
+                     f"one server {rps['single']:,.0f} req/s", "≥ 1.7x"))
+        one, two = w["single"]["memory"]["total"], w["workers2"]["memory"]["total"]
+        rows.append(("memory, --workers 2 / one server", f"PSS {_mb(two['pss'])} / "
+                     f"{_mb(one['pss'])} ({w['pss_ratio']:.2f}x)",
+                     f"RSS summed {_mb(two['rss'])} / {_mb(one['rss'])} "
+                     f"({w['rss_ratio']:.2f}x)", "PSS ≤ 1.3x"))
     if "million" in r:
         m = r["million"]
         rows.append(("1M records", f"load {m['load']['seconds']:.0f} s, "

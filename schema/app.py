@@ -93,6 +93,7 @@ async def readyz(request: Request) -> Response:
         "graphVersion": kg.version,
         "versionMadeAt": kg.made_at.isoformat() if kg.made_at is not None else None,
         "subscriptions": request.app.state.feed.open if request.app.state.feed else 0,
+        **({"worker": request.app.state.worker} if request.app.state.worker else {}),
     })
 
 
@@ -163,7 +164,9 @@ def create_app(source: graph.KnowledgeGraph | graph.LiveGraph | str | os.PathLik
                | None = None, settings: Settings | None = None, *, background: bool = False,
                on_loaded: Callable[[graph.KnowledgeGraph | None, Exception | None], None]
                | None = None, follow: bool = False, watch: bool = False, poll: bool = False,
-               ingest_token: str | None = None, **load_options: Any) -> Starlette:
+               ingest_token: str | None = None,
+               analytics: Callable[[graph.KnowledgeGraph], Any] | None = None,
+               **load_options: Any) -> Starlette:
     """Return the newsgraph ASGI app.
 
     ``source`` is a loaded KnowledgeGraph, or a path to load at startup (the
@@ -174,7 +177,10 @@ def create_app(source: graph.KnowledgeGraph | graph.LiveGraph | str | os.PathLik
     is then called from the loading thread when the load ended. ``source`` may be a
     followed corpus (:func:`graph.follow`), or, with ``follow``, a path to follow;
     ``watch`` then applies the folder's changes as they happen (``poll``: by polling),
-    and the ingest mutations accept requests bearing ``ingest_token``.
+    and the ingest mutations accept requests bearing ``ingest_token``. ``analytics(kg)``
+    starts the loaded graph's analytics job and returns it (by default a
+    :class:`BackgroundAnalytics` of this process; a worker of ``serve --workers`` takes
+    its supervisor's, :mod:`schema.workers`).
     """
     settings = settings if settings is not None else Settings.from_env()
 
@@ -184,8 +190,10 @@ def create_app(source: graph.KnowledgeGraph | graph.LiveGraph | str | os.PathLik
         # which otherwise shows as pauses of tens of milliseconds in request latency
         # (and, frozen before the fork, from touching every page of the analytics child).
         gc.freeze()
+        # The job first: a server whose graph is there has its analytics job too.
+        app.state.analytics = (analytics(kg) if analytics is not None
+                               else BackgroundAnalytics(kg).start())
         app.state.kg = kg
-        app.state.analytics = BackgroundAnalytics(kg).start()
 
     path = Path(source) if isinstance(source, str | os.PathLike) else None
     loop: asyncio.AbstractEventLoop | None = None
@@ -289,6 +297,7 @@ def create_app(source: graph.KnowledgeGraph | graph.LiveGraph | str | os.PathLik
     app.state.loading = Loading()
     app.state.analytics = None
     app.state.feed = None
+    app.state.worker = None  # {"pid", "workers"} in a worker of serve --workers
     app.state.ingest_token = ingest_token
     return app
 

@@ -1,16 +1,20 @@
-"""The parse of a document text, reused: explorers send the same few documents with new
-variables. (The response cache is ASGI middleware: schema/middleware/cache.py.)"""
+"""The parse of a document text and its validation, reused: explorers send the same few
+documents with new variables. (The response cache is ASGI middleware:
+schema/middleware/cache.py; the execution plans are schema/plan.py's.)"""
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
 
 from graphql import GraphQLError, parse
 from strawberry.extensions import SchemaExtension
+from strawberry.schema.schema import validate_document
 
-__all__ = ["ParsedDocuments"]
+__all__ = ["ParsedDocuments", "ValidatedDocuments"]
 
 
 @lru_cache(maxsize=256)
@@ -33,4 +37,43 @@ class ParsedDocuments(SchemaExtension):
                 ec.graphql_document = _parse(ec.query, **ec.parse_options)
             except (GraphQLError, TypeError):
                 pass
+        yield
+
+
+class _Validations:
+    """Validation errors by (schema, document, rules), the document known by identity:
+    the parse is cached, so a text seen before is the same object, and hashing a
+    document (as Strawberry's ValidationCache does) walks its whole tree every time."""
+
+    def __init__(self, maxsize: int = 256):
+        self.maxsize = maxsize
+        self._entries: OrderedDict[tuple[int, int, Any], tuple[Any, list[GraphQLError]]]
+        self._entries = OrderedDict()
+        self._lock = threading.Lock()
+
+    def errors(self, schema: Any, document: Any, rules: tuple[Any, ...]) -> list[GraphQLError]:
+        key = (id(schema), id(document), rules)
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None and entry[0] is document:
+                self._entries.move_to_end(key)
+                return entry[1]
+        errors = validate_document(schema, document, rules)
+        with self._lock:
+            self._entries[key] = (document, errors)
+            while len(self._entries) > self.maxsize:
+                self._entries.popitem(last=False)
+        return errors
+
+
+_VALIDATIONS = _Validations()
+
+
+class ValidatedDocuments(SchemaExtension):
+    """Reuse the validation of a document (with the same rules) seen before."""
+
+    def on_validate(self) -> Iterator[None]:
+        ec = self.execution_context
+        ec.pre_execution_errors = _VALIDATIONS.errors(ec.schema._schema, ec.graphql_document,
+                                                      tuple(ec.validation_rules))
         yield

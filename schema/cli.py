@@ -95,6 +95,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the ingest and retract mutations (default: on, answering only "
                         "requests with the token; in --production, on only with a token, "
                         "and --ingest without one refuses to start)")
+    p.add_argument("--workers", type=int, default=None, metavar="N",
+                   help="serve from N worker processes forked after the load, sharing the "
+                        "graph's memory (default: one process); see docs/scaling.md")
+    p.add_argument("--max-requests", type=int, default=None, metavar="N",
+                   help="with --workers: replace a worker by a fresh fork after about N "
+                        "requests, which shares the graph's pages again (default: never)")
     add_arguments(p)
 
     p = sub.add_parser("push", help="send record files to a server's ingest mutation")
@@ -316,6 +322,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
                       "left", file=sys.stderr)
     if args.max_file_mb <= 0:
         raise graph.NewsgraphError(f"--max-file-mb must be positive, got {args.max_file_mb!r}")
+    if args.workers is not None:
+        _check_workers(args.workers, follow=follow, watch=args.watch, ingest=token is not None)
+    if args.max_requests is not None and (args.workers is None or args.max_requests < 1):
+        raise graph.NewsgraphError(f"--max-requests must be a positive number of requests "
+                                   f"and goes with --workers, got {args.max_requests}"
+                                   + ("" if args.workers else " without --workers"))
     # Bind first: a port in use is said at once, not after a load of minutes; then the
     # server answers /healthz and /readyz (with progress) while the graph loads.
     sock = _bind(args.host, args.port)
@@ -345,12 +357,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         if server is not None:
             server.should_exit = True
 
-    # The empty-corpus check is on_loaded's, to say it as the other commands do.
-    app = create_app(args.path, settings.replace(allow_empty=True), background=True,
-                     on_loaded=on_loaded, max_file_bytes=int(args.max_file_mb * 2**20),
-                     cache=args.cache, include=args.include or (),
-                     follow_symlinks=bool(args.follow_symlinks), follow=follow,
-                     watch=args.watch and follow, poll=poll, ingest_token=token)
+    config: dict[str, Any] = {
+        "log_level": "warning", "server_header": not settings.production,
+        "timeout_graceful_shutdown": max(1, math.ceil(settings.timeout)) + 2}
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
     print(f"newsgraph: serving GraphQL at http://{shown}:{port}/graphql (loading the graph; "
@@ -360,15 +369,103 @@ def cmd_serve(args: argparse.Namespace) -> int:
               f"{'on' if settings.introspection_enabled else 'off'}, GraphiQL "
               f"{'on' if settings.graphiql_enabled else 'off'}, CORS origins: "
               f"{', '.join(settings.cors_origins) or 'none'}", file=sys.stderr, flush=True)
+    if args.workers is not None:
+        return _serve_workers(args, sock, settings, config, on_loaded, follow=follow,
+                              poll=poll, token=token)
+    # The empty-corpus check is on_loaded's, to say it as the other commands do.
+    app = create_app(args.path, settings.replace(allow_empty=True), background=True,
+                     on_loaded=on_loaded, max_file_bytes=int(args.max_file_mb * 2**20),
+                     cache=args.cache, include=args.include or (),
+                     follow_symlinks=bool(args.follow_symlinks), follow=follow,
+                     watch=args.watch and follow, poll=poll, ingest_token=token)
     # On SIGTERM or SIGINT uvicorn stops accepting and lets requests in flight finish;
     # each ends by its deadline, so drain for that long. SIGHUP must not kill them.
-    config = uvicorn.Config(app, log_level="warning", server_header=not settings.production,
-                            timeout_graceful_shutdown=max(1, math.ceil(settings.timeout)) + 2)
-    server = uvicorn.Server(config)
+    server = uvicorn.Server(uvicorn.Config(app, **config))
     if hasattr(signal, "SIGHUP"):
         signal.signal(signal.SIGHUP, _ignore_hangup)
     server.run(sockets=[sock])
     return failed
+
+
+MAX_WORKERS = 64
+
+
+def _check_workers(workers: int, *, follow: bool, watch: bool, ingest: bool) -> None:
+    if not 1 <= workers <= MAX_WORKERS:
+        raise graph.NewsgraphError(f"--workers must be from 1 to {MAX_WORKERS}, got {workers}")
+    if workers > 1 and follow and ingest and not watch:
+        # Each worker follows the folder on its own: without a watcher, a record one
+        # worker ingests would never reach the others.
+        raise graph.NewsgraphError(
+            "--workers with ingest on needs the folder watched, so that every worker sees "
+            "what one ingests: drop --no-watch, or --no-ingest")
+
+
+def _serve_workers(args: argparse.Namespace, sock: socket.socket, settings: Any,
+                   config: dict[str, Any], on_loaded: Any, *, follow: bool, poll: bool,
+                   token: str | None) -> int:
+    """``serve --workers N``: load here, then fork N workers (schema/workers.py)."""
+    from schema.app import create_app
+    from schema.workers import Supervisor
+
+    def load(progress: Any) -> graph.KnowledgeGraph | graph.LiveGraph:
+        options: dict[str, Any] = {"max_file_bytes": int(args.max_file_mb * 2**20),
+                                   "include": args.include or (),
+                                   "follow_symlinks": bool(args.follow_symlinks)}
+        source: graph.KnowledgeGraph | graph.LiveGraph
+        if follow:
+            source = graph.follow(args.path if args.path is not None
+                                  else graph.default_data_path(), **options)
+            kg = source.current()
+        else:
+            source = kg = graph.load(args.path, progress=progress, cache=args.cache, **options)
+        on_loaded(kg, None)
+        if not kg.report.records and not settings.allow_empty:
+            raise EmptyCorpus(_empty_message(args.path, kg.report) + "; `newsgraph serve "
+                              "--allow-empty` serves an empty graph")
+        return source
+
+    def make_app(source: Any, analytics: Any) -> Any:
+        return create_app(source, settings.replace(allow_empty=True), background=True,
+                          follow=follow, watch=args.watch and follow, poll=poll,
+                          ingest_token=token, analytics=analytics)
+
+    def say(line: str) -> None:
+        print(f"newsgraph: {line}", file=sys.stderr, flush=True)
+
+    if hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, _ignore_hangup)
+    _, error = Supervisor(_listener(sock), args.workers, load, make_app, config, say,
+                          max_requests=args.max_requests).run()
+    if isinstance(error, EmptyCorpus):
+        return EXIT_EMPTY  # on_loaded said it
+    if error is not None:
+        print(f"newsgraph: error: {error}", file=sys.stderr, flush=True)
+        return EXIT_REJECTED
+    return EXIT_OK
+
+
+def _listener(bound: socket.socket) -> Any:
+    """Return a function binding one more listening socket on ``bound``'s address.
+
+    With SO_REUSEPORT (Linux) each worker gets a socket of its own and the kernel spreads
+    connections over them; ``bound``, bound without it, has already shown the port free
+    (another server holding it, with or without SO_REUSEPORT, makes that bind fail)."""
+    if not hasattr(socket, "SO_REUSEPORT"):  # pragma: no cover - every worker shares it
+        return lambda: bound.dup()
+    family, address = bound.family, bound.getsockname()
+    bound.close()
+
+    def listen() -> socket.socket:
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind(address)
+        sock.listen(2048)
+        sock.setblocking(False)
+        return sock
+
+    return listen
 
 
 def _ignore_hangup(signum: int, frame: Any) -> None:

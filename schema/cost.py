@@ -53,7 +53,7 @@ from schema.pagination import DEFAULT_PAGE
 from schema.settings import Settings
 
 __all__ = ["Cost", "RequestBudget", "budget_of", "charge_export", "requested_objects",
-           "PAGE_ARGUMENTS"]
+           "composite", "PAGE_ARGUMENTS"]
 
 # Arguments that say how many items a field returns, and the most each may ask.
 PAGE_ARGUMENTS = ("first", "last", "limit", "ids")
@@ -82,6 +82,11 @@ class RequestBudget:
             self.walks.check_time()
         except graph.BudgetExceeded as e:
             raise self.exceeded(e) from None
+
+    def late(self) -> LimitExceeded:
+        """Return the LimitExceeded of a request past its deadline (the clock was read)."""
+        return self.exceeded(graph.BudgetExceeded("past the deadline", limit="seconds",
+                                                  value=self.walks.seconds or 0.0))
 
     def exceeded(self, error: graph.BudgetExceeded, where: str = "") -> LimitExceeded:
         """Return the LimitExceeded, naming its setting, of a walk stopped by the budget."""
@@ -163,7 +168,7 @@ class Cost(SchemaExtension):
             result = _next(root, info, *args, **kwargs)
         except graph.BudgetExceeded as e:  # a walk stopped midway
             raise budget.exceeded(e, info.field_name) from e
-        counted = _composite(info.parent_type.name, info.field_name, info.return_type)
+        counted = composite(info.parent_type.name, info.field_name, info.return_type)
         if counted == "list" and isinstance(result, list | tuple):
             budget.returned(len(result))
         elif counted == "one" and result is not None:
@@ -190,7 +195,7 @@ class Cost(SchemaExtension):
 
 
 @lru_cache(maxsize=4096)
-def _composite(parent: str, field: str, return_type: Any) -> str | None:
+def composite(parent: str, field: str, return_type: Any) -> str | None:
     """Return 'list', 'one' or None: whether a field's value counts as returned objects."""
     if not is_composite_type(get_named_type(return_type)):
         return None

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaskErrors, ValidationCache
+from strawberry.extensions import MaskErrors
 from strawberry.types import Info
 
 import graph
@@ -24,7 +24,7 @@ from schema.analytics import (
     resolve_storylines,
     resolve_timeline,
 )
-from schema.cache import ParsedDocuments
+from schema.cache import ParsedDocuments, ValidatedDocuments
 from schema.connections import (
     Connection,
     Edge,
@@ -33,6 +33,7 @@ from schema.connections import (
 )
 from schema.cost import Cost, budget_of
 from schema.counts import LoadCounts
+from schema.executor import PlannedExecutor
 from schema.explore import resolve_paths
 from schema.ingest import Mutation
 from schema.inputs import (
@@ -357,7 +358,15 @@ def should_mask(error: GraphQLError) -> bool:
 
 
 class NewsgraphSchema(strawberry.Schema):
-    """The schema, logging only errors that are not the client's own doing."""
+    """The schema, logging only errors that are not the client's own doing, and running
+    queries executed synchronously as plans (schema/plan.py)."""
+
+    def _get_custom_context_kwargs(self, operation_extensions: dict[str, Any] | None = None,
+                                   *, sync: bool = False) -> dict[str, Any]:
+        kwargs = super()._get_custom_context_kwargs(operation_extensions, sync=sync)
+        if issubclass(self.execution_context_class, PlannedExecutor):
+            kwargs["planned"] = sync
+        return kwargs
 
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         unexpected = [e for e in errors if should_mask(e)]
@@ -372,7 +381,8 @@ schema = NewsgraphSchema(
     types=[Article, Topic, Provider, Storyline, GraphEdge],
     # Parsed and validated documents are cached (keyed by the text, and for validation by
     # the rules too): explorers send the same few documents with new variables.
-    # Strawberry's ValidationCache does that job; its ParserCache does not: it raises a
+    # ValidatedDocuments keeps validations by the document's identity (Strawberry's
+    # ValidationCache hashes the whole document each time); Strawberry's ParserCache raises a
     # parse error from inside its hook, past Limits, so the max-tokens error would lose
     # the name of its setting. ParsedDocuments leaves a failing parse to the normal path.
     # MaxTokensLimiter, QueryDepthLimiter and MaxAliasesLimiter take their numbers when
@@ -380,14 +390,18 @@ schema = NewsgraphSchema(
     # (per request context): Limits applies the same parse option and the latter two's
     # validation rules with the request's numbers.
     extensions=[lambda: MaskErrors(should_mask_error=should_mask), Limits, Cost, GraphVersion,
-                ParsedDocuments, lambda: ValidationCache(maxsize=256)],
+                ParsedDocuments, ValidatedDocuments],
+    execution_context_class=PlannedExecutor,
 )
 
 
 def execute(kg: graph.KnowledgeGraph, document: str,
-            variables: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Run a query in-process; return the response as JSON-ready data."""
-    result = schema.execute_sync(document, variable_values=variables, context_value={"kg": kg})
+            variables: dict[str, Any] | None = None, *, planned: bool = True
+            ) -> dict[str, Any]:
+    """Run a query in-process; return the response as JSON-ready data. ``planned=False``
+    runs it on graphql-core's standard executor instead of as a plan (schema/plan.py)."""
+    context: dict[str, Any] = {"kg": kg} if planned else {"kg": kg, "planned": False}
+    result = schema.execute_sync(document, variable_values=variables, context_value=context)
     response: dict[str, Any] = {}
     if result.errors:
         response["errors"] = [e.formatted for e in result.errors]

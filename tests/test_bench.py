@@ -109,6 +109,13 @@ def test_runner_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     http = results["http"]
     assert http["graphql_distinct"]["requests"] > 0 and http["graphql_distinct"]["errors"] == 0
     assert http["graphql_repeated"]["mismatches"] == 0
+    # The bare endpoint doing the same walk, and the standard executor, beside the plan.
+    for phase in ("plain_within", "graphql_distinct_standard"):
+        assert http[phase]["requests"] > 0 and http[phase]["errors"] == 0, phase
+    assert http["plain_within_same_data"] is True
+    assert "HTTP GraphQL, distinct, vs same walk" in table
+    assert "http_distinct_walk_share" in results["targets"]
+    assert results["graphql"]["standard_p50_ms"] > 0 and results["graphql"]["cpu_ratio"] > 0
     assert set(results["targets"]) >= {"load_records_per_s", "within_speedup", "graphql_ratio"}
     assert results["search"]["identical"] is True and len(results["search"]["words"]) == 20
     serving = results["serving"]
@@ -116,6 +123,11 @@ def test_runner_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     for phase in serving["phases"].values():
         assert phase["cheap"] > 0 and not phase["cheap_failures"]
     assert "search, 20 commonest words" in table and "cheap query, aliased paths" in table
+    workers = results["workers"]  # one server, then --workers 2 and, after SIGTTOU, 1
+    for name, processes in (("single", 1), ("workers2", 3), ("workers1", 2)):
+        assert workers[name]["http"]["requests"] > 0 and not workers[name]["http"]["errors"]
+        assert len(workers[name]["memory"]["processes"]) == processes
+    assert "HTTP distinct, --workers 2 / 1" in table and "memory, --workers 2" in table
 
 
 def _rows(kg: graph.KnowledgeGraph, via: tuple[str, ...]):

@@ -6,82 +6,33 @@
 // along; a walk cut by its limit goes on from its `cursor`. The layout is ForceAtlas2 in a web
 // worker (graphology-layout-forceatlas2/worker, from graphology-library). Labels: sigma keeps
 // one per grid cell, the most important (largest) first, and drawLabel below skips any label
-// that would overlap one already drawn in the frame. window.newsgraphExplorer exposes the
+// that would overlap one already drawn in the frame. The overview, filters and the time
+// slider, node dragging and live mode live in their own modules (explore-overview.js,
+// explore-filters.js, explore-drag.js, explore-live.js), next to the /graphql client
+// (explore-api.js) and DOM helpers (explore-dom.js). window.newsgraphExplorer exposes the
 // state for the browser tests.
-"use strict";
+import { ENDPOINT, gql, gqlWhenReady, setBusy } from "./explore-api.js";
+import { $, el, recordName, short } from "./explore-dom.js";
+import { FACET_FIELDS, facetsOf, installFilters } from "./explore-filters.js";
+import { loadOverview, showOverview } from "./explore-overview.js";
+import { installDrag } from "./explore-drag.js";
+import { installLive } from "./explore-live.js";
 
 (function () {
-  const ENDPOINT = new URL("graphql", window.location.href).toString();
   const MAX_PAGES = 20; // within() pages of 100 followed for one highlight
   const LIMIT_PARAM = Number(new URL(window.location.href).searchParams.get("limit")) || null;
   const EXPAND_LIMIT = LIMIT_PARAM || 200;
   const DRAW_LIMIT = LIMIT_PARAM || 2000;
-  const HEAVY_EDGES = 3000; // drawn edges past which edges are hidden while the camera moves
-  const RETRY_MS = 1000; // how often a field still being computed (NOT_READY) is asked again
+  // Past these counts each frame costs too much (measured in docs/browser.md): edges are hidden
+  // while the camera moves and drawn as 1-pixel lines, nodes as points.
+  const HEAVY_EDGES = 3000;
+  const HEAVY_NODES = 1500;
   const PALETTE = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948",
     "#b07aa1", "#ff9da7", "#9c755f", "#2f4b7c", "#a05195", "#665191"];
   const OTHER = "#b8bfcc";
   const KIND_COLOURS = { article: "#3b6fd8", topic: "#e08a00", provider: "#1f9d63" };
+  const NEW_COLOUR = "#e8175d"; // a story that arrived in live mode
   const EDGE_KINDS = ["RELATED", "TAGGED", "PUBLISHED_BY", "SAME_STORY"];
-  const $ = (sel) => document.querySelector(sel);
-  const el = (tag, attrs = {}, ...children) => {
-    const node = document.createElement(tag);
-    for (const [k, v] of Object.entries(attrs)) {
-      if (k === "class") node.className = v;
-      else if (k === "dataset") Object.assign(node.dataset, v);
-      else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
-      else node.setAttribute(k, v);
-    }
-    for (const child of children.flat()) {
-      if (child != null) node.append(child instanceof Node ? child : String(child));
-    }
-    return node;
-  };
-
-  // -- talking to /graphql ----------------------------------------------------------
-
-  let busy = 0;
-  function setBusy(delta) {
-    busy += delta;
-    document.body.dataset.busy = String(busy);
-  }
-
-  class GraphQLError extends Error {
-    constructor(error) {
-      super(error.message);
-      this.code = (error.extensions || {}).code || null;
-    }
-  }
-
-  async function gql(query, variables = {}) {
-    setBusy(1);
-    try {
-      const response = await fetch(ENDPOINT, {
-        method: "POST",
-        headers: { "content-type": "application/json", accept: "application/json" },
-        body: JSON.stringify({ query, variables }),
-      });
-      const body = await response.json();
-      if (body.errors && body.errors.length) throw new GraphQLError(body.errors[0]);
-      return body.data;
-    } finally {
-      setBusy(-1);
-    }
-  }
-
-  // A field the server computes after its load answers NOT_READY until it is done: say
-  // "computing…" through `waiting` and ask again, never hang on it.
-  async function gqlWhenReady(query, variables, waiting) {
-    for (;;) {
-      try {
-        return await gql(query, variables);
-      } catch (err) {
-        if (err.code !== "NOT_READY") throw err;
-        if (waiting) waiting(err.message);
-        await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
-      }
-    }
-  }
 
   // -- the graph on screen ----------------------------------------------------------
 
@@ -90,7 +41,6 @@
     const k = String(id).split(":", 1)[0];
     return KINDS.includes(k) ? k : "article";
   };
-  const short = (text, n = 42) => (text.length > n ? text.slice(0, n - 1) + "…" : text);
   const labelOf = (node) => node.title || node.name || node.label || node.domain || node.slug || node.id;
   const sizeOf = (degree) => Math.min(16, 3 + 1.5 * Math.sqrt(Math.max(0, degree)));
 
@@ -108,6 +58,7 @@
     legend: new Map(), // group id -> { colour, name }
   };
   let labelBoxes = []; // the labels drawn in the last frame, as rectangles on the label layer
+  const labelWidths = new Map(); // label text -> its width in the one label font: measured once
 
   function colourOf(node, attrs) {
     if (view.colourBy === "kind") return KIND_COLOURS[attrs.kind] || KIND_COLOURS.article;
@@ -116,9 +67,13 @@
     return entry ? entry.colour : OTHER;
   }
 
+  // Hidden by the user, by the kind filter or by the provider/topic/date filters.
+  const isHidden = (a) => !!(a.hiddenByUser || a.filteredOut || view.hiddenKinds.has(a.kind));
+
   function nodeReducer(node, attrs) {
-    const out = { ...attrs, color: colourOf(node, attrs) };
-    if (attrs.hiddenByUser || view.hiddenKinds.has(attrs.kind)) out.hidden = true;
+    const out = { ...attrs, color: attrs.arrived ? NEW_COLOUR : colourOf(node, attrs) };
+    if (isHidden(attrs)) out.hidden = true;
+    if (attrs.arrived) { out.highlighted = true; out.forceLabel = true; out.label = `new: ${attrs.label}`; }
     if (view.marks && !view.marks.nodes.has(node) && !selection.includes(node)) {
       out.color = "#e6e8ee";
       out.label = "";
@@ -131,15 +86,12 @@
     return out;
   }
 
+  // Sigma hides the edges of hidden nodes itself: only a highlight changes edges.
   function edgeReducer(edge, attrs) {
+    if (!view.marks) return attrs;
     const out = { ...attrs };
-    const [s, t] = graph.extremities(edge);
-    const hidden = (n) => { const a = graph.getNodeAttributes(n); return a.hiddenByUser || view.hiddenKinds.has(a.kind); };
-    if (hidden(s) || hidden(t)) out.hidden = true;
-    if (view.marks) {
-      if (view.marks.edges.has(edge)) { out.color = "#d6336c"; out.size = 2.5; out.zIndex = 2; }
-      else { out.color = "#f0f1f4"; out.zIndex = 0; }
-    }
+    if (view.marks.edges.has(edge)) { out.color = "#d6336c"; out.size = 2.5; out.zIndex = 2; }
+    else { out.color = "#f0f1f4"; out.zIndex = 0; }
     return out;
   }
 
@@ -150,7 +102,8 @@
     const size = settings.labelSize;
     context.font = `${settings.labelWeight} ${size}px ${settings.labelFont}`;
     const text = short(data.label, 36);
-    const width = context.measureText(text).width;
+    let width = labelWidths.get(text);
+    if (width === undefined) { width = context.measureText(text).width; labelWidths.set(text, width); }
     const box = { x: data.x + data.size + 3, y: data.y - size / 2 - 1, w: width + 2, h: size + 3 };
     for (const b of labelBoxes) {
       if (box.x < b.x + b.w && b.x < box.x + box.w && box.y < b.y + b.h && b.y < box.y + box.h) return;
@@ -160,6 +113,25 @@
     context.fillRect(box.x - 1, box.y, box.w, box.h);
     context.fillStyle = "#2b3240";
     context.fillText(text, data.x + data.size + 3, data.y + size / 3);
+  }
+
+  // Sigma draws every node twice a frame: on screen and on its picking layer (which node is
+  // under the mouse). While the camera moves nobody points at a node, and the frame that
+  // follows the move (the one that draws the edges again) draws the picking layer too: skip
+  // it meanwhile, a third of a moving frame at 5,000 nodes (docs/browser.md).
+  function cameraMoving() {
+    const mouse = renderer.getMouseCaptor();
+    return renderer.getCamera().isAnimated() || mouse.isMoving || mouse.draggedEvents || mouse.currentWheelDirection;
+  }
+  function withoutPickingWhileMoving(NodeProgram) {
+    return class extends NodeProgram {
+      render(params) {
+        if (!this.pickProgram || !cameraMoving()) { super.render(params); return; }
+        const pick = this.pickProgram;
+        this.pickProgram = null;
+        try { super.render(params); } finally { this.pickProgram = pick; }
+      }
+    };
   }
 
   const renderer = new SigmaClass(graph, $("#graph"), {
@@ -178,6 +150,12 @@
     maxCameraRatio: 20,
   });
   renderer.on("beforeRender", () => { labelBoxes = []; });
+  // The cheap programs for big drawings: gl.LINES edges and gl.POINTS nodes, next to sigma's
+  // default quads with anti-aliased edges and discs.
+  renderer.setSetting("edgeProgramClasses", { ...renderer.getSetting("edgeProgramClasses"),
+    thin: Sigma.rendering.EdgeLineProgram });
+  renderer.setSetting("nodeProgramClasses", { ...renderer.getSetting("nodeProgramClasses"),
+    point: withoutPickingWhileMoving(Sigma.rendering.NodePointProgram) });
 
   const expanded = new Set();
   let selection = []; // node ids, in the order they were clicked (at most two)
@@ -221,7 +199,7 @@
       graph.addNode(n.id, {
         kind: (n.kind || kindOf(n.id)).toLowerCase(), label, x: 0, y: 0,
         apiDegree: n.degree != null ? n.degree : null, size: sizeOf(n.degree || 1),
-        stub: !!n.isStub,
+        stub: !!n.isStub, ...facetsOf(n),
       });
       fresh.push(n.id);
     }
@@ -247,22 +225,24 @@
   let layout = null;
   let layoutTimer = null;
   let layoutDone = Promise.resolve();
+  let layoutFinished = null; // resolves layoutDone, however the layout stops
 
   // Run ForceAtlas2 in its worker for a while (longer for larger drawings), then stop.
   // Pinned nodes (attribute `fixed`) stay where they are.
   function relayout(fit = true) {
     if (graph.order === 0) return layoutDone;
     stopLayout();
+    renderer.setCustomBBox(null); // frozen by a drag until now
     const settings = { ...forceAtlas2.inferSettings(graph), barnesHutOptimize: graph.order > 300, slowDown: 2 };
     layout = new FA2Layout(graph, { settings });
     layout.start();
     document.body.dataset.layout = "running";
     const ms = Math.min(4000, 800 + graph.order);
     layoutDone = new Promise((resolve) => {
+      layoutFinished = resolve;
       layoutTimer = setTimeout(() => {
         stopLayout();
         if (fit) renderer.getCamera().animatedReset({ duration: 200 });
-        resolve();
       }, ms);
     });
     return layoutDone;
@@ -272,6 +252,7 @@
     clearTimeout(layoutTimer);
     if (layout) { layout.kill(); layout = null; }
     document.body.dataset.layout = "idle";
+    if (layoutFinished) { const done = layoutFinished; layoutFinished = null; done(); }
   }
 
   // Centre the camera on a node, zoomed so its neighbourhood shows.
@@ -282,20 +263,25 @@
   }
 
   function updateStatus() {
-    const shown = graph.filterNodes((n, a) => !a.hiddenByUser && !view.hiddenKinds.has(a.kind)).length;
+    const shown = graph.filterNodes((n, a) => !isHidden(a)).length;
     $("#status").classList.remove("error");
     $("#status").textContent = `${graph.order} nodes · ${graph.size} edges drawn` +
       (shown < graph.order ? ` · ${graph.order - shown} hidden` : "");
     // Past a few thousand edges each frame of a pan or zoom draws them all: hide them while
     // the camera moves (measured in docs/browser.md).
-    renderer.setSetting("hideEdgesOnMove", graph.size > HEAVY_EDGES);
+    const heavy = { hideEdgesOnMove: graph.size > HEAVY_EDGES,
+      defaultEdgeType: graph.size > HEAVY_EDGES ? "thin" : "line",
+      defaultNodeType: graph.order > HEAVY_NODES ? "point" : "circle" };
+    for (const [key, value] of Object.entries(heavy)) {
+      if (renderer.getSetting(key) !== value) renderer.setSetting(key, value);
+    }
     $("#overview-toggle").hidden = graph.order === 0;
     if (graph.order === 0) showOverview(true);
   }
 
   // -- neighbourhoods --------------------------------------------------------------
 
-  const NODE_FIELDS = "node { id ... on Article { isStub } } kind label hops degree";
+  const NODE_FIELDS = `node { id ${FACET_FIELDS} } kind label hops degree`;
   const EDGE_FIELDS = "id source target kind evidence";
   let walk = null; // the last draw or expansion: { ids, hops, limit, via, exclude, cursor, reached }
 
@@ -315,7 +301,7 @@
         nodes { ${NODE_FIELDS} } edges { ${EDGE_FIELDS} } truncated cursor } }`,
     { from: ids, hops, limit, exclude, after, via });
     const sub = data.neighborhood;
-    return { ...sub, nodes: sub.nodes.map(({ node, ...drawn }) => ({ id: node.id, isStub: node.isStub, ...drawn })) };
+    return { ...sub, nodes: sub.nodes.map(({ node, ...drawn }) => ({ ...node, ...drawn, id: node.id })) };
   }
 
   // Add one page of a walk; when the walk is done, every node short of its last hop has had
@@ -467,7 +453,7 @@
   function drawnJSON() {
     return {
       nodes: graph.mapNodes((id, a) => ({ id, kind: a.kind, label: a.label, x: a.x, y: a.y,
-        hidden: !!(a.hiddenByUser || view.hiddenKinds.has(a.kind)), pinned: !!a.fixed })),
+        hidden: isHidden(a), pinned: !!a.fixed, ...(a.arrived ? { arrived: a.arrived } : {}) })),
       edges: graph.mapEdges((id, a, source, target) => ({ id, source, target, kind: a.kind, evidence: a.evidence })),
     };
   }
@@ -588,7 +574,9 @@
   }
 
   function setChosen(id) {
+    const changed = chosen !== id;
     chosen = id;
+    if (changed) live.follow();
     const label = graph.hasNode(id) ? graph.getNodeAttribute(id, "label") : id;
     $("#highlight-from").textContent = short(label, 60);
     $("#highlight-from").dataset.id = id;
@@ -670,12 +658,6 @@
     return records.length ? `${words}; record ${records.join(", ")}.` : `${words}.`;
   }
 
-  // A record as 'folder/file:line': enough to find it, without the server's own paths.
-  function recordName(record) {
-    const m = /([^/\\]+[/\\][^/\\]+)$/.exec(record);
-    return m ? m[1] : record;
-  }
-
   // -- the mentions filter: the answer of within(), highlighted ---------------------
 
   async function highlight() {
@@ -733,14 +715,19 @@
 
   // -- search: stories by text, topics and providers --------------------------------
 
-  let catalogue = null; // all topics and providers, fetched once for matching by name
+  let catalogue = null; // all topics and providers, fetched once (from page load) for matching by name
 
-  async function loadCatalogue() {
-    if (catalogue) return catalogue;
+  function loadCatalogue() {
+    if (!catalogue) catalogue = fetchCatalogue().catch((err) => { catalogue = null; throw err; });
+    return catalogue;
+  }
+
+  // Every page of both lists: a corpus of 100k records has thousands of providers.
+  async function fetchCatalogue() {
     const items = [];
     for (const field of ["topics", "providers"]) {
       let after = null;
-      for (let page = 0; page < 10; page++) {
+      for (;;) {
         const data = await gql(`query ($after: String) {
           ${field}(first: 100, after: $after) { pageInfo { hasNextPage endCursor }
             edges { node { id name articleCount ${field === "topics" ? "slug" : "domain"} } } } }`,
@@ -751,7 +738,6 @@
         after = conn.pageInfo.endCursor;
       }
     }
-    catalogue = items;
     return items;
   }
 
@@ -801,101 +787,6 @@
 
   function closeResults() {
     $("#search-results").hidden = true;
-  }
-
-  // -- the overview: the served corpus at a glance ----------------------------------
-
-  function showOverview(shown) {
-    $("#overview").hidden = !shown;
-  }
-
-  const storyButton = (a, extra) => el("button", { type: "button", class: "story", dataset: { id: a.id },
-    onclick: () => run(() => choose(a.id)) }, short(a.title, 70), extra ? el("span", { class: "meta" }, extra) : null);
-
-  async function loadOverview() {
-    const stats = $("#overview-stats");
-    const storylines = $("#overview-storylines");
-    const central = $("#overview-central");
-    const timeline = $("#overview-timeline");
-    const report = gqlWhenReady(`{ loadReport { files records articles stubs topics providers
-      edges { kind count } errors { path line reason } } }`, {},
-    (message) => { stats.replaceChildren(el("p", { class: "hint computing" }, `computing… ${message}`)); }).then((d) => {
-      const r = d.loadReport;
-      stats.replaceChildren(
-        el("p", { id: "overview-counts" }, `${r.records} records in ${r.files} files: ${r.articles} stories ` +
-          `(${r.stubs} stubs), ${r.topics} topics, ${r.providers} providers, ` +
-          r.edges.map((e) => `${e.count} ${e.kind}`).join(", ") + "."),
-        r.errors.length ? el("details", { id: "overview-errors" },
-          el("summary", { class: "error" }, `${r.errors.length} load error${r.errors.length === 1 ? "" : "s"}`),
-          el("ol", {}, r.errors.map((e) => el("li", {}, `${recordName(e.path)}${e.line ? ":" + e.line : ""}: ${e.reason}`))))
-          : el("p", { class: "hint" }, "The load reported no errors."));
-    });
-    const lines = gqlWhenReady(`{ storylines(first: 8) { totalCount edges { node { id size startsAt endsAt
-        central { id title } topTopics(first: 3) { topic { name } count } } } } }`, {},
-    () => { storylines.replaceChildren(el("p", { class: "hint computing" }, "computing storylines…")); }).then((d) => {
-      const edges = d.storylines.edges;
-      storylines.replaceChildren(
-        el("p", { class: "hint" }, `${d.storylines.totalCount} storylines; the largest, each by its central story:`),
-        el("ol", { class: "storylines" }, edges.map((e, i) => el("li", { dataset: { storyline: e.node.id } },
-          el("i", { class: "dot", style: `background:${PALETTE[i % PALETTE.length]}` }),
-          storyButton(e.node.central, ` ${e.node.size} stories` +
-            (e.node.topTopics.length ? " · " + e.node.topTopics.map((t) => t.topic.name).join(", ") : ""))))));
-    });
-    const centre = gqlWhenReady(`{ centralArticles(first: 10) { edges { score node { id title provider { name } } } } }`, {},
-      () => { central.replaceChildren(el("p", { class: "hint computing" }, "computing PageRank…")); }).then((d) => {
-      central.replaceChildren(el("ol", { class: "central" }, d.centralArticles.edges.map((e) => el("li", {},
-        storyButton(e.node, ` ${e.node.provider.name} · ${e.score.toFixed(4)}`)))));
-    });
-    const time = gqlWhenReady(`{ timeline(interval: MONTH) { total undated buckets { label count } } }`, {},
-      () => { timeline.replaceChildren(el("p", { class: "hint computing" }, "computing the timeline…")); }).then((d) => {
-      timeline.replaceChildren(histogram(d.timeline));
-    });
-    const results = await Promise.allSettled([report, lines, centre, time]);
-    results.forEach((r, i) => {
-      if (r.status === "rejected") {
-        [stats, storylines, central, timeline][i].replaceChildren(el("p", { class: "error" }, r.reason.message));
-      }
-    });
-  }
-
-  function histogram(t) {
-    const buckets = t.buckets;
-    const max = Math.max(1, ...buckets.map((b) => b.count));
-    const w = 560;
-    const h = 90;
-    const bw = buckets.length ? w / buckets.length : w;
-    const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
-    svg.setAttribute("viewBox", `0 0 ${w} ${h + 16}`);
-    svg.setAttribute("id", "timeline-svg");
-    svg.setAttribute("role", "img");
-    svg.setAttribute("aria-label", `${t.total} dated stories by month`);
-    buckets.forEach((b, i) => {
-      const bar = document.createElementNS(svg.namespaceURI, "rect");
-      const bh = (b.count / max) * h;
-      bar.setAttribute("x", String(i * bw + 0.5));
-      bar.setAttribute("y", String(h - bh));
-      bar.setAttribute("width", String(Math.max(1, bw - 1)));
-      bar.setAttribute("height", String(bh));
-      bar.setAttribute("fill", "#3b6fd8");
-      bar.dataset.label = b.label;
-      bar.dataset.count = String(b.count);
-      const title = document.createElementNS(svg.namespaceURI, "title");
-      title.textContent = `${b.label}: ${b.count}`;
-      bar.append(title);
-      svg.append(bar);
-    });
-    for (const i of [0, buckets.length - 1]) {
-      if (i < 0 || !buckets[i]) continue;
-      const text = document.createElementNS(svg.namespaceURI, "text");
-      text.setAttribute("x", String(i === 0 ? 0 : w));
-      text.setAttribute("y", String(h + 13));
-      text.setAttribute("text-anchor", i === 0 ? "start" : "end");
-      text.setAttribute("font-size", "11");
-      text.textContent = buckets[i].label;
-      svg.append(text);
-    }
-    return el("div", {}, svg, el("p", { class: "meta" },
-      `${t.total} dated stories${t.undated ? `, ${t.undated} undated` : ""}.`));
   }
 
   // -- wiring ----------------------------------------------------------------------
@@ -953,9 +844,11 @@
     $("#filter-results").replaceChildren();
     $("#path-results").replaceChildren();
     updateStatus();
+    live.follow();
   });
 
   renderer.on("clickNode", ({ node, event }) => {
+    if (drag.consumeDrag()) return; // the release that ends a drag
     const oe = (event && event.original) || {};
     const additive = !!(oe.shiftKey || oe.ctrlKey || oe.metaKey);
     run(async () => {
@@ -965,6 +858,15 @@
   });
   renderer.on("clickStage", () => { clearMarks(); });
 
+  const filters = installFilters({ graph, gql, el, $, setBusy, onApplied: updateStatus });
+  const drag = installDrag({ graph, renderer, stopLayout, onDropped: (id) => {
+    if ($("#pin-selected") && selection[0] === id) $("#pin-selected").textContent = "Unpin";
+  } });
+  const live = installLive({ graph, gql, el, $, endpoint: ENDPOINT, nodeFields: NODE_FIELDS,
+    edgeFields: EDGE_FIELDS, addGraph, positionOf, refresh: () => renderer.refresh(),
+    depth: () => Number($("#depth").value), chosen: () => chosen });
+  $("#depth").addEventListener("change", () => live.follow());
+
   const ready = (async () => {
     drawLegend();
     const params = new URL(window.location.href).searchParams;
@@ -973,8 +875,10 @@
     const start = params.get("node");
     updateStatus();
     if (start) await run(() => choose(start));
+    if (params.get("live") === "1") live.setOn(true);
     document.body.dataset.ready = "1";
-    await loadOverview();
+    loadCatalogue().catch(() => {}); // asked again by the first search if this failed
+    await loadOverview({ choose: (id) => run(() => choose(id)), palette: PALETTE });
     document.body.dataset.overview = "1";
   })();
 
@@ -987,7 +891,7 @@
     get highlighted() { return view.marks ? [...view.marks.hits] : []; },
     get marked() { return view.marks ? [...view.marks.nodes] : []; },
     viewportOf: (id) => renderer.graphToViewport(graph.getNodeAttributes(id)),
-    drawnJSON, drawnPNG,
+    drawnJSON, drawnPNG, filters, drag, live,
     draw, drawMore, expand, select, choose, highlight, showPaths, search, relayout, addGraph,
   };
 })();

@@ -1,0 +1,259 @@
+"""What ``newsgraph serve --workers N`` costs in memory and gains in throughput.
+
+``python -m bench.workers PATH --workers N [--cache DIR] [--queries K]`` starts
+``newsgraph serve PATH --no-watch --workers N`` on a free loopback port, waits until the
+workers hold the analytics, optionally sends K distinct ``within`` queries (reading
+objects writes their reference counts, which unshares pages: memory is measured after
+serving, not only after start), and prints the memory of the whole process tree as
+JSON, from ``/proc/PID/smaps_rollup``:
+
+* RSS counts every page a process maps, so forked workers count the pages they share
+  with the supervisor once each: summed over the tree, it over-states the cost;
+* PSS divides each shared page among the processes that map it: summed over the tree,
+  it is what the tree costs the machine (the figure the ≤ 1.3x target is judged by);
+* USS (private clean + dirty) is what a process would give back if it ended.
+
+Without ``--workers`` it measures one ``newsgraph serve`` process, the comparison.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+__all__ = ["process_memory", "tree_memory", "children", "serve", "measure", "free_port", "main"]
+
+NEWSGRAPH = Path(sys.executable).with_name("newsgraph")
+
+
+def process_memory(pid: int) -> dict[str, int]:
+    """Return ``{"rss", "pss", "uss", "shared"}`` of a process in bytes, from smaps_rollup."""
+    fields: dict[str, int] = {}
+    with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as f:
+        for line in f:
+            name, _, rest = line.partition(":")
+            parts = rest.split()
+            if len(parts) == 2 and parts[1] == "kB":
+                fields[name] = int(parts[0]) * 1024
+    return {"rss": fields["Rss"], "pss": fields["Pss"],
+            "uss": fields["Private_Clean"] + fields["Private_Dirty"],
+            "shared": fields["Shared_Clean"] + fields["Shared_Dirty"]}
+
+
+def children(pid: int) -> list[int]:
+    """Return the pids of a process's children (all its threads'), from /proc."""
+    out: list[int] = []
+    for task in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{task}/children", encoding="ascii") as f:
+                out += [int(p) for p in f.read().split()]
+        except FileNotFoundError:  # the thread ended meanwhile
+            continue
+    return sorted(set(out))
+
+
+def _stat(pid: int) -> list[str]:
+    with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+        return f.read().rsplit(")", 1)[1].split()  # fields from the state on
+
+
+def _niced(pid: int) -> bool:
+    """True for a process running at a lower priority than its parent: the analytics."""
+    try:
+        fields = _stat(pid)
+        return int(fields[16]) > int(_stat(int(fields[1]))[16])
+    except FileNotFoundError:
+        return False
+
+
+def tree_memory(pid: int, *, analytics: bool = True) -> dict[str, Any]:
+    """Return the memory of a process (``pid``) and its children, each and summed.
+
+    Without ``analytics``, the (niced) background analytics process is left out of the
+    sums but for its share of the pages it shares with the server (they are the
+    server's: summed PSS is then what the tree would cost had that process never run)."""
+    processes = {pid: process_memory(pid)}
+    left_out = []
+    for child in children(pid):
+        try:
+            processes[child] = process_memory(child)
+        except FileNotFoundError:
+            continue
+        if not analytics and _niced(child):
+            left_out.append(child)
+    counted = [m for p, m in processes.items() if p not in left_out]
+    total = {k: sum(m[k] for m in counted) for k in ("rss", "pss", "uss")}
+    total["pss"] += sum(processes[p]["pss"] - processes[p]["uss"] for p in left_out)
+    return {"pid": pid, "processes": {str(p): m for p, m in processes.items()},
+            "left_out": left_out, "total": total}
+
+
+def free_port() -> int:
+    """Return a loopback port nobody listens on."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _readyz(port: int) -> dict[str, Any] | None:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=5) as r:
+            return dict(json.load(r))
+    except OSError:
+        return None
+
+
+def serve(path: Path, port: int, workers: int | None, *extra: str,
+          within: float = 3600, watch: bool = False,
+          analytics: bool = True) -> subprocess.Popen[str]:
+    """Start ``newsgraph serve`` and return once its workers (or it) hold the analytics.
+
+    With workers: once the supervisor said every worker holds them (the first ones
+    retired); its stderr goes to a temporary file, ``proc.stderr``. Without ``watch``,
+    ``--no-watch``. Without ``analytics``, return once the graph is loaded (the workers
+    forked), while the analytics are still being computed."""
+    from schema.workers import WORKERS_HOLD
+
+    command = [str(NEWSGRAPH), "serve", str(path), "--port", str(port), "--quiet", *extra]
+    if not watch:
+        command.append("--no-watch")
+    if workers is not None:
+        command += ["--workers", str(workers)]
+    said = tempfile.TemporaryFile("w+", encoding="utf-8")
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=said, text=True)
+    proc.stderr = said
+    deadline = time.monotonic() + within
+    while True:
+        said.seek(0)
+        if workers is not None and WORKERS_HOLD in said.read():
+            return proc
+        status = _readyz(port) if workers is None or not analytics else None
+        if status is not None and status.get("status") == "ready" and (
+                not analytics or status.get("analytics", {}).get("status") == "ready"):
+            return proc
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            proc.wait()
+            said.seek(0)
+            raise RuntimeError(f"newsgraph serve did not become ready: {said.read()}")
+        time.sleep(0.2)
+
+
+def _queries(port: int, path: Path, count: int, cache: str | None) -> int:
+    """Send ``count`` distinct within queries; return how many answered without errors."""
+    import graph
+    from bench.queries import WITHIN_QUERY, within_variables
+
+    kg = graph.load(path, **({"cache": cache} if cache else {}))
+    starts = sorted(n for n in kg.nx if n.startswith("article:"))[:count]
+    del kg
+    ok = 0
+    for start in starts:
+        body = json.dumps({"query": WITHIN_QUERY,
+                           "variables": within_variables(start, 10)}).encode()
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/graphql", data=body,
+                                         headers={"content-type": "application/json"})
+        with urllib.request.urlopen(request, timeout=60) as r:
+            ok += "errors" not in json.load(r)
+    return ok
+
+
+def _distinct(port: int, starts: Path, seconds: float, connections: int,
+              skip: int) -> dict[str, Any]:
+    """The distinct-within phase of bench/http.py's client against ``port``."""
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.http", "client", "--port", str(port), "--starts",
+         str(starts), "--seconds", str(seconds), "--connections", str(connections),
+         "--only-distinct", "--skip", str(skip)],
+        capture_output=True, text=True, check=False, timeout=120 + 4 * seconds)
+    if done.returncode != 0:
+        raise RuntimeError(f"bench client failed:\n{done.stderr}")
+    return dict(json.loads(done.stdout)["graphql_distinct"])
+
+
+def measure(corpus: Path, cache: Path, starts: Path, *, seconds: float, connections: int,
+            port: int) -> dict[str, Any]:
+    """One ``newsgraph serve``, then ``--workers 2`` and, after SIGTTOU, the same with one
+    worker: distinct within queries over HTTP from ``connections`` clients for ``seconds``
+    each, and the memory of each server's process tree after it served them."""
+    from schema.loadtest import stop_server
+
+    extra = ("--cache", str(cache))
+    out: dict[str, Any] = {}
+    proc = serve(corpus, port, None, *extra)
+    try:
+        phase = _distinct(port, starts, seconds, connections, 0)
+        out["single"] = {"http": phase, "memory": tree_memory(proc.pid)}
+    finally:
+        stop_server(proc, signal.SIGTERM, timeout=30)
+    proc = serve(corpus, port, 2, *extra)
+    try:
+        two = _distinct(port, starts, seconds, connections, 0)
+        out["workers2"] = {"http": two, "memory": tree_memory(proc.pid)}
+        proc.send_signal(signal.SIGTTOU)
+        deadline = time.monotonic() + 60
+        while len(children(proc.pid)) != 1:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the supervisor did not retire a worker on SIGTTOU")
+            time.sleep(0.1)
+        one = _distinct(port, starts, seconds, connections, two["requests"] + 100)
+        out["workers1"] = {"http": one, "memory": tree_memory(proc.pid)}
+    finally:
+        stop_server(proc, signal.SIGTERM, timeout=30)
+    out["throughput_ratio"] = two["rps"] / (one["rps"] or float("nan"))
+    single = out["single"]["memory"]["total"]
+    both = out["workers2"]["memory"]["total"]
+    out["pss_ratio"] = both["pss"] / single["pss"]
+    out["rss_ratio"] = both["rss"] / single["rss"]
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench.workers",
+                                description=(__doc__ or "").split("\n")[0])
+    p.add_argument("path", type=Path)
+    p.add_argument("--workers", type=int, default=None)
+    p.add_argument("--cache", default=None)
+    p.add_argument("--queries", type=int, default=0)
+    p.add_argument("--port", type=int, default=0)
+    p.add_argument("--no-analytics-wait", action="store_true",
+                   help="measure once the graph is loaded, the analytics still computing "
+                        "(their process left out of the sums)")
+    p.add_argument("--max-requests", type=int, default=None,
+                   help="passed to newsgraph serve --workers")
+    args = p.parse_args(argv)
+    from schema.loadtest import stop_server
+
+    port = args.port or free_port()
+    extra = ["--cache", args.cache] if args.cache else []
+    if args.max_requests:
+        extra += ["--max-requests", str(args.max_requests)]
+    started = time.monotonic()
+    wait = not args.no_analytics_wait
+    proc = serve(args.path, port, args.workers, *extra, analytics=wait)
+    try:
+        out: dict[str, Any] = {"workers": args.workers, "ready_s": time.monotonic() - started,
+                               "analytics_in": wait,
+                               "at_start": tree_memory(proc.pid, analytics=wait)}
+        if args.queries:
+            out["answered"] = _queries(port, args.path, args.queries, args.cache)
+            out["after_queries"] = tree_memory(proc.pid, analytics=wait)
+    finally:
+        stop_server(proc, signal.SIGTERM, timeout=30)
+    json.dump(out, sys.stdout)
+    print()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

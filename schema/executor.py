@@ -1,0 +1,216 @@
+"""Queries run as plans (schema/plan.py): graphql-core's executor, replaying a plan.
+
+:class:`PlannedExecutor` is the execution context Strawberry hands to graphql-core. For
+a query executed synchronously (``Schema.execute_sync``: the HTTP view's worker
+threads, ``newsgraph query``) it takes the operation's plan (schema/plan.py) and runs
+it: fields without a resolver of their own are read straight off the object, resolvers
+taking no arguments are called as Strawberry would call them, and the per-field hook of
+:class:`schema.cost.Cost` (deadline, arguments, objects returned) runs for every field
+as before, inlined for fields without arguments. Errors are made by the executor's own
+methods (``handle_field_error``, ``ensure_valid_runtime_type``) at the same places, so
+messages, paths, locations, nulls and masking are the standard executor's
+(tests/test_plan.py compares the two on every query of the tests and docs).
+
+What the plan does not run, the standard executor does: mutations and subscriptions,
+asynchronous execution (``Schema.execute``, subscriptions over WebSocket), ``@defer``
+and ``@stream``, fragment arguments, an abort signal, the error-propagation-off
+directive, any middleware other than :class:`~schema.cost.Cost`, and a request whose
+context says ``"planned": False`` (as the benchmark's side-by-side rows do).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graphql import GraphQLError, OperationType
+from graphql.execution.collect_fields import collect_fields
+from graphql.execution.values import get_argument_values
+from graphql.pyutils import Path
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+import graph
+from schema.cost import Cost
+from schema.plan import (
+    ATTRIBUTE,
+    LEAF_ATTRIBUTE,
+    METHOD,
+    PLANS,
+    SYNC_FAILED,
+    FieldPlan,
+    SyncFailure,
+    close_awaitable,
+    new_path,
+    plan_fields,
+)
+
+__all__ = ["PlannedExecutor"]
+
+
+class PlannedExecutor(StrawberryGraphQLCoreExecutionContext):
+    """graphql-core's executor, running queries executed synchronously as plans."""
+
+    plans = PLANS
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.planned = kwargs.pop("planned", False)
+        super().__init__(*args, **kwargs)
+        self.strawberry: Any = getattr(self.schema, "_strawberry_schema", None)
+        self._cost: Cost | None = None
+
+    def execute_operation(self, serially: bool | None = None) -> Any:
+        fields = self._root_plan() if self.planned and not serially else None
+        if fields is None:
+            return super().execute_operation(serially)
+        try:
+            data = self.run_fields(fields, self.root_value, None)
+        except SyncFailure:
+            raise RuntimeError(SYNC_FAILED) from None
+        except GraphQLError as error:
+            self.collected_errors.add(error, None)
+            return self.finish(self.build_response(None))
+        return self.finish(self.build_response(data))
+
+    def _root_plan(self) -> list[FieldPlan] | None:
+        """Return the plan of the operation's root selection; None when the standard
+        executor must run it."""
+        operation = self.operation
+        context = self.context_value
+        if isinstance(context, dict) and context.get("planned") is False:
+            return None  # asked for the standard executor (benchmarks compare the two)
+        if (operation.operation != OperationType.QUERY or self.abort_signal is not None
+                or not self.error_propagation or not self._plain_middleware()):
+            return None
+        conditions, plans = self.plans.of(operation, self.fragment_definitions.values())
+        if conditions is None:
+            return None
+        coerced = self.variable_values.coerced
+        key = tuple(coerced.get(name) for name in conditions)
+        found = plans.get(key)
+        if found is None:
+            root = self.schema.query_type
+            if root is None:
+                return None
+            try:
+                grouped = collect_fields(self.schema, self.fragments, self.variable_values,
+                                         root, operation, self.hide_suggestions
+                                         ).grouped_field_set
+                found = plan_fields(self, root, grouped)
+            except (RecursionError, GraphQLError):
+                return None
+            plans[key] = found
+        return found
+
+    def _plain_middleware(self) -> bool:
+        manager = self.middleware_manager
+        middlewares = manager.middlewares if manager is not None else ()
+        if not middlewares:
+            self._cost = None
+            return True
+        if len(middlewares) == 1 and type(middlewares[0]) is Cost:
+            self._cost = middlewares[0]
+            return True
+        return False
+
+    def run_fields(self, fields: list[FieldPlan], source: Any, path: Path | None) -> Any:
+        """Run a planned selection on one object; return its response map.
+
+        Every field passes :class:`~schema.cost.Cost`'s per-field hook, inlined for
+        fields without arguments: the deadline first, then the call (a walk stopped by
+        the budget becomes the limit's error), then the objects returned are counted.
+        """
+        results: dict[str, Any] = {}
+        cost: Cost | None = self._cost
+        budget = cost.budget if cost is not None else None
+        walks = budget.walks if budget is not None else None
+        for field in fields:
+            how = field.how
+            if how == LEAF_ATTRIBUTE:
+                try:
+                    if walks is not None and walks.deadline is not None \
+                            and walks.clock() > walks.deadline:
+                        raise budget.late()  # type: ignore[union-attr]
+                    result = getattr(source, field.attribute)  # type: ignore[arg-type]
+                    if type(result) is field.as_is:
+                        results[field.key] = result
+                        continue
+                    if self.is_awaitable(result):
+                        close_awaitable(result)
+                        raise SyncFailure
+                    field_path = new_path(Path, (path, field.key, field.parent.name))
+                    results[field.key] = field.complete(self, field_path, result, None)
+                except SyncFailure:
+                    raise
+                except Exception as error:  # noqa: BLE001 - every error is a field error
+                    field_path = new_path(Path, (path, field.key, field.parent.name))
+                    self.handle_field_error(error, field.type, field.details, field_path)
+                    results[field.key] = None
+                continue
+            field_path = new_path(Path, (path, field.key, field.parent.name))
+            try:
+                info = None
+                if how == ATTRIBUTE or how == METHOD:
+                    if walks is not None and walks.deadline is not None \
+                            and walks.clock() > walks.deadline:
+                        raise budget.late()  # type: ignore[union-attr]
+                    if how == ATTRIBUTE:
+                        result = getattr(source, field.attribute)  # type: ignore[arg-type]
+                    else:
+                        info = self.build_resolve_info(field.definition, field.nodes,
+                                                       field.parent, field_path)
+                        result = self._call_method(field.method, source, info, budget)
+                    counted = field.counted
+                    if counted is not None and budget is not None:
+                        if counted == "list" and isinstance(result, list | tuple):
+                            budget.returned(len(result))
+                        elif counted == "one" and result is not None:
+                            budget.returned(1)
+                    if self.is_awaitable(result):
+                        close_awaitable(result)
+                        raise SyncFailure
+                else:
+                    info = self.build_resolve_info(field.definition, field.nodes,
+                                                   field.parent, field_path)
+                    args = field.args
+                    if args is None:
+                        first = field.details[0]
+                        args = get_argument_values(field.definition, first.node,
+                                                   self.variable_values,
+                                                   first.fragment_variable_values,
+                                                   self.hide_suggestions)
+                        if field.literal:
+                            field.args = args
+                    if cost is not None:
+                        result = cost.resolve(field.resolve, source, info, **args)
+                    else:
+                        result = field.resolve(source, info, **args)
+                    if self.is_awaitable(result):
+                        close_awaitable(result)
+                        raise SyncFailure
+                if info is None and field.needs_info:
+                    info = self.build_resolve_info(field.definition, field.nodes,
+                                                   field.parent, field_path)
+                results[field.key] = field.complete(self, field_path, result, info)
+            except SyncFailure:
+                raise
+            except Exception as error:  # noqa: BLE001 - every error is a field error
+                self.handle_field_error(error, field.type, field.details, field_path)
+                results[field.key] = None
+        return results
+
+    def _call_method(self, field: Any, source: Any, info: Any, budget: Any) -> Any:
+        """Call a Strawberry resolver without arguments as Strawberry calls it."""
+        resolver = field.base_resolver
+        args = [source] if resolver.self_parameter else []
+        kwargs: dict[str, Any] = {}
+        for parameter in (resolver.parent_parameter, resolver.root_parameter):
+            if parameter is not None:
+                kwargs[parameter.name] = source
+        if resolver.info_parameter is not None:
+            kwargs[resolver.info_parameter.name] = self.strawberry.config.info_class(
+                _raw_info=info, _field=field)
+        try:
+            return resolver.wrapped_func(*args, **kwargs)
+        except graph.BudgetExceeded as e:  # a walk stopped midway, as Cost.resolve says
+            if budget is None:
+                raise
+            raise budget.exceeded(e, info.field_name) from e

@@ -1,0 +1,173 @@
+// Live mode: the explorer subscribes to `storyAdded` over WebSocket (the graphql-transport-ws
+// protocol, spoken directly: it is six message types) and draws each arriving story that
+// touches what is drawn, marked as new.
+//
+// The subscription follows the chosen story: `storyAdded(near: {from: chosen, hops})`, with
+// the hops of the "Draw" control; with nothing chosen yet, every new story. A story touches
+// the drawing when it is drawn already or one of its neighbours is: it comes with its edges to
+// the drawn nodes, placed next to them. The others are counted, not drawn.
+
+const PROTOCOL = "graphql-transport-ws";
+const RETRY_MS = 2000;
+
+// A minimal graphql-transport-ws client: connection_init/connection_ack, subscribe, next,
+// error, complete, ping/pong. `subscribe` returns a function that completes the operation.
+export function transportClient(url, { onState } = {}) {
+  let socket = null;
+  let acked = false;
+  let nextId = 1;
+  const operations = new Map(); // id -> { payload, sink }
+  let closedByUs = false;
+
+  const send = (message) => socket.send(JSON.stringify(message));
+
+  function open() {
+    acked = false;
+    socket = new WebSocket(url, PROTOCOL);
+    onState && onState("connecting");
+    socket.onopen = () => send({ type: "connection_init", payload: {} });
+    socket.onmessage = (ev) => {
+      const message = JSON.parse(ev.data);
+      const op = message.id != null ? operations.get(message.id) : null;
+      switch (message.type) {
+        case "connection_ack":
+          acked = true;
+          onState && onState("connected");
+          for (const [id, o] of operations) send({ id, type: "subscribe", payload: o.payload });
+          break;
+        case "ping":
+          send({ type: "pong" });
+          break;
+        case "next":
+          if (op) op.sink.next(message.payload);
+          break;
+        case "error":
+          if (op) { operations.delete(message.id); op.sink.error(message.payload); }
+          break;
+        case "complete":
+          if (op) { operations.delete(message.id); op.sink.complete && op.sink.complete(); }
+          break;
+        default:
+          break;
+      }
+    };
+    socket.onclose = (ev) => {
+      acked = false;
+      if (closedByUs) { onState && onState("closed"); return; }
+      onState && onState(`disconnected (${ev.code}${ev.reason ? ": " + ev.reason : ""}); retrying`);
+      setTimeout(() => { if (!closedByUs) open(); }, RETRY_MS);
+    };
+  }
+
+  function subscribe(payload, sink) {
+    const id = String(nextId++);
+    operations.set(id, { payload, sink });
+    if (acked) send({ id, type: "subscribe", payload });
+    return () => {
+      if (operations.delete(id) && acked) send({ id, type: "complete" });
+    };
+  }
+
+  function close() {
+    closedByUs = true;
+    operations.clear();
+    if (socket) socket.close(1000, "live mode off");
+  }
+
+  open();
+  return { subscribe, close };
+}
+
+const ARRIVAL_QUERY = `subscription ($near: NearInput) {
+  storyAdded(near: $near) { reason hops path version
+    article { id title publishedAt isStub provider { id name } topics { id name } } } }`;
+
+export function installLive({ graph, gql, el, $, endpoint, nodeFields, edgeFields, addGraph,
+  positionOf, refresh, depth, chosen }) {
+  const state = { on: false, status: "off", arrivals: [], elsewhere: 0, from: null };
+  let client = null;
+  let unsubscribe = null;
+
+  const wsUrl = () => {
+    const u = new URL(endpoint);
+    u.protocol = u.protocol === "https:" ? "wss:" : "ws:";
+    return u.toString();
+  };
+
+  function showState(status) {
+    state.status = status;
+    document.body.dataset.live = state.on ? status : "off";
+    $("#live-status").textContent = state.on ? `live: ${status}` : "";
+  }
+
+  // (Re)subscribe around the chosen story, or to every new story when none is chosen.
+  function follow() {
+    if (!state.on) return;
+    if (unsubscribe) unsubscribe();
+    const from = chosen();
+    state.from = from;
+    const near = from ? { from, hops: Math.min(4, Math.max(1, depth())) } : null;
+    unsubscribe = client.subscribe({ query: ARRIVAL_QUERY, variables: { near } }, {
+      next: (payload) => {
+        if (payload.errors && payload.errors.length) { showState(`error: ${payload.errors[0].message}`); return; }
+        arrive(payload.data.storyAdded).catch((err) => showState(`error: ${err.message}`));
+      },
+      error: (errors) => showState(`error: ${(errors[0] || {}).message || "subscription refused"}`),
+    });
+  }
+
+  async function arrive(a) {
+    const id = a.article.id;
+    const data = await gql(`query ($id: ID!) { neighborhood(from: [$id], hops: 1, limit: 500) {
+      nodes { ${nodeFields} } edges { ${edgeFields} } } }`, { id });
+    const sub = data.neighborhood;
+    const drawnNeighbours = sub.nodes.map((n) => n.node.id).filter((n) => n !== id && graph.hasNode(n));
+    if (!graph.hasNode(id) && !drawnNeighbours.length) {
+      state.elsewhere += 1;
+      showList();
+      return;
+    }
+    const keep = new Set([id, ...drawnNeighbours]);
+    const nodes = sub.nodes.filter((n) => n.node.id === id)
+      .map(({ node, ...drawn }) => ({ ...node, ...drawn, id: node.id }));
+    const edges = sub.edges.filter((e) => keep.has(e.source) && keep.has(e.target));
+    addGraph(nodes, edges, drawnNeighbours.length ? positionOf(drawnNeighbours[0]) : null);
+    graph.mergeNodeAttributes(id, { arrived: a.reason, arrivedIn: a.version });
+    state.arrivals.push({ id, title: a.article.title, reason: a.reason, hops: a.hops, version: a.version });
+    showList();
+    refresh();
+  }
+
+  function showList() {
+    const box = $("#live-results");
+    const items = state.arrivals.slice().reverse().map((a) => el("li", { dataset: { id: a.id, reason: a.reason } },
+      el("span", { class: "new" }, a.reason === "ADDED" ? "new" : a.reason.toLowerCase()), " ", a.title,
+      a.hops != null ? el("span", { class: "meta" }, ` · ${a.hops} hop${a.hops === 1 ? "" : "s"} away`) : null));
+    box.replaceChildren(
+      el("p", { class: "meta" }, state.from
+        ? `Stories arriving within ${Math.min(4, Math.max(1, depth()))} hops of the chosen story.`
+        : "Every arriving story that touches the drawing."),
+      items.length ? el("ol", { id: "live-list", class: "hits" }, items) : el("p", { class: "hint" }, "Nothing new yet."),
+      state.elsewhere ? el("p", { class: "meta", id: "live-elsewhere" },
+        `${state.elsewhere} more arrived away from the drawing (not drawn).`) : null);
+  }
+
+  function setOn(on) {
+    state.on = on;
+    $("#live-toggle").checked = on;
+    $("#live").hidden = !on;
+    if (on) {
+      client = transportClient(wsUrl(), { onState: showState });
+      follow();
+      showList();
+    } else {
+      if (client) client.close();
+      client = null;
+      unsubscribe = null;
+      showState("off");
+    }
+  }
+
+  $("#live-toggle").addEventListener("change", (ev) => setOn(ev.target.checked));
+  return { state, setOn, follow };
+}

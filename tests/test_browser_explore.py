@@ -1,0 +1,220 @@
+"""The explorer's filters, time slider, node dragging and live mode in a real browser.
+
+Same set-up as test_browser.py (Debian Chromium under Playwright, a real ``newsgraph serve``,
+nothing leaves 127.0.0.1), whose fixtures and helpers this module shares.
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from live_helpers import write_whole
+
+from tests import test_browser as shared
+from tests.servers import running_server
+from tests.test_browser import (
+    ROOT,
+    SEED_ID,
+    _api,
+    _display,
+    _drawn,
+    _node_point,
+    _open_explorer,
+    _search_and_choose,
+    _wait_idle,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+NEW_COLOUR = "#e8175d"
+
+# test_browser.py's fixtures, under their names: a browser and the 900-story server.
+chromium = shared.chromium
+open_page = shared.open_page
+big_corpus = shared.big_corpus
+big_server = shared.big_server
+
+
+def _facets(base: str, ids: list[str]) -> dict[str, dict]:
+    """Each story's provider, topics and date as the API answers them."""
+    out: dict[str, dict] = {}
+    for i in range(0, len(ids), 100):
+        data = _api(base, """query ($ids: [ID!]!) { nodes(ids: $ids) { id ... on Article {
+            publishedAt provider { id } topics { id } } } }""", {"ids": ids[i:i + 100]})
+        for n in data["nodes"]:
+            out[n["id"]] = {"provider": n["provider"]["id"] if n["provider"] else None,
+                            "topics": {t["id"] for t in n["topics"]},
+                            "date": (n["publishedAt"] or "")[:10] or None}
+    return out
+
+
+def _hidden_stories(page) -> set[str]:
+    return set(page.evaluate("""() => { const x = newsgraphExplorer;
+        return x.graph.filterNodes((n, a) => a.kind === 'article'
+            && x.renderer.getNodeDisplayData(n).hidden); }"""))
+
+
+def test_the_explorer_filters_by_provider_topic_and_date_and_replays_the_timeline(
+        big_server, open_page, tmp_path):
+    p = open_page(big_server)
+    page = p.page
+    _open_explorer(p, big_server)
+    page.select_option("#depth", "2")
+    _search_and_choose(page, "Provider 1", "Provider 1")
+    stories = sorted(n for n in _drawn(page) if n.startswith("article:"))
+    truth = _facets(big_server, stories)
+    providers = {f["provider"] for f in truth.values()}
+    assert len(providers) > 1, "the drawing should hold stories of several providers"
+    assert _hidden_stories(page) == set()
+
+    # Provider: only its stories stay.
+    page.select_option("#facet-provider", "provider:p1.example")
+    _wait_idle(page)
+    assert _hidden_stories(page) == {s for s in stories
+                                     if truth[s]["provider"] != "provider:p1.example"}
+
+    # A filter holds for stories drawn after it is set: expanding a story of another provider.
+    other = sorted(s for s in stories if truth[s]["provider"] != "provider:p1.example")[0]
+    page.evaluate("id => newsgraphExplorer.expand(id)", other)
+    _wait_idle(page)
+    more = sorted(n for n in _drawn(page) if n.startswith("article:") and n not in truth)
+    assert more, "the expansion drew no new story"
+    truth.update(_facets(big_server, more))
+    stories = sorted(truth)
+    assert _hidden_stories(page) == {s for s in stories
+                                     if truth[s]["provider"] != "provider:p1.example"}
+    page.select_option("#facet-provider", "")
+
+    # A story drawn without its facets (as a path or a live arrival draws one) gets them asked,
+    # and a filter set in the same moment holds for it.
+    lone = next(f"article:https://p{i % 40}.example/story-{i}" for i in range(900)
+                if i % 40 != 1 and f"article:https://p{i % 40}.example/story-{i}" not in truth)
+    page.evaluate("""id => { newsgraphExplorer.addGraph([{ id, kind: 'ARTICLE', label: id }], []);
+        const s = document.querySelector('#facet-provider'); s.value = 'provider:p1.example';
+        s.dispatchEvent(new Event('change')); }""", lone)
+    _wait_idle(page)
+    assert lone in _hidden_stories(page)
+    assert page.evaluate("id => newsgraphExplorer.graph.getNodeAttribute(id, 'provider')",
+                         lone) == "provider:" + lone.split("/")[2]
+    page.select_option("#facet-provider", "")
+    truth.update(_facets(big_server, [lone]))
+    stories = sorted(truth)
+
+    # Topic: the topic most drawn stories carry.
+    counts: dict[str, int] = {}
+    for f in truth.values():
+        for t in f["topics"]:
+            counts[t] = counts.get(t, 0) + 1
+    topic = max(sorted(counts), key=counts.get)
+    page.select_option("#facet-topic", topic)
+    assert _hidden_stories(page) == {s for s in stories if topic not in truth[s]["topics"]}
+    page.select_option("#facet-topic", "")
+
+    # Date range: March to May 2022.
+    page.fill("#facet-from", "2022-03-01")
+    page.fill("#facet-to", "2022-05-31")
+    page.dispatch_event("#facet-to", "change")
+    assert _hidden_stories(page) == {
+        s for s in stories if not (truth[s]["date"] and "2022-03-01" <= truth[s]["date"]
+                                   <= "2022-05-31")}
+    page.click("#facet-clear")
+    assert _hidden_stories(page) == set()
+
+    # The time slider: at a date, the stories published after it are hidden.
+    dated = sorted({f["date"] for f in truth.values() if f["date"]})
+    middle = dated[len(dated) // 2]
+    page.evaluate("""d => { const s = document.querySelector('#time-slider');
+        s.value = String(Math.floor(Date.parse(d + 'T00:00:00Z') / 86400000));
+        s.dispatchEvent(new Event('input')); }""", middle)
+    hidden = _hidden_stories(page)
+    assert hidden == {s for s in stories if truth[s]["date"] and truth[s]["date"] > middle}
+    assert hidden and page.inner_text("#time-value").endswith(middle)
+
+    # Replay: the slider walks the timeline from the first date; stories appear as it passes.
+    page.click("#replay")
+    page.wait_for_selector("body[data-replay='running']")
+    seen = []
+    while page.evaluate("document.body.dataset.replay") == "running":
+        seen.append(len(stories) - len(_hidden_stories(page)))
+        page.wait_for_timeout(150)
+    assert len(seen) >= 3 and seen == sorted(seen) and seen[0] < len(stories)
+    assert _hidden_stories(page) == set()
+    page.screenshot(path=tmp_path / "filters.png")
+    p.check_clean()
+
+
+def test_a_dragged_node_moves_with_the_mouse_and_stays_pinned(big_server, open_page, tmp_path):
+    p = open_page(big_server)
+    page = p.page
+    _open_explorer(p, big_server)
+    _search_and_choose(page, "Provider 3", "Provider 3")
+    node = "provider:p3.example"
+    drawn = _drawn(page)
+    other = next(n for n in sorted(drawn) if n != node)
+    other_before = page.evaluate("id => newsgraphExplorer.viewportOf(id)", other)
+    x, y = _node_point(page, node)
+    page.mouse.move(x, y)
+    page.mouse.down()
+    for i in range(1, 11):
+        page.mouse.move(x + 12 * i, y + 8 * i)
+        page.wait_for_timeout(20)
+    page.mouse.up()
+    page.wait_for_timeout(200)
+    _wait_idle(page)
+
+    end = _node_point(page, node)
+    assert abs(end[0] - (x + 120)) < 2 and abs(end[1] - (y + 80)) < 2, "the node did not follow"
+    assert page.evaluate("id => newsgraphExplorer.graph.getNodeAttribute(id, 'fixed')", node)
+    assert _drawn(page) == drawn, "the release that ends a drag must not expand the node"
+    after = page.evaluate("id => newsgraphExplorer.viewportOf(id)", other)
+    assert after == other_before, "the camera panned while a node was dragged"
+
+    where = page.evaluate("id => newsgraphExplorer.graph.getNodeAttributes(id)", node)
+    page.click("#relayout")
+    _wait_idle(page)
+    again = page.evaluate("id => newsgraphExplorer.graph.getNodeAttributes(id)", node)
+    assert (again["x"], again["y"]) == (where["x"], where["y"])
+    page.screenshot(path=tmp_path / "dragged.png")
+    p.check_clean()
+
+
+def test_live_mode_draws_a_story_dropped_into_the_folder_marked_new(open_page, tmp_path):
+    corpus = tmp_path / "corpus"
+    shutil.copytree(ROOT / "data", corpus)
+    with running_server(str(corpus)) as base:
+        p = open_page(base)
+        page = p.page
+        _open_explorer(p, base, f"?node={SEED_ID}")
+        _wait_idle(page)
+        related = [n for n in _drawn(page) if n.startswith("article:") and n != SEED_ID]
+        assert related
+        page.select_option("#depth", "2")
+        page.check("#live-toggle")
+        page.wait_for_selector("body[data-live='connected']")
+        page.wait_for_selector("#live-results .hint")
+
+        target = sorted(related)[0]
+        target_url = target.removeprefix("article:")
+        new_url = "https://news.example/2026/new-facial-recognition-story"
+        write_whole(corpus, "example/new-facial-recognition-story.md", {
+            "title": "A new facial recognition story",
+            "webUrl": new_url,
+            "provider": {"name": "News Example", "domain": "news.example"},
+            "topics": ["Facial recognition"],
+            "publishedDateTime": "2026-11-28T09:00:00Z",
+            "related": [{"title": "A related story", "webUrl": target_url}],
+        })
+        new_id = f"article:{new_url}"
+        page.wait_for_function("id => newsgraphExplorer.graph.hasNode(id)", arg=new_id,
+                               timeout=30_000)
+        _wait_idle(page)
+        assert page.evaluate("id => newsgraphExplorer.graph.getNodeAttribute(id, 'arrived')",
+                             new_id) == "ADDED"
+        assert _display(page, new_id)["color"] == NEW_COLOUR
+        assert page.evaluate("([a, b]) => newsgraphExplorer.graph.hasEdge(a, b)",
+                             [new_id, target])
+        page.wait_for_selector(f"#live-list li[data-id='{new_id}']")
+        page.screenshot(path=tmp_path / "live.png")
+        p.check_clean()
+

@@ -1,0 +1,315 @@
+"""Queries run as plans (schema/plan.py, schema/executor.py) answer exactly as
+graphql-core's standard executor does: data, nulls, errors (message, path, locations,
+extensions, masking) and ``extensions`` (cost, graph version), for every query of the
+tests and the docs and for queries Hypothesis writes from the schema.
+
+Each query runs twice through the same schema and extensions, once planned and once with
+the standard executor (Strawberry's own execution context class), on fresh budgets.
+"""
+
+from __future__ import annotations
+
+import ast
+import itertools
+import shutil
+from pathlib import Path
+from typing import Any
+
+import graphql
+import hypothesis_graphql
+import pytest
+from docs_examples import ROOT, all_examples, at_root
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from test_fuzz_graphql import SDL, _scalars
+
+import graph
+from schema.cost import RequestBudget
+from schema.executor import PlannedExecutor
+from schema.query import schema
+from schema.settings import Settings
+
+CORPUS = Path(__file__).parent / "fixtures" / "corpus"
+
+
+def _test_documents() -> list[tuple[str, str]]:
+    """Every string literal of tests/*.py that parses as a GraphQL operation, with where
+    it was found (f-strings and strings built at run time are not read)."""
+    found: dict[str, str] = {}
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.Constant) and isinstance(node.value, str)
+                    and "{" in node.value):
+                continue
+            try:
+                document = graphql.parse(node.value)
+            except (graphql.GraphQLError, RecursionError):
+                continue
+            if any(isinstance(d, graphql.OperationDefinitionNode) for d in document.definitions):
+                found.setdefault(node.value, f"{path.name}:{node.lineno}")
+    return sorted(found.items(), key=lambda item: item[1])
+
+
+TEST_DOCUMENTS = _test_documents()
+DOC_EXAMPLES = [e for e in all_examples() if e.lang == "graphql"]
+
+
+def respond(kg: graph.KnowledgeGraph, query: str, variables: dict[str, Any] | None = None,
+            operation_name: str | None = None, context: dict[str, Any] | None = None,
+            ) -> dict[str, Any]:
+    result = schema.execute_sync(query, variable_values=variables,
+                                 context_value={"kg": kg, **(context or {})},
+                                 operation_name=operation_name)
+    return {"data": result.data, "errors": [e.formatted for e in result.errors or ()],
+            "extensions": result.extensions}
+
+
+def both(monkeypatch: pytest.MonkeyPatch, kg: graph.KnowledgeGraph, query: str,
+         variables: dict[str, Any] | None = None, operation_name: str | None = None,
+         context: Any = None) -> tuple[dict[str, Any], dict[str, Any], int]:
+    """Return the planned and the standard response, and how many selections the plan
+    ran (0: the planned run fell back to the standard executor)."""
+    ran = 0
+    run_fields = PlannedExecutor.run_fields
+
+    def counting(self: PlannedExecutor, *args: Any) -> Any:
+        nonlocal ran
+        ran += 1
+        return run_fields(self, *args)
+
+    with monkeypatch.context() as m:
+        m.setattr(PlannedExecutor, "run_fields", counting)
+        planned = respond(kg, query, variables, operation_name,
+                          context() if callable(context) else context)
+    with monkeypatch.context() as m:
+        m.setattr(schema, "execution_context_class", StrawberryGraphQLCoreExecutionContext)
+        standard = respond(kg, query, variables, operation_name,
+                           context() if callable(context) else context)
+    return planned, standard, ran
+
+
+@pytest.fixture(scope="module")
+def kg(tmp_path_factory: pytest.TempPathFactory) -> graph.KnowledgeGraph:
+    corpus = tmp_path_factory.mktemp("plan") / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    kg = graph.load(corpus)
+    kg.analytics.install(kg.analytics.compute_all())
+    return kg
+
+
+@pytest.fixture(scope="module")
+def data_kg() -> graph.KnowledgeGraph:
+    with at_root():
+        kg = graph.follow(Path("data")).current()
+    kg.analytics.install(kg.analytics.compute_all())
+    return kg
+
+
+def _values(kg: graph.KnowledgeGraph) -> dict[str, list[Any]]:
+    """Values to give variables, by kind: known ids of each kind, unknown and malformed
+    ones, so that queries meet answers, nulls and errors."""
+    nodes = kg.nx.nodes
+    ids = {kind: sorted(n for n, d in nodes(data=True) if d["kind"] == kind)
+           for kind in ("article", "topic", "provider")}
+    article = next(n for n in ids["article"] if not nodes[n].get("is_stub"))
+    return {
+        "ID": [article, ids["topic"][0], ids["provider"][0], "article:https://nowhere.example/x",
+               "nonsense"],
+        "url": [nodes[article]["url"], "https://nowhere.example/x", "not a url"],
+        "slug": [nodes[ids["topic"][0]]["slug"], "no-such-topic"],
+        "domain": [nodes[ids["provider"][0]]["domain"], "nowhere.example"],
+        "String": ["facial recognition", "police", ""],
+        "Int": [3, 1, 0, 100_000],
+        "Float": [0.5],
+        "Boolean": [True, False],
+        "DateTime": ["2022-01-01T00:00:00Z"],
+    }
+
+
+def _value(type_: Any, name: str, values: dict[str, list[Any]], k: int) -> Any:
+    if isinstance(type_, graphql.GraphQLNonNull):
+        return _value(type_.of_type, name, values, k)
+    if isinstance(type_, graphql.GraphQLList):
+        return [_value(type_.of_type, name, values, k)]
+    if isinstance(type_, graphql.GraphQLEnumType):
+        names = list(type_.values)
+        return names[k % len(names)]
+    if isinstance(type_, graphql.GraphQLInputObjectType):
+        return {}
+    pool = values.get(name.lower()) if type_.name in ("String", "ID") else None
+    pool = pool or values.get(type_.name) or ["x"]
+    return pool[k % len(pool)]
+
+
+def _variants(document: graphql.DocumentNode, operation: graphql.OperationDefinitionNode,
+              values: dict[str, list[Any]]) -> list[dict[str, Any]]:
+    """Variable values for an operation: a few variants that pick different values."""
+    definitions = operation.variable_definitions or ()
+    if not definitions:
+        return [{}]
+    out = []
+    for k in range(3):
+        variables = {}
+        for definition in definitions:
+            type_ = graphql.type_from_ast(schema._schema, definition.type)
+            if type_ is None:
+                continue
+            variables[definition.variable.name.value] = _value(
+                type_, definition.variable.name.value, values, k)
+        out.append(variables)
+    return out
+
+
+@pytest.mark.parametrize("query", [q for q, _ in TEST_DOCUMENTS],
+                         ids=[where for _, where in TEST_DOCUMENTS])
+def test_every_query_of_the_tests_answers_as_the_standard_executor(monkeypatch, kg, query):
+    document = graphql.parse(query)
+    valid = not graphql.validate(schema._schema, document)
+    values = _values(kg)
+    operations = [d for d in document.definitions
+                  if isinstance(d, graphql.OperationDefinitionNode)]
+    for operation in operations:
+        name = operation.name.value if operation.name else None
+        for variables in _variants(document, operation, values):
+            planned, standard, ran = both(monkeypatch, kg, query, variables,
+                                          name if len(operations) > 1 else None)
+            assert planned == standard, (variables, planned, standard)
+            if (valid and operation.operation == graphql.OperationType.QUERY
+                    and planned["data"] is not None):
+                assert ran, "the plan did not run this query"
+
+
+@pytest.mark.parametrize("example", DOC_EXAMPLES, ids=[e.name for e in DOC_EXAMPLES])
+def test_every_query_of_the_docs_answers_as_the_standard_executor(monkeypatch, data_kg,
+                                                                   example):
+    planned, standard, ran = both(monkeypatch, data_kg, example.source, example.variables)
+    assert planned == standard
+    assert ran or not planned["data"]
+
+
+def test_the_queries_are_found():
+    """The collection above reads what it should: many tests' and every page's queries."""
+    assert len(TEST_DOCUMENTS) >= 80
+    pages = {e.page.relative_to(ROOT).as_posix() for e in DOC_EXAMPLES}
+    assert {"README.md", "docs/api.md", "docs/explorer.md"} <= pages
+
+
+@pytest.fixture(scope="module")
+def generated(kg):
+    scalars = _scalars(kg)
+    roots = sorted(graphql.build_schema(SDL).query_type.fields)
+    return st.one_of([hypothesis_graphql.queries(SDL, fields=[name], custom_scalars=scalars)
+                      for name in roots])
+
+
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
+                                 HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_generated_queries_answer_as_the_standard_executor(monkeypatch, kg, generated, data):
+    query = data.draw(generated)
+    planned, standard, _ = both(monkeypatch, kg, query)
+    assert planned == standard
+
+
+# Selections the generator does not write: fragments, aliases merged with fragments,
+# @skip/@include (literal and from variables), __typename, introspection.
+SHAPES = [
+    ("""query Q($yes: Boolean!, $no: Boolean!, $from: ID!) {
+          within(from: $from, hops: 2, first: 5) {
+            totalCount @include(if: $yes)
+            edges @skip(if: $no) { hops ...N node { __typename ... on Article { t: title } } }
+            pageInfo @skip(if: $yes) { hasNextPage }
+          }
+        }
+        fragment N on WithinEdge { node { id ... on Topic { slug } ... on Article { title
+          provider { ...P } } } }
+        fragment P on Provider { domain name articleCount }""", {"yes": True, "no": False}),
+    ("same", {"yes": False, "no": True}),
+    ("""{ a: articles(first: 2) { edges { node { id title } } }
+          b: articles(first: 1, orderBy: PUBLISHED_AT_ASC) { totalCount
+            edges { cursor node { ... on Node { id } ... on Article { isStub } } } }
+          __typename }""", None),
+    ("""{ __schema { queryType { name } } __type(name: "Article") { name kind } }""", None),
+    ("""{ nodes(ids: ["topic:police", "article:https://nowhere.example/x",
+                       "provider:sixthtone.com"]) {
+          __typename id ... on Topic { name articleCount } } }""", None),
+]
+
+
+@pytest.mark.parametrize("shape", range(len(SHAPES)))
+def test_fragments_directives_and_aliases_answer_as_the_standard_executor(monkeypatch, kg,
+                                                                         shape):
+    query, variables = SHAPES[shape]
+    if query == "same":
+        query = SHAPES[shape - 1][0]
+    if variables is not None:
+        variables = {**variables, "from": _values(kg)["ID"][0]}
+    planned, standard, ran = both(monkeypatch, kg, query, variables)
+    assert planned == standard
+    assert ran and planned["data"] is not None
+
+
+WIDE = """query W($from: ID!) {
+  within(from: $from, hops: 2, first: 50) {
+    totalCount
+    edges { hops cursor node { id ... on Article { title url publishedAt
+      provider { name domain } topics { slug name } } } path { id } }
+  }
+}"""
+
+
+@pytest.mark.parametrize("limit", ["timeout", "max_objects", "max_visits"])
+def test_limits_stop_a_query_at_the_same_field(monkeypatch, kg, limit):
+    """With a clock that ticks once per reading, the deadline falls at the same check in
+    both runs only if both read the clock at the same points; each limit is tried at
+    every size up to the query's own cost."""
+    start = _values(kg)["ID"][0]
+    hit = 0
+    for size in itertools.chain(range(1, 40), range(40, 400, 7)):
+        options = {"timeout": size} if limit == "timeout" else {limit: size}
+        config = Settings(**options)
+
+        def context(config: Settings = config) -> dict[str, Any]:
+            ticks = itertools.count()
+            return {"settings": config,
+                    "budget": RequestBudget(config, clock=lambda: float(next(ticks)))}
+
+        planned, standard, _ = both(monkeypatch, kg, WIDE, {"from": start}, context=context)
+        assert planned == standard, size
+        hit += any("LIMIT_EXCEEDED" == e.get("extensions", {}).get("code")
+                   for e in planned["errors"])
+    assert hit  # the limit was met at some size, not never
+
+
+@pytest.mark.parametrize("failure", ["raises", "answers null"])
+def test_unexpected_errors_are_masked_and_nulls_propagate_alike(monkeypatch, kg, failure):
+    """A resolver failing under a non-null field (raising unexpectedly, or answering
+    null): masked, located, and the null carried up to the nearest nullable parent, as
+    the standard executor does."""
+    from schema import nodes
+
+    real = nodes.Provider.from_node
+    broken = _values(kg)["ID"][2]
+
+    def failing(kg: graph.KnowledgeGraph, node_id: str) -> Any:
+        if node_id != broken:
+            return real(kg, node_id)
+        if failure == "raises":
+            raise ValueError("a bug")
+        return None
+
+    monkeypatch.setattr(nodes.Provider, "from_node", staticmethod(failing))
+    planned, standard, ran = both(monkeypatch, kg, WIDE, {"from": broken})
+    assert planned == standard
+    # "Cannot return null for non-nullable field Article.provider." is masked too.
+    assert [e["path"] for e in planned["errors"] if e["message"] == "Unexpected error."]
+    assert ran
+
+
+def test_a_mutation_runs_on_the_standard_executor(monkeypatch, kg):
+    query = 'mutation { retract(url: "https://nowhere.example/x") { __typename } }'
+    planned, standard, ran = both(monkeypatch, kg, query)
+    assert planned == standard
+    assert not ran

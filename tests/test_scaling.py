@@ -1,0 +1,158 @@
+"""docs/scaling.md on loopback: replicas of one snapshot behind HAProxy, which sends
+traffic only to the replicas whose /readyz says ready. The HAProxy configuration is the
+one docs/scaling.md shows, with the ports changed."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import signal
+import subprocess
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from explore_corpus import ALPHA, EXPLORE
+
+import graph
+from bench.workers import NEWSGRAPH
+from schema.loadtest import stop_server
+from schema.query import execute
+from tests.servers import free_port, unavailable
+
+HANG_GUARD = 60  # seconds: a hang guard for a busy CI machine, not a timing assertion
+DOC = Path(__file__).parent.parent / "docs" / "scaling.md"
+COUNTS = ("records", "articles", "stubs", "providers", "topics", "edges")
+QUERY = f'{{ article(id: "{ALPHA}") {{ title within(hops: 2) {{ totalCount }} }} }}'
+
+
+def haproxy_config() -> str:
+    """The configuration docs/scaling.md shows."""
+    [config] = re.findall(r"```haproxy\n(.*?)```", DOC.read_text(encoding="utf-8"), re.S)
+    return config
+
+
+class _Loading(BaseHTTPRequestHandler):
+    """A replica still loading: /readyz 503 (counted); anything else a wrong answer."""
+
+    checks = 0
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        if self.path == "/readyz":
+            type(self).checks += 1
+            self._send(503, b'{"status": "loading"}')
+        else:
+            self._send(200, b'{"data": "from a replica that is not ready"}')
+
+    def do_POST(self) -> None:  # noqa: N802
+        self.rfile.read(int(self.headers.get("content-length") or 0))
+        self._send(200, b'{"data": "from a replica that is not ready"}')
+
+    def _send(self, status: int, body: bytes) -> None:
+        self.send_response(status)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        try:
+            self.wfile.write(body)
+        except ConnectionError:  # HAProxy's check may close once it has the status line
+            pass
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@contextmanager
+def loading_replica() -> Iterator[int]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Loading)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@contextmanager
+def process(command: list[str], log: Path) -> Iterator[subprocess.Popen]:
+    with log.open("w") as said:
+        proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=said, text=True)
+        try:
+            yield proc
+        finally:
+            stop_server(proc, signal.SIGTERM, timeout=HANG_GUARD)
+
+
+def post(port: int, query: str) -> dict:
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/graphql",
+                                     data=json.dumps({"query": query}).encode(),
+                                     headers={"content-type": "application/json"})
+    with urllib.request.urlopen(request, timeout=HANG_GUARD) as r:
+        return json.load(r)
+
+
+def ready(port: int) -> dict | None:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=5) as r:
+            return json.load(r)
+    except OSError:
+        return None
+
+
+def wait_until(condition, what: str) -> None:
+    deadline = time.monotonic() + HANG_GUARD
+    while not condition():
+        assert time.monotonic() < deadline, f"gave up waiting for {what}"
+        time.sleep(0.05)
+
+
+def test_replicas_of_one_snapshot_behind_haproxy(tmp_path):
+    if shutil.which("haproxy") is None:
+        unavailable("the HAProxy test", "haproxy is not installed (apt-get install haproxy)")
+    cache = tmp_path / "cache"
+    subprocess.run([str(NEWSGRAPH), "load", str(EXPLORE), "--cache", str(cache)],
+                   check=True, capture_output=True, timeout=HANG_GUARD)
+    expected = execute(graph.load(EXPLORE), QUERY)["data"]
+    front, first, second = free_port(), free_port(), free_port()
+    with ExitStack() as stack:
+        replicas = [stack.enter_context(process(
+            [str(NEWSGRAPH), "serve", str(EXPLORE), "--cache", str(cache), "--no-watch",
+             "--port", str(port)], tmp_path / f"{port}.log")) for port in (first, second)]
+        not_ready = stack.enter_context(loading_replica())
+        config = (haproxy_config().replace("127.0.0.1:8000", f"127.0.0.1:{front}")
+                  .replace("127.0.0.1:8001", f"127.0.0.1:{first}")
+                  .replace("127.0.0.1:8002", f"127.0.0.1:{second}")
+                  + f"    server loading 127.0.0.1:{not_ready} check\n")
+        (tmp_path / "haproxy.cfg").write_text(config)
+        checked = subprocess.run(["haproxy", "-c", "-f", str(tmp_path / "haproxy.cfg")],
+                                 capture_output=True, text=True, timeout=HANG_GUARD)
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+        stack.enter_context(process(["haproxy", "-db", "-f", str(tmp_path / "haproxy.cfg")],
+                                    tmp_path / "haproxy.log"))
+        for port in (first, second):
+            wait_until(lambda port=port: (ready(port) or {}).get("status") == "ready",
+                       f"the replica on {port}")
+        # Each replica started from the snapshot: the same graph, and no load of its own.
+        counts = [{k: v for k, v in ready(port).items() if k in COUNTS} for port in
+                  (first, second)]
+        assert counts[0] == counts[1] and counts[0]["articles"] == 7
+        for port in (first, second):  # each says so when a snapshot is not used
+            assert "snapshot not" not in (tmp_path / f"{port}.log").read_text()
+        # HAProxy marks a server down after two failed checks ("fall 2"): a third check
+        # means the second one's answer was taken.
+        wait_until(lambda: _Loading.checks >= 3, "HAProxy's checks of the loading replica")
+        wait_until(lambda: ready(front) is not None, "HAProxy")
+        for _ in range(20):
+            assert post(front, QUERY)["data"] == expected
+            assert {k: v for k, v in ready(front).items() if k in COUNTS} == counts[0]
+        # A replica stopped (a deploy, a crash): its requests go to the other one.
+        replicas[0].send_signal(signal.SIGTERM)
+        assert replicas[0].wait(timeout=HANG_GUARD) in (0, -signal.SIGTERM)
+        for _ in range(20):
+            assert post(front, QUERY)["data"] == expected
