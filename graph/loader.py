@@ -27,6 +27,7 @@ from graph.records import (
     DEFAULT_MAX_FILE_BYTES,
     ParsedFile,
     Record,
+    corpus_root,
     list_files,
     parse_file,
 )
@@ -174,7 +175,8 @@ def _load(root: Path, max_file_bytes: int, progress: ProgressCallback | None,
         found = 0
         if progress is not None:
             progress(Step("parse", 0, len(names)))
-        parsed_files = _parse_all(names, max_file_bytes, workers, include)
+        parsed_files = _parse_all(names, max_file_bytes, workers, include,
+                                  corpus_root(root, follow_symlinks=follow_symlinks))
         for done, parsed in enumerate(parsed_files, start=1):
             report.count_file(parsed)
             yield from parsed.records
@@ -278,7 +280,8 @@ def _share_values(g: nx.MultiDiGraph) -> None:
 
 
 def _parse_all(files: list[str], max_file_bytes: int, workers: int | None,
-               include: tuple[str, ...] = ()) -> Iterator[ParsedFile]:
+               include: tuple[str, ...] = (), within: str | None = None,
+               ) -> Iterator[ParsedFile]:
     """Yield each file's parse, in order; in a process pool when it pays."""
     if workers is None:
         workers = (os.cpu_count() or 1) if len(files) >= POOL_MIN_FILES else 1
@@ -290,7 +293,8 @@ def _parse_all(files: list[str], max_file_bytes: int, workers: int | None,
         workers = 1
     if workers <= 1:
         for file in files:
-            yield parse_file(Path(file), max_bytes=max_file_bytes, include=include)
+            yield parse_file(Path(file), max_bytes=max_file_bytes, include=include,
+                             within=within)
         return
     chunks = [files[i : i + _CHUNK] for i in range(0, len(files), _CHUNK)]
     context = multiprocessing.get_context("fork")
@@ -298,25 +302,26 @@ def _parse_all(files: list[str], max_file_bytes: int, workers: int | None,
     try:
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
             for parsed in pool.map(_parse_chunk, chunks, [max_file_bytes] * len(chunks),
-                                   [include] * len(chunks)):
+                                   [include] * len(chunks), [within] * len(chunks)):
                 done += 1
                 yield from parsed
     except Exception as e:  # noqa: BLE001 - a worker died (killed, out of memory): go on here
         logger.warning("a parse worker failed (%s: %s); parsing the rest in this process",
                        type(e).__name__, e)
         for chunk in chunks[done:]:
-            yield from _parse_chunk(chunk, max_file_bytes, include)
+            yield from _parse_chunk(chunk, max_file_bytes, include, within)
 
 
 def parse_files(files: list[str], max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
                 workers: int | None = None, include: tuple[str, ...] = (),
-                ) -> Iterator[ParsedFile]:
+                within: str | None = None) -> Iterator[ParsedFile]:
     """Yield each file's parse, in order; in a process pool for large corpora, as
-    :func:`load` parses them."""
-    return _parse_all(files, max_file_bytes, workers, include)
+    :func:`load` parses them (``within``: see :func:`graph.records.parse_file`)."""
+    return _parse_all(files, max_file_bytes, workers, include, within)
 
 
-def _parse_chunk(files: list[str], max_file_bytes: int,
-                 include: tuple[str, ...] = ()) -> list[ParsedFile]:
-    return [parse_file(Path(file), max_bytes=max_file_bytes, include=include) for file in files]
+def _parse_chunk(files: list[str], max_file_bytes: int, include: tuple[str, ...] = (),
+                 within: str | None = None) -> list[ParsedFile]:
+    return [parse_file(Path(file), max_bytes=max_file_bytes, include=include, within=within)
+            for file in files]
 
