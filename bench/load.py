@@ -3,7 +3,8 @@
 Run as ``python -m bench.load PATH [--cache DIR] [--workers N]``: one process per
 measurement, so a cold load is cold (nothing imported or cached from an earlier
 one) and the peak RSS is that load's alone. ``first_answer_seconds`` runs from the
-load's start to the answer of a first 2-hop query.
+load's start to the answer of a first 2-hop query; ``phases`` is the seconds from the
+start of each load phase (parse, build, index, snapshot) to the start of the next.
 """
 
 from __future__ import annotations
@@ -28,7 +29,12 @@ def main(argv: list[str] | None = None) -> int:
     import graph  # the import is part of a cold start
     from bench.measure import peak_rss_bytes, rss_bytes
 
-    options: dict[str, Any] = {}
+    began: dict[str, float] = {}
+
+    def progress(step: Any) -> None:
+        began.setdefault(step.phase, time.perf_counter())
+
+    options: dict[str, Any] = {"progress": progress}
     if args.cache is not None:
         options["cache"] = args.cache
     if args.workers is not None:
@@ -36,6 +42,8 @@ def main(argv: list[str] | None = None) -> int:
     t1 = time.perf_counter()
     kg = graph.load(args.path, **options)
     t2 = time.perf_counter()
+    marks = sorted(began.items(), key=lambda item: item[1]) + [("end", t2)]
+    phases = {name: marks[i + 1][1] - at for i, (name, at) in enumerate(marks[:-1])}
     # A server is ready when it answers: the first 2-hop query counts too.
     start = next((node for node, data in kg.nx.nodes(data=True)
                   if data.get("kind") == "article" and not data.get("is_stub")), None)
@@ -50,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         "errors": len(r.errors), "warnings": len(r.warnings),
         "nodes": kg.nx.number_of_nodes(), "edge_count": kg.nx.number_of_edges(),
         "from_snapshot": bool(getattr(kg, "from_snapshot", False)),
-        "peak_rss": peak_rss_bytes(), "rss": rss_bytes(),
+        "peak_rss": peak_rss_bytes(), "rss": rss_bytes(), "phases": phases,
     }, sys.stdout)
     print()
     return 0

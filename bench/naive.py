@@ -14,7 +14,7 @@ import networkx as nx
 from graph.build import topic_id
 from graph.normalize import phrase_tokens, tokens
 
-__all__ = ["naive_within"]
+__all__ = ["naive_within", "phrase_holds"]
 
 
 def _mentions(g: nx.MultiDiGraph, data: dict[str, Any], phrase: tuple[str, ...]) -> bool:
@@ -28,6 +28,12 @@ def _mentions(g: nx.MultiDiGraph, data: dict[str, Any], phrase: tuple[str, ...])
         if any(tuple(seq[i : i + n]) == phrase for i in range(len(seq) - n + 1)):
             return True
     return False
+
+
+def phrase_holds(g: nx.MultiDiGraph, data: dict[str, Any], phrase: str) -> bool:
+    """Return True when the article with attributes ``data`` holds ``phrase``: the
+    ``mentions`` rule, read from the networkx graph alone."""
+    return _mentions(g, data, phrase_tokens(phrase))
 
 
 def naive_within(g: nx.MultiDiGraph, start: str, hops: int, mentions: str,

@@ -59,6 +59,7 @@ class Budget:
         self.deadline = clock() + seconds if seconds is not None else None
         self.visits = 0  # neighbour entries read
         self.asked = 0  # neighbour entries asked for, a refused charge included
+        self.work: dict[str, int] = {}  # other work done, by name (see count)
 
     def __repr__(self) -> str:
         return (f"<Budget visits {self.visits:,} of {self.max_visits}, "
@@ -76,6 +77,11 @@ class Budget:
                 limit="visits", value=limit)
         self.check_time()
         self.visits += visits
+
+    def count(self, what: str, n: int) -> None:
+        """Count ``n`` of some work besides visits (``layoutIterations``, ``exportBytes``),
+        which a request reports with its cost; the deadline bounds it, not a number."""
+        self.work[what] = self.work.get(what, 0) + n
 
     def check_time(self) -> None:
         """Raise BudgetExceeded once the deadline has passed."""

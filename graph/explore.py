@@ -35,7 +35,7 @@ import numpy as np
 
 from graph.analytics import SAME_STORY
 from graph.budget import Budget
-from graph.build import ARTICLE, PROVIDER, PUBLISHED_BY, TAGGED, TOPIC
+from graph.build import ARTICLE, PROVIDER, PUBLISHED_BY, RELATED, TAGGED, TOPIC
 from graph.errors import InvalidArgument
 from graph.index import KIND_CODES
 from graph.select import Selection, select_articles
@@ -259,7 +259,7 @@ def expand(
             break
     sub.edges = _page_edges(kg, sub.nodes, {index.ids[i] for i in known}, walk)
     if layout is not None:
-        sub.positions = force_layout(sub)
+        sub.positions = force_layout(sub, budget=budget)
     return sub
 
 
@@ -280,13 +280,16 @@ def neighborhood(
     return expand(kg, start, hops, via, exclude=exclude, limit=limit, budget=budget)
 
 
-def force_layout(sub: Subgraph, seed: int = LAYOUT_SEED,
-                 scale: float = LAYOUT_SCALE) -> dict[str, tuple[float, float]]:
+def force_layout(sub: Subgraph, seed: int = LAYOUT_SEED, scale: float = LAYOUT_SCALE,
+                 budget: Budget | None = None) -> dict[str, tuple[float, float]]:
     """Return seeded force-directed ``(x, y)`` for each node of ``sub``, within ±``scale``.
 
-    networkx's ``spring_layout`` over the undirected subgraph, :data:`LAYOUT_ITERATIONS`
-    iterations; the same subgraph always gets the same coordinates. At most
-    :data:`MAX_LAYOUT_NODES` nodes: a larger subgraph raises InvalidArgument.
+    networkx's ``spring_layout`` over the undirected subgraph (its dense
+    Fruchterman-Reingold, :data:`LAYOUT_ITERATIONS` iterations, the same coordinates),
+    run here so that ``budget``'s deadline is checked before every iteration and the work
+    is counted in ``budget.work`` (``layoutNodes``, ``layoutIterations``). The same
+    subgraph always gets the same coordinates. At most :data:`MAX_LAYOUT_NODES` nodes: a
+    larger subgraph raises InvalidArgument.
     """
     if len(sub.nodes) > MAX_LAYOUT_NODES:
         raise InvalidArgument(
@@ -298,8 +301,42 @@ def force_layout(sub: Subgraph, seed: int = LAYOUT_SEED,
                      if e.source in sub.nodes and e.target in sub.nodes)
     if not g:
         return {}
-    pos = nx.spring_layout(g, seed=seed, scale=scale, iterations=LAYOUT_ITERATIONS)
-    return {n: (round(float(x), 3), round(float(y), 3)) for n, (x, y) in pos.items()}
+    if budget is not None:
+        budget.count("layoutNodes", len(g))
+    if len(g) == 1:
+        return {n: (0.0, 0.0) for n in g}
+    pos = _fruchterman_reingold(nx.to_numpy_array(g), np.random.RandomState(seed),
+                                LAYOUT_ITERATIONS, budget)
+    pos = nx.rescale_layout(pos, scale=scale)
+    return {n: (round(float(x), 3), round(float(y), 3)) for n, (x, y) in zip(g, pos,
+                                                                            strict=True)}
+
+
+def _fruchterman_reingold(a: np.ndarray, rng: np.random.RandomState, iterations: int,
+                          budget: Budget | None, threshold: float = 1e-4) -> np.ndarray:
+    """networkx's dense ``_fruchterman_reingold`` (2-D, no fixed nodes), step for step,
+    with the budget's deadline checked before each iteration."""
+    n = a.shape[0]
+    pos = np.asarray(rng.rand(n, 2), dtype=a.dtype)
+    k = np.sqrt(1.0 / n)
+    # The first step is a tenth of the domain, cooled linearly to dt at the last one.
+    t = max(max(pos.T[0]) - min(pos.T[0]), max(pos.T[1]) - min(pos.T[1])) * 0.1
+    dt = t / (iterations + 1)
+    for _ in range(iterations):
+        if budget is not None:
+            budget.check_time()
+            budget.count("layoutIterations", 1)
+        delta = pos[:, np.newaxis, :] - pos[np.newaxis, :, :]
+        distance = np.linalg.norm(delta, axis=-1)
+        np.clip(distance, 0.01, None, out=distance)
+        displacement = np.einsum("ijk,ij->ik", delta, (k * k / distance**2 - a * distance / k))
+        length = np.clip(np.linalg.norm(displacement, axis=-1), a_min=0.01, a_max=None)
+        delta_pos = np.einsum("ij,i->ij", displacement, t / length)
+        pos += delta_pos
+        t -= dt
+        if (np.linalg.norm(delta_pos) / n) < threshold:
+            break
+    return pos
 
 
 # -- selections for export -----------------------------------------------------------
@@ -345,8 +382,26 @@ def select_subgraph(
 
 def _edges_among(kg: KnowledgeGraph, nodes: Collection[str], via: tuple[str, ...]) -> list[Edge]:
     kinds = set(via)
-    out = [edge(kg, u, v, k) for u in nodes for _, v, k in kg.nx.out_edges(u, keys=True)
-           if k in kinds and v in nodes]
+    # graph.traverse.edge for each stored edge, read straight off networkx's adjacency
+    # dicts: a whole-graph export has hundreds of thousands of edges.
+    succ, node_data = kg.nx._succ, kg.nx._node
+    out = []
+    for u in nodes:
+        last_source: tuple[str, ...] | None = None
+        for v, keyed in succ[u].items():
+            if v not in nodes:
+                continue
+            for k, data in keyed.items():
+                if k not in kinds:
+                    continue
+                if k == RELATED:
+                    evidence = tuple(data.get("evidence") or ())
+                else:
+                    if last_source is None:
+                        sources = node_data[u].get("sources") or ()
+                        last_source = (sources[-1],) if sources else ()
+                    evidence = last_source
+                out.append(Edge(u, v, k, evidence))
     if SAME_STORY in kinds:
         out += [edge(kg, a, b, SAME_STORY) for a, b in kg.analytics.same_story_edges()
                 if a in nodes and b in nodes]

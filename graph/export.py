@@ -33,6 +33,8 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from typing import IO, TYPE_CHECKING, Any
+from xml.sax.saxutils import escape as xml_escape
+from xml.sax.saxutils import quoteattr
 
 import networkx as nx
 
@@ -45,7 +47,8 @@ if TYPE_CHECKING:
     from graph.kg import KnowledgeGraph
 
 __all__ = ["FORMATS", "JSON_FORMATS", "node_attributes", "edge_attributes", "to_networkx",
-           "cytoscape", "graphology", "node_link", "as_json", "iter_json", "write"]
+           "cytoscape", "graphology", "node_link", "as_json", "iter_json", "iter_graphml",
+           "iter_gexf", "write"]
 
 JSON_FORMATS = ("cytoscape", "graphology", "node-link")
 FORMATS = ("graphml", "gexf", "node-link", "cytoscape", "cyjs", "graphology")
@@ -164,8 +167,7 @@ def iter_json(kg: KnowledgeGraph, sub: Subgraph, fmt: str, *, chunk: int = 500,
         raise InvalidArgument(f"unknown format {fmt!r}: expected one of "
                               f"{', '.join((*JSON_FORMATS, 'cyjs'))}")
 
-    def dump(value: Any) -> str:
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    dump = _COMPACT.encode  # one encoder for every element, not one per json.dumps
 
     def node_item(node: str) -> Any:
         attrs = node_attributes(kg, sub, node, walked=walked)
@@ -216,29 +218,187 @@ def iter_json(kg: KnowledgeGraph, sub: Subgraph, fmt: str, *, chunk: int = 500,
     yield tail.encode()
 
 
+_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
+def _text(value: str) -> str:
+    """XML character data: ``&``, ``<`` and ``>`` escaped (most values hold none)."""
+    if "&" in value or "<" in value or ">" in value:
+        return xml_escape(value)
+    return value
+
+
+def _attribute(value: str) -> str:
+    """A quoted XML attribute value, escaped as ElementTree escapes one."""
+    if '"' in value or "&" in value or "<" in value or ">" in value or "\n" in value \
+            or "\r" in value or "\t" in value:
+        return quoteattr(value)
+    return f'"{value}"'
+
+
+# The GraphML keys: every attribute an export may give, with the type networkx's writer
+# declares for its Python values (int "long", float "double", bool "boolean").
+_GRAPHML_NODE_KEYS = (("kind", "string"), ("label", "string"), ("degree", "long"),
+                      ("size", "double"), ("hops", "long"), ("x", "double"), ("y", "double"),
+                      ("url", "string"), ("provider", "string"), ("publishedAt", "string"),
+                      ("isStub", "boolean"), ("topics", "string"), ("storyline", "string"),
+                      ("slug", "string"), ("domain", "string"))
+_GRAPHML_EDGE_KEYS = (("kind", "string"), ("evidence", "string"))
+_GRAPHML_HEAD = (
+    "<?xml version='1.0' encoding='utf-8'?>\n"
+    '<graphml xmlns="http://graphml.graphdrawing.org/xmlns" '
+    'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+    'xsi:schemaLocation="http://graphml.graphdrawing.org/xmlns '
+    'http://graphml.graphdrawing.org/xmlns/1.0/graphml.xsd">\n')
+
+
+def iter_graphml(kg: KnowledgeGraph, sub: Subgraph, *, chunk: int = 500,
+                 check: Callable[[], None] | None = None, walked: bool = True,
+                 ) -> Iterator[bytes]:
+    """Yield ``sub`` as GraphML, ``chunk`` nodes or edges at a time: what networkx's
+    ``write_graphml`` writes of :func:`to_networkx` ``(flat=True)`` (an edge's id as the
+    element's ``id``, once: Gephi merges edges that share one, and igraph refuses an
+    ``id`` data key beside it), without building the graph or an XML tree of it."""
+    keys = {("node", name): (f"n{i}", kind) for i, (name, kind) in
+            enumerate(_GRAPHML_NODE_KEYS)}
+    keys.update({("edge", name): (f"e{i}", kind) for i, (name, kind) in
+                 enumerate(_GRAPHML_EDGE_KEYS)})
+    head = [_GRAPHML_HEAD, '  <key id="g0" for="graph" attr.name="name" '
+                           'attr.type="string" />\n']
+    for (scope, name), (key, kind) in keys.items():
+        head.append(f'  <key id="{key}" for="{scope}" attr.name={quoteattr(name)} '
+                    f'attr.type="{kind}" />\n')
+    head.append('  <graph edgedefault="directed">\n')
+    yield "".join(head).encode("utf-8")
+
+    def data(scope: str, attrs: dict[str, Any]) -> str:
+        out = []
+        for name, value in attrs.items():
+            if value is None:
+                continue
+            key, kind = keys[(scope, name)]
+            text = (_text(value) if kind == "string" and isinstance(value, str)
+                    else _text(_JOIN.join(value)) if isinstance(value, list)
+                    else str(bool(value)) if kind == "boolean" else str(int(value))
+                    if kind == "long" else str(float(value)) if kind == "double"
+                    else _text(str(value)))
+            out.append(f'      <data key="{key}">{text}</data>\n')
+        return "".join(out)
+
+    quoted: dict[str, str] = {}  # node ids, quoted once: each edge names two
+
+    def quote(node: str) -> str:
+        found = quoted.get(node)
+        if found is None:
+            found = quoted[node] = _attribute(node)
+        return found
+
+    def node_item(node: str) -> str:
+        inner = data("node", node_attributes(kg, sub, node, walked=walked))
+        return (f"    <node id={quote(node)}>\n{inner}    </node>\n" if inner
+                else f"    <node id={quote(node)} />\n")
+
+    def edge_item(e: Any) -> str:
+        inner = data("edge", edge_attributes(e))
+        return (f"    <edge source={quote(e.source)} target={quote(e.target)} "
+                f"id={_attribute(e.id)}>\n{inner}    </edge>\n")
+
+    parts: tuple[tuple[list[Any], Callable[[Any], str]], ...] = (
+        (list(sub.nodes), node_item), (list(sub.edges), edge_item))
+    for items, shape in parts:
+        for start in range(0, len(items), chunk):
+            if check is not None:
+                check()
+            yield "".join(map(shape, items[start:start + chunk])).encode("utf-8")
+    yield b'    <data key="g0">newsgraph</data>\n  </graph>\n</graphml>\n'
+
+
+_GEXF_HEAD = (
+    "<?xml version='1.0' encoding='utf-8'?>\n"
+    '<gexf xmlns:viz="http://www.gexf.net/1.2draft/viz" xmlns="http://www.gexf.net/1.2draft" '
+    'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+    'xsi:schemaLocation="http://www.gexf.net/1.2draft http://www.gexf.net/1.2draft/gexf.xsd" '
+    'version="1.2">\n'
+    '  <meta>\n    <creator>newsgraph</creator>\n  </meta>\n'
+    '  <graph defaultedgetype="directed" mode="static" name="newsgraph">\n')
+
+
+def iter_gexf(kg: KnowledgeGraph, sub: Subgraph, *, chunk: int = 500,
+              check: Callable[[], None] | None = None, walked: bool = True,
+              ) -> Iterator[bytes]:
+    """Yield ``sub`` as GEXF 1.2, ``chunk`` nodes or edges at a time: what networkx's
+    ``write_gexf`` writes of :func:`to_networkx` ``(flat=True)`` with ``viz`` size and
+    position (a node's ``label`` as its label, an edge's kind as ``networkx_key``), without
+    building the graph or an XML tree of it."""
+    node_keys = {name: (str(i), "long" if kind == "long" else kind)
+                 for i, (name, kind) in enumerate(k for k in _GRAPHML_NODE_KEYS
+                                                  if k[0] != "label")}
+    edge_keys = {name: (str(len(node_keys) + i), kind) for i, (name, kind) in
+                 enumerate((*_GRAPHML_EDGE_KEYS, ("networkx_key", "string")))}
+    head = [_GEXF_HEAD]
+    for scope, table in (("edge", edge_keys), ("node", node_keys)):
+        if not (sub.edges if scope == "edge" else sub.nodes):
+            continue  # as networkx: no attributes where there is nothing
+        head.append(f'    <attributes mode="static" class="{scope}">\n')
+        head.extend(f'      <attribute id="{key}" title={_attribute(name)} type="{kind}" />\n'
+                    for name, (key, kind) in table.items())
+        head.append("    </attributes>\n")
+    head.append("    <nodes>\n")
+    yield "".join(head).encode("utf-8")
+
+    def values(table: dict[str, tuple[str, str]], attrs: dict[str, Any]) -> str:
+        out = []
+        for name, value in attrs.items():
+            if value is None:
+                continue
+            key, kind = table[name]
+            text = (_attribute(value) if isinstance(value, str)
+                    else _attribute(_JOIN.join(value)) if isinstance(value, list)
+                    else f'"{str(bool(value)).lower()}"' if kind == "boolean"
+                    else f'"{int(value)}"' if kind == "long" else f'"{float(value)}"')
+            out.append(f"          <attvalue for=\"{key}\" value={text} />\n")
+        return "".join(out)
+
+    def node_item(node: str) -> str:
+        attrs = node_attributes(kg, sub, node, walked=walked)
+        label = attrs.pop("label")
+        viz = f'        <viz:size value="{float(attrs["size"])}" />\n'
+        if "x" in attrs:
+            viz += (f'        <viz:position x="{float(attrs["x"])}" '
+                    f'y="{float(attrs["y"])}" z="0.0" />\n')
+        return (f"      <node id={_attribute(node)} label={_attribute(label)}>\n{viz}"
+                f"        <attvalues>\n{values(node_keys, attrs)}        </attvalues>\n"
+                "      </node>\n")
+
+    def edge_item(e: Any) -> str:
+        attrs = {**edge_attributes(e), "networkx_key": e.kind}
+        return (f"      <edge source={_attribute(e.source)} target={_attribute(e.target)} "
+                f"id={_attribute(e.id)}>\n"
+                f"        <attvalues>\n{values(edge_keys, attrs)}        </attvalues>\n"
+                "      </edge>\n")
+
+    parts: tuple[tuple[list[Any], Callable[[Any], str], str], ...] = (
+        (list(sub.nodes), node_item, "    </nodes>\n    <edges>\n"),
+        (list(sub.edges), edge_item, "    </edges>\n"))
+    for items, shape, end in parts:
+        for start in range(0, len(items), chunk):
+            if check is not None:
+                check()
+            yield "".join(map(shape, items[start:start + chunk])).encode("utf-8")
+        yield end.encode("utf-8")
+    yield b"  </graph>\n</gexf>\n"
+
+
 def write(kg: KnowledgeGraph, sub: Subgraph, fmt: str, stream: IO[bytes], *,
           walked: bool = True) -> None:
     """Write ``sub`` to a binary stream in one of :data:`FORMATS`; ``walked`` False for a
     subgraph no walk made (no ``hops`` then)."""
     if fmt == "graphml":
-        g = to_networkx(kg, sub, flat=True, walked=walked)
-        # The edge id goes into the element's `id` once (unique: Gephi merges edges that
-        # share one), as the key networkx writes there; not into a data key as well,
-        # which igraph refuses ("there is already an 'id' edge attribute").
-        keyed = nx.MultiDiGraph(**g.graph)
-        keyed.add_nodes_from(g.nodes(data=True))
-        for u, v, attrs in g.edges(data=True):
-            edge_attrs = dict(attrs)
-            keyed.add_edge(u, v, key=edge_attrs.pop("id"), **edge_attrs)
-        nx.write_graphml(keyed, stream)
+        for piece in iter_graphml(kg, sub, walked=walked):
+            stream.write(piece)
     elif fmt == "gexf":
-        g = to_networkx(kg, sub, flat=True, walked=walked)
-        for _, attrs in g.nodes(data=True):
-            viz: dict[str, Any] = {"size": attrs["size"]}
-            if "x" in attrs:
-                viz["position"] = {"x": attrs["x"], "y": attrs["y"], "z": 0.0}
-            attrs["viz"] = viz
-        nx.write_gexf(g, stream)
+        for piece in iter_gexf(kg, sub, walked=walked):
+            stream.write(piece)
     elif fmt in JSON_FORMATS or fmt == "cyjs":  # streamed, a chunk of elements at a time
         for piece in iter_json(kg, sub, fmt, walked=walked):
             stream.write(piece)

@@ -58,6 +58,7 @@ Key = tuple[Any, ...]
 _PARSE, _RECORD, _SOURCE, _ARTICLE, _STUB = range(5)
 # One read-only data mapping for every edge of a kind that holds nothing else.
 _KIND_ONLY = {PUBLISHED_BY: {"kind": PUBLISHED_BY}, TAGGED: {"kind": TAGGED}}
+_KEYS = {kind: {kind: data} for kind, data in _KIND_ONLY.items()}  # and one key dict
 
 
 def file_key(name: str) -> str:
@@ -294,10 +295,10 @@ class BuildState:
             share_node_values(made.attrs)  # as graph.load shares them
             patch.set_node(node, made.attrs)
             patch.add_edge(node, provider_id(made.attrs["provider"]), PUBLISHED_BY,
-                           _KIND_ONLY[PUBLISHED_BY])
+                           _KIND_ONLY[PUBLISHED_BY], _KEYS[PUBLISHED_BY])
             for slug in made.attrs["topics"]:
                 topics.add(slug)
-                patch.add_edge(node, topic_id(slug), TAGGED, _KIND_ONLY[TAGGED])
+                patch.add_edge(node, topic_id(slug), TAGGED, _KIND_ONLY[TAGGED], _KEYS[TAGGED])
         # RELATED edges, once every node is in place: first each touched node's own, in
         # the order of its records' links (as a cold load adds them), then those other
         # nodes' records give it (appended to theirs; an edge already there keeps its place).

@@ -70,13 +70,22 @@ class GraphPatch:
         self._own_succ.discard(u)
         self._own_pred.discard(u)
 
-    def add_edge(self, u: str, v: str, kind: str, attrs: dict[str, Any]) -> None:
+    def add_edge(self, u: str, v: str, kind: str, attrs: dict[str, Any],
+                 shared: dict[str, dict[str, Any]] | None = None) -> None:
+        """Add (or replace) the edge ``u -> v`` of ``kind``; ``shared`` is a read-only key
+        dict ``{kind: attrs}`` to use when it is the pair's only edge (as graph.load
+        shares them)."""
         if v not in self.node:
             self.set_node(v, {})  # a provider or topic, named afterwards
         out = self._succ_of(u)
-        keys = dict(out.get(v, {}))
-        if kind not in keys:
+        found = out.get(v)
+        if kind not in (found or ()):
             self.edge_delta[kind] += 1
+        if not found and shared is not None:
+            out[v] = shared
+            self._pred_of(v)[u] = shared
+            return
+        keys = dict(found or {})  # never changed in place: it may be shared
         keys[kind] = attrs
         out[v] = keys
         self._pred_of(v)[u] = keys

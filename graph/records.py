@@ -38,6 +38,7 @@ __all__ = [
     "list_files",
     "compose_items",
     "YamlFailure",
+    "corpus_root",
     "parse_file",
     "parse_text",
 ]
@@ -200,15 +201,26 @@ def record_suffix(path: str | PurePath, include: Sequence[str] = ()) -> str | No
     return None
 
 
+def corpus_root(root: Path, *, follow_symlinks: bool = False) -> str | None:
+    """Return the real path every file read from the folder ``root`` must lie in, or None
+    when nothing is checked (``follow_symlinks``, or ``root`` a file named by the caller)."""
+    if follow_symlinks or not os.path.isdir(root):
+        return None
+    return os.path.realpath(root)
+
+
 def parse_file(path: Path, *, max_bytes: int = DEFAULT_MAX_FILE_BYTES,
-               include: Sequence[str] = ()) -> ParsedFile:
+               include: Sequence[str] = (), within: str | None = None) -> ParsedFile:
     """Read one file and parse it into records by its suffix.
 
+    With ``within`` (a real folder path, from :func:`corpus_root`), the file opened must
+    lie in it: the path is resolved on the open file, so a file or folder swapped for a
+    symlink to elsewhere after :func:`list_files` listed it is refused, never read.
     Never raises: whatever reading or parsing the file raises becomes an error of
     the file, with its path and reason.
     """
     try:
-        return _parse_file(path, max_bytes, include)
+        return _parse_file(path, max_bytes, include, within)
     except Exception as e:  # noqa: BLE001 - the boundary: one file never stops a load
         result = ParsedFile(str(path))
         result.errors.append(Problem(str(path), None,
@@ -216,7 +228,8 @@ def parse_file(path: Path, *, max_bytes: int = DEFAULT_MAX_FILE_BYTES,
         return result
 
 
-def _parse_file(path: Path, max_bytes: int, include: Sequence[str]) -> ParsedFile:
+def _parse_file(path: Path, max_bytes: int, include: Sequence[str],
+                within: str | None = None) -> ParsedFile:
     name = str(path)
     result = ParsedFile(name)
     suffix = record_suffix(name, include)
@@ -231,6 +244,10 @@ def _parse_file(path: Path, max_bytes: int, include: Sequence[str]) -> ParsedFil
         # the limit is read, even from a file that grows.
         with os.fdopen(os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)), "rb") as f:
             st = os.fstat(f.fileno())
+            if within is not None:
+                real = _opened_path(f.fileno())
+                if real is not None and not _lies_in(real, within):
+                    raise _Outside(real, within)
             if not stat.S_ISREG(st.st_mode):
                 raise _NotAFile
             if st.st_size > max_bytes:
@@ -238,6 +255,12 @@ def _parse_file(path: Path, max_bytes: int, include: Sequence[str]) -> ParsedFil
             data = f.read(st.st_size + 1)  # not max_bytes: read() allocates what it is asked
             if len(data) > st.st_size:  # it grew, or its size lies (/proc): read on, to the limit
                 data += f.read(max_bytes + 1 - len(data))
+    except _Outside as e:
+        result.errors.append(Problem(
+            name, None, f"opens {e.real!r}, outside the corpus folder {e.root!r} (it was "
+                        "swapped for a symlink after the folder was listed): not read "
+                        "(--follow-symlinks reads it)"))
+        return result
     except _NotAFile:
         result.errors.append(Problem(name, None, "not a regular file (a pipe, device or "
                                                  "socket): never read"))
@@ -277,6 +300,36 @@ def _parse_file(path: Path, max_bytes: int, include: Sequence[str]) -> ParsedFil
 
 class _NotAFile(Exception):
     pass
+
+
+class _Outside(Exception):
+    def __init__(self, real: str, root: str):
+        self.real, self.root = real, root
+
+
+def _lies_in(real: str, root: str) -> bool:
+    return real == root or real.startswith(root if root.endswith(os.sep) else root + os.sep)
+
+
+def _opened_path(fd: int) -> str | None:
+    """Return the real path of an open file, as the kernel resolved it at open; None where
+    the system cannot tell (neither /proc nor F_GETPATH)."""
+    try:
+        return os.readlink(f"/proc/self/fd/{fd}")
+    except OSError:
+        pass
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        return None
+    get_path = getattr(fcntl, "F_GETPATH", None)  # macOS, BSDs
+    if get_path is None:
+        return None
+    try:
+        raw = fcntl.fcntl(fd, get_path, bytes(1024))
+    except OSError:
+        return None
+    return os.fsdecode(raw.split(b"\0", 1)[0])
 
 
 class _FileTooBig(Exception):

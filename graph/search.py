@@ -18,6 +18,7 @@ with the other whole-graph parts.
 from __future__ import annotations
 
 import re
+import weakref
 from array import array
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, overload
@@ -84,6 +85,24 @@ class SearchIndex:
         self.masks = masks  # fields holding the token, bits of _BITS
         self.order = order  # rank of each index position: newest first, then by id
 
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state.pop("_columns", None)  # the graph's own strings: rebuilt where it is
+        return state
+
+    def _column(self, kg: KnowledgeGraph, f: int) -> list[str]:
+        """Return field ``f`` of every node by index position ("" where none): built on
+        first use, holding the graph's own strings, so a phrase reads a list, not nodes."""
+        columns = self.__dict__.setdefault("_columns", {})
+        key = (id(kg), f)
+        found = columns.get(key)
+        if found is None or found[0]() is not kg:
+            name = FIELDS[f]
+            nodes = kg.nx._node  # the node dicts themselves: no view per node
+            column = [nodes[n].get(name) or "" for n in kg.index.ids]
+            found = columns[key] = (weakref.ref(kg), column)
+        return found[1]
+
     def entries(self, token: str) -> tuple[np.ndarray, np.ndarray]:
         """Return the articles holding ``token`` and their field masks, in rank order."""
         t = self.vocabulary.get(token)
@@ -109,36 +128,81 @@ class SearchIndex:
 
     def _phrase(self, kg: KnowledgeGraph, wanted: tuple[str, ...], distinct: list[str],
                 check: Callable[[int], None] | None) -> SearchHits:
-        found = sorted((self.entries(t) for t in distinct), key=lambda e: len(e[0]))
-        rows, masks = found[0]
-        together = masks.astype(np.int8)
-        for other_rows, other_masks in found[1:]:
-            rows, mine, theirs = np.intersect1d(rows, other_rows, assume_unique=True,
-                                                return_indices=True)
-            together = together[mine] & other_masks[theirs]
-        phrase = re.compile(_NOT_AFTER_ALNUM + r"[\W_]+".join(map(re.escape, wanted))
-                            + _NOT_BEFORE_ALNUM)
-        nodes = kg.nx.nodes
         ids = kg.index.ids
-        ranked = []
-        step = 256
-        for n, (i, mask) in enumerate(zip(rows.tolist(), together.tolist(), strict=True)):
-            if check is not None and n % step == 0:
-                check(min(step, len(rows) - n))
-            tokens_in = int(_BEST[mask & 7])
-            phrase_in = 3
-            if mask & 7:
-                data = nodes[ids[i]]
-                for f in range(3):
-                    if mask & _BITS[f] and phrase.search((data.get(FIELDS[f]) or "").lower()):
-                        phrase_in = f
-                        break
-            ranked.append((phrase_in, tokens_in, self.order[i], i))
-        ranked.sort()
-        out_rows = np.array([r[3] for r in ranked], dtype=np.int32)
+        found = sorted((self.entries(t) for t in distinct), key=lambda e: len(e[0]))
+        rows, together = found[0][0], found[0][1].astype(np.int8)
+        # Intersect smallest first, through a scratch row -> mask table: each further
+        # token costs its own entries, not a sort of them.
+        scratch = np.zeros(len(ids), dtype=np.int8)
+        for other_rows, other_masks in found[1:]:
+            if not len(rows):
+                break
+            scratch[other_rows] = other_masks
+            got = scratch[rows]
+            scratch[other_rows] = 0
+            keep = got != 0  # every entry of a token has a field bit
+            rows, together = rows[keep], together[keep] & got[keep]
+        if check is not None:  # every candidate is read (or known from its masks) to rank it
+            check(len(rows))
+        tokens_in = _BEST[together & 7]
+        phrase_in = np.full(len(rows), 3, dtype=np.int8)
+        phrase = _phrase_pattern(wanted)
+        todo = np.flatnonzero(together & 7)
+        for f in range(3):
+            holding = todo[(together[todo] & _BITS[f]) != 0]
+            column = self._column(kg, f) if len(holding) else []
+            for lo in range(0, len(holding), _CHUNK):
+                if check is not None:
+                    check(0)  # the deadline, between chunks
+                chunk = holding[lo:lo + _CHUNK]
+                texts = [column[i] for i in rows[chunk].tolist()]
+                phrase_in[chunk[_holding(phrase, texts)]] = f
+            todo = todo[phrase_in[todo] == 3]
+        rank = np.lexsort((self.order[rows], tokens_in, phrase_in))
         # The field named: the phrase's, else the one holding every token, else topics.
-        out_fields = np.array([r[0] if r[0] < 3 else r[1] for r in ranked], dtype=np.int8)
-        return SearchHits(ids, out_rows, out_fields, len(rows))
+        named = np.where(phrase_in < 3, phrase_in, tokens_in).astype(np.int8)
+        return SearchHits(ids, rows[rank].astype(np.int32), named[rank], len(rows))
+
+
+# Candidate texts searched for a phrase in one pass.
+_CHUNK = 8192
+_SEPARATOR = "\0"
+
+
+def _phrase_pattern(wanted: Sequence[str]) -> re.Pattern[str]:
+    """The phrase as a regex over lowercased text, the same as
+    :func:`graph.select.search_by_scan`'s, but starting with its first word as a literal,
+    which the regex engine finds fast (the check before it is a lookbehind after it)."""
+    first = re.escape(wanted[0])
+    return re.compile(first + rf"(?<![^\W_]{first})"
+                      + "".join(r"[\W_]+" + re.escape(w) for w in wanted[1:])
+                      + _NOT_BEFORE_ALNUM)
+
+
+def _holding(phrase: re.Pattern[str], texts: list[str]) -> np.ndarray:
+    """Return the positions of the texts whose lowercased form holds the phrase: one
+    regex pass over them joined; a text a match runs into from its neighbour is
+    searched again on its own."""
+    joined = _SEPARATOR.join(texts).lower()
+    if len(joined) != len(texts) - 1 + sum(map(len, texts)):
+        texts = [t.lower() for t in texts]  # a letter lowercased to several: one by one
+        joined = _SEPARATOR.join(texts)
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    starts = np.zeros(len(texts), dtype=np.int64)
+    np.cumsum(lengths[:-1] + 1, out=starts[1:])
+    spans = [m.span() for m in phrase.finditer(joined)]
+    if not spans:
+        return np.zeros(0, dtype=np.int64)
+    bounds = np.array(spans, dtype=np.int64)
+    first = np.searchsorted(starts, bounds[:, 0], side="right") - 1
+    last = np.searchsorted(starts, bounds[:, 1] - 1, side="right") - 1
+    inside = (first == last) & (bounds[:, 1] <= starts[first] + lengths[first])
+    hits = set(first[inside].tolist())
+    for a, b in zip(first[~inside].tolist(), last[~inside].tolist(), strict=True):
+        for j in range(a, b + 1):  # a match across texts: each of them alone decides
+            if j not in hits and phrase.search(joined, starts[j], starts[j] + lengths[j]):
+                hits.add(j)
+    return np.array(sorted(hits), dtype=np.int64)
 
 
 def build_search_index(kg: KnowledgeGraph) -> SearchIndex:

@@ -49,7 +49,7 @@ import numpy as np
 from graph.index import ReadIndex
 from graph.report import LoadReport, Problem
 
-__all__ = ["default_cache_dir", "fingerprint", "write_snapshot",
+__all__ = ["default_cache_dir", "fingerprint", "write_snapshot", "write_packed",
            "snapshot_path", "pack", "unpack", "open_snapshot", "PendingSnapshot",
            "SNAPSHOT_VERSION"]
 
@@ -272,8 +272,14 @@ def unpack(form: str, body: bytes | memoryview,
 def write_snapshot(cache_dir: Path, root: Path, digest: str, payload: Any) -> Path:
     """Sign and write ``payload`` — ``(graph, report, index)`` — as the snapshot of
     ``root`` at fingerprint ``digest``."""
+    return write_packed(cache_dir, root, digest, *pack(*payload))
+
+
+def write_packed(cache_dir: Path, root: Path, digest: str, form: str,
+                 body: bytes) -> Path:
+    """Sign and write what :func:`pack` returned as the snapshot of ``root`` at
+    fingerprint ``digest``."""
     key = _key(cache_dir)
-    form, body = pack(*payload)
     header = json.dumps({"fingerprint": digest, "version": SNAPSHOT_VERSION,
                          "format": form}).encode()
     mac = hmac.new(key, header + b"\n" + body, hashlib.sha256).digest()

@@ -272,7 +272,8 @@ def create_app(source: graph.KnowledgeGraph | graph.LiveGraph | str | os.PathLik
             if app.state.analytics is not None:
                 app.state.analytics.stop()
 
-    view = GraphQLView(schema, settings, max_subscriptions_per_connection=20)
+    # None: schema.subscriptions counts a connection's subscriptions, with a clear error.
+    view = GraphQLView(schema, settings, max_subscriptions_per_connection=None)
     app = Starlette(
         routes=[
             Route("/", home),

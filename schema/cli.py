@@ -534,7 +534,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from schema.exports import ExportRequest, export_bytes, selection_of
+    from schema.exports import ExportRequest, select_export, selection_of, write_export
 
     kg = _load(args.path, args.max_file_mb, args.cache, args=args)
     if not kg.report.ok:
@@ -545,16 +545,18 @@ def cmd_export(args: argparse.Namespace) -> int:
         selection=selection_of(args.mentions, args.topic, args.provider, args.after,
                                args.before),
         layout=args.layout)
-    body = export_bytes(kg, request)
+    sub = select_export(kg, request)
     if args.output is None:
-        sys.stdout.buffer.write(body)
+        write_export(kg, request, sub, sys.stdout.buffer)  # streamed, a chunk at a time
         sys.stdout.flush()
     else:
         try:
-            args.output.write_bytes(body)
+            with args.output.open("wb") as out:
+                write_export(kg, request, sub, out)
+                size = out.tell()
         except OSError as e:
             raise graph.NewsgraphError(f"cannot write {str(args.output)!r}: {e.strerror}") from e
-        print(f"newsgraph: wrote {args.output} ({len(body)} bytes)", file=sys.stderr)
+        print(f"newsgraph: wrote {args.output} ({size} bytes)", file=sys.stderr)
     return EXIT_OK
 
 

@@ -52,8 +52,8 @@ from schema.limits import LimitExceeded, check_arguments, settings_of
 from schema.pagination import DEFAULT_PAGE
 from schema.settings import Settings
 
-__all__ = ["Cost", "RequestBudget", "budget_of", "requested_objects", "composite",
-           "PAGE_ARGUMENTS"]
+__all__ = ["Cost", "RequestBudget", "budget_of", "charge_export", "requested_objects",
+           "composite", "PAGE_ARGUMENTS"]
 
 # Arguments that say how many items a field returns, and the most each may ask.
 PAGE_ARGUMENTS = ("first", "last", "limit", "ids")
@@ -109,6 +109,18 @@ class RequestBudget:
                 "max_objects", self.settings.max_objects)
 
 
+def charge_export(info: Any, nodes: int, edges: int, size: int) -> None:
+    """Charge an export's nodes and edges as objects of the response (past the limit it
+    is refused) and count them and its bytes in the cost reported."""
+    context = info.context if isinstance(info.context, dict) else {}
+    found = context.get("budget")
+    if not isinstance(found, RequestBudget):
+        return
+    found.returned(nodes + edges)
+    for what, n in (("exportNodes", nodes), ("exportEdges", edges), ("exportBytes", size)):
+        found.walks.count(what, n)
+
+
 def budget_of(info: Any) -> Budget | None:
     """Return the walks' budget of the request ``info`` belongs to (None outside one)."""
     context = info.context if isinstance(info.context, dict) else {}
@@ -130,6 +142,7 @@ class Cost(SchemaExtension):
             context["budget"] = RequestBudget(settings)
         self.budget = budget = context["budget"]
         self.before = (budget.walks.asked, budget.walks.visits, budget.objects)
+        self.work_before = dict(budget.walks.work)
         yield
 
     def on_execute(self) -> Iterator[None]:
@@ -167,10 +180,14 @@ class Cost(SchemaExtension):
         if budget is None:
             return {}
         asked, visits, objects = self.before
+        actual = {"objects": budget.objects - objects, "visits": budget.walks.visits - visits}
+        before = getattr(self, "work_before", {})
+        for what, n in budget.walks.work.items():  # layout and export work, when any
+            if n - before.get(what, 0):
+                actual[what] = n - before.get(what, 0)
         return {"cost": {
             "requested": {"objects": self.requested, "visits": budget.walks.asked - asked},
-            "actual": {"objects": budget.objects - objects,
-                       "visits": budget.walks.visits - visits},
+            "actual": actual,
             "limits": {"objects": self.settings.max_objects,
                        "visits": self.settings.max_visits,
                        "timeoutMs": round(self.settings.timeout * 1000)},

@@ -11,8 +11,8 @@ Over HTTP an export is bounded like any request: off in production unless enable
 (``--exports``); at most ``max_exports`` at once (more answer 429); at most
 ``max_export_nodes`` nodes and ``max_export_edges`` edges (refused with 413 before
 anything is written, the whole graph from its counts without building it); JSON files
-streamed a chunk at a time, never whole in memory, and ended at the request's
-deadline; a client that goes away stops it. The CLI has no caps.
+streamed a chunk at a time, never whole in memory (GraphML and GEXF too, in a forked
+child), and ended at the request's deadline; a client that goes away stops it. The CLI has no caps.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ import time
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import BinaryIO
 
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from starlette.requests import Request
@@ -40,8 +41,8 @@ from graph.select import Selection
 from graph.walk import check_via
 from schema.settings import CEILINGS, Settings, env_name
 
-__all__ = ["ExportRequest", "export_bytes", "export_endpoint", "MAX_LAYOUT_NODES",
-           "MAX_HTTP_HOPS", "MEDIA_TYPES"]
+__all__ = ["ExportRequest", "export_bytes", "select_export", "write_export",
+           "export_endpoint", "MAX_LAYOUT_NODES", "MAX_HTTP_HOPS", "MEDIA_TYPES"]
 
 MAX_LAYOUT_NODES = CEILINGS["max_layout_nodes"]
 MAX_HTTP_HOPS = CEILINGS["max_hops"]
@@ -66,6 +67,13 @@ class ExportRequest:
 
 def export_bytes(kg: graph.KnowledgeGraph, req: ExportRequest) -> bytes:
     """Return the selected subgraph written in ``req.format``."""
+    out = io.BytesIO()
+    write_export(kg, req, select_export(kg, req), out)
+    return out.getvalue()
+
+
+def select_export(kg: graph.KnowledgeGraph, req: ExportRequest) -> graph.Subgraph:
+    """Return what ``req`` selects (laid out with ``layout``), uncapped: the CLI's."""
     if req.format not in export.FORMATS:
         raise graph.InvalidArgument(
             f"unknown format {req.format!r}: expected one of {', '.join(export.FORMATS)}")
@@ -78,10 +86,14 @@ def export_bytes(kg: graph.KnowledgeGraph, req: ExportRequest) -> bytes:
                 f"a layout is computed for at most {MAX_LAYOUT_NODES} nodes; this selection "
                 f"has {len(sub.nodes)}: narrow it with from/hops or where")
         sub.positions = explore.force_layout(sub)
-    out = io.BytesIO()
+    return sub
+
+
+def write_export(kg: graph.KnowledgeGraph, req: ExportRequest, sub: graph.Subgraph,
+                 stream: BinaryIO) -> None:
+    """Write ``sub`` in ``req.format`` to ``stream``, a chunk at a time."""
     # Only a walk from seeds gives distances; the whole graph or a `where` alone has none.
-    export.write(kg, sub, req.format, out, walked=bool(req.seeds))
-    return out.getvalue()
+    export.write(kg, sub, req.format, stream, walked=bool(req.seeds))
 
 
 def _whole(kg: graph.KnowledgeGraph, sub: graph.Subgraph, req: ExportRequest) -> bytes:
@@ -152,6 +164,7 @@ class ExportCaps:
     def __init__(self, settings: Settings):
         self.settings = settings
         self.deadline = time.monotonic() + settings.timeout
+        self.layout_iterations = 0  # of a FORCE layout, reported with the cost
 
     def check_time(self) -> None:
         if time.monotonic() > self.deadline:
@@ -205,7 +218,13 @@ def _prepare(kg: graph.KnowledgeGraph, req: ExportRequest, caps: ExportCaps
         raise graph.InvalidArgument(f"unknown layout {req.layout!r}: expected force")
     sub = capped_subgraph(kg, req, caps)
     if req.layout is not None:
-        sub.positions = explore.force_layout(sub)
+        layout = caps.walks()  # the layout stops at the export's deadline too
+        try:
+            sub.positions = explore.force_layout(sub, budget=layout)
+        except graph.BudgetExceeded:
+            caps.check_time()
+            raise
+        caps.layout_iterations = layout.work.get("layoutIterations", 0)
     caps.check_time()
     return sub
 
@@ -319,7 +338,9 @@ async def export_endpoint(request: Request) -> Response:
         raise
     name = f"newsgraph.{_SUFFIXES[req.format]}"
     headers = {"Content-Disposition": f'attachment; filename="{name}"',
-               "x-newsgraph-cost": f"nodes={len(sub.nodes)}, edges={len(sub.edges)}"}
+               "x-newsgraph-cost": f"nodes={len(sub.nodes)}, edges={len(sub.edges)}"
+                                   + (f", layoutIterations={caps.layout_iterations}"
+                                      if req.layout is not None else "")}
     # Only a walk from seeds gives distances; the whole graph or a `where` alone has none.
     walked = bool(req.seeds)
     if hasattr(os, "fork"):

@@ -37,6 +37,13 @@ CEILINGS = {
     "max_ids": 100,  # ids of one `nodes(ids:)`
     "max_paths": MAX_PATHS,  # paths of one `paths(k:)`: graph.paths checks it
     "max_layout_nodes": MAX_LAYOUT_NODES,  # nodes of a FORCE layout: graph.explore checks it
+    # Subscriptions (schema.subscriptions): what one server and one connection may hold.
+    "max_subscriptions": 1000,  # open at once on the server
+    "max_subscriptions_per_connection": 20,  # open at once on one WebSocket connection
+    "max_subscribes_per_minute": 60,  # subscribe operations one connection starts per minute
+    "max_subscription_events_per_second": 100,  # events pushed to one connection, paced
+    "max_subscription_backlog": 256,  # changes a subscriber may fall behind by
+    "max_subscription_seconds": 3600,  # lifetime of one subscription
 }
 
 
@@ -84,10 +91,23 @@ class Settings:
     max_export_edges: int = _limit(250_000, "edges of one /export/graph.* file")
     max_exports: int = _limit(2, "/export/graph.* requests running at once; more answer 429")
     max_ingest_batch: int = _limit(100, "records in one ingest mutation")
-    max_subscriptions: int = _limit(1000, "subscriptions open at once on the server (each "
-                                          "connection may hold at most 20)")
-    max_subscription_seconds: float = _limit(3600.0, "seconds a subscription lives before the "
-                                                     "server completes it")
+    max_subscriptions: int = _limit(CEILINGS["max_subscriptions"], "subscriptions open at "
+                                    "once on the server")
+    max_subscriptions_per_connection: int = _limit(
+        CEILINGS["max_subscriptions_per_connection"], "subscriptions open at once on one "
+        "WebSocket connection")
+    max_subscribes_per_minute: int = _limit(
+        CEILINGS["max_subscribes_per_minute"], "subscriptions one connection may start in "
+        "any 60 s")
+    max_subscription_events_per_second: float = _limit(
+        CEILINGS["max_subscription_events_per_second"], "events pushed to one connection per "
+        "second (a burst of one second's worth, then paced; nothing is dropped)")
+    max_subscription_backlog: int = _limit(
+        CEILINGS["max_subscription_backlog"], "changes a subscription may fall behind by "
+        "before it is ended with an error")
+    max_subscription_seconds: float = _limit(
+        float(CEILINGS["max_subscription_seconds"]), "seconds a subscription lives before "
+        "the server ends it with an error")
 
     def __post_init__(self) -> None:
         for f in fields(self):

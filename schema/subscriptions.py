@@ -3,17 +3,26 @@
 A :class:`ChangeFeed` carries a followed corpus's changes from the thread that applied
 them to the event loop, one queue per open subscription. Each event is resolved on the
 version it came with: the subscription sets the context's graph to it before yielding.
+
+Subscriptions have limits like queries (settings, each in ``CEILINGS``): how many are open
+on the server and on one connection, how many a connection starts a minute, how fast
+events are pushed to a connection (paced, never dropped), how far a subscriber may fall
+behind, and how long one lives; past one, it is refused or ended with a LIMIT_EXCEEDED
+error that names the limit.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import math
 import time
-from collections.abc import AsyncGenerator, Callable, Iterator
-from contextlib import contextmanager
+from collections import deque
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from datetime import datetime
 from enum import Enum
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 from graphql import GraphQLError
@@ -23,20 +32,103 @@ import graph
 from graph.arrivals import StoryWatch
 from schema.counts import LoadCounts
 from schema.inputs import ArticleFilter, selection_of
+from schema.limits import LimitExceeded, settings_of
 from schema.nodes import Article
+from schema.settings import Settings
 
-__all__ = ["ChangeFeed", "Subscription", "SubscriptionLimit"]
+__all__ = ["ChangeFeed", "Subscription", "EventPace", "SubscriberLimits"]
 
-# Changes a subscriber may fall behind by before it is completed with an error.
-QUEUE_LIMIT = 256
+MINUTE = 60.0
 
 
-class SubscriptionLimit(GraphQLError):
-    """A subscription refused or ended by a limit; says which and what is allowed."""
+class EventPace:
+    """A token bucket: ``rate`` events a second, in bursts of one second's worth (at
+    least one event)."""
 
-    def __init__(self, message: str, limit: str, value: float):
-        super().__init__(message, extensions={"code": "LIMIT_EXCEEDED", "limit": limit,
-                                              "max": value})
+    def __init__(self, rate: float, *, clock: Callable[[], float] = time.monotonic):
+        self.rate = rate
+        self.burst = max(1.0, rate)
+        self.clock = clock
+        self.tokens = self.burst
+        self.stamp = clock()
+
+    def wait(self) -> float:
+        """Take a token and return 0, or return the seconds until one is due (none taken)."""
+        now = self.clock()
+        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return 0.0
+        return (1 - self.tokens) / self.rate
+
+
+class SubscriberLimits:
+    """What one WebSocket connection holds: its open subscriptions, when it started its
+    recent ones, and the pace of the events pushed to it."""
+
+    def __init__(self, settings: Settings, *, clock: Callable[[], float] = time.monotonic):
+        self.settings = settings
+        self.clock = clock
+        self.open = 0
+        self.started: deque[float] = deque()
+        self.pace = EventPace(settings.max_subscription_events_per_second, clock=clock)
+
+    @classmethod
+    def of(cls, context: dict[str, Any]) -> SubscriberLimits:
+        """Return the connection's limits: its context is the same for all its operations."""
+        found = context.get("subscriber")
+        if found is None:
+            found = context["subscriber"] = cls(settings_of(context))
+        return found
+
+    def admit(self) -> None:
+        """Count a new subscription, or refuse it past the connection's count or rate."""
+        settings = self.settings
+        if self.open >= settings.max_subscriptions_per_connection:
+            raise LimitExceeded(
+                f"this connection has {self.open} subscriptions open, its limit: end one "
+                "before starting another", "max_subscriptions_per_connection",
+                settings.max_subscriptions_per_connection)
+        now = self.clock()
+        while self.started and self.started[0] <= now - MINUTE:
+            self.started.popleft()
+        if len(self.started) >= settings.max_subscribes_per_minute:
+            wait = max(1, math.ceil(self.started[0] + MINUTE - now))
+            raise LimitExceeded(
+                f"this connection started {len(self.started)} subscriptions in the last "
+                f"{MINUTE:g} s, its limit: wait {wait} s", "max_subscribes_per_minute",
+                settings.max_subscribes_per_minute)
+        self.started.append(now)
+        self.open += 1
+
+    def release(self) -> None:
+        self.open -= 1
+
+
+class _Stream:
+    """One subscription's changes not yet pushed, and why it ended if the feed ended it."""
+
+    def __init__(self, backlog: int):
+        self.backlog = backlog
+        self.pending: deque[graph.Change] = deque()
+        self.ended = False
+        self.behind = False  # ended for falling more than `backlog` changes behind
+        self.wake = asyncio.Event()  # set on each change and at the end
+
+    def put(self, change: graph.Change) -> None:
+        if self.ended:
+            return
+        if len(self.pending) >= self.backlog:  # too far behind: end it, not grow
+            self.behind = self.ended = True
+            self.pending.clear()
+        else:
+            self.pending.append(change)
+        self.wake.set()
+
+    def close(self) -> None:
+        self.ended = True
+        self.wake.set()
 
 
 class ChangeFeed:
@@ -47,7 +139,7 @@ class ChangeFeed:
         self.live = live
         self.max_subscriptions = max_subscriptions
         self.max_seconds = max_seconds
-        self._queues: set[asyncio.Queue[graph.Change | None]] = set()
+        self._streams: set[_Stream] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: Callable[[], None] | None = None
 
@@ -60,61 +152,105 @@ class ChangeFeed:
         """Stop forwarding; every open subscription completes."""
         if self._stop is not None:
             self._stop()
-        for queue in list(self._queues):
-            queue.put_nowait(None)
+        for stream in list(self._streams):
+            stream.close()
 
     def _from_thread(self, change: graph.Change) -> None:
         if self._loop is not None and not self._loop.is_closed():
             self._loop.call_soon_threadsafe(self._fan_out, change)
 
     def _fan_out(self, change: graph.Change) -> None:
-        for queue in self._queues:
-            if queue.full():  # too far behind: end it rather than grow without bound
-                queue.get_nowait()
-                queue.put_nowait(None)
-            else:
-                queue.put_nowait(change)
+        for stream in self._streams:
+            stream.put(change)
 
     @property
     def open(self) -> int:
         """Subscriptions open now."""
-        return len(self._queues)
+        return len(self._streams)
 
     @contextmanager
-    def subscribe(self) -> Iterator[asyncio.Queue[graph.Change | None]]:
-        """Open a subscription's queue for as long as the block runs."""
-        if len(self._queues) >= self.max_subscriptions:
-            raise SubscriptionLimit(
-                f"the server has {self.max_subscriptions} subscriptions open, its limit; "
-                "try again later", "maxSubscriptions", self.max_subscriptions)
-        queue: asyncio.Queue[graph.Change | None] = asyncio.Queue(QUEUE_LIMIT)
-        self._queues.add(queue)
+    def subscribe(self, backlog: int) -> Iterator[_Stream]:
+        """Open a subscription's stream for as long as the block runs."""
+        if len(self._streams) >= self.max_subscriptions:
+            raise LimitExceeded(
+                f"the server has {len(self._streams)} subscriptions open, its limit: "
+                "try again later", "max_subscriptions", self.max_subscriptions)
+        stream = _Stream(backlog)
+        self._streams.add(stream)
         try:
-            yield queue
+            yield stream
         finally:
-            self._queues.discard(queue)
+            self._streams.discard(stream)
 
-    async def changes(self, info: Info) -> AsyncGenerator[graph.Change, None]:
-        """Yield the changes from now on, each with the context's graph set to its version,
-        until the subscription's lifetime ends."""
-        deadline = time.monotonic() + self.max_seconds
-        with self.subscribe() as queue:
-            while True:
-                left = deadline - time.monotonic()
-                if left <= 0:
+    @asynccontextmanager
+    async def events(self, info: Info) -> AsyncIterator[Events]:
+        """Open a subscription within the server's and the connection's limits: its
+        changes from now on, and the pace of what it pushes, until its lifetime ends."""
+        limits = SubscriberLimits.of(info.context)
+        limits.admit()
+        try:
+            with self.subscribe(limits.settings.max_subscription_backlog) as stream:
+                yield Events(info, stream, limits, self.max_seconds)
+        finally:
+            limits.release()
+
+
+class Events:
+    """One subscription's side of the feed: iterate for its changes, and ``await
+    pushing(change)`` before each event pushed."""
+
+    def __init__(self, info: Info, stream: _Stream, limits: SubscriberLimits,
+                 seconds: float):
+        self.info = info
+        self.stream = stream
+        self.limits = limits
+        self.seconds = seconds
+        self.deadline = time.monotonic() + seconds
+
+    def __aiter__(self) -> AsyncIterator[graph.Change]:
+        return self._changes()
+
+    async def _changes(self) -> AsyncIterator[graph.Change]:
+        stream = self.stream
+        while True:
+            while not stream.pending:
+                if stream.ended:  # too far behind (raises), or the server is closing
+                    await self._wait(0)
                     return
-                try:
-                    change = await asyncio.wait_for(queue.get(), timeout=left)
-                except TimeoutError:
-                    return
-                if change is None:
-                    return
-                if change.graph is not None:
-                    info.context["kg"] = change.graph
-                budget = info.context.get("budget")
-                if budget is not None:  # the connection's: each event is a request of its own
-                    budget.restart()
-                yield change
+                await self._wait(self.deadline - time.monotonic())
+            yield stream.pending.popleft()
+
+    async def pushing(self, change: graph.Change) -> None:
+        """Wait for the connection's turn to push one more event of ``change``; then set
+        the context's graph to its version (the context is the connection's: set right
+        before the event resolves, so another subscription's events cannot slip in)."""
+        while (delay := self.limits.pace.wait()) > 0:
+            await self._wait(min(delay, self.deadline - time.monotonic()))
+        if change.graph is not None:
+            self.info.context["kg"] = change.graph
+        budget = self.info.context.get("budget")
+        if budget is not None:  # the connection's: each event is a request of its own
+            budget.restart()
+
+    async def _wait(self, seconds: float) -> None:
+        """Wait up to ``seconds`` for the stream to stir; raise the limit that ended it."""
+        stream = self.stream
+        if seconds > 0 and not stream.ended:
+            stream.wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stream.wake.wait(), timeout=seconds)
+        if stream.behind:
+            settings = self.limits.settings
+            raise LimitExceeded(
+                f"this subscription fell {stream.backlog} changes behind, its limit: events "
+                "are pushed to a connection at most "
+                f"{settings.max_subscription_events_per_second:g} a second "
+                "(maxSubscriptionEventsPerSecond); subscribe again, narrower",
+                "max_subscription_backlog", stream.backlog)
+        if not stream.ended and time.monotonic() >= self.deadline:
+            raise LimitExceeded(
+                f"this subscription reached its lifetime of {self.seconds:g} s: subscribe "
+                "again to go on", "max_subscription_seconds", self.seconds)
 
 
 def feed_of(info: Info) -> ChangeFeed:
@@ -182,8 +318,10 @@ class Subscription:
         "Each new graph version as the followed folder changes: its id, counts and what "
         "changed."))
     async def graph_changed(self, info: Info) -> AsyncGenerator[GraphChange, None]:
-        async for change in feed_of(info).changes(info):
-            yield GraphChange.of(change)
+        async with feed_of(info).events(info) as events:
+            async for change in events:
+                await events.pushing(change)
+                yield GraphChange.of(change)
 
     @strawberry.subscription(description=(
         "Each new or changed story that matches `where` and, with `near`, is within "
@@ -208,11 +346,13 @@ class Subscription:
             start = kg.resolve(str(near.from_))
             hops = near.hops
         watch = StoryWatch(kg, selection_of(where), start, hops)
-        async for change in feed.changes(info):
-            for arrival in watch.arrivals(change):
-                yield StoryArrival(
-                    article=Article.from_node(change.graph, arrival.node),  # type: ignore[arg-type]
-                    reason=ArrivalReason(arrival.reason), hops=arrival.hops,
-                    path=([strawberry.ID(n) for n in arrival.path]
-                          if arrival.path is not None else None),
-                    version=change.version)
+        async with feed.events(info) as events:
+            async for change in events:
+                for arrival in watch.arrivals(change):
+                    await events.pushing(change)
+                    yield StoryArrival(
+                        article=Article.from_node(change.graph, arrival.node),  # type: ignore[arg-type]
+                        reason=ArrivalReason(arrival.reason), hops=arrival.hops,
+                        path=([strawberry.ID(n) for n in arrival.path]
+                              if arrival.path is not None else None),
+                        version=change.version)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry.scalars import JSON
+from strawberry.types import Info
 
 import graph
 from graph import explore
@@ -15,6 +17,7 @@ from graph.build import ARTICLE
 from graph.export import as_json
 from graph.paths import story_links
 from schema.connections import Connection, Edge, page_info
+from schema.cost import charge_export
 from schema.inputs import (
     ArticleFilter,
     EdgeKind,
@@ -118,9 +121,13 @@ class Subgraph:
     @strawberry.field(description=(
         "This subgraph as JSON, in the exact shape a graph library loads; nodes carry kind, "
         "label, degree, size, hops (and x, y with a layout), edges their kind and evidence."))
-    def export(self, format: Annotated[ExportFormat, strawberry.argument(
+    def export(self, info: Info, format: Annotated[ExportFormat, strawberry.argument(
             description="Which library's shape.")]) -> JSON:
-        return JSON(as_json(self._kg, self._sub, format.value))
+        data = as_json(self._kg, self._sub, format.value)
+        # Its nodes and edges are objects of the response; its size is reported too.
+        size = len(json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode())
+        charge_export(info, len(self._sub.nodes), len(self._sub.edges), size)
+        return JSON(data)
 
 
 @strawberry.type(description="A path through the graph: nodes from start to end, and the edges.")

@@ -119,6 +119,11 @@ def test_runner_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert results["graphql"]["standard_p50_ms"] > 0 and results["graphql"]["cpu_ratio"] > 0
     assert set(results["targets"]) >= {"load_records_per_s", "within_speedup", "graphql_ratio"}
     assert results["search"]["identical"] is True and len(results["search"]["words"]) == 20
+    from bench import kuzudb
+
+    if kuzudb.available():
+        assert results["kuzu"]["identical"] is True and results["kuzu"]["article"]["starts"]
+        assert "kuzu_ratio" in results["targets"] and "Kuzu 2 hops from topics" in table
     serving = results["serving"]
     assert 0 < serving["first_health_s"] <= serving["ready_s"] <= serving["analytics_s"]
     for phase in serving["phases"].values():
@@ -132,6 +137,40 @@ def test_runner_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
         assert workers[name]["http"]["requests"] > 0 and not workers[name]["http"]["errors"]
         assert len(workers[name]["memory"]["processes"]) == processes
     assert "HTTP distinct, --workers 2 / 1" in table and "memory, --workers 2" in table
+
+
+def test_kuzu_answers_equal_newsgraphs(kg: graph.KnowledgeGraph) -> None:
+    from bench import kuzudb
+    from tests.servers import unavailable
+
+    if not kuzudb.available():
+        unavailable("the Kuzu comparison", kuzudb.MISSING)
+    g = kg.nx
+    kinds: dict[str, list[str]] = {}
+    for node, data in sorted(g.nodes(data=True)):
+        kinds.setdefault(data["kind"], []).append(node)
+    starts = [n for nodes in kinds.values() for n in nodes[::max(1, len(nodes) // 6)]]
+    found_any = False
+    with kuzudb.open_kuzu(g, PHRASE) as kz:
+        for start in starts:
+            want = sorted(kg.within(start, 2, mentions=PHRASE))
+            assert kz.within(start) == want, start
+            found_any = found_any or bool(want)
+    assert found_any, "some start must reach an article that mentions the phrase"
+
+
+def test_kuzu_row_says_why_it_is_skipped(kg: graph.KnowledgeGraph,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from bench import kuzudb, run
+
+    monkeypatch.setattr(kuzudb, "available", lambda: False)
+    row = run._kuzu(kg, {"article": []}, {}, 1)
+    assert row == {"skipped": kuzudb.MISSING} and "pip install" in row["skipped"]
+    results = {"query_size": 400, "within": {}, "identical": True, "kuzu": row,
+               "graphql": {"p50_ms": 1.0, "plain_p50_ms": 1.0, "ratio": 1.0,
+                           "same_json": True}, "loads": {}}
+    line = next(x for x in run.render(results).splitlines() if x.startswith("Kuzu"))
+    assert line.split()[4:6] == ["skipped", "kuzu"] and kuzudb.MISSING in line
 
 
 def _rows(kg: graph.KnowledgeGraph, via: tuple[str, ...]):
@@ -240,3 +279,45 @@ def test_memory_components_cover_the_graph(kg: graph.KnowledgeGraph) -> None:
         assert parts[name] > 0
     # Each object counts once: the text blob is its own bytes, not the articles' strings.
     assert parts["read index: lowercased text blob"] >= len(kg.index.text)
+
+
+def test_safe_dump_styles_write_what_pyyaml_safe_dump_writes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The generator emits with libyaml for speed; its files must stay byte for byte what
+    PyYAML's own ``yaml.safe_dump`` (the pure-Python emitter) writes."""
+    import yaml
+
+    from bench import dialects
+
+    fast = tmp_path / "fast"
+    generate(300, fast, seed=11, style="mixed")
+    monkeypatch.setattr(dialects, "_DUMPER", yaml.SafeDumper)
+    pure = tmp_path / "pure"
+    generate(300, pure, seed=11, style="mixed")
+    files = sorted(p.relative_to(fast) for p in fast.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(pure) for p in pure.rglob("*") if p.is_file())
+    assert all((fast / f).read_bytes() == (pure / f).read_bytes() for f in files)
+
+
+def test_million_row_runs_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--million`` at a stand-in size: the same code path as a million records."""
+    from bench import run
+
+    monkeypatch.setattr(run, "MILLION", 300)
+    out = tmp_path / "results.json"
+    assert run.main(["--sizes", "120", "--million", "--workdir", str(tmp_path),
+                     "--json", str(out), "--repeat", "1", "--no-http", "--no-serving"]) == 0
+    table = capsys.readouterr().out
+    results = json.loads(out.read_text())
+    million = results["million"]
+    assert million["identical"] is True and million["checked"] > 0
+    assert set(million["within"]) == {"article", "topic", "provider"}
+    load = results["loads"]["300"]
+    assert load["warm"]["from_snapshot"] is True and load["warm_matches_cold"] is True
+    assert 0 < load["cold"]["seconds"] < load["snapshot_write"]["seconds"]
+    assert results["query_size"] == 120
+    assert "within 2 hops from providers (300)" in table
+    assert "within at 300: fast == naive" in table
+    assert {"million_warm_start_s", "million_rss_bytes", "million_within_p50_ms"} <= set(
+        results["targets"])

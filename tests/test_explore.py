@@ -274,3 +274,15 @@ def test_k_paths_are_distinct_and_shortest_first(kg):
 def test_paths_reject_bad_arguments(kg, kwargs, message):
     with pytest.raises(graph.InvalidArgument, match=message):
         paths.k_shortest_paths(kg, ALPHA, BETA, **kwargs)
+
+
+def test_a_whole_graph_selection_holds_each_stored_edge_with_its_evidence(kg):
+    from graph.traverse import edge
+
+    kg.analytics.storylines  # noqa: B018
+    sub = explore.whole(kg, via=["RELATED", "TAGGED", "PUBLISHED_BY", "SAME_STORY"])
+    want = [edge(kg, u, v, k) for u in sub.nodes for _, v, k in kg.nx.out_edges(u, keys=True)]
+    want += [edge(kg, a, b, "SAME_STORY") for a, b in kg.analytics.same_story_edges()]
+    assert [(e.source, e.target, e.kind, e.evidence) for e in sub.edges] == [
+        (e.source, e.target, e.kind, e.evidence) for e in want]
+    assert all(e.evidence for e in sub.edges)

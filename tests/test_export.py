@@ -194,3 +194,133 @@ def test_a_json_stream_stops_when_its_check_raises(kg):
     with pytest.raises(graph.InvalidArgument):
         b"".join(export.iter_json(kg, sub, "graphology", chunk=2, check=check))
     assert len(calls) == 3
+
+
+def _graphml_by_networkx(kg, sub, walked: bool = True) -> bytes:
+    """What networkx's writer makes of the export's graph: the reference of the GraphML
+    newsgraph writes itself, a chunk at a time."""
+    g = export.to_networkx(kg, sub, flat=True, walked=walked)
+    keyed = nx.MultiDiGraph(**g.graph)
+    keyed.add_nodes_from(g.nodes(data=True))
+    for u, v, attrs in g.edges(data=True):
+        edge_attrs = dict(attrs)
+        keyed.add_edge(u, v, key=edge_attrs.pop("id"), **edge_attrs)
+    out = io.BytesIO()
+    nx.write_graphml(keyed, out)
+    return out.getvalue()
+
+
+def _same_graph(a, b) -> None:
+    assert a.graph == b.graph
+    assert dict(a.nodes(data=True)) == dict(b.nodes(data=True))
+    assert a.is_multigraph() == b.is_multigraph()
+    options = {"keys": True} if a.is_multigraph() else {}
+    assert sorted(a.edges(data=True, **options), key=repr) == sorted(
+        b.edges(data=True, **options), key=repr)
+
+
+@pytest.mark.parametrize("select", ["whole", "neighborhood", "where", "nothing"])
+def test_graphml_reads_back_as_networkx_writes_it(kg, select):
+    kg.analytics.storylines  # noqa: B018 - with storylines, as a server's exports have
+    walked = select == "neighborhood"
+    sub = (explore.whole(kg, via=ALL_KINDS) if select == "whole"
+           else explore.expand(kg, BETA, hops=2, via=ALL_KINDS, layout="FORCE") if walked
+           else explore.select_subgraph(kg, selection=Selection(providers=("p2.example",)))
+           if select == "where"
+           else explore.select_subgraph(kg, selection=Selection(mentions="no such words")))
+    out = io.BytesIO()
+    export.write(kg, sub, "graphml", out, walked=walked)
+    _same_graph(_read("graphml", out.getvalue()),
+                _read("graphml", _graphml_by_networkx(kg, sub, walked)))
+
+
+def test_graphml_of_hostile_text_reads_back_as_networkx_writes_it(tmp_path):
+    from conftest import write_record
+
+    write_record(tmp_path, "a.md", {"title": 'Quotes " & <tags> \'too\' ]]>',
+                                    "webUrl": "https://x.example/a?b=1&c=<2>",
+                                    "topics": ["A & B", "<C>"]})
+    hostile = graph.load(tmp_path)
+    sub = explore.whole(hostile)
+    out = io.BytesIO()
+    export.write(hostile, sub, "graphml", out, walked=False)
+    _same_graph(_read("graphml", out.getvalue()),
+                _read("graphml", _graphml_by_networkx(hostile, sub, False)))
+
+
+def test_graphml_is_written_a_chunk_at_a_time(tmp_path):
+    """Writing holds a chunk of elements, not a tree of the whole file."""
+    import tracemalloc
+
+    from bench.generate import generate
+
+    generate(1500, tmp_path, seed=5)
+    big = graph.load(tmp_path)
+    sub = explore.whole(big)
+    size = len(_graphml_by_networkx(big, sub, walked=False))
+
+    class Sink(io.RawIOBase):
+        def writable(self) -> bool:
+            return True
+
+        def write(self, b) -> int:
+            return len(b)
+
+    tracemalloc.start()
+    try:
+        export.write(big, sub, "graphml", Sink(), walked=False)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < size / 4, (peak, size)
+
+
+def _gexf_by_networkx(kg, sub, walked: bool = True) -> bytes:
+    """What networkx's writer makes of the export's graph: the reference of the GEXF
+    newsgraph writes itself, a chunk at a time."""
+    g = export.to_networkx(kg, sub, flat=True, walked=walked)
+    for _, attrs in g.nodes(data=True):
+        viz: dict = {"size": attrs["size"]}
+        if "x" in attrs:
+            viz["position"] = {"x": attrs["x"], "y": attrs["y"], "z": 0.0}
+        attrs["viz"] = viz
+    out = io.BytesIO()
+    nx.write_gexf(g, out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("select", ["whole", "neighborhood", "where", "nothing"])
+def test_gexf_reads_back_as_networkx_writes_it(kg, select):
+    kg.analytics.storylines  # noqa: B018 - with storylines, as a server's exports have
+    walked = select == "neighborhood"
+    sub = (explore.whole(kg, via=ALL_KINDS) if select == "whole"
+           else explore.expand(kg, BETA, hops=2, via=ALL_KINDS, layout="FORCE") if walked
+           else explore.select_subgraph(kg, selection=Selection(providers=("p2.example",)))
+           if select == "where"
+           else explore.select_subgraph(kg, selection=Selection(mentions="no such words")))
+    out = io.BytesIO()
+    export.write(kg, sub, "gexf", out, walked=walked)
+    _same_graph(_read("gexf", out.getvalue()), _read("gexf", _gexf_by_networkx(kg, sub, walked)))
+
+
+def test_gexf_is_written_a_chunk_at_a_time(tmp_path):
+    import tracemalloc
+
+    from bench.generate import generate
+
+    generate(1500, tmp_path, seed=5)
+    big = graph.load(tmp_path)
+    sub = explore.whole(big)
+    size = len(_gexf_by_networkx(big, sub, walked=False))
+    out = io.BytesIO()
+    tracemalloc.start()
+    try:
+        for _ in export.iter_gexf(big, sub, walked=False):
+            pass
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < size / 4, (peak, size)
+    export.write(big, sub, "gexf", out, walked=False)
+    _same_graph(_read("gexf", out.getvalue()),
+                _read("gexf", _gexf_by_networkx(big, sub, False)))

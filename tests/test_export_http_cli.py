@@ -184,6 +184,16 @@ def test_a_json_export_is_streamed_and_says_its_size():
         assert len(r.json()["nodes"]) == 15
 
 
+def test_an_export_with_a_layout_says_its_layout_work():
+    with _client() as c:
+        r = c.get("/export/graph.json", params={"from": ALPHA, "hops": 1, "layout": "force"})
+        assert r.status_code == 200, r.text
+        nodes = len(r.json()["nodes"])
+        assert r.headers["x-newsgraph-cost"].startswith(f"nodes={nodes}, edges=")
+        iterations = int(r.headers["x-newsgraph-cost"].rsplit("layoutIterations=", 1)[1])
+        assert 0 < iterations <= graph.explore.LAYOUT_ITERATIONS
+
+
 def test_exports_past_the_concurrency_limit_answer_429_then_go_on():
     with _client(max_exports=1) as c:
         with c.stream("GET", "/export/graph.json") as first:

@@ -278,6 +278,58 @@ def test_a_file_deleted_during_the_load_is_reported(tmp_path, monkeypatch):
     assert articles(kg) == {"article:https://good.example/a", "article:https://good.example/c"}
 
 
+@pytest.mark.parametrize("what", ["file", "folder"])
+def test_a_link_swapped_in_after_listing_is_not_followed_outside(tmp_path, monkeypatch, what):
+    """A file (or the folder holding it) replaced by a symlink to outside the corpus
+    between listing and reading is refused: the opened file's real path is checked."""
+    corpus = tmp_path / "corpus"
+    (corpus / "sub").mkdir(parents=True)
+    for slug in ("a", "b"):
+        (corpus / "sub" / f"{slug}.json").write_text(json.dumps(good(slug)), encoding="utf-8")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "b.json").write_text(json.dumps(good("secret")), encoding="utf-8")
+    listed = loader.list_files
+
+    def list_then_swap(root: Path, **options):
+        listing = listed(root, **options)
+        if what == "file":
+            (corpus / "sub" / "b.json").unlink()
+            os.symlink(outside / "b.json", corpus / "sub" / "b.json")
+        else:
+            (corpus / "sub" / "a.json").rename(tmp_path / "a.json")
+            (corpus / "sub" / "b.json").unlink()
+            (corpus / "sub").rmdir()
+            os.symlink(outside, corpus / "sub")
+        return listing
+
+    monkeypatch.setattr(loader, "list_files", list_then_swap)
+    kg, _, _ = load_within(corpus, 10)
+    assert "article:https://good.example/secret" not in articles(kg)
+    found = reasons(kg, corpus)[os.path.join("sub", "b.json")]
+    assert found == [f"opens {str(outside / 'b.json')!r}, outside the corpus folder "
+                     f"{str(corpus)!r} (it was swapped for a symlink after the folder was "
+                     "listed): not read (--follow-symlinks reads it)"]
+
+
+def test_a_swapped_link_is_read_with_follow_symlinks(tmp_path, monkeypatch):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "b.json").write_text(json.dumps(good("b")), encoding="utf-8")
+    (tmp_path / "b.json").write_text(json.dumps(good("outside")), encoding="utf-8")
+    listed = loader.list_files
+
+    def list_then_swap(root: Path, **options):
+        listing = listed(root, **options)
+        (corpus / "b.json").unlink()
+        os.symlink(tmp_path / "b.json", corpus / "b.json")
+        return listing
+
+    monkeypatch.setattr(loader, "list_files", list_then_swap)
+    kg, _, _ = load_within(corpus, 10, follow_symlinks=True)
+    assert articles(kg) == {"article:https://good.example/outside"} and kg.report.ok
+
+
 def test_a_date_out_of_range_in_utc_is_dropped_with_a_warning(tmp_path):
     # it used to raise OverflowError from the build and stop the whole load
     for i, when in enumerate(["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"]):

@@ -62,3 +62,39 @@ def test_a_force_layout_past_its_node_cap_is_refused(kg):
             f"{explore.MAX_LAYOUT_NODES + 1}") in str(e.value)
     del sub.nodes[f"article:https://x.example/{explore.MAX_LAYOUT_NODES}"]
     assert len(explore.force_layout(sub)) == explore.MAX_LAYOUT_NODES
+
+
+def _ring(n: int) -> Subgraph:
+    sub = Subgraph()
+    ids = [f"article:https://x.example/{i}" for i in range(n)]
+    sub.nodes.update(dict.fromkeys(ids, 1))
+    sub.edges = [graph.traverse.Edge(a, b, "RELATED")
+                 for a, b in zip(ids, ids[1:] + ids[:1], strict=True)]
+    return sub
+
+
+@pytest.mark.parametrize("n", [1, 2, 40, 300])
+def test_the_force_layout_places_nodes_as_networkx_spring_layout_does(n):
+    import networkx as nx
+
+    sub = _ring(n)
+    g = nx.Graph()
+    g.add_nodes_from(sub.nodes)
+    g.add_edges_from((e.source, e.target) for e in sub.edges)
+    want = nx.spring_layout(g, seed=explore.LAYOUT_SEED, scale=explore.LAYOUT_SCALE,
+                            iterations=explore.LAYOUT_ITERATIONS)
+    assert explore.force_layout(sub) == {k: (round(float(x), 3), round(float(y), 3))
+                                         for k, (x, y) in want.items()}
+
+
+def test_a_force_layout_stops_at_the_deadline_and_counts_its_work():
+    from graph.budget import Budget
+
+    ticks = iter(range(1000))
+    budget = Budget(seconds=20.5, clock=lambda: float(next(ticks)))  # a second a look
+    with pytest.raises(graph.BudgetExceeded):  # 300 nodes, 50 iterations: past 20 s
+        explore.force_layout(_ring(300), budget=budget)
+    assert budget.work["layoutIterations"] < explore.LAYOUT_ITERATIONS
+    done = Budget()
+    explore.force_layout(_ring(300), budget=done)
+    assert done.work == {"layoutNodes": 300, "layoutIterations": explore.LAYOUT_ITERATIONS}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 from pathlib import Path
 
 import pytest
@@ -309,3 +310,26 @@ def test_the_estimate_follows_variables_and_fragments(kg):
     assert post(kg, {"query": document})["extensions"]["cost"]["requested"]["objects"] == 13
     assert post(kg, {"query": document, "variables": {"n": 2}}
                 )["extensions"]["cost"]["requested"]["objects"] == 7
+
+
+def test_an_export_and_a_layout_are_charged_and_reported(kg):
+    start = "topic:facial-recognition"
+    plain = post(kg, {"query": f'{{ neighborhood(from: "{start}", hops: 2) '
+                                "{ nodes { hops } } }"})
+    document = (f'{{ neighborhood(from: "{start}", hops: 2, layout: FORCE) '
+                "{ export(format: CYTOSCAPE) } }")
+    response = post(kg, {"query": document})
+    exported = response["data"]["neighborhood"]["export"]
+    nodes, edges = exported["nodes"], exported["edges"]
+    actual = response["extensions"]["cost"]["actual"]
+    size = len(json.dumps(exported, ensure_ascii=False, separators=(",", ":")).encode())
+    assert actual["exportNodes"] == len(nodes) == len(plain["data"]["neighborhood"]["nodes"])
+    assert actual["exportEdges"] == len(edges) > 0
+    assert actual["exportBytes"] == size
+    assert actual["layoutNodes"] == len(nodes) and 0 < actual["layoutIterations"] <= 50
+    # exported nodes and edges are objects of the response: they count against its limit
+    assert actual["objects"] == 1 + len(nodes) + len(edges)  # the neighborhood, then them
+    tight = post(kg, {"query": document}, Settings(max_objects=len(nodes)))
+    assert error_of(tight)["extensions"]["limit"] == "maxObjects"
+    assert "exportBytes" not in post(kg, {"query": "{ stats { records } }"}
+                                     )["extensions"]["cost"]["actual"]

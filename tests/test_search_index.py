@@ -81,3 +81,22 @@ def test_several_words_count_the_articles_read_to_rank_them(generated):
     hits = search(generated, text, check=reads.append)
     assert hits.scanned == sum(reads) > 0
     assert search(generated, text.split()[0]).scanned == 0  # one word: a slice, no reading
+
+
+@pytest.mark.parametrize("chunk", [3, 8192])
+def test_a_phrase_is_found_in_each_text_alone_not_across_neighbours(tmp_path: Path,
+                                                                    monkeypatch, chunk):
+    """Several words are looked for in many texts at once (joined): a match that runs from
+    one text into the next must not count, nor hide a match of the next text."""
+    monkeypatch.setattr(graph.search, "_CHUNK", chunk)
+    bodies = ["beta one alpha", "beta two alpha", "alpha beta inside", "beta alpha beta",
+              "alpha", "beta", "beta alpha", "gamma alpha_beta", "alpha-beta", "beta. alpha"]
+    for n, body in enumerate(bodies * 3):
+        write_record(tmp_path, f"r{n:02d}.md", {"title": f"Story {n}", "excerpt": "alpha beta"
+                                                if n == 7 else "x",
+                                                "webUrl": f"https://t.example/{n}"}, body=body)
+    kg = graph.load(tmp_path)
+    for text in ["alpha beta", "beta alpha", "beta alpha beta", "alpha beta inside"]:
+        want = search_by_scan(kg, text)
+        assert list(search(kg, text)) == want, text
+    assert {field for _, field in search(kg, "alpha beta")} == {"body", "excerpt"}

@@ -8,6 +8,7 @@ import os
 import pickle
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import networkx as nx
 import pytest
@@ -22,7 +23,8 @@ def corpus(tmp_path: Path) -> Path:
     root = tmp_path / "corpus"
     write_record(root, "a.md", record("a", topics=["Facial Recognition"],
                                       related=[{"title": "B", "webUrl": "https://news.example/b"}]))
-    write_record(root, "b.yaml", record("b", title="Facial recognition at the gates"),
+    write_record(root, "b.yaml", record("b", title="Facial recognition at the gates",
+                                        topics=["Privacy", "Facial Recognition"]),
                  form="yaml")
     write_record(root, "c.json", [record("c"), record("d")], form="json")
     return root
@@ -101,12 +103,25 @@ def test_a_foreign_snapshot_is_never_unpickled(corpus: Path, tmp_path: Path,
     (cache / "mine.key").replace(cache / "snapshot.key")
     path.write_bytes(forged)
 
+    # The load then writes its own snapshot and reads its graph back from those bytes
+    # (what it made itself): only decoding before that write would be the forged file.
+    written: list[Path] = []
+    write_packed = snapshot.write_packed
+
+    def write(*args: Any) -> Path:
+        written.append(write_packed(*args))
+        return written[-1]
+
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError("an unsigned snapshot was unpickled")
 
-    monkeypatch.setattr(pickle, "loads", refuse)
-    monkeypatch.setattr(marshal, "loads", refuse)
+    loads = {pickle: pickle.loads, marshal: marshal.loads}
+    for module, real in loads.items():
+        monkeypatch.setattr(module, "loads", lambda *a, real=real, **k: (
+            real(*a, **k) if written else refuse()))
+    monkeypatch.setattr(snapshot, "write_packed", write)
     assert not graph.load(corpus, cache=cache).from_snapshot
+    assert written == [path]
 
 
 def test_an_untrusted_key_file_is_replaced(corpus: Path, tmp_path: Path) -> None:
@@ -237,3 +252,52 @@ def test_a_cache_that_cannot_be_written_is_said(corpus: Path, tmp_path: Path,
     assert kg.report.records == 4
     warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
     assert any("not written" in m and str(cache) in m for m in warnings), warnings
+
+
+def test_tagged_and_published_by_edges_share_one_key_dict_cold_and_warm(
+        corpus: Path, tmp_path: Path) -> None:
+    """Memory: every TAGGED (PUBLISHED_BY) pair holds the same key dict, in both
+    adjacencies, after a cold load and after a warm start; the graph is unchanged."""
+    from graph.build import build_graph
+    from graph.loader import parse_files
+    from graph.records import list_files
+
+    records = [r for p in parse_files(list_files(corpus).names) for r in p.records]
+    plain = build_graph(records, graph.LoadReport())
+    cache = tmp_path / "cache"
+    cold, warm = graph.load(corpus, cache=cache), graph.load(corpus, cache=cache)
+    assert not cold.from_snapshot and warm.from_snapshot
+    for kg in (cold, warm):
+        g = kg.nx
+        assert nx.utils.graphs_equal(g, plain)
+        for kind in ("TAGGED", "PUBLISHED_BY"):
+            keydicts = [(u, v, kd) for u, nbrs in g._succ.items() for v, kd in nbrs.items()
+                        if kind in kd]
+            assert len(keydicts) > 1
+            assert len({id(kd) for _, _, kd in keydicts}) == 1
+            assert all(g._pred[v][u] is kd for u, v, kd in keydicts)
+
+
+def test_a_load_that_writes_a_snapshot_serves_the_graph_read_back(
+        corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Memory: the graph built among the parse's freed records is let go once the snapshot
+    is written; the load returns the graph read back from it, equal to a plain load's."""
+    import weakref
+
+    from graph import loader
+
+    built: list[weakref.ref[nx.MultiDiGraph]] = []
+    build = loader.build_graph
+
+    def watched(records, report):
+        g = build(records, report)
+        built.append(weakref.ref(g))
+        return g
+
+    monkeypatch.setattr(loader, "build_graph", watched)
+    kg = graph.load(corpus, cache=tmp_path / "cache")
+    assert len(built) == 1 and built[0]() is None
+    assert not kg.from_snapshot
+    plain = graph.load(corpus)  # no cache: the built graph is the one returned
+    assert len(built) == 2 and built[1]() is plain.nx
+    _same(kg, plain)
