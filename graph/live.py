@@ -43,6 +43,7 @@ from graph.records import (
     DEFAULT_MAX_FILE_BYTES,
     Listing,
     ParsedFile,
+    corpus_root,
     list_files,
     lone_surrogate,
     parse_file,
@@ -130,6 +131,8 @@ class LiveGraph:
         self.max_file_bytes = max_file_bytes
         self.include = tuple(include)
         self.follow_symlinks = follow_symlinks
+        # A file swapped for a symlink to outside after it was looked at is not read.
+        self._within = corpus_root(self.root, follow_symlinks=follow_symlinks)
         self._files: dict[str, _File] = {}
         self._dirs: set[str] = set()  # folders holding known files
         self._state = BuildState()
@@ -147,7 +150,7 @@ class LiveGraph:
         listing = self._list()
         names = listing.names
         signatures = [_signature(name) for name in names]  # before reading: a later edit shows
-        parses = parse_files(names, max_file_bytes, include=self.include)
+        parses = parse_files(names, max_file_bytes, include=self.include, within=self._within)
         for name, signature, parsed in zip(names, signatures, parses, strict=True):
             self._add_file(name, _File(parsed, _digest(name, max_file_bytes), signature))
         self._listing = listing
@@ -343,7 +346,8 @@ class LiveGraph:
 
     def _read(self, name: str) -> _File:
         signature = _signature(name)
-        parsed = parse_file(Path(name), max_bytes=self.max_file_bytes, include=self.include)
+        parsed = parse_file(Path(name), max_bytes=self.max_file_bytes, include=self.include,
+                            within=self._within)
         return _File(parsed, _digest(name, self.max_file_bytes), signature)
 
     @property

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 import graph
+from graph import live as live_module
 from graph import reindex
 from tests.conftest import record, write_record
 
@@ -333,3 +334,36 @@ def test_a_followed_graph_lists_each_nodes_edges_as_a_load_does(tmp_path: Path) 
     live, cold = graph.follow(tmp_path).current(), graph.load(tmp_path)
     for node in cold.nx:
         assert list(live.nx._succ[node]) == list(cold.nx._succ[node]), node
+
+
+def test_a_file_swapped_for_an_outside_symlink_is_not_read(tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """As a load refuses it (tests/test_hostile.py): a followed file replaced by a
+    symlink to outside the folder after the change was looked at, before it is read,
+    is not read."""
+    corpus, outside = tmp_path / "corpus", tmp_path / "outside"
+    corpus.mkdir()
+    outside.mkdir()
+    write_record(corpus, "a.md", record("a"))
+    write_record(corpus, "b.md", record("b"))
+    write_record(outside, "b.md", record("secret"))
+    live = graph.follow(corpus)
+    write_record(corpus, "b.md", record("b", title="B, edited"))
+    parse_file = live_module.parse_file
+
+    def swap_then_parse(path: Path, **options: Any) -> Any:
+        if path.name == "b.md":
+            (corpus / "b.md").unlink()
+            os.symlink(outside / "b.md", corpus / "b.md")
+        return parse_file(path, **options)
+
+    monkeypatch.setattr(live_module, "parse_file", swap_then_parse)
+    live.apply([corpus / "b.md"])
+    kg = live.current()
+    assert kg.article("https://news.example/secret") is None
+    assert kg.article("https://news.example/b") is None
+    assert kg.article("https://news.example/a") is not None
+    assert [e.reason for e in kg.report.errors if e.path.endswith("b.md")] == [
+        f"opens {str(outside / 'b.md')!r}, outside the corpus folder {str(corpus)!r} (it was "
+        "swapped for a symlink after the folder was listed): not read (--follow-symlinks "
+        "reads it)"]
