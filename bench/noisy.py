@@ -63,12 +63,14 @@ def _get(port: int, path: str, timeout: float = 5) -> tuple[int, bytes]:
 
 @contextmanager
 def start(corpus: Path, *args: str, wait_analytics: bool = False,
-          within: float = 900) -> Iterator[Served]:
-    """Run ``newsgraph serve CORPUS ARGS`` until loaded; yield it; stop it (SIGTERM)."""
+          within: float = 900, env: dict[str, str] | None = None) -> Iterator[Served]:
+    """Run ``newsgraph serve CORPUS ARGS`` until loaded (``env``: its environment, this
+    process's by default); yield it; stop it (SIGTERM)."""
     port = _free_port()
     began = time.monotonic()
     proc = subprocess.Popen([str(NEWSGRAPH), "serve", str(corpus), "--port", str(port), *args],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            env=env)
     served = Served(port, proc)
     try:
         deadline = began + within

@@ -17,7 +17,10 @@
 8. serving (bench/noisy.py): time to the first /healthz answer, to ready and to the
    background analytics; cheap-query p50/p99 idle and beside each heavy query;
 9. ``serve --workers 2`` against one server: throughput and memory (bench/workers.py);
-10. with ``--million``: cold load, warm start, RSS and the query's p50 from each kind of
+10. sustained ingest (bench/ingest.py): records/s through the ``ingest`` mutation in
+    batches of 100 while ``--connections`` clients send the 2-hop query, their p99
+    against idle, and every acknowledged record found through the API at the end;
+11. with ``--million``: cold load, warm start, RSS and the query's p50 from each kind of
     start at 1M records, checked against the naive way on a sample of starts.
 
 Ratios compare figures taken in the same run on the same machine, which is what
@@ -70,6 +73,8 @@ TARGETS = {
     "live_rss_ratio": 1.10,
     "workers_throughput": 1.7,  # --workers 2 over --workers 1, distinct within over HTTP
     "workers_pss": 1.3,  # --workers 2's process tree over one server, PSS summed
+    "ingest_records_per_s": 1000.0,  # issue 15: batches of 100 while 16 clients query
+    "ingest_p99_ratio": 2.0,  # their 2-hop p99 under ingest over idle
 }
 
 
@@ -110,6 +115,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "is compared with a cold load's (default: %(default)s)")
     p.add_argument("--no-live", action="store_true",
                    help="skip the live (followed corpus) measurements")
+    p.add_argument("--ingest-records", type=int, default=2000, metavar="N",
+                   help="records sent through the ingest mutation, in batches of 100, to a "
+                        "server of a copy of the largest corpus while --connections clients "
+                        "query (default: %(default)s)")
+    p.add_argument("--ingest-idle-seconds", type=float, default=5.0,
+                   help="length of the clients' idle phase before the ingest "
+                        "(default: %(default)s)")
+    p.add_argument("--no-ingest", action="store_true",
+                   help="skip the sustained-ingest measurement")
     p.add_argument("--million", action="store_true",
                    help="also generate, load and query 1M records (takes many minutes)")
 
@@ -152,6 +166,8 @@ def run(args: argparse.Namespace) -> int:
         results["serving"] = _serving(corpus, args)
     if not args.no_live:
         results["live"] = _live(corpus, args)
+    if not args.no_ingest:
+        results["ingest"] = _ingest(corpus, args)
     if args.million:
         results["million"] = _million(workdir, args, results["loads"][str(MILLION)])
     results["targets"] = _verdicts(results)
@@ -443,6 +459,17 @@ def _live(corpus: Path, args: argparse.Namespace) -> dict[str, Any]:
         return measure(copy, args.live_changes, args.live_rss_changes)
 
 
+def _ingest(corpus: Path, args: argparse.Namespace) -> dict[str, Any]:
+    """Serve a copy of the corpus (ingest writes into it) and measure sustained ingest
+    beside querying clients (bench/ingest.py)."""
+    from bench.ingest import measure_copy
+
+    print(f"ingest: {args.ingest_records:,} records in batches of 100 while "
+          f"{args.connections} clients query ...", file=sys.stderr, flush=True)
+    return measure_copy(corpus, records=args.ingest_records, clients=args.connections,
+                        idle_seconds=args.ingest_idle_seconds)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -563,6 +590,13 @@ def _verdicts(r: dict[str, Any]) -> dict[str, Any]:
         if "rss" in lv:
             ratio = lv["rss"] / lv["load_rss"]
             check("live_rss_ratio", ratio, ratio <= TARGETS["live_rss_ratio"])
+    if "ingest" in r:
+        ig = r["ingest"]
+        rate = ig["ingest"]["records_per_s"]
+        check("ingest_records_per_s", rate, rate >= TARGETS["ingest_records_per_s"]
+              and ig["all_present"] and not ig["ingest"]["problems"])
+        check("ingest_p99_ratio", ig["p99_ratio"], ig["p99_ratio"] <= TARGETS["ingest_p99_ratio"]
+              and not ig["under_ingest"]["failures"])
     if "million" in r:
         m = r["million"]
         warm = m["load"]["warm"]
@@ -709,6 +743,25 @@ def render(r: dict[str, Any]) -> str:
                          f"cold load {_mb(lv['load_rss'])} "
                          f"({lv['rss'] / lv['load_rss']:.2f}x), fresh follow "
                          f"{_mb(lv['follow_rss'])}", "within 10% of a cold load"))
+    if "ingest" in r:
+        ig = r["ingest"]
+        ing, idle, busy = ig["ingest"], ig["idle"], ig["under_ingest"]
+        rows.append((f"ingest, batches of {ig['batch']} ({ig['records']:,})",
+                     f"{ing['records_per_s']:,.0f} records/s",
+                     f"{ig['acknowledged']:,} acknowledged in {ing['seconds']:.1f} s; "
+                     f"{ig['present']:,} present at the end"
+                     + ("" if ig["all_present"] else " MISSING")
+                     + (f"; {len(ing['problems'])} problems" if ing["problems"] else ""),
+                     "≥ 1,000 records/s"))
+        fails = sum(busy["failures"].values())
+        visible = ig["last_visible_ms"]
+        rows.append((f"2-hop query, {ig['clients']} clients, under ingest",
+                     f"p50 {busy['p50_ms']:.1f} ms, p99 {busy['p99_ms']:.1f} ms"
+                     + (f", {fails} failed" if fails else ""),
+                     f"idle p50 {idle['p50_ms']:.1f} ms, p99 {idle['p99_ms']:.1f} ms "
+                     f"(p99 {ig['p99_ratio']:.1f}x); last record visible "
+                     + (f"{visible:.0f} ms after its ack" if visible is not None else "never"),
+                     "p99 ≤ 2x idle"))
     if "workers" in r:
         w = r["workers"]
         rps = {k: w[k]["http"]["rps"] for k in ("single", "workers1", "workers2")}

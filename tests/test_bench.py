@@ -99,7 +99,8 @@ def test_runner_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert main(["--sizes", "150", "--workdir", str(tmp_path), "--json", str(out),
                  "--repeat", "1", "--http-seconds", "0.3", "--connections", "2",
                  "--attack-seconds", "0.3", "--live-changes", "3",
-                 "--live-rss-changes", "5"]) == 0
+                 "--live-rss-changes", "5", "--ingest-records", "40",
+                 "--ingest-idle-seconds", "0.3"]) == 0
     table = capsys.readouterr().out
     assert "within: fast == naive" in table and "identical" in table
     results = json.loads(out.read_text())
@@ -132,6 +133,11 @@ def test_runner_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     live = results["live"]
     assert live["changes"] == 3 and live["rss_changes"] == 5 and live["load_rss"] > 0
     assert "live: file landing -> visible" in table and "live: RSS after 5 changes" in table
+    ingest = results["ingest"]  # sustained ingest beside the querying clients
+    assert ingest["all_present"] and ingest["acknowledged"] == 40
+    assert ingest["under_ingest"]["queries"] > 0 and not ingest["under_ingest"]["failures"]
+    assert {"ingest_records_per_s", "ingest_p99_ratio"} <= set(results["targets"])
+    assert "ingest, batches of 100" in table and "2-hop query, 2 clients, under ingest" in table
     workers = results["workers"]  # one server, then --workers 2 and, after SIGTTOU, 1
     for name, processes in (("single", 1), ("workers2", 3), ("workers1", 2)):
         assert workers[name]["http"]["requests"] > 0 and not workers[name]["http"]["errors"]

@@ -1,0 +1,82 @@
+"""The sustained-ingest row (bench/ingest.py) runs end to end against a real
+``newsgraph serve`` at a tiny size, and its presence check sees a record that is gone.
+Nothing here asserts a timing: the figures are `newsgraph bench`'s business."""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+from pathlib import Path
+
+import pytest
+
+from bench.generate import generate
+from bench.ingest import (
+    DOMAIN,
+    _Client,
+    _ingest,
+    _record,
+    check_present,
+    measure_copy,
+    report,
+)
+from bench.noisy import start
+
+pytestmark = pytest.mark.slow
+HANG_GUARD = 60.0  # seconds: a guard against a hang, not a timing assertion
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("ingest-bench")
+    generate(150, out, seed=4)
+    return out
+
+
+def test_the_row_measures_both_phases_and_finds_every_record(corpus: Path) -> None:
+    before = sorted(p.relative_to(corpus) for p in corpus.rglob("*"))
+    r = measure_copy(corpus, records=130, clients=3, idle_seconds=0.5, batch=50)
+    assert r["ingest"]["sent"] == 130 and r["ingest"]["statuses"] == {"CREATED": 130}
+    assert r["ingest"]["problems"] == [] and r["acknowledged"] == 130
+    assert r["all_present"] and r["present"] == r["present_total"] == 130
+    assert r["missing"] == [] and r["unexpected"] == []
+    # New URLs only: every record is a new article (those relating existing ones too).
+    assert r["articles_after"] - r["articles_before"] == 130
+    for phase in ("idle", "under_ingest"):
+        assert r[phase]["queries"] > 0 and r[phase]["failures"] == {}, phase
+        assert 0 < r[phase]["p50_ms"] <= r[phase]["p99_ms"]
+    assert r["last_visible_ms"] is not None and r["ingest"]["records_per_s"] > 0
+    text = report(r)
+    assert "130 of 130 records acknowledged" in text and "all present" in text
+    assert "target 1,000 records/s" in text and "target ≤ 2x" in text
+    # It wrote into a copy: the corpus is as it was.
+    assert sorted(p.relative_to(corpus) for p in corpus.rglob("*")) == before
+
+
+def test_the_presence_check_sees_a_record_gone(tmp_path: Path, corpus: Path) -> None:
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(corpus, copy)
+    env = {**os.environ, "NEWSGRAPH_INGEST_TOKEN": "bench-token"}
+    with start(copy, within=120, env=env) as served:
+        existing = [("x", "https://example.org/earlier")]
+        records = [_record("gone", i, existing, random.Random(0)) for i in range(4)]
+        writer = _Client(served.port, "bench-token")
+        done = _ingest(writer, records, 2)
+        writer.close()
+        acknowledged = set(done["acknowledged"])
+        reader = _Client(served.port)
+        assert check_present(reader, acknowledged)["all_present"]
+        # One acknowledged record's file is taken away: the followed server drops it.
+        victim = sorted((copy / "ingested").glob("*.json"))[0]
+        victim.unlink()
+        deadline = time.monotonic() + HANG_GUARD
+        while (seen := check_present(reader, acknowledged))["present_total"] == 4:
+            assert time.monotonic() < deadline, "the server never dropped the deleted record"
+            time.sleep(0.05)
+        reader.close()
+    assert not seen["all_present"]
+    assert seen["present"] == seen["present_total"] == 3 and len(seen["missing"]) == 1
+    assert seen["missing"][0] in acknowledged and DOMAIN in records[0]["webUrl"]
