@@ -40,7 +40,7 @@ def test_the_row_measures_both_phases_and_finds_every_record(corpus: Path) -> No
     assert r["ingest"]["sent"] == 130 and r["ingest"]["statuses"] == {"CREATED": 130}
     assert r["ingest"]["problems"] == [] and r["acknowledged"] == 130
     assert r["all_present"] and r["present"] == r["present_total"] == 130
-    assert r["missing"] == [] and r["unexpected"] == []
+    assert r["missing"] == [] and r["unacknowledged"] == 0
     # New URLs only: every record is a new article (those relating existing ones too).
     assert r["articles_after"] - r["articles_before"] == 130
     for phase in ("idle", "under_ingest"):
