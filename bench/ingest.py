@@ -222,6 +222,20 @@ def _visible_after(client: _Client, node: str, limit: float = 60) -> float | Non
     return None
 
 
+def _settle(client: _Client, quiet: float = 2.0, limit: float = 300) -> str:
+    """Wait until the served graph version stays the same for ``quiet`` seconds (a batch
+    answered at its time limit goes on writing and applying); return that version."""
+    query = "{ stats { graphVersion } }"
+    version = client.post(query)["data"]["stats"]["graphVersion"]
+    since = began = time.perf_counter()
+    while time.perf_counter() - since < quiet and time.perf_counter() - began < limit:
+        time.sleep(0.2)
+        now = client.post(query)["data"]["stats"]["graphVersion"]
+        if now != version:
+            version, since = now, time.perf_counter()
+    return str(version)
+
+
 def present(client: _Client) -> tuple[int, set[str]]:
     """Return the served ``totalCount`` of :data:`DOMAIN`'s articles and their ids, paged
     through the API."""
@@ -280,6 +294,7 @@ def measure(corpus: Path, records: int = 2000, clients: int = 16, idle_seconds: 
         last = ingest["acknowledged"][-1] if ingest["acknowledged"] else None
         visible = _visible_after(reader, last) if last else None
         acknowledged = set(ingest.pop("acknowledged"))
+        out["settled_version"] = _settle(reader)  # pages below all read one version
         out.update(idle=q.summary("idle"), under_ingest=q.summary("ingest"), ingest=ingest,
                    last_visible_ms=visible * 1e3 if visible is not None else None,
                    **check_present(reader, acknowledged))
