@@ -353,8 +353,10 @@ def report(r: dict[str, Any]) -> str:
 
     ing, idle, busy = r["ingest"], r["idle"], r["under_ingest"]
     fails = sum(idle["failures"].values()) + sum(busy["failures"].values())
-    visible = (f"{r['last_visible_ms']:.0f} ms" if r["last_visible_ms"] is not None
-               else "never (within 60 s)")
+    visible = (f"{r['last_visible_ms']:.0f} ms after its acknowledgement"
+               if r["last_visible_ms"] is not None else
+               "never (within 60 s) after its acknowledgement" if r["acknowledged"] else
+               "not measured: no record was acknowledged")
     extra = (f"; {r['unacknowledged']:,} more served that were not acknowledged (their "
              "batch answered an error)" if r["unacknowledged"] else "")
     return "\n".join([
@@ -367,7 +369,7 @@ def report(r: dict[str, Any]) -> str:
         f"{ing['batch_p99_ms']:.0f} ms; statuses {ing['statuses']}"
         + (f"; {len(ing['problems'])} problems: {ing['problems'][:3]}" if ing["problems"]
            else ""),
-        f"last ingested record visible {visible} after its acknowledgement",
+        f"last ingested record visible {visible}",
         "no querying clients (--clients 0)" if not r["clients"] else
         f"{r['clients']} clients, 2-hop within: idle p50 {idle['p50_ms']:.1f} ms, p99 "
         f"{idle['p99_ms']:.1f} ms ({idle['queries']:,} queries); under ingest p50 "
