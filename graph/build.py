@@ -20,6 +20,7 @@ The rules, each pinned by a test:
 
 from __future__ import annotations
 
+import difflib
 import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
@@ -48,6 +49,21 @@ _KNOWN_FIELDS = frozenset({
     "quality", "heat", "published", "provider", "topics", "images", "related", "secured",
 })
 _STUB_FIELDS = ("title", "excerpt", "type", "quality", "images")
+# Other writers' names for fields newsgraph reads (a scraper's `url`, a CMS's `tags`, ...).
+# Such a field, or a near spelling of a known one, is kept in `extra` like any other, with a
+# warning naming the field it looks meant as, when the record lacks that field.
+_OTHER_NAMES = {
+    **dict.fromkeys(("url", "link", "href", "permalink", "canonicalUrl"), "webUrl"),
+    **dict.fromkeys(("date", "pubDate", "publishedAt", "published_at", "datePublished",
+                     "publicationDate", "publishDate", "published_date"), "publishedDateTime"),
+    **dict.fromkeys(("tags", "keywords", "subjects"), "topics"),
+    **dict.fromkeys(("source", "publisher", "site"), "provider"),
+    **dict.fromkeys(("summary", "description", "abstract"), "excerpt"),
+    **dict.fromkeys(("headline", "name"), "title"),
+    **dict.fromkeys(("relatedArticles", "related_articles", "relatedLinks", "seeAlso"),
+                    "related"),
+}
+_KNOWN_BY_LOWER = {k.lower(): k for k in (*_KNOWN_FIELDS, "body")}
 _NO_DATE = datetime.min.replace(tzinfo=UTC)
 # The documented range of the source's scores.
 SCORE_RANGE = (0, 100)
@@ -127,6 +143,20 @@ class Builder:
             self.warn(path, line, f"{what} skipped: no valid URL ({reason})")
         return None
 
+    def entry_fields(self, fields: dict[str, Any], path: str, line: int | None) -> None:
+        """Warn of each field that looks meant as one newsgraph reads, which the record
+        lacks: under another writer's name, or spelled near it (it stays in `extra`)."""
+        for key in fields:
+            if key in _KNOWN_FIELDS or key == "body" or not isinstance(key, str):
+                continue
+            meant = _OTHER_NAMES.get(key)
+            if meant is None:
+                close = difflib.get_close_matches(key.lower(), _KNOWN_BY_LOWER, n=1, cutoff=0.8)
+                meant = _KNOWN_BY_LOWER[close[0]] if close else None
+            if meant is not None and fields.get(meant) is None:
+                self.warn(path, line, f"field {key!r} is not one newsgraph reads (kept in the "
+                          f"article's extra); did you mean {meant!r}?")
+
     def entry_date(self, fields: dict[str, Any], path: str, line: int | None,
                    what: str) -> datetime | None:
         raw = fields.get("publishedDateTime")
@@ -175,6 +205,7 @@ class Builder:
                 if url is None:
                     continue
                 published = self.entry_date(rec.fields, rec.path, rec.line, "record")
+                self.entry_fields(rec.fields, rec.path, rec.line)
                 full[url].append(Entry(url, rec.fields, rec.path, rec.line, published,
                                         rec.body))
                 self.report.records += 1

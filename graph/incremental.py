@@ -217,6 +217,7 @@ class BuildState:
                     url = b.entry_url(rec.fields, rec.path, rec.line, "record")
                     if url is not None:
                         published = b.entry_date(rec.fields, rec.path, rec.line, "record")
+                        b.entry_fields(rec.fields, rec.path, rec.line)
                         self.records[url][key] = Entry(url, rec.fields, rec.path, rec.line,
                                                         published, rec.body)
                         self.record_count += 1

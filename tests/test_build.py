@@ -372,3 +372,34 @@ def test_report_counts(corpus):
     kinds = [k for _, k in corpus.nx.nodes(data="kind")]
     assert (kinds.count("article"), kinds.count("provider"), kinds.count("topic")) == (9, 8, 3)
     assert sum(r.edges.values()) == corpus.nx.number_of_edges()
+
+
+@pytest.mark.parametrize("field, meant", [
+    ("relatedArticles", "related"), ("related_articles", "related"),
+    ("publishedAt", "publishedDateTime"), ("date", "publishedDateTime"),
+    ("url", "webUrl"), ("link", "webUrl"), ("tags", "topics"), ("Title", "title"),
+])
+def test_a_field_that_looks_meant_as_one_newsgraph_reads_is_a_warning(tmp_path, field, meant):
+    """Other writers' names for the record's fields (or a misspelling) would be kept in
+    `extra` and their meaning lost in silence: the load says which field was meant."""
+    fields = record("a", **{field: "https://news.example/b"})
+    if meant == "webUrl":
+        fields["originalUrl"] = fields.pop("webUrl")
+    if meant == "title":
+        del fields["title"]
+    path = write_record(tmp_path, "a.md", fields)
+    kg = graph.load(tmp_path)
+    node = kg.article("https://news.example/a")
+    assert node is not None and kg[node]["extra"][field] == "https://news.example/b"  # kept
+    assert [(w.path, w.reason) for w in kg.report.warnings if "did you mean" in w.reason] == [
+        (str(path), f"field {field!r} is not one newsgraph reads (kept in the article's "
+                    f"extra); did you mean {meant!r}?")]
+
+
+def test_a_field_newsgraph_does_not_read_is_no_warning_when_nothing_was_meant(tmp_path):
+    # an author, a custom score, or another name for a field the record also has
+    write_record(tmp_path, "a.md", record("a", author="A. Writer", score=3, url="x",
+                                          publishedDateTime="2022-02-21T03:37:00Z",
+                                          date="2022-02-21"))
+    kg = graph.load(tmp_path)
+    assert kg.report.warnings == []
