@@ -6,8 +6,10 @@ nothing leaves 127.0.0.1), whose fixtures and helpers this module shares.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import urllib.request
 
 import pytest
 from live_helpers import write_whole
@@ -222,6 +224,7 @@ def test_live_mode_draws_a_story_dropped_into_the_folder_marked_new(open_page, t
 
 
 
+TOKEN = "browser-test-token"
 SCMP_ID = ("article:https://www.scmp.com/news/china/society/article/3167904/"
            "chinese-school-canteens-go-cashless-pupils-pay-their-faces")
 ITIF_ID = ("article:https://www.biometricupdate.com/202202/"
@@ -233,6 +236,17 @@ def _served(base: str, node_id: str) -> dict | None:
         title isStub } } }""", {"id": node_id})["node"]
 
 
+def _api_as(base: str, token: str, query: str, variables: dict) -> dict:
+    """POST a GraphQL request with an ingest token; its data (no errors allowed)."""
+    body = json.dumps({"query": query, "variables": variables}).encode()
+    request = urllib.request.Request(f"{base}/graphql", data=body, headers={
+        "Content-Type": "application/json", "Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=30) as r:
+        answer = json.load(r)
+    assert not answer.get("errors"), answer["errors"]
+    return answer["data"]
+
+
 def _drawn_edges_between(page, a: str, b: str) -> list[str]:
     return page.evaluate("([a, b]) => newsgraphExplorer.graph.edges(a, b)", [a, b])
 
@@ -241,7 +255,7 @@ def test_live_mode_takes_out_removed_stories_redraws_stubs_and_marks_updated_one
         open_page, tmp_path):
     corpus = tmp_path / "corpus"
     shutil.copytree(ROOT / "data", corpus)
-    with running_server(str(corpus)) as base:
+    with running_server(str(corpus), env={**os.environ, "NEWSGRAPH_INGEST_TOKEN": TOKEN}) as base:
         p = open_page(base)
         page = p.page
         _open_explorer(p, base, f"?node={SEED_ID}")
@@ -256,7 +270,10 @@ def test_live_mode_takes_out_removed_stories_redraws_stubs_and_marks_updated_one
         page.wait_for_selector("body[data-live='connected']")
         page.wait_for_selector("#live-results .hint")
 
-        # Edited: the drawn story's label follows its new title, and it is listed as updated.
+        # Edited: the drawn story's label and details follow its new title, and it is listed
+        # as updated.
+        page.evaluate("id => newsgraphExplorer.select(id)", SCMP_ID)
+        page.wait_for_selector("#details-title")
         scmp_file = corpus / "scmp" / "school-canteens-face-payment.md"
         old_title = "Chinese school canteens go cashless as pupils pay with their faces"
         new_title = "School canteens in China let pupils pay with their faces"
@@ -268,6 +285,9 @@ def test_live_mode_takes_out_removed_stories_redraws_stubs_and_marks_updated_one
             "([id, t]) => newsgraphExplorer.graph.getNodeAttribute(id, 'label') === t",
             arg=[SCMP_ID, new_title], timeout=30_000)
         assert _served(base, SCMP_ID)["title"] == new_title
+        page.wait_for_function(
+            "t => (document.querySelector('#details-title') || {}).textContent === t",
+            arg=new_title)
         page.wait_for_selector(f"#live-list li[data-id='{SCMP_ID}'][data-reason='UPDATED']")
         assert page.evaluate("id => newsgraphExplorer.renderer.getNodeDisplayData(id).label",
                              SCMP_ID).startswith("updated: ")
@@ -278,17 +298,22 @@ def test_live_mode_takes_out_removed_stories_redraws_stubs_and_marks_updated_one
                                timeout=30_000)
         assert _served(base, SCMP_ID) is None
         assert not page.evaluate("id => newsgraphExplorer.selection.includes(id)", SCMP_ID)
+        page.wait_for_selector("#details-removed")
         page.wait_for_selector(f"#live-list li[data-id='{SCMP_ID}'][data-reason='REMOVED']")
 
-        # Deleted, but the seed still lists it: it stays drawn, as a stub, without the edge
-        # its own record made.
-        (corpus / "biometricupdate" / "itif-former-dhs-exec-push-back.yaml").unlink()
-        page.wait_for_function("id => newsgraphExplorer.graph.getNodeAttribute(id, 'stub')",
-                               arg=ITIF_ID, timeout=30_000)
+        # Retracted, but the seed still lists it: it stays drawn, as a stub, without the
+        # edge its own record made.
+        itif_file = corpus / "biometricupdate" / "itif-former-dhs-exec-push-back.yaml"
+        outcome = _api_as(base, TOKEN, "mutation ($u: String!) { retract(url: $u) { status } }",
+                          {"u": ITIF_ID.removeprefix("article:")})
+        assert outcome["retract"]["status"] == "RETRACTED" and not itif_file.exists()
+        page.wait_for_selector(f"#live-list li[data-id='{ITIF_ID}'][data-reason='STUB']",
+                               timeout=30_000)
+        assert page.evaluate("id => newsgraphExplorer.graph.getNodeAttribute(id, 'stub')",
+                             ITIF_ID)
         assert _served(base, ITIF_ID)["isStub"] is True
         assert _drawn_edges_between(page, ITIF_ID, gazette) == []
         assert _drawn_edges_between(page, SEED_ID, ITIF_ID)
         assert _display(page, ITIF_ID)["color"] == STUB_COLOUR
-        page.wait_for_selector(f"#live-list li[data-id='{ITIF_ID}'][data-reason='STUB']")
         page.screenshot(path=tmp_path / "live-removed.png")
         p.check_clean()
