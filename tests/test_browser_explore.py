@@ -247,6 +247,18 @@ def _api_as(base: str, token: str, query: str, variables: dict) -> dict:
     return answer["data"]
 
 
+def _unknown(base: str, ids: set[str]) -> set[str]:
+    """The ids the server does not know."""
+    ordered = sorted(ids)
+    out: set[str] = set()
+    for i in range(0, len(ordered), 100):
+        batch = ordered[i:i + 100]
+        found = _api(base, "query ($ids: [ID!]!) { nodes(ids: $ids) { id } }",
+                     {"ids": batch})["nodes"]
+        out |= {n for n, f in zip(batch, found, strict=True) if f is None}
+    return out
+
+
 def _drawn_edges_between(page, a: str, b: str) -> list[str]:
     return page.evaluate("([a, b]) => newsgraphExplorer.graph.edges(a, b)", [a, b])
 
@@ -266,6 +278,10 @@ def test_live_mode_takes_out_removed_stories_redraws_stubs_and_marks_updated_one
         assert {SCMP_ID, ITIF_ID} <= drawn
         gazette = next(n for n in drawn if "gazettetimes.com" in n)
         assert _drawn_edges_between(page, ITIF_ID, gazette)
+        # The SCMP story's topics too: Education is tagged on no other story.
+        page.evaluate("id => newsgraphExplorer.expand(id)", SCMP_ID)
+        _wait_idle(page)
+        assert "topic:education" in _drawn(page)
         page.check("#live-toggle")
         page.wait_for_selector("body[data-live='connected']")
         page.wait_for_selector("#live-results .hint")
@@ -297,6 +313,10 @@ def test_live_mode_takes_out_removed_stories_redraws_stubs_and_marks_updated_one
         page.wait_for_function("id => !newsgraphExplorer.graph.hasNode(id)", arg=SCMP_ID,
                                timeout=30_000)
         assert _served(base, SCMP_ID) is None
+        page.wait_for_function("id => !newsgraphExplorer.graph.hasNode(id)",
+                               arg="topic:education", timeout=30_000)
+        assert _served(base, "topic:education") is None
+        assert _unknown(base, _drawn(page)) == set()
         assert not page.evaluate("id => newsgraphExplorer.selection.includes(id)", SCMP_ID)
         page.wait_for_selector("#details-removed")
         page.wait_for_selector(f"#live-list li[data-id='{SCMP_ID}'][data-reason='REMOVED']")

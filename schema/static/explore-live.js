@@ -149,12 +149,14 @@ export function installLive({ graph, gql, el, $, endpoint, nodeFields, edgeField
 
   async function change(c) {
     const wasChosen = chosen();
-    for (const id of c.removed) {
-      if (!graph.hasNode(id)) continue;
+    const loose = new Set(); // nodes that lost drawn edges: gone from the graph too?
+    const drop = (id) => {
+      for (const n of graph.neighbors(id)) loose.add(n);
       const title = graph.getNodeAttribute(id, "label");
       removeNode(id, { gone: true });
       list({ id, title, reason: "REMOVED", version: c.version });
-    }
+    };
+    for (const id of c.removed) if (graph.hasNode(id)) drop(id);
     const updated = c.updated.filter((id) => graph.hasNode(id));
     for (let i = 0; i < updated.length; i += BATCH) {
       const ids = updated.slice(i, i + BATCH);
@@ -162,12 +164,7 @@ export function installLive({ graph, gql, el, $, endpoint, nodeFields, edgeField
       ids.forEach((id, k) => {
         const n = data.nodes[k];
         if (!graph.hasNode(id)) return;
-        if (!n) { // gone by now (a newer version): as if removed
-          const title = graph.getNodeAttribute(id, "label");
-          removeNode(id, { gone: true });
-          list({ id, title, reason: "REMOVED", version: c.version });
-          return;
-        }
+        if (!n) { drop(id); return; } // gone by now (a newer version): as if removed
         const stub = !!n.isStub;
         const reason = stub && !graph.getNodeAttribute(id, "stub") ? "STUB" : stub ? null : "UPDATED";
         graph.mergeNodeAttributes(id, { label: n.title || id, stub, ...(facetsOf(n) || {}),
@@ -175,7 +172,8 @@ export function installLive({ graph, gql, el, $, endpoint, nodeFields, edgeField
         if (reason) list({ id, title: n.title || id, reason, version: c.version });
       });
     }
-    await redrawEdges(updated.filter((id) => graph.hasNode(id)));
+    await redrawEdges(updated.filter((id) => graph.hasNode(id)), loose);
+    await dropOrphans(loose);
     if (wasChosen && wasChosen !== chosen()) follow(); // the chosen story is gone
     showList();
     await onUpdated(updated.filter((id) => graph.hasNode(id)));
@@ -183,10 +181,9 @@ export function installLive({ graph, gql, el, $, endpoint, nodeFields, edgeField
   }
 
   // Make each article's drawn edges those of the current version: add the new ones to drawn
-  // nodes, drop the ones gone (unless its neighbourhood was cut short), and take out a topic
-  // or provider left without edges that no longer exists.
-  async function redrawEdges(ids) {
-    const loose = new Set();
+  // nodes, drop the ones gone (unless its neighbourhood was cut short); the other ends of
+  // the dropped ones go into `loose`.
+  async function redrawEdges(ids, loose) {
     for (let i = 0; i < ids.length; i += EDGE_BATCH) {
       const batch = ids.slice(i, i + EDGE_BATCH);
       const fields = batch.map((_, k) => `n${k}: neighborhood(from: [$id${k}], hops: 1, limit: 500) {
@@ -209,6 +206,10 @@ export function installLive({ graph, gql, el, $, endpoint, nodeFields, edgeField
         addGraph([], edges, null);
       });
     }
+  }
+
+  // Take out a topic or provider left without drawn edges that is no longer in the graph.
+  async function dropOrphans(loose) {
     const orphans = [...loose].filter((n) => graph.hasNode(n) && graph.degree(n) === 0
       && graph.getNodeAttribute(n, "kind") !== "article");
     for (let i = 0; i < orphans.length; i += BATCH) {

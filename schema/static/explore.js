@@ -460,7 +460,8 @@ import { installLive } from "./explore-live.js";
     const box = $("#legend-groups");
     if (view.colourBy === "kind") {
       box.replaceChildren(...KINDS.map((k) => el("span", { class: "swatch" },
-        el("i", { style: `background:${KIND_COLOURS[k]}` }), k === "article" ? "story" : k)));
+        el("i", { style: `background:${KIND_COLOURS[k]}` }), k === "article" ? "story" : k)),
+      el("span", { class: "swatch" }, el("i", { style: `background:${STUB_COLOUR}` }), "stub"));
       return;
     }
     const items = [...view.legend.entries()].map(([g, e]) => el("span", { class: "swatch", dataset: { group: g } },
