@@ -219,21 +219,6 @@ def _same_graph(a, b) -> None:
         b.edges(data=True, **options), key=repr)
 
 
-@pytest.mark.parametrize("select", ["whole", "neighborhood", "where", "nothing"])
-def test_graphml_reads_back_as_networkx_writes_it(kg, select):
-    kg.analytics.storylines  # noqa: B018 - with storylines, as a server's exports have
-    walked = select == "neighborhood"
-    sub = (explore.whole(kg, via=ALL_KINDS) if select == "whole"
-           else explore.expand(kg, BETA, hops=2, via=ALL_KINDS, layout="FORCE") if walked
-           else explore.select_subgraph(kg, selection=Selection(providers=("p2.example",)))
-           if select == "where"
-           else explore.select_subgraph(kg, selection=Selection(mentions="no such words")))
-    out = io.BytesIO()
-    export.write(kg, sub, "graphml", out, walked=walked)
-    _same_graph(_read("graphml", out.getvalue()),
-                _read("graphml", _graphml_by_networkx(kg, sub, walked)))
-
-
 def test_graphml_of_hostile_text_reads_back_as_networkx_writes_it(tmp_path):
     from conftest import write_record
 
@@ -289,8 +274,9 @@ def _gexf_by_networkx(kg, sub, walked: bool = True) -> bytes:
     return out.getvalue()
 
 
+@pytest.mark.parametrize("fmt", ["graphml", "gexf"])
 @pytest.mark.parametrize("select", ["whole", "neighborhood", "where", "nothing"])
-def test_gexf_reads_back_as_networkx_writes_it(kg, select):
+def test_the_written_file_reads_back_as_networkx_writes_it(kg, fmt, select):
     kg.analytics.storylines  # noqa: B018 - with storylines, as a server's exports have
     walked = select == "neighborhood"
     sub = (explore.whole(kg, via=ALL_KINDS) if select == "whole"
@@ -299,8 +285,9 @@ def test_gexf_reads_back_as_networkx_writes_it(kg, select):
            if select == "where"
            else explore.select_subgraph(kg, selection=Selection(mentions="no such words")))
     out = io.BytesIO()
-    export.write(kg, sub, "gexf", out, walked=walked)
-    _same_graph(_read("gexf", out.getvalue()), _read("gexf", _gexf_by_networkx(kg, sub, walked)))
+    export.write(kg, sub, fmt, out, walked=walked)
+    by_networkx = {"graphml": _graphml_by_networkx, "gexf": _gexf_by_networkx}[fmt]
+    _same_graph(_read(fmt, out.getvalue()), _read(fmt, by_networkx(kg, sub, walked)))
 
 
 def test_gexf_is_written_a_chunk_at_a_time(tmp_path):
