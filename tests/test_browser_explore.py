@@ -6,7 +6,10 @@ nothing leaves 127.0.0.1), whose fixtures and helpers this module shares.
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
+import urllib.request
 
 import pytest
 from live_helpers import write_whole
@@ -28,6 +31,7 @@ from tests.test_browser import (
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 NEW_COLOUR = "#e8175d"
+STUB_COLOUR = "#a9b4c8"
 
 # test_browser.py's fixtures, under their names: a browser and the 900-story server.
 chromium = shared.chromium
@@ -218,3 +222,118 @@ def test_live_mode_draws_a_story_dropped_into_the_folder_marked_new(open_page, t
         page.screenshot(path=tmp_path / "live.png")
         p.check_clean()
 
+
+
+TOKEN = "browser-test-token"
+SCMP_ID = ("article:https://www.scmp.com/news/china/society/article/3167904/"
+           "chinese-school-canteens-go-cashless-pupils-pay-their-faces")
+ITIF_ID = ("article:https://www.biometricupdate.com/202202/"
+           "itif-former-dhs-exec-push-back-on-criticisms-of-facial-recognition-use-by-us-agency")
+
+
+def _served(base: str, node_id: str) -> dict | None:
+    return _api(base, """query ($id: ID!) { node(id: $id) { id ... on Article {
+        title isStub } } }""", {"id": node_id})["node"]
+
+
+def _api_as(base: str, token: str, query: str, variables: dict) -> dict:
+    """POST a GraphQL request with an ingest token; its data (no errors allowed)."""
+    body = json.dumps({"query": query, "variables": variables}).encode()
+    request = urllib.request.Request(f"{base}/graphql", data=body, headers={
+        "Content-Type": "application/json", "Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=30) as r:
+        answer = json.load(r)
+    assert not answer.get("errors"), answer["errors"]
+    return answer["data"]
+
+
+def _unknown(base: str, ids: set[str]) -> set[str]:
+    """The ids the server does not know."""
+    ordered = sorted(ids)
+    out: set[str] = set()
+    for i in range(0, len(ordered), 100):
+        batch = ordered[i:i + 100]
+        found = _api(base, "query ($ids: [ID!]!) { nodes(ids: $ids) { id } }",
+                     {"ids": batch})["nodes"]
+        out |= {n for n, f in zip(batch, found, strict=True) if f is None}
+    return out
+
+
+def _drawn_edges_between(page, a: str, b: str) -> list[str]:
+    return page.evaluate("([a, b]) => newsgraphExplorer.graph.edges(a, b)", [a, b])
+
+
+def test_live_mode_takes_out_removed_stories_redraws_stubs_and_marks_updated_ones(
+        open_page, tmp_path):
+    corpus = tmp_path / "corpus"
+    shutil.copytree(ROOT / "data", corpus)
+    with running_server(str(corpus), env={**os.environ, "NEWSGRAPH_INGEST_TOKEN": TOKEN}) as base:
+        p = open_page(base)
+        page = p.page
+        _open_explorer(p, base, f"?node={SEED_ID}")
+        _wait_idle(page)
+        drawn = _drawn(page)
+        # The seed's neighbourhood: the SCMP story lists the seed as related (nothing else
+        # lists it); the seed lists the ITIF story, which lists a story the seed lists too.
+        assert {SCMP_ID, ITIF_ID} <= drawn
+        gazette = next(n for n in drawn if "gazettetimes.com" in n)
+        assert _drawn_edges_between(page, ITIF_ID, gazette)
+        # The SCMP story's topics too: Education is tagged on no other story.
+        page.evaluate("id => newsgraphExplorer.expand(id)", SCMP_ID)
+        _wait_idle(page)
+        assert "topic:education" in _drawn(page)
+        page.check("#live-toggle")
+        page.wait_for_selector("body[data-live='connected']")
+        page.wait_for_selector("#live-results .hint")
+
+        # Edited: the drawn story's label and details follow its new title, and it is listed
+        # as updated.
+        page.evaluate("id => newsgraphExplorer.select(id)", SCMP_ID)
+        page.wait_for_selector("#details-title")
+        scmp_file = corpus / "scmp" / "school-canteens-face-payment.md"
+        old_title = "Chinese school canteens go cashless as pupils pay with their faces"
+        new_title = "School canteens in China let pupils pay with their faces"
+        edited = scmp_file.read_text(encoding="utf-8").replace(old_title, new_title)
+        staged = scmp_file.with_name(f".{scmp_file.name}.tmp")
+        staged.write_text(edited, encoding="utf-8")
+        os.replace(staged, scmp_file)
+        page.wait_for_function(
+            "([id, t]) => newsgraphExplorer.graph.getNodeAttribute(id, 'label') === t",
+            arg=[SCMP_ID, new_title], timeout=30_000)
+        assert _served(base, SCMP_ID)["title"] == new_title
+        page.wait_for_function(
+            "t => (document.querySelector('#details-title') || {}).textContent === t",
+            arg=new_title)
+        page.wait_for_selector(f"#live-list li[data-id='{SCMP_ID}'][data-reason='UPDATED']")
+        assert page.evaluate("id => newsgraphExplorer.renderer.getNodeDisplayData(id).label",
+                             SCMP_ID).startswith("updated: ")
+
+        # Deleted, and no other record lists it: it leaves the drawing, listed as removed.
+        scmp_file.unlink()
+        page.wait_for_function("id => !newsgraphExplorer.graph.hasNode(id)", arg=SCMP_ID,
+                               timeout=30_000)
+        assert _served(base, SCMP_ID) is None
+        page.wait_for_function("id => !newsgraphExplorer.graph.hasNode(id)",
+                               arg="topic:education", timeout=30_000)
+        assert _served(base, "topic:education") is None
+        assert _unknown(base, _drawn(page)) == set()
+        assert not page.evaluate("id => newsgraphExplorer.selection.includes(id)", SCMP_ID)
+        page.wait_for_selector("#details-removed")
+        page.wait_for_selector(f"#live-list li[data-id='{SCMP_ID}'][data-reason='REMOVED']")
+
+        # Retracted, but the seed still lists it: it stays drawn, as a stub, without the
+        # edge its own record made.
+        itif_file = corpus / "biometricupdate" / "itif-former-dhs-exec-push-back.yaml"
+        outcome = _api_as(base, TOKEN, "mutation ($u: String!) { retract(url: $u) { status } }",
+                          {"u": ITIF_ID.removeprefix("article:")})
+        assert outcome["retract"]["status"] == "RETRACTED" and not itif_file.exists()
+        page.wait_for_selector(f"#live-list li[data-id='{ITIF_ID}'][data-reason='STUB']",
+                               timeout=30_000)
+        assert page.evaluate("id => newsgraphExplorer.graph.getNodeAttribute(id, 'stub')",
+                             ITIF_ID)
+        assert _served(base, ITIF_ID)["isStub"] is True
+        assert _drawn_edges_between(page, ITIF_ID, gazette) == []
+        assert _drawn_edges_between(page, SEED_ID, ITIF_ID)
+        assert _display(page, ITIF_ID)["color"] == STUB_COLOUR
+        page.screenshot(path=tmp_path / "live-removed.png")
+        p.check_clean()

@@ -32,6 +32,7 @@ import { installLive } from "./explore-live.js";
   const OTHER = "#b8bfcc";
   const KIND_COLOURS = { article: "#3b6fd8", topic: "#e08a00", provider: "#1f9d63" };
   const NEW_COLOUR = "#e8175d"; // a story that arrived in live mode
+  const STUB_COLOUR = "#a9b4c8"; // a story known only from another record's related list
   const EDGE_KINDS = ["RELATED", "TAGGED", "PUBLISHED_BY", "SAME_STORY"];
 
   // -- the graph on screen ----------------------------------------------------------
@@ -70,10 +71,20 @@ import { installLive } from "./explore-live.js";
   // Hidden by the user, by the kind filter or by the provider/topic/date filters.
   const isHidden = (a) => !!(a.hiddenByUser || a.filteredOut || view.hiddenKinds.has(a.kind));
 
+  // What live mode says of a drawn story: it arrived, changed, or became a stub.
+  function liveMark(attrs) {
+    if (attrs.arrived === "ADDED" || attrs.arrived === "ENTERED") return "new";
+    if (attrs.arrived === "UPDATED" || attrs.changed === "UPDATED") return "updated";
+    if (attrs.changed === "STUB") return "stub";
+    return null;
+  }
+
   function nodeReducer(node, attrs) {
-    const out = { ...attrs, color: attrs.arrived ? NEW_COLOUR : colourOf(node, attrs) };
+    const stub = attrs.stub && attrs.kind === "article" && view.colourBy === "kind";
+    const out = { ...attrs, color: attrs.arrived ? NEW_COLOUR : stub ? STUB_COLOUR : colourOf(node, attrs) };
     if (isHidden(attrs)) out.hidden = true;
-    if (attrs.arrived) { out.highlighted = true; out.forceLabel = true; out.label = `new: ${attrs.label}`; }
+    const mark = liveMark(attrs);
+    if (mark) { out.highlighted = true; out.forceLabel = true; out.label = `${mark}: ${attrs.label}`; }
     if (view.marks && !view.marks.nodes.has(node) && !selection.includes(node)) {
       out.color = "#e6e8ee";
       out.label = "";
@@ -386,14 +397,24 @@ import { installLive } from "./explore-live.js";
     return pinned;
   }
 
-  function removeNode(id) {
+  // Take a node out of the drawing: by the user, or (`gone`) because live mode saw it leave
+  // the graph, which only touches the details when they were about it.
+  function removeNode(id, { gone = false } = {}) {
+    const shown = selection.includes(id) || detailsFor === id;
     graph.dropNode(id);
     expanded.clear(); // a removed neighbour must come back when its neighbours are expanded
     graph.forEachNode((n, a) => { if (a.expanded) graph.setNodeAttribute(n, "expanded", false); });
     selection = selection.filter((s) => s !== id);
-    if (chosen === id) chosen = null;
+    if (chosen === id) {
+      chosen = null;
+      $("#highlight-from").textContent = "none yet";
+    }
     updateStatus();
-    $("#details").replaceChildren(el("p", { class: "hint", id: "details-removed" }, "Removed from the drawing."));
+    if (gone && !shown) return;
+    detailsFor = null;
+    $("#details").replaceChildren(el("p", { class: "hint", id: "details-removed" }, gone
+      ? "Removed from the drawing: no longer in the graph (its record was deleted or retracted)."
+      : "Removed from the drawing."));
   }
 
   function setKindShown(kind, shown) {
@@ -439,7 +460,8 @@ import { installLive } from "./explore-live.js";
     const box = $("#legend-groups");
     if (view.colourBy === "kind") {
       box.replaceChildren(...KINDS.map((k) => el("span", { class: "swatch" },
-        el("i", { style: `background:${KIND_COLOURS[k]}` }), k === "article" ? "story" : k)));
+        el("i", { style: `background:${KIND_COLOURS[k]}` }), k === "article" ? "story" : k)),
+      el("span", { class: "swatch" }, el("i", { style: `background:${STUB_COLOUR}` }), "stub"));
       return;
     }
     const items = [...view.legend.entries()].map(([g, e]) => el("span", { class: "swatch", dataset: { group: g } },
@@ -483,7 +505,9 @@ import { installLive } from "./explore-live.js";
 
   // -- details ---------------------------------------------------------------------
 
+  let detailsFor = null; // the node the details pane is about
   async function showDetails(id) {
+    detailsFor = id;
     const box = $("#details");
     box.replaceChildren(el("p", { class: "hint" }, "Loading…"));
     const data = await gql(`query ($id: ID!) { node(id: $id) { __typename id
@@ -864,7 +888,12 @@ import { installLive } from "./explore-live.js";
   } });
   const live = installLive({ graph, gql, el, $, endpoint: ENDPOINT, nodeFields: NODE_FIELDS,
     edgeFields: EDGE_FIELDS, addGraph, positionOf, refresh: () => renderer.refresh(),
-    depth: () => Number($("#depth").value), chosen: () => chosen });
+    depth: () => Number($("#depth").value), chosen: () => chosen, removeNode,
+    facetFields: FACET_FIELDS, facetsOf, onUpdated: async (ids) => {
+      await filters.fillFacets();
+      updateStatus();
+      if (detailsFor && ids.includes(detailsFor)) await showDetails(detailsFor);
+    } });
   $("#depth").addEventListener("change", () => live.follow());
 
   const ready = (async () => {
