@@ -24,7 +24,8 @@ import { installLive } from "./explore-live.js";
   const EXPAND_LIMIT = LIMIT_PARAM || 200;
   const DRAW_LIMIT = LIMIT_PARAM || 2000;
   // Past these counts each frame costs too much (measured in docs/browser.md): edges are hidden
-  // while the camera moves and drawn as 1-pixel lines, nodes as points.
+  // while the camera moves and drawn as 1-pixel lines, nodes as points; past both, labels hide
+  // while the camera moves too.
   const HEAVY_EDGES = 3000;
   const HEAVY_NODES = 1500;
   const PALETTE = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948",
@@ -160,7 +161,30 @@ import { installLive } from "./explore-live.js";
     minCameraRatio: 0.02,
     maxCameraRatio: 20,
   });
-  renderer.on("beforeRender", () => { labelBoxes = []; });
+  // Sigma stacks seven full-size canvases; a software-composited browser blends every visible
+  // one over the whole drawing area each frame, drawn on or not (docs/browser.md measures it).
+  // Edge labels are never drawn here, and while the camera moves a big drawing draws its nodes
+  // only (edges and labels hidden, see updateStatus): meanwhile only the layers drawn on show.
+  const moveSavings = { hideLabels: true, idleLayers: true }; // both off: as before, for bench/
+  let layersHidden = "";
+  function idleLayers(moving) {
+    const idle = [];
+    if (!moveSavings.idleLayers) return idle;
+    if (!renderer.getSetting("renderEdgeLabels")) idle.push("edgeLabels");
+    if (!moving) return idle;
+    if (renderer.getSetting("hideEdgesOnMove")) idle.push("edges");
+    if (renderer.getSetting("hideLabelsOnMove")) idle.push("labels", "hovers", "hoverNodes");
+    return idle;
+  }
+  renderer.on("beforeRender", () => {
+    labelBoxes = [];
+    const idle = idleLayers(cameraMoving());
+    if (idle.join() === layersHidden) return;
+    layersHidden = idle.join();
+    for (const [id, canvas] of Object.entries(renderer.getCanvases())) {
+      canvas.style.visibility = idle.includes(id) ? "hidden" : "";
+    }
+  });
   // The cheap programs for big drawings: gl.LINES edges and gl.POINTS nodes, next to sigma's
   // default quads with anti-aliased edges and discs.
   renderer.setSetting("edgeProgramClasses", { ...renderer.getSetting("edgeProgramClasses"),
@@ -280,7 +304,10 @@ import { installLive } from "./explore-live.js";
       (shown < graph.order ? ` · ${graph.order - shown} hidden` : "");
     // Past a few thousand edges each frame of a pan or zoom draws them all: hide them while
     // the camera moves (measured in docs/browser.md).
+    // Labels too past HEAVY_NODES nodes: sigma draws the frame after the move (labels, edges,
+    // highlighted nodes) only when it hides edges, so labels hide only then.
     const heavy = { hideEdgesOnMove: graph.size > HEAVY_EDGES,
+      hideLabelsOnMove: moveSavings.hideLabels && graph.size > HEAVY_EDGES && graph.order > HEAVY_NODES,
       defaultEdgeType: graph.size > HEAVY_EDGES ? "thin" : "line",
       defaultNodeType: graph.order > HEAVY_NODES ? "point" : "circle" };
     for (const [key, value] of Object.entries(heavy)) {
@@ -922,5 +949,12 @@ import { installLive } from "./explore-live.js";
     viewportOf: (id) => renderer.graphToViewport(graph.getNodeAttributes(id)),
     drawnJSON, drawnPNG, filters, drag, live,
     draw, drawMore, expand, select, choose, highlight, showPaths, search, relayout, addGraph,
+    // What a big drawing saves while the camera moves; bench/page_frames.py compares them.
+    get moveSavings() { return { ...moveSavings }; },
+    setMoveSavings(savings) {
+      Object.assign(moveSavings, savings);
+      updateStatus();
+      renderer.refresh();
+    },
   };
 })();
