@@ -8,7 +8,7 @@ pages of at most 2,000 nodes, as a user would), then runs one pan-and-zoom gestu
 steps in, a 30-step drag, ten wheel steps out) under each configuration of the page's move
 savings in turn, ``--rounds`` times interleaved so that the machine's load falls on all alike.
 A frame is the time between two animation frames. Prints p50/p90/p99/max per configuration and
-the target (p90 <= 33.4 ms: two 60 Hz frames, 30 frames a second), met or not.
+the target (p90 of two 60 Hz frames at most: 30 frames a second), met or not.
 """
 
 from __future__ import annotations
@@ -24,9 +24,11 @@ from pathlib import Path
 
 from bench.noisy import start
 
-# Two 60 Hz frames: a page drawing every other frame runs at 30 frames a second. Animation
-# frame times come in whole 16.67 ms frames (33.3 or 33.4 ms, as the clock rounds).
-TARGET_P90_MS = 33.4
+# Animation frames come every 16.67 ms at 60 Hz, so frame times are whole numbers of frames
+# (33.3 or 33.4 ms for two, as the clock rounds). A page drawing every other frame runs at 30
+# frames a second: the target is a p90 of two frames at most.
+FRAME_MS = 1000 / 60
+TARGET_P90_FRAMES = 2
 
 # What the page saves while the camera moves (newsgraphExplorer.setMoveSavings).
 CONFIGURATIONS = {
@@ -121,8 +123,13 @@ def pan_and_zoom(page) -> None:
         page.wait_for_timeout(30)
 
 
+def _frames_of(ms: float) -> int:
+    """How many 60 Hz frames ``ms`` is, the clock's rounding aside."""
+    return round(ms / FRAME_MS)
+
+
 def _summary(frames: list[float]) -> str:
-    slow = sum(f > TARGET_P90_MS + 0.5 for f in frames)
+    slow = sum(_frames_of(f) > TARGET_P90_FRAMES for f in frames)
     return (f"{len(frames):5} frames  p50 {_quantile(frames, 0.5):5.1f}  "
             f"p90 {_quantile(frames, 0.9):5.1f}  p99 {_quantile(frames, 0.99):6.1f}  "
             f"max {max(frames):6.1f} ms  slower than 30/s: {100 * slow / len(frames):4.1f}%")
@@ -169,14 +176,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                 page.wait_for_timeout(500)
                 frames[name] += frame_times(page, lambda: pan_and_zoom(page))
         browser.close()
-    print(f"Chromium {' '.join(flags[3:])}: WebGL by {gl}")
+    print(f"Chromium {' '.join(flags[3:]) or '(no rendering flags)'}: WebGL by {gl}")
     print(f"drawn: {nodes:,} nodes, {edges:,} edges in {drawn_s:.0f} s; "
           f"{args.rounds} pan-and-zoom gestures per configuration, interleaved")
     for name, times in frames.items():
         print(f"  {name:14} {_summary(times)}")
     p90 = _quantile(frames["page (both)"], 0.9)
-    print(f"target p90 <= {TARGET_P90_MS} ms (30 frames a second) as the page draws: "
-          f"{'met' if p90 <= TARGET_P90_MS else 'NOT met'} (p90 {p90:.1f} ms)")
+    met = _frames_of(p90) <= TARGET_P90_FRAMES
+    print(f"target p90 <= {TARGET_P90_FRAMES} frames ({TARGET_P90_FRAMES * FRAME_MS:.1f} ms, "
+          f"30 frames a second) as the page draws: {'met' if met else 'NOT met'} "
+          f"(p90 {p90:.1f} ms)")
     return 0
 
 

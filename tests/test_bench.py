@@ -327,3 +327,23 @@ def test_million_row_runs_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert "within at 300: fast == naive" in table
     assert {"million_warm_start_s", "million_rss_bytes", "million_within_p50_ms"} <= set(
         results["targets"])
+
+
+def test_the_frame_benchmark_corpus_draws_five_thousand_nodes_within_four_hops_of_one(
+        tmp_path: Path) -> None:
+    """bench/page_frames.py (and the 5,000-node browser test) draw Provider 0's 4 hops."""
+    from bench.page_frames import write_wide_corpus
+
+    write_wide_corpus(tmp_path, articles=4800, topics=200, providers=60)
+    kg = graph.load(tmp_path)
+    whole = kg.neighborhood("provider:p0.example", hops=4)
+    assert len(whole.nodes) == 5060 == kg.counts["nodes"]
+    assert len(whole.edges) == 19177
+
+
+@pytest.mark.parametrize(("ms", "frames"), [(16.7, 1), (33.3, 2), (33.4, 2), (49.9, 3), (50.1, 3)])
+def test_the_frame_benchmark_counts_frame_times_in_whole_60_hz_frames(ms: float,
+                                                                       frames: int) -> None:
+    from bench.page_frames import _frames_of
+
+    assert _frames_of(ms) == frames
