@@ -33,8 +33,11 @@ from schema.cost import Cost
 from schema.plan import (
     ATTRIBUTE,
     LEAF_ATTRIBUTE,
-    METHOD,
+    NODE_ATTRIBUTE,
+    NODE_LEAF,
+    NODE_LINK,
     PLANS,
+    RESOLVER,
     SYNC_FAILED,
     FieldPlan,
     SyncFailure,
@@ -56,6 +59,8 @@ class PlannedExecutor(StrawberryGraphQLCoreExecutionContext):
         super().__init__(*args, **kwargs)
         self.strawberry: Any = getattr(self.schema, "_strawberry_schema", None)
         self._cost: Cost | None = None
+        context = self.context_value
+        self._kg = context.get("kg") if isinstance(context, dict) else None
 
     def execute_operation(self, serially: bool | None = None) -> Any:
         fields = self._root_plan() if self.planned and not serially else None
@@ -111,8 +116,11 @@ class PlannedExecutor(StrawberryGraphQLCoreExecutionContext):
             return True
         return False
 
-    def run_fields(self, fields: list[FieldPlan], source: Any, path: Path | None) -> Any:
-        """Run a planned selection on one object; return its response map.
+    def run_fields(self, fields: list[FieldPlan], source: Any, path: Path | None,
+                   node: Any = None) -> Any:
+        """Run a planned selection on one object; return its response map. ``node`` is
+        the attributes of the graph node ``source`` views (schema/nodeview.py), if any:
+        its fields are read from them directly.
 
         Every field passes :class:`~schema.cost.Cost`'s per-field hook, inlined for
         fields without arguments: the deadline first, then the call (a walk stopped by
@@ -124,12 +132,15 @@ class PlannedExecutor(StrawberryGraphQLCoreExecutionContext):
         walks = budget.walks if budget is not None else None
         for field in fields:
             how = field.how
-            if how == LEAF_ATTRIBUTE:
+            if how == NODE_LEAF or how == LEAF_ATTRIBUTE:
                 try:
                     if walks is not None and walks.deadline is not None \
                             and walks.clock() > walks.deadline:
                         raise budget.late()  # type: ignore[union-attr]
-                    result = getattr(source, field.attribute)  # type: ignore[arg-type]
+                    if how == NODE_LEAF and node is not None:
+                        result = field.read(node)
+                    else:
+                        result = getattr(source, field.attribute)  # type: ignore[arg-type]
                     if type(result) is field.as_is:
                         results[field.key] = result
                         continue
@@ -148,11 +159,15 @@ class PlannedExecutor(StrawberryGraphQLCoreExecutionContext):
             field_path = new_path(Path, (path, field.key, field.parent.name))
             try:
                 info = None
-                if how == ATTRIBUTE or how == METHOD:
+                if how != RESOLVER:
                     if walks is not None and walks.deadline is not None \
                             and walks.clock() > walks.deadline:
                         raise budget.late()  # type: ignore[union-attr]
-                    if how == ATTRIBUTE:
+                    if node is not None and how == NODE_LINK and self._kg is not None:
+                        result = field.link(self._kg, node)
+                    elif node is not None and how == NODE_ATTRIBUTE:
+                        result = field.read(node)
+                    elif how == ATTRIBUTE or how == NODE_ATTRIBUTE:
                         result = getattr(source, field.attribute)  # type: ignore[arg-type]
                     else:
                         info = self.build_resolve_info(field.definition, field.nodes,

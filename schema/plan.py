@@ -40,15 +40,17 @@ from graphql.execution.collect_fields import collect_subfields
 from graphql.language import Visitor
 from graphql.pyutils import Path, inspect, is_iterable
 from graphql.type.scalars import serialize_boolean, serialize_id, serialize_string
+from strawberry.types.cast import TYPE_CAST_ATTRIBUTE
 
 from schema.cost import composite
+from schema.nodeview import NodeView, node_data, resolve_by_class
 
 if TYPE_CHECKING:
     from schema.executor import PlannedExecutor
 
 __all__ = ["PLANS", "Plans", "FieldPlan", "plan_fields", "SyncFailure", "SYNC_FAILED",
-           "new_path", "close_awaitable", "LEAF_ATTRIBUTE", "ATTRIBUTE", "METHOD",
-           "RESOLVER"]
+           "new_path", "close_awaitable", "node_view", "LEAF_ATTRIBUTE", "ATTRIBUTE",
+           "METHOD", "RESOLVER", "NODE_LEAF", "NODE_ATTRIBUTE", "NODE_LINK"]
 
 SYNC_FAILED = "GraphQL execution failed to complete synchronously."
 new_path = tuple.__new__  # Path(prev, key, typename) without NamedTuple's own __new__
@@ -126,8 +128,11 @@ class Plans:
 PLANS = Plans()
 
 
-# How a planned field runs (see PlannedExecutor.run_fields).
-LEAF_ATTRIBUTE, ATTRIBUTE, METHOD, RESOLVER = range(4)
+# How a planned field runs (see PlannedExecutor.run_fields): an attribute, of a leaf type
+# or not; a resolver without arguments; any resolver; on a node's view
+# (schema/nodeview.py), the field read from the node's attributes, of a leaf type or
+# not, or the view of another node.
+LEAF_ATTRIBUTE, ATTRIBUTE, METHOD, RESOLVER, NODE_LEAF, NODE_ATTRIBUTE, NODE_LINK = range(7)
 # Leaf serializers that return a value of this exact type as it is.
 _AS_IS = {serialize_string: str, serialize_id: str, serialize_boolean: bool}
 
@@ -137,7 +142,7 @@ class FieldPlan:
 
     __slots__ = ("key", "name", "definition", "details", "nodes", "parent", "type", "how",
                  "attribute", "as_is", "method", "resolve", "args", "literal", "counted",
-                 "needs_info", "complete")
+                 "needs_info", "complete", "read", "link")
 
     def __init__(self, executor: PlannedExecutor, parent: GraphQLObjectType, key: str,
                  details: list[Any]):
@@ -162,19 +167,38 @@ class FieldPlan:
         self.as_is = _AS_IS.get(getattr(named, "coerce_output_value", None))  # type: ignore
         self.attribute: str | None = None
         self.method: Any = None
+        self.read: Any = None
+        self.link: Any = None
         self.how = RESOLVER
         field = (definition.extensions or {}).get("strawberry-definition")
         if field is None or executor.strawberry is None:
             return
+        view = node_view(parent)
         if getattr(resolve, "_is_default", False) and field.default_resolver is getattr:
             # Strawberry's basic field (no resolver of its own): its attribute.
             self.attribute = field.python_name
             self.how = LEAF_ATTRIBUTE if is_leaf_type(named) else ATTRIBUTE
+            if view is not None and field.python_name in view.__node_fields__:
+                # Read from the node's attributes, as the view's attribute would be.
+                self.read = view.__node_fields__[field.python_name]
+                self.how = NODE_LEAF if self.how == LEAF_ATTRIBUTE else NODE_ATTRIBUTE
         elif _plain_method(executor.strawberry, field) and not node.arguments:
             # A resolver taking no arguments (self, info, root at most): called as
             # Strawberry's resolver would call it, without converting arguments.
             self.method = field
             self.how = METHOD
+            if view is not None and field.python_name in view.__node_links__:
+                # The view of another node, made as the resolver makes it.
+                self.link = view.__node_links__[field.python_name]
+                self.how = NODE_LINK
+
+
+def node_view(object_type: GraphQLObjectType) -> Any:
+    """Return the Python class of a type whose objects are views of a graph node
+    (schema/nodeview.py), or None."""
+    definition = (object_type.extensions or {}).get("strawberry-definition")
+    origin = getattr(definition, "origin", None)
+    return origin if isinstance(origin, type) and issubclass(origin, NodeView) else None
 
 
 def _plain_method(strawberry: Any, field: Any) -> bool:
@@ -219,13 +243,30 @@ def _has_variables(node: Any) -> bool:
 
 def _needs_info(type_: Any) -> bool:
     """Whether completing a value of this type calls a function that takes ``info``:
-    ``resolve_type``, or an ``is_type_of`` other than Strawberry's (which ignores it)."""
+    a ``resolve_type`` other than :func:`~schema.nodeview.resolve_by_class`, or an
+    ``is_type_of`` other than Strawberry's (which ignores it)."""
     named = get_named_type(type_)
     if is_abstract_type(named):
-        return True
-    check = getattr(named, "is_type_of", None)
-    return check is not None and not check.__qualname__.endswith(
-        "_get_is_type_of.<locals>.is_type_of")
+        return not _by_class(named)
+    return not _strawberry_check(named)
+
+
+def _by_class(abstract_type: Any) -> bool:
+    """Whether an abstract type's objects name their type by their class."""
+    return getattr(abstract_type.resolve_type, "__func__", None) is resolve_by_class
+
+
+def _strawberry_check(object_type: Any) -> bool:
+    """Whether an object type's ``is_type_of`` is none or Strawberry's own: a cast
+    object's cast decides, else ``isinstance`` of the type's class (or its interfaces'),
+    which an object of exactly that class passes."""
+    check = getattr(object_type, "is_type_of", None)
+    return check is None or check.__qualname__.endswith("_get_is_type_of.<locals>.is_type_of")
+
+
+def _origin(object_type: Any) -> Any:
+    definition = (object_type.extensions or {}).get("strawberry-definition")
+    return getattr(definition, "origin", None)
 
 
 Completer = Callable[["PlannedExecutor", Path, Any, Any], Any]
@@ -328,21 +369,27 @@ def _completer(field: FieldPlan, type_: Any) -> Completer:
         return complete_object
 
     valid: dict[str, GraphQLObjectType] = {}
+    by_class = _by_class(type_)
 
     def complete_abstract(ex: PlannedExecutor, path: Path, result: Any, info: Any) -> Any:
         if isinstance(result, Exception):
             raise result
         if result is None or result is Undefined:
             return None
-        resolve_type = type_.resolve_type or ex.type_resolver
-        name = resolve_type(result, info, type_)
-        if ex.is_awaitable(name):
-            close_awaitable(name)
-            raise SyncFailure
+        if by_class:  # resolve_by_class, without the call and its info
+            name = result.__strawberry_definition__.name
+        else:
+            resolve_type = type_.resolve_type or ex.type_resolver
+            name = resolve_type(result, info, type_)
+            if ex.is_awaitable(name):
+                close_awaitable(name)
+                raise SyncFailure
         # A type name found valid for this field stays valid (the check reads only the
         # name and the schema); anything else is checked, and refused, every time.
         runtime = valid.get(name) if isinstance(name, str) else None
         if runtime is None:
+            if info is None:  # read for the field's name in the error message
+                info = ex.build_resolve_info(field.definition, field.nodes, field.parent, path)
             runtime = ex.ensure_valid_runtime_type(name, type_, field.details, info, result)
             if isinstance(name, str):
                 valid[name] = runtime
@@ -357,9 +404,15 @@ def _object_completer(field: FieldPlan, object_type: GraphQLObjectType) -> Compl
 
     check = object_type.is_type_of
     selection: list[list[FieldPlan]] = []
+    view = node_view(object_type) is not None
+    # Strawberry's check passes an object of exactly the type's class, not cast.
+    exact = _origin(object_type) if _strawberry_check(object_type) else None
+    if not isinstance(exact, type) or not exact.__dictoffset__:
+        exact = None  # (a class whose objects have no __dict__ is checked)
 
     def complete(ex: PlannedExecutor, path: Path, result: Any, info: Any) -> Any:
-        if check is not None:
+        if check is not None and not (type(result) is exact
+                                      and TYPE_CAST_ATTRIBUTE not in result.__dict__):
             ok = check(result, info)
             if ex.is_awaitable(ok):
                 close_awaitable(ok)
@@ -371,6 +424,8 @@ def _object_completer(field: FieldPlan, object_type: GraphQLObjectType) -> Compl
                                         ex.operation, object_type, field.details,
                                         ex.hide_suggestions).grouped_field_set
             selection.append(plan_fields(ex, object_type, grouped))
+        if view:
+            return ex.run_fields(selection[0], result, path, node_data(result))
         return ex.run_fields(selection[0], result, path)
     return complete
 
