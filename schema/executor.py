@@ -40,11 +40,13 @@ from schema.plan import (
     RESOLVER,
     SYNC_FAILED,
     FieldPlan,
+    Selection,
     SyncFailure,
     close_awaitable,
     new_path,
     plan_fields,
 )
+from schema.runner import compile_selection
 
 __all__ = ["PlannedExecutor"]
 
@@ -61,11 +63,20 @@ class PlannedExecutor(StrawberryGraphQLCoreExecutionContext):
         self._cost: Cost | None = None
         context = self.context_value
         self._kg = context.get("kg") if isinstance(context, dict) else None
+        # What compiled selections read (schema/runner.py), set when the plan runs.
+        self.budget: Any = None
+        self.deadline: float | None = None
+        self.clock: Any = None
+        self.kg: Any = None
 
     def execute_operation(self, serially: bool | None = None) -> Any:
         fields = self._root_plan() if self.planned and not serially else None
         if fields is None:
             return super().execute_operation(serially)
+        budget = self._cost.budget if self._cost is not None else None
+        self.budget, self.kg = budget, self._kg
+        self.deadline = budget.walks.deadline if budget is not None else None
+        self.clock = budget.walks.clock if budget is not None else None
         try:
             data = self.run_fields(fields, self.root_value, None)
         except SyncFailure:
@@ -75,7 +86,7 @@ class PlannedExecutor(StrawberryGraphQLCoreExecutionContext):
             return self.finish(self.build_response(None))
         return self.finish(self.build_response(data))
 
-    def _root_plan(self) -> list[FieldPlan] | None:
+    def _root_plan(self) -> Selection | None:
         """Return the plan of the operation's root selection; None when the standard
         executor must run it."""
         operation = self.operation
@@ -116,101 +127,108 @@ class PlannedExecutor(StrawberryGraphQLCoreExecutionContext):
             return True
         return False
 
-    def run_fields(self, fields: list[FieldPlan], source: Any, path: Path | None,
+    def run_fields(self, fields: Selection, source: Any, path: Path | None,
                    node: Any = None) -> Any:
         """Run a planned selection on one object; return its response map. ``node`` is
         the attributes of the graph node ``source`` views (schema/nodeview.py), if any:
-        its fields are read from them directly.
+        its fields are read from them directly. The selection runs compiled
+        (schema/runner.py): each field as :meth:`run_field` runs it."""
+        run = fields.run
+        if run is None:
+            run = fields.run = compile_selection(fields)
+        return run(self, source, path, node)
+
+    def run_field(self, field: FieldPlan, source: Any, path: Path | None, node: Any,
+                  results: dict[str, Any]) -> None:
+        """Run one planned field on one object, into its response map.
 
         Every field passes :class:`~schema.cost.Cost`'s per-field hook, inlined for
         fields without arguments: the deadline first, then the call (a walk stopped by
         the budget becomes the limit's error), then the objects returned are counted.
         """
-        results: dict[str, Any] = {}
         cost: Cost | None = self._cost
         budget = cost.budget if cost is not None else None
         walks = budget.walks if budget is not None else None
-        for field in fields:
-            how = field.how
-            if how == NODE_LEAF or how == LEAF_ATTRIBUTE:
-                try:
-                    if walks is not None and walks.deadline is not None \
-                            and walks.clock() > walks.deadline:
-                        raise budget.late()  # type: ignore[union-attr]
-                    if how == NODE_LEAF and node is not None:
-                        result = field.read(node)
-                    else:
-                        result = getattr(source, field.attribute)  # type: ignore[arg-type]
-                    if type(result) is field.as_is:
-                        results[field.key] = result
-                        continue
-                    if self.is_awaitable(result):
-                        close_awaitable(result)
-                        raise SyncFailure
-                    field_path = new_path(Path, (path, field.key, field.parent.name))
-                    results[field.key] = field.complete(self, field_path, result, None)
-                except SyncFailure:
-                    raise
-                except Exception as error:  # noqa: BLE001 - every error is a field error
-                    field_path = new_path(Path, (path, field.key, field.parent.name))
-                    self.handle_field_error(error, field.type, field.details, field_path)
-                    results[field.key] = None
-                continue
-            field_path = new_path(Path, (path, field.key, field.parent.name))
+        how = field.how
+        if how == NODE_LEAF or how == LEAF_ATTRIBUTE:
             try:
-                info = None
-                if how != RESOLVER:
-                    if walks is not None and walks.deadline is not None \
-                            and walks.clock() > walks.deadline:
-                        raise budget.late()  # type: ignore[union-attr]
-                    if node is not None and how == NODE_LINK and self._kg is not None:
-                        result = field.link(self._kg, node)
-                    elif node is not None and how == NODE_ATTRIBUTE:
-                        result = field.read(node)
-                    elif how == ATTRIBUTE or how == NODE_ATTRIBUTE:
-                        result = getattr(source, field.attribute)  # type: ignore[arg-type]
-                    else:
-                        info = self.build_resolve_info(field.definition, field.nodes,
-                                                       field.parent, field_path)
-                        result = self._call_method(field.method, source, info, budget)
-                    counted = field.counted
-                    if counted is not None and budget is not None:
-                        if counted == "list" and isinstance(result, list | tuple):
-                            budget.returned(len(result))
-                        elif counted == "one" and result is not None:
-                            budget.returned(1)
-                    if self.is_awaitable(result):
-                        close_awaitable(result)
-                        raise SyncFailure
+                if walks is not None and walks.deadline is not None \
+                        and walks.clock() > walks.deadline:
+                    raise budget.late()  # type: ignore[union-attr]
+                if how == NODE_LEAF and node is not None:
+                    result = field.read(node)
                 else:
-                    info = self.build_resolve_info(field.definition, field.nodes,
-                                                   field.parent, field_path)
-                    args = field.args
-                    if args is None:
-                        first = field.details[0]
-                        args = get_argument_values(field.definition, first.node,
-                                                   self.variable_values,
-                                                   first.fragment_variable_values,
-                                                   self.hide_suggestions)
-                        if field.literal:
-                            field.args = args
-                    if cost is not None:
-                        result = cost.resolve(field.resolve, source, info, **args)
-                    else:
-                        result = field.resolve(source, info, **args)
-                    if self.is_awaitable(result):
-                        close_awaitable(result)
-                        raise SyncFailure
-                if info is None and field.needs_info:
-                    info = self.build_resolve_info(field.definition, field.nodes,
-                                                   field.parent, field_path)
-                results[field.key] = field.complete(self, field_path, result, info)
+                    result = getattr(source, field.attribute)  # type: ignore[arg-type]
+                if type(result) is field.as_is:
+                    results[field.key] = result
+                    return
+                if self.is_awaitable(result):
+                    close_awaitable(result)
+                    raise SyncFailure
+                field_path = new_path(Path, (path, field.key, field.parent.name))
+                results[field.key] = field.complete(self, field_path, result, None)
             except SyncFailure:
                 raise
             except Exception as error:  # noqa: BLE001 - every error is a field error
+                field_path = new_path(Path, (path, field.key, field.parent.name))
                 self.handle_field_error(error, field.type, field.details, field_path)
                 results[field.key] = None
-        return results
+            return
+        field_path = new_path(Path, (path, field.key, field.parent.name))
+        try:
+            info = None
+            if how != RESOLVER:
+                if walks is not None and walks.deadline is not None \
+                        and walks.clock() > walks.deadline:
+                    raise budget.late()  # type: ignore[union-attr]
+                if node is not None and how == NODE_LINK and self._kg is not None:
+                    result = field.link(self._kg, node)
+                elif node is not None and how == NODE_ATTRIBUTE:
+                    result = field.read(node)
+                elif how == ATTRIBUTE or how == NODE_ATTRIBUTE:
+                    result = getattr(source, field.attribute)  # type: ignore[arg-type]
+                else:
+                    info = self.build_resolve_info(field.definition, field.nodes,
+                                                   field.parent, field_path)
+                    result = self._call_method(field.method, source, info, budget)
+                counted = field.counted
+                if counted is not None and budget is not None:
+                    if counted == "list" and isinstance(result, list | tuple):
+                        budget.returned(len(result))
+                    elif counted == "one" and result is not None:
+                        budget.returned(1)
+                # (a view's fields are read by its own functions: never awaitable)
+                if how < NODE_LEAF and self.is_awaitable(result):
+                    close_awaitable(result)
+                    raise SyncFailure
+            else:
+                info = self.build_resolve_info(field.definition, field.nodes,
+                                               field.parent, field_path)
+                args = field.args
+                if args is None:
+                    first = field.details[0]
+                    args = get_argument_values(field.definition, first.node,
+                                               self.variable_values,
+                                               first.fragment_variable_values,
+                                               self.hide_suggestions)
+                    if field.literal:
+                        field.args = args
+                if cost is not None:
+                    result = cost.resolve(field.resolve, source, info, **args)
+                else:
+                    result = field.resolve(source, info, **args)
+                if self.is_awaitable(result):
+                    close_awaitable(result)
+                    raise SyncFailure
+            if info is None and field.needs_info:
+                info = self.build_resolve_info(field.definition, field.nodes,
+                                               field.parent, field_path)
+            results[field.key] = field.complete(self, field_path, result, info)
+        except SyncFailure:
+            raise
+        except Exception as error:  # noqa: BLE001 - every error is a field error
+            self.handle_field_error(error, field.type, field.details, field_path)
+            results[field.key] = None
 
     def _call_method(self, field: Any, source: Any, info: Any, budget: Any) -> Any:
         """Call a Strawberry resolver without arguments as Strawberry calls it."""

@@ -39,7 +39,14 @@ from graphql import (
 from graphql.execution.collect_fields import collect_subfields
 from graphql.language import Visitor
 from graphql.pyutils import Path, inspect, is_iterable
-from graphql.type.scalars import serialize_boolean, serialize_id, serialize_string
+from graphql.type.scalars import (
+    GRAPHQL_MAX_INT,
+    GRAPHQL_MIN_INT,
+    serialize_boolean,
+    serialize_id,
+    serialize_int,
+    serialize_string,
+)
 from strawberry.types.cast import TYPE_CAST_ATTRIBUTE
 
 from schema.cost import composite
@@ -48,7 +55,7 @@ from schema.nodeview import NodeView, node_data, resolve_by_class
 if TYPE_CHECKING:
     from schema.executor import PlannedExecutor
 
-__all__ = ["PLANS", "Plans", "FieldPlan", "plan_fields", "SyncFailure", "SYNC_FAILED",
+__all__ = ["PLANS", "Plans", "FieldPlan", "Selection", "plan_fields", "SyncFailure", "SYNC_FAILED",
            "new_path", "close_awaitable", "node_view", "LEAF_ATTRIBUTE", "ATTRIBUTE",
            "METHOD", "RESOLVER", "NODE_LEAF", "NODE_ATTRIBUTE", "NODE_LINK"]
 
@@ -215,11 +222,18 @@ def _plain_method(strawberry: Any, field: Any) -> bool:
     return not handlers and callable(resolver.wrapped_func)
 
 
+class Selection(list[FieldPlan]):
+    """The planned fields of one selection on one object type, in order; ``run`` is
+    the selection compiled (schema/runner.py), made on first use."""
+
+    run: Any = None
+
+
 def plan_fields(executor: PlannedExecutor, parent: GraphQLObjectType,
-            grouped: dict[str, list[Any]]) -> list[FieldPlan]:
+                grouped: dict[str, list[Any]]) -> Selection:
     """Plan a grouped field set; a key naming no field is left out, as the standard
     executor leaves it out."""
-    out = []
+    out = Selection()
     for key, details in grouped.items():
         try:
             out.append(FieldPlan(executor, parent, key, details))
@@ -310,13 +324,17 @@ def _completer(field: FieldPlan, type_: Any) -> Completer:
         item = _completer(field, item_type)
         message = ("Expected Iterable, but did not find one for field"
                    f" '{field.parent}.{field.name}'.")
+        if is_non_null_type(item_type) and is_object_type(item_type.of_type):
+            _, run, exact = _object_parts(field, item_type.of_type)
+            if exact is not None:
+                return _object_list_completer(field, item_type, item, run, exact, message)
 
         def complete_list(ex: PlannedExecutor, path: Path, result: Any, info: Any) -> Any:
             if isinstance(result, Exception):
                 raise result
             if result is None or result is Undefined:
                 return None
-            if not is_iterable(result):
+            if type(result) is not list and not is_iterable(result):
                 raise GraphQLError(message)
             out: list[Any] = []
             append = out.append
@@ -336,8 +354,12 @@ def _completer(field: FieldPlan, type_: Any) -> Completer:
         return complete_list
     if is_leaf_type(type_):
         coerce = type_.coerce_output_value
+        # An int within Int's range is what serialize_int returns for it.
+        ints = coerce is serialize_int
 
         def complete_leaf(ex: PlannedExecutor, path: Path, result: Any, info: Any) -> Any:
+            if ints and type(result) is int and GRAPHQL_MIN_INT <= result <= GRAPHQL_MAX_INT:
+                return result
             if isinstance(result, Exception):
                 raise result
             if result is None or result is Undefined:
@@ -397,18 +419,73 @@ def _completer(field: FieldPlan, type_: Any) -> Completer:
     return complete_abstract
 
 
+def _object_list_completer(field: FieldPlan, item_type: Any, item: Completer,
+                           run: Completer, exact: type, message: str) -> Completer:
+    """Return the completion of a list of non-null objects of one type: as the general
+    list's, each item an object of exactly the type's class (not cast, not awaitable)
+    completed at once, without the checks it passes."""
+
+    def complete_object_list(ex: PlannedExecutor, path: Path, result: Any, info: Any
+                             ) -> Any:
+        if isinstance(result, Exception):
+            raise result
+        if result is None or result is Undefined:
+            return None
+        if type(result) is not list and not is_iterable(result):
+            raise GraphQLError(message)
+        out: list[Any] = []
+        append = out.append
+        for index, value in enumerate(result):
+            item_path = new_path(Path, (path, index, None))
+            try:
+                if type(value) is exact and TYPE_CAST_ATTRIBUTE not in value.__dict__ \
+                        and "__await__" not in value.__dict__:
+                    append(run(ex, item_path, value))
+                    continue
+                if ex.is_awaitable(value):
+                    close_awaitable(value)
+                    raise SyncFailure
+                append(item(ex, item_path, value, info))
+            except SyncFailure:
+                raise
+            except Exception as error:  # noqa: BLE001 - every error is a field error
+                ex.handle_field_error(error, item_type, field.details, item_path)
+                append(None)
+        return out
+    return complete_object_list
+
+
 def _object_completer(field: FieldPlan, object_type: GraphQLObjectType) -> Completer:
     """Return the completion of ``field``'s values of one object type: its ``is_type_of``
     check, then the planned sub-selection (made on first use)."""
+    return _object_parts(field, object_type)[0]
+
+
+def _object_parts(field: FieldPlan, object_type: GraphQLObjectType
+                  ) -> tuple[Completer, Completer, type | None]:
+    """Return the completion of ``field``'s values of one object type, the same without
+    the type check, and the class whose objects (not cast) pass the check (or None)."""
     from graphql.execution.executor import invalid_return_type_error
 
     check = object_type.is_type_of
-    selection: list[list[FieldPlan]] = []
+    selection: list[Selection] = []
     view = node_view(object_type) is not None
     # Strawberry's check passes an object of exactly the type's class, not cast.
     exact = _origin(object_type) if _strawberry_check(object_type) else None
-    if not isinstance(exact, type) or not exact.__dictoffset__:
-        exact = None  # (a class whose objects have no __dict__ is checked)
+    if not isinstance(exact, type) or not exact.__dictoffset__ or hasattr(exact, "__await__"):
+        exact = None  # (objects without a __dict__, or awaitable, are checked)
+
+    def run(ex: PlannedExecutor, path: Path, result: Any, info: Any = None) -> Any:
+        if not selection:
+            grouped = collect_subfields(ex.schema, ex.fragments, ex.variable_values,
+                                        ex.operation, object_type, field.details,
+                                        ex.hide_suggestions).grouped_field_set
+            selection.append(plan_fields(ex, object_type, grouped))
+        fields = selection[0]
+        node = node_data(result) if view else None
+        if fields.run is None:  # compiled by its first run
+            return ex.run_fields(fields, result, path, node)
+        return fields.run(ex, result, path, node)
 
     def complete(ex: PlannedExecutor, path: Path, result: Any, info: Any) -> Any:
         if check is not None and not (type(result) is exact
@@ -419,15 +496,8 @@ def _object_completer(field: FieldPlan, object_type: GraphQLObjectType) -> Compl
                 raise SyncFailure
             if not ok:
                 raise invalid_return_type_error(object_type, result, field.details)
-        if not selection:
-            grouped = collect_subfields(ex.schema, ex.fragments, ex.variable_values,
-                                        ex.operation, object_type, field.details,
-                                        ex.hide_suggestions).grouped_field_set
-            selection.append(plan_fields(ex, object_type, grouped))
-        if view:
-            return ex.run_fields(selection[0], result, path, node_data(result))
-        return ex.run_fields(selection[0], result, path)
-    return complete
+        return run(ex, path, result)
+    return complete, run, exact
 
 
 def close_awaitable(awaitable: Any) -> None:

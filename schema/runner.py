@@ -1,0 +1,118 @@
+"""A planned selection compiled to one Python function, as graphql-jit compiles a query.
+
+:meth:`schema.executor.PlannedExecutor.run_fields` runs a selection field by field,
+deciding at every field what kind it is. Most fields of a graph explorer's answer are
+of three kinds: a leaf attribute of the object (``id``, ``hops``), a field of a node's
+view read from the node's attributes (``title``, ``url``), and another node's view
+(``provider``, ``topics``; schema/nodeview.py). :func:`compile_selection` writes the
+selection out as straight-line code, those fields inline and every other field handed
+to the executor's :meth:`~schema.executor.PlannedExecutor.run_field`, which does what
+``run_fields`` did for it. Each inline field does what ``run_field`` would: the
+deadline read first, the value, the objects counted, completion, and every error made
+a field error at the same path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from graphql.pyutils import Path
+
+from schema.plan import (
+    LEAF_ATTRIBUTE,
+    NODE_LEAF,
+    NODE_LINK,
+    FieldPlan,
+    SyncFailure,
+    close_awaitable,
+    new_path,
+)
+
+__all__ = ["compile_selection"]
+
+Run = Callable[[Any, Any, Any, Any], dict[str, Any]]
+
+
+
+def _late(indent: str) -> str:
+    """The deadline, read before the field runs."""
+    return (f"{indent}if deadline is not None and clock() > deadline:\n"
+            f"{indent}    raise budget.late()\n")
+
+
+_FAILED = """\
+    except SyncFailure:
+        raise
+    except Exception as error:  # every error is a field error
+        ex.handle_field_error(error, f{i}.type, f{i}.details,
+                              new_path(Path, (path, {key!r}, {parent!r})))
+        results[{key!r}] = None
+"""
+
+
+def _leaf(i: int, field: FieldPlan) -> str:
+    """A leaf attribute of the object, or a leaf field read from its node."""
+    value = (f"read{i}(node) if node is not None else source.{field.attribute}"
+             if field.how == NODE_LEAF else f"source.{field.attribute}")
+    return f"""\
+    try:
+{_late(" " * 8)}        result = {value}
+        if type(result) is not as_is{i}:
+            if ex.is_awaitable(result):
+                close_awaitable(result)
+                raise SyncFailure
+            result = f{i}.complete(ex, new_path(Path, (path, {field.key!r}, {field.parent.name!r})),
+                                   result, None)
+        results[{field.key!r}] = result
+{_FAILED.format(i=i, key=field.key, parent=field.parent.name)}"""
+
+
+def _link(i: int, field: FieldPlan) -> str:
+    """Another node's view, made by the view's link function (schema/nodeview.py)."""
+    counted = {
+        "one": "            if budget is not None and result is not None:\n"
+               "                budget.returned(1)\n",
+        "list": "            if budget is not None and isinstance(result, list | tuple):\n"
+                "                budget.returned(len(result))\n",
+        None: "",
+    }[field.counted]
+    return f"""\
+    if node is None or kg is None:
+        ex.run_field(f{i}, source, path, node, results)
+    else:
+        field_path = new_path(Path, (path, {field.key!r}, {field.parent.name!r}))
+        try:
+{_late(" " * 12)}            result = link{i}(kg, node)
+{counted}            results[{field.key!r}] = f{i}.complete(ex, field_path, result, None)
+        except SyncFailure:
+            raise
+        except Exception as error:  # every error is a field error
+            ex.handle_field_error(error, f{i}.type, f{i}.details, field_path)
+            results[{field.key!r}] = None
+"""
+
+
+def compile_selection(fields: list[FieldPlan]) -> Run:
+    """Return ``run(ex, source, path, node)``: the selection run on one object, its
+    response map returned, as ``run_field`` would run each field in turn."""
+    names: dict[str, Any] = {"Path": Path, "new_path": new_path, "SyncFailure": SyncFailure,
+                             "close_awaitable": close_awaitable}
+    body = []
+    for i, field in enumerate(fields):
+        names[f"f{i}"] = field
+        if field.how in (LEAF_ATTRIBUTE, NODE_LEAF) and field.attribute is not None \
+                and field.attribute.isidentifier():
+            names[f"read{i}"], names[f"as_is{i}"] = field.read, field.as_is
+            body.append(_leaf(i, field))
+        elif field.how == NODE_LINK and not field.needs_info:
+            names[f"link{i}"] = field.link
+            body.append(_link(i, field))
+        else:
+            body.append(f"    ex.run_field(f{i}, source, path, node, results)\n")
+    source = ("def run(ex, source, path, node):\n"
+              "    results = {}\n"
+              "    budget, deadline, clock, kg = ex.budget, ex.deadline, ex.clock, ex.kg\n"
+              + "".join(body) + "    return results\n")
+    exec(compile(source, f"<plan of {len(fields)} fields>", "exec"), names)  # noqa: S102
+    return names["run"]  # type: ignore[no-any-return]
