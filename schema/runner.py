@@ -20,7 +20,9 @@ from typing import Any
 from graphql.pyutils import Path
 
 from schema.plan import (
+    ATTRIBUTE,
     LEAF_ATTRIBUTE,
+    NODE_ATTRIBUTE,
     NODE_LEAF,
     NODE_LINK,
     FieldPlan,
@@ -93,6 +95,41 @@ def _link(i: int, field: FieldPlan) -> str:
 """
 
 
+def _attribute(i: int, field: FieldPlan) -> str:
+    """An attribute of the object that is not a leaf, or such a field read from its
+    node."""
+    counted = {
+        "one": "            if budget is not None and result is not None:\n"
+               "                budget.returned(1)\n",
+        "list": "            if budget is not None and isinstance(result, list | tuple):\n"
+                "                budget.returned(len(result))\n",
+        None: "",
+    }[field.counted]
+    if field.how == NODE_ATTRIBUTE:  # read by the view's own function: never awaitable
+        value = f"read{i}(node) if node is not None else source.{field.attribute}"
+        awaitable = ""
+    else:
+        value = f"source.{field.attribute}"
+        awaitable = ("            if ex.is_awaitable(result):\n"
+                     "                close_awaitable(result)\n"
+                     "                raise SyncFailure\n")
+    info = (f"ex.build_resolve_info(f{i}.definition, f{i}.nodes, f{i}.parent, field_path)"
+            if field.needs_info else "None")
+    return f"""\
+    if True:
+        field_path = new_path(Path, (path, {field.key!r}, {field.parent.name!r}))
+        try:
+{_late(" " * 12)}            result = {value}
+{counted}{awaitable}            info = {info}
+            results[{field.key!r}] = f{i}.complete(ex, field_path, result, info)
+        except SyncFailure:
+            raise
+        except Exception as error:  # every error is a field error
+            ex.handle_field_error(error, f{i}.type, f{i}.details, field_path)
+            results[{field.key!r}] = None
+"""
+
+
 def compile_selection(fields: list[FieldPlan]) -> Run:
     """Return ``run(ex, source, path, node)``: the selection run on one object, its
     response map returned, as ``run_field`` would run each field in turn."""
@@ -105,6 +142,10 @@ def compile_selection(fields: list[FieldPlan]) -> Run:
                 and field.attribute.isidentifier():
             names[f"read{i}"], names[f"as_is{i}"] = field.read, field.as_is
             body.append(_leaf(i, field))
+        elif field.how in (ATTRIBUTE, NODE_ATTRIBUTE) and field.attribute is not None \
+                and field.attribute.isidentifier():
+            names[f"read{i}"] = field.read
+            body.append(_attribute(i, field))
         elif field.how == NODE_LINK and not field.needs_info:
             names[f"link{i}"] = field.link
             body.append(_link(i, field))
