@@ -30,8 +30,10 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 import graph
 from schema.cost import Cost
+from schema.limits import check_arguments
 from schema.plan import (
     ATTRIBUTE,
+    CALL,
     LEAF_ATTRIBUTE,
     NODE_ATTRIBUTE,
     NODE_LEAF,
@@ -177,7 +179,7 @@ class PlannedExecutor(StrawberryGraphQLCoreExecutionContext):
         field_path = new_path(Path, (path, field.key, field.parent.name))
         try:
             info = None
-            if how != RESOLVER:
+            if how != RESOLVER and how != CALL:
                 if walks is not None and walks.deadline is not None \
                         and walks.clock() > walks.deadline:
                     raise budget.late()  # type: ignore[union-attr]
@@ -213,7 +215,9 @@ class PlannedExecutor(StrawberryGraphQLCoreExecutionContext):
                                                self.hide_suggestions)
                     if field.literal:
                         field.args = args
-                if cost is not None:
+                if how == CALL:
+                    result = self._call(field, source, info, args, cost)
+                elif cost is not None:
                     result = cost.resolve(field.resolve, source, info, **args)
                 else:
                     result = field.resolve(source, info, **args)
@@ -230,17 +234,42 @@ class PlannedExecutor(StrawberryGraphQLCoreExecutionContext):
             self.handle_field_error(error, field.type, field.details, field_path)
             results[field.key] = None
 
-    def _call_method(self, field: Any, source: Any, info: Any, budget: Any) -> Any:
-        """Call a Strawberry resolver without arguments as Strawberry calls it."""
+    def _call(self, field: FieldPlan, source: Any, info: Any, args: dict[str, Any],
+              cost: Cost | None) -> Any:
+        """Run a plain resolver taking arguments as :meth:`Cost.resolve` runs Strawberry's:
+        the deadline, the arguments' checks, then the call, its arguments converted as
+        Strawberry converts them; then the objects returned are counted."""
+        budget = cost.budget if cost is not None else None
+        if cost is not None:
+            cost.budget.check_time()
+            if args:
+                check_arguments(cost.settings, info.field_name, args)
+        strawberry_info = self.strawberry.config.info_class(_raw_info=info, _field=field.method)
+        result = self._call_method(field.method, source, info, budget,
+                                   field.convert(args, strawberry_info), strawberry_info)
+        counted = field.counted
+        if counted is not None and budget is not None:
+            if counted == "list" and isinstance(result, list | tuple):
+                budget.returned(len(result))
+            elif counted == "one" and result is not None:
+                budget.returned(1)
+        return result
+
+    def _call_method(self, field: Any, source: Any, info: Any, budget: Any,
+                     kwargs: dict[str, Any] | None = None, strawberry_info: Any = None
+                     ) -> Any:
+        """Call a Strawberry resolver as Strawberry calls it, with ``kwargs`` (its
+        converted arguments) if any."""
         resolver = field.base_resolver
         args = [source] if resolver.self_parameter else []
-        kwargs: dict[str, Any] = {}
+        kwargs = dict(kwargs) if kwargs else {}
         for parameter in (resolver.parent_parameter, resolver.root_parameter):
             if parameter is not None:
                 kwargs[parameter.name] = source
         if resolver.info_parameter is not None:
-            kwargs[resolver.info_parameter.name] = self.strawberry.config.info_class(
-                _raw_info=info, _field=field)
+            kwargs[resolver.info_parameter.name] = (
+                strawberry_info if strawberry_info is not None
+                else self.strawberry.config.info_class(_raw_info=info, _field=field))
         try:
             return resolver.wrapped_func(*args, **kwargs)
         except graph.BudgetExceeded as e:  # a walk stopped midway, as Cost.resolve says

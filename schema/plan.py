@@ -49,6 +49,7 @@ from graphql.type.scalars import (
 )
 from strawberry.types.cast import TYPE_CAST_ATTRIBUTE
 
+from schema.convert import arguments_converter
 from schema.cost import composite
 from schema.nodeview import NodeView, node_data, resolve_by_class
 
@@ -57,7 +58,7 @@ if TYPE_CHECKING:
 
 __all__ = ["PLANS", "Plans", "FieldPlan", "Selection", "plan_fields", "SyncFailure", "SYNC_FAILED",
            "new_path", "close_awaitable", "node_view", "LEAF_ATTRIBUTE", "ATTRIBUTE",
-           "METHOD", "RESOLVER", "NODE_LEAF", "NODE_ATTRIBUTE", "NODE_LINK"]
+           "METHOD", "RESOLVER", "NODE_LEAF", "NODE_ATTRIBUTE", "NODE_LINK", "CALL"]
 
 SYNC_FAILED = "GraphQL execution failed to complete synchronously."
 new_path = tuple.__new__  # Path(prev, key, typename) without NamedTuple's own __new__
@@ -135,11 +136,11 @@ class Plans:
 PLANS = Plans()
 
 
-# How a planned field runs (see PlannedExecutor.run_fields): an attribute, of a leaf type
-# or not; a resolver without arguments; any resolver; on a node's view
-# (schema/nodeview.py), the field read from the node's attributes, of a leaf type or
-# not, or the view of another node.
-LEAF_ATTRIBUTE, ATTRIBUTE, METHOD, RESOLVER, NODE_LEAF, NODE_ATTRIBUTE, NODE_LINK = range(7)
+# How a planned field runs (see PlannedExecutor.run_field): an attribute, of a leaf type
+# or not; a resolver without arguments; any resolver (through Strawberry); on a node's
+# view (schema/nodeview.py), the field read from the node's attributes, of a leaf type
+# or not, or the view of another node; a plain resolver with arguments.
+LEAF_ATTRIBUTE, ATTRIBUTE, METHOD, RESOLVER, NODE_LEAF, NODE_ATTRIBUTE, NODE_LINK, CALL = range(8)
 # Leaf serializers that return a value of this exact type as it is.
 _AS_IS = {serialize_string: str, serialize_id: str, serialize_boolean: bool}
 
@@ -149,7 +150,7 @@ class FieldPlan:
 
     __slots__ = ("key", "name", "definition", "details", "nodes", "parent", "type", "how",
                  "attribute", "as_is", "method", "resolve", "args", "literal", "counted",
-                 "needs_info", "complete", "read", "link")
+                 "needs_info", "complete", "read", "link", "convert")
 
     def __init__(self, executor: PlannedExecutor, parent: GraphQLObjectType, key: str,
                  details: list[Any]):
@@ -176,6 +177,7 @@ class FieldPlan:
         self.method: Any = None
         self.read: Any = None
         self.link: Any = None
+        self.convert: Any = None
         self.how = RESOLVER
         field = (definition.extensions or {}).get("strawberry-definition")
         if field is None or executor.strawberry is None:
@@ -198,6 +200,12 @@ class FieldPlan:
                 # The view of another node, made as the resolver makes it.
                 self.link = view.__node_links__[field.python_name]
                 self.how = NODE_LINK
+        elif _plain_method(executor.strawberry, field, arguments=True):
+            # A resolver taking arguments: called as Strawberry would call it, with
+            # the arguments converted as Strawberry converts them (schema/convert.py).
+            self.method = field
+            self.convert = arguments_converter(field, executor.strawberry)
+            self.how = CALL
 
 
 def node_view(object_type: GraphQLObjectType) -> Any:
@@ -208,12 +216,13 @@ def node_view(object_type: GraphQLObjectType) -> Any:
     return origin if isinstance(origin, type) and issubclass(origin, NodeView) else None
 
 
-def _plain_method(strawberry: Any, field: Any) -> bool:
+def _plain_method(strawberry: Any, field: Any, arguments: bool = False) -> bool:
     """Whether a Strawberry field's resolver is a plain synchronous function of the
-    object (and info): no arguments, field extensions, permissions or exception
-    handlers."""
+    object (and info): no field extensions, permissions or exception handlers, and no
+    arguments unless ``arguments``."""
     resolver = field.base_resolver
-    if resolver is None or field.extensions or field.arguments or field.is_async:
+    if resolver is None or field.extensions or field.is_async \
+            or (field.arguments and not arguments):
         return False
     try:
         handlers = strawberry.schema_converter._get_field_exception_handlers(field)
