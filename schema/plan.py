@@ -51,7 +51,7 @@ from strawberry.types.cast import TYPE_CAST_ATTRIBUTE
 
 from schema.convert import arguments_converter
 from schema.cost import composite
-from schema.nodeview import NodeView, node_data, resolve_by_class
+from schema.nodeview import NodeView, resolve_by_class
 
 if TYPE_CHECKING:
     from schema.executor import PlannedExecutor
@@ -464,6 +464,9 @@ def _object_list_completer(field: FieldPlan, item_type: Any, item: Completer,
     return complete_object_list
 
 
+_NO_DICT: dict[str, Any] = {}
+
+
 def _object_completer(field: FieldPlan, object_type: GraphQLObjectType) -> Completer:
     """Return the completion of ``field``'s values of one object type: its ``is_type_of``
     check, then the planned sub-selection (made on first use)."""
@@ -491,7 +494,7 @@ def _object_parts(field: FieldPlan, object_type: GraphQLObjectType
                                         ex.hide_suggestions).grouped_field_set
             selection.append(plan_fields(ex, object_type, grouped))
         fields = selection[0]
-        node = node_data(result) if view else None
+        node = getattr(result, "__dict__", _NO_DICT).get("_node") if view else None
         if fields.run is None:  # compiled by its first run
             return ex.run_fields(fields, result, path, node)
         return fields.run(ex, result, path, node)

@@ -74,7 +74,9 @@ def _link(i: int, field: FieldPlan) -> str:
     """Another node's view, made by the view's link function (schema/nodeview.py)."""
     counted = {
         "one": "            if budget is not None and result is not None:\n"
-               "                budget.returned(1)\n",
+               "                budget.objects += 1\n"
+               "                if budget.objects > budget.settings.max_objects:\n"
+               "                    budget.returned(0)  # raises the limit's error\n",
         "list": "            if budget is not None and isinstance(result, list | tuple):\n"
                 "                budget.returned(len(result))\n",
         None: "",
@@ -100,7 +102,9 @@ def _attribute(i: int, field: FieldPlan) -> str:
     node."""
     counted = {
         "one": "            if budget is not None and result is not None:\n"
-               "                budget.returned(1)\n",
+               "                budget.objects += 1\n"
+               "                if budget.objects > budget.settings.max_objects:\n"
+               "                    budget.returned(0)  # raises the limit's error\n",
         "list": "            if budget is not None and isinstance(result, list | tuple):\n"
                 "                budget.returned(len(result))\n",
         None: "",
