@@ -69,7 +69,7 @@ class Node:
 
     # Every Node is one of our own types: name it directly instead of Strawberry's
     # generic lookup, which dominated the cost of lists of nodes.
-    resolve_type = classmethod(resolve_by_class)
+    resolve_type = classmethod(resolve_by_class)  # type: ignore[var-annotated]
 
 
 @strawberry.type(description="An image of an article.")

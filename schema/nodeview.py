@@ -74,7 +74,7 @@ def define_view(cls: type[NodeView], fields: dict[str, Reader],
 def resolve_by_class(cls: type, obj: Any, info: Any, abstract_type: Any) -> str:
     """Name the runtime type of an interface's object: its own class's (an interface's
     ``resolve_type``; the planned executor, knowing this, calls no resolver for it)."""
-    return obj.__strawberry_definition__.name  # type: ignore[no-any-return]
+    return obj.__strawberry_definition__.name
 
 
 def node_data(view: Any) -> Mapping[str, Any] | None:

@@ -449,7 +449,7 @@ def _object_list_completer(field: FieldPlan, item_type: Any, item: Completer,
             try:
                 if type(value) is exact and TYPE_CAST_ATTRIBUTE not in value.__dict__ \
                         and "__await__" not in value.__dict__:
-                    append(run(ex, item_path, value))
+                    append(run(ex, item_path, value, info))
                     continue
                 if ex.is_awaitable(value):
                     close_awaitable(value)
