@@ -356,8 +356,8 @@ _NODE_TYPES: dict[str, Any] = {ARTICLE: Article, TOPIC: Topic, PROVIDER: Provide
 
 def node_of(kg: graph.KnowledgeGraph, node_id: str) -> Traversable:
     """Return the GraphQL object for a node id known to be in the graph."""
-    kind = kg.nx.nodes[node_id]["kind"]
-    return _NODE_TYPES[kind].from_node(kg, node_id)
+    data = kg[node_id]
+    return _NODE_TYPES[data["kind"]].viewing(node_id, data)
 
 
 _EDGE_ID = re.compile(r"^(RELATED|PUBLISHED_BY|TAGGED|SAME_STORY):(.+?)->"

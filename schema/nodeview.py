@@ -28,7 +28,8 @@ V = TypeVar("V", bound="NodeView")
 
 
 class NodeView:
-    """A mixin for Strawberry types whose objects are views of one graph node."""
+    """A mixin for Strawberry types whose objects are views of one graph node (never
+    awaitable: the planned executor does not ask)."""
 
     __node_fields__: ClassVar[dict[str, Reader]] = {}
     __node_links__: ClassVar[dict[str, Link]] = {}
@@ -36,8 +37,15 @@ class NodeView:
     @classmethod
     def from_node(cls: type[V], kg: graph.KnowledgeGraph, node_id: str) -> V:
         """Return the view of a node known to be in the graph."""
+        return cls.viewing(node_id, kg[node_id])
+
+    @classmethod
+    def viewing(cls: type[V], node_id: str, data: Mapping[str, Any]) -> V:
+        """Return the view of the node ``node_id`` whose attributes are ``data``."""
         view = object.__new__(cls)
-        view.__dict__.update(id=node_id, _node=kg[node_id])
+        attributes = view.__dict__
+        attributes["id"] = node_id
+        attributes["_node"] = data
         return view
 
 

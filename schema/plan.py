@@ -56,9 +56,10 @@ from schema.nodeview import NodeView, resolve_by_class
 if TYPE_CHECKING:
     from schema.executor import PlannedExecutor
 
-__all__ = ["PLANS", "Plans", "FieldPlan", "Selection", "plan_fields", "SyncFailure", "SYNC_FAILED",
-           "new_path", "close_awaitable", "node_view", "LEAF_ATTRIBUTE", "ATTRIBUTE",
-           "METHOD", "RESOLVER", "NODE_LEAF", "NODE_ATTRIBUTE", "NODE_LINK", "CALL"]
+__all__ = ["PLANS", "Plans", "FieldPlan", "Selection", "plan_fields", "SyncFailure",
+           "SYNC_FAILED", "new_path", "close_awaitable", "node_view", "object_parts",
+           "LEAF_ATTRIBUTE", "ATTRIBUTE", "METHOD", "RESOLVER", "NODE_LEAF", "NODE_ATTRIBUTE",
+           "NODE_LINK", "CALL"]
 
 SYNC_FAILED = "GraphQL execution failed to complete synchronously."
 new_path = tuple.__new__  # Path(prev, key, typename) without NamedTuple's own __new__
@@ -334,7 +335,7 @@ def _completer(field: FieldPlan, type_: Any) -> Completer:
         message = ("Expected Iterable, but did not find one for field"
                    f" '{field.parent}.{field.name}'.")
         if is_non_null_type(item_type) and is_object_type(item_type.of_type):
-            _, run, exact = _object_parts(field, item_type.of_type)
+            _, run, exact = object_parts(field, item_type.of_type)
             if exact is not None:
                 return _object_list_completer(field, item_type, item, run, exact, message)
 
@@ -470,10 +471,10 @@ _NO_DICT: dict[str, Any] = {}
 def _object_completer(field: FieldPlan, object_type: GraphQLObjectType) -> Completer:
     """Return the completion of ``field``'s values of one object type: its ``is_type_of``
     check, then the planned sub-selection (made on first use)."""
-    return _object_parts(field, object_type)[0]
+    return object_parts(field, object_type)[0]
 
 
-def _object_parts(field: FieldPlan, object_type: GraphQLObjectType
+def object_parts(field: FieldPlan, object_type: GraphQLObjectType
                   ) -> tuple[Completer, Completer, type | None]:
     """Return the completion of ``field``'s values of one object type, the same without
     the type check, and the class whose objects (not cast) pass the check (or None)."""

@@ -17,8 +17,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from graphql import is_non_null_type, is_object_type
 from graphql.pyutils import Path
+from strawberry.types.cast import TYPE_CAST_ATTRIBUTE
 
+from schema.nodeview import NodeView
 from schema.plan import (
     ATTRIBUTE,
     LEAF_ATTRIBUTE,
@@ -29,6 +32,7 @@ from schema.plan import (
     SyncFailure,
     close_awaitable,
     new_path,
+    object_parts,
 )
 
 __all__ = ["compile_selection"]
@@ -70,7 +74,24 @@ def _leaf(i: int, field: FieldPlan) -> str:
 {_FAILED.format(i=i, key=field.key, parent=field.parent.name)}"""
 
 
-def _link(i: int, field: FieldPlan) -> str:
+def _completion(i: int, field: FieldPlan, names: dict[str, Any], info: str) -> str:
+    """Complete ``result`` into the response map: an object of exactly its type's class
+    (not cast) at once, as the type's completion would after the checks it passes."""
+    type_ = field.type.of_type if is_non_null_type(field.type) else field.type
+    if is_object_type(type_):
+        _, run, exact = object_parts(field, type_)
+        if exact is not None:
+            names[f"exact{i}"], names[f"object{i}"] = exact, run
+            return f"""\
+            if type(result) is exact{i} and TYPE_CAST_ATTRIBUTE not in result.__dict__:
+                results[{field.key!r}] = object{i}(ex, field_path, result, {info})
+            else:
+                results[{field.key!r}] = f{i}.complete(ex, field_path, result, {info})
+"""
+    return f"            results[{field.key!r}] = f{i}.complete(ex, field_path, result, {info})\n"
+
+
+def _link(i: int, field: FieldPlan, names: dict[str, Any]) -> str:
     """Another node's view, made by the view's link function (schema/nodeview.py)."""
     counted = {
         "one": "            if budget is not None and result is not None:\n"
@@ -88,8 +109,7 @@ def _link(i: int, field: FieldPlan) -> str:
         field_path = new_path(Path, (path, {field.key!r}, {field.parent.name!r}))
         try:
 {_late(" " * 12)}            result = link{i}(kg, node)
-{counted}            results[{field.key!r}] = f{i}.complete(ex, field_path, result, None)
-        except SyncFailure:
+{counted}{_completion(i, field, names, "None")}        except SyncFailure:
             raise
         except Exception as error:  # every error is a field error
             ex.handle_field_error(error, f{i}.type, f{i}.details, field_path)
@@ -97,7 +117,7 @@ def _link(i: int, field: FieldPlan) -> str:
 """
 
 
-def _attribute(i: int, field: FieldPlan) -> str:
+def _attribute(i: int, field: FieldPlan, names: dict[str, Any]) -> str:
     """An attribute of the object that is not a leaf, or such a field read from its
     node."""
     counted = {
@@ -114,7 +134,8 @@ def _attribute(i: int, field: FieldPlan) -> str:
         awaitable = ""
     else:
         value = f"source.{field.attribute}"
-        awaitable = ("            if ex.is_awaitable(result):\n"
+        awaitable = ("            if not isinstance(result, NodeView) \\\n"
+                     "                    and ex.is_awaitable(result):\n"
                      "                close_awaitable(result)\n"
                      "                raise SyncFailure\n")
     info = (f"ex.build_resolve_info(f{i}.definition, f{i}.nodes, f{i}.parent, field_path)"
@@ -125,8 +146,7 @@ def _attribute(i: int, field: FieldPlan) -> str:
         try:
 {_late(" " * 12)}            result = {value}
 {counted}{awaitable}            info = {info}
-            results[{field.key!r}] = f{i}.complete(ex, field_path, result, info)
-        except SyncFailure:
+{_completion(i, field, names, "info")}        except SyncFailure:
             raise
         except Exception as error:  # every error is a field error
             ex.handle_field_error(error, f{i}.type, f{i}.details, field_path)
@@ -138,7 +158,8 @@ def compile_selection(fields: list[FieldPlan]) -> Run:
     """Return ``run(ex, source, path, node)``: the selection run on one object, its
     response map returned, as ``run_field`` would run each field in turn."""
     names: dict[str, Any] = {"Path": Path, "new_path": new_path, "SyncFailure": SyncFailure,
-                             "close_awaitable": close_awaitable}
+                             "close_awaitable": close_awaitable,
+                             "TYPE_CAST_ATTRIBUTE": TYPE_CAST_ATTRIBUTE, "NodeView": NodeView}
     body = []
     for i, field in enumerate(fields):
         names[f"f{i}"] = field
@@ -149,10 +170,10 @@ def compile_selection(fields: list[FieldPlan]) -> Run:
         elif field.how in (ATTRIBUTE, NODE_ATTRIBUTE) and field.attribute is not None \
                 and field.attribute.isidentifier():
             names[f"read{i}"] = field.read
-            body.append(_attribute(i, field))
+            body.append(_attribute(i, field, names))
         elif field.how == NODE_LINK and not field.needs_info:
             names[f"link{i}"] = field.link
-            body.append(_link(i, field))
+            body.append(_link(i, field, names))
         else:
             body.append(f"    ex.run_field(f{i}, source, path, node, results)\n")
     source = ("def run(ex, source, path, node):\n"
