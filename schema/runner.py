@@ -98,7 +98,7 @@ def _link(i: int, field: FieldPlan, names: dict[str, Any]) -> str:
                "                budget.objects += 1\n"
                "                if budget.objects > budget.settings.max_objects:\n"
                "                    budget.returned(0)  # raises the limit's error\n",
-        "list": "            if budget is not None and isinstance(result, list | tuple):\n"
+        "list": "            if budget is not None and isinstance(result, (list, tuple)):\n"
                 "                budget.returned(len(result))\n",
         None: "",
     }[field.counted]
@@ -125,7 +125,7 @@ def _attribute(i: int, field: FieldPlan, names: dict[str, Any]) -> str:
                "                budget.objects += 1\n"
                "                if budget.objects > budget.settings.max_objects:\n"
                "                    budget.returned(0)  # raises the limit's error\n",
-        "list": "            if budget is not None and isinstance(result, list | tuple):\n"
+        "list": "            if budget is not None and isinstance(result, (list, tuple)):\n"
                 "                budget.returned(len(result))\n",
         None: "",
     }[field.counted]
