@@ -29,6 +29,7 @@ from graphql.pyutils import Path
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 import graph
+from schema.complete import SyncFailure, close_awaitable, new_path
 from schema.cost import Cost
 from schema.limits import check_arguments
 from schema.plan import (
@@ -43,9 +44,6 @@ from schema.plan import (
     SYNC_FAILED,
     FieldPlan,
     Selection,
-    SyncFailure,
-    close_awaitable,
-    new_path,
     plan_fields,
 )
 from schema.runner import compile_selection

@@ -21,6 +21,7 @@ from graphql import is_non_null_type, is_object_type
 from graphql.pyutils import Path
 from strawberry.types.cast import TYPE_CAST_ATTRIBUTE
 
+from schema.complete import SyncFailure, close_awaitable, new_path, object_parts
 from schema.nodeview import NodeView
 from schema.plan import (
     ATTRIBUTE,
@@ -29,16 +30,11 @@ from schema.plan import (
     NODE_LEAF,
     NODE_LINK,
     FieldPlan,
-    SyncFailure,
-    close_awaitable,
-    new_path,
-    object_parts,
 )
 
 __all__ = ["compile_selection"]
 
 Run = Callable[[Any, Any, Any, Any], dict[str, Any]]
-
 
 
 def _late(indent: str) -> str:
