@@ -10,7 +10,7 @@ import pytest
 
 import graph
 from bench.generate import generate
-from bench.memory import components
+from bench.memory import ADJACENCY, components
 from graph.build import build_graph
 from graph.loader import parse_files
 from graph.records import list_files
@@ -79,6 +79,6 @@ def test_the_adjacency_costs_bytes_per_edge_not_dicts(generated: Path, tmp_path:
         graph.load(generated, cache=tmp_path)
     kg = graph.load(generated, cache=tmp_path) if warm else graph.load(generated)
     edges = kg.nx.number_of_edges()
-    per_edge = components(kg)["networkx adjacency (succ, pred, key and edge dicts)"] / edges
+    per_edge = components(kg)[ADJACENCY] / edges
     # networkx's dicts hold ~480 bytes an edge here; arrays (both directions) ~30.
     assert per_edge < 64, per_edge
