@@ -83,7 +83,9 @@ def components(kg: Any) -> dict[str, int]:
     arrays = [v for v in vars(index).values() if type(v).__name__ == "ndarray"]
     arrays += [getattr(c, name) for c in index.csr.values() for name in c.__slots__]
     out["read index: numpy (CSR per edge kind, ranks, offsets)"] = _deep(arrays, seen)
-    out["read index: lowercased text blob"] = _deep([index.text], seen)
+    blobs = [index.text] if index.text is not None else []  # None: the text held once
+    out["read index: lowercased text blob"] = _deep(blobs + [t for t, _, _ in index.extra_text],
+                                                    seen)
     out["read index: Python lists and dicts (ids, positions, kinds, URLs, ...)"] = _deep(
         [v for k, v in vars(index).items() if k != "g"], seen)
     out["other (topic names, analytics caches)"] = _deep([kg._topic_names], seen)

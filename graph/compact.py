@@ -20,7 +20,7 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
-__all__ = ["EdgeArrays", "frozen_graph", "compact", "edge_arrays"]
+__all__ = ["EdgeArrays", "frozen_graph", "compact", "edge_arrays", "degree", "sources"]
 
 
 class EdgeArrays:
@@ -230,3 +230,27 @@ def compact(g: nx.MultiDiGraph, ids: Sequence[str], pos: Mapping[str, int],
     """Return ``g`` frozen with its edges moved into arrays, sharing its node dicts
     (``ids``/``pos``: every node, numbered, as the read index numbers them)."""
     return frozen_graph(g._node, EdgeArrays.of(g, ids, pos), g.graph)
+
+
+def degree(g: nx.MultiDiGraph, node: str) -> int:
+    """Return ``g.degree(node)`` (edges at ``node``, either direction), off the arrays
+    when ``g`` has them rather than through a dict per neighbour."""
+    e = edge_arrays(g)
+    if e is None:
+        return int(g.degree(node))
+    i = e.pos[node]
+    return int(e.out_indptr[i + 1] - e.out_indptr[i] + e.in_indptr[i + 1] - e.in_indptr[i])
+
+
+def sources(g: nx.MultiDiGraph, node: str, key: Any) -> list[str]:
+    """Return the sources of ``node``'s in-edges keyed ``key``, in ``g.in_edges`` order."""
+    e = edge_arrays(g)
+    if e is None:
+        return [u for u, _, k in g.in_edges(node, keys=True) if k == key]
+    if key not in e.keys:
+        return []
+    i = e.pos[node]
+    a, b = int(e.in_indptr[i]), int(e.in_indptr[i + 1])
+    wanted = e.out_key[e.in_edge[a:b]] == e.keys.index(key)
+    ids = e.ids
+    return [ids[j] for j in e.in_source[a:b][wanted].tolist()]

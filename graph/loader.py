@@ -228,7 +228,7 @@ def _load(root: Path, max_file_bytes: int, progress: ProgressCallback | None,
                 # The graph just built lies among the records the parse freed, memory the
                 # allocator keeps (~0.8 GB at 100k). Freed whole and read back from the
                 # snapshot's bytes, it is laid out as a warm start's, about half that.
-                del kg, g
+                del kg, g, index
                 gc.collect()  # the read index's caches hold it in cycles
                 g, report, index = snapshot.unpack(form, body)
                 del body

@@ -82,3 +82,4 @@ def test_the_adjacency_costs_bytes_per_edge_not_dicts(generated: Path, tmp_path:
     per_edge = components(kg)[ADJACENCY] / edges
     # networkx's dicts hold ~480 bytes an edge here; arrays (both directions) ~30.
     assert per_edge < 64, per_edge
+

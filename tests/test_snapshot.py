@@ -295,9 +295,19 @@ def test_a_load_that_writes_a_snapshot_serves_the_graph_read_back(
         built.append(weakref.ref(g))
         return g
 
+    compacted: list[weakref.ref[nx.MultiDiGraph]] = []
+    compact = loader.compact
+
+    def watched_compact(g, ids, pos):
+        frozen = compact(g, ids, pos)
+        compacted.append(weakref.ref(frozen))
+        return frozen
+
     monkeypatch.setattr(loader, "build_graph", watched)
+    monkeypatch.setattr(loader, "compact", watched_compact)
     kg = graph.load(corpus, cache=tmp_path / "cache")
     assert len(built) == 1 and built[0]() is None
+    assert len(compacted) == 1 and compacted[0]() is None  # its arrays too
     assert not kg.from_snapshot
     plain = graph.load(corpus)  # no cache: its edges moved into arrays, the built graph goes
     assert len(built) == 2 and built[1]() is None
