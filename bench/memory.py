@@ -74,8 +74,10 @@ def components(kg: Any) -> dict[str, int]:
             (d for nbrs in g._succ.values() for kd in nbrs.values() for d in kd.values()), seen)
         out[ADJACENCY] = _deep([g._succ, g._pred], seen) + sys.getsizeof(g._node)
     else:  # a loaded graph's arrays, which kg.nx reads through views (graph/compact.py)
-        out[EDGE_DATA] = _deep(edges.data, seen)
-        out[ADJACENCY] = _deep([edges.data, edges.keys] + [
+        data = edges.data
+        out[EDGE_DATA] = _deep([data.shape, data.plain, data.evidence_indptr, data.evidence,
+                                data.strings, data.other], seen)
+        out[ADJACENCY] = _deep([edges.keys] + [
             getattr(edges, name) for name in ("out_indptr", "out_target", "out_key",
                                               "in_indptr", "in_source", "in_edge")],
             seen) + sys.getsizeof(g._node)

@@ -14,7 +14,7 @@ frozen (``nx.freeze``): ``kg.nx.copy()`` is an ordinary graph to change.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import networkx as nx
@@ -38,7 +38,7 @@ class EdgeArrays:
     def __init__(self, ids: Sequence[str], pos: Mapping[str, int], keys: list[Any],
                  out_indptr: np.ndarray, out_target: np.ndarray, out_key: np.ndarray,
                  in_indptr: np.ndarray, in_source: np.ndarray, in_edge: np.ndarray,
-                 data: list[dict[str, Any]]):
+                 data: EdgeData):
         self.ids, self.pos, self.keys = ids, pos, keys
         self.out_indptr, self.out_target, self.out_key = out_indptr, out_target, out_key
         self.in_indptr, self.in_source, self.in_edge = in_indptr, in_source, in_edge
@@ -84,31 +84,115 @@ class EdgeArrays:
         in_edge = order[np.searchsorted(out_sig[order], in_sig)].astype(np.int32)
         if len(in_edge) and not np.array_equal(out_sig[in_edge], in_sig):
             raise ValueError("the graph's predecessor and successor dicts disagree")
-        return cls(ids, pos, list(code), out_indptr, out_target, out_key, in_indptr,
-                   in_source, in_edge, data)
+        keys = list(code)
+        known = (t for d in g._node.values() for t in d.get("sources") or ())
+        return cls(ids, pos, keys, out_indptr, out_target, out_key, in_indptr,
+                   in_source, in_edge, EdgeData.of(data, keys, out_key, known))
 
     def __len__(self) -> int:
         return len(self.out_target)
 
-    def state(self) -> tuple[list[Any], dict[str, bytes], list[dict[str, Any]]]:
+    def state(self) -> tuple[list[Any], dict[str, tuple[str, bytes]], tuple[Any, ...]]:
         """Return the edges as plain data (for a snapshot): keys, arrays' bytes, data."""
-        arrays = {name: getattr(self, name) for name in _ARRAYS}
-        raw = {name: (a.dtype.str, a.tobytes()) for name, a in arrays.items()}
-        return self.keys, raw, self.data  # type: ignore[return-value]
+        raw = {name: (a.dtype.str, a.tobytes())
+               for name, a in ((name, getattr(self, name)) for name in _ARRAYS)}
+        return self.keys, raw, self.data.state()
 
     @classmethod
     def from_state(cls, ids: Sequence[str], pos: Mapping[str, int],
-                   state: tuple[list[Any], dict[str, Any], list[dict[str, Any]]],
-                   ) -> EdgeArrays:
+                   state: tuple[list[Any], dict[str, Any], tuple[Any, ...]]) -> EdgeArrays:
         """Rebuild what :meth:`state` returned."""
         keys, raw, data = state
-        arrays = {name: np.frombuffer(body, dtype=np.dtype(dtype))
-                  for name, (dtype, body) in raw.items()}
-        return cls(ids, pos, list(keys), *(arrays[name] for name in _ARRAYS[:3]),
-                   *(arrays[name] for name in _ARRAYS[3:]), list(data))
+        arrays = [_array(raw[name]) for name in _ARRAYS]
+        return cls(ids, pos, list(keys), *arrays,
+                   EdgeData.from_state(list(keys), arrays[2], data))
+
+
+class EdgeData:
+    """``data[p]``: out-edge ``p``'s data dict, made when read.
+
+    Most edges' data is ``{"kind": key}`` (one dict per key, shared); a ``RELATED``
+    edge's is ``{"kind": key, "evidence": [...]}``, the record sources that listed it,
+    held as numbers into ``strings`` (the same string objects as the articles'
+    ``sources``); any other shape is kept as it is, in ``other``.
+    """
+
+    PLAIN, EVIDENCE, OTHER = 0, 1, 2
+
+    def __init__(self, keys: list[Any], key_of: np.ndarray, shape: np.ndarray,
+                 plain: dict[Any, dict[str, Any]], evidence_indptr: np.ndarray,
+                 evidence: np.ndarray, strings: list[str], other: dict[int, dict[str, Any]]):
+        self.keys, self.key_of, self.shape, self.plain = keys, key_of, shape, plain
+        self.evidence_indptr, self.evidence, self.strings = evidence_indptr, evidence, strings
+        self.other = other
+
+    @classmethod
+    def of(cls, data: list[dict[str, Any]], keys: list[Any], key_of: np.ndarray,
+           known: Iterable[str] = ()) -> EdgeData:
+        """Return the data dicts ``data`` of edges keyed ``keys[key_of[p]]``;
+        ``known``: strings to share evidence with."""
+        shape = bytearray(len(data))
+        plain: dict[Any, dict[str, Any]] = {}
+        number: dict[str, int] = {}
+        strings: list[str] = []
+        for text in known:
+            if isinstance(text, str) and text not in number:
+                number[text] = len(strings)
+                strings.append(text)
+        counts, numbers, other = [0] * len(data), [], {}
+        for p, (d, c) in enumerate(zip(data, key_of.tolist(), strict=True)):
+            k = keys[c]
+            if len(d) == 1 and d.get("kind") == k:
+                plain.setdefault(k, d)
+                shape[p] = cls.PLAIN
+                continue
+            evidence = d.get("evidence")
+            if list(d) == ["kind", "evidence"] and d["kind"] == k and type(evidence) is list \
+                    and all(type(t) is str for t in evidence):
+                shape[p] = cls.EVIDENCE
+                for t in evidence:
+                    at = number.get(t)
+                    if at is None:
+                        at = number[t] = len(strings)
+                        strings.append(t)
+                    numbers.append(at)
+                counts[p] = len(evidence)
+            else:
+                shape[p] = cls.OTHER
+                other[p] = d
+        return cls(keys, key_of, np.frombuffer(shape, np.int8), plain, _indptr(counts),
+                   np.array(numbers, dtype=np.int32), strings, other)
+
+    def __getitem__(self, p: int) -> dict[str, Any]:
+        shape = self.shape[p]
+        key = self.keys[self.key_of[p]]
+        if shape == self.PLAIN:
+            return self.plain[key]
+        if shape == self.EVIDENCE:
+            a, b = self.evidence_indptr[p], self.evidence_indptr[p + 1]
+            strings = self.strings
+            return {"kind": key, "evidence": [strings[t] for t in self.evidence[a:b].tolist()]}
+        return self.other[p]
+
+    def state(self) -> tuple[Any, ...]:
+        arrays = (self.shape, self.evidence_indptr, self.evidence)
+        return (tuple((a.dtype.str, a.tobytes()) for a in arrays), list(self.plain.items()),
+                self.strings, self.other)
+
+    @classmethod
+    def from_state(cls, keys: list[Any], key_of: np.ndarray, state: tuple[Any, ...],
+                   ) -> EdgeData:
+        raw, plain, strings, other = state
+        shape, indptr, evidence = (_array(r) for r in raw)
+        return cls(keys, key_of, shape, dict(plain), indptr, evidence, strings, other)
 
 
 _ARRAYS = ("out_indptr", "out_target", "out_key", "in_indptr", "in_source", "in_edge")
+
+
+def _array(raw: tuple[str, bytes]) -> np.ndarray:
+    dtype, body = raw
+    return np.frombuffer(body, dtype=np.dtype(dtype))
 
 
 def _indptr(counts: list[int]) -> np.ndarray:

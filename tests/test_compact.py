@@ -10,7 +10,7 @@ import pytest
 
 import graph
 from bench.generate import generate
-from bench.memory import ADJACENCY, components
+from bench.memory import ADJACENCY, EDGE_DATA, components
 from graph.build import build_graph
 from graph.loader import parse_files
 from graph.records import list_files
@@ -83,3 +83,20 @@ def test_the_adjacency_costs_bytes_per_edge_not_dicts(generated: Path, tmp_path:
     # networkx's dicts hold ~480 bytes an edge here; arrays (both directions) ~30.
     assert per_edge < 64, per_edge
 
+
+
+@pytest.mark.parametrize("warm", [False, True])
+def test_related_evidence_costs_bytes_per_edge_not_dicts(generated: Path, tmp_path: Path,
+                                                         warm: bool) -> None:
+    """A RELATED edge's data (its evidence, the records that listed it) is made when read;
+    held, it is numbers into the records' sources, which the articles hold anyway."""
+    if warm:
+        graph.load(generated, cache=tmp_path)
+    kg = graph.load(generated, cache=tmp_path) if warm else graph.load(generated)
+    per_edge = components(kg)[EDGE_DATA] / kg.counts["edges"]
+    assert per_edge < 24, per_edge  # a dict, a list and a string an edge: ~140 here
+    built = _built(generated)
+    related = [(u, v) for u, v, k in built.edges(keys=True) if k == "RELATED"]
+    assert related
+    for u, v in related:
+        assert kg.nx.edges[u, v, "RELATED"] == built.edges[u, v, "RELATED"]
