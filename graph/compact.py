@@ -20,7 +20,8 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
-__all__ = ["EdgeArrays", "frozen_graph", "compact", "edge_arrays", "degree", "sources"]
+__all__ = ["EdgeArrays", "frozen_graph", "compact", "edge_arrays", "degree", "sources",
+           "edges_keyed"]
 
 
 class EdgeArrays:
@@ -174,6 +175,25 @@ class EdgeData:
             return {"kind": key, "evidence": [strings[t] for t in self.evidence[a:b].tolist()]}
         return self.other[p]
 
+    def many(self, at: list[int]) -> list[dict[str, Any]]:
+        """Return the data dicts of out-edges ``at``, in order (one numpy pass, not one
+        per edge)."""
+        keys, plain, strings, evidence = self.keys, self.plain, self.strings, self.evidence
+        out = []
+        shapes = self.shape[at].tolist()
+        starts = self.evidence_indptr[at].tolist()
+        ends = self.evidence_indptr[np.add(at, 1)].tolist() if at else []
+        for p, c, s, a, b in zip(at, self.key_of[at].tolist(), shapes, starts, ends,
+                                 strict=True):
+            if s == self.PLAIN:
+                out.append(plain[keys[c]])
+            elif s == self.EVIDENCE:
+                out.append({"kind": keys[c],
+                            "evidence": [strings[t] for t in evidence[a:b].tolist()]})
+            else:
+                out.append(self.other[p])
+        return out
+
     def state(self) -> tuple[Any, ...]:
         arrays = (self.shape, self.evidence_indptr, self.evidence)
         return (tuple((a.dtype.str, a.tobytes()) for a in arrays), list(self.plain.items()),
@@ -266,15 +286,16 @@ class Neighbours(Mapping[str, dict[Any, dict[str, Any]]]):
     def items(self) -> Iterator[tuple[str, dict[Any, dict[str, Any]]]]:  # type: ignore[override]
         """``(neighbour, {key: data})`` in order, without a lookup per neighbour."""
         e = self._edges
-        ids, keys, data, key_code = e.ids, e.keys, e.data, e.out_key
+        ids, keys = e.ids, e.keys
+        nbrs, at = self._span()
         last = -1
         keydict: dict[Any, dict[str, Any]] = {}
-        for j, p in zip(*self._span(), strict=True):
+        for j, c, d in zip(nbrs, e.out_key[at].tolist(), e.data.many(at), strict=True):
             if j != last:
                 if last >= 0:
                     yield ids[last], keydict
                 last, keydict = j, {}
-            keydict[keys[key_code[p]]] = data[p]
+            keydict[keys[c]] = d
         if last >= 0:
             yield ids[last], keydict
 
@@ -338,3 +359,18 @@ def sources(g: nx.MultiDiGraph, node: str, key: Any) -> list[str]:
     wanted = e.out_key[e.in_edge[a:b]] == e.keys.index(key)
     ids = e.ids
     return [ids[j] for j in e.in_source[a:b][wanted].tolist()]
+
+
+def edges_keyed(g: nx.MultiDiGraph, key: Any) -> list[tuple[str, str]]:
+    """Return ``(u, v)`` for every edge of ``g`` keyed ``key``, off the arrays when ``g``
+    has them (by source in index order then, else in ``g.edges`` order)."""
+    e = edge_arrays(g)
+    if e is None:
+        return [(u, v) for u, v, k in g.edges(keys=True) if k == key]
+    if key not in e.keys:
+        return []
+    at = np.flatnonzero(e.out_key == e.keys.index(key))
+    rows = np.searchsorted(e.out_indptr, at, side="right") - 1
+    ids = e.ids
+    return [(ids[u], ids[v]) for u, v in zip(rows.tolist(), e.out_target[at].tolist(),
+                                             strict=True)]

@@ -100,3 +100,20 @@ def test_related_evidence_costs_bytes_per_edge_not_dicts(generated: Path, tmp_pa
     assert related
     for u, v in related:
         assert kg.nx.edges[u, v, "RELATED"] == built.edges[u, v, "RELATED"]
+
+
+def test_the_array_shortcuts_answer_as_networkx_does(generated: Path) -> None:
+    """degree, sources and edges_keyed read the arrays directly; networkx reads the
+    built graph's dicts: the same answers (edges_keyed: the same pairs)."""
+    from graph import compact
+
+    kg, built = graph.load(generated), _built(generated)
+    for kind in ("RELATED", "TAGGED", "PUBLISHED_BY", "NOT_A_KIND"):
+        want = [(u, v) for u, v, k in built.edges(keys=True) if k == kind]
+        assert sorted(compact.edges_keyed(kg.nx, kind)) == sorted(want)
+        assert sorted(compact.edges_keyed(built, kind)) == sorted(want)
+        for node in built:
+            assert compact.sources(kg.nx, node, kind) == \
+                [u for u, _, k in built.in_edges(node, keys=True) if k == kind]
+    for node in built:
+        assert compact.degree(kg.nx, node) == built.degree(node) == compact.degree(built, node)
