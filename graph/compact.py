@@ -175,21 +175,24 @@ class EdgeData:
             return {"kind": key, "evidence": [strings[t] for t in self.evidence[a:b].tolist()]}
         return self.other[p]
 
-    def many(self, at: list[int]) -> list[dict[str, Any]]:
-        """Return the data dicts of out-edges ``at``, in order (one numpy pass, not one
-        per edge)."""
-        keys, plain, strings, evidence = self.keys, self.plain, self.strings, self.evidence
+    def many(self, at: slice | np.ndarray) -> list[dict[str, Any]]:
+        """Return the data dicts of out-edges ``at`` (a slice or an array of positions),
+        in order: a few numpy passes, not one per edge."""
+        keys, plain = self.keys, self.plain
+        codes = self.key_of[at].tolist()
+        shapes = self.shape[at]
+        if not shapes.any():  # the common row: TAGGED and PUBLISHED_BY edges only
+            return [plain[keys[c]] for c in codes]
+        positions = (range(*at.indices(len(self.shape))) if isinstance(at, slice)
+                     else at.tolist())
+        strings, evidence, indptr = self.strings, self.evidence, self.evidence_indptr
         out = []
-        shapes = self.shape[at].tolist()
-        starts = self.evidence_indptr[at].tolist()
-        ends = self.evidence_indptr[np.add(at, 1)].tolist() if at else []
-        for p, c, s, a, b in zip(at, self.key_of[at].tolist(), shapes, starts, ends,
-                                 strict=True):
+        for p, c, s in zip(positions, codes, shapes.tolist(), strict=True):
             if s == self.PLAIN:
                 out.append(plain[keys[c]])
             elif s == self.EVIDENCE:
-                out.append({"kind": keys[c],
-                            "evidence": [strings[t] for t in evidence[a:b].tolist()]})
+                out.append({"kind": keys[c], "evidence": [
+                    strings[t] for t in evidence[indptr[p] : indptr[p + 1]].tolist()]})
             else:
                 out.append(self.other[p])
         return out
@@ -269,14 +272,14 @@ class Neighbours(Mapping[str, dict[Any, dict[str, Any]]]):
     def __init__(self, edges: EdgeArrays, i: int, out: bool):
         self._edges, self._i, self._out = edges, i, out
 
-    def _span(self) -> tuple[list[int], list[int]]:
-        """Return the neighbours' numbers and, beside each, its out-edge's position."""
+    def _span(self) -> tuple[list[int], slice | np.ndarray]:
+        """Return the neighbours' numbers and their out-edges' positions."""
         e, i = self._edges, self._i
         if self._out:
             a, b = int(e.out_indptr[i]), int(e.out_indptr[i + 1])
-            return e.out_target[a:b].tolist(), list(range(a, b))
+            return e.out_target[a:b].tolist(), slice(a, b)
         a, b = int(e.in_indptr[i]), int(e.in_indptr[i + 1])
-        return e.in_source[a:b].tolist(), e.in_edge[a:b].tolist()
+        return e.in_source[a:b].tolist(), e.in_edge[a:b]
 
     def _row(self) -> np.ndarray:
         e, i = self._edges, self._i
