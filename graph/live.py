@@ -25,7 +25,6 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
-import sys
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -33,6 +32,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from graph import heap
 from graph.build import ARTICLE
 from graph.carry import carry_analytics
 from graph.errors import NewsgraphError
@@ -128,6 +128,9 @@ class LiveGraph:
         self.root = Path(path)
         if not self.root.exists():
             raise NewsgraphError(f"no such file or folder: {str(self.root)!r}")
+        # Versions come and go for as long as this lives: keep the big blocks they
+        # free from staying in the process (graph.heap).
+        heap.pin_mmap_threshold()
         self.max_file_bytes = max_file_bytes
         self.include = tuple(include)
         self.follow_symlinks = follow_symlinks
@@ -248,7 +251,7 @@ class LiveGraph:
                         updated, removed, {name: getattr(r, name) for name in _COUNTS}, kg)
         for callback in list(self._callbacks):
             callback(change)
-        _release_memory()
+        heap.release()  # the previous version's pages, given back
         return change
 
     def _listed_among(self, paths: list[str | os.PathLike[str]],
@@ -387,30 +390,6 @@ class LiveGraph:
         kg.version = h.hexdigest()
         kg.made_at = datetime.now(UTC)
         return kg
-
-
-def _release_memory() -> None:
-    """Hand the heap's free pages back to the system (glibc's ``malloc_trim``).
-
-    Each version allocates its new arrays and dicts while the previous one is still
-    held, then the previous one is freed; without this, the freed memory stays in the
-    process (fragmented, and spread over the arenas of the threads that applied
-    changes), and the resident set climbs far above the live data. Elsewhere a no-op.
-    """
-    if _TRIM is not None:
-        _TRIM(0)
-
-
-def _malloc_trim() -> Callable[[int], int] | None:
-    try:
-        import ctypes
-
-        return ctypes.CDLL("libc.so.6").malloc_trim  # type: ignore[no-any-return,unused-ignore]
-    except (OSError, AttributeError):
-        return None
-
-
-_TRIM = _malloc_trim() if sys.platform.startswith("linux") else None
 
 
 def _signature(name: str) -> tuple[int, int, int] | None:
