@@ -52,7 +52,10 @@ class EdgeArrays:
         n = len(ids)
         succ, pred = g._succ, g._pred
         code: dict[Any, int] = {}
-        out_count, target, key_of, data = [0] * n, [], [], []
+        out_count = [0] * n
+        target: list[int] = []
+        key_of: list[int] = []
+        data: list[dict[str, Any]] = []
         for i, u in enumerate(ids):
             before = len(target)
             for v, keydict in succ[u].items():
@@ -62,7 +65,9 @@ class EdgeArrays:
                     key_of.append(code.setdefault(k, len(code)))
                     data.append(d)
             out_count[i] = len(target) - before
-        in_count, source, in_code = [0] * n, [], []
+        in_count = [0] * n
+        source: list[int] = []
+        in_code: list[int] = []
         for i, v in enumerate(ids):
             before = len(source)
             for u, keydict in pred[v].items():
@@ -78,7 +83,7 @@ class EdgeArrays:
         # Which out-edge each in-edge is: match (source, target, key) of both lists.
         k = max(len(code), 1)
         out_rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(out_indptr))
-        out_sig = (out_rows * n + out_target) * k + out_key
+        out_sig = (out_rows * n + out_target) * k + out_key.astype(np.int64)
         in_rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(in_indptr))
         in_sig = (in_source.astype(np.int64) * n + in_rows) * k + np.array(in_code, np.int64)
         order = np.argsort(out_sig, kind="stable")
@@ -104,9 +109,10 @@ class EdgeArrays:
                    state: tuple[list[Any], dict[str, Any], tuple[Any, ...]]) -> EdgeArrays:
         """Rebuild what :meth:`state` returned."""
         keys, raw, data = state
-        arrays = [_array(raw[name]) for name in _ARRAYS]
-        return cls(ids, pos, list(keys), *arrays,
-                   EdgeData.from_state(list(keys), arrays[2], data))
+        out_indptr, out_target, out_key, in_indptr, in_source, in_edge = (
+            _array(raw[name]) for name in _ARRAYS)
+        return cls(ids, pos, list(keys), out_indptr, out_target, out_key, in_indptr,
+                   in_source, in_edge, EdgeData.from_state(list(keys), out_key, data))
 
 
 class EdgeData:
