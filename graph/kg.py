@@ -30,6 +30,9 @@ __all__ = ["KnowledgeGraph"]
 class KnowledgeGraph:
     """A loaded news graph: ``.nx`` is the networkx graph, ``.report`` the load report.
 
+    ``graph.load`` makes ``.nx`` read-only (frozen), its edges held as arrays
+    (:mod:`graph.compact`); ``.nx.copy()`` is a graph to change.
+
     Node ids are readable and stable: ``article:<canonical URL>``,
     ``provider:<domain>``, ``topic:<slug>``. Every node has a ``kind``; every edge a
     ``kind`` (``RELATED``, ``PUBLISHED_BY``, ``TAGGED``), which is also its key.

@@ -225,7 +225,9 @@ def pack(g: nx.MultiDiGraph, report: LoadReport, index: ReadIndex) -> tuple[str,
     problems = {name: [(p.path, p.line, p.reason) for p in getattr(report, name)]
                 for name in ("skipped", "errors", "warnings")}
     counts = {f.name: getattr(report, f.name) for f in fields(report) if f.name not in problems}
-    edges = edge_arrays(g) or EdgeArrays.of(g, ids, index.pos)
+    edges = edge_arrays(g)
+    if edges is None:  # a graph with networkx's own dicts (built, not loaded)
+        edges = EdgeArrays.of(g, ids, index.pos)
     core = (ids, attrs, published, edges.state(), g.graph, arrays, plain, counts, problems)
     try:
         return "marshal", marshal.dumps(core)
