@@ -22,12 +22,13 @@ of a sum of per-file hashes, updated per file. See docs/live.md.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import stat
 import sys
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -176,23 +177,47 @@ class LiveGraph:
         make the next version; return the :class:`Change`, or None when nothing changed
         (or when another thread's apply, running meanwhile, took these paths with its own:
         by the time this returns, the current version includes them either way)."""
+        ticket = self._ask(paths)
+        with self._lock:
+            if self._applied >= ticket:
+                return None
+            return self._take()
+
+    @contextlib.contextmanager
+    def holding(self) -> Iterator[Callable[[Iterable[str | os.PathLike[str]]], Change | None]]:
+        """Hold every other apply back while files are written; yield the function that
+        applies them (call it once, at the end).
+
+        Applies asked for meanwhile (the watcher seeing the files appear) wait, and the
+        one apply at the end takes their paths too, so no version holds half of the
+        files written, and the files are not read again for those applies.
+        """
+        def apply_held(paths: Iterable[str | os.PathLike[str]]) -> Change | None:
+            self._ask(paths)
+            return self._take()
+
+        with self._lock:
+            yield apply_held
+
+    def _ask(self, paths: Iterable[str | os.PathLike[str]] | None) -> int:
+        """Queue ``paths`` (None: everything) for the next apply; return the ticket."""
         with self._queue_lock:
             self._asked += 1
-            ticket = self._asked
             if paths is None or self._queued is None:
                 self._queued = None
             else:
                 self._queued.update(os.fspath(p) for p in paths)
-        with self._lock:
-            if self._applied >= ticket:
-                return None
-            with self._queue_lock:
-                batch, self._queued = self._queued, set()
-                upto = self._asked
-            try:
-                return self._apply(batch)
-            finally:
-                self._applied = upto
+            return self._asked
+
+    def _take(self) -> Change | None:
+        """Apply everything queued, holding ``self._lock``."""
+        with self._queue_lock:
+            batch, self._queued = self._queued, set()
+            upto = self._asked
+        try:
+            return self._apply(batch)
+        finally:
+            self._applied = upto
 
     # -- the work ---------------------------------------------------------------
 
