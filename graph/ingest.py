@@ -27,7 +27,7 @@ import json
 import os
 import secrets
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -69,8 +69,8 @@ def _json_default(value: object) -> str:
     raise TypeError(f"a {type(value).__name__} is not a record value")
 
 
-def _check(fields: Any, index: int) -> tuple[str, str] | Outcome:
-    """Return the file text and canonical URL of a record, or its refusal."""
+def _check(fields: Any, index: int) -> tuple[str, str, ParsedFile] | Outcome:
+    """Return the file text, canonical URL and parse of a record, or its refusal."""
     if not isinstance(fields, dict):
         return Outcome(REJECTED, error=f"record {index}: expected a record (a mapping of "
                                        f"fields), got {type(fields).__name__}")
@@ -91,7 +91,7 @@ def _check(fields: Any, index: int) -> tuple[str, str] | Outcome:
         raw = rec.fields.get(key)
         if isinstance(raw, str) and raw.strip():
             try:
-                return text, canonical_url(raw)
+                return text, canonical_url(raw), parsed
             except InvalidURLError:
                 continue
     return Outcome(REJECTED, error=f"record {index}: no valid URL")  # pragma: no cover
@@ -118,17 +118,17 @@ def ingest(live: LiveGraph, records: list[Any], budget: Budget | None = None,
             if isinstance(checked, Outcome):
                 outcomes.append(checked)
                 continue
-            text, url = checked
+            text, url, parsed = checked
             path = folder / (hashlib.blake2b(url.encode(), digest_size=10).hexdigest()
                              + ".json")
-            status = writes.put(index, path, text.encode())
+            status = writes.put(index, path, text.encode(), parsed)
             outcomes.append(Outcome(status, article_id(url), str(path)))
         if _past(budget):  # the writes not started yet are not attempted after all
             for index in writes.cancel():
                 outcomes[index] = _not_attempted(records[index], index, budget)
         written, failed = writes.finish()
         if written:
-            apply(written)
+            apply(written, writes.known)
         if failed is not None:  # the files written are applied; the failure is the answer
             raise failed
     return outcomes
@@ -143,6 +143,7 @@ class _Writes:
         self.writing: dict[Path, tuple[int, Future[None]]] = {}  # path: (record, write)
         self.running: list[Future[None]] = []
         self.landed: set[Path] = set()  # written by an earlier record of the batch
+        self.known: dict[str, tuple[bytes, ParsedFile]] = {}  # what each file will hold
 
     def __enter__(self) -> _Writes:
         self.pool = ThreadPoolExecutor(max_workers=_WRITERS,
@@ -152,9 +153,9 @@ class _Writes:
     def __exit__(self, *exc: object) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
 
-    def put(self, index: int, path: Path, data: bytes) -> str:
+    def put(self, index: int, path: Path, data: bytes, parsed: ParsedFile) -> str:
         """Start writing record ``index`` as ``data`` at ``path`` (unless the file holds it
-        already); return its status."""
+        already); return its status. ``parsed`` is the parse of ``data``."""
         if path in self.writing:  # the same URL twice in a batch: in order
             self.writing[path][1].result()
             self.landed.add(path)
@@ -172,6 +173,7 @@ class _Writes:
             self.folder.mkdir(parents=True, exist_ok=True)
         write = self.pool.submit(_write_durably, path, data)
         self.writing[path] = (index, write)
+        self.known[str(path)] = (data, _named(parsed, str(path)))
         self.running.append(write)
         return CREATED if old is None else UPDATED
 
@@ -194,6 +196,13 @@ class _Writes:
         if written:
             _fsync_folder(self.folder)  # the renames, made durable once for the batch
         return written, failed
+
+
+def _named(parsed: ParsedFile, name: str) -> ParsedFile:
+    """The parse of a record's text, as the file ``name`` holding it would be parsed."""
+    return ParsedFile(name, [replace(r, path=name) for r in parsed.records],
+                      [replace(p, path=name) for p in parsed.errors],
+                      [replace(p, path=name) for p in parsed.warnings])
 
 
 def _past(budget: Budget | None) -> bool:

@@ -28,7 +28,7 @@ import os
 import stat
 import sys
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -147,6 +147,7 @@ class LiveGraph:
         # Set while the build state may be half-changed (an apply failed midway): the
         # next apply builds it again from the kept parses.
         self._stale = False
+        self._known: dict[str, tuple[bytes, ParsedFile]] = {}  # see holding()
         self._version_sum = 0
         listing = self._list()
         names = listing.names
@@ -184,17 +185,25 @@ class LiveGraph:
             return self._take()
 
     @contextlib.contextmanager
-    def holding(self) -> Iterator[Callable[[Iterable[str | os.PathLike[str]]], Change | None]]:
+    def holding(self) -> Iterator[Callable[..., Change | None]]:
         """Hold every other apply back while files are written; yield the function that
         applies them (call it once, at the end).
 
         Applies asked for meanwhile (the watcher seeing the files appear) wait, and the
         one apply at the end takes their paths too, so no version holds half of the
         files written, and the files are not read again for those applies.
+        ``apply(paths, known)`` may hand over what the writer knows of a file it wrote,
+        ``{path: (bytes, parse)}``: a file whose bytes are still those is not parsed again.
         """
-        def apply_held(paths: Iterable[str | os.PathLike[str]]) -> Change | None:
+        def apply_held(paths: Iterable[str | os.PathLike[str]],
+                       known: Mapping[str, tuple[bytes, ParsedFile]] | None = None,
+                       ) -> Change | None:
             self._ask(paths)
-            return self._take()
+            self._known = {os.path.abspath(p): v for p, v in (known or {}).items()}
+            try:
+                return self._take()
+            finally:
+                self._known = {}
 
         with self._lock:
             yield apply_held
@@ -371,6 +380,12 @@ class LiveGraph:
 
     def _read(self, name: str) -> _File:
         signature = _signature(name)
+        known = self._known.get(os.path.abspath(name))
+        if known is not None and (self._within is None or _lies_in(name, self._within)):
+            data, parsed = known
+            digest = _digest(name, self.max_file_bytes)
+            if digest == hashlib.blake2b(data, digest_size=16).hexdigest():
+                return _File(parsed, digest, signature)  # the file holds what was handed
         parsed = parse_file(Path(name), max_bytes=self.max_file_bytes, include=self.include,
                             within=self._within)
         return _File(parsed, _digest(name, self.max_file_bytes), signature)
@@ -444,6 +459,11 @@ def _signature(name: str) -> tuple[int, int, int] | None:
     except OSError:
         return None
     return (st.st_size, st.st_mtime_ns, st.st_ino)
+
+
+def _lies_in(name: str, root: str) -> bool:
+    real = os.path.realpath(name)
+    return real == root or real.startswith(root.rstrip(os.sep) + os.sep)
 
 
 def _digest(name: str, max_bytes: int) -> str:

@@ -344,3 +344,22 @@ def _written_id(path: Path) -> str:
     import json
 
     return f"article:{json.loads(path.read_text())['webUrl']}"
+
+
+def test_a_file_changed_after_its_writer_handed_its_parse_over_is_read_again(
+        tmp_path: Path) -> None:
+    """What a writer hands to the apply is used only while the file still holds those
+    bytes: an edit by anyone else in between is what the graph shows."""
+    from graph.records import parse_file
+
+    write_record(tmp_path, "a.md", record("a"))
+    live = graph.follow(tmp_path)
+    path = write_record(tmp_path, "b.md", record("b", title="As the writer wrote it"))
+    mine = path.read_bytes()
+    handed = parse_file(path)
+    with live.holding() as apply:
+        write_record(tmp_path, "b.md", record("b", title="As someone else wrote it"))
+        apply([path], {str(path): (mine, handed)})
+    assert live.current()["article:https://news.example/b"]["title"] == \
+        "As someone else wrote it"
+    assert_same(live, tmp_path)
