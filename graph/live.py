@@ -26,20 +26,19 @@ import contextlib
 import hashlib
 import os
 import stat
-import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
-from graph.build import ARTICLE
 from graph.carry import carry_analytics
+from graph.change import COUNTS, Change, articles_changed
 from graph.errors import NewsgraphError
+from graph.filestate import KeptFile, bytes_digest, content_digest, file_signature, lies_in
 from graph.incremental import BuildState, file_key
 from graph.kg import KnowledgeGraph
 from graph.loader import parse_files
+from graph.memory import release_memory
 from graph.records import (
     DEFAULT_MAX_FILE_BYTES,
     Listing,
@@ -51,38 +50,9 @@ from graph.records import (
 )
 from graph.reindex import next_index
 
-__all__ = ["LiveGraph", "Change", "follow"]
+__all__ = ["LiveGraph", "follow"]
 
 _MOD = 1 << 128
-_COUNTS = ("records", "articles", "stubs", "providers", "topics", "edges")
-
-
-@dataclass(frozen=True, slots=True)
-class Change:
-    """One applied change: the version it made, from which, and what it touched.
-
-    ``added``, ``updated`` and ``removed`` are article node ids (stubs included)
-    whose attributes or edges differ between ``previous`` and ``version``;
-    ``files`` are the record files that were added, edited or deleted; ``graph`` is
-    the new version's graph.
-    """
-
-    version: str
-    previous: str | None
-    made_at: datetime
-    files: tuple[str, ...]
-    added: tuple[str, ...] = ()
-    updated: tuple[str, ...] = ()
-    removed: tuple[str, ...] = ()
-    counts: dict[str, Any] = field(default_factory=dict)
-    graph: KnowledgeGraph | None = field(default=None, repr=False, compare=False)
-
-
-@dataclass(slots=True)
-class _File:
-    parsed: ParsedFile
-    digest: str
-    signature: tuple[int, int, int] | None  # (size, mtime_ns, inode) when parsed
 
 
 def follow(path: str | os.PathLike[str], *,
@@ -134,7 +104,7 @@ class LiveGraph:
         self.follow_symlinks = follow_symlinks
         # A file swapped for a symlink to outside after it was looked at is not read.
         self._within = corpus_root(self.root, follow_symlinks=follow_symlinks)
-        self._files: dict[str, _File] = {}
+        self._files: dict[str, KeptFile] = {}
         self._dirs: set[str] = set()  # folders holding known files
         self._state = BuildState()
         self._callbacks: list[Callable[[Change], None]] = []
@@ -151,10 +121,10 @@ class LiveGraph:
         self._version_sum = 0
         listing = self._list()
         names = listing.names
-        signatures = [_signature(name) for name in names]  # before reading: a later edit shows
+        signatures = [file_signature(name) for name in names]  # before reading: a later edit shows
         parses = parse_files(names, max_file_bytes, include=self.include, within=self._within)
-        for name, signature, parsed in zip(names, signatures, parses, strict=True):
-            self._add_file(name, _File(parsed, _digest(name, max_file_bytes), signature))
+        for name, seen, parsed in zip(names, signatures, parses, strict=True):
+            self._add_file(name, KeptFile(parsed, content_digest(name, max_file_bytes), seen))
         self._listing = listing
         self._kg = self._assemble()
 
@@ -276,13 +246,13 @@ class LiveGraph:
             kg, touched_nodes = self._advance(old_kg, list(before.values()), after)
         self._kg = kg
         self._stale = False
-        added, updated, removed = _articles_changed(old_kg, kg, touched_nodes)
+        added, updated, removed = articles_changed(old_kg, kg, touched_nodes)
         r = kg.report
         change = Change(self.version, previous, self.made_at, tuple(sorted(changed)), added,
-                        updated, removed, {name: getattr(r, name) for name in _COUNTS}, kg)
+                        updated, removed, {name: getattr(r, name) for name in COUNTS}, kg)
         for callback in list(self._callbacks):
             callback(change)
-        _release_memory()
+        release_memory()
         return change
 
     def _listed_among(self, paths: list[str | os.PathLike[str]],
@@ -336,7 +306,7 @@ class LiveGraph:
         """True when ``name`` is (or was) a folder holding known files."""
         return name in self._dirs
 
-    def _add_file(self, name: str, kept: _File) -> None:
+    def _add_file(self, name: str, kept: KeptFile) -> None:
         self._files[name] = kept
         self._version_sum = (self._version_sum + self._term(name, kept.digest)) % _MOD
         parent = os.path.dirname(name)
@@ -344,7 +314,7 @@ class LiveGraph:
             self._dirs.add(parent)
             parent = os.path.dirname(parent)
 
-    def _drop_file(self, name: str) -> _File:
+    def _drop_file(self, name: str) -> KeptFile:
         kept = self._files.pop(name)
         self._version_sum = (self._version_sum - self._term(name, kept.digest)) % _MOD
         return kept
@@ -364,7 +334,7 @@ class LiveGraph:
         None. Without a path, a file whose size, time or inode moved counts as touched."""
         if paths is None:
             return {n for n in names if n not in self._files
-                    or _signature(n) != self._files[n].signature}
+                    or file_signature(n) != self._files[n].signature}
         wanted = [os.path.abspath(p) for p in paths]
         exact = set(wanted)
         folders = tuple(w.rstrip(os.sep) + os.sep for w in wanted)
@@ -378,17 +348,17 @@ class LiveGraph:
     def _list(self) -> Listing:
         return list_files(self.root, follow_symlinks=self.follow_symlinks)
 
-    def _read(self, name: str) -> _File:
-        signature = _signature(name)
+    def _read(self, name: str) -> KeptFile:
+        signature = file_signature(name)
         known = self._known.get(os.path.abspath(name))
-        if known is not None and (self._within is None or _lies_in(name, self._within)):
+        if known is not None and (self._within is None or lies_in(name, self._within)):
             data, parsed = known
-            digest = _digest(name, self.max_file_bytes)
-            if digest == hashlib.blake2b(data, digest_size=16).hexdigest():
-                return _File(parsed, digest, signature)  # the file holds what was handed
+            digest = content_digest(name, self.max_file_bytes)
+            if digest == bytes_digest(data):
+                return KeptFile(parsed, digest, signature)  # the file holds what was handed
         parsed = parse_file(Path(name), max_bytes=self.max_file_bytes, include=self.include,
                             within=self._within)
-        return _File(parsed, _digest(name, self.max_file_bytes), signature)
+        return KeptFile(parsed, content_digest(name, self.max_file_bytes), signature)
 
     @property
     def version(self) -> str:
@@ -429,80 +399,3 @@ class LiveGraph:
         return kg
 
 
-def _release_memory() -> None:
-    """Hand the heap's free pages back to the system (glibc's ``malloc_trim``).
-
-    Each version allocates its new arrays and dicts while the previous one is still
-    held, then the previous one is freed; without this, the freed memory stays in the
-    process (fragmented, and spread over the arenas of the threads that applied
-    changes), and the resident set climbs far above the live data. Elsewhere a no-op.
-    """
-    if _TRIM is not None:
-        _TRIM(0)
-
-
-def _malloc_trim() -> Callable[[int], int] | None:
-    try:
-        import ctypes
-
-        return ctypes.CDLL("libc.so.6").malloc_trim  # type: ignore[no-any-return,unused-ignore]
-    except (OSError, AttributeError):
-        return None
-
-
-_TRIM = _malloc_trim() if sys.platform.startswith("linux") else None
-
-
-def _signature(name: str) -> tuple[int, int, int] | None:
-    try:
-        st = os.stat(name)
-    except OSError:
-        return None
-    return (st.st_size, st.st_mtime_ns, st.st_ino)
-
-
-def _lies_in(name: str, root: str) -> bool:
-    real = os.path.realpath(name)
-    return real == root or real.startswith(root.rstrip(os.sep) + os.sep)
-
-
-def _digest(name: str, max_bytes: int) -> str:
-    """Return a hash of a file's bytes (up to the size limit); never opens a pipe for
-    reading, as :func:`graph.records.parse_file` does not."""
-    h = hashlib.blake2b(digest_size=16)
-    try:
-        fd = os.open(name, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except OSError as e:
-        return f"unreadable:{e.errno}"
-    with os.fdopen(fd, "rb") as f:
-        st = os.fstat(f.fileno())
-        if not stat.S_ISREG(st.st_mode):
-            return "not-a-file"
-        if st.st_size > max_bytes:
-            return f"too-big:{st.st_size}"
-        h.update(f.read(max_bytes + 1))
-    return h.hexdigest()
-
-
-def _articles_changed(old: KnowledgeGraph, new: KnowledgeGraph, candidates: Iterable[str],
-                      ) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
-    """Return the article ids added, updated and removed between two versions, looking
-    only at the nodes the change touched."""
-    added, updated, removed = [], [], []
-    for node in sorted(candidates):
-        was = node in old.nx and old.nx.nodes[node].get("kind") == ARTICLE
-        now = node in new.nx and new.nx.nodes[node].get("kind") == ARTICLE
-        if was and not now:
-            removed.append(node)
-        elif now and not was:
-            added.append(node)
-        elif now and (old.nx.nodes[node] != new.nx.nodes[node]
-                      or _edges(old, node) != _edges(new, node)):
-            updated.append(node)
-    return tuple(added), tuple(updated), tuple(removed)
-
-
-def _edges(kg: KnowledgeGraph, node: str) -> set[tuple[str, str, str]]:
-    g = kg.nx
-    return ({(node, v, k) for _, v, k in g.out_edges(node, keys=True)}
-            | {(u, node, k) for u, _, k in g.in_edges(node, keys=True)})
