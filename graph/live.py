@@ -31,6 +31,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from graph import heap
 from graph.carry import carry_analytics
 from graph.change import COUNTS, Change, articles_changed
 from graph.errors import NewsgraphError
@@ -38,7 +39,6 @@ from graph.filestate import KeptFile, bytes_digest, content_digest, file_signatu
 from graph.incremental import BuildState, file_key
 from graph.kg import KnowledgeGraph
 from graph.loader import parse_files
-from graph.memory import release_memory
 from graph.records import (
     DEFAULT_MAX_FILE_BYTES,
     Listing,
@@ -99,6 +99,9 @@ class LiveGraph:
         self.root = Path(path)
         if not self.root.exists():
             raise NewsgraphError(f"no such file or folder: {str(self.root)!r}")
+        # Versions come and go for as long as this lives: keep the big blocks they
+        # free from staying in the process (graph.heap).
+        heap.pin_mmap_threshold()
         self.max_file_bytes = max_file_bytes
         self.include = tuple(include)
         self.follow_symlinks = follow_symlinks
@@ -252,7 +255,7 @@ class LiveGraph:
                         updated, removed, {name: getattr(r, name) for name in COUNTS}, kg)
         for callback in list(self._callbacks):
             callback(change)
-        release_memory()
+        heap.release()  # the previous version's pages, given back
         return change
 
     def _listed_among(self, paths: list[str | os.PathLike[str]],
@@ -397,5 +400,3 @@ class LiveGraph:
         kg.version = h.hexdigest()
         kg.made_at = datetime.now(UTC)
         return kg
-
-
