@@ -16,7 +16,10 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
-__all__ = ["main", "components"]
+__all__ = ["main", "components", "ADJACENCY", "EDGE_DATA"]
+
+ADJACENCY = "adjacency (networkx dicts; loaded: arrays, graph/compact.py)"
+EDGE_DATA = "edge data dicts (kind, RELATED evidence)"
 
 _LEAVES = (str, bytes, int, float, bool, datetime, date, type(None))
 
@@ -50,6 +53,8 @@ def _deep(roots: Iterable[Any], seen: set[int]) -> int:
 
 def components(kg: Any) -> dict[str, int]:
     """Return the bytes each part of a loaded graph holds, each object counted once."""
+    from graph.compact import edge_arrays
+
     g = kg.nx
     seen: set[int] = set()
     text_keys = ("title", "excerpt", "body", "secured")
@@ -63,13 +68,26 @@ def components(kg: Any) -> dict[str, int]:
         (d[k] for d in g._node.values() for k in text_keys if k in d), seen)
     out["other node attributes (URLs, dates, images, topics, ...)"] = _deep(
         (v for d in g._node.values() for v in d.values()), seen)
-    out["networkx adjacency (succ, pred, key and edge dicts)"] = _deep(
-        [g._succ, g._pred], seen) + sys.getsizeof(g._node)
+    edges = edge_arrays(g)
+    if edges is None:  # networkx's own dicts (a live graph's versions)
+        out[EDGE_DATA] = _deep(
+            (d for nbrs in g._succ.values() for kd in nbrs.values() for d in kd.values()), seen)
+        out[ADJACENCY] = _deep([g._succ, g._pred], seen) + sys.getsizeof(g._node)
+    else:  # a loaded graph's arrays, which kg.nx reads through views (graph/compact.py)
+        data = edges.data
+        out[EDGE_DATA] = _deep([data.shape, data.plain, data.evidence_indptr, data.evidence,
+                                data.strings, data.other], seen)
+        out[ADJACENCY] = _deep([edges.keys] + [
+            getattr(edges, name) for name in ("out_indptr", "out_target", "out_key",
+                                              "in_indptr", "in_source", "in_edge")],
+            seen) + sys.getsizeof(g._node)
     index = kg.index
     arrays = [v for v in vars(index).values() if type(v).__name__ == "ndarray"]
     arrays += [getattr(c, name) for c in index.csr.values() for name in c.__slots__]
     out["read index: numpy (CSR per edge kind, ranks, offsets)"] = _deep(arrays, seen)
-    out["read index: lowercased text blob"] = _deep([index.text], seen)
+    blobs = [index.text] if index.text is not None else []  # None: the text held once
+    out["read index: lowercased text blob"] = _deep(blobs + [t for t, _, _ in index.extra_text],
+                                                    seen)
     out["read index: Python lists and dicts (ids, positions, kinds, URLs, ...)"] = _deep(
         [v for k, v in vars(index).items() if k != "g"], seen)
     out["other (topic names, analytics caches)"] = _deep([kg._topic_names], seen)
@@ -98,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, size in rows:
         print(f"{name.ljust(width)}  {size / 2**20:8.1f}  {size / articles:13,.0f}")
     print(f"({articles:,} articles, {kg.report.records:,} records, "
-          f"{kg.nx.number_of_edges():,} edges)")
+          f"{kg.counts['edges']:,} edges)")
     json.dump({"articles": articles, "components": parts, "rss": rss,
                "rss_growth": rss - before}, sys.stdout)
     print()

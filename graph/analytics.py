@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 
+from graph import compact
 from graph.build import ARTICLE, RELATED, TAGGED, provider_id, topic_id
 from graph.errors import InvalidArgument, NotReady
 from graph.normalize import tokens
@@ -266,8 +267,7 @@ class Analytics:
             else:
                 ag.add_edge(a, b, weight=weight)
 
-        related = sorted({tuple(sorted((u, v))) for u, v, k in g.edges(keys=True)
-                          if k == RELATED})
+        related = sorted({tuple(sorted(pair)) for pair in compact.edges_keyed(g, RELATED)})
         for a, b in related:
             join(a, b, RELATED_WEIGHT)
         for a, b in self.same_story_edges():
@@ -289,9 +289,8 @@ class Analytics:
     def topic_articles(self) -> dict[str, tuple[str, ...]]:
         """Topic id → the ids of the articles tagged with it, sorted."""
         out: dict[str, list[str]] = defaultdict(list)
-        for u, v, k in self.kg.nx.edges(keys=True):
-            if k == TAGGED:
-                out[v].append(u)
+        for u, v in compact.edges_keyed(self.kg.nx, TAGGED):
+            out[v].append(u)
         return {t: tuple(sorted(a)) for t, a in out.items()}
 
     # -- search, centrality and storylines ------------------------------------------

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING
 import networkx as nx
 import numpy as np
 
+from graph import compact
 from graph.analytics import SAME_STORY
 from graph.budget import Budget
 from graph.build import ARTICLE, PROVIDER, PUBLISHED_BY, RELATED, TAGGED, TOPIC
@@ -86,7 +87,7 @@ def _page_edges(kg: KnowledgeGraph, kept: Collection[str], have: Collection[str]
 
 def degree(kg: KnowledgeGraph, node: str) -> int:
     """Return the number of stored edges at a node, either direction."""
-    return int(kg.nx.degree(node))
+    return compact.degree(kg.nx, node)
 
 
 def size_hint(n_edges: int) -> float:

@@ -12,6 +12,7 @@ import numpy as np
 
 from graph import explore, paths, traverse
 from graph.build import ARTICLE, PROVIDER, TOPIC, provider_id, topic_id
+from graph.compact import edge_arrays
 from graph.errors import InvalidURLError, NodeNotFound
 from graph.index import KIND_CODES, ReadIndex
 from graph.normalize import provider_key, topic_slug
@@ -28,6 +29,9 @@ __all__ = ["KnowledgeGraph"]
 
 class KnowledgeGraph:
     """A loaded news graph: ``.nx`` is the networkx graph, ``.report`` the load report.
+
+    ``graph.load`` makes ``.nx`` read-only (frozen), its edges held as arrays
+    (:mod:`graph.compact`); ``.nx.copy()`` is a graph to change.
 
     Node ids are readable and stable: ``article:<canonical URL>``,
     ``provider:<domain>``, ``topic:<slug>``. Every node has a ``kind``; every edge a
@@ -64,7 +68,9 @@ class KnowledgeGraph:
     def counts(self) -> dict[str, int]:
         """``{"nodes": ..., "edges": ...}``, counted once: a multigraph recounts its edges
         (every node's adjacency) on each ``number_of_edges()``."""
-        return {"nodes": self.nx.number_of_nodes(), "edges": self.nx.number_of_edges()}
+        edges = edge_arrays(self.nx)
+        return {"nodes": self.nx.number_of_nodes(),
+                "edges": len(edges) if edges is not None else self.nx.number_of_edges()}
 
     def frames(self) -> Frames:
         """Return the graph as tidy pandas DataFrames, one per node kind and one per edge
@@ -74,8 +80,7 @@ class KnowledgeGraph:
         return frames(self)
 
     def __repr__(self) -> str:
-        return (f"<KnowledgeGraph {self.nx.number_of_nodes()} nodes, "
-                f"{self.nx.number_of_edges()} edges>")
+        return f"<KnowledgeGraph {self.counts['nodes']} nodes, {self.counts['edges']} edges>"
 
     def __contains__(self, node: object) -> bool:
         return node in self.nx

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from graph import compact
 from graph.build import ARTICLE, PUBLISHED_BY, TAGGED, provider_id, topic_id
 from graph.errors import InvalidArgument
 from graph.normalize import parse_datetime, phrase_tokens
@@ -140,7 +141,7 @@ def select_articles(kg: KnowledgeGraph, selection: Selection | None = None,
 def articles_of(kg: KnowledgeGraph, node: str) -> list[str]:
     """Return the ids of the articles tagged with a topic or published by a provider."""
     kind = TAGGED if kg.nx.nodes[node]["kind"] == "topic" else PUBLISHED_BY
-    return [u for u, _, k in kg.nx.in_edges(node, keys=True) if k == kind]
+    return compact.sources(kg.nx, node, kind)
 
 
 # Search ranks a hit in the title above one in the excerpt above one in the body.

@@ -46,6 +46,7 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
+from graph.compact import EdgeArrays, edge_arrays, frozen_graph
 from graph.index import ReadIndex
 from graph.report import LoadReport, Problem
 
@@ -53,7 +54,7 @@ __all__ = ["default_cache_dir", "fingerprint", "write_snapshot", "write_packed",
            "snapshot_path", "pack", "unpack", "open_snapshot", "PendingSnapshot",
            "SNAPSHOT_VERSION"]
 
-SNAPSHOT_VERSION = 3  # 3: the read index maps URLs to node ids
+SNAPSHOT_VERSION = 4  # 3: the read index maps URLs to node ids; 4: edges as arrays
 _MAGIC = b"NEWSGRAPH-SNAPSHOT\n"
 _KEY_NAME = "snapshot.key"
 _PROTOCOL = 5
@@ -224,29 +225,28 @@ def pack(g: nx.MultiDiGraph, report: LoadReport, index: ReadIndex) -> tuple[str,
     problems = {name: [(p.path, p.line, p.reason) for p in getattr(report, name)]
                 for name in ("skipped", "errors", "warnings")}
     counts = {f.name: getattr(report, f.name) for f in fields(report) if f.name not in problems}
-    core = (ids, attrs, published, g._succ, g._pred, g.graph, arrays, plain, counts, problems)
+    edges = edge_arrays(g)
+    if edges is None:  # a graph with networkx's own dicts (built, not loaded)
+        edges = EdgeArrays.of(g, ids, index.pos)
+    core = (ids, attrs, published, edges.state(), g.graph, arrays, plain, counts, problems)
     try:
         return "marshal", marshal.dumps(core)
     except ValueError:  # a value marshal cannot hold (a date in an extra field, say)
-        return "pickle", pickle.dumps((g, report, index), protocol=_PROTOCOL)
+        return "pickle", pickle.dumps(core, protocol=_PROTOCOL)
 
 
 def unpack(form: str, body: bytes | memoryview,
            ) -> tuple[nx.MultiDiGraph, LoadReport, ReadIndex]:
     """Rebuild what :func:`pack` stored."""
-    if form == "pickle":
-        return pickle.loads(body)
-    if form != "marshal":
+    if form not in ("marshal", "pickle"):
         raise ValueError(f"unknown snapshot format {form!r}")
-    ids, attrs, published, succ, pred, graph_attrs, arrays, plain, counts, problems = \
-        marshal.loads(body)
+    ids, attrs, published, edges, graph_attrs, arrays, plain, counts, problems = \
+        marshal.loads(body) if form == "marshal" else pickle.loads(body)
     for i, micros in published:
         attrs[i]["published_at"] = _EPOCH + micros * _MICRO
-    g = nx.MultiDiGraph()
-    g.graph.update(graph_attrs)
-    g._node = dict(zip(ids, attrs, strict=True))
-    g._adj = g._succ = succ
-    g._pred = pred
+    pos = {node: i for i, node in enumerate(ids)}
+    g = frozen_graph(dict(zip(ids, attrs, strict=True)),
+                     EdgeArrays.from_state(ids, pos, edges), graph_attrs)
     report_fields: dict[str, Any] = dict(counts)
     report_fields.update({name: [Problem(*p) for p in items] for name, items in problems.items()})
     report = LoadReport(**report_fields)
@@ -263,7 +263,7 @@ def unpack(form: str, body: bytes | memoryview,
             state[name] = np.frombuffer(raw, dtype=np.dtype(dtype)).reshape(shape)
     state["g"] = g
     state["ids"] = ids
-    state["pos"] = {node: i for i, node in enumerate(ids)}
+    state["pos"] = pos
     index = ReadIndex.__new__(ReadIndex)
     index.__setstate__(state)
     return g, report, index

@@ -29,19 +29,24 @@ from graphql.pyutils import Path
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 import graph
+from schema.complete import SyncFailure, close_awaitable, new_path
 from schema.cost import Cost
+from schema.limits import check_arguments
 from schema.plan import (
     ATTRIBUTE,
+    CALL,
     LEAF_ATTRIBUTE,
-    METHOD,
+    NODE_ATTRIBUTE,
+    NODE_LEAF,
+    NODE_LINK,
     PLANS,
+    RESOLVER,
     SYNC_FAILED,
     FieldPlan,
-    SyncFailure,
-    close_awaitable,
-    new_path,
+    Selection,
     plan_fields,
 )
+from schema.runner import compile_selection
 
 __all__ = ["PlannedExecutor"]
 
@@ -56,11 +61,22 @@ class PlannedExecutor(StrawberryGraphQLCoreExecutionContext):
         super().__init__(*args, **kwargs)
         self.strawberry: Any = getattr(self.schema, "_strawberry_schema", None)
         self._cost: Cost | None = None
+        context = self.context_value
+        self._kg = context.get("kg") if isinstance(context, dict) else None
+        # What compiled selections read (schema/runner.py), set when the plan runs.
+        self.budget: Any = None
+        self.deadline: float | None = None
+        self.clock: Any = None
+        self.kg: Any = None
 
     def execute_operation(self, serially: bool | None = None) -> Any:
         fields = self._root_plan() if self.planned and not serially else None
         if fields is None:
             return super().execute_operation(serially)
+        budget = self._cost.budget if self._cost is not None else None
+        self.budget, self.kg = budget, self._kg
+        self.deadline = budget.walks.deadline if budget is not None else None
+        self.clock = budget.walks.clock if budget is not None else None
         try:
             data = self.run_fields(fields, self.root_value, None)
         except SyncFailure:
@@ -70,7 +86,7 @@ class PlannedExecutor(StrawberryGraphQLCoreExecutionContext):
             return self.finish(self.build_response(None))
         return self.finish(self.build_response(data))
 
-    def _root_plan(self) -> list[FieldPlan] | None:
+    def _root_plan(self) -> Selection | None:
         """Return the plan of the operation's root selection; None when the standard
         executor must run it."""
         operation = self.operation
@@ -111,103 +127,147 @@ class PlannedExecutor(StrawberryGraphQLCoreExecutionContext):
             return True
         return False
 
-    def run_fields(self, fields: list[FieldPlan], source: Any, path: Path | None) -> Any:
-        """Run a planned selection on one object; return its response map.
+    def run_fields(self, fields: Selection, source: Any, path: Path | None,
+                   node: Any = None) -> Any:
+        """Run a planned selection on one object; return its response map. ``node`` is
+        the attributes of the graph node ``source`` views (schema/nodeview.py), if any:
+        its fields are read from them directly. The selection runs compiled
+        (schema/runner.py): each field as :meth:`run_field` runs it."""
+        run = fields.run
+        if run is None:
+            run = fields.run = compile_selection(fields)
+        return run(self, source, path, node)
+
+    def run_field(self, field: FieldPlan, source: Any, path: Path | None, node: Any,
+                  results: dict[str, Any]) -> None:
+        """Run one planned field on one object, into its response map.
 
         Every field passes :class:`~schema.cost.Cost`'s per-field hook, inlined for
         fields without arguments: the deadline first, then the call (a walk stopped by
         the budget becomes the limit's error), then the objects returned are counted.
         """
-        results: dict[str, Any] = {}
         cost: Cost | None = self._cost
         budget = cost.budget if cost is not None else None
         walks = budget.walks if budget is not None else None
-        for field in fields:
-            how = field.how
-            if how == LEAF_ATTRIBUTE:
-                try:
-                    if walks is not None and walks.deadline is not None \
-                            and walks.clock() > walks.deadline:
-                        raise budget.late()  # type: ignore[union-attr]
-                    result = getattr(source, field.attribute)  # type: ignore[arg-type]
-                    if type(result) is field.as_is:
-                        results[field.key] = result
-                        continue
-                    if self.is_awaitable(result):
-                        close_awaitable(result)
-                        raise SyncFailure
-                    field_path = new_path(Path, (path, field.key, field.parent.name))
-                    results[field.key] = field.complete(self, field_path, result, None)
-                except SyncFailure:
-                    raise
-                except Exception as error:  # noqa: BLE001 - every error is a field error
-                    field_path = new_path(Path, (path, field.key, field.parent.name))
-                    self.handle_field_error(error, field.type, field.details, field_path)
-                    results[field.key] = None
-                continue
-            field_path = new_path(Path, (path, field.key, field.parent.name))
+        how = field.how
+        if how == NODE_LEAF or how == LEAF_ATTRIBUTE:
             try:
-                info = None
-                if how == ATTRIBUTE or how == METHOD:
-                    if walks is not None and walks.deadline is not None \
-                            and walks.clock() > walks.deadline:
-                        raise budget.late()  # type: ignore[union-attr]
-                    if how == ATTRIBUTE:
-                        result = getattr(source, field.attribute)  # type: ignore[arg-type]
-                    else:
-                        info = self.build_resolve_info(field.definition, field.nodes,
-                                                       field.parent, field_path)
-                        result = self._call_method(field.method, source, info, budget)
-                    counted = field.counted
-                    if counted is not None and budget is not None:
-                        if counted == "list" and isinstance(result, list | tuple):
-                            budget.returned(len(result))
-                        elif counted == "one" and result is not None:
-                            budget.returned(1)
-                    if self.is_awaitable(result):
-                        close_awaitable(result)
-                        raise SyncFailure
+                if walks is not None and walks.deadline is not None \
+                        and walks.clock() > walks.deadline:
+                    raise budget.late()  # type: ignore[union-attr]
+                if how == NODE_LEAF and node is not None:
+                    result = field.read(node)
                 else:
-                    info = self.build_resolve_info(field.definition, field.nodes,
-                                                   field.parent, field_path)
-                    args = field.args
-                    if args is None:
-                        first = field.details[0]
-                        args = get_argument_values(field.definition, first.node,
-                                                   self.variable_values,
-                                                   first.fragment_variable_values,
-                                                   self.hide_suggestions)
-                        if field.literal:
-                            field.args = args
-                    if cost is not None:
-                        result = cost.resolve(field.resolve, source, info, **args)
-                    else:
-                        result = field.resolve(source, info, **args)
-                    if self.is_awaitable(result):
-                        close_awaitable(result)
-                        raise SyncFailure
-                if info is None and field.needs_info:
-                    info = self.build_resolve_info(field.definition, field.nodes,
-                                                   field.parent, field_path)
-                results[field.key] = field.complete(self, field_path, result, info)
+                    result = getattr(source, field.attribute)  # type: ignore[arg-type]
+                if type(result) is field.as_is:
+                    results[field.key] = result
+                    return
+                if self.is_awaitable(result):
+                    close_awaitable(result)
+                    raise SyncFailure
+                field_path = new_path(Path, (path, field.key, field.parent.name))
+                results[field.key] = field.complete(self, field_path, result, None)
             except SyncFailure:
                 raise
             except Exception as error:  # noqa: BLE001 - every error is a field error
+                field_path = new_path(Path, (path, field.key, field.parent.name))
                 self.handle_field_error(error, field.type, field.details, field_path)
                 results[field.key] = None
-        return results
+            return
+        field_path = new_path(Path, (path, field.key, field.parent.name))
+        try:
+            info = None
+            if how != RESOLVER and how != CALL:
+                if walks is not None and walks.deadline is not None \
+                        and walks.clock() > walks.deadline:
+                    raise budget.late()  # type: ignore[union-attr]
+                if node is not None and how == NODE_LINK and self._kg is not None:
+                    result = field.link(self._kg, node)
+                elif node is not None and how == NODE_ATTRIBUTE:
+                    result = field.read(node)
+                elif how == ATTRIBUTE or how == NODE_ATTRIBUTE:
+                    result = getattr(source, field.attribute)  # type: ignore[arg-type]
+                else:
+                    info = self.build_resolve_info(field.definition, field.nodes,
+                                                   field.parent, field_path)
+                    result = self._call_method(field.method, source, info, budget)
+                counted = field.counted
+                if counted is not None and budget is not None:
+                    if counted == "list" and isinstance(result, list | tuple):
+                        budget.returned(len(result))
+                    elif counted == "one" and result is not None:
+                        budget.returned(1)
+                # (a view's fields are read by its own functions: never awaitable)
+                if how < NODE_LEAF and self.is_awaitable(result):
+                    close_awaitable(result)
+                    raise SyncFailure
+            else:
+                info = self.build_resolve_info(field.definition, field.nodes,
+                                               field.parent, field_path)
+                args = field.args
+                if args is None:
+                    first = field.details[0]
+                    args = get_argument_values(field.definition, first.node,
+                                               self.variable_values,
+                                               first.fragment_variable_values,
+                                               self.hide_suggestions)
+                    if field.literal:
+                        field.args = args
+                if how == CALL:
+                    result = self._call(field, source, info, args, cost)
+                elif cost is not None:
+                    result = cost.resolve(field.resolve, source, info, **args)
+                else:
+                    result = field.resolve(source, info, **args)
+                if self.is_awaitable(result):
+                    close_awaitable(result)
+                    raise SyncFailure
+            if info is None and field.needs_info:
+                info = self.build_resolve_info(field.definition, field.nodes,
+                                               field.parent, field_path)
+            results[field.key] = field.complete(self, field_path, result, info)
+        except SyncFailure:
+            raise
+        except Exception as error:  # noqa: BLE001 - every error is a field error
+            self.handle_field_error(error, field.type, field.details, field_path)
+            results[field.key] = None
 
-    def _call_method(self, field: Any, source: Any, info: Any, budget: Any) -> Any:
-        """Call a Strawberry resolver without arguments as Strawberry calls it."""
+    def _call(self, field: FieldPlan, source: Any, info: Any, args: dict[str, Any],
+              cost: Cost | None) -> Any:
+        """Run a plain resolver taking arguments as :meth:`Cost.resolve` runs Strawberry's:
+        the deadline, the arguments' checks, then the call, its arguments converted as
+        Strawberry converts them; then the objects returned are counted."""
+        budget = cost.budget if cost is not None else None
+        if cost is not None:
+            cost.budget.check_time()
+            if args:
+                check_arguments(cost.settings, info.field_name, args)
+        strawberry_info = self.strawberry.config.info_class(_raw_info=info, _field=field.method)
+        result = self._call_method(field.method, source, info, budget,
+                                   field.convert(args, strawberry_info), strawberry_info)
+        counted = field.counted
+        if counted is not None and budget is not None:
+            if counted == "list" and isinstance(result, list | tuple):
+                budget.returned(len(result))
+            elif counted == "one" and result is not None:
+                budget.returned(1)
+        return result
+
+    def _call_method(self, field: Any, source: Any, info: Any, budget: Any,
+                     kwargs: dict[str, Any] | None = None, strawberry_info: Any = None
+                     ) -> Any:
+        """Call a Strawberry resolver as Strawberry calls it, with ``kwargs`` (its
+        converted arguments) if any."""
         resolver = field.base_resolver
         args = [source] if resolver.self_parameter else []
-        kwargs: dict[str, Any] = {}
+        kwargs = dict(kwargs) if kwargs else {}
         for parameter in (resolver.parent_parameter, resolver.root_parameter):
             if parameter is not None:
                 kwargs[parameter.name] = source
         if resolver.info_parameter is not None:
-            kwargs[resolver.info_parameter.name] = self.strawberry.config.info_class(
-                _raw_info=info, _field=field)
+            kwargs[resolver.info_parameter.name] = (
+                strawberry_info if strawberry_info is not None
+                else self.strawberry.config.info_class(_raw_info=info, _field=field))
         try:
             return resolver.wrapped_func(*args, **kwargs)
         except graph.BudgetExceeded as e:  # a walk stopped midway, as Cost.resolve says

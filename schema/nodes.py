@@ -10,7 +10,9 @@ one object of one type.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import datetime
+from operator import itemgetter, methodcaller
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
@@ -44,6 +46,7 @@ from schema.inputs import (
     WhereArg,
     selection_of,
 )
+from schema.nodeview import NodeView, define_view, resolve_by_class
 from schema.pagination import paginate
 
 if TYPE_CHECKING:
@@ -64,11 +67,9 @@ def kg_of(info: Info) -> graph.KnowledgeGraph:
 class Node:
     id: strawberry.ID = strawberry.field(description="Global id: one object of one type.")
 
-    @classmethod
-    def resolve_type(cls, obj: Any, info: Any, abstract_type: Any) -> str:
-        # Every Node is one of our own types: name it directly instead of Strawberry's
-        # generic lookup, which dominated the cost of lists of nodes.
-        return obj.__strawberry_definition__.name
+    # Every Node is one of our own types: name it directly instead of Strawberry's
+    # generic lookup, which dominated the cost of lists of nodes.
+    resolve_type = classmethod(resolve_by_class)  # type: ignore[var-annotated]
 
 
 @strawberry.type(description="An image of an article.")
@@ -159,7 +160,7 @@ class Traversable(Node):
 
 
 @strawberry.type(description="A news story: a full record, or a stub known from a related list.")
-class Article(Traversable):
+class Article(Traversable, NodeView):
     url: str = strawberry.field(description="Canonical URL: the article's identity.")
     web_url: str | None = strawberry.field(description="webUrl as the record gave it.")
     original_url: str | None = strawberry.field(description="originalUrl as the record gave it.")
@@ -181,32 +182,15 @@ class Article(Traversable):
         "the records that list it."))
     secured: str | None = strawberry.field(description="The opaque `secured` blob, verbatim.")
     extra: JSON = strawberry.field(description="Fields of the record newsgraph does not model.")
-    _provider: strawberry.Private[str]
-    _topics: strawberry.Private[list[str]]
-
-    @classmethod
-    def from_node(cls, kg: graph.KnowledgeGraph, node_id: str) -> Article:
-        d = kg.nx.nodes[node_id]
-        return cls(
-            id=strawberry.ID(node_id), url=d["url"], web_url=d.get("web_url"),
-            original_url=d.get("original_url"), title=d["title"], excerpt=d.get("excerpt"),
-            body=d.get("body"), category=d.get("category"), type=d.get("type"),
-            published_at=d.get("published_at"), quality=d.get("quality"), heat=d.get("heat"),
-            published=d.get("published"),
-            images=[Image.from_dict(i) for i in d.get("images") or ()],
-            is_stub=bool(d.get("is_stub")), sources=list(d.get("sources") or ()),
-            secured=d.get("secured") if isinstance(d.get("secured"), str) else None,
-            extra=JSON(d.get("extra") or {}), _provider=d["provider"],
-            _topics=d.get("topics") or [])
+    _node: strawberry.Private[Mapping[str, Any]]
 
     @strawberry.field(description="Who published it.")
     def provider(self, info: Info) -> Provider:
-        return Provider.from_node(kg_of(info), provider_id(self._provider))
+        return _provider_of(kg_of(info), self._node)
 
     @strawberry.field(description="Its topics, in the record's order.")
     def topics(self, info: Info) -> list[Topic]:
-        kg = kg_of(info)
-        return [Topic.from_node(kg, topic_id(slug)) for slug in self._topics]
+        return _topics_of(kg_of(info), self._node)
 
     @strawberry.field(description="Articles this one lists as related, newest first.")
     def related(self, info: Info, first: FirstArg = None, after: AfterArg = None,
@@ -285,14 +269,10 @@ def _article_count_field(description: str) -> Any:
 
 
 @strawberry.type(description="A topic, keyed by slug; shown by its most frequent spelling.")
-class Topic(Traversable):
+class Topic(Traversable, NodeView):
     slug: str = strawberry.field(description="Lowercase key, e.g. 'facial-recognition'.")
     name: str = strawberry.field(description="The most frequent spelling in the records.")
-
-    @classmethod
-    def from_node(cls, kg: graph.KnowledgeGraph, node_id: str) -> Topic:
-        d = kg.nx.nodes[node_id]
-        return cls(id=strawberry.ID(node_id), slug=d["slug"], name=d["name"] or d["slug"])
+    _node: strawberry.Private[Mapping[str, Any]]
 
     articles = _articles_field("Articles tagged with it.")
     article_count = _article_count_field("How many articles are tagged with it.")
@@ -308,14 +288,10 @@ class Topic(Traversable):
 
 
 @strawberry.type(description="A publisher, keyed by domain (lowercase, without www.).")
-class Provider(Traversable):
+class Provider(Traversable, NodeView):
     domain: str = strawberry.field(description="Domain key, e.g. 'sixthtone.com'.")
     name: str = strawberry.field(description="Name from the records, else the domain.")
-
-    @classmethod
-    def from_node(cls, kg: graph.KnowledgeGraph, node_id: str) -> Provider:
-        d = kg.nx.nodes[node_id]
-        return cls(id=strawberry.ID(node_id), domain=d["domain"], name=d["name"])
+    _node: strawberry.Private[Mapping[str, Any]]
 
     articles = _articles_field("Articles it published.")
     article_count = _article_count_field("How many articles it published (stubs included).")
@@ -343,14 +319,45 @@ def _topic_counts(kg: graph.KnowledgeGraph, counts: list[tuple[str, int]],
 
 
 
+# What each field of a node's view reads (schema/nodeview.py): the node's attributes as
+# the record gave them, checked where a record may hold another type.
+
+def _image_list(d: Mapping[str, Any]) -> list[Image]:
+    return [Image.from_dict(i) for i in d.get("images") or ()]
+
+
+def _secured(d: Mapping[str, Any]) -> str | None:
+    value = d.get("secured")
+    return value if isinstance(value, str) else None
+
+
+def _provider_of(kg: graph.KnowledgeGraph, d: Mapping[str, Any]) -> Provider:
+    return Provider.from_node(kg, provider_id(d["provider"]))
+
+
+def _topics_of(kg: graph.KnowledgeGraph, d: Mapping[str, Any]) -> list[Topic]:
+    return [Topic.from_node(kg, topic_id(slug)) for slug in d.get("topics") or ()]
+
+
+define_view(Article, {
+    "url": itemgetter("url"), "title": itemgetter("title"),
+    **{name: methodcaller("get", name) for name in (
+        "web_url", "original_url", "excerpt", "body", "category", "type", "published_at",
+        "quality", "heat", "published")},
+    "images": _image_list, "is_stub": lambda d: bool(d.get("is_stub")),
+    "sources": lambda d: list(d.get("sources") or ()), "secured": _secured,
+    "extra": lambda d: JSON(d.get("extra") or {}),
+}, {"provider": _provider_of, "topics": _topics_of})
+define_view(Topic, {"slug": itemgetter("slug"), "name": lambda d: d["name"] or d["slug"]})
+define_view(Provider, {"domain": itemgetter("domain"), "name": itemgetter("name")})
 
 _NODE_TYPES: dict[str, Any] = {ARTICLE: Article, TOPIC: Topic, PROVIDER: Provider}
 
 
 def node_of(kg: graph.KnowledgeGraph, node_id: str) -> Traversable:
     """Return the GraphQL object for a node id known to be in the graph."""
-    kind = kg.nx.nodes[node_id]["kind"]
-    return _NODE_TYPES[kind].from_node(kg, node_id)
+    data = kg[node_id]
+    return _NODE_TYPES[data["kind"]].viewing(node_id, data)
 
 
 _EDGE_ID = re.compile(r"^(RELATED|PUBLISHED_BY|TAGGED|SAME_STORY):(.+?)->"

@@ -11,56 +11,46 @@ validation cache is). :class:`schema.executor.PlannedExecutor` runs them.
 A plan is a tree: per object type and selection, the fields to run
 (:class:`FieldPlan`: response key, definition, resolver, arguments coerced once when
 they hold no variable, how the field runs), and per field how to complete its value
-(leaf serialization, lists, non-null, objects, abstract types resolved at run time
-with a plan per possible type, made on first use). Completion raises the standard
-executor's errors, with its messages, at the same places.
+(schema/complete.py). A selection runs compiled to one function (schema/runner.py).
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from graphql import (
     DirectiveNode,
-    GraphQLError,
     GraphQLObjectType,
-    Undefined,
     get_named_type,
-    is_abstract_type,
     is_leaf_type,
-    is_list_type,
-    is_non_null_type,
-    is_object_type,
     visit,
 )
-from graphql.execution.collect_fields import collect_subfields
 from graphql.language import Visitor
-from graphql.pyutils import Path, inspect, is_iterable
-from graphql.type.scalars import serialize_boolean, serialize_id, serialize_string
+from graphql.type.scalars import (
+    serialize_boolean,
+    serialize_id,
+    serialize_string,
+)
 
+from schema.complete import completer, needs_info, node_view
+from schema.convert import arguments_converter
 from schema.cost import composite
 
 if TYPE_CHECKING:
     from schema.executor import PlannedExecutor
 
-__all__ = ["PLANS", "Plans", "FieldPlan", "plan_fields", "SyncFailure", "SYNC_FAILED",
-           "new_path", "close_awaitable", "LEAF_ATTRIBUTE", "ATTRIBUTE", "METHOD",
-           "RESOLVER"]
+__all__ = ["PLANS", "Plans", "FieldPlan", "Selection", "plan_fields", "SYNC_FAILED",
+           "LEAF_ATTRIBUTE", "ATTRIBUTE", "METHOD", "RESOLVER", "NODE_LEAF", "NODE_ATTRIBUTE",
+           "NODE_LINK", "CALL"]
 
 SYNC_FAILED = "GraphQL execution failed to complete synchronously."
-new_path = tuple.__new__  # Path(prev, key, typename) without NamedTuple's own __new__
 
 
 class _Unplannable(Exception):
     """The document needs something only the standard executor does."""
 
-
-class SyncFailure(Exception):
-    """A resolver answered with an awaitable: as the standard executor's result then
-    would be, the operation cannot complete synchronously."""
 
 
 class _DocumentFacts(Visitor):
@@ -126,8 +116,11 @@ class Plans:
 PLANS = Plans()
 
 
-# How a planned field runs (see PlannedExecutor.run_fields).
-LEAF_ATTRIBUTE, ATTRIBUTE, METHOD, RESOLVER = range(4)
+# How a planned field runs (see PlannedExecutor.run_field): an attribute, of a leaf type
+# or not; a resolver without arguments; any resolver (through Strawberry); on a node's
+# view (schema/nodeview.py), the field read from the node's attributes, of a leaf type
+# or not, or the view of another node; a plain resolver with arguments.
+LEAF_ATTRIBUTE, ATTRIBUTE, METHOD, RESOLVER, NODE_LEAF, NODE_ATTRIBUTE, NODE_LINK, CALL = range(8)
 # Leaf serializers that return a value of this exact type as it is.
 _AS_IS = {serialize_string: str, serialize_id: str, serialize_boolean: bool}
 
@@ -137,7 +130,7 @@ class FieldPlan:
 
     __slots__ = ("key", "name", "definition", "details", "nodes", "parent", "type", "how",
                  "attribute", "as_is", "method", "resolve", "args", "literal", "counted",
-                 "needs_info", "complete")
+                 "needs_info", "complete", "read", "link", "convert")
 
     def __init__(self, executor: PlannedExecutor, parent: GraphQLObjectType, key: str,
                  details: list[Any]):
@@ -156,33 +149,53 @@ class FieldPlan:
         if not (definition.args or node.arguments):
             self.args = {}
         self.counted = composite(parent.name, self.name, self.type)
-        self.needs_info = _needs_info(self.type)
-        self.complete = _completer(self, self.type)
+        self.needs_info = needs_info(self.type)
+        self.complete = completer(self, self.type)
         named = get_named_type(self.type)
         self.as_is = _AS_IS.get(getattr(named, "coerce_output_value", None))  # type: ignore
         self.attribute: str | None = None
         self.method: Any = None
+        self.read: Any = None
+        self.link: Any = None
+        self.convert: Any = None
         self.how = RESOLVER
         field = (definition.extensions or {}).get("strawberry-definition")
         if field is None or executor.strawberry is None:
             return
+        view = node_view(parent)
         if getattr(resolve, "_is_default", False) and field.default_resolver is getattr:
             # Strawberry's basic field (no resolver of its own): its attribute.
             self.attribute = field.python_name
             self.how = LEAF_ATTRIBUTE if is_leaf_type(named) else ATTRIBUTE
+            if view is not None and field.python_name in view.__node_fields__:
+                # Read from the node's attributes, as the view's attribute would be.
+                self.read = view.__node_fields__[field.python_name]
+                self.how = NODE_LEAF if self.how == LEAF_ATTRIBUTE else NODE_ATTRIBUTE
         elif _plain_method(executor.strawberry, field) and not node.arguments:
             # A resolver taking no arguments (self, info, root at most): called as
             # Strawberry's resolver would call it, without converting arguments.
             self.method = field
             self.how = METHOD
+            if view is not None and field.python_name in view.__node_links__:
+                # The view of another node, made as the resolver makes it.
+                self.link = view.__node_links__[field.python_name]
+                self.how = NODE_LINK
+        elif _plain_method(executor.strawberry, field, arguments=True):
+            # A resolver taking arguments: called as Strawberry would call it, with
+            # the arguments converted as Strawberry converts them (schema/convert.py).
+            self.method = field
+            self.convert = arguments_converter(field, executor.strawberry)
+            self.how = CALL
 
 
-def _plain_method(strawberry: Any, field: Any) -> bool:
+
+def _plain_method(strawberry: Any, field: Any, arguments: bool = False) -> bool:
     """Whether a Strawberry field's resolver is a plain synchronous function of the
-    object (and info): no arguments, field extensions, permissions or exception
-    handlers."""
+    object (and info): no field extensions, permissions or exception handlers, and no
+    arguments unless ``arguments``."""
     resolver = field.base_resolver
-    if resolver is None or field.extensions or field.arguments or field.is_async:
+    if resolver is None or field.extensions or field.is_async \
+            or (field.arguments and not arguments):
         return False
     try:
         handlers = strawberry.schema_converter._get_field_exception_handlers(field)
@@ -191,11 +204,18 @@ def _plain_method(strawberry: Any, field: Any) -> bool:
     return not handlers and callable(resolver.wrapped_func)
 
 
+class Selection(list[FieldPlan]):
+    """The planned fields of one selection on one object type, in order; ``run`` is
+    the selection compiled (schema/runner.py), made on first use."""
+
+    run: Any = None
+
+
 def plan_fields(executor: PlannedExecutor, parent: GraphQLObjectType,
-            grouped: dict[str, list[Any]]) -> list[FieldPlan]:
+                grouped: dict[str, list[Any]]) -> Selection:
     """Plan a grouped field set; a key naming no field is left out, as the standard
     executor leaves it out."""
-    out = []
+    out = Selection()
     for key, details in grouped.items():
         try:
             out.append(FieldPlan(executor, parent, key, details))
@@ -215,167 +235,3 @@ def _has_variables(node: Any) -> bool:
     for argument in node.arguments or ():
         visit(argument, Variables())
     return found
-
-
-def _needs_info(type_: Any) -> bool:
-    """Whether completing a value of this type calls a function that takes ``info``:
-    ``resolve_type``, or an ``is_type_of`` other than Strawberry's (which ignores it)."""
-    named = get_named_type(type_)
-    if is_abstract_type(named):
-        return True
-    check = getattr(named, "is_type_of", None)
-    return check is not None and not check.__qualname__.endswith(
-        "_get_is_type_of.<locals>.is_type_of")
-
-
-Completer = Callable[["PlannedExecutor", Path, Any, Any], Any]
-
-
-def _completer(field: FieldPlan, type_: Any) -> Completer:
-    """Return how to complete a value of ``type_`` for ``field``: the standard
-    executor's ``complete_value``, with every decision on the type taken now."""
-    if is_non_null_type(type_):
-        message = f"Cannot return null for non-nullable field {field.parent}.{field.name}."
-        of = type_.of_type
-        if is_object_type(of) or is_leaf_type(of):
-            # The commonest shapes, completed in one call: the same checks in the same
-            # order (an object's completion never answers null; a leaf's says why first).
-            direct = (_object_completer(field, of) if is_object_type(of)
-                      else _completer(field, of))
-
-            def complete_non_null_direct(ex: PlannedExecutor, path: Path, result: Any,
-                                         info: Any) -> Any:
-                if isinstance(result, Exception):
-                    raise result
-                if result is None or result is Undefined:
-                    raise TypeError(message)
-                completed = direct(ex, path, result, info)
-                if completed is None:
-                    raise TypeError(message)
-                return completed
-            return complete_non_null_direct
-        inner = _completer(field, of)
-
-        def complete_non_null(ex: PlannedExecutor, path: Path, result: Any, info: Any) -> Any:
-            if isinstance(result, Exception):
-                raise result
-            completed = inner(ex, path, result, info)
-            if completed is None:
-                raise TypeError(message)
-            return completed
-        return complete_non_null
-    if is_list_type(type_):
-        item_type = type_.of_type
-        item = _completer(field, item_type)
-        message = ("Expected Iterable, but did not find one for field"
-                   f" '{field.parent}.{field.name}'.")
-
-        def complete_list(ex: PlannedExecutor, path: Path, result: Any, info: Any) -> Any:
-            if isinstance(result, Exception):
-                raise result
-            if result is None or result is Undefined:
-                return None
-            if not is_iterable(result):
-                raise GraphQLError(message)
-            out: list[Any] = []
-            append = out.append
-            for index, value in enumerate(result):
-                item_path = new_path(Path, (path, index, None))
-                if ex.is_awaitable(value):
-                    close_awaitable(value)
-                    raise SyncFailure
-                try:
-                    append(item(ex, item_path, value, info))
-                except SyncFailure:
-                    raise
-                except Exception as error:  # noqa: BLE001 - every error is a field error
-                    ex.handle_field_error(error, item_type, field.details, item_path)
-                    append(None)
-            return out
-        return complete_list
-    if is_leaf_type(type_):
-        coerce = type_.coerce_output_value
-
-        def complete_leaf(ex: PlannedExecutor, path: Path, result: Any, info: Any) -> Any:
-            if isinstance(result, Exception):
-                raise result
-            if result is None or result is Undefined:
-                return None
-            coerced = coerce(result)
-            if coerced is Undefined or coerced is None:
-                raise TypeError(f"Expected `{inspect(type_)}.coerce_output_value("
-                                f"{inspect(result)})` to return non-nullable value, "
-                                f"returned: {inspect(coerced)}")
-            return coerced
-        return complete_leaf
-    objects: dict[GraphQLObjectType, Completer] = {}
-
-    def object_completer(object_type: GraphQLObjectType) -> Completer:
-        found = objects.get(object_type)
-        if found is None:
-            found = objects[object_type] = _object_completer(field, object_type)
-        return found
-
-    if is_object_type(type_):
-        complete_fields = _object_completer(field, type_)
-
-        def complete_object(ex: PlannedExecutor, path: Path, result: Any, info: Any) -> Any:
-            if isinstance(result, Exception):
-                raise result
-            if result is None or result is Undefined:
-                return None
-            return complete_fields(ex, path, result, info)
-        return complete_object
-
-    valid: dict[str, GraphQLObjectType] = {}
-
-    def complete_abstract(ex: PlannedExecutor, path: Path, result: Any, info: Any) -> Any:
-        if isinstance(result, Exception):
-            raise result
-        if result is None or result is Undefined:
-            return None
-        resolve_type = type_.resolve_type or ex.type_resolver
-        name = resolve_type(result, info, type_)
-        if ex.is_awaitable(name):
-            close_awaitable(name)
-            raise SyncFailure
-        # A type name found valid for this field stays valid (the check reads only the
-        # name and the schema); anything else is checked, and refused, every time.
-        runtime = valid.get(name) if isinstance(name, str) else None
-        if runtime is None:
-            runtime = ex.ensure_valid_runtime_type(name, type_, field.details, info, result)
-            if isinstance(name, str):
-                valid[name] = runtime
-        return object_completer(runtime)(ex, path, result, info)
-    return complete_abstract
-
-
-def _object_completer(field: FieldPlan, object_type: GraphQLObjectType) -> Completer:
-    """Return the completion of ``field``'s values of one object type: its ``is_type_of``
-    check, then the planned sub-selection (made on first use)."""
-    from graphql.execution.executor import invalid_return_type_error
-
-    check = object_type.is_type_of
-    selection: list[list[FieldPlan]] = []
-
-    def complete(ex: PlannedExecutor, path: Path, result: Any, info: Any) -> Any:
-        if check is not None:
-            ok = check(result, info)
-            if ex.is_awaitable(ok):
-                close_awaitable(ok)
-                raise SyncFailure
-            if not ok:
-                raise invalid_return_type_error(object_type, result, field.details)
-        if not selection:
-            grouped = collect_subfields(ex.schema, ex.fragments, ex.variable_values,
-                                        ex.operation, object_type, field.details,
-                                        ex.hide_suggestions).grouped_field_set
-            selection.append(plan_fields(ex, object_type, grouped))
-        return ex.run_fields(selection[0], result, path)
-    return complete
-
-
-def close_awaitable(awaitable: Any) -> None:
-    close = getattr(awaitable, "close", None)
-    if close is not None:
-        close()

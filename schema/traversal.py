@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry.scalars import JSON
@@ -31,7 +32,7 @@ from schema.nodes import (
     Node,
     node_of,
 )
-from schema.pagination import list_key, paginate
+from schema.pagination import Page, list_key, paginate
 from schema.settings import CEILINGS
 
 if TYPE_CHECKING:
@@ -60,21 +61,47 @@ class ExportFormat(Enum):
 @strawberry.type(description="A node found by `within`, with its distance and why it is there.")
 class WithinEdge(Edge[Node]):
     hops: int = strawberry.field(description="Shortest-path length from the start.")
-    # The path is built only when a query asks for it.
+    # The cursor and the path are made only when a query asks for them (see `at`).
     _kg: strawberry.Private[graph.KnowledgeGraph]
-    _path: strawberry.Private[list[str]]
+    _path_of: strawberry.Private[Callable[[str], list[str]]]
+    _found: strawberry.Private[str]
     _via: strawberry.Private[list[str] | None]
+    _page: strawberry.Private[Page[tuple[str, int]]]
+    _offset: strawberry.Private[int]
+
+    @classmethod
+    def at(cls, kg: graph.KnowledgeGraph, page: Page[tuple[str, int]], offset: int,
+           found: str, hops: int, path_of: Callable[[str], list[str]],
+           via: list[str] | None) -> WithinEdge:
+        """Return the edge of the node ``found`` at ``offset`` of a page of `within`."""
+        edge = object.__new__(cls)
+        edge.__dict__.update(hops=hops, node=node_of(kg, found), _kg=kg, _path_of=path_of,
+                             _found=found, _via=via, _page=page, _offset=offset)
+        return edge
 
     @strawberry.field(description=(
         "A shortest path from the start to this node, both included: the reason it is here."))
     def path(self) -> list[Node]:
-        return [node_of(self._kg, p) for p in self._path]
+        return [node_of(self._kg, p) for p in self._path_of(self._found)]
 
     @strawberry.field(description=(
         "The edges along `path`, each in its stored direction, so a client can say "
         "'related to', 'tagged', 'published by'."))
     def path_edges(self) -> list[GraphEdge]:
-        return [GraphEdge.from_edge(e) for e in self._kg.path_edges(self._path, self._via)]
+        path = self._path_of(self._found)
+        return [GraphEdge.from_edge(e) for e in self._kg.path_edges(path, self._via)]
+
+
+class _Cursor:
+    """A `within` edge's cursor, encoded when it is read."""
+
+    def __get__(self, edge: Any, owner: type | None = None) -> Any:
+        if edge is None:
+            return self
+        return edge._page.cursor(edge._offset)
+
+
+WithinEdge.cursor = _Cursor()  # type: ignore[assignment]
 
 
 @strawberry.type(description="A page of nodes within some hops of a start.")
@@ -154,8 +181,7 @@ def resolve_within(kg: graph.KnowledgeGraph, start: str, hops: int,
                                           budget)
     key = list_key("within", start, hops, walked, where, wanted)
     page = paginate(found, key, first, after, last, before)
-    edges = [WithinEdge(cursor=page.cursor(i), hops=depth, node=node_of(kg, node), _kg=kg,
-                        _path=path_of(node), _via=walked)  # paths for this page only
+    edges = [WithinEdge.at(kg, page, i, node, depth, path_of, walked)
              for i, (node, depth) in page.items]
     return WithinConnection(edges=edges, page_info=page_info(page), total_count=page.total)
 

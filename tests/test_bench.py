@@ -276,11 +276,10 @@ def test_generate_refuses_an_unknown_style(tmp_path: Path) -> None:
 
 
 def test_memory_components_cover_the_graph(kg: graph.KnowledgeGraph) -> None:
-    from bench.memory import components
+    from bench.memory import ADJACENCY, EDGE_DATA, components
 
     parts = components(kg)
-    for name in ("article text (title, excerpt, body, secured)",
-                 "networkx adjacency (succ, pred, key and edge dicts)",
+    for name in ("article text (title, excerpt, body, secured)", ADJACENCY, EDGE_DATA,
                  "read index: lowercased text blob"):
         assert parts[name] > 0
     # Each object counts once: the text blob is its own bytes, not the articles' strings.

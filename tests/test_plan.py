@@ -313,3 +313,149 @@ def test_a_mutation_runs_on_the_standard_executor(monkeypatch, kg):
     planned, standard, ran = both(monkeypatch, kg, query)
     assert planned == standard
     assert not ran
+
+
+# The paths this round added to the plan: a node's view read from the node's attributes
+# (schema/nodeview.py), selections compiled to one function (schema/runner.py), and plain
+# resolvers with arguments converted by the plan's converters (schema/convert.py).
+
+def _counting(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    """Count how often each new path runs in the planned executor."""
+    from schema import executor as executor_module
+    from schema import runner
+
+    counts = {"compiled": 0, "calls": 0}
+    compile_selection = runner.compile_selection
+
+    def compiling(fields: Any) -> Any:
+        run = compile_selection(fields)
+
+        def counted(*args: Any) -> Any:
+            counts["compiled"] += 1
+            return run(*args)
+        return counted
+
+    call = PlannedExecutor._call
+
+    def calling(self: PlannedExecutor, *args: Any) -> Any:
+        counts["calls"] += 1
+        return call(self, *args)
+
+    monkeypatch.setattr(executor_module, "compile_selection", compiling)
+    monkeypatch.setattr(PlannedExecutor, "_call", calling)
+    from schema.plan import PLANS
+    monkeypatch.setattr(PLANS, "_documents", type(PLANS._documents)())  # plan afresh
+    return counts
+
+
+ARGUMENTS = [
+    # input objects (nested lists of strings, datetimes, floats, booleans), enums and
+    # lists of enums, defaults, variables and literals, null
+    """query A($from: ID!) { within(from: $from, hops: 2, via: [RELATED, TAGGED],
+         kinds: [ARTICLE, TOPIC], first: 3, where: null) { totalCount
+         edges { hops cursor node { id ... on Topic { slug name articleCount } } } } }""",
+    """query A($from: ID!) { within(from: $from, hops: 2, where: {topics: ["police",
+         "Civil Liberties"], publishedAfter: "2020-01-01T00:00:00Z", minQuality: 0.1,
+         isStub: false, category: "NEWS"}, last: 2) { totalCount pageInfo { hasNextPage
+         hasPreviousPage startCursor endCursor } edges { node { id ... on Article {
+         title publishedAt quality heat published images { url width } sources extra
+         secured isStub provider { domain name articleCount } topics { slug } } } } } }""",
+    """{ articles(where: {providers: ["sixthtone.com", "https://www.police.example/x"],
+         mentions: "surveillance"}, orderBy: PUBLISHED_AT_ASC, first: 4) { totalCount
+         edges { cursor node { id title relatedBy(first: 1) { totalCount } } } } }""",
+    """query A($from: ID!) { within(from: $from, first: 2) { edges { node { id ... on Article
+         { related(first: 2) { edges { node { url } } } topics { articles(first: 1, where:
+         {isStub: true}) { totalCount edges { node { id isStub } } } } } } } } }""",
+]
+
+
+@pytest.mark.parametrize("query", ARGUMENTS)
+def test_arguments_converted_by_the_plan_answer_as_strawberry_converts_them(monkeypatch, kg,
+                                                                             query):
+    values = _values(kg)
+    for start in values["ID"]:
+        counts = _counting(monkeypatch)
+        planned, standard, ran = both(monkeypatch, kg, query, {"from": start})
+        assert planned == standard, start
+        if planned["data"] is not None:
+            assert ran and counts["compiled"] and counts["calls"]
+
+
+def _broken_node(kg: graph.KnowledgeGraph, node: str, how: str) -> Any:
+    """Replace a node's attributes with a broken copy; return the original to restore."""
+    nodes = kg.nx._node  # the test's own copy of a graph: broken on purpose
+    original = nodes[node]
+
+    class Raising(dict):  # reading one attribute raises, as a bug would
+        def __getitem__(self, key: str) -> Any:
+            if key in ("title", "name", "provider"):
+                raise ValueError("a bug")
+            return super().__getitem__(key)
+
+        def get(self, key: str, default: Any = None) -> Any:
+            if key in ("topics", "published_at"):
+                raise ValueError("a bug")
+            return super().get(key, default)
+
+    if how == "raises":
+        nodes[node] = Raising(original)
+    elif how == "nulls":  # null where the schema says non-null, and odd types
+        nodes[node] = {**original, "title": None, "name": None, "slug": None, "url": 42,
+                       "published_at": "not a date", "images": [{"url": 3}, "x"],
+                       "topics": ["no-such-topic"], "sources": None, "is_stub": "yes"}
+    return original
+
+
+VIEWS = """query V($from: ID!, $p: ID!, $t: ID!) {
+  within(from: $from, hops: 2, first: 50) { totalCount
+    edges { hops node { id __typename ... on Article { title url publishedAt isStub sources
+      images { url width height isCached } provider { id name domain } topics { slug name } }
+      ... on Topic { slug name } ... on Provider { domain name } } } }
+  p: node(id: $p) { id ... on Provider { name domain } }
+  t: node(id: $t) { ... on Topic { name slug } }
+}"""
+
+
+@pytest.mark.parametrize("how", ["raises", "nulls"])
+@pytest.mark.parametrize("kind", ["article", "topic", "provider"])
+def test_a_broken_node_answers_alike_planned_and_standard(monkeypatch, tmp_path, how, kind):
+    """A node's view reads its attributes when asked: an attribute that raises, or
+    holds null or a wrong type, gives the same errors at the same paths and the same
+    nulls carried up, read by the plan or through the standard executor."""
+    corpus = tmp_path / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    kg = graph.load(corpus)
+    from graph.build import provider_id, topic_id
+
+    article = _values(kg)["ID"][0]
+    data = kg[article]
+    topic, provider = topic_id(data["topics"][0]), provider_id(data["provider"])
+    target = {"article": article, "topic": topic, "provider": provider}[kind]
+    variables = {"from": provider if kind == "article" else article, "p": provider,
+                 "t": topic}
+    _broken_node(kg, target, how)
+    counts = _counting(monkeypatch)
+    planned, standard, ran = both(monkeypatch, kg, VIEWS, variables)
+    assert planned == standard
+    assert planned["errors"]  # the broken node was read
+    assert ran and counts["compiled"]
+
+
+def test_a_view_made_without_its_node_is_read_as_attributes(monkeypatch, kg):
+    """A Provider built by its dataclass constructor (no node's attributes behind it)
+    is read through its attributes, by the plan as by the standard executor."""
+    from schema import nodes
+
+    real = nodes.Provider.from_node
+
+    def eager(kg: graph.KnowledgeGraph, node_id: str) -> Any:
+        view = real(kg, node_id)
+        return nodes.Provider(id=view.id, domain=view.domain.upper(), name=view.name,
+                              _node=None)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(nodes.Provider, "from_node", staticmethod(eager))
+    planned, standard, ran = both(monkeypatch, kg, WIDE, {"from": _values(kg)["ID"][0]})
+    assert planned == standard
+    domains = [e["node"]["provider"]["domain"] for e in planned["data"]["within"]["edges"]
+               if "provider" in e["node"]]
+    assert domains and all(d == d.upper() for d in domains)

@@ -1,0 +1,119 @@
+"""A loaded graph keeps its edges in arrays: ``kg.nx`` reads them through read-only views
+(graph/compact.py), so serving does not hold networkx's per-edge dicts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import networkx as nx
+import pytest
+
+import graph
+from bench.generate import generate
+from bench.memory import ADJACENCY, EDGE_DATA, components
+from graph.build import build_graph
+from graph.loader import parse_files
+from graph.records import list_files
+from graph.report import LoadReport
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("compact") / "corpus"
+    generate(300, out, seed=3, style="mixed")
+    return out
+
+
+def _built(root: Path) -> nx.MultiDiGraph:
+    files = list_files(root).names
+    records = [r for parsed in parse_files(files, workers=1) for r in parsed.records]
+    return build_graph(records, LoadReport())
+
+
+def _in_order(g: nx.MultiDiGraph) -> dict[str, object]:
+    return {
+        "nodes": list(g.nodes(data=True)),
+        "out": {n: list(g.out_edges(n, keys=True, data=True)) for n in g},
+        "in": {n: list(g.in_edges(n, keys=True, data=True)) for n in g},
+        "degree": dict(g.degree()),
+    }
+
+
+@pytest.mark.parametrize("warm", [False, True])
+def test_the_loaded_graph_is_the_built_graph_edge_for_edge(generated: Path, tmp_path: Path,
+                                                           warm: bool) -> None:
+    built = _built(generated)
+    if warm:
+        graph.load(generated, cache=tmp_path)
+    kg = graph.load(generated, cache=tmp_path) if warm else graph.load(generated)
+    assert nx.utils.graphs_equal(kg.nx, built)
+    got, want = _in_order(kg.nx), _in_order(built)
+    assert sorted(got["nodes"]) == sorted(want["nodes"])  # type: ignore[arg-type]
+    assert got["out"] == want["out"] and got["in"] == want["in"]
+    assert got["degree"] == want["degree"]
+    assert kg.nx.number_of_edges() == built.number_of_edges()
+    some, v = next((u, v) for u, v, k in built.edges(keys=True) if k == "RELATED")
+    assert kg.nx.has_edge(some, v, "RELATED") and not kg.nx.has_edge(v, some, "TAGGED")
+    assert kg.nx.edges[some, v, "RELATED"] == built.edges[some, v, "RELATED"]
+    assert kg.nx[some][v] == built[some][v]
+    with pytest.raises(KeyError):
+        kg.nx.succ["article:https://nowhere.example/x"]
+
+
+def test_the_loaded_graph_is_read_only_and_copies_into_a_mutable_one(generated: Path) -> None:
+    kg = graph.load(generated)
+    assert nx.is_frozen(kg.nx)
+    node = next(iter(kg.nx))
+    with pytest.raises(nx.NetworkXError, match="Frozen graph can't be modified"):
+        kg.nx.add_edge(node, "topic:new", key="TAGGED", kind="TAGGED")
+    copy = kg.nx.copy()
+    assert nx.utils.graphs_equal(copy, kg.nx)
+    copy.add_edge(node, "topic:new", key="TAGGED", kind="TAGGED")
+    assert copy.has_edge(node, "topic:new") and not kg.nx.has_edge(node, "topic:new")
+
+
+@pytest.mark.parametrize("warm", [False, True])
+def test_the_adjacency_costs_bytes_per_edge_not_dicts(generated: Path, tmp_path: Path,
+                                                      warm: bool) -> None:
+    if warm:
+        graph.load(generated, cache=tmp_path)
+    kg = graph.load(generated, cache=tmp_path) if warm else graph.load(generated)
+    edges = kg.nx.number_of_edges()
+    per_edge = components(kg)[ADJACENCY] / edges
+    # networkx's dicts hold ~480 bytes an edge here; arrays (both directions) ~30.
+    assert per_edge < 64, per_edge
+
+
+
+@pytest.mark.parametrize("warm", [False, True])
+def test_related_evidence_costs_bytes_per_edge_not_dicts(generated: Path, tmp_path: Path,
+                                                         warm: bool) -> None:
+    """A RELATED edge's data (its evidence, the records that listed it) is made when read;
+    held, it is numbers into the records' sources, which the articles hold anyway."""
+    if warm:
+        graph.load(generated, cache=tmp_path)
+    kg = graph.load(generated, cache=tmp_path) if warm else graph.load(generated)
+    per_edge = components(kg)[EDGE_DATA] / kg.counts["edges"]
+    assert per_edge < 24, per_edge  # a dict, a list and a string an edge: ~140 here
+    built = _built(generated)
+    related = [(u, v) for u, v, k in built.edges(keys=True) if k == "RELATED"]
+    assert related
+    for u, v in related:
+        assert kg.nx.edges[u, v, "RELATED"] == built.edges[u, v, "RELATED"]
+
+
+def test_the_array_shortcuts_answer_as_networkx_does(generated: Path) -> None:
+    """degree, sources and edges_keyed read the arrays directly; networkx reads the
+    built graph's dicts: the same answers (edges_keyed: the same pairs)."""
+    from graph import compact
+
+    kg, built = graph.load(generated), _built(generated)
+    for kind in ("RELATED", "TAGGED", "PUBLISHED_BY", "NOT_A_KIND"):
+        want = [(u, v) for u, v, k in built.edges(keys=True) if k == kind]
+        assert sorted(compact.edges_keyed(kg.nx, kind)) == sorted(want)
+        assert sorted(compact.edges_keyed(built, kind)) == sorted(want)
+        for node in built:
+            assert compact.sources(kg.nx, node, kind) == \
+                [u for u, _, k in built.in_edges(node, keys=True) if k == kind]
+    for node in built:
+        assert compact.degree(kg.nx, node) == built.degree(node) == compact.degree(built, node)
