@@ -275,9 +275,8 @@ def measure(corpus: Path, records: int = 2000, clients: int = 16, idle_seconds: 
         except (OSError, http.client.HTTPException) as e:
             if served.process.poll() is None:
                 raise
-            assert served.process.stderr is not None
             raise RuntimeError(f"newsgraph serve ended (status {served.process.returncode}) "
-                               f"under ingest:\n{served.process.stderr.read()[-4000:]}") from e
+                               f"under ingest:\n{served.errors()[-4000:]}") from e
     idle, busy = out["idle"]["p99_ms"], out["under_ingest"]["p99_ms"]
     out["p99_ratio"] = busy / idle if idle else float("nan")
     return out

@@ -17,7 +17,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -27,7 +27,7 @@ from typing import Any
 from bench.measure import percentile
 from schema.loadtest import stop_server
 
-__all__ = ["Served", "start", "heavy_requests", "attack", "CHEAP"]
+__all__ = ["Served", "start", "drain_stderr", "heavy_requests", "attack", "CHEAP"]
 
 CHEAP = "query Cheap { stats { articles } }"
 NEWSGRAPH = Path(sys.executable).with_name("newsgraph")
@@ -43,6 +43,32 @@ class Served:
     ready_s: float = 0.0  # until /readyz said ready (graph loaded)
     analytics_s: float | None = None  # until the background analytics were in
     timeline: list[tuple[float, str]] = field(default_factory=list)
+    stderr: deque[str] = field(default_factory=lambda: deque(maxlen=_TAIL_LINES))
+
+    def errors(self) -> str:
+        """The last lines the server wrote to its standard error."""
+        return "".join(self.stderr)
+
+
+# Lines of the server's standard error kept (the rest is read and dropped).
+_TAIL_LINES = 200
+
+
+def drain_stderr(proc: subprocess.Popen[str], into: deque[str]) -> threading.Thread:
+    """Read ``proc``'s standard error as it comes, keeping its last lines in ``into``: a
+    pipe nobody reads fills (64 KB), and the server then blocks in its next log line,
+    its event loop with it."""
+    def read() -> None:
+        assert proc.stderr is not None
+        try:
+            for line in proc.stderr:
+                into.append(line)
+        except (ValueError, OSError):  # closed by stop_server as the server ended
+            return
+
+    thread = threading.Thread(target=read, name="newsgraph-stderr", daemon=True)
+    thread.start()
+    return thread
 
 
 def _free_port() -> int:
@@ -72,12 +98,14 @@ def start(corpus: Path, *args: str, wait_analytics: bool = False,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                             env=env)
     served = Served(port, proc)
+    reader = drain_stderr(proc, served.stderr)
     try:
         deadline = began + within
         state = ""
         while time.monotonic() < deadline:
             if proc.poll() is not None:
-                raise RuntimeError(f"newsgraph serve ended:\n{proc.communicate()[1]}")
+                reader.join(timeout=5)
+                raise RuntimeError(f"newsgraph serve ended:\n{served.errors()}")
             try:
                 if not served.first_health_s:
                     _get(port, "/healthz", 1)

@@ -8,6 +8,7 @@
 
 from graph.budget import Budget
 from graph.build import ARTICLE, EDGE_KINDS, PROVIDER, PUBLISHED_BY, RELATED, TAGGED, TOPIC
+from graph.change import Change
 from graph.errors import (
     BudgetExceeded,
     InvalidArgument,
@@ -17,7 +18,7 @@ from graph.errors import (
     RecordError,
 )
 from graph.kg import KnowledgeGraph
-from graph.live import Change, LiveGraph, follow
+from graph.live import LiveGraph, follow
 from graph.loader import default_data_path, load
 from graph.report import LoadReport, Problem
 from graph.traverse import Edge, Subgraph

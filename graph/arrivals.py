@@ -2,7 +2,7 @@
 a selection, or that are, or came, within some hops of a story.
 
 A :class:`StoryWatch` remembers the zone it last saw (the articles within ``hops`` of
-its start); each :class:`graph.live.Change` then yields the articles that were added or
+its start); each :class:`graph.change.Change` then yields the articles that were added or
 changed and match, and those that entered the zone because an edge appeared (a new
 record relating to a story already near), each with its hops and path.
 """
@@ -13,8 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from graph.build import ARTICLE
+from graph.change import Change
 from graph.kg import KnowledgeGraph
-from graph.live import Change
 from graph.select import Selection
 
 __all__ = ["Arrival", "StoryWatch", "ADDED", "UPDATED", "ENTERED"]

@@ -63,6 +63,7 @@ class BackgroundAnalytics:
         self.error: str | None = None
         self.pid: int | None = None
         self._done = threading.Event()
+        self._stopped = threading.Event()
         self._thread: threading.Thread | None = None
 
     def status(self) -> dict[str, Any]:
@@ -81,12 +82,18 @@ class BackgroundAnalytics:
     def ready(self) -> bool:
         return self._done.is_set() and self.error is None
 
-    def start(self) -> BackgroundAnalytics:
-        """Defer the whole-graph parts of the graph and start computing them."""
+    def start(self, delay: float = 0.0) -> BackgroundAnalytics:
+        """Defer the whole-graph parts of the graph and start computing them, after
+        ``delay`` seconds unless :meth:`stop` comes first (a followed folder changing
+        many times a second would otherwise fork a job per version, each ended by the
+        next)."""
         self.kg.analytics.defer(self.status)
         self.started = time.monotonic()
         target: Callable[[], None] = self._run_forked if self.use_fork else self._run_here
-        self._thread = threading.Thread(target=target, name="newsgraph-analytics", daemon=True)
+        if delay > 0:
+            self.stage = f"waiting {delay:g} s for the graph to stop changing"
+        self._thread = threading.Thread(target=self._run_after, args=(delay, target),
+                                        name="newsgraph-analytics", daemon=True)
         self._thread.start()
         return self
 
@@ -96,7 +103,9 @@ class BackgroundAnalytics:
         return self.ready
 
     def stop(self) -> None:
-        """End the child process if it still runs (the server is shutting down)."""
+        """End the child process if it still runs (the server is shutting down, or a newer
+        version replaces this one), or keep it from starting."""
+        self._stopped.set()
         pid = self.pid
         if pid is not None and not self._done.is_set():
             try:
@@ -107,6 +116,14 @@ class BackgroundAnalytics:
             self._thread.join(timeout=5)
 
     # -- the two ways of running ---------------------------------------------------
+
+    def _run_after(self, delay: float, target: Callable[[], None]) -> None:
+        if delay > 0 and self._stopped.wait(delay):
+            self.error = "stopped before it started (a newer graph version came)"
+            self._finish()
+            return
+        self.stage = "starting"
+        target()
 
     def _run_here(self) -> None:
         try:
@@ -131,6 +148,8 @@ class BackgroundAnalytics:
             finally:
                 os._exit(status)
         self.pid = pid
+        if self._stopped.is_set():  # stop() came as it forked, before it knew the pid
+            os.kill(pid, signal.SIGKILL)
         os.close(write_fd)
         try:
             self._receive(read_fd)

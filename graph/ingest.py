@@ -7,6 +7,15 @@ accepted record is written to ``<root>/ingested/<hash of its canonical URL>.json
 (a temporary hidden file, fsync, rename, fsync of the folder), so one canonical URL
 is one file: sending it again updates that file or leaves it unchanged.
 
+A batch is written by several threads at once (each file's fsync waits on the disk,
+and concurrent ones share the filesystem journal's commits), its folder is made
+durable with one fsync, and the batch is applied to the live graph as one change,
+while other applies wait (:meth:`graph.live.LiveGraph.holding`), so the watcher never
+builds a version of half a batch. Given a :class:`~graph.budget.Budget`, a batch stops
+between records once its deadline has passed: the records written before are answered
+as usual, the ones after as NOT_ATTEMPTED (nothing of them written; sending them again
+is safe).
+
 :func:`retract` moves the files holding an article's records into
 ``<root>/.retracted/`` (hidden, so never loaded); nothing is destroyed.
 """
@@ -17,25 +26,30 @@ import hashlib
 import json
 import os
 import secrets
-from dataclasses import dataclass, field
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from graph.budget import Budget
 from graph.build import article_id, build_graph
-from graph.errors import InvalidURLError, NewsgraphError
+from graph.errors import BudgetExceeded, InvalidURLError, NewsgraphError
 from graph.live import LiveGraph
 from graph.normalize import canonical_url
 from graph.records import ParsedFile, parse_text
 from graph.report import LoadReport
 
 __all__ = ["Outcome", "ingest", "retract", "remove_partial", "INGEST_FOLDER", "RETRACTED_FOLDER",
-           "CREATED", "UPDATED", "UNCHANGED", "REJECTED", "RETRACTED"]
+           "CREATED", "UPDATED", "UNCHANGED", "REJECTED", "RETRACTED", "NOT_ATTEMPTED"]
 
 INGEST_FOLDER = "ingested"
 RETRACTED_FOLDER = ".retracted"
-CREATED, UPDATED, UNCHANGED, REJECTED, RETRACTED = (
-    "CREATED", "UPDATED", "UNCHANGED", "REJECTED", "RETRACTED")
+CREATED, UPDATED, UNCHANGED, REJECTED, RETRACTED, NOT_ATTEMPTED = (
+    "CREATED", "UPDATED", "UNCHANGED", "REJECTED", "RETRACTED", "NOT_ATTEMPTED")
+
+# Files written (and fsynced) at once: enough for the journal to commit them together.
+_WRITERS = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,8 +69,8 @@ def _json_default(value: object) -> str:
     raise TypeError(f"a {type(value).__name__} is not a record value")
 
 
-def _check(fields: Any, index: int) -> tuple[str, str] | Outcome:
-    """Return the file text and canonical URL of a record, or its refusal."""
+def _check(fields: Any, index: int) -> tuple[str, str, ParsedFile] | Outcome:
+    """Return the file text, canonical URL and parse of a record, or its refusal."""
     if not isinstance(fields, dict):
         return Outcome(REJECTED, error=f"record {index}: expected a record (a mapping of "
                                        f"fields), got {type(fields).__name__}")
@@ -77,44 +91,147 @@ def _check(fields: Any, index: int) -> tuple[str, str] | Outcome:
         raw = rec.fields.get(key)
         if isinstance(raw, str) and raw.strip():
             try:
-                return text, canonical_url(raw)
+                return text, canonical_url(raw), parsed
             except InvalidURLError:
                 continue
     return Outcome(REJECTED, error=f"record {index}: no valid URL")  # pragma: no cover
 
 
-def ingest(live: LiveGraph, records: list[Any]) -> list[Outcome]:
+def ingest(live: LiveGraph, records: list[Any], budget: Budget | None = None,
+           ) -> list[Outcome]:
     """Write each acceptable record as a file in ``live``'s folder and apply the change.
 
     Returns one :class:`Outcome` per record, in order. A record is acknowledged
-    (CREATED, UPDATED or UNCHANGED) only once its file is durably in place.
+    (CREATED, UPDATED or UNCHANGED) only once its file is durably in place. With a
+    ``budget``, its deadline is checked before each record: once it has passed, no
+    more records are written, and each one left is answered NOT_ATTEMPTED.
     """
     folder = _folder(live) / INGEST_FOLDER
     outcomes: list[Outcome] = []
-    written: list[Path] = []
-    for index, fields in enumerate(records):
-        checked = _check(fields, index)
-        if isinstance(checked, Outcome):
-            outcomes.append(checked)
-            continue
-        text, url = checked
-        name = hashlib.blake2b(url.encode(), digest_size=10).hexdigest() + ".json"
-        path = folder / name
-        data = text.encode()
+    with live.holding() as apply, _Writes(folder) as writes:
+        for index, fields in enumerate(records):
+            if _past(budget):
+                outcomes += [_not_attempted(fields, i, budget)
+                             for i, fields in enumerate(records[index:], start=index)]
+                break
+            checked = _check(fields, index)
+            if isinstance(checked, Outcome):
+                outcomes.append(checked)
+                continue
+            text, url, parsed = checked
+            path = folder / (hashlib.blake2b(url.encode(), digest_size=10).hexdigest()
+                             + ".json")
+            status = writes.put(index, path, text.encode(), parsed)
+            outcomes.append(Outcome(status, article_id(url), str(path)))
+        if _past(budget):  # the writes not started yet are not attempted after all
+            for index in writes.cancel():
+                outcomes[index] = _not_attempted(records[index], index, budget)
+        written, failed = writes.finish()
+        if written:
+            apply(written, writes.known)
+        if failed is not None:  # the files written are applied; the failure is the answer
+            raise failed
+    return outcomes
+
+
+class _Writes:
+    """The files of one batch, written by a few threads at once, each durably (temp
+    file, fsync, rename), the folder fsynced once at the end."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.writing: dict[Path, tuple[int, Future[None]]] = {}  # path: (record, write)
+        self.running: list[Future[None]] = []
+        self.landed: set[Path] = set()  # written by an earlier record of the batch
+        self.known: dict[str, tuple[bytes, ParsedFile]] = {}  # what each file will hold
+
+    def __enter__(self) -> _Writes:
+        self.pool = ThreadPoolExecutor(max_workers=_WRITERS,
+                                       thread_name_prefix="newsgraph-ingest")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def put(self, index: int, path: Path, data: bytes, parsed: ParsedFile) -> str:
+        """Start writing record ``index`` as ``data`` at ``path`` (unless the file holds it
+        already); return its status. ``parsed`` is the parse of ``data``."""
+        if path in self.writing:  # the same URL twice in a batch: in order
+            self.writing[path][1].result()
+            self.landed.add(path)
+        # A few writes queued ahead, no more: at the deadline little is left to finish.
+        while len(self.running) >= 2 * _WRITERS:
+            wait(self.running, return_when=FIRST_COMPLETED)
+            self.running = [w for w in self.running if not w.done()]
         try:
             old = path.read_bytes()
         except FileNotFoundError:
             old = None
         if old == data:
-            status = UNCHANGED
-        else:
-            _write_durably(path, data)
-            written.append(path)
-            status = CREATED if old is None else UPDATED
-        outcomes.append(Outcome(status, article_id(url), str(path)))
-    if written:
-        live.apply(written)
-    return outcomes
+            return UNCHANGED
+        if not self.writing:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        write = self.pool.submit(_write_durably, path, data)
+        self.writing[path] = (index, write)
+        self.known[str(path)] = (data, _named(parsed, str(path)))
+        self.running.append(write)
+        return CREATED if old is None else UPDATED
+
+    def cancel(self) -> list[int]:
+        """Drop the writes not started yet; return their records."""
+        dropped = [(path, index) for path, (index, write) in self.writing.items()
+                   if write.cancel()]
+        for path, _ in dropped:
+            del self.writing[path]
+        return [index for _, index in dropped]
+
+    def finish(self) -> tuple[list[Path], BaseException | None]:
+        """Wait for the writes; make their renames durable; return the files written and
+        the first failure."""
+        failed = None
+        for _, write in self.writing.values():
+            failed = failed or write.exception()
+        written = sorted(self.landed | {path for path, (_, write) in self.writing.items()
+                                        if write.exception() is None})
+        if written:
+            _fsync_folder(self.folder)  # the renames, made durable once for the batch
+        return written, failed
+
+
+def _named(parsed: ParsedFile, name: str) -> ParsedFile:
+    """The parse of a record's text, as the file ``name`` holding it would be parsed."""
+    return ParsedFile(name, [replace(r, path=name) for r in parsed.records],
+                      [replace(p, path=name) for p in parsed.errors],
+                      [replace(p, path=name) for p in parsed.warnings])
+
+
+def _past(budget: Budget | None) -> bool:
+    if budget is None:
+        return False
+    try:
+        budget.check_time()
+    except BudgetExceeded:
+        return True
+    return False
+
+
+def _not_attempted(fields: Any, index: int, budget: Budget | None) -> Outcome:
+    """The answer for a record a batch stopped before: nothing of it was written."""
+    seconds = f" of {budget.seconds:g} s" if budget is not None and budget.seconds else ""
+    node = None
+    if isinstance(fields, dict):
+        for key in ("webUrl", "originalUrl"):
+            raw = fields.get(key)
+            if isinstance(raw, str):
+                try:
+                    node = article_id(canonical_url(raw))
+                    break
+                except InvalidURLError:
+                    continue
+    return Outcome(NOT_ATTEMPTED, node, error=(
+        f"record {index}: not attempted: the batch reached its time limit{seconds} before "
+        "this record, and nothing of it was written; send it again (ingest is idempotent "
+        "by canonical URL: a record already written answers UNCHANGED)"))
 
 
 def retract(live: LiveGraph, url: str) -> Outcome:
@@ -167,8 +284,8 @@ def _folder(live: LiveGraph) -> Path:
 
 
 def _write_durably(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that a crash leaves the old file or the new, whole."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write ``data`` to ``path`` so that a crash leaves the old file or the new, whole;
+    the caller makes the rename durable with one fsync of the folder."""
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")  # hidden: never loaded
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     try:
@@ -180,7 +297,6 @@ def _write_durably(path: Path, data: bytes) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    _fsync_folder(path.parent)
 
 
 def _fsync_folder(folder: Path) -> None:

@@ -22,20 +22,20 @@ of a sum of per-file hashes, updated per file. See docs/live.md.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import stat
 import threading
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from graph import heap
-from graph.build import ARTICLE
 from graph.carry import carry_analytics
+from graph.change import COUNTS, Change, articles_changed
 from graph.errors import NewsgraphError
+from graph.filestate import KeptFile, bytes_digest, content_digest, file_signature, lies_in
 from graph.incremental import BuildState, file_key
 from graph.kg import KnowledgeGraph
 from graph.loader import parse_files
@@ -50,38 +50,9 @@ from graph.records import (
 )
 from graph.reindex import next_index
 
-__all__ = ["LiveGraph", "Change", "follow"]
+__all__ = ["LiveGraph", "follow"]
 
 _MOD = 1 << 128
-_COUNTS = ("records", "articles", "stubs", "providers", "topics", "edges")
-
-
-@dataclass(frozen=True, slots=True)
-class Change:
-    """One applied change: the version it made, from which, and what it touched.
-
-    ``added``, ``updated`` and ``removed`` are article node ids (stubs included)
-    whose attributes or edges differ between ``previous`` and ``version``;
-    ``files`` are the record files that were added, edited or deleted; ``graph`` is
-    the new version's graph.
-    """
-
-    version: str
-    previous: str | None
-    made_at: datetime
-    files: tuple[str, ...]
-    added: tuple[str, ...] = ()
-    updated: tuple[str, ...] = ()
-    removed: tuple[str, ...] = ()
-    counts: dict[str, Any] = field(default_factory=dict)
-    graph: KnowledgeGraph | None = field(default=None, repr=False, compare=False)
-
-
-@dataclass(slots=True)
-class _File:
-    parsed: ParsedFile
-    digest: str
-    signature: tuple[int, int, int] | None  # (size, mtime_ns, inode) when parsed
 
 
 def follow(path: str | os.PathLike[str], *,
@@ -136,7 +107,7 @@ class LiveGraph:
         self.follow_symlinks = follow_symlinks
         # A file swapped for a symlink to outside after it was looked at is not read.
         self._within = corpus_root(self.root, follow_symlinks=follow_symlinks)
-        self._files: dict[str, _File] = {}
+        self._files: dict[str, KeptFile] = {}
         self._dirs: set[str] = set()  # folders holding known files
         self._state = BuildState()
         self._callbacks: list[Callable[[Change], None]] = []
@@ -149,13 +120,14 @@ class LiveGraph:
         # Set while the build state may be half-changed (an apply failed midway): the
         # next apply builds it again from the kept parses.
         self._stale = False
+        self._known: dict[str, tuple[bytes, ParsedFile]] = {}  # see holding()
         self._version_sum = 0
         listing = self._list()
         names = listing.names
-        signatures = [_signature(name) for name in names]  # before reading: a later edit shows
+        signatures = [file_signature(name) for name in names]  # before reading: a later edit shows
         parses = parse_files(names, max_file_bytes, include=self.include, within=self._within)
-        for name, signature, parsed in zip(names, signatures, parses, strict=True):
-            self._add_file(name, _File(parsed, _digest(name, max_file_bytes), signature))
+        for name, seen, parsed in zip(names, signatures, parses, strict=True):
+            self._add_file(name, KeptFile(parsed, content_digest(name, max_file_bytes), seen))
         self._listing = listing
         self._kg = self._assemble()
 
@@ -179,23 +151,55 @@ class LiveGraph:
         make the next version; return the :class:`Change`, or None when nothing changed
         (or when another thread's apply, running meanwhile, took these paths with its own:
         by the time this returns, the current version includes them either way)."""
+        ticket = self._ask(paths)
+        with self._lock:
+            if self._applied >= ticket:
+                return None
+            return self._take()
+
+    @contextlib.contextmanager
+    def holding(self) -> Iterator[Callable[..., Change | None]]:
+        """Hold every other apply back while files are written; yield the function that
+        applies them (call it once, at the end).
+
+        Applies asked for meanwhile (the watcher seeing the files appear) wait, and the
+        one apply at the end takes their paths too, so no version holds half of the
+        files written, and the files are not read again for those applies.
+        ``apply(paths, known)`` may hand over what the writer knows of a file it wrote,
+        ``{path: (bytes, parse)}``: a file whose bytes are still those is not parsed again.
+        """
+        def apply_held(paths: Iterable[str | os.PathLike[str]],
+                       known: Mapping[str, tuple[bytes, ParsedFile]] | None = None,
+                       ) -> Change | None:
+            self._ask(paths)
+            self._known = {os.path.abspath(p): v for p, v in (known or {}).items()}
+            try:
+                return self._take()
+            finally:
+                self._known = {}
+
+        with self._lock:
+            yield apply_held
+
+    def _ask(self, paths: Iterable[str | os.PathLike[str]] | None) -> int:
+        """Queue ``paths`` (None: everything) for the next apply; return the ticket."""
         with self._queue_lock:
             self._asked += 1
-            ticket = self._asked
             if paths is None or self._queued is None:
                 self._queued = None
             else:
                 self._queued.update(os.fspath(p) for p in paths)
-        with self._lock:
-            if self._applied >= ticket:
-                return None
-            with self._queue_lock:
-                batch, self._queued = self._queued, set()
-                upto = self._asked
-            try:
-                return self._apply(batch)
-            finally:
-                self._applied = upto
+            return self._asked
+
+    def _take(self) -> Change | None:
+        """Apply everything queued, holding ``self._lock``."""
+        with self._queue_lock:
+            batch, self._queued = self._queued, set()
+            upto = self._asked
+        try:
+            return self._apply(batch)
+        finally:
+            self._applied = upto
 
     # -- the work ---------------------------------------------------------------
 
@@ -245,10 +249,10 @@ class LiveGraph:
             kg, touched_nodes = self._advance(old_kg, list(before.values()), after)
         self._kg = kg
         self._stale = False
-        added, updated, removed = _articles_changed(old_kg, kg, touched_nodes)
+        added, updated, removed = articles_changed(old_kg, kg, touched_nodes)
         r = kg.report
         change = Change(self.version, previous, self.made_at, tuple(sorted(changed)), added,
-                        updated, removed, {name: getattr(r, name) for name in _COUNTS}, kg)
+                        updated, removed, {name: getattr(r, name) for name in COUNTS}, kg)
         for callback in list(self._callbacks):
             callback(change)
         heap.release()  # the previous version's pages, given back
@@ -305,7 +309,7 @@ class LiveGraph:
         """True when ``name`` is (or was) a folder holding known files."""
         return name in self._dirs
 
-    def _add_file(self, name: str, kept: _File) -> None:
+    def _add_file(self, name: str, kept: KeptFile) -> None:
         self._files[name] = kept
         self._version_sum = (self._version_sum + self._term(name, kept.digest)) % _MOD
         parent = os.path.dirname(name)
@@ -313,7 +317,7 @@ class LiveGraph:
             self._dirs.add(parent)
             parent = os.path.dirname(parent)
 
-    def _drop_file(self, name: str) -> _File:
+    def _drop_file(self, name: str) -> KeptFile:
         kept = self._files.pop(name)
         self._version_sum = (self._version_sum - self._term(name, kept.digest)) % _MOD
         return kept
@@ -333,7 +337,7 @@ class LiveGraph:
         None. Without a path, a file whose size, time or inode moved counts as touched."""
         if paths is None:
             return {n for n in names if n not in self._files
-                    or _signature(n) != self._files[n].signature}
+                    or file_signature(n) != self._files[n].signature}
         wanted = [os.path.abspath(p) for p in paths]
         exact = set(wanted)
         folders = tuple(w.rstrip(os.sep) + os.sep for w in wanted)
@@ -347,11 +351,17 @@ class LiveGraph:
     def _list(self) -> Listing:
         return list_files(self.root, follow_symlinks=self.follow_symlinks)
 
-    def _read(self, name: str) -> _File:
-        signature = _signature(name)
+    def _read(self, name: str) -> KeptFile:
+        signature = file_signature(name)
+        known = self._known.get(os.path.abspath(name))
+        if known is not None and (self._within is None or lies_in(name, self._within)):
+            data, parsed = known
+            digest = content_digest(name, self.max_file_bytes)
+            if digest == bytes_digest(data):
+                return KeptFile(parsed, digest, signature)  # the file holds what was handed
         parsed = parse_file(Path(name), max_bytes=self.max_file_bytes, include=self.include,
                             within=self._within)
-        return _File(parsed, _digest(name, self.max_file_bytes), signature)
+        return KeptFile(parsed, content_digest(name, self.max_file_bytes), signature)
 
     @property
     def version(self) -> str:
@@ -390,53 +400,3 @@ class LiveGraph:
         kg.version = h.hexdigest()
         kg.made_at = datetime.now(UTC)
         return kg
-
-
-def _signature(name: str) -> tuple[int, int, int] | None:
-    try:
-        st = os.stat(name)
-    except OSError:
-        return None
-    return (st.st_size, st.st_mtime_ns, st.st_ino)
-
-
-def _digest(name: str, max_bytes: int) -> str:
-    """Return a hash of a file's bytes (up to the size limit); never opens a pipe for
-    reading, as :func:`graph.records.parse_file` does not."""
-    h = hashlib.blake2b(digest_size=16)
-    try:
-        fd = os.open(name, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except OSError as e:
-        return f"unreadable:{e.errno}"
-    with os.fdopen(fd, "rb") as f:
-        st = os.fstat(f.fileno())
-        if not stat.S_ISREG(st.st_mode):
-            return "not-a-file"
-        if st.st_size > max_bytes:
-            return f"too-big:{st.st_size}"
-        h.update(f.read(max_bytes + 1))
-    return h.hexdigest()
-
-
-def _articles_changed(old: KnowledgeGraph, new: KnowledgeGraph, candidates: Iterable[str],
-                      ) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
-    """Return the article ids added, updated and removed between two versions, looking
-    only at the nodes the change touched."""
-    added, updated, removed = [], [], []
-    for node in sorted(candidates):
-        was = node in old.nx and old.nx.nodes[node].get("kind") == ARTICLE
-        now = node in new.nx and new.nx.nodes[node].get("kind") == ARTICLE
-        if was and not now:
-            removed.append(node)
-        elif now and not was:
-            added.append(node)
-        elif now and (old.nx.nodes[node] != new.nx.nodes[node]
-                      or _edges(old, node) != _edges(new, node)):
-            updated.append(node)
-    return tuple(added), tuple(updated), tuple(removed)
-
-
-def _edges(kg: KnowledgeGraph, node: str) -> set[tuple[str, str, str]]:
-    g = kg.nx
-    return ({(node, v, k) for _, v, k in g.out_edges(node, keys=True)}
-            | {(u, node, k) for u, _, k in g.in_edges(node, keys=True)})

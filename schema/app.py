@@ -302,6 +302,12 @@ def create_app(source: graph.KnowledgeGraph | graph.LiveGraph | str | os.PathLik
     return app
 
 
+# A new version's whole-graph analytics start once no newer one came for this long:
+# under sustained ingest (versions many times a second) each job would be ended by the
+# next, after a fork of the server, which the applying thread pays.
+_SETTLE_S = 1.0
+
+
 def _publish(app: Starlette, live: graph.LiveGraph) -> None:
     """Make the newest version the one new requests take (requests under way keep theirs);
     a server computing analytics in the background starts on the new version's."""
@@ -309,6 +315,6 @@ def _publish(app: Starlette, live: graph.LiveGraph) -> None:
     warm(kg)
     job: BackgroundAnalytics | None = app.state.analytics
     if job is not None:
-        app.state.analytics = BackgroundAnalytics(kg).start()
+        app.state.analytics = BackgroundAnalytics(kg).start(delay=_SETTLE_S)
         job.stop()
     app.state.kg = kg

@@ -26,7 +26,9 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from cross_web import HTTPException
-from graphql import GraphQLError
+from graphql import GraphQLError, parse
+from graphql import OperationType as OperationKind
+from graphql.utilities import get_operation_ast
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
@@ -143,7 +145,12 @@ class GraphQLOverHTTP(GraphQL[dict[str, Any], None]):
                            root_value: Any, request_data: Any) -> ExecutionResult:
         """Run one operation in a worker thread, so the event loop keeps serving others
         (and sees this client go away) while it runs; answer at its deadline whatever it
-        does, and then, or when the client goes away, end its work at its next check."""
+        does, and then, or when the client goes away, end its work at its next check.
+
+        A mutation is the exception at its deadline: its writes land whatever is
+        answered, so its own answer (which says what was written and what was not) is
+        waited for; told its deadline is now, it stops between writes and answers.
+        """
         allowed = OperationType.from_http(request_adapter.method)
         if not self.allow_queries_via_get and request_adapter.method == "GET":
             allowed = allowed - {OperationType.QUERY}
@@ -160,6 +167,10 @@ class GraphQLOverHTTP(GraphQL[dict[str, Any], None]):
         done, _ = await asyncio.wait({work, watch}, timeout=self.settings.timeout + _GRACE,
                                      return_when=asyncio.FIRST_COMPLETED)
         watch.cancel()
+        if not done and _is_mutation(request_data.query, request_data.operation_name):
+            _stop(context)
+            await asyncio.wait({work})
+            done = {work}
         if work in done:
             try:
                 return work.result()
@@ -270,6 +281,15 @@ async def _client_gone(request: Request) -> None:
         message = await request.receive()
         if message["type"] == "http.disconnect":
             return
+
+
+def _is_mutation(query: str | None, operation_name: str | None) -> bool:
+    """True when the operation a request runs is a mutation (read at its deadline only)."""
+    try:
+        operation = get_operation_ast(parse(query or ""), operation_name)
+    except GraphQLError:
+        return False
+    return operation is not None and operation.operation is OperationKind.MUTATION
 
 
 def _stop(context: Any) -> None:

@@ -17,6 +17,7 @@ from strawberry.types import Info
 
 import graph
 from graph import ingest as files
+from schema.cost import budget_of
 
 __all__ = ["Mutation", "IngestResult"]
 
@@ -24,15 +25,17 @@ __all__ = ["Mutation", "IngestResult"]
 @strawberry.type(description="What became of one record sent to ingest, or of a retraction.")
 class IngestResult:
     status: str = strawberry.field(description=(
-        "CREATED, UPDATED or UNCHANGED (written and acknowledged), RETRACTED, or REJECTED."))
+        "CREATED, UPDATED or UNCHANGED (written and acknowledged), RETRACTED, REJECTED, or "
+        "NOT_ATTEMPTED (the batch reached its time limit before this record: nothing of it "
+        "was written, and sending it again is safe)."))
     id: strawberry.ID | None = strawberry.field(description="The article's node id.")
-    error: str | None = strawberry.field(description="Why it was rejected.")
+    error: str | None = strawberry.field(description="Why it was rejected or not attempted.")
     version: str | None = strawberry.field(
         description="The graph version holding the result (null when rejected).")
 
     @classmethod
     def of(cls, outcome: files.Outcome, version: str | None) -> IngestResult:
-        ok = outcome.status != files.REJECTED
+        ok = outcome.status not in (files.REJECTED, files.NOT_ATTEMPTED)
         return cls(status=outcome.status,
                    id=strawberry.ID(outcome.id) if outcome.id is not None else None,
                    error=outcome.error, version=version if ok else None)
@@ -66,7 +69,8 @@ class Mutation:
         "text) into the corpus, each checked by exactly the rules a file is. Each accepted "
         "record is written as a file (temp file, fsync, rename) before it is acknowledged; "
         "one file per canonical URL, so sending a record again updates it or leaves it "
-        "UNCHANGED. Answers one result per record, in order."))
+        "UNCHANGED. Answers one result per record, in order. At the request's time limit "
+        "the batch stops between records: the ones after are answered NOT_ATTEMPTED."))
     def ingest(self, info: Info, records: Annotated[list[JSON], strawberry.argument(
             description="One or more records; at most maxIngestBatch.")],
     ) -> list[IngestResult]:
@@ -78,8 +82,9 @@ class Mutation:
                                "allowed: send them in batches",
                                extensions={"code": "LIMIT_EXCEEDED",
                                            "limit": "maxIngestBatch", "max": limit})
-        # Resolvers run in the server's GraphQL worker threads: blocking here is fine.
-        outcomes = files.ingest(live, list(records))
+        # Resolvers run in the server's GraphQL worker threads: blocking here is fine. The
+        # batch checks the request's deadline itself, between records (see schema/http.py).
+        outcomes = files.ingest(live, list(records), budget_of(info))
         version = live.version
         return [IngestResult.of(o, version) for o in outcomes]
 

@@ -75,6 +75,21 @@ def test_the_background_job_installs_what_a_lazy_load_computes(use_fork):
     assert kg.analytics.storyline_of[ALPHA].id == "storyline:1"
 
 
+def test_a_job_stopped_before_its_delay_never_forks_and_one_left_alone_runs():
+    """A followed folder changing many times a second makes a version each time: a job
+    started with a delay and stopped by the next version costs nothing (no process)."""
+    kg = graph.load(EXPLORE)
+    superseded = BackgroundAnalytics(kg).start(delay=HANG_GUARD)
+    assert superseded.status()["status"] == "computing"
+    assert "waiting" in superseded.status()["stage"]
+    superseded.stop()
+    assert superseded.pid is None
+    assert superseded.status()["status"] == "failed"
+    assert "newer graph version" in superseded.status()["error"]
+    settled = BackgroundAnalytics(graph.load(EXPLORE)).start(delay=0.05)
+    assert settled.wait(HANG_GUARD) and settled.pid is not None
+
+
 def test_a_killed_job_is_reported_failed_and_the_server_keeps_its_graph(monkeypatch):
     started = threading.Event()
 

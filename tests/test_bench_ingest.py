@@ -80,3 +80,29 @@ def test_the_presence_check_sees_a_record_gone(tmp_path: Path, corpus: Path) -> 
     assert not seen["all_present"]
     assert seen["present"] == seen["present_total"] == 3 and len(seen["missing"]) == 1
     assert seen["missing"][0] in acknowledged and DOMAIN in records[0]["webUrl"]
+
+
+def test_a_server_writing_more_than_a_pipe_holds_to_stderr_never_blocks() -> None:
+    """bench.noisy.start reads the server's stderr as it comes: a pipe nobody reads fills
+    at 64 KB and the server blocks in its next log line (seen at 100k records, where the
+    load report and a log line per version pass that)."""
+    import subprocess
+    import sys
+    from collections import deque
+
+    from bench.noisy import drain_stderr
+
+    proc = subprocess.Popen([sys.executable, "-c", "import sys\n"
+                             "for i in range(5000): print(f'line {i} ' + 'x' * 60, "
+                             "file=sys.stderr)"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    tail: deque[str] = deque(maxlen=3)
+    reader = drain_stderr(proc, tail)
+    try:
+        assert proc.wait(timeout=HANG_GUARD) == 0
+    finally:
+        proc.kill()
+        reader.join(timeout=HANG_GUARD)
+        assert proc.stderr is not None
+        proc.stderr.close()
+    assert list(tail)[-1].startswith("line 4999 ")

@@ -276,3 +276,90 @@ def test_kill_9_midstream_loses_no_acknowledged_record(tmp_path: Path) -> None:
         proc.wait(timeout=10)
         assert proc.stderr is not None
         proc.stderr.close()
+
+
+def test_ingest_stops_at_its_deadline_and_says_which_records_were_not_attempted(
+        tmp_path: Path) -> None:
+    """A batch whose deadline passes midway writes the records before it and none after,
+    and says of each one after that it was not attempted and may be sent again."""
+    from graph.budget import Budget
+
+    write_record(tmp_path, "a.md", record("a"))
+    live = graph.follow(tmp_path)
+    ticks = iter(range(10_000))
+    budget = Budget(seconds=3.5, clock=lambda: float(next(ticks)))  # a second per look
+    stories = [record(f"n{i}") for i in range(10)]
+    outcomes = files.ingest(live, stories, budget=budget)
+    statuses = [o.status for o in outcomes]
+    written = statuses.count("CREATED")
+    assert 0 < written < len(stories)
+    assert statuses == ["CREATED"] * written + ["NOT_ATTEMPTED"] * (len(stories) - written)
+    for outcome, story in zip(outcomes[written:], stories[written:], strict=True):
+        assert outcome.id == f"article:{story['webUrl']}"
+        assert outcome.error is not None and "time limit" in outcome.error
+        assert "not attempted" in outcome.error and "send it again" in outcome.error
+    on_disk = {_written_id(p) for p in (tmp_path / "ingested").iterdir()}
+    assert on_disk == {o.id for o in outcomes if o.status == "CREATED"}
+    assert_same(live, tmp_path)
+    # sent again whole, the batch writes the rest and leaves the first ones unchanged
+    again = files.ingest(live, stories)
+    assert [o.status for o in again] == (["UNCHANGED"] * written
+                                         + ["CREATED"] * (len(stories) - written))
+    assert_same(live, tmp_path)
+
+
+def test_a_batch_past_the_request_deadline_answers_each_records_real_outcome(
+        tmp_path: Path) -> None:
+    """Through the HTTP app with a tiny time limit and a big batch: the answer is one
+    result per record, and the records it says were written are exactly those on disk."""
+    import time
+
+    stories = [record(f"big{i}", excerpt="x" * 2000) for i in range(1000)]
+    with _client(tmp_path, timeout=0.3, max_ingest_batch=1000, max_body_bytes=1 << 22,
+                 ) as client:
+        body = _ingest(client, stories, f"Bearer {TOKEN}")
+        folder = tmp_path / "ingested"
+
+        def count() -> int:
+            return len(list(folder.iterdir())) if folder.exists() else 0
+
+        seen, since = count(), time.monotonic()  # let any write still under way land
+        while time.monotonic() - since < 1.0:
+            time.sleep(0.1)
+            if count() != seen:
+                seen, since = count(), time.monotonic()
+        results = (body.get("data") or {}).get("ingest")
+        assert results is not None, body
+        assert len(results) == len(stories)
+        reported = {r["id"] for r in results if r["status"] == "CREATED"}
+        not_attempted = [r for r in results if r["status"] == "NOT_ATTEMPTED"]
+        assert len(reported) + len(not_attempted) == len(stories)
+        assert all("not attempted" in r["error"] for r in not_attempted)
+        on_disk = {_written_id(p) for p in folder.iterdir()} if folder.exists() else set()
+        assert on_disk == reported
+
+
+def _written_id(path: Path) -> str:
+    """The article id of a file ingest wrote (its records' URLs are canonical already)."""
+    import json
+
+    return f"article:{json.loads(path.read_text())['webUrl']}"
+
+
+def test_a_file_changed_after_its_writer_handed_its_parse_over_is_read_again(
+        tmp_path: Path) -> None:
+    """What a writer hands to the apply is used only while the file still holds those
+    bytes: an edit by anyone else in between is what the graph shows."""
+    from graph.records import parse_file
+
+    write_record(tmp_path, "a.md", record("a"))
+    live = graph.follow(tmp_path)
+    path = write_record(tmp_path, "b.md", record("b", title="As the writer wrote it"))
+    mine = path.read_bytes()
+    handed = parse_file(path)
+    with live.holding() as apply:
+        write_record(tmp_path, "b.md", record("b", title="As someone else wrote it"))
+        apply([path], {str(path): (mine, handed)})
+    assert live.current()["article:https://news.example/b"]["title"] == \
+        "As someone else wrote it"
+    assert_same(live, tmp_path)

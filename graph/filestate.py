@@ -1,0 +1,60 @@
+"""What a followed folder's files were when last read: each one's parse, content hash
+and signature (size, modification time, inode), and how to tell them again."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+from dataclasses import dataclass
+
+from graph.records import ParsedFile
+
+__all__ = ["KeptFile", "file_signature", "content_digest", "bytes_digest", "lies_in"]
+
+
+@dataclass(slots=True)
+class KeptFile:
+    """One file as it was read: its parse, the hash of its bytes, its signature then."""
+
+    parsed: ParsedFile
+    digest: str
+    signature: tuple[int, int, int] | None  # (size, mtime_ns, inode) when parsed
+
+
+def file_signature(name: str) -> tuple[int, int, int] | None:
+    """Return a file's (size, mtime_ns, inode), or None when it cannot be looked at."""
+    try:
+        st = os.stat(name)
+    except OSError:
+        return None
+    return (st.st_size, st.st_mtime_ns, st.st_ino)
+
+
+def lies_in(name: str, root: str) -> bool:
+    """True when the real path of ``name`` is ``root`` (a real path) or inside it."""
+    real = os.path.realpath(name)
+    return real == root or real.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def content_digest(name: str, max_bytes: int) -> str:
+    """Return a hash of a file's bytes (up to the size limit); never opens a pipe for
+    reading, as :func:`graph.records.parse_file` does not."""
+    h = hashlib.blake2b(digest_size=16)
+    try:
+        fd = os.open(name, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as e:
+        return f"unreadable:{e.errno}"
+    with os.fdopen(fd, "rb") as f:
+        st = os.fstat(f.fileno())
+        if not stat.S_ISREG(st.st_mode):
+            return "not-a-file"
+        if st.st_size > max_bytes:
+            return f"too-big:{st.st_size}"
+        h.update(f.read(max_bytes + 1))
+    return h.hexdigest()
+
+
+def bytes_digest(data: bytes) -> str:
+    """Return the hash :func:`content_digest` gives a file holding ``data``."""
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
