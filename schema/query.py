@@ -70,6 +70,7 @@ from schema.nodes import (
     find_node,
     kg_of,
 )
+from schema.operation import OneOperation
 from schema.settings import CEILINGS
 from schema.subscriptions import Subscription
 from schema.traversal import (
@@ -390,7 +391,7 @@ schema = NewsgraphSchema(
     # (per request context): Limits applies the same parse option and the latter two's
     # validation rules with the request's numbers.
     extensions=[lambda: MaskErrors(should_mask_error=should_mask), Limits, Cost, GraphVersion,
-                ParsedDocuments, ValidatedDocuments],
+                ParsedDocuments, ValidatedDocuments, OneOperation],
     execution_context_class=PlannedExecutor,
 )
 

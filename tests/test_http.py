@@ -78,3 +78,20 @@ def test_a_loaded_graph_can_be_passed_in():
     with TestClient(create_app(kg)) as c:
         assert c.post("/graphql", json={"query": "{ stats { records } }"}).json()["data"] == {
             "stats": {"records": 6}}
+
+
+@pytest.mark.parametrize("accept", ["application/json", "application/graphql-response+json"])
+def test_several_operations_without_an_operation_name_is_an_error(client, accept):
+    # GraphQL spec, GetOperation: with more than one operation in the document and no
+    # operationName, the request is an error; found trying it: the first one ran.
+    two = "query A { stats { articles } } query B { stats { nodes } }"
+    r = client.post("/graphql", json={"query": two}, headers={"accept": accept})
+    body = r.json()
+    assert "data" not in body or body["data"] is None
+    assert body["errors"][0]["message"] == (
+        "Must provide operation name if query contains multiple operations.")
+    # Naming one still runs it; one operation needs no name.
+    named = client.post("/graphql", json={"query": two, "operationName": "B"}).json()
+    assert set(named["data"]["stats"]) == {"nodes"}
+    one = client.post("/graphql", json={"query": "query A { stats { articles } }"}).json()
+    assert set(one["data"]["stats"]) == {"articles"}
