@@ -236,7 +236,15 @@ def _next_csr(old: ReadIndex, old_g: nx.MultiDiGraph, g: nx.MultiDiGraph,
             affected |= _neighbours(old_g, x, kind)
         if x in g:
             affected |= _neighbours(g, x, kind)
-    dirty_new = {pos[x] for x in rewired if x in g}
+    # What each node gains: the rewired articles joined to it now (the relation is
+    # symmetric, so this reads the rewired articles' few edges, not a provider's many).
+    gains: dict[str, list[int]] = {}
+    for x in rewired:
+        if x in g:
+            p = pos[x]
+            for y in _neighbours(g, x, kind):
+                gains.setdefault(y, []).append(p)
+    dirty = np.array(sorted(dirty_old), dtype=np.int64)
     rows: dict[int, np.ndarray] = {}  # new position -> its row
     for x in affected:
         if x not in g:
@@ -246,11 +254,13 @@ def _next_csr(old: ReadIndex, old_g: nx.MultiDiGraph, g: nx.MultiDiGraph,
             cols = sorted(pos[y] for y in _neighbours(g, x, kind))
             rows[p] = np.array(cols, dtype=np.int32)
             continue
-        # A neighbour: its row loses the rewired articles it had, gains those it has now.
-        had = csr.row(old.pos[x])
-        kept = [int(remap[c]) for c in had if c not in dirty_old]
-        gained = [pos[y] for y in _neighbours(g, x, kind) if pos[y] in dirty_new]
-        rows[p] = np.array(sorted(set(kept) | set(gained)), dtype=np.int32)
+        # A neighbour (a provider's row may be long): it loses the rewired articles it
+        # had and gains those it has now, in numpy, in time linear in its row.
+        o = old.pos[x]
+        had = csr.indices[csr.indptr[o]:csr.indptr[o + 1]]
+        kept = remap[had[~np.isin(had, dirty)]] if len(dirty) else remap[had]
+        gained = np.array(gains.get(x, ()), dtype=np.int64)
+        rows[p] = np.union1d(kept, gained).astype(np.int32)
     gone = sorted(old.pos[x] for x in affected if x in old.pos)
     keep_rows = np.ones(n_old, dtype=bool)
     keep_rows[gone] = False

@@ -168,6 +168,7 @@ fields_strategy = st.fixed_dictionaries({
     "related": st.lists(st.tuples(st.sampled_from(SLUGS), st.sampled_from(HOSTS)), max_size=2),
     "date": st.sampled_from(DATES),
     "tracking": st.booleans(),
+    "spelled": st.sampled_from(("title", "upper")),  # how it spells its provider's name
 })
 
 
@@ -175,7 +176,8 @@ def _fields(spec: dict[str, Any]) -> dict[str, Any]:
     url = f"https://{spec['host']}/{spec['slug']}" + ("?utm_source=x" if spec["tracking"] else "")
     fields: dict[str, Any] = {"title": f"Story {spec['slug']}", "webUrl": url,
                               "topics": spec["topics"],
-                              "provider": {"name": spec["host"].title(), "domain": spec["host"]},
+                              "provider": {"name": getattr(spec["host"], spec["spelled"])(),
+                                           "domain": spec["host"]},
                               "related": [{"title": f"Related {s}", "webUrl": f"https://{h}/{s}"}
                                           for s, h in spec["related"]]}
     if spec["date"] is not None:
