@@ -31,18 +31,19 @@ def carry_analytics(kg: KnowledgeGraph, old: KnowledgeGraph, touched: Iterable[s
     before, after = old.analytics, kg.analytics
     touched = set(touched)
     topics = dict(before.topic_articles)
+    retopic: dict[str, None] = {}  # the topics whose articles change, in the order met
     for x in touched:
         for gx in (og, g):
             if x in gx and gx._node[x]["kind"] == ARTICLE:
                 for t, kinds in gx._succ[x].items():
                     if TAGGED in kinds:
-                        topics.pop(t, None)
-                        if t in g and g._pred[t]:
-                            topics[t] = tuple(sorted(g._pred[t]))
+                        retopic[t] = None
             elif x in gx and gx._node[x]["kind"] == TOPIC:
-                topics.pop(x, None)
-                if x in g and g._pred[x]:
-                    topics[x] = tuple(sorted(g._pred[x]))
+                retopic[x] = None
+    for t in retopic:  # each once: a big topic's articles are sorted once per version
+        topics.pop(t, None)
+        if t in g and g._pred[t]:
+            topics[t] = tuple(sorted(g._pred[t]))
     after.__dict__["topic_articles"] = topics
 
     groups = dict(_story_groups(before))
