@@ -277,6 +277,11 @@ def _next_csr(old: ReadIndex, old_g: nx.MultiDiGraph, g: nx.MultiDiGraph,
         # had and gains those it has now, in numpy, in time linear in its row.
         o = old.pos[x]
         had = csr.indices[csr.indptr[o]:csr.indptr[o + 1]]
+        if len(had) < 64:  # a short row: plain Python beats numpy's per-call cost
+            cols = {int(remap[c]) for c in had.tolist() if c not in dirty_old}
+            cols.update(gains.get(x, ()))
+            rows[p] = np.array(sorted(cols), dtype=np.int32)
+            continue
         kept = remap[had[~np.isin(had, dirty)]] if len(dirty) else remap[had]
         gained = np.array(gains.get(x, ()), dtype=np.int64)
         rows[p] = np.union1d(kept, gained).astype(np.int32)

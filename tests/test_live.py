@@ -369,3 +369,27 @@ def test_a_file_swapped_for_an_outside_symlink_is_not_read(tmp_path: Path,
         f"opens {str(outside / 'b.md')!r}, outside the corpus folder {str(corpus)!r} (it was "
         "swapped for a symlink after the folder was listed): not read (--follow-symlinks "
         "reads it)"]
+
+
+def test_a_big_provider_and_topic_stay_equal_to_a_cold_load(tmp_path: Path) -> None:
+    """Rows longer than a few dozen entries (a provider's, a topic's) are carried over by
+    another path than short ones (graph/reindex.py); adds, edits and deletes among a
+    hundred articles of one provider and topic still give what a cold load gives."""
+    def story(i: int, **more: Any) -> dict[str, Any]:
+        fields = {"topics": ["AI"], "provider": {"name": "Big", "domain": "news.example"},
+                  "related": [record(f"s{(i * 7) % 100}")], **more}
+        return record(f"s{i}", **fields)
+
+    for i in range(100):
+        write_record(tmp_path, f"s{i}.md", story(i))
+    live = graph.follow(tmp_path)
+    changed = [write_record(tmp_path, f"n{i}.md", story(100 + i)) for i in range(5)]
+    changed.append(write_record(tmp_path, "s3.md", story(3, topics=["ML"])))
+    for i in (10, 50):
+        (tmp_path / f"s{i}.md").unlink()
+        changed.append(tmp_path / f"s{i}.md")
+    live.apply(changed)
+    assert_same(live, tmp_path)
+    (tmp_path / "n0.md").unlink()
+    live.apply([tmp_path / "n0.md", write_record(tmp_path, "s4.md", story(4, title="Renamed"))])
+    assert_same(live, tmp_path)
