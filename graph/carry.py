@@ -60,17 +60,20 @@ def carry_analytics(kg: KnowledgeGraph, old: KnowledgeGraph, touched: Iterable[s
             members |= have
     after.__dict__["story_groups"] = groups
     copies = dict(before.same_story)
+    fresh = False  # a key not there before: only then is the dict sorted again
     for a in members | touched:
-        copies.pop(a, None)
         key = _key_of(g, a)
-        if key is None:
-            continue
-        provider = g._node[a]["provider"]
-        others = tuple(b for b in groups.get(key, ()) if b != a
-                       and g._node[b]["provider"] != provider)
+        others: tuple[str, ...] = ()
+        if key is not None:
+            provider = g._node[a]["provider"]
+            others = tuple(b for b in groups.get(key, ()) if b != a
+                           and g._node[b]["provider"] != provider)
         if others:
-            copies[a] = others
-    after.__dict__["same_story"] = dict(sorted(copies.items()))
+            fresh = fresh or a not in copies
+            copies[a] = others  # an existing key keeps its place
+        else:
+            copies.pop(a, None)
+    after.__dict__["same_story"] = dict(sorted(copies.items())) if fresh else copies
 
 
 def _key_of(g: nx.MultiDiGraph, node: str) -> str | None:

@@ -68,7 +68,7 @@ def assert_same_index(kg: graph.KnowledgeGraph, cold: graph.KnowledgeGraph) -> N
     for name, topic in cold._topic_names.items():
         assert kg.topic(name) == topic
     assert kg.counts == cold.counts
-    assert kg.analytics.same_story == cold.analytics.same_story
+    assert list(kg.analytics.same_story.items()) == list(cold.analytics.same_story.items())
     assert kg.analytics.topic_articles == cold.analytics.topic_articles
 
 
