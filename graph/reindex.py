@@ -299,7 +299,9 @@ def _next_csr(old: ReadIndex, old_g: nx.MultiDiGraph, g: nx.MultiDiGraph,
     # row placed after it starts.
     ahead = np.maximum.accumulate(remap)  # a removed row (-1) takes the one before it
     cuts = [(int(csr.indptr[r]), int(csr.indptr[r + 1])) for r in gone]
-    inserts = sorted((_offset(csr, ahead, p), p) for p in rows)
+    new_rows = np.array(sorted(rows), dtype=np.int64)
+    offsets = csr.indptr[np.searchsorted(ahead, new_rows, side="right")]
+    inserts = sorted(zip(offsets.tolist(), new_rows.tolist(), strict=True))
     pieces: list[np.ndarray] = []
     at, c = 0, 0
     for offset, p in (*inserts, (len(csr.indices), -1)):
@@ -322,11 +324,6 @@ def _next_csr(old: ReadIndex, old_g: nx.MultiDiGraph, g: nx.MultiDiGraph,
         pieces.append(_renumbered(csr.indices[at:], remap, shifted))
     indices = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.int32)
     return CSR(indptr, indices.astype(np.int32, copy=False))
-
-
-def _offset(csr: CSR, ahead: np.ndarray, p: int) -> int:
-    """The entry offset where new row ``p`` goes: where the first old row after it starts."""
-    return int(csr.indptr[np.searchsorted(ahead, p, side="right")])
 
 
 def _renumbered(piece: np.ndarray, remap: np.ndarray, shifted: bool) -> np.ndarray:
