@@ -278,9 +278,9 @@ def _next_csr(old: ReadIndex, old_g: nx.MultiDiGraph, g: nx.MultiDiGraph,
         o = old.pos[x]
         had = csr.indices[csr.indptr[o]:csr.indptr[o + 1]]
         if len(had) < 64:  # a short row: plain Python beats numpy's per-call cost
-            cols = {int(remap[c]) for c in had.tolist() if c not in dirty_old}
-            cols.update(gains.get(x, ()))
-            rows[p] = np.array(sorted(cols), dtype=np.int32)
+            short = {int(remap[c]) for c in had.tolist() if c not in dirty_old}
+            short.update(gains.get(x, ()))
+            rows[p] = np.array(sorted(short), dtype=np.int32)
             continue
         kept = remap[had[~np.isin(had, dirty)]] if len(dirty) else remap[had]
         gained = np.array(gains.get(x, ()), dtype=np.int64)
