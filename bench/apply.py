@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import graph
-from bench.ingest import _record
+from bench.ingest import new_record
 from graph.build import ARTICLE
 from graph.ingest import ingest
 
@@ -47,7 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         rng = random.Random(0)
         times = []
         for b in range(args.batches):
-            records = [_record("apply", b * args.batch + k, existing, rng)
+            records = [new_record("apply", b * args.batch + k, existing, rng)
                        for k in range(args.batch)]
             started = time.perf_counter()
             outcomes = ingest(live, records)
