@@ -14,7 +14,7 @@ frozen (``nx.freeze``): ``kg.nx.copy()`` is an ordinary graph to change.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import ItemsView, Iterable, Iterator, Mapping, Sequence, ValuesView
 from typing import Any
 
 import networkx as nx
@@ -292,7 +292,18 @@ class Neighbours(Mapping[str, dict[Any, dict[str, Any]]]):
         indptr, row = (e.out_indptr, e.out_target) if self._out else (e.in_indptr, e.in_source)
         return row[int(indptr[i]) : int(indptr[i + 1])]
 
-    def items(self) -> Iterator[tuple[str, dict[Any, dict[str, Any]]]]:  # type: ignore[override]
+    def items(self) -> _Items:
+        """``(neighbour, {key: data})`` in order, sized and searchable as a dict's are."""
+        return _Items(self)
+
+    def values(self) -> _Values:
+        return _Values(self)
+
+    def copy(self) -> dict[str, dict[Any, dict[str, Any]]]:
+        """A plain dict, as networkx's ``G.adj[n].copy()`` gives (``nx.to_dict_of_dicts``)."""
+        return dict(self._pairs())
+
+    def _pairs(self) -> Iterator[tuple[str, dict[Any, dict[str, Any]]]]:
         """``(neighbour, {key: data})`` in order, without a lookup per neighbour."""
         e = self._edges
         ids, keys = e.ids, e.keys
@@ -307,9 +318,6 @@ class Neighbours(Mapping[str, dict[Any, dict[str, Any]]]):
             keydict[keys[c]] = d
         if last >= 0:
             yield ids[last], keydict
-
-    def values(self) -> Iterator[dict[Any, dict[str, Any]]]:  # type: ignore[override]
-        return (keydict for _, keydict in self.items())
 
     def __iter__(self) -> Iterator[str]:
         ids, last = self._edges.ids, -1
@@ -337,6 +345,24 @@ class Neighbours(Mapping[str, dict[Any, dict[str, Any]]]):
     def __contains__(self, node: object) -> bool:
         j = self._edges.pos.get(node) if isinstance(node, str) else None
         return j is not None and bool(np.any(self._row() == j))
+
+
+class _Items(ItemsView[str, dict[Any, dict[str, Any]]]):
+    """A neighbours view's items, iterated in one pass over the arrays."""
+
+    _mapping: Neighbours
+
+    def __iter__(self) -> Iterator[tuple[str, dict[Any, dict[str, Any]]]]:
+        return self._mapping._pairs()
+
+
+class _Values(ValuesView[dict[Any, dict[str, Any]]]):
+    """A neighbours view's values, iterated in one pass over the arrays."""
+
+    _mapping: Neighbours
+
+    def __iter__(self) -> Iterator[dict[Any, dict[str, Any]]]:
+        return (keydict for _, keydict in self._mapping._pairs())
 
 
 def compact(g: nx.MultiDiGraph, ids: Sequence[str], pos: Mapping[str, int],

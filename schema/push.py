@@ -43,7 +43,8 @@ class PushSummary:
 
     @property
     def ok(self) -> bool:
-        return not self.problems and not self.statuses.get("REJECTED")
+        return not self.problems and not self.statuses.get("REJECTED") \
+            and not self.statuses.get("NOT_ATTEMPTED")
 
 
 def _value(v: object) -> str:
@@ -96,22 +97,45 @@ def push(paths: list[Path], server: str, token: str | None, *, batch: int = 100,
     if token:
         headers["authorization"] = f"Bearer {token}"
     for group in _batches(_records(paths, summary), batch):
-        body = json.dumps({"query": INGEST, "variables": {"r": [f for _, f in group]}},
-                          default=_value, ensure_ascii=False).encode()
-        request = urllib.request.Request(url, data=body, headers=headers)
-        try:
-            with urllib.request.urlopen(request, timeout=60) as r:
-                answer = json.load(r)
-        except urllib.error.HTTPError as e:
-            answer = json.loads(e.read() or b"{}")
-        except OSError as e:
-            raise NewsgraphError(f"cannot reach {url}: {e}") from e
-        if answer.get("errors"):
-            raise NewsgraphError(f"{url} refused the batch: {answer['errors'][0]['message']}")
-        for (where, _), result in zip(group, answer["data"]["ingest"], strict=True):
-            status = result["status"]
-            summary.statuses[status] = summary.statuses.get(status, 0) + 1
-            if status == "REJECTED":
-                summary.problems.append(f"{where}: {result['error']}")
+        pending = group
+        while pending:
+            results = _send(url, headers, pending)
+            late = [(sent, result) for sent, result in zip(pending, results, strict=True)
+                    if result["status"] == "NOT_ATTEMPTED"]
+            for (where, _), result in zip(pending, results, strict=True):
+                if result["status"] != "NOT_ATTEMPTED":
+                    _count(summary, where, result)
+            if len(late) == len(pending):  # the server attempted none: it would not move on
+                for (where, _), result in late:
+                    _count(summary, where, result)
+                break
+            # "send it again": what the batch's time limit cut off goes out in a new request
+            pending = [sent for sent, _ in late]
         print(f"pushed {sum(summary.statuses.values())} records", file=out, flush=True)
     return summary
+
+
+def _send(url: str, headers: dict[str, str], group: list[tuple[str, dict[str, Any]]],
+          ) -> list[dict[str, Any]]:
+    """One ingest request: each record's answer, in order."""
+    body = json.dumps({"query": INGEST, "variables": {"r": [f for _, f in group]}},
+                      default=_value, ensure_ascii=False).encode()
+    request = urllib.request.Request(url, data=body, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=60) as r:
+            answer = json.load(r)
+    except urllib.error.HTTPError as e:
+        answer = json.loads(e.read() or b"{}")
+    except OSError as e:
+        raise NewsgraphError(f"cannot reach {url}: {e}") from e
+    if answer.get("errors"):
+        raise NewsgraphError(f"{url} refused the batch: {answer['errors'][0]['message']}")
+    results: list[dict[str, Any]] = answer["data"]["ingest"]
+    return results
+
+
+def _count(summary: PushSummary, where: str, result: dict[str, Any]) -> None:
+    status = result["status"]
+    summary.statuses[status] = summary.statuses.get(status, 0) + 1
+    if status in ("REJECTED", "NOT_ATTEMPTED"):
+        summary.problems.append(f"{where}: {result['error']}")

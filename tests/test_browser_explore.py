@@ -197,6 +197,8 @@ def test_live_mode_draws_a_story_dropped_into_the_folder_marked_new(open_page, t
         page.check("#live-toggle")
         page.wait_for_selector("body[data-live='connected']")
         page.wait_for_selector("#live-results .hint")
+        # replaceChildren(null) would print "null" under "Nothing new yet."
+        assert "null" not in page.inner_text("#live-results")
 
         target = sorted(related)[0]
         target_url = target.removeprefix("article:")

@@ -117,3 +117,16 @@ def test_the_array_shortcuts_answer_as_networkx_does(generated: Path) -> None:
                 [u for u, _, k in built.in_edges(node, keys=True) if k == kind]
     for node in built:
         assert compact.degree(kg.nx, node) == built.degree(node) == compact.degree(built, node)
+
+
+def test_the_neighbour_views_behave_as_networkx_dicts_do(generated: Path) -> None:
+    """What networkx's converters call on an adjacency (``.copy()``, sized ``.items()``)."""
+    kg, built = graph.load(generated), _built(generated)
+    assert nx.to_dict_of_dicts(kg.nx) == nx.to_dict_of_dicts(built)
+    node = next(n for n in built if built.succ[n] and built.pred[n])
+    for view, plain in ((kg.nx.succ[node], built.succ[node]), (kg.nx.pred[node], built.pred[node])):
+        assert view.copy() == plain.copy()
+        assert len(view.items()) == len(plain.items()) and len(view.values()) == len(plain)
+        first = next(iter(plain.items()))
+        assert first in view.items() and list(view.items()) == list(plain.items())
+    assert kg.nx.adj.copy() == built.adj.copy()

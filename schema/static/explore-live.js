@@ -252,8 +252,9 @@ export function installLive({ graph, gql, el, $, endpoint, nodeFields, edgeField
         : "Every arriving story that touches the drawing."),
       el("p", { class: "meta" }, "Drawn stories that change are marked updated; those deleted or retracted leave the drawing."),
       items.length ? el("ol", { id: "live-list", class: "hits" }, items) : el("p", { class: "hint" }, "Nothing new yet."),
-      state.elsewhere ? el("p", { class: "meta", id: "live-elsewhere" },
-        `${state.elsewhere} more arrived away from the drawing (not drawn).`) : null);
+      // replaceChildren writes a null as the text "null": leave the line out instead
+      ...(state.elsewhere ? [el("p", { class: "meta", id: "live-elsewhere" },
+        `${state.elsewhere} more arrived away from the drawing (not drawn).`)] : []));
   }
 
   function setOn(on) {
