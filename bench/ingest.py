@@ -42,8 +42,8 @@ from bench.generate import PHRASE
 from bench.measure import percentile
 from bench.queries import WITHIN_QUERY, within_variables
 
-__all__ = ["measure", "measure_copy", "check_present", "report", "TARGET_RECORDS_PER_S",
-           "TARGET_P99_RATIO", "DOMAIN"]
+__all__ = ["measure", "measure_copy", "new_record", "check_present", "report",
+           "TARGET_RECORDS_PER_S", "TARGET_P99_RATIO", "DOMAIN"]
 
 TARGET_RECORDS_PER_S, TARGET_P99_RATIO = 1000.0, 2.0
 DOMAIN = "ingest-bench.example"
@@ -96,7 +96,7 @@ def _starts(client: _Client, count: int) -> list[tuple[str, str]]:
     return found[:count]
 
 
-def _record(run: str, i: int, existing: list[tuple[str, str]], rng: random.Random,
+def new_record(run: str, i: int, existing: list[tuple[str, str]], rng: random.Random,
             ) -> dict[str, Any]:
     """A new record: its own URL under :data:`DOMAIN`; some relate earlier stories."""
     related = []
@@ -294,7 +294,7 @@ def _measure(served: Any, token: str, records: int, clients: int, idle_seconds: 
         "articles"]
     starts = [node for node, _ in existing]
     rng.shuffle(starts)
-    new = [_record(run, i, existing, rng) for i in range(records)]
+    new = [new_record(run, i, existing, rng) for i in range(records)]
     reader.close()  # the server closes an idle keep-alive connection: new ones below
     with _Queriers(served.port, starts, clients) as q:
         time.sleep(min(1.0, idle_seconds / 5))  # first calls, connections set up

@@ -31,18 +31,19 @@ def carry_analytics(kg: KnowledgeGraph, old: KnowledgeGraph, touched: Iterable[s
     before, after = old.analytics, kg.analytics
     touched = set(touched)
     topics = dict(before.topic_articles)
+    retopic: dict[str, None] = {}  # the topics whose articles change, in the order met
     for x in touched:
         for gx in (og, g):
             if x in gx and gx._node[x]["kind"] == ARTICLE:
                 for t, kinds in gx._succ[x].items():
                     if TAGGED in kinds:
-                        topics.pop(t, None)
-                        if t in g and g._pred[t]:
-                            topics[t] = tuple(sorted(g._pred[t]))
+                        retopic[t] = None
             elif x in gx and gx._node[x]["kind"] == TOPIC:
-                topics.pop(x, None)
-                if x in g and g._pred[x]:
-                    topics[x] = tuple(sorted(g._pred[x]))
+                retopic[x] = None
+    for t in retopic:  # each once: a big topic's articles are sorted once per version
+        topics.pop(t, None)
+        if t in g and g._pred[t]:
+            topics[t] = tuple(sorted(g._pred[t]))
     after.__dict__["topic_articles"] = topics
 
     groups = dict(_story_groups(before))
@@ -59,17 +60,20 @@ def carry_analytics(kg: KnowledgeGraph, old: KnowledgeGraph, touched: Iterable[s
             members |= have
     after.__dict__["story_groups"] = groups
     copies = dict(before.same_story)
+    fresh = False  # a key not there before: only then is the dict sorted again
     for a in members | touched:
-        copies.pop(a, None)
         key = _key_of(g, a)
-        if key is None:
-            continue
-        provider = g._node[a]["provider"]
-        others = tuple(b for b in groups.get(key, ()) if b != a
-                       and g._node[b]["provider"] != provider)
+        others: tuple[str, ...] = ()
+        if key is not None:
+            provider = g._node[a]["provider"]
+            others = tuple(b for b in groups.get(key, ()) if b != a
+                           and g._node[b]["provider"] != provider)
         if others:
-            copies[a] = others
-    after.__dict__["same_story"] = dict(sorted(copies.items()))
+            fresh = fresh or a not in copies
+            copies[a] = others  # an existing key keeps its place
+        else:
+            copies.pop(a, None)
+    after.__dict__["same_story"] = dict(sorted(copies.items())) if fresh else copies
 
 
 def _key_of(g: nx.MultiDiGraph, node: str) -> str | None:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -41,7 +41,6 @@ from graph.build import (
     Builder,
     Entry,
     article_id,
-    most_common,
     provider_id,
     topic_id,
     why_wins,
@@ -101,6 +100,65 @@ class Touched:
     removed: set[str] = field(default_factory=set)
 
 
+class _Names:
+    """The spellings the articles give one provider or topic, kept so that its name
+    is found without counting them all again: per spelling, the URLs that use it and
+    the first of their keys (recomputed only when that first one goes).
+
+    The name is :func:`graph.build.most_common` of the spellings counted in key
+    order: the most frequent, a tie going to the spelling whose first use comes first.
+    """
+
+    __slots__ = ("by_url", "groups", "_first")
+
+    def __init__(self) -> None:
+        self.by_url: dict[str, tuple[str | None, Key]] = {}
+        self.groups: dict[str | None, dict[str, Key]] = {}  # spelling -> {URL: key}
+        self._first: dict[str | None, Key | None] = {}  # spelling -> its least key
+
+    def __bool__(self) -> bool:
+        return bool(self.by_url)
+
+    def set(self, url: str, spelling: str | None, key: Key) -> None:
+        self.pop(url)
+        self.by_url[url] = (spelling, key)
+        group = self.groups.setdefault(spelling, {})
+        group[url] = key
+        first = self._first.get(spelling)
+        if len(group) == 1:
+            self._first[spelling] = key
+        elif first is not None and key < first:
+            self._first[spelling] = key
+
+    def pop(self, url: str) -> None:
+        found = self.by_url.pop(url, None)
+        if found is None:
+            return
+        spelling, key = found
+        group = self.groups[spelling]
+        del group[url]
+        if not group:
+            del self.groups[spelling], self._first[spelling]
+        elif self._first[spelling] == key:
+            self._first[spelling] = None  # found again when asked
+
+    def name(self) -> str | None:
+        """The most frequent spelling, a tie going to the one used first; None if none."""
+        best: str | None = None
+        best_count, best_first = 0, None
+        for spelling, group in self.groups.items():
+            if spelling is None:
+                continue
+            first = self._first[spelling]
+            if first is None:
+                first = self._first[spelling] = min(group.values())
+            count = len(group)
+            if count > best_count or (count == best_count and best_first is not None
+                                      and first < best_first):
+                best, best_count, best_first = spelling, count, first
+        return best
+
+
 class _Recorder:
     """Stands in for the graph while one article is added: keeps what was added."""
 
@@ -132,8 +190,8 @@ class BuildState:
         self.sources: dict[str, _Source] = {}
         self.linked_by: dict[str, set[str]] = defaultdict(set)  # target URL -> source URLs
         self.nodes: dict[str, _Node] = {}  # URL -> the node it gave
-        self.providers: dict[str, dict[str, tuple[str | None, Key]]] = defaultdict(dict)
-        self.spellings: dict[str, dict[str, tuple[str, Key]]] = defaultdict(dict)
+        self.providers: dict[str, _Names] = defaultdict(_Names)  # domain -> its spellings
+        self.spellings: dict[str, _Names] = defaultdict(_Names)  # topic slug -> its spellings
         self.errors: dict[Key, list[Problem]] = {}
         self.warnings: dict[Key, list[Problem]] = {}
         self.skipped: dict[str, Problem] = {}
@@ -239,7 +297,7 @@ class BuildState:
                     nodes_to_do.add(target)
                     self.linked_by[target].discard(url)
             for slug in (old.spellings if old is not None else ()):
-                self.spellings[slug].pop(url, None)
+                self.spellings[slug].pop(url)
                 spelled.add(slug)
         # Only then the new: a URL's problems may take the place another URL's had.
         for url in changed:
@@ -252,7 +310,7 @@ class BuildState:
                 nodes_to_do.add(target)
                 self.linked_by[target].add(url)
             for slug, spelling in new.spellings.items():
-                self.spellings[slug][url] = spelling
+                self.spellings[slug].set(url, *spelling)
                 spelled.add(slug)
 
         patch = GraphPatch(self.g)
@@ -267,7 +325,7 @@ class BuildState:
                 self._drop_problems(old_node.key)
                 if old_node.provider is not None:
                     providers.add(old_node.provider)
-                    self.providers[old_node.provider].pop(url, None)
+                    self.providers[old_node.provider].pop(url)
                 if old_node.attrs is not None:
                     topics.update(old_node.attrs["topics"])
                     self.stubs -= bool(old_node.attrs["is_stub"])
@@ -283,7 +341,7 @@ class BuildState:
                 self._set_problems(made.key, made.errors, made.warnings)
                 if made.provider is not None:
                     providers.add(made.provider)
-                    self.providers[made.provider][url] = (made.provider_name, made.key)
+                    self.providers[made.provider].set(url, made.provider_name, made.key)
             if made is None or made.attrs is None:
                 if old_node is not None and old_node.attrs is not None:
                     touched.removed.add(node)
@@ -325,16 +383,15 @@ class BuildState:
         topics |= spelled
         for domain in providers:
             self._name(patch, provider_id(domain), PROVIDER, domain,
-                       self.providers.get(domain, {}), touched)
+                       self.providers.get(domain), touched)
         for slug in topics:
-            self._name(patch, topic_id(slug), TOPIC, slug, self.spellings.get(slug, {}),
-                       touched)
+            self._name(patch, topic_id(slug), TOPIC, slug, self.spellings.get(slug), touched)
         self.edges.update(patch.edge_delta)
         self.g = patch.graph()
         return self.g, touched
 
     def _name(self, patch: GraphPatch, node: str, kind: str, key: str,
-              spellings: Mapping[str, tuple[str | None, Key]], touched: Touched) -> None:
+              spellings: _Names | None, touched: Touched) -> None:
         """Name a provider or topic node, as graph.build names it; drop it when no
         article points to it any more."""
         if not spellings:
@@ -346,15 +403,12 @@ class BuildState:
             self.kinds[kind] -= 1
             touched.removed.add(node)
             return
-        names: Counter[str] = Counter()
-        for spelling, _ in sorted(spellings.values(), key=lambda sk: sk[1]):
-            if spelling is not None:
-                names[spelling] += 1
+        name = spellings.name() if spellings else None  # graph.build.most_common's pick
         attrs: dict[str, Any]
         if kind == PROVIDER:
-            attrs = {"kind": PROVIDER, "domain": key, "name": most_common(names) or key}
+            attrs = {"kind": PROVIDER, "domain": key, "name": name or key}
         else:
-            attrs = {"kind": TOPIC, "slug": key, "name": most_common(names)}
+            attrs = {"kind": TOPIC, "slug": key, "name": name}
         old = patch.node[node]
         if not old:
             self.kinds[kind] += 1

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import networkx as nx
 import numpy as np
@@ -46,6 +46,8 @@ if TYPE_CHECKING:
     pass
 
 __all__ = ["next_index", "Positions", "Layered", "COMPACT_AT", "FOLD_AT"]
+
+T = TypeVar("T")
 
 COMPACT_AT = 2000  # articles in the text delta before it is folded into the base
 FOLD_AT = 1024  # changed URL aliases kept beside the base before they are folded in
@@ -71,17 +73,13 @@ def next_index(old: ReadIndex, old_g: nx.MultiDiGraph, g: nx.MultiDiGraph,
 
     new = ReadIndex.__new__(ReadIndex)
     new.g = g
-    ids = list(old.ids)
-    kind = list(old.kind)
-    newest = list(old.newest_first)
-    for x in reversed(removed):  # positions stay right: from the end
-        i = old.pos[x]
-        del ids[i], kind[i], newest[i]
-    for x in added:
-        i = bisect.bisect_left(ids, x)
-        ids.insert(i, x)
-        kind.insert(i, nodes[x]["kind"])
-        newest.insert(i, float("inf"))
+    # One spliced copy of each positional list (slices, at memory speed), not a
+    # list.insert per added node, each moving the whole tail.
+    drop = [old.pos[x] for x in removed]
+    put = [bisect.bisect_left(old.ids, x) for x in added]
+    ids = _spliced(old.ids, drop, put, added)
+    kind = _spliced(old.kind, drop, put, [nodes[x]["kind"] for x in added])
+    newest = _spliced(old.newest_first, drop, put, [float("inf")] * len(added))
     n_old, n = len(old.ids), len(ids)
     new.ids = ids
     # Positions shift when a node comes or goes; otherwise the old mapping holds.
@@ -204,6 +202,27 @@ class Layered(Mapping[str, tuple[str, ...]]):
         return sum(1 for _ in self)
 
 
+def _spliced(values: list[T], drop: list[int], put: list[int], added: list[T]) -> list[T]:
+    """``values`` without the (sorted) positions ``drop``, with ``added[k]`` placed
+    before old position ``put[k]`` (``put`` sorted; a put before a drop at one place)."""
+    if not drop and not put:
+        return list(values)
+    out: list[T] = []
+    at, d, k = 0, 0, 0
+    while d < len(drop) or k < len(put):
+        if k < len(put) and (d == len(drop) or put[k] <= drop[d]):
+            p = put[k]
+            out += values[at:p]
+            out.append(added[k])
+            at, k = p, k + 1
+        else:
+            p = drop[d]
+            out += values[at:p]
+            at, d = p + 1, d + 1
+    out += values[at:]
+    return out
+
+
 def _moved(values: np.ndarray, remap: np.ndarray, n: int, added_at: np.ndarray,
            added: list[int]) -> np.ndarray:
     out = np.empty(n, dtype=values.dtype)
@@ -236,7 +255,15 @@ def _next_csr(old: ReadIndex, old_g: nx.MultiDiGraph, g: nx.MultiDiGraph,
             affected |= _neighbours(old_g, x, kind)
         if x in g:
             affected |= _neighbours(g, x, kind)
-    dirty_new = {pos[x] for x in rewired if x in g}
+    # What each node gains: the rewired articles joined to it now (the relation is
+    # symmetric, so this reads the rewired articles' few edges, not a provider's many).
+    gains: dict[str, list[int]] = {}
+    for x in rewired:
+        if x in g:
+            p = pos[x]
+            for y in _neighbours(g, x, kind):
+                gains.setdefault(y, []).append(p)
+    dirty = np.array(sorted(dirty_old), dtype=np.int64)
     rows: dict[int, np.ndarray] = {}  # new position -> its row
     for x in affected:
         if x not in g:
@@ -246,11 +273,18 @@ def _next_csr(old: ReadIndex, old_g: nx.MultiDiGraph, g: nx.MultiDiGraph,
             cols = sorted(pos[y] for y in _neighbours(g, x, kind))
             rows[p] = np.array(cols, dtype=np.int32)
             continue
-        # A neighbour: its row loses the rewired articles it had, gains those it has now.
-        had = csr.row(old.pos[x])
-        kept = [int(remap[c]) for c in had if c not in dirty_old]
-        gained = [pos[y] for y in _neighbours(g, x, kind) if pos[y] in dirty_new]
-        rows[p] = np.array(sorted(set(kept) | set(gained)), dtype=np.int32)
+        # A neighbour (a provider's row may be long): it loses the rewired articles it
+        # had and gains those it has now, in numpy, in time linear in its row.
+        o = old.pos[x]
+        had = csr.indices[csr.indptr[o]:csr.indptr[o + 1]]
+        if len(had) < 64:  # a short row: plain Python beats numpy's per-call cost
+            short = {int(remap[c]) for c in had.tolist() if c not in dirty_old}
+            short.update(gains.get(x, ()))
+            rows[p] = np.array(sorted(short), dtype=np.int32)
+            continue
+        kept = remap[had[~np.isin(had, dirty)]] if len(dirty) else remap[had]
+        gained = np.array(gains.get(x, ()), dtype=np.int64)
+        rows[p] = np.union1d(kept, gained).astype(np.int32)
     gone = sorted(old.pos[x] for x in affected if x in old.pos)
     keep_rows = np.ones(n_old, dtype=bool)
     keep_rows[gone] = False
@@ -265,7 +299,9 @@ def _next_csr(old: ReadIndex, old_g: nx.MultiDiGraph, g: nx.MultiDiGraph,
     # row placed after it starts.
     ahead = np.maximum.accumulate(remap)  # a removed row (-1) takes the one before it
     cuts = [(int(csr.indptr[r]), int(csr.indptr[r + 1])) for r in gone]
-    inserts = sorted((_offset(csr, ahead, p), p) for p in rows)
+    new_rows = np.array(sorted(rows), dtype=np.int64)
+    offsets = csr.indptr[np.searchsorted(ahead, new_rows, side="right")]
+    inserts = sorted(zip(offsets.tolist(), new_rows.tolist(), strict=True))
     pieces: list[np.ndarray] = []
     at, c = 0, 0
     for offset, p in (*inserts, (len(csr.indices), -1)):
@@ -288,11 +324,6 @@ def _next_csr(old: ReadIndex, old_g: nx.MultiDiGraph, g: nx.MultiDiGraph,
         pieces.append(_renumbered(csr.indices[at:], remap, shifted))
     indices = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.int32)
     return CSR(indptr, indices.astype(np.int32, copy=False))
-
-
-def _offset(csr: CSR, ahead: np.ndarray, p: int) -> int:
-    """The entry offset where new row ``p`` goes: where the first old row after it starts."""
-    return int(csr.indptr[np.searchsorted(ahead, p, side="right")])
 
 
 def _renumbered(piece: np.ndarray, remap: np.ndarray, shifted: bool) -> np.ndarray:

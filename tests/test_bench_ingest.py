@@ -16,9 +16,9 @@ from bench.ingest import (
     DOMAIN,
     _Client,
     _ingest,
-    _record,
     check_present,
     measure_copy,
+    new_record,
     report,
 )
 from bench.noisy import start
@@ -62,7 +62,7 @@ def test_the_presence_check_sees_a_record_gone(tmp_path: Path, corpus: Path) -> 
     env = {**os.environ, "NEWSGRAPH_INGEST_TOKEN": "bench-token"}
     with start(copy, within=120, env=env) as served:
         existing = [("x", "https://example.org/earlier")]
-        records = [_record("gone", i, existing, random.Random(0)) for i in range(4)]
+        records = [new_record("gone", i, existing, random.Random(0)) for i in range(4)]
         writer = _Client(served.port, "bench-token")
         done = _ingest(writer, records, 2)
         writer.close()
