@@ -7,6 +7,10 @@ life of the index.
 Memory is kept flat: adjacency is numpy CSR (``indptr``/``indices`` per edge kind),
 and the text of every article is one lowercased UTF-8 blob searched with a bytes
 regex, the exact phrase rule being checked wherever the bytes alone cannot decide.
+
+A server holds that blob only until its search index is in (:meth:`ReadIndex.hold_text_once`):
+the articles' own strings are the text then, and a new phrase's candidates are read off
+the search index's token lists — only theirs are lowercased and scanned, as above.
 """
 
 from __future__ import annotations
@@ -156,6 +160,9 @@ class ReadIndex:
         self.text_starts = np.array(starts, dtype=np.int64)
         self.text = FIELD_SEP.join(chunks)
         del chunks
+        # Set by hold_text_once (text is None then): a token index naming a phrase's
+        # candidate articles.
+        self.words: Any = None
         # Text added by later versions (graph/reindex.py), searched after the base above:
         # (text, starts, rows) like text, text_starts and article_rows; a row of -1 is
         # text no longer current.
@@ -175,14 +182,17 @@ class ReadIndex:
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         for key in ("mentioning", "mention_mask", "keep_mask", "_token_articles", "_combined",
-                    "fields", "postings"):
+                    "fields", "postings", "words"):
             state.pop(key, None)
+        if state.get("text") is None:  # held once (hold_text_once): stored as built
+            state["text"] = self._blob_of(self.article_rows.tolist())
         # Derived kinds (SAME_STORY) are rebuilt on first use, like the other caches.
         state["csr"] = {k: c for k, c in self.csr.items() if k in WALK_ORDER}
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         state.setdefault("extra_text", [])
+        state.setdefault("words", None)
         self.__dict__.update(state)
         self._combined = {}
         self.fields = Fields(self)
@@ -232,7 +242,51 @@ class ReadIndex:
 
     def segments(self) -> list[tuple[bytes, np.ndarray, np.ndarray]]:
         """Return the text index's parts: ``(text, starts, rows)``, the base first."""
-        return [(self.text, self.text_starts, self.article_rows), *self.extra_text]
+        text = self.text
+        if text is None:  # held once: made again, a phrase at a time (hold_text_once)
+            text = self._blob_of(self.article_rows.tolist())
+        return [(text, self.text_starts, self.article_rows), *self.extra_text]
+
+    def hold_text_once(self, words: Any) -> None:
+        """Let the lowercased blob go (~900 bytes an article): the articles' strings hold
+        their text, and a phrase not asked before is looked for only in the articles
+        ``words`` names as holding all its tokens in one field, their texts lowercased
+        then. ``words`` is a token index of this graph's articles —
+        :class:`graph.search.SearchIndex`, whose ``entries(token)`` gives the articles
+        holding a token and the fields it is in. Answers are the same; a graph changed
+        by later versions (``extra_text``) keeps its blob.
+        """
+        if self.extra_text or self.text is None:
+            return
+        self.words = words
+        # None from here on; typed as bytes for graph/reindex.py, which reads only the
+        # indexes of a followed corpus's versions, never held once.
+        self.text = None  # type: ignore[assignment]
+
+    def _blob_of(self, rows: list[int]) -> bytes:
+        """Return the text index's blob over the articles ``rows``, as built."""
+        return FIELD_SEP.join(self.blob(i) for i in rows)
+
+    def _candidates(self, phrase: tuple[str, ...]) -> np.ndarray | None:
+        """Return the sorted indexes of the articles holding every token of ``phrase`` in
+        one field, read off :attr:`words`: a superset of the phrase's articles (all of
+        them for one token). None when ``phrase`` is not a sequence of tokens (those are
+        all the token index knows)."""
+        if any(tokens(t) != [t] for t in phrase):
+            return None
+        rows = masks = None
+        for token in dict.fromkeys(phrase):
+            found, bits = self.words.entries(token)
+            order = np.argsort(found, kind="stable")
+            found, bits = found[order], bits[order]
+            if rows is None or masks is None:
+                rows, masks = found, bits
+                continue
+            rows, here, there = np.intersect1d(rows, found, assume_unique=True,
+                                               return_indices=True)
+            masks = masks[here] & bits[there]
+        assert rows is not None and masks is not None
+        return rows[masks != 0].astype(np.int32)
 
     def combined(self, via: tuple[str, ...]) -> CSR:
         """Return the CSR whose row ``i`` is ``i``'s neighbours over ``via``, kind by kind."""
@@ -291,11 +345,22 @@ class ReadIndex:
         # The bytes pattern finds every true match (and, near non-ASCII text, a few
         # false ones, which the token rule then rejects): a token is ASCII letters and
         # digits only when the bytes around it say so.
+        segments = None
+        if self.text is None and self.words is not None:
+            candidates = self._candidates(phrase)
+            if candidates is not None:
+                if len(phrase) == 1 or not len(candidates):  # a token's articles: exact
+                    return candidates
+                rows_of = candidates.tolist()
+                starts_of = np.zeros(len(rows_of), dtype=np.int64)
+                chunks = [self.blob(i) for i in rows_of]
+                np.cumsum([len(c) + 1 for c in chunks[:-1]], out=starts_of[1:])
+                segments = [(FIELD_SEP.join(chunks), starts_of, candidates)]
         gap = rb"[^a-z0-9\x00]+"
         body = gap.join(re.escape(t.encode()) for t in phrase)
         pattern = re.compile(body + rb"(?![a-z0-9])")
         rows: set[int] = set()
-        for text, starts, owners in self.segments():
+        for text, starts, owners in segments if segments is not None else self.segments():
             hits: list[int] = []
             unsure: list[int] = []
             at = 0
