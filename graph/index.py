@@ -182,7 +182,7 @@ class ReadIndex:
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         for key in ("mentioning", "mention_mask", "keep_mask", "_token_articles", "_combined",
-                    "fields", "postings", "words"):
+                    "fields", "postings", "words", "_text_columns"):
             state.pop(key, None)
         if state.get("text") is None:  # held once (hold_text_once): stored as built
             state["text"] = self._blob_of(self.article_rows.tolist())
@@ -267,11 +267,12 @@ class ReadIndex:
         """Return the text index's blob over the articles ``rows``, as built."""
         return FIELD_SEP.join(self.blob(i) for i in rows)
 
-    def _candidates(self, phrase: tuple[str, ...]) -> np.ndarray | None:
-        """Return the sorted indexes of the articles holding every token of ``phrase`` in
-        one field, read off :attr:`words`: a superset of the phrase's articles (all of
-        them for one token). None when ``phrase`` is not a sequence of tokens (those are
-        all the token index knows)."""
+    def _candidates(self, phrase: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray] | None:
+        """Return the articles holding every token of ``phrase`` in one field, read off
+        :attr:`words` — a superset of the phrase's articles (all of them for one token),
+        sorted — and beside each the fields holding all its tokens (bit ``1 << f`` for
+        :data:`graph.search.FIELDS` ``[f]``). None when ``phrase`` is not a sequence of
+        tokens (those are all the token index knows)."""
         if any(tokens(t) != [t] for t in phrase):
             return None
         rows = masks = None
@@ -286,7 +287,42 @@ class ReadIndex:
                                                return_indices=True)
             masks = masks[here] & bits[there]
         assert rows is not None and masks is not None
-        return rows[masks != 0].astype(np.int32)
+        keep = masks != 0
+        return rows[keep].astype(np.int32), masks[keep]
+
+    def _candidate_segments(self, rows: np.ndarray, masks: np.ndarray,
+                            ) -> list[tuple[bytes, np.ndarray, np.ndarray]]:
+        """Return the text index's parts over the candidates of a phrase: per field, the
+        candidates whose that field holds all its tokens, lowercased as :meth:`blob`
+        does. A phrase never spans two fields, so these are all the text it can be in."""
+        columns = self.__dict__.get("_text_columns")
+        if columns is None:  # the nodes' own strings by position: a phrase reads lists
+            nodes = self.g._node
+            columns = self.__dict__["_text_columns"] = [
+                [nodes[n].get(name) or "" for n in self.ids]
+                for name in ("title", "excerpt", "body")]
+        out = []
+        for f, column in enumerate(columns):
+            held = rows[(masks & (1 << f)) != 0]
+            if len(held):
+                out.append(_lowered([column[i] for i in held.tolist()], held))
+        held = rows[(masks & 8) != 0]
+        if len(held):  # topic names: a text each
+            texts, owners = [], []
+            for i in held.tolist():
+                names = self._topic_names(i)
+                texts += names
+                owners += [i] * len(names)
+            if texts:
+                out.append(_lowered(texts, np.array(owners, dtype=np.int32)))
+        return out
+
+    def _topic_names(self, i: int) -> list[str]:
+        """The names of article ``i``'s topics, as :meth:`texts` gives them."""
+        nodes = self.g.nodes
+        names = [nodes[topic_id(slug)].get("name")
+                 for slug in nodes[self.ids[i]].get("topics", ())]
+        return [t for t in names if t]
 
     def combined(self, via: tuple[str, ...]) -> CSR:
         """Return the CSR whose row ``i`` is ``i``'s neighbours over ``via``, kind by kind."""
@@ -347,15 +383,12 @@ class ReadIndex:
         # digits only when the bytes around it say so.
         segments = None
         if self.text is None and self.words is not None:
-            candidates = self._candidates(phrase)
-            if candidates is not None:
+            found = self._candidates(phrase)
+            if found is not None:
+                candidates, masks = found
                 if len(phrase) == 1 or not len(candidates):  # a token's articles: exact
                     return candidates
-                rows_of = candidates.tolist()
-                starts_of = np.zeros(len(rows_of), dtype=np.int64)
-                chunks = [self.blob(i) for i in rows_of]
-                np.cumsum([len(c) + 1 for c in chunks[:-1]], out=starts_of[1:])
-                segments = [(FIELD_SEP.join(chunks), starts_of, candidates)]
+                segments = self._candidate_segments(candidates, masks)
         gap = rb"[^a-z0-9\x00]+"
         body = gap.join(re.escape(t.encode()) for t in phrase)
         pattern = re.compile(body + rb"(?![a-z0-9])")
@@ -413,6 +446,20 @@ def newest_first(data: dict[str, Any]) -> float:
     """An article's sort key within one hop: minus its publication time (none: last)."""
     published: datetime | None = data.get("published_at")
     return -published.timestamp() if published else float("inf")
+
+
+def _lowered(texts: list[str], owners: np.ndarray) -> tuple[bytes, np.ndarray, np.ndarray]:
+    """Return ``(text, starts, owners)`` for texts as :meth:`ReadIndex.blob` holds them
+    (lowercased UTF-8, a NUL in a text made a space), NUL between them: lowercased and
+    encoded at once, which NUL does not change (it is neither a letter nor ignorable to
+    the context of a final sigma)."""
+    joined = "\x00".join(texts)
+    if joined.count("\x00") != len(texts) - 1:
+        joined = "\x00".join(t.replace("\x00", " ") for t in texts)
+    data = joined.lower().encode()
+    starts = np.zeros(len(texts), dtype=np.int64)
+    starts[1:] = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 0) + 1
+    return data, starts, owners
 
 
 def _rows_at(starts: np.ndarray, owners: np.ndarray, offsets: list[int]) -> list[int]:

@@ -8,6 +8,7 @@ import itertools
 import random
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import write_record
 from hypothesis import given, settings
@@ -131,3 +132,17 @@ def test_a_followed_corpus_keeps_its_blob(generated: Path) -> None:
     job = BackgroundAnalytics(kg, use_fork=True).start()
     assert job.wait(HANG_GUARD), job.status()
     assert kg.index.text is not None  # its next version is made from it (graph/reindex.py)
+
+
+@settings(max_examples=200, deadline=None)
+@given(texts=st.lists(st.text(alphabet=st.sampled_from("aΣσςİIé\u0301 \x00-'.Zß"), min_size=1,
+                              max_size=8), min_size=1, max_size=5))
+def test_texts_lowercased_at_once_are_each_lowercased(texts: list[str]) -> None:
+    """The candidates' texts are lowercased joined (one call, not one per text): the same
+    bytes and the same starts as each text lowercased alone, final sigmas and all."""
+    from graph.index import FIELD_SEP, _lowered
+
+    alone = [t.lower().replace("\x00", " ").encode() for t in texts]
+    data, starts, _ = _lowered(texts, np.arange(len(texts)))
+    assert data == FIELD_SEP.join(alone)
+    assert starts.tolist() == [sum(len(a) + 1 for a in alone[:k]) for k in range(len(texts))]
