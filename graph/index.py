@@ -275,20 +275,19 @@ class ReadIndex:
         tokens (those are all the token index knows)."""
         if any(tokens(t) != [t] for t in phrase):
             return None
-        rows = masks = None
+        # Fields holding every token so far, by node: a table over all nodes, no sorting.
+        held: np.ndarray | None = None
         for token in dict.fromkeys(phrase):
             found, bits = self.words.entries(token)
-            order = np.argsort(found, kind="stable")
-            found, bits = found[order], bits[order]
-            if rows is None or masks is None:
-                rows, masks = found, bits
-                continue
-            rows, here, there = np.intersect1d(rows, found, assume_unique=True,
-                                               return_indices=True)
-            masks = masks[here] & bits[there]
-        assert rows is not None and masks is not None
-        keep = masks != 0
-        return rows[keep].astype(np.int32), masks[keep]
+            these = np.zeros(len(self.ids), dtype=np.int8)
+            these[found] = bits
+            if held is None:
+                held = these
+            else:
+                held &= these
+        assert held is not None
+        rows = np.flatnonzero(held).astype(np.int32)
+        return rows, held[rows]
 
     def _candidate_segments(self, rows: np.ndarray, masks: np.ndarray,
                             ) -> list[tuple[bytes, np.ndarray, np.ndarray]]:
@@ -453,12 +452,13 @@ def _lowered(texts: list[str], owners: np.ndarray) -> tuple[bytes, np.ndarray, n
     (lowercased UTF-8, a NUL in a text made a space), NUL between them: lowercased and
     encoded at once, which NUL does not change (it is neither a letter nor ignorable to
     the context of a final sigma)."""
-    joined = "\x00".join(texts)
-    if joined.count("\x00") != len(texts) - 1:
-        joined = "\x00".join(t.replace("\x00", " ") for t in texts)
-    data = joined.lower().encode()
+    data = "\x00".join(texts).lower().encode()
+    seps = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 0)
+    if len(seps) != len(texts) - 1:  # a text holds a NUL of its own
+        data = "\x00".join(t.replace("\x00", " ") for t in texts).lower().encode()
+        seps = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 0)
     starts = np.zeros(len(texts), dtype=np.int64)
-    starts[1:] = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 0) + 1
+    starts[1:] = seps + 1
     return data, starts, owners
 
 
