@@ -37,7 +37,11 @@ class NodeView:
     @classmethod
     def from_node(cls: type[V], kg: graph.KnowledgeGraph, node_id: str) -> V:
         """Return the view of a node known to be in the graph."""
-        return cls.viewing(node_id, kg[node_id])
+        view = object.__new__(cls)  # as viewing() makes it, without the call
+        attributes = view.__dict__
+        attributes["id"] = node_id
+        attributes["_node"] = kg[node_id]
+        return view
 
     @classmethod
     def viewing(cls: type[V], node_id: str, data: Mapping[str, Any]) -> V:
