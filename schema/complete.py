@@ -302,6 +302,9 @@ def object_parts(field: FieldPlan, object_type: GraphQLObjectType
         if fields.run is None:  # compiled by its first run
             return ex.run_fields(fields, result, path, node)
         return fields.run(ex, result, path, node)
+    # What compiled selections read to run the planned sub-selection themselves, once
+    # planned and compiled: as run() does, the node of a view given.
+    run.selection, run.view = selection, view  # type: ignore[attr-defined]
 
     def complete(ex: PlannedExecutor, path: Path, result: Any, info: Any) -> Any:
         if check is not None and not (type(result) is exact

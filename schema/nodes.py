@@ -356,7 +356,10 @@ _NODE_TYPES: dict[str, Any] = {ARTICLE: Article, TOPIC: Topic, PROVIDER: Provide
 
 def node_of(kg: graph.KnowledgeGraph, node_id: str) -> Traversable:
     """Return the GraphQL object for a node id known to be in the graph."""
-    data = kg[node_id]
+    try:  # (kg[node_id] says which node is missing; read directly, one call less)
+        data = kg.nx.nodes[node_id]
+    except KeyError:
+        data = kg[node_id]
     return _NODE_TYPES[data["kind"]].viewing(node_id, data)
 
 

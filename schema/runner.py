@@ -91,8 +91,13 @@ def _completion(i: int, field: FieldPlan, names: dict[str, Any], info: str) -> s
         names[f"classes{i}"] = classes
         return f"""\
             run_ = classes{i}.get(type(result))
-            if run_ is not None and TYPE_CAST_ATTRIBUTE not in result.__dict__:
-                results[{field.key!r}] = run_(ex, field_path, result, {info})
+            if run_ is not None and TYPE_CAST_ATTRIBUTE not in (attributes := result.__dict__):
+                planned = run_.selection
+                if planned and planned[0].run is not None:
+                    results[{field.key!r}] = planned[0].run(
+                        ex, result, field_path, attributes.get("_node") if run_.view else None)
+                else:
+                    results[{field.key!r}] = run_(ex, field_path, result, {info})
             else:
                 results[{field.key!r}] = f{i}.complete(ex, field_path, result, {info})
 """
@@ -104,16 +109,23 @@ def _completion(i: int, field: FieldPlan, names: dict[str, Any], info: str) -> s
             names[f"exact{i}"], names[f"object{i}"] = exact, run
             names[f"item_type{i}"] = item_type
             names[f"item{i}"] = completer(field, item_type)
+            node = 'attributes.get("_node")' if run.view else "None"
             return f"""\
             if type(result) is list:
                 out = []
+                planned = object{i}.selection
+                sub = planned[0].run if planned else None
                 for index, value in enumerate(result):
                     item_path = new_path(Path, (field_path, index, None))
                     try:
                         if type(value) is exact{i} \\
-                                and TYPE_CAST_ATTRIBUTE not in value.__dict__ \\
-                                and "__await__" not in value.__dict__:
-                            out.append(object{i}(ex, item_path, value, {info}))
+                                and TYPE_CAST_ATTRIBUTE not in (attributes := value.__dict__) \\
+                                and "__await__" not in attributes:
+                            if sub is not None:
+                                out.append(sub(ex, value, item_path, {node}))
+                            else:
+                                out.append(object{i}(ex, item_path, value, {info}))
+                                sub = planned[0].run if planned else None
                             continue
                         if ex.is_awaitable(value):
                             close_awaitable(value)

@@ -32,7 +32,7 @@ from schema.nodes import (
     Node,
     node_of,
 )
-from schema.pagination import Page, list_key, paginate
+from schema.pagination import ListKey, Page, paginate
 from schema.settings import CEILINGS
 
 if TYPE_CHECKING:
@@ -179,7 +179,7 @@ def resolve_within(kg: graph.KnowledgeGraph, start: str, hops: int,
     walked = via_of(via)
     found, path_of = kg.within_lazy_paths(start, hops, walked, mentions, wanted, selection,
                                           budget)
-    key = list_key("within", start, hops, walked, where, wanted)
+    key = ListKey("within", start, hops, walked, where, wanted)
     page = paginate(found, key, first, after, last, before)
     edges = [WithinEdge.at(kg, page, i, node, depth, path_of, walked)
              for i, (node, depth) in page.items]
