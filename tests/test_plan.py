@@ -407,10 +407,22 @@ def test_a_mutation_runs_on_the_standard_executor(monkeypatch, kg):
 def _counting(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     """Count how often each new path runs in the planned executor."""
     from schema import executor as executor_module
-    from schema import runner
+    from schema import plan, runner
 
-    counts = {"compiled": 0, "calls": 0}
+    counts = {"compiled": 0, "calls": 0, "arguments": 0}
     compile_selection = runner.compile_selection
+    argument_reader = plan.argument_reader
+
+    def reading(*args: Any) -> Any:
+        read = argument_reader(*args)
+        if read is None:
+            return None
+
+        def counted(variable_values: Any) -> Any:
+            found = read(variable_values)
+            counts["arguments"] += found is not None
+            return found
+        return counted
 
     def compiling(fields: Any) -> Any:
         run = compile_selection(fields)
@@ -428,9 +440,37 @@ def _counting(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
 
     monkeypatch.setattr(executor_module, "compile_selection", compiling)
     monkeypatch.setattr(PlannedExecutor, "_call", calling)
-    from schema.plan import PLANS
-    monkeypatch.setattr(PLANS, "_documents", type(PLANS._documents)())  # plan afresh
+    monkeypatch.setattr(plan, "argument_reader", reading)
+    monkeypatch.setattr(plan.PLANS, "_documents", type(plan.PLANS._documents)())  # afresh
     return counts
+
+
+# Arguments read from variables (schema/arguments.py): given, absent (the argument's
+# default, or the variable's), null, inside an input object and a list literal, and
+# the ones graphql-core refuses (null for a non-null argument), each with its error.
+VARIABLES = """query V($from: ID = "nonsense", $hops: Int, $first: Int = 3, $m: String,
+                       $kinds: [NodeKind!], $topic: String! = "surveillance") {
+  within(from: $from, hops: $hops, first: $first, kinds: $kinds,
+         where: {mentions: $m, topics: [$topic, "police"]}) {
+    totalCount edges { hops node { id } } } }"""
+
+
+def test_arguments_read_from_variables_answer_as_graphql_core_reads_them(monkeypatch, kg):
+    start = _values(kg)["ID"][0]
+    # (the variables, whether they are read by the plan: null for a non-null argument,
+    # or a non-null variable, is refused by graphql-core, in its words)
+    cases = [({"from": start}, True), ({"from": start, "hops": None, "m": None}, False),
+             ({"from": start, "hops": 1, "first": None, "m": "police",
+               "kinds": ["ARTICLE", "TOPIC"], "topic": "Civil Liberties"}, True),
+             ({"from": start, "first": 0, "kinds": []}, True),
+             ({"from": start, "hops": 99}, True), ({}, True), ({"from": None}, False),
+             ({"from": start, "kinds": None}, True), ({"from": start, "topic": None}, False)]
+    for variables, read in cases:
+        counts = _counting(monkeypatch)
+        planned, standard, ran = both(monkeypatch, kg, VARIABLES, variables)
+        assert planned == standard, variables
+        assert bool(counts["arguments"]) == read, variables
+        assert planned["errors"] or read
 
 
 ARGUMENTS = [
