@@ -336,7 +336,8 @@ def _provider_of(kg: graph.KnowledgeGraph, d: Mapping[str, Any]) -> Provider:
 
 
 def _topics_of(kg: graph.KnowledgeGraph, d: Mapping[str, Any]) -> list[Topic]:
-    return [Topic.from_node(kg, topic_id(slug)) for slug in d.get("topics") or ()]
+    make = Topic.from_node
+    return [make(kg, topic_id(slug)) for slug in d.get("topics") or ()]
 
 
 define_view(Article, {
@@ -360,7 +361,11 @@ def node_of(kg: graph.KnowledgeGraph, node_id: str) -> Traversable:
         data = kg.nx.nodes[node_id]
     except KeyError:
         data = kg[node_id]
-    return _NODE_TYPES[data["kind"]].viewing(node_id, data)
+    view = object.__new__(_NODE_TYPES[data["kind"]])  # as viewing() makes it
+    attributes = view.__dict__
+    attributes["id"] = node_id
+    attributes["_node"] = data
+    return view
 
 
 _EDGE_ID = re.compile(r"^(RELATED|PUBLISHED_BY|TAGGED|SAME_STORY):(.+?)->"

@@ -144,9 +144,15 @@ def _completion(i: int, field: FieldPlan, names: dict[str, Any], info: str) -> s
         _, run, exact = object_parts(field, type_)
         if exact is not None:
             names[f"exact{i}"], names[f"object{i}"] = exact, run
+            node = 'attributes.get("_node")' if run.view else "None"
             return f"""\
-            if type(result) is exact{i} and TYPE_CAST_ATTRIBUTE not in result.__dict__:
-                results[{field.key!r}] = object{i}(ex, field_path, result, {info})
+            if type(result) is exact{i} \\
+                    and TYPE_CAST_ATTRIBUTE not in (attributes := result.__dict__):
+                planned = object{i}.selection
+                if planned and planned[0].run is not None:
+                    results[{field.key!r}] = planned[0].run(ex, result, field_path, {node})
+                else:
+                    results[{field.key!r}] = object{i}(ex, field_path, result, {info})
             else:
                 results[{field.key!r}] = f{i}.complete(ex, field_path, result, {info})
 """
