@@ -39,7 +39,7 @@ from strawberry.schema.schema import _coerce_error
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
-from schema.cache import _VALIDATIONS, _parse
+from schema.cache import parsed, validation_errors
 from schema.cost import Cost
 from schema.limits import settings_of, tidy_errors, validation_rules
 from schema.live import graph_version_of
@@ -74,7 +74,7 @@ class QueryPipeline:
                 return self._prepared[key]
         found: tuple[Any, Any] | None = None
         try:
-            document = _parse(query, max_tokens=max_tokens)
+            document = parsed(query, max_tokens)
         except (GraphQLError, TypeError, RecursionError):
             document = None
         if document is not None:
@@ -91,7 +91,7 @@ class QueryPipeline:
 
     def _valid(self, document: Any, rules: tuple[Any, ...]) -> bool:
         try:
-            return not _VALIDATIONS.errors(self.schema._schema, document, rules)
+            return not validation_errors(self.schema._schema, document, rules)
         except Exception:  # noqa: BLE001 - a rule that fails is answered by Strawberry's
             return False
 
@@ -127,18 +127,18 @@ class QueryPipeline:
                 operation_extensions: dict[str, Any] | None) -> ExecutionResult:
         """Execute a prepared document's one operation: the budget and its estimate, the
         plan, then the errors' wording and masking, as the extensions would."""
-        schema = self.schema
+        owner = self.schema
         cost = Cost()
         cost.start(context)
         try:
-            cost.estimate(schema._schema, document, operation_name, variables)
-            result = schema._get_execute_function()(
-                schema._schema, document, root_value=root_value,
+            cost.estimate(owner._schema, document, operation_name, variables)
+            result = owner._get_execute_function()(
+                owner._schema, document, root_value=root_value,
                 middleware=MiddlewareManager(cost), variable_values=variables,
                 operation_name=operation_name, context_value=context,
                 is_awaitable=optimized_is_awaitable,
-                **execution_context_class_kwargs(schema.execution_context_class),
-                **schema._get_custom_context_kwargs(operation_extensions, sync=True))
+                **execution_context_class_kwargs(owner.execution_context_class),
+                **owner._get_custom_context_kwargs(operation_extensions, sync=True))
             if isawaitable(result):  # as Strawberry's pipeline says it
                 ensure_future(result).cancel()
                 raise RuntimeError("GraphQL execution failed to complete synchronously.")
@@ -169,12 +169,12 @@ class QueryPipeline:
                  operation_extensions: dict[str, Any] | None) -> None:
         """Log the errors as the schema logs them, with the execution context Strawberry
         would give (made only when there are errors)."""
-        schema = self.schema
-        ec = schema._create_execution_context(
+        owner = self.schema
+        ec = owner._create_execution_context(
             query=query, allowed_operation_types=allowed if allowed is not None else (),
             variable_values=variables,
             context_value=context, root_value=root_value, operation_name=operation_name,
             operation_extensions=operation_extensions)
         ec.graphql_document = document
         ec.pre_execution_errors = errors
-        schema._process_errors(errors, ec)
+        owner._process_errors(errors, ec)

@@ -109,7 +109,7 @@ def _completion(i: int, field: FieldPlan, names: dict[str, Any], info: str) -> s
             names[f"exact{i}"], names[f"object{i}"] = exact, run
             names[f"item_type{i}"] = item_type
             names[f"item{i}"] = completer(field, item_type)
-            node = 'attributes.get("_node")' if run.view else "None"
+            node = 'attributes.get("_node")' if run.view else "None"  # type: ignore[attr-defined]
             return f"""\
             if type(result) is list:
                 out = []
@@ -144,7 +144,7 @@ def _completion(i: int, field: FieldPlan, names: dict[str, Any], info: str) -> s
         _, run, exact = object_parts(field, type_)
         if exact is not None:
             names[f"exact{i}"], names[f"object{i}"] = exact, run
-            node = 'attributes.get("_node")' if run.view else "None"
+            node = 'attributes.get("_node")' if run.view else "None"  # type: ignore[attr-defined]
             return f"""\
             if type(result) is exact{i} \\
                     and TYPE_CAST_ATTRIBUTE not in (attributes := result.__dict__):
