@@ -94,6 +94,8 @@ PageInfo.end_cursor = _Cursor(end=True)  # type: ignore[assignment]
 def page_info(page: Page[Any]) -> PageInfo:
     """Return the PageInfo of a page."""
     info = object.__new__(PageInfo)
-    info.__dict__.update(has_next_page=page.has_next, has_previous_page=page.has_previous,
-                         _page=page)
+    attributes = info.__dict__
+    attributes["has_next_page"] = page.has_next
+    attributes["has_previous_page"] = page.has_previous
+    attributes["_page"] = page
     return info

@@ -75,8 +75,15 @@ class WithinEdge(Edge[Node]):
            via: list[str] | None) -> WithinEdge:
         """Return the edge of the node ``found`` at ``offset`` of a page of `within`."""
         edge = object.__new__(cls)
-        edge.__dict__.update(hops=hops, node=node_of(kg, found), _kg=kg, _path_of=path_of,
-                             _found=found, _via=via, _page=page, _offset=offset)
+        attributes = edge.__dict__  # (set one by one: twice as fast as update(**kwargs))
+        attributes["hops"] = hops
+        attributes["node"] = node_of(kg, found)
+        attributes["_kg"] = kg
+        attributes["_path_of"] = path_of
+        attributes["_found"] = found
+        attributes["_via"] = via
+        attributes["_page"] = page
+        attributes["_offset"] = offset
         return edge
 
     @strawberry.field(description=(
