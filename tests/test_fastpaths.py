@@ -413,3 +413,20 @@ def test_front_matter_split_reads_the_usual_file() -> None:
     assert records.front_matter(text.replace("\n", "\r\n")) is None  # line by line
     assert _parsed(records._parse_markdown, text) == \
         _parsed(records._parse_markdown_lines, text)
+
+
+@pytest.mark.parametrize("texts", [
+    # A line read whole before, later the first line of a folded scalar or a nested block.
+    ["type: article\n", "type: article\n  and more\n", "type: article\n"],
+    ["name: x\n", "- name: x\n  domain: y\n", "- name: x\n   folded\n", "k:\n  name: x\n"],
+    ["n: 1\n", "n: 1\n  2\n", "n: 1 #c\n", "n: 1\n-  x\n"],
+    ["a: 'q'\n", "a: 'q'\n  z\n", "a: yes\n", "a: yes\n b\n"],
+])
+def test_lines_read_before_read_the_same_in_a_new_place(texts: list[str]) -> None:
+    # blockyaml keeps "key: value" lines it has read and their values: where the same
+    # line starts something longer, the answer must still be PyYAML's.
+    for text in texts:
+        for allow_list in (True, False):
+            fast = blockyaml.read(text, 1, allow_list)
+            if fast is not None:
+                assert _same(fast, _pyyaml(text, 1, allow_list)), text
