@@ -216,7 +216,8 @@ class Builder:
         related: dict[tuple[str, str], list[str]] = defaultdict(list)
         winners: dict[str, Entry] = {}
         for url, entries in full.items():
-            entries.sort(key=lambda e: e.order)
+            if len(entries) > 1:
+                entries.sort(key=lambda e: e.order)
             winner = winners[url] = entries[-1]
             for loser in entries[:-1]:
                 self.warn(loser.path, loser.line,
@@ -240,14 +241,22 @@ class Builder:
         for url, entries in stubs.items():
             if url in winners:
                 continue
-            entries.sort(key=lambda e: e.order)
+            if len(entries) > 1:
+                entries.sort(key=lambda e: e.order)
             self.add_safely(entries[-1], is_stub=True, sources=[e.source for e in entries])
-        for key in [k for k in related if article_id(k[0]) not in self.g
-                    or article_id(k[1]) not in self.g]:
-            del related[key]  # an end that could not be added
+        # networkx's add_edge, less its per-call checks: both ends are articles added
+        # above (an end that could not be added has no edge), and only RELATED edges join
+        # two articles.
+        succ, pred = self.g._succ, self.g._pred
         for (source, target), evidence in related.items():
-            self.g.add_edge(article_id(source), article_id(target), key=RELATED, kind=RELATED,
-                            evidence=evidence)
+            u, v = article_id(source), article_id(target)
+            if u not in succ or v not in succ:
+                continue
+            keydict = succ[u].get(v)
+            if keydict is None:
+                keydict = succ[u][v] = pred[v][u] = {}
+            keydict[RELATED] = {"kind": RELATED, "evidence": evidence}
+        nx._clear_cache(self.g)
         self.name_nodes()
         self.count()
         return self.g

@@ -97,6 +97,11 @@ class Record:
     line: int | None = None
     body: str | None = None
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Parse workers pickle every record: a plain constructor call is quicker than
+        # the generic slots-dataclass state (a list built and read back field by field).
+        return (Record, (self.fields, self.path, self.line, self.body))
+
 
 @dataclass(slots=True)
 class ParsedFile:
@@ -107,6 +112,9 @@ class ParsedFile:
     errors: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
     skipped: Problem | None = None
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (ParsedFile, (self.path, self.records, self.errors, self.warnings, self.skipped))
 
 
 @dataclass(slots=True)
