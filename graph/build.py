@@ -37,7 +37,7 @@ from graph.report import LoadReport, Problem
 from graph.values import TooLongInteger
 
 __all__ = ["ARTICLE", "PROVIDER", "TOPIC", "EDGE_KINDS", "build_graph", "article_id",
-           "provider_id", "topic_id"]
+           "provider_id", "topic_id", "prepare", "Prepared"]
 
 ARTICLE, PROVIDER, TOPIC = "article", "provider", "topic"
 RELATED, PUBLISHED_BY, TAGGED = "RELATED", "PUBLISHED_BY", "TAGGED"
@@ -96,6 +96,7 @@ class Entry:
     published_at: datetime | None
     body: str | None = None
     topics: list[str] = field(default_factory=list)
+    prepared: Prepared | None = None
 
     @property
     def source(self) -> str:
@@ -104,6 +105,63 @@ class Entry:
     @property
     def order(self) -> tuple[datetime, str, int]:
         return (self.published_at or _NO_DATE, self.path, self.line or 0)
+
+
+@dataclass(slots=True)
+class Prepared:
+    """What the build reads from one record alone, worked out by :func:`prepare` where
+    the record was parsed (a parse worker, beside the others), so that the process that
+    builds the graph replays it instead: the record's topics, its related entries and
+    its article's attributes, with the warnings each gave, in order."""
+
+    url: str
+    topics: list[str]
+    topic_names: list[tuple[str, str]]
+    topic_warnings: list[Problem]
+    related: list[Problem | tuple[str, dict[str, Any], datetime | None]]
+    attrs: dict[str, Any]
+    provider_name: str | None
+    article_warnings: list[Problem]
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Prepared, (self.url, self.topics, self.topic_names, self.topic_warnings,
+                           self.related, self.attrs, self.provider_name,
+                           self.article_warnings))
+
+
+def prepare(rec: Record) -> Prepared | None:
+    """Work out what the build reads from ``rec`` alone (see :class:`Prepared`); None
+    when it has no URL or anything raises, and the build then reads the record itself
+    (and reports what raised)."""
+    b = Builder(LoadReport())
+    try:
+        url = b.entry_url(rec.fields, rec.path, rec.line, "record")
+        if url is None:
+            return None
+        entry = Entry(url, rec.fields, rec.path, rec.line,
+                      b.entry_date(rec.fields, rec.path, rec.line, "record"), rec.body)
+        b.report.warnings = []  # the first pass's: the build gives those itself
+        topics = b.entry_topics(rec.fields.get("topics"), rec.path, rec.line)
+        topic_names = [(slug, next(iter(names))) for slug, names in b.topic_names.items()]
+        topic_warnings = b.report.warnings
+        warnings: list[Problem] = []
+        b.report.warnings = warnings
+        related: list[Problem | tuple[str, dict[str, Any], datetime | None]] = []
+        for target, stub in b.related_entries(entry):
+            related.extend(warnings)
+            warnings.clear()
+            related.append((target, stub.fields, stub.published_at))
+        related.extend(warnings)
+        b.report.warnings = []
+        b.add_article(entry, is_stub=False, sources=[])
+        attrs = b.g._node[article_id(url)]
+        provider_name = None
+        for names in b.provider_names.values():
+            provider_name = next(iter(names))
+    except Exception:  # noqa: BLE001 - the build reads it again, and reports it
+        return None
+    return Prepared(url, topics, topic_names, topic_warnings, related, attrs, provider_name,
+                    b.report.warnings)
 
 
 class Builder:
@@ -206,8 +264,11 @@ class Builder:
                     continue
                 published = self.entry_date(rec.fields, rec.path, rec.line, "record")
                 self.entry_fields(rec.fields, rec.path, rec.line)
+                prepared = rec.prepared
+                if prepared is not None and prepared.url != url:
+                    prepared = None
                 full[url].append(Entry(url, rec.fields, rec.path, rec.line, published,
-                                        rec.body))
+                                        rec.body, prepared=prepared))
                 self.report.records += 1
             except Exception as e:  # noqa: BLE001 - one record never stops a load
                 self.fail(rec, e)
@@ -224,10 +285,15 @@ class Builder:
                           f"duplicate of {winner.source} (same article {url}); "
                           f"{winner.source} wins: {why_wins(winner, loser)}")
             try:
-                winner.topics = self.entry_topics(winner.fields.get("topics"), winner.path,
-                                                  winner.line)
+                if winner.prepared is not None:
+                    winner.topics = self.prepared_topics(winner.prepared)
+                else:
+                    winner.topics = self.entry_topics(winner.fields.get("topics"), winner.path,
+                                                      winner.line)
                 for entry in entries:
-                    for target, stub in self.related_entries(entry):
+                    listed = self.related_entries(entry) if entry.prepared is None \
+                        else self.prepared_related(entry)
+                    for target, stub in listed:
                         evidence = related[(url, target)]
                         if entry.source not in evidence:
                             evidence.append(entry.source)
@@ -284,9 +350,29 @@ class Builder:
             published = self.entry_date(item, entry.path, line, what)
             yield target, Entry(target, item, entry.path, entry.line, published)
 
+    def prepared_topics(self, prepared: Prepared) -> list[str]:
+        """entry_topics, replayed from a record's :class:`Prepared`."""
+        self.report.warnings.extend(prepared.topic_warnings)
+        for slug, name in prepared.topic_names:
+            self.topic_names[slug][name] += 1
+        return list(prepared.topics)
+
+    def prepared_related(self, entry: Entry) -> Iterator[tuple[str, Entry]]:
+        """related_entries, replayed from a record's :class:`Prepared`."""
+        assert entry.prepared is not None
+        for item in entry.prepared.related:
+            if isinstance(item, Problem):
+                self.report.warnings.append(item)
+            else:
+                target, fields, published = item
+                yield target, Entry(target, fields, entry.path, entry.line, published)
+
     def add_safely(self, entry: Entry, *, is_stub: bool, sources: list[str]) -> None:
         """Add an article; whatever that raises is the record's error, and leaves nothing."""
         try:
+            if entry.prepared is not None and not is_stub:
+                self.add_prepared(entry, entry.prepared, sources)
+                return
             self.add_article(entry, is_stub=is_stub, sources=sources)
         except Exception as e:  # noqa: BLE001 - one record never stops a load
             node = article_id(entry.url)
@@ -337,6 +423,21 @@ class Builder:
             attrs["extra"] = {k: v for k, v in attrs["extra"].items() if k not in _STUB_FIELDS}
         key = self.provider_of(f.get("provider"), entry.url, entry.path, line)
         attrs["provider"] = key
+        self.g.add_node(node, **attrs)
+        self.g.add_edge(node, provider_id(key), key=PUBLISHED_BY, kind=PUBLISHED_BY)
+        for slug in entry.topics:
+            self.g.add_edge(node, topic_id(slug), key=TAGGED, kind=TAGGED)
+
+    def add_prepared(self, entry: Entry, prepared: Prepared, sources: list[str]) -> None:
+        """add_article, replayed from a record's :class:`Prepared`."""
+        self.report.warnings.extend(prepared.article_warnings)
+        attrs = prepared.attrs
+        key = attrs["provider"]
+        if prepared.provider_name is not None:
+            self.provider_names[key][prepared.provider_name] += 1
+        attrs["sources"] = sources
+        attrs["topics"] = entry.topics
+        node = article_id(entry.url)
         self.g.add_node(node, **attrs)
         self.g.add_edge(node, provider_id(key), key=PUBLISHED_BY, kind=PUBLISHED_BY)
         for slug in entry.topics:

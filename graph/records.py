@@ -96,11 +96,14 @@ class Record:
     path: str
     line: int | None = None
     body: str | None = None
+    # What the build reads from this record alone, when a parse worker worked it out
+    # (graph.build.prepare); None otherwise.
+    prepared: Any = None
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Parse workers pickle every record: a plain constructor call is quicker than
         # the generic slots-dataclass state (a list built and read back field by field).
-        return (Record, (self.fields, self.path, self.line, self.body))
+        return (Record, (self.fields, self.path, self.line, self.body, self.prepared))
 
 
 @dataclass(slots=True)
