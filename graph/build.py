@@ -37,7 +37,7 @@ from graph.report import LoadReport, Problem
 from graph.values import TooLongInteger
 
 __all__ = ["ARTICLE", "PROVIDER", "TOPIC", "EDGE_KINDS", "build_graph", "article_id",
-           "provider_id", "topic_id", "prepare", "Prepared"]
+           "provider_id", "topic_id", "prepare", "prepare_records", "Prepared"]
 
 ARTICLE, PROVIDER, TOPIC = "article", "provider", "topic"
 RELATED, PUBLISHED_BY, TAGGED = "RELATED", "PUBLISHED_BY", "TAGGED"
@@ -115,6 +115,8 @@ class Prepared:
     its article's attributes, with the warnings each gave, in order."""
 
     url: str
+    published: datetime | None
+    first_warnings: list[Problem]
     topics: list[str]
     topic_names: list[tuple[str, str]]
     topic_warnings: list[Problem]
@@ -124,23 +126,53 @@ class Prepared:
     article_warnings: list[Problem]
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (Prepared, (self.url, self.topics, self.topic_names, self.topic_warnings,
+        return (Prepared, (self.url, self.published, self.first_warnings, self.topics,
+                           self.topic_names, self.topic_warnings,
                            self.related, self.attrs, self.provider_name,
                            self.article_warnings))
 
 
-def prepare(rec: Record) -> Prepared | None:
+class _Capture:
+    """Stands for the graph while a record is prepared: keeps the article's attributes."""
+
+    def __init__(self) -> None:
+        self.attrs: dict[str, Any] = {}
+
+    def add_node(self, node: str, **attrs: Any) -> None:
+        self.attrs = attrs
+
+    def add_edge(self, *args: Any, **attrs: Any) -> None:
+        pass
+
+
+def prepare_records(records: Iterable[Record]) -> None:
+    """Set each record's ``prepared`` (see :func:`prepare`), with one builder for all."""
+    b = Builder(LoadReport())
+    for rec in records:
+        rec.prepared = prepare(rec, b)
+
+
+def prepare(rec: Record, b: Builder | None = None) -> Prepared | None:
     """Work out what the build reads from ``rec`` alone (see :class:`Prepared`); None
     when it has no URL or anything raises, and the build then reads the record itself
-    (and reports what raised)."""
-    b = Builder(LoadReport())
+    (and reports what raised). ``b``: a builder to reuse (its state is replaced)."""
+    if b is None:
+        b = Builder(LoadReport())
+    b.report.warnings = []
+    b.report.errors = []
+    b.topic_names = defaultdict(Counter)
+    b.provider_names = defaultdict(Counter)
+    capture = _Capture()
+    b.g = capture  # type: ignore[assignment,unused-ignore]
     try:
         url = b.entry_url(rec.fields, rec.path, rec.line, "record")
         if url is None:
             return None
-        entry = Entry(url, rec.fields, rec.path, rec.line,
-                      b.entry_date(rec.fields, rec.path, rec.line, "record"), rec.body)
-        b.report.warnings = []  # the first pass's: the build gives those itself
+        published = b.entry_date(rec.fields, rec.path, rec.line, "record")
+        b.entry_fields(rec.fields, rec.path, rec.line)
+        entry = Entry(url, rec.fields, rec.path, rec.line, published, rec.body)
+        first_warnings = b.report.warnings
+        b.report.warnings = []
         topics = b.entry_topics(rec.fields.get("topics"), rec.path, rec.line)
         topic_names = [(slug, next(iter(names))) for slug, names in b.topic_names.items()]
         topic_warnings = b.report.warnings
@@ -154,14 +186,14 @@ def prepare(rec: Record) -> Prepared | None:
         related.extend(warnings)
         b.report.warnings = []
         b.add_article(entry, is_stub=False, sources=[])
-        attrs = b.g._node[article_id(url)]
+        attrs = capture.attrs
         provider_name = None
         for names in b.provider_names.values():
             provider_name = next(iter(names))
     except Exception:  # noqa: BLE001 - the build reads it again, and reports it
         return None
-    return Prepared(url, topics, topic_names, topic_warnings, related, attrs, provider_name,
-                    b.report.warnings)
+    return Prepared(url, published, first_warnings, topics, topic_names, topic_warnings,
+                    related, attrs, provider_name, b.report.warnings)
 
 
 class Builder:
@@ -259,14 +291,16 @@ class Builder:
         full: dict[str, list[Entry]] = defaultdict(list)
         for rec in records:
             try:
-                url = self.entry_url(rec.fields, rec.path, rec.line, "record")
-                if url is None:
-                    continue
-                published = self.entry_date(rec.fields, rec.path, rec.line, "record")
-                self.entry_fields(rec.fields, rec.path, rec.line)
                 prepared = rec.prepared
-                if prepared is not None and prepared.url != url:
-                    prepared = None
+                if prepared is not None:  # worked out by a parse worker: replayed
+                    url, published = prepared.url, prepared.published
+                    self.report.warnings.extend(prepared.first_warnings)
+                else:
+                    url = self.entry_url(rec.fields, rec.path, rec.line, "record")
+                    if url is None:
+                        continue
+                    published = self.entry_date(rec.fields, rec.path, rec.line, "record")
+                    self.entry_fields(rec.fields, rec.path, rec.line)
                 full[url].append(Entry(url, rec.fields, rec.path, rec.line, published,
                                         rec.body, prepared=prepared))
                 self.report.records += 1

@@ -20,7 +20,7 @@ from typing import Any
 
 import networkx as nx
 
-from graph.build import RELATED, build_graph, prepare
+from graph.build import RELATED, build_graph, prepare_records
 from graph.compact import compact
 from graph.errors import NewsgraphError
 from graph.index import ReadIndex
@@ -344,8 +344,6 @@ def _parse_chunk(files: list[str], max_file_bytes: int, include: tuple[str, ...]
     parsed = [parse_file(Path(file), max_bytes=max_file_bytes, include=include, within=within)
               for file in files]
     if prepared:
-        for result in parsed:
-            for rec in result.records:
-                rec.prepared = prepare(rec)
+        prepare_records(rec for result in parsed for rec in result.records)
     return parsed
 
