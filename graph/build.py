@@ -114,16 +114,18 @@ class Prepared:
     builds the graph replays it instead: the record's topics, its related entries and
     its article's attributes, with the warnings each gave, in order."""
 
+    # Tuples, not lists: one allocation each, none when empty; the main process holds
+    # every record's until the build ends.
     url: str
     published: datetime | None
-    first_warnings: list[Problem]
-    topics: list[str]
-    topic_names: list[tuple[str, str]]
-    topic_warnings: list[Problem]
-    related: list[Problem | tuple[str, dict[str, Any], datetime | None]]
+    first_warnings: tuple[Problem, ...]
+    topics: tuple[str, ...]
+    topic_names: tuple[tuple[str, str], ...]
+    topic_warnings: tuple[Problem, ...]
+    related: tuple[Problem | tuple[str, dict[str, Any], datetime | None], ...]
     attrs: dict[str, Any]
     provider_name: str | None
-    article_warnings: list[Problem]
+    article_warnings: tuple[Problem, ...]
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (Prepared, (self.url, self.published, self.first_warnings, self.topics,
@@ -174,7 +176,7 @@ def prepare(rec: Record, b: Builder | None = None) -> Prepared | None:
         first_warnings = b.report.warnings
         b.report.warnings = []
         topics = b.entry_topics(rec.fields.get("topics"), rec.path, rec.line)
-        topic_names = [(slug, next(iter(names))) for slug, names in b.topic_names.items()]
+        topic_names = tuple((slug, next(iter(names))) for slug, names in b.topic_names.items())
         topic_warnings = b.report.warnings
         warnings: list[Problem] = []
         b.report.warnings = warnings
@@ -192,8 +194,9 @@ def prepare(rec: Record, b: Builder | None = None) -> Prepared | None:
             provider_name = next(iter(names))
     except Exception:  # noqa: BLE001 - the build reads it again, and reports it
         return None
-    return Prepared(url, published, first_warnings, topics, topic_names, topic_warnings,
-                    related, attrs, provider_name, b.report.warnings)
+    return Prepared(url, published, tuple(first_warnings), tuple(topics), topic_names,
+                    tuple(topic_warnings), tuple(related), attrs, provider_name,
+                    tuple(b.report.warnings))
 
 
 class Builder:
@@ -472,10 +475,17 @@ class Builder:
         attrs["sources"] = sources
         attrs["topics"] = entry.topics
         node = article_id(entry.url)
-        self.g.add_node(node, **attrs)
-        self.g.add_edge(node, provider_id(key), key=PUBLISHED_BY, kind=PUBLISHED_BY)
+        g = self.g
+        if node in g._node:  # never so in a cold build: networkx's update of its attributes
+            g.add_node(node, **attrs)
+        else:  # the prepared dict becomes the node's, not a copy of it (memory)
+            g._succ[node] = {}
+            g._pred[node] = {}
+            g._node[node] = attrs
+        g.add_edge(node, provider_id(key), key=PUBLISHED_BY, kind=PUBLISHED_BY)
         for slug in entry.topics:
-            self.g.add_edge(node, topic_id(slug), key=TAGGED, kind=TAGGED)
+            g.add_edge(node, topic_id(slug), key=TAGGED, kind=TAGGED)
+        entry.prepared = None  # used: its memory is free for what the load builds next
 
     def provider_of(self, raw: Any, url: str, path: str, line: int | None) -> str:
         domain = raw.get("domain") if isinstance(raw, dict) else None
