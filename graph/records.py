@@ -81,8 +81,9 @@ _ANCHOR = re.compile(r"(?:^|[\s\[\{,])&[^\s\[\]\{\},]")
 _FENCE = re.compile(r"^---[ \t]*$")
 _FRONT_START = re.compile(rb"(?:\xef\xbb\xbf)?---[ \t]*\r?(?:\n|$)")
 _CLOSING_FENCE = re.compile(r"^(?:---|\.\.\.)[ \t]*$")
-# A closing fence as a line of a text whose line breaks are all "\n".
-_CLOSING_LINE = re.compile(r"^(?:---|\.\.\.)[ \t]*$", re.MULTILINE)
+# A closing fence as a line of a text whose line breaks are all "\n", with the break
+# before it (a literal start: the search jumps from one line break to the next).
+_CLOSING_LINE = re.compile(r"\n(?:---|\.\.\.)[ \t]*(?=\n|\Z)")
 _BLOCK_ITEM = re.compile(r"^-(?:[ \t]|$)", re.MULTILINE)
 # Lines as YAML counts them (str.splitlines also breaks at \x0b, \x0c and \x1c-\x1e).
 _YAML_LINE = re.compile(r"[^\r\n]*(?:\r\n|\n|\r)|[^\r\n]+")
@@ -427,10 +428,10 @@ def front_matter(text: str) -> tuple[str, str] | None:
     first = text.find("\n")
     if first < 0 or not _FENCE.match(text, 0, first):
         return None
-    close = _CLOSING_LINE.search(text, first + 1)
+    close = _CLOSING_LINE.search(text, first)
     if close is None:
         return None
-    return text[first + 1 : close.start()], text[close.end() + 1 :].strip("\n")
+    return text[first + 1 : close.start() + 1], text[close.end() + 1 :].strip("\n")
 
 
 def _parse_markdown_lines(text: str, result: ParsedFile) -> None:
