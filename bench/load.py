@@ -4,13 +4,16 @@ Run as ``python -m bench.load PATH [--cache DIR] [--workers N]``: one process pe
 measurement, so a cold load is cold (nothing imported or cached from an earlier
 one) and the peak RSS is that load's alone. ``first_answer_seconds`` runs from the
 load's start to the answer of a first 2-hop query; ``phases`` is the seconds from the
-start of each load phase (parse, build, index, snapshot) to the start of the next.
+start of each load phase (parse, build, index, snapshot) to the start of the next,
+``cpu_phases`` the same in this process's CPU seconds, ``worker_cpu_seconds`` the CPU
+seconds of the parse workers (the pool's processes, joined by the end of the load).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import resource
 import sys
 import time
 from typing import Any
@@ -30,9 +33,11 @@ def main(argv: list[str] | None = None) -> int:
     from bench.measure import peak_rss_bytes, rss_bytes
 
     began: dict[str, float] = {}
+    began_cpu: dict[str, float] = {}
 
     def progress(step: Any) -> None:
         began.setdefault(step.phase, time.perf_counter())
+        began_cpu.setdefault(step.phase, time.process_time())
 
     options: dict[str, Any] = {"progress": progress}
     if args.cache is not None:
@@ -40,10 +45,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.workers is not None:
         options["workers"] = args.workers
     t1 = time.perf_counter()
+    cpu1 = time.process_time()
     kg = graph.load(args.path, **options)
     t2 = time.perf_counter()
+    cpu2 = time.process_time()
     marks = sorted(began.items(), key=lambda item: item[1]) + [("end", t2)]
     phases = {name: marks[i + 1][1] - at for i, (name, at) in enumerate(marks[:-1])}
+    marks = sorted(began_cpu.items(), key=lambda item: item[1]) + [("end", cpu2)]
+    cpu_phases = {name: marks[i + 1][1] - at for i, (name, at) in enumerate(marks[:-1])}
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)  # the parse pool, joined
     # A server is ready when it answers: the first 2-hop query counts too.
     start = next((node for node, data in kg.nx.nodes(data=True)
                   if data.get("kind") == "article" and not data.get("is_stub")), None)
@@ -59,6 +69,8 @@ def main(argv: list[str] | None = None) -> int:
         "nodes": kg.nx.number_of_nodes(), "edge_count": kg.nx.number_of_edges(),
         "from_snapshot": bool(getattr(kg, "from_snapshot", False)),
         "peak_rss": peak_rss_bytes(), "rss": rss_bytes(), "phases": phases,
+        "cpu_seconds": cpu2 - cpu1, "cpu_phases": cpu_phases,
+        "worker_cpu_seconds": children.ru_utime + children.ru_stime,
     }, sys.stdout)
     print()
     return 0
