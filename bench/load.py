@@ -7,6 +7,9 @@ load's start to the answer of a first 2-hop query; ``phases`` is the seconds fro
 start of each load phase (parse, build, index, snapshot) to the start of the next,
 ``cpu_phases`` the same in this process's CPU seconds, ``worker_cpu_seconds`` the CPU
 seconds of the parse workers (the pool's processes, joined by the end of the load).
+With ``--trace``, a line on stderr at each phase and every 50,000 records parsed: the
+seconds since the load began, the phase, the records read and the resident set — where
+a big load's time and memory go.
 """
 
 from __future__ import annotations
@@ -26,6 +29,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("path")
     p.add_argument("--cache", default=None, help="snapshot cache folder (default: no cache)")
     p.add_argument("--workers", type=int, default=None, help="parse processes (default: auto)")
+    p.add_argument("--trace", action="store_true",
+                   help="on stderr: time, phase, records and RSS at each phase and every "
+                        "50,000 records")
     args = p.parse_args(argv)
 
     t0 = time.perf_counter()
@@ -34,17 +40,26 @@ def main(argv: list[str] | None = None) -> int:
 
     began: dict[str, float] = {}
     began_cpu: dict[str, float] = {}
+    traced = [-1]
 
     def progress(step: Any) -> None:
-        began.setdefault(step.phase, time.perf_counter())
+        now = time.perf_counter()
+        new = step.phase not in began
+        began.setdefault(step.phase, now)
         began_cpu.setdefault(step.phase, time.process_time())
+        if args.trace and (new or step.done >= step.total
+                           or step.records // 50_000 > traced[0]):
+            traced[0] = step.records // 50_000
+            print(f"{now - t1:7.1f} s  {step.phase:<13} {step.done:>9,}/{step.total:<9,} "
+                  f"{step.records:>9,} records  RSS {rss_bytes() / 2**20:8,.0f} MiB",
+                  file=sys.stderr, flush=True)
 
+    t1 = time.perf_counter()
     options: dict[str, Any] = {"progress": progress}
     if args.cache is not None:
         options["cache"] = args.cache
     if args.workers is not None:
         options["workers"] = args.workers
-    t1 = time.perf_counter()
     cpu1 = time.process_time()
     kg = graph.load(args.path, **options)
     t2 = time.perf_counter()
