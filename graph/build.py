@@ -292,6 +292,7 @@ class Builder:
 
     def build(self, records: Iterable[Record]) -> nx.MultiDiGraph:
         full: dict[str, list[Entry]] = defaultdict(list)
+        stubs_kept = _StubCandidates(full)
         for rec in records:
             try:
                 prepared = rec.prepared
@@ -306,6 +307,8 @@ class Builder:
                     self.entry_fields(rec.fields, rec.path, rec.line)
                 full[url].append(Entry(url, rec.fields, rec.path, rec.line, published,
                                         rec.body, prepared=prepared))
+                if prepared is not None:
+                    stubs_kept.add(url, prepared, rec.path, rec.line)
                 self.report.records += 1
             except Exception as e:  # noqa: BLE001 - one record never stops a load
                 self.fail(rec, e)
@@ -334,7 +337,12 @@ class Builder:
                         evidence = related[(url, target)]
                         if entry.source not in evidence:
                             evidence.append(entry.source)
-                        stubs[target].append(stub)
+                        if target not in full:  # a record's article is never a stub
+                            stubs[target].append(stub)
+                    if entry.prepared is not None:  # replayed: its related dicts may go
+                        entry.prepared.related = ()
+                        if entry is not winner:
+                            entry.prepared = None
             except Exception as e:  # noqa: BLE001
                 winner.topics = []
                 self.fail(winner, e)
@@ -553,6 +561,73 @@ class Builder:
         r.stubs = sum(1 for _, s in self.g.nodes(data="is_stub") if s)
         edges = Counter(k for _, _, k in self.g.edges(keys=True))
         r.edges = {kind: edges.get(kind, 0) for kind in EDGE_KINDS}
+
+
+class _StubCandidates:
+    """Lets the build's first pass free the related entries whose fields no stub will
+    use, as records arrive: a related entry's fields make its target's stub only when
+    no record has that URL and no listing of it comes later in the stub order (see
+    ``Builder.build``: the listings of a target sorted by date, path and line, the last
+    wins). Those of every other listing are dropped from the prepared records (their
+    target, date and place stay: the edges and a stub's sources need them), keeping the
+    fields of each target's listings that tie for last so far (which of them wins is
+    decided by the build's second pass, as before). Records not prepared are not
+    tracked: their listings are read in the second pass, and only ever keep more."""
+
+    __slots__ = ("full", "best")
+
+    def __init__(self, full: dict[str, list[Entry]]):
+        self.full = full
+        # target URL -> (the latest order among its listings, [(prepared, index)] of the
+        # listings at that order whose fields are kept)
+        self.best: dict[str, tuple[tuple[datetime, str, int], list[tuple[Prepared, int]]]] = {}
+
+    def add(self, url: str, prepared: Prepared, path: str, line: int | None) -> None:
+        best, full = self.best, self.full
+        kept = best.pop(url, None)
+        if kept is not None:  # a record of this URL: no stub for it is ever added
+            for p, i in kept[1]:
+                _drop_fields(p, i)
+        drop = []
+        for i, item in enumerate(prepared.related):
+            if isinstance(item, Problem):
+                continue
+            target, _, published = item
+            if target in full or target == url:
+                drop.append(i)
+                continue
+            order = (published or _NO_DATE, path, line or 0)
+            now = best.get(target)
+            if now is None:
+                best[target] = (order, [(prepared, i)])
+                continue
+            try:
+                later, tied = order > now[0], order == now[0]
+            except TypeError:  # not comparable (the build's sort would say so): keep
+                now[1].append((prepared, i))
+                continue
+            if later:
+                for p, j in now[1]:
+                    _drop_fields(p, j)
+                best[target] = (order, [(prepared, i)])
+            elif tied:
+                now[1].append((prepared, i))
+            else:
+                drop.append(i)
+        for i in drop:
+            _drop_fields(prepared, i)
+
+
+def _drop_fields(prepared: Prepared, i: int) -> None:
+    """Let related entry ``i`` of ``prepared`` keep its target, date and place only."""
+    related = list(prepared.related)
+    target, _, published = related[i]  # type: ignore[misc]
+    related[i] = (target, _NO_FIELDS, published)
+    prepared.related = tuple(related)
+
+
+# The fields of a related entry dropped by _StubCandidates: never read (its stub loses).
+_NO_FIELDS: dict[str, Any] = {}
 
 
 def most_common(names: Counter[str] | None) -> str | None:

@@ -98,7 +98,8 @@ class Record:
     line: int | None = None
     body: str | None = None
     # What the build reads from this record alone, when a parse worker worked it out
-    # (graph.build.prepare); None otherwise.
+    # (graph.build.prepare), and the load's workers then send ``fields`` empty; None
+    # otherwise.
     prepared: Any = None
 
     def __reduce__(self) -> tuple[Any, ...]:

@@ -14,8 +14,8 @@ a bus error from a mapping. Every snapshot not used says why
 (:attr:`PendingSnapshot.reason`, or the reason :func:`open_snapshot` returns);
 :mod:`graph.loader` logs it.
 
-A snapshot holds plain data in ``marshal`` form (a pickle only when a record holds a
-value marshal cannot, such as a date in an extra field), and either one can run or
+A snapshot holds plain data in ``marshal`` form, in parts (a pickle only for a part
+holding a value marshal cannot, such as a date in an extra field), and either one can run or
 crash code when read from a hostile file, so nothing is read back that this user's
 newsgraph did not write: each file is signed with HMAC-SHA256 under a per-user
 secret key (created once, readable by its owner only), and a file whose signature
@@ -36,7 +36,7 @@ import secrets
 import stat
 import tempfile
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import fields
 from datetime import UTC, datetime, timedelta
@@ -54,7 +54,10 @@ __all__ = ["default_cache_dir", "fingerprint", "write_snapshot", "write_packed",
            "snapshot_path", "pack", "unpack", "open_snapshot", "PendingSnapshot",
            "SNAPSHOT_VERSION"]
 
-SNAPSHOT_VERSION = 4  # 3: the read index maps URLs to node ids; 4: edges as arrays
+SNAPSHOT_VERSION = 5  # 3: the read index maps URLs to node ids; 4: edges as arrays;
+# 5: written in parts (the nodes' attributes 20,000 nodes a part), not one buffer
+_PARTS = "parts"
+_NODES_PER_PART = 20_000
 _MAGIC = b"NEWSGRAPH-SNAPSHOT\n"
 _KEY_NAME = "snapshot.key"
 _PROTOCOL = 5
@@ -194,22 +197,22 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICRO = timedelta(microseconds=1)
 
 
-def pack(g: nx.MultiDiGraph, report: LoadReport, index: ReadIndex) -> tuple[str, bytes]:
-    """Return ``(format, bytes)`` for a loaded graph: ``marshal`` when every value is
-    plain data (it reads back about twice as fast as pickle and keeps shared objects
-    shared), else ``pickle``."""
+def pack(g: nx.MultiDiGraph, report: LoadReport, index: ReadIndex, *,
+         consume: bool = False) -> tuple[str, list[bytes]]:
+    """Return ``(format, parts)`` for a loaded graph: the graph, report and read index
+    as a list of parts, each a tag byte (``m``: ``marshal``, which reads back about
+    twice as fast as pickle and keeps shared objects shared; ``p``: a pickle, when a
+    part holds a value marshal cannot, such as a date in an extra field) and its
+    bytes. The first part holds all but the node attributes, the others
+    :data:`_NODES_PER_PART` nodes' each, so no single buffer holds the whole graph.
+
+    The node dicts are lent to it while it runs (their ``published_at`` set aside):
+    not for a graph another thread is reading. With ``consume``, each part's node
+    dicts are taken out of the graph as they are packed and let go, so the parts take
+    the place of the graph in memory rather than join it: the graph is then unusable
+    (the loader packs the graph it is about to read back from the parts)."""
     ids = index.ids
     nodes = g._node
-    attrs = []
-    published = []
-    for i, node in enumerate(ids):
-        data = nodes[node]
-        when = data.get("published_at")
-        if when is not None:
-            data = dict(data)
-            data["published_at"] = None
-            published.append((i, (when - _EPOCH) // _MICRO))
-        attrs.append(data)
     state = index.__getstate__()
     arrays: dict[str, Any] = {}
     plain: dict[str, Any] = {}
@@ -222,31 +225,94 @@ def pack(g: nx.MultiDiGraph, report: LoadReport, index: ReadIndex) -> tuple[str,
             arrays[name] = {k: (c.indptr.tobytes(), c.indices.tobytes()) for k, c in value.items()}
         else:
             plain[name] = value
+    del state
     problems = {name: [(p.path, p.line, p.reason) for p in getattr(report, name)]
                 for name in ("skipped", "errors", "warnings")}
     counts = {f.name: getattr(report, f.name) for f in fields(report) if f.name not in problems}
     edges = edge_arrays(g)
     if edges is None:  # a graph with networkx's own dicts (built, not loaded)
         edges = EdgeArrays.of(g, ids, index.pos)
-    core = (ids, attrs, published, edges.state(), g.graph, arrays, plain, counts, problems)
+    # Dates travel as microseconds beside the node dicts (marshal holds no datetime).
+    published = []
+    for i, node in enumerate(ids):
+        when = nodes[node].get("published_at")
+        if when is not None:
+            published.append((i, (when - _EPOCH) // _MICRO))
+    step = _NODES_PER_PART
+    core = (ids, -(-len(ids) // step), published, edges.state(), g.graph, arrays, plain,
+            counts, problems)
+    parts = [_part(core)]
+    del core, arrays, plain, problems, published
+    for at in range(0, len(ids), step):
+        chunk = ids[at : at + step]
+        attrs = [nodes.pop(node) for node in chunk] if consume else [nodes[n] for n in chunk]
+        dated = [(data, data["published_at"]) for data in attrs
+                 if data.get("published_at") is not None]
+        try:
+            for data, _ in dated:
+                data["published_at"] = None
+            parts.append(_part(attrs))
+        finally:
+            for data, when in dated:
+                data["published_at"] = when
+        del attrs, dated
+    return _PARTS, parts
+
+
+def _part(value: Any) -> bytes:
     try:
-        return "marshal", marshal.dumps(core)
+        return b"m" + marshal.dumps(value)
     except ValueError:  # a value marshal cannot hold (a date in an extra field, say)
-        return "pickle", pickle.dumps(core, protocol=_PROTOCOL)
+        return b"p" + pickle.dumps(value, protocol=_PROTOCOL)
 
 
-def unpack(form: str, body: bytes | memoryview,
+def _parts_of(body: bytes | memoryview | list[bytes]) -> Iterator[memoryview | bytes]:
+    """Yield the parts of a body: a list of them (let go of one by one: the list is
+    emptied), or the bytes :func:`write_packed` wrote (each part after its length)."""
+    if isinstance(body, list):
+        body.reverse()
+        while body:
+            yield body.pop()
+        return
+    view = memoryview(body)
+    at = 0
+    while at < len(view):
+        size = int.from_bytes(view[at : at + 8], "big")
+        if size < 1 or at + 8 + size > len(view):
+            raise ValueError("a part runs past the end of the snapshot")
+        yield view[at + 8 : at + 8 + size]
+        at += 8 + size
+
+
+def _unpart(part: bytes | memoryview) -> Any:
+    tag, raw = part[:1], part[1:]
+    if tag == b"m":
+        return marshal.loads(raw)
+    if tag == b"p":
+        return pickle.loads(raw)
+    raise ValueError(f"unknown snapshot part {bytes(tag)!r}")
+
+
+def unpack(form: str, body: bytes | memoryview | list[bytes],
            ) -> tuple[nx.MultiDiGraph, LoadReport, ReadIndex]:
-    """Rebuild what :func:`pack` stored."""
-    if form not in ("marshal", "pickle"):
+    """Rebuild what :func:`pack` stored: from its list of parts (emptied as they are
+    read) or from the bytes :func:`write_packed` wrote of them."""
+    if form != _PARTS:
         raise ValueError(f"unknown snapshot format {form!r}")
-    ids, attrs, published, edges, graph_attrs, arrays, plain, counts, problems = \
-        marshal.loads(body) if form == "marshal" else pickle.loads(body)
+    parts = _parts_of(body)
+    ids, count, published, edges, graph_attrs, arrays, plain, counts, problems = \
+        _unpart(next(parts))
+    attrs: list[dict[str, Any]] = []
+    for _ in range(count):
+        attrs.extend(_unpart(next(parts)))
+    if len(attrs) != len(ids) or next(parts, None) is not None:
+        raise ValueError("the snapshot's parts do not match its nodes")
     for i, micros in published:
         attrs[i]["published_at"] = _EPOCH + micros * _MICRO
     pos = {node: i for i, node in enumerate(ids)}
     g = frozen_graph(dict(zip(ids, attrs, strict=True)),
                      EdgeArrays.from_state(ids, pos, edges), graph_attrs)
+    del attrs
     report_fields: dict[str, Any] = dict(counts)
     report_fields.update({name: [Problem(*p) for p in items] for name, items in problems.items()})
     report = LoadReport(**report_fields)
@@ -276,23 +342,31 @@ def write_snapshot(cache_dir: Path, root: Path, digest: str, payload: Any) -> Pa
 
 
 def write_packed(cache_dir: Path, root: Path, digest: str, form: str,
-                 body: bytes) -> Path:
+                 parts: list[bytes]) -> Path:
     """Sign and write what :func:`pack` returned as the snapshot of ``root`` at
-    fingerprint ``digest``."""
+    fingerprint ``digest``: each part after its length, signed as it is written (the
+    signature's place is filled in last), never joined into one buffer."""
     key = _key(cache_dir)
     header = json.dumps({"fingerprint": digest, "version": SNAPSHOT_VERSION,
                          "format": form}).encode()
-    mac = hmac.new(key, header + b"\n" + body, hashlib.sha256).digest()
+    signer = hmac.new(key, header + b"\n", hashlib.sha256)
     path = snapshot_path(cache_dir, root)
     fd, tmp = tempfile.mkstemp(dir=cache_dir, prefix=".snapshot-")
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(_MAGIC)
-            f.write(mac)
+            f.write(bytes(32))
             f.write(len(header).to_bytes(4, "big"))
             f.write(header)
             f.write(b"\n")
-            f.write(body)
+            for part in parts:
+                size = len(part).to_bytes(8, "big")
+                signer.update(size)
+                signer.update(part)
+                f.write(size)
+                f.write(part)
+            f.seek(len(_MAGIC))
+            f.write(signer.digest())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

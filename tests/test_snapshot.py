@@ -312,3 +312,45 @@ def test_a_load_that_writes_a_snapshot_serves_the_graph_read_back(
     plain = graph.load(corpus)  # no cache: its edges moved into arrays, the built graph goes
     assert len(built) == 2 and built[1]() is None
     _same(kg, plain)
+
+
+def test_a_snapshot_in_many_parts_reads_back_the_same(corpus: Path, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    # Written a part at a time (never one buffer of the whole graph): a part of 2 nodes
+    # here, so the corpus's nodes span several, cold and warm.
+    monkeypatch.setattr(snapshot, "_NODES_PER_PART", 2)
+    cache = tmp_path / "cache"
+    cold = graph.load(corpus, cache=cache)
+    warm = graph.load(corpus, cache=cache)
+    assert not cold.from_snapshot and warm.from_snapshot
+    assert cold.nx.number_of_nodes() > 2 * 3
+    _same(cold, warm)
+    _same(graph.load(corpus), warm)
+
+
+def test_a_part_marshal_cannot_hold_is_a_pickle_and_the_graph_lent_is_given_back(
+        corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import UTC, datetime
+
+    monkeypatch.setattr(snapshot, "_NODES_PER_PART", 2)
+    kg = graph.load(corpus)
+    node = "article:https://news.example/a"
+    kg.nx._node[node]["extra"]["seen"] = datetime(2020, 1, 2, tzinfo=UTC)
+    before = {n: dict(d) for n, d in kg.nx.nodes(data=True)}
+    form, parts = snapshot.pack(kg.nx, kg.report, kg.index)
+    assert sorted({p[:1] for p in parts}) == [b"m", b"p"]  # one part of dates, as a pickle
+    assert {n: dict(d) for n, d in kg.nx.nodes(data=True)} == before  # dates put back
+    g, report, _ = snapshot.unpack(form, parts)
+    assert parts == []  # read back a part at a time, each let go
+    assert dict(g.nodes(data=True)) == before and report == kg.report
+
+
+def test_packing_to_read_back_takes_the_graph_apart(corpus: Path) -> None:
+    # consume: each part's node dicts leave the graph as they are packed, so the parts
+    # take its place in memory (the loader reads its graph back from them).
+    kg = graph.load(corpus)
+    before = {n: dict(d) for n, d in kg.nx.nodes(data=True)}
+    form, parts = snapshot.pack(kg.nx, kg.report, kg.index, consume=True)
+    assert kg.nx._node == {}
+    g, _, _ = snapshot.unpack(form, parts)
+    assert dict(g.nodes(data=True)) == before
