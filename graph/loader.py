@@ -227,19 +227,32 @@ def _load(root: Path, max_file_bytes: int, progress: ProgressCallback | None,
                 if progress is not None:
                     progress(Step("snapshot", 0, 1, report.records))
                 # The graph just built lies among the records the parse freed, memory the
-                # allocator keeps (~0.8 GB at 100k). Packed into parts that take its
-                # place as it goes (consume: the graph, the read index and all the
-                # packed bytes are never held at once), then read back from the parts,
-                # it is laid out as a warm start's, about half that.
-                form, parts = snapshot.pack(g, report, kg.index, consume=True)
+                # allocator keeps (~0.8 GB at 100k). Freed whole and read back from the
+                # snapshot, it is laid out as a warm start's, about half that. Packed a
+                # part at a time, each written as it is made while the graph's dicts go
+                # (consume), and read back a part at a time, checked against what was
+                # written: the graph, the read index and all the packed bytes are never
+                # held at once (at a million records that is GiBs).
+                snapshot.prepare_cache(cache_dir)  # cannot be written: said, graph kept
+                parts = snapshot.pack_parts(g, report, kg.index, consume=True)
                 del kg, g, index
-                gc.collect()  # the read index's caches hold it in cycles
                 try:
-                    snapshot.write_packed(cache_dir, root, digest, form, parts)
-                finally:  # written or not, the graph is read back from the parts
-                    g, report, index = snapshot.unpack(form, parts)
-                    kg = KnowledgeGraph(g, report, index=index)
-                    kg.from_snapshot = False  # type: ignore[attr-defined]
+                    spans: list[tuple[int, int, bytes]] = []
+                    path = snapshot.write_packed(cache_dir, root, digest, snapshot.PARTS,
+                                                 parts, spans)
+                    gc.collect()  # the read index's caches held the graphs in cycles
+                    g, report, index = snapshot.unpack(snapshot.PARTS,
+                                                       snapshot.read_parts(path, spans))
+                except (OSError, ValueError) as e:
+                    # The graph went into the parts as they were written: load it again.
+                    reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+                    logger.warning("snapshot not written to %s: %s; loading the corpus "
+                                   "again", cache_dir, reason)
+                    parts.close()
+                    return _load(root, max_file_bytes, progress, workers, None, include,
+                                 follow_symlinks)
+                kg = KnowledgeGraph(g, report, index=index)
+                kg.from_snapshot = False  # type: ignore[attr-defined]
                 if progress is not None:
                     progress(Step("snapshot", 1, 1, report.records))
             else:

@@ -36,7 +36,7 @@ import secrets
 import stat
 import tempfile
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import fields
 from datetime import UTC, datetime, timedelta
@@ -51,12 +51,13 @@ from graph.index import ReadIndex
 from graph.report import LoadReport, Problem
 
 __all__ = ["default_cache_dir", "fingerprint", "write_snapshot", "write_packed",
-           "snapshot_path", "pack", "unpack", "open_snapshot", "PendingSnapshot",
+           "snapshot_path", "pack", "pack_parts", "unpack", "read_parts", "prepare_cache",
+           "PARTS", "open_snapshot", "PendingSnapshot",
            "SNAPSHOT_VERSION"]
 
 SNAPSHOT_VERSION = 5  # 3: the read index maps URLs to node ids; 4: edges as arrays;
 # 5: written in parts (the nodes' attributes 20,000 nodes a part), not one buffer
-_PARTS = "parts"
+PARTS = "parts"
 _NODES_PER_PART = 20_000
 _MAGIC = b"NEWSGRAPH-SNAPSHOT\n"
 _KEY_NAME = "snapshot.key"
@@ -197,9 +198,15 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICRO = timedelta(microseconds=1)
 
 
-def pack(g: nx.MultiDiGraph, report: LoadReport, index: ReadIndex, *,
-         consume: bool = False) -> tuple[str, list[bytes]]:
-    """Return ``(format, parts)`` for a loaded graph: the graph, report and read index
+def pack(g: nx.MultiDiGraph, report: LoadReport, index: ReadIndex,
+         ) -> tuple[str, list[bytes]]:
+    """Return ``(format, parts)`` for a loaded graph (see :func:`pack_parts`)."""
+    return PARTS, list(pack_parts(g, report, index))
+
+
+def pack_parts(g: nx.MultiDiGraph, report: LoadReport, index: ReadIndex, *,
+               consume: bool = False) -> Generator[bytes, None, None]:
+    """Yield the parts of a loaded graph's snapshot: the graph, report and read index
     as a list of parts, each a tag byte (``m``: ``marshal``, which reads back about
     twice as fast as pickle and keeps shared objects shared; ``p``: a pickle, when a
     part holds a value marshal cannot, such as a date in an extra field) and its
@@ -207,10 +214,11 @@ def pack(g: nx.MultiDiGraph, report: LoadReport, index: ReadIndex, *,
     :data:`_NODES_PER_PART` nodes' each, so no single buffer holds the whole graph.
 
     The node dicts are lent to it while it runs (their ``published_at`` set aside):
-    not for a graph another thread is reading. With ``consume``, each part's node
-    dicts are taken out of the graph as they are packed and let go, so the parts take
-    the place of the graph in memory rather than join it: the graph is then unusable
-    (the loader packs the graph it is about to read back from the parts)."""
+    not for a graph another thread is reading. With ``consume``, the read index is let
+    go once the first part is made, and each part's node dicts are taken out of the
+    graph as they are packed: written as they come (:func:`write_packed`), the parts
+    never join the graph in memory, and the graph is unusable after (the loader reads
+    its graph back from what it wrote, :func:`read_parts`)."""
     ids = index.ids
     nodes = g._node
     state = index.__getstate__()
@@ -241,8 +249,12 @@ def pack(g: nx.MultiDiGraph, report: LoadReport, index: ReadIndex, *,
     step = _NODES_PER_PART
     core = (ids, -(-len(ids) // step), published, edges.state(), g.graph, arrays, plain,
             counts, problems)
-    parts = [_part(core)]
-    del core, arrays, plain, problems, published
+    first = _part(core)
+    del core, arrays, plain, problems, published, edges
+    if consume:
+        del g, index
+    yield first
+    del first
     for at in range(0, len(ids), step):
         chunk = ids[at : at + step]
         attrs = [nodes.pop(node) for node in chunk] if consume else [nodes[n] for n in chunk]
@@ -251,12 +263,13 @@ def pack(g: nx.MultiDiGraph, report: LoadReport, index: ReadIndex, *,
         try:
             for data, _ in dated:
                 data["published_at"] = None
-            parts.append(_part(attrs))
+            part = _part(attrs)
         finally:
             for data, when in dated:
                 data["published_at"] = when
         del attrs, dated
-    return _PARTS, parts
+        yield part
+        del part
 
 
 def _part(value: Any) -> bytes:
@@ -266,13 +279,18 @@ def _part(value: Any) -> bytes:
         return b"p" + pickle.dumps(value, protocol=_PROTOCOL)
 
 
-def _parts_of(body: bytes | memoryview | list[bytes]) -> Iterator[memoryview | bytes]:
+def _parts_of(body: bytes | bytearray | memoryview | Iterable[bytes | bytearray],
+              ) -> Iterator[bytes | bytearray | memoryview]:
     """Yield the parts of a body: a list of them (let go of one by one: the list is
-    emptied), or the bytes :func:`write_packed` wrote (each part after its length)."""
+    emptied), another iterable of them, or the bytes :func:`write_packed` wrote (each
+    part after its length)."""
     if isinstance(body, list):
         body.reverse()
         while body:
             yield body.pop()
+        return
+    if not isinstance(body, bytes | bytearray | memoryview):
+        yield from body
         return
     view = memoryview(body)
     at = 0
@@ -284,7 +302,7 @@ def _parts_of(body: bytes | memoryview | list[bytes]) -> Iterator[memoryview | b
         at += 8 + size
 
 
-def _unpart(part: bytes | memoryview) -> Any:
+def _unpart(part: bytes | bytearray | memoryview) -> Any:
     tag, raw = part[:1], part[1:]
     if tag == b"m":
         return marshal.loads(raw)
@@ -293,11 +311,12 @@ def _unpart(part: bytes | memoryview) -> Any:
     raise ValueError(f"unknown snapshot part {bytes(tag)!r}")
 
 
-def unpack(form: str, body: bytes | memoryview | list[bytes],
+def unpack(form: str, body: bytes | bytearray | memoryview | Iterable[bytes | bytearray],
            ) -> tuple[nx.MultiDiGraph, LoadReport, ReadIndex]:
-    """Rebuild what :func:`pack` stored: from its list of parts (emptied as they are
-    read) or from the bytes :func:`write_packed` wrote of them."""
-    if form != _PARTS:
+    """Rebuild what :func:`pack` stored: from its parts (a list is emptied as they are
+    read; :func:`read_parts` reads them from a file) or from the bytes
+    :func:`write_packed` wrote of them."""
+    if form != PARTS:
         raise ValueError(f"unknown snapshot format {form!r}")
     parts = _parts_of(body)
     ids, count, published, edges, graph_attrs, arrays, plain, counts, problems = \
@@ -309,6 +328,7 @@ def unpack(form: str, body: bytes | memoryview | list[bytes],
         raise ValueError("the snapshot's parts do not match its nodes")
     for i, micros in published:
         attrs[i]["published_at"] = _EPOCH + micros * _MICRO
+    _share_sources(attrs, edges)
     pos = {node: i for i, node in enumerate(ids)}
     g = frozen_graph(dict(zip(ids, attrs, strict=True)),
                      EdgeArrays.from_state(ids, pos, edges), graph_attrs)
@@ -335,6 +355,21 @@ def unpack(form: str, body: bytes | memoryview | list[bytes],
     return g, report, index
 
 
+def _share_sources(attrs: list[dict[str, Any]], edges: Any) -> None:
+    """Let the articles' ``sources`` be the very strings the RELATED edges' evidence
+    numbers (graph.compact.EdgeData), as when the snapshot was packed: the two travel
+    in different parts, and a part is read back with its own objects."""
+    strings = edges[2][2]
+    number = {text: i for i, text in enumerate(strings)}
+    for data in attrs:
+        sources = data.get("sources")
+        if type(sources) is list:
+            for j, text in enumerate(sources):
+                i = number.get(text) if type(text) is str else None
+                if i is not None:
+                    sources[j] = strings[i]
+
+
 def write_snapshot(cache_dir: Path, root: Path, digest: str, payload: Any) -> Path:
     """Sign and write ``payload`` — ``(graph, report, index)`` — as the snapshot of
     ``root`` at fingerprint ``digest``."""
@@ -342,10 +377,13 @@ def write_snapshot(cache_dir: Path, root: Path, digest: str, payload: Any) -> Pa
 
 
 def write_packed(cache_dir: Path, root: Path, digest: str, form: str,
-                 parts: list[bytes]) -> Path:
-    """Sign and write what :func:`pack` returned as the snapshot of ``root`` at
-    fingerprint ``digest``: each part after its length, signed as it is written (the
-    signature's place is filled in last), never joined into one buffer."""
+                 parts: Iterable[bytes],
+                 spans: list[tuple[int, int, bytes]] | None = None) -> Path:
+    """Sign and write what :func:`pack` returned (or :func:`pack_parts` yields) as the
+    snapshot of ``root`` at fingerprint ``digest``: each part after its length, signed
+    as it is written (the signature's place is filled in last), never joined into one
+    buffer. ``spans``: a list to which each part's offset, size and SHA-256 are added,
+    for :func:`read_parts`."""
     key = _key(cache_dir)
     header = json.dumps({"fingerprint": digest, "version": SNAPSHOT_VERSION,
                          "format": form}).encode()
@@ -364,7 +402,10 @@ def write_packed(cache_dir: Path, root: Path, digest: str, form: str,
                 signer.update(size)
                 signer.update(part)
                 f.write(size)
+                if spans is not None:
+                    spans.append((f.tell(), len(part), hashlib.sha256(part).digest()))
                 f.write(part)
+                del part
             f.seek(len(_MAGIC))
             f.write(signer.digest())
         os.replace(tmp, path)
@@ -372,6 +413,34 @@ def write_packed(cache_dir: Path, root: Path, digest: str, form: str,
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def read_parts(path: Path, spans: list[tuple[int, int, bytes]]) -> Iterator[bytearray]:
+    """Yield, one at a time, the parts :func:`write_packed` just wrote at ``path``
+    (``spans``: what it noted of them), each checked against the SHA-256 of what was
+    written before it is given: only the bytes this process wrote are ever decoded."""
+    fd, _ = _open_regular(path)
+    try:
+        for offset, size, digest in spans:
+            part = bytearray(size)
+            view, done = memoryview(part), 0
+            while done < size:  # a read gives at most ~2 GiB
+                n = os.preadv(fd, [view[done:]], offset + done)
+                if n == 0:
+                    raise ValueError(f"{path} was truncated after it was written")
+                done += n
+            view.release()
+            if hashlib.sha256(part).digest() != digest:
+                raise ValueError(f"{path} changed after it was written")
+            yield part
+            del part
+    finally:
+        os.close(fd)
+
+
+def prepare_cache(cache_dir: Path) -> None:
+    """Make the cache folder and its key now (OSError if it cannot be written)."""
+    _key(cache_dir)
 
 
 def open_snapshot(cache_dir: Path, root: Path) -> PendingSnapshot | str:

@@ -350,7 +350,45 @@ def test_packing_to_read_back_takes_the_graph_apart(corpus: Path) -> None:
     # take its place in memory (the loader reads its graph back from them).
     kg = graph.load(corpus)
     before = {n: dict(d) for n, d in kg.nx.nodes(data=True)}
-    form, parts = snapshot.pack(kg.nx, kg.report, kg.index, consume=True)
+    parts = list(snapshot.pack_parts(kg.nx, kg.report, kg.index, consume=True))
     assert kg.nx._node == {}
-    g, _, _ = snapshot.unpack(form, parts)
+    g, _, _ = snapshot.unpack(snapshot.PARTS, parts)
     assert dict(g.nodes(data=True)) == before
+
+
+def test_a_snapshot_changed_after_it_was_written_is_not_read_back(
+        corpus: Path, tmp_path: Path) -> None:
+    # The load reads its graph back from the file it wrote, a part at a time, each
+    # checked against what it wrote: a part changed on disk meanwhile is never decoded.
+    kg = graph.load(corpus)
+    spans: list[tuple[int, int, bytes]] = []
+    path = snapshot.write_packed(tmp_path, corpus, "x", snapshot.PARTS,
+                                 snapshot.pack_parts(kg.nx, kg.report, kg.index), spans)
+    g, _, _ = snapshot.unpack(snapshot.PARTS, snapshot.read_parts(path, spans))
+    assert nx.utils.graphs_equal(g, kg.nx)
+    offset, size, _ = spans[-1]
+    raw = bytearray(path.read_bytes())
+    raw[offset + size - 1] ^= 1
+    path.write_bytes(bytes(raw))
+    with pytest.raises(ValueError, match="changed after it was written"):
+        snapshot.unpack(snapshot.PARTS, snapshot.read_parts(path, spans))
+
+
+def test_a_snapshot_that_fails_while_written_loads_the_corpus_again(
+        corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    # Its parts took the built graph's place as they were written: a write that fails
+    # midway (a full disk) leaves no graph to serve, so the load reads the corpus again.
+    real = snapshot.write_packed
+
+    def full_disk(cache_dir, root, digest, form, parts, spans=None):
+        def failing():
+            yield next(iter(parts))
+            raise OSError(28, "No space left on device")
+        return real(cache_dir, root, digest, form, failing(), spans)
+
+    monkeypatch.setattr(snapshot, "write_packed", full_disk)
+    kg = graph.load(corpus, cache=tmp_path / "cache")
+    assert any("No space left" in r.message and "again" in r.message for r in caplog.records)
+    _same(kg, graph.load(corpus))
+    assert not list((tmp_path / "cache").glob("*.snapshot"))
