@@ -208,6 +208,34 @@ class Builder:
         self.g = nx.MultiDiGraph()
         self.provider_names: dict[str, Counter[str]] = defaultdict(Counter)
         self.topic_names: dict[str, Counter[str]] = defaultdict(Counter)
+        # Set by build() alone: the one {kind: {"kind": kind}} key dict per kind that
+        # every TAGGED and PUBLISHED_BY edge of a cold build shares from the start (the
+        # loader's _share_values would share them once built; made once each, they never
+        # take ~450 bytes an edge meanwhile). graph/incremental.py changes its graph's
+        # edges, so its builder makes networkx's own dicts.
+        self.shared_links: dict[str, dict[str, dict[str, str]]] | None = None
+
+    def link(self, node: str, target: str, kind: str) -> None:
+        """``g.add_edge(node, target, key=kind, kind=kind)`` for a TAGGED or PUBLISHED_BY
+        edge (``node`` an article already added): its key dict shared in a cold build."""
+        g, shared = self.g, self.shared_links
+        if shared is None:
+            g.add_edge(node, target, key=kind, kind=kind)
+            return
+        succ = g._succ
+        if target not in succ:  # as add_edge adds it: a node without attributes
+            succ[target] = {}
+            g._pred[target] = {}
+            g._node[target] = {}
+        nbrs = succ[node]
+        keydict = nbrs.get(target)
+        if keydict is None:
+            one = shared.get(kind)
+            if one is None:
+                one = shared[kind] = {kind: {"kind": kind}}
+            nbrs[target] = g._pred[target][node] = one
+        elif kind not in keydict:  # never so: one kind joins an article to a target
+            g.add_edge(node, target, key=kind, kind=kind)
 
     def warn(self, path: str, line: int | None, reason: str) -> None:
         self.report.warnings.append(Problem(path, line, reason))
@@ -293,6 +321,7 @@ class Builder:
     def build(self, records: Iterable[Record]) -> nx.MultiDiGraph:
         full: dict[str, list[Entry]] = defaultdict(list)
         stubs_kept = _StubCandidates(full)
+        self.shared_links = {}
         for rec in records:
             try:
                 prepared = rec.prepared
@@ -368,6 +397,7 @@ class Builder:
                 keydict = succ[u][v] = pred[v][u] = {}
             keydict[RELATED] = {"kind": RELATED, "evidence": evidence}
         nx._clear_cache(self.g)
+        self.shared_links = None
         self.name_nodes()
         self.count()
         return self.g
@@ -469,9 +499,9 @@ class Builder:
         key = self.provider_of(f.get("provider"), entry.url, entry.path, line)
         attrs["provider"] = key
         self.g.add_node(node, **attrs)
-        self.g.add_edge(node, provider_id(key), key=PUBLISHED_BY, kind=PUBLISHED_BY)
+        self.link(node, provider_id(key), PUBLISHED_BY)
         for slug in entry.topics:
-            self.g.add_edge(node, topic_id(slug), key=TAGGED, kind=TAGGED)
+            self.link(node, topic_id(slug), TAGGED)
 
     def add_prepared(self, entry: Entry, prepared: Prepared, sources: list[str]) -> None:
         """add_article, replayed from a record's :class:`Prepared`."""
@@ -490,9 +520,9 @@ class Builder:
             g._succ[node] = {}
             g._pred[node] = {}
             g._node[node] = attrs
-        g.add_edge(node, provider_id(key), key=PUBLISHED_BY, kind=PUBLISHED_BY)
+        self.link(node, provider_id(key), PUBLISHED_BY)
         for slug in entry.topics:
-            g.add_edge(node, topic_id(slug), key=TAGGED, kind=TAGGED)
+            self.link(node, topic_id(slug), TAGGED)
         entry.prepared = None  # used: its memory is free for what the load builds next
 
     def provider_of(self, raw: Any, url: str, path: str, line: int | None) -> str:

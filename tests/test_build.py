@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from datetime import UTC, date, datetime, timedelta, timezone
 
+import networkx as nx
 import pytest
 from conftest import record, write_record
 
@@ -561,3 +562,29 @@ def test_the_stub_candidates_keep_only_the_fields_that_can_win():
     # 13; w: 16, 17 and 18 tie on date, path and line (the build's second pass picks);
     # records' URLs (3, 9, 14) keep nothing.
     assert titles == [f"as listed {n}" for n in (12, 15, 16, 17, 18, 6)]
+
+
+def test_a_cold_build_shares_one_key_dict_per_kind_of_tagged_and_published_by_edge():
+    # Made once each rather than one per edge and shared later (memory at a million
+    # records); what the graph holds is what networkx's add_edge would make.
+    from graph.records import Record
+
+    records = _listing_records(True) + [
+        Record(dict(fields), "h.json", i) for i, fields in enumerate(_HOSTILE_RECORDS)]
+    for i, rec in enumerate(records[:3]):
+        rec.prepared.topics = ("privacy", "ai")[: i + 1]
+    g = graph.build.build_graph(records, graph.LoadReport())
+    assert sum(k == "TAGGED" for _, _, k in g.edges(keys=True)) > 3
+    for kind in ("TAGGED", "PUBLISHED_BY"):
+        keydicts = {id(g._succ[u][v]) for u, v, k in g.edges(keys=True) if k == kind}
+        assert len(keydicts) == 1
+    assert {id(g._succ[u][v]) for u, v, k in g.edges(keys=True) if k == "RELATED"} \
+        .isdisjoint({id(g._succ[u][v]) for u, v, k in g.edges(keys=True) if k != "RELATED"})
+    plain = nx.MultiDiGraph()
+    plain.add_nodes_from(g.nodes(data=True))
+    for u, v, k, d in g.edges(keys=True, data=True):
+        plain.add_edge(u, v, key=k, **d)
+    assert list(plain.nodes(data=True)) == list(g.nodes(data=True))
+    assert list(plain.edges(keys=True, data=True)) == list(g.edges(keys=True, data=True))
+    assert list(plain.in_edges(keys=True, data=True)) == list(g.in_edges(keys=True, data=True))
+    assert graph.build.Builder(graph.LoadReport()).shared_links is None  # incremental's
