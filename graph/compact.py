@@ -98,9 +98,11 @@ class EdgeArrays:
     def __len__(self) -> int:
         return len(self.out_target)
 
-    def state(self) -> tuple[list[Any], dict[str, tuple[str, bytes]], tuple[Any, ...]]:
-        """Return the edges as plain data (for a snapshot): keys, arrays' bytes, data."""
-        raw = {name: (a.dtype.str, a.tobytes())
+    def state(self) -> tuple[list[Any], dict[str, tuple[str, Any]], tuple[Any, ...]]:
+        """Return the edges as plain data (for a snapshot): keys, arrays, data. An array
+        is given as itself, contiguous: marshal writes any buffer as bytes, and no copy
+        of it is made while the graph is held (a snapshot reads it back as bytes)."""
+        raw = {name: (a.dtype.str, np.ascontiguousarray(a))
                for name, a in ((name, getattr(self, name)) for name in _ARRAYS)}
         return self.keys, raw, self.data.state()
 
@@ -205,7 +207,8 @@ class EdgeData:
 
     def state(self) -> tuple[Any, ...]:
         arrays = (self.shape, self.evidence_indptr, self.evidence)
-        return (tuple((a.dtype.str, a.tobytes()) for a in arrays), list(self.plain.items()),
+        return (tuple((a.dtype.str, np.ascontiguousarray(a)) for a in arrays),
+                list(self.plain.items()),
                 self.strings, self.other)
 
     @classmethod
@@ -219,7 +222,7 @@ class EdgeData:
 _ARRAYS = ("out_indptr", "out_target", "out_key", "in_indptr", "in_source", "in_edge")
 
 
-def _array(raw: tuple[str, bytes]) -> np.ndarray:
+def _array(raw: tuple[str, Any]) -> np.ndarray:
     dtype, body = raw
     return np.frombuffer(body, dtype=np.dtype(dtype))
 

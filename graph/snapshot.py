@@ -59,6 +59,7 @@ SNAPSHOT_VERSION = 5  # 3: the read index maps URLs to node ids; 4: edges as arr
 # 5: written in parts (the nodes' attributes 20,000 nodes a part), not one buffer
 PARTS = "parts"
 _NODES_PER_PART = 20_000
+_PICKLE_PROTO = 0x80  # the first byte of a pickle (protocol 2 and later)
 _MAGIC = b"NEWSGRAPH-SNAPSHOT\n"
 _KEY_NAME = "snapshot.key"
 _PROTOCOL = 5
@@ -206,12 +207,12 @@ def pack(g: nx.MultiDiGraph, report: LoadReport, index: ReadIndex,
 
 def pack_parts(g: nx.MultiDiGraph, report: LoadReport, index: ReadIndex, *,
                consume: bool = False) -> Generator[bytes, None, None]:
-    """Yield the parts of a loaded graph's snapshot: the graph, report and read index
-    as a list of parts, each a tag byte (``m``: ``marshal``, which reads back about
-    twice as fast as pickle and keeps shared objects shared; ``p``: a pickle, when a
-    part holds a value marshal cannot, such as a date in an extra field) and its
-    bytes. The first part holds all but the node attributes, the others
-    :data:`_NODES_PER_PART` nodes' each, so no single buffer holds the whole graph.
+    """Yield the parts of a loaded graph's snapshot (its graph, report and read index),
+    each in ``marshal`` form (it reads back about twice as fast as pickle and keeps
+    shared objects shared) or, when it holds a value marshal cannot (a date in an
+    extra field), a pickle (see :func:`_part`). The first part holds all but the node
+    attributes, the others :data:`_NODES_PER_PART` nodes' each, so no single buffer
+    holds the whole graph.
 
     The node dicts are lent to it while it runs (their ``published_at`` set aside):
     not for a graph another thread is reading. With ``consume``, the read index is let
@@ -227,10 +228,13 @@ def pack_parts(g: nx.MultiDiGraph, report: LoadReport, index: ReadIndex, *,
     for name, value in state.items():
         if name in ("g", "ids", "pos"):
             continue
+        # Arrays go as themselves: marshal writes any buffer as bytes, with no copy of
+        # it (tobytes() would add one, ~10% of the snapshot, while the graph is held).
         if isinstance(value, np.ndarray):
-            arrays[name] = (value.dtype.str, value.shape, value.tobytes())
+            arrays[name] = (value.dtype.str, value.shape, np.ascontiguousarray(value))
         elif name == "csr":
-            arrays[name] = {k: (c.indptr.tobytes(), c.indices.tobytes()) for k, c in value.items()}
+            arrays[name] = {k: (np.ascontiguousarray(c.indptr), np.ascontiguousarray(c.indices))
+                            for k, c in value.items()}
         else:
             plain[name] = value
     del state
@@ -273,10 +277,14 @@ def pack_parts(g: nx.MultiDiGraph, report: LoadReport, index: ReadIndex, *,
 
 
 def _part(value: Any) -> bytes:
+    """``value`` in ``marshal`` form, else (a value marshal cannot hold, such as a date in
+    an extra field) a pickle: told apart by the first byte, pickle's PROTO opcode
+    (0x80), which begins no marshal output (a type code, with or without its 0x80
+    reference flag, is never 0); no tag is joined on (a copy of the part)."""
     try:
-        return b"m" + marshal.dumps(value)
-    except ValueError:  # a value marshal cannot hold (a date in an extra field, say)
-        return b"p" + pickle.dumps(value, protocol=_PROTOCOL)
+        return marshal.dumps(value)
+    except ValueError:
+        return pickle.dumps(value, protocol=_PROTOCOL)
 
 
 def _parts_of(body: bytes | bytearray | memoryview | Iterable[bytes | bytearray],
@@ -303,12 +311,7 @@ def _parts_of(body: bytes | bytearray | memoryview | Iterable[bytes | bytearray]
 
 
 def _unpart(part: bytes | bytearray | memoryview) -> Any:
-    tag, raw = part[:1], part[1:]
-    if tag == b"m":
-        return marshal.loads(raw)
-    if tag == b"p":
-        return pickle.loads(raw)
-    raise ValueError(f"unknown snapshot part {bytes(tag)!r}")
+    return pickle.loads(part) if part[0] == _PICKLE_PROTO else marshal.loads(part)
 
 
 def unpack(form: str, body: bytes | bytearray | memoryview | Iterable[bytes | bytearray],
