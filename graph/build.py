@@ -208,11 +208,12 @@ class Builder:
         self.g = nx.MultiDiGraph()
         self.provider_names: dict[str, Counter[str]] = defaultdict(Counter)
         self.topic_names: dict[str, Counter[str]] = defaultdict(Counter)
-        # Set by build() alone: the one {kind: {"kind": kind}} key dict per kind that
-        # every TAGGED and PUBLISHED_BY edge of a cold build shares from the start (the
-        # loader's _share_values would share them once built; made once each, they never
-        # take ~450 bytes an edge meanwhile). graph/incremental.py changes its graph's
-        # edges, so its builder makes networkx's own dicts.
+        # Set by build(share_links=True) alone (the loader's, whose graph is frozen once
+        # built): the one {kind: {"kind": kind}} key dict per kind that every TAGGED and
+        # PUBLISHED_BY edge shares from the start (the loader's _share_values would share
+        # them once built; made once each, they never take ~450 bytes an edge meanwhile).
+        # A graph that may change (build_graph's by default, graph/incremental.py's)
+        # keeps networkx's own dicts: removing one edge's key would remove every one's.
         self.shared_links: dict[str, dict[str, dict[str, str]]] | None = None
 
     def link(self, node: str, target: str, kind: str) -> None:
@@ -318,10 +319,12 @@ class Builder:
         self.report.errors.append(Problem(entry.path, entry.line, "record could not be "
                                           f"loaded: {type(e).__name__}: {e}"))
 
-    def build(self, records: Iterable[Record]) -> nx.MultiDiGraph:
+    def build(self, records: Iterable[Record], *, share_links: bool = False,
+              ) -> nx.MultiDiGraph:
+        """Build the graph (``share_links``: see :func:`build_graph`)."""
         full: dict[str, list[Entry]] = defaultdict(list)
         stubs_kept = _StubCandidates(full)
-        self.shared_links = {}
+        self.shared_links = {} if share_links else None
         for rec in records:
             try:
                 prepared = rec.prepared
@@ -688,6 +691,9 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) else str(value)
 
 
-def build_graph(records: Iterable[Record], report: LoadReport) -> nx.MultiDiGraph:
-    """Build the graph from parsed records, adding counts and problems to ``report``."""
-    return Builder(report).build(records)
+def build_graph(records: Iterable[Record], report: LoadReport, *,
+                share_links: bool = False) -> nx.MultiDiGraph:
+    """Build the graph from parsed records, adding counts and problems to ``report``.
+    ``share_links``: every TAGGED (PUBLISHED_BY) edge's key dict is one shared dict, for
+    a graph that will not change (the loader's, frozen once built)."""
+    return Builder(report).build(records, share_links=share_links)

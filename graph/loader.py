@@ -195,7 +195,7 @@ def _load(root: Path, max_file_bytes: int, progress: ProgressCallback | None,
     # The build reads records as the parse workers deliver them, so its first pass
     # overlaps parsing; its problems follow the parse problems, as in a two-step load.
     built = LoadReport()
-    g = build_graph(records(), built)
+    g = build_graph(records(), built, share_links=True)
     for name in ("records", "articles", "stubs", "providers", "topics", "edges"):
         setattr(report, name, getattr(built, name))
     report.errors.extend(built.errors)

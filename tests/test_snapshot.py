@@ -290,8 +290,8 @@ def test_a_load_that_writes_a_snapshot_serves_the_graph_read_back(
     built: list[weakref.ref[nx.MultiDiGraph]] = []
     build = loader.build_graph
 
-    def watched(records, report):
-        g = build(records, report)
+    def watched(records, report, **options):
+        g = build(records, report, **options)
         built.append(weakref.ref(g))
         return g
 
