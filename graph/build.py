@@ -36,8 +36,8 @@ from graph.records import Record
 from graph.report import LoadReport, Problem
 from graph.values import TooLongInteger
 
-__all__ = ["ARTICLE", "PROVIDER", "TOPIC", "EDGE_KINDS", "build_graph", "article_id",
-           "provider_id", "topic_id"]
+__all__ = ["ARTICLE", "PROVIDER", "TOPIC", "EDGE_KINDS", "build_graph", "check_records",
+           "article_id", "provider_id", "topic_id"]
 
 ARTICLE, PROVIDER, TOPIC = "article", "provider", "topic"
 RELATED, PUBLISHED_BY, TAGGED = "RELATED", "PUBLISHED_BY", "TAGGED"
@@ -110,9 +110,9 @@ class Builder:
     """Applies the rules above, record by record; graph/incremental.py applies them one
     article at a time with it."""
 
-    def __init__(self, report: LoadReport):
+    def __init__(self, report: LoadReport, g: nx.MultiDiGraph | None = None):
         self.report = report
-        self.g = nx.MultiDiGraph()
+        self.g = nx.MultiDiGraph() if g is None else g
         self.provider_names: dict[str, Counter[str]] = defaultdict(Counter)
         self.topic_names: dict[str, Counter[str]] = defaultdict(Counter)
 
@@ -198,6 +198,20 @@ class Builder:
                                           f"loaded: {type(e).__name__}: {e}"))
 
     def build(self, records: Iterable[Record]) -> nx.MultiDiGraph:
+        related = self.add_records(records)
+        for key in [k for k in related if article_id(k[0]) not in self.g
+                    or article_id(k[1]) not in self.g]:
+            del related[key]  # an end that could not be added
+        for (source, target), evidence in related.items():
+            self.g.add_edge(article_id(source), article_id(target), key=RELATED, kind=RELATED,
+                            evidence=evidence)
+        self.name_nodes()
+        self.count()
+        return self.g
+
+    def add_records(self, records: Iterable[Record]) -> dict[tuple[str, str], list[str]]:
+        """Add the records' articles and stubs, reporting every problem; return the
+        ``RELATED`` pairs with their evidence (the edges are the caller's to add)."""
         full: dict[str, list[Entry]] = defaultdict(list)
         for rec in records:
             try:
@@ -242,15 +256,7 @@ class Builder:
                 continue
             entries.sort(key=lambda e: e.order)
             self.add_safely(entries[-1], is_stub=True, sources=[e.source for e in entries])
-        for key in [k for k in related if article_id(k[0]) not in self.g
-                    or article_id(k[1]) not in self.g]:
-            del related[key]  # an end that could not be added
-        for (source, target), evidence in related.items():
-            self.g.add_edge(article_id(source), article_id(target), key=RELATED, kind=RELATED,
-                            evidence=evidence)
-        self.name_nodes()
-        self.count()
-        return self.g
+        return related
 
     def related_entries(self, entry: Entry) -> Iterator[tuple[str, Entry]]:
         line = entry.line
@@ -432,3 +438,32 @@ def _text(value: Any) -> str | None:
 def build_graph(records: Iterable[Record], report: LoadReport) -> nx.MultiDiGraph:
     """Build the graph from parsed records, adding counts and problems to ``report``."""
     return Builder(report).build(records)
+
+
+def check_records(records: Iterable[Record], report: LoadReport) -> None:
+    """Add to ``report`` the errors and warnings :func:`build_graph` would report for
+    ``records``, by the same rules, without building a graph (what ingest checks a
+    record with)."""
+    Builder(report, _NodeSet()).add_records(records)  # type: ignore[arg-type]
+
+
+class _NodeSet:
+    """Stands in for the graph while records are only checked: the nodes added, which
+    is all the rules ask of the graph (whether an article is in it)."""
+
+    __slots__ = ("nodes",)
+
+    def __init__(self) -> None:
+        self.nodes: set[str] = set()
+
+    def add_node(self, node: str, **attrs: Any) -> None:
+        self.nodes.add(node)
+
+    def add_edge(self, u: str, v: str, key: str, **attrs: Any) -> None:
+        self.nodes.update((u, v))
+
+    def remove_node(self, node: str) -> None:
+        self.nodes.discard(node)
+
+    def __contains__(self, node: object) -> bool:
+        return node in self.nodes
