@@ -45,11 +45,12 @@ from graph.index import (
 if TYPE_CHECKING:
     pass
 
-__all__ = ["next_index", "Positions", "Layered", "COMPACT_AT", "FOLD_AT"]
+__all__ = ["next_index", "Positions", "Layered", "COMPACT_AT", "FOLD_AT", "SEGMENTS"]
 
 T = TypeVar("T")
 
 COMPACT_AT = 2000  # articles in the text delta before it is folded into the base
+SEGMENTS = 8  # text delta segments (one per version) before they are joined into one
 FOLD_AT = 1024  # changed URL aliases kept beside the base before they are folded in
 
 
@@ -89,9 +90,11 @@ def next_index(old: ReadIndex, old_g: nx.MultiDiGraph, g: nx.MultiDiGraph,
     remap = np.full(n_old, -1, dtype=np.int64)
     remap[np.delete(np.arange(n_old), removed_at)] = np.delete(np.arange(n), added_at)
 
+    new.newest_key = newest_key = _moved(old.newest_key, remap, n, added_at,
+                                         [float("inf")] * len(added))
     for x in touched:
         if x in g and nodes[x]["kind"] == ARTICLE:
-            newest[pos[x]] = newest_first(nodes[x])
+            newest_key[pos[x]] = newest[pos[x]] = newest_first(nodes[x])
     new.kind = kind
     new.newest_first = newest
     new.kind_code = np.array([KIND_CODES.get(k, 3) for k in kind], dtype=np.int8) \
@@ -117,9 +120,9 @@ def next_index(old: ReadIndex, old_g: nx.MultiDiGraph, g: nx.MultiDiGraph,
 
     _next_text(new, old, remap, [pos[x] for x in sorted(retext)],
                [old.pos[x] for x in retext | rewired if x in old.pos])
-    order = np.lexsort((np.arange(n), np.array(newest, dtype=np.float64)))
-    new.rank = np.empty(n, dtype=np.int32)
-    new.rank[order] = np.arange(n, dtype=np.int32)
+    new.rank = _next_rank(old, newest_key, remap,
+                          [old.pos[x] for x in touched if x in old.pos],
+                          [pos[x] for x in touched if x in g])
     new.fields = Fields(new)
     new.postings = Postings(new)
     new._reset_caches()
@@ -330,10 +333,39 @@ def _renumbered(piece: np.ndarray, remap: np.ndarray, shifted: bool) -> np.ndarr
     return remap[piece].astype(np.int32) if shifted else piece
 
 
+def _next_rank(old: ReadIndex, newest: np.ndarray, remap: np.ndarray, out_old: list[int],
+               into: list[int]) -> np.ndarray:
+    """Return the next rank (position in (newest first, id) order): the old order without
+    the nodes at ``out_old`` (old positions), renumbered, with the nodes at ``into`` (new
+    positions) merged in where their keys go. No sort of all nodes: renumbering keeps the
+    old order (``remap`` is monotone, and ids break ties)."""
+    n = len(newest)
+    order = np.empty(len(old.rank), dtype=np.int64)
+    order[old.rank] = np.arange(len(old.rank), dtype=np.int64)
+    out = np.zeros(len(old.rank), dtype=bool)
+    out[out_old] = True
+    out[remap < 0] = True  # removed nodes are among out_old; this is a guard
+    kept = remap[order[~out[order]]]
+    keys = newest[kept]  # ascending: the old order, less what moves
+    places = []
+    values = sorted((float(newest[p]), p) for p in into)
+    for value, p in values:
+        lo = int(np.searchsorted(keys, value, side="left"))
+        hi = int(np.searchsorted(keys, value, side="right"))
+        places.append(lo + int(np.searchsorted(kept[lo:hi], p)))
+    merged = np.insert(kept, places, [p for _, p in values])
+    rank = np.empty(n, dtype=np.int32)
+    rank[merged] = np.arange(n, dtype=np.int32)
+    return rank
+
+
 def _next_text(new: ReadIndex, old: ReadIndex, remap: np.ndarray, written: list[int],
                dead_old: list[int]) -> None:
     """Carry the text index over: the base blob as it is (dead rows -1), the delta
-    blob with the rewritten articles' text; compact when the delta has grown."""
+    segments as they are (their rows renumbered, dead ones -1) and one more with the
+    rewritten articles' text; past :data:`SEGMENTS` segments they are joined into one
+    (dead text and all: no Python pass over articles), and when the delta outgrows
+    :data:`COMPACT_AT` articles (or an eighth of the base) it is folded into the base."""
     dead = np.zeros(len(remap), dtype=bool)
     dead[dead_old] = True
 
@@ -343,31 +375,36 @@ def _next_text(new: ReadIndex, old: ReadIndex, remap: np.ndarray, written: list[
         out[live] = np.where(dead[rows[live]], -1, remap[rows[live]])
         return out
 
-    chunks: list[bytes] = []
-    owners: list[int] = []
-    for text, starts, rows in old.extra_text:  # the old delta's live chunks, then the new
-        moved = carried(rows)
-        ends = np.append(starts[1:] - 1, len(text))
-        for s, e, r in zip(starts.tolist(), ends.tolist(), moved.tolist(), strict=True):
-            if r >= 0:
-                chunks.append(text[s:e])
-                owners.append(r)
-    for i in written:
-        chunks.append(new.blob(i))
-        owners.append(i)
+    segments = [(text, starts, carried(rows)) for text, starts, rows in old.extra_text]
+    if written:
+        segments.append(_blob([new.blob(i) for i in written], written))
     base_rows = carried(old.article_rows)
-    if len(owners) > max(COMPACT_AT, len(base_rows) // 8):
-        ends = np.append(old.text_starts[1:] - 1, len(old.text))
-        live = np.flatnonzero(base_rows >= 0)
-        text = old.text
-        chunks = [text[s:e] for s, e in zip(old.text_starts[live].tolist(),
-                                            ends[live].tolist(), strict=True)] + chunks
-        owners = base_rows[live].tolist() + owners
+    if sum(len(rows) for _, _, rows in segments) > max(COMPACT_AT, len(base_rows) // 8):
+        chunks: list[bytes] = []
+        owners: list[int] = []
+        for text, starts, rows in [(old.text, old.text_starts, base_rows), *segments]:
+            ends = np.append(starts[1:] - 1, len(text))
+            live = np.flatnonzero(rows >= 0)
+            chunks += [text[s:e] for s, e in zip(starts[live].tolist(), ends[live].tolist(),
+                                                  strict=True)]
+            owners += rows[live].tolist()
         new.text, new.text_starts, new.article_rows = _blob(chunks, owners)
         new.extra_text = []
         return
+    if len(segments) > SEGMENTS:
+        segments = [_joined(segments)]
     new.text, new.text_starts, new.article_rows = old.text, old.text_starts, base_rows
-    new.extra_text = [_blob(chunks, owners)] if chunks else []
+    new.extra_text = segments
+
+
+def _joined(segments: list[tuple[bytes, np.ndarray, np.ndarray]],
+            ) -> tuple[bytes, np.ndarray, np.ndarray]:
+    """One segment holding the given ones' text, one after the other."""
+    offsets = np.cumsum([0] + [len(text) + 1 for text, _, _ in segments[:-1]])
+    return (FIELD_SEP.join(text for text, _, _ in segments),
+            np.concatenate([starts + o for (_, starts, _), o in zip(segments, offsets.tolist(),
+                                                                    strict=True)]),
+            np.concatenate([rows for _, _, rows in segments]))
 
 
 def _blob(chunks: list[bytes], owners: list[int]) -> tuple[bytes, np.ndarray, np.ndarray]:

@@ -194,16 +194,18 @@ class FollowedFolder(RuleBasedStateMachine):
         write_record(self.root, "seed.md", record("a"))
         self.live = graph.follow(self.root)
         self.specs: dict[str, dict[str, Any]] = {"seed.md": {}}
-        self.compact_at = reindex.COMPACT_AT, reindex.FOLD_AT
+        self.compact_at = reindex.COMPACT_AT, reindex.FOLD_AT, reindex.SEGMENTS
 
     def teardown(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
-        reindex.COMPACT_AT, reindex.FOLD_AT = self.compact_at
+        reindex.COMPACT_AT, reindex.FOLD_AT, reindex.SEGMENTS = self.compact_at
 
-    @rule(at=st.integers(min_value=0, max_value=4))
-    def compact_after(self, at: int) -> None:
-        """The next versions fold their text and URL deltas into the base past ``at``."""
+    @rule(at=st.sampled_from((0, 1, 2, 4, 10**6)), segments=st.integers(0, 3))
+    def compact_after(self, at: int, segments: int) -> None:
+        """The next versions fold their text and URL deltas into the base past ``at``
+        (never, at 10**6), and join the text delta's segments past ``segments``."""
         reindex.COMPACT_AT = reindex.FOLD_AT = at
+        reindex.SEGMENTS = segments
 
     def _write(self, name: str, spec: dict[str, Any]) -> Path:
         form = FORMS[Path(name).suffix]
