@@ -102,8 +102,9 @@ def next_index(old: ReadIndex, old_g: nx.MultiDiGraph, g: nx.MultiDiGraph,
                                            [KIND_CODES.get(nodes[x]["kind"], 3)
                                             for x in added])
 
-    new.csr = {k: _next_csr(old, old_g, g, pos, k, rewired, remap, bool(added or removed))
-               for k in WALK_ORDER}
+    remap32 = remap.astype(np.int32)
+    new.csr = {k: _next_csr(old, old_g, g, pos, k, rewired, remap, remap32,
+                            bool(added or removed)) for k in WALK_ORDER}
     new._combined = {}
 
     changed: dict[str, tuple[str, ...]] = {}
@@ -243,10 +244,10 @@ def _neighbours(g: nx.MultiDiGraph, x: str, kind: str) -> set[str]:
 
 def _next_csr(old: ReadIndex, old_g: nx.MultiDiGraph, g: nx.MultiDiGraph,
               pos: Mapping[str, int], kind: str, rewired: set[str], remap: np.ndarray,
-              shifted: bool) -> CSR:
+              remap32: np.ndarray, shifted: bool) -> CSR:
     """Return the next CSR of ``kind``: the rows of the rewired articles and of their
     neighbours (before and after) made anew, every other row copied, renumbered when
-    positions shifted. One pass over the entries, no sort."""
+    positions shifted. A few numpy passes over the entries, no sort."""
     csr = old.csr[kind]
     n_old, n = len(old.ids), len(pos)
     dirty_old: set[int] = set()
@@ -285,9 +286,11 @@ def _next_csr(old: ReadIndex, old_g: nx.MultiDiGraph, g: nx.MultiDiGraph,
             short.update(gains.get(x, ()))
             rows[p] = np.array(sorted(short), dtype=np.int32)
             continue
-        kept = remap[had[~np.isin(had, dirty)]] if len(dirty) else remap[had]
-        gained = np.array(gains.get(x, ()), dtype=np.int64)
-        rows[p] = np.union1d(kept, gained).astype(np.int32)
+        if len(dirty):
+            at = np.minimum(np.searchsorted(dirty, had), len(dirty) - 1)
+            had = had[dirty[at] != had]
+        kept = remap[had]  # sorted: remap is monotone
+        rows[p] = _with(kept, sorted(set(gains.get(x, ()))))
     gone = sorted(old.pos[x] for x in affected if x in old.pos)
     keep_rows = np.ones(n_old, dtype=bool)
     keep_rows[gone] = False
@@ -298,39 +301,38 @@ def _next_csr(old: ReadIndex, old_g: nx.MultiDiGraph, g: nx.MultiDiGraph,
         degree[p] = len(row)
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(degree, out=indptr[1:])
-    # Old rows keep their order (remap is monotone); a new row goes where the first old
-    # row placed after it starts.
-    ahead = np.maximum.accumulate(remap)  # a removed row (-1) takes the one before it
-    cuts = [(int(csr.indptr[r]), int(csr.indptr[r + 1])) for r in gone]
-    new_rows = np.array(sorted(rows), dtype=np.int64)
-    offsets = csr.indptr[np.searchsorted(ahead, new_rows, side="right")]
-    inserts = sorted(zip(offsets.tolist(), new_rows.tolist(), strict=True))
-    pieces: list[np.ndarray] = []
-    at, c = 0, 0
-    for offset, p in (*inserts, (len(csr.indices), -1)):
-        while c < len(cuts) and cuts[c][0] < offset:
-            start, end = cuts[c]
-            if start > at:
-                pieces.append(_renumbered(csr.indices[at:start], remap, shifted))
-            at, c = max(at, end), c + 1
-        if offset > at:
-            pieces.append(_renumbered(csr.indices[at:offset], remap, shifted))
-            at = offset
-        if p >= 0:
-            pieces.append(rows[p])
-    while c < len(cuts):
-        start, end = cuts[c]
-        if start > at:
-            pieces.append(_renumbered(csr.indices[at:start], remap, shifted))
-        at, c = max(at, end), c + 1
-    if len(csr.indices) > at:
-        pieces.append(_renumbered(csr.indices[at:], remap, shifted))
-    indices = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.int32)
-    return CSR(indptr, indices.astype(np.int32, copy=False))
+    # Every entry of a row kept, in order (old rows keep their order: remap is monotone),
+    # renumbered in one gather; then the new rows written where indptr puts them.
+    kept_entries = np.ones(len(csr.indices), dtype=bool)
+    for r in gone:
+        kept_entries[csr.indptr[r]:csr.indptr[r + 1]] = False
+    for r in np.flatnonzero(remap < 0).tolist():  # a removed node's row (none: guard)
+        kept_entries[csr.indptr[r]:csr.indptr[r + 1]] = False
+    carried = csr.indices[kept_entries]
+    if shifted:
+        carried = np.take(remap32, carried)
+    indices = np.empty(int(indptr[-1]), dtype=np.int32)
+    if rows:
+        fresh = np.zeros(len(indices), dtype=bool)
+        order = sorted(rows)
+        for p in order:
+            fresh[indptr[p]:indptr[p + 1]] = True
+        indices[~fresh] = carried
+        indices[fresh] = np.concatenate([rows[p] for p in order])
+    else:
+        indices[:] = carried
+    return CSR(indptr, indices)
 
 
-def _renumbered(piece: np.ndarray, remap: np.ndarray, shifted: bool) -> np.ndarray:
-    return remap[piece].astype(np.int32) if shifted else piece
+def _with(row: np.ndarray, more: list[int]) -> np.ndarray:
+    """The sorted ``row`` with the sorted ``more`` merged in, each value once."""
+    if not more:
+        return row.astype(np.int32)
+    extra = np.array(more, dtype=row.dtype)
+    at = np.searchsorted(row, extra)
+    there = (at < len(row)) & (row[np.minimum(at, len(row) - 1)] == extra) if len(row) \
+        else np.zeros(len(extra), dtype=bool)
+    return np.insert(row, at[~there], extra[~there]).astype(np.int32)
 
 
 def _next_rank(old: ReadIndex, newest: np.ndarray, remap: np.ndarray, out_old: list[int],
