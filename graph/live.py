@@ -389,11 +389,13 @@ class LiveGraph:
         g, touched = self._state.change(before, after)
         report = self._state.report(self._listing.errors, self._listing.skipped)
         nodes = touched.rewritten | touched.added | touched.removed
+        # Relinked nodes only gained or lost a RELATED edge from the nodes above: the
+        # index finds them as those nodes' neighbours; the change reports them updated.
         if len(nodes) > max(len(g) // 8, 256):  # much of the graph: index it afresh
-            return self._stamp(KnowledgeGraph(g, report)), nodes
+            return self._stamp(KnowledgeGraph(g, report)), nodes | touched.relinked
         kg = KnowledgeGraph(g, report, index=next_index(old.index, old.nx, g, nodes))
         carry_analytics(kg, old, nodes)
-        return self._stamp(kg), nodes
+        return self._stamp(kg), nodes | touched.relinked
 
     def _stamp(self, kg: KnowledgeGraph) -> KnowledgeGraph:
         h = hashlib.blake2b(self._version_sum.to_bytes(16, "big"), digest_size=8)

@@ -16,6 +16,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 import graph
 from graph import live as live_module
 from graph import reindex
+from graph.change import articles_changed
 from tests.conftest import record, write_record
 
 
@@ -165,7 +166,9 @@ fields_strategy = st.fixed_dictionaries({
     "slug": st.sampled_from(SLUGS),
     "host": st.sampled_from(HOSTS),
     "topics": st.lists(st.sampled_from(SPELLINGS), max_size=2),
-    "related": st.lists(st.tuples(st.sampled_from(SLUGS), st.sampled_from(HOSTS)), max_size=2),
+    # (slug, host, the provider the entry names: a stub's provider follows its winner)
+    "related": st.lists(st.tuples(st.sampled_from(SLUGS), st.sampled_from(HOSTS),
+                                  st.sampled_from((None, *HOSTS))), max_size=2),
     "date": st.sampled_from(DATES),
     "tracking": st.booleans(),
     "spelled": st.sampled_from(("title", "upper")),  # how it spells its provider's name
@@ -178,8 +181,9 @@ def _fields(spec: dict[str, Any]) -> dict[str, Any]:
                               "topics": spec["topics"],
                               "provider": {"name": getattr(spec["host"], spec["spelled"])(),
                                            "domain": spec["host"]},
-                              "related": [{"title": f"Related {s}", "webUrl": f"https://{h}/{s}"}
-                                          for s, h in spec["related"]]}
+                              "related": [{"title": f"Related {s}", "webUrl": f"https://{h}/{s}",
+                                           **({"provider": {"domain": p}} if p else {})}
+                                          for s, h, p in spec["related"]]}
     if spec["date"] is not None:
         fields["publishedDateTime"] = spec["date"]
     return fields
@@ -193,6 +197,9 @@ class FollowedFolder(RuleBasedStateMachine):
         self.root = Path(tempfile.mkdtemp(prefix="newsgraph-live-"))
         write_record(self.root, "seed.md", record("a"))
         self.live = graph.follow(self.root)
+        self.changes: list[Any] = []
+        self.live.on_change(self.changes.append)
+        self.previous = self.live.current()
         self.specs: dict[str, dict[str, Any]] = {"seed.md": {}}
         self.compact_at = reindex.COMPACT_AT, reindex.FOLD_AT, reindex.SEGMENTS
 
@@ -259,7 +266,7 @@ class FollowedFolder(RuleBasedStateMachine):
         spec = self.specs.get(name)
         if not spec:
             return
-        self.live.apply([self._write(name, {**spec, "related": [(related, "news.example")]})])
+        self.live.apply([self._write(name, {**spec, "related": [(related, "news.example", None)]})])
 
     @rule()
     def rescan_everything(self) -> None:
@@ -269,6 +276,16 @@ class FollowedFolder(RuleBasedStateMachine):
     def equals_a_cold_load(self) -> None:
         assert_same(self.live, self.root)
         assert self.live.version == graph.follow(self.root).version
+
+    @invariant()
+    def each_change_names_every_article_that_differs(self) -> None:
+        """A change's added, updated and removed articles are those whose fields or
+        edges differ between the two versions, looked for among every node."""
+        for change in self.changes:
+            assert (change.added, change.updated, change.removed) == articles_changed(
+                self.previous, change.graph, set(self.previous.nx) | set(change.graph.nx))
+            self.previous = change.graph
+        self.changes.clear()
 
 
 TestFollowedFolder = FollowedFolder.TestCase
