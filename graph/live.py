@@ -32,6 +32,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from graph import heap
+from graph.build import topic_id
 from graph.carry import carry_analytics
 from graph.change import COUNTS, Change, articles_changed
 from graph.errors import NewsgraphError
@@ -53,7 +54,7 @@ from graph.reindex import next_index
 __all__ = ["LiveGraph", "follow"]
 
 _MOD = 1 << 128
-
+_TOPIC = topic_id("")  # the prefix of every topic node id
 
 def follow(path: str | os.PathLike[str], *,
            max_file_bytes: int = DEFAULT_MAX_FILE_BYTES, include: Sequence[str] = (),
@@ -393,7 +394,11 @@ class LiveGraph:
         # index finds them as those nodes' neighbours; the change reports them updated.
         if len(nodes) > max(len(g) // 8, 256):  # much of the graph: index it afresh
             return self._stamp(KnowledgeGraph(g, report)), nodes | touched.relinked
-        kg = KnowledgeGraph(g, report, index=next_index(old.index, old.nx, g, nodes))
+        # Topic lookups by name are the previous version's unless a topic came, went or
+        # was renamed (a topic gaining articles is not touched).
+        same_topics = not any(x.startswith(_TOPIC) for x in nodes)
+        kg = KnowledgeGraph(g, report, index=next_index(old.index, old.nx, g, nodes),
+                            topic_names=old._topic_names if same_topics else None)
         carry_analytics(kg, old, nodes)
         return self._stamp(kg), nodes | touched.relinked
 

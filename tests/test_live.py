@@ -68,6 +68,7 @@ def assert_same_index(kg: graph.KnowledgeGraph, cold: graph.KnowledgeGraph) -> N
     assert dict(got.aliases.items()) == dict(want.aliases.items())
     for name, topic in cold._topic_names.items():
         assert kg.topic(name) == topic
+    assert kg._topic_names == cold._topic_names  # none left over either
     assert kg.counts == cold.counts
     assert list(kg.analytics.same_story.items()) == list(cold.analytics.same_story.items())
     assert kg.analytics.topic_articles == cold.analytics.topic_articles
