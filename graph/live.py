@@ -271,6 +271,7 @@ class LiveGraph:
         shown = str(self.root)
         present: set[str] = set()
         gone: set[str] = set()
+        real: dict[str, str] = {}  # folder -> its real path (a batch's files share one)
         for p in paths:
             full = os.path.abspath(p)
             rel = os.path.relpath(full, base)
@@ -281,8 +282,10 @@ class LiveGraph:
                 continue  # hidden: never listed (a rename out of it names its target too)
             name = rel if shown == "." else os.path.join(shown, rel)
             folder = os.path.dirname(rel)
-            if os.path.realpath(os.path.dirname(full)) != os.path.join(real_base, folder) \
-                    .rstrip(os.sep):
+            parent = os.path.dirname(full)
+            if parent not in real:
+                real[parent] = os.path.realpath(parent)
+            if real[parent] != os.path.join(real_base, folder).rstrip(os.sep):
                 return None  # reached through a symlink
             try:
                 st = os.lstat(full)
