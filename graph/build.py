@@ -444,7 +444,7 @@ def check_records(records: Iterable[Record], report: LoadReport) -> None:
     """Add to ``report`` the errors and warnings :func:`build_graph` would report for
     ``records``, by the same rules, without building a graph (what ingest checks a
     record with)."""
-    Builder(report, _NodeSet()).add_records(records)  # type: ignore[arg-type]
+    Builder(report, _NodeSet()).add_records(records)
 
 
 class _NodeSet:

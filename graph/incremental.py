@@ -331,7 +331,7 @@ class BuildState:
         # A URL only linked to (its own records unchanged) whose node keeps its provider
         # and topics keeps its edges: detaching it would copy its provider's and topics'
         # adjacency (thousands of articles) to add the same edges back.
-        kept: dict[str, _Node] = {}
+        linked_only: dict[str, _Node] = {}
         for url in sorted(nodes_to_do):
             node = article_id(url)
             old_node = old_nodes[url] = self.nodes.pop(url, None)
@@ -346,14 +346,14 @@ class BuildState:
                     self.kinds[ARTICLE] -= 1
                     made = self._node(b, url) if url not in changed else None
                     if made is not None and _same_edges(old_node.attrs, made.attrs):
-                        kept[url] = made
+                        linked_only[url] = made
                     else:
                         patch.detach(node)  # removed below if it gives no node now
             if not self.linked_by.get(url):
                 self.linked_by.pop(url, None)
         for url, old_node in old_nodes.items():
             node = article_id(url)
-            made = kept[url] if url in kept else self._node(b, url)
+            made = linked_only[url] if url in linked_only else self._node(b, url)
             if made is not None:
                 self.nodes[url] = made
                 self._set_problems(made.key, made.errors, made.warnings)
@@ -367,7 +367,7 @@ class BuildState:
                 continue
             self.kinds[ARTICLE] += 1
             self.stubs += bool(made.attrs["is_stub"])
-            if url in kept:  # its edges stay; its fields change only for a stub's sources
+            if url in linked_only:  # its edges stay; its fields change only for a stub's sources
                 assert old_node is not None and old_node.attrs is not None
                 if made.attrs == old_node.attrs:
                     made.attrs = old_node.attrs

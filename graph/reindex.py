@@ -228,7 +228,7 @@ def _spliced(values: list[T], drop: list[int], put: list[int], added: list[T]) -
 
 
 def _moved(values: np.ndarray, remap: np.ndarray, n: int, added_at: np.ndarray,
-           added: list[int]) -> np.ndarray:
+           added: list[int] | list[float]) -> np.ndarray:
     out = np.empty(n, dtype=values.dtype)
     keep = remap >= 0
     out[remap[keep]] = values[keep]
