@@ -46,6 +46,10 @@ def generate_parser(prog: str = "newsgraph generate") -> argparse.ArgumentParser
                         "yaml.safe_dump writes (safe_dump), in flow style (flow), with block "
                         "scalars (block), with CRLF and a BOM (crlf_bom), as JSON or JSONL, or "
                         "all of these mixed (default: %(default)s)")
+    p.add_argument("--workers", type=int, default=None,
+                   help="processes that render and write the files; the files are the same "
+                        "whatever their number (default: one per CPU, at most four, from "
+                        "5,000 records)")
     p.add_argument("-q", "--quiet", action="store_true",
                    help="no progress on the terminal (it is shown only on a terminal anyway)")
     return p
@@ -60,10 +64,12 @@ def generate(argv: Sequence[str], prog: str = "newsgraph generate") -> int:
     args = p.parse_args(argv)
     if args.n < 1:
         p.error(f"n must be at least 1, got {args.n}")
+    if args.workers is not None and args.workers < 1:
+        p.error(f"--workers must be at least 1, got {args.workers}")
     from schema.progress import terminal_progress
 
     printer = terminal_progress(args.quiet)
-    manifest = write(args.n, args.out, seed=args.seed, style=args.style,
+    manifest = write(args.n, args.out, seed=args.seed, style=args.style, workers=args.workers,
                      progress=printer.records if printer is not None else None)
     print(f"wrote {manifest.records:,} records ({manifest.duplicates} repeated) in "
           f"{manifest.files:,} files to {args.out}; {len(manifest.mentioning):,} mention "

@@ -45,11 +45,52 @@ _FOLD_WIDTH = 72
 # for byte (tests/test_bench.py), seven times faster; the rest of the time is drawing
 # the records.
 _DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+# PyYAML's representer (pure Python, generic) was most of what is left of the emit: for
+# JSON-shaped values the nodes are built here instead, the same nodes it builds.
+_BUILD_NODES = True
+_TAGS = {str: "tag:yaml.org,2002:str", int: "tag:yaml.org,2002:int",
+         bool: "tag:yaml.org,2002:bool"}
+_SEQ, _MAP = "tag:yaml.org,2002:seq", "tag:yaml.org,2002:map"
+
+
+class _NotJSON(Exception):
+    """A value the node builder leaves to PyYAML's representer."""
 
 
 def _safe_dump(value: Any, **options: Any) -> str:
     """Return ``yaml.safe_dump(value, sort_keys=False, **options)``'s text."""
+    if _BUILD_NODES:
+        try:
+            node = _node(value, options.get("default_flow_style", False))
+        except _NotJSON:
+            pass
+        else:
+            rest = {k: v for k, v in options.items() if k != "default_flow_style"}
+            return str(yaml.serialize(node, Dumper=_DUMPER, **rest))
     return str(yaml.dump(value, Dumper=_DUMPER, sort_keys=False, **options))
+
+
+def _node(value: Any, flow: bool | None) -> yaml.Node:
+    """The node ``SafeRepresenter`` makes of a JSON-shaped ``value`` (str, int, bool,
+    lists and dicts of them, nothing shared), keys unsorted; raise :class:`_NotJSON`
+    for anything else."""
+    kind = type(value)
+    if kind is str:
+        return yaml.ScalarNode(_TAGS[str], value)
+    if kind is bool:
+        return yaml.ScalarNode(_TAGS[bool], "true" if value else "false")
+    if kind is int:
+        return yaml.ScalarNode(_TAGS[int], str(value))
+    if kind is dict:
+        pairs = [(_node(k, flow), _node(v, flow)) for k, v in value.items()]
+        best = all(type(k) is yaml.ScalarNode and type(v) is yaml.ScalarNode
+                   for k, v in pairs)
+        return yaml.MappingNode(_MAP, pairs, flow_style=best if flow is None else flow)
+    if kind is list:
+        items = [_node(v, flow) for v in value]
+        best = all(type(v) is yaml.ScalarNode for v in items)
+        return yaml.SequenceNode(_SEQ, items, flow_style=best if flow is None else flow)
+    raise _NotJSON(kind)
 
 
 def front_matter(fields: dict[str, Any], style: str, rng: random.Random,

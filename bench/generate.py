@@ -19,23 +19,18 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import random
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
-from bench.dialects import (
-    MIXED_WEIGHTS,
-    STYLES,
-    finish,
-    front_matter,
-    json_ready,
-    json_text,
-    yaml_list,
-)
+from bench.dialects import MIXED_WEIGHTS, STYLES
+from bench.emit import FileJob, FileWriter
 
 __all__ = ["generate", "Manifest", "PHRASE", "MANIFEST_NAME", "STYLES"]
 
@@ -59,6 +54,9 @@ SHARE_YAML_LIST = 0.03
 SHARE_JSON = 0.02
 SHARE_JSONL = 0.02
 
+# Below this many records one process writes the files: a pool costs more than it saves.
+PARALLEL_FROM = 5_000
+
 _WORDS = (
     "city council police school data privacy court ruling government agency camera "
     "cameras surveillance law bill lawmakers watchdog company technology app users "
@@ -74,6 +72,8 @@ _WORDS = (
     "year month new first last million billion percent growth decline rise fall "
     "public private local national global rural urban district province region"
 ).split()
+_N_WORDS = len(_WORDS)
+_WORD_BITS = _N_WORDS.bit_length()
 _TOPIC_WORDS = (
     "AI Privacy Policing Climate Weather Markets Energy Elections Health Education "
     "Housing Labor Transport Security Immigration Trade Startups Semiconductors Cloud "
@@ -125,6 +125,13 @@ def _zipf_weights(n: int, s: float) -> list[float]:
     return [1.0 / (k ** s) for k in range(1, n + 1)]
 
 
+def _cumulative(weights: list[float]) -> list[float]:
+    # What ``Random.choices(weights=...)`` sums on every call: summed once, the draws are
+    # the same and no longer cost a pass over every provider or topic (at a million
+    # records, 25,000 topics a record).
+    return list(accumulate(weights))
+
+
 class _Corpus:
     """The random choices behind one corpus; every draw comes from one seeded Random."""
 
@@ -135,7 +142,7 @@ class _Corpus:
         n_providers = max(12, n // 150)
         n_topics = max(40, n // 40)
         self.providers = [self._provider(i) for i in range(n_providers)]
-        self.provider_weights = _zipf_weights(n_providers, 1.1)
+        self.provider_cum = _cumulative(_zipf_weights(n_providers, 1.1))
         names: list[str] = []
         seen: set[str] = set()
         while len(names) < n_topics:
@@ -147,7 +154,7 @@ class _Corpus:
                 seen.add(name.lower())
                 names.append(name)
         self.topics = names
-        self.topic_weights = _zipf_weights(n_topics, 1.05)
+        self.topic_cum = _cumulative(_zipf_weights(n_topics, 1.05))
         self.start = datetime(2019, 1, 1, tzinfo=UTC)
 
     def _word(self) -> str:
@@ -161,7 +168,15 @@ class _Corpus:
         return {"name": name, "domain": domain}
 
     def sentence(self, lo: int, hi: int) -> str:
-        words = [self.rng.choice(_WORDS) for _ in range(self.rng.randint(lo, hi))]
+        # ``rng.choice(_WORDS)`` a word at a time, inlined: the same draws (CPython's
+        # ``_randbelow``: k bits, again while out of range), a third of the time.
+        bits = self.rng.getrandbits
+        words = []
+        for _ in range(self.rng.randint(lo, hi)):
+            r = bits(_WORD_BITS)
+            while r >= _N_WORDS:
+                r = bits(_WORD_BITS)
+            words.append(_WORDS[r])
         return " ".join(words).capitalize()
 
     def date(self) -> datetime:
@@ -183,7 +198,7 @@ def _records(c: _Corpus, man: Manifest) -> Iterator[dict[str, Any]]:
     n = c.n
     # Each record's URL and headline are fixed first, so related entries can point
     # at records written later as well as earlier.
-    provider_of = rng.choices(range(len(c.providers)), weights=c.provider_weights, k=n)
+    provider_of = rng.choices(range(len(c.providers)), cum_weights=c.provider_cum, k=n)
     heads = []
     for i in range(n):
         p = c.providers[provider_of[i]]
@@ -202,7 +217,7 @@ def _records(c: _Corpus, man: Manifest) -> Iterator[dict[str, Any]]:
             body = "\n\n".join(c.sentence(30, 90) + "." for _ in range(rng.randint(1, 4)))
         k = rng.choice((0, 1, 2, 2, 3, 3, 4, 5))
         topics = []
-        for t in rng.choices(range(len(c.topics)), weights=c.topic_weights, k=k):
+        for t in rng.choices(range(len(c.topics)), cum_weights=c.topic_cum, k=k):
             if c.topics[t] not in topics:
                 topics.append(c.topics[t])
         mentions = False
@@ -243,7 +258,7 @@ def _records(c: _Corpus, man: Manifest) -> Iterator[dict[str, Any]]:
             else:
                 s = rng.randrange(stub_pool)
                 if s not in stubs:  # a stub listed twice is the same story both times
-                    sp = rng.choices(range(len(c.providers)), weights=c.provider_weights)[0]
+                    sp = rng.choices(range(len(c.providers)), cum_weights=c.provider_cum)[0]
                     s_title = c.sentence(5, 12)
                     s_url = (f"https://{c.providers[sp]['domain']}/stories/{s}/"
                              + "-".join(s_title.lower().split()[:6]))
@@ -301,12 +316,15 @@ def _image(c: _Corpus) -> dict[str, Any]:
 
 
 def generate(n: int, out: str | Path, *, seed: int = 0, style: str = "seed",
-             progress: Callable[[int, int], None] | None = None) -> Manifest:
+             progress: Callable[[int, int], None] | None = None,
+             workers: int | None = None) -> Manifest:
     """Write ``n`` seeded records under ``out`` in a writer's ``style`` (see
     :mod:`bench.dialects`; ``mixed`` mixes them) and return (and write) their manifest.
 
     The records are the same whatever the style: only how they are written changes.
-    ``progress(done, n)`` is called as records are drawn.
+    ``progress(done, n)`` is called as records are drawn. The records are drawn in this
+    process; ``workers`` processes (default: one per CPU, at most four) render and write
+    the files, which are the same bytes whatever their number (:mod:`bench.emit`).
 
     >>> import tempfile
     >>> with tempfile.TemporaryDirectory() as d:
@@ -318,82 +336,70 @@ def generate(n: int, out: str | Path, *, seed: int = 0, style: str = "seed",
         raise ValueError(f"n must be at least 1, got {n!r}")
     if style not in STYLES:
         raise ValueError(f"unknown style {style!r}; expected one of {', '.join(STYLES)}")
+    if workers is None:
+        workers = max(1, min(4, os.cpu_count() or 1)) if n >= PARALLEL_FROM else 1
+    if workers < 1:
+        raise ValueError(f"workers must be at least 1, got {workers!r}")
     root = Path(out)
     root.mkdir(parents=True, exist_ok=True)
     c = _Corpus(n, seed)
-    # The writers' own draws come from a second Random, so every style writes the
-    # same records (and the seed style the same bytes as before styles existed).
+    # Which writer writes each record comes from a second Random, so every style writes
+    # the same records (and the seed style the same bytes as before styles existed).
     writer = random.Random(f"{seed}:{style}")
     man = Manifest(records=n, seed=seed, style=style, providers=len(c.providers))
     topics: set[str] = set()
     forms: dict[str, int] = {}
     styles: dict[str, int] = {}
     batches: dict[tuple[str, str, str], list[tuple[dict[str, Any], str | None]]] = {}
-    mixed_styles, mixed_weights = list(MIXED_WEIGHTS), list(MIXED_WEIGHTS.values())
+    mixed_styles = list(MIXED_WEIGHTS)
+    mixed_cum = list(accumulate(MIXED_WEIGHTS.values()))
+    files = FileWriter(root, seed, style, workers)
     written = 0
-    for rec in _records(c, man):
-        fields, body = rec["fields"], rec["body"]
-        topics.update(_slug(t) for t in fields["topics"])
-        domain = fields["provider"]["domain"]
-        folder = root / domain
-        folder.mkdir(exist_ok=True)
-        name = f"{written:07d}"
-        written += 1
-        draw = c.rng.random()
-        if draw < SHARE_YAML_LIST:
-            form = "yaml"
-        elif draw < SHARE_YAML_LIST + SHARE_JSON:
-            form = "json"
-        elif draw < SHARE_YAML_LIST + SHARE_JSON + SHARE_JSONL:
-            form = "jsonl"
-        elif draw < SHARE_YAML_LIST + SHARE_JSON + SHARE_JSONL + SHARE_MARKDOWN_SUFFIX:
-            form = "markdown"
-        else:
-            form = "md"
-        kind = style if style != "mixed" else writer.choices(mixed_styles, mixed_weights)[0]
-        if kind == "json":
-            form = "json" if form != "yaml" else "json-list"
-        elif kind == "jsonl":
-            form = "jsonl"
-        styles[kind] = styles.get(kind, 0) + 1
-        if form == "json-list":
-            form = "json"
-            batches.setdefault((domain, form, kind), []).append((fields, body))
-        elif form == "json" and kind == "json":
-            item = dict(fields, body=body) if body else dict(fields)
-            (folder / f"{name}.json").write_text(json_text(item, writer), encoding="utf-8")
-            man.files += 1
-        elif form in ("md", "markdown"):
-            text = f"---\n{front_matter(fields, kind, writer)}---\n"
-            if body:
-                text += f"\n{body}\n"
-            (folder / f"{name}.{form}").write_text(finish(text, kind), encoding="utf-8",
-                                                 newline="")
-            man.files += 1
-        else:
-            batches.setdefault((domain, form, kind), []).append((fields, body))
-        forms[form] = forms.get(form, 0) + 1
-        if progress is not None and not rec.get("duplicate"):
-            progress(written - man.duplicates, n)
-    for (domain, form, kind), items in sorted(batches.items()):
-        size = 50 if kind == "jsonl" else 8
-        for k in range(0, len(items), size):
-            chunk = items[k : k + size]
-            stem = f"feed-{k // size:04d}" + ("" if kind == "seed" else f"-{kind}")
-            path = root / domain / f"{stem}.{'yml' if form == 'yaml' else form}"
-            if form == "yaml":
-                text = finish(yaml_list(chunk, kind, writer), kind)
-            elif form == "json":
-                ready = [dict(f, body=b) if b else dict(f) for f, b in chunk]
-                if kind == "seed":  # as before styles existed
-                    text = json.dumps(json_ready(ready), ensure_ascii=False, indent=1)
-                else:
-                    text = json_text(ready, writer)
+    try:
+        for rec in _records(c, man):
+            fields, body = rec["fields"], rec["body"]
+            topics.update(_slug(t) for t in fields["topics"])
+            domain = fields["provider"]["domain"]
+            name = f"{written:07d}"
+            written += 1
+            draw = c.rng.random()
+            if draw < SHARE_YAML_LIST:
+                form = "yaml"
+            elif draw < SHARE_YAML_LIST + SHARE_JSON:
+                form = "json"
+            elif draw < SHARE_YAML_LIST + SHARE_JSON + SHARE_JSONL:
+                form = "jsonl"
+            elif draw < SHARE_YAML_LIST + SHARE_JSON + SHARE_JSONL + SHARE_MARKDOWN_SUFFIX:
+                form = "markdown"
             else:
-                text = "".join(json.dumps(json_ready(dict(f, body=b) if b else dict(f)),
-                                          ensure_ascii=False) + "\n" for f, b in chunk)
-            path.write_text(text, encoding="utf-8", newline="")
-            man.files += 1
+                form = "md"
+            kind = (style if style != "mixed"
+                    else writer.choices(mixed_styles, cum_weights=mixed_cum)[0])
+            if kind == "json":
+                form = "json" if form != "yaml" else "json-list"
+            elif kind == "jsonl":
+                form = "jsonl"
+            styles[kind] = styles.get(kind, 0) + 1
+            if form == "json-list":
+                form = "json"
+                batches.setdefault((domain, form, kind), []).append((fields, body))
+            elif form == "json" and kind == "json":
+                files.add(FileJob(f"{domain}/{name}.json", kind, form, ((fields, body),)))
+            elif form in ("md", "markdown"):
+                files.add(FileJob(f"{domain}/{name}.{form}", kind, form, ((fields, body),)))
+            else:
+                batches.setdefault((domain, form, kind), []).append((fields, body))
+            forms[form] = forms.get(form, 0) + 1
+            if progress is not None and not rec.get("duplicate"):
+                progress(written - man.duplicates, n)
+        for (domain, form, kind), items in sorted(batches.items()):
+            size = 50 if kind == "jsonl" else 8
+            for k in range(0, len(items), size):
+                stem = f"feed-{k // size:04d}" + ("" if kind == "seed" else f"-{kind}")
+                path = f"{domain}/{stem}.{'yml' if form == 'yaml' else form}"
+                files.add(FileJob(path, kind, form, tuple(items[k : k + size]), single=False))
+    finally:
+        man.files = files.close()
     man.topics = len(topics)
     man.forms = forms
     man.styles = styles

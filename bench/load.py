@@ -5,6 +5,9 @@ measurement, so a cold load is cold (nothing imported or cached from an earlier
 one) and the peak RSS is that load's alone. ``first_answer_seconds`` runs from the
 load's start to the answer of a first 2-hop query; ``phases`` is the seconds from the
 start of each load phase (parse, build, index, snapshot) to the start of the next.
+With ``--trace``, a line on stderr at each phase and every 50,000 records parsed: the
+seconds since the load began, the phase, the records read and the resident set — where
+a big load's time and memory go.
 """
 
 from __future__ import annotations
@@ -23,6 +26,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("path")
     p.add_argument("--cache", default=None, help="snapshot cache folder (default: no cache)")
     p.add_argument("--workers", type=int, default=None, help="parse processes (default: auto)")
+    p.add_argument("--trace", action="store_true",
+                   help="on stderr: time, phase, records and RSS at each phase and every "
+                        "50,000 records")
     args = p.parse_args(argv)
 
     t0 = time.perf_counter()
@@ -30,16 +36,25 @@ def main(argv: list[str] | None = None) -> int:
     from bench.measure import peak_rss_bytes, rss_bytes
 
     began: dict[str, float] = {}
+    traced = [-1]
 
     def progress(step: Any) -> None:
-        began.setdefault(step.phase, time.perf_counter())
+        now = time.perf_counter()
+        new = step.phase not in began
+        began.setdefault(step.phase, now)
+        if args.trace and (new or step.done >= step.total
+                           or step.records // 50_000 > traced[0]):
+            traced[0] = step.records // 50_000
+            print(f"{now - t1:7.1f} s  {step.phase:<13} {step.done:>9,}/{step.total:<9,} "
+                  f"{step.records:>9,} records  RSS {rss_bytes() / 2**20:8,.0f} MiB",
+                  file=sys.stderr, flush=True)
 
+    t1 = time.perf_counter()
     options: dict[str, Any] = {"progress": progress}
     if args.cache is not None:
         options["cache"] = args.cache
     if args.workers is not None:
         options["workers"] = args.workers
-    t1 = time.perf_counter()
     kg = graph.load(args.path, **options)
     t2 = time.perf_counter()
     marks = sorted(began.items(), key=lambda item: item[1]) + [("end", t2)]

@@ -207,11 +207,14 @@ def _corpus(workdir: Path, n: int, seed: int, style: str) -> Path:
     return path
 
 
-def _probe(path: Path, *options: str) -> dict[str, Any]:
-    cmd = [sys.executable, "-m", "bench.load", str(path), *options]
-    done = subprocess.run(cmd, capture_output=True, text=True, check=False, env=_env())
+def _probe(path: Path, *options: str, trace: bool = False) -> dict[str, Any]:
+    # With ``trace``, the load's phases, records and RSS go to our stderr as it runs.
+    cmd = [sys.executable, "-m", "bench.load", str(path), *options, *(["--trace"] * trace)]
+    done = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=None if trace else subprocess.PIPE,
+                          text=True, check=False, env=_env())
     if done.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)} failed:\n{done.stderr}")
+        why = "its trace is above" if trace else done.stderr
+        raise RuntimeError(f"{' '.join(cmd)} failed (exit status {done.returncode}):\n{why}")
     return json.loads(done.stdout)
 
 
@@ -230,7 +233,7 @@ def _loads(workdir: Path, corpus: Path, n: int, baseline_max: int) -> dict[str, 
         out["cold"] = _probe(corpus)
     if n <= baseline_max:
         out["serial"] = _probe(corpus, "--workers", "1")
-    out["snapshot_write"] = _probe(corpus, "--cache", str(cache))
+    out["snapshot_write"] = _probe(corpus, "--cache", str(cache), trace=n >= MILLION)
     if n >= MILLION:
         # One cold load, not two, at a million: the snapshot-writing load, less the time
         # it spent writing the snapshot.
@@ -240,7 +243,7 @@ def _loads(workdir: Path, corpus: Path, n: int, baseline_max: int) -> dict[str, 
         cold["seconds"] -= cold["phases"].get("snapshot", 0.0)
         cold["first_answer_seconds"] -= cold["phases"].get("snapshot", 0.0)
         out["cold"] = cold
-    out["warm"] = _probe(corpus, "--cache", str(cache))
+    out["warm"] = _probe(corpus, "--cache", str(cache), trace=n >= MILLION)
     cold, warm = out["cold"], out["warm"]
     out["warm_matches_cold"] = all(
         cold[k] == warm[k] for k in ("records", "articles", "stubs", "providers", "topics",

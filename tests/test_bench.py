@@ -8,6 +8,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import graph
 from bench.generate import MANIFEST_NAME, PHRASE, STYLES, generate
@@ -35,6 +37,40 @@ def test_generate_is_seeded(tmp_path: Path) -> None:
     files = sorted(p.relative_to(a) for p in a.rglob("*") if p.is_file())
     assert files == sorted(p.relative_to(b) for p in b.rglob("*") if p.is_file())
     assert all((a / f).read_bytes() == (b / f).read_bytes() for f in files)
+
+
+@pytest.mark.parametrize("style", ["seed", "mixed"])
+def test_generate_writes_the_same_bytes_whatever_the_number_of_workers(
+        tmp_path: Path, style: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Small chunks, so three workers each write several slices of the corpus.
+    from bench import emit
+
+    monkeypatch.setattr(emit, "CHUNK", 7)
+    one, three = tmp_path / "one", tmp_path / "three"
+    a = generate(250, one, seed=4, style=style, workers=1)
+    b = generate(250, three, seed=4, style=style, workers=3)
+    assert a == b and a.files > 100
+    files = sorted(p.relative_to(one) for p in one.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(three) for p in three.rglob("*") if p.is_file())
+    assert len(files) == a.files + 1  # and the manifest
+    assert all((one / f).read_bytes() == (three / f).read_bytes() for f in files)
+
+
+def test_fast_word_draws_are_random_choice(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The generator inlines rng.choice for words; a corpus's records depend on it being
+    # the very same draws.
+    import random
+
+    from bench import generate as gen
+
+    c = gen._Corpus(10, seed=3)
+    plain = random.Random(99)
+    c.rng = random.Random(99)
+    for lo, hi in ((1, 1), (5, 12), (30, 90)):
+        for _ in range(50):
+            want = " ".join(plain.choice(gen._WORDS)
+                            for _ in range(plain.randint(lo, hi))).capitalize()
+            assert c.sentence(lo, hi) == want
 
 
 def test_generated_corpus_loads_cleanly_in_every_form(corpus: Path,
@@ -297,11 +333,33 @@ def test_safe_dump_styles_write_what_pyyaml_safe_dump_writes(
     fast = tmp_path / "fast"
     generate(300, fast, seed=11, style="mixed")
     monkeypatch.setattr(dialects, "_DUMPER", yaml.SafeDumper)
+    monkeypatch.setattr(dialects, "_BUILD_NODES", False)
     pure = tmp_path / "pure"
     generate(300, pure, seed=11, style="mixed")
     files = sorted(p.relative_to(fast) for p in fast.rglob("*") if p.is_file())
     assert files == sorted(p.relative_to(pure) for p in pure.rglob("*") if p.is_file())
     assert all((fast / f).read_bytes() == (pure / f).read_bytes() for f in files)
+
+
+_JSON = st.recursive(
+    st.text(max_size=90) | st.integers(-10**20, 10**20) | st.booleans(),
+    lambda inner: st.lists(inner, max_size=4)
+    | st.dictionaries(st.text(max_size=12), inner, max_size=4), max_leaves=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=_JSON, flow=st.sampled_from([False, True, None]))
+def test_the_node_builder_dumps_what_pyyaml_safe_dump_dumps(value: object,
+                                                          flow: bool | None) -> None:
+    """The generator builds the YAML nodes of JSON-shaped records itself; with the same
+    emitter, the text must be what PyYAML's representer makes of them, byte for byte
+    (the emitters' agreement is the test above)."""
+    import yaml
+
+    from bench.dialects import _DUMPER, _safe_dump
+
+    assert _safe_dump(value, default_flow_style=flow) == yaml.dump(
+        value, Dumper=_DUMPER, sort_keys=False, default_flow_style=flow)
 
 
 def test_million_row_runs_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str],
