@@ -8,13 +8,16 @@ adds, removes and rewrites a few nodes, so the next index:
 * merges the added and removed ids into the sorted list (``bisect``) and maps every
   old position to its new one (``remap``, one numpy pass);
 * keeps every CSR entry not incident to a touched article, renumbered by ``remap``
-  (renumbering keeps the rows sorted), and inserts the touched articles' edges read
-  from the new graph: a sorted merge, no sort of the whole adjacency;
+  (renumbering keeps the rows sorted), and writes in the touched articles' rows read
+  from the new graph: a mask, a gather and a scatter per edge kind, no sort;
+* keeps the rank's order less the touched nodes (renumbered: ties stay in id order)
+  and merges the touched nodes back in by binary search, no sort of every node;
 * keeps the text index's base blob as it is — the rows of touched articles are
-  marked dead (-1) — and holds the touched articles' text in a small second blob
-  (``extra_text``), searched after the base. When that delta outgrows
-  :data:`COMPACT_AT` articles (or an eighth of the base), it is compacted: the base is
-  rebuilt by concatenating the live chunks of both blobs, without tokenizing again.
+  marked dead (-1) — and holds the touched articles' text in delta segments
+  (``extra_text``, one per version, joined past :data:`SEGMENTS`), searched after the
+  base. When the delta outgrows :data:`COMPACT_AT` articles (or an eighth of the base),
+  it is compacted: the base is rebuilt by concatenating the live chunks of all blobs,
+  without tokenizing again.
 
 Python-level work is proportional to the change; what is proportional to the corpus
 is done by numpy and ``dict`` copies at memory speed (measured in docs/live.md).
