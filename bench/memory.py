@@ -5,6 +5,10 @@ objects each part of the graph holds and sums their sizes (``sys.getsizeof``,
 ``ndarray.nbytes``), each object counted once, in the order of the table: an object
 shared by two parts (a URL both a node attribute and a dict key) counts in the first.
 Prints a table and the same figures as JSON; the resident set is beside it.
+
+With ``--analytics`` it then runs the whole-graph analytics as a server does (a forked
+process that sends them back, :mod:`graph.background`) and adds what they brought:
+each part's own objects (the graph's excluded) and the resident set's growth.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
-__all__ = ["main", "components", "ADJACENCY", "EDGE_DATA"]
+__all__ = ["main", "components", "analytics_parts", "ADJACENCY", "EDGE_DATA"]
 
 ADJACENCY = "adjacency (networkx dicts; loaded: arrays, graph/compact.py)"
 EDGE_DATA = "edge data dicts (kind, RELATED evidence)"
@@ -48,6 +52,8 @@ def _deep(roots: Iterable[Any], seen: set[int]) -> int:
             stack.extend(obj)
         elif hasattr(obj, "__dict__"):
             stack.extend(vars(obj).values())
+        elif hasattr(obj, "__slots__"):  # a storyline
+            stack.extend(getattr(obj, name) for name in obj.__slots__ if hasattr(obj, name))
     return total
 
 
@@ -94,10 +100,38 @@ def components(kg: Any) -> dict[str, int]:
     return out
 
 
+def analytics_parts(kg: Any) -> dict[str, int]:
+    """Return the bytes each installed whole-graph part holds beyond the graph's objects."""
+    seen: set[int] = {id(kg.index)}  # reached again from its own fields and postings
+    _deep(list(kg.nx._node) + list(kg.nx._node.values()), seen)
+    _deep([v for k, v in vars(kg.index).items() if k not in ("g", "words")], seen)
+    parts = kg.analytics._parts
+    return {f"analytics: {name}": _deep([parts[name]], seen) for name in parts}
+
+
+def _with_analytics(kg: Any) -> tuple[dict[str, int], int]:
+    """Run the analytics job as a server does; return its parts' sizes and the resident
+    set's growth over it."""
+    import gc
+
+    from bench.measure import rss_bytes
+    from graph.background import BackgroundAnalytics
+
+    gc.collect()
+    before = rss_bytes()
+    job = BackgroundAnalytics(kg).start()
+    if not job.wait():
+        raise SystemExit(f"the analytics job failed: {job.status()}")
+    gc.collect()
+    return analytics_parts(kg), rss_bytes() - before
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.memory")
     p.add_argument("path")
     p.add_argument("--cache", default=None, help="snapshot cache folder (default: none)")
+    p.add_argument("--analytics", action="store_true",
+                   help="then run the background analytics and add what they hold")
     args = p.parse_args(argv)
     import graph
     from bench.measure import rss_bytes
@@ -111,6 +145,16 @@ def main(argv: list[str] | None = None) -> int:
     rows = [(name, size) for name, size in parts.items()]
     rows += [("sum of the above", total), ("resident set growth over the load", rss - before),
              ("resident set", rss)]
+    extra: dict[str, Any] = {}
+    if args.analytics:
+        added, growth = _with_analytics(kg)
+        rows += list(added.items())
+        rows += [("sum of the analytics parts", sum(added.values())),
+                 ("resident set growth over the analytics", growth),
+                 ("resident set with the analytics", rss_bytes()),
+                 ("read index: lowercased text blob, now", len(kg.index.text or b""))]
+        extra = {"analytics": added, "analytics_rss_growth": growth,
+                 "rss_with_analytics": rss_bytes()}
     width = max(len(name) for name, _ in rows)
     print(f"{'component'.ljust(width)}  {'MiB':>8}  {'bytes/article':>13}")
     for name, size in rows:
@@ -118,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"({articles:,} articles, {kg.report.records:,} records, "
           f"{kg.counts['edges']:,} edges)")
     json.dump({"articles": articles, "components": parts, "rss": rss,
-               "rss_growth": rss - before}, sys.stdout)
+               "rss_growth": rss - before, **extra}, sys.stdout)
     print()
     return 0
 

@@ -8,8 +8,11 @@ server after the load: the child shares the graph copy-on-write, runs at a lower
 priority, and sends what it computed back through a pipe in small pickled chunks. A
 thread of the server reads the pipe (a blocking read releases the GIL), unpickles
 chunk by chunk (a few milliseconds each) and installs the parts with
-:meth:`Analytics.install`. Until then :meth:`Analytics.defer` makes the fields that
-need them answer at once with :class:`~graph.errors.NotReady` and this job's status.
+:meth:`Analytics.install`. A node id in a part travels as its index position and
+arrives as the server's own id string: unpickled as text, every part would hold a copy
+of every article id (tens of MiB at 100k records). Until then :meth:`Analytics.defer`
+makes the fields that need them answer at once with :class:`~graph.errors.NotReady` and
+this job's status.
 
 Without ``os.fork`` (Windows) the job runs in a thread, which is correct but does
 slow serving down while it runs.
@@ -17,6 +20,7 @@ slow serving down while it runs.
 
 from __future__ import annotations
 
+import io
 import os
 import pickle
 import signal
@@ -24,8 +28,10 @@ import struct
 import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
+
+from graph import heap
 
 if TYPE_CHECKING:
     from graph.kg import KnowledgeGraph
@@ -157,6 +163,9 @@ class BackgroundAnalytics:
             self.error = self.error or f"{type(e).__name__}: {e}"
         finally:
             os.close(read_fd)
+            # The frames' buffers and the chunk lists were freed as the parts went in:
+            # their pages go back to the system instead of staying in the heap.
+            heap.release()
             _, code = os.waitpid(pid, 0)
             if self.error is None and not self.kg.analytics.ready:
                 self.error = _ended(code)
@@ -164,13 +173,14 @@ class BackgroundAnalytics:
 
     def _receive(self, fd: int) -> None:
         building: dict[str, list[Any]] = {}
+        ids = self.kg.index.ids
         with os.fdopen(os.dup(fd), "rb", buffering=1 << 16) as stream:
             while True:
                 header = stream.read(_HEADER.size)
                 if len(header) < _HEADER.size:
                     return  # the child ended; _run_forked reads how
                 (size,) = _HEADER.unpack(header)
-                kind, *payload = pickle.loads(stream.read(size))
+                kind, *payload = _NodeUnpickler(io.BytesIO(stream.read(size)), ids).load()
                 if kind == "stage":
                     self.stage = payload[0]
                 elif kind == "chunk":
@@ -181,6 +191,7 @@ class BackgroundAnalytics:
                     value = (dict(items) if shape == "dict" else items[0] if shape == "object"
                              else items)
                     self.kg.analytics.install({name: value})
+                    del items, value
                 elif kind == "error":
                     self.error = payload[0]
                 time.sleep(0)  # let the event loop's thread take the GIL between chunks
@@ -196,9 +207,12 @@ def _child(kg: KnowledgeGraph, fd: int) -> int:
         os.nice(_NICE)
     except OSError:
         pass
+    pos = kg.index.pos
     with os.fdopen(fd, "wb", buffering=1 << 16) as out:
         def send(*frame: Any) -> None:
-            data = pickle.dumps(frame, protocol=pickle.HIGHEST_PROTOCOL)
+            buffer = io.BytesIO()
+            _NodePickler(buffer, pos).dump(frame)
+            data = buffer.getvalue()
             out.write(_HEADER.pack(len(data)))
             out.write(data)
             out.flush()
@@ -220,6 +234,29 @@ def _child(kg: KnowledgeGraph, fd: int) -> int:
             traceback.print_exc()
             return 1
     return 0
+
+
+class _NodePickler(pickle.Pickler):
+    """Pickles a node id string as its index position (``pos``)."""
+
+    def __init__(self, file: io.BytesIO, pos: Mapping[str, int]):
+        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
+        self._pos = pos
+
+    def persistent_id(self, obj: Any) -> int | None:
+        return self._pos.get(obj) if type(obj) is str else None
+
+
+class _NodeUnpickler(pickle.Unpickler):
+    """Reads what :class:`_NodePickler` wrote: a position becomes ``ids[position]``, the
+    graph's own string."""
+
+    def __init__(self, file: io.BytesIO, ids: Sequence[str]):
+        super().__init__(file)
+        self._ids = ids
+
+    def persistent_load(self, pid: Any) -> str:
+        return self._ids[pid]
 
 
 def _ended(code: int) -> str:

@@ -7,6 +7,10 @@ life of the index.
 Memory is kept flat: adjacency is numpy CSR (``indptr``/``indices`` per edge kind),
 and the text of every article is one lowercased UTF-8 blob searched with a bytes
 regex, the exact phrase rule being checked wherever the bytes alone cannot decide.
+
+A server holds that blob only until its search index is in (:meth:`ReadIndex.hold_text_once`):
+the articles' own strings are the text then, and a new phrase's candidates are read off
+the search index's token lists — only theirs are lowercased and scanned, as above.
 """
 
 from __future__ import annotations
@@ -156,6 +160,9 @@ class ReadIndex:
         self.text_starts = np.array(starts, dtype=np.int64)
         self.text = FIELD_SEP.join(chunks)
         del chunks
+        # Set by hold_text_once (text is None then): a token index naming a phrase's
+        # candidate articles.
+        self.words: Any = None
         # Text added by later versions (graph/reindex.py), searched after the base above:
         # (text, starts, rows) like text, text_starts and article_rows; a row of -1 is
         # text no longer current.
@@ -175,8 +182,10 @@ class ReadIndex:
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         for key in ("mentioning", "mention_mask", "keep_mask", "_token_articles", "_combined",
-                    "fields", "postings"):
+                    "fields", "postings", "words", "_text_columns"):
             state.pop(key, None)
+        if state.get("text") is None:  # held once (hold_text_once): stored as built
+            state["text"] = self._blob_of(self.article_rows.tolist())
         # Derived kinds (SAME_STORY) are rebuilt on first use, like the other caches.
         state["csr"] = {k: c for k, c in self.csr.items() if k in WALK_ORDER}
         return state
@@ -185,6 +194,7 @@ class ReadIndex:
         state.setdefault("extra_text", [])
         if "newest_key" not in state:  # pickled before the array was kept
             state["newest_key"] = np.array(state["newest_first"], dtype=np.float64)
+        state.setdefault("words", None)
         self.__dict__.update(state)
         self._combined = {}
         self.fields = Fields(self)
@@ -234,7 +244,86 @@ class ReadIndex:
 
     def segments(self) -> list[tuple[bytes, np.ndarray, np.ndarray]]:
         """Return the text index's parts: ``(text, starts, rows)``, the base first."""
-        return [(self.text, self.text_starts, self.article_rows), *self.extra_text]
+        text = self.text
+        if text is None:  # held once: made again, a phrase at a time (hold_text_once)
+            text = self._blob_of(self.article_rows.tolist())
+        return [(text, self.text_starts, self.article_rows), *self.extra_text]
+
+    def hold_text_once(self, words: Any) -> None:
+        """Let the lowercased blob go (~900 bytes an article): the articles' strings hold
+        their text, and a phrase not asked before is looked for only in the articles
+        ``words`` names as holding all its tokens in one field, their texts lowercased
+        then. ``words`` is a token index of this graph's articles —
+        :class:`graph.search.SearchIndex`, whose ``entries(token)`` gives the articles
+        holding a token and the fields it is in. Answers are the same; a graph changed
+        by later versions (``extra_text``) keeps its blob.
+        """
+        if self.extra_text or self.text is None:
+            return
+        self.words = words
+        # None from here on; typed as bytes for graph/reindex.py, which reads only the
+        # indexes of a followed corpus's versions, never held once.
+        self.text = None  # type: ignore[assignment]
+
+    def _blob_of(self, rows: list[int]) -> bytes:
+        """Return the text index's blob over the articles ``rows``, as built."""
+        return FIELD_SEP.join(self.blob(i) for i in rows)
+
+    def _candidates(self, phrase: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray] | None:
+        """Return the articles holding every token of ``phrase`` in one field, read off
+        :attr:`words` — a superset of the phrase's articles (all of them for one token),
+        sorted — and beside each the fields holding all its tokens (bit ``1 << f`` for
+        :data:`graph.search.FIELDS` ``[f]``). None when ``phrase`` is not a sequence of
+        tokens (those are all the token index knows)."""
+        if any(tokens(t) != [t] for t in phrase):
+            return None
+        # Fields holding every token so far, by node: a table over all nodes, no sorting.
+        held: np.ndarray | None = None
+        for token in dict.fromkeys(phrase):
+            found, bits = self.words.entries(token)
+            these = np.zeros(len(self.ids), dtype=np.int8)
+            these[found] = bits
+            if held is None:
+                held = these
+            else:
+                held &= these
+        assert held is not None
+        rows = np.flatnonzero(held).astype(np.int32)
+        return rows, held[rows]
+
+    def _candidate_segments(self, rows: np.ndarray, masks: np.ndarray,
+                            ) -> list[tuple[bytes, np.ndarray, np.ndarray]]:
+        """Return the text index's parts over the candidates of a phrase: per field, the
+        candidates whose that field holds all its tokens, lowercased as :meth:`blob`
+        does. A phrase never spans two fields, so these are all the text it can be in."""
+        columns = self.__dict__.get("_text_columns")
+        if columns is None:  # the nodes' own strings by position: a phrase reads lists
+            nodes = self.g._node
+            columns = self.__dict__["_text_columns"] = [
+                [nodes[n].get(name) or "" for n in self.ids]
+                for name in ("title", "excerpt", "body")]
+        out = []
+        for f, column in enumerate(columns):
+            held = rows[(masks & (1 << f)) != 0]
+            if len(held):
+                out.append(_lowered([column[i] for i in held.tolist()], held))
+        held = rows[(masks & 8) != 0]
+        if len(held):  # topic names: a text each
+            texts, owners = [], []
+            for i in held.tolist():
+                names = self._topic_names(i)
+                texts += names
+                owners += [i] * len(names)
+            if texts:
+                out.append(_lowered(texts, np.array(owners, dtype=np.int32)))
+        return out
+
+    def _topic_names(self, i: int) -> list[str]:
+        """The names of article ``i``'s topics, as :meth:`texts` gives them."""
+        nodes = self.g.nodes
+        names = [nodes[topic_id(slug)].get("name")
+                 for slug in nodes[self.ids[i]].get("topics", ())]
+        return [t for t in names if t]
 
     def combined(self, via: tuple[str, ...]) -> CSR:
         """Return the CSR whose row ``i`` is ``i``'s neighbours over ``via``, kind by kind."""
@@ -293,11 +382,19 @@ class ReadIndex:
         # The bytes pattern finds every true match (and, near non-ASCII text, a few
         # false ones, which the token rule then rejects): a token is ASCII letters and
         # digits only when the bytes around it say so.
+        segments = None
+        if self.text is None and self.words is not None:
+            found = self._candidates(phrase)
+            if found is not None:
+                candidates, masks = found
+                if len(phrase) == 1 or not len(candidates):  # a token's articles: exact
+                    return candidates
+                segments = self._candidate_segments(candidates, masks)
         gap = rb"[^a-z0-9\x00]+"
         body = gap.join(re.escape(t.encode()) for t in phrase)
         pattern = re.compile(body + rb"(?![a-z0-9])")
         rows: set[int] = set()
-        for text, starts, owners in self.segments():
+        for text, starts, owners in segments if segments is not None else self.segments():
             hits: list[int] = []
             unsure: list[int] = []
             at = 0
@@ -350,6 +447,21 @@ def newest_first(data: dict[str, Any]) -> float:
     """An article's sort key within one hop: minus its publication time (none: last)."""
     published: datetime | None = data.get("published_at")
     return -published.timestamp() if published else float("inf")
+
+
+def _lowered(texts: list[str], owners: np.ndarray) -> tuple[bytes, np.ndarray, np.ndarray]:
+    """Return ``(text, starts, owners)`` for texts as :meth:`ReadIndex.blob` holds them
+    (lowercased UTF-8, a NUL in a text made a space), NUL between them: lowercased and
+    encoded at once, which NUL does not change (it is neither a letter nor ignorable to
+    the context of a final sigma)."""
+    data = "\x00".join(texts).lower().encode()
+    seps = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 0)
+    if len(seps) != len(texts) - 1:  # a text holds a NUL of its own
+        data = "\x00".join(t.replace("\x00", " ") for t in texts).lower().encode()
+        seps = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 0)
+    starts = np.zeros(len(texts), dtype=np.int64)
+    starts[1:] = seps + 1
+    return data, starts, owners
 
 
 def _rows_at(starts: np.ndarray, owners: np.ndarray, offsets: list[int]) -> list[int]:

@@ -75,6 +75,23 @@ def test_the_background_job_installs_what_a_lazy_load_computes(use_fork):
     assert kg.analytics.storyline_of[ALPHA].id == "storyline:1"
 
 
+def test_a_forked_job_installs_parts_holding_the_graphs_own_node_ids():
+    """What the child sends back names nodes by the server's own id strings, not copies of
+    them (at 100k records a copy of every article id per part was tens of MiB)."""
+    kg = graph.load(EXPLORE)
+    job = BackgroundAnalytics(kg, use_fork=True).start()
+    assert job.wait(HANG_GUARD), job.status()
+    own = {id(node) for node in kg.nx}
+    a = kg.analytics
+    named = list(a.pagerank) + list(a.central_articles)
+    for s in a.storylines:
+        named += [*s.articles, s.central, *(t for t, _ in s.topics),
+                  *(p for p, _ in s.providers)]
+    for table in (a.co_topics, a.provider_overlap):
+        named += list(table) + [row[0] for rows in table.values() for row in rows]
+    assert named and all(id(node) in own for node in named)
+
+
 def test_a_job_stopped_before_its_delay_never_forks_and_one_left_alone_runs():
     """A followed folder changing many times a second makes a version each time: a job
     started with a delay and stopped by the next version costs nothing (no process)."""
