@@ -36,8 +36,8 @@ from graph.records import Record
 from graph.report import LoadReport, Problem
 from graph.values import TooLongInteger
 
-__all__ = ["ARTICLE", "PROVIDER", "TOPIC", "EDGE_KINDS", "build_graph", "article_id",
-           "provider_id", "topic_id", "prepare", "prepare_records", "Prepared"]
+__all__ = ["ARTICLE", "PROVIDER", "TOPIC", "EDGE_KINDS", "build_graph", "check_records",
+           "article_id", "provider_id", "topic_id", "prepare", "prepare_records", "Prepared"]
 
 ARTICLE, PROVIDER, TOPIC = "article", "provider", "topic"
 RELATED, PUBLISHED_BY, TAGGED = "RELATED", "PUBLISHED_BY", "TAGGED"
@@ -203,9 +203,9 @@ class Builder:
     """Applies the rules above, record by record; graph/incremental.py applies them one
     article at a time with it."""
 
-    def __init__(self, report: LoadReport):
+    def __init__(self, report: LoadReport, g: nx.MultiDiGraph | None = None):
         self.report = report
-        self.g = nx.MultiDiGraph()
+        self.g = nx.MultiDiGraph() if g is None else g
         self.provider_names: dict[str, Counter[str]] = defaultdict(Counter)
         self.topic_names: dict[str, Counter[str]] = defaultdict(Counter)
         # Set by build(share_links=True) alone (the loader's, whose graph is frozen once
@@ -322,9 +322,31 @@ class Builder:
     def build(self, records: Iterable[Record], *, share_links: bool = False,
               ) -> nx.MultiDiGraph:
         """Build the graph (``share_links``: see :func:`build_graph`)."""
+        self.shared_links = {} if share_links else None
+        related = self.add_records(records)
+        # networkx's add_edge, less its per-call checks: both ends are articles added
+        # above (an end that could not be added has no edge), and only RELATED edges join
+        # two articles.
+        succ, pred = self.g._succ, self.g._pred
+        for (source, target), evidence in related.items():
+            u, v = article_id(source), article_id(target)
+            if u not in succ or v not in succ:
+                continue
+            keydict = succ[u].get(v)
+            if keydict is None:
+                keydict = succ[u][v] = pred[v][u] = {}
+            keydict[RELATED] = {"kind": RELATED, "evidence": evidence}
+        nx._clear_cache(self.g)
+        self.shared_links = None
+        self.name_nodes()
+        self.count()
+        return self.g
+
+    def add_records(self, records: Iterable[Record]) -> dict[tuple[str, str], list[str]]:
+        """Add the records' articles and stubs, reporting every problem; return the
+        ``RELATED`` pairs with their evidence (the edges are the caller's to add)."""
         full: dict[str, list[Entry]] = defaultdict(list)
         stubs_kept = _StubCandidates(full)
-        self.shared_links = {} if share_links else None
         for rec in records:
             try:
                 prepared = rec.prepared
@@ -387,23 +409,7 @@ class Builder:
             if len(entries) > 1:
                 entries.sort(key=lambda e: e.order)
             self.add_safely(entries[-1], is_stub=True, sources=[e.source for e in entries])
-        # networkx's add_edge, less its per-call checks: both ends are articles added
-        # above (an end that could not be added has no edge), and only RELATED edges join
-        # two articles.
-        succ, pred = self.g._succ, self.g._pred
-        for (source, target), evidence in related.items():
-            u, v = article_id(source), article_id(target)
-            if u not in succ or v not in succ:
-                continue
-            keydict = succ[u].get(v)
-            if keydict is None:
-                keydict = succ[u][v] = pred[v][u] = {}
-            keydict[RELATED] = {"kind": RELATED, "evidence": evidence}
-        nx._clear_cache(self.g)
-        self.shared_links = None
-        self.name_nodes()
-        self.count()
-        return self.g
+        return related
 
     def related_entries(self, entry: Entry) -> Iterator[tuple[str, Entry]]:
         line = entry.line
@@ -697,3 +703,35 @@ def build_graph(records: Iterable[Record], report: LoadReport, *,
     ``share_links``: every TAGGED (PUBLISHED_BY) edge's key dict is one shared dict, for
     a graph that will not change (the loader's, frozen once built)."""
     return Builder(report).build(records, share_links=share_links)
+
+
+def check_records(records: Iterable[Record], report: LoadReport) -> None:
+    """Add to ``report`` the errors and warnings :func:`build_graph` would report for
+    ``records``, by the same rules, without building a graph (what ingest checks a
+    record with)."""
+    Builder(report, _NodeSet()).add_records(records)  # type: ignore[arg-type,unused-ignore]
+
+
+class _NodeSet:
+    """Stands in for the graph while records are only checked: the nodes added, which
+    is all the rules ask of the graph (whether an article is in it)."""
+
+    __slots__ = ("_node", "_succ", "_pred")
+
+    def __init__(self) -> None:
+        self._node: dict[str, Any] = {}
+        self._succ: dict[str, Any] = {}  # written by Builder.add_prepared, never read
+        self._pred: dict[str, Any] = {}
+
+    def add_node(self, node: str, **attrs: Any) -> None:
+        self._node[node] = None
+
+    def add_edge(self, u: str, v: str, key: str, **attrs: Any) -> None:
+        self._node.setdefault(u)
+        self._node.setdefault(v)
+
+    def remove_node(self, node: str) -> None:
+        self._node.pop(node, None)
+
+    def __contains__(self, node: object) -> bool:
+        return node in self._node
