@@ -44,13 +44,15 @@ if TYPE_CHECKING:
     from graph.kg import KnowledgeGraph
 
 __all__ = ["WALK_KINDS", "NODE_KINDS", "Rule", "Level", "levels", "reach", "shortest", "path_to",
-           "adjacency", "check_via", "check_kinds", "check_hops"]
+           "adjacency", "firsts", "check_via", "check_kinds", "check_hops"]
 
 # SAME_STORY (derived: syndicated copies) is a kind like the others, walked when named.
 WALK_KINDS = (*WALK_ORDER, SAME_STORY)
 NODE_KINDS = (ARTICLE, PROVIDER, TOPIC)
 # A level with more neighbour entries than this is read in chunks, the clock read between.
 CHUNK = 1 << 17
+# Fewer values than 1/SPARSE of the nodes are deduplicated by sorting, more by a table.
+SPARSE = 16
 
 Rule = np.ndarray | Callable[[np.ndarray], np.ndarray]
 
@@ -222,8 +224,7 @@ def _step(frontier: np.ndarray, counts: np.ndarray, indptr: np.ndarray, indices:
     if only is not None:
         fresh &= only[nb]
     nb, src = nb[fresh], src[fresh]
-    _, first = np.unique(nb, return_index=True)
-    first.sort()
+    first = firsts(nb, len(seen))
     nxt, par = nb[first], src[first]
     if passes is not None and not isinstance(passes, np.ndarray):
         ok = passes(nxt)
@@ -231,6 +232,24 @@ def _step(frontier: np.ndarray, counts: np.ndarray, indptr: np.ndarray, indices:
         nxt, par = nxt[ok], par[ok]
     seen[nxt] = True
     return nxt, par
+
+
+def firsts(values: np.ndarray, n: int) -> np.ndarray:
+    """Return the positions of each value's first occurrence in ``values`` (each below
+    ``n``), in increasing order.
+
+    >>> firsts(np.array([5, 2, 5, 7, 2]), 8).tolist()
+    [0, 1, 3]
+    """
+    if len(values) * SPARSE < n:
+        _, first = np.unique(values, return_index=True)
+        first.sort()
+        return first
+    # Long lists (a hub's level): one pass over a table of all nodes instead of a sort.
+    at = np.arange(len(values), dtype=np.int32)
+    earliest = np.full(n, len(values), dtype=np.int32)
+    np.minimum.at(earliest, values, at)
+    return np.flatnonzero(earliest[values] == at)
 
 
 def _from_candidates(cand: np.ndarray, frontier: np.ndarray, n: int, indptr: np.ndarray,
