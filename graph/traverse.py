@@ -20,7 +20,7 @@ from graph.budget import Budget
 from graph.build import ARTICLE, RELATED
 from graph.normalize import phrase_tokens
 from graph.select import Selection
-from graph.walk import Rule, check_hops, check_kinds, check_via, reach, shortest
+from graph.walk import Rule, adjacency, check_hops, check_kinds, check_via, reach, shortest
 
 if TYPE_CHECKING:
     from graph.kg import KnowledgeGraph
@@ -88,8 +88,12 @@ def _within(
     keep: Rule = mask
     if where is not None and not where.empty and where != Selection(mentions=where.mentions):
         keep = _and(mask, where.predicate(kg), index.ids)
+    kept_rows = None
+    if keep is mask and phrase is not None:  # a phrase keeps few: their rows are small
+        adjacency(kg, walk)  # derived rows (SAME_STORY) exist before the index combines them
+        kept_rows = index.kept_rows(walk, wanted, phrase)
     nodes, depths, parents = reach(kg, [origin], hops, walk, keep=keep, ordered=False,
-                                   budget=budget)
+                                   budget=budget, kept_rows=kept_rows)
     nodes, depths = nodes[1:], depths[1:]  # the start is never in it
     order = np.lexsort((index.rank[nodes], depths))
     return nodes[order], depths[order], lambda i: int(parents[i])

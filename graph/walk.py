@@ -131,12 +131,16 @@ def _test(rule: Rule, nodes: np.ndarray) -> np.ndarray:
 
 def levels(kg: KnowledgeGraph, starts: Sequence[int], hops: int, via: tuple[str, ...], *,
            passes: Rule | None = None, keep: Rule | None = None, ordered: bool = True,
-           budget: Budget | None = None) -> Generator[Level, None, None]:
+           budget: Budget | None = None,
+           kept_rows: CSR | None = None) -> Generator[Level, None, None]:
     """Yield the levels of the walk described in the module docstring, depth 0 first.
 
     ``starts`` are node positions (repeats dropped); ``via`` comes from
     :func:`check_via`. The walk stops after ``hops`` levels or when nothing new is
     reached; a consumer that stops iterating stops the walk (and its charges).
+    ``kept_rows`` (with a ``keep`` mask and ``ordered=False``) are the rows of ``via``
+    holding only the nodes ``keep`` keeps (:meth:`graph.index.ReadIndex.kept_rows`):
+    the last level reads those, not the frontier's whole rows.
 
     Examples
     --------
@@ -174,6 +178,14 @@ def levels(kg: KnowledgeGraph, starts: Sequence[int], hops: int, via: tuple[str,
         forward = int(counts.sum())
         if budget is not None:
             budget.charge(forward)
+        if last and mask is not None and not ordered and kept_rows is not None:
+            # A hub's rows are long and hold few kept nodes: read only those.
+            sub = kept_rows.degree[frontier]
+            nxt, par = _next_level(frontier, sub, int(sub.sum()), kept_rows.indptr,
+                                   kept_rows.indices, seen, passes, mask, budget)
+            if len(nxt):
+                yield Level(depth, nxt, par, None)
+            return
         if last and mask is not None and not ordered:
             if candidates is None:
                 candidates = np.flatnonzero(mask)
@@ -274,13 +286,14 @@ def _from_candidates(cand: np.ndarray, frontier: np.ndarray, n: int, indptr: np.
 
 def reach(kg: KnowledgeGraph, starts: Sequence[int], hops: int, via: tuple[str, ...], *,
           passes: Rule | None = None, keep: Rule | None = None, ordered: bool = True,
-          budget: Budget | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+          budget: Budget | None = None,
+          kept_rows: CSR | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Return the whole walk of :func:`levels`: the nodes kept (starts included), their
     hops, and every node's parent (-1 for the starts and the nodes not reached)."""
     parent = np.full(len(kg.index.ids), -1, dtype=np.int32)
     nodes: list[np.ndarray] = []
     for level in levels(kg, starts, hops, via, passes=passes, keep=keep, ordered=ordered,
-                        budget=budget):
+                        budget=budget, kept_rows=kept_rows):
         if level.depth:
             parent[level.nodes] = level.parents
             nodes.append(level.reported())

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 import graph
 from graph import walk
 from graph.build import build_graph
+from graph.normalize import phrase_tokens
 from graph.records import Record
 from graph.traverse import Found
 
@@ -385,6 +386,20 @@ def test_within_agrees_with_networkx_when_every_level_is_deduplicated_by_table(k
             found = kg.within(start, hops, via, mentions, kinds)
             assert_same_within(kg, found, naive_within(kg, start, hops, via, mentions, kinds))
     assert found == kg.within(start, hops, via, mentions, kinds)  # order included
+
+
+@settings(max_examples=40, deadline=None)
+@given(random_graphs(), st.sampled_from(PHRASES), st.sampled_from([("article",), None]),
+       st.none() | st.sets(st.sampled_from(graph.EDGE_KINDS), min_size=1))
+def test_kept_rows_are_each_row_holding_only_the_kept_nodes(kg, phrase, kinds, via):
+    walked = walk.check_via(via)
+    wanted = walk.check_kinds(kinds)
+    tokens = phrase_tokens(phrase) if phrase is not None else None
+    index = kg.index
+    mask = index.keep_mask(wanted, tokens)
+    full, rows = walk.adjacency(kg, walked), index.kept_rows(walked, wanted, tokens)
+    for i in range(len(index.ids)):
+        assert sorted(rows.row(i)) == sorted(j for j in full.row(i) if mask[j])
 
 
 @settings(max_examples=40, deadline=None)
