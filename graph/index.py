@@ -204,7 +204,7 @@ class ReadIndex:
         self.mentioning = lru_cache(maxsize=256)(self._mentioning)
         self.mention_mask = lru_cache(maxsize=32)(self._mention_mask)
         self.keep_mask = lru_cache(maxsize=32)(self._keep_mask)
-        # Two arrays over all nodes each (~8 bytes a node): few are held.
+        # Two int32 arrays over all nodes each (8 bytes a node): few are held.
         self.kept_rows = lru_cache(maxsize=8)(self._kept_rows)
         self._token_articles = lru_cache(maxsize=1024)(self._token_articles_uncached)
 
@@ -383,7 +383,8 @@ class ReadIndex:
         csr = self.combined(via)
         # The rows are symmetric: u's row holds c as often as c's row holds u.
         nb, owner = gather(nodes, csr.indptr, csr.indices, csr.degree[nodes])
-        indptr = np.zeros(n + 1, dtype=np.int64)
+        # int32 offsets when they fit: held per phrase, they are the bulk of it.
+        indptr = np.zeros(n + 1, dtype=np.int32 if len(nb) < 2**31 else np.int64)
         np.cumsum(np.bincount(nb, minlength=n), out=indptr[1:])
         return CSR(indptr, owner[np.argsort(nb, kind="stable")])
 
