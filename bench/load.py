@@ -4,7 +4,9 @@ Run as ``python -m bench.load PATH [--cache DIR] [--workers N]``: one process pe
 measurement, so a cold load is cold (nothing imported or cached from an earlier
 one) and the peak RSS is that load's alone. ``first_answer_seconds`` runs from the
 load's start to the answer of a first 2-hop query; ``phases`` is the seconds from the
-start of each load phase (parse, build, index, snapshot) to the start of the next.
+start of each load phase (parse, build, index, snapshot) to the start of the next,
+``cpu_phases`` the same in this process's CPU seconds, ``worker_cpu_seconds`` the CPU
+seconds of the parse workers (the pool's processes, joined by the end of the load).
 With ``--trace``, a line on stderr at each phase and every 50,000 records parsed: the
 seconds since the load began, the phase, the records read and the resident set — where
 a big load's time and memory go.
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import sys
 import time
 from typing import Any
@@ -36,12 +39,14 @@ def main(argv: list[str] | None = None) -> int:
     from bench.measure import peak_rss_bytes, rss_bytes
 
     began: dict[str, float] = {}
+    began_cpu: dict[str, float] = {}
     traced = [-1]
 
     def progress(step: Any) -> None:
         now = time.perf_counter()
         new = step.phase not in began
         began.setdefault(step.phase, now)
+        began_cpu.setdefault(step.phase, time.process_time())
         if args.trace and (new or step.done >= step.total
                            or step.records // 50_000 > traced[0]):
             traced[0] = step.records // 50_000
@@ -55,10 +60,15 @@ def main(argv: list[str] | None = None) -> int:
         options["cache"] = args.cache
     if args.workers is not None:
         options["workers"] = args.workers
+    cpu1 = time.process_time()
     kg = graph.load(args.path, **options)
     t2 = time.perf_counter()
+    cpu2 = time.process_time()
     marks = sorted(began.items(), key=lambda item: item[1]) + [("end", t2)]
     phases = {name: marks[i + 1][1] - at for i, (name, at) in enumerate(marks[:-1])}
+    marks = sorted(began_cpu.items(), key=lambda item: item[1]) + [("end", cpu2)]
+    cpu_phases = {name: marks[i + 1][1] - at for i, (name, at) in enumerate(marks[:-1])}
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)  # the parse pool, joined
     # A server is ready when it answers: the first 2-hop query counts too.
     start = next((node for node, data in kg.nx.nodes(data=True)
                   if data.get("kind") == "article" and not data.get("is_stub")), None)
@@ -74,6 +84,8 @@ def main(argv: list[str] | None = None) -> int:
         "nodes": kg.nx.number_of_nodes(), "edge_count": kg.nx.number_of_edges(),
         "from_snapshot": bool(getattr(kg, "from_snapshot", False)),
         "peak_rss": peak_rss_bytes(), "rss": rss_bytes(), "phases": phases,
+        "cpu_seconds": cpu2 - cpu1, "cpu_phases": cpu_phases,
+        "worker_cpu_seconds": children.ru_utime + children.ru_stime,
     }, sys.stdout)
     print()
     return 0

@@ -86,6 +86,17 @@ def read(text: str, first_line: int, allow_list: bool) -> list[tuple[Any, int | 
         return None
 
 
+# "key: value" lines read before and what they gave: records repeat "type: article",
+# "published: true", a provider's name and domain, an image's size, thousands of times.
+# The line alone decides its key and value when it is whole on its line (the next line
+# is not indented deeper), as checked on each use. Only short values of immutable types
+# are kept (titles and timestamps seldom repeat), and a bounded number of them.
+_SEEN_LINES: dict[str, tuple[str, Any]] = {}
+_MAX_SEEN_LINES = 16384
+_SEEN_VALUE_CHARS = 24
+_REPEATED = frozenset({str, int, float, bool, type(None)})
+
+
 def _is_item(content: str) -> bool:
     return content.startswith("- ") or content == "-"
 
@@ -129,6 +140,7 @@ class _Parser:
         lines = self.lines
         count = len(lines)
         good_keys = GOOD_KEYS
+        seen = _SEEN_LINES
         out: dict[Any, Any] = {}
         self.i = i
         while self.i < count:
@@ -137,6 +149,11 @@ class _Parser:
                 content, first = first, None
             elif at != indent:
                 break
+            pair = seen.get(content)
+            if pair is not None and (self.i + 1 >= count or lines[self.i + 1][0] <= indent):
+                out[pair[0]] = pair[1]  # a line read before, whole on its line
+                self.i += 1
+                continue
             if content[:2] == "- " or content == "-":
                 break
             # split_key, inlined for the usual case: a known key, then ": value".
@@ -155,7 +172,10 @@ class _Parser:
                 if first_char not in "[{|>" and (
                         self.i >= count or lines[self.i][0] <= indent) and (
                         first_char not in "'\"" or (len(rest) > 1 and rest[-1] == first_char)):
-                    out[key] = scalar(rest)  # one line, closed: the usual case
+                    value = out[key] = scalar(rest)  # one line, closed: the usual case
+                    if len(rest) <= _SEEN_VALUE_CHARS and type(value) in _REPEATED \
+                            and len(seen) < _MAX_SEEN_LINES:
+                        seen[content] = (key, value)
                     continue
                 out[key] = self.value(rest, number, indent)
                 if self.i < count and lines[self.i][0] > indent:

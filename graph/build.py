@@ -36,8 +36,8 @@ from graph.records import Record
 from graph.report import LoadReport, Problem
 from graph.values import TooLongInteger
 
-__all__ = ["ARTICLE", "PROVIDER", "TOPIC", "EDGE_KINDS", "build_graph", "article_id",
-           "provider_id", "topic_id"]
+__all__ = ["ARTICLE", "PROVIDER", "TOPIC", "EDGE_KINDS", "build_graph", "check_records",
+           "article_id", "provider_id", "topic_id", "prepare", "prepare_records", "Prepared"]
 
 ARTICLE, PROVIDER, TOPIC = "article", "provider", "topic"
 RELATED, PUBLISHED_BY, TAGGED = "RELATED", "PUBLISHED_BY", "TAGGED"
@@ -96,6 +96,7 @@ class Entry:
     published_at: datetime | None
     body: str | None = None
     topics: list[str] = field(default_factory=list)
+    prepared: Prepared | None = None
 
     @property
     def source(self) -> str:
@@ -106,13 +107,105 @@ class Entry:
         return (self.published_at or _NO_DATE, self.path, self.line or 0)
 
 
+@dataclass(slots=True)
+class Prepared:
+    """What the build reads from one record alone, worked out by :func:`prepare` where
+    the record was parsed (a parse worker, beside the others), so that the process that
+    builds the graph replays it instead: the record's topics, its related entries and
+    its article's attributes, with the warnings each gave, in order."""
+
+    # Tuples, not lists: one allocation each, none when empty; the main process holds
+    # every record's until the build ends.
+    url: str
+    published: datetime | None
+    first_warnings: tuple[Problem, ...]
+    topics: tuple[str, ...]
+    topic_names: tuple[tuple[str, str], ...]
+    topic_warnings: tuple[Problem, ...]
+    related: tuple[Problem | tuple[str, dict[str, Any], datetime | None], ...]
+    attrs: dict[str, Any]
+    provider_name: str | None
+    article_warnings: tuple[Problem, ...]
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Prepared, (self.url, self.published, self.first_warnings, self.topics,
+                           self.topic_names, self.topic_warnings,
+                           self.related, self.attrs, self.provider_name,
+                           self.article_warnings))
+
+
+class _Capture:
+    """Stands for the graph while a record is prepared: keeps the article's attributes."""
+
+    def __init__(self) -> None:
+        self.attrs: dict[str, Any] = {}
+
+    def add_node(self, node: str, **attrs: Any) -> None:
+        self.attrs = attrs
+
+    def add_edge(self, *args: Any, **attrs: Any) -> None:
+        pass
+
+
+def prepare_records(records: Iterable[Record]) -> None:
+    """Set each record's ``prepared`` (see :func:`prepare`), with one builder for all."""
+    b = Builder(LoadReport())
+    for rec in records:
+        rec.prepared = prepare(rec, b)
+
+
+def prepare(rec: Record, b: Builder | None = None) -> Prepared | None:
+    """Work out what the build reads from ``rec`` alone (see :class:`Prepared`); None
+    when it has no URL or anything raises, and the build then reads the record itself
+    (and reports what raised). ``b``: a builder to reuse (its state is replaced)."""
+    if b is None:
+        b = Builder(LoadReport())
+    b.report.warnings = []
+    b.report.errors = []
+    b.topic_names = defaultdict(Counter)
+    b.provider_names = defaultdict(Counter)
+    capture = _Capture()
+    b.g = capture  # type: ignore[assignment,unused-ignore]
+    try:
+        url = b.entry_url(rec.fields, rec.path, rec.line, "record")
+        if url is None:
+            return None
+        published = b.entry_date(rec.fields, rec.path, rec.line, "record")
+        b.entry_fields(rec.fields, rec.path, rec.line)
+        entry = Entry(url, rec.fields, rec.path, rec.line, published, rec.body)
+        first_warnings = b.report.warnings
+        b.report.warnings = []
+        topics = b.entry_topics(rec.fields.get("topics"), rec.path, rec.line)
+        topic_names = tuple((slug, next(iter(names))) for slug, names in b.topic_names.items())
+        topic_warnings = b.report.warnings
+        warnings: list[Problem] = []
+        b.report.warnings = warnings
+        related: list[Problem | tuple[str, dict[str, Any], datetime | None]] = []
+        for target, stub in b.related_entries(entry):
+            related.extend(warnings)
+            warnings.clear()
+            related.append((target, stub.fields, stub.published_at))
+        related.extend(warnings)
+        b.report.warnings = []
+        b.add_article(entry, is_stub=False, sources=[])
+        attrs = capture.attrs
+        provider_name = None
+        for names in b.provider_names.values():
+            provider_name = next(iter(names))
+    except Exception:  # noqa: BLE001 - the build reads it again, and reports it
+        return None
+    return Prepared(url, published, tuple(first_warnings), tuple(topics), topic_names,
+                    tuple(topic_warnings), tuple(related), attrs, provider_name,
+                    tuple(b.report.warnings))
+
+
 class Builder:
     """Applies the rules above, record by record; graph/incremental.py applies them one
     article at a time with it."""
 
-    def __init__(self, report: LoadReport):
+    def __init__(self, report: LoadReport, g: nx.MultiDiGraph | None = None):
         self.report = report
-        self.g = nx.MultiDiGraph()
+        self.g = nx.MultiDiGraph() if g is None else g
         self.provider_names: dict[str, Counter[str]] = defaultdict(Counter)
         self.topic_names: dict[str, Counter[str]] = defaultdict(Counter)
 
@@ -198,16 +291,42 @@ class Builder:
                                           f"loaded: {type(e).__name__}: {e}"))
 
     def build(self, records: Iterable[Record]) -> nx.MultiDiGraph:
+        related = self.add_records(records)
+        # networkx's add_edge, less its per-call checks: both ends are articles added
+        # above (an end that could not be added has no edge), and only RELATED edges join
+        # two articles.
+        succ, pred = self.g._succ, self.g._pred
+        for (source, target), evidence in related.items():
+            u, v = article_id(source), article_id(target)
+            if u not in succ or v not in succ:
+                continue
+            keydict = succ[u].get(v)
+            if keydict is None:
+                keydict = succ[u][v] = pred[v][u] = {}
+            keydict[RELATED] = {"kind": RELATED, "evidence": evidence}
+        nx._clear_cache(self.g)
+        self.name_nodes()
+        self.count()
+        return self.g
+
+    def add_records(self, records: Iterable[Record]) -> dict[tuple[str, str], list[str]]:
+        """Add the records' articles and stubs, reporting every problem; return the
+        ``RELATED`` pairs with their evidence (the edges are the caller's to add)."""
         full: dict[str, list[Entry]] = defaultdict(list)
         for rec in records:
             try:
-                url = self.entry_url(rec.fields, rec.path, rec.line, "record")
-                if url is None:
-                    continue
-                published = self.entry_date(rec.fields, rec.path, rec.line, "record")
-                self.entry_fields(rec.fields, rec.path, rec.line)
+                prepared = rec.prepared
+                if prepared is not None:  # worked out by a parse worker: replayed
+                    url, published = prepared.url, prepared.published
+                    self.report.warnings.extend(prepared.first_warnings)
+                else:
+                    url = self.entry_url(rec.fields, rec.path, rec.line, "record")
+                    if url is None:
+                        continue
+                    published = self.entry_date(rec.fields, rec.path, rec.line, "record")
+                    self.entry_fields(rec.fields, rec.path, rec.line)
                 full[url].append(Entry(url, rec.fields, rec.path, rec.line, published,
-                                        rec.body))
+                                        rec.body, prepared=prepared))
                 self.report.records += 1
             except Exception as e:  # noqa: BLE001 - one record never stops a load
                 self.fail(rec, e)
@@ -216,17 +335,23 @@ class Builder:
         related: dict[tuple[str, str], list[str]] = defaultdict(list)
         winners: dict[str, Entry] = {}
         for url, entries in full.items():
-            entries.sort(key=lambda e: e.order)
+            if len(entries) > 1:
+                entries.sort(key=lambda e: e.order)
             winner = winners[url] = entries[-1]
             for loser in entries[:-1]:
                 self.warn(loser.path, loser.line,
                           f"duplicate of {winner.source} (same article {url}); "
                           f"{winner.source} wins: {why_wins(winner, loser)}")
             try:
-                winner.topics = self.entry_topics(winner.fields.get("topics"), winner.path,
-                                                  winner.line)
+                if winner.prepared is not None:
+                    winner.topics = self.prepared_topics(winner.prepared)
+                else:
+                    winner.topics = self.entry_topics(winner.fields.get("topics"), winner.path,
+                                                      winner.line)
                 for entry in entries:
-                    for target, stub in self.related_entries(entry):
+                    listed = self.related_entries(entry) if entry.prepared is None \
+                        else self.prepared_related(entry)
+                    for target, stub in listed:
                         evidence = related[(url, target)]
                         if entry.source not in evidence:
                             evidence.append(entry.source)
@@ -240,17 +365,10 @@ class Builder:
         for url, entries in stubs.items():
             if url in winners:
                 continue
-            entries.sort(key=lambda e: e.order)
+            if len(entries) > 1:
+                entries.sort(key=lambda e: e.order)
             self.add_safely(entries[-1], is_stub=True, sources=[e.source for e in entries])
-        for key in [k for k in related if article_id(k[0]) not in self.g
-                    or article_id(k[1]) not in self.g]:
-            del related[key]  # an end that could not be added
-        for (source, target), evidence in related.items():
-            self.g.add_edge(article_id(source), article_id(target), key=RELATED, kind=RELATED,
-                            evidence=evidence)
-        self.name_nodes()
-        self.count()
-        return self.g
+        return related
 
     def related_entries(self, entry: Entry) -> Iterator[tuple[str, Entry]]:
         line = entry.line
@@ -275,9 +393,29 @@ class Builder:
             published = self.entry_date(item, entry.path, line, what)
             yield target, Entry(target, item, entry.path, entry.line, published)
 
+    def prepared_topics(self, prepared: Prepared) -> list[str]:
+        """entry_topics, replayed from a record's :class:`Prepared`."""
+        self.report.warnings.extend(prepared.topic_warnings)
+        for slug, name in prepared.topic_names:
+            self.topic_names[slug][name] += 1
+        return list(prepared.topics)
+
+    def prepared_related(self, entry: Entry) -> Iterator[tuple[str, Entry]]:
+        """related_entries, replayed from a record's :class:`Prepared`."""
+        assert entry.prepared is not None
+        for item in entry.prepared.related:
+            if isinstance(item, Problem):
+                self.report.warnings.append(item)
+            else:
+                target, fields, published = item
+                yield target, Entry(target, fields, entry.path, entry.line, published)
+
     def add_safely(self, entry: Entry, *, is_stub: bool, sources: list[str]) -> None:
         """Add an article; whatever that raises is the record's error, and leaves nothing."""
         try:
+            if entry.prepared is not None and not is_stub:
+                self.add_prepared(entry, entry.prepared, sources)
+                return
             self.add_article(entry, is_stub=is_stub, sources=sources)
         except Exception as e:  # noqa: BLE001 - one record never stops a load
             node = article_id(entry.url)
@@ -332,6 +470,28 @@ class Builder:
         self.g.add_edge(node, provider_id(key), key=PUBLISHED_BY, kind=PUBLISHED_BY)
         for slug in entry.topics:
             self.g.add_edge(node, topic_id(slug), key=TAGGED, kind=TAGGED)
+
+    def add_prepared(self, entry: Entry, prepared: Prepared, sources: list[str]) -> None:
+        """add_article, replayed from a record's :class:`Prepared`."""
+        self.report.warnings.extend(prepared.article_warnings)
+        attrs = prepared.attrs
+        key = attrs["provider"]
+        if prepared.provider_name is not None:
+            self.provider_names[key][prepared.provider_name] += 1
+        attrs["sources"] = sources
+        attrs["topics"] = entry.topics
+        node = article_id(entry.url)
+        g = self.g
+        if node in g._node:  # never so in a cold build: networkx's update of its attributes
+            g.add_node(node, **attrs)
+        else:  # the prepared dict becomes the node's, not a copy of it (memory)
+            g._succ[node] = {}
+            g._pred[node] = {}
+            g._node[node] = attrs
+        g.add_edge(node, provider_id(key), key=PUBLISHED_BY, kind=PUBLISHED_BY)
+        for slug in entry.topics:
+            g.add_edge(node, topic_id(slug), key=TAGGED, kind=TAGGED)
+        entry.prepared = None  # used: its memory is free for what the load builds next
 
     def provider_of(self, raw: Any, url: str, path: str, line: int | None) -> str:
         domain = raw.get("domain") if isinstance(raw, dict) else None
@@ -432,3 +592,35 @@ def _text(value: Any) -> str | None:
 def build_graph(records: Iterable[Record], report: LoadReport) -> nx.MultiDiGraph:
     """Build the graph from parsed records, adding counts and problems to ``report``."""
     return Builder(report).build(records)
+
+
+def check_records(records: Iterable[Record], report: LoadReport) -> None:
+    """Add to ``report`` the errors and warnings :func:`build_graph` would report for
+    ``records``, by the same rules, without building a graph (what ingest checks a
+    record with)."""
+    Builder(report, _NodeSet()).add_records(records)  # type: ignore[arg-type,unused-ignore]
+
+
+class _NodeSet:
+    """Stands in for the graph while records are only checked: the nodes added, which
+    is all the rules ask of the graph (whether an article is in it)."""
+
+    __slots__ = ("_node", "_succ", "_pred")
+
+    def __init__(self) -> None:
+        self._node: dict[str, Any] = {}
+        self._succ: dict[str, Any] = {}  # written by Builder.add_prepared, never read
+        self._pred: dict[str, Any] = {}
+
+    def add_node(self, node: str, **attrs: Any) -> None:
+        self._node[node] = None
+
+    def add_edge(self, u: str, v: str, key: str, **attrs: Any) -> None:
+        self._node.setdefault(u)
+        self._node.setdefault(v)
+
+    def remove_node(self, node: str) -> None:
+        self._node.pop(node, None)
+
+    def __contains__(self, node: object) -> bool:
+        return node in self._node

@@ -93,11 +93,14 @@ class _Node:
 
 @dataclass(slots=True)
 class Touched:
-    """The nodes one change rewrote, added and removed (node ids)."""
+    """The nodes one change rewrote, added and removed (node ids), and those whose only
+    change is a ``RELATED`` edge from a rewritten, added or removed article
+    (``relinked``: their own fields and other edges are as they were)."""
 
     rewritten: set[str] = field(default_factory=set)
     added: set[str] = field(default_factory=set)
     removed: set[str] = field(default_factory=set)
+    relinked: set[str] = field(default_factory=set)
 
 
 class _Names:
@@ -157,6 +160,13 @@ class _Names:
                                       and first < best_first):
                 best, best_count, best_first = spelling, count, first
         return best
+
+
+def _same_edges(was: dict[str, Any], now: dict[str, Any] | None) -> bool:
+    """True when an article node made again keeps its ``PUBLISHED_BY`` and ``TAGGED``
+    edges: the same provider and topics, in the same order."""
+    return now is not None and now["provider"] == was["provider"] \
+        and now["topics"] == was["topics"]
 
 
 class _Recorder:
@@ -318,6 +328,10 @@ class BuildState:
         providers: set[str] = set()
         topics: set[str] = set()
         old_nodes: dict[str, _Node | None] = {}
+        # A URL only linked to (its own records unchanged) whose node keeps its provider
+        # and topics keeps its edges: detaching it would copy its provider's and topics'
+        # adjacency (thousands of articles) to add the same edges back.
+        linked_only: dict[str, _Node] = {}
         for url in sorted(nodes_to_do):
             node = article_id(url)
             old_node = old_nodes[url] = self.nodes.pop(url, None)
@@ -330,12 +344,16 @@ class BuildState:
                     topics.update(old_node.attrs["topics"])
                     self.stubs -= bool(old_node.attrs["is_stub"])
                     self.kinds[ARTICLE] -= 1
-                    patch.detach(node)  # removed below if it gives no node now
+                    made = self._node(b, url) if url not in changed else None
+                    if made is not None and _same_edges(old_node.attrs, made.attrs):
+                        linked_only[url] = made
+                    else:
+                        patch.detach(node)  # removed below if it gives no node now
             if not self.linked_by.get(url):
                 self.linked_by.pop(url, None)
         for url, old_node in old_nodes.items():
             node = article_id(url)
-            made = self._node(b, url)
+            made = linked_only[url] if url in linked_only else self._node(b, url)
             if made is not None:
                 self.nodes[url] = made
                 self._set_problems(made.key, made.errors, made.warnings)
@@ -349,6 +367,16 @@ class BuildState:
                 continue
             self.kinds[ARTICLE] += 1
             self.stubs += bool(made.attrs["is_stub"])
+            if url in linked_only:  # its edges stay; its fields change only for a stub's sources
+                assert old_node is not None and old_node.attrs is not None
+                if made.attrs == old_node.attrs:
+                    made.attrs = old_node.attrs
+                    touched.relinked.add(node)
+                else:
+                    share_node_values(made.attrs)
+                    patch.set_node(node, made.attrs)
+                    touched.rewritten.add(node)
+                continue
             (touched.rewritten if old_node is not None and old_node.attrs is not None
              else touched.added).add(node)
             share_node_values(made.attrs)  # as graph.load shares them

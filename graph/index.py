@@ -171,7 +171,7 @@ class ReadIndex:
         self.postings = Postings(self)
         # rank[i]: position of node i in (newest first, id) order: within one hop, results
         # come newest first, then by id.
-        newest = np.array(self.newest_first, dtype=np.float64)
+        newest = self.newest_key = np.array(self.newest_first, dtype=np.float64)
         order = np.lexsort((np.arange(n), newest))  # ids are sorted: index order is id order
         self.rank = np.empty(n, dtype=np.int32)
         self.rank[order] = np.arange(n, dtype=np.int32)
@@ -193,6 +193,8 @@ class ReadIndex:
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         state.setdefault("extra_text", [])
+        if "newest_key" not in state:  # pickled before the array was kept
+            state["newest_key"] = np.array(state["newest_first"], dtype=np.float64)
         state.setdefault("words", None)
         self.__dict__.update(state)
         self._combined = {}

@@ -1,8 +1,9 @@
 """Write records into a followed folder as files, and retract them, never half-written.
 
 A record sent to :func:`ingest` is checked by exactly the rules a file is: it is
-written out as the JSON file it will become, and that text is parsed and built as a
-load would; a record a load would reject is refused with the load's reason. An
+written out as the JSON file it will become, and that text is parsed and checked by
+the build's own rules (:func:`graph.build.check_records`: the build without its graph);
+a record a load would reject is refused with the load's reason. An
 accepted record is written to ``<root>/ingested/<hash of its canonical URL>.json``
 (a temporary hidden file, fsync, rename, fsync of the folder), so one canonical URL
 is one file: sending it again updates that file or leaves it unchanged.
@@ -33,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from graph.budget import Budget
-from graph.build import article_id, build_graph
+from graph.build import article_id, check_records
 from graph.errors import BudgetExceeded, InvalidURLError, NewsgraphError
 from graph.live import LiveGraph
 from graph.normalize import canonical_url
@@ -82,7 +83,7 @@ def _check(fields: Any, index: int) -> tuple[str, str, ParsedFile] | Outcome:
     parsed = ParsedFile(f"record {index}")
     parse_text(text, ".json", parsed)
     report = LoadReport()
-    build_graph(parsed.records, report)
+    check_records(parsed.records, report)  # what a load of the file would report
     problems = parsed.errors + report.errors
     if problems:
         return Outcome(REJECTED, error="; ".join(p.reason for p in problems))

@@ -44,11 +44,15 @@ class KnowledgeGraph:
     made_at: datetime | None = None
 
     def __init__(self, g: nx.MultiDiGraph, report: LoadReport | None = None, *,
-                 index: ReadIndex | None = None):
+                 index: ReadIndex | None = None,
+                 topic_names: dict[str, str] | None = None):
         self.nx = g
         self.report = report if report is not None else LoadReport()
         # A snapshot hands over the index it stored with the graph.
         self.index = index if index is not None else ReadIndex(g)
+        if topic_names is not None:  # a version whose topics are its previous one's
+            self._topic_names = topic_names
+            return
         nodes, ids = g._node, self.index.ids
         self._topic_names = {
             nodes[ids[i]]["name"].lower(): ids[i]

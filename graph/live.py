@@ -32,6 +32,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from graph import heap
+from graph.build import topic_id
 from graph.carry import carry_analytics
 from graph.change import COUNTS, Change, articles_changed
 from graph.errors import NewsgraphError
@@ -53,7 +54,7 @@ from graph.reindex import next_index
 __all__ = ["LiveGraph", "follow"]
 
 _MOD = 1 << 128
-
+_TOPIC = topic_id("")  # the prefix of every topic node id
 
 def follow(path: str | os.PathLike[str], *,
            max_file_bytes: int = DEFAULT_MAX_FILE_BYTES, include: Sequence[str] = (),
@@ -270,6 +271,7 @@ class LiveGraph:
         shown = str(self.root)
         present: set[str] = set()
         gone: set[str] = set()
+        real: dict[str, str] = {}  # folder -> its real path (a batch's files share one)
         for p in paths:
             full = os.path.abspath(p)
             rel = os.path.relpath(full, base)
@@ -280,8 +282,10 @@ class LiveGraph:
                 continue  # hidden: never listed (a rename out of it names its target too)
             name = rel if shown == "." else os.path.join(shown, rel)
             folder = os.path.dirname(rel)
-            if os.path.realpath(os.path.dirname(full)) != os.path.join(real_base, folder) \
-                    .rstrip(os.sep):
+            parent = os.path.dirname(full)
+            if parent not in real:
+                real[parent] = os.path.realpath(parent)
+            if real[parent] != os.path.join(real_base, folder).rstrip(os.sep):
                 return None  # reached through a symlink
             try:
                 st = os.lstat(full)
@@ -389,11 +393,17 @@ class LiveGraph:
         g, touched = self._state.change(before, after)
         report = self._state.report(self._listing.errors, self._listing.skipped)
         nodes = touched.rewritten | touched.added | touched.removed
+        # Relinked nodes only gained or lost a RELATED edge from the nodes above: the
+        # index finds them as those nodes' neighbours; the change reports them updated.
         if len(nodes) > max(len(g) // 8, 256):  # much of the graph: index it afresh
-            return self._stamp(KnowledgeGraph(g, report)), nodes
-        kg = KnowledgeGraph(g, report, index=next_index(old.index, old.nx, g, nodes))
+            return self._stamp(KnowledgeGraph(g, report)), nodes | touched.relinked
+        # Topic lookups by name are the previous version's unless a topic came, went or
+        # was renamed (a topic gaining articles is not touched).
+        same_topics = not any(x.startswith(_TOPIC) for x in nodes)
+        kg = KnowledgeGraph(g, report, index=next_index(old.index, old.nx, g, nodes),
+                            topic_names=old._topic_names if same_topics else None)
         carry_analytics(kg, old, nodes)
-        return self._stamp(kg), nodes
+        return self._stamp(kg), nodes | touched.relinked
 
     def _stamp(self, kg: KnowledgeGraph) -> KnowledgeGraph:
         h = hashlib.blake2b(self._version_sum.to_bytes(16, "big"), digest_size=8)

@@ -20,7 +20,7 @@ from typing import Any
 
 import networkx as nx
 
-from graph.build import RELATED, build_graph
+from graph.build import RELATED, build_graph, prepare_records
 from graph.compact import compact
 from graph.errors import NewsgraphError
 from graph.index import ReadIndex
@@ -179,7 +179,8 @@ def _load(root: Path, max_file_bytes: int, progress: ProgressCallback | None,
         if progress is not None:
             progress(Step("parse", 0, len(names)))
         parsed_files = _parse_all(names, max_file_bytes, workers, include,
-                                  corpus_root(root, follow_symlinks=follow_symlinks))
+                                  corpus_root(root, follow_symlinks=follow_symlinks),
+                                  prepared=True)
         for done, parsed in enumerate(parsed_files, start=1):
             report.count_file(parsed)
             yield from parsed.records
@@ -296,8 +297,10 @@ def share_node_values(data: dict[str, Any]) -> None:
 
 def _parse_all(files: list[str], max_file_bytes: int, workers: int | None,
                include: tuple[str, ...] = (), within: str | None = None,
-               ) -> Iterator[ParsedFile]:
-    """Yield each file's parse, in order; in a process pool when it pays."""
+               prepared: bool = False) -> Iterator[ParsedFile]:
+    """Yield each file's parse, in order; in a process pool when it pays. With
+    ``prepared``, the pool's workers also work out what the build reads from each record
+    alone (:func:`graph.build.prepare`): the build process then only links it."""
     if workers is None:
         workers = (os.cpu_count() or 1) if len(files) >= POOL_MIN_FILES else 1
     workers = min(workers, max(1, len(files) // _CHUNK))
@@ -317,7 +320,8 @@ def _parse_all(files: list[str], max_file_bytes: int, workers: int | None,
     try:
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
             for parsed in pool.map(_parse_chunk, chunks, [max_file_bytes] * len(chunks),
-                                   [include] * len(chunks), [within] * len(chunks)):
+                                   [include] * len(chunks), [within] * len(chunks),
+                                   [prepared] * len(chunks)):
                 done += 1
                 yield from parsed
     except Exception as e:  # noqa: BLE001 - a worker died (killed, out of memory): go on here
@@ -336,7 +340,10 @@ def parse_files(files: list[str], max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
 
 
 def _parse_chunk(files: list[str], max_file_bytes: int, include: tuple[str, ...] = (),
-                 within: str | None = None) -> list[ParsedFile]:
-    return [parse_file(Path(file), max_bytes=max_file_bytes, include=include, within=within)
-            for file in files]
+                 within: str | None = None, prepared: bool = False) -> list[ParsedFile]:
+    parsed = [parse_file(Path(file), max_bytes=max_file_bytes, include=include, within=within)
+              for file in files]
+    if prepared:
+        prepare_records(rec for result in parsed for rec in result.records)
+    return parsed
 

@@ -81,6 +81,9 @@ _ANCHOR = re.compile(r"(?:^|[\s\[\{,])&[^\s\[\]\{\},]")
 _FENCE = re.compile(r"^---[ \t]*$")
 _FRONT_START = re.compile(rb"(?:\xef\xbb\xbf)?---[ \t]*\r?(?:\n|$)")
 _CLOSING_FENCE = re.compile(r"^(?:---|\.\.\.)[ \t]*$")
+# A closing fence as a line of a text whose line breaks are all "\n", with the break
+# before it (a literal start: the search jumps from one line break to the next).
+_CLOSING_LINE = re.compile(r"\n(?:---|\.\.\.)[ \t]*(?=\n|\Z)")
 _BLOCK_ITEM = re.compile(r"^-(?:[ \t]|$)", re.MULTILINE)
 # Lines as YAML counts them (str.splitlines also breaks at \x0b, \x0c and \x1c-\x1e).
 _YAML_LINE = re.compile(r"[^\r\n]*(?:\r\n|\n|\r)|[^\r\n]+")
@@ -94,6 +97,14 @@ class Record:
     path: str
     line: int | None = None
     body: str | None = None
+    # What the build reads from this record alone, when a parse worker worked it out
+    # (graph.build.prepare); None otherwise.
+    prepared: Any = None
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Parse workers pickle every record: a plain constructor call is quicker than
+        # the generic slots-dataclass state (a list built and read back field by field).
+        return (Record, (self.fields, self.path, self.line, self.body, self.prepared))
 
 
 @dataclass(slots=True)
@@ -105,6 +116,9 @@ class ParsedFile:
     errors: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
     skipped: Problem | None = None
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (ParsedFile, (self.path, self.records, self.errors, self.warnings, self.skipped))
 
 
 @dataclass(slots=True)
@@ -192,6 +206,13 @@ def record_suffix(path: str | PurePath, include: Sequence[str] = ()) -> str | No
     :meth:`pathlib.PurePath.match` does: ``*.html``, ``pages/*.htm``) is read as
     front matter, like a ``.txt`` file.
     """
+    if isinstance(path, str):  # PurePath(path).suffix without making the path object
+        base = os.path.basename(path)
+        dot = base.rfind(".")
+        if 0 < dot < len(base) - 1:
+            suffix = base[dot:].lower()
+            if suffix in RECORD_SUFFIXES:
+                return suffix
     pure = PurePath(path)
     suffix = pure.suffix.lower()
     if suffix in RECORD_SUFFIXES:
@@ -242,19 +263,22 @@ def _parse_file(path: Path, max_bytes: int, include: Sequence[str],
         # Opened without blocking and checked on the open file: a pipe, a device such as
         # /dev/zero or a file swapped after listing is refused, never read; and at most
         # the limit is read, even from a file that grows.
-        with os.fdopen(os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)), "rb") as f:
-            st = os.fstat(f.fileno())
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | _BINARY)
+        try:
+            st = os.fstat(fd)
             if within is not None:
-                real = _opened_path(f.fileno())
+                real = _opened_path(fd)
                 if real is not None and not _lies_in(real, within):
                     raise _Outside(real, within)
             if not stat.S_ISREG(st.st_mode):
                 raise _NotAFile
             if st.st_size > max_bytes:
                 raise _FileTooBig(st.st_size)
-            data = f.read(st.st_size + 1)  # not max_bytes: read() allocates what it is asked
+            data = _read_upto(fd, st.st_size + 1)  # not max_bytes: a read allocates what it asks
             if len(data) > st.st_size:  # it grew, or its size lies (/proc): read on, to the limit
-                data += f.read(max_bytes + 1 - len(data))
+                data += _read_upto(fd, max_bytes + 1 - len(data))
+        finally:
+            os.close(fd)
     except _Outside as e:
         result.errors.append(Problem(
             name, None, f"opens {e.real!r}, outside the corpus folder {e.root!r} (it was "
@@ -296,6 +320,26 @@ def _parse_file(path: Path, max_bytes: int, include: Sequence[str],
         result.records.clear()
         result.errors.append(Problem(name, None, f"could not be read: {type(e).__name__}: {e}"))
     return result
+
+
+_BINARY = getattr(os, "O_BINARY", 0)  # Windows: no newline translation
+
+
+def _read_upto(fd: int, size: int) -> bytes:
+    """Read ``size`` bytes from ``fd``, fewer only at the end of the file (a file object's
+    ``read(size)``, without making one)."""
+    data = os.read(fd, size)
+    if 0 < len(data) < size:
+        parts = [data]
+        got = len(data)
+        while got < size:
+            more = os.read(fd, size - got)
+            if not more:
+                break
+            parts.append(more)
+            got += len(more)
+        data = b"".join(parts)
+    return data
 
 
 class _NotAFile(Exception):
@@ -364,6 +408,33 @@ def parse_text(text: str, suffix: str, result: ParsedFile) -> None:
 
 
 def _parse_markdown(text: str, result: ParsedFile) -> None:
+    split = front_matter(text)
+    if split is None:
+        _parse_markdown_lines(text, result)
+        return
+    front, body = split
+    items = _yaml_items(front, result, first_line=2, allow_list=False)
+    for value, line in items:
+        _add_record(value, line, result, body=body or None)
+
+
+def front_matter(text: str) -> tuple[str, str] | None:
+    """Return ``(front matter, body)`` of a text with only ``\n`` line breaks that
+    opens with a ``---`` line and closes it, found with two searches instead of a split
+    into lines (the body is most of a file); None for anything else, which
+    :func:`_parse_markdown_lines` reads line by line and reports."""
+    if "\r" in text:
+        return None
+    first = text.find("\n")
+    if first < 0 or not _FENCE.match(text, 0, first):
+        return None
+    close = _CLOSING_LINE.search(text, first)
+    if close is None:
+        return None
+    return text[first + 1 : close.start() + 1], text[close.end() + 1 :].strip("\n")
+
+
+def _parse_markdown_lines(text: str, result: ParsedFile) -> None:
     lines = _YAML_LINE.findall(text)
     if not lines or not _FENCE.match(lines[0].rstrip("\r\n")):
         result.errors.append(

@@ -8,13 +8,16 @@ adds, removes and rewrites a few nodes, so the next index:
 * merges the added and removed ids into the sorted list (``bisect``) and maps every
   old position to its new one (``remap``, one numpy pass);
 * keeps every CSR entry not incident to a touched article, renumbered by ``remap``
-  (renumbering keeps the rows sorted), and inserts the touched articles' edges read
-  from the new graph: a sorted merge, no sort of the whole adjacency;
+  (renumbering keeps the rows sorted), and writes in the touched articles' rows read
+  from the new graph: a mask, a gather and a scatter per edge kind, no sort;
+* keeps the rank's order less the touched nodes (renumbered: ties stay in id order)
+  and merges the touched nodes back in by binary search, no sort of every node;
 * keeps the text index's base blob as it is — the rows of touched articles are
-  marked dead (-1) — and holds the touched articles' text in a small second blob
-  (``extra_text``), searched after the base. When that delta outgrows
-  :data:`COMPACT_AT` articles (or an eighth of the base), it is compacted: the base is
-  rebuilt by concatenating the live chunks of both blobs, without tokenizing again.
+  marked dead (-1) — and holds the touched articles' text in delta segments
+  (``extra_text``, one per version, joined past :data:`SEGMENTS`), searched after the
+  base. When the delta outgrows :data:`COMPACT_AT` articles (or an eighth of the base),
+  it is compacted: the base is rebuilt by concatenating the live chunks of all blobs,
+  without tokenizing again.
 
 Python-level work is proportional to the change; what is proportional to the corpus
 is done by numpy and ``dict`` copies at memory speed (measured in docs/live.md).
@@ -45,11 +48,12 @@ from graph.index import (
 if TYPE_CHECKING:
     pass
 
-__all__ = ["next_index", "Positions", "Layered", "COMPACT_AT", "FOLD_AT"]
+__all__ = ["next_index", "Positions", "Layered", "COMPACT_AT", "FOLD_AT", "SEGMENTS"]
 
 T = TypeVar("T")
 
 COMPACT_AT = 2000  # articles in the text delta before it is folded into the base
+SEGMENTS = 8  # text delta segments (one per version) before they are joined into one
 FOLD_AT = 1024  # changed URL aliases kept beside the base before they are folded in
 
 
@@ -89,9 +93,11 @@ def next_index(old: ReadIndex, old_g: nx.MultiDiGraph, g: nx.MultiDiGraph,
     remap = np.full(n_old, -1, dtype=np.int64)
     remap[np.delete(np.arange(n_old), removed_at)] = np.delete(np.arange(n), added_at)
 
+    new.newest_key = newest_key = _moved(old.newest_key, remap, n, added_at,
+                                         [float("inf")] * len(added))
     for x in touched:
         if x in g and nodes[x]["kind"] == ARTICLE:
-            newest[pos[x]] = newest_first(nodes[x])
+            newest_key[pos[x]] = newest[pos[x]] = newest_first(nodes[x])
     new.kind = kind
     new.newest_first = newest
     new.kind_code = np.array([KIND_CODES.get(k, 3) for k in kind], dtype=np.int8) \
@@ -99,8 +105,9 @@ def next_index(old: ReadIndex, old_g: nx.MultiDiGraph, g: nx.MultiDiGraph,
                                            [KIND_CODES.get(nodes[x]["kind"], 3)
                                             for x in added])
 
-    new.csr = {k: _next_csr(old, old_g, g, pos, k, rewired, remap, bool(added or removed))
-               for k in WALK_ORDER}
+    remap32 = remap.astype(np.int32)
+    new.csr = {k: _next_csr(old, old_g, g, pos, k, rewired, remap, remap32,
+                            bool(added or removed)) for k in WALK_ORDER}
     new._combined = {}
 
     changed: dict[str, tuple[str, ...]] = {}
@@ -117,9 +124,9 @@ def next_index(old: ReadIndex, old_g: nx.MultiDiGraph, g: nx.MultiDiGraph,
 
     _next_text(new, old, remap, [pos[x] for x in sorted(retext)],
                [old.pos[x] for x in retext | rewired if x in old.pos])
-    order = np.lexsort((np.arange(n), np.array(newest, dtype=np.float64)))
-    new.rank = np.empty(n, dtype=np.int32)
-    new.rank[order] = np.arange(n, dtype=np.int32)
+    new.rank = _next_rank(old, newest_key, remap,
+                          [old.pos[x] for x in touched if x in old.pos],
+                          [pos[x] for x in touched if x in g])
     new.fields = Fields(new)
     new.postings = Postings(new)
     new._reset_caches()
@@ -224,7 +231,7 @@ def _spliced(values: list[T], drop: list[int], put: list[int], added: list[T]) -
 
 
 def _moved(values: np.ndarray, remap: np.ndarray, n: int, added_at: np.ndarray,
-           added: list[int]) -> np.ndarray:
+           added: list[int] | list[float]) -> np.ndarray:
     out = np.empty(n, dtype=values.dtype)
     keep = remap >= 0
     out[remap[keep]] = values[keep]
@@ -240,10 +247,10 @@ def _neighbours(g: nx.MultiDiGraph, x: str, kind: str) -> set[str]:
 
 def _next_csr(old: ReadIndex, old_g: nx.MultiDiGraph, g: nx.MultiDiGraph,
               pos: Mapping[str, int], kind: str, rewired: set[str], remap: np.ndarray,
-              shifted: bool) -> CSR:
+              remap32: np.ndarray, shifted: bool) -> CSR:
     """Return the next CSR of ``kind``: the rows of the rewired articles and of their
     neighbours (before and after) made anew, every other row copied, renumbered when
-    positions shifted. One pass over the entries, no sort."""
+    positions shifted. A few numpy passes over the entries, no sort."""
     csr = old.csr[kind]
     n_old, n = len(old.ids), len(pos)
     dirty_old: set[int] = set()
@@ -282,9 +289,11 @@ def _next_csr(old: ReadIndex, old_g: nx.MultiDiGraph, g: nx.MultiDiGraph,
             short.update(gains.get(x, ()))
             rows[p] = np.array(sorted(short), dtype=np.int32)
             continue
-        kept = remap[had[~np.isin(had, dirty)]] if len(dirty) else remap[had]
-        gained = np.array(gains.get(x, ()), dtype=np.int64)
-        rows[p] = np.union1d(kept, gained).astype(np.int32)
+        if len(dirty):
+            at = np.minimum(np.searchsorted(dirty, had), len(dirty) - 1)
+            had = had[dirty[at] != had]
+        kept = remap[had]  # sorted: remap is monotone
+        rows[p] = _with(kept, sorted(set(gains.get(x, ()))))
     gone = sorted(old.pos[x] for x in affected if x in old.pos)
     keep_rows = np.ones(n_old, dtype=bool)
     keep_rows[gone] = False
@@ -295,45 +304,73 @@ def _next_csr(old: ReadIndex, old_g: nx.MultiDiGraph, g: nx.MultiDiGraph,
         degree[p] = len(row)
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(degree, out=indptr[1:])
-    # Old rows keep their order (remap is monotone); a new row goes where the first old
-    # row placed after it starts.
-    ahead = np.maximum.accumulate(remap)  # a removed row (-1) takes the one before it
-    cuts = [(int(csr.indptr[r]), int(csr.indptr[r + 1])) for r in gone]
-    new_rows = np.array(sorted(rows), dtype=np.int64)
-    offsets = csr.indptr[np.searchsorted(ahead, new_rows, side="right")]
-    inserts = sorted(zip(offsets.tolist(), new_rows.tolist(), strict=True))
-    pieces: list[np.ndarray] = []
-    at, c = 0, 0
-    for offset, p in (*inserts, (len(csr.indices), -1)):
-        while c < len(cuts) and cuts[c][0] < offset:
-            start, end = cuts[c]
-            if start > at:
-                pieces.append(_renumbered(csr.indices[at:start], remap, shifted))
-            at, c = max(at, end), c + 1
-        if offset > at:
-            pieces.append(_renumbered(csr.indices[at:offset], remap, shifted))
-            at = offset
-        if p >= 0:
-            pieces.append(rows[p])
-    while c < len(cuts):
-        start, end = cuts[c]
-        if start > at:
-            pieces.append(_renumbered(csr.indices[at:start], remap, shifted))
-        at, c = max(at, end), c + 1
-    if len(csr.indices) > at:
-        pieces.append(_renumbered(csr.indices[at:], remap, shifted))
-    indices = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.int32)
-    return CSR(indptr, indices.astype(np.int32, copy=False))
+    # Every entry of a row kept, in order (old rows keep their order: remap is monotone),
+    # renumbered in one gather; then the new rows written where indptr puts them.
+    kept_entries = np.ones(len(csr.indices), dtype=bool)
+    for r in gone:
+        kept_entries[csr.indptr[r]:csr.indptr[r + 1]] = False
+    for r in np.flatnonzero(remap < 0).tolist():  # a removed node's row (none: guard)
+        kept_entries[csr.indptr[r]:csr.indptr[r + 1]] = False
+    carried = csr.indices[kept_entries]
+    if shifted:
+        carried = np.take(remap32, carried)
+    indices = np.empty(int(indptr[-1]), dtype=np.int32)
+    if rows:
+        fresh = np.zeros(len(indices), dtype=bool)
+        order = sorted(rows)
+        for p in order:
+            fresh[indptr[p]:indptr[p + 1]] = True
+        indices[~fresh] = carried
+        indices[fresh] = np.concatenate([rows[p] for p in order])
+    else:
+        indices[:] = carried
+    return CSR(indptr, indices)
 
 
-def _renumbered(piece: np.ndarray, remap: np.ndarray, shifted: bool) -> np.ndarray:
-    return remap[piece].astype(np.int32) if shifted else piece
+def _with(row: np.ndarray, more: list[int]) -> np.ndarray:
+    """The sorted ``row`` with the sorted ``more`` merged in, each value once."""
+    if not more:
+        return row.astype(np.int32)
+    extra = np.array(more, dtype=row.dtype)
+    at = np.searchsorted(row, extra)
+    there = (at < len(row)) & (row[np.minimum(at, len(row) - 1)] == extra) if len(row) \
+        else np.zeros(len(extra), dtype=bool)
+    return np.insert(row, at[~there], extra[~there]).astype(np.int32)
+
+
+def _next_rank(old: ReadIndex, newest: np.ndarray, remap: np.ndarray, out_old: list[int],
+               into: list[int]) -> np.ndarray:
+    """Return the next rank (position in (newest first, id) order): the old order without
+    the nodes at ``out_old`` (old positions), renumbered, with the nodes at ``into`` (new
+    positions) merged in where their keys go. No sort of all nodes: renumbering keeps the
+    old order (``remap`` is monotone, and ids break ties)."""
+    n = len(newest)
+    order = np.empty(len(old.rank), dtype=np.int64)
+    order[old.rank] = np.arange(len(old.rank), dtype=np.int64)
+    out = np.zeros(len(old.rank), dtype=bool)
+    out[out_old] = True
+    out[remap < 0] = True  # removed nodes are among out_old; this is a guard
+    kept = remap[order[~out[order]]]
+    keys = newest[kept]  # ascending: the old order, less what moves
+    places = []
+    values = sorted((float(newest[p]), p) for p in into)
+    for value, p in values:
+        lo = int(np.searchsorted(keys, value, side="left"))
+        hi = int(np.searchsorted(keys, value, side="right"))
+        places.append(lo + int(np.searchsorted(kept[lo:hi], p)))
+    merged = np.insert(kept, places, [p for _, p in values])
+    rank = np.empty(n, dtype=np.int32)
+    rank[merged] = np.arange(n, dtype=np.int32)
+    return rank
 
 
 def _next_text(new: ReadIndex, old: ReadIndex, remap: np.ndarray, written: list[int],
                dead_old: list[int]) -> None:
     """Carry the text index over: the base blob as it is (dead rows -1), the delta
-    blob with the rewritten articles' text; compact when the delta has grown."""
+    segments as they are (their rows renumbered, dead ones -1) and one more with the
+    rewritten articles' text; past :data:`SEGMENTS` segments they are joined into one
+    (dead text and all: no Python pass over articles), and when the delta outgrows
+    :data:`COMPACT_AT` articles (or an eighth of the base) it is folded into the base."""
     dead = np.zeros(len(remap), dtype=bool)
     dead[dead_old] = True
 
@@ -343,31 +380,36 @@ def _next_text(new: ReadIndex, old: ReadIndex, remap: np.ndarray, written: list[
         out[live] = np.where(dead[rows[live]], -1, remap[rows[live]])
         return out
 
-    chunks: list[bytes] = []
-    owners: list[int] = []
-    for text, starts, rows in old.extra_text:  # the old delta's live chunks, then the new
-        moved = carried(rows)
-        ends = np.append(starts[1:] - 1, len(text))
-        for s, e, r in zip(starts.tolist(), ends.tolist(), moved.tolist(), strict=True):
-            if r >= 0:
-                chunks.append(text[s:e])
-                owners.append(r)
-    for i in written:
-        chunks.append(new.blob(i))
-        owners.append(i)
+    segments = [(text, starts, carried(rows)) for text, starts, rows in old.extra_text]
+    if written:
+        segments.append(_blob([new.blob(i) for i in written], written))
     base_rows = carried(old.article_rows)
-    if len(owners) > max(COMPACT_AT, len(base_rows) // 8):
-        ends = np.append(old.text_starts[1:] - 1, len(old.text))
-        live = np.flatnonzero(base_rows >= 0)
-        text = old.text
-        chunks = [text[s:e] for s, e in zip(old.text_starts[live].tolist(),
-                                            ends[live].tolist(), strict=True)] + chunks
-        owners = base_rows[live].tolist() + owners
+    if sum(len(rows) for _, _, rows in segments) > max(COMPACT_AT, len(base_rows) // 8):
+        chunks: list[bytes] = []
+        owners: list[int] = []
+        for text, starts, rows in [(old.text, old.text_starts, base_rows), *segments]:
+            ends = np.append(starts[1:] - 1, len(text))
+            live = np.flatnonzero(rows >= 0)
+            chunks += [text[s:e] for s, e in zip(starts[live].tolist(), ends[live].tolist(),
+                                                  strict=True)]
+            owners += rows[live].tolist()
         new.text, new.text_starts, new.article_rows = _blob(chunks, owners)
         new.extra_text = []
         return
+    if len(segments) > SEGMENTS:
+        segments = [_joined(segments)]
     new.text, new.text_starts, new.article_rows = old.text, old.text_starts, base_rows
-    new.extra_text = [_blob(chunks, owners)] if chunks else []
+    new.extra_text = segments
+
+
+def _joined(segments: list[tuple[bytes, np.ndarray, np.ndarray]],
+            ) -> tuple[bytes, np.ndarray, np.ndarray]:
+    """One segment holding the given ones' text, one after the other."""
+    offsets = np.cumsum([0] + [len(text) + 1 for text, _, _ in segments[:-1]])
+    return (FIELD_SEP.join(text for text, _, _ in segments),
+            np.concatenate([starts + o for (_, starts, _), o in zip(segments, offsets.tolist(),
+                                                                    strict=True)]),
+            np.concatenate([rows for _, _, rows in segments]))
 
 
 def _blob(chunks: list[bytes], owners: list[int]) -> tuple[bytes, np.ndarray, np.ndarray]:

@@ -296,6 +296,7 @@ def create_app(source: graph.KnowledgeGraph | graph.LiveGraph | str | os.PathLik
                     else source if isinstance(source, graph.KnowledgeGraph) else None)
     app.state.loading = Loading()
     app.state.analytics = None
+    app.state.published_at = None  # time.monotonic() of the last version published
     app.state.feed = None
     app.state.worker = None  # {"pid", "workers"} in a worker of serve --workers
     app.state.ingest_token = ingest_token
@@ -306,6 +307,18 @@ def create_app(source: graph.KnowledgeGraph | graph.LiveGraph | str | os.PathLik
 # under sustained ingest (versions many times a second) each job would be ended by the
 # next, after a fork of the server, which the applying thread pays.
 _SETTLE_S = 1.0
+# Versions closer together than this are a stream (sustained ingest, a busy folder).
+_STREAM_S = 10.0
+
+
+def settle_delay(since_previous: float | None) -> float:
+    """How long a new version's analytics job waits for the graph to stop changing: 1 s,
+    or, in a stream of versions (this one within 10 s of the previous), twice the gap
+    between them — so that a job is not forked, taking a core from the requests for
+    seconds, only for the stream's next version to end it."""
+    if since_previous is None or since_previous > _STREAM_S:
+        return _SETTLE_S
+    return max(_SETTLE_S, 2 * since_previous)
 
 
 def _publish(app: Starlette, live: graph.LiveGraph) -> None:
@@ -313,8 +326,11 @@ def _publish(app: Starlette, live: graph.LiveGraph) -> None:
     a server computing analytics in the background starts on the new version's."""
     kg = live.current()
     warm(kg)
+    now = time.monotonic()
+    previous, app.state.published_at = app.state.published_at, now
     job: BackgroundAnalytics | None = app.state.analytics
     if job is not None:
-        app.state.analytics = BackgroundAnalytics(kg).start(delay=_SETTLE_S)
+        delay = settle_delay(None if previous is None else now - previous)
+        app.state.analytics = BackgroundAnalytics(kg).start(delay=delay)
         job.stop()
     app.state.kg = kg

@@ -14,12 +14,24 @@ from graphql import GraphQLError, parse
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 
-__all__ = ["ParsedDocuments", "ValidatedDocuments"]
+__all__ = ["ParsedDocuments", "ValidatedDocuments", "parsed", "validation_errors"]
 
 
 @lru_cache(maxsize=256)
 def _parse(query: str, **options: Any) -> Any:
     return parse(query, **options)
+
+
+def parsed(query: str, max_tokens: int) -> Any:
+    """Return the parsed document of a query text (parsed once: the cache
+    :class:`ParsedDocuments` fills); raise the parser's error."""
+    return _parse(query, max_tokens=max_tokens)
+
+
+def validation_errors(schema: Any, document: Any, rules: tuple[Any, ...]) -> list[GraphQLError]:
+    """Return the validation errors of a document under ``rules`` (validated once: the
+    cache :class:`ValidatedDocuments` fills)."""
+    return _VALIDATIONS.errors(schema, document, rules)
 
 
 class ParsedDocuments(SchemaExtension):

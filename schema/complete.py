@@ -119,6 +119,7 @@ def completer(field: FieldPlan, type_: Any) -> Completer:
             if completed is None:
                 raise TypeError(message)
             return completed
+        complete_non_null.by_class = getattr(inner, "by_class", None)  # type: ignore[attr-defined]
         return complete_non_null
     if is_list_type(type_):
         item_type = type_.of_type
@@ -172,12 +173,13 @@ def completer(field: FieldPlan, type_: Any) -> Completer:
                                 f"returned: {inspect(coerced)}")
             return coerced
         return complete_leaf
-    objects: dict[GraphQLObjectType, Completer] = {}
+    objects: dict[GraphQLObjectType, tuple[Completer, Completer, type | None]] = {}
 
-    def object_completer(object_type: GraphQLObjectType) -> Completer:
+    def object_completer(object_type: GraphQLObjectType
+                         ) -> tuple[Completer, Completer, type | None]:
         found = objects.get(object_type)
         if found is None:
-            found = objects[object_type] = _object_completer(field, object_type)
+            found = objects[object_type] = object_parts(field, object_type)
         return found
 
     if is_object_type(type_):
@@ -193,6 +195,10 @@ def completer(field: FieldPlan, type_: Any) -> Completer:
 
     valid: dict[str, GraphQLObjectType] = {}
     by_class = _by_class(type_)
+    # For an interface whose objects name their type by class: each class met whose
+    # objects (not cast) pass their type's check, and their type's completion without
+    # it, so that compiled selections (schema/runner.py) complete them in one call.
+    classes: dict[type, Completer] = {}
 
     def complete_abstract(ex: PlannedExecutor, path: Path, result: Any, info: Any) -> Any:
         if isinstance(result, Exception):
@@ -216,7 +222,11 @@ def completer(field: FieldPlan, type_: Any) -> Completer:
             runtime = ex.ensure_valid_runtime_type(name, type_, field.details, info, result)
             if isinstance(name, str):
                 valid[name] = runtime
-        return object_completer(runtime)(ex, path, result, info)
+        complete, run, exact = object_completer(runtime)
+        if by_class and type(result) is exact and isinstance(name, str):
+            classes[exact] = run
+        return complete(ex, path, result, info)
+    complete_abstract.by_class = classes if by_class else None  # type: ignore[attr-defined]
     return complete_abstract
 
 
@@ -292,6 +302,9 @@ def object_parts(field: FieldPlan, object_type: GraphQLObjectType
         if fields.run is None:  # compiled by its first run
             return ex.run_fields(fields, result, path, node)
         return fields.run(ex, result, path, node)
+    # What compiled selections read to run the planned sub-selection themselves, once
+    # planned and compiled: as run() does, the node of a view given.
+    run.selection, run.view = selection, view  # type: ignore[attr-defined]
 
     def complete(ex: PlannedExecutor, path: Path, result: Any, info: Any) -> Any:
         if check is not None and not (type(result) is exact

@@ -72,9 +72,30 @@ def page_of(info: Info, items: Sequence[Any], first: int | None, after: str | No
     return paginate(items, key, first, after, last, before)
 
 
+class _Cursor:
+    """A PageInfo's start or end cursor, encoded when it is read (a value set on the
+    object, as the constructor sets it, wins): most queries never ask for them."""
+
+    def __init__(self, end: bool):
+        self.end = end
+
+    def __get__(self, info: Any, owner: type | None = None) -> Any:
+        if info is None:
+            return self
+        page = info.__dict__["_page"]
+        items = page.items
+        return page.cursor(items[-1 if self.end else 0][0]) if items else None
+
+
+PageInfo.start_cursor = _Cursor(end=False)  # type: ignore[assignment]
+PageInfo.end_cursor = _Cursor(end=True)  # type: ignore[assignment]
+
+
 def page_info(page: Page[Any]) -> PageInfo:
     """Return the PageInfo of a page."""
-    items = page.items
-    return PageInfo(has_next_page=page.has_next, has_previous_page=page.has_previous,
-                    start_cursor=page.cursor(items[0][0]) if items else None,
-                    end_cursor=page.cursor(items[-1][0]) if items else None)
+    info = object.__new__(PageInfo)
+    attributes = info.__dict__
+    attributes["has_next_page"] = page.has_next
+    attributes["has_previous_page"] = page.has_previous
+    attributes["_page"] = page
+    return info

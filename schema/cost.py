@@ -24,12 +24,15 @@ What was asked for and spent is reported in ``extensions.cost``.
 
 from __future__ import annotations
 
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from functools import lru_cache
 from typing import Any
 
 from graphql import (
+    ArgumentNode,
     DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
@@ -40,10 +43,13 @@ from graphql import (
     InlineFragmentNode,
     OperationType,
     SelectionSetNode,
+    VariableNode,
     get_named_type,
     is_composite_type,
     is_list_type,
+    visit,
 )
+from graphql.language import Visitor
 from graphql.utilities import get_operation_ast, value_from_ast_untyped
 from strawberry.extensions import SchemaExtension
 
@@ -137,27 +143,35 @@ class Cost(SchemaExtension):
 
     def on_operation(self) -> Iterator[None]:
         ec = self.execution_context
-        context = ec.context if isinstance(ec.context, dict) else {}
+        self.start(ec.context if isinstance(ec.context, dict) else {})
+        yield
+
+    def on_execute(self) -> Iterator[None]:
+        ec = self.execution_context
+        if ec.graphql_document is not None:
+            self.estimate(ec.schema._schema, ec.graphql_document, ec.operation_name,
+                          ec.variables)
+        yield
+
+    def start(self, context: dict[str, Any]) -> None:
+        """Take the request's budget (made by its first operation) and what it had spent."""
         self.settings = settings = settings_of(context)
         if "budget" not in context:  # one per request: a batch's operations share it
             context["budget"] = RequestBudget(settings)
         self.budget = budget = context["budget"]
         self.before = (budget.walks.asked, budget.walks.visits, budget.objects)
         self.work_before = dict(budget.walks.work)
-        yield
 
-    def on_execute(self) -> Iterator[None]:
-        ec = self.execution_context
-        if ec.graphql_document is not None:
-            caps = {"first": self.settings.max_first, "limit": self.settings.max_neighborhood}
-            self.requested = requested_objects(ec.schema._schema, ec.graphql_document,
-                                               ec.operation_name, ec.variables, caps)
-            if self.requested > self.settings.max_objects:
-                raise LimitExceeded(
-                    f"the query may return {self.requested:,} objects (each object it "
-                    "selects, times the page size of every list above it); ask for "
-                    "smaller pages", "max_objects", self.settings.max_objects)
-        yield
+    def estimate(self, schema: GraphQLSchema, document: DocumentNode,
+                 operation_name: str | None, variables: Mapping[str, Any] | None) -> None:
+        """Estimate the objects the operation may return; refuse it over the limit."""
+        caps = {"first": self.settings.max_first, "limit": self.settings.max_neighborhood}
+        self.requested = requested_objects(schema, document, operation_name, variables, caps)
+        if self.requested > self.settings.max_objects:
+            raise LimitExceeded(
+                f"the query may return {self.requested:,} objects (each object it "
+                "selects, times the page size of every list above it); ask for "
+                "smaller pages", "max_objects", self.settings.max_objects)
 
     def resolve(self, _next: Callable[..., Any], root: Any, info: Any, *args: Any,
                 **kwargs: Any) -> Any:
@@ -208,14 +222,87 @@ def composite(parent: str, field: str, return_type: Any) -> str | None:
     return "list" if is_list_type(inner) else "one"
 
 
+class _Estimates:
+    """Estimates made before, by (schema, document, operation, caps) and the values of
+    the variables the page arguments read: the estimate reads nothing else, and an
+    explorer sends the same document with a new start each time. The document is known
+    by identity (its parse is cached): hashing it walks its whole tree."""
+
+    def __init__(self, maxsize: int = 1024):
+        self.maxsize = maxsize
+        self._entries: OrderedDict[tuple[Any, ...], tuple[DocumentNode, int]] = OrderedDict()
+        self._pages: dict[tuple[int, int], tuple[DocumentNode, tuple[str, ...]]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, schema: GraphQLSchema, document: DocumentNode, operation_name: str | None,
+            variables: Mapping[str, Any] | None, caps: Mapping[str, int]) -> int:
+        names = self._page_variables(schema, document)
+        values = variables or {}
+        try:
+            key = (id(schema), id(document), operation_name, tuple(sorted(caps.items())),
+                   tuple((type(v), v) for v in (values.get(n, _MISSING) for n in names)))
+            hash(key)
+        except TypeError:  # a value that cannot be a key (a list of ids): estimated afresh
+            return _requested_objects(schema, document, operation_name, variables, caps)
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None and entry[0] is document:
+                self._entries.move_to_end(key)
+                return entry[1]
+        found = _requested_objects(schema, document, operation_name, variables, caps)
+        with self._lock:
+            self._entries[key] = (document, found)
+            while len(self._entries) > self.maxsize:
+                self._entries.popitem(last=False)
+        return found
+
+    def _page_variables(self, schema: GraphQLSchema, document: DocumentNode
+                        ) -> tuple[str, ...]:
+        """Return the variables read by the document's page arguments, wherever they
+        stand (more than the estimate reads is only a narrower key)."""
+        key = (id(schema), id(document))
+        entry = self._pages.get(key)
+        if entry is not None and entry[0] is document:
+            return entry[1]
+        names: set[str] = set()
+
+        class Pages(Visitor):
+            def enter_argument(self, node: ArgumentNode, *_: Any) -> None:
+                if node.name.value in PAGE_ARGUMENTS:
+                    visit(node.value, Variables())
+
+        class Variables(Visitor):
+            def enter_variable(self, node: VariableNode, *_: Any) -> None:
+                names.add(node.name.value)
+
+        visit(document, Pages())
+        found = tuple(sorted(names))
+        with self._lock:
+            if len(self._pages) >= self.maxsize:
+                self._pages.clear()
+            self._pages[key] = (document, found)
+        return found
+
+
+_MISSING = object()
+_ESTIMATES = _Estimates()
+
+
 def requested_objects(schema: GraphQLSchema, document: DocumentNode,
                       operation_name: str | None, variables: Mapping[str, Any] | None,
                       caps: Mapping[str, int]) -> int:
     """Return how many objects the operation may return, estimated from the document.
 
     ``caps`` bounds each page argument (``{"first": 100, "limit": 2000}``): a larger
-    value is refused by the field itself, so it is counted as the cap.
+    value is refused by the field itself, so it is counted as the cap. The same document
+    with the same page sizes is estimated once.
     """
+    return _ESTIMATES.get(schema, document, operation_name, variables, caps)
+
+
+def _requested_objects(schema: GraphQLSchema, document: DocumentNode,
+                       operation_name: str | None, variables: Mapping[str, Any] | None,
+                       caps: Mapping[str, int]) -> int:
     operation = get_operation_ast(document, operation_name)
     if operation is None:
         return 0

@@ -205,6 +205,8 @@ class PlannedExecutor(StrawberryGraphQLCoreExecutionContext):
                 info = self.build_resolve_info(field.definition, field.nodes,
                                                field.parent, field_path)
                 args = field.args
+                if args is None and field.arguments is not None:
+                    args = field.arguments(self.variable_values)
                 if args is None:
                     first = field.details[0]
                     args = get_argument_values(field.definition, first.node,

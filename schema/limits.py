@@ -36,7 +36,7 @@ import graph
 from schema.settings import CEILINGS, Settings, env_name
 
 __all__ = ["LimitExceeded", "Limits", "check_arguments", "settings_of", "camel",
-           "DEFAULT_SETTINGS"]
+           "DEFAULT_SETTINGS", "tidy_errors", "validation_rules"]
 
 DEFAULT_SETTINGS = Settings()
 # The arguments bounded by a setting: the least each may be, and the setting whose
@@ -62,6 +62,13 @@ class LimitExceeded(graph.NewsgraphError):
         super().__init__(f"{message} (limit {camel(setting)} = {value:g}, "
                          f"set by {env_name(setting)})")
         self.extensions = {"code": "LIMIT_EXCEEDED", "limit": camel(setting), "max": value}
+
+
+def validation_rules(settings: Settings) -> tuple[type[ASTValidationRule], ...]:
+    """Return the validation rules of the request's limits (the same objects for the
+    same numbers: validations are cached by their rules)."""
+    return _validation_rules(settings.max_depth, settings.max_aliases,
+                             settings.introspection_enabled)
 
 
 @lru_cache(maxsize=32)
@@ -119,11 +126,10 @@ class Limits(SchemaExtension):
         ec = self.execution_context
         self.settings = settings = settings_of(ec.context)
         ec.parse_options["max_tokens"] = settings.max_tokens
-        ec.validation_rules = ec.validation_rules + _validation_rules(
-            settings.max_depth, settings.max_aliases, settings.introspection_enabled)
+        ec.validation_rules = ec.validation_rules + validation_rules(settings)
         yield
         if ec.result is not None and ec.result.errors:
-            ec.result.errors = self._tidy(ec.result.errors)
+            ec.result.errors = tidy_errors(settings, ec.result.errors)
 
     def on_parse(self) -> Iterator[None]:
         query = self.execution_context.query
@@ -133,26 +139,29 @@ class Limits(SchemaExtension):
                                 "max_document_bytes", limit)
         yield
 
-    def _tidy(self, errors: list[GraphQLError]) -> list[GraphQLError]:
-        out: list[GraphQLError] = []
-        timed_out = False
-        for error in errors:
-            original = error.original_error
-            if isinstance(original, LimitExceeded) and original.extensions["limit"] == "timeout":
-                if timed_out:
-                    continue  # every field after the deadline says the same: say it once
-                timed_out = True
-            message, extensions = error.message, dict(error.extensions or {})
-            for pattern, setting in _FOREIGN_LIMITS:
-                if pattern.search(message):
-                    value = getattr(self.settings, setting)
-                    message += f" (limit {camel(setting)} = {value}, set by {env_name(setting)})"
-                    extensions.update(code="LIMIT_EXCEEDED", limit=camel(setting), max=value)
-            if self.settings.production:
-                message = _SUGGESTION.sub("", message)
-            if message != error.message or extensions != (error.extensions or {}):
-                error = GraphQLError(message, nodes=error.nodes, source=error.source,
-                                     positions=error.positions, path=error.path,
-                                     original_error=error.original_error, extensions=extensions)
-            out.append(error)
-        return out
+
+def tidy_errors(settings: Settings, errors: list[GraphQLError]) -> list[GraphQLError]:
+    """Say in every limit error which setting it was, the timeout once; in production,
+    without graphql-core's suggestions."""
+    out: list[GraphQLError] = []
+    timed_out = False
+    for error in errors:
+        original = error.original_error
+        if isinstance(original, LimitExceeded) and original.extensions["limit"] == "timeout":
+            if timed_out:
+                continue  # every field after the deadline says the same: say it once
+            timed_out = True
+        message, extensions = error.message, dict(error.extensions or {})
+        for pattern, setting in _FOREIGN_LIMITS:
+            if pattern.search(message):
+                value = getattr(settings, setting)
+                message += f" (limit {camel(setting)} = {value}, set by {env_name(setting)})"
+                extensions.update(code="LIMIT_EXCEEDED", limit=camel(setting), max=value)
+        if settings.production:
+            message = _SUGGESTION.sub("", message)
+        if message != error.message or extensions != (error.extensions or {}):
+            error = GraphQLError(message, nodes=error.nodes, source=error.source,
+                                 positions=error.positions, path=error.path,
+                                 original_error=error.original_error, extensions=extensions)
+        out.append(error)
+    return out

@@ -16,7 +16,7 @@ from strawberry.extensions import SchemaExtension
 
 import graph
 
-__all__ = ["graph_of", "GraphVersion", "SCOPE_KEY"]
+__all__ = ["graph_of", "GraphVersion", "SCOPE_KEY", "graph_version_of"]
 
 SCOPE_KEY = "newsgraph.graph"
 
@@ -40,7 +40,12 @@ class GraphVersion(SchemaExtension):
         yield
 
     def get_results(self) -> dict[str, Any]:
-        context = self.execution_context.context
-        kg = context.get("kg") if isinstance(context, dict) else None
-        version = getattr(kg, "version", None)
-        return {"graphVersion": version} if version else {}
+        return graph_version_of(self.execution_context.context)
+
+
+def graph_version_of(context: Any) -> dict[str, Any]:
+    """Return ``extensions.graphVersion`` of a request context's graph (none when the
+    graph is not a followed corpus's version)."""
+    kg = context.get("kg") if isinstance(context, dict) else None
+    version = getattr(kg, "version", None)
+    return {"graphVersion": version} if version else {}

@@ -336,7 +336,8 @@ def _provider_of(kg: graph.KnowledgeGraph, d: Mapping[str, Any]) -> Provider:
 
 
 def _topics_of(kg: graph.KnowledgeGraph, d: Mapping[str, Any]) -> list[Topic]:
-    return [Topic.from_node(kg, topic_id(slug)) for slug in d.get("topics") or ()]
+    make = Topic.from_node
+    return [make(kg, topic_id(slug)) for slug in d.get("topics") or ()]
 
 
 define_view(Article, {
@@ -356,8 +357,15 @@ _NODE_TYPES: dict[str, Any] = {ARTICLE: Article, TOPIC: Topic, PROVIDER: Provide
 
 def node_of(kg: graph.KnowledgeGraph, node_id: str) -> Traversable:
     """Return the GraphQL object for a node id known to be in the graph."""
-    data = kg[node_id]
-    return _NODE_TYPES[data["kind"]].viewing(node_id, data)
+    try:  # (kg[node_id] says which node is missing; read directly, one call less)
+        data = kg.nx.nodes[node_id]
+    except KeyError:
+        data = kg[node_id]
+    view = object.__new__(_NODE_TYPES[data["kind"]])  # as viewing() makes it
+    attributes = view.__dict__
+    attributes["id"] = node_id
+    attributes["_node"] = data
+    return view
 
 
 _EDGE_ID = re.compile(r"^(RELATED|PUBLISHED_BY|TAGGED|SAME_STORY):(.+?)->"

@@ -37,7 +37,15 @@ class NodeView:
     @classmethod
     def from_node(cls: type[V], kg: graph.KnowledgeGraph, node_id: str) -> V:
         """Return the view of a node known to be in the graph."""
-        return cls.viewing(node_id, kg[node_id])
+        try:  # (kg[node_id] says which node is missing; read directly, one call less)
+            data = kg.nx.nodes[node_id]
+        except KeyError:
+            data = kg[node_id]
+        view = object.__new__(cls)  # as viewing() makes it, without the call
+        attributes = view.__dict__
+        attributes["id"] = node_id
+        attributes["_node"] = data
+        return view
 
     @classmethod
     def viewing(cls: type[V], node_id: str, data: Mapping[str, Any]) -> V:

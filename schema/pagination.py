@@ -31,7 +31,23 @@ def list_key(*identity: object) -> str:
     return hashlib.sha256(repr(identity).encode()).hexdigest()[:12]
 
 
-def encode_cursor(key: str, offset: int) -> str:
+class ListKey:
+    """The key of a list, hashed when first read (``str``): a page whose cursors no one
+    asks for, and that is not paged by cursor, never needs it."""
+
+    __slots__ = ("identity", "_key")
+
+    def __init__(self, *identity: object):
+        self.identity = identity
+        self._key: str | None = None
+
+    def __str__(self) -> str:
+        if self._key is None:
+            self._key = list_key(*self.identity)
+        return self._key
+
+
+def encode_cursor(key: str | ListKey, offset: int) -> str:
     """Return the cursor of the item at ``offset`` of the list ``key``."""
     return base64.b64encode(f"{_VERSION}:{key}:{offset}".encode()).decode()
 
@@ -66,7 +82,7 @@ class Page(Generic[T]):
     total: int
     has_next: bool
     has_previous: bool
-    key: str
+    key: str | ListKey
 
     def cursor(self, offset: int) -> str:
         """Return the cursor of the item at ``offset``."""
@@ -80,7 +96,7 @@ def check_size(value: int | None, name: str = "first") -> int | None:
     return value
 
 
-def paginate(items: Sequence[T], key: str, first: int | None = None,
+def paginate(items: Sequence[T], key: str | ListKey, first: int | None = None,
              after: str | None = None, last: int | None = None,
              before: str | None = None) -> Page[T]:
     """Return the page of ``items`` the four arguments select, by the specification.
@@ -103,10 +119,10 @@ def paginate(items: Sequence[T], key: str, first: int | None = None,
     low, high = 0, total
     after_at = before_at = None
     if after is not None:
-        after_at = decode_cursor(after, key)
+        after_at = decode_cursor(after, str(key))
         low = min(after_at + 1, total)
     if before is not None:
-        before_at = decode_cursor(before, key)
+        before_at = decode_cursor(before, str(key))
         high = max(min(before_at, total), low)
     if first is None and last is None:
         first = DEFAULT_PAGE

@@ -34,6 +34,7 @@ from graphql.type.scalars import (
     serialize_string,
 )
 
+from schema.arguments import argument_reader
 from schema.complete import completer, needs_info, node_view
 from schema.convert import arguments_converter
 from schema.cost import composite
@@ -130,7 +131,7 @@ class FieldPlan:
 
     __slots__ = ("key", "name", "definition", "details", "nodes", "parent", "type", "how",
                  "attribute", "as_is", "method", "resolve", "args", "literal", "counted",
-                 "needs_info", "complete", "read", "link", "convert")
+                 "needs_info", "complete", "read", "link", "convert", "arguments")
 
     def __init__(self, executor: PlannedExecutor, parent: GraphQLObjectType, key: str,
                  details: list[Any]):
@@ -148,6 +149,11 @@ class FieldPlan:
         self.literal = not _has_variables(node)
         if not (definition.args or node.arguments):
             self.args = {}
+        # Arguments with variables: read from them as graphql-core reads them
+        # (schema/arguments.py), unless a fragment's own variables are in play.
+        self.arguments = None
+        if not self.literal and all(d.fragment_variable_values is None for d in details):
+            self.arguments = argument_reader(definition, node)
         self.counted = composite(parent.name, self.name, self.type)
         self.needs_info = needs_info(self.type)
         self.complete = completer(self, self.type)

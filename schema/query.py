@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Annotated, Any
 
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
-from strawberry.types import Info
+from strawberry.types import ExecutionResult, Info
+from strawberry.types.graphql import OperationType
 
 import graph
 from graph import select
@@ -71,6 +73,7 @@ from schema.nodes import (
     kg_of,
 )
 from schema.operation import OneOperation
+from schema.pipeline import QueryPipeline
 from schema.settings import CEILINGS
 from schema.subscriptions import Subscription
 from schema.traversal import (
@@ -358,9 +361,49 @@ def should_mask(error: GraphQLError) -> bool:
     return original is not None and not isinstance(original, graph.NewsgraphError | GraphQLError)
 
 
+def _masking() -> MaskErrors:
+    return MaskErrors(should_mask_error=should_mask)
+
+
+# Parsed and validated documents are cached (keyed by the text, and for validation by
+# the rules too): explorers send the same few documents with new variables.
+# ValidatedDocuments keeps validations by the document's identity (Strawberry's
+# ValidationCache hashes the whole document each time); Strawberry's ParserCache raises a
+# parse error from inside its hook, past Limits, so the max-tokens error would lose
+# the name of its setting. ParsedDocuments leaves a failing parse to the normal path.
+# MaxTokensLimiter, QueryDepthLimiter and MaxAliasesLimiter take their numbers when
+# the schema is built, once per process, while the limits are each server's settings
+# (per request context): Limits applies the same parse option and the latter two's
+# validation rules with the request's numbers. An ordinary query runs them all as
+# schema/pipeline.py's QueryPipeline, without the per-request extension machinery.
+EXTENSIONS = (_masking, Limits, Cost, GraphVersion, ParsedDocuments, ValidatedDocuments,
+              OneOperation)
+
+
 class NewsgraphSchema(strawberry.Schema):
     """The schema, logging only errors that are not the client's own doing, and running
-    queries executed synchronously as plans (schema/plan.py)."""
+    queries executed synchronously as plans (schema/plan.py), an ordinary query through
+    :class:`~schema.pipeline.QueryPipeline`."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.pipeline = QueryPipeline(self, _masking)
+
+    def execute_sync(self, query: str | None, variable_values: dict[str, Any] | None = None,
+                     context_value: Any | None = None, root_value: Any | None = None,
+                     operation_name: str | None = None,
+                     allowed_operation_types: Iterable[OperationType] | None = None,
+                     operation_extensions: dict[str, Any] | None = None) -> ExecutionResult:
+        if tuple(self.extensions) == EXTENSIONS and not self.directives \
+                and issubclass(self.execution_context_class, PlannedExecutor):
+            result = self.pipeline.run(query, variable_values, context_value, root_value,
+                                       operation_name, allowed_operation_types,
+                                       operation_extensions)
+            if result is not None:
+                return result
+        return super().execute_sync(query, variable_values, context_value, root_value,
+                                    operation_name, allowed_operation_types,
+                                    operation_extensions)
 
     def _get_custom_context_kwargs(self, operation_extensions: dict[str, Any] | None = None,
                                    *, sync: bool = False) -> dict[str, Any]:
@@ -380,18 +423,7 @@ schema = NewsgraphSchema(
     mutation=Mutation,
     subscription=Subscription,
     types=[Article, Topic, Provider, Storyline, GraphEdge],
-    # Parsed and validated documents are cached (keyed by the text, and for validation by
-    # the rules too): explorers send the same few documents with new variables.
-    # ValidatedDocuments keeps validations by the document's identity (Strawberry's
-    # ValidationCache hashes the whole document each time); Strawberry's ParserCache raises a
-    # parse error from inside its hook, past Limits, so the max-tokens error would lose
-    # the name of its setting. ParsedDocuments leaves a failing parse to the normal path.
-    # MaxTokensLimiter, QueryDepthLimiter and MaxAliasesLimiter take their numbers when
-    # the schema is built, once per process, while the limits are each server's settings
-    # (per request context): Limits applies the same parse option and the latter two's
-    # validation rules with the request's numbers.
-    extensions=[lambda: MaskErrors(should_mask_error=should_mask), Limits, Cost, GraphVersion,
-                ParsedDocuments, ValidatedDocuments, OneOperation],
+    extensions=list(EXTENSIONS),
     execution_context_class=PlannedExecutor,
 )
 

@@ -32,7 +32,7 @@ from schema.nodes import (
     Node,
     node_of,
 )
-from schema.pagination import Page, list_key, paginate
+from schema.pagination import ListKey, Page, paginate
 from schema.settings import CEILINGS
 
 if TYPE_CHECKING:
@@ -75,8 +75,15 @@ class WithinEdge(Edge[Node]):
            via: list[str] | None) -> WithinEdge:
         """Return the edge of the node ``found`` at ``offset`` of a page of `within`."""
         edge = object.__new__(cls)
-        edge.__dict__.update(hops=hops, node=node_of(kg, found), _kg=kg, _path_of=path_of,
-                             _found=found, _via=via, _page=page, _offset=offset)
+        attributes = edge.__dict__  # (set one by one: twice as fast as update(**kwargs))
+        attributes["hops"] = hops
+        attributes["node"] = node_of(kg, found)
+        attributes["_kg"] = kg
+        attributes["_path_of"] = path_of
+        attributes["_found"] = found
+        attributes["_via"] = via
+        attributes["_page"] = page
+        attributes["_offset"] = offset
         return edge
 
     @strawberry.field(description=(
@@ -179,7 +186,7 @@ def resolve_within(kg: graph.KnowledgeGraph, start: str, hops: int,
     walked = via_of(via)
     found, path_of = kg.within_lazy_paths(start, hops, walked, mentions, wanted, selection,
                                           budget)
-    key = list_key("within", start, hops, walked, where, wanted)
+    key = ListKey("within", start, hops, walked, where, wanted)
     page = paginate(found, key, first, after, last, before)
     edges = [WithinEdge.at(kg, page, i, node, depth, path_of, walked)
              for i, (node, depth) in page.items]

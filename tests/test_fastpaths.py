@@ -371,3 +371,70 @@ def test_flow_collections_read_the_same(tokens: list[str], opener: str, where: s
             "item": f"- {flow}\n- x\n"}[where]
     _check(text, 1, True)
     _check(text, 2, False)
+
+
+# Front matter files: fences, near-fences, line breaks of every kind, blank lines.
+_MARKDOWN_PIECES = st.sampled_from(["---", "--- ", "---\t", "...", ".. .", "----", " ---", "\n",
+                                    "\r\n", "\r", "\n\n", "title: T", "webUrl: https://a.b/c",
+                                    "x", " ", "\t", "\x0b", "\u2028", "- a", "Body text."])
+
+
+def _parsed(parse: Any, text: str) -> tuple[Any, ...]:
+    result = records.ParsedFile("f.md")
+    parse(text, result)
+    return ([(r.fields, r.line, r.body) for r in result.records], result.errors, result.warnings)
+
+
+@settings(max_examples=400, deadline=None)
+@given(pieces=st.lists(_MARKDOWN_PIECES, max_size=14), opened=st.booleans())
+def test_front_matter_split_agrees_with_the_line_by_line_split(pieces: list[str],
+                                                                opened: bool) -> None:
+    # graph/records.front_matter finds the fences with two searches instead of splitting
+    # every line of the body: records, errors and warnings must be the line reader's.
+    text = ("---\n" if opened else "") + "".join(pieces)
+    assert _parsed(records._parse_markdown, text) == \
+        _parsed(records._parse_markdown_lines, text)
+
+
+@pytest.mark.parametrize("text", [
+    "---\ntitle: A\r---\nwebUrl: https://a.b/c\n---\nbody",  # a lone CR ends a line too
+    "---\ntitle: A\n...\nbody\n---\n", "---\n---\n", "---", "--- \nwebUrl: x\n--- \t\n",
+    "---\nwebUrl: https://a.b/c\n ---\n---\n\n\nbody\n\n", "x\n---\n",
+    "---\nwebUrl: https://a.b/c\n---", "---\nwebUrl: https://a.b/c\n----\n...\r\n",
+])
+def test_front_matter_split_agrees_on_edge_cases(text: str) -> None:
+    assert _parsed(records._parse_markdown, text) == \
+        _parsed(records._parse_markdown_lines, text)
+
+
+def test_front_matter_split_reads_the_usual_file() -> None:
+    text = "---\ntitle: T\nwebUrl: https://a.b/c\n---\n\nBody.\n\n"
+    assert records.front_matter(text) == ("title: T\nwebUrl: https://a.b/c\n", "Body.")
+    assert records.front_matter(text.replace("\n", "\r\n")) is None  # line by line
+    assert _parsed(records._parse_markdown, text) == \
+        _parsed(records._parse_markdown_lines, text)
+
+
+@pytest.mark.parametrize("texts", [
+    # A line read whole before, later the first line of a folded scalar or a nested block.
+    ["type: article\n", "type: article\n  and more\n", "type: article\n"],
+    ["name: x\n", "- name: x\n  domain: y\n", "- name: x\n   folded\n", "k:\n  name: x\n"],
+    ["n: 1\n", "n: 1\n  2\n", "n: 1 #c\n", "n: 1\n-  x\n"],
+    ["a: 'q'\n", "a: 'q'\n  z\n", "a: yes\n", "a: yes\n b\n"],
+])
+def test_lines_read_before_read_the_same_in_a_new_place(texts: list[str]) -> None:
+    # blockyaml keeps "key: value" lines it has read and their values: where the same
+    # line starts something longer, the answer must still be PyYAML's, and the fast
+    # reader must answer exactly when it would without the lines kept.
+    for text in texts:
+        for allow_list in (True, False):
+            fast = blockyaml.read(text, 1, allow_list)
+            kept = dict(blockyaml._SEEN_LINES)
+            blockyaml._SEEN_LINES.clear()
+            try:
+                fresh = blockyaml.read(text, 1, allow_list)
+            finally:
+                blockyaml._SEEN_LINES.update(kept)
+            assert (fast is None) == (fresh is None), text
+            if fast is not None:
+                assert _same(fast, fresh) and _same(fast, _pyyaml(text, 1, allow_list)), text

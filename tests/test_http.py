@@ -95,3 +95,30 @@ def test_several_operations_without_an_operation_name_is_an_error(client, accept
     assert set(named["data"]["stats"]) == {"nodes"}
     one = client.post("/graphql", json={"query": "query A { stats { articles } }"}).json()
     assert set(one["data"]["stats"]) == {"articles"}
+
+
+def test_a_query_over_http_goes_through_the_pipeline_and_answers_as_the_extensions_do(
+        client, monkeypatch):
+    """schema/pipeline.py answers ordinary queries of the HTTP view (GET and POST) as
+    Strawberry's extensions answer them: data, errors and extensions.cost."""
+    from schema.pipeline import QueryPipeline
+
+    query = ("query W($s: ID!) { within(from: $s, hops: 2) { totalCount "
+             "edges { hops node { id ... on Article { title provider { name } } } } } }")
+    ran = []
+    execute = QueryPipeline.execute
+    monkeypatch.setattr(QueryPipeline, "execute",
+                        lambda self, *args: ran.append(1) or execute(self, *args))
+    answers = [client.post("/graphql", json={"query": query, "variables": {"s": S}}).json(),
+               client.get("/graphql", params={"query": query,
+                                              "variables": f'{{"s": "{S}"}}'}).json()]
+    assert len(ran) == 2
+    declined = []
+    monkeypatch.setattr(QueryPipeline, "run",  # the extensions instead
+                        lambda *_: declined.append(1))
+    # (a new text, a comment added, so that no stored response answers it)
+    answers.append(client.post("/graphql", json={"query": query + " # again",
+                                                 "variables": {"s": S}}).json())
+    assert len(ran) == 2 and declined
+    assert answers[0] == answers[1] == answers[2]
+    assert answers[0]["data"]["within"]["totalCount"] and "cost" in answers[0]["extensions"]

@@ -16,6 +16,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 import graph
 from graph import live as live_module
 from graph import reindex
+from graph.change import articles_changed
 from tests.conftest import record, write_record
 
 
@@ -67,6 +68,7 @@ def assert_same_index(kg: graph.KnowledgeGraph, cold: graph.KnowledgeGraph) -> N
     assert dict(got.aliases.items()) == dict(want.aliases.items())
     for name, topic in cold._topic_names.items():
         assert kg.topic(name) == topic
+    assert kg._topic_names == cold._topic_names  # none left over either
     assert kg.counts == cold.counts
     assert list(kg.analytics.same_story.items()) == list(cold.analytics.same_story.items())
     assert kg.analytics.topic_articles == cold.analytics.topic_articles
@@ -165,7 +167,9 @@ fields_strategy = st.fixed_dictionaries({
     "slug": st.sampled_from(SLUGS),
     "host": st.sampled_from(HOSTS),
     "topics": st.lists(st.sampled_from(SPELLINGS), max_size=2),
-    "related": st.lists(st.tuples(st.sampled_from(SLUGS), st.sampled_from(HOSTS)), max_size=2),
+    # (slug, host, the provider the entry names: a stub's provider follows its winner)
+    "related": st.lists(st.tuples(st.sampled_from(SLUGS), st.sampled_from(HOSTS),
+                                  st.sampled_from((None, *HOSTS))), max_size=2),
     "date": st.sampled_from(DATES),
     "tracking": st.booleans(),
     "spelled": st.sampled_from(("title", "upper")),  # how it spells its provider's name
@@ -178,8 +182,9 @@ def _fields(spec: dict[str, Any]) -> dict[str, Any]:
                               "topics": spec["topics"],
                               "provider": {"name": getattr(spec["host"], spec["spelled"])(),
                                            "domain": spec["host"]},
-                              "related": [{"title": f"Related {s}", "webUrl": f"https://{h}/{s}"}
-                                          for s, h in spec["related"]]}
+                              "related": [{"title": f"Related {s}", "webUrl": f"https://{h}/{s}",
+                                           **({"provider": {"domain": p}} if p else {})}
+                                          for s, h, p in spec["related"]]}
     if spec["date"] is not None:
         fields["publishedDateTime"] = spec["date"]
     return fields
@@ -193,17 +198,22 @@ class FollowedFolder(RuleBasedStateMachine):
         self.root = Path(tempfile.mkdtemp(prefix="newsgraph-live-"))
         write_record(self.root, "seed.md", record("a"))
         self.live = graph.follow(self.root)
+        self.changes: list[Any] = []
+        self.live.on_change(self.changes.append)
+        self.previous = self.live.current()
         self.specs: dict[str, dict[str, Any]] = {"seed.md": {}}
-        self.compact_at = reindex.COMPACT_AT, reindex.FOLD_AT
+        self.compact_at = reindex.COMPACT_AT, reindex.FOLD_AT, reindex.SEGMENTS
 
     def teardown(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
-        reindex.COMPACT_AT, reindex.FOLD_AT = self.compact_at
+        reindex.COMPACT_AT, reindex.FOLD_AT, reindex.SEGMENTS = self.compact_at
 
-    @rule(at=st.integers(min_value=0, max_value=4))
-    def compact_after(self, at: int) -> None:
-        """The next versions fold their text and URL deltas into the base past ``at``."""
+    @rule(at=st.sampled_from((0, 1, 2, 4, 10**6)), segments=st.integers(0, 3))
+    def compact_after(self, at: int, segments: int) -> None:
+        """The next versions fold their text and URL deltas into the base past ``at``
+        (never, at 10**6), and join the text delta's segments past ``segments``."""
         reindex.COMPACT_AT = reindex.FOLD_AT = at
+        reindex.SEGMENTS = segments
 
     def _write(self, name: str, spec: dict[str, Any]) -> Path:
         form = FORMS[Path(name).suffix]
@@ -257,7 +267,7 @@ class FollowedFolder(RuleBasedStateMachine):
         spec = self.specs.get(name)
         if not spec:
             return
-        self.live.apply([self._write(name, {**spec, "related": [(related, "news.example")]})])
+        self.live.apply([self._write(name, {**spec, "related": [(related, "news.example", None)]})])
 
     @rule()
     def rescan_everything(self) -> None:
@@ -267,6 +277,16 @@ class FollowedFolder(RuleBasedStateMachine):
     def equals_a_cold_load(self) -> None:
         assert_same(self.live, self.root)
         assert self.live.version == graph.follow(self.root).version
+
+    @invariant()
+    def each_change_names_every_article_that_differs(self) -> None:
+        """A change's added, updated and removed articles are those whose fields or
+        edges differ between the two versions, looked for among every node."""
+        for change in self.changes:
+            assert (change.added, change.updated, change.removed) == articles_changed(
+                self.previous, change.graph, set(self.previous.nx) | set(change.graph.nx))
+            self.previous = change.graph
+        self.changes.clear()
 
 
 TestFollowedFolder = FollowedFolder.TestCase

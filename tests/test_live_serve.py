@@ -13,7 +13,7 @@ from typing import Any
 from starlette.testclient import TestClient
 
 import graph
-from schema.app import create_app
+from schema.app import create_app, settle_delay
 from schema.live import graph_of
 from schema.settings import Settings
 from tests.conftest import record, write_record
@@ -175,3 +175,14 @@ def test_a_subscription_event_is_budgeted_like_a_request_of_its_own(tmp_path: Pa
             assert message["type"] == "next", message
             assert message["payload"]["data"]["graphChanged"]["added"] == [
                 f"article:https://news.example/n{i}"]
+
+
+def test_under_a_stream_of_versions_the_analytics_job_waits_past_the_next_one() -> None:
+    """Sustained ingest makes a version every few seconds: each version's analytics job
+    waits longer than the gap between them, so none is forked (taking a core from the
+    requests) only for the next version to end it; a lone change waits 1 s."""
+    assert settle_delay(None) == 1.0  # the first version published
+    assert settle_delay(60.0) == 1.0  # a change after a quiet minute
+    assert settle_delay(0.2) == 1.0
+    for gap in (1.5, 3.0, 7.0):
+        assert settle_delay(gap) > gap

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import itertools
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +26,10 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from test_fuzz_graphql import SDL, _scalars
 
 import graph
+from graph.build import provider_id
 from schema.cost import RequestBudget
 from schema.executor import PlannedExecutor
+from schema.pipeline import QueryPipeline
 from schema.query import schema
 from schema.settings import Settings
 
@@ -65,21 +68,38 @@ def respond(kg: graph.KnowledgeGraph, query: str, variables: dict[str, Any] | No
             "extensions": result.extensions}
 
 
+@dataclass
+class Ran:
+    """What the planned run ran: how many selections the plan ran (none: it fell back to
+    the standard executor; the object is then false), and whether the request went
+    through schema/pipeline.py's QueryPipeline rather than Strawberry's extensions."""
+
+    selections: int = 0
+    pipeline: int = 0
+
+    def __bool__(self) -> bool:
+        return self.selections > 0
+
+
 def both(monkeypatch: pytest.MonkeyPatch, kg: graph.KnowledgeGraph, query: str,
          variables: dict[str, Any] | None = None, operation_name: str | None = None,
-         context: Any = None) -> tuple[dict[str, Any], dict[str, Any], int]:
-    """Return the planned and the standard response, and how many selections the plan
-    ran (0: the planned run fell back to the standard executor)."""
-    ran = 0
+         context: Any = None) -> tuple[dict[str, Any], dict[str, Any], Ran]:
+    """Return the planned and the standard response, and what the planned run ran."""
+    ran = Ran()
     run_fields = PlannedExecutor.run_fields
+    execute = QueryPipeline.execute
 
     def counting(self: PlannedExecutor, *args: Any) -> Any:
-        nonlocal ran
-        ran += 1
+        ran.selections += 1
         return run_fields(self, *args)
+
+    def piped(self: QueryPipeline, *args: Any) -> Any:
+        ran.pipeline += 1
+        return execute(self, *args)
 
     with monkeypatch.context() as m:
         m.setattr(PlannedExecutor, "run_fields", counting)
+        m.setattr(QueryPipeline, "execute", piped)
         planned = respond(kg, query, variables, operation_name,
                           context() if callable(context) else context)
     with monkeypatch.context() as m:
@@ -178,6 +198,9 @@ def test_every_query_of_the_tests_answers_as_the_standard_executor(monkeypatch, 
             if (valid and operation.operation == graphql.OperationType.QUERY
                     and planned["data"] is not None):
                 assert ran, "the plan did not run this query"
+                # A document of one query goes through the pipeline (several: the
+                # extensions' pipeline, which checks the operation named).
+                assert ran.pipeline == (len(operations) == 1), "not through the pipeline"
 
 
 @pytest.mark.parametrize("example", DOC_EXAMPLES, ids=[e.name for e in DOC_EXAMPLES])
@@ -186,6 +209,7 @@ def test_every_query_of_the_docs_answers_as_the_standard_executor(monkeypatch, d
     planned, standard, ran = both(monkeypatch, data_kg, example.source, example.variables)
     assert planned == standard
     assert ran or not planned["data"]
+    assert ran.pipeline or not planned["data"]
 
 
 def test_the_queries_are_found():
@@ -308,6 +332,67 @@ def test_unexpected_errors_are_masked_and_nulls_propagate_alike(monkeypatch, kg,
     assert ran
 
 
+def _ticking(config: Settings) -> dict[str, Any]:
+    ticks = itertools.count()
+    return {"settings": config,
+            "budget": RequestBudget(config, clock=lambda: float(next(ticks)))}
+
+
+# What schema/pipeline.py does in the extensions' stead, each case on its own: the
+# answer, the graph version, the timeout said once, the estimate's refusal, masking,
+# limits named in validation errors, and what it leaves to Strawberry's pipeline.
+PIPELINE_CASES = {
+    "answer": (WIDE, None, True),
+    "timeout": (WIDE, lambda: _ticking(Settings(timeout=8)), True),
+    "estimate refused": (WIDE, lambda: {"settings": Settings(max_objects=5)}, True),
+    "visits": (WIDE, lambda: {"settings": Settings(max_visits=3)}, True),
+    "too deep": (WIDE, lambda: {"settings": Settings(max_depth=2)}, False),
+    "suggestions in production": ("query W($from: ID!) { within(from: $from) { totlCount } }",
+                                  lambda: {"settings": Settings(production=True)}, False),
+    "too long": (WIDE + " " * 16_384, None, False),
+    "two operations": (WIDE + " query Other { stats { articles } }", None, False),
+}
+
+
+@pytest.mark.parametrize("case", list(PIPELINE_CASES))
+@pytest.mark.parametrize("broken", [False, True])
+def test_the_pipeline_answers_as_the_extensions_do(monkeypatch, data_kg, case, broken):
+    """A request answered by QueryPipeline answers as Strawberry's extensions answer
+    it, the plan running in both (and on a graph with a version: graphVersion)."""
+    from schema import nodes
+
+    query, context, pipelined = PIPELINE_CASES[case]
+    start = sorted(n for n, d in data_kg.nx.nodes(data=True)
+                   if d["kind"] == "article" and not d.get("is_stub"))[0]
+    if broken:  # an unexpected error: logged, masked, its null carried up
+        real = nodes.Provider.from_node
+
+        def failing(kg: graph.KnowledgeGraph, node_id: str) -> Any:
+            if node_id == provider_id(data_kg[start]["provider"]):
+                raise ValueError("a bug")
+            return real(kg, node_id)
+        monkeypatch.setattr(nodes.Provider, "from_node", staticmethod(failing))
+    answers = []
+    execute = QueryPipeline.execute
+    for through in (True, False):
+        ran = Ran()
+
+        def piped(self: QueryPipeline, *args: Any, ran: Ran = ran) -> Any:
+            ran.pipeline += 1
+            return execute(self, *args)
+
+        with monkeypatch.context() as m:
+            m.setattr(QueryPipeline, "execute", piped)
+            if not through:
+                m.setattr(QueryPipeline, "run", lambda *_: None)
+            answers.append(respond(data_kg, query, {"from": start},
+                                   context=context() if context else None))
+        assert ran.pipeline == (through and pipelined)
+    assert answers[0] == answers[1]
+    assert answers[0]["extensions"].get("graphVersion") or not pipelined
+    assert answers[0]["errors"] or (case == "answer" and not broken)
+
+
 def test_a_mutation_runs_on_the_standard_executor(monkeypatch, kg):
     query = 'mutation { retract(url: "https://nowhere.example/x") { __typename } }'
     planned, standard, ran = both(monkeypatch, kg, query)
@@ -322,10 +407,22 @@ def test_a_mutation_runs_on_the_standard_executor(monkeypatch, kg):
 def _counting(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     """Count how often each new path runs in the planned executor."""
     from schema import executor as executor_module
-    from schema import runner
+    from schema import plan, runner
 
-    counts = {"compiled": 0, "calls": 0}
+    counts = {"compiled": 0, "calls": 0, "arguments": 0}
     compile_selection = runner.compile_selection
+    argument_reader = plan.argument_reader
+
+    def reading(*args: Any) -> Any:
+        read = argument_reader(*args)
+        if read is None:
+            return None
+
+        def counted(variable_values: Any) -> Any:
+            found = read(variable_values)
+            counts["arguments"] += found is not None
+            return found
+        return counted
 
     def compiling(fields: Any) -> Any:
         run = compile_selection(fields)
@@ -343,9 +440,37 @@ def _counting(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
 
     monkeypatch.setattr(executor_module, "compile_selection", compiling)
     monkeypatch.setattr(PlannedExecutor, "_call", calling)
-    from schema.plan import PLANS
-    monkeypatch.setattr(PLANS, "_documents", type(PLANS._documents)())  # plan afresh
+    monkeypatch.setattr(plan, "argument_reader", reading)
+    monkeypatch.setattr(plan.PLANS, "_documents", type(plan.PLANS._documents)())  # afresh
     return counts
+
+
+# Arguments read from variables (schema/arguments.py): given, absent (the argument's
+# default, or the variable's), null, inside an input object and a list literal, and
+# the ones graphql-core refuses (null for a non-null argument), each with its error.
+VARIABLES = """query V($from: ID = "nonsense", $hops: Int, $first: Int = 3, $m: String,
+                       $kinds: [NodeKind!], $topic: String! = "surveillance") {
+  within(from: $from, hops: $hops, first: $first, kinds: $kinds,
+         where: {mentions: $m, topics: [$topic, "police"]}) {
+    totalCount edges { hops node { id } } } }"""
+
+
+def test_arguments_read_from_variables_answer_as_graphql_core_reads_them(monkeypatch, kg):
+    start = _values(kg)["ID"][0]
+    # (the variables, whether they are read by the plan: null for a non-null argument,
+    # or a non-null variable, is refused by graphql-core, in its words)
+    cases = [({"from": start}, True), ({"from": start, "hops": None, "m": None}, False),
+             ({"from": start, "hops": 1, "first": None, "m": "police",
+               "kinds": ["ARTICLE", "TOPIC"], "topic": "Civil Liberties"}, True),
+             ({"from": start, "first": 0, "kinds": []}, True),
+             ({"from": start, "hops": 99}, True), ({}, True), ({"from": None}, False),
+             ({"from": start, "kinds": None}, True), ({"from": start, "topic": None}, False)]
+    for variables, read in cases:
+        counts = _counting(monkeypatch)
+        planned, standard, ran = both(monkeypatch, kg, VARIABLES, variables)
+        assert planned == standard, variables
+        assert bool(counts["arguments"]) == read, variables
+        assert planned["errors"] or read
 
 
 ARGUMENTS = [
