@@ -76,18 +76,18 @@ def main(argv: list[str] | None = None) -> int:
     import graph
     from bench.generate import PHRASE
     from bench.naive import naive_within
-    from bench.run import _starts
+    from bench.run import bench_starts
     from graph import snapshot, traverse
 
     if args.snapshot_of:
         digest = _code_digest_at(args.snapshot_of)
-        snapshot._code_digest = lambda: digest
+        snapshot.code_digest = lambda: digest
     t = time.perf_counter()
     kg = graph.load(args.corpus, cache=args.cache)
     print(f"loaded in {time.perf_counter() - t:.1f} s", flush=True)
     gc.freeze()
     old = _old_traverse(args.rev, Path(tempfile.mkdtemp(prefix="within_ab-")))
-    starts = _starts(kg, random.Random(0))
+    starts = bench_starts(kg, random.Random(0))
 
     def page(module: Any) -> Callable[[str], Any]:
         def run(start: str) -> Any:  # what a GraphQL page of 20 reads: the count, 20 pairs
