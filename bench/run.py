@@ -49,7 +49,7 @@ from bench.generate import MANIFEST_NAME, PHRASE, STYLES, generate
 from bench.measure import percentile, timed, timed_cpu
 from schema.loadtest import stop_server
 
-__all__ = ["main", "add_arguments", "run"]
+__all__ = ["main", "add_arguments", "run", "bench_starts"]
 
 MILLION = 1_000_000
 MILLION_CHECKED = 5  # starts of each kind checked against the naive way at 1M
@@ -251,7 +251,7 @@ def _loads(workdir: Path, corpus: Path, n: int, baseline_max: int) -> dict[str, 
     return out
 
 
-def _starts(kg: Any, rng: random.Random) -> dict[str, list[str]]:
+def bench_starts(kg: Any, rng: random.Random) -> dict[str, list[str]]:
     """Twenty starts of each kind: random full articles, the biggest topics (hubs) and
     the biggest providers."""
     g = kg.nx
@@ -285,7 +285,7 @@ def _measure_queries(kg: Any, cache: Path, args: argparse.Namespace) -> dict[str
     from schema.query import execute
 
     rng = random.Random(args.seed)
-    starts = _starts(kg, rng)
+    starts = bench_starts(kg, rng)
     # The naive way on networkx's own dicts, as a notebook would have it: kg.nx reads the
     # loaded edge arrays through views (graph/compact.py), slower to walk.
     plain = kg.nx.copy()
@@ -539,7 +539,7 @@ def _million(workdir: Path, args: argparse.Namespace, load: dict[str, Any]) -> d
     out: dict[str, Any] = {"load": load, "rss_growth": rss_bytes() - before,
                            "identical": True, "checked": 0, "within": {}}
     try:
-        starts = _starts(kg, random.Random(args.seed))
+        starts = bench_starts(kg, random.Random(args.seed))
         for kind, nodes in starts.items():
             times: list[float] = []
             for i, node in enumerate(nodes):

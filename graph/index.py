@@ -181,7 +181,8 @@ class ReadIndex:
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
-        for key in ("mentioning", "mention_mask", "keep_mask", "_token_articles", "_combined",
+        for key in ("mentioning", "mention_mask", "keep_mask", "kept_rows", "_token_articles",
+                    "_combined",
                     "fields", "postings", "words", "_text_columns"):
             state.pop(key, None)
         if state.get("text") is None:  # held once (hold_text_once): stored as built
@@ -205,6 +206,8 @@ class ReadIndex:
         self.mentioning = lru_cache(maxsize=256)(self._mentioning)
         self.mention_mask = lru_cache(maxsize=32)(self._mention_mask)
         self.keep_mask = lru_cache(maxsize=32)(self._keep_mask)
+        # Two int32 arrays over all nodes each (8 bytes a node): few are held.
+        self.kept_rows = lru_cache(maxsize=8)(self._kept_rows)
         self._token_articles = lru_cache(maxsize=1024)(self._token_articles_uncached)
 
     # -- lookups ---------------------------------------------------------------------
@@ -371,6 +374,21 @@ class ReadIndex:
             keep &= self.mention_mask(phrase)
         keep.flags.writeable = False
         return keep
+
+    def _kept_rows(self, via: tuple[str, ...], kinds: frozenset[str],
+                   phrase: tuple[str, ...] | None) -> CSR:
+        """Return the rows of :meth:`combined` ``via`` holding only the nodes
+        :meth:`keep_mask` keeps: what a walk's last level reads when only they are
+        reported. A row lists its kept neighbours in node order, not in row order."""
+        n = len(self.ids)
+        nodes = np.flatnonzero(self.keep_mask(kinds, phrase)).astype(np.int32)
+        csr = self.combined(via)
+        # The rows are symmetric: u's row holds c as often as c's row holds u.
+        nb, owner = gather(nodes, csr.indptr, csr.indices, csr.degree[nodes])
+        # int32 offsets when they fit: held per phrase, they are the bulk of it.
+        indptr = np.zeros(n + 1, dtype=np.int32 if len(nb) < 2**31 else np.int64)
+        np.cumsum(np.bincount(nb, minlength=n), out=indptr[1:])
+        return CSR(indptr, owner[np.argsort(nb, kind="stable")])
 
     def _token_articles_uncached(self, token: str) -> tuple[int, ...]:
         return tuple(self._phrase_articles((token,)).tolist())

@@ -172,7 +172,7 @@ class KnowledgeGraph:
                           mentions: str | None = None,
                           kinds: Iterable[str] | None = (ARTICLE,),
                           where: Selection | None = None, budget: Budget | None = None,
-                          ) -> tuple[list[tuple[str, int]], Callable[[str], list[str]]]:
+                          ) -> tuple[traverse.Found, Callable[[str], list[str]]]:
         """Like :meth:`within`, with a function giving the path of a found node on demand;
         see :func:`graph.traverse.within_lazy_paths`."""
         return traverse.within_lazy_paths(self, start, hops, via, mentions, kinds, where,

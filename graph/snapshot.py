@@ -50,7 +50,7 @@ from graph.compact import EdgeArrays, edge_arrays, frozen_graph
 from graph.index import ReadIndex
 from graph.report import LoadReport, Problem
 
-__all__ = ["default_cache_dir", "fingerprint", "write_snapshot", "write_packed",
+__all__ = ["default_cache_dir", "code_digest", "fingerprint", "write_snapshot", "write_packed",
            "snapshot_path", "pack", "pack_parts", "unpack", "read_parts", "prepare_cache",
            "PARTS", "open_snapshot", "PendingSnapshot",
            "SNAPSHOT_VERSION"]
@@ -110,7 +110,7 @@ def default_cache_dir() -> Path:
     return Path(base) / "newsgraph"
 
 
-def _code_digest() -> str:
+def code_digest() -> str:
     """Digest of the ``graph`` package's source: a new newsgraph invalidates snapshots."""
     h = hashlib.sha256()
     here = Path(__file__).resolve().parent
@@ -128,7 +128,7 @@ def fingerprint(root: Path, files: Sequence[str | os.PathLike[str]],
     """
     h = hashlib.sha256()
     h.update(json.dumps({"version": SNAPSHOT_VERSION, "root": str(root.resolve()),
-                         "options": options, "code": _code_digest()},
+                         "options": options, "code": code_digest()},
                         sort_keys=True).encode())
     # stat() releases the GIL: large corpora are stat'ed from a few threads at once.
     parts = max(1, min(4, len(files) // 5000))

@@ -8,9 +8,10 @@ one call of :func:`graph.walk.levels` and takes a :class:`~graph.budget.Budget`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from operator import itemgetter
+from typing import TYPE_CHECKING, overload
 
 import numpy as np
 
@@ -19,12 +20,13 @@ from graph.budget import Budget
 from graph.build import ARTICLE, RELATED
 from graph.normalize import phrase_tokens
 from graph.select import Selection
-from graph.walk import Rule, check_hops, check_kinds, check_via, reach, shortest
+from graph.walk import Rule, adjacency, check_hops, check_kinds, check_via, reach, shortest
 
 if TYPE_CHECKING:
     from graph.kg import KnowledgeGraph
 
-__all__ = ["within", "within_paths", "within_lazy_paths", "shortest_path", "Subgraph", "Edge",
+__all__ = ["within", "within_paths", "within_lazy_paths", "Found", "shortest_path", "Subgraph",
+           "Edge",
            "edge", "edge_id", "edge_evidence", "check_via", "check_kinds", "check_hops"]
 
 
@@ -39,9 +41,9 @@ def within_paths(
     explains why it is there. Ordering and filters are those of :func:`within`.
     """
     index = kg.index
-    found, parent_of = _within(kg, start, hops, via, mentions, kinds, where, budget)
+    nodes, depths, parent_of = _within(kg, start, hops, via, mentions, kinds, where, budget)
     out = []
-    for node, depth in found:
+    for node, depth in zip(nodes.tolist(), depths.tolist(), strict=True):
         path = [node]
         while (up := parent_of(path[-1])) != -1:
             path.append(up)
@@ -53,12 +55,12 @@ def within_lazy_paths(
     kg: KnowledgeGraph, start: str, hops: int = 2, via: Iterable[str] | None = None,
     mentions: str | None = None, kinds: Iterable[str] | None = (ARTICLE,),
     where: Selection | None = None, budget: Budget | None = None,
-) -> tuple[list[tuple[str, int]], Callable[[str], list[str]]]:
-    """Return :func:`within`'s ``(node_id, hops)`` list and a function giving the path
-    :func:`within_paths` would give a found node: for a page of a long result, only
-    the paths shown are built."""
+) -> tuple[Found, Callable[[str], list[str]]]:
+    """Return :func:`within`'s ``(node_id, hops)`` answer as a :class:`Found` and a
+    function giving the path :func:`within_paths` would give a found node: for a page
+    of a long result, only the pairs and paths shown are built."""
     index = kg.index
-    found, parent_of = _within(kg, start, hops, via, mentions, kinds, where, budget)
+    nodes, depths, parent_of = _within(kg, start, hops, via, mentions, kinds, where, budget)
 
     def path_of(node_id: str) -> list[str]:
         path = [index.pos[node_id]]
@@ -66,16 +68,15 @@ def within_lazy_paths(
             path.append(up)
         return [index.ids[p] for p in reversed(path)]
 
-    ids = index.ids
-    return [(ids[node], depth) for node, depth in found], path_of
+    return Found(index.ids, nodes, depths), path_of
 
 
 def _within(
     kg: KnowledgeGraph, start: str, hops: int, via: Iterable[str] | None,
     mentions: str | None, kinds: Iterable[str] | None, where: Selection | None,
     budget: Budget | None,
-) -> tuple[list[tuple[int, int]], Callable[[int], int]]:
-    """Return the ordered ``(node, hops)`` of :func:`within` as node indexes, and a
+) -> tuple[np.ndarray, np.ndarray, Callable[[int], int]]:
+    """Return the ordered nodes of :func:`within` (node indexes) and their hops, and a
     function giving each reached node's BFS parent (-1 for the start)."""
     check_hops(hops)
     walk = check_via(via)
@@ -87,12 +88,66 @@ def _within(
     keep: Rule = mask
     if where is not None and not where.empty and where != Selection(mentions=where.mentions):
         keep = _and(mask, where.predicate(kg), index.ids)
+    kept_rows = None
+    if keep is mask and phrase is not None:  # a phrase keeps few: their rows are small
+        adjacency(kg, walk)  # derived rows (SAME_STORY) exist before the index combines them
+        kept_rows = index.kept_rows(walk, wanted, phrase)
     nodes, depths, parents = reach(kg, [origin], hops, walk, keep=keep, ordered=False,
-                                   budget=budget)
+                                   budget=budget, kept_rows=kept_rows)
     nodes, depths = nodes[1:], depths[1:]  # the start is never in it
     order = np.lexsort((index.rank[nodes], depths))
-    found = list(zip(nodes[order].tolist(), depths[order].tolist(), strict=True))
-    return found, lambda i: int(parents[i])
+    return nodes[order], depths[order], lambda i: int(parents[i])
+
+
+def _pairs(ids: list[str], nodes: np.ndarray, depths: np.ndarray) -> list[tuple[str, int]]:
+    """Return ``(ids[node], depth)`` for each node: one C-level gather of the ids, not a
+    Python loop (a long answer's cost was this list)."""
+    keys = nodes.tolist()
+    if len(keys) < 2:
+        return [(ids[k], d) for k, d in zip(keys, depths.tolist(), strict=True)]
+    return list(zip(itemgetter(*keys)(ids), depths.tolist(), strict=True))
+
+
+class Found(Sequence[tuple[str, int]]):
+    """The ordered ``(node_id, hops)`` answer of :func:`within`, held as node positions
+    and hops; the pairs are made only for what is read (its length costs nothing, a
+    slice only its items). Equal to the list :func:`within` returns, and to any
+    sequence of the same pairs."""
+
+    __slots__ = ("_ids", "nodes", "hops")
+
+    def __init__(self, ids: list[str], nodes: np.ndarray, hops: np.ndarray) -> None:
+        self._ids = ids
+        self.nodes = nodes
+        self.hops = hops
+
+    def __len__(self) -> int:
+        return len(self.nodes)
+
+    @overload
+    def __getitem__(self, i: int) -> tuple[str, int]: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[tuple[str, int]]: ...
+    def __getitem__(self, i: int | slice) -> tuple[str, int] | list[tuple[str, int]]:
+        if isinstance(i, slice):
+            return _pairs(self._ids, self.nodes[i], self.hops[i])
+        return self._ids[int(self.nodes[i])], int(self.hops[i])
+
+    def __iter__(self) -> Iterator[tuple[str, int]]:
+        return iter(self[:])
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Found):
+            return (self._ids is other._ids and np.array_equal(self.nodes, other.nodes)
+                    and np.array_equal(self.hops, other.hops)) or self[:] == other[:]
+        if isinstance(other, Sequence) and not isinstance(other, (str, bytes)):
+            return len(other) == len(self) and self[:] == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # equal to lists, which are unhashable
+
+    def __repr__(self) -> str:
+        return f"Found({self[:]!r})"
 
 
 def _and(mask: np.ndarray, test: Callable[[str], bool], ids: list[str]) -> Rule:
@@ -157,9 +212,8 @@ def within(
     >>> within(kg, "https://a.com/1", hops=2, mentions="facial recognition")
     []
     """
-    found, _ = _within(kg, start, hops, via, mentions, kinds, where, budget)
-    ids = kg.index.ids
-    return [(ids[node], depth) for node, depth in found]
+    nodes, depths, _ = _within(kg, start, hops, via, mentions, kinds, where, budget)
+    return _pairs(kg.index.ids, nodes, depths)
 
 
 @dataclass(frozen=True, slots=True)

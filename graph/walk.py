@@ -44,13 +44,15 @@ if TYPE_CHECKING:
     from graph.kg import KnowledgeGraph
 
 __all__ = ["WALK_KINDS", "NODE_KINDS", "Rule", "Level", "levels", "reach", "shortest", "path_to",
-           "adjacency", "check_via", "check_kinds", "check_hops"]
+           "adjacency", "firsts", "check_via", "check_kinds", "check_hops"]
 
 # SAME_STORY (derived: syndicated copies) is a kind like the others, walked when named.
 WALK_KINDS = (*WALK_ORDER, SAME_STORY)
 NODE_KINDS = (ARTICLE, PROVIDER, TOPIC)
 # A level with more neighbour entries than this is read in chunks, the clock read between.
 CHUNK = 1 << 17
+# Fewer values than 1/SPARSE of the nodes are deduplicated by sorting, more by a table.
+SPARSE = 16
 
 Rule = np.ndarray | Callable[[np.ndarray], np.ndarray]
 
@@ -129,12 +131,16 @@ def _test(rule: Rule, nodes: np.ndarray) -> np.ndarray:
 
 def levels(kg: KnowledgeGraph, starts: Sequence[int], hops: int, via: tuple[str, ...], *,
            passes: Rule | None = None, keep: Rule | None = None, ordered: bool = True,
-           budget: Budget | None = None) -> Generator[Level, None, None]:
+           budget: Budget | None = None,
+           kept_rows: CSR | None = None) -> Generator[Level, None, None]:
     """Yield the levels of the walk described in the module docstring, depth 0 first.
 
     ``starts`` are node positions (repeats dropped); ``via`` comes from
     :func:`check_via`. The walk stops after ``hops`` levels or when nothing new is
     reached; a consumer that stops iterating stops the walk (and its charges).
+    ``kept_rows`` (with a ``keep`` mask and ``ordered=False``) are the rows of ``via``
+    holding only the nodes ``keep`` keeps (:meth:`graph.index.ReadIndex.kept_rows`):
+    the last level reads those, not the frontier's whole rows.
 
     Examples
     --------
@@ -172,6 +178,14 @@ def levels(kg: KnowledgeGraph, starts: Sequence[int], hops: int, via: tuple[str,
         forward = int(counts.sum())
         if budget is not None:
             budget.charge(forward)
+        if last and mask is not None and not ordered and kept_rows is not None:
+            # A hub's rows are long and hold few kept nodes: read only those.
+            sub = kept_rows.degree[frontier]
+            nxt, par = _next_level(frontier, sub, int(sub.sum()), kept_rows.indptr,
+                                   kept_rows.indices, seen, passes, mask, budget)
+            if len(nxt):
+                yield Level(depth, nxt, par, None)
+            return
         if last and mask is not None and not ordered:
             if candidates is None:
                 candidates = np.flatnonzero(mask)
@@ -222,8 +236,7 @@ def _step(frontier: np.ndarray, counts: np.ndarray, indptr: np.ndarray, indices:
     if only is not None:
         fresh &= only[nb]
     nb, src = nb[fresh], src[fresh]
-    _, first = np.unique(nb, return_index=True)
-    first.sort()
+    first = firsts(nb, len(seen))
     nxt, par = nb[first], src[first]
     if passes is not None and not isinstance(passes, np.ndarray):
         ok = passes(nxt)
@@ -231,6 +244,24 @@ def _step(frontier: np.ndarray, counts: np.ndarray, indptr: np.ndarray, indices:
         nxt, par = nxt[ok], par[ok]
     seen[nxt] = True
     return nxt, par
+
+
+def firsts(values: np.ndarray, n: int) -> np.ndarray:
+    """Return the positions of each value's first occurrence in ``values`` (each below
+    ``n``), in increasing order.
+
+    >>> firsts(np.array([5, 2, 5, 7, 2]), 8).tolist()
+    [0, 1, 3]
+    """
+    if len(values) * SPARSE < n:
+        _, first = np.unique(values, return_index=True)
+        first.sort()
+        return first
+    # Long lists (a hub's level): one pass over a table of all nodes instead of a sort.
+    at = np.arange(len(values), dtype=np.int32)
+    earliest = np.full(n, len(values), dtype=np.int32)
+    np.minimum.at(earliest, values, at)
+    return np.flatnonzero(earliest[values] == at)
 
 
 def _from_candidates(cand: np.ndarray, frontier: np.ndarray, n: int, indptr: np.ndarray,
@@ -255,13 +286,14 @@ def _from_candidates(cand: np.ndarray, frontier: np.ndarray, n: int, indptr: np.
 
 def reach(kg: KnowledgeGraph, starts: Sequence[int], hops: int, via: tuple[str, ...], *,
           passes: Rule | None = None, keep: Rule | None = None, ordered: bool = True,
-          budget: Budget | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+          budget: Budget | None = None,
+          kept_rows: CSR | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Return the whole walk of :func:`levels`: the nodes kept (starts included), their
     hops, and every node's parent (-1 for the starts and the nodes not reached)."""
     parent = np.full(len(kg.index.ids), -1, dtype=np.int32)
     nodes: list[np.ndarray] = []
     for level in levels(kg, starts, hops, via, passes=passes, keep=keep, ordered=ordered,
-                        budget=budget):
+                        budget=budget, kept_rows=kept_rows):
         if level.depth:
             parent[level.nodes] = level.parents
             nodes.append(level.reported())

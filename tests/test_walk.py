@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import itertools
 from datetime import UTC, datetime
+from unittest import mock
 
 import networkx as nx
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -289,3 +291,14 @@ def test_the_deadline_is_checked_inside_a_long_level(hub, monkeypatch):
     assert clock.reads == 7
     # both levels charged (the hub's row; its articles' two rows and the one related link)
     assert budget.visits == HUB_ARTICLES + 2 * HUB_ARTICLES + 1
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(0, 30), max_size=60), st.sampled_from([1, 16, 10**9]))
+def test_firsts_finds_each_values_first_occurrence_by_sort_or_by_table(values, sparse):
+    # sparse 1 sorts (a short list), 10**9 uses the table: both the same positions.
+    expected = [i for i, v in enumerate(values) if v not in values[:i]]
+
+    with mock.patch.object(walk, "SPARSE", sparse):
+        got = walk.firsts(np.array(values, dtype=np.int32), 31)
+    assert got.tolist() == expected
