@@ -39,13 +39,13 @@ import threading
 from collections.abc import Generator, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import fields
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import networkx as nx
 import numpy as np
 
+from graph.columns import NodeAttrs, NodeColumns, node_columns
 from graph.compact import EdgeArrays, edge_arrays, frozen_graph
 from graph.index import ReadIndex
 from graph.report import LoadReport, Problem
@@ -55,10 +55,10 @@ __all__ = ["default_cache_dir", "code_digest", "fingerprint", "write_snapshot", 
            "PARTS", "open_snapshot", "PendingSnapshot",
            "SNAPSHOT_VERSION"]
 
-SNAPSHOT_VERSION = 5  # 3: the read index maps URLs to node ids; 4: edges as arrays;
-# 5: written in parts (the nodes' attributes 20,000 nodes a part), not one buffer
+SNAPSHOT_VERSION = 6  # 3: the read index maps URLs to node ids; 4: edges as arrays;
+# 5: written in parts (the nodes' attributes 20,000 nodes a part), not one buffer;
+# 6: the nodes' attributes in columns (graph/columns.py), a part per buffer
 PARTS = "parts"
-_NODES_PER_PART = 20_000
 _PICKLE_PROTO = 0x80  # the first byte of a pickle (protocol 2 and later)
 _MAGIC = b"NEWSGRAPH-SNAPSHOT\n"
 _KEY_NAME = "snapshot.key"
@@ -195,10 +195,6 @@ def _key(cache_dir: Path) -> bytes:
     return key
 
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICRO = timedelta(microseconds=1)
-
-
 def pack(g: nx.MultiDiGraph, report: LoadReport, index: ReadIndex,
          ) -> tuple[str, list[bytes]]:
     """Return ``(format, parts)`` for a loaded graph (see :func:`pack_parts`)."""
@@ -206,22 +202,20 @@ def pack(g: nx.MultiDiGraph, report: LoadReport, index: ReadIndex,
 
 
 def pack_parts(g: nx.MultiDiGraph, report: LoadReport, index: ReadIndex, *,
-               consume: bool = False) -> Generator[bytes, None, None]:
-    """Yield the parts of a loaded graph's snapshot (its graph, report and read index),
-    each in ``marshal`` form (it reads back about twice as fast as pickle and keeps
-    shared objects shared) or, when it holds a value marshal cannot (a date in an
-    extra field), a pickle (see :func:`_part`). The first part holds all but the node
-    attributes, the others :data:`_NODES_PER_PART` nodes' each, so no single buffer
-    holds the whole graph.
+               consume: bool = False) -> Generator[bytes | memoryview, None, None]:
+    """Yield the parts of a loaded graph's snapshot (its graph, report and read index).
 
-    The node dicts are lent to it while it runs (their ``published_at`` set aside):
-    not for a graph another thread is reading. With ``consume``, the read index is let
-    go once the first part is made, and each part's node dicts are taken out of the
-    graph as they are packed: written as they come (:func:`write_packed`), the parts
-    never join the graph in memory, and the graph is unusable after (the loader reads
-    its graph back from what it wrote, :func:`read_parts`)."""
+    The first part holds all but the node attributes' columns in ``marshal`` form (it
+    reads back about twice as fast as pickle and keeps shared objects shared) or, when
+    it holds a value marshal cannot, a pickle (see :func:`_part`); each other part is
+    one buffer of the node columns (:class:`graph.columns.NodeColumns`: a text column's
+    UTF-8, an array of offsets or codes), written as its bytes and read back as they
+    are, never decoded whole.
+
+    With ``consume``, the read index is let go once the first part is made and the node
+    dicts are emptied as their columns are made: the graph is unusable after (the loader
+    reads its graph back from what it wrote, :func:`read_parts`)."""
     ids = index.ids
-    nodes = g._node
     state = index.__getstate__()
     arrays: dict[str, Any] = {}
     plain: dict[str, Any] = {}
@@ -244,36 +238,32 @@ def pack_parts(g: nx.MultiDiGraph, report: LoadReport, index: ReadIndex, *,
     edges = edge_arrays(g)
     if edges is None:  # a graph with networkx's own dicts (built, not loaded)
         edges = EdgeArrays.of(g, ids, index.pos)
-    # Dates travel as microseconds beside the node dicts (marshal holds no datetime).
-    published = []
-    for i, node in enumerate(ids):
-        when = nodes[node].get("published_at")
-        if when is not None:
-            published.append((i, (when - _EPOCH) // _MICRO))
-    step = _NODES_PER_PART
-    core = (ids, -(-len(ids) // step), published, edges.state(), g.graph, arrays, plain,
-            counts, problems)
+    columns = node_columns(g)
+    if columns is None:
+        nodes = g._node
+        columns = NodeColumns.of(ids, index.pos, [nodes[n] for n in ids], consume=consume)
+        if consume:
+            nodes.clear()
+    small, buffers = columns.state()
+    core = (ids, len(buffers), edges.state(), g.graph, arrays, plain, counts, problems,
+            small)
     first = _part(core)
-    del core, arrays, plain, problems, published, edges
+    del core, arrays, plain, problems, edges, columns
     if consume:
         del g, index
     yield first
     del first
-    for at in range(0, len(ids), step):
-        chunk = ids[at : at + step]
-        attrs = [nodes.pop(node) for node in chunk] if consume else [nodes[n] for n in chunk]
-        dated = [(data, data["published_at"]) for data in attrs
-                 if data.get("published_at") is not None]
-        try:
-            for data, _ in dated:
-                data["published_at"] = None
-            part = _part(attrs)
-        finally:
-            for data, when in dated:
-                data["published_at"] = when
-        del attrs, dated
-        yield part
-        del part
+    buffers.reverse()
+    while buffers:
+        yield _raw(buffers.pop())
+
+
+def _raw(buffer: Any) -> memoryview:
+    """A buffer (an array, bytes) as its bytes, not copied."""
+    if isinstance(buffer, np.ndarray):
+        buffer = np.ascontiguousarray(buffer)
+    view = memoryview(buffer)
+    return view.cast("B") if view.ndim != 1 or view.itemsize != 1 else view
 
 
 def _part(value: Any) -> bytes:
@@ -318,24 +308,20 @@ def unpack(form: str, body: bytes | bytearray | memoryview | Iterable[bytes | by
            ) -> tuple[nx.MultiDiGraph, LoadReport, ReadIndex]:
     """Rebuild what :func:`pack` stored: from its parts (a list is emptied as they are
     read; :func:`read_parts` reads them from a file) or from the bytes
-    :func:`write_packed` wrote of them."""
+    :func:`write_packed` wrote of them. The node columns keep the parts that hold them
+    as they are (no copy)."""
     if form != PARTS:
         raise ValueError(f"unknown snapshot format {form!r}")
     parts = _parts_of(body)
-    ids, count, published, edges, graph_attrs, arrays, plain, counts, problems = \
+    ids, count, edges, graph_attrs, arrays, plain, counts, problems, small = \
         _unpart(next(parts))
-    attrs: list[dict[str, Any]] = []
-    for _ in range(count):
-        attrs.extend(_unpart(next(parts)))
-    if len(attrs) != len(ids) or next(parts, None) is not None:
+    buffers = [next(parts) for _ in range(count)]
+    if next(parts, None) is not None:
         raise ValueError("the snapshot's parts do not match its nodes")
-    for i, micros in published:
-        attrs[i]["published_at"] = _EPOCH + micros * _MICRO
-    _share_sources(attrs, edges)
     pos = {node: i for i, node in enumerate(ids)}
-    g = frozen_graph(dict(zip(ids, attrs, strict=True)),
-                     EdgeArrays.from_state(ids, pos, edges), graph_attrs)
-    del attrs
+    columns = NodeColumns.from_state(ids, pos, small, buffers)
+    del buffers
+    g = frozen_graph(NodeAttrs(columns), EdgeArrays.from_state(ids, pos, edges), graph_attrs)
     report_fields: dict[str, Any] = dict(counts)
     report_fields.update({name: [Problem(*p) for p in items] for name, items in problems.items()})
     report = LoadReport(**report_fields)
@@ -356,21 +342,6 @@ def unpack(form: str, body: bytes | bytearray | memoryview | Iterable[bytes | by
     index = ReadIndex.__new__(ReadIndex)
     index.__setstate__(state)
     return g, report, index
-
-
-def _share_sources(attrs: list[dict[str, Any]], edges: Any) -> None:
-    """Let the articles' ``sources`` be the very strings the RELATED edges' evidence
-    numbers (graph.compact.EdgeData), as when the snapshot was packed: the two travel
-    in different parts, and a part is read back with its own objects."""
-    strings = edges[2][2]
-    number = {text: i for i, text in enumerate(strings)}
-    for data in attrs:
-        sources = data.get("sources")
-        if type(sources) is list:
-            for j, text in enumerate(sources):
-                i = number.get(text) if type(text) is str else None
-                if i is not None:
-                    sources[j] = strings[i]
 
 
 def write_snapshot(cache_dir: Path, root: Path, digest: str, payload: Any) -> Path:
@@ -490,33 +461,48 @@ class PendingSnapshot:
         except BaseException:
             os.close(self._fd)
             raise
-        self._body: bytearray | None = None
+        self._body: list[bytearray] | None = None
         self._digest: bytes | None = None
         self._error: str | None = None
         self._thread = threading.Thread(target=self._read, name="snapshot-read", daemon=True)
         self._thread.start()
 
     def _read(self) -> None:
-        """Read the body into memory, signing it as it comes; a short read is an error."""
+        """Read the body into memory, a buffer per part, signing it as it comes; a short
+        read is an error. A part's length is trusted only as far as the file's size
+        (nothing is decoded before the whole signature verifies)."""
         try:
             signer = hmac.new(self._key, self._header + b"\n", hashlib.sha256)
-            body = bytearray(max(0, self._size - self._start))
-            view = memoryview(body)
-            os.lseek(self._fd, self._start, os.SEEK_SET)
-            done = 0
-            while done < len(body):
-                n = os.readv(self._fd, [view[done : done + _READ_CHUNK]])
-                if n == 0:
-                    self._error = (f"truncated while read: {self._start + done:,} of "
-                                   f"{self._size:,} bytes")
+            fd, at, end = self._fd, self._start, self._size
+            parts: list[bytearray] = []
+            while at < end:
+                head = os.pread(fd, 8, at)
+                if len(head) != 8:
+                    self._error = f"truncated while read: {at + len(head):,} of {end:,} bytes"
                     return
-                signer.update(view[done : done + n])
-                done += n
-            if os.read(self._fd, 1):
+                size = int.from_bytes(head, "big")
+                if size < 1 or at + 8 + size > end:
+                    self._error = (f"truncated or corrupt: a part at byte {at:,} runs past "
+                                   f"the end ({end:,} bytes)")
+                    return
+                signer.update(head)
+                part = bytearray(size)
+                view, done = memoryview(part), 0
+                while done < size:
+                    n = os.preadv(fd, [view[done : done + _READ_CHUNK]], at + 8 + done)
+                    if n == 0:
+                        self._error = (f"truncated while read: {at + 8 + done:,} of "
+                                       f"{end:,} bytes")
+                        return
+                    signer.update(view[done : done + n])
+                    done += n
+                view.release()
+                parts.append(part)
+                at += 8 + size
+            if os.pread(fd, 1, end):
                 self._error = "changed while read: it grew past its size"
                 return
-            view.release()
-            self._body = body
+            self._body = parts
             self._digest = signer.digest()
         except Exception as e:  # noqa: BLE001 - reported by result()
             self._error = f"cannot read it: {getattr(e, 'strerror', None) or e}"
@@ -543,7 +529,8 @@ class PendingSnapshot:
                 return None
             try:
                 assert self._body is not None
-                return unpack(meta.get("format", "pickle"), memoryview(self._body))
+                body, self._body = self._body, None
+                return unpack(meta.get("format", "pickle"), body)
             except Exception as e:  # noqa: BLE001 - signed by us yet unreadable (another Python)
                 self.reason = f"it could not be decoded ({type(e).__name__}: {e})"
                 return None
