@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 
 __all__ = ["NodeColumns", "NodeAttrs", "NodeRow", "Codes", "Text", "Dates", "Packed",
-           "node_columns"]
+           "TextsOf", "node_columns"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICRO = timedelta(microseconds=1)
@@ -430,6 +430,27 @@ class _Values(ValuesView[NodeRow]):
     def __iter__(self) -> Iterator[NodeRow]:
         columns = self._mapping.columns
         return map(columns.row, range(len(columns.ids)))
+
+
+class TextsOf(Sequence[str]):
+    """``texts[i]``: node ``i``'s text for ``key``, ``""`` when it has none (as
+    ``data.get(key) or ""``), read from its column when asked."""
+
+    __slots__ = ("_columns", "_key", "_read")
+
+    def __init__(self, columns: NodeColumns, key: str):
+        self._columns, self._key = columns, key
+        self._read = columns.reader(key)
+
+    def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        if self._read is None or not self._columns.has(i, self._key):
+            return ""
+        return self._read(i) or ""
+
+    def __len__(self) -> int:
+        return len(self._columns)
 
 
 def node_columns(g: Any) -> NodeColumns | None:

@@ -34,6 +34,7 @@ from graph.build import (
     article_id,
     topic_id,
 )
+from graph.columns import TextsOf, node_columns
 from graph.errors import InvalidURLError
 from graph.normalize import canonical_url, tokens
 
@@ -301,10 +302,14 @@ class ReadIndex:
         does. A phrase never spans two fields, so these are all the text it can be in."""
         columns = self.__dict__.get("_text_columns")
         if columns is None:  # the nodes' own strings by position: a phrase reads lists
-            nodes = self.g._node
-            columns = self.__dict__["_text_columns"] = [
-                [nodes[n].get(name) or "" for n in self.ids]
-                for name in ("title", "excerpt", "body")]
+            held_in = node_columns(self.g)
+            if held_in is not None and held_in.ids is self.ids:  # or the columns themselves
+                columns = [TextsOf(held_in, name) for name in ("title", "excerpt", "body")]
+            else:
+                nodes = self.g._node
+                columns = [[nodes[n].get(name) or "" for n in self.ids]
+                           for name in ("title", "excerpt", "body")]
+            self.__dict__["_text_columns"] = columns
         out = []
         for f, column in enumerate(columns):
             held = rows[(masks & (1 << f)) != 0]
