@@ -37,8 +37,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["NodeColumns", "NodeAttrs", "NodeRow", "Codes", "Text", "Dates", "Packed",
-           "TextsOf", "node_columns"]
+__all__ = ["NodeColumns", "NodeAttrs", "NodeRow", "Codes", "Text", "FileText", "OnDisk",
+           "Dates", "Packed", "TextsOf", "LONG_TEXT", "node_columns", "long_text_parts"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICRO = timedelta(microseconds=1)
@@ -75,7 +75,7 @@ class Codes:
         number: dict[tuple[type, Any], int] = {}
         values: list[Any] = []
         codes = []
-        limit = max(256, len(column) // 8)
+        limit = max(16, len(column) // 4)  # values repeated, else text or packed
         for v in column:
             if type(v) not in _SCALARS:
                 return None
@@ -139,11 +139,66 @@ class Text:
         return len(self.ends) - 1
 
     def state(self) -> tuple[Any, list[Any]]:
-        return None, [self.data, self.ends] + ([self.none] if self.none is not None else [])
+        """``small`` says whether the column is long text (:data:`LONG_TEXT` bytes a value
+        or more on average), which a snapshot may leave in its file (:class:`OnDisk`)."""
+        size = len(self._data)
+        long = size >= LONG_TEXT * max(1, len(self) - int(np.count_nonzero(self.none))
+                                       if self.none is not None else len(self))
+        return ("long" if long else None), [self.data, self.ends] + (
+            [self.none] if self.none is not None else [])
 
     @classmethod
     def from_state(cls, small: Any, arrays: list[Any]) -> Text:
-        return cls(arrays[0], arrays[1], arrays[2] if len(arrays) > 2 else None)
+        made = FileText if isinstance(arrays[0], OnDisk) else cls
+        return made(arrays[0], arrays[1], arrays[2] if len(arrays) > 2 else None)
+
+
+# A text column whose values average this many bytes or more is long text: the bodies,
+# excerpts, secured texts, not the titles and URLs every answer reads.
+LONG_TEXT = 128
+
+
+class OnDisk:
+    """``size`` bytes at ``offset`` of ``file`` (anything with ``read(offset, size)``):
+    a column's buffer left in the snapshot file it was verified in."""
+
+    __slots__ = ("file", "offset", "size")
+
+    def __init__(self, file: Any, offset: int, size: int):
+        self.file, self.offset, self.size = file, offset, size
+
+    def __len__(self) -> int:
+        return self.size
+
+
+class FileText(Text):
+    """A :class:`Text` column whose UTF-8 stays in a file, each value read when asked
+    (its offsets, in memory, bound every read)."""
+
+    __slots__ = ()
+
+    def __init__(self, data: OnDisk, ends: np.ndarray, none: np.ndarray | None):
+        self.data, self.ends, self.none = data, ends, none
+        self._data = data  # type: ignore[assignment]
+        self._ends = memoryview(ends)
+        self._none = memoryview(none) if none is not None else None
+        if len(ends) and int(ends[-1]) > data.size:
+            raise ValueError("a text column runs past its part")
+
+    def __getitem__(self, i: int) -> str | None:
+        if self._none is not None and self._none[i]:
+            return None
+        ends = self._ends
+        a, b = ends[i], ends[i + 1]
+        if a == b:
+            return ""
+        data: OnDisk = self.data  # type: ignore[assignment]
+        return str(data.file.read(data.offset + a, b - a), "utf-8", "surrogatepass")
+
+    def state(self) -> tuple[Any, list[Any]]:
+        data: OnDisk = self.data  # type: ignore[assignment]
+        whole = data.file.read(data.offset, data.size)
+        return "long", [whole, self.ends] + ([self.none] if self.none is not None else [])
 
 
 class Dates:
@@ -334,6 +389,14 @@ class NodeColumns:
                 raise ValueError(f"the node column {key!r} does not match the nodes")
             columns[key] = column
         return cls(ids, pos, [tuple(layout) for layout in layouts], layout_of, columns)
+
+
+def long_text_parts(small: tuple[Any, ...]) -> list[int]:
+    """Return which of the buffers :meth:`NodeColumns.state` described hold long text
+    (the UTF-8 of a text column flagged long): those a snapshot may leave in its file."""
+    _, _, described = small
+    return [first for _, kind, detail, first, _ in described
+            if kind == Text.KIND and detail == "long"]
 
 
 class NodeRow(Mapping[str, Any]):

@@ -36,6 +36,7 @@ import secrets
 import stat
 import tempfile
 import threading
+import weakref
 from collections.abc import Generator, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import fields
@@ -45,8 +46,9 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
-from graph.columns import NodeAttrs, NodeColumns, node_columns
+from graph.columns import NodeAttrs, NodeColumns, OnDisk, long_text_parts, node_columns
 from graph.compact import EdgeArrays, edge_arrays, frozen_graph
+from graph.errors import SnapshotChanged
 from graph.index import ReadIndex
 from graph.report import LoadReport, Problem
 
@@ -309,15 +311,21 @@ def unpack(form: str, body: bytes | bytearray | memoryview | Iterable[bytes | by
     """Rebuild what :func:`pack` stored: from its parts (a list is emptied as they are
     read; :func:`read_parts` reads them from a file) or from the bytes
     :func:`write_packed` wrote of them. The node columns keep the parts that hold them
-    as they are (no copy)."""
+    as they are (no copy); parts read (and verified) from a snapshot file
+    (:class:`_Part`, knowing the file and where in it) that hold long texts are let go,
+    their texts read from the file when asked (:class:`graph.columns.FileText`)."""
     if form != PARTS:
         raise ValueError(f"unknown snapshot format {form!r}")
     parts = _parts_of(body)
     ids, count, edges, graph_attrs, arrays, plain, counts, problems, small = \
         _unpart(next(parts))
-    buffers = [next(parts) for _ in range(count)]
+    buffers: list[Any] = [next(parts) for _ in range(count)]
     if next(parts, None) is not None:
         raise ValueError("the snapshot's parts do not match its nodes")
+    for j in long_text_parts(small):
+        part = buffers[j]
+        if isinstance(part, _Part):
+            buffers[j] = OnDisk(part.file, part.offset, len(part))
     pos = {node: i for i, node in enumerate(ids)}
     columns = NodeColumns.from_state(ids, pos, small, buffers)
     del buffers
@@ -389,14 +397,56 @@ def write_packed(cache_dir: Path, root: Path, digest: str, form: str,
     return path
 
 
+class _Part(bytearray):
+    """A part read from a snapshot ``file``, knowing where in it (``offset``) it lies."""
+
+    file: SnapshotFile
+    offset: int
+
+
+def _part_at(size: int, file: SnapshotFile, offset: int) -> _Part:
+    part = _Part(size)
+    part.file, part.offset = file, offset
+    return part
+
+
+class SnapshotFile:
+    """A snapshot file kept open after it was verified, for the long texts left in it:
+    :meth:`read` gives bytes at an offset, and refuses (:class:`SnapshotChanged`) once the
+    file is not as it was when opened — its change time (which no user can set back)
+    moved, or it was cut short. Closed when the last column reading it goes."""
+
+    __slots__ = ("path", "_fd", "_ctime", "_size", "__weakref__")
+
+    def __init__(self, path: Path, fd: int, st: os.stat_result):
+        self.path, self._fd = path, os.dup(fd)
+        os.set_inheritable(self._fd, False)
+        self._ctime, self._size = st.st_ctime_ns, st.st_size
+        weakref.finalize(self, os.close, self._fd)
+
+    def read(self, offset: int, size: int) -> bytes:
+        """Return ``size`` bytes at ``offset``, as verified at start."""
+        data = os.pread(self._fd, size, offset)
+        st = os.fstat(self._fd)
+        if len(data) != size or st.st_ctime_ns != self._ctime or st.st_size != self._size:
+            raise SnapshotChanged(
+                f"the snapshot {self.path} changed after it was verified at start (its "
+                "long texts are read from it when asked): restart to load the corpus or a "
+                "new snapshot")
+        return data
+
+
 def read_parts(path: Path, spans: list[tuple[int, int, bytes]]) -> Iterator[bytearray]:
     """Yield, one at a time, the parts :func:`write_packed` just wrote at ``path``
     (``spans``: what it noted of them), each checked against the SHA-256 of what was
-    written before it is given: only the bytes this process wrote are ever decoded."""
-    fd, _ = _open_regular(path)
+    written before it is given: only the bytes this process wrote are ever decoded.
+    Each part knows the file and its place in it (:func:`unpack` leaves the long texts
+    there)."""
+    fd, st = _open_regular(path)
     try:
+        file = SnapshotFile(path, fd, st)
         for offset, size, digest in spans:
-            part = bytearray(size)
+            part = _part_at(size, file, offset)
             view, done = memoryview(part), 0
             while done < size:  # a read gives at most ~2 GiB
                 n = os.preadv(fd, [view[done:]], offset + done)
@@ -457,11 +507,12 @@ class PendingSnapshot:
             self._meta = json.loads(self._header)
             self._start = at + 37 + size
             self._size = st.st_size
+            self._stat = st
             self._key = _key(cache_dir)
         except BaseException:
             os.close(self._fd)
             raise
-        self._body: list[bytearray] | None = None
+        self._body: list[_Part] | None = None
         self._digest: bytes | None = None
         self._error: str | None = None
         self._thread = threading.Thread(target=self._read, name="snapshot-read", daemon=True)
@@ -474,7 +525,8 @@ class PendingSnapshot:
         try:
             signer = hmac.new(self._key, self._header + b"\n", hashlib.sha256)
             fd, at, end = self._fd, self._start, self._size
-            parts: list[bytearray] = []
+            file = SnapshotFile(self.path, fd, self._stat)
+            parts: list[_Part] = []
             while at < end:
                 head = os.pread(fd, 8, at)
                 if len(head) != 8:
@@ -486,7 +538,7 @@ class PendingSnapshot:
                                    f"the end ({end:,} bytes)")
                     return
                 signer.update(head)
-                part = bytearray(size)
+                part = _part_at(size, file, at + 8)
                 view, done = memoryview(part), 0
                 while done < size:
                     n = os.preadv(fd, [view[done : done + _READ_CHUNK]], at + 8 + done)

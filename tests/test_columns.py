@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -188,3 +189,34 @@ def test_a_tampered_column_part_is_refused(tmp_path: Path) -> None:
     assert not kg.from_snapshot  # refused: loaded from the corpus again
     again = graph.load(out, cache=cache)
     assert again.from_snapshot and node_columns(again.nx) is not None
+
+
+@pytest.mark.parametrize("change", ["rewritten in place", "cut short"])
+def test_long_texts_are_read_from_the_verified_file_and_a_change_is_refused(
+        tmp_path: Path, change: str) -> None:
+    from graph.columns import FileText
+    from graph.errors import SnapshotChanged
+
+    out = tmp_path / "corpus"
+    generate(200, out, seed=2, style="mixed")
+    cache = tmp_path / "cache"
+    cold, _ = _cold_and_warm(out, cache)
+    warm = graph.load(out, cache=cache)
+    columns = node_columns(warm.nx)
+    assert columns is not None
+    assert isinstance(columns.columns["body"], FileText)  # left in the file: not resident
+    assert not isinstance(columns.columns["title"], FileText)  # what every answer reads
+    node = max(cold.nx, key=lambda n: len(cold.nx.nodes[n].get("body") or ""))
+    assert warm[node]["body"] == cold[node]["body"]
+    path = snapshot.snapshot_path(cache, out)
+    if change == "cut short":
+        os.truncate(path, path.stat().st_size // 2)
+    else:
+        with open(path, "r+b") as f:  # the same bytes, written again: the file changed
+            f.seek(path.stat().st_size - 10)
+            tail = f.read()
+            f.seek(path.stat().st_size - 10)
+            f.write(tail)
+    with pytest.raises(SnapshotChanged, match="changed after it was verified"):
+        warm[node]["body"]
+    assert warm[node]["title"] == cold[node]["title"]  # held in memory
