@@ -21,6 +21,12 @@ newsgraph did not write: each file is signed with HMAC-SHA256 under a per-user
 secret key (created once, readable by its owner only), and a file whose signature
 does not verify — corrupt, truncated, foreign — is ignored and rebuilt. Its
 fingerprint is checked first, so a stale snapshot is not even read in full.
+
+The node attributes are columns (:mod:`graph.columns`), a part per buffer, kept as read.
+The long texts' parts (bodies, excerpts) are verified with the rest, then let go: their
+values are read from the open file when asked (:class:`SnapshotFile`), bounded by the
+verified offsets in memory and decoded as UTF-8 only, and refused once the file's change
+time or size is not as verified (docs/security.md says what is checked when).
 """
 
 from __future__ import annotations
