@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 
 __all__ = ["NodeColumns", "NodeAttrs", "NodeRow", "Codes", "Text", "FileText", "OnDisk",
-           "Dates", "Packed", "TextsOf", "LONG_TEXT", "node_columns", "long_text_parts"]
+           "Dates", "Packed", "Same", "TextsOf", "LONG_TEXT", "node_columns", "long_text_parts"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICRO = timedelta(microseconds=1)
@@ -277,6 +277,55 @@ class Packed:
         return cls(arrays[0], arrays[1])
 
 
+class Same:
+    """A text column mostly equal to an earlier one (an article's ``web_url`` is its
+    ``url`` 96% of the time): ``base[i]`` where ``same[i]``, else ``rest[i]``."""
+
+    KIND = "same"
+    __slots__ = ("base_key", "same", "rest", "_base", "_same", "_rest")
+
+    def __init__(self, base_key: str, base: Column, same: np.ndarray, rest: Text):
+        self.base_key, self.same, self.rest = base_key, same, rest
+        self._base, self._same, self._rest = base.__getitem__, memoryview(same), rest.__getitem__
+
+    @classmethod
+    def of(cls, column: Sequence[Any], bases: dict[str, Sequence[Any]],
+           made: dict[str, Column]) -> Same | None:
+        """Return the column as mostly the same as one of ``bases`` (earlier text
+        columns' values, by key), or None when none gives half its values."""
+        if any(type(v) is not str and v is not None for v in column):
+            return None
+        for key, base in bases.items():
+            same = np.fromiter((v is not None and type(b) is str and v == b
+                                for v, b in zip(column, base, strict=True)),
+                               dtype=np.bool_, count=len(column))
+            if np.count_nonzero(same) * 2 >= len(column):
+                rest = Text.of([None if s else v for v, s in zip(column, same.tolist(),
+                                                                  strict=True)])
+                assert rest is not None
+                return cls(key, made[key], same, rest)
+        return None
+
+    def __getitem__(self, i: int) -> Any:
+        return self._base(i) if self._same[i] else self._rest(i)
+
+    def __len__(self) -> int:
+        return len(self.same)
+
+    def state(self) -> tuple[Any, list[Any]]:
+        small, arrays = self.rest.state()
+        return (self.base_key, small), [self.same, *arrays]
+
+    @classmethod
+    def from_state(cls, small: Any, arrays: list[Any], columns: dict[str, Column],
+                   ) -> Same:
+        base_key, rest_small = small
+        base = columns.get(base_key)
+        if not isinstance(base, Text):
+            raise ValueError(f"a column is the same as {base_key!r}, which is not text")
+        return cls(base_key, base, arrays[0], Text.from_state(rest_small, arrays[1:]))
+
+
 def _pack(value: Any) -> bytes:
     try:
         return marshal.dumps(value)
@@ -284,14 +333,17 @@ def _pack(value: Any) -> bytes:
         return pickle.dumps(value, protocol=5)
 
 
-Column = Codes | Text | Dates | Packed
+Column = Codes | Text | Same | Dates | Packed
 _KINDS: dict[str, type[Codes] | type[Text] | type[Dates] | type[Packed]] = {
     c.KIND: c for c in (Codes, Text, Dates, Packed)}
 
 
-def _column(values: Sequence[Any]) -> Column:
-    """The most compact column that gives back exactly ``values``."""
-    return Codes.of(values) or Text.of(values) or Dates.of(values) or Packed.of(values)
+def _column(values: Sequence[Any], texts: dict[str, Sequence[Any]],
+            made: dict[str, Column]) -> Column:
+    """The most compact column that gives back exactly ``values`` (``texts``: the values
+    of the text columns made so far, by key, which it may repeat)."""
+    return (Codes.of(values) or Same.of(values, texts, made) or Text.of(values)
+            or Dates.of(values) or Packed.of(values))
 
 
 class NodeColumns:
@@ -331,13 +383,18 @@ class NodeColumns:
             layout_of[i] = c
         keys = dict.fromkeys(k for layout in number for k in layout)
         columns: dict[str, Column] = {}
+        texts: dict[str, Sequence[Any]] = {}
         for key in keys:
             present = [d[key] for d in attrs if key in d]
             # A node without the key holds a value of the column's own kind there.
             filler = present[0]
-            columns[key] = _column([d.get(key, filler) for d in attrs]
-                                   if len(present) < len(attrs) else present)
+            values = [d.get(key, filler) for d in attrs] if len(present) < len(attrs) \
+                else present
             del present, filler
+            column = columns[key] = _column(values, texts, columns)
+            if type(column) is Text and len(texts) < 4 and column.state()[0] != "long":
+                texts[key] = values  # short text another column may repeat (URLs)
+            del values
             if consume:
                 for d in attrs:
                     d.pop(key, None)
@@ -384,7 +441,8 @@ class NodeColumns:
         for key, kind, detail, first, dtypes in described:
             arrays = [np.frombuffer(buffers[first + j], dtype=np.dtype(dt)) if dt
                       else buffers[first + j] for j, dt in enumerate(dtypes)]
-            column = _KINDS[kind].from_state(detail, arrays)
+            column = Same.from_state(detail, arrays, columns) if kind == Same.KIND \
+                else _KINDS[kind].from_state(detail, arrays)
             if len(column) != len(ids):
                 raise ValueError(f"the node column {key!r} does not match the nodes")
             columns[key] = column
@@ -451,7 +509,9 @@ class NodeAttrs(Mapping[str, NodeRow]):
         self.columns = columns
 
     def __getitem__(self, node: str) -> NodeRow:
-        return self.columns.row(self.columns.pos[node])
+        columns = self.columns
+        i = columns.pos[node]
+        return NodeRow(columns._readers[columns._layout_of[i]], i)
 
     def get(self, node: str, default: Any = None) -> Any:
         i = self.columns.pos.get(node)

@@ -302,7 +302,7 @@ def _parts_of(body: bytes | bytearray | memoryview | Iterable[bytes | bytearray]
     at = 0
     while at < len(view):
         size = int.from_bytes(view[at : at + 8], "big")
-        if size < 1 or at + 8 + size > len(view):
+        if at + 8 + size > len(view):
             raise ValueError("a part runs past the end of the snapshot")
         yield view[at + 8 : at + 8 + size]
         at += 8 + size
@@ -539,7 +539,7 @@ class PendingSnapshot:
                     self._error = f"truncated while read: {at + len(head):,} of {end:,} bytes"
                     return
                 size = int.from_bytes(head, "big")
-                if size < 1 or at + 8 + size > end:
+                if at + 8 + size > end:  # (a part may be empty: a column of no text)
                     self._error = (f"truncated or corrupt: a part at byte {at:,} runs past "
                                    f"the end ({end:,} bytes)")
                     return

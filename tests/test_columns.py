@@ -194,7 +194,7 @@ def test_a_tampered_column_part_is_refused(tmp_path: Path) -> None:
 @pytest.mark.parametrize("change", ["rewritten in place", "cut short"])
 def test_long_texts_are_read_from_the_verified_file_and_a_change_is_refused(
         tmp_path: Path, change: str) -> None:
-    from graph.columns import FileText
+    from graph.columns import FileText, Same
     from graph.errors import SnapshotChanged
 
     out = tmp_path / "corpus"
@@ -206,6 +206,7 @@ def test_long_texts_are_read_from_the_verified_file_and_a_change_is_refused(
     assert columns is not None
     assert isinstance(columns.columns["body"], FileText)  # left in the file: not resident
     assert not isinstance(columns.columns["title"], FileText)  # what every answer reads
+    assert isinstance(columns.columns["web_url"], Same)  # mostly the url: held once
     node = max(cold.nx, key=lambda n: len(cold.nx.nodes[n].get("body") or ""))
     assert warm[node]["body"] == cold[node]["body"]
     path = snapshot.snapshot_path(cache, out)
