@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, timedelta, timezone
+from urllib.parse import unquote
 
 import networkx as nx
 import pytest
@@ -49,6 +50,40 @@ from graph.normalize import (
 )
 def test_canonical_url(raw, canonical):
     assert canonical_url(raw) == canonical
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "https://bücher.example/straße?q=ü#frag",  # as a person or a CMS writes it
+        "https://xn--bcher-kva.example/stra%C3%9Fe?q=%C3%BC",  # as a browser sends it
+        "https://XN--BCHER-KVA.example/stra%c3%9fe?q=%c3%bc",  # lowercase escapes
+        "https://Bücher.Example/stra%C3%9Fe/?q=ü",
+    ],
+)
+def test_the_spellings_of_an_international_url_are_one_article(spelling):
+    # One URL in Unicode (an IRI) and in its ASCII form is one article, not two.
+    assert canonical_url(spelling) == "https://xn--bcher-kva.example/stra%C3%9Fe?q=%C3%BC"
+
+
+@pytest.mark.parametrize(("raw", "canonical"), [
+    ("https://n.example/%7Euser/a%2fb", "https://n.example/~user/a%2Fb"),  # unreserved decoded
+    ("https://n.example/a%2Fb?x=%2f&y=%41", "https://n.example/a%2Fb?x=%2F&y=A"),
+    ("https://n.example/caf%C3%A9", "https://n.example/caf%C3%A9"),
+])
+def test_percent_escapes_have_one_spelling(raw, canonical):
+    assert canonical_url(raw) == canonical
+
+
+def test_an_international_host_that_is_not_a_domain_is_refused():
+    with pytest.raises(graph.InvalidURLError, match="not a valid host name"):
+        canonical_url("https://" + "ü" * 70 + ".example/x")
+
+
+@pytest.mark.parametrize("domain", ["bücher.example", "www.Bücher.example",
+                                    "xn--bcher-kva.example", "https://bücher.example/x"])
+def test_an_international_provider_domain_is_one_provider(domain):
+    assert provider_key(domain) == "xn--bcher-kva.example"
 
 
 @pytest.mark.parametrize("bad", ["", "news.example.com/story", "/story", "https://", "mailto:x",
@@ -99,7 +134,8 @@ def test_canonical_url_drops_tracking_and_keeps_other_params_in_order(drawn):
     canonical = canonical_url(url)
     query = canonical.partition("?")[2]
     kept = query.split("&") if query else []
-    assert kept == [p for tracking, p in params if not tracking]
+    # kept in order, each in one spelling of its escapes (the same text once unescaped)
+    assert [unquote(p) for p in kept] == [unquote(p) for tracking, p in params if not tracking]
     assert not any(p.lower().startswith("utm_") for p in kept)
     assert "#" not in canonical
 
