@@ -7,6 +7,7 @@ with a property test beside it.
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import UTC, date, datetime, time
 from urllib.parse import quote, unquote_plus, urlsplit
 
@@ -161,7 +162,9 @@ def provider_key(domain: str) -> str:
 
 
 def topic_slug(name: str) -> str:
-    """Return the slug of a topic name: lowercase, runs of other characters as ``-``.
+    """Return the slug of a topic name: NFKC-normalized and lowercase, runs of other
+    characters as ``-``: ``Café`` written with a combining accent or in full-width
+    letters is the same topic.
 
     Returns ``""`` for a name without any letter or digit.
 
@@ -170,6 +173,8 @@ def topic_slug(name: str) -> str:
     >>> topic_slug("FACIAL  Recognition!")
     'facial-recognition'
     """
+    if not name.isascii():  # one topic whatever Unicode form its name was written in
+        name = unicodedata.normalize("NFKC", name)
     return _NON_ALNUM_RUN.sub("-", name.lower()).strip("-")
 
 
