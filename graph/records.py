@@ -610,7 +610,49 @@ def _json_loads(text: str) -> Any:
         return json.loads(text, parse_int=json_int)
 
 
+_JSON_SPACE = re.compile(r"[ \t\n\r]*")
+_JSON_DECODER = json.JSONDecoder()
+
+
+def _json_list(text: str) -> list[tuple[Any, int]] | None:
+    """Return the items of a JSON text that is a list, each with the line it starts on;
+    None for any other text, or one the item-by-item read cannot take (invalid, nested
+    too deeply, an integer too long to convert): ``_parse_json`` reads and reports it."""
+    i = _skip_space(text, 0)
+    if not text.startswith("[", i):
+        return None
+    items: list[tuple[Any, int]] = []
+    line, counted = 1, 0
+    i = _skip_space(text, i + 1)
+    if not text.startswith("]", i):
+        while True:
+            line += text.count("\n", counted, i)
+            counted = i
+            try:
+                value, i = _JSON_DECODER.raw_decode(text, i)
+            except (ValueError, RecursionError):
+                return None
+            items.append((value, line))
+            i = _skip_space(text, i)
+            if not text.startswith(",", i):
+                break
+            i = _skip_space(text, i + 1)
+    if not text.startswith("]", i) or _skip_space(text, i + 1) != len(text):
+        return None
+    return items
+
+
+def _skip_space(text: str, i: int) -> int:
+    found = _JSON_SPACE.match(text, i)  # matches always: the pattern may match nothing
+    return found.end() if found is not None else i
+
+
 def _parse_json(text: str, result: ParsedFile) -> None:
+    listed = _json_list(text)
+    if listed is not None:  # a feed's list: each record with its line
+        for index, (item, line) in enumerate(listed):
+            _add_record(item, line, result, item=index)
+        return
     try:
         value = _json_loads(text)
     except json.JSONDecodeError as e:

@@ -336,3 +336,22 @@ def test_broken_files_beside_good_ones_are_each_reported_and_good_records_all_lo
     assert kg.report.records == len(urls)
     assert all(kg.article(url) is not None for url in urls)
     assert not kg.report.ok
+
+
+def test_each_record_of_a_json_list_has_its_line(tmp_path):
+    # A feed exported as one pretty-printed JSON list: each warning, error and source
+    # must say which record, as a .jsonl line or a YAML list item does.
+    items = [{"title": "One", "webUrl": "https://j.example/1"},
+             {"title": "Two", "webUrl": "https://j.example/2", "publishedDateTime": "soon"},
+             {"title": "no url"},
+             {"title": "Four", "webUrl": "https://j.example/4"}]
+    path = tmp_path / "feed.json"
+    path.write_text(json.dumps(items, indent=2), encoding="utf-8")
+    lines = path.read_text(encoding="utf-8").splitlines()
+    starts = [n for n, line in enumerate(lines, start=1) if line == "  {"]
+    kg = graph.load(tmp_path)
+    assert [(p.line, p.reason.split(":")[0]) for p in kg.report.errors] == [(starts[2], "item 2")]
+    assert [p.line for p in kg.report.warnings] == [starts[1]]
+    assert "publishedDateTime dropped" in kg.report.warnings[0].reason
+    assert [kg[kg.article(f"https://j.example/{n}")]["sources"] for n in (1, 2, 4)] == [
+        [f"{path}:{starts[i]}"] for i in (0, 1, 3)]
