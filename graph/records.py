@@ -7,6 +7,7 @@ reported alone and the rest still load.
 
 from __future__ import annotations
 
+import codecs
 import json
 import os
 import re
@@ -303,6 +304,15 @@ def _parse_file(path: Path, max_bytes: int, include: Sequence[str],
             Problem(name, None, f"file is {_human(len(data))}, over the {_human(max_bytes)} limit")
         )
         return result
+    marked = _MARKED_ENCODINGS.get(data[:4]) or _MARKED_ENCODINGS.get(data[:2])
+    if marked is not None:  # a byte order mark says the encoding: read it as UTF-8 from here
+        try:
+            data = data.decode(marked).encode("utf-8")
+        except UnicodeDecodeError as e:
+            result.errors.append(Problem(name, None, f"not valid {marked.upper()} (it opens "
+                                         f"with its byte order mark): {e.reason} at offset "
+                                         f"{e.start}"))
+            return result
     if suffix in TEXT_SUFFIXES and not _FRONT_START.match(data):
         result.skipped = Problem(name, None, f"no YAML front matter (a first line '---'): "
                                              f"{PurePath(name).name!r} is not a record")
@@ -312,7 +322,10 @@ def _parse_file(path: Path, max_bytes: int, include: Sequence[str],
     except UnicodeDecodeError as e:
         line = data.count(b"\n", 0, e.start) + 1
         result.errors.append(
-            Problem(name, line, f"not valid UTF-8: byte 0x{data[e.start]:02x} at offset {e.start}")
+            Problem(name, line, f"not valid UTF-8: byte 0x{data[e.start]:02x} at offset "
+                                f"{e.start}; records are read as UTF-8, or as UTF-16 or UTF-32 "
+                                "with a byte order mark: convert the file, e.g. with "
+                                "`iconv -f WINDOWS-1252 -t UTF-8`")
         )
         return result
     try:
@@ -324,6 +337,10 @@ def _parse_file(path: Path, max_bytes: int, include: Sequence[str],
 
 
 _BINARY = getattr(os, "O_BINARY", 0)  # Windows: no newline translation
+# What Notepad's "Unicode" and PowerShell 5's Out-File write: the mark names the encoding.
+# (UTF-32's little-endian mark starts with UTF-16's: looked up by 4 bytes first.)
+_MARKED_ENCODINGS = {codecs.BOM_UTF32_LE: "utf-32", codecs.BOM_UTF32_BE: "utf-32",
+                     codecs.BOM_UTF16_LE: "utf-16", codecs.BOM_UTF16_BE: "utf-16"}
 
 
 def _read_upto(fd: int, size: int) -> bytes:
@@ -437,6 +454,11 @@ def front_matter(text: str) -> tuple[str, str] | None:
 
 def _parse_markdown_lines(text: str, result: ParsedFile) -> None:
     lines = _YAML_LINE.findall(text)
+    if lines and lines[0].rstrip("\r\n").strip() == "+++":
+        result.errors.append(Problem(result.path, 1, "TOML front matter ('+++', as Hugo writes "
+                                     "it) is not read: the front matter must be YAML between "
+                                     "'---' lines"))
+        return
     if not lines or not _FENCE.match(lines[0].rstrip("\r\n")):
         result.errors.append(
             Problem(result.path, 1, "no YAML front matter: the file must start with a '---' line")
