@@ -71,8 +71,31 @@ def _construct_int(loader: Any, node: yaml.ScalarNode) -> int | TooLongInteger:
         raise
 
 
+_MERGE = "tag:yaml.org,2002:merge"
+
+
+def _construct_mapping(loader: Any, node: yaml.MappingNode, deep: bool = False) -> Any:
+    """The safe loader's mapping, noting each key the mapping repeats (its own keys:
+    those a ``<<`` merge brings in may be overridden) in ``loader.duplicates``."""
+    if isinstance(node, yaml.MappingNode) and len(node.value) > 1:
+        seen: set[tuple[str, str]] = set()
+        for key, _ in node.value:
+            if isinstance(key, yaml.ScalarNode) and key.tag != _MERGE:
+                if (key.tag, key.value) in seen:
+                    loader.duplicates.append((key.value, key.start_mark.line))
+                seen.add((key.tag, key.value))
+    return yaml.SafeLoader.construct_mapping(loader, node, deep)
+
+
 class _SafeLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
-    """The safe loader, with integers too long to convert read as a marker."""
+    """The safe loader, with integers too long to convert read as a marker and
+    repeated keys noted."""
+
+    construct_mapping = _construct_mapping
+
+    def __init__(self, stream: str):
+        super().__init__(stream)
+        self.duplicates: list[tuple[str, int]] = []
 
 
 _SafeLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
@@ -491,14 +514,23 @@ def _yaml_items(
     fast = blockyaml.read(text, first_line, allow_list)  # plain block YAML, PyYAML's values
     if fast is not None:
         return fast
+    duplicates: list[tuple[str, int]] = []
     try:
-        return list(compose_items(text, first_line, allow_list))
+        items = list(compose_items(text, first_line, allow_list, duplicates))
+        result.warnings.extend(_duplicate_warnings(result.path, duplicates))
+        return items
     except YamlFailure as failure:
         if allow_list and _BLOCK_ITEM.search(text) and text.lstrip(" \t\r\n").startswith("-"):
             # A broken block list: parse it item by item, so one bad item costs only itself.
             return _salvage_block_list(text, result, first_line)
         result.errors.append(Problem(result.path, failure.line, failure.reason))
         return []
+
+
+def _duplicate_warnings(path: str, duplicates: list[tuple[str, int]]) -> list[Problem]:
+    return [Problem(path, line, f"duplicate key {key!r}: a key may appear once in a mapping; "
+                                "the last value is kept") for key, line in sorted(duplicates,
+                                                                  key=lambda d: d[1])]
 
 
 class YamlFailure(Exception):
@@ -510,7 +542,8 @@ class YamlFailure(Exception):
 
 
 def compose_items(
-    text: str, first_line: int, allow_list: bool
+    text: str, first_line: int, allow_list: bool,
+    duplicates: list[tuple[str, int]] | None = None,
 ) -> Iterator[tuple[Any, int | None]]:
     """Yield the top-level values of a YAML text with their lines, read by PyYAML (safe,
     aliases bounded); a list yields its items when ``allow_list``. The reference the
@@ -537,6 +570,8 @@ def compose_items(
                 parts = [(node, node.start_mark.line + first_line)]
             for part, line in parts:
                 out.append((loader.construct_document(part), line))
+        if duplicates is not None:
+            duplicates.extend((key, line + first_line) for key, line in loader.duplicates)
         yield from out
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
@@ -594,9 +629,12 @@ class _AliasCountingLoader(yaml.SafeLoader):
     yaml_constructors = {**yaml.SafeLoader.yaml_constructors,
                          "tag:yaml.org,2002:int": _construct_int}
 
+    construct_mapping = _construct_mapping
+
     def __init__(self, stream: str):
         super().__init__(stream)
         self.aliases = 0
+        self.duplicates: list[tuple[str, int]] = []
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
@@ -615,8 +653,11 @@ def _salvage_block_list(
     for n, start in enumerate(starts):
         end = starts[n + 1] if n + 1 < len(starts) else len(lines)
         chunk = "".join(lines[start:end])
+        duplicates: list[tuple[str, int]] = []
         try:
-            items.extend(compose_items(chunk, first_line + start, allow_list=True))
+            items.extend(compose_items(chunk, first_line + start, allow_list=True,
+                                       duplicates=duplicates))
+            result.warnings.extend(_duplicate_warnings(result.path, duplicates))
         except YamlFailure as failure:
             result.errors.append(Problem(result.path, failure.line, failure.reason))
     return items

@@ -355,3 +355,31 @@ def test_each_record_of_a_json_list_has_its_line(tmp_path):
     assert "publishedDateTime dropped" in kg.report.warnings[0].reason
     assert [kg[kg.article(f"https://j.example/{n}")]["sources"] for n in (1, 2, 4)] == [
         [f"{path}:{starts[i]}"] for i in (0, 1, 3)]
+
+
+@pytest.mark.parametrize(("name", "text", "line"), [
+    ("a.md", "---\ntitle: First\nwebUrl: https://dup.example/a\ntitle: Second\n---\n", 4),
+    ("b.yaml", "title: First\nwebUrl: https://dup.example/b\ntitle: Second\n", 3),
+    ("c.yaml", "- title: x\n  webUrl: https://dup.example/c\n  provider: {name: A, name: B}\n"
+     "  title: Second\n  topics: [AI]\n  title: Third\n", 3),
+])
+def test_a_duplicate_key_in_yaml_is_said_and_the_last_value_kept(tmp_path, name, text, line):
+    # YAML allows a key once per mapping; PyYAML keeps the last silently, so a value the
+    # writer gave was lost without a word.
+    (tmp_path / name).write_text(text, encoding="utf-8")
+    kg = graph.load(tmp_path)
+    assert kg.report.ok and kg.report.records == 1
+    [article] = [n for n, kind in kg.nx.nodes(data="kind") if kind == "article"]
+    assert kg[article]["title"] == ("Third" if name == "c.yaml" else "Second")
+    warnings = [(w.line, w.reason) for w in kg.report.warnings]
+    assert warnings[0] == (line, f"duplicate key {'name' if name == 'c.yaml' else 'title'!r}: "
+                                 "a key may appear once in a mapping; the last value is kept")
+
+
+def test_a_merge_key_is_not_a_duplicate(tmp_path):
+    (tmp_path / "m.yaml").write_text(
+        "- &base\n  title: One\n  webUrl: https://m.example/1\n  topics: [AI]\n"
+        "- <<: *base\n  title: Two\n  webUrl: https://m.example/2\n", encoding="utf-8")
+    kg = graph.load(tmp_path)
+    assert kg.report.ok and not kg.report.warnings
+    assert kg[kg.article("https://m.example/2")]["title"] == "Two"
