@@ -72,6 +72,7 @@ def _construct_int(loader: Any, node: yaml.ScalarNode) -> int | TooLongInteger:
 
 
 _MERGE = "tag:yaml.org,2002:merge"
+_NULL = "tag:yaml.org,2002:null"
 
 
 def _construct_mapping(loader: Any, node: yaml.MappingNode, deep: bool = False) -> Any:
@@ -527,6 +528,11 @@ def _yaml_items(
         return []
 
 
+def _empty_document(node: yaml.Node) -> bool:
+    return isinstance(node, yaml.ScalarNode) and node.tag == _NULL and node.value == "" \
+        and not node.style
+
+
 def _duplicate_warnings(path: str, duplicates: list[tuple[str, int]]) -> list[Problem]:
     return [Problem(path, line, f"duplicate key {key!r}: a key may appear once in a mapping; "
                                 "the last value is kept") for key, line in sorted(duplicates,
@@ -558,6 +564,9 @@ def compose_items(
             node = loader.get_node()
             if node is not None:
                 nodes.append(node)
+        if len(nodes) > 1:  # a '---' beside a record opens an empty document: no record
+            records = [node for node in nodes if not _empty_document(node)]
+            nodes = records or nodes[:1]
         if guarded:
             sizes: dict[int, int | None] = {}
             for node in nodes:

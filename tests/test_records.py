@@ -383,3 +383,20 @@ def test_a_merge_key_is_not_a_duplicate(tmp_path):
     kg = graph.load(tmp_path)
     assert kg.report.ok and not kg.report.warnings
     assert kg[kg.article("https://m.example/2")]["title"] == "Two"
+
+
+@pytest.mark.parametrize("text", ["title: A\nwebUrl: https://e.example/a\n---\n",
+                                  "---\ntitle: A\nwebUrl: https://e.example/a\n---\n",
+                                  "---\n---\ntitle: A\nwebUrl: https://e.example/a\n"])
+def test_an_empty_document_beside_a_record_in_a_yaml_stream_is_no_error(tmp_path, text):
+    # A trailing '---' (front matter saved as .yaml, kubectl and yq streams) opens an
+    # empty document: it holds no record, and nothing in it was refused.
+    (tmp_path / "a.yaml").write_text(text, encoding="utf-8")
+    kg = graph.load(tmp_path)
+    assert kg.report.ok and kg.report.records == 1 and not kg.report.warnings
+
+
+def test_a_yaml_stream_of_only_empty_documents_is_still_an_error(tmp_path):
+    (tmp_path / "a.yaml").write_text("---\n---\n", encoding="utf-8")
+    [error] = graph.load(tmp_path).report.errors
+    assert "got nothing" in error.reason
