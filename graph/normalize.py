@@ -51,7 +51,7 @@ def canonical_url(url: str) -> str:
     Raises
     ------
     InvalidURLError
-        If ``url`` is not a string holding an absolute URL with a host.
+        If ``url`` is not a string holding an absolute http(s) URL with a host.
 
     Examples
     --------
@@ -76,6 +76,9 @@ def canonical_url(url: str) -> str:
             f"{url!r} is not an absolute URL: expected a scheme and a host, "
             "like 'https://example.com/story'"
         )
+    if scheme not in _DEFAULT_PORTS:  # a link to a story: javascript: or data: would run
+        raise InvalidURLError(f"{url!r} is not a web URL: its scheme is {scheme!r}; expected "
+                              "http or https, like 'https://example.com/story'")
     if any(c.isspace() for c in text):
         raise InvalidURLError(f"{url!r} is not a valid URL: it contains whitespace")
     netloc = f"[{host}]" if ":" in host else _ascii_host(host, url)

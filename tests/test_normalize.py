@@ -76,6 +76,16 @@ def test_percent_escapes_have_one_spelling(raw, canonical):
     assert canonical_url(raw) == canonical
 
 
+@pytest.mark.parametrize("url", ["javascript://news.example/%0Aalert(document.domain)",
+                                 "data://news.example/text/html,<script>alert(1)</script>",
+                                 "file://news.example/etc/passwd", "ftp://news.example/story"])
+def test_only_web_urls_are_article_urls(url):
+    # An article's URL is shown as a link (the explorer's "Original"): a javascript: one
+    # with a host ran script in the page when clicked.
+    with pytest.raises(graph.InvalidURLError, match="expected http or https"):
+        canonical_url(url)
+
+
 def test_an_international_host_that_is_not_a_domain_is_refused():
     with pytest.raises(graph.InvalidURLError, match="not a valid host name"):
         canonical_url("https://" + "ü" * 70 + ".example/x")
