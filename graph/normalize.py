@@ -20,6 +20,7 @@ __all__ = [
     "parse_datetime",
     "tokens",
     "phrase_tokens",
+    "mentions_tokens",
     "MAX_PHRASE_WORDS",
     "MAX_PHRASE_CHARS",
 ]
@@ -214,6 +215,20 @@ def phrase_tokens(phrase: str) -> tuple[str, ...]:
     if len(found) > MAX_PHRASE_WORDS:
         raise InvalidArgument(f"the phrase {shown} holds {len(found)} words: {allowed} "
                               "are allowed")
+    return found
+
+
+def mentions_tokens(phrase: str) -> tuple[str, ...]:
+    """Return the tokens of a ``mentions`` phrase (:func:`phrase_tokens`); raise
+    InvalidArgument for a phrase without a word, which no article could be said to hold.
+
+    >>> mentions_tokens("facial recognition")
+    ('facial', 'recognition')
+    """
+    found = phrase_tokens(phrase)
+    if not found:
+        raise InvalidArgument(f"the mentions phrase {phrase[:40]!r} has no letters or digits to "
+                              "match: a phrase is one or more words, like 'facial recognition'")
     return found
 
 
