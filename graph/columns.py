@@ -46,6 +46,11 @@ _PICKLE_PROTO = 0x80  # the first byte of a pickle; no marshal output begins wit
 _SCALARS = (str, int, float, bool, type(None))
 
 
+def _view(array: Any) -> memoryview:
+    """An array's items as a memoryview (indexing one gives a Python int, fast)."""
+    return memoryview(array)
+
+
 def _key_of(value: Any) -> tuple[type, Any]:
     """A dict key that tells apart what ``==`` does not: 1, 1.0 and True; 0.0 and -0.0."""
     t = type(value)
@@ -66,7 +71,7 @@ class Codes:
 
     def __init__(self, values: list[Any], codes: np.ndarray):
         self.values, self.codes = values, codes
-        self._codes = memoryview(codes)
+        self._codes = _view(codes)
 
     @classmethod
     def of(cls, column: Sequence[Any]) -> Codes | None:
@@ -115,8 +120,8 @@ class Text:
     def __init__(self, data: Any, ends: np.ndarray, none: np.ndarray | None):
         self.data, self.ends, self.none = data, ends, none
         self._data = memoryview(data)
-        self._ends = memoryview(ends)
-        self._none = memoryview(none) if none is not None else None
+        self._ends = _view(ends)
+        self._none = _view(none) if none is not None else None
 
     @classmethod
     def of(cls, column: Sequence[Any]) -> Text | None:
@@ -180,8 +185,8 @@ class FileText(Text):
     def __init__(self, data: OnDisk, ends: np.ndarray, none: np.ndarray | None):
         self.data, self.ends, self.none = data, ends, none
         self._data = data  # type: ignore[assignment]
-        self._ends = memoryview(ends)
-        self._none = memoryview(none) if none is not None else None
+        self._ends = _view(ends)
+        self._none = _view(none) if none is not None else None
         if len(ends) and int(ends[-1]) > data.size:
             raise ValueError("a text column runs past its part")
 
@@ -192,11 +197,11 @@ class FileText(Text):
         a, b = ends[i], ends[i + 1]
         if a == b:
             return ""
-        data: OnDisk = self.data  # type: ignore[assignment]
+        data: OnDisk = self.data
         return str(data.file.read(data.offset + a, b - a), "utf-8", "surrogatepass")
 
     def state(self) -> tuple[Any, list[Any]]:
-        data: OnDisk = self.data  # type: ignore[assignment]
+        data: OnDisk = self.data
         whole = data.file.read(data.offset, data.size)
         return "long", [whole, self.ends] + ([self.none] if self.none is not None else [])
 
@@ -209,7 +214,7 @@ class Dates:
 
     def __init__(self, micros: np.ndarray, none: np.ndarray):
         self.micros, self.none = micros, none
-        self._micros, self._none = memoryview(micros), memoryview(none)
+        self._micros, self._none = _view(micros), _view(none)
 
     @classmethod
     def of(cls, column: Sequence[Any]) -> Dates | None:
@@ -254,7 +259,7 @@ class Packed:
 
     def __init__(self, data: Any, ends: np.ndarray):
         self.data, self.ends = data, ends
-        self._data, self._ends = memoryview(data), memoryview(ends)
+        self._data, self._ends = memoryview(data), _view(ends)
 
     @classmethod
     def of(cls, column: Sequence[Any]) -> Packed:
@@ -286,7 +291,7 @@ class Same:
 
     def __init__(self, base_key: str, base: Column, same: np.ndarray, rest: Text):
         self.base_key, self.same, self.rest = base_key, same, rest
-        self._base, self._same, self._rest = base.__getitem__, memoryview(same), rest.__getitem__
+        self._base, self._same, self._rest = base.__getitem__, _view(same), rest.__getitem__
 
     @classmethod
     def of(cls, column: Sequence[Any], bases: dict[str, Sequence[Any]],
@@ -360,7 +365,7 @@ class NodeColumns:
                  columns: dict[str, Column]):
         self.ids, self.pos = ids, pos
         self.layouts, self.layout_of, self.columns = layouts, layout_of, columns
-        self._layout_of = memoryview(layout_of)
+        self._layout_of = _view(layout_of)
         # Per layout, key -> its column's reader, in the layout's order: a row's lookup.
         self._readers: list[dict[str, Callable[[int], Any]]] = [
             {key: columns[key].__getitem__ for key in layout} for layout in layouts]
@@ -526,11 +531,11 @@ class NodeAttrs(Mapping[str, NodeRow]):
     def __len__(self) -> int:
         return len(self.columns.ids)
 
-    def items(self) -> _Items:  # type: ignore[override]
+    def items(self) -> _Items:
         """``(node, row)`` in order, without a lookup per node."""
         return _Items(self)
 
-    def values(self) -> _Values:  # type: ignore[override]
+    def values(self) -> _Values:
         return _Values(self)
 
 

@@ -224,7 +224,7 @@ class EdgeData:
                    ) -> EdgeData:
         raw, plain, (data, ends_dtype, ends), other = state
         shape, indptr, evidence = (_array(r) for r in raw)
-        strings = Text(data, _array((ends_dtype, ends)), None)
+        strings: Sequence[str] = Text(data, _array((ends_dtype, ends)), None)  # type: ignore[assignment]
         return cls(keys, key_of, shape, dict(plain), indptr, evidence, strings, other)
 
 
@@ -242,7 +242,7 @@ def _indptr(counts: list[int]) -> np.ndarray:
     return indptr
 
 
-def frozen_graph(nodes: dict[str, dict[str, Any]], edges: EdgeArrays,
+def frozen_graph(nodes: Mapping[str, Mapping[str, Any]], edges: EdgeArrays,
                  graph_attrs: dict[str, Any] | None = None) -> nx.MultiDiGraph:
     """Return a frozen ``MultiDiGraph`` with these node dicts, reading ``edges``."""
     g = nx.MultiDiGraph()
@@ -266,7 +266,8 @@ class Adjacency(Mapping[str, "Neighbours"]):
 
     __slots__ = ("_nodes", "_edges", "_out")
 
-    def __init__(self, nodes: dict[str, dict[str, Any]], edges: EdgeArrays, *, out: bool):
+    def __init__(self, nodes: Mapping[str, Mapping[str, Any]], edges: EdgeArrays, *,
+                 out: bool):
         self._nodes, self._edges, self._out = nodes, edges, out
 
     def __getitem__(self, node: str) -> Neighbours:

@@ -204,7 +204,7 @@ def _key(cache_dir: Path) -> bytes:
 
 
 def pack(g: nx.MultiDiGraph, report: LoadReport, index: ReadIndex,
-         ) -> tuple[str, list[bytes]]:
+         ) -> tuple[str, list[bytes | memoryview]]:
     """Return ``(format, parts)`` for a loaded graph (see :func:`pack_parts`)."""
     return PARTS, list(pack_parts(g, report, index))
 
@@ -365,7 +365,7 @@ def write_snapshot(cache_dir: Path, root: Path, digest: str, payload: Any) -> Pa
 
 
 def write_packed(cache_dir: Path, root: Path, digest: str, form: str,
-                 parts: Iterable[bytes],
+                 parts: Iterable[bytes | memoryview],
                  spans: list[tuple[int, int, bytes]] | None = None) -> Path:
     """Sign and write what :func:`pack` returned (or :func:`pack_parts` yields) as the
     snapshot of ``root`` at fingerprint ``digest``: each part after its length, signed
