@@ -503,6 +503,10 @@ class NodeRow(Mapping[str, Any]):
     def __repr__(self) -> str:
         return repr(self.copy())
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """A row pickles (and deep-copies) as the dict it stands for."""
+        return dict, (self.copy(),)
+
 
 class NodeAttrs(Mapping[str, NodeRow]):
     """``g._node`` of a graph whose attributes are in :class:`NodeColumns`: node id →

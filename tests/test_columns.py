@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import copy as copy_module
 import json
 import os
+import pickle
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -164,6 +166,9 @@ def test_networkx_reads_the_loaded_graph_as_the_built_one(tmp_path: Path) -> Non
     with pytest.raises(TypeError):
         b.nodes[start]["title"] = "changed"  # type: ignore[index]
     assert json.loads(json.dumps(nx.node_link_data(copy, edges="links"), default=str))
+    row = b.nodes[start]
+    assert pickle.loads(pickle.dumps(row)) == a.nodes[start]  # a row pickles as a dict
+    assert type(copy_module.deepcopy(row)) is dict
 
 
 def test_a_tampered_column_part_is_refused(tmp_path: Path) -> None:
