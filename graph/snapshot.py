@@ -25,8 +25,8 @@ fingerprint is checked first, so a stale snapshot is not even read in full.
 The node attributes are columns (:mod:`graph.columns`), a part per buffer, kept as read.
 The long texts' parts (bodies, excerpts) are verified with the rest, then let go: their
 values are read from the open file when asked (:class:`SnapshotFile`), bounded by the
-verified offsets in memory and decoded as UTF-8 only, and refused once the file's change
-time or size is not as verified (docs/security.md says what is checked when).
+verified offsets in memory and decoded as UTF-8 only, and refused once the file's
+modification time or size is not as verified (docs/security.md says what is checked when).
 """
 
 from __future__ import annotations
@@ -419,22 +419,24 @@ def _part_at(size: int, file: SnapshotFile, offset: int) -> _Part:
 class SnapshotFile:
     """A snapshot file kept open after it was verified, for the long texts left in it:
     :meth:`read` gives bytes at an offset, and refuses (:class:`SnapshotChanged`) once the
-    file is not as it was when opened — its change time (which no user can set back)
-    moved, or it was cut short. Closed when the last column reading it goes."""
+    file is not as it was when opened — written to (its modification time moved) or cut
+    short. A new snapshot replacing it at its path (a new file) changes nothing: the old
+    one is read, as open. Closed when the last column reading it goes."""
 
-    __slots__ = ("path", "_fd", "_ctime", "_size", "__weakref__")
+    __slots__ = ("path", "_fd", "_mtime", "_size", "__weakref__")
 
     def __init__(self, path: Path, fd: int, st: os.stat_result):
         self.path, self._fd = path, os.dup(fd)
         os.set_inheritable(self._fd, False)
-        self._ctime, self._size = st.st_ctime_ns, st.st_size
+        # Not the change time: unlinking the file (a new snapshot put in its place) sets it.
+        self._mtime, self._size = st.st_mtime_ns, st.st_size
         weakref.finalize(self, os.close, self._fd)
 
     def read(self, offset: int, size: int) -> bytes:
         """Return ``size`` bytes at ``offset``, as verified at start."""
         data = os.pread(self._fd, size, offset)
         st = os.fstat(self._fd)
-        if len(data) != size or st.st_ctime_ns != self._ctime or st.st_size != self._size:
+        if len(data) != size or st.st_mtime_ns != self._mtime or st.st_size != self._size:
             raise SnapshotChanged(
                 f"the snapshot {self.path} changed after it was verified at start (its "
                 "long texts are read from it when asked): restart to load the corpus or a "

@@ -196,6 +196,19 @@ def test_a_tampered_column_part_is_refused(tmp_path: Path) -> None:
     assert again.from_snapshot and node_columns(again.nx) is not None
 
 
+def test_a_new_snapshot_in_the_place_of_the_one_read_changes_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "corpus"
+    generate(200, out, seed=2, style="mixed")
+    cache = tmp_path / "cache"
+    cold, warm = _cold_and_warm(out, cache)
+    node = max(cold.nx, key=lambda n: len(cold.nx.nodes[n].get("body") or ""))
+    path = snapshot.snapshot_path(cache, out)
+    replacement = path.with_name("new")
+    replacement.write_bytes(path.read_bytes())
+    os.replace(replacement, path)  # as a new load writes one: the old file unlinked
+    assert warm[node]["body"] == cold[node]["body"]
+
+
 @pytest.mark.parametrize("change", ["rewritten in place", "cut short"])
 def test_long_texts_are_read_from_the_verified_file_and_a_change_is_refused(
         tmp_path: Path, change: str) -> None:
