@@ -65,8 +65,8 @@ def _column_parts(column: Any) -> list[Any]:
 
 def components(kg: Any) -> dict[str, int]:
     """Return the bytes each part of a loaded graph holds, each object counted once."""
-    from graph.columns import node_columns
     from graph.compact import edge_arrays
+    from graph.nodeattrs import node_columns
 
     g = kg.nx
     seen: set[int] = set()
@@ -120,7 +120,7 @@ def components(kg: Any) -> dict[str, int]:
 def analytics_parts(kg: Any) -> dict[str, int]:
     """Return the bytes each installed whole-graph part holds beyond the graph's objects."""
     seen: set[int] = {id(kg.index)}  # reached again from its own fields and postings
-    from graph.columns import node_columns
+    from graph.nodeattrs import node_columns
 
     columns = node_columns(kg.nx)
     _deep(list(kg.nx._node) + ([_column_parts(c) for c in columns.columns.values()]

@@ -34,8 +34,8 @@ from graph.build import (
     article_id,
     topic_id,
 )
-from graph.columns import TextsOf, node_columns
 from graph.errors import InvalidURLError
+from graph.nodeattrs import TextsOf, node_columns
 from graph.normalize import canonical_url, tokens
 
 __all__ = ["ReadIndex", "CSR", "WALK_ORDER", "KIND_CODES", "csr_of", "gather"]

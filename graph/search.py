@@ -26,8 +26,8 @@ from typing import TYPE_CHECKING, Any, overload
 import numpy as np
 
 from graph.build import ARTICLE, topic_id
-from graph.columns import TextsOf, node_columns
 from graph.errors import InvalidArgument
+from graph.nodeattrs import TextsOf, node_columns
 from graph.normalize import phrase_tokens, tokens
 
 if TYPE_CHECKING:

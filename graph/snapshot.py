@@ -22,7 +22,7 @@ secret key (created once, readable by its owner only), and a file whose signatur
 does not verify — corrupt, truncated, foreign — is ignored and rebuilt. Its
 fingerprint is checked first, so a stale snapshot is not even read in full.
 
-The node attributes are columns (:mod:`graph.columns`), a part per buffer, kept as read.
+The node attributes are columns (:mod:`graph.nodeattrs`), a part per buffer, kept as read.
 The long texts' parts (bodies, excerpts) are verified with the rest, then let go: their
 values are read from the open file when asked (:class:`SnapshotFile`), bounded by the
 verified offsets in memory and decoded as UTF-8 only, and refused once the file's
@@ -52,10 +52,11 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
-from graph.columns import NodeAttrs, NodeColumns, OnDisk, long_text_parts, node_columns
+from graph.columns import OnDisk
 from graph.compact import EdgeArrays, edge_arrays, frozen_graph
 from graph.errors import SnapshotChanged
 from graph.index import ReadIndex
+from graph.nodeattrs import NodeAttrs, NodeColumns, long_text_parts, node_columns
 from graph.report import LoadReport, Problem
 
 __all__ = ["default_cache_dir", "code_digest", "fingerprint", "write_snapshot", "write_packed",
@@ -65,7 +66,7 @@ __all__ = ["default_cache_dir", "code_digest", "fingerprint", "write_snapshot", 
 
 SNAPSHOT_VERSION = 6  # 3: the read index maps URLs to node ids; 4: edges as arrays;
 # 5: written in parts (the nodes' attributes 20,000 nodes a part), not one buffer;
-# 6: the nodes' attributes in columns (graph/columns.py), a part per buffer
+# 6: the nodes' attributes in columns (graph/nodeattrs.py), a part per buffer
 PARTS = "parts"
 _PICKLE_PROTO = 0x80  # the first byte of a pickle (protocol 2 and later)
 _MAGIC = b"NEWSGRAPH-SNAPSHOT\n"
@@ -216,7 +217,7 @@ def pack_parts(g: nx.MultiDiGraph, report: LoadReport, index: ReadIndex, *,
     The first part holds all but the node attributes' columns in ``marshal`` form (it
     reads back about twice as fast as pickle and keeps shared objects shared) or, when
     it holds a value marshal cannot, a pickle (see :func:`_part`); each other part is
-    one buffer of the node columns (:class:`graph.columns.NodeColumns`: a text column's
+    one buffer of the node columns (:class:`graph.nodeattrs.NodeColumns`: a text column's
     UTF-8, an array of offsets or codes), written as its bytes and read back as they
     are, never decoded whole.
 

@@ -1,4 +1,5 @@
-"""A graph loaded from a snapshot keeps its node attributes in columns (graph/columns.py):
+"""A graph loaded from a snapshot keeps its node attributes in columns (graph/columns.py,
+graph/nodeattrs.py):
 ``kg.nx._node`` is a read-only mapping whose rows answer exactly as the node dicts did."""
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from conftest import write_record
 import graph
 from bench.generate import generate
 from graph import snapshot
-from graph.columns import NodeAttrs, NodeColumns, NodeRow, node_columns
+from graph.nodeattrs import NodeAttrs, NodeColumns, NodeRow, node_columns
 
 ROOT = Path(__file__).resolve().parent.parent
 
