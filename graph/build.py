@@ -31,7 +31,13 @@ from typing import Any
 import networkx as nx
 
 from graph.errors import InvalidURLError
-from graph.normalize import canonical_url, parse_datetime, provider_key, topic_slug
+from graph.normalize import (
+    canonical_url,
+    has_credentials,
+    parse_datetime,
+    provider_key,
+    topic_slug,
+)
 from graph.records import Record
 from graph.report import LoadReport, Problem
 from graph.values import TooLongInteger
@@ -257,6 +263,9 @@ class Builder:
                 continue
             if tried:
                 self.warn(path, line, f"{what}: {tried[0]}; using {key} instead")
+            if has_credentials(raw):
+                self.warn(path, line, f"{what}: the {key}'s user name or password is left "
+                          "out of the article's id (ids are shown to every client)")
             return url
         reason = "; ".join(tried) if tried else "no 'webUrl' or 'originalUrl'"
         if what == "record":

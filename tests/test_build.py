@@ -47,6 +47,22 @@ def test_invalid_web_url_falls_back_to_original_url_with_a_warning(tmp_path):
         (str(path), True)]
 
 
+def test_credentials_in_a_url_are_not_part_of_the_articles_id(tmp_path):
+    # https://user:pass@host/x was its own article, its id carrying the password.
+    write_record(tmp_path, "a.md", {"title": "A", "webUrl": "https://news.example/x",
+                                    "published": "2024-01-01T00:00:00Z"})
+    secret = write_record(tmp_path, "b.md", {"title": "B",
+                                             "webUrl": "https://ed:hunter2@News.example/x",
+                                             "published": "2024-01-02T00:00:00Z"})
+    kg = graph.load(tmp_path)
+    articles = [n for n, d in kg.nx.nodes(data=True) if d.get("kind") == "article"]
+    assert articles == ["article:https://news.example/x"]
+    assert not any("hunter2" in n for n in kg.nx)
+    notes = [w for w in kg.report.warnings if w.path == str(secret)]
+    assert any("user name or password" in w.reason and "hunter2" not in w.reason
+               for w in notes), notes
+
+
 @pytest.mark.parametrize(
     "ref",
     [
