@@ -66,13 +66,17 @@ def _add_load_options(p: argparse.ArgumentParser) -> None:
                    help="no progress on the terminal (it is shown only on a terminal anyway)")
 
 
+def _add_max_file_mb(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--max-file-mb", type=float, default=DEFAULT_MAX_FILE_BYTES / 2**20,
+                   metavar="MB", help="reject files larger than this (default: %(default)g)")
+
+
 def _add_path(p: argparse.ArgumentParser) -> None:
     p.add_argument("path", nargs="?", type=Path, default=None,
                    help="a folder of records (read recursively) or one file; "
                         "the bundled data/ by default")
     _add_load_options(p)
-    p.add_argument("--max-file-mb", type=float, default=DEFAULT_MAX_FILE_BYTES / 2**20,
-                   metavar="MB", help="reject files larger than this (default: %(default)g)")
+    _add_max_file_mb(p)
     p.add_argument("--cache", nargs="?", const=True, default=None, metavar="DIR",
                    help="start from a signed snapshot of an unchanged corpus, and write one "
                         "after a full load; DIR defaults to $NEWSGRAPH_CACHE or "
@@ -134,6 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="exit 0 even when the load rejected files or records (they are "
                         "still printed on stderr)")
     _add_load_options(p)
+    _add_max_file_mb(p)
 
     sub.add_parser("schema", help="print the GraphQL schema (SDL)")
 
@@ -521,7 +526,7 @@ def cmd_query(args: argparse.Namespace) -> int:
             raise graph.NewsgraphError(f"--variables is not valid JSON: {e.msg}") from e
         if not isinstance(variables, dict):
             raise graph.NewsgraphError("--variables must be a JSON object like '{\"n\": 5}'")
-    kg = _load(args.data, DEFAULT_MAX_FILE_BYTES / 2**20, args=args)
+    kg = _load(args.data, args.max_file_mb, args=args)
     errors = kg.report.errors
     if errors:
         what = "ignored" if args.ignore_load_errors else "--ignore-load-errors to go on"
