@@ -114,14 +114,15 @@ def looks(kg: KnowledgeGraph, node: str) -> tuple[str, int, float]:
 # -- the frontier walk ------------------------------------------------------------------
 
 
-def _passes(kg: KnowledgeGraph, wanted: frozenset[str], selection: Selection | None) -> Rule:
+def _passes(kg: KnowledgeGraph, wanted: frozenset[str], selection: Selection | None,
+            budget: Budget | None = None) -> Rule:
     """Return the rule of what the walk may enter: the kinds wanted, and of articles,
     those ``selection`` keeps."""
     index = kg.index
     mask = index.keep_mask(wanted, None)
     if selection is None or selection.empty:
         return mask
-    keep = selection.predicate(kg)
+    keep = selection.predicate(kg, budget)
     ids, codes, article = index.ids, index.kind_code, KIND_CODES[ARTICLE]
 
     def rule(nodes: np.ndarray) -> np.ndarray:
@@ -242,7 +243,7 @@ def expand(
     start = _decode(after, mark) if after is not None else 0
     sub = Subgraph()
     position = 0
-    walked = levels(kg, origins, hops, walk, passes=_passes(kg, wanted, selection),
+    walked = levels(kg, origins, hops, walk, passes=_passes(kg, wanted, selection, budget),
                     budget=budget)
     for depth, nodes, _, _ in walked:
         for i in nodes.tolist():
@@ -367,7 +368,7 @@ def select_subgraph(
         return whole(kg, via)
     walk = check_via(via)
     index = kg.index
-    starts = [index.pos[a] for a in sorted(select_articles(kg, selection))]
+    starts = [index.pos[a] for a in sorted(select_articles(kg, selection, budget=budget))]
     nodes: dict[str, int] = {}
     steps = tuple(k for k in walk if k in (TAGGED, PUBLISHED_BY))
     if steps:
