@@ -59,15 +59,19 @@ LAYOUT_ITERATIONS = 50
 
 
 def _page_edges(kg: KnowledgeGraph, kept: Collection[str], have: Collection[str],
-                via: tuple[str, ...]) -> list[Edge]:
+                via: tuple[str, ...], budget: Budget | None = None) -> list[Edge]:
     """Return the edges of the ``via`` kinds with one end in ``kept`` (a page) and the other
     in ``kept`` or ``have``, each once: node by node, its out-edges, its in-edges, then its
-    ``SAME_STORY`` pairs (smaller id first); an edge inside the page at its source."""
+    ``SAME_STORY`` pairs (smaller id first); an edge inside the page at its source. The
+    deadline of ``budget`` is looked at before each node's rows are read (a page of hubs
+    with ``have`` reads their whole in-rows)."""
     kinds = set(via)
     succ, pred = kg.nx._succ, kg.nx._pred  # the views' edges, without their overhead
     same = kg.analytics.same_story if SAME_STORY in kinds else {}
     out = []
     for node in kept:
+        if budget is not None:
+            budget.check_time()
         for v, keys in succ[node].items():
             if v in kept or v in have:
                 out += [edge(kg, node, v, k) for k in keys if k in kinds]
@@ -259,7 +263,7 @@ def expand(
         if sub.truncated:
             walked.close()  # the rest of the walk is neither read nor charged
             break
-    sub.edges = _page_edges(kg, sub.nodes, {index.ids[i] for i in known}, walk)
+    sub.edges = _page_edges(kg, sub.nodes, {index.ids[i] for i in known}, walk, budget)
     if layout is not None:
         sub.positions = force_layout(sub, budget=budget)
     return sub

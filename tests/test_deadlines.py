@@ -14,7 +14,7 @@ import pytest
 import graph
 from bench.generate import generate
 from graph import index as index_module
-from graph import select
+from graph import explore, select
 from graph.budget import Budget
 from graph.errors import BudgetExceeded
 from graph.search import build_search_index
@@ -156,3 +156,45 @@ def test_central_articles_where_stops_at_the_deadline(
     assert clock.looks == 3
     assert kg.analytics.central(Selection(category="opinion"),
                                 Budget(seconds=3600)) == everything
+
+
+class WorkClock:
+    """A clock that moves only with the work counted on it (``tick``): the deadline then
+    passes at a known point of the work, whatever the machine's speed."""
+
+    def __init__(self, step: float) -> None:
+        self.now = 0.0
+        self.step = step
+        self.done = 0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def tick(self) -> None:
+        self.done += 1
+        self.now += self.step
+
+
+def test_a_neighborhoods_edges_stop_at_the_deadline(
+        reference: graph.KnowledgeGraph, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The edges of a page are gathered node by node, the deadline looked at before each:
+    a page whose deadline passes while they are gathered ends there, not after them all."""
+    kg = reference
+    topics = [n for n, kind in zip(kg.index.ids, kg.index.kind, strict=True) if kind == "topic"]
+    hub = max(topics, key=lambda t: len(select.articles_of(kg, t)))
+    whole = kg.neighborhood(hub, hops=2, limit=300)
+    rows = {n: sum(1 for e in whole.edges if e.source == n) for n in whole.nodes}
+    assert len(whole.edges) > 100
+
+    clock = WorkClock(step=0.001)  # 1 ms an edge made; the walk itself takes no time here
+    made = explore.edge
+
+    def counted(*args: object, **kwargs: object) -> object:
+        clock.tick()
+        return made(*args, **kwargs)
+
+    monkeypatch.setattr(explore, "edge", counted)
+    with pytest.raises(BudgetExceeded):
+        kg.neighborhood(hub, hops=2, limit=300, budget=Budget(seconds=0.05, clock=clock))
+    # 50 edges were due; at most one node's row more was read after the deadline.
+    assert clock.done <= 50 + max(rows.values()) < len(whole.edges)
