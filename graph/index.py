@@ -15,8 +15,8 @@ the search index's token lists — only theirs are lowercased and scanned, as ab
 
 from __future__ import annotations
 
+import contextlib
 import re
-import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
@@ -502,28 +502,33 @@ class Answers:
     (9, 9, (1, 1))
     """
 
-    __slots__ = ("make", "maxsize", "_held", "_lock", "hits", "misses")
+    __slots__ = ("make", "maxsize", "_held", "hits", "misses")
 
     def __init__(self, make: Callable[..., Any], maxsize: int):
         self.make = make
         self.maxsize = maxsize
+        # Worker threads share one index: each OrderedDict call is atomic under the GIL,
+        # and a key another thread evicted meanwhile is let go. No lock, so a process
+        # forked while a thread is here (a worker, an export's writer) cannot inherit
+        # one held.
         self._held: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
-        self._lock = threading.Lock()  # worker threads share one index
         self.hits = self.misses = 0
 
     def __call__(self, *key: Any, budget: Budget | None = None) -> Any:
-        with self._lock:
-            if key in self._held:
-                self._held.move_to_end(key)
-                self.hits += 1
-                return self._held[key]
+        held = self._held
+        try:
+            found = held[key]
+        except KeyError:
             self.misses += 1
-        found = self.make(*key, budget=budget)  # unlocked: others' answers go on meanwhile
-        with self._lock:
-            self._held[key] = found
-            self._held.move_to_end(key)
-            while len(self._held) > self.maxsize:
-                self._held.popitem(last=False)
+            found = self.make(*key, budget=budget)  # raises when cut: nothing is kept
+            held[key] = found
+            while len(held) > self.maxsize:
+                with contextlib.suppress(KeyError):
+                    held.popitem(last=False)
+            return found
+        self.hits += 1
+        with contextlib.suppress(KeyError):
+            held.move_to_end(key)
         return found
 
     def __contains__(self, key: object) -> bool:
@@ -536,8 +541,7 @@ class Answers:
 
     def cache_clear(self) -> None:
         """Forget every answer."""
-        with self._lock:
-            self._held.clear()
+        self._held.clear()
 
 
 def _windows(text: bytes, size: int) -> Iterator[tuple[int, int]]:

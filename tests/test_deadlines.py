@@ -13,8 +13,8 @@ import pytest
 
 import graph
 from bench.generate import generate
-from graph import index as index_module
 from graph import explore, select
+from graph import index as index_module
 from graph.budget import Budget
 from graph.errors import BudgetExceeded
 from graph.search import build_search_index
