@@ -146,10 +146,10 @@ class KnowledgeGraph:
 
     def mentions(self, node: str, phrase: str) -> bool:
         """Return True when the article ``node`` holds ``phrase`` (the ``mentions`` rule)."""
-        from graph.normalize import phrase_tokens
+        from graph.normalize import mentions_tokens
 
         i = self.index.pos.get(node)
-        return i is not None and i in self.index.mentioning(phrase_tokens(phrase))
+        return i is not None and i in self.index.mentioning(mentions_tokens(phrase))
 
     # -- traversal ------------------------------------------------------------
 

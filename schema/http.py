@@ -130,7 +130,12 @@ class GraphQLOverHTTP(GraphQL[dict[str, Any], None]):
         try:
             response = await self.run(request)
         except HTTPException as e:
-            response = self._json(error_body(e.reason), media, e.status_code)
+            reason = e.reason
+            if reason == "Unsupported content type":  # Strawberry's words: say what is allowed
+                sent = request.headers.get("content-type", "")[:100]
+                reason = (f"Unsupported content type {sent!r}: send the operation as JSON with "
+                          "'content-type: application/json', or as a GET with ?query=")
+            response = self._json(error_body(reason), media, e.status_code)
         elapsed = (time.perf_counter() - started) * 1000
         response.headers.append("server-timing", f"graphql;dur={elapsed:.1f}")
         await response(scope, receive, send)
