@@ -15,6 +15,7 @@ from graph.errors import InvalidArgument, InvalidURLError
 
 __all__ = [
     "canonical_url",
+    "has_credentials",
     "provider_key",
     "topic_slug",
     "parse_datetime",
@@ -45,7 +46,9 @@ def canonical_url(url: str) -> str:
 
     Scheme and host are lowercased, an international host in its IDNA (``xn--``)
     form, text outside ASCII in the path and query %-escaped as UTF-8, escapes in
-    capitals and those of unreserved characters decoded; the default port, the fragment, ``utm_*``,
+    capitals and those of unreserved characters decoded; a user name and password
+    (``user:pass@``: not part of which story it is, and not to be shown in ids), the
+    default port, the fragment, ``utm_*``,
     ``fbclid`` and ``gclid`` query parameters and a trailing ``/`` on a non-root
     path are dropped; other parameters keep their order and spelling.
 
@@ -85,13 +88,22 @@ def canonical_url(url: str) -> str:
     netloc = f"[{host}]" if ":" in host else _ascii_host(host, url)
     if port is not None and port != _DEFAULT_PORTS.get(scheme):
         netloc = f"{netloc}:{port}"
-    userinfo, _, _ = parts.netloc.rpartition("@")
-    if userinfo:
-        netloc = f"{userinfo}@{netloc}"
     path = _escaped(parts.path).rstrip("/") or "/"
     query = "&".join(_escaped(p) for p in parts.query.split("&")
                      if p and not _is_tracking(p))
     return f"{scheme}://{netloc}{path}" + (f"?{query}" if query else "")
+
+
+def has_credentials(url: str) -> bool:
+    """Return True when ``url`` carries a user name or password (``user:pass@host``),
+    which :func:`canonical_url` leaves out."""
+    if "@" not in url:
+        return False
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return False
+    return parts.username is not None or parts.password is not None
 
 
 def _plain_path(path: str | None) -> bool:

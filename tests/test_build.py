@@ -47,6 +47,35 @@ def test_invalid_web_url_falls_back_to_original_url_with_a_warning(tmp_path):
         (str(path), True)]
 
 
+@pytest.mark.parametrize("original", ["javascript://x/%0Aalert(1)", "not a url", "/relative"])
+def test_an_invalid_original_url_beside_a_valid_web_url_is_said(tmp_path, original):
+    # It was served as written without a word, while the same value as webUrl is refused.
+    path = write_record(tmp_path, "a.md", {"title": "A", "webUrl": "https://web.example/a",
+                                           "originalUrl": original})
+    kg = graph.load(tmp_path)
+    assert kg.report.ok
+    assert kg.nx.nodes["article:https://web.example/a"]["original_url"] == original
+    [warning] = kg.report.warnings
+    assert warning.path == str(path)
+    assert warning.reason.startswith("record: originalUrl ") and repr(original) in warning.reason
+
+
+def test_credentials_in_a_url_are_not_part_of_the_articles_id(tmp_path):
+    # https://user:pass@host/x was its own article, its id carrying the password.
+    write_record(tmp_path, "a.md", {"title": "A", "webUrl": "https://news.example/x",
+                                    "published": "2024-01-01T00:00:00Z"})
+    secret = write_record(tmp_path, "b.md", {"title": "B",
+                                             "webUrl": "https://ed:hunter2@News.example/x",
+                                             "published": "2024-01-02T00:00:00Z"})
+    kg = graph.load(tmp_path)
+    articles = [n for n, d in kg.nx.nodes(data=True) if d.get("kind") == "article"]
+    assert articles == ["article:https://news.example/x"]
+    assert not any("hunter2" in n for n in kg.nx)
+    notes = [w for w in kg.report.warnings if w.path == str(secret)]
+    assert any("user name or password" in w.reason and "hunter2" not in w.reason
+               for w in notes), notes
+
+
 @pytest.mark.parametrize(
     "ref",
     [

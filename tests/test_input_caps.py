@@ -104,8 +104,8 @@ def test_a_force_layout_stops_at_the_deadline_and_counts_its_work():
 def test_a_mentions_phrase_without_a_word_is_refused_as_search_text_is(kg, phrase):
     # within(where: {mentions: "!!!"}) answered totalCount 0 without a word, while
     # search(text: "!!!") said the text had nothing to search for.
-    for document in ('query($p: String!) { within(from: "%s", hops: 2, where: {mentions: $p}) '
-                     "{ totalCount } }" % ALPHA,
+    for document in (f'query($p: String!) {{ within(from: "{ALPHA}", hops: 2, '
+                     'where: {mentions: $p}) { totalCount } }',
                      'query($p: String!) { articles(where: {mentions: $p}) { totalCount } }'):
         response = execute(kg, document, {"p": phrase})
         [error] = response["errors"]

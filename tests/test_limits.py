@@ -272,8 +272,13 @@ def test_batches_run_up_to_the_limit(kg):
     assert over["status"] == 400
     assert error_of(over)["message"] == \
         "The batch holds 3 operations (limit maxBatch = 2, set by NEWSGRAPH_MAX_BATCH)"
+    # coded as every other limit is, so a client can tell it from a malformed request
+    assert error_of(over)["extensions"] == {"code": "LIMIT_EXCEEDED", "limit": "maxBatch",
+                                            "max": 2}
     off = post(kg, [one], Settings(max_batch=1))
     assert off["status"] == 400 and error_of(off)["message"].startswith("Batching is off")
+    assert error_of(off)["extensions"] == {"code": "LIMIT_EXCEEDED", "limit": "maxBatch",
+                                           "max": 1}
 
 
 @pytest.mark.parametrize("body", [[1, 2], [{"query": 5}], [{"query": "{ stats { records } }",
