@@ -181,7 +181,8 @@ def test_a_tampered_column_part_is_refused(tmp_path: Path) -> None:
     raw = bytearray(path.read_bytes())
     # Walk the parts (each after its 8-byte length) and flip a byte in the middle of the
     # largest column part (the records' sources here, in marshal form).
-    at = raw.index(b"\n", raw.index(b"{")) + 1
+    at = len(snapshot._MAGIC) + 32  # then the header's length, the header and a newline
+    at += 4 + int.from_bytes(raw[at : at + 4], "big") + 1
     spans = []
     while at < len(raw):
         size = int.from_bytes(raw[at : at + 8], "big")
