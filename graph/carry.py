@@ -46,7 +46,12 @@ def carry_analytics(kg: KnowledgeGraph, old: KnowledgeGraph, touched: Iterable[s
             topics[t] = tuple(sorted(g._pred[t]))
     after.__dict__["topic_articles"] = topics
 
-    groups = dict(_story_groups(before))
+    # The groups are read by this function only, and only from the newest version: they
+    # are handed over to the next one and changed in place (a copy of every story key
+    # per version was the largest corpus-sized step here); ``before`` makes its own again
+    # if ever asked.
+    groups = _story_groups(before)
+    del before.__dict__["story_groups"]
     members: set[str] = set()
     for x in touched:
         for gx, sign in ((og, -1), (g, 1)):

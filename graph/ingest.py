@@ -36,7 +36,7 @@ from typing import Any
 from graph.budget import Budget
 from graph.build import article_id, check_records
 from graph.errors import BudgetExceeded, InvalidURLError, NewsgraphError
-from graph.live import LiveGraph
+from graph.live import WRITERS, LiveGraph
 from graph.normalize import canonical_url
 from graph.records import ParsedFile, parse_text
 from graph.report import LoadReport
@@ -49,8 +49,7 @@ RETRACTED_FOLDER = ".retracted"
 CREATED, UPDATED, UNCHANGED, REJECTED, RETRACTED, NOT_ATTEMPTED = (
     "CREATED", "UPDATED", "UNCHANGED", "REJECTED", "RETRACTED", "NOT_ATTEMPTED")
 
-# Files written (and fsynced) at once: enough for the journal to commit them together.
-_WRITERS = 8
+_WRITERS = WRITERS
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +108,7 @@ def ingest(live: LiveGraph, records: list[Any], budget: Budget | None = None,
     """
     folder = _folder(live) / INGEST_FOLDER
     outcomes: list[Outcome] = []
-    with live.holding() as apply, _Writes(folder) as writes:
+    with live.holding() as apply, _Writes(folder, live.writers) as writes:
         for index, fields in enumerate(records):
             if _past(budget):
                 outcomes += [_not_attempted(fields, i, budget)
@@ -139,20 +138,22 @@ class _Writes:
     """The files of one batch, written by a few threads at once, each durably (temp
     file, fsync, rename), the folder fsynced once at the end."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, pool: ThreadPoolExecutor) -> None:
         self.folder = folder
+        self.pool = pool  # shared by the batches: 8 thread starts cost ~40 ms a batch
         self.writing: dict[Path, tuple[int, Future[None]]] = {}  # path: (record, write)
         self.running: list[Future[None]] = []
         self.landed: set[Path] = set()  # written by an earlier record of the batch
         self.known: dict[str, tuple[bytes, ParsedFile]] = {}  # what each file will hold
 
     def __enter__(self) -> _Writes:
-        self.pool = ThreadPoolExecutor(max_workers=_WRITERS,
-                                       thread_name_prefix="newsgraph-ingest")
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.pool.shutdown(wait=True, cancel_futures=True)
+        """Drop this batch's writes not started; wait for those running."""
+        for _, write in self.writing.values():
+            write.cancel()
+        wait([write for _, write in self.writing.values()])
 
     def put(self, index: int, path: Path, data: bytes, parsed: ParsedFile) -> str:
         """Start writing record ``index`` as ``data`` at ``path`` (unless the file holds it

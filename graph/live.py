@@ -23,11 +23,13 @@ of a sum of per-file hashes, updated per file. See docs/live.md.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import os
 import stat
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -54,6 +56,9 @@ from graph.reindex import next_index
 __all__ = ["LiveGraph", "follow"]
 
 _MOD = 1 << 128
+# Files written (and fsynced) at once by graph.ingest: enough for the journal to commit
+# them together.
+WRITERS = 8
 _TOPIC = topic_id("")  # the prefix of every topic node id
 
 def follow(path: str | os.PathLike[str], *,
@@ -141,6 +146,13 @@ class LiveGraph:
         stops it. Callbacks run in the thread that applied the change."""
         self._callbacks.append(callback)
         return lambda: self._callbacks.remove(callback) if callback in self._callbacks else None
+
+    @functools.cached_property
+    def writers(self) -> ThreadPoolExecutor:
+        """The threads that write files into this folder for :mod:`graph.ingest`, kept
+        from batch to batch (idle between them): starting them per batch cost more than
+        a batch's fsyncs. Made on first use, under :meth:`holding`."""
+        return ThreadPoolExecutor(max_workers=WRITERS, thread_name_prefix="newsgraph-ingest")
 
     def records_in(self, name: str) -> int:
         """Return how many records the kept parse of file ``name`` holds (0 if unknown)."""
