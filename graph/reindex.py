@@ -124,7 +124,7 @@ def next_index(old: ReadIndex, old_g: nx.MultiDiGraph, g: nx.MultiDiGraph,
 
     _next_text(new, old, remap, [pos[x] for x in sorted(retext)],
                [old.pos[x] for x in retext | rewired if x in old.pos])
-    new.rank = _next_rank(old, newest_key, remap,
+    new.rank = _next_rank(old, new, newest_key, remap,
                           [old.pos[x] for x in touched if x in old.pos],
                           [pos[x] for x in touched if x in g])
     new.fields = Fields(new)
@@ -360,30 +360,41 @@ def _with(row: np.ndarray, more: list[int]) -> np.ndarray:
     return np.insert(row, at[~there], extra[~there]).astype(np.int32)
 
 
-def _next_rank(old: ReadIndex, newest: np.ndarray, remap: np.ndarray, out_old: list[int],
-               into: list[int]) -> np.ndarray:
+def _next_rank(old: ReadIndex, new: ReadIndex, newest: np.ndarray, remap: np.ndarray,
+               out_old: list[int], into: list[int]) -> np.ndarray:
     """Return the next rank (position in (newest first, id) order): the old order without
     the nodes at ``out_old`` (old positions), renumbered, with the nodes at ``into`` (new
     positions) merged in where their keys go. No sort of all nodes: renumbering keeps the
-    old order (``remap`` is monotone, and ids break ties)."""
+    old order (``remap`` is monotone, and ids break ties). The order itself and its keys
+    are kept on ``new`` for the next version (one inversion of the rank and one gather
+    of the keys fewer per version)."""
     n = len(newest)
-    order = np.empty(len(old.rank), dtype=np.int64)
-    order[old.rank] = np.arange(len(old.rank), dtype=np.int64)
-    out = np.zeros(len(old.rank), dtype=bool)
-    out[out_old] = True
-    out[remap < 0] = True  # removed nodes are among out_old; this is a guard
-    kept = remap[order[~out[order]]]
-    keys = newest[kept]  # ascending: the old order, less what moves
+    order, keys = _rank_order(old)
+    drop = old.rank[np.union1d(np.asarray(out_old, dtype=np.int64),
+                               np.flatnonzero(remap < 0))]  # removed: among out_old (guard)
+    kept = remap[np.delete(order, drop)]
+    keys = np.delete(keys, drop)  # ascending: the old order, less what moves
     places = []
     values = sorted((float(newest[p]), p) for p in into)
     for value, p in values:
         lo = int(np.searchsorted(keys, value, side="left"))
         hi = int(np.searchsorted(keys, value, side="right"))
         places.append(lo + int(np.searchsorted(kept[lo:hi], p)))
-    merged = np.insert(kept, places, [p for _, p in values])
+    merged = np.insert(kept, places, [p for _, p in values]).astype(np.int32)
+    new.__dict__["_rank_order"] = (merged, np.insert(keys, places, [v for v, _ in values]))
     rank = np.empty(n, dtype=np.int32)
     rank[merged] = np.arange(n, dtype=np.int32)
     return rank
+
+
+def _rank_order(index: ReadIndex) -> tuple[np.ndarray, np.ndarray]:
+    """The nodes' positions in rank order and their newest-first keys, in that order."""
+    found = index.__dict__.get("_rank_order")
+    if found is None:
+        order = np.empty(len(index.rank), dtype=np.int32)
+        order[index.rank] = np.arange(len(index.rank), dtype=np.int32)
+        found = (order, index.newest_key[order])
+    return found
 
 
 def _next_text(new: ReadIndex, old: ReadIndex, remap: np.ndarray, written: list[int],
