@@ -128,6 +128,7 @@ class LiveGraph:
         self._stale = False
         self._known: dict[str, tuple[bytes, ParsedFile]] = {}  # see holding()
         self._version_sum = 0
+        self._base = self._base_of()  # what file paths in the version id are relative to
         listing = self._list()
         names = listing.names
         signatures = [file_signature(name) for name in names]  # before reading: a later edit shows
@@ -217,6 +218,7 @@ class LiveGraph:
     # -- the work ---------------------------------------------------------------
 
     def _apply(self, paths: Iterable[str | os.PathLike[str]] | None) -> Change | None:
+        self._base = self._base_of()
         wanted = None if paths is None else list(paths)
         found = None if wanted is None else self._listed_among(wanted)
         if found is None:  # list the whole folder again
@@ -341,8 +343,11 @@ class LiveGraph:
     def _term(self, name: str, digest: str) -> int:
         """One file's share of the version id: a hash of (path within the folder, content
         hash). The id hashes their sum, so a change updates it in O(1)."""
-        base = self.root if self.root.is_dir() else self.root.parent
-        rel = os.path.relpath(name, base)
+        base = self._base
+        if name.startswith(base + os.sep) and os.path.normpath(name) == name:
+            rel = name[len(base) + 1:]  # what relpath gives, without its getcwd and splits
+        else:
+            rel = os.path.relpath(name, base)
         h = hashlib.blake2b(rel.encode("utf-8", "surrogateescape") + b"\0" + digest.encode(),
                             digest_size=16)
         return int.from_bytes(h.digest(), "big")
@@ -363,6 +368,9 @@ class LiveGraph:
             if full in exact or full.startswith(folders):
                 touched.add(name)
         return touched
+
+    def _base_of(self) -> str:
+        return str(self.root if self.root.is_dir() else self.root.parent)
 
     def _list(self) -> Listing:
         return list_files(self.root, follow_symlinks=self.follow_symlinks)
