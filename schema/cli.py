@@ -43,6 +43,17 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_USAGE)
 
 
+class _TokenOnCommandLine(argparse.Action):
+    """``--ingest-token VALUE``: refused without echoing VALUE. argparse would otherwise
+    take it for ``--ingest-token-file`` and print the token as a missing file's name."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: Any, option_string: str | None = None) -> None:
+        parser.error("the ingest token is not taken on the command line (any user of the "
+                     "machine can read it there): set NEWSGRAPH_INGEST_TOKEN, or put it in a "
+                     "file and pass --ingest-token-file FILE")
+
+
 def _add_load_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--include", action="append", default=[], metavar="GLOB",
                    help="also read files matching GLOB (matched against the end of the "
@@ -55,13 +66,17 @@ def _add_load_options(p: argparse.ArgumentParser) -> None:
                    help="no progress on the terminal (it is shown only on a terminal anyway)")
 
 
+def _add_max_file_mb(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--max-file-mb", type=float, default=DEFAULT_MAX_FILE_BYTES / 2**20,
+                   metavar="MB", help="reject files larger than this (default: %(default)g)")
+
+
 def _add_path(p: argparse.ArgumentParser) -> None:
     p.add_argument("path", nargs="?", type=Path, default=None,
                    help="a folder of records (read recursively) or one file; "
                         "the bundled data/ by default")
     _add_load_options(p)
-    p.add_argument("--max-file-mb", type=float, default=DEFAULT_MAX_FILE_BYTES / 2**20,
-                   metavar="MB", help="reject files larger than this (default: %(default)g)")
+    _add_max_file_mb(p)
     p.add_argument("--cache", nargs="?", const=True, default=None, metavar="DIR",
                    help="start from a signed snapshot of an unchanged corpus, and write one "
                         "after a full load; DIR defaults to $NEWSGRAPH_CACHE or "
@@ -91,6 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ingest-token-file", type=Path, default=None, metavar="FILE",
                    help="the bearer token the ingest and retract mutations require, read "
                         "from FILE (else NEWSGRAPH_INGEST_TOKEN); without one they refuse")
+    p.add_argument("--ingest-token", action=_TokenOnCommandLine, help=argparse.SUPPRESS)
     p.add_argument("--ingest", action=argparse.BooleanOptionalAction, default=None,
                    help="the ingest and retract mutations (default: on, answering only "
                         "requests with the token; in --production, on only with a token, "
@@ -122,6 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="exit 0 even when the load rejected files or records (they are "
                         "still printed on stderr)")
     _add_load_options(p)
+    _add_max_file_mb(p)
 
     sub.add_parser("schema", help="print the GraphQL schema (SDL)")
 
@@ -509,7 +526,7 @@ def cmd_query(args: argparse.Namespace) -> int:
             raise graph.NewsgraphError(f"--variables is not valid JSON: {e.msg}") from e
         if not isinstance(variables, dict):
             raise graph.NewsgraphError("--variables must be a JSON object like '{\"n\": 5}'")
-    kg = _load(args.data, DEFAULT_MAX_FILE_BYTES / 2**20, args=args)
+    kg = _load(args.data, args.max_file_mb, args=args)
     errors = kg.report.errors
     if errors:
         what = "ignored" if args.ignore_load_errors else "--ignore-load-errors to go on"
