@@ -470,11 +470,15 @@ def _listener(bound: socket.socket) -> Any:
     (another server holding it, with or without SO_REUSEPORT, makes that bind fail)."""
     if not hasattr(socket, "SO_REUSEPORT"):  # pragma: no cover - every worker shares it
         return lambda: bound.dup()
-    family, address = bound.family, bound.getsockname()
+    family, proto, address = bound.family, bound.proto, bound.getsockname()
     bound.close()
 
     def listen() -> socket.socket:
-        sock = socket.socket(family, socket.SOCK_STREAM)
+        # The protocol named, as _bind's getaddrinfo names it: asyncio turns Nagle's
+        # algorithm off (TCP_NODELAY) only on connections of a socket whose proto says
+        # TCP; with proto 0, each answer on a kept-alive connection waited ~40 ms for the
+        # client's delayed ACK.
+        sock = socket.socket(family, socket.SOCK_STREAM, proto)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         sock.bind(address)
