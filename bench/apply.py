@@ -6,14 +6,17 @@ follows it (``graph.follow``), then sends ``--batches`` batches of ``--batch`` n
 records (the records ``bench.ingest`` sends: new URLs under one provider, some relating
 earlier stories) through :func:`graph.ingest.ingest` — validation, the durable writes
 and the apply of the batch as one version — and prints each batch's time and the p50
-of all but the first (the first also computes the analytics the next ones carry over).
-No HTTP and no querying clients: the figure to compare between two versions of the
-apply on one corpus. Run it under ``nice -n 10`` on a shared machine.
+of all but the first (the first also computes the analytics the next ones carry over),
+and how much of the batches after the first the cyclic garbage collector took
+(``gc.callbacks``: every pass that ran while they did, by generation). No HTTP and no
+querying clients: the figure to compare between two versions of the apply on one corpus.
+Run it under ``nice -n 10`` on a shared machine.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import random
 import shutil
 import statistics
@@ -46,7 +49,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                     if d["kind"] == ARTICLE and not d["is_stub"]][:5000]
         rng = random.Random(0)
         times = []
+        collector = _Collector()
         for b in range(args.batches):
+            if b == 1:
+                gc.callbacks.append(collector)
             records = [new_record("apply", b * args.batch + k, existing, rng)
                        for k in range(args.batch)]
             started = time.perf_counter()
@@ -56,11 +62,34 @@ def main(argv: Sequence[str] | None = None) -> int:
             if bad:
                 print(f"batch {b}: {len(bad)} records not created, the first: {bad[0]}")
                 return 1
+        if collector in gc.callbacks:
+            gc.callbacks.remove(collector)
         print("batch ms:", ", ".join(f"{t * 1000:.0f}" for t in times))
         rest = times[1:] or times
         print(f"{args.batches} batches of {args.batch}: p50 {statistics.median(rest) * 1000:.0f} ms"
               f" after the first ({len(g):,} nodes before)")
+        if len(times) > 1:
+            print(f"the garbage collector: {sum(collector.ms.values()):.0f} ms of "
+                  f"{sum(rest) * 1000:.0f} ms after the first ("
+                  + ", ".join(f"gen{k}: {collector.passes[k]} passes, {collector.ms[k]:.0f} ms"
+                              for k in sorted(collector.ms)) + ")")
     return 0
+
+
+class _Collector:
+    """A ``gc.callbacks`` entry timing each pass of the collector, by generation."""
+
+    def __init__(self) -> None:
+        self.ms: dict[int, float] = {0: 0.0, 1: 0.0, 2: 0.0}
+        self.passes: dict[int, int] = {0: 0, 1: 0, 2: 0}
+        self._started = 0.0
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+            return
+        self.ms[info["generation"]] += (time.perf_counter() - self._started) * 1000
+        self.passes[info["generation"]] += 1
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ background job, graph/background.py)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from heapq import merge
 from typing import TYPE_CHECKING
 
 import networkx as nx
@@ -40,13 +41,28 @@ def carry_analytics(kg: KnowledgeGraph, old: KnowledgeGraph, touched: Iterable[s
                         retopic[t] = None
             elif x in gx and gx._node[x]["kind"] == TOPIC:
                 retopic[x] = None
-    for t in retopic:  # each once: a big topic's articles are sorted once per version
-        topics.pop(t, None)
-        if t in g and g._pred[t]:
+    # Each topic once; a big topic's articles are the previous version's, less the
+    # touched ones, with the touched ones tagged now merged in (no sort of them all).
+    moved = sorted(x for x in touched if _is_article(og, x) or _is_article(g, x))
+    gone = set(moved)
+    for t in retopic:
+        had = topics.pop(t, None)
+        if t not in g or not g._pred[t]:
+            continue
+        if had is None:
             topics[t] = tuple(sorted(g._pred[t]))
+            continue
+        tagged = g._pred[t]
+        topics[t] = tuple(merge([x for x in had if x not in gone],
+                                [x for x in moved if x in tagged]))
     after.__dict__["topic_articles"] = topics
 
-    groups = dict(_story_groups(before))
+    # The groups are read by this function only, and only from the newest version: they
+    # are handed over to the next one and changed in place (a copy of every story key
+    # per version was the largest corpus-sized step here); ``before`` makes its own again
+    # if ever asked.
+    groups = _story_groups(before)
+    del before.__dict__["story_groups"]
     members: set[str] = set()
     for x in touched:
         for gx, sign in ((og, -1), (g, 1)):
@@ -74,6 +90,11 @@ def carry_analytics(kg: KnowledgeGraph, old: KnowledgeGraph, touched: Iterable[s
         else:
             copies.pop(a, None)
     after.__dict__["same_story"] = dict(sorted(copies.items())) if fresh else copies
+
+
+def _is_article(g: nx.MultiDiGraph, node: str) -> bool:
+    data = g._node.get(node)
+    return data is not None and data.get("kind") == ARTICLE
 
 
 def _key_of(g: nx.MultiDiGraph, node: str) -> str | None:

@@ -58,6 +58,8 @@ def articles_changed(old: KnowledgeGraph, new: KnowledgeGraph, candidates: Itera
 
 
 def _edges(kg: KnowledgeGraph, node: str) -> set[tuple[str, str, str]]:
+    """A followed version's edges at ``node``, read from its adjacency dicts (networkx's
+    edge views cost more than the few edges of an article)."""
     g = kg.nx
-    return ({(node, v, k) for _, v, k in g.out_edges(node, keys=True)}
-            | {(u, node, k) for u, _, k in g.in_edges(node, keys=True)})
+    return ({(node, v, k) for v, keys in g._succ[node].items() for k in keys}
+            | {(u, node, k) for u, keys in g._pred[node].items() for k in keys})

@@ -23,11 +23,13 @@ of a sum of per-file hashes, updated per file. See docs/live.md.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import os
 import stat
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -54,6 +56,9 @@ from graph.reindex import next_index
 __all__ = ["LiveGraph", "follow"]
 
 _MOD = 1 << 128
+# Files written (and fsynced) at once by graph.ingest: enough for the journal to commit
+# them together.
+WRITERS = 8
 _TOPIC = topic_id("")  # the prefix of every topic node id
 
 def follow(path: str | os.PathLike[str], *,
@@ -123,6 +128,7 @@ class LiveGraph:
         self._stale = False
         self._known: dict[str, tuple[bytes, ParsedFile]] = {}  # see holding()
         self._version_sum = 0
+        self._base = self._base_of()  # what file paths in the version id are relative to
         listing = self._list()
         names = listing.names
         signatures = [file_signature(name) for name in names]  # before reading: a later edit shows
@@ -141,6 +147,13 @@ class LiveGraph:
         stops it. Callbacks run in the thread that applied the change."""
         self._callbacks.append(callback)
         return lambda: self._callbacks.remove(callback) if callback in self._callbacks else None
+
+    @functools.cached_property
+    def writers(self) -> ThreadPoolExecutor:
+        """The threads that write files into this folder for :mod:`graph.ingest`, kept
+        from batch to batch (idle between them): starting them per batch cost more than
+        a batch's fsyncs. Made on first use, under :meth:`holding`."""
+        return ThreadPoolExecutor(max_workers=WRITERS, thread_name_prefix="newsgraph-ingest")
 
     def records_in(self, name: str) -> int:
         """Return how many records the kept parse of file ``name`` holds (0 if unknown)."""
@@ -205,6 +218,7 @@ class LiveGraph:
     # -- the work ---------------------------------------------------------------
 
     def _apply(self, paths: Iterable[str | os.PathLike[str]] | None) -> Change | None:
+        self._base = self._base_of()
         wanted = None if paths is None else list(paths)
         found = None if wanted is None else self._listed_among(wanted)
         if found is None:  # list the whole folder again
@@ -329,8 +343,11 @@ class LiveGraph:
     def _term(self, name: str, digest: str) -> int:
         """One file's share of the version id: a hash of (path within the folder, content
         hash). The id hashes their sum, so a change updates it in O(1)."""
-        base = self.root if self.root.is_dir() else self.root.parent
-        rel = os.path.relpath(name, base)
+        base = self._base
+        if name.startswith(base + os.sep) and os.path.normpath(name) == name:
+            rel = name[len(base) + 1:]  # what relpath gives, without its getcwd and splits
+        else:
+            rel = os.path.relpath(name, base)
         h = hashlib.blake2b(rel.encode("utf-8", "surrogateescape") + b"\0" + digest.encode(),
                             digest_size=16)
         return int.from_bytes(h.digest(), "big")
@@ -351,6 +368,9 @@ class LiveGraph:
             if full in exact or full.startswith(folders):
                 touched.add(name)
         return touched
+
+    def _base_of(self) -> str:
+        return str(self.root if self.root.is_dir() else self.root.parent)
 
     def _list(self) -> Listing:
         return list_files(self.root, follow_symlinks=self.follow_symlinks)

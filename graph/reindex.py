@@ -124,7 +124,7 @@ def next_index(old: ReadIndex, old_g: nx.MultiDiGraph, g: nx.MultiDiGraph,
 
     _next_text(new, old, remap, [pos[x] for x in sorted(retext)],
                [old.pos[x] for x in retext | rewired if x in old.pos])
-    new.rank = _next_rank(old, newest_key, remap,
+    new.rank = _next_rank(old, new, newest_key, remap,
                           [old.pos[x] for x in touched if x in old.pos],
                           [pos[x] for x in touched if x in g])
     new.fields = Fields(new)
@@ -294,37 +294,59 @@ def _next_csr(old: ReadIndex, old_g: nx.MultiDiGraph, g: nx.MultiDiGraph,
             had = had[dirty[at] != had]
         kept = remap[had]  # sorted: remap is monotone
         rows[p] = _with(kept, sorted(set(gains.get(x, ()))))
-    gone = sorted(old.pos[x] for x in affected if x in old.pos)
+    gone = sorted({old.pos[x] for x in affected if x in old.pos}
+                  | set(np.flatnonzero(remap < 0).tolist()))  # removed: among them (guard)
     keep_rows = np.ones(n_old, dtype=bool)
     keep_rows[gone] = False
-    keep_rows &= remap >= 0
     degree = np.zeros(n, dtype=np.int64)
     degree[remap[keep_rows]] = csr.degree[keep_rows]
     for p, row in rows.items():
         degree[p] = len(row)
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(degree, out=indptr[1:])
-    # Every entry of a row kept, in order (old rows keep their order: remap is monotone),
-    # renumbered in one gather; then the new rows written where indptr puts them.
-    kept_entries = np.ones(len(csr.indices), dtype=bool)
-    for r in gone:
-        kept_entries[csr.indptr[r]:csr.indptr[r + 1]] = False
-    for r in np.flatnonzero(remap < 0).tolist():  # a removed node's row (none: guard)
-        kept_entries[csr.indptr[r]:csr.indptr[r + 1]] = False
-    carried = csr.indices[kept_entries]
-    if shifted:
-        carried = np.take(remap32, carried)
     indices = np.empty(int(indptr[-1]), dtype=np.int32)
-    if rows:
-        fresh = np.zeros(len(indices), dtype=bool)
-        order = sorted(rows)
-        for p in order:
-            fresh[indptr[p]:indptr[p + 1]] = True
-        indices[~fresh] = carried
-        indices[fresh] = np.concatenate([rows[p] for p in order])
-    else:
-        indices[:] = carried
+    _fill(indices, indptr, csr, gone, rows, remap32 if shifted else None)
     return CSR(indptr, indices)
+
+
+def _fill(indices: np.ndarray, indptr: np.ndarray, csr: CSR, gone: list[int],
+          rows: dict[int, np.ndarray], remap32: np.ndarray | None) -> None:
+    """Write the next CSR's entries: every entry of the old rows kept, in order (old rows
+    keep their order: remap is monotone), renumbered by ``remap32`` (None: positions did
+    not shift), with the new ``rows`` written where ``indptr`` puts them between them.
+
+    The entries kept lie in runs between the old rows dropped (``gone``), and the new
+    array is those runs with the new rows in between: one copy (or one gather) per run,
+    O(rows changed) numpy calls and one pass over the entries, no mask of every entry.
+    """
+    old = csr.indices
+    bounds = np.asarray(gone, dtype=np.int64)
+    starts = np.concatenate(([0], csr.indptr[bounds + 1])).tolist()
+    ends = np.concatenate((csr.indptr[bounds], [len(old)])).tolist()
+    runs = [(a, b) for a, b in zip(starts, ends, strict=True) if b > a]
+    run, at = 0, runs[0][0] if runs else 0  # the next entry to carry: runs[run], from at
+
+    def carry(w: int, stop: int) -> None:
+        nonlocal run, at
+        while w < stop:
+            end = runs[run][1]
+            k = min(end - at, stop - w)
+            if remap32 is None:
+                indices[w:w + k] = old[at:at + k]
+            else:
+                np.take(remap32, old[at:at + k], out=indices[w:w + k], mode="clip")
+            w += k
+            at += k
+            if at == end and run + 1 < len(runs):
+                run += 1
+                at = runs[run][0]
+
+    w = 0
+    for p in sorted(rows):
+        carry(w, int(indptr[p]))
+        w = int(indptr[p + 1])
+        indices[int(indptr[p]):w] = rows[p]
+    carry(w, len(indices))
 
 
 def _with(row: np.ndarray, more: list[int]) -> np.ndarray:
@@ -338,30 +360,41 @@ def _with(row: np.ndarray, more: list[int]) -> np.ndarray:
     return np.insert(row, at[~there], extra[~there]).astype(np.int32)
 
 
-def _next_rank(old: ReadIndex, newest: np.ndarray, remap: np.ndarray, out_old: list[int],
-               into: list[int]) -> np.ndarray:
+def _next_rank(old: ReadIndex, new: ReadIndex, newest: np.ndarray, remap: np.ndarray,
+               out_old: list[int], into: list[int]) -> np.ndarray:
     """Return the next rank (position in (newest first, id) order): the old order without
     the nodes at ``out_old`` (old positions), renumbered, with the nodes at ``into`` (new
     positions) merged in where their keys go. No sort of all nodes: renumbering keeps the
-    old order (``remap`` is monotone, and ids break ties)."""
+    old order (``remap`` is monotone, and ids break ties). The order itself and its keys
+    are kept on ``new`` for the next version (one inversion of the rank and one gather
+    of the keys fewer per version)."""
     n = len(newest)
-    order = np.empty(len(old.rank), dtype=np.int64)
-    order[old.rank] = np.arange(len(old.rank), dtype=np.int64)
-    out = np.zeros(len(old.rank), dtype=bool)
-    out[out_old] = True
-    out[remap < 0] = True  # removed nodes are among out_old; this is a guard
-    kept = remap[order[~out[order]]]
-    keys = newest[kept]  # ascending: the old order, less what moves
+    order, keys = _rank_order(old)
+    drop = old.rank[np.union1d(np.asarray(out_old, dtype=np.int64),
+                               np.flatnonzero(remap < 0))]  # removed: among out_old (guard)
+    kept = remap[np.delete(order, drop)]
+    keys = np.delete(keys, drop)  # ascending: the old order, less what moves
     places = []
     values = sorted((float(newest[p]), p) for p in into)
     for value, p in values:
         lo = int(np.searchsorted(keys, value, side="left"))
         hi = int(np.searchsorted(keys, value, side="right"))
         places.append(lo + int(np.searchsorted(kept[lo:hi], p)))
-    merged = np.insert(kept, places, [p for _, p in values])
+    merged = np.insert(kept, places, [p for _, p in values]).astype(np.int32)
+    new.__dict__["_rank_order"] = (merged, np.insert(keys, places, [v for v, _ in values]))
     rank = np.empty(n, dtype=np.int32)
     rank[merged] = np.arange(n, dtype=np.int32)
     return rank
+
+
+def _rank_order(index: ReadIndex) -> tuple[np.ndarray, np.ndarray]:
+    """The nodes' positions in rank order and their newest-first keys, in that order."""
+    found = index.__dict__.get("_rank_order")
+    if found is None:
+        order = np.empty(len(index.rank), dtype=np.int32)
+        order[index.rank] = np.arange(len(index.rank), dtype=np.int32)
+        found = (order, index.newest_key[order])
+    return found
 
 
 def _next_text(new: ReadIndex, old: ReadIndex, remap: np.ndarray, written: list[int],

@@ -413,3 +413,28 @@ def test_a_big_provider_and_topic_stay_equal_to_a_cold_load(tmp_path: Path) -> N
     (tmp_path / "n0.md").unlink()
     live.apply([tmp_path / "n0.md", write_record(tmp_path, "s4.md", story(4, title="Renamed"))])
     assert_same(live, tmp_path)
+
+
+def test_nodes_added_before_and_after_every_other_keep_the_index_a_cold_load_gives(
+        tmp_path: Path) -> None:
+    """The CSR entries kept are carried in runs between the rows a change rewrites
+    (graph/reindex.py): nodes that sort before every other node and after it, a first
+    and a last row rewritten, and a node removed between them, over two versions (the
+    second starts from the first's kept rank order), still give a cold load's index."""
+    for slug in ("m1", "m2", "m3", "m4"):
+        write_record(tmp_path, f"{slug}.md", record(slug, topics=["AI"],
+                                                    related=[record("m2")]))
+    live = graph.follow(tmp_path)
+    changed = [write_record(tmp_path, "first.md", record("a0", host="aaa.example",
+                                                         topics=["AI"],
+                                                         related=[record("m1")])),
+               write_record(tmp_path, "last.md", record("z9", host="zzz.example",
+                                                        related=[record("m4")])),
+               write_record(tmp_path, "m1.md", record("m1", topics=["ML"]))]
+    (tmp_path / "m3.md").unlink()
+    live.apply([*changed, tmp_path / "m3.md"])
+    assert_same(live, tmp_path)
+    live.apply([write_record(tmp_path, "m4.md", record("m4", host="aaa.example")),
+                write_record(tmp_path, "new.md",
+                             record("m5", related=[record("a0", host="aaa.example")]))])
+    assert_same(live, tmp_path)
