@@ -41,8 +41,10 @@ Run = Callable[[Any, Any, Any, Any], dict[str, Any]]
 BUILT_IN = frozenset({str, int, float, bool, type(None), datetime, date, list, dict, tuple})
 
 
-def _late(indent: str) -> str:
-    """The deadline, read before the field runs."""
+def _late(indent: str, check: bool) -> str:
+    """The deadline, read before the object's first field runs (``check``)."""
+    if not check:
+        return ""
     return (f"{indent}if deadline is not None and clock() > deadline:\n"
             f"{indent}    raise budget.late()\n")
 
@@ -57,7 +59,7 @@ _FAILED = """\
 """
 
 
-def _leaf(i: int, field: FieldPlan) -> str:
+def _leaf(i: int, field: FieldPlan, check: bool) -> str:
     """A leaf attribute of the object, or a leaf field read from its node: a value its
     serializer returns as it is (a string, an ``Int`` in range) kept at once, a value
     of a built-in type not asked whether it is awaitable."""
@@ -69,7 +71,7 @@ def _leaf(i: int, field: FieldPlan) -> str:
                 f"and {GRAPHQL_MIN_INT} <= result <= {GRAPHQL_MAX_INT})")
     return f"""\
     try:
-{_late(" " * 8)}        result = {value}
+{_late(" " * 8, check)}        result = {value}
         if {kept}:
             if type(result) not in BUILT_IN and ex.is_awaitable(result):
                 close_awaitable(result)
@@ -159,7 +161,7 @@ def _completion(i: int, field: FieldPlan, names: dict[str, Any], info: str) -> s
     return f"            results[{field.key!r}] = f{i}.complete(ex, field_path, result, {info})\n"
 
 
-def _link(i: int, field: FieldPlan, names: dict[str, Any]) -> str:
+def _link(i: int, field: FieldPlan, names: dict[str, Any], check: bool) -> str:
     """Another node's view, made by the view's link function (schema/nodeview.py)."""
     counted = {
         "one": "            if budget is not None and result is not None:\n"
@@ -176,7 +178,7 @@ def _link(i: int, field: FieldPlan, names: dict[str, Any]) -> str:
     else:
         field_path = new_path(Path, (path, {field.key!r}, {field.parent.name!r}))
         try:
-{_late(" " * 12)}            result = link{i}(kg, node)
+{_late(" " * 12, check)}            result = link{i}(kg, node)
 {counted}{_completion(i, field, names, "None")}        except SyncFailure:
             raise
         except Exception as error:  # every error is a field error
@@ -185,7 +187,7 @@ def _link(i: int, field: FieldPlan, names: dict[str, Any]) -> str:
 """
 
 
-def _attribute(i: int, field: FieldPlan, names: dict[str, Any]) -> str:
+def _attribute(i: int, field: FieldPlan, names: dict[str, Any], check: bool) -> str:
     """An attribute of the object that is not a leaf, or such a field read from its
     node."""
     counted = {
@@ -212,7 +214,7 @@ def _attribute(i: int, field: FieldPlan, names: dict[str, Any]) -> str:
     if True:
         field_path = new_path(Path, (path, {field.key!r}, {field.parent.name!r}))
         try:
-{_late(" " * 12)}            result = {value}
+{_late(" " * 12, check)}            result = {value}
 {counted}{awaitable}            info = {info}
 {_completion(i, field, names, "info")}        except SyncFailure:
             raise
@@ -235,14 +237,14 @@ def compile_selection(fields: list[FieldPlan]) -> Run:
         if field.how in (LEAF_ATTRIBUTE, NODE_LEAF) and field.attribute is not None \
                 and field.attribute.isidentifier():
             names[f"read{i}"], names[f"as_is{i}"] = field.read, field.as_is
-            body.append(_leaf(i, field))
+            body.append(_leaf(i, field, i == 0))
         elif field.how in (ATTRIBUTE, NODE_ATTRIBUTE) and field.attribute is not None \
                 and field.attribute.isidentifier():
             names[f"read{i}"] = field.read
-            body.append(_attribute(i, field, names))
+            body.append(_attribute(i, field, names, i == 0))
         elif field.how == NODE_LINK and not field.needs_info:
             names[f"link{i}"] = field.link
-            body.append(_link(i, field, names))
+            body.append(_link(i, field, names, i == 0))
         else:
             body.append(f"    ex.run_field(f{i}, source, path, node, results)\n")
     source = ("def run(ex, source, path, node):\n"

@@ -284,27 +284,84 @@ WIDE = """query W($from: ID!) {
 }"""
 
 
-@pytest.mark.parametrize("limit", ["timeout", "max_objects", "max_visits"])
+@pytest.mark.parametrize("limit", ["max_objects", "max_visits"])
 def test_limits_stop_a_query_at_the_same_field(monkeypatch, kg, limit):
-    """With a clock that ticks once per reading, the deadline falls at the same check in
-    both runs only if both read the clock at the same points; each limit is tried at
-    every size up to the query's own cost."""
+    """The objects and visits limits stop both runs at the same field (the deadline is
+    read less often by the plan: below); each limit is tried at every size up to the
+    query's own cost, with a clock that stands still."""
     start = _values(kg)["ID"][0]
     hit = 0
     for size in itertools.chain(range(1, 40), range(40, 400, 7)):
-        options = {"timeout": size} if limit == "timeout" else {limit: size}
-        config = Settings(**options)
+        config = Settings(**{limit: size})
 
         def context(config: Settings = config) -> dict[str, Any]:
-            ticks = itertools.count()
-            return {"settings": config,
-                    "budget": RequestBudget(config, clock=lambda: float(next(ticks)))}
+            return {"settings": config, "budget": RequestBudget(config, clock=lambda: 0.0)}
 
         planned, standard, _ = both(monkeypatch, kg, WIDE, {"from": start}, context=context)
         assert planned == standard, size
         hit += any("LIMIT_EXCEEDED" == e.get("extensions", {}).get("code")
                    for e in planned["errors"])
     assert hit  # the limit was met at some size, not never
+
+
+def _agrees(part: Any, full: Any) -> bool:
+    """Whether an answer cut short holds nothing the full answer does not: each value is
+    the full answer's at the same path, or null where the cut fell."""
+    if part is None:
+        return True
+    if isinstance(part, dict):
+        return isinstance(full, dict) and part.keys() == full.keys() \
+            and all(_agrees(v, full[k]) for k, v in part.items())
+    if isinstance(part, list):
+        return isinstance(full, list) and len(part) == len(full) \
+            and all(_agrees(v, w) for v, w in zip(part, full, strict=True))
+    return part == full
+
+
+def test_the_deadline_stops_a_planned_query_at_an_object(monkeypatch, kg):
+    """The plan reads the clock before the first field of every object, and before every
+    field that runs a resolver, as the standard executor does; not before each of the
+    fields read from the object or its node, whose work is bounded by the selection. With
+    a clock that ticks once per reading, tried at every size up to the query's own cost:
+    the plan reads the clock at least once per object returned and never more often than
+    the standard executor, so it meets the deadline no sooner than it at the same point of
+    the answer; cut short, it answers the same timeout error, said once, and nothing the
+    full answer does not hold; not cut, the full answer and its cost."""
+    start = _values(kg)["ID"][0]
+    full, _, _ = both(monkeypatch, kg, WIDE, {"from": start})
+    assert not full["errors"]
+    objects = full["extensions"]["cost"]["actual"]["objects"]
+    hit = 0
+    for size in itertools.chain(range(1, 40), range(40, 400, 7)):
+        config = Settings(timeout=size)
+        reads: list[int] = []
+
+        def context(config: Settings = config, reads: list[int] = reads) -> dict[str, Any]:
+            ticks = itertools.count()
+
+            def clock() -> float:
+                reads[-1] += 1
+                return float(next(ticks))
+            reads.append(0)
+            return {"settings": config, "budget": RequestBudget(config, clock=clock)}
+
+        planned, standard, _ = both(monkeypatch, kg, WIDE, {"from": start}, context=context)
+        planned_reads, standard_reads = reads
+        assert planned_reads <= standard_reads, size
+        if not planned["errors"]:
+            assert planned["data"] == full["data"], size
+            for part in ("requested", "actual"):
+                assert planned["extensions"]["cost"][part] == full["extensions"]["cost"][part]
+            assert planned_reads >= objects, size
+            continue
+        hit += 1
+        assert standard["errors"], size  # the standard executor was stopped no later
+        [error] = planned["errors"]
+        assert error["extensions"] == {"code": "LIMIT_EXCEEDED", "limit": "timeout",
+                                       "max": size}
+        assert error["message"] == standard["errors"][0]["message"]
+        assert _agrees(planned["data"], full["data"]), size
+    assert hit  # the deadline was met at some size, not never
 
 
 @pytest.mark.parametrize("failure", ["raises", "answers null"])
