@@ -135,7 +135,7 @@ class PlannedExecutor(StrawberryGraphQLCoreExecutionContext):
         (schema/runner.py): each field as :meth:`run_field` runs it."""
         run = fields.run
         if run is None:
-            run = fields.run = compile_selection(fields)
+            run = fields.run = compile_selection(fields, self)
         return run(self, source, path, node)
 
     def run_field(self, field: FieldPlan, source: Any, path: Path | None, node: Any,

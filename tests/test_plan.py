@@ -481,8 +481,8 @@ def _counting(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
             return found
         return counted
 
-    def compiling(fields: Any) -> Any:
-        run = compile_selection(fields)
+    def compiling(*args: Any) -> Any:
+        run = compile_selection(*args)
 
         def counted(*args: Any) -> Any:
             counts["compiled"] += 1
