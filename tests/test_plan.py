@@ -641,3 +641,40 @@ def test_a_view_made_without_its_node_is_read_as_attributes(monkeypatch, kg):
     domains = [e["node"]["provider"]["domain"] for e in planned["data"]["within"]["edges"]
                if "provider" in e["node"]]
     assert domains and all(d == d.upper() for d in domains)
+
+
+@pytest.mark.parametrize("depth", [0, 1, 2, 3, 4])
+@pytest.mark.parametrize("how", [None, "raises", "nulls"])
+def test_selections_written_inline_answer_alike_at_every_depth(monkeypatch, tmp_path, depth,
+                                                               how):
+    """A compiled selection writes the selections of the objects it completes inline, up
+    to a depth (schema/runner.py), and calls the compiled selection of those deeper. At
+    every depth, with a node whose attributes are sound, raise or hold nulls and wrong
+    types, the answer, its errors and the nulls carried up are the standard executor's;
+    at the full depth a page of `within` calls no compiled selection per object."""
+    from graph.build import provider_id, topic_id
+    from schema import runner
+    from schema.plan import Plans
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    kg = graph.load(corpus)
+    article = _values(kg)["ID"][0]
+    data = kg[article]
+    topic, provider = topic_id(data["topics"][0]), provider_id(data["provider"])
+    variables = {"from": provider, "p": provider, "t": topic}
+    if how is not None:
+        _broken_node(kg, article, how)
+        _broken_node(kg, topic, how)
+    monkeypatch.setattr(runner._Compiler, "depth", depth)
+    monkeypatch.setattr(PlannedExecutor, "plans", Plans())  # compiled afresh at this depth
+    counts = _counting(monkeypatch)
+    planned, standard, ran = both(monkeypatch, kg, VIEWS, variables)
+    assert planned == standard
+    assert bool(planned["errors"]) == (how is not None)
+    assert ran
+    if how is None:
+        assert len(planned["data"]["within"]["edges"]) > 2
+        # The root selection, `within`'s page and the two nodes asked by id: called once
+        # each; per object of the page only when it is deeper than what is written inline.
+        assert (counts["compiled"] == 4) == (depth >= 3), counts
