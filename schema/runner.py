@@ -12,7 +12,11 @@ the objects counted, completion, and every error made a field error at the same 
 The selections of the objects it completes (an object of exactly its type's class, a
 list of them, each type of an interface whose objects name their type by class) are
 written inline too, up to :attr:`_Compiler.depth` levels, so that a page of 20 articles
-with their provider and topics is one function call, not one per object.
+with their provider and topics is one function call, not one per object. An article's
+provider and topics (a :class:`~schema.nodeview.ViewLink`) are read from their nodes'
+attributes without making their views, when the selection reads nothing else and their
+type's ``from_node`` is NodeView's own (checked at every call: a replaced one is
+called, as the standard executor calls it).
 
 The deadline is read before the first field of every object, not before each of its
 inline fields: those read the object or its node's attributes and make other nodes'
@@ -36,7 +40,7 @@ from graphql.type.scalars import GRAPHQL_MAX_INT, GRAPHQL_MIN_INT, serialize_int
 from strawberry.types.cast import TYPE_CAST_ATTRIBUTE
 
 from schema.complete import SyncFailure, close_awaitable, completer, new_path, object_parts
-from schema.nodeview import NodeView
+from schema.nodeview import NodeView, ViewLink, node_attributes
 from schema.plan import (
     ATTRIBUTE,
     LEAF_ATTRIBUTE,
@@ -100,7 +104,7 @@ class _Compiler:
         self.names: dict[str, Any] = {
             "Path": Path, "new_path": new_path, "SyncFailure": SyncFailure,
             "close_awaitable": close_awaitable, "TYPE_CAST_ATTRIBUTE": TYPE_CAST_ATTRIBUTE,
-            "NodeView": NodeView, "BUILT_IN": BUILT_IN}
+            "NodeView": NodeView, "BUILT_IN": BUILT_IN, "node_attributes": node_attributes}
         self.count = 0
         self.inlines = 0
 
@@ -152,23 +156,32 @@ class _Compiler:
 {_FAILED.format(i=i, s=s, key=field.key, parent=field.parent.name)}"""
 
     def _object(self, field: FieldPlan, object_type: Any, value: str, path: str,
-                store: str, s: int, indent: int) -> str | None:
+                store: str, s: int, indent: int, view_of: type | None = None,
+                ) -> str | None:
         """The code completing ``value``, an object of exactly ``object_type``'s class
         (not cast), at ``path``: its planned selection inline, its response map given to
-        ``store`` (a format of one name); None when it is not inlined here."""
+        ``store`` (a format of one name); None when it is not inlined here. With
+        ``view_of``, ``value`` is the attributes of a node that class views (its view is
+        not made): None unless the selection reads nothing but those."""
         if s + 1 > self.depth or self.inlines >= self.inlined:
             return None
         _, run, exact = object_parts(field, object_type)
         plan = getattr(run, "plan", None)
         if exact is None or plan is None:
             return None
+        if view_of is not None and (exact is not view_of or not run.view):  # type: ignore[attr-defined]
+            return None
         try:
             fields = plan(self.ex)
         except Exception:  # noqa: BLE001 - planned on first use instead, as before
             return None
+        if view_of is not None and not all(_reads_node(f) for f in fields):
+            return None
         self.inlines += 1
         t = s + 1
         node = f'attributes{s}.get("_node")' if run.view else "None"  # type: ignore[attr-defined]
+        if view_of is not None:
+            value, node = "None", value
         code = (f"    source{t}, path{t}, node{t} = {value}, {path}, {node}\n"
                 f"    results{t} = {{}}\n"
                 + self.selection(fields, t)
@@ -293,7 +306,68 @@ class _Compiler:
                 f"f{i}.complete(ex, field_path{s}, result{s}, {info})\n")
 
     def _link(self, i: int, s: int, field: FieldPlan, check: bool) -> str:
-        """Another node's view, made by the view's link function (schema/nodeview.py)."""
+        """Another node's view, made by the view's link function (schema/nodeview.py);
+        for a :class:`~schema.nodeview.ViewLink` whose views are NodeView's own, the
+        linked nodes' attributes read without making the views, when the selection
+        written inline reads nothing else."""
+        general = self._made_link(i, s, field, check)
+        fast = self._view_free_link(i, s, field, check)
+        if fast is None:
+            return general
+        return (f"    if node{s} is not None and kg is not None and made{i}():\n" + fast
+                + "    else:\n" + _indent(general, 4))
+
+    def _view_free_link(self, i: int, s: int, field: FieldPlan, check: bool) -> str | None:
+        link = field.link
+        if not isinstance(link, ViewLink):
+            return None
+        type_ = field.type.of_type if is_non_null_type(field.type) else field.type
+        key, counted = field.key, _COUNTED[field.counted].format(s=s)
+        if link.many:
+            item_type = type_.of_type if is_list_type(type_) else None
+            if not (is_non_null_type(field.type) and is_non_null_type(item_type)
+                    and is_object_type(item_type.of_type)):
+                return None
+            inline = self._object(field, item_type.of_type, f"data{s}", f"item_path{s}",
+                                  f"out{s}.append({{}})", s, 20, view_of=link.target)
+            if inline is None:
+                return None
+            self.names[f"item_type{i}"] = item_type
+            body = f"""\
+            result{s} = [node_attributes(kg, id_) for id_ in ids{i}(node{s})]
+{counted}            out{s} = []
+            for index{s}, data{s} in enumerate(result{s}):
+                item_path{s} = new_path(Path, (field_path{s}, index{s}, None))
+                try:
+{inline}                except SyncFailure:
+                    raise
+                except Exception as error:  # every error is a field error
+                    ex.handle_field_error(error, item_type{i}, f{i}.details, item_path{s})
+                    out{s}.append(None)
+            results{s}[{key!r}] = out{s}
+"""
+        else:
+            if not is_object_type(type_):
+                return None
+            inline = self._object(field, type_, f"result{s}", f"field_path{s}",
+                                  f"results{s}[{key!r}] = {{}}", s, 12, view_of=link.target)
+            if inline is None:
+                return None
+            body = (f"            result{s} = node_attributes(kg, ids{i}(node{s}))\n"
+                    + counted + inline)
+        self.names[f"made{i}"], self.names[f"ids{i}"] = link.made_by_node_view, link.ids
+        return f"""\
+        field_path{s} = new_path(Path, (path{s}, {key!r}, {field.parent.name!r}))
+        try:
+{_late(" " * 12, check)}{body}\
+        except SyncFailure:
+            raise
+        except Exception as error:  # every error is a field error
+            ex.handle_field_error(error, f{i}.type, f{i}.details, field_path{s})
+            results{s}[{key!r}] = None
+"""
+
+    def _made_link(self, i: int, s: int, field: FieldPlan, check: bool) -> str:
         return f"""\
     if node{s} is None or kg is None:
         ex.run_field(f{i}, source{s}, path{s}, node{s}, results{s})
@@ -335,6 +409,15 @@ class _Compiler:
             ex.handle_field_error(error, f{i}.type, f{i}.details, field_path{s})
             results{s}[{field.key!r}] = None
 """
+
+
+def _reads_node(field: FieldPlan) -> bool:
+    """Whether a planned field, written inline on a node's view, reads nothing but the
+    node's attributes (and the graph): not the view itself."""
+    if field.attribute is not None and field.attribute.isidentifier() \
+            and field.how in (NODE_LEAF, NODE_ATTRIBUTE):
+        return True
+    return field.how == NODE_LINK and not field.needs_info
 
 
 def compile_selection(fields: list[FieldPlan], ex: Any) -> Run:

@@ -678,3 +678,43 @@ def test_selections_written_inline_answer_alike_at_every_depth(monkeypatch, tmp_
         # The root selection, `within`'s page and the two nodes asked by id: called once
         # each; per object of the page only when it is deeper than what is written inline.
         assert (counts["compiled"] == 4) == (depth >= 3), counts
+
+
+def test_linked_nodes_read_without_their_views_answer_alike(monkeypatch, kg):
+    """An article's provider and topics, when the selection reads nothing but their
+    nodes' attributes, are read without making their views (schema/runner.py); when
+    their type's ``from_node`` is replaced, even after the plan was compiled, the views
+    are made by it, as the standard executor makes them."""
+    from schema import nodes, runner
+    from schema.plan import Plans
+
+    start = _values(kg)["ID"][0]
+    read: list[str] = []
+    real_read = runner.node_attributes
+
+    def reading(kg: graph.KnowledgeGraph, node_id: str) -> Any:
+        read.append(node_id)
+        return real_read(kg, node_id)
+
+    monkeypatch.setattr(runner, "node_attributes", reading)
+    monkeypatch.setattr(PlannedExecutor, "plans", Plans())  # compiled with the above
+    planned, standard, ran = both(monkeypatch, kg, WIDE, {"from": start})
+    assert planned == standard and ran
+    assert any(r.startswith("topic:") for r in read) and any(
+        r.startswith("provider:") for r in read)
+
+    real = nodes.Topic.from_node
+
+    def shouting(kg: graph.KnowledgeGraph, node_id: str) -> Any:
+        view = real(kg, node_id)
+        return nodes.Topic(id=view.id, slug=view.slug.upper(), name=view.name,
+                           _node=None)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(nodes.Topic, "from_node", staticmethod(shouting))
+    read.clear()
+    planned, standard, ran = both(monkeypatch, kg, WIDE, {"from": start})
+    assert planned == standard and ran
+    assert not any(r.startswith("topic:") for r in read)  # made by the replacement
+    slugs = [t["slug"] for e in planned["data"]["within"]["edges"]
+             for t in e["node"].get("topics", ())]
+    assert slugs and all(s == s.upper() for s in slugs)
