@@ -69,8 +69,15 @@ def generate(argv: Sequence[str], prog: str = "newsgraph generate") -> int:
     from schema.progress import terminal_progress
 
     printer = terminal_progress(args.quiet)
-    manifest = write(args.n, args.out, seed=args.seed, style=args.style, workers=args.workers,
-                     progress=printer.records if printer is not None else None)
+    if args.out.exists() and not args.out.is_dir():
+        p.error(f"cannot write to {str(args.out)!r}: it is a file; OUT is the folder the "
+                "records are written to")
+    try:
+        manifest = write(args.n, args.out, seed=args.seed, style=args.style,
+                         workers=args.workers,
+                         progress=printer.records if printer is not None else None)
+    except OSError as e:  # a file where the folder goes, a read-only place, a full disk
+        p.error(f"cannot write to {str(args.out)!r}: {e.strerror or e}")
     print(f"wrote {manifest.records:,} records ({manifest.duplicates} repeated) in "
           f"{manifest.files:,} files to {args.out}; {len(manifest.mentioning):,} mention "
           f"{PHRASE!r}, {len(manifest.near_misses):,} are near misses")

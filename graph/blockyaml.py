@@ -142,6 +142,7 @@ class _Parser:
         good_keys = GOOD_KEYS
         seen = _SEEN_LINES
         out: dict[Any, Any] = {}
+        entries = 0  # keys read: more than ``out`` holds when one is repeated
         self.i = i
         while self.i < count:
             at, content, number = lines[self.i]
@@ -152,10 +153,12 @@ class _Parser:
             pair = seen.get(content)
             if pair is not None and (self.i + 1 >= count or lines[self.i + 1][0] <= indent):
                 out[pair[0]] = pair[1]  # a line read before, whole on its line
+                entries += 1
                 self.i += 1
                 continue
             if content[:2] == "- " or content == "-":
                 break
+            entries += 1
             # split_key, inlined for the usual case: a known key, then ": value".
             key, colon, rest = content.partition(":")
             known = good_keys.get(key) if colon and rest[:1] in ("", " ") else None
@@ -192,6 +195,8 @@ class _Parser:
             out[key] = None
         if self.i < len(lines) and lines[self.i][0] > indent:
             raise Unsupported
+        if entries != len(out):
+            raise Unsupported  # a duplicate key: PyYAML's reader says so
         return out
 
     def sequence(self, i: int, indent: int) -> list[tuple[Any, int]]:

@@ -31,7 +31,13 @@ from typing import Any
 import networkx as nx
 
 from graph.errors import InvalidURLError
-from graph.normalize import canonical_url, parse_datetime, provider_key, topic_slug
+from graph.normalize import (
+    canonical_url,
+    has_credentials,
+    parse_datetime,
+    provider_key,
+    topic_slug,
+)
 from graph.records import Record
 from graph.report import LoadReport, Problem
 from graph.values import TooLongInteger
@@ -257,6 +263,9 @@ class Builder:
                 continue
             if tried:
                 self.warn(path, line, f"{what}: {tried[0]}; using {key} instead")
+            if has_credentials(raw):
+                self.warn(path, line, f"{what}: the {key}'s user name or password is left "
+                          "out of the article's id (ids are shown to every client)")
             return url
         reason = "; ".join(tried) if tried else "no 'webUrl' or 'originalUrl'"
         if what == "record":
@@ -294,6 +303,10 @@ class Builder:
         if raw is None:
             return []
         if isinstance(raw, str):
+            if "," in raw:  # `tags: AI, Privacy`: one text, which the writer may mean as a list
+                shown = ", ".join(part.strip() for part in raw.split(","))
+                self.warn(path, line, f"topics {raw!r} is one text, read as one topic; for "
+                          f"several, write a list: [{shown}]")
             raw = [raw]
         if not isinstance(raw, list):
             self.warn(path, line, f"topics must be a list of names, got {type(raw).__name__}")
@@ -537,6 +550,14 @@ class Builder:
     def provider_of(self, raw: Any, url: str, path: str, line: int | None) -> str:
         domain = raw.get("domain") if isinstance(raw, dict) else None
         name = raw.get("name") if isinstance(raw, dict) else None
+        if isinstance(raw, str) and raw.strip():  # `provider: The Guardian`, as feeds write it
+            self.warn(path, line, f"provider {raw!r} is text, not a mapping {{name, domain}}: "
+                      "read as its name")
+            name = raw
+        elif raw is not None and not isinstance(raw, dict | str):
+            shown = repr(raw) if len(repr(raw)) <= 80 else repr(raw)[:79] + "…"
+            self.warn(path, line, "provider dropped: expected a mapping {name, domain}, got "
+                      f"{type(raw).__name__} {shown}; the provider is the URL's host")
         key = None
         if isinstance(domain, str) and domain.strip():
             try:

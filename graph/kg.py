@@ -27,6 +27,13 @@ if TYPE_CHECKING:
 __all__ = ["KnowledgeGraph"]
 
 
+def _text(method: str, value: object, what: str) -> None:
+    """Refuse a lookup of something that is not text, naming what was given."""
+    if not isinstance(value, str):
+        raise TypeError(f"kg.{method} takes {what} as a str, got {type(value).__name__} "
+                        f"{value!r:.80}")
+
+
 class KnowledgeGraph:
     """A loaded news graph: ``.nx`` is the networkx graph, ``.report`` the load report.
 
@@ -100,6 +107,7 @@ class KnowledgeGraph:
 
     def article(self, url: str) -> str | None:
         """Return the node id of the article at a URL, raw or canonical, or None."""
+        _text("article", url, "a URL or node id")
         if url in self.nx and self.nx.nodes[url].get("kind") == ARTICLE:
             return url
         i = self.index.article_by_url(url)
@@ -107,6 +115,7 @@ class KnowledgeGraph:
 
     def provider(self, domain: str) -> str | None:
         """Return the node id of a provider by domain, ``www.`` form or URL, or None."""
+        _text("provider", domain, "a domain, URL or node id")
         if domain in self.nx and self.nx.nodes[domain].get("kind") == PROVIDER:
             return domain
         try:
@@ -117,6 +126,7 @@ class KnowledgeGraph:
 
     def topic(self, name: str) -> str | None:
         """Return the node id of a topic by slug or any spelling of its name, or None."""
+        _text("topic", name, "a name, slug or node id")
         if name in self.nx and self.nx.nodes[name].get("kind") == TOPIC:
             return name
         node = topic_id(topic_slug(name))
@@ -134,9 +144,10 @@ class KnowledgeGraph:
 
         Raises NodeNotFound when nothing matches, unless ``missing_ok``.
         """
+        _text("resolve", ref, "a node id or an article URL")
         if ref in self.nx:
             return ref
-        node = self.article(ref) if isinstance(ref, str) else None
+        node = self.article(ref)
         if node is None and not missing_ok:
             raise NodeNotFound(
                 f"no node {ref!r}: expected a node id such as 'article:<url>', "
@@ -146,10 +157,10 @@ class KnowledgeGraph:
 
     def mentions(self, node: str, phrase: str) -> bool:
         """Return True when the article ``node`` holds ``phrase`` (the ``mentions`` rule)."""
-        from graph.normalize import phrase_tokens
+        from graph.normalize import mentions_tokens
 
         i = self.index.pos.get(node)
-        return i is not None and i in self.index.mentioning(phrase_tokens(phrase))
+        return i is not None and i in self.index.mentioning(mentions_tokens(phrase))
 
     # -- traversal ------------------------------------------------------------
 

@@ -7,18 +7,21 @@ with a property test beside it.
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import UTC, date, datetime, time
-from urllib.parse import unquote_plus, urlsplit
+from urllib.parse import quote, unquote_plus, urlsplit
 
 from graph.errors import InvalidArgument, InvalidURLError
 
 __all__ = [
     "canonical_url",
+    "has_credentials",
     "provider_key",
     "topic_slug",
     "parse_datetime",
     "tokens",
     "phrase_tokens",
+    "mentions_tokens",
     "MAX_PHRASE_WORDS",
     "MAX_PHRASE_CHARS",
 ]
@@ -41,14 +44,18 @@ def _is_tracking(param: str) -> bool:
 def canonical_url(url: str) -> str:
     """Return the canonical form of an article URL, the article's identity.
 
-    Scheme and host are lowercased; the default port, the fragment, ``utm_*``,
+    Scheme and host are lowercased, an international host in its IDNA (``xn--``)
+    form, text outside ASCII in the path and query %-escaped as UTF-8, escapes in
+    capitals and those of unreserved characters decoded; a user name and password
+    (``user:pass@``: not part of which story it is, and not to be shown in ids), the
+    default port, the fragment, ``utm_*``,
     ``fbclid`` and ``gclid`` query parameters and a trailing ``/`` on a non-root
     path are dropped; other parameters keep their order and spelling.
 
     Raises
     ------
     InvalidURLError
-        If ``url`` is not a string holding an absolute URL with a host.
+        If ``url`` is not a string holding an absolute http(s) URL with a host.
 
     Examples
     --------
@@ -57,7 +64,8 @@ def canonical_url(url: str) -> str:
     """
     text = _stripped(url, "URL")
     plain = _PLAIN_URL.fullmatch(text)
-    if plain is not None:  # the common shape, with nothing to drop but a trailing "/"
+    if plain is not None and _plain_path(plain.group(3)):
+        # the common shape, with nothing to drop but a trailing "/"
         scheme, host, path = plain.groups()
         return f"{scheme}://{host}{(path or '').rstrip('/') or '/'}"
     try:
@@ -72,17 +80,66 @@ def canonical_url(url: str) -> str:
             f"{url!r} is not an absolute URL: expected a scheme and a host, "
             "like 'https://example.com/story'"
         )
+    if scheme not in _DEFAULT_PORTS:  # a link to a story: javascript: or data: would run
+        raise InvalidURLError(f"{url!r} is not a web URL: its scheme is {scheme!r}; expected "
+                              "http or https, like 'https://example.com/story'")
     if any(c.isspace() for c in text):
         raise InvalidURLError(f"{url!r} is not a valid URL: it contains whitespace")
-    netloc = f"[{host}]" if ":" in host else host
+    netloc = f"[{host}]" if ":" in host else _ascii_host(host, url)
     if port is not None and port != _DEFAULT_PORTS.get(scheme):
         netloc = f"{netloc}:{port}"
-    userinfo, _, _ = parts.netloc.rpartition("@")
-    if userinfo:
-        netloc = f"{userinfo}@{netloc}"
-    path = parts.path.rstrip("/") or "/"
-    query = "&".join(p for p in parts.query.split("&") if p and not _is_tracking(p))
+    path = _escaped(parts.path).rstrip("/") or "/"
+    query = "&".join(_escaped(p) for p in parts.query.split("&")
+                     if p and not _is_tracking(p))
     return f"{scheme}://{netloc}{path}" + (f"?{query}" if query else "")
+
+
+def has_credentials(url: str) -> bool:
+    """Return True when ``url`` carries a user name or password (``user:pass@host``),
+    which :func:`canonical_url` leaves out."""
+    if "@" not in url:
+        return False
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return False
+    return parts.username is not None or parts.password is not None
+
+
+def _plain_path(path: str | None) -> bool:
+    return path is None or (path.isascii() and "%" not in path)
+
+
+# RFC 3986's unreserved characters: an escape of one means the character itself.
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+_ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
+_NOT_ASCII = re.compile(r"[^\x00-\x7f]+")
+
+
+def _escaped(part: str) -> str:
+    """Return a path or query part in one spelling, as a browser sends it: text outside
+    ASCII as UTF-8 escapes, escapes in capitals, escapes of unreserved characters decoded."""
+    if part.isascii() and "%" not in part:
+        return part
+    part = _NOT_ASCII.sub(lambda m: quote(m.group(), safe=""), part)
+
+    def one(m: re.Match[str]) -> str:
+        char = chr(int(m.group(1), 16))
+        return char if char in _UNRESERVED else "%" + m.group(1).upper()
+
+    return _ESCAPE.sub(one, part)
+
+
+def _ascii_host(host: str, url: object) -> str:
+    """Return a lowercased host in ASCII: an international name as its IDNA form
+    (``bücher.example`` → ``xn--bcher-kva.example``), as browsers send it."""
+    if host.isascii():
+        return host
+    try:
+        return host.encode("idna").decode("ascii").lower()
+    except UnicodeError as e:
+        raise InvalidURLError(f"{url!r} is not a valid URL: {host!r} is not a valid host "
+                              f"name ({e})") from None
 
 
 def _stripped(value: object, what: str) -> str:
@@ -110,6 +167,8 @@ def provider_key(domain: str) -> str:
             raise InvalidURLError(f"{domain!r} is not a valid domain: {e}") from e
         text = host or ""
     text = text.lower().rstrip(".")
+    if not text.isascii() and not any(c.isspace() for c in text):
+        text = _ascii_host(text, domain)
     if text.startswith("www."):
         text = text[4:]
     if not text or any(c.isspace() for c in text):
@@ -119,7 +178,9 @@ def provider_key(domain: str) -> str:
 
 
 def topic_slug(name: str) -> str:
-    """Return the slug of a topic name: lowercase, runs of other characters as ``-``.
+    """Return the slug of a topic name: NFKC-normalized and lowercase, runs of other
+    characters as ``-``: ``Café`` written with a combining accent or in full-width
+    letters is the same topic.
 
     Returns ``""`` for a name without any letter or digit.
 
@@ -128,6 +189,8 @@ def topic_slug(name: str) -> str:
     >>> topic_slug("FACIAL  Recognition!")
     'facial-recognition'
     """
+    if not name.isascii():  # one topic whatever Unicode form its name was written in
+        name = unicodedata.normalize("NFKC", name)
     return _NON_ALNUM_RUN.sub("-", name.lower()).strip("-")
 
 
@@ -164,6 +227,20 @@ def phrase_tokens(phrase: str) -> tuple[str, ...]:
     if len(found) > MAX_PHRASE_WORDS:
         raise InvalidArgument(f"the phrase {shown} holds {len(found)} words: {allowed} "
                               "are allowed")
+    return found
+
+
+def mentions_tokens(phrase: str) -> tuple[str, ...]:
+    """Return the tokens of a ``mentions`` phrase (:func:`phrase_tokens`); raise
+    InvalidArgument for a phrase without a word, which no article could be said to hold.
+
+    >>> mentions_tokens("facial recognition")
+    ('facial', 'recognition')
+    """
+    found = phrase_tokens(phrase)
+    if not found:
+        raise InvalidArgument(f"the mentions phrase {phrase[:40]!r} has no letters or digits to "
+                              "match: a phrase is one or more words, like 'facial recognition'")
     return found
 
 

@@ -7,6 +7,7 @@ reported alone and the rest still load.
 
 from __future__ import annotations
 
+import codecs
 import json
 import os
 import re
@@ -70,8 +71,32 @@ def _construct_int(loader: Any, node: yaml.ScalarNode) -> int | TooLongInteger:
         raise
 
 
+_MERGE = "tag:yaml.org,2002:merge"
+_NULL = "tag:yaml.org,2002:null"
+
+
+def _construct_mapping(loader: Any, node: yaml.MappingNode, deep: bool = False) -> Any:
+    """The safe loader's mapping, noting each key the mapping repeats (its own keys:
+    those a ``<<`` merge brings in may be overridden) in ``loader.duplicates``."""
+    if isinstance(node, yaml.MappingNode) and len(node.value) > 1:
+        seen: set[tuple[str, str]] = set()
+        for key, _ in node.value:
+            if isinstance(key, yaml.ScalarNode) and key.tag != _MERGE:
+                if (key.tag, key.value) in seen:
+                    loader.duplicates.append((key.value, key.start_mark.line))
+                seen.add((key.tag, key.value))
+    return yaml.SafeLoader.construct_mapping(loader, node, deep)
+
+
 class _SafeLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
-    """The safe loader, with integers too long to convert read as a marker."""
+    """The safe loader, with integers too long to convert read as a marker and
+    repeated keys noted."""
+
+    construct_mapping = _construct_mapping
+
+    def __init__(self, stream: str):
+        super().__init__(stream)
+        self.duplicates: list[tuple[str, int]] = []
 
 
 _SafeLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
@@ -303,6 +328,15 @@ def _parse_file(path: Path, max_bytes: int, include: Sequence[str],
             Problem(name, None, f"file is {_human(len(data))}, over the {_human(max_bytes)} limit")
         )
         return result
+    marked = _MARKED_ENCODINGS.get(data[:4]) or _MARKED_ENCODINGS.get(data[:2])
+    if marked is not None:  # a byte order mark says the encoding: read it as UTF-8 from here
+        try:
+            data = data.decode(marked).encode("utf-8")
+        except UnicodeDecodeError as e:
+            result.errors.append(Problem(name, None, f"not valid {marked.upper()} (it opens "
+                                         f"with its byte order mark): {e.reason} at offset "
+                                         f"{e.start}"))
+            return result
     if suffix in TEXT_SUFFIXES and not _FRONT_START.match(data):
         result.skipped = Problem(name, None, f"no YAML front matter (a first line '---'): "
                                              f"{PurePath(name).name!r} is not a record")
@@ -312,7 +346,10 @@ def _parse_file(path: Path, max_bytes: int, include: Sequence[str],
     except UnicodeDecodeError as e:
         line = data.count(b"\n", 0, e.start) + 1
         result.errors.append(
-            Problem(name, line, f"not valid UTF-8: byte 0x{data[e.start]:02x} at offset {e.start}")
+            Problem(name, line, f"not valid UTF-8: byte 0x{data[e.start]:02x} at offset "
+                                f"{e.start}; records are read as UTF-8, or as UTF-16 or UTF-32 "
+                                "with a byte order mark: convert the file, e.g. with "
+                                "`iconv -f WINDOWS-1252 -t UTF-8`")
         )
         return result
     try:
@@ -324,6 +361,10 @@ def _parse_file(path: Path, max_bytes: int, include: Sequence[str],
 
 
 _BINARY = getattr(os, "O_BINARY", 0)  # Windows: no newline translation
+# What Notepad's "Unicode" and PowerShell 5's Out-File write: the mark names the encoding.
+# (UTF-32's little-endian mark starts with UTF-16's: looked up by 4 bytes first.)
+_MARKED_ENCODINGS = {codecs.BOM_UTF32_LE: "utf-32", codecs.BOM_UTF32_BE: "utf-32",
+                     codecs.BOM_UTF16_LE: "utf-16", codecs.BOM_UTF16_BE: "utf-16"}
 
 
 def _read_upto(fd: int, size: int) -> bytes:
@@ -437,6 +478,11 @@ def front_matter(text: str) -> tuple[str, str] | None:
 
 def _parse_markdown_lines(text: str, result: ParsedFile) -> None:
     lines = _YAML_LINE.findall(text)
+    if lines and lines[0].rstrip("\r\n").strip() == "+++":
+        result.errors.append(Problem(result.path, 1, "TOML front matter ('+++', as Hugo writes "
+                                     "it) is not read: the front matter must be YAML between "
+                                     "'---' lines"))
+        return
     if not lines or not _FENCE.match(lines[0].rstrip("\r\n")):
         result.errors.append(
             Problem(result.path, 1, "no YAML front matter: the file must start with a '---' line")
@@ -469,14 +515,28 @@ def _yaml_items(
     fast = blockyaml.read(text, first_line, allow_list)  # plain block YAML, PyYAML's values
     if fast is not None:
         return fast
+    duplicates: list[tuple[str, int]] = []
     try:
-        return list(compose_items(text, first_line, allow_list))
+        items = list(compose_items(text, first_line, allow_list, duplicates))
+        result.warnings.extend(_duplicate_warnings(result.path, duplicates))
+        return items
     except YamlFailure as failure:
         if allow_list and _BLOCK_ITEM.search(text) and text.lstrip(" \t\r\n").startswith("-"):
             # A broken block list: parse it item by item, so one bad item costs only itself.
             return _salvage_block_list(text, result, first_line)
         result.errors.append(Problem(result.path, failure.line, failure.reason))
         return []
+
+
+def _empty_document(node: yaml.Node) -> bool:
+    return isinstance(node, yaml.ScalarNode) and node.tag == _NULL and node.value == "" \
+        and not node.style
+
+
+def _duplicate_warnings(path: str, duplicates: list[tuple[str, int]]) -> list[Problem]:
+    return [Problem(path, line, f"duplicate key {key!r}: a key may appear once in a mapping; "
+                                "the last value is kept") for key, line in sorted(duplicates,
+                                                                  key=lambda d: d[1])]
 
 
 class YamlFailure(Exception):
@@ -488,7 +548,8 @@ class YamlFailure(Exception):
 
 
 def compose_items(
-    text: str, first_line: int, allow_list: bool
+    text: str, first_line: int, allow_list: bool,
+    duplicates: list[tuple[str, int]] | None = None,
 ) -> Iterator[tuple[Any, int | None]]:
     """Yield the top-level values of a YAML text with their lines, read by PyYAML (safe,
     aliases bounded); a list yields its items when ``allow_list``. The reference the
@@ -503,6 +564,9 @@ def compose_items(
             node = loader.get_node()
             if node is not None:
                 nodes.append(node)
+        if len(nodes) > 1:  # a '---' beside a record opens an empty document: no record
+            records = [node for node in nodes if not _empty_document(node)]
+            nodes = records or nodes[:1]
         if guarded:
             sizes: dict[int, int | None] = {}
             for node in nodes:
@@ -515,6 +579,8 @@ def compose_items(
                 parts = [(node, node.start_mark.line + first_line)]
             for part, line in parts:
                 out.append((loader.construct_document(part), line))
+        if duplicates is not None:
+            duplicates.extend((key, line + first_line) for key, line in loader.duplicates)
         yield from out
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
@@ -572,9 +638,12 @@ class _AliasCountingLoader(yaml.SafeLoader):
     yaml_constructors = {**yaml.SafeLoader.yaml_constructors,
                          "tag:yaml.org,2002:int": _construct_int}
 
+    construct_mapping = _construct_mapping
+
     def __init__(self, stream: str):
         super().__init__(stream)
         self.aliases = 0
+        self.duplicates: list[tuple[str, int]] = []
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
@@ -593,8 +662,11 @@ def _salvage_block_list(
     for n, start in enumerate(starts):
         end = starts[n + 1] if n + 1 < len(starts) else len(lines)
         chunk = "".join(lines[start:end])
+        duplicates: list[tuple[str, int]] = []
         try:
-            items.extend(compose_items(chunk, first_line + start, allow_list=True))
+            items.extend(compose_items(chunk, first_line + start, allow_list=True,
+                                       duplicates=duplicates))
+            result.warnings.extend(_duplicate_warnings(result.path, duplicates))
         except YamlFailure as failure:
             result.errors.append(Problem(result.path, failure.line, failure.reason))
     return items
@@ -610,7 +682,49 @@ def _json_loads(text: str) -> Any:
         return json.loads(text, parse_int=json_int)
 
 
+_JSON_SPACE = re.compile(r"[ \t\n\r]*")
+_JSON_DECODER = json.JSONDecoder()
+
+
+def _json_list(text: str) -> list[tuple[Any, int]] | None:
+    """Return the items of a JSON text that is a list, each with the line it starts on;
+    None for any other text, or one the item-by-item read cannot take (invalid, nested
+    too deeply, an integer too long to convert): ``_parse_json`` reads and reports it."""
+    i = _skip_space(text, 0)
+    if not text.startswith("[", i):
+        return None
+    items: list[tuple[Any, int]] = []
+    line, counted = 1, 0
+    i = _skip_space(text, i + 1)
+    if not text.startswith("]", i):
+        while True:
+            line += text.count("\n", counted, i)
+            counted = i
+            try:
+                value, i = _JSON_DECODER.raw_decode(text, i)
+            except (ValueError, RecursionError):
+                return None
+            items.append((value, line))
+            i = _skip_space(text, i)
+            if not text.startswith(",", i):
+                break
+            i = _skip_space(text, i + 1)
+    if not text.startswith("]", i) or _skip_space(text, i + 1) != len(text):
+        return None
+    return items
+
+
+def _skip_space(text: str, i: int) -> int:
+    found = _JSON_SPACE.match(text, i)  # matches always: the pattern may match nothing
+    return found.end() if found is not None else i
+
+
 def _parse_json(text: str, result: ParsedFile) -> None:
+    listed = _json_list(text)
+    if listed is not None:  # a feed's list: each record with its line
+        for index, (item, line) in enumerate(listed):
+            _add_record(item, line, result, item=index)
+        return
     try:
         value = _json_loads(text)
     except json.JSONDecodeError as e:

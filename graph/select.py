@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from graph import compact
 from graph.build import ARTICLE, PUBLISHED_BY, TAGGED, provider_id, topic_id
 from graph.errors import InvalidArgument
-from graph.normalize import parse_datetime, phrase_tokens
+from graph.normalize import mentions_tokens, parse_datetime, phrase_tokens
 
 if TYPE_CHECKING:
     from graph.kg import KnowledgeGraph
@@ -52,7 +52,7 @@ class Selection:
     def predicate(self, kg: KnowledgeGraph):
         """Return a function of a node id that is True for the articles selected."""
         g = kg.nx
-        matches = (kg.index.mentioning(phrase_tokens(self.mentions))
+        matches = (kg.index.mentioning(mentions_tokens(self.mentions))
                    if self.mentions is not None else None)
         pos = kg.index.pos
         topics = _resolve_all(kg.topic, self.topics)

@@ -18,7 +18,7 @@ import numpy as np
 from graph.analytics import SAME_STORY
 from graph.budget import Budget
 from graph.build import ARTICLE, RELATED
-from graph.normalize import phrase_tokens
+from graph.normalize import mentions_tokens
 from graph.select import Selection
 from graph.walk import Rule, adjacency, check_hops, check_kinds, check_via, reach, shortest
 
@@ -83,7 +83,7 @@ def _within(
     wanted = check_kinds(kinds)
     index = kg.index
     origin = index.pos[str(kg.resolve(start))]
-    phrase = phrase_tokens(mentions) if mentions is not None else None
+    phrase = mentions_tokens(mentions) if mentions is not None else None
     mask = index.keep_mask(wanted, phrase)
     keep: Rule = mask
     if where is not None and not where.empty and where != Selection(mentions=where.mentions):

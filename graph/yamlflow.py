@@ -144,6 +144,8 @@ class _Flow:
             if pair is None or pair[1]:
                 raise Unsupported  # not a plain name
             self.pos = colon + 1
+            if pair[0] in out:
+                raise Unsupported  # a duplicate key: PyYAML's reader says so
             out[pair[0]] = self.node()
             if self.closed("}"):
                 return out

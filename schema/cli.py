@@ -43,6 +43,17 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_USAGE)
 
 
+class _TokenOnCommandLine(argparse.Action):
+    """``--ingest-token VALUE``: refused without echoing VALUE. argparse would otherwise
+    take it for ``--ingest-token-file`` and print the token as a missing file's name."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: Any, option_string: str | None = None) -> None:
+        parser.error("the ingest token is not taken on the command line (any user of the "
+                     "machine can read it there): set NEWSGRAPH_INGEST_TOKEN, or put it in a "
+                     "file and pass --ingest-token-file FILE")
+
+
 def _add_load_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--include", action="append", default=[], metavar="GLOB",
                    help="also read files matching GLOB (matched against the end of the "
@@ -91,6 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ingest-token-file", type=Path, default=None, metavar="FILE",
                    help="the bearer token the ingest and retract mutations require, read "
                         "from FILE (else NEWSGRAPH_INGEST_TOKEN); without one they refuse")
+    p.add_argument("--ingest-token", action=_TokenOnCommandLine, help=argparse.SUPPRESS)
     p.add_argument("--ingest", action=argparse.BooleanOptionalAction, default=None,
                    help="the ingest and retract mutations (default: on, answering only "
                         "requests with the token; in --production, on only with a token, "

@@ -106,6 +106,15 @@ def error_body(message: str, **extensions: Any) -> dict[str, Any]:
         "requested": {"objects": 0, "visits": 0}, "actual": {"objects": 0, "visits": 0}}}}
 
 
+class _LimitHTTPException(HTTPException):
+    """A request refused whole by a limit: its error is coded as a limit's inside an
+    operation is (``LIMIT_EXCEEDED``, the setting's name, its value)."""
+
+    def __init__(self, status_code: int, reason: str, limit: str, value: int):
+        super().__init__(status_code, reason)
+        self.extensions = {"code": "LIMIT_EXCEEDED", "limit": limit, "max": value}
+
+
 class GraphQLOverHTTP(GraphQL[dict[str, Any], None]):
     """Strawberry's ASGI view, answering by the GraphQL-over-HTTP specification and limits."""
 
@@ -126,7 +135,13 @@ class GraphQLOverHTTP(GraphQL[dict[str, Any], None]):
         try:
             response = await self.run(request)
         except HTTPException as e:
-            response = self._json(error_body(e.reason), media, e.status_code)
+            reason = e.reason
+            if reason == "Unsupported content type":  # Strawberry's words: say what is allowed
+                sent = request.headers.get("content-type", "")[:100]
+                reason = (f"Unsupported content type {sent!r}: send the operation as JSON with "
+                          "'content-type: application/json', or as a GET with ?query=")
+            extensions = e.extensions if isinstance(e, _LimitHTTPException) else {}
+            response = self._json(error_body(reason, **extensions), media, e.status_code)
         elapsed = (time.perf_counter() - started) * 1000
         response.headers.append("server-timing", f"graphql;dur={elapsed:.1f}")
         await response(scope, receive, send)
@@ -211,15 +226,15 @@ class GraphQLOverHTTP(GraphQL[dict[str, Any], None]):
     def _validate_batch_request(self, request_data: list[Any], protocol: Any) -> None:
         limit = self.settings.max_batch
         if limit <= 1:
-            raise HTTPException(400, "Batching is off: send one operation per request "
-                                     f"(limit maxBatch = {limit}, set by "
-                                     f"{env_name('max_batch')})")
+            raise _LimitHTTPException(400, "Batching is off: send one operation per request "
+                                           f"(limit maxBatch = {limit}, set by "
+                                           f"{env_name('max_batch')})", "maxBatch", limit)
         if not request_data:
             raise HTTPException(400, "The batch is empty: send a list of operations")
         if len(request_data) > limit:
-            raise HTTPException(400, f"The batch holds {len(request_data)} operations "
-                                     f"(limit maxBatch = {limit}, set by "
-                                     f"{env_name('max_batch')})")
+            raise _LimitHTTPException(400, f"The batch holds {len(request_data)} operations "
+                                           f"(limit maxBatch = {limit}, set by "
+                                           f"{env_name('max_batch')})", "maxBatch", limit)
         for item in request_data:
             if not isinstance(item, dict):
                 raise HTTPException(400, "Each operation of a batch must be a JSON object")

@@ -7,7 +7,8 @@ each can be checked cheapest:
 
 ========================  ======================================================
 before parsing            document size; the token limit is handed to the parser
-validation                depth and aliases (Strawberry's rules); introspection
+validation                fields once fragments are spread in (schema/fanout.py);
+                          depth and aliases (Strawberry's rules); introspection
 while resolving           the bounded arguments (``first``, ``last``, ``hops``,
                           ``maxHops``, ``limit``): each field's, once, against
                           the range the schema documents, tightened by settings
@@ -33,6 +34,7 @@ from graphql.validation import ASTValidationRule, NoSchemaIntrospectionCustomRul
 from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter, SchemaExtension
 
 import graph
+from schema.fanout import ExpandedFieldsLimit, guarded
 from schema.settings import CEILINGS, Settings, env_name
 
 __all__ = ["LimitExceeded", "Limits", "check_arguments", "settings_of", "camel",
@@ -74,8 +76,11 @@ def validation_rules(settings: Settings) -> tuple[type[ASTValidationRule], ...]:
 @lru_cache(maxsize=32)
 def _validation_rules(max_depth: int, max_aliases: int,
                       introspection: bool) -> tuple[type[ASTValidationRule], ...]:
-    rules = [*QueryDepthLimiter(max_depth=max_depth).validation_rules,
-             *MaxAliasesLimiter(max_alias_count=max_aliases).validation_rules]
+    # The fan-out limit first: the depth and alias rules walk every spread copy.
+    walkers = [*QueryDepthLimiter(max_depth=max_depth).validation_rules,
+               *MaxAliasesLimiter(max_alias_count=max_aliases).validation_rules]
+    rules: list[type[ASTValidationRule]] = [ExpandedFieldsLimit,
+                                            *(guarded(rule) for rule in walkers)]
     if not introspection:
         rules.append(NoSchemaIntrospectionCustomRule)
     return tuple(rules)

@@ -339,3 +339,22 @@ def test_live_mode_takes_out_removed_stories_redraws_stubs_and_marks_updated_one
         assert _display(page, ITIF_ID)["color"] == STUB_COLOUR
         page.screenshot(path=tmp_path / "live-removed.png")
         p.check_clean()
+
+
+def test_a_story_link_is_drawn_only_for_a_web_url(open_page, tmp_path):
+    # A record's originalUrl is its own text: 'javascript://host/%0A...' was made the
+    # details panel's clickable "Original" link.
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.json").write_text(json.dumps({
+        "title": "A story with a hostile original URL", "webUrl": "https://safe.example/a",
+        "originalUrl": "javascript://safe.example/%0Awindow.__hostile=1"}), encoding="utf-8")
+    with running_server(str(corpus)) as base:
+        p = open_page(base)
+        page = p.page
+        _open_explorer(p, base, "?node=" + "article:https://safe.example/a")
+        page.wait_for_selector("#details-title")
+        hrefs = page.evaluate("""() => Array.from(document.querySelectorAll('#details a'))
+                                     .map(a => a.getAttribute('href'))""")
+        assert hrefs == ["https://safe.example/a"]  # the webUrl, the first web URL
+        p.check_clean()

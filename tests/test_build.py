@@ -47,6 +47,22 @@ def test_invalid_web_url_falls_back_to_original_url_with_a_warning(tmp_path):
         (str(path), True)]
 
 
+def test_credentials_in_a_url_are_not_part_of_the_articles_id(tmp_path):
+    # https://user:pass@host/x was its own article, its id carrying the password.
+    write_record(tmp_path, "a.md", {"title": "A", "webUrl": "https://news.example/x",
+                                    "published": "2024-01-01T00:00:00Z"})
+    secret = write_record(tmp_path, "b.md", {"title": "B",
+                                             "webUrl": "https://ed:hunter2@News.example/x",
+                                             "published": "2024-01-02T00:00:00Z"})
+    kg = graph.load(tmp_path)
+    articles = [n for n, d in kg.nx.nodes(data=True) if d.get("kind") == "article"]
+    assert articles == ["article:https://news.example/x"]
+    assert not any("hunter2" in n for n in kg.nx)
+    notes = [w for w in kg.report.warnings if w.path == str(secret)]
+    assert any("user name or password" in w.reason and "hunter2" not in w.reason
+               for w in notes), notes
+
+
 @pytest.mark.parametrize(
     "ref",
     [
@@ -180,6 +196,21 @@ def test_one_provider_for_every_spelling_of_its_domain(tmp_path):
     assert kg["provider:wire.example"]["name"] == "Wire"
 
 
+def test_a_provider_written_as_text_is_its_name_with_a_warning(tmp_path):
+    # Feeds often write `provider: The Guardian`: the name was dropped without a word.
+    write_record(tmp_path, "a.md", {"title": "T", "webUrl": "https://www.theguardian.com/a",
+                                    "provider": "The Guardian"})
+    write_record(tmp_path, "b.md", {"title": "T", "webUrl": "https://odd.example/b",
+                                    "provider": ["The Guardian"]})
+    kg = graph.load(tmp_path)
+    assert kg["provider:theguardian.com"]["name"] == "The Guardian"
+    assert [w.reason for w in kg.report.warnings] == [
+        "provider 'The Guardian' is text, not a mapping {name, domain}: read as its name",
+        "provider dropped: expected a mapping {name, domain}, got list ['The Guardian']; "
+        "the provider is the URL's host"]
+    assert kg["provider:odd.example"]["name"] == "odd.example"
+
+
 def test_every_article_including_stubs_is_published_by_exactly_one_provider(corpus):
     articles = [n for n, kind in corpus.nx.nodes(data="kind") if kind == "article"]
     assert any(corpus[n]["is_stub"] for n in articles)
@@ -213,6 +244,19 @@ def test_topics_without_letters_or_digits_are_dropped_with_a_warning(tmp_path):
     kg = graph.load(tmp_path)
     assert _out_edges(kg, "article:https://news.example/a", "TAGGED") == ["topic:ai"]
     assert len(kg.report.warnings) == 2 and kg.report.ok
+
+
+def test_topics_written_as_one_comma_separated_text_warn(tmp_path):
+    # `tags: AI, Privacy` (Jekyll, WordPress exports) is one text, not a list: read as
+    # written, one topic, but said, so the writer can make it a list.
+    write_record(tmp_path, "a.md", record("a", topics="AI, Privacy"))
+    write_record(tmp_path, "b.md", record("b", topics="Computer Vision"))
+    kg = graph.load(tmp_path)
+    assert _out_edges(kg, "article:https://news.example/a", "TAGGED") == ["topic:ai-privacy"]
+    assert _out_edges(kg, "article:https://news.example/b", "TAGGED") == ["topic:computer-vision"]
+    assert [w.reason for w in kg.report.warnings] == [
+        "topics 'AI, Privacy' is one text, read as one topic; for several, write a list: "
+        "[AI, Privacy]"]
 
 
 # -- publishedDateTime ---------------------------------------------------------

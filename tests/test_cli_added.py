@@ -40,6 +40,17 @@ def test_generate_refuses_a_count_below_one(tmp_path, capsys):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_generate_into_a_file_is_one_line_not_a_traceback(tmp_path, capsys):
+    (tmp_path / "taken").write_text("a file\n", encoding="utf-8")
+    with pytest.raises(SystemExit) as exit_:
+        main(["generate", "3", str(tmp_path / "taken")])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert f"newsgraph generate: error: cannot write to {str(tmp_path / 'taken')!r}: " in err
+    assert "Traceback" not in err
+    assert (tmp_path / "taken").read_text(encoding="utf-8") == "a file\n"
+
+
 def test_bench_parses_its_own_options(capsys):
     with pytest.raises(SystemExit) as exit_:
         main(["bench", "--help"])

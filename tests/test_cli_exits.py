@@ -84,3 +84,14 @@ def test_load_and_query_take_include_and_follow_symlinks(tmp_path, capsys):
     capsys.readouterr()
     assert main(["query", QUERY, "--data", str(tmp_path), "--include", "*.html"]) == EXIT_OK
     assert "Page" in capsys.readouterr().out
+
+
+def test_a_token_on_the_command_line_is_refused_without_being_echoed(capsys):
+    # `--ingest-token SECRET` was taken as an abbreviation of --ingest-token-file, and the
+    # user was told the file SECRET did not exist (the token printed on the terminal).
+    with pytest.raises(SystemExit) as exit_:
+        main(["serve", "--ingest", "--ingest-token", "s3cret-t0ken"])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert "s3cret-t0ken" not in err
+    assert "NEWSGRAPH_INGEST_TOKEN" in err and "--ingest-token-file" in err

@@ -58,7 +58,7 @@ def test_the_bundled_data_loads_without_errors(kg):
     assert r.records == 46 and r.articles == 50 and r.providers >= 10 and r.topics >= 15
     # the one deliberate re-publication is reported
     assert [w.reason.split(" (")[0] for w in r.warnings] == [
-        "duplicate of " + str(graph.default_data_path() / "feeds" / "followups-and-updates.json")]
+        "duplicate of " + str(graph.default_data_path() / "feeds" / "followups-and-updates.json") + ":53"]
 
 
 def test_facial_recognition_stories_within_two_hops_of_the_seed(kg):

@@ -7,6 +7,7 @@ runs a long one (see docs/security.md).
 
 from __future__ import annotations
 
+import codecs
 import json
 import os
 import re
@@ -163,6 +164,9 @@ def test_parse_text_of_broken_records_never_raises(text, suffix):
 
 @fuzz
 @given(st.binary(max_size=2000), st.sampled_from(SUFFIXES))
+@example(b"\xff\xfe" + "---\ntitle: x\nwebUrl: https://u.example/\n---\n".encode("utf-16-le"),
+         ".md")
+@example(b"\xff\xfe\x00\xd8-\x00", ".json")  # UTF-16 holding a lone surrogate
 def test_parse_file_of_any_bytes_never_raises(data, suffix):
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"fuzz{suffix}"
@@ -175,10 +179,13 @@ def test_parse_file_of_any_bytes_never_raises(data, suffix):
         assert [p.reason for p in parsed.errors] == [
             f"file is {len(data)} bytes, over the 1000 bytes limit"]
         return
+    marks = {codecs.BOM_UTF32_LE: "utf-32", codecs.BOM_UTF32_BE: "utf-32",
+             codecs.BOM_UTF16_LE: "utf-16", codecs.BOM_UTF16_BE: "utf-16"}
+    encoding = marks.get(data[:4]) or marks.get(data[:2]) or "utf-8-sig"
     try:
-        text = data.decode("utf-8-sig")
+        text = data.decode(encoding)
     except UnicodeDecodeError:
-        assert len(parsed.errors) == 1 and "not valid UTF-8" in parsed.errors[0].reason
+        assert len(parsed.errors) == 1 and "not valid UTF-" in parsed.errors[0].reason
         return
     _check_problems(parsed, text)
 

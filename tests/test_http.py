@@ -122,3 +122,14 @@ def test_a_query_over_http_goes_through_the_pipeline_and_answers_as_the_extensio
     assert len(ran) == 2 and declined
     assert answers[0] == answers[1] == answers[2]
     assert answers[0]["data"]["within"]["totalCount"] and "cost" in answers[0]["extensions"]
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded",
+                                          "application/xml"])
+def test_an_unsupported_content_type_says_what_is_allowed(client, content_type):
+    r = client.post("/graphql", content='{"query": "{ stats { records } }"}',
+                    headers={"content-type": content_type})
+    assert r.status_code == 400
+    message = r.json()["errors"][0]["message"]
+    assert message == (f"Unsupported content type {content_type!r}: send the operation as JSON "
+                       "with 'content-type: application/json', or as a GET with ?query=")

@@ -98,3 +98,17 @@ def test_a_force_layout_stops_at_the_deadline_and_counts_its_work():
     done = Budget()
     explore.force_layout(_ring(300), budget=done)
     assert done.work == {"layoutNodes": 300, "layoutIterations": explore.LAYOUT_ITERATIONS}
+
+
+@pytest.mark.parametrize("phrase", ["", "   ", "!!!", "—"])
+def test_a_mentions_phrase_without_a_word_is_refused_as_search_text_is(kg, phrase):
+    # within(where: {mentions: "!!!"}) answered totalCount 0 without a word, while
+    # search(text: "!!!") said the text had nothing to search for.
+    for document in (f'query($p: String!) {{ within(from: "{ALPHA}", hops: 2, '
+                     'where: {mentions: $p}) { totalCount } }',
+                     'query($p: String!) { articles(where: {mentions: $p}) { totalCount } }'):
+        response = execute(kg, document, {"p": phrase})
+        [error] = response["errors"]
+        assert error["message"] == (f"the mentions phrase {phrase!r} has no letters or digits "
+                                    "to match: a phrase is one or more words, like "
+                                    "'facial recognition'")

@@ -272,8 +272,13 @@ def test_batches_run_up_to_the_limit(kg):
     assert over["status"] == 400
     assert error_of(over)["message"] == \
         "The batch holds 3 operations (limit maxBatch = 2, set by NEWSGRAPH_MAX_BATCH)"
+    # coded as every other limit is, so a client can tell it from a malformed request
+    assert error_of(over)["extensions"] == {"code": "LIMIT_EXCEEDED", "limit": "maxBatch",
+                                            "max": 2}
     off = post(kg, [one], Settings(max_batch=1))
     assert off["status"] == 400 and error_of(off)["message"].startswith("Batching is off")
+    assert error_of(off)["extensions"] == {"code": "LIMIT_EXCEEDED", "limit": "maxBatch",
+                                           "max": 1}
 
 
 @pytest.mark.parametrize("body", [[1, 2], [{"query": 5}], [{"query": "{ stats { records } }",
@@ -333,3 +338,30 @@ def test_an_export_and_a_layout_are_charged_and_reported(kg):
     assert error_of(tight)["extensions"]["limit"] == "maxObjects"
     assert "exportBytes" not in post(kg, {"query": "{ stats { records } }"}
                                      )["extensions"]["cost"]["actual"]
+
+
+def _fragment_fan(levels: int) -> str:
+    """A document of ``levels`` fragments each spreading the next twice: 2**levels fields
+    once spread in, from a text of a few hundred bytes."""
+    spreads = " ".join(f"fragment F{i} on Query {{ ...F{i + 1} ...F{i + 1} }}"
+                       for i in range(levels))
+    return f"query {{ ...F0 }} {spreads} fragment F{levels} on Query {{ stats {{ records }} }}"
+
+
+@pytest.mark.parametrize("levels", [20, 60])
+def test_a_fragment_fan_out_is_refused_before_any_rule_walks_it(kg, levels):
+    # Each validation rule that follows spreads (depth, aliases) and the objects estimate
+    # walked all 2**levels copies: 16 such requests held every worker thread for hours.
+    response = post(kg, {"query": _fragment_fan(levels)})
+    error = error_of(response)
+    assert "once its fragments are spread in" in error["message"]
+    assert "at most 10,000 are allowed" in error["message"]
+    assert error["extensions"] == {"code": "LIMIT_EXCEEDED", "limit": "maxExpandedFields",
+                                   "max": 10_000}
+    assert response["status"] == 200 and response["data"] is None
+
+
+def test_fragments_reused_within_the_limit_still_answer(kg):
+    document = _fragment_fan(8).replace("stats { records }", "stats { records articles }")
+    plain = post(kg, {"query": "{ stats { records articles } }"})
+    assert post(kg, {"query": document})["data"] == plain["data"]

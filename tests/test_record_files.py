@@ -75,3 +75,41 @@ def test_the_seed_record_loads(tmp_path):
     assert kg.report.records == 1 and kg.report.ok and not kg.report.skipped, kg.report
     [node] = [d for _, d in kg.nx.nodes(data=True) if d["kind"] == "article" and not d["is_stub"]]
     assert node["title"] == "Chinese School Faces Backlash Over Use of Facial Recognition Scanners"
+
+
+ENCODED = "---\ntitle: \"Café “quoted”\"\nwebUrl: https://enc.example/{n}\n---\nbody\n"
+
+
+@pytest.mark.parametrize(("n", "encoding"), [(1, "utf-16"), (2, "utf-16-le"), (3, "utf-16-be"),
+                                             (4, "utf-32"), (5, "utf-8-sig")])
+def test_a_unicode_file_with_a_byte_order_mark_is_read(tmp_path, n, encoding):
+    # PowerShell 5's Out-File and Notepad's "Unicode" write UTF-16 with a byte order mark:
+    # the mark says the encoding, so the record is read, not refused.
+    text = ENCODED.format(n=n)
+    data = text.encode(encoding)
+    if encoding in ("utf-16-le", "utf-16-be"):
+        data = "\ufeff".encode(encoding) + data
+    for suffix in (".md", ".txt"):
+        (tmp_path / f"story{suffix}").write_bytes(data)
+        parsed = parse_file(tmp_path / f"story{suffix}")
+        assert not parsed.errors and parsed.skipped is None, parsed
+        assert [r.fields["title"] for r in parsed.records] == ["Café “quoted”"]
+        assert parsed.records[0].body == "body"
+
+
+def test_a_file_in_another_encoding_is_refused_saying_what_is_read(tmp_path):
+    (tmp_path / "story.md").write_bytes(ENCODED.format(n=6).encode("cp1252"))
+    [error] = parse_file(tmp_path / "story.md").errors
+    assert error.line == 2
+    assert error.reason.startswith("not valid UTF-8: byte 0xe9 at offset 15; records are read "
+                                   "as UTF-8, or as UTF-16 or UTF-32 with a byte order mark")
+    assert "iconv -f WINDOWS-1252 -t UTF-8" in error.reason
+
+
+def test_toml_front_matter_is_refused_naming_it(tmp_path):
+    (tmp_path / "hugo.md").write_text('+++\ntitle = "A"\nwebUrl = "https://h.example/a"\n+++\n',
+                                      encoding="utf-8")
+    [error] = parse_file(tmp_path / "hugo.md").errors
+    assert (error.line, error.reason) == (1, "TOML front matter ('+++', as Hugo writes it) is not "
+                                             "read: the front matter must be YAML between '---' "
+                                             "lines")

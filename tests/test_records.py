@@ -336,3 +336,67 @@ def test_broken_files_beside_good_ones_are_each_reported_and_good_records_all_lo
     assert kg.report.records == len(urls)
     assert all(kg.article(url) is not None for url in urls)
     assert not kg.report.ok
+
+
+def test_each_record_of_a_json_list_has_its_line(tmp_path):
+    # A feed exported as one pretty-printed JSON list: each warning, error and source
+    # must say which record, as a .jsonl line or a YAML list item does.
+    items = [{"title": "One", "webUrl": "https://j.example/1"},
+             {"title": "Two", "webUrl": "https://j.example/2", "publishedDateTime": "soon"},
+             {"title": "no url"},
+             {"title": "Four", "webUrl": "https://j.example/4"}]
+    path = tmp_path / "feed.json"
+    path.write_text(json.dumps(items, indent=2), encoding="utf-8")
+    lines = path.read_text(encoding="utf-8").splitlines()
+    starts = [n for n, line in enumerate(lines, start=1) if line == "  {"]
+    kg = graph.load(tmp_path)
+    assert [(p.line, p.reason.split(":")[0]) for p in kg.report.errors] == [(starts[2], "item 2")]
+    assert [p.line for p in kg.report.warnings] == [starts[1]]
+    assert "publishedDateTime dropped" in kg.report.warnings[0].reason
+    assert [kg[kg.article(f"https://j.example/{n}")]["sources"] for n in (1, 2, 4)] == [
+        [f"{path}:{starts[i]}"] for i in (0, 1, 3)]
+
+
+@pytest.mark.parametrize(("name", "text", "line"), [
+    ("a.md", "---\ntitle: First\nwebUrl: https://dup.example/a\ntitle: Second\n---\n", 4),
+    ("b.yaml", "title: First\nwebUrl: https://dup.example/b\ntitle: Second\n", 3),
+    ("c.yaml", "- title: x\n  webUrl: https://dup.example/c\n  provider: {name: A, name: B}\n"
+     "  title: Second\n  topics: [AI]\n  title: Third\n", 3),
+])
+def test_a_duplicate_key_in_yaml_is_said_and_the_last_value_kept(tmp_path, name, text, line):
+    # YAML allows a key once per mapping; PyYAML keeps the last silently, so a value the
+    # writer gave was lost without a word.
+    (tmp_path / name).write_text(text, encoding="utf-8")
+    kg = graph.load(tmp_path)
+    assert kg.report.ok and kg.report.records == 1
+    [article] = [n for n, kind in kg.nx.nodes(data="kind") if kind == "article"]
+    assert kg[article]["title"] == ("Third" if name == "c.yaml" else "Second")
+    warnings = [(w.line, w.reason) for w in kg.report.warnings]
+    assert warnings[0] == (line, f"duplicate key {'name' if name == 'c.yaml' else 'title'!r}: "
+                                 "a key may appear once in a mapping; the last value is kept")
+
+
+def test_a_merge_key_is_not_a_duplicate(tmp_path):
+    (tmp_path / "m.yaml").write_text(
+        "- &base\n  title: One\n  webUrl: https://m.example/1\n  topics: [AI]\n"
+        "- <<: *base\n  title: Two\n  webUrl: https://m.example/2\n", encoding="utf-8")
+    kg = graph.load(tmp_path)
+    assert kg.report.ok and not kg.report.warnings
+    assert kg[kg.article("https://m.example/2")]["title"] == "Two"
+
+
+@pytest.mark.parametrize("text", ["title: A\nwebUrl: https://e.example/a\n---\n",
+                                  "---\ntitle: A\nwebUrl: https://e.example/a\n---\n",
+                                  "---\n---\ntitle: A\nwebUrl: https://e.example/a\n"])
+def test_an_empty_document_beside_a_record_in_a_yaml_stream_is_no_error(tmp_path, text):
+    # A trailing '---' (front matter saved as .yaml, kubectl and yq streams) opens an
+    # empty document: it holds no record, and nothing in it was refused.
+    (tmp_path / "a.yaml").write_text(text, encoding="utf-8")
+    kg = graph.load(tmp_path)
+    assert kg.report.ok and kg.report.records == 1 and not kg.report.warnings
+
+
+def test_a_yaml_stream_of_only_empty_documents_is_still_an_error(tmp_path):
+    (tmp_path / "a.yaml").write_text("---\n---\n", encoding="utf-8")
+    [error] = graph.load(tmp_path).report.errors
+    assert "got nothing" in error.reason

@@ -548,7 +548,9 @@ import { installLive } from "./explore-live.js";
     const drawnDegree = graph.hasNode(id) ? graph.degree(id) : 0;
     const parts = [el("span", { class: `kind ${kind}` }, kind === "article" ? "story" : kind)];
     if (kind === "article") {
-      const link = n.originalUrl || n.webUrl || n.url;
+      // A record's originalUrl and webUrl are its own text: only a web URL becomes the link
+      // (a 'javascript://host/%0A...' one would run script when clicked).
+      const link = [n.originalUrl, n.webUrl, n.url].find((u) => /^https?:\/\//i.test(u || ""));
       parts.push(
         el("h3", { id: "details-title" }, n.title),
         el("dl", { id: "details-fields" },
