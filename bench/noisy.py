@@ -27,7 +27,8 @@ from typing import Any
 from bench.measure import percentile
 from schema.loadtest import stop_server
 
-__all__ = ["Served", "start", "drain_stderr", "heavy_requests", "attack", "CHEAP"]
+__all__ = ["Served", "start", "drain_stderr", "heavy_requests", "attack", "compare", "main",
+           "CHEAP"]
 
 CHEAP = "query Cheap { stats { articles } }"
 NEWSGRAPH = Path(sys.executable).with_name("newsgraph")
@@ -277,3 +278,56 @@ def attack(port: int, seconds: float, cheap: int = 8, attackers: int = 2,
     for t in threads:
         t.join()
     return phase
+
+
+def compare(corpus: Path, setups: dict[str, list[str]], seconds: float,
+            attacks: list[str] | None = None) -> dict[str, dict[str, Any]]:
+    """Serve ``corpus`` once per setup (``name -> serve args``), all at once, and run each
+    phase (idle, then each attack of :func:`heavy_requests`, or those named in
+    ``attacks``) against every server in turn: side by side, so the load other jobs put
+    on the machine weighs on each alike. Return ``{phase: {setup: summary}}``."""
+    from contextlib import ExitStack
+
+    out: dict[str, dict[str, Any]] = {}
+    with ExitStack() as stack:
+        served = {name: stack.enter_context(start(corpus, *args, wait_analytics=True,
+                                                  within=3600))
+                  for name, args in setups.items()}
+        heavy = {name: heavy_requests(s.port) for name, s in served.items()}
+        names = ["idle", *(attacks or next(iter(heavy.values())))]
+        for phase in names:
+            out[phase] = {}
+            for name, s in served.items():
+                ran = attack(s.port, seconds, heavy=None if phase == "idle"
+                             else heavy[name][phase])
+                out[phase][name] = ran.summary()
+                print(json.dumps({"phase": phase, "setup": name, **out[phase][name]}),
+                      file=sys.stderr, flush=True)
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m bench.noisy CORPUS [--seconds S] [--setup NAME=ARGS ...]``: the
+    noisy-neighbour phases against several servers side by side (by default one
+    process and ``--workers 2``), printed as JSON."""
+    import argparse
+    import shlex
+
+    p = argparse.ArgumentParser(prog="python -m bench.noisy", description=main.__doc__)
+    p.add_argument("corpus", type=Path)
+    p.add_argument("--seconds", type=float, default=10.0, help="length of each phase")
+    p.add_argument("--setup", action="append", metavar="NAME=ARGS",
+                   help="a server to compare: a name, '=', its serve arguments")
+    p.add_argument("--attack", action="append", help="run only these attacks (by name)")
+    args = p.parse_args(argv)
+    setups = {"one process": ["--no-watch"], "--workers 2": ["--no-watch", "--workers", "2"]}
+    if args.setup:
+        setups = {}
+        for item in args.setup:
+            name, _, rest = item.partition("=")
+            setups[name] = shlex.split(rest)
+    print(json.dumps(compare(args.corpus, setups, args.seconds, args.attack), indent=1))
+
+
+if __name__ == "__main__":
+    main()

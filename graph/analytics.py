@@ -44,9 +44,10 @@ from graph.build import ARTICLE, RELATED, TAGGED, provider_id, topic_id
 from graph.errors import InvalidArgument, NotReady
 from graph.normalize import tokens
 from graph.search import SearchIndex, build_search_index
-from graph.select import Selection, select_articles
+from graph.select import Selection, checked, select_articles
 
 if TYPE_CHECKING:
+    from graph.budget import Budget
     from graph.kg import KnowledgeGraph
 
 __all__ = ["SAME_STORY", "WHOLE_GRAPH", "Analytics", "Storyline", "Bucket", "story_key",
@@ -328,13 +329,15 @@ class Analytics:
         rank = self.pagerank
         return sorted(self.articles, key=lambda a: (-rank[a], a))
 
-    def central(self, selection: Selection | None = None) -> list[tuple[str, float]]:
-        """Return ``(article id, PageRank)`` of the articles ``selection`` keeps, highest first."""
+    def central(self, selection: Selection | None = None,
+                budget: Budget | None = None) -> list[tuple[str, float]]:
+        """Return ``(article id, PageRank)`` of the articles ``selection`` keeps, highest
+        first; a filter looks at ``budget``'s deadline as it goes."""
         rank = self.pagerank
         ids = self.central_articles
         if selection is not None and not selection.empty:
-            keep = selection.predicate(self.kg)
-            ids = [a for a in ids if keep(a)]
+            keep = selection.predicate(self.kg, budget)
+            ids = [a for a in checked(ids, budget) if keep(a)]
         return [(a, rank[a]) for a in ids]
 
     @property
@@ -505,14 +508,14 @@ class Analytics:
         return _buckets(self._dates(among), interval)
 
     def timeline_of(self, selection: Selection | None = None, interval: str = "MONTH",
-                    ) -> tuple[list[Bucket], int]:
+                    budget: Budget | None = None) -> tuple[list[Bucket], int]:
         """Return the :meth:`timeline` of the articles ``selection`` keeps, and how many of
         them have no date (and so are in no bucket)."""
         if selection is None or selection.empty:
             among = None
             undated = len(self.articles) - len(self._dates(self.articles))
         else:
-            among = select_articles(self.kg, selection)
+            among = select_articles(self.kg, selection, budget=budget)
             undated = len(among) - len(self._dates(among))
         return self.timeline(interval, among), undated
 

@@ -33,6 +33,10 @@ class Budget:
         How long from now the walks may run; unlimited by default.
     clock : callable, optional
         The clock the deadline is read on (``time.monotonic`` by default).
+    pace : callable, optional
+        Called with the budget at each look at the deadline that finds time left: where
+        a server makes long work take turns (``schema/lanes.py``); it may wait, and
+        raises BudgetExceeded when the deadline passes meanwhile.
 
     Examples
     --------
@@ -47,7 +51,8 @@ class Budget:
     """
 
     def __init__(self, visits: int | None = None, seconds: float | None = None,
-                 clock: Callable[[], float] = time.monotonic):
+                 clock: Callable[[], float] = time.monotonic,
+                 pace: Callable[[Budget], None] | None = None):
         if visits is not None and (isinstance(visits, bool) or not isinstance(visits, int)
                                    or visits < 0):
             raise InvalidArgument(f"visits must be a whole number, at least 0, got {visits!r}")
@@ -56,7 +61,9 @@ class Budget:
         self.max_visits = visits
         self.seconds = seconds
         self.clock = clock
-        self.deadline = clock() + seconds if seconds is not None else None
+        self.pace = pace
+        self.started = clock()
+        self.deadline = self.started + seconds if seconds is not None else None
         self.visits = 0  # neighbour entries read
         self.asked = 0  # neighbour entries asked for, a refused charge included
         self.work: dict[str, int] = {}  # other work done, by name (see count)
@@ -84,7 +91,15 @@ class Budget:
         self.work[what] = self.work.get(what, 0) + n
 
     def check_time(self) -> None:
-        """Raise BudgetExceeded once the deadline has passed."""
+        """Raise BudgetExceeded once the deadline has passed; otherwise let ``pace``
+        have its say."""
+        self.check_deadline()
+        if self.pace is not None:
+            self.pace(self)
+
+    def check_deadline(self) -> None:
+        """Raise BudgetExceeded once the deadline has passed (``pace`` is not called:
+        this is the look a pace makes while it waits)."""
         if self.deadline is not None and self.clock() > self.deadline:
             raise BudgetExceeded(f"the walk ran past its deadline of {self.seconds:g} s",
                                  limit="seconds", value=self.seconds or 0.0)

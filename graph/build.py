@@ -266,6 +266,8 @@ class Builder:
             if has_credentials(raw):
                 self.warn(path, line, f"{what}: the {key}'s user name or password is left "
                           "out of the article's id (ids are shown to every client)")
+            if key == "webUrl":
+                self.check_original_url(fields.get("originalUrl"), path, line, what)
             return url
         reason = "; ".join(tried) if tried else "no 'webUrl' or 'originalUrl'"
         if what == "record":
@@ -273,6 +275,16 @@ class Builder:
         else:
             self.warn(path, line, f"{what} skipped: no valid URL ({reason})")
         return None
+
+    def check_original_url(self, raw: Any, path: str, line: int | None, what: str) -> None:
+        """Warn of an ``originalUrl`` that is not a web URL beside a valid ``webUrl``: it
+        is kept as written (``originalUrl`` on the article), and clients may link it."""
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
+            return
+        try:
+            canonical_url(raw)
+        except InvalidURLError as e:
+            self.warn(path, line, f"{what}: originalUrl {e} (kept as written, not used)")
 
     def entry_fields(self, fields: dict[str, Any], path: str, line: int | None) -> None:
         """Warn of each field that looks meant as one newsgraph reads, which the record

@@ -59,15 +59,19 @@ LAYOUT_ITERATIONS = 50
 
 
 def _page_edges(kg: KnowledgeGraph, kept: Collection[str], have: Collection[str],
-                via: tuple[str, ...]) -> list[Edge]:
+                via: tuple[str, ...], budget: Budget | None = None) -> list[Edge]:
     """Return the edges of the ``via`` kinds with one end in ``kept`` (a page) and the other
     in ``kept`` or ``have``, each once: node by node, its out-edges, its in-edges, then its
-    ``SAME_STORY`` pairs (smaller id first); an edge inside the page at its source."""
+    ``SAME_STORY`` pairs (smaller id first); an edge inside the page at its source. The
+    deadline of ``budget`` is looked at before each node's rows are read (a page of hubs
+    with ``have`` reads their whole in-rows)."""
     kinds = set(via)
     succ, pred = kg.nx._succ, kg.nx._pred  # the views' edges, without their overhead
     same = kg.analytics.same_story if SAME_STORY in kinds else {}
     out = []
     for node in kept:
+        if budget is not None:
+            budget.check_time()
         for v, keys in succ[node].items():
             if v in kept or v in have:
                 out += [edge(kg, node, v, k) for k in keys if k in kinds]
@@ -114,14 +118,15 @@ def looks(kg: KnowledgeGraph, node: str) -> tuple[str, int, float]:
 # -- the frontier walk ------------------------------------------------------------------
 
 
-def _passes(kg: KnowledgeGraph, wanted: frozenset[str], selection: Selection | None) -> Rule:
+def _passes(kg: KnowledgeGraph, wanted: frozenset[str], selection: Selection | None,
+            budget: Budget | None = None) -> Rule:
     """Return the rule of what the walk may enter: the kinds wanted, and of articles,
     those ``selection`` keeps."""
     index = kg.index
     mask = index.keep_mask(wanted, None)
     if selection is None or selection.empty:
         return mask
-    keep = selection.predicate(kg)
+    keep = selection.predicate(kg, budget)
     ids, codes, article = index.ids, index.kind_code, KIND_CODES[ARTICLE]
 
     def rule(nodes: np.ndarray) -> np.ndarray:
@@ -242,7 +247,7 @@ def expand(
     start = _decode(after, mark) if after is not None else 0
     sub = Subgraph()
     position = 0
-    walked = levels(kg, origins, hops, walk, passes=_passes(kg, wanted, selection),
+    walked = levels(kg, origins, hops, walk, passes=_passes(kg, wanted, selection, budget),
                     budget=budget)
     for depth, nodes, _, _ in walked:
         for i in nodes.tolist():
@@ -258,7 +263,7 @@ def expand(
         if sub.truncated:
             walked.close()  # the rest of the walk is neither read nor charged
             break
-    sub.edges = _page_edges(kg, sub.nodes, {index.ids[i] for i in known}, walk)
+    sub.edges = _page_edges(kg, sub.nodes, {index.ids[i] for i in known}, walk, budget)
     if layout is not None:
         sub.positions = force_layout(sub, budget=budget)
     return sub
@@ -367,7 +372,7 @@ def select_subgraph(
         return whole(kg, via)
     walk = check_via(via)
     index = kg.index
-    starts = [index.pos[a] for a in sorted(select_articles(kg, selection))]
+    starts = [index.pos[a] for a in sorted(select_articles(kg, selection, budget=budget))]
     nodes: dict[str, int] = {}
     steps = tuple(k for k in walk if k in (TAGGED, PUBLISHED_BY))
     if steps:

@@ -15,11 +15,13 @@ the search index's token lists — only theirs are lowercased and scanned, as ab
 
 from __future__ import annotations
 
+import contextlib
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 import numpy as np
@@ -37,7 +39,10 @@ from graph.build import (
 from graph.errors import InvalidURLError
 from graph.normalize import canonical_url, tokens
 
-__all__ = ["ReadIndex", "CSR", "WALK_ORDER", "KIND_CODES", "csr_of", "gather"]
+if TYPE_CHECKING:
+    from graph.budget import Budget
+
+__all__ = ["ReadIndex", "Answers", "CSR", "WALK_ORDER", "KIND_CODES", "csr_of", "gather"]
 
 # Adjacency is walked in this kind order, so the path reported for a node prefers
 # a related story, then a shared topic, then a shared provider.
@@ -47,6 +52,11 @@ KIND_CODES = {ARTICLE: 0, PROVIDER: 1, TOPIC: 2}
 # Fields of one article are joined by NUL, articles too; a phrase never spans one.
 FIELD_SEP = b"\x00"  # between the fields of an article, and between articles
 _ASCII_ALNUM = frozenset(b"abcdefghijklmnopqrstuvwxyz0123456789")
+# A phrase scan looks at its budget's deadline between windows of this much text (about a
+# thousand articles: a few milliseconds of regex) and between lowercasing this many
+# candidate texts, so a request's scan stops soon after its deadline.
+SCAN_BYTES = 1 << 20
+SCAN_TEXTS = 2048
 
 
 class CSR:
@@ -203,11 +213,13 @@ class ReadIndex:
         self._reset_caches()
 
     def _reset_caches(self) -> None:
-        self.mentioning = lru_cache(maxsize=256)(self._mentioning)
-        self.mention_mask = lru_cache(maxsize=32)(self._mention_mask)
-        self.keep_mask = lru_cache(maxsize=32)(self._keep_mask)
+        # Each takes the asking request's budget (``budget=``), which a first scan of a
+        # phrase charges time to; an answer cut by it is not kept.
+        self.mentioning = Answers(self._mentioning, 256)
+        self.mention_mask = Answers(self._mention_mask, 32)
+        self.keep_mask = Answers(self._keep_mask, 32)
         # Two int32 arrays over all nodes each (8 bytes a node): few are held.
-        self.kept_rows = lru_cache(maxsize=8)(self._kept_rows)
+        self.kept_rows = Answers(self._kept_rows, 8)
         self._token_articles = lru_cache(maxsize=1024)(self._token_articles_uncached)
 
     # -- lookups ---------------------------------------------------------------------
@@ -295,31 +307,54 @@ class ReadIndex:
         return rows, held[rows]
 
     def _candidate_segments(self, rows: np.ndarray, masks: np.ndarray,
-                            ) -> list[tuple[bytes, np.ndarray, np.ndarray]]:
-        """Return the text index's parts over the candidates of a phrase: per field, the
+                            budget: Budget | None = None,
+                            ) -> Iterator[tuple[bytes, np.ndarray, np.ndarray]]:
+        """Yield the text index's parts over the candidates of a phrase: per field, the
         candidates whose that field holds all its tokens, lowercased as :meth:`blob`
-        does. A phrase never spans two fields, so these are all the text it can be in."""
+        does, :data:`SCAN_TEXTS` texts a part, the deadline of ``budget`` looked at
+        before each. A phrase never spans two fields, so these are all the text it can
+        be in."""
         columns = self.__dict__.get("_text_columns")
         if columns is None:  # the nodes' own strings by position: a phrase reads lists
             nodes = self.g._node
             columns = self.__dict__["_text_columns"] = [
                 [nodes[n].get(name) or "" for n in self.ids]
                 for name in ("title", "excerpt", "body")]
-        out = []
         for f, column in enumerate(columns):
             held = rows[(masks & (1 << f)) != 0]
-            if len(held):
-                out.append(_lowered([column[i] for i in held.tolist()], held))
+            for lo in range(0, len(held), SCAN_TEXTS):
+                if budget is not None:
+                    budget.check_time()
+                part = held[lo : lo + SCAN_TEXTS]
+                yield _lowered([column[i] for i in part.tolist()], part)
         held = rows[(masks & 8) != 0]
-        if len(held):  # topic names: a text each
+        for lo in range(0, len(held), SCAN_TEXTS):  # topic names: a text each
+            if budget is not None:
+                budget.check_time()
             texts, owners = [], []
-            for i in held.tolist():
+            for i in held[lo : lo + SCAN_TEXTS].tolist():
                 names = self._topic_names(i)
                 texts += names
                 owners += [i] * len(names)
             if texts:
-                out.append(_lowered(texts, np.array(owners, dtype=np.int32)))
-        return out
+                yield _lowered(texts, np.array(owners, dtype=np.int32))
+
+    def _blob_segments(self, budget: Budget | None = None,
+                       ) -> Iterator[tuple[bytes, np.ndarray, np.ndarray]]:
+        """Yield :meth:`segments`, the base blob made again :data:`SCAN_TEXTS` articles a
+        part when it is held once (the deadline of ``budget`` looked at before each)."""
+        if self.text is not None:
+            yield self.text, self.text_starts, self.article_rows
+        else:
+            for lo in range(0, len(self.article_rows), SCAN_TEXTS):
+                if budget is not None:
+                    budget.check_time()
+                part = self.article_rows[lo : lo + SCAN_TEXTS]
+                blobs = [self.blob(i) for i in part.tolist()]
+                starts = np.zeros(len(blobs), dtype=np.int64)
+                np.cumsum([len(b) + 1 for b in blobs[:-1]], out=starts[1:])
+                yield FIELD_SEP.join(blobs), starts, part
+        yield from self.extra_text
 
     def _topic_names(self, i: int) -> list[str]:
         """The names of article ``i``'s topics, as :meth:`texts` gives them."""
@@ -353,36 +388,41 @@ class ReadIndex:
 
     # -- text --------------------------------------------------------------------------
 
-    def _mentioning(self, phrase: tuple[str, ...]) -> frozenset[int]:
+    def _mentioning(self, phrase: tuple[str, ...], budget: Budget | None = None,
+                    ) -> frozenset[int]:
         """Return the articles whose title, excerpt, body or a topic name holds the phrase."""
-        return frozenset(self._phrase_articles(phrase).tolist())
+        return frozenset(self._phrase_articles(phrase, budget).tolist())
 
-    def _mention_mask(self, phrase: tuple[str, ...]) -> np.ndarray:
+    def _mention_mask(self, phrase: tuple[str, ...], budget: Budget | None = None,
+                      ) -> np.ndarray:
         """Return a boolean array over nodes, true for the articles holding the phrase."""
         mask = np.zeros(len(self.ids), dtype=bool)
-        mask[self._phrase_articles(phrase)] = True
+        mask[self._phrase_articles(phrase, budget)] = True
         mask.flags.writeable = False  # shared by every caller through the cache
         return mask
 
-    def _keep_mask(self, kinds: frozenset[str], phrase: tuple[str, ...] | None) -> np.ndarray:
+    def _keep_mask(self, kinds: frozenset[str], phrase: tuple[str, ...] | None,
+                   budget: Budget | None = None) -> np.ndarray:
         """Return a read-only boolean array over nodes: the given kinds, and when a phrase
         is given, only the articles holding it."""
         keep = np.zeros(len(self.ids), dtype=bool)
         for kind in kinds:
             keep |= self.kind_code == KIND_CODES[kind]
         if phrase is not None:
-            keep &= self.mention_mask(phrase)
+            keep &= self.mention_mask(phrase, budget=budget)
         keep.flags.writeable = False
         return keep
 
     def _kept_rows(self, via: tuple[str, ...], kinds: frozenset[str],
-                   phrase: tuple[str, ...] | None) -> CSR:
+                   phrase: tuple[str, ...] | None, budget: Budget | None = None) -> CSR:
         """Return the rows of :meth:`combined` ``via`` holding only the nodes
         :meth:`keep_mask` keeps: what a walk's last level reads when only they are
         reported. A row lists its kept neighbours in node order, not in row order."""
         n = len(self.ids)
-        nodes = np.flatnonzero(self.keep_mask(kinds, phrase)).astype(np.int32)
+        nodes = np.flatnonzero(self.keep_mask(kinds, phrase, budget=budget)).astype(np.int32)
         csr = self.combined(via)
+        if budget is not None:
+            budget.check_time()
         # The rows are symmetric: u's row holds c as often as c's row holds u.
         nb, owner = gather(nodes, csr.indptr, csr.indices, csr.degree[nodes])
         # int32 offsets when they fit: held per phrase, they are the bulk of it.
@@ -393,40 +433,50 @@ class ReadIndex:
     def _token_articles_uncached(self, token: str) -> tuple[int, ...]:
         return tuple(self._phrase_articles((token,)).tolist())
 
-    def _phrase_articles(self, phrase: tuple[str, ...]) -> np.ndarray:
-        """Return the sorted node indexes of the articles holding ``phrase``."""
+    def _phrase_articles(self, phrase: tuple[str, ...], budget: Budget | None = None,
+                         ) -> np.ndarray:
+        """Return the sorted node indexes of the articles holding ``phrase``.
+
+        The text is scanned :data:`SCAN_BYTES` at a time, the deadline of ``budget``
+        looked at between windows: past it, BudgetExceeded, and nothing is answered (so
+        no cache keeps a part of the answer)."""
         if not phrase:
             return np.zeros(0, dtype=np.int32)
         # The bytes pattern finds every true match (and, near non-ASCII text, a few
         # false ones, which the token rule then rejects): a token is ASCII letters and
         # digits only when the bytes around it say so.
-        segments = None
+        segments: Iterable[tuple[bytes, np.ndarray, np.ndarray]] | None = None
         if self.text is None and self.words is not None:
             found = self._candidates(phrase)
             if found is not None:
                 candidates, masks = found
                 if len(phrase) == 1 or not len(candidates):  # a token's articles: exact
                     return candidates
-                segments = self._candidate_segments(candidates, masks)
+                segments = self._candidate_segments(candidates, masks, budget)
         gap = rb"[^a-z0-9\x00]+"
         body = gap.join(re.escape(t.encode()) for t in phrase)
         pattern = re.compile(body + rb"(?![a-z0-9])")
         rows: set[int] = set()
-        for text, starts, owners in segments if segments is not None else self.segments():
+        for text, starts, owners in segments if segments is not None else \
+                self._blob_segments(budget):
             hits: list[int] = []
             unsure: list[int] = []
-            at = 0
-            while (m := pattern.search(text, at)) is not None:
-                s, e = m.start(), m.end()
-                at = s + 1  # matches may overlap: "a a a" holds the phrase "a a" twice
-                before = text[s - 1] if s else 0
-                if before in _ASCII_ALNUM:
-                    continue
-                if before >= 0x80 or not text[s:e].isascii() or \
-                        (e < len(text) and text[e] >= 0x80):
-                    unsure.append(s)
-                else:
-                    hits.append(s)
+            for lo, hi in _windows(text, SCAN_BYTES):
+                if budget is not None:
+                    budget.check_time()
+                at = lo
+                # A match never holds a NUL, so none crosses a window's end (a NUL).
+                while (m := pattern.search(text, at, hi)) is not None:
+                    s, e = m.start(), m.end()
+                    at = s + 1  # matches may overlap: "a a a" holds the phrase "a a" twice
+                    before = text[s - 1] if s else 0
+                    if before in _ASCII_ALNUM:
+                        continue
+                    if before >= 0x80 or not text[s:e].isascii() or \
+                            (e < len(text) and text[e] >= 0x80):
+                        unsure.append(s)
+                    else:
+                        hits.append(s)
             rows.update(_rows_at(starts, owners, hits))
             for i in _rows_at(starts, owners, unsure):
                 if i not in rows and _holds(self.fields[i], phrase):
@@ -437,6 +487,72 @@ class ReadIndex:
     def order_key(self, i: int) -> tuple[float, str]:
         """Sort key within one hop: newest first, then by id."""
         return (self.newest_first[i], self.ids[i])
+
+
+class Answers:
+    """A bounded cache (least recently used out) of a function's answers by its
+    arguments, which takes the asking request's budget beside them (``budget=``, not
+    part of the key): a call its budget cuts short raises, so only whole answers are
+    kept, and the next call computes the answer again from the start.
+
+    Examples
+    --------
+    >>> square = Answers(lambda x, budget=None: x * x, maxsize=2)
+    >>> square(3), square(3, budget=None), square.cache_info()
+    (9, 9, (1, 1))
+    """
+
+    __slots__ = ("make", "maxsize", "_held", "hits", "misses")
+
+    def __init__(self, make: Callable[..., Any], maxsize: int):
+        self.make = make
+        self.maxsize = maxsize
+        # Worker threads share one index: each OrderedDict call is atomic under the GIL,
+        # and a key another thread evicted meanwhile is let go. No lock, so a process
+        # forked while a thread is here (a worker, an export's writer) cannot inherit
+        # one held.
+        self._held: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+        self.hits = self.misses = 0
+
+    def __call__(self, *key: Any, budget: Budget | None = None) -> Any:
+        held = self._held
+        try:
+            found = held[key]
+        except KeyError:
+            self.misses += 1
+            found = self.make(*key, budget=budget)  # raises when cut: nothing is kept
+            held[key] = found
+            while len(held) > self.maxsize:
+                with contextlib.suppress(KeyError):
+                    held.popitem(last=False)
+            return found
+        self.hits += 1
+        with contextlib.suppress(KeyError):
+            held.move_to_end(key)
+        return found
+
+    def __contains__(self, key: object) -> bool:
+        """Whether the answer to the arguments ``key`` (a tuple) is held."""
+        return key in self._held
+
+    def cache_info(self) -> tuple[int, int]:
+        """Return ``(hits, misses)`` so far."""
+        return self.hits, self.misses
+
+    def cache_clear(self) -> None:
+        """Forget every answer."""
+        self._held.clear()
+
+
+def _windows(text: bytes, size: int) -> Iterator[tuple[int, int]]:
+    """Yield ``(start, end)`` windows of ``text`` about ``size`` bytes long, each ending
+    at a NUL (between two fields or articles) or at the end."""
+    lo, n = 0, len(text)
+    while lo < n:
+        hi = text.find(FIELD_SEP, lo + size) if lo + size < n else -1
+        hi = n if hi < 0 else hi
+        yield lo, hi
+        lo = hi
 
 
 def alias_keys(data: dict[str, Any]) -> list[str]:

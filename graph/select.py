@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -19,11 +19,12 @@ from graph.errors import InvalidArgument
 from graph.normalize import mentions_tokens, parse_datetime, phrase_tokens
 
 if TYPE_CHECKING:
+    from graph.budget import Budget
     from graph.kg import KnowledgeGraph
     from graph.search import SearchHits
 
-__all__ = ["Selection", "ORDERS", "select_articles", "order_articles", "search",
-           "search_by_scan", "provider_topics", "articles_of"]
+__all__ = ["Selection", "ORDERS", "select_articles", "checked", "CHECK_EVERY",
+           "order_articles", "search", "search_by_scan", "provider_topics", "articles_of"]
 
 ORDERS = ("PUBLISHED_AT_DESC", "PUBLISHED_AT_ASC", "QUALITY_DESC", "HEAT_DESC", "TITLE_ASC")
 
@@ -49,10 +50,11 @@ class Selection:
     def empty(self) -> bool:
         return all(getattr(self, f) is None for f in self.__slots__)
 
-    def predicate(self, kg: KnowledgeGraph):
-        """Return a function of a node id that is True for the articles selected."""
+    def predicate(self, kg: KnowledgeGraph, budget: Budget | None = None):
+        """Return a function of a node id that is True for the articles selected; the
+        first look for a ``mentions`` phrase is charged to ``budget``'s deadline."""
         g = kg.nx
-        matches = (kg.index.mentioning(mentions_tokens(self.mentions))
+        matches = (kg.index.mentioning(mentions_tokens(self.mentions), budget=budget)
                    if self.mentions is not None else None)
         pos = kg.index.pos
         topics = _resolve_all(kg.topic, self.topics)
@@ -127,15 +129,33 @@ def order_articles(kg: KnowledgeGraph, nodes: Iterable[str],
 
 def select_articles(kg: KnowledgeGraph, selection: Selection | None = None,
                     order: str = "PUBLISHED_AT_DESC",
-                    among: Iterable[str] | None = None) -> list[str]:
-    """Return the ids of the articles that ``selection`` keeps, in ``order``."""
+                    among: Iterable[str] | None = None,
+                    budget: Budget | None = None) -> list[str]:
+    """Return the ids of the articles that ``selection`` keeps, in ``order``; the
+    deadline of ``budget`` is looked at every :data:`CHECK_EVERY` articles tested."""
     index = kg.index
     if among is None:
         among = (index.ids[i] for i, kind in enumerate(index.kind) if kind == ARTICLE)
     if selection is not None and not selection.empty:
-        keep = selection.predicate(kg)
-        among = (n for n in among if keep(n))
+        keep = selection.predicate(kg, budget)
+        among = (n for n in checked(among, budget) if keep(n))
+    elif budget is not None:
+        budget.check_time()
     return order_articles(kg, among, order)
+
+
+CHECK_EVERY = 4096  # articles a filter tests between two looks at the deadline
+
+
+def checked(items: Iterable[str], budget: Budget | None) -> Iterator[str]:
+    """Yield ``items``, looking at ``budget``'s deadline every :data:`CHECK_EVERY`."""
+    if budget is None:
+        yield from items
+        return
+    for k, item in enumerate(items):
+        if k % CHECK_EVERY == 0:
+            budget.check_time()
+        yield item
 
 
 def articles_of(kg: KnowledgeGraph, node: str) -> list[str]:

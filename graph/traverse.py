@@ -84,14 +84,14 @@ def _within(
     index = kg.index
     origin = index.pos[str(kg.resolve(start))]
     phrase = mentions_tokens(mentions) if mentions is not None else None
-    mask = index.keep_mask(wanted, phrase)
+    mask = index.keep_mask(wanted, phrase, budget=budget)
     keep: Rule = mask
     if where is not None and not where.empty and where != Selection(mentions=where.mentions):
-        keep = _and(mask, where.predicate(kg), index.ids)
+        keep = _and(mask, where.predicate(kg, budget), index.ids)
     kept_rows = None
     if keep is mask and phrase is not None:  # a phrase keeps few: their rows are small
         adjacency(kg, walk)  # derived rows (SAME_STORY) exist before the index combines them
-        kept_rows = index.kept_rows(walk, wanted, phrase)
+        kept_rows = index.kept_rows(walk, wanted, phrase, budget=budget)
     nodes, depths, parents = reach(kg, [origin], hops, walk, keep=keep, ordered=False,
                                    budget=budget, kept_rows=kept_rows)
     nodes, depths = nodes[1:], depths[1:]  # the start is never in it

@@ -10,6 +10,7 @@ from typing import Annotated
 import strawberry
 
 import graph
+from graph.budget import Budget
 from schema.connections import Connection, Edge, page_info
 from schema.inputs import (
     MAX_FIRST,
@@ -136,8 +137,9 @@ class CentralArticleConnection(Connection[Article]):
 
 def resolve_central(kg: graph.KnowledgeGraph, where: ArticleFilter | None, first: int | None,
                     after: str | None, last: int | None = None,
-                    before: str | None = None) -> CentralArticleConnection:
-    page = paginate(kg.analytics.central(selection_of(where)), list_key("central", where),
+                    before: str | None = None, budget: Budget | None = None,
+                    ) -> CentralArticleConnection:
+    page = paginate(kg.analytics.central(selection_of(where), budget), list_key("central", where),
                     first, after, last, before)
     return CentralArticleConnection(
         edges=[CentralArticleEdge(cursor=page.cursor(i), score=score,
@@ -165,8 +167,8 @@ class Timeline:
 
 
 def resolve_timeline(kg: graph.KnowledgeGraph, where: ArticleFilter | None,
-                     interval: TimeInterval) -> Timeline:
-    buckets, undated = kg.analytics.timeline_of(selection_of(where), interval.value)
+                     interval: TimeInterval, budget: Budget | None = None) -> Timeline:
+    buckets, undated = kg.analytics.timeline_of(selection_of(where), interval.value, budget)
     return Timeline(interval=interval, undated=undated, total=sum(b.count for b in buckets),
                     buckets=[TimelineBucket(start=b.start, end=b.end, label=b.label,
                                             count=b.count) for b in buckets])

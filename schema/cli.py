@@ -66,13 +66,17 @@ def _add_load_options(p: argparse.ArgumentParser) -> None:
                    help="no progress on the terminal (it is shown only on a terminal anyway)")
 
 
+def _add_max_file_mb(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--max-file-mb", type=float, default=DEFAULT_MAX_FILE_BYTES / 2**20,
+                   metavar="MB", help="reject files larger than this (default: %(default)g)")
+
+
 def _add_path(p: argparse.ArgumentParser) -> None:
     p.add_argument("path", nargs="?", type=Path, default=None,
                    help="a folder of records (read recursively) or one file; "
                         "the bundled data/ by default")
     _add_load_options(p)
-    p.add_argument("--max-file-mb", type=float, default=DEFAULT_MAX_FILE_BYTES / 2**20,
-                   metavar="MB", help="reject files larger than this (default: %(default)g)")
+    _add_max_file_mb(p)
     p.add_argument("--cache", nargs="?", const=True, default=None, metavar="DIR",
                    help="start from a signed snapshot of an unchanged corpus, and write one "
                         "after a full load; DIR defaults to $NEWSGRAPH_CACHE or "
@@ -134,6 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="exit 0 even when the load rejected files or records (they are "
                         "still printed on stderr)")
     _add_load_options(p)
+    _add_max_file_mb(p)
 
     sub.add_parser("schema", help="print the GraphQL schema (SDL)")
 
@@ -465,11 +470,15 @@ def _listener(bound: socket.socket) -> Any:
     (another server holding it, with or without SO_REUSEPORT, makes that bind fail)."""
     if not hasattr(socket, "SO_REUSEPORT"):  # pragma: no cover - every worker shares it
         return lambda: bound.dup()
-    family, address = bound.family, bound.getsockname()
+    family, proto, address = bound.family, bound.proto, bound.getsockname()
     bound.close()
 
     def listen() -> socket.socket:
-        sock = socket.socket(family, socket.SOCK_STREAM)
+        # The protocol named, as _bind's getaddrinfo names it: asyncio turns Nagle's
+        # algorithm off (TCP_NODELAY) only on connections of a socket whose proto says
+        # TCP; with proto 0, each answer on a kept-alive connection waited ~40 ms for the
+        # client's delayed ACK.
+        sock = socket.socket(family, socket.SOCK_STREAM, proto)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         sock.bind(address)
@@ -521,7 +530,7 @@ def cmd_query(args: argparse.Namespace) -> int:
             raise graph.NewsgraphError(f"--variables is not valid JSON: {e.msg}") from e
         if not isinstance(variables, dict):
             raise graph.NewsgraphError("--variables must be a JSON object like '{\"n\": 5}'")
-    kg = _load(args.data, DEFAULT_MAX_FILE_BYTES / 2**20, args=args)
+    kg = _load(args.data, args.max_file_mb, args=args)
     errors = kg.report.errors
     if errors:
         what = "ignored" if args.ignore_load_errors else "--ignore-load-errors to go on"

@@ -81,7 +81,7 @@ class RequestBudget:
     def restart(self) -> None:
         """Start afresh: each event of a subscription is budgeted like a request."""
         self.walks = Budget(visits=self.settings.max_visits, seconds=self.settings.timeout,
-                            clock=self.walks.clock)
+                            clock=self.walks.clock, pace=self.walks.pace)
         self.objects = 0
         self.timed_out = False
 

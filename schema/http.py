@@ -21,7 +21,7 @@ import contextvars
 import functools
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -40,6 +40,7 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
+from schema.lanes import Lane
 from schema.query import should_mask
 from schema.settings import Settings, env_name
 
@@ -125,6 +126,9 @@ class GraphQLOverHTTP(GraphQL[dict[str, Any], None]):
         # Operations run here, off the event loop; the pool bounds how many at once.
         self._workers = ThreadPoolExecutor(max_workers=_WORKERS,
                                            thread_name_prefix="newsgraph-graphql")
+        # Long ones take turns (schema/lanes.py), unless as many may run as threads.
+        width = settings.max_long_operations
+        self.lane = Lane(width=width) if width < _WORKERS else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -176,7 +180,7 @@ class GraphQLOverHTTP(GraphQL[dict[str, Any], None]):
             operation_extensions=request_data.extensions)
         loop = asyncio.get_running_loop()
         work: asyncio.Future[Any] = loop.run_in_executor(
-            self._workers, contextvars.copy_context().run, call)
+            self._workers, contextvars.copy_context().run, self._in_lane, call, context)
         work.add_done_callback(_retrieve)  # answered at the deadline: its end is not awaited
         watch: asyncio.Future[Any] = asyncio.ensure_future(_client_gone(request))
         done, _ = await asyncio.wait({work, watch}, timeout=self.settings.timeout + _GRACE,
@@ -204,6 +208,21 @@ class GraphQLOverHTTP(GraphQL[dict[str, Any], None]):
             f"the request ran past its time limit of {timeout:g} s (limit timeout = "
             f"{timeout:g}, set by {env_name('timeout')})",
             extensions={"code": "LIMIT_EXCEEDED", "limit": "timeout", "max": timeout})])
+
+    def _in_lane(self, call: Callable[[], Any], context: Any) -> Any:
+        """Run ``call`` in a worker thread, its budget pacing it through the lane (only
+        here: an operation on the event loop, a subscription's, must never wait)."""
+        lane = self.lane
+        budget = context.get("budget") if isinstance(context, dict) else None
+        walks = getattr(budget, "walks", None)
+        if lane is None or walks is None:
+            return call()
+        walks.pace = lane.pace
+        try:
+            return call()
+        finally:
+            walks.pace = None
+            lane.leave(walks)
 
     async def get_sub_response(self, request: Request | WebSocket) -> Response:
         sub = await super().get_sub_response(request)

@@ -254,9 +254,12 @@ def _articles_field(description: str) -> Any:
                  order_by: OrderArg = ArticleOrder.PUBLISHED_AT_DESC,
                  first: FirstArg = None, after: AfterArg = None, last: LastArg = None,
                  before: BeforeArg = None) -> Connection[Article]:
+        from schema.cost import budget_of
+
         kg, node_id = kg_of(info), str(self.id)
         ids = select.select_articles(kg, selection_of(where), order_by.value,
-                                     among=select.articles_of(kg, node_id))
+                                     among=select.articles_of(kg, node_id),
+                                     budget=budget_of(info))
         return article_page(info, ids, first, after, last, before, (node_id, where, order_by))
     return strawberry.field(resolver=articles, description=description)
 

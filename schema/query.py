@@ -213,7 +213,8 @@ class Query:
                  first: FirstArg = None, after: AfterArg = None, last: LastArg = None,
                  before: BeforeArg = None) -> Connection[Article]:
         kg = kg_of(info)
-        ids = select.select_articles(kg, selection_of(where), order_by.value)
+        ids = select.select_articles(kg, selection_of(where), order_by.value,
+                                     budget=budget_of(info))
         return article_page(info, ids, first, after, last, before, (where, order_by))
 
     @strawberry.field(description="All topics, by slug.")
@@ -345,14 +346,15 @@ class Query:
     def central_articles(self, info: Info, where: WhereArg = None, first: FirstArg = None,
                          after: AfterArg = None, last: LastArg = None,
                          before: BeforeArg = None) -> CentralArticleConnection | None:
-        return resolve_central(kg_of(info), where, first, after, last, before)
+        return resolve_central(kg_of(info), where, first, after, last, before,
+                               budget_of(info))
 
     @strawberry.field(description="How many articles were published per day, week or month.")
     def timeline(self, info: Info, where: WhereArg = None,
                  interval: Annotated[TimeInterval, strawberry.argument(
                      description="The bucket size; a month by default.")] = TimeInterval.MONTH,
                  ) -> Timeline:
-        return resolve_timeline(kg_of(info), where, interval)
+        return resolve_timeline(kg_of(info), where, interval, budget_of(info))
 
 
 def should_mask(error: GraphQLError) -> bool:

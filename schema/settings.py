@@ -87,6 +87,10 @@ class Settings:
     max_visits: int = _limit(500_000, "node budget: neighbour entries the traversals of one "
                                       "request examine, counted from the graph's real degrees")
     timeout: float = _limit(10.0, "wall-clock seconds one request may run")
+    max_long_operations: int = _limit(1, "operations past their first 20 ms computing at "
+                                         "once in one server process, in turns of 50 ms; "
+                                         "the others wait, the GIL free (16, the worker "
+                                         "threads, turns turns off)")
     max_export_nodes: int = _limit(50_000, "nodes of one /export/graph.* file")
     max_export_edges: int = _limit(250_000, "edges of one /export/graph.* file")
     max_exports: int = _limit(2, "/export/graph.* requests running at once; more answer 429")

@@ -47,6 +47,19 @@ def test_invalid_web_url_falls_back_to_original_url_with_a_warning(tmp_path):
         (str(path), True)]
 
 
+@pytest.mark.parametrize("original", ["javascript://x/%0Aalert(1)", "not a url", "/relative"])
+def test_an_invalid_original_url_beside_a_valid_web_url_is_said(tmp_path, original):
+    # It was served as written without a word, while the same value as webUrl is refused.
+    path = write_record(tmp_path, "a.md", {"title": "A", "webUrl": "https://web.example/a",
+                                           "originalUrl": original})
+    kg = graph.load(tmp_path)
+    assert kg.report.ok
+    assert kg.nx.nodes["article:https://web.example/a"]["original_url"] == original
+    [warning] = kg.report.warnings
+    assert warning.path == str(path)
+    assert warning.reason.startswith("record: originalUrl ") and repr(original) in warning.reason
+
+
 def test_credentials_in_a_url_are_not_part_of_the_articles_id(tmp_path):
     # https://user:pass@host/x was its own article, its id carrying the password.
     write_record(tmp_path, "a.md", {"title": "A", "webUrl": "https://news.example/x",

@@ -96,6 +96,19 @@ def test_load_max_file_mb_rejects_bigger_files(capsys, clean):
     assert str(clean / "big.md") in [e["path"] for e in report["errors"]]
 
 
+def test_query_takes_max_file_mb_as_load_does(capsys, clean):
+    # `newsgraph query ... --max-file-mb` was refused (load, serve and export took it).
+    big = clean / "big.md"
+    write_record(clean, "big.md", record("big"), body="word " * 40_000)
+    document = "{ stats { records } }"
+    assert main(["query", document, "--data", str(clean), "--max-file-mb", "1"]) == 0
+    assert json.loads(capsys.readouterr().out)["data"]["stats"]["records"] == 3
+    status = main(["query", document, "--data", str(clean), "--max-file-mb", "0.1"])
+    out, err = capsys.readouterr()
+    assert status == 1 and json.loads(out)["data"]["stats"]["records"] == 2
+    assert str(big) in err
+
+
 def test_load_text_report(capsys, clean):
     (clean / "broken.md").write_text("no front matter\n", encoding="utf-8")
     status = main(["load", str(clean)])

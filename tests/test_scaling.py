@@ -8,6 +8,7 @@ import json
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -112,6 +113,34 @@ def wait_until(condition, what: str) -> None:
         time.sleep(0.05)
 
 
+SLOW_REQUEST_TIMEOUT = 2  # seconds, in place of the documented 10 s, to keep the test short
+
+
+def _slow_client_cut_after(port: int) -> float:
+    """Send a request's header lines one a second until the peer closes; return how long
+    that took (the hang guard if it never does)."""
+    started = time.monotonic()
+    with socket.create_connection(("127.0.0.1", port), timeout=HANG_GUARD) as conn:
+        conn.sendall(b"GET /readyz HTTP/1.1\r\nHost: x\r\n")
+        line = 0
+        while time.monotonic() - started < HANG_GUARD:
+            try:
+                conn.sendall(f"X-Slow-{line}: 1\r\n".encode())
+            except OSError:  # reset or closed by the proxy
+                break
+            line += 1
+            conn.settimeout(1.0)
+            try:
+                if conn.recv(4096) == b"":
+                    break
+                break  # an answer (HAProxy's 408) and then the close
+            except TimeoutError:
+                continue
+            except OSError:
+                break
+    return time.monotonic() - started
+
+
 def test_replicas_of_one_snapshot_behind_haproxy(tmp_path):
     if shutil.which("haproxy") is None:
         unavailable("the HAProxy test", "haproxy is not installed (apt-get install haproxy)")
@@ -126,6 +155,8 @@ def test_replicas_of_one_snapshot_behind_haproxy(tmp_path):
              "--port", str(port)], tmp_path / f"{port}.log")) for port in (first, second)]
         not_ready = stack.enter_context(loading_replica())
         config = (haproxy_config().replace("127.0.0.1:8000", f"127.0.0.1:{front}")
+                  .replace("timeout http-request 10s",
+                           f"timeout http-request {SLOW_REQUEST_TIMEOUT}s")
                   .replace("127.0.0.1:8001", f"127.0.0.1:{first}")
                   .replace("127.0.0.1:8002", f"127.0.0.1:{second}")
                   + f"    server loading 127.0.0.1:{not_ready} check\n")
@@ -151,6 +182,9 @@ def test_replicas_of_one_snapshot_behind_haproxy(tmp_path):
         for _ in range(20):
             assert post(front, QUERY)["data"] == expected
             assert {k: v for k, v in ready(front).items() if k in COUNTS} == counts[0]
+        # A slow client (one header line a second, as slowloris sends) is cut off by the
+        # proxy's `timeout http-request`; newsgraph itself (uvicorn) has no such timeout.
+        assert _slow_client_cut_after(front) <= SLOW_REQUEST_TIMEOUT + 5
         # A replica stopped (a deploy, a crash): its requests go to the other one.
         replicas[0].send_signal(signal.SIGTERM)
         assert replicas[0].wait(timeout=HANG_GUARD) in (0, -signal.SIGTERM)

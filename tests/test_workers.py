@@ -271,3 +271,35 @@ def test_serve_says_a_bad_workers_option_in_one_line(args, said_):
                           capture_output=True, text=True, timeout=HANG_GUARD,
                           env={**os.environ, "NEWSGRAPH_INGEST_TOKEN": "t" * 32})
     assert (done.returncode, done.stderr) == (2, said_)
+
+
+@pytest.mark.parametrize("workers", [False, True], ids=["one process", "workers"])
+def test_served_connections_send_answers_without_nagle_delay(workers: bool) -> None:
+    """Every connection a server accepts has Nagle's algorithm off (TCP_NODELAY), with
+    or without workers: with it on, each answer on a kept-alive connection waited for
+    the client's delayed ACK (~40 ms). asyncio sets it on the connections of a
+    listening socket whose protocol says TCP."""
+    import asyncio
+
+    from schema.cli import _bind, _listener
+
+    bound = _bind("127.0.0.1", 0)
+    listener = _listener(bound)() if workers else bound
+
+    async def accepted_nodelay() -> int:
+        got: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+
+        def on_connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            sock = writer.get_extra_info("socket")
+            got.set_result(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+            writer.close()
+
+        server = await asyncio.start_server(on_connection, sock=listener)
+        async with server:
+            _, writer = await asyncio.open_connection(*listener.getsockname()[:2])
+            try:
+                return await asyncio.wait_for(got, 60)
+            finally:
+                writer.close()
+
+    assert asyncio.run(accepted_nodelay()) != 0

@@ -1,0 +1,200 @@
+"""Every loop a request runs looks at its budget's deadline: past it, the work stops at its
+next look, with BudgetExceeded, and keeps nothing half done for later requests.
+
+The clock here is a counter (one tick a look), so a test says at which look the work
+stopped, never how long it took."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import graph
+from bench.generate import generate
+from graph import explore, select
+from graph import index as index_module
+from graph.budget import Budget
+from graph.errors import BudgetExceeded
+from graph.search import build_search_index
+from graph.select import Selection
+
+PHRASE = ("facial", "recognition")  # bench/generate writes it into a few stories
+
+
+class Ticks:
+    """A clock that moves one second each time it is read; ``looks`` counts the reads
+    after the first (the budget's own, setting its deadline)."""
+
+    def __init__(self) -> None:
+        self.looks = -1
+
+    def __call__(self) -> float:
+        self.looks += 1
+        return float(self.looks)
+
+
+def ending_after(looks: int) -> tuple[Budget, Ticks]:
+    """A budget whose deadline passes at its ``looks``-th look at the clock."""
+    clock = Ticks()
+    budget = Budget(seconds=looks - 0.5, clock=clock)  # read once here, at 0
+    return budget, clock
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("deadlines") / "corpus"
+    generate(300, out, seed=3)
+    return out
+
+
+@pytest.fixture(scope="module")
+def reference(corpus: Path) -> graph.KnowledgeGraph:
+    """The same corpus, asked without budgets and with the default scan windows."""
+    return graph.load(corpus)
+
+
+@pytest.fixture
+def small_windows(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Scan windows of 256 bytes and 16 texts, so a 300-story corpus takes many."""
+    monkeypatch.setattr(index_module, "SCAN_BYTES", 256)
+    monkeypatch.setattr(index_module, "SCAN_TEXTS", 16)
+    yield
+
+
+def _phrase_everywhere(kg: graph.KnowledgeGraph) -> tuple[str, ...]:
+    """A two-word phrase the corpus holds in several articles (a test that finds
+    nothing could not tell a cut scan from a whole one)."""
+    found = kg.index.mentioning(PHRASE)
+    assert len(found) >= 5, len(found)
+    kg.index.mentioning.cache_clear()
+    return PHRASE
+
+
+@pytest.mark.parametrize("held_once", [False, True], ids=["blob", "text held once"])
+def test_a_first_phrase_scan_stops_at_the_deadline_and_keeps_nothing(
+        corpus: Path, reference: graph.KnowledgeGraph, small_windows: None,
+        held_once: bool) -> None:
+    kg = graph.load(corpus)
+    if held_once:
+        kg.index.hold_text_once(build_search_index(kg))
+    phrase = _phrase_everywhere(kg)
+    for looks in (2, 5):
+        budget, clock = ending_after(looks)
+        with pytest.raises(BudgetExceeded) as cut:
+            kg.index.mentioning(phrase, budget=budget)
+        assert cut.value.limit == "seconds"
+        # It stopped at the first look past the deadline: no window was read after it.
+        assert clock.looks == looks
+        assert (phrase,) not in kg.index.mentioning  # no partial answer kept
+    # A later request without a deadline scans it all again: the whole, right answer.
+    whole = kg.index.mentioning(phrase, budget=Budget(seconds=3600))
+    assert whole == reference.index.mentioning(phrase)
+    assert (phrase,) in kg.index.mentioning
+
+
+def test_windows_do_not_change_any_answer(corpus: Path, reference: graph.KnowledgeGraph,
+                                          small_windows: None) -> None:
+    """Matches near a window's end are found once: windows end at a field's NUL."""
+    kg = graph.load(corpus)
+    words = sorted({w for i in reference.index.article_rows[:40].tolist()
+                    for seq in reference.index.fields[i] for w in seq[:6]})
+    phrases = [(w,) for w in words[:30]] + [tuple(seq[k:k + n])
+                                              for i in reference.index.article_rows[:30].tolist()
+                                              for seq in reference.index.fields[i][:3]
+                                              for k, n in ((0, 2), (3, 3)) if len(seq) > k + n]
+    assert len(phrases) > 60
+    for phrase in phrases:
+        got = kg.index.mentioning(phrase, budget=Budget(seconds=3600))
+        assert got == reference.index.mentioning(phrase), phrase
+        assert got, phrase  # every phrase was taken from the text itself
+
+
+def test_within_mentions_stops_at_the_deadline_and_keeps_no_mask(
+        corpus: Path, reference: graph.KnowledgeGraph, small_windows: None) -> None:
+    kg = graph.load(corpus)
+    phrase = _phrase_everywhere(kg)
+    start = next(iter(reference.index.mentioning(phrase)))
+    start_id = kg.index.ids[start]
+    budget, clock = ending_after(3)
+    with pytest.raises(BudgetExceeded):
+        kg.within(start_id, hops=2, mentions=" ".join(phrase), budget=budget)
+    assert clock.looks == 3
+    for cache in (kg.index.mention_mask, kg.index.keep_mask, kg.index.kept_rows):
+        assert cache.cache_info()[0] == 0 and not cache._held, cache
+    again = kg.within(start_id, hops=2, mentions=" ".join(phrase), budget=Budget(seconds=3600))
+    assert again == reference.within(start_id, hops=2, mentions=" ".join(phrase))
+
+
+@pytest.mark.parametrize("where", [Selection(mentions="facial recognition"),
+                                   Selection(category="opinion")],
+                         ids=["mentions", "category"])
+def test_articles_where_stops_at_the_deadline(corpus: Path, reference: graph.KnowledgeGraph,
+                                              small_windows: None,
+                                              monkeypatch: pytest.MonkeyPatch,
+                                              where: Selection) -> None:
+    """``articles(where:)`` tests every article: it looks at the deadline as it goes."""
+    monkeypatch.setattr(select, "CHECK_EVERY", 8)
+    kg = graph.load(corpus)
+    budget, clock = ending_after(4)
+    with pytest.raises(BudgetExceeded):
+        select.select_articles(kg, where, budget=budget)
+    assert clock.looks == 4
+    whole = select.select_articles(kg, where, budget=Budget(seconds=3600))
+    assert whole == select.select_articles(reference, where)
+
+
+def test_central_articles_where_stops_at_the_deadline(
+        corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(select, "CHECK_EVERY", 8)
+    kg = graph.load(corpus)
+    everything = kg.analytics.central(Selection(category="opinion"))
+    budget, clock = ending_after(3)
+    with pytest.raises(BudgetExceeded):
+        kg.analytics.central(Selection(category="opinion"), budget)
+    assert clock.looks == 3
+    assert kg.analytics.central(Selection(category="opinion"),
+                                Budget(seconds=3600)) == everything
+
+
+class WorkClock:
+    """A clock that moves only with the work counted on it (``tick``): the deadline then
+    passes at a known point of the work, whatever the machine's speed."""
+
+    def __init__(self, step: float) -> None:
+        self.now = 0.0
+        self.step = step
+        self.done = 0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def tick(self) -> None:
+        self.done += 1
+        self.now += self.step
+
+
+def test_a_neighborhoods_edges_stop_at_the_deadline(
+        reference: graph.KnowledgeGraph, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The edges of a page are gathered node by node, the deadline looked at before each:
+    a page whose deadline passes while they are gathered ends there, not after them all."""
+    kg = reference
+    topics = [n for n, kind in zip(kg.index.ids, kg.index.kind, strict=True) if kind == "topic"]
+    hub = max(topics, key=lambda t: len(select.articles_of(kg, t)))
+    whole = kg.neighborhood(hub, hops=2, limit=300)
+    rows = {n: sum(1 for e in whole.edges if e.source == n) for n in whole.nodes}
+    assert len(whole.edges) > 100
+
+    clock = WorkClock(step=0.001)  # 1 ms an edge made; the walk itself takes no time here
+    made = explore.edge
+
+    def counted(*args: object, **kwargs: object) -> object:
+        clock.tick()
+        return made(*args, **kwargs)
+
+    monkeypatch.setattr(explore, "edge", counted)
+    with pytest.raises(BudgetExceeded):
+        kg.neighborhood(hub, hops=2, limit=300, budget=Budget(seconds=0.05, clock=clock))
+    # 50 edges were due; at most one node's row more was read after the deadline.
+    assert clock.done <= 50 + max(rows.values()) < len(whole.edges)
