@@ -25,7 +25,7 @@ __all__ = ["main", "components", "analytics_parts", "ADJACENCY", "EDGE_DATA"]
 ADJACENCY = "adjacency (networkx dicts; loaded: arrays, graph/compact.py)"
 EDGE_DATA = "edge data dicts (kind, RELATED evidence)"
 
-_LEAVES = (str, bytes, int, float, bool, datetime, date, type(None))
+_LEAVES = (str, bytes, bytearray, int, float, bool, datetime, date, type(None))
 
 
 def _deep(roots: Iterable[Any], seen: set[int]) -> int:
@@ -57,9 +57,16 @@ def _deep(roots: Iterable[Any], seen: set[int]) -> int:
     return total
 
 
+def _column_parts(column: Any) -> list[Any]:
+    """What a node column holds: its arrays and buffers (bytes, a snapshot's part), and
+    the values of a column of codes."""
+    return [getattr(column, name) for name in column.__slots__ if not name.startswith("_")]
+
+
 def components(kg: Any) -> dict[str, int]:
     """Return the bytes each part of a loaded graph holds, each object counted once."""
     from graph.compact import edge_arrays
+    from graph.nodeattrs import node_columns
 
     g = kg.nx
     seen: set[int] = set()
@@ -67,13 +74,23 @@ def components(kg: Any) -> dict[str, int]:
     out: dict[str, int] = {}
     # Shared with everything: the node id strings (keys of every adjacency dict).
     out["node ids"] = _deep(list(g._node), seen)
-    out["node attribute dicts (containers)"] = sum(
-        sys.getsizeof(d) for d in g._node.values() if id(d) not in seen)
-    seen.update(id(d) for d in g._node.values())
-    out["article text (title, excerpt, body, secured)"] = _deep(
-        (d[k] for d in g._node.values() for k in text_keys if k in d), seen)
-    out["other node attributes (URLs, dates, images, topics, ...)"] = _deep(
-        (v for d in g._node.values() for v in d.values()), seen)
+    columns = node_columns(g)
+    if columns is None:  # a dict per node
+        out["node attribute dicts (containers)"] = sum(
+            sys.getsizeof(d) for d in g._node.values() if id(d) not in seen)
+        seen.update(id(d) for d in g._node.values())
+        out["article text (title, excerpt, body, secured)"] = _deep(
+            (d[k] for d in g._node.values() for k in text_keys if k in d), seen)
+        out["other node attributes (URLs, dates, images, topics, ...)"] = _deep(
+            (v for d in g._node.values() for v in d.values()), seen)
+    else:  # columns (graph/columns.py): the buffers, the codes' values, the layouts
+        out["node attribute columns: layouts"] = _deep(
+            [columns.layout_of, columns.layouts, columns._readers], seen)
+        out["article text (title, excerpt, body, secured)"] = _deep(
+            [_column_parts(columns.columns[k]) for k in text_keys if k in columns.columns],
+            seen)
+        out["other node attributes (URLs, dates, images, topics, ...)"] = _deep(
+            [_column_parts(c) for c in columns.columns.values()], seen)
     edges = edge_arrays(g)
     if edges is None:  # networkx's own dicts (a live graph's versions)
         out[EDGE_DATA] = _deep(
@@ -103,7 +120,11 @@ def components(kg: Any) -> dict[str, int]:
 def analytics_parts(kg: Any) -> dict[str, int]:
     """Return the bytes each installed whole-graph part holds beyond the graph's objects."""
     seen: set[int] = {id(kg.index)}  # reached again from its own fields and postings
-    _deep(list(kg.nx._node) + list(kg.nx._node.values()), seen)
+    from graph.nodeattrs import node_columns
+
+    columns = node_columns(kg.nx)
+    _deep(list(kg.nx._node) + ([_column_parts(c) for c in columns.columns.values()]
+                                if columns is not None else list(kg.nx._node.values())), seen)
     _deep([v for k, v in vars(kg.index).items() if k not in ("g", "words")], seen)
     parts = kg.analytics._parts
     return {f"analytics: {name}": _deep([parts[name]], seen) for name in parts}

@@ -20,6 +20,8 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
+from graph.columns import Text
+
 __all__ = ["EdgeArrays", "frozen_graph", "compact", "edge_arrays", "degree", "sources",
            "edges_keyed"]
 
@@ -122,15 +124,16 @@ class EdgeData:
 
     Most edges' data is ``{"kind": key}`` (one dict per key, shared); a ``RELATED``
     edge's is ``{"kind": key, "evidence": [...]}``, the record sources that listed it,
-    held as numbers into ``strings`` (the same string objects as the articles'
-    ``sources``); any other shape is kept as it is, in ``other``.
+    held as numbers into ``strings`` (when built, the same string objects as the
+    articles' ``sources``; read from a snapshot, one UTF-8 text column); any other shape
+    is kept as it is, in ``other``.
     """
 
     PLAIN, EVIDENCE, OTHER = 0, 1, 2
 
     def __init__(self, keys: list[Any], key_of: np.ndarray, shape: np.ndarray,
                  plain: dict[Any, dict[str, Any]], evidence_indptr: np.ndarray,
-                 evidence: np.ndarray, strings: list[str], other: dict[int, dict[str, Any]]):
+                 evidence: np.ndarray, strings: Sequence[str], other: dict[int, dict[str, Any]]):
         self.keys, self.key_of, self.shape, self.plain = keys, key_of, shape, plain
         self.evidence_indptr, self.evidence, self.strings = evidence_indptr, evidence, strings
         self.other = other
@@ -206,16 +209,22 @@ class EdgeData:
         return out
 
     def state(self) -> tuple[Any, ...]:
+        """The data as plain data; the evidence's strings as one UTF-8 text (they are
+        read back as a text column, :class:`graph.columns.Text`, not a string each)."""
         arrays = (self.shape, self.evidence_indptr, self.evidence)
+        strings = self.strings if isinstance(self.strings, Text) else Text.of(self.strings)
+        assert strings is not None
+        _, (data, ends, *none) = strings.state()
         return (tuple((a.dtype.str, np.ascontiguousarray(a)) for a in arrays),
                 list(self.plain.items()),
-                self.strings, self.other)
+                (data, ends.dtype.str, np.ascontiguousarray(ends)), self.other)
 
     @classmethod
     def from_state(cls, keys: list[Any], key_of: np.ndarray, state: tuple[Any, ...],
                    ) -> EdgeData:
-        raw, plain, strings, other = state
+        raw, plain, (data, ends_dtype, ends), other = state
         shape, indptr, evidence = (_array(r) for r in raw)
+        strings: Sequence[str] = Text(data, _array((ends_dtype, ends)), None)  # type: ignore[assignment]
         return cls(keys, key_of, shape, dict(plain), indptr, evidence, strings, other)
 
 
@@ -233,7 +242,7 @@ def _indptr(counts: list[int]) -> np.ndarray:
     return indptr
 
 
-def frozen_graph(nodes: dict[str, dict[str, Any]], edges: EdgeArrays,
+def frozen_graph(nodes: Mapping[str, Mapping[str, Any]], edges: EdgeArrays,
                  graph_attrs: dict[str, Any] | None = None) -> nx.MultiDiGraph:
     """Return a frozen ``MultiDiGraph`` with these node dicts, reading ``edges``."""
     g = nx.MultiDiGraph()
@@ -257,7 +266,8 @@ class Adjacency(Mapping[str, "Neighbours"]):
 
     __slots__ = ("_nodes", "_edges", "_out")
 
-    def __init__(self, nodes: dict[str, dict[str, Any]], edges: EdgeArrays, *, out: bool):
+    def __init__(self, nodes: Mapping[str, Mapping[str, Any]], edges: EdgeArrays, *,
+                 out: bool):
         self._nodes, self._edges, self._out = nodes, edges, out
 
     def __getitem__(self, node: str) -> Neighbours:

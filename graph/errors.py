@@ -8,7 +8,8 @@ Every error is a :class:`NewsgraphError`, so one ``except`` catches them all::
      ├── NodeNotFound         a node id, URL, slug or domain that is not in the graph
      ├── InvalidArgument      an argument outside what is allowed (hops, edge kinds, ...)
      ├── BudgetExceeded       a walk stopped by its budget (visits or deadline), naming it
-     └── NotReady             whole-graph analytics still being computed after the load
+     ├── NotReady             whole-graph analytics still being computed after the load
+     └── SnapshotChanged      a snapshot's text read after start, from a file changed since
 
 ``NodeNotFound`` and ``InvalidArgument`` are also ``LookupError`` and ``ValueError``
 respectively, so code written against the standard exceptions keeps working.
@@ -75,3 +76,9 @@ class NotReady(NewsgraphError):
     def __init__(self, message: str, **extensions: object):
         super().__init__(message)
         self.extensions = {"code": "NOT_READY", **extensions}
+
+
+class SnapshotChanged(NewsgraphError):
+    """A graph started from a snapshot reads its long texts from the snapshot file when
+    asked; that file was changed (or cut short) after its signature was verified, so
+    nothing more is read from it. Start again to load a verified snapshot."""

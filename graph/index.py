@@ -37,6 +37,7 @@ from graph.build import (
     topic_id,
 )
 from graph.errors import InvalidURLError
+from graph.nodeattrs import TextsOf, node_columns
 from graph.normalize import canonical_url, tokens
 
 if TYPE_CHECKING:
@@ -316,10 +317,14 @@ class ReadIndex:
         be in."""
         columns = self.__dict__.get("_text_columns")
         if columns is None:  # the nodes' own strings by position: a phrase reads lists
-            nodes = self.g._node
-            columns = self.__dict__["_text_columns"] = [
-                [nodes[n].get(name) or "" for n in self.ids]
-                for name in ("title", "excerpt", "body")]
+            held_in = node_columns(self.g)
+            if held_in is not None and held_in.ids is self.ids:  # or the columns themselves
+                columns = [TextsOf(held_in, name) for name in ("title", "excerpt", "body")]
+            else:
+                nodes = self.g._node
+                columns = [[nodes[n].get(name) or "" for n in self.ids]
+                           for name in ("title", "excerpt", "body")]
+            self.__dict__["_text_columns"] = columns
         for f, column in enumerate(columns):
             held = rows[(masks & (1 << f)) != 0]
             for lo in range(0, len(held), SCAN_TEXTS):

@@ -27,6 +27,7 @@ import numpy as np
 
 from graph.build import ARTICLE, topic_id
 from graph.errors import InvalidArgument
+from graph.nodeattrs import TextsOf, node_columns
 from graph.normalize import phrase_tokens, tokens
 
 if TYPE_CHECKING:
@@ -90,7 +91,7 @@ class SearchIndex:
         state.pop("_columns", None)  # the graph's own strings: rebuilt where it is
         return state
 
-    def _column(self, kg: KnowledgeGraph, f: int) -> list[str]:
+    def _column(self, kg: KnowledgeGraph, f: int) -> Sequence[str]:
         """Return field ``f`` of every node by index position ("" where none): built on
         first use, holding the graph's own strings, so a phrase reads a list, not nodes."""
         columns = self.__dict__.setdefault("_columns", {})
@@ -98,8 +99,13 @@ class SearchIndex:
         found = columns.get(key)
         if found is None or found[0]() is not kg:
             name = FIELDS[f]
-            nodes = kg.nx._node  # the node dicts themselves: no view per node
-            column = [nodes[n].get(name) or "" for n in kg.index.ids]
+            held_in = node_columns(kg.nx)
+            column: Sequence[str]
+            if held_in is not None and held_in.ids is kg.index.ids:
+                column = TextsOf(held_in, name)  # read from the column when asked
+            else:
+                nodes = kg.nx._node  # the node dicts themselves: no view per node
+                column = [nodes[n].get(name) or "" for n in kg.index.ids]
             found = columns[key] = (weakref.ref(kg), column)
         return found[1]
 

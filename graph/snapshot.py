@@ -21,6 +21,12 @@ newsgraph did not write: each file is signed with HMAC-SHA256 under a per-user
 secret key (created once, readable by its owner only), and a file whose signature
 does not verify — corrupt, truncated, foreign — is ignored and rebuilt. Its
 fingerprint is checked first, so a stale snapshot is not even read in full.
+
+The node attributes are columns (:mod:`graph.nodeattrs`), a part per buffer, kept as read.
+The long texts' parts (bodies, excerpts) are verified with the rest, then let go: their
+values are read from the open file when asked (:class:`SnapshotFile`), bounded by the
+verified offsets in memory and decoded as UTF-8 only, and refused once the file's
+modification time or size is not as verified (docs/security.md says what is checked when).
 """
 
 from __future__ import annotations
@@ -36,18 +42,21 @@ import secrets
 import stat
 import tempfile
 import threading
+import weakref
 from collections.abc import Generator, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import fields
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import networkx as nx
 import numpy as np
 
+from graph.columns import OnDisk
 from graph.compact import EdgeArrays, edge_arrays, frozen_graph
+from graph.errors import SnapshotChanged
 from graph.index import ReadIndex
+from graph.nodeattrs import NodeAttrs, NodeColumns, long_text_parts, node_columns
 from graph.report import LoadReport, Problem
 
 __all__ = ["default_cache_dir", "code_digest", "fingerprint", "write_snapshot", "write_packed",
@@ -55,10 +64,10 @@ __all__ = ["default_cache_dir", "code_digest", "fingerprint", "write_snapshot", 
            "PARTS", "open_snapshot", "PendingSnapshot",
            "SNAPSHOT_VERSION"]
 
-SNAPSHOT_VERSION = 5  # 3: the read index maps URLs to node ids; 4: edges as arrays;
-# 5: written in parts (the nodes' attributes 20,000 nodes a part), not one buffer
+SNAPSHOT_VERSION = 6  # 3: the read index maps URLs to node ids; 4: edges as arrays;
+# 5: written in parts (the nodes' attributes 20,000 nodes a part), not one buffer;
+# 6: the nodes' attributes in columns (graph/nodeattrs.py), a part per buffer
 PARTS = "parts"
-_NODES_PER_PART = 20_000
 _PICKLE_PROTO = 0x80  # the first byte of a pickle (protocol 2 and later)
 _MAGIC = b"NEWSGRAPH-SNAPSHOT\n"
 _KEY_NAME = "snapshot.key"
@@ -195,33 +204,27 @@ def _key(cache_dir: Path) -> bytes:
     return key
 
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICRO = timedelta(microseconds=1)
-
-
 def pack(g: nx.MultiDiGraph, report: LoadReport, index: ReadIndex,
-         ) -> tuple[str, list[bytes]]:
+         ) -> tuple[str, list[bytes | memoryview]]:
     """Return ``(format, parts)`` for a loaded graph (see :func:`pack_parts`)."""
     return PARTS, list(pack_parts(g, report, index))
 
 
 def pack_parts(g: nx.MultiDiGraph, report: LoadReport, index: ReadIndex, *,
-               consume: bool = False) -> Generator[bytes, None, None]:
-    """Yield the parts of a loaded graph's snapshot (its graph, report and read index),
-    each in ``marshal`` form (it reads back about twice as fast as pickle and keeps
-    shared objects shared) or, when it holds a value marshal cannot (a date in an
-    extra field), a pickle (see :func:`_part`). The first part holds all but the node
-    attributes, the others :data:`_NODES_PER_PART` nodes' each, so no single buffer
-    holds the whole graph.
+               consume: bool = False) -> Generator[bytes | memoryview, None, None]:
+    """Yield the parts of a loaded graph's snapshot (its graph, report and read index).
 
-    The node dicts are lent to it while it runs (their ``published_at`` set aside):
-    not for a graph another thread is reading. With ``consume``, the read index is let
-    go once the first part is made, and each part's node dicts are taken out of the
-    graph as they are packed: written as they come (:func:`write_packed`), the parts
-    never join the graph in memory, and the graph is unusable after (the loader reads
-    its graph back from what it wrote, :func:`read_parts`)."""
+    The first part holds all but the node attributes' columns in ``marshal`` form (it
+    reads back about twice as fast as pickle and keeps shared objects shared) or, when
+    it holds a value marshal cannot, a pickle (see :func:`_part`); each other part is
+    one buffer of the node columns (:class:`graph.nodeattrs.NodeColumns`: a text column's
+    UTF-8, an array of offsets or codes), written as its bytes and read back as they
+    are, never decoded whole.
+
+    With ``consume``, the read index is let go once the first part is made and the node
+    dicts are emptied as their columns are made: the graph is unusable after (the loader
+    reads its graph back from what it wrote, :func:`read_parts`)."""
     ids = index.ids
-    nodes = g._node
     state = index.__getstate__()
     arrays: dict[str, Any] = {}
     plain: dict[str, Any] = {}
@@ -244,36 +247,32 @@ def pack_parts(g: nx.MultiDiGraph, report: LoadReport, index: ReadIndex, *,
     edges = edge_arrays(g)
     if edges is None:  # a graph with networkx's own dicts (built, not loaded)
         edges = EdgeArrays.of(g, ids, index.pos)
-    # Dates travel as microseconds beside the node dicts (marshal holds no datetime).
-    published = []
-    for i, node in enumerate(ids):
-        when = nodes[node].get("published_at")
-        if when is not None:
-            published.append((i, (when - _EPOCH) // _MICRO))
-    step = _NODES_PER_PART
-    core = (ids, -(-len(ids) // step), published, edges.state(), g.graph, arrays, plain,
-            counts, problems)
+    columns = node_columns(g)
+    if columns is None:
+        nodes = g._node
+        columns = NodeColumns.of(ids, index.pos, [nodes[n] for n in ids], consume=consume)
+        if consume:
+            nodes.clear()
+    small, buffers = columns.state()
+    core = (ids, len(buffers), edges.state(), g.graph, arrays, plain, counts, problems,
+            small)
     first = _part(core)
-    del core, arrays, plain, problems, published, edges
+    del core, arrays, plain, problems, edges, columns
     if consume:
         del g, index
     yield first
     del first
-    for at in range(0, len(ids), step):
-        chunk = ids[at : at + step]
-        attrs = [nodes.pop(node) for node in chunk] if consume else [nodes[n] for n in chunk]
-        dated = [(data, data["published_at"]) for data in attrs
-                 if data.get("published_at") is not None]
-        try:
-            for data, _ in dated:
-                data["published_at"] = None
-            part = _part(attrs)
-        finally:
-            for data, when in dated:
-                data["published_at"] = when
-        del attrs, dated
-        yield part
-        del part
+    buffers.reverse()
+    while buffers:
+        yield _raw(buffers.pop())
+
+
+def _raw(buffer: Any) -> memoryview:
+    """A buffer (an array, bytes) as its bytes, not copied."""
+    if isinstance(buffer, np.ndarray):
+        buffer = np.ascontiguousarray(buffer)
+    view = memoryview(buffer)
+    return view.cast("B") if view.ndim != 1 or view.itemsize != 1 else view
 
 
 def _part(value: Any) -> bytes:
@@ -304,7 +303,7 @@ def _parts_of(body: bytes | bytearray | memoryview | Iterable[bytes | bytearray]
     at = 0
     while at < len(view):
         size = int.from_bytes(view[at : at + 8], "big")
-        if size < 1 or at + 8 + size > len(view):
+        if at + 8 + size > len(view):
             raise ValueError("a part runs past the end of the snapshot")
         yield view[at + 8 : at + 8 + size]
         at += 8 + size
@@ -318,24 +317,26 @@ def unpack(form: str, body: bytes | bytearray | memoryview | Iterable[bytes | by
            ) -> tuple[nx.MultiDiGraph, LoadReport, ReadIndex]:
     """Rebuild what :func:`pack` stored: from its parts (a list is emptied as they are
     read; :func:`read_parts` reads them from a file) or from the bytes
-    :func:`write_packed` wrote of them."""
+    :func:`write_packed` wrote of them. The node columns keep the parts that hold them
+    as they are (no copy); parts read (and verified) from a snapshot file
+    (:class:`_Part`, knowing the file and where in it) that hold long texts are let go,
+    their texts read from the file when asked (:class:`graph.columns.FileText`)."""
     if form != PARTS:
         raise ValueError(f"unknown snapshot format {form!r}")
     parts = _parts_of(body)
-    ids, count, published, edges, graph_attrs, arrays, plain, counts, problems = \
+    ids, count, edges, graph_attrs, arrays, plain, counts, problems, small = \
         _unpart(next(parts))
-    attrs: list[dict[str, Any]] = []
-    for _ in range(count):
-        attrs.extend(_unpart(next(parts)))
-    if len(attrs) != len(ids) or next(parts, None) is not None:
+    buffers: list[Any] = [next(parts) for _ in range(count)]
+    if next(parts, None) is not None:
         raise ValueError("the snapshot's parts do not match its nodes")
-    for i, micros in published:
-        attrs[i]["published_at"] = _EPOCH + micros * _MICRO
-    _share_sources(attrs, edges)
+    for j in long_text_parts(small):
+        part = buffers[j]
+        if isinstance(part, _Part):
+            buffers[j] = OnDisk(part.file, part.offset, len(part))
     pos = {node: i for i, node in enumerate(ids)}
-    g = frozen_graph(dict(zip(ids, attrs, strict=True)),
-                     EdgeArrays.from_state(ids, pos, edges), graph_attrs)
-    del attrs
+    columns = NodeColumns.from_state(ids, pos, small, buffers)
+    del buffers
+    g = frozen_graph(NodeAttrs(columns), EdgeArrays.from_state(ids, pos, edges), graph_attrs)
     report_fields: dict[str, Any] = dict(counts)
     report_fields.update({name: [Problem(*p) for p in items] for name, items in problems.items()})
     report = LoadReport(**report_fields)
@@ -358,21 +359,6 @@ def unpack(form: str, body: bytes | bytearray | memoryview | Iterable[bytes | by
     return g, report, index
 
 
-def _share_sources(attrs: list[dict[str, Any]], edges: Any) -> None:
-    """Let the articles' ``sources`` be the very strings the RELATED edges' evidence
-    numbers (graph.compact.EdgeData), as when the snapshot was packed: the two travel
-    in different parts, and a part is read back with its own objects."""
-    strings = edges[2][2]
-    number = {text: i for i, text in enumerate(strings)}
-    for data in attrs:
-        sources = data.get("sources")
-        if type(sources) is list:
-            for j, text in enumerate(sources):
-                i = number.get(text) if type(text) is str else None
-                if i is not None:
-                    sources[j] = strings[i]
-
-
 def write_snapshot(cache_dir: Path, root: Path, digest: str, payload: Any) -> Path:
     """Sign and write ``payload`` — ``(graph, report, index)`` — as the snapshot of
     ``root`` at fingerprint ``digest``."""
@@ -380,7 +366,7 @@ def write_snapshot(cache_dir: Path, root: Path, digest: str, payload: Any) -> Pa
 
 
 def write_packed(cache_dir: Path, root: Path, digest: str, form: str,
-                 parts: Iterable[bytes],
+                 parts: Iterable[bytes | memoryview],
                  spans: list[tuple[int, int, bytes]] | None = None) -> Path:
     """Sign and write what :func:`pack` returned (or :func:`pack_parts` yields) as the
     snapshot of ``root`` at fingerprint ``digest``: each part after its length, signed
@@ -418,14 +404,58 @@ def write_packed(cache_dir: Path, root: Path, digest: str, form: str,
     return path
 
 
+class _Part(bytearray):
+    """A part read from a snapshot ``file``, knowing where in it (``offset``) it lies."""
+
+    file: SnapshotFile
+    offset: int
+
+
+def _part_at(size: int, file: SnapshotFile, offset: int) -> _Part:
+    part = _Part(size)
+    part.file, part.offset = file, offset
+    return part
+
+
+class SnapshotFile:
+    """A snapshot file kept open after it was verified, for the long texts left in it:
+    :meth:`read` gives bytes at an offset, and refuses (:class:`SnapshotChanged`) once the
+    file is not as it was when opened — written to (its modification time moved) or cut
+    short. A new snapshot replacing it at its path (a new file) changes nothing: the old
+    one is read, as open. Closed when the last column reading it goes."""
+
+    __slots__ = ("path", "_fd", "_mtime", "_size", "__weakref__")
+
+    def __init__(self, path: Path, fd: int, st: os.stat_result):
+        self.path, self._fd = path, os.dup(fd)
+        os.set_inheritable(self._fd, False)
+        # Not the change time: unlinking the file (a new snapshot put in its place) sets it.
+        self._mtime, self._size = st.st_mtime_ns, st.st_size
+        weakref.finalize(self, os.close, self._fd)
+
+    def read(self, offset: int, size: int) -> bytes:
+        """Return ``size`` bytes at ``offset``, as verified at start."""
+        data = os.pread(self._fd, size, offset)
+        st = os.fstat(self._fd)
+        if len(data) != size or st.st_mtime_ns != self._mtime or st.st_size != self._size:
+            raise SnapshotChanged(
+                f"the snapshot {self.path} changed after it was verified at start (its "
+                "long texts are read from it when asked): restart to load the corpus or a "
+                "new snapshot")
+        return data
+
+
 def read_parts(path: Path, spans: list[tuple[int, int, bytes]]) -> Iterator[bytearray]:
     """Yield, one at a time, the parts :func:`write_packed` just wrote at ``path``
     (``spans``: what it noted of them), each checked against the SHA-256 of what was
-    written before it is given: only the bytes this process wrote are ever decoded."""
-    fd, _ = _open_regular(path)
+    written before it is given: only the bytes this process wrote are ever decoded.
+    Each part knows the file and its place in it (:func:`unpack` leaves the long texts
+    there)."""
+    fd, st = _open_regular(path)
     try:
+        file = SnapshotFile(path, fd, st)
         for offset, size, digest in spans:
-            part = bytearray(size)
+            part = _part_at(size, file, offset)
             view, done = memoryview(part), 0
             while done < size:  # a read gives at most ~2 GiB
                 n = os.preadv(fd, [view[done:]], offset + done)
@@ -486,37 +516,54 @@ class PendingSnapshot:
             self._meta = json.loads(self._header)
             self._start = at + 37 + size
             self._size = st.st_size
+            self._stat = st
             self._key = _key(cache_dir)
         except BaseException:
             os.close(self._fd)
             raise
-        self._body: bytearray | None = None
+        self._body: list[_Part] | None = None
         self._digest: bytes | None = None
         self._error: str | None = None
         self._thread = threading.Thread(target=self._read, name="snapshot-read", daemon=True)
         self._thread.start()
 
     def _read(self) -> None:
-        """Read the body into memory, signing it as it comes; a short read is an error."""
+        """Read the body into memory, a buffer per part, signing it as it comes; a short
+        read is an error. A part's length is trusted only as far as the file's size
+        (nothing is decoded before the whole signature verifies)."""
         try:
             signer = hmac.new(self._key, self._header + b"\n", hashlib.sha256)
-            body = bytearray(max(0, self._size - self._start))
-            view = memoryview(body)
-            os.lseek(self._fd, self._start, os.SEEK_SET)
-            done = 0
-            while done < len(body):
-                n = os.readv(self._fd, [view[done : done + _READ_CHUNK]])
-                if n == 0:
-                    self._error = (f"truncated while read: {self._start + done:,} of "
-                                   f"{self._size:,} bytes")
+            fd, at, end = self._fd, self._start, self._size
+            file = SnapshotFile(self.path, fd, self._stat)
+            parts: list[_Part] = []
+            while at < end:
+                head = os.pread(fd, 8, at)
+                if len(head) != 8:
+                    self._error = f"truncated while read: {at + len(head):,} of {end:,} bytes"
                     return
-                signer.update(view[done : done + n])
-                done += n
-            if os.read(self._fd, 1):
+                size = int.from_bytes(head, "big")
+                if at + 8 + size > end:  # (a part may be empty: a column of no text)
+                    self._error = (f"truncated or corrupt: a part at byte {at:,} runs past "
+                                   f"the end ({end:,} bytes)")
+                    return
+                signer.update(head)
+                part = _part_at(size, file, at + 8)
+                view, done = memoryview(part), 0
+                while done < size:
+                    n = os.preadv(fd, [view[done : done + _READ_CHUNK]], at + 8 + done)
+                    if n == 0:
+                        self._error = (f"truncated while read: {at + 8 + done:,} of "
+                                       f"{end:,} bytes")
+                        return
+                    signer.update(view[done : done + n])
+                    done += n
+                view.release()
+                parts.append(part)
+                at += 8 + size
+            if os.pread(fd, 1, end):
                 self._error = "changed while read: it grew past its size"
                 return
-            view.release()
-            self._body = body
+            self._body = parts
             self._digest = signer.digest()
         except Exception as e:  # noqa: BLE001 - reported by result()
             self._error = f"cannot read it: {getattr(e, 'strerror', None) or e}"
@@ -543,7 +590,8 @@ class PendingSnapshot:
                 return None
             try:
                 assert self._body is not None
-                return unpack(meta.get("format", "pickle"), memoryview(self._body))
+                body, self._body = self._body, None
+                return unpack(meta.get("format", "pickle"), body)
             except Exception as e:  # noqa: BLE001 - signed by us yet unreadable (another Python)
                 self.reason = f"it could not be decoded ({type(e).__name__}: {e})"
                 return None

@@ -94,7 +94,9 @@ def test_related_evidence_costs_bytes_per_edge_not_dicts(generated: Path, tmp_pa
         graph.load(generated, cache=tmp_path)
     kg = graph.load(generated, cache=tmp_path) if warm else graph.load(generated)
     per_edge = components(kg)[EDGE_DATA] / kg.counts["edges"]
-    assert per_edge < 24, per_edge  # a dict, a list and a string an edge: ~140 here
+    # A dict, a list and a string an edge: ~140 here. Warm, the articles' sources are in
+    # a column (graph/columns.py), so the evidence's text is counted here, as UTF-8.
+    assert per_edge < (32 if warm else 24), per_edge
     built = _built(generated)
     related = [(u, v) for u, v, k in built.edges(keys=True) if k == "RELATED"]
     assert related

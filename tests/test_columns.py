@@ -1,0 +1,243 @@
+"""A graph loaded from a snapshot keeps its node attributes in columns (graph/columns.py,
+graph/nodeattrs.py):
+``kg.nx._node`` is a read-only mapping whose rows answer exactly as the node dicts did."""
+
+from __future__ import annotations
+
+import copy as copy_module
+import json
+import os
+import pickle
+from datetime import UTC, date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import pytest
+from conftest import write_record
+
+import graph
+from bench.generate import generate
+from graph import snapshot
+from graph.nodeattrs import NodeAttrs, NodeColumns, NodeRow, node_columns
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _exact(a: Any, b: Any, where: str = "") -> None:
+    """``a`` and ``b`` equal, with the same types and the same key order throughout."""
+    assert type(a) is type(b), (where, a, b)
+    if isinstance(a, dict):
+        assert list(a) == list(b), where
+        for k in a:
+            _exact(a[k], b[k], f"{where}.{k}")
+    elif isinstance(a, list | tuple):
+        assert len(a) == len(b), where
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            _exact(x, y, f"{where}[{i}]")
+    elif isinstance(a, float):
+        assert repr(a) == repr(b), where  # -0.0 is not 0.0, nan is nan
+    else:
+        assert a == b, where
+        if isinstance(a, datetime):
+            assert a.tzinfo is b.tzinfo or a.utcoffset() == b.utcoffset(), where
+
+
+def _rows_equal_dicts(cold: graph.KnowledgeGraph, warm: graph.KnowledgeGraph) -> None:
+    assert node_columns(warm.nx) is not None and node_columns(cold.nx) is None
+    assert sorted(warm.nx) == sorted(cold.nx)
+    for node, want in cold.nx.nodes(data=True):
+        row = warm.nx.nodes[node]
+        assert isinstance(row, NodeRow)
+        assert list(row) == list(want) and len(row) == len(want)
+        _exact(row.copy(), want, node)
+        _exact({k: row[k] for k in want}, want, node)
+        _exact(dict(row.items()), want, node)
+        assert row == want and want == row
+        assert [row.get(k) for k in want] == list(want.values())
+        assert row.get("no such key", 7) == 7 and "no such key" not in row
+        with pytest.raises(KeyError):
+            row["no such key"]
+        assert warm[node] == want
+    assert dict(warm.nx.nodes(data="title")) == dict(cold.nx.nodes(data="title"))
+
+
+def _cold_and_warm(root: Path, cache: Path) -> tuple[graph.KnowledgeGraph, graph.KnowledgeGraph]:
+    cold = graph.load(root)
+    written = graph.load(root, cache=cache)  # the load that writes reads its graph back
+    warm = graph.load(root, cache=cache)
+    assert warm.from_snapshot and node_columns(written.nx) is not None
+    return cold, warm
+
+
+def test_rows_equal_the_dicts_on_the_bundled_data(tmp_path: Path) -> None:
+    _rows_equal_dicts(*_cold_and_warm(ROOT / "data", tmp_path))
+
+
+def test_rows_equal_the_dicts_on_the_fixture_corpus_with_the_seed(tmp_path: Path) -> None:
+    root = ROOT / "tests" / "fixtures" / "corpus"
+    assert any(root.rglob("*sixthtone*")) or any((root / "sixthtone").iterdir())
+    _rows_equal_dicts(*_cold_and_warm(root, tmp_path))
+
+
+@pytest.mark.parametrize("style", ["mixed", "safe_dump", "json"])
+def test_rows_equal_the_dicts_on_a_generated_corpus(tmp_path: Path, style: str) -> None:
+    out = tmp_path / "corpus"
+    generate(400, out, seed=5, style=style)
+    _rows_equal_dicts(*_cold_and_warm(out, tmp_path / "cache"))
+
+
+def test_rows_equal_the_dicts_on_hostile_values(tmp_path: Path) -> None:
+    """Values of every type a record can give, and text no column must bend."""
+    from test_hostile import HOSTILE_TEXT, HUGE_INTEGERS
+
+    root = tmp_path / "corpus"
+    root.mkdir()
+    for name, (text, _) in {**HOSTILE_TEXT, **HUGE_INTEGERS}.items():
+        (root / name).write_text(text, encoding="utf-8")
+    odd = ["", " ", "\x00", "é", "日本語", "😀", "a\u0301", "İ", "ß", "\u2028", "x" * 5000]
+    for i, text in enumerate(odd):
+        write_record(root, f"odd{i}.md", {
+            "title": text or "t", "webUrl": f"https://odd.example/{i}", "excerpt": text,
+            "topics": [text] if text.strip() else [], "quality": [0.0, -0.0, 1, 0.5][i % 4],
+            "heat": None if i % 2 else i, "published": [True, False, None][i % 3],
+            "extra_int": 10**30 if i % 2 else -1, "extra_float": float("inf") if i == 3 else 1.5,
+            "extra_list": [i, str(i), None, [True], {"k": i}], "extra_dict": {"z": 1, "a": 2},
+        }, body=text)
+    (root / "dates.yaml").write_text(
+        "title: dated\nwebUrl: https://odd.example/dates\nday: 2020-01-02\n"
+        "when: 2020-01-02T03:04:05+02:00\nnaive: 2020-01-02 03:04:05\n"
+        "publishedAt: 2021-05-06T07:08:09.123456Z\nnumbers: [1, 1.0, true, -.inf, 0x10]\n",
+        encoding="utf-8")
+    (root / "many.json").write_text(json.dumps(
+        [{"title": 1984, "webUrl": f"https://odd.example/n{i}", "related": [
+            {"webUrl": f"https://odd.example/n{(i + 1) % 30}"}]} for i in range(30)]),
+        encoding="utf-8")
+    cold, warm = _cold_and_warm(root, tmp_path / "cache")
+    _rows_equal_dicts(cold, warm)
+
+
+def test_columns_of_dicts_give_back_every_value_exactly() -> None:
+    tz = timezone(timedelta(hours=2))
+    attrs: list[dict[str, Any]] = [
+        {"kind": "article", "title": "a", "n": 1, "when": datetime(2020, 1, 1, tzinfo=UTC)},
+        {"kind": "article", "title": None, "n": 1.0, "when": None},
+        {"kind": "topic", "name": "x"},
+        {},
+        {"title": "b", "kind": "article", "n": True, "when": datetime(2020, 1, 1, tzinfo=tz)},
+        {"kind": "article", "title": "\ud800 lone", "n": -0.0, "when": datetime(1, 1, 1)},
+        {"kind": "article", "title": "c", "n": [1, {"d": date(2020, 1, 1)}], "when": "t"},
+    ]
+    ids = [f"n{i}" for i in range(len(attrs))]
+    pos = {n: i for i, n in enumerate(ids)}
+    columns = NodeColumns.of(ids, pos, attrs)
+    small, buffers = columns.state()
+    again = NodeColumns.from_state(ids, pos, small, [bytes(memoryview(b).cast("B"))
+                                                     if not isinstance(b, bytes) else b
+                                                     for b in buffers])
+    for made in (columns, again):
+        rows = NodeAttrs(made)
+        for node, want in zip(ids, attrs, strict=True):
+            _exact(rows[node].copy(), want, node)
+    assert list(NodeAttrs(again)) == ids and "n3" in NodeAttrs(again)
+    assert NodeAttrs(again).get("nowhere") is None
+
+
+def test_networkx_reads_the_loaded_graph_as_the_built_one(tmp_path: Path) -> None:
+    out = tmp_path / "corpus"
+    generate(300, out, seed=7, style="mixed")
+    cold, warm = _cold_and_warm(out, tmp_path / "cache")
+    a, b = cold.nx, warm.nx
+    assert nx.utils.graphs_equal(a, b)
+    assert nx.get_node_attributes(a, "title") == nx.get_node_attributes(b, "title")
+    assert nx.pagerank(a) == pytest.approx(nx.pagerank(b))
+    start = next(n for n, k in a.nodes(data="kind") if k == "article")
+    assert nx.single_source_shortest_path_length(a, start) == \
+        nx.single_source_shortest_path_length(b, start)
+    assert sorted(map(sorted, nx.weakly_connected_components(a))) == \
+        sorted(map(sorted, nx.weakly_connected_components(b)))
+    sub_a, sub_b = a.subgraph(list(a)[:50]), b.subgraph(list(a)[:50])
+    assert dict(sub_a.nodes(data=True)) == dict(sub_b.nodes(data=True))
+    # A copy is an ordinary graph of dicts, to change; the loaded graph is read-only.
+    copy = b.copy()
+    assert type(copy._node) is dict and all(type(d) is dict for d in copy._node.values())
+    assert nx.utils.graphs_equal(copy, a)
+    copy.nodes[start]["title"] = "changed"
+    assert b.nodes[start]["title"] == a.nodes[start]["title"] != "changed"
+    with pytest.raises(TypeError):
+        b.nodes[start]["title"] = "changed"  # type: ignore[index]
+    assert json.loads(json.dumps(nx.node_link_data(copy, edges="links"), default=str))
+    row = b.nodes[start]
+    assert pickle.loads(pickle.dumps(row)) == a.nodes[start]  # a row pickles as a dict
+    assert type(copy_module.deepcopy(row)) is dict
+
+
+def test_a_tampered_column_part_is_refused(tmp_path: Path) -> None:
+    out = tmp_path / "corpus"
+    generate(100, out, seed=1, style="mixed")
+    cache = tmp_path / "cache"
+    graph.load(out, cache=cache)
+    path = snapshot.snapshot_path(cache, out)
+    raw = bytearray(path.read_bytes())
+    # Walk the parts (each after its 8-byte length) and flip a byte in the middle of the
+    # largest column part (the records' sources here, in marshal form).
+    at = len(snapshot._MAGIC) + 32  # then the header's length, the header and a newline
+    at += 4 + int.from_bytes(raw[at : at + 4], "big") + 1
+    spans = []
+    while at < len(raw):
+        size = int.from_bytes(raw[at : at + 8], "big")
+        spans.append((at + 8, size))
+        at += 8 + size
+    offset, size = max(spans[1:], key=lambda span: span[1])
+    assert size > 1000
+    raw[offset + size // 2] ^= 0x20
+    path.write_bytes(bytes(raw))
+    kg = graph.load(out, cache=cache)
+    assert not kg.from_snapshot  # refused: loaded from the corpus again
+    again = graph.load(out, cache=cache)
+    assert again.from_snapshot and node_columns(again.nx) is not None
+
+
+def test_a_new_snapshot_in_the_place_of_the_one_read_changes_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "corpus"
+    generate(200, out, seed=2, style="mixed")
+    cache = tmp_path / "cache"
+    cold, warm = _cold_and_warm(out, cache)
+    node = max(cold.nx, key=lambda n: len(cold.nx.nodes[n].get("body") or ""))
+    path = snapshot.snapshot_path(cache, out)
+    replacement = path.with_name("new")
+    replacement.write_bytes(path.read_bytes())
+    os.replace(replacement, path)  # as a new load writes one: the old file unlinked
+    assert warm[node]["body"] == cold[node]["body"]
+
+
+@pytest.mark.parametrize("change", ["rewritten in place", "cut short"])
+def test_long_texts_are_read_from_the_verified_file_and_a_change_is_refused(
+        tmp_path: Path, change: str) -> None:
+    from graph.columns import FileText, Same
+    from graph.errors import SnapshotChanged
+
+    out = tmp_path / "corpus"
+    generate(200, out, seed=2, style="mixed")
+    cache = tmp_path / "cache"
+    cold, _ = _cold_and_warm(out, cache)
+    warm = graph.load(out, cache=cache)
+    columns = node_columns(warm.nx)
+    assert columns is not None
+    assert isinstance(columns.columns["body"], FileText)  # left in the file: not resident
+    assert not isinstance(columns.columns["title"], FileText)  # what every answer reads
+    assert isinstance(columns.columns["web_url"], Same)  # mostly the url: held once
+    node = max(cold.nx, key=lambda n: len(cold.nx.nodes[n].get("body") or ""))
+    assert warm[node]["body"] == cold[node]["body"]
+    path = snapshot.snapshot_path(cache, out)
+    if change == "cut short":
+        os.truncate(path, path.stat().st_size // 2)
+    else:
+        with open(path, "r+b") as f:  # the same bytes, written again: the file changed
+            f.seek(path.stat().st_size - 10)
+            tail = f.read()
+            f.seek(path.stat().st_size - 10)
+            f.write(tail)
+    with pytest.raises(SnapshotChanged, match="changed after it was verified"):
+        warm[node]["body"]
+    assert warm[node]["title"] == cold[node]["title"]  # held in memory
