@@ -289,7 +289,8 @@ def object_parts(field: FieldPlan, object_type: GraphQLObjectType
     if not isinstance(exact, type) or not exact.__dictoffset__ or hasattr(exact, "__await__"):
         exact = None  # (objects without a __dict__, or awaitable, are checked)
 
-    def run(ex: PlannedExecutor, path: Path, result: Any, info: Any = None) -> Any:
+    def plan(ex: PlannedExecutor) -> Selection:
+        """Return the planned sub-selection, planned now if it was not."""
         if not selection:
             grouped = collect_subfields(ex.schema, ex.fragments, ex.variable_values,
                                         ex.operation, object_type, field.details,
@@ -297,14 +298,17 @@ def object_parts(field: FieldPlan, object_type: GraphQLObjectType
             from schema.plan import plan_fields  # (plan.py plans with these completers)
 
             selection.append(plan_fields(ex, object_type, grouped))
-        fields = selection[0]
+        return selection[0]
+
+    def run(ex: PlannedExecutor, path: Path, result: Any, info: Any = None) -> Any:
+        fields = selection[0] if selection else plan(ex)
         node = getattr(result, "__dict__", _NO_DICT).get("_node") if view else None
         if fields.run is None:  # compiled by its first run
             return ex.run_fields(fields, result, path, node)
         return fields.run(ex, result, path, node)
     # What compiled selections read to run the planned sub-selection themselves, once
     # planned and compiled: as run() does, the node of a view given.
-    run.selection, run.view = selection, view  # type: ignore[attr-defined]
+    run.selection, run.view, run.plan = selection, view, plan  # type: ignore[attr-defined]
 
     def complete(ex: PlannedExecutor, path: Path, result: Any, info: Any) -> Any:
         if check is not None and not (type(result) is exact

@@ -9,7 +9,9 @@ so a walk over budget stops midway. The stages:
 ========================  ======================================================
 before execution          objects requested, estimated from the document
                           (:func:`requested_objects`)
-while resolving           the wall-clock deadline, before every field; objects
+while resolving           the wall-clock deadline, before every field (a planned
+                          query: before every object, and every field that runs
+                          a resolver; schema/runner.py); objects
                           returned, counted; the field's arguments
                           (:func:`schema.limits.check_arguments`)
 during walks              the node budget and the deadline, charged by the walk

@@ -6,10 +6,12 @@ threads, ``newsgraph query``) it takes the operation's plan (schema/plan.py) and
 it: fields without a resolver of their own are read straight off the object, resolvers
 taking no arguments are called as Strawberry would call them, and the per-field hook of
 :class:`schema.cost.Cost` (deadline, arguments, objects returned) runs for every field
-as before, inlined for fields without arguments. Errors are made by the executor's own
-methods (``handle_field_error``, ``ensure_valid_runtime_type``) at the same places, so
-messages, paths, locations, nulls and masking are the standard executor's
-(tests/test_plan.py compares the two on every query of the tests and docs).
+as before, inlined for fields without arguments (the deadline read once per object for
+the fields a compiled selection reads inline: schema/runner.py). Errors are made by the
+executor's own methods (``handle_field_error``, ``ensure_valid_runtime_type``) at the
+same places, so messages, paths, locations, nulls and masking are the standard
+executor's (tests/test_plan.py compares the two on every query of the tests and docs;
+a request cut by its deadline stops at the next object instead of the next field).
 
 What the plan does not run, the standard executor does: mutations and subscriptions,
 asynchronous execution (``Schema.execute``, subscriptions over WebSocket), ``@defer``
@@ -135,7 +137,7 @@ class PlannedExecutor(StrawberryGraphQLCoreExecutionContext):
         (schema/runner.py): each field as :meth:`run_field` runs it."""
         run = fields.run
         if run is None:
-            run = fields.run = compile_selection(fields)
+            run = fields.run = compile_selection(fields, self)
         return run(self, source, path, node)
 
     def run_field(self, field: FieldPlan, source: Any, path: Path | None, node: Any,

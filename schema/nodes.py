@@ -46,7 +46,7 @@ from schema.inputs import (
     WhereArg,
     selection_of,
 )
-from schema.nodeview import NodeView, define_view, resolve_by_class
+from schema.nodeview import NodeView, ViewLink, define_view, resolve_by_class
 from schema.pagination import paginate
 
 if TYPE_CHECKING:
@@ -334,13 +334,9 @@ def _secured(d: Mapping[str, Any]) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _provider_of(kg: graph.KnowledgeGraph, d: Mapping[str, Any]) -> Provider:
-    return Provider.from_node(kg, provider_id(d["provider"]))
-
-
-def _topics_of(kg: graph.KnowledgeGraph, d: Mapping[str, Any]) -> list[Topic]:
-    make = Topic.from_node
-    return [make(kg, topic_id(slug)) for slug in d.get("topics") or ()]
+_provider_of = ViewLink(Provider, lambda d: provider_id(d["provider"]))
+_topics_of = ViewLink(Topic, lambda d: [topic_id(slug) for slug in d.get("topics") or ()],
+                      many=True)
 
 
 define_view(Article, {

@@ -10,7 +10,9 @@ that is another node (an article's provider, its topics) by its ``__node_links__
 which its resolver calls. graphql-core's standard executor reads them through
 ``getattr`` and the resolvers; the planned executor (schema/plan.py) calls the same
 functions directly, without the attribute lookup or the resolver call around them, so
-the two read the same values by construction.
+the two read the same values by construction. A link to other nodes declared as a
+:class:`ViewLink` (their ids, read from the attributes) lets the plan read those nodes'
+attributes without making their views when nothing else is asked of them.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from typing import Any, ClassVar, TypeVar
 
 import graph
 
-__all__ = ["NodeView", "Reader", "Link", "define_view", "node_data", "resolve_by_class"]
+__all__ = ["NodeView", "Reader", "Link", "ViewLink", "define_view", "node_attributes",
+           "node_data", "resolve_by_class"]
 
 Reader = Callable[[Mapping[str, Any]], Any]
 Link = Callable[[graph.KnowledgeGraph, Mapping[str, Any]], Any]
@@ -56,6 +59,42 @@ class NodeView:
         attributes["_node"] = data
         return view
 
+
+def node_attributes(kg: graph.KnowledgeGraph, node_id: str) -> Mapping[str, Any]:
+    """Return the attributes of a node known to be in the graph, read as ``from_node``
+    reads them (keep the two alike)."""
+    try:
+        return kg.nx.nodes[node_id]
+    except KeyError:
+        return kg[node_id]
+
+
+_FROM_NODE = NodeView.__dict__["from_node"].__func__
+
+
+class ViewLink:
+    """A field that is another node's view (``many``: a list of them), by the ids
+    ``ids`` reads from the node's attributes, each view made by ``target.from_node``;
+    called as a :data:`Link`. The planned executor (schema/runner.py) reads the linked
+    nodes' attributes without making their views when ``target.from_node`` is
+    NodeView's own and the selection reads nothing but those attributes."""
+
+    __slots__ = ("target", "ids", "many")
+
+    def __init__(self, target: type[NodeView], ids: Callable[[Mapping[str, Any]], Any],
+                 many: bool = False):
+        self.target, self.ids, self.many = target, ids, many
+
+    def __call__(self, kg: graph.KnowledgeGraph, d: Mapping[str, Any]) -> Any:
+        make = self.target.from_node
+        if self.many:
+            return [make(kg, node_id) for node_id in self.ids(d)]
+        return make(kg, self.ids(d))
+
+    def made_by_node_view(self) -> bool:
+        """Whether the target's views are made by NodeView's ``from_node`` (not
+        replaced, as a test or a subclass may)."""
+        return getattr(self.target.from_node, "__func__", None) is _FROM_NODE
 
 
 class _Field:

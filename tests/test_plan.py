@@ -284,27 +284,84 @@ WIDE = """query W($from: ID!) {
 }"""
 
 
-@pytest.mark.parametrize("limit", ["timeout", "max_objects", "max_visits"])
+@pytest.mark.parametrize("limit", ["max_objects", "max_visits"])
 def test_limits_stop_a_query_at_the_same_field(monkeypatch, kg, limit):
-    """With a clock that ticks once per reading, the deadline falls at the same check in
-    both runs only if both read the clock at the same points; each limit is tried at
-    every size up to the query's own cost."""
+    """The objects and visits limits stop both runs at the same field (the deadline is
+    read less often by the plan: below); each limit is tried at every size up to the
+    query's own cost, with a clock that stands still."""
     start = _values(kg)["ID"][0]
     hit = 0
     for size in itertools.chain(range(1, 40), range(40, 400, 7)):
-        options = {"timeout": size} if limit == "timeout" else {limit: size}
-        config = Settings(**options)
+        config = Settings(**{limit: size})
 
         def context(config: Settings = config) -> dict[str, Any]:
-            ticks = itertools.count()
-            return {"settings": config,
-                    "budget": RequestBudget(config, clock=lambda: float(next(ticks)))}
+            return {"settings": config, "budget": RequestBudget(config, clock=lambda: 0.0)}
 
         planned, standard, _ = both(monkeypatch, kg, WIDE, {"from": start}, context=context)
         assert planned == standard, size
         hit += any("LIMIT_EXCEEDED" == e.get("extensions", {}).get("code")
                    for e in planned["errors"])
     assert hit  # the limit was met at some size, not never
+
+
+def _agrees(part: Any, full: Any) -> bool:
+    """Whether an answer cut short holds nothing the full answer does not: each value is
+    the full answer's at the same path, or null where the cut fell."""
+    if part is None:
+        return True
+    if isinstance(part, dict):
+        return isinstance(full, dict) and part.keys() == full.keys() \
+            and all(_agrees(v, full[k]) for k, v in part.items())
+    if isinstance(part, list):
+        return isinstance(full, list) and len(part) == len(full) \
+            and all(_agrees(v, w) for v, w in zip(part, full, strict=True))
+    return part == full
+
+
+def test_the_deadline_stops_a_planned_query_at_an_object(monkeypatch, kg):
+    """The plan reads the clock before the first field of every object, and before every
+    field that runs a resolver, as the standard executor does; not before each of the
+    fields read from the object or its node, whose work is bounded by the selection. With
+    a clock that ticks once per reading, tried at every size up to the query's own cost:
+    the plan reads the clock at least once per object returned and never more often than
+    the standard executor, so it meets the deadline no sooner than it at the same point of
+    the answer; cut short, it answers the same timeout error, said once, and nothing the
+    full answer does not hold; not cut, the full answer and its cost."""
+    start = _values(kg)["ID"][0]
+    full, _, _ = both(monkeypatch, kg, WIDE, {"from": start})
+    assert not full["errors"]
+    objects = full["extensions"]["cost"]["actual"]["objects"]
+    hit = 0
+    for size in itertools.chain(range(1, 40), range(40, 400, 7)):
+        config = Settings(timeout=size)
+        reads: list[int] = []
+
+        def context(config: Settings = config, reads: list[int] = reads) -> dict[str, Any]:
+            ticks = itertools.count()
+
+            def clock() -> float:
+                reads[-1] += 1
+                return float(next(ticks))
+            reads.append(0)
+            return {"settings": config, "budget": RequestBudget(config, clock=clock)}
+
+        planned, standard, _ = both(monkeypatch, kg, WIDE, {"from": start}, context=context)
+        planned_reads, standard_reads = reads
+        assert planned_reads <= standard_reads, size
+        if not planned["errors"]:
+            assert planned["data"] == full["data"], size
+            for part in ("requested", "actual"):
+                assert planned["extensions"]["cost"][part] == full["extensions"]["cost"][part]
+            assert planned_reads >= objects, size
+            continue
+        hit += 1
+        assert standard["errors"], size  # the standard executor was stopped no later
+        [error] = planned["errors"]
+        assert error["extensions"] == {"code": "LIMIT_EXCEEDED", "limit": "timeout",
+                                       "max": size}
+        assert error["message"] == standard["errors"][0]["message"]
+        assert _agrees(planned["data"], full["data"]), size
+    assert hit  # the deadline was met at some size, not never
 
 
 @pytest.mark.parametrize("failure", ["raises", "answers null"])
@@ -424,8 +481,8 @@ def _counting(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
             return found
         return counted
 
-    def compiling(fields: Any) -> Any:
-        run = compile_selection(fields)
+    def compiling(*args: Any) -> Any:
+        run = compile_selection(*args)
 
         def counted(*args: Any) -> Any:
             counts["compiled"] += 1
@@ -584,3 +641,80 @@ def test_a_view_made_without_its_node_is_read_as_attributes(monkeypatch, kg):
     domains = [e["node"]["provider"]["domain"] for e in planned["data"]["within"]["edges"]
                if "provider" in e["node"]]
     assert domains and all(d == d.upper() for d in domains)
+
+
+@pytest.mark.parametrize("depth", [0, 1, 2, 3, 4])
+@pytest.mark.parametrize("how", [None, "raises", "nulls"])
+def test_selections_written_inline_answer_alike_at_every_depth(monkeypatch, tmp_path, depth,
+                                                               how):
+    """A compiled selection writes the selections of the objects it completes inline, up
+    to a depth (schema/runner.py), and calls the compiled selection of those deeper. At
+    every depth, with a node whose attributes are sound, raise or hold nulls and wrong
+    types, the answer, its errors and the nulls carried up are the standard executor's;
+    at the full depth a page of `within` calls no compiled selection per object."""
+    from graph.build import provider_id, topic_id
+    from schema import runner
+    from schema.plan import Plans
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    kg = graph.load(corpus)
+    article = _values(kg)["ID"][0]
+    data = kg[article]
+    topic, provider = topic_id(data["topics"][0]), provider_id(data["provider"])
+    variables = {"from": provider, "p": provider, "t": topic}
+    if how is not None:
+        _broken_node(kg, article, how)
+        _broken_node(kg, topic, how)
+    monkeypatch.setattr(runner._Compiler, "depth", depth)
+    monkeypatch.setattr(PlannedExecutor, "plans", Plans())  # compiled afresh at this depth
+    counts = _counting(monkeypatch)
+    planned, standard, ran = both(monkeypatch, kg, VIEWS, variables)
+    assert planned == standard
+    assert bool(planned["errors"]) == (how is not None)
+    assert ran
+    if how is None:
+        assert len(planned["data"]["within"]["edges"]) > 2
+        # The root selection, `within`'s page and the two nodes asked by id: called once
+        # each; per object of the page only when it is deeper than what is written inline.
+        assert (counts["compiled"] == 4) == (depth >= 3), counts
+
+
+def test_linked_nodes_read_without_their_views_answer_alike(monkeypatch, kg):
+    """An article's provider and topics, when the selection reads nothing but their
+    nodes' attributes, are read without making their views (schema/runner.py); when
+    their type's ``from_node`` is replaced, even after the plan was compiled, the views
+    are made by it, as the standard executor makes them."""
+    from schema import nodes, runner
+    from schema.plan import Plans
+
+    start = _values(kg)["ID"][0]
+    read: list[str] = []
+    real_read = runner.node_attributes
+
+    def reading(kg: graph.KnowledgeGraph, node_id: str) -> Any:
+        read.append(node_id)
+        return real_read(kg, node_id)
+
+    monkeypatch.setattr(runner, "node_attributes", reading)
+    monkeypatch.setattr(PlannedExecutor, "plans", Plans())  # compiled with the above
+    planned, standard, ran = both(monkeypatch, kg, WIDE, {"from": start})
+    assert planned == standard and ran
+    assert any(r.startswith("topic:") for r in read) and any(
+        r.startswith("provider:") for r in read)
+
+    real = nodes.Topic.from_node
+
+    def shouting(kg: graph.KnowledgeGraph, node_id: str) -> Any:
+        view = real(kg, node_id)
+        return nodes.Topic(id=view.id, slug=view.slug.upper(), name=view.name,
+                           _node=None)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(nodes.Topic, "from_node", staticmethod(shouting))
+    read.clear()
+    planned, standard, ran = both(monkeypatch, kg, WIDE, {"from": start})
+    assert planned == standard and ran
+    assert not any(r.startswith("topic:") for r in read)  # made by the replacement
+    slugs = [t["slug"] for e in planned["data"]["within"]["edges"]
+             for t in e["node"].get("topics", ())]
+    assert slugs and all(s == s.upper() for s in slugs)
