@@ -1,9 +1,10 @@
 """The real client libraries against a real `newsgraph serve` on the bundled data/.
 
-tests/clients/ pins graphql-js, Apollo Client, relay-compiler and relay-runtime,
-Cytoscape.js, graphology and d3-force (package-lock.json; `npm ci --prefix tests/clients`);
-each ``*.mjs`` there runs one library as a new user would and prints what it found as one
-JSON line, with every console warning the library printed. Python's ``gql`` runs here.
+tests/clients/ pins graphql-js, Apollo Client, relay-compiler and relay-runtime, urql
+with graphcache, Cytoscape.js, graphology and d3-force (package-lock.json;
+`npm ci --prefix tests/clients`); each ``*.mjs`` there runs one library as a new user
+would and prints what it found as one JSON line, with every console warning the library
+printed. Python's ``gql`` runs here.
 Without node_modules the suite installs them when npm is there, else skips (fails in CI).
 """
 
@@ -155,6 +156,74 @@ def test_apollo_keeps_each_neighborhood_as_the_server_answered_it(server):
     assert got["providerHopsReadBack"] == 0  # not the 1 of the second neighborhood
     assert got["schoolHopsReadBack"] == 1
     assert got["warnings"] == []
+
+
+# -- urql + graphcache -----------------------------------------------------------------
+
+SEED_URL = SCHOOL.removeprefix("article:")
+# What tests/clients/urql.mjs asks, in one page: the server's own answer to compare with.
+WITHIN = """query ($url: String!, $first: Int, $hops: Int!) { article(url: $url) {
+  within(hops: $hops, where: {mentions: "facial recognition"}, first: $first) {
+    totalCount pageInfo { hasNextPage }
+    edges { hops node { __typename id ... on Article { title } } path { __typename id } }
+  } } }"""
+REFETCH = "query ($id: ID!) { node(id: $id) { __typename id ... on Article { title url } } }"
+
+
+@pytest.fixture(scope="module")
+def in_process():
+    """Run a query on the bundled data/ in-process, as the served graph answers it."""
+    import graph
+    from schema.query import execute
+
+    kg = graph.load()
+    return lambda query, variables: execute(kg, query, variables)
+
+
+def run_urql(server: str) -> dict:
+    return run_client(server, "urql.mjs", SEED_URL, "4")
+
+
+def test_urql_pages_the_question_by_cursor_and_merges_what_the_server_answers(server,
+                                                                           in_process):
+    got = run_urql(server)
+    assert got["errors"] == []
+    whole = in_process(WITHIN, {"url": SEED_URL, "first": 100, "hops": 2})
+    assert "errors" not in whole
+    truth = whole["data"]["article"]["within"]
+    total = truth["totalCount"]
+    assert total > 4  # more than one page of 4
+    assert got["merged"] == truth
+    assert got["pages"] == [*range(4, total, 4), total]  # each page merged onto the last
+    assert got["cachedOnly"] == truth  # the first page's variables, from the cache alone
+    assert got["warnings"] == []
+
+
+def test_urql_refetches_by_node_id_into_the_one_record_graphcache_keeps(server, in_process):
+    got = run_urql(server)
+    assert got["twice"] is not None  # a hop-1 story on the path to a hop-2 one
+    assert got["refetched"] == in_process(REFETCH, {"id": got["twice"]})["data"]
+    truth = in_process(WITHIN, {"url": SEED_URL, "first": 100, "hops": 2})
+    edges = truth["data"]["article"]["within"]["edges"]
+    reached = {n["id"]: n for e in edges for n in [e["node"], *e["path"]]}
+    # One record per object, keyed by its type and global id, whichever way it was reached.
+    assert sorted(got["records"]) == sorted(f"{n['__typename']}:{i}" for i, n in reached.items())
+    titles = {e["node"]["id"]: e["node"]["title"] for e in edges}
+    for key, record in got["records"].items():
+        assert key == f"{record['__typename']}:{record['id']}"
+        if record["id"] in titles:
+            assert record["title"] == titles[record["id"]]
+    twice = got["records"][f"Article:{got['twice']}"]
+    assert twice["url"] == got["refetched"]["node"]["url"]  # the refetch filled the same one
+    assert got["warnings"] == []
+
+
+def test_urql_hands_over_a_bad_argument_as_the_servers_graphql_error(server, in_process):
+    got = run_urql(server)["badHops"]
+    truth = in_process(WITHIN, {"url": SEED_URL, "first": 4, "hops": 9})
+    assert got["networkError"] is False
+    assert got["graphQLErrors"] == [e["message"] for e in truth["errors"]]
+    assert got["data"] == truth["data"]
 
 
 # -- Relay ------------------------------------------------------------------------------
