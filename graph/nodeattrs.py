@@ -52,7 +52,7 @@ class NodeColumns:
         self.layouts, self.layout_of, self.columns = layouts, layout_of, columns
         self._layout_of = _view(layout_of)
         # Per layout, key -> its column's reader, in the layout's order: a row's lookup.
-        # A short column's first read through a row decodes it into a list (see _decoded).
+        # A codes or dates column's first read through a row decodes it into a list.
         first = {key: self._first_read(key) if _decodes(column) else column.__getitem__
                  for key, column in columns.items()}
         self._readers: list[dict[str, Callable[[int], Any]]] = [
@@ -107,11 +107,14 @@ class NodeColumns:
         the key), and have the rows read it from now on.
 
         A read from a list is one C call where a column's is a Python one that makes the
-        value (0.2–0.9 µs): the keys every answer reads (kind, title, url, published_at,
-        name, slug, domain) pay their decoding once, for the memory of one list and its
-        values (docs/performance.md).
+        value: the keys every answer reads (kind, provider, published_at, name, slug,
+        domain) pay their decoding once, for the memory of one list and its values
+        (docs/performance.md).
         """
         column = self.columns[key]
+        if not _decodes(column):
+            raise ValueError(f"the column {key!r} is {column.KIND}: only codes and dates "
+                             "are decoded")
         has = np.array([key in layout for layout in self.layouts], dtype=np.bool_)
         values = _decoded(column, has[self.layout_of])
         read = values.__getitem__
@@ -167,10 +170,12 @@ class NodeColumns:
 
 
 def _decodes(column: Column) -> bool:
-    """Whether rows read ``column`` from a list decoded on first use: codes, dates and
-    short text in memory (long text and packed values, made anew per read, are not)."""
-    return type(column) in (Codes, Dates) or (
-        type(column) is Text and column.state()[0] != "long")
+    """Whether rows read ``column`` from a list decoded on first use: codes (a list of
+    shared objects, 8 bytes a node) and dates (56). Not text: a server's start reads
+    every title and URL once (syndicated copies), and their lists would cost 38 MiB at
+    100k, past the 400 MiB serving target (docs/performance.md); nor packed values,
+    made anew per read (a list read is the reader's to change)."""
+    return type(column) in (Codes, Dates)
 
 
 def _decoded(column: Column, has: np.ndarray) -> list[Any]:

@@ -244,8 +244,8 @@ def test_long_texts_are_read_from_the_verified_file_and_a_change_is_refused(
 
 
 def test_a_column_decoded_on_first_read_answers_as_before() -> None:
-    """The short columns every answer reads are decoded into a list on their first read
-    through a row (graph/nodeattrs.py): before and after, each row gives what its dict
+    """Codes and dates columns are decoded into a list on their first read through a row
+    (graph/nodeattrs.py): before and after, each row gives what its dict
     held, with its type; values made anew per read (lists) stay so."""
     codes = [1, 1.0, True, -0.0, 0.0, None, "x"]
     attrs: list[dict[str, Any]] = []
@@ -267,8 +267,10 @@ def test_a_column_decoded_on_first_read_answers_as_before() -> None:
             _exact({k: row[k] for k in want}, want, node)
             _exact({k: row.get(k) for k in want}, want, node)
             assert row.get("title", "none") == want.get("title", "none")
-    _exact(columns.decoded("title"), [d.get("title") for d in attrs])
+    _exact(columns.decoded("when"), [d.get("when") for d in attrs])
     _exact(columns.decoded("n"), [d["n"] for d in attrs])
+    with pytest.raises(ValueError, match="'tags' is packed"):
+        columns.decoded("tags")
     tags = rows["n1"]["tags"]
     tags.append("changed")
     assert rows["n1"]["tags"] == [1, "1"]
