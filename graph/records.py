@@ -672,28 +672,58 @@ def _salvage_block_list(
     return items
 
 
-def _json_loads(text: str) -> Any:
-    """``json.loads``, reading integers too long to convert as a marker rather than raising."""
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError:
-        raise
-    except ValueError:  # "Exceeds the limit (4300 digits) for integer string conversion"
-        return json.loads(text, parse_int=json_int)
+class _JsonKeys:
+    """JSON decoding as ``json`` does it (a repeated key keeps its last value), noting each
+    key an object repeats in ``repeated`` (about a fifth more decoding time: a record's
+    JSON is a few µs of its ~400)."""
+
+    __slots__ = ("repeated", "decoder")
+
+    def __init__(self) -> None:
+        self.repeated: list[str] = []
+        self.decoder = json.JSONDecoder(object_pairs_hook=self._object)
+
+    def _object(self, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        value = dict(pairs)
+        if len(value) != len(pairs):
+            seen: set[str] = set()
+            for key, _ in pairs:
+                if key in seen:
+                    self.repeated.append(key)
+                seen.add(key)
+        return value
+
+    def loads(self, text: str) -> Any:
+        """``json.loads``, reading integers too long to convert as a marker rather than
+        raising."""
+        try:
+            return self.decoder.decode(text)
+        except json.JSONDecodeError:
+            raise
+        except ValueError:  # "Exceeds the limit (4300 digits) for integer string conversion"
+            self.repeated.clear()
+            return json.JSONDecoder(object_pairs_hook=self._object,
+                                    parse_int=json_int).decode(text)
+
+    def warnings(self, path: str, line: int | None) -> list[Problem]:
+        """The repeated keys noted since the last call, as warnings at ``line``."""
+        said = [Problem(path, line, f"duplicate key {key!r}: a key may appear once in an "
+                                    "object; the last value is kept") for key in self.repeated]
+        self.repeated.clear()
+        return said
 
 
 _JSON_SPACE = re.compile(r"[ \t\n\r]*")
-_JSON_DECODER = json.JSONDecoder()
 
 
-def _json_list(text: str) -> list[tuple[Any, int]] | None:
+def _json_list(text: str, keys: _JsonKeys) -> list[tuple[Any, int, list[Problem]]] | None:
     """Return the items of a JSON text that is a list, each with the line it starts on;
     None for any other text, or one the item-by-item read cannot take (invalid, nested
     too deeply, an integer too long to convert): ``_parse_json`` reads and reports it."""
     i = _skip_space(text, 0)
     if not text.startswith("[", i):
         return None
-    items: list[tuple[Any, int]] = []
+    items: list[tuple[Any, int, list[Problem]]] = []
     line, counted = 1, 0
     i = _skip_space(text, i + 1)
     if not text.startswith("]", i):
@@ -701,10 +731,11 @@ def _json_list(text: str) -> list[tuple[Any, int]] | None:
             line += text.count("\n", counted, i)
             counted = i
             try:
-                value, i = _JSON_DECODER.raw_decode(text, i)
+                value, i = keys.decoder.raw_decode(text, i)
             except (ValueError, RecursionError):
+                keys.repeated.clear()
                 return None
-            items.append((value, line))
+            items.append((value, line, keys.warnings("", line)))
             i = _skip_space(text, i)
             if not text.startswith(",", i):
                 break
@@ -720,19 +751,22 @@ def _skip_space(text: str, i: int) -> int:
 
 
 def _parse_json(text: str, result: ParsedFile) -> None:
-    listed = _json_list(text)
+    keys = _JsonKeys()
+    listed = _json_list(text, keys)
     if listed is not None:  # a feed's list: each record with its line
-        for index, (item, line) in enumerate(listed):
+        for index, (item, line, repeated) in enumerate(listed):
+            result.warnings.extend(Problem(result.path, w.line, w.reason) for w in repeated)
             _add_record(item, line, result, item=index)
         return
     try:
-        value = _json_loads(text)
+        value = keys.loads(text)
     except json.JSONDecodeError as e:
         result.errors.append(Problem(result.path, e.lineno, f"invalid JSON: {e.msg}"))
         return
     except RecursionError:
         result.errors.append(Problem(result.path, None, "JSON nested too deeply to be a record"))
         return
+    result.warnings.extend(keys.warnings(result.path, None if isinstance(value, list) else 1))
     if isinstance(value, list):
         for index, item in enumerate(value):
             _add_record(item, None, result, item=index)
@@ -742,17 +776,21 @@ def _parse_json(text: str, result: ParsedFile) -> None:
 
 def _parse_jsonl(text: str, result: ParsedFile) -> None:
     # Lines end at "\n" only: U+2028, U+0085 and the like are valid inside JSON strings.
+    keys = _JsonKeys()
     for lineno, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         try:
-            value = _json_loads(line)
+            value = keys.loads(line)
         except json.JSONDecodeError as e:
             result.errors.append(Problem(result.path, lineno, f"invalid JSON: {e.msg}"))
+            keys.repeated.clear()
             continue
         except RecursionError:
             result.errors.append(Problem(result.path, lineno, "JSON nested too deeply"))
+            keys.repeated.clear()
             continue
+        result.warnings.extend(keys.warnings(result.path, lineno))
         _add_record(value, lineno, result)
 
 

@@ -376,6 +376,27 @@ def test_a_duplicate_key_in_yaml_is_said_and_the_last_value_kept(tmp_path, name,
                                  "a key may appear once in a mapping; the last value is kept")
 
 
+@pytest.mark.parametrize(("name", "text", "line", "key"), [
+    ("a.json", '{"title": "First", "webUrl": "https://dup.example/a", "title": "Second"}', 1,
+     "title"),
+    ("b.json", '[\n{"title": "x", "webUrl": "https://dup.example/b",\n'
+     ' "provider": {"name": "A", "name": "B"}, "title": "Second"}\n]', 2, "name"),
+    ("c.jsonl", '\n{"webUrl": "https://dup.example/c", "title": "x", "title": "Second"}\n', 2,
+     "title"),
+])
+def test_a_duplicate_key_in_json_is_said_and_the_last_value_kept(tmp_path, name, text, line,
+                                                                  key):
+    # JSON objects keep the last of a repeated key, as PyYAML does: said, as in YAML.
+    (tmp_path / name).write_text(text, encoding="utf-8")
+    kg = graph.load(tmp_path)
+    assert kg.report.ok and kg.report.records == 1
+    [article] = [n for n, kind in kg.nx.nodes(data="kind") if kind == "article"]
+    assert kg[article]["title"] == "Second"
+    warnings = [(w.line, w.reason) for w in kg.report.warnings]
+    assert warnings[0] == (line, f"duplicate key {key!r}: a key may appear once in an "
+                                 "object; the last value is kept")
+
+
 def test_a_merge_key_is_not_a_duplicate(tmp_path):
     (tmp_path / "m.yaml").write_text(
         "- &base\n  title: One\n  webUrl: https://m.example/1\n  topics: [AI]\n"
