@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from graph.columns import KINDS, Column, Same, Text, column_of
+from graph.columns import KINDS, Codes, Column, Dates, Same, Text, column_of
 
 __all__ = ["NodeColumns", "NodeAttrs", "NodeRow", "TextsOf", "node_columns",
            "long_text_parts"]
@@ -52,8 +52,11 @@ class NodeColumns:
         self.layouts, self.layout_of, self.columns = layouts, layout_of, columns
         self._layout_of = _view(layout_of)
         # Per layout, key -> its column's reader, in the layout's order: a row's lookup.
+        # A codes or dates column's first read through a row decodes it into a list.
+        first = {key: self._first_read(key) if _decodes(column) else column.__getitem__
+                 for key, column in columns.items()}
         self._readers: list[dict[str, Callable[[int], Any]]] = [
-            {key: columns[key].__getitem__ for key in layout} for layout in layouts]
+            {key: first[key] for key in layout} for layout in layouts]
 
     @classmethod
     def of(cls, ids: Sequence[str], pos: Mapping[str, int],
@@ -92,6 +95,33 @@ class NodeColumns:
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    def _first_read(self, key: str) -> Callable[[int], Any]:
+        def read(i: int) -> Any:
+            values = self.decoded(key)
+            return values[i]
+        return read
+
+    def decoded(self, key: str) -> list[Any]:
+        """Return column ``key`` as a list of every node's value (None where a node lacks
+        the key), and have the rows read it from now on.
+
+        A read from a list is one C call where a column's is a Python one that makes the
+        value: the keys every answer reads (kind, provider, published_at, name, slug,
+        domain) pay their decoding once, for the memory of one list and its values
+        (docs/performance.md).
+        """
+        column = self.columns[key]
+        if not _decodes(column):
+            raise ValueError(f"the column {key!r} is {column.KIND}: only codes and dates "
+                             "are decoded")
+        has = np.array([key in layout for layout in self.layouts], dtype=np.bool_)
+        values = _decoded(column, has[self.layout_of])
+        read = values.__getitem__
+        for readers in self._readers:  # a race decodes twice, to equal lists: harmless
+            if key in readers:
+                readers[key] = read
+        return values
 
     def row(self, i: int) -> NodeRow:
         """Return node ``i``'s attributes, read when asked."""
@@ -137,6 +167,28 @@ class NodeColumns:
                 raise ValueError(f"the node column {key!r} does not match the nodes")
             columns[key] = column
         return cls(ids, pos, [tuple(layout) for layout in layouts], layout_of, columns)
+
+
+def _decodes(column: Column) -> bool:
+    """Whether rows read ``column`` from a list decoded on first use: codes (a list of
+    shared objects, 8 bytes a node) and dates (56). Not text: a server's start reads
+    every title and URL once (syndicated copies), and their lists would cost 38 MiB at
+    100k, past the 400 MiB serving target (docs/performance.md); nor packed values,
+    made anew per read (a list read is the reader's to change)."""
+    return type(column) in (Codes, Dates)
+
+
+def _decoded(column: Column, has: np.ndarray) -> list[Any]:
+    """Every node's value in ``column`` where ``has`` (else None), as a list."""
+    if type(column) is Codes:
+        values = np.empty(len(column.values), dtype=object)
+        for j, v in enumerate(column.values):
+            values[j] = v  # (one by one: a sequence would not be stored as one item)
+        made = values[column.codes]
+        made[~has] = None
+        return made.tolist()
+    read = column.__getitem__
+    return [read(i) if h else None for i, h in enumerate(has.tolist())]
 
 
 def long_text_parts(small: tuple[Any, ...]) -> list[int]:

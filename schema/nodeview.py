@@ -41,7 +41,7 @@ class NodeView:
     def from_node(cls: type[V], kg: graph.KnowledgeGraph, node_id: str) -> V:
         """Return the view of a node known to be in the graph."""
         try:  # (kg[node_id] says which node is missing; read directly, one call less)
-            data = kg.nx.nodes[node_id]
+            data = kg.nx._node[node_id]  # (not .nodes: one Python call less)
         except KeyError:
             data = kg[node_id]
         view = object.__new__(cls)  # as viewing() makes it, without the call
@@ -64,7 +64,7 @@ def node_attributes(kg: graph.KnowledgeGraph, node_id: str) -> Mapping[str, Any]
     """Return the attributes of a node known to be in the graph, read as ``from_node``
     reads them (keep the two alike)."""
     try:
-        return kg.nx.nodes[node_id]
+        return kg.nx._node[node_id]
     except KeyError:
         return kg[node_id]
 

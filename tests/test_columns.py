@@ -241,3 +241,36 @@ def test_long_texts_are_read_from_the_verified_file_and_a_change_is_refused(
     with pytest.raises(SnapshotChanged, match="changed after it was verified"):
         warm[node]["body"]
     assert warm[node]["title"] == cold[node]["title"]  # held in memory
+
+
+def test_a_column_decoded_on_first_read_answers_as_before() -> None:
+    """Codes and dates columns are decoded into a list on their first read through a row
+    (graph/nodeattrs.py): before and after, each row gives what its dict
+    held, with its type; values made anew per read (lists) stay so."""
+    codes = [1, 1.0, True, -0.0, 0.0, None, "x"]
+    attrs: list[dict[str, Any]] = []
+    for i in range(70):
+        d: dict[str, Any] = {"kind": "article" if i % 3 else "topic", "n": codes[i % 7]}
+        if i % 3:
+            d["title"] = None if i % 5 == 0 else f"t{i} \ud800 é"
+            d["when"] = None if i % 4 == 0 else datetime(2020, 1, 1 + i % 28, tzinfo=UTC)
+            d["tags"] = [i, str(i)]
+        attrs.append(d)
+    ids = [f"n{i}" for i in range(len(attrs))]
+    columns = NodeColumns.of(ids, {n: i for i, n in enumerate(ids)}, attrs)
+    assert {type(columns.columns[k]).__name__ for k in ("kind", "n", "title", "when")} \
+        == {"Codes", "Text", "Dates"}
+    rows = NodeAttrs(columns)
+    for _ in range(2):  # the first pass decodes, the second reads the lists
+        for node, want in zip(ids, attrs, strict=True):
+            row = rows[node]
+            _exact({k: row[k] for k in want}, want, node)
+            _exact({k: row.get(k) for k in want}, want, node)
+            assert row.get("title", "none") == want.get("title", "none")
+    _exact(columns.decoded("when"), [d.get("when") for d in attrs])
+    _exact(columns.decoded("n"), [d["n"] for d in attrs])
+    with pytest.raises(ValueError, match="'tags' is packed"):
+        columns.decoded("tags")
+    tags = rows["n1"]["tags"]
+    tags.append("changed")
+    assert rows["n1"]["tags"] == [1, "1"]
