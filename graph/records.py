@@ -716,10 +716,12 @@ class _JsonKeys:
 _JSON_SPACE = re.compile(r"[ \t\n\r]*")
 
 
-def _json_list(text: str, keys: _JsonKeys) -> list[tuple[Any, int, list[Problem]]] | None:
-    """Return the items of a JSON text that is a list, each with the line it starts on;
-    None for any other text, or one the item-by-item read cannot take (invalid, nested
-    too deeply, an integer too long to convert): ``_parse_json`` reads and reports it."""
+def _json_list(text: str, keys: _JsonKeys,
+               path: str) -> list[tuple[Any, int, list[Problem]]] | None:
+    """Return the items of a JSON text that is a list, each with the line it starts on
+    and the warnings of the keys it repeats; None for any other text, or one the
+    item-by-item read cannot take (invalid, nested too deeply, an integer too long to
+    convert): ``_parse_json`` reads and reports it."""
     i = _skip_space(text, 0)
     if not text.startswith("[", i):
         return None
@@ -735,7 +737,7 @@ def _json_list(text: str, keys: _JsonKeys) -> list[tuple[Any, int, list[Problem]
             except (ValueError, RecursionError):
                 keys.repeated.clear()
                 return None
-            items.append((value, line, keys.warnings("", line)))
+            items.append((value, line, keys.warnings(path, line)))
             i = _skip_space(text, i)
             if not text.startswith(",", i):
                 break
@@ -752,10 +754,10 @@ def _skip_space(text: str, i: int) -> int:
 
 def _parse_json(text: str, result: ParsedFile) -> None:
     keys = _JsonKeys()
-    listed = _json_list(text, keys)
+    listed = _json_list(text, keys, result.path)
     if listed is not None:  # a feed's list: each record with its line
         for index, (item, line, repeated) in enumerate(listed):
-            result.warnings.extend(Problem(result.path, w.line, w.reason) for w in repeated)
+            result.warnings.extend(repeated)
             _add_record(item, line, result, item=index)
         return
     try:
