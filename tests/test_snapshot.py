@@ -38,13 +38,17 @@ def _same(a: graph.KnowledgeGraph, b: graph.KnowledgeGraph) -> None:
         b.within(start, 2, mentions="facial recognition")
 
 
-def test_warm_start_gives_the_same_graph(corpus: Path, tmp_path: Path) -> None:
-    cache = tmp_path / "cache"
+def _cold_then_warm_the_same(corpus: Path, cache: Path) -> None:
+    """A load that writes the snapshot, one from it and one without it: one graph."""
     cold = graph.load(corpus, cache=cache)
     warm = graph.load(corpus, cache=cache)
     assert not cold.from_snapshot and warm.from_snapshot
     _same(cold, warm)
     _same(graph.load(corpus), warm)
+
+
+def test_warm_start_gives_the_same_graph(corpus: Path, tmp_path: Path) -> None:
+    _cold_then_warm_the_same(corpus, tmp_path / "cache")
 
 
 @pytest.mark.parametrize("change", ["edit", "add", "remove", "touch", "rename"])
@@ -320,12 +324,7 @@ def test_a_snapshot_in_many_parts_reads_back_the_same(corpus: Path, tmp_path: Pa
     kg = graph.load(corpus)
     _, parts = snapshot.pack(kg.nx, kg.report, kg.index)
     assert len(parts) > 10
-    cache = tmp_path / "cache"
-    cold = graph.load(corpus, cache=cache)
-    warm = graph.load(corpus, cache=cache)
-    assert not cold.from_snapshot and warm.from_snapshot
-    _same(cold, warm)
-    _same(graph.load(corpus), warm)
+    _cold_then_warm_the_same(corpus, tmp_path / "cache")
 
 
 def test_a_value_marshal_cannot_hold_is_a_pickle_and_the_graph_is_left_as_it_was(
