@@ -266,7 +266,7 @@ class Builder:
             if has_credentials(raw):
                 self.warn(path, line, f"{what}: the {key}'s user name or password is left "
                           "out of the article's id (ids are shown to every client)")
-            if key == "webUrl":
+            if key == "webUrl" and fields.get("originalUrl") != raw:  # the same: valid
                 self.check_original_url(fields.get("originalUrl"), path, line, what)
             return url
         reason = "; ".join(tried) if tried else "no 'webUrl' or 'originalUrl'"
