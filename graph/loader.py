@@ -131,22 +131,32 @@ def load(
 def _load(root: Path, max_file_bytes: int, progress: ProgressCallback | None,
           workers: int | None, cache: str | os.PathLike[str] | bool | None,
           include: tuple[str, ...], follow_symlinks: bool) -> KnowledgeGraph:
-    listing = list_files(root, follow_symlinks=follow_symlinks)
+    cache_dir = digest = None
+    pending: Any = None
+    if cache:
+        from graph import snapshot
+
+        cache_dir = snapshot.default_cache_dir() if cache is True else Path(cache)
+        # The stored snapshot is read and its signature checked in a thread while the
+        # corpus is listed and stat'ed for its fingerprint (at a million files, seconds
+        # each); it is decoded only if both hold.
+        pending = snapshot.open_snapshot(cache_dir, root)
+    try:
+        listing = list_files(root, follow_symlinks=follow_symlinks)
+    except BaseException:
+        if pending is not None and not isinstance(pending, str):
+            pending.close()
+        raise
     names = listing.names
 
-    cache_dir = digest = None
     options: dict[str, object] = {"max_file_bytes": max_file_bytes}
     if include:
         options["include"] = list(include)
     if follow_symlinks:
         options["follow_symlinks"] = True
-    if cache:
+    if cache_dir is not None:
         from graph import snapshot
 
-        cache_dir = snapshot.default_cache_dir() if cache is True else Path(cache)
-        # The stored snapshot's signature is checked in a thread while the corpus is
-        # stat'ed for its fingerprint; it is decoded only if both hold.
-        pending = snapshot.open_snapshot(cache_dir, root)
         try:
             digest = snapshot.fingerprint(root, names, options)
         except OSError as e:
@@ -234,12 +244,14 @@ def _load(root: Path, max_file_bytes: int, progress: ProgressCallback | None,
                 # written: the graph, the read index and all the packed bytes are never
                 # held at once (at a million records that is GiBs).
                 snapshot.prepare_cache(cache_dir)  # cannot be written: said, graph kept
-                parts = snapshot.pack_parts(g, report, kg.index, consume=True)
+                blocks: set[int] = set()
+                parts = snapshot.pack_parts(g, report, kg.index, consume=True,
+                                            by_blocks=blocks)
                 del kg, g, index
                 try:
                     spans: list[tuple[int, int, bytes]] = []
                     path = snapshot.write_packed(cache_dir, root, digest, snapshot.PARTS,
-                                                 parts, spans)
+                                                 parts, spans, by_blocks=blocks)
                     gc.collect()  # the read index's caches held the graphs in cycles
                     g, report, index = snapshot.unpack(snapshot.PARTS,
                                                        snapshot.read_parts(path, spans))

@@ -23,10 +23,13 @@ does not verify — corrupt, truncated, foreign — is ignored and rebuilt. Its
 fingerprint is checked first, so a stale snapshot is not even read in full.
 
 The node attributes are columns (:mod:`graph.nodeattrs`), a part per buffer, kept as read.
-The long texts' parts (bodies, excerpts) are verified with the rest, then let go: their
-values are read from the open file when asked (:class:`SnapshotFile`), bounded by the
-verified offsets in memory and decoded as UTF-8 only, and refused once the file's
-modification time or size is not as verified (docs/security.md says what is checked when).
+The long texts' parts (bodies, excerpts, secured texts: over a third of the file) are
+not read at start: each is written after a table of the SHA-256 of each of its 4 KiB
+blocks, and the signature covers that table in place of the bytes. Their values are
+read from the open file when asked (:class:`SnapshotFile`), each block read checked
+against the signed table (:class:`_Blocked`), bounded by the verified offsets in memory
+and decoded as UTF-8 only, and refused once the file's modification time or size is not
+as verified (docs/security.md says what is checked when).
 """
 
 from __future__ import annotations
@@ -64,10 +67,15 @@ __all__ = ["default_cache_dir", "code_digest", "fingerprint", "write_snapshot", 
            "PARTS", "open_snapshot", "PendingSnapshot",
            "SNAPSHOT_VERSION"]
 
-SNAPSHOT_VERSION = 6  # 3: the read index maps URLs to node ids; 4: edges as arrays;
+SNAPSHOT_VERSION = 7  # 3: the read index maps URLs to node ids; 4: edges as arrays;
 # 5: written in parts (the nodes' attributes 20,000 nodes a part), not one buffer;
-# 6: the nodes' attributes in columns (graph/nodeattrs.py), a part per buffer
+# 6: the nodes' attributes in columns (graph/nodeattrs.py), a part per buffer;
+# 7: the long texts' parts signed by a table of their blocks' digests, read when asked
 PARTS = "parts"
+# A part whose size field has this bit set is followed by the SHA-256 of each of its
+# BLOCK-byte blocks, then its bytes: signed by that table, its blocks checked when read.
+_BY_BLOCKS = 1 << 63
+BLOCK = 4096
 _PICKLE_PROTO = 0x80  # the first byte of a pickle (protocol 2 and later)
 _MAGIC = b"NEWSGRAPH-SNAPSHOT\n"
 _KEY_NAME = "snapshot.key"
@@ -211,7 +219,8 @@ def pack(g: nx.MultiDiGraph, report: LoadReport, index: ReadIndex,
 
 
 def pack_parts(g: nx.MultiDiGraph, report: LoadReport, index: ReadIndex, *,
-               consume: bool = False) -> Generator[bytes | memoryview, None, None]:
+               consume: bool = False, by_blocks: set[int] | None = None,
+               ) -> Generator[bytes | memoryview, None, None]:
     """Yield the parts of a loaded graph's snapshot (its graph, report and read index).
 
     The first part holds all but the node attributes' columns in ``marshal`` form (it
@@ -223,7 +232,9 @@ def pack_parts(g: nx.MultiDiGraph, report: LoadReport, index: ReadIndex, *,
 
     With ``consume``, the read index is let go once the first part is made and the node
     dicts are emptied as their columns are made: the graph is unusable after (the loader
-    reads its graph back from what it wrote, :func:`read_parts`)."""
+    reads its graph back from what it wrote, :func:`read_parts`). ``by_blocks``: a set
+    to which the numbers of the long texts' parts (the first part is 0) are added before
+    the first part is given, for :func:`write_packed`."""
     ids = index.ids
     state = index.__getstate__()
     arrays: dict[str, Any] = {}
@@ -254,6 +265,8 @@ def pack_parts(g: nx.MultiDiGraph, report: LoadReport, index: ReadIndex, *,
         if consume:
             nodes.clear()
     small, buffers = columns.state()
+    if by_blocks is not None:
+        by_blocks.update(1 + j for j in long_text_parts(small))
     core = (ids, len(buffers), edges.state(), g.graph, arrays, plain, counts, problems,
             small)
     first = _part(core)
@@ -286,8 +299,8 @@ def _part(value: Any) -> bytes:
         return pickle.dumps(value, protocol=_PROTOCOL)
 
 
-def _parts_of(body: bytes | bytearray | memoryview | Iterable[bytes | bytearray],
-              ) -> Iterator[bytes | bytearray | memoryview]:
+def _parts_of(body: bytes | bytearray | memoryview | Iterable[Any],
+              ) -> Iterator[Any]:
     """Yield the parts of a body: a list of them (let go of one by one: the list is
     emptied), another iterable of them, or the bytes :func:`write_packed` wrote (each
     part after its length)."""
@@ -303,6 +316,9 @@ def _parts_of(body: bytes | bytearray | memoryview | Iterable[bytes | bytearray]
     at = 0
     while at < len(view):
         size = int.from_bytes(view[at : at + 8], "big")
+        table = 32 * -(-(size & ~_BY_BLOCKS) // BLOCK) if size & _BY_BLOCKS else 0
+        size &= ~_BY_BLOCKS
+        at += table  # (in memory, a part by blocks is given whole)
         if at + 8 + size > len(view):
             raise ValueError("a part runs past the end of the snapshot")
         yield view[at + 8 : at + 8 + size]
@@ -313,14 +329,15 @@ def _unpart(part: bytes | bytearray | memoryview) -> Any:
     return pickle.loads(part) if part[0] == _PICKLE_PROTO else marshal.loads(part)
 
 
-def unpack(form: str, body: bytes | bytearray | memoryview | Iterable[bytes | bytearray],
+def unpack(form: str, body: bytes | bytearray | memoryview | Iterable[Any],
            ) -> tuple[nx.MultiDiGraph, LoadReport, ReadIndex]:
     """Rebuild what :func:`pack` stored: from its parts (a list is emptied as they are
     read; :func:`read_parts` reads them from a file) or from the bytes
     :func:`write_packed` wrote of them. The node columns keep the parts that hold them
     as they are (no copy); parts read (and verified) from a snapshot file
     (:class:`_Part`, knowing the file and where in it) that hold long texts are let go,
-    their texts read from the file when asked (:class:`graph.columns.FileText`)."""
+    and those not read at all (:class:`_Blocked`) stay where they are: their texts are
+    read from the file when asked (:class:`graph.columns.FileText`)."""
     if form != PARTS:
         raise ValueError(f"unknown snapshot format {form!r}")
     parts = _parts_of(body)
@@ -329,9 +346,13 @@ def unpack(form: str, body: bytes | bytearray | memoryview | Iterable[bytes | by
     buffers: list[Any] = [next(parts) for _ in range(count)]
     if next(parts, None) is not None:
         raise ValueError("the snapshot's parts do not match its nodes")
-    for j in long_text_parts(small):
-        part = buffers[j]
-        if isinstance(part, _Part):
+    long = set(long_text_parts(small))
+    for j, part in enumerate(buffers):
+        if isinstance(part, _Blocked):
+            if j not in long:
+                raise ValueError("a part left in the file does not hold long text")
+            buffers[j] = OnDisk(part, 0, part.size)
+        elif j in long and isinstance(part, _Part):
             buffers[j] = OnDisk(part.file, part.offset, len(part))
     pos = {node: i for i, node in enumerate(ids)}
     columns = NodeColumns.from_state(ids, pos, small, buffers)
@@ -362,17 +383,23 @@ def unpack(form: str, body: bytes | bytearray | memoryview | Iterable[bytes | by
 def write_snapshot(cache_dir: Path, root: Path, digest: str, payload: Any) -> Path:
     """Sign and write ``payload`` — ``(graph, report, index)`` — as the snapshot of
     ``root`` at fingerprint ``digest``."""
-    return write_packed(cache_dir, root, digest, *pack(*payload))
+    blocks: set[int] = set()
+    return write_packed(cache_dir, root, digest, PARTS, pack_parts(*payload, by_blocks=blocks),
+                        by_blocks=blocks)
 
 
 def write_packed(cache_dir: Path, root: Path, digest: str, form: str,
                  parts: Iterable[bytes | memoryview],
-                 spans: list[tuple[int, int, bytes]] | None = None) -> Path:
+                 spans: list[tuple[int, int, bytes]] | None = None,
+                 by_blocks: set[int] | frozenset[int] = frozenset()) -> Path:
     """Sign and write what :func:`pack` returned (or :func:`pack_parts` yields) as the
     snapshot of ``root`` at fingerprint ``digest``: each part after its length, signed
     as it is written (the signature's place is filled in last), never joined into one
-    buffer. ``spans``: a list to which each part's offset, size and SHA-256 are added,
-    for :func:`read_parts`."""
+    buffer. A part whose number is in ``by_blocks`` (read as each part comes:
+    :func:`pack_parts` fills it) is written after the SHA-256 of each of its
+    :data:`BLOCK`-byte blocks, and signed by those. ``spans``: a list to which each
+    part's offset, size and SHA-256 (for a part by blocks, its table of digests,
+    :class:`BlockDigests`) are added, for :func:`read_parts`."""
     key = _key(cache_dir)
     header = json.dumps({"fingerprint": digest, "version": SNAPSHOT_VERSION,
                          "format": form}).encode()
@@ -386,7 +413,19 @@ def write_packed(cache_dir: Path, root: Path, digest: str, form: str,
             f.write(len(header).to_bytes(4, "big"))
             f.write(header)
             f.write(b"\n")
-            for part in parts:
+            for number, part in enumerate(parts):
+                if number in by_blocks:
+                    table = BlockDigests(block_digests(part))
+                    field = (len(part) | _BY_BLOCKS).to_bytes(8, "big")
+                    signer.update(field)
+                    signer.update(table)
+                    f.write(field)
+                    f.write(table)
+                    if spans is not None:
+                        spans.append((f.tell(), len(part), table))
+                    f.write(part)
+                    del part
+                    continue
                 size = len(part).to_bytes(8, "big")
                 signer.update(size)
                 signer.update(part)
@@ -402,6 +441,53 @@ def write_packed(cache_dir: Path, root: Path, digest: str, form: str,
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+class BlockDigests(bytes):
+    """The SHA-256 of each :data:`BLOCK`-byte block of a part, one after the other."""
+
+
+def block_digests(data: bytes | bytearray | memoryview) -> bytes:
+    """The SHA-256 of each :data:`BLOCK`-byte block of ``data``, joined."""
+    view = memoryview(data).cast("B")
+    sha = hashlib.sha256
+    return b"".join(sha(view[at : at + BLOCK]).digest() for at in range(0, len(view), BLOCK))
+
+
+class _Blocked:
+    """A part left in a snapshot ``file`` at ``offset``, never read whole: :meth:`read`
+    reads the blocks a range lies in and checks each against ``digests`` (signed at
+    start) before it gives any of it."""
+
+    __slots__ = ("file", "offset", "size", "digests")
+
+    def __init__(self, file: SnapshotFile, offset: int, size: int, digests: bytes):
+        if len(digests) != 32 * -(-size // BLOCK):
+            raise ValueError("a part's table of block digests does not match its size")
+        self.file, self.offset, self.size, self.digests = file, offset, size, digests
+
+    def __len__(self) -> int:
+        return self.size
+
+    def read(self, offset: int, size: int) -> bytes:
+        """Return ``size`` bytes at ``offset`` of the part, every block they lie in checked."""
+        if offset < 0 or size < 0 or offset + size > self.size:
+            raise ValueError(f"bytes {offset}..{offset + size} are not in a part of {self.size}")
+        if size == 0:
+            return b""
+        first, last = offset // BLOCK, (offset + size - 1) // BLOCK
+        start = first * BLOCK
+        data = self.file.read(self.offset + start, min(self.size, (last + 1) * BLOCK) - start)
+        view, digests, sha = memoryview(data), self.digests, hashlib.sha256
+        for k in range(first, last + 1):
+            at = (k - first) * BLOCK
+            if sha(view[at : at + BLOCK]).digest() != digests[32 * k : 32 * k + 32]:
+                raise SnapshotChanged(
+                    f"the snapshot {self.file.path} changed after it was verified at start "
+                    "(a block of its long texts does not match its signed digest): restart "
+                    "to load the corpus or a new snapshot")
+        view.release()
+        return data if len(data) == size else data[offset - start : offset - start + size]
 
 
 class _Part(bytearray):
@@ -445,16 +531,20 @@ class SnapshotFile:
         return data
 
 
-def read_parts(path: Path, spans: list[tuple[int, int, bytes]]) -> Iterator[bytearray]:
+def read_parts(path: Path, spans: list[tuple[int, int, bytes]],
+               ) -> Iterator[bytearray | _Blocked]:
     """Yield, one at a time, the parts :func:`write_packed` just wrote at ``path``
     (``spans``: what it noted of them), each checked against the SHA-256 of what was
     written before it is given: only the bytes this process wrote are ever decoded.
     Each part knows the file and its place in it (:func:`unpack` leaves the long texts
-    there)."""
+    there); a part written by blocks is not read, its blocks checked when read."""
     fd, st = _open_regular(path)
     try:
         file = SnapshotFile(path, fd, st)
         for offset, size, digest in spans:
+            if isinstance(digest, BlockDigests):
+                yield _Blocked(file, offset, size, digest)
+                continue
             part = _part_at(size, file, offset)
             view, done = memoryview(part), 0
             while done < size:  # a read gives at most ~2 GiB
@@ -521,9 +611,10 @@ class PendingSnapshot:
         except BaseException:
             os.close(self._fd)
             raise
-        self._body: list[_Part] | None = None
+        self._body: list[_Part | _Blocked] | None = None
         self._digest: bytes | None = None
         self._error: str | None = None
+        self._stop = False  # set when the snapshot turns out stale: stop reading it
         self._thread = threading.Thread(target=self._read, name="snapshot-read", daemon=True)
         self._thread.start()
 
@@ -535,21 +626,33 @@ class PendingSnapshot:
             signer = hmac.new(self._key, self._header + b"\n", hashlib.sha256)
             fd, at, end = self._fd, self._start, self._size
             file = SnapshotFile(self.path, fd, self._stat)
-            parts: list[_Part] = []
+            parts: list[_Part | _Blocked] = []
             while at < end:
                 head = os.pread(fd, 8, at)
                 if len(head) != 8:
                     self._error = f"truncated while read: {at + len(head):,} of {end:,} bytes"
                     return
                 size = int.from_bytes(head, "big")
-                if at + 8 + size > end:  # (a part may be empty: a column of no text)
+                blocked = bool(size & _BY_BLOCKS)
+                size &= ~_BY_BLOCKS
+                table = 32 * -(-size // BLOCK) if blocked else 0
+                if at + 8 + table + size > end:  # (a part may be empty: a column of no text)
                     self._error = (f"truncated or corrupt: a part at byte {at:,} runs past "
                                    f"the end ({end:,} bytes)")
                     return
                 signer.update(head)
+                if blocked:  # signed by its blocks' digests; its bytes read when asked
+                    digests = _pread_exactly(fd, table, at + 8)
+                    signer.update(digests)
+                    parts.append(_Blocked(file, at + 8 + table, size, digests))
+                    at += 8 + table + size
+                    continue
                 part = _part_at(size, file, at + 8)
                 view, done = memoryview(part), 0
                 while done < size:
+                    if self._stop:
+                        self._error = "not read to its end: stale"
+                        return
                     n = os.preadv(fd, [view[done : done + _READ_CHUNK]], at + 8 + done)
                     if n == 0:
                         self._error = (f"truncated while read: {at + 8 + done:,} of "
@@ -573,7 +676,8 @@ class PendingSnapshot:
         signature verifies; else None, with :attr:`reason` saying why. Closes the file
         either way."""
         try:
-            self._thread.join()
+            # The header says at once whether the snapshot is current: a stale one is not
+            # read on (at a million records, GBs) before the corpus is loaded instead.
             meta = self._meta
             if not isinstance(meta, dict) or meta.get("version") != SNAPSHOT_VERSION:
                 self.reason = "stale: written by another version of newsgraph"
@@ -581,6 +685,7 @@ class PendingSnapshot:
             if meta.get("fingerprint") != fingerprint:
                 self.reason = "stale: the corpus, the load options or newsgraph changed"
                 return None
+            self._thread.join()
             if self._error is not None:
                 self.reason = self._error
                 return None
@@ -599,7 +704,8 @@ class PendingSnapshot:
             self.close()
 
     def close(self) -> None:
-        """Wait for the reader and release the file and the memory."""
+        """Stop and wait for the reader, and release the file and the memory."""
+        self._stop = True
         self._thread.join()
         self._body = None
         if self._fd >= 0:

@@ -172,6 +172,22 @@ def test_networkx_reads_the_loaded_graph_as_the_built_one(tmp_path: Path) -> Non
     assert type(copy_module.deepcopy(row)) is dict
 
 
+def _parts(raw: bytes | bytearray) -> list[tuple[int, int, bool]]:
+    """Each part of a snapshot file: where its bytes begin, how many, and whether it was
+    written by blocks (after its table of block digests)."""
+    at = len(snapshot._MAGIC) + 32  # then the header's length, the header and a newline
+    at += 4 + int.from_bytes(raw[at : at + 4], "big") + 1
+    spans = []
+    while at < len(raw):
+        size = int.from_bytes(raw[at : at + 8], "big")
+        by_blocks = bool(size & (1 << 63))
+        size &= ~(1 << 63)
+        table = 32 * -(-size // snapshot.BLOCK) if by_blocks else 0
+        spans.append((at + 8 + table, size, by_blocks))
+        at += 8 + table + size
+    return spans
+
+
 def test_a_tampered_column_part_is_refused(tmp_path: Path) -> None:
     out = tmp_path / "corpus"
     generate(100, out, seed=1, style="mixed")
@@ -180,14 +196,8 @@ def test_a_tampered_column_part_is_refused(tmp_path: Path) -> None:
     path = snapshot.snapshot_path(cache, out)
     raw = bytearray(path.read_bytes())
     # Walk the parts (each after its 8-byte length) and flip a byte in the middle of the
-    # largest column part (the records' sources here, in marshal form).
-    at = len(snapshot._MAGIC) + 32  # then the header's length, the header and a newline
-    at += 4 + int.from_bytes(raw[at : at + 4], "big") + 1
-    spans = []
-    while at < len(raw):
-        size = int.from_bytes(raw[at : at + 8], "big")
-        spans.append((at + 8, size))
-        at += 8 + size
+    # largest column part read at start (the records' sources here, in marshal form).
+    spans = [(offset, size) for offset, size, by_blocks in _parts(raw) if not by_blocks]
     offset, size = max(spans[1:], key=lambda span: span[1])
     assert size > 1000
     raw[offset + size // 2] ^= 0x20
@@ -196,6 +206,62 @@ def test_a_tampered_column_part_is_refused(tmp_path: Path) -> None:
     assert not kg.from_snapshot  # refused: loaded from the corpus again
     again = graph.load(out, cache=cache)
     assert again.from_snapshot and node_columns(again.nx) is not None
+
+
+def test_long_texts_are_not_read_at_start_and_a_tampered_block_is_refused_when_read(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The long texts' parts (over a third of a snapshot) are signed by a table of their
+    # 4 KiB blocks' digests: a warm start reads the table, not the texts, and each read
+    # checks the blocks it reads — even a change that kept the file's size and
+    # modification time, which the file's own check cannot see.
+    from graph.errors import SnapshotChanged
+
+    out = tmp_path / "corpus"
+    generate(300, out, seed=3, style="mixed")
+    cache = tmp_path / "cache"
+    cold, _ = _cold_and_warm(out, cache)
+    path = snapshot.snapshot_path(cache, out)
+    raw = path.read_bytes()
+    blocked = [(offset, size) for offset, size, by_blocks in _parts(raw) if by_blocks]
+    assert len(blocked) >= 2 and sum(size for _, size in blocked) > len(raw) // 4
+    read: list[int] = []
+    preadv = os.preadv
+
+    def counted(fd: int, buffers: list[Any], offset: int) -> int:
+        n = preadv(fd, buffers, offset)
+        read.append(n)
+        return n
+
+    monkeypatch.setattr(os, "preadv", counted)
+    warm = graph.load(out, cache=cache)
+    assert warm.from_snapshot
+    assert sum(read) <= len(raw) - sum(size for _, size in blocked)
+    monkeypatch.undo()
+    bodies = {n: cold.nx.nodes[n].get("body") for n in cold.nx}
+    assert all(warm.nx.nodes[n].get("body") == body for n, body in bodies.items())
+    # Change one byte of the bodies' part in place, keeping the file's times and size.
+    columns = node_columns(warm.nx)
+    assert columns is not None
+    body = columns.columns["body"]
+    part = body.data.file  # the part, left in the file (a _Blocked)
+    st = path.stat()
+    node = next(n for n in warm.nx if bodies[n] and len(bodies[n]) > 20
+                and int(body.ends[warm.index.pos[n]]) >= snapshot.BLOCK)
+    at = part.offset + int(body.ends[warm.index.pos[node]]) + 5
+    with open(path, "r+b") as f:
+        f.seek(at)
+        byte = f.read(1)
+        f.seek(at)
+        f.write(bytes([byte[0] ^ 0x01]))
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert path.stat().st_mtime_ns == st.st_mtime_ns and path.stat().st_size == st.st_size
+    with pytest.raises(SnapshotChanged, match="does not match its signed digest"):
+        warm.nx.nodes[node]["body"]
+    # A body in another block still reads, as verified.
+    other = next(n for n in warm.nx if bodies[n]
+                 and int(body.ends[warm.index.pos[n]]) // snapshot.BLOCK
+                 > (at - part.offset) // snapshot.BLOCK + 1)
+    assert warm.nx.nodes[other]["body"] == bodies[other]
 
 
 def test_a_new_snapshot_in_the_place_of_the_one_read_changes_nothing(tmp_path: Path) -> None:

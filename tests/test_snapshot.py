@@ -112,8 +112,8 @@ def test_a_foreign_snapshot_is_never_unpickled(corpus: Path, tmp_path: Path,
     written: list[Path] = []
     write_packed = snapshot.write_packed
 
-    def write(*args: Any) -> Path:
-        written.append(write_packed(*args))
+    def write(*args: Any, **kwargs: Any) -> Path:
+        written.append(write_packed(*args, **kwargs))
         return written[-1]
 
     def refuse(*args: object, **kwargs: object) -> None:
@@ -380,11 +380,11 @@ def test_a_snapshot_that_fails_while_written_loads_the_corpus_again(
     # midway (a full disk) leaves no graph to serve, so the load reads the corpus again.
     real = snapshot.write_packed
 
-    def full_disk(cache_dir, root, digest, form, parts, spans=None):
+    def full_disk(cache_dir, root, digest, form, parts, spans=None, by_blocks=frozenset()):
         def failing():
             yield next(iter(parts))
             raise OSError(28, "No space left on device")
-        return real(cache_dir, root, digest, form, failing(), spans)
+        return real(cache_dir, root, digest, form, failing(), spans, by_blocks)
 
     monkeypatch.setattr(snapshot, "write_packed", full_disk)
     kg = graph.load(corpus, cache=tmp_path / "cache")
