@@ -421,3 +421,23 @@ def test_a_yaml_stream_of_only_empty_documents_is_still_an_error(tmp_path):
     (tmp_path / "a.yaml").write_text("---\n---\n", encoding="utf-8")
     [error] = graph.load(tmp_path).report.errors
     assert "got nothing" in error.reason
+
+
+def test_files_are_listed_in_the_order_of_their_paths_parts(tmp_path):
+    # Listed depth first, each folder's entries in name order (no sort of all paths
+    # after): the order is still Path's, by parts, not by characters ("a/b" before "a-c",
+    # "a b" and "a.b" around them), and hidden names are left out.
+    from pathlib import Path
+
+    from graph.records import list_files
+
+    names = ["a/b.md", "a-c.md", "a.b/x.md", "a b/y.md", "a/a/z.md", "a/a-/z.md", "a/a.md",
+             "ab/q.md", "a0.md", "A/u.md", "é/v.md", "a/.hidden.md", ".h/w.md", "b/c/d/e.md"]
+    for name in names:
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("x", encoding="utf-8")
+    listed = list_files(tmp_path).names
+    expected = sorted((str(tmp_path / n) for n in names if "/." not in "/" + n),
+                      key=lambda p: Path(p).parts)
+    assert listed == expected
