@@ -24,7 +24,7 @@ fingerprint is checked first, so a stale snapshot is not even read in full.
 
 The node attributes are columns (:mod:`graph.nodeattrs`), a part per buffer, kept as read.
 The long texts' parts (bodies, excerpts, secured texts: over a third of the file) are
-not read at start: each is written after a table of the SHA-256 of each of its 4 KiB
+not read at start: each is written after a table of the SHA-256 of each of its 1 KiB
 blocks, and the signature covers that table in place of the bytes. Their values are
 read from the open file when asked (:class:`SnapshotFile`), each block read checked
 against the signed table (:class:`_Blocked`), bounded by the verified offsets in memory
@@ -75,7 +75,7 @@ PARTS = "parts"
 # A part whose size field has this bit set is followed by the SHA-256 of each of its
 # BLOCK-byte blocks, then its bytes: signed by that table, its blocks checked when read.
 _BY_BLOCKS = 1 << 63
-BLOCK = 4096
+BLOCK = 1024
 _PICKLE_PROTO = 0x80  # the first byte of a pickle (protocol 2 and later)
 _MAGIC = b"NEWSGRAPH-SNAPSHOT\n"
 _KEY_NAME = "snapshot.key"

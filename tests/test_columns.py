@@ -211,7 +211,7 @@ def test_a_tampered_column_part_is_refused(tmp_path: Path) -> None:
 def test_long_texts_are_not_read_at_start_and_a_tampered_block_is_refused_when_read(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # The long texts' parts (over a third of a snapshot) are signed by a table of their
-    # 4 KiB blocks' digests: a warm start reads the table, not the texts, and each read
+    # 1 KiB blocks' digests: a warm start reads the table, not the texts, and each read
     # checks the blocks it reads — even a change that kept the file's size and
     # modification time, which the file's own check cannot see.
     from graph.errors import SnapshotChanged
