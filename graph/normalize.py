@@ -22,6 +22,7 @@ __all__ = [
     "tokens",
     "phrase_tokens",
     "mentions_tokens",
+    "fold",
     "MAX_PHRASE_WORDS",
     "MAX_PHRASE_CHARS",
 ]
@@ -194,15 +195,32 @@ def topic_slug(name: str) -> str:
     return _NON_ALNUM_RUN.sub("-", name.lower()).strip("-")
 
 
+def fold(text: str) -> str:
+    """Return text as the phrase rules read it: in Unicode's composed form (NFC), then
+    lowercased, so an accent written as a combining mark is the composed letter.
+
+    Examples
+    --------
+    >>> fold("Cafe\u0301") == fold("CAFÉ") == "café"
+    True
+    """
+    if text.isascii():
+        return text.lower()
+    # Composed again after lowercasing: a few capitals with a mark (Greek `Ϊ` + U+0301)
+    # have no composed form, their small letters do; so fold(fold(t)) == fold(t).
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFC", text).lower())
+
+
 def tokens(text: str) -> list[str]:
-    """Split text into lowercase runs of Unicode letters and digits.
+    """Split text into lowercase runs of Unicode letters and digits, read as :func:`fold`
+    gives it.
 
     Examples
     --------
     >>> tokens("Facial-Recognition's\\nrise")
     ['facial', 'recognition', 's', 'rise']
     """
-    return _ALNUM_RUN.findall(text.lower())
+    return _ALNUM_RUN.findall(fold(text))
 
 
 # A phrase costs a lookup and a scan per word: its length is capped (a GraphQL string,
