@@ -497,7 +497,9 @@ def _parse_markdown_lines(text: str, result: ParsedFile) -> None:
         )
         return
     front = "".join(lines[1:i])
-    body = "".join(lines[i + 1 :]).strip("\n")
+    # A body's line breaks are "\n", whatever the editor wrote (CRLF, a lone CR): as
+    # Python's universal newlines and Markdown read them; a break is not text.
+    body = re.sub(r"\r\n?", "\n", "".join(lines[i + 1 :])).strip("\n")
     items = _yaml_items(front, result, first_line=2, allow_list=False)
     for value, line in items:
         _add_record(value, line, result, body=body or None)

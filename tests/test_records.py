@@ -67,6 +67,18 @@ def test_markdown_body_is_the_text_after_the_front_matter(tmp_path):
     )
 
 
+@pytest.mark.parametrize("newline", ["\r\n", "\r"])
+def test_a_body_written_with_windows_line_breaks_reads_as_lines(tmp_path, newline):
+    # Notepad and git's autocrlf write CRLF; old Mac editors a lone CR. The body kept
+    # them, and the last line's "\r" too ('line1\r\nline2\r'), into every answer.
+    text = "---\ntitle: T\nwebUrl: https://news.example/s\n---\n\nline1\n\nline2\n"
+    (tmp_path / "story.md").write_bytes(text.replace("\n", newline).encode())
+    kg = graph.load(tmp_path)
+    assert kg["article:https://news.example/s"]["title"] == "T"
+    assert kg["article:https://news.example/s"]["body"] == "line1\n\nline2"
+    assert not kg.report.errors and not kg.report.warnings
+
+
 def test_markdown_without_body_has_none(tmp_path):
     write_record(tmp_path, "story.md", record("s"))
     kg = graph.load(tmp_path)
