@@ -317,7 +317,8 @@ def _parse_file(path: Path, max_bytes: int, include: Sequence[str],
         return result
     except _FileTooBig as e:
         result.errors.append(
-            Problem(name, None, f"file is {_human(e.size)}, over the {_human(max_bytes)} limit")
+            Problem(name, None, f"file is {_human(e.size)}, over the {_human(max_bytes)} "
+                                f"limit{_RAISE_LIMIT}")
         )
         return result
     except OSError as e:
@@ -325,7 +326,8 @@ def _parse_file(path: Path, max_bytes: int, include: Sequence[str],
         return result
     if len(data) > max_bytes:  # the file grew between stat and read
         result.errors.append(
-            Problem(name, None, f"file is {_human(len(data))}, over the {_human(max_bytes)} limit")
+            Problem(name, None, f"file is {_human(len(data))}, over the {_human(max_bytes)} "
+                                f"limit{_RAISE_LIMIT}")
         )
         return result
     marked = _MARKED_ENCODINGS.get(data[:4]) or _MARKED_ENCODINGS.get(data[:2])
@@ -416,6 +418,9 @@ def _opened_path(fd: int) -> str | None:
     except OSError:
         return None
     return os.fsdecode(raw.split(b"\0", 1)[0])
+
+
+_RAISE_LIMIT = " (--max-file-mb, or graph.load's max_file_bytes, raises it)"
 
 
 class _FileTooBig(Exception):
@@ -541,6 +546,28 @@ def _duplicate_warnings(path: str, duplicates: list[tuple[str, int]]) -> list[Pr
                                                                   key=lambda d: d[1])]
 
 
+_STANDARD_TAGS = ("!!str, !!int, !!float, !!bool, !!null, !!timestamp, !!binary, !!set, !!seq, "
+                  "!!map, !!omap")
+
+
+def _yaml_hint(reason: str, text: str, mark: Any) -> str | None:
+    """How to fix the mistakes hand-written front matter makes most, which PyYAML's words
+    name but do not say how to fix."""
+    if "mapping values are not allowed" in reason:  # title: Note: a colon
+        return "quote a value holding ': ' (a colon and a space): title: \"...\""
+    if "could not determine a constructor for the tag" in reason:
+        return (f"only YAML's standard tags are read ({_STANDARD_TAGS}): write the value "
+                "without its tag")
+    if "cannot start any token" in reason and mark is not None:
+        lines = text.split("\n")
+        found = lines[mark.line][mark.column:mark.column + 1] if mark.line < len(lines) else ""
+        if found == "\t":
+            return "indent with spaces: YAML does not allow tabs"
+        if found in ("@", "`"):
+            return f"quote a value that starts with {found!r}: YAML reserves it"
+    return None
+
+
 class YamlFailure(Exception):
     """A YAML text PyYAML refuses: ``reason`` in words, ``line`` 1-based or None."""
 
@@ -588,7 +615,9 @@ def compose_items(
         mark = e.problem_mark or e.context_mark
         line = mark.line + first_line if mark is not None else None
         reason = " ".join(str(x) for x in (e.context, e.problem) if x)
-        raise YamlFailure(f"invalid YAML: {reason}", line) from None
+        hint = _yaml_hint(reason, text, mark)
+        raise YamlFailure(f"invalid YAML: {reason}{'; ' + hint if hint else ''}",
+                          line) from None
     except _AliasBomb as bomb:
         raise YamlFailure(
             f"YAML alias bomb: {bomb.what}; records never need aliases (*name), "

@@ -173,7 +173,9 @@ def test_a_50_mb_file_is_refused_without_being_read(tmp_path):
         f.write(row * (50 * MB // len(row) + 1))
     (tmp_path / "good.json").write_text(json.dumps(good("small")), encoding="utf-8")
     kg, elapsed, peak = load_within(tmp_path, 10)
-    assert reasons(kg, tmp_path) == {"big.jsonl": ["file is 50.0 MB, over the 10.0 MB limit"]}
+    assert reasons(kg, tmp_path) == {"big.jsonl": [
+        "file is 50.0 MB, over the 10.0 MB limit (--max-file-mb, or graph.load's "
+        "max_file_bytes, raises it)"]}
     assert articles(kg) == {"article:https://good.example/small"}
     assert peak < 5 and elapsed < 10, (peak, elapsed)  # a hang guard, not a timing
 
