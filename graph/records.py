@@ -163,9 +163,10 @@ def list_files(root: Path, *, follow_symlinks: bool = False) -> Listing:
     Hidden files and folders (a name starting with ``.``) are left out. A symlink is
     followed only when it points inside the corpus folder (the resolved ``root``),
     unless ``follow_symlinks``; one pointing outside is skipped with a note, so a link
-    cannot serve a file from elsewhere on the machine. A folder reached twice (a
-    symlink loop) is read once. A name that is not valid UTF-8 is skipped: no answer
-    could show it.
+    cannot serve a file from elsewhere on the machine. A folder or file reached twice
+    through a symlink is read once, by its own path rather than a link's, the other
+    noted as skipped; a symlink to a folder holding it (a loop) is an error. A name that
+    is not valid UTF-8 is skipped: no answer could show it.
     """
     listing = Listing()
     if root.is_file():
@@ -173,17 +174,30 @@ def list_files(root: Path, *, follow_symlinks: bool = False) -> Listing:
         return listing
     real_root = os.path.realpath(root)
     inside = real_root if real_root.endswith(os.sep) else real_root + os.sep
-    seen: set[tuple[int, int]] = set()
+    seen: dict[tuple[int, int], str] = {}
     stack = [str(Path(root))]
-    while stack:
-        folder = stack.pop()
+    linked: list[str] = []  # folders reached through a symlink: listed after all others
+    files: dict[str, str] = {}  # each file's real path
+    real_of: dict[str, str] = {}  # each folder's
+    via_link: set[str] = set()
+    while stack or linked:
+        folder = stack.pop() if stack else linked.pop()
         try:
             st = os.stat(folder)
-            if (st.st_dev, st.st_ino) in seen:
-                listing.errors.append(
-                    Problem(folder, None, "symlink loop: this folder was already read"))
+            first = seen.get((st.st_dev, st.st_ino))
+            if first is not None:
+                real = os.path.realpath(folder)
+                holder = os.path.realpath(os.path.dirname(folder.rstrip(os.sep)))
+                if holder == real or holder.startswith(real.rstrip(os.sep) + os.sep):
+                    listing.errors.append(
+                        Problem(folder, None, "symlink loop: this folder was already read"))
+                else:
+                    listing.skipped.append(Problem(
+                        folder, None, f"the folder {first!r} again, through a symlink: "
+                                      "read once"))
                 continue
-            seen.add((st.st_dev, st.st_ino))
+            seen[(st.st_dev, st.st_ino)] = folder
+            real_of[folder] = os.path.realpath(folder)
             with os.scandir(folder) as entries:
                 found = list(entries)
         except OSError as e:
@@ -200,7 +214,8 @@ def list_files(root: Path, *, follow_symlinks: bool = False) -> Listing:
                 listing.skipped.append(Problem(shown, None, "file name is not valid UTF-8: "
                                                             "never read"))
                 continue
-            if not follow_symlinks and entry.is_symlink():
+            is_link = entry.is_symlink()
+            if not follow_symlinks and is_link:
                 target = os.path.realpath(path)
                 if target != real_root and not target.startswith(inside):
                     listing.skipped.append(Problem(
@@ -213,9 +228,25 @@ def list_files(root: Path, *, follow_symlinks: bool = False) -> Listing:
             except OSError:
                 is_folder = False
             if is_folder:
-                stack.append(path)
-            else:
-                listing.names.append(path)
+                (linked if is_link else stack).append(path)
+            elif is_link:
+                via_link.add(path)
+                files[path] = os.path.realpath(path)
+            else:  # by real path, not inode: an overlay file system's inodes may repeat
+                files[path] = os.path.join(real_of[folder], name)
+    # A file reached twice is read once: by a path of its own over a link's, then the
+    # first in order. Without a linked file, no two real paths are one (each folder is
+    # listed once).
+    order = sorted(files, key=lambda name: (name in via_link, name.replace(os.sep, "\0"))) \
+        if via_link else list(files)
+    kept: dict[str, str] = {}
+    for name in order:
+        first = kept.setdefault(files[name], name)
+        if first == name:
+            listing.names.append(name)
+        else:
+            listing.skipped.append(Problem(
+                name, None, f"a symlink to {first!r}, read there: not read twice"))
     # The order of Path objects: by parts, not by characters ("a/b" before "a-c"). With
     # the separator as NUL, which sorts first and no name holds, strings compare so.
     listing.names.sort(key=lambda name: name.replace(os.sep, "\0"))
