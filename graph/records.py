@@ -21,6 +21,7 @@ import yaml
 
 from graph import blockyaml
 from graph.report import Problem
+from graph.textfields import as_written
 from graph.values import (
     NotUnicode,
     TooLongInteger,
@@ -638,6 +639,7 @@ def compose_items(
             else:
                 parts = [(node, node.start_mark.line + first_line)]
             for part, line in parts:
+                as_written(part)  # a record's text fields: a plain scalar is its text
                 out.append((loader.construct_document(part), line))
         if duplicates is not None:
             duplicates.extend((key, line + first_line) for key, line in loader.duplicates)
