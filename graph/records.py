@@ -518,7 +518,8 @@ def _parse_markdown_lines(text: str, result: ParsedFile) -> None:
     if lines and lines[0].rstrip("\r\n").strip() == "+++":
         result.errors.append(Problem(result.path, 1, "TOML front matter ('+++', as Hugo writes "
                                      "it) is not read: the front matter must be YAML between "
-                                     "'---' lines"))
+                                     "'---' lines (`hugo convert toYAML` rewrites a Hugo "
+                                     "site's front matter so)"))
         return
     if not lines or not _FENCE.match(lines[0].rstrip("\r\n")):
         result.errors.append(

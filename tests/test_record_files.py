@@ -112,7 +112,8 @@ def test_toml_front_matter_is_refused_naming_it(tmp_path):
     [error] = parse_file(tmp_path / "hugo.md").errors
     assert (error.line, error.reason) == (1, "TOML front matter ('+++', as Hugo writes it) is not "
                                              "read: the front matter must be YAML between '---' "
-                                             "lines")
+                                             "lines (`hugo convert toYAML` rewrites a Hugo "
+                                             "site's front matter so)")
 
 
 # What hand-written front matter gets wrong most: PyYAML's words name the problem, not
