@@ -41,7 +41,9 @@ def _naive(kg: graph.KnowledgeGraph, phrase: str) -> set[str]:
 
     wanted = words(phrase)
     found = set()
-    for i in kg.index.article_rows.tolist():
+    for i, kind in enumerate(kg.index.kind):
+        if kind != "article":
+            continue
         for text in kg.index.texts(i):
             seq = words(text)
             if any(seq[k:k + len(wanted)] == wanted for k in range(len(seq))):
@@ -97,3 +99,21 @@ def _tokens(phrase: str) -> list[str]:
     from graph.normalize import tokens
 
     return tokens(phrase)
+
+
+def test_a_followed_corpus_answers_its_new_records_as_the_naive_scan(tmp_path: Path) -> None:
+    # A version made from changed files indexes only their text (graph/reindex.py).
+    first = {"webUrl": "https://a.example/s", "topics": ["News"], **RECORDS["a.md"][0]}
+    write_record(tmp_path / "c", "a.md", first)
+    live = graph.follow(tmp_path / "c")
+    written = []
+    for name, (given, body) in list(RECORDS.items())[1:]:
+        fields = dict(given)
+        topics = ["News", *fields.pop("topics", [])]
+        written.append(write_record(tmp_path / "c", name, {
+            "webUrl": f"https://{name[0]}.example/s", "topics": topics, **fields}, body))
+    live.apply(written)
+    kg = live.current()
+    assert kg.index.extra_text  # the new records' text is indexed apart
+    for phrase in PHRASES:
+        assert _mentioning(kg, phrase) == _naive(kg, phrase), phrase
