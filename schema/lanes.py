@@ -61,10 +61,17 @@ class Lane:
         with self._cond:
             return len(self._held)
 
-    def pace(self, budget: Budget) -> None:
+    def waiting(self) -> int:
+        """How many operations wait for a place now."""
+        with self._cond:
+            return len(self._waiting)
+
+    def pace(self, budget: Budget, park: Callable[[], None] | None = None) -> None:
         """At a look at the deadline: an operation running longer than ``after`` takes a
         place, waiting for one if need be; one whose turn is over makes way for those
-        waiting. Raises BudgetExceeded if the deadline passes while it waits."""
+        waiting. Raises BudgetExceeded if the deadline passes while it waits. ``park`` is
+        called once before it first sleeps (schema/threads.py: its thread's running place
+        goes to another operation); it may raise BudgetExceeded to refuse the wait."""
         now = self.clock()
         key = id(budget)
         with self._cond:
@@ -80,6 +87,9 @@ class Lane:
             self._waiting.append(key)
             try:
                 while not (len(self._held) < self.width and self._waiting[0] == key):
+                    if park is not None:
+                        park()
+                        park = None
                     self.waits += 1
                     self._cond.wait(self.poll)
                     budget.check_deadline()
