@@ -302,8 +302,8 @@ def wait_analytics(served: Served, within: float = 3600) -> None:
 
 
 def compare(corpus: Path, setups: dict[str, list[str]], seconds: float,
-            attacks: list[str] | None = None, split: dict[str, list[str]] | None = None
-            ) -> dict[str, dict[str, Any]]:
+            attacks: list[str] | None = None, split: dict[str, list[str]] | None = None,
+            across: dict[str, tuple[str, str]] | None = None) -> dict[str, dict[str, Any]]:
     """Serve ``corpus`` once per setup (``name -> serve args``), all at once, and run each
     phase (idle, then each attack of :func:`heavy_requests`, or those named in
     ``attacks``) against every server in turn: side by side, so the load other jobs put
@@ -311,8 +311,10 @@ def compare(corpus: Path, setups: dict[str, list[str]], seconds: float,
     the attackers send to the first, the cheap clients to the second — what a front
     dispatcher that sent every heavy request to one worker and every cheap one to
     another would give at best (it costs no proxying, and no request is misjudged).
-    Return ``{phase: {setup: summary}}``; each summary says the load average (1 min)
-    when its phase ended."""
+    An ``across`` setup (``name -> (cheap setup, heavy setup)``) does the same with two
+    of the servers already started, without starting more: cheap clients to the first,
+    attackers to the second. Return ``{phase: {setup: summary}}``; each summary says the
+    load average (1 min) when its phase ended."""
     from contextlib import ExitStack
 
     split = split or {}
@@ -331,6 +333,8 @@ def compare(corpus: Path, setups: dict[str, list[str]], seconds: float,
             wait_analytics(s)
             print(json.dumps({"analytics_in_s": round(time.monotonic() - began, 1),
                               "port": s.port}), file=sys.stderr, flush=True)
+        for name, (cheap_on, heavy_on) in (across or {}).items():
+            served[name], heavy_at[name] = served[cheap_on], heavy_at[heavy_on]
         heavy = {name: heavy_requests(s.port) for name, s in heavy_at.items()}
         names = ["idle", *(attacks or next(iter(heavy.values())))]
         for phase in names:
@@ -358,13 +362,23 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--split", action="append", metavar="NAME=ARGS",
                    help="two servers started alike: heavy requests to one, cheap ones to "
                         "the other (a perfect dispatcher's best case)")
+    p.add_argument("--across", action="append", metavar="NAME=CHEAP,HEAVY",
+                   help="cheap clients to the server of setup CHEAP, attackers to that of "
+                        "setup HEAVY (both named by --setup or --split)")
     p.add_argument("--attack", action="append", help="run only these attacks (by name)")
     args = p.parse_args(argv)
     setups = {"one process": ["--no-watch"], "--workers 2": ["--no-watch", "--workers", "2"]}
     if args.setup:
         setups = dict(_named(item) for item in args.setup)
     split = dict(_named(item) for item in args.split or [])
-    print(json.dumps(compare(args.corpus, setups, args.seconds, args.attack, split),
+    across: dict[str, tuple[str, str]] = {}
+    for item in args.across or []:
+        name, _, pair = item.rpartition("=")
+        cheap_on, _, heavy_on = pair.partition(",")
+        if {cheap_on, heavy_on} - {*setups, *split}:
+            p.error(f"--across {item!r}: name two setups, from {[*setups, *split]}")
+        across[name] = (cheap_on, heavy_on)
+    print(json.dumps(compare(args.corpus, setups, args.seconds, args.attack, split, across),
                      indent=1))
 
 
