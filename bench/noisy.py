@@ -303,7 +303,8 @@ def wait_analytics(served: Served, within: float = 3600) -> None:
 
 def compare(corpus: Path, setups: dict[str, list[str]], seconds: float,
             attacks: list[str] | None = None, split: dict[str, list[str]] | None = None,
-            across: dict[str, tuple[str, str]] | None = None) -> dict[str, dict[str, Any]]:
+            across: dict[str, tuple[str, str]] | None = None, analytics: bool = True
+            ) -> dict[str, dict[str, Any]]:
     """Serve ``corpus`` once per setup (``name -> serve args``), all at once, and run each
     phase (idle, then each attack of :func:`heavy_requests`, or those named in
     ``attacks``) against every server in turn: side by side, so the load other jobs put
@@ -313,8 +314,10 @@ def compare(corpus: Path, setups: dict[str, list[str]], seconds: float,
     another would give at best (it costs no proxying, and no request is misjudged).
     An ``across`` setup (``name -> (cheap setup, heavy setup)``) does the same with two
     of the servers already started, without starting more: cheap clients to the first,
-    attackers to the second. Return ``{phase: {setup: summary}}``; each summary says the
-    load average (1 min) when its phase ended."""
+    attackers to the second. Without ``analytics`` the phases start as soon as the
+    graphs are loaded (the analytics still computing: fields that need them answer
+    NOT_READY). Return ``{phase: {setup: summary}}``; each summary says the load average
+    (1 min) when its phase ended."""
     from contextlib import ExitStack
 
     split = split or {}
@@ -330,6 +333,8 @@ def compare(corpus: Path, setups: dict[str, list[str]], seconds: float,
                 heavy_at[name] = stack.enter_context(start(corpus, *args))
         began = time.monotonic()
         for s in {id(s): s for s in [*served.values(), *heavy_at.values()]}.values():
+            if not analytics:
+                break
             wait_analytics(s)
             print(json.dumps({"analytics_in_s": round(time.monotonic() - began, 1),
                               "port": s.port}), file=sys.stderr, flush=True)
@@ -366,6 +371,9 @@ def main(argv: list[str] | None = None) -> None:
                    help="cheap clients to the server of setup CHEAP, attackers to that of "
                         "setup HEAVY (both named by --setup or --split)")
     p.add_argument("--attack", action="append", help="run only these attacks (by name)")
+    p.add_argument("--no-analytics-wait", action="store_true",
+                   help="start the phases once the graphs are loaded, the analytics still "
+                        "computing")
     args = p.parse_args(argv)
     setups = {"one process": ["--no-watch"], "--workers 2": ["--no-watch", "--workers", "2"]}
     if args.setup:
@@ -378,8 +386,8 @@ def main(argv: list[str] | None = None) -> None:
         if {cheap_on, heavy_on} - {*setups, *split}:
             p.error(f"--across {item!r}: name two setups, from {[*setups, *split]}")
         across[name] = (cheap_on, heavy_on)
-    print(json.dumps(compare(args.corpus, setups, args.seconds, args.attack, split, across),
-                     indent=1))
+    print(json.dumps(compare(args.corpus, setups, args.seconds, args.attack, split, across,
+                             analytics=not args.no_analytics_wait), indent=1))
 
 
 def _named(item: str) -> tuple[str, list[str]]:
