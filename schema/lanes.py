@@ -6,7 +6,9 @@ which waits for the interpreter at each of its few steps. A :class:`Lane` lets a
 ``width`` operations that have run longer than ``after`` seconds compute at once; the
 others wait at their next look at the deadline (:meth:`graph.budget.Budget.check_time`,
 which every walk, scan, search, layout and path search makes as it goes), asleep, the
-GIL free, until a place frees or their deadline passes. A holder gives its place up
+GIL free, until a place frees or their deadline passes. A waiter's thread gives its
+running place to another operation while it sleeps (``park``, schema/threads.py), so
+however many wait, cheap queries still find a thread. A holder gives its place up
 after ``turn`` seconds at its next look and queues again behind those waiting, so
 long operations share the lane in turns, oldest waiting first.
 
