@@ -73,17 +73,16 @@ def next_index(old: ReadIndex, old_g: nx.MultiDiGraph, g: nx.MultiDiGraph,
                 and nodes[x].get("name") != old_g._node[x].get("name"):
             retext.update(g._pred[x])
     rewired = {x for x in touched if (x in g and nodes[x]["kind"] == ARTICLE)
-               or (x in old.pos and old.kind[old.pos[x]] == ARTICLE)}
+               or (x in old.pos and old.kind_code[old.pos[x]] == KIND_CODES[ARTICLE])}
 
     new = ReadIndex.__new__(ReadIndex)
     new.g = g
-    # One spliced copy of each positional list (slices, at memory speed), not a
-    # list.insert per added node, each moving the whole tail.
+    # One spliced copy of the ids (slices, at memory speed), not a list.insert per added
+    # node, each moving the whole tail. The kinds and dates are arrays; their lists
+    # (``kind``, ``newest_first``) are made from them only if a reader asks.
     drop = [old.pos[x] for x in removed]
     put = [bisect.bisect_left(old.ids, x) for x in added]
     ids = _spliced(old.ids, drop, put, added)
-    kind = _spliced(old.kind, drop, put, [nodes[x]["kind"] for x in added])
-    newest = _spliced(old.newest_first, drop, put, [float("inf")] * len(added))
     n_old, n = len(old.ids), len(ids)
     new.ids = ids
     # Positions shift when a node comes or goes; otherwise the old mapping holds.
@@ -97,13 +96,9 @@ def next_index(old: ReadIndex, old_g: nx.MultiDiGraph, g: nx.MultiDiGraph,
                                          [float("inf")] * len(added))
     for x in touched:
         if x in g and nodes[x]["kind"] == ARTICLE:
-            newest_key[pos[x]] = newest[pos[x]] = newest_first(nodes[x])
-    new.kind = kind
-    new.newest_first = newest
-    new.kind_code = np.array([KIND_CODES.get(k, 3) for k in kind], dtype=np.int8) \
-        if len(added) > n // 8 else _moved(old.kind_code, remap, n, added_at,
-                                           [KIND_CODES.get(nodes[x]["kind"], 3)
-                                            for x in added])
+            newest_key[pos[x]] = newest_first(nodes[x])
+    new.kind_code = _moved(old.kind_code, remap, n, added_at,
+                           [KIND_CODES.get(nodes[x]["kind"], 3) for x in added])
 
     remap32 = remap.astype(np.int32)
     new.csr = {k: _next_csr(old, old_g, g, pos, k, rewired, remap, remap32,
