@@ -113,7 +113,7 @@ def test_every_old_version_keeps_what_it_held(tmp_path: Path) -> None:
     every other, one rewritten, one removed, a stub made and dropped, a provider and a
     topic gone — leaves everything it held, and its read index, as they were."""
     write_record(tmp_path, "m.md", record("m", topics=["AI"], related=["https://news.example/s"]))
-    write_record(tmp_path, "n.md", record("n", host="other.example", topics=["Law"]))
+    write_record(tmp_path, "n.md", record("n", host="other.example", topics=["Courts"]))
     live = graph.follow(tmp_path)
     steps = [
         lambda: write_record(tmp_path, "a.md", record("0first", related=["https://news.example/m"])),
@@ -135,7 +135,8 @@ def test_every_old_version_keeps_what_it_held(tmp_path: Path) -> None:
 
 def _index_of(kg: graph.KnowledgeGraph) -> dict[str, Any]:
     index = kg.index
-    return {"in_edges": sorted(kg.nx.in_edges(keys=True)),"ids": list(index.ids), "kind": index.kind_code.tolist(),
+    return {"in_edges": sorted(kg.nx.in_edges(keys=True)), "ids": list(index.ids),
+            "kind": index.kind_code.tolist(),
             "rank": index.rank.tolist(), "newest": index.newest_key.tolist(),
             "csr": {k: (c.indptr.tolist(), c.indices.tolist()) for k, c in index.csr.items()},
             "ai": sorted(index.mentioning(("ai",))), "nodes": len(kg.nx)}
