@@ -23,6 +23,7 @@ from typing import Any
 
 import yaml
 
+from graph.textfields import typed
 from graph.yamlflow import flow_document, flow_in_block
 from graph.yamlscalars import (
     DOUBLE_OPEN,
@@ -46,8 +47,16 @@ _REFUSED = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff"
 
 def read(text: str, first_line: int, allow_list: bool) -> list[tuple[Any, int | None]] | None:
     """Return the top-level values of a YAML text with their 1-based lines (a list's
-    items one by one when ``allow_list``), as PyYAML's safe loader would; or ``None``
-    when the text is not plain block YAML."""
+    items one by one when ``allow_list``), as PyYAML's safe loader would, a record's text
+    fields as written (:mod:`graph.textfields`); or ``None`` when the text is not plain
+    block YAML, or a text field is a plain scalar YAML reads as another type."""
+    found = _read(text, first_line, allow_list)
+    if found is not None and any(typed(value) for value, _ in found):
+        return None  # PyYAML's reader has the text as written
+    return found
+
+
+def _read(text: str, first_line: int, allow_list: bool) -> list[tuple[Any, int | None]] | None:
     if "\r" in text:
         text = text.replace("\r\n", "\n")
     if text.isascii():  # the usual case, and a quicker test: only \x20-\x7e and \n pass

@@ -55,6 +55,7 @@ _KNOWN_FIELDS = frozenset({
     "quality", "heat", "published", "provider", "topics", "images", "related", "secured",
 })
 _STUB_FIELDS = ("title", "excerpt", "type", "quality", "images")
+_PROVIDER_FIELDS = frozenset({"name", "domain"})
 # Other writers' names for fields newsgraph reads (a scraper's `url`, a CMS's `tags`, ...).
 # Such a field, or a near spelling of a known one, is kept in `extra` like any other, with a
 # warning naming the field it looks meant as, when the record lacks that field.
@@ -530,6 +531,11 @@ class Builder:
         }
         if is_stub:
             attrs["extra"] = {k: v for k, v in attrs["extra"].items() if k not in _STUB_FIELDS}
+        provider = f.get("provider")
+        if isinstance(provider, dict):  # what the provider node does not model stays here
+            others = {k: v for k, v in provider.items() if k not in _PROVIDER_FIELDS}
+            if others:
+                attrs["extra"]["provider"] = others
         key = self.provider_of(f.get("provider"), entry.url, entry.path, line)
         attrs["provider"] = key
         self.g.add_node(node, **attrs)

@@ -89,6 +89,10 @@ class Codes:
     def __getitem__(self, i: int) -> Any:
         return self.values[self._codes[i]]
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickles (and deep-copies) without its memoryview, which pickle refuses."""
+        return type(self), (self.values, self.codes)
+
     def __len__(self) -> int:
         return len(self.codes)
 
@@ -132,6 +136,11 @@ class Text:
 
     def __len__(self) -> int:
         return len(self.ends) - 1
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickles as a :class:`Text` of its bytes (a snapshot's buffer or file copied)."""
+        _, arrays = self.state()
+        return Text, (bytes(arrays[0]), self.ends, self.none)
 
     def state(self) -> tuple[Any, list[Any]]:
         """``small`` says whether the column is long text (:data:`LONG_TEXT` bytes a value
@@ -229,6 +238,9 @@ class Dates:
             return None
         return _EPOCH + self._micros[i] * _MICRO
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        return type(self), (self.micros, self.none)
+
     def __len__(self) -> int:
         return len(self.micros)
 
@@ -260,6 +272,9 @@ class Packed:
         ends = self._ends
         raw = self._data[ends[i] : ends[i + 1]]
         return pickle.loads(raw) if raw[0] == _PICKLE_PROTO else marshal.loads(raw)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return type(self), (bytes(self._data), self.ends)
 
     def __len__(self) -> int:
         return len(self.ends) - 1
@@ -303,6 +318,10 @@ class Same:
 
     def __getitem__(self, i: int) -> Any:
         return self._base(i) if self._same[i] else self._rest(i)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        base = self._base.__self__  # type: ignore[union-attr]
+        return type(self), (self.base_key, base, self.same, self.rest)
 
     def __len__(self) -> int:
         return len(self.same)

@@ -38,7 +38,7 @@ from graph.build import (
 )
 from graph.errors import InvalidURLError
 from graph.nodeattrs import TextsOf, node_columns
-from graph.normalize import canonical_url, tokens
+from graph.normalize import canonical_url, fold, tokens
 
 if TYPE_CHECKING:
     from graph.budget import Budget
@@ -271,9 +271,9 @@ class ReadIndex:
         return [t for t in texts if t]
 
     def blob(self, i: int) -> bytes:
-        """Return article ``i``'s texts as the text index holds them: lowercased UTF-8,
-        NUL between fields."""
-        return FIELD_SEP.join(t.lower().replace("\x00", " ").encode() for t in self.texts(i))
+        """Return article ``i``'s texts as the text index holds them: folded (NFC,
+        lowercased) UTF-8, NUL between fields."""
+        return FIELD_SEP.join(fold(t).replace("\x00", " ").encode() for t in self.texts(i))
 
     def segments(self) -> list[tuple[bytes, np.ndarray, np.ndarray]]:
         """Return the text index's parts: ``(text, starts, rows)``, the base first."""
@@ -607,13 +607,13 @@ def newest_first(data: dict[str, Any]) -> float:
 
 def _lowered(texts: list[str], owners: np.ndarray) -> tuple[bytes, np.ndarray, np.ndarray]:
     """Return ``(text, starts, owners)`` for texts as :meth:`ReadIndex.blob` holds them
-    (lowercased UTF-8, a NUL in a text made a space), NUL between them: lowercased and
-    encoded at once, which NUL does not change (it is neither a letter nor ignorable to
-    the context of a final sigma)."""
-    data = "\x00".join(texts).lower().encode()
+    (folded UTF-8, a NUL in a text made a space), NUL between them: folded and encoded at
+    once, which NUL does not change (it is neither a letter nor ignorable to the context
+    of a final sigma, and no mark composes with it)."""
+    data = fold("\x00".join(texts)).encode()
     seps = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 0)
     if len(seps) != len(texts) - 1:  # a text holds a NUL of its own
-        data = "\x00".join(t.replace("\x00", " ") for t in texts).lower().encode()
+        data = fold("\x00".join(t.replace("\x00", " ") for t in texts)).encode()
         seps = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 0)
     starts = np.zeros(len(texts), dtype=np.int64)
     starts[1:] = seps + 1

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal, overload
@@ -96,12 +96,22 @@ class KnowledgeGraph:
     def __contains__(self, node: object) -> bool:
         return node in self.nx
 
+    def __iter__(self) -> Iterator[str]:
+        """The node ids, as ``iter(kg.nx)`` gives them (not ``kg[0]``, ``kg[1]``, ...)."""
+        return iter(self.nx)
+
     def __getitem__(self, node: str) -> dict[str, Any]:
         """Return the attributes of a node by id; raise NodeNotFound if absent."""
         try:
             return self.nx.nodes[node]
-        except KeyError:
-            raise NodeNotFound(f"no node {node!r} in the graph") from None
+        except (KeyError, TypeError):
+            pass
+        article = self.article(node) if isinstance(node, str) else None
+        if article is not None:
+            raise NodeNotFound(f"no node {node!r}: that is an article's URL; its node is "
+                               f"{article!r} (kg[kg.article(url)])")
+        raise NodeNotFound(f"no node {node!r}: expected a node id such as 'article:<url>', "
+                           "'topic:<slug>' or 'provider:<domain>'")
 
     # -- lookups: each returns a node id, or None ----------------------------
 

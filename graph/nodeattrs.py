@@ -21,7 +21,7 @@ from collections.abc import (
     Sequence,
     ValuesView,
 )
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
@@ -95,6 +95,10 @@ class NodeColumns:
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickles (and deep-copies) as its columns; the readers are made again."""
+        return type(self), (self.ids, self.pos, self.layouts, self.layout_of, self.columns)
 
     def _first_read(self, key: str) -> Callable[[int], Any]:
         def read(i: int) -> Any:
@@ -199,6 +203,11 @@ def long_text_parts(small: tuple[Any, ...]) -> list[int]:
             if kind == Text.KIND and detail == "long"]
 
 
+_READ_ONLY = ("a loaded graph's node attributes are read-only (a graph read from a snapshot "
+              "holds them in columns): change kg.nx.copy(), a graph of plain dicts, or "
+              "dict(kg[node])")
+
+
 class NodeRow(Mapping[str, Any]):
     """One node's attributes, each read from its column when asked (read-only)."""
 
@@ -243,6 +252,13 @@ class NodeRow(Mapping[str, Any]):
     def __reduce__(self) -> tuple[Any, ...]:
         """A row pickles (and deep-copies) as the dict it stands for."""
         return dict, (self.copy(),)
+
+    def _read_only(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise TypeError(_READ_ONLY)
+
+    # What a dict's writers are called, each saying why it cannot (``nx.set_node_attributes``
+    # sets items): not "object does not support item assignment".
+    __setitem__ = __delitem__ = update = pop = setdefault = clear = popitem = _read_only
 
 
 class NodeAttrs(Mapping[str, NodeRow]):

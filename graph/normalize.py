@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import UTC, date, datetime, time
+from email.utils import parsedate_to_datetime
 from urllib.parse import quote, unquote_plus, urlsplit
 
 from graph.errors import InvalidArgument, InvalidURLError
@@ -22,6 +23,7 @@ __all__ = [
     "tokens",
     "phrase_tokens",
     "mentions_tokens",
+    "fold",
     "MAX_PHRASE_WORDS",
     "MAX_PHRASE_CHARS",
 ]
@@ -194,15 +196,32 @@ def topic_slug(name: str) -> str:
     return _NON_ALNUM_RUN.sub("-", name.lower()).strip("-")
 
 
+def fold(text: str) -> str:
+    """Return text as the phrase rules read it: in Unicode's composed form (NFC), then
+    lowercased, so an accent written as a combining mark is the composed letter.
+
+    Examples
+    --------
+    >>> fold("Cafe\u0301") == fold("CAFÉ") == "café"
+    True
+    """
+    if text.isascii():
+        return text.lower()
+    # Composed again after lowercasing: a few capitals with a mark (Greek `Ϊ` + U+0301)
+    # have no composed form, their small letters do; so fold(fold(t)) == fold(t).
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFC", text).lower())
+
+
 def tokens(text: str) -> list[str]:
-    """Split text into lowercase runs of Unicode letters and digits.
+    """Split text into lowercase runs of Unicode letters and digits, read as :func:`fold`
+    gives it.
 
     Examples
     --------
     >>> tokens("Facial-Recognition's\\nrise")
     ['facial', 'recognition', 's', 'rise']
     """
-    return _ALNUM_RUN.findall(text.lower())
+    return _ALNUM_RUN.findall(fold(text))
 
 
 # A phrase costs a lookup and a scan per word: its length is capped (a GraphQL string,
@@ -248,7 +267,8 @@ def parse_datetime(value: object) -> datetime:
     """Return ``value`` as a timezone-aware UTC datetime.
 
     Accepts a ``datetime`` (naive ones are taken as UTC), a ``date`` (midnight UTC)
-    or an ISO 8601 string with ``Z``, an offset, or a bare date.
+    or an ISO 8601 string with ``Z``, an offset, or a bare date, or an RFC 2822 one
+    (RSS's ``pubDate``: ``Mon, 21 Feb 2022 03:37:00 GMT``).
 
     Raises
     ------
@@ -268,10 +288,14 @@ def parse_datetime(value: object) -> datetime:
         try:
             parsed = datetime.fromisoformat(value.strip())
         except ValueError:
-            raise ValueError(
-                f"{value!r} is not an ISO 8601 date-time; "
-                "expected e.g. '2022-02-21T03:37:00Z', '2022-02-21T05:37:00+02:00' or '2022-02-21'"
-            ) from None
+            try:  # RSS's pubDate (RFC 2822): a record converted from a feed keeps it
+                parsed = parsedate_to_datetime(value.strip())
+            except (ValueError, TypeError, IndexError):
+                raise ValueError(
+                    f"{value!r} is not an ISO 8601 (or RFC 2822) date-time; expected e.g. "
+                    "'2022-02-21T03:37:00Z', '2022-02-21T05:37:00+02:00', '2022-02-21' or "
+                    "'Mon, 21 Feb 2022 03:37:00 GMT'"
+                ) from None
     else:
         raise ValueError(
             f"expected an ISO 8601 date-time, got {type(value).__name__} {value!r}"

@@ -21,6 +21,7 @@ import yaml
 
 from graph import blockyaml
 from graph.report import Problem
+from graph.textfields import as_written
 from graph.values import (
     NotUnicode,
     TooLongInteger,
@@ -163,9 +164,10 @@ def list_files(root: Path, *, follow_symlinks: bool = False) -> Listing:
     Hidden files and folders (a name starting with ``.``) are left out. A symlink is
     followed only when it points inside the corpus folder (the resolved ``root``),
     unless ``follow_symlinks``; one pointing outside is skipped with a note, so a link
-    cannot serve a file from elsewhere on the machine. A folder reached twice (a
-    symlink loop) is read once. A name that is not valid UTF-8 is skipped: no answer
-    could show it.
+    cannot serve a file from elsewhere on the machine. A folder or file reached twice
+    through a symlink is read once, by its own path rather than a link's, the other
+    noted as skipped; a symlink to a folder holding it (a loop) is an error. A name that
+    is not valid UTF-8 is skipped: no answer could show it.
     """
     listing = Listing()
     if root.is_file():
@@ -173,17 +175,30 @@ def list_files(root: Path, *, follow_symlinks: bool = False) -> Listing:
         return listing
     real_root = os.path.realpath(root)
     inside = real_root if real_root.endswith(os.sep) else real_root + os.sep
-    seen: set[tuple[int, int]] = set()
+    seen: dict[tuple[int, int], str] = {}
     stack = [str(Path(root))]
-    while stack:
-        folder = stack.pop()
+    linked: list[str] = []  # folders reached through a symlink: listed after all others
+    files: dict[str, str] = {}  # each file's real path
+    real_of: dict[str, str] = {}  # each folder's
+    via_link: set[str] = set()
+    while stack or linked:
+        folder = stack.pop() if stack else linked.pop()
         try:
             st = os.stat(folder)
-            if (st.st_dev, st.st_ino) in seen:
-                listing.errors.append(
-                    Problem(folder, None, "symlink loop: this folder was already read"))
+            first = seen.get((st.st_dev, st.st_ino))
+            if first is not None:
+                real = os.path.realpath(folder)
+                holder = os.path.realpath(os.path.dirname(folder.rstrip(os.sep)))
+                if holder == real or holder.startswith(real.rstrip(os.sep) + os.sep):
+                    listing.errors.append(
+                        Problem(folder, None, "symlink loop: this folder was already read"))
+                else:
+                    listing.skipped.append(Problem(
+                        folder, None, f"the folder {first!r} again, through a symlink: "
+                                      "read once"))
                 continue
-            seen.add((st.st_dev, st.st_ino))
+            seen[(st.st_dev, st.st_ino)] = folder
+            real_of[folder] = os.path.realpath(folder)
             with os.scandir(folder) as entries:
                 found = list(entries)
         except OSError as e:
@@ -200,7 +215,8 @@ def list_files(root: Path, *, follow_symlinks: bool = False) -> Listing:
                 listing.skipped.append(Problem(shown, None, "file name is not valid UTF-8: "
                                                             "never read"))
                 continue
-            if not follow_symlinks and entry.is_symlink():
+            is_link = entry.is_symlink()
+            if not follow_symlinks and is_link:
                 target = os.path.realpath(path)
                 if target != real_root and not target.startswith(inside):
                     listing.skipped.append(Problem(
@@ -213,9 +229,25 @@ def list_files(root: Path, *, follow_symlinks: bool = False) -> Listing:
             except OSError:
                 is_folder = False
             if is_folder:
-                stack.append(path)
-            else:
-                listing.names.append(path)
+                (linked if is_link else stack).append(path)
+            elif is_link:
+                via_link.add(path)
+                files[path] = os.path.realpath(path)
+            else:  # by real path, not inode: an overlay file system's inodes may repeat
+                files[path] = os.path.join(real_of[folder], name)
+    # A file reached twice is read once: by a path of its own over a link's, then the
+    # first in order. Without a linked file, no two real paths are one (each folder is
+    # listed once).
+    order = sorted(files, key=lambda name: (name in via_link, name.replace(os.sep, "\0"))) \
+        if via_link else list(files)
+    kept: dict[str, str] = {}
+    for name in order:
+        first = kept.setdefault(files[name], name)
+        if first == name:
+            listing.names.append(name)
+        else:
+            listing.skipped.append(Problem(
+                name, None, f"a symlink to {first!r}, read there: not read twice"))
     # The order of Path objects: by parts, not by characters ("a/b" before "a-c"). With
     # the separator as NUL, which sorts first and no name holds, strings compare so.
     listing.names.sort(key=lambda name: name.replace(os.sep, "\0"))
@@ -317,7 +349,8 @@ def _parse_file(path: Path, max_bytes: int, include: Sequence[str],
         return result
     except _FileTooBig as e:
         result.errors.append(
-            Problem(name, None, f"file is {_human(e.size)}, over the {_human(max_bytes)} limit")
+            Problem(name, None, f"file is {_human(e.size)}, over the {_human(max_bytes)} "
+                                f"limit{_RAISE_LIMIT}")
         )
         return result
     except OSError as e:
@@ -325,7 +358,8 @@ def _parse_file(path: Path, max_bytes: int, include: Sequence[str],
         return result
     if len(data) > max_bytes:  # the file grew between stat and read
         result.errors.append(
-            Problem(name, None, f"file is {_human(len(data))}, over the {_human(max_bytes)} limit")
+            Problem(name, None, f"file is {_human(len(data))}, over the {_human(max_bytes)} "
+                                f"limit{_RAISE_LIMIT}")
         )
         return result
     marked = _MARKED_ENCODINGS.get(data[:4]) or _MARKED_ENCODINGS.get(data[:2])
@@ -418,6 +452,9 @@ def _opened_path(fd: int) -> str | None:
     return os.fsdecode(raw.split(b"\0", 1)[0])
 
 
+_RAISE_LIMIT = " (--max-file-mb, or graph.load's max_file_bytes, raises it)"
+
+
 class _FileTooBig(Exception):
     def __init__(self, size: int):
         self.size = size
@@ -481,7 +518,8 @@ def _parse_markdown_lines(text: str, result: ParsedFile) -> None:
     if lines and lines[0].rstrip("\r\n").strip() == "+++":
         result.errors.append(Problem(result.path, 1, "TOML front matter ('+++', as Hugo writes "
                                      "it) is not read: the front matter must be YAML between "
-                                     "'---' lines"))
+                                     "'---' lines (`hugo convert toYAML` rewrites a Hugo "
+                                     "site's front matter so)"))
         return
     if not lines or not _FENCE.match(lines[0].rstrip("\r\n")):
         result.errors.append(
@@ -497,7 +535,9 @@ def _parse_markdown_lines(text: str, result: ParsedFile) -> None:
         )
         return
     front = "".join(lines[1:i])
-    body = "".join(lines[i + 1 :]).strip("\n")
+    # A body's line breaks are "\n", whatever the editor wrote (CRLF, a lone CR): as
+    # Python's universal newlines and Markdown read them; a break is not text.
+    body = re.sub(r"\r\n?", "\n", "".join(lines[i + 1 :])).strip("\n")
     items = _yaml_items(front, result, first_line=2, allow_list=False)
     for value, line in items:
         _add_record(value, line, result, body=body or None)
@@ -539,6 +579,28 @@ def _duplicate_warnings(path: str, duplicates: list[tuple[str, int]]) -> list[Pr
                                                                   key=lambda d: d[1])]
 
 
+_STANDARD_TAGS = ("!!str, !!int, !!float, !!bool, !!null, !!timestamp, !!binary, !!set, !!seq, "
+                  "!!map, !!omap")
+
+
+def _yaml_hint(reason: str, text: str, mark: Any) -> str | None:
+    """How to fix the mistakes hand-written front matter makes most, which PyYAML's words
+    name but do not say how to fix."""
+    if "mapping values are not allowed" in reason:  # title: Note: a colon
+        return "quote a value holding ': ' (a colon and a space): title: \"...\""
+    if "could not determine a constructor for the tag" in reason:
+        return (f"only YAML's standard tags are read ({_STANDARD_TAGS}): write the value "
+                "without its tag")
+    if "cannot start any token" in reason and mark is not None:
+        lines = text.split("\n")
+        found = lines[mark.line][mark.column:mark.column + 1] if mark.line < len(lines) else ""
+        if found == "\t":
+            return "indent with spaces: YAML does not allow tabs"
+        if found in ("@", "`"):
+            return f"quote a value that starts with {found!r}: YAML reserves it"
+    return None
+
+
 class YamlFailure(Exception):
     """A YAML text PyYAML refuses: ``reason`` in words, ``line`` 1-based or None."""
 
@@ -578,6 +640,7 @@ def compose_items(
             else:
                 parts = [(node, node.start_mark.line + first_line)]
             for part, line in parts:
+                as_written(part)  # a record's text fields: a plain scalar is its text
                 out.append((loader.construct_document(part), line))
         if duplicates is not None:
             duplicates.extend((key, line + first_line) for key, line in loader.duplicates)
@@ -586,7 +649,9 @@ def compose_items(
         mark = e.problem_mark or e.context_mark
         line = mark.line + first_line if mark is not None else None
         reason = " ".join(str(x) for x in (e.context, e.problem) if x)
-        raise YamlFailure(f"invalid YAML: {reason}", line) from None
+        hint = _yaml_hint(reason, text, mark)
+        raise YamlFailure(f"invalid YAML: {reason}{'; ' + hint if hint else ''}",
+                          line) from None
     except _AliasBomb as bomb:
         raise YamlFailure(
             f"YAML alias bomb: {bomb.what}; records never need aliases (*name), "

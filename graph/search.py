@@ -28,7 +28,7 @@ import numpy as np
 from graph.build import ARTICLE, topic_id
 from graph.errors import InvalidArgument
 from graph.nodeattrs import TextsOf, node_columns
-from graph.normalize import phrase_tokens, tokens
+from graph.normalize import fold, phrase_tokens, tokens
 
 if TYPE_CHECKING:
     from graph.kg import KnowledgeGraph
@@ -189,9 +189,9 @@ def _holding(phrase: re.Pattern[str], texts: list[str]) -> np.ndarray:
     """Return the positions of the texts whose lowercased form holds the phrase: one
     regex pass over them joined; a text a match runs into from its neighbour is
     searched again on its own."""
-    joined = _SEPARATOR.join(texts).lower()
+    joined = fold(_SEPARATOR.join(texts))
     if len(joined) != len(texts) - 1 + sum(map(len, texts)):
-        texts = [t.lower() for t in texts]  # a letter lowercased to several: one by one
+        texts = [fold(t) for t in texts]  # a letter lowercased to several, or composed: one by one
         joined = _SEPARATOR.join(texts)
     lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
     starts = np.zeros(len(texts), dtype=np.int64)

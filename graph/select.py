@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from graph import compact
 from graph.build import ARTICLE, PUBLISHED_BY, TAGGED, provider_id, topic_id
 from graph.errors import InvalidArgument
-from graph.normalize import mentions_tokens, parse_datetime, phrase_tokens
+from graph.normalize import fold, mentions_tokens, parse_datetime, phrase_tokens
 
 if TYPE_CHECKING:
     from graph.budget import Budget
@@ -201,7 +201,7 @@ def search_by_scan(kg: KnowledgeGraph, text: str) -> list[tuple[str, str]]:
         data = kg.nx.nodes[index.ids[i]]
         phrase_in = tokens_in = None
         for name, weight in _SEARCH_FIELDS:
-            text = (data.get(name) or "").lower()
+            text = fold(data.get(name) or "")
             if not text:
                 continue
             if tokens_in is None and all(p.search(text) for p in each):

@@ -64,6 +64,8 @@ def check_via(via: Iterable[str] | None) -> tuple[str, ...]:
     """
     if via is None:
         return WALK_ORDER
+    if isinstance(via, str):  # via="RELATED": one kind, not its letters
+        via = (via,)
     allowed = ", ".join((*EDGE_KINDS, SAME_STORY))
     kinds = set()
     for kind in via:

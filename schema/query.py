@@ -407,6 +407,22 @@ class NewsgraphSchema(strawberry.Schema):
                                     operation_name, allowed_operation_types,
                                     operation_extensions)
 
+    async def subscribe(self, query: str | None, variable_values: dict[str, Any] | None = None,
+                        context_value: Any | None = None, root_value: Any | None = None,
+                        operation_name: str | None = None,
+                        operation_extensions: dict[str, Any] | None = None) -> Any:
+        """Run any operation as a stream: a subscription's events, or a query's or a
+        mutation's one answer. Strawberry's handler of the legacy ``graphql-ws``
+        protocol (Apollo's, which gql's websockets transport offers first) sends every
+        operation here, and Strawberry's own ``subscribe`` refuses all but
+        subscriptions, which a client saw as "Unexpected error."; the protocol carries
+        queries and mutations too, as ``graphql-transport-ws`` does (through ``stream``).
+        """
+        return await self.stream(query, variable_values=variable_values,
+                                 context_value=context_value, root_value=root_value,
+                                 operation_name=operation_name,
+                                 operation_extensions=operation_extensions)
+
     def _get_custom_context_kwargs(self, operation_extensions: dict[str, Any] | None = None,
                                    *, sync: bool = False) -> dict[str, Any]:
         kwargs = super()._get_custom_context_kwargs(operation_extensions, sync=sync)

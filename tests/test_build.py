@@ -209,6 +209,30 @@ def test_one_provider_for_every_spelling_of_its_domain(tmp_path):
     assert kg["provider:wire.example"]["name"] == "Wire"
 
 
+def test_a_providers_other_fields_ride_in_the_articles_extra(tmp_path):
+    # A CMS writes more about its source than name and domain (a logo, a country, an
+    # owner); they were dropped without a word. The article keeps them, as its extra
+    # keeps any other field newsgraph does not model.
+    provider = {"name": "Deep", "domain": "deep.example", "logo": "https://deep.example/l.png",
+                "meta": {"country": "UK", "owner": {"name": "X"}}}
+    write_record(tmp_path, "a.md", {"title": "T", "webUrl": "https://deep.example/a",
+                                    "provider": provider, "related": [
+                                        {"webUrl": "https://deep.example/b", "title": "B",
+                                         "provider": {**provider, "logo": "other.png"}}]})
+    kg = graph.load(tmp_path)
+    article = kg.article("https://deep.example/a")
+    assert kg[article]["extra"] == {"provider": {"logo": "https://deep.example/l.png",
+                                                 "meta": {"country": "UK",
+                                                          "owner": {"name": "X"}}}}
+    assert kg[kg.article("https://deep.example/b")]["extra"] == {
+        "provider": {"logo": "other.png", "meta": {"country": "UK", "owner": {"name": "X"}}}}
+    assert dict(kg["provider:deep.example"]) == {"kind": "provider", "domain": "deep.example",
+                                                  "name": "Deep"}
+    assert not kg.report.warnings
+    plain = graph.load(tmp_path / "a.md")
+    assert plain[article]["extra"] == kg[article]["extra"]
+
+
 def test_a_provider_written_as_text_is_its_name_with_a_warning(tmp_path):
     # Feeds often write `provider: The Guardian`: the name was dropped without a word.
     write_record(tmp_path, "a.md", {"title": "T", "webUrl": "https://www.theguardian.com/a",

@@ -164,12 +164,42 @@ def test_networkx_reads_the_loaded_graph_as_the_built_one(tmp_path: Path) -> Non
     assert nx.utils.graphs_equal(copy, a)
     copy.nodes[start]["title"] = "changed"
     assert b.nodes[start]["title"] == a.nodes[start]["title"] != "changed"
-    with pytest.raises(TypeError):
+    read_only = r"read-only .*kg\.nx\.copy\(\)"  # says why, and what to do instead
+    with pytest.raises(TypeError, match=read_only):
         b.nodes[start]["title"] = "changed"  # type: ignore[index]
+    with pytest.raises(TypeError, match=read_only):
+        nx.set_node_attributes(b, nx.pagerank(b), "pagerank")  # the notebook's habit
+    with pytest.raises(TypeError, match=read_only):
+        del b.nodes[start]["title"]  # type: ignore[attr-defined]
+    for method in ("update", "pop", "setdefault", "clear", "popitem"):
+        with pytest.raises(TypeError, match=read_only):
+            getattr(b.nodes[start], method)()
+    assert b.nodes[start]["title"] == a.nodes[start]["title"]
     assert json.loads(json.dumps(nx.node_link_data(copy, edges="links"), default=str))
     row = b.nodes[start]
     assert pickle.loads(pickle.dumps(row)) == a.nodes[start]  # a row pickles as a dict
     assert type(copy_module.deepcopy(row)) is dict
+
+
+def test_a_snapshot_loaded_graph_pickles_and_deep_copies(tmp_path: Path) -> None:
+    # A notebook pickles its graph (joblib, multiprocessing, a saved session) or
+    # deep-copies it; a snapshot-loaded kg.nx raised "cannot pickle memoryview objects".
+    out = tmp_path / "corpus"
+    generate(120, out, seed=5, style="mixed")
+    cold, warm = _cold_and_warm(out, tmp_path / "cache")
+    for made, source in ((pickle.loads(pickle.dumps(warm.nx)), warm.nx),
+                         (copy_module.deepcopy(warm.nx), warm.nx),
+                         (pickle.loads(pickle.dumps(cold.nx)), cold.nx)):
+        assert nx.is_frozen(made)
+        assert nx.utils.graphs_equal(made, cold.nx)
+        for node, want in cold.nx.nodes(data=True):
+            _exact(dict(made.nodes[node]), want, node)
+        assert list(made.edges(keys=True, data=True)) == \
+            list(source.edges(keys=True, data=True))
+    again = pickle.loads(pickle.dumps(warm))  # the whole KnowledgeGraph, too
+    start = warm.index.ids[int(warm.index.article_rows[0])]
+    assert again.within(start, hops=2) == warm.within(start, hops=2)
+    assert dict(again[start]) == dict(cold[start])
 
 
 def test_a_tampered_column_part_is_refused(tmp_path: Path) -> None:

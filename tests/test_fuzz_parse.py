@@ -177,7 +177,8 @@ def test_parse_file_of_any_bytes_never_raises(data, suffix):
         return
     if len(data) > 1000:
         assert [p.reason for p in parsed.errors] == [
-            f"file is {len(data)} bytes, over the 1000 bytes limit"]
+            f"file is {len(data)} bytes, over the 1000 bytes limit (--max-file-mb, "
+            "or graph.load's max_file_bytes, raises it)"]
         return
     marks = {codecs.BOM_UTF32_LE: "utf-32", codecs.BOM_UTF32_BE: "utf-32",
              codecs.BOM_UTF16_LE: "utf-16", codecs.BOM_UTF16_BE: "utf-16"}

@@ -173,7 +173,9 @@ def test_a_50_mb_file_is_refused_without_being_read(tmp_path):
         f.write(row * (50 * MB // len(row) + 1))
     (tmp_path / "good.json").write_text(json.dumps(good("small")), encoding="utf-8")
     kg, elapsed, peak = load_within(tmp_path, 10)
-    assert reasons(kg, tmp_path) == {"big.jsonl": ["file is 50.0 MB, over the 10.0 MB limit"]}
+    assert reasons(kg, tmp_path) == {"big.jsonl": [
+        "file is 50.0 MB, over the 10.0 MB limit (--max-file-mb, or graph.load's "
+        "max_file_bytes, raises it)"]}
     assert articles(kg) == {"article:https://good.example/small"}
     assert peak < 5 and elapsed < 10, (peak, elapsed)  # a hang guard, not a timing
 
@@ -219,6 +221,34 @@ def test_symlink_loops_end_and_are_reported(tmp_path):
         "dangling.md": ["cannot read file: No such file or directory"]}
     assert articles(kg) == {"article:https://good.example/inner"}
     assert elapsed < 5
+
+
+def test_a_file_or_folder_reached_twice_inside_the_corpus_is_read_once(tmp_path):
+    # An alias is no loop: a folder linked from another place in the corpus was called
+    # a "symlink loop" (an error: load exited 1), and a file linked from elsewhere in
+    # the corpus was read twice, a warning calling it a duplicate of itself. Each is
+    # read once, from its own path, with a note; nothing is rejected.
+    (tmp_path / "posts").mkdir()
+    (tmp_path / "posts" / "a.md").write_text(
+        "---\n" + "".join(f"{k}: {v}\n" for k, v in good("a").items()) + "---\n",
+        encoding="utf-8")
+    (tmp_path / "posts" / "b.json").write_text(json.dumps(good("b")), encoding="utf-8")
+    (tmp_path / "z").mkdir()
+    os.symlink(os.path.join("..", "posts"), tmp_path / "z" / "posts-alias")  # a folder alias
+    os.symlink(os.path.join("posts", "a.md"), tmp_path / "a-link.md")  # sorts before posts/
+    kg, _, _ = load_within(tmp_path, 10)
+    assert not kg.report.errors and not kg.report.warnings
+    assert articles(kg) == {"article:https://good.example/a", "article:https://good.example/b"}
+    assert kg.report.files == 2
+    notes = {os.path.relpath(p.path, tmp_path): p.reason for p in kg.report.skipped}
+    posts = os.path.join(tmp_path, "posts")
+    assert notes == {
+        os.path.join("z", "posts-alias"): f"the folder {posts!r} again, through a symlink: "
+                                          "read once",
+        "a-link.md": f"a symlink to {os.path.join(posts, 'a.md')!r}, read there: "
+                     "not read twice"}
+    assert kg[kg.article("https://good.example/a")]["sources"] == [
+        os.path.join(posts, "a.md") + ":2"]
 
 
 def _refuse(monkeypatch: pytest.MonkeyPatch, name: str, path: Path) -> None:

@@ -27,3 +27,30 @@ def test_lookups_of_text_answer_as_before(kg):
     assert kg.article(some) == some
     assert kg.article("https://nowhere.invalid/none") is None
     assert kg.topic("no such topic at all") is None
+
+
+# What a notebook tries first.
+SCHOOL = ("https://www.sixthtone.com/news/1009712/"
+          "chinese-school-faces-backlash-over-use-of-facial-recognition-scanners")
+
+
+def test_a_node_asked_for_by_its_url_says_which_id_it_has(kg):
+    with pytest.raises(graph.NodeNotFound) as caught:
+        kg[SCHOOL]
+    message = str(caught.value)
+    assert message == (f"no node {SCHOOL!r}: that is an article's URL; its node is "
+                       f"'article:{SCHOOL}' (kg[kg.article(url)])")
+    with pytest.raises(graph.NodeNotFound, match=r"expected a node id such as 'article:<url>'"):
+        kg["Computer Vision"]
+
+
+def test_one_edge_kind_may_be_given_as_text(kg):
+    start = kg.article(SCHOOL)
+    assert kg.within(start, hops=2, via="RELATED") == kg.within(start, hops=2, via=["RELATED"])
+    assert kg.within(start, hops=1, via="tagged", kinds="topic") == \
+        kg.within(start, hops=1, via=["TAGGED"], kinds=["topic"])
+
+
+def test_a_graph_iterates_over_its_node_ids_as_networkx_does(kg):
+    assert list(kg) == list(kg.nx)
+    assert all(node in kg for node in kg)

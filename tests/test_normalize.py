@@ -247,6 +247,10 @@ def test_topic_slug_is_alnum_runs_joined_by_single_dashes(name):
         ("2022-02-20T22:37:00-05:00", datetime(2022, 2, 21, 3, 37, tzinfo=UTC)),
         ("2022-02-21", datetime(2022, 2, 21, tzinfo=UTC)),
         (" 2022-02-21T03:37:00Z ", datetime(2022, 2, 21, 3, 37, tzinfo=UTC)),
+        # RSS's pubDate (RFC 2822), as a record converted from a feed carries it.
+        ("Mon, 21 Feb 2022 03:37:00 GMT", datetime(2022, 2, 21, 3, 37, tzinfo=UTC)),
+        ("Mon, 21 Feb 2022 05:37:00 +0200", datetime(2022, 2, 21, 3, 37, tzinfo=UTC)),
+        ("21 Feb 2022 03:37:00 -0000", datetime(2022, 2, 21, 3, 37, tzinfo=UTC)),
     ],
 )
 def test_parse_datetime_gives_aware_utc(value, expected):
@@ -256,10 +260,12 @@ def test_parse_datetime_gives_aware_utc(value, expected):
 
 
 @pytest.mark.parametrize("bad", ["yesterday", "", "2022-13-01", "21/02/2022", 1645414620, None,
-                                 ["2022-02-21"]])
+                                 ["2022-02-21"], "Mon, 32 Feb 2022 03:37:00 GMT"])
 def test_parse_datetime_rejects_other_values(bad):
-    with pytest.raises(ValueError, match=re.escape(repr(bad))):
+    with pytest.raises(ValueError, match=re.escape(repr(bad))) as caught:
         parse_datetime(bad)
+    if isinstance(bad, str):  # says what is read
+        assert "'Mon, 21 Feb 2022 03:37:00 GMT'" in str(caught.value)
 
 
 # -- tokens and the phrase rule ------------------------------------------------

@@ -112,4 +112,37 @@ def test_toml_front_matter_is_refused_naming_it(tmp_path):
     [error] = parse_file(tmp_path / "hugo.md").errors
     assert (error.line, error.reason) == (1, "TOML front matter ('+++', as Hugo writes it) is not "
                                              "read: the front matter must be YAML between '---' "
-                                             "lines")
+                                             "lines (`hugo convert toYAML` rewrites a Hugo "
+                                             "site's front matter so)")
+
+
+# What hand-written front matter gets wrong most: PyYAML's words name the problem, not
+# the fix; the error says both.
+@pytest.mark.parametrize(("front", "line", "says", "fix"), [
+    ("title: Note 📝: a colon\nwebUrl: https://o.example/n\n", 2,
+     "mapping values are not allowed in this context",
+     "quote a value holding ': ' (a colon and a space): title: \"...\""),
+    ("title: T\nwebUrl: https://o.example/n\nprovider:\n\tname: X\n", 5,
+     "while scanning for the next token found character that cannot start any token",
+     "indent with spaces: YAML does not allow tabs"),
+    ("title: @someone said\nwebUrl: https://o.example/n\n", 2,
+     "while scanning for the next token found character that cannot start any token",
+     "quote a value that starts with '@': YAML reserves it"),
+    ("title: T\nwebUrl: https://o.example/n\nx: !foo bar\n", 4,
+     "could not determine a constructor for the tag '!foo'",
+     "only YAML's standard tags are read (!!str, !!int, !!float, !!bool, !!null, "
+     "!!timestamp, !!binary, !!set, !!seq, !!map, !!omap): write the value without its tag"),
+])
+def test_common_yaml_mistakes_say_how_to_fix_them(tmp_path, front, line, says, fix):
+    (tmp_path / "note.md").write_text(f"---\n{front}---\nbody\n", encoding="utf-8")
+    [error] = parse_file(tmp_path / "note.md").errors
+    assert error.line == line
+    assert error.reason.startswith(f"invalid YAML: {says}")
+    assert error.reason.endswith(fix)
+
+
+def test_a_file_over_the_size_limit_says_how_to_raise_it(tmp_path):
+    (tmp_path / "big.md").write_text(FRONT + "x" * 2000, encoding="utf-8")
+    [error] = parse_file(tmp_path / "big.md", max_bytes=1000).errors
+    assert error.reason == ("file is 2071 bytes, over the 1000 bytes limit (--max-file-mb, "
+                            "or graph.load's max_file_bytes, raises it)")

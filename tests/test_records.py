@@ -67,6 +67,18 @@ def test_markdown_body_is_the_text_after_the_front_matter(tmp_path):
     )
 
 
+@pytest.mark.parametrize("newline", ["\r\n", "\r"])
+def test_a_body_written_with_windows_line_breaks_reads_as_lines(tmp_path, newline):
+    # Notepad and git's autocrlf write CRLF; old Mac editors a lone CR. The body kept
+    # them, and the last line's "\r" too ('line1\r\nline2\r'), into every answer.
+    text = "---\ntitle: T\nwebUrl: https://news.example/s\n---\n\nline1\n\nline2\n"
+    (tmp_path / "story.md").write_bytes(text.replace("\n", newline).encode())
+    kg = graph.load(tmp_path)
+    assert kg["article:https://news.example/s"]["title"] == "T"
+    assert kg["article:https://news.example/s"]["body"] == "line1\n\nline2"
+    assert not kg.report.errors and not kg.report.warnings
+
+
 def test_markdown_without_body_has_none(tmp_path):
     write_record(tmp_path, "story.md", record("s"))
     kg = graph.load(tmp_path)
@@ -421,3 +433,47 @@ def test_a_yaml_stream_of_only_empty_documents_is_still_an_error(tmp_path):
     (tmp_path / "a.yaml").write_text("---\n---\n", encoding="utf-8")
     [error] = graph.load(tmp_path).report.errors
     assert "got nothing" in error.reason
+
+
+# YAML 1.1 reads some plain words and numbers as something else: `12:30` is 750 (base
+# 60), `010` is 8 (octal), `1_000` is 1000, `No` and `off` are false (Norway's code
+# reads as false). In the fields newsgraph reads as text, such a value was silently
+# rewritten ('750', '8') or lost (a title of false is no title; a topic 'No' skipped).
+WRITTEN_AS = ["12:30", "010", "1_000", "0x1F", "+12", "No", "off", "Yes", "1e3", ".inf",
+              "2024-01-02", "1.50"]
+
+
+def _typed_record(n: int, value: str, anchor: bool) -> str:
+    tag = "&t " if anchor else ""  # an anchor sends the text through PyYAML's reader
+    return (f"title: {tag}{value}\nwebUrl: https://t.example/{n}\nexcerpt: {value}\n"
+            f"category: {value}\ntype: {value}\ntopics: [{value}, Norway]\n"
+            f"provider: {{name: {value}, domain: p{n}.example}}\n"
+            f"related:\n  - webUrl: https://t.example/r{n}\n    title: {value}\n"
+            f"    topics:\n      - {value}\n    provider:\n      name: {value}\n"
+            f"      domain: r{n}.example\n"
+            f"count: {value}\n")
+
+
+@pytest.mark.parametrize("anchor", [False, True], ids=["fast", "pyyaml"])
+@pytest.mark.parametrize("form", ["md", "yaml"])
+def test_a_text_field_written_as_a_plain_yaml_word_is_that_text(tmp_path, form, anchor):
+    for n, value in enumerate(WRITTEN_AS):
+        text = _typed_record(n, value, anchor)
+        if form == "md":
+            (tmp_path / f"r{n}.md").write_text(f"---\n{text}---\n", encoding="utf-8")
+        else:
+            (tmp_path / f"r{n}.yaml").write_text(text, encoding="utf-8")
+    kg = graph.load(tmp_path)
+    assert not kg.report.errors
+    assert not [w for w in kg.report.warnings if "count" not in w.reason], kg.report.warnings
+    for n, value in enumerate(WRITTEN_AS):
+        a = kg[f"article:https://t.example/{n}"]
+        assert (a["title"], a["excerpt"], a["category"], a["type"]) == (value,) * 4
+        assert [kg[f"topic:{s}"]["name"] for s in a["topics"]] == [value, "Norway"]
+        assert kg[f"provider:p{n}.example"]["name"] == value
+        r = kg[f"article:https://t.example/r{n}"]
+        assert r["title"] == value and kg[f"provider:r{n}.example"]["name"] == value
+    # Other fields keep YAML's reading: newsgraph does not read them as text.
+    counts = [kg[f"article:https://t.example/{n}"]["extra"].get("count")
+              for n in range(len(WRITTEN_AS))]
+    assert counts[:8] == [750, 8, 1000, 31, 12, False, False, True]

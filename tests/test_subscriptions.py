@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from gql import Client, gql
+from gql.transport.exceptions import TransportQueryError
 from gql.transport.websockets import WebsocketsTransport
 
 from tests.conftest import record, write_record
@@ -145,3 +146,46 @@ def test_story_added_refuses_hops_past_the_limit(tmp_path: Path) -> None:
     with running_server(str(tmp_path)) as base:
         message = run_async(lambda: scenario(base))
     assert "near.hops must be from 1 to 4, got 9" in message
+
+
+def test_gqls_default_websocket_protocol_answers_queries_and_subscriptions(tmp_path: Path,
+                                                                          ) -> None:
+    # gql's WebsocketsTransport offers the legacy 'graphql-ws' protocol (Apollo's
+    # subscriptions-transport-ws) first, and the server accepts it: a query sent over it
+    # was answered "Unexpected error." (the legacy handler ran it as a subscription,
+    # which refused it), a validation error too. A query answers once, as over
+    # graphql-transport-ws; errors say what was wrong; subscriptions are pushed.
+    corpus(tmp_path)
+
+    async def scenario(base: str) -> tuple[Any, ...]:
+        legacy = WebsocketsTransport(url=base.replace("http://", "ws://") + "/graphql")
+        async with Client(transport=legacy) as session:
+            assert legacy.subprotocol == WebsocketsTransport.APOLLO_SUBPROTOCOL
+            request = gql("query ($url: String!) { article(url: $url) { title } }")
+            request.variable_values = {"url": SEED}
+            answer = await session.execute(request)
+            errors = []
+            for bad in ("{ nope }", "{ articles(where: {mentions: \"!!!\"}) { totalCount } }"):
+                try:
+                    await session.execute(gql(bad))
+                except TransportQueryError as e:
+                    errors.append(str(e))
+            events: list[dict[str, Any]] = []
+
+            async def listen() -> None:
+                async for event in session.subscribe(gql(CHANGED)):
+                    events.append(event)
+                    return
+
+            task = asyncio.create_task(listen())
+            await until(lambda: subscriptions_open(base) == 1, "the subscription is open", task)
+            write_whole(tmp_path, "a.md", record("a"))
+            await asyncio.wait_for(task, timeout=60)
+        return answer, errors, events
+
+    with running_server(str(tmp_path)) as base:
+        answer, errors, events = run_async(lambda: scenario(base))
+    assert answer == {"article": {"title": "Story seed"}}
+    assert "Cannot query field 'nope' on type 'Query'" in errors[0]
+    assert "the mentions phrase '!!!' has no letters or digits" in errors[1]
+    assert events[0]["graphChanged"]["added"] == ["article:https://news.example/a"]
