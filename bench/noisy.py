@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import random
 import socket
 import subprocess
@@ -28,7 +29,7 @@ from bench.measure import percentile
 from schema.loadtest import stop_server
 
 __all__ = ["Served", "start", "drain_stderr", "heavy_requests", "attack", "compare", "main",
-           "CHEAP"]
+           "CHEAP", "wait_analytics"]
 
 CHEAP = "query Cheap { stats { articles } }"
 NEWSGRAPH = Path(sys.executable).with_name("newsgraph")
@@ -217,9 +218,12 @@ def _send(conn: http.client.HTTPConnection, method: str, path: str, body: Any
 
 
 def attack(port: int, seconds: float, cheap: int = 8, attackers: int = 2,
-           heavy: list[tuple[str, str, Any]] | None = None, timeout: float = 60) -> Phase:
-    """Run ``cheap`` clients (and ``attackers`` sending ``heavy``) for ``seconds``."""
+           heavy: list[tuple[str, str, Any]] | None = None, timeout: float = 60,
+           heavy_port: int | None = None) -> Phase:
+    """Run ``cheap`` clients (and ``attackers`` sending ``heavy``, to ``heavy_port`` if
+    given, else to ``port`` too) for ``seconds``."""
     phase = Phase()
+    attacked = heavy_port or port
     lock = threading.Lock()
     stop = time.monotonic() + seconds
 
@@ -255,7 +259,7 @@ def attack(port: int, seconds: float, cheap: int = 8, attackers: int = 2,
             n += 1
             if body is not None:  # each one new: no stored answer serves a repeat
                 body = {**body, "query": f"{body['query']} # {k}-{n}"}
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+            conn = http.client.HTTPConnection("127.0.0.1", attacked, timeout=timeout)
             began = time.monotonic()
             try:
                 status, _ = _send(conn, method, path, body)
@@ -280,27 +284,70 @@ def attack(port: int, seconds: float, cheap: int = 8, attackers: int = 2,
     return phase
 
 
+def wait_analytics(served: Served, within: float = 3600) -> None:
+    """Wait until the server ``served`` holds its background analytics."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if served.process.poll() is not None:
+            raise RuntimeError(f"newsgraph serve ended:\n{served.errors()}")
+        try:
+            _, body = _get(served.port, "/readyz", 5)
+        except OSError:
+            time.sleep(0.5)
+            continue
+        if json.loads(body).get("analytics", {}).get("status") == "ready":
+            return
+        time.sleep(0.5)
+    raise RuntimeError(f"the analytics were not in within {within} s")
+
+
 def compare(corpus: Path, setups: dict[str, list[str]], seconds: float,
-            attacks: list[str] | None = None) -> dict[str, dict[str, Any]]:
+            attacks: list[str] | None = None, split: dict[str, list[str]] | None = None,
+            across: dict[str, tuple[str, str]] | None = None, analytics: bool = True
+            ) -> dict[str, dict[str, Any]]:
     """Serve ``corpus`` once per setup (``name -> serve args``), all at once, and run each
     phase (idle, then each attack of :func:`heavy_requests`, or those named in
     ``attacks``) against every server in turn: side by side, so the load other jobs put
-    on the machine weighs on each alike. Return ``{phase: {setup: summary}}``."""
+    on the machine weighs on each alike. A ``split`` setup is two servers started alike:
+    the attackers send to the first, the cheap clients to the second — what a front
+    dispatcher that sent every heavy request to one worker and every cheap one to
+    another would give at best (it costs no proxying, and no request is misjudged).
+    An ``across`` setup (``name -> (cheap setup, heavy setup)``) does the same with two
+    of the servers already started, without starting more: cheap clients to the first,
+    attackers to the second. Without ``analytics`` the phases start as soon as the
+    graphs are loaded (the analytics still computing: fields that need them answer
+    NOT_READY). Return ``{phase: {setup: summary}}``; each summary says the load average
+    (1 min) when its phase ended."""
     from contextlib import ExitStack
 
+    split = split or {}
     out: dict[str, dict[str, Any]] = {}
     with ExitStack() as stack:
-        served = {name: stack.enter_context(start(corpus, *args, wait_analytics=True,
-                                                  within=3600))
-                  for name, args in setups.items()}
-        heavy = {name: heavy_requests(s.port) for name, s in served.items()}
+        # Every server started (each waited for until its graph is loaded), then all
+        # waited for until they hold their analytics, computed side by side.
+        served: dict[str, Served] = {}
+        heavy_at: dict[str, Served] = {}
+        for name, args in [*setups.items(), *split.items()]:
+            served[name] = heavy_at[name] = stack.enter_context(start(corpus, *args))
+            if name in split:
+                heavy_at[name] = stack.enter_context(start(corpus, *args))
+        began = time.monotonic()
+        for s in {id(s): s for s in [*served.values(), *heavy_at.values()]}.values():
+            if not analytics:
+                break
+            wait_analytics(s)
+            print(json.dumps({"analytics_in_s": round(time.monotonic() - began, 1),
+                              "port": s.port}), file=sys.stderr, flush=True)
+        for name, (cheap_on, heavy_on) in (across or {}).items():
+            served[name], heavy_at[name] = served[cheap_on], heavy_at[heavy_on]
+        heavy = {name: heavy_requests(s.port) for name, s in heavy_at.items()}
         names = ["idle", *(attacks or next(iter(heavy.values())))]
         for phase in names:
             out[phase] = {}
             for name, s in served.items():
                 ran = attack(s.port, seconds, heavy=None if phase == "idle"
-                             else heavy[name][phase])
-                out[phase][name] = ran.summary()
+                             else heavy[name][phase], heavy_port=heavy_at[name].port)
+                out[phase][name] = {**ran.summary(), "load_1min": os.getloadavg()[0]}
                 print(json.dumps({"phase": phase, "setup": name, **out[phase][name]}),
                       file=sys.stderr, flush=True)
     return out
@@ -311,22 +358,43 @@ def main(argv: list[str] | None = None) -> None:
     noisy-neighbour phases against several servers side by side (by default one
     process and ``--workers 2``), printed as JSON."""
     import argparse
-    import shlex
 
     p = argparse.ArgumentParser(prog="python -m bench.noisy", description=main.__doc__)
     p.add_argument("corpus", type=Path)
     p.add_argument("--seconds", type=float, default=10.0, help="length of each phase")
     p.add_argument("--setup", action="append", metavar="NAME=ARGS",
                    help="a server to compare: a name, '=', its serve arguments")
+    p.add_argument("--split", action="append", metavar="NAME=ARGS",
+                   help="two servers started alike: heavy requests to one, cheap ones to "
+                        "the other (a perfect dispatcher's best case)")
+    p.add_argument("--across", action="append", metavar="NAME=CHEAP,HEAVY",
+                   help="cheap clients to the server of setup CHEAP, attackers to that of "
+                        "setup HEAVY (both named by --setup or --split)")
     p.add_argument("--attack", action="append", help="run only these attacks (by name)")
+    p.add_argument("--no-analytics-wait", action="store_true",
+                   help="start the phases once the graphs are loaded, the analytics still "
+                        "computing")
     args = p.parse_args(argv)
     setups = {"one process": ["--no-watch"], "--workers 2": ["--no-watch", "--workers", "2"]}
     if args.setup:
-        setups = {}
-        for item in args.setup:
-            name, _, rest = item.partition("=")
-            setups[name] = shlex.split(rest)
-    print(json.dumps(compare(args.corpus, setups, args.seconds, args.attack), indent=1))
+        setups = dict(_named(item) for item in args.setup)
+    split = dict(_named(item) for item in args.split or [])
+    across: dict[str, tuple[str, str]] = {}
+    for item in args.across or []:
+        name, _, pair = item.rpartition("=")
+        cheap_on, _, heavy_on = pair.partition(",")
+        if {cheap_on, heavy_on} - {*setups, *split}:
+            p.error(f"--across {item!r}: name two setups, from {[*setups, *split]}")
+        across[name] = (cheap_on, heavy_on)
+    print(json.dumps(compare(args.corpus, setups, args.seconds, args.attack, split, across,
+                             analytics=not args.no_analytics_wait), indent=1))
+
+
+def _named(item: str) -> tuple[str, list[str]]:
+    import shlex
+
+    name, _, rest = item.partition("=")
+    return name, shlex.split(rest)
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ Syndicated copies (``SAME_STORY``)
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
@@ -334,11 +334,17 @@ class Analytics:
         """Return ``(article id, PageRank)`` of the articles ``selection`` keeps, highest
         first; a filter looks at ``budget``'s deadline as it goes."""
         rank = self.pagerank
+        return [(a, rank[a]) for a in self.central_ids(selection, budget)]
+
+    def central_ids(self, selection: Selection | None = None,
+                    budget: Budget | None = None) -> Sequence[str]:
+        """Return the ids of :meth:`central`, without their scores: with no filter, the
+        ranking itself (not a copy), so a page of it costs the page."""
         ids = self.central_articles
         if selection is not None and not selection.empty:
             keep = selection.predicate(self.kg, budget)
-            ids = [a for a in checked(ids, budget) if keep(a)]
-        return [(a, rank[a]) for a in ids]
+            return [a for a in checked(ids, budget) if keep(a)]
+        return ids
 
     @property
     def storylines(self) -> list[Storyline]:

@@ -28,6 +28,7 @@ from graph.yamlflow import flow_document, flow_in_block
 from graph.yamlscalars import (
     DOUBLE_OPEN,
     GOOD_KEYS,
+    MAX_DEPTH,
     SINGLE_OPEN,
     Unsupported,
     block_scalar,
@@ -41,8 +42,9 @@ __all__ = ["read"]
 
 # Characters PyYAML refuses anywhere in a stream (all but \t, \n, \x20-\x7e, \x85,
 # \xa0-\ud7ff, \ue000-\ufffd and beyond \uffff), and line breaks other than "\n".
-_REFUSED = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff"
-                      "\u2028\u2029\ufeff]")
+# (Surrogates written with chr(): mypyc, which compiles this module, refuses them in literals.)
+_REFUSED = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f" + chr(0xD800) + "-" + chr(0xDFFF)
+                      + "\ufffe\uffff\u2028\u2029\ufeff]")
 
 
 def read(text: str, first_line: int, allow_list: bool) -> list[tuple[Any, int | None]] | None:
@@ -115,6 +117,7 @@ class _Parser:
         self.lines = lines  # (indentation, content, line number) of the non-blank lines
         self.raws = raws  # every line as written, by number
         self.i = 0
+        self.depth = 0  # collections open: bounded, as compiled code has no recursion check
 
     def value(self, text: str, number: int, indent: int) -> Any:
         """Return the scalar that starts as ``text`` on line ``number`` inside a block
@@ -153,6 +156,9 @@ class _Parser:
         out: dict[Any, Any] = {}
         entries = 0  # keys read: more than ``out`` holds when one is repeated
         self.i = i
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise Unsupported
         while self.i < count:
             at, content, number = lines[self.i]
             if first is not None:
@@ -206,6 +212,7 @@ class _Parser:
             raise Unsupported
         if entries != len(out):
             raise Unsupported  # a duplicate key: PyYAML's reader says so
+        self.depth -= 1
         return out
 
     def sequence(self, i: int, indent: int) -> list[tuple[Any, int]]:
@@ -213,6 +220,9 @@ class _Parser:
         lines = self.lines
         out: list[tuple[Any, int]] = []
         self.i = i
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise Unsupported
         while self.i < len(lines):
             at, content, number = lines[self.i]
             if at != indent or not _is_item(content):
@@ -230,6 +240,7 @@ class _Parser:
                 raise Unsupported
         if self.i < len(lines) and lines[self.i][0] > indent:
             raise Unsupported
+        self.depth -= 1
         return out
 
     def node(self, i: int, indent: int) -> Any:

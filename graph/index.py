@@ -188,6 +188,23 @@ class ReadIndex:
         self.rank[order] = np.arange(n, dtype=np.int32)
         self._reset_caches()
 
+    def __getattr__(self, name: str) -> Any:
+        """``kind`` and ``newest_first`` of an index carried over from the previous
+        version (graph/reindex.py), which keeps only their arrays (``kind_code``,
+        ``newest_key``): the lists are made the first time a reader asks."""
+        held = self.__dict__
+        if name == "kind" and "kind_code" in held:
+            nodes, ids = held["g"]._node, held["ids"]
+            names = {c: k for k, c in KIND_CODES.items()}
+            made: Any = [names[c] if c in names else nodes[ids[i]]["kind"]
+                         for i, c in enumerate(held["kind_code"].tolist())]
+        elif name == "newest_first" and "newest_key" in held:
+            made = held["newest_key"].tolist()
+        else:
+            raise AttributeError(name)
+        self.__dict__[name] = made
+        return made
+
     # -- pickling: caches are rebuilt, not stored ------------------------------------
 
     def __getstate__(self) -> dict[str, Any]:
@@ -237,7 +254,7 @@ class ReadIndex:
 
     def _by_url(self, key: str) -> int | None:
         own = self.pos.get(article_id(key))
-        if own is not None and self.kind[own] == ARTICLE:
+        if own is not None and self.kind_code[own] == KIND_CODES[ARTICLE]:
             return own
         claims = self.aliases.get(key)
         return None if claims is None else self.pos[claims[0]]
@@ -245,7 +262,7 @@ class ReadIndex:
     def texts(self, i: int) -> list[str]:
         """Return the texts the phrase rule reads for node ``i``: title, excerpt, body and
         topic names of an article; nothing for other nodes."""
-        if self.kind[i] != ARTICLE:
+        if self.kind_code[i] != KIND_CODES[ARTICLE]:
             return []
         nodes = self.g.nodes
         data = nodes[self.ids[i]]

@@ -1,11 +1,20 @@
 """The next version of a networkx graph, sharing with the previous one what it does not
-touch: the copy graph/incremental.py makes per change."""
+touch: the copy graph/incremental.py makes per change.
+
+The graph's top-level mappings (``_node``, ``_succ``, ``_pred``) are persistent maps
+(``immutables.Map``, a hash array mapped trie): the next version's is the previous one
+with the touched entries set, which makes a few new trie nodes per entry and shares the
+rest. Copying them as dicts cost three corpus-sized containers per version — made
+(~12 ms each at 100k nodes), walked by the young collector and freed again — whatever
+the change's size. A lookup costs about twice a dict's (still C).
+"""
 
 from __future__ import annotations
 
 from collections import Counter
 from typing import Any
 
+import immutables
 import networkx as nx
 
 __all__ = ["GraphPatch"]
@@ -14,16 +23,17 @@ __all__ = ["GraphPatch"]
 class GraphPatch:
     """The next version of a networkx MultiDiGraph, sharing what it does not touch.
 
-    The top-level dicts (``_node``, ``_succ``, ``_pred``) are copied (pointers); the
-    adjacency dict of a node is copied the first time it changes; an edge's key dict
-    is replaced, never changed. The graph it was made from stays as it was.
+    The top-level mappings (``_node``, ``_succ``, ``_pred``) are persistent maps whose
+    mutations share every untouched entry; the adjacency dict of a node is copied the
+    first time it changes; an edge's key dict is replaced, never changed. The graph it
+    was made from stays as it was.
     """
 
     def __init__(self, g: nx.MultiDiGraph):
         self.base = g
-        self.node: dict[str, dict[str, Any]] = dict(g._node)
-        self.succ: dict[str, dict[str, dict[str, Any]]] = dict(g._succ)
-        self.pred: dict[str, dict[str, dict[str, Any]]] = dict(g._pred)
+        self.node: Any = _persistent(g._node).mutate()
+        self.succ: Any = _persistent(g._succ).mutate()
+        self.pred: Any = _persistent(g._pred).mutate()
         self._own_succ: set[str] = set()
         self._own_pred: set[str] = set()
         self.edge_delta: Counter[str] = Counter()
@@ -49,8 +59,7 @@ class GraphPatch:
         self.node[u] = attrs
 
     def detach(self, u: str) -> None:
-        """Remove every edge at ``u``, keeping the node (its place in the dicts: a dict
-        with deleted keys copies several times slower than one without)."""
+        """Remove every edge at ``u``, keeping the node."""
         for v, keys in self.succ[u].items():
             self.edge_delta.subtract(list(keys))
             if v != u:
@@ -91,9 +100,15 @@ class GraphPatch:
         self._pred_of(v)[u] = keys
 
     def graph(self) -> nx.MultiDiGraph:
+        """The next version; the patch is spent."""
         g = nx.MultiDiGraph()
         g.graph = self.base.graph
-        g._node = self.node
-        g._succ = g._adj = self.succ
-        g._pred = self.pred
+        g._node = self.node.finish()
+        g._succ = g._adj = self.succ.finish()
+        g._pred = self.pred.finish()
         return g
+
+
+def _persistent(mapping: Any) -> immutables.Map:
+    """``mapping`` as a persistent map (the first version's dicts are made one, once)."""
+    return mapping if isinstance(mapping, immutables.Map) else immutables.Map(mapping)

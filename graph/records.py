@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from graph import blockyaml
+from graph import fastyaml
 from graph.report import Problem
 from graph.textfields import as_written
 from graph.values import (
@@ -543,6 +543,10 @@ def _parse_markdown_lines(text: str, result: ParsedFile) -> None:
         _add_record(value, line, result, body=body or None)
 
 
+# graph.blockyaml's reader, compiled by mypyc when the install could (graph/fastyaml.py).
+_fast_reader = fastyaml.reader()
+
+
 def _parse_yaml(text: str, result: ParsedFile, *, first_line: int) -> None:
     for value, line in _yaml_items(text, result, first_line=first_line, allow_list=True):
         _add_record(value, line, result)
@@ -552,7 +556,7 @@ def _yaml_items(
     text: str, result: ParsedFile, *, first_line: int, allow_list: bool
 ) -> list[tuple[Any, int | None]]:
     """Return the top-level values of a YAML text with their lines; a list yields its items."""
-    fast = blockyaml.read(text, first_line, allow_list)  # plain block YAML, PyYAML's values
+    fast = _fast_reader.read(text, first_line, allow_list)  # plain block YAML, PyYAML's values
     if fast is not None:
         return fast
     duplicates: list[tuple[str, int]] = []

@@ -73,41 +73,39 @@ def next_index(old: ReadIndex, old_g: nx.MultiDiGraph, g: nx.MultiDiGraph,
                 and nodes[x].get("name") != old_g._node[x].get("name"):
             retext.update(g._pred[x])
     rewired = {x for x in touched if (x in g and nodes[x]["kind"] == ARTICLE)
-               or (x in old.pos and old.kind[old.pos[x]] == ARTICLE)}
+               or (x in old.pos and old.kind_code[old.pos[x]] == KIND_CODES[ARTICLE])}
 
     new = ReadIndex.__new__(ReadIndex)
     new.g = g
-    # One spliced copy of each positional list (slices, at memory speed), not a
-    # list.insert per added node, each moving the whole tail.
+    # One spliced copy of the ids (slices, at memory speed), not a list.insert per added
+    # node, each moving the whole tail. The kinds and dates are arrays; their lists
+    # (``kind``, ``newest_first``) are made from them only if a reader asks.
     drop = [old.pos[x] for x in removed]
     put = [bisect.bisect_left(old.ids, x) for x in added]
     ids = _spliced(old.ids, drop, put, added)
-    kind = _spliced(old.kind, drop, put, [nodes[x]["kind"] for x in added])
-    newest = _spliced(old.newest_first, drop, put, [float("inf")] * len(added))
-    n_old, n = len(old.ids), len(ids)
+    n_old = len(old.ids)
     new.ids = ids
     # Positions shift when a node comes or goes; otherwise the old mapping holds.
     new.pos = pos = old.pos if not (added or removed) else Positions(ids)
-    removed_at = np.array([old.pos[x] for x in removed], dtype=np.int64)
-    added_at = np.array([pos[x] for x in added], dtype=np.int64)
-    remap = np.full(n_old, -1, dtype=np.int64)
-    remap[np.delete(np.arange(n_old), removed_at)] = np.delete(np.arange(n), added_at)
+    # Old position -> new (-1: removed): the old position plus the nodes added before
+    # it less those removed before it, one cumulative sum (no scatter of every node).
+    shift = np.zeros(n_old + 1, dtype=np.int64)
+    np.add.at(shift, np.asarray(put, dtype=np.int64), 1)
+    np.add.at(shift, np.asarray(drop, dtype=np.int64) + 1, -1)
+    remap = np.arange(n_old, dtype=np.int64) + np.cumsum(shift[:n_old])
+    remap[drop] = -1
 
-    new.newest_key = newest_key = _moved(old.newest_key, remap, n, added_at,
-                                         [float("inf")] * len(added))
+    new.newest_key = newest_key = _spliced_array(old.newest_key, drop, put,
+                                                 [float("inf")] * len(added))
     for x in touched:
         if x in g and nodes[x]["kind"] == ARTICLE:
-            newest_key[pos[x]] = newest[pos[x]] = newest_first(nodes[x])
-    new.kind = kind
-    new.newest_first = newest
-    new.kind_code = np.array([KIND_CODES.get(k, 3) for k in kind], dtype=np.int8) \
-        if len(added) > n // 8 else _moved(old.kind_code, remap, n, added_at,
-                                           [KIND_CODES.get(nodes[x]["kind"], 3)
-                                            for x in added])
+            newest_key[pos[x]] = newest_first(nodes[x])
+    new.kind_code = _spliced_array(old.kind_code, drop, put,
+                                   [KIND_CODES.get(nodes[x]["kind"], 3) for x in added])
 
     remap32 = remap.astype(np.int32)
-    new.csr = {k: _next_csr(old, old_g, g, pos, k, rewired, remap, remap32,
-                            bool(added or removed)) for k in WALK_ORDER}
+    new.csr = {k: _next_csr(old, old_g, g, pos, k, rewired, remap, remap32, drop, put)
+               for k in WALK_ORDER}
     new._combined = {}
 
     changed: dict[str, tuple[str, ...]] = {}
@@ -124,7 +122,7 @@ def next_index(old: ReadIndex, old_g: nx.MultiDiGraph, g: nx.MultiDiGraph,
 
     _next_text(new, old, remap, [pos[x] for x in sorted(retext)],
                [old.pos[x] for x in retext | rewired if x in old.pos])
-    new.rank = _next_rank(old, new, newest_key, remap,
+    new.rank = _next_rank(old, new, newest_key, remap, drop,
                           [old.pos[x] for x in touched if x in old.pos],
                           [pos[x] for x in touched if x in g])
     new.fields = Fields(new)
@@ -151,11 +149,19 @@ class Positions(Mapping[str, int]):
         raise KeyError(node)
 
     def __contains__(self, node: object) -> bool:
-        try:
-            self[node]  # type: ignore[index]
-        except KeyError:
-            return False
-        return True
+        ids = self._ids
+        if isinstance(node, str):
+            i = bisect.bisect_left(ids, node)
+            return i < len(ids) and ids[i] == node
+        return False
+
+    def get(self, node: str, default: int | None = None) -> int | None:  # type: ignore[override]
+        ids = self._ids
+        if isinstance(node, str):
+            i = bisect.bisect_left(ids, node)
+            if i < len(ids) and ids[i] == node:
+                return i
+        return default
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._ids)
@@ -230,13 +236,26 @@ def _spliced(values: list[T], drop: list[int], put: list[int], added: list[T]) -
     return out
 
 
-def _moved(values: np.ndarray, remap: np.ndarray, n: int, added_at: np.ndarray,
-           added: list[int] | list[float]) -> np.ndarray:
-    out = np.empty(n, dtype=values.dtype)
-    keep = remap >= 0
-    out[remap[keep]] = values[keep]
-    out[added_at] = added
-    return out
+def _spliced_array(values: np.ndarray, drop: list[int], put: list[int],
+                   added: list[int] | list[float]) -> np.ndarray:
+    """:func:`_spliced` for an array: slices joined at memory speed (no mask or gather
+    of every element); always a new array."""
+    if not drop and not put:
+        return values.copy()
+    parts: list[np.ndarray] = []
+    at, d, k = 0, 0, 0
+    extra = np.asarray(added, dtype=values.dtype)
+    while d < len(drop) or k < len(put):
+        if k < len(put) and (d == len(drop) or put[k] <= drop[d]):
+            p = put[k]
+            parts += [values[at:p], extra[k:k + 1]]
+            at, k = p, k + 1
+        else:
+            p = drop[d]
+            parts.append(values[at:p])
+            at, d = p + 1, d + 1
+    parts.append(values[at:])
+    return np.concatenate(parts)
 
 
 def _neighbours(g: nx.MultiDiGraph, x: str, kind: str) -> set[str]:
@@ -247,12 +266,12 @@ def _neighbours(g: nx.MultiDiGraph, x: str, kind: str) -> set[str]:
 
 def _next_csr(old: ReadIndex, old_g: nx.MultiDiGraph, g: nx.MultiDiGraph,
               pos: Mapping[str, int], kind: str, rewired: set[str], remap: np.ndarray,
-              remap32: np.ndarray, shifted: bool) -> CSR:
+              remap32: np.ndarray, drop: list[int], put: list[int]) -> CSR:
     """Return the next CSR of ``kind``: the rows of the rewired articles and of their
     neighbours (before and after) made anew, every other row copied, renumbered when
     positions shifted. A few numpy passes over the entries, no sort."""
     csr = old.csr[kind]
-    n_old, n = len(old.ids), len(pos)
+    n = len(pos)
     dirty_old: set[int] = set()
     affected: set[str] = set()  # nodes whose row changes
     for x in rewired:
@@ -294,18 +313,16 @@ def _next_csr(old: ReadIndex, old_g: nx.MultiDiGraph, g: nx.MultiDiGraph,
             had = had[dirty[at] != had]
         kept = remap[had]  # sorted: remap is monotone
         rows[p] = _with(kept, sorted(set(gains.get(x, ()))))
-    gone = sorted({old.pos[x] for x in affected if x in old.pos}
-                  | set(np.flatnonzero(remap < 0).tolist()))  # removed: among them (guard)
-    keep_rows = np.ones(n_old, dtype=bool)
-    keep_rows[gone] = False
-    degree = np.zeros(n, dtype=np.int64)
-    degree[remap[keep_rows]] = csr.degree[keep_rows]
+    gone = sorted({old.pos[x] for x in affected if x in old.pos} | set(drop))
+    # Every kept row's degree, spliced; the rows made anew are written over theirs (a
+    # row of an old position in ``gone`` that is not removed is among them).
+    degree = _spliced_array(csr.degree, drop, put, [0] * len(put))
     for p, row in rows.items():
         degree[p] = len(row)
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(degree, out=indptr[1:])
     indices = np.empty(int(indptr[-1]), dtype=np.int32)
-    _fill(indices, indptr, csr, gone, rows, remap32 if shifted else None)
+    _fill(indices, indptr, csr, gone, rows, remap32 if drop or put else None)
     return CSR(indptr, indices)
 
 
@@ -361,7 +378,7 @@ def _with(row: np.ndarray, more: list[int]) -> np.ndarray:
 
 
 def _next_rank(old: ReadIndex, new: ReadIndex, newest: np.ndarray, remap: np.ndarray,
-               out_old: list[int], into: list[int]) -> np.ndarray:
+               drop: list[int], out_old: list[int], into: list[int]) -> np.ndarray:
     """Return the next rank (position in (newest first, id) order): the old order without
     the nodes at ``out_old`` (old positions), renumbered, with the nodes at ``into`` (new
     positions) merged in where their keys go. No sort of all nodes: renumbering keeps the
@@ -370,10 +387,10 @@ def _next_rank(old: ReadIndex, new: ReadIndex, newest: np.ndarray, remap: np.nda
     of the keys fewer per version)."""
     n = len(newest)
     order, keys = _rank_order(old)
-    drop = old.rank[np.union1d(np.asarray(out_old, dtype=np.int64),
-                               np.flatnonzero(remap < 0))]  # removed: among out_old (guard)
-    kept = remap[np.delete(order, drop)]
-    keys = np.delete(keys, drop)  # ascending: the old order, less what moves
+    out = old.rank[np.union1d(np.asarray(out_old, dtype=np.int64),
+                              np.asarray(drop, dtype=np.int64))]  # removed: among out_old
+    kept = remap[np.delete(order, out)]
+    keys = np.delete(keys, out)  # ascending: the old order, less what moves
     places = []
     values = sorted((float(newest[p]), p) for p in into)
     for value, p in values:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from graph.yamlscalars import Unsupported, fold, join_quoted, scalar, split_key
+from graph.yamlscalars import MAX_DEPTH, Unsupported, fold, join_quoted, scalar, split_key
 
 __all__ = ["flow_in_block", "flow_document"]
 
@@ -76,6 +76,7 @@ class _Flow:
     def __init__(self, source: str):
         self.source = source
         self.pos = 0
+        self.depth = 0  # collections open: bounded (MAX_DEPTH)
 
     def skip(self) -> None:
         self.pos = _FLOW_SPACE.match(self.source, self.pos).end()  # type: ignore[union-attr]
@@ -86,10 +87,14 @@ class _Flow:
         if self.pos >= len(source):
             raise Unsupported
         first = source[self.pos]
-        if first == "[":
-            return [v for v, _ in self.sequence(lines=False)]
-        if first == "{":
-            return self.mapping()
+        if first in "[{":
+            self.depth += 1
+            if self.depth > MAX_DEPTH:
+                raise Unsupported
+            value: Any = ([v for v, _ in self.sequence(lines=False)] if first == "["
+                          else self.mapping())
+            self.depth -= 1
+            return value
         if first in "'\"":
             return self.quoted()
         return self.plain()

@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 
 __all__ = ["Unsupported", "scalar", "split_key", "plain_lines", "quoted_lines", "GOOD_KEYS",
-           "block_scalar", "join_quoted", "fold"]
+           "block_scalar", "join_quoted", "fold", "MAX_DEPTH"]
 
 _STR = "tag:yaml.org,2002:str"
 _RESOLVERS = yaml.SafeLoader.yaml_implicit_resolvers
@@ -52,6 +52,12 @@ _SIMPLE_ESCAPES = {
 
 class Unsupported(Exception):
     """The text uses YAML this reader leaves to PyYAML."""
+
+
+# Collections nested deeper than this are left to PyYAML. Records nest three or four
+# deep; the readers recurse once a level, and compiled by mypyc (graph/_native) they
+# have no recursion check of their own: a text nested thousands deep would crash it.
+MAX_DEPTH = 100
 
 
 _BY_FIRST = {first: tuple(rs + _RESOLVERS.get(None, []))

@@ -139,12 +139,14 @@ def resolve_central(kg: graph.KnowledgeGraph, where: ArticleFilter | None, first
                     after: str | None, last: int | None = None,
                     before: str | None = None, budget: Budget | None = None,
                     ) -> CentralArticleConnection:
-    page = paginate(kg.analytics.central(selection_of(where), budget), list_key("central", where),
-                    first, after, last, before)
+    # Ids first, scores for the page only: the whole ranking is 131,331 ids at 100k.
+    page = paginate(kg.analytics.central_ids(selection_of(where), budget),
+                    list_key("central", where), first, after, last, before)
+    rank = kg.analytics.pagerank
     return CentralArticleConnection(
-        edges=[CentralArticleEdge(cursor=page.cursor(i), score=score,
+        edges=[CentralArticleEdge(cursor=page.cursor(i), score=rank[a],
                                   node=Article.from_node(kg, a))
-               for i, (a, score) in page.items],
+               for i, a in page.items],
         page_info=page_info(page), total_count=page.total)
 
 

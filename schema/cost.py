@@ -104,6 +104,10 @@ class RequestBudget:
             timeout = self.settings.timeout
             return LimitExceeded(f"the request ran past its time limit of {timeout:g} s",
                                  "timeout", timeout)
+        if error.limit == "max_long_waiting":
+            return LimitExceeded(f"{error}: this one was stopped past its first 20 ms; "
+                                 "retry later, or ask for less", "max_long_waiting",
+                                 self.settings.max_long_waiting)
         prefix = f"{where}: " if where else ""
         return LimitExceeded(f"{prefix}{error}; ask for fewer hops, fewer edge kinds (`via`) "
                              "or a less connected start", "max_visits",

@@ -22,7 +22,6 @@ import functools
 import json
 import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from cross_web import HTTPException
@@ -43,6 +42,7 @@ from strawberry.types.graphql import OperationType
 from schema.lanes import Lane
 from schema.query import should_mask
 from schema.settings import Settings, env_name
+from schema.threads import OperationThreads, Ticket
 
 __all__ = ["GRAPHQL_RESPONSE", "JSON", "negotiate", "is_request_error", "error_body",
            "GraphQLOverHTTP"]
@@ -123,9 +123,9 @@ class GraphQLOverHTTP(GraphQL[dict[str, Any], None]):
         options.setdefault("graphql_ide", "graphiql" if settings.graphiql_enabled else None)
         super().__init__(schema, **options)
         self.settings = settings
-        # Operations run here, off the event loop; the pool bounds how many at once.
-        self._workers = ThreadPoolExecutor(max_workers=_WORKERS,
-                                           thread_name_prefix="newsgraph-graphql")
+        # Operations run in threads, off the event loop, _WORKERS at once; those asleep
+        # in the lane give their place to the next (schema/threads.py).
+        self.threads = OperationThreads(running=_WORKERS, parked=settings.max_long_waiting)
         # Long ones take turns (schema/lanes.py), unless as many may run as threads.
         width = settings.max_long_operations
         self.lane = Lane(width=width) if width < _WORKERS else None
@@ -178,9 +178,12 @@ class GraphQLOverHTTP(GraphQL[dict[str, Any], None]):
             variable_values=request_data.variables, context_value=context,
             operation_name=request_data.operation_name, allowed_operation_types=allowed,
             operation_extensions=request_data.extensions)
-        loop = asyncio.get_running_loop()
-        work: asyncio.Future[Any] = loop.run_in_executor(
-            self._workers, contextvars.copy_context().run, self._in_lane, call, context)
+        here = contextvars.copy_context()
+
+        def run(ticket: Ticket) -> Any:
+            return here.run(self._in_lane, call, context, ticket)
+
+        work: asyncio.Future[Any] = asyncio.ensure_future(self.threads.run(run))
         work.add_done_callback(_retrieve)  # answered at the deadline: its end is not awaited
         watch: asyncio.Future[Any] = asyncio.ensure_future(_client_gone(request))
         done, _ = await asyncio.wait({work, watch}, timeout=self.settings.timeout + _GRACE,
@@ -201,6 +204,7 @@ class GraphQLOverHTTP(GraphQL[dict[str, Any], None]):
             except MissingQueryError as e:
                 raise HTTPException(400, "No GraphQL query found in the request") from e
         _stop(context)
+        work.cancel()  # still queued for a thread: it never runs; running: it stops at a check
         if watch in done:  # nobody to answer
             return ExecutionResult(data=None, errors=[GraphQLError("the client went away")])
         timeout = self.settings.timeout
@@ -209,15 +213,16 @@ class GraphQLOverHTTP(GraphQL[dict[str, Any], None]):
             f"{timeout:g}, set by {env_name('timeout')})",
             extensions={"code": "LIMIT_EXCEEDED", "limit": "timeout", "max": timeout})])
 
-    def _in_lane(self, call: Callable[[], Any], context: Any) -> Any:
+    def _in_lane(self, call: Callable[[], Any], context: Any, ticket: Ticket) -> Any:
         """Run ``call`` in a worker thread, its budget pacing it through the lane (only
-        here: an operation on the event loop, a subscription's, must never wait)."""
+        here: an operation on the event loop, a subscription's, must never wait); asleep
+        there, it gives its running place to another (``ticket``)."""
         lane = self.lane
         budget = context.get("budget") if isinstance(context, dict) else None
         walks = getattr(budget, "walks", None)
         if lane is None or walks is None:
             return call()
-        walks.pace = lane.pace
+        walks.pace = functools.partial(lane.pace, park=ticket.park)
         try:
             return call()
         finally:

@@ -6,7 +6,9 @@ which waits for the interpreter at each of its few steps. A :class:`Lane` lets a
 ``width`` operations that have run longer than ``after`` seconds compute at once; the
 others wait at their next look at the deadline (:meth:`graph.budget.Budget.check_time`,
 which every walk, scan, search, layout and path search makes as it goes), asleep, the
-GIL free, until a place frees or their deadline passes. A holder gives its place up
+GIL free, until a place frees or their deadline passes. A waiter's thread gives its
+running place to another operation while it sleeps (``park``, schema/threads.py), so
+however many wait, cheap queries still find a thread. A holder gives its place up
 after ``turn`` seconds at its next look and queues again behind those waiting, so
 long operations share the lane in turns, oldest waiting first.
 
@@ -61,10 +63,17 @@ class Lane:
         with self._cond:
             return len(self._held)
 
-    def pace(self, budget: Budget) -> None:
+    def waiting(self) -> int:
+        """How many operations wait for a place now."""
+        with self._cond:
+            return len(self._waiting)
+
+    def pace(self, budget: Budget, park: Callable[[], None] | None = None) -> None:
         """At a look at the deadline: an operation running longer than ``after`` takes a
         place, waiting for one if need be; one whose turn is over makes way for those
-        waiting. Raises BudgetExceeded if the deadline passes while it waits."""
+        waiting. Raises BudgetExceeded if the deadline passes while it waits. ``park`` is
+        called once before it first sleeps (schema/threads.py: its thread's running place
+        goes to another operation); it may raise BudgetExceeded to refuse the wait."""
         now = self.clock()
         key = id(budget)
         with self._cond:
@@ -80,6 +89,9 @@ class Lane:
             self._waiting.append(key)
             try:
                 while not (len(self._held) < self.width and self._waiting[0] == key):
+                    if park is not None:
+                        park()
+                        park = None
                     self.waits += 1
                     self._cond.wait(self.poll)
                     budget.check_deadline()

@@ -91,6 +91,11 @@ class Settings:
                                          "once in one server process, in turns of 50 ms; "
                                          "the others wait, the GIL free (16, the worker "
                                          "threads, turns turns off)")
+    max_long_waiting: int = _limit(48, "operations past their first 20 ms asleep at once "
+                                       "in one server process, waiting for their turn; "
+                                       "one more is stopped with a LIMIT_EXCEEDED error, "
+                                       "so the threads that compute stay free for short "
+                                       "operations")
     max_export_nodes: int = _limit(50_000, "nodes of one /export/graph.* file")
     max_export_edges: int = _limit(250_000, "edges of one /export/graph.* file")
     max_exports: int = _limit(2, "/export/graph.* requests running at once; more answer 429")

@@ -5,6 +5,10 @@
   the fixtures, a generated corpus, hostile snippets (timestamps, YAML 1.1 booleans,
   octal and sexagesimal numbers, aliases, tags, escapes) and random documents.
 * canonical_url's shortcut for already-plain URLs agrees with the full parse.
+
+Every test here runs twice: on the pure-Python reader and on the same modules compiled
+by mypyc at install (graph/_native, graph/fastyaml.py), which loads use when it is
+built; without a compiler that half is skipped, saying why.
 """
 
 from __future__ import annotations
@@ -20,10 +24,30 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bench.generate import STYLES, generate
-from graph import blockyaml, records
+from graph import blockyaml, fastyaml, records
 from graph.normalize import canonical_url
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module", autouse=True, params=["python", "compiled"])
+def reader(request: pytest.FixtureRequest) -> Any:
+    """Run the module's tests on one reader: ``blockyaml`` here and the one loads use
+    (``records._fast_reader``) are both set to it."""
+    global blockyaml
+    pure = blockyaml
+    if request.param == "compiled":
+        native, why = fastyaml.compiled_reader()
+        if native is None:
+            pytest.skip(f"the compiled reader is not in use: {why}")
+        chosen = native
+    else:
+        chosen = pure
+    before = records._fast_reader
+    blockyaml = records._fast_reader = chosen
+    yield chosen
+    blockyaml = pure
+    records._fast_reader = before
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -438,3 +462,25 @@ def test_lines_read_before_read_the_same_in_a_new_place(texts: list[str]) -> Non
             assert (fast is None) == (fresh is None), text
             if fast is not None:
                 assert _same(fast, fresh) and _same(fast, _pyyaml(text, 1, allow_list)), text
+
+
+@pytest.mark.parametrize("text", [
+    "a: " + "[" * 5000 + "]" * 5000,
+    "[" * 5000 + "]" * 5000,
+    "".join(" " * (2 * i) + "- k:\n" for i in range(3000)),
+    "".join(" " * i + "k:\n" for i in range(3000)) + " " * 3000 + "k: v\n",
+])
+def test_deep_nesting_is_left_to_pyyaml(text: str) -> None:
+    # Compiled code has no recursion check: nested past MAX_DEPTH, the readers stop
+    # (a crash once, before the bound), and PyYAML decides what the text is.
+    assert blockyaml.read(text, 1, True) is None
+
+
+def test_nesting_up_to_the_bound_is_read() -> None:
+    from graph.yamlscalars import MAX_DEPTH
+
+    deep = "a: " + "[" * (MAX_DEPTH - 1) + "1" + "]" * (MAX_DEPTH - 1)
+    assert _check(deep)
+    block = "".join(" " * (2 * i) + f"k{i}:\n" for i in range(MAX_DEPTH - 1)) \
+        + " " * (2 * (MAX_DEPTH - 1)) + "v: 1\n"
+    assert _check(block)

@@ -6,7 +6,10 @@ broken test)."""
 
 from __future__ import annotations
 
+import contextvars
 import threading
+import time
+from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
@@ -154,3 +157,115 @@ def test_the_server_paces_operations_through_its_lane(width: int, laned: bool) -
         if lane is not None:
             assert lane.turns >= 1  # it took the place ...
             assert lane.holders() == 0  # ... and left it when it ended
+
+
+# -- a thread for a cheap query, however many long ones wait ---------------------------
+
+HEAVY: contextvars.ContextVar[bool] = contextvars.ContextVar("heavy", default=False)
+
+
+class MarkHeavy:
+    """Marks a request sent with ``x-heavy`` as heavy for the lane's clock below: such a
+    request is long from its first look at the deadline, any other is short."""
+
+    def __init__(self, app: Any):
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and (b"x-heavy", b"1") in scope.get("headers", []):
+            HEAVY.set(True)
+        await self.app(scope, receive, send)
+
+
+def _view(app: Any) -> GraphQLOverHTTP:
+    view = next(r.app for r in app.routes if getattr(r, "path", "") == "/graphql")
+    while not isinstance(view, GraphQLOverHTTP):  # under its middleware
+        view = view.app
+    return view
+
+
+def _heavy_lane(view: GraphQLOverHTTP) -> tuple[Lane, Budget]:
+    """The view's lane, long only for marked requests, its one place held by the test."""
+    lane = view.lane
+    assert lane is not None
+    lane.clock = lambda: time.monotonic() + (1e6 if HEAVY.get() else 0.0)
+    holder = Budget(seconds=600)
+    marked = contextvars.copy_context()
+    marked.run(HEAVY.set, True)
+    marked.run(lane.pace, holder)  # free: it takes the place at once
+    assert lane.holders() == 1
+    return lane, holder
+
+
+def _until(ready: Any) -> bool:
+    """Whether ``ready()`` came true before HANG_GUARD (which only bounds a broken test)."""
+    guard = time.monotonic() + HANG_GUARD
+    while not ready():
+        if time.monotonic() > guard:
+            return False
+        threading.Event().wait(0.005)
+    return True
+
+
+def _post(client: TestClient, n: int, heavy: bool) -> Any:
+    if not heavy:
+        return client.post("/graphql", json={"query": f"{{ stats {{ articles }} }} # {n}"})
+    return client.post("/graphql", headers={"x-heavy": "1"}, json={
+        "query": f'{{ within(from: "topic:facial-recognition", hops: 2) {{ totalCount }} }} # {n}'})
+
+
+def test_a_cheap_query_gets_a_thread_while_twenty_long_ones_wait_their_turn() -> None:
+    """20 long operations waiting in the lane (more than the 16 threads that compute) do
+    not hold the threads: a short query is answered while they all still wait."""
+    kg = graph.load("tests/fixtures/corpus")
+    app = create_app(kg, Settings().replace(timeout=60.0))
+    with TestClient(MarkHeavy(app)) as client:
+        lane, holder = _heavy_lane(_view(app))
+        answers: list[Any] = []
+        heavy = [threading.Thread(target=lambda n=n: answers.append(_post(client, n, True)))
+                 for n in range(20)]
+        try:
+            for t in heavy:
+                t.start()
+            # every one of them asleep in the lane (before: 16, each holding a thread)
+            assert _until(lambda: lane.waiting() == 20), f"{lane.waiting()} wait"
+            cheap: list[Any] = []
+            asked = threading.Thread(target=lambda: cheap.append(_post(client, 99, False)))
+            asked.start()
+            asked.join(HANG_GUARD)
+            assert cheap, "the cheap query got no thread while long ones waited"
+            assert cheap[0].json()["data"]["stats"]["articles"] > 0
+            assert lane.waiting() == 20 and not answers  # answered while they all waited
+        finally:
+            lane.leave(holder)
+            for t in heavy:
+                t.join(HANG_GUARD)
+        assert len(answers) == 20
+        assert all(a.status_code == 200 and "errors" not in a.json() for a in answers)
+
+
+def test_long_operations_past_the_waiting_limit_are_refused_at_once() -> None:
+    """With ``max_long_waiting`` long operations asleep in the lane, one more is stopped
+    with a clear error instead of holding a thread; those waiting go on."""
+    kg = graph.load("tests/fixtures/corpus")
+    app = create_app(kg, Settings().replace(timeout=60.0, max_long_waiting=3))
+    with TestClient(MarkHeavy(app)) as client:
+        lane, holder = _heavy_lane(_view(app))
+        answers: list[Any] = []
+        waiting = [threading.Thread(target=lambda n=n: answers.append(_post(client, n, True)))
+                   for n in range(3)]
+        try:
+            for t in waiting:
+                t.start()
+            assert _until(lambda: lane.waiting() == 3)
+            refused = _post(client, 50, True).json()
+            error = refused["errors"][0]
+            assert error["extensions"] == {"code": "LIMIT_EXCEEDED",
+                                           "limit": "maxLongWaiting", "max": 3}
+            assert "3 long operations wait for their turn" in error["message"]
+            assert lane.waiting() == 3 and not answers
+        finally:
+            lane.leave(holder)
+            for t in waiting:
+                t.join(HANG_GUARD)
+        assert len(answers) == 3 and all("errors" not in a.json() for a in answers)

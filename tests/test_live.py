@@ -107,6 +107,41 @@ def test_an_old_version_never_changes(tmp_path: Path) -> None:
     assert "article:https://news.example/b" in live.current()
 
 
+def test_every_old_version_keeps_what_it_held(tmp_path: Path) -> None:
+    """Versions share their node and adjacency maps and index arrays (graph/patch.py,
+    graph/reindex.py): each change made after a version — a node added before and after
+    every other, one rewritten, one removed, a stub made and dropped, a provider and a
+    topic gone — leaves everything it held, and its read index, as they were."""
+    write_record(tmp_path, "m.md", record("m", topics=["AI"], related=["https://news.example/s"]))
+    write_record(tmp_path, "n.md", record("n", host="other.example", topics=["Courts"]))
+    live = graph.follow(tmp_path)
+    steps = [
+        lambda: write_record(tmp_path, "a.md", record("0first", related=["https://news.example/m"])),
+        lambda: write_record(tmp_path, "z.md", record("zlast", host="zz.example", topics=["AI"])),
+        lambda: write_record(tmp_path, "m.md", record("m", title="Changed", topics=["Law"])),
+        lambda: (tmp_path / "n.md").unlink() or tmp_path / "n.md",
+        lambda: write_record(tmp_path, "s.md", record("s", topics=["New topic"])),
+    ]
+    held = []
+    for step in steps:
+        kg = live.current()
+        held.append((kg, snapshot_of(kg), _index_of(kg)))
+        live.apply([step()])
+    assert_same(live, tmp_path)
+    for kg, snapshot, index in held:
+        assert snapshot_of(kg) == snapshot
+        assert _index_of(kg) == index
+
+
+def _index_of(kg: graph.KnowledgeGraph) -> dict[str, Any]:
+    index = kg.index
+    return {"in_edges": sorted(kg.nx.in_edges(keys=True)), "ids": list(index.ids),
+            "kind": index.kind_code.tolist(),
+            "rank": index.rank.tolist(), "newest": index.newest_key.tolist(),
+            "csr": {k: (c.indptr.tolist(), c.indices.tolist()) for k, c in index.csr.items()},
+            "ai": sorted(index.mentioning(("ai",))), "nodes": len(kg.nx)}
+
+
 def test_two_followers_of_one_folder_report_one_version(tmp_path: Path) -> None:
     write_record(tmp_path, "x/a.md", record("a"))
     write_record(tmp_path, "b.json", record("b"), form="json")

@@ -337,3 +337,30 @@ def test_provider_overlap(kg):
         {"provider": {"id": P3}, "sharedStorylines": 1, "sameStories": 0, "score": 0.5}]
     assert data["p4"]["overlap"] == [{"provider": {"id": P3}}]
     assert P4 not in str(data["p4"]["overlap"])
+
+
+class _CountedRanks(dict[str, float]):
+    """A PageRank table that counts the scores read from it."""
+
+    reads = 0
+
+    def __getitem__(self, key: str) -> float:
+        type(self).reads += 1
+        return super().__getitem__(key)
+
+
+def test_a_page_of_central_articles_reads_the_scores_of_its_page_only() -> None:
+    """centralArticles(first: 2) costs its page, not the whole ranking: at 100k records
+    a page built a 131,331-item list of (id, score) on every request (py-spy, noisy
+    neighbours in docs/performance.md)."""
+    kg = graph.load(EXPLORE)
+    a = kg.analytics
+    whole = a.central()
+    assert len(whole) > 3
+    a._parts["pagerank"] = _CountedRanks(a.pagerank)
+    _CountedRanks.reads = 0
+    data = run(kg, "{ centralArticles(first: 2) { totalCount edges { score node { id } } } }")
+    page = data["centralArticles"]
+    assert page["totalCount"] == len(whole)
+    assert [(e["node"]["id"], e["score"]) for e in page["edges"]] == whole[:2]
+    assert _CountedRanks.reads == 2

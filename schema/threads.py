@@ -1,0 +1,143 @@
+"""Threads for operations: a fixed number compute; those asleep in the lane give theirs back.
+
+Operations run in worker threads (schema/http.py), at most ``running`` at once: that
+bounds the work in memory and on the interpreter. A long operation waiting for its
+turn in the lane (schema/lanes.py) sleeps in its thread, so with one plain pool enough
+concurrent heavy requests would hold every thread, asleep, and a cheap query would wait
+behind them for a thread, not for the interpreter. Here a thread that goes to sleep in
+the lane **parks**: it gives its running place back to the next operation (which the
+event loop had queued, without a thread) and sleeps on in one of ``parked`` more
+threads. Long operations computing at once stay bounded by the lane's width, so at
+most ``running`` + width threads compute.
+
+Past ``parked`` long operations asleep at once, one more is stopped with
+``BudgetExceeded(limit="max_long_waiting")`` instead of holding a running thread: a cap
+on heavy requests in flight, below what would take the last thread from a cheap one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TypeVar
+
+import graph
+
+__all__ = ["OperationThreads", "Ticket"]
+
+T = TypeVar("T")
+
+
+class Ticket:
+    """One operation's running place: :meth:`park` gives it back while it sleeps."""
+
+    def __init__(self, threads: OperationThreads, loop: asyncio.AbstractEventLoop):
+        self.threads = threads
+        self.loop = loop
+        self.parked = False
+
+    def park(self) -> None:
+        """Give this operation's running place to the next one (at most once): it is about
+        to sleep in the lane. Raises BudgetExceeded when ``parked`` already sleep."""
+        if self.parked:
+            return
+        threads = self.threads
+        with threads._lock:
+            if threads._parked >= threads.parked:
+                raise graph.BudgetExceeded(
+                    f"{threads._parked} long operations wait for their turn in this server "
+                    "process already", limit="max_long_waiting", value=threads.parked)
+            threads._parked += 1
+        self.parked = True
+        self.loop.call_soon_threadsafe(threads._release)
+
+    def _ended(self) -> None:
+        """The operation's thread is done (on the event loop)."""
+        threads = self.threads
+        if self.parked:
+            with threads._lock:
+                threads._parked -= 1
+        else:
+            threads._release()
+
+
+class OperationThreads:
+    """Run operations in threads: ``running`` at once, plus ``parked`` asleep in the lane.
+
+    Examples
+    --------
+    >>> async def main():
+    ...     threads = OperationThreads(running=1, parked=1)
+    ...     return await threads.run(lambda ticket: 6 * 7)
+    >>> asyncio.run(main())
+    42
+    """
+
+    def __init__(self, running: int = 16, parked: int = 48,
+                 thread_name_prefix: str = "newsgraph-graphql"):
+        if running < 1 or parked < 0:
+            raise ValueError(f"at least 1 running thread and 0 parked, got {running!r}, "
+                             f"{parked!r}")
+        self.running = running
+        self.parked = parked
+        self._executor = ThreadPoolExecutor(max_workers=running + parked,
+                                            thread_name_prefix=thread_name_prefix)
+        self._lock = threading.Lock()  # guards _parked (written from worker threads)
+        self._parked = 0
+        self._free = running  # event loop only, as _queued
+        self._queued: deque[asyncio.Future[None]] = deque()
+
+    def in_use(self) -> tuple[int, int]:
+        """How many running places are taken and how many threads are parked."""
+        with self._lock:
+            return self.running - self._free, self._parked
+
+    async def run(self, fn: Callable[[Ticket], T]) -> T:
+        """Run ``fn(ticket)`` in a thread once a running place is free, waiting for one
+        here, on the event loop, without a thread. Cancelled while it waits, it never
+        runs; cancelled while it runs, the thread finishes (its place is freed then)."""
+        loop = asyncio.get_running_loop()
+        await self._acquire(loop)
+        ticket = Ticket(self, loop)
+        try:
+            work: Future[T] = self._executor.submit(fn, ticket)
+        except BaseException:
+            self._release()
+            raise
+        work.add_done_callback(lambda _: loop.call_soon_threadsafe(ticket._ended))
+        return await asyncio.wrap_future(work, loop=loop)
+
+    async def _acquire(self, loop: asyncio.AbstractEventLoop) -> None:
+        if self._free > 0 and not self._queued:
+            self._free -= 1
+            return
+        turn: asyncio.Future[None] = loop.create_future()
+        self._queued.append(turn)
+        try:
+            await turn  # _release took the place for this one
+        except asyncio.CancelledError:
+            if turn.done() and not turn.cancelled():
+                self._release()  # given a place as it was cancelled: pass it on
+            else:
+                self._queued.remove(turn)
+            raise
+
+    def _release(self) -> None:
+        """A running place is free: give it to the first operation queued for one."""
+        while self._queued:
+            turn = self._queued.popleft()
+            if not turn.done():
+                turn.set_result(None)
+                return
+        self._free += 1
+
+    def shutdown(self) -> None:
+        """Stop taking operations; those running finish in their threads."""
+        self._executor.shutdown(wait=False)
+
+    def __repr__(self) -> str:
+        taken, parked = self.in_use()
+        return f"OperationThreads(running {taken}/{self.running}, parked {parked}/{self.parked})"

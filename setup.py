@@ -1,0 +1,104 @@
+"""Build hook: compile the fast YAML reader with mypyc when it can, and never fail for it.
+
+The project's metadata is in pyproject.toml. This adds optional extension modules:
+copies of graph/yamlscalars.py, blockyaml.py and yamlflow.py, their imports pointed
+at ``graph._native``, compiled by mypyc (a build requirement) into ``graph/_native``.
+Without a C compiler, or when compiling fails for any reason, the build says so and
+goes on: ``graph.fastyaml`` then uses the pure-Python modules, which give the same
+answers. ``NEWSGRAPH_NO_COMPILE=1`` skips the compiled build.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+from pathlib import Path
+
+from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
+
+HERE = Path(__file__).resolve().parent
+SOURCES = ("yamlscalars", "blockyaml", "yamlflow")  # as graph/fastyaml.py digests them
+BUILD = Path("build") / "mypyc"
+
+
+def _native_copies() -> list[str]:
+    """Write the modules to compile under build/mypyc/src/graph/_native; return paths."""
+    digest = hashlib.sha256()
+    texts = {}
+    for name in SOURCES:
+        data = (HERE / "graph" / f"{name}.py").read_bytes()
+        digest.update(data)
+        text = data.decode("utf-8")
+        for other in SOURCES:
+            text = text.replace(f"from graph.{other} import", f"from graph._native.{other} import")
+        texts[name] = text
+    texts["blockyaml"] += ("\n\n# Written by setup.py: graph.fastyaml uses this build only while\n"
+                           "# the sources it was built from are the ones beside it.\n"
+                           f"SOURCE_DIGEST = {digest.hexdigest()!r}\n")
+    package = BUILD / "src" / "graph" / "_native"
+    package.mkdir(parents=True, exist_ok=True)
+    (package.parent / "__init__.py").write_text("")
+    (package / "__init__.py").write_text("")
+    paths = []
+    for name, text in texts.items():
+        path = package / f"{name}.py"
+        path.write_text(text, encoding="utf-8")
+        paths.append(str(path))
+    # Not the project's mypy configuration (its plugins need the whole environment).
+    config = BUILD / "mypy.ini"
+    config.write_text("[mypy]\nignore_missing_imports = True\n")
+    return ["--config-file", str(config), *paths]
+
+
+def _extensions() -> list[Extension]:
+    from mypyc.build import mypycify
+
+    return list(mypycify(_native_copies(), opt_level="3", group_name="graph._native.reader",
+                         target_dir=str(BUILD / "c")))
+
+
+class OptionalBuildExt(build_ext):
+    """build_ext that compiles the reader (mypyc runs here, not each time setup.py is
+    read) and, when it cannot, says why and goes on."""
+
+    def finalize_options(self) -> None:
+        if self.distribution.ext_modules:
+            try:
+                self.distribution.ext_modules = _extensions()
+            except Exception as e:  # noqa: BLE001 - no mypy, a type error, ...
+                self.distribution.ext_modules = []
+                _say(e)
+        super().finalize_options()
+
+    def run(self) -> None:
+        try:
+            super().run()
+        except Exception as e:  # noqa: BLE001 - no compiler, missing headers, ...
+            _say(e)
+
+    def build_extension(self, ext: Extension) -> None:
+        try:
+            super().build_extension(ext)
+        except Exception as e:  # noqa: BLE001
+            _say(e)
+
+    def copy_extensions_to_source(self) -> None:
+        # Editable installs copy what was built into graph/_native: only what was built.
+        self.extensions = [ext for ext in self.extensions
+                           if os.path.exists(os.path.join(self.build_lib,
+                                                          self.get_ext_filename(ext.name)))]
+        super().copy_extensions_to_source()
+
+
+def _say(e: BaseException) -> None:
+    print(f"newsgraph: the YAML reader is not compiled ({type(e).__name__}: {e}); "
+          "the pure-Python one gives the same answers", file=sys.stderr)
+
+
+if os.environ.get("NEWSGRAPH_NO_COMPILE"):
+    _placeholder = []
+else:  # replaced by the compiled reader's modules when build_ext runs
+    _placeholder = [Extension("graph._native.reader__mypyc", sources=[])]
+setup(ext_modules=_placeholder, cmdclass={"build_ext": OptionalBuildExt})
