@@ -178,9 +178,8 @@ def list_files(root: Path, *, follow_symlinks: bool = False) -> Listing:
     seen: dict[tuple[int, int], str] = {}
     stack = [str(Path(root))]
     linked: list[str] = []  # folders reached through a symlink: listed after all others
-    files: dict[str, str] = {}  # each file's real path
-    real_of: dict[str, str] = {}  # each folder's
-    via_link: set[str] = set()
+    files: list[str] = []
+    via_link: set[str] = set()  # files that are symlinks
     while stack or linked:
         folder = stack.pop() if stack else linked.pop()
         try:
@@ -198,7 +197,6 @@ def list_files(root: Path, *, follow_symlinks: bool = False) -> Listing:
                                       "read once"))
                 continue
             seen[(st.st_dev, st.st_ino)] = folder
-            real_of[folder] = os.path.realpath(folder)
             with os.scandir(folder) as entries:
                 found = list(entries)
         except OSError as e:
@@ -230,30 +228,44 @@ def list_files(root: Path, *, follow_symlinks: bool = False) -> Listing:
                 is_folder = False
             if is_folder:
                 (linked if is_link else stack).append(path)
-            elif is_link:
-                via_link.add(path)
-                files[path] = os.path.realpath(path)
-            else:  # by real path, not inode: an overlay file system's inodes may repeat
-                files[path] = os.path.join(real_of[folder], name)
-    # A file reached twice is read once: by a path of its own over a link's, then the
-    # first in order. Without a linked file, no two real paths are one (each folder is
-    # listed once).
-    order = sorted(files, key=lambda name: (name in via_link, name.replace(os.sep, "\0"))) \
-        if via_link else list(files)
-    kept: dict[str, str] = {}
-    for name in order:
-        first = kept.setdefault(files[name], name)
-        if first == name:
-            listing.names.append(name)
-        else:
-            listing.skipped.append(Problem(
-                name, None, f"a symlink to {first!r}, read there: not read twice"))
+            else:
+                if is_link:
+                    via_link.add(path)
+                files.append(path)
+    if via_link:
+        _read_each_file_once(files, via_link, listing)
+    else:  # each folder is listed once, so no two names are one file: nothing to resolve
+        listing.names = files
     # The order of Path objects: by parts, not by characters ("a/b" before "a-c"). With
     # the separator as NUL, which sorts first and no name holds, strings compare so.
     listing.names.sort(key=lambda name: name.replace(os.sep, "\0"))
     listing.errors.sort(key=lambda p: p.path.replace(os.sep, "\0"))
     listing.skipped.sort(key=lambda p: p.path.replace(os.sep, "\0"))
     return listing
+
+
+def _read_each_file_once(files: list[str], via_link: set[str], listing: Listing) -> None:
+    """Add ``files`` to ``listing.names``, a file reached twice once: by a path of its own
+    over a link's, then the first in order; the others noted as skipped. Compared by real
+    path, not inode: an overlay file system's inodes may repeat."""
+    real_folder: dict[str, str] = {}
+
+    def real(name: str) -> str:
+        if name in via_link:
+            return os.path.realpath(name)
+        folder, base = os.path.split(name)
+        if folder not in real_folder:
+            real_folder[folder] = os.path.realpath(folder or ".")
+        return os.path.join(real_folder[folder], base)
+
+    kept: dict[str, str] = {}
+    for name in sorted(files, key=lambda name: (name in via_link, name.replace(os.sep, "\0"))):
+        first = kept.setdefault(real(name), name)
+        if first == name:
+            listing.names.append(name)
+        else:
+            listing.skipped.append(Problem(
+                name, None, f"a symlink to {first!r}, read there: not read twice"))
 
 
 def record_suffix(path: str | PurePath, include: Sequence[str] = ()) -> str | None:
