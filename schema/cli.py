@@ -275,6 +275,9 @@ def _print_report(report: graph.LoadReport, *, stream: Any = None) -> None:
 
 def cmd_load(args: argparse.Namespace) -> int:
     kg = _load(args.path, args.max_file_mb, args.cache, args=args, allow_empty=True)
+    write = getattr(kg, "snapshot_write", None)
+    if write is not None:  # written after the load returned: this command is done then
+        write.wait()
     if kg.report.records == 0:
         _print_report(kg.report)
         raise EmptyCorpus(_empty_message(args.path, kg.report))
