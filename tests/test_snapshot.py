@@ -419,3 +419,55 @@ def test_a_snapshot_that_fails_while_written_is_said_and_the_graph_served(
     assert said and all(("again" in m) != after for m in said), said
     _same(kg, graph.load(corpus))
     assert not list((tmp_path / "cache").glob("*.snapshot"))
+
+
+def test_a_corpus_changed_before_the_snapshot_is_written_after_the_load_is_not_written(
+        corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    # The load returns before its snapshot is written: the writing thread lists the corpus
+    # again first, and a change since the load began (here, as it lists) writes nothing.
+    from graph import loader
+
+    real = loader.list_files
+    calls: list[Path] = []
+
+    def listing(root, **options):
+        calls.append(root)
+        if len(calls) == 2:  # the writer's listing, after the load returned
+            write_record(corpus, "late.md", record("late"))
+        return real(root, **options)
+
+    monkeypatch.setattr(loader, "list_files", listing)
+    cache = tmp_path / "cache"
+    with caplog.at_level("INFO", logger="newsgraph"):
+        kg = _written(graph.load(corpus, cache=cache))
+    assert len(calls) == 2 and kg.report.records == 4
+    assert kg.snapshot_write.written is None  # type: ignore[attr-defined]
+    assert not snapshot.snapshot_path(cache, corpus).exists()
+    assert any("changed while it was loaded" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_fork_waits_for_the_snapshot_written_after_the_load(
+        corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A server forks its workers (and its analytics job) after the load: a child forked
+    # mid-write would serve the built graph the parent lets go, so a fork waits for it.
+    import threading
+
+    real = snapshot.write_packed
+    release = threading.Event()
+
+    def slow(*args: Any, **kwargs: Any) -> Path:
+        release.wait(30)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(snapshot, "write_packed", slow)
+    kg = graph.load(corpus, cache=tmp_path / "cache")
+    write = kg.snapshot_write  # type: ignore[attr-defined]
+    assert not write.done
+    threading.Timer(0.2, release.set).start()
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0)
+    os.waitpid(pid, 0)
+    assert write.done and write.written is not None
