@@ -21,7 +21,7 @@ from typing import Any
 
 import networkx as nx
 
-from graph.build import RELATED, build_graph, prepare_records
+from graph.build import build_graph, prepare_records
 from graph.compact import compact
 from graph.errors import NewsgraphError
 from graph.index import ReadIndex
@@ -225,17 +225,18 @@ def _load(root: Path, max_file_bytes: int, progress: ProgressCallback | None,
     report.errors.extend(built.errors)
     report.warnings.extend(built.warnings)
     report.skipped.sort(key=lambda p: p.path.replace(os.sep, "\0"))
-    _share_values(g)
+    _share_node_values(g)
     if progress is not None:
         progress(Step("build", 1, 1, built.records))
         progress(Step("index", 0, 1, built.records))
-    index = ReadIndex(g)
     # Served from here on: the edges move from networkx's dicts into arrays, which
-    # kg.nx reads through views (graph/compact.py), ~15x less memory.
-    built, g = g, compact(g, index.ids, index.pos)
-    index.g = g
+    # kg.nx reads through views (graph/compact.py), ~15x less memory; the read index's
+    # adjacency is made from those arrays.
+    ids = sorted(g._node)
+    built, g = g, compact(g, ids, {node: i for i, node in enumerate(ids)})
     vars(built).clear()  # its views (g.nodes, ...) hold it in cycles: let its dicts go now
     del built
+    index = ReadIndex(g)
     kg = KnowledgeGraph(g, report, index=index)
     kg.from_snapshot = False  # type: ignore[attr-defined]
     if progress is not None:
@@ -432,32 +433,18 @@ def _log_fallback(reason: str | None, path: Path) -> None:
     log("snapshot %s not used: %s; loading the corpus", path, reason)
 
 
-def _share_values(g: nx.MultiDiGraph) -> None:
+def _share_node_values(g: nx.MultiDiGraph) -> None:
     """Let equal values share one object, in memory and in snapshots: an article's URLs
-    that equal its canonical URL, short repeated strings, and the
-    ``{"kind": ...}`` key and data dicts of every TAGGED or PUBLISHED_BY edge (the graph
-    is read-only once loaded, so one mapping per kind serves them all; a version that
-    changes an edge makes new dicts, as graph.live does)."""
+    that equal its canonical URL, and short repeated strings. (Every TAGGED or
+    PUBLISHED_BY edge's key and data dicts are one per kind from the build on:
+    ``build_graph(..., share_links=True)``.)"""
     for data in g._node.values():
         share_node_values(data)
-    # An article's one TAGGED (or PUBLISHED_BY) edge to a topic (or provider) is a key
-    # dict {kind: {"kind": kind}} in both adjacencies: one such dict per kind serves every
-    # pair, ~180 bytes an edge (~500 an article) less, in memory and in snapshots.
-    shared: dict[str, dict[str, dict[str, str]]] = {}
-    preds = g._pred
-    for u, nbrs in g._succ.items():
-        for v, keydict in nbrs.items():
-            if len(keydict) != 1:
-                continue
-            ((key, datadict),) = keydict.items()
-            if key != RELATED and len(datadict) == 1 and datadict.get("kind") == key:
-                one = shared.setdefault(key, keydict)
-                nbrs[v] = one
-                preds[v][u] = one
 
 
 def share_node_values(data: dict[str, Any]) -> None:
-    """Let a node's values share objects with equal ones elsewhere (see _share_values)."""
+    """Let a node's values share objects with equal ones elsewhere (see
+    _share_node_values)."""
     intern = sys.intern
     url = data.get("url")
     if url is not None:
