@@ -219,7 +219,8 @@ def _load(root: Path, max_file_bytes: int, progress: ProgressCallback | None,
     # The build reads records as the parse workers deliver them, so its first pass
     # overlaps parsing; its problems follow the parse problems, as in a two-step load.
     built = LoadReport()
-    g = build_graph(records(), built, share_links=True)
+    edge_log: list[tuple[str, str, str, dict[str, Any]]] = []
+    g = build_graph(records(), built, share_links=True, edge_log=edge_log)
     for name in ("records", "articles", "stubs", "providers", "topics", "edges"):
         setattr(report, name, getattr(built, name))
     report.errors.extend(built.errors)
@@ -233,7 +234,8 @@ def _load(root: Path, max_file_bytes: int, progress: ProgressCallback | None,
     # kg.nx reads through views (graph/compact.py), ~15x less memory; the read index's
     # adjacency is made from those arrays.
     ids = sorted(g._node)
-    built, g = g, compact(g, ids, {node: i for i, node in enumerate(ids)})
+    built, g = g, compact(g, ids, {node: i for i, node in enumerate(ids)}, edge_log)
+    del edge_log
     vars(built).clear()  # its views (g.nodes, ...) hold it in cycles: let its dicts go now
     del built
     index = ReadIndex(g)

@@ -98,3 +98,61 @@ def test_texts_folded_by_batch_equal_texts_folded_alone(tmp_path: Path,
     assert fast.text == text and slow.text == text
     assert fast.text_starts.tolist() == starts
     assert fast.mentioning(("σας",)) == slow.mentioning(("σας",))
+
+
+def _same_edges(fast, slow) -> None:  # type: ignore[no-untyped-def]
+    assert fast.keys == slow.keys
+    for name in ("out_indptr", "out_target", "out_key", "in_indptr", "in_source", "in_edge"):
+        a, b = getattr(fast, name), getattr(slow, name)
+        assert a.dtype == b.dtype and np.array_equal(a, b), name
+    assert [fast.data[p] for p in range(len(fast))] == [slow.data[p] for p in range(len(slow))]
+    assert fast.data.strings == slow.data.strings
+
+
+@pytest.mark.parametrize("style", ["mixed", "seed", "flow", "block", "jsonl"])
+def test_edge_arrays_off_the_build_log_are_those_off_the_dicts(tmp_path: Path,
+                                                                style: str) -> None:
+    from graph.compact import EdgeArrays
+
+    out = tmp_path / "corpus"
+    generate(400, out, seed=7, style=style)
+    files = list_files(out).names
+    records = [r for parsed in parse_files(files, workers=1) for r in parsed.records]
+    log: list = []
+    built = build_graph(records, LoadReport(), share_links=True, edge_log=log)
+    assert len(log) == built.number_of_edges()
+    ids = sorted(built)
+    pos = {n: i for i, n in enumerate(ids)}
+    _same_edges(EdgeArrays.of_log(built, ids, pos, log), EdgeArrays.of(built, ids, pos))
+    with pytest.raises(ValueError, match="edge log"):
+        EdgeArrays.of_log(built, ids, pos, log[:-1])
+
+
+def test_a_build_that_removes_a_node_keeps_no_edge_log(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    # A record whose article fails once its node and links are in is removed again: the
+    # log no longer tells the dicts' order, so it is left empty and the loader walks them.
+    from graph import build
+
+    root = tmp_path / "corpus"
+    for k in range(4):
+        write_record(root, f"r{k}.md", record(f"r{k}", topics=["Privacy", "AI"],
+                                              related=[{"webUrl": f"https://news.example/r{(k + 1) % 4}"}]))
+    real = build.Builder.add_article
+
+    def failing(self, entry, **options):  # type: ignore[no-untyped-def]
+        real(self, entry, **options)
+        if entry.url.endswith("r2"):
+            raise RuntimeError("boom")
+
+    monkeypatch.setattr(build.Builder, "add_article", failing)
+    files = list_files(root).names
+    records = [r for parsed in parse_files(files, workers=1) for r in parsed.records]
+    log: list = [("stale",)]
+    report = LoadReport()
+    built = build_graph(records, report, share_links=True, edge_log=log)
+    assert log == [] and "boom" in report.errors[0].reason
+    kg = graph.load(root)  # the loader's graph is the built one, edge for edge
+    assert nx.utils.graphs_equal(kg.nx, built)
+    assert [list(kg.nx.out_edges(n, keys=True)) for n in sorted(built)] == \
+        [list(built.out_edges(n, keys=True)) for n in sorted(built)]

@@ -317,8 +317,8 @@ def test_a_load_that_writes_a_snapshot_serves_the_graph_read_back(
     compacted: list[weakref.ref[nx.MultiDiGraph]] = []
     compact = loader.compact
 
-    def watched_compact(g, ids, pos):
-        frozen = compact(g, ids, pos)
+    def watched_compact(g, ids, pos, *more):
+        frozen = compact(g, ids, pos, *more)
         compacted.append(weakref.ref(frozen))
         return frozen
 
