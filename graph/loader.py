@@ -21,6 +21,7 @@ from typing import Any
 
 import networkx as nx
 
+from graph import heap
 from graph.build import build_graph, prepare_records
 from graph.compact import compact
 from graph.errors import NewsgraphError
@@ -405,6 +406,7 @@ class SnapshotWrite:
             index.hold_text_once(held.words)
         del held, kg
         gc.collect()  # the built graph, held in cycles by its read index's caches
+        heap.release()  # and its pages, freed among the parse's, given back
         if progress is not None:
             progress(Step("snapshot", 1, 1, records))
 
