@@ -704,20 +704,24 @@ class _StubCandidates:
         self.best: dict[str, tuple[tuple[datetime, str, int], list[tuple[Prepared, int]]]] = {}
 
     def add(self, url: str, prepared: Prepared, path: str, line: int | None) -> None:
+        related = prepared.related
         best, full = self.best, self.full
         kept = best.pop(url, None)
         if kept is not None:  # a record of this URL: no stub for it is ever added
             for p, i in kept[1]:
-                _drop_fields(p, i)
+                _drop_fields(p, (i,))
+        if not related:
+            return
         drop = []
-        for i, item in enumerate(prepared.related):
+        where = (path, line or 0)
+        for i, item in enumerate(related):
             if isinstance(item, Problem):
                 continue
             target, _, published = item
             if target in full or target == url:
                 drop.append(i)
                 continue
-            order = (published or _NO_DATE, path, line or 0)
+            order = (published or _NO_DATE, *where)
             now = best.get(target)
             if now is None:
                 best[target] = (order, [(prepared, i)])
@@ -729,21 +733,23 @@ class _StubCandidates:
                 continue
             if later:
                 for p, j in now[1]:
-                    _drop_fields(p, j)
+                    _drop_fields(p, (j,))
                 best[target] = (order, [(prepared, i)])
             elif tied:
                 now[1].append((prepared, i))
             else:
                 drop.append(i)
-        for i in drop:
-            _drop_fields(prepared, i)
+        if drop:
+            _drop_fields(prepared, drop)
 
 
-def _drop_fields(prepared: Prepared, i: int) -> None:
-    """Let related entry ``i`` of ``prepared`` keep its target, date and place only."""
+def _drop_fields(prepared: Prepared, indexes: Iterable[int]) -> None:
+    """Let related entries ``indexes`` of ``prepared`` keep their target, date and place
+    only."""
     related = list(prepared.related)
-    target, _, published = related[i]  # type: ignore[misc]
-    related[i] = (target, _NO_FIELDS, published)
+    for i in indexes:
+        target, _, published = related[i]  # type: ignore[misc]
+        related[i] = (target, _NO_FIELDS, published)
     prepared.related = tuple(related)
 
 

@@ -471,3 +471,34 @@ def test_a_fork_waits_for_the_snapshot_written_after_the_load(
         os._exit(0)
     os.waitpid(pid, 0)
     assert write.done and write.written is not None
+
+
+def test_the_graph_answers_the_same_while_its_snapshot_is_written_and_after(
+        corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Served as built while the thread packs and writes it, then read back: one graph.
+    import threading
+
+    real = snapshot.write_packed
+    writing, release = threading.Event(), threading.Event()
+
+    def slow(*args: Any, **kwargs: Any) -> Path:
+        writing.set()
+        release.wait(30)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(snapshot, "write_packed", slow)
+    plain = graph.load(corpus)
+    kg = graph.load(corpus, cache=tmp_path / "cache")
+    assert writing.wait(30)
+    built = kg.nx
+    _same(kg, plain)  # while the write waits
+    release.set()
+    start = "article:https://news.example/a"
+    answers = []
+    while not kg.snapshot_write.done:  # type: ignore[attr-defined]
+        answers.append(kg.within(start, 2, mentions="facial recognition"))
+    assert kg.snapshot_write.written is not None  # type: ignore[attr-defined]
+    assert kg.nx is not built
+    _same(kg, plain)
+    want = plain.within(start, 2, mentions="facial recognition")
+    assert all(a == want for a in answers)
