@@ -13,7 +13,6 @@ import multiprocessing
 import os
 import sys
 import threading
-import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -21,7 +20,6 @@ from typing import Any
 
 import networkx as nx
 
-from graph import heap
 from graph.build import build_graph, prepare_records
 from graph.compact import compact
 from graph.errors import NewsgraphError
@@ -37,8 +35,9 @@ from graph.records import (
     parse_file,
 )
 from graph.report import LoadReport
+from graph.snapshotwrite import SnapshotWrite, wait_for_writes
 
-__all__ = ["load", "default_data_path", "parse_files", "SnapshotWrite"]
+__all__ = ["load", "default_data_path", "parse_files"]
 
 logger = logging.getLogger("newsgraph.loader")
 
@@ -48,7 +47,7 @@ _CHUNK = 256
 # A prepared record's fields, once its Prepared holds what the build reads of them.
 _DROPPED: dict[str, object] = {}
 # Up to this many records, a cold load's snapshot is written after the load returns
-# (:class:`SnapshotWrite`): the graph answers meanwhile, and the snapshot's columns are
+# (graph/snapshotwrite.py): the graph answers meanwhile, and the snapshot's columns are
 # made while the built graph is still held. Past it, memory comes first: the snapshot is
 # written before the load returns, the built graph taken apart as it goes (at a million
 # records, holding both would take GiBs more).
@@ -103,7 +102,7 @@ def load(
         load of an unchanged corpus reads them back instead of parsing. Up to
         :data:`BACKGROUND_MAX_RECORDS` records the first load returns before the
         snapshot is written, by a thread (``kg.snapshot_write``,
-        :class:`SnapshotWrite`; its ``wait()`` waits for it). Any change to
+        :class:`graph.snapshotwrite.SnapshotWrite`; its ``wait()`` waits for it). Any change to
         a file's path, size or modification time rebuilds it. Off by default.
         Whenever a snapshot is not used or not written, the ``newsgraph`` logger says
         why.
@@ -151,7 +150,7 @@ def _load(root: Path, max_file_bytes: int, progress: ProgressCallback | None,
 
         cache_dir = snapshot.default_cache_dir() if cache is True else Path(cache)
         # This process may be writing it now (a load that just returned): read it then.
-        _wait_for_writes(snapshot.snapshot_path(cache_dir, root))
+        wait_for_writes(snapshot.snapshot_path(cache_dir, root))
         # The stored snapshot is read and its signature checked in a thread while the
         # corpus is listed and stat'ed for its fingerprint (at a million files, seconds
         # each); it is decoded only if both hold.
@@ -252,7 +251,7 @@ def _load(root: Path, max_file_bytes: int, progress: ProgressCallback | None,
             return _write_now(held, cache_dir, root, digest, options, progress,
                               max_file_bytes, workers, include, follow_symlinks)
         SnapshotWrite(kg, cache_dir, root, digest, options, follow_symlinks,
-                      progress).start()
+                      progress).start()  # graph/snapshotwrite.py
     return kg
 
 
@@ -311,121 +310,6 @@ def _write_now(held: list[KnowledgeGraph], cache_dir: Path, root: Path, digest: 
         reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
         logger.warning("snapshot not written to %s: %s", cache_dir, reason)
     return kg
-
-
-class SnapshotWrite:
-    """A cold load's snapshot, written in a thread after :func:`load` returned.
-
-    The graph serves meanwhile as built. The thread checks first that the corpus did not
-    change while it was loaded (else it writes nothing, as before), writes the snapshot
-    from the served graph, reads it back (checked against what it wrote) and hands the
-    read-back graph and read index to the KnowledgeGraph (``kg.nx``, ``kg.index``): equal
-    to the built ones, laid out as a warm start's (node attributes in columns, long texts
-    left in the file), about half the memory. ``kg.snapshot_write`` is this object.
-
-    A later load of the same corpus with the same cache in this process waits for it
-    (else it would load the corpus again), and so does a fork of this process (a child
-    forked mid-write would serve the graph the parent lets go, and could inherit the
-    writer's locks held).
-    """
-
-    def __init__(self, kg: KnowledgeGraph, cache_dir: Path, root: Path, digest: str,
-                 options: dict[str, object], follow_symlinks: bool,
-                 progress: ProgressCallback | None):
-        from graph import snapshot
-
-        self.kg, self.cache_dir, self.root, self.digest = kg, cache_dir, root, digest
-        self.options, self.follow_symlinks, self.progress = options, follow_symlinks, progress
-        self.path = snapshot.snapshot_path(cache_dir, root)
-        # The snapshot written (None until then, and when it was not: the log says why);
-        # the thread's wall and CPU seconds once done.
-        self.written: Path | None = None
-        self.seconds: float | None = None
-        self.cpu_seconds: float | None = None
-        self._done = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="newsgraph-snapshot")
-
-    def start(self) -> SnapshotWrite:
-        with _WRITING_LOCK:
-            _WRITING[self.path] = self
-        self.kg.snapshot_write = self  # type: ignore[attr-defined]
-        self._thread.start()
-        return self
-
-    def wait(self, timeout: float | None = None) -> bool:
-        """Block until the write ended (written or not); True when it has."""
-        return self._done.wait(timeout)
-
-    @property
-    def done(self) -> bool:
-        return self._done.is_set()
-
-    def _run(self) -> None:
-        began, cpu = time.perf_counter(), time.thread_time()
-        try:
-            self._write()
-        except (OSError, ValueError) as e:  # only a slower next start: said, not raised
-            reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
-            logger.warning("snapshot not written to %s: %s", self.cache_dir, reason)
-        except Exception:  # noqa: BLE001 - a thread's error would go unseen otherwise
-            logger.exception("snapshot not written to %s", self.cache_dir)
-        finally:
-            self.seconds = time.perf_counter() - began
-            self.cpu_seconds = time.thread_time() - cpu
-            with _WRITING_LOCK:
-                if _WRITING.get(self.path) is self:
-                    del _WRITING[self.path]
-            self.kg = None  # type: ignore[assignment]
-            self._done.set()
-
-    def _write(self) -> None:
-        from graph import snapshot
-
-        kg, progress = self.kg, self.progress
-        # Written only when the corpus did not change while it was read.
-        again = list_files(self.root, follow_symlinks=self.follow_symlinks).names
-        if snapshot.fingerprint(self.root, again, self.options) != self.digest:
-            logger.info("snapshot not written: the corpus changed while it was loaded")
-            return
-        records = kg.report.records
-        if progress is not None:
-            progress(Step("snapshot", 0, 1, records))
-        snapshot.prepare_cache(self.cache_dir)  # cannot be written: said, graph kept
-        blocks: set[int] = set()
-        spans: list[tuple[int, int, bytes]] = []
-        parts = snapshot.pack_parts(kg.nx, kg.report, kg.index, by_blocks=blocks)
-        path = snapshot.write_packed(self.cache_dir, self.root, self.digest, snapshot.PARTS,
-                                     parts, spans, by_blocks=blocks)
-        self.written = path
-        g, _, index = snapshot.unpack(snapshot.PARTS, snapshot.read_parts(path, spans))
-        held = kg.index
-        # One attribute at a time: a reader between the two sees the new graph with the
-        # old index, whose ids, positions and answers are the same.
-        kg.nx, kg.index = g, index
-        if held.words is not None:  # the search index came meanwhile: the blob may go
-            index.hold_text_once(held.words)
-        del held, kg
-        gc.collect()  # the built graph, held in cycles by its read index's caches
-        heap.release()  # and its pages, freed among the parse's, given back
-        if progress is not None:
-            progress(Step("snapshot", 1, 1, records))
-
-
-# The snapshots being written, by path (see SnapshotWrite).
-_WRITING: dict[Path, SnapshotWrite] = {}
-_WRITING_LOCK = threading.Lock()
-
-
-def _wait_for_writes(path: Path | None = None) -> None:
-    """Wait for the snapshot being written at ``path`` (None: for all of them)."""
-    with _WRITING_LOCK:
-        writes = [w for p, w in _WRITING.items() if path is None or p == path]
-    for write in writes:
-        write.wait()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(before=_wait_for_writes)
 
 
 def _log_fallback(reason: str | None, path: Path) -> None:

@@ -136,8 +136,8 @@ def test_a_build_that_removes_a_node_keeps_no_edge_log(tmp_path: Path,
 
     root = tmp_path / "corpus"
     for k in range(4):
-        write_record(root, f"r{k}.md", record(f"r{k}", topics=["Privacy", "AI"],
-                                              related=[{"webUrl": f"https://news.example/r{(k + 1) % 4}"}]))
+        link = {"webUrl": f"https://news.example/r{(k + 1) % 4}"}
+        write_record(root, f"r{k}.md", record(f"r{k}", topics=["Privacy", "AI"], related=[link]))
     real = build.Builder.add_article
 
     def failing(self, entry, **options):  # type: ignore[no-untyped-def]

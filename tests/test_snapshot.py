@@ -426,7 +426,7 @@ def test_a_corpus_changed_before_the_snapshot_is_written_after_the_load_is_not_w
         caplog: pytest.LogCaptureFixture) -> None:
     # The load returns before its snapshot is written: the writing thread lists the corpus
     # again first, and a change since the load began (here, as it lists) writes nothing.
-    from graph import loader
+    from graph import loader, snapshotwrite
 
     real = loader.list_files
     calls: list[Path] = []
@@ -438,6 +438,7 @@ def test_a_corpus_changed_before_the_snapshot_is_written_after_the_load_is_not_w
         return real(root, **options)
 
     monkeypatch.setattr(loader, "list_files", listing)
+    monkeypatch.setattr(snapshotwrite, "list_files", listing)
     cache = tmp_path / "cache"
     with caplog.at_level("INFO", logger="newsgraph"):
         kg = _written(graph.load(corpus, cache=cache))
