@@ -30,6 +30,7 @@ from graph.values import (
     lone_surrogate,
     max_int_digits,
 )
+from graph.yamlscalars import timestamp_or_text
 
 __all__ = [
     "Record",
@@ -101,6 +102,7 @@ class _SafeLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignor
 
 
 _SafeLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+_SafeLoader.add_constructor("tag:yaml.org,2002:timestamp", timestamp_or_text)
 # An anchor (&name) where YAML would read one: at a line start or after a space or
 # flow indicator. Text like "Tom & Jerry" or "?a=1&b=2" does not look like one.
 _ANCHOR = re.compile(r"(?:^|[\s\[\{,])&[^\s\[\]\{\},]")
@@ -717,7 +719,8 @@ class _AliasCountingLoader(yaml.SafeLoader):
     """The pure-Python safe loader, counting aliases so a bomb is refused before it grows."""
 
     yaml_constructors = {**yaml.SafeLoader.yaml_constructors,
-                         "tag:yaml.org,2002:int": _construct_int}
+                         "tag:yaml.org,2002:int": _construct_int,
+                         "tag:yaml.org,2002:timestamp": timestamp_or_text}
 
     construct_mapping = _construct_mapping
 

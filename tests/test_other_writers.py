@@ -1,0 +1,49 @@
+"""Records written by other tools and people: Jekyll, Hugo and Obsidian habits, notes beside
+the records, and values a date parser cannot take — each read as the user meant, or
+reported with what was wrong and what is allowed, and nothing valid lost."""
+
+from __future__ import annotations
+
+import pytest
+
+import graph
+
+STORY = "https://writers.example/story"
+
+
+def _md(tmp_path, name: str, front: str, body: str = "") -> None:
+    (tmp_path / name).write_text(f"---\n{front}---\n{body}", encoding="utf-8")
+
+
+# An unquoted value YAML reads as a timestamp but no calendar has: PyYAML raised for it, and
+# the whole file was refused ("invalid YAML: month must be in 1..12", no line) — though an
+# unreadable date only drops the field everywhere else.
+IMPOSSIBLE = ["2021-13-45", "2021-02-30", "2021-03-04 25:00:00", "2021-03-04T10:61:00Z"]
+
+
+@pytest.mark.parametrize("value", IMPOSSIBLE)
+@pytest.mark.parametrize("anchored", [False, True], ids=["fast reader", "PyYAML"])
+def test_an_impossible_unquoted_date_drops_the_field_not_the_record(tmp_path, value, anchored):
+    # An anchor sends the file to PyYAML's loader instead of the fast reader: both read it.
+    anchor = "note: &n anchored\n" if anchored else ""
+    _md(tmp_path, "story.md", f"title: A story\nwebUrl: {STORY}\n{anchor}"
+                              f"publishedDateTime: {value}\nupdated: {value}\n")
+    kg = graph.load(tmp_path)
+    assert kg.report.errors == []
+    node = kg.nx.nodes[f"article:{STORY}"]
+    assert node["title"] == "A story" and node.get("publishedAt") is None
+    [warning] = kg.report.warnings
+    assert warning.line == 2 and "publishedDateTime dropped" in warning.reason
+    assert repr(value) in warning.reason and "expected e.g." in warning.reason
+    assert node["extra"]["updated"] == value  # a field newsgraph does not read: its text
+
+
+@pytest.mark.parametrize("value", IMPOSSIBLE)
+def test_an_impossible_date_in_a_yaml_list_costs_only_its_field(tmp_path, value):
+    (tmp_path / "feed.yaml").write_text(
+        f"- title: One\n  webUrl: {STORY}/1\n  publishedDateTime: {value}\n"
+        f"- title: Two\n  webUrl: {STORY}/2\n  publishedDateTime: 2021-03-04\n",
+        encoding="utf-8")
+    kg = graph.load(tmp_path)
+    assert kg.report.errors == [] and kg.report.records == 2
+    assert [p.line for p in kg.report.warnings] == [1]
