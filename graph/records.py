@@ -48,7 +48,8 @@ __all__ = [
 
 MARKDOWN_SUFFIXES = frozenset({".md", ".markdown"})
 # The record format's own file form: YAML front matter and a body, in a .txt file. Other
-# .txt files are common beside records (notes, licences): without front matter, skipped.
+# .txt and .md files are common beside records (notes, licences, a README, an Obsidian
+# vault's notes): without front matter, skipped.
 TEXT_SUFFIXES = frozenset({".txt"})
 FRONT_MATTER_SUFFIXES = MARKDOWN_SUFFIXES | TEXT_SUFFIXES
 YAML_SUFFIXES = frozenset({".yaml", ".yml"})
@@ -107,7 +108,12 @@ _SafeLoader.add_constructor("tag:yaml.org,2002:timestamp", timestamp_or_text)
 # flow indicator. Text like "Tom & Jerry" or "?a=1&b=2" does not look like one.
 _ANCHOR = re.compile(r"(?:^|[\s\[\{,])&[^\s\[\]\{\},]")
 _FENCE = re.compile(r"^---[ \t]*$")
-_FRONT_START = re.compile(rb"(?:\xef\xbb\xbf)?---[ \t]*\r?(?:\n|$)")
+_FRONT_START = re.compile(rb"(?:\xef\xbb\xbf)?---[ \t]*(?:\r\n?|\n|$)")
+# A file without front matter is a note (a README, an Obsidian note) unless it was meant as a
+# record: Hugo's TOML front matter, or a URL field written without the '---' lines. Those
+# are errors that say how to fix them; a note is skipped.
+_MEANT_AS_RECORD = re.compile(rb"\A(?:\xef\xbb\xbf)?\s*\+\+\+|^[ \t]*(?:webUrl|originalUrl)[ \t]*:",
+                              re.M)
 _CLOSING_FENCE = re.compile(r"^(?:---|\.\.\.)[ \t]*$")
 # A closing fence as a line of a text whose line breaks are all "\n", with the break
 # before it (a literal start: the search jumps from one line break to the next).
@@ -385,9 +391,12 @@ def _parse_file(path: Path, max_bytes: int, include: Sequence[str],
                                          f"with its byte order mark): {e.reason} at offset "
                                          f"{e.start}"))
             return result
-    if suffix in TEXT_SUFFIXES and not _FRONT_START.match(data):
-        result.skipped = Problem(name, None, f"no YAML front matter (a first line '---'): "
-                                             f"{PurePath(name).name!r} is not a record")
+    if suffix in FRONT_MATTER_SUFFIXES and not _FRONT_START.match(data) \
+            and (suffix in TEXT_SUFFIXES or data.strip()) and not _MEANT_AS_RECORD.search(data):
+        # (an empty .md stays an error: a record caught before it was written)
+        result.skipped = Problem(name, None, f"no YAML front matter: {PurePath(name).name!r} "
+                                             "is not a record (a record's file starts with a "
+                                             "'---' line), so it is skipped")
         return result
     try:
         text = data.decode("utf-8-sig")

@@ -243,7 +243,7 @@ def _empty_message(path: Path | None, report: graph.LoadReport) -> str:
     shown = str(path) if path is not None else str(graph.default_data_path())
     return (f"no record found in {shown!r} ({report.files} files read, "
             f"{len(report.skipped)} skipped, {len(report.errors)} errors). Records are files "
-            f"ending {', '.join(sorted(RECORD_SUFFIXES))} (a .txt needs YAML front matter); "
+            f"ending {', '.join(sorted(RECORD_SUFFIXES))} (a .md or .txt needs YAML front matter); "
             "--include GLOB reads more")
 
 

@@ -47,3 +47,54 @@ def test_an_impossible_date_in_a_yaml_list_costs_only_its_field(tmp_path, value)
     kg = graph.load(tmp_path)
     assert kg.report.errors == [] and kg.report.records == 2
     assert [p.line for p in kg.report.warnings] == [1]
+
+
+# -- notes beside the records ---------------------------------------------------------------
+
+NOTES = {
+    "README.md": "# Our corpus\n\nRecords from the newsroom; see docs/.\n",
+    "vault/Daily note.md": "Met the team. [[Facial recognition]] story next week.\n",
+    "empty-heading.markdown": "\n\n## Ideas\n",
+}
+
+
+def test_a_markdown_file_without_front_matter_is_a_note_skipped_not_an_error(tmp_path):
+    # An Obsidian vault or a repository's README beside the records: a load of them failed
+    # (exit status 1) for every note, as if a record were lost.
+    _md(tmp_path, "story.md", f"title: A story\nwebUrl: {STORY}\n")
+    for name, text in NOTES.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    kg = graph.load(tmp_path)
+    assert kg.report.ok and kg.report.errors == [] and kg.report.records == 1
+    skipped = {p.path.removeprefix(f"{tmp_path}/"): p.reason for p in kg.report.skipped}
+    assert set(skipped) == set(NOTES)
+    for reason in skipped.values():
+        assert "no YAML front matter" in reason and "not a record" in reason, reason
+        assert "'---' line" in reason, reason  # what a record's file starts with
+
+
+@pytest.mark.parametrize("text", [
+    f"title: Forgot the fences\nwebUrl: {STORY}\n",
+    f"webUrl: {STORY}\ntitle: Forgot the fences\n",
+    f"\ntitle: Forgot the fences\nwebUrl: {STORY}\n",
+    "+++\ntitle = 'Hugo'\n+++\n",
+])
+def test_a_record_without_its_opening_fence_is_still_an_error(tmp_path, text):
+    # Front matter written without the '---' line, or Hugo's TOML: a record the user meant,
+    # so an error that says how to fix it, never a quiet skip.
+    (tmp_path / "story.md").write_text(text, encoding="utf-8")
+    kg = graph.load(tmp_path)
+    [error] = kg.report.errors
+    assert kg.report.skipped == [] and "'---'" in error.reason, error.reason
+
+
+@pytest.mark.parametrize("suffix", [".txt", ".md"])
+def test_front_matter_with_old_mac_line_breaks_is_a_record_not_a_note(tmp_path, suffix):
+    # Line breaks '\r' alone are read like the others; the .txt check for front matter
+    # looked for '\n' only, and skipped such a record as a note.
+    (tmp_path / f"story{suffix}").write_bytes(
+        f"---\rtitle: Old Mac\rwebUrl: {STORY}\r---\rThe body.\r".encode())
+    kg = graph.load(tmp_path)
+    assert kg.report.ok and kg.report.skipped == [] and kg.report.records == 1
+    assert kg.nx.nodes[f"article:{STORY}"]["title"] == "Old Mac"
