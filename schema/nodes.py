@@ -367,8 +367,12 @@ def node_of(kg: graph.KnowledgeGraph, node_id: str) -> Traversable:
     return view
 
 
-_EDGE_ID = re.compile(r"^(RELATED|PUBLISHED_BY|TAGGED|SAME_STORY):(.+?)->"
-                      r"((?:article|topic|provider):.+)$", re.S)
+_EDGE_KIND = re.compile(r"(RELATED|PUBLISHED_BY|TAGGED|SAME_STORY):")
+# Where an edge id's target may start. A URL may hold '->' and even '->article:', so each
+# such place is tried (an edge's ends are nodes of the graph: at most one split is one);
+# past a few, the id is no edge's (each try hashes the id once).
+_TARGET_START = re.compile(r"->(?=(?:article|topic|provider):.)", re.S)
+_MAX_EDGE_SPLITS = 16
 _FORMS = ("'article:<url>', 'topic:<slug or name>', 'provider:<domain>', 'storyline:<n>' "
           "or an edge's 'KIND:<source id>-><target id>'")
 
@@ -380,9 +384,16 @@ def find_node(kg: graph.KnowledgeGraph, ref: str) -> Node | None:
     article, a topic's slug or name, a provider's domain, www. form or URL. The object
     answers with its canonical id. A malformed id raises InvalidArgument.
     """
-    edge_match = _EDGE_ID.match(ref)
-    if edge_match is not None:
-        return _find_edge(kg, *edge_match.groups())
+    kind = _EDGE_KIND.match(ref)
+    if kind is not None:
+        ends = ref[kind.end():]
+        splits = [m.start() for m in _TARGET_START.finditer(ends) if m.start() > 0]
+        if splits:
+            for at in splits[:_MAX_EDGE_SPLITS]:
+                found_edge = _find_edge(kg, kind.group(1), ends[:at], ends[at + 2:])
+                if found_edge is not None:
+                    return found_edge
+            return None
     prefix, colon, rest = ref.partition(":")
     if not colon or not rest:
         raise graph.InvalidArgument(f"malformed id {ref!r}: expected {_FORMS}")

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 import graph
 from schema.query import execute
@@ -62,6 +63,31 @@ def test_every_id_is_refetchable_with_its_own_type(kg):
                    "... on GraphEdge { kind source } } }", id=storyline["id"])
     assert back["node"] == {"size": storyline["size"]}
 
+
+# URLs whose text holds what an edge id is made of: "->" and the prefixes of the ids.
+ARROWS = ["https://arrows.example/a->article:https://other.example/b",
+          "https://arrows.example/a->b", "https://arrows.example/topic:x->provider:y",
+          "https://arrows.example/plain"]
+
+
+def test_every_edge_id_refetches_when_urls_hold_arrows_and_prefixes(tmp_path):
+    # An edge id is 'KIND:<source id>-><target id>'; it was split at the first '->' before
+    # an id prefix, so an edge from an article whose URL holds '->article:' was null.
+    records = [{"title": f"Story {i}", "webUrl": url, "topics": ["a->topic:b"],
+                "provider": {"name": "Arrows", "domain": "arrows.example"},
+                "related": [{"webUrl": ARROWS[(i + 1) % len(ARROWS)]}]}
+               for i, url in enumerate(ARROWS)]
+    (tmp_path / "arrows.yaml").write_text(yaml.safe_dump(records), encoding="utf-8")
+    arrows = graph.load(tmp_path)
+    assert arrows.report.ok
+    edges = run(arrows, """query ($from: [ID!]!) { neighborhood(from: $from, hops: 2,
+        limit: 500) { edges { id kind source target } } }""",
+                **{"from": [f"article:{ARROWS[0]}"]})["neighborhood"]["edges"]
+    assert {e["kind"] for e in edges} == {"RELATED", "PUBLISHED_BY", "TAGGED"}
+    for e in edges:
+        again = run(arrows, """query ($id: ID!) { node(id: $id) { id ... on GraphEdge {
+            kind source target } } }""", id=e["id"])
+        assert again["node"] == e, e["id"]
 
 def test_unknown_ids_are_null_and_malformed_ones_say_what_is_allowed(kg):
     data = run(kg, '{ a: node(id: "storyline:999") { id } b: node(id: "topic:nope") { id } '
