@@ -37,13 +37,14 @@ from schema.inputs import (
     LastArg,
     LayoutArg,
     LimitArg,
+    MaxHopsArg,
     NeighborhoodHopsArg,
     NeighborhoodWhereArg,
-    NodeKind,
     NodeKindsArg,
     OrderArg,
     ViaArg,
     WhereArg,
+    WithinKindsArg,
     selection_of,
 )
 from schema.nodeview import NodeView, ViewLink, define_view, resolve_by_class
@@ -116,9 +117,7 @@ class Traversable(Node):
         "Nodes within `hops` of this one, nearest first, then newest, then by id; each edge "
         "carries its distance and the path that explains it. Articles only by default."))
     def within(self, info: Info, hops: HopsArg = 2, via: ViaArg = None, where: WhereArg = None,
-               kinds: Annotated[list[NodeKind] | None, strawberry.argument(
-                   description="Node kinds returned; [ARTICLE] by default. "
-                               "A `where` keeps articles only.")] = None,
+               kinds: WithinKindsArg = None,
                first: FirstArg = None, after: AfterArg = None, last: LastArg = None,
                before: BeforeArg = None,
                ) -> Annotated[WithinConnection, strawberry.lazy("schema.traversal")]:
@@ -149,9 +148,7 @@ class Traversable(Node):
     def path_to(self, info: Info,
                 id: Annotated[strawberry.ID, strawberry.argument(
                     description="The node to reach: a node id or an article URL.")],
-                via: ViaArg = None,
-                max_hops: Annotated[int, strawberry.argument(
-                    description=f"Longest path considered: 1 to {MAX_HOPS}.")] = MAX_HOPS,
+                via: ViaArg = None, max_hops: MaxHopsArg = MAX_HOPS,
                 ) -> Annotated[Path, strawberry.lazy("schema.traversal")] | None:
         from schema.cost import budget_of
         from schema.traversal import resolve_path
