@@ -23,6 +23,7 @@ from graph import fastyaml
 from graph.report import Problem
 from graph.textfields import as_written
 from graph.values import (
+    MAX_VALUE_DEPTH,
     NotUnicode,
     TooLongInteger,
     clean_record,
@@ -610,9 +611,18 @@ _STANDARD_TAGS = ("!!str, !!int, !!float, !!bool, !!null, !!timestamp, !!binary,
                   "!!map, !!omap")
 
 
+# Past some hundreds of levels (Python's recursion; libyaml stops at 1,000) a file cannot be
+# read at all; below, a value past MAX_VALUE_DEPTH costs its field only (graph/values.py).
+_TOO_DEEP_TO_READ = (f"nested too deeply to be read: a record's values nest a few levels "
+                     f"(a field nested past {MAX_VALUE_DEPTH} levels is dropped with a warning; "
+                     "some hundreds of levels cannot be read at all)")
+
+
 def _yaml_hint(reason: str, text: str, mark: Any) -> str | None:
     """How to fix the mistakes hand-written front matter makes most, which PyYAML's words
     name but do not say how to fix."""
+    if "exceeded maximum nesting depth" in reason:  # libyaml's limit of 1,000 levels
+        return _TOO_DEEP_TO_READ
     if "mapping values are not allowed" in reason:  # title: Note: a colon
         return "quote a value holding ': ' (a colon and a space): title: \"...\""
     if "could not determine a constructor for the tag" in reason:
@@ -692,7 +702,7 @@ def compose_items(
         raise YamlFailure(f"invalid YAML: contains {what}, which YAML does not allow",
                            line) from None
     except RecursionError:
-        raise YamlFailure("YAML nested too deeply to be a record", None) from None
+        raise YamlFailure(f"YAML {_TOO_DEEP_TO_READ}", None) from None
     except (yaml.YAMLError, ValueError, TypeError, OverflowError) as e:
         raise YamlFailure(f"invalid YAML: {e}", None) from None
     finally:
@@ -859,7 +869,7 @@ def _parse_json(text: str, result: ParsedFile) -> None:
         result.errors.append(Problem(result.path, e.lineno, f"invalid JSON: {e.msg}"))
         return
     except RecursionError:
-        result.errors.append(Problem(result.path, None, "JSON nested too deeply to be a record"))
+        result.errors.append(Problem(result.path, None, f"JSON {_TOO_DEEP_TO_READ}"))
         return
     result.warnings.extend(keys.warnings(result.path, None if isinstance(value, list) else 1))
     if isinstance(value, list):
@@ -882,7 +892,7 @@ def _parse_jsonl(text: str, result: ParsedFile) -> None:
             keys.repeated.clear()
             continue
         except RecursionError:
-            result.errors.append(Problem(result.path, lineno, "JSON nested too deeply"))
+            result.errors.append(Problem(result.path, lineno, f"JSON {_TOO_DEEP_TO_READ}"))
             keys.repeated.clear()
             continue
         result.warnings.extend(keys.warnings(result.path, lineno))

@@ -98,3 +98,42 @@ def test_front_matter_with_old_mac_line_breaks_is_a_record_not_a_note(tmp_path, 
     kg = graph.load(tmp_path)
     assert kg.report.ok and kg.report.skipped == [] and kg.report.records == 1
     assert kg.nx.nodes[f"article:{STORY}"]["title"] == "Old Mac"
+
+
+
+def _nested(kind: str, depth: int) -> str:
+    return "[" * depth + "]" * depth if kind == "list" else "{a: " * depth + "1" + "}" * depth
+
+
+@pytest.mark.parametrize("kind", ["list", "map"])
+@pytest.mark.parametrize("depth", [101, 150, 250])
+def test_a_value_nested_too_deep_is_dropped_with_a_warning_and_the_record_kept(
+        tmp_path, kind, depth):
+    # From about 330 levels the value check's recursion ran out and the file was refused
+    # as "could not be read: RecursionError: maximum recursion depth exceeded".
+    _md(tmp_path, "deep.md", f"title: Deep\nwebUrl: {STORY}\nextra: {_nested(kind, depth)}\n")
+    kg = graph.load(tmp_path)
+    assert kg.report.errors == [] and kg.report.records == 1
+    assert "extra" not in kg.nx.nodes[f"article:{STORY}"].get("extra", {})
+    [warning] = kg.report.warnings
+    assert "extra" in warning.reason and "100 levels" in warning.reason, warning.reason
+
+
+@pytest.mark.parametrize("kind", ["list", "map"])
+@pytest.mark.parametrize("depth", [400, 900, 3000])
+def test_nesting_past_what_yaml_reads_says_how_deep_a_record_may_go(tmp_path, kind, depth):
+    # Past a few hundred levels PyYAML's recursion or libyaml's limit of 1,000 refuses the
+    # file ("exceeded maximum nesting depth", "RecursionError"): one message says why and
+    # what a record may hold.
+    _md(tmp_path, "deep.md", f"title: Deep\nwebUrl: {STORY}\nextra: {_nested(kind, depth)}\n")
+    report = graph.load(tmp_path).report
+    [problem] = report.errors or report.warnings
+    assert "RecursionError" not in problem.reason, problem.reason
+    assert "100 levels" in problem.reason, problem.reason
+
+
+def test_a_value_nested_100_levels_is_kept(tmp_path):
+    _md(tmp_path, "deep.md", f"title: Deep\nwebUrl: {STORY}\nextra: {_nested('list', 99)}\n")
+    kg = graph.load(tmp_path)
+    assert kg.report.ok and kg.report.warnings == []
+    assert "extra" in kg.nx.nodes[f"article:{STORY}"]["extra"]
