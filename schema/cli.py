@@ -506,7 +506,7 @@ def cmd_push(args: argparse.Namespace) -> int:
                 f"cannot read --token-file {str(args.token_file)!r}: {e.strerror}") from e
     token = token or os.environ.get("NEWSGRAPH_INGEST_TOKEN", "").strip() or None
     summary = push(args.files, args.server, token, batch=args.batch)
-    for problem in summary.problems:
+    for problem in summary.problems + summary.warnings:
         print(f"  {problem}", file=sys.stderr)
     print(summary.line())
     return EXIT_OK if summary.ok else EXIT_REJECTED
