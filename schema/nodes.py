@@ -22,6 +22,7 @@ from strawberry.types import Info
 import graph
 from graph import select
 from graph.build import ARTICLE, PROVIDER, TOPIC, provider_id, topic_id
+from graph.normalize import canonical_url, provider_key
 from graph.traverse import Edge, edge
 from schema.connections import Connection
 from schema.inputs import (
@@ -374,6 +375,32 @@ _FORMS = ("'article:<url>', 'topic:<slug or name>', 'provider:<domain>', 'storyl
           "or an edge's 'KIND:<source id>-><target id>'")
 
 
+def article_at(kg: graph.KnowledgeGraph, url: str) -> str | None:
+    """Return the article node at a URL (raw, canonical or its id), None when the corpus
+    has none; raise InvalidArgument when ``url`` cannot be an article's URL at all (a
+    typo answered null, as if the story were not in the corpus)."""
+    found = kg.article(url)
+    if found is None:
+        _must_be(canonical_url, url.removeprefix(f"{ARTICLE}:"))
+    return found
+
+
+def provider_at(kg: graph.KnowledgeGraph, domain: str) -> str | None:
+    """Return the provider node of a domain, None when the corpus has none; raise
+    InvalidArgument when ``domain`` cannot be a domain."""
+    found = kg.provider(domain)
+    if found is None:
+        _must_be(provider_key, domain.removeprefix(f"{PROVIDER}:"))
+    return found
+
+
+def _must_be(normalize: Any, value: str) -> None:
+    try:
+        normalize(value)
+    except graph.InvalidURLError as e:
+        raise graph.InvalidArgument(str(e)) from e
+
+
 def find_node(kg: graph.KnowledgeGraph, ref: str) -> Node | None:
     """Return the object with a global id, null when none has it.
 
@@ -399,10 +426,15 @@ def find_node(kg: graph.KnowledgeGraph, ref: str) -> Node | None:
 
         found_storyline = kg.analytics.storyline_by_id.get(ref)
         return Storyline.of(found_storyline) if found_storyline else None
-    lookup = {ARTICLE: kg.article, TOPIC: kg.topic, PROVIDER: kg.provider}.get(prefix)
+    lookup = {ARTICLE: article_at, TOPIC: graph.KnowledgeGraph.topic,
+              PROVIDER: provider_at}.get(prefix)
     if lookup is None:
         raise graph.InvalidArgument(f"malformed id {ref!r}: expected {_FORMS}")
-    found = ref if ref in kg.nx and kg.nx.nodes[ref]["kind"] == prefix else lookup(rest)
+    try:
+        found = (ref if ref in kg.nx and kg.nx.nodes[ref]["kind"] == prefix
+                 else lookup(kg, rest))
+    except graph.InvalidArgument as e:
+        raise graph.InvalidArgument(f"malformed id {ref!r}: {e}") from e
     return node_of(kg, found) if found is not None else None
 
 

@@ -69,9 +69,11 @@ from schema.nodes import (
     Node,
     Provider,
     Topic,
+    article_at,
     article_page,
     find_node,
     kg_of,
+    provider_at,
 )
 from schema.operation import OneOperation
 from schema.pipeline import QueryPipeline
@@ -175,7 +177,8 @@ class Query:
 
     @strawberry.field(description=(
         "An article by URL (raw or canonical: tracking parameters, case of the host, a "
-        "trailing slash do not matter) or by id; null when unknown."))
+        "trailing slash do not matter) or by id; null when unknown, an error when `url` "
+        "is no http(s) URL."))
     def article(self, info: Info,
                 url: Annotated[str | None, strawberry.argument(
                     description="Its webUrl or originalUrl.")] = None,
@@ -188,7 +191,7 @@ class Query:
             node = find_node(kg, str(id))
             return node if isinstance(node, Article) else None
         assert url is not None  # exactly one of the two was given
-        found = kg.article(url)
+        found = article_at(kg, url)
         return Article.from_node(kg, found) if found else None
 
     @strawberry.field(description=(
@@ -205,7 +208,7 @@ class Query:
             description="E.g. 'sixthtone.com', 'www.sixthtone.com' or a URL on it.")]
                  ) -> Provider | None:
         kg = kg_of(info)
-        found = kg.provider(domain)
+        found = provider_at(kg, domain)
         return Provider.from_node(kg, found) if found else None
 
     @strawberry.field(description="Articles, filtered and ordered.")

@@ -97,6 +97,31 @@ def test_unknown_ids_are_null_and_malformed_ones_say_what_is_allowed(kg):
     assert "'nonsense'" in message and "storyline:<n>" in message
 
 
+
+@pytest.mark.parametrize(("query", "words"), [
+    ('{ article(url: "not a url") { id } }', ["'not a url' is not an absolute URL",
+                                               "like 'https://example.com/story'"]),
+    ('{ article(url: "javascript://x.example/%0Aalert(1)") { id } }',
+     ["not a web URL", "http or https"]),
+    ('{ node(id: "article:not a url") { id } }', ["malformed id 'article:not a url'",
+                                                  "not an absolute URL"]),
+    ('{ nodes(ids: ["article:ftp://x.example/a"]) { id } }', ["malformed id", "http or https"]),
+    ('{ provider(domain: "a b") { id } }', ["'a b' is not a domain", "like 'example.com'"]),
+])
+def test_a_url_or_domain_that_cannot_be_one_is_an_error_not_a_miss(kg, query, words):
+    # A typo answered null, as if the story were not in the corpus: the docs promise an
+    # error that says what was wrong and what is allowed for a malformed argument.
+    message = error_of(kg, query)
+    for w in words:
+        assert w in message, message
+
+
+def test_a_well_formed_url_or_domain_not_in_the_corpus_is_still_null(kg):
+    data = run(kg, '{ a: article(url: "https://nowhere.example/story") { id } '
+                   'n: node(id: "article:https://nowhere.example/story") { id } '
+                   'p: provider(domain: "nowhere.example") { id } }')
+    assert data == {"a": None, "n": None, "p": None}
+
 def test_a_drawn_node_is_not_the_node_it_draws(kg):
     data = run(kg, '{ neighborhood(from: ["provider:sixthtone.com"], hops: 1) { nodes { hops '
                    'node { __typename id } } } }')
