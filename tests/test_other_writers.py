@@ -4,6 +4,8 @@ reported with what was wrong and what is allowed, and nothing valid lost."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 import graph
@@ -137,3 +139,34 @@ def test_a_value_nested_100_levels_is_kept(tmp_path):
     kg = graph.load(tmp_path)
     assert kg.report.ok and kg.report.warnings == []
     assert "extra" in kg.nx.nodes[f"article:{STORY}"]["extra"]
+
+
+# -- invisible characters -------------------------------------------------------------------
+
+# Text copied from web pages carries invisible format characters: a soft hyphen where a CMS
+# may break a long word, a zero-width space or joiner, a byte order mark, bidi marks around
+# Arabic or Hebrew. They split a word in two for `mentions` and search, and made a topic
+# spelled with one another topic ("A\u200dI" was 'a-i', not 'ai').
+INVISIBLE = ["\u00ad", "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u200e"]
+
+
+@pytest.mark.parametrize("mark", INVISIBLE, ids=[f"U+{ord(c):04X}" for c in INVISIBLE])
+def test_an_invisible_character_inside_a_word_splits_neither_words_nor_topics(tmp_path, mark):
+    from schema.query import execute
+
+    (tmp_path / "story.json").write_text(json.dumps({
+        "title": f"Facial recogni{mark}tion at school gates", "webUrl": STORY,
+        "topics": [f"Bio{mark}metrics", "Biometrics"]}), encoding="utf-8")
+    (tmp_path / "seed.json").write_text(json.dumps({
+        "title": "The seed", "webUrl": f"{STORY}/seed", "related": [{"webUrl": STORY}]}),
+        encoding="utf-8")
+    kg = graph.load(tmp_path)
+    assert [n for n in kg.nx if n.startswith("topic:")] == ["topic:biometrics"]
+    data = execute(kg, """query ($from: ID!) {
+        within(from: $from, hops: 1, where: {mentions: "facial recognition"}) { totalCount }
+        search(text: "recognition") { totalCount }
+        topic(slug: "biometrics") { articleCount } }""", {"from": f"article:{STORY}/seed"})
+    assert data.get("errors") is None, data
+    assert data["data"]["within"]["totalCount"] == 1
+    assert data["data"]["search"]["totalCount"] == 1
+    assert data["data"]["topic"]["articleCount"] == 1
