@@ -25,6 +25,7 @@ from typing import Any
 
 import graph
 from graph.records import DEFAULT_MAX_FILE_BYTES, RECORD_SUFFIXES
+from graph.report import printable
 from schema.progress import terminal_progress
 from schema.settings import add_arguments, from_arguments
 
@@ -507,7 +508,7 @@ def cmd_push(args: argparse.Namespace) -> int:
     token = token or os.environ.get("NEWSGRAPH_INGEST_TOKEN", "").strip() or None
     summary = push(args.files, args.server, token, batch=args.batch)
     for problem in summary.problems + summary.warnings:
-        print(f"  {problem}", file=sys.stderr)
+        print(f"  {printable(problem)}", file=sys.stderr)
     print(summary.line())
     return EXIT_OK if summary.ok else EXIT_REJECTED
 

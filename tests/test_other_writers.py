@@ -170,3 +170,24 @@ def test_an_invisible_character_inside_a_word_splits_neither_words_nor_topics(tm
     assert data["data"]["within"]["totalCount"] == 1
     assert data["data"]["search"]["totalCount"] == 1
     assert data["data"]["topic"]["articleCount"] == 1
+
+
+# -- what a terminal is shown ---------------------------------------------------------------
+
+
+def test_control_characters_in_a_file_name_never_reach_the_terminal(tmp_path, capsys):
+    # A file name is the corpus writer's text: "\x1b[1A\x1b[2K" in one moved the cursor up
+    # and erased the line above, so an error line could hide the one before it.
+    from schema.cli import main
+
+    evil = tmp_path / "evil\x1b[1A\x1b[2Kname\u202e.md"
+    evil.write_text("---\ntitle: no url\n---\n", encoding="utf-8")
+    _md(tmp_path, "good.md", f"title: Good\nwebUrl: {STORY}\n")
+    assert main(["load", str(tmp_path)]) == 1
+    out, err = capsys.readouterr()
+    assert "\x1b" not in out + err and "\u202e" not in out + err
+    assert "evil\\x1b[1A\\x1b[2Kname\\u202e.md:2: record has no URL" in out
+    # The JSON report keeps the name as it is: JSON escapes it.
+    assert main(["load", str(tmp_path), "--json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report["errors"][0]["path"] == str(evil)
