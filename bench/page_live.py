@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bench.noisy import start
+from graph.build import article_id
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ("article:https://www.sixthtone.com/news/1009712/"
@@ -80,7 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 staged.write_text(_story(url, f"Dropped facial recognition story {i}"))
                 t0 = time.monotonic()
                 os.replace(staged, corpus / f"dropped-{i}.md")
-                page.wait_for_function(drawn, arg=f"article:{url}", polling=10, timeout=30_000)
+                page.wait_for_function(drawn, arg=article_id(url), polling=10, timeout=30_000)
                 dropped.append(time.monotonic() - t0)
                 url = f"https://news.example/bench/pushed-{i}"
                 file = outbox / f"pushed-{i}.md"
@@ -89,7 +90,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 subprocess.run([newsgraph, "push", str(file), "--server", base], env=env,
                                check=True, capture_output=True)
                 commands.append(time.monotonic() - t0)
-                page.wait_for_function(drawn, arg=f"article:{url}", polling=10, timeout=30_000)
+                page.wait_for_function(drawn, arg=article_id(url), polling=10, timeout=30_000)
                 pushed.append(time.monotonic() - t0)
             browser.close()
     finally:
