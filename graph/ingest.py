@@ -273,13 +273,25 @@ def retract(live: LiveGraph, url: str) -> Outcome:
     for name in files:
         src = Path(name)
         rel = os.path.relpath(src, root)
-        dst = root / RETRACTED_FOLDER / rel
+        dst = _unused(root / RETRACTED_FOLDER / rel)
         dst.parent.mkdir(parents=True, exist_ok=True)
         os.replace(src, dst)
         _fsync_folder(src.parent)
+        _fsync_folder(dst.parent)
         moved.append(src)
     live.apply(moved)
     return Outcome(RETRACTED, id=node, path=", ".join(files))
+
+
+def _unused(path: Path) -> Path:
+    """``path``, or ``name.1.md``, ``name.2.md``... beside it when a story retracted before
+    from the same file is there (a move onto it would destroy it)."""
+    n = 0
+    found = path
+    while found.exists():
+        n += 1
+        found = path.with_name(f"{path.stem}.{n}{path.suffix}")
+    return found
 
 
 def remove_partial(root: Path) -> list[Path]:
