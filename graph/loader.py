@@ -95,7 +95,10 @@ def load(
         ``snapshot-read`` alone. ``print`` will do.
     workers : int, optional
         Processes that parse files; by default one per core for large corpora
-        (2,000 files or more) and none (parse in this process) for small ones.
+        (2,000 files or more) and none (parse in this process) for small ones. While
+        other threads run, workers are used only if the program chose the
+        ``forkserver`` or ``spawn`` start method (:func:`multiprocessing.set_start_method`),
+        since forking a threaded process can deadlock.
     cache : path-like or bool, optional
         A folder for snapshots (``True``: :func:`graph.snapshot.default_cache_dir`).
         The first load writes the graph, its report and read index there; a later
@@ -357,18 +360,13 @@ def _parse_all(files: list[str], max_file_bytes: int, workers: int | None,
     if workers is None:
         workers = (os.cpu_count() or 1) if len(files) >= POOL_MIN_FILES else 1
     workers = min(workers, max(1, len(files) // _CHUNK))
-    if workers > 1 and ("fork" not in multiprocessing.get_all_start_methods()
-                        or threading.active_count() > 1):
-        # Forking a threaded process can deadlock, and spawning re-runs the caller's
-        # main script in every worker: parse here instead.
-        workers = 1
-    if workers <= 1:
+    context = _pool_context() if workers > 1 else None
+    if context is None:
         for file in files:
             yield parse_file(Path(file), max_bytes=max_file_bytes, include=include,
                              within=within)
         return
     chunks = [files[i : i + _CHUNK] for i in range(0, len(files), _CHUNK)]
-    context = multiprocessing.get_context("fork")
     done = 0
     try:
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
@@ -382,6 +380,31 @@ def _parse_all(files: list[str], max_file_bytes: int, workers: int | None,
                        type(e).__name__, e)
         for chunk in chunks[done:]:
             yield from _parse_chunk(chunk, max_file_bytes, include, within)
+
+
+def _pool_context() -> multiprocessing.context.BaseContext | None:
+    """How to start the parse pool's workers, or None to parse in this process.
+
+    A process with one thread forks them (cheapest: they share its imports). Forking a
+    process that runs other threads can deadlock a child on a lock another thread held;
+    then the workers are started the way the program chose with
+    :func:`multiprocessing.set_start_method` — ``forkserver`` (a fresh process that
+    imports this module and forks each worker from itself) or ``spawn`` — and, when it
+    chose none or ``fork``, the files are parsed here. Both methods import the
+    program's main module in the workers, which is why choosing one is the program's
+    to do (its work kept under ``if __name__ == "__main__":``); ``newsgraph serve``,
+    which loads in a thread beside the page it shows meanwhile, chooses ``forkserver``.
+    """
+    methods = multiprocessing.get_all_start_methods()
+    if threading.active_count() == 1:
+        return multiprocessing.get_context("fork") if "fork" in methods else None
+    chosen = multiprocessing.get_start_method(allow_none=True)
+    if chosen not in ("forkserver", "spawn"):
+        return None
+    context = multiprocessing.get_context(chosen)
+    if chosen == "forkserver":
+        context.set_forkserver_preload(["__main__", "graph.loader"])
+    return context
 
 
 def parse_files(files: list[str], max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,

@@ -14,6 +14,7 @@ import errno
 import json
 import logging
 import math
+import multiprocessing
 import os
 import signal
 import socket
@@ -390,6 +391,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
               f"{'on' if settings.introspection_enabled else 'off'}, GraphiQL "
               f"{'on' if settings.graphiql_enabled else 'off'}, CORS origins: "
               f"{', '.join(settings.cors_origins) or 'none'}", file=sys.stderr, flush=True)
+    # The graph loads in a thread beside the page that answers meanwhile: the parse pool's
+    # workers then come from a fork server, not a fork of this threaded process.
+    if (multiprocessing.get_start_method(allow_none=True) is None
+            and "forkserver" in multiprocessing.get_all_start_methods()):
+        multiprocessing.set_start_method("forkserver")
     if args.workers is not None:
         return _serve_workers(args, sock, settings, config, on_loaded, follow=follow,
                               poll=poll, token=token)
