@@ -630,11 +630,14 @@ def _rows_at(starts: np.ndarray, owners: np.ndarray, offsets: list[int]) -> list
 def gather(frontier: np.ndarray, indptr: np.ndarray, indices: np.ndarray,
            counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Return the concatenated neighbour rows of ``frontier`` (``counts`` long each) and,
-    beside each entry, the node whose row it is."""
+    beside each entry, the node whose row it is. One row is a view of ``indices``."""
     total = int(counts.sum())
     if total == 0:
         empty = np.zeros(0, dtype=np.int32)
         return empty, empty
+    if len(frontier) == 1:  # a start's row: a slice, not a gather
+        at = int(indptr[frontier[0]])
+        return indices[at : at + total], np.full(total, frontier[0], dtype=frontier.dtype)
     starts = indptr[frontier]
     ends = np.cumsum(counts)
     offsets = np.arange(total, dtype=np.int64) + np.repeat(starts - (ends - counts), counts)
