@@ -293,6 +293,26 @@ def test_the_deadline_is_checked_inside_a_long_level(hub, monkeypatch):
     assert budget.visits == HUB_ARTICLES + 2 * HUB_ARTICLES + 1
 
 
+def test_a_phrase_walks_last_level_read_in_chunks_keeps_each_nodes_first_parent(hub,
+                                                                              monkeypatch):
+    # From an article, the hub topic and its provider are one hop away; the phrase's rows
+    # of both hold the provider's hub articles (each reached twice): the topic, walked
+    # first (TAGGED before PUBLISHED_BY), is their parent; the articles outside the hub
+    # come through the provider. In chunks of about 64 entries, the same paths.
+    start, provider = _article(1), "provider:a.example"
+    expected = []
+    for i in range(HUB_ARTICLES + 5):
+        if _article(i) == start or (i >= HUB_ARTICLES and i % 2 == 0):
+            continue
+        via = "topic:hub" if i < HUB_ARTICLES else provider
+        expected.append((_article(i), 2, [start, via, _article(i)]))
+    expected.sort(key=lambda x: hub.index.order_key(hub.index.pos[x[0]]))
+    assert hub.within_paths(start, 2, mentions="story") == expected
+    monkeypatch.setattr(walk, "CHUNK", 64)
+    assert hub.within_paths(start, 2, mentions="story") == expected
+    assert hub.within(start, 2, mentions="story") == [(n, d) for n, d, _ in expected]
+
+
 @settings(max_examples=100, deadline=None)
 @given(st.lists(st.integers(0, 30), max_size=60), st.sampled_from([1, 16, 10**9]))
 def test_firsts_finds_each_values_first_occurrence_by_sort_or_by_table(values, sparse):
