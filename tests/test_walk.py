@@ -116,6 +116,15 @@ def test_within_and_neighborhood_agree_with_networkx(kg, data):
     assert page.truncated == (len(everything.nodes) > limit)
 
 
+@settings(max_examples=40, deadline=None)
+@given(graphs(), st.data())
+def test_a_combined_row_is_each_kinds_row_in_walk_order(kg, data):
+    _, _, via = walk_args(data, kg)
+    rows = walk.adjacency(kg, via)
+    for i in range(len(kg.index.ids)):
+        assert rows.row(i) == [j for kind in via for j in kg.index.csr[kind].row(i)]
+
+
 @settings(max_examples=80, deadline=None)
 @given(graphs(), st.data())
 def test_path_to_and_k_paths_agree_with_networkx(kg, data):
