@@ -92,11 +92,10 @@ def _within(
     if keep is mask and phrase is not None:  # a phrase keeps few: their rows are small
         adjacency(kg, walk)  # derived rows (SAME_STORY) exist before the index combines them
         kept_rows = index.kept_rows(walk, wanted, phrase, budget=budget)
+    # Each level comes sorted by rank (newest first, then id): the answer's order.
     nodes, depths, parents = reach(kg, [origin], hops, walk, keep=keep, ordered=False,
-                                   budget=budget, kept_rows=kept_rows)
-    nodes, depths = nodes[1:], depths[1:]  # the start is never in it
-    order = np.lexsort((index.rank[nodes], depths))
-    return nodes[order], depths[order], lambda i: int(parents[i])
+                                   budget=budget, kept_rows=kept_rows, by=index.rank)
+    return nodes[1:], depths[1:], parents.__getitem__  # the start is never in it
 
 
 def _pairs(ids: list[str], nodes: np.ndarray, depths: np.ndarray) -> list[tuple[str, int]]:

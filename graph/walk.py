@@ -43,7 +43,8 @@ from graph.index import CSR, WALK_ORDER, csr_of, gather
 if TYPE_CHECKING:
     from graph.kg import KnowledgeGraph
 
-__all__ = ["WALK_KINDS", "NODE_KINDS", "Rule", "Level", "levels", "reach", "shortest", "path_to",
+__all__ = ["WALK_KINDS", "NODE_KINDS", "Rule", "Level", "levels", "reach", "Parents", "shortest",
+           "path_to",
            "adjacency", "firsts", "check_via", "check_kinds", "check_hops"]
 
 # SAME_STORY (derived: syndicated copies) is a kind like the others, walked when named.
@@ -51,7 +52,8 @@ WALK_KINDS = (*WALK_ORDER, SAME_STORY)
 NODE_KINDS = (ARTICLE, PROVIDER, TOPIC)
 # A level with more neighbour entries than this is read in chunks, the clock read between.
 CHUNK = 1 << 17
-# Fewer values than 1/SPARSE of the nodes are deduplicated by sorting, more by a table.
+# Fewer values than 1/SPARSE of the nodes: a table is set where they are, not filled; and
+# a level of more is checked for repeats by counting before it is deduplicated.
 SPARSE = 16
 
 Rule = np.ndarray | Callable[[np.ndarray], np.ndarray]
@@ -133,8 +135,8 @@ def _test(rule: Rule, nodes: np.ndarray) -> np.ndarray:
 
 def levels(kg: KnowledgeGraph, starts: Sequence[int], hops: int, via: tuple[str, ...], *,
            passes: Rule | None = None, keep: Rule | None = None, ordered: bool = True,
-           budget: Budget | None = None,
-           kept_rows: CSR | None = None) -> Generator[Level, None, None]:
+           budget: Budget | None = None, kept_rows: CSR | None = None,
+           by: np.ndarray | None = None) -> Generator[Level, None, None]:
     """Yield the levels of the walk described in the module docstring, depth 0 first.
 
     ``starts`` are node positions (repeats dropped); ``via`` comes from
@@ -142,7 +144,8 @@ def levels(kg: KnowledgeGraph, starts: Sequence[int], hops: int, via: tuple[str,
     reached; a consumer that stops iterating stops the walk (and its charges).
     ``kept_rows`` (with a ``keep`` mask and ``ordered=False``) are the rows of ``via``
     holding only the nodes ``keep`` keeps (:meth:`graph.index.ReadIndex.kept_rows`):
-    the last level reads those, not the frontier's whole rows.
+    the last level reads those, not the frontier's whole rows. ``by`` (distinct values
+    over the nodes, a rank), with ``ordered=False``: the last level comes sorted by it.
 
     Examples
     --------
@@ -176,18 +179,18 @@ def levels(kg: KnowledgeGraph, starts: Sequence[int], hops: int, via: tuple[str,
     candidates: np.ndarray | None = None
     for depth in range(1, hops + 1):
         last = depth == hops
+        if last and mask is not None and not ordered and kept_rows is not None:
+            # A hub's rows are long and hold few kept nodes: read only those.
+            if budget is not None:
+                budget.charge(int(degree[frontier].sum()))
+            nxt, par = _last_level(frontier, kept_rows, seen, passes, by, budget)
+            if len(nxt):
+                yield Level(depth, nxt, par, None)
+            return
         counts = degree[frontier]
         forward = int(counts.sum())
         if budget is not None:
             budget.charge(forward)
-        if last and mask is not None and not ordered and kept_rows is not None:
-            # A hub's rows are long and hold few kept nodes: read only those.
-            sub = kept_rows.degree[frontier]
-            nxt, par = _next_level(frontier, sub, int(sub.sum()), kept_rows.indptr,
-                                   kept_rows.indices, seen, passes, mask, budget)
-            if len(nxt):
-                yield Level(depth, nxt, par, None)
-            return
         if last and mask is not None and not ordered:
             if candidates is None:
                 candidates = np.flatnonzero(mask)
@@ -196,12 +199,16 @@ def levels(kg: KnowledgeGraph, starts: Sequence[int], hops: int, via: tuple[str,
                 cand = cand[passes(cand)]
             if int(degree[cand].sum()) < forward:
                 nodes, parents = _from_candidates(cand, frontier, n, indptr, indices, degree)
+                if by is not None:
+                    nodes, parents = _sorted_by(by, nodes, parents)
                 yield Level(depth, nodes, parents, None)
                 return
         nxt, par = _next_level(frontier, counts, forward, indptr, indices, seen, passes,
                                mask if last else None, budget)
         if not len(nxt):
             return
+        if last and not ordered and by is not None:
+            nxt, par = _sorted_by(by, nxt, par)
         yield Level(depth, nxt, par, None if keep is None else _test(keep, nxt))
         frontier = nxt
 
@@ -215,18 +222,24 @@ def _next_level(frontier: np.ndarray, counts: np.ndarray, total: int, indptr: np
     between them. ``only`` restricts what is looked for (on the last level)."""
     if total <= CHUNK:
         return _step(frontier, counts, indptr, indices, seen, passes, only)
-    ends = np.cumsum(counts)
-    cuts = np.searchsorted(ends, np.arange(CHUNK, total, CHUNK), side="left") + 1
-    bounds = [0, *sorted(set(cuts.tolist()) - {0, len(frontier)}), len(frontier)]
     found: list[np.ndarray] = []
     fathers: list[np.ndarray] = []
-    for lo, hi in zip(bounds, bounds[1:], strict=False):
+    for lo, hi in _chunks(counts, total):
         if lo and budget is not None:
             budget.check_time()
         nxt, par = _step(frontier[lo:hi], counts[lo:hi], indptr, indices, seen, passes, only)
         found.append(nxt)
         fathers.append(par)
     return np.concatenate(found), np.concatenate(fathers)
+
+
+def _chunks(counts: np.ndarray, total: int) -> list[tuple[int, int]]:
+    """Return ``(lo, hi)`` bounds cutting rows of ``counts`` entries into pieces of about
+    :data:`CHUNK` entries (a row is never cut)."""
+    ends = np.cumsum(counts)
+    cuts = np.searchsorted(ends, np.arange(CHUNK, total, CHUNK), side="left") + 1
+    bounds = [0, *sorted(set(cuts.tolist()) - {0, len(counts)}), len(counts)]
+    return list(zip(bounds, bounds[1:], strict=False))
 
 
 def _step(frontier: np.ndarray, counts: np.ndarray, indptr: np.ndarray, indices: np.ndarray,
@@ -237,15 +250,76 @@ def _step(frontier: np.ndarray, counts: np.ndarray, indptr: np.ndarray, indices:
     fresh = ~seen[nb]
     if only is not None:
         fresh &= only[nb]
-    nb, src = nb[fresh], src[fresh]
-    first = firsts(nb, len(seen))
-    nxt, par = nb[first], src[first]
+    nxt, par = _first_reached(nb[fresh], src[fresh], seen)
+    if passes is not None and not isinstance(passes, np.ndarray):
+        ok = passes(nxt)  # judged once: a node that fails stays seen, never entered
+        nxt, par = nxt[ok], par[ok]
+    return nxt, par
+
+
+def _first_reached(nb: np.ndarray, src: np.ndarray, seen: np.ndarray,
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Return each value of ``nb`` (none of them seen) once, at its first occurrence, and
+    the ``src`` beside it; mark them all seen."""
+    n = len(seen)
+    if len(nb) * SPARSE < n:
+        first = firsts(nb, n)
+        nb, src = nb[first], src[first]
+        seen[nb] = True
+        return nb, src
+    # A long level (a hub's row) seldom repeats a node: marking them tells whether it did,
+    # by how many more nodes are seen, at the price of counting the marks.
+    before = np.count_nonzero(seen)
+    seen[nb] = True
+    if np.count_nonzero(seen) - before != len(nb):
+        first = firsts(nb, n)
+        nb, src = nb[first], src[first]
+    return nb, src
+
+
+def _last_level(frontier: np.ndarray, kept_rows: CSR, seen: np.ndarray, passes: Rule | None,
+                by: np.ndarray | None, budget: Budget | None,
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """Return the kept nodes first reached from ``frontier`` over ``kept_rows`` and their
+    parents, sorted by ``by`` (else by node) — what the unordered last level needs: each
+    node once, its parent the first frontier node (in frontier order) whose row holds it."""
+    counts = kept_rows.degree[frontier]
+    rows = np.flatnonzero(counts)  # most of a hub's frontier keeps nothing
+    frontier, counts = frontier[rows], counts[rows]
+    total = int(counts.sum())
+    pieces = [(0, len(frontier))] if total <= CHUNK else _chunks(counts, total)
+    found: list[np.ndarray] = []
+    fathers: list[np.ndarray] = []
+    for lo, hi in pieces:
+        if lo and budget is not None:
+            budget.check_time()
+        nb, src = gather(frontier[lo:hi], kept_rows.indptr, kept_rows.indices, counts[lo:hi])
+        fresh = ~seen[nb]
+        found.append(nb[fresh])
+        fathers.append(src[fresh])
+    nb = found[0] if len(found) == 1 else np.concatenate(found)
+    src = fathers[0] if len(fathers) == 1 else np.concatenate(fathers)
+    # One sort by (order, position): each node's first entry is where its run starts.
+    order = by[nb] if by is not None else nb
+    key = (order.astype(np.int64) << 32) | np.arange(len(nb), dtype=np.int64)
+    key.sort()
+    runs = key >> 32
+    first = np.empty(len(key), dtype=bool)
+    first[:1] = True
+    np.not_equal(runs[1:], runs[:-1], out=first[1:])
+    at = key[first] & 0xFFFFFFFF
+    nxt, par = nb[at], src[at]
+    seen[nxt] = True
     if passes is not None and not isinstance(passes, np.ndarray):
         ok = passes(nxt)
-        seen[nxt[~ok]] = True  # judged once: never entered
         nxt, par = nxt[ok], par[ok]
-    seen[nxt] = True
     return nxt, par
+
+
+def _sorted_by(by: np.ndarray, nodes: np.ndarray, parents: np.ndarray,
+               ) -> tuple[np.ndarray, np.ndarray]:
+    order = np.argsort(by[nodes])  # distinct values: any sort gives the one order
+    return nodes[order], parents[order]
 
 
 def firsts(values: np.ndarray, n: int) -> np.ndarray:
@@ -255,13 +329,14 @@ def firsts(values: np.ndarray, n: int) -> np.ndarray:
     >>> firsts(np.array([5, 2, 5, 7, 2]), 8).tolist()
     [0, 1, 3]
     """
-    if len(values) * SPARSE < n:
-        _, first = np.unique(values, return_index=True)
-        first.sort()
-        return first
-    # Long lists (a hub's level): one pass over a table of all nodes instead of a sort.
+    # Each value's earliest position, in a table over all nodes: no sort (a sort of tens of
+    # thousands of values costs milliseconds). Short lists set only their own entries.
     at = np.arange(len(values), dtype=np.int32)
-    earliest = np.full(n, len(values), dtype=np.int32)
+    if len(values) * SPARSE < n:
+        earliest = np.empty(n, dtype=np.int32)
+        earliest[values] = len(values)
+    else:
+        earliest = np.full(n, len(values), dtype=np.int32)
     np.minimum.at(earliest, values, at)
     return np.flatnonzero(earliest[values] == at)
 
@@ -288,21 +363,51 @@ def _from_candidates(cand: np.ndarray, frontier: np.ndarray, n: int, indptr: np.
 
 def reach(kg: KnowledgeGraph, starts: Sequence[int], hops: int, via: tuple[str, ...], *,
           passes: Rule | None = None, keep: Rule | None = None, ordered: bool = True,
-          budget: Budget | None = None,
-          kept_rows: CSR | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+          budget: Budget | None = None, kept_rows: CSR | None = None,
+          by: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, Parents]:
     """Return the whole walk of :func:`levels`: the nodes kept (starts included), their
-    hops, and every node's parent (-1 for the starts and the nodes not reached)."""
-    parent = np.full(len(kg.index.ids), -1, dtype=np.int32)
+    hops, and every reached node's parent. With ``by``, each level's nodes come sorted
+    by it (the starts stay as given)."""
     nodes: list[np.ndarray] = []
+    reached: list[tuple[np.ndarray, np.ndarray]] = []
     for level in levels(kg, starts, hops, via, passes=passes, keep=keep, ordered=ordered,
-                        budget=budget, kept_rows=kept_rows):
-        if level.depth:
-            parent[level.nodes] = level.parents
-            nodes.append(level.reported())
-        else:
+                        budget=budget, kept_rows=kept_rows, by=by):
+        if not level.depth:
             nodes.append(level.nodes)
+            continue
+        reached.append((level.nodes, level.parents))
+        kept = level.reported()
+        if by is not None and (ordered or level.depth < hops) and len(kept) > 1:
+            kept = kept[np.argsort(by[kept])]
+        nodes.append(kept)
     depths = np.repeat(np.arange(len(nodes), dtype=np.int32), [len(x) for x in nodes])
-    return np.concatenate(nodes), depths, parent
+    return np.concatenate(nodes), depths, Parents(len(kg.index.ids), reached)
+
+
+class Parents:
+    """The parent of each node a walk reached (-1 for the others and the starts), from
+    its levels: the array over all nodes is made when first asked (a page's paths), not
+    by every walk."""
+
+    __slots__ = ("_n", "_levels", "_array")
+
+    def __init__(self, n: int, levels: list[tuple[np.ndarray, np.ndarray]]) -> None:
+        self._n = n
+        self._levels = levels
+        self._array: np.ndarray | None = None
+
+    @property
+    def array(self) -> np.ndarray:
+        """Each node's parent, -1 where there is none."""
+        if self._array is None:
+            parent = np.full(self._n, -1, dtype=np.int32)
+            for nodes, parents in self._levels:
+                parent[nodes] = parents
+            self._array = parent
+        return self._array
+
+    def __getitem__(self, node: int) -> int:
+        return int(self.array[node])
 
 
 def path_to(parent: np.ndarray, node: int) -> list[int]:

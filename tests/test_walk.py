@@ -116,6 +116,15 @@ def test_within_and_neighborhood_agree_with_networkx(kg, data):
     assert page.truncated == (len(everything.nodes) > limit)
 
 
+@settings(max_examples=40, deadline=None)
+@given(graphs(), st.data())
+def test_a_combined_row_is_each_kinds_row_in_walk_order(kg, data):
+    _, _, via = walk_args(data, kg)
+    rows = walk.adjacency(kg, via)
+    for i in range(len(kg.index.ids)):
+        assert rows.row(i) == [j for kind in via for j in kg.index.csr[kind].row(i)]
+
+
 @settings(max_examples=80, deadline=None)
 @given(graphs(), st.data())
 def test_path_to_and_k_paths_agree_with_networkx(kg, data):
@@ -291,6 +300,26 @@ def test_the_deadline_is_checked_inside_a_long_level(hub, monkeypatch):
     assert clock.reads == 7
     # both levels charged (the hub's row; its articles' two rows and the one related link)
     assert budget.visits == HUB_ARTICLES + 2 * HUB_ARTICLES + 1
+
+
+def test_a_phrase_walks_last_level_read_in_chunks_keeps_each_nodes_first_parent(hub,
+                                                                              monkeypatch):
+    # From an article, the hub topic and its provider are one hop away; the phrase's rows
+    # of both hold the provider's hub articles (each reached twice): the topic, walked
+    # first (TAGGED before PUBLISHED_BY), is their parent; the articles outside the hub
+    # come through the provider. In chunks of about 64 entries, the same paths.
+    start, provider = _article(1), "provider:a.example"
+    expected = []
+    for i in range(HUB_ARTICLES + 5):
+        if _article(i) == start or (i >= HUB_ARTICLES and i % 2 == 0):
+            continue
+        via = "topic:hub" if i < HUB_ARTICLES else provider
+        expected.append((_article(i), 2, [start, via, _article(i)]))
+    expected.sort(key=lambda x: hub.index.order_key(hub.index.pos[x[0]]))
+    assert hub.within_paths(start, 2, mentions="story") == expected
+    monkeypatch.setattr(walk, "CHUNK", 64)
+    assert hub.within_paths(start, 2, mentions="story") == expected
+    assert hub.within(start, 2, mentions="story") == [(n, d) for n, d, _ in expected]
 
 
 @settings(max_examples=100, deadline=None)
