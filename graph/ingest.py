@@ -221,10 +221,14 @@ def _named(parsed: ParsedFile, name: str) -> ParsedFile:
 
 
 def _past(budget: Budget | None) -> bool:
+    """Whether the batch's deadline has passed. Only the deadline: a batch never waits
+    for a turn among a server's long operations (its ``pace``, schema/lanes.py), since it
+    holds the folder meanwhile and every apply (the watcher's too) would wait with it;
+    it runs beside the lane's holder instead."""
     if budget is None:
         return False
     try:
-        budget.check_time()
+        budget.check_deadline()
     except BudgetExceeded:
         return True
     return False

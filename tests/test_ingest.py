@@ -429,3 +429,24 @@ def test_push_sends_again_what_a_batch_at_its_time_limit_did_not_attempt(tmp_pat
         server.server_close()
     assert stuck.statuses == {"CREATED": 2, "NOT_ATTEMPTED": 3} and not stuck.ok
     assert len(stuck.problems) == 3 and "many.jsonl:3: not attempted" in stuck.problems[0]
+
+
+def test_a_batch_never_waits_in_the_lane_of_long_operations(tmp_path: Path) -> None:
+    """A batch holds the followed folder (every apply waits for it): it must not also
+    queue for a turn among the long queries (schema/lanes.py), which held it, and with it
+    the watcher, behind every query for the whole batch. With the lane's one place taken
+    by a query that never lets go, the batch is written whole before its deadline."""
+    from graph.budget import Budget
+    from schema.lanes import Lane
+
+    write_record(tmp_path, "a.md", record("a"))
+    live = graph.follow(tmp_path)
+    lane = Lane(width=1, after=0.0)
+    query = Budget(seconds=60, pace=lane.pace)
+    query.check_time()  # a long query holds the lane's one place
+    assert lane.holders() == 1
+    budget = Budget(seconds=0.5, pace=lane.pace)
+    outcomes = files.ingest(live, [record(f"n{i}") for i in range(5)], budget=budget)
+    assert [o.status for o in outcomes] == ["CREATED"] * 5
+    assert lane.holders() == 1 and lane.waiting() == 0
+    assert_same(live, tmp_path)
