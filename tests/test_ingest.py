@@ -450,3 +450,31 @@ def test_a_batch_never_waits_in_the_lane_of_long_operations(tmp_path: Path) -> N
     assert [o.status for o in outcomes] == ["CREATED"] * 5
     assert lane.holders() == 1 and lane.waiting() == 0
     assert_same(live, tmp_path)
+
+
+def test_the_watchers_late_events_for_a_batch_read_no_file_again(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The watcher's events for a batch's files come after the batch was applied: a file
+    still holding the bytes handed over is not parsed again; one edited since is, and
+    so is a file the follow read itself (its parse and hash are two reads)."""
+    import graph.live
+
+    write_record(tmp_path, "a.md", record("a"))
+    live = graph.follow(tmp_path)
+    outcomes = files.ingest(live, [record(f"n{i}") for i in range(3)])
+    paths = [Path(o.path) for o in outcomes if o.path]
+    parsed: list[str] = []
+    real = graph.live.parse_file
+    monkeypatch.setattr(graph.live, "parse_file",
+                        lambda path, **kw: parsed.append(str(path)) or real(path, **kw))
+    assert live.apply(paths) is None  # late events: nothing changed, nothing parsed
+    assert parsed == []
+    a = tmp_path / "a.md"
+    assert live.apply([a]) is None
+    assert parsed == [str(a)]  # read by the follow itself: parsed again
+    paths[0].write_text(paths[0].read_text().replace('"title": "Story n0"',
+                                                     '"title": "Edited"'))
+    change = live.apply([paths[0]])
+    assert change is not None and parsed[-1] == str(paths[0])
+    assert live.current()["article:https://news.example/n0"]["title"] == "Edited"
+    assert_same(live, tmp_path)
