@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import networkx as nx
 import numpy as np
@@ -35,10 +35,10 @@ import numpy as np
 from graph.build import ARTICLE, TOPIC
 from graph.index import (
     CSR,
-    Answers,
     FIELD_SEP,
     KIND_CODES,
     WALK_ORDER,
+    Answers,
     Fields,
     Postings,
     ReadIndex,
@@ -496,7 +496,7 @@ def _carry_phrases(new: ReadIndex, old: ReadIndex, remap: np.ndarray, dead_old: 
         new.mentioning._held[key] = frozenset(carried(key[0], had).tolist())
 
 
-def _recent(answers: Answers) -> list[tuple[tuple[tuple[str, ...]], object]]:
+def _recent(answers: Answers) -> list[tuple[tuple[tuple[str, ...]], Any]]:
     """The :data:`CARRIED_PHRASES` answers most recently asked of a phrase cache, as
     ``((phrase,), answer)``; its readers (query threads) may change it meanwhile."""
     try:
