@@ -29,7 +29,7 @@ import os
 import stat
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -59,6 +59,7 @@ _MOD = 1 << 128
 # Files written (and fsynced) at once by graph.ingest: enough for the journal to commit
 # them together.
 WRITERS = 8
+_READ_AT_ONCE = 16  # files changed in one apply from which the writer threads read them
 _TOPIC = topic_id("")  # the prefix of every topic node id
 
 def follow(path: str | os.PathLike[str], *,
@@ -240,11 +241,13 @@ class LiveGraph:
             self._exact.discard(name)
             before[name] = self._drop_file(name).parsed
             changed.append(name)
+        reads = self._read_all([name for name in names
+                                if name in touched or name not in self._files])
         for name in names:
             old = self._files.get(name)
-            if old is not None and name not in touched:
+            if name not in reads:
                 continue
-            new = self._read(name, old)
+            new = reads[name]
             if old is not None and old.digest == new.digest and old.parsed == new.parsed:
                 old.signature = new.signature
                 continue
@@ -376,6 +379,18 @@ class LiveGraph:
 
     def _list(self) -> Listing:
         return list_files(self.root, follow_symlinks=self.follow_symlinks)
+
+    def _read_all(self, names: list[str]) -> dict[str, KeptFile]:
+        """:meth:`_read` each file; many at once by the writer threads. Each read is a few
+        system calls, after each of which the reading thread waits for the interpreter
+        again: beside busy query threads, one file after another took most of a batch's
+        apply; in several threads the waits overlap."""
+        if len(names) < _READ_AT_ONCE:
+            return {name: self._read(name, self._files.get(name)) for name in names}
+        reads = {name: self.writers.submit(self._read, name, self._files.get(name))
+                 for name in names}
+        wait(reads.values())
+        return {name: read.result() for name, read in reads.items()}
 
     def _read(self, name: str, old: KeptFile | None = None) -> KeptFile:
         signature = file_signature(name)

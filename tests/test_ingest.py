@@ -478,3 +478,23 @@ def test_the_watchers_late_events_for_a_batch_read_no_file_again(
     assert change is not None and parsed[-1] == str(paths[0])
     assert live.current()["article:https://news.example/n0"]["title"] == "Edited"
     assert_same(live, tmp_path)
+
+
+def test_many_files_changed_at_once_are_read_by_several_threads_as_by_one(
+        tmp_path: Path) -> None:
+    """An apply of many files reads them in the writer threads (graph/live.py): new ones,
+    edited ones, unchanged ones, broken ones and a batch's handed-over ones, all at once,
+    give the graph a cold load gives."""
+    for i in range(20):
+        write_record(tmp_path, f"f{i}.md", record(f"f{i}", related=[record(f"f{i + 1}")]))
+    live = graph.follow(tmp_path)
+    files.ingest(live, [record(f"n{i}") for i in range(20)])
+    paths = [write_record(tmp_path, f"f{i}.md", record(f"f{i}", title=f"Edited {i}"))
+             for i in range(0, 20, 2)]
+    paths += [write_record(tmp_path, f"g{i}.md", record(f"g{i}")) for i in range(10)]
+    (tmp_path / "f1.md").write_text("---\ntitle: [unclosed\n---\n")
+    paths += [tmp_path / "f1.md", tmp_path / "f3.md"]
+    paths += sorted((tmp_path / "ingested").iterdir())
+    change = live.apply(paths)
+    assert change is not None and len(change.files) == 10 + 10 + 1
+    assert_same(live, tmp_path)
