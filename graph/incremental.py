@@ -77,6 +77,13 @@ class _Source:
     spellings: dict[str, tuple[str, Key]]  # topic slug -> (spelling counted, order)
     errors: list[Problem]
     warnings: list[Problem]
+    # links by target, for a source with many (a record listing thousands of related
+    # stories): each stub it lists finds its entries at once, not by a scan of them all
+    links_to: dict[str, list[tuple[Entry, Key]]] | None = None
+
+
+# Past this many links a source indexes them by target (a scan of a few is cheaper).
+_INDEXED_LINKS = 16
 
 
 @dataclass(slots=True)
@@ -478,8 +485,13 @@ class BuildState:
         spellings = {}
         for i, (slug, names) in enumerate(b.topic_names.items()):
             spellings[slug] = (next(iter(names)), (*first, i))
+        links_to: dict[str, list[tuple[Entry, Key]]] | None = None
+        if len(links) > _INDEXED_LINKS:
+            links_to = {}
+            for target, stub, order in links:
+                links_to.setdefault(target, []).append((stub, order))
         return _Source((_SOURCE, *first), entries, winner.topics, links, evidence, spellings,
-                       b.report.errors, b.report.warnings)
+                       b.report.errors, b.report.warnings, links_to)
 
     def _node(self, b: Builder, url: str) -> _Node | None:
         """Phases C and D of graph.build for one URL: its article, or its stub."""
@@ -491,7 +503,12 @@ class BuildState:
         else:
             listed = []
             for other in self.linked_by.get(url, ()):
-                for target, stub, order in self.sources[other].links:
+                source = self.sources[other]
+                if source.links_to is not None:
+                    listed += [(stub.order, order, stub)
+                               for stub, order in source.links_to.get(url, ())]
+                    continue
+                for target, stub, order in source.links:
                     if target == url:
                         listed.append((stub.order, order, stub))
             if not listed:
