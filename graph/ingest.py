@@ -27,7 +27,7 @@ import hashlib
 import json
 import os
 import secrets
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
@@ -36,7 +36,7 @@ from typing import Any
 from graph.budget import Budget
 from graph.build import article_id, check_records
 from graph.errors import BudgetExceeded, InvalidURLError, NewsgraphError
-from graph.live import WRITERS, LiveGraph
+from graph.live import LiveGraph
 from graph.normalize import canonical_url
 from graph.records import ParsedFile, parse_text
 from graph.report import LoadReport
@@ -49,7 +49,7 @@ RETRACTED_FOLDER = ".retracted"
 CREATED, UPDATED, UNCHANGED, REJECTED, RETRACTED, NOT_ATTEMPTED = (
     "CREATED", "UPDATED", "UNCHANGED", "REJECTED", "RETRACTED", "NOT_ATTEMPTED")
 
-_WRITERS = WRITERS
+_WAIT_S = 0.05  # how often a batch waiting for its writes looks at its deadline
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,12 +109,11 @@ def ingest(live: LiveGraph, records: list[Any], budget: Budget | None = None,
     more records are written, and each one left is answered NOT_ATTEMPTED.
     """
     folder = _folder(live) / INGEST_FOLDER
-    outcomes: list[Outcome] = []
+    outcomes: list[Outcome | None] = []
     with live.holding() as apply, _Writes(folder, live.writers) as writes:
-        # Each record checked and its file looked at first, then the writes started: a
-        # lookup in the folder waits behind the writers' creates and renames there.
-        planned: list[tuple[int, Path, bytes, ParsedFile]] = []
-        holds: dict[Path, bytes | None] = {}  # what a file holds once earlier records land
+        # Each record checked, then what its file holds looked at, then the writes
+        # started: a lookup in the folder waits behind the writers' creates and renames.
+        accepted: list[tuple[int, str, bytes, ParsedFile, tuple[str, ...]]] = []
         for index, fields in enumerate(records):
             if _past(budget):
                 outcomes += [_not_attempted(fields, i, budget)
@@ -125,27 +124,35 @@ def ingest(live: LiveGraph, records: list[Any], budget: Budget | None = None,
                 outcomes.append(checked)
                 continue
             text, url, parsed, warnings = checked
-            path = folder / (hashlib.blake2b(url.encode(), digest_size=10).hexdigest()
-                             + ".json")
-            data = text.encode()
+            outcomes.append(None)
+            accepted.append((index, url, text.encode(), parsed, warnings))
+        paths = [folder / (hashlib.blake2b(url.encode(), digest_size=10).hexdigest()
+                           + ".json") for _, url, _, _, _ in accepted]
+        on_disk = writes.held(paths)
+        planned: list[tuple[int, Path, bytes, ParsedFile]] = []
+        holds: dict[Path, bytes | None] = {}  # what a file holds once earlier records land
+        for (index, url, data, parsed, warnings), path in zip(accepted, paths, strict=True):
             earlier = path in holds  # the same URL earlier in the batch
-            old = holds[path] if earlier else _held(path)
+            old = holds[path] if earlier else on_disk[path]
             holds[path] = data
             status = UNCHANGED if old == data else CREATED if old is None else UPDATED
             if status != UNCHANGED or earlier:  # a repeat lands (or not) after the first
                 planned.append((index, path, data, parsed))
-            outcomes.append(Outcome(status, article_id(url), str(path), warnings=warnings))
+            outcomes[index] = Outcome(status, article_id(url), str(path), warnings=warnings)
         for index, path, data, parsed in planned:
             writes.put(index, path, data, parsed)
-        if _past(budget):  # the writes not started yet are not attempted after all
-            for index in writes.cancel():
-                outcomes[index] = _not_attempted(records[index], index, budget)
+        stopped = False
+        while not writes.landed_all(_WAIT_S):
+            if not stopped and _past(budget):  # the writes not started: not attempted
+                stopped = True
+                for index in writes.cancel():
+                    outcomes[index] = _not_attempted(records[index], index, budget)
         written, failed = writes.finish()
         if written:
             apply(written, writes.known)
         if failed is not None:  # the files written are applied; the failure is the answer
             raise failed
-    return outcomes
+    return [o for o in outcomes if o is not None]
 
 
 class _Writes:
@@ -156,7 +163,6 @@ class _Writes:
         self.folder = folder
         self.pool = pool  # shared by the batches: 8 thread starts cost ~40 ms a batch
         self.writing: dict[Path, tuple[int, Future[None]]] = {}  # path: (record, write)
-        self.running: list[Future[None]] = []
         self.landed: set[Path] = set()  # written by an earlier record of the batch
         self.known: dict[str, tuple[bytes, ParsedFile]] = {}  # what each file will hold
 
@@ -169,22 +175,32 @@ class _Writes:
             write.cancel()
         wait([write for _, write in self.writing.values()])
 
+    def held(self, paths: list[Path]) -> dict[Path, bytes | None]:
+        """What each file holds now (None: no file), looked at by the writer threads at
+        once: each look is a system call, after which the calling thread waits for the
+        interpreter again — behind every busy query thread, one look after another."""
+        looks = {path: self.pool.submit(_held, path) for path in dict.fromkeys(paths)}
+        wait(looks.values())
+        return {path: look.result() for path, look in looks.items()}
+
     def put(self, index: int, path: Path, data: bytes, parsed: ParsedFile) -> None:
-        """Start writing record ``index`` as ``data`` at ``path``; ``parsed`` is the parse
-        of ``data``."""
+        """Queue writing record ``index`` as ``data`` at ``path``; ``parsed`` is the parse
+        of ``data``. All of a batch is queued at once (the calling thread then waits once,
+        not once per write it queues); the writes not started by the deadline are
+        dropped (:meth:`cancel`)."""
         if path in self.writing:  # the same URL twice in a batch: in order
             self.writing[path][1].result()
             self.landed.add(path)
-        # A few writes queued ahead, no more: at the deadline little is left to finish.
-        while len(self.running) >= 2 * _WRITERS:
-            wait(self.running, return_when=FIRST_COMPLETED)
-            self.running = [w for w in self.running if not w.done()]
         if not self.writing:
             self.folder.mkdir(parents=True, exist_ok=True)
         write = self.pool.submit(_write_durably, path, data)
         self.writing[path] = (index, write)
         self.known[str(path)] = (data, _named(parsed, str(path)))
-        self.running.append(write)
+
+    def landed_all(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds for the writes; True once every one ended."""
+        _, left = wait([write for _, write in self.writing.values()], timeout=timeout)
+        return not left
 
     def cancel(self) -> list[int]:
         """Drop the writes not started yet; return their records."""
@@ -223,10 +239,14 @@ def _named(parsed: ParsedFile, name: str) -> ParsedFile:
 
 
 def _past(budget: Budget | None) -> bool:
+    """Whether the batch's deadline has passed. Only the deadline: a batch never waits
+    for a turn among a server's long operations (its ``pace``, schema/lanes.py), since it
+    holds the folder meanwhile and every apply (the watcher's too) would wait with it;
+    it runs beside the lane's holder instead."""
     if budget is None:
         return False
     try:
-        budget.check_time()
+        budget.check_deadline()
     except BudgetExceeded:
         return True
     return False

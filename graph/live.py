@@ -29,7 +29,7 @@ import os
 import stat
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -59,6 +59,7 @@ _MOD = 1 << 128
 # Files written (and fsynced) at once by graph.ingest: enough for the journal to commit
 # them together.
 WRITERS = 8
+_READ_AT_ONCE = 16  # files changed in one apply from which the writer threads read them
 _TOPIC = topic_id("")  # the prefix of every topic node id
 
 def follow(path: str | os.PathLike[str], *,
@@ -127,6 +128,7 @@ class LiveGraph:
         # next apply builds it again from the kept parses.
         self._stale = False
         self._known: dict[str, tuple[bytes, ParsedFile]] = {}  # see holding()
+        self._exact: set[str] = set()  # files whose kept parse is of the bytes hashed
         self._version_sum = 0
         self._base = self._base_of()  # what file paths in the version id are relative to
         listing = self._list()
@@ -236,13 +238,16 @@ class LiveGraph:
         before: dict[str, ParsedFile] = {}
         after: list[ParsedFile] = []
         for name in gone:
+            self._exact.discard(name)
             before[name] = self._drop_file(name).parsed
             changed.append(name)
+        reads = self._read_all([name for name in names
+                                if name in touched or name not in self._files])
         for name in names:
             old = self._files.get(name)
-            if old is not None and name not in touched:
+            if name not in reads:
                 continue
-            new = self._read(name)
+            new = reads[name]
             if old is not None and old.digest == new.digest and old.parsed == new.parsed:
                 old.signature = new.signature
                 continue
@@ -375,14 +380,34 @@ class LiveGraph:
     def _list(self) -> Listing:
         return list_files(self.root, follow_symlinks=self.follow_symlinks)
 
-    def _read(self, name: str) -> KeptFile:
+    def _read_all(self, names: list[str]) -> dict[str, KeptFile]:
+        """:meth:`_read` each file; many at once by the writer threads. Each read is a few
+        system calls, after each of which the reading thread waits for the interpreter
+        again: beside busy query threads, one file after another took most of a batch's
+        apply; in several threads the waits overlap."""
+        if len(names) < _READ_AT_ONCE:
+            return {name: self._read(name, self._files.get(name)) for name in names}
+        reads = {name: self.writers.submit(self._read, name, self._files.get(name))
+                 for name in names}
+        wait(reads.values())
+        return {name: read.result() for name, read in reads.items()}
+
+    def _read(self, name: str, old: KeptFile | None = None) -> KeptFile:
         signature = file_signature(name)
         known = self._known.get(os.path.abspath(name))
-        if known is not None and (self._within is None or lies_in(name, self._within)):
-            data, parsed = known
+        if (known is not None or old is not None) and (
+                self._within is None or lies_in(name, self._within)):
             digest = content_digest(name, self.max_file_bytes)
-            if digest == bytes_digest(data):
-                return KeptFile(parsed, digest, signature)  # the file holds what was handed
+            if known is not None and digest == bytes_digest(known[0]):
+                self._exact.add(name)
+                return KeptFile(known[1], digest, signature)  # it holds what was handed
+            if old is not None and digest == old.digest and name in self._exact:
+                # The bytes handed over and applied last time (the watcher's late events
+                # for a batch's files: each was parsed again, ~17 ms a batch at 100k). Not
+                # for a file read here: its parse and its hash are two reads, which a
+                # write in between makes differ, and only a new parse mends that.
+                return KeptFile(old.parsed, digest, signature)
+        self._exact.discard(name)
         parsed = parse_file(Path(name), max_bytes=self.max_file_bytes, include=self.include,
                             within=self._within)
         return KeptFile(parsed, content_digest(name, self.max_file_bytes), signature)

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import networkx as nx
 import numpy as np
@@ -38,6 +38,7 @@ from graph.index import (
     FIELD_SEP,
     KIND_CODES,
     WALK_ORDER,
+    Answers,
     Fields,
     Postings,
     ReadIndex,
@@ -48,13 +49,15 @@ from graph.index import (
 if TYPE_CHECKING:
     pass
 
-__all__ = ["next_index", "Positions", "Layered", "COMPACT_AT", "FOLD_AT", "SEGMENTS"]
+__all__ = ["next_index", "Positions", "Layered", "COMPACT_AT", "FOLD_AT", "SEGMENTS",
+           "CARRIED_PHRASES"]
 
 T = TypeVar("T")
 
 COMPACT_AT = 2000  # articles in the text delta before it is folded into the base
 SEGMENTS = 8  # text delta segments (one per version) before they are joined into one
 FOLD_AT = 1024  # changed URL aliases kept beside the base before they are folded in
+CARRIED_PHRASES = 8  # phrase answers of each cache handed on to the next version
 
 
 def next_index(old: ReadIndex, old_g: nx.MultiDiGraph, g: nx.MultiDiGraph,
@@ -120,14 +123,15 @@ def next_index(old: ReadIndex, old_g: nx.MultiDiGraph, g: nx.MultiDiGraph,
                 changed[key] = tuple(sorted({*claims, x}))
     new.aliases = Layered.over(old.aliases, changed)
 
-    _next_text(new, old, remap, [pos[x] for x in sorted(retext)],
-               [old.pos[x] for x in retext | rewired if x in old.pos])
+    dead_old = [old.pos[x] for x in retext | rewired if x in old.pos]
+    fresh = _next_text(new, old, remap, [pos[x] for x in sorted(retext)], dead_old)
     new.rank = _next_rank(old, new, newest_key, remap, drop,
                           [old.pos[x] for x in touched if x in old.pos],
                           [pos[x] for x in touched if x in g])
     new.fields = Fields(new)
     new.postings = Postings(new)
     new._reset_caches()
+    _carry_phrases(new, old, remap, dead_old, fresh)
     return new
 
 
@@ -415,12 +419,13 @@ def _rank_order(index: ReadIndex) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _next_text(new: ReadIndex, old: ReadIndex, remap: np.ndarray, written: list[int],
-               dead_old: list[int]) -> None:
+               dead_old: list[int]) -> tuple[bytes, np.ndarray, np.ndarray] | None:
     """Carry the text index over: the base blob as it is (dead rows -1), the delta
     segments as they are (their rows renumbered, dead ones -1) and one more with the
     rewritten articles' text; past :data:`SEGMENTS` segments they are joined into one
     (dead text and all: no Python pass over articles), and when the delta outgrows
-    :data:`COMPACT_AT` articles (or an eighth of the base) it is folded into the base."""
+    :data:`COMPACT_AT` articles (or an eighth of the base) it is folded into the base.
+    Returns the rewritten articles' text as a segment (None when there are none)."""
     dead = np.zeros(len(remap), dtype=bool)
     dead[dead_old] = True
 
@@ -431,8 +436,9 @@ def _next_text(new: ReadIndex, old: ReadIndex, remap: np.ndarray, written: list[
         return out
 
     segments = [(text, starts, carried(rows)) for text, starts, rows in old.extra_text]
-    if written:
-        segments.append(_blob([new.blob(i) for i in written], written))
+    fresh = _blob([new.blob(i) for i in written], written) if written else None
+    if fresh is not None:
+        segments.append(fresh)
     base_rows = carried(old.article_rows)
     if sum(len(rows) for _, _, rows in segments) > max(COMPACT_AT, len(base_rows) // 8):
         chunks: list[bytes] = []
@@ -445,11 +451,64 @@ def _next_text(new: ReadIndex, old: ReadIndex, remap: np.ndarray, written: list[
             owners += rows[live].tolist()
         new.text, new.text_starts, new.article_rows = _blob(chunks, owners)
         new.extra_text = []
-        return
+        return fresh
     if len(segments) > SEGMENTS:
         segments = [_joined(segments)]
     new.text, new.text_starts, new.article_rows = old.text, old.text_starts, base_rows
     new.extra_text = segments
+    return fresh
+
+
+def _carry_phrases(new: ReadIndex, old: ReadIndex, remap: np.ndarray, dead_old: list[int],
+                   fresh: tuple[bytes, np.ndarray, np.ndarray] | None) -> None:
+    """Hand the phrase answers the previous version found on to the next one: its
+    articles holding the phrase, less those whose text died (``dead_old``), renumbered,
+    plus those of the rewritten articles' text (``fresh``) that hold it — the same answer
+    as a scan of the whole text, which each version's first query with ``mentions`` made
+    otherwise (at 100k articles, hundreds of ms of the GIL per version, in the query
+    threads). The :data:`CARRIED_PHRASES` most recently asked of each cache are carried."""
+    dead = np.zeros(len(remap), dtype=bool)
+    dead[dead_old] = True
+    scan = None
+    if fresh is not None:  # the rewritten articles' text alone, searched by the index's code
+        scan = ReadIndex.__new__(ReadIndex)
+        scan.text, scan.text_starts, scan.article_rows = fresh
+        scan.extra_text, scan.words, scan.fields = [], None, new.fields
+    found: dict[tuple[str, ...], np.ndarray] = {}
+
+    def carried(phrase: tuple[str, ...], had: np.ndarray) -> np.ndarray:
+        if phrase not in found:
+            kept = remap[had[~dead[had]]]
+            more = scan._phrase_articles(phrase) if scan is not None else kept[:0]
+            found[phrase] = np.union1d(kept, more).astype(np.int32)
+        return found[phrase]
+
+    n = len(new.ids)
+    for key, mask in _recent(old.mention_mask):
+        rows = carried(key[0], np.flatnonzero(mask))
+        mask = np.zeros(n, dtype=bool)
+        mask[rows] = True
+        mask.flags.writeable = False
+        new.mention_mask._held[key] = mask
+    for key, articles in _recent(old.mentioning):
+        had = (np.flatnonzero(old.mention_mask._held[key]) if key in old.mention_mask
+               else np.array(sorted(articles), dtype=np.int64))
+        new.mentioning._held[key] = frozenset(carried(key[0], had).tolist())
+
+
+def _recent(answers: Answers) -> list[tuple[tuple[tuple[str, ...]], Any]]:
+    """The :data:`CARRIED_PHRASES` answers most recently asked of a phrase cache, as
+    ``((phrase,), answer)``; its readers (query threads) may change it meanwhile."""
+    try:
+        keys = list(answers._held)[-CARRIED_PHRASES:]
+    except RuntimeError:  # changed while listed: nothing carried, asked again if wanted
+        return []
+    out = []
+    for key in keys:
+        answer = answers._held.get(key)
+        if answer is not None and len(key) == 1 and isinstance(key[0], tuple):
+            out.append((key, answer))
+    return out
 
 
 def _joined(segments: list[tuple[bytes, np.ndarray, np.ndarray]],

@@ -348,5 +348,5 @@ def _publish(app: Starlette, live: graph.LiveGraph) -> None:
     if job is not None:
         delay = settle_delay(None if previous is None else now - previous)
         app.state.analytics = BackgroundAnalytics(kg).start(delay=delay)
-        job.stop()
+        job.stop(wait=False)
     app.state.kg = kg

@@ -85,7 +85,7 @@ class SharedAnalytics:
                 "is replaced by one holding them when they are in",
                 "seconds": round(time.monotonic() - self.job.started, 1)}
 
-    def stop(self) -> None:
+    def stop(self, wait: bool = True) -> None:
         """Nothing to stop here: the job is the supervisor's."""
 
 

@@ -429,3 +429,72 @@ def test_push_sends_again_what_a_batch_at_its_time_limit_did_not_attempt(tmp_pat
         server.server_close()
     assert stuck.statuses == {"CREATED": 2, "NOT_ATTEMPTED": 3} and not stuck.ok
     assert len(stuck.problems) == 3 and "many.jsonl:3: not attempted" in stuck.problems[0]
+
+
+def test_a_batch_never_waits_in_the_lane_of_long_operations(tmp_path: Path) -> None:
+    """A batch holds the followed folder (every apply waits for it): it must not also
+    queue for a turn among the long queries (schema/lanes.py), which held it, and with it
+    the watcher, behind every query for the whole batch. With the lane's one place taken
+    by a query that never lets go, the batch is written whole before its deadline."""
+    from graph.budget import Budget
+    from schema.lanes import Lane
+
+    write_record(tmp_path, "a.md", record("a"))
+    live = graph.follow(tmp_path)
+    lane = Lane(width=1, after=0.0)
+    query = Budget(seconds=60, pace=lane.pace)
+    query.check_time()  # a long query holds the lane's one place
+    assert lane.holders() == 1
+    budget = Budget(seconds=0.5, pace=lane.pace)
+    outcomes = files.ingest(live, [record(f"n{i}") for i in range(5)], budget=budget)
+    assert [o.status for o in outcomes] == ["CREATED"] * 5
+    assert lane.holders() == 1 and lane.waiting() == 0
+    assert_same(live, tmp_path)
+
+
+def test_the_watchers_late_events_for_a_batch_read_no_file_again(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The watcher's events for a batch's files come after the batch was applied: a file
+    still holding the bytes handed over is not parsed again; one edited since is, and
+    so is a file the follow read itself (its parse and hash are two reads)."""
+    import graph.live
+
+    write_record(tmp_path, "a.md", record("a"))
+    live = graph.follow(tmp_path)
+    outcomes = files.ingest(live, [record(f"n{i}") for i in range(3)])
+    paths = [Path(o.path) for o in outcomes if o.path]
+    parsed: list[str] = []
+    real = graph.live.parse_file
+    monkeypatch.setattr(graph.live, "parse_file",
+                        lambda path, **kw: parsed.append(str(path)) or real(path, **kw))
+    assert live.apply(paths) is None  # late events: nothing changed, nothing parsed
+    assert parsed == []
+    a = tmp_path / "a.md"
+    assert live.apply([a]) is None
+    assert parsed == [str(a)]  # read by the follow itself: parsed again
+    paths[0].write_text(paths[0].read_text().replace('"title": "Story n0"',
+                                                     '"title": "Edited"'))
+    change = live.apply([paths[0]])
+    assert change is not None and parsed[-1] == str(paths[0])
+    assert live.current()["article:https://news.example/n0"]["title"] == "Edited"
+    assert_same(live, tmp_path)
+
+
+def test_many_files_changed_at_once_are_read_by_several_threads_as_by_one(
+        tmp_path: Path) -> None:
+    """An apply of many files reads them in the writer threads (graph/live.py): new ones,
+    edited ones, unchanged ones, broken ones and a batch's handed-over ones, all at once,
+    give the graph a cold load gives."""
+    for i in range(20):
+        write_record(tmp_path, f"f{i}.md", record(f"f{i}", related=[record(f"f{i + 1}")]))
+    live = graph.follow(tmp_path)
+    files.ingest(live, [record(f"n{i}") for i in range(20)])
+    paths = [write_record(tmp_path, f"f{i}.md", record(f"f{i}", title=f"Edited {i}"))
+             for i in range(0, 20, 2)]
+    paths += [write_record(tmp_path, f"g{i}.md", record(f"g{i}")) for i in range(10)]
+    (tmp_path / "f1.md").write_text("---\ntitle: [unclosed\n---\n")
+    paths += [tmp_path / "f1.md", tmp_path / "f3.md"]
+    paths += sorted((tmp_path / "ingested").iterdir())
+    change = live.apply(paths)
+    assert change is not None and len(change.files) == 10 + 10 + 1
+    assert_same(live, tmp_path)
