@@ -17,7 +17,7 @@ __all__ = ["KeptFile", "file_signature", "content_digest", "bytes_digest", "lies
 class KeptFile:
     """One file as it was read: its parse, the hash of its bytes, its signature then."""
 
-    parsed: ParsedFile
+    parsed: ParsedFile | None  # None until read (a follow started from a snapshot)
     digest: str
     signature: tuple[int, int, int] | None  # (size, mtime_ns, inode) when parsed
 

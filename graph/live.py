@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import logging
 import os
 import stat
 import threading
@@ -34,11 +35,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from graph import heap
-from graph.build import topic_id
+from graph.build import article_id, topic_id
 from graph.carry import carry_analytics
 from graph.change import COUNTS, Change, articles_changed
 from graph.errors import NewsgraphError
 from graph.filestate import KeptFile, bytes_digest, content_digest, file_signature, lies_in
+from graph.followcache import FollowCache
 from graph.incremental import BuildState, file_key
 from graph.kg import KnowledgeGraph
 from graph.loader import parse_files
@@ -52,6 +54,7 @@ from graph.records import (
     parse_file,
 )
 from graph.reindex import next_index
+from graph.snapshot import FileTable
 
 __all__ = ["LiveGraph", "follow"]
 
@@ -61,9 +64,12 @@ _MOD = 1 << 128
 WRITERS = 8
 _TOPIC = topic_id("")  # the prefix of every topic node id
 
+logger = logging.getLogger("newsgraph")
+
 def follow(path: str | os.PathLike[str], *,
            max_file_bytes: int = DEFAULT_MAX_FILE_BYTES, include: Sequence[str] = (),
-           follow_symlinks: bool = False) -> LiveGraph:
+           follow_symlinks: bool = False,
+           cache: str | os.PathLike[str] | bool | None = None) -> LiveGraph:
     """Load a folder and keep following it; return the :class:`LiveGraph`.
 
     Parameters
@@ -72,6 +78,12 @@ def follow(path: str | os.PathLike[str], *,
         A folder of record files (read recursively) or one file.
     max_file_bytes, include, follow_symlinks
         As in :func:`graph.load`.
+    cache : path-like or bool, optional
+        A folder for snapshots, as in :func:`graph.load`. When the folder's snapshot is
+        fresh and holds the table of its files (one a follow wrote), the first version
+        is the snapshot's graph, at once, and the files are read only by
+        :meth:`LiveGraph.resume` (the first apply calls it); else the folder is read,
+        and its first version written as its snapshot.
 
     Returns
     -------
@@ -93,7 +105,7 @@ def follow(path: str | os.PathLike[str], *,
     (('article:https://x.org/b',), 2)
     """
     return LiveGraph(path, max_file_bytes=max_file_bytes, include=include,
-                     follow_symlinks=follow_symlinks)
+                     follow_symlinks=follow_symlinks, cache=cache)
 
 
 class LiveGraph:
@@ -101,7 +113,8 @@ class LiveGraph:
 
     def __init__(self, path: str | os.PathLike[str], *,
                  max_file_bytes: int = DEFAULT_MAX_FILE_BYTES, include: Sequence[str] = (),
-                 follow_symlinks: bool = False):
+                 follow_symlinks: bool = False,
+                 cache: str | os.PathLike[str] | bool | None = None):
         self.root = Path(path)
         if not self.root.exists():
             raise NewsgraphError(f"no such file or folder: {str(self.root)!r}")
@@ -129,14 +142,116 @@ class LiveGraph:
         self._known: dict[str, tuple[bytes, ParsedFile]] = {}  # see holding()
         self._version_sum = 0
         self._base = self._base_of()  # what file paths in the version id are relative to
+        # False while the build state's inputs are not read (a start from a snapshot):
+        # resume() reads them, before any change is applied.
+        self.resumed = True
+        self._cache = FollowCache.of(cache, self.root, self._options())
+        pending = self._cache.open() if self._cache is not None else None
         listing = self._list()
         names = listing.names
+        digest = self._cache.fingerprint(names) if self._cache is not None else None
+        if pending is not None and self._start_from(pending, digest, listing):
+            return
         signatures = [file_signature(name) for name in names]  # before reading: a later edit shows
         parses = parse_files(names, max_file_bytes, include=self.include, within=self._within)
         for name, seen, parsed in zip(names, signatures, parses, strict=True):
             self._add_file(name, KeptFile(parsed, content_digest(name, max_file_bytes), seen))
         self._listing = listing
         self._kg = self._assemble()
+        if self._cache is not None and digest is not None:
+            self._kg = self._cache.write(self._kg, digest, self._table(),
+                                         lambda: self._list().names, self._adopt)
+
+    def _options(self) -> dict[str, object]:
+        """The load options a snapshot is for, as graph.load names them."""
+        options: dict[str, object] = {"max_file_bytes": self.max_file_bytes}
+        if self.include:
+            options["include"] = list(self.include)
+        if self.follow_symlinks:
+            options["follow_symlinks"] = True
+        return options
+
+    def _table(self) -> FileTable | None:
+        """Every listed file's (relative path, content hash, signature), in listing order;
+        None when a file's signature is not known."""
+        rows: FileTable = []
+        for name in self._listing.names:
+            kept = self._files.get(name)
+            if kept is None or kept.signature is None:
+                return None
+            rows.append((self._rel(name), kept.digest, *kept.signature))
+        return rows
+
+    def _start_from(self, pending: object, digest: str | None, listing: Listing) -> bool:
+        """Make the snapshot's graph the first version, when it is fresh and holds every
+        listed file's hash and signature; return whether it did."""
+        assert self._cache is not None
+        stored = self._cache.result(pending, digest)  # type: ignore[arg-type]
+        if stored is None:
+            return False
+        g, report, index, table = stored
+        names = listing.names
+        if len(table) != len(names) or any(self._rel(name) != row[0]
+                                           for name, row in zip(names, table, strict=True)):
+            logger.warning("snapshot not used: its table of files is not the corpus's "
+                           "listing; reading the corpus")
+            return False
+        for name, (_, content, size, mtime, inode) in zip(names, table, strict=True):
+            self._add_file(name, KeptFile(None, content, (size, mtime, inode)))
+        self._listing = listing
+        kg = KnowledgeGraph(g, report, index=index)
+        kg.from_snapshot = True  # type: ignore[attr-defined]
+        self._kg = self._stamp(kg)
+        self.resumed = False
+        return True
+
+    def resume(self) -> Change | None:
+        """Read every file of a version started from a snapshot, for the build state the
+        next changes are applied to (the first apply does it too); a no-op once done.
+        Returns the change when a file no longer held what the snapshot was made of."""
+        with self._lock:
+            return self._resume()
+
+    def _resume(self) -> Change | None:
+        if self.resumed:
+            return None
+        names = list(self._files)
+        signatures = [file_signature(name) for name in names]
+        parses = parse_files(names, self.max_file_bytes, include=self.include,
+                             within=self._within)
+        moved = False
+        for name, seen, parsed in zip(names, signatures, parses, strict=True):
+            content = content_digest(name, self.max_file_bytes)
+            kept = self._files[name]
+            if content == kept.digest:
+                kept.parsed = parsed
+                continue
+            # Changed after the snapshot was checked: the snapshot's graph is not made
+            # of these bytes, so the build state cannot go on from it.
+            moved = True
+            self._drop_file(name)
+            self._add_file(name, KeptFile(parsed, content, seen))
+        self.resumed = True
+        if moved:
+            self._stale = True  # the next version is built from every file
+            return self._apply([])
+        self._state = BuildState()
+        self._state.change((), (self._files[name].parsed
+                                for name in sorted(self._files, key=file_key)))
+        self._adopt(self._kg, stamp=False)
+        heap.release()
+        return None
+
+    def _adopt(self, kg: KnowledgeGraph, *, stamp: bool = True) -> KnowledgeGraph:
+        """Make ``kg`` (the same graph, read from a snapshot: columns and arrays) the one
+        the build state changes; its node attributes are read from the columns."""
+        g = kg.nx
+        self._state.g = g
+        nodes = g._node
+        for url, node in self._state.nodes.items():
+            if node.attrs is not None:
+                node.attrs = nodes[article_id(url)]
+        return self._stamp(kg) if stamp else kg
 
     def current(self) -> KnowledgeGraph:
         """Return the newest version's graph; it never changes, so keep it for a request."""
@@ -157,8 +272,10 @@ class LiveGraph:
 
     def records_in(self, name: str) -> int:
         """Return how many records the kept parse of file ``name`` holds (0 if unknown)."""
+        if not self.resumed:
+            self.resume()
         kept = self._files.get(name)
-        return len(kept.parsed.records) if kept is not None else 0
+        return len(kept.parsed.records) if kept is not None and kept.parsed is not None else 0
 
     def apply(self, paths: Iterable[str | os.PathLike[str]] | None = None) -> Change | None:
         """Re-read the given changed paths (files or folders; every file when None) and
@@ -218,6 +335,8 @@ class LiveGraph:
     # -- the work ---------------------------------------------------------------
 
     def _apply(self, paths: Iterable[str | os.PathLike[str]] | None) -> Change | None:
+        if not self.resumed:
+            self._resume()
         self._base = self._base_of()
         wanted = None if paths is None else list(paths)
         found = None if wanted is None else self._listed_among(wanted)
@@ -343,14 +462,17 @@ class LiveGraph:
     def _term(self, name: str, digest: str) -> int:
         """One file's share of the version id: a hash of (path within the folder, content
         hash). The id hashes their sum, so a change updates it in O(1)."""
-        base = self._base
-        if name.startswith(base + os.sep) and os.path.normpath(name) == name:
-            rel = name[len(base) + 1:]  # what relpath gives, without its getcwd and splits
-        else:
-            rel = os.path.relpath(name, base)
+        rel = self._rel(name)
         h = hashlib.blake2b(rel.encode("utf-8", "surrogateescape") + b"\0" + digest.encode(),
                             digest_size=16)
         return int.from_bytes(h.digest(), "big")
+
+    def _rel(self, name: str) -> str:
+        """A listed file's path within the folder (what the version id hashes)."""
+        base = self._base
+        if name.startswith(base + os.sep) and os.path.normpath(name) == name:
+            return name[len(base) + 1:]  # what relpath gives, without its getcwd and splits
+        return os.path.relpath(name, base)
 
     def _touched(self, names: list[str],
                  paths: Iterable[str | os.PathLike[str]] | None) -> set[str]:
@@ -429,4 +551,5 @@ class LiveGraph:
         h = hashlib.blake2b(self._version_sum.to_bytes(16, "big"), digest_size=8)
         kg.version = h.hexdigest()
         kg.made_at = datetime.now(UTC)
+        kg.__dict__.setdefault("from_snapshot", False)  # True: read from a snapshot at start
         return kg
