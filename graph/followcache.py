@@ -74,7 +74,7 @@ class FollowCache:
         if stored[3] is None:
             self._not_used("written by a load, without the table of files a follow needs")
             return None
-        return stored  # type: ignore[no-any-return]
+        return stored
 
     def write(self, kg: KnowledgeGraph, digest: str, files: snapshot.FileTable | None,
               listed: Callable[[], list[str]],

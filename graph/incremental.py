@@ -24,13 +24,14 @@ from __future__ import annotations
 
 import os
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, cast
 
 import networkx as nx
 
 from graph.build import (
+    _NO_DATE,
     ARTICLE,
     EDGE_KINDS,
     PROVIDER,
@@ -50,7 +51,7 @@ from graph.patch import GraphPatch
 from graph.records import ParsedFile
 from graph.report import LoadReport, Problem
 
-__all__ = ["BuildState", "Touched"]
+__all__ = ["BuildState", "Touched", "FileMoved"]
 
 # A problem's place in a cold build's report: (phase, file key, record index, ...).
 Key = tuple[Any, ...]
@@ -58,6 +59,75 @@ _PARSE, _RECORD, _SOURCE, _ARTICLE, _STUB = range(5)
 # One read-only data mapping for every edge of a kind that holds nothing else.
 _KIND_ONLY = {PUBLISHED_BY: {"kind": PUBLISHED_BY}, TAGGED: {"kind": TAGGED}}
 _KEYS = {kind: {kind: data} for kind, data in _KIND_ONLY.items()}  # and one key dict
+
+
+class FileMoved(Exception):
+    """A file read again for its records no longer holds what the build state was made
+    of (it changed, and its change is not applied yet)."""
+
+
+class _Held:
+    """A record kept by reference, for a build state that reads its files again
+    (``BuildState(reader=...)``): what orders it, and where it is — its fields and body
+    are read from its file when asked (once per change per file), not kept."""
+
+    __slots__ = ("url", "path", "line", "published_at", "topics", "file", "at", "related",
+                 "_state")
+    prepared = None  # never replayed: read as a record
+
+    def __init__(self, url: str, path: str, line: int | None, published_at: Any,
+                 file: str, at: int, state: BuildState, related: int = -1):
+        self.url, self.path, self.line, self.published_at = url, path, line, published_at
+        self.file, self.at, self.related, self._state = file, at, related, state
+        self.topics: list[str] = []
+
+    @property
+    def fields(self) -> dict[str, Any]:
+        fields = self._state.record(self.file, self.at).fields
+        if self.related < 0:
+            return fields
+        # A related entry (a stub's listing): item ``related`` of the record's list.
+        try:
+            return fields["related"][self.related]
+        except (KeyError, IndexError, TypeError):
+            self._state._moved = self.file
+            raise FileMoved(self.file) from None
+
+    @property
+    def body(self) -> str | None:
+        if self.related >= 0:
+            return None
+        return self._state.record(self.file, self.at).body
+
+    @property
+    def source(self) -> str:
+        return self.path if self.line is None else f"{self.path}:{self.line}"
+
+    @property
+    def order(self) -> tuple[Any, str, int]:
+        return (self.published_at or _NO_DATE, self.path, self.line or 0)  # as Entry.order
+
+    def untopiced(self) -> _Held:
+        return _Held(self.url, self.path, self.line, self.published_at, self.file, self.at,
+                     self._state, self.related)
+
+
+def _held_stub(entry: Entry, stub: Entry) -> Entry:
+    """A related entry of ``entry`` (its fields an item of the record's ``related``
+    list), kept by reference when ``entry`` is (its item read again when asked)."""
+    if not isinstance(entry, _Held):
+        return stub
+    raw = entry.fields.get("related")
+    at = next(i for i, item in enumerate(raw) if item is stub.fields)
+    return cast(Entry, _Held(stub.url, stub.path, stub.line, stub.published_at, entry.file,
+                             entry.at, entry._state, related=at))
+
+
+def _untopiced(entry: Entry) -> Entry:
+    """A copy of ``entry`` with no topics (the winner's are set on its copy)."""
+    if isinstance(entry, _Held):  # (read by the builder as an Entry: the same fields)
+        return cast(Entry, entry.untopiced())
+    return replace(entry, topics=[])
 
 
 def file_key(name: str) -> str:
@@ -191,9 +261,17 @@ class _Recorder:
 
 
 class BuildState:
-    """The inputs of the build of one corpus, by canonical URL; see the module docstring."""
+    """The inputs of the build of one corpus, by canonical URL; see the module docstring.
 
-    def __init__(self) -> None:
+    With ``reader`` (a file's path -> its parse now, raising :class:`FileMoved` when its
+    bytes are not those last handed in), the records of files not in a change are kept
+    by reference (:class:`_Held`) and read again when a change needs them, instead of
+    keeping every record's fields and body."""
+
+    def __init__(self, reader: Callable[[str], ParsedFile] | None = None) -> None:
+        self.reader = reader
+        self._reading: dict[str, ParsedFile] = {}  # a change's files, read once
+        self._moved: str | None = None  # a file read again that changed meanwhile
         self.g = nx.MultiDiGraph()
         self.records: dict[str, dict[Key, Entry]] = defaultdict(dict)  # URL -> its records
         self.file_records: dict[str, list[tuple[str | None, Key]]] = {}  # file -> (URL, key)
@@ -259,10 +337,42 @@ class BuildState:
 
     # -- a change --------------------------------------------------------------------
 
+    def record(self, file: str, at: int) -> Any:
+        """Record ``at`` of ``file``, read again (see :class:`_Held`)."""
+        parsed = self._reading.get(file)
+        try:
+            if parsed is None:
+                assert self.reader is not None
+                parsed = self._reading[file] = self.reader(file)
+            if at >= len(parsed.records):
+                raise FileMoved(file)
+        except FileMoved:
+            # The builder takes any exception for a bad record and goes on: the change
+            # raises it once done (see change()).
+            self._moved = file
+            raise
+        return parsed.records[at]
+
     def change(self, before: Iterable[ParsedFile], after: Iterable[ParsedFile],
                ) -> tuple[nx.MultiDiGraph, Touched]:
         """Take files' old parses out and their new parses in (a new file has no old
         parse, a deleted one no new); return the next graph and the nodes touched."""
+        after = list(after)
+        if self.reader is not None:
+            self._reading = {parsed.path: parsed for parsed in after}
+        self._moved = None
+        try:
+            done = self._change(before, after)
+        finally:
+            self._reading = {}
+        if self._moved is not None:
+            # What was built from it is wrong, and the state half-changed: the caller
+            # builds again from every file as it now is.
+            raise FileMoved(self._moved)
+        return done
+
+    def _change(self, before: Iterable[ParsedFile], after: list[ParsedFile],
+                ) -> tuple[nx.MultiDiGraph, Touched]:
         b = Builder(LoadReport())
         changed: set[str] = set()
         for parsed in before:
@@ -286,8 +396,11 @@ class BuildState:
                     if url is not None:
                         published = b.entry_date(rec.fields, rec.path, rec.line, "record")
                         b.entry_fields(rec.fields, rec.path, rec.line)
-                        self.records[url][key] = Entry(url, rec.fields, rec.path, rec.line,
-                                                        published, rec.body)
+                        self.records[url][key] = (
+                            Entry(url, rec.fields, rec.path, rec.line, published, rec.body)
+                            if self.reader is None else
+                            cast(Entry, _Held(url, rec.path, rec.line, published,
+                                              parsed.path, i, self)))
                         self.record_count += 1
                         changed.add(url)
                 except Exception as e:  # noqa: BLE001 - as graph.build: one record never stops a load
@@ -452,7 +565,7 @@ class BuildState:
         """Phase B of graph.build for one URL: the duplicate winner, topics, links."""
         by_key = self.records[url]
         first = min(by_key)
-        entries = sorted((replace(by_key[k], topics=[]) for k in sorted(by_key)),
+        entries = sorted((_untopiced(by_key[k]) for k in sorted(by_key)),
                          key=lambda e: e.order)
         b.report = LoadReport()
         b.topic_names = defaultdict(Counter)
@@ -471,7 +584,7 @@ class BuildState:
                     found = evidence.setdefault(target, [])
                     if entry.source not in found:
                         found.append(entry.source)
-                    links.append((target, stub, (*first, rank, j)))
+                    links.append((target, _held_stub(entry, stub), (*first, rank, j)))
         except Exception as e:  # noqa: BLE001 - as graph.build
             winner.topics = []
             b.fail(winner, e)

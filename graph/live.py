@@ -41,7 +41,7 @@ from graph.change import COUNTS, Change, articles_changed
 from graph.errors import NewsgraphError
 from graph.filestate import KeptFile, bytes_digest, content_digest, file_signature, lies_in
 from graph.followcache import FollowCache
-from graph.incremental import BuildState, file_key
+from graph.incremental import BuildState, FileMoved, file_key
 from graph.kg import KnowledgeGraph
 from graph.loader import parse_files
 from graph.records import (
@@ -235,9 +235,11 @@ class LiveGraph:
         if moved:
             self._stale = True  # the next version is built from every file
             return self._apply([])
-        self._state = BuildState()
-        self._state.change((), (self._files[name].parsed
-                                for name in sorted(self._files, key=file_key)))
+        self._state = BuildState(reader=self._reread)
+        ordered = sorted(self._files, key=file_key)
+        self._state.change((), [self._files[name].parsed for name in ordered])  # type: ignore[misc]
+        for name in ordered:
+            self._files[name].let_go()
         self._adopt(self._kg, stamp=False)
         heap.release()
         return None
@@ -275,7 +277,9 @@ class LiveGraph:
         if not self.resumed:
             self.resume()
         kept = self._files.get(name)
-        return len(kept.parsed.records) if kept is not None and kept.parsed is not None else 0
+        if kept is None or kept.parsed is None:
+            return 0
+        return kept.count if kept.lean else len(kept.parsed.records)
 
     def apply(self, paths: Iterable[str | os.PathLike[str]] | None = None) -> Change | None:
         """Re-read the given changed paths (files or folders; every file when None) and
@@ -334,7 +338,10 @@ class LiveGraph:
 
     # -- the work ---------------------------------------------------------------
 
-    def _apply(self, paths: Iterable[str | os.PathLike[str]] | None) -> Change | None:
+    def _apply(self, paths: Iterable[str | os.PathLike[str]] | None,
+               also: Sequence[str] = ()) -> Change | None:
+        """Apply the changed ``paths`` (None: rescan); ``also``: files an apply that
+        gave up on its change had changed, named in this one's."""
         if not self.resumed:
             self._resume()
         self._base = self._base_of()
@@ -351,25 +358,28 @@ class LiveGraph:
             touched, gone_now = found
             names = sorted(touched, key=file_key)
             gone = [name for name in gone_now if name in self._files]
-        changed: list[str] = []
+        changed: list[str] = list(also)
+        read: list[str] = []  # the files parsed again
         before: dict[str, ParsedFile] = {}
         after: list[ParsedFile] = []
         for name in gone:
-            before[name] = self._drop_file(name).parsed
+            before[name] = self._drop_file(name).parsed  # type: ignore[assignment]
             changed.append(name)
         for name in names:
             old = self._files.get(name)
             if old is not None and name not in touched:
                 continue
             new = self._read(name)
-            if old is not None and old.digest == new.digest and old.parsed == new.parsed:
+            assert new.parsed is not None
+            if old is not None and old.digest == new.digest and old.same_parse(new.parsed):
                 old.signature = new.signature
                 continue
             if old is not None:
-                before[name] = self._drop_file(name).parsed
+                before[name] = self._drop_file(name).parsed  # type: ignore[assignment]
             self._add_file(name, new)
             after.append(new.parsed)
             changed.append(name)
+            read.append(name)
         if not changed and not self._stale and (listing.errors, listing.skipped) == (
                 self._listing.errors, self._listing.skipped):
             return None
@@ -380,12 +390,21 @@ class LiveGraph:
             touched_nodes = set(kg.nx) | set(old_kg.nx)
         else:
             self._stale = True  # until the change below is made: the next apply builds again
-            kg, touched_nodes = self._advance(old_kg, list(before.values()), after)
+            try:
+                kg, touched_nodes = self._advance(old_kg, list(before.values()), after)
+            except FileMoved as e:
+                # A file the change read again for its records holds other bytes now (its
+                # change is not applied yet): apply everything as it now is, every file
+                # read again (stale).
+                logger.info("%s changed meanwhile: reading the whole folder again", e)
+                return self._apply(None, also=changed)
+            for name in read:
+                self._files[name].let_go()
         self._kg = kg
         self._stale = False
         added, updated, removed = articles_changed(old_kg, kg, touched_nodes)
         r = kg.report
-        change = Change(self.version, previous, self.made_at, tuple(sorted(changed)), added,
+        change = Change(self.version, previous, self.made_at, tuple(sorted(set(changed))), added,
                         updated, removed, {name: getattr(r, name) for name in COUNTS}, kg)
         for callback in list(self._callbacks):
             callback(change)
@@ -497,6 +516,21 @@ class LiveGraph:
     def _list(self) -> Listing:
         return list_files(self.root, follow_symlinks=self.follow_symlinks)
 
+    def _reread(self, name: str) -> ParsedFile:
+        """A file's parse, read again for the build state: refused (:class:`FileMoved`)
+        when its bytes are not those it was last read as."""
+        kept = self._files.get(name)
+        if kept is None:
+            raise FileMoved(name)
+        digest = content_digest(name, self.max_file_bytes)
+        if digest != kept.digest:
+            raise FileMoved(name)
+        parsed = parse_file(Path(name), max_bytes=self.max_file_bytes, include=self.include,
+                            within=self._within)
+        if content_digest(name, self.max_file_bytes) != digest:
+            raise FileMoved(name)
+        return parsed
+
     def _read(self, name: str) -> KeptFile:
         signature = file_signature(name)
         known = self._known.get(os.path.abspath(name))
@@ -520,11 +554,20 @@ class LiveGraph:
         return self._kg.made_at or datetime.min.replace(tzinfo=UTC)
 
     def _assemble(self) -> KnowledgeGraph:
-        """Build a version from every kept parse (at start, and after a failed apply):
-        the same incremental build, with every file new."""
-        self._state = BuildState()
+        """Build a version from every file (at start, and after a failed apply; a file
+        whose records were let go is read again): the same incremental build, with every
+        file new."""
         names = sorted(self._files, key=file_key)
-        g, _ = self._state.change((), (self._files[name].parsed for name in names))
+        for name in names:
+            kept = self._files[name]
+            if kept.lean or kept.parsed is None:
+                self._drop_file(name)
+                self._add_file(name, self._read(name))
+        self._state = BuildState(reader=self._reread)
+        g, _ = self._state.change((), [self._files[name].parsed  # type: ignore[misc]
+                                       for name in names])
+        for name in names:
+            self._files[name].let_go()
         kg = KnowledgeGraph(g, self._state.report(self._listing.errors,
                                                   self._listing.skipped))
         return self._stamp(kg)

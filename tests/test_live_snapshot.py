@@ -148,3 +148,23 @@ TestFollowedFromSnapshot = FollowedFromSnapshot.TestCase
 TestFollowedFromSnapshot.settings = settings(
     max_examples=25, stateful_step_count=10, deadline=None,
     suppress_health_check=[HealthCheck.too_slow])
+
+
+def test_a_record_read_again_from_a_file_changed_meanwhile_is_not_used(tmp_path: Path,
+                                                                       ) -> None:
+    """A followed folder keeps its records by reference and reads a file again when a
+    change needs its records; a file whose bytes changed (its change not applied yet) is
+    not read as the old one: the folder is read again."""
+    root, cache = _corpus(tmp_path / "c"), tmp_path / "cache"
+    for live in (graph.follow(root), _started(root, tmp_path / "cache2")):
+        live.apply(None)
+        write_record(root, "c.md", record("c", title="Edited, not applied yet"))
+        dup = write_record(root, "dup.md", record("c", publishedDateTime="2001-01-01T00:00:00Z"))
+        live.apply([dup])  # reads c.md again for the duplicate URL: it changed
+        assert_same(live, root)
+        dup.unlink()
+        live.apply([dup])
+        write_record(root, "c.md", record("c", related=[{"webUrl": "https://news.example/x"}]))
+        live.apply([root / "c.md"])
+        assert_same(live, root)
+    assert cache
