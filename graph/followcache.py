@@ -3,13 +3,16 @@ or written to it.
 
 A follow needs more than a load to go on from a snapshot: the content hash of every
 file (the version id is made of them, graph/live.py) and its signature (what a rescan
-compares). A snapshot a follow writes holds them as a table of files
-(:data:`graph.snapshot.FileTable`), signed with the rest; one a load wrote has none,
-and a follow does not start from it. The snapshot is used under the same rule as a
-load's: only when its fingerprint is the corpus's now (every file's path, size,
-modification time, inode and change time, the options, newsgraph's code), so a folder
-changed while no follow ran reads every file again, and a stale or corrupt snapshot is
-never served.
+compares), and the inputs of its build (graph/incremental.py, ``BuildState``: records
+by reference, links, spellings, problems). A snapshot a follow writes holds them (a
+table of files, :data:`graph.snapshot.FileTable`, and the state pickled), signed with
+the rest; one a load wrote has none, and a follow does not start from it. The snapshot
+is used under the same rule as a load's: only when its fingerprint is the corpus's
+now (every file's path, size, modification time, inode and change time, the options,
+newsgraph's code), so a folder changed while no follow ran reads every file again, and
+a stale or corrupt snapshot is never served. The state is pickled: like every part of
+a snapshot, it is read back only once the file's signature (HMAC under the per-user
+key) verifies.
 """
 
 from __future__ import annotations
@@ -62,8 +65,9 @@ class FollowCache:
 
     def result(self, pending: snapshot.PendingSnapshot, digest: str | None,
                ) -> tuple[Any, ...] | None:
-        """``(graph, report, index, files)`` when the snapshot is fresh, verified and
-        holds a table of files; else None (said why)."""
+        """``(graph, report, index, kept)`` when the snapshot is fresh, verified and
+        holds what a follow keeps (``{"files": table, "state": pickled state}``); else
+        None (said why)."""
         if digest is None:
             pending.close()
             return None
@@ -76,7 +80,7 @@ class FollowCache:
             return None
         return stored
 
-    def write(self, kg: KnowledgeGraph, digest: str, files: snapshot.FileTable | None,
+    def write(self, kg: KnowledgeGraph, digest: str, files: dict[str, Any] | None,
               listed: Callable[[], list[str]],
               adopt: Callable[[KnowledgeGraph], KnowledgeGraph]) -> KnowledgeGraph:
         """Write ``kg`` (with ``files``) as the snapshot at fingerprint ``digest`` when

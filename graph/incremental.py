@@ -160,6 +160,19 @@ class _Node:
     errors: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
 
+    def __getstate__(self) -> tuple[Any, ...]:
+        # Not its attributes: the graph holds them (BuildState.__getstate__).
+        return (self.key, self.attrs is not None, self.provider, self.provider_name,
+                self.errors, self.warnings)
+
+    def __setstate__(self, state: tuple[Any, ...]) -> None:
+        self.key, has, self.provider, self.provider_name, self.errors, self.warnings = state
+        self.attrs = UNRESOLVED if has else None
+
+
+# A pickled state's node attributes, until BuildState.resolve() reads them from the graph.
+UNRESOLVED: dict[str, Any] = {}
+
 
 @dataclass(slots=True)
 class Touched:
@@ -230,6 +243,36 @@ class _Names:
                                       and first < best_first):
                 best, best_count, best_first = spelling, count, first
         return best
+
+
+class _Tally:
+    """Stands in for :class:`GraphPatch` in a build that makes no graph: keeps the nodes
+    (their attributes) and who points to each, and counts the edges of each kind."""
+
+    def __init__(self) -> None:
+        self.node: dict[str, Any] = {}
+        self.pred: defaultdict[str, set[str]] = defaultdict(set)
+        self.edge_delta: Counter[str] = Counter()
+
+    def set_node(self, u: str, attrs: dict[str, Any]) -> None:
+        self.node[u] = attrs
+
+    def detach(self, u: str) -> None:
+        raise AssertionError("a build without a graph starts from nothing")
+
+    def remove_node(self, u: str) -> None:
+        del self.node[u]
+        self.pred.pop(u, None)
+
+    def add_edge(self, u: str, v: str, kind: str, attrs: dict[str, Any],
+                 shared: dict[str, dict[str, Any]] | None = None) -> None:
+        if v not in self.node:
+            self.set_node(v, {})
+        # From nothing, each (u, v, kind) is added once: RELATED edges come from a
+        # source's evidence (one per target), the others from an article's provider
+        # and its distinct topics.
+        self.edge_delta[kind] += 1
+        self.pred[v].add(u)
 
 
 def _same_edges(was: dict[str, Any], now: dict[str, Any] | None) -> bool:
@@ -337,6 +380,27 @@ class BuildState:
 
     # -- a change --------------------------------------------------------------------
 
+    def __getstate__(self) -> dict[str, Any]:
+        """What a snapshot keeps of a state (graph/followcache.py): its inputs, not its
+        graph, its reader or its nodes' attributes (see :meth:`resolve`)."""
+        state = dict(self.__dict__)
+        for name in ("g", "reader", "_reading", "_moved"):
+            state.pop(name, None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.g, self.reader, self._reading, self._moved = nx.MultiDiGraph(), None, {}, None
+
+    def resolve(self, g: nx.MultiDiGraph) -> None:
+        """Make ``g`` (the graph these inputs make, read from a snapshot) the one the
+        next change patches; each node's attributes are read from it."""
+        self.g = g
+        nodes = g._node
+        for url, node in self.nodes.items():
+            if node.attrs is not None:
+                node.attrs = nodes[article_id(url)]
+
     def record(self, file: str, at: int) -> Any:
         """Record ``at`` of ``file``, read again (see :class:`_Held`)."""
         parsed = self._reading.get(file)
@@ -353,16 +417,20 @@ class BuildState:
             raise
         return parsed.records[at]
 
-    def change(self, before: Iterable[ParsedFile], after: Iterable[ParsedFile],
-               ) -> tuple[nx.MultiDiGraph, Touched]:
+    def change(self, before: Iterable[ParsedFile], after: Iterable[ParsedFile], *,
+               graph: bool = True) -> tuple[nx.MultiDiGraph, Touched]:
         """Take files' old parses out and their new parses in (a new file has no old
-        parse, a deleted one no new); return the next graph and the nodes touched."""
+        parse, a deleted one no new); return the next graph and the nodes touched.
+
+        Without ``graph``, for a state made of a graph that exists already (the one a
+        snapshot holds, graph/live.py), no graph is built: ``self.g`` stays as it is,
+        for the caller to set."""
         after = list(after)
         if self.reader is not None:
             self._reading = {parsed.path: parsed for parsed in after}
         self._moved = None
         try:
-            done = self._change(before, after)
+            done = self._change(before, after, GraphPatch(self.g) if graph else _Tally())
         finally:
             self._reading = {}
         if self._moved is not None:
@@ -372,7 +440,7 @@ class BuildState:
         return done
 
     def _change(self, before: Iterable[ParsedFile], after: list[ParsedFile],
-                ) -> tuple[nx.MultiDiGraph, Touched]:
+                patch: Any) -> tuple[nx.MultiDiGraph, Touched]:
         b = Builder(LoadReport())
         changed: set[str] = set()
         for parsed in before:
@@ -436,7 +504,6 @@ class BuildState:
                 self.spellings[slug].set(url, *spelling)
                 spelled.add(slug)
 
-        patch = GraphPatch(self.g)
         touched = Touched()
         providers: set[str] = set()
         topics: set[str] = set()
@@ -528,7 +595,8 @@ class BuildState:
         for slug in topics:
             self._name(patch, topic_id(slug), TOPIC, slug, self.spellings.get(slug), touched)
         self.edges.update(patch.edge_delta)
-        self.g = patch.graph()
+        if isinstance(patch, GraphPatch):
+            self.g = patch.graph()
         return self.g, touched
 
     def _name(self, patch: GraphPatch, node: str, kind: str, key: str,

@@ -27,15 +27,17 @@ import functools
 import hashlib
 import logging
 import os
+import pickle
 import stat
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from graph import heap
-from graph.build import article_id, topic_id
+from graph.build import topic_id
 from graph.carry import carry_analytics
 from graph.change import COUNTS, Change, articles_changed
 from graph.errors import NewsgraphError
@@ -145,6 +147,7 @@ class LiveGraph:
         # False while the build state's inputs are not read (a start from a snapshot):
         # resume() reads them, before any change is applied.
         self.resumed = True
+        self._pickled: bytes | None = None  # the build state a snapshot held, until resumed
         self._cache = FollowCache.of(cache, self.root, self._options())
         pending = self._cache.open() if self._cache is not None else None
         listing = self._list()
@@ -159,7 +162,7 @@ class LiveGraph:
         self._listing = listing
         self._kg = self._assemble()
         if self._cache is not None and digest is not None:
-            self._kg = self._cache.write(self._kg, digest, self._table(),
+            self._kg = self._cache.write(self._kg, digest, self._kept(),
                                          lambda: self._list().names, self._adopt)
 
     def _options(self) -> dict[str, object]:
@@ -171,16 +174,21 @@ class LiveGraph:
             options["follow_symlinks"] = True
         return options
 
-    def _table(self) -> FileTable | None:
-        """Every listed file's (relative path, content hash, signature), in listing order;
+    def _kept(self) -> dict[str, Any] | None:
+        """What a snapshot keeps for a follow to go on from it: every listed file's
+        (relative path, content hash, signature), in listing order, and the build state
+        with each file's problems and record count, pickled (see BuildState.__getstate__);
         None when a file's signature is not known."""
         rows: FileTable = []
+        files = []
         for name in self._listing.names:
             kept = self._files.get(name)
-            if kept is None or kept.signature is None:
+            if kept is None or kept.signature is None or not kept.lean:
                 return None
             rows.append((self._rel(name), kept.digest, *kept.signature))
-        return rows
+            files.append((kept.parsed, kept.count))
+        state = pickle.dumps((str(self.root), files, self._state), protocol=5)
+        return {"files": rows, "state": state}
 
     def _start_from(self, pending: object, digest: str | None, listing: Listing) -> bool:
         """Make the snapshot's graph the first version, when it is fresh and holds every
@@ -189,7 +197,8 @@ class LiveGraph:
         stored = self._cache.result(pending, digest)  # type: ignore[arg-type]
         if stored is None:
             return False
-        g, report, index, table = stored
+        g, report, index, kept = stored
+        table, self._pickled = kept["files"], kept.get("state")
         names = listing.names
         if len(table) != len(names) or any(self._rel(name) != row[0]
                                            for name, row in zip(names, table, strict=True)):
@@ -215,6 +224,9 @@ class LiveGraph:
     def _resume(self) -> Change | None:
         if self.resumed:
             return None
+        pickled, self._pickled = self._pickled, None
+        if pickled is not None and self._unpickle(pickled):
+            return None
         names = list(self._files)
         signatures = [file_signature(name) for name in names]
         parses = parse_files(names, self.max_file_bytes, include=self.include,
@@ -224,6 +236,10 @@ class LiveGraph:
             content = content_digest(name, self.max_file_bytes)
             kept = self._files[name]
             if content == kept.digest:
+                # The bodies only go into node attributes, which the snapshot holds: not
+                # kept while every file is read (read again when a change needs one).
+                for rec in parsed.records:
+                    rec.body = None
                 kept.parsed = parsed
                 continue
             # Changed after the snapshot was checked: the snapshot's graph is not made
@@ -237,22 +253,47 @@ class LiveGraph:
             return self._apply([])
         self._state = BuildState(reader=self._reread)
         ordered = sorted(self._files, key=file_key)
-        self._state.change((), [self._files[name].parsed for name in ordered])  # type: ignore[misc]
+        # No graph is built: the snapshot's is the one these files make.
+        self._state.change((), [self._files[name].parsed for name in ordered],  # type: ignore[misc]
+                           graph=False)
         for name in ordered:
             self._files[name].let_go()
+        made = self._state.report(self._listing.errors, self._listing.skipped).as_dict()
+        if made != self._kg.report.as_dict():
+            # Not the snapshot's graph after all (it cannot be, unless newsgraph's rules
+            # changed under the same code): build the version from the files.
+            logger.warning("the snapshot of %s is not what its files make: building the "
+                           "graph from them", self.root)
+            self._stale = True
+            return self._apply([])
         self._adopt(self._kg, stamp=False)
         heap.release()
         return None
 
+    def _unpickle(self, pickled: bytes) -> bool:
+        """Go on from the build state the snapshot holds: no file is read. False (and
+        the files are read instead) when it was kept for another path to the folder or
+        is not the snapshot graph's."""
+        root, files, state = pickle.loads(pickled)
+        if root != str(self.root) or len(files) != len(self._files):
+            return False
+        for (name, kept), (parsed, count) in zip(self._files.items(), files, strict=True):
+            if parsed.path != name:
+                return False
+            kept.parsed, kept.count, kept.lean = parsed, count, True
+        made = state.report(self._listing.errors, self._listing.skipped).as_dict()
+        if made != self._kg.report.as_dict():
+            return False
+        state.reader = self._reread
+        state.resolve(self._kg.nx)
+        self._state = state
+        self.resumed = True
+        return True
+
     def _adopt(self, kg: KnowledgeGraph, *, stamp: bool = True) -> KnowledgeGraph:
         """Make ``kg`` (the same graph, read from a snapshot: columns and arrays) the one
         the build state changes; its node attributes are read from the columns."""
-        g = kg.nx
-        self._state.g = g
-        nodes = g._node
-        for url, node in self._state.nodes.items():
-            if node.attrs is not None:
-                node.attrs = nodes[article_id(url)]
+        self._state.resolve(kg.nx)
         return self._stamp(kg) if stamp else kg
 
     def current(self) -> KnowledgeGraph:

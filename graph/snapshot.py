@@ -71,7 +71,8 @@ SNAPSHOT_VERSION = 8  # 3: the read index maps URLs to node ids; 4: edges as arr
 # 5: written in parts (the nodes' attributes 20,000 nodes a part), not one buffer;
 # 6: the nodes' attributes in columns (graph/nodeattrs.py), a part per buffer;
 # 7: the long texts' parts signed by a table of their blocks' digests, read when asked;
-# 8: a followed corpus's table of files (path, content hash, signature), see FileTable
+# 8: what a follow keeps to go on from it (graph/followcache.py): its table of files
+# (path, content hash, signature; FileTable) and its build state
 PARTS = "parts"
 # A part whose size field has this bit set is followed by the SHA-256 of each of its
 # BLOCK-byte blocks, then its bytes: signed by that table, its blocks checked when read.
@@ -226,7 +227,7 @@ def pack(g: nx.MultiDiGraph, report: LoadReport, index: ReadIndex,
 
 def pack_parts(g: nx.MultiDiGraph, report: LoadReport, index: ReadIndex, *,
                consume: bool = False, by_blocks: set[int] | None = None,
-               files: FileTable | None = None,
+               files: Any = None,
                ) -> Generator[bytes | memoryview, None, None]:
     """Yield the parts of a loaded graph's snapshot (its graph, report and read index).
 
@@ -241,8 +242,9 @@ def pack_parts(g: nx.MultiDiGraph, report: LoadReport, index: ReadIndex, *,
     dicts are emptied as their columns are made: the graph is unusable after (the loader
     reads its graph back from what it wrote, :func:`read_parts`). ``by_blocks``: a set
     to which the numbers of the long texts' parts (the first part is 0) are added before
-    the first part is given, for :func:`write_packed`. ``files``: a followed corpus's
-    table of its files (:data:`FileTable`), stored with the rest (a load stores None)."""
+    the first part is given, for :func:`write_packed`. ``files``: what a followed corpus
+    keeps (graph/followcache.py), stored with the rest in marshal form (a load stores
+    None)."""
     ids = index.ids
     state = index.__getstate__()
     arrays: dict[str, Any] = {}
@@ -394,7 +396,7 @@ def unpack(form: str, body: bytes | bytearray | memoryview | Iterable[Any], *,
 
 
 def write_snapshot(cache_dir: Path, root: Path, digest: str, payload: Any, *,
-                   files: FileTable | None = None) -> Path:
+                   files: Any = None) -> Path:
     """Sign and write ``payload`` — ``(graph, report, index)`` — as the snapshot of
     ``root`` at fingerprint ``digest`` (with a followed corpus's ``files``)."""
     blocks: set[int] = set()
