@@ -26,6 +26,7 @@ import os
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
+from sys import intern
 from typing import Any, cast
 
 import networkx as nx
@@ -59,6 +60,8 @@ _PARSE, _RECORD, _SOURCE, _ARTICLE, _STUB = range(5)
 # One read-only data mapping for every edge of a kind that holds nothing else.
 _KIND_ONLY = {PUBLISHED_BY: {"kind": PUBLISHED_BY}, TAGGED: {"kind": TAGGED}}
 _KEYS = {kind: {kind: data} for kind, data in _KIND_ONLY.items()}  # and one key dict
+# What a source or node without problems holds (one list for all: never appended to).
+_NO_PROBLEMS: list[Problem] = []
 
 
 class FileMoved(Exception):
@@ -648,19 +651,21 @@ class BuildState:
             winner.topics = b.entry_topics(winner.fields.get("topics"), winner.path,
                                            winner.line)
             for rank, entry in enumerate(entries):
+                where = entry.source  # one string for all its links
                 for j, (target, stub) in enumerate(b.related_entries(entry)):
+                    target = intern(target)  # shared with its other sources' links
                     found = evidence.setdefault(target, [])
-                    if entry.source not in found:
-                        found.append(entry.source)
+                    if where not in found:
+                        found.append(where)
                     links.append((target, _held_stub(entry, stub), (*first, rank, j)))
         except Exception as e:  # noqa: BLE001 - as graph.build
             winner.topics = []
             b.fail(winner, e)
         spellings = {}
         for i, (slug, names) in enumerate(b.topic_names.items()):
-            spellings[slug] = (next(iter(names)), (*first, i))
+            spellings[intern(slug)] = (intern(next(iter(names))), (*first, i))
         return _Source((_SOURCE, *first), entries, winner.topics, links, evidence, spellings,
-                       b.report.errors, b.report.warnings)
+                       b.report.errors or _NO_PROBLEMS, b.report.warnings or _NO_PROBLEMS)
 
     def _node(self, b: Builder, url: str) -> _Node | None:
         """Phases C and D of graph.build for one URL: its article, or its stub."""
@@ -691,4 +696,5 @@ class BuildState:
             provider, name = counted, next(iter(names))
         if recorder.attrs is not None:
             provider = recorder.attrs["provider"]
-        return _Node(key, recorder.attrs, provider, name, b.report.errors, b.report.warnings)
+        return _Node(key, recorder.attrs, provider, name, b.report.errors or _NO_PROBLEMS,
+                     b.report.warnings or _NO_PROBLEMS)
