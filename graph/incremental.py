@@ -110,9 +110,23 @@ class _Held:
     def order(self) -> tuple[Any, str, int]:
         return (self.published_at or _NO_DATE, self.path, self.line or 0)  # as Entry.order
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # A constructor call reads back faster than a slots class's generic state (the
+        # state it names is made before what it holds is read: pickle's memo has it).
+        args = (self.url, self.path, self.line, self.published_at, self.file, self.at,
+                self._state, self.related)
+        return (_held_with, (*args, self.topics)) if self.topics else (_Held, args)
+
     def untopiced(self) -> _Held:
         return _Held(self.url, self.path, self.line, self.published_at, self.file, self.at,
                      self._state, self.related)
+
+
+def _held_with(*args: Any) -> _Held:
+    """A :class:`_Held` with topics (a winner's), as pickled."""
+    held = _Held(*args[:-1])
+    held.topics = args[-1]
+    return held
 
 
 def _held_stub(entry: Entry, stub: Entry) -> Entry:
@@ -150,6 +164,11 @@ class _Source:
     spellings: dict[str, tuple[str, Key]]  # topic slug -> (spelling counted, order)
     errors: list[Problem]
     warnings: list[Problem]
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # A constructor call reads back faster than a slots class's generic state.
+        return (_Source, (self.key, self.entries, self.topics, self.links, self.evidence,
+                          self.spellings, self.errors, self.warnings))
 
 
 @dataclass(slots=True)
@@ -470,7 +489,8 @@ class BuildState:
                         self.records[url][key] = (
                             Entry(url, rec.fields, rec.path, rec.line, published, rec.body)
                             if self.reader is None else
-                            cast(Entry, _Held(url, rec.path, rec.line, published,
+                            cast(Entry, _Held(url, parsed.path if rec.path == parsed.path
+                                              else rec.path, rec.line, published,
                                               parsed.path, i, self)))
                         self.record_count += 1
                         changed.add(url)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import gc
 import hashlib
 import logging
 import os
@@ -274,7 +275,13 @@ class LiveGraph:
         """Go on from the build state the snapshot holds: no file is read. False (and
         the files are read instead) when it was kept for another path to the folder or
         is not the snapshot graph's."""
-        root, files, state = pickle.loads(pickled)
+        collecting = gc.isenabled()
+        gc.disable()  # millions of containers made, no garbage: as graph.load does
+        try:
+            root, files, state = pickle.loads(pickled)
+        finally:
+            if collecting:
+                gc.enable()
         if root != str(self.root) or len(files) != len(self._files):
             return False
         for (name, kept), (parsed, count) in zip(self._files.items(), files, strict=True):
