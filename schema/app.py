@@ -80,7 +80,7 @@ async def healthz(request: Request) -> Response:
 async def readyz(request: Request) -> Response:
     """Ready: the graph is loaded; with its counts and how far the analytics are."""
     kg: graph.KnowledgeGraph | None = request.app.state.kg
-    live: graph.LiveGraph | None = request.app.state.live
+    live: graph.LiveGraph | None = getattr(request.app.state, "live", None)
     if kg is None:
         return JSONResponse(request.app.state.loading.status(), status_code=503,
                             headers={"retry-after": "1"})
