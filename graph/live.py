@@ -41,7 +41,7 @@ from graph import heap
 from graph.build import topic_id
 from graph.carry import carry_analytics
 from graph.change import COUNTS, Change, articles_changed
-from graph.errors import NewsgraphError
+from graph.errors import NewsgraphError, SnapshotChanged
 from graph.filestate import KeptFile, bytes_digest, content_digest, file_signature, lies_in
 from graph.followcache import FollowCache
 from graph.incremental import BuildState, FileMoved, file_key
@@ -57,7 +57,7 @@ from graph.records import (
     parse_file,
 )
 from graph.reindex import next_index
-from graph.snapshot import FileTable
+from graph.snapshot import FileTable, read_state
 
 __all__ = ["LiveGraph", "follow"]
 
@@ -148,7 +148,7 @@ class LiveGraph:
         # False while the build state's inputs are not read (a start from a snapshot):
         # resume() reads them, before any change is applied.
         self.resumed = True
-        self._pickled: bytes | None = None  # the build state a snapshot held, until resumed
+        self._pickled: object = None  # the snapshot's build state part, until resumed
         self._cache = FollowCache.of(cache, self.root, self._options())
         pending = self._cache.open() if self._cache is not None else None
         listing = self._list()
@@ -271,14 +271,21 @@ class LiveGraph:
         heap.release()
         return None
 
-    def _unpickle(self, pickled: bytes) -> bool:
+    def _unpickle(self, part: object) -> bool:
         """Go on from the build state the snapshot holds: no file is read. False (and
         the files are read instead) when it was kept for another path to the folder or
         is not the snapshot graph's."""
+        try:
+            pickled = read_state(part)
+        except (OSError, SnapshotChanged) as e:
+            logger.warning("the build state in the snapshot of %s is not read (%s): reading "
+                           "the files", self.root, e)
+            return False
         collecting = gc.isenabled()
         gc.disable()  # millions of containers made, no garbage: as graph.load does
         try:
             root, files, state = pickle.loads(pickled)
+            del pickled
         finally:
             if collecting:
                 gc.enable()

@@ -64,7 +64,7 @@ from graph.report import LoadReport, Problem
 
 __all__ = ["default_cache_dir", "code_digest", "fingerprint", "write_snapshot", "write_packed",
            "snapshot_path", "pack", "pack_parts", "unpack", "read_parts", "prepare_cache",
-           "PARTS", "open_snapshot", "PendingSnapshot", "FileTable",
+           "PARTS", "open_snapshot", "PendingSnapshot", "FileTable", "read_state",
            "SNAPSHOT_VERSION"]
 
 SNAPSHOT_VERSION = 8  # 3: the read index maps URLs to node ids; 4: edges as arrays;
@@ -277,6 +277,14 @@ def pack_parts(g: nx.MultiDiGraph, report: LoadReport, index: ReadIndex, *,
     small, buffers = columns.state()
     if by_blocks is not None:
         by_blocks.update(1 + j for j in long_text_parts(small))
+    follow_state: Any = None
+    if files is not None and files.get("state") is not None:
+        # The follow's build state: a last part, left in the file (read by blocks, when
+        # a follow goes on from it), so that a load never holds it.
+        files = dict(files)
+        follow_state, files["state"] = files["state"], True
+        if by_blocks is not None:
+            by_blocks.add(1 + len(buffers))
     core = (ids, len(buffers), edges.state(), g.graph, arrays, plain, counts, problems,
             small, files)
     first = _part(core)
@@ -288,6 +296,8 @@ def pack_parts(g: nx.MultiDiGraph, report: LoadReport, index: ReadIndex, *,
     buffers.reverse()
     while buffers:
         yield _raw(buffers.pop())
+    if follow_state is not None:
+        yield follow_state
 
 
 def _raw(buffer: Any) -> memoryview:
@@ -357,6 +367,12 @@ def unpack(form: str, body: bytes | bytearray | memoryview | Iterable[Any], *,
     ids, count, edges, graph_attrs, arrays, plain, counts, problems, small, files = \
         _unpart(next(parts))
     buffers: list[Any] = [next(parts) for _ in range(count)]
+    if isinstance(files, dict) and files.get("state") is True:
+        # The follow's state (see pack_parts): left where it is; read_state() reads it.
+        files = dict(files)
+        files["state"] = next(parts, None)
+        if files["state"] is None:
+            raise ValueError("the snapshot's follow state part is missing")
     if next(parts, None) is not None:
         raise ValueError("the snapshot's parts do not match its nodes")
     long = set(long_text_parts(small))
@@ -393,6 +409,15 @@ def unpack(form: str, body: bytes | bytearray | memoryview | Iterable[Any], *,
     if with_files:
         return g, report, index, files
     return g, report, index
+
+
+def read_state(part: Any) -> bytes:
+    """The bytes of a follow's state part (see :func:`unpack`): read from the snapshot
+    file block by block, each checked against its signed digest, when left there
+    (:class:`SnapshotChanged` when the file changed since it was verified)."""
+    if isinstance(part, _Blocked):
+        return part.read(0, part.size)
+    return bytes(part)
 
 
 def write_snapshot(cache_dir: Path, root: Path, digest: str, payload: Any, *,
