@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import rule
@@ -168,3 +169,22 @@ def test_a_record_read_again_from_a_file_changed_meanwhile_is_not_used(tmp_path:
         live.apply([root / "c.md"])
         assert_same(live, root)
     assert cache
+
+
+def test_a_snapshot_changed_after_the_start_is_not_read_for_the_state(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """The build state stays in the snapshot file until the follow goes on: a file
+    written to since it was verified is refused, and the follow reads the files."""
+    root, cache = _corpus(tmp_path / "c"), tmp_path / "cache"
+    live = _started(root, cache)
+    path = snapshot.snapshot_path(cache, root)
+    with path.open("r+b") as f:  # the state is the last part
+        f.seek(-10, 2)
+        last = f.read(1)
+        f.seek(-10, 2)
+        f.write(bytes([last[0] ^ 0xFF]))
+    live.resume()
+    assert live.resumed and "is not read" in caplog.text
+    added = write_record(root, "d.md", record("d", related=[{"webUrl": "https://news.example/c"}]))
+    live.apply([added])
+    assert_same(live, root)
