@@ -18,6 +18,11 @@ files' records hold or link to; the next networkx graph shares every untouched n
 with the previous one; the read index and the analytics requests read at once are
 carried over from the previous version (graph/reindex.py, graph/carry.py). The version id is a hash
 of a sum of per-file hashes, updated per file. See docs/live.md.
+
+With a snapshot cache (``follow(path, cache=...)``), the first version is the folder's
+snapshot when it is fresh, and the build state is read back from it
+(graph/followcache.py); the state keeps records by reference, reading a file again when
+a change needs its records (graph/incremental.py).
 """
 
 from __future__ import annotations
@@ -205,6 +210,7 @@ class LiveGraph:
                                            for name, row in zip(names, table, strict=True)):
             logger.warning("snapshot not used: its table of files is not the corpus's "
                            "listing; reading the corpus")
+            self._pickled = None
             return False
         for name, (_, content, size, mtime, inode) in zip(names, table, strict=True):
             self._add_file(name, KeptFile(None, content, (size, mtime, inode)))
@@ -216,9 +222,10 @@ class LiveGraph:
         return True
 
     def resume(self) -> Change | None:
-        """Read every file of a version started from a snapshot, for the build state the
-        next changes are applied to (the first apply does it too); a no-op once done.
-        Returns the change when a file no longer held what the snapshot was made of."""
+        """Make ready the build state the next changes are applied to, for a version
+        started from a snapshot (the first apply does it too; a no-op once done): read
+        back from the snapshot, else from every file. Returns the change when a file
+        read no longer held what the snapshot was made of."""
         with self._lock:
             return self._resume()
 
@@ -241,7 +248,7 @@ class LiveGraph:
                 # kept while every file is read (read again when a change needs one).
                 for rec in parsed.records:
                     rec.body = None
-                kept.parsed = parsed
+                kept.parsed, kept.lean = parsed, False
                 continue
             # Changed after the snapshot was checked: the snapshot's graph is not made
             # of these bytes, so the build state cannot go on from it.
