@@ -194,7 +194,10 @@ class LiveGraph:
             rows.append((self._rel(name), kept.digest, *kept.signature))
             files.append((kept.parsed, kept.count))
         state = pickle.dumps((str(self.root), files, self._state), protocol=5)
-        return {"files": rows, "state": state}
+        # The version id's sum and the folders, so that a start from the snapshot does
+        # not hash every file's path again (~2 s at 100k).
+        return {"files": rows, "state": state, "sum": self._version_sum.to_bytes(16, "big"),
+                "dirs": sorted(self._dirs)}
 
     def _start_from(self, pending: object, digest: str | None, listing: Listing) -> bool:
         """Make the snapshot's graph the first version, when it is fresh and holds every
@@ -206,14 +209,20 @@ class LiveGraph:
         g, report, index, kept = stored
         table, self._pickled = kept["files"], kept.get("state")
         names = listing.names
-        if len(table) != len(names) or any(self._rel(name) != row[0]
-                                           for name, row in zip(names, table, strict=True)):
+        prefix = self._base + os.sep
+        cut = len(prefix)
+        if len(table) != len(names) or any(
+                (name[cut:] if name.startswith(prefix) else self._rel(name)) != row[0]
+                for name, row in zip(names, table, strict=True)):
             logger.warning("snapshot not used: its table of files is not the corpus's "
                            "listing; reading the corpus")
             self._pickled = None
             return False
-        for name, (_, content, size, mtime, inode) in zip(names, table, strict=True):
-            self._add_file(name, KeptFile(None, content, (size, mtime, inode)))
+        self._files = {name: KeptFile(None, content, (size, mtime, inode))
+                       for name, (_, content, size, mtime, inode) in zip(names, table,
+                                                                         strict=True)}
+        self._version_sum = int.from_bytes(kept["sum"], "big")  # what _add_file sums
+        self._dirs = set(kept["dirs"])
         self._listing = listing
         kg = KnowledgeGraph(g, report, index=index)
         kg.from_snapshot = True  # type: ignore[attr-defined]
