@@ -22,7 +22,9 @@ sequences of file operations, that the result equals a cold :func:`graph.load`.
 
 from __future__ import annotations
 
+import io
 import os
+import pickle
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -52,7 +54,7 @@ from graph.patch import GraphPatch
 from graph.records import ParsedFile
 from graph.report import LoadReport, Problem
 
-__all__ = ["BuildState", "Touched", "FileMoved"]
+__all__ = ["BuildState", "Touched", "FileMoved", "pack_state", "unpack_state"]
 
 # A problem's place in a cold build's report: (phase, file key, record index, ...).
 Key = tuple[Any, ...]
@@ -145,6 +147,70 @@ def _untopiced(entry: Entry) -> Entry:
     if isinstance(entry, _Held):  # (read by the builder as an Entry: the same fields)
         return cast(Entry, entry.untopiced())
     return replace(entry, topics=[])
+
+
+# Entries per pickle of a state's large dicts: each reads back in a few milliseconds, so
+# a thread reading a state lets the others run in between (pickle.loads holds the GIL).
+STATE_CHUNK = 4096
+
+
+class _Out(pickle.Pickler):
+    """Pickles a part of a state, naming the state itself (records point to it)."""
+
+    def __init__(self, file: io.BytesIO, state: BuildState):
+        super().__init__(file, protocol=5)
+        self.state = state
+
+    def persistent_id(self, obj: Any) -> Any:
+        return 0 if obj is self.state else None
+
+
+class _In(pickle.Unpickler):
+    """Reads a part :class:`_Out` wrote, the state named given back."""
+
+    def __init__(self, file: io.BytesIO, state: BuildState):
+        super().__init__(file)
+        self.state = state
+
+    def persistent_load(self, pid: Any) -> Any:
+        return self.state
+
+
+def _dump(value: Any, state: BuildState) -> bytes:
+    f = io.BytesIO()
+    _Out(f, state).dump(value)
+    return f.getvalue()
+
+
+def pack_state(state: BuildState) -> bytes:
+    """A state as bytes (see :meth:`BuildState.__getstate__`), its large dicts in pickles
+    of :data:`STATE_CHUNK` entries each (see :func:`unpack_state`)."""
+    fields = state.__getstate__()
+    chunked: dict[str, tuple[Any, list[bytes]]] = {}
+    for name, value in list(fields.items()):
+        if isinstance(value, dict) and len(value) > STATE_CHUNK:
+            items = list(value.items())
+            factory = value.default_factory if isinstance(value, defaultdict) else None
+            chunked[name] = (factory, [_dump(items[i : i + STATE_CHUNK], state)
+                                       for i in range(0, len(items), STATE_CHUNK)])
+            fields[name] = None
+    return pickle.dumps((_dump(fields, state), chunked), protocol=5)
+
+
+def unpack_state(data: bytes, pause: Callable[[], None]) -> BuildState:
+    """The state :func:`pack_state` wrote, read a chunk at a time, calling ``pause()``
+    after each (a server's other threads run then)."""
+    head, chunked = pickle.loads(data)
+    state = BuildState.__new__(BuildState)
+    fields = _In(io.BytesIO(head), state).load()
+    for name, (factory, chunks) in chunked.items():
+        mapping: dict[Any, Any] = defaultdict(factory) if factory is not None else {}
+        for chunk in chunks:
+            mapping.update(_In(io.BytesIO(chunk), state).load())
+            pause()
+        fields[name] = mapping
+    state.__setstate__(fields)
+    return state
 
 
 def file_key(name: str) -> str:

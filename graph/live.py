@@ -36,20 +36,27 @@ import os
 import pickle
 import stat
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from graph import heap
+from graph import heap, incremental
 from graph.build import topic_id
 from graph.carry import carry_analytics
 from graph.change import COUNTS, Change, articles_changed
 from graph.errors import NewsgraphError, SnapshotChanged
 from graph.filestate import KeptFile, bytes_digest, content_digest, file_signature, lies_in
 from graph.followcache import FollowCache
-from graph.incremental import BuildState, FileMoved, file_key
+from graph.incremental import (
+    BuildState,
+    FileMoved,
+    file_key,
+    pack_state,
+    unpack_state,
+)
 from graph.kg import KnowledgeGraph
 from graph.loader import parse_files
 from graph.records import (
@@ -73,6 +80,11 @@ WRITERS = 8
 _TOPIC = topic_id("")  # the prefix of every topic node id
 
 logger = logging.getLogger("newsgraph")
+
+def _pause() -> None:
+    """Let the other threads run (between the chunks of a long read holding the GIL)."""
+    time.sleep(0.001)
+
 
 def follow(path: str | os.PathLike[str], *,
            max_file_bytes: int = DEFAULT_MAX_FILE_BYTES, include: Sequence[str] = (),
@@ -193,7 +205,10 @@ class LiveGraph:
                 return None
             rows.append((self._rel(name), kept.digest, *kept.signature))
             files.append((kept.parsed, kept.count))
-        state = pickle.dumps((str(self.root), files, self._state), protocol=5)
+        step = incremental.STATE_CHUNK
+        chunks = [pickle.dumps(files[i : i + step], protocol=5)
+                  for i in range(0, len(files), step)]
+        state = pickle.dumps((str(self.root), chunks, pack_state(self._state)), protocol=5)
         # The version id's sum and the folders, so that a start from the snapshot does
         # not hash every file's path again (~2 s at 100k).
         return {"files": rows, "state": state, "sum": self._version_sum.to_bytes(16, "big"),
@@ -300,8 +315,16 @@ class LiveGraph:
         collecting = gc.isenabled()
         gc.disable()  # millions of containers made, no garbage: as graph.load does
         try:
-            root, files, state = pickle.loads(pickled)
+            # A chunk at a time, letting the server's threads answer in between:
+            # pickle.loads holds the GIL for as long as it reads (seconds at 100k).
+            root, chunks, packed = pickle.loads(pickled)
             del pickled
+            files = []
+            for chunk in chunks:
+                files.extend(pickle.loads(chunk))
+                _pause()
+            state = unpack_state(packed, _pause)
+            del chunks, packed
         finally:
             if collecting:
                 gc.enable()
