@@ -26,6 +26,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import chain
 from typing import Any
 
 import networkx as nx
@@ -222,6 +223,10 @@ class Builder:
         # A graph that may change (build_graph's by default, graph/incremental.py's)
         # keeps networkx's own dicts: removing one edge's key would remove every one's.
         self.shared_links: dict[str, dict[str, dict[str, str]]] | None = None
+        # Set by build(edge_log=...) alone: every edge as it is made, (source, target,
+        # key, data), in the order networkx's dicts receive them; None once an edge is
+        # made another way or a node removed (the log no longer tells the dicts' order).
+        self.edge_log: list[tuple[str, str, str, dict[str, Any]]] | None = None
 
     def link(self, node: str, target: str, kind: str) -> None:
         """``g.add_edge(node, target, key=kind, kind=kind)`` for a TAGGED or PUBLISHED_BY
@@ -242,7 +247,11 @@ class Builder:
             if one is None:
                 one = shared[kind] = {kind: {"kind": kind}}
             nbrs[target] = g._pred[target][node] = one
+            log = self.edge_log
+            if log is not None:
+                log.append((node, target, kind, one[kind]))
         elif kind not in keydict:  # never so: one kind joins an article to a target
+            self.edge_log = None
             g.add_edge(node, target, key=kind, kind=kind)
 
     def warn(self, path: str, line: int | None, reason: str) -> None:
@@ -346,24 +355,34 @@ class Builder:
                                           f"loaded: {type(e).__name__}: {e}"))
 
     def build(self, records: Iterable[Record], *, share_links: bool = False,
+              edge_log: list[tuple[str, str, str, dict[str, Any]]] | None = None,
               ) -> nx.MultiDiGraph:
-        """Build the graph (``share_links``: see :func:`build_graph`)."""
+        """Build the graph (``share_links``, ``edge_log``: see :func:`build_graph`)."""
         self.shared_links = {} if share_links else None
+        self.edge_log = edge_log if share_links else None
         related = self.add_records(records)
         # networkx's add_edge, less its per-call checks: both ends are articles added
         # above (an end that could not be added has no edge), and only RELATED edges join
         # two articles.
         succ, pred = self.g._succ, self.g._pred
+        log = self.edge_log
         for (source, target), evidence in related.items():
             u, v = article_id(source), article_id(target)
             if u not in succ or v not in succ:
                 continue
+            data = {"kind": RELATED, "evidence": evidence}
             keydict = succ[u].get(v)
             if keydict is None:
                 keydict = succ[u][v] = pred[v][u] = {}
-            keydict[RELATED] = {"kind": RELATED, "evidence": evidence}
+                if log is not None:
+                    log.append((u, v, RELATED, data))
+            else:
+                log = None
+            keydict[RELATED] = data
+        if edge_log is not None and (log is None or self.edge_log is None):
+            edge_log.clear()  # not kept: the caller walks the dicts instead
         nx._clear_cache(self.g)
-        self.shared_links = None
+        self.shared_links = self.edge_log = None
         self.name_nodes()
         self.count()
         return self.g
@@ -411,18 +430,19 @@ class Builder:
                     winner.topics = self.entry_topics(winner.fields.get("topics"), winner.path,
                                                       winner.line)
                 for entry in entries:
-                    listed = self.related_entries(entry) if entry.prepared is None \
-                        else self.prepared_related(entry)
-                    for target, stub in listed:
-                        evidence = related[(url, target)]
-                        if entry.source not in evidence:
-                            evidence.append(entry.source)
-                        if target not in full:  # a record's article is never a stub
-                            stubs[target].append(stub)
-                    if entry.prepared is not None:  # replayed: its related dicts may go
-                        entry.prepared.related = ()
+                    source = entry.source
+                    if entry.prepared is not None:  # replayed (prepared_related, inline)
+                        self.replay_related(entry, url, source, full, related, stubs)
+                        entry.prepared.related = ()  # its related dicts may go
                         if entry is not winner:
                             entry.prepared = None
+                        continue
+                    for target, stub in self.related_entries(entry):
+                        evidence = related[(url, target)]
+                        if source not in evidence:
+                            evidence.append(source)
+                        if target not in full:  # a record's article is never a stub
+                            stubs[target].append(stub)
             except Exception as e:  # noqa: BLE001
                 winner.topics = []
                 self.fail(winner, e)
@@ -477,6 +497,26 @@ class Builder:
                 target, fields, published = item
                 yield target, Entry(target, fields, entry.path, entry.line, published)
 
+    def replay_related(self, entry: Entry, url: str, source: str,
+                       full: dict[str, list[Entry]],
+                       related: dict[tuple[str, str], list[str]],
+                       stubs: dict[str, list[Entry]]) -> None:
+        """The second pass over a prepared entry's related entries (as over
+        :meth:`prepared_related`): evidence for each pair, and a stub listing for each
+        target no record has (made only for those)."""
+        assert entry.prepared is not None
+        warnings = self.report.warnings
+        for item in entry.prepared.related:
+            if isinstance(item, Problem):
+                warnings.append(item)
+                continue
+            target, fields, published = item
+            evidence = related[(url, target)]
+            if source not in evidence:
+                evidence.append(source)
+            if target not in full:  # a record's article is never a stub
+                stubs[target].append(Entry(target, fields, entry.path, entry.line, published))
+
     def add_safely(self, entry: Entry, *, is_stub: bool, sources: list[str]) -> None:
         """Add an article; whatever that raises is the record's error, and leaves nothing."""
         try:
@@ -488,6 +528,7 @@ class Builder:
             node = article_id(entry.url)
             if node in self.g:
                 self.g.remove_node(node)
+                self.edge_log = None
             self.fail(entry, e)
 
     def title(self, entry: Entry, is_stub: bool) -> str:
@@ -633,11 +674,13 @@ class Builder:
                 data.update(kind=TOPIC, slug=key, name=most_common(self.topic_names[key]))
 
     def count(self) -> None:
-        kinds = Counter(k for _, k in self.g.nodes(data="kind"))
+        nodes = self.g._node.values()  # as g.nodes(data=...) and g.edges(keys=True) give
+        kinds = Counter(d.get("kind") for d in nodes)
         r = self.report
         r.articles, r.providers, r.topics = kinds[ARTICLE], kinds[PROVIDER], kinds[TOPIC]
-        r.stubs = sum(1 for _, s in self.g.nodes(data="is_stub") if s)
-        edges = Counter(k for _, _, k in self.g.edges(keys=True))
+        r.stubs = sum(1 for d in nodes if d.get("is_stub"))
+        edges = Counter(chain.from_iterable(
+            keydict for nbrs in self.g._succ.values() for keydict in nbrs.values()))
         r.edges = {kind: edges.get(kind, 0) for kind in EDGE_KINDS}
 
 
@@ -661,20 +704,24 @@ class _StubCandidates:
         self.best: dict[str, tuple[tuple[datetime, str, int], list[tuple[Prepared, int]]]] = {}
 
     def add(self, url: str, prepared: Prepared, path: str, line: int | None) -> None:
+        related = prepared.related
         best, full = self.best, self.full
         kept = best.pop(url, None)
         if kept is not None:  # a record of this URL: no stub for it is ever added
             for p, i in kept[1]:
-                _drop_fields(p, i)
+                _drop_fields(p, (i,))
+        if not related:
+            return
         drop = []
-        for i, item in enumerate(prepared.related):
+        where = (path, line or 0)
+        for i, item in enumerate(related):
             if isinstance(item, Problem):
                 continue
             target, _, published = item
             if target in full or target == url:
                 drop.append(i)
                 continue
-            order = (published or _NO_DATE, path, line or 0)
+            order = (published or _NO_DATE, *where)
             now = best.get(target)
             if now is None:
                 best[target] = (order, [(prepared, i)])
@@ -686,21 +733,23 @@ class _StubCandidates:
                 continue
             if later:
                 for p, j in now[1]:
-                    _drop_fields(p, j)
+                    _drop_fields(p, (j,))
                 best[target] = (order, [(prepared, i)])
             elif tied:
                 now[1].append((prepared, i))
             else:
                 drop.append(i)
-        for i in drop:
-            _drop_fields(prepared, i)
+        if drop:
+            _drop_fields(prepared, drop)
 
 
-def _drop_fields(prepared: Prepared, i: int) -> None:
-    """Let related entry ``i`` of ``prepared`` keep its target, date and place only."""
+def _drop_fields(prepared: Prepared, indexes: Iterable[int]) -> None:
+    """Let related entries ``indexes`` of ``prepared`` keep their target, date and place
+    only."""
     related = list(prepared.related)
-    target, _, published = related[i]  # type: ignore[misc]
-    related[i] = (target, _NO_FIELDS, published)
+    for i in indexes:
+        target, _, published = related[i]  # type: ignore[misc]
+        related[i] = (target, _NO_FIELDS, published)
     prepared.related = tuple(related)
 
 
@@ -737,11 +786,17 @@ def _text(value: Any) -> str | None:
 
 
 def build_graph(records: Iterable[Record], report: LoadReport, *,
-                share_links: bool = False) -> nx.MultiDiGraph:
+                share_links: bool = False,
+                edge_log: list[tuple[str, str, str, dict[str, Any]]] | None = None,
+                ) -> nx.MultiDiGraph:
     """Build the graph from parsed records, adding counts and problems to ``report``.
     ``share_links``: every TAGGED (PUBLISHED_BY) edge's key dict is one shared dict, for
-    a graph that will not change (the loader's, frozen once built)."""
-    return Builder(report).build(records, share_links=share_links)
+    a graph that will not change (the loader's, frozen once built). ``edge_log`` (with
+    ``share_links``): a list to which every edge is added as ``(source, target, key,
+    data)``, in the order networkx's dicts received them (each node's out-edges and
+    in-edges in their order: :meth:`graph.compact.EdgeArrays.of_log`); left empty when
+    the build could not keep it so (a record's node removed after it failed)."""
+    return Builder(report).build(records, share_links=share_links, edge_log=edge_log)
 
 
 def check_records(records: Iterable[Record], report: LoadReport) -> None:

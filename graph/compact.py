@@ -97,6 +97,45 @@ class EdgeArrays:
         return cls(ids, pos, keys, out_indptr, out_target, out_key, in_indptr,
                    in_source, in_edge, EdgeData.of(data, keys, out_key, known))
 
+    @classmethod
+    def of_log(cls, g: nx.MultiDiGraph, ids: Sequence[str], pos: Mapping[str, int],
+               log: Sequence[tuple[str, str, Any, dict[str, Any]]]) -> EdgeArrays:
+        """Return what :meth:`of` returns, from ``log``: every edge of ``g`` once, as
+        ``(source, target, key, data)``, in the order networkx's dicts received them
+        (:func:`graph.build.build_graph`'s ``edge_log``; one key per node pair). A node's
+        out-edges (in-edges) are then its edges as sources (targets) in log order: two
+        stable sorts, no walk over the dicts."""
+        n, m = len(ids), len(log)
+        if sum(len(nbrs) for nbrs in g._succ.values()) != m:
+            raise ValueError("the edge log does not hold the graph's edges")
+        source = np.fromiter((pos[e[0]] for e in log), np.int64, m)
+        target = np.fromiter((pos[e[1]] for e in log), np.int64, m)
+        made: dict[Any, int] = {}
+        kind = np.fromiter((made.setdefault(e[2], len(made)) for e in log), np.int64, m)
+        out_order = np.argsort(source, kind="stable")
+        # Keys numbered as of() numbers them: by their first out-edge in index order.
+        out_kind = kind[out_order]
+        # (a few keys: one pass each, where np.unique would hash every edge)
+        first = [int(np.argmax(out_kind == c)) for c in range(len(made))]
+        ordered = np.array(sorted(range(len(made)), key=first.__getitem__), dtype=np.int64)
+        recode = np.zeros(max(len(made), 1), dtype=np.int64)
+        recode[ordered] = np.arange(len(ordered))
+        by_code = list(made)
+        keys = [by_code[c] for c in ordered.tolist()]
+        out_key = recode[out_kind].astype(np.int8 if len(keys) < 128 else np.int32)
+        out_indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(source, minlength=n), out=out_indptr[1:])
+        in_order = np.argsort(target, kind="stable")
+        in_indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(target, minlength=n), out=in_indptr[1:])
+        at = np.empty(m, dtype=np.int64)
+        at[out_order] = np.arange(m)
+        data = [log[p][3] for p in out_order.tolist()]
+        known = (t for d in g._node.values() for t in d.get("sources") or ())
+        return cls(ids, pos, keys, out_indptr, target[out_order].astype(np.int32), out_key,
+                   in_indptr, source[in_order].astype(np.int32), at[in_order].astype(np.int32),
+                   EdgeData.of(data, keys, out_key, known))
+
     def __len__(self) -> int:
         return len(self.out_target)
 
@@ -379,10 +418,14 @@ class _Values(ValuesView[dict[Any, dict[str, Any]]]):
 
 
 def compact(g: nx.MultiDiGraph, ids: Sequence[str], pos: Mapping[str, int],
+            edge_log: Sequence[tuple[str, str, Any, dict[str, Any]]] | None = None,
             ) -> nx.MultiDiGraph:
     """Return ``g`` frozen with its edges moved into arrays, sharing its node dicts
-    (``ids``/``pos``: every node, numbered, as the read index numbers them)."""
-    return frozen_graph(g._node, EdgeArrays.of(g, ids, pos), g.graph)
+    (``ids``/``pos``: every node, numbered, as the read index numbers them;
+    ``edge_log``: its edges in the order they were made, see :meth:`EdgeArrays.of_log`)."""
+    edges = EdgeArrays.of_log(g, ids, pos, edge_log) if edge_log \
+        else EdgeArrays.of(g, ids, pos)
+    return frozen_graph(g._node, edges, g.graph)
 
 
 def degree(g: nx.MultiDiGraph, node: str) -> int:

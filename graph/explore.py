@@ -35,7 +35,7 @@ import numpy as np
 
 from graph import compact
 from graph.analytics import SAME_STORY
-from graph.budget import Budget
+from graph.budget import MAX_LAYOUT_NODES, Budget
 from graph.build import ARTICLE, PROVIDER, PUBLISHED_BY, RELATED, TAGGED, TOPIC
 from graph.errors import InvalidArgument
 from graph.index import KIND_CODES
@@ -52,9 +52,6 @@ __all__ = ["LAYOUTS", "expand", "neighborhood", "select_subgraph", "whole", "loo
 LAYOUTS = ("FORCE",)
 LAYOUT_SEED = 7
 LAYOUT_SCALE = 1000.0
-# networkx's spring layout is dense below 500 nodes (0.3 to 2.4 s for 250 to 499 here) and
-# far slower above (12 s at 500, 31 s at 2,000): FORCE lays out at most this many.
-MAX_LAYOUT_NODES = 300
 LAYOUT_ITERATIONS = 50
 
 

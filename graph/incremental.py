@@ -188,7 +188,8 @@ def pack_state(state: BuildState) -> bytes:
     fields = state.__getstate__()
     chunked: dict[str, tuple[Any, list[bytes]]] = {}
     for name, value in list(fields.items()):
-        if isinstance(value, dict) and len(value) > STATE_CHUNK:
+        # Plain dicts and defaultdicts only (a Counter is small, and updated by adding).
+        if type(value) in (dict, defaultdict) and len(value) > STATE_CHUNK:
             items = list(value.items())
             factory = value.default_factory if isinstance(value, defaultdict) else None
             chunked[name] = (factory, [_dump(items[i : i + STATE_CHUNK], state)
@@ -230,11 +231,18 @@ class _Source:
     spellings: dict[str, tuple[str, Key]]  # topic slug -> (spelling counted, order)
     errors: list[Problem]
     warnings: list[Problem]
+    # links by target, for a source with many (a record listing thousands of related
+    # stories): each stub it lists finds its entries at once, not by a scan of them all
+    links_to: dict[str, list[tuple[Entry, Key]]] | None = None
 
     def __reduce__(self) -> tuple[Any, ...]:
         # A constructor call reads back faster than a slots class's generic state.
         return (_Source, (self.key, self.entries, self.topics, self.links, self.evidence,
-                          self.spellings, self.errors, self.warnings))
+                          self.spellings, self.errors, self.warnings, self.links_to))
+
+
+# Past this many links a source indexes them by target (a scan of a few is cheaper).
+_INDEXED_LINKS = 16
 
 
 @dataclass(slots=True)
@@ -750,8 +758,14 @@ class BuildState:
         spellings = {}
         for i, (slug, names) in enumerate(b.topic_names.items()):
             spellings[intern(slug)] = (intern(next(iter(names))), (*first, i))
+        links_to: dict[str, list[tuple[Entry, Key]]] | None = None
+        if len(links) > _INDEXED_LINKS:
+            links_to = {}
+            for target, stub, order in links:
+                links_to.setdefault(target, []).append((stub, order))
         return _Source((_SOURCE, *first), entries, winner.topics, links, evidence, spellings,
-                       b.report.errors or _NO_PROBLEMS, b.report.warnings or _NO_PROBLEMS)
+                       b.report.errors or _NO_PROBLEMS, b.report.warnings or _NO_PROBLEMS,
+                       links_to)
 
     def _node(self, b: Builder, url: str) -> _Node | None:
         """Phases C and D of graph.build for one URL: its article, or its stub."""
@@ -763,7 +777,12 @@ class BuildState:
         else:
             listed = []
             for other in self.linked_by.get(url, ()):
-                for target, stub, order in self.sources[other].links:
+                source = self.sources[other]
+                if source.links_to is not None:
+                    listed += [(stub.order, order, stub)
+                               for stub, order in source.links_to.get(url, ())]
+                    continue
+                for target, stub, order in source.links:
                     if target == url:
                         listed.append((stub.order, order, stub))
             if not listed:

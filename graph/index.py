@@ -36,6 +36,7 @@ from graph.build import (
     article_id,
     topic_id,
 )
+from graph.compact import edge_arrays
 from graph.errors import InvalidURLError
 from graph.nodeattrs import TextsOf, node_columns
 from graph.normalize import canonical_url, fold, tokens
@@ -58,6 +59,9 @@ _ASCII_ALNUM = frozenset(b"abcdefghijklmnopqrstuvwxyz0123456789")
 # candidate texts, so a request's scan stops soon after its deadline.
 SCAN_BYTES = 1 << 20
 SCAN_TEXTS = 2048
+TOPIC_PREFIX = topic_id("")
+# Articles whose texts the read index folds in one call as it is built.
+_FOLD_BATCH = 512
 
 
 class CSR:
@@ -127,24 +131,16 @@ class ReadIndex:
     def __init__(self, g: nx.MultiDiGraph):
         self.g = g
         self.ids: list[str] = sorted(g.nodes)
-        self.pos: Mapping[str, int] = {node: i for i, node in enumerate(self.ids)}
+        edges = edge_arrays(g)
+        if edges is not None and isinstance(edges.ids, list) and edges.ids == self.ids:
+            self.ids, self.pos = edges.ids, edges.pos  # numbered alike: one copy of each
+        else:
+            self.pos = {node: i for i, node in enumerate(self.ids)}
         nodes = g.nodes
         self.kind: list[str] = [nodes[n]["kind"] for n in self.ids]
         n = len(self.ids)
         self.kind_code = np.array([KIND_CODES.get(k, 3) for k in self.kind], dtype=np.int8)
-        pos = self.pos
-        pairs: dict[str, list[int]] = {k: [] for k in WALK_ORDER}
-        for u, nbrs in g._succ.items():  # g.edges(keys=True), without the view's overhead
-            a = pos[u]
-            for v, keydict in nbrs.items():
-                b = pos[v]
-                for kind in keydict:
-                    pair = pairs.get(kind)
-                    if pair is not None:
-                        pair.append(a)
-                        pair.append(b)
-        self.csr: dict[str, CSR] = {k: csr_of(pairs[k], n) for k in WALK_ORDER}
-        del pairs
+        self.csr: dict[str, CSR] = _csr_by_kind(g, self.ids, self.pos)
         self._combined: dict[tuple[str, ...], CSR] = {}
 
         # Another URL of an article (raw, or the canonical form of its other URL) -> the
@@ -153,24 +149,15 @@ class ReadIndex:
         self.aliases: Mapping[str, tuple[str, ...]] = aliases
         self.newest_first: list[float] = [float("inf")] * n
         article_rows = []
-        chunks: list[bytes] = []
-        starts: list[int] = []
-        offset = 0
         for i, node in enumerate(self.ids):
             if self.kind[i] != ARTICLE:
                 continue
             data = nodes[node]
             add_aliases(aliases, node, data)
             self.newest_first[i] = newest_first(data)
-            blob = self.blob(i)
             article_rows.append(i)
-            starts.append(offset)
-            chunks.append(blob)
-            offset += len(blob) + 1
         self.article_rows = np.array(article_rows, dtype=np.int32)
-        self.text_starts = np.array(starts, dtype=np.int64)
-        self.text = FIELD_SEP.join(chunks)
-        del chunks
+        self.text, self.text_starts = self._blobs(article_rows)
         # Set by hold_text_once (text is None then): a token index naming a phrase's
         # candidate articles.
         self.words: Any = None
@@ -297,6 +284,52 @@ class ReadIndex:
         # None from here on; typed as bytes for graph/reindex.py, which reads only the
         # indexes of a followed corpus's versions, never held once.
         self.text = None  # type: ignore[assignment]
+
+    def _blobs(self, rows: list[int]) -> tuple[bytes, np.ndarray]:
+        """Return the text index's blob over the articles ``rows`` (as :meth:`_blob_of`)
+        and where each article's text starts in it. Folded a few hundred articles at a
+        time, each batch's texts joined by NUL and folded in one call rather than one a
+        text (which NUL does not change: see :func:`_lowered`); a batch with a text
+        holding a NUL of its own, or an article without text, is folded a text at a time
+        as :meth:`blob` does."""
+        chunks: list[bytes] = []
+        starts = np.zeros(len(rows), dtype=np.int64)
+        offset = 0
+        texts_of = self._texts_at_build
+        for a in range(0, len(rows), _FOLD_BATCH):
+            batch = rows[a : a + _FOLD_BATCH]
+            texts: list[str] = []
+            firsts: list[int] = []
+            for i in batch:
+                firsts.append(len(texts))
+                texts.extend(texts_of(i))
+            data = b""
+            if texts and len(texts) > firsts[-1] and all(
+                    firsts[k] < firsts[k + 1] for k in range(len(firsts) - 1)):
+                data = fold("\x00".join(texts)).encode()
+                seps = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 0)
+            if len(data) and len(seps) == len(texts) - 1:
+                at = np.zeros(len(texts), dtype=np.int64)
+                at[1:] = seps + 1
+                starts[a : a + len(batch)] = offset + at[firsts]
+            else:  # a text with a NUL of its own, or an article with none: one at a time
+                blobs = [self.blob(i) for i in batch]
+                data = FIELD_SEP.join(blobs)
+                lengths = np.fromiter((len(b) + 1 for b in blobs), np.int64, len(blobs))
+                starts[a : a + len(batch)] = offset + np.cumsum(lengths) - lengths
+            chunks.append(data)
+            offset += len(data) + 1
+        return FIELD_SEP.join(chunks), starts
+
+    def _texts_at_build(self, i: int) -> list[str]:
+        """:meth:`texts` of article ``i``, off the node dicts without networkx's views
+        (the read index being built)."""
+        nodes = self.g._node
+        data = nodes[self.ids[i]]
+        texts = [data.get("title"), data.get("excerpt"), data.get("body")]
+        for slug in data.get("topics", ()):
+            texts.append(nodes[TOPIC_PREFIX + slug].get("name"))
+        return [t for t in texts if t]
 
     def _blob_of(self, rows: list[int]) -> bytes:
         """Return the text index's blob over the articles ``rows``, as built."""
@@ -641,16 +674,52 @@ def gather(frontier: np.ndarray, indptr: np.ndarray, indices: np.ndarray,
     return indices[offsets], np.repeat(frontier, counts)
 
 
+def _csr_by_kind(g: nx.MultiDiGraph, ids: list[str], pos: Mapping[str, int],
+                 ) -> dict[str, CSR]:
+    """Return the CSR of each kind in :data:`WALK_ORDER` over ``g``'s edges: off its edge
+    arrays when it has them (graph/compact.py), else off networkx's dicts."""
+    n = len(ids)
+    edges = edge_arrays(g)
+    if edges is not None and (edges.ids is ids or list(edges.ids) == ids):
+        rows = np.repeat(np.arange(n, dtype=np.int32), np.diff(edges.out_indptr))
+        out: dict[str, CSR] = {}
+        for kind in WALK_ORDER:
+            if kind not in edges.keys:
+                out[kind] = csr_pairs(np.empty(0, np.int32), np.empty(0, np.int32), n)
+                continue
+            at = edges.out_key == edges.keys.index(kind)
+            out[kind] = csr_pairs(rows[at], edges.out_target[at], n)
+        return out
+    pairs: dict[str, list[int]] = {k: [] for k in WALK_ORDER}
+    for u, nbrs in g._succ.items():  # g.edges(keys=True), without the view's overhead
+        a = pos[u]
+        for v, keydict in nbrs.items():
+            b = pos[v]
+            for kind in keydict:
+                pair = pairs.get(kind)
+                if pair is not None:
+                    pair.append(a)
+                    pair.append(b)
+    return {k: csr_of(pairs[k], n) for k in WALK_ORDER}
+
+
 def csr_of(pairs: list[int], n: int) -> CSR:
     """Return the symmetric CSR of undirected edges given as flat ``[u0, v0, u1, ...]``,
     each row sorted and without repeats."""
     flat = np.array(pairs, dtype=np.int32)
-    u, v = flat[0::2], flat[1::2]
+    return csr_pairs(flat[0::2], flat[1::2], n)
+
+
+def csr_pairs(u: np.ndarray, v: np.ndarray, n: int) -> CSR:
+    """Return the symmetric CSR of the undirected edges ``(u[k], v[k])`` (as
+    :func:`csr_of`)."""
     rows = np.concatenate([u, v])
     cols = np.concatenate([v, u])
     if len(rows):
         key = rows.astype(np.int64) * n + cols
-        key = np.unique(key)
+        # np.unique, by a sort: numpy 2's np.unique hashes, ~15x slower on these.
+        key.sort()
+        key = key[np.concatenate(([True], key[1:] != key[:-1]))]
         rows = (key // n).astype(np.int32)
         cols = (key % n).astype(np.int32)
     indptr = np.zeros(n + 1, dtype=np.int64)

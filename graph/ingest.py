@@ -69,8 +69,9 @@ def _json_default(value: object) -> str:
     raise TypeError(f"a {type(value).__name__} is not a record value")
 
 
-def _check(fields: Any, index: int) -> tuple[str, str, ParsedFile] | Outcome:
-    """Return the file text, canonical URL and parse of a record, or its refusal."""
+def _check(fields: Any, index: int) -> tuple[str, str, ParsedFile, tuple[str, ...]] | Outcome:
+    """Return the file text, canonical URL, parse and warnings of a record (what a load of
+    its file would warn of: a value dropped, a field under another name), or its refusal."""
     if not isinstance(fields, dict):
         return Outcome(REJECTED, error=f"record {index}: expected a record (a mapping of "
                                        f"fields), got {type(fields).__name__}")
@@ -87,11 +88,12 @@ def _check(fields: Any, index: int) -> tuple[str, str, ParsedFile] | Outcome:
     if problems:
         return Outcome(REJECTED, error="; ".join(p.reason for p in problems))
     rec = parsed.records[0]
+    warnings = tuple(p.reason for p in parsed.warnings + report.warnings)
     for key in ("webUrl", "originalUrl"):
         raw = rec.fields.get(key)
         if isinstance(raw, str) and raw.strip():
             try:
-                return text, canonical_url(raw), parsed
+                return text, canonical_url(raw), parsed, warnings
             except InvalidURLError:
                 continue
     return Outcome(REJECTED, error=f"record {index}: no valid URL")  # pragma: no cover
@@ -122,7 +124,7 @@ def ingest(live: LiveGraph, records: list[Any], budget: Budget | None = None,
             if isinstance(checked, Outcome):
                 outcomes.append(checked)
                 continue
-            text, url, parsed = checked
+            text, url, parsed, warnings = checked
             path = folder / (hashlib.blake2b(url.encode(), digest_size=10).hexdigest()
                              + ".json")
             data = text.encode()
@@ -132,7 +134,7 @@ def ingest(live: LiveGraph, records: list[Any], budget: Budget | None = None,
             status = UNCHANGED if old == data else CREATED if old is None else UPDATED
             if status != UNCHANGED or earlier:  # a repeat lands (or not) after the first
                 planned.append((index, path, data, parsed))
-            outcomes.append(Outcome(status, article_id(url), str(path)))
+            outcomes.append(Outcome(status, article_id(url), str(path), warnings=warnings))
         for index, path, data, parsed in planned:
             writes.put(index, path, data, parsed)
         if _past(budget):  # the writes not started yet are not attempted after all
@@ -271,13 +273,25 @@ def retract(live: LiveGraph, url: str) -> Outcome:
     for name in files:
         src = Path(name)
         rel = os.path.relpath(src, root)
-        dst = root / RETRACTED_FOLDER / rel
+        dst = _unused(root / RETRACTED_FOLDER / rel)
         dst.parent.mkdir(parents=True, exist_ok=True)
         os.replace(src, dst)
         _fsync_folder(src.parent)
+        _fsync_folder(dst.parent)
         moved.append(src)
     live.apply(moved)
     return Outcome(RETRACTED, id=node, path=", ".join(files))
+
+
+def _unused(path: Path) -> Path:
+    """``path``, or ``name.1.md``, ``name.2.md``... beside it when a story retracted before
+    from the same file is there (a move onto it would destroy it)."""
+    n = 0
+    found = path
+    while found.exists():
+        n += 1
+        found = path.with_name(f"{path.stem}.{n}{path.suffix}")
+    return found
 
 
 def remove_partial(root: Path) -> list[Path]:

@@ -20,7 +20,7 @@ from typing import Any
 
 import networkx as nx
 
-from graph.build import RELATED, build_graph, prepare_records
+from graph.build import build_graph, prepare_records
 from graph.compact import compact
 from graph.errors import NewsgraphError
 from graph.index import ReadIndex
@@ -35,6 +35,7 @@ from graph.records import (
     parse_file,
 )
 from graph.report import LoadReport
+from graph.snapshotwrite import SnapshotWrite, wait_for_writes
 
 __all__ = ["load", "default_data_path", "parse_files"]
 
@@ -45,6 +46,12 @@ POOL_MIN_FILES = 2000
 _CHUNK = 256
 # A prepared record's fields, once its Prepared holds what the build reads of them.
 _DROPPED: dict[str, object] = {}
+# Up to this many records, a cold load's snapshot is written after the load returns
+# (graph/snapshotwrite.py): the graph answers meanwhile, and the snapshot's columns are
+# made while the built graph is still held. Past it, memory comes first: the snapshot is
+# written before the load returns, the built graph taken apart as it goes (at a million
+# records, holding both would take GiBs more).
+BACKGROUND_MAX_RECORDS = 250_000
 
 
 def default_data_path() -> Path:
@@ -82,15 +89,20 @@ def load(
         Called with a :class:`graph.progress.Step` ``(phase, done, total, records)``
         as the load goes, from the loading thread, in order: ``parse`` (``done`` of
         ``total`` files, many times), then ``build``, ``index`` and, with ``cache``,
-        ``snapshot`` (each ``0`` of ``1`` as it begins, ``1`` of ``1`` as it ends); a
-        warm start from a snapshot is ``snapshot-read`` alone. ``print`` will do.
+        ``snapshot`` (each ``0`` of ``1`` as it begins, ``1`` of ``1`` as it ends; the
+        snapshot's from the thread that writes it, after the load returned, up to
+        :data:`BACKGROUND_MAX_RECORDS` records); a warm start from a snapshot is
+        ``snapshot-read`` alone. ``print`` will do.
     workers : int, optional
         Processes that parse files; by default one per core for large corpora
         (2,000 files or more) and none (parse in this process) for small ones.
     cache : path-like or bool, optional
         A folder for snapshots (``True``: :func:`graph.snapshot.default_cache_dir`).
         The first load writes the graph, its report and read index there; a later
-        load of an unchanged corpus reads them back instead of parsing. Any change to
+        load of an unchanged corpus reads them back instead of parsing. Up to
+        :data:`BACKGROUND_MAX_RECORDS` records the first load returns before the
+        snapshot is written, by a thread (``kg.snapshot_write``,
+        :class:`graph.snapshotwrite.SnapshotWrite`; its ``wait()`` waits for it). Any change to
         a file's path, size or modification time rebuilds it. Off by default.
         Whenever a snapshot is not used or not written, the ``newsgraph`` logger says
         why.
@@ -137,6 +149,8 @@ def _load(root: Path, max_file_bytes: int, progress: ProgressCallback | None,
         from graph import snapshot
 
         cache_dir = snapshot.default_cache_dir() if cache is True else Path(cache)
+        # This process may be writing it now (a load that just returned): read it then.
+        wait_for_writes(snapshot.snapshot_path(cache_dir, root))
         # The stored snapshot is read and its signature checked in a thread while the
         # corpus is listed and stat'ed for its fingerprint (at a million files, seconds
         # each); it is decoded only if both hold.
@@ -205,73 +219,96 @@ def _load(root: Path, max_file_bytes: int, progress: ProgressCallback | None,
     # The build reads records as the parse workers deliver them, so its first pass
     # overlaps parsing; its problems follow the parse problems, as in a two-step load.
     built = LoadReport()
-    g = build_graph(records(), built, share_links=True)
+    edge_log: list[tuple[str, str, str, dict[str, Any]]] = []
+    g = build_graph(records(), built, share_links=True, edge_log=edge_log)
     for name in ("records", "articles", "stubs", "providers", "topics", "edges"):
         setattr(report, name, getattr(built, name))
     report.errors.extend(built.errors)
     report.warnings.extend(built.warnings)
     report.skipped.sort(key=lambda p: p.path.replace(os.sep, "\0"))
-    _share_values(g)
+    _share_node_values(g)
     if progress is not None:
         progress(Step("build", 1, 1, built.records))
         progress(Step("index", 0, 1, built.records))
-    index = ReadIndex(g)
     # Served from here on: the edges move from networkx's dicts into arrays, which
-    # kg.nx reads through views (graph/compact.py), ~15x less memory.
-    built, g = g, compact(g, index.ids, index.pos)
-    index.g = g
+    # kg.nx reads through views (graph/compact.py), ~15x less memory; the read index's
+    # adjacency is made from those arrays.
+    ids = sorted(g._node)
+    built, g = g, compact(g, ids, {node: i for i, node in enumerate(ids)}, edge_log)
+    del edge_log
     vars(built).clear()  # its views (g.nodes, ...) hold it in cycles: let its dicts go now
     del built
+    index = ReadIndex(g)
     kg = KnowledgeGraph(g, report, index=index)
     kg.from_snapshot = False  # type: ignore[attr-defined]
     if progress is not None:
         progress(Step("index", 1, 1, report.records))
 
     if cache_dir is not None and digest is not None:
-        from graph import snapshot
+        if report.records > BACKGROUND_MAX_RECORDS:
+            held = [kg]  # handed over whole: the graph is taken apart as it is written
+            del kg, g, index
+            return _write_now(held, cache_dir, root, digest, options, progress,
+                              max_file_bytes, workers, include, follow_symlinks)
+        SnapshotWrite(kg, cache_dir, root, digest, options, follow_symlinks,
+                      progress).start()  # graph/snapshotwrite.py
+    return kg
 
-        try:
-            # Written only when the corpus did not change while it was read.
-            again = list_files(root, follow_symlinks=follow_symlinks).names
-            if snapshot.fingerprint(root, again, options) == digest:
-                if progress is not None:
-                    progress(Step("snapshot", 0, 1, report.records))
-                # The graph just built lies among the records the parse freed, memory the
-                # allocator keeps (~0.8 GB at 100k). Freed whole and read back from the
-                # snapshot, it is laid out as a warm start's, about half that. Packed a
-                # part at a time, each written as it is made while the graph's dicts go
-                # (consume), and read back a part at a time, checked against what was
-                # written: the graph, the read index and all the packed bytes are never
-                # held at once (at a million records that is GiBs).
-                snapshot.prepare_cache(cache_dir)  # cannot be written: said, graph kept
-                blocks: set[int] = set()
-                parts = snapshot.pack_parts(g, report, kg.index, consume=True,
-                                            by_blocks=blocks)
-                del kg, g, index
-                try:
-                    spans: list[tuple[int, int, bytes]] = []
-                    path = snapshot.write_packed(cache_dir, root, digest, snapshot.PARTS,
-                                                 parts, spans, by_blocks=blocks)
-                    gc.collect()  # the read index's caches held the graphs in cycles
-                    g, report, index = snapshot.unpack(snapshot.PARTS,
-                                                       snapshot.read_parts(path, spans))
-                except (OSError, ValueError) as e:
-                    # The graph went into the parts as they were written: load it again.
-                    reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
-                    logger.warning("snapshot not written to %s: %s; loading the corpus "
-                                   "again", cache_dir, reason)
-                    parts.close()
-                    return _load(root, max_file_bytes, progress, workers, None, include,
-                                 follow_symlinks)
-                kg = KnowledgeGraph(g, report, index=index)
-                kg.from_snapshot = False  # type: ignore[attr-defined]
-                if progress is not None:
-                    progress(Step("snapshot", 1, 1, report.records))
-            else:
-                logger.info("snapshot not written: the corpus changed while it was loaded")
-        except (OSError, ValueError) as e:  # only a slower next start: said, not raised
-            reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
-            logger.warning("snapshot not written to %s: %s", cache_dir, reason)
+
+def _write_now(held: list[KnowledgeGraph], cache_dir: Path, root: Path, digest: str,
+               options: dict[str, object], progress: ProgressCallback | None,
+               max_file_bytes: int, workers: int | None, include: tuple[str, ...],
+               follow_symlinks: bool) -> KnowledgeGraph:
+    """Write the snapshot before the load returns, the built graph taken apart as its
+    parts are written, and return the graph read back from them (a large corpus's way:
+    the built graph, its columns and the packed bytes are never held at once).
+    ``held``: a list of the one graph, emptied (the caller keeps no reference)."""
+    from graph import snapshot
+
+    kg = held.pop()
+    g, report, index = kg.nx, kg.report, kg.index
+    try:
+        # Written only when the corpus did not change while it was read.
+        again = list_files(root, follow_symlinks=follow_symlinks).names
+        if snapshot.fingerprint(root, again, options) == digest:
+            if progress is not None:
+                progress(Step("snapshot", 0, 1, report.records))
+            # The graph just built lies among the records the parse freed, memory the
+            # allocator keeps (~0.8 GB at 100k). Freed whole and read back from the
+            # snapshot, it is laid out as a warm start's, about half that. Packed a
+            # part at a time, each written as it is made while the graph's dicts go
+            # (consume), and read back a part at a time, checked against what was
+            # written: the graph, the read index and all the packed bytes are never
+            # held at once (at a million records that is GiBs).
+            snapshot.prepare_cache(cache_dir)  # cannot be written: said, graph kept
+            blocks: set[int] = set()
+            parts = snapshot.pack_parts(g, report, index, consume=True,
+                                        by_blocks=blocks)
+            del kg, g, index
+            try:
+                spans: list[tuple[int, int, bytes]] = []
+                path = snapshot.write_packed(cache_dir, root, digest, snapshot.PARTS,
+                                             parts, spans, by_blocks=blocks)
+                gc.collect()  # the read index's caches held the graphs in cycles
+                g, report, index = snapshot.unpack(snapshot.PARTS,
+                                                   snapshot.read_parts(path, spans))
+            except (OSError, ValueError) as e:
+                # The graph went into the parts as they were written: load it again.
+                reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+                logger.warning("snapshot not written to %s: %s; loading the corpus "
+                               "again", cache_dir, reason)
+                parts.close()
+                return _load(root, max_file_bytes, progress, workers, None, include,
+                             follow_symlinks)
+            kg = KnowledgeGraph(g, report, index=index)
+            kg.from_snapshot = False  # type: ignore[attr-defined]
+            if progress is not None:
+                progress(Step("snapshot", 1, 1, report.records))
+        else:
+            logger.info("snapshot not written: the corpus changed while it was loaded")
+    except (OSError, ValueError) as e:  # only a slower next start: said, not raised
+        reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+        logger.warning("snapshot not written to %s: %s", cache_dir, reason)
     return kg
 
 
@@ -284,32 +321,18 @@ def _log_fallback(reason: str | None, path: Path) -> None:
     log("snapshot %s not used: %s; loading the corpus", path, reason)
 
 
-def _share_values(g: nx.MultiDiGraph) -> None:
+def _share_node_values(g: nx.MultiDiGraph) -> None:
     """Let equal values share one object, in memory and in snapshots: an article's URLs
-    that equal its canonical URL, short repeated strings, and the
-    ``{"kind": ...}`` key and data dicts of every TAGGED or PUBLISHED_BY edge (the graph
-    is read-only once loaded, so one mapping per kind serves them all; a version that
-    changes an edge makes new dicts, as graph.live does)."""
+    that equal its canonical URL, and short repeated strings. (Every TAGGED or
+    PUBLISHED_BY edge's key and data dicts are one per kind from the build on:
+    ``build_graph(..., share_links=True)``.)"""
     for data in g._node.values():
         share_node_values(data)
-    # An article's one TAGGED (or PUBLISHED_BY) edge to a topic (or provider) is a key
-    # dict {kind: {"kind": kind}} in both adjacencies: one such dict per kind serves every
-    # pair, ~180 bytes an edge (~500 an article) less, in memory and in snapshots.
-    shared: dict[str, dict[str, dict[str, str]]] = {}
-    preds = g._pred
-    for u, nbrs in g._succ.items():
-        for v, keydict in nbrs.items():
-            if len(keydict) != 1:
-                continue
-            ((key, datadict),) = keydict.items()
-            if key != RELATED and len(datadict) == 1 and datadict.get("kind") == key:
-                one = shared.setdefault(key, keydict)
-                nbrs[v] = one
-                preds[v][u] = one
 
 
 def share_node_values(data: dict[str, Any]) -> None:
-    """Let a node's values share objects with equal ones elsewhere (see _share_values)."""
+    """Let a node's values share objects with equal ones elsewhere (see
+    _share_node_values)."""
     intern = sys.intern
     url = data.get("url")
     if url is not None:

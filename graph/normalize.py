@@ -33,6 +33,12 @@ _TRACKING_PARAMS = frozenset({"fbclid", "gclid"})
 # A run of Unicode letters or digits: `\w` without the underscore.
 _ALNUM_RUN = re.compile(r"[^\W_]+")
 _NON_ALNUM_RUN = re.compile(r"[\W_]+")
+# Invisible format characters text copied from the web carries inside words: the soft
+# hyphen, zero-width space, non-joiner, joiner and no-break space (U+FEFF), the word joiner
+# and its kin, and the bidi marks and embeddings. They are no word boundary: words and topic
+# slugs are read without them.
+_INVISIBLE = re.compile("[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064"
+                        "\u2066-\u206f\ufeff]+")
 # Lowercase http(s), a plain host, no port, user, query or fragment, no whitespace:
 # already canonical but for a trailing slash (urlsplit would change nothing else).
 _PLAIN_URL = re.compile(r"(https?)://([a-z0-9.-]+)(/[^?#\s]*)?")
@@ -192,13 +198,14 @@ def topic_slug(name: str) -> str:
     'facial-recognition'
     """
     if not name.isascii():  # one topic whatever Unicode form its name was written in
-        name = unicodedata.normalize("NFKC", name)
+        name = unicodedata.normalize("NFKC", _INVISIBLE.sub("", name))
     return _NON_ALNUM_RUN.sub("-", name.lower()).strip("-")
 
 
 def fold(text: str) -> str:
     """Return text as the phrase rules read it: in Unicode's composed form (NFC), then
-    lowercased, so an accent written as a combining mark is the composed letter.
+    lowercased, so an accent written as a combining mark is the composed letter, and
+    without invisible format characters (a soft hyphen, a zero-width space, bidi marks).
 
     Examples
     --------
@@ -209,6 +216,8 @@ def fold(text: str) -> str:
         return text.lower()
     # Composed again after lowercasing: a few capitals with a mark (Greek `Ϊ` + U+0301)
     # have no composed form, their small letters do; so fold(fold(t)) == fold(t).
+    # (Taken out first: "e", U+200B, U+0301 is then "e" with its accent, composed.)
+    text = _INVISIBLE.sub("", text)
     return unicodedata.normalize("NFC", unicodedata.normalize("NFC", text).lower())
 
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from graph.analytics import SAME_STORY
-from graph.budget import Budget
+from graph.budget import MAX_PATHS, Budget
 from graph.build import ARTICLE, PROVIDER, RELATED, provider_id
 from graph.explore import label
 from graph.traverse import Edge, edge
@@ -30,7 +30,6 @@ __all__ = ["StoryLink", "GraphPath", "k_shortest_paths", "path_edges", "story_li
            "LINK_KINDS", "MAX_PATHS"]
 
 LINK_KINDS = ("RELATED", "SHARED_TOPIC", "SHARED_PROVIDER", "SAME_STORY")
-MAX_PATHS = 10
 
 
 @dataclass(frozen=True, slots=True)

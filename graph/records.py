@@ -23,6 +23,7 @@ from graph import fastyaml
 from graph.report import Problem
 from graph.textfields import as_written
 from graph.values import (
+    MAX_VALUE_DEPTH,
     NotUnicode,
     TooLongInteger,
     clean_record,
@@ -30,6 +31,7 @@ from graph.values import (
     lone_surrogate,
     max_int_digits,
 )
+from graph.yamlscalars import timestamp_or_text
 
 __all__ = [
     "Record",
@@ -47,7 +49,8 @@ __all__ = [
 
 MARKDOWN_SUFFIXES = frozenset({".md", ".markdown"})
 # The record format's own file form: YAML front matter and a body, in a .txt file. Other
-# .txt files are common beside records (notes, licences): without front matter, skipped.
+# .txt and .md files are common beside records (notes, licences, a README, an Obsidian
+# vault's notes): without front matter, skipped.
 TEXT_SUFFIXES = frozenset({".txt"})
 FRONT_MATTER_SUFFIXES = MARKDOWN_SUFFIXES | TEXT_SUFFIXES
 YAML_SUFFIXES = frozenset({".yaml", ".yml"})
@@ -101,11 +104,17 @@ class _SafeLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignor
 
 
 _SafeLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+_SafeLoader.add_constructor("tag:yaml.org,2002:timestamp", timestamp_or_text)
 # An anchor (&name) where YAML would read one: at a line start or after a space or
 # flow indicator. Text like "Tom & Jerry" or "?a=1&b=2" does not look like one.
 _ANCHOR = re.compile(r"(?:^|[\s\[\{,])&[^\s\[\]\{\},]")
 _FENCE = re.compile(r"^---[ \t]*$")
-_FRONT_START = re.compile(rb"(?:\xef\xbb\xbf)?---[ \t]*\r?(?:\n|$)")
+_FRONT_START = re.compile(rb"(?:\xef\xbb\xbf)?---[ \t]*(?:\r\n?|\n|$)")
+# A file without front matter is a note (a README, an Obsidian note) unless it was meant as a
+# record: Hugo's TOML front matter, or a URL field written without the '---' lines. Those
+# are errors that say how to fix them; a note is skipped.
+_MEANT_AS_RECORD = re.compile(rb"\A(?:\xef\xbb\xbf)?\s*\+\+\+|^[ \t]*(?:webUrl|originalUrl)[ \t]*:",
+                              re.M)
 _CLOSING_FENCE = re.compile(r"^(?:---|\.\.\.)[ \t]*$")
 # A closing fence as a line of a text whose line breaks are all "\n", with the break
 # before it (a literal start: the search jumps from one line break to the next).
@@ -383,9 +392,12 @@ def _parse_file(path: Path, max_bytes: int, include: Sequence[str],
                                          f"with its byte order mark): {e.reason} at offset "
                                          f"{e.start}"))
             return result
-    if suffix in TEXT_SUFFIXES and not _FRONT_START.match(data):
-        result.skipped = Problem(name, None, f"no YAML front matter (a first line '---'): "
-                                             f"{PurePath(name).name!r} is not a record")
+    if suffix in FRONT_MATTER_SUFFIXES and not _FRONT_START.match(data) \
+            and (suffix in TEXT_SUFFIXES or data.strip()) and not _MEANT_AS_RECORD.search(data):
+        # (an empty .md stays an error: a record caught before it was written)
+        result.skipped = Problem(name, None, f"no YAML front matter: {PurePath(name).name!r} "
+                                             "is not a record (a record's file starts with a "
+                                             "'---' line), so it is skipped")
         return result
     try:
         text = data.decode("utf-8-sig")
@@ -599,9 +611,18 @@ _STANDARD_TAGS = ("!!str, !!int, !!float, !!bool, !!null, !!timestamp, !!binary,
                   "!!map, !!omap")
 
 
+# Past some hundreds of levels (Python's recursion; libyaml stops at 1,000) a file cannot be
+# read at all; below, a value past MAX_VALUE_DEPTH costs its field only (graph/values.py).
+_TOO_DEEP_TO_READ = (f"nested too deeply to be read: a record's values nest a few levels "
+                     f"(a field nested past {MAX_VALUE_DEPTH} levels is dropped with a warning; "
+                     "some hundreds of levels cannot be read at all)")
+
+
 def _yaml_hint(reason: str, text: str, mark: Any) -> str | None:
     """How to fix the mistakes hand-written front matter makes most, which PyYAML's words
     name but do not say how to fix."""
+    if "exceeded maximum nesting depth" in reason:  # libyaml's limit of 1,000 levels
+        return _TOO_DEEP_TO_READ
     if "mapping values are not allowed" in reason:  # title: Note: a colon
         return "quote a value holding ': ' (a colon and a space): title: \"...\""
     if "could not determine a constructor for the tag" in reason:
@@ -681,7 +702,7 @@ def compose_items(
         raise YamlFailure(f"invalid YAML: contains {what}, which YAML does not allow",
                            line) from None
     except RecursionError:
-        raise YamlFailure("YAML nested too deeply to be a record", None) from None
+        raise YamlFailure(f"YAML {_TOO_DEEP_TO_READ}", None) from None
     except (yaml.YAMLError, ValueError, TypeError, OverflowError) as e:
         raise YamlFailure(f"invalid YAML: {e}", None) from None
     finally:
@@ -717,7 +738,8 @@ class _AliasCountingLoader(yaml.SafeLoader):
     """The pure-Python safe loader, counting aliases so a bomb is refused before it grows."""
 
     yaml_constructors = {**yaml.SafeLoader.yaml_constructors,
-                         "tag:yaml.org,2002:int": _construct_int}
+                         "tag:yaml.org,2002:int": _construct_int,
+                         "tag:yaml.org,2002:timestamp": timestamp_or_text}
 
     construct_mapping = _construct_mapping
 
@@ -847,7 +869,7 @@ def _parse_json(text: str, result: ParsedFile) -> None:
         result.errors.append(Problem(result.path, e.lineno, f"invalid JSON: {e.msg}"))
         return
     except RecursionError:
-        result.errors.append(Problem(result.path, None, "JSON nested too deeply to be a record"))
+        result.errors.append(Problem(result.path, None, f"JSON {_TOO_DEEP_TO_READ}"))
         return
     result.warnings.extend(keys.warnings(result.path, None if isinstance(value, list) else 1))
     if isinstance(value, list):
@@ -870,7 +892,7 @@ def _parse_jsonl(text: str, result: ParsedFile) -> None:
             keys.repeated.clear()
             continue
         except RecursionError:
-            result.errors.append(Problem(result.path, lineno, "JSON nested too deeply"))
+            result.errors.append(Problem(result.path, lineno, f"JSON {_TOO_DEEP_TO_READ}"))
             keys.repeated.clear()
             continue
         result.warnings.extend(keys.warnings(result.path, lineno))

@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from graph.records import ParsedFile
 
-__all__ = ["Problem", "LoadReport"]
+__all__ = ["Problem", "LoadReport", "printable"]
+
+# Control characters (C0 but the tab, DEL, C1) and the bidi embeddings, overrides and
+# isolates: in a file name or a record's text they would drive the terminal a report is
+# printed on (move the cursor, erase lines, start a line of their own) or reorder it.
+_UNPRINTABLE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """Return ``text`` with its control characters written as escapes (``\\x1b``), to be
+    printed on a terminal or in a log line: the text of a corpus is its writer's."""
+    return _UNPRINTABLE.sub(lambda m: ascii(m.group())[1:-1], text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,7 +36,7 @@ class Problem:
 
     def __str__(self) -> str:
         where = self.path if self.line is None else f"{self.path}:{self.line}"
-        return f"{where}: {self.reason}"
+        return printable(f"{where}: {self.reason}")
 
 
 @dataclass(slots=True)

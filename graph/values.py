@@ -11,7 +11,10 @@ record's fields into plain JSON values, by these rules:
   (a list item or mapping entry), with a warning naming where;
 * mapping keys become strings;
 * text with a lone surrogate is not Unicode: the record is refused
-  (:class:`NotUnicode`), since no field of a corrupt record can be trusted.
+  (:class:`NotUnicode`), since no field of a corrupt record can be trusted;
+* a field whose value nests lists or mappings more than :data:`MAX_VALUE_DEPTH` levels
+  deep is dropped, with a warning (records nest three or four; the check would otherwise
+  recurse until Python's stack runs out and refuse the whole file).
 
 ``quality``, ``heat`` and ``publishedDateTime`` of a record and of its ``related``
 entries are left as read: the graph build checks them against their own rules.
@@ -26,12 +29,20 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 
-__all__ = ["TooLongInteger", "NotUnicode", "clean_record", "json_int", "lone_surrogate"]
+__all__ = ["TooLongInteger", "NotUnicode", "clean_record", "json_int", "lone_surrogate",
+           "MAX_VALUE_DEPTH", "TOO_DEEP"]
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 # Left for the build, which checks each against its own rule and range.
 _CHECKED_LATER = frozenset({"quality", "heat", "publishedDateTime"})
 _DROP = object()
+MAX_VALUE_DEPTH = 100
+TOO_DEEP = (f"nested more than {MAX_VALUE_DEPTH} levels deep (a record's values nest a few "
+            f"levels; at most {MAX_VALUE_DEPTH} are read)")
+
+
+class _TooDeep(Exception):
+    """A value nests past MAX_VALUE_DEPTH: its whole field is dropped."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,15 +113,24 @@ def clean_record(fields: dict[Any, Any]) -> tuple[dict[str, Any], list[str]]:
             out[name] = [_clean_related(item, f"related[{i}]", notes)
                          for i, item in enumerate(value)]
             continue
-        cleaned = _clean(value, name, notes)
+        cleaned = _field(value, name, notes)
         if cleaned is not _DROP:
             out[name] = cleaned
     return out, notes
 
 
+def _field(value: Any, where: str, notes: list[str]) -> Any:
+    """A field's value cleaned, or _DROP (with a note) when it nests too deep."""
+    try:
+        return _clean(value, where, notes)
+    except _TooDeep:
+        notes.append(f"{where} dropped: {TOO_DEEP}")
+        return _DROP
+
+
 def _clean_related(item: Any, where: str, notes: list[str]) -> Any:
     if not isinstance(item, dict):
-        cleaned = _clean(item, where, notes)
+        cleaned = _field(item, where, notes)
         return None if cleaned is _DROP else cleaned
     out: dict[str, Any] = {}
     for key, value in item.items():
@@ -122,7 +142,7 @@ def _clean_related(item: Any, where: str, notes: list[str]) -> Any:
         if name in _CHECKED_LATER:
             out[name] = _clean_text_only(value, f"{where}.{name}")
             continue
-        cleaned = _clean(value, f"{where}.{name}", notes)
+        cleaned = _field(value, f"{where}.{name}", notes)
         if cleaned is not _DROP:
             out[name] = cleaned
     return out
@@ -149,7 +169,7 @@ def _key(key: Any, where: str) -> str:
     return name
 
 
-def _clean(value: Any, where: str, notes: list[str]) -> Any:
+def _clean(value: Any, where: str, notes: list[str], depth: int = 1) -> Any:
     kind = type(value)
     if kind is str:
         if not value.isascii() and _SURROGATE.search(value):
@@ -157,19 +177,21 @@ def _clean(value: Any, where: str, notes: list[str]) -> Any:
         return value
     if value is None or kind is bool or kind is int:
         return value
+    if depth > MAX_VALUE_DEPTH:
+        raise _TooDeep
     if kind is dict:
-        return _clean_dict(value, where, notes)
+        return _clean_dict(value, where, notes, depth)
     if kind is list:
-        return _clean_list(value, where, notes)
-    return _clean_other(value, where, notes)
+        return _clean_list(value, where, notes, depth)
+    return _clean_other(value, where, notes, depth)
 
 
-def _clean_dict(value: dict[Any, Any], where: str, notes: list[str]) -> Any:
+def _clean_dict(value: dict[Any, Any], where: str, notes: list[str], depth: int) -> Any:
     """Clean a mapping in place (it is the parser's own); rebuild it only for odd keys."""
     todo = None
     for key, item in value.items():
         if type(key) is not str:
-            return _rebuild_dict(value, where, notes)
+            return _rebuild_dict(value, where, notes, depth)
         if not key.isascii() and _SURROGATE.search(key):
             _key(key, f"{where} key")  # raises
         kind = type(item)
@@ -181,7 +203,7 @@ def _clean_dict(value: dict[Any, Any], where: str, notes: list[str]) -> Any:
                 todo = []
             todo.append(key)
     for key in todo or ():
-        cleaned = _clean(value[key], f"{where}.{key}", notes)
+        cleaned = _clean(value[key], f"{where}.{key}", notes, depth + 1)
         if cleaned is _DROP:
             del value[key]
         else:
@@ -189,17 +211,18 @@ def _clean_dict(value: dict[Any, Any], where: str, notes: list[str]) -> Any:
     return value
 
 
-def _rebuild_dict(value: dict[Any, Any], where: str, notes: list[str]) -> dict[str, Any]:
+def _rebuild_dict(value: dict[Any, Any], where: str, notes: list[str], depth: int
+                  ) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, item in value.items():
         name = _key(key, f"{where} key")
-        cleaned = _clean(item, f"{where}.{name}", notes)
+        cleaned = _clean(item, f"{where}.{name}", notes, depth + 1)
         if cleaned is not _DROP:
             out[name] = cleaned
     return out
 
 
-def _clean_list(value: list[Any], where: str, notes: list[str]) -> Any:
+def _clean_list(value: list[Any], where: str, notes: list[str], depth: int) -> Any:
     """Clean a list in place (it is the parser's own)."""
     dropped = False
     for i, item in enumerate(value):
@@ -208,7 +231,7 @@ def _clean_list(value: list[Any], where: str, notes: list[str]) -> Any:
             if not item.isascii() and _SURROGATE.search(item):
                 _clean(item, f"{where}[{i}]", notes)  # raises
         elif not (item is None or kind is bool or kind is int):
-            cleaned = _clean(item, f"{where}[{i}]", notes)
+            cleaned = _clean(item, f"{where}[{i}]", notes, depth + 1)
             value[i] = cleaned
             dropped = dropped or cleaned is _DROP
     if dropped:
@@ -216,7 +239,7 @@ def _clean_list(value: list[Any], where: str, notes: list[str]) -> Any:
     return value
 
 
-def _clean_other(value: Any, where: str, notes: list[str]) -> Any:
+def _clean_other(value: Any, where: str, notes: list[str], depth: int) -> Any:
     kind = type(value)
     if kind is float:
         if math.isfinite(value):
@@ -224,15 +247,16 @@ def _clean_other(value: Any, where: str, notes: list[str]) -> Any:
         notes.append(f"{where} dropped: {value} is not a finite number")
         return _DROP
     if kind is tuple:
-        return _clean_list(list(value), where, notes)
+        return _clean_list(list(value), where, notes, depth)
     if isinstance(value, dict):
-        return _rebuild_dict(value, where, notes)
+        return _rebuild_dict(value, where, notes, depth)
     if isinstance(value, list):
-        return _clean_list(list(value), where, notes)
+        return _clean_list(list(value), where, notes, depth)
     if isinstance(value, datetime | date | time):
         return value.isoformat()
     if isinstance(value, set | frozenset):
-        members = (_clean(member, f"{where}[{i}]", notes) for i, member in enumerate(value))
+        members = (_clean(member, f"{where}[{i}]", notes, depth + 1)
+                   for i, member in enumerate(value))
         items = [member for member in members if member is not _DROP]
         notes.append(f"{where} converted: a set (!!set) is given as a sorted list")
         try:
@@ -248,8 +272,8 @@ def _clean_other(value: Any, where: str, notes: list[str]) -> Any:
     if isinstance(value, int):  # a subclass of int or bool: keep its number
         return int(value) if not isinstance(value, bool) else bool(value)
     if isinstance(value, float):
-        return _clean_other(float(value), where, notes)
+        return _clean_other(float(value), where, notes, depth)
     if isinstance(value, str):
-        return _clean(str(value), where, notes)
+        return _clean(str(value), where, notes, depth)
     notes.append(f"{where} dropped: a {kind.__name__} value has no JSON form")
     return _DROP

@@ -19,19 +19,31 @@ from typing import Any
 import yaml
 
 __all__ = ["Unsupported", "scalar", "split_key", "plain_lines", "quoted_lines", "GOOD_KEYS",
-           "block_scalar", "join_quoted", "fold", "MAX_DEPTH"]
+           "block_scalar", "join_quoted", "fold", "MAX_DEPTH", "timestamp_or_text"]
 
 _STR = "tag:yaml.org,2002:str"
 _RESOLVERS = yaml.SafeLoader.yaml_implicit_resolvers
 _CONSTRUCT = yaml.SafeLoader(
     ""
 )  # an idle loader: its construct_yaml_* methods read only the node given
+
+
+def timestamp_or_text(loader: Any, node: yaml.ScalarNode) -> Any:
+    """A plain scalar YAML resolves as a timestamp, as PyYAML builds it; its text when no
+    calendar has it (``2021-13-45``, ``2021-02-30``): PyYAML raised, refusing the whole
+    file, where an unreadable date costs only its field (with a warning naming it)."""
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+    except ValueError:
+        return node.value
+
+
 _CONSTRUCTORS = {
     "tag:yaml.org,2002:null": _CONSTRUCT.construct_yaml_null,
     "tag:yaml.org,2002:bool": _CONSTRUCT.construct_yaml_bool,
     "tag:yaml.org,2002:int": _CONSTRUCT.construct_yaml_int,
     "tag:yaml.org,2002:float": _CONSTRUCT.construct_yaml_float,
-    "tag:yaml.org,2002:timestamp": _CONSTRUCT.construct_yaml_timestamp,
+    "tag:yaml.org,2002:timestamp": lambda node: timestamp_or_text(_CONSTRUCT, node),
 }
 _CONSTRUCT.dispose()
 

@@ -141,13 +141,16 @@ class Loading:
 
 
 class WhileLoading:
-    """Answer 503 with how far the load is, at once, until the graph is there."""
+    """Answer 503 with how far the load is, at once, until the graph is there (a WebSocket:
+    close it with 1013, try again later, and the same words)."""
 
     def __init__(self, app: ASGIApp):
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         state = scope["app"].state
+        if scope["type"] == "websocket" and state.kg is None:
+            return await _come_back_later(scope, receive, send, state.loading.message())
         if scope["type"] != "http" or state.kg is not None:
             return await self.app(scope, receive, send)
         accept = dict(scope.get("headers") or ()).get(b"accept", b"").decode("latin-1")
@@ -156,6 +159,18 @@ class WhileLoading:
         response = Response(json.dumps(body), status_code=503, headers={"retry-after": "1"},
                             media_type=f"{negotiate(accept)}; charset=utf-8")
         await response(scope, receive, send)
+
+
+async def _come_back_later(scope: Scope, receive: Receive, send: Send, message: str) -> None:
+    """Close a WebSocket that came while the graph loads with 1013 (try again later) and
+    why: accepted first (with the client's protocol), since a refusal before that reaches
+    the client as a failed handshake without its reason."""
+    if (await receive())["type"] != "websocket.connect":
+        return
+    offered = scope.get("subprotocols") or []
+    await send({"type": "websocket.accept", "subprotocol": offered[0] if offered else None})
+    reason = message.encode()[:123].decode("utf-8", "ignore")  # what a close frame holds
+    await send({"type": "websocket.close", "code": 1013, "reason": reason})
 
 
 async def home(request: Request) -> Response:
@@ -297,7 +312,8 @@ def create_app(source: graph.KnowledgeGraph | graph.LiveGraph | str | os.PathLik
             # Repeated requests are answered from stored responses: a version is immutable.
             Route("/graphql", WhileLoading(ResponseCache(view, _graph_of)),
                   methods=["GET", "POST"]),
-            WebSocketRoute("/graphql", view),  # subscriptions: graphql-transport-ws
+            # subscriptions: graphql-transport-ws (closed with 1013 while the graph loads)
+            WebSocketRoute("/graphql", WhileLoading(view)),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/export/graph.{ext}", export_endpoint),

@@ -25,6 +25,7 @@ from typing import Any
 
 import graph
 from graph.records import DEFAULT_MAX_FILE_BYTES, RECORD_SUFFIXES
+from graph.report import printable
 from schema.progress import terminal_progress
 from schema.settings import add_arguments, from_arguments
 
@@ -243,7 +244,7 @@ def _empty_message(path: Path | None, report: graph.LoadReport) -> str:
     shown = str(path) if path is not None else str(graph.default_data_path())
     return (f"no record found in {shown!r} ({report.files} files read, "
             f"{len(report.skipped)} skipped, {len(report.errors)} errors). Records are files "
-            f"ending {', '.join(sorted(RECORD_SUFFIXES))} (a .txt needs YAML front matter); "
+            f"ending {', '.join(sorted(RECORD_SUFFIXES))} (a .md or .txt needs YAML front matter); "
             "--include GLOB reads more")
 
 
@@ -275,6 +276,9 @@ def _print_report(report: graph.LoadReport, *, stream: Any = None) -> None:
 
 def cmd_load(args: argparse.Namespace) -> int:
     kg = _load(args.path, args.max_file_mb, args.cache, args=args, allow_empty=True)
+    write = getattr(kg, "snapshot_write", None)
+    if write is not None:  # written after the load returned: this command is done then
+        write.wait()
     if kg.report.records == 0:
         _print_report(kg.report)
         raise EmptyCorpus(_empty_message(args.path, kg.report))
@@ -507,8 +511,8 @@ def cmd_push(args: argparse.Namespace) -> int:
                 f"cannot read --token-file {str(args.token_file)!r}: {e.strerror}") from e
     token = token or os.environ.get("NEWSGRAPH_INGEST_TOKEN", "").strip() or None
     summary = push(args.files, args.server, token, batch=args.batch)
-    for problem in summary.problems:
-        print(f"  {problem}", file=sys.stderr)
+    for problem in summary.problems + summary.warnings:
+        print(f"  {printable(problem)}", file=sys.stderr)
     print(summary.line())
     return EXIT_OK if summary.ok else EXIT_REJECTED
 

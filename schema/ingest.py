@@ -32,13 +32,18 @@ class IngestResult:
     error: str | None = strawberry.field(description="Why it was rejected or not attempted.")
     version: str | None = strawberry.field(
         description="The graph version holding the result (null when rejected).")
+    warnings: list[str] = strawberry.field(default_factory=list, description=(
+        "What the file rules dropped or read otherwise in a record written anyway, as a "
+        "load of its file reports it: a date or score that cannot be read, a field under "
+        "another writer's name (kept in extra), ..."))
 
     @classmethod
     def of(cls, outcome: files.Outcome, version: str | None) -> IngestResult:
         ok = outcome.status not in (files.REJECTED, files.NOT_ATTEMPTED)
         return cls(status=outcome.status,
                    id=strawberry.ID(outcome.id) if outcome.id is not None else None,
-                   error=outcome.error, version=version if ok else None)
+                   error=outcome.error, version=version if ok else None,
+                   warnings=list(outcome.warnings))
 
 
 def _authorized_live(info: Info) -> graph.LiveGraph:

@@ -102,7 +102,7 @@ HopsArg = Annotated[int, strawberry.argument(
                 "counts as a hop.")]
 ViaArg = Annotated[list[EdgeKind] | None, strawberry.argument(
     description="Edge kinds to walk, in either direction; RELATED, PUBLISHED_BY and TAGGED "
-                "by default.")]
+                "by default, SAME_STORY when named.")]
 WhereArg = Annotated[ArticleFilter | None, strawberry.argument(
     description="Conditions on the articles returned.")]
 FirstArg = Annotated[int | None, strawberry.argument(
@@ -116,6 +116,10 @@ LastArg = Annotated[int | None, strawberry.argument(
 BeforeArg = Annotated[str | None, strawberry.argument(
     description="Return items before this cursor (an edge's cursor or "
                 "pageInfo.startCursor).")]
+WithinKindsArg = Annotated[list[NodeKind] | None, strawberry.argument(
+    description="Node kinds returned; [ARTICLE] by default. A `where` keeps articles only.")]
+MaxHopsArg = Annotated[int, strawberry.argument(
+    description=f"Longest path considered: 1 to {MAX_HOPS}.")]
 NeighborhoodHopsArg = Annotated[int, strawberry.argument(
     description=f"How far to walk: 0 to {MAX_HOPS}.")]
 LimitArg = Annotated[int, strawberry.argument(

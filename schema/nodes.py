@@ -22,6 +22,7 @@ from strawberry.types import Info
 import graph
 from graph import select
 from graph.build import ARTICLE, PROVIDER, TOPIC, provider_id, topic_id
+from graph.normalize import canonical_url, provider_key
 from graph.traverse import Edge, edge
 from schema.connections import Connection
 from schema.inputs import (
@@ -37,13 +38,14 @@ from schema.inputs import (
     LastArg,
     LayoutArg,
     LimitArg,
+    MaxHopsArg,
     NeighborhoodHopsArg,
     NeighborhoodWhereArg,
-    NodeKind,
     NodeKindsArg,
     OrderArg,
     ViaArg,
     WhereArg,
+    WithinKindsArg,
     selection_of,
 )
 from schema.nodeview import NodeView, ViewLink, define_view, resolve_by_class
@@ -116,9 +118,7 @@ class Traversable(Node):
         "Nodes within `hops` of this one, nearest first, then newest, then by id; each edge "
         "carries its distance and the path that explains it. Articles only by default."))
     def within(self, info: Info, hops: HopsArg = 2, via: ViaArg = None, where: WhereArg = None,
-               kinds: Annotated[list[NodeKind] | None, strawberry.argument(
-                   description="Node kinds returned; [ARTICLE] by default. "
-                               "A `where` keeps articles only.")] = None,
+               kinds: WithinKindsArg = None,
                first: FirstArg = None, after: AfterArg = None, last: LastArg = None,
                before: BeforeArg = None,
                ) -> Annotated[WithinConnection, strawberry.lazy("schema.traversal")]:
@@ -149,9 +149,7 @@ class Traversable(Node):
     def path_to(self, info: Info,
                 id: Annotated[strawberry.ID, strawberry.argument(
                     description="The node to reach: a node id or an article URL.")],
-                via: ViaArg = None,
-                max_hops: Annotated[int, strawberry.argument(
-                    description=f"Longest path considered: 1 to {MAX_HOPS}.")] = MAX_HOPS,
+                via: ViaArg = None, max_hops: MaxHopsArg = MAX_HOPS,
                 ) -> Annotated[Path, strawberry.lazy("schema.traversal")] | None:
         from schema.cost import budget_of
         from schema.traversal import resolve_path
@@ -367,10 +365,40 @@ def node_of(kg: graph.KnowledgeGraph, node_id: str) -> Traversable:
     return view
 
 
-_EDGE_ID = re.compile(r"^(RELATED|PUBLISHED_BY|TAGGED|SAME_STORY):(.+?)->"
-                      r"((?:article|topic|provider):.+)$", re.S)
+_EDGE_KIND = re.compile(r"(RELATED|PUBLISHED_BY|TAGGED|SAME_STORY):")
+# Where an edge id's target may start. A URL may hold '->' and even '->article:', so each
+# such place is tried (an edge's ends are nodes of the graph: at most one split is one);
+# past a few, the id is no edge's (each try hashes the id once).
+_TARGET_START = re.compile(r"->(?=(?:article|topic|provider):.)", re.S)
+_MAX_EDGE_SPLITS = 16
 _FORMS = ("'article:<url>', 'topic:<slug or name>', 'provider:<domain>', 'storyline:<n>' "
           "or an edge's 'KIND:<source id>-><target id>'")
+
+
+def article_at(kg: graph.KnowledgeGraph, url: str) -> str | None:
+    """Return the article node at a URL (raw, canonical or its id), None when the corpus
+    has none; raise InvalidArgument when ``url`` cannot be an article's URL at all (a
+    typo answered null, as if the story were not in the corpus)."""
+    found = kg.article(url)
+    if found is None:
+        _must_be(canonical_url, url.removeprefix(f"{ARTICLE}:"))
+    return found
+
+
+def provider_at(kg: graph.KnowledgeGraph, domain: str) -> str | None:
+    """Return the provider node of a domain, None when the corpus has none; raise
+    InvalidArgument when ``domain`` cannot be a domain."""
+    found = kg.provider(domain)
+    if found is None:
+        _must_be(provider_key, domain.removeprefix(f"{PROVIDER}:"))
+    return found
+
+
+def _must_be(normalize: Any, value: str) -> None:
+    try:
+        normalize(value)
+    except graph.InvalidURLError as e:
+        raise graph.InvalidArgument(str(e)) from e
 
 
 def find_node(kg: graph.KnowledgeGraph, ref: str) -> Node | None:
@@ -380,9 +408,16 @@ def find_node(kg: graph.KnowledgeGraph, ref: str) -> Node | None:
     article, a topic's slug or name, a provider's domain, www. form or URL. The object
     answers with its canonical id. A malformed id raises InvalidArgument.
     """
-    edge_match = _EDGE_ID.match(ref)
-    if edge_match is not None:
-        return _find_edge(kg, *edge_match.groups())
+    kind = _EDGE_KIND.match(ref)
+    if kind is not None:
+        ends = ref[kind.end():]
+        splits = [m.start() for m in _TARGET_START.finditer(ends) if m.start() > 0]
+        if splits:
+            for at in splits[:_MAX_EDGE_SPLITS]:
+                found_edge = _find_edge(kg, kind.group(1), ends[:at], ends[at + 2:])
+                if found_edge is not None:
+                    return found_edge
+            return None
     prefix, colon, rest = ref.partition(":")
     if not colon or not rest:
         raise graph.InvalidArgument(f"malformed id {ref!r}: expected {_FORMS}")
@@ -391,10 +426,15 @@ def find_node(kg: graph.KnowledgeGraph, ref: str) -> Node | None:
 
         found_storyline = kg.analytics.storyline_by_id.get(ref)
         return Storyline.of(found_storyline) if found_storyline else None
-    lookup = {ARTICLE: kg.article, TOPIC: kg.topic, PROVIDER: kg.provider}.get(prefix)
+    lookup = {ARTICLE: article_at, TOPIC: graph.KnowledgeGraph.topic,
+              PROVIDER: provider_at}.get(prefix)
     if lookup is None:
         raise graph.InvalidArgument(f"malformed id {ref!r}: expected {_FORMS}")
-    found = ref if ref in kg.nx and kg.nx.nodes[ref]["kind"] == prefix else lookup(rest)
+    try:
+        found = (ref if ref in kg.nx and kg.nx.nodes[ref]["kind"] == prefix
+                 else lookup(kg, rest))
+    except graph.InvalidArgument as e:
+        raise graph.InvalidArgument(f"malformed id {ref!r}: {e}") from e
     return node_of(kg, found) if found is not None else None
 
 

@@ -22,7 +22,7 @@ from graph.records import list_files, parse_file
 
 __all__ = ["push", "PushSummary"]
 
-INGEST = "mutation($r: [JSON!]!) { ingest(records: $r) { status id error } }"
+INGEST = "mutation($r: [JSON!]!) { ingest(records: $r) { status id error warnings } }"
 # Under the server's default 64 KB request body, with room for the query and escaping.
 MAX_BATCH_BYTES = 48 * 1024
 
@@ -34,12 +34,15 @@ class PushSummary:
     files: int = 0
     statuses: dict[str, int] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    # what the server's file rules dropped from records it wrote anyway
+    warnings: list[str] = field(default_factory=list)
 
     def line(self) -> str:
         sent = sum(self.statuses.values())
         counts = ", ".join(f"{n} {s.lower()}" for s, n in sorted(self.statuses.items()))
+        warned = f"; {len(self.warnings)} warnings" if self.warnings else ""
         return (f"pushed {sent} records from {self.files} files: {counts or 'nothing sent'}; "
-                f"{len(self.problems)} problems")
+                f"{len(self.problems)} problems{warned}")
 
     @property
     def ok(self) -> bool:
@@ -139,3 +142,4 @@ def _count(summary: PushSummary, where: str, result: dict[str, Any]) -> None:
     summary.statuses[status] = summary.statuses.get(status, 0) + 1
     if status in ("REJECTED", "NOT_ATTEMPTED"):
         summary.problems.append(f"{where}: {result['error']}")
+    summary.warnings += [f"{where}: warning: {w}" for w in result.get("warnings") or ()]

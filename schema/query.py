@@ -51,13 +51,14 @@ from schema.inputs import (
     LastArg,
     LayoutArg,
     LimitArg,
+    MaxHopsArg,
     NeighborhoodHopsArg,
     NeighborhoodWhereArg,
-    NodeKind,
     NodeKindsArg,
     OrderArg,
     ViaArg,
     WhereArg,
+    WithinKindsArg,
     selection_of,
 )
 from schema.limits import Limits
@@ -68,9 +69,11 @@ from schema.nodes import (
     Node,
     Provider,
     Topic,
+    article_at,
     article_page,
     find_node,
     kg_of,
+    provider_at,
 )
 from schema.operation import OneOperation
 from schema.pipeline import QueryPipeline
@@ -174,7 +177,8 @@ class Query:
 
     @strawberry.field(description=(
         "An article by URL (raw or canonical: tracking parameters, case of the host, a "
-        "trailing slash do not matter) or by id; null when unknown."))
+        "trailing slash do not matter) or by id; null when unknown, an error when `url` "
+        "is no http(s) URL."))
     def article(self, info: Info,
                 url: Annotated[str | None, strawberry.argument(
                     description="Its webUrl or originalUrl.")] = None,
@@ -187,7 +191,7 @@ class Query:
             node = find_node(kg, str(id))
             return node if isinstance(node, Article) else None
         assert url is not None  # exactly one of the two was given
-        found = kg.article(url)
+        found = article_at(kg, url)
         return Article.from_node(kg, found) if found else None
 
     @strawberry.field(description=(
@@ -204,7 +208,7 @@ class Query:
             description="E.g. 'sixthtone.com', 'www.sixthtone.com' or a URL on it.")]
                  ) -> Provider | None:
         kg = kg_of(info)
-        found = kg.provider(domain)
+        found = provider_at(kg, domain)
         return Provider.from_node(kg, found) if found else None
 
     @strawberry.field(description="Articles, filtered and ordered.")
@@ -275,8 +279,7 @@ class Query:
     def within(self, info: Info, from_: Annotated[strawberry.ID, strawberry.argument(
             name="from", description="The start: a node id or an article URL.")],
                hops: HopsArg = 2, via: ViaArg = None, where: WhereArg = None,
-               kinds: Annotated[list[NodeKind] | None, strawberry.argument(
-                   description="Node kinds returned; [ARTICLE] by default.")] = None,
+               kinds: WithinKindsArg = None,
                first: FirstArg = None, after: AfterArg = None, last: LastArg = None,
                before: BeforeArg = None) -> WithinConnection:
         return resolve_within(kg_of(info), str(from_), hops, via, where, kinds, first, after,
@@ -300,9 +303,7 @@ class Query:
             name="from", description="The start: a node id or an article URL.")],
                 id: Annotated[strawberry.ID, strawberry.argument(
                     description="The node to reach: a node id or an article URL.")],
-                via: ViaArg = None,
-                max_hops: Annotated[int, strawberry.argument(
-                    description=f"Longest path considered: 1 to {MAX_HOPS}.")] = MAX_HOPS,
+                via: ViaArg = None, max_hops: MaxHopsArg = MAX_HOPS,
                 ) -> Path | None:
         return resolve_path(kg_of(info), str(from_), str(id), via, max_hops, budget_of(info))
 
@@ -316,11 +317,8 @@ class Query:
                   description="The end: a node id or an article URL.")],
               k: Annotated[int, strawberry.argument(
                   description=f"At most this many paths: 1 to {CEILINGS['max_paths']}.")] = 3,
-              max_hops: Annotated[int, strawberry.argument(
-                  description=f"Longest path considered: 1 to {MAX_HOPS}.")] = MAX_HOPS,
-              via: Annotated[list[EdgeKind] | None, strawberry.argument(
-                  description="Edge kinds to walk, in either direction; RELATED, PUBLISHED_BY "
-                              "and TAGGED by default, SAME_STORY when named.")] = None,
+              max_hops: MaxHopsArg = MAX_HOPS,
+              via: ViaArg = None,
               ) -> list[Path]:
         return resolve_paths(kg_of(info), str(from_), str(to), k, max_hops, via,
                              budget_of(info))

@@ -20,9 +20,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from graph.budget import MAX_LAYOUT_NODES, MAX_PATHS
 from graph.errors import NewsgraphError
-from graph.explore import MAX_LAYOUT_NODES
-from graph.paths import MAX_PATHS
 
 __all__ = ["Settings", "ENV_PREFIX", "add_arguments", "from_arguments"]
 

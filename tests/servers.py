@@ -36,13 +36,14 @@ def free_port() -> int:
 @contextmanager
 def running_server(*args: str, ready_within: float = 60,
                    analytics: bool = True, env: dict[str, str] | None = None,
-                   ) -> Iterator[str]:
+                   port: int | None = None) -> Iterator[str]:
     """Run `newsgraph serve ARGS --port P` until ready; yield its base URL; stop it with SIGINT.
 
     Ready means the graph is loaded and, unless ``analytics`` is False, the background
     analytics (storylines, centrality) are in too, so tests reading them do not race.
+    ``port`` serves on that port (a restart on the port a page is connected to).
     """
-    port = free_port()
+    port = port or free_port()
     proc = subprocess.Popen([str(NEWSGRAPH), "serve", *args, "--port", str(port)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                             env=env)

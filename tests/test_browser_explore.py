@@ -15,7 +15,7 @@ import pytest
 from live_helpers import write_whole
 
 from tests import test_browser as shared
-from tests.servers import running_server
+from tests.servers import free_port, running_server
 from tests.test_browser import (
     ROOT,
     SEED_ID,
@@ -340,6 +340,54 @@ def test_live_mode_takes_out_removed_stories_redraws_stubs_and_marks_updated_one
         page.screenshot(path=tmp_path / "live-removed.png")
         p.check_clean()
 
+
+def test_live_mode_after_a_server_restart_takes_out_what_went_meanwhile(open_page, tmp_path):
+    # A restart (or a dropped connection) loses the events of the changes made meanwhile:
+    # the page reconnected and went on drawing stories the server no longer had, with the
+    # titles of before.
+    corpus = tmp_path / "corpus"
+    shutil.copytree(ROOT / "data", corpus)
+    port = free_port()
+    p = open_page(f"http://127.0.0.1:{port}")
+    page = p.page
+    with running_server(str(corpus), port=port) as base:
+        _open_explorer(p, base, f"?node={SEED_ID}&live=1")
+        _wait_idle(page)
+        page.wait_for_selector("body[data-live='connected']")
+        drawn = _drawn(page)
+        assert {SCMP_ID, ITIF_ID} <= drawn
+    page.wait_for_selector("body[data-live^='disconnected']")
+    # While the server is down: a drawn story's file deleted, another one's edited.
+    (corpus / "scmp" / "school-canteens-face-payment.md").unlink()
+    itif_file = corpus / "biometricupdate" / "itif-former-dhs-exec-push-back.yaml"
+    old_title = _served_title_in(itif_file)
+    new_title = "ITIF and a former DHS official defend the IRS's facial recognition"
+    staged = itif_file.with_name(f".{itif_file.name}.tmp")
+    staged.write_text(itif_file.read_text(encoding="utf-8").replace(old_title, new_title),
+                      encoding="utf-8")
+    os.replace(staged, itif_file)
+    with running_server(str(corpus), port=port) as base:
+        page.wait_for_function("id => !newsgraphExplorer.graph.hasNode(id)", arg=SCMP_ID,
+                               timeout=30_000)
+        page.wait_for_function(
+            "([id, t]) => newsgraphExplorer.graph.getNodeAttribute(id, 'label') === t",
+            arg=[ITIF_ID, new_title], timeout=30_000)
+        assert _unknown(base, _drawn(page)) == set()
+        page.wait_for_selector(f"#live-list li[data-id='{SCMP_ID}'][data-reason='REMOVED']")
+        page.wait_for_selector(f"#live-list li[data-id='{ITIF_ID}'][data-reason='UPDATED']")
+        # Only what changed is listed: the seed, unchanged, is not.
+        assert not page.query_selector(f"#live-list li[data-id='{SEED_ID}']")
+        page.wait_for_selector("#live-resynced")
+        page.screenshot(path=tmp_path / "live-restart.png")
+        p.errors = [e for e in p.errors if "ERR_CONNECTION_REFUSED" not in e]
+        p.check_clean()
+
+
+def _served_title_in(path) -> str:
+    """The title line's text of a YAML record file."""
+    line = next(x for x in path.read_text(encoding="utf-8").splitlines()
+                if x.startswith("title:"))
+    return line.removeprefix("title:").strip().strip('"')
 
 def test_a_story_link_is_drawn_only_for_a_web_url(open_page, tmp_path):
     # A record's originalUrl is its own text: 'javascript://host/%0A...' was made the

@@ -110,7 +110,9 @@ def test_query_takes_max_file_mb_as_load_does(capsys, clean):
 
 
 def test_load_text_report(capsys, clean):
-    (clean / "broken.md").write_text("no front matter\n", encoding="utf-8")
+    # front matter without its '---' lines: a record meant, an error (a note is skipped)
+    (clean / "broken.md").write_text("title: Broken\nwebUrl: https://news.example/b\n",
+                                     encoding="utf-8")
     status = main(["load", str(clean)])
     out, _ = capsys.readouterr()
     assert status == 1

@@ -222,7 +222,7 @@ def test_a_tampered_column_part_is_refused(tmp_path: Path) -> None:
     out = tmp_path / "corpus"
     generate(100, out, seed=1, style="mixed")
     cache = tmp_path / "cache"
-    graph.load(out, cache=cache)
+    graph.load(out, cache=cache).snapshot_write.wait()  # type: ignore[attr-defined]
     path = snapshot.snapshot_path(cache, out)
     raw = bytearray(path.read_bytes())
     # Walk the parts (each after its 8-byte length) and flip a byte in the middle of the

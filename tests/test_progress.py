@@ -37,6 +37,8 @@ def _phases(steps: list[Step]) -> list[tuple[str, int, int]]:
 def test_a_load_reports_every_phase_in_order(corpus: Path, tmp_path: Path) -> None:
     steps: list[Step] = []
     kg = graph.load(corpus, progress=steps.append, cache=tmp_path)
+    # The snapshot is written after the load returned, its steps from the writing thread.
+    assert kg.snapshot_write.wait(60)  # type: ignore[attr-defined]
     files = steps[0].total
     assert files > 0
     assert _phases(steps) == [("parse", 0, files), ("parse", files, files),

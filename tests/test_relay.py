@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 import graph
 from schema.query import execute
@@ -63,6 +64,31 @@ def test_every_id_is_refetchable_with_its_own_type(kg):
     assert back["node"] == {"size": storyline["size"]}
 
 
+# URLs whose text holds what an edge id is made of: "->" and the prefixes of the ids.
+ARROWS = ["https://arrows.example/a->article:https://other.example/b",
+          "https://arrows.example/a->b", "https://arrows.example/topic:x->provider:y",
+          "https://arrows.example/plain"]
+
+
+def test_every_edge_id_refetches_when_urls_hold_arrows_and_prefixes(tmp_path):
+    # An edge id is 'KIND:<source id>-><target id>'; it was split at the first '->' before
+    # an id prefix, so an edge from an article whose URL holds '->article:' was null.
+    records = [{"title": f"Story {i}", "webUrl": url, "topics": ["a->topic:b"],
+                "provider": {"name": "Arrows", "domain": "arrows.example"},
+                "related": [{"webUrl": ARROWS[(i + 1) % len(ARROWS)]}]}
+               for i, url in enumerate(ARROWS)]
+    (tmp_path / "arrows.yaml").write_text(yaml.safe_dump(records), encoding="utf-8")
+    arrows = graph.load(tmp_path)
+    assert arrows.report.ok
+    edges = run(arrows, """query ($from: [ID!]!) { neighborhood(from: $from, hops: 2,
+        limit: 500) { edges { id kind source target } } }""",
+                **{"from": [f"article:{ARROWS[0]}"]})["neighborhood"]["edges"]
+    assert {e["kind"] for e in edges} == {"RELATED", "PUBLISHED_BY", "TAGGED"}
+    for e in edges:
+        again = run(arrows, """query ($id: ID!) { node(id: $id) { id ... on GraphEdge {
+            kind source target } } }""", id=e["id"])
+        assert again["node"] == e, e["id"]
+
 def test_unknown_ids_are_null_and_malformed_ones_say_what_is_allowed(kg):
     data = run(kg, '{ a: node(id: "storyline:999") { id } b: node(id: "topic:nope") { id } '
                    f'c: node(id: "RELATED:{S}->topic:nope") {{ id }} }}')
@@ -70,6 +96,31 @@ def test_unknown_ids_are_null_and_malformed_ones_say_what_is_allowed(kg):
     message = error_of(kg, '{ node(id: "nonsense") { id } }')
     assert "'nonsense'" in message and "storyline:<n>" in message
 
+
+
+@pytest.mark.parametrize(("query", "words"), [
+    ('{ article(url: "not a url") { id } }', ["'not a url' is not an absolute URL",
+                                               "like 'https://example.com/story'"]),
+    ('{ article(url: "javascript://x.example/%0Aalert(1)") { id } }',
+     ["not a web URL", "http or https"]),
+    ('{ node(id: "article:not a url") { id } }', ["malformed id 'article:not a url'",
+                                                  "not an absolute URL"]),
+    ('{ nodes(ids: ["article:ftp://x.example/a"]) { id } }', ["malformed id", "http or https"]),
+    ('{ provider(domain: "a b") { id } }', ["'a b' is not a domain", "like 'example.com'"]),
+])
+def test_a_url_or_domain_that_cannot_be_one_is_an_error_not_a_miss(kg, query, words):
+    # A typo answered null, as if the story were not in the corpus: the docs promise an
+    # error that says what was wrong and what is allowed for a malformed argument.
+    message = error_of(kg, query)
+    for w in words:
+        assert w in message, message
+
+
+def test_a_well_formed_url_or_domain_not_in_the_corpus_is_still_null(kg):
+    data = run(kg, '{ a: article(url: "https://nowhere.example/story") { id } '
+                   'n: node(id: "article:https://nowhere.example/story") { id } '
+                   'p: provider(domain: "nowhere.example") { id } }')
+    assert data == {"a": None, "n": None, "p": None}
 
 def test_a_drawn_node_is_not_the_node_it_draws(kg):
     data = run(kg, '{ neighborhood(from: ["provider:sixthtone.com"], hops: 1) { nodes { hops '

@@ -38,6 +38,15 @@ def _same(a: graph.KnowledgeGraph, b: graph.KnowledgeGraph) -> None:
         b.within(start, 2, mentions="facial recognition")
 
 
+def _written(kg: graph.KnowledgeGraph) -> graph.KnowledgeGraph:
+    """``kg`` once the snapshot its cold load writes after returning is written (or not:
+    graph.loader.SnapshotWrite)."""
+    write = getattr(kg, "snapshot_write", None)
+    if write is not None:
+        assert write.wait(60)
+    return kg
+
+
 def _cold_then_warm_the_same(corpus: Path, cache: Path) -> None:
     """A load that writes the snapshot, one from it and one without it: one graph."""
     cold = graph.load(corpus, cache=cache)
@@ -54,7 +63,7 @@ def test_warm_start_gives_the_same_graph(corpus: Path, tmp_path: Path) -> None:
 @pytest.mark.parametrize("change", ["edit", "add", "remove", "touch", "rename"])
 def test_any_change_to_the_corpus_rebuilds(corpus: Path, tmp_path: Path, change: str) -> None:
     cache = tmp_path / "cache"
-    graph.load(corpus, cache=cache)
+    _written(graph.load(corpus, cache=cache))
     target = corpus / "b.yaml"
     if change == "edit":  # same size, same mtime: only the content and change time differ
         st = target.stat()
@@ -78,12 +87,12 @@ def test_any_change_to_the_corpus_rebuilds(corpus: Path, tmp_path: Path, change:
 
 def test_a_corrupt_snapshot_is_ignored(corpus: Path, tmp_path: Path) -> None:
     cache = tmp_path / "cache"
-    graph.load(corpus, cache=cache)
+    _written(graph.load(corpus, cache=cache))
     path = snapshot.snapshot_path(cache, corpus)
     data = bytearray(path.read_bytes())
     data[-10] ^= 0xFF
     path.write_bytes(bytes(data))
-    again = graph.load(corpus, cache=cache)
+    again = _written(graph.load(corpus, cache=cache))
     assert not again.from_snapshot
     _same(graph.load(corpus), again)
     path.write_bytes(b"garbage")
@@ -93,7 +102,7 @@ def test_a_corrupt_snapshot_is_ignored(corpus: Path, tmp_path: Path) -> None:
 def test_a_foreign_snapshot_is_never_unpickled(corpus: Path, tmp_path: Path,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     cache = tmp_path / "cache"
-    graph.load(corpus, cache=cache)
+    _written(graph.load(corpus, cache=cache))
     path = snapshot.snapshot_path(cache, corpus)
     # Someone else writes a well-formed snapshot with the right fingerprint but signs it
     # with another key: it could as well hold a pickle that runs code when loaded.
@@ -124,13 +133,13 @@ def test_a_foreign_snapshot_is_never_unpickled(corpus: Path, tmp_path: Path,
         monkeypatch.setattr(module, "loads", lambda *a, real=real, **k: (
             real(*a, **k) if written else refuse()))
     monkeypatch.setattr(snapshot, "write_packed", write)
-    assert not graph.load(corpus, cache=cache).from_snapshot
+    assert not _written(graph.load(corpus, cache=cache)).from_snapshot
     assert written == [path]
 
 
 def test_an_untrusted_key_file_is_replaced(corpus: Path, tmp_path: Path) -> None:
     cache = tmp_path / "cache"
-    graph.load(corpus, cache=cache)
+    _written(graph.load(corpus, cache=cache))
     key = cache / "snapshot.key"
     key.chmod(0o644)  # readable by others: anyone could sign with it
     assert not graph.load(corpus, cache=cache).from_snapshot
@@ -182,7 +191,7 @@ def test_a_pipe_at_the_snapshot_or_key_path_never_hangs(corpus: Path, tmp_path: 
                                                          caplog: pytest.LogCaptureFixture,
                                                          which: str) -> None:
     cache = tmp_path / "cache"
-    graph.load(corpus, cache=cache)
+    _written(graph.load(corpus, cache=cache))
     path = snapshot.snapshot_path(cache, corpus) if which == "snapshot" else \
         cache / "snapshot.key"
     path.unlink()
@@ -200,7 +209,7 @@ def test_a_snapshot_truncated_while_verified_is_an_error_not_a_signal(corpus: Pa
     import sys
 
     cache = tmp_path / "cache"
-    graph.load(corpus, cache=cache)
+    _written(graph.load(corpus, cache=cache))
     script = f"""
 import logging, os
 from pathlib import Path
@@ -233,7 +242,7 @@ def test_every_fallback_is_logged_with_its_reason(corpus: Path, tmp_path: Path,
                                                   caplog: pytest.LogCaptureFixture) -> None:
     cache = tmp_path / "cache"
     with caplog.at_level("INFO", logger="newsgraph"):
-        graph.load(corpus, cache=cache)  # none yet
+        _written(graph.load(corpus, cache=cache))  # none yet
         path = snapshot.snapshot_path(cache, corpus)
         data = bytearray(path.read_bytes())
         data[-1] ^= 1
@@ -252,7 +261,7 @@ def test_a_cache_that_cannot_be_written_is_said(corpus: Path, tmp_path: Path,
     cache = tmp_path / "cache"
     cache.write_text("a file, not a folder", encoding="utf-8")
     with caplog.at_level("INFO", logger="newsgraph"):
-        kg = graph.load(corpus, cache=cache)
+        kg = _written(graph.load(corpus, cache=cache))
     assert kg.report.records == 4
     warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
     assert any("not written" in m and str(cache) in m for m in warnings), warnings
@@ -283,13 +292,19 @@ def test_tagged_and_published_by_edges_share_one_key_dict_cold_and_warm(
             assert all(g._pred[v][u][kind] is kd[kind] for u, v, kd in keydicts)
 
 
+@pytest.mark.parametrize("after", [True, False], ids=["written-after", "written-before"])
 def test_a_load_that_writes_a_snapshot_serves_the_graph_read_back(
-        corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, after: bool) -> None:
     """Memory: the graph built among the parse's freed records is let go once the snapshot
-    is written; the load returns the graph read back from it, equal to a plain load's."""
+    is written; the graph served is then the one read back from it, equal to a plain
+    load's: written after the load returned (the built graph served meanwhile) or, past
+    BACKGROUND_MAX_RECORDS, before."""
     import weakref
 
     from graph import loader
+
+    if not after:
+        monkeypatch.setattr(loader, "BACKGROUND_MAX_RECORDS", 0)
 
     built: list[weakref.ref[nx.MultiDiGraph]] = []
     build = loader.build_graph
@@ -302,14 +317,19 @@ def test_a_load_that_writes_a_snapshot_serves_the_graph_read_back(
     compacted: list[weakref.ref[nx.MultiDiGraph]] = []
     compact = loader.compact
 
-    def watched_compact(g, ids, pos):
-        frozen = compact(g, ids, pos)
+    def watched_compact(g, ids, pos, *more):
+        frozen = compact(g, ids, pos, *more)
         compacted.append(weakref.ref(frozen))
         return frozen
 
     monkeypatch.setattr(loader, "build_graph", watched)
     monkeypatch.setattr(loader, "compact", watched_compact)
     kg = graph.load(corpus, cache=tmp_path / "cache")
+    assert hasattr(kg, "snapshot_write") == after
+    if after:
+        assert kg.nx is compacted[0]()  # served as built until the snapshot is written
+        assert kg.snapshot_write.wait(60)  # type: ignore[attr-defined]
+        assert kg.nx is not compacted[0]() and kg.index.g is kg.nx
     assert len(built) == 1 and built[0]() is None
     assert len(compacted) == 1 and compacted[0]() is None  # its arrays too
     assert not kg.from_snapshot
@@ -373,11 +393,18 @@ def test_a_snapshot_changed_after_it_was_written_is_not_read_back(
         snapshot.unpack(snapshot.PARTS, snapshot.read_parts(path, spans))
 
 
-def test_a_snapshot_that_fails_while_written_loads_the_corpus_again(
+@pytest.mark.parametrize("after", [True, False], ids=["written-after", "written-before"])
+def test_a_snapshot_that_fails_while_written_is_said_and_the_graph_served(
         corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-        caplog: pytest.LogCaptureFixture) -> None:
-    # Its parts took the built graph's place as they were written: a write that fails
-    # midway (a full disk) leaves no graph to serve, so the load reads the corpus again.
+        caplog: pytest.LogCaptureFixture, after: bool) -> None:
+    # Written after the load returned, the built graph serves on as it was. Written before
+    # (past BACKGROUND_MAX_RECORDS), its parts took the built graph's place as they were
+    # written: a write that fails midway (a full disk) leaves no graph to serve, so the
+    # load reads the corpus again.
+    from graph import loader
+
+    if not after:
+        monkeypatch.setattr(loader, "BACKGROUND_MAX_RECORDS", 0)
     real = snapshot.write_packed
 
     def full_disk(cache_dir, root, digest, form, parts, spans=None, by_blocks=frozenset()):
@@ -387,7 +414,92 @@ def test_a_snapshot_that_fails_while_written_loads_the_corpus_again(
         return real(cache_dir, root, digest, form, failing(), spans, by_blocks)
 
     monkeypatch.setattr(snapshot, "write_packed", full_disk)
-    kg = graph.load(corpus, cache=tmp_path / "cache")
-    assert any("No space left" in r.message and "again" in r.message for r in caplog.records)
+    kg = _written(graph.load(corpus, cache=tmp_path / "cache"))
+    said = [r.message for r in caplog.records if "No space left" in r.message]
+    assert said and all(("again" in m) != after for m in said), said
     _same(kg, graph.load(corpus))
     assert not list((tmp_path / "cache").glob("*.snapshot"))
+
+
+def test_a_corpus_changed_before_the_snapshot_is_written_after_the_load_is_not_written(
+        corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    # The load returns before its snapshot is written: the writing thread lists the corpus
+    # again first, and a change since the load began (here, as it lists) writes nothing.
+    from graph import loader, snapshotwrite
+
+    real = loader.list_files
+    calls: list[Path] = []
+
+    def listing(root, **options):
+        calls.append(root)
+        if len(calls) == 2:  # the writer's listing, after the load returned
+            write_record(corpus, "late.md", record("late"))
+        return real(root, **options)
+
+    monkeypatch.setattr(loader, "list_files", listing)
+    monkeypatch.setattr(snapshotwrite, "list_files", listing)
+    cache = tmp_path / "cache"
+    with caplog.at_level("INFO", logger="newsgraph"):
+        kg = _written(graph.load(corpus, cache=cache))
+    assert len(calls) == 2 and kg.report.records == 4
+    assert kg.snapshot_write.written is None  # type: ignore[attr-defined]
+    assert not snapshot.snapshot_path(cache, corpus).exists()
+    assert any("changed while it was loaded" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_fork_waits_for_the_snapshot_written_after_the_load(
+        corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A server forks its workers (and its analytics job) after the load: a child forked
+    # mid-write would serve the built graph the parent lets go, so a fork waits for it.
+    import threading
+
+    real = snapshot.write_packed
+    release = threading.Event()
+
+    def slow(*args: Any, **kwargs: Any) -> Path:
+        release.wait(30)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(snapshot, "write_packed", slow)
+    kg = graph.load(corpus, cache=tmp_path / "cache")
+    write = kg.snapshot_write  # type: ignore[attr-defined]
+    assert not write.done
+    threading.Timer(0.2, release.set).start()
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0)
+    os.waitpid(pid, 0)
+    assert write.done and write.written is not None
+
+
+def test_the_graph_answers_the_same_while_its_snapshot_is_written_and_after(
+        corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Served as built while the thread packs and writes it, then read back: one graph.
+    import threading
+
+    real = snapshot.write_packed
+    writing, release = threading.Event(), threading.Event()
+
+    def slow(*args: Any, **kwargs: Any) -> Path:
+        writing.set()
+        release.wait(30)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(snapshot, "write_packed", slow)
+    plain = graph.load(corpus)
+    kg = graph.load(corpus, cache=tmp_path / "cache")
+    assert writing.wait(30)
+    built = kg.nx
+    _same(kg, plain)  # while the write waits
+    release.set()
+    start = "article:https://news.example/a"
+    answers = []
+    while not kg.snapshot_write.done:  # type: ignore[attr-defined]
+        answers.append(kg.within(start, 2, mentions="facial recognition"))
+    assert kg.snapshot_write.written is not None  # type: ignore[attr-defined]
+    assert kg.nx is not built
+    _same(kg, plain)
+    want = plain.within(start, 2, mentions="facial recognition")
+    assert all(a == want for a in answers)

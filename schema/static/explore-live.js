@@ -13,15 +13,21 @@
 // its edges to the drawn nodes made those of the new version (an article whose file is
 // deleted while another record still lists it becomes a stub: drawn as one, without the
 // edges its own record made). Each is listed under Live: removed, updated or now a stub.
+//
+// A connection that drops (a server restart) loses the events sent meanwhile: once it is
+// back, when the server's version is not the last one seen, every drawn story is checked
+// against the graph served now, as if each had changed; only those that did are listed.
+// Stories that arrived meanwhile are not drawn (nothing says which they were).
 
 const PROTOCOL = "graphql-transport-ws";
 const RETRY_MS = 2000;
 
 // A minimal graphql-transport-ws client: connection_init/connection_ack, subscribe, next,
 // error, complete, ping/pong. `subscribe` returns a function that completes the operation.
-export function transportClient(url, { onState } = {}) {
+export function transportClient(url, { onState, onReconnect } = {}) {
   let socket = null;
   let acked = false;
+  let connectedBefore = false;
   let nextId = 1;
   const operations = new Map(); // id -> { payload, sink }
   let closedByUs = false;
@@ -41,6 +47,8 @@ export function transportClient(url, { onState } = {}) {
           acked = true;
           onState && onState("connected");
           for (const [id, o] of operations) send({ id, type: "subscribe", payload: o.payload });
+          if (connectedBefore && onReconnect) onReconnect();
+          connectedBefore = true;
           break;
         case "ping":
           send({ type: "pong" });
@@ -96,7 +104,8 @@ const REASONS = { ADDED: "new", STUB: "now a stub" };
 
 export function installLive({ graph, gql, el, $, endpoint, nodeFields, edgeFields, addGraph,
   positionOf, refresh, depth, chosen, removeNode, facetFields, facetsOf, onUpdated }) {
-  const state = { on: false, status: "off", arrivals: [], elsewhere: 0, from: null };
+  const state = { on: false, status: "off", arrivals: [], elsewhere: 0, from: null,
+    version: null, resynced: null };
   let client = null;
   let unsubscribe = null;
   let changes = Promise.resolve(); // graphChanged events, applied one after the other
@@ -141,13 +150,25 @@ export function installLive({ graph, gql, el, $, endpoint, nodeFields, edgeField
       next: (payload) => {
         if (payload.errors && payload.errors.length) { showState(`error: ${payload.errors[0].message}`); return; }
         const c = payload.data.graphChanged;
+        state.version = c.version;
         changes = changes.then(() => change(c)).catch((err) => showState(`error: ${err.message}`));
       },
       error: (errors) => showState(`error: ${(errors[0] || {}).message || "subscription refused"}`),
     });
   }
 
-  async function change(c) {
+  // Back after a dropped connection: the drawing against the version served now.
+  async function resync() {
+    const data = await gql("{ stats { graphVersion } }");
+    const now = data.stats.graphVersion;
+    if (now && now === state.version) return;
+    state.version = now;
+    state.resynced = now;
+    const drawn = graph.nodes().filter((id) => graph.getNodeAttribute(id, "kind") === "article");
+    await change({ version: now, removed: [], updated: drawn }, { onlyChanged: true });
+  }
+
+  async function change(c, { onlyChanged = false } = {}) {
     const wasChosen = chosen();
     const loose = new Set(); // nodes that lost drawn edges: gone from the graph too?
     const drop = (id) => {
@@ -166,7 +187,9 @@ export function installLive({ graph, gql, el, $, endpoint, nodeFields, edgeField
         if (!graph.hasNode(id)) return;
         if (!n) { drop(id); return; } // gone by now (a newer version): as if removed
         const stub = !!n.isStub;
-        const reason = stub && !graph.getNodeAttribute(id, "stub") ? "STUB" : stub ? null : "UPDATED";
+        const same = onlyChanged && (n.title || id) === graph.getNodeAttribute(id, "label")
+          && stub === !!graph.getNodeAttribute(id, "stub");
+        const reason = stub && !graph.getNodeAttribute(id, "stub") ? "STUB" : stub || same ? null : "UPDATED";
         graph.mergeNodeAttributes(id, { label: n.title || id, stub, ...(facetsOf(n) || {}),
           ...(reason ? { changed: reason, changedIn: c.version } : {}) });
         if (reason) list({ id, title: n.title || id, reason, version: c.version });
@@ -254,7 +277,9 @@ export function installLive({ graph, gql, el, $, endpoint, nodeFields, edgeField
       items.length ? el("ol", { id: "live-list", class: "hits" }, items) : el("p", { class: "hint" }, "Nothing new yet."),
       // replaceChildren writes a null as the text "null": leave the line out instead
       ...(state.elsewhere ? [el("p", { class: "meta", id: "live-elsewhere" },
-        `${state.elsewhere} more arrived away from the drawing (not drawn).`)] : []));
+        `${state.elsewhere} more arrived away from the drawing (not drawn).`)] : []),
+      ...(state.resynced ? [el("p", { class: "meta", id: "live-resynced" },
+        `Reconnected: the drawing was checked against version ${state.resynced}; stories that arrived while the connection was down are not drawn.`)] : []));
   }
 
   function setOn(on) {
@@ -262,7 +287,11 @@ export function installLive({ graph, gql, el, $, endpoint, nodeFields, edgeField
     $("#live-toggle").checked = on;
     $("#live").hidden = !on;
     if (on) {
-      client = transportClient(wsUrl(), { onState: showState });
+      client = transportClient(wsUrl(), { onState: showState, onReconnect: () => {
+        changes = changes.then(resync).then(showList).catch((err) => showState(`error: ${err.message}`));
+      } });
+      gql("{ stats { graphVersion } }").then((d) => { state.version = state.version || d.stats.graphVersion; })
+        .catch(() => {});
       watchChanges(); // ended with the client
       follow();
       showList();

@@ -1,0 +1,193 @@
+"""Records written by other tools and people: Jekyll, Hugo and Obsidian habits, notes beside
+the records, and values a date parser cannot take — each read as the user meant, or
+reported with what was wrong and what is allowed, and nothing valid lost."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import graph
+
+STORY = "https://writers.example/story"
+
+
+def _md(tmp_path, name: str, front: str, body: str = "") -> None:
+    (tmp_path / name).write_text(f"---\n{front}---\n{body}", encoding="utf-8")
+
+
+# An unquoted value YAML reads as a timestamp but no calendar has: PyYAML raised for it, and
+# the whole file was refused ("invalid YAML: month must be in 1..12", no line) — though an
+# unreadable date only drops the field everywhere else.
+IMPOSSIBLE = ["2021-13-45", "2021-02-30", "2021-03-04 25:00:00", "2021-03-04T10:61:00Z"]
+
+
+@pytest.mark.parametrize("value", IMPOSSIBLE)
+@pytest.mark.parametrize("anchored", [False, True], ids=["fast reader", "PyYAML"])
+def test_an_impossible_unquoted_date_drops_the_field_not_the_record(tmp_path, value, anchored):
+    # An anchor sends the file to PyYAML's loader instead of the fast reader: both read it.
+    anchor = "note: &n anchored\n" if anchored else ""
+    _md(tmp_path, "story.md", f"title: A story\nwebUrl: {STORY}\n{anchor}"
+                              f"publishedDateTime: {value}\nupdated: {value}\n")
+    kg = graph.load(tmp_path)
+    assert kg.report.errors == []
+    node = kg.nx.nodes[f"article:{STORY}"]
+    assert node["title"] == "A story" and node.get("publishedAt") is None
+    [warning] = kg.report.warnings
+    assert warning.line == 2 and "publishedDateTime dropped" in warning.reason
+    assert repr(value) in warning.reason and "expected e.g." in warning.reason
+    assert node["extra"]["updated"] == value  # a field newsgraph does not read: its text
+
+
+@pytest.mark.parametrize("value", IMPOSSIBLE)
+def test_an_impossible_date_in_a_yaml_list_costs_only_its_field(tmp_path, value):
+    (tmp_path / "feed.yaml").write_text(
+        f"- title: One\n  webUrl: {STORY}/1\n  publishedDateTime: {value}\n"
+        f"- title: Two\n  webUrl: {STORY}/2\n  publishedDateTime: 2021-03-04\n",
+        encoding="utf-8")
+    kg = graph.load(tmp_path)
+    assert kg.report.errors == [] and kg.report.records == 2
+    assert [p.line for p in kg.report.warnings] == [1]
+
+
+# -- notes beside the records ---------------------------------------------------------------
+
+NOTES = {
+    "README.md": "# Our corpus\n\nRecords from the newsroom; see docs/.\n",
+    "vault/Daily note.md": "Met the team. [[Facial recognition]] story next week.\n",
+    "empty-heading.markdown": "\n\n## Ideas\n",
+}
+
+
+def test_a_markdown_file_without_front_matter_is_a_note_skipped_not_an_error(tmp_path):
+    # An Obsidian vault or a repository's README beside the records: a load of them failed
+    # (exit status 1) for every note, as if a record were lost.
+    _md(tmp_path, "story.md", f"title: A story\nwebUrl: {STORY}\n")
+    for name, text in NOTES.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    kg = graph.load(tmp_path)
+    assert kg.report.ok and kg.report.errors == [] and kg.report.records == 1
+    skipped = {p.path.removeprefix(f"{tmp_path}/"): p.reason for p in kg.report.skipped}
+    assert set(skipped) == set(NOTES)
+    for reason in skipped.values():
+        assert "no YAML front matter" in reason and "not a record" in reason, reason
+        assert "'---' line" in reason, reason  # what a record's file starts with
+
+
+@pytest.mark.parametrize("text", [
+    f"title: Forgot the fences\nwebUrl: {STORY}\n",
+    f"webUrl: {STORY}\ntitle: Forgot the fences\n",
+    f"\ntitle: Forgot the fences\nwebUrl: {STORY}\n",
+    "+++\ntitle = 'Hugo'\n+++\n",
+])
+def test_a_record_without_its_opening_fence_is_still_an_error(tmp_path, text):
+    # Front matter written without the '---' line, or Hugo's TOML: a record the user meant,
+    # so an error that says how to fix it, never a quiet skip.
+    (tmp_path / "story.md").write_text(text, encoding="utf-8")
+    kg = graph.load(tmp_path)
+    [error] = kg.report.errors
+    assert kg.report.skipped == [] and "'---'" in error.reason, error.reason
+
+
+@pytest.mark.parametrize("suffix", [".txt", ".md"])
+def test_front_matter_with_old_mac_line_breaks_is_a_record_not_a_note(tmp_path, suffix):
+    # Line breaks '\r' alone are read like the others; the .txt check for front matter
+    # looked for '\n' only, and skipped such a record as a note.
+    (tmp_path / f"story{suffix}").write_bytes(
+        f"---\rtitle: Old Mac\rwebUrl: {STORY}\r---\rThe body.\r".encode())
+    kg = graph.load(tmp_path)
+    assert kg.report.ok and kg.report.skipped == [] and kg.report.records == 1
+    assert kg.nx.nodes[f"article:{STORY}"]["title"] == "Old Mac"
+
+
+
+def _nested(kind: str, depth: int) -> str:
+    return "[" * depth + "]" * depth if kind == "list" else "{a: " * depth + "1" + "}" * depth
+
+
+@pytest.mark.parametrize("kind", ["list", "map"])
+@pytest.mark.parametrize("depth", [101, 150, 250])
+def test_a_value_nested_too_deep_is_dropped_with_a_warning_and_the_record_kept(
+        tmp_path, kind, depth):
+    # From about 330 levels the value check's recursion ran out and the file was refused
+    # as "could not be read: RecursionError: maximum recursion depth exceeded".
+    _md(tmp_path, "deep.md", f"title: Deep\nwebUrl: {STORY}\nextra: {_nested(kind, depth)}\n")
+    kg = graph.load(tmp_path)
+    assert kg.report.errors == [] and kg.report.records == 1
+    assert "extra" not in kg.nx.nodes[f"article:{STORY}"].get("extra", {})
+    [warning] = kg.report.warnings
+    assert "extra" in warning.reason and "100 levels" in warning.reason, warning.reason
+
+
+@pytest.mark.parametrize("kind", ["list", "map"])
+@pytest.mark.parametrize("depth", [400, 900, 3000])
+def test_nesting_past_what_yaml_reads_says_how_deep_a_record_may_go(tmp_path, kind, depth):
+    # Past a few hundred levels PyYAML's recursion or libyaml's limit of 1,000 refuses the
+    # file ("exceeded maximum nesting depth", "RecursionError"): one message says why and
+    # what a record may hold.
+    _md(tmp_path, "deep.md", f"title: Deep\nwebUrl: {STORY}\nextra: {_nested(kind, depth)}\n")
+    report = graph.load(tmp_path).report
+    [problem] = report.errors or report.warnings
+    assert "RecursionError" not in problem.reason, problem.reason
+    assert "100 levels" in problem.reason, problem.reason
+
+
+def test_a_value_nested_100_levels_is_kept(tmp_path):
+    _md(tmp_path, "deep.md", f"title: Deep\nwebUrl: {STORY}\nextra: {_nested('list', 99)}\n")
+    kg = graph.load(tmp_path)
+    assert kg.report.ok and kg.report.warnings == []
+    assert "extra" in kg.nx.nodes[f"article:{STORY}"]["extra"]
+
+
+# -- invisible characters -------------------------------------------------------------------
+
+# Text copied from web pages carries invisible format characters: a soft hyphen where a CMS
+# may break a long word, a zero-width space or joiner, a byte order mark, bidi marks around
+# Arabic or Hebrew. They split a word in two for `mentions` and search, and made a topic
+# spelled with one another topic ("A\u200dI" was 'a-i', not 'ai').
+INVISIBLE = ["\u00ad", "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u200e"]
+
+
+@pytest.mark.parametrize("mark", INVISIBLE, ids=[f"U+{ord(c):04X}" for c in INVISIBLE])
+def test_an_invisible_character_inside_a_word_splits_neither_words_nor_topics(tmp_path, mark):
+    from schema.query import execute
+
+    (tmp_path / "story.json").write_text(json.dumps({
+        "title": f"Facial recogni{mark}tion at school gates", "webUrl": STORY,
+        "topics": [f"Bio{mark}metrics", "Biometrics"]}), encoding="utf-8")
+    (tmp_path / "seed.json").write_text(json.dumps({
+        "title": "The seed", "webUrl": f"{STORY}/seed", "related": [{"webUrl": STORY}]}),
+        encoding="utf-8")
+    kg = graph.load(tmp_path)
+    assert [n for n in kg.nx if n.startswith("topic:")] == ["topic:biometrics"]
+    data = execute(kg, """query ($from: ID!) {
+        within(from: $from, hops: 1, where: {mentions: "facial recognition"}) { totalCount }
+        search(text: "recognition") { totalCount }
+        topic(slug: "biometrics") { articleCount } }""", {"from": f"article:{STORY}/seed"})
+    assert data.get("errors") is None, data
+    assert data["data"]["within"]["totalCount"] == 1
+    assert data["data"]["search"]["totalCount"] == 1
+    assert data["data"]["topic"]["articleCount"] == 1
+
+
+# -- what a terminal is shown ---------------------------------------------------------------
+
+
+def test_control_characters_in_a_file_name_never_reach_the_terminal(tmp_path, capsys):
+    # A file name is the corpus writer's text: "\x1b[1A\x1b[2K" in one moved the cursor up
+    # and erased the line above, so an error line could hide the one before it.
+    from schema.cli import main
+
+    evil = tmp_path / "evil\x1b[1A\x1b[2Kname\u202e.md"
+    evil.write_text("---\ntitle: no url\n---\n", encoding="utf-8")
+    _md(tmp_path, "good.md", f"title: Good\nwebUrl: {STORY}\n")
+    assert main(["load", str(tmp_path)]) == 1
+    out, err = capsys.readouterr()
+    assert "\x1b" not in out + err and "\u202e" not in out + err
+    assert "evil\\x1b[1A\\x1b[2Kname\\u202e.md:2: record has no URL" in out
+    # The JSON report keeps the name as it is: JSON escapes it.
+    assert main(["load", str(tmp_path), "--json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report["errors"][0]["path"] == str(evil)
