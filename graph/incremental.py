@@ -28,13 +28,13 @@ import pickle
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from sys import intern
 from typing import Any, cast
 
 import networkx as nx
 
 from graph.build import (
-    _NO_DATE,
     ARTICLE,
     EDGE_KINDS,
     PROVIDER,
@@ -148,6 +148,8 @@ def _untopiced(entry: Entry) -> Entry:
         return cast(Entry, entry.untopiced())
     return replace(entry, topics=[])
 
+
+_NO_DATE = datetime.min.replace(tzinfo=UTC)  # as graph.build orders an undated entry
 
 # Entries per pickle of a state's large dicts: each reads back in a few milliseconds, so
 # a thread reading a state lets the others run in between (pickle.loads holds the GIL).
