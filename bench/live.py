@@ -11,6 +11,11 @@ record file of ``live-bench/`` and applies it), and compares the process's resid
 set with a fresh process's after ``graph.follow`` and after ``graph.load`` of the
 folder as it then is (the target: within 10% of a cold load).
 
+``--cache DIR`` follows as ``newsgraph serve CORPUS --cache DIR`` does: from the
+folder's snapshot when it is fresh (else reading the folder and writing it), going on
+from the build state it holds; the fresh follow it is compared with does the same
+(after the changes the snapshot is stale: it reads the folder and writes a new one).
+
 The files it adds are removed at the end, after the watcher stopped.
 """
 
@@ -87,11 +92,14 @@ async def _landing(live: graph.LiveGraph, changes: int) -> list[float]:
     return times
 
 
-def _fresh_rss(corpus: Path, how: str) -> int:
-    """Return the resident set of a new process after ``graph.follow`` or ``graph.load``."""
+def _fresh_rss(corpus: Path, how: str, cache: Path | None = None) -> int:
+    """Return the resident set of a new process after ``graph.follow`` or ``graph.load``
+    (a follow with ``cache`` from its snapshot, made ready for changes)."""
+    call = (f"graph.follow(sys.argv[1], cache={str(cache)!r}).resume()"
+            if how == "follow" and cache is not None else f"graph.{how}(sys.argv[1])")
     code = ("import gc, json, sys, graph\n"
             "from bench.measure import rss_bytes\n"
-            f"kg = graph.{how}(sys.argv[1])\n"
+            f"kg = {call}\n"
             "gc.collect()\n"
             "print(json.dumps(rss_bytes()))\n")
     done = subprocess.run([sys.executable, "-c", code, str(corpus)], capture_output=True,
@@ -99,17 +107,22 @@ def _fresh_rss(corpus: Path, how: str) -> int:
     return int(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
-def measure(corpus: Path, changes: int = 20, rss_changes: int = 0) -> dict[str, Any]:
+def measure(corpus: Path, changes: int = 20, rss_changes: int = 0,
+            cache: Path | None = None) -> dict[str, Any]:
     """Follow ``corpus``, time ``changes`` new files and, with ``rss_changes``, measure
     memory after that many single-record changes; return the figures."""
     start = time.perf_counter()
-    live = graph.follow(corpus)
+    live = graph.follow(corpus, cache=cache)
+    served = time.perf_counter() - start
+    live.resume()  # as newsgraph serve does once it serves
     out: dict[str, Any] = {"records": live.current().report.records,
-                           "follow_s": time.perf_counter() - start}
+                           "follow_s": time.perf_counter() - start, "served_s": served,
+                           "from_snapshot": getattr(live.current(), "from_snapshot", False)}
     warm(live.current())  # as newsgraph serve does before it says ready
     gc.freeze()
-    print(f"followed {corpus}: {out['records']:,} records in {out['follow_s']:.1f} s, "
-          f"version {live.version}", flush=True)
+    print(f"followed {corpus}: {out['records']:,} records in {out['follow_s']:.1f} s "
+          f"(served after {served:.1f} s{', from the snapshot' if out['from_snapshot'] else ''}),"
+          f" version {live.version}", flush=True)
     folder = corpus / _FOLDER
     try:
         times = asyncio.run(_landing(live, changes))
@@ -125,7 +138,7 @@ def measure(corpus: Path, changes: int = 20, rss_changes: int = 0) -> dict[str, 
             gc.collect()
             out.update(rss_changes=rss_changes, apply_p50_ms=percentile(applied, 50) * 1e3,
                        apply_p99_ms=percentile(applied, 99) * 1e3, rss=rss_bytes(),
-                       follow_rss=_fresh_rss(corpus, "follow"),
+                       follow_rss=_fresh_rss(corpus, "follow", cache),
                        load_rss=_fresh_rss(corpus, "load"))
     finally:
         shutil.rmtree(folder, ignore_errors=True)  # the corpus as it was
@@ -161,8 +174,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--changes", type=int, default=20)
     p.add_argument("--rss-changes", type=int, default=0, metavar="N",
                    help="also apply N single-record changes and compare memory")
+    p.add_argument("--cache", type=Path, default=None, metavar="DIR",
+                   help="follow from (and write) the folder's snapshot in DIR, as `newsgraph "
+                        "serve CORPUS --cache DIR` does")
     args = p.parse_args(argv)
-    print(report(measure(args.corpus, args.changes, args.rss_changes)))
+    print(report(measure(args.corpus, args.changes, args.rss_changes, args.cache)))
     return 0
 
 

@@ -17,9 +17,31 @@ __all__ = ["KeptFile", "file_signature", "content_digest", "bytes_digest", "lies
 class KeptFile:
     """One file as it was read: its parse, the hash of its bytes, its signature then."""
 
-    parsed: ParsedFile
+    parsed: ParsedFile | None  # None until read (a follow started from a snapshot)
     digest: str
     signature: tuple[int, int, int] | None  # (size, mtime_ns, inode) when parsed
+    # Once the build state holds what it needs of the parse, its records are let go
+    # (read again from the file when needed): ``parsed`` keeps its problems, and
+    # ``count`` how many records it had.
+    lean: bool = False
+    count: int = 0
+
+    def let_go(self) -> None:
+        """Keep the parse's problems, not its records (see ``lean``)."""
+        parsed = self.parsed
+        if self.lean or parsed is None:
+            return
+        self.count = len(parsed.records)
+        self.parsed = ParsedFile(parsed.path, [], parsed.errors, parsed.warnings,
+                                 parsed.skipped)
+        self.lean = True
+
+    def same_parse(self, parsed: ParsedFile) -> bool:
+        """True when ``parsed`` (of the same bytes) is the parse this file was read as."""
+        if not self.lean:
+            return self.parsed == parsed
+        return self.parsed == ParsedFile(parsed.path, [], parsed.errors, parsed.warnings,
+                                         parsed.skipped) and self.count == len(parsed.records)
 
 
 def file_signature(name: str) -> tuple[int, int, int] | None:

@@ -22,11 +22,15 @@ sequences of file operations, that the result equals a cold :func:`graph.load`.
 
 from __future__ import annotations
 
+import io
 import os
+import pickle
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from datetime import UTC, datetime
+from sys import intern
+from typing import Any, cast
 
 import networkx as nx
 
@@ -50,7 +54,7 @@ from graph.patch import GraphPatch
 from graph.records import ParsedFile
 from graph.report import LoadReport, Problem
 
-__all__ = ["BuildState", "Touched"]
+__all__ = ["BuildState", "Touched", "FileMoved", "pack_state", "unpack_state"]
 
 # A problem's place in a cold build's report: (phase, file key, record index, ...).
 Key = tuple[Any, ...]
@@ -58,6 +62,158 @@ _PARSE, _RECORD, _SOURCE, _ARTICLE, _STUB = range(5)
 # One read-only data mapping for every edge of a kind that holds nothing else.
 _KIND_ONLY = {PUBLISHED_BY: {"kind": PUBLISHED_BY}, TAGGED: {"kind": TAGGED}}
 _KEYS = {kind: {kind: data} for kind, data in _KIND_ONLY.items()}  # and one key dict
+# What a source or node without problems holds (one list for all: never appended to).
+_NO_PROBLEMS: list[Problem] = []
+
+
+class FileMoved(Exception):
+    """A file read again for its records no longer holds what the build state was made
+    of (it changed, and its change is not applied yet)."""
+
+
+class _Held:
+    """A record kept by reference, for a build state that reads its files again
+    (``BuildState(reader=...)``): what orders it, and where it is — its fields and body
+    are read from its file when asked (once per change per file), not kept."""
+
+    __slots__ = ("url", "path", "line", "published_at", "topics", "file", "at", "related",
+                 "_state")
+    prepared = None  # never replayed: read as a record
+
+    def __init__(self, url: str, path: str, line: int | None, published_at: Any,
+                 file: str, at: int, state: BuildState, related: int = -1):
+        self.url, self.path, self.line, self.published_at = url, path, line, published_at
+        self.file, self.at, self.related, self._state = file, at, related, state
+        self.topics: list[str] = []
+
+    @property
+    def fields(self) -> dict[str, Any]:
+        fields = self._state.record(self.file, self.at).fields
+        if self.related < 0:
+            return fields
+        # A related entry (a stub's listing): item ``related`` of the record's list.
+        try:
+            return fields["related"][self.related]
+        except (KeyError, IndexError, TypeError):
+            self._state._moved = self.file
+            raise FileMoved(self.file) from None
+
+    @property
+    def body(self) -> str | None:
+        if self.related >= 0:
+            return None
+        return self._state.record(self.file, self.at).body
+
+    @property
+    def source(self) -> str:
+        return self.path if self.line is None else f"{self.path}:{self.line}"
+
+    @property
+    def order(self) -> tuple[Any, str, int]:
+        return (self.published_at or _NO_DATE, self.path, self.line or 0)  # as Entry.order
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # A constructor call reads back faster than a slots class's generic state (the
+        # state it names is made before what it holds is read: pickle's memo has it).
+        args = (self.url, self.path, self.line, self.published_at, self.file, self.at,
+                self._state, self.related)
+        return (_held_with, (*args, self.topics)) if self.topics else (_Held, args)
+
+    def untopiced(self) -> _Held:
+        return _Held(self.url, self.path, self.line, self.published_at, self.file, self.at,
+                     self._state, self.related)
+
+
+def _held_with(*args: Any) -> _Held:
+    """A :class:`_Held` with topics (a winner's), as pickled."""
+    held = _Held(*args[:-1])
+    held.topics = args[-1]
+    return held
+
+
+def _held_stub(entry: Entry, stub: Entry) -> Entry:
+    """A related entry of ``entry`` (its fields an item of the record's ``related``
+    list), kept by reference when ``entry`` is (its item read again when asked)."""
+    if not isinstance(entry, _Held):
+        return stub
+    raw = entry.fields.get("related")
+    at = next(i for i, item in enumerate(raw) if item is stub.fields)
+    return cast(Entry, _Held(stub.url, stub.path, stub.line, stub.published_at, entry.file,
+                             entry.at, entry._state, related=at))
+
+
+def _untopiced(entry: Entry) -> Entry:
+    """A copy of ``entry`` with no topics (the winner's are set on its copy)."""
+    if isinstance(entry, _Held):  # (read by the builder as an Entry: the same fields)
+        return cast(Entry, entry.untopiced())
+    return replace(entry, topics=[])
+
+
+_NO_DATE = datetime.min.replace(tzinfo=UTC)  # as graph.build orders an undated entry
+
+# Entries per pickle of a state's large dicts: each reads back in a few milliseconds, so
+# a thread reading a state lets the others run in between (pickle.loads holds the GIL).
+STATE_CHUNK = 4096
+
+
+class _Out(pickle.Pickler):
+    """Pickles a part of a state, naming the state itself (records point to it)."""
+
+    def __init__(self, file: io.BytesIO, state: BuildState):
+        super().__init__(file, protocol=5)
+        self.state = state
+
+    def persistent_id(self, obj: Any) -> Any:
+        return 0 if obj is self.state else None
+
+
+class _In(pickle.Unpickler):
+    """Reads a part :class:`_Out` wrote, the state named given back."""
+
+    def __init__(self, file: io.BytesIO, state: BuildState):
+        super().__init__(file)
+        self.state = state
+
+    def persistent_load(self, pid: Any) -> Any:
+        return self.state
+
+
+def _dump(value: Any, state: BuildState) -> bytes:
+    f = io.BytesIO()
+    _Out(f, state).dump(value)
+    return f.getvalue()
+
+
+def pack_state(state: BuildState) -> bytes:
+    """A state as bytes (see :meth:`BuildState.__getstate__`), its large dicts in pickles
+    of :data:`STATE_CHUNK` entries each (see :func:`unpack_state`)."""
+    fields = state.__getstate__()
+    chunked: dict[str, tuple[Any, list[bytes]]] = {}
+    for name, value in list(fields.items()):
+        # Plain dicts and defaultdicts only (a Counter is small, and updated by adding).
+        if type(value) in (dict, defaultdict) and len(value) > STATE_CHUNK:
+            items = list(value.items())
+            factory = value.default_factory if isinstance(value, defaultdict) else None
+            chunked[name] = (factory, [_dump(items[i : i + STATE_CHUNK], state)
+                                       for i in range(0, len(items), STATE_CHUNK)])
+            fields[name] = None
+    return pickle.dumps((_dump(fields, state), chunked), protocol=5)
+
+
+def unpack_state(data: bytes, pause: Callable[[], None]) -> BuildState:
+    """The state :func:`pack_state` wrote, read a chunk at a time, calling ``pause()``
+    after each (a server's other threads run then)."""
+    head, chunked = pickle.loads(data)
+    state = BuildState.__new__(BuildState)
+    fields = _In(io.BytesIO(head), state).load()
+    for name, (factory, chunks) in chunked.items():
+        mapping: dict[Any, Any] = defaultdict(factory) if factory is not None else {}
+        for chunk in chunks:
+            mapping.update(_In(io.BytesIO(chunk), state).load())
+            pause()
+        fields[name] = mapping
+    state.__setstate__(fields)
+    return state
 
 
 def file_key(name: str) -> str:
@@ -81,6 +237,11 @@ class _Source:
     # stories): each stub it lists finds its entries at once, not by a scan of them all
     links_to: dict[str, list[tuple[Entry, Key]]] | None = None
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # A constructor call reads back faster than a slots class's generic state.
+        return (_Source, (self.key, self.entries, self.topics, self.links, self.evidence,
+                          self.spellings, self.errors, self.warnings, self.links_to))
+
 
 # Past this many links a source indexes them by target (a scan of a few is cheaper).
 _INDEXED_LINKS = 16
@@ -96,6 +257,19 @@ class _Node:
     provider_name: str | None = None
     errors: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
+
+    def __getstate__(self) -> tuple[Any, ...]:
+        # Not its attributes: the graph holds them (BuildState.__getstate__).
+        return (self.key, self.attrs is not None, self.provider, self.provider_name,
+                self.errors, self.warnings)
+
+    def __setstate__(self, state: tuple[Any, ...]) -> None:
+        self.key, has, self.provider, self.provider_name, self.errors, self.warnings = state
+        self.attrs = UNRESOLVED if has else None
+
+
+# A pickled state's node attributes, until BuildState.resolve() reads them from the graph.
+UNRESOLVED: dict[str, Any] = {}
 
 
 @dataclass(slots=True)
@@ -169,6 +343,36 @@ class _Names:
         return best
 
 
+class _Tally:
+    """Stands in for :class:`GraphPatch` in a build that makes no graph: keeps the nodes
+    (their attributes) and who points to each, and counts the edges of each kind."""
+
+    def __init__(self) -> None:
+        self.node: dict[str, Any] = {}
+        self.pred: defaultdict[str, set[str]] = defaultdict(set)
+        self.edge_delta: Counter[str] = Counter()
+
+    def set_node(self, u: str, attrs: dict[str, Any]) -> None:
+        self.node[u] = attrs
+
+    def detach(self, u: str) -> None:
+        raise AssertionError("a build without a graph starts from nothing")
+
+    def remove_node(self, u: str) -> None:
+        del self.node[u]
+        self.pred.pop(u, None)
+
+    def add_edge(self, u: str, v: str, kind: str, attrs: dict[str, Any],
+                 shared: dict[str, dict[str, Any]] | None = None) -> None:
+        if v not in self.node:
+            self.set_node(v, {})
+        # From nothing, each (u, v, kind) is added once: RELATED edges come from a
+        # source's evidence (one per target), the others from an article's provider
+        # and its distinct topics.
+        self.edge_delta[kind] += 1
+        self.pred[v].add(u)
+
+
 def _same_edges(was: dict[str, Any], now: dict[str, Any] | None) -> bool:
     """True when an article node made again keeps its ``PUBLISHED_BY`` and ``TAGGED``
     edges: the same provider and topics, in the same order."""
@@ -198,9 +402,17 @@ class _Recorder:
 
 
 class BuildState:
-    """The inputs of the build of one corpus, by canonical URL; see the module docstring."""
+    """The inputs of the build of one corpus, by canonical URL; see the module docstring.
 
-    def __init__(self) -> None:
+    With ``reader`` (a file's path -> its parse now, raising :class:`FileMoved` when its
+    bytes are not those last handed in), the records of files not in a change are kept
+    by reference (:class:`_Held`) and read again when a change needs them, instead of
+    keeping every record's fields and body."""
+
+    def __init__(self, reader: Callable[[str], ParsedFile] | None = None) -> None:
+        self.reader = reader
+        self._reading: dict[str, ParsedFile] = {}  # a change's files, read once
+        self._moved: str | None = None  # a file read again that changed meanwhile
         self.g = nx.MultiDiGraph()
         self.records: dict[str, dict[Key, Entry]] = defaultdict(dict)  # URL -> its records
         self.file_records: dict[str, list[tuple[str | None, Key]]] = {}  # file -> (URL, key)
@@ -266,10 +478,67 @@ class BuildState:
 
     # -- a change --------------------------------------------------------------------
 
-    def change(self, before: Iterable[ParsedFile], after: Iterable[ParsedFile],
-               ) -> tuple[nx.MultiDiGraph, Touched]:
+    def __getstate__(self) -> dict[str, Any]:
+        """What a snapshot keeps of a state (graph/followcache.py): its inputs, not its
+        graph, its reader or its nodes' attributes (see :meth:`resolve`)."""
+        state = dict(self.__dict__)
+        for name in ("g", "reader", "_reading", "_moved"):
+            state.pop(name, None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.g, self.reader, self._reading, self._moved = nx.MultiDiGraph(), None, {}, None
+
+    def resolve(self, g: nx.MultiDiGraph) -> None:
+        """Make ``g`` (the graph these inputs make, read from a snapshot) the one the
+        next change patches; each node's attributes are read from it."""
+        self.g = g
+        nodes = g._node
+        for url, node in self.nodes.items():
+            if node.attrs is not None:
+                node.attrs = nodes[article_id(url)]
+
+    def record(self, file: str, at: int) -> Any:
+        """Record ``at`` of ``file``, read again (see :class:`_Held`)."""
+        parsed = self._reading.get(file)
+        try:
+            if parsed is None:
+                assert self.reader is not None
+                parsed = self._reading[file] = self.reader(file)
+            if at >= len(parsed.records):
+                raise FileMoved(file)
+        except FileMoved:
+            # The builder takes any exception for a bad record and goes on: the change
+            # raises it once done (see change()).
+            self._moved = file
+            raise
+        return parsed.records[at]
+
+    def change(self, before: Iterable[ParsedFile], after: Iterable[ParsedFile], *,
+               graph: bool = True) -> tuple[nx.MultiDiGraph, Touched]:
         """Take files' old parses out and their new parses in (a new file has no old
-        parse, a deleted one no new); return the next graph and the nodes touched."""
+        parse, a deleted one no new); return the next graph and the nodes touched.
+
+        Without ``graph``, for a state made of a graph that exists already (the one a
+        snapshot holds, graph/live.py), no graph is built: ``self.g`` stays as it is,
+        for the caller to set."""
+        after = list(after)
+        if self.reader is not None:
+            self._reading = {parsed.path: parsed for parsed in after}
+        self._moved = None
+        try:
+            done = self._change(before, after, GraphPatch(self.g) if graph else _Tally())
+        finally:
+            self._reading = {}
+        if self._moved is not None:
+            # What was built from it is wrong, and the state half-changed: the caller
+            # builds again from every file as it now is.
+            raise FileMoved(self._moved)
+        return done
+
+    def _change(self, before: Iterable[ParsedFile], after: list[ParsedFile],
+                patch: Any) -> tuple[nx.MultiDiGraph, Touched]:
         b = Builder(LoadReport())
         changed: set[str] = set()
         for parsed in before:
@@ -293,8 +562,12 @@ class BuildState:
                     if url is not None:
                         published = b.entry_date(rec.fields, rec.path, rec.line, "record")
                         b.entry_fields(rec.fields, rec.path, rec.line)
-                        self.records[url][key] = Entry(url, rec.fields, rec.path, rec.line,
-                                                        published, rec.body)
+                        self.records[url][key] = (
+                            Entry(url, rec.fields, rec.path, rec.line, published, rec.body)
+                            if self.reader is None else
+                            cast(Entry, _Held(url, parsed.path if rec.path == parsed.path
+                                              else rec.path, rec.line, published,
+                                              parsed.path, i, self)))
                         self.record_count += 1
                         changed.add(url)
                 except Exception as e:  # noqa: BLE001 - as graph.build: one record never stops a load
@@ -330,7 +603,6 @@ class BuildState:
                 self.spellings[slug].set(url, *spelling)
                 spelled.add(slug)
 
-        patch = GraphPatch(self.g)
         touched = Touched()
         providers: set[str] = set()
         topics: set[str] = set()
@@ -422,7 +694,8 @@ class BuildState:
         for slug in topics:
             self._name(patch, topic_id(slug), TOPIC, slug, self.spellings.get(slug), touched)
         self.edges.update(patch.edge_delta)
-        self.g = patch.graph()
+        if isinstance(patch, GraphPatch):
+            self.g = patch.graph()
         return self.g, touched
 
     def _name(self, patch: GraphPatch, node: str, kind: str, key: str,
@@ -459,7 +732,7 @@ class BuildState:
         """Phase B of graph.build for one URL: the duplicate winner, topics, links."""
         by_key = self.records[url]
         first = min(by_key)
-        entries = sorted((replace(by_key[k], topics=[]) for k in sorted(by_key)),
+        entries = sorted((_untopiced(by_key[k]) for k in sorted(by_key)),
                          key=lambda e: e.order)
         b.report = LoadReport()
         b.topic_names = defaultdict(Counter)
@@ -474,24 +747,27 @@ class BuildState:
             winner.topics = b.entry_topics(winner.fields.get("topics"), winner.path,
                                            winner.line)
             for rank, entry in enumerate(entries):
+                where = entry.source  # one string for all its links
                 for j, (target, stub) in enumerate(b.related_entries(entry)):
+                    target = intern(target)  # shared with its other sources' links
                     found = evidence.setdefault(target, [])
-                    if entry.source not in found:
-                        found.append(entry.source)
-                    links.append((target, stub, (*first, rank, j)))
+                    if where not in found:
+                        found.append(where)
+                    links.append((target, _held_stub(entry, stub), (*first, rank, j)))
         except Exception as e:  # noqa: BLE001 - as graph.build
             winner.topics = []
             b.fail(winner, e)
         spellings = {}
         for i, (slug, names) in enumerate(b.topic_names.items()):
-            spellings[slug] = (next(iter(names)), (*first, i))
+            spellings[intern(slug)] = (intern(next(iter(names))), (*first, i))
         links_to: dict[str, list[tuple[Entry, Key]]] | None = None
         if len(links) > _INDEXED_LINKS:
             links_to = {}
             for target, stub, order in links:
                 links_to.setdefault(target, []).append((stub, order))
         return _Source((_SOURCE, *first), entries, winner.topics, links, evidence, spellings,
-                       b.report.errors, b.report.warnings, links_to)
+                       b.report.errors or _NO_PROBLEMS, b.report.warnings or _NO_PROBLEMS,
+                       links_to)
 
     def _node(self, b: Builder, url: str) -> _Node | None:
         """Phases C and D of graph.build for one URL: its article, or its stub."""
@@ -527,4 +803,5 @@ class BuildState:
             provider, name = counted, next(iter(names))
         if recorder.attrs is not None:
             provider = recorder.attrs["provider"]
-        return _Node(key, recorder.attrs, provider, name, b.report.errors, b.report.warnings)
+        return _Node(key, recorder.attrs, provider, name, b.report.errors or _NO_PROBLEMS,
+                     b.report.warnings or _NO_PROBLEMS)

@@ -18,28 +18,45 @@ files' records hold or link to; the next networkx graph shares every untouched n
 with the previous one; the read index and the analytics requests read at once are
 carried over from the previous version (graph/reindex.py, graph/carry.py). The version id is a hash
 of a sum of per-file hashes, updated per file. See docs/live.md.
+
+With a snapshot cache (``follow(path, cache=...)``), the first version is the folder's
+snapshot when it is fresh, and the build state is read back from it
+(graph/followcache.py); the state keeps records by reference, reading a file again when
+a change needs its records (graph/incremental.py).
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
+import gc
 import hashlib
+import logging
 import os
+import pickle
 import stat
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from graph import heap
+from graph import heap, incremental
 from graph.build import topic_id
 from graph.carry import carry_analytics
 from graph.change import COUNTS, Change, articles_changed
-from graph.errors import NewsgraphError
+from graph.errors import NewsgraphError, SnapshotChanged
 from graph.filestate import KeptFile, bytes_digest, content_digest, file_signature, lies_in
-from graph.incremental import BuildState, file_key
+from graph.followcache import FollowCache
+from graph.incremental import (
+    BuildState,
+    FileMoved,
+    file_key,
+    pack_state,
+    unpack_state,
+)
 from graph.kg import KnowledgeGraph
 from graph.loader import parse_files
 from graph.records import (
@@ -52,6 +69,7 @@ from graph.records import (
     parse_file,
 )
 from graph.reindex import next_index
+from graph.snapshot import FileTable, read_state
 
 __all__ = ["LiveGraph", "follow"]
 
@@ -62,9 +80,17 @@ WRITERS = 8
 _READ_AT_ONCE = 16  # files changed in one apply from which the writer threads read them
 _TOPIC = topic_id("")  # the prefix of every topic node id
 
+logger = logging.getLogger("newsgraph")
+
+def _pause() -> None:
+    """Let the other threads run (between the chunks of a long read holding the GIL)."""
+    time.sleep(0.001)
+
+
 def follow(path: str | os.PathLike[str], *,
            max_file_bytes: int = DEFAULT_MAX_FILE_BYTES, include: Sequence[str] = (),
-           follow_symlinks: bool = False) -> LiveGraph:
+           follow_symlinks: bool = False,
+           cache: str | os.PathLike[str] | bool | None = None) -> LiveGraph:
     """Load a folder and keep following it; return the :class:`LiveGraph`.
 
     Parameters
@@ -73,6 +99,12 @@ def follow(path: str | os.PathLike[str], *,
         A folder of record files (read recursively) or one file.
     max_file_bytes, include, follow_symlinks
         As in :func:`graph.load`.
+    cache : path-like or bool, optional
+        A folder for snapshots, as in :func:`graph.load`. When the folder's snapshot is
+        fresh and holds the table of its files (one a follow wrote), the first version
+        is the snapshot's graph, at once, and the files are read only by
+        :meth:`LiveGraph.resume` (the first apply calls it); else the folder is read,
+        and its first version written as its snapshot.
 
     Returns
     -------
@@ -94,7 +126,7 @@ def follow(path: str | os.PathLike[str], *,
     (('article:https://x.org/b',), 2)
     """
     return LiveGraph(path, max_file_bytes=max_file_bytes, include=include,
-                     follow_symlinks=follow_symlinks)
+                     follow_symlinks=follow_symlinks, cache=cache)
 
 
 class LiveGraph:
@@ -102,7 +134,8 @@ class LiveGraph:
 
     def __init__(self, path: str | os.PathLike[str], *,
                  max_file_bytes: int = DEFAULT_MAX_FILE_BYTES, include: Sequence[str] = (),
-                 follow_symlinks: bool = False):
+                 follow_symlinks: bool = False,
+                 cache: str | os.PathLike[str] | bool | None = None):
         self.root = Path(path)
         if not self.root.exists():
             raise NewsgraphError(f"no such file or folder: {str(self.root)!r}")
@@ -131,14 +164,192 @@ class LiveGraph:
         self._exact: set[str] = set()  # files whose kept parse is of the bytes hashed
         self._version_sum = 0
         self._base = self._base_of()  # what file paths in the version id are relative to
+        # False while the build state's inputs are not read (a start from a snapshot):
+        # resume() reads them, before any change is applied.
+        self.resumed = True
+        self._pickled: object = None  # the snapshot's build state part, until resumed
+        self._cache = FollowCache.of(cache, self.root, self._options())
+        pending = self._cache.open() if self._cache is not None else None
         listing = self._list()
         names = listing.names
+        digest = self._cache.fingerprint(names) if self._cache is not None else None
+        if pending is not None and self._start_from(pending, digest, listing):
+            return
         signatures = [file_signature(name) for name in names]  # before reading: a later edit shows
         parses = parse_files(names, max_file_bytes, include=self.include, within=self._within)
         for name, seen, parsed in zip(names, signatures, parses, strict=True):
             self._add_file(name, KeptFile(parsed, content_digest(name, max_file_bytes), seen))
         self._listing = listing
         self._kg = self._assemble()
+        if self._cache is not None and digest is not None:
+            self._kg = self._cache.write(self._kg, digest, self._kept(),
+                                         lambda: self._list().names, self._adopt)
+
+    def _options(self) -> dict[str, object]:
+        """The load options a snapshot is for, as graph.load names them."""
+        options: dict[str, object] = {"max_file_bytes": self.max_file_bytes}
+        if self.include:
+            options["include"] = list(self.include)
+        if self.follow_symlinks:
+            options["follow_symlinks"] = True
+        return options
+
+    def _kept(self) -> dict[str, Any] | None:
+        """What a snapshot keeps for a follow to go on from it: every listed file's
+        (relative path, content hash, signature), in listing order, and the build state
+        with each file's problems and record count, pickled (see BuildState.__getstate__);
+        None when a file's signature is not known."""
+        rows: FileTable = []
+        files = []
+        for name in self._listing.names:
+            kept = self._files.get(name)
+            if kept is None or kept.signature is None or not kept.lean:
+                return None
+            rows.append((self._rel(name), kept.digest, *kept.signature))
+            files.append((kept.parsed, kept.count))
+        step = incremental.STATE_CHUNK
+        chunks = [pickle.dumps(files[i : i + step], protocol=5)
+                  for i in range(0, len(files), step)]
+        state = pickle.dumps((str(self.root), chunks, pack_state(self._state)), protocol=5)
+        # The version id's sum and the folders, so that a start from the snapshot does
+        # not hash every file's path again (~2 s at 100k).
+        return {"files": rows, "state": state, "sum": self._version_sum.to_bytes(16, "big"),
+                "dirs": sorted(self._dirs)}
+
+    def _start_from(self, pending: object, digest: str | None, listing: Listing) -> bool:
+        """Make the snapshot's graph the first version, when it is fresh and holds every
+        listed file's hash and signature; return whether it did."""
+        assert self._cache is not None
+        stored = self._cache.result(pending, digest)  # type: ignore[arg-type]
+        if stored is None:
+            return False
+        g, report, index, kept = stored
+        table, self._pickled = kept["files"], kept.get("state")
+        names = listing.names
+        prefix = self._base + os.sep
+        cut = len(prefix)
+        if len(table) != len(names) or any(
+                (name[cut:] if name.startswith(prefix) else self._rel(name)) != row[0]
+                for name, row in zip(names, table, strict=True)):
+            logger.warning("snapshot not used: its table of files is not the corpus's "
+                           "listing; reading the corpus")
+            self._pickled = None
+            return False
+        self._files = {name: KeptFile(None, content, (size, mtime, inode))
+                       for name, (_, content, size, mtime, inode) in zip(names, table,
+                                                                         strict=True)}
+        self._version_sum = int.from_bytes(kept["sum"], "big")  # what _add_file sums
+        self._dirs = set(kept["dirs"])
+        self._listing = listing
+        kg = KnowledgeGraph(g, report, index=index)
+        kg.from_snapshot = True  # type: ignore[attr-defined]
+        self._kg = self._stamp(kg)
+        self.resumed = False
+        return True
+
+    def resume(self) -> Change | None:
+        """Make ready the build state the next changes are applied to, for a version
+        started from a snapshot (the first apply does it too; a no-op once done): read
+        back from the snapshot, else from every file. Returns the change when a file
+        read no longer held what the snapshot was made of."""
+        with self._lock:
+            return self._resume()
+
+    def _resume(self) -> Change | None:
+        if self.resumed:
+            return None
+        pickled, self._pickled = self._pickled, None
+        if pickled is not None and self._unpickle(pickled):
+            return None
+        names = list(self._files)
+        signatures = [file_signature(name) for name in names]
+        parses = parse_files(names, self.max_file_bytes, include=self.include,
+                             within=self._within)
+        moved = False
+        for name, seen, parsed in zip(names, signatures, parses, strict=True):
+            content = content_digest(name, self.max_file_bytes)
+            kept = self._files[name]
+            if content == kept.digest:
+                # The bodies only go into node attributes, which the snapshot holds: not
+                # kept while every file is read (read again when a change needs one).
+                for rec in parsed.records:
+                    rec.body = None
+                kept.parsed, kept.lean = parsed, False
+                continue
+            # Changed after the snapshot was checked: the snapshot's graph is not made
+            # of these bytes, so the build state cannot go on from it.
+            moved = True
+            self._drop_file(name)
+            self._add_file(name, KeptFile(parsed, content, seen))
+        self.resumed = True
+        if moved:
+            self._stale = True  # the next version is built from every file
+            return self._apply([])
+        self._state = BuildState(reader=self._reread)
+        ordered = sorted(self._files, key=file_key)
+        # No graph is built: the snapshot's is the one these files make.
+        self._state.change((), [self._files[name].parsed for name in ordered],  # type: ignore[misc]
+                           graph=False)
+        for name in ordered:
+            self._files[name].let_go()
+        made = self._state.report(self._listing.errors, self._listing.skipped).as_dict()
+        if made != self._kg.report.as_dict():
+            # Not the snapshot's graph after all (it cannot be, unless newsgraph's rules
+            # changed under the same code): build the version from the files.
+            logger.warning("the snapshot of %s is not what its files make: building the "
+                           "graph from them", self.root)
+            self._stale = True
+            return self._apply([])
+        self._adopt(self._kg, stamp=False)
+        heap.release()
+        return None
+
+    def _unpickle(self, part: object) -> bool:
+        """Go on from the build state the snapshot holds: no file is read. False (and
+        the files are read instead) when it was kept for another path to the folder or
+        is not the snapshot graph's."""
+        try:
+            pickled = read_state(part)
+        except (OSError, SnapshotChanged) as e:
+            logger.warning("the build state in the snapshot of %s is not read (%s): reading "
+                           "the files", self.root, e)
+            return False
+        collecting = gc.isenabled()
+        gc.disable()  # millions of containers made, no garbage: as graph.load does
+        try:
+            # A chunk at a time, letting the server's threads answer in between:
+            # pickle.loads holds the GIL for as long as it reads (seconds at 100k).
+            root, chunks, packed = pickle.loads(pickled)
+            del pickled
+            files = []
+            for chunk in chunks:
+                files.extend(pickle.loads(chunk))
+                _pause()
+            state = unpack_state(packed, _pause)
+            del chunks, packed
+        finally:
+            if collecting:
+                gc.enable()
+        if root != str(self.root) or len(files) != len(self._files):
+            return False
+        for (name, kept), (parsed, count) in zip(self._files.items(), files, strict=True):
+            if parsed.path != name:
+                return False
+            kept.parsed, kept.count, kept.lean = parsed, count, True
+        made = state.report(self._listing.errors, self._listing.skipped).as_dict()
+        if made != self._kg.report.as_dict():
+            return False
+        state.reader = self._reread
+        state.resolve(self._kg.nx)
+        self._state = state
+        self.resumed = True
+        return True
+
+    def _adopt(self, kg: KnowledgeGraph, *, stamp: bool = True) -> KnowledgeGraph:
+        """Make ``kg`` (the same graph, read from a snapshot: columns and arrays) the one
+        the build state changes; its node attributes are read from the columns."""
+        self._state.resolve(kg.nx)
+        return self._stamp(kg) if stamp else kg
 
     def current(self) -> KnowledgeGraph:
         """Return the newest version's graph; it never changes, so keep it for a request."""
@@ -159,8 +370,12 @@ class LiveGraph:
 
     def records_in(self, name: str) -> int:
         """Return how many records the kept parse of file ``name`` holds (0 if unknown)."""
+        if not self.resumed:
+            self.resume()
         kept = self._files.get(name)
-        return len(kept.parsed.records) if kept is not None else 0
+        if kept is None or kept.parsed is None:
+            return 0
+        return kept.count if kept.lean else len(kept.parsed.records)
 
     def apply(self, paths: Iterable[str | os.PathLike[str]] | None = None) -> Change | None:
         """Re-read the given changed paths (files or folders; every file when None) and
@@ -219,7 +434,12 @@ class LiveGraph:
 
     # -- the work ---------------------------------------------------------------
 
-    def _apply(self, paths: Iterable[str | os.PathLike[str]] | None) -> Change | None:
+    def _apply(self, paths: Iterable[str | os.PathLike[str]] | None,
+               also: Sequence[str] = ()) -> Change | None:
+        """Apply the changed ``paths`` (None: rescan); ``also``: files an apply that
+        gave up on its change had changed, named in this one's."""
+        if not self.resumed:
+            self._resume()
         self._base = self._base_of()
         wanted = None if paths is None else list(paths)
         found = None if wanted is None else self._listed_among(wanted)
@@ -234,12 +454,13 @@ class LiveGraph:
             touched, gone_now = found
             names = sorted(touched, key=file_key)
             gone = [name for name in gone_now if name in self._files]
-        changed: list[str] = []
+        changed: list[str] = list(also)
+        read: list[str] = []  # the files parsed again
         before: dict[str, ParsedFile] = {}
         after: list[ParsedFile] = []
         for name in gone:
             self._exact.discard(name)
-            before[name] = self._drop_file(name).parsed
+            before[name] = self._drop_file(name).parsed  # type: ignore[assignment]
             changed.append(name)
         reads = self._read_all([name for name in names
                                 if name in touched or name not in self._files])
@@ -248,14 +469,17 @@ class LiveGraph:
             if name not in reads:
                 continue
             new = reads[name]
-            if old is not None and old.digest == new.digest and old.parsed == new.parsed:
+            assert new.parsed is not None
+            if old is not None and old.digest == new.digest and (
+                    new.parsed is old.parsed or old.same_parse(new.parsed)):
                 old.signature = new.signature
                 continue
             if old is not None:
-                before[name] = self._drop_file(name).parsed
+                before[name] = self._drop_file(name).parsed  # type: ignore[assignment]
             self._add_file(name, new)
             after.append(new.parsed)
             changed.append(name)
+            read.append(name)
         if not changed and not self._stale and (listing.errors, listing.skipped) == (
                 self._listing.errors, self._listing.skipped):
             return None
@@ -266,12 +490,21 @@ class LiveGraph:
             touched_nodes = set(kg.nx) | set(old_kg.nx)
         else:
             self._stale = True  # until the change below is made: the next apply builds again
-            kg, touched_nodes = self._advance(old_kg, list(before.values()), after)
+            try:
+                kg, touched_nodes = self._advance(old_kg, list(before.values()), after)
+            except FileMoved as e:
+                # A file the change read again for its records holds other bytes now (its
+                # change is not applied yet): apply everything as it now is, every file
+                # read again (stale).
+                logger.info("%s changed meanwhile: reading the whole folder again", e)
+                return self._apply(None, also=changed)
+            for name in read:
+                self._files[name].let_go()
         self._kg = kg
         self._stale = False
         added, updated, removed = articles_changed(old_kg, kg, touched_nodes)
         r = kg.report
-        change = Change(self.version, previous, self.made_at, tuple(sorted(changed)), added,
+        change = Change(self.version, previous, self.made_at, tuple(sorted(set(changed))), added,
                         updated, removed, {name: getattr(r, name) for name in COUNTS}, kg)
         for callback in list(self._callbacks):
             callback(change)
@@ -348,14 +581,17 @@ class LiveGraph:
     def _term(self, name: str, digest: str) -> int:
         """One file's share of the version id: a hash of (path within the folder, content
         hash). The id hashes their sum, so a change updates it in O(1)."""
-        base = self._base
-        if name.startswith(base + os.sep) and os.path.normpath(name) == name:
-            rel = name[len(base) + 1:]  # what relpath gives, without its getcwd and splits
-        else:
-            rel = os.path.relpath(name, base)
+        rel = self._rel(name)
         h = hashlib.blake2b(rel.encode("utf-8", "surrogateescape") + b"\0" + digest.encode(),
                             digest_size=16)
         return int.from_bytes(h.digest(), "big")
+
+    def _rel(self, name: str) -> str:
+        """A listed file's path within the folder (what the version id hashes)."""
+        base = self._base
+        if name.startswith(base + os.sep) and os.path.normpath(name) == name:
+            return name[len(base) + 1:]  # what relpath gives, without its getcwd and splits
+        return os.path.relpath(name, base)
 
     def _touched(self, names: list[str],
                  paths: Iterable[str | os.PathLike[str]] | None) -> set[str]:
@@ -392,6 +628,21 @@ class LiveGraph:
         wait(reads.values())
         return {name: read.result() for name, read in reads.items()}
 
+    def _reread(self, name: str) -> ParsedFile:
+        """A file's parse, read again for the build state: refused (:class:`FileMoved`)
+        when its bytes are not those it was last read as."""
+        kept = self._files.get(name)
+        if kept is None:
+            raise FileMoved(name)
+        digest = content_digest(name, self.max_file_bytes)
+        if digest != kept.digest:
+            raise FileMoved(name)
+        parsed = parse_file(Path(name), max_bytes=self.max_file_bytes, include=self.include,
+                            within=self._within)
+        if content_digest(name, self.max_file_bytes) != digest:
+            raise FileMoved(name)
+        return parsed
+
     def _read(self, name: str, old: KeptFile | None = None) -> KeptFile:
         signature = file_signature(name)
         known = self._known.get(os.path.abspath(name))
@@ -401,7 +652,8 @@ class LiveGraph:
             if known is not None and digest == bytes_digest(known[0]):
                 self._exact.add(name)
                 return KeptFile(known[1], digest, signature)  # it holds what was handed
-            if old is not None and digest == old.digest and name in self._exact:
+            if (old is not None and digest == old.digest and name in self._exact
+                    and old.parsed is not None):
                 # The bytes handed over and applied last time (the watcher's late events
                 # for a batch's files: each was parsed again, ~17 ms a batch at 100k). Not
                 # for a file read here: its parse and its hash are two reads, which a
@@ -423,11 +675,20 @@ class LiveGraph:
         return self._kg.made_at or datetime.min.replace(tzinfo=UTC)
 
     def _assemble(self) -> KnowledgeGraph:
-        """Build a version from every kept parse (at start, and after a failed apply):
-        the same incremental build, with every file new."""
-        self._state = BuildState()
+        """Build a version from every file (at start, and after a failed apply; a file
+        whose records were let go is read again): the same incremental build, with every
+        file new."""
         names = sorted(self._files, key=file_key)
-        g, _ = self._state.change((), (self._files[name].parsed for name in names))
+        for name in names:
+            kept = self._files[name]
+            if kept.lean or kept.parsed is None:
+                self._drop_file(name)
+                self._add_file(name, self._read(name))
+        self._state = BuildState(reader=self._reread)
+        g, _ = self._state.change((), [self._files[name].parsed  # type: ignore[misc]
+                                       for name in names])
+        for name in names:
+            self._files[name].let_go()
         kg = KnowledgeGraph(g, self._state.report(self._listing.errors,
                                                   self._listing.skipped))
         return self._stamp(kg)
@@ -454,4 +715,5 @@ class LiveGraph:
         h = hashlib.blake2b(self._version_sum.to_bytes(16, "big"), digest_size=8)
         kg.version = h.hexdigest()
         kg.made_at = datetime.now(UTC)
+        kg.__dict__.setdefault("from_snapshot", False)  # True: read from a snapshot at start
         return kg

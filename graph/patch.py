@@ -7,17 +7,27 @@ with the touched entries set, which makes a few new trie nodes per entry and sha
 rest. Copying them as dicts cost three corpus-sized containers per version — made
 (~12 ms each at 100k nodes), walked by the young collector and freed again — whatever
 the change's size. A lookup costs about twice a dict's (still C).
+
+A graph read from a snapshot holds its nodes in columns and its edges in arrays
+(:mod:`graph.nodeattrs`, :mod:`graph.compact`): read-only views, never copied. Its next
+versions are an :class:`Overlay` of each view: the view as an immutable base, and a
+persistent map of the entries set or deleted since (the changed nodes' attributes and
+adjacency), so a followed graph started from a snapshot costs the snapshot plus what
+changed, not a graph of dicts.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import immutables
 import networkx as nx
 
-__all__ = ["GraphPatch"]
+__all__ = ["GraphPatch", "Overlay"]
+
+_GONE = object()  # an overlay's mark for an entry of its base that was deleted
 
 
 class GraphPatch:
@@ -109,6 +119,104 @@ class GraphPatch:
         return g
 
 
-def _persistent(mapping: Any) -> immutables.Map:
-    """``mapping`` as a persistent map (the first version's dicts are made one, once)."""
-    return mapping if isinstance(mapping, immutables.Map) else immutables.Map(mapping)
+def _persistent(mapping: Any) -> immutables.Map | Overlay:
+    """``mapping`` as a persistent map (the first version's dicts are made one, once); a
+    read-only view over columns or arrays (a snapshot's) as an :class:`Overlay` of it."""
+    if isinstance(mapping, immutables.Map | Overlay):
+        return mapping
+    if isinstance(mapping, dict):
+        return immutables.Map(mapping)
+    return Overlay(mapping, immutables.Map(), len(mapping))
+
+
+class Overlay(Mapping[str, Any]):
+    """A read-only mapping: ``base`` (never changed) with the entries of ``delta`` set
+    over it (an entry set to the deleted mark is gone). Iterates the base's keys not
+    changed, then the keys added, in ``delta``'s order."""
+
+    __slots__ = ("base", "delta", "_len")
+
+    def __init__(self, base: Mapping[str, Any], delta: immutables.Map, length: int):
+        self.base, self.delta, self._len = base, delta, length
+
+    def __getitem__(self, key: str) -> Any:
+        found = self.delta.get(key, _GONE)
+        if found is _GONE:
+            if key in self.delta:
+                raise KeyError(key)
+            return self.base[key]
+        return found
+
+    def get(self, key: str, default: Any = None) -> Any:
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
+    def __contains__(self, key: object) -> bool:
+        found = self.delta.get(key, None)
+        if found is not None:
+            return found is not _GONE
+        return key in self.delta or key in self.base
+
+    def __iter__(self) -> Iterator[str]:
+        delta = self.delta
+        for key in self.base:
+            if key not in delta:
+                yield key
+        for key, value in delta.items():
+            if value is not _GONE:
+                yield key
+
+    def __len__(self) -> int:
+        return self._len
+
+    def mutate(self) -> _OverlayMutation:
+        """A mutable copy, sharing the base and the delta's untouched trie nodes."""
+        return _OverlayMutation(self)
+
+
+class _OverlayMutation:
+    """What :meth:`Overlay.mutate` gives: set and delete entries, then :meth:`finish`."""
+
+    __slots__ = ("base", "delta", "_len")
+
+    def __init__(self, overlay: Overlay):
+        self.base, self.delta, self._len = overlay.base, overlay.delta.mutate(), len(overlay)
+
+    def __getitem__(self, key: str) -> Any:
+        found = self.delta.get(key, _GONE)
+        if found is _GONE:
+            if key in self.delta:
+                raise KeyError(key)
+            return self.base[key]
+        return found
+
+    def get(self, key: str, default: Any = None) -> Any:
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
+    def __contains__(self, key: object) -> bool:
+        found = self.delta.get(key, None)
+        if found is not None:
+            return found is not _GONE
+        return key in self.delta or key in self.base
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        if key not in self:
+            self._len += 1
+        self.delta[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        if key not in self:
+            raise KeyError(key)
+        self._len -= 1
+        if key in self.base:
+            self.delta[key] = _GONE
+        else:
+            del self.delta[key]
+
+    def finish(self) -> Overlay:
+        return Overlay(self.base, self.delta.finish(), self._len)

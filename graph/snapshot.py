@@ -64,13 +64,15 @@ from graph.report import LoadReport, Problem
 
 __all__ = ["default_cache_dir", "code_digest", "fingerprint", "write_snapshot", "write_packed",
            "snapshot_path", "pack", "pack_parts", "unpack", "read_parts", "prepare_cache",
-           "PARTS", "open_snapshot", "PendingSnapshot",
+           "PARTS", "open_snapshot", "PendingSnapshot", "FileTable", "read_state",
            "SNAPSHOT_VERSION"]
 
-SNAPSHOT_VERSION = 7  # 3: the read index maps URLs to node ids; 4: edges as arrays;
+SNAPSHOT_VERSION = 8  # 3: the read index maps URLs to node ids; 4: edges as arrays;
 # 5: written in parts (the nodes' attributes 20,000 nodes a part), not one buffer;
 # 6: the nodes' attributes in columns (graph/nodeattrs.py), a part per buffer;
-# 7: the long texts' parts signed by a table of their blocks' digests, read when asked
+# 7: the long texts' parts signed by a table of their blocks' digests, read when asked;
+# 8: what a follow keeps to go on from it (graph/followcache.py): its table of files
+# (path, content hash, signature; FileTable) and its build state
 PARTS = "parts"
 # A part whose size field has this bit set is followed by the SHA-256 of each of its
 # BLOCK-byte blocks, then its bytes: signed by that table, its blocks checked when read.
@@ -212,6 +214,11 @@ def _key(cache_dir: Path) -> bytes:
     return key
 
 
+# What a followed corpus keeps of each file to go on from a snapshot (graph/live.py):
+# (path relative to the corpus, content hash, size, mtime_ns, inode), in listing order.
+FileTable = list[tuple[str, str, int, int, int]]
+
+
 def pack(g: nx.MultiDiGraph, report: LoadReport, index: ReadIndex,
          ) -> tuple[str, list[bytes | memoryview]]:
     """Return ``(format, parts)`` for a loaded graph (see :func:`pack_parts`)."""
@@ -220,6 +227,7 @@ def pack(g: nx.MultiDiGraph, report: LoadReport, index: ReadIndex,
 
 def pack_parts(g: nx.MultiDiGraph, report: LoadReport, index: ReadIndex, *,
                consume: bool = False, by_blocks: set[int] | None = None,
+               files: Any = None,
                ) -> Generator[bytes | memoryview, None, None]:
     """Yield the parts of a loaded graph's snapshot (its graph, report and read index).
 
@@ -234,7 +242,9 @@ def pack_parts(g: nx.MultiDiGraph, report: LoadReport, index: ReadIndex, *,
     dicts are emptied as their columns are made: the graph is unusable after (the loader
     reads its graph back from what it wrote, :func:`read_parts`). ``by_blocks``: a set
     to which the numbers of the long texts' parts (the first part is 0) are added before
-    the first part is given, for :func:`write_packed`."""
+    the first part is given, for :func:`write_packed`. ``files``: what a followed corpus
+    keeps (graph/followcache.py), stored with the rest in marshal form (a load stores
+    None)."""
     ids = index.ids
     state = index.__getstate__()
     arrays: dict[str, Any] = {}
@@ -267,8 +277,16 @@ def pack_parts(g: nx.MultiDiGraph, report: LoadReport, index: ReadIndex, *,
     small, buffers = columns.state()
     if by_blocks is not None:
         by_blocks.update(1 + j for j in long_text_parts(small))
+    follow_state: Any = None
+    if files is not None and files.get("state") is not None:
+        # The follow's build state: a last part, left in the file (read by blocks, when
+        # a follow goes on from it), so that a load never holds it.
+        files = dict(files)
+        follow_state, files["state"] = files["state"], True
+        if by_blocks is not None:
+            by_blocks.add(1 + len(buffers))
     core = (ids, len(buffers), edges.state(), g.graph, arrays, plain, counts, problems,
-            small)
+            small, files)
     first = _part(core)
     del core, arrays, plain, problems, edges, columns
     if consume:
@@ -278,6 +296,8 @@ def pack_parts(g: nx.MultiDiGraph, report: LoadReport, index: ReadIndex, *,
     buffers.reverse()
     while buffers:
         yield _raw(buffers.pop())
+    if follow_state is not None:
+        yield follow_state
 
 
 def _raw(buffer: Any) -> memoryview:
@@ -329,21 +349,30 @@ def _unpart(part: bytes | bytearray | memoryview) -> Any:
     return pickle.loads(part) if part[0] == _PICKLE_PROTO else marshal.loads(part)
 
 
-def unpack(form: str, body: bytes | bytearray | memoryview | Iterable[Any],
-           ) -> tuple[nx.MultiDiGraph, LoadReport, ReadIndex]:
+def unpack(form: str, body: bytes | bytearray | memoryview | Iterable[Any], *,
+           with_files: bool = False) -> Any:
     """Rebuild what :func:`pack` stored: from its parts (a list is emptied as they are
     read; :func:`read_parts` reads them from a file) or from the bytes
     :func:`write_packed` wrote of them. The node columns keep the parts that hold them
     as they are (no copy); parts read (and verified) from a snapshot file
     (:class:`_Part`, knowing the file and where in it) that hold long texts are let go,
     and those not read at all (:class:`_Blocked`) stay where they are: their texts are
-    read from the file when asked (:class:`graph.columns.FileText`)."""
+    read from the file when asked (:class:`graph.columns.FileText`).
+
+    Returns ``(graph, report, index)``, with ``with_files`` and the stored
+    :data:`FileTable` (None when a load wrote it) after them."""
     if form != PARTS:
         raise ValueError(f"unknown snapshot format {form!r}")
     parts = _parts_of(body)
-    ids, count, edges, graph_attrs, arrays, plain, counts, problems, small = \
+    ids, count, edges, graph_attrs, arrays, plain, counts, problems, small, files = \
         _unpart(next(parts))
     buffers: list[Any] = [next(parts) for _ in range(count)]
+    if isinstance(files, dict) and files.get("state") is True:
+        # The follow's state (see pack_parts): left where it is; read_state() reads it.
+        files = dict(files)
+        files["state"] = next(parts, None)
+        if files["state"] is None:
+            raise ValueError("the snapshot's follow state part is missing")
     if next(parts, None) is not None:
         raise ValueError("the snapshot's parts do not match its nodes")
     long = set(long_text_parts(small))
@@ -377,15 +406,27 @@ def unpack(form: str, body: bytes | bytearray | memoryview | Iterable[Any],
     state["pos"] = pos
     index = ReadIndex.__new__(ReadIndex)
     index.__setstate__(state)
+    if with_files:
+        return g, report, index, files
     return g, report, index
 
 
-def write_snapshot(cache_dir: Path, root: Path, digest: str, payload: Any) -> Path:
+def read_state(part: Any) -> bytes:
+    """The bytes of a follow's state part (see :func:`unpack`): read from the snapshot
+    file block by block, each checked against its signed digest, when left there
+    (:class:`SnapshotChanged` when the file changed since it was verified)."""
+    if isinstance(part, _Blocked):
+        return part.read(0, part.size)
+    return bytes(part)
+
+
+def write_snapshot(cache_dir: Path, root: Path, digest: str, payload: Any, *,
+                   files: Any = None) -> Path:
     """Sign and write ``payload`` — ``(graph, report, index)`` — as the snapshot of
-    ``root`` at fingerprint ``digest``."""
+    ``root`` at fingerprint ``digest`` (with a followed corpus's ``files``)."""
     blocks: set[int] = set()
-    return write_packed(cache_dir, root, digest, PARTS, pack_parts(*payload, by_blocks=blocks),
-                        by_blocks=blocks)
+    return write_packed(cache_dir, root, digest, PARTS,
+                        pack_parts(*payload, by_blocks=blocks, files=files), by_blocks=blocks)
 
 
 def write_packed(cache_dir: Path, root: Path, digest: str, form: str,
@@ -671,10 +712,10 @@ class PendingSnapshot:
         except Exception as e:  # noqa: BLE001 - reported by result()
             self._error = f"cannot read it: {getattr(e, 'strerror', None) or e}"
 
-    def result(self, fingerprint: str) -> Any | None:
+    def result(self, fingerprint: str, *, with_files: bool = False) -> Any | None:
         """Return the payload if the snapshot was written for ``fingerprint`` and its
         signature verifies; else None, with :attr:`reason` saying why. Closes the file
-        either way."""
+        either way. ``with_files``: see :func:`unpack`."""
         try:
             # The header says at once whether the snapshot is current: a stale one is not
             # read on (at a million records, GBs) before the corpus is loaded instead.
@@ -696,7 +737,7 @@ class PendingSnapshot:
             try:
                 assert self._body is not None
                 body, self._body = self._body, None
-                return unpack(meta.get("format", "pickle"), body)
+                return unpack(meta.get("format", "pickle"), body, with_files=with_files)
             except Exception as e:  # noqa: BLE001 - signed by us yet unreadable (another Python)
                 self.reason = f"it could not be decoded ({type(e).__name__}: {e})"
                 return None

@@ -80,6 +80,7 @@ async def healthz(request: Request) -> Response:
 async def readyz(request: Request) -> Response:
     """Ready: the graph is loaded; with its counts and how far the analytics are."""
     kg: graph.KnowledgeGraph | None = request.app.state.kg
+    live: graph.LiveGraph | None = getattr(request.app.state, "live", None)
     if kg is None:
         return JSONResponse(request.app.state.loading.status(), status_code=503,
                             headers={"retry-after": "1"})
@@ -93,8 +94,19 @@ async def readyz(request: Request) -> Response:
         "graphVersion": kg.version,
         "versionMadeAt": kg.made_at.isoformat() if kg.made_at is not None else None,
         "subscriptions": request.app.state.feed.open if request.app.state.feed else 0,
+        **({"following": "reading the files" if not live.resumed else "ready"}
+           if live is not None else {}),
         **({"worker": request.app.state.worker} if request.app.state.worker else {}),
     })
+
+
+def _resume(live: graph.LiveGraph) -> None:
+    """Read the files of a follow started from its snapshot (logged if it fails: the
+    next apply tries again)."""
+    try:
+        live.resume()
+    except Exception:  # noqa: BLE001 - the server goes on serving the snapshot's version
+        logger.exception("could not read the files of %s", live.root)
 
 
 class Loading:
@@ -217,7 +229,7 @@ def create_app(source: graph.KnowledgeGraph | graph.LiveGraph | str | os.PathLik
     def load(progress: Any = None) -> graph.KnowledgeGraph:
         if follow:
             options = {k: v for k, v in load_options.items()
-                       if k in ("max_file_bytes", "include", "follow_symlinks")}
+                       if k in ("max_file_bytes", "include", "follow_symlinks", "cache")}
             live = graph.follow(path if path is not None else graph.default_data_path(),
                                 **options)
             app.state.live = live
@@ -238,6 +250,11 @@ def create_app(source: graph.KnowledgeGraph | graph.LiveGraph | str | os.PathLik
         subscribers, and with ``watch``, apply the folder's changes."""
         live: graph.LiveGraph = app.state.live
         following.append(live.on_change(lambda change: _publish(app, live)))
+        if not live.resumed:
+            # Started from the snapshot: read the files now, so that the first change is
+            # applied at once; the snapshot's version is served meanwhile.
+            threading.Thread(target=_resume, args=(live,), name="newsgraph-resume",
+                             daemon=True).start()
         feed = app.state.feed = ChangeFeed(live, max_subscriptions=settings.max_subscriptions,
                                            max_seconds=settings.max_subscription_seconds)
         feed.start()

@@ -442,7 +442,8 @@ def _serve_workers(args: argparse.Namespace, sock: socket.socket, settings: Any,
         source: graph.KnowledgeGraph | graph.LiveGraph
         if follow:
             source = graph.follow(args.path if args.path is not None
-                                  else graph.default_data_path(), **options)
+                                  else graph.default_data_path(), cache=args.cache,
+                                  **options)
             kg = source.current()
         else:
             source = kg = graph.load(args.path, progress=progress, cache=args.cache, **options)

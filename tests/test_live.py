@@ -306,6 +306,18 @@ class FollowedFolder(RuleBasedStateMachine):
             return
         self.live.apply([self._write(name, {**spec, "related": [(related, "news.example", None)]})])
 
+    @rule(name=st.sampled_from(FILES), spec=fields_strategy, other=st.sampled_from(FILES),
+          also=fields_strategy)
+    def edit_unseen_then_change_another(self, name: str, spec: dict[str, Any], other: str,
+                                        also: dict[str, Any]) -> None:
+        """A file edited whose change is not applied yet when another's is: the records a
+        follow reads again from it (graph/incremental.py, _Held) are not what it holds."""
+        if name == other:
+            return
+        edited = self._write(name, spec)
+        self.live.apply([self._write(other, also)])
+        self.live.apply([edited])
+
     @rule()
     def rescan_everything(self) -> None:
         self.live.apply(None)

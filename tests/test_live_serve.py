@@ -186,3 +186,31 @@ def test_under_a_stream_of_versions_the_analytics_job_waits_past_the_next_one() 
     assert settle_delay(0.2) == 1.0
     for gap in (1.5, 3.0, 7.0):
         assert settle_delay(gap) > gap
+
+
+def _readyz(base: str) -> dict[str, Any]:
+    with urllib.request.urlopen(f"{base}/readyz", timeout=10) as r:
+        return json.load(r)
+
+
+def test_serve_with_a_cache_follows_from_the_snapshot(tmp_path: Path) -> None:
+    """The first followed server writes the folder's snapshot; the next serves it at once
+    and goes on following; files changed while none ran are read, never served stale."""
+    corpus, cache = tmp_path / "corpus", tmp_path / "cache"
+    write_record(corpus, "a.md", record("a"))
+    write_record(corpus, "b.md", record("b", related=[record("c")]))
+    with running_server(str(corpus), "--cache", str(cache)) as base:
+        first = post(base, STATS)["extensions"]["graphVersion"]
+    assert any(cache.glob("*.snapshot"))
+    with running_server(str(corpus), "--cache", str(cache)) as base:
+        assert post(base, STATS)["extensions"]["graphVersion"] == first
+        wait_for(lambda: _readyz(base)["following"] == "ready", "the follow goes on")
+        write_record(corpus, "d.md", record("d", related=[record("a")]))
+        seen = wait_for(lambda: (a := post(base, STATS))["data"]["stats"]["articles"] == 4 and a,
+                        "a server started from the snapshot sees the dropped file")
+        assert seen["extensions"]["graphVersion"] == graph.follow(corpus).version
+    write_record(corpus, "e.md", record("e"))  # while no server ran: the snapshot is stale
+    with running_server(str(corpus), "--cache", str(cache)) as base:
+        got = post(base, STATS)
+        assert got["data"]["stats"]["articles"] == 5
+        assert got["extensions"]["graphVersion"] == graph.follow(corpus).version

@@ -1,0 +1,193 @@
+"""graph.follow(path, cache=...): a followed folder started from its snapshot equals a
+cold load after any changes, and a stale or corrupt snapshot is never served."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import rule
+
+import graph
+from graph import incremental, snapshot
+from graph.patch import Overlay
+from tests.conftest import record, write_record
+from tests.test_live import FILES, FollowedFolder, assert_same, fields_strategy
+
+
+def _corpus(root: Path) -> Path:
+    write_record(root, "a.md", record("a", related=[{"webUrl": "https://news.example/b"}],
+                                      topics=["AI"]))
+    write_record(root, "sub/b.md", record("b", topics=["ai", "Facial Recognition"]))
+    write_record(root, "c.md", record("c", related=[{"webUrl": "https://news.example/x"}]))
+    return root
+
+
+def _started(root: Path, cache: Path) -> graph.LiveGraph:
+    """A follow of ``root`` that started from its snapshot (written by a first follow)."""
+    graph.follow(root, cache=cache)
+    live = graph.follow(root, cache=cache)
+    assert live.current().from_snapshot and not live.resumed
+    return live
+
+
+def test_a_follow_writes_its_snapshot_and_the_next_starts_from_it(tmp_path: Path) -> None:
+    root, cache = _corpus(tmp_path / "c"), tmp_path / "cache"
+    first = graph.follow(root, cache=cache)
+    assert not first.current().from_snapshot
+    second = graph.follow(root, cache=cache)
+    assert second.current().from_snapshot and not second.resumed
+    assert second.version == first.version == graph.follow(root).version
+    assert_same(second, root)  # served at once, before any file is read again
+
+
+def test_changes_after_a_start_from_the_snapshot_equal_a_cold_load(tmp_path: Path) -> None:
+    root, cache = _corpus(tmp_path / "c"), tmp_path / "cache"
+    live = _started(root, cache)
+    added = write_record(root, "d.md", record("d", related=[{"webUrl": "https://news.example/a"}],
+                                              topics=["AI"]))
+    change = live.apply([added])
+    assert change is not None and "article:https://news.example/d" in change.added
+    assert live.resumed and isinstance(live.current().nx._node, Overlay)  # columns + delta
+    assert_same(live, root)
+    (root / "sub" / "b.md").unlink()
+    live.apply([root / "sub" / "b.md"])
+    assert_same(live, root)
+    write_record(root, "c.md", record("c", topics=["Facial Recognition"]))
+    live.apply([root / "c.md"])
+    assert_same(live, root)
+    assert live.version == graph.follow(root).version
+
+
+def test_files_changed_while_no_follow_ran_are_read_not_served_stale(tmp_path: Path) -> None:
+    root, cache = _corpus(tmp_path / "c"), tmp_path / "cache"
+    graph.follow(root, cache=cache)
+    write_record(root, "c.md", record("c", title="Changed while down"))
+    write_record(root, "e.md", record("e"))
+    (root / "a.md").unlink()
+    live = graph.follow(root, cache=cache)
+    assert not live.current().from_snapshot  # stale: the folder was read again
+    assert_same(live, root)
+    assert live.current()["article:https://news.example/c"]["title"] == "Changed while down"
+
+
+def test_a_file_changed_before_the_follow_resumed_is_not_lost(tmp_path: Path) -> None:
+    """A file edited after the start from the snapshot, before the follow went on (its
+    build state read from the snapshot): the next rescan (the watcher's first) sees it."""
+    root, cache = _corpus(tmp_path / "c"), tmp_path / "cache"
+    live = _started(root, cache)
+    write_record(root, "c.md", record("c", title="Edited before the resume"))
+    added = write_record(root, "d.md", record("d"))
+    live.apply([added])
+    live.apply(None)
+    assert_same(live, root)
+    assert live.current()["article:https://news.example/c"]["title"] == \
+        "Edited before the resume"
+
+
+def test_a_corrupt_snapshot_is_never_served(tmp_path: Path) -> None:
+    root, cache = _corpus(tmp_path / "c"), tmp_path / "cache"
+    graph.follow(root, cache=cache)
+    path = snapshot.snapshot_path(cache, root)
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    live = graph.follow(root, cache=cache)
+    assert not live.current().from_snapshot
+    assert_same(live, root)
+
+
+def test_a_snapshot_a_load_wrote_is_not_a_start_for_a_follow(tmp_path: Path) -> None:
+    """A load's snapshot has no table of files (their hashes make the version id)."""
+    root, cache = _corpus(tmp_path / "c"), tmp_path / "cache"
+    graph.load(root, cache=cache)
+    live = graph.follow(root, cache=cache)
+    assert not live.current().from_snapshot
+    assert_same(live, root)
+    # ... and a load starts from the snapshot the follow wrote.
+    assert graph.load(root, cache=cache).from_snapshot
+
+
+class FollowedFromSnapshot(FollowedFolder):
+    """The property of tests/test_live.py on a follow started from its snapshot, with
+    restarts (from the snapshot when it is fresh, else by reading the folder)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cache = Path(tempfile.mkdtemp(prefix="newsgraph-live-cache-"))
+        # The state is pickled a few entries at a time, as a large corpus's is.
+        self.chunk, incremental.STATE_CHUNK = incremental.STATE_CHUNK, 2
+        self._restart()
+
+    def teardown(self) -> None:
+        super().teardown()
+        incremental.STATE_CHUNK = self.chunk
+        shutil.rmtree(self.cache, ignore_errors=True)
+
+    def _restart(self) -> None:
+        graph.follow(self.root, cache=self.cache)  # writes the snapshot when it is stale
+        self.live = graph.follow(self.root, cache=self.cache)
+        assert self.live.current().from_snapshot
+        self.live.on_change(self.changes.append)
+        self.previous = self.live.current()
+
+    @rule()
+    def restart(self) -> None:
+        self._restart()
+
+    @rule(name=st.sampled_from(FILES), spec=fields_strategy)
+    def change_while_down_then_restart(self, name: str, spec: dict[str, Any]) -> None:
+        self._write(name, spec)
+        self.live = graph.follow(self.root, cache=self.cache)
+        self.live.on_change(self.changes.append)
+        self.previous = self.live.current()
+
+
+TestFollowedFromSnapshot = FollowedFromSnapshot.TestCase
+TestFollowedFromSnapshot.settings = settings(
+    max_examples=25, stateful_step_count=10, deadline=None,
+    suppress_health_check=[HealthCheck.too_slow])
+
+
+def test_a_record_read_again_from_a_file_changed_meanwhile_is_not_used(tmp_path: Path,
+                                                                       ) -> None:
+    """A followed folder keeps its records by reference and reads a file again when a
+    change needs its records; a file whose bytes changed (its change not applied yet) is
+    not read as the old one: the folder is read again."""
+    root, cache = _corpus(tmp_path / "c"), tmp_path / "cache"
+    for live in (graph.follow(root), _started(root, tmp_path / "cache2")):
+        live.apply(None)
+        write_record(root, "c.md", record("c", title="Edited, not applied yet"))
+        dup = write_record(root, "dup.md", record("c", publishedDateTime="2001-01-01T00:00:00Z"))
+        live.apply([dup])  # reads c.md again for the duplicate URL: it changed
+        assert_same(live, root)
+        dup.unlink()
+        live.apply([dup])
+        write_record(root, "c.md", record("c", related=[{"webUrl": "https://news.example/x"}]))
+        live.apply([root / "c.md"])
+        assert_same(live, root)
+    assert cache
+
+
+def test_a_snapshot_changed_after_the_start_is_not_read_for_the_state(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """The build state stays in the snapshot file until the follow goes on: a file
+    written to since it was verified is refused, and the follow reads the files."""
+    root, cache = _corpus(tmp_path / "c"), tmp_path / "cache"
+    live = _started(root, cache)
+    path = snapshot.snapshot_path(cache, root)
+    with path.open("r+b") as f:  # the state is the last part
+        f.seek(-10, 2)
+        last = f.read(1)
+        f.seek(-10, 2)
+        f.write(bytes([last[0] ^ 0xFF]))
+    live.resume()
+    assert live.resumed and "is not read" in caplog.text
+    added = write_record(root, "d.md", record("d", related=[{"webUrl": "https://news.example/c"}]))
+    live.apply([added])
+    assert_same(live, root)
