@@ -129,15 +129,13 @@ def _persistent(mapping: Any) -> immutables.Map | Overlay:
     return Overlay(mapping, immutables.Map(), len(mapping))
 
 
-class Overlay(Mapping[str, Any]):
-    """A read-only mapping: ``base`` (never changed) with the entries of ``delta`` set
-    over it (an entry set to the deleted mark is gone). Iterates the base's keys not
-    changed, then the keys added, in ``delta``'s order."""
+class _Layered:
+    """The reads of a ``base`` with ``delta``'s entries set over it (an entry set to the
+    deleted mark is gone): :class:`Overlay` and the mutation that makes the next one."""
 
-    __slots__ = ("base", "delta", "_len")
-
-    def __init__(self, base: Mapping[str, Any], delta: immutables.Map, length: int):
-        self.base, self.delta, self._len = base, delta, length
+    __slots__ = ()
+    base: Mapping[str, Any]
+    delta: Any  # an immutables.Map, or its mutation
 
     def __getitem__(self, key: str) -> Any:
         found = self.delta.get(key, _GONE)
@@ -158,6 +156,17 @@ class Overlay(Mapping[str, Any]):
         if found is not None:
             return found is not _GONE
         return key in self.delta or key in self.base
+
+
+class Overlay(_Layered, Mapping[str, Any]):
+    """A read-only mapping: ``base`` (never changed) with the entries of ``delta`` set
+    over it (an entry set to the deleted mark is gone). Iterates the base's keys not
+    changed, then the keys added, in ``delta``'s order."""
+
+    __slots__ = ("base", "delta", "_len")
+
+    def __init__(self, base: Mapping[str, Any], delta: immutables.Map, length: int):
+        self.base, self.delta, self._len = base, delta, length
 
     def __iter__(self) -> Iterator[str]:
         delta = self.delta
@@ -176,33 +185,13 @@ class Overlay(Mapping[str, Any]):
         return _OverlayMutation(self)
 
 
-class _OverlayMutation:
+class _OverlayMutation(_Layered):
     """What :meth:`Overlay.mutate` gives: set and delete entries, then :meth:`finish`."""
 
     __slots__ = ("base", "delta", "_len")
 
     def __init__(self, overlay: Overlay):
         self.base, self.delta, self._len = overlay.base, overlay.delta.mutate(), len(overlay)
-
-    def __getitem__(self, key: str) -> Any:
-        found = self.delta.get(key, _GONE)
-        if found is _GONE:
-            if key in self.delta:
-                raise KeyError(key)
-            return self.base[key]
-        return found
-
-    def get(self, key: str, default: Any = None) -> Any:
-        try:
-            return self[key]
-        except KeyError:
-            return default
-
-    def __contains__(self, key: object) -> bool:
-        found = self.delta.get(key, None)
-        if found is not None:
-            return found is not _GONE
-        return key in self.delta or key in self.base
 
     def __setitem__(self, key: str, value: Any) -> None:
         if key not in self:
