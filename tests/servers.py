@@ -102,3 +102,22 @@ def unavailable(what: str, reason: str) -> None:
     if os.environ.get("CI"):
         pytest.fail(f"{what} cannot run in CI: {reason}")
     pytest.skip(reason)
+
+
+def hold_load(monkeypatch: Any, hang_guard: float = 60) -> threading.Event:
+    """Make ``graph.load`` report some parse progress, then wait until the returned event
+    is set (at most ``hang_guard`` seconds, for a busy CI machine) before loading: a
+    server caught while its graph loads."""
+    import graph
+    from graph.progress import Step
+
+    release = threading.Event()
+    real_load = graph.load
+
+    def held_load(path: Any = None, **options: Any) -> Any:
+        options["progress"](Step("parse", 3, 7, 12))
+        assert release.wait(hang_guard)
+        return real_load(path, **options)
+
+    monkeypatch.setattr(graph, "load", held_load)
+    return release

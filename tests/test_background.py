@@ -18,11 +18,10 @@ from starlette.testclient import TestClient
 import graph
 from graph.analytics import WHOLE_GRAPH, Analytics
 from graph.background import BackgroundAnalytics
-from graph.progress import Step
 from graph.select import search
 from schema.app import create_app
 from schema.query import execute
-from tests.servers import free_port
+from tests.servers import free_port, hold_load
 
 HANG_GUARD = 60  # seconds: a hang guard for a busy CI machine, not a timing assertion
 NEWSGRAPH = Path(sys.executable).with_name("newsgraph")
@@ -133,15 +132,7 @@ def test_a_killed_job_is_reported_failed_and_the_server_keeps_its_graph(monkeypa
 
 
 def test_a_server_answers_while_it_loads_and_reports_progress(monkeypatch):
-    release = threading.Event()
-    real_load = graph.load
-
-    def held_load(path=None, **options):
-        options["progress"](Step("parse", 3, 7, 12))
-        assert release.wait(HANG_GUARD)
-        return real_load(path, **options)
-
-    monkeypatch.setattr(graph, "load", held_load)
+    release = hold_load(monkeypatch, HANG_GUARD)
     with TestClient(create_app(EXPLORE, background=True)) as c:
         assert c.get("/healthz").json() == {"status": "ok"}
         loading = c.get("/readyz")

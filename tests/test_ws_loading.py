@@ -3,16 +3,13 @@ subscribers reconnecting) is told to come back, as an HTTP request is told so wi
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from explore_corpus import EXPLORE
 from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
-import graph
-from graph.progress import Step
 from schema.app import create_app
+from tests.servers import hold_load
 
 HANG_GUARD = 60  # seconds: a hang guard for a busy CI machine, not a timing assertion
 
@@ -21,15 +18,7 @@ def test_a_websocket_while_the_graph_loads_is_closed_with_try_again_later(monkey
     # It reached the GraphQL view, which raised "the graph is not loaded yet": a traceback
     # in the server's log for every attempt of every reconnecting client, and a connection
     # reset without a close frame (1006).
-    release = threading.Event()
-    real_load = graph.load
-
-    def held_load(path=None, **options):
-        options["progress"](Step("parse", 3, 7, 12))
-        assert release.wait(HANG_GUARD)
-        return real_load(path, **options)
-
-    monkeypatch.setattr(graph, "load", held_load)
+    release = hold_load(monkeypatch, HANG_GUARD)
     with TestClient(create_app(EXPLORE, background=True)) as c:
         with pytest.raises(WebSocketDisconnect) as closed, \
                 c.websocket_connect("/graphql", subprotocols=["graphql-transport-ws"]) as ws:
