@@ -49,10 +49,12 @@ from graph.build import (
     topic_id,
     why_wins,
 )
+from graph.errors import SnapshotChanged
 from graph.loader import share_node_values
 from graph.patch import GraphPatch
 from graph.records import ParsedFile
 from graph.report import LoadReport, Problem
+from graph.storedmap import Blobs, Reader, Shifted, StoredMap, pack_blobs
 
 __all__ = ["BuildState", "Touched", "FileMoved", "pack_state", "unpack_state"]
 
@@ -151,9 +153,12 @@ def _untopiced(entry: Entry) -> Entry:
 
 _NO_DATE = datetime.min.replace(tzinfo=UTC)  # as graph.build orders an undated entry
 
-# Entries per pickle of a state's large dicts: each reads back in a few milliseconds, so
-# a thread reading a state lets the others run in between (pickle.loads holds the GIL).
+# Entries per pickle of a follow's parses (graph/live.py): each reads back in a few
+# milliseconds, so a thread reading them lets the others run in between.
 STATE_CHUNK = 4096
+# The state's maps kept packed (graph/storedmap.py), and what makes a missing entry.
+STORED = ("records", "sources", "nodes", "linked_by", "file_records", "providers",
+          "spellings")
 
 
 class _Out(pickle.Pickler):
@@ -184,36 +189,60 @@ def _dump(value: Any, state: BuildState) -> bytes:
     return f.getvalue()
 
 
-def pack_state(state: BuildState) -> bytes:
-    """A state as bytes (see :meth:`BuildState.__getstate__`), its large dicts in pickles
-    of :data:`STATE_CHUNK` entries each (see :func:`unpack_state`)."""
+def pack_state(state: BuildState, extra: Any = None) -> bytes:
+    """A state (see :meth:`BuildState.__getstate__`) and ``extra`` as bytes: a head (the
+    small fields, ``extra``, the table of each stored map) and the blobs of the stored
+    maps (:mod:`graph.storedmap`), which :func:`unpack_state` leaves where they are."""
     fields = state.__getstate__()
-    chunked: dict[str, tuple[Any, list[bytes]]] = {}
-    for name, value in list(fields.items()):
-        # Plain dicts and defaultdicts only (a Counter is small, and updated by adding).
-        if type(value) in (dict, defaultdict) and len(value) > STATE_CHUNK:
-            items = list(value.items())
-            factory = value.default_factory if isinstance(value, defaultdict) else None
-            chunked[name] = (factory, [_dump(items[i : i + STATE_CHUNK], state)
-                                       for i in range(0, len(items), STATE_CHUNK)])
-            fields[name] = None
-    return pickle.dumps((_dump(fields, state), chunked), protocol=5)
+    tables: dict[str, tuple[Any, int, int, tuple[bytes, bytes, bytes]]] = {}
+    blobs: list[bytes] = []
+    at = 0
+    for name in STORED:
+        mapping = fields.pop(name)
+        items = (mapping.stored_items() if isinstance(mapping, StoredMap)
+                 else ((key, _dump(value, state)) for key, value in mapping.items()))
+        data, table = pack_blobs(items)
+        tables[name] = (at, len(mapping), len(data), table)
+        blobs.append(data)
+        at += len(data)
+    head = pickle.dumps((extra, _dump(fields, state), tables), protocol=5)
+    return b"".join([len(head).to_bytes(8, "big"), head, *blobs])
 
 
-def unpack_state(data: bytes, pause: Callable[[], None]) -> BuildState:
-    """The state :func:`pack_state` wrote, read a chunk at a time, calling ``pause()``
-    after each (a server's other threads run then)."""
-    head, chunked = pickle.loads(data)
+class _Checked:
+    """A state's snapshot part: a read that fails (the file changed since it was
+    verified, graph/snapshot.py) is a file moved for the change reading it (which may
+    take it for a bad record's exception, and raises it once done; see
+    :meth:`BuildState.change`)."""
+
+    __slots__ = ("reader", "state")
+
+    def __init__(self, reader: Reader, state: BuildState):
+        self.reader, self.state = reader, state
+
+    def read(self, offset: int, size: int) -> bytes:
+        try:
+            return self.reader.read(offset, size)
+        except (OSError, ValueError, SnapshotChanged) as e:
+            self.state._moved = f"the snapshot ({e})"
+            raise FileMoved(self.state._moved) from e
+
+
+def unpack_state(reader: Reader, pause: Callable[[], None]) -> tuple[Any, BuildState]:
+    """``(extra, state)`` as :func:`pack_state` wrote them, read from ``reader``; the
+    stored maps' entries are read from it when a change uses them."""
+    size = int.from_bytes(reader.read(0, 8), "big")
+    extra, fields, tables = pickle.loads(reader.read(8, size))
+    pause()
     state = BuildState.__new__(BuildState)
-    fields = _In(io.BytesIO(head), state).load()
-    for name, (factory, chunks) in chunked.items():
-        mapping: dict[Any, Any] = defaultdict(factory) if factory is not None else {}
-        for chunk in chunks:
-            mapping.update(_In(io.BytesIO(chunk), state).load())
-            pause()
-        fields[name] = mapping
+    reader = _Checked(reader, state)
+    fields = _In(io.BytesIO(fields), state).load()
+    for name, (at, length, _, table) in tables.items():
+        stored = state._stored_map(name, Blobs(Shifted(reader, 8 + size + at), table))
+        stored._len = length
+        fields[name] = stored
     state.__setstate__(fields)
-    return state
+    return extra, state
 
 
 def file_key(name: str) -> str:
@@ -401,6 +430,11 @@ class _Recorder:
         self.edges = []
 
 
+# What a stored map makes for a key read and missing (as the defaultdicts did).
+_FACTORIES: dict[str, Callable[[], Any]] = {"records": dict, "linked_by": set,
+                                            "providers": _Names, "spellings": _Names}
+
+
 class BuildState:
     """The inputs of the build of one corpus, by canonical URL; see the module docstring.
 
@@ -490,12 +524,50 @@ class BuildState:
         self.__dict__.update(state)
         self.g, self.reader, self._reading, self._moved = nx.MultiDiGraph(), None, {}, None
 
+    def _stored_map(self, name: str, base: Blobs | None = None) -> StoredMap:
+        """The stored map for field ``name`` (one of :data:`STORED`) over ``base``."""
+        load: Callable[[str, bytes], Any] = self._load_node if name == "nodes" else self._load
+        return StoredMap(load, self._dump, _FACTORIES.get(name), base)
+
+    def _load(self, key: str, data: bytes) -> Any:
+        return _In(io.BytesIO(data), self).load()
+
+    def _load_node(self, url: str, data: bytes) -> _Node:
+        node: _Node = _In(io.BytesIO(data), self).load()
+        if node.attrs is UNRESOLVED:  # the graph holds them
+            node.attrs = self.g._node[article_id(url)]
+        return node
+
+    def _dump(self, value: Any) -> bytes:
+        return _dump(value, self)
+
+    def store(self) -> None:
+        """Pack the large maps (:data:`STORED`) and what their entries held as objects
+        since (graph/storedmap.py); the state is the same."""
+        for name in STORED:
+            mapping = getattr(self, name)
+            if isinstance(mapping, StoredMap):
+                mapping.compact()
+            else:
+                stored = self._stored_map(name)
+                stored.held, stored._len = dict(mapping), len(mapping)
+                stored.compact()
+                setattr(self, name, stored)
+
+    @property
+    def held_count(self) -> int:
+        """How many entries of the stored maps are held as objects (see :meth:`store`)."""
+        return sum(m.held_count for name in STORED
+                   if isinstance(m := getattr(self, name), StoredMap))
+
     def resolve(self, g: nx.MultiDiGraph) -> None:
         """Make ``g`` (the graph these inputs make, read from a snapshot) the one the
-        next change patches; each node's attributes are read from it."""
+        next change patches; each node's attributes are read from it (a stored node's
+        when it is used)."""
         self.g = g
         nodes = g._node
-        for url, node in self.nodes.items():
+        held = self.nodes.held if isinstance(self.nodes, StoredMap) else self.nodes
+        for url, node in held.items():
             if node.attrs is not None:
                 node.attrs = nodes[article_id(url)]
 

@@ -69,7 +69,7 @@ from graph.records import (
     parse_file,
 )
 from graph.reindex import next_index
-from graph.snapshot import FileTable, read_state
+from graph.snapshot import FileTable, state_reader
 
 __all__ = ["LiveGraph", "follow"]
 
@@ -78,7 +78,10 @@ _MOD = 1 << 128
 # them together.
 WRITERS = 8
 _READ_AT_ONCE = 16  # files changed in one apply from which the writer threads read them
-_TOPIC = topic_id("")  # the prefix of every topic node id
+_TOPIC = topic_id("")
+# Entries of the build state held as objects (read by changes) past which they are
+# packed again (graph/storedmap.py).
+_HELD = 2048  # the prefix of every topic node id
 
 logger = logging.getLogger("newsgraph")
 
@@ -210,7 +213,7 @@ class LiveGraph:
         step = incremental.STATE_CHUNK
         chunks = [pickle.dumps(files[i : i + step], protocol=5)
                   for i in range(0, len(files), step)]
-        state = pickle.dumps((str(self.root), chunks, pack_state(self._state)), protocol=5)
+        state = pack_state(self._state, (str(self.root), chunks))
         # The version id's sum and the folders, so that a start from the snapshot does
         # not hash every file's path again (~2 s at 100k).
         return {"files": rows, "state": state, "sum": self._version_sum.to_bytes(16, "big"),
@@ -292,6 +295,7 @@ class LiveGraph:
                            graph=False)
         for name in ordered:
             self._files[name].let_go()
+        self._state.store()
         made = self._state.report(self._listing.errors, self._listing.skipped).as_dict()
         if made != self._kg.report.as_dict():
             # Not the snapshot's graph after all (it cannot be, unless newsgraph's rules
@@ -308,25 +312,22 @@ class LiveGraph:
         """Go on from the build state the snapshot holds: no file is read. False (and
         the files are read instead) when it was kept for another path to the folder or
         is not the snapshot graph's."""
-        try:
-            pickled = read_state(part)
-        except (OSError, SnapshotChanged) as e:
-            logger.warning("the build state in the snapshot of %s is not read (%s): reading "
-                           "the files", self.root, e)
-            return False
         collecting = gc.isenabled()
-        gc.disable()  # millions of containers made, no garbage: as graph.load does
+        gc.disable()  # many containers made, no garbage: as graph.load does
         try:
             # A chunk at a time, letting the server's threads answer in between:
-            # pickle.loads holds the GIL for as long as it reads (seconds at 100k).
-            root, chunks, packed = pickle.loads(pickled)
-            del pickled
+            # pickle.loads holds the GIL for as long as it reads. The state's stored
+            # maps stay in the snapshot file, read when a change uses them.
+            (root, chunks), state = unpack_state(state_reader(part), _pause)
             files = []
             for chunk in chunks:
                 files.extend(pickle.loads(chunk))
                 _pause()
-            state = unpack_state(packed, _pause)
-            del chunks, packed
+            del chunks
+        except (OSError, ValueError, SnapshotChanged, FileMoved) as e:
+            logger.warning("the build state in the snapshot of %s is not read (%s): reading "
+                           "the files", self.root, e)
+            return False
         finally:
             if collecting:
                 gc.enable()
@@ -508,6 +509,8 @@ class LiveGraph:
                         updated, removed, {name: getattr(r, name) for name in COUNTS}, kg)
         for callback in list(self._callbacks):
             callback(change)
+        if self._state.held_count > _HELD:
+            self._state.store()
         heap.release()  # the previous version's pages, given back
         return change
 
@@ -689,6 +692,7 @@ class LiveGraph:
                                        for name in names])
         for name in names:
             self._files[name].let_go()
+        self._state.store()
         kg = KnowledgeGraph(g, self._state.report(self._listing.errors,
                                                   self._listing.skipped))
         return self._stamp(kg)

@@ -64,7 +64,7 @@ from graph.report import LoadReport, Problem
 
 __all__ = ["default_cache_dir", "code_digest", "fingerprint", "write_snapshot", "write_packed",
            "snapshot_path", "pack", "pack_parts", "unpack", "read_parts", "prepare_cache",
-           "PARTS", "open_snapshot", "PendingSnapshot", "FileTable", "read_state",
+           "PARTS", "open_snapshot", "PendingSnapshot", "FileTable", "state_reader",
            "SNAPSHOT_VERSION"]
 
 SNAPSHOT_VERSION = 8  # 3: the read index maps URLs to node ids; 4: edges as arrays;
@@ -368,7 +368,7 @@ def unpack(form: str, body: bytes | bytearray | memoryview | Iterable[Any], *,
         _unpart(next(parts))
     buffers: list[Any] = [next(parts) for _ in range(count)]
     if isinstance(files, dict) and files.get("state") is True:
-        # The follow's state (see pack_parts): left where it is; read_state() reads it.
+        # The follow's state (see pack_parts): left where it is; state_reader() reads it.
         files = dict(files)
         files["state"] = next(parts, None)
         if files["state"] is None:
@@ -411,13 +411,28 @@ def unpack(form: str, body: bytes | bytearray | memoryview | Iterable[Any], *,
     return g, report, index
 
 
-def read_state(part: Any) -> bytes:
-    """The bytes of a follow's state part (see :func:`unpack`): read from the snapshot
-    file block by block, each checked against its signed digest, when left there
-    (:class:`SnapshotChanged` when the file changed since it was verified)."""
+def state_reader(part: Any) -> _Blocked | _InMemory:
+    """What reads a follow's state part (see :func:`unpack`) a range at a time: from
+    the snapshot file block by block, each checked against its signed digest, when
+    left there (:class:`SnapshotChanged` when the file changed since it was verified)."""
     if isinstance(part, _Blocked):
-        return part.read(0, part.size)
-    return bytes(part)
+        return part
+    return _InMemory(bytes(part))
+
+
+class _InMemory:
+    """A part read whole: :meth:`read` as :class:`_Blocked`'s."""
+
+    __slots__ = ("data",)
+
+    def __init__(self, data: bytes):
+        self.data = data
+
+    def read(self, offset: int, size: int) -> bytes:
+        if offset < 0 or size < 0 or offset + size > len(self.data):
+            raise ValueError(f"bytes {offset}..{offset + size} are not in a part of "
+                             f"{len(self.data)}")
+        return self.data[offset : offset + size]
 
 
 def write_snapshot(cache_dir: Path, root: Path, digest: str, payload: Any, *,

@@ -3,6 +3,7 @@ cold load after any changes, and a stale or corrupt snapshot is never served."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -95,10 +96,57 @@ def test_a_corrupt_snapshot_is_never_served(tmp_path: Path) -> None:
     graph.follow(root, cache=cache)
     path = snapshot.snapshot_path(cache, root)
     data = bytearray(path.read_bytes())
-    data[len(data) // 2] ^= 0xFF
+    # A byte of the first part (the graph's and the table of files): its header's line
+    # ends the header; then the part's length, 8 bytes.
+    data[data.index(b"\n", 40) + 1 + 8 + 10] ^= 0xFF
     path.write_bytes(bytes(data))
     live = graph.follow(root, cache=cache)
     assert not live.current().from_snapshot
+    assert_same(live, root)
+
+
+def _edit_every_file(root: Path) -> list[Path]:
+    """Each file's record with another title: a change that reads every URL's entries."""
+    paths = [root / "a.md", root / "sub" / "b.md", root / "c.md"]
+    for path in paths:
+        path.write_text(path.read_text().replace("title: ", "title: Edited "))
+    return paths
+
+
+def test_a_corrupt_build_state_is_found_when_read_and_the_files_read_instead(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """The state's stored entries are read from the snapshot when a change uses them,
+    each block checked then: a corrupt one makes the change read the folder."""
+    root, cache = _corpus(tmp_path / "c"), tmp_path / "cache"
+    graph.follow(root, cache=cache)
+    path = snapshot.snapshot_path(cache, root)
+    data = bytearray(path.read_bytes())
+    for at in range(len(data) - 64, len(data)):  # the last entries' blobs
+        data[at] ^= 0xFF
+    path.write_bytes(bytes(data))
+    live = graph.follow(root, cache=cache)
+    assert live.current().from_snapshot  # the graph is verified at start
+    live.resume()
+    assert live.resumed
+    caplog.set_level("INFO", logger="newsgraph")
+    live.apply(_edit_every_file(root))
+    assert "the snapshot" in caplog.text and "reading the whole folder again" in caplog.text
+    assert_same(live, root)
+
+
+def test_a_snapshot_written_to_after_the_start_is_not_read_from(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    root, cache = _corpus(tmp_path / "c"), tmp_path / "cache"
+    live = _started(root, cache)
+    live.resume()
+    path = snapshot.snapshot_path(cache, root)
+    with path.open("r+b") as f:  # written to: its modification time moves
+        f.seek(0, 2)
+        f.write(b"")
+        os.utime(f.fileno(), ns=(0, 0))
+    caplog.set_level("INFO", logger="newsgraph")
+    live.apply(_edit_every_file(root))
+    assert "the snapshot" in caplog.text and "reading the whole folder again" in caplog.text
     assert_same(live, root)
 
 

@@ -1,0 +1,263 @@
+"""A map of a follow's build state whose entries sit pickled until a change uses them.
+
+The build state of a followed corpus (graph/incremental.py) keeps, per canonical URL,
+the records, their links, the node each gave, who links to it; per file its records; per
+provider and topic its spellings. As Python objects that is ~5 KB an article (~570 MiB at
+100k records, docs/live.md), for inputs a change reads a few dozen of. A
+:class:`StoredMap` keeps them as blobs — each entry's key and its pickled value, one
+after the other — with a table of the keys' 64-bit hashes (sorted) and each blob's place:
+~20 bytes an entry besides the blobs, and the blobs stay in the snapshot file
+(:class:`Blobs` over the part a follow's snapshot holds, read and checked block by block
+when used) or, for a state built from the files, in one bytes buffer.
+
+An entry a change reads is decoded and held as an object from then on (a value may be
+changed in place: ``state.records[url][key] = ...``), and so is an entry set; one deleted
+is hidden. :meth:`StoredMap.compact` packs the entries held back into a buffer (a follow
+calls it off the request path once many are held), so the map never grows by the objects
+of every entry a change once read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Iterator, MutableMapping
+from typing import Any, Protocol
+
+import numpy as np
+
+__all__ = ["Blobs", "Shifted", "StoredMap", "key_hash", "pack_blobs"]
+
+_MISSING = object()
+
+
+class Reader(Protocol):
+    """Bytes at an offset: a snapshot part left in its file, or a buffer."""
+
+    def read(self, offset: int, size: int) -> bytes: ...
+
+
+class Shifted:
+    """:class:`Reader` of the bytes of ``reader`` from ``start`` on."""
+
+    __slots__ = ("reader", "start")
+
+    def __init__(self, reader: Reader, start: int):
+        self.reader, self.start = reader, start
+
+    def read(self, offset: int, size: int) -> bytes:
+        return self.reader.read(self.start + offset, size)
+
+
+class _Buffer:
+    """:class:`Reader` over bytes in memory."""
+
+    __slots__ = ("data",)
+
+    def __init__(self, data: bytes):
+        self.data = data
+
+    def read(self, offset: int, size: int) -> bytes:
+        return self.data[offset : offset + size]
+
+
+def key_hash(key: str) -> int:
+    """The 64-bit hash a blob table sorts a key by (the same in every process)."""
+    digest = hashlib.blake2b(key.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def pack_blobs(items: Iterable[tuple[str, bytes]], at: int = 0,
+               ) -> tuple[bytes, tuple[bytes, bytes, bytes]]:
+    """The blobs of ``items`` (key, pickled value) one after the other, and their table
+    (sorted key hashes, offsets from ``at`` on, sizes; as bytes of int64 arrays)."""
+    chunks: list[bytes] = []
+    hashes: list[int] = []
+    offsets: list[int] = []
+    sizes: list[int] = []
+    pos = at
+    for key, value in items:
+        raw = key.encode("utf-8", "surrogatepass")
+        blob = len(raw).to_bytes(4, "big") + raw + value
+        chunks.append(blob)
+        hashes.append(key_hash(key))
+        offsets.append(pos)
+        sizes.append(len(blob))
+        pos += len(blob)
+    h = np.array(hashes, dtype=np.int64)
+    order = np.argsort(h, kind="stable")
+    table = (h[order].tobytes(), np.array(offsets, dtype=np.int64)[order].tobytes(),
+             np.array(sizes, dtype=np.int64)[order].tobytes())
+    return b"".join(chunks), table
+
+
+class Blobs:
+    """The blobs of a map in ``reader`` and their table (see :func:`pack_blobs`)."""
+
+    __slots__ = ("reader", "hashes", "offsets", "sizes")
+
+    def __init__(self, reader: Reader | bytes, table: tuple[bytes, bytes, bytes]):
+        self.reader = _Buffer(reader) if isinstance(reader, bytes) else reader
+        self.hashes = np.frombuffer(table[0], dtype=np.int64)
+        self.offsets = np.frombuffer(table[1], dtype=np.int64)
+        self.sizes = np.frombuffer(table[2], dtype=np.int64)
+
+    def __len__(self) -> int:
+        return len(self.hashes)
+
+    def find(self, key: str) -> bytes | None:
+        """The pickled value of ``key``; None when it has none."""
+        h = key_hash(key)
+        at = int(np.searchsorted(self.hashes, h))
+        raw = key.encode("utf-8", "surrogatepass")
+        while at < len(self.hashes) and self.hashes[at] == h:
+            blob = self.reader.read(int(self.offsets[at]), int(self.sizes[at]))
+            n = int.from_bytes(blob[:4], "big")
+            if blob[4 : 4 + n] == raw:
+                return blob[4 + n :]
+            at += 1  # another key with the same hash
+        return None
+
+    def items(self) -> Iterator[tuple[str, bytes]]:
+        """Every (key, pickled value), in the table's order."""
+        for offset, size in zip(self.offsets.tolist(), self.sizes.tolist(), strict=True):
+            blob = self.reader.read(offset, size)
+            n = int.from_bytes(blob[:4], "big")
+            yield blob[4 : 4 + n].decode("utf-8", "surrogatepass"), blob[4 + n :]
+
+
+class StoredMap(MutableMapping[str, Any]):
+    """A mapping whose entries are in :class:`Blobs` until used (see the module's
+    docstring). ``load(key, data)`` and ``dump(value)`` turn an entry's value from and
+    to bytes; ``factory``, when given, makes the value of a key read and missing (as a
+    ``defaultdict`` does; :meth:`get`, ``in`` and :meth:`pop` never do).
+
+    Entries are looked for in three layers, newest first: ``held`` (objects), the buffer
+    :meth:`compact` last made, and ``base`` (the snapshot's blobs, never changed);
+    ``hidden`` names the keys of the two older layers deleted or held since."""
+
+    def __init__(self, load: Callable[[str, bytes], Any], dump: Callable[[Any], bytes],
+                 factory: Callable[[], Any] | None = None, base: Blobs | None = None):
+        self.load, self.dump, self.factory = load, dump, factory
+        self.base = base
+        self.packed: Blobs | None = None
+        self.held: dict[str, Any] = {}
+        self.hidden: set[str] = set()
+        self._len = len(base) if base is not None else 0
+
+    @classmethod
+    def of(cls, mapping: MutableMapping[str, Any], load: Callable[[str, bytes], Any],
+           dump: Callable[[Any], bytes], factory: Callable[[], Any] | None = None,
+           ) -> StoredMap:
+        """``mapping``'s entries, packed."""
+        stored = cls(load, dump, factory)
+        stored.held, stored._len = dict(mapping), len(mapping)
+        stored.compact()
+        return stored
+
+    def _stored(self, key: str) -> bytes | None:
+        if key in self.hidden:
+            return None
+        found = self.packed.find(key) if self.packed is not None else None
+        if found is None and self.base is not None:
+            found = self.base.find(key)
+        return found
+
+    def __getitem__(self, key: str) -> Any:
+        found = self.held.get(key, _MISSING)
+        if found is not _MISSING:
+            return found
+        data = self._stored(key)
+        if data is None:
+            if self.factory is None:
+                raise KeyError(key)
+            value = self.held[key] = self.factory()
+            self._len += 1
+            return value
+        value = self.load(key, data)
+        self.held[key] = value  # changed in place, maybe: held from now on
+        self.hidden.add(key)
+        return value
+
+    def get(self, key: str, default: Any = None) -> Any:
+        if key in self:
+            return self[key]
+        return default
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.held or (isinstance(key, str) and self._stored(key) is not None)
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        if key not in self.held:
+            if self._stored(key) is not None:
+                self.hidden.add(key)
+            else:
+                self._len += 1
+        self.held[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        if key in self.held:
+            del self.held[key]
+        elif self._stored(key) is not None:
+            self.hidden.add(key)
+        else:
+            raise KeyError(key)
+        self._len -= 1
+
+    def pop(self, key: str, default: Any = _MISSING) -> Any:
+        if key in self:
+            value = self[key]
+            del self[key]
+            return value
+        if default is _MISSING:
+            raise KeyError(key)
+        return default
+
+    def __len__(self) -> int:
+        return self._len
+
+    def __iter__(self) -> Iterator[str]:
+        for key, _ in self._items(stored_only=True):
+            yield key
+        yield from list(self.held)
+
+    def _items(self, *, stored_only: bool = False) -> Iterator[tuple[str, bytes]]:
+        """The (key, pickled value) of the entries in the buffer and the base, not
+        hidden (the buffer's over the base's)."""
+        seen: set[str] = set()
+        for layer in (self.packed, self.base):
+            if layer is None:
+                continue
+            for key, data in layer.items():
+                if key not in self.hidden and key not in seen:
+                    if layer is self.packed and self.base is not None:
+                        seen.add(key)
+                    yield key, data
+
+    def stored_items(self) -> Iterator[tuple[str, bytes]]:
+        """Every entry as (key, pickled value), the held ones pickled now."""
+        yield from self._items()
+        for key, value in list(self.held.items()):
+            yield key, self.dump(value)
+
+    @property
+    def held_count(self) -> int:
+        """How many entries are held as objects."""
+        return len(self.held)
+
+    def compact(self) -> None:
+        """Pack the held entries, with the previous buffer's, into a new buffer (the
+        base, the snapshot's, stays as it is)."""
+        if not self.held:
+            return
+        fresh: dict[str, bytes] = {}
+        if self.packed is not None:
+            fresh.update((key, data) for key, data in self.packed.items()
+                         if key not in self.hidden)
+        for key, value in self.held.items():
+            fresh[key] = self.dump(value)
+        data, table = pack_blobs(fresh.items())
+        # A key of the base stays hidden when deleted; one packed now is shadowed.
+        self.hidden = ({key for key in self.hidden if key not in fresh}
+                       if self.base is not None else set())
+        self.packed = Blobs(data, table)
+        self.held = {}

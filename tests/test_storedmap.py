@@ -1,0 +1,90 @@
+"""graph.storedmap: a map whose entries sit pickled (in a snapshot part or a buffer)
+behaves as the dict (or defaultdict) it stands for, through sets, deletes, in-place
+changes of values read and compactions."""
+
+from __future__ import annotations
+
+import pickle
+from collections import defaultdict
+from typing import Any
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from graph.storedmap import Blobs, StoredMap, pack_blobs
+
+
+def _map(base: dict[str, Any] | None = None, factory: Any = None) -> StoredMap:
+    blobs = None
+    if base is not None:
+        data, table = pack_blobs((k, pickle.dumps(v)) for k, v in base.items())
+        blobs = Blobs(data, table)
+    return StoredMap(lambda key, data: pickle.loads(data), pickle.dumps, factory, blobs)
+
+
+def test_entries_are_read_from_the_blobs_and_held_once_read() -> None:
+    m = _map({"a": [1], "b": [2], "é": [3]})
+    assert len(m) == 3 and "a" in m and "z" not in m and m.get("z") is None
+    assert m.held_count == 0
+    m["a"].append(9)  # a value read is held: changed in place, it stays changed
+    assert m["a"] == [1, 9] and m.held_count == 1
+    m.compact()
+    assert m.held_count == 0 and m["a"] == [1, 9] and sorted(m) == ["a", "b", "é"]
+
+
+def test_a_factory_makes_missing_entries_only_when_indexed() -> None:
+    m = _map({"a": {1}}, factory=set)
+    assert m.get("b") is None and "b" not in m and m.pop("b", None) is None
+    m["b"].add(2)
+    assert m["b"] == {2} and len(m) == 2
+
+
+def test_a_key_deleted_from_the_base_stays_deleted_through_compactions() -> None:
+    m = _map({"a": 1, "b": 2})
+    del m["a"]
+    m.compact()
+    m["c"] = 3
+    m.compact()
+    assert "a" not in m and dict(m.items()) == {"b": 2, "c": 3} and len(m) == 2
+
+
+KEYS = st.sampled_from(["a", "b", "c", "d", "url/é", ""])
+OPS = st.lists(st.one_of(
+    st.tuples(st.just("set"), KEYS, st.integers()),
+    st.tuples(st.just("del"), KEYS, st.none()),
+    st.tuples(st.just("pop"), KEYS, st.none()),
+    st.tuples(st.just("append"), KEYS, st.integers()),  # m[k].append(v): in place
+    st.tuples(st.just("get"), KEYS, st.none()),
+    st.tuples(st.just("compact"), st.none(), st.none()),
+), max_size=40)
+
+
+@given(base=st.dictionaries(KEYS, st.lists(st.integers(), max_size=3)), ops=OPS,
+       with_factory=st.booleans())
+def test_a_stored_map_equals_the_dict_it_stands_for(
+        base: dict[str, list[int]], ops: list[tuple[str, Any, Any]], with_factory: bool,
+) -> None:
+    model: dict[str, Any] = defaultdict(list, base) if with_factory else dict(base)
+    m = _map(base, list if with_factory else None)
+    for op, key, value in ops:
+        if op == "set":
+            model[key] = m[key] = [value]
+        elif op == "del":
+            if key in model:
+                del model[key], m[key]
+            else:
+                assert key not in m
+        elif op == "pop":
+            assert m.pop(key, None) == model.pop(key, None)
+        elif op == "append":
+            if with_factory or key in model:
+                model[key].append(value)
+                m[key].append(value)
+        elif op == "get":
+            assert m.get(key) == model.get(key)
+        else:
+            m.compact()
+        assert len(m) == len(model)
+        assert sorted(m) == sorted(model)
+        assert {k: m[k] for k in model} == dict(model)
+    assert {k: pickle.loads(v) for k, v in m.stored_items()} == dict(model)
