@@ -7,10 +7,22 @@ import hashlib
 import os
 import stat
 from dataclasses import dataclass
+from typing import Any
 
 from graph.records import ParsedFile
 
-__all__ = ["KeptFile", "file_signature", "content_digest", "bytes_digest", "lies_in"]
+__all__ = ["KeptFile", "lean", "file_signature", "content_digest", "bytes_digest", "lies_in"]
+
+# One empty list for the records and problems of every lean parse (never appended to):
+# at 100k files, three lists a file were ~15 MiB.
+_NONE: list[Any] = []
+
+
+def lean(parsed: ParsedFile, path: str | None = None) -> ParsedFile:
+    """``parsed`` without its records (its problems kept), named ``path`` (the same
+    string as the follow's key for it, not a copy) when given."""
+    return ParsedFile(path if path is not None else parsed.path, _NONE,
+                      parsed.errors or _NONE, parsed.warnings or _NONE, parsed.skipped)
 
 
 @dataclass(slots=True)
@@ -32,16 +44,14 @@ class KeptFile:
         if self.lean or parsed is None:
             return
         self.count = len(parsed.records)
-        self.parsed = ParsedFile(parsed.path, [], parsed.errors, parsed.warnings,
-                                 parsed.skipped)
+        self.parsed = lean(parsed)
         self.lean = True
 
     def same_parse(self, parsed: ParsedFile) -> bool:
         """True when ``parsed`` (of the same bytes) is the parse this file was read as."""
         if not self.lean:
             return self.parsed == parsed
-        return self.parsed == ParsedFile(parsed.path, [], parsed.errors, parsed.warnings,
-                                         parsed.skipped) and self.count == len(parsed.records)
+        return self.parsed == lean(parsed) and self.count == len(parsed.records)
 
 
 def file_signature(name: str) -> tuple[int, int, int] | None:

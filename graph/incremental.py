@@ -26,7 +26,7 @@ import io
 import os
 import pickle
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from sys import intern
@@ -56,7 +56,8 @@ from graph.records import ParsedFile
 from graph.report import LoadReport, Problem
 from graph.storedmap import Blobs, Reader, Shifted, StoredMap, pack_blobs
 
-__all__ = ["BuildState", "Touched", "FileMoved", "pack_state", "unpack_state"]
+__all__ = ["BuildState", "Touched", "FileMoved", "SnapshotMoved", "pack_state",
+           "unpack_state"]
 
 # A problem's place in a cold build's report: (phase, file key, record index, ...).
 Key = tuple[Any, ...]
@@ -71,6 +72,11 @@ _NO_PROBLEMS: list[Problem] = []
 class FileMoved(Exception):
     """A file read again for its records no longer holds what the build state was made
     of (it changed, and its change is not applied yet)."""
+
+
+class SnapshotMoved(FileMoved):
+    """The snapshot file the state's stored entries are read from changed after it was
+    verified (or cannot be read): nothing more is read from it."""
 
 
 class _Held:
@@ -153,9 +159,6 @@ def _untopiced(entry: Entry) -> Entry:
 
 _NO_DATE = datetime.min.replace(tzinfo=UTC)  # as graph.build orders an undated entry
 
-# Entries per pickle of a follow's parses (graph/live.py): each reads back in a few
-# milliseconds, so a thread reading them lets the others run in between.
-STATE_CHUNK = 4096
 # The state's maps kept packed (graph/storedmap.py), and what makes a missing entry.
 STORED = ("records", "sources", "nodes", "linked_by", "file_records", "providers",
           "spellings")
@@ -189,20 +192,23 @@ def _dump(value: Any, state: BuildState) -> bytes:
     return f.getvalue()
 
 
-def pack_state(state: BuildState, extra: Any = None) -> bytes:
-    """A state (see :meth:`BuildState.__getstate__`) and ``extra`` as bytes: a head (the
-    small fields, ``extra``, the table of each stored map) and the blobs of the stored
-    maps (:mod:`graph.storedmap`), which :func:`unpack_state` leaves where they are."""
+def pack_state(state: BuildState, extra: Any = None,
+               more: Mapping[str, Mapping[str, Any]] | None = None) -> bytes:
+    """A state (see :meth:`BuildState.__getstate__`), ``extra`` and the maps ``more``
+    as bytes: a head (the small fields, ``extra``, the table of each stored map) and the
+    blobs of the stored maps (:mod:`graph.storedmap`; the state's and ``more``), which
+    :func:`unpack_state` leaves where they are."""
     fields = state.__getstate__()
-    tables: dict[str, tuple[Any, int, int, tuple[bytes, bytes, bytes]]] = {}
+    maps = {name: fields.pop(name) for name in STORED}
+    maps.update({f"+{name}": mapping for name, mapping in (more or {}).items()})
+    tables: dict[str, tuple[int, int, tuple[bytes, bytes, bytes]]] = {}
     blobs: list[bytes] = []
     at = 0
-    for name in STORED:
-        mapping = fields.pop(name)
+    for name, mapping in maps.items():
         items = (mapping.stored_items() if isinstance(mapping, StoredMap)
                  else ((key, _dump(value, state)) for key, value in mapping.items()))
         data, table = pack_blobs(items)
-        tables[name] = (at, len(mapping), len(data), table)
+        tables[name] = (at, len(mapping), table)
         blobs.append(data)
         at += len(data)
     head = pickle.dumps((extra, _dump(fields, state), tables), protocol=5)
@@ -225,24 +231,30 @@ class _Checked:
             return self.reader.read(offset, size)
         except (OSError, ValueError, SnapshotChanged) as e:
             self.state._moved = f"the snapshot ({e})"
-            raise FileMoved(self.state._moved) from e
+            raise SnapshotMoved(self.state._moved) from e
 
 
-def unpack_state(reader: Reader, pause: Callable[[], None]) -> tuple[Any, BuildState]:
-    """``(extra, state)`` as :func:`pack_state` wrote them, read from ``reader``; the
-    stored maps' entries are read from it when a change uses them."""
+def unpack_state(reader: Reader, pause: Callable[[], None],
+                 ) -> tuple[Any, BuildState, dict[str, StoredMap]]:
+    """``(extra, state, more)`` as :func:`pack_state` wrote them, read from ``reader``;
+    the stored maps' entries are read from it when used."""
     size = int.from_bytes(reader.read(0, 8), "big")
     extra, fields, tables = pickle.loads(reader.read(8, size))
     pause()
     state = BuildState.__new__(BuildState)
     reader = _Checked(reader, state)
     fields = _In(io.BytesIO(fields), state).load()
-    for name, (at, length, _, table) in tables.items():
-        stored = state._stored_map(name, Blobs(Shifted(reader, 8 + size + at), table))
+    more: dict[str, StoredMap] = {}
+    for name, (at, length, table) in tables.items():
+        base = Blobs(Shifted(reader, 8 + size + at), table)
+        if name.startswith("+"):
+            stored = StoredMap(state._load, state._dump, None, base)
+            more[name[1:]] = stored
+        else:
+            stored = fields[name] = state._stored_map(name, base)
         stored._len = length
-        fields[name] = stored
     state.__setstate__(fields)
-    return extra, state
+    return extra, state, more
 
 
 def file_key(name: str) -> str:
@@ -556,9 +568,10 @@ class BuildState:
 
     @property
     def held_count(self) -> int:
-        """How many entries of the stored maps are held as objects (see :meth:`store`)."""
-        return sum(m.held_count for name in STORED
-                   if isinstance(m := getattr(self, name), StoredMap))
+        """How many entries of the large maps are held as objects (all of a map not
+        stored yet; see :meth:`store`)."""
+        return sum(m.held_count if isinstance(m, StoredMap) else len(m)
+                   for m in (getattr(self, name) for name in STORED))
 
     def resolve(self, g: nx.MultiDiGraph) -> None:
         """Make ``g`` (the graph these inputs make, read from a snapshot) the one the
@@ -606,7 +619,8 @@ class BuildState:
         if self._moved is not None:
             # What was built from it is wrong, and the state half-changed: the caller
             # builds again from every file as it now is.
-            raise FileMoved(self._moved)
+            moved = self._moved
+            raise (SnapshotMoved if moved.startswith("the snapshot (") else FileMoved)(moved)
         return done
 
     def _change(self, before: Iterable[ParsedFile], after: list[ParsedFile],

@@ -29,30 +29,36 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import gc
 import hashlib
 import logging
 import os
-import pickle
 import stat
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from graph import heap, incremental
+from graph import heap
 from graph.build import topic_id
 from graph.carry import carry_analytics
 from graph.change import COUNTS, Change, articles_changed
+from graph.compaction import edges_held, pack_edges, swap_edges
 from graph.errors import NewsgraphError, SnapshotChanged
-from graph.filestate import KeptFile, bytes_digest, content_digest, file_signature, lies_in
+from graph.filestate import (
+    KeptFile,
+    bytes_digest,
+    content_digest,
+    file_signature,
+    lies_in,
+)
 from graph.followcache import FollowCache
 from graph.incremental import (
     BuildState,
     FileMoved,
+    SnapshotMoved,
     file_key,
     pack_state,
     unpack_state,
@@ -70,6 +76,7 @@ from graph.records import (
 )
 from graph.reindex import next_index
 from graph.snapshot import FileTable, state_reader
+from graph.storedmap import StoredMap
 
 __all__ = ["LiveGraph", "follow"]
 
@@ -81,7 +88,10 @@ _READ_AT_ONCE = 16  # files changed in one apply from which the writer threads r
 _TOPIC = topic_id("")
 # Entries of the build state held as objects (read by changes) past which they are
 # packed again (graph/storedmap.py).
-_HELD = 2048  # the prefix of every topic node id
+_HELD = 2048
+# Edges held in dicts past which a version's are packed into arrays: this many, or a
+# sixteenth of the graph's (graph/compaction.py).
+EDGES_HELD = 4096  # the prefix of every topic node id
 
 logger = logging.getLogger("newsgraph")
 
@@ -150,7 +160,9 @@ class LiveGraph:
         self.follow_symlinks = follow_symlinks
         # A file swapped for a symlink to outside after it was looked at is not read.
         self._within = corpus_root(self.root, follow_symlinks=follow_symlinks)
-        self._files: dict[str, KeptFile] = {}
+        # A dict, or once a follow goes on from a snapshot's state, stored with it
+        # (graph/storedmap.py): read when used.
+        self._files: MutableMapping[str, KeptFile] = {}
         self._dirs: set[str] = set()  # folders holding known files
         self._state = BuildState()
         self._callbacks: list[Callable[[Change], None]] = []
@@ -171,6 +183,7 @@ class LiveGraph:
         # resume() reads them, before any change is applied.
         self.resumed = True
         self._pickled: object = None  # the snapshot's build state part, until resumed
+        self._compacting = False  # a compaction thread runs (see compact())
         self._cache = FollowCache.of(cache, self.root, self._options())
         pending = self._cache.open() if self._cache is not None else None
         listing = self._list()
@@ -187,6 +200,7 @@ class LiveGraph:
         if self._cache is not None and digest is not None:
             self._kg = self._cache.write(self._kg, digest, self._kept(),
                                          lambda: self._list().names, self._adopt)
+        self._compact_later()
 
     def _options(self) -> dict[str, object]:
         """The load options a snapshot is for, as graph.load names them."""
@@ -203,17 +217,14 @@ class LiveGraph:
         with each file's problems and record count, pickled (see BuildState.__getstate__);
         None when a file's signature is not known."""
         rows: FileTable = []
-        files = []
         for name in self._listing.names:
             kept = self._files.get(name)
             if kept is None or kept.signature is None or not kept.lean:
                 return None
             rows.append((self._rel(name), kept.digest, *kept.signature))
-            files.append((kept.parsed, kept.count))
-        step = incremental.STATE_CHUNK
-        chunks = [pickle.dumps(files[i : i + step], protocol=5)
-                  for i in range(0, len(files), step)]
-        state = pack_state(self._state, (str(self.root), chunks))
+        # Each file's parse (its problems and record count) is stored with the state,
+        # in the state's stored form, read when a change uses it.
+        state = pack_state(self._state, str(self.root), {"files": self._files})
         # The version id's sum and the folders, so that a start from the snapshot does
         # not hash every file's path again (~2 s at 100k).
         return {"files": rows, "state": state, "sum": self._version_sum.to_bytes(16, "big"),
@@ -295,7 +306,6 @@ class LiveGraph:
                            graph=False)
         for name in ordered:
             self._files[name].let_go()
-        self._state.store()
         made = self._state.report(self._listing.errors, self._listing.skipped).as_dict()
         if made != self._kg.report.as_dict():
             # Not the snapshot's graph after all (it cannot be, unless newsgraph's rules
@@ -306,43 +316,31 @@ class LiveGraph:
             return self._apply([])
         self._adopt(self._kg, stamp=False)
         heap.release()
+        self._compact_later()
         return None
 
     def _unpickle(self, part: object) -> bool:
         """Go on from the build state the snapshot holds: no file is read. False (and
         the files are read instead) when it was kept for another path to the folder or
         is not the snapshot graph's."""
-        collecting = gc.isenabled()
-        gc.disable()  # many containers made, no garbage: as graph.load does
         try:
-            # A chunk at a time, letting the server's threads answer in between:
-            # pickle.loads holds the GIL for as long as it reads. The state's stored
-            # maps stay in the snapshot file, read when a change uses them.
-            (root, chunks), state = unpack_state(state_reader(part), _pause)
-            files = []
-            for chunk in chunks:
-                files.extend(pickle.loads(chunk))
-                _pause()
-            del chunks
+            # The head only: the stored maps (the state's, the files') stay in the
+            # snapshot file, read when a change uses them.
+            root, state, stored = unpack_state(state_reader(part), _pause)
         except (OSError, ValueError, SnapshotChanged, FileMoved) as e:
             logger.warning("the build state in the snapshot of %s is not read (%s): reading "
                            "the files", self.root, e)
             return False
-        finally:
-            if collecting:
-                gc.enable()
-        if root != str(self.root) or len(files) != len(self._files):
+        files = stored.get("files")
+        if root != str(self.root) or files is None or len(files) != len(self._files):
             return False
-        for (name, kept), (parsed, count) in zip(self._files.items(), files, strict=True):
-            if parsed.path != name:
-                return False
-            kept.parsed, kept.count, kept.lean = parsed, count, True
         made = state.report(self._listing.errors, self._listing.skipped).as_dict()
         if made != self._kg.report.as_dict():
             return False
         state.reader = self._reread
         state.resolve(self._kg.nx)
         self._state = state
+        self._files = files  # the table read at start goes
         self.resumed = True
         return True
 
@@ -351,6 +349,57 @@ class LiveGraph:
         the build state changes; its node attributes are read from the columns."""
         self._state.resolve(kg.nx)
         return self._stamp(kg) if stamp else kg
+
+    def compact(self) -> bool:
+        """Pack what the changes left as objects back into arrays and blobs: the newest
+        version's edges held in dicts (graph/compaction.py) and the build state's entries
+        held (graph/storedmap.py). The version stays the same, with the same content:
+        only its storage changes. Runs in a thread of its own after an apply that left
+        enough to pack (:meth:`_compact_later`); returns whether it packed anything."""
+        kg = self._kg
+        edges = None
+        if edges_held(kg.nx) >= self._edges_worth_packing(kg):
+            # The version never changes: packed beside its readers and the next apply.
+            edges = pack_edges(kg.nx, kg.index.ids, kg.index.pos)
+        with self._lock:
+            swapped = edges is not None and self._kg is kg
+            if swapped:
+                assert edges is not None
+                swap_edges(kg.nx, edges)
+            packed = self._held() > 0
+            if packed:
+                self._state.store()
+                if isinstance(self._files, StoredMap):
+                    self._files.compact()
+        heap.release()
+        return swapped or packed
+
+    def _held(self) -> int:
+        """Entries of the build state and the table of files held as objects."""
+        files = self._files.held_count if isinstance(self._files, StoredMap) else 0
+        return self._state.held_count + files
+
+    def _edges_worth_packing(self, kg: KnowledgeGraph) -> int:
+        return max(EDGES_HELD, sum(kg.report.edges.values()) // 16 if EDGES_HELD else 0)
+
+    def _compact_later(self) -> None:
+        """Start :meth:`compact` in a thread when enough is held to pack and none runs."""
+        if self._compacting or not self.resumed:
+            return
+        if self._held() <= _HELD and \
+                edges_held(self._kg.nx) < self._edges_worth_packing(self._kg):
+            return
+        self._compacting = True
+
+        def run() -> None:
+            try:
+                self.compact()
+            except Exception:  # the graph stays as it was: only memory is at stake
+                logger.exception("compacting the followed graph of %s failed", self.root)
+            finally:
+                self._compacting = False
+
+        threading.Thread(target=run, name="newsgraph-compact", daemon=True).start()
 
     def current(self) -> KnowledgeGraph:
         """Return the newest version's graph; it never changes, so keep it for a request."""
@@ -439,6 +488,19 @@ class LiveGraph:
                also: Sequence[str] = ()) -> Change | None:
         """Apply the changed ``paths`` (None: rescan); ``also``: files an apply that
         gave up on its change had changed, named in this one's."""
+        try:
+            return self._apply_once(paths, also)
+        except SnapshotMoved as e:
+            # The state and the table of files are read from the snapshot when used, and
+            # it cannot be read any more: forget them, and read every file.
+            logger.warning("%s: reading the whole folder again", e)
+            self._files, self._dirs, self._version_sum = {}, set(), 0
+            self._exact.clear()
+            self._stale = True
+            return self._apply_once(None, also)
+
+    def _apply_once(self, paths: Iterable[str | os.PathLike[str]] | None,
+                    also: Sequence[str] = ()) -> Change | None:
         if not self.resumed:
             self._resume()
         self._base = self._base_of()
@@ -509,9 +571,8 @@ class LiveGraph:
                         updated, removed, {name: getattr(r, name) for name in COUNTS}, kg)
         for callback in list(self._callbacks):
             callback(change)
-        if self._state.held_count > _HELD:
-            self._state.store()
         heap.release()  # the previous version's pages, given back
+        self._compact_later()
         return change
 
     def _listed_among(self, paths: list[str | os.PathLike[str]],
@@ -601,8 +662,10 @@ class LiveGraph:
         """Return the listed names the changed ``paths`` name or contain; all of them for
         None. Without a path, a file whose size, time or inode moved counts as touched."""
         if paths is None:
-            return {n for n in names if n not in self._files
-                    or file_signature(n) != self._files[n].signature}
+            files = self._files
+            peek = files.peek if isinstance(files, StoredMap) else files.get
+            return {n for n in names if (kept := peek(n)) is None
+                    or file_signature(n) != kept.signature}
         wanted = [os.path.abspath(p) for p in paths]
         exact = set(wanted)
         folders = tuple(w.rstrip(os.sep) + os.sep for w in wanted)
@@ -692,7 +755,6 @@ class LiveGraph:
                                        for name in names])
         for name in names:
             self._files[name].let_go()
-        self._state.store()
         kg = KnowledgeGraph(g, self._state.report(self._listing.errors,
                                                   self._listing.skipped))
         return self._stamp(kg)

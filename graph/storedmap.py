@@ -178,6 +178,14 @@ class StoredMap(MutableMapping[str, Any]):
         self.hidden.add(key)
         return value
 
+    def peek(self, key: str, default: Any = None) -> Any:
+        """The value of ``key`` (or ``default``), not held: a copy, for reading only."""
+        found = self.held.get(key, _MISSING)
+        if found is not _MISSING:
+            return found
+        data = self._stored(key)
+        return default if data is None else self.load(key, data)
+
     def get(self, key: str, default: Any = None) -> Any:
         if key in self:
             return self[key]

@@ -17,6 +17,7 @@ import graph
 from graph import live as live_module
 from graph import reindex
 from graph.change import articles_changed
+from graph.compact import Adjacency
 from tests.conftest import record, write_record
 
 
@@ -240,10 +241,21 @@ class FollowedFolder(RuleBasedStateMachine):
         self.previous = self.live.current()
         self.specs: dict[str, dict[str, Any]] = {"seed.md": {}}
         self.compact_at = reindex.COMPACT_AT, reindex.FOLD_AT, reindex.SEGMENTS
+        self.edges_held, live_module.EDGES_HELD = live_module.EDGES_HELD, 0
 
     def teardown(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
         reindex.COMPACT_AT, reindex.FOLD_AT, reindex.SEGMENTS = self.compact_at
+        live_module.EDGES_HELD = self.edges_held
+
+    @rule()
+    def compact(self) -> None:
+        """The newest version's edges packed into arrays and the build state's held
+        entries into blobs (graph/compaction.py): the same version, the same graph."""
+        version, kg = self.live.version, self.live.current()
+        self.live.compact()
+        assert self.live.version == version and self.live.current() is kg
+        assert isinstance(kg.nx._succ, Adjacency) and isinstance(kg.nx._pred, Adjacency)
 
     @rule(at=st.sampled_from((0, 1, 2, 4, 10**6)), segments=st.integers(0, 3))
     def compact_after(self, at: int, segments: int) -> None:
@@ -486,4 +498,31 @@ def test_nodes_added_before_and_after_every_other_keep_the_index_a_cold_load_giv
     live.apply([write_record(tmp_path, "m4.md", record("m4", host="aaa.example")),
                 write_record(tmp_path, "new.md",
                              record("m5", related=[record("a0", host="aaa.example")]))])
+    assert_same(live, tmp_path)
+
+
+def test_a_compacted_follow_reads_its_edges_from_arrays_and_goes_on(tmp_path: Path) -> None:
+    """A cold follow's graph is dicts; compacted, its edges are arrays (the same graph,
+    the same version), and the changes after go on over them."""
+    write_record(tmp_path, "a.md", record("a", related=[{"webUrl": "https://news.example/b"}],
+                                          topics=["AI"]))
+    write_record(tmp_path, "b.md", record("b", topics=["ai"]))
+    live = graph.follow(tmp_path)
+    kg, version = live.current(), live.version
+    assert not isinstance(kg.nx._succ, Adjacency)
+    edges_before = sorted(kg.nx.edges(keys=True, data=True), key=repr)
+    held, live_module.EDGES_HELD = live_module.EDGES_HELD, 0
+    try:
+        assert live.compact()
+    finally:
+        live_module.EDGES_HELD = held
+    assert live.current() is kg and live.version == version
+    assert isinstance(kg.nx._succ, Adjacency) and isinstance(kg.nx._pred, Adjacency)
+    assert sorted(kg.nx.edges(keys=True, data=True), key=repr) == edges_before
+    assert_same(live, tmp_path)
+    write_record(tmp_path, "c.md", record("c", related=[{"webUrl": "https://news.example/a"}],
+                                          topics=["AI"]))
+    live.apply([tmp_path / "c.md"])
+    (tmp_path / "b.md").unlink()
+    live.apply([tmp_path / "b.md"])
     assert_same(live, tmp_path)

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import rule
 
 import graph
-from graph import incremental, snapshot
+from graph import snapshot
 from graph.patch import Overlay
 from tests.conftest import record, write_record
 from tests.test_live import FILES, FollowedFolder, assert_same, fields_strategy
@@ -168,13 +168,10 @@ class FollowedFromSnapshot(FollowedFolder):
     def __init__(self) -> None:
         super().__init__()
         self.cache = Path(tempfile.mkdtemp(prefix="newsgraph-live-cache-"))
-        # The state is pickled a few entries at a time, as a large corpus's is.
-        self.chunk, incremental.STATE_CHUNK = incremental.STATE_CHUNK, 2
         self._restart()
 
     def teardown(self) -> None:
         super().teardown()
-        incremental.STATE_CHUNK = self.chunk
         shutil.rmtree(self.cache, ignore_errors=True)
 
     def _restart(self) -> None:

@@ -55,6 +55,7 @@ OPS = st.lists(st.one_of(
     st.tuples(st.just("pop"), KEYS, st.none()),
     st.tuples(st.just("append"), KEYS, st.integers()),  # m[k].append(v): in place
     st.tuples(st.just("get"), KEYS, st.none()),
+    st.tuples(st.just("peek"), KEYS, st.none()),
     st.tuples(st.just("compact"), st.none(), st.none()),
 ), max_size=40)
 
@@ -82,6 +83,9 @@ def test_a_stored_map_equals_the_dict_it_stands_for(
                 m[key].append(value)
         elif op == "get":
             assert m.get(key) == model.get(key)
+        elif op == "peek":  # a copy to read: holds nothing
+            held = m.held_count
+            assert m.peek(key) == model.get(key) and m.held_count == held
         else:
             m.compact()
         assert len(m) == len(model)
