@@ -34,7 +34,6 @@ import logging
 import os
 import stat
 import threading
-import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
 from datetime import UTC, datetime
@@ -46,7 +45,7 @@ from graph.build import topic_id
 from graph.carry import carry_analytics
 from graph.change import COUNTS, Change, articles_changed
 from graph.compaction import edges_held, pack_edges, swap_edges
-from graph.errors import NewsgraphError, SnapshotChanged
+from graph.errors import NewsgraphError
 from graph.filestate import (
     KeptFile,
     bytes_digest,
@@ -54,14 +53,12 @@ from graph.filestate import (
     file_signature,
     lies_in,
 )
-from graph.followcache import FollowCache
+from graph.followcache import FollowCache, Start
 from graph.incremental import (
     BuildState,
     FileMoved,
     SnapshotMoved,
     file_key,
-    pack_state,
-    unpack_state,
 )
 from graph.kg import KnowledgeGraph
 from graph.loader import parse_files
@@ -75,7 +72,6 @@ from graph.records import (
     parse_file,
 )
 from graph.reindex import next_index
-from graph.snapshot import FileTable, state_reader
 from graph.storedmap import StoredMap
 
 __all__ = ["LiveGraph", "follow"]
@@ -94,11 +90,6 @@ _HELD = 2048
 EDGES_HELD = 4096  # the prefix of every topic node id
 
 logger = logging.getLogger("newsgraph")
-
-def _pause() -> None:
-    """Let the other threads run (between the chunks of a long read holding the GIL)."""
-    time.sleep(0.001)
-
 
 def follow(path: str | os.PathLike[str], *,
            max_file_bytes: int = DEFAULT_MAX_FILE_BYTES, include: Sequence[str] = (),
@@ -182,7 +173,7 @@ class LiveGraph:
         # False while the build state's inputs are not read (a start from a snapshot):
         # resume() reads them, before any change is applied.
         self.resumed = True
-        self._pickled: object = None  # the snapshot's build state part, until resumed
+        self._start: Start | None = None  # what a start from the snapshot read, until resumed
         self._compacting = False  # a compaction thread runs (see compact())
         self._cache = FollowCache.of(cache, self.root, self._options())
         pending = self._cache.open() if self._cache is not None else None
@@ -212,52 +203,23 @@ class LiveGraph:
         return options
 
     def _kept(self) -> dict[str, Any] | None:
-        """What a snapshot keeps for a follow to go on from it: every listed file's
-        (relative path, content hash, signature), in listing order, and the build state
-        with each file's problems and record count, pickled (see BuildState.__getstate__);
-        None when a file's signature is not known."""
-        rows: FileTable = []
-        for name in self._listing.names:
-            kept = self._files.get(name)
-            if kept is None or kept.signature is None or not kept.lean:
-                return None
-            rows.append((self._rel(name), kept.digest, *kept.signature))
-        # Each file's parse (its problems and record count) is stored with the state,
-        # in the state's stored form, read when a change uses it.
-        state = pack_state(self._state, str(self.root), {"files": self._files})
-        # The version id's sum and the folders, so that a start from the snapshot does
-        # not hash every file's path again (~2 s at 100k).
-        return {"files": rows, "state": state, "sum": self._version_sum.to_bytes(16, "big"),
-                "dirs": sorted(self._dirs)}
+        """What a snapshot keeps for a follow to go on from it (graph/followcache.py)."""
+        return FollowCache.kept(self._listing.names, self._files, self._rel, self._state,
+                                self.root, self._version_sum, self._dirs)
 
     def _start_from(self, pending: object, digest: str | None, listing: Listing) -> bool:
         """Make the snapshot's graph the first version, when it is fresh and holds every
         listed file's hash and signature; return whether it did."""
         assert self._cache is not None
-        stored = self._cache.result(pending, digest)  # type: ignore[arg-type]
-        if stored is None:
+        start = self._cache.start(pending, digest, listing.names,  # type: ignore[arg-type]
+                                  self._rel, self._base)
+        if start is None:
             return False
-        g, report, index, kept = stored
-        table, self._pickled = kept["files"], kept.get("state")
-        names = listing.names
-        prefix = self._base + os.sep
-        cut = len(prefix)
-        if len(table) != len(names) or any(
-                (name[cut:] if name.startswith(prefix) else self._rel(name)) != row[0]
-                for name, row in zip(names, table, strict=True)):
-            logger.warning("snapshot not used: its table of files is not the corpus's "
-                           "listing; reading the corpus")
-            self._pickled = None
-            return False
-        self._files = {name: KeptFile(None, content, (size, mtime, inode))
-                       for name, (_, content, size, mtime, inode) in zip(names, table,
-                                                                         strict=True)}
-        self._version_sum = int.from_bytes(kept["sum"], "big")  # what _add_file sums
-        self._dirs = set(kept["dirs"])
+        self._start = start
+        self._version_sum = start.version_sum  # what _add_file sums
+        self._dirs = start.dirs
         self._listing = listing
-        kg = KnowledgeGraph(g, report, index=index)
-        kg.from_snapshot = True  # type: ignore[attr-defined]
-        self._kg = self._stamp(kg)
+        self._kg = self._stamp(start.kg)
         self.resumed = False
         return True
 
@@ -272,9 +234,21 @@ class LiveGraph:
     def _resume(self) -> Change | None:
         if self.resumed:
             return None
-        pickled, self._pickled = self._pickled, None
-        if pickled is not None and self._unpickle(pickled):
+        start, self._start = self._start, None
+        assert start is not None
+        found = None
+        if start.state is not None:
+            found = FollowCache.state(
+                start.state, self.root, len(start.files), self._kg.report,
+                lambda state: state.report(self._listing.errors, self._listing.skipped))
+        if found is not None:  # go on from the state the snapshot holds: no file read
+            self._state, self._files = found
+            self._state.reader = self._reread
+            self._state.resolve(self._kg.nx)
+            self.resumed = True
             return None
+        self._files = start.kept_files()
+        del start
         names = list(self._files)
         signatures = [file_signature(name) for name in names]
         parses = parse_files(names, self.max_file_bytes, include=self.include,
@@ -318,31 +292,6 @@ class LiveGraph:
         heap.release()
         self._compact_later()
         return None
-
-    def _unpickle(self, part: object) -> bool:
-        """Go on from the build state the snapshot holds: no file is read. False (and
-        the files are read instead) when it was kept for another path to the folder or
-        is not the snapshot graph's."""
-        try:
-            # The head only: the stored maps (the state's, the files') stay in the
-            # snapshot file, read when a change uses them.
-            root, state, stored = unpack_state(state_reader(part), _pause)
-        except (OSError, ValueError, SnapshotChanged, FileMoved) as e:
-            logger.warning("the build state in the snapshot of %s is not read (%s): reading "
-                           "the files", self.root, e)
-            return False
-        files = stored.get("files")
-        if root != str(self.root) or files is None or len(files) != len(self._files):
-            return False
-        made = state.report(self._listing.errors, self._listing.skipped).as_dict()
-        if made != self._kg.report.as_dict():
-            return False
-        state.reader = self._reread
-        state.resolve(self._kg.nx)
-        self._state = state
-        self._files = files  # the table read at start goes
-        self.resumed = True
-        return True
 
     def _adopt(self, kg: KnowledgeGraph, *, stamp: bool = True) -> KnowledgeGraph:
         """Make ``kg`` (the same graph, read from a snapshot: columns and arrays) the one
