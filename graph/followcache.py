@@ -185,11 +185,11 @@ class FollowCache:
 
     def write(self, kg: KnowledgeGraph, digest: str, files: dict[str, Any] | None,
               listed: Callable[[], list[str]],
-              adopt: Callable[[KnowledgeGraph], KnowledgeGraph]) -> KnowledgeGraph:
+              adopt: Callable[[KnowledgeGraph, Any], KnowledgeGraph]) -> KnowledgeGraph:
         """Write ``kg`` (with ``files``) as the snapshot at fingerprint ``digest`` when
         the corpus (``listed()`` now) still has it, and return the graph read back from
-        it, columns and arrays, handed to ``adopt``; else (or when it cannot be
-        written: said) ``kg``."""
+        it, columns and arrays, handed to ``adopt`` with the state part written (a follow
+        goes on from it); else (or when it cannot be written: said) ``kg``."""
         if files is None:
             return kg
         try:
@@ -203,13 +203,13 @@ class FollowCache:
                                         files=files)
             path = snapshot.write_packed(self.cache_dir, self.root, digest, snapshot.PARTS,
                                          parts, spans, by_blocks=blocks)
-            g, report, index = snapshot.unpack(snapshot.PARTS,
-                                               snapshot.read_parts(path, spans))
+            g, report, index, kept = snapshot.unpack(
+                snapshot.PARTS, snapshot.read_parts(path, spans), with_files=True)
         except (OSError, ValueError) as e:  # only a slower next start: said, not raised
             reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
             logger.warning("snapshot not written to %s: %s", self.cache_dir, reason)
             return kg
-        return adopt(KnowledgeGraph(g, report, index=index))
+        return adopt(KnowledgeGraph(g, report, index=index), (kept or {}).get("state"))
 
     def _not_used(self, reason: str) -> None:
         routine = reason.startswith(("no snapshot", "stale", "written by a load"))

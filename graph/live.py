@@ -293,9 +293,19 @@ class LiveGraph:
         self._compact_later()
         return None
 
-    def _adopt(self, kg: KnowledgeGraph, *, stamp: bool = True) -> KnowledgeGraph:
+    def _adopt(self, kg: KnowledgeGraph, state: Any = None, *,
+               stamp: bool = True) -> KnowledgeGraph:
         """Make ``kg`` (the same graph, read from a snapshot: columns and arrays) the one
-        the build state changes; its node attributes are read from the columns."""
+        the build state changes; its node attributes are read from the columns. With
+        ``state``, the snapshot's state part just written (of this build state and these
+        files), go on from it: the objects built are let go, their blobs read from the
+        file when used."""
+        found = None if state is None else FollowCache.state(
+            state, self.root, len(self._files), kg.report,
+            lambda made: made.report(self._listing.errors, self._listing.skipped))
+        if found is not None:
+            self._state, self._files = found
+            self._state.reader = self._reread
         self._state.resolve(kg.nx)
         return self._stamp(kg) if stamp else kg
 

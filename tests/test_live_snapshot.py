@@ -17,6 +17,7 @@ from hypothesis.stateful import rule
 import graph
 from graph import snapshot
 from graph.patch import Overlay
+from graph.storedmap import StoredMap
 from tests.conftest import record, write_record
 from tests.test_live import FILES, FollowedFolder, assert_same, fields_strategy
 
@@ -45,6 +46,23 @@ def test_a_follow_writes_its_snapshot_and_the_next_starts_from_it(tmp_path: Path
     assert second.current().from_snapshot and not second.resumed
     assert second.version == first.version == graph.follow(root).version
     assert_same(second, root)  # served at once, before any file is read again
+
+
+def test_a_first_follow_goes_on_from_the_state_it_wrote(tmp_path: Path) -> None:
+    """A follow that wrote its snapshot lets the state it built go: its large maps and
+    the table of files are read from the snapshot file when a change uses them."""
+    root, cache = _corpus(tmp_path / "c"), tmp_path / "cache"
+    live = graph.follow(root, cache=cache)
+    assert not live.current().from_snapshot
+    assert isinstance(live._state.sources, StoredMap) and live._state.sources.base is not None
+    assert isinstance(live._files, StoredMap) and live._files.base is not None
+    added = write_record(root, "d.md", record("d", related=[{"webUrl": "https://news.example/c"}],
+                                              topics=["AI"]))
+    live.apply([added])
+    (root / "a.md").unlink()
+    live.apply([root / "a.md"])
+    live.apply(None)
+    assert_same(live, root)
 
 
 def test_changes_after_a_start_from_the_snapshot_equal_a_cold_load(tmp_path: Path) -> None:
