@@ -131,15 +131,15 @@ class StoredMap(MutableMapping[str, Any]):
     to bytes; ``factory``, when given, makes the value of a key read and missing (as a
     ``defaultdict`` does; :meth:`get`, ``in`` and :meth:`pop` never do).
 
-    Entries are looked for in three layers, newest first: ``held`` (objects), the buffer
-    :meth:`compact` last made, and ``base`` (the snapshot's blobs, never changed);
-    ``hidden`` names the keys of the two older layers deleted or held since."""
+    Entries are looked for in layers, newest first: ``held`` (objects), the buffers
+    :meth:`compact` made (newest last), and ``base`` (the snapshot's blobs, never
+    changed); ``hidden`` names the keys of the older layers deleted or held since."""
 
     def __init__(self, load: Callable[[str, bytes], Any], dump: Callable[[Any], bytes],
                  factory: Callable[[], Any] | None = None, base: Blobs | None = None):
         self.load, self.dump, self.factory = load, dump, factory
         self.base = base
-        self.packed: Blobs | None = None
+        self.buffers: list[Blobs] = []
         self.held: dict[str, Any] = {}
         self.hidden: set[str] = set()
         self._len = len(base) if base is not None else 0
@@ -157,10 +157,11 @@ class StoredMap(MutableMapping[str, Any]):
     def _stored(self, key: str) -> bytes | None:
         if key in self.hidden:
             return None
-        found = self.packed.find(key) if self.packed is not None else None
-        if found is None and self.base is not None:
-            found = self.base.find(key)
-        return found
+        for layer in reversed(self.buffers):
+            found = layer.find(key)
+            if found is not None:
+                return found
+        return self.base.find(key) if self.base is not None else None
 
     def __getitem__(self, key: str) -> Any:
         found = self.held.get(key, _MISSING)
@@ -224,20 +225,20 @@ class StoredMap(MutableMapping[str, Any]):
         return self._len
 
     def __iter__(self) -> Iterator[str]:
-        for key, _ in self._items(stored_only=True):
+        for key, _ in self._items():
             yield key
         yield from list(self.held)
 
-    def _items(self, *, stored_only: bool = False) -> Iterator[tuple[str, bytes]]:
-        """The (key, pickled value) of the entries in the buffer and the base, not
-        hidden (the buffer's over the base's)."""
+    def _items(self) -> Iterator[tuple[str, bytes]]:
+        """The (key, pickled value) of the entries in the buffers and the base, not
+        hidden (a newer layer's over an older one's)."""
         seen: set[str] = set()
-        for layer in (self.packed, self.base):
-            if layer is None:
-                continue
+        layers = [*reversed(self.buffers), *([self.base] if self.base is not None else [])]
+        for n, layer in enumerate(layers):
+            last = n == len(layers) - 1
             for key, data in layer.items():
                 if key not in self.hidden and key not in seen:
-                    if layer is self.packed and self.base is not None:
+                    if not last:
                         seen.add(key)
                     yield key, data
 
@@ -253,19 +254,26 @@ class StoredMap(MutableMapping[str, Any]):
         return len(self.held)
 
     def compact(self) -> None:
-        """Pack the held entries, with the previous buffer's, into a new buffer (the
-        base, the snapshot's, stays as it is)."""
+        """Pack the held entries into a new buffer, merged with the newest buffers no
+        more than four times its size (so each entry is packed again a few times over
+        the map's life, not at every compaction: a log-structured merge); the base, the
+        snapshot's, stays as it is."""
         if not self.held:
             return
-        fresh: dict[str, bytes] = {}
-        if self.packed is not None:
-            fresh.update((key, data) for key, data in self.packed.items()
+        fresh: dict[str, bytes] = {key: self.dump(value) for key, value in self.held.items()}
+        merged: list[Blobs] = []
+        size = len(fresh)
+        while self.buffers and len(self.buffers[-1]) <= 4 * size:
+            merged.append(self.buffers.pop())
+            size += len(merged[-1])
+        older: dict[str, bytes] = {}
+        for layer in reversed(merged):  # oldest first: a newer entry replaces it
+            older.update((key, data) for key, data in layer.items()
                          if key not in self.hidden)
-        for key, value in self.held.items():
-            fresh[key] = self.dump(value)
-        data, table = pack_blobs(fresh.items())
-        # A key of the base stays hidden when deleted; one packed now is shadowed.
-        self.hidden = ({key for key in self.hidden if key not in fresh}
-                       if self.base is not None else set())
-        self.packed = Blobs(data, table)
+        older.update(fresh)
+        data, table = pack_blobs(older.items())
+        # A key deleted stays hidden (an older layer may hold it); one packed now is in
+        # the newest layer, found before any older one.
+        self.hidden = {key for key in self.hidden if key not in older}
+        self.buffers.append(Blobs(data, table))
         self.held = {}

@@ -92,3 +92,25 @@ def test_a_stored_map_equals_the_dict_it_stands_for(
         assert sorted(m) == sorted(model)
         assert {k: m[k] for k in model} == dict(model)
     assert {k: pickle.loads(v) for k, v in m.stored_items()} == dict(model)
+
+
+def test_compactions_append_small_buffers_and_merge_them_when_they_grow() -> None:
+    """Each compaction packs the held entries with the newest buffers no more than four
+    times their size: a few held entries make a buffer of their own; many, one buffer."""
+    m = _map()
+    for i in range(20):
+        m[f"k{i}"] = i
+    m.compact()
+    m["a"] = 1
+    m.compact()
+    del m["k3"]
+    m["k4"] = 44
+    m.compact()
+    assert [len(b) for b in m.buffers] == [20, 2]  # "a" and "k4" (the 1-entry buffer merged)
+    assert len(m) == 20 and "k3" not in m and m["k4"] == 44 and m["a"] == 1
+    for i in range(30):
+        m[f"z{i}"] = i
+    m.compact()
+    assert [len(b) for b in m.buffers] == [50]  # all merged: "k3" gone for good
+    assert len(m) == 50 and "k3" not in m and m["k5"] == 5 and sorted(m) == sorted(
+        [f"k{i}" for i in range(20) if i != 3] + ["a"] + [f"z{i}" for i in range(30)])
