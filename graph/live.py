@@ -239,7 +239,7 @@ class LiveGraph:
         found = None
         if start.state is not None:
             found = FollowCache.state(
-                start.state, self.root, len(start.files), self._kg.report,
+                start.state, self.root, len(start.table), self._kg.report,
                 lambda state: state.report(self._listing.errors, self._listing.skipped))
         if found is not None:  # go on from the state the snapshot holds: no file read
             self._state, self._files = found
