@@ -327,7 +327,7 @@ class LiveGraph:
                 swap_edges(kg.nx, edges)
             packed = self._held() > 0
             if packed:
-                self._state.store()
+                self._state.compact()
                 if isinstance(self._files, StoredMap):
                     self._files.compact()
         heap.release()

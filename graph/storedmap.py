@@ -2,19 +2,20 @@
 
 The build state of a followed corpus (graph/incremental.py) keeps, per canonical URL,
 the records, their links, the node each gave, who links to it; per file its records; per
-provider and topic its spellings. As Python objects that is ~5 KB an article (~570 MiB at
-100k records, docs/live.md), for inputs a change reads a few dozen of. A
+provider and topic its spellings. As Python objects that is ~7 KB an article (718 MiB at
+100k records with the table of files, docs/live.md), for inputs a change reads a few
+dozen of. A
 :class:`StoredMap` keeps them as blobs — each entry's key and its pickled value, one
 after the other — with a table of the keys' 64-bit hashes (sorted) and each blob's place:
 ~20 bytes an entry besides the blobs, and the blobs stay in the snapshot file
 (:class:`Blobs` over the part a follow's snapshot holds, read and checked block by block
-when used) or, for a state built from the files, in one bytes buffer.
+when used).
 
 An entry a change reads is decoded and held as an object from then on (a value may be
 changed in place: ``state.records[url][key] = ...``), and so is an entry set; one deleted
-is hidden. :meth:`StoredMap.compact` packs the entries held back into a buffer (a follow
-calls it off the request path once many are held), so the map never grows by the objects
-of every entry a change once read.
+is hidden. :meth:`StoredMap.compact` packs the entries held into a buffer in memory (a
+follow calls it off the request path once many are held; small buffers are merged as
+they grow), so the map never grows by the objects of every entry a change once read.
 """
 
 from __future__ import annotations
