@@ -22,7 +22,10 @@ of a sum of per-file hashes, updated per file. See docs/live.md.
 With a snapshot cache (``follow(path, cache=...)``), the first version is the folder's
 snapshot when it is fresh, and the build state is read back from it
 (graph/followcache.py); the state keeps records by reference, reading a file again when
-a change needs its records (graph/incremental.py).
+a change needs its records (graph/incremental.py), and its large maps stay in the
+snapshot file, read when a change uses them (graph/storedmap.py). What changes leave as
+objects (edges in dicts, state entries read) is packed back in a thread
+(:meth:`LiveGraph.compact`, graph/compaction.py).
 """
 
 from __future__ import annotations
