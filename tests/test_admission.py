@@ -290,6 +290,9 @@ def test_time_spent_waiting_for_a_thread_does_not_make_an_operation_long(
     lane.clock = clock
     budget = RequestBudget(Settings(), clock=clock)  # the request arrived at 0
     clock.now = 1.0  # and got its thread a second later
-    ticket = Ticket(view.threads, asyncio.new_event_loop())
-    view._in_lane(budget.walks.check_time, {"budget": budget}, ticket)
+    loop = asyncio.new_event_loop()
+    try:
+        view._in_lane(budget.walks.check_time, {"budget": budget}, Ticket(view.threads, loop))
+    finally:
+        loop.close()
     assert lane.turns == 0 and lane.holders() == 0
