@@ -91,14 +91,18 @@ def _get(port: int, path: str, timeout: float = 5) -> tuple[int, bytes]:
 
 @contextmanager
 def start(corpus: Path, *args: str, wait_analytics: bool = False,
-          within: float = 900, env: dict[str, str] | None = None) -> Iterator[Served]:
+          within: float = 900, env: dict[str, str] | None = None,
+          checkout: Path | None = None) -> Iterator[Served]:
     """Run ``newsgraph serve CORPUS ARGS`` until loaded (``env``: its environment, this
-    process's by default); yield it; stop it (SIGTERM)."""
+    process's by default; ``checkout``: the code of that source tree, run from it as
+    ``python -m schema.cli``, instead of the installed one); yield it; stop it (SIGTERM)."""
     port = _free_port()
     began = time.monotonic()
-    proc = subprocess.Popen([str(NEWSGRAPH), "serve", str(corpus), "--port", str(port), *args],
+    command = [str(NEWSGRAPH)] if checkout is None else [sys.executable, "-m", "schema.cli"]
+    proc = subprocess.Popen([*command, "serve", str(Path(corpus).absolute()), "--port",
+                             str(port), *args],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                            env=env)
+                            env=env, cwd=checkout)
     served = Served(port, proc)
     reader = drain_stderr(proc, served.stderr)
     try:
@@ -303,8 +307,8 @@ def wait_analytics(served: Served, within: float = 3600) -> None:
 
 def compare(corpus: Path, setups: dict[str, list[str]], seconds: float,
             attacks: list[str] | None = None, split: dict[str, list[str]] | None = None,
-            across: dict[str, tuple[str, str]] | None = None, analytics: bool = True
-            ) -> dict[str, dict[str, Any]]:
+            across: dict[str, tuple[str, str]] | None = None, analytics: bool = True,
+            checkouts: dict[str, Path] | None = None) -> dict[str, dict[str, Any]]:
     """Serve ``corpus`` once per setup (``name -> serve args``), all at once, and run each
     phase (idle, then each attack of :func:`heavy_requests`, or those named in
     ``attacks``) against every server in turn: side by side, so the load other jobs put
@@ -316,8 +320,9 @@ def compare(corpus: Path, setups: dict[str, list[str]], seconds: float,
     of the servers already started, without starting more: cheap clients to the first,
     attackers to the second. Without ``analytics`` the phases start as soon as the
     graphs are loaded (the analytics still computing: fields that need them answer
-    NOT_READY). Return ``{phase: {setup: summary}}``; each summary says the load average
-    (1 min) when its phase ended."""
+    NOT_READY). ``checkouts`` names the source tree a setup's server runs from (another
+    branch's, to compare; :func:`start`). Return ``{phase: {setup: summary}}``; each
+    summary says the load average (1 min) when its phase ended."""
     from contextlib import ExitStack
 
     split = split or {}
@@ -328,9 +333,11 @@ def compare(corpus: Path, setups: dict[str, list[str]], seconds: float,
         served: dict[str, Served] = {}
         heavy_at: dict[str, Served] = {}
         for name, args in [*setups.items(), *split.items()]:
-            served[name] = heavy_at[name] = stack.enter_context(start(corpus, *args))
+            tree = (checkouts or {}).get(name)
+            served[name] = heavy_at[name] = stack.enter_context(
+                start(corpus, *args, checkout=tree))
             if name in split:
-                heavy_at[name] = stack.enter_context(start(corpus, *args))
+                heavy_at[name] = stack.enter_context(start(corpus, *args, checkout=tree))
         began = time.monotonic()
         for s in {id(s): s for s in [*served.values(), *heavy_at.values()]}.values():
             if not analytics:
@@ -363,7 +370,9 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("corpus", type=Path)
     p.add_argument("--seconds", type=float, default=10.0, help="length of each phase")
     p.add_argument("--setup", action="append", metavar="NAME=ARGS",
-                   help="a server to compare: a name, '=', its serve arguments")
+                   help="a server to compare: a name, '=', its serve arguments; a name "
+                        "ending in '@DIR' runs the code of the source tree DIR (another "
+                        "branch's worktree) under the name before '@'")
     p.add_argument("--split", action="append", metavar="NAME=ARGS",
                    help="two servers started alike: heavy requests to one, cheap ones to "
                         "the other (a perfect dispatcher's best case)")
@@ -376,8 +385,15 @@ def main(argv: list[str] | None = None) -> None:
                         "computing")
     args = p.parse_args(argv)
     setups = {"one process": ["--no-watch"], "--workers 2": ["--no-watch", "--workers", "2"]}
+    checkouts: dict[str, Path] = {}
     if args.setup:
-        setups = dict(_named(item) for item in args.setup)
+        setups = {}
+        for item in args.setup:
+            name, serve_args = _named(item)
+            name, at, tree = name.rpartition("@") if "@" in name else (name, "", "")
+            if at:
+                checkouts[name] = Path(tree)
+            setups[name] = serve_args
     split = dict(_named(item) for item in args.split or [])
     across: dict[str, tuple[str, str]] = {}
     for item in args.across or []:
@@ -387,7 +403,8 @@ def main(argv: list[str] | None = None) -> None:
             p.error(f"--across {item!r}: name two setups, from {[*setups, *split]}")
         across[name] = (cheap_on, heavy_on)
     print(json.dumps(compare(args.corpus, setups, args.seconds, args.attack, split, across,
-                             analytics=not args.no_analytics_wait), indent=1))
+                             analytics=not args.no_analytics_wait, checkouts=checkouts),
+                     indent=1))
 
 
 def _named(item: str) -> tuple[str, list[str]]:
