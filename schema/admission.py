@@ -27,6 +27,7 @@ from __future__ import annotations
 import re
 import threading
 from collections import OrderedDict
+from itertools import islice
 
 __all__ = ["PACED_NAMES", "QUICK_CPU_S", "QuickDocuments", "document_key", "names_in",
            "may_write"]
@@ -58,14 +59,18 @@ def document_key(text: str) -> str:
     return text.strip()
 
 
-def names_in(text: str) -> int:
+def names_in(text: str, at_most: int | None = None) -> int:
     """Return how many names (field, alias, argument, type, keyword) ``text`` holds,
-    outside its strings and comments: a bound on the document's fields.
+    outside its strings and comments: a bound on the document's fields. With
+    ``at_most``, the count stops past it (at ``at_most + 1``).
 
     >>> names_in('query Cheap { stats { articles } } # one two')
     4
+    >>> names_in('{ a b c d e }', at_most=2)
+    3
     """
-    return sum(1 for m in _TOKENS.finditer(text) if m.group(2) is not None)
+    names = (m for m in _TOKENS.finditer(text) if m.group(2) is not None)
+    return sum(1 for _ in (names if at_most is None else islice(names, at_most + 1)))
 
 
 def may_write(text: str) -> bool:

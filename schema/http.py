@@ -196,7 +196,8 @@ class GraphQLOverHTTP(GraphQL[dict[str, Any], None]):
         key = document_key(text)
         known = self.quick.known(key)
         # Not known to be quick and big: parsed, validated and costed in the lane's turn.
-        paced = not known and names_in(text) > PACED_NAMES and not may_write(text)
+        paced = not known and names_in(text, at_most=PACED_NAMES) > PACED_NAMES \
+            and not may_write(text)
 
         def run(ticket: Ticket) -> Any:
             return here.run(self._in_lane, call, context, ticket, key, paced)
