@@ -7,7 +7,7 @@ provider and topic its spellings. As Python objects that is ~7 KB an article (71
 dozen of. A
 :class:`StoredMap` keeps them as blobs — each entry's key and its pickled value, one
 after the other — with a table of the keys' 64-bit hashes (sorted) and each blob's place:
-~20 bytes an entry besides the blobs, and the blobs stay in the snapshot file
+24 bytes an entry besides the blobs, and the blobs stay in the snapshot file
 (:class:`Blobs` over the part a follow's snapshot holds, read and checked block by block
 when used).
 
