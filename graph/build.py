@@ -31,20 +31,21 @@ from typing import Any
 
 import networkx as nx
 
+from graph import fastyaml
 from graph.errors import InvalidURLError
-from graph.normalize import (
-    canonical_url,
-    has_credentials,
-    parse_datetime,
-    provider_key,
-    topic_slug,
-)
 from graph.records import Record
 from graph.report import LoadReport, Problem
 from graph.values import TooLongInteger
 
 __all__ = ["ARTICLE", "PROVIDER", "TOPIC", "EDGE_KINDS", "build_graph", "check_records",
            "article_id", "provider_id", "topic_id", "prepare", "prepare_records", "Prepared"]
+
+# Normalizing, compiled with the reader when it is (graph/fastyaml.py): the parse
+# workers run it on every record (prepare), the build on every stub.
+_normalize = fastyaml.module("normalize")
+canonical_url, has_credentials, parse_datetime, provider_key, topic_slug = (
+    _normalize.canonical_url, _normalize.has_credentials, _normalize.parse_datetime,
+    _normalize.provider_key, _normalize.topic_slug)
 
 ARTICLE, PROVIDER, TOPIC = "article", "provider", "topic"
 RELATED, PUBLISHED_BY, TAGGED = "RELATED", "PUBLISHED_BY", "TAGGED"
