@@ -95,6 +95,16 @@ class Settings:
                                        "one more is stopped with a LIMIT_EXCEEDED error, "
                                        "so the threads that compute stay free for short "
                                        "operations")
+    max_unknown_running: int = _limit(4, "operations computing at once in one server "
+                                         "process whose document is not known to be quick "
+                                         "(not seen to end within 20 ms before); the others "
+                                         "wait for a place without a thread, while known "
+                                         "ones take any of the 16")
+    switch_interval_ms: float = _limit(5.0, "milliseconds a thread computing may hold "
+                                            "the interpreter (the GIL) while another "
+                                            "waits for it (Python's own is 5): the event "
+                                            "loop and cheap operations wait up to this "
+                                            "long beside a heavy one at each step")
     max_export_nodes: int = _limit(50_000, "nodes of one /export/graph.* file")
     max_export_edges: int = _limit(250_000, "edges of one /export/graph.* file")
     max_exports: int = _limit(2, "/export/graph.* requests running at once; more answer 429")
