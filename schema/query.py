@@ -35,6 +35,7 @@ from schema.connections import (
 )
 from schema.cost import Cost, budget_of
 from schema.counts import LoadCounts
+from schema.datetimes import DATETIME
 from schema.executor import PlannedExecutor
 from schema.explore import resolve_paths
 from schema.ingest import Mutation
@@ -441,6 +442,7 @@ schema = NewsgraphSchema(
     types=[Article, Topic, Provider, Storyline, GraphEdge],
     extensions=list(EXTENSIONS),
     execution_context_class=PlannedExecutor,
+    scalar_overrides={datetime: DATETIME},
 )
 
 

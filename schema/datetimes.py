@@ -1,0 +1,51 @@
+"""The ``DateTime`` scalar, read as Strawberry reads it, with an error that says what a date
+looks like.
+
+Strawberry's own scalar passes dateutil's words on: ``"yesterday"`` was refused with
+``invalid literal for int() with base 10: b'yest'`` and ``""`` with ``ISO string too
+short``, which say what went wrong inside the parser, not what the argument takes. The
+values read, and how, are unchanged (``dateutil.parser.isoparse``; a time without an
+offset is UTC, as ``publishedAfter`` reads it).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+import dateutil.parser
+from strawberry.exceptions import StrawberryInputCoercionError
+from strawberry.schema.types.base_scalars import DateTimeDefinition
+from strawberry.types.scalar import ScalarDefinition
+
+__all__ = ["DATETIME", "parse_datetime_argument"]
+
+EXPECTED = ("expected an ISO 8601 date or date-time, like '2022-02-21', "
+            "'2022-02-21T03:37:00Z' or '2022-02-21T05:37:00+02:00'")
+# A value shaped like an ISO date: a parse failure then names the part out of range.
+_ISO_SHAPED = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?)?")
+
+
+def parse_datetime_argument(value: object) -> datetime:
+    """Return a ``DateTime`` argument as a datetime; refuse anything else, saying what the
+    value was and what a date looks like."""
+    if not isinstance(value, str):
+        raise StrawberryInputCoercionError(
+            f"Value cannot represent a DateTime: {value!r} is not text; {EXPECTED}")
+    try:
+        return dateutil.parser.isoparse(value)
+    except (ValueError, OverflowError) as e:
+        detail = f" ({e})" if _ISO_SHAPED.fullmatch(value.strip()) else ""
+        raise StrawberryInputCoercionError(
+            f"Value cannot represent a DateTime: {value!r}{detail}; {EXPECTED}") from None
+
+
+DATETIME = ScalarDefinition(
+    name=DateTimeDefinition.name,
+    description=DateTimeDefinition.description,
+    specified_by_url=DateTimeDefinition.specified_by_url,
+    serialize=DateTimeDefinition.serialize,
+    parse_value=parse_datetime_argument,
+    parse_literal=None,
+    origin=datetime,
+)
