@@ -40,7 +40,7 @@ _NON_ALNUM_RUN = re.compile(r"[\W_]+")
 _INVISIBLE = re.compile("[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064"
                         "\u2066-\u206f\ufeff]+")
 # Lowercase http(s), a plain host, no port, user, query or fragment, no whitespace:
-# already canonical but for a trailing slash (urlsplit would change nothing else).
+# already canonical but for a trailing slash and http (urlsplit would change nothing else).
 _PLAIN_URL = re.compile(r"(https?)://([a-z0-9.-]+)(/[^?#\s]*)?")
 
 
@@ -52,8 +52,10 @@ def _is_tracking(param: str) -> bool:
 def canonical_url(url: str) -> str:
     """Return the canonical form of an article URL, the article's identity.
 
-    Scheme and host are lowercased, an international host in its IDNA (``xn--``)
-    form, text outside ASCII in the path and query %-escaped as UTF-8, escapes in
+    Scheme and host are lowercased, ``http`` read as ``https`` (one story served both
+    ways, or linked by an old feed as ``http://``, is one story; a URL with a port other
+    than the default keeps its scheme: another server), an international host in its
+    IDNA (``xn--``) form, text outside ASCII in the path and query %-escaped as UTF-8, escapes in
     capitals and those of unreserved characters decoded; a user name and password
     (``user:pass@``: not part of which story it is, and not to be shown in ids), the
     default port, the fragment, ``utm_*``,
@@ -74,8 +76,8 @@ def canonical_url(url: str) -> str:
     plain = _PLAIN_URL.fullmatch(text)
     if plain is not None and _plain_path(plain.group(3)):
         # the common shape, with nothing to drop but a trailing "/"
-        scheme, host, path = plain.groups()
-        return f"{scheme}://{host}{(path or '').rstrip('/') or '/'}"
+        host, path = plain.groups()[1:]
+        return f"https://{host}{(path or '').rstrip('/') or '/'}"
     try:
         parts = urlsplit(text)
         host = parts.hostname
@@ -95,7 +97,9 @@ def canonical_url(url: str) -> str:
         raise InvalidURLError(f"{url!r} is not a valid URL: it contains whitespace")
     netloc = f"[{host}]" if ":" in host else _ascii_host(host, url)
     if port is not None and port != _DEFAULT_PORTS.get(scheme):
-        netloc = f"{netloc}:{port}"
+        netloc = f"{netloc}:{port}"  # another server: its scheme is kept
+    elif scheme == "http":
+        scheme = "https"  # one story at http:// and at https:// is one story
     path = _escaped(parts.path).rstrip("/") or "/"
     query = "&".join(_escaped(p) for p in parts.query.split("&")
                      if p and not _is_tracking(p))
