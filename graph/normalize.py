@@ -78,6 +78,13 @@ def canonical_url(url: str) -> str:
         # the common shape, with nothing to drop but a trailing "/"
         host, path = plain.groups()[1:]
         return f"https://{host}{(path or '').rstrip('/') or '/'}"
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as e:  # "\ud800" in JSON: no character, no UTF-8 form
+            raise InvalidURLError(
+                f"{url!r} is not a valid URL: it holds a lone surrogate "
+                f"({text[e.start]!r} at {e.start}), which is not Unicode text") from None
     try:
         parts = urlsplit(text)
         host = parts.hostname

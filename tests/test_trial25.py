@@ -452,3 +452,33 @@ def test_a_long_list_of_flow_items_is_read_in_time_linear_in_its_text(monkeypatc
     [(value, line)] = blockyaml.read(text, 2, False)
     assert value == yaml.safe_load(text) and line == 2
     assert read < 10 * len(text), (read, len(text))  # n² / 2 lines' worth before
+
+
+# -- a lone surrogate in an argument ---------------------------------------------------------------
+
+SURROGATE_QUERIES = {
+    "article": 'query($s: String!) { article(url: $s) { id } }',
+    "node": 'query($s: ID!) { node(id: $s) { id } }',
+    "within": 'query($s: ID!) { within(from: $s) { totalCount } }',
+    "topic": 'query($s: String!) { topic(slug: $s) { id } }',
+    "provider": 'query($s: String!) { provider(domain: $s) { id } }',
+    "search": 'query($s: String!) { search(text: $s) { totalCount } }',
+    "mentions": 'query($s: String!) { articles(where: {mentions: $s}) { totalCount } }',
+}
+SURROGATE_VALUES = {
+    "article": "https://x.example/\ud800", "node": "article:https://x.example/a?q=\udfff",
+    "within": "article:https://x.example/\ud800", "topic": "A\ud800I",
+    "provider": "x\ud800.example", "search": "facial \ud800", "mentions": "facial \udfff",
+}
+
+
+@pytest.mark.parametrize("field", SURROGATE_QUERIES)
+def test_a_lone_surrogate_in_an_argument_is_a_clear_error_or_null(kg, field):
+    # JSON can carry "\ud800", which is no Unicode character: article(url:) with it in
+    # the path raised UnicodeEncodeError inside the URL's normal form, and the client got
+    # "Unexpected error." (a server bug, logged with a traceback).
+    answer = execute(kg, SURROGATE_QUERIES[field], {"s": SURROGATE_VALUES[field]})
+    for error in answer.get("errors") or ():
+        assert error["message"] != "Unexpected error.", (field, error)
+        assert any(w in error["message"] for w in ("surrogate", "no node", "is not a valid")), \
+            error
