@@ -56,7 +56,8 @@ def canonical_url(url: str) -> str:
     ways, or linked by an old feed as ``http://``, is one story; a URL with a port other
     than the default keeps its scheme: another server), an international host in its
     IDNA (``xn--``) form, text outside ASCII in the path and query %-escaped as UTF-8, escapes in
-    capitals and those of unreserved characters decoded; a user name and password
+    capitals and those of unreserved characters decoded, ``.`` and ``..`` segments of
+    the path resolved (``/a/../story`` is ``/story``); a user name and password
     (``user:pass@``: not part of which story it is, and not to be shown in ids), the
     default port, the fragment, ``utm_*``,
     ``fbclid`` and ``gclid`` query parameters and a trailing ``/`` on a non-root
@@ -107,7 +108,7 @@ def canonical_url(url: str) -> str:
         netloc = f"{netloc}:{port}"  # another server: its scheme is kept
     elif scheme == "http":
         scheme = "https"  # one story at http:// and at https:// is one story
-    path = _escaped(parts.path).rstrip("/") or "/"
+    path = _without_dot_segments(_escaped(parts.path)).rstrip("/") or "/"
     query = "&".join(_escaped(p) for p in parts.query.split("&")
                      if p and not _is_tracking(p))
     return f"{scheme}://{netloc}{path}" + (f"?{query}" if query else "")
@@ -126,7 +127,26 @@ def has_credentials(url: str) -> bool:
 
 
 def _plain_path(path: str | None) -> bool:
-    return path is None or (path.isascii() and "%" not in path)
+    return path is None or (path.isascii() and "%" not in path and "/." not in path)
+
+
+def _without_dot_segments(path: str) -> str:
+    """Return a path with its ``.`` and ``..`` segments resolved (RFC 3986, 5.2.4), as
+    a browser resolves them before it sends the request: ``/a/../story`` is ``/story``."""
+    if "/." not in path:
+        return path
+    segments = path.split("/")
+    kept: list[str] = []
+    for segment in segments[1:]:
+        if segment == "..":
+            if kept:
+                kept.pop()
+        elif segment != ".":
+            kept.append(segment)
+    resolved = "/" + "/".join(kept)
+    if segments[-1] in (".", "..") and not resolved.endswith("/"):
+        resolved += "/"
+    return resolved
 
 
 # RFC 3986's unreserved characters: an escape of one means the character itself.
@@ -283,6 +303,10 @@ def mentions_tokens(phrase: str) -> tuple[str, ...]:
     return found
 
 
+# RFC 3339 allows "z" for UTC, which datetime.fromisoformat refuses (it takes "t").
+_RFC3339_LOWER_Z = re.compile(r"(?<=\d)z$")
+
+
 def parse_datetime(value: object) -> datetime:
     """Return ``value`` as a timezone-aware UTC datetime.
 
@@ -306,7 +330,7 @@ def parse_datetime(value: object) -> datetime:
         parsed = datetime.combine(value, time(0))
     elif isinstance(value, str):
         try:
-            parsed = datetime.fromisoformat(value.strip())
+            parsed = datetime.fromisoformat(_RFC3339_LOWER_Z.sub("Z", value.strip()))
         except ValueError:
             try:  # RSS's pubDate (RFC 2822): a record converted from a feed keeps it
                 parsed = parsedate_to_datetime(value.strip())
