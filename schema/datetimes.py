@@ -4,8 +4,8 @@ looks like.
 Strawberry's own scalar passes dateutil's words on: ``"yesterday"`` was refused with
 ``invalid literal for int() with base 10: b'yest'`` and ``""`` with ``ISO string too
 short``, which say what went wrong inside the parser, not what the argument takes. The
-values read, and how, are unchanged (``dateutil.parser.isoparse``; a time without an
-offset is UTC, as ``publishedAfter`` reads it).
+values read, and how, are unchanged (Strawberry's own parse, dateutil's ``isoparse``; a
+time without an offset is UTC, as ``publishedAfter`` reads it).
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-import dateutil.parser
 from strawberry.exceptions import StrawberryInputCoercionError
 from strawberry.schema.types.base_scalars import DateTimeDefinition
 from strawberry.types.scalar import ScalarDefinition
@@ -23,6 +22,7 @@ __all__ = ["DATETIME", "parse_datetime_argument"]
 EXPECTED = ("expected an ISO 8601 date or date-time, like '2022-02-21', "
             "'2022-02-21T03:37:00Z' or '2022-02-21T05:37:00+02:00'")
 # A value shaped like an ISO date: a parse failure then names the part out of range.
+_STRAWBERRY_PARSE = DateTimeDefinition.parse_value
 _ISO_SHAPED = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?)?")
 
 
@@ -33,11 +33,14 @@ def parse_datetime_argument(value: object) -> datetime:
         raise StrawberryInputCoercionError(
             f"Value cannot represent a DateTime: {value!r} is not text; {EXPECTED}")
     try:
-        return dateutil.parser.isoparse(value)
-    except (ValueError, OverflowError) as e:
-        detail = f" ({e})" if _ISO_SHAPED.fullmatch(value.strip()) else ""
+        parsed: datetime = _STRAWBERRY_PARSE(value)
+    except StrawberryInputCoercionError as e:
+        # Strawberry's words: 'Value cannot represent a DateTime: "...". <dateutil's>'
+        said = str(e).partition('". ')[2]
+        detail = f" ({said})" if said and _ISO_SHAPED.fullmatch(value.strip()) else ""
         raise StrawberryInputCoercionError(
             f"Value cannot represent a DateTime: {value!r}{detail}; {EXPECTED}") from None
+    return parsed
 
 
 DATETIME = ScalarDefinition(
