@@ -11,6 +11,7 @@ time without an offset is UTC, as ``publishedAfter`` reads it).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime
 
 from strawberry.exceptions import StrawberryInputCoercionError
@@ -22,7 +23,7 @@ __all__ = ["DATETIME", "parse_datetime_argument"]
 EXPECTED = ("expected an ISO 8601 date or date-time, like '2022-02-21', "
             "'2022-02-21T03:37:00Z' or '2022-02-21T05:37:00+02:00'")
 # A value shaped like an ISO date: a parse failure then names the part out of range.
-_STRAWBERRY_PARSE = DateTimeDefinition.parse_value
+_STRAWBERRY_PARSE: Callable[[object], datetime] = DateTimeDefinition.parse_value  # type: ignore[assignment]
 _ISO_SHAPED = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?)?")
 
 
