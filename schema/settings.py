@@ -109,6 +109,10 @@ class Settings:
     max_export_edges: int = _limit(250_000, "edges of one /export/graph.* file")
     max_exports: int = _limit(2, "/export/graph.* requests running at once; more answer 429")
     max_ingest_batch: int = _limit(100, "records in one ingest mutation")
+    max_ingest_bytes: int = _limit(16 * 2**20, "bytes of an HTTP request body that bears "
+                                               "the ingest token (a record may be as long "
+                                               "as a file a load reads); other requests "
+                                               "keep maxBodyBytes")
     max_subscriptions: int = _limit(CEILINGS["max_subscriptions"], "subscriptions open at "
                                     "once on the server")
     max_subscriptions_per_connection: int = _limit(
