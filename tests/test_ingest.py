@@ -480,6 +480,33 @@ def test_the_watchers_late_events_for_a_batch_read_no_file_again(
     assert_same(live, tmp_path)
 
 
+def test_a_record_relating_an_existing_story_reads_no_other_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An existing article a new record links to keeps its node (its own records did not
+    change): its file is not read again to make the same node; a stub a new record
+    names, and an article whose file changed, are made again — as a cold load gives."""
+    import graph.live
+
+    write_record(tmp_path, "a.md", record("a", related=[record("s")]))
+    write_record(tmp_path, "b.md", record("b"))
+    live = graph.follow(tmp_path)
+    parsed: list[str] = []
+    real = graph.live.parse_file
+    monkeypatch.setattr(graph.live, "parse_file",
+                        lambda path, **kw: parsed.append(str(path)) or real(path, **kw))
+    linking = [record("n1", related=[record("a"), record("b")]),
+               record("n2", related=[record("s", title="The stub, named again")])]
+    assert [o.status for o in files.ingest(live, linking)] == ["CREATED", "CREATED"]
+    assert parsed == []
+    assert live.current()["article:https://news.example/a"]["title"] == "Story a"
+    assert_same(live, tmp_path)
+    write_record(tmp_path, "b.md", record("b", title="B edited"))
+    files.ingest(live, [record("n3", related=[record("b")])])
+    live.apply([tmp_path / "b.md"])
+    assert live.current()["article:https://news.example/b"]["title"] == "B edited"
+    assert_same(live, tmp_path)
+
+
 def test_many_files_changed_at_once_are_read_by_several_threads_as_by_one(
         tmp_path: Path) -> None:
     """An apply of many files reads them in the writer threads (graph/live.py): new ones,

@@ -62,6 +62,18 @@ def assert_same_index(kg: graph.KnowledgeGraph, cold: graph.KnowledgeGraph) -> N
         assert got.mentioning(tokens) == want.mentioning(tokens), phrase
         # answers are handed on to the next version (graph/reindex.py), so asked of each
         assert got.mention_mask(tokens).tolist() == want.mention_mask(tokens).tolist(), phrase
+    # The walks' rows, carried over too: asked of each version, as queries would.
+    from graph.build import ARTICLE, RELATED, TAGGED, TOPIC
+    from graph.index import WALK_ORDER
+
+    for via in (WALK_ORDER, (RELATED, TAGGED)):
+        for a, b in ((got.combined(via), want.combined(via)),
+                     *((got.kept_rows(via, kinds, phrase_tokens(phrase)),
+                        want.kept_rows(via, kinds, phrase_tokens(phrase)))
+                       for phrase in ("story", "ai")
+                       for kinds in (frozenset({ARTICLE}), frozenset({ARTICLE, TOPIC})))):
+            assert a.indptr.tolist() == b.indptr.tolist(), via
+            assert a.indices.tolist() == b.indices.tolist(), via
     for node in want.ids:
         data = cold.nx.nodes[node]
         for url in (data.get("url"), data.get("web_url"), data.get("original_url")):
@@ -486,4 +498,29 @@ def test_nodes_added_before_and_after_every_other_keep_the_index_a_cold_load_giv
     live.apply([write_record(tmp_path, "m4.md", record("m4", host="aaa.example")),
                 write_record(tmp_path, "new.md",
                              record("m5", related=[record("a0", host="aaa.example")]))])
+    assert_same(live, tmp_path)
+
+
+def test_a_topic_renamed_changes_which_articles_a_walk_keeps(tmp_path: Path) -> None:
+    """A topic's name comes from its most frequent spelling; two spellings can share a slug
+    yet not a word ("A" and the full-width "Ａ"). When the name changes, so does the text
+    of every article tagged with it, and the rows a walk keeps (kept_rows, carried to the
+    next version) change for their neighbours, which the change itself did not touch."""
+    from graph.build import ARTICLE
+    from graph.index import WALK_ORDER
+    from graph.normalize import phrase_tokens
+
+    write_record(tmp_path, "x.md", record("x", topics=["A"], related=[record("y")]))
+    write_record(tmp_path, "y.md", record("y", related=[record("x")]))
+    live = graph.follow(tmp_path)
+    key = (WALK_ORDER, frozenset({ARTICLE}), phrase_tokens("a"))
+    before = live.current().index.kept_rows(*key)  # asked: handed on to the next version
+    assert before.indptr[-1] > 0
+    paths = [write_record(tmp_path, f"z{i}.md", record(f"z{i}", topics=["Ａ"]))
+             for i in range(2)]
+    live.apply(paths)
+    assert live.current().nx.nodes["topic:a"]["name"] == "Ａ"
+    got, want = live.current().index.kept_rows(*key), graph.load(tmp_path).index.kept_rows(*key)
+    assert got.indptr.tolist() == want.indptr.tolist()
+    assert got.indices.tolist() == want.indices.tolist()
     assert_same(live, tmp_path)
