@@ -507,6 +507,42 @@ def test_a_record_relating_an_existing_story_reads_no_other_file(
     assert_same(live, tmp_path)
 
 
+def test_a_batchs_file_changed_before_its_apply_is_applied_as_it_now_is(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A batch's files are checked by one read each (graph.filestate.read_plain), not
+    hashed and looked at again; one another writer changed between the write and the
+    apply, or swapped for a symlink, is applied as it now is, as a cold load reads it."""
+    import graph.live
+
+    write_record(tmp_path, "a.md", record("a"))
+    outside = tmp_path.parent / f"{tmp_path.name}-outside.json"
+    outside.write_text('{"title": "Outside", "webUrl": "https://news.example/outside"}')
+    live = graph.follow(tmp_path)
+    hashed: list[str] = []
+    digest = graph.live.content_digest
+    monkeypatch.setattr(graph.live, "content_digest",
+                        lambda name, limit: hashed.append(name) or digest(name, limit))
+    files.ingest(live, [record(f"n{i}") for i in range(3)])
+    assert hashed == []  # each read once, as written
+    finish = files._Writes.finish
+
+    def meanwhile(self: files._Writes) -> Any:
+        done = finish(self)
+        paths = sorted(self.known)
+        Path(paths[0]).write_text(Path(paths[0]).read_text().replace(
+            '"title": "Story', '"title": "Changed'))
+        Path(paths[1]).unlink()
+        Path(paths[1]).symlink_to(outside)
+        return done
+
+    monkeypatch.setattr(files._Writes, "finish", meanwhile)
+    files.ingest(live, [record(f"m{i}") for i in range(3)])
+    assert_same(live, tmp_path)
+    titles = [live.current().nx.nodes[f"article:https://news.example/m{i}"]["title"]
+              for i in range(3) if f"article:https://news.example/m{i}" in live.current()]
+    assert any(t.startswith("Changed") for t in titles)
+
+
 def test_many_files_changed_at_once_are_read_by_several_threads_as_by_one(
         tmp_path: Path) -> None:
     """An apply of many files reads them in the writer threads (graph/live.py): new ones,
