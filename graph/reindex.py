@@ -134,7 +134,7 @@ def next_index(old: ReadIndex, old_g: nx.MultiDiGraph, g: nx.MultiDiGraph,
     new.postings = Postings(new)
     new._reset_caches()
     _carry_phrases(new, old, remap, dead_old, fresh)
-    _carry_walk_rows(new, old, g, affected, retext | rewired, remap, remap32, drop, put)
+    _carry_walk_rows(new, old, g, affected, remap32, drop, put)
     return new
 
 
@@ -345,14 +345,16 @@ def _carried(old: ReadIndex, csr: CSR, n: int, affected: set[str],
 
 
 def _carry_walk_rows(new: ReadIndex, old: ReadIndex, g: nx.MultiDiGraph,
-                     affected: dict[str, set[str]], retext: set[str], remap: np.ndarray,
-                     remap32: np.ndarray, drop: list[int], put: list[int]) -> None:
-    """Hand the walks' per-version rows on to the next version, changed only where the
-    change touched them: the rows of several edge kinds side by side (``combined``) and
-    the rows holding only the nodes a walk reports (``kept_rows``: the articles holding a
-    phrase) that the previous version's queries asked for most recently. Before, the
-    first walk on each version made them again from every edge — in the query threads,
-    several at once, a quarter of a 2-hop query's time beside sustained ingest at 100k."""
+                     affected: dict[str, set[str]], remap32: np.ndarray, drop: list[int],
+                     put: list[int]) -> None:
+    """Hand the walks' per-version rows on to the next version: the rows of several edge
+    kinds side by side (``combined``) that the previous version's queries asked for most
+    recently, carried over like the CSRs (the rows the change touched made anew, the
+    rest renumbered); then the rows holding only the nodes a walk reports
+    (``kept_rows``, a few of them per phrase) made from them, for the phrases whose
+    answers were carried. Before, the first walk on each version made both again from
+    every edge — in the query threads, several at once: a quarter of a 2-hop query's
+    time beside sustained ingest at 100k."""
     n = len(new.ids)
     pos = new.pos
     for (via,), was in _recent(old._combined):
@@ -366,28 +368,10 @@ def _carry_walk_rows(new: ReadIndex, old: ReadIndex, g: nx.MultiDiGraph,
                 rows[p] = np.concatenate([new.csr[k].row_array(p) for k in via])
         new._combined._held[(via,)] = _carried(old, was, n, touched, rows, remap32, drop,
                                                 put)
-    for key, was in _recent(old.kept_rows, arity=3):
-        via, kinds, phrase = key
-        if not all(k in affected for k in via) or phrase is None or (
-                (phrase,) not in old.mention_mask or (phrase,) not in new.mention_mask):
-            continue  # carried only when no text is scanned for it
-        before, keep = old.keep_mask(kinds, phrase), new.keep_mask(kinds, phrase)
-        walk_rows = new.combined(via)
-        touched = set().union(*(affected[k] for k in via))
-        for x in retext:  # an article now kept or no longer: its neighbours' rows change
-            if x in g:
-                p = pos[x]
-                o = old.pos.get(x)
-                if bool(keep[p]) != (o is not None and bool(before[o])):
-                    touched.add(x)
-                    touched.update(new.ids[y] for y in walk_rows.row_array(p).tolist())
-        rows = {}
-        for x in touched:
-            if x in g:
-                p = pos[x]
-                row = walk_rows.row_array(p)
-                rows[p] = np.sort(row[keep[row]]).astype(np.int32)
-        new.kept_rows._held[key] = _carried(old, was, n, touched, rows, remap32, drop, put)
+    for (via, kinds, phrase), _ in _recent(old.kept_rows, arity=3):
+        if all(k in affected for k in via) and phrase is not None \
+                and (phrase,) in new.mention_mask:  # no text scanned for it here
+            new.kept_rows(via, kinds, phrase)
 
 
 def _fill(indices: np.ndarray, indptr: np.ndarray, csr: CSR, gone: list[int],
