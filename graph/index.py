@@ -429,7 +429,7 @@ class ReadIndex:
         """Return the CSR whose row ``i`` is ``i``'s neighbours over ``via``, kind by kind."""
         if len(via) == 1:
             return self.csr[via[0]]
-        return self._combined(via)  # type: ignore[no-any-return]
+        return self._combined(via)
 
     def _combine(self, via: tuple[str, ...], budget: Budget | None = None) -> CSR:
         parts = [self.csr[k] for k in via]

@@ -517,7 +517,7 @@ class LiveGraph:
                         updated, removed, {name: getattr(r, name) for name in COUNTS}, kg)
         for callback in list(self._callbacks):
             callback(change)
-        heap.release()  # the previous version's pages, given back
+        heap.release_soon()  # the previous version's pages, given back (not waited for)
         return change
 
     def _listed_among(self, paths: list[str | os.PathLike[str]],

@@ -524,3 +524,31 @@ def test_a_topic_renamed_changes_which_articles_a_walk_keeps(tmp_path: Path) -> 
     assert got.indptr.tolist() == want.indptr.tolist()
     assert got.indices.tolist() == want.indices.tolist()
     assert_same(live, tmp_path)
+
+
+def test_the_heap_is_trimmed_by_a_thread_of_its_own(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """A version's applier does not wait for ``malloc_trim`` (it walks the whole heap):
+    a thread of its own calls it, soon after."""
+    import threading
+
+    from graph import heap
+
+    calls: list[str] = []
+    done = threading.Event()
+
+    class FakeLibc:
+        def malloc_trim(self, pad: int) -> int:
+            calls.append(threading.current_thread().name)
+            done.set()
+            return 0
+
+    write_record(tmp_path, "a.md", record("a"))
+    live = graph.follow(tmp_path)
+    monkeypatch.setattr(heap, "_LIBC", FakeLibc())
+    applier: list[str] = []
+    live.on_change(lambda change: applier.append(threading.current_thread().name))
+    assert live.apply([write_record(tmp_path, "b.md", record("b"))]) is not None
+    assert done.wait(10)
+    assert calls and applier and applier[0] not in calls
+    assert all(name == "newsgraph-heap" for name in calls)
