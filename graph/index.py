@@ -561,7 +561,9 @@ class Answers:
     compute it too: on a new graph version, every query thread missed at once and each
     scanned and built the same corpus-sized answer (16 query threads, 16 copies of the
     work, all holding the interpreter). A waiter whose maker gave up (its budget cut it)
-    computes the answer itself; a waiter's own deadline is looked at while it waits.
+    computes the answer itself; a waiter's own budget is looked at while it waits (its
+    deadline, and its pace: a turn in a server's lane of long operations is given up
+    as it would be while computing).
 
     Examples
     --------
@@ -603,7 +605,10 @@ class Answers:
         if other is not mine and other[0] == mine[0]:
             while not other[1].wait(_WAIT_S):
                 if budget is not None:
-                    budget.check_deadline()
+                    # Its pace too: a waiter holding the lane's place (schema/lanes.py)
+                    # makes way when its turn is over, or the maker, waiting for that
+                    # place, would wait until a deadline.
+                    budget.check_time()
             found = held.get(key)
             if found is not None:
                 self.hits += 1

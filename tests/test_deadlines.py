@@ -266,3 +266,48 @@ def test_a_thread_waiting_for_an_answer_its_maker_gave_up_makes_it() -> None:
     t.join(10)
     waiter.join(10)
     assert failed and answer == [2] and calls == ["made", "made"]
+
+
+def test_a_thread_waiting_for_an_answer_makes_way_for_its_maker_in_the_lane() -> None:
+    """The maker of an answer paces itself in a server's lane of long operations (one
+    place); a thread waiting for that answer while holding the place gives it up when its
+    turn is over, so the maker gets it and finishes — rather than both waiting until a
+    deadline (every 2-hop query of a server beside sustained ingest hung so)."""
+    import threading
+    import time
+
+    from schema.lanes import Lane
+
+    lane = Lane(width=1, after=0.0, turn=0.05)
+    holding, made = threading.Event(), threading.Event()
+
+    def make(x: int, budget: Budget | None = None) -> int:
+        assert budget is not None
+        holding.wait(10)
+        for _ in range(20):
+            budget.check_time()  # waits here for the lane's place
+            time.sleep(0.005)
+        made.set()
+        return x * 2
+
+    cache = index_module.Answers(make, 4)
+    results: list[object] = []
+
+    def maker() -> None:
+        budget = Budget(seconds=10, pace=lane.pace)
+        try:
+            results.append(cache(4, budget=budget))
+        except BudgetExceeded as e:
+            results.append(e)
+        finally:
+            lane.leave(budget)  # its operation ended, as a server's does
+
+    first = threading.Thread(target=maker)
+    first.start()
+    waiter_budget = Budget(seconds=10, pace=lane.pace)
+    waiter_budget.check_time()  # takes the lane's one place
+    assert lane.holders() == 1
+    holding.set()
+    answer = cache(4, budget=waiter_budget)  # waits for the maker's answer
+    first.join(30)
+    assert answer == 8 and results == [8] and made.is_set()
