@@ -10,6 +10,9 @@ adds, removes and rewrites a few nodes, so the next index:
 * keeps every CSR entry not incident to a touched article, renumbered by ``remap``
   (renumbering keeps the rows sorted), and writes in the touched articles' rows read
   from the new graph: a mask, a gather and a scatter per edge kind, no sort;
+* carries the walks' combined rows (several edge kinds side by side) the same way, and
+  makes the rows a walk keeps for each carried phrase from them (``_carry_walk_rows``),
+  so that no query on the new version makes them from every edge;
 * keeps the rank's order less the touched nodes (renumbered: ties stay in id order)
   and merges the touched nodes back in by binary search, no sort of every node;
 * keeps the text index's base blob as it is — the rows of touched articles are
