@@ -1,15 +1,20 @@
 """Build hook: compile the fast YAML reader with mypyc when it can, and never fail for it.
 
 The project's metadata is in pyproject.toml. This adds optional extension modules:
-copies of graph/yamlscalars.py, blockyaml.py and yamlflow.py, their imports pointed
-at ``graph._native``, compiled by mypyc (a build requirement) into ``graph/_native``.
-Without a C compiler, or when compiling fails for any reason, the build says so and
-goes on: ``graph.fastyaml`` then uses the pure-Python modules, which give the same
-answers. ``NEWSGRAPH_NO_COMPILE=1`` skips the compiled build.
+copies of the reader (graph/yamlscalars.py, blockyaml.py, yamlflow.py, textfields.py)
+and of the record checks and normalizing the parse workers run (graph/values.py,
+normalize.py), their imports pointed at ``graph._native``, compiled by mypyc (a build
+requirement) into ``graph/_native``. The classes of the last two are not compiled:
+their copies import them from the Python modules, so a compiled check raises and
+returns the very classes everything else catches and tests for. Without a C compiler,
+or when compiling fails for any reason, the build says so and goes on:
+``graph.fastyaml`` then uses the pure-Python modules, which give the same answers.
+``NEWSGRAPH_NO_COMPILE=1`` skips the compiled build.
 """
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import os
 import sys
@@ -19,7 +24,10 @@ from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 
 HERE = Path(__file__).resolve().parent
-SOURCES = ("yamlscalars", "blockyaml", "yamlflow")  # as graph/fastyaml.py digests them
+# As graph/fastyaml.py digests them.
+SOURCES = ("yamlscalars", "blockyaml", "yamlflow", "textfields", "values", "normalize")
+# Modules whose classes stay the Python modules' own (see the docstring).
+PYTHON_CLASSES = ("textfields", "values", "normalize")
 BUILD = Path("build") / "mypyc"
 
 
@@ -33,6 +41,8 @@ def _native_copies() -> list[str]:
         text = data.decode("utf-8")
         for other in SOURCES:
             text = text.replace(f"from graph.{other} import", f"from graph._native.{other} import")
+        if name in PYTHON_CLASSES:  # after the above: these import from graph.<name>
+            text = _classes_imported(text, name)
         texts[name] = text
     texts["blockyaml"] += ("\n\n# Written by setup.py: graph.fastyaml uses this build only while\n"
                            "# the sources it was built from are the ones beside it.\n"
@@ -50,6 +60,19 @@ def _native_copies() -> list[str]:
     config = BUILD / "mypy.ini"
     config.write_text("[mypy]\nignore_missing_imports = True\n")
     return ["--config-file", str(config), *paths]
+
+
+def _classes_imported(text: str, name: str) -> str:
+    """``text`` with each top-level class definition replaced by an import of the class
+    from ``graph.<name>`` (line numbers kept: the definition's lines are left blank)."""
+    lines = text.splitlines(keepends=True)
+    for node in reversed(ast.parse(text).body):
+        if isinstance(node, ast.ClassDef):
+            first = min([node.lineno, *(d.lineno for d in node.decorator_list)]) - 1
+            last = node.end_lineno or node.lineno
+            blank = ["\n"] * (last - first - 1)
+            lines[first:last] = [f"from graph.{name} import {node.name}\n", *blank]
+    return "".join(lines)
 
 
 def _extensions() -> list[Extension]:

@@ -91,14 +91,18 @@ def _get(port: int, path: str, timeout: float = 5) -> tuple[int, bytes]:
 
 @contextmanager
 def start(corpus: Path, *args: str, wait_analytics: bool = False,
-          within: float = 900, env: dict[str, str] | None = None) -> Iterator[Served]:
+          within: float = 900, env: dict[str, str] | None = None,
+          checkout: Path | None = None) -> Iterator[Served]:
     """Run ``newsgraph serve CORPUS ARGS`` until loaded (``env``: its environment, this
-    process's by default); yield it; stop it (SIGTERM)."""
+    process's by default; ``checkout``: the code of that source tree, run from it as
+    ``python -m schema.cli``, instead of the installed one); yield it; stop it (SIGTERM)."""
     port = _free_port()
     began = time.monotonic()
-    proc = subprocess.Popen([str(NEWSGRAPH), "serve", str(corpus), "--port", str(port), *args],
+    command = [str(NEWSGRAPH)] if checkout is None else [sys.executable, "-m", "schema.cli"]
+    proc = subprocess.Popen([*command, "serve", str(Path(corpus).absolute()), "--port",
+                             str(port), *args],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                            env=env)
+                            env=env, cwd=checkout)
     served = Served(port, proc)
     reader = drain_stderr(proc, served.stderr)
     try:
@@ -183,6 +187,9 @@ def heavy_requests(port: int) -> dict[str, list[tuple[str, str, Any]]]:
         "aliased stats": [gql(aliased_stats)],
         "aliased paths": [gql(aliased_paths)],
         "whole export": [("GET", "/export/graph.graphml", None)],
+        # The costliest validation within the limits seen: validation compares every two
+        # fields of one response name in a selection set (~0.2 s for these 150).
+        "big document": [gql("{ " + "stats { edges nodes } " * 150 + "}")],
     }
 
 
@@ -303,7 +310,8 @@ def wait_analytics(served: Served, within: float = 3600) -> None:
 
 def compare(corpus: Path, setups: dict[str, list[str]], seconds: float,
             attacks: list[str] | None = None, split: dict[str, list[str]] | None = None,
-            across: dict[str, tuple[str, str]] | None = None, analytics: bool = True
+            across: dict[str, tuple[str, str]] | None = None, analytics: bool = True,
+            checkouts: dict[str, Path] | None = None, attackers: int = 2
             ) -> dict[str, dict[str, Any]]:
     """Serve ``corpus`` once per setup (``name -> serve args``), all at once, and run each
     phase (idle, then each attack of :func:`heavy_requests`, or those named in
@@ -316,8 +324,9 @@ def compare(corpus: Path, setups: dict[str, list[str]], seconds: float,
     of the servers already started, without starting more: cheap clients to the first,
     attackers to the second. Without ``analytics`` the phases start as soon as the
     graphs are loaded (the analytics still computing: fields that need them answer
-    NOT_READY). Return ``{phase: {setup: summary}}``; each summary says the load average
-    (1 min) when its phase ended."""
+    NOT_READY). ``checkouts`` names the source tree a setup's server runs from (another
+    branch's, to compare; :func:`start`). Return ``{phase: {setup: summary}}``; each
+    summary says the load average (1 min) when its phase ended."""
     from contextlib import ExitStack
 
     split = split or {}
@@ -328,9 +337,11 @@ def compare(corpus: Path, setups: dict[str, list[str]], seconds: float,
         served: dict[str, Served] = {}
         heavy_at: dict[str, Served] = {}
         for name, args in [*setups.items(), *split.items()]:
-            served[name] = heavy_at[name] = stack.enter_context(start(corpus, *args))
+            tree = (checkouts or {}).get(name)
+            served[name] = heavy_at[name] = stack.enter_context(
+                start(corpus, *args, checkout=tree))
             if name in split:
-                heavy_at[name] = stack.enter_context(start(corpus, *args))
+                heavy_at[name] = stack.enter_context(start(corpus, *args, checkout=tree))
         began = time.monotonic()
         for s in {id(s): s for s in [*served.values(), *heavy_at.values()]}.values():
             if not analytics:
@@ -342,11 +353,14 @@ def compare(corpus: Path, setups: dict[str, list[str]], seconds: float,
             served[name], heavy_at[name] = served[cheap_on], heavy_at[heavy_on]
         heavy = {name: heavy_requests(s.port) for name, s in heavy_at.items()}
         names = ["idle", *(attacks or next(iter(heavy.values())))]
-        for phase in names:
+        for n, phase in enumerate(names):
+            if phase == "idle" and n:
+                phase = "idle, again"
             out[phase] = {}
             for name, s in served.items():
-                ran = attack(s.port, seconds, heavy=None if phase == "idle"
-                             else heavy[name][phase], heavy_port=heavy_at[name].port)
+                ran = attack(s.port, seconds, heavy=None if phase.startswith("idle")
+                             else heavy[name][phase], heavy_port=heavy_at[name].port,
+                             attackers=attackers)
                 out[phase][name] = {**ran.summary(), "load_1min": os.getloadavg()[0]}
                 print(json.dumps({"phase": phase, "setup": name, **out[phase][name]}),
                       file=sys.stderr, flush=True)
@@ -363,21 +377,34 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("corpus", type=Path)
     p.add_argument("--seconds", type=float, default=10.0, help="length of each phase")
     p.add_argument("--setup", action="append", metavar="NAME=ARGS",
-                   help="a server to compare: a name, '=', its serve arguments")
+                   help="a server to compare: a name, '=', its serve arguments; a name "
+                        "ending in '@DIR' runs the code of the source tree DIR (another "
+                        "branch's worktree) under the name before '@'")
     p.add_argument("--split", action="append", metavar="NAME=ARGS",
                    help="two servers started alike: heavy requests to one, cheap ones to "
                         "the other (a perfect dispatcher's best case)")
     p.add_argument("--across", action="append", metavar="NAME=CHEAP,HEAVY",
                    help="cheap clients to the server of setup CHEAP, attackers to that of "
                         "setup HEAVY (both named by --setup or --split)")
-    p.add_argument("--attack", action="append", help="run only these attacks (by name)")
+    p.add_argument("--attack", action="append",
+                   help="run only these attacks (by name; 'idle' once more runs the idle "
+                        "phase again there)")
+    p.add_argument("--attackers", type=int, default=2,
+                   help="clients sending the heavy request, each over and over")
     p.add_argument("--no-analytics-wait", action="store_true",
                    help="start the phases once the graphs are loaded, the analytics still "
                         "computing")
     args = p.parse_args(argv)
     setups = {"one process": ["--no-watch"], "--workers 2": ["--no-watch", "--workers", "2"]}
+    checkouts: dict[str, Path] = {}
     if args.setup:
-        setups = dict(_named(item) for item in args.setup)
+        setups = {}
+        for item in args.setup:
+            name, serve_args = _named(item)
+            name, at, tree = name.rpartition("@") if "@" in name else (name, "", "")
+            if at:
+                checkouts[name] = Path(tree)
+            setups[name] = serve_args
     split = dict(_named(item) for item in args.split or [])
     across: dict[str, tuple[str, str]] = {}
     for item in args.across or []:
@@ -387,7 +414,9 @@ def main(argv: list[str] | None = None) -> None:
             p.error(f"--across {item!r}: name two setups, from {[*setups, *split]}")
         across[name] = (cheap_on, heavy_on)
     print(json.dumps(compare(args.corpus, setups, args.seconds, args.attack, split, across,
-                             analytics=not args.no_analytics_wait), indent=1))
+                             analytics=not args.no_analytics_wait, checkouts=checkouts,
+                             attackers=args.attackers),
+                     indent=1))
 
 
 def _named(item: str) -> tuple[str, list[str]]:

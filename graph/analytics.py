@@ -18,7 +18,8 @@ The article graph
     stories join none: they say little about a story and would chain unrelated ones.
 Storylines
     Louvain communities of the article graph (networkx, seed :data:`LOUVAIN_SEED`,
-    resolution :data:`LOUVAIN_RESOLUTION`) of at least two stories, largest first;
+    resolution :data:`LOUVAIN_RESOLUTION`) of at least two stories, largest first, each
+    named after its central story (:func:`storyline_id`);
     :meth:`Analytics.storylines_at` computes them at another resolution.
 Centrality
     PageRank over the article graph: :attr:`Analytics.pagerank` (id → score),
@@ -29,6 +30,7 @@ Syndicated copies (``SAME_STORY``)
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -51,6 +53,7 @@ if TYPE_CHECKING:
     from graph.kg import KnowledgeGraph
 
 __all__ = ["SAME_STORY", "WHOLE_GRAPH", "Analytics", "Storyline", "Bucket", "story_key",
+           "storyline_id",
            "INTERVALS", "HUB_TOPIC_ARTICLES", "TOPIC_BAND", "LOUVAIN_SEED",
            "LOUVAIN_RESOLUTION"]
 
@@ -93,6 +96,22 @@ def story_key(title: str) -> str | None:
     if len(words) < _KEY_MIN_WORDS:
         return None
     return " ".join(w[:_KEY_LETTERS] for w in words)
+
+
+def storyline_id(central: str) -> str:
+    """Return the id of the storyline whose central story is ``central``:
+    ``storyline:`` and 16 hex digits of a hash of that story's id.
+
+    Named after its central story, not numbered by size: a numbered id was a place in one
+    version's list, so after a change a client holding ``storyline:1`` was given another
+    storyline. This id names the same storyline in every version where that story is
+    still its centre, and none (null) once it is not.
+
+    >>> storyline_id("article:https://news.example/a")
+    'storyline:e9dc217f7716a01a'
+    """
+    digest = hashlib.blake2b(central.encode("utf-8", "surrogatepass"), digest_size=8)
+    return f"storyline:{digest.hexdigest()}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -372,8 +391,8 @@ class Analytics:
         Returns
         -------
         list of Storyline
-            Largest first, ties to the earliest start, then the central id; ids
-            ``storyline:1``, ``storyline:2``... number this list only.
+            Largest first, ties to the earliest start, then the central id; each id
+            is :func:`storyline_id` of its central story.
 
         Raises
         ------
@@ -397,13 +416,16 @@ class Analytics:
         found = [self._storyline(sorted(c)) for c in communities if len(c) >= 2]
         far = datetime.max.replace(tzinfo=UTC)
         found.sort(key=lambda s: (-s.size, s.starts_at or far, s.central))
-        return [Storyline(f"storyline:{n}", s.articles, s.central, s.topics, s.providers,
-                          s.starts_at, s.ends_at) for n, s in enumerate(found, start=1)]
+        return [Storyline(storyline_id(s.central), s.articles, s.central, s.topics,
+                          s.providers, s.starts_at, s.ends_at) for s in found]
 
     def _storyline(self, members: list[str]) -> Storyline:
         g = self.kg.nx
         rank = self.pagerank
-        central = min(members, key=lambda a: (-rank[a], a))
+        # Ranks equal but for the last bits of a sum (members of one story, linked alike)
+        # are a tie, decided by id: the central story, and so the storyline's id, must not
+        # turn on the order a power iteration added them in.
+        central = min(members, key=lambda a: (-float(f"{rank[a]:.9g}"), a))
         topics: Counter[str] = Counter()
         providers: Counter[str] = Counter()
         dates = []

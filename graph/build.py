@@ -26,25 +26,28 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from itertools import chain
+from operator import itemgetter
 from typing import Any
 
 import networkx as nx
 
+from graph import fastyaml
 from graph.errors import InvalidURLError
-from graph.normalize import (
-    canonical_url,
-    has_credentials,
-    parse_datetime,
-    provider_key,
-    topic_slug,
-)
 from graph.records import Record
 from graph.report import LoadReport, Problem
 from graph.values import TooLongInteger
 
 __all__ = ["ARTICLE", "PROVIDER", "TOPIC", "EDGE_KINDS", "build_graph", "check_records",
            "article_id", "provider_id", "topic_id", "prepare", "prepare_records", "Prepared"]
+
+# Normalizing, compiled with the reader when it is (graph/fastyaml.py): the parse
+# workers run it on every record (prepare), the build on every stub.
+_normalize = fastyaml.module("normalize")
+canonical_url, has_credentials, parse_datetime, provider_key, topic_slug = (
+    _normalize.canonical_url, _normalize.has_credentials, _normalize.parse_datetime,
+    _normalize.provider_key, _normalize.topic_slug)
 
 ARTICLE, PROVIDER, TOPIC = "article", "provider", "topic"
 RELATED, PUBLISHED_BY, TAGGED = "RELATED", "PUBLISHED_BY", "TAGGED"
@@ -170,8 +173,10 @@ def prepare(rec: Record, b: Builder | None = None) -> Prepared | None:
         b = Builder(LoadReport())
     b.report.warnings = []
     b.report.errors = []
-    b.topic_names = defaultdict(Counter)
-    b.provider_names = defaultdict(Counter)
+    # Only each name's first spelling is read from them here: counted in plain
+    # defaultdicts, made in C, where a Counter's __init__ is Python (three a record).
+    b.topic_names = defaultdict(partial(defaultdict, int))  # type: ignore[arg-type]
+    b.provider_names = defaultdict(partial(defaultdict, int))  # type: ignore[arg-type]
     capture = _Capture()
     b.g = capture  # type: ignore[assignment,unused-ignore]
     try:
@@ -379,12 +384,13 @@ class Builder:
             else:
                 log = None
             keydict[RELATED] = data
-        if edge_log is not None and (log is None or self.edge_log is None):
+        kept = edge_log is not None and log is not None and self.edge_log is not None
+        if edge_log is not None and not kept:
             edge_log.clear()  # not kept: the caller walks the dicts instead
         nx._clear_cache(self.g)
         self.shared_links = self.edge_log = None
         self.name_nodes()
-        self.count()
+        self.count(edge_log if kept else None)
         return self.g
 
     def add_records(self, records: Iterable[Record]) -> dict[tuple[str, str], list[str]]:
@@ -673,14 +679,18 @@ class Builder:
             else:
                 data.update(kind=TOPIC, slug=key, name=most_common(self.topic_names[key]))
 
-    def count(self) -> None:
+    def count(self, edge_log: list[tuple[str, str, str, dict[str, Any]]] | None = None
+              ) -> None:
+        """Count the report's nodes and edges (``edge_log``: every edge once, as
+        :func:`build_graph` keeps it, counted by key in C rather than off the dicts)."""
         nodes = self.g._node.values()  # as g.nodes(data=...) and g.edges(keys=True) give
         kinds = Counter(d.get("kind") for d in nodes)
         r = self.report
         r.articles, r.providers, r.topics = kinds[ARTICLE], kinds[PROVIDER], kinds[TOPIC]
         r.stubs = sum(1 for d in nodes if d.get("is_stub"))
-        edges = Counter(chain.from_iterable(
-            keydict for nbrs in self.g._succ.values() for keydict in nbrs.values()))
+        edges = Counter(map(itemgetter(2), edge_log)) if edge_log is not None else Counter(
+            chain.from_iterable(
+                keydict for nbrs in self.g._succ.values() for keydict in nbrs.values()))
         r.edges = {kind: edges.get(kind, 0) for kind in EDGE_KINDS}
 
 

@@ -1,10 +1,12 @@
 """Which fast YAML reader a load uses: the compiled one when it is current, else Python.
 
-``pip install`` compiles :mod:`graph.blockyaml`, :mod:`graph.yamlscalars` and
-:mod:`graph.yamlflow` with mypyc into :mod:`graph._native` when a C compiler is there
-(setup.py); the compiled reader gives the same answers in about half the time. It is
-used only when it was built from the sources now beside it (a digest of the three
-files, written into it by the build): a module edited since, or a build that failed,
+``pip install`` compiles :mod:`graph.blockyaml`, :mod:`graph.yamlscalars`,
+:mod:`graph.yamlflow` and :mod:`graph.textfields` (the reader), with :mod:`graph.values`
+and :mod:`graph.normalize` (the record checks and normalizing a parse worker runs on
+every record), with mypyc into :mod:`graph._native` when a C compiler is there
+(setup.py); the compiled modules give the same answers in about half the time. They
+are used only when they were built from the sources now beside them (a digest of the
+six files, written into the build): a module edited since, or a build that failed,
 means the pure-Python modules, which are always there. ``NEWSGRAPH_PURE_YAML=1`` asks
 for them too. ``python -m graph.fastyaml`` says which one a load would use, and why.
 """
@@ -17,10 +19,10 @@ import os
 from pathlib import Path
 from types import ModuleType
 
-__all__ = ["SOURCES", "source_digest", "compiled_reader", "reader", "describe"]
+__all__ = ["SOURCES", "source_digest", "compiled_reader", "reader", "module", "describe"]
 
 # The compiled modules, in the order their sources are digested.
-SOURCES = ("yamlscalars", "blockyaml", "yamlflow")
+SOURCES = ("yamlscalars", "blockyaml", "yamlflow", "textfields", "values", "normalize")
 
 
 def source_digest(folder: str | os.PathLike[str] | None = None) -> str:
@@ -47,8 +49,9 @@ def compiled_reader() -> tuple[ModuleType | None, str]:
     except OSError as e:
         return None, f"its sources cannot be read ({e})"
     if getattr(native, "SOURCE_DIGEST", None) != current:
-        return None, ("built from other sources than graph/blockyaml.py, yamlscalars.py "
-                      "and yamlflow.py now: run `pip install -e .` again to rebuild it")
+        return None, ("built from other sources than graph/"
+                      + ".py, ".join(SOURCES)
+                      + ".py now: run `pip install -e .` again to rebuild it")
     return native, "compiled by mypyc"
 
 
@@ -62,9 +65,23 @@ def reader() -> ModuleType:
     return blockyaml
 
 
+def module(name: str) -> ModuleType:
+    """Return ``graph.<name>`` (one of :data:`SOURCES`) as loads use it: compiled when the
+    reader is (one build, one digest), else the Python module."""
+    if name not in SOURCES:
+        raise ValueError(f"not a compiled module: {name!r}; one of {', '.join(SOURCES)}")
+    native, _ = compiled_reader()
+    where = "graph._native" if native is not None else "graph"
+    return importlib.import_module(f"{where}.{name}")
+
+
 def describe() -> str:
     """One line: which reader loads use, and why."""
     native, why = compiled_reader()
     if native is not None:
         return f"fast YAML reader: compiled ({native.__file__})"
     return f"fast YAML reader: pure Python ({why})"
+
+
+if __name__ == "__main__":
+    print(describe())

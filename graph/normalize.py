@@ -40,7 +40,7 @@ _NON_ALNUM_RUN = re.compile(r"[\W_]+")
 _INVISIBLE = re.compile("[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064"
                         "\u2066-\u206f\ufeff]+")
 # Lowercase http(s), a plain host, no port, user, query or fragment, no whitespace:
-# already canonical but for a trailing slash (urlsplit would change nothing else).
+# already canonical but for a trailing slash and http (urlsplit would change nothing else).
 _PLAIN_URL = re.compile(r"(https?)://([a-z0-9.-]+)(/[^?#\s]*)?")
 
 
@@ -52,9 +52,12 @@ def _is_tracking(param: str) -> bool:
 def canonical_url(url: str) -> str:
     """Return the canonical form of an article URL, the article's identity.
 
-    Scheme and host are lowercased, an international host in its IDNA (``xn--``)
-    form, text outside ASCII in the path and query %-escaped as UTF-8, escapes in
-    capitals and those of unreserved characters decoded; a user name and password
+    Scheme and host are lowercased, ``http`` read as ``https`` (one story served both
+    ways, or linked by an old feed as ``http://``, is one story; a URL with a port other
+    than the default keeps its scheme: another server), an international host in its
+    IDNA (``xn--``) form, text outside ASCII in the path and query %-escaped as UTF-8, escapes in
+    capitals and those of unreserved characters decoded, ``.`` and ``..`` segments of
+    the path resolved (``/a/../story`` is ``/story``); a user name and password
     (``user:pass@``: not part of which story it is, and not to be shown in ids), the
     default port, the fragment, ``utm_*``,
     ``fbclid`` and ``gclid`` query parameters and a trailing ``/`` on a non-root
@@ -74,8 +77,15 @@ def canonical_url(url: str) -> str:
     plain = _PLAIN_URL.fullmatch(text)
     if plain is not None and _plain_path(plain.group(3)):
         # the common shape, with nothing to drop but a trailing "/"
-        scheme, host, path = plain.groups()
-        return f"{scheme}://{host}{(path or '').rstrip('/') or '/'}"
+        host, path = plain.groups()[1:]
+        return f"https://{host}{(path or '').rstrip('/') or '/'}"
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as e:  # "\ud800" in JSON: no character, no UTF-8 form
+            raise InvalidURLError(
+                f"{url!r} is not a valid URL: it holds a lone surrogate "
+                f"({text[e.start]!r} at {e.start}), which is not Unicode text") from None
     try:
         parts = urlsplit(text)
         host = parts.hostname
@@ -95,8 +105,10 @@ def canonical_url(url: str) -> str:
         raise InvalidURLError(f"{url!r} is not a valid URL: it contains whitespace")
     netloc = f"[{host}]" if ":" in host else _ascii_host(host, url)
     if port is not None and port != _DEFAULT_PORTS.get(scheme):
-        netloc = f"{netloc}:{port}"
-    path = _escaped(parts.path).rstrip("/") or "/"
+        netloc = f"{netloc}:{port}"  # another server: its scheme is kept
+    elif scheme == "http":
+        scheme = "https"  # one story at http:// and at https:// is one story
+    path = _without_dot_segments(_escaped(parts.path)).rstrip("/") or "/"
     query = "&".join(_escaped(p) for p in parts.query.split("&")
                      if p and not _is_tracking(p))
     return f"{scheme}://{netloc}{path}" + (f"?{query}" if query else "")
@@ -115,7 +127,26 @@ def has_credentials(url: str) -> bool:
 
 
 def _plain_path(path: str | None) -> bool:
-    return path is None or (path.isascii() and "%" not in path)
+    return path is None or (path.isascii() and "%" not in path and "/." not in path)
+
+
+def _without_dot_segments(path: str) -> str:
+    """Return a path with its ``.`` and ``..`` segments resolved (RFC 3986, 5.2.4), as
+    a browser resolves them before it sends the request: ``/a/../story`` is ``/story``."""
+    if "/." not in path:
+        return path
+    segments = path.split("/")
+    kept: list[str] = []
+    for segment in segments[1:]:
+        if segment == "..":
+            if kept:
+                kept.pop()
+        elif segment != ".":
+            kept.append(segment)
+    resolved = "/" + "/".join(kept)
+    if segments[-1] in (".", "..") and not resolved.endswith("/"):
+        resolved += "/"
+    return resolved
 
 
 # RFC 3986's unreserved characters: an escape of one means the character itself.
@@ -272,6 +303,10 @@ def mentions_tokens(phrase: str) -> tuple[str, ...]:
     return found
 
 
+# RFC 3339 allows "z" for UTC, which datetime.fromisoformat refuses (it takes "t").
+_RFC3339_LOWER_Z = re.compile(r"(?<=\d)z$")
+
+
 def parse_datetime(value: object) -> datetime:
     """Return ``value`` as a timezone-aware UTC datetime.
 
@@ -295,7 +330,7 @@ def parse_datetime(value: object) -> datetime:
         parsed = datetime.combine(value, time(0))
     elif isinstance(value, str):
         try:
-            parsed = datetime.fromisoformat(value.strip())
+            parsed = datetime.fromisoformat(_RFC3339_LOWER_Z.sub("Z", value.strip()))
         except ValueError:
             try:  # RSS's pubDate (RFC 2822): a record converted from a feed keeps it
                 parsed = parsedate_to_datetime(value.strip())

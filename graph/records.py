@@ -22,16 +22,14 @@ import yaml
 from graph import fastyaml
 from graph.report import Problem
 from graph.textfields import as_written
-from graph.values import (
-    MAX_VALUE_DEPTH,
-    NotUnicode,
-    TooLongInteger,
-    clean_record,
-    json_int,
-    lone_surrogate,
-    max_int_digits,
-)
+from graph.values import MAX_VALUE_DEPTH, NotUnicode, TooLongInteger, max_int_digits
 from graph.yamlscalars import timestamp_or_text
+
+# The record checks every record goes through, compiled with the reader when it is
+# (graph/fastyaml.py); their classes are graph.values' own either way.
+_values = fastyaml.module("values")
+clean_record, json_int, lone_surrogate = (
+    _values.clean_record, _values.json_int, _values.lone_surrogate)
 
 __all__ = [
     "Record",

@@ -61,12 +61,30 @@ class SnapshotWrite:
         with _WRITING_LOCK:
             _WRITING[self.path] = self
         self.kg.snapshot_write = self  # type: ignore[attr-defined]
-        self._thread.start()
+        try:
+            self._thread.start()
+        except BaseException:  # no thread: nothing will end the write, so nothing waits
+            with _WRITING_LOCK:
+                if _WRITING.get(self.path) is self:
+                    del _WRITING[self.path]
+            self._done.set()
+            raise
         return self
 
     def wait(self, timeout: float | None = None) -> bool:
-        """Block until the write ended (written or not); True when it has."""
-        return self._done.wait(timeout)
+        """Block until the write ended (written or not); True when it has.
+
+        A write whose thread is gone has ended, whatever it left unset: a fork waits
+        here, and must never wait for a thread that no longer runs.
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not self._done.wait(0.5 if deadline is None
+                                  else max(0.0, min(0.5, deadline - time.monotonic()))):
+            if not self._thread.is_alive():
+                return True
+            if deadline is not None and time.monotonic() >= deadline:
+                return False
+        return True
 
     @property
     def done(self) -> bool:

@@ -32,7 +32,7 @@ from typing import Any
 __all__ = ["TooLongInteger", "NotUnicode", "clean_record", "json_int", "lone_surrogate",
            "MAX_VALUE_DEPTH", "TOO_DEEP"]
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")  # escapes for re: mypyc refuses the literals
 # Left for the build, which checks each against its own rule and range.
 _CHECKED_LATER = frozenset({"quality", "heat", "publishedDateTime"})
 _DROP = object()

@@ -3,6 +3,7 @@ centrality, timelines, co-topic weights and provider overlap, with their resolve
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from enum import Enum
 from typing import Annotated
@@ -58,7 +59,8 @@ class ProviderCount:
 @strawberry.type(description=(
     "A storyline: a community of stories joined by related links, shared topics and "
     "copies of one story (Louvain, fixed seed), computed once per load. Its id, "
-    "'storyline:<n>', is numbered from 1 by size (largest first) and stable for a load."))
+    "'storyline:<16 hex digits>', is named after its central story: the same in every "
+    "version of a followed graph while that story is its centre, unknown (null) after."))
 class Storyline(Node):
     size: int = strawberry.field(description="How many stories (stubs included).")
     starts_at: datetime | None = strawberry.field(description="The earliest story's date.")
@@ -111,7 +113,17 @@ def resolve_storylines(info: strawberry.Info, first: int | None, after: str | No
                                     last, before)
 
 
+_STORYLINE_ID = re.compile(r"storyline:[0-9a-f]{16}")
+
+
 def resolve_storyline(kg: graph.KnowledgeGraph, storyline_id: str) -> Storyline | None:
+    """Return the storyline of an id, null when unknown; a malformed id is an error."""
+    if not _STORYLINE_ID.fullmatch(storyline_id):
+        raise graph.InvalidArgument(
+            f"malformed id {storyline_id!r}: a storyline's id is 'storyline:<16 hex "
+            "digits>', named after its central story (numbered ids were places in one "
+            "version's list, and are no longer read): ask an article's `storyline { id }` "
+            "or `storylines` for the current ids")
     found = kg.analytics.storyline_by_id.get(storyline_id)
     return Storyline.of(found) if found else None
 

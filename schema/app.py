@@ -23,6 +23,7 @@ import gc
 import json
 import logging
 import os
+import sys
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
@@ -282,6 +283,9 @@ def create_app(source: graph.KnowledgeGraph | graph.LiveGraph | str | os.PathLik
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         nonlocal loop
         loop = asyncio.get_running_loop()
+        # The whole process's: how long a computing thread keeps the GIL from the event
+        # loop and from cheap operations, each of which takes it many times.
+        sys.setswitchinterval(settings.switch_interval_ms / 1000)
         loader = None
         if background and app.state.kg is None:
             loader = threading.Thread(target=load_in_background, args=(app,),

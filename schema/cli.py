@@ -130,6 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the ingest token, read from FILE (else NEWSGRAPH_INGEST_TOKEN)")
     p.add_argument("--batch", type=int, default=100,
                    help="records per request (default: %(default)s)")
+    _add_max_file_mb(p)
 
     p = sub.add_parser("query", help="run one GraphQL query in-process and print the JSON")
     p.add_argument("query", help="the GraphQL document, or @FILE to read it from a file")
@@ -516,7 +517,10 @@ def cmd_push(args: argparse.Namespace) -> int:
             raise graph.NewsgraphError(
                 f"cannot read --token-file {str(args.token_file)!r}: {e.strerror}") from e
     token = token or os.environ.get("NEWSGRAPH_INGEST_TOKEN", "").strip() or None
-    summary = push(args.files, args.server, token, batch=args.batch)
+    if not args.max_file_mb > 0:
+        raise graph.NewsgraphError(f"--max-file-mb must be positive, got {args.max_file_mb!r}")
+    summary = push(args.files, args.server, token, batch=args.batch,
+                   max_file_bytes=int(args.max_file_mb * 2**20))
     for problem in summary.problems + summary.warnings:
         print(f"  {printable(problem)}", file=sys.stderr)
     print(summary.line())

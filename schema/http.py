@@ -39,6 +39,16 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
+import graph
+from schema.admission import (
+    PACED_NAMES,
+    QUICK_CPU_S,
+    QuickDocuments,
+    document_key,
+    may_write,
+    names_in,
+)
+from schema.cost import RequestBudget
 from schema.lanes import Lane
 from schema.query import should_mask
 from schema.settings import Settings, env_name
@@ -123,12 +133,15 @@ class GraphQLOverHTTP(GraphQL[dict[str, Any], None]):
         options.setdefault("graphql_ide", "graphiql" if settings.graphiql_enabled else None)
         super().__init__(schema, **options)
         self.settings = settings
-        # Operations run in threads, off the event loop, _WORKERS at once; those asleep
-        # in the lane give their place to the next (schema/threads.py).
-        self.threads = OperationThreads(running=_WORKERS, parked=settings.max_long_waiting)
+        # Operations run in threads, off the event loop, _WORKERS at once, those of
+        # documents not known to be quick on a few of them; those asleep in the lane
+        # give their place to the next (schema/threads.py, schema/admission.py).
+        self.threads = OperationThreads(running=_WORKERS, parked=settings.max_long_waiting,
+                                        unknown=settings.max_unknown_running)
+        self.quick = QuickDocuments()
         # Long ones take turns (schema/lanes.py), unless as many may run as threads.
         width = settings.max_long_operations
-        self.lane = Lane(width=width) if width < _WORKERS else None
+        self.lane = Lane(width=width, after=QUICK_CPU_S) if width < _WORKERS else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -179,11 +192,18 @@ class GraphQLOverHTTP(GraphQL[dict[str, Any], None]):
             operation_name=request_data.operation_name, allowed_operation_types=allowed,
             operation_extensions=request_data.extensions)
         here = contextvars.copy_context()
+        text = request_data.query if isinstance(request_data.query, str) else ""
+        key = document_key(text)
+        known = self.quick.known(key)
+        # Not known to be quick and big: parsed, validated and costed in the lane's turn.
+        paced = not known and names_in(text, at_most=PACED_NAMES) > PACED_NAMES \
+            and not may_write(text)
 
         def run(ticket: Ticket) -> Any:
-            return here.run(self._in_lane, call, context, ticket)
+            return here.run(self._in_lane, call, context, ticket, key, paced)
 
-        work: asyncio.Future[Any] = asyncio.ensure_future(self.threads.run(run))
+        work: asyncio.Future[Any] = asyncio.ensure_future(
+            self.threads.run(run, unknown=not known))
         work.add_done_callback(_retrieve)  # answered at the deadline: its end is not awaited
         watch: asyncio.Future[Any] = asyncio.ensure_future(_client_gone(request))
         done, _ = await asyncio.wait({work, watch}, timeout=self.settings.timeout + _GRACE,
@@ -213,21 +233,41 @@ class GraphQLOverHTTP(GraphQL[dict[str, Any], None]):
             f"{timeout:g}, set by {env_name('timeout')})",
             extensions={"code": "LIMIT_EXCEEDED", "limit": "timeout", "max": timeout})])
 
-    def _in_lane(self, call: Callable[[], Any], context: Any, ticket: Ticket) -> Any:
+    def _in_lane(self, call: Callable[[], Any], context: Any, ticket: Ticket,
+                 key: str | None = None, paced: bool = False) -> Any:
         """Run ``call`` in a worker thread, its budget pacing it through the lane (only
         here: an operation on the event loop, a subscription's, must never wait); asleep
-        there, it gives its running place to another (``ticket``)."""
+        there, it gives its running place to another (``ticket``). A ``paced`` one waits
+        for the lane before it starts: its document is parsed in its turn. Whether it
+        ran quick is remembered for the document of ``key`` (schema/admission.py)."""
         lane = self.lane
         budget = context.get("budget") if isinstance(context, dict) else None
         walks = getattr(budget, "walks", None)
+        cpu = time.thread_time()
         if lane is None or walks is None:
-            return call()
+            try:
+                return call()
+            finally:
+                if key is not None:
+                    self.quick.ran(key, time.thread_time() - cpu < QUICK_CPU_S)
+        # The lane's `after` counts from here: the wait for a thread is not the work's.
+        walks.started = walks.clock()
         walks.pace = functools.partial(lane.pace, park=ticket.park)
         try:
+            if paced:
+                try:
+                    lane.pace(walks, park=ticket.park, long=True)
+                except graph.BudgetExceeded as e:  # its deadline, waiting for its turn
+                    return _refused(budget, e)
             return call()
         finally:
             walks.pace = None
-            lane.leave(walks)
+            # Long: it took a turn in the lane by itself, or waited for one (a paced one
+            # holds the lane from its start: its own CPU time says).
+            went_long = lane.leave(walks) or ticket.parked
+            if key is not None:
+                self.quick.ran(key, (paced or not went_long)
+                               and time.thread_time() - cpu < QUICK_CPU_S)
 
     async def get_sub_response(self, request: Request | WebSocket) -> Response:
         sub = await super().get_sub_response(request)
@@ -307,6 +347,15 @@ class GraphQLOverHTTP(GraphQL[dict[str, Any], None]):
 # checks to end it (with its partial answer) before the view answers for it.
 _WORKERS = 16
 _GRACE = 0.5
+
+
+def _refused(budget: Any, error: graph.BudgetExceeded) -> ExecutionResult:
+    """The answer of an operation stopped before it started (waiting for the lane): its
+    limit's error, and its cost."""
+    limit = budget.exceeded(error) if isinstance(budget, RequestBudget) else error
+    extensions = getattr(limit, "extensions", None)
+    return ExecutionResult(data=None, errors=[GraphQLError(str(limit), extensions=extensions,
+                                                           original_error=limit)])
 
 
 def _retrieve(work: asyncio.Future[Any]) -> None:

@@ -38,7 +38,8 @@ class Lane:
     >>> budget.check_time()  # long from the start (after=0): it takes the free place
     >>> lane.holders()
     1
-    >>> lane.leave(budget)
+    >>> lane.leave(budget)  # it held a place
+    True
     >>> lane.holders()
     0
     """
@@ -68,18 +69,21 @@ class Lane:
         with self._cond:
             return len(self._waiting)
 
-    def pace(self, budget: Budget, park: Callable[[], None] | None = None) -> None:
-        """At a look at the deadline: an operation running longer than ``after`` takes a
-        place, waiting for one if need be; one whose turn is over makes way for those
-        waiting. Raises BudgetExceeded if the deadline passes while it waits. ``park`` is
-        called once before it first sleeps (schema/threads.py: its thread's running place
-        goes to another operation); it may raise BudgetExceeded to refuse the wait."""
+    def pace(self, budget: Budget, park: Callable[[], None] | None = None,
+             long: bool = False) -> None:
+        """At a look at the deadline: an operation running longer than ``after`` (or
+        ``long`` from its start: a big document about to be parsed, schema/admission.py)
+        takes a place, waiting for one if need be; one whose turn is over makes way for
+        those waiting. Raises BudgetExceeded if the deadline passes while it waits.
+        ``park`` is called once before it first sleeps (schema/threads.py: its thread's
+        running place goes to another operation); it may raise BudgetExceeded to refuse
+        the wait."""
         now = self.clock()
         key = id(budget)
         with self._cond:
             began = self._held.get(key)
             if began is None:
-                if now - budget.started < self.after:
+                if not long and now - budget.started < self.after:
                     return
             elif now - began < self.turn or not self._waiting:
                 return
@@ -101,8 +105,10 @@ class Lane:
                 self._waiting.remove(key)
                 self._cond.notify_all()
 
-    def leave(self, budget: Budget) -> None:
-        """The operation of ``budget`` ended: free its place, if it held one."""
+    def leave(self, budget: Budget) -> bool:
+        """The operation of ``budget`` ended: free its place, if it held one (True)."""
         with self._cond:
-            if self._held.pop(id(budget), None) is not None:
-                self._cond.notify_all()
+            if self._held.pop(id(budget), None) is None:
+                return False
+            self._cond.notify_all()
+            return True

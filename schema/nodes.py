@@ -64,8 +64,8 @@ def kg_of(info: Info) -> graph.KnowledgeGraph:
 @strawberry.interface(description=(
     "An object with a global id (Relay Global Object Identification): refetch any of them "
     "with node(id:). Ids are readable and stable across restarts: 'article:<canonical "
-    "URL>', 'topic:<slug>', 'provider:<domain>', 'storyline:<n>' or, for an edge, "
-    "'KIND:<source id>-><target id>'."))
+    "URL>', 'topic:<slug>', 'provider:<domain>', 'storyline:<16 hex digits>' or, for an "
+    "edge, 'KIND:<source id>-><target id>'."))
 class Node:
     id: strawberry.ID = strawberry.field(description="Global id: one object of one type.")
 
@@ -371,7 +371,8 @@ _EDGE_KIND = re.compile(r"(RELATED|PUBLISHED_BY|TAGGED|SAME_STORY):")
 # past a few, the id is no edge's (each try hashes the id once).
 _TARGET_START = re.compile(r"->(?=(?:article|topic|provider):.)", re.S)
 _MAX_EDGE_SPLITS = 16
-_FORMS = ("'article:<url>', 'topic:<slug or name>', 'provider:<domain>', 'storyline:<n>' "
+_FORMS = ("'article:<url>', 'topic:<slug or name>', 'provider:<domain>', "
+          "'storyline:<16 hex digits>' "
           "or an edge's 'KIND:<source id>-><target id>'")
 
 
@@ -422,10 +423,9 @@ def find_node(kg: graph.KnowledgeGraph, ref: str) -> Node | None:
     if not colon or not rest:
         raise graph.InvalidArgument(f"malformed id {ref!r}: expected {_FORMS}")
     if prefix == "storyline":
-        from schema.analytics import Storyline
+        from schema.analytics import resolve_storyline
 
-        found_storyline = kg.analytics.storyline_by_id.get(ref)
-        return Storyline.of(found_storyline) if found_storyline else None
+        return resolve_storyline(kg, ref)
     lookup = {ARTICLE: article_at, TOPIC: graph.KnowledgeGraph.topic,
               PROVIDER: provider_at}.get(prefix)
     if lookup is None:

@@ -1,11 +1,16 @@
 """Cursor pagination over an ordered list, by the Relay Cursor Connections specification:
 ``first``/``after`` forward, ``last``/``before`` backward.
 
-A cursor is opaque: the base64 of ``c1:<list key>:<offset>``. The list key is a short
-hash of the list's identity (the field, the object it hangs on and the arguments that
-shape the list), so a cursor of one list handed to another is refused with an error
-instead of silently paging the wrong one. Offsets are stable for the life of a loaded
-graph: every list is computed in a fixed order.
+A cursor is opaque: the base64 of ``c2:<list key>:<offset>:<item tag>``. The list key is
+a short hash of the list's identity (the field, the object it hangs on and the arguments
+that shape the list), so a cursor of one list handed to another is refused with an error
+instead of silently paging the wrong one. The item tag is a short hash of the item the
+cursor stands for (its node id), so a cursor outlives a change of a followed graph: every
+list is computed in a fixed order, but a story arriving at the head of a list between two
+pages moved every item down a place, and the next page began with the last item of the
+one before (a story leaving skipped one). A cursor whose item is no longer at its offset
+is looked for nearby, then anywhere in the list; one whose item left the list is refused,
+saying so. ``c1`` cursors (offset only, the last release's) are read as offsets.
 """
 
 from __future__ import annotations
@@ -23,7 +28,8 @@ from schema.settings import CEILINGS
 DEFAULT_PAGE = 20
 MAX_PAGE = CEILINGS["max_first"]
 T = TypeVar("T")
-_VERSION = "c1"
+_VERSION = "c2"
+_OFFSET_ONLY = "c1"
 
 
 def list_key(*identity: object) -> str:
@@ -47,21 +53,34 @@ class ListKey:
         return self._key
 
 
-def encode_cursor(key: str | ListKey, offset: int) -> str:
-    """Return the cursor of the item at ``offset`` of the list ``key``."""
-    return base64.b64encode(f"{_VERSION}:{key}:{offset}".encode()).decode()
+def item_tag(item: object) -> str:
+    """Return the short hash a cursor carries of its item: of its node id (an item is a
+    node id, a tuple led by one, or an object with an ``id``)."""
+    while isinstance(item, tuple | list) and item:
+        item = item[0]
+    identity = item if isinstance(item, str) else getattr(item, "id", None)
+    text = identity if isinstance(identity, str) else repr(item)
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=6).hexdigest()
 
 
-def decode_cursor(cursor: str, key: str) -> int:
-    """Return the offset a cursor of the list ``key`` points at.
+def encode_cursor(key: str | ListKey, offset: int, item: object) -> str:
+    """Return the cursor of ``item``, at ``offset`` of the list ``key``."""
+    return base64.b64encode(f"{_VERSION}:{key}:{offset}:{item_tag(item)}".encode()).decode()
+
+
+def decode_cursor(cursor: str, key: str) -> tuple[int, str | None]:
+    """Return the offset a cursor of the list ``key`` points at, and its item's tag (None
+    for a ``c1`` cursor, which has none).
 
     Raises InvalidArgument for a cursor that is not one, or that belongs to another list.
     """
     try:
         text = base64.b64decode(cursor.encode(), validate=True).decode()
-        version, bound, number = text.split(":")
+        version, bound, number, *rest = text.split(":")
         offset = int(number)
-        if version != _VERSION or offset < 0:
+        tag = rest[0] if version == _VERSION and len(rest) == 1 else None
+        if offset < 0 or not ((version == _VERSION and tag) or
+                              (version == _OFFSET_ONLY and not rest)):
             raise ValueError
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise InvalidArgument(
@@ -71,7 +90,22 @@ def decode_cursor(cursor: str, key: str) -> int:
         raise InvalidArgument(
             f"cursor {cursor!r} belongs to another list (another field, object or "
             "arguments): pass a cursor from this field, asked with the same arguments")
-    return offset
+    return offset, tag
+
+
+def _locate(items: Sequence[T], cursor: str, offset: int, tag: str | None) -> int:
+    """Return where the item a cursor stands for is now: at its offset while the list is
+    as it was, else the nearest place holding it (the graph changed between two pages)."""
+    if tag is None or (offset < len(items) and item_tag(items[offset]) == tag):
+        return offset
+    for distance in range(1, max(offset + 1, len(items) - offset)):
+        for at in (offset - distance, offset + distance):
+            if 0 <= at < len(items) and item_tag(items[at]) == tag:
+                return at
+    raise InvalidArgument(
+        f"cursor {cursor!r} stands for an item no longer in this list: the graph changed "
+        "since that page (a story left, or no longer matches the arguments); page again "
+        "from the first page")
 
 
 @dataclass(slots=True)
@@ -85,8 +119,8 @@ class Page(Generic[T]):
     key: str | ListKey
 
     def cursor(self, offset: int) -> str:
-        """Return the cursor of the item at ``offset``."""
-        return encode_cursor(self.key, offset)
+        """Return the cursor of the item at ``offset`` (an item of this page)."""
+        return encode_cursor(self.key, offset, self.items[offset - self.items[0][0]][1])
 
 
 def check_size(value: int | None, name: str = "first") -> int | None:
@@ -119,10 +153,10 @@ def paginate(items: Sequence[T], key: str | ListKey, first: int | None = None,
     low, high = 0, total
     after_at = before_at = None
     if after is not None:
-        after_at = decode_cursor(after, str(key))
+        after_at = _locate(items, after, *decode_cursor(after, str(key)))
         low = min(after_at + 1, total)
     if before is not None:
-        before_at = decode_cursor(before, str(key))
+        before_at = _locate(items, before, *decode_cursor(before, str(key)))
         high = max(min(before_at, total), low)
     if first is None and last is None:
         first = DEFAULT_PAGE

@@ -18,12 +18,14 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from graph.errors import NewsgraphError
-from graph.records import list_files, parse_file
+from graph.records import DEFAULT_MAX_FILE_BYTES, list_files, parse_file
 
 __all__ = ["push", "PushSummary"]
 
 INGEST = "mutation($r: [JSON!]!) { ingest(records: $r) { status id error warnings } }"
-# Under the server's default 64 KB request body, with room for the query and escaping.
+# Under the server's default 64 KB request body, with room for the query and escaping; a
+# record longer than that goes alone, under the larger limit of a request bearing the
+# ingest token (maxIngestBytes, 16 MB).
 MAX_BATCH_BYTES = 48 * 1024
 
 
@@ -56,12 +58,13 @@ def _value(v: object) -> str:
     raise TypeError(f"a {type(v).__name__} is not a record value")
 
 
-def _records(paths: list[Path], summary: PushSummary) -> Iterator[tuple[str, dict[str, Any]]]:
+def _records(paths: list[Path], summary: PushSummary, max_bytes: int,
+             ) -> Iterator[tuple[str, dict[str, Any]]]:
     for path in paths:
         listing = list_files(path)
         summary.problems += [str(p) for p in listing.errors]
         for name in listing.names:
-            parsed = parse_file(Path(name))
+            parsed = parse_file(Path(name), max_bytes=max_bytes)
             if parsed.skipped:
                 continue
             summary.files += 1
@@ -90,8 +93,10 @@ def _batches(records: Iterator[tuple[str, dict[str, Any]]], size: int,
 
 
 def push(paths: list[Path], server: str, token: str | None, *, batch: int = 100,
-         out: TextIO = sys.stderr) -> PushSummary:
-    """Send the records of ``paths`` (files or folders) to ``server``'s ingest mutation."""
+         max_file_bytes: int = DEFAULT_MAX_FILE_BYTES, out: TextIO = sys.stderr,
+         ) -> PushSummary:
+    """Send the records of ``paths`` (files or folders) to ``server``'s ingest mutation;
+    files past ``max_file_bytes`` are refused here, as a load refuses them."""
     if batch < 1:
         raise NewsgraphError(f"--batch must be at least 1, got {batch}")
     url = server.rstrip("/") + ("" if server.rstrip("/").endswith("/graphql") else "/graphql")
@@ -99,7 +104,7 @@ def push(paths: list[Path], server: str, token: str | None, *, batch: int = 100,
     headers = {"content-type": "application/json"}
     if token:
         headers["authorization"] = f"Bearer {token}"
-    for group in _batches(_records(paths, summary), batch):
+    for group in _batches(_records(paths, summary, max_file_bytes), batch):
         pending = group
         while pending:
             results = _send(url, headers, pending)
@@ -129,6 +134,11 @@ def _send(url: str, headers: dict[str, str], group: list[tuple[str, dict[str, An
             answer = json.load(r)
     except urllib.error.HTTPError as e:
         answer = json.loads(e.read() or b"{}")
+        if e.code == 413 and answer.get("errors"):
+            # Too long for the server (a record past its maxIngestBytes): this batch's
+            # records are refused, and the push goes on with the others.
+            refused = f"the server refused it: {answer['errors'][0]['message']}"
+            return [{"status": "REJECTED", "error": refused} for _ in group]
     except OSError as e:
         raise NewsgraphError(f"cannot reach {url}: {e}") from e
     if answer.get("errors"):

@@ -35,6 +35,7 @@ from schema.connections import (
 )
 from schema.cost import Cost, budget_of
 from schema.counts import LoadCounts
+from schema.datetimes import DATETIME
 from schema.executor import PlannedExecutor
 from schema.explore import resolve_paths
 from schema.ingest import Mutation
@@ -161,7 +162,7 @@ class Query:
         "Any object by its global id, answering with its canonical id; null when none has "
         "it. After the prefix every spelling of the typed fields works: 'article:' and any "
         "URL of it, 'topic:' and a slug or name, 'provider:' and a domain, www. form or URL; "
-        "also 'storyline:<n>' and an edge's 'KIND:<source id>-><target id>'."))
+        "also 'storyline:<16 hex digits>' and an edge's 'KIND:<source id>-><target id>'."))
     def node(self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(
             description="A global id, e.g. 'provider:sixthtone.com'.")]) -> Node | None:
         return find_node(kg_of(info), str(id))
@@ -334,7 +335,7 @@ class Query:
 
     @strawberry.field(description="A storyline by id; null when unknown.")
     def storyline(self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(
-            description="'storyline:<n>'.")]) -> Storyline | None:
+            description="'storyline:<16 hex digits>'.")]) -> Storyline | None:
         return resolve_storyline(kg_of(info), str(id))
 
     @strawberry.field(description=(
@@ -441,6 +442,7 @@ schema = NewsgraphSchema(
     types=[Article, Topic, Provider, Storyline, GraphEdge],
     extensions=list(EXTENSIONS),
     execution_context_class=PlannedExecutor,
+    scalar_overrides={datetime: DATETIME},
 )
 
 

@@ -95,10 +95,24 @@ class Settings:
                                        "one more is stopped with a LIMIT_EXCEEDED error, "
                                        "so the threads that compute stay free for short "
                                        "operations")
+    max_unknown_running: int = _limit(4, "operations computing at once in one server "
+                                         "process whose document is not known to be quick "
+                                         "(not seen to end within 20 ms before); the others "
+                                         "wait for a place without a thread, while known "
+                                         "ones take any of the 16")
+    switch_interval_ms: float = _limit(5.0, "milliseconds a thread computing may hold "
+                                            "the interpreter (the GIL) while another "
+                                            "waits for it (Python's own is 5): the event "
+                                            "loop and cheap operations wait up to this "
+                                            "long beside a heavy one at each step")
     max_export_nodes: int = _limit(50_000, "nodes of one /export/graph.* file")
     max_export_edges: int = _limit(250_000, "edges of one /export/graph.* file")
     max_exports: int = _limit(2, "/export/graph.* requests running at once; more answer 429")
     max_ingest_batch: int = _limit(100, "records in one ingest mutation")
+    max_ingest_bytes: int = _limit(16 * 2**20, "bytes of an HTTP request body that bears "
+                                               "the ingest token (a record may be as long "
+                                               "as a file a load reads); other requests "
+                                               "keep maxBodyBytes")
     max_subscriptions: int = _limit(CEILINGS["max_subscriptions"], "subscriptions open at "
                                     "once on the server")
     max_subscriptions_per_connection: int = _limit(

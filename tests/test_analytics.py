@@ -28,7 +28,7 @@ from explore_corpus import (
 )
 
 import graph
-from graph.analytics import HUB_TOPIC_ARTICLES, story_key
+from graph.analytics import HUB_TOPIC_ARTICLES, story_key, storyline_id
 
 
 @pytest.fixture(scope="module")
@@ -116,7 +116,7 @@ def test_hub_topics_join_no_pairs(tmp_path: Path):
 
 def test_storylines(kg):
     first, second = kg.analytics.storylines
-    assert first.id == "storyline:1" and second.id == "storyline:2"
+    assert first.id == storyline_id(first.central) != second.id == storyline_id(second.central)
     assert first.articles == (ALPHA, COPY, BETA, GAMMA)
     assert first.size == 4
     assert first.central == ALPHA
@@ -199,7 +199,7 @@ def test_a_higher_resolution_splits_storylines_and_reports_each_level(kg):
     split = kg.analytics.storylines_at(2.0, progress=heard.append)
     # The storyline of ALPHA, COPY, BETA and GAMMA, cut in two.
     assert {s.articles for s in split} == {(ALPHA, COPY), (BETA, GAMMA), (RAIN, FARMERS)}
-    assert [s.id for s in split] == ["storyline:1", "storyline:2", "storyline:3"]
+    assert [s.id for s in split] == [storyline_id(s.central) for s in split]
     assert heard and all(line.startswith("storylines: Louvain level ") for line in heard)
     assert [s.size for s in kg.analytics.storylines_at(0.5)] == [4, 2]
     assert kg.analytics.storylines_at(10.0) == []  # every story its own community

@@ -16,7 +16,7 @@ from explore_corpus import ALPHA, EXPLORE
 from starlette.testclient import TestClient
 
 import graph
-from graph.analytics import WHOLE_GRAPH, Analytics
+from graph.analytics import WHOLE_GRAPH, Analytics, storyline_id
 from graph.background import BackgroundAnalytics
 from graph.select import search
 from schema.app import create_app
@@ -71,7 +71,7 @@ def test_the_background_job_installs_what_a_lazy_load_computes(use_fork):
     lazy = graph.load(EXPLORE)
     for text in ("alpha", "face scanners", "weather"):
         assert list(search(kg, text)) == list(search(lazy, text)) != []
-    assert kg.analytics.storyline_of[ALPHA].id == "storyline:1"
+    assert kg.analytics.storyline_of[ALPHA].id == storyline_id(ALPHA)
 
 
 def test_a_forked_job_installs_parts_holding_the_graphs_own_node_ids():

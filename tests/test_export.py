@@ -12,6 +12,7 @@ from explore_corpus import ALPHA, BETA, COPY, EXPLORE, GAMMA, P1, P2
 
 import graph
 from graph import explore, export
+from graph.analytics import storyline_id
 from graph.select import Selection
 
 ALL_KINDS = ["RELATED", "TAGGED", "PUBLISHED_BY", "SAME_STORY"]
@@ -67,7 +68,7 @@ def test_graphml_attributes_are_flat(kg):
     assert alpha["topics"] == "topic:privacy | topic:cameras"
     assert alpha["publishedAt"] == "2022-01-03T09:00:00+00:00"
     assert alpha["isStub"] is False and alpha["hops"] == 0 and alpha["degree"] == 4
-    assert alpha["storyline"] == "storyline:1"
+    assert alpha["storyline"] == storyline_id(ALPHA)
     [(key, edge)] = [(k, d) for u, v, k, d in back.edges(keys=True, data=True)
                      if d["kind"] == "RELATED"]
     assert edge["evidence"] == f"{EXPLORE}/alpha.md:2"
@@ -82,7 +83,7 @@ def test_an_export_never_computes_the_storylines():
     assert "storyline" not in alpha and fresh.analytics.peek("storylines") is None
     fresh.analytics.storylines  # noqa: B018 - computed, as a server's background job does
     again = _read("graphml", _written(fresh, sub, "graphml")).nodes[ALPHA]
-    assert again["storyline"] == "storyline:1"
+    assert again["storyline"] == storyline_id(ALPHA)
 
 
 def test_gexf_carries_size_and_position(kg):

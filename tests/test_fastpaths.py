@@ -213,6 +213,43 @@ def test_the_usual_shapes_are_read_by_the_fast_reader() -> None:
         assert _check(text), text
 
 
+# Timestamp-shaped plain scalars: real date-times written every way YAML allows
+# (T/t/spaces/tabs before the time, one-digit fields, fractions of any length, Z,
+# offsets, offsets too large to be a time zone), and near misses: impossible dates and
+# times, odd widths, trailing text.
+def _written(when: datetime, sep: str, digits: int, zone: str, short: bool) -> str:
+    month, day, hour = ((str(when.month), str(when.day), str(when.hour)) if short else
+                        (f"{when.month:02}", f"{when.day:02}", f"{when.hour:02}"))
+    fraction = f"{when.microsecond:06}{when.microsecond:06}"[:digits]
+    return (f"{when.year:04}-{month}-{day}{sep}{hour}:{when.minute:02}:{when.second:02}"
+            + (f".{fraction}" if digits else "") + zone)
+
+
+_DATE_TIMES = st.builds(
+    _written, st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31)),
+    st.sampled_from(["T", "t", " ", "  ", "\t", " \t"]), st.integers(0, 12),
+    st.sampled_from(["", "Z", "z", "+02:00", "-05:00", "+2", "-23:59", "+24:00", "-99",
+                     "+99:99", " Z", "\t+01:30", "+01:3", "+0100", "-00:00"]),
+    st.booleans())
+_NEAR_TIMESTAMPS = st.builds(
+    lambda year, month, day, rest: f"{year}-{month}-{day}{rest}",
+    st.sampled_from(["2022", "0000", "9999", "202", "20222"]),
+    st.sampled_from(["02", "2", "13", "00"]), st.sampled_from(["21", "1", "30", "31", "00"]),
+    st.sampled_from(["", "T24:00:00", "T03:60:00", "T03:37:61", "T3:7:00", " x", "_", ".5",
+                     "-1", "T03:37:00.5Z", "T03:37"]))
+_TIMESTAMPS = _DATE_TIMES | _NEAR_TIMESTAMPS | st.dates().map(date.isoformat)
+
+
+@settings(max_examples=500, deadline=None)
+@given(value=_TIMESTAMPS, quoted=st.booleans())
+def test_timestamps_read_the_same(value: str, quoted: bool) -> None:
+    # As a block value, a flow list item and a related entry's date, plain or quoted.
+    shown = f"'{value}'" if quoted else value
+    for text in (f"publishedDateTime: {shown}\n", f"d: [{shown}, x]\n",
+                 f"related:\n- publishedDateTime: {shown}\n  title: t\n"):
+        _check(text, 1, True)
+
+
 _TRICKY = st.sampled_from([
     "yes", "No", "on", "OFF", "y", "n", "true", "False", "null", "~", "", "017", "0o17",
     "0x1F", "1_000", "1:20", "1e3", "1.5", ".inf", ".NaN", "2022-02-21", "2022-02-21T03:37:00Z",

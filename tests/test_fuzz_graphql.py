@@ -28,8 +28,7 @@ from starlette.testclient import TestClient
 
 import graph
 from schema.app import create_app
-from schema.pagination import encode_cursor, list_key
-from schema.query import schema
+from schema.query import execute, schema
 from schema.settings import Settings
 
 CORPUS = Path(__file__).parent / "fixtures" / "corpus"
@@ -84,7 +83,8 @@ def _string_values(kg: graph.KnowledgeGraph) -> st.SearchStrategy[str]:
     known += [d["url"] for _, d in kg.nx.nodes(data=True) if d.get("url")]
     known += ["facial recognition", "privacy", "sixthtone.com", "www.sixthtone.com",
               "2022-02-21T03:37:00Z", "", " ", "article:", "topic:x", "Y3Vyc29yOi0x"]
-    known += [encode_cursor(list_key("Query", "articles", None, None), i) for i in range(4)]
+    page = execute(kg, "{ articles(first: 4) { edges { cursor } } }")
+    known += [e["cursor"] for e in page["data"]["articles"]["edges"]]
     return st.one_of(st.sampled_from(known), st.text(max_size=40))
 
 

@@ -7,6 +7,7 @@ broken test)."""
 from __future__ import annotations
 
 import contextvars
+import sys
 import threading
 import time
 from typing import Any
@@ -269,3 +270,15 @@ def test_long_operations_past_the_waiting_limit_are_refused_at_once() -> None:
             for t in waiting:
                 t.join(HANG_GUARD)
         assert len(answers) == 3 and all("errors" not in a.json() for a in answers)
+
+
+def test_the_server_sets_the_interpreters_switch_interval() -> None:
+    """``switch_interval_ms`` is how long a computing thread may keep the GIL from the
+    event loop and cheap operations: the server sets it for its process."""
+    kg = graph.load("tests/fixtures/corpus")
+    before = sys.getswitchinterval()
+    try:
+        with TestClient(create_app(kg, Settings().replace(switch_interval_ms=1.0))):
+            assert sys.getswitchinterval() == pytest.approx(0.001)
+    finally:
+        sys.setswitchinterval(before)

@@ -44,7 +44,9 @@ def _which(where: Path) -> str:
         [sys.executable, "-c", "import graph.fastyaml as f, graph.records as r;"
          "print(f.describe()); print(r._fast_reader.__file__);"
          "print(r._yaml_items('a: 1\\nb: [x, y]', r.ParsedFile('x.yaml'),"
-         " first_line=1, allow_list=True))"],
+         " first_line=1, allow_list=True));"
+         "import graph.build as b; print('checks:', type(r.clean_record).__name__,"
+         " type(b.canonical_url).__name__)"],
         cwd=where, env={k: v for k, v in os.environ.items() if k != "NEWSGRAPH_PURE_YAML"},
         capture_output=True, text=True, timeout=120, check=True)
     return done.stdout
@@ -61,6 +63,7 @@ def test_without_a_compiler_the_build_goes_on_and_loads_use_the_python_reader(
     assert "fast YAML reader: pure Python (not compiled at install" in out
     assert str(where / "graph" / "blockyaml.py") in out
     assert "[({'a': 1, 'b': ['x', 'y']}, 1)]" in out
+    assert "checks: function function" in out, out
 
 
 @pytest.mark.skipif(shutil.which("gcc") is None and shutil.which("cc") is None,
@@ -75,9 +78,16 @@ def test_with_a_compiler_loads_use_the_compiled_reader_until_its_sources_change(
     assert "fast YAML reader: compiled" in out, out
     assert str(where / "graph" / "_native") in out
     assert "[({'a': 1, 'b': ['x', 'y']}, 1)]" in out
-    # Edited after the build: the stale compiled module is not used.
-    with (where / "graph" / "yamlscalars.py").open("a") as f:
-        f.write("\n# edited\n")
-    out = _which(where)
-    assert "pure Python (built from other sources" in out, out
-    assert str(where / "graph" / "blockyaml.py") in out
+    # The record checks and normalizing are compiled with it.
+    assert "checks: builtin_function_or_method builtin_function_or_method" in out, out
+    # Edited after the build: the stale compiled modules are not used, any of them.
+    for edited in ("yamlscalars", "normalize"):
+        source = where / "graph" / f"{edited}.py"
+        text = source.read_text()
+        source.write_text(text + "\n# edited\n")
+        out = _which(where)
+        assert "pure Python (built from other sources" in out, out
+        assert str(where / "graph" / "blockyaml.py") in out
+        assert "checks: function function" in out, out
+        source.write_text(text)
+    assert "fast YAML reader: compiled" in _which(where)

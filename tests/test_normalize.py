@@ -30,7 +30,7 @@ from graph.normalize import (
         ("HTTPS://News.Example.COM/story", "https://news.example.com/story"),
         ("https://news.example.com/Story/Path", "https://news.example.com/Story/Path"),
         ("https://news.example.com:443/story", "https://news.example.com/story"),
-        ("http://news.example.com:80/story", "http://news.example.com/story"),
+        ("http://news.example.com:80/story", "https://news.example.com/story"),
         ("https://news.example.com:8443/story", "https://news.example.com:8443/story"),
         ("http://news.example.com:443/story", "http://news.example.com:443/story"),
         ("https://news.example.com/story#comments", "https://news.example.com/story"),

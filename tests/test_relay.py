@@ -90,11 +90,12 @@ def test_every_edge_id_refetches_when_urls_hold_arrows_and_prefixes(tmp_path):
         assert again["node"] == e, e["id"]
 
 def test_unknown_ids_are_null_and_malformed_ones_say_what_is_allowed(kg):
-    data = run(kg, '{ a: node(id: "storyline:999") { id } b: node(id: "topic:nope") { id } '
+    data = run(kg, '{ a: node(id: "storyline:0000000000000000") { id } '
+                   'b: node(id: "topic:nope") { id } '
                    f'c: node(id: "RELATED:{S}->topic:nope") {{ id }} }}')
     assert data == {"a": None, "b": None, "c": None}
     message = error_of(kg, '{ node(id: "nonsense") { id } }')
-    assert "'nonsense'" in message and "storyline:<n>" in message
+    assert "'nonsense'" in message and "storyline:<16 hex digits>" in message
 
 
 

@@ -22,6 +22,7 @@ from explore_corpus import (
 
 import graph
 from graph import explore
+from graph.analytics import storyline_id
 from schema.query import execute
 
 
@@ -269,7 +270,7 @@ def test_storylines_connection(kg):
     conn = data["storylines"]
     assert conn["totalCount"] == 2 and conn["pageInfo"]["hasNextPage"] is True
     assert conn["edges"][0]["node"] == {
-        "id": "storyline:1", "size": 4, "startsAt": "2022-01-03T09:00:00+00:00",
+        "id": storyline_id(ALPHA), "size": 4, "startsAt": "2022-01-03T09:00:00+00:00",
         "endsAt": "2022-02-01T00:00:00+00:00", "central": {"id": ALPHA},
         "topTopics": [{"topic": {"slug": "cameras"}, "count": 2},
                       {"topic": {"slug": "privacy"}, "count": 2}],
@@ -278,7 +279,7 @@ def test_storylines_connection(kg):
         "articles": {"edges": [{"node": {"id": a}} for a in (ALPHA, COPY, BETA, GAMMA)]}}
     rest = run(kg, 'query($a: String) { storylines(after: $a) { edges { node { id size } } } }',
                a=conn["pageInfo"]["endCursor"])
-    assert rest["storylines"]["edges"] == [{"node": {"id": "storyline:2", "size": 2}}]
+    assert rest["storylines"]["edges"] == [{"node": {"id": storyline_id(RAIN), "size": 2}}]
 
 
 def test_article_storyline_same_story_and_centrality(kg):
@@ -286,10 +287,10 @@ def test_article_storyline_same_story_and_centrality(kg):
       a: node(id: "{ALPHA}") {{ ... on Article {{ storyline {{ id }} sameStory {{ id }}
                                                  centrality }} }}
       lonely: node(id: "{LONELY}") {{ ... on Article {{ storyline {{ id }} sameStory {{ id }} }} }}
-      s: storyline(id: "storyline:2") {{ central {{ id }} }}
-      missing: storyline(id: "storyline:99") {{ id }}
+      s: storyline(id: "{storyline_id(RAIN)}") {{ central {{ id }} }}
+      missing: storyline(id: "storyline:0000000000000099") {{ id }}
     }}""")
-    assert data["a"]["storyline"] == {"id": "storyline:1"}
+    assert data["a"]["storyline"] == {"id": storyline_id(ALPHA)}
     assert data["a"]["sameStory"] == [{"id": COPY}]
     assert data["a"]["centrality"] == kg.analytics.pagerank[ALPHA]
     assert data["lonely"] == {"storyline": None, "sameStory": []}

@@ -474,6 +474,32 @@ def test_a_fork_waits_for_the_snapshot_written_after_the_load(
     assert write.done and write.written is not None
 
 
+def test_a_fork_does_not_wait_for_a_write_whose_thread_is_gone(
+        corpus: Path, tmp_path: Path) -> None:
+    # A fork waits for the snapshot being written (above); a write left registered by a
+    # thread that no longer runs must not hold every later fork (a test run hung so).
+    import threading
+
+    from graph import snapshotwrite
+
+    write = snapshotwrite.SnapshotWrite(graph.load(corpus), tmp_path / "cache", corpus,
+                                        "digest", {}, False, None)
+    write._thread = threading.Thread(target=lambda: None)
+    write._thread.start()
+    write._thread.join()
+    with snapshotwrite._WRITING_LOCK:
+        snapshotwrite._WRITING[write.path] = write
+    try:
+        waiter = threading.Thread(target=snapshotwrite.wait_for_writes, daemon=True)
+        waiter.start()
+        waiter.join(10)
+        assert not waiter.is_alive()
+        assert write.wait(0) and not write.done
+    finally:
+        with snapshotwrite._WRITING_LOCK:
+            snapshotwrite._WRITING.pop(write.path, None)
+
+
 def test_the_graph_answers_the_same_while_its_snapshot_is_written_and_after(
         corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Served as built while the thread packs and writes it, then read back: one graph.

@@ -26,5 +26,6 @@ def middleware(settings: Settings) -> list[Middleware]:
             max_age=600))
     else:
         stack.append(Middleware(NoCORS))
-    stack.append(Middleware(BodyLimit, limit=settings.max_body_bytes))
+    stack.append(Middleware(BodyLimit, limit=settings.max_body_bytes,
+                            ingest_limit=settings.max_ingest_bytes))
     return stack
