@@ -714,7 +714,17 @@ class BuildState:
                     topics.update(old_node.attrs["topics"])
                     self.stubs -= bool(old_node.attrs["is_stub"])
                     self.kinds[ARTICLE] -= 1
-                    made = self._node(b, url) if url not in changed else None
+                    if url in changed:
+                        made = None
+                    elif url in self.sources and not old_node.attrs["is_stub"]:
+                        # An article whose own records did not change: its node is made
+                        # of them alone (who links to it names only a stub's sources),
+                        # so it is the node it was — not made again, which read its
+                        # file again for the fields (a third of an ingest batch's
+                        # records relate an existing story).
+                        made = old_node
+                    else:
+                        made = self._node(b, url)
                     if made is not None and _same_edges(old_node.attrs, made.attrs):
                         linked_only[url] = made
                     else:

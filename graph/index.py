@@ -16,7 +16,9 @@ the search index's token lists — only theirs are lowercased and scanned, as ab
 from __future__ import annotations
 
 import contextlib
+import os
 import re
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
@@ -62,6 +64,7 @@ SCAN_TEXTS = 2048
 TOPIC_PREFIX = topic_id("")
 # Articles whose texts the read index folds in one call as it is built.
 _FOLD_BATCH = 512
+_WAIT_S = 0.05  # how often a caller waiting for another thread's answer looks at its deadline
 
 
 class CSR:
@@ -77,6 +80,10 @@ class CSR:
     def row(self, i: int) -> list[int]:
         """Return node ``i``'s neighbour indexes."""
         return self.indices[self.indptr[i] : self.indptr[i + 1]].tolist()
+
+    def row_array(self, i: int) -> np.ndarray:
+        """Return node ``i``'s neighbour indexes as a view of :attr:`indices`."""
+        return self.indices[int(self.indptr[i]) : int(self.indptr[i + 1])]
 
 
 class Postings(Mapping[str, set[int]]):
@@ -141,7 +148,6 @@ class ReadIndex:
         n = len(self.ids)
         self.kind_code = np.array([KIND_CODES.get(k, 3) for k in self.kind], dtype=np.int8)
         self.csr: dict[str, CSR] = _csr_by_kind(g, self.ids, self.pos)
-        self._combined: dict[tuple[str, ...], CSR] = {}
 
         # Another URL of an article (raw, or the canonical form of its other URL) -> the
         # articles giving it, by id; the first one is found by it.
@@ -212,7 +218,6 @@ class ReadIndex:
             state["newest_key"] = np.array(state["newest_first"], dtype=np.float64)
         state.setdefault("words", None)
         self.__dict__.update(state)
-        self._combined = {}
         self.fields = Fields(self)
         self.postings = Postings(self)
         self._reset_caches()
@@ -225,6 +230,8 @@ class ReadIndex:
         self.keep_mask = Answers(self._keep_mask, 32)
         # Two int32 arrays over all nodes each (8 bytes a node): few are held.
         self.kept_rows = Answers(self._kept_rows, 8)
+        # Each list of edge kinds' rows side by side (a walk's ``via``).
+        self._combined = Answers(self._combine, 16)
         self._token_articles = lru_cache(maxsize=1024)(self._token_articles_uncached)
 
     # -- lookups ---------------------------------------------------------------------
@@ -420,28 +427,26 @@ class ReadIndex:
 
     def combined(self, via: tuple[str, ...]) -> CSR:
         """Return the CSR whose row ``i`` is ``i``'s neighbours over ``via``, kind by kind."""
-        found = self._combined.get(via)
-        if found is None:
-            if len(via) == 1:
-                found = self.csr[via[0]]
-            else:
-                parts = [self.csr[k] for k in via]
-                n = len(self.ids)
-                degree = sum(p.degree for p in parts)
-                indptr = np.zeros(n + 1, dtype=np.int64)
-                np.cumsum(degree, out=indptr[1:])
-                indices = np.empty(int(indptr[-1]), dtype=np.int32)
-                filled = indptr[:-1].copy()
-                for p in parts:
-                    # Entry j of row i goes to filled[i] + (j - p.indptr[i]): one repeat of
-                    # a per-row shift (0.87 -> 0.18 s at 1M, on the first query after a start).
-                    dest = np.repeat(filled - p.indptr[:-1], p.degree)
-                    dest += np.arange(len(p.indices), dtype=np.int64)
-                    indices[dest] = p.indices
-                    filled += p.degree
-                found = CSR(indptr, indices)
-            self._combined[via] = found
-        return found
+        if len(via) == 1:
+            return self.csr[via[0]]
+        return self._combined(via)
+
+    def _combine(self, via: tuple[str, ...], budget: Budget | None = None) -> CSR:
+        parts = [self.csr[k] for k in via]
+        n = len(self.ids)
+        degree = sum(p.degree for p in parts)
+        indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(degree, out=indptr[1:])
+        indices = np.empty(int(indptr[-1]), dtype=np.int32)
+        filled = indptr[:-1].copy()
+        for p in parts:
+            # Entry j of row i goes to filled[i] + (j - p.indptr[i]): one repeat of
+            # a per-row shift (0.87 -> 0.18 s at 1M, on the first query after a start).
+            dest = np.repeat(filled - p.indptr[:-1], p.degree)
+            dest += np.arange(len(p.indices), dtype=np.int64)
+            indices[dest] = p.indices
+            filled += p.degree
+        return CSR(indptr, indices)
 
     # -- text --------------------------------------------------------------------------
 
@@ -552,6 +557,14 @@ class Answers:
     part of the key): a call its budget cuts short raises, so only whole answers are
     kept, and the next call computes the answer again from the start.
 
+    Callers asking for an answer another thread is computing wait for it rather than
+    compute it too: on a new graph version, every query thread missed at once and each
+    scanned and built the same corpus-sized answer (16 query threads, 16 copies of the
+    work, all holding the interpreter). A waiter whose maker gave up (its budget cut it)
+    computes the answer itself; a waiter's own budget is looked at while it waits (its
+    deadline, and its pace: a turn in a server's lane of long operations is given up
+    as it would be while computing).
+
     Examples
     --------
     >>> square = Answers(lambda x, budget=None: x * x, maxsize=2)
@@ -559,7 +572,7 @@ class Answers:
     (9, 9, (1, 1))
     """
 
-    __slots__ = ("make", "maxsize", "_held", "hits", "misses")
+    __slots__ = ("make", "maxsize", "_held", "_making", "hits", "misses")
 
     def __init__(self, make: Callable[..., Any], maxsize: int):
         self.make = make
@@ -569,6 +582,9 @@ class Answers:
         # forked while a thread is here (a worker, an export's writer) cannot inherit
         # one held.
         self._held: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+        # Answers being computed: key -> (the computing process, set once it is done).
+        # A forked child never waits for a parent's thread (the process id differs).
+        self._making: dict[tuple[Any, ...], tuple[int, threading.Event]] = {}
         self.hits = self.misses = 0
 
     def __call__(self, *key: Any, budget: Budget | None = None) -> Any:
@@ -576,17 +592,40 @@ class Answers:
         try:
             found = held[key]
         except KeyError:
-            self.misses += 1
+            return self._miss(key, budget)
+        self.hits += 1
+        with contextlib.suppress(KeyError):
+            held.move_to_end(key)
+        return found
+
+    def _miss(self, key: tuple[Any, ...], budget: Budget | None) -> Any:
+        held = self._held
+        mine = (os.getpid(), threading.Event())
+        other = self._making.setdefault(key, mine)  # atomic: one thread's wins
+        if other is not mine and other[0] == mine[0]:
+            while not other[1].wait(_WAIT_S):
+                if budget is not None:
+                    # Its pace too: a waiter holding the lane's place (schema/lanes.py)
+                    # makes way when its turn is over, or the maker, waiting for that
+                    # place, would wait until a deadline.
+                    budget.check_time()
+            found = held.get(key)
+            if found is not None:
+                self.hits += 1
+                return found
+            # Its maker gave up (cut by its budget) or it was evicted: made here.
+        self.misses += 1
+        try:
             found = self.make(*key, budget=budget)  # raises when cut: nothing is kept
             held[key] = found
             while len(held) > self.maxsize:
                 with contextlib.suppress(KeyError):
                     held.popitem(last=False)
             return found
-        self.hits += 1
-        with contextlib.suppress(KeyError):
-            held.move_to_end(key)
-        return found
+        finally:
+            if self._making.get(key) is mine:
+                del self._making[key]
+                mine[1].set()
 
     def __contains__(self, key: object) -> bool:
         """Whether the answer to the arguments ``key`` (a tuple) is held."""

@@ -55,6 +55,7 @@ from graph.filestate import (
     content_digest,
     file_signature,
     lies_in,
+    read_plain,
 )
 from graph.followcache import FollowCache, Start
 from graph.incremental import (
@@ -170,6 +171,7 @@ class LiveGraph:
         # next apply builds it again from the kept parses.
         self._stale = False
         self._known: dict[str, tuple[bytes, ParsedFile]] = {}  # see holding()
+        self._real_folders: dict[str, bool] = {}  # see _in_real_folder (per batch)
         self._exact: set[str] = set()  # files whose kept parse is of the bytes hashed
         self._version_sum = 0
         self._base = self._base_of()  # what file paths in the version id are relative to
@@ -416,6 +418,7 @@ class LiveGraph:
                        ) -> Change | None:
             self._ask(paths)
             self._known = {os.path.abspath(p): v for p, v in (known or {}).items()}
+            self._real_folders = {}
             try:
                 return self._take()
             finally:
@@ -533,7 +536,7 @@ class LiveGraph:
                         updated, removed, {name: getattr(r, name) for name in COUNTS}, kg)
         for callback in list(self._callbacks):
             callback(change)
-        heap.release()  # the previous version's pages, given back
+        heap.release_soon()  # the previous version's pages, given back (not waited for)
         self._compact_later()
         return change
 
@@ -656,6 +659,18 @@ class LiveGraph:
         wait(reads.values())
         return {name: read.result() for name, read in reads.items()}
 
+    def _in_real_folder(self, name: str) -> bool:
+        """True when the folder holding ``name`` really lies in the corpus (no symlink on
+        the way): then a file opened without following a symlink does too. Looked up
+        once per folder per apply."""
+        if self._within is None:
+            return True
+        folder = os.path.dirname(os.path.abspath(name))
+        found = self._real_folders.get(folder)
+        if found is None:
+            found = self._real_folders[folder] = lies_in(folder, self._within)
+        return found
+
     def _reread(self, name: str) -> ParsedFile:
         """A file's parse, read again for the build state: refused (:class:`FileMoved`)
         when its bytes are not those it was last read as."""
@@ -672,8 +687,15 @@ class LiveGraph:
         return parsed
 
     def _read(self, name: str, old: KeptFile | None = None) -> KeptFile:
-        signature = file_signature(name)
         known = self._known.get(os.path.abspath(name))
+        if known is not None and self._in_real_folder(name):
+            # A file a batch just wrote: its bytes, read once, are those handed over
+            # (else, changed meanwhile, it is parsed below like any other).
+            found = read_plain(name, self.max_file_bytes)
+            if found is not None and found[0] == known[0]:
+                self._exact.add(name)
+                return KeptFile(known[1], bytes_digest(found[0]), found[1])
+        signature = file_signature(name)
         if (known is not None or old is not None) and (
                 self._within is None or lies_in(name, self._within)):
             digest = content_digest(name, self.max_file_bytes)

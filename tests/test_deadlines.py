@@ -198,3 +198,116 @@ def test_a_neighborhoods_edges_stop_at_the_deadline(
         kg.neighborhood(hub, hops=2, limit=300, budget=Budget(seconds=0.05, clock=clock))
     # 50 edges were due; at most one node's row more was read after the deadline.
     assert clock.done <= 50 + max(rows.values()) < len(whole.edges)
+
+
+def test_threads_asking_for_an_answer_being_made_wait_for_it() -> None:
+    """A cache's answer asked by several threads at once (every query thread, on a new
+    graph version) is made once; the others are given it."""
+    import threading
+
+    made: list[int] = []
+    release = threading.Event()
+
+    def make(x: int, budget: Budget | None = None) -> list[int]:
+        made.append(x)
+        release.wait(10)
+        return [x * x]
+
+    cache = index_module.Answers(make, 4)
+    answers: list[list[int]] = []
+    threads = [threading.Thread(target=lambda: answers.append(cache(3))) for _ in range(8)]
+    for t in threads:
+        t.start()
+    while not made:
+        threading.Event().wait(0.01)
+    threading.Event().wait(0.2)  # the others are asking meanwhile
+    release.set()
+    for t in threads:
+        t.join(10)
+    assert made == [3] and len(answers) == 8
+    assert all(a is answers[0] for a in answers) and answers[0] == [9]
+
+
+def test_a_thread_waiting_for_an_answer_its_maker_gave_up_makes_it() -> None:
+    """The thread making an answer is cut by its budget: nothing is kept, and a thread
+    that waited for it makes the answer itself; a waiter past its own deadline stops."""
+    import threading
+
+    started, release = threading.Event(), threading.Event()
+    calls: list[str] = []
+
+    def make(x: int, budget: Budget | None = None) -> int:
+        calls.append("made")
+        if len(calls) == 1:
+            started.set()
+            release.wait(10)
+            raise BudgetExceeded("cut", limit="seconds", value=1)
+        return x + 1
+
+    cache = index_module.Answers(make, 4)
+    failed: list[BaseException] = []
+
+    def first() -> None:
+        try:
+            cache(1)
+        except BudgetExceeded as e:
+            failed.append(e)
+
+    t = threading.Thread(target=first)
+    t.start()
+    started.wait(10)
+    with pytest.raises(BudgetExceeded):
+        cache(1, budget=Budget(seconds=0.05))  # waits, and its own deadline passes
+    answer: list[int] = []
+    waiter = threading.Thread(target=lambda: answer.append(cache(1)))
+    waiter.start()
+    threading.Event().wait(0.1)
+    release.set()
+    t.join(10)
+    waiter.join(10)
+    assert failed and answer == [2] and calls == ["made", "made"]
+
+
+def test_a_thread_waiting_for_an_answer_makes_way_for_its_maker_in_the_lane() -> None:
+    """The maker of an answer paces itself in a server's lane of long operations (one
+    place); a thread waiting for that answer while holding the place gives it up when its
+    turn is over, so the maker gets it and finishes — rather than both waiting until a
+    deadline (every 2-hop query of a server beside sustained ingest hung so)."""
+    import threading
+    import time
+
+    from schema.lanes import Lane
+
+    lane = Lane(width=1, after=0.0, turn=0.05)
+    holding, made = threading.Event(), threading.Event()
+
+    def make(x: int, budget: Budget | None = None) -> int:
+        assert budget is not None
+        holding.wait(10)
+        for _ in range(20):
+            budget.check_time()  # waits here for the lane's place
+            time.sleep(0.005)
+        made.set()
+        return x * 2
+
+    cache = index_module.Answers(make, 4)
+    results: list[object] = []
+
+    def maker() -> None:
+        budget = Budget(seconds=10, pace=lane.pace)
+        try:
+            results.append(cache(4, budget=budget))
+        except BudgetExceeded as e:
+            results.append(e)
+        finally:
+            lane.leave(budget)  # its operation ended, as a server's does
+
+    first = threading.Thread(target=maker)
+    first.start()
+    waiter_budget = Budget(seconds=10, pace=lane.pace)
+    waiter_budget.check_time()  # takes the lane's one place
+    assert lane.holders() == 1
+    holding.set()
+    answer = cache(4, budget=waiter_budget)  # waits for the maker's answer
+    first.join(30)
+    assert answer == 8 and results == [8] and made.is_set()

@@ -480,6 +480,69 @@ def test_the_watchers_late_events_for_a_batch_read_no_file_again(
     assert_same(live, tmp_path)
 
 
+def test_a_record_relating_an_existing_story_reads_no_other_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An existing article a new record links to keeps its node (its own records did not
+    change): its file is not read again to make the same node; a stub a new record
+    names, and an article whose file changed, are made again — as a cold load gives."""
+    import graph.live
+
+    write_record(tmp_path, "a.md", record("a", related=[record("s")]))
+    write_record(tmp_path, "b.md", record("b"))
+    live = graph.follow(tmp_path)
+    parsed: list[str] = []
+    real = graph.live.parse_file
+    monkeypatch.setattr(graph.live, "parse_file",
+                        lambda path, **kw: parsed.append(str(path)) or real(path, **kw))
+    linking = [record("n1", related=[record("a"), record("b")]),
+               record("n2", related=[record("s", title="The stub, named again")])]
+    assert [o.status for o in files.ingest(live, linking)] == ["CREATED", "CREATED"]
+    assert parsed == []
+    assert live.current()["article:https://news.example/a"]["title"] == "Story a"
+    assert_same(live, tmp_path)
+    write_record(tmp_path, "b.md", record("b", title="B edited"))
+    files.ingest(live, [record("n3", related=[record("b")])])
+    live.apply([tmp_path / "b.md"])
+    assert live.current()["article:https://news.example/b"]["title"] == "B edited"
+    assert_same(live, tmp_path)
+
+
+def test_a_batchs_file_changed_before_its_apply_is_applied_as_it_now_is(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A batch's files are checked by one read each (graph.filestate.read_plain), not
+    hashed and looked at again; one another writer changed between the write and the
+    apply, or swapped for a symlink, is applied as it now is, as a cold load reads it."""
+    import graph.live
+
+    write_record(tmp_path, "a.md", record("a"))
+    outside = tmp_path.parent / f"{tmp_path.name}-outside.json"
+    outside.write_text('{"title": "Outside", "webUrl": "https://news.example/outside"}')
+    live = graph.follow(tmp_path)
+    hashed: list[str] = []
+    digest = graph.live.content_digest
+    monkeypatch.setattr(graph.live, "content_digest",
+                        lambda name, limit: hashed.append(name) or digest(name, limit))
+    files.ingest(live, [record(f"n{i}") for i in range(3)])
+    assert hashed == []  # each read once, as written
+    finish = files._Writes.finish
+
+    def meanwhile(self: files._Writes) -> Any:
+        done = finish(self)
+        paths = sorted(self.known)
+        Path(paths[0]).write_text(Path(paths[0]).read_text().replace(
+            '"title": "Story', '"title": "Changed'))
+        Path(paths[1]).unlink()
+        Path(paths[1]).symlink_to(outside)
+        return done
+
+    monkeypatch.setattr(files._Writes, "finish", meanwhile)
+    files.ingest(live, [record(f"m{i}") for i in range(3)])
+    assert_same(live, tmp_path)
+    titles = [live.current().nx.nodes[f"article:https://news.example/m{i}"]["title"]
+              for i in range(3) if f"article:https://news.example/m{i}" in live.current()]
+    assert any(t.startswith("Changed") for t in titles)
+
+
 def test_many_files_changed_at_once_are_read_by_several_threads_as_by_one(
         tmp_path: Path) -> None:
     """An apply of many files reads them in the writer threads (graph/live.py): new ones,

@@ -63,6 +63,18 @@ def assert_same_index(kg: graph.KnowledgeGraph, cold: graph.KnowledgeGraph) -> N
         assert got.mentioning(tokens) == want.mentioning(tokens), phrase
         # answers are handed on to the next version (graph/reindex.py), so asked of each
         assert got.mention_mask(tokens).tolist() == want.mention_mask(tokens).tolist(), phrase
+    # The walks' rows, carried over too: asked of each version, as queries would.
+    from graph.build import ARTICLE, RELATED, TAGGED, TOPIC
+    from graph.index import WALK_ORDER
+
+    for via in (WALK_ORDER, (RELATED, TAGGED)):
+        for a, b in ((got.combined(via), want.combined(via)),
+                     *((got.kept_rows(via, kinds, phrase_tokens(phrase)),
+                        want.kept_rows(via, kinds, phrase_tokens(phrase)))
+                       for phrase in ("story", "ai")
+                       for kinds in (frozenset({ARTICLE}), frozenset({ARTICLE, TOPIC})))):
+            assert a.indptr.tolist() == b.indptr.tolist(), via
+            assert a.indices.tolist() == b.indices.tolist(), via
     for node in want.ids:
         data = cold.nx.nodes[node]
         for url in (data.get("url"), data.get("web_url"), data.get("original_url")):
@@ -526,3 +538,56 @@ def test_a_compacted_follow_reads_its_edges_from_arrays_and_goes_on(tmp_path: Pa
     (tmp_path / "b.md").unlink()
     live.apply([tmp_path / "b.md"])
     assert_same(live, tmp_path)
+
+
+def test_a_topic_renamed_changes_which_articles_a_walk_keeps(tmp_path: Path) -> None:
+    """A topic's name comes from its most frequent spelling; two spellings can share a slug
+    yet not a word ("A" and the full-width "Ａ"). When the name changes, so does the text
+    of every article tagged with it, and the rows a walk keeps (kept_rows, carried to the
+    next version) change for their neighbours, which the change itself did not touch."""
+    from graph.build import ARTICLE
+    from graph.index import WALK_ORDER
+    from graph.normalize import phrase_tokens
+
+    write_record(tmp_path, "x.md", record("x", topics=["A"], related=[record("y")]))
+    write_record(tmp_path, "y.md", record("y", related=[record("x")]))
+    live = graph.follow(tmp_path)
+    key = (WALK_ORDER, frozenset({ARTICLE}), phrase_tokens("a"))
+    before = live.current().index.kept_rows(*key)  # asked: handed on to the next version
+    assert before.indptr[-1] > 0
+    paths = [write_record(tmp_path, f"z{i}.md", record(f"z{i}", topics=["Ａ"]))
+             for i in range(2)]
+    live.apply(paths)
+    assert live.current().nx.nodes["topic:a"]["name"] == "Ａ"
+    got, want = live.current().index.kept_rows(*key), graph.load(tmp_path).index.kept_rows(*key)
+    assert got.indptr.tolist() == want.indptr.tolist()
+    assert got.indices.tolist() == want.indices.tolist()
+    assert_same(live, tmp_path)
+
+
+def test_the_heap_is_trimmed_by_a_thread_of_its_own(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """A version's applier does not wait for ``malloc_trim`` (it walks the whole heap):
+    a thread of its own calls it, soon after."""
+    import threading
+
+    from graph import heap
+
+    calls: list[str] = []
+    done = threading.Event()
+
+    class FakeLibc:
+        def malloc_trim(self, pad: int) -> int:
+            calls.append(threading.current_thread().name)
+            done.set()
+            return 0
+
+    write_record(tmp_path, "a.md", record("a"))
+    live = graph.follow(tmp_path)
+    monkeypatch.setattr(heap, "_LIBC", FakeLibc())
+    applier: list[str] = []
+    live.on_change(lambda change: applier.append(threading.current_thread().name))
+    assert live.apply([write_record(tmp_path, "b.md", record("b"))]) is not None
+    assert done.wait(10)
+    assert calls and applier and applier[0] not in calls
+    assert all(name == "newsgraph-heap" for name in calls)
