@@ -6,6 +6,9 @@ Nothing here reads the bundled ``data/`` folder.
 from __future__ import annotations
 
 import json
+import math
+import threading
+import time
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -141,3 +144,38 @@ def corpus(tmp_path: Path) -> graph.KnowledgeGraph:
     kg = graph.load(tmp_path / "corpus")
     assert kg.report.ok and not kg.report.warnings, kg.report.summary()
     return kg
+
+
+SAMPLE_CORPUS = Path(__file__).parent / "fixtures" / "corpus"
+
+
+@pytest.fixture(scope="module")
+def sample_kg() -> graph.KnowledgeGraph:
+    """The fixture corpus (tests/fixtures/corpus), loaded once a module."""
+    return graph.load(SAMPLE_CORPUS)
+
+
+def same_typed(a: Any, b: Any) -> bool:
+    """Equal and of the same types all the way down (True is not 1, 1.0 is not 1)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return list(a) == list(b) and all(
+            type(k) is type(j) and same_typed(a[k], b[j]) for k, j in zip(a, b, strict=True))
+    if isinstance(a, list | tuple):
+        return len(a) == len(b) and all(same_typed(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, float) and math.isnan(a):
+        return math.isnan(b)
+    if isinstance(a, datetime):
+        return a == b and a.utcoffset() == b.utcoffset()
+    return a == b
+
+
+def until(ready: Any, guard_seconds: float = 60) -> bool:
+    """Whether ``ready()`` came true before the guard (which only bounds a broken test)."""
+    guard = time.monotonic() + guard_seconds
+    while not ready():
+        if time.monotonic() > guard:
+            return False
+        threading.Event().wait(0.005)
+    return True

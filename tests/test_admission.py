@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
 from typing import Any
 
 import pytest
@@ -24,6 +23,7 @@ from schema.cost import RequestBudget
 from schema.http import GraphQLOverHTTP
 from schema.settings import Settings
 from schema.threads import OperationThreads, Ticket
+from tests.conftest import until
 
 HANG_GUARD = 60
 CHEAP = "{ stats { articles } }"
@@ -41,14 +41,6 @@ def _view(app: Any) -> GraphQLOverHTTP:
     return view
 
 
-def _until(ready: Any) -> bool:
-    """Whether ``ready()`` came true before HANG_GUARD (which only bounds a broken test)."""
-    guard = time.monotonic() + HANG_GUARD
-    while not ready():
-        if time.monotonic() > guard:
-            return False
-        threading.Event().wait(0.005)
-    return True
 
 
 def _hold_lane(view: GraphQLOverHTTP) -> Budget:
@@ -145,9 +137,9 @@ def test_a_big_new_document_is_validated_in_its_turn_while_a_cheap_query_is_answ
             client.post("/graphql", json={"query": _big("first")})))
         try:
             big.start()
-            assert _until(lambda: lane.waiting() == 1 or validations.saw("first"))
+            assert until(lambda: lane.waiting() == 1 or validations.saw("first"))
             assert not validations.saw("first"), "validated beside the long operation"
-            assert _until(lambda: view.threads.in_use() == (0, 1))  # parked: no running place
+            assert until(lambda: view.threads.in_use() == (0, 1))  # parked: no running place
             cheap = client.post("/graphql", json={"query": CHEAP})
             assert cheap.json()["data"]["stats"]["articles"] > 0
             assert lane.waiting() == 1 and not answers and not validations.saw("first")
@@ -201,7 +193,7 @@ def test_a_big_document_waiting_for_its_turn_ends_by_its_deadline(
         assert answer["data"] is None
         assert answer["errors"][0]["extensions"]["limit"] == "timeout"
         assert not validations.saw("late")
-        assert _until(lambda: lane.waiting() == 0 and view.threads.in_use() == (0, 0))
+        assert until(lambda: lane.waiting() == 0 and view.threads.in_use() == (0, 0))
 
 
 # -- a smaller quota of running places for documents not known to be quick -------------
@@ -229,7 +221,7 @@ def test_new_documents_take_a_few_running_places_and_a_known_one_is_answered(
         try:
             for t in stuck:
                 t.start()
-            assert _until(lambda: validations.blocked == 3 or (
+            assert until(lambda: validations.blocked == 3 or (
                 validations.blocked == 2 and threads.queued() == 1))
             assert validations.blocked == 2 and threads.in_use() == (2, 0)
             cheap = client.post("/graphql", json={"query": f"{CHEAP} # known"})

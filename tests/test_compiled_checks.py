@@ -10,7 +10,6 @@ hypothesis-drawn ones. Without a compiled build the module is skipped, saying wh
 from __future__ import annotations
 
 import copy
-import math
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from types import ModuleType
 from typing import Any
@@ -20,6 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from graph import build, fastyaml, normalize, records, textfields, values
+from tests.conftest import same_typed
 
 
 def _compiled(name: str) -> ModuleType:
@@ -31,20 +31,6 @@ def _compiled(name: str) -> ModuleType:
     return module
 
 
-def _same(a: Any, b: Any) -> bool:
-    """Equal and of the same types all the way down (True is not 1, 1.0 is not 1)."""
-    if type(a) is not type(b):
-        return False
-    if isinstance(a, dict):
-        return list(a) == list(b) and all(
-            type(k) is type(j) and _same(a[k], b[j]) for k, j in zip(a, b, strict=True))
-    if isinstance(a, list | tuple):
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
-    if isinstance(a, float) and math.isnan(a):
-        return math.isnan(b)
-    if isinstance(a, datetime):
-        return a == b and a.utcoffset() == b.utcoffset()
-    return a == b
 
 
 def _outcome(f: Any, *args: Any) -> tuple[str, Any]:
@@ -66,7 +52,7 @@ def _agree(name: str, function: str, *args: Any) -> None:
     if slow[0] == "raised":
         assert slow[1] == fast[1], (function, args)
     else:
-        assert _same(slow[1], fast[1]), (function, args, slow[1], fast[1])
+        assert same_typed(slow[1], fast[1]), (function, args, slow[1], fast[1])
 
 
 def test_loads_use_the_compiled_checks_when_the_reader_is_compiled() -> None:

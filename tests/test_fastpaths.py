@@ -13,7 +13,6 @@ built; without a compiler that half is skipped, saying why.
 
 from __future__ import annotations
 
-import math
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ from hypothesis import strategies as st
 from bench.generate import STYLES, generate
 from graph import blockyaml, fastyaml, records
 from graph.normalize import canonical_url
+from tests.conftest import same_typed
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -50,20 +50,6 @@ def reader(request: pytest.FixtureRequest) -> Any:
     records._fast_reader = before
 
 
-def _same(a: Any, b: Any) -> bool:
-    """Equal and of the same types all the way down (True is not 1, 1.0 is not 1)."""
-    if type(a) is not type(b):
-        return False
-    if isinstance(a, dict):
-        return list(a) == list(b) and all(
-            type(k) is type(j) and _same(a[k], b[j]) for k, j in zip(a, b, strict=True))
-    if isinstance(a, list | tuple):
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
-    if isinstance(a, float) and math.isnan(a):
-        return math.isnan(b)
-    if isinstance(a, datetime):
-        return a == b and a.utcoffset() == b.utcoffset()
-    return a == b
 
 
 def _pyyaml(text: str, first_line: int, allow_list: bool) -> list[tuple[Any, int | None]] | None:
@@ -80,7 +66,7 @@ def _check(text: str, first_line: int = 1, allow_list: bool = True) -> bool:
         return False
     slow = _pyyaml(text, first_line, allow_list)
     assert slow is not None, f"PyYAML refuses what the fast reader read:\n{text}"
-    assert _same(fast, slow), f"\n{text}\nfast: {fast!r}\nslow: {slow!r}"
+    assert same_typed(fast, slow), f"\n{text}\nfast: {fast!r}\nslow: {slow!r}"
     return True
 
 
@@ -498,7 +484,8 @@ def test_lines_read_before_read_the_same_in_a_new_place(texts: list[str]) -> Non
                 blockyaml._SEEN_LINES.update(kept)
             assert (fast is None) == (fresh is None), text
             if fast is not None:
-                assert _same(fast, fresh) and _same(fast, _pyyaml(text, 1, allow_list)), text
+                assert same_typed(fast, fresh), text
+                assert same_typed(fast, _pyyaml(text, 1, allow_list)), text
 
 
 @pytest.mark.parametrize("text", [

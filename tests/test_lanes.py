@@ -22,6 +22,7 @@ from schema.app import create_app
 from schema.http import GraphQLOverHTTP
 from schema.lanes import Lane
 from schema.settings import Settings
+from tests.conftest import until
 
 HANG_GUARD = 60
 
@@ -198,14 +199,6 @@ def _heavy_lane(view: GraphQLOverHTTP) -> tuple[Lane, Budget]:
     return lane, holder
 
 
-def _until(ready: Any) -> bool:
-    """Whether ``ready()`` came true before HANG_GUARD (which only bounds a broken test)."""
-    guard = time.monotonic() + HANG_GUARD
-    while not ready():
-        if time.monotonic() > guard:
-            return False
-        threading.Event().wait(0.005)
-    return True
 
 
 def _post(client: TestClient, n: int, heavy: bool) -> Any:
@@ -229,7 +222,7 @@ def test_a_cheap_query_gets_a_thread_while_twenty_long_ones_wait_their_turn() ->
             for t in heavy:
                 t.start()
             # every one of them asleep in the lane (before: 16, each holding a thread)
-            assert _until(lambda: lane.waiting() == 20), f"{lane.waiting()} wait"
+            assert until(lambda: lane.waiting() == 20), f"{lane.waiting()} wait"
             cheap: list[Any] = []
             asked = threading.Thread(target=lambda: cheap.append(_post(client, 99, False)))
             asked.start()
@@ -258,7 +251,7 @@ def test_long_operations_past_the_waiting_limit_are_refused_at_once() -> None:
         try:
             for t in waiting:
                 t.start()
-            assert _until(lambda: lane.waiting() == 3)
+            assert until(lambda: lane.waiting() == 3)
             refused = _post(client, 50, True).json()
             error = refused["errors"][0]
             assert error["extensions"] == {"code": "LIMIT_EXCEEDED",

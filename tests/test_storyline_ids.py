@@ -12,14 +12,6 @@ import pytest
 import graph
 from schema.query import execute
 
-CORPUS = Path(__file__).parent / "fixtures" / "corpus"
-
-
-@pytest.fixture(scope="module")
-def kg() -> graph.KnowledgeGraph:
-    return graph.load(CORPUS)
-
-
 # -- a storyline id held across a change -------------------------------------------------------
 
 def story_of(ref: str) -> str:
@@ -65,10 +57,10 @@ def test_a_storyline_id_names_the_same_storyline_after_a_change(tmp_path):
 
 @pytest.mark.parametrize("ref", ["storyline:abc", "storyline:-1", "storyline:3",
                                  "storyline:99999999999999999999999"])
-def test_a_malformed_storyline_id_is_an_error_not_null(kg, ref):
+def test_a_malformed_storyline_id_is_an_error_not_null(sample_kg, ref):
     # "storyline:abc" answered null, as an unknown id does: a typo looked like a storyline
     # that was gone.
-    answer = execute(kg, story_of(ref))
+    answer = execute(sample_kg, story_of(ref))
     [error] = answer["errors"]
     assert f"malformed id {ref!r}" in error["message"], error
     assert "storyline:<16 hex digits>" in error["message"], error

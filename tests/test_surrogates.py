@@ -5,20 +5,9 @@ reproduced before it was fixed."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-import graph
 from schema.query import execute
-
-CORPUS = Path(__file__).parent / "fixtures" / "corpus"
-
-
-@pytest.fixture(scope="module")
-def kg() -> graph.KnowledgeGraph:
-    return graph.load(CORPUS)
-
 
 # -- a lone surrogate in an argument ---------------------------------------------------------------
 
@@ -39,11 +28,11 @@ SURROGATE_VALUES = {
 
 
 @pytest.mark.parametrize("field", SURROGATE_QUERIES)
-def test_a_lone_surrogate_in_an_argument_is_a_clear_error_or_null(kg, field):
+def test_a_lone_surrogate_in_an_argument_is_a_clear_error_or_null(sample_kg, field):
     # JSON can carry "\ud800", which is no Unicode character: article(url:) with it in
     # the path raised UnicodeEncodeError inside the URL's normal form, and the client got
     # "Unexpected error." (a server bug, logged with a traceback).
-    answer = execute(kg, SURROGATE_QUERIES[field], {"s": SURROGATE_VALUES[field]})
+    answer = execute(sample_kg, SURROGATE_QUERIES[field], {"s": SURROGATE_VALUES[field]})
     for error in answer.get("errors") or ():
         assert error["message"] != "Unexpected error.", (field, error)
         assert any(w in error["message"] for w in ("surrogate", "no node", "is not a valid")), \
