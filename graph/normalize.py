@@ -59,7 +59,7 @@ def canonical_url(url: str) -> str:
     capitals and those of unreserved characters decoded, ``.`` and ``..`` segments of
     the path resolved (``/a/../story`` is ``/story``); a user name and password
     (``user:pass@``: not part of which story it is, and not to be shown in ids), the
-    default port, the fragment, ``utm_*``,
+    default port, the root's ``.`` ending a host (``news.example.``), the fragment, ``utm_*``,
     ``fbclid`` and ``gclid`` query parameters and a trailing ``/`` on a non-root
     path are dropped; other parameters keep their order and spelling.
 
@@ -75,7 +75,7 @@ def canonical_url(url: str) -> str:
     """
     text = _stripped(url, "URL")
     plain = _PLAIN_URL.fullmatch(text)
-    if plain is not None and _plain_path(plain.group(3)):
+    if plain is not None and _plain_path(plain.group(3)) and not plain.group(2).endswith("."):
         # the common shape, with nothing to drop but a trailing "/"
         host, path = plain.groups()[1:]
         return f"https://{host}{(path or '').rstrip('/') or '/'}"
@@ -93,6 +93,8 @@ def canonical_url(url: str) -> str:
     except ValueError as e:
         raise InvalidURLError(f"{url!r} is not a valid URL: {e}") from e
     scheme = parts.scheme.lower()
+    if host:  # "news.example." is the fully qualified "news.example": one host
+        host = host.rstrip(".")
     if not scheme or not host:
         raise InvalidURLError(
             f"{url!r} is not an absolute URL: expected a scheme and a host, "

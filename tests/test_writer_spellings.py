@@ -38,3 +38,38 @@ def test_an_rfc_3339_date_in_lowercase_is_read(tmp_path, value):
         encoding="utf-8")
     kg = graph.load(tmp_path)
     assert kg.report.warnings == [] and kg["article:https://x.example/a"]["published_at"]
+
+
+@pytest.mark.parametrize(("url", "canonical"), [
+    ("https://news.example./story", "https://news.example/story"),
+    ("http://News.Example.:80/story/", "https://news.example/story"),
+    ("https://bücher.example./x", "https://xn--bcher-kva.example/x"),
+    ("https://news.example.:8443/story", "https://news.example:8443/story"),
+])
+def test_a_host_written_with_its_root_dot_is_the_same_host(url, canonical):
+    # "news.example." is the fully qualified spelling of "news.example" (one DNS name): the
+    # article id kept the dot while its provider id (provider:news.example) did not.
+    from graph.normalize import canonical_url
+
+    assert canonical_url(url) == canonical
+
+
+@pytest.mark.parametrize("url", ["https://./story", "https://../story"])
+def test_a_host_of_dots_alone_is_no_host(url):
+    from graph.errors import InvalidURLError
+    from graph.normalize import canonical_url
+
+    with pytest.raises(InvalidURLError, match="host"):
+        canonical_url(url)
+
+
+def test_one_story_linked_with_the_root_dot_is_the_article_not_a_stub(tmp_path):
+    (tmp_path / "a.md").write_text(
+        "---\ntitle: A\nwebUrl: https://news.example/a\npublishedDateTime: 2024-01-01\n"
+        "related:\n  - webUrl: https://news.example./b\n---\n", encoding="utf-8")
+    (tmp_path / "b.md").write_text(
+        "---\ntitle: B\nwebUrl: https://news.example/b\npublishedDateTime: 2024-01-02\n---\n",
+        encoding="utf-8")
+    kg = graph.load(tmp_path)
+    assert kg.report.articles == 2 and kg.report.stubs == 0
+    assert "article:https://news.example/b" in kg.nx
