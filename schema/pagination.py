@@ -9,8 +9,9 @@ cursor stands for (its node id), so a cursor outlives a change of a followed gra
 list is computed in a fixed order, but a story arriving at the head of a list between two
 pages moved every item down a place, and the next page began with the last item of the
 one before (a story leaving skipped one). A cursor whose item is no longer at its offset
-is looked for nearby, then anywhere in the list; one whose item left the list is refused,
-saying so. ``c1`` cursors (offset only, the last release's) are read as offsets.
+is looked for within ``NEARBY`` places of it; one whose item left the list (or moved
+further) is refused, saying so. ``c1`` cursors (offset only, the last release's) are
+read as offsets.
 """
 
 from __future__ import annotations
@@ -93,19 +94,27 @@ def decode_cursor(cursor: str, key: str) -> tuple[int, str | None]:
     return offset, tag
 
 
+# How far from its offset a cursor's item is looked for once the list changed: a change
+# moves an item by as many places as items arrived or left before it. Past this, the
+# cursor is refused: a search of the whole list (a hash an item, ~130k at 100k records)
+# would be a request's uncounted work, and a forged tag could ask for it every time.
+NEARBY = 2_000
+
+
 def _locate(items: Sequence[T], cursor: str, offset: int, tag: str | None) -> int:
     """Return where the item a cursor stands for is now: at its offset while the list is
-    as it was, else the nearest place holding it (the graph changed between two pages)."""
+    as it was, else the nearest place within NEARBY holding it (the graph changed
+    between two pages)."""
     if tag is None or (offset < len(items) and item_tag(items[offset]) == tag):
         return offset
-    for distance in range(1, max(offset + 1, len(items) - offset)):
+    for distance in range(1, min(NEARBY, max(offset + 1, len(items) - offset)) + 1):
         for at in (offset - distance, offset + distance):
             if 0 <= at < len(items) and item_tag(items[at]) == tag:
                 return at
     raise InvalidArgument(
-        f"cursor {cursor!r} stands for an item no longer in this list: the graph changed "
-        "since that page (a story left, or no longer matches the arguments); page again "
-        "from the first page")
+        f"cursor {cursor!r} stands for an item no longer in this list, or moved more than "
+        f"{NEARBY:,} places: the graph changed since that page (a story left or no longer "
+        "matches the arguments, or many arrived before it); page again from the first page")
 
 
 @dataclass(slots=True)

@@ -85,3 +85,19 @@ def test_a_cursor_of_the_last_release_still_pages(followed):
     version, key, offset, *_ = text.split(":")
     old = base64.b64encode(f"c1:{key}:{offset}".encode()).decode()
     assert _ids(execute(live.current(), PAGE, {"a": old})) == ["s4", "s3"]
+
+
+def test_a_cursor_is_looked_for_near_its_offset_only():
+    # A cursor whose item moved is looked for within NEARBY places: a search of the whole
+    # list, a hash an item, would be uncounted work a forged cursor could ask for each time.
+    from graph.errors import InvalidArgument
+    from schema.pagination import NEARBY, paginate
+
+    items = [f"article:https://news.example/{i}" for i in range(3 * NEARBY)]
+    page = paginate(items, "list", first=1, after=None)
+    cursor = page.cursor(page.items[0][0])
+    near = [f"article:https://new.example/{i}" for i in range(NEARBY - 1)] + items
+    assert paginate(near, "list", first=1, after=cursor).items[0][1] == items[1]
+    far = [f"article:https://new.example/{i}" for i in range(NEARBY + 1)] + items
+    with pytest.raises(InvalidArgument, match="moved more than"):
+        paginate(far, "list", first=1, after=cursor)
