@@ -4,8 +4,7 @@ Before an operation has a thread, the server knows its document's text and nothi
 its cost. A text whose operation ran quick before (under :data:`QUICK_CPU_S` of its
 thread's CPU, taking no turn in the lane: schema/lanes.py) is *known to be quick*; an
 explorer sends the same few documents again and again, with new variables. Any other
-is not known yet, and
-(schema/http.py, schema/threads.py):
+is not known yet, and then (schema/http.py, schema/threads.py):
 
 - it takes one of a few running places (``max_unknown_running``), not any of the 16:
   a flood of new or heavy documents cannot fill the threads that compute while cheap
