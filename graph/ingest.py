@@ -12,7 +12,10 @@ A batch is written by several threads at once (each file's fsync waits on the di
 and concurrent ones share the filesystem journal's commits), its folder is made
 durable with one fsync, and the batch is applied to the live graph as one change,
 while other applies wait (:meth:`graph.live.LiveGraph.holding`), so the watcher never
-builds a version of half a batch. Given a :class:`~graph.budget.Budget`, a batch stops
+builds a version of half a batch. Batches sent at once are written and applied
+together, as one change (a group commit, :mod:`graph.groupcommit`): the fixed cost of a
+new version is paid once per group, and each batch is still answered only once its
+records are durable and in the current version. Given a :class:`~graph.budget.Budget`, a batch stops
 between records once its deadline has passed: the records written before are answered
 as usual, the ones after as NOT_ATTEMPTED (nothing of them written; sending them again
 is safe).
@@ -28,6 +31,7 @@ import itertools
 import json
 import os
 import secrets
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -109,66 +113,103 @@ def ingest(live: LiveGraph, records: list[Any], budget: Budget | None = None,
     """Write each acceptable record as a file in ``live``'s folder and apply the change.
 
     Returns one :class:`Outcome` per record, in order. A record is acknowledged
-    (CREATED, UPDATED or UNCHANGED) only once its file is durably in place. With a
-    ``budget``, its deadline is checked before each record: once it has passed, no
-    more records are written, and each one left is answered NOT_ATTEMPTED.
+    (CREATED, UPDATED or UNCHANGED) only once its file is durably in place and the
+    current version holds it. With a ``budget``, its deadline is checked before each
+    record: once it has passed, no more records are written, and each one left is
+    answered NOT_ATTEMPTED.
+
+    Batches sent at once (several clients, or one pushing several at a time) are
+    written and applied together (:class:`~graph.groupcommit.GroupCommit`): the batch
+    that gets the folder takes the others waiting for it, their files are written by
+    the writer threads at once, and one new version holds them all. Each batch is
+    checked in its own thread before it waits.
     """
     folder = _folder(live) / INGEST_FOLDER
-    outcomes: list[Outcome | None] = []
-    with live.holding() as apply, _Writes(folder, live.writers) as writes:
-        # Each record checked, then what its file holds looked at, then the writes
-        # started: a lookup in the folder waits behind the writers' creates and renames.
-        accepted: list[tuple[int, str, bytes, ParsedFile, tuple[str, ...]]] = []
-        for index, fields in enumerate(records):
-            if _past(budget):
-                outcomes += [_not_attempted(fields, i, budget)
-                             for i, fields in enumerate(records[index:], start=index)]
-                break
-            checked = _check(fields, index)
-            if isinstance(checked, Outcome):
-                outcomes.append(checked)
-                continue
-            text, url, parsed, warnings = checked
-            outcomes.append(None)
-            accepted.append((index, url, text.encode(), parsed, warnings))
-        paths = [folder / (hashlib.blake2b(url.encode(), digest_size=10).hexdigest()
-                           + ".json") for _, url, _, _, _ in accepted]
-        on_disk = writes.held(paths)
-        planned: list[tuple[int, Path, bytes, ParsedFile]] = []
+    batch = _Batch(records, budget)
+    for index, fields in enumerate(records):
+        if _past(budget):
+            batch.outcomes += [_not_attempted(fields, i, budget)
+                               for i, fields in enumerate(records[index:], start=index)]
+            break
+        checked = _check(fields, index)
+        if isinstance(checked, Outcome):
+            batch.outcomes.append(checked)
+            continue
+        text, url, parsed, warnings = checked
+        batch.outcomes.append(None)
+        batch.accepted.append((index, url, text.encode(), parsed, warnings))
+    if batch.accepted:
+        live.batches.run(batch, live.holding,
+                         lambda apply, group: _commit(folder, live, apply, group))
+    if batch.failed is not None:  # the files written are applied; the failure is the answer
+        raise batch.failed
+    return [o for o in batch.outcomes if o is not None]
+
+
+@dataclass(slots=True)
+class _Batch:
+    """One call's records: their outcomes (None: accepted, not yet written) and what
+    was accepted, ``(index, canonical URL, file bytes, parse, warnings)``."""
+
+    records: list[Any]
+    budget: Budget | None
+    outcomes: list[Outcome | None] = field(default_factory=list)
+    accepted: list[tuple[int, str, bytes, ParsedFile, tuple[str, ...]]] = field(
+        default_factory=list)
+    failed: BaseException | None = None
+
+
+def _commit(folder: Path, live: LiveGraph, apply: Any, group: list[_Batch]) -> None:
+    """Write the accepted records of ``group``'s batches, in order, and apply them as
+    one change; fill in each batch's outcomes (or its failure)."""
+    with _Writes(folder, live.writers) as writes:
+        paths = {(b, index): folder / (hashlib.blake2b(url.encode(), digest_size=10)
+                                       .hexdigest() + ".json")
+                 for b, batch in enumerate(group) for index, url, _, _, _ in batch.accepted}
+        # What each file holds is looked at before any write starts: a lookup in the
+        # folder waits behind the writers' creates and renames.
+        on_disk = writes.held(list(paths.values()))
         holds: dict[Path, bytes | None] = {}  # what a file holds once earlier records land
-        for (index, url, data, parsed, warnings), path in zip(accepted, paths, strict=True):
-            earlier = path in holds  # the same URL earlier in the batch
-            old = holds[path] if earlier else on_disk[path]
-            holds[path] = data
-            status = UNCHANGED if old == data else CREATED if old is None else UPDATED
-            if status != UNCHANGED or earlier:  # a repeat lands (or not) after the first
-                planned.append((index, path, data, parsed))
-            outcomes[index] = Outcome(status, article_id(url), str(path), warnings=warnings)
-        for index, path, data, parsed in planned:
-            writes.put(index, path, data, parsed)
-        stopped = False
+        for b, batch in enumerate(group):
+            for index, url, data, parsed, warnings in batch.accepted:
+                path = paths[b, index]
+                earlier = path in holds  # the same URL earlier in the group
+                old = holds[path] if earlier else on_disk[path]
+                holds[path] = data
+                status = UNCHANGED if old == data else CREATED if old is None else UPDATED
+                if status != UNCHANGED or earlier:  # a repeat lands (or not) after the first
+                    writes.put((b, index), path, data, parsed)
+                batch.outcomes[index] = Outcome(status, article_id(url), str(path),
+                                                warnings=warnings)
+        stopped: set[int] = set()
         while not writes.landed_all(_WAIT_S):
-            if not stopped and _past(budget):  # the writes not started: not attempted
-                stopped = True
-                for index in writes.cancel():
-                    outcomes[index] = _not_attempted(records[index], index, budget)
+            past = {b for b, batch in enumerate(group)
+                    if b not in stopped and _past(batch.budget)}
+            if past:  # their writes not started: not attempted
+                stopped.update(past)
+                for b, index in writes.cancel(lambda key: key[0] in stopped):
+                    batch = group[b]
+                    batch.outcomes[index] = _not_attempted(batch.records[index], index,
+                                                           batch.budget)
         written, failed = writes.finish()
+        for (b, _), error in failed.items():
+            group[b].failed = group[b].failed or error
         if written:
             apply(written, writes.known)
-        if failed is not None:  # the files written are applied; the failure is the answer
-            raise failed
-    return [o for o in outcomes if o is not None]
+
+
+_Key = tuple[int, int]  # a record: its batch in the group, its place in the batch
 
 
 class _Writes:
-    """The files of one batch, written by a few threads at once, each durably (temp
-    file, fsync, rename), the folder fsynced once at the end."""
+    """The files of a group of batches, written by a few threads at once, each durably
+    (temp file, fsync, rename), the folder fsynced once at the end."""
 
     def __init__(self, folder: Path, pool: ThreadPoolExecutor) -> None:
         self.folder = folder
         self.pool = pool  # shared by the batches: 8 thread starts cost ~40 ms a batch
-        self.writing: dict[Path, tuple[int, Future[None]]] = {}  # path: (record, write)
-        self.landed: set[Path] = set()  # written by an earlier record of the batch
+        self.writing: dict[Path, tuple[_Key, Future[None]]] = {}  # path: (record, write)
+        self.landed: set[Path] = set()  # written by an earlier record of the group
         self.known: dict[str, tuple[bytes, ParsedFile]] = {}  # what each file will hold
 
     def __enter__(self) -> _Writes:
@@ -188,18 +229,18 @@ class _Writes:
         wait(looks.values())
         return {path: look.result() for path, look in looks.items()}
 
-    def put(self, index: int, path: Path, data: bytes, parsed: ParsedFile) -> None:
-        """Queue writing record ``index`` as ``data`` at ``path``; ``parsed`` is the parse
-        of ``data``. All of a batch is queued at once (the calling thread then waits once,
-        not once per write it queues); the writes not started by the deadline are
+    def put(self, key: _Key, path: Path, data: bytes, parsed: ParsedFile) -> None:
+        """Queue writing record ``key`` as ``data`` at ``path``; ``parsed`` is the parse
+        of ``data``. All of a group is queued at once (the calling thread then waits once,
+        not once per write it queues); the writes not started by a batch's deadline are
         dropped (:meth:`cancel`)."""
-        if path in self.writing:  # the same URL twice in a batch: in order
+        if path in self.writing:  # the same URL twice in a group: in order
             self.writing[path][1].result()
             self.landed.add(path)
         if not self.writing:
             self.folder.mkdir(parents=True, exist_ok=True)
         write = self.pool.submit(_write_durably, path, data)
-        self.writing[path] = (index, write)
+        self.writing[path] = (key, write)
         self.known[str(path)] = (data, _named(parsed, str(path)))
 
     def landed_all(self, timeout: float) -> bool:
@@ -207,20 +248,19 @@ class _Writes:
         _, left = wait([write for _, write in self.writing.values()], timeout=timeout)
         return not left
 
-    def cancel(self) -> list[int]:
-        """Drop the writes not started yet; return their records."""
-        dropped = [(path, index) for path, (index, write) in self.writing.items()
-                   if write.cancel()]
+    def cancel(self, which: Callable[[_Key], bool]) -> list[_Key]:
+        """Drop the writes of the records ``which`` says not started yet; return them."""
+        dropped = [(path, key) for path, (key, write) in self.writing.items()
+                   if which(key) and write.cancel()]
         for path, _ in dropped:
             del self.writing[path]
-        return [index for _, index in dropped]
+        return [key for _, key in dropped]
 
-    def finish(self) -> tuple[list[Path], BaseException | None]:
+    def finish(self) -> tuple[list[Path], dict[_Key, BaseException]]:
         """Wait for the writes; make their renames durable; return the files written and
-        the first failure."""
-        failed = None
-        for _, write in self.writing.values():
-            failed = failed or write.exception()
+        the records whose write failed, with the failure."""
+        failed = {key: error for key, write in self.writing.values()
+                  if (error := write.exception()) is not None}
         written = sorted(self.landed | {path for path, (_, write) in self.writing.items()
                                         if write.exception() is None})
         if written:

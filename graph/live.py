@@ -58,6 +58,7 @@ from graph.filestate import (
     read_plain,
 )
 from graph.followcache import FollowCache, Start
+from graph.groupcommit import GroupCommit
 from graph.incremental import (
     BuildState,
     FileMoved,
@@ -180,6 +181,9 @@ class LiveGraph:
         self.resumed = True
         self._start: Start | None = None  # what a start from the snapshot read, until resumed
         self._compacting = False  # a compaction thread runs (see compact())
+        # Ingested batches waiting for the folder: the one that gets it writes and
+        # applies all of them as one change (graph.ingest).
+        self.batches: GroupCommit[Any] = GroupCommit()
         self._cache = FollowCache.of(cache, self.root, self._options())
         pending = self._cache.open() if self._cache is not None else None
         listing = self._list()

@@ -41,3 +41,37 @@ def run_async(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
     loop another test left running here (Playwright's sync API does) does not matter."""
     with ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(lambda: asyncio.run(make())).result()
+
+
+def ingest_together(live: Any, batches: list[list[Any]], **budgets: Any) -> list[Any]:
+    """Send ``batches`` to :func:`graph.ingest.ingest` from one thread each while the
+    folder is held, each queued after the one before, then let go: batches sent at once,
+    as several clients send them. Returns each batch's outcomes, or the exception it
+    raised. ``budgets``: a batch's budget by its place, as ``b1=Budget(...)``."""
+    import threading
+
+    from graph import ingest as files
+
+    results: list[Any] = [None] * len(batches)
+
+    def send(i: int, records: list[Any]) -> None:
+        try:
+            results[i] = files.ingest(live, records, budget=budgets.get(f"b{i}"))
+        except Exception as e:  # noqa: BLE001 - handed to the test to look at
+            results[i] = e
+
+    threads = []
+    queued = 0
+    with live.holding():
+        for i, records in enumerate(batches):
+            t = threading.Thread(target=send, args=(i, records))
+            t.start()
+            threads.append(t)
+            # queued, or ended without queueing (a batch of refused records only)
+            wait_for(lambda t=t, q=queued: live.batches.queued == q + 1 or not t.is_alive(),
+                     f"batch {i} queued")
+            if live.batches.queued == queued + 1:
+                queued += 1
+    for t in threads:
+        t.join()
+    return results

@@ -19,6 +19,7 @@ from graph import reindex
 from graph.change import articles_changed
 from graph.compact import Adjacency
 from tests.conftest import record, write_record
+from tests.live_helpers import ingest_together
 
 
 def snapshot_of(kg: graph.KnowledgeGraph) -> dict[str, Any]:
@@ -345,6 +346,16 @@ class FollowedFolder(RuleBasedStateMachine):
     @rule()
     def rescan_everything(self) -> None:
         self.live.apply(None)
+
+    @rule(batches=st.lists(st.lists(fields_strategy, min_size=1, max_size=3), min_size=1,
+                           max_size=3))
+    def ingest_at_once(self, batches: list[list[dict[str, Any]]]) -> None:
+        """Batches sent through ingest at once, written and applied as one group (a URL
+        may come in several of them, or be a file's already)."""
+        results = ingest_together(self.live, [[_fields(spec) for spec in batch]
+                                              for batch in batches])
+        for outcomes in results:
+            assert not isinstance(outcomes, BaseException), outcomes
 
     @invariant()
     def equals_a_cold_load(self) -> None:

@@ -1,0 +1,143 @@
+"""Batches of records sent at once are written and applied together (a group commit):
+one version for the group, each batch answered as if the batches had come one after
+another, and the live graph equal to a cold load of the folder."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import graph
+from graph import ingest as files
+from graph.budget import Budget
+from tests.conftest import record, write_record
+from tests.live_helpers import ingest_together, wait_for
+from tests.test_live import assert_same
+
+
+def _on_disk(root: Path) -> dict[str, str]:
+    """The ingested files' records: URL -> title."""
+    folder = root / files.INGEST_FOLDER
+    found = {}
+    for path in folder.iterdir() if folder.exists() else ():
+        fields = json.loads(path.read_text())
+        found[fields["webUrl"]] = fields["title"]
+    return found
+
+
+def test_batches_sent_at_once_are_applied_as_one_version(tmp_path: Path) -> None:
+    write_record(tmp_path, "a.md", record("a"))
+    live = graph.follow(tmp_path)
+    changes: list[Any] = []
+    live.on_change(changes.append)
+    batches = [[record(f"b{b}r{r}") for r in range(3)] for b in range(4)]
+    results = ingest_together(live, batches)
+    assert [[o.status for o in outcomes] for outcomes in results] == [["CREATED"] * 3] * 4
+    assert len(changes) == 1  # one version for the four batches
+    assert len(changes[0].files) == 12 and len(changes[0].added) == 12
+    assert_same(live, tmp_path)
+
+
+def test_a_group_answers_each_batch_as_if_they_came_one_after_another(
+        tmp_path: Path) -> None:
+    """The same URL in several batches of a group: each answer is what the batches, sent
+    in the order they were queued, would have had; the file holds the last one."""
+    write_record(tmp_path, "a.md", record("a"))
+    live = graph.follow(tmp_path)
+    first = record("x", title="First")
+    second = record("x", title="Second")
+    results = ingest_together(live, [[first, record("y")], [second], [second, record("y")]])
+    assert [[o.status for o in outcomes] for outcomes in results] == [
+        ["CREATED", "CREATED"], ["UPDATED"], ["UNCHANGED", "UNCHANGED"]]
+    assert _on_disk(tmp_path)["https://news.example/x"] == "Second"
+    assert live.current()["article:https://news.example/x"]["title"] == "Second"
+    assert_same(live, tmp_path)
+
+
+def test_refused_records_are_answered_without_waiting_for_the_folder(
+        tmp_path: Path) -> None:
+    """Each batch is checked in its own thread before it waits for the folder: a batch
+    of refused records is answered while another writer holds it."""
+    write_record(tmp_path, "a.md", record("a"))
+    live = graph.follow(tmp_path)
+    answered: list[Any] = []
+    with live.holding():
+        t = threading.Thread(target=lambda: answered.append(
+            files.ingest(live, [{"title": "no URL"}])))
+        t.start()
+        wait_for(lambda: answered, "the refused batch answered while the folder is held")
+    t.join()
+    [[outcome]] = answered
+    assert outcome.status == "REJECTED" and "URL" in (outcome.error or "")
+
+
+def test_a_batch_past_its_deadline_in_a_group_stops_and_the_others_land(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A group's batches each keep their own deadline: one whose deadline passes while
+    the writer threads are busy with another's files has its writes not started dropped
+    (NOT_ATTEMPTED, nothing written); the others are written and applied."""
+    write_record(tmp_path, "a.md", record("a"))
+    live = graph.follow(tmp_path)
+    busy = threading.Event()
+    started: list[Path] = []
+    real = files._write_durably
+
+    def slow(path: Path, data: bytes) -> None:
+        started.append(path)
+        busy.wait(30)
+        real(path, data)
+
+    monkeypatch.setattr(files, "_write_durably", slow)
+    late = [False]
+    looks: list[str] = []  # the batches' deadlines looked at, in order
+
+    def clock(batch: int) -> float:
+        looks.append(f"{batch}{' late' if late[0] else ''}")
+        return 2.0 if late[0] and batch == 1 else 0.0
+
+    budgets = {f"b{b}": Budget(seconds=1.0, clock=lambda b=b: clock(b)) for b in (0, 1)}
+    writers = live.writers._max_workers  # every writer thread busy with batch 0
+    batches = [[record(f"w{i}") for i in range(writers)], [record("p0"), record("p1")]]
+    results: list[Any] = []
+    t = threading.Thread(target=lambda: results.extend(ingest_together(live, batches,
+                                                                       **budgets)))
+    t.start()
+    wait_for(lambda: len(started) == writers, "the writer threads busy")
+    late[0] = True
+    # the next look after batch 1's deadline was seen passed: its writes were dropped
+    wait_for(lambda: "1 late" in looks and "0 late" in looks[looks.index("1 late"):],
+             "batch 1's deadline seen passed")
+    busy.set()
+    t.join()
+    first, second = results
+    assert [o.status for o in first] == ["CREATED"] * writers
+    assert [o.status for o in second] == ["NOT_ATTEMPTED"] * 2
+    assert set(_on_disk(tmp_path)) == {f"https://news.example/w{i}" for i in range(writers)}
+    assert_same(live, tmp_path)
+
+
+def test_a_failed_write_fails_its_own_batch_only(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A write that fails is its batch's answer (an error); the group's other batches are
+    acknowledged, and every file written is applied."""
+    write_record(tmp_path, "a.md", record("a"))
+    live = graph.follow(tmp_path)
+    real = files._write_durably
+
+    def failing(path: Path, data: bytes) -> None:
+        if b"https://news.example/bad" in data:
+            raise OSError(28, "No space left on device")
+        real(path, data)
+
+    monkeypatch.setattr(files, "_write_durably", failing)
+    good, bad = ingest_together(live, [[record("g0"), record("g1")],
+                                       [record("h0"), record("bad")]])
+    assert [o.status for o in good] == ["CREATED", "CREATED"]
+    assert isinstance(bad, OSError)
+    assert set(_on_disk(tmp_path)) == {"https://news.example/g0", "https://news.example/g1",
+                                       "https://news.example/h0"}
+    assert_same(live, tmp_path)
