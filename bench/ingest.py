@@ -9,7 +9,8 @@
 2. **under ingest**: the same clients go on while one more client sends ``--records``
    new records (new URLs under one provider, a third of them relating an existing
    article, a tenth relating the record sent before) in batches of ``--batch``
-   through the ``ingest`` mutation, each batch waiting for its answer: records/s
+   through the ``ingest`` mutation, each batch waiting for its answer (``--pushers``
+   clients sending batches at once, 1 by default): records/s
    acknowledged, from the first batch sent to the last acknowledged, and the clients'
    p50/p99 meanwhile;
 3. the time from the last acknowledgement until its last record answers ``node(id:)``;
@@ -177,34 +178,54 @@ class _Queriers:
                 "p99_ms": percentile(times, 99) * 1e3 if times else float("nan")}
 
 
-def _ingest(client: _Client, records: list[dict[str, Any]], batch: int,
+def _ingest(clients: list[_Client], records: list[dict[str, Any]], batch: int,
             ) -> dict[str, Any]:
-    """Send ``records`` in batches, each after the previous one's answer."""
+    """Send ``records`` in batches, each client sending its next batch after the answer
+    to its previous one (several clients: several batches at once, taken in order)."""
     statuses: Counter[str] = Counter()
-    acknowledged: list[str] = []
+    acknowledged: list[tuple[float, str]] = []  # (when, id)
     problems: list[str] = []
     batch_s: list[float] = []
+    starts = iter(range(0, len(records), batch))
+    lock = threading.Lock()
+
+    def push(client: _Client) -> None:
+        while True:
+            with lock:
+                at = next(starts, None)
+            if at is None:
+                return
+            group = records[at:at + batch]
+            t = time.perf_counter()
+            try:
+                answer = client.post(INGEST, {"r": group})
+            except (OSError, http.client.HTTPException, ValueError) as e:
+                with lock:
+                    problems.append(f"batch at {at}: {type(e).__name__}: {e}")
+                continue
+            done = time.perf_counter()
+            with lock:
+                batch_s.append(done - t)
+                if answer.get("errors"):
+                    problems.append(f"batch at {at}: {answer['errors'][0].get('message')}")
+                    continue
+                for result in answer["data"]["ingest"]:
+                    statuses[result["status"]] += 1
+                    if result["status"] in ("CREATED", "UPDATED", "UNCHANGED"):
+                        acknowledged.append((done, result["id"]))
+                    else:
+                        problems.append(f"{result['id']}: {result['error']}")
+
     began = time.perf_counter()
-    for at in range(0, len(records), batch):
-        group = records[at:at + batch]
-        t = time.perf_counter()
-        try:
-            answer = client.post(INGEST, {"r": group})
-        except (OSError, http.client.HTTPException, ValueError) as e:
-            problems.append(f"batch at {at}: {type(e).__name__}: {e}")
-            continue
-        batch_s.append(time.perf_counter() - t)
-        if answer.get("errors"):
-            problems.append(f"batch at {at}: {answer['errors'][0].get('message')}")
-            continue
-        for result in answer["data"]["ingest"]:
-            statuses[result["status"]] += 1
-            if result["status"] in ("CREATED", "UPDATED", "UNCHANGED"):
-                acknowledged.append(result["id"])
-            else:
-                problems.append(f"{result['id']}: {result['error']}")
+    threads = [threading.Thread(target=push, args=(c,)) for c in clients]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
     seconds = time.perf_counter() - began
-    return {"sent": len(records), "statuses": dict(statuses), "acknowledged": acknowledged,
+    acknowledged.sort(key=lambda x: x[0])
+    return {"sent": len(records), "statuses": dict(statuses),
+            "acknowledged": [node for _, node in acknowledged],
             "problems": problems, "seconds": seconds,
             "records_per_s": len(acknowledged) / seconds if seconds else float("nan"),
             "batch_p50_ms": percentile(batch_s, 50) * 1e3 if batch_s else float("nan"),
@@ -259,7 +280,8 @@ def present(client: _Client) -> tuple[int, set[str]]:
 
 
 def measure(corpus: Path, records: int = 2000, clients: int = 16, idle_seconds: float = 5.0,
-            batch: int = 100, seed: int = 0, within: float = 900) -> dict[str, Any]:
+            batch: int = 100, seed: int = 0, within: float = 900, pushers: int = 1,
+            ) -> dict[str, Any]:
     """Serve ``corpus`` (as it is: callers pass a copy, since records are written into
     it), measure the clients idle and under ingest; return the figures."""
     from bench.noisy import start
@@ -268,10 +290,11 @@ def measure(corpus: Path, records: int = 2000, clients: int = 16, idle_seconds: 
     env = {**os.environ, "NEWSGRAPH_INGEST_TOKEN": token}
     rng = random.Random(seed)
     run = f"run-{seed}-{secrets.token_hex(3)}"
-    out: dict[str, Any] = {"clients": clients, "batch": batch}
+    out: dict[str, Any] = {"clients": clients, "batch": batch, "pushers": pushers}
     with start(corpus, within=within, env=env) as served:
         try:
-            _measure(served, token, records, clients, idle_seconds, batch, rng, run, out)
+            _measure(served, token, records, clients, idle_seconds, batch, rng, run, out,
+                     pushers)
         except (OSError, http.client.HTTPException) as e:
             if served.process.poll() is None:
                 raise
@@ -283,7 +306,8 @@ def measure(corpus: Path, records: int = 2000, clients: int = 16, idle_seconds: 
 
 
 def _measure(served: Any, token: str, records: int, clients: int, idle_seconds: float,
-             batch: int, rng: random.Random, run: str, out: dict[str, Any]) -> None:
+             batch: int, rng: random.Random, run: str, out: dict[str, Any],
+             pushers: int = 1) -> None:
     """Measure on a running server into ``out``."""
     out["ready_s"] = served.ready_s
     reader = _Client(served.port)
@@ -301,10 +325,11 @@ def _measure(served: Any, token: str, records: int, clients: int, idle_seconds: 
         q.phase = "idle"
         time.sleep(idle_seconds)
         q.phase = "ingest"
-        writer = _Client(served.port, token)
-        ingest = _ingest(writer, new, batch)
+        writers = [_Client(served.port, token) for _ in range(pushers)]
+        ingest = _ingest(writers, new, batch)
         q.phase = "after"
-    writer.close()
+    for writer in writers:
+        writer.close()
     reader = _Client(served.port)
     last = ingest["acknowledged"][-1] if ingest["acknowledged"] else None
     visible = _visible_after(reader, last) if last else None
@@ -363,7 +388,9 @@ def report(r: dict[str, Any]) -> str:
         f"before, {r['articles_after']:,} after); ready in {r['ready_s']:.1f} s",
         f"ingest: {r['acknowledged']:,} of {ing['sent']:,} records acknowledged in "
         f"{ing['seconds']:.1f} s = {ing['records_per_s']:,.0f} records/s in batches of "
-        f"{r['batch']} ({met(ing['records_per_s'] >= TARGET_RECORDS_PER_S)}: target "
+        f"{r['batch']}"
+        + (f" from {r['pushers']} clients at once" if r.get("pushers", 1) > 1 else "")
+        + f" ({met(ing['records_per_s'] >= TARGET_RECORDS_PER_S)}: target "
         f"1,000 records/s); a batch p50 {ing['batch_p50_ms']:.0f} ms, p99 "
         f"{ing['batch_p99_ms']:.0f} ms; statuses {ing['statuses']}"
         + (f"; {len(ing['problems'])} problems: {ing['problems'][:3]}" if ing["problems"]
@@ -395,12 +422,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                    help="length of the idle phase (default: %(default)s)")
     p.add_argument("--batch", type=int, default=100, help="records per ingest mutation "
                    "(default: %(default)s)")
+    p.add_argument("--pushers", type=int, default=1, help="clients sending batches at "
+                   "once, each its next after its previous one's answer (default: "
+                   "%(default)s)")
     args = p.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="newsgraph-ingest-") as tmp:
         copy = Path(tmp) / args.corpus.name
         shutil.copytree(args.corpus, copy)
         r = measure(copy, records=args.records, clients=args.clients,
-                    idle_seconds=args.idle_seconds, batch=args.batch)
+                    idle_seconds=args.idle_seconds, batch=args.batch,
+                    pushers=args.pushers)
         print(report(r), flush=True)  # before the copy is removed: minutes at 100k
     return 0 if r["all_present"] and not r["ingest"]["problems"] else 1
 

@@ -34,9 +34,14 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def test_the_row_measures_both_phases_and_finds_every_record(corpus: Path) -> None:
+@pytest.mark.parametrize("pushers", [1, 3])
+def test_the_row_measures_both_phases_and_finds_every_record(corpus: Path, pushers: int,
+                                                            ) -> None:
+    """One client pushing, or three at once (their batches written and applied in groups
+    by the server): every record acknowledged, served and counted."""
     before = sorted(p.relative_to(corpus) for p in corpus.rglob("*"))
-    r = measure_copy(corpus, records=130, clients=3, idle_seconds=0.5, batch=50)
+    r = measure_copy(corpus, records=130, clients=3, idle_seconds=0.5, batch=50 // pushers,
+                     pushers=pushers)
     assert r["ingest"]["sent"] == 130 and r["ingest"]["statuses"] == {"CREATED": 130}
     assert r["ingest"]["problems"] == [] and r["acknowledged"] == 130
     assert r["all_present"] and r["present"] == r["present_total"] == 130
@@ -64,7 +69,7 @@ def test_the_presence_check_sees_a_record_gone(tmp_path: Path, corpus: Path) -> 
         existing = [("x", "https://example.org/earlier")]
         records = [new_record("gone", i, existing, random.Random(0)) for i in range(4)]
         writer = _Client(served.port, "bench-token")
-        done = _ingest(writer, records, 2)
+        done = _ingest([writer], records, 2)
         writer.close()
         acknowledged = set(done["acknowledged"])
         reader = _Client(served.port)
