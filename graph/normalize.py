@@ -13,6 +13,7 @@ from email.utils import parsedate_to_datetime
 from urllib.parse import quote, unquote_plus, urlsplit
 
 from graph.errors import InvalidArgument, InvalidURLError
+from graph.hosts import canonical_host, is_ipv6_address
 
 __all__ = [
     "canonical_url",
@@ -75,7 +76,7 @@ def canonical_url(url: str) -> str:
     """
     text = _stripped(url, "URL")
     plain = _PLAIN_URL.fullmatch(text)
-    if plain is not None and _plain_path(plain.group(3)) and not plain.group(2).endswith("."):
+    if plain is not None and _plain_path(plain.group(3)) and _plain_host(plain.group(2)):
         # the common shape, with nothing to drop but a trailing "/"
         host, path = plain.groups()[1:]
         return f"https://{host}{(path or '').rstrip('/') or '/'}"
@@ -88,14 +89,14 @@ def canonical_url(url: str) -> str:
                 f"({text[e.start]!r} at {e.start}), which is not Unicode text") from None
     try:
         parts = urlsplit(text)
-        host = parts.hostname
         port = parts.port
     except ValueError as e:
         raise InvalidURLError(f"{url!r} is not a valid URL: {e}") from e
     scheme = parts.scheme.lower()
-    if host:  # "news.example." is the fully qualified "news.example": one host
-        host = host.rstrip(".")
-    if not scheme or not host:
+    hostport = parts.netloc.rpartition("@")[2]
+    if scheme in _DEFAULT_PORTS and hostport and not any(c.isspace() for c in text):
+        hostport = canonical_host(hostport, url)  # "" for "news.example." alone: no host
+    if not scheme or not hostport:
         raise InvalidURLError(
             f"{url!r} is not an absolute URL: expected a scheme and a host, "
             "like 'https://example.com/story'"
@@ -105,7 +106,7 @@ def canonical_url(url: str) -> str:
                               "http or https, like 'https://example.com/story'")
     if any(c.isspace() for c in text):
         raise InvalidURLError(f"{url!r} is not a valid URL: it contains whitespace")
-    netloc = f"[{host}]" if ":" in host else _ascii_host(host, url)
+    netloc = hostport
     if port is not None and port != _DEFAULT_PORTS.get(scheme):
         netloc = f"{netloc}:{port}"  # another server: its scheme is kept
     elif scheme == "http":
@@ -126,6 +127,13 @@ def has_credentials(url: str) -> bool:
     except ValueError:
         return False
     return parts.username is not None or parts.password is not None
+
+
+def _plain_host(host: str) -> bool:
+    """True for a lowercase domain in its one spelling: no dot ending it, not read as an
+    IPv4 address (its last label a number, ``127.1`` or ``0x7f``)."""
+    return not host.endswith(".") and not host[-1].isdigit() and ".0x" not in host \
+        and not host.startswith("0x")
 
 
 def _plain_path(path: str | None) -> bool:
@@ -171,18 +179,6 @@ def _escaped(part: str) -> str:
     return _ESCAPE.sub(one, part)
 
 
-def _ascii_host(host: str, url: object) -> str:
-    """Return a lowercased host in ASCII: an international name as its IDNA form
-    (``bücher.example`` → ``xn--bcher-kva.example``), as browsers send it."""
-    if host.isascii():
-        return host
-    try:
-        return host.encode("idna").decode("ascii").lower()
-    except UnicodeError as e:
-        raise InvalidURLError(f"{url!r} is not a valid URL: {host!r} is not a valid host "
-                              f"name ({e})") from None
-
-
 def _stripped(value: object, what: str) -> str:
     """Return ``value`` stripped; raise InvalidURLError, naming ``what``, if not a string."""
     if not isinstance(value, str):
@@ -201,18 +197,21 @@ def provider_key(domain: str) -> str:
     'sixthtone.com'
     """
     text = _stripped(domain, "domain")
+    if is_ipv6_address(text):  # `domain: "::1"`: the address without a URL's brackets
+        text = f"[{text}]"
     if "/" in text or ":" in text:
         try:
-            host = urlsplit(text if "//" in text else f"//{text}").hostname
+            netloc = urlsplit(text if "//" in text else f"//{text}").netloc
         except ValueError as e:
             raise InvalidURLError(f"{domain!r} is not a valid domain: {e}") from e
-        text = host or ""
-    text = text.lower().rstrip(".")
-    if not text.isascii() and not any(c.isspace() for c in text):
-        text = _ascii_host(text, domain)
+        text = netloc.rpartition("@")[2]
+    if not text or any(c.isspace() for c in text):
+        raise InvalidURLError(
+            f"{domain!r} is not a domain: expected a host name like 'example.com'")
+    text = canonical_host(text, domain)
     if text.startswith("www."):
         text = text[4:]
-    if not text or any(c.isspace() for c in text):
+    if not text or any(c.isspace() for c in text):  # "´" in IDNA is " ́"
         raise InvalidURLError(
             f"{domain!r} is not a domain: expected a host name like 'example.com'")
     return text
