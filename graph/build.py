@@ -38,6 +38,7 @@ from graph.errors import InvalidURLError
 from graph.records import Record
 from graph.report import LoadReport, Problem
 from graph.values import TooLongInteger
+from graph.wikilinks import linked_name, unquoted_link
 
 __all__ = ["ARTICLE", "PROVIDER", "TOPIC", "EDGE_KINDS", "build_graph", "check_records",
            "article_id", "provider_id", "topic_id", "prepare", "prepare_records", "Prepared"]
@@ -342,9 +343,19 @@ class Builder:
         for name in raw:
             if isinstance(name, int | float) and not isinstance(name, bool):
                 name = str(name)
+            elif isinstance(name, list):  # `- [[AI]]` unquoted: YAML reads [['AI']]
+                link = unquoted_link(name)
+                if link is not None:
+                    self.warn(path, line, f"topic {name!r} is how YAML reads the unquoted "
+                              f"link [[{link}]]: read as that link; quote it: \"[[{link}]]\"")
+                    name = f"[[{link}]]"
+            if isinstance(name, str):
+                name = linked_name(name)
             if not isinstance(name, str) or not topic_slug(name):
-                self.warn(path, line, f"topic {name!r} skipped: a topic is a name with "
-                          "at least one letter or digit")
+                got = "" if isinstance(name, str) else \
+                    f", got a {'mapping' if isinstance(name, dict) else type(name).__name__}"
+                self.warn(path, line, f"topic {_shown(name)} skipped: a topic is a name with a "
+                          f"letter or digit, or a wiki link '[[Name]]'{got}")
                 continue
             slug = topic_slug(name)
             if slug not in slugs:

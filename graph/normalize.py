@@ -308,12 +308,41 @@ def mentions_tokens(phrase: str) -> tuple[str, ...]:
 _RFC3339_LOWER_Z = re.compile(r"(?<=\d)z$")
 
 
+_DATE_FORMS = ("'2022-02-21T03:37:00Z', '2022-02-21T05:37:00+02:00', '2022-02-21', "
+               "'Mon, 21 Feb 2022 03:37:00 GMT' or Unix time, a number of seconds "
+               "(1645414620) or milliseconds (1645414620000)")
+# Unix time, told apart by size: seconds from 1973-03-03 (9 digits; fewer are a year, or
+# ISO's basic 20220221, misread as 1970), milliseconds from the same day (12 digits and on).
+_UNIX_SECONDS = (10**8, 10**11)
+_UNIX_MILLISECONDS = (10**11, 10**14)
+
+
+def _unix_time(value: int | float) -> datetime:
+    """Unix time as a UTC datetime: seconds, or milliseconds as JavaScript counts them."""
+    for (low, high), scale in ((_UNIX_SECONDS, 1), (_UNIX_MILLISECONDS, 1000)):
+        if low <= value < high:  # NaN is in no range
+            return datetime.fromtimestamp(value / scale, UTC) if isinstance(value, float) \
+                else datetime.fromtimestamp(value // scale, UTC).replace(
+                    microsecond=value % scale * (10**6 // scale))
+    hint = ""
+    if isinstance(value, int) and 10**7 <= value < 10**8:
+        text = str(value)
+        hint = f" (if it is the date {text[:4]}-{text[4:6]}-{text[6:]}, write " \
+               f"'{text[:4]}-{text[4:6]}-{text[6:]}')"
+    raise ValueError(
+        f"{value!r} is no Unix time newsgraph reads{hint}: a number is read as seconds "
+        f"since 1970 from {_UNIX_SECONDS[0]:,} to {_UNIX_SECONDS[1] - 1:,}, or milliseconds "
+        f"from {_UNIX_MILLISECONDS[0]:,} to {_UNIX_MILLISECONDS[1] - 1:,}; a date is written "
+        f"like {_DATE_FORMS}")
+
+
 def parse_datetime(value: object) -> datetime:
     """Return ``value`` as a timezone-aware UTC datetime.
 
-    Accepts a ``datetime`` (naive ones are taken as UTC), a ``date`` (midnight UTC)
-    or an ISO 8601 string with ``Z``, an offset, or a bare date, or an RFC 2822 one
-    (RSS's ``pubDate``: ``Mon, 21 Feb 2022 03:37:00 GMT``).
+    Accepts a ``datetime`` (naive ones are taken as UTC), a ``date`` (midnight UTC),
+    an ISO 8601 string with ``Z``, an offset, or a bare date, an RFC 2822 one
+    (RSS's ``pubDate``: ``Mon, 21 Feb 2022 03:37:00 GMT``), or Unix time as a number:
+    seconds (``1645414620``, 9 to 11 digits) or milliseconds (12 to 14).
 
     Raises
     ------
@@ -323,6 +352,8 @@ def parse_datetime(value: object) -> datetime:
     Examples
     --------
     >>> parse_datetime("2022-02-21T05:37:00+02:00").isoformat()
+    '2022-02-21T03:37:00+00:00'
+    >>> parse_datetime(1645414620).isoformat()
     '2022-02-21T03:37:00+00:00'
     """
     if isinstance(value, datetime):
@@ -336,14 +367,20 @@ def parse_datetime(value: object) -> datetime:
             try:  # RSS's pubDate (RFC 2822): a record converted from a feed keeps it
                 parsed = parsedate_to_datetime(value.strip())
             except (ValueError, TypeError, IndexError):
+                digits = value.strip().replace(".", "", 1)
+                unix = ("; Unix time is read when written as a number, not as text"
+                        if digits.isascii() and digits.isdigit() else "")
                 raise ValueError(
                     f"{value!r} is not an ISO 8601 (or RFC 2822) date-time; expected e.g. "
-                    "'2022-02-21T03:37:00Z', '2022-02-21T05:37:00+02:00', '2022-02-21' or "
-                    "'Mon, 21 Feb 2022 03:37:00 GMT'"
+                    f"{_DATE_FORMS}{unix}"
                 ) from None
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        return _unix_time(value)
     else:
+        kind = "boolean" if isinstance(value, bool) else type(value).__name__
         raise ValueError(
-            f"expected an ISO 8601 date-time, got {type(value).__name__} {value!r}"
+            f"expected an ISO 8601 date-time, got {kind} {value!r}; a date is written like "
+            f"{_DATE_FORMS}"
         )
     if parsed.tzinfo is None:
         return parsed.replace(tzinfo=UTC)

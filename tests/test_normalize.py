@@ -259,7 +259,7 @@ def test_parse_datetime_gives_aware_utc(value, expected):
     assert parsed.utcoffset() == timedelta(0)
 
 
-@pytest.mark.parametrize("bad", ["yesterday", "", "2022-13-01", "21/02/2022", 1645414620, None,
+@pytest.mark.parametrize("bad", ["yesterday", "", "2022-13-01", "21/02/2022", 2022, None,
                                  ["2022-02-21"], "Mon, 32 Feb 2022 03:37:00 GMT"])
 def test_parse_datetime_rejects_other_values(bad):
     with pytest.raises(ValueError, match=re.escape(repr(bad))) as caught:
