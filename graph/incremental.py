@@ -811,9 +811,9 @@ class BuildState:
             source = self.sources.get(url)
             if node not in patch.node or source is None:
                 continue
-            kept = url in linked_only  # its edges stayed: only those to nodes made again
+            edges_kept = url in linked_only  # its edges stayed: only those to nodes made again
             for target, evidence in source.evidence.items():
-                if kept and target not in nodes_to_do:
+                if edges_kept and target not in nodes_to_do:
                     continue
                 if article_id(target) in patch.node:
                     patch.add_edge(node, article_id(target), RELATED,
