@@ -19,6 +19,9 @@ __all__ = ["canonical_host", "is_ipv6_address"]
 
 _PORT = re.compile(r"(?::[0-9]*)?")
 _HEX = frozenset("0123456789abcdefABCDEF")
+# The URL standard's forbidden domain code points a host can still hold here (urlsplit
+# has taken out '/', '?', '#', '@', ':' and the brackets).
+_FORBIDDEN = re.compile(r"[\x00-\x1f\x7f<>\\^|]")
 
 
 def canonical_host(hostport: str, url: object) -> str:
@@ -46,6 +49,12 @@ def canonical_host(hostport: str, url: object) -> str:
     if "[" in host or "]" in host:
         raise InvalidURLError(f"{url!r} is not a valid URL: {host!r} is not a host: brackets "
                               "enclose a whole IPv6 address, like 'http://[2001:db8::1]/story'")
+    bad = _FORBIDDEN.search(host)
+    if bad is not None:
+        raise InvalidURLError(f"{url!r} is not a valid URL: {bad.group()!r} cannot be in a "
+                              "host (the URL standard forbids controls and "
+                              "'<', '>', '\\', '^', '|' in one); expected a host name like "
+                              "'news.example'")
     host = host.lower().rstrip(".")
     if not host:
         return ""

@@ -137,7 +137,8 @@ def _plain_host(host: str) -> bool:
 
 
 def _plain_path(path: str | None) -> bool:
-    return path is None or (path.isascii() and "%" not in path and "/." not in path)
+    return path is None or (path.isascii() and path.isprintable() and "%" not in path
+                            and "/." not in path)
 
 
 def _without_dot_segments(path: str) -> str:
@@ -162,13 +163,14 @@ def _without_dot_segments(path: str) -> str:
 # RFC 3986's unreserved characters: an escape of one means the character itself.
 _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 _ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
-_NOT_ASCII = re.compile(r"[^\x00-\x7f]+")
+# Escaped as a browser escapes them: text outside ASCII, and controls (C0 and DEL).
+_NOT_ASCII = re.compile(r"[^\x20-\x7e]+")
 
 
 def _escaped(part: str) -> str:
     """Return a path or query part in one spelling, as a browser sends it: text outside
-    ASCII as UTF-8 escapes, escapes in capitals, escapes of unreserved characters decoded."""
-    if part.isascii() and "%" not in part:
+    ASCII and controls as UTF-8 escapes, escapes in capitals, escapes of unreserved characters decoded."""
+    if part.isascii() and part.isprintable() and "%" not in part:
         return part
     part = _NOT_ASCII.sub(lambda m: quote(m.group(), safe=""), part)
 
