@@ -169,7 +169,8 @@ _NOT_ASCII = re.compile(r"[^\x20-\x7e]+")
 
 def _escaped(part: str) -> str:
     """Return a path or query part in one spelling, as a browser sends it: text outside
-    ASCII and controls as UTF-8 escapes, escapes in capitals, escapes of unreserved characters decoded."""
+    ASCII and controls as UTF-8 escapes, escapes in capitals, escapes of unreserved
+    characters decoded."""
     if part.isascii() and part.isprintable() and "%" not in part:
         return part
     part = _NOT_ASCII.sub(lambda m: quote(m.group(), safe=""), part)
