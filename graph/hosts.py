@@ -13,7 +13,7 @@ from __future__ import annotations
 import ipaddress
 import re
 
-from graph.errors import InvalidURLError
+from graph.errors import InvalidURLError, shown
 
 __all__ = ["canonical_host", "is_ipv6_address"]
 
@@ -41,17 +41,18 @@ def canonical_host(hostport: str, url: object) -> str:
     if hostport.startswith("["):
         literal, bracket, rest = hostport[1:].partition("]")
         if not bracket or not _PORT.fullmatch(rest):
-            raise InvalidURLError(f"{url!r} is not a valid URL: an IPv6 address is written "
+            raise InvalidURLError(f"{shown(url)} is not a valid URL: an IPv6 address is written "
                                   "in brackets, then ':' and a port or nothing, like "
                                   "'http://[2001:db8::1]:8080/story'")
         return _ipv6(literal, url)
     host = hostport.partition(":")[0]  # a domain's only ':' is the port's
     if "[" in host or "]" in host:
-        raise InvalidURLError(f"{url!r} is not a valid URL: {host!r} is not a host: brackets "
-                              "enclose a whole IPv6 address, like 'http://[2001:db8::1]/story'")
+        raise InvalidURLError(f"{shown(url)} is not a valid URL: {shown(host)} is not a host: "
+                              "brackets enclose a whole IPv6 address, like "
+                              "'http://[2001:db8::1]/story'")
     bad = _FORBIDDEN.search(host)
     if bad is not None:
-        raise InvalidURLError(f"{url!r} is not a valid URL: {bad.group()!r} cannot be in a "
+        raise InvalidURLError(f"{shown(url)} is not a valid URL: {bad.group()!r} cannot be in a "
                               "host (the URL standard forbids controls and "
                               "'<', '>', '\\', '^', '|' in one); expected a host name like "
                               "'news.example'")
@@ -62,8 +63,8 @@ def canonical_host(hostport: str, url: object) -> str:
         try:
             host = host.encode("idna").decode("ascii").lower()
         except UnicodeError as e:
-            raise InvalidURLError(f"{url!r} is not a valid URL: {host!r} is not a valid "
-                                  f"host name ({e})") from None
+            raise InvalidURLError(f"{shown(url)} is not a valid URL: {shown(host)} is not a valid "
+                                  f"host name ({shown(e, text=True)})") from None
     return _ipv4(host) if _ends_in_number(host) else host
 
 
@@ -83,15 +84,16 @@ def _ipv6(literal: str, url: object) -> str:
     """``[...]``: an IPv6 address in its shortest form (RFC 5952, as WHATWG writes it)."""
     if "%" in literal:  # RFC 6874's zone: one machine's network interface
         raise InvalidURLError(
-            f"{url!r} is not a valid URL: [{literal}] names a zone ('%' and a network "
-            "interface), which only means something on one machine, and no browser opens; "
+            f"{shown(url)} is not a valid URL: [{shown(literal, text=True)}] names a zone ('%' "
+            "and a network interface), which only means something on one machine, and no "
+            "browser opens; "
             "expected an IPv6 address alone, like 'http://[2001:db8::1]/story'")
     try:
         return f"[{ipaddress.IPv6Address(literal).compressed}]"
     except ValueError:
         raise InvalidURLError(
-            f"{url!r} is not a valid URL: [{literal}] is not an IPv6 address; expected "
-            "eight groups of hex digits, '::' for a run of zeros, like "
+            f"{shown(url)} is not a valid URL: [{shown(literal, text=True)}] is not an IPv6 "
+            "address; expected eight groups of hex digits, '::' for a run of zeros, like "
             "'http://[2001:db8::1]/story'") from None
 
 

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, time
 from email.utils import parsedate_to_datetime
 from urllib.parse import quote, unquote_plus, urlsplit
 
-from graph.errors import InvalidArgument, InvalidURLError
+from graph.errors import InvalidArgument, InvalidURLError, shown
 from graph.hosts import canonical_host, is_ipv6_address
 
 __all__ = [
@@ -85,27 +85,32 @@ def canonical_url(url: str) -> str:
             text.encode("utf-8")
         except UnicodeEncodeError as e:  # "\ud800" in JSON: no character, no UTF-8 form
             raise InvalidURLError(
-                f"{url!r} is not a valid URL: it holds a lone surrogate "
+                f"{shown(url)} is not a valid URL: it holds a lone surrogate "
                 f"({text[e.start]!r} at {e.start}), which is not Unicode text") from None
     try:
         parts = urlsplit(text)
-        port = parts.port
     except ValueError as e:
-        raise InvalidURLError(f"{url!r} is not a valid URL: {e}") from e
+        raise InvalidURLError(f"{shown(url)} is not a valid URL: {shown(e, text=True)}") from e
+    try:
+        port = parts.port
+    except ValueError:  # not a number, past 65535, or past the 4,300 digits int() reads
+        written = parts.netloc.rpartition("@")[2].rpartition(":")[2]
+        raise InvalidURLError(f"{shown(url)} is not a valid URL: its port {shown(written)} is "
+                              "not a number from 0 to 65535") from None
     scheme = parts.scheme.lower()
     hostport = parts.netloc.rpartition("@")[2]
     if scheme in _DEFAULT_PORTS and hostport and not any(c.isspace() for c in text):
         hostport = canonical_host(hostport, url)  # "" for "news.example." alone: no host
     if not scheme or not hostport:
         raise InvalidURLError(
-            f"{url!r} is not an absolute URL: expected a scheme and a host, "
+            f"{shown(url)} is not an absolute URL: expected a scheme and a host, "
             "like 'https://example.com/story'"
         )
     if scheme not in _DEFAULT_PORTS:  # a link to a story: javascript: or data: would run
-        raise InvalidURLError(f"{url!r} is not a web URL: its scheme is {scheme!r}; expected "
+        raise InvalidURLError(f"{shown(url)} is not a web URL: its scheme is {scheme!r}; expected "
                               "http or https, like 'https://example.com/story'")
     if any(c.isspace() for c in text):
-        raise InvalidURLError(f"{url!r} is not a valid URL: it contains whitespace")
+        raise InvalidURLError(f"{shown(url)} is not a valid URL: it contains whitespace")
     netloc = hostport
     if port is not None and port != _DEFAULT_PORTS.get(scheme):
         netloc = f"{netloc}:{port}"  # another server: its scheme is kept
@@ -185,7 +190,7 @@ def _escaped(part: str) -> str:
 def _stripped(value: object, what: str) -> str:
     """Return ``value`` stripped; raise InvalidURLError, naming ``what``, if not a string."""
     if not isinstance(value, str):
-        raise InvalidURLError(f"{what} must be a string, got {type(value).__name__} {value!r}")
+        raise InvalidURLError(f"{what} must be a string, got {type(value).__name__} {shown(value)}")
     return value.strip()
 
 
@@ -206,17 +211,18 @@ def provider_key(domain: str) -> str:
         try:
             netloc = urlsplit(text if "//" in text else f"//{text}").netloc
         except ValueError as e:
-            raise InvalidURLError(f"{domain!r} is not a valid domain: {e}") from e
+            raise InvalidURLError(
+                f"{shown(domain)} is not a valid domain: {shown(e, text=True)}") from e
         text = netloc.rpartition("@")[2]
     if not text or any(c.isspace() for c in text):
         raise InvalidURLError(
-            f"{domain!r} is not a domain: expected a host name like 'example.com'")
+            f"{shown(domain)} is not a domain: expected a host name like 'example.com'")
     text = canonical_host(text, domain)
     if text.startswith("www."):
         text = text[4:]
     if not text or any(c.isspace() for c in text):  # "´" in IDNA is " ́"
         raise InvalidURLError(
-            f"{domain!r} is not a domain: expected a host name like 'example.com'")
+            f"{shown(domain)} is not a domain: expected a host name like 'example.com'")
     return text
 
 
@@ -282,13 +288,13 @@ def phrase_tokens(phrase: str) -> tuple[str, ...]:
     ('facial', 'recognition', 'again')
     """
     allowed = f"at most {MAX_PHRASE_WORDS} words and {MAX_PHRASE_CHARS} characters"
-    shown = repr(phrase[:40] + "…") if len(phrase) > 40 else repr(phrase)
+    phrase_shown = repr(phrase[:40] + "…") if len(phrase) > 40 else repr(phrase)
     if len(phrase) > MAX_PHRASE_CHARS:
-        raise InvalidArgument(f"the phrase {shown} is {len(phrase):,} characters long: "
+        raise InvalidArgument(f"the phrase {phrase_shown} is {len(phrase):,} characters long: "
                               f"{allowed} are allowed")
     found = tuple(tokens(phrase))
     if len(found) > MAX_PHRASE_WORDS:
-        raise InvalidArgument(f"the phrase {shown} holds {len(found)} words: {allowed} "
+        raise InvalidArgument(f"the phrase {phrase_shown} holds {len(found)} words: {allowed} "
                               "are allowed")
     return found
 
@@ -333,7 +339,7 @@ def _unix_time(value: int | float) -> datetime:
         hint = f" (if it is the date {text[:4]}-{text[4:6]}-{text[6:]}, write " \
                f"'{text[:4]}-{text[4:6]}-{text[6:]}')"
     raise ValueError(
-        f"{value!r} is no Unix time newsgraph reads{hint}: a number is read as seconds "
+        f"{shown(value)} is no Unix time newsgraph reads{hint}: a number is read as seconds "
         f"since 1970 from {_UNIX_SECONDS[0]:,} to {_UNIX_SECONDS[1] - 1:,}, or milliseconds "
         f"from {_UNIX_MILLISECONDS[0]:,} to {_UNIX_MILLISECONDS[1] - 1:,}; a date is written "
         f"like {_DATE_FORMS}")
@@ -374,7 +380,7 @@ def parse_datetime(value: object) -> datetime:
                 unix = ("; Unix time is read when written as a number, not as text"
                         if digits.isascii() and digits.isdigit() else "")
                 raise ValueError(
-                    f"{value!r} is not an ISO 8601 (or RFC 2822) date-time; expected e.g. "
+                    f"{shown(value)} is not an ISO 8601 (or RFC 2822) date-time; expected e.g. "
                     f"{_DATE_FORMS}{unix}"
                 ) from None
     elif isinstance(value, int | float) and not isinstance(value, bool):
@@ -382,7 +388,7 @@ def parse_datetime(value: object) -> datetime:
     else:
         kind = "boolean" if isinstance(value, bool) else type(value).__name__
         raise ValueError(
-            f"expected an ISO 8601 date-time, got {kind} {value!r}; a date is written like "
+            f"expected an ISO 8601 date-time, got {kind} {shown(value)}; a date is written like "
             f"{_DATE_FORMS}"
         )
     if parsed.tzinfo is None:
@@ -390,5 +396,5 @@ def parse_datetime(value: object) -> datetime:
     try:
         return parsed.astimezone(UTC)
     except OverflowError:  # year 1 east of UTC, or 9999 west of it
-        shown = repr(value.isoformat() if isinstance(value, datetime) else value)
-        raise ValueError(f"{shown} is out of range once converted to UTC") from None
+        written = value.isoformat() if isinstance(value, datetime) else value
+        raise ValueError(f"{shown(written)} is out of range once converted to UTC") from None

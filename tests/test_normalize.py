@@ -107,6 +107,29 @@ def test_control_characters_in_the_path_and_query_are_escaped(url, canonical):
     assert canonical_url(url) == canonical
 
 
+@pytest.mark.parametrize("value", ["x" * 100_000, "https://" + "a" * 100_000 + "^/",
+                                   "https://n.example:" + "9" * 100_000 + "/"])
+def test_an_error_shows_the_start_of_a_long_value_not_all_of_it(value):
+    # A 100,000-character URL in a query variable came back whole in the error (and in a
+    # load report's line): the message shows its start and its length.
+    with pytest.raises(graph.InvalidURLError) as e:
+        canonical_url(value)
+    message = str(e.value)
+    assert len(message) < 600 and value[:40] in message, message
+    assert f"({len(value):,} characters)" in message
+    if "^" in value:
+        with pytest.raises(graph.InvalidURLError, match="characters"):
+            provider_key(value)
+
+
+@pytest.mark.parametrize("port", ["99999", "x1", "9" * 5000])
+def test_a_port_that_is_no_port_says_what_a_port_is(port):
+    # 5,000 digits: "Exceeds the limit (4300 digits) for integer string conversion ...;
+    # use sys.set_int_max_str_digits() to increase the limit", advice for a programmer.
+    with pytest.raises(graph.InvalidURLError, match="not a number from 0 to 65535"):
+        canonical_url(f"https://n.example:{port}/story")
+
+
 def test_an_international_host_that_is_not_a_domain_is_refused():
     with pytest.raises(graph.InvalidURLError, match="not a valid host name"):
         canonical_url("https://" + "ü" * 70 + ".example/x")
