@@ -35,7 +35,7 @@ import networkx as nx
 
 from graph import fastyaml
 from graph.errors import InvalidURLError
-from graph.records import Record
+from graph.records import OTHER_URL_NAMES, Record
 from graph.report import LoadReport, Problem
 from graph.values import TooLongInteger
 from graph.wikilinks import linked_name, unquoted_link
@@ -65,7 +65,7 @@ _PROVIDER_FIELDS = frozenset({"name", "domain"})
 # Such a field, or a near spelling of a known one, is kept in `extra` like any other, with a
 # warning naming the field it looks meant as, when the record lacks that field.
 _OTHER_NAMES = {
-    **dict.fromkeys(("url", "link", "href", "permalink", "canonicalUrl"), "webUrl"),
+    **dict.fromkeys(OTHER_URL_NAMES, "webUrl"),
     **dict.fromkeys(("date", "pubDate", "publishedAt", "published_at", "datePublished",
                      "publicationDate", "publishDate", "published_date"), "publishedDateTime"),
     **dict.fromkeys(("tags", "keywords", "subjects"), "topics"),
