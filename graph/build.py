@@ -324,7 +324,10 @@ class Builder:
         try:
             return parse_datetime(raw)
         except ValueError as e:
-            self.warn(path, line, f"{what}: publishedDateTime dropped: {e}")
+            digits = raw.strip().replace(".", "", 1) if isinstance(raw, str) else ""
+            unix = ("; Unix time is read when written as a number (unquoted in YAML), not "
+                    "as text" if digits.isascii() and digits.isdigit() else "")
+            self.warn(path, line, f"{what}: publishedDateTime dropped: {e}{unix}")
             return None
 
     def entry_topics(self, raw: Any, path: str, line: int | None) -> list[str]:

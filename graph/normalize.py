@@ -317,6 +317,10 @@ def mentions_tokens(phrase: str) -> tuple[str, ...]:
 _RFC3339_LOWER_Z = re.compile(r"(?<=\d)z$")
 
 
+# Text (a record's string, a command-line or HTTP argument) is read in these forms; a
+# number (YAML's or JSON's) as Unix time.
+_TEXT_DATE_FORMS = ("'2022-02-21T03:37:00Z', '2022-02-21T05:37:00+02:00', '2022-02-21' or "
+                    "'Mon, 21 Feb 2022 03:37:00 GMT'")
 _DATE_FORMS = ("'2022-02-21T03:37:00Z', '2022-02-21T05:37:00+02:00', '2022-02-21', "
                "'Mon, 21 Feb 2022 03:37:00 GMT' or Unix time, a number of seconds "
                "(1645414620) or milliseconds (1645414620000)")
@@ -376,12 +380,9 @@ def parse_datetime(value: object) -> datetime:
             try:  # RSS's pubDate (RFC 2822): a record converted from a feed keeps it
                 parsed = parsedate_to_datetime(value.strip())
             except (ValueError, TypeError, IndexError):
-                digits = value.strip().replace(".", "", 1)
-                unix = ("; Unix time is read when written as a number, not as text"
-                        if digits.isascii() and digits.isdigit() else "")
                 raise ValueError(
                     f"{shown(value)} is not an ISO 8601 (or RFC 2822) date-time; expected e.g. "
-                    f"{_DATE_FORMS}{unix}"
+                    f"{_TEXT_DATE_FORMS}"
                 ) from None
     elif isinstance(value, int | float) and not isinstance(value, bool):
         return _unix_time(value)

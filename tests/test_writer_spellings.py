@@ -115,3 +115,15 @@ def test_unix_time_in_a_record_is_its_date_without_a_warning(tmp_path):
     # as text it is not read (a string of digits is ISO 8601's basic form), and says so
     [warning] = kg.report.warnings
     assert "publishedDateTime dropped" in warning.reason and "as a number" in warning.reason
+
+
+def test_a_date_given_as_text_is_told_the_text_forms_only():
+    # `newsgraph export --after 1645414620` was told "or Unix time, a number of seconds
+    # (1645414620)" and then "Unix time is read when written as a number, not as text":
+    # a command line has only text.
+    from graph.normalize import parse_datetime
+
+    for text in ("yesterday", "1645414620"):
+        with pytest.raises(ValueError) as caught:
+            parse_datetime(text)
+        assert "Unix time" not in str(caught.value) and "'2022-02-21'" in str(caught.value)
