@@ -104,9 +104,11 @@ class EdgeArrays:
         ``(source, target, key, data)``, in the order networkx's dicts received them
         (:func:`graph.build.build_graph`'s ``edge_log``; one key per node pair). A node's
         out-edges (in-edges) are then its edges as sources (targets) in log order: two
-        stable sorts, no walk over the dicts."""
+        stable sorts, no walk over the dicts. ``g``'s dicts hold these edges, or none (a
+        build that kept them in the log alone)."""
         n, m = len(ids), len(log)
-        if sum(len(nbrs) for nbrs in g._succ.values()) != m:
+        held = sum(len(nbrs) for nbrs in g._succ.values())
+        if held and held != m:  # none held: a build that kept its edges in the log alone
             raise ValueError("the edge log does not hold the graph's edges")
         source = np.fromiter((pos[e[0]] for e in log), np.int64, m)
         target = np.fromiter((pos[e[1]] for e in log), np.int64, m)
