@@ -15,6 +15,7 @@ frozen (``nx.freeze``): ``kg.nx.copy()`` is an ordinary graph to change.
 from __future__ import annotations
 
 from collections.abc import ItemsView, Iterable, Iterator, Mapping, Sequence, ValuesView
+from operator import itemgetter
 from typing import Any
 
 import networkx as nx
@@ -110,10 +111,13 @@ class EdgeArrays:
         held = sum(len(nbrs) for nbrs in g._succ.values())
         if held and held != m:  # none held: a build that kept its edges in the log alone
             raise ValueError("the edge log does not hold the graph's edges")
-        source = np.fromiter((pos[e[0]] for e in log), np.int64, m)
-        target = np.fromiter((pos[e[1]] for e in log), np.int64, m)
-        made: dict[Any, int] = {}
-        kind = np.fromiter((made.setdefault(e[2], len(made)) for e in log), np.int64, m)
+        # (map and itemgetter: the passes over every edge run in C, not a generator's frame)
+        at_pos = pos.__getitem__
+        source = np.fromiter(map(at_pos, map(itemgetter(0), log)), np.int64, m)
+        target = np.fromiter(map(at_pos, map(itemgetter(1), log)), np.int64, m)
+        # Keys numbered by their first edge in the log.
+        made = {k: c for c, k in enumerate(dict.fromkeys(map(itemgetter(2), log)))}
+        kind = np.fromiter(map(made.__getitem__, map(itemgetter(2), log)), np.int64, m)
         out_order = np.argsort(source, kind="stable")
         # Keys numbered as of() numbers them: by their first out-edge in index order.
         out_kind = kind[out_order]
@@ -132,7 +136,7 @@ class EdgeArrays:
         np.cumsum(np.bincount(target, minlength=n), out=in_indptr[1:])
         at = np.empty(m, dtype=np.int64)
         at[out_order] = np.arange(m)
-        data = [log[p][3] for p in out_order.tolist()]
+        data = list(map(itemgetter(3), map(log.__getitem__, out_order.tolist())))
         known = (t for d in g._node.values() for t in d.get("sources") or ())
         return cls(ids, pos, keys, out_indptr, target[out_order].astype(np.int32), out_key,
                    in_indptr, source[in_order].astype(np.int32), at[in_order].astype(np.int32),
