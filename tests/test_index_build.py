@@ -168,3 +168,36 @@ def test_a_build_that_removes_a_node_keeps_no_edge_log(tmp_path: Path,
     assert nx.utils.graphs_equal(kg.nx, built)
     assert [list(kg.nx.out_edges(n, keys=True)) for n in sorted(built)] == \
         [list(built.out_edges(n, keys=True)) for n in sorted(built)]
+
+
+_GC_SCRIPT = """
+import gc, sys
+import graph
+frozen = sys.argv[2] == "frozen"
+if frozen:
+    gc.freeze()
+kg = graph.load(sys.argv[1])
+ids = {id(d) for d in kg.nx._node.values() if gc.is_tracked(d)}
+young = sum(id(o) in ids for o in gc.get_objects(0)) + sum(id(o) in ids for o in gc.get_objects(1))
+oldest = sum(id(o) in ids for o in gc.get_objects(2))
+print(gc.isenabled(), gc.get_freeze_count() > 0, young, oldest, len(ids))
+"""
+
+
+@pytest.mark.parametrize("frozen", [False, True])
+def test_a_load_leaves_its_graph_to_the_collectors_oldest_generation(frozen: bool) -> None:
+    # Left in the youngest generation, the graph would be scanned whole by the first
+    # collection after the load (a pause before the first answer); a program's own
+    # freeze (gc.freeze, as the server's) is never undone by it.
+    import subprocess
+    import sys
+
+    from tests.conftest import SAMPLE_CORPUS
+
+    out = subprocess.run([sys.executable, "-c", _GC_SCRIPT, str(SAMPLE_CORPUS),
+                          "frozen" if frozen else "plain"], capture_output=True, text=True,
+                         check=True, cwd=Path(__file__).parent.parent).stdout.split()
+    enabled, still_frozen, young, oldest, nodes = out
+    assert enabled == "True" and still_frozen == str(frozen) and int(nodes) > 0
+    if not frozen:
+        assert (int(young), int(oldest)) == (0, int(nodes))
