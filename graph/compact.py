@@ -14,7 +14,17 @@ frozen (``nx.freeze``): ``kg.nx.copy()`` is an ordinary graph to change.
 
 from __future__ import annotations
 
-from collections.abc import ItemsView, Iterable, Iterator, Mapping, Sequence, ValuesView
+import threading
+from collections.abc import (
+    Callable,
+    ItemsView,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+    ValuesView,
+)
+from functools import partial
 from operator import itemgetter
 from typing import Any
 
@@ -37,16 +47,43 @@ class EdgeArrays:
     """
 
     __slots__ = ("ids", "pos", "keys", "out_indptr", "out_target", "out_key", "in_indptr",
-                 "in_source", "in_edge", "data")
+                 "in_source", "in_edge", "_data", "_make_data")
 
     def __init__(self, ids: Sequence[str], pos: Mapping[str, int], keys: list[Any],
                  out_indptr: np.ndarray, out_target: np.ndarray, out_key: np.ndarray,
                  in_indptr: np.ndarray, in_source: np.ndarray, in_edge: np.ndarray,
-                 data: EdgeData):
+                 data: EdgeData | Callable[[], EdgeData]):
+        """``data``: the edges' data, or what makes it when first read (:attr:`data`)."""
         self.ids, self.pos, self.keys = ids, pos, keys
         self.out_indptr, self.out_target, self.out_key = out_indptr, out_target, out_key
         self.in_indptr, self.in_source, self.in_edge = in_indptr, in_source, in_edge
-        self.data = data
+        self._data: EdgeData | None = data if isinstance(data, EdgeData) else None
+        self._make_data: Callable[[], EdgeData] | None = \
+            None if isinstance(data, EdgeData) else data
+
+    @property
+    def data(self) -> EdgeData:
+        """The edges' data dicts (:class:`EdgeData`); a cold load's is made on first
+        read, after the first answer (no walk reads it; the snapshot and edge views do)."""
+        made = self._data
+        if made is None:
+            with _MAKING:
+                made = self._data
+                if made is None:
+                    assert self._make_data is not None
+                    made = self._data = self._make_data()
+                    self._make_data = None
+        return made
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = {name: getattr(self, name) for name in self.__slots__ if name[0] != "_"}
+        state["_data"] = self.data
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self._make_data = None
+        for name, value in state.items():
+            setattr(self, name, value)
 
     @classmethod
     def of(cls, g: nx.MultiDiGraph, ids: Sequence[str],
@@ -137,10 +174,10 @@ class EdgeArrays:
         at = np.empty(m, dtype=np.int64)
         at[out_order] = np.arange(m)
         data = list(map(itemgetter(3), map(log.__getitem__, out_order.tolist())))
-        known = (t for d in g._node.values() for t in d.get("sources") or ())
+        # The data is made when first read: the read index and the walks read none of it.
         return cls(ids, pos, keys, out_indptr, target[out_order].astype(np.int32), out_key,
                    in_indptr, source[in_order].astype(np.int32), at[in_order].astype(np.int32),
-                   EdgeData.of(data, keys, out_key, known))
+                   partial(_edge_data, data, keys, out_key, g._node))
 
     def __len__(self) -> int:
         return len(self.out_target)
@@ -162,6 +199,18 @@ class EdgeArrays:
             _array(raw[name]) for name in _ARRAYS)
         return cls(ids, pos, list(keys), out_indptr, out_target, out_key, in_indptr,
                    in_source, in_edge, EdgeData.from_state(list(keys), out_key, data))
+
+
+# Held while an EdgeArrays's data is made (by whichever thread reads it first).
+_MAKING = threading.Lock()
+
+
+def _edge_data(data: list[dict[str, Any]], keys: list[Any], key_of: np.ndarray,
+               nodes: Mapping[str, Mapping[str, Any]]) -> EdgeData:
+    """:meth:`EdgeData.of` for :meth:`EdgeArrays.of_log`, the evidence sharing the
+    strings of the nodes' ``sources``."""
+    known = (t for d in nodes.values() for t in d.get("sources") or ())
+    return EdgeData.of(data, keys, key_of, known)
 
 
 class EdgeData:
