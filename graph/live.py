@@ -196,6 +196,7 @@ class LiveGraph:
         if self._cache is not None and digest is not None:
             self._kg = self._cache.write(self._kg, digest, self._kept(),
                                          lambda: self._list().names, self._adopt)
+        self._listing = _without_names(listing)
         self._compact_later()
 
     def _options(self) -> dict[str, object]:
@@ -223,7 +224,7 @@ class LiveGraph:
         self._start = start
         self._version_sum = start.version_sum  # what _add_file sums
         self._dirs = start.dirs
-        self._listing = listing
+        self._listing = _without_names(listing)
         self._kg = self._stamp(start.kg)
         self.resumed = False
         return True
@@ -511,7 +512,7 @@ class LiveGraph:
         if not changed and not self._stale and (listing.errors, listing.skipped) == (
                 self._listing.errors, self._listing.skipped):
             return None
-        self._listing = listing
+        self._listing = _without_names(listing)
         old_kg, previous = self._kg, self.version
         if self._stale:
             kg = self._assemble()
@@ -767,3 +768,9 @@ class LiveGraph:
         kg.made_at = datetime.now(UTC)
         kg.__dict__.setdefault("from_snapshot", False)  # True: read from a snapshot at start
         return kg
+
+
+def _without_names(listing: Listing) -> Listing:
+    """What a follow keeps of a listing once it is applied: its notes, not its names
+    (the files are the keys of the kept files; ~8 MiB of paths at 100k records)."""
+    return Listing(errors=listing.errors, skipped=listing.skipped)
