@@ -55,6 +55,7 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
+from graph import cachefolder
 from graph.columns import OnDisk
 from graph.compact import EdgeArrays, edge_arrays, frozen_graph
 from graph.errors import SnapshotChanged
@@ -154,7 +155,7 @@ def fingerprint(root: Path, files: Sequence[str | os.PathLike[str]],
                         sort_keys=True).encode())
     # stat() releases the GIL: large corpora are stat'ed from a few threads at once.
     parts = max(1, min(4, len(files) // 5000))
-    step = -(-len(files) // parts)
+    step = max(1, -(-len(files) // parts))  # (no file: one empty chunk)
     chunks = [files[i : i + step] for i in range(0, len(files), step)] or [[]]
     with ThreadPoolExecutor(max_workers=parts) as pool:
         for text in pool.map(_stat_lines, chunks):
@@ -464,8 +465,10 @@ def write_packed(cache_dir: Path, root: Path, digest: str, form: str,
                          "format": form}).encode()
     signer = hmac.new(key, header + b"\n", hashlib.sha256)
     path = snapshot_path(cache_dir, root)
+    cap = cachefolder.max_bytes()
     fd, tmp = tempfile.mkstemp(dir=cache_dir, prefix=".snapshot-")
     try:
+        cachefolder.hold(fd, exclusive=True)  # being written: never evicted
         with os.fdopen(fd, "wb") as f:
             f.write(_MAGIC)
             f.write(bytes(32))
@@ -495,10 +498,12 @@ def write_packed(cache_dir: Path, root: Path, digest: str, form: str,
                 del part
             f.seek(len(_MAGIC))
             f.write(signer.digest())
-        os.replace(tmp, path)
+            f.flush()
+            os.replace(tmp, path)  # (still locked while renamed: never evicted half-made)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    cachefolder.evict(cache_dir, cap, keep=path)
     return path
 
 
@@ -630,6 +635,9 @@ def read_parts(path: Path, spans: list[tuple[int, int, bytes]],
     there); a part written by blocks is not read, its blocks checked when read."""
     fd, st = _open_regular(path)
     try:
+        reason = cachefolder.claim(fd)
+        if reason is not None:
+            raise ValueError(f"{path} was {reason} after it was written")
         file = SnapshotFile(path, fd, st)
         for offset, size, digest in spans:
             if isinstance(digest, BlockDigests):
@@ -683,6 +691,9 @@ class PendingSnapshot:
         self._fd, st = _open_regular(path)
         try:
             fd = self._fd
+            reason = cachefolder.claim(fd)  # in use for as long as the file is open
+            if reason is not None:
+                raise _Refused(reason)
             if _pread_exactly(fd, len(_MAGIC), 0) != _MAGIC:
                 raise _Refused("not a snapshot file")
             at = len(_MAGIC)
@@ -786,7 +797,9 @@ class PendingSnapshot:
             try:
                 assert self._body is not None
                 body, self._body = self._body, None
-                return unpack(meta.get("format", "pickle"), body, with_files=with_files)
+                payload = unpack(meta.get("format", "pickle"), body, with_files=with_files)
+                cachefolder.mark_used(self._fd)  # the last its cap removes
+                return payload
             except Exception as e:  # noqa: BLE001 - signed by us yet unreadable (another Python)
                 self.reason = f"it could not be decoded ({type(e).__name__}: {e})"
                 return None

@@ -529,3 +529,15 @@ def test_the_graph_answers_the_same_while_its_snapshot_is_written_and_after(
     _same(kg, plain)
     want = plain.within(start, 2, mentions="facial recognition")
     assert all(a == want for a in answers)
+
+
+@pytest.mark.parametrize("how", ["load", "follow"])
+def test_a_folder_holding_no_file_loads_empty_with_a_cache(tmp_path: Path, how: str) -> None:
+    # Its fingerprint is of no file (it was an error: a step of zero files a thread).
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    cache = tmp_path / "cache"
+    for _ in range(2):
+        kg = (graph.load(empty, cache=cache) if how == "load"
+              else graph.follow(empty, cache=cache).current())
+        assert kg.report.records == 0 and kg.nx.number_of_nodes() == 0
