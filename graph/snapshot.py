@@ -408,6 +408,8 @@ def unpack(form: str, body: bytes | bytearray | memoryview | Iterable[Any], *,
     state["g"] = g
     state["ids"] = ids
     state["pos"] = pos
+    if "newest_key" in state:  # its list made from the array when first asked (4 MiB at 100k)
+        state.pop("newest_first", None)
     index = ReadIndex.__new__(ReadIndex)
     index.__setstate__(state)
     if with_files:

@@ -188,7 +188,8 @@ def test_a_writer_crash_leftover_goes_and_a_write_under_way_stays(tmp_path: Path
 
 def test_a_bad_cap_is_refused_saying_what_is_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NEWSGRAPH_CACHE_MAX_MB", "lots")
-    with pytest.raises(graph.NewsgraphError, match="NEWSGRAPH_CACHE_MAX_MB must be a number.*'lots'"):
+    with pytest.raises(graph.NewsgraphError,
+                       match="NEWSGRAPH_CACHE_MAX_MB must be a number.*'lots'"):
         cachefolder.max_bytes()
     monkeypatch.setenv("NEWSGRAPH_CACHE_MAX_MB", "512")
     assert cachefolder.max_bytes() == 512 * MB
