@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import gc
 import hashlib
 import logging
 import os
@@ -192,11 +193,18 @@ class LiveGraph:
         for name, seen, parsed in zip(names, signatures, parses, strict=True):
             self._add_file(name, KeptFile(parsed, content_digest(name, max_file_bytes), seen))
         self._listing = listing
-        self._kg = self._assemble()
+        built = self._kg = self._assemble()
         if self._cache is not None and digest is not None:
             self._kg = self._cache.write(self._kg, digest, self._kept(),
                                          lambda: self._list().names, self._adopt)
         self._listing = _without_names(listing)
+        if self._kg is not built:
+            # The graph built and its build state's objects, let go for those read back
+            # from the snapshot, are in reference cycles: collected and their pages given
+            # back now, not at the collector's next full pass (at 20k, 453 -> 281 MiB).
+            del built
+            gc.collect()
+            heap.release()
         self._compact_later()
 
     def _options(self) -> dict[str, object]:
