@@ -35,9 +35,10 @@ import networkx as nx
 
 from graph import fastyaml
 from graph.errors import InvalidURLError
-from graph.records import Record
+from graph.records import OTHER_URL_NAMES, Record
 from graph.report import LoadReport, Problem
 from graph.values import TooLongInteger
+from graph.wikilinks import linked_name, unquoted_link
 
 __all__ = ["ARTICLE", "PROVIDER", "TOPIC", "EDGE_KINDS", "build_graph", "check_records",
            "article_id", "provider_id", "topic_id", "prepare", "prepare_records", "Prepared"]
@@ -64,7 +65,7 @@ _PROVIDER_FIELDS = frozenset({"name", "domain"})
 # Such a field, or a near spelling of a known one, is kept in `extra` like any other, with a
 # warning naming the field it looks meant as, when the record lacks that field.
 _OTHER_NAMES = {
-    **dict.fromkeys(("url", "link", "href", "permalink", "canonicalUrl"), "webUrl"),
+    **dict.fromkeys(OTHER_URL_NAMES, "webUrl"),
     **dict.fromkeys(("date", "pubDate", "publishedAt", "published_at", "datePublished",
                      "publicationDate", "publishDate", "published_date"), "publishedDateTime"),
     **dict.fromkeys(("tags", "keywords", "subjects"), "topics"),
@@ -323,7 +324,10 @@ class Builder:
         try:
             return parse_datetime(raw)
         except ValueError as e:
-            self.warn(path, line, f"{what}: publishedDateTime dropped: {e}")
+            digits = raw.strip().replace(".", "", 1) if isinstance(raw, str) else ""
+            unix = ("; Unix time is read when written as a number (unquoted in YAML), not "
+                    "as text" if digits.isascii() and digits.isdigit() else "")
+            self.warn(path, line, f"{what}: publishedDateTime dropped: {e}{unix}")
             return None
 
     def entry_topics(self, raw: Any, path: str, line: int | None) -> list[str]:
@@ -342,9 +346,19 @@ class Builder:
         for name in raw:
             if isinstance(name, int | float) and not isinstance(name, bool):
                 name = str(name)
+            elif isinstance(name, list):  # `- [[AI]]` unquoted: YAML reads [['AI']]
+                link = unquoted_link(name)
+                if link is not None:
+                    self.warn(path, line, f"topic {name!r} is how YAML reads the unquoted "
+                              f"link [[{link}]]: read as that link; quote it: \"[[{link}]]\"")
+                    name = f"[[{link}]]"
+            if isinstance(name, str):
+                name = linked_name(name)
             if not isinstance(name, str) or not topic_slug(name):
-                self.warn(path, line, f"topic {name!r} skipped: a topic is a name with "
-                          "at least one letter or digit")
+                got = "" if isinstance(name, str) else \
+                    f", got a {'mapping' if isinstance(name, dict) else type(name).__name__}"
+                self.warn(path, line, f"topic {_shown(name)} skipped: a topic is a name with a "
+                          f"letter or digit, or a wiki link '[[Name]]'{got}")
                 continue
             slug = topic_slug(name)
             if slug not in slugs:

@@ -17,6 +17,26 @@ respectively, so code written against the standard exceptions keeps working.
 
 from __future__ import annotations
 
+# How much of an offending value a message shows: a URL, a domain, a date as written.
+_SHOWN = 200
+
+
+def shown(value: object, *, text: bool = False) -> str:
+    """Return ``repr(value)`` (``str`` with ``text``) for a message, its start alone when
+    it is long, with its length: an error never echoes a 100,000-character value whole.
+
+    Examples
+    --------
+    >>> shown("x" * 1000)
+    "'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx…' (1,000 characters)"
+    """
+    whole = str(value) if text else repr(value)
+    if len(whole) <= _SHOWN:
+        return whole
+    if isinstance(value, str) and not text:
+        return f"{value[:44]!r}"[:-1] + f"…{whole[-1]} ({len(value):,} characters)"
+    return f"{whole[:_SHOWN]}… ({len(whole):,} characters)"
+
 
 class NewsgraphError(Exception):
     """Base class of every newsgraph error."""

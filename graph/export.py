@@ -31,6 +31,7 @@ Formats (each name one shape, the same through GraphQL, HTTP and the CLI)
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator
 from typing import IO, TYPE_CHECKING, Any
 from xml.sax.saxutils import escape as xml_escape
@@ -221,8 +222,21 @@ def iter_json(kg: KnowledgeGraph, sub: Subgraph, fmt: str, *, chunk: int = 500,
 _COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
+# What XML 1.0 has no form for: C0 controls but tab, line feed and return, lone
+# surrogates, U+FFFE and U+FFFF. Written raw, no XML parser reads the file back.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _xml_chars(value: str) -> str:
+    """``value`` with each character XML cannot hold as U+FFFD (a form feed or ``\x01``
+    scraped into a title)."""
+    return value if value.isprintable() or _NOT_XML.search(value) is None \
+        else _NOT_XML.sub("\ufffd", value)
+
+
 def _text(value: str) -> str:
     """XML character data: ``&``, ``<`` and ``>`` escaped (most values hold none)."""
+    value = _xml_chars(value)
     if "&" in value or "<" in value or ">" in value:
         return xml_escape(value)
     return value
@@ -230,6 +244,7 @@ def _text(value: str) -> str:
 
 def _attribute(value: str) -> str:
     """A quoted XML attribute value, escaped as ElementTree escapes one."""
+    value = _xml_chars(value)
     if '"' in value or "&" in value or "<" in value or ">" in value or "\n" in value \
             or "\r" in value or "\t" in value:
         return quoteattr(value)

@@ -22,6 +22,7 @@ sequences of file operations, that the result equals a cold :func:`graph.load`.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import pickle
@@ -285,15 +286,36 @@ class _Source:
     # links by target, for a source with many (a record listing thousands of related
     # stories): each stub it lists finds its entries at once, not by a scan of them all
     links_to: dict[str, list[tuple[Entry, Key]]] | None = None
+    # and a digest of all a stub takes from them (target, order, listing, fields): an edit
+    # that keeps them (a title) makes none of the stubs again (see BuildState._change)
+    links_digest: bytes | None = None
 
     def __reduce__(self) -> tuple[Any, ...]:
         # A constructor call reads back faster than a slots class's generic state.
         return (_Source, (self.key, self.entries, self.topics, self.links, self.evidence,
-                          self.spellings, self.errors, self.warnings, self.links_to))
+                          self.spellings, self.errors, self.warnings, self.links_to,
+                          self.links_digest))
+
+    def same_links(self, other: _Source | None) -> bool:
+        """True when ``other`` gives every stub it lists and every RELATED edge from it
+        as this one does (known only for a source with many links: False otherwise)."""
+        return other is not None and self.links_digest is not None \
+            and self.links_digest == other.links_digest \
+            and list(self.evidence.items()) == list(other.evidence.items())
 
 
 # Past this many links a source indexes them by target (a scan of a few is cheaper).
 _INDEXED_LINKS = 16
+
+
+def _digest(signed: list[tuple[Any, ...]]) -> bytes | None:
+    """A digest of what a source's stubs take from its links; None when a value cannot
+    be pickled (the stubs are then made again at each change, as before)."""
+    try:
+        data = pickle.dumps(signed, protocol=5)
+    except (pickle.PicklingError, TypeError, ValueError, AttributeError, RecursionError):
+        return None
+    return hashlib.blake2b(data, digest_size=16).digest()
 
 
 @dataclass(slots=True)
@@ -667,28 +689,40 @@ class BuildState:
                 kept.append((url, key))
                 self._set_problems((_RECORD, *key), b.report.errors, b.report.warnings)
 
-        # Phase B: what each changed URL's records link to; those targets are touched too.
+        # Phase B: what each changed URL's records link to; those targets are touched too,
+        # unless its links give them all they gave (an edit of a long list's record that
+        # kept the list: 100,000 stubs and their edges were made again for a title).
         nodes_to_do = set(changed)
         spelled: set[str] = set()  # topics whose spellings changed
+        olds: dict[str, _Source] = {}
         for url in changed:
             old = self.sources.pop(url, None)
             if old is not None:
+                olds[url] = old
                 self._drop_problems(old.key)
                 for target, _, _ in old.links:
-                    nodes_to_do.add(target)
                     self.linked_by[target].discard(url)
             for slug in (old.spellings if old is not None else ()):
                 self.spellings[slug].pop(url)
                 spelled.add(slug)
         # Only then the new: a URL's problems may take the place another URL's had.
+        kept_links: set[str] = set()  # changed URLs whose links are as they were
         for url in changed:
+            old = olds.get(url)
             if not self.records.get(url):
                 self.records.pop(url, None)
+                if old is not None:
+                    nodes_to_do.update(target for target, _, _ in old.links)
                 continue
             new = self.sources[url] = self._source(b, url)
             self._set_problems(new.key, new.errors, new.warnings)
+            if new.same_links(old):
+                kept_links.add(url)
+            elif old is not None:
+                nodes_to_do.update(target for target, _, _ in old.links)
             for target, _, _ in new.links:
-                nodes_to_do.add(target)
+                if url not in kept_links:
+                    nodes_to_do.add(target)
                 self.linked_by[target].add(url)
             for slug, spelling in new.spellings.items():
                 self.spellings[slug].set(url, *spelling)
@@ -715,7 +749,9 @@ class BuildState:
                     self.stubs -= bool(old_node.attrs["is_stub"])
                     self.kinds[ARTICLE] -= 1
                     if url in changed:
-                        made = None
+                        # its node made again; its edges kept if its links, provider
+                        # and topics are as they were
+                        made = self._node(b, url) if url in kept_links else None
                     elif url in self.sources and not old_node.attrs["is_stub"]:
                         # An article whose own records did not change: its node is made
                         # of them alone (who links to it names only a stub's sources),
@@ -775,7 +811,10 @@ class BuildState:
             source = self.sources.get(url)
             if node not in patch.node or source is None:
                 continue
+            edges_kept = url in linked_only  # its edges stayed: only those to nodes made again
             for target, evidence in source.evidence.items():
+                if edges_kept and target not in nodes_to_do:
+                    continue
                 if article_id(target) in patch.node:
                     patch.add_edge(node, article_id(target), RELATED,
                                    {"kind": RELATED, "evidence": evidence})
@@ -843,6 +882,7 @@ class BuildState:
                    f"duplicate of {winner.source} (same article {url}); "
                    f"{winner.source} wins: {why_wins(winner, loser)}")
         links: list[tuple[str, Entry, Key]] = []
+        signed: list[tuple[Any, ...]] = []  # what each stub takes from a link
         evidence: dict[str, list[str]] = {}
         try:
             winner.topics = b.entry_topics(winner.fields.get("topics"), winner.path,
@@ -855,7 +895,9 @@ class BuildState:
                     found = evidence.setdefault(target, [])
                     if where not in found:
                         found.append(where)
-                    links.append((target, _held_stub(entry, stub, places), (*first, rank, j)))
+                    order = (*first, rank, j)
+                    links.append((target, _held_stub(entry, stub, places), order))
+                    signed.append((target, order, stub.order, stub.source, stub.fields))
         except Exception as e:  # noqa: BLE001 - as graph.build
             winner.topics = []
             b.fail(winner, e)
@@ -863,13 +905,15 @@ class BuildState:
         for i, (slug, names) in enumerate(b.topic_names.items()):
             spellings[intern(slug)] = (intern(next(iter(names))), (*first, i))
         links_to: dict[str, list[tuple[Entry, Key]]] | None = None
+        digest = None
         if len(links) > _INDEXED_LINKS:
             links_to = {}
             for target, stub, order in links:
                 links_to.setdefault(target, []).append((stub, order))
+            digest = _digest(signed)
         return _Source((_SOURCE, *first), entries, winner.topics, links, evidence, spellings,
                        b.report.errors or _NO_PROBLEMS, b.report.warnings or _NO_PROBLEMS,
-                       links_to)
+                       links_to, digest)
 
     def _node(self, b: Builder, url: str) -> _Node | None:
         """Phases C and D of graph.build for one URL: its article, or its stub."""

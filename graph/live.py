@@ -144,6 +144,9 @@ class LiveGraph:
                  max_file_bytes: int = DEFAULT_MAX_FILE_BYTES, include: Sequence[str] = (),
                  follow_symlinks: bool = False,
                  cache: str | os.PathLike[str] | bool | None = None):
+        if path is not None and not str(os.fspath(path)).strip():  # Path("") is "."
+            raise NewsgraphError(f"an empty path ({path!r}): give a folder or file of records "
+                                 "('.' for the current folder)")
         self.root = Path(path)
         if not self.root.exists():
             raise NewsgraphError(f"no such file or folder: {str(self.root)!r}")

@@ -126,6 +126,9 @@ def load(
     NewsgraphError
         If ``path`` does not exist. Broken files never raise: they are reported.
     """
+    if path is not None and not str(os.fspath(path)).strip():  # Path("") is "."
+        raise NewsgraphError(f"an empty path ({path!r}): give a folder or file of records "
+                             "('.' for the current folder)")
     root = Path(path) if path is not None else default_data_path()
     if not root.exists():
         raise NewsgraphError(f"no such file or folder: {str(root)!r}")

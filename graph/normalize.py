@@ -12,7 +12,8 @@ from datetime import UTC, date, datetime, time
 from email.utils import parsedate_to_datetime
 from urllib.parse import quote, unquote_plus, urlsplit
 
-from graph.errors import InvalidArgument, InvalidURLError
+from graph.errors import InvalidArgument, InvalidURLError, shown
+from graph.hosts import canonical_host, is_ipv6_address
 
 __all__ = [
     "canonical_url",
@@ -75,7 +76,7 @@ def canonical_url(url: str) -> str:
     """
     text = _stripped(url, "URL")
     plain = _PLAIN_URL.fullmatch(text)
-    if plain is not None and _plain_path(plain.group(3)) and not plain.group(2).endswith("."):
+    if plain is not None and _plain_path(plain.group(3)) and _plain_host(plain.group(2)):
         # the common shape, with nothing to drop but a trailing "/"
         host, path = plain.groups()[1:]
         return f"https://{host}{(path or '').rstrip('/') or '/'}"
@@ -84,28 +85,33 @@ def canonical_url(url: str) -> str:
             text.encode("utf-8")
         except UnicodeEncodeError as e:  # "\ud800" in JSON: no character, no UTF-8 form
             raise InvalidURLError(
-                f"{url!r} is not a valid URL: it holds a lone surrogate "
+                f"{shown(url)} is not a valid URL: it holds a lone surrogate "
                 f"({text[e.start]!r} at {e.start}), which is not Unicode text") from None
     try:
         parts = urlsplit(text)
-        host = parts.hostname
-        port = parts.port
     except ValueError as e:
-        raise InvalidURLError(f"{url!r} is not a valid URL: {e}") from e
+        raise InvalidURLError(f"{shown(url)} is not a valid URL: {shown(e, text=True)}") from e
+    try:
+        port = parts.port
+    except ValueError:  # not a number, past 65535, or past the 4,300 digits int() reads
+        written = parts.netloc.rpartition("@")[2].rpartition(":")[2]
+        raise InvalidURLError(f"{shown(url)} is not a valid URL: its port {shown(written)} is "
+                              "not a number from 0 to 65535") from None
     scheme = parts.scheme.lower()
-    if host:  # "news.example." is the fully qualified "news.example": one host
-        host = host.rstrip(".")
-    if not scheme or not host:
+    hostport = parts.netloc.rpartition("@")[2]
+    if scheme in _DEFAULT_PORTS and hostport and not any(c.isspace() for c in text):
+        hostport = canonical_host(hostport, url)  # "" for "news.example." alone: no host
+    if not scheme or not hostport:
         raise InvalidURLError(
-            f"{url!r} is not an absolute URL: expected a scheme and a host, "
+            f"{shown(url)} is not an absolute URL: expected a scheme and a host, "
             "like 'https://example.com/story'"
         )
     if scheme not in _DEFAULT_PORTS:  # a link to a story: javascript: or data: would run
-        raise InvalidURLError(f"{url!r} is not a web URL: its scheme is {scheme!r}; expected "
+        raise InvalidURLError(f"{shown(url)} is not a web URL: its scheme is {scheme!r}; expected "
                               "http or https, like 'https://example.com/story'")
     if any(c.isspace() for c in text):
-        raise InvalidURLError(f"{url!r} is not a valid URL: it contains whitespace")
-    netloc = f"[{host}]" if ":" in host else _ascii_host(host, url)
+        raise InvalidURLError(f"{shown(url)} is not a valid URL: it contains whitespace")
+    netloc = hostport
     if port is not None and port != _DEFAULT_PORTS.get(scheme):
         netloc = f"{netloc}:{port}"  # another server: its scheme is kept
     elif scheme == "http":
@@ -128,8 +134,16 @@ def has_credentials(url: str) -> bool:
     return parts.username is not None or parts.password is not None
 
 
+def _plain_host(host: str) -> bool:
+    """True for a lowercase domain in its one spelling: no dot ending it, not read as an
+    IPv4 address (its last label a number, ``127.1`` or ``0x7f``)."""
+    return not host.endswith(".") and not host[-1].isdigit() and ".0x" not in host \
+        and not host.startswith("0x")
+
+
 def _plain_path(path: str | None) -> bool:
-    return path is None or (path.isascii() and "%" not in path and "/." not in path)
+    return path is None or (path.isascii() and path.isprintable() and "%" not in path
+                            and "/." not in path)
 
 
 def _without_dot_segments(path: str) -> str:
@@ -154,13 +168,15 @@ def _without_dot_segments(path: str) -> str:
 # RFC 3986's unreserved characters: an escape of one means the character itself.
 _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 _ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
-_NOT_ASCII = re.compile(r"[^\x00-\x7f]+")
+# Escaped as a browser escapes them: text outside ASCII, and controls (C0 and DEL).
+_NOT_ASCII = re.compile(r"[^\x20-\x7e]+")
 
 
 def _escaped(part: str) -> str:
     """Return a path or query part in one spelling, as a browser sends it: text outside
-    ASCII as UTF-8 escapes, escapes in capitals, escapes of unreserved characters decoded."""
-    if part.isascii() and "%" not in part:
+    ASCII and controls as UTF-8 escapes, escapes in capitals, escapes of unreserved
+    characters decoded."""
+    if part.isascii() and part.isprintable() and "%" not in part:
         return part
     part = _NOT_ASCII.sub(lambda m: quote(m.group(), safe=""), part)
 
@@ -171,22 +187,10 @@ def _escaped(part: str) -> str:
     return _ESCAPE.sub(one, part)
 
 
-def _ascii_host(host: str, url: object) -> str:
-    """Return a lowercased host in ASCII: an international name as its IDNA form
-    (``bücher.example`` → ``xn--bcher-kva.example``), as browsers send it."""
-    if host.isascii():
-        return host
-    try:
-        return host.encode("idna").decode("ascii").lower()
-    except UnicodeError as e:
-        raise InvalidURLError(f"{url!r} is not a valid URL: {host!r} is not a valid host "
-                              f"name ({e})") from None
-
-
 def _stripped(value: object, what: str) -> str:
     """Return ``value`` stripped; raise InvalidURLError, naming ``what``, if not a string."""
     if not isinstance(value, str):
-        raise InvalidURLError(f"{what} must be a string, got {type(value).__name__} {value!r}")
+        raise InvalidURLError(f"{what} must be a string, got {type(value).__name__} {shown(value)}")
     return value.strip()
 
 
@@ -201,20 +205,24 @@ def provider_key(domain: str) -> str:
     'sixthtone.com'
     """
     text = _stripped(domain, "domain")
+    if is_ipv6_address(text):  # `domain: "::1"`: the address without a URL's brackets
+        text = f"[{text}]"
     if "/" in text or ":" in text:
         try:
-            host = urlsplit(text if "//" in text else f"//{text}").hostname
+            netloc = urlsplit(text if "//" in text else f"//{text}").netloc
         except ValueError as e:
-            raise InvalidURLError(f"{domain!r} is not a valid domain: {e}") from e
-        text = host or ""
-    text = text.lower().rstrip(".")
-    if not text.isascii() and not any(c.isspace() for c in text):
-        text = _ascii_host(text, domain)
-    if text.startswith("www."):
-        text = text[4:]
+            raise InvalidURLError(
+                f"{shown(domain)} is not a valid domain: {shown(e, text=True)}") from e
+        text = netloc.rpartition("@")[2]
     if not text or any(c.isspace() for c in text):
         raise InvalidURLError(
-            f"{domain!r} is not a domain: expected a host name like 'example.com'")
+            f"{shown(domain)} is not a domain: expected a host name like 'example.com'")
+    text = canonical_host(text, domain)
+    if text.startswith("www."):
+        text = text[4:]
+    if not text or any(c.isspace() for c in text):  # "´" in IDNA is " ́"
+        raise InvalidURLError(
+            f"{shown(domain)} is not a domain: expected a host name like 'example.com'")
     return text
 
 
@@ -280,13 +288,13 @@ def phrase_tokens(phrase: str) -> tuple[str, ...]:
     ('facial', 'recognition', 'again')
     """
     allowed = f"at most {MAX_PHRASE_WORDS} words and {MAX_PHRASE_CHARS} characters"
-    shown = repr(phrase[:40] + "…") if len(phrase) > 40 else repr(phrase)
+    phrase_shown = repr(phrase[:40] + "…") if len(phrase) > 40 else repr(phrase)
     if len(phrase) > MAX_PHRASE_CHARS:
-        raise InvalidArgument(f"the phrase {shown} is {len(phrase):,} characters long: "
+        raise InvalidArgument(f"the phrase {phrase_shown} is {len(phrase):,} characters long: "
                               f"{allowed} are allowed")
     found = tuple(tokens(phrase))
     if len(found) > MAX_PHRASE_WORDS:
-        raise InvalidArgument(f"the phrase {shown} holds {len(found)} words: {allowed} "
+        raise InvalidArgument(f"the phrase {phrase_shown} holds {len(found)} words: {allowed} "
                               "are allowed")
     return found
 
@@ -309,12 +317,45 @@ def mentions_tokens(phrase: str) -> tuple[str, ...]:
 _RFC3339_LOWER_Z = re.compile(r"(?<=\d)z$")
 
 
+# Text (a record's string, a command-line or HTTP argument) is read in these forms; a
+# number (YAML's or JSON's) as Unix time.
+_TEXT_DATE_FORMS = ("'2022-02-21T03:37:00Z', '2022-02-21T05:37:00+02:00', '2022-02-21' or "
+                    "'Mon, 21 Feb 2022 03:37:00 GMT'")
+_DATE_FORMS = ("'2022-02-21T03:37:00Z', '2022-02-21T05:37:00+02:00', '2022-02-21', "
+               "'Mon, 21 Feb 2022 03:37:00 GMT' or Unix time, a number of seconds "
+               "(1645414620) or milliseconds (1645414620000)")
+# Unix time, told apart by size: seconds from 1973-03-03 (9 digits; fewer are a year, or
+# ISO's basic 20220221, misread as 1970), milliseconds from the same day (12 digits and on).
+_UNIX_SECONDS = (10**8, 10**11)
+_UNIX_MILLISECONDS = (10**11, 10**14)
+
+
+def _unix_time(value: int | float) -> datetime:
+    """Unix time as a UTC datetime: seconds, or milliseconds as JavaScript counts them."""
+    for (low, high), scale in ((_UNIX_SECONDS, 1), (_UNIX_MILLISECONDS, 1000)):
+        if low <= value < high:  # NaN is in no range
+            return datetime.fromtimestamp(value / scale, UTC) if isinstance(value, float) \
+                else datetime.fromtimestamp(value // scale, UTC).replace(
+                    microsecond=value % scale * (10**6 // scale))
+    hint = ""
+    if isinstance(value, int) and 10**7 <= value < 10**8:
+        text = str(value)
+        hint = f" (if it is the date {text[:4]}-{text[4:6]}-{text[6:]}, write " \
+               f"'{text[:4]}-{text[4:6]}-{text[6:]}')"
+    raise ValueError(
+        f"{shown(value)} is no Unix time newsgraph reads{hint}: a number is read as seconds "
+        f"since 1970 from {_UNIX_SECONDS[0]:,} to {_UNIX_SECONDS[1] - 1:,}, or milliseconds "
+        f"from {_UNIX_MILLISECONDS[0]:,} to {_UNIX_MILLISECONDS[1] - 1:,}; a date is written "
+        f"like {_DATE_FORMS}")
+
+
 def parse_datetime(value: object) -> datetime:
     """Return ``value`` as a timezone-aware UTC datetime.
 
-    Accepts a ``datetime`` (naive ones are taken as UTC), a ``date`` (midnight UTC)
-    or an ISO 8601 string with ``Z``, an offset, or a bare date, or an RFC 2822 one
-    (RSS's ``pubDate``: ``Mon, 21 Feb 2022 03:37:00 GMT``).
+    Accepts a ``datetime`` (naive ones are taken as UTC), a ``date`` (midnight UTC),
+    an ISO 8601 string with ``Z``, an offset, or a bare date, an RFC 2822 one
+    (RSS's ``pubDate``: ``Mon, 21 Feb 2022 03:37:00 GMT``), or Unix time as a number:
+    seconds (``1645414620``, 9 to 11 digits) or milliseconds (12 to 14).
 
     Raises
     ------
@@ -324,6 +365,8 @@ def parse_datetime(value: object) -> datetime:
     Examples
     --------
     >>> parse_datetime("2022-02-21T05:37:00+02:00").isoformat()
+    '2022-02-21T03:37:00+00:00'
+    >>> parse_datetime(1645414620).isoformat()
     '2022-02-21T03:37:00+00:00'
     """
     if isinstance(value, datetime):
@@ -338,18 +381,21 @@ def parse_datetime(value: object) -> datetime:
                 parsed = parsedate_to_datetime(value.strip())
             except (ValueError, TypeError, IndexError):
                 raise ValueError(
-                    f"{value!r} is not an ISO 8601 (or RFC 2822) date-time; expected e.g. "
-                    "'2022-02-21T03:37:00Z', '2022-02-21T05:37:00+02:00', '2022-02-21' or "
-                    "'Mon, 21 Feb 2022 03:37:00 GMT'"
+                    f"{shown(value)} is not an ISO 8601 (or RFC 2822) date-time; expected e.g. "
+                    f"{_TEXT_DATE_FORMS}"
                 ) from None
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        return _unix_time(value)
     else:
+        kind = "boolean" if isinstance(value, bool) else type(value).__name__
         raise ValueError(
-            f"expected an ISO 8601 date-time, got {type(value).__name__} {value!r}"
+            f"expected an ISO 8601 date-time, got {kind} {shown(value)}; a date is written like "
+            f"{_DATE_FORMS}"
         )
     if parsed.tzinfo is None:
         return parsed.replace(tzinfo=UTC)
     try:
         return parsed.astimezone(UTC)
     except OverflowError:  # year 1 east of UTC, or 9999 west of it
-        shown = repr(value.isoformat() if isinstance(value, datetime) else value)
-        raise ValueError(f"{shown} is out of range once converted to UTC") from None
+        written = value.isoformat() if isinstance(value, datetime) else value
+        raise ValueError(f"{shown(written)} is out of range once converted to UTC") from None

@@ -924,6 +924,13 @@ def _add_record(
     result.records.append(Record(fields, result.path, line, body))
 
 
+# Other writers' names for an article's URL (Hugo's `url`, Jekyll's `permalink`, Ghost's
+# `canonical_url`, a feed's `link`), and `webUrl` in other cases and spellings.
+OTHER_URL_NAMES = ("url", "link", "href", "permalink", "canonicalUrl", "canonical_url")
+_URL_LIKE = frozenset(n.lower() for n in (*OTHER_URL_NAMES, "webUrl", "web_url",
+                                          "originalUrl", "original_url"))
+
+
 def _record_problem(fields: dict[str, Any]) -> str | None:
     """Return why a record cannot be loaded, or None when it can.
 
@@ -932,5 +939,10 @@ def _record_problem(fields: dict[str, Any]) -> str | None:
     """
     if not any(isinstance(fields.get(k), str) and fields[k].strip()
                for k in ("webUrl", "originalUrl")):
-        return "record has no URL: expected a 'webUrl' or 'originalUrl' field"
+        reason = "record has no URL: expected a 'webUrl' or 'originalUrl' field"
+        named = next((k for k in fields if isinstance(k, str) and k.lower() in _URL_LIKE
+                      and k not in ("webUrl", "originalUrl")), None)
+        if named is not None:  # the URL under another writer's name
+            reason += f"; it has {named!r}: if that is the article's URL, rename it 'webUrl'"
+        return reason
     return None

@@ -73,8 +73,18 @@ def _add_max_file_mb(p: argparse.ArgumentParser) -> None:
                    metavar="MB", help="reject files larger than this (default: %(default)g)")
 
 
+def _path(text: str) -> Path:
+    """A path argument; "" is refused (argparse's Path("") is "."): `newsgraph load
+    "$CORPUS"` with CORPUS unset read the current folder."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(
+            f"an empty path ({text!r}): give a folder or file of records ('.' for the "
+            "current folder)")
+    return Path(text)
+
+
 def _add_path(p: argparse.ArgumentParser) -> None:
-    p.add_argument("path", nargs="?", type=Path, default=None,
+    p.add_argument("path", nargs="?", type=_path, default=None,
                    help="a folder of records (read recursively) or one file; "
                         "the bundled data/ by default")
     _add_load_options(p)
@@ -122,7 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_arguments(p)
 
     p = sub.add_parser("push", help="send record files to a server's ingest mutation")
-    p.add_argument("files", nargs="+", type=Path, metavar="FILE",
+    p.add_argument("files", nargs="+", type=_path, metavar="FILE",
                    help="record files or folders of them")
     p.add_argument("--server", required=True, metavar="URL",
                    help="the server, e.g. http://127.0.0.1:8000")
@@ -134,7 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("query", help="run one GraphQL query in-process and print the JSON")
     p.add_argument("query", help="the GraphQL document, or @FILE to read it from a file")
-    p.add_argument("--data", type=Path, default=None, metavar="PATH",
+    p.add_argument("--data", type=_path, default=None, metavar="PATH",
                    help="records to load (default: the bundled data/)")
     p.add_argument("--variables", default=None, metavar="JSON", help="variables as a JSON object")
     p.add_argument("--ignore-load-errors", action="store_true",

@@ -22,7 +22,8 @@ from strawberry.types import Info
 import graph
 from graph import select
 from graph.build import ARTICLE, PROVIDER, TOPIC, provider_id, topic_id
-from graph.normalize import canonical_url, provider_key
+from graph.errors import shown
+from graph.normalize import canonical_url, provider_key, topic_slug
 from graph.traverse import Edge, edge
 from schema.connections import Connection
 from schema.inputs import (
@@ -395,6 +396,17 @@ def provider_at(kg: graph.KnowledgeGraph, domain: str) -> str | None:
     return found
 
 
+def topic_at(kg: graph.KnowledgeGraph, name: str) -> str | None:
+    """Return the topic node of a slug or name, None when the corpus has none; raise
+    InvalidArgument when ``name`` cannot be a topic (no letter or digit: every slug has one)."""
+    found = kg.topic(name)
+    if found is None and not topic_slug(name.removeprefix(f"{TOPIC}:")):
+        raise graph.InvalidArgument(
+            f"{shown(name)} cannot be a topic: a topic's slug or name holds a letter or digit, "
+            "like 'facial-recognition' or 'Facial Recognition'")
+    return found
+
+
 def _must_be(normalize: Any, value: str) -> None:
     try:
         normalize(value)
@@ -426,8 +438,7 @@ def find_node(kg: graph.KnowledgeGraph, ref: str) -> Node | None:
         from schema.analytics import resolve_storyline
 
         return resolve_storyline(kg, ref)
-    lookup = {ARTICLE: article_at, TOPIC: graph.KnowledgeGraph.topic,
-              PROVIDER: provider_at}.get(prefix)
+    lookup = {ARTICLE: article_at, TOPIC: topic_at, PROVIDER: provider_at}.get(prefix)
     if lookup is None:
         raise graph.InvalidArgument(f"malformed id {ref!r}: expected {_FORMS}")
     try:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TextIO
+from urllib.parse import urlsplit
 
 from graph.errors import NewsgraphError
 from graph.records import DEFAULT_MAX_FILE_BYTES, list_files, parse_file
@@ -92,6 +93,22 @@ def _batches(records: Iterator[tuple[str, dict[str, Any]]], size: int,
         yield batch
 
 
+def graphql_url(server: str) -> str:
+    """Return the GraphQL endpoint of ``server`` (``.../graphql`` added unless there);
+    raise NewsgraphError unless it is an http(s) URL with a host and a valid port."""
+    allowed = "an http or https URL with a host, like 'http://127.0.0.1:8000'"
+    try:
+        parts = urlsplit(server)
+        port = parts.port
+    except ValueError as e:  # "http://[::1", a port past 65535
+        raise NewsgraphError(f"--server {server!r} is not a valid URL ({e}): expected "
+                             f"{allowed}") from None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname or port == 0:
+        raise NewsgraphError(f"--server {server!r} is not {allowed}")
+    base = server.rstrip("/")
+    return base if base.endswith("/graphql") else base + "/graphql"
+
+
 def push(paths: list[Path], server: str, token: str | None, *, batch: int = 100,
          max_file_bytes: int = DEFAULT_MAX_FILE_BYTES, out: TextIO = sys.stderr,
          ) -> PushSummary:
@@ -99,7 +116,7 @@ def push(paths: list[Path], server: str, token: str | None, *, batch: int = 100,
     files past ``max_file_bytes`` are refused here, as a load refuses them."""
     if batch < 1:
         raise NewsgraphError(f"--batch must be at least 1, got {batch}")
-    url = server.rstrip("/") + ("" if server.rstrip("/").endswith("/graphql") else "/graphql")
+    url = graphql_url(server)
     summary = PushSummary()
     headers = {"content-type": "application/json"}
     if token:

@@ -75,6 +75,7 @@ from schema.nodes import (
     find_node,
     kg_of,
     provider_at,
+    topic_at,
 )
 from schema.operation import OneOperation
 from schema.pipeline import QueryPipeline
@@ -200,7 +201,7 @@ class Query:
     def topic(self, info: Info, slug: Annotated[str, strawberry.argument(
             description="E.g. 'facial-recognition' or 'Facial Recognition'.")]) -> Topic | None:
         kg = kg_of(info)
-        found = kg.topic(slug)
+        found = topic_at(kg, slug)
         return Topic.from_node(kg, found) if found else None
 
     @strawberry.field(description=(

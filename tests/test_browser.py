@@ -20,7 +20,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import pytest
 from servers import unavailable
@@ -708,4 +708,39 @@ def test_draw_more_pages_through_a_cut_walk_until_the_whole_neighborhood_is_draw
     drawn_edges = set(page.evaluate("newsgraphExplorer.graph.edges()"))
     assert drawn_edges == {e.id for e in whole.edges}
     page.screenshot(path=tmp_path / "paged.png")
+    p.check_clean()
+
+
+# -- links to a node: any spelling the API takes ----------------------------------------------
+
+@pytest.mark.parametrize("spelling", [
+    SEED,                                                          # the story's URL alone
+    "article:" + SEED.replace("https://www.sixthtone.com", "http://WWW.SixthTone.com")
+    + "/?utm_source=feed",
+    "provider:www.sixthtone.com",                                  # a www. form
+])
+def test_a_link_to_any_spelling_of_a_node_draws_the_node(open_page, server, spelling):
+    # node(id:) takes these spellings; the explorer's `?node=` drew nothing and stopped,
+    # "no node ...", with no overview: an old link (a provider id before its host's spelling
+    # changed, 'provider:::1') or a URL pasted in led nowhere.
+    canonical = "provider:sixthtone.com" if spelling.startswith("provider:") else SEED_ID
+    p = open_page(server)
+    _open_explorer(p, server, "?node=" + quote(spelling, safe=""))
+    _wait_idle(p.page)
+    assert canonical in _drawn(p.page)
+    assert p.page.evaluate("newsgraphExplorer.chosen") == canonical
+    p.check_clean()
+
+
+@pytest.mark.parametrize(("ref", "says"), [
+    ("nonsense", "malformed id 'nonsense'"),
+    ("article:https://nowhere.example/story", "not in this corpus"),
+    ("topic:!!!", "cannot be a topic"),
+])
+def test_a_link_to_no_node_says_so_and_shows_the_overview(open_page, server, ref, says):
+    p = open_page(server)
+    _open_explorer(p, server, "?node=" + quote(ref, safe=""))
+    p.page.wait_for_selector("body[data-overview='1']")
+    assert says in p.page.text_content("#status")
+    assert p.page.is_visible("#overview")
     p.check_clean()

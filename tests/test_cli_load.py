@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import record, write_record
 
+import graph
 from schema.cli import main
 
 REPORT_KEYS = {"records", "articles", "stubs", "providers", "topics", "edges", "skipped",
@@ -136,3 +137,26 @@ def test_newsgraph_console_script_load_json(clean):
     assert REPORT_KEYS <= set(report)
     assert report["records"] == 2
     assert [(e["path"], e["line"]) for e in report["errors"]] == [(str(clean / "empty.md"), None)]
+
+
+@pytest.mark.parametrize("argv", [["load", ""], ["query", "{ stats { articles } }", "--data", ""],
+                                  ["export", "", "--format", "graphml"],
+                                  ["push", "", "--server", "http://127.0.0.1:8000"]])
+def test_an_empty_path_is_a_usage_error_not_the_current_folder(capsys, tmp_path, monkeypatch,
+                                                                argv):
+    # `newsgraph load "$CORPUS"` with CORPUS unset loaded the current folder (argparse's
+    # Path("") is "."), whatever it held; graph.load("") did too.
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert exit_.value.code == 2
+    assert "an empty path" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("entry", ["load", "follow"])
+def test_an_empty_path_is_refused_by_the_python_api(tmp_path, monkeypatch, entry):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a.md").write_text("---\ntitle: A\nwebUrl: https://a.example/a\n---\n",
+                                   encoding="utf-8")
+    with pytest.raises(graph.NewsgraphError, match="an empty path"):
+        getattr(graph, entry)("")

@@ -312,3 +312,24 @@ def test_gexf_is_written_a_chunk_at_a_time(tmp_path):
     export.write(big, sub, "gexf", out, walked=False)
     _same_graph(_read("gexf", out.getvalue()),
                 _read("gexf", _gexf_by_networkx(big, sub, False)))
+
+
+@pytest.mark.parametrize("fmt", ["graphml", "gexf"])
+def test_text_holding_control_characters_is_exported_as_xml_every_reader_reads(tmp_path, fmt):
+    # XML 1.0 has no form for C0 control characters (a form feed or a \x01 scraped into a
+    # title, a topic): the file was written with them raw, and no XML parser read it back
+    # ("not well-formed (invalid token)"). Each is written as U+FFFD, the character kept
+    # for one that cannot be shown.
+    from conftest import write_record
+
+    write_record(tmp_path, "a.json", {"title": "Form\x0cfeed\x01 ti\x1ftle",
+                                      "webUrl": "https://x.example/a",
+                                      "topics": ["\x01AI", "Tab\tand\nnew line"]},
+                 form="json")
+    kg = graph.load(tmp_path)
+    out = io.BytesIO()
+    export.write(kg, explore.whole(kg), fmt, out, walked=False)
+    read = _read(fmt, out.getvalue())
+    labels = {attrs.get("label") for _, attrs in read.nodes(data=True)}
+    assert "Form\ufffdfeed\ufffd ti\ufffdtle" in labels
+    assert "\ufffdAI" in labels

@@ -191,3 +191,20 @@ def test_control_characters_in_a_file_name_never_reach_the_terminal(tmp_path, ca
     assert main(["load", str(tmp_path), "--json"]) == 1
     report = json.loads(capsys.readouterr().out)
     assert report["errors"][0]["path"] == str(evil)
+
+
+@pytest.mark.parametrize(("front", "field"), [
+    ("title: Hugo post\nurl: https://hugo.example/post\n", "url"),              # Hugo
+    ("title: Jekyll post\npermalink: https://jekyll.example/p\n", "permalink"),  # Jekyll
+    ("title: Ghost post\ncanonical_url: https://ghost.example/p\n", "canonical_url"),  # Ghost
+    ("title: Scraped\nlink: https://feed.example/p\n", "link"),                  # RSS, WordPress
+    ("title: Typo\nweburl: https://typo.example/p\n", "weburl"),
+])
+def test_a_record_whose_url_has_another_writer_s_name_says_which_field_to_rename(
+        tmp_path, front, field):
+    # It said only "record has no URL: expected a 'webUrl' or 'originalUrl' field", and the
+    # warning that names the field was never given (the record was refused before).
+    _md(tmp_path, "a.md", front)
+    [error] = graph.load(tmp_path).report.errors
+    assert "record has no URL" in error.reason
+    assert f"it has {field!r}" in error.reason and "rename it 'webUrl'" in error.reason

@@ -108,6 +108,9 @@ def test_unknown_ids_are_null_and_malformed_ones_say_what_is_allowed(kg):
                                                   "not an absolute URL"]),
     ('{ nodes(ids: ["article:ftp://x.example/a"]) { id } }', ["malformed id", "http or https"]),
     ('{ provider(domain: "a b") { id } }', ["'a b' is not a domain", "like 'example.com'"]),
+    ('{ topic(slug: "!!!") { id } }', ["'!!!' cannot be a topic", "a letter or digit",
+                                       "like 'facial-recognition'"]),
+    ('{ node(id: "topic:---") { id } }', ["malformed id 'topic:---'", "cannot be a topic"]),
 ])
 def test_a_url_or_domain_that_cannot_be_one_is_an_error_not_a_miss(kg, query, words):
     # A typo answered null, as if the story were not in the corpus: the docs promise an
@@ -120,8 +123,9 @@ def test_a_url_or_domain_that_cannot_be_one_is_an_error_not_a_miss(kg, query, wo
 def test_a_well_formed_url_or_domain_not_in_the_corpus_is_still_null(kg):
     data = run(kg, '{ a: article(url: "https://nowhere.example/story") { id } '
                    'n: node(id: "article:https://nowhere.example/story") { id } '
-                   'p: provider(domain: "nowhere.example") { id } }')
-    assert data == {"a": None, "n": None, "p": None}
+                   'p: provider(domain: "nowhere.example") { id } '
+                   't: topic(slug: "No Such Topic") { id } }')
+    assert data == {"a": None, "n": None, "p": None, "t": None}
 
 def test_a_drawn_node_is_not_the_node_it_draws(kg):
     data = run(kg, '{ neighborhood(from: ["provider:sixthtone.com"], hops: 1) { nodes { hops '

@@ -73,3 +73,57 @@ def test_one_story_linked_with_the_root_dot_is_the_article_not_a_stub(tmp_path):
     kg = graph.load(tmp_path)
     assert kg.report.articles == 2 and kg.report.stubs == 0
     assert "article:https://news.example/b" in kg.nx
+
+
+# -- dates written as Unix time --------------------------------------------------------------
+
+@pytest.mark.parametrize(("value", "iso"), [
+    (1645414620, "2022-02-21T03:37:00+00:00"),        # seconds (`date +%s`, Hugo reads it so)
+    (1645414620.5, "2022-02-21T03:37:00.500000+00:00"),
+    (1645414620123, "2022-02-21T03:37:00.123000+00:00"),  # milliseconds (JavaScript's Date.now())
+    (631152000, "1990-01-01T00:00:00+00:00"),
+])
+def test_a_date_written_as_unix_time_is_read(value, iso):
+    # A CMS or script export writes the date as a number: it was dropped with a warning.
+    from graph.normalize import parse_datetime
+
+    assert parse_datetime(value).isoformat() == iso
+
+
+@pytest.mark.parametrize(("value", "says"), [
+    (20220221, "'2022-02-21'"),        # a date in ISO's basic form, unquoted: not Unix time
+    (2022, "Unix time"),
+    (-1, "Unix time"),
+    (10**15, "Unix time"),
+    (True, "boolean"),
+])
+def test_a_number_that_is_no_unix_time_is_refused_saying_what_is_allowed(value, says):
+    from graph.normalize import parse_datetime
+
+    with pytest.raises(ValueError, match=says) as caught:
+        parse_datetime(value)
+    assert "'2022-02-21T03:37:00Z'" in str(caught.value)
+
+
+def test_unix_time_in_a_record_is_its_date_without_a_warning(tmp_path):
+    (tmp_path / "a.json").write_text(
+        '[{"title": "A", "webUrl": "https://x.example/a", "publishedDateTime": 1645414620},'
+        ' {"title": "B", "webUrl": "https://x.example/b", "publishedDateTime": "1645414620"}]',
+        encoding="utf-8")
+    kg = graph.load(tmp_path)
+    assert str(kg["article:https://x.example/a"]["published_at"]) == "2022-02-21 03:37:00+00:00"
+    # as text it is not read (a string of digits is ISO 8601's basic form), and says so
+    [warning] = kg.report.warnings
+    assert "publishedDateTime dropped" in warning.reason and "as a number" in warning.reason
+
+
+def test_a_date_given_as_text_is_told_the_text_forms_only():
+    # `newsgraph export --after 1645414620` was told "or Unix time, a number of seconds
+    # (1645414620)" and then "Unix time is read when written as a number, not as text":
+    # a command line has only text.
+    from graph.normalize import parse_datetime
+
+    for text in ("yesterday", "1645414620"):
+        with pytest.raises(ValueError) as caught:
+            parse_datetime(text)
+        assert "Unix time" not in str(caught.value) and "'2022-02-21'" in str(caught.value)

@@ -637,6 +637,13 @@ import { installLive } from "./explore-live.js";
 
   // A node chosen by search, from the overview or a chip: drawn, selected, and the one the
   // highlight counts from.
+  async function canonicalId(ref) {
+    const id = /^https?:\/\//i.test(ref) ? `article:${ref}` : ref; // a story's URL pasted in
+    const data = await gql("query ($id: ID!) { node(id: $id) { id } }", { id });
+    if (!data.node) throw new Error(`${JSON.stringify(ref)} is not in this corpus: the overview instead`);
+    return data.node.id;
+  }
+
   async function choose(id) {
     closeResults();
     const depth = Number($("#depth").value);
@@ -932,7 +939,15 @@ import { installLive } from "./explore-live.js";
     if (params.get("hops")) { $("#hops").value = params.get("hops"); $("#hops-value").textContent = params.get("hops"); }
     const start = params.get("node");
     updateStatus();
-    if (start) await run(() => choose(start));
+    if (start) {
+      // Any spelling node(id:) takes (a URL, a www. form, an id written before its
+      // spelling changed) draws its node; one that names nothing says so over the overview.
+      try {
+        await run(async () => choose(await canonicalId(start)));
+      } catch (err) {
+        showOverview(true);
+      }
+    }
     if (params.get("live") === "1") live.setOn(true);
     document.body.dataset.ready = "1";
     loadCatalogue().catch(() => {}); // asked again by the first search if this failed

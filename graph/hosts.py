@@ -1,0 +1,135 @@
+"""The one spelling of a URL's host: a domain, an IPv4 or an IPv6 address, as a browser sends it.
+
+A host has many spellings a browser reads as one: ``News.Example.`` and ``news.example``,
+``bücher.example`` and ``xn--bcher-kva.example``, ``0x7f.1`` and ``127.0.0.1``,
+``[0:0:0:0:0:0:0:1]`` and ``[::1]``. The WHATWG URL standard's host parser says which one
+it sends; an article's id and its provider's key are built from that one (an IPv6 address
+keeps its brackets, as the standard's ``hostname`` does: ``provider:[::1]``, never the
+unreadable ``provider:::1``). An IPv6 host no browser would open is refused, saying why.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+
+from graph.errors import InvalidURLError, shown
+
+__all__ = ["canonical_host", "is_ipv6_address"]
+
+_PORT = re.compile(r"(?::[0-9]*)?")
+_HEX = frozenset("0123456789abcdefABCDEF")
+# The URL standard's forbidden domain code points a host can still hold here (urlsplit
+# has taken out '/', '?', '#', '@', ':' and the brackets).
+_FORBIDDEN = re.compile(r"[\x00-\x1f\x7f<>\\^|]")
+
+
+def canonical_host(hostport: str, url: object) -> str:
+    """Return the host of ``hostport`` (a URL's ``host[:port]``, without ``user@``) in the
+    one spelling a browser sends, ``""`` when there is none; raise InvalidURLError
+    (naming ``url``) for a host no browser opens.
+
+    Examples
+    --------
+    >>> canonical_host("[0:0:0:0:0:0:0:1]:8080", "http://[0:0:0:0:0:0:0:1]:8080/")
+    '[::1]'
+    >>> canonical_host("0x7f.1", "http://0x7f.1/")
+    '127.0.0.1'
+    >>> canonical_host("News.Example.", "https://News.Example./")
+    'news.example'
+    """
+    if hostport.startswith("["):
+        literal, bracket, rest = hostport[1:].partition("]")
+        if not bracket or not _PORT.fullmatch(rest):
+            raise InvalidURLError(f"{shown(url)} is not a valid URL: an IPv6 address is written "
+                                  "in brackets, then ':' and a port or nothing, like "
+                                  "'http://[2001:db8::1]:8080/story'")
+        return _ipv6(literal, url)
+    host = hostport.partition(":")[0]  # a domain's only ':' is the port's
+    if "[" in host or "]" in host:
+        raise InvalidURLError(f"{shown(url)} is not a valid URL: {shown(host)} is not a host: "
+                              "brackets enclose a whole IPv6 address, like "
+                              "'http://[2001:db8::1]/story'")
+    bad = _FORBIDDEN.search(host)
+    if bad is not None:
+        raise InvalidURLError(f"{shown(url)} is not a valid URL: {bad.group()!r} cannot be in a "
+                              "host (the URL standard forbids controls and "
+                              "'<', '>', '\\', '^', '|' in one); expected a host name like "
+                              "'news.example'")
+    host = host.lower().rstrip(".")
+    if not host:
+        return ""
+    if not host.isascii():  # its ASCII form first, as WHATWG does: "²" is "2"
+        try:
+            host = host.encode("idna").decode("ascii").lower()
+        except UnicodeError as e:
+            raise InvalidURLError(f"{shown(url)} is not a valid URL: {shown(host)} is not a valid "
+                                  f"host name ({shown(e, text=True)})") from None
+    return _ipv4(host) if _ends_in_number(host) else host
+
+
+def is_ipv6_address(text: str) -> bool:
+    """Return True when ``text`` is a bare IPv6 address (``::1``), as a provider's
+    ``domain`` may be written without the brackets a URL needs."""
+    if text.count(":") < 2 or "%" in text:
+        return False
+    try:
+        ipaddress.IPv6Address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _ipv6(literal: str, url: object) -> str:
+    """``[...]``: an IPv6 address in its shortest form (RFC 5952, as WHATWG writes it)."""
+    if "%" in literal:  # RFC 6874's zone: one machine's network interface
+        raise InvalidURLError(
+            f"{shown(url)} is not a valid URL: [{shown(literal, text=True)}] names a zone ('%' "
+            "and a network interface), which only means something on one machine, and no "
+            "browser opens; "
+            "expected an IPv6 address alone, like 'http://[2001:db8::1]/story'")
+    try:
+        return f"[{ipaddress.IPv6Address(literal).compressed}]"
+    except ValueError:
+        raise InvalidURLError(
+            f"{shown(url)} is not a valid URL: [{shown(literal, text=True)}] is not an IPv6 "
+            "address; expected eight groups of hex digits, '::' for a run of zeros, like "
+            "'http://[2001:db8::1]/story'") from None
+
+
+def _ends_in_number(host: str) -> bool:
+    """WHATWG's "ends in a number": the host is read as an IPv4 address."""
+    last = host.rsplit(".", 1)[-1]
+    if last.isascii() and last.isdigit():
+        return True
+    return last[:2] == "0x" and all(c in _HEX for c in last[2:])
+
+
+def _ipv4(host: str) -> str:
+    """WHATWG's IPv4 parser: 1 to 4 parts in decimal, octal (``0177``) or hex (``0x7f``),
+    the last filling the bytes left (``127.1`` is ``127.0.0.1``); a host that is not one
+    (``256.0.0.1``, ``a.0``) is kept as the name RFC 3986 reads it as (WHATWG refuses it:
+    the record keeps its URL, which no browser opens, rather than being lost)."""
+    parts = host.split(".")
+    numbers = [n for n in map(_ipv4_number, parts) if n is not None]
+    if len(parts) > 4 or len(numbers) < len(parts) or any(n > 255 for n in numbers[:-1]) \
+            or numbers[-1] >= 256 ** (5 - len(numbers)):
+        return host
+    value = numbers[-1] + sum(n * 256 ** (3 - i) for i, n in enumerate(numbers[:-1]))
+    return str(ipaddress.IPv4Address(value))
+
+
+def _ipv4_number(part: str) -> int | None:
+    if not part or not part.isascii():
+        return None
+    base = 10
+    if part[:2] in ("0x", "0X"):
+        part, base = part[2:], 16
+    elif len(part) > 1 and part[0] == "0":
+        part, base = part[1:], 8
+    if not part:
+        return 0
+    try:
+        return int(part, base) if part.isalnum() else None
+    except ValueError:
+        return None

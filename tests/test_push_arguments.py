@@ -1,0 +1,28 @@
+"""``newsgraph push``'s arguments: a server that is no web URL is a usage error that says
+what is allowed, before any file is read or anything is sent."""
+
+from __future__ import annotations
+
+import pytest
+
+from schema.cli import EXIT_USAGE, main
+
+GOOD = '{"title": "Good", "webUrl": "https://cli.example/good"}'
+
+
+@pytest.mark.parametrize("server", [
+    "notaurl",              # raised ValueError: unknown url type (a traceback)
+    "127.0.0.1:8000",       # no scheme: read as the scheme '127.0.0.1'
+    "http://[::1",          # raised ValueError: Invalid IPv6 URL
+    "http://",              # 'cannot reach http:/graphql: no host given'
+    "file:///etc/passwd",   # was opened as a local file
+    "ftp://news.example/",  # was tried over FTP
+    "http://127.0.0.1:99999",
+])
+def test_a_server_that_is_no_web_url_is_a_usage_error(tmp_path, capsys, server):
+    record = tmp_path / "a.json"
+    record.write_text(GOOD, encoding="utf-8")
+    assert main(["push", str(record), "--server", server]) == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert err.startswith("newsgraph: error: --server") and "Traceback" not in err
+    assert repr(server) in err and "'http://127.0.0.1:8000'" in err, err
