@@ -529,3 +529,26 @@ def test_the_graph_answers_the_same_while_its_snapshot_is_written_and_after(
     _same(kg, plain)
     want = plain.within(start, 2, mentions="facial recognition")
     assert all(a == want for a in answers)
+
+
+@pytest.mark.parametrize("how", ["load", "follow"])
+def test_a_folder_holding_no_file_loads_empty_with_a_cache(tmp_path: Path, how: str) -> None:
+    # Its fingerprint is of no file (it was an error: a step of zero files a thread).
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    cache = tmp_path / "cache"
+    for _ in range(2):
+        kg = (graph.load(empty, cache=cache) if how == "load"
+              else graph.follow(empty, cache=cache).current())
+        assert kg.report.records == 0 and kg.nx.number_of_nodes() == 0
+
+
+def test_a_warm_index_orders_newest_first_as_the_cold_one(corpus: Path, tmp_path: Path) -> None:
+    # Its newest-first list is not kept from the snapshot: made from the array when asked.
+    cold = graph.load(corpus)
+    graph.load(corpus, cache=tmp_path).snapshot_write.wait()  # type: ignore[attr-defined]
+    warm = graph.load(corpus, cache=tmp_path)
+    assert warm.from_snapshot and "newest_first" not in vars(warm.index)
+    assert warm.index.newest_first == cold.index.newest_first
+    assert all(warm.index.order_key(i) == cold.index.order_key(i)
+               for i in range(len(cold.index.ids)))
