@@ -98,6 +98,11 @@ def start(corpus: Path, *args: str, wait_analytics: bool = False,
     ``python -m schema.cli``, instead of the installed one); yield it; stop it (SIGTERM)."""
     port = _free_port()
     began = time.monotonic()
+    if checkout is None and not {"--cache", "--no-cache"} & {a.split("=")[0] for a in args}:
+        # A server keeps a snapshot by default: the benchmark loads the corpus as asked,
+        # and leaves none of its corpora in the user's cache folder (another checkout's
+        # code may not know the option).
+        args = (*args, "--no-cache")
     command = [str(NEWSGRAPH)] if checkout is None else [sys.executable, "-m", "schema.cli"]
     proc = subprocess.Popen([*command, "serve", str(Path(corpus).absolute()), "--port",
                              str(port), *args],

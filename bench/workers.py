@@ -125,6 +125,8 @@ def serve(path: Path, port: int, workers: int | None, *extra: str,
     from schema.workers import WORKERS_HOLD
 
     command = [str(NEWSGRAPH), "serve", str(path), "--port", str(port), "--quiet", *extra]
+    if not {"--cache", "--no-cache"} & {a.split("=")[0] for a in extra}:
+        command.append("--no-cache")  # as bench/noisy.py's start
     if not watch:
         command.append("--no-watch")
     if workers is not None:

@@ -82,6 +82,9 @@ SCORE_RANGE = (0, 100)
 _MAX_INT = 2**31 - 1  # GraphQL Int
 
 
+ARTICLE_PREFIX = f"{ARTICLE}:"
+
+
 def article_id(url: str) -> str:
     """Return the node id of the article at a canonical URL."""
     return f"{ARTICLE}:{url}"
@@ -233,6 +236,36 @@ class Builder:
         # key, data), in the order networkx's dicts receive them; None once an edge is
         # made another way or a node removed (the log no longer tells the dicts' order).
         self.edge_log: list[tuple[str, str, str, dict[str, Any]]] | None = None
+        # Set by build(edge_log=...) alone, until a node is added again or removed: the
+        # edges are in edge_log alone, networkx's dicts hold the nodes without them (the
+        # loader makes its arrays off the log; the dicts' ~1 KB an edge would be made to
+        # be freed). in_dicts() puts them there when a rule needs the dicts.
+        self.log_only = False
+
+    def in_dicts(self) -> None:
+        """Put the logged edges of a log-only build into networkx's dicts, as
+        :meth:`link` would have put them (each node's in log order; the key dict shared
+        where the log's data is the shared one), before a node is updated or removed."""
+        if not self.log_only:
+            return
+        self.log_only = False
+        succ, pred = self.g._succ, self.g._pred
+        shared = self.shared_links or {}
+        for u, v, k, d in self.edge_log or ():
+            keydict = succ[u].get(v)
+            if keydict is None:
+                one = shared.get(k)
+                keydict = one if one is not None and one[k] is d else {}
+                succ[u][v] = pred[v][u] = keydict
+            keydict[k] = d
+
+    def links(self, node: str, key: str, topics: list[str]) -> None:
+        """Link the article ``node`` (just added) to its provider ``key`` and ``topics``."""
+        if self.log_only and len(set(topics)) != len(topics):  # never so: deduped slugs
+            self.in_dicts()
+        self.link(node, provider_id(key), PUBLISHED_BY)
+        for slug in topics:
+            self.link(node, topic_id(slug), TAGGED)
 
     def link(self, node: str, target: str, kind: str) -> None:
         """``g.add_edge(node, target, key=kind, kind=kind)`` for a TAGGED or PUBLISHED_BY
@@ -246,6 +279,12 @@ class Builder:
             succ[target] = {}
             g._pred[target] = {}
             g._node[target] = {}
+        if self.log_only:  # a new node's first edge to this target (see links)
+            one = shared.get(kind)
+            if one is None:
+                one = shared[kind] = {kind: {"kind": kind}}
+            self.edge_log.append((node, target, kind, one[kind]))  # type: ignore[union-attr]
+            return
         nbrs = succ[node]
         keydict = nbrs.get(target)
         if keydict is None:
@@ -379,12 +418,23 @@ class Builder:
         """Build the graph (``share_links``, ``edge_log``: see :func:`build_graph`)."""
         self.shared_links = {} if share_links else None
         self.edge_log = edge_log if share_links else None
+        if self.edge_log:
+            self.edge_log.clear()  # this build's edges alone
+        self.log_only = self.edge_log is not None
         related = self.add_records(records)
         # networkx's add_edge, less its per-call checks: both ends are articles added
         # above (an end that could not be added has no edge), and only RELATED edges join
-        # two articles.
+        # two articles (so, the related pairs being distinct, each pair is a new edge).
         succ, pred = self.g._succ, self.g._pred
         log = self.edge_log
+        if self.log_only:
+            nodes = self.g._node
+            log.extend((u, v, RELATED, {"kind": RELATED, "evidence": evidence})  # type: ignore[union-attr]
+                       for u, v, evidence in (
+                           (ARTICLE_PREFIX + source, ARTICLE_PREFIX + target, evidence)
+                           for (source, target), evidence in related.items())
+                       if u in nodes and v in nodes)
+            related = {}
         for (source, target), evidence in related.items():
             u, v = article_id(source), article_id(target)
             if u not in succ or v not in succ:
@@ -403,6 +453,7 @@ class Builder:
             edge_log.clear()  # not kept: the caller walks the dicts instead
         nx._clear_cache(self.g)
         self.shared_links = self.edge_log = None
+        self.log_only = False
         self.name_nodes()
         self.count(edge_log if kept else None)
         return self.g
@@ -547,6 +598,7 @@ class Builder:
         except Exception as e:  # noqa: BLE001 - one record never stops a load
             node = article_id(entry.url)
             if node in self.g:
+                self.in_dicts()
                 self.g.remove_node(node)
                 self.edge_log = None
             self.fail(entry, e)
@@ -599,10 +651,10 @@ class Builder:
                 attrs["extra"]["provider"] = others
         key = self.provider_of(f.get("provider"), entry.url, entry.path, line)
         attrs["provider"] = key
+        if self.log_only and node in self.g:  # never so in a cold build
+            self.in_dicts()
         self.g.add_node(node, **attrs)
-        self.link(node, provider_id(key), PUBLISHED_BY)
-        for slug in entry.topics:
-            self.link(node, topic_id(slug), TAGGED)
+        self.links(node, key, entry.topics)
 
     def add_prepared(self, entry: Entry, prepared: Prepared, sources: list[str]) -> None:
         """add_article, replayed from a record's :class:`Prepared`."""
@@ -616,14 +668,13 @@ class Builder:
         node = article_id(entry.url)
         g = self.g
         if node in g._node:  # never so in a cold build: networkx's update of its attributes
+            self.in_dicts()
             g.add_node(node, **attrs)
         else:  # the prepared dict becomes the node's, not a copy of it (memory)
             g._succ[node] = {}
             g._pred[node] = {}
             g._node[node] = attrs
-        self.link(node, provider_id(key), PUBLISHED_BY)
-        for slug in entry.topics:
-            self.link(node, topic_id(slug), TAGGED)
+        self.links(node, key, entry.topics)
         entry.prepared = None  # used: its memory is free for what the load builds next
 
     def provider_of(self, raw: Any, url: str, path: str, line: int | None) -> str:
@@ -816,10 +867,12 @@ def build_graph(records: Iterable[Record], report: LoadReport, *,
     """Build the graph from parsed records, adding counts and problems to ``report``.
     ``share_links``: every TAGGED (PUBLISHED_BY) edge's key dict is one shared dict, for
     a graph that will not change (the loader's, frozen once built). ``edge_log`` (with
-    ``share_links``): a list to which every edge is added as ``(source, target, key,
-    data)``, in the order networkx's dicts received them (each node's out-edges and
-    in-edges in their order: :meth:`graph.compact.EdgeArrays.of_log`); left empty when
-    the build could not keep it so (a record's node removed after it failed)."""
+    ``share_links``): a list (emptied first) to which every edge is added as ``(source,
+    target, key, data)``, in the order networkx's dicts would receive them (each node's
+    out-edges and in-edges in their order: :meth:`graph.compact.EdgeArrays.of_log`); left empty when
+    the build could not keep it so (a record's node removed after it failed). While it
+    is kept, the edges are in it alone: the graph's dicts hold its nodes without edges,
+    for :func:`graph.compact.compact` to make its arrays off the log."""
     return Builder(report).build(records, share_links=share_links, edge_log=edge_log)
 
 

@@ -14,7 +14,18 @@ frozen (``nx.freeze``): ``kg.nx.copy()`` is an ordinary graph to change.
 
 from __future__ import annotations
 
-from collections.abc import ItemsView, Iterable, Iterator, Mapping, Sequence, ValuesView
+import threading
+from collections.abc import (
+    Callable,
+    ItemsView,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+    ValuesView,
+)
+from functools import partial
+from operator import itemgetter
 from typing import Any
 
 import networkx as nx
@@ -36,16 +47,43 @@ class EdgeArrays:
     """
 
     __slots__ = ("ids", "pos", "keys", "out_indptr", "out_target", "out_key", "in_indptr",
-                 "in_source", "in_edge", "data")
+                 "in_source", "in_edge", "_data", "_make_data")
 
     def __init__(self, ids: Sequence[str], pos: Mapping[str, int], keys: list[Any],
                  out_indptr: np.ndarray, out_target: np.ndarray, out_key: np.ndarray,
                  in_indptr: np.ndarray, in_source: np.ndarray, in_edge: np.ndarray,
-                 data: EdgeData):
+                 data: EdgeData | Callable[[], EdgeData]):
+        """``data``: the edges' data, or what makes it when first read (:attr:`data`)."""
         self.ids, self.pos, self.keys = ids, pos, keys
         self.out_indptr, self.out_target, self.out_key = out_indptr, out_target, out_key
         self.in_indptr, self.in_source, self.in_edge = in_indptr, in_source, in_edge
-        self.data = data
+        self._data: EdgeData | None = data if isinstance(data, EdgeData) else None
+        self._make_data: Callable[[], EdgeData] | None = \
+            None if isinstance(data, EdgeData) else data
+
+    @property
+    def data(self) -> EdgeData:
+        """The edges' data dicts (:class:`EdgeData`); a cold load's is made on first
+        read, after the first answer (no walk reads it; the snapshot and edge views do)."""
+        made = self._data
+        if made is None:
+            with _MAKING:
+                made = self._data
+                if made is None:
+                    assert self._make_data is not None
+                    made = self._data = self._make_data()
+                    self._make_data = None
+        return made
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = {name: getattr(self, name) for name in self.__slots__ if name[0] != "_"}
+        state["_data"] = self.data
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self._make_data = None
+        for name, value in state.items():
+            setattr(self, name, value)
 
     @classmethod
     def of(cls, g: nx.MultiDiGraph, ids: Sequence[str],
@@ -104,14 +142,19 @@ class EdgeArrays:
         ``(source, target, key, data)``, in the order networkx's dicts received them
         (:func:`graph.build.build_graph`'s ``edge_log``; one key per node pair). A node's
         out-edges (in-edges) are then its edges as sources (targets) in log order: two
-        stable sorts, no walk over the dicts."""
+        stable sorts, no walk over the dicts. ``g``'s dicts hold these edges, or none (a
+        build that kept them in the log alone)."""
         n, m = len(ids), len(log)
-        if sum(len(nbrs) for nbrs in g._succ.values()) != m:
+        held = sum(len(nbrs) for nbrs in g._succ.values())
+        if held and held != m:  # none held: a build that kept its edges in the log alone
             raise ValueError("the edge log does not hold the graph's edges")
-        source = np.fromiter((pos[e[0]] for e in log), np.int64, m)
-        target = np.fromiter((pos[e[1]] for e in log), np.int64, m)
-        made: dict[Any, int] = {}
-        kind = np.fromiter((made.setdefault(e[2], len(made)) for e in log), np.int64, m)
+        # (map and itemgetter: the passes over every edge run in C, not a generator's frame)
+        at_pos = pos.__getitem__
+        source = np.fromiter(map(at_pos, map(itemgetter(0), log)), np.int64, m)
+        target = np.fromiter(map(at_pos, map(itemgetter(1), log)), np.int64, m)
+        # Keys numbered by their first edge in the log.
+        made = {k: c for c, k in enumerate(dict.fromkeys(map(itemgetter(2), log)))}
+        kind = np.fromiter(map(made.__getitem__, map(itemgetter(2), log)), np.int64, m)
         out_order = np.argsort(source, kind="stable")
         # Keys numbered as of() numbers them: by their first out-edge in index order.
         out_kind = kind[out_order]
@@ -130,11 +173,11 @@ class EdgeArrays:
         np.cumsum(np.bincount(target, minlength=n), out=in_indptr[1:])
         at = np.empty(m, dtype=np.int64)
         at[out_order] = np.arange(m)
-        data = [log[p][3] for p in out_order.tolist()]
-        known = (t for d in g._node.values() for t in d.get("sources") or ())
+        data = list(map(itemgetter(3), map(log.__getitem__, out_order.tolist())))
+        # The data is made when first read: the read index and the walks read none of it.
         return cls(ids, pos, keys, out_indptr, target[out_order].astype(np.int32), out_key,
                    in_indptr, source[in_order].astype(np.int32), at[in_order].astype(np.int32),
-                   EdgeData.of(data, keys, out_key, known))
+                   partial(_edge_data, data, keys, out_key, g._node))
 
     def __len__(self) -> int:
         return len(self.out_target)
@@ -156,6 +199,18 @@ class EdgeArrays:
             _array(raw[name]) for name in _ARRAYS)
         return cls(ids, pos, list(keys), out_indptr, out_target, out_key, in_indptr,
                    in_source, in_edge, EdgeData.from_state(list(keys), out_key, data))
+
+
+# Held while an EdgeArrays's data is made (by whichever thread reads it first).
+_MAKING = threading.Lock()
+
+
+def _edge_data(data: list[dict[str, Any]], keys: list[Any], key_of: np.ndarray,
+               nodes: Mapping[str, Mapping[str, Any]]) -> EdgeData:
+    """:meth:`EdgeData.of` for :meth:`EdgeArrays.of_log`, the evidence sharing the
+    strings of the nodes' ``sources``."""
+    known = (t for d in nodes.values() for t in d.get("sources") or ())
+    return EdgeData.of(data, keys, key_of, known)
 
 
 class EdgeData:

@@ -302,14 +302,23 @@ class ReadIndex:
         chunks: list[bytes] = []
         starts = np.zeros(len(rows), dtype=np.int64)
         offset = 0
-        texts_of = self._texts_at_build
+        # texts(i) of each article, off the node dicts without networkx's views (the
+        # index being built), each topic's name looked up once rather than once an article.
+        nodes, ids = self.g._node, self.ids
+        names: dict[str, Any] = {}
         for a in range(0, len(rows), _FOLD_BATCH):
             batch = rows[a : a + _FOLD_BATCH]
             texts: list[str] = []
             firsts: list[int] = []
             for i in batch:
                 firsts.append(len(texts))
-                texts.extend(texts_of(i))
+                data = nodes[ids[i]]
+                found = [data.get("title"), data.get("excerpt"), data.get("body")]
+                for slug in data.get("topics", ()):
+                    if slug not in names:
+                        names[slug] = nodes[TOPIC_PREFIX + slug].get("name")
+                    found.append(names[slug])
+                texts.extend(filter(None, found))
             data = b""
             if texts and len(texts) > firsts[-1] and all(
                     firsts[k] < firsts[k + 1] for k in range(len(firsts) - 1)):
@@ -327,16 +336,6 @@ class ReadIndex:
             chunks.append(data)
             offset += len(data) + 1
         return FIELD_SEP.join(chunks), starts
-
-    def _texts_at_build(self, i: int) -> list[str]:
-        """:meth:`texts` of article ``i``, off the node dicts without networkx's views
-        (the read index being built)."""
-        nodes = self.g._node
-        data = nodes[self.ids[i]]
-        texts = [data.get("title"), data.get("excerpt"), data.get("body")]
-        for slug in data.get("topics", ()):
-            texts.append(nodes[TOPIC_PREFIX + slug].get("name"))
-        return [t for t in texts if t]
 
     def _blob_of(self, rows: list[int]) -> bytes:
         """Return the text index's blob over the articles ``rows``, as built."""

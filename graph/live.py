@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import gc
 import hashlib
 import logging
 import os
@@ -199,10 +200,18 @@ class LiveGraph:
         for name, seen, parsed in zip(names, signatures, parses, strict=True):
             self._add_file(name, KeptFile(parsed, content_digest(name, max_file_bytes), seen))
         self._listing = listing
-        self._kg = self._assemble()
+        built = self._kg = self._assemble()
         if self._cache is not None and digest is not None:
             self._kg = self._cache.write(self._kg, digest, self._kept(),
                                          lambda: self._list().names, self._adopt)
+        self._listing = _without_names(listing)
+        if self._kg is not built:
+            # The graph built and its build state's objects, let go for those read back
+            # from the snapshot, are in reference cycles: collected and their pages given
+            # back now, not at the collector's next full pass (at 20k, 453 -> 281 MiB).
+            del built
+            gc.collect()
+            heap.release()
         self._compact_later()
 
     def _options(self) -> dict[str, object]:
@@ -230,7 +239,7 @@ class LiveGraph:
         self._start = start
         self._version_sum = start.version_sum  # what _add_file sums
         self._dirs = start.dirs
-        self._listing = listing
+        self._listing = _without_names(listing)
         self._kg = self._stamp(start.kg)
         self.resumed = False
         return True
@@ -518,7 +527,7 @@ class LiveGraph:
         if not changed and not self._stale and (listing.errors, listing.skipped) == (
                 self._listing.errors, self._listing.skipped):
             return None
-        self._listing = listing
+        self._listing = _without_names(listing)
         old_kg, previous = self._kg, self.version
         if self._stale:
             kg = self._assemble()
@@ -774,3 +783,9 @@ class LiveGraph:
         kg.made_at = datetime.now(UTC)
         kg.__dict__.setdefault("from_snapshot", False)  # True: read from a snapshot at start
         return kg
+
+
+def _without_names(listing: Listing) -> Listing:
+    """What a follow keeps of a listing once it is applied: its notes, not its names
+    (the files are the keys of the kept files; ~8 MiB of paths at 100k records)."""
+    return Listing(errors=listing.errors, skipped=listing.skipped)

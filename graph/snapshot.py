@@ -55,6 +55,7 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
+from graph import cachefolder
 from graph.columns import OnDisk
 from graph.compact import EdgeArrays, edge_arrays, frozen_graph
 from graph.errors import SnapshotChanged
@@ -78,6 +79,9 @@ PARTS = "parts"
 # BLOCK-byte blocks, then its bytes: signed by that table, its blocks checked when read.
 _BY_BLOCKS = 1 << 63
 BLOCK = 1024
+# A read checks the digests of its blocks' groups of this many against the groups'
+# digests held in memory (_Blocked): 32 bytes a 64 KiB instead of a KiB.
+GROUP = 64
 _PICKLE_PROTO = 0x80  # the first byte of a pickle (protocol 2 and later)
 _MAGIC = b"NEWSGRAPH-SNAPSHOT\n"
 _KEY_NAME = "snapshot.key"
@@ -151,7 +155,7 @@ def fingerprint(root: Path, files: Sequence[str | os.PathLike[str]],
                         sort_keys=True).encode())
     # stat() releases the GIL: large corpora are stat'ed from a few threads at once.
     parts = max(1, min(4, len(files) // 5000))
-    step = -(-len(files) // parts)
+    step = max(1, -(-len(files) // parts))  # (no file: one empty chunk)
     chunks = [files[i : i + step] for i in range(0, len(files), step)] or [[]]
     with ThreadPoolExecutor(max_workers=parts) as pool:
         for text in pool.map(_stat_lines, chunks):
@@ -404,6 +408,8 @@ def unpack(form: str, body: bytes | bytearray | memoryview | Iterable[Any], *,
     state["g"] = g
     state["ids"] = ids
     state["pos"] = pos
+    if "newest_key" in state:  # its list made from the array when first asked (4 MiB at 100k)
+        state.pop("newest_first", None)
     index = ReadIndex.__new__(ReadIndex)
     index.__setstate__(state)
     if with_files:
@@ -461,8 +467,10 @@ def write_packed(cache_dir: Path, root: Path, digest: str, form: str,
                          "format": form}).encode()
     signer = hmac.new(key, header + b"\n", hashlib.sha256)
     path = snapshot_path(cache_dir, root)
+    cap = cachefolder.max_bytes()
     fd, tmp = tempfile.mkstemp(dir=cache_dir, prefix=".snapshot-")
     try:
+        cachefolder.hold(fd, exclusive=True)  # being written: never evicted
         with os.fdopen(fd, "wb") as f:
             f.write(_MAGIC)
             f.write(bytes(32))
@@ -492,10 +500,12 @@ def write_packed(cache_dir: Path, root: Path, digest: str, form: str,
                 del part
             f.seek(len(_MAGIC))
             f.write(signer.digest())
-        os.replace(tmp, path)
+            f.flush()
+            os.replace(tmp, path)  # (still locked while renamed: never evicted half-made)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    cachefolder.evict(cache_dir, cap, keep=path)
     return path
 
 
@@ -512,15 +522,21 @@ def block_digests(data: bytes | bytearray | memoryview) -> bytes:
 
 class _Blocked:
     """A part left in a snapshot ``file`` at ``offset``, never read whole: :meth:`read`
-    reads the blocks a range lies in and checks each against ``digests`` (signed at
-    start) before it gives any of it."""
+    reads the blocks a range lies in and checks each against its digest in ``digests``
+    (the table written just before the part, signed at start) before it gives any of it.
 
-    __slots__ = ("file", "offset", "size", "digests")
+    The table (32 bytes a KiB: ~14 MiB at 100k records) is not held: only the SHA-256 of
+    each :data:`GROUP` of its digests (32 bytes a 64 KiB), made from the verified table.
+    A read reads the digests of its blocks' groups from the file too, and checks each
+    group against what is held: a table written to since is refused like a block."""
+
+    __slots__ = ("file", "offset", "size", "groups")
 
     def __init__(self, file: SnapshotFile, offset: int, size: int, digests: bytes):
         if len(digests) != 32 * -(-size // BLOCK):
             raise ValueError("a part's table of block digests does not match its size")
-        self.file, self.offset, self.size, self.digests = file, offset, size, digests
+        self.file, self.offset, self.size = file, offset, size
+        self.groups = group_digests(digests)
 
     def __len__(self) -> int:
         return self.size
@@ -534,16 +550,41 @@ class _Blocked:
         first, last = offset // BLOCK, (offset + size - 1) // BLOCK
         start = first * BLOCK
         data = self.file.read(self.offset + start, min(self.size, (last + 1) * BLOCK) - start)
-        view, digests, sha = memoryview(data), self.digests, hashlib.sha256
+        digests = self._digests(first // GROUP, last // GROUP)
+        skip = 32 * (first // GROUP * GROUP)
+        view, sha = memoryview(data), hashlib.sha256
         for k in range(first, last + 1):
             at = (k - first) * BLOCK
-            if sha(view[at : at + BLOCK]).digest() != digests[32 * k : 32 * k + 32]:
+            if sha(view[at : at + BLOCK]).digest() != digests[32 * k - skip : 32 * k - skip + 32]:
                 raise SnapshotChanged(
                     f"the snapshot {self.file.path} changed after it was verified at start "
                     "(a block of its long texts does not match its signed digest): restart "
                     "to load the corpus or a new snapshot")
         view.release()
         return data if len(data) == size else data[offset - start : offset - start + size]
+
+    def _digests(self, first: int, last: int) -> bytes:
+        """The block digests of groups ``first`` to ``last``, read from the table in the
+        file (just before the part) and checked against the groups' digests held."""
+        blocks = -(-self.size // BLOCK)
+        table_at = self.offset - 32 * blocks
+        begin, end = 32 * GROUP * first, min(32 * blocks, 32 * GROUP * (last + 1))
+        digests = self.file.read(table_at + begin, end - begin)
+        sha = hashlib.sha256
+        for g in range(first, last + 1):
+            at = 32 * GROUP * (g - first)
+            if sha(digests[at : at + 32 * GROUP]).digest() != self.groups[32 * g : 32 * g + 32]:
+                raise SnapshotChanged(
+                    f"the snapshot {self.file.path} changed after it was verified at start "
+                    "(a table of its blocks' digests does not match its signed digest): "
+                    "restart to load the corpus or a new snapshot")
+        return digests
+
+
+def group_digests(digests: bytes) -> bytes:
+    """The SHA-256 of each :data:`GROUP` of a part's block digests, joined."""
+    view, step, sha = memoryview(digests), 32 * GROUP, hashlib.sha256
+    return b"".join(sha(view[at : at + step]).digest() for at in range(0, len(view), step))
 
 
 class _Part(bytearray):
@@ -596,6 +637,9 @@ def read_parts(path: Path, spans: list[tuple[int, int, bytes]],
     there); a part written by blocks is not read, its blocks checked when read."""
     fd, st = _open_regular(path)
     try:
+        reason = cachefolder.claim(fd)
+        if reason is not None:
+            raise ValueError(f"{path} was {reason} after it was written")
         file = SnapshotFile(path, fd, st)
         for offset, size, digest in spans:
             if isinstance(digest, BlockDigests):
@@ -649,6 +693,9 @@ class PendingSnapshot:
         self._fd, st = _open_regular(path)
         try:
             fd = self._fd
+            reason = cachefolder.claim(fd)  # in use for as long as the file is open
+            if reason is not None:
+                raise _Refused(reason)
             if _pread_exactly(fd, len(_MAGIC), 0) != _MAGIC:
                 raise _Refused("not a snapshot file")
             at = len(_MAGIC)
@@ -752,7 +799,9 @@ class PendingSnapshot:
             try:
                 assert self._body is not None
                 body, self._body = self._body, None
-                return unpack(meta.get("format", "pickle"), body, with_files=with_files)
+                payload = unpack(meta.get("format", "pickle"), body, with_files=with_files)
+                cachefolder.mark_used(self._fd)  # the last its cap removes
+                return payload
             except Exception as e:  # noqa: BLE001 - signed by us yet unreadable (another Python)
                 self.reason = f"it could not be decoded ({type(e).__name__}: {e})"
                 return None

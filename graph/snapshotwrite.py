@@ -8,6 +8,11 @@ loader writes before it returns instead (memory first).
 
 from __future__ import annotations
 
+# Imported before this module registers its fork hook (below), so that the hook of the
+# thread pool (which the write uses to stat the corpus) runs after it: that hook takes a
+# lock every new pool task needs, and a fork that took it first waited for a write
+# waiting for it.
+import concurrent.futures.thread  # noqa: F401
 import gc
 import logging
 import os
@@ -155,4 +160,6 @@ def wait_for_writes(path: Path | None = None) -> None:
 
 
 if hasattr(os, "register_at_fork"):
+    # Fork hooks run last registered first: the thread pool's, registered when
+    # concurrent.futures.thread was imported (above), runs after this one (see there).
     os.register_at_fork(before=wait_for_writes)

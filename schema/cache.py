@@ -14,6 +14,11 @@ from graphql import GraphQLError, parse
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 
+import graph
+from graph.budget import Budget
+from schema.cost import RequestBudget
+from schema.validation import deadline_of_validation, timed_rules
+
 __all__ = ["ParsedDocuments", "ValidatedDocuments", "parsed", "validation_errors"]
 
 
@@ -28,10 +33,13 @@ def parsed(query: str, max_tokens: int) -> Any:
     return _parse(query, max_tokens=max_tokens)
 
 
-def validation_errors(schema: Any, document: Any, rules: tuple[Any, ...]) -> list[GraphQLError]:
+def validation_errors(schema: Any, document: Any, rules: tuple[Any, ...],
+                      walks: Budget | None = None) -> list[GraphQLError]:
     """Return the validation errors of a document under ``rules`` (validated once: the
-    cache :class:`ValidatedDocuments` fills)."""
-    return _VALIDATIONS.errors(schema, document, rules)
+    cache :class:`ValidatedDocuments` fills). A validation that runs here stops at the
+    deadline of ``walks`` with ``BudgetExceeded`` (schema/validation.py), and is not
+    kept."""
+    return _VALIDATIONS.errors(schema, document, rules, walks)
 
 
 class ParsedDocuments(SchemaExtension):
@@ -63,14 +71,16 @@ class _Validations:
         self._entries = OrderedDict()
         self._lock = threading.Lock()
 
-    def errors(self, schema: Any, document: Any, rules: tuple[Any, ...]) -> list[GraphQLError]:
+    def errors(self, schema: Any, document: Any, rules: tuple[Any, ...],
+               walks: Budget | None = None) -> list[GraphQLError]:
         key = (id(schema), id(document), rules)
         with self._lock:
             entry = self._entries.get(key)
             if entry is not None and entry[0] is document:
                 self._entries.move_to_end(key)
                 return entry[1]
-        errors = validate_document(schema, document, rules)
+        with deadline_of_validation(walks):
+            errors = validate_document(schema, document, timed_rules(rules))
         with self._lock:
             self._entries[key] = (document, errors)
             while len(self._entries) > self.maxsize:
@@ -86,6 +96,12 @@ class ValidatedDocuments(SchemaExtension):
 
     def on_validate(self) -> Iterator[None]:
         ec = self.execution_context
-        ec.pre_execution_errors = _VALIDATIONS.errors(ec.schema._schema, ec.graphql_document,
-                                                      tuple(ec.validation_rules))
+        budget = ec.context.get("budget") if isinstance(ec.context, dict) else None
+        budget = budget if isinstance(budget, RequestBudget) else None
+        try:
+            ec.pre_execution_errors = _VALIDATIONS.errors(
+                ec.schema._schema, ec.graphql_document, tuple(ec.validation_rules),
+                budget.walks if budget is not None else None)
+        except graph.BudgetExceeded as e:  # the deadline passed while it validated
+            raise budget.exceeded(e) if budget is not None else e from None
         yield

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import graph
+from graph import cachefolder, snapshot
 from graph.records import DEFAULT_MAX_FILE_BYTES, RECORD_SUFFIXES
 from graph.report import printable
 from schema.progress import terminal_progress
@@ -91,8 +92,15 @@ def _add_path(p: argparse.ArgumentParser) -> None:
     _add_max_file_mb(p)
     p.add_argument("--cache", nargs="?", const=True, default=None, metavar="DIR",
                    help="start from a signed snapshot of an unchanged corpus, and write one "
-                        "after a full load; DIR defaults to $NEWSGRAPH_CACHE or "
+                        "after a full load (serve: on by default); DIR defaults to "
+                        "$NEWSGRAPH_CACHE, else $XDG_CACHE_HOME/newsgraph or "
                         "~/.cache/newsgraph")
+    p.add_argument("--no-cache", dest="cache", action="store_const", const=False,
+                   help="neither read nor write a snapshot")
+    p.add_argument("--cache-max-mb", type=float, default=None, metavar="MB",
+                   help="keep the snapshot cache folder under MB, the least recently used "
+                        "snapshots removed first, never one in use (default: "
+                        f"$NEWSGRAPH_CACHE_MAX_MB, else {cachefolder.DEFAULT_MAX_MB})")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -223,6 +231,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     _say_logs()
     try:
+        _cache_cap(args)
         return _COMMANDS[args.command](args)
     except EmptyCorpus as e:
         print(f"newsgraph: error: {e}", file=sys.stderr)
@@ -235,6 +244,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # pragma: no cover - output piped into `head` and the like
         sys.stderr.close()
         return EXIT_OK
+
+
+def _cache_cap(args: argparse.Namespace) -> None:
+    """Check the snapshot cache's cap now (``--cache-max-mb``, handed to graph/ as
+    ``$NEWSGRAPH_CACHE_MAX_MB``, or that variable): a bad one is said at start."""
+    mb = getattr(args, "cache_max_mb", None)
+    if mb is not None:
+        if not 0 <= mb < float("inf"):
+            raise graph.NewsgraphError(f"--cache-max-mb must be a number of MiB, 0 or more "
+                                       f"(0 keeps only the snapshot in use), got {mb:g}")
+        os.environ["NEWSGRAPH_CACHE_MAX_MB"] = f"{mb:g}"
+    if getattr(args, "cache", None) is not False and hasattr(args, "cache"):
+        cachefolder.max_bytes()
 
 
 def _load(path: Path | None, max_file_mb: float, cache: str | bool | None = None, *,
@@ -344,6 +366,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # Followed, each state of the folder a version (--no-watch only stops following),
     # unless a snapshot is asked for and changes are not.
     follow = args.watch or not args.cache
+    # A snapshot is kept by default (a restart is then seconds, not a cold load), in
+    # the per-user cache folder, under its cap; --no-cache keeps none.
+    if args.cache is None:
+        args.cache = True
     poll = args.watch_poll or polling_wanted()
     if follow and token:
         from graph.ingest import remove_partial
@@ -397,6 +423,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     shown = f"[{host}]" if ":" in host else host
     print(f"newsgraph: serving GraphQL at http://{shown}:{port}/graphql (loading the graph; "
           "/readyz says when it is ready)", file=sys.stderr, flush=True)
+    if args.cache:
+        folder = snapshot.default_cache_dir() if args.cache is True else Path(args.cache)
+        print(f"newsgraph: snapshot cache {folder} (at most "
+              f"{cachefolder.max_bytes() / 2**20:,.0f} MB, the least recently used removed "
+              "first; --no-cache keeps none)", file=sys.stderr, flush=True)
     if settings.production:
         print("newsgraph: production mode: introspection "
               f"{'on' if settings.introspection_enabled else 'off'}, GraphiQL "

@@ -34,7 +34,7 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import MissingQueryError
-from strawberry.http import GraphQLHTTPResponse
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
@@ -54,12 +54,18 @@ from schema.query import should_mask
 from schema.settings import Settings, env_name
 from schema.threads import OperationThreads, Ticket
 
-__all__ = ["GRAPHQL_RESPONSE", "JSON", "negotiate", "is_request_error", "error_body",
+__all__ = ["BODY", "GRAPHQL_RESPONSE", "JSON", "negotiate", "is_request_error", "error_body",
            "GraphQLOverHTTP"]
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
 _WILDCARDS = ("*/*", "application/*")
+# Where the body read once by BodyLimit (schema/middleware/body.py) waits in the ASGI scope.
+BODY = "newsgraph.body"
+# The content types of a POST the view reads without parsing its header (any other,
+# JSON or not, is read by Strawberry's view, which says what is wrong with it).
+_PLAIN_JSON = frozenset({"application/json", "application/json; charset=utf-8",
+                         "application/json;charset=utf-8"})
 
 
 def negotiate(accept: str | None) -> str:
@@ -150,7 +156,7 @@ class GraphQLOverHTTP(GraphQL[dict[str, Any], None]):
         media = negotiate(request.headers.get("accept"))
         started = time.perf_counter()
         try:
-            response = await self.run(request)
+            response = await self._ordinary(request, media) or await self.run(request)
         except HTTPException as e:
             reason = e.reason
             if reason == "Unsupported content type":  # Strawberry's words: say what is allowed
@@ -162,6 +168,44 @@ class GraphQLOverHTTP(GraphQL[dict[str, Any], None]):
         elapsed = (time.perf_counter() - started) * 1000
         response.headers.append("server-timing", f"graphql;dur={elapsed:.1f}")
         await response(scope, receive, send)
+
+    async def _ordinary(self, request: Request, media: str) -> Response | None:
+        """Answer the commonest request, one operation POSTed as plain JSON, through the
+        same hooks as Strawberry's ``run`` (root value, sub-response, context, execution,
+        result, response) without its layers for every other kind of request (a request
+        adapter, the content type parsed as a MIME header, the GraphiQL and upload
+        checks). None for anything else, which ``run`` answers (and, when it is wrong,
+        says why). The body was read and bounded by BodyLimit."""
+        scope = request.scope
+        body = scope.get(BODY)
+        if body is None or scope["method"] != "POST":
+            return None
+        headers = request.headers
+        if headers.get("content-type", "").lower() not in _PLAIN_JSON \
+                or self._get_stream_transport_from_headers(headers) is not None:
+            return None
+        try:
+            data = json.loads(body)
+        except (RecursionError, UnicodeDecodeError, ValueError):
+            return None
+        if type(data) is not dict:
+            return None
+        query, variables = data.get("query"), data.get("variables")
+        name, extensions = data.get("operationName"), data.get("extensions")
+        if not isinstance(query, str) or not isinstance(variables, dict | None) \
+                or not isinstance(name, str | None) or not isinstance(extensions, dict | None):
+            return None
+        root_value: Any = await self.get_root_value(request)  # type: ignore[func-returns-value]
+        sub_response = await self.get_sub_response(request, media)
+        context = await self.get_context(request, response=sub_response)
+        result = await self.execute_single(
+            request, _POSTED, sub_response, context, root_value,
+            GraphQLRequestData(query=query, variables=variables, operation_name=name,
+                               extensions=extensions, protocol="http"))
+        response_data = await self.process_result(request, result)
+        if result.errors:
+            self._handle_errors(result.errors, response_data)
+        return self.create_response(response_data, sub_response)
 
     async def execute_single(self, request: Any, request_adapter: Any, sub_response: Any,
                              context: Any, root_value: Any, request_data: Any) -> ExecutionResult:
@@ -202,18 +246,14 @@ class GraphQLOverHTTP(GraphQL[dict[str, Any], None]):
         def run(ticket: Ticket) -> Any:
             return here.run(self._in_lane, call, context, ticket, key, paced)
 
-        work: asyncio.Future[Any] = asyncio.ensure_future(
-            self.threads.run(run, unknown=not known))
+        work = self.threads.start(run, unknown=not known)
         work.add_done_callback(_retrieve)  # answered at the deadline: its end is not awaited
-        watch: asyncio.Future[Any] = asyncio.ensure_future(_client_gone(request))
-        done, _ = await asyncio.wait({work, watch}, timeout=self.settings.timeout + _GRACE,
-                                     return_when=asyncio.FIRST_COMPLETED)
-        watch.cancel()
-        if not done and _is_mutation(request_data.query, request_data.operation_name):
+        watch = await _first(work, request, self.settings.timeout + _GRACE)
+        if not work.done() and not watch and _is_mutation(request_data.query,
+                                                           request_data.operation_name):
             _stop(context)
             await asyncio.wait({work})
-            done = {work}
-        if work in done:
+        if work.done():
             try:
                 return work.result()
             except CannotGetOperationTypeError as e:
@@ -225,7 +265,7 @@ class GraphQLOverHTTP(GraphQL[dict[str, Any], None]):
                 raise HTTPException(400, "No GraphQL query found in the request") from e
         _stop(context)
         work.cancel()  # still queued for a thread: it never runs; running: it stops at a check
-        if watch in done:  # nobody to answer
+        if watch:  # nobody to answer
             return ExecutionResult(data=None, errors=[GraphQLError("the client went away")])
         timeout = self.settings.timeout
         return ExecutionResult(data=None, errors=[GraphQLError(
@@ -269,9 +309,10 @@ class GraphQLOverHTTP(GraphQL[dict[str, Any], None]):
                 self.quick.ran(key, (paced or not went_long)
                                and time.thread_time() - cpu < QUICK_CPU_S)
 
-    async def get_sub_response(self, request: Request | WebSocket) -> Response:
+    async def get_sub_response(self, request: Request | WebSocket,
+                               media: str | None = None) -> Response:
         sub = await super().get_sub_response(request)
-        sub.media_type = negotiate(request.headers.get("accept"))
+        sub.media_type = media if media is not None else negotiate(request.headers.get("accept"))
         return sub
 
     def decode_json(self, data: str | bytes) -> object:
@@ -347,6 +388,18 @@ class GraphQLOverHTTP(GraphQL[dict[str, Any], None]):
 # checks to end it (with its partial answer) before the view answers for it.
 _WORKERS = 16
 _GRACE = 0.5
+# When the view starts watching the connection of a request still running (schema/http.py's
+# _first): a client that leaves before then ends its work this much later at most.
+_WATCH_AFTER = 0.02
+
+
+class _Posted:
+    """What the view reads of a POST's request adapter: its method."""
+
+    method = "POST"
+
+
+_POSTED = _Posted()
 
 
 def _refused(budget: Any, error: graph.BudgetExceeded) -> ExecutionResult:
@@ -361,6 +414,38 @@ def _refused(budget: Any, error: graph.BudgetExceeded) -> ExecutionResult:
 def _retrieve(work: asyncio.Future[Any]) -> None:
     if not work.cancelled():
         work.exception()
+
+
+async def _first(work: asyncio.Future[Any], request: Request, timeout: float) -> bool:
+    """Wait until ``work`` is done, the client goes away (True) or ``timeout`` seconds
+    pass, whichever comes first. The client is watched from :data:`_WATCH_AFTER` seconds
+    on: most operations end before then, and no longer make and cancel, each, a task that
+    reads the connection."""
+    loop = asyncio.get_running_loop()
+    outcome: asyncio.Future[bool] = loop.create_future()
+
+    def settle(gone: bool = False) -> None:
+        if not outcome.done():
+            outcome.set_result(gone)
+
+    def gone(task: asyncio.Future[None]) -> None:
+        if not task.cancelled():
+            settle(True)
+
+    def watch() -> None:
+        watching.append(task := asyncio.ensure_future(_client_gone(request)))
+        task.add_done_callback(gone)
+
+    watching: list[asyncio.Future[None]] = []
+    work.add_done_callback(lambda _: settle())
+    timers = (loop.call_later(timeout, settle), loop.call_later(_WATCH_AFTER, watch))
+    try:
+        return await outcome
+    finally:
+        for timer in timers:
+            timer.cancel()
+        for task in watching:
+            task.cancel()
 
 
 async def _client_gone(request: Request) -> None:

@@ -39,8 +39,10 @@ from strawberry.schema.schema import _coerce_error
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
+import graph
+from graph.budget import Budget
 from schema.cache import parsed, validation_errors
-from schema.cost import Cost
+from schema.cost import Cost, RequestBudget
 from schema.limits import settings_of, tidy_errors, validation_rules
 from schema.live import graph_version_of
 
@@ -61,12 +63,14 @@ class QueryPipeline:
         self._prepared: OrderedDict[tuple[Any, ...], tuple[Any, Any] | None] = OrderedDict()
         self._lock = threading.Lock()
 
-    def prepare(self, query: str, max_tokens: int, rules: tuple[Any, ...]
-                ) -> tuple[Any, Any] | None:
+    def prepare(self, query: str, max_tokens: int, rules: tuple[Any, ...],
+                walks: Budget | None = None) -> tuple[Any, Any] | None:
         """Return the document of a query text and its one operation, parsed (with the
         token limit) and validated (with ``rules``) without errors; None when the text
         must take Strawberry's pipeline. Both are cached (schema/cache.py): a text that
-        goes on is parsed and validated once by whichever pipeline meets it first."""
+        goes on is parsed and validated once by whichever pipeline meets it first. A
+        validation that reaches the deadline of ``walks`` raises ``BudgetExceeded`` and
+        leaves nothing cached."""
         key = (query, max_tokens, rules)
         with self._lock:
             if key in self._prepared:
@@ -81,7 +85,7 @@ class QueryPipeline:
             operations = [d for d in document.definitions
                           if isinstance(d, OperationDefinitionNode)]
             if len(operations) == 1 and operations[0].operation == CoreOperationType.QUERY \
-                    and self._valid(document, rules):
+                    and self._valid(document, rules, walks):
                 found = (document, operations[0])
         with self._lock:
             self._prepared[key] = found
@@ -89,9 +93,11 @@ class QueryPipeline:
                 self._prepared.popitem(last=False)
         return found
 
-    def _valid(self, document: Any, rules: tuple[Any, ...]) -> bool:
+    def _valid(self, document: Any, rules: tuple[Any, ...], walks: Budget | None) -> bool:
         try:
-            return not validation_errors(self.schema._schema, document, rules)
+            return not validation_errors(self.schema._schema, document, rules, walks)
+        except graph.BudgetExceeded:
+            raise
         except Exception:  # noqa: BLE001 - a rule that fails is answered by Strawberry's
             return False
 
@@ -111,7 +117,14 @@ class QueryPipeline:
         if len(query) > limit // 4 and len(query.encode()) > limit:
             return None  # refused by Limits, in its words
         rules = _STRAWBERRY_RULES + validation_rules(settings)
-        prepared = self.prepare(query, settings.max_tokens, rules)
+        if "budget" not in context:  # made here as Cost.start makes it: one per request
+            context["budget"] = RequestBudget(settings)
+        budget = context["budget"]
+        try:
+            prepared = self.prepare(query, settings.max_tokens, rules,
+                                    budget.walks if isinstance(budget, RequestBudget) else None)
+        except graph.BudgetExceeded as e:  # its deadline passed while it was validated
+            return self._stopped(budget.exceeded(e), context)
         if prepared is None:
             return None
         document, operation = prepared
@@ -154,6 +167,15 @@ class QueryPipeline:
                           operation_name, allowed, operation_extensions)
             errors = self.mask()._process_errors(tidy_errors(cost.settings, errors))
         return ExecutionResult(data=result.data, errors=errors,
+                               extensions=self._extensions(cost, context))
+
+    def _stopped(self, error: Exception, context: dict[str, Any]) -> ExecutionResult:
+        """The answer of a request stopped before execution: its limit's error, in the
+        extensions' words, and its cost."""
+        cost = Cost()
+        cost.start(context)
+        errors = self.mask()._process_errors(tidy_errors(cost.settings, [_coerce_error(error)]))
+        return ExecutionResult(data=None, errors=errors,
                                extensions=self._extensions(cost, context))
 
     def _extensions(self, cost: Cost, context: dict[str, Any]) -> dict[str, Any]:

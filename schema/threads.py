@@ -130,6 +130,42 @@ class OperationThreads:
         work.add_done_callback(lambda _: loop.call_soon_threadsafe(ticket._ended))
         return await asyncio.wrap_future(work, loop=loop)
 
+    def start(self, fn: Callable[[Ticket], T], unknown: bool = False) -> asyncio.Future[T]:
+        """Return a future of ``fn(ticket)`` run as :meth:`run` runs it. With a running
+        place free and nobody queued, ``fn`` is handed to its thread at once, and its end
+        reaches the event loop as one callback (its place freed, the future set): no
+        task, and one wake-up of the loop instead of two. Cancelling the future before
+        ``fn`` starts means it never runs; after, its thread finishes (its place is
+        freed then)."""
+        loop = asyncio.get_running_loop()
+        if not (self._free > 0 and not self._queued and (not unknown or (
+                not self._queued_unknown and self._unknown_running < self.unknown))):
+            return asyncio.ensure_future(self.run(fn, unknown))
+        self._free -= 1
+        self._unknown_running += unknown
+        ticket = Ticket(self, loop, unknown)
+        future: asyncio.Future[T] = loop.create_future()
+
+        def settle(work: Future[T]) -> None:  # on the event loop
+            ticket._ended()
+            if future.done():
+                return
+            if work.cancelled():
+                future.cancel()
+            elif (error := work.exception()) is not None:
+                future.set_exception(error)
+            else:
+                future.set_result(work.result())
+
+        try:
+            work: Future[T] = self._executor.submit(fn, ticket)
+        except BaseException:
+            self._release(unknown)
+            raise
+        work.add_done_callback(lambda done: loop.call_soon_threadsafe(settle, done))
+        future.add_done_callback(lambda f: f.cancelled() and work.cancel())
+        return future
+
     async def _acquire(self, loop: asyncio.AbstractEventLoop, unknown: bool) -> None:
         if self._free > 0 and not self._queued and (not unknown or (
                 not self._queued_unknown and self._unknown_running < self.unknown)):

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import shutil
+import tempfile
 import threading
 import time
 from datetime import date, datetime
@@ -179,3 +182,14 @@ def until(ready: Any, guard_seconds: float = 60) -> bool:
             return False
         threading.Event().wait(0.005)
     return True
+
+
+# Snapshots are kept by default (`newsgraph serve`): no test writes into the real
+# per-user cache. Every process a test starts inherits this folder, removed at the end.
+_TEST_CACHE = tempfile.mkdtemp(prefix="newsgraph-test-cache-")
+os.environ["NEWSGRAPH_CACHE"] = _TEST_CACHE
+os.environ.pop("NEWSGRAPH_CACHE_MAX_MB", None)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shutil.rmtree(_TEST_CACHE, ignore_errors=True)

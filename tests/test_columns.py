@@ -294,6 +294,44 @@ def test_long_texts_are_not_read_at_start_and_a_tampered_block_is_refused_when_r
     assert warm.nx.nodes[other]["body"] == bodies[other]
 
 
+def test_a_block_rewritten_with_its_digest_in_the_table_is_refused(tmp_path: Path) -> None:
+    # The table of block digests is not held in memory (only a digest of each group of
+    # them): a block changed together with its digest in the file's table, size and
+    # times kept, is refused by its group's digest, as it was by the table held before.
+    import hashlib
+
+    from graph.errors import SnapshotChanged
+
+    out = tmp_path / "corpus"
+    generate(300, out, seed=3, style="mixed")
+    cache = tmp_path / "cache"
+    cold, warm = _cold_and_warm(out, cache)
+    path = snapshot.snapshot_path(cache, out)
+    columns = node_columns(warm.nx)
+    assert columns is not None
+    body = columns.columns["body"]
+    part = body.data.file  # the part, left in the file (a _Blocked)
+    pos = warm.index.pos
+    node = next(n for n in warm.nx if (cold.nx.nodes[n].get("body") or "")
+                and int(body.ends[pos[n]]) >= 2 * snapshot.BLOCK)
+    at = int(body.ends[pos[node]]) - 3  # within the node's body
+    k = at // snapshot.BLOCK
+    st = path.stat()
+    with open(path, "r+b") as f:
+        f.seek(part.offset + k * snapshot.BLOCK)
+        block = bytearray(f.read(snapshot.BLOCK))
+        block[at % snapshot.BLOCK] ^= 0x01
+        f.seek(part.offset + k * snapshot.BLOCK)
+        f.write(block)
+        table = part.offset - 32 * -(-part.size // snapshot.BLOCK)
+        f.seek(table + 32 * k)
+        f.write(hashlib.sha256(block).digest())
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert path.stat().st_mtime_ns == st.st_mtime_ns and path.stat().st_size == st.st_size
+    with pytest.raises(SnapshotChanged, match="does not match its signed digest"):
+        warm.nx.nodes[node]["body"]
+
+
 def test_a_new_snapshot_in_the_place_of_the_one_read_changes_nothing(tmp_path: Path) -> None:
     out = tmp_path / "corpus"
     generate(200, out, seed=2, style="mixed")

@@ -132,3 +132,27 @@ def test_the_neighbour_views_behave_as_networkx_dicts_do(generated: Path) -> Non
         first = next(iter(plain.items()))
         assert first in view.items() and list(view.items()) == list(plain.items())
     assert kg.nx.adj.copy() == built.adj.copy()
+
+
+def test_a_cold_loads_edge_data_made_on_first_read_is_one_and_the_same(generated: Path) -> None:
+    # A cold load's edge data is made when first read (not before the first answer):
+    # threads reading it at once get one EdgeData, the same data as the built graph's,
+    # and a graph pickled before any read carries it.
+    import pickle
+    import threading
+
+    from graph.compact import edge_arrays
+
+    kg = graph.load(generated)
+    edges = edge_arrays(kg.nx)
+    assert edges is not None
+    copy = pickle.loads(pickle.dumps(kg.nx))
+    seen: list[object] = []
+    readers = [threading.Thread(target=lambda: seen.append(edges.data)) for _ in range(4)]
+    for reader in readers:
+        reader.start()
+    for reader in readers:
+        reader.join()
+    assert len(seen) == 4 and all(made is seen[0] for made in seen)
+    built = _built(generated)
+    assert _in_order(kg.nx) == _in_order(built) == _in_order(copy)

@@ -119,13 +119,17 @@ def test_edge_arrays_off_the_build_log_are_those_off_the_dicts(tmp_path: Path,
     files = list_files(out).names
     records = [r for parsed in parse_files(files, workers=1) for r in parsed.records]
     log: list = []
+    # A build that keeps its edges in the log makes none in networkx's dicts: its arrays
+    # are those of a build that makes them there, edge for edge, in the dicts' order.
     built = build_graph(records, LoadReport(), share_links=True, edge_log=log)
-    assert len(log) == built.number_of_edges()
+    in_dicts = build_graph(records, LoadReport(), share_links=True)
+    assert built.number_of_edges() == 0 and len(log) == in_dicts.number_of_edges() > 0
+    assert list(built.nodes(data=True)) == list(in_dicts.nodes(data=True))
     ids = sorted(built)
     pos = {n: i for i, n in enumerate(ids)}
-    _same_edges(EdgeArrays.of_log(built, ids, pos, log), EdgeArrays.of(built, ids, pos))
+    _same_edges(EdgeArrays.of_log(built, ids, pos, log), EdgeArrays.of(in_dicts, ids, pos))
     with pytest.raises(ValueError, match="edge log"):
-        EdgeArrays.of_log(built, ids, pos, log[:-1])
+        EdgeArrays.of_log(in_dicts, ids, pos, log[:-1])
 
 
 def test_a_build_that_removes_a_node_keeps_no_edge_log(tmp_path: Path,
@@ -152,7 +156,48 @@ def test_a_build_that_removes_a_node_keeps_no_edge_log(tmp_path: Path,
     report = LoadReport()
     built = build_graph(records, report, share_links=True, edge_log=log)
     assert log == [] and "boom" in report.errors[0].reason
+    # The edges logged until then were put in the dicts as a build without a log puts them.
+    plain = build_graph(records, LoadReport(), share_links=True)
+    assert nx.utils.graphs_equal(plain, built)
+    for n in sorted(built):
+        assert list(built.out_edges(n, keys=True, data=True)) == \
+            list(plain.out_edges(n, keys=True, data=True))
+        assert list(built.in_edges(n, keys=True, data=True)) == \
+            list(plain.in_edges(n, keys=True, data=True))
     kg = graph.load(root)  # the loader's graph is the built one, edge for edge
     assert nx.utils.graphs_equal(kg.nx, built)
     assert [list(kg.nx.out_edges(n, keys=True)) for n in sorted(built)] == \
         [list(built.out_edges(n, keys=True)) for n in sorted(built)]
+
+
+_GC_SCRIPT = """
+import gc, sys
+import graph
+frozen = sys.argv[2] == "frozen"
+if frozen:
+    gc.freeze()
+kg = graph.load(sys.argv[1])
+ids = {id(d) for d in kg.nx._node.values() if gc.is_tracked(d)}
+young = sum(id(o) in ids for o in gc.get_objects(0)) + sum(id(o) in ids for o in gc.get_objects(1))
+oldest = sum(id(o) in ids for o in gc.get_objects(2))
+print(gc.isenabled(), gc.get_freeze_count() > 0, young, oldest, len(ids))
+"""
+
+
+@pytest.mark.parametrize("frozen", [False, True])
+def test_a_load_leaves_its_graph_to_the_collectors_oldest_generation(frozen: bool) -> None:
+    # Left in the youngest generation, the graph would be scanned whole by the first
+    # collection after the load (a pause before the first answer); a program's own
+    # freeze (gc.freeze, as the server's) is never undone by it.
+    import subprocess
+    import sys
+
+    from tests.conftest import SAMPLE_CORPUS
+
+    out = subprocess.run([sys.executable, "-c", _GC_SCRIPT, str(SAMPLE_CORPUS),
+                          "frozen" if frozen else "plain"], capture_output=True, text=True,
+                         check=True, cwd=Path(__file__).parent.parent).stdout.split()
+    enabled, still_frozen, young, oldest, nodes = out
+    assert enabled == "True" and still_frozen == str(frozen) and int(nodes) > 0
+    if not frozen:
+        assert (int(young), int(oldest)) == (0, int(nodes))

@@ -529,3 +529,62 @@ def test_the_graph_answers_the_same_while_its_snapshot_is_written_and_after(
     _same(kg, plain)
     want = plain.within(start, 2, mentions="facial recognition")
     assert all(a == want for a in answers)
+
+
+_FORK_SCRIPT = """
+import os, sys, time
+from graph import loader, snapshot  # the write's fork hook, then the thread pool's
+
+real = snapshot.fingerprint
+
+def late(*args, **kwargs):
+    time.sleep(0.5)  # the write reaches its thread pool once the fork began
+    return real(*args, **kwargs)
+
+snapshot.fingerprint = late
+kg = loader.load(sys.argv[1], cache=sys.argv[2])
+pid = os.fork()
+if pid == 0:
+    os._exit(0)
+os.waitpid(pid, 0)
+print(kg.snapshot_write.done)
+"""
+
+
+def test_a_fork_waiting_for_the_write_does_not_hold_the_lock_its_thread_pool_needs(
+        tmp_path: Path) -> None:
+    # A fork waits for the snapshot being written; the thread pool's own fork hook takes
+    # a lock every new pool task needs. Run in that order, a fork begun before the write
+    # reached its pool (it stats the corpus from one) waited forever (a test run hung).
+    import subprocess
+    import sys
+
+    from tests.conftest import SAMPLE_CORPUS
+
+    done = subprocess.run([sys.executable, "-c", _FORK_SCRIPT, str(SAMPLE_CORPUS),
+                           str(tmp_path / "cache")], capture_output=True, text=True,
+                          timeout=60, cwd=Path(__file__).parent.parent)
+    assert done.returncode == 0 and done.stdout.split() == ["True"], done.stderr
+
+
+@pytest.mark.parametrize("how", ["load", "follow"])
+def test_a_folder_holding_no_file_loads_empty_with_a_cache(tmp_path: Path, how: str) -> None:
+    # Its fingerprint is of no file (it was an error: a step of zero files a thread).
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    cache = tmp_path / "cache"
+    for _ in range(2):
+        kg = (graph.load(empty, cache=cache) if how == "load"
+              else graph.follow(empty, cache=cache).current())
+        assert kg.report.records == 0 and kg.nx.number_of_nodes() == 0
+
+
+def test_a_warm_index_orders_newest_first_as_the_cold_one(corpus: Path, tmp_path: Path) -> None:
+    # Its newest-first list is not kept from the snapshot: made from the array when asked.
+    cold = graph.load(corpus)
+    graph.load(corpus, cache=tmp_path).snapshot_write.wait()  # type: ignore[attr-defined]
+    warm = graph.load(corpus, cache=tmp_path)
+    assert warm.from_snapshot and "newest_first" not in vars(warm.index)
+    assert warm.index.newest_first == cold.index.newest_first
+    assert all(warm.index.order_key(i) == cold.index.order_key(i)
+               for i in range(len(cold.index.ids)))

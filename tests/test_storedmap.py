@@ -114,3 +114,14 @@ def test_compactions_append_small_buffers_and_merge_them_when_they_grow() -> Non
     assert [len(b) for b in m.buffers] == [50]  # all merged: "k3" gone for good
     assert len(m) == 50 and "k3" not in m and m["k5"] == 5 and sorted(m) == sorted(
         [f"k{i}" for i in range(20) if i != 3] + ["a"] + [f"z{i}" for i in range(30)])
+
+
+def test_keys_whose_hashes_share_their_high_bits_are_told_apart(monkeypatch: Any) -> None:
+    # The table is held by the hashes' high 32 bits: keys alike there (or wholly alike)
+    # are found by the key stored with each blob, and a missing one is not found.
+    import graph.storedmap as storedmap
+
+    monkeypatch.setattr(storedmap, "key_hash", lambda key: (7 << 32) | len(key))
+    m = _map({"a": 1, "bb": 2, "cc": 3, "ddd": 4})
+    assert [m[k] for k in ("a", "bb", "cc", "ddd")] == [1, 2, 3, 4]
+    assert "dd" not in m and "eeee" not in m and len(m) == 4

@@ -9,13 +9,10 @@ from starlette.datastructures import Headers
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from schema.http import error_body, negotiate
+from schema.http import BODY, error_body, negotiate
 from schema.settings import env_name
 
 __all__ = ["BODY", "BodyLimit", "replay"]
-
-# Where the body read by BodyLimit waits in the ASGI scope for what comes after it.
-BODY = "newsgraph.body"
 
 
 class BodyLimit:

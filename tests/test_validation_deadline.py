@@ -1,0 +1,93 @@
+"""A document's validation stops at the request's deadline (issue 12, item 2).
+
+graphql-core's OverlappingFieldsCanBeMerged compares the fields of one response name two
+by two: 150 of them is ~11,000 comparisons, a fifth of a second of one thread that the
+deadline used to be unable to stop. These tests count the comparisons made after the
+deadline passed (a clock that jumps past it), not seconds.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from graphql.validation.rules import overlapping_fields_can_be_merged as overlapping
+
+from schema.cost import RequestBudget
+from schema.limits import DEFAULT_SETTINGS
+from schema.query import schema
+
+FIELDS = 150
+# A new text for each test (validations are cached by document).
+_TEXT = "{ " + "stats { edges nodes } " * FIELDS + "}"
+PAIRS = FIELDS * (FIELDS - 1) // 2
+
+
+class _Jumping:
+    """A clock that reads 0 until told to jump, then far past any deadline."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def comparisons(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Count graphql-core's field comparisons (each pair of same-named fields)."""
+    count = [0]
+    real = overlapping.find_conflict
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        count[0] += 1
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(overlapping, "find_conflict", counted)
+    return count
+
+
+def _run(sample_kg: Any, text: str, planned: bool, clock: Any) -> Any:
+    budget = RequestBudget(DEFAULT_SETTINGS, clock=clock)
+    context: dict[str, Any] = {"kg": sample_kg, "budget": budget}
+    if not planned:
+        context["planned"] = False  # Strawberry's pipeline, its extensions' hooks
+    return schema.execute_sync(text, context_value=context)
+
+
+@pytest.mark.parametrize("planned", [True, False], ids=["pipeline", "extensions"])
+def test_a_validation_past_its_deadline_stops_and_answers_the_timeout(
+        sample_kg, comparisons, planned):
+    text = _TEXT + f" # {planned}"
+    clock = _Jumping()
+    budget_made = RequestBudget(DEFAULT_SETTINGS, clock=clock)  # the deadline: 10 s from 0
+    assert budget_made.walks.deadline is not None
+    clock.now = 1e6  # every reading from now on is past the deadline
+    context: dict[str, Any] = {"kg": sample_kg, "budget": budget_made}
+    if not planned:
+        context["planned"] = False
+    result = schema.execute_sync(text, context_value=context)
+    assert result.data is None
+    assert [e.extensions["limit"] for e in result.errors] == ["timeout"]
+    assert "ran past its time limit" in result.errors[0].message
+    # Stopped at its first look at the clock: a few hundred comparisons at most, not all.
+    assert comparisons[0] < PAIRS // 10
+
+
+@pytest.mark.parametrize("planned", [True, False], ids=["pipeline", "extensions"])
+def test_a_stopped_validation_is_not_remembered(sample_kg, comparisons, planned):
+    text = _TEXT + f" # again {planned}"
+    late = _Jumping()
+    late.now = 0.0
+    budget = RequestBudget(DEFAULT_SETTINGS, clock=late)
+    late.now = 1e6
+    context: dict[str, Any] = {"kg": sample_kg, "budget": budget}
+    if not planned:
+        context["planned"] = False
+    first = schema.execute_sync(text, context_value=context)
+    assert [e.extensions["limit"] for e in first.errors] == ["timeout"]
+    # With time, the same document validates whole and answers.
+    second = _run(sample_kg, text, planned, _Jumping())
+    assert second.errors is None
+    assert len(second.data["stats"]) == 2
+    assert comparisons[0] >= PAIRS
