@@ -14,9 +14,16 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from graph import compact
-from graph.build import ARTICLE, PUBLISHED_BY, TAGGED, provider_id, topic_id
-from graph.errors import InvalidArgument
-from graph.normalize import fold, mentions_tokens, parse_datetime, phrase_tokens
+from graph.build import ARTICLE, PROVIDER, PUBLISHED_BY, TAGGED, TOPIC, provider_id, topic_id
+from graph.errors import InvalidArgument, InvalidURLError, shown
+from graph.normalize import (
+    fold,
+    mentions_tokens,
+    parse_datetime,
+    phrase_tokens,
+    provider_key,
+    topic_slug,
+)
 
 if TYPE_CHECKING:
     from graph.budget import Budget
@@ -24,7 +31,8 @@ if TYPE_CHECKING:
     from graph.search import SearchHits
 
 __all__ = ["Selection", "ORDERS", "select_articles", "checked", "CHECK_EVERY",
-           "order_articles", "search", "search_by_scan", "provider_topics", "articles_of"]
+           "order_articles", "search", "search_by_scan", "provider_topics", "articles_of",
+           "must_be_topic", "must_be_provider"]
 
 ORDERS = ("PUBLISHED_AT_DESC", "PUBLISHED_AT_ASC", "QUALITY_DESC", "HEAT_DESC", "TITLE_ASC")
 
@@ -57,8 +65,8 @@ class Selection:
         matches = (kg.index.mentioning(mentions_tokens(self.mentions), budget=budget)
                    if self.mentions is not None else None)
         pos = kg.index.pos
-        topics = _resolve_all(kg.topic, self.topics)
-        providers = _resolve_all(kg.provider, self.providers)
+        topics = _resolve_all(kg.topic, self.topics, must_be_topic)
+        providers = _resolve_all(kg.provider, self.providers, must_be_provider)
         after = _utc(self.published_after, "publishedAfter")
         before = _utc(self.published_before, "publishedBefore")
         category = self.category.lower() if self.category is not None else None
@@ -90,10 +98,38 @@ class Selection:
         return keep
 
 
-def _resolve_all(lookup, refs: Iterable[str] | None) -> set[str] | None:
+def _resolve_all(lookup, refs: Iterable[str] | None,
+                 must_be: Callable[[str], None]) -> set[str] | None:
+    """Return the nodes ``refs`` name; one the corpus lacks names none, one no corpus
+    could hold (``must_be`` refuses it) raises InvalidArgument."""
     if refs is None:
         return None
-    return {node for node in (lookup(r) for r in refs) if node is not None}
+    found = set()
+    for ref in refs:
+        node = lookup(ref)
+        if node is None:
+            must_be(ref)
+        else:
+            found.add(node)
+    return found
+
+
+def must_be_topic(ref: str) -> None:
+    """Raise InvalidArgument when ``ref`` cannot name a topic: no letter or digit (every
+    slug has one), with or without its ``topic:`` prefix."""
+    if not topic_slug(ref.removeprefix(f"{TOPIC}:")):
+        raise InvalidArgument(
+            f"{shown(ref)} cannot be a topic: a topic's slug or name holds a letter or digit, "
+            "like 'facial-recognition' or 'Facial Recognition'")
+
+
+def must_be_provider(ref: str) -> None:
+    """Raise InvalidArgument when ``ref`` cannot name a provider: no domain, URL or
+    ``www.`` form, with or without its ``provider:`` prefix."""
+    try:
+        provider_key(ref.removeprefix(f"{PROVIDER}:"))
+    except InvalidURLError as e:
+        raise InvalidArgument(str(e)) from e
 
 
 def _utc(value: Any, name: str) -> datetime | None:

@@ -22,8 +22,7 @@ from strawberry.types import Info
 import graph
 from graph import select
 from graph.build import ARTICLE, PROVIDER, TOPIC, provider_id, topic_id
-from graph.errors import shown
-from graph.normalize import canonical_url, provider_key, topic_slug
+from graph.normalize import canonical_url
 from graph.traverse import Edge, edge
 from schema.connections import Connection
 from schema.inputs import (
@@ -392,7 +391,7 @@ def provider_at(kg: graph.KnowledgeGraph, domain: str) -> str | None:
     InvalidArgument when ``domain`` cannot be a domain."""
     found = kg.provider(domain)
     if found is None:
-        _must_be(provider_key, domain.removeprefix(f"{PROVIDER}:"))
+        select.must_be_provider(domain)
     return found
 
 
@@ -400,10 +399,8 @@ def topic_at(kg: graph.KnowledgeGraph, name: str) -> str | None:
     """Return the topic node of a slug or name, None when the corpus has none; raise
     InvalidArgument when ``name`` cannot be a topic (no letter or digit: every slug has one)."""
     found = kg.topic(name)
-    if found is None and not topic_slug(name.removeprefix(f"{TOPIC}:")):
-        raise graph.InvalidArgument(
-            f"{shown(name)} cannot be a topic: a topic's slug or name holds a letter or digit, "
-            "like 'facial-recognition' or 'Facial Recognition'")
+    if found is None:
+        select.must_be_topic(name)
     return found
 
 

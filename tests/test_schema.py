@@ -232,6 +232,22 @@ def test_bad_page_arguments_are_errors(kg, args, message):
     assert error_of(kg, f"{{ articles({args}) {{ totalCount }} }}") == message
 
 
+@pytest.mark.parametrize(("where", "said"), [
+    ('{topics: ["!!!"]}', "'!!!' cannot be a topic: a topic's slug or name holds a letter"),
+    ('{topics: ["culture", "---"]}', "'---' cannot be a topic"),
+    ('{providers: ["a b"]}', "'a b' is not a domain: expected a host name like 'example.com'"),
+])
+def test_a_filter_naming_what_cannot_exist_is_an_error(kg, where, said):
+    # A topic or provider the corpus lacks matches nothing; one that no corpus could
+    # hold (no letter or digit, not a domain) is a mistake, said, not an empty answer.
+    for query in (f"{{ articles(where: {where}) {{ totalCount }} }}",
+                  f'{{ article(url: "{S[8:]}") {{ within(hops: 2, where: {where}) '
+                  "{ totalCount } } }"):
+        assert said in error_of(kg, query)
+    assert run(kg, '{ articles(where: {topics: ["no such topic"], providers: ["nope.example"]}) '
+                   "{ totalCount } }")["articles"]["totalCount"] == 0
+
+
 def test_a_bad_date_is_an_error_naming_it(kg):
     message = error_of(kg, '{ articles(where: {publishedAfter: "last tuesday"}) { totalCount } }')
     assert "last tuesday" in message
