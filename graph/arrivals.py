@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from graph.build import ARTICLE
 from graph.change import Change
 from graph.kg import KnowledgeGraph
-from graph.normalize import mentions_tokens
 from graph.select import Selection
 
 __all__ = ["Arrival", "StoryWatch", "ADDED", "UPDATED", "ENTERED"]
@@ -55,10 +54,11 @@ class StoryWatch:
     def __init__(self, kg: KnowledgeGraph, selection: Selection | None = None,
                  start: str | None = None, hops: int = 2, via: tuple[str, ...] | None = None):
         self.selection = selection if selection is not None and not selection.empty else None
-        if self.selection is not None and self.selection.mentions is not None:
-            # Read now, as a query reads it: a phrase no article can hold was first read
-            # at the next change, and the subscription sat silent until then.
-            mentions_tokens(self.selection.mentions)
+        if self.selection is not None:
+            # Read now, as a query reads it: a phrase no article can hold (or a topic no
+            # corpus can) was first read at the next change, and the subscription sat
+            # silent until then.
+            self.selection.check()
         self.start = start
         self.hops = hops
         self.via = via

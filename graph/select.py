@@ -58,6 +58,17 @@ class Selection:
     def empty(self) -> bool:
         return all(getattr(self, f) is None for f in self.__slots__)
 
+    def check(self) -> None:
+        """Raise InvalidArgument for what no corpus could match: a phrase without a letter
+        or digit, a topic or provider that cannot be one (a query finds these as it runs;
+        a watch that runs only at the next change calls this when it starts)."""
+        if self.mentions is not None:
+            mentions_tokens(self.mentions)
+        for topic in self.topics or ():
+            must_be_topic(topic)
+        for provider in self.providers or ():
+            must_be_provider(provider)
+
     def predicate(self, kg: KnowledgeGraph, budget: Budget | None = None):
         """Return a function of a node id that is True for the articles selected; the
         first look for a ``mentions`` phrase is charged to ``budget``'s deadline."""

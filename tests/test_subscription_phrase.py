@@ -1,4 +1,4 @@
-"""storyAdded reads its mentions phrase when the subscription starts.
+"""storyAdded reads its where (phrase, topics, providers) when the subscription starts.
 
 Each failure here was found by trying newsgraph as its users and attackers do, and
 reproduced before it was fixed."""
@@ -47,3 +47,20 @@ def test_story_added_refuses_a_bad_phrase_when_it_starts(tmp_path, phrase, said)
     with running_server(str(tmp_path)) as base:
         message = run_async(lambda: scenario(base))
     assert said in message and "phrase" in message, message
+
+
+# -- a subscription whose topics or providers no corpus could hold ---------------------------------
+
+@pytest.mark.parametrize(("selection", "said"), [
+    ({"topics": ("culture", "!!!")}, "'!!!' cannot be a topic"),
+    ({"providers": ("a b",)}, "'a b' is not a domain"),
+])
+def test_a_story_watch_refuses_what_no_corpus_holds_when_it_starts(sample_kg, selection, said):
+    # As with the phrase: a query with this `where` is refused at once, so a watch is too,
+    # not at the folder's next change.
+    import graph
+    from graph.arrivals import StoryWatch
+    from graph.select import Selection
+
+    with pytest.raises(graph.InvalidArgument, match=said):
+        StoryWatch(sample_kg, Selection(**selection))
