@@ -1,5 +1,7 @@
 """Every relative link in README.md and docs/ (history included) names a file that exists
-and, when it has one, an anchor that is one of the file's headings as GitHub makes them."""
+and, when it has one, an anchor that is one of the file's headings as GitHub makes them;
+and a round's measurement write-up ("### ... (ing27)") sits in docs/history/, not in a
+reference page."""
 
 from __future__ import annotations
 
@@ -52,6 +54,24 @@ def broken_links(page: Path) -> list[str]:
 @pytest.mark.parametrize("page", PAGES, ids=[p.relative_to(ROOT).as_posix() for p in PAGES])
 def test_every_relative_link_and_anchor_exists(page: Path):
     assert broken_links(page) == []
+
+
+REFERENCES = [p for p in PAGES if "history" not in p.parts]
+ROUND_SECTION = re.compile(r"^#+ .*\([a-z]+\d{2}\)[ \t]*$", re.M)
+
+
+@pytest.mark.parametrize("page", REFERENCES,
+                         ids=[p.relative_to(ROOT).as_posix() for p in REFERENCES])
+def test_no_round_write_up_in_a_reference_page(page: Path):
+    """A section headed with a round's tag belongs at the end of docs/history/*-log.md
+    (docs/performance.md, "The measurement log"); the reference's table gets its figure."""
+    assert ROUND_SECTION.findall(FENCE.sub("", page.read_text(encoding="utf-8"))) == []
+
+
+def test_a_round_write_up_is_recognized():
+    text = "## Targets\n\n### Cold load, side by side (cold27)\n\n#### Figures (mem26)\n"
+    assert ROUND_SECTION.findall(text) == ["### Cold load, side by side (cold27)",
+                                           "#### Figures (mem26)"]
 
 
 def test_the_check_catches_a_broken_file_or_anchor(tmp_path):
