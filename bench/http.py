@@ -96,7 +96,7 @@ def _serve(args: argparse.Namespace) -> int:
     app.router.routes.insert(0, Route("/graphql-standard", standard, methods=["POST"]))
     app.router.routes.insert(0, Route("/bench-rss", rss))
     config = uvicorn.Config(app, host=HOST, port=args.port, log_level="warning",
-                            access_log=False)
+                            access_log=False, http="httptools", loop="uvloop")  # as serve
     server = uvicorn.Server(config)
     print("READY", flush=True)
     server.run()
