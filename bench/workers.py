@@ -187,7 +187,9 @@ def _distinct(port: int, starts: Path, seconds: float, connections: int,
     if client == "wrk" or (client == "auto" and wrk.available()):
         from bench.http import within_body
 
-        bodies = [within_body(s) for s in json.loads(starts.read_text("utf-8"))[skip:]]
+        listed = json.loads(starts.read_text("utf-8"))
+        # Past the end (a small corpus), every start again, as bench/http.py's client does.
+        bodies = [within_body(s) for s in listed[skip:] or listed]
         # A short warm-up on bodies the phase does not send, as bench/http.py's client does.
         wrk.distinct(port, "/graphql", bodies[-50:], 1, connections)
         used = tree_cpu(server) if server is not None else 0.0

@@ -40,11 +40,18 @@ function request()
   return wrk.format("POST", nil, headers, body)
 end
 function response(status, hdrs, body)
-  if status ~= 200 or string.find(body, '"errors"', 1, true) then errors = errors + 1 end
+  if status ~= 200 or string.find(body, '"errors"', 1, true) then
+    errors = errors + 1
+    if not first then first = status .. " " .. string.sub(body, 1, 300) end
+  end
 end
 function done(summary, latency, requests)
-  local errs = 0
-  for _, t in ipairs(threads) do errs = errs + t:get("errors") end
+  local errs, said = 0, nil
+  for _, t in ipairs(threads) do
+    errs = errs + t:get("errors")
+    said = said or t:get("first")
+  end
+  if said then io.write("FIRST ", said, "\n") end
   local e = summary.errors
   io.write(string.format(
     'WRK {"requests": %d, "seconds": %f, "errors": %d, "p50_ms": %f, "p99_ms": %f}\n',
@@ -70,6 +77,8 @@ def distinct(port: int, path: str, bodies: list[bytes], seconds: float,
     wrk = shutil.which("wrk")
     if wrk is None:
         raise RuntimeError("wrk is not installed (Debian: apt-get install wrk)")
+    if not bodies:
+        raise ValueError("no body to send")
     if any(b"\n" in body for body in bodies):
         raise ValueError("wrk's bodies are read a line each: no body may hold a newline")
     with tempfile.TemporaryDirectory(prefix="newsgraph-wrk-") as folder:
@@ -86,6 +95,9 @@ def distinct(port: int, path: str, bodies: list[bytes], seconds: float,
     if done.returncode != 0 or not said:
         raise RuntimeError(f"wrk failed ({done.returncode}):\n{done.stdout}{done.stderr}")
     out: dict[str, Any] = json.loads(said[0][4:])
+    first = [line for line in done.stdout.splitlines() if line.startswith("FIRST ")]
+    if first:  # what the first failed answer said: status and the start of its body
+        out["first_error"] = first[0][6:]
     out["rps"] = out["requests"] / out["seconds"] if out["seconds"] else 0.0
     out["client"] = "wrk"
     out["client_cpu_s"] = (after.ru_utime + after.ru_stime

@@ -59,7 +59,10 @@ def test_wrk_sends_every_body_in_turn_and_counts_failed_answers(echo) -> None:
     assert out["client_cpu_s"] > 0 and out["p50_ms"] > 0
 
 
-def test_wrk_refuses_a_body_it_could_not_send_whole(echo) -> None:
-    port, _ = echo
+def test_wrk_refuses_bodies_it_could_not_send(echo) -> None:
+    port, seen = echo
     with pytest.raises(ValueError, match="newline"):
         wrk.distinct(port, "/graphql", [b'{"a":\n1}'], 1, 1)
+    with pytest.raises(ValueError, match="no body to send"):  # it would send empty requests
+        wrk.distinct(port, "/graphql", [], 1, 1)
+    assert seen == []
