@@ -55,6 +55,7 @@ def _serve(args: argparse.Namespace) -> int:
     from bench.measure import peak_rss_bytes, rss_bytes
     from bench.queries import plain_within_json
     from schema.app import GraphQLView, create_app
+    from schema.cli import SERVING_LOOP
     from schema.live import graph_of
     from schema.middleware.cache import ResponseCache
     from schema.query import schema
@@ -96,7 +97,7 @@ def _serve(args: argparse.Namespace) -> int:
     app.router.routes.insert(0, Route("/graphql-standard", standard, methods=["POST"]))
     app.router.routes.insert(0, Route("/bench-rss", rss))
     config = uvicorn.Config(app, host=HOST, port=args.port, log_level="warning",
-                            access_log=False, http="httptools", loop="uvloop")  # as serve
+                            access_log=False, http="httptools", loop=SERVING_LOOP)  # as serve
     server = uvicorn.Server(config)
     print("READY", flush=True)
     server.run()

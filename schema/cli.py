@@ -21,6 +21,7 @@ import socket
 import sys
 from collections.abc import Sequence
 from importlib.metadata import EntryPoint, entry_points
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ from schema.settings import add_arguments, from_arguments
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_EMPTY = 0, 1, 2, 3
 COMMANDS_GROUP = "newsgraph.commands"  # entry points of commands other packages add
+SERVING_LOOP = "uvloop" if find_spec("uvloop") else "asyncio"  # uvloop: not on Windows
 
 
 class EmptyCorpus(graph.NewsgraphError):
@@ -419,7 +421,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     config: dict[str, Any] = {
         # The C parser and libuv loop (dependencies): a third less of uvicorn's own work a
         # request than h11 on asyncio's loop, which "auto" falls back to without saying.
-        "http": "httptools", "loop": "uvloop",
+        # uvloop is not built for Windows: asyncio's loop there.
+        "http": "httptools", "loop": SERVING_LOOP,
         "log_level": "warning", "server_header": not settings.production,
         "timeout_graceful_shutdown": max(1, math.ceil(settings.timeout)) + 2}
     host, port = sock.getsockname()[:2]
