@@ -23,7 +23,7 @@ from __future__ import annotations
 import difflib
 import math
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
@@ -83,6 +83,8 @@ _MAX_INT = 2**31 - 1  # GraphQL Int
 
 
 ARTICLE_PREFIX = f"{ARTICLE}:"
+PROVIDER_PREFIX = f"{PROVIDER}:"
+TOPIC_PREFIX = f"{TOPIC}:"
 
 
 def article_id(url: str) -> str:
@@ -137,7 +139,8 @@ class Prepared:
     topics: tuple[str, ...]
     topic_names: tuple[tuple[str, str], ...]
     topic_warnings: tuple[Problem, ...]
-    related: tuple[Problem | tuple[str, dict[str, Any], datetime | None], ...]
+    # (A list in the build's process once its first pass has read it: _StubCandidates.)
+    related: Sequence[Problem | tuple[str, dict[str, Any], datetime | None]]
     attrs: dict[str, Any]
     provider_name: str | None
     article_warnings: tuple[Problem, ...]
@@ -241,6 +244,9 @@ class Builder:
         # loader makes its arrays off the log; the dicts' ~1 KB an edge would be made to
         # be freed). in_dicts() puts them there when a rule needs the dicts.
         self.log_only = False
+        # While log_only: each article added, canonical URL -> node id (the RELATED edges'
+        # ends are found by URL: the node's own id string, not another made equal to it).
+        self.logged_articles: dict[str, str] = {}
 
     def in_dicts(self) -> None:
         """Put the logged edges of a log-only build into networkx's dicts, as
@@ -261,11 +267,45 @@ class Builder:
 
     def links(self, node: str, key: str, topics: list[str]) -> None:
         """Link the article ``node`` (just added) to its provider ``key`` and ``topics``."""
-        if self.log_only and len(set(topics)) != len(topics):  # never so: deduped slugs
-            self.in_dicts()
+        if self.log_only:
+            if len(topics) > 1 and len(set(topics)) != len(topics):  # never so: deduped
+                self.in_dicts()
+            else:
+                self._logged_links(node, key, topics)
+                return
         self.link(node, provider_id(key), PUBLISHED_BY)
         for slug in topics:
             self.link(node, topic_id(slug), TAGGED)
+
+    def _logged_links(self, node: str, key: str, topics: list[str]) -> None:
+        """:meth:`links` in a log-only build, :meth:`link`'s log-only branch inline (a
+        cold build makes ~3.4 such edges an article)."""
+        g = self.g
+        succ, log = g._succ, self.edge_log
+        shared = self.shared_links
+        assert shared is not None and log is not None
+        one = shared.get(PUBLISHED_BY)
+        if one is None:
+            one = shared[PUBLISHED_BY] = {PUBLISHED_BY: {"kind": PUBLISHED_BY}}
+        target = PROVIDER_PREFIX + key
+        if target not in succ:  # as add_edge adds it: a node without attributes
+            succ[target] = {}
+            g._pred[target] = {}
+            g._node[target] = {}
+        log.append((node, target, PUBLISHED_BY, one[PUBLISHED_BY]))
+        if not topics:
+            return
+        one = shared.get(TAGGED)
+        if one is None:
+            one = shared[TAGGED] = {TAGGED: {"kind": TAGGED}}
+        data = one[TAGGED]
+        for slug in topics:
+            target = TOPIC_PREFIX + slug
+            if target not in succ:
+                succ[target] = {}
+                g._pred[target] = {}
+                g._node[target] = {}
+            log.append((node, target, TAGGED, data))
 
     def link(self, node: str, target: str, kind: str) -> None:
         """``g.add_edge(node, target, key=kind, kind=kind)`` for a TAGGED or PUBLISHED_BY
@@ -427,14 +467,18 @@ class Builder:
         # two articles (so, the related pairs being distinct, each pair is a new edge).
         succ, pred = self.g._succ, self.g._pred
         log = self.edge_log
-        if self.log_only:
-            nodes = self.g._node
-            log.extend((u, v, RELATED, {"kind": RELATED, "evidence": evidence})  # type: ignore[union-attr]
-                       for u, v, evidence in (
-                           (ARTICLE_PREFIX + source, ARTICLE_PREFIX + target, evidence)
-                           for (source, target), evidence in related.items())
-                       if u in nodes and v in nodes)
+        if self.log_only:  # every article added is in logged_articles, no other
+            assert log is not None
+            node_of = self.logged_articles.get
+            append = log.append
+            for (source, target), evidence in related.items():
+                u = node_of(source)
+                if u is not None:
+                    v = node_of(target)
+                    if v is not None:
+                        append((u, v, RELATED, {"kind": RELATED, "evidence": evidence}))
             related = {}
+        self.logged_articles = {}
         for (source, target), evidence in related.items():
             u, v = article_id(source), article_id(target)
             if u not in succ or v not in succ:
@@ -482,6 +526,7 @@ class Builder:
                 self.report.records += 1
             except Exception as e:  # noqa: BLE001 - one record never stops a load
                 self.fail(rec, e)
+        del stubs_kept  # the fields it kept are in the prepared records' related lists
 
         stubs: dict[str, list[Entry]] = defaultdict(list)
         related: dict[tuple[str, str], list[str]] = defaultdict(list)
@@ -654,6 +699,8 @@ class Builder:
         if self.log_only and node in self.g:  # never so in a cold build
             self.in_dicts()
         self.g.add_node(node, **attrs)
+        if self.log_only:
+            self.logged_articles[entry.url] = node
         self.links(node, key, entry.topics)
 
     def add_prepared(self, entry: Entry, prepared: Prepared, sources: list[str]) -> None:
@@ -674,6 +721,8 @@ class Builder:
             g._succ[node] = {}
             g._pred[node] = {}
             g._node[node] = attrs
+            if self.log_only:
+                self.logged_articles[entry.url] = node
         self.links(node, key, entry.topics)
         entry.prepared = None  # used: its memory is free for what the load builds next
 
@@ -774,58 +823,55 @@ class _StubCandidates:
 
     def __init__(self, full: dict[str, list[Entry]]):
         self.full = full
-        # target URL -> (the latest order among its listings, [(prepared, index)] of the
-        # listings at that order whose fields are kept)
-        self.best: dict[str, tuple[tuple[datetime, str, int], list[tuple[Prepared, int]]]] = {}
+        # target URL -> (the latest order among its listings, [(related, index)] of the
+        # listings at that order whose fields are kept: a prepared record's related
+        # entries, and which)
+        self.best: dict[str, tuple[tuple[datetime, str, int], list[tuple[list[Any], int]]]] = {}
 
     def add(self, url: str, prepared: Prepared, path: str, line: int | None) -> None:
-        related = prepared.related
         best, full = self.best, self.full
         kept = best.pop(url, None)
         if kept is not None:  # a record of this URL: no stub for it is ever added
-            for p, i in kept[1]:
-                _drop_fields(p, (i,))
-        if not related:
+            for held, i in kept[1]:
+                _drop_fields(held, i)
+        if not prepared.related:
             return
-        drop = []
-        where = (path, line or 0)
+        # This process's copy is a list from here: a listing's fields are dropped in
+        # place, not by a new tuple each time (a target listed again later, as most are,
+        # drops those its last listing kept).
+        related = prepared.related = list(prepared.related)
+        after = line or 0
         for i, item in enumerate(related):
             if isinstance(item, Problem):
                 continue
             target, _, published = item
             if target in full or target == url:
-                drop.append(i)
+                related[i] = (target, _NO_FIELDS, published)
                 continue
-            order = (published or _NO_DATE, *where)
+            order = (published or _NO_DATE, path, after)
             now = best.get(target)
             if now is None:
-                best[target] = (order, [(prepared, i)])
+                best[target] = (order, [(related, i)])
                 continue
             try:
                 later, tied = order > now[0], order == now[0]
             except TypeError:  # not comparable (the build's sort would say so): keep
-                now[1].append((prepared, i))
+                now[1].append((related, i))
                 continue
             if later:
-                for p, j in now[1]:
-                    _drop_fields(p, (j,))
-                best[target] = (order, [(prepared, i)])
+                for held, j in now[1]:
+                    _drop_fields(held, j)
+                best[target] = (order, [(related, i)])
             elif tied:
-                now[1].append((prepared, i))
+                now[1].append((related, i))
             else:
-                drop.append(i)
-        if drop:
-            _drop_fields(prepared, drop)
+                related[i] = (target, _NO_FIELDS, published)
 
 
-def _drop_fields(prepared: Prepared, indexes: Iterable[int]) -> None:
-    """Let related entries ``indexes`` of ``prepared`` keep their target, date and place
-    only."""
-    related = list(prepared.related)
-    for i in indexes:
-        target, _, published = related[i]  # type: ignore[misc]
-        related[i] = (target, _NO_FIELDS, published)
-    prepared.related = tuple(related)
+def _drop_fields(related: list[Any], i: int) -> None:
+    """Let related entry ``i`` keep its target, date and place only."""
+    target, _, published = related[i]
+    related[i] = (target, _NO_FIELDS, published)
 
 
 # The fields of a related entry dropped by _StubCandidates: never read (its stub loses).

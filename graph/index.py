@@ -38,10 +38,11 @@ from graph.build import (
     article_id,
     topic_id,
 )
+from graph import fastyaml
 from graph.compact import edge_arrays
 from graph.errors import InvalidURLError
 from graph.nodeattrs import TextsOf, node_columns
-from graph.normalize import canonical_url, fold, tokens
+from graph.normalize import fold, tokens
 
 if TYPE_CHECKING:
     from graph.budget import Budget
@@ -52,6 +53,9 @@ __all__ = ["ReadIndex", "Answers", "CSR", "WALK_ORDER", "KIND_CODES", "csr_of", 
 # a related story, then a shared topic, then a shared provider.
 WALK_ORDER = (RELATED, TAGGED) + tuple(k for k in EDGE_KINDS if k not in (RELATED, TAGGED))
 KIND_CODES = {ARTICLE: 0, PROVIDER: 1, TOPIC: 2}
+# Compiled with the reader when it is (graph/fastyaml.py): the index reads an article's
+# other URLs' canonical forms (aliases) as it is built.
+canonical_url = fastyaml.module("normalize").canonical_url
 
 # Fields of one article are joined by NUL, articles too; a phrase never spans one.
 FIELD_SEP = b"\x00"  # between the fields of an article, and between articles
@@ -143,7 +147,8 @@ class ReadIndex:
             self.ids, self.pos = edges.ids, edges.pos  # numbered alike: one copy of each
         else:
             self.pos = {node: i for i, node in enumerate(self.ids)}
-        nodes = g.nodes
+        # The node dicts themselves, not networkx's view (a Python call a lookup).
+        nodes = g._node
         self.kind: list[str] = [nodes[n]["kind"] for n in self.ids]
         n = len(self.ids)
         self.kind_code = np.array([KIND_CODES.get(k, 3) for k in self.kind], dtype=np.int8)
