@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 import networkx as nx
 import numpy as np
 
+from graph import fastyaml
 from graph.build import (
     ARTICLE,
     EDGE_KINDS,
@@ -38,7 +39,6 @@ from graph.build import (
     article_id,
     topic_id,
 )
-from graph import fastyaml
 from graph.compact import edge_arrays
 from graph.errors import InvalidURLError
 from graph.nodeattrs import TextsOf, node_columns
