@@ -431,15 +431,16 @@ class Builder:
                     self.warn(path, line, f"topic {name!r} is how YAML reads the unquoted "
                               f"link [[{link}]]: read as that link; quote it: \"[[{link}]]\"")
                     name = f"[[{link}]]"
+            slug = ""
             if isinstance(name, str):
                 name = linked_name(name)
-            if not isinstance(name, str) or not topic_slug(name):
+                slug = topic_slug(name)
+            if not slug:
                 got = "" if isinstance(name, str) else \
                     f", got a {'mapping' if isinstance(name, dict) else type(name).__name__}"
                 self.warn(path, line, f"topic {_shown(name)} skipped: a topic is a name with a "
                           f"letter or digit, or a wiki link '[[Name]]'{got}")
                 continue
-            slug = topic_slug(name)
             if slug not in slugs:
                 slugs.append(slug)
                 self.topic_names[slug][name.strip()] += 1
@@ -530,23 +531,27 @@ class Builder:
 
         stubs: dict[str, list[Entry]] = defaultdict(list)
         related: dict[tuple[str, str], list[str]] = defaultdict(list)
-        winners: dict[str, Entry] = {}
+        # url -> the record that wins, and the sources of all its records
+        winners: dict[str, tuple[Entry, list[str]]] = {}
         for url, entries in full.items():
             if len(entries) > 1:
                 entries.sort(key=lambda e: e.order)
-            winner = winners[url] = entries[-1]
-            for loser in entries[:-1]:
-                self.warn(loser.path, loser.line,
-                          f"duplicate of {winner.source} (same article {url}); "
-                          f"{winner.source} wins: {why_wins(winner, loser)}")
+                winner = entries[-1]
+                for loser in entries[:-1]:
+                    self.warn(loser.path, loser.line,
+                              f"duplicate of {winner.source} (same article {url}); "
+                              f"{winner.source} wins: {why_wins(winner, loser)}")
+            else:
+                winner = entries[0]
+            sources = [e.source for e in entries]
+            winners[url] = (winner, sources)
             try:
                 if winner.prepared is not None:
                     winner.topics = self.prepared_topics(winner.prepared)
                 else:
                     winner.topics = self.entry_topics(winner.fields.get("topics"), winner.path,
                                                       winner.line)
-                for entry in entries:
-                    source = entry.source
+                for entry, source in zip(entries, sources, strict=True):
                     if entry.prepared is not None:  # replayed (prepared_related, inline)
                         self.replay_related(entry, url, source, full, related, stubs)
                         entry.prepared.related = ()  # its related dicts may go
@@ -563,8 +568,8 @@ class Builder:
                 winner.topics = []
                 self.fail(winner, e)
 
-        for url, winner in winners.items():
-            self.add_safely(winner, is_stub=False, sources=[e.source for e in full[url]])
+        for winner, sources in winners.values():
+            self.add_safely(winner, is_stub=False, sources=sources)
         for url, entries in stubs.items():
             if url in winners:
                 continue
