@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import sys
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -247,6 +248,8 @@ class Builder:
         # While log_only: each article added, canonical URL -> node id (the RELATED edges'
         # ends are found by URL: the node's own id string, not another made equal to it).
         self.logged_articles: dict[str, str] = {}
+        # While log_only: provider and topic node ids made, by prefix, then key or slug.
+        self.logged_targets: dict[str, dict[str, str]] = {}
 
     def in_dicts(self) -> None:
         """Put the logged edges of a log-only build into networkx's dicts, as
@@ -280,18 +283,17 @@ class Builder:
     def _logged_links(self, node: str, key: str, topics: list[str]) -> None:
         """:meth:`links` in a log-only build, :meth:`link`'s log-only branch inline (a
         cold build makes ~3.4 such edges an article)."""
-        g = self.g
-        succ, log = g._succ, self.edge_log
+        log, targets = self.edge_log, self.logged_targets
         shared = self.shared_links
         assert shared is not None and log is not None
         one = shared.get(PUBLISHED_BY)
         if one is None:
             one = shared[PUBLISHED_BY] = {PUBLISHED_BY: {"kind": PUBLISHED_BY}}
-        target = PROVIDER_PREFIX + key
-        if target not in succ:  # as add_edge adds it: a node without attributes
-            succ[target] = {}
-            g._pred[target] = {}
-            g._node[target] = {}
+        # Each target's id string made once, with its node (the log holds that string,
+        # not one made again an edge, which the edge arrays would look up again).
+        target = targets.get(PROVIDER_PREFIX, {}).get(key)
+        if target is None:
+            target = self._logged_target(PROVIDER_PREFIX, key)
         log.append((node, target, PUBLISHED_BY, one[PUBLISHED_BY]))
         if not topics:
             return
@@ -299,13 +301,24 @@ class Builder:
         if one is None:
             one = shared[TAGGED] = {TAGGED: {"kind": TAGGED}}
         data = one[TAGGED]
+        made = targets.get(TOPIC_PREFIX, {})
         for slug in topics:
-            target = TOPIC_PREFIX + slug
-            if target not in succ:
-                succ[target] = {}
-                g._pred[target] = {}
-                g._node[target] = {}
+            target = made.get(slug)
+            if target is None:
+                target = self._logged_target(TOPIC_PREFIX, slug)
             log.append((node, target, TAGGED, data))
+
+    def _logged_target(self, prefix: str, key: str) -> str:
+        """The node id ``prefix + key`` of a provider or topic, its node added (as
+        add_edge adds it: without attributes) when it is not in the graph yet."""
+        target = prefix + key
+        g = self.g
+        if target not in g._succ:
+            g._succ[target] = {}
+            g._pred[target] = {}
+            g._node[target] = {}
+        self.logged_targets.setdefault(prefix, {})[key] = target
+        return target
 
     def link(self, node: str, target: str, kind: str) -> None:
         """``g.add_edge(node, target, key=kind, kind=kind)`` for a TAGGED or PUBLISHED_BY
@@ -480,6 +493,7 @@ class Builder:
                         append((u, v, RELATED, {"kind": RELATED, "evidence": evidence}))
             related = {}
         self.logged_articles = {}
+        self.logged_targets = {}
         for (source, target), evidence in related.items():
             u, v = article_id(source), article_id(target)
             if u not in succ or v not in succ:
@@ -508,12 +522,17 @@ class Builder:
         ``RELATED`` pairs with their evidence (the edges are the caller's to add)."""
         full: dict[str, list[Entry]] = defaultdict(list)
         stubs_kept = _StubCandidates(full)
+        share = self.shared_links is not None  # the loader's build (see add_article)
+        intern = sys.intern
         for rec in records:
             try:
                 prepared = rec.prepared
                 if prepared is not None:  # worked out by a parse worker: replayed
                     url, published = prepared.url, prepared.published
                     self.report.warnings.extend(prepared.first_warnings)
+                    if share:  # as records arrive, beside the parse, not after it
+                        share_node_values(prepared.attrs)
+                        prepared.topics = tuple(map(intern, prepared.topics))
                 else:
                     url = self.entry_url(rec.fields, rec.path, rec.line, "record")
                     if url is None:
@@ -701,6 +720,8 @@ class Builder:
                 attrs["extra"]["provider"] = others
         key = self.provider_of(f.get("provider"), entry.url, entry.path, line)
         attrs["provider"] = key
+        if self.shared_links is not None:  # the loader's build: values shared as made
+            share_node_values(attrs)
         if self.log_only and node in self.g:  # never so in a cold build
             self.in_dicts()
         self.g.add_node(node, **attrs)
@@ -903,6 +924,27 @@ def why_wins(winner: Entry, loser: Entry) -> str:
 def _shown(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 40 else f"{text[:30]}... ({len(text)} characters)"
+
+
+def share_node_values(data: dict[str, Any]) -> None:
+    """Let a node's values share objects with equal ones elsewhere, in memory and in
+    snapshots: an article's URLs that equal its canonical URL, and short repeated strings
+    (interned). A cold build (``share_links``) shares each article's as it is added, a
+    prepared record's as it arrives; graph/incremental.py each article it makes. (Every
+    TAGGED or PUBLISHED_BY edge's key and data dicts are one per kind from the build on.)"""
+    intern = sys.intern
+    url = data.get("url")
+    if url is not None:
+        for key in ("web_url", "original_url"):
+            if data.get(key) == url:
+                data[key] = url
+    for key in ("category", "type", "provider"):
+        value = data.get(key)
+        if isinstance(value, str) and len(value) <= 64:
+            data[key] = intern(value)
+    topics = data.get("topics")
+    if topics:
+        data["topics"] = [intern(t) for t in topics]
 
 
 def _text(value: Any) -> str | None:
