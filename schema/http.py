@@ -53,6 +53,7 @@ from schema.lanes import Lane
 from schema.query import should_mask
 from schema.settings import Settings, env_name
 from schema.threads import OperationThreads, Ticket
+from schema.wsmessages import CheckedLegacyWS, CheckedTransportWS
 
 __all__ = ["BODY", "GRAPHQL_RESPONSE", "JSON", "negotiate", "is_request_error", "error_body",
            "GraphQLOverHTTP"]
@@ -134,6 +135,10 @@ class _LimitHTTPException(HTTPException):
 
 class GraphQLOverHTTP(GraphQL[dict[str, Any], None]):
     """Strawberry's ASGI view, answering by the GraphQL-over-HTTP specification and limits."""
+
+    # WebSocket messages are checked against their protocol first (schema/wsmessages.py).
+    graphql_transport_ws_handler_class = CheckedTransportWS
+    graphql_ws_handler_class = CheckedLegacyWS
 
     def __init__(self, schema: Any, settings: Settings, **options: Any):
         options.setdefault("graphql_ide", "graphiql" if settings.graphiql_enabled else None)
@@ -316,13 +321,25 @@ class GraphQLOverHTTP(GraphQL[dict[str, Any], None]):
         return sub
 
     def decode_json(self, data: str | bytes) -> object:
+        """Decode a request body, a GET parameter or a WebSocket message; one that is
+        not UTF-8 or nests too deeply is a ``JSONDecodeError`` too, which a WebSocket
+        handler answers as a message that is not JSON (it escaped it, dropping the
+        connection)."""
         try:
-            value = json.loads(data)
-        except (RecursionError, UnicodeDecodeError, ValueError) as e:
-            if isinstance(e, json.JSONDecodeError):
-                raise
-            raise HTTPException(400, "Unable to parse request body as JSON: "
-                                     "it is not UTF-8 or nests too deeply") from None
+            return json.loads(data)
+        except json.JSONDecodeError:
+            raise
+        except (RecursionError, UnicodeDecodeError, ValueError):
+            raise _Undecodable("it is not UTF-8 or nests too deeply", "", 0) from None
+
+    def parse_json(self, data: str | bytes) -> Any:
+        """Decode JSON sent over HTTP: an object, or a list of them for a batch."""
+        try:
+            value = self.decode_json(data)
+        except _Undecodable as e:
+            raise HTTPException(400, f"Unable to parse request body as JSON: {e.msg}") from None
+        except json.JSONDecodeError:
+            raise HTTPException(400, "Unable to parse request body as JSON") from None
         if not isinstance(value, dict | list):
             raise HTTPException(400, "Expected a JSON object (or a list of them, for a batch), "
                                      f"got {type(value).__name__}")
@@ -391,6 +408,10 @@ _GRACE = 0.5
 # When the view starts watching the connection of a request still running (schema/http.py's
 # _first): a client that leaves before then ends its work this much later at most.
 _WATCH_AFTER = 0.02
+
+
+class _Undecodable(json.JSONDecodeError):
+    """JSON that cannot be decoded for another reason than its syntax."""
 
 
 class _Posted:
