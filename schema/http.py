@@ -124,7 +124,26 @@ def error_body(message: str, **extensions: Any) -> dict[str, Any]:
         "requested": {"objects": 0, "visits": 0}, "actual": {"objects": 0, "visits": 0}}}}
 
 
-class _LimitHTTPException(HTTPException):
+class _CodedHTTPException(HTTPException):
+    """An HTTP error whose body's error carries ``extensions`` (a code a client reads)."""
+
+    extensions: dict[str, Any]
+
+
+class _PersistedQueryNotSupported(_CodedHTTPException):
+    """A request holding only a query's hash, as persisted-query links send first: they
+    send the query's text, and stop sending hashes, when told so in the words Apollo
+    Server uses, which they match exactly (Apollo's link the code, urql's exchange the
+    message); the reason says it in full."""
+
+    def __init__(self) -> None:
+        super().__init__(400, "PersistedQueryNotSupported")
+        self.extensions = {"code": "PERSISTED_QUERY_NOT_SUPPORTED",
+                           "reason": "persisted queries are not kept: send the query's "
+                                     "text in 'query'"}
+
+
+class _LimitHTTPException(_CodedHTTPException):
     """A request refused whole by a limit: its error is coded as a limit's inside an
     operation is (``LIMIT_EXCEEDED``, the setting's name, its value)."""
 
@@ -168,7 +187,7 @@ class GraphQLOverHTTP(GraphQL[dict[str, Any], None]):
                 sent = request.headers.get("content-type", "")[:100]
                 reason = (f"Unsupported content type {sent!r}: send the operation as JSON with "
                           "'content-type: application/json', or as a GET with ?query=")
-            extensions = e.extensions if isinstance(e, _LimitHTTPException) else {}
+            extensions = e.extensions if isinstance(e, _CodedHTTPException) else {}
             response = self._json(error_body(reason, **extensions), media, e.status_code)
         elapsed = (time.perf_counter() - started) * 1000
         response.headers.append("server-timing", f"graphql;dur={elapsed:.1f}")
@@ -217,6 +236,9 @@ class GraphQLOverHTTP(GraphQL[dict[str, Any], None]):
         """Run one operation; a batch's operations one after another, in order (Strawberry
         starts them all at once), since they share one budget and its cost must not depend
         on which thread charged first."""
+        if request_data.query is None and isinstance(request_data.extensions, dict) \
+                and "persistedQuery" in request_data.extensions:
+            raise _PersistedQueryNotSupported
         turn = context.get("turn") if isinstance(context, dict) else None
         async with turn if turn is not None else contextlib.nullcontext():
             return await self._execute_one(request, request_adapter, context, root_value,
