@@ -382,13 +382,17 @@ def _parse_file(path: Path, max_bytes: int, include: Sequence[str],
         )
         return result
     marked = _MARKED_ENCODINGS.get(data[:4]) or _MARKED_ENCODINGS.get(data[:2])
-    if marked is not None:  # a byte order mark says the encoding: read it as UTF-8 from here
+    why = "it opens with its byte order mark"
+    if marked is None:
+        marked = _unmarked_utf16(data)
+        why = ("read so for the NUL byte beside each of its first characters; it has no "
+               "byte order mark")
+    if marked is not None:  # read it as UTF-8 from here
         try:
             data = data.decode(marked).encode("utf-8")
         except UnicodeDecodeError as e:
-            result.errors.append(Problem(name, None, f"not valid {marked.upper()} (it opens "
-                                         f"with its byte order mark): {e.reason} at offset "
-                                         f"{e.start}"))
+            result.errors.append(Problem(name, None, f"not valid {marked.upper()} ({why}): "
+                                         f"{e.reason} at offset {e.start}"))
             return result
     if suffix in FRONT_MATTER_SUFFIXES and not _FRONT_START.match(data) \
             and (suffix in TEXT_SUFFIXES or data.strip()) and not _MEANT_AS_RECORD.search(data):
@@ -421,6 +425,21 @@ _BINARY = getattr(os, "O_BINARY", 0)  # Windows: no newline translation
 # (UTF-32's little-endian mark starts with UTF-16's: looked up by 4 bytes first.)
 _MARKED_ENCODINGS = {codecs.BOM_UTF32_LE: "utf-32", codecs.BOM_UTF32_BE: "utf-32",
                      codecs.BOM_UTF16_LE: "utf-16", codecs.BOM_UTF16_BE: "utf-16"}
+
+
+# UTF-16 without a byte order mark, as .NET's Encoding.Unicode.GetBytes and some exporters
+# write it: four ASCII characters, each beside a NUL byte, which UTF-8 text never holds.
+_UTF16_LE_START = re.compile(rb"(?:[\x01-\x7f]\x00){4}")
+_UTF16_BE_START = re.compile(rb"(?:\x00[\x01-\x7f]){4}")
+
+
+def _unmarked_utf16(data: bytes) -> str | None:
+    """The UTF-16 a file without a byte order mark is in, by its first bytes; or None."""
+    if _UTF16_LE_START.match(data):
+        return "utf-16-le"
+    if _UTF16_BE_START.match(data):
+        return "utf-16-be"
+    return None
 
 
 def _read_upto(fd: int, size: int) -> bytes:
