@@ -666,15 +666,21 @@ class YamlFailure(Exception):
 def compose_items(
     text: str, first_line: int, allow_list: bool,
     duplicates: list[tuple[str, int]] | None = None,
+    anchors: dict[str, yaml.Node] | None = None,
 ) -> Iterator[tuple[Any, int | None]]:
     """Yield the top-level values of a YAML text with their lines, read by PyYAML (safe,
     aliases bounded); a list yields its items when ``allow_list``. The reference the
     fast reader (:mod:`graph.blockyaml`) must agree with; raise YamlFailure on a text
-    PyYAML refuses."""
-    guarded = bool(_ANCHOR.search(text))
+    PyYAML refuses. ``anchors``, when given, are the anchors of the texts read before
+    (the items of one list read one by one), which the text's aliases may name; the
+    text's own are added to it once it is read."""
+    guarded = anchors is not None or bool(_ANCHOR.search(text))
     loader = None
     try:  # the pure-Python loader reads (and may refuse) the text as it is built
         loader = _AliasCountingLoader(text) if guarded else _SafeLoader(text)
+        known = None
+        if anchors is not None:
+            known = loader.anchors = dict(anchors)  # the composer adds the text's own
         nodes = []
         while loader.check_node():
             node = loader.get_node()
@@ -698,9 +704,13 @@ def compose_items(
                 out.append((loader.construct_document(part), line))
         if duplicates is not None:
             duplicates.extend((key, line + first_line) for key, line in loader.duplicates)
+        if anchors is not None and known is not None:
+            anchors.update(known)
         yield from out
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
+        if e.context_mark is not None and "end of stream" in (e.problem or ""):
+            mark = e.context_mark  # what was never closed: where it opened
         line = mark.line + first_line if mark is not None else None
         reason = " ".join(str(x) for x in (e.context, e.problem) if x)
         hint = _yaml_hint(reason, text, mark)
@@ -779,13 +789,16 @@ def _salvage_block_list(
     lines = _YAML_LINE.findall(text)
     starts = [i for i, line in enumerate(lines) if _BLOCK_ITEM.match(line)]
     items: list[tuple[Any, int | None]] = []
+    # An item may merge or name what another item anchored (<<: *base): the anchors of the
+    # items read so far are kept for the next, as a whole-file read would have them.
+    anchors: dict[str, yaml.Node] = {}
     for n, start in enumerate(starts):
         end = starts[n + 1] if n + 1 < len(starts) else len(lines)
         chunk = "".join(lines[start:end])
         duplicates: list[tuple[str, int]] = []
         try:
             items.extend(compose_items(chunk, first_line + start, allow_list=True,
-                                       duplicates=duplicates))
+                                       duplicates=duplicates, anchors=anchors))
             result.warnings.extend(_duplicate_warnings(result.path, duplicates))
         except YamlFailure as failure:
             result.errors.append(Problem(result.path, failure.line, failure.reason))
