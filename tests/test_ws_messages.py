@@ -126,3 +126,56 @@ def test_a_legacy_message_that_is_no_object_is_answered_with_an_error(
         answer = ws.receive_json()
         assert answer["type"] == "error"
         assert "a message must be a JSON object" in answer["payload"]["message"]
+
+
+def _first_answer(client: TestClient, payload: dict[str, Any],
+                  protocol: str = "graphql-transport-ws") -> dict[str, Any] | None:
+    """The first message for an operation, or None when none came by the time a quick
+    operation sent after it completed (so that a server saying nothing cannot hang)."""
+    with client.websocket_connect("/graphql", subprotocols=[protocol]) as ws:
+        ws.send_json({"type": "connection_init"})
+        assert ws.receive_json()["type"] == "connection_ack"
+        kind = "subscribe" if protocol == "graphql-transport-ws" else "start"
+        ws.send_json({"type": kind, "id": "1", "payload": payload})
+        ws.send_json({"type": kind, "id": "probe", "payload": {"query": "{ __typename }"}})
+        while True:
+            message = ws.receive_json()
+            if message.get("id") == "1":
+                return message
+            if message.get("id") == "probe" and message["type"] == "complete":
+                return None
+
+
+LONG_DOCUMENT = "{ stats { articles } # " + "x" * 20_000 + "\n}"
+
+
+@pytest.mark.parametrize("protocol", ["graphql-transport-ws", "graphql-ws"])
+def test_a_document_over_the_size_limit_is_refused_over_websocket_as_over_http(
+        client: TestClient, protocol: str) -> None:
+    # Over HTTP the size is checked before Strawberry; over WebSocket the check raised
+    # inside Strawberry's parsing hook: graphql-transport-ws completed the operation with
+    # nothing said, graphql-ws said nothing at all (a traceback in the server's log).
+    answer = _first_answer(client, {"query": LONG_DOCUMENT}, protocol)
+    assert answer is not None and answer["type"] == "error", answer
+    payload = answer["payload"]
+    message = payload[0]["message"] if isinstance(payload, list) else payload["message"]
+    assert message.startswith("the document is 20,0")
+    assert "limit maxDocumentBytes = 16384, set by NEWSGRAPH_MAX_DOCUMENT_BYTES" in message
+
+
+@pytest.mark.parametrize(("query", "limit"), [
+    ("{ " + " ".join(f"a{i}: stats {{ articles }}" for i in range(30)) + " }", "maxAliases"),
+    ("{ article(url: \"https://x.example/a\") { " + "related { edges { node { " * 6 + "id"
+     + " } } }" * 6 + " } }", "maxDepth"),
+])
+def test_a_limit_error_over_websocket_names_its_limit_as_over_http(
+        client: TestClient, query: str, limit: str) -> None:
+    # "30 aliases found. Allowed: 20": graphql-core's words, which HTTP answers name with
+    # the setting; over WebSocket the naming came after the error was sent.
+    answer = _first_answer(client, {"query": query})
+    assert answer is not None and answer["type"] == "error", answer
+    [error] = answer["payload"]
+    assert f"(limit {limit} = " in error["message"]
+    assert error["extensions"]["code"] == "LIMIT_EXCEEDED"
+    http = client.post("/graphql", json={"query": query}).json()["errors"][0]
+    assert error["message"] == http["message"]
