@@ -54,6 +54,38 @@ def test_a_host_written_with_its_root_dot_is_the_same_host(url, canonical):
     assert canonical_url(url) == canonical
 
 
+@pytest.mark.parametrize(("url", "canonical"), [
+    ("https://%65xample.com/a", "https://example.com/a"),
+    ("https://ex%41mple.com/a", "https://example.com/a"),
+    ("https://b%C3%BCcher.example/a", "https://xn--bcher-kva.example/a"),
+    ("https://news.example%2E/a", "https://news.example/a"),
+])
+def test_a_host_written_with_escapes_is_the_host_a_browser_opens(url, canonical):
+    # The URL standard's host parser decodes escapes before anything else (every browser
+    # opens https://%65xample.com/ as example.com): the escaped spelling was another
+    # article, under another provider, than the plain one.
+    from graph.normalize import canonical_url, provider_key
+
+    assert canonical_url(url) == canonical
+    assert provider_key(url) == provider_key(canonical)
+
+
+@pytest.mark.parametrize(("url", "says"), [
+    ("https://ex%20ample.com/a", "' ' cannot be in a host"),
+    ("https://ex%00ample.com/a", "'\\x00' cannot be in a host"),
+    ("https://ex%2Fample.com/a", "'/' cannot be in a host"),
+    ("https://ex%zzample.com/a", "'%' cannot be in a host"),
+    ("https://ex%FFample.com/a", "its host's escapes are not UTF-8"),
+])
+def test_a_host_whose_escapes_hide_what_no_host_holds_is_refused(url, says):
+    from graph.errors import InvalidURLError
+    from graph.normalize import canonical_url
+
+    with pytest.raises(InvalidURLError) as refused:
+        canonical_url(url)
+    assert says in str(refused.value), str(refused.value)
+
+
 @pytest.mark.parametrize("url", ["https://./story", "https://../story"])
 def test_a_host_of_dots_alone_is_no_host(url):
     from graph.errors import InvalidURLError
