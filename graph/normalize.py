@@ -315,6 +315,11 @@ def mentions_tokens(phrase: str) -> tuple[str, ...]:
 
 # RFC 3339 allows "z" for UTC, which datetime.fromisoformat refuses (it takes "t").
 _RFC3339_LOWER_Z = re.compile(r"(?<=\d)z$")
+# A date-time as Ruby's Time#to_s (2022-02-21 10:00:00 UTC) and Go's Time.String()
+# (2022-02-21 10:00:00.123456789 +0100 CET m=+0.000012345) print it: a zone's name read
+# after its offset, or alone as UTC or GMT (CET, EST name more than one offset).
+_NAMED_ZONE = re.compile(r"(\d{4}-\d\d-\d\d[ T][\d:.]+?)"
+                         r"(?: ([+-]\d\d:?\d\d) [A-Z]{1,5}| (?:UTC|GMT))(?: m=[+-][\d.]+)?")
 
 
 # Text (a record's string, a command-line or HTTP argument) is read in these forms; a
@@ -354,8 +359,9 @@ def parse_datetime(value: object) -> datetime:
 
     Accepts a ``datetime`` (naive ones are taken as UTC), a ``date`` (midnight UTC),
     an ISO 8601 string with ``Z``, an offset, or a bare date, an RFC 2822 one
-    (RSS's ``pubDate``: ``Mon, 21 Feb 2022 03:37:00 GMT``), or Unix time as a number:
-    seconds (``1645414620``, 9 to 11 digits) or milliseconds (12 to 14).
+    (RSS's ``pubDate``: ``Mon, 21 Feb 2022 03:37:00 GMT``), one as Ruby and Go print
+    them (``2022-02-21 10:00:00 UTC``, ``2022-02-21 10:00:00 +0100 CET``), or Unix time
+    as a number: seconds (``1645414620``, 9 to 11 digits) or milliseconds (12 to 14).
 
     Raises
     ------
@@ -374,8 +380,12 @@ def parse_datetime(value: object) -> datetime:
     elif isinstance(value, date):
         parsed = datetime.combine(value, time(0))
     elif isinstance(value, str):
+        text = value.strip()
+        named = _NAMED_ZONE.fullmatch(text)
+        if named is not None:
+            text = f"{named.group(1)}{named.group(2) or '+00:00'}"
         try:
-            parsed = datetime.fromisoformat(_RFC3339_LOWER_Z.sub("Z", value.strip()))
+            parsed = datetime.fromisoformat(_RFC3339_LOWER_Z.sub("Z", text))
         except ValueError:
             try:  # RSS's pubDate (RFC 2822): a record converted from a feed keeps it
                 parsed = parsedate_to_datetime(value.strip())

@@ -159,3 +159,36 @@ def test_a_date_given_as_text_is_told_the_text_forms_only():
         with pytest.raises(ValueError) as caught:
             parse_datetime(text)
         assert "Unix time" not in str(caught.value) and "'2022-02-21'" in str(caught.value)
+
+
+@pytest.mark.parametrize(("value", "iso"), [
+    ("2022-02-21 10:00:00 UTC", "2022-02-21T10:00:00+00:00"),  # Ruby's Time#to_s in UTC
+    ("2022-02-21 10:00:00 GMT", "2022-02-21T10:00:00+00:00"),
+    ("2022-02-21 10:00:00 +0100", "2022-02-21T09:00:00+00:00"),  # Ruby's Time#to_s elsewhere
+    ("2022-02-21 10:00:00 +0000 UTC", "2022-02-21T10:00:00+00:00"),  # Go's Time.String()
+    ("2022-02-21 10:00:00.123456789 +0100 CET", "2022-02-21T09:00:00.123456+00:00"),
+    ("2022-02-21 10:00:00 -0500 EST m=+0.000012345", "2022-02-21T15:00:00+00:00"),
+])
+def test_a_date_as_ruby_and_go_print_one_is_read(tmp_path, value, iso):
+    # Generators in Ruby (Jekyll's plugins) and Go print times so: the date was dropped with
+    # a warning. A zone's name is read only after its offset, or as UTC or GMT.
+    from graph.normalize import parse_datetime
+
+    assert parse_datetime(value).isoformat() == iso
+    (tmp_path / "a.json").write_text(
+        f'{{"title": "T", "webUrl": "https://x.example/a", "publishedDateTime": "{value}"}}',
+        encoding="utf-8")
+    kg = graph.load(tmp_path)
+    assert kg.report.warnings == []
+    assert kg["article:https://x.example/a"]["published_at"].isoformat() == iso
+
+
+@pytest.mark.parametrize("value", ["2022-02-21 10:00:00 CET", "2022-02-21 10:00:00 Europe/Berlin",
+                                   "UTC", "2022-02-21 10:00:00 +0100 UTC x"])
+def test_a_zone_name_alone_other_than_utc_is_still_refused(value):
+    # CET, EST or IST name more than one offset: without the offset, nothing says which.
+    from graph.normalize import parse_datetime
+
+    with pytest.raises(ValueError, match="is not an ISO 8601"):
+        parse_datetime(value)
+
