@@ -229,7 +229,8 @@ def provider_key(domain: str) -> str:
 def topic_slug(name: str) -> str:
     """Return the slug of a topic name: NFKC-normalized and lowercase, runs of other
     characters as ``-``: ``Café`` written with a combining accent or in full-width
-    letters is the same topic.
+    letters is the same topic; a ``+`` or ``#`` ending a word is spelled out (``C++`` is
+    ``c-plus-plus``, ``C#`` ``c-sharp``: not the topic ``C``).
 
     Returns ``""`` for a name without any letter or digit.
 
@@ -237,10 +238,26 @@ def topic_slug(name: str) -> str:
     --------
     >>> topic_slug("FACIAL  Recognition!")
     'facial-recognition'
+    >>> topic_slug("C++"), topic_slug("C#")
+    ('c-plus-plus', 'c-sharp')
     """
     if not name.isascii():  # one topic whatever Unicode form its name was written in
         name = unicodedata.normalize("NFKC", _INVISIBLE.sub("", name))
-    return _NON_ALNUM_RUN.sub("-", name.lower()).strip("-")
+    name = name.lower()
+    if "\u0307" in name:  # 'İ' lowercases to 'i' and a dot above: the letter i, as in Istanbul
+        name = name.replace("i\u0307", "i")
+    if "+" in name or "#" in name:  # C++ and C# are not C, nor Disney+ Disney
+        name = _PLUS_OR_SHARP.sub(_spelled, name)
+    return _NON_ALNUM_RUN.sub("-", name).strip("-")
+
+
+# A '+' or '#' ending a word, before no letter: C++, C#, F#, Disney+, C++20 (not A+B, nor
+# the hashtag's '#' opening #MeToo).
+_PLUS_OR_SHARP = re.compile(r"(?<=[^\W_])(?:\++|#)(?![^\W\d_])")
+
+
+def _spelled(m: re.Match[str]) -> str:
+    return "-sharp-" if m.group() == "#" else "-plus" * len(m.group()) + "-"
 
 
 def fold(text: str) -> str:

@@ -192,3 +192,42 @@ def test_a_zone_name_alone_other_than_utc_is_still_refused(value):
     with pytest.raises(ValueError, match="is not an ISO 8601"):
         parse_datetime(value)
 
+
+@pytest.mark.parametrize(("name", "slug"), [
+    ("C", "c"),
+    ("C++", "c-plus-plus"),
+    ("c plus plus", "c-plus-plus"),
+    ("C#", "c-sharp"),
+    ("F#", "f-sharp"),
+    ("Disney+", "disney-plus"),
+    ("C++20", "c-plus-plus-20"),
+    ("#MeToo", "metoo"),  # a hashtag's '#' opens it: still dropped, as Obsidian tags are
+    ("AT&T", "at-t"),
+    ("A+B", "a-b"),
+])
+def test_a_topic_named_with_plus_or_sharp_is_not_the_letter_alone(name, slug):
+    # Tech news tags C, C++ and C# (and Disney and Disney+): every run of characters other
+    # than letters and digits was one '-', trimmed, so all three were topic:c, one topic
+    # shown by whichever spelling was most frequent.
+    from graph.normalize import topic_slug
+
+    assert topic_slug(name) == slug
+
+
+@pytest.mark.parametrize("name", ["İstanbul", "ISTANBUL", "Istanbul", "istanbul"])
+def test_a_turkish_capital_i_with_a_dot_is_the_letter_i(name):
+    # Unicode lowercases 'İ' (U+0130) to 'i' and a combining dot above, which the slug made
+    # a '-': 'İstanbul' was topic:i-stanbul, another topic than Istanbul.
+    from graph.normalize import topic_slug
+
+    assert topic_slug(name) == "istanbul"
+
+
+def test_topics_of_one_story_written_as_c_cpp_and_csharp_stay_three(tmp_path):
+    (tmp_path / "a.json").write_text(
+        '{"title": "T", "webUrl": "https://x.example/a", "topics": ["C", "C++", "C#"]}',
+        encoding="utf-8")
+    kg = graph.load(tmp_path)
+    assert sorted(kg[t]["name"] for t in kg.nx.successors("article:https://x.example/a")
+                  if t.startswith("topic:")) == ["C", "C#", "C++"]
+    assert kg.topic("C#") == "topic:c-sharp" and kg.topic("c++") == "topic:c-plus-plus"
