@@ -20,6 +20,7 @@ from typing import Any
 import yaml
 
 from graph import fastyaml
+from graph.errors import shown
 from graph.report import Problem
 from graph.textfields import as_written
 from graph.values import MAX_VALUE_DEPTH, NotUnicode, TooLongInteger, max_int_digits
@@ -118,6 +119,8 @@ _CLOSING_FENCE = re.compile(r"^(?:---|\.\.\.)[ \t]*$")
 # before it (a literal start: the search jumps from one line break to the next).
 _CLOSING_LINE = re.compile(r"\n(?:---|\.\.\.)[ \t]*(?=\n|\Z)")
 _BLOCK_ITEM = re.compile(r"^-(?:[ \t]|$)", re.MULTILINE)
+# A line that reads as a 'Key: value' field (Pelican's and MultiMarkdown's metadata).
+_FIELD_LINE = re.compile(r"[A-Za-z][\w-]*:(?:[ \t]|$)")
 # Lines as YAML counts them (str.splitlines also breaks at \x0b, \x0c and \x1c-\x1e).
 _YAML_LINE = re.compile(r"[^\r\n]*(?:\r\n|\n|\r)|[^\r\n]+")
 
@@ -216,8 +219,8 @@ def list_files(root: Path, *, follow_symlinks: bool = False) -> Listing:
                 continue
             path = prefix + name
             if lone_surrogate(name) is not None:
-                shown = os.fsencode(path).decode("utf-8", "backslashreplace")
-                listing.skipped.append(Problem(shown, None, "file name is not valid UTF-8: "
+                printable = os.fsencode(path).decode("utf-8", "backslashreplace")
+                listing.skipped.append(Problem(printable, None, "file name is not valid UTF-8: "
                                                             "never read"))
                 continue
             is_link = entry.is_symlink()
@@ -563,9 +566,12 @@ def _parse_markdown_lines(text: str, result: ParsedFile) -> None:
                                      "site's front matter so)"))
         return
     if not lines or not _FENCE.match(lines[0].rstrip("\r\n")):
-        result.errors.append(
-            Problem(result.path, 1, "no YAML front matter: the file must start with a '---' line")
-        )
+        reason = "no YAML front matter: the file must start with a '---' line"
+        first = lines[0].rstrip("\r\n") if lines else ""
+        if _FIELD_LINE.match(first):  # fields without fences, as Pelican writes them
+            reason += (f"; its first line ({shown(first)}) reads as a field, so put a '---' "
+                       "line before it and one after the last field, before the body")
+        result.errors.append(Problem(result.path, 1, reason))
         return
     for i in range(1, len(lines)):
         if _CLOSING_FENCE.match(lines[i].rstrip("\r\n")):
