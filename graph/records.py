@@ -221,7 +221,7 @@ def list_files(root: Path, *, follow_symlinks: bool = False) -> Listing:
             if lone_surrogate(name) is not None:
                 printable = os.fsencode(path).decode("utf-8", "backslashreplace")
                 listing.skipped.append(Problem(printable, None, "file name is not valid UTF-8: "
-                                                            "never read"))
+                                                                "never read"))
                 continue
             is_link = entry.is_symlink()
             if not follow_symlinks and is_link:
