@@ -398,7 +398,7 @@ def parse_datetime(value: object) -> datetime:
         parsed = datetime.combine(value, time(0))
     elif isinstance(value, str):
         text = value.strip()
-        named = _NAMED_ZONE.fullmatch(text)
+        named = _NAMED_ZONE.fullmatch(text) if text.count(" ") >= 2 else None  # ISO: fewer
         if named is not None:
             text = f"{named.group(1)}{named.group(2) or '+00:00'}"
         try:
