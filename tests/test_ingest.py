@@ -340,6 +340,34 @@ def test_a_batch_past_the_request_deadline_answers_each_records_real_outcome(
         assert on_disk == reported
 
 
+def test_a_mutation_whose_batch_never_gets_the_folder_answers_by_its_deadline(
+        tmp_path: Path) -> None:
+    """Through the HTTP app with a 0.3 s limit, while another change holds the followed
+    folder: the mutation answers (its records NOT_ATTEMPTED, waiting for the folder) and
+    nothing is written. Before, it waited for the folder however long it was held."""
+    import threading
+
+    from tests.live_helpers import wait_for
+
+    with _client(tmp_path, timeout=0.3) as client:  # type: ignore[arg-type]
+        live = client.app.state.live  # type: ignore[attr-defined]
+        answered: list[dict] = []
+        with live.holding():
+            t = threading.Thread(target=lambda: answered.append(_ingest(
+                client, [record("held0"), record("held1")], f"Bearer {TOKEN}")), daemon=True)
+            t.start()
+            wait_for(lambda: answered, "the mutation answered while the folder is held",
+                     within=10)
+        t.join()
+    [body] = answered
+    results = body["data"]["ingest"]
+    assert [r["status"] for r in results] == ["NOT_ATTEMPTED", "NOT_ATTEMPTED"]
+    assert all("waiting for the folder" in r["error"] for r in results)
+    assert [r["id"] for r in results] == ["article:https://news.example/held0",
+                                          "article:https://news.example/held1"]
+    assert not (tmp_path / "ingested").exists()
+
+
 def _written_id(path: Path) -> str:
     """The article id of a file ingest wrote (its records' URLs are canonical already)."""
     import json
