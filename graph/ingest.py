@@ -324,9 +324,11 @@ def _not_attempted(fields: Any, index: int, budget: Budget | None,
         "URL: a record already written answers UNCHANGED)"))
 
 
-def retract(live: LiveGraph, url: str) -> Outcome:
+def retract(live: LiveGraph, url: str, budget: Budget | None = None) -> Outcome:
     """Move the files holding the records of the article at ``url`` out of the corpus
-    (into ``.retracted/``) and apply the change; refuse when a file holds other records."""
+    (into ``.retracted/``) and apply the change; refuse when a file holds other records.
+    With a ``budget``, wait for the folder (held by a batch or an apply) only until its
+    deadline: then nothing is moved, and the answer is NOT_ATTEMPTED."""
     try:
         node = article_id(canonical_url(url))
     except InvalidURLError as e:
@@ -342,17 +344,26 @@ def retract(live: LiveGraph, url: str) -> Outcome:
         return Outcome(REJECTED, id=node, error=(
             f"{others[0]!r} holds other records too: edit that file to remove the story"))
     root = _folder(live)
-    moved = []
-    for name in files:
-        src = Path(name)
-        rel = os.path.relpath(src, root)
-        dst = _unused(root / RETRACTED_FOLDER / rel)
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(src, dst)
-        _fsync_folder(src.parent)
-        _fsync_folder(dst.parent)
-        moved.append(src)
-    live.apply(moved)
+    left = budget.left() if budget is not None else None
+    try:
+        # The files move while the folder is held: no apply sees half of them gone.
+        with live.holding(None if left is None else max(left, 0.0)) as apply:
+            moved = []
+            for name in files:
+                src = Path(name)
+                rel = os.path.relpath(src, root)
+                dst = _unused(root / RETRACTED_FOLDER / rel)
+                dst.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(src, dst)
+                _fsync_folder(src.parent)
+                _fsync_folder(dst.parent)
+                moved.append(src)
+            apply(moved)
+    except TimeoutError:
+        seconds = f" of {budget.seconds:g} s" if budget is not None and budget.seconds else ""
+        return Outcome(NOT_ATTEMPTED, id=node, error=(
+            f"not attempted: the retraction reached its time limit{seconds} {_WAITED}, "
+            "and nothing was moved; send it again"))
     return Outcome(RETRACTED, id=node, path=", ".join(files))
 
 

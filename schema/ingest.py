@@ -98,9 +98,11 @@ class Mutation:
 
     @strawberry.mutation(description=(
         "Take a story out of the corpus: the files holding its records move to the "
-        "folder's hidden .retracted/ folder (kept, never loaded)."))
+        "folder's hidden .retracted/ folder (kept, never loaded). NOT_ATTEMPTED when the "
+        "folder stayed held by another change until the request's time limit (nothing "
+        "moved)."))
     def retract(self, info: Info, url: Annotated[str, strawberry.argument(
             description="The article's URL, raw or canonical.")]) -> IngestResult:
         live = _authorized_live(info)
-        outcome = files.retract(live, url)
+        outcome = files.retract(live, url, budget_of(info))
         return IngestResult.of(outcome, live.version)
