@@ -38,7 +38,7 @@ from typing import Any
 from bench.measure import percentile
 from bench.queries import WITHIN_QUERY, within_variables
 
-__all__ = ["main"]
+__all__ = ["main", "within_body"]
 
 HOST = "127.0.0.1"
 HTTP_FIRST = 10  # articles per response over HTTP, as an explorer's side panel shows
@@ -55,6 +55,7 @@ def _serve(args: argparse.Namespace) -> int:
     from bench.measure import peak_rss_bytes, rss_bytes
     from bench.queries import plain_within_json
     from schema.app import GraphQLView, create_app
+    from schema.cli import SERVING_LOOP
     from schema.live import graph_of
     from schema.middleware.cache import ResponseCache
     from schema.query import schema
@@ -96,7 +97,7 @@ def _serve(args: argparse.Namespace) -> int:
     app.router.routes.insert(0, Route("/graphql-standard", standard, methods=["POST"]))
     app.router.routes.insert(0, Route("/bench-rss", rss))
     config = uvicorn.Config(app, host=HOST, port=args.port, log_level="warning",
-                            access_log=False)
+                            access_log=False, http="httptools", loop=SERVING_LOOP)  # as serve
     server = uvicorn.Server(config)
     print("READY", flush=True)
     server.run()
@@ -199,7 +200,8 @@ async def _interleaved(port: int, paths: dict[str, str], bodies: list[bytes],
     return out
 
 
-def _body(start: str) -> bytes:
+def within_body(start: str) -> bytes:
+    """The body of one distinct request of the HTTP rows: the within query from ``start``."""
     return json.dumps({"query": WITHIN_QUERY,
                        "variables": within_variables(start, HTTP_FIRST)}).encode()
 
@@ -208,7 +210,7 @@ async def _client(args: argparse.Namespace) -> dict[str, Any]:
     with open(args.starts, encoding="utf-8") as f:
         starts: list[str] = json.load(f)
     # A server that answered some of these already would answer them from its cache.
-    distinct = [_body(s) for s in starts[args.skip:] or starts]
+    distinct = [within_body(s) for s in starts[args.skip:] or starts]
     repeated = distinct[0]
     conn = await _connect(args.port)
     status, reference = await conn.request("POST", "/graphql", repeated)

@@ -631,6 +631,18 @@ def _verdicts(r: dict[str, Any]) -> dict[str, Any]:
     return v
 
 
+def _cpu_per_request(w: dict[str, Any]) -> str:
+    """The servers' CPU a request with 2 and 1 workers, and the client's (which shares
+    the machine's cores with them), from bench/workers.py's phases."""
+    def ms(phase: dict[str, Any], key: str) -> str:
+        used = phase.get(key)
+        return f"{used / phase['requests'] * 1e3:.2f}" if used and phase["requests"] else "?"
+
+    two, one = w["workers2"]["http"], w["workers1"]["http"]
+    return (f"{ms(two, 'server_cpu_s')} / {ms(one, 'server_cpu_s')} ms, "
+            f"{two.get('client', '?')} {ms(two, 'client_cpu_s')} ms")
+
+
 def _mb(n: float) -> str:
     return f"{n / 2**20:,.0f} MB"
 
@@ -774,6 +786,7 @@ def render(r: dict[str, Any]) -> str:
         rows.append(("HTTP distinct, --workers 2 / 1", f"{rps['workers2']:,.0f} / "
                      f"{rps['workers1']:,.0f} req/s ({w['throughput_ratio']:.2f}x)",
                      f"one server {rps['single']:,.0f} req/s", "≥ 1.7x"))
+        rows.append(("… CPU a request: server 2 / 1, client", _cpu_per_request(w), "", ""))
         one, two = w["single"]["memory"]["total"], w["workers2"]["memory"]["total"]
         rows.append(("memory, --workers 2 / one server", f"PSS {_mb(two['pss'])} / "
                      f"{_mb(one['pss'])} ({w['pss_ratio']:.2f}x)",

@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import signal
 import socket
 import subprocess
@@ -31,7 +32,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-__all__ = ["process_memory", "tree_memory", "children", "serve", "measure", "free_port", "main"]
+__all__ = ["process_memory", "tree_memory", "tree_cpu", "children", "serve", "measure",
+           "free_port", "main"]
 
 NEWSGRAPH = Path(sys.executable).with_name("newsgraph")
 
@@ -171,20 +173,67 @@ def _queries(port: int, path: Path, count: int, cache: str | None) -> int:
 
 
 def _distinct(port: int, starts: Path, seconds: float, connections: int,
-              skip: int) -> dict[str, Any]:
-    """The distinct-within phase of bench/http.py's client against ``port``."""
+              skip: int, client: str = "auto", server: int | None = None) -> dict[str, Any]:
+    """The distinct-within phase of bench/http.py's client against ``port``, sent by wrk
+    (bench/wrk.py) when it is installed or asked for (``client``: auto, wrk, python).
+    Says which client sent it and the CPU the client used (``client_cpu_s``): on a
+    2-core machine the client shares the cores with the server it measures; with
+    ``server`` (its pid), the CPU its process tree used (``server_cpu_s``; with the
+    Python client, its 0.3 s warm-up included)."""
+    from bench import wrk
+
+    used = tree_cpu(server) if server is not None else 0.0
+
+    if client == "wrk" or (client == "auto" and wrk.available()):
+        from bench.http import within_body
+
+        listed = json.loads(starts.read_text("utf-8"))
+        # Past the end (a small corpus), every start again, as bench/http.py's client does.
+        bodies = [within_body(s) for s in listed[skip:] or listed]
+        # A short warm-up on bodies the phase does not send, as bench/http.py's client does.
+        wrk.distinct(port, "/graphql", bodies[-50:], 1, connections)
+        used = tree_cpu(server) if server is not None else 0.0
+        out = wrk.distinct(port, "/graphql", bodies[:-50] or bodies, seconds, connections)
+        if server is not None:
+            out["server_cpu_s"] = tree_cpu(server) - used
+        return out
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     done = subprocess.run(
         [sys.executable, "-m", "bench.http", "client", "--port", str(port), "--starts",
          str(starts), "--seconds", str(seconds), "--connections", str(connections),
          "--only-distinct", "--skip", str(skip)],
         capture_output=True, text=True, check=False, timeout=120 + 4 * seconds)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
         raise RuntimeError(f"bench client failed:\n{done.stderr}")
-    return dict(json.loads(done.stdout)["graphql_distinct"])
+    out = dict(json.loads(done.stdout)["graphql_distinct"])
+    out.pop("latencies", None)
+    out["client"] = "python"
+    if server is not None:
+        out["server_cpu_s"] = tree_cpu(server) - used
+    out["client_cpu_s"] = (after.ru_utime + after.ru_stime
+                           - before.ru_utime - before.ru_stime)
+    return out
+
+
+def tree_cpu(pid: int) -> float:
+    """CPU seconds (user and system) of a server process and its children, the (niced)
+    analytics process left out: what serving has used."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for p in [pid, *children(pid)]:
+        try:
+            if p != pid and _niced(p):
+                continue
+            fields = _stat(p)
+        except FileNotFoundError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
 
 
 def measure(corpus: Path, cache: Path, starts: Path, *, seconds: float, connections: int,
-            port: int) -> dict[str, Any]:
+            port: int, client: str = "auto") -> dict[str, Any]:
     """One ``newsgraph serve``, then ``--workers 2`` and, after SIGTTOU, the same with one
     worker: distinct within queries over HTTP from ``connections`` clients for ``seconds``
     each, and the memory of each server's process tree after it served them."""
@@ -194,13 +243,13 @@ def measure(corpus: Path, cache: Path, starts: Path, *, seconds: float, connecti
     out: dict[str, Any] = {}
     proc = serve(corpus, port, None, *extra)
     try:
-        phase = _distinct(port, starts, seconds, connections, 0)
+        phase = _distinct(port, starts, seconds, connections, 0, client, proc.pid)
         out["single"] = {"http": phase, "memory": tree_memory(proc.pid)}
     finally:
         stop_server(proc, signal.SIGTERM, timeout=30)
     proc = serve(corpus, port, 2, *extra)
     try:
-        two = _distinct(port, starts, seconds, connections, 0)
+        two = _distinct(port, starts, seconds, connections, 0, client, proc.pid)
         out["workers2"] = {"http": two, "memory": tree_memory(proc.pid)}
         proc.send_signal(signal.SIGTTOU)
         deadline = time.monotonic() + 60
@@ -208,7 +257,8 @@ def measure(corpus: Path, cache: Path, starts: Path, *, seconds: float, connecti
             if time.monotonic() > deadline:
                 raise RuntimeError("the supervisor did not retire a worker on SIGTTOU")
             time.sleep(0.1)
-        one = _distinct(port, starts, seconds, connections, two["requests"] + 100)
+        one = _distinct(port, starts, seconds, connections, two["requests"] + 200,
+                        client, proc.pid)
         out["workers1"] = {"http": one, "memory": tree_memory(proc.pid)}
     finally:
         stop_server(proc, signal.SIGTERM, timeout=30)

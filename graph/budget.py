@@ -105,6 +105,11 @@ class Budget:
         if self.pace is not None:
             self.pace(self)
 
+    def left(self) -> float | None:
+        """Seconds until the deadline, on the budget's clock (not positive once it has
+        passed); None when there is no deadline."""
+        return None if self.deadline is None else self.deadline - self.clock()
+
     def check_deadline(self) -> None:
         """Raise BudgetExceeded once the deadline has passed (``pace`` is not called:
         this is the look a pace makes while it waits)."""

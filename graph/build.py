@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import difflib
 import math
+import sys
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
@@ -83,6 +84,8 @@ _MAX_INT = 2**31 - 1  # GraphQL Int
 
 
 ARTICLE_PREFIX = f"{ARTICLE}:"
+PROVIDER_PREFIX = f"{PROVIDER}:"
+TOPIC_PREFIX = f"{TOPIC}:"
 
 
 def article_id(url: str) -> str:
@@ -137,7 +140,8 @@ class Prepared:
     topics: tuple[str, ...]
     topic_names: tuple[tuple[str, str], ...]
     topic_warnings: tuple[Problem, ...]
-    related: tuple[Problem | tuple[str, dict[str, Any], datetime | None], ...]
+    # (A list in the build's process once its first pass has read it: _StubCandidates.)
+    related: Sequence[Problem | tuple[str, dict[str, Any], datetime | None]]
     attrs: dict[str, Any]
     provider_name: str | None
     article_warnings: tuple[Problem, ...]
@@ -241,6 +245,11 @@ class Builder:
         # loader makes its arrays off the log; the dicts' ~1 KB an edge would be made to
         # be freed). in_dicts() puts them there when a rule needs the dicts.
         self.log_only = False
+        # While log_only: each article added, canonical URL -> node id (the RELATED edges'
+        # ends are found by URL: the node's own id string, not another made equal to it).
+        self.logged_articles: dict[str, str] = {}
+        # While log_only: provider and topic node ids made, by prefix, then key or slug.
+        self.logged_targets: dict[str, dict[str, str]] = {}
 
     def in_dicts(self) -> None:
         """Put the logged edges of a log-only build into networkx's dicts, as
@@ -261,11 +270,55 @@ class Builder:
 
     def links(self, node: str, key: str, topics: list[str]) -> None:
         """Link the article ``node`` (just added) to its provider ``key`` and ``topics``."""
-        if self.log_only and len(set(topics)) != len(topics):  # never so: deduped slugs
-            self.in_dicts()
+        if self.log_only:
+            if len(topics) > 1 and len(set(topics)) != len(topics):  # never so: deduped
+                self.in_dicts()
+            else:
+                self._logged_links(node, key, topics)
+                return
         self.link(node, provider_id(key), PUBLISHED_BY)
         for slug in topics:
             self.link(node, topic_id(slug), TAGGED)
+
+    def _logged_links(self, node: str, key: str, topics: list[str]) -> None:
+        """:meth:`links` in a log-only build, :meth:`link`'s log-only branch inline (a
+        cold build makes ~3.4 such edges an article)."""
+        log, targets = self.edge_log, self.logged_targets
+        shared = self.shared_links
+        assert shared is not None and log is not None
+        one = shared.get(PUBLISHED_BY)
+        if one is None:
+            one = shared[PUBLISHED_BY] = {PUBLISHED_BY: {"kind": PUBLISHED_BY}}
+        # Each target's id string made once, with its node (the log holds that string,
+        # not one made again an edge, which the edge arrays would look up again).
+        target = targets.get(PROVIDER_PREFIX, {}).get(key)
+        if target is None:
+            target = self._logged_target(PROVIDER_PREFIX, key)
+        log.append((node, target, PUBLISHED_BY, one[PUBLISHED_BY]))
+        if not topics:
+            return
+        one = shared.get(TAGGED)
+        if one is None:
+            one = shared[TAGGED] = {TAGGED: {"kind": TAGGED}}
+        data = one[TAGGED]
+        made = targets.get(TOPIC_PREFIX, {})
+        for slug in topics:
+            target = made.get(slug)
+            if target is None:
+                target = self._logged_target(TOPIC_PREFIX, slug)
+            log.append((node, target, TAGGED, data))
+
+    def _logged_target(self, prefix: str, key: str) -> str:
+        """The node id ``prefix + key`` of a provider or topic, its node added (as
+        add_edge adds it: without attributes) when it is not in the graph yet."""
+        target = prefix + key
+        g = self.g
+        if target not in g._succ:
+            g._succ[target] = {}
+            g._pred[target] = {}
+            g._node[target] = {}
+        self.logged_targets.setdefault(prefix, {})[key] = target
+        return target
 
     def link(self, node: str, target: str, kind: str) -> None:
         """``g.add_edge(node, target, key=kind, kind=kind)`` for a TAGGED or PUBLISHED_BY
@@ -391,15 +444,16 @@ class Builder:
                     self.warn(path, line, f"topic {name!r} is how YAML reads the unquoted "
                               f"link [[{link}]]: read as that link; quote it: \"[[{link}]]\"")
                     name = f"[[{link}]]"
+            slug = ""
             if isinstance(name, str):
                 name = linked_name(name)
-            if not isinstance(name, str) or not topic_slug(name):
+                slug = topic_slug(name)
+            if not slug:
                 got = "" if isinstance(name, str) else \
                     f", got a {'mapping' if isinstance(name, dict) else type(name).__name__}"
                 self.warn(path, line, f"topic {_shown(name)} skipped: a topic is a name with a "
                           f"letter or digit, or a wiki link '[[Name]]'{got}")
                 continue
-            slug = topic_slug(name)
             if slug not in slugs:
                 slugs.append(slug)
                 self.topic_names[slug][name.strip()] += 1
@@ -427,14 +481,19 @@ class Builder:
         # two articles (so, the related pairs being distinct, each pair is a new edge).
         succ, pred = self.g._succ, self.g._pred
         log = self.edge_log
-        if self.log_only:
-            nodes = self.g._node
-            log.extend((u, v, RELATED, {"kind": RELATED, "evidence": evidence})  # type: ignore[union-attr]
-                       for u, v, evidence in (
-                           (ARTICLE_PREFIX + source, ARTICLE_PREFIX + target, evidence)
-                           for (source, target), evidence in related.items())
-                       if u in nodes and v in nodes)
+        if self.log_only:  # every article added is in logged_articles, no other
+            assert log is not None
+            node_of = self.logged_articles.get
+            append = log.append
+            for (source, target), evidence in related.items():
+                u = node_of(source)
+                if u is not None:
+                    v = node_of(target)
+                    if v is not None:
+                        append((u, v, RELATED, {"kind": RELATED, "evidence": evidence}))
             related = {}
+        self.logged_articles = {}
+        self.logged_targets = {}
         for (source, target), evidence in related.items():
             u, v = article_id(source), article_id(target)
             if u not in succ or v not in succ:
@@ -463,12 +522,17 @@ class Builder:
         ``RELATED`` pairs with their evidence (the edges are the caller's to add)."""
         full: dict[str, list[Entry]] = defaultdict(list)
         stubs_kept = _StubCandidates(full)
+        share = self.shared_links is not None  # the loader's build (see add_article)
+        intern = sys.intern
         for rec in records:
             try:
                 prepared = rec.prepared
                 if prepared is not None:  # worked out by a parse worker: replayed
                     url, published = prepared.url, prepared.published
                     self.report.warnings.extend(prepared.first_warnings)
+                    if share:  # as records arrive, beside the parse, not after it
+                        share_node_values(prepared.attrs)
+                        prepared.topics = tuple(map(intern, prepared.topics))
                 else:
                     url = self.entry_url(rec.fields, rec.path, rec.line, "record")
                     if url is None:
@@ -482,26 +546,31 @@ class Builder:
                 self.report.records += 1
             except Exception as e:  # noqa: BLE001 - one record never stops a load
                 self.fail(rec, e)
+        del stubs_kept  # the fields it kept are in the prepared records' related lists
 
         stubs: dict[str, list[Entry]] = defaultdict(list)
         related: dict[tuple[str, str], list[str]] = defaultdict(list)
-        winners: dict[str, Entry] = {}
+        # url -> the record that wins, and the sources of all its records
+        winners: dict[str, tuple[Entry, list[str]]] = {}
         for url, entries in full.items():
             if len(entries) > 1:
                 entries.sort(key=lambda e: e.order)
-            winner = winners[url] = entries[-1]
-            for loser in entries[:-1]:
-                self.warn(loser.path, loser.line,
-                          f"duplicate of {winner.source} (same article {url}); "
-                          f"{winner.source} wins: {why_wins(winner, loser)}")
+                winner = entries[-1]
+                for loser in entries[:-1]:
+                    self.warn(loser.path, loser.line,
+                              f"duplicate of {winner.source} (same article {url}); "
+                              f"{winner.source} wins: {why_wins(winner, loser)}")
+            else:
+                winner = entries[0]
+            sources = [e.source for e in entries]
+            winners[url] = (winner, sources)
             try:
                 if winner.prepared is not None:
                     winner.topics = self.prepared_topics(winner.prepared)
                 else:
                     winner.topics = self.entry_topics(winner.fields.get("topics"), winner.path,
                                                       winner.line)
-                for entry in entries:
-                    source = entry.source
+                for entry, source in zip(entries, sources, strict=True):
                     if entry.prepared is not None:  # replayed (prepared_related, inline)
                         self.replay_related(entry, url, source, full, related, stubs)
                         entry.prepared.related = ()  # its related dicts may go
@@ -518,8 +587,8 @@ class Builder:
                 winner.topics = []
                 self.fail(winner, e)
 
-        for url, winner in winners.items():
-            self.add_safely(winner, is_stub=False, sources=[e.source for e in full[url]])
+        for winner, sources in winners.values():
+            self.add_safely(winner, is_stub=False, sources=sources)
         for url, entries in stubs.items():
             if url in winners:
                 continue
@@ -651,9 +720,13 @@ class Builder:
                 attrs["extra"]["provider"] = others
         key = self.provider_of(f.get("provider"), entry.url, entry.path, line)
         attrs["provider"] = key
+        if self.shared_links is not None:  # the loader's build: values shared as made
+            share_node_values(attrs)
         if self.log_only and node in self.g:  # never so in a cold build
             self.in_dicts()
         self.g.add_node(node, **attrs)
+        if self.log_only:
+            self.logged_articles[entry.url] = node
         self.links(node, key, entry.topics)
 
     def add_prepared(self, entry: Entry, prepared: Prepared, sources: list[str]) -> None:
@@ -674,6 +747,8 @@ class Builder:
             g._succ[node] = {}
             g._pred[node] = {}
             g._node[node] = attrs
+            if self.log_only:
+                self.logged_articles[entry.url] = node
         self.links(node, key, entry.topics)
         entry.prepared = None  # used: its memory is free for what the load builds next
 
@@ -774,58 +849,55 @@ class _StubCandidates:
 
     def __init__(self, full: dict[str, list[Entry]]):
         self.full = full
-        # target URL -> (the latest order among its listings, [(prepared, index)] of the
-        # listings at that order whose fields are kept)
-        self.best: dict[str, tuple[tuple[datetime, str, int], list[tuple[Prepared, int]]]] = {}
+        # target URL -> (the latest order among its listings, [(related, index)] of the
+        # listings at that order whose fields are kept: a prepared record's related
+        # entries, and which)
+        self.best: dict[str, tuple[tuple[datetime, str, int], list[tuple[list[Any], int]]]] = {}
 
     def add(self, url: str, prepared: Prepared, path: str, line: int | None) -> None:
-        related = prepared.related
         best, full = self.best, self.full
         kept = best.pop(url, None)
         if kept is not None:  # a record of this URL: no stub for it is ever added
-            for p, i in kept[1]:
-                _drop_fields(p, (i,))
-        if not related:
+            for held, i in kept[1]:
+                _drop_fields(held, i)
+        if not prepared.related:
             return
-        drop = []
-        where = (path, line or 0)
+        # This process's copy is a list from here: a listing's fields are dropped in
+        # place, not by a new tuple each time (a target listed again later, as most are,
+        # drops those its last listing kept).
+        related = prepared.related = list(prepared.related)
+        after = line or 0
         for i, item in enumerate(related):
             if isinstance(item, Problem):
                 continue
             target, _, published = item
             if target in full or target == url:
-                drop.append(i)
+                related[i] = (target, _NO_FIELDS, published)
                 continue
-            order = (published or _NO_DATE, *where)
+            order = (published or _NO_DATE, path, after)
             now = best.get(target)
             if now is None:
-                best[target] = (order, [(prepared, i)])
+                best[target] = (order, [(related, i)])
                 continue
             try:
                 later, tied = order > now[0], order == now[0]
             except TypeError:  # not comparable (the build's sort would say so): keep
-                now[1].append((prepared, i))
+                now[1].append((related, i))
                 continue
             if later:
-                for p, j in now[1]:
-                    _drop_fields(p, (j,))
-                best[target] = (order, [(prepared, i)])
+                for held, j in now[1]:
+                    _drop_fields(held, j)
+                best[target] = (order, [(related, i)])
             elif tied:
-                now[1].append((prepared, i))
+                now[1].append((related, i))
             else:
-                drop.append(i)
-        if drop:
-            _drop_fields(prepared, drop)
+                related[i] = (target, _NO_FIELDS, published)
 
 
-def _drop_fields(prepared: Prepared, indexes: Iterable[int]) -> None:
-    """Let related entries ``indexes`` of ``prepared`` keep their target, date and place
-    only."""
-    related = list(prepared.related)
-    for i in indexes:
-        target, _, published = related[i]  # type: ignore[misc]
-        related[i] = (target, _NO_FIELDS, published)
-    prepared.related = tuple(related)
+def _drop_fields(related: list[Any], i: int) -> None:
+    """Let related entry ``i`` keep its target, date and place only."""
+    target, _, published = related[i]
+    related[i] = (target, _NO_FIELDS, published)
 
 
 # The fields of a related entry dropped by _StubCandidates: never read (its stub loses).
@@ -852,6 +924,27 @@ def why_wins(winner: Entry, loser: Entry) -> str:
 def _shown(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 40 else f"{text[:30]}... ({len(text)} characters)"
+
+
+def share_node_values(data: dict[str, Any]) -> None:
+    """Let a node's values share objects with equal ones elsewhere, in memory and in
+    snapshots: an article's URLs that equal its canonical URL, and short repeated strings
+    (interned). A cold build (``share_links``) shares each article's as it is added, a
+    prepared record's as it arrives; graph/incremental.py each article it makes. (Every
+    TAGGED or PUBLISHED_BY edge's key and data dicts are one per kind from the build on.)"""
+    intern = sys.intern
+    url = data.get("url")
+    if url is not None:
+        for key in ("web_url", "original_url"):
+            if data.get(key) == url:
+                data[key] = url
+    for key in ("category", "type", "provider"):
+        value = data.get(key)
+        if isinstance(value, str) and len(value) <= 64:
+            data[key] = intern(value)
+    topics = data.get("topics")
+    if topics:
+        data["topics"] = [intern(t) for t in topics]
 
 
 def _text(value: Any) -> str | None:

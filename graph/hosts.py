@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from urllib.parse import unquote
 
 from graph.errors import InvalidURLError, shown
 
@@ -22,6 +23,9 @@ _HEX = frozenset("0123456789abcdefABCDEF")
 # The URL standard's forbidden domain code points a host can still hold here (urlsplit
 # has taken out '/', '?', '#', '@', ':' and the brackets).
 _FORBIDDEN = re.compile(r"[\x00-\x1f\x7f<>\\^|]")
+# Those a host's escapes may hide besides: all of the standard's forbidden domain code
+# points (a space, '%', and the ones urlsplit takes out of a host written plainly).
+_FORBIDDEN_ESCAPED = re.compile(r"[\x00-\x20\x7f<>\\^|%#/:?@\[\]]")
 
 
 def canonical_host(hostport: str, url: object) -> str:
@@ -51,11 +55,18 @@ def canonical_host(hostport: str, url: object) -> str:
                               "brackets enclose a whole IPv6 address, like "
                               "'http://[2001:db8::1]/story'")
     bad = _FORBIDDEN.search(host)
+    if bad is None and "%" in host:  # escapes decoded first, as the URL standard's host
+        try:  # parser does: https://%65xample.com/ is example.com in every browser
+            host = unquote(host, errors="strict")
+        except UnicodeDecodeError:
+            raise InvalidURLError(f"{shown(url)} is not a valid URL: its host's escapes are not "
+                                  "UTF-8; expected a host name like 'news.example'") from None
+        bad = _FORBIDDEN_ESCAPED.search(host)
     if bad is not None:
         raise InvalidURLError(f"{shown(url)} is not a valid URL: {bad.group()!r} cannot be in a "
-                              "host (the URL standard forbids controls and "
-                              "'<', '>', '\\', '^', '|' in one); expected a host name like "
-                              "'news.example'")
+                              "host (the URL standard forbids controls, spaces and "
+                              "'<', '>', '\\', '^', '|', '%' in one, escaped or not); "
+                              "expected a host name like 'news.example'")
     host = host.lower().rstrip(".")
     if not host:
         return ""

@@ -16,6 +16,7 @@ the search index's token lists — only theirs are lowercased and scanned, as ab
 from __future__ import annotations
 
 import contextlib
+import operator
 import os
 import re
 import threading
@@ -23,11 +24,13 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from functools import lru_cache
+from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 import numpy as np
 
+from graph import fastyaml
 from graph.build import (
     ARTICLE,
     EDGE_KINDS,
@@ -41,7 +44,7 @@ from graph.build import (
 from graph.compact import edge_arrays
 from graph.errors import InvalidURLError
 from graph.nodeattrs import TextsOf, node_columns
-from graph.normalize import canonical_url, fold, tokens
+from graph.normalize import fold, tokens
 
 if TYPE_CHECKING:
     from graph.budget import Budget
@@ -52,6 +55,9 @@ __all__ = ["ReadIndex", "Answers", "CSR", "WALK_ORDER", "KIND_CODES", "csr_of", 
 # a related story, then a shared topic, then a shared provider.
 WALK_ORDER = (RELATED, TAGGED) + tuple(k for k in EDGE_KINDS if k not in (RELATED, TAGGED))
 KIND_CODES = {ARTICLE: 0, PROVIDER: 1, TOPIC: 2}
+# Compiled with the reader when it is (graph/fastyaml.py): the index reads an article's
+# other URLs' canonical forms (aliases) as it is built.
+canonical_url = fastyaml.module("normalize").canonical_url
 
 # Fields of one article are joined by NUL, articles too; a phrase never spans one.
 FIELD_SEP = b"\x00"  # between the fields of an article, and between articles
@@ -137,13 +143,15 @@ class ReadIndex:
 
     def __init__(self, g: nx.MultiDiGraph):
         self.g = g
-        self.ids: list[str] = sorted(g.nodes)
+        # The node dicts themselves, not networkx's view (a Python call a lookup).
+        nodes = g._node
         edges = edge_arrays(g)
-        if edges is not None and isinstance(edges.ids, list) and edges.ids == self.ids:
+        if edges is not None and isinstance(edges.ids, list) and _every_node_sorted(
+                edges.ids, nodes):
             self.ids, self.pos = edges.ids, edges.pos  # numbered alike: one copy of each
         else:
+            self.ids = sorted(g.nodes)
             self.pos = {node: i for i, node in enumerate(self.ids)}
-        nodes = g.nodes
         self.kind: list[str] = [nodes[n]["kind"] for n in self.ids]
         n = len(self.ids)
         self.kind_code = np.array([KIND_CODES.get(k, 3) for k in self.kind], dtype=np.int8)
@@ -648,6 +656,13 @@ def _windows(text: bytes, size: int) -> Iterator[tuple[int, int]]:
         hi = n if hi < 0 else hi
         yield lo, hi
         lo = hi
+
+
+def _every_node_sorted(ids: list[str], nodes: Mapping[str, Any]) -> bool:
+    """True when ``ids`` is ``sorted(nodes)``: as many, each a node, each after the one
+    before (a pass over them, where sorting the nodes again compares each ~17 times)."""
+    return len(ids) == len(nodes) and all(map(nodes.__contains__, ids)) \
+        and all(map(operator.lt, ids, islice(ids, 1, None)))
 
 
 def alias_keys(data: dict[str, Any]) -> list[str]:

@@ -54,6 +54,8 @@ RETRACTED_FOLDER = ".retracted"
 CREATED, UPDATED, UNCHANGED, REJECTED, RETRACTED, NOT_ATTEMPTED = (
     "CREATED", "UPDATED", "UNCHANGED", "REJECTED", "RETRACTED", "NOT_ATTEMPTED")
 
+# Where a batch that never got the folder reached its time limit.
+_WAITED = "waiting for the folder (held by another batch or change being applied)"
 _WAIT_S = 0.05  # how often a batch waiting for its writes looks at its deadline
 # Temporary files' names: the process id, a prefix and a count (unique among the writer
 # threads, and among processes writing into one folder, forked ones too).
@@ -138,9 +140,13 @@ def ingest(live: LiveGraph, records: list[Any], budget: Budget | None = None,
         text, url, parsed, warnings = checked
         batch.outcomes.append(None)
         batch.accepted.append((index, url, text.encode(), parsed, warnings))
-    if batch.accepted:
-        live.batches.run(batch, live.holding,
-                         lambda apply, group: _commit(folder, live, apply, group))
+    if batch.accepted and not live.batches.run(
+            batch, live.holding, lambda apply, group: _commit(folder, live, apply, group),
+            left=budget.left if budget is not None else None):
+        # the folder stayed held (another batch or change applied) past the deadline
+        batch.outcomes = [o if o is not None else
+                          _not_attempted(records[i], i, budget, _WAITED)
+                          for i, o in enumerate(batch.outcomes)]
     if batch.failed is not None:  # the files written are applied; the failure is the answer
         raise batch.failed
     return [o for o in batch.outcomes if o is not None]
@@ -297,8 +303,10 @@ def _past(budget: Budget | None) -> bool:
     return False
 
 
-def _not_attempted(fields: Any, index: int, budget: Budget | None) -> Outcome:
-    """The answer for a record a batch stopped before: nothing of it was written."""
+def _not_attempted(fields: Any, index: int, budget: Budget | None,
+                   where: str = "before this record") -> Outcome:
+    """The answer for a record a batch stopped before: nothing of it was written.
+    ``where``: when the batch reached its time limit."""
     seconds = f" of {budget.seconds:g} s" if budget is not None and budget.seconds else ""
     node = None
     if isinstance(fields, dict):
@@ -311,14 +319,16 @@ def _not_attempted(fields: Any, index: int, budget: Budget | None) -> Outcome:
                 except InvalidURLError:
                     continue
     return Outcome(NOT_ATTEMPTED, node, error=(
-        f"record {index}: not attempted: the batch reached its time limit{seconds} before "
-        "this record, and nothing of it was written; send it again (ingest is idempotent "
-        "by canonical URL: a record already written answers UNCHANGED)"))
+        f"record {index}: not attempted: the batch reached its time limit{seconds} {where}, "
+        "and nothing of it was written; send it again (ingest is idempotent by canonical "
+        "URL: a record already written answers UNCHANGED)"))
 
 
-def retract(live: LiveGraph, url: str) -> Outcome:
+def retract(live: LiveGraph, url: str, budget: Budget | None = None) -> Outcome:
     """Move the files holding the records of the article at ``url`` out of the corpus
-    (into ``.retracted/``) and apply the change; refuse when a file holds other records."""
+    (into ``.retracted/``) and apply the change; refuse when a file holds other records.
+    With a ``budget``, wait for the folder (held by a batch or an apply) only until its
+    deadline: then nothing is moved, and the answer is NOT_ATTEMPTED."""
     try:
         node = article_id(canonical_url(url))
     except InvalidURLError as e:
@@ -334,17 +344,26 @@ def retract(live: LiveGraph, url: str) -> Outcome:
         return Outcome(REJECTED, id=node, error=(
             f"{others[0]!r} holds other records too: edit that file to remove the story"))
     root = _folder(live)
-    moved = []
-    for name in files:
-        src = Path(name)
-        rel = os.path.relpath(src, root)
-        dst = _unused(root / RETRACTED_FOLDER / rel)
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(src, dst)
-        _fsync_folder(src.parent)
-        _fsync_folder(dst.parent)
-        moved.append(src)
-    live.apply(moved)
+    left = budget.left() if budget is not None else None
+    try:
+        # The files move while the folder is held: no apply sees half of them gone.
+        with live.holding(None if left is None else max(left, 0.0)) as apply:
+            moved = []
+            for name in files:
+                src = Path(name)
+                rel = os.path.relpath(src, root)
+                dst = _unused(root / RETRACTED_FOLDER / rel)
+                dst.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(src, dst)
+                _fsync_folder(src.parent)
+                _fsync_folder(dst.parent)
+                moved.append(src)
+            apply(moved)
+    except TimeoutError:
+        seconds = f" of {budget.seconds:g} s" if budget is not None and budget.seconds else ""
+        return Outcome(NOT_ATTEMPTED, id=node, error=(
+            f"not attempted: the retraction reached its time limit{seconds} {_WAITED}, "
+            "and nothing was moved; send it again"))
     return Outcome(RETRACTED, id=node, path=", ".join(files))
 
 

@@ -419,9 +419,10 @@ class LiveGraph:
             return self._take()
 
     @contextlib.contextmanager
-    def holding(self) -> Iterator[Callable[..., Change | None]]:
+    def holding(self, timeout: float | None = None) -> Iterator[Callable[..., Change | None]]:
         """Hold every other apply back while files are written; yield the function that
-        applies them (call it once, at the end).
+        applies them (call it once, at the end). With a ``timeout``, raise TimeoutError
+        when another apply or writer still holds the folder after that many seconds.
 
         Applies asked for meanwhile (the watcher seeing the files appear) wait, and the
         one apply at the end takes their paths too, so no version holds half of the
@@ -440,8 +441,13 @@ class LiveGraph:
             finally:
                 self._known = {}
 
-        with self._lock:
+        if not self._lock.acquire(timeout=-1 if timeout is None else timeout):
+            raise TimeoutError(f"another change to {str(self.root)!r} held the folder "
+                               f"for {timeout:g} s")
+        try:
             yield apply_held
+        finally:
+            self._lock.release()
 
     def _ask(self, paths: Iterable[str | os.PathLike[str]] | None) -> int:
         """Queue ``paths`` (None: everything) for the next apply; return the ticket."""

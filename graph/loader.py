@@ -11,16 +11,13 @@ import gc
 import logging
 import multiprocessing
 import os
-import sys
 import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import networkx as nx
-
-from graph.build import build_graph, prepare_records
+from graph.build import build_graph, prepare_records, share_node_values
 from graph.compact import compact
 from graph.errors import NewsgraphError
 from graph.index import ReadIndex
@@ -37,7 +34,7 @@ from graph.records import (
 from graph.report import LoadReport
 from graph.snapshotwrite import SnapshotWrite, wait_for_writes
 
-__all__ = ["load", "default_data_path", "parse_files"]
+__all__ = ["load", "default_data_path", "parse_files", "share_node_values"]
 
 logger = logging.getLogger("newsgraph.loader")
 
@@ -246,7 +243,6 @@ def _load(root: Path, max_file_bytes: int, progress: ProgressCallback | None,
     report.errors.extend(built.errors)
     report.warnings.extend(built.warnings)
     report.skipped.sort(key=lambda p: p.path.replace(os.sep, "\0"))
-    _share_node_values(g)
     if progress is not None:
         progress(Step("build", 1, 1, built.records))
         progress(Step("index", 0, 1, built.records))
@@ -339,33 +335,6 @@ def _log_fallback(reason: str | None, path: Path) -> None:
     routine = reason.startswith(("no snapshot", "stale"))
     log = logger.info if routine else logger.warning
     log("snapshot %s not used: %s; loading the corpus", path, reason)
-
-
-def _share_node_values(g: nx.MultiDiGraph) -> None:
-    """Let equal values share one object, in memory and in snapshots: an article's URLs
-    that equal its canonical URL, and short repeated strings. (Every TAGGED or
-    PUBLISHED_BY edge's key and data dicts are one per kind from the build on:
-    ``build_graph(..., share_links=True)``.)"""
-    for data in g._node.values():
-        share_node_values(data)
-
-
-def share_node_values(data: dict[str, Any]) -> None:
-    """Let a node's values share objects with equal ones elsewhere (see
-    _share_node_values)."""
-    intern = sys.intern
-    url = data.get("url")
-    if url is not None:
-        for key in ("web_url", "original_url"):
-            if data.get(key) == url:
-                data[key] = url
-    for key in ("category", "type", "provider"):
-        value = data.get(key)
-        if isinstance(value, str) and len(value) <= 64:
-            data[key] = intern(value)
-    topics = data.get("topics")
-    if topics:
-        data["topics"] = [intern(t) for t in topics]
 
 
 def _parse_all(files: list[str], max_file_bytes: int, workers: int | None,

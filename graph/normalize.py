@@ -229,7 +229,8 @@ def provider_key(domain: str) -> str:
 def topic_slug(name: str) -> str:
     """Return the slug of a topic name: NFKC-normalized and lowercase, runs of other
     characters as ``-``: ``Café`` written with a combining accent or in full-width
-    letters is the same topic.
+    letters is the same topic; a ``+`` or ``#`` ending a word is spelled out (``C++`` is
+    ``c-plus-plus``, ``C#`` ``c-sharp``: not the topic ``C``).
 
     Returns ``""`` for a name without any letter or digit.
 
@@ -237,10 +238,26 @@ def topic_slug(name: str) -> str:
     --------
     >>> topic_slug("FACIAL  Recognition!")
     'facial-recognition'
+    >>> topic_slug("C++"), topic_slug("C#")
+    ('c-plus-plus', 'c-sharp')
     """
     if not name.isascii():  # one topic whatever Unicode form its name was written in
         name = unicodedata.normalize("NFKC", _INVISIBLE.sub("", name))
-    return _NON_ALNUM_RUN.sub("-", name.lower()).strip("-")
+    name = name.lower()
+    if "\u0307" in name:  # 'İ' lowercases to 'i' and a dot above: the letter i, as in Istanbul
+        name = name.replace("i\u0307", "i")
+    if "+" in name or "#" in name:  # C++ and C# are not C, nor Disney+ Disney
+        name = _PLUS_OR_SHARP.sub(_spelled, name)
+    return _NON_ALNUM_RUN.sub("-", name).strip("-")
+
+
+# A '+' or '#' ending a word, before no letter: C++, C#, F#, Disney+, C++20 (not A+B, nor
+# the hashtag's '#' opening #MeToo).
+_PLUS_OR_SHARP = re.compile(r"(?<=[^\W_])(?:\++|#)(?![^\W\d_])")
+
+
+def _spelled(m: re.Match[str]) -> str:
+    return "-sharp-" if m.group() == "#" else "-plus" * len(m.group()) + "-"
 
 
 def fold(text: str) -> str:
@@ -315,6 +332,11 @@ def mentions_tokens(phrase: str) -> tuple[str, ...]:
 
 # RFC 3339 allows "z" for UTC, which datetime.fromisoformat refuses (it takes "t").
 _RFC3339_LOWER_Z = re.compile(r"(?<=\d)z$")
+# A date-time as Ruby's Time#to_s (2022-02-21 10:00:00 UTC) and Go's Time.String()
+# (2022-02-21 10:00:00.123456789 +0100 CET m=+0.000012345) print it: a zone's name read
+# after its offset, or alone as UTC or GMT (CET, EST name more than one offset).
+_NAMED_ZONE = re.compile(r"(\d{4}-\d\d-\d\d[ T][\d:.]+?)"
+                         r"(?: ([+-]\d\d:?\d\d) [A-Z]{1,5}| (?:UTC|GMT))(?: m=[+-][\d.]+)?")
 
 
 # Text (a record's string, a command-line or HTTP argument) is read in these forms; a
@@ -354,8 +376,9 @@ def parse_datetime(value: object) -> datetime:
 
     Accepts a ``datetime`` (naive ones are taken as UTC), a ``date`` (midnight UTC),
     an ISO 8601 string with ``Z``, an offset, or a bare date, an RFC 2822 one
-    (RSS's ``pubDate``: ``Mon, 21 Feb 2022 03:37:00 GMT``), or Unix time as a number:
-    seconds (``1645414620``, 9 to 11 digits) or milliseconds (12 to 14).
+    (RSS's ``pubDate``: ``Mon, 21 Feb 2022 03:37:00 GMT``), one as Ruby and Go print
+    them (``2022-02-21 10:00:00 UTC``, ``2022-02-21 10:00:00 +0100 CET``), or Unix time
+    as a number: seconds (``1645414620``, 9 to 11 digits) or milliseconds (12 to 14).
 
     Raises
     ------
@@ -374,8 +397,12 @@ def parse_datetime(value: object) -> datetime:
     elif isinstance(value, date):
         parsed = datetime.combine(value, time(0))
     elif isinstance(value, str):
+        text = value.strip()
+        named = _NAMED_ZONE.fullmatch(text) if text.count(" ") >= 2 else None  # ISO: fewer
+        if named is not None:
+            text = f"{named.group(1)}{named.group(2) or '+00:00'}"
         try:
-            parsed = datetime.fromisoformat(_RFC3339_LOWER_Z.sub("Z", value.strip()))
+            parsed = datetime.fromisoformat(_RFC3339_LOWER_Z.sub("Z", text))
         except ValueError:
             try:  # RSS's pubDate (RFC 2822): a record converted from a feed keeps it
                 parsed = parsedate_to_datetime(value.strip())

@@ -20,6 +20,7 @@ from typing import Any
 import yaml
 
 from graph import fastyaml
+from graph.errors import shown
 from graph.report import Problem
 from graph.textfields import as_written
 from graph.values import MAX_VALUE_DEPTH, NotUnicode, TooLongInteger, max_int_digits
@@ -118,6 +119,8 @@ _CLOSING_FENCE = re.compile(r"^(?:---|\.\.\.)[ \t]*$")
 # before it (a literal start: the search jumps from one line break to the next).
 _CLOSING_LINE = re.compile(r"\n(?:---|\.\.\.)[ \t]*(?=\n|\Z)")
 _BLOCK_ITEM = re.compile(r"^-(?:[ \t]|$)", re.MULTILINE)
+# A line that reads as a 'Key: value' field (Pelican's and MultiMarkdown's metadata).
+_FIELD_LINE = re.compile(r"[A-Za-z][\w-]*:(?:[ \t]|$)")
 # Lines as YAML counts them (str.splitlines also breaks at \x0b, \x0c and \x1c-\x1e).
 _YAML_LINE = re.compile(r"[^\r\n]*(?:\r\n|\n|\r)|[^\r\n]+")
 
@@ -216,9 +219,9 @@ def list_files(root: Path, *, follow_symlinks: bool = False) -> Listing:
                 continue
             path = prefix + name
             if lone_surrogate(name) is not None:
-                shown = os.fsencode(path).decode("utf-8", "backslashreplace")
-                listing.skipped.append(Problem(shown, None, "file name is not valid UTF-8: "
-                                                            "never read"))
+                printable = os.fsencode(path).decode("utf-8", "backslashreplace")
+                listing.skipped.append(Problem(printable, None, "file name is not valid UTF-8: "
+                                                                "never read"))
                 continue
             is_link = entry.is_symlink()
             if not follow_symlinks and is_link:
@@ -382,13 +385,17 @@ def _parse_file(path: Path, max_bytes: int, include: Sequence[str],
         )
         return result
     marked = _MARKED_ENCODINGS.get(data[:4]) or _MARKED_ENCODINGS.get(data[:2])
-    if marked is not None:  # a byte order mark says the encoding: read it as UTF-8 from here
+    why = "it opens with its byte order mark"
+    if marked is None:
+        marked = _unmarked_utf16(data)
+        why = ("read so for the NUL byte beside each of its first characters; it has no "
+               "byte order mark")
+    if marked is not None:  # read it as UTF-8 from here
         try:
             data = data.decode(marked).encode("utf-8")
         except UnicodeDecodeError as e:
-            result.errors.append(Problem(name, None, f"not valid {marked.upper()} (it opens "
-                                         f"with its byte order mark): {e.reason} at offset "
-                                         f"{e.start}"))
+            result.errors.append(Problem(name, None, f"not valid {marked.upper()} ({why}): "
+                                         f"{e.reason} at offset {e.start}"))
             return result
     if suffix in FRONT_MATTER_SUFFIXES and not _FRONT_START.match(data) \
             and (suffix in TEXT_SUFFIXES or data.strip()) and not _MEANT_AS_RECORD.search(data):
@@ -421,6 +428,21 @@ _BINARY = getattr(os, "O_BINARY", 0)  # Windows: no newline translation
 # (UTF-32's little-endian mark starts with UTF-16's: looked up by 4 bytes first.)
 _MARKED_ENCODINGS = {codecs.BOM_UTF32_LE: "utf-32", codecs.BOM_UTF32_BE: "utf-32",
                      codecs.BOM_UTF16_LE: "utf-16", codecs.BOM_UTF16_BE: "utf-16"}
+
+
+# UTF-16 without a byte order mark, as .NET's Encoding.Unicode.GetBytes and some exporters
+# write it: four ASCII characters, each beside a NUL byte, which UTF-8 text never holds.
+_UTF16_LE_START = re.compile(rb"(?:[\x01-\x7f]\x00){4}")
+_UTF16_BE_START = re.compile(rb"(?:\x00[\x01-\x7f]){4}")
+
+
+def _unmarked_utf16(data: bytes) -> str | None:
+    """The UTF-16 a file without a byte order mark is in, by its first bytes; or None."""
+    if _UTF16_LE_START.match(data):
+        return "utf-16-le"
+    if _UTF16_BE_START.match(data):
+        return "utf-16-be"
+    return None
 
 
 def _read_upto(fd: int, size: int) -> bytes:
@@ -544,9 +566,12 @@ def _parse_markdown_lines(text: str, result: ParsedFile) -> None:
                                      "site's front matter so)"))
         return
     if not lines or not _FENCE.match(lines[0].rstrip("\r\n")):
-        result.errors.append(
-            Problem(result.path, 1, "no YAML front matter: the file must start with a '---' line")
-        )
+        reason = "no YAML front matter: the file must start with a '---' line"
+        first = lines[0].rstrip("\r\n") if lines else ""
+        if _FIELD_LINE.match(first):  # fields without fences, as Pelican writes them
+            reason += (f"; its first line ({shown(first)}) reads as a field, so put a '---' "
+                       "line before it and one after the last field, before the body")
+        result.errors.append(Problem(result.path, 1, reason))
         return
     for i in range(1, len(lines)):
         if _CLOSING_FENCE.match(lines[i].rstrip("\r\n")):
@@ -647,15 +672,21 @@ class YamlFailure(Exception):
 def compose_items(
     text: str, first_line: int, allow_list: bool,
     duplicates: list[tuple[str, int]] | None = None,
+    anchors: dict[str, yaml.Node] | None = None,
 ) -> Iterator[tuple[Any, int | None]]:
     """Yield the top-level values of a YAML text with their lines, read by PyYAML (safe,
     aliases bounded); a list yields its items when ``allow_list``. The reference the
     fast reader (:mod:`graph.blockyaml`) must agree with; raise YamlFailure on a text
-    PyYAML refuses."""
-    guarded = bool(_ANCHOR.search(text))
+    PyYAML refuses. ``anchors``, when given, are the anchors of the texts read before
+    (the items of one list read one by one), which the text's aliases may name; the
+    text's own are added to it once it is read."""
+    guarded = anchors is not None or bool(_ANCHOR.search(text))
     loader = None
     try:  # the pure-Python loader reads (and may refuse) the text as it is built
         loader = _AliasCountingLoader(text) if guarded else _SafeLoader(text)
+        known = None
+        if anchors is not None:
+            known = loader.anchors = dict(anchors)  # the composer adds the text's own
         nodes = []
         while loader.check_node():
             node = loader.get_node()
@@ -679,9 +710,13 @@ def compose_items(
                 out.append((loader.construct_document(part), line))
         if duplicates is not None:
             duplicates.extend((key, line + first_line) for key, line in loader.duplicates)
+        if anchors is not None and known is not None:
+            anchors.update(known)
         yield from out
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
+        if e.context_mark is not None and "end of stream" in (e.problem or ""):
+            mark = e.context_mark  # what was never closed: where it opened
         line = mark.line + first_line if mark is not None else None
         reason = " ".join(str(x) for x in (e.context, e.problem) if x)
         hint = _yaml_hint(reason, text, mark)
@@ -760,13 +795,16 @@ def _salvage_block_list(
     lines = _YAML_LINE.findall(text)
     starts = [i for i, line in enumerate(lines) if _BLOCK_ITEM.match(line)]
     items: list[tuple[Any, int | None]] = []
+    # An item may merge or name what another item anchored (<<: *base): the anchors of the
+    # items read so far are kept for the next, as a whole-file read would have them.
+    anchors: dict[str, yaml.Node] = {}
     for n, start in enumerate(starts):
         end = starts[n + 1] if n + 1 < len(starts) else len(lines)
         chunk = "".join(lines[start:end])
         duplicates: list[tuple[str, int]] = []
         try:
             items.extend(compose_items(chunk, first_line + start, allow_list=True,
-                                       duplicates=duplicates))
+                                       duplicates=duplicates, anchors=anchors))
             result.warnings.extend(_duplicate_warnings(result.path, duplicates))
         except YamlFailure as failure:
             result.errors.append(Problem(result.path, failure.line, failure.reason))

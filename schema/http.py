@@ -53,6 +53,7 @@ from schema.lanes import Lane
 from schema.query import should_mask
 from schema.settings import Settings, env_name
 from schema.threads import OperationThreads, Ticket
+from schema.wsmessages import CheckedLegacyWS, CheckedTransportWS
 
 __all__ = ["BODY", "GRAPHQL_RESPONSE", "JSON", "negotiate", "is_request_error", "error_body",
            "GraphQLOverHTTP"]
@@ -123,7 +124,26 @@ def error_body(message: str, **extensions: Any) -> dict[str, Any]:
         "requested": {"objects": 0, "visits": 0}, "actual": {"objects": 0, "visits": 0}}}}
 
 
-class _LimitHTTPException(HTTPException):
+class _CodedHTTPException(HTTPException):
+    """An HTTP error whose body's error carries ``extensions`` (a code a client reads)."""
+
+    extensions: dict[str, Any]
+
+
+class _PersistedQueryNotSupported(_CodedHTTPException):
+    """A request holding only a query's hash, as persisted-query links send first: they
+    send the query's text, and stop sending hashes, when told so in the words Apollo
+    Server uses, which they match exactly (Apollo's link the code, urql's exchange the
+    message); the reason says it in full."""
+
+    def __init__(self) -> None:
+        super().__init__(400, "PersistedQueryNotSupported")
+        self.extensions = {"code": "PERSISTED_QUERY_NOT_SUPPORTED",
+                           "reason": "persisted queries are not kept: send the query's "
+                                     "text in 'query'"}
+
+
+class _LimitHTTPException(_CodedHTTPException):
     """A request refused whole by a limit: its error is coded as a limit's inside an
     operation is (``LIMIT_EXCEEDED``, the setting's name, its value)."""
 
@@ -134,6 +154,10 @@ class _LimitHTTPException(HTTPException):
 
 class GraphQLOverHTTP(GraphQL[dict[str, Any], None]):
     """Strawberry's ASGI view, answering by the GraphQL-over-HTTP specification and limits."""
+
+    # WebSocket messages are checked against their protocol first (schema/wsmessages.py).
+    graphql_transport_ws_handler_class = CheckedTransportWS
+    graphql_ws_handler_class = CheckedLegacyWS
 
     def __init__(self, schema: Any, settings: Settings, **options: Any):
         options.setdefault("graphql_ide", "graphiql" if settings.graphiql_enabled else None)
@@ -163,7 +187,7 @@ class GraphQLOverHTTP(GraphQL[dict[str, Any], None]):
                 sent = request.headers.get("content-type", "")[:100]
                 reason = (f"Unsupported content type {sent!r}: send the operation as JSON with "
                           "'content-type: application/json', or as a GET with ?query=")
-            extensions = e.extensions if isinstance(e, _LimitHTTPException) else {}
+            extensions = e.extensions if isinstance(e, _CodedHTTPException) else {}
             response = self._json(error_body(reason, **extensions), media, e.status_code)
         elapsed = (time.perf_counter() - started) * 1000
         response.headers.append("server-timing", f"graphql;dur={elapsed:.1f}")
@@ -212,6 +236,9 @@ class GraphQLOverHTTP(GraphQL[dict[str, Any], None]):
         """Run one operation; a batch's operations one after another, in order (Strawberry
         starts them all at once), since they share one budget and its cost must not depend
         on which thread charged first."""
+        if request_data.query is None and isinstance(request_data.extensions, dict) \
+                and "persistedQuery" in request_data.extensions:
+            raise _PersistedQueryNotSupported
         turn = context.get("turn") if isinstance(context, dict) else None
         async with turn if turn is not None else contextlib.nullcontext():
             return await self._execute_one(request, request_adapter, context, root_value,
@@ -316,13 +343,25 @@ class GraphQLOverHTTP(GraphQL[dict[str, Any], None]):
         return sub
 
     def decode_json(self, data: str | bytes) -> object:
+        """Decode a request body, a GET parameter or a WebSocket message; one that is
+        not UTF-8 or nests too deeply is a ``JSONDecodeError`` too, which a WebSocket
+        handler answers as a message that is not JSON (it escaped it, dropping the
+        connection)."""
         try:
-            value = json.loads(data)
-        except (RecursionError, UnicodeDecodeError, ValueError) as e:
-            if isinstance(e, json.JSONDecodeError):
-                raise
-            raise HTTPException(400, "Unable to parse request body as JSON: "
-                                     "it is not UTF-8 or nests too deeply") from None
+            return json.loads(data)
+        except json.JSONDecodeError:
+            raise
+        except (RecursionError, UnicodeDecodeError, ValueError):
+            raise _Undecodable("it is not UTF-8 or nests too deeply", "", 0) from None
+
+    def parse_json(self, data: str | bytes) -> Any:
+        """Decode JSON sent over HTTP: an object, or a list of them for a batch."""
+        try:
+            value = self.decode_json(data)
+        except _Undecodable as e:
+            raise HTTPException(400, f"Unable to parse request body as JSON: {e.msg}") from None
+        except json.JSONDecodeError:
+            raise HTTPException(400, "Unable to parse request body as JSON") from None
         if not isinstance(value, dict | list):
             raise HTTPException(400, "Expected a JSON object (or a list of them, for a batch), "
                                      f"got {type(value).__name__}")
@@ -391,6 +430,10 @@ _GRACE = 0.5
 # When the view starts watching the connection of a request still running (schema/http.py's
 # _first): a client that leaves before then ends its work this much later at most.
 _WATCH_AFTER = 0.02
+
+
+class _Undecodable(json.JSONDecodeError):
+    """JSON that cannot be decoded for another reason than its syntax."""
 
 
 class _Posted:

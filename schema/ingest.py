@@ -26,8 +26,9 @@ __all__ = ["Mutation", "IngestResult"]
 class IngestResult:
     status: str = strawberry.field(description=(
         "CREATED, UPDATED or UNCHANGED (written and acknowledged), RETRACTED, REJECTED, or "
-        "NOT_ATTEMPTED (the batch reached its time limit before this record: nothing of it "
-        "was written, and sending it again is safe)."))
+        "NOT_ATTEMPTED (the batch reached its time limit before this record, or while it "
+        "waited for the folder another batch or change held: nothing of it was written, "
+        "and sending it again is safe)."))
     id: strawberry.ID | None = strawberry.field(description="The article's node id.")
     error: str | None = strawberry.field(description="Why it was rejected or not attempted.")
     version: str | None = strawberry.field(
@@ -75,7 +76,9 @@ class Mutation:
         "record is written as a file (temp file, fsync, rename) before it is acknowledged; "
         "one file per canonical URL, so sending a record again updates it or leaves it "
         "UNCHANGED. Answers one result per record, in order. At the request's time limit "
-        "the batch stops between records: the ones after are answered NOT_ATTEMPTED."))
+        "the batch stops between records: the ones after are answered NOT_ATTEMPTED, as "
+        "is every accepted record of a batch that waited that long for the folder (held "
+        "by another batch or change)."))
     def ingest(self, info: Info, records: Annotated[list[JSON], strawberry.argument(
             description="One or more records; at most maxIngestBatch.")],
     ) -> list[IngestResult]:
@@ -95,9 +98,11 @@ class Mutation:
 
     @strawberry.mutation(description=(
         "Take a story out of the corpus: the files holding its records move to the "
-        "folder's hidden .retracted/ folder (kept, never loaded)."))
+        "folder's hidden .retracted/ folder (kept, never loaded). NOT_ATTEMPTED when the "
+        "folder stayed held by another change until the request's time limit (nothing "
+        "moved)."))
     def retract(self, info: Info, url: Annotated[str, strawberry.argument(
             description="The article's URL, raw or canonical.")]) -> IngestResult:
         live = _authorized_live(info)
-        outcome = files.retract(live, url)
+        outcome = files.retract(live, url, budget_of(info))
         return IngestResult.of(outcome, live.version)

@@ -24,14 +24,17 @@ error is a :class:`LimitExceeded` whose message names the limit and its value; i
 
 from __future__ import annotations
 
+import contextlib
 import re
-from collections.abc import Iterator
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator
 from functools import lru_cache
 from typing import Any
 
 from graphql import GraphQLError
 from graphql.validation import ASTValidationRule, NoSchemaIntrospectionCustomRule
 from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter, SchemaExtension
+from strawberry.types import ExecutionResult
+from strawberry.types.execution import PreExecutionError
 
 import graph
 from schema.fanout import ExpandedFieldsLimit, guarded
@@ -137,12 +140,41 @@ class Limits(SchemaExtension):
             ec.result.errors = tidy_errors(settings, ec.result.errors)
 
     def on_parse(self) -> Iterator[None]:
-        query = self.execution_context.query
-        limit = self.settings.max_document_bytes
-        if query is not None and len(query) > limit // 4 and len(query.encode()) > limit:
-            raise LimitExceeded(f"the document is {len(query.encode()):,} bytes long",
-                                "max_document_bytes", limit)
+        too_long = document_too_long(self.settings, self.execution_context.query)
+        if too_long is not None:
+            raise too_long
         yield
+
+
+def document_too_long(settings: Settings, query: str | None) -> LimitExceeded | None:
+    """The error of a document longer than ``maxDocumentBytes``; None for any other."""
+    limit = settings.max_document_bytes
+    if query is not None and len(query) > limit // 4 and len(query.encode()) > limit:
+        return LimitExceeded(f"the document is {len(query.encode()):,} bytes long",
+                             "max_document_bytes", limit)
+    return None
+
+
+async def limited_stream(settings: Settings, query: str | None,
+                         stream: Callable[[], Awaitable[AsyncGenerator[Any, None]]]
+                         ) -> AsyncGenerator[Any, None]:
+    """Run ``stream()`` (Strawberry's ``Schema.stream``: WebSocket and other streaming
+    transports) under the limits an HTTP request is answered with: a document over
+    ``maxDocumentBytes`` is refused before it is parsed (the check in :meth:`Limits.on_parse`
+    raised out of Strawberry's parsing, so graphql-transport-ws completed with nothing
+    said), and each result's limit errors name their setting (:meth:`Limits.on_operation`
+    tidies them only after the first result has gone)."""
+    too_long = document_too_long(settings, query)
+    if too_long is not None:
+        yield PreExecutionError(data=None, errors=[GraphQLError(
+            str(too_long), extensions=too_long.extensions, original_error=too_long)])
+        return
+    source = await stream()
+    async with contextlib.aclosing(source):
+        async for result in source:
+            if isinstance(result, ExecutionResult) and result.errors:
+                result.errors = tidy_errors(settings, result.errors)
+            yield result
 
 
 def tidy_errors(settings: Settings, errors: list[GraphQLError]) -> list[GraphQLError]:

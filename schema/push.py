@@ -2,7 +2,8 @@
 
 Each file is parsed locally by the loader's rules (a broken file is reported and
 skipped; a broken record never leaves this machine), then its records go out in
-batches, small enough for the server's body limit, with progress and a summary.
+batches, small enough for the server's body limit, a few in flight at once, with
+progress and a summary in the batches' order.
 """
 
 from __future__ import annotations
@@ -11,14 +12,17 @@ import json
 import sys
 import urllib.error
 import urllib.request
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import urlsplit
 
-from graph.errors import NewsgraphError
+from graph.errors import InvalidURLError, NewsgraphError
+from graph.normalize import canonical_url
 from graph.records import DEFAULT_MAX_FILE_BYTES, list_files, parse_file
 
 __all__ = ["push", "PushSummary"]
@@ -28,6 +32,9 @@ INGEST = "mutation($r: [JSON!]!) { ingest(records: $r) { status id error warning
 # record longer than that goes alone, under the larger limit of a request bearing the
 # ingest token (maxIngestBytes, 16 MB).
 MAX_BATCH_BYTES = 48 * 1024
+# Batches in flight at once: the server writes and applies batches that come together
+# as one change (a group commit), so a few at once share its fixed cost per version.
+CONCURRENCY = 4
 
 
 @dataclass
@@ -59,17 +66,19 @@ def _value(v: object) -> str:
     raise TypeError(f"a {type(v).__name__} is not a record value")
 
 
-def _records(paths: list[Path], summary: PushSummary, max_bytes: int,
+def _records(paths: list[Path], summary: PushSummary, max_bytes: int, problems: list[str],
              ) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Each record of ``paths``, with where it is; what cannot be read goes to
+    ``problems``."""
     for path in paths:
         listing = list_files(path)
-        summary.problems += [str(p) for p in listing.errors]
+        problems += [str(p) for p in listing.errors]
         for name in listing.names:
             parsed = parse_file(Path(name), max_bytes=max_bytes)
             if parsed.skipped:
                 continue
             summary.files += 1
-            summary.problems += [str(p) for p in parsed.errors]
+            problems += [str(p) for p in parsed.errors]
             for rec in parsed.records:
                 fields = dict(rec.fields)
                 if rec.body is not None:
@@ -110,34 +119,104 @@ def graphql_url(server: str) -> str:
 
 
 def push(paths: list[Path], server: str, token: str | None, *, batch: int = 100,
-         max_file_bytes: int = DEFAULT_MAX_FILE_BYTES, out: TextIO = sys.stderr,
-         ) -> PushSummary:
-    """Send the records of ``paths`` (files or folders) to ``server``'s ingest mutation;
-    files past ``max_file_bytes`` are refused here, as a load refuses them."""
+         concurrency: int = CONCURRENCY, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+         out: TextIO = sys.stderr) -> PushSummary:
+    """Send the records of ``paths`` (files or folders) to ``server``'s ingest mutation,
+    up to ``concurrency`` batches in flight at once; files past ``max_file_bytes`` are
+    refused here, as a load refuses them.
+
+    The summary, its problems and the progress lines come in the order of the batches,
+    as if they had been sent one after another; a batch holding a record whose canonical
+    URL is in a batch in flight waits for that one's answer, so the later record lands
+    last, as it would one batch at a time."""
     if batch < 1:
         raise NewsgraphError(f"--batch must be at least 1, got {batch}")
+    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
+        raise NewsgraphError(f"--concurrency must be a whole number, at least 1, got "
+                             f"{concurrency!r}")
     url = graphql_url(server)
     summary = PushSummary()
     headers = {"content-type": "application/json"}
     if token:
         headers["authorization"] = f"Bearer {token}"
-    for group in _batches(_records(paths, summary, max_file_bytes), batch):
-        pending = group
-        while pending:
-            results = _send(url, headers, pending)
-            late = [(sent, result) for sent, result in zip(pending, results, strict=True)
-                    if result["status"] == "NOT_ATTEMPTED"]
-            for (where, _), result in zip(pending, results, strict=True):
-                if result["status"] != "NOT_ATTEMPTED":
-                    _count(summary, where, result)
-            if len(late) == len(pending):  # the server attempted none: it would not move on
-                for (where, _), result in late:
-                    _count(summary, where, result)
-                break
-            # "send it again": what the batch's time limit cut off goes out in a new request
-            pending = [sent for sent, _ in late]
-        print(f"pushed {sum(summary.statuses.values())} records", file=out, flush=True)
+    local: list[str] = []  # what parsing found, handed to the next batch's place in line
+    sent: deque[_Sent] = deque()  # in the order of the batches; counted from the head
+
+    def count_answered() -> None:
+        """Count the batches answered at the head of the line; once any batch failed,
+        wait for those before it, count them and raise its failure."""
+        if any(s.answer.done() and s.answer.exception() is not None for s in sent):
+            wait([s.answer for s in sent])
+        while sent and sent[0].answer.done():
+            done = sent.popleft()
+            summary.problems += done.before
+            for where, result in done.answer.result():
+                _count(summary, where, result)
+            print(f"pushed {sum(summary.statuses.values())} records", file=out, flush=True)
+
+    with ThreadPoolExecutor(max_workers=concurrency,
+                            thread_name_prefix="newsgraph-push") as pool:
+        try:
+            for group in _batches(_records(paths, summary, max_file_bytes, local), batch):
+                keys = {k for _, fields in group if (k := _url_key(fields)) is not None}
+                while True:
+                    flying = [s for s in sent if not s.answer.done()]
+                    if len(flying) < concurrency and not any(keys & s.keys for s in flying):
+                        break
+                    wait([s.answer for s in flying], return_when=FIRST_COMPLETED)
+                    count_answered()
+                before, local[:] = local[:], []
+                sent.append(_Sent(pool.submit(_send_all, url, headers, group), keys, before))
+                count_answered()
+            wait([s.answer for s in sent])
+            count_answered()
+        finally:
+            for s in sent:  # a batch failed (counted up to it): the rest are not sent
+                s.answer.cancel()
+    summary.problems += local
     return summary
+
+
+@dataclass
+class _Sent:
+    """A batch sent: its answer to come, its records' canonical URLs, and the problems
+    parsing found before it (counted before its answer, as one at a time would)."""
+
+    answer: Future[list[tuple[str, dict[str, Any]]]]
+    keys: set[str]
+    before: list[str]
+
+
+def _url_key(fields: dict[str, Any]) -> str | None:
+    """The canonical URL the server files a record under (its first valid URL field),
+    None when it has none (the server refuses it)."""
+    for key in ("webUrl", "originalUrl"):
+        raw = fields.get(key)
+        if isinstance(raw, str) and raw.strip():
+            try:
+                return canonical_url(raw)
+            except InvalidURLError:
+                continue
+    return None
+
+
+def _send_all(url: str, headers: dict[str, str], group: list[tuple[str, dict[str, Any]]],
+              ) -> list[tuple[str, dict[str, Any]]]:
+    """Send one batch; send again what the server's time limit cut off (NOT_ATTEMPTED:
+    "send it again") until every record has its outcome or a request attempts none of
+    them. Returns each record's place and outcome, in the batch's order."""
+    outcomes: dict[int, tuple[str, dict[str, Any]]] = {}
+    pending = list(enumerate(group))
+    while pending:
+        results = _send(url, headers, [sent for _, sent in pending])
+        late = [(i, sent) for (i, sent), result in zip(pending, results, strict=True)
+                if result["status"] == "NOT_ATTEMPTED"]
+        for (i, (where, _)), result in zip(pending, results, strict=True):
+            outcomes[i] = (where, result)
+        if len(late) == len(pending):  # the server attempted none: it would not move on
+            break
+        pending = late
+    return [outcomes[i] for i in sorted(outcomes)]
 
 
 def _send(url: str, headers: dict[str, str], group: list[tuple[str, dict[str, Any]]],

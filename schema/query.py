@@ -62,7 +62,7 @@ from schema.inputs import (
     WithinKindsArg,
     selection_of,
 )
-from schema.limits import Limits
+from schema.limits import Limits, limited_stream, settings_of
 from schema.live import GraphVersion
 from schema.nodes import (
     Article,
@@ -406,6 +406,21 @@ class NewsgraphSchema(strawberry.Schema):
         return super().execute_sync(query, variable_values, context_value, root_value,
                                     operation_name, allowed_operation_types,
                                     operation_extensions)
+
+    async def stream(self, query: str | None, variable_values: dict[str, Any] | None = None,
+                     context_value: Any | None = None, root_value: Any | None = None,
+                     operation_name: str | None = None,
+                     operation_extensions: dict[str, Any] | None = None,
+                     allowed_operation_types: Iterable[OperationType] | None = None) -> Any:
+        """Strawberry's stream (WebSocket and other streaming transports) under the limits
+        an HTTP request is answered with (:func:`schema.limits.limited_stream`)."""
+        parent = super().stream
+
+        def stream() -> Any:
+            return parent(query, variable_values, context_value, root_value, operation_name,
+                          operation_extensions, allowed_operation_types)
+
+        return limited_stream(settings_of(context_value), query, stream)
 
     async def subscribe(self, query: str | None, variable_values: dict[str, Any] | None = None,
                         context_value: Any | None = None, root_value: Any | None = None,

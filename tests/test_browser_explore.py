@@ -406,3 +406,69 @@ def test_a_story_link_is_drawn_only_for_a_web_url(open_page, tmp_path):
                                      .map(a => a.getAttribute('href'))""")
         assert hrefs == ["https://safe.example/a"]  # the webUrl, the first web URL
         p.check_clean()
+
+
+_PLACE_OF = """([selector, text]) => {
+    // where on the page (top, left) `text` is first shown in `selector`: read as lines are
+    const root = document.querySelector(selector);
+    const walk = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+        const at = n.data.indexOf(text);
+        if (at < 0) continue;
+        const range = document.createRange();
+        range.setStart(n, at); range.setEnd(n, at + text.length);
+        const box = range.getClientRects()[0];
+        return [box.top, box.left];
+    }
+    return null;
+}"""
+
+
+def test_a_title_holding_a_right_to_left_override_turns_no_other_words_around(
+        open_page, tmp_path):
+    # A title is the record's own text: one holding U+202E (right-to-left override), as
+    # a hostile or a broken feed may, turned the rest of each sentence it was put in
+    # around on the page: '“A” lists “B” as related' showed 'as related' left of 'lists'.
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.json").write_text(json.dumps({
+        "title": "Border report \u202eno ecnedive", "webUrl": "https://bidi.example/a",
+        "related": [{"title": "כותרת בעברית 2024", "webUrl": "https://bidi.example/b"}]}),
+        encoding="utf-8")
+    with running_server(str(corpus)) as base:
+        p = open_page(base)
+        page = p.page
+        a, b = "article:https://bidi.example/a", "article:https://bidi.example/b"
+        _open_explorer(p, base, "?node=" + a)
+        page.wait_for_selector("#details-title")
+        _wait_idle(page)
+        page.evaluate("([a, b]) => newsgraphExplorer.select(b, { additive: true })", [a, b])
+        page.wait_for_selector("#path-results .path")
+        evidence = "#path-results li.step .evidence"
+        assert "lists" in page.inner_text(evidence)
+
+        def place(text: str) -> tuple[float, float]:
+            at = page.evaluate(_PLACE_OF, [evidence, text])
+            assert at is not None, text
+            return round(at[0]), at[1]  # by line, then left to right
+
+        page.screenshot(path=tmp_path / "bidi.png")
+        assert place("lists") < place("as related") < place("record"), \
+            page.inner_html(evidence)
+        # the links are put together on the page word for word as the server says them
+        why = _api(base, """query ($a: ID!, $b: ID!) { paths(from: $a, to: $b, k: 3) {
+            links { text } } }""", {"a": a, "b": b})["paths"]
+        assert page.locator("#path-results li.link-why").all_inner_texts() == [
+            link["text"] for path in why for link in path["links"]]
+        page.evaluate("newsgraphExplorer.highlight()")
+        page.wait_for_selector("#filter-summary")
+        assert page.inner_text("#filter-summary").startswith("1 story within 2 hops of “Border")
+        # each title stands apart from the words around it, wherever a sentence holds it
+        for selector in ("#path-results", "#filter-results"):
+            loose = page.evaluate("""sel => Array.from(document.querySelectorAll(sel + ' *'))
+                .flatMap(e => Array.from(e.childNodes))
+                .filter(n => n.nodeType === 3 && /\u202e|\u05d1/.test(n.data)
+                        && !n.parentElement.closest('bdi'))
+                .map(n => n.data)""", selector)
+            assert loose == [], (selector, loose)
+        p.check_clean()

@@ -679,3 +679,37 @@ def test_a_cold_build_shares_one_key_dict_per_kind_of_tagged_and_published_by_ed
     assert all(mutable.has_edge(u, v, key="TAGGED") for u, v in tagged[1:])
     assert nx.utils.graphs_equal(mutable, plain) is False
     assert list(mutable.nodes(data=True)) == list(g.nodes(data=True))
+
+
+def test_a_cold_build_shares_equal_values_as_it_adds_each_article():
+    # The loader's build shares values as articles are added (a prepared record's as it
+    # arrives, beside the parse), no longer in a pass over every node after the build:
+    # the same values as a build that shares none, each URL equal to the canonical one
+    # being that very string, short repeated texts and topic slugs one object each.
+    import sys
+
+    from graph.records import Record
+
+    def records():
+        out = _listing_records(True) + _listing_records(False) + [
+            Record(dict(fields), "h.json", i) for i, fields in enumerate(_HOSTILE_RECORDS)]
+        for i, rec in enumerate(out[:3]):
+            rec.prepared.topics = ("privacy", "ai")[: i + 1]
+        return out
+
+    shared = graph.build.build_graph(records(), graph.LoadReport(), share_links=True)
+    plain = graph.build.build_graph(records(), graph.LoadReport())
+    assert list(shared.nodes(data=True)) == list(plain.nodes(data=True))
+    articles = [d for _, d in shared.nodes(data=True) if d["kind"] == "article"]
+    assert any(not d["is_stub"] for d in articles) and any(d["is_stub"] for d in articles)
+    assert sum(d.get("web_url") == d["url"] for d in articles) > 3
+    for d in articles:
+        for key in ("web_url", "original_url"):
+            if d.get(key) == d["url"]:
+                assert d[key] is d["url"]
+        for key in ("category", "type", "provider"):
+            value = d.get(key)
+            if isinstance(value, str) and len(value) <= 64:
+                assert value is sys.intern(value)
+        assert all(t is sys.intern(t) for t in d["topics"])
+    assert any(d["topics"] for d in articles)

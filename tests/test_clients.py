@@ -300,3 +300,19 @@ def test_graphml_gives_each_edge_its_id_once(server):
     assert "id" not in edge_keys  # igraph: "there is already an 'id' edge attribute"
     ids = [e.get("id") for e in root.iter("{http://graphml.graphdrawing.org/xmlns}edge")]
     assert all(ids) and len(ids) == len(set(ids))
+
+
+@pytest.mark.parametrize("method", ["post", "get"])
+def test_apollo_with_persisted_queries_falls_back_to_sending_the_query(server, method):
+    """Apollo's persisted-query link sends the query's hash alone first, and the whole
+    query when the server says it keeps none (PERSISTED_QUERY_NOT_SUPPORTED): the
+    server answered 'No GraphQL query found in the request', which the link does not
+    read, so every query of such a client failed."""
+    got = run_client(server, "apollo_apq.mjs", method)
+    assert got.get("error") is None, got
+    assert got["first"] == got["truth"]["articles"]
+    assert got["second"] == got["truth"]["topics"]
+    # one hashed request, refused; the query sent; from then on the query alone
+    assert [r["query"] for r in got["requests"]] == [False, True, True], got["requests"]
+    assert got["requests"][0]["hashed"] and not got["requests"][2]["hashed"]
+    assert got["warnings"] == []

@@ -249,15 +249,21 @@ def test_a_client_that_leaves_an_export_ends_its_writer(monkeypatch):
     app = create_app(graph.load(EXPLORE), Settings(timeout=60))
     sent: list[dict] = []
     pending = [{"type": "http.request", "body": b"", "more_body": False}]
+    read = asyncio.Event()  # made in the loop's thread, on Python >= 3.10
 
     async def receive():
         if pending:
             return pending.pop()
-        await asyncio.sleep(0.3)  # the client reads the start, then goes away
+        # The client reads the start (however long the fork took on a busy machine,
+        # else it left before the export began), then goes away.
+        await read.wait()
+        await asyncio.sleep(0.3)
         return {"type": "http.disconnect"}
 
     async def send(message):
         sent.append(message)
+        if message["type"] == "http.response.body":
+            read.set()
 
     scope = {"type": "http", "method": "GET", "path": "/export/graph.graphml",
              "raw_path": b"/export/graph.graphml", "query_string": b"", "root_path": "",

@@ -167,6 +167,8 @@ def test_parse_text_of_broken_records_never_raises(text, suffix):
 @example(b"\xff\xfe" + "---\ntitle: x\nwebUrl: https://u.example/\n---\n".encode("utf-16-le"),
          ".md")
 @example(b"\xff\xfe\x00\xd8-\x00", ".json")  # UTF-16 holding a lone surrogate
+@example("---\ntitle: x\nwebUrl: https://u.example/\n---\n".encode("utf-16-be"), ".md")
+@example(b"{\x00 \x00 \x00 \x00\x00\xd8", ".json")  # UTF-16 without a mark, cut short
 def test_parse_file_of_any_bytes_never_raises(data, suffix):
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"fuzz{suffix}"
@@ -184,6 +186,11 @@ def test_parse_file_of_any_bytes_never_raises(data, suffix):
     marks = {codecs.BOM_UTF32_LE: "utf-32", codecs.BOM_UTF32_BE: "utf-32",
              codecs.BOM_UTF16_LE: "utf-16", codecs.BOM_UTF16_BE: "utf-16"}
     encoding = marks.get(data[:4]) or marks.get(data[:2]) or "utf-8-sig"
+    if encoding == "utf-8-sig" and len(data) >= 8:  # UTF-16 without a mark: ASCII beside NULs
+        if all(data[i] == 0 and 0 < data[i + 1] < 0x80 for i in range(0, 8, 2)):
+            encoding = "utf-16-be"
+        elif all(data[i + 1] == 0 and 0 < data[i] < 0x80 for i in range(0, 8, 2)):
+            encoding = "utf-16-le"
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError:

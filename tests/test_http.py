@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -133,3 +134,23 @@ def test_an_unsupported_content_type_says_what_is_allowed(client, content_type):
     message = r.json()["errors"][0]["message"]
     assert message == (f"Unsupported content type {content_type!r}: send the operation as JSON "
                        "with 'content-type: application/json', or as a GET with ?query=")
+
+
+APQ = {"persistedQuery": {"version": 1, "sha256Hash": "ecf4edb46db40b5132295c0291d62fb65d6759a9"
+                                                      "eedfa4d5d612dd5ec54a6b38"}}
+
+
+def test_a_persisted_query_s_hash_alone_is_refused_with_the_code_clients_read(client):
+    """Apollo's and urql's persisted-query links send the hash alone first and the query
+    when told PersistedQueryNotSupported (it was 'No GraphQL query found')."""
+    for r in (client.post("/graphql", json={"extensions": APQ}),
+              client.get("/graphql", params={"extensions": json.dumps(APQ)},
+                         headers={"accept": "application/json"})):
+        assert r.status_code == 400
+        [error] = r.json()["errors"]
+        assert error["message"] == "PersistedQueryNotSupported"  # urql matches it
+        assert error["extensions"]["code"] == "PERSISTED_QUERY_NOT_SUPPORTED"  # Apollo
+        assert "send the query's text in 'query'" in error["extensions"]["reason"]
+    # with the query, as the link sends it next, the hash is no matter
+    r = client.post("/graphql", json={"query": "{ stats { articles } }", "extensions": APQ})
+    assert r.json()["data"] == {"stats": {"articles": 9}}

@@ -201,3 +201,32 @@ def test_a_load_leaves_its_graph_to_the_collectors_oldest_generation(frozen: boo
     assert enabled == "True" and still_frozen == str(frozen) and int(nodes) > 0
     if not frozen:
         assert (int(young), int(oldest)) == (0, int(nodes))
+
+
+@pytest.mark.parametrize("ids, nodes, expected", [
+    (["a", "b", "c"], {"c": {}, "a": {}, "b": {}}, True),
+    (["a", "c", "b"], {"a": {}, "b": {}, "c": {}}, False),  # not in order
+    (["a", "a", "b"], {"a": {}, "b": {}, "c": {}}, False),  # one twice, one missing
+    (["a", "b"], {"a": {}, "b": {}, "c": {}}, False),  # a node without a number
+    (["a", "b", "d"], {"a": {}, "b": {}, "c": {}}, False),  # a number without a node
+    ([], {}, True),
+])
+def test_the_index_takes_the_edge_arrays_numbering_only_when_it_is_every_node_sorted(
+        ids, nodes, expected):
+    from graph.index import _every_node_sorted
+
+    assert _every_node_sorted(ids, nodes) is expected
+    assert _every_node_sorted(ids, nodes) is (ids == sorted(nodes))
+
+
+def test_an_index_of_a_frozen_graph_takes_its_arrays_numbering(tmp_path):
+    # The arrays number the nodes sorted (graph.loader, snapshots): the index takes that
+    # numbering, one copy of it, without sorting the nodes again.
+    write_record(tmp_path, "a.md", record("one", "a.example", topics=["AI"]))
+    write_record(tmp_path, "b.md", record("two", "b.example", topics=["AI"]))
+    g = _built(tmp_path)
+    ids = sorted(g._node)
+    frozen = compact(g, ids, {node: i for i, node in enumerate(ids)})
+    index = ReadIndex(frozen)
+    assert index.ids is frozen.edge_arrays.ids and index.ids == sorted(frozen.nodes)
+    assert index.pos is frozen.edge_arrays.pos

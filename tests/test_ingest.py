@@ -80,6 +80,37 @@ def test_retract_moves_the_file_out_of_the_corpus(tmp_path: Path) -> None:
     assert stub.status == "REJECTED" and "no record" in (stub.error or "")
 
 
+def test_a_retraction_that_cannot_get_the_folder_by_its_deadline_moves_nothing(
+        tmp_path: Path) -> None:
+    """A retraction waits for the folder (held by a batch or an apply) only until its
+    deadline: then it answers NOT_ATTEMPTED and the file stays where it was. Before, it
+    moved the file at once and then waited for the folder however long it was held."""
+    import threading
+
+    from graph.budget import Budget
+    from tests.live_helpers import wait_for
+
+    write_record(tmp_path, "a.md", record("a"))
+    live = graph.follow(tmp_path)
+    answered: list[files.Outcome] = []
+    with live.holding():
+        t = threading.Thread(target=lambda: answered.append(files.retract(
+            live, "https://news.example/a", Budget(seconds=0.2))), daemon=True)
+        t.start()
+        wait_for(lambda: answered, "the retraction answered while the folder is held",
+                 within=10)
+        assert (tmp_path / "a.md").exists() and not (tmp_path / ".retracted").exists()
+    t.join()
+    [outcome] = answered
+    assert outcome.status == "NOT_ATTEMPTED" and outcome.id == "article:https://news.example/a"
+    assert outcome.error is not None and "waiting for the folder" in outcome.error
+    assert "send it again" in outcome.error
+    assert "article:https://news.example/a" in live.current()
+    again = files.retract(live, "https://news.example/a", Budget(seconds=30))
+    assert again.status == "RETRACTED"
+    assert_same(live, tmp_path)
+
+
 def _client(tmp_path: Path, token: str | None = TOKEN, **settings: int) -> TestClient:
     write_record(tmp_path, "a.md", record("a"))
     return TestClient(create_app(graph.follow(tmp_path), Settings(**settings),
@@ -338,6 +369,34 @@ def test_a_batch_past_the_request_deadline_answers_each_records_real_outcome(
         assert all("not attempted" in r["error"] for r in not_attempted)
         on_disk = {_written_id(p) for p in folder.iterdir()} if folder.exists() else set()
         assert on_disk == reported
+
+
+def test_a_mutation_whose_batch_never_gets_the_folder_answers_by_its_deadline(
+        tmp_path: Path) -> None:
+    """Through the HTTP app with a 0.3 s limit, while another change holds the followed
+    folder: the mutation answers (its records NOT_ATTEMPTED, waiting for the folder) and
+    nothing is written. Before, it waited for the folder however long it was held."""
+    import threading
+
+    from tests.live_helpers import wait_for
+
+    with _client(tmp_path, timeout=0.3) as client:  # type: ignore[arg-type]
+        live = client.app.state.live  # type: ignore[attr-defined]
+        answered: list[dict] = []
+        with live.holding():
+            t = threading.Thread(target=lambda: answered.append(_ingest(
+                client, [record("held0"), record("held1")], f"Bearer {TOKEN}")), daemon=True)
+            t.start()
+            wait_for(lambda: answered, "the mutation answered while the folder is held",
+                     within=10)
+        t.join()
+    [body] = answered
+    results = body["data"]["ingest"]
+    assert [r["status"] for r in results] == ["NOT_ATTEMPTED", "NOT_ATTEMPTED"]
+    assert all("waiting for the folder" in r["error"] for r in results)
+    assert [r["id"] for r in results] == ["article:https://news.example/held0",
+                                          "article:https://news.example/held1"]
+    assert not (tmp_path / "ingested").exists()
 
 
 def _written_id(path: Path) -> str:

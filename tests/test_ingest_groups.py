@@ -141,3 +141,80 @@ def test_a_failed_write_fails_its_own_batch_only(
     assert set(_on_disk(tmp_path)) == {"https://news.example/g0", "https://news.example/g1",
                                        "https://news.example/h0"}
     assert_same(live, tmp_path)
+
+
+def test_a_batch_that_cannot_get_the_folder_by_its_deadline_is_not_attempted(
+        tmp_path: Path) -> None:
+    """A batch waits for the folder (held by another batch, or an apply) only until its
+    deadline: then it answers each accepted record NOT_ATTEMPTED, saying it waited for the
+    folder, writes nothing and leaves no batch queued; a refused record stays REJECTED.
+    Before, it waited for the folder however long it took, past its deadline."""
+    write_record(tmp_path, "a.md", record("a"))
+    live = graph.follow(tmp_path)
+    batch = [record("late0"), {"title": "no URL"}, record("late1")]
+    answered: list[Any] = []
+    with live.holding():
+        t = threading.Thread(target=lambda: answered.append(
+            files.ingest(live, batch, Budget(seconds=0.2))), daemon=True)
+        t.start()
+        wait_for(lambda: answered, "the batch answered while the folder is still held",
+                 within=10)
+        assert live.batches.queued == 0
+    t.join()
+    [outcomes] = answered
+    assert [o.status for o in outcomes] == ["NOT_ATTEMPTED", "REJECTED", "NOT_ATTEMPTED"]
+    for o in (outcomes[0], outcomes[2]):
+        assert o.error is not None and "waiting for the folder" in o.error
+        assert "nothing of it was written" in o.error and "send it again" in o.error
+    assert [o.id for o in outcomes] == ["article:https://news.example/late0", None,
+                                        "article:https://news.example/late1"]
+    assert not (tmp_path / files.INGEST_FOLDER).exists()
+    # sent again once the folder is free, the batch lands
+    again = files.ingest(live, batch, Budget(seconds=30))
+    assert [o.status for o in again] == ["CREATED", "REJECTED", "CREATED"]
+    assert_same(live, tmp_path)
+
+
+def test_a_batch_whose_group_is_done_is_answered_without_waiting_for_the_next_holder(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A batch taken into another batch's group is answered once that group is done,
+    even when the folder stays held after it (the next batch, or the watcher's apply,
+    taking it at once): it does not wait for that holder too."""
+    import contextlib
+
+    write_record(tmp_path, "a.md", record("a"))
+    live = graph.follow(tmp_path)
+    real = live.holding
+    held_on = threading.Event()
+    release = threading.Event()
+
+    @contextlib.contextmanager
+    def holding(*args: Any, **kwargs: Any) -> Any:
+        with real(*args, **kwargs) as apply:
+            yield apply
+            if not held_on.is_set():  # the first holder keeps the folder after its group
+                held_on.set()
+                release.wait(30)
+
+    answered: list[Any] = []
+
+    def send(name: str) -> None:
+        answered.append((name, files.ingest(live, [record(name)])))
+
+    threads = [threading.Thread(target=send, args=(n,), daemon=True) for n in ("p", "q")]
+    monkeypatch.setattr(live, "holding", holding)
+    with real():
+        for n, t in enumerate(threads, start=1):
+            t.start()
+            wait_for(lambda n=n: live.batches.queued == n, f"batch {n} queued")
+    try:
+        wait_for(held_on.is_set, "a group done, the folder still held")
+        wait_for(lambda: len(answered) == 1, "the batch not holding the folder answered",
+                 within=10)
+    finally:
+        release.set()
+        for t in threads:
+            t.join()
+    assert sorted((name, [o.status for o in outcomes]) for name, outcomes in answered) == [
+        ("p", ["CREATED"]), ("q", ["CREATED"])]
+    assert_same(live, tmp_path)

@@ -248,7 +248,8 @@ def test_topic_slug_spellings_are_one_topic(name):
 
 @pytest.mark.parametrize(
     ("name", "slug"),
-    [("AI", "ai"), ("C++", "c"), ("COVID-19", "covid-19"), ("Zürich Café", "zürich-café"),
+    [("AI", "ai"), ("C++", "c-plus-plus"),  # not C: tests/test_writer_spellings.py
+     ("COVID-19", "covid-19"), ("Zürich Café", "zürich-café"),
      ("人工智能", "人工智能"), ("--", ""), ("", "")],
 )
 def test_topic_slug(name, slug):
@@ -273,7 +274,10 @@ def test_topic_slug_is_alnum_runs_joined_by_single_dashes(name):
     assert all(c == "-" or c.isalnum() for c in slug)
     assert not slug.startswith("-") and not slug.endswith("-") and "--" not in slug
     assert slug == slug.lower()
-    assert slug == "-".join(tokens(unicodedata.normalize("NFKC", name)))
+    folded = unicodedata.normalize("NFKC", name)
+    if "+" in folded or "#" in folded or "\u0307" in folded.lower():
+        return  # a '+' or '#' spelled out, 'İ' read as 'i': tests/test_writer_spellings.py
+    assert slug == "-".join(tokens(folded))
 
 
 # -- parse_datetime ------------------------------------------------------------

@@ -208,3 +208,21 @@ def test_a_record_whose_url_has_another_writer_s_name_says_which_field_to_rename
     [error] = graph.load(tmp_path).report.errors
     assert "record has no URL" in error.reason
     assert f"it has {field!r}" in error.reason and "rename it 'webUrl'" in error.reason
+
+
+@pytest.mark.parametrize(("text", "first"), [
+    (f"Title: My super title\nDate: 2010-12-03 10:20\nwebUrl: {STORY}\nTags: a, b\n\n"
+     "This is the content.\n", "Title: My super title"),  # Pelican's metadata
+    (f"title: Forgot the fences\nwebUrl: {STORY}\n", "title: Forgot the fences"),
+])
+def test_fields_without_fences_are_told_where_the_fences_go(tmp_path, text, first):
+    # Pelican (and MultiMarkdown) write a post's fields as 'Key: value' lines with no
+    # fences: such a file is refused (only YAML front matter is read), and the error says
+    # the fix, naming the line it saw, not only that a '---' line is missing.
+    (tmp_path / "post.md").write_text(text, encoding="utf-8")
+    [error] = graph.load(tmp_path).report.errors
+    assert error.line == 1
+    assert error.reason == (
+        "no YAML front matter: the file must start with a '---' line; its first line "
+        f"({first!r}) reads as a field, so put a '---' line before it and one after the "
+        "last field, before the body")

@@ -97,6 +97,37 @@ def test_a_unicode_file_with_a_byte_order_mark_is_read(tmp_path, n, encoding):
         assert parsed.records[0].body == "body"
 
 
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+@pytest.mark.parametrize("suffix", [".md", ".txt", ".yaml", ".json"])
+def test_a_utf16_file_without_a_byte_order_mark_is_read(tmp_path, encoding, suffix):
+    """.NET's Encoding.Unicode.GetBytes and some exporters write UTF-16 with no mark: the
+    NUL byte beside each ASCII character says it. A .md or .txt was skipped as a note
+    ('no YAML front matter'), its record lost; a .json or .yaml refused for its NULs."""
+    text = {".yaml": 'title: "Café “quoted”"\nwebUrl: https://enc.example/7\n',
+            ".json": '{"title": "Café “quoted”", "webUrl": "https://enc.example/7"}'
+            }.get(suffix, ENCODED.format(n=7))
+    (tmp_path / f"story{suffix}").write_bytes(text.encode(encoding))
+    parsed = parse_file(tmp_path / f"story{suffix}")
+    assert not parsed.errors and parsed.skipped is None, parsed
+    assert [r.fields["title"] for r in parsed.records] == ["Café “quoted”"]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_a_utf16_note_without_a_byte_order_mark_is_a_note(tmp_path, encoding):
+    (tmp_path / "notes.txt").write_bytes("Notes from the desk\n".encode(encoding))
+    parsed = parse_file(tmp_path / "notes.txt")
+    assert not parsed.errors and not parsed.records
+    assert parsed.skipped is not None and "no YAML front matter" in parsed.skipped.reason
+
+
+def test_a_utf16_file_without_a_mark_cut_short_is_refused_saying_so(tmp_path):
+    data = ENCODED.format(n=8).encode("utf-16-le")[:-1]  # an odd number of bytes
+    (tmp_path / "story.md").write_bytes(data)
+    [error] = parse_file(tmp_path / "story.md").errors
+    assert error.reason.startswith("not valid UTF-16-LE (read so for the NUL byte beside "
+                                   "each of its first characters; it has no byte order mark)")
+
+
 def test_a_file_in_another_encoding_is_refused_saying_what_is_read(tmp_path):
     (tmp_path / "story.md").write_bytes(ENCODED.format(n=6).encode("cp1252"))
     [error] = parse_file(tmp_path / "story.md").errors

@@ -318,6 +318,44 @@ def test_yaml_syntax_error_in_one_list_item_costs_only_that_item(tmp_path):
     assert kg.article("https://y.example/2") is None
 
 
+def test_an_item_merging_an_anchor_of_another_item_survives_a_bad_item(tmp_path):
+    # Shared fields written once with an anchor and merged (<<: *base), as hand-kept YAML
+    # lists and Ansible-style files do: one broken item made the items be read one by one,
+    # and each alias to an anchor in another item was 'found undefined alias': every item
+    # that merged the shared fields was lost with the broken one.
+    text = ("- &base\n  provider: {name: X, domain: x.example}\n  title: A\n"
+            "  webUrl: https://x.example/a\n  topics: &t [AI, Privacy]\n"
+            "- <<: *base\n  title: B\n  webUrl: https://x.example/b\n"
+            '- title: "C: broken\n  webUrl: https://x.example/c\n'
+            "- <<: *base\n  title: D\n  webUrl: https://x.example/d\n  topics: *t\n"
+            "- *ghost\n")
+    path = tmp_path / "list.yaml"
+    path.write_text(text, encoding="utf-8")
+    kg = graph.load(tmp_path)
+    assert [(p.line, p.reason.split(";")[0]) for p in kg.report.errors] == [
+        (9, "invalid YAML: while scanning a quoted scalar found unexpected end of stream"),
+        (15, "invalid YAML: found undefined alias 'ghost'")]  # to no anchor: an error
+    assert kg.report.records == 3
+    for slug, title in (("a", "A"), ("b", "B"), ("d", "D")):
+        node = kg[kg.article(f"https://x.example/{slug}")]
+        assert node["title"] == title and node["provider"] == "x.example", node
+    d = kg.article("https://x.example/d")
+    assert sorted(t for _, t, k in kg.nx.out_edges(d, keys=True) if k == "TAGGED") == [
+        "topic:ai", "topic:privacy"]
+
+
+def test_aliases_across_the_items_of_a_broken_list_are_still_bounded(tmp_path):
+    # The anchors kept from item to item must not let a bomb through: the expansion is
+    # still counted, each item's with the values its aliases reach in other items.
+    laughs = "- &a0 [x, x, x, x, x, x, x, x, x, x]\n"
+    for i in range(1, 7):
+        laughs += f"- &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]\n"
+    text = laughs + '- title: "broken\n' + "- {title: T, webUrl: https://x.example/t}\n"
+    (tmp_path / "list.yaml").write_text(text, encoding="utf-8")
+    kg = graph.load(tmp_path)
+    assert any("alias bomb" in p.reason for p in kg.report.errors), kg.report.errors
+
+
 def test_bad_item_of_a_json_list_costs_only_itself(tmp_path):
     path = write_record(tmp_path, "list.json",
                         [record("a"), {"title": "no url"}, "not a record", record("d")],
@@ -499,3 +537,12 @@ def test_files_are_listed_in_the_order_of_their_paths_parts(tmp_path):
     expected = sorted((str(tmp_path / n) for n in names if "/." not in "/" + n),
                       key=lambda p: Path(p).parts)
     assert listed == expected
+
+
+def test_a_quote_never_closed_is_reported_where_it_opens(tmp_path):
+    # PyYAML marks the end of the front matter, where nothing is wrong; the fix is at the
+    # line the quote opens on.
+    (tmp_path / "q.md").write_text('---\ntitle: "Unclosed\nwebUrl: https://q.example/a\n'
+                                   "topics: [a]\n---\nbody\n", encoding="utf-8")
+    [error] = graph.load(tmp_path).report.errors
+    assert error.line == 2 and "quoted scalar" in error.reason

@@ -322,12 +322,30 @@ def test_a_load_that_writes_a_snapshot_serves_the_graph_read_back(
         compacted.append(weakref.ref(frozen))
         return frozen
 
+    # The write held until the built graph is seen served: on a tiny corpus the thread
+    # could otherwise finish before the first check.
+    import threading
+
+    from graph import snapshotwrite
+
+    gate = threading.Event()
+    write = snapshotwrite.SnapshotWrite._write
+
+    def held_write(self: snapshotwrite.SnapshotWrite) -> None:
+        gate.wait(60)
+        write(self)
+
+    monkeypatch.setattr(snapshotwrite.SnapshotWrite, "_write", held_write)
     monkeypatch.setattr(loader, "build_graph", watched)
     monkeypatch.setattr(loader, "compact", watched_compact)
-    kg = graph.load(corpus, cache=tmp_path / "cache")
-    assert hasattr(kg, "snapshot_write") == after
+    try:
+        kg = graph.load(corpus, cache=tmp_path / "cache")
+        assert hasattr(kg, "snapshot_write") == after
+        if after:
+            assert kg.nx is compacted[0]()  # served as built until the snapshot is written
+    finally:
+        gate.set()
     if after:
-        assert kg.nx is compacted[0]()  # served as built until the snapshot is written
         assert kg.snapshot_write.wait(60)  # type: ignore[attr-defined]
         assert kg.nx is not compacted[0]() and kg.index.g is kg.nx
     assert len(built) == 1 and built[0]() is None

@@ -54,6 +54,38 @@ def test_a_host_written_with_its_root_dot_is_the_same_host(url, canonical):
     assert canonical_url(url) == canonical
 
 
+@pytest.mark.parametrize(("url", "canonical"), [
+    ("https://%65xample.com/a", "https://example.com/a"),
+    ("https://ex%41mple.com/a", "https://example.com/a"),
+    ("https://b%C3%BCcher.example/a", "https://xn--bcher-kva.example/a"),
+    ("https://news.example%2E/a", "https://news.example/a"),
+])
+def test_a_host_written_with_escapes_is_the_host_a_browser_opens(url, canonical):
+    # The URL standard's host parser decodes escapes before anything else (every browser
+    # opens https://%65xample.com/ as example.com): the escaped spelling was another
+    # article, under another provider, than the plain one.
+    from graph.normalize import canonical_url, provider_key
+
+    assert canonical_url(url) == canonical
+    assert provider_key(url) == provider_key(canonical)
+
+
+@pytest.mark.parametrize(("url", "says"), [
+    ("https://ex%20ample.com/a", "' ' cannot be in a host"),
+    ("https://ex%00ample.com/a", "'\\x00' cannot be in a host"),
+    ("https://ex%2Fample.com/a", "'/' cannot be in a host"),
+    ("https://ex%zzample.com/a", "'%' cannot be in a host"),
+    ("https://ex%FFample.com/a", "its host's escapes are not UTF-8"),
+])
+def test_a_host_whose_escapes_hide_what_no_host_holds_is_refused(url, says):
+    from graph.errors import InvalidURLError
+    from graph.normalize import canonical_url
+
+    with pytest.raises(InvalidURLError) as refused:
+        canonical_url(url)
+    assert says in str(refused.value), str(refused.value)
+
+
 @pytest.mark.parametrize("url", ["https://./story", "https://../story"])
 def test_a_host_of_dots_alone_is_no_host(url):
     from graph.errors import InvalidURLError
@@ -127,3 +159,75 @@ def test_a_date_given_as_text_is_told_the_text_forms_only():
         with pytest.raises(ValueError) as caught:
             parse_datetime(text)
         assert "Unix time" not in str(caught.value) and "'2022-02-21'" in str(caught.value)
+
+
+@pytest.mark.parametrize(("value", "iso"), [
+    ("2022-02-21 10:00:00 UTC", "2022-02-21T10:00:00+00:00"),  # Ruby's Time#to_s in UTC
+    ("2022-02-21 10:00:00 GMT", "2022-02-21T10:00:00+00:00"),
+    ("2022-02-21 10:00:00 +0100", "2022-02-21T09:00:00+00:00"),  # Ruby's Time#to_s elsewhere
+    ("2022-02-21 10:00:00 +0000 UTC", "2022-02-21T10:00:00+00:00"),  # Go's Time.String()
+    ("2022-02-21 10:00:00.123456789 +0100 CET", "2022-02-21T09:00:00.123456+00:00"),
+    ("2022-02-21 10:00:00 -0500 EST m=+0.000012345", "2022-02-21T15:00:00+00:00"),
+])
+def test_a_date_as_ruby_and_go_print_one_is_read(tmp_path, value, iso):
+    # Generators in Ruby (Jekyll's plugins) and Go print times so: the date was dropped with
+    # a warning. A zone's name is read only after its offset, or as UTC or GMT.
+    from graph.normalize import parse_datetime
+
+    assert parse_datetime(value).isoformat() == iso
+    (tmp_path / "a.json").write_text(
+        f'{{"title": "T", "webUrl": "https://x.example/a", "publishedDateTime": "{value}"}}',
+        encoding="utf-8")
+    kg = graph.load(tmp_path)
+    assert kg.report.warnings == []
+    assert kg["article:https://x.example/a"]["published_at"].isoformat() == iso
+
+
+@pytest.mark.parametrize("value", ["2022-02-21 10:00:00 CET", "2022-02-21 10:00:00 Europe/Berlin",
+                                   "UTC", "2022-02-21 10:00:00 +0100 UTC x"])
+def test_a_zone_name_alone_other_than_utc_is_still_refused(value):
+    # CET, EST or IST name more than one offset: without the offset, nothing says which.
+    from graph.normalize import parse_datetime
+
+    with pytest.raises(ValueError, match="is not an ISO 8601"):
+        parse_datetime(value)
+
+
+@pytest.mark.parametrize(("name", "slug"), [
+    ("C", "c"),
+    ("C++", "c-plus-plus"),
+    ("c plus plus", "c-plus-plus"),
+    ("C#", "c-sharp"),
+    ("F#", "f-sharp"),
+    ("Disney+", "disney-plus"),
+    ("C++20", "c-plus-plus-20"),
+    ("#MeToo", "metoo"),  # a hashtag's '#' opens it: still dropped, as Obsidian tags are
+    ("AT&T", "at-t"),
+    ("A+B", "a-b"),
+])
+def test_a_topic_named_with_plus_or_sharp_is_not_the_letter_alone(name, slug):
+    # Tech news tags C, C++ and C# (and Disney and Disney+): every run of characters other
+    # than letters and digits was one '-', trimmed, so all three were topic:c, one topic
+    # shown by whichever spelling was most frequent.
+    from graph.normalize import topic_slug
+
+    assert topic_slug(name) == slug
+
+
+@pytest.mark.parametrize("name", ["İstanbul", "ISTANBUL", "Istanbul", "istanbul"])
+def test_a_turkish_capital_i_with_a_dot_is_the_letter_i(name):
+    # Unicode lowercases 'İ' (U+0130) to 'i' and a combining dot above, which the slug made
+    # a '-': 'İstanbul' was topic:i-stanbul, another topic than Istanbul.
+    from graph.normalize import topic_slug
+
+    assert topic_slug(name) == "istanbul"
+
+
+def test_topics_of_one_story_written_as_c_cpp_and_csharp_stay_three(tmp_path):
+    (tmp_path / "a.json").write_text(
+        '{"title": "T", "webUrl": "https://x.example/a", "topics": ["C", "C++", "C#"]}',
+        encoding="utf-8")
+    kg = graph.load(tmp_path)
+    assert sorted(kg[t]["name"] for t in kg.nx.successors("article:https://x.example/a")
+                  if t.startswith("topic:")) == ["C", "C#", "C++"]
+    assert kg.topic("C#") == "topic:c-sharp" and kg.topic("c++") == "topic:c-plus-plus"

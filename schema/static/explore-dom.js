@@ -9,11 +9,16 @@ export const el = (tag, attrs = {}, ...children) => {
     else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
     else node.setAttribute(k, v);
   }
-  for (const child of children.flat()) {
+  for (const child of children.flat(Infinity)) {
     if (child != null) node.append(child instanceof Node ? child : String(child));
   }
   return node;
 };
+
+// A text of the corpus (a title, a name, a file name) inside words of the page's own: a
+// <bdi> keeps its direction to itself, so a right-to-left title, or one holding a bidi
+// override such as U+202E, cannot turn the words after it around.
+export const isolated = (text) => el("bdi", {}, text);
 
 export const short = (text, n = 42) => (text.length > n ? text.slice(0, n - 1) + "…" : text);
 

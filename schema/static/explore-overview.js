@@ -2,14 +2,14 @@
 // and errors, the largest storylines, the most central stories and a histogram of stories per
 // month, each asked on its own (a field still computed says "computing…" until it answers).
 import { gqlWhenReady } from "./explore-api.js";
-import { $, el, recordName, short } from "./explore-dom.js";
+import { $, el, isolated, recordName, short } from "./explore-dom.js";
 
 export function showOverview(shown) {
   $("#overview").hidden = !shown;
 }
 
 const storyButton = (a, extra, choose) => el("button", { type: "button", class: "story", dataset: { id: a.id },
-  onclick: () => choose(a.id) }, short(a.title, 70), extra ? el("span", { class: "meta" }, extra) : null);
+  onclick: () => choose(a.id) }, isolated(short(a.title, 70)), extra ? el("span", { class: "meta" }, extra) : null);
 
 // `choose(id)` draws a story clicked here; `palette` colours the storylines as the drawing does.
 export async function loadOverview({ choose, palette }) {
@@ -27,7 +27,8 @@ export async function loadOverview({ choose, palette }) {
         r.edges.map((e) => `${e.count} ${e.kind}`).join(", ") + "."),
       r.errors.length ? el("details", { id: "overview-errors" },
         el("summary", { class: "error" }, `${r.errors.length} load error${r.errors.length === 1 ? "" : "s"}`),
-        el("ol", {}, r.errors.map((e) => el("li", {}, `${recordName(e.path)}${e.line ? ":" + e.line : ""}: ${e.reason}`))))
+        el("ol", {}, r.errors.map((e) => el("li", {}, isolated(recordName(e.path)), `${e.line ? ":" + e.line : ""}: `,
+          isolated(e.reason)))))
         : el("p", { class: "hint" }, "The load reported no errors."));
   });
   const lines = gqlWhenReady(`{ storylines(first: 8) { totalCount edges { node { id size startsAt endsAt
@@ -38,13 +39,13 @@ export async function loadOverview({ choose, palette }) {
       el("p", { class: "hint" }, `${d.storylines.totalCount} storylines; the largest, each by its central story:`),
       el("ol", { class: "storylines" }, edges.map((e, i) => el("li", { dataset: { storyline: e.node.id } },
         el("i", { class: "dot", style: `background:${palette[i % palette.length]}` }),
-        storyButton(e.node.central, ` ${e.node.size} stories` +
-          (e.node.topTopics.length ? " · " + e.node.topTopics.map((t) => t.topic.name).join(", ") : ""), choose)))));
+        storyButton(e.node.central, [` ${e.node.size} stories`,
+          e.node.topTopics.map((t, j) => [j ? ", " : " · ", isolated(t.topic.name)])], choose)))));
   });
   const centre = gqlWhenReady(`{ centralArticles(first: 10) { edges { score node { id title provider { name } } } } }`, {},
     () => { central.replaceChildren(el("p", { class: "hint computing" }, "computing PageRank…")); }).then((d) => {
     central.replaceChildren(el("ol", { class: "central" }, d.centralArticles.edges.map((e) => el("li", {},
-      storyButton(e.node, ` ${e.node.provider.name} · ${e.score.toFixed(4)}`, choose)))));
+      storyButton(e.node, [" ", isolated(e.node.provider.name), ` · ${e.score.toFixed(4)}`], choose)))));
   });
   const time = gqlWhenReady(`{ timeline(interval: MONTH) { total undated buckets { label count } } }`, {},
     () => { timeline.replaceChildren(el("p", { class: "hint computing" }, "computing the timeline…")); }).then((d) => {

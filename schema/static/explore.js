@@ -12,7 +12,7 @@
 // (explore-api.js) and DOM helpers (explore-dom.js). window.newsgraphExplorer exposes the
 // state for the browser tests.
 import { ENDPOINT, gql, gqlWhenReady, setBusy } from "./explore-api.js";
-import { $, el, recordName, short } from "./explore-dom.js";
+import { $, el, isolated, recordName, short } from "./explore-dom.js";
 import { FACET_FIELDS, facetsOf, installFilters } from "./explore-filters.js";
 import { loadOverview, showOverview } from "./explore-overview.js";
 import { installDrag } from "./explore-drag.js";
@@ -492,7 +492,7 @@ import { installLive } from "./explore-live.js";
       return;
     }
     const items = [...view.legend.entries()].map(([g, e]) => el("span", { class: "swatch", dataset: { group: g } },
-      el("i", { style: `background:${e.colour}` }), `${short(String(e.name), 24)} (${e.count})`));
+      el("i", { style: `background:${e.colour}` }), isolated(short(String(e.name), 24)), ` (${e.count})`));
     items.push(el("span", { class: "swatch" }, el("i", { style: `background:${OTHER}` }), "other"));
     box.replaceChildren(...items);
   }
@@ -664,7 +664,7 @@ import { installLive } from "./explore-live.js";
     const nodeFields = `id __typename ... on Article { title isStub } ... on Topic { name } ... on Provider { name }`;
     const data = await gql(`query ($from: ID!, $to: ID!) {
       paths(from: $from, to: $to, k: 3, maxHops: 4) {
-        length nodes { ${nodeFields} } edges { ${EDGE_FIELDS} } links { kind text } } }`,
+        length nodes { ${nodeFields} } edges { ${EDGE_FIELDS} } links { ${LINK_FIELDS} } } }`,
     { from, to });
     const paths = data.paths;
     if (!paths.length) {
@@ -686,36 +686,60 @@ import { installLive } from "./explore-live.js";
         const b = p.nodes[j + 1];
         return el("li", { class: "step" },
           el("span", { class: "edge-kind" }, e.kind), " ",
-          `${short(labelOf(a), 50)} → ${short(labelOf(b), 50)}`,
+          isolated(short(labelOf(a), 50)), " → ", isolated(short(labelOf(b), 50)),
           el("span", { class: "evidence" }, evidenceText(e, byId)));
       });
       list.push(el("div", { class: "path" },
         el("div", { class: "head" }, `Path ${i + 1}: ${p.length} hop${p.length === 1 ? "" : "s"}`),
         el("ol", { class: "steps" }, steps),
         p.links.length ? el("ul", { class: "links" },
-          p.links.map((l) => el("li", { class: "link-why" }, l.text))) : null));
+          p.links.map((l) => el("li", { class: "link-why" }, linkWords(l)))) : null));
     });
     view.marks = marks;
     if (added) relayout(false);
     renderer.refresh();
     box.replaceChildren(
-      el("p", {}, `Between “${short(labelOf(paths[0].nodes[0]), 60)}” and “${short(labelOf(paths[0].nodes[paths[0].nodes.length - 1]), 60)}”:`),
+      el("p", {}, "Between “", isolated(short(labelOf(paths[0].nodes[0]), 60)), "” and “",
+        isolated(short(labelOf(paths[0].nodes[paths[0].nodes.length - 1]), 60)), "”:"),
       ...list);
     $("#paths").scrollIntoView({ block: "start" });
     return paths;
   }
 
-  // Why an edge exists: the edge in words, then the records it rests on.
+  // Why two stories along a path are linked: the server's `text`, word for word, put
+  // together here so that each title, name and record stands isolated in it.
+  const STORY_FIELDS = "id title provider { id name domain }";
+  const LINK_FIELDS = `kind text evidence source { ${STORY_FIELDS} } target { ${STORY_FIELDS} }
+    through { id ... on Topic { name slug } ... on Provider { name domain } }`;
+  function linkWords(l) {
+    const a = isolated(labelOf(l.source));
+    const b = isolated(labelOf(l.target));
+    if (l.kind === "SAME_STORY") {
+      return ['"', a, '" (', isolated(labelOf(l.source.provider)), ') and "', b, '" (',
+        isolated(labelOf(l.target.provider)), ") are copies of one story"];
+    }
+    if (l.kind === "RELATED") {
+      return ['"', a, '" lists "', b, '" as related', l.evidence.length
+        ? [" (in ", l.evidence.map((r, i) => [i ? ", " : "", isolated(r)]), ")"] : ""];
+    }
+    const shared = l.kind === "SHARED_PROVIDER" ? "are both published by" : "are both tagged";
+    return ['"', a, '" and "', b, `" ${shared} `, isolated(labelOf(l.through))];
+  }
+
+  // Why an edge exists: the edge in words, then the records it rests on (the corpus's
+  // texts each isolated from the words around them).
   function evidenceText(edge, byId) {
     const s = byId[edge.source] || { id: edge.source };
     const t = byId[edge.target] || { id: edge.target };
-    let words = `${edge.kind}: ${labelOf(s)} → ${labelOf(t)}`;
-    if (edge.kind === "RELATED") words = `“${short(labelOf(s), 60)}” lists “${short(labelOf(t), 60)}” as related`;
-    else if (edge.kind === "TAGGED") words = `“${short(labelOf(s), 60)}” is tagged “${labelOf(t)}”`;
-    else if (edge.kind === "PUBLISHED_BY") words = `“${short(labelOf(s), 60)}” is published by ${labelOf(t)}`;
-    else if (edge.kind === "SAME_STORY") words = `“${short(labelOf(s), 60)}” and “${short(labelOf(t), 60)}” are copies of one story`;
-    const records = (edge.evidence || []).map(recordName);
-    return records.length ? `${words}; record ${records.join(", ")}.` : `${words}.`;
+    const from = isolated(short(labelOf(s), 60));
+    const to = isolated(short(labelOf(t), 60));
+    let words = [`${edge.kind}: `, isolated(labelOf(s)), " → ", isolated(labelOf(t))];
+    if (edge.kind === "RELATED") words = ["“", from, "” lists “", to, "” as related"];
+    else if (edge.kind === "TAGGED") words = ["“", from, "” is tagged “", isolated(labelOf(t)), "”"];
+    else if (edge.kind === "PUBLISHED_BY") words = ["“", from, "” is published by ", isolated(labelOf(t))];
+    else if (edge.kind === "SAME_STORY") words = ["“", from, "” and “", to, "” are copies of one story"];
+    const records = (edge.evidence || []).map((r, i) => [i ? ", " : "", isolated(recordName(r))]);
+    return records.length ? [...words, "; record ", ...records.flat(), "."] : [...words, "."];
   }
 
   // -- the mentions filter: the answer of within(), highlighted ---------------------
@@ -762,13 +786,13 @@ import { installLive } from "./explore-live.js";
     const fromLabel = graph.hasNode(from) ? graph.getNodeAttribute(from, "label") : from;
     box.replaceChildren(
       el("p", { id: "filter-summary" },
-        `${total} ${total === 1 ? "story" : "stories"} within ${hops} hop${hops === 1 ? "" : "s"} of “${short(fromLabel, 60)}”` +
-        (mentions ? ` mention “${mentions}”` : "") + "."),
+        `${total} ${total === 1 ? "story" : "stories"} within ${hops} hop${hops === 1 ? "" : "s"} of “`,
+        isolated(short(fromLabel, 60)), "”", mentions ? [" mention “", isolated(mentions), "”"] : null, "."),
       el("ol", { class: "hits", id: "hits" }, hits.map((h) => el("li", {
         dataset: { id: h.node.id, hops: String(h.hops) },
         onclick: () => run(() => select(h.node.id)),
-      }, el("span", { class: "hops" }, String(h.hops)), el("span", { class: "title" }, h.node.title),
-      el("span", { class: "meta" }, ` · ${h.node.provider ? h.node.provider.name : ""}`)))));
+      }, el("span", { class: "hops" }, String(h.hops)), el("bdi", { class: "title" }, h.node.title),
+      el("span", { class: "meta" }, " · ", h.node.provider ? isolated(h.node.provider.name) : "")))));
     $("#filter").scrollIntoView({ block: "start" });
     return hits;
   }
@@ -824,12 +848,12 @@ import { installLive } from "./explore-live.js";
     const row = (id, kind, title, meta) => el("li", {
       class: "result", role: "option", dataset: { id, kind },
       onmousedown: (ev) => { ev.preventDefault(); run(() => choose(id)); },
-    }, el("span", { class: `kind ${kind}` }, kind === "article" ? "story" : kind), el("span", {}, title), el("span", { class: "meta" }, meta));
+    }, el("span", { class: `kind ${kind}` }, kind === "article" ? "story" : kind), el("bdi", {}, title), el("span", { class: "meta" }, meta));
     if (data.search.edges.length) {
       rows.push(el("li", { class: "group" }, `Stories (${data.search.totalCount})`));
       for (const e of data.search.edges) {
         const n = e.node;
-        rows.push(row(n.id, "article", n.title, `${n.provider.name}${n.publishedAt ? " · " + n.publishedAt.slice(0, 10) : ""}`));
+        rows.push(row(n.id, "article", n.title, [isolated(n.provider.name), n.publishedAt ? " · " + n.publishedAt.slice(0, 10) : ""]));
       }
     }
     if (topics.length) {
@@ -838,7 +862,7 @@ import { installLive } from "./explore-live.js";
     }
     if (providers.length) {
       rows.push(el("li", { class: "group" }, "Providers"));
-      providers.forEach((p) => rows.push(row(p.id, "provider", p.name, `${p.domain} · ${p.articleCount} stories`)));
+      providers.forEach((p) => rows.push(row(p.id, "provider", p.name, [isolated(p.domain), ` · ${p.articleCount} stories`])));
     }
     if (!rows.length) rows.push(el("li", { class: "empty" }, "Nothing matches."));
     list.replaceChildren(...rows);

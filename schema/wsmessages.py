@@ -1,0 +1,100 @@
+"""WebSocket messages checked before Strawberry's handlers read them.
+
+Strawberry's handlers of ``graphql-transport-ws`` and the legacy ``graphql-ws`` read a
+message's fields as they come: a ``subscribe`` whose payload was a list, or a message
+that was a JSON list, raised inside the handler (the socket dropped without a close
+code, a traceback in the server's log); a ``query`` that was a number completed with
+nothing said; an ``operationName`` that was a number answered "Unexpected error.".
+Here each message is checked against its protocol first: ``graphql-transport-ws``
+closes the socket with 4400 and a reason that says what is allowed (what its
+specification asks for a message it cannot read); ``graphql-ws`` answers an ``error``
+for the operation and goes on, as that protocol does.
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+)
+from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
+
+__all__ = ["MAX_ID_CHARS", "message_problem", "payload_problem", "CheckedTransportWS",
+           "CheckedLegacyWS"]
+
+# Clients number operations ("1", "2", ...) or give them a UUID: 256 is far more than
+# either, and an id is kept as long as its operation runs.
+MAX_ID_CHARS = 256
+_NOT_AN_OBJECT = "Invalid message: a message must be a JSON object with a 'type' (text)"
+
+
+def payload_problem(payload: Any) -> str | None:
+    """What is wrong with an operation's payload (``query``, ``variables``,
+    ``operationName``, ``extensions``), in under 100 bytes; None when nothing is."""
+    if not isinstance(payload, dict):
+        return "'payload' must be an object holding 'query' (text)"
+    if not isinstance(payload.get("query"), str):
+        return "'query' must be text (a GraphQL document)"
+    for name, kind, what in (("variables", dict, "an object"),
+                             ("operationName", str, "text"),
+                             ("extensions", dict, "an object")):
+        value = payload.get(name)
+        if value is not None and not isinstance(value, kind):
+            return f"'{name}' must be {what} or null"
+    return None
+
+
+def _id_problem(message: dict[str, Any]) -> str | None:
+    operation_id = message.get("id")
+    if not isinstance(operation_id, str) or len(operation_id) > MAX_ID_CHARS:
+        return f"'id' must be text of at most {MAX_ID_CHARS} characters"
+    return None
+
+
+def message_problem(message: Any) -> str | None:
+    """What is wrong with a ``graphql-transport-ws`` message, as a close reason (at
+    most 123 bytes, what a close frame holds); None when nothing is."""
+    if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+        return _NOT_AN_OBJECT
+    kind = message["type"]
+    if kind == "subscribe":
+        problem = _id_problem(message) or payload_problem(message.get("payload"))
+    elif kind == "complete":
+        problem = _id_problem(message)
+    else:
+        return None
+    return f"Invalid {kind} message: {problem}" if problem else None
+
+
+class CheckedTransportWS(BaseGraphQLTransportWSHandler[Any, Any]):
+    """``graphql-transport-ws``: a message its protocol does not allow closes with 4400."""
+
+    async def handle_message(self, message: Any) -> None:
+        problem = message_problem(message)
+        if problem is not None:
+            await self.handle_invalid_message(problem)
+            return
+        await super().handle_message(message)
+
+
+class CheckedLegacyWS(BaseGraphQLWSHandler[Any, Any]):
+    """``graphql-ws`` (legacy): a bad message or ``start`` is answered with an ``error``."""
+
+    async def handle_message(self, message: Any) -> None:
+        if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+            await self.websocket.send_json({"type": "error",
+                                            "payload": {"message": _NOT_AN_OBJECT}})
+            return
+        if message["type"] in ("start", "stop"):
+            problem = _id_problem(message)
+            if problem is None and message["type"] == "start":
+                problem = payload_problem(message.get("payload"))
+            if problem is not None:
+                answer: dict[str, Any] = {"type": "error", "payload": {
+                    "message": f"Invalid {message['type']} message: {problem}"}}
+                if isinstance(message.get("id"), str):
+                    answer["id"] = message["id"]
+                await self.websocket.send_json(answer)
+                return
+        await super().handle_message(cast(Any, message))
