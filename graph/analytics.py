@@ -43,6 +43,7 @@ import networkx as nx
 
 from graph import compact
 from graph.build import ARTICLE, RELATED, TAGGED, provider_id, topic_id
+from graph.cotopics import CoTopics
 from graph.errors import InvalidArgument, NotReady
 from graph.normalize import tokens
 from graph.search import SearchIndex, build_search_index
@@ -458,14 +459,16 @@ class Analytics:
     # -- topics and providers ------------------------------------------------------
 
     @property
-    def co_topics(self) -> dict[str, list[tuple[str, int, float]]]:
+    def co_topics(self) -> CoTopics:
         """Topic id → ``(other topic, shared articles, weight)``, most shared first, then by id.
 
         ``weight`` is the Jaccard index of the two topics' articles: shared / either.
+        A read-only mapping held in arrays (graph/cotopics.py), equal to the dict of
+        lists it stands for.
         """
         return self._part("co_topics", self._co_topics)
 
-    def _co_topics(self) -> dict[str, list[tuple[str, int, float]]]:
+    def _co_topics(self) -> CoTopics:
         shared: dict[str, Counter[str]] = defaultdict(Counter)
         g = self.kg.nx
         for a in self.articles:
@@ -474,11 +477,11 @@ class Analytics:
                 shared[topic_id(s)][topic_id(t)] += 1
                 shared[topic_id(t)][topic_id(s)] += 1
         sizes = {t: len(a) for t, a in self.topic_articles.items()}
-        return {
+        return CoTopics.of({
             t: sorted(((u, n, round(n / (sizes[t] + sizes[u] - n), 6))
                        for u, n in counts.items()), key=lambda x: (-x[1], x[0]))
             for t, counts in shared.items()
-        }
+        })
 
     @property
     def provider_overlap(self) -> dict[str, list[tuple[str, int, int, float]]]:
