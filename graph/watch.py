@@ -13,9 +13,11 @@ import asyncio
 import logging
 import os
 
+from graph.change import Change
 from graph.live import LiveGraph
+from graph.report import printable
 
-__all__ = ["watch", "polling_wanted", "DEFAULT_DEBOUNCE_MS"]
+__all__ = ["watch", "polling_wanted", "say_problems", "DEFAULT_DEBOUNCE_MS"]
 
 logger = logging.getLogger("newsgraph")
 
@@ -42,7 +44,7 @@ async def watch(live: LiveGraph, *, poll: bool = False,
 
     # What changed between the corpus's first reading and now (a load of minutes at
     # 100k records) has no event: look at every file once.
-    await asyncio.to_thread(live.apply, None)
+    say(await asyncio.to_thread(live.apply, None))
 
     # No filter: every file the loader lists (or reports as skipped) must be seen.
     async for changes in awatch(live.root, watch_filter=None, debounce=debounce_ms, step=10,
@@ -55,7 +57,41 @@ async def watch(live: LiveGraph, *, poll: bool = False,
         except Exception:  # keep following: the next batch reads the folder as it is
             logger.exception("could not apply changes to %s", live.root)
             continue
-        if change is not None:
-            logger.info("version %s: %d files changed, %d articles added, %d updated, "
-                        "%d removed", change.version, len(change.files), len(change.added),
-                        len(change.updated), len(change.removed))
+        say(change)
+
+
+def say(change: Change | None) -> None:
+    """Log a change that made a new version: its counts, then its files' problems."""
+    if change is None:
+        return
+    logger.info("version %s: %d files changed, %d articles added, %d updated, %d removed",
+                change.version, len(change.files), len(change.added), len(change.updated),
+                len(change.removed))
+    say_problems(change)
+
+
+# A burst of broken files names this many; the rest are counted (all are in loadReport).
+MAX_PROBLEMS_SAID = 20
+
+
+def say_problems(change: Change) -> None:
+    """Log what the load report says of the files this change read: a file rejected or
+    skipped as a warning, a record loaded with something dropped as info, each line as
+    the first load prints it (``path:line: reason``), so a person who dropped a file and
+    does not see it served reads why where they watch the server."""
+    if change.graph is None:
+        return
+    files = set(change.files)
+    report = change.graph.report
+    said = 0
+    for level, kind, problems in ((logging.WARNING, "rejected", report.errors),
+                                  (logging.WARNING, "skipped", report.skipped),
+                                  (logging.INFO, "warning", report.warnings)):
+        mine = [p for p in problems if p.path in files]
+        for problem in mine[:max(0, MAX_PROBLEMS_SAID - said)]:
+            where = problem.path if problem.line is None else f"{problem.path}:{problem.line}"
+            logger.log(level, "%s: %s: %s", printable(where), kind, printable(problem.reason))
+        said += len(mine)
+    if said > MAX_PROBLEMS_SAID:
+        logger.warning("... and %d more problems in the changed files (all of them: the "
+                       "load report, loadReport in GraphQL)", said - MAX_PROBLEMS_SAID)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import time
@@ -10,6 +11,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+import pytest
 from starlette.testclient import TestClient
 
 import graph
@@ -214,3 +216,41 @@ def test_serve_with_a_cache_follows_from_the_snapshot(tmp_path: Path) -> None:
         got = post(base, STATS)
         assert got["data"]["stats"]["articles"] == 5
         assert got["extensions"]["graphVersion"] == graph.follow(corpus).version
+
+
+def test_a_dropped_file_that_is_refused_says_why_in_the_log(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A person following the server's terminal sees why a file they dropped did not
+    appear, as the first load's report says it, not only "1 files changed, 0 added"."""
+    write_record(tmp_path, "a.md", record("a"))
+    live = graph.follow(tmp_path)
+    caplog.set_level(logging.INFO, logger="newsgraph")
+    with TestClient(create_app(live, Settings(), watch=True)):
+        first = live.version
+        bad = tmp_path / "bad.md"
+        bad.write_text("---\ntitle: x\nurl: https://a.example/x\n---\n", encoding="utf-8")
+        wait_for(lambda: live.version != first or None, "the new file is applied")
+        said = wait_for(lambda: [r for r in caplog.records if "bad.md" in r.getMessage()]
+                        or None, "the refused file is named in the log")
+    [line] = said
+    assert line.levelno == logging.WARNING
+    assert f"{bad}:2: rejected: record has no URL" in line.getMessage()
+    assert "rename it 'webUrl'" in line.getMessage()
+
+
+def test_a_burst_of_refused_files_is_named_up_to_a_count(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    from graph.watch import MAX_PROBLEMS_SAID, say
+
+    write_record(tmp_path, "a.md", record("a"))
+    live = graph.follow(tmp_path)
+    bad = []
+    for k in range(MAX_PROBLEMS_SAID + 5):
+        bad.append(tmp_path / f"bad{k}.md")
+        bad[-1].write_text("---\ntitle: x\n---\n", encoding="utf-8")
+    caplog.set_level(logging.INFO, logger="newsgraph")
+    say(live.apply(bad))
+    named = [r for r in caplog.records if ": rejected: " in r.getMessage()]
+    assert len(named) == MAX_PROBLEMS_SAID
+    assert caplog.records[-1].getMessage().startswith("... and 5 more problems")
+    assert "loadReport" in caplog.records[-1].getMessage()
