@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from bench import wrk
+from tests.servers import stand_in
 
 pytestmark = pytest.mark.skipif(not wrk.available(), reason="wrk is not installed")
 
@@ -19,30 +18,13 @@ def echo() -> Iterator[tuple[int, list[bytes]]]:
     holding ``bad`` is answered with a GraphQL error, ``gone`` with a 404."""
     seen: list[bytes] = []
 
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+    def answer(body: bytes) -> tuple[int, bytes]:
+        seen.append(body)
+        return (404 if b"gone" in body else 200,
+                b'{"errors": [{"message": "no"}]}' if b"bad" in body else b'{"data": {}}')
 
-        def do_POST(self) -> None:  # noqa: N802 (http.server's name)
-            body = self.rfile.read(int(self.headers["content-length"]))
-            seen.append(body)
-            answer = b'{"errors": [{"message": "no"}]}' if b"bad" in body else b'{"data": {}}'
-            self.send_response(404 if b"gone" in body else 200)
-            self.send_header("content-type", "application/json")
-            self.send_header("content-length", str(len(answer)))
-            self.end_headers()
-            self.wfile.write(answer)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server.server_address[1], seen
-    finally:
-        server.shutdown()
-        server.server_close()
+    with stand_in(answer, keep_alive=True) as port:
+        yield port, seen
 
 
 def test_wrk_sends_every_body_in_turn_and_counts_failed_answers(echo) -> None:

@@ -3,6 +3,7 @@ bearer token."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from schema.app import create_app
 from schema.cli import main
 from schema.settings import Settings
 from tests.conftest import record, write_record
+from tests.servers import stand_in
 from tests.test_live import assert_same
 
 TOKEN = "s3cret-token"
@@ -425,39 +427,26 @@ def test_a_file_changed_after_its_writer_handed_its_parse_over_is_read_again(
     assert_same(live, tmp_path)
 
 
-def _deadline_server(attempts_per_request: list[int]) -> tuple[Any, list[list[str]]]:
-    """A stand-in ingest endpoint that, like a server at its time limit, answers the first
+def _deadline_answer(attempts_per_request: list[int]
+                     ) -> tuple[Callable[[bytes], tuple[int, bytes]], list[list[str]]]:
+    """A stand-in ingest endpoint's answers: like a server at its time limit, the first
     ``attempts_per_request[i]`` records of request ``i`` CREATED and the rest
     NOT_ATTEMPTED (the last figure repeats)."""
     import json
-    import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
     seen: list[list[str]] = []
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            records = json.loads(self.rfile.read(int(self.headers["content-length"])))[
-                "variables"]["r"]
-            seen.append([r["webUrl"] for r in records])
-            n = attempts_per_request[min(len(seen), len(attempts_per_request)) - 1]
-            late = "not attempted: the batch reached its time limit of 0.05 s before this record"
-            answer = [{"status": "CREATED", "id": f"article:{r['webUrl']}", "error": None}
-                      if i < n else {"status": "NOT_ATTEMPTED", "id": None, "error": late}
-                      for i, r in enumerate(records)]
-            body = json.dumps({"data": {"ingest": answer}}).encode()
-            self.send_response(200)
-            self.send_header("content-type", "application/json")
-            self.send_header("content-length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+    def answer(body: bytes) -> tuple[int, bytes]:
+        records = json.loads(body)["variables"]["r"]
+        seen.append([r["webUrl"] for r in records])
+        n = attempts_per_request[min(len(seen), len(attempts_per_request)) - 1]
+        late = "not attempted: the batch reached its time limit of 0.05 s before this record"
+        ingested = [{"status": "CREATED", "id": f"article:{r['webUrl']}", "error": None}
+                    if i < n else {"status": "NOT_ATTEMPTED", "id": None, "error": late}
+                    for i, r in enumerate(records)]
+        return 200, json.dumps({"data": {"ingest": ingested}}).encode()
 
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, seen
+    return answer, seen
 
 
 def test_push_sends_again_what_a_batch_at_its_time_limit_did_not_attempt(tmp_path: Path,
@@ -469,23 +458,15 @@ def test_push_sends_again_what_a_batch_at_its_time_limit_did_not_attempt(tmp_pat
     from schema.push import push
 
     write_record(tmp_path, "many.jsonl", [record(f"s{i}") for i in range(5)], form="jsonl")
-    server, seen = _deadline_server([2, 1, 5])
-    try:
-        done = push([tmp_path], f"http://127.0.0.1:{server.server_address[1]}", TOKEN,
-                    out=io.StringIO())
-    finally:
-        server.shutdown()
-        server.server_close()
+    answer, seen = _deadline_answer([2, 1, 5])
+    with stand_in(answer) as port:
+        done = push([tmp_path], f"http://127.0.0.1:{port}", TOKEN, out=io.StringIO())
     assert seen[1:] == [seen[0][2:], seen[0][3:]]
     assert done.statuses == {"CREATED": 5} and done.ok
 
-    server, seen = _deadline_server([2, 0])
-    try:
-        stuck = push([tmp_path], f"http://127.0.0.1:{server.server_address[1]}", TOKEN,
-                     out=io.StringIO())
-    finally:
-        server.shutdown()
-        server.server_close()
+    answer, seen = _deadline_answer([2, 0])
+    with stand_in(answer) as port:
+        stuck = push([tmp_path], f"http://127.0.0.1:{port}", TOKEN, out=io.StringIO())
     assert stuck.statuses == {"CREATED": 2, "NOT_ATTEMPTED": 3} and not stuck.ok
     assert len(stuck.problems) == 3 and "many.jsonl:3: not attempted" in stuck.problems[0]
 

@@ -11,7 +11,6 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ import graph
 from schema.cli import EXIT_USAGE, main
 from schema.push import push
 from tests.conftest import record, write_record
+from tests.servers import stand_in
 
 TOKEN = "push-token"
 
@@ -54,29 +54,12 @@ class _StandIn:
 
     @contextmanager
     def serving(self) -> Iterator[str]:
-        stand_in = self
+        def answer(body: bytes) -> tuple[int, bytes]:
+            records = json.loads(body)["variables"]["r"]
+            return 200, json.dumps({"data": {"ingest": self.handle(records)}}).encode()
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                size = int(self.headers["content-length"])
-                records = json.loads(self.rfile.read(size))["variables"]["r"]
-                body = json.dumps({"data": {"ingest": stand_in.handle(records)}}).encode()
-                self.send_response(200)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        try:
-            yield f"http://127.0.0.1:{server.server_address[1]}"
-        finally:
-            server.shutdown()
-            server.server_close()
+        with stand_in(answer) as port:
+            yield f"http://127.0.0.1:{port}"
 
 
 def test_push_keeps_several_batches_in_flight(tmp_path: Path) -> None:
