@@ -367,6 +367,20 @@ class GraphQLOverHTTP(GraphQL[dict[str, Any], None]):
                                      f"got {type(value).__name__}")
         return value
 
+    def parse_query_params(self, params: Any) -> dict[str, Any]:
+        """A GET's ``variables`` and ``extensions`` parameters: one that is not JSON is
+        named (Strawberry's own words speak of a request body, which a GET has none of)."""
+        params = dict(params)
+        for name in ("variables", "extensions"):
+            if params.get(name):
+                try:
+                    params[name] = self.decode_json(params[name])
+                except (json.JSONDecodeError, _Undecodable) as e:
+                    raise HTTPException(
+                        400, f"the '{name}' parameter is not JSON ({e.msg}): send a "
+                             f"URL-encoded JSON object, as {name}=%7B%22id%22%3A1%7D") from None
+        return params
+
     def _validate_batch_request(self, request_data: list[Any], protocol: Any) -> None:
         limit = self.settings.max_batch
         if limit <= 1:

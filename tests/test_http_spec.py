@@ -195,3 +195,16 @@ def test_the_playground_never_shows_where_the_server_lives(client, tmp_path, mon
     r = client.get("/graphql", headers={"accept": "text/html"})
     assert "newsgraph-assets-missing" in r.text
     assert str(tmp_path) not in r.text and str(Path(__file__).parent.parent) not in r.text
+
+
+@pytest.mark.parametrize(("name", "value", "said"), [
+    ("variables", "x", "the 'variables' parameter is not JSON"),
+    ("variables", "[1]", "`variables` must be an object or null"),
+    ("extensions", "{", "the 'extensions' parameter is not JSON"),
+])
+def test_a_get_parameter_that_is_not_a_json_object_is_named(client, name, value, said):
+    """GET ?variables=x said "Unable to parse request body as JSON": a GET has no body."""
+    r = client.get("/graphql", params={"query": "{ stats { records } }", name: value})
+    assert r.status_code == 400
+    message = r.json()["errors"][0]["message"]
+    assert said in message and "body" not in message
