@@ -63,8 +63,9 @@ from graph.index import ReadIndex
 from graph.nodeattrs import NodeAttrs, NodeColumns, long_text_parts, node_columns
 from graph.report import LoadReport, Problem
 
-__all__ = ["default_cache_dir", "code_digest", "fingerprint", "write_snapshot", "write_packed",
-           "snapshot_path", "pack", "pack_parts", "unpack", "read_parts", "prepare_cache",
+__all__ = ["default_cache_dir", "code_digest", "fingerprint", "fingerprint_of", "write_snapshot",
+           "write_packed", "snapshot_path", "pack", "pack_parts", "unpack", "read_parts",
+           "prepare_cache",
            "PARTS", "open_snapshot", "PendingSnapshot", "FileTable", "state_reader",
            "SNAPSHOT_VERSION"]
 
@@ -149,10 +150,7 @@ def fingerprint(root: Path, files: Sequence[str | os.PathLike[str]],
 
     Raises OSError when a file cannot be stat'ed (then no snapshot is used).
     """
-    h = hashlib.sha256()
-    h.update(json.dumps({"version": SNAPSHOT_VERSION, "root": str(root.resolve()),
-                         "options": options, "code": code_digest()},
-                        sort_keys=True).encode())
+    h = _fingerprint_header(root, options)
     # stat() releases the GIL: large corpora are stat'ed from a few threads at once.
     parts = max(1, min(4, len(files) // 5000))
     step = max(1, -(-len(files) // parts))  # (no file: one empty chunk)
@@ -161,6 +159,30 @@ def fingerprint(root: Path, files: Sequence[str | os.PathLike[str]],
         for text in pool.map(_stat_lines, chunks):
             h.update(text.encode("utf-8", "surrogateescape"))
     return h.hexdigest()
+
+
+def fingerprint_of(root: Path, files: Sequence[str | os.PathLike[str]],
+                   stats: Sequence[tuple[int, int, int, int] | None],
+                   options: dict[str, Any]) -> str | None:
+    """Return :func:`fingerprint` of ``files`` from their stats as the load read them
+    (``(size, mtime_ns, inode, ctime_ns)``, :attr:`graph.records.ParsedFile.stat`, one a
+    file, in order), without stat'ing the corpus again; None when one is missing (a file
+    that could not be stat'ed: no snapshot is written)."""
+    if len(stats) != len(files) or any(st is None for st in stats):
+        return None
+    h = _fingerprint_header(root, options)
+    lines = [f"{os.fspath(path)}\0{st[0]}\0{st[1]}\0{st[2]}\0{st[3]}\n"
+             for path, st in zip(files, stats, strict=True) if st is not None]
+    h.update("".join(lines).encode("utf-8", "surrogateescape"))
+    return h.hexdigest()
+
+
+def _fingerprint_header(root: Path, options: dict[str, Any]) -> Any:
+    h = hashlib.sha256()
+    h.update(json.dumps({"version": SNAPSHOT_VERSION, "root": str(root.resolve()),
+                         "options": options, "code": code_digest()},
+                        sort_keys=True).encode())
+    return h
 
 
 def _stat_lines(files: Sequence[str | os.PathLike[str]]) -> str:
