@@ -221,7 +221,9 @@ def _load(root: Path, max_file_bytes: int, progress: ProgressCallback | None,
     report = LoadReport()
     report.errors.extend(listing.errors)
     report.skipped.extend(listing.skipped)
-    stats: list[tuple[int, int, int, int] | None] = []
+    fingerprinting = None
+    if cache_dir is not None and deferred:
+        fingerprinting = snapshot.FingerprintOfRead(root, options)
 
     def records() -> Iterator[Record]:
         found = 0
@@ -232,8 +234,8 @@ def _load(root: Path, max_file_bytes: int, progress: ProgressCallback | None,
                                   prepared=True)
         for done, parsed in enumerate(parsed_files, start=1):
             report.count_file(parsed)
-            if deferred:
-                stats.append(parsed.stat)
+            if fingerprinting is not None:
+                fingerprinting.add(names[done - 1], parsed.stat)
             yield from parsed.records
             found += len(parsed.records)
             if progress is not None:
@@ -268,11 +270,8 @@ def _load(root: Path, max_file_bytes: int, progress: ProgressCallback | None,
     if progress is not None:
         progress(Step("index", 1, 1, report.records))
 
-    if deferred:
-        from graph import snapshot
-
-        digest = snapshot.fingerprint_of(root, names, stats, options)
-        del stats
+    if fingerprinting is not None:
+        digest = fingerprinting.digest()
         if digest is None:
             logger.info("snapshot not written: a file could not be stat'ed as it was read "
                         "(the corpus changed while it was loaded)")

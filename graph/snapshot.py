@@ -63,9 +63,9 @@ from graph.index import ReadIndex
 from graph.nodeattrs import NodeAttrs, NodeColumns, long_text_parts, node_columns
 from graph.report import LoadReport, Problem
 
-__all__ = ["default_cache_dir", "code_digest", "fingerprint", "fingerprint_of", "write_snapshot",
-           "write_packed", "snapshot_path", "pack", "pack_parts", "unpack", "read_parts",
-           "prepare_cache",
+__all__ = ["default_cache_dir", "code_digest", "fingerprint", "fingerprint_of",
+           "FingerprintOfRead", "write_snapshot", "write_packed", "snapshot_path", "pack",
+           "pack_parts", "unpack", "read_parts", "prepare_cache",
            "PARTS", "open_snapshot", "PendingSnapshot", "FileTable", "state_reader",
            "SNAPSHOT_VERSION"]
 
@@ -168,13 +168,33 @@ def fingerprint_of(root: Path, files: Sequence[str | os.PathLike[str]],
     (``(size, mtime_ns, inode, ctime_ns)``, :attr:`graph.records.ParsedFile.stat`, one a
     file, in order), without stat'ing the corpus again; None when one is missing (a file
     that could not be stat'ed: no snapshot is written)."""
-    if len(stats) != len(files) or any(st is None for st in stats):
+    if len(stats) != len(files):
         return None
-    h = _fingerprint_header(root, options)
-    lines = [f"{os.fspath(path)}\0{st[0]}\0{st[1]}\0{st[2]}\0{st[3]}\n"
-             for path, st in zip(files, stats, strict=True) if st is not None]
-    h.update("".join(lines).encode("utf-8", "surrogateescape"))
-    return h.hexdigest()
+    made = FingerprintOfRead(root, options)
+    for path, st in zip(files, stats, strict=True):
+        made.add(path, st)
+    return made.digest()
+
+
+class FingerprintOfRead:
+    """:func:`fingerprint_of`, fed a file at a time as the load reads them (in the
+    listing's order): no stat of the corpus is held meanwhile."""
+
+    def __init__(self, root: Path, options: dict[str, Any]):
+        self._h: Any = _fingerprint_header(root, options)
+
+    def add(self, path: str | os.PathLike[str],
+            st: tuple[int, int, int, int] | None) -> None:
+        """Add the next file's stat as read (None: it could not be stat'ed)."""
+        if st is None:
+            self._h = None
+        elif self._h is not None:
+            self._h.update(f"{os.fspath(path)}\0{st[0]}\0{st[1]}\0{st[2]}\0{st[3]}\n"
+                           .encode("utf-8", "surrogateescape"))
+
+    def digest(self) -> str | None:
+        """The fingerprint, or None when a file could not be stat'ed."""
+        return None if self._h is None else self._h.hexdigest()
 
 
 def _fingerprint_header(root: Path, options: dict[str, Any]) -> Any:
