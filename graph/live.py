@@ -39,7 +39,7 @@ import os
 import stat
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -80,7 +80,7 @@ from graph.records import (
 from graph.reindex import next_index
 from graph.storedmap import StoredMap
 
-__all__ = ["LiveGraph", "follow"]
+__all__ = ["LiveGraph", "Held", "follow"]
 
 _MOD = 1 << 128
 # Files written (and fsynced) at once by graph.ingest: enough for the journal to commit
@@ -418,11 +418,18 @@ class LiveGraph:
                 return None
             return self._take()
 
+    @functools.cached_property
+    def appliers(self) -> ThreadPoolExecutor:
+        """The thread that runs an apply handed off by a holder of the folder
+        (:meth:`Held.later`), holding the folder until that apply ends."""
+        return ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsgraph-apply")
+
     @contextlib.contextmanager
-    def holding(self, timeout: float | None = None) -> Iterator[Callable[..., Change | None]]:
-        """Hold every other apply back while files are written; yield the function that
-        applies them (call it once, at the end). With a ``timeout``, raise TimeoutError
-        when another apply or writer still holds the folder after that many seconds.
+    def holding(self, timeout: float | None = None) -> Iterator[Held]:
+        """Hold every other apply back while files are written; yield the :class:`Held`
+        that applies them (call it once, at the end, or hand the apply off with its
+        ``later``). With a ``timeout``, raise TimeoutError when another apply or writer
+        still holds the folder after that many seconds.
 
         Applies asked for meanwhile (the watcher seeing the files appear) wait, and the
         one apply at the end takes their paths too, so no version holds half of the
@@ -430,24 +437,15 @@ class LiveGraph:
         ``apply(paths, known)`` may hand over what the writer knows of a file it wrote,
         ``{path: (bytes, parse)}``: a file whose bytes are still those is not parsed again.
         """
-        def apply_held(paths: Iterable[str | os.PathLike[str]],
-                       known: Mapping[str, tuple[bytes, ParsedFile]] | None = None,
-                       ) -> Change | None:
-            self._ask(paths)
-            self._known = {os.path.abspath(p): v for p, v in (known or {}).items()}
-            self._real_folders = {}
-            try:
-                return self._take()
-            finally:
-                self._known = {}
-
         if not self._lock.acquire(timeout=-1 if timeout is None else timeout):
             raise TimeoutError(f"another change to {str(self.root)!r} held the folder "
                                f"for {timeout:g} s")
+        held = Held(self)
         try:
-            yield apply_held
+            yield held
         finally:
-            self._lock.release()
+            if not held.handed:  # a handed-off apply lets the folder go when it ends
+                self._lock.release()
 
     def _ask(self, paths: Iterable[str | os.PathLike[str]] | None) -> int:
         """Queue ``paths`` (None: everything) for the next apply; return the ticket."""
@@ -789,6 +787,54 @@ class LiveGraph:
         kg.made_at = datetime.now(UTC)
         kg.__dict__.setdefault("from_snapshot", False)  # True: read from a snapshot at start
         return kg
+
+
+class Held:
+    """The folder held by :meth:`LiveGraph.holding`: call it to apply the files written
+    meanwhile, or hand that apply to the follow's apply thread with :meth:`later` (the
+    folder stays held until the apply ends, so applies are still one at a time)."""
+
+    __slots__ = ("live", "handed")
+
+    def __init__(self, live: LiveGraph) -> None:
+        self.live = live
+        self.handed = False
+
+    def __call__(self, paths: Iterable[str | os.PathLike[str]],
+                 known: Mapping[str, tuple[bytes, ParsedFile]] | None = None,
+                 ) -> Change | None:
+        """Apply the changed ``paths`` (with what the writer ``known`` of them) now."""
+        live = self.live
+        live._ask(paths)
+        live._known = {os.path.abspath(p): v for p, v in (known or {}).items()}
+        live._real_folders = {}
+        try:
+            return live._take()
+        finally:
+            live._known = {}
+
+    def later(self, paths: Iterable[str | os.PathLike[str]],
+              known: Mapping[str, tuple[bytes, ParsedFile]] | None = None,
+              ) -> Future[Change | None]:
+        """Apply the changed ``paths`` in the apply thread, which lets the folder go when
+        it is done; return its future. The holder's ``with`` then ends without waiting:
+        a writer answers by its deadline while a long apply of what it wrote goes on."""
+        def run() -> Change | None:
+            try:
+                return self(paths, known)
+            finally:
+                self.live._lock.release()
+
+        future = self.live.appliers.submit(run)
+        self.handed = True
+        future.add_done_callback(_log_failure)
+        return future
+
+
+def _log_failure(future: Future[Change | None]) -> None:
+    if not future.cancelled() and (error := future.exception()) is not None:
+        logger.error("applying written files failed: %r (the next change reads the "
+                     "folder again)", error)
 
 
 def _without_names(listing: Listing) -> Listing:
