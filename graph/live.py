@@ -38,6 +38,7 @@ import logging
 import os
 import stat
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from datetime import UTC, datetime
@@ -86,6 +87,13 @@ _MOD = 1 << 128
 # Files written (and fsynced) at once by graph.ingest: enough for the journal to commit
 # them together.
 WRITERS = 8
+# A file's bytes checked at time V while its modification time is older than V less this
+# are unchanged for as long as its signature (size, modification time, inode) is the one
+# seen then: a later write stamps a time the file system's coarse clock
+# (4 ms a tick here, 10 ms at 100 Hz) cannot put that far back. Younger, a write in the
+# same tick could keep the signature.
+RACY_NS = 20_000_000
+_CLEAN_AT_MOST = 4096  # files remembered clean (a batch's, for the watcher's late events)
 _READ_AT_ONCE = 16  # files changed in one apply from which the writer threads read them
 _TOPIC = topic_id("")
 # Entries of the build state held as objects (read by changes) past which they are
@@ -178,6 +186,10 @@ class LiveGraph:
         self._known: dict[str, tuple[bytes, ParsedFile]] = {}  # see holding()
         self._real_folders: dict[str, bool] = {}  # see _in_real_folder (per batch)
         self._exact: set[str] = set()  # files whose kept parse is of the bytes hashed
+        # Files a batch wrote whose bytes the apply checked, by the signature they had
+        # then, not racy (see RACY_NS): the watcher's events for them, coming after that
+        # apply, find the same signature and read none of them again.
+        self._clean: dict[str, tuple[int, int, int]] = {}
         self._version_sum = 0
         self._base = self._base_of()  # what file paths in the version id are relative to
         # False while the build state's inputs are not read (a start from a snapshot):
@@ -481,6 +493,7 @@ class LiveGraph:
             logger.warning("%s: reading the whole folder again", e)
             self._files, self._dirs, self._version_sum = {}, set(), 0
             self._exact.clear()
+            self._clean.clear()
             self._stale = True
             return self._apply_once(None, also)
 
@@ -499,7 +512,11 @@ class LiveGraph:
             gone = [name for name in self._files if name not in listed]
         else:
             listing = self._listing
-            touched, gone_now = found
+            touched, gone_now, seen = found
+            # A file whose signature is still the one it had when an apply checked its
+            # bytes (a batch's file, named again by the watcher's late event) is not read.
+            touched = {name for name in touched if name not in self._clean
+                       or self._clean[name] != seen.get(name) or name not in self._files}
             names = sorted(touched, key=file_key)
             gone = [name for name in gone_now if name in self._files]
         changed: list[str] = list(also)
@@ -561,10 +578,11 @@ class LiveGraph:
         return change
 
     def _listed_among(self, paths: list[str | os.PathLike[str]],
-                      ) -> tuple[set[str], set[str]] | None:
-        """For changed paths that are plain files inside the folder: the names listed now
-        and the names gone, without listing the folder. None when a path is anything
-        else (a folder, a symlink, outside, ...): then the folder is listed again."""
+                      ) -> tuple[set[str], set[str], dict[str, tuple[int, int, int]]] | None:
+        """For changed paths that are plain files inside the folder: the names listed now,
+        the names gone, and the signatures of the files named, without listing the
+        folder. None when a path is anything else (a folder, a symlink, outside, ...):
+        then the folder is listed again."""
         if not self.root.is_dir() or self._listing.errors or self._listing.skipped:
             return None
         base = os.path.abspath(self.root)
@@ -572,6 +590,7 @@ class LiveGraph:
         shown = str(self.root)
         present: set[str] = set()
         gone: set[str] = set()
+        seen: dict[str, tuple[int, int, int]] = {}
         real: dict[str, str] = {}  # folder -> its real path (a batch's files share one)
         for p in paths:
             full = os.path.abspath(p)
@@ -608,7 +627,8 @@ class LiveGraph:
             if not stat.S_ISREG(st.st_mode) or self._holds_folder(name):
                 return None
             present.add(name)
-        return present, gone
+            seen[name] = (st.st_size, st.st_mtime_ns, st.st_ino)
+        return present, gone, seen
 
     def _holds_folder(self, name: str) -> bool:
         """True when ``name`` is (or was) a folder holding known files."""
@@ -624,6 +644,7 @@ class LiveGraph:
 
     def _drop_file(self, name: str) -> KeptFile:
         kept = self._files.pop(name)
+        self._clean.pop(name, None)
         self._version_sum = (self._version_sum - self._term(name, kept.digest)) % _MOD
         return kept
 
@@ -707,13 +728,19 @@ class LiveGraph:
         return parsed
 
     def _read(self, name: str, old: KeptFile | None = None) -> KeptFile:
+        self._clean.pop(name, None)
         known = self._known.get(os.path.abspath(name))
         if known is not None and self._in_real_folder(name):
             # A file a batch just wrote: its bytes, read once, are those handed over
             # (else, changed meanwhile, it is parsed below like any other).
+            began = time.time_ns()
             found = read_plain(name, self.max_file_bytes)
             if found is not None and found[0] == known[0]:
                 self._exact.add(name)
+                if found[1][1] < began - RACY_NS:
+                    if len(self._clean) >= _CLEAN_AT_MOST:
+                        self._clean.clear()
+                    self._clean[name] = found[1]
                 return KeptFile(known[1], bytes_digest(found[0]), found[1])
         signature = file_signature(name)
         if (known is not None or old is not None) and (
