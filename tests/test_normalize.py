@@ -107,6 +107,38 @@ def test_control_characters_in_the_path_and_query_are_escaped(url, canonical):
     assert canonical_url(url) == canonical
 
 
+@pytest.mark.parametrize(("url", "canonical"), [
+    # A scraper writes the path as the page's link text had it: browsers send the space
+    # as %20 (the URL standard's path and query percent-encode sets), so one article.
+    ("https://n.example/world news/a story", "https://n.example/world%20news/a%20story"),
+    ("https://n.example/a%20story", "https://n.example/a%20story"),
+    ("http://n.example/s?q=facial recognition&p=2", "https://n.example/s?q=facial%20recognition&p=2"),
+    ("https://n.example/a story/#top section", "https://n.example/a%20story"),
+    # Tabs and line breaks are taken out, as the URL standard does before parsing: a URL a
+    # YAML writer folded across two lines, or copied with a tab, is still the one article.
+    ("https://n.example/a-long-\n  story", "https://n.example/a-long-%20%20story"),
+    ("https://n.example/a\tstory", "https://n.example/astory"),
+    ("https://n.exa\r\nmple/story", "https://n.example/story"),
+    # Other white space is text outside ASCII or a control: escaped as UTF-8, as before for
+    # other characters, as browsers do.
+    ("https://n.example/a\u00a0story", "https://n.example/a%C2%A0story"),
+    ("https://n.example/a\u3000story", "https://n.example/a%E3%80%80story"),
+    ("https://n.example/a\x0bstory", "https://n.example/a%0Bstory"),
+])
+def test_white_space_in_the_path_and_query_is_read_as_a_browser_reads_it(url, canonical):
+    assert canonical_url(url) == canonical
+    assert canonical_url(canonical) == canonical
+
+
+@pytest.mark.parametrize("url", ["https://n.example story/a", "https://n.example:80 80/a",
+                                 "https://n.\u00a0example/a", "https://user name@n .example/a"])
+def test_white_space_in_a_host_is_refused_saying_so(url):
+    # No host holds a space (the URL standard's forbidden host code points): refused, as
+    # every browser refuses it.
+    with pytest.raises(graph.InvalidURLError, match=re.escape(repr(url))):
+        canonical_url(url)
+
+
 @pytest.mark.parametrize("value", ["x" * 100_000, "https://" + "a" * 100_000 + "^/",
                                    "https://n.example:" + "9" * 100_000 + "/"])
 def test_an_error_shows_the_start_of_a_long_value_not_all_of_it(value):
@@ -142,7 +174,8 @@ def test_an_international_provider_domain_is_one_provider(domain):
 
 
 @pytest.mark.parametrize("bad", ["", "news.example.com/story", "/story", "https://", "mailto:x",
-                                 "https://n.example/a story", 42, None])
+                                 "https://n.example story/a", "https://n.\u00a0example/a",
+                                 42, None])
 def test_canonical_url_rejects_what_is_not_an_absolute_url(bad):
     with pytest.raises(graph.InvalidURLError, match=re.escape(repr(bad))):
         canonical_url(bad)

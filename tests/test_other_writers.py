@@ -226,3 +226,18 @@ def test_fields_without_fences_are_told_where_the_fences_go(tmp_path, text, firs
         "no YAML front matter: the file must start with a '---' line; its first line "
         f"({first!r}) reads as a field, so put a '---' line before it and one after the "
         "last field, before the body")
+
+
+@pytest.mark.parametrize("written", ["https://writers.example/world news/a story",
+                                     "https://writers.example/world%20news/a%20story"])
+def test_a_url_with_a_space_in_its_path_loads_as_the_article_browsers_open(tmp_path, written):
+    # Scrapers write the link as the page's text had it: the record was refused ("it contains
+    # whitespace") and a related link to it dropped. Read as browsers send it, %20.
+    _md(tmp_path, "story.md", f"title: A story\nwebUrl: {written}\n"
+                              f"related:\n  - webUrl: '{STORY}/with a space'\n")
+    kg = graph.load(tmp_path)
+    assert kg.report.errors == [] and kg.report.warnings == []
+    canonical = "article:https://writers.example/world%20news/a%20story"
+    assert kg.nx.nodes[canonical]["title"] == "A story"
+    assert kg.nx.has_edge(canonical, f"article:{STORY}/with%20a%20space")
+    assert kg.article("https://writers.example/world news/a story") == canonical
