@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import urllib.request
 from pathlib import Path
 
@@ -41,3 +42,36 @@ def test_serve_answers_the_example_over_http_as_kg_within_does(server):
     ready = json.load(urllib.request.urlopen(f"{base}/readyz", timeout=5))
     assert ready["articles"] == 9
 
+
+
+def _raw(base: str, request: bytes) -> tuple[int, dict[str, str], bytes]:
+    """Send ``request`` as bytes on a socket; return the status, headers and body."""
+    host, port = base.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as s:
+        s.sendall(request)
+        answer = b""
+        while chunk := s.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    headers = {k.lower(): v.strip() for k, _, v in (line.partition(":") for line in lines)}
+    return int(status_line.split()[1]), headers, body
+
+
+@pytest.mark.parametrize(("request_bytes", "status", "says"), [
+    # Apollo's and urql's GET for queries put the document in the URL: one past 65,535
+    # bytes, which the HTTP parser cannot hold, got a plain-text "Invalid HTTP request
+    # received." that no GraphQL client reads as an error.
+    (b"GET /graphql?query=" + b"%7B" + b"a" * 70_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+     414, "send the query in a POST"),
+    (b"GET /graphql HTTP/1.1\r\nHost x\r\n\r\n", 400, "not a valid HTTP/1.1 request"),
+])
+def test_a_request_the_http_parser_refuses_gets_a_graphql_error(server, request_bytes, status,
+                                                               says):
+    code, headers, body = _raw(server, request_bytes)
+    assert code == status
+    assert headers["content-type"].startswith("application/json")
+    [error] = json.loads(body)["errors"]
+    assert says in error["message"], error
+    # the server still answers everyone else
+    assert post(server, "{ stats { articles } }")["data"]["stats"]["articles"] > 0
