@@ -441,6 +441,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         # past 65,535 bytes) are GraphQL errors, not uvicorn's plain text.
         "http": GraphQLHttpToolsProtocol, "loop": SERVING_LOOP,
         "log_level": "warning", "server_header": not settings.production,
+        # A WebSocket message is held whole and decoded on the event loop: one past what an
+        # HTTP body may hold is refused as its frames arrive (1009), not at uvicorn's 16 MB.
+        "ws_max_size": settings.max_body_bytes,
         "timeout_graceful_shutdown": max(1, math.ceil(settings.timeout)) + 2}
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host

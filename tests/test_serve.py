@@ -8,6 +8,9 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import connect as ws_connect
+from websockets.typing import Subprotocol
 
 import graph
 from tests.servers import running_server
@@ -74,4 +77,22 @@ def test_a_request_the_http_parser_refuses_gets_a_graphql_error(server, request_
     [error] = json.loads(body)["errors"]
     assert says in error["message"], error
     # the server still answers everyone else
+    assert post(server, "{ stats { articles } }")["data"]["stats"]["articles"] > 0
+
+
+def test_a_websocket_message_past_max_body_bytes_is_refused_as_it_arrives(server):
+    # uvicorn's default let a client send 16 MB in one message, held whole and decoded on
+    # the event loop; serve caps it at maxBodyBytes, closing with 1009 (message too big).
+    url = server.replace("http://", "ws://") + "/graphql"
+    with ws_connect(url, subprotocols=[Subprotocol("graphql-transport-ws")],
+                    max_size=None, open_timeout=10) as ws:
+        ws.send(json.dumps({"type": "connection_init"}))
+        assert json.loads(ws.recv(timeout=10))["type"] == "connection_ack"
+        ws.send('{"type": "subscribe", "id": "1", "payload": {"query": "'
+                + "x" * 4_000_000 + '"}}')
+        with pytest.raises(ConnectionClosed):
+            ws.recv(timeout=10)
+    assert ws.close_code == 1009, (ws.close_code, ws.close_reason)
+    # said by the frame reader ("frame exceeds limit of 65536 bytes"), or by the app's check
+    assert "65536" in ws.close_reason.replace(",", ""), ws.close_reason
     assert post(server, "{ stats { articles } }")["data"]["stats"]["articles"] > 0
