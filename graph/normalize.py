@@ -237,7 +237,8 @@ def provider_key(domain: str) -> str:
 
 
 def topic_slug(name: str) -> str:
-    """Return the slug of a topic name: NFKC-normalized and lowercase, runs of other
+    """Return the slug of a topic name: NFKC-normalized and case-folded (``Straße`` is
+    ``STRASSE``), runs of other
     characters as ``-``: ``Café`` written with a combining accent or in full-width
     letters is the same topic; a ``+`` or ``#`` ending a word is spelled out (``C++`` is
     ``c-plus-plus``, ``C#`` ``c-sharp``: not the topic ``C``).
@@ -251,15 +252,28 @@ def topic_slug(name: str) -> str:
     >>> topic_slug("C++"), topic_slug("C#")
     ('c-plus-plus', 'c-sharp')
     """
-    if not name.isascii():  # one topic whatever Unicode form its name was written in
-        name = unicodedata.normalize("NFKC", _INVISIBLE.sub("", name))
-    name = name.lower()
+    if name.isascii():
+        name = name.lower()
+    else:  # one topic whatever Unicode form and case its name was written in
+        name = _folded(unicodedata.normalize("NFKC", _INVISIBLE.sub("", name)))
     if "\u0307" in name:  # 'İ' lowercases to 'i' and a dot above: the letter i, as in Istanbul
         name = name.replace("i\u0307", "i")
     if "+" in name or "#" in name:  # C++ and C# are not C, nor Disney+ Disney
         name = _PLUS_OR_SHARP.sub(_spelled, name)
     return _NON_ALNUM_RUN.sub("-", name).strip("-")
 
+
+def _folded(name: str) -> str:
+    """Return a name in one case: Unicode's case folding, so a name and its capitals are
+    one topic (``Straße`` and ``STRASSE``: lowercasing keeps the ``ß``), in the form
+    lowercasing gave where it already was one: small Cherokee letters (folding gives
+    capitals) and a Greek final sigma at a word's end (folding gives ``σ``)."""
+    folded = unicodedata.normalize("NFKC", name.casefold()).lower()
+    return _WORD_END_SIGMA.sub("ς", folded) if "σ" in folded else folded
+
+
+# A sigma ending a word (after a letter, before none): written ς, as lowercasing writes it.
+_WORD_END_SIGMA = re.compile(r"(?<=[^\W\d_])σ(?![^\W\d_])")
 
 # A '+' or '#' ending a word, before no letter: C++, C#, F#, Disney+, C++20 (not A+B, nor
 # the hashtag's '#' opening #MeToo).

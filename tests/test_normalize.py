@@ -296,6 +296,34 @@ def test_the_unicode_forms_of_a_topic_name_are_one_topic(name):
     assert topic_slug(name) == "café-culture"
 
 
+@pytest.mark.parametrize(("spellings", "slug"), [
+    # A name and its capitals are one topic (Unicode's case folding, not lowercasing): the
+    # capitals of ß are SS, so "Straße" and "STRASSE" were two topics, straße and strasse.
+    (["Straße", "STRASSE", "strasse", "STRAẞE"], "strasse"),
+    (["Fußball-WM", "FUSSBALL-WM"], "fussball-wm"),
+    # Greek capitals fold to small letters with the final sigma kept at a word's end, so
+    # the ids of Greek topics are the ones lowercasing gave.
+    (["ΣΊΣΥΦΟΣ", "Σίσυφος", "σίσυφοσ"], "σίσυφος"),
+    (["ΟΔΟΣ ΑΘΗΝΑΣ", "Οδος Αθηνας"], "οδος-αθηνας"),
+    (["ᏣᎳᎩ", "ꮳꮃꭹ"], "ꮳꮃꭹ"),  # Cherokee: as lowercasing gave (case folding gives capitals)
+])
+def test_a_name_and_its_capitals_are_one_topic(spellings, slug):
+    assert {topic_slug(name) for name in spellings} == {slug}
+
+
+@pytest.mark.parametrize(("name", "slug"), [
+    ("Zürich Café", "zürich-café"), ("İstanbul", "istanbul"), ("人工智能", "人工智能"),
+    ("Ελλάδα", "ελλάδα"), ("Россия", "россия"), ("ΐ", "ΐ"), ("Ǯ", "ǯ"),
+])
+def test_slugs_without_a_folded_letter_keep_their_ids(name, slug):
+    assert topic_slug(name) == slug
+
+
+@given(st.text())
+def test_a_topic_name_case_folded_is_the_same_topic(name):
+    assert topic_slug(name.casefold()) == topic_slug(name)
+
+
 @given(st.text())
 def test_topic_slug_is_idempotent(name):
     assert topic_slug(topic_slug(name)) == topic_slug(name)
@@ -310,7 +338,9 @@ def test_topic_slug_is_alnum_runs_joined_by_single_dashes(name):
     folded = unicodedata.normalize("NFKC", name)
     if "+" in folded or "#" in folded or "\u0307" in folded.lower():
         return  # a '+' or '#' spelled out, 'İ' read as 'i': tests/test_writer_spellings.py
-    assert slug == "-".join(tokens(folded))
+    # the words of the name, case-folded (ß is ss in a slug, not in a phrase's words)
+    assert slug == topic_slug("-".join(tokens(folded)))
+    assert len(slug.split("-")) == len(tokens(folded)) or not slug
 
 
 # -- parse_datetime ------------------------------------------------------------

@@ -231,3 +231,20 @@ def test_topics_of_one_story_written_as_c_cpp_and_csharp_stay_three(tmp_path):
     assert sorted(kg[t]["name"] for t in kg.nx.successors("article:https://x.example/a")
                   if t.startswith("topic:")) == ["C", "C#", "C++"]
     assert kg.topic("C#") == "topic:c-sharp" and kg.topic("c++") == "topic:c-plus-plus"
+
+
+def test_a_topic_and_its_capitals_are_one_topic_and_the_old_id_still_finds_it(tmp_path):
+    # "Straße" in one story and "STRASSE" (its capitals: ß has none of its own) in another
+    # were two topics, topic:straße and topic:strasse; they are one, found by either id.
+    for i, name in enumerate(["Straße", "Straße", "STRASSE"]):
+        (tmp_path / f"s{i}.json").write_text(
+            f'{{"webUrl": "https://n.example/{i}", "title": "S{i}", "topics": ["{name}"]}}',
+            encoding="utf-8")
+    kg = graph.load(tmp_path)
+    topics = [n for n, d in kg.nx.nodes(data=True) if d.get("kind") == "topic"]
+    assert topics == ["topic:strasse"]
+    assert kg.nx.nodes["topic:strasse"]["name"] == "Straße"  # the most frequent spelling
+    assert kg.nx.in_degree("topic:strasse") == 3
+    for ref in ("topic:strasse", "topic:straße", "Straße", "STRASSE", "strasse"):
+        assert kg.topic(ref) == "topic:strasse", ref
+    assert kg.resolve("topic:straße") == "topic:strasse"
