@@ -241,7 +241,8 @@ def topic_slug(name: str) -> str:
     ``STRASSE``), runs of other
     characters as ``-``: ``Café`` written with a combining accent or in full-width
     letters is the same topic; a ``+`` or ``#`` ending a word is spelled out (``C++`` is
-    ``c-plus-plus``, ``C#`` ``c-sharp``: not the topic ``C``).
+    ``c-plus-plus``, ``C#`` ``c-sharp``: not the topic ``C``), and a ``.`` opening one
+    (``.NET`` is ``dot-net``: not the topic ``Net``).
 
     Returns ``""`` for a name without any letter or digit.
 
@@ -249,8 +250,8 @@ def topic_slug(name: str) -> str:
     --------
     >>> topic_slug("FACIAL  Recognition!")
     'facial-recognition'
-    >>> topic_slug("C++"), topic_slug("C#")
-    ('c-plus-plus', 'c-sharp')
+    >>> topic_slug("C++"), topic_slug("C#"), topic_slug(".NET")
+    ('c-plus-plus', 'c-sharp', 'dot-net')
     """
     if name.isascii():
         name = name.lower()
@@ -260,6 +261,8 @@ def topic_slug(name: str) -> str:
         name = name.replace("i\u0307", "i")
     if "+" in name or "#" in name:  # C++ and C# are not C, nor Disney+ Disney
         name = _PLUS_OR_SHARP.sub(_spelled, name)
+    if "." in name:  # .NET is not Net, nor .com the word com
+        name = _OPENING_DOT.sub("dot-", name)
     return _NON_ALNUM_RUN.sub("-", name).strip("-")
 
 
@@ -278,6 +281,10 @@ _WORD_END_SIGMA = re.compile(r"(?<=[^\W\d_])σ(?![^\W\d_])")
 # A '+' or '#' ending a word, before no letter: C++, C#, F#, Disney+, C++20 (not A+B, nor
 # the hashtag's '#' opening #MeToo).
 _PLUS_OR_SHARP = re.compile(r"(?<=[^\W_])(?:\++|#)(?![^\W\d_])")
+
+
+# A '.' opening a word, before a letter: .NET, .com (not ASP.NET's, nor an ellipsis's).
+_OPENING_DOT = re.compile(r"(?<![\w.])\.(?=[^\W\d_])")
 
 
 def _spelled(m: re.Match[str]) -> str:

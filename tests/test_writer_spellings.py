@@ -248,3 +248,33 @@ def test_a_topic_and_its_capitals_are_one_topic_and_the_old_id_still_finds_it(tm
     for ref in ("topic:strasse", "topic:straße", "Straße", "STRASSE", "strasse"):
         assert kg.topic(ref) == "topic:strasse", ref
     assert kg.resolve("topic:straße") == "topic:strasse"
+
+
+@pytest.mark.parametrize(("name", "slug"), [
+    (".NET", "dot-net"),
+    (".NET Core", "dot-net-core"),
+    ("dot NET", "dot-net"),
+    (".com bubble", "dot-com-bubble"),
+    ("Dot-com bubble", "dot-com-bubble"),
+    ("ASP.NET", "asp-net"),  # a dot inside a name is a word break, as before
+    ("Node.js", "node-js"),
+    ("NET", "net"),
+    ("Net neutrality", "net-neutrality"),
+    ("...and more", "and-more"),
+    ("Version .5", "version-5"),
+])
+def test_a_topic_named_with_a_leading_dot_is_not_the_word_alone(name, slug):
+    # Tech news tags .NET beside stories about nets and Net neutrality: the '.' was
+    # dropped, so .NET was topic:net, one topic with "Net". A dot opening a word, before a
+    # letter, is spelled out, as C++ and C# are.
+    from graph.normalize import topic_slug
+
+    assert topic_slug(name) == slug
+
+
+def test_topics_net_and_dot_net_stay_two(tmp_path):
+    (tmp_path / "a.json").write_text(
+        '{"title": "T", "webUrl": "https://x.example/a", "topics": [".NET", "Net"]}',
+        encoding="utf-8")
+    kg = graph.load(tmp_path)
+    assert kg.topic(".NET") == "topic:dot-net" and kg.topic("net") == "topic:net"
