@@ -434,7 +434,8 @@ class Builder:
         if not isinstance(raw, list):
             self.warn(path, line, f"topics must be a list of names, got {type(raw).__name__}")
             return []
-        slugs = []
+        slugs: list[str] = []
+        seen: set[str] = set()  # a list's `in` made a record of n topics cost n²/2 steps
         for name in raw:
             if isinstance(name, int | float) and not isinstance(name, bool):
                 name = str(name)
@@ -454,7 +455,8 @@ class Builder:
                 self.warn(path, line, f"topic {_shown(name)} skipped: a topic is a name with a "
                           f"letter or digit, or a wiki link '[[Name]]'{got}")
                 continue
-            if slug not in slugs:
+            if slug not in seen:
+                seen.add(slug)
                 slugs.append(slug)
                 self.topic_names[slug][name.strip()] += 1
         return slugs
