@@ -27,7 +27,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import partial
+from functools import lru_cache, partial
 from itertools import chain
 from operator import itemgetter
 from typing import Any
@@ -77,6 +77,19 @@ _OTHER_NAMES = {
                     "related"),
 }
 _KNOWN_BY_LOWER = {k.lower(): k for k in (*_KNOWN_FIELDS, "body")}
+# Fields of one record checked for a near spelling of one newsgraph reads: a record past
+# this many others is generated, not misspelled (200,000 of them took 22 s to check).
+_MAX_SPELLING_CHECKS = 64
+
+
+@lru_cache(maxsize=4096)
+def _near_field(key: str) -> str | None:
+    """The field newsgraph reads that ``key`` (lowercased) looks like a misspelling of.
+
+    Cached: a corpus repeats its writer's other fields (Jekyll's ``layout`` in every post),
+    and each check compares with every field name (difflib, a fraction of a millisecond)."""
+    close = difflib.get_close_matches(key, _KNOWN_BY_LOWER, n=1, cutoff=0.8)
+    return _KNOWN_BY_LOWER[close[0]] if close else None
 _NO_DATE = datetime.min.replace(tzinfo=UTC)
 # The documented range of the source's scores.
 SCORE_RANGE = (0, 100)
@@ -397,13 +410,14 @@ class Builder:
     def entry_fields(self, fields: dict[str, Any], path: str, line: int | None) -> None:
         """Warn of each field that looks meant as one newsgraph reads, which the record
         lacks: under another writer's name, or spelled near it (it stays in `extra`)."""
+        unknown = 0
         for key in fields:
             if key in _KNOWN_FIELDS or key == "body" or not isinstance(key, str):
                 continue
             meant = _OTHER_NAMES.get(key)
-            if meant is None:
-                close = difflib.get_close_matches(key.lower(), _KNOWN_BY_LOWER, n=1, cutoff=0.8)
-                meant = _KNOWN_BY_LOWER[close[0]] if close else None
+            if meant is None and unknown < _MAX_SPELLING_CHECKS:
+                unknown += 1
+                meant = _near_field(key.lower())
             if meant is not None and fields.get(meant) is None:
                 self.warn(path, line, f"field {key!r} is not one newsgraph reads (kept in the "
                           f"article's extra); did you mean {meant!r}?")
@@ -434,7 +448,8 @@ class Builder:
         if not isinstance(raw, list):
             self.warn(path, line, f"topics must be a list of names, got {type(raw).__name__}")
             return []
-        slugs = []
+        slugs: list[str] = []
+        seen: set[str] = set()  # a list's `in` made a record of n topics cost n²/2 steps
         for name in raw:
             if isinstance(name, int | float) and not isinstance(name, bool):
                 name = str(name)
@@ -454,7 +469,8 @@ class Builder:
                 self.warn(path, line, f"topic {_shown(name)} skipped: a topic is a name with a "
                           f"letter or digit, or a wiki link '[[Name]]'{got}")
                 continue
-            if slug not in slugs:
+            if slug not in seen:
+                seen.add(slug)
                 slugs.append(slug)
                 self.topic_names[slug][name.strip()] += 1
         return slugs

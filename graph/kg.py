@@ -142,6 +142,10 @@ class KnowledgeGraph:
         node = topic_id(topic_slug(name))
         if node in self.nx:
             return node
+        if name.startswith(f"{TOPIC}:"):  # an id of an older rule: topic:straße is topic:strasse
+            node = topic_id(topic_slug(name.removeprefix(f"{TOPIC}:")))
+            if node in self.nx:
+                return node
         return self._topic_names.get(name.strip().lower())
 
     @overload
@@ -157,7 +161,7 @@ class KnowledgeGraph:
         _text("resolve", ref, "a node id or an article URL")
         if ref in self.nx:
             return ref
-        node = self.article(ref)
+        node = self.topic(ref) if ref.startswith(f"{TOPIC}:") else self.article(ref)
         if node is None and not missing_ok:
             raise NodeNotFound(
                 f"no node {ref!r}: expected a node id such as 'article:<url>', "

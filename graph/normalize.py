@@ -56,7 +56,8 @@ def canonical_url(url: str) -> str:
     Scheme and host are lowercased, ``http`` read as ``https`` (one story served both
     ways, or linked by an old feed as ``http://``, is one story; a URL with a port other
     than the default keeps its scheme: another server), an international host in its
-    IDNA (``xn--``) form, text outside ASCII in the path and query %-escaped as UTF-8, escapes in
+    IDNA (``xn--``) form, text outside ASCII and spaces in the path and query %-escaped as
+    UTF-8 (tabs and line breaks taken out first, as browsers do), escapes in
     capitals and those of unreserved characters decoded, ``.`` and ``..`` segments of
     the path resolved (``/a/../story`` is ``/story``); a user name and password
     (``user:pass@``: not part of which story it is, and not to be shown in ids), the
@@ -75,6 +76,10 @@ def canonical_url(url: str) -> str:
     'https://www.example.com/News/Story?id=7'
     """
     text = _stripped(url, "URL")
+    if "\t" in text or "\n" in text or "\r" in text:
+        # Taken out before parsing, as the URL standard does: a URL a writer folded across
+        # two lines, or copied with a tab, is the URL every browser opens.
+        text = text.translate(_TAB_OR_NEWLINE)
     plain = _PLAIN_URL.fullmatch(text)
     if plain is not None and _plain_path(plain.group(3)) and _plain_host(plain.group(2)):
         # the common shape, with nothing to drop but a trailing "/"
@@ -99,7 +104,8 @@ def canonical_url(url: str) -> str:
                               "not a number from 0 to 65535") from None
     scheme = parts.scheme.lower()
     hostport = parts.netloc.rpartition("@")[2]
-    if scheme in _DEFAULT_PORTS and hostport and not any(c.isspace() for c in text):
+    spaced = any(c.isspace() for c in hostport)
+    if scheme in _DEFAULT_PORTS and hostport and not spaced:
         hostport = canonical_host(hostport, url)  # "" for "news.example." alone: no host
     if not scheme or not hostport:
         raise InvalidURLError(
@@ -109,8 +115,9 @@ def canonical_url(url: str) -> str:
     if scheme not in _DEFAULT_PORTS:  # a link to a story: javascript: or data: would run
         raise InvalidURLError(f"{shown(url)} is not a web URL: its scheme is {scheme!r}; expected "
                               "http or https, like 'https://example.com/story'")
-    if any(c.isspace() for c in text):
-        raise InvalidURLError(f"{shown(url)} is not a valid URL: it contains whitespace")
+    if spaced:  # in the path or query it is escaped, as browsers send it; no host holds one
+        raise InvalidURLError(f"{shown(url)} is not a valid URL: its host {shown(hostport)} "
+                              "holds white space, which no host name may hold")
     netloc = hostport
     if port is not None and port != _DEFAULT_PORTS.get(scheme):
         netloc = f"{netloc}:{port}"  # another server: its scheme is kept
@@ -168,15 +175,18 @@ def _without_dot_segments(path: str) -> str:
 # RFC 3986's unreserved characters: an escape of one means the character itself.
 _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 _ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
-# Escaped as a browser escapes them: text outside ASCII, and controls (C0 and DEL).
-_NOT_ASCII = re.compile(r"[^\x20-\x7e]+")
+# Escaped as a browser escapes them: text outside ASCII, controls (C0 and DEL) and the space
+# (the URL standard's path and query percent-encode sets: `/a story` is sent `/a%20story`).
+_NOT_ASCII = re.compile(r"[^\x21-\x7e]+")
+# Removed from a URL before it is parsed (the URL standard's "ASCII tab or newline").
+_TAB_OR_NEWLINE = dict.fromkeys(map(ord, "\t\n\r"))
 
 
 def _escaped(part: str) -> str:
     """Return a path or query part in one spelling, as a browser sends it: text outside
     ASCII and controls as UTF-8 escapes, escapes in capitals, escapes of unreserved
     characters decoded."""
-    if part.isascii() and part.isprintable() and "%" not in part:
+    if part.isascii() and part.isprintable() and "%" not in part and " " not in part:
         return part
     part = _NOT_ASCII.sub(lambda m: quote(m.group(), safe=""), part)
 
@@ -227,10 +237,12 @@ def provider_key(domain: str) -> str:
 
 
 def topic_slug(name: str) -> str:
-    """Return the slug of a topic name: NFKC-normalized and lowercase, runs of other
+    """Return the slug of a topic name: NFKC-normalized and case-folded (``Straße`` is
+    ``STRASSE``), runs of other
     characters as ``-``: ``Café`` written with a combining accent or in full-width
     letters is the same topic; a ``+`` or ``#`` ending a word is spelled out (``C++`` is
-    ``c-plus-plus``, ``C#`` ``c-sharp``: not the topic ``C``).
+    ``c-plus-plus``, ``C#`` ``c-sharp``: not the topic ``C``), and a ``.`` opening one
+    (``.NET`` is ``dot-net``: not the topic ``Net``).
 
     Returns ``""`` for a name without any letter or digit.
 
@@ -238,22 +250,41 @@ def topic_slug(name: str) -> str:
     --------
     >>> topic_slug("FACIAL  Recognition!")
     'facial-recognition'
-    >>> topic_slug("C++"), topic_slug("C#")
-    ('c-plus-plus', 'c-sharp')
+    >>> topic_slug("C++"), topic_slug("C#"), topic_slug(".NET")
+    ('c-plus-plus', 'c-sharp', 'dot-net')
     """
-    if not name.isascii():  # one topic whatever Unicode form its name was written in
-        name = unicodedata.normalize("NFKC", _INVISIBLE.sub("", name))
-    name = name.lower()
+    if name.isascii():
+        name = name.lower()
+    else:  # one topic whatever Unicode form and case its name was written in
+        name = _folded(unicodedata.normalize("NFKC", _INVISIBLE.sub("", name)))
     if "\u0307" in name:  # 'İ' lowercases to 'i' and a dot above: the letter i, as in Istanbul
         name = name.replace("i\u0307", "i")
     if "+" in name or "#" in name:  # C++ and C# are not C, nor Disney+ Disney
         name = _PLUS_OR_SHARP.sub(_spelled, name)
+    if "." in name:  # .NET is not Net, nor .com the word com
+        name = _OPENING_DOT.sub("dot-", name)
     return _NON_ALNUM_RUN.sub("-", name).strip("-")
 
+
+def _folded(name: str) -> str:
+    """Return a name in one case: Unicode's case folding, so a name and its capitals are
+    one topic (``Straße`` and ``STRASSE``: lowercasing keeps the ``ß``), in the form
+    lowercasing gave where it already was one: small Cherokee letters (folding gives
+    capitals) and a Greek final sigma at a word's end (folding gives ``σ``)."""
+    folded = unicodedata.normalize("NFKC", name.casefold()).lower()
+    return _WORD_END_SIGMA.sub("ς", folded) if "σ" in folded else folded
+
+
+# A sigma ending a word (after a letter, before none): written ς, as lowercasing writes it.
+_WORD_END_SIGMA = re.compile(r"(?<=[^\W\d_])σ(?![^\W\d_])")
 
 # A '+' or '#' ending a word, before no letter: C++, C#, F#, Disney+, C++20 (not A+B, nor
 # the hashtag's '#' opening #MeToo).
 _PLUS_OR_SHARP = re.compile(r"(?<=[^\W_])(?:\++|#)(?![^\W\d_])")
+
+
+# A '.' opening a word, before a letter: .NET, .com (not ASP.NET's, nor an ellipsis's).
+_OPENING_DOT = re.compile(r"(?<![\w.])\.(?=[^\W\d_])")
 
 
 def _spelled(m: re.Match[str]) -> str:

@@ -369,6 +369,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from graph.watch import polling_wanted
     from schema.app import create_app
+    from schema.httpprotocol import GraphQLHttpToolsProtocol
 
     settings = from_arguments(args)
     token = _ingest_token(args) if args.ingest is not False else None
@@ -436,9 +437,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     config: dict[str, Any] = {
         # The C parser and libuv loop (dependencies): a third less of uvicorn's own work a
         # request than h11 on asyncio's loop, which "auto" falls back to without saying.
-        # uvloop is not built for Windows: asyncio's loop there.
-        "http": "httptools", "loop": SERVING_LOOP,
+        # uvloop is not built for Windows: asyncio's loop there. Its refusals (a GET's URL
+        # past 65,535 bytes) are GraphQL errors, not uvicorn's plain text.
+        "http": GraphQLHttpToolsProtocol, "loop": SERVING_LOOP,
         "log_level": "warning", "server_header": not settings.production,
+        # A WebSocket message is held whole and decoded on the event loop: one past what an
+        # HTTP body may hold is refused as its frames arrive (1009), not at uvicorn's 16 MB.
+        "ws_max_size": settings.max_body_bytes,
         "timeout_graceful_shutdown": max(1, math.ceil(settings.timeout)) + 2}
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host

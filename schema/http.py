@@ -53,7 +53,7 @@ from schema.lanes import Lane
 from schema.query import should_mask
 from schema.settings import Settings, env_name
 from schema.threads import OperationThreads, Ticket
-from schema.wsmessages import CheckedLegacyWS, CheckedTransportWS
+from schema.wsmessages import CappedWebSocketAdapter, CheckedLegacyWS, CheckedTransportWS
 
 __all__ = ["BODY", "GRAPHQL_RESPONSE", "JSON", "negotiate", "is_request_error", "error_body",
            "GraphQLOverHTTP"]
@@ -158,6 +158,8 @@ class GraphQLOverHTTP(GraphQL[dict[str, Any], None]):
     # WebSocket messages are checked against their protocol first (schema/wsmessages.py).
     graphql_transport_ws_handler_class = CheckedTransportWS
     graphql_ws_handler_class = CheckedLegacyWS
+    # ... and one past maxBodyBytes is refused before it is decoded.
+    websocket_adapter_class = CappedWebSocketAdapter
 
     def __init__(self, schema: Any, settings: Settings, **options: Any):
         options.setdefault("graphql_ide", "graphiql" if settings.graphiql_enabled else None)

@@ -13,19 +13,26 @@ for the operation and goes on, as that protocol does.
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
+from json import JSONDecodeError
 from typing import Any, cast
 
+from starlette.websockets import WebSocketDisconnect, WebSocketState
+from strawberry.asgi import ASGIWebSocketAdapter
+from strawberry.http.exceptions import NonJsonMessageReceived, NonTextMessageReceived
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
 )
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 
 __all__ = ["MAX_ID_CHARS", "message_problem", "payload_problem", "CheckedTransportWS",
-           "CheckedLegacyWS"]
+           "CheckedLegacyWS", "CappedWebSocketAdapter", "MESSAGE_TOO_BIG"]
 
 # Clients number operations ("1", "2", ...) or give them a UUID: 256 is far more than
 # either, and an id is kept as long as its operation runs.
 MAX_ID_CHARS = 256
+# RFC 6455's close code for a message too big to process.
+MESSAGE_TOO_BIG = 1009
 _NOT_AN_OBJECT = "Invalid message: a message must be a JSON object with a 'type' (text)"
 
 
@@ -98,3 +105,37 @@ class CheckedLegacyWS(BaseGraphQLWSHandler[Any, Any]):
                 await self.websocket.send_json(answer)
                 return
         await super().handle_message(cast(Any, message))
+
+
+class CappedWebSocketAdapter(ASGIWebSocketAdapter):
+    """Strawberry's WebSocket adapter, closing with 1009 on a message past ``maxBodyBytes``
+    before decoding it.
+
+    A message is decoded on the event loop: one of uvicorn's default 16 MB held every other
+    request for as long as that took. A subscribe holds what an HTTP request holds (a
+    document of at most ``maxDocumentBytes``, its variables), so the cap is the HTTP body's;
+    `newsgraph serve` also sets uvicorn's ``ws_max_size`` to it, so such a message is refused
+    as its frames arrive, never buffered whole. This check holds under any ASGI server.
+    """
+
+    async def iter_json(self, *, ignore_parsing_errors: bool = False
+                        ) -> AsyncGenerator[object, None]:
+        """Yield each message decoded; close with 1009 at one too big to decode."""
+        cap: int = cast(Any, self.view).settings.max_body_bytes
+        try:
+            while self.ws.application_state != WebSocketState.DISCONNECTED:
+                try:
+                    text = await self.ws.receive_text()
+                    size = len(text) if len(text) > cap else len(text.encode())
+                    if size > cap:
+                        await self.close(MESSAGE_TOO_BIG, f"message too big: {size:,} bytes, at "
+                                                          f"most {cap:,} (maxBodyBytes)")
+                        return
+                    yield self.view.decode_json(text)
+                except JSONDecodeError as e:
+                    if not ignore_parsing_errors:
+                        raise NonJsonMessageReceived from e
+        except KeyError as e:  # a binary message: Starlette's receive_text has no 'text'
+            raise NonTextMessageReceived from e
+        except WebSocketDisconnect:
+            pass

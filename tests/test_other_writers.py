@@ -226,3 +226,51 @@ def test_fields_without_fences_are_told_where_the_fences_go(tmp_path, text, firs
         "no YAML front matter: the file must start with a '---' line; its first line "
         f"({first!r}) reads as a field, so put a '---' line before it and one after the "
         "last field, before the body")
+
+
+@pytest.mark.parametrize("written", ["https://writers.example/world news/a story",
+                                     "https://writers.example/world%20news/a%20story"])
+def test_a_url_with_a_space_in_its_path_loads_as_the_article_browsers_open(tmp_path, written):
+    # Scrapers write the link as the page's text had it: the record was refused ("it contains
+    # whitespace") and a related link to it dropped. Read as browsers send it, %20.
+    _md(tmp_path, "story.md", f"title: A story\nwebUrl: {written}\n"
+                              f"related:\n  - webUrl: '{STORY}/with a space'\n")
+    kg = graph.load(tmp_path)
+    assert kg.report.errors == [] and kg.report.warnings == []
+    canonical = "article:https://writers.example/world%20news/a%20story"
+    assert kg.nx.nodes[canonical]["title"] == "A story"
+    assert kg.nx.has_edge(canonical, f"article:{STORY}/with%20a%20space")
+    assert kg.article("https://writers.example/world news/a story") == canonical
+
+
+def test_fields_newsgraph_does_not_read_cost_one_spelling_check_per_name(tmp_path,
+                                                                          monkeypatch):
+    # Each field a record holds that newsgraph does not read was compared with every field
+    # name it does (difflib, ~0.3 ms), in every record: a Jekyll site's `layout` and
+    # `categories` cost that at each of its posts, and one record of 200,000 such fields
+    # took 22 s to load. Counted, not timed: a name is checked once per load, and a record
+    # past a few dozen such fields is not a misspelling's.
+    import difflib
+
+    from graph import build
+
+    checked = 0
+    real = difflib.get_close_matches
+
+    def counting(*args, **kwargs):
+        nonlocal checked
+        checked += 1
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(build.difflib, "get_close_matches", counting)
+    for i in range(200):
+        _md(tmp_path, f"post{i}.md", f"layout: post\ncategories: news\ntitle: P{i}\n"
+                                     f"webUrl: {STORY}/{i}\nexerpt: typo\n")
+    many = "".join(f'"k{i}": {i}, ' for i in range(20_000))
+    (tmp_path / "wide.json").write_text(
+        f'{{{many}"webUrl": "{STORY}/wide", "title": "Wide", "Titel": 1}}', encoding="utf-8")
+    kg = graph.load(tmp_path)
+    assert checked < 200, checked  # was 3 a post (600) and 20,002 for the wide record
+    assert kg.nx.nodes[f"article:{STORY}/wide"]["extra"]["k19999"] == 19999
+    meant = [w.reason for w in kg.report.warnings if "did you mean" in w.reason]
+    assert sum("'exerpt'" in m and "'excerpt'" in m for m in meant) == 200

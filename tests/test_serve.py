@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import socket
 import urllib.request
 from pathlib import Path
 
 import pytest
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import connect as ws_connect
+from websockets.typing import Subprotocol
 
 import graph
 from tests.servers import running_server
@@ -41,3 +45,54 @@ def test_serve_answers_the_example_over_http_as_kg_within_does(server):
     ready = json.load(urllib.request.urlopen(f"{base}/readyz", timeout=5))
     assert ready["articles"] == 9
 
+
+
+def _raw(base: str, request: bytes) -> tuple[int, dict[str, str], bytes]:
+    """Send ``request`` as bytes on a socket; return the status, headers and body."""
+    host, port = base.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as s:
+        s.sendall(request)
+        answer = b""
+        while chunk := s.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    headers = {k.lower(): v.strip() for k, _, v in (line.partition(":") for line in lines)}
+    return int(status_line.split()[1]), headers, body
+
+
+@pytest.mark.parametrize(("request_bytes", "status", "says"), [
+    # Apollo's and urql's GET for queries put the document in the URL: one past 65,535
+    # bytes, which the HTTP parser cannot hold, got a plain-text "Invalid HTTP request
+    # received." that no GraphQL client reads as an error.
+    (b"GET /graphql?query=" + b"%7B" + b"a" * 70_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+     414, "send the query in a POST"),
+    (b"GET /graphql HTTP/1.1\r\nHost x\r\n\r\n", 400, "not a valid HTTP/1.1 request"),
+])
+def test_a_request_the_http_parser_refuses_gets_a_graphql_error(server, request_bytes, status,
+                                                               says):
+    code, headers, body = _raw(server, request_bytes)
+    assert code == status
+    assert headers["content-type"].startswith("application/json")
+    [error] = json.loads(body)["errors"]
+    assert says in error["message"], error
+    # the server still answers everyone else
+    assert post(server, "{ stats { articles } }")["data"]["stats"]["articles"] > 0
+
+
+def test_a_websocket_message_past_max_body_bytes_is_refused_as_it_arrives(server):
+    # uvicorn's default let a client send 16 MB in one message, held whole and decoded on
+    # the event loop; serve caps it at maxBodyBytes, closing with 1009 (message too big).
+    url = server.replace("http://", "ws://") + "/graphql"
+    with ws_connect(url, subprotocols=[Subprotocol("graphql-transport-ws")],
+                    max_size=None, open_timeout=10) as ws:
+        ws.send(json.dumps({"type": "connection_init"}))
+        assert json.loads(ws.recv(timeout=10))["type"] == "connection_ack"
+        ws.send('{"type": "subscribe", "id": "1", "payload": {"query": "'
+                + "x" * 4_000_000 + '"}}')
+        with pytest.raises(ConnectionClosed):
+            ws.recv(timeout=10)
+    assert ws.close_code == 1009, (ws.close_code, ws.close_reason)
+    # said by the frame reader ("frame exceeds limit of 65536 bytes"), or by the app's check
+    assert "65536" in ws.close_reason.replace(",", ""), ws.close_reason
+    assert post(server, "{ stats { articles } }")["data"]["stats"]["articles"] > 0

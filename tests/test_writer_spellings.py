@@ -231,3 +231,50 @@ def test_topics_of_one_story_written_as_c_cpp_and_csharp_stay_three(tmp_path):
     assert sorted(kg[t]["name"] for t in kg.nx.successors("article:https://x.example/a")
                   if t.startswith("topic:")) == ["C", "C#", "C++"]
     assert kg.topic("C#") == "topic:c-sharp" and kg.topic("c++") == "topic:c-plus-plus"
+
+
+def test_a_topic_and_its_capitals_are_one_topic_and_the_old_id_still_finds_it(tmp_path):
+    # "Straße" in one story and "STRASSE" (its capitals: ß has none of its own) in another
+    # were two topics, topic:straße and topic:strasse; they are one, found by either id.
+    for i, name in enumerate(["Straße", "Straße", "STRASSE"]):
+        (tmp_path / f"s{i}.json").write_text(
+            f'{{"webUrl": "https://n.example/{i}", "title": "S{i}", "topics": ["{name}"]}}',
+            encoding="utf-8")
+    kg = graph.load(tmp_path)
+    topics = [n for n, d in kg.nx.nodes(data=True) if d.get("kind") == "topic"]
+    assert topics == ["topic:strasse"]
+    assert kg.nx.nodes["topic:strasse"]["name"] == "Straße"  # the most frequent spelling
+    assert kg.nx.in_degree("topic:strasse") == 3
+    for ref in ("topic:strasse", "topic:straße", "Straße", "STRASSE", "strasse"):
+        assert kg.topic(ref) == "topic:strasse", ref
+    assert kg.resolve("topic:straße") == "topic:strasse"
+
+
+@pytest.mark.parametrize(("name", "slug"), [
+    (".NET", "dot-net"),
+    (".NET Core", "dot-net-core"),
+    ("dot NET", "dot-net"),
+    (".com bubble", "dot-com-bubble"),
+    ("Dot-com bubble", "dot-com-bubble"),
+    ("ASP.NET", "asp-net"),  # a dot inside a name is a word break, as before
+    ("Node.js", "node-js"),
+    ("NET", "net"),
+    ("Net neutrality", "net-neutrality"),
+    ("...and more", "and-more"),
+    ("Version .5", "version-5"),
+])
+def test_a_topic_named_with_a_leading_dot_is_not_the_word_alone(name, slug):
+    # Tech news tags .NET beside stories about nets and Net neutrality: the '.' was
+    # dropped, so .NET was topic:net, one topic with "Net". A dot opening a word, before a
+    # letter, is spelled out, as C++ and C# are.
+    from graph.normalize import topic_slug
+
+    assert topic_slug(name) == slug
+
+
+def test_topics_net_and_dot_net_stay_two(tmp_path):
+    (tmp_path / "a.json").write_text(
+        '{"title": "T", "webUrl": "https://x.example/a", "topics": [".NET", "Net"]}',
+        encoding="utf-8")
+    kg = graph.load(tmp_path)
+    assert kg.topic(".NET") == "topic:dot-net" and kg.topic("net") == "topic:net"

@@ -19,6 +19,7 @@ from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
 from schema.app import create_app
+from schema.http import GraphQLOverHTTP
 from schema.settings import Settings
 from tests.conftest import SAMPLE_CORPUS
 
@@ -110,7 +111,7 @@ def test_a_message_nested_too_deeply_to_decode_closes_as_one_that_is_not_json(
     with client.websocket_connect("/graphql", subprotocols=["graphql-transport-ws"]) as ws:
         ws.send_json({"type": "connection_init"})
         assert ws.receive_json()["type"] == "connection_ack"
-        ws.send_text("[" * 100_000 + "]" * 100_000)
+        ws.send_text("[" * 30_000 + "]" * 30_000)  # within maxBodyBytes: decoded, refused
         with pytest.raises(WebSocketDisconnect) as closed:
             ws.receive_json()
     assert (closed.value.code, closed.value.reason) == (
@@ -179,3 +180,30 @@ def test_a_limit_error_over_websocket_names_its_limit_as_over_http(
     assert error["extensions"]["code"] == "LIMIT_EXCEEDED"
     http = client.post("/graphql", json={"query": query}).json()["errors"][0]
     assert error["message"] == http["message"]
+
+
+@pytest.mark.parametrize("protocol", ["graphql-transport-ws", "graphql-ws"])
+def test_a_message_past_max_body_bytes_closes_with_1009_before_it_is_decoded(
+        client: TestClient, protocol: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A message of up to 16 MB (uvicorn's default) was decoded on the event loop, every
+    # other request waiting meanwhile: a subscribe needs no more than an HTTP body may hold.
+    decoded: list[int] = []
+    real = GraphQLOverHTTP.decode_json
+
+    def counting(self: Any, data: str | bytes) -> object:
+        decoded.append(len(data))
+        return real(self, data)
+
+    monkeypatch.setattr(GraphQLOverHTTP, "decode_json", counting)
+    big = '{"type": "subscribe", "id": "1", "payload": {"query": "' + "x" * 2_000_000 + '"}}'
+    with client.websocket_connect("/graphql", subprotocols=[protocol]) as ws:
+        ws.send_json({"type": "connection_init"})
+        assert ws.receive_json()["type"] == "connection_ack"
+        ws.send_text(big)
+        with pytest.raises(WebSocketDisconnect) as closed:
+            ws.receive_json()
+    assert closed.value.code == 1009, (closed.value.code, closed.value.reason)
+    assert f"{len(big):,} bytes" in closed.value.reason
+    assert "at most 65,536 (maxBodyBytes)" in closed.value.reason
+    assert len(closed.value.reason.encode()) <= 123
+    assert max(decoded) < 65_536  # the big one was never decoded
