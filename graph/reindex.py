@@ -20,7 +20,10 @@ adds, removes and rewrites a few nodes, so the next index:
   (``extra_text``, one per version, joined past :data:`SEGMENTS`), searched after the
   base. When the delta outgrows :data:`COMPACT_AT` articles (or an eighth of the base),
   it is compacted: the base is rebuilt by concatenating the live chunks of all blobs,
-  without tokenizing again.
+  without tokenizing again. A base held once (its search index in, the blob let go:
+  :meth:`~graph.index.ReadIndex.hold_text_once`) is carried as its rows and the search
+  index's words read in the new positions (:class:`CarriedWords`); compacting it makes
+  the blob again from the articles' strings, until the version's own search index is in.
 
 Python-level work is proportional to the change; what is proportional to the corpus
 is done by numpy and ``dict`` copies at memory speed (measured in docs/live.md).
