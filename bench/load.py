@@ -48,8 +48,9 @@ def main(argv: list[str] | None = None) -> int:
     def progress(step: Any) -> None:
         now = time.perf_counter()
         new = step.phase not in began
-        began.setdefault(step.phase, now)
-        began_cpu.setdefault(step.phase, time.process_time())
+        if new:  # the process's CPU clock read once a phase (~2 us a call, 90,000 calls)
+            began[step.phase] = now
+            began_cpu[step.phase] = time.process_time()
         if args.trace and (new or step.done >= step.total
                            or step.records // 50_000 > traced[0]):
             traced[0] = step.records // 50_000

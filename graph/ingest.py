@@ -15,10 +15,12 @@ while other applies wait (:meth:`graph.live.LiveGraph.holding`), so the watcher 
 builds a version of half a batch. Batches sent at once are written and applied
 together, as one change (a group commit, :mod:`graph.groupcommit`): the fixed cost of a
 new version is paid once per group, and each batch is still answered only once its
-records are durable and in the current version. Given a :class:`~graph.budget.Budget`, a batch stops
-between records once its deadline has passed: the records written before are answered
-as usual, the ones after as NOT_ATTEMPTED (nothing of them written; sending them again
-is safe).
+records are durable and in the current version. Given a :class:`~graph.budget.Budget`, a
+batch stops between records once its deadline has passed: the records written before are
+answered as usual, the ones after as NOT_ATTEMPTED (nothing of them written; sending them
+again is safe). The apply runs in the follow's apply thread, holding the folder until it
+ends; a batch whose deadline passes while it runs answers at once, its written records
+acknowledged with ``visible`` False (durable, and in the version that apply makes).
 
 :func:`retract` moves the files holding an article's records into
 ``<root>/.retracted/`` (hidden, so never loaded); nothing is destroyed.
@@ -41,7 +43,7 @@ from typing import Any
 from graph.budget import Budget
 from graph.build import article_id, check_records
 from graph.errors import BudgetExceeded, InvalidURLError, NewsgraphError
-from graph.live import LiveGraph
+from graph.live import Held, LiveGraph
 from graph.normalize import canonical_url
 from graph.records import ParsedFile, parse_text
 from graph.report import LoadReport
@@ -65,13 +67,17 @@ _tmp_count = itertools.count()
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """What became of one record: its article id and status, or why it was refused."""
+    """What became of one record: its article id and status, or why it was refused;
+    ``visible``: whether the current version holds it (see :func:`ingest`)."""
 
     status: str
     id: str | None = None
     path: str | None = None
     error: str | None = None
     warnings: tuple[str, ...] = field(default=())
+    # False: written and durable, but the change holding it was still being applied at
+    # the batch's deadline; it is in the next version made once that apply ends.
+    visible: bool = True
 
 
 def _json_default(value: object) -> str:
@@ -115,10 +121,12 @@ def ingest(live: LiveGraph, records: list[Any], budget: Budget | None = None,
     """Write each acceptable record as a file in ``live``'s folder and apply the change.
 
     Returns one :class:`Outcome` per record, in order. A record is acknowledged
-    (CREATED, UPDATED or UNCHANGED) only once its file is durably in place and the
-    current version holds it. With a ``budget``, its deadline is checked before each
-    record: once it has passed, no more records are written, and each one left is
-    answered NOT_ATTEMPTED.
+    (CREATED, UPDATED or UNCHANGED) only once its file is durably in place, and
+    then once the current version holds it too — or, with a ``budget``, at its deadline
+    if the apply of the written files still runs then: those records answer with
+    ``visible`` False (written and durable, in the version that apply makes). With a
+    ``budget``, its deadline is also checked before each record: once it has passed, no
+    more records are written, and each one left is answered NOT_ATTEMPTED.
 
     Batches sent at once (several clients, or one pushing several at a time) are
     written and applied together (:class:`~graph.groupcommit.GroupCommit`): the batch
@@ -149,7 +157,22 @@ def ingest(live: LiveGraph, records: list[Any], budget: Budget | None = None,
                           for i, o in enumerate(batch.outcomes)]
     if batch.failed is not None:  # the files written are applied; the failure is the answer
         raise batch.failed
+    if batch.applied is not None and not _applied_by(batch.applied, budget):
+        # written and durable; the apply of the group's files goes on past the deadline
+        batch.outcomes = [replace(o, visible=False) if o is not None and o.status in (
+            CREATED, UPDATED, UNCHANGED) else o for o in batch.outcomes]
     return [o for o in batch.outcomes if o is not None]
+
+
+def _applied_by(applied: Future[Any], budget: Budget | None) -> bool:
+    """Wait for the apply of a batch's group until the batch's deadline (no deadline:
+    until it ends); True once it ended. An apply's failure is raised."""
+    left = budget.left() if budget is not None else None
+    try:
+        applied.result(timeout=None if left is None else max(left, 0.0))
+    except TimeoutError:
+        return False
+    return True
 
 
 @dataclass(slots=True)
@@ -163,9 +186,10 @@ class _Batch:
     accepted: list[tuple[int, str, bytes, ParsedFile, tuple[str, ...]]] = field(
         default_factory=list)
     failed: BaseException | None = None
+    applied: Future[Any] | None = None  # the apply of its group's files
 
 
-def _commit(folder: Path, live: LiveGraph, apply: Any, group: list[_Batch]) -> None:
+def _commit(folder: Path, live: LiveGraph, apply: Held, group: list[_Batch]) -> None:
     """Write the accepted records of ``group``'s batches, in order, and apply them as
     one change; fill in each batch's outcomes (or its failure)."""
     with _Writes(folder, live.writers) as writes:
@@ -201,7 +225,11 @@ def _commit(folder: Path, live: LiveGraph, apply: Any, group: list[_Batch]) -> N
         for (b, _), error in failed.items():
             group[b].failed = group[b].failed or error
         if written:
-            apply(written, writes.known)
+            # Applied in the follow's apply thread, which holds the folder until it is
+            # done: each batch waits for it only until its own deadline.
+            applied = apply.later(written, writes.known)
+            for batch in group:
+                batch.applied = applied
 
 
 _Key = tuple[int, int]  # a record: its batch in the group, its place in the batch

@@ -38,8 +38,9 @@ import logging
 import os
 import stat
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -80,12 +81,19 @@ from graph.records import (
 from graph.reindex import next_index
 from graph.storedmap import StoredMap
 
-__all__ = ["LiveGraph", "follow"]
+__all__ = ["LiveGraph", "Held", "follow"]
 
 _MOD = 1 << 128
 # Files written (and fsynced) at once by graph.ingest: enough for the journal to commit
 # them together.
 WRITERS = 8
+# A file's bytes checked at time V while its modification time is older than V less this
+# are unchanged for as long as its signature (size, modification time, inode) is the one
+# seen then: a later write stamps a time the file system's coarse clock
+# (4 ms a tick here, 10 ms at 100 Hz) cannot put that far back. Younger, a write in the
+# same tick could keep the signature.
+RACY_NS = 20_000_000
+_CLEAN_AT_MOST = 4096  # files remembered clean (a batch's, for the watcher's late events)
 _READ_AT_ONCE = 16  # files changed in one apply from which the writer threads read them
 _TOPIC = topic_id("")
 # Entries of the build state held as objects (read by changes) past which they are
@@ -178,6 +186,10 @@ class LiveGraph:
         self._known: dict[str, tuple[bytes, ParsedFile]] = {}  # see holding()
         self._real_folders: dict[str, bool] = {}  # see _in_real_folder (per batch)
         self._exact: set[str] = set()  # files whose kept parse is of the bytes hashed
+        # Files a batch wrote whose bytes the apply checked, by the signature they had
+        # then, not racy (see RACY_NS): the watcher's events for them, coming after that
+        # apply, find the same signature and read none of them again.
+        self._clean: dict[str, tuple[int, int, int]] = {}
         self._version_sum = 0
         self._base = self._base_of()  # what file paths in the version id are relative to
         # False while the build state's inputs are not read (a start from a snapshot):
@@ -438,11 +450,18 @@ class LiveGraph:
                 return None
             return self._take()
 
+    @functools.cached_property
+    def appliers(self) -> ThreadPoolExecutor:
+        """The thread that runs an apply handed off by a holder of the folder
+        (:meth:`Held.later`), holding the folder until that apply ends."""
+        return ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsgraph-apply")
+
     @contextlib.contextmanager
-    def holding(self, timeout: float | None = None) -> Iterator[Callable[..., Change | None]]:
-        """Hold every other apply back while files are written; yield the function that
-        applies them (call it once, at the end). With a ``timeout``, raise TimeoutError
-        when another apply or writer still holds the folder after that many seconds.
+    def holding(self, timeout: float | None = None) -> Iterator[Held]:
+        """Hold every other apply back while files are written; yield the :class:`Held`
+        that applies them (call it once, at the end, or hand the apply off with its
+        ``later``). With a ``timeout``, raise TimeoutError when another apply or writer
+        still holds the folder after that many seconds.
 
         Applies asked for meanwhile (the watcher seeing the files appear) wait, and the
         one apply at the end takes their paths too, so no version holds half of the
@@ -450,24 +469,15 @@ class LiveGraph:
         ``apply(paths, known)`` may hand over what the writer knows of a file it wrote,
         ``{path: (bytes, parse)}``: a file whose bytes are still those is not parsed again.
         """
-        def apply_held(paths: Iterable[str | os.PathLike[str]],
-                       known: Mapping[str, tuple[bytes, ParsedFile]] | None = None,
-                       ) -> Change | None:
-            self._ask(paths)
-            self._known = {os.path.abspath(p): v for p, v in (known or {}).items()}
-            self._real_folders = {}
-            try:
-                return self._take()
-            finally:
-                self._known = {}
-
         if not self._lock.acquire(timeout=-1 if timeout is None else timeout):
             raise TimeoutError(f"another change to {str(self.root)!r} held the folder "
                                f"for {timeout:g} s")
+        held = Held(self)
         try:
-            yield apply_held
+            yield held
         finally:
-            self._lock.release()
+            if not held.handed:  # a handed-off apply lets the folder go when it ends
+                self._lock.release()
 
     def _ask(self, paths: Iterable[str | os.PathLike[str]] | None) -> int:
         """Queue ``paths`` (None: everything) for the next apply; return the ticket."""
@@ -503,6 +513,7 @@ class LiveGraph:
             logger.warning("%s: reading the whole folder again", e)
             self._files, self._dirs, self._version_sum = {}, set(), 0
             self._exact.clear()
+            self._clean.clear()
             self._stale = True
             return self._apply_once(None, also)
 
@@ -521,7 +532,11 @@ class LiveGraph:
             gone = [name for name in self._files if name not in listed]
         else:
             listing = self._listing
-            touched, gone_now = found
+            touched, gone_now, seen = found
+            # A file whose signature is still the one it had when an apply checked its
+            # bytes (a batch's file, named again by the watcher's late event) is not read.
+            touched = {name for name in touched if name not in self._clean
+                       or self._clean[name] != seen.get(name) or name not in self._files}
             names = sorted(touched, key=file_key)
             gone = [name for name in gone_now if name in self._files]
         changed: list[str] = list(also)
@@ -583,10 +598,11 @@ class LiveGraph:
         return change
 
     def _listed_among(self, paths: list[str | os.PathLike[str]],
-                      ) -> tuple[set[str], set[str]] | None:
-        """For changed paths that are plain files inside the folder: the names listed now
-        and the names gone, without listing the folder. None when a path is anything
-        else (a folder, a symlink, outside, ...): then the folder is listed again."""
+                      ) -> tuple[set[str], set[str], dict[str, tuple[int, int, int]]] | None:
+        """For changed paths that are plain files inside the folder: the names listed now,
+        the names gone, and the signatures of the files named, without listing the
+        folder. None when a path is anything else (a folder, a symlink, outside, ...):
+        then the folder is listed again."""
         if not self.root.is_dir() or self._listing.errors or self._listing.skipped:
             return None
         base = os.path.abspath(self.root)
@@ -594,6 +610,7 @@ class LiveGraph:
         shown = str(self.root)
         present: set[str] = set()
         gone: set[str] = set()
+        seen: dict[str, tuple[int, int, int]] = {}
         real: dict[str, str] = {}  # folder -> its real path (a batch's files share one)
         for p in paths:
             full = os.path.abspath(p)
@@ -630,7 +647,8 @@ class LiveGraph:
             if not stat.S_ISREG(st.st_mode) or self._holds_folder(name):
                 return None
             present.add(name)
-        return present, gone
+            seen[name] = (st.st_size, st.st_mtime_ns, st.st_ino)
+        return present, gone, seen
 
     def _holds_folder(self, name: str) -> bool:
         """True when ``name`` is (or was) a folder holding known files."""
@@ -646,6 +664,7 @@ class LiveGraph:
 
     def _drop_file(self, name: str) -> KeptFile:
         kept = self._files.pop(name)
+        self._clean.pop(name, None)
         self._version_sum = (self._version_sum - self._term(name, kept.digest)) % _MOD
         return kept
 
@@ -729,13 +748,19 @@ class LiveGraph:
         return parsed
 
     def _read(self, name: str, old: KeptFile | None = None) -> KeptFile:
+        self._clean.pop(name, None)
         known = self._known.get(os.path.abspath(name))
         if known is not None and self._in_real_folder(name):
             # A file a batch just wrote: its bytes, read once, are those handed over
             # (else, changed meanwhile, it is parsed below like any other).
+            began = time.time_ns()
             found = read_plain(name, self.max_file_bytes)
             if found is not None and found[0] == known[0]:
                 self._exact.add(name)
+                if found[1][1] < began - RACY_NS:
+                    if len(self._clean) >= _CLEAN_AT_MOST:
+                        self._clean.clear()
+                    self._clean[name] = found[1]
                 return KeptFile(known[1], bytes_digest(found[0]), found[1])
         signature = file_signature(name)
         if (known is not None or old is not None) and (
@@ -809,6 +834,54 @@ class LiveGraph:
         kg.made_at = datetime.now(UTC)
         kg.__dict__.setdefault("from_snapshot", False)  # True: read from a snapshot at start
         return kg
+
+
+class Held:
+    """The folder held by :meth:`LiveGraph.holding`: call it to apply the files written
+    meanwhile, or hand that apply to the follow's apply thread with :meth:`later` (the
+    folder stays held until the apply ends, so applies are still one at a time)."""
+
+    __slots__ = ("live", "handed")
+
+    def __init__(self, live: LiveGraph) -> None:
+        self.live = live
+        self.handed = False
+
+    def __call__(self, paths: Iterable[str | os.PathLike[str]],
+                 known: Mapping[str, tuple[bytes, ParsedFile]] | None = None,
+                 ) -> Change | None:
+        """Apply the changed ``paths`` (with what the writer ``known`` of them) now."""
+        live = self.live
+        live._ask(paths)
+        live._known = {os.path.abspath(p): v for p, v in (known or {}).items()}
+        live._real_folders = {}
+        try:
+            return live._take()
+        finally:
+            live._known = {}
+
+    def later(self, paths: Iterable[str | os.PathLike[str]],
+              known: Mapping[str, tuple[bytes, ParsedFile]] | None = None,
+              ) -> Future[Change | None]:
+        """Apply the changed ``paths`` in the apply thread, which lets the folder go when
+        it is done; return its future. The holder's ``with`` then ends without waiting:
+        a writer answers by its deadline while a long apply of what it wrote goes on."""
+        def run() -> Change | None:
+            try:
+                return self(paths, known)
+            finally:
+                self.live._lock.release()
+
+        future = self.live.appliers.submit(run)
+        self.handed = True
+        future.add_done_callback(_log_failure)
+        return future
+
+
+def _log_failure(future: Future[Change | None]) -> None:
+    if not future.cancelled() and (error := future.exception()) is not None:
+        logger.error("applying written files failed: %r (the next change reads the "
+                     "folder again)", error)
 
 
 def _without_names(listing: Listing) -> Listing:

@@ -153,9 +153,15 @@ class ParsedFile:
     errors: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
     skipped: Problem | None = None
+    # The file's (size, mtime_ns, inode, ctime_ns) as it was read (fstat of the open
+    # file; a file not opened is stat'ed), as graph.snapshot.fingerprint reads them; None
+    # when it could not be stat'ed. Not part of what the file gave: two parses of the
+    # same bytes are equal (graph.filestate), whenever the file was touched.
+    stat: tuple[int, int, int, int] | None = field(default=None, compare=False)
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (ParsedFile, (self.path, self.records, self.errors, self.warnings, self.skipped))
+        return (ParsedFile, (self.path, self.records, self.errors, self.warnings, self.skipped,
+                             self.stat))
 
 
 @dataclass(slots=True)
@@ -321,12 +327,21 @@ def parse_file(path: Path, *, max_bytes: int = DEFAULT_MAX_FILE_BYTES,
     the file, with its path and reason.
     """
     try:
-        return _parse_file(path, max_bytes, include, within)
+        result = _parse_file(path, max_bytes, include, within)
     except Exception as e:  # noqa: BLE001 - the boundary: one file never stops a load
         result = ParsedFile(str(path))
         result.errors.append(Problem(str(path), None,
                                      f"could not be read: {type(e).__name__}: {e}"))
-        return result
+    if result.stat is None:  # not opened (skipped, or it could not be): as listed
+        try:
+            result.stat = _stat_of(os.stat(path))
+        except OSError:
+            pass
+    return result
+
+
+def _stat_of(st: os.stat_result) -> tuple[int, int, int, int]:
+    return (st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)
 
 
 def _parse_file(path: Path, max_bytes: int, include: Sequence[str],
@@ -346,6 +361,7 @@ def _parse_file(path: Path, max_bytes: int, include: Sequence[str],
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | _BINARY)
         try:
             st = os.fstat(fd)
+            result.stat = _stat_of(st)
             if within is not None:
                 real = _opened_path(fd)
                 if real is not None and not _lies_in(real, within):

@@ -63,8 +63,9 @@ from graph.index import ReadIndex
 from graph.nodeattrs import NodeAttrs, NodeColumns, long_text_parts, node_columns
 from graph.report import LoadReport, Problem
 
-__all__ = ["default_cache_dir", "code_digest", "fingerprint", "write_snapshot", "write_packed",
-           "snapshot_path", "pack", "pack_parts", "unpack", "read_parts", "prepare_cache",
+__all__ = ["default_cache_dir", "code_digest", "fingerprint", "fingerprint_of",
+           "FingerprintOfRead", "write_snapshot", "write_packed", "snapshot_path", "pack",
+           "pack_parts", "unpack", "read_parts", "prepare_cache",
            "PARTS", "open_snapshot", "PendingSnapshot", "FileTable", "state_reader",
            "SNAPSHOT_VERSION"]
 
@@ -149,10 +150,7 @@ def fingerprint(root: Path, files: Sequence[str | os.PathLike[str]],
 
     Raises OSError when a file cannot be stat'ed (then no snapshot is used).
     """
-    h = hashlib.sha256()
-    h.update(json.dumps({"version": SNAPSHOT_VERSION, "root": str(root.resolve()),
-                         "options": options, "code": code_digest()},
-                        sort_keys=True).encode())
+    h = _fingerprint_header(root, options)
     # stat() releases the GIL: large corpora are stat'ed from a few threads at once.
     parts = max(1, min(4, len(files) // 5000))
     step = max(1, -(-len(files) // parts))  # (no file: one empty chunk)
@@ -161,6 +159,50 @@ def fingerprint(root: Path, files: Sequence[str | os.PathLike[str]],
         for text in pool.map(_stat_lines, chunks):
             h.update(text.encode("utf-8", "surrogateescape"))
     return h.hexdigest()
+
+
+def fingerprint_of(root: Path, files: Sequence[str | os.PathLike[str]],
+                   stats: Sequence[tuple[int, int, int, int] | None],
+                   options: dict[str, Any]) -> str | None:
+    """Return :func:`fingerprint` of ``files`` from their stats as the load read them
+    (``(size, mtime_ns, inode, ctime_ns)``, :attr:`graph.records.ParsedFile.stat`, one a
+    file, in order), without stat'ing the corpus again; None when one is missing (a file
+    that could not be stat'ed: no snapshot is written)."""
+    if len(stats) != len(files):
+        return None
+    made = FingerprintOfRead(root, options)
+    for path, st in zip(files, stats, strict=True):
+        made.add(path, st)
+    return made.digest()
+
+
+class FingerprintOfRead:
+    """:func:`fingerprint_of`, fed a file at a time as the load reads them (in the
+    listing's order): no stat of the corpus is held meanwhile."""
+
+    def __init__(self, root: Path, options: dict[str, Any]):
+        self._h: Any = _fingerprint_header(root, options)
+
+    def add(self, path: str | os.PathLike[str],
+            st: tuple[int, int, int, int] | None) -> None:
+        """Add the next file's stat as read (None: it could not be stat'ed)."""
+        if st is None:
+            self._h = None
+        elif self._h is not None:
+            self._h.update(f"{os.fspath(path)}\0{st[0]}\0{st[1]}\0{st[2]}\0{st[3]}\n"
+                           .encode("utf-8", "surrogateescape"))
+
+    def digest(self) -> str | None:
+        """The fingerprint, or None when a file could not be stat'ed."""
+        return None if self._h is None else self._h.hexdigest()
+
+
+def _fingerprint_header(root: Path, options: dict[str, Any]) -> Any:
+    h = hashlib.sha256()
+    h.update(json.dumps({"version": SNAPSHOT_VERSION, "root": str(root.resolve()),
+                         "options": options, "code": code_digest()},
+                        sort_keys=True).encode())
+    return h
 
 
 def _stat_lines(files: Sequence[str | os.PathLike[str]]) -> str:

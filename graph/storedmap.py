@@ -118,7 +118,8 @@ class Blobs:
     def find(self, key: str) -> bytes | None:
         """The pickled value of ``key``; None when it has none."""
         h = key_hash(key) >> 32
-        at = int(np.searchsorted(self.hashes, h))
+        # As an int32, not a Python int: numpy would cast the whole table to int64 first.
+        at = int(self.hashes.searchsorted(np.int32(h)))
         raw = key.encode("utf-8", "surrogatepass")
         while at < len(self.hashes) and self.hashes[at] == h:
             blob = self.reader.read(int(self.offsets[at]), int(self.sizes[at]))

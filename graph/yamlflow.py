@@ -9,7 +9,15 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from graph.yamlscalars import MAX_DEPTH, Unsupported, fold, join_quoted, scalar, split_key
+from graph.yamlscalars import (
+    GOOD_KEYS,
+    MAX_DEPTH,
+    Unsupported,
+    fold,
+    join_quoted,
+    scalar,
+    split_key,
+)
 
 __all__ = ["flow_in_block", "flow_document"]
 
@@ -96,7 +104,10 @@ class _Flow:
         self.depth = 0  # collections open: bounded (MAX_DEPTH)
 
     def skip(self) -> None:
-        self.pos = _FLOW_SPACE.match(self.source, self.pos).end()  # type: ignore[union-attr]
+        source, pos = self.source, self.pos
+        if pos < len(source) and source[pos] != " " and source[pos] != "\n":
+            return  # nothing to skip, as after most entries: no regex call
+        self.pos = _FLOW_SPACE.match(source, pos).end()  # type: ignore[union-attr]
 
     def node(self) -> Any:
         self.skip()
@@ -162,13 +173,18 @@ class _Flow:
             colon = source.find(":", self.pos)
             if colon < 0 or source[colon + 1 : colon + 2] not in (" ", "\n"):
                 raise Unsupported
-            pair = split_key(source[self.pos : colon + 1])
-            if pair is None or pair[1]:
+            # A key read before is looked up alone (split_key fills GOOD_KEYS: "" for
+            # one that is not a plain name).
+            key = GOOD_KEYS.get(source[self.pos : colon])
+            if key is None:
+                pair = split_key(source[self.pos : colon + 1])
+                key = pair[0] if pair is not None else ""
+            if not key:
                 raise Unsupported  # not a plain name
             self.pos = colon + 1
-            if pair[0] in out:
+            if key in out:
                 raise Unsupported  # a duplicate key: PyYAML's reader says so
-            out[pair[0]] = self.node()
+            out[key] = self.node()
             if self.closed("}"):
                 return out
 
@@ -200,6 +216,13 @@ class _Flow:
     def plain(self) -> Any:
         source = self.source
         start = self.pos
+        m = _FLOW_PLAIN_END.search(source, start)
+        if m is not None and source[m.start()] != "\n":  # on one line, as nearly always
+            self.pos = m.start()
+            text = source[start : self.pos].strip(" ")
+            if not text:
+                raise Unsupported  # an empty entry
+            return scalar(text)
         while True:
             m = _FLOW_PLAIN_END.search(source, self.pos)
             if m is None:

@@ -31,8 +31,14 @@ class IngestResult:
         "and sending it again is safe)."))
     id: strawberry.ID | None = strawberry.field(description="The article's node id.")
     error: str | None = strawberry.field(description="Why it was rejected or not attempted.")
-    version: str | None = strawberry.field(
-        description="The graph version holding the result (null when rejected).")
+    version: str | None = strawberry.field(description=(
+        "The graph version holding the result (null when rejected or not attempted, and "
+        "when not yet visible)."))
+    visible: bool = strawberry.field(default=True, description=(
+        "Whether the served graph (the version named) holds the result. False: the record "
+        "is written and durable (acknowledged), but the change holding it was still "
+        "being applied at the request's time limit; queries see it once that apply ends, "
+        "in the next version."))
     warnings: list[str] = strawberry.field(default_factory=list, description=(
         "What the file rules dropped or read otherwise in a record written anyway, as a "
         "load of its file reports it: a date or score that cannot be read, a field under "
@@ -40,11 +46,11 @@ class IngestResult:
 
     @classmethod
     def of(cls, outcome: files.Outcome, version: str | None) -> IngestResult:
-        ok = outcome.status not in (files.REJECTED, files.NOT_ATTEMPTED)
+        ok = outcome.status not in (files.REJECTED, files.NOT_ATTEMPTED) and outcome.visible
         return cls(status=outcome.status,
                    id=strawberry.ID(outcome.id) if outcome.id is not None else None,
                    error=outcome.error, version=version if ok else None,
-                   warnings=list(outcome.warnings))
+                   visible=outcome.visible, warnings=list(outcome.warnings))
 
 
 def _authorized_live(info: Info) -> graph.LiveGraph:
@@ -78,7 +84,10 @@ class Mutation:
         "UNCHANGED. Answers one result per record, in order. At the request's time limit "
         "the batch stops between records: the ones after are answered NOT_ATTEMPTED, as "
         "is every accepted record of a batch that waited that long for the folder (held "
-        "by another batch or change)."))
+        "by another batch or change). A batch whose records are written when its time "
+        "limit comes, while the change holding them is still being applied, answers then: "
+        "those records are acknowledged with visible false (durable; queries see them once "
+        "the apply ends)."))
     def ingest(self, info: Info, records: Annotated[list[JSON], strawberry.argument(
             description="One or more records; at most maxIngestBatch.")],
     ) -> list[IngestResult]:

@@ -488,6 +488,21 @@ def test_lines_read_before_read_the_same_in_a_new_place(texts: list[str]) -> Non
                 assert same_typed(fast, _pyyaml(text, 1, allow_list)), text
 
 
+@pytest.mark.parametrize("texts", [
+    # A key's verdict kept from a block line, then read in a flow mapping, and back.
+    ["yes: 1\n", "a: {yes: 1}\n", "{yes: 1}", "a: {b: 1, yes: 2}\n"],
+    ["k-1: x\n", "{k-1: x, k-1: y}", "{k-1: [a, b], k_2: {k-1: c}}", "- {k-1: d}\n"],
+    ["{1: a}", "{1: a}", "{ab cd: 1}", "{ab cd: 1}", "{ab: one\n  two, cd: three}"],
+    ["[a, , b]", "[a,\n  b, c]", "{a: , b: c}", "{a: x #c\n}", "[ x ]", "[x\n]"],
+])
+def test_flow_keys_and_plain_entries_read_the_same_in_any_order(texts: list[str]) -> None:
+    # yamlflow reads a key seen before by its kept verdict (GOOD_KEYS) and a plain entry
+    # on one line without splitting it: the answers must be PyYAML's either way.
+    for text in texts:
+        _check(text, 1, True)
+        _check(text, 2, False)
+
+
 @pytest.mark.parametrize("text", [
     "a: " + "[" * 5000 + "]" * 5000,
     "[" * 5000 + "]" * 5000,

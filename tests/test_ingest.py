@@ -334,6 +334,11 @@ def test_ingest_stops_at_its_deadline_and_says_which_records_were_not_attempted(
         assert "not attempted" in outcome.error and "send it again" in outcome.error
     on_disk = {_written_id(p) for p in (tmp_path / "ingested").iterdir()}
     assert on_disk == {o.id for o in outcomes if o.status == "CREATED"}
+    # past its deadline the batch did not wait for the apply of what it wrote: the
+    # folder, held until that apply ends, is free once the graph holds them
+    assert not any(o.visible for o in outcomes[:written])
+    with live.holding():
+        pass
     assert_same(live, tmp_path)
     # sent again whole, the batch writes the rest and leaves the first ones unchanged
     again = files.ingest(live, stories)
@@ -399,6 +404,49 @@ def test_a_mutation_whose_batch_never_gets_the_folder_answers_by_its_deadline(
     assert [r["id"] for r in results] == ["article:https://news.example/held0",
                                           "article:https://news.example/held1"]
     assert not (tmp_path / "ingested").exists()
+
+
+def test_a_mutation_whose_apply_runs_past_its_deadline_answers_written_not_visible(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Through the HTTP app with a 0.3 s limit, while the apply of what the batch wrote
+    is held up: the mutation answers by its deadline, each record CREATED (written and
+    durable) with visible false and no version; queries see it once the apply ends.
+    Before, the answer waited for the apply however long it took."""
+    import threading
+
+    from tests.live_helpers import wait_for
+
+    query = ("mutation($r: [JSON!]!) { ingest(records: $r) "
+             "{ status id error version visible } }")
+    with _client(tmp_path, timeout=0.3) as client:  # type: ignore[arg-type]
+        live = client.app.state.live  # type: ignore[attr-defined]
+        real = live._advance
+        release = threading.Event()
+
+        def slow_advance(*args: Any, **kwargs: Any) -> Any:
+            release.wait(30)
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(live, "_advance", slow_advance)
+        answered: list[dict] = []
+        t = threading.Thread(target=lambda: answered.append(client.post(
+            "/graphql", json={"query": query, "variables": {"r": [record("late")]}},
+            headers={"authorization": f"Bearer {TOKEN}"}).json()), daemon=True)
+        t.start()
+        try:
+            wait_for(lambda: answered, "the mutation answered while its apply runs",
+                     within=10)
+        finally:
+            release.set()
+            t.join()
+        [body] = answered
+        assert body["data"]["ingest"] == [{
+            "status": "CREATED", "id": "article:https://news.example/late", "error": None,
+            "version": None, "visible": False}]
+        node = "query { node(id: \"article:https://news.example/late\") { id } }"
+        wait_for(lambda: client.post("/graphql", json={"query": node}).json()["data"]["node"],
+                 "the record visible once the apply ends")
+    assert_same(live, tmp_path)
 
 
 def _written_id(path: Path) -> str:
