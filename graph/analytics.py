@@ -175,9 +175,9 @@ class Analytics:
         for name in WHOLE_GRAPH:
             if name in parts:
                 self._parts[name] = parts[name]
-        if "search_index" in parts and self.kg.version is None:
-            # A loaded graph's phrases are found from the search index's candidates from
-            # now on; a followed corpus's versions are made from their blob (reindex.py).
+        if "search_index" in parts:
+            # The graph's phrases are found from the search index's candidates from now
+            # on; a followed corpus's next versions carry it on (graph/reindex.py).
             self.kg.index.hold_text_once(parts["search_index"])
 
     def peek(self, name: str) -> Any:

@@ -185,32 +185,52 @@ class FollowCache:
             return None
         return state, files
 
-    def write(self, kg: KnowledgeGraph, digest: str, files: dict[str, Any] | None,
+    def write(self, held: list[KnowledgeGraph], digest: str, files: dict[str, Any] | None,
               listed: Callable[[], list[str]],
-              adopt: Callable[[KnowledgeGraph, Any], KnowledgeGraph]) -> KnowledgeGraph:
-        """Write ``kg`` (with ``files``) as the snapshot at fingerprint ``digest`` when
-        the corpus (``listed()`` now) still has it, and return the graph read back from
-        it, columns and arrays, handed to ``adopt`` with the state part written (a follow
-        goes on from it); else (or when it cannot be written: said) ``kg``."""
+              adopt: Callable[[KnowledgeGraph, Any], KnowledgeGraph | None],
+              release: Callable[[], None] | None = None) -> KnowledgeGraph | None:
+        """Write the graph ``held`` (a list of it, emptied: the caller keeps no reference)
+        with ``files`` as the snapshot at fingerprint ``digest`` when the corpus
+        (``listed()`` now) still has it, and return the graph read back from it, columns
+        and arrays, handed to ``adopt`` with the state part written (a follow goes on
+        from it); else (or when it cannot be written: said) the graph given.
+
+        With ``release``, the graph given is let go once written, before the snapshot is
+        read back, and ``release()`` is called to let go what else the caller holds of
+        it: the objects read back are then laid out as a warm start's, not in the holes
+        the graph leaves among them when it goes after (pymalloc keeps an arena while
+        one object in it lives). None is returned when the snapshot written cannot be
+        read back then, or ``adopt`` returns None: the caller builds the graph again."""
+        built: KnowledgeGraph | None = held.pop()
+        assert built is not None
         if files is None:
-            return kg
+            return built
         try:
             if snapshot.fingerprint(self.root, listed(), self.options) != digest:
                 logger.info("snapshot not written: the corpus changed while it was read")
-                return kg
+                return built
             snapshot.prepare_cache(self.cache_dir)
             blocks: set[int] = set()
             spans: list[tuple[int, int, bytes]] = []
-            parts = snapshot.pack_parts(kg.nx, kg.report, kg.index, by_blocks=blocks,
+            parts = snapshot.pack_parts(built.nx, built.report, built.index, by_blocks=blocks,
                                         files=files)
             path = snapshot.write_packed(self.cache_dir, self.root, digest, snapshot.PARTS,
                                          parts, spans, by_blocks=blocks)
-            g, report, index, kept = snapshot.unpack(
-                snapshot.PARTS, snapshot.read_parts(path, spans), with_files=True)
         except (OSError, ValueError) as e:  # only a slower next start: said, not raised
             reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
             logger.warning("snapshot not written to %s: %s", self.cache_dir, reason)
-            return kg
+            return built
+        if release is not None:
+            del parts, files
+            built = None
+            release()
+        try:
+            g, report, index, kept = snapshot.unpack(
+                snapshot.PARTS, snapshot.read_parts(path, spans), with_files=True)
+        except (OSError, ValueError) as e:
+            reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+            logger.warning("snapshot written to %s not read back: %s", self.cache_dir, reason)
+            return built
         return adopt(KnowledgeGraph(g, report, index=index), (kept or {}).get("state"))
 
     def _not_used(self, reason: str) -> None:

@@ -16,6 +16,7 @@ the search index's token lists — only theirs are lowercased and scanned, as ab
 from __future__ import annotations
 
 import contextlib
+import itertools
 import operator
 import os
 import re
@@ -214,8 +215,11 @@ class ReadIndex:
                     "_combined",
                     "fields", "postings", "words", "_text_columns"):
             state.pop(key, None)
-        if state.get("text") is None:  # held once (hold_text_once): stored as built
-            state["text"] = self._blob_of(self.article_rows.tolist())
+        if state.get("text") is None:  # held once (hold_text_once): stored as a blob
+            rows = self.article_rows
+            live = rows[rows >= 0]  # a followed version's: less the text no longer current
+            state["text"], state["text_starts"] = self._blobs(live.tolist())
+            state["article_rows"] = live
         # Derived kinds (SAME_STORY) are rebuilt on first use, like the other caches.
         state["csr"] = {k: c for k, c in self.csr.items() if k in WALK_ORDER}
         return state
@@ -279,25 +283,25 @@ class ReadIndex:
 
     def segments(self) -> list[tuple[bytes, np.ndarray, np.ndarray]]:
         """Return the text index's parts: ``(text, starts, rows)``, the base first."""
-        text = self.text
+        text, starts, rows = self.text, self.text_starts, self.article_rows
         if text is None:  # held once: made again, a phrase at a time (hold_text_once)
-            text = self._blob_of(self.article_rows.tolist())
-        return [(text, self.text_starts, self.article_rows), *self.extra_text]
+            rows = rows[rows >= 0]
+            text, starts = self._blobs(rows.tolist())
+        return [(text, starts, rows), *self.extra_text]
 
     def hold_text_once(self, words: Any) -> None:
         """Let the lowercased blob go (~900 bytes an article): the articles' strings hold
         their text, and a phrase not asked before is looked for only in the articles
         ``words`` names as holding all its tokens in one field, their texts lowercased
-        then. ``words`` is a token index of this graph's articles —
+        then, and in the text segments of later versions (``extra_text``), scanned whole.
+        ``words`` is a token index of this graph's articles —
         :class:`graph.search.SearchIndex`, whose ``entries(token)`` gives the articles
-        holding a token and the fields it is in. Answers are the same; a graph changed
-        by later versions (``extra_text``) keeps its blob.
+        holding a token and the fields it is in. Answers are the same. A followed
+        corpus's next version carries it on (graph/reindex.py), the articles a change
+        rewrote in its own text segment.
         """
-        if self.extra_text or self.text is None:
-            return
-        self.words = words
-        # None from here on; typed as bytes for graph/reindex.py, which reads only the
-        # indexes of a followed corpus's versions, never held once.
+        self.words = words  # first: a reader seeing no text finds the words
+        # None from here on; typed as bytes for the readers of an index holding its text.
         self.text = None  # type: ignore[assignment]
 
     def _blobs(self, rows: list[int]) -> tuple[bytes, np.ndarray]:
@@ -412,18 +416,20 @@ class ReadIndex:
                        ) -> Iterator[tuple[bytes, np.ndarray, np.ndarray]]:
         """Yield :meth:`segments`, the base blob made again :data:`SCAN_TEXTS` articles a
         part when it is held once (the deadline of ``budget`` looked at before each)."""
-        if self.text is not None:
-            yield self.text, self.text_starts, self.article_rows
+        text, rows, extra = self.text, self.article_rows, self.extra_text
+        if text is not None:
+            yield text, self.text_starts, rows
         else:
-            for lo in range(0, len(self.article_rows), SCAN_TEXTS):
+            rows = rows[rows >= 0]  # a followed version's: less the text no longer current
+            for lo in range(0, len(rows), SCAN_TEXTS):
                 if budget is not None:
                     budget.check_time()
-                part = self.article_rows[lo : lo + SCAN_TEXTS]
+                part = rows[lo : lo + SCAN_TEXTS]
                 blobs = [self.blob(i) for i in part.tolist()]
                 starts = np.zeros(len(blobs), dtype=np.int64)
                 np.cumsum([len(b) + 1 for b in blobs[:-1]], out=starts[1:])
                 yield FIELD_SEP.join(blobs), starts, part
-        yield from self.extra_text
+        yield from extra
 
     def _topic_names(self, i: int) -> list[str]:
         """The names of article ``i``'s topics, as :meth:`texts` gives them."""
@@ -515,17 +521,26 @@ class ReadIndex:
         # false ones, which the token rule then rejects): a token is ASCII letters and
         # digits only when the bytes around it say so.
         segments: Iterable[tuple[bytes, np.ndarray, np.ndarray]] | None = None
+        known: list[int] = []  # articles known to hold it without a scan
         if self.text is None and self.words is not None:
+            # The words name the candidates among the base rows; the text of later
+            # versions (a followed corpus's, graph/reindex.py) is scanned whole.
+            extra = self.extra_text
             found = self._candidates(phrase)
             if found is not None:
                 candidates, masks = found
                 if len(phrase) == 1 or not len(candidates):  # a token's articles: exact
-                    return candidates
-                segments = self._candidate_segments(candidates, masks, budget)
+                    if not extra:
+                        return candidates
+                    known = candidates.tolist()
+                    segments = extra
+                else:
+                    segments = itertools.chain(
+                        self._candidate_segments(candidates, masks, budget), extra)
         gap = rb"[^a-z0-9\x00]+"
         body = gap.join(re.escape(t.encode()) for t in phrase)
         pattern = re.compile(body + rb"(?![a-z0-9])")
-        rows: set[int] = set()
+        rows: set[int] = set(known)
         for text, starts, owners in segments if segments is not None else \
                 self._blob_segments(budget):
             hits: list[int] = []

@@ -20,7 +20,10 @@ adds, removes and rewrites a few nodes, so the next index:
   (``extra_text``, one per version, joined past :data:`SEGMENTS`), searched after the
   base. When the delta outgrows :data:`COMPACT_AT` articles (or an eighth of the base),
   it is compacted: the base is rebuilt by concatenating the live chunks of all blobs,
-  without tokenizing again.
+  without tokenizing again. A base held once (its search index in, the blob let go:
+  :meth:`~graph.index.ReadIndex.hold_text_once`) is carried as its rows and the search
+  index's words read in the new positions (:class:`CarriedWords`); compacting it makes
+  the blob again from the articles' strings, until the version's own search index is in.
 
 Python-level work is proportional to the change; what is proportional to the corpus
 is done by numpy and ``dict`` copies at memory speed (measured in docs/live.md).
@@ -29,7 +32,7 @@ is done by numpy and ``dict`` copies at memory speed (measured in docs/live.md).
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import networkx as nx
@@ -52,8 +55,8 @@ from graph.index import (
 if TYPE_CHECKING:
     pass
 
-__all__ = ["next_index", "Positions", "Layered", "COMPACT_AT", "FOLD_AT", "SEGMENTS",
-           "CARRIED_PHRASES"]
+__all__ = ["next_index", "Positions", "Layered", "CarriedWords", "COMPACT_AT", "FOLD_AT",
+           "SEGMENTS", "CARRIED_PHRASES"]
 
 T = TypeVar("T")
 
@@ -129,7 +132,10 @@ def next_index(old: ReadIndex, old_g: nx.MultiDiGraph, g: nx.MultiDiGraph,
     new.aliases = Layered.over(old.aliases, changed)
 
     dead_old = [old.pos[x] for x in retext | rewired if x in old.pos]
-    fresh = _next_text(new, old, remap, [pos[x] for x in sorted(retext)], dead_old)
+    # Read once (the background job may let the blob go meanwhile: hold_text_once sets
+    # the words first, so an index seen without its text has them).
+    text = old.text
+    fresh = _next_text(new, old, text, remap, [pos[x] for x in sorted(retext)], dead_old)
     new.rank = _next_rank(old, new, newest_key, remap, drop,
                           [old.pos[x] for x in touched if x in old.pos],
                           [pos[x] for x in touched if x in g])
@@ -465,13 +471,17 @@ def _rank_order(index: ReadIndex) -> tuple[np.ndarray, np.ndarray]:
     return found
 
 
-def _next_text(new: ReadIndex, old: ReadIndex, remap: np.ndarray, written: list[int],
-               dead_old: list[int]) -> tuple[bytes, np.ndarray, np.ndarray] | None:
+def _next_text(new: ReadIndex, old: ReadIndex, text: bytes | None, remap: np.ndarray,
+               written: list[int], dead_old: list[int],
+               ) -> tuple[bytes, np.ndarray, np.ndarray] | None:
     """Carry the text index over: the base blob as it is (dead rows -1), the delta
     segments as they are (their rows renumbered, dead ones -1) and one more with the
     rewritten articles' text; past :data:`SEGMENTS` segments they are joined into one
     (dead text and all: no Python pass over articles), and when the delta outgrows
     :data:`COMPACT_AT` articles (or an eighth of the base) it is folded into the base.
+    A base held once (``text`` None, :meth:`ReadIndex.hold_text_once`) is carried as its
+    rows and words (:class:`CarriedWords`), no text; folding the delta into it makes
+    the blob again, from the articles' strings.
     Returns the rewritten articles' text as a segment (None when there are none)."""
     dead = np.zeros(len(remap), dtype=bool)
     dead[dead_old] = True
@@ -482,28 +492,72 @@ def _next_text(new: ReadIndex, old: ReadIndex, remap: np.ndarray, written: list[
         out[live] = np.where(dead[rows[live]], -1, remap[rows[live]])
         return out
 
-    segments = [(text, starts, carried(rows)) for text, starts, rows in old.extra_text]
+    segments = [(seg, starts, carried(rows)) for seg, starts, rows in old.extra_text]
     fresh = _blob([new.blob(i) for i in written], written) if written else None
+    words = old.words if text is None else None
+    if words is not None and not isinstance(words, CarriedWords):
+        # The words of ``old`` itself (its search index): they name every article of
+        # it, those of its delta segments too, which are let go.
+        base_rows = carried(np.flatnonzero(old.kind_code == KIND_CODES[ARTICLE]))
+        segments = []
+    else:
+        base_rows = carried(old.article_rows)
     if fresh is not None:
         segments.append(fresh)
-    base_rows = carried(old.article_rows)
     if sum(len(rows) for _, _, rows in segments) > max(COMPACT_AT, len(base_rows) // 8):
+        if text is None:  # held once: the blob made again from the articles' strings
+            rows = np.flatnonzero(new.kind_code == KIND_CODES[ARTICLE]).astype(np.int32)
+            new.text, new.text_starts = new._blobs(rows.tolist())
+            new.article_rows, new.extra_text, new.words = rows, [], None
+            return fresh
         chunks: list[bytes] = []
         owners: list[int] = []
-        for text, starts, rows in [(old.text, old.text_starts, base_rows), *segments]:
-            ends = np.append(starts[1:] - 1, len(text))
+        for seg, starts, rows in [(text, old.text_starts, base_rows), *segments]:
+            ends = np.append(starts[1:] - 1, len(seg))
             live = np.flatnonzero(rows >= 0)
-            chunks += [text[s:e] for s, e in zip(starts[live].tolist(), ends[live].tolist(),
-                                                  strict=True)]
+            chunks += [seg[s:e] for s, e in zip(starts[live].tolist(), ends[live].tolist(),
+                                                strict=True)]
             owners += rows[live].tolist()
         new.text, new.text_starts, new.article_rows = _blob(chunks, owners)
-        new.extra_text = []
+        new.extra_text, new.words = [], None
         return fresh
     if len(segments) > SEGMENTS:
         segments = [_joined(segments)]
-    new.text, new.text_starts, new.article_rows = old.text, old.text_starts, base_rows
-    new.extra_text = segments
+    new.text, new.article_rows, new.extra_text = text, base_rows, segments  # type: ignore[assignment]
+    new.text_starts = old.text_starts if text is not None else np.zeros(0, dtype=np.int64)
+    new.words = None if words is None else CarriedWords.over(words, carried, len(remap))
     return fresh
+
+
+class CarriedWords:
+    """The token index of an earlier version (:class:`graph.search.SearchIndex`) read in
+    a later one's positions: each article's position then mapped to its position now,
+    -1 where its text is no longer that version's (rewritten or removed since: its text
+    now is in a delta segment, or gone). What :meth:`ReadIndex.hold_text_once` reads."""
+
+    __slots__ = ("words", "now")
+
+    def __init__(self, words: Any, now: np.ndarray):
+        self.words = words  # a SearchIndex, positions of the version it was built on
+        self.now = now  # its positions -> this version's (-1: not current)
+
+    @classmethod
+    def over(cls, words: Any, carried: Callable[[np.ndarray], np.ndarray],
+             n: int) -> CarriedWords:
+        """``words`` of the previous version (its own, or carried to it) carried one
+        version on by ``carried``, which maps the previous version's ``n`` positions to
+        this one's."""
+        if isinstance(words, CarriedWords):
+            return cls(words.words, carried(words.now))
+        return cls(words, carried(np.arange(n, dtype=np.int32)))
+
+    def entries(self, token: str) -> tuple[np.ndarray, np.ndarray]:
+        """The articles (positions now) holding ``token`` then, text unchanged since, and
+        their field masks."""
+        rows, masks = self.words.entries(token)
+        now = self.now[rows]
+        keep = now >= 0
+        return now[keep], masks[keep]
 
 
 def _carry_phrases(new: ReadIndex, old: ReadIndex, remap: np.ndarray, dead_old: list[int],

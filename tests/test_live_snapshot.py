@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +63,54 @@ def test_a_first_follow_goes_on_from_the_state_it_wrote(tmp_path: Path) -> None:
     (root / "a.md").unlink()
     live.apply([root / "a.md"])
     live.apply(None)
+    assert_same(live, root)
+
+
+def test_a_first_follow_lets_what_it_built_go_before_it_reads_its_snapshot_back(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What is read back is laid out as a warm start's only when the graph built and its
+    build state are gone by then (else it fills the holes they leave among the parse's)."""
+    root, cache = _corpus(tmp_path / "c"), tmp_path / "cache"
+    built: list[weakref.ref[Any]] = []
+    assemble, unpack = graph.LiveGraph._assemble, snapshot.unpack
+    alive_at_read: list[bool] = []
+
+    def assembled(self: graph.LiveGraph) -> graph.KnowledgeGraph:
+        kg = assemble(self)
+        built.extend([weakref.ref(kg.nx), weakref.ref(self._state)])
+        return kg
+
+    def read_back(*args: Any, **kwargs: Any) -> Any:
+        alive_at_read.append(any(ref() is not None for ref in built))
+        return unpack(*args, **kwargs)
+
+    monkeypatch.setattr(graph.LiveGraph, "_assemble", assembled)
+    monkeypatch.setattr(snapshot, "unpack", read_back)
+    live = graph.follow(root, cache=cache)
+    assert alive_at_read == [False]
+    assert isinstance(live._files, StoredMap) and live._files.base is not None
+    assert_same(live, root)
+
+
+@pytest.mark.parametrize("fails", ["read back", "state"])
+def test_a_first_follow_whose_snapshot_is_not_read_back_builds_again(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fails: str) -> None:
+    """The graph built was let go before the read: when the read fails (or its state
+    cannot be gone on from), the follow builds it again from the files."""
+    from graph.followcache import FollowCache
+
+    root, cache = _corpus(tmp_path / "c"), tmp_path / "cache"
+    if fails == "read back":
+        def unreadable(*args: Any, **kwargs: Any) -> Any:
+            raise OSError(5, "Input/output error")
+        monkeypatch.setattr(snapshot, "unpack", unreadable)
+    else:
+        monkeypatch.setattr(FollowCache, "state", staticmethod(lambda *args: None))
+    live = graph.follow(root, cache=cache)
+    assert not live.current().from_snapshot
+    assert_same(live, root)
+    added = write_record(root, "d.md", record("d", topics=["AI"]))
+    live.apply([added])
     assert_same(live, root)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import random
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -126,12 +127,77 @@ def test_the_servers_background_job_lets_the_blob_go_and_answers_the_same(
         assert kg.index.mentioning(phrase) == found, phrase
 
 
-def test_a_followed_corpus_keeps_its_blob(generated: Path) -> None:
-    live = graph.follow(generated)
-    kg = live.current()
+def _same_answers(kg: graph.KnowledgeGraph, path: Path, seed: int) -> int:
+    """Assert ``kg`` answers phrases as a graph loaded afresh from ``path`` (its blob
+    made from every article) does, by article id; return how many phrases it tried."""
+    plain = graph.load(path)
+    phrases = _phrases(plain, 40, seed=seed)[:200] + [("facial", "recognition"),
+                                                       ("changed",), ("changed", "story")]
+    for phrase in phrases:
+        got = {kg.index.ids[i] for i in kg.index.mentioning(phrase)}
+        assert got == {plain.index.ids[i] for i in plain.index.mentioning(phrase)}, phrase
+    return len(phrases)
+
+
+def _story(n: int, words: str) -> tuple[dict[str, object], str]:
+    return ({"webUrl": f"https://changed.example/{n}", "title": f"Changed story {n} {words}",
+             "topics": ["Facial Recognition", f"Topic {n % 3}"]},
+            f"A changed story: {words}, the end of the road")
+
+
+def _wait_analytics(kg: graph.KnowledgeGraph) -> None:
     job = BackgroundAnalytics(kg, use_fork=True).start()
     assert job.wait(HANG_GUARD), job.status()
-    assert kg.index.text is not None  # its next version is made from it (graph/reindex.py)
+
+
+def test_a_followed_corpus_lets_its_blob_go_and_answers_the_same(
+        generated: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Once a followed version's search index is in, its blob goes, and the versions made
+    from it carry that (their changes' text apart) and answer as a fresh load does."""
+    from graph import reindex
+
+    path = tmp_path / "c"
+    shutil.copytree(generated, path)
+    live = graph.follow(path)
+    kg = live.current()
+    _wait_analytics(kg)
+    assert kg.index.text is None
+    assert _same_answers(kg, path, seed=1) > 150
+
+    # Changes carry it on: a story rewritten, one added, one removed; twice.
+    files = sorted(p for p in path.rglob("*") if p.is_file())
+    written = [write_record(path, "changed/1.md", *_story(1, "facial recognition rules"))]
+    live.apply(written + [files[0]])
+    files[1].unlink()
+    written.append(write_record(path, "changed/2.md", *_story(2, "weather and roads")))
+    live.apply([files[1], *written])
+    kg = live.current()
+    assert kg.index.text is None and kg.index.extra_text  # the changes' text apart
+    _same_answers(kg, path, seed=2)
+    # A snapshot of such a version stores a blob of the text current in it.
+    _, _, index = unpack(*pack(kg.nx, kg.report, kg.index))
+    assert index.text is not None and index.words is None
+    for phrase in _phrases(kg, 20, seed=3)[:60]:
+        assert index.mentioning(phrase) == kg.index.mentioning(phrase), phrase
+
+    # Its own search index in: the delta named by it too, and let go on the next change.
+    _wait_analytics(kg)
+    _same_answers(kg, path, seed=4)
+    write_record(path, "changed/1.md", *_story(1, "a third telling"))
+    live.apply([path / "changed/1.md"])
+    kg = live.current()
+    assert kg.index.text is None and len(kg.index.extra_text) == 1
+    _same_answers(kg, path, seed=5)
+
+    # A delta past COMPACT_AT makes the blob again, from the articles' strings.
+    monkeypatch.setattr(reindex, "COMPACT_AT", 3)
+    many = [write_record(path, f"changed/m{n}.md", *_story(n, f"batch {n}"))
+            for n in range(3, 60)]
+    live.apply(many)
+    kg = live.current()
+    assert kg.index.text is not None and not kg.index.extra_text
+    assert kg.index.text == graph.load(path).index.text
+    _same_answers(kg, path, seed=6)
 
 
 @settings(max_examples=200, deadline=None)
