@@ -547,12 +547,14 @@ class LiveGraph:
             self._exact.discard(name)
             before[name] = self._drop_file(name).parsed  # type: ignore[assignment]
             changed.append(name)
-        reads = self._read_all([name for name in names
-                                if name in touched or name not in self._files])
+        # A rescan's touched names hold every name without a kept entry (_touched): no
+        # second look at each entry (from a snapshot, each look reads and checks a block).
+        reads = self._read_all([name for name in names if name in touched or (
+            wanted is not None and name not in self._files)])
         for name in names:
-            old = self._files.get(name)
             if name not in reads:
                 continue
+            old = self._files.get(name)
             new = reads[name]
             assert new.parsed is not None
             if old is not None and old.digest == new.digest and (

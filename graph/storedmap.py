@@ -186,6 +186,9 @@ class StoredMap(MutableMapping[str, Any]):
             value = self.held[key] = self.factory()
             self._len += 1
             return value
+        return self._hold(key, data)
+
+    def _hold(self, key: str, data: bytes) -> Any:
         value = self.load(key, data)
         self.held[key] = value  # changed in place, maybe: held from now on
         self.hidden.add(key)
@@ -200,9 +203,11 @@ class StoredMap(MutableMapping[str, Any]):
         return default if data is None else self.load(key, data)
 
     def get(self, key: str, default: Any = None) -> Any:
-        if key in self:
-            return self[key]
-        return default
+        found = self.held.get(key, _MISSING)
+        if found is not _MISSING:
+            return found
+        data = self._stored(key) if isinstance(key, str) else None  # one look, not two
+        return default if data is None else self._hold(key, data)
 
     def __contains__(self, key: object) -> bool:
         return key in self.held or (isinstance(key, str) and self._stored(key) is not None)

@@ -303,3 +303,28 @@ def test_a_snapshot_changed_after_the_start_is_not_read_for_the_state(
     added = write_record(root, "d.md", record("d", related=[{"webUrl": "https://news.example/c"}]))
     live.apply([added])
     assert_same(live, root)
+
+
+def test_a_rescan_that_finds_nothing_changed_holds_no_file_entry(tmp_path: Path) -> None:
+    """The watcher's first look (``apply(None)``) compares each file with its kept entry
+    and reads none again: it neither holds the entries (each decoded and kept in memory)
+    nor looks each one up more than the comparison needs. At 100k files the lookups
+    were most of the 9 s the first look took after a warm start."""
+    root, cache = _corpus(tmp_path / "c"), tmp_path / "cache"
+    for k in range(20):
+        write_record(root, f"more/{k}.md", record(f"m{k}"))
+    live = _started(root, cache)
+    live.resume()
+    files = live._files
+    assert isinstance(files, StoredMap)
+    looked: list[str] = []
+    stored = files._stored
+
+    def counted(key: str) -> bytes | None:
+        looked.append(key)
+        return stored(key)
+
+    files._stored = counted  # type: ignore[method-assign]
+    assert live.apply(None) is None
+    assert files.held == {}
+    assert len(looked) == len(set(looked)) == 23  # one look at each file's entry
