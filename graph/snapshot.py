@@ -68,12 +68,13 @@ __all__ = ["default_cache_dir", "code_digest", "fingerprint", "write_snapshot", 
            "PARTS", "open_snapshot", "PendingSnapshot", "FileTable", "state_reader",
            "SNAPSHOT_VERSION"]
 
-SNAPSHOT_VERSION = 8  # 3: the read index maps URLs to node ids; 4: edges as arrays;
+SNAPSHOT_VERSION = 9  # 3: the read index maps URLs to node ids; 4: edges as arrays;
 # 5: written in parts (the nodes' attributes 20,000 nodes a part), not one buffer;
 # 6: the nodes' attributes in columns (graph/nodeattrs.py), a part per buffer;
 # 7: the long texts' parts signed by a table of their blocks' digests, read when asked;
 # 8: what a follow keeps to go on from it (graph/followcache.py): its table of files
-# (path, content hash, signature; FileTable) and its build state
+# (path, content hash, signature; FileTable) and its build state; 9: the read index's arrays
+# and text blob as parts of their own, not copied out of the first part when read
 PARTS = "parts"
 # A part whose size field has this bit set is followed by the SHA-256 of each of its
 # BLOCK-byte blocks, then its bytes: signed by that table, its blocks checked when read.
@@ -253,16 +254,27 @@ def pack_parts(g: nx.MultiDiGraph, report: LoadReport, index: ReadIndex, *,
     state = index.__getstate__()
     arrays: dict[str, Any] = {}
     plain: dict[str, Any] = {}
+    # The read index's arrays and its text blob are parts of their own, after the node
+    # columns, each named in the first part by its number among them: read back, each
+    # is used where it was read (np.frombuffer over the part), not copied out of the
+    # first part as marshal would (at a million records the blob alone is ~1.2 GB, and
+    # a copy of it cost a warm start its time and ~1.2 GB more at its peak).
+    lifted: list[Any] = []
+
+    def lift(buffer: Any) -> int:
+        lifted.append(buffer)
+        return len(lifted) - 1
+
+    blobs: dict[str, int] = {}
     for name, value in state.items():
         if name in ("g", "ids", "pos"):
             continue
-        # Arrays go as themselves: marshal writes any buffer as bytes, with no copy of
-        # it (tobytes() would add one, ~10% of the snapshot, while the graph is held).
         if isinstance(value, np.ndarray):
-            arrays[name] = (value.dtype.str, value.shape, np.ascontiguousarray(value))
+            arrays[name] = (value.dtype.str, value.shape, lift(value))
         elif name == "csr":
-            arrays[name] = {k: (np.ascontiguousarray(c.indptr), np.ascontiguousarray(c.indices))
-                            for k, c in value.items()}
+            arrays[name] = {k: (lift(c.indptr), lift(c.indices)) for k, c in value.items()}
+        elif name == "text" and isinstance(value, bytes | bytearray):
+            blobs[name] = lift(value)
         else:
             plain[name] = value
     del state
@@ -288,9 +300,9 @@ def pack_parts(g: nx.MultiDiGraph, report: LoadReport, index: ReadIndex, *,
         files = dict(files)
         follow_state, files["state"] = files["state"], True
         if by_blocks is not None:
-            by_blocks.add(1 + len(buffers))
-    core = (ids, len(buffers), edges.state(), g.graph, arrays, plain, counts, problems,
-            small, files)
+            by_blocks.add(1 + len(buffers) + len(lifted))
+    core = (ids, len(buffers), len(lifted), edges.state(), g.graph, arrays, blobs, plain,
+            counts, problems, small, files)
     first = _part(core)
     del core, arrays, plain, problems, edges, columns
     if consume:
@@ -300,6 +312,9 @@ def pack_parts(g: nx.MultiDiGraph, report: LoadReport, index: ReadIndex, *,
     buffers.reverse()
     while buffers:
         yield _raw(buffers.pop())
+    lifted.reverse()
+    while lifted:
+        yield _raw(lifted.pop())
     if follow_state is not None:
         yield follow_state
 
@@ -368,9 +383,12 @@ def unpack(form: str, body: bytes | bytearray | memoryview | Iterable[Any], *,
     if form != PARTS:
         raise ValueError(f"unknown snapshot format {form!r}")
     parts = _parts_of(body)
-    ids, count, edges, graph_attrs, arrays, plain, counts, problems, small, files = \
-        _unpart(next(parts))
+    ids, count, lifts, edges, graph_attrs, arrays, blobs, plain, counts, problems, small, \
+        files = _unpart(next(parts))
     buffers: list[Any] = [next(parts) for _ in range(count)]
+    lifted: list[Any] = [next(parts) for _ in range(lifts)]
+    if any(isinstance(part, _Blocked) for part in lifted):
+        raise ValueError("a part of the read index was left in the file")
     if isinstance(files, dict) and files.get("state") is True:
         # The follow's state (see pack_parts): left where it is; state_reader() reads it.
         files = dict(files)
@@ -387,7 +405,7 @@ def unpack(form: str, body: bytes | bytearray | memoryview | Iterable[Any], *,
             buffers[j] = OnDisk(part, 0, part.size)
         elif j in long and isinstance(part, _Part):
             buffers[j] = OnDisk(part.file, part.offset, len(part))
-    pos = {node: i for i, node in enumerate(ids)}
+    pos = dict(zip(ids, range(len(ids))))
     columns = NodeColumns.from_state(ids, pos, small, buffers)
     del buffers
     g = frozen_graph(NodeAttrs(columns), EdgeArrays.from_state(ids, pos, edges), graph_attrs)
@@ -397,14 +415,24 @@ def unpack(form: str, body: bytes | bytearray | memoryview | Iterable[Any], *,
     state: dict[str, Any] = dict(plain)
     from graph.index import CSR
 
+    def array(number: int, dtype: Any) -> np.ndarray:
+        # Read-only, as they were when marshal gave them as bytes.
+        a = np.frombuffer(lifted[number], dtype=dtype)
+        a.flags.writeable = False
+        return a
+
     for name, value in arrays.items():
         if name == "csr":
-            state[name] = {k: CSR(np.frombuffer(indptr, dtype=np.int64),
-                                  np.frombuffer(indices, dtype=np.int32))
+            state[name] = {k: CSR(array(indptr, np.int64), array(indices, np.int32))
                            for k, (indptr, indices) in value.items()}
         else:
-            dtype, shape, raw = value
-            state[name] = np.frombuffer(raw, dtype=np.dtype(dtype)).reshape(shape)
+            dtype, shape, number = value
+            state[name] = array(number, np.dtype(dtype)).reshape(shape)
+    for name, number in blobs.items():
+        # The blob as read from the file (a bytearray), used as it is: not copied.
+        blob = lifted[number]
+        state[name] = blob if isinstance(blob, bytes | bytearray) else bytes(blob)
+    del lifted
     state["g"] = g
     state["ids"] = ids
     state["pos"] = pos
