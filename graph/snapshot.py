@@ -88,6 +88,8 @@ _MAGIC = b"NEWSGRAPH-SNAPSHOT\n"
 _KEY_NAME = "snapshot.key"
 _PROTOCOL = 5
 _READ_CHUNK = 16 * 2**20
+# A part up to this long is read in one call (Linux reads at most 2 GiB less 4 KiB at once).
+_PREAD_MAX = 2**31 - 2**12
 _MAX_HEADER = 2**16
 # Not blocking on a pipe, not following a symlink planted at the path.
 _OPEN_FLAGS = (os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
@@ -293,6 +295,7 @@ def pack_parts(g: nx.MultiDiGraph, report: LoadReport, index: ReadIndex, *,
     small, buffers = columns.state()
     if by_blocks is not None:
         by_blocks.update(1 + j for j in long_text_parts(small))
+    edge_state = _lift_edges(edges.state(), lift)
     follow_state: Any = None
     if files is not None and files.get("state") is not None:
         # The follow's build state: a last part, left in the file (read by blocks, when
@@ -301,10 +304,10 @@ def pack_parts(g: nx.MultiDiGraph, report: LoadReport, index: ReadIndex, *,
         follow_state, files["state"] = files["state"], True
         if by_blocks is not None:
             by_blocks.add(1 + len(buffers) + len(lifted))
-    core = (ids, len(buffers), len(lifted), edges.state(), g.graph, arrays, blobs, plain,
+    core = (ids, len(buffers), len(lifted), edge_state, g.graph, arrays, blobs, plain,
             counts, problems, small, files)
     first = _part(core)
-    del core, arrays, plain, problems, edges, columns
+    del core, arrays, plain, problems, edges, edge_state, columns
     if consume:
         del g, index
     yield first
@@ -317,6 +320,33 @@ def pack_parts(g: nx.MultiDiGraph, report: LoadReport, index: ReadIndex, *,
         yield _raw(lifted.pop())
     if follow_state is not None:
         yield follow_state
+
+
+def _lift_edges(state: tuple[Any, ...], lift: Any) -> tuple[Any, ...]:
+    """:meth:`EdgeArrays.state` with each of its arrays (and its evidence's UTF-8) given
+    to ``lift``, which returns the number of the part it becomes, in its place."""
+    keys, raw, (arrays, plain, (text, ends_dtype, ends), other) = state
+    return (keys, {name: (dtype, lift(a)) for name, (dtype, a) in raw.items()},
+            (tuple((dtype, lift(a)) for dtype, a in arrays), plain,
+             (lift(text), ends_dtype, lift(ends)), other))
+
+
+def _land_edges(state: tuple[Any, ...], lifted: list[Any]) -> tuple[Any, ...]:
+    """What :func:`_lift_edges` gave, each part number replaced by its part."""
+    keys, raw, (arrays, plain, (text, ends_dtype, ends), other) = state
+
+    def array(n: int) -> memoryview:  # read-only, as marshal's bytes were
+        return memoryview(lifted[n]).toreadonly()
+
+    return (keys, {name: (dtype, array(n)) for name, (dtype, n) in raw.items()},
+            (tuple((dtype, array(n)) for dtype, n in arrays), plain,
+             (_blob(lifted[text]), ends_dtype, array(ends)), other))
+
+
+def _blob(part: Any) -> bytes | bytearray:
+    """A part holding text, as read (bytes, or a bytearray past 2 GiB) or, given from
+    memory as a view, as bytes."""
+    return part if isinstance(part, bytes | bytearray) else bytes(part)
 
 
 def _raw(buffer: Any) -> memoryview:
@@ -369,12 +399,14 @@ def _unpart(part: bytes | bytearray | memoryview) -> Any:
 
 
 def unpack(form: str, body: bytes | bytearray | memoryview | Iterable[Any], *,
-           with_files: bool = False) -> Any:
+           with_files: bool = False,
+           places: dict[int, tuple[SnapshotFile, int]] | None = None) -> Any:
     """Rebuild what :func:`pack` stored: from its parts (a list is emptied as they are
     read; :func:`read_parts` reads them from a file) or from the bytes
     :func:`write_packed` wrote of them. The node columns keep the parts that hold them
     as they are (no copy); parts read (and verified) from a snapshot file
-    (:class:`_Part`, knowing the file and where in it) that hold long texts are let go,
+    (:class:`_Part`, knowing the file and where in it, or bytes whose file and place
+    ``places`` gives by part number) that hold long texts are let go,
     and those not read at all (:class:`_Blocked`) stay where they are: their texts are
     read from the file when asked (:class:`graph.columns.FileText`).
 
@@ -405,9 +437,12 @@ def unpack(form: str, body: bytes | bytearray | memoryview | Iterable[Any], *,
             buffers[j] = OnDisk(part, 0, part.size)
         elif j in long and isinstance(part, _Part):
             buffers[j] = OnDisk(part.file, part.offset, len(part))
-    pos = dict(zip(ids, range(len(ids))))
+        elif j in long and places and 1 + j in places:
+            buffers[j] = OnDisk(*places[1 + j], len(part))
+    pos = dict(zip(ids, range(len(ids)), strict=True))
     columns = NodeColumns.from_state(ids, pos, small, buffers)
     del buffers
+    edges = _land_edges(edges, lifted)
     g = frozen_graph(NodeAttrs(columns), EdgeArrays.from_state(ids, pos, edges), graph_attrs)
     report_fields: dict[str, Any] = dict(counts)
     report_fields.update({name: [Problem(*p) for p in items] for name, items in problems.items()})
@@ -430,9 +465,8 @@ def unpack(form: str, body: bytes | bytearray | memoryview | Iterable[Any], *,
             state[name] = array(number, np.dtype(dtype)).reshape(shape)
     for name, number in blobs.items():
         # The blob as read from the file (a bytearray), used as it is: not copied.
-        blob = lifted[number]
-        state[name] = blob if isinstance(blob, bytes | bytearray) else bytes(blob)
-    del lifted
+        state[name] = _blob(lifted[number])
+    lifted.clear()
     state["g"] = g
     state["ids"] = ids
     state["pos"] = pos
@@ -742,7 +776,8 @@ class PendingSnapshot:
         except BaseException:
             os.close(self._fd)
             raise
-        self._body: list[_Part | _Blocked] | None = None
+        self._body: list[bytes | _Part | _Blocked] | None = None
+        self._places: dict[int, tuple[SnapshotFile, int]] = {}
         self._digest: bytes | None = None
         self._error: str | None = None
         self._stop = False  # set when the snapshot turns out stale: stop reading it
@@ -757,7 +792,8 @@ class PendingSnapshot:
             signer = hmac.new(self._key, self._header + b"\n", hashlib.sha256)
             fd, at, end = self._fd, self._start, self._size
             file = SnapshotFile(self.path, fd, self._stat)
-            parts: list[_Part | _Blocked] = []
+            parts: list[bytes | _Part | _Blocked] = []
+            places: dict[int, tuple[SnapshotFile, int]] = {}
             while at < end:
                 head = os.pread(fd, 8, at)
                 if len(head) != 8:
@@ -778,6 +814,23 @@ class PendingSnapshot:
                     parts.append(_Blocked(file, at + 8 + table, size, digests))
                     at += 8 + table + size
                     continue
+                if self._stop:
+                    self._error = "not read to its end: stale"
+                    return
+                if size <= _PREAD_MAX:
+                    # One read into a new bytes object: no zeroed buffer is made first
+                    # (a bytearray's; at a million records, ~2 GiB set to zero and then
+                    # read over), and nothing is copied after.
+                    data = os.pread(fd, size, at + 8)
+                    if len(data) != size:
+                        self._error = (f"truncated while read: {at + 8 + len(data):,} of "
+                                       f"{end:,} bytes")
+                        return
+                    signer.update(data)
+                    parts.append(data)
+                    places[len(parts) - 1] = (file, at + 8)
+                    at += 8 + size
+                    continue
                 part = _part_at(size, file, at + 8)
                 view, done = memoryview(part), 0
                 while done < size:
@@ -797,7 +850,7 @@ class PendingSnapshot:
             if os.pread(fd, 1, end):
                 self._error = "changed while read: it grew past its size"
                 return
-            self._body = parts
+            self._body, self._places = parts, places
             self._digest = signer.digest()
         except Exception as e:  # noqa: BLE001 - reported by result()
             self._error = f"cannot read it: {getattr(e, 'strerror', None) or e}"
@@ -827,7 +880,9 @@ class PendingSnapshot:
             try:
                 assert self._body is not None
                 body, self._body = self._body, None
-                payload = unpack(meta.get("format", "pickle"), body, with_files=with_files)
+                payload = unpack(meta.get("format", "pickle"), body, with_files=with_files,
+                                 places=self._places)
+                self._places = {}
                 cachefolder.mark_used(self._fd)  # the last its cap removes
                 return payload
             except Exception as e:  # noqa: BLE001 - signed by us yet unreadable (another Python)
