@@ -17,7 +17,7 @@ a bus error from a mapping. Every snapshot not used says why
 A snapshot holds plain data in ``marshal`` form, in parts (a pickle only for a part
 holding a value marshal cannot, such as a date in an extra field), and either one can run or
 crash code when read from a hostile file, so nothing is read back that this user's
-newsgraph did not write: each file is signed with HMAC-SHA256 under a per-user
+newsgraph did not write: each file is signed with keyed BLAKE3 under a per-user
 secret key (created once, readable by its owner only), and a file whose signature
 does not verify — corrupt, truncated, foreign — is ignored and rebuilt. Its
 fingerprint is checked first, so a stale snapshot is not even read in full.
@@ -54,6 +54,7 @@ from typing import Any
 
 import networkx as nx
 import numpy as np
+from blake3 import blake3
 
 from graph import cachefolder
 from graph.columns import OnDisk
@@ -68,13 +69,14 @@ __all__ = ["default_cache_dir", "code_digest", "fingerprint", "write_snapshot", 
            "PARTS", "open_snapshot", "PendingSnapshot", "FileTable", "state_reader",
            "SNAPSHOT_VERSION"]
 
-SNAPSHOT_VERSION = 9  # 3: the read index maps URLs to node ids; 4: edges as arrays;
+SNAPSHOT_VERSION = 10  # 3: the read index maps URLs to node ids; 4: edges as arrays;
 # 5: written in parts (the nodes' attributes 20,000 nodes a part), not one buffer;
 # 6: the nodes' attributes in columns (graph/nodeattrs.py), a part per buffer;
 # 7: the long texts' parts signed by a table of their blocks' digests, read when asked;
 # 8: what a follow keeps to go on from it (graph/followcache.py): its table of files
 # (path, content hash, signature; FileTable) and its build state; 9: the read index's arrays
-# and text blob as parts of their own, not copied out of the first part when read
+# and text blob as parts of their own, not copied out of the first part when read; 10:
+# signed with keyed BLAKE3, not HMAC-SHA256
 PARTS = "parts"
 # A part whose size field has this bit set is followed by the SHA-256 of each of its
 # BLOCK-byte blocks, then its bytes: signed by that table, its blocks checked when read.
@@ -104,6 +106,14 @@ class _Refused(Exception):
     def __init__(self, reason: str):
         super().__init__(reason)
         self.reason = reason
+
+
+def _signer(key: bytes, header: bytes) -> Any:
+    """The signature of a snapshot, begun with its header: keyed BLAKE3 under the per-user
+    key (a MAC by design, ~2.5x the speed of HMAC-SHA256 here: a warm start signs GiBs)."""
+    signer = blake3(key=key)
+    signer.update(header + b"\n")
+    return signer
 
 
 def _open_regular(path: Path) -> tuple[int, os.stat_result]:
@@ -354,7 +364,7 @@ def _raw(buffer: Any) -> memoryview:
     if isinstance(buffer, np.ndarray):
         buffer = np.ascontiguousarray(buffer)
     view = memoryview(buffer)
-    return view.cast("B") if view.ndim != 1 or view.itemsize != 1 else view
+    return view if view.ndim == 1 and view.format == "B" else view.cast("B")
 
 
 def _part(value: Any) -> bytes:
@@ -527,7 +537,7 @@ def write_packed(cache_dir: Path, root: Path, digest: str, form: str,
     key = _key(cache_dir)
     header = json.dumps({"fingerprint": digest, "version": SNAPSHOT_VERSION,
                          "format": form}).encode()
-    signer = hmac.new(key, header + b"\n", hashlib.sha256)
+    signer = _signer(key, header)
     path = snapshot_path(cache_dir, root)
     cap = cachefolder.max_bytes()
     fd, tmp = tempfile.mkstemp(dir=cache_dir, prefix=".snapshot-")
@@ -557,7 +567,7 @@ def write_packed(cache_dir: Path, root: Path, digest: str, form: str,
                 signer.update(part)
                 f.write(size)
                 if spans is not None:
-                    spans.append((f.tell(), len(part), hashlib.sha256(part).digest()))
+                    spans.append((f.tell(), len(part), blake3(part).digest()))
                 f.write(part)
                 del part
             f.seek(len(_MAGIC))
@@ -715,7 +725,7 @@ def read_parts(path: Path, spans: list[tuple[int, int, bytes]],
                     raise ValueError(f"{path} was truncated after it was written")
                 done += n
             view.release()
-            if hashlib.sha256(part).digest() != digest:
+            if blake3(part).digest() != digest:
                 raise ValueError(f"{path} changed after it was written")
             yield part
             del part
@@ -789,7 +799,7 @@ class PendingSnapshot:
         read is an error. A part's length is trusted only as far as the file's size
         (nothing is decoded before the whole signature verifies)."""
         try:
-            signer = hmac.new(self._key, self._header + b"\n", hashlib.sha256)
+            signer = _signer(self._key, self._header)
             fd, at, end = self._fd, self._start, self._size
             file = SnapshotFile(self.path, fd, self._stat)
             parts: list[bytes | _Part | _Blocked] = []
