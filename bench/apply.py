@@ -33,7 +33,7 @@ from graph.ingest import ingest
 
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.apply",
-                                description=__doc__.split("\n")[0])
+                                description=__doc__.split("\n\n")[0])
     p.add_argument("corpus", type=Path, help="a folder of record files (copied, not changed)")
     p.add_argument("--batches", type=int, default=10, help="batches to send (default 10)")
     p.add_argument("--batch", type=int, default=100, help="records per batch (default 100)")

@@ -412,7 +412,7 @@ def report(r: dict[str, Any]) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """Measure sustained ingest beside querying clients on a copy of a corpus; print it."""
     p = argparse.ArgumentParser(prog="python -m bench.ingest",
-                                description=(__doc__ or "").split("\n")[0])
+                                description=(__doc__ or "").split("\n\n")[0])
     p.add_argument("corpus", type=Path)
     p.add_argument("--records", type=int, default=2000, help="records to ingest "
                    "(default: %(default)s)")

@@ -169,9 +169,11 @@ def report(r: dict[str, Any]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Measure file-landing-to-visible times (and memory); print them."""
-    p = argparse.ArgumentParser(prog="python -m bench.live", description=__doc__.split("\n")[0])
-    p.add_argument("corpus", type=Path)
-    p.add_argument("--changes", type=int, default=20)
+    p = argparse.ArgumentParser(prog="python -m bench.live", description=__doc__.split("\n\n")[0])
+    p.add_argument("corpus", type=Path, help="the folder to follow (files are added to it "
+                   "under live-bench/ and removed at the end)")
+    p.add_argument("--changes", type=int, default=20,
+                   help="new record files dropped in one at a time and timed (default: 20)")
     p.add_argument("--rss-changes", type=int, default=0, metavar="N",
                    help="also apply N single-record changes and compare memory")
     p.add_argument("--cache", type=Path, default=None, metavar="DIR",

@@ -138,7 +138,7 @@ def _summary(frames: list[float]) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """Draw 5,000 nodes, time pan-and-zoom frames under each configuration; print them."""
     p = argparse.ArgumentParser(prog="python -m bench.page_frames",
-                                description=__doc__.split("\n")[0])
+                                description=__doc__.split("\n\n")[0])
     p.add_argument("--corpus", type=Path, required=True,
                    help="folder for the wide corpus (written unless it holds big.jsonl)")
     p.add_argument("--chromium", default="/usr/bin/chromium")

@@ -48,7 +48,7 @@ def _quantile(values: list[float], q: float) -> float:
 def main(argv: Sequence[str] | None = None) -> int:
     """Time the page's search for every prefix of PHRASES; print the figures."""
     p = argparse.ArgumentParser(prog="python -m bench.page_search",
-                                description=__doc__.split("\n")[0])
+                                description=__doc__.split("\n\n")[0])
     p.add_argument("--server", default="http://127.0.0.1:8000")
     p.add_argument("--chromium", default="/usr/bin/chromium")
     p.add_argument("--rounds", type=int, default=2, help="times each phrase is typed")

@@ -272,7 +272,7 @@ def measure(corpus: Path, cache: Path, starts: Path, *, seconds: float, connecti
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.workers",
-                                description=(__doc__ or "").split("\n")[0])
+                                description=(__doc__ or "").split("\n\n")[0])
     p.add_argument("path", type=Path)
     p.add_argument("--workers", type=int, default=None)
     p.add_argument("--cache", default=None)

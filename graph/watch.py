@@ -24,6 +24,10 @@ logger = logging.getLogger("newsgraph")
 # Long enough to gather one save or a copied batch, short enough to feel live.
 DEFAULT_DEBOUNCE_MS = 50
 
+# How long the watcher waits for a first event before saying it is running (and, after
+# that, how often it wakes when nothing changes: a thread hop, a few microseconds).
+FIRST_LOOK_AFTER_MS = 200
+
 
 def polling_wanted() -> bool:
     """Return True when ``NEWSGRAPH_WATCH_POLL`` asks for polling (``1``, ``true``, ``yes``)."""
@@ -42,15 +46,27 @@ async def watch(live: LiveGraph, *, poll: bool = False,
     """
     from watchfiles import awatch
 
-    # What changed between the corpus's first reading and now (a load of minutes at
-    # 100k records) has no event: look at every file once.
-    say(await asyncio.to_thread(live.apply, None))
-
+    # The watcher starts first; then the follow looks at every file once, for what
+    # changed during the corpus's first reading (a load of minutes at 100k records, with
+    # no events). The other order leaves a gap: a file written after that look but
+    # before the watcher started would go unseen until some other file changed. awatch
+    # creates its watcher when first iterated, and with yield_on_timeout its first
+    # yield (the changes seen so far, or nothing after FIRST_LOOK_AFTER_MS) says the
+    # watcher is running.
+    looked = False
     # No filter: every file the loader lists (or reports as skipped) must be seen.
     async for changes in awatch(live.root, watch_filter=None, debounce=debounce_ms, step=10,
-                                stop_event=stop,
+                                stop_event=stop, rust_timeout=FIRST_LOOK_AFTER_MS,
+                                yield_on_timeout=True,
                                 force_polling=poll or None, poll_delay_ms=300,
                                 recursive=True, ignore_permission_denied=True):
+        if not looked:
+            looked = True
+            # The look reads every file, these changes' files included.
+            say(await asyncio.to_thread(live.apply, None))
+            continue
+        if not changes:  # a timeout: nothing changed
+            continue
         paths = sorted({path for _, path in changes})
         try:
             change = await asyncio.to_thread(live.apply, paths)

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import graph
-from graph import cachefolder, snapshot
+from graph import cachefolder
 from graph.records import DEFAULT_MAX_FILE_BYTES, RECORD_SUFFIXES
 from graph.report import printable
 from schema.progress import terminal_progress
@@ -445,7 +445,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     print(f"newsgraph: serving GraphQL at http://{shown}:{port}/graphql (loading the graph; "
           "/readyz says when it is ready)", file=sys.stderr, flush=True)
     if args.cache:
-        folder = snapshot.default_cache_dir() if args.cache is True else Path(args.cache)
+        from graph.snapshot import default_cache_dir  # numpy, networkx: not for push
+
+        folder = default_cache_dir() if args.cache is True else Path(args.cache)
         print(f"newsgraph: snapshot cache {folder} (at most "
               f"{cachefolder.max_bytes() / 2**20:,.0f} MB, the least recently used removed "
               "first; --no-cache keeps none)", file=sys.stderr, flush=True)

@@ -290,7 +290,7 @@ def _send(port: int, pid: int, bodies: list[tuple[str, dict[str, Any]]],
 def main(argv: list[str] | None = None) -> int:
     """Run the load test from the command line; exit 1 on a 5xx or RSS growth."""
     p = argparse.ArgumentParser(prog="python -m schema.loadtest",
-                                description=(__doc__ or "").split("\n")[0])
+                                description=(__doc__ or "").split("\n\n")[0])
     p.add_argument("--data", type=Path, default=None,
                    help="records to serve (default: a synthetic corpus of --records stories)")
     p.add_argument("--records", type=int, default=5000, help="synthetic stories (default: 5000)")

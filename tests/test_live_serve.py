@@ -238,6 +238,44 @@ def test_a_dropped_file_that_is_refused_says_why_in_the_log(
     assert "rename it 'webUrl'" in line.getMessage()
 
 
+def test_a_file_written_just_after_the_first_look_is_applied(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The watcher is running before the follow first looks at the whole folder (for
+    what changed during the load): a file written right after that look is applied as
+    it lands, not left unseen until some other file changes."""
+    import asyncio
+
+    from graph.watch import watch
+
+    write_record(tmp_path, "a.md", record("a"))
+    live = graph.follow(tmp_path)
+    looks = []
+    real_apply = live.apply
+
+    def apply(paths: Any = None) -> Any:
+        change = real_apply(paths)
+        if paths is None:  # the first look: a file lands the moment it has ended
+            looks.append(write_record(tmp_path, "late.md", record("late")))
+        return change
+
+    monkeypatch.setattr(live, "apply", apply)
+
+    async def follow_until_late_is_served() -> int:
+        stop = asyncio.Event()
+        task = asyncio.create_task(watch(live, stop=stop))
+        try:
+            deadline = time.monotonic() + 20  # a hang guard, not a timing assertion
+            while live.current().report.articles < 2 and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+            return live.current().report.articles
+        finally:
+            stop.set()
+            await task
+
+    assert asyncio.run(follow_until_late_is_served()) == 2
+    assert looks, "the first look ran"
+
+
 def test_a_burst_of_refused_files_is_named_up_to_a_count(
         tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     from graph.watch import MAX_PROBLEMS_SAID, say
