@@ -14,7 +14,7 @@ is used under the same rule as a load's: only when its fingerprint is the corpus
 now (every file's path, size, modification time, inode and change time, the options,
 newsgraph's code), so a folder changed while no follow ran reads every file again, and
 a stale or corrupt snapshot is never served. The state is pickled: like every part of
-a snapshot, it is read back only once the file's signature (HMAC under the per-user
+a snapshot, it is read back only once the file's signature (keyed BLAKE3 under the per-user
 key) verifies.
 """
 

@@ -251,7 +251,7 @@ def test_a_snapshot_truncated_while_verified_is_an_error_not_a_signal(corpus: Pa
     cache = tmp_path / "cache"
     _written(graph.load(corpus, cache=cache))
     script = f"""
-import logging, os
+import logging, os, threading
 from pathlib import Path
 import graph
 from graph import snapshot
@@ -260,11 +260,13 @@ logging.basicConfig(level=logging.INFO, format="%(message)s")
 corpus, cache = Path({str(corpus)!r}), Path({str(cache)!r})
 path = snapshot.snapshot_path(cache, corpus)
 size = path.stat().st_size
-real = os.preadv
-def truncating(fd, buffers, offset):
-    os.truncate(path, 0)
-    return real(fd, buffers, offset)
-os.preadv = truncating
+def truncating(real):  # the body's reads: each part in one pread, or preadv past 2 GiB
+    def read(fd, what, offset):
+        if threading.current_thread().name == "snapshot-read":
+            os.truncate(path, 0)
+        return real(fd, what, offset)
+    return read
+os.preadv, os.pread = truncating(os.preadv), truncating(os.pread)
 files = list_files(corpus).names
 digest = snapshot.fingerprint(corpus, files, {{"max_file_bytes": DEFAULT_MAX_FILE_BYTES}})
 pending = snapshot.open_snapshot(cache, corpus)
@@ -646,3 +648,47 @@ def test_a_warm_index_orders_newest_first_as_the_cold_one(corpus: Path, tmp_path
     assert warm.index.newest_first == cold.index.newest_first
     assert all(warm.index.order_key(i) == cold.index.order_key(i)
                for i in range(len(cold.index.ids)))
+
+
+def test_a_warm_read_index_is_the_cold_ones_arrays_and_text_read_only(
+        corpus: Path, tmp_path: Path) -> None:
+    # Format 9: the read index's arrays and text blob are parts of their own, used where
+    # they were read; each is the cold index's, and read-only as it was from marshal.
+    cold = _written(graph.load(corpus, cache=tmp_path / "cache"))
+    warm = graph.load(corpus, cache=tmp_path / "cache")
+    assert warm.from_snapshot
+    a, b = cold.index, warm.index
+    assert bytes(b.text) == a.text and len(b.text) > 0
+    for name in ("kind_code", "article_rows", "text_starts", "newest_key", "rank"):
+        x, y = getattr(a, name), getattr(b, name)
+        assert x.dtype == y.dtype and x.shape == y.shape and (x == y).all(), name
+        assert not y.flags.writeable, name
+    assert b.csr.keys() == {k: c for k, c in a.csr.items() if k in b.csr}.keys()
+    for kind, c in b.csr.items():
+        assert (c.indptr == a.csr[kind].indptr).all() and (c.indices == a.csr[kind].indices).all()
+        assert not c.indices.flags.writeable
+    with pytest.raises(ValueError, match="read-only"):
+        b.rank[0] = 1
+
+
+def test_long_texts_read_whole_from_a_snapshot_are_left_in_its_file(
+        corpus: Path, tmp_path: Path) -> None:
+    # A snapshot written without tables of block digests: its long texts' parts are read
+    # (and signed) whole at start, then let go, their texts read from the file when asked
+    # as from a part left there.
+    from graph.columns import OnDisk, Text
+    from graph.nodeattrs import node_columns
+
+    for i in range(40):  # (a few distinct values would be stored as codes, not text)
+        write_record(corpus, f"long{i}.md", record(f"long{i}"), body=f"Body {i}. " * 40)
+    kg = graph.load(corpus)
+    path = snapshot.write_packed(tmp_path, corpus, "x", snapshot.PARTS,
+                                 snapshot.pack_parts(kg.nx, kg.report, kg.index))
+    pending = snapshot.PendingSnapshot(tmp_path, path)
+    g, report, _ = pending.result("x")
+    assert nx.utils.graphs_equal(g, kg.nx) and report == kg.report
+    columns = node_columns(g)
+    assert columns is not None
+    held = [c for c in columns.columns.values() if isinstance(c, Text)]
+    assert any(c.state()[0] == "long" for c in held)
+    assert all(isinstance(c.data, OnDisk) for c in held if c.state()[0] == "long")
