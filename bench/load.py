@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import resource
 import sys
 import time
@@ -36,6 +37,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="on stderr: time, phase, records and RSS at each phase and every "
                         "50,000 records")
     args = p.parse_args(argv)
+    # newsgraph's own log lines on stderr: why a snapshot was not used or not written
+    # ("the corpus changed while it was loaded": a commit to graph/ during a load counts).
+    logging.basicConfig(level=logging.INFO, format="newsgraph: %(message)s", stream=sys.stderr)
 
     t0 = time.perf_counter()
     import graph  # the import is part of a cold start
