@@ -227,19 +227,7 @@ def test_a_batch_whose_apply_runs_past_its_deadline_answers_written_not_yet_visi
     kept across a crash) with ``visible`` false, and the change lands in the served
     graph when the apply ends. Before, the answer waited for the apply however long it
     took."""
-    write_record(tmp_path, "a.md", record("a"))
-    live = graph.follow(tmp_path)
-    live.current()
-    real = live._advance
-    in_apply = threading.Event()
-    release = threading.Event()
-
-    def slow_advance(*args: Any, **kwargs: Any) -> Any:
-        in_apply.set()
-        release.wait(30)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(live, "_advance", slow_advance)
+    live, in_apply, release = _held_up_apply(tmp_path, monkeypatch)
     answered: list[Any] = []
     t = threading.Thread(target=lambda: answered.append(files.ingest(
         live, [record("slow0"), {"title": "no URL"}, record("slow1")], Budget(seconds=0.3))),
@@ -273,19 +261,7 @@ def test_the_folder_stays_held_until_an_apply_that_outlived_its_batch_ends(
     """Applies stay one at a time when one outlives its batch's answer: a batch sent
     meanwhile waits for the folder until that apply ends (here, past its own deadline:
     NOT_ATTEMPTED, nothing written), and the served graph then equals a cold load."""
-    write_record(tmp_path, "a.md", record("a"))
-    live = graph.follow(tmp_path)
-    live.current()
-    real = live._advance
-    in_apply = threading.Event()
-    release = threading.Event()
-
-    def slow_advance(*args: Any, **kwargs: Any) -> Any:
-        in_apply.set()
-        release.wait(30)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(live, "_advance", slow_advance)
+    live, in_apply, release = _held_up_apply(tmp_path, monkeypatch)
     try:
         first = files.ingest(live, [record("first")], Budget(seconds=0.3))
         assert [(o.status, o.visible) for o in first] == [("CREATED", False)]
@@ -295,7 +271,7 @@ def test_the_folder_stays_held_until_an_apply_that_outlived_its_batch_ends(
         assert second[0].error is not None and "waiting for the folder" in second[0].error
     finally:
         release.set()
-    monkeypatch.setattr(live, "_advance", real)
+    monkeypatch.undo()  # the follow's own apply again
     wait_for(lambda: "article:https://news.example/first" in live.current(),
              "the handed-off apply ended")
     assert set(_on_disk(tmp_path)) == {"https://news.example/first"}
@@ -360,3 +336,23 @@ def test_a_batchs_file_edited_in_its_racy_window_is_read_again(
     assert live.apply([path]) is not None
     assert live.current()["article:https://news.example/e"]["title"] == "Behind"
     assert_same(live, tmp_path)
+
+
+def _held_up_apply(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                   ) -> tuple[graph.LiveGraph, threading.Event, threading.Event]:
+    """A follow of one record whose applies, once started, wait for ``release``
+    (``in_apply`` is set when one starts)."""
+    write_record(tmp_path, "a.md", record("a"))
+    live = graph.follow(tmp_path)
+    live.current()
+    real = live._advance
+    in_apply = threading.Event()
+    release = threading.Event()
+
+    def slow_advance(*args: Any, **kwargs: Any) -> Any:
+        in_apply.set()
+        release.wait(30)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(live, "_advance", slow_advance)
+    return live, in_apply, release
