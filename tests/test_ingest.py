@@ -334,9 +334,11 @@ def test_ingest_stops_at_its_deadline_and_says_which_records_were_not_attempted(
         assert "not attempted" in outcome.error and "send it again" in outcome.error
     on_disk = {_written_id(p) for p in (tmp_path / "ingested").iterdir()}
     assert on_disk == {o.id for o in outcomes if o.status == "CREATED"}
-    # past its deadline the batch did not wait for the apply of what it wrote: the
-    # folder, held until that apply ends, is free once the graph holds them
-    assert not any(o.visible for o in outcomes[:written])
+    # past its deadline the batch waits for the apply of what it wrote no longer: its
+    # records are visible together, or not yet if that apply had not ended when the
+    # batch looked (a race here, so either; tests/test_ingest_groups.py holds an apply
+    # up to show the wait ends). The folder, held until that apply ends, is then free.
+    assert len({o.visible for o in outcomes[:written]}) == 1
     with live.holding():
         pass
     assert_same(live, tmp_path)
