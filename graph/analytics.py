@@ -233,9 +233,8 @@ class Analytics:
 
     @cached_property
     def articles(self) -> list[str]:
-        """Article ids in index order."""
-        index = self.kg.index
-        return [index.ids[i] for i, kind in enumerate(index.kind) if kind == ARTICLE]
+        """Article ids in id order."""
+        return self.kg.index.ids_in_order(ARTICLE)
 
     @cached_property
     def same_story(self) -> dict[str, tuple[str, ...]]:

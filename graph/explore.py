@@ -348,7 +348,7 @@ def _fruchterman_reingold(a: np.ndarray, rng: np.random.RandomState, iterations:
 def whole(kg: KnowledgeGraph, via: Iterable[str] | None = None) -> Subgraph:
     """Return the whole graph as a subgraph: every node (hops 0), every edge of ``via``."""
     walk = check_via(via)
-    nodes = dict.fromkeys(kg.index.ids, 0)
+    nodes = dict.fromkeys(kg.index.ids_in_order(), 0)
     sub = Subgraph(nodes=nodes)
     sub.edges = _edges_among(kg, nodes, walk)
     return sub

@@ -75,7 +75,9 @@ _WAIT_S = 0.05  # how often a caller waiting for another thread's answer looks a
 
 
 class CSR:
-    """Rows of neighbour indexes: ``indices[indptr[i]:indptr[i + 1]]`` for node ``i``."""
+    """Rows of neighbour indexes: ``indices[indptr[i]:indptr[i + 1]]`` for node ``i``,
+    each row in id order (which is position order only while positions are id order,
+    see :meth:`ReadIndex.in_id_order`): the walks read neighbours in that order."""
 
     __slots__ = ("indptr", "indices", "degree")
 
@@ -155,6 +157,11 @@ class ReadIndex:
             self.pos = {node: i for i, node in enumerate(self.ids)}
         self.kind: list[str] = [nodes[n]["kind"] for n in self.ids]
         n = len(self.ids)
+        # Positions in id order and each position's place in it: None while positions
+        # are id order (a load's index). A followed corpus's later versions append the
+        # nodes they add (graph/reindex.py), so these are kept beside then.
+        self.id_order: np.ndarray | None = None
+        self.id_rank: np.ndarray | None = None
         self.kind_code = np.array([KIND_CODES.get(k, 3) for k in self.kind], dtype=np.int8)
         self.csr: dict[str, CSR] = _csr_by_kind(g, self.ids, self.pos)
 
@@ -185,7 +192,7 @@ class ReadIndex:
         # rank[i]: position of node i in (newest first, id) order: within one hop, results
         # come newest first, then by id.
         newest = self.newest_key = np.array(self.newest_first, dtype=np.float64)
-        order = np.lexsort((np.arange(n), newest))  # ids are sorted: index order is id order
+        order = np.lexsort((np.arange(n), newest))  # ids are sorted here: index order is id order
         self.rank = np.empty(n, dtype=np.int32)
         self.rank[order] = np.arange(n, dtype=np.int32)
         self._reset_caches()
@@ -226,6 +233,8 @@ class ReadIndex:
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         state.setdefault("extra_text", [])
+        state.setdefault("id_order", None)
+        state.setdefault("id_rank", None)
         if "newest_key" not in state:  # pickled before the array was kept
             state["newest_key"] = np.array(state["newest_first"], dtype=np.float64)
         state.setdefault("words", None)
@@ -247,6 +256,28 @@ class ReadIndex:
         self._token_articles = lru_cache(maxsize=1024)(self._token_articles_uncached)
 
     # -- lookups ---------------------------------------------------------------------
+
+    def in_id_order(self, kind: str | None = None) -> np.ndarray:
+        """Return the positions of the nodes (of ``kind``) in id order: the order every
+        answer listing nodes by id is in. Positions are id order in a load's index; a
+        followed corpus's later versions add nodes at the end (graph/reindex.py)."""
+        order = self.id_order
+        if order is None:
+            if kind is None:
+                return np.arange(len(self.ids), dtype=np.int32)
+            return np.flatnonzero(self.kind_code == KIND_CODES[kind]).astype(np.int32)
+        return order if kind is None else order[self.kind_code[order] == KIND_CODES[kind]]
+
+    def ids_in_order(self, kind: str | None = None) -> list[str]:
+        """Return the ids of the nodes (of ``kind``) in id order."""
+        ids = self.ids
+        if self.id_order is None and kind is None:
+            return list(ids)
+        return [ids[i] for i in self.in_id_order(kind).tolist()]
+
+    def id_places(self) -> np.ndarray | None:
+        """Return each position's place in id order, or None when positions are id order."""
+        return self.id_rank
 
     def article_by_url(self, url: str) -> int | None:
         """Return the index of the article at a raw or canonical URL, or None."""
@@ -776,25 +807,29 @@ def _csr_by_kind(g: nx.MultiDiGraph, ids: list[str], pos: Mapping[str, int],
     return {k: csr_of(pairs[k], n) for k in WALK_ORDER}
 
 
-def csr_of(pairs: list[int], n: int) -> CSR:
+def csr_of(pairs: list[int], n: int, index: ReadIndex | None = None) -> CSR:
     """Return the symmetric CSR of undirected edges given as flat ``[u0, v0, u1, ...]``,
-    each row sorted and without repeats."""
+    each row in id order (``index``'s, when its positions are not) and without repeats."""
     flat = np.array(pairs, dtype=np.int32)
-    return csr_pairs(flat[0::2], flat[1::2], n)
+    return csr_pairs(flat[0::2], flat[1::2], n, index)
 
 
-def csr_pairs(u: np.ndarray, v: np.ndarray, n: int) -> CSR:
+def csr_pairs(u: np.ndarray, v: np.ndarray, n: int, index: ReadIndex | None = None) -> CSR:
     """Return the symmetric CSR of the undirected edges ``(u[k], v[k])`` (as
     :func:`csr_of`)."""
     rows = np.concatenate([u, v])
     cols = np.concatenate([v, u])
+    places = None if index is None else index.id_rank
     if len(rows):
-        key = rows.astype(np.int64) * n + cols
+        key = rows.astype(np.int64) * n + (cols if places is None else places[cols])
         # np.unique, by a sort: numpy 2's np.unique hashes, ~15x slower on these.
         key.sort()
         key = key[np.concatenate(([True], key[1:] != key[:-1]))]
         rows = (key // n).astype(np.int32)
         cols = (key % n).astype(np.int32)
+        if places is not None:
+            assert index is not None and index.id_order is not None
+            cols = index.id_order[cols]
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
     return CSR(indptr, cols.astype(np.int32))

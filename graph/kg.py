@@ -8,13 +8,12 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 import networkx as nx
-import numpy as np
 
 from graph import explore, paths, traverse
 from graph.build import ARTICLE, PROVIDER, TOPIC, provider_id, topic_id
 from graph.compact import edge_arrays
 from graph.errors import InvalidURLError, NodeNotFound
-from graph.index import KIND_CODES, ReadIndex
+from graph.index import ReadIndex
 from graph.normalize import provider_key, topic_slug
 from graph.report import LoadReport
 from graph.select import Selection
@@ -63,7 +62,7 @@ class KnowledgeGraph:
         nodes, ids = g._node, self.index.ids
         self._topic_names = {
             nodes[ids[i]]["name"].lower(): ids[i]
-            for i in np.flatnonzero(self.index.kind_code == KIND_CODES[TOPIC]).tolist()
+            for i in self.index.in_id_order(TOPIC).tolist()  # the last in id order wins
             if nodes[ids[i]].get("name")
         }
 

@@ -189,8 +189,9 @@ def _yen(kg: KnowledgeGraph, a: int, b: int, k: int, max_hops: int, via: tuple[s
         return []
     rows = adjacency(kg, via)
     found = [first]
-    # Candidates by length, then by node ids (positions follow id order).
-    queue: list[tuple[int, tuple[int, ...]]] = []
+    # Candidates by length, then by node ids (positions are id order only in a load's index).
+    ids = kg.index.ids
+    queue: list[tuple[int, tuple[str, ...], tuple[int, ...]]] = []
     queued: set[tuple[int, ...]] = set()
     n = len(kg.index.ids)
     while len(found) < k:
@@ -211,8 +212,8 @@ def _yen(kg: KnowledgeGraph, a: int, b: int, k: int, max_hops: int, via: tuple[s
             path = tuple(root + tail)
             if path not in queued:
                 queued.add(path)
-                heapq.heappush(queue, (len(path), path))
+                heapq.heappush(queue, (len(path), tuple(ids[v] for v in path), path))
         if not queue:
             break
-        found.append(list(heapq.heappop(queue)[1]))
-    return sorted(found, key=lambda p: (len(p), p))
+        found.append(list(heapq.heappop(queue)[2]))
+    return sorted(found, key=lambda p: (len(p), [ids[v] for v in p]))

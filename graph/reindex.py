@@ -32,9 +32,10 @@ is done by numpy and ``dict`` copies at memory speed (measured in docs/live.md).
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import immutables
 import networkx as nx
 import numpy as np
 
@@ -49,14 +50,15 @@ from graph.index import (
     Postings,
     ReadIndex,
     alias_keys,
+    gather,
     newest_first,
 )
 
 if TYPE_CHECKING:
     pass
 
-__all__ = ["next_index", "Positions", "Layered", "CarriedWords", "COMPACT_AT", "FOLD_AT",
-           "SEGMENTS", "CARRIED_PHRASES"]
+__all__ = ["next_index", "Moved", "Positions", "Appended", "Layered", "CarriedWords",
+           "COMPACT_AT", "FOLD_AT", "SEGMENTS", "CARRIED_PHRASES"]
 
 T = TypeVar("T")
 
@@ -86,38 +88,24 @@ def next_index(old: ReadIndex, old_g: nx.MultiDiGraph, g: nx.MultiDiGraph,
 
     new = ReadIndex.__new__(ReadIndex)
     new.g = g
-    # One spliced copy of the ids (slices, at memory speed), not a list.insert per added
-    # node, each moving the whole tail. The kinds and dates are arrays; their lists
-    # (``kind``, ``newest_first``) are made from them only if a reader asks.
-    drop = [old.pos[x] for x in removed]
-    put = [bisect.bisect_left(old.ids, x) for x in added]
-    ids = _spliced(old.ids, drop, put, added)
-    n_old = len(old.ids)
-    new.ids = ids
-    # Positions shift when a node comes or goes; otherwise the old mapping holds.
-    new.pos = pos = old.pos if not (added or removed) else Positions(ids)
-    # Old position -> new (-1: removed): the old position plus the nodes added before
-    # it less those removed before it, one cumulative sum (no scatter of every node).
-    shift = np.zeros(n_old + 1, dtype=np.int64)
-    np.add.at(shift, np.asarray(put, dtype=np.int64), 1)
-    np.add.at(shift, np.asarray(drop, dtype=np.int64) + 1, -1)
-    remap = np.arange(n_old, dtype=np.int64) + np.cumsum(shift[:n_old])
-    remap[drop] = -1
-
-    new.newest_key = newest_key = _spliced_array(old.newest_key, drop, put,
-                                                 [float("inf")] * len(added))
+    # Positions never shift while nodes are only added: they come after the others and
+    # the id order is kept beside (``id_order``, ``id_rank``); a change that removes
+    # nodes numbers them all in id order again (Moved). The kinds and dates are arrays;
+    # their lists (``kind``, ``newest_first``) are made from them only if a reader asks.
+    move = Moved.appending(old, added) if not removed else Moved.renumbering(old, removed, added)
+    new.ids, new.pos, new.id_order, new.id_rank = move.ids, move.pos, move.id_order, move.id_rank
+    pos = new.pos
+    new.newest_key = newest_key = move.carry(old.newest_key, [float("inf")] * len(added))
     for x in touched:
         if x in g and nodes[x]["kind"] == ARTICLE:
             newest_key[pos[x]] = newest_first(nodes[x])
-    new.kind_code = _spliced_array(old.kind_code, drop, put,
-                                   [KIND_CODES.get(nodes[x]["kind"], 3) for x in added])
+    new.kind_code = move.carry(old.kind_code,
+                               [KIND_CODES.get(nodes[x]["kind"], 3) for x in added])
 
-    remap32 = remap.astype(np.int32)
     affected: dict[str, set[str]] = {}
     new.csr = {}
     for k in WALK_ORDER:
-        new.csr[k], affected[k] = _next_csr(old, old_g, g, pos, k, rewired, remap, remap32,
-                                            drop, put)
+        new.csr[k], affected[k] = _next_csr(old, old_g, g, new, k, rewired, move)
 
     changed: dict[str, tuple[str, ...]] = {}
     for x in rewired:
@@ -132,19 +120,156 @@ def next_index(old: ReadIndex, old_g: nx.MultiDiGraph, g: nx.MultiDiGraph,
     new.aliases = Layered.over(old.aliases, changed)
 
     dead_old = [old.pos[x] for x in retext | rewired if x in old.pos]
+    remap = move.remap
     # Read once (the background job may let the blob go meanwhile: hold_text_once sets
     # the words first, so an index seen without its text has them).
     text = old.text
     fresh = _next_text(new, old, text, remap, [pos[x] for x in sorted(retext)], dead_old)
-    new.rank = _next_rank(old, new, newest_key, remap, drop,
+    new.rank = _next_rank(old, new, newest_key, remap, move.drop,
                           [old.pos[x] for x in touched if x in old.pos],
                           [pos[x] for x in touched if x in g])
     new.fields = Fields(new)
     new.postings = Postings(new)
     new._reset_caches()
     _carry_phrases(new, old, remap, dead_old, fresh)
-    _carry_walk_rows(new, old, g, affected, remap32, drop, put)
+    _carry_walk_rows(new, old, g, affected, move)
     return new
+
+
+class Moved:
+    """Where the previous version's positions go in the next one, and the next one's
+    ids, positions and id order.
+
+    Appending (no node removed): every position stays, the nodes added come after the
+    others (in id order among themselves), and the id order is kept beside — the sorted
+    view the previous version had, with the new nodes put in their places (one insert
+    and one scatter over an array of the nodes, no pass over the CSR entries).
+    Renumbering (a node removed): the next version's positions are id order again, as
+    a load's are; every position moves by the nodes added and removed before it in id
+    order (``remap``; ``src`` the other way), and every array over positions is
+    gathered anew.
+    """
+
+    __slots__ = ("ids", "pos", "id_order", "id_rank", "remap", "src", "drop", "n_old")
+
+    def __init__(self, ids: list[str], pos: Mapping[str, int], id_order: np.ndarray | None,
+                 id_rank: np.ndarray | None, remap: np.ndarray, src: np.ndarray | None,
+                 drop: list[int], n_old: int):
+        self.ids, self.pos, self.id_order, self.id_rank = ids, pos, id_order, id_rank
+        self.remap = remap  # old position -> new (-1: removed)
+        self.src = src  # new position -> old (-1: added); None when appending
+        self.drop = drop  # old positions removed
+        self.n_old = n_old
+
+    @classmethod
+    def appending(cls, old: ReadIndex, added: list[str]) -> Moved:
+        """The next positions when the sorted ``added`` come and none go."""
+        n_old = len(old.ids)
+        remap = np.arange(n_old, dtype=np.int64)
+        if not added:  # the ids copied: a list another version's columns name is theirs
+            return cls(list(old.ids), old.pos, old.id_order, old.id_rank, remap, None, [],
+                       n_old)
+        ids = old.ids + added
+        pos = Appended.over(old.pos, {x: n_old + j for j, x in enumerate(added)})
+        order = old.in_id_order()
+        places = np.array([bisect.bisect_left(_InOrder(old.ids, order), x) for x in added],
+                          dtype=np.int64)
+        id_order = np.insert(order, places, np.arange(n_old, len(ids), dtype=np.int32))
+        id_rank = np.empty(len(ids), dtype=np.int32)
+        id_rank[id_order] = np.arange(len(ids), dtype=np.int32)
+        return cls(ids, pos, id_order, id_rank, remap, None, [], n_old)
+
+    @classmethod
+    def renumbering(cls, old: ReadIndex, removed: list[str], added: list[str]) -> Moved:
+        """The next positions, id order, when ``removed`` go and the sorted ``added``
+        come."""
+        n_old = len(old.ids)
+        order = old.in_id_order()
+        in_order = old.ids if old.id_order is None else [old.ids[p] for p in order.tolist()]
+        # Places in the old id order: of the nodes removed, and before which the new go.
+        places = old.id_places()
+        drop = sorted(old.pos[x] for x in removed)
+        gone = sorted(drop if places is None else places[drop].tolist())
+        put = [bisect.bisect_left(in_order, x) for x in added]
+        ids = _spliced(in_order, gone, put, added)
+        # Old place -> new position: the place plus the nodes added before it less those
+        # removed before it, one cumulative sum.
+        shift = np.zeros(n_old + 1, dtype=np.int64)
+        np.add.at(shift, np.asarray(put, dtype=np.int64), 1)
+        np.add.at(shift, np.asarray(gone, dtype=np.int64) + 1, -1)
+        by_place = np.arange(n_old, dtype=np.int64) + np.cumsum(shift[:n_old])
+        by_place[gone] = -1
+        remap = by_place if places is None else by_place[places]
+        src = np.full(len(ids), -1, dtype=np.int64)
+        kept = np.flatnonzero(remap >= 0)
+        src[remap[kept]] = kept
+        return cls(ids, Positions(ids), None, None, remap, src, drop, n_old)
+
+    @property
+    def shifted(self) -> bool:
+        """Whether positions move (a node removed): else they stay, the new come after."""
+        return self.src is not None
+
+    def carry(self, values: np.ndarray, added: list[int] | list[float]) -> np.ndarray:
+        """An array over the old positions, over the new ones: ``added`` (in id order)
+        at the nodes added. Always a new array."""
+        extra = np.asarray(added, dtype=values.dtype)
+        if self.src is None:
+            return np.concatenate((values, extra))
+        out = values[np.maximum(self.src, 0)]
+        out[self.src < 0] = extra
+        return out
+
+
+class _InOrder(Sequence[str]):
+    """The ids of an index in id order, read through its positions (for bisection)."""
+
+    __slots__ = ("_ids", "_order")
+
+    def __init__(self, ids: list[str], order: np.ndarray):
+        self._ids, self._order = ids, order
+
+    def __len__(self) -> int:
+        return len(self._order)
+
+    def __getitem__(self, i: Any) -> Any:
+        return self._ids[int(self._order[i])]
+
+
+class Appended(Mapping[str, int]):
+    """Node id -> position of a version whose nodes were added after the others: the
+    positions of a version numbered in id order (a dict, or :class:`Positions`) and a
+    persistent map of the nodes added since, shared by the versions after."""
+
+    __slots__ = ("_base", "_tail")
+
+    def __init__(self, base: Mapping[str, int], tail: immutables.Map[str, int]):
+        self._base, self._tail = base, tail
+
+    @classmethod
+    def over(cls, previous: Mapping[str, int], added: dict[str, int]) -> Appended:
+        """``previous`` with the positions ``added``; ``previous`` stays as it is."""
+        if isinstance(previous, Appended):
+            return cls(previous._base, previous._tail.update(added))
+        return cls(previous, immutables.Map(added))
+
+    def __getitem__(self, node: str) -> int:
+        found = self._base.get(node)
+        return found if found is not None else self._tail[node]
+
+    def get(self, node: str, default: int | None = None) -> int | None:  # type: ignore[override]
+        found = self._base.get(node)
+        return found if found is not None else self._tail.get(node, default)
+
+    def __contains__(self, node: object) -> bool:
+        return node in self._base or node in self._tail
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._base
+        yield from self._tail
+
+    def __len__(self) -> int:
+        return len(self._base) + len(self._tail)
 
 
 class Positions(Mapping[str, int]):
@@ -252,44 +377,21 @@ def _spliced(values: list[T], drop: list[int], put: list[int], added: list[T]) -
     return out
 
 
-def _spliced_array(values: np.ndarray, drop: list[int], put: list[int],
-                   added: list[int] | list[float]) -> np.ndarray:
-    """:func:`_spliced` for an array: slices joined at memory speed (no mask or gather
-    of every element); always a new array."""
-    if not drop and not put:
-        return values.copy()
-    parts: list[np.ndarray] = []
-    at, d, k = 0, 0, 0
-    extra = np.asarray(added, dtype=values.dtype)
-    while d < len(drop) or k < len(put):
-        if k < len(put) and (d == len(drop) or put[k] <= drop[d]):
-            p = put[k]
-            parts += [values[at:p], extra[k:k + 1]]
-            at, k = p, k + 1
-        else:
-            p = drop[d]
-            parts.append(values[at:p])
-            at, d = p + 1, d + 1
-    parts.append(values[at:])
-    return np.concatenate(parts)
-
-
 def _neighbours(g: nx.MultiDiGraph, x: str, kind: str) -> set[str]:
     """Return the nodes joined to ``x`` by an edge of ``kind``, either way."""
     return ({y for y, kinds in g._succ[x].items() if kind in kinds}
             | {y for y, kinds in g._pred[x].items() if kind in kinds})
 
 
-def _next_csr(old: ReadIndex, old_g: nx.MultiDiGraph, g: nx.MultiDiGraph,
-              pos: Mapping[str, int], kind: str, rewired: set[str], remap: np.ndarray,
-              remap32: np.ndarray, drop: list[int], put: list[int],
-              ) -> tuple[CSR, set[str]]:
+def _next_csr(old: ReadIndex, old_g: nx.MultiDiGraph, g: nx.MultiDiGraph, new: ReadIndex,
+              kind: str, rewired: set[str], move: Moved) -> tuple[CSR, set[str]]:
     """Return the next CSR of ``kind``: the rows of the rewired articles and of their
-    neighbours (before and after) made anew, every other row copied, renumbered when
-    positions shifted. A few numpy passes over the entries, no sort. Returned beside it:
-    the nodes whose rows were made anew (before or after the change)."""
+    neighbours (before and after) made anew, every other row copied (renumbered when
+    positions moved). Every row lists its neighbours in id order. A few numpy passes
+    over the entries, no sort. Returned beside it: the nodes whose rows were made anew
+    (before or after the change)."""
     csr = old.csr[kind]
-    n = len(pos)
+    pos, ids, remap, places = new.pos, new.ids, move.remap, new.id_rank
     dirty_old: set[int] = set()
     affected: set[str] = set()  # nodes whose row changes
     for x in rewired:
@@ -301,12 +403,11 @@ def _next_csr(old: ReadIndex, old_g: nx.MultiDiGraph, g: nx.MultiDiGraph,
             affected |= _neighbours(g, x, kind)
     # What each node gains: the rewired articles joined to it now (the relation is
     # symmetric, so this reads the rewired articles' few edges, not a provider's many).
-    gains: dict[str, list[int]] = {}
+    gains: dict[str, list[str]] = {}
     for x in rewired:
         if x in g:
-            p = pos[x]
             for y in _neighbours(g, x, kind):
-                gains.setdefault(y, []).append(p)
+                gains.setdefault(y, []).append(x)
     dirty = np.array(sorted(dirty_old), dtype=np.int64)
     rows: dict[int, np.ndarray] = {}  # new position -> its row
     for x in affected:
@@ -314,57 +415,69 @@ def _next_csr(old: ReadIndex, old_g: nx.MultiDiGraph, g: nx.MultiDiGraph,
             continue
         p = pos[x]
         if x in rewired or x not in old.pos:
-            cols = sorted(pos[y] for y in _neighbours(g, x, kind))
-            rows[p] = np.array(cols, dtype=np.int32)
+            rows[p] = np.array([pos[y] for y in sorted(_neighbours(g, x, kind))],
+                               dtype=np.int32)
             continue
         # A neighbour (a provider's row may be long): it loses the rewired articles it
         # had and gains those it has now, in numpy, in time linear in its row.
         o = old.pos[x]
         had = csr.indices[csr.indptr[o]:csr.indptr[o + 1]]
         if len(had) < 64:  # a short row: plain Python beats numpy's per-call cost
-            short = {int(remap[c]) for c in had.tolist() if c not in dirty_old}
+            short = {ids[int(remap[c])] for c in had.tolist() if c not in dirty_old}
             short.update(gains.get(x, ()))
-            rows[p] = np.array(sorted(short), dtype=np.int32)
+            rows[p] = np.array([pos[y] for y in sorted(short)], dtype=np.int32)
             continue
         if len(dirty):
             at = np.minimum(np.searchsorted(dirty, had), len(dirty) - 1)
             had = had[dirty[at] != had]
-        kept = remap[had]  # sorted: remap is monotone
-        rows[p] = _with(kept, sorted(set(gains.get(x, ()))))
-    return _carried(old, csr, n, affected, rows, remap32, drop, put), affected
+        kept = remap[had] if move.shifted else had  # id order, as the row was
+        rows[p] = _with(kept, [pos[y] for y in sorted(set(gains.get(x, ())))], places)
+    return _carried(old, csr, affected, rows, move), affected
 
 
-def _carried(old: ReadIndex, csr: CSR, n: int, affected: set[str],
-             rows: dict[int, np.ndarray], remap32: np.ndarray, drop: list[int],
-             put: list[int]) -> CSR:
+def _carried(old: ReadIndex, csr: CSR, affected: set[str], rows: dict[int, np.ndarray],
+             move: Moved) -> CSR:
     """The next version of ``csr`` (rows over ``old``'s positions): the rows of the
     ``affected`` nodes replaced by ``rows`` (by new position; one for each affected node
-    still there), every other row kept, renumbered when positions shifted."""
-    gone = sorted({old.pos[x] for x in affected if x in old.pos} | set(drop))
-    # Every kept row's degree, spliced; the rows made anew are written over theirs (a
-    # row of an old position in ``gone`` that is not removed is among them).
-    degree = _spliced_array(csr.degree, drop, put, [0] * len(put))
+    still there), every other row kept, renumbered when positions moved."""
+    n = len(move.ids)
+    degree = move.carry(csr.degree, [0] * (n - move.n_old + len(move.drop)))
     for p, row in rows.items():
         degree[p] = len(row)
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(degree, out=indptr[1:])
     indices = np.empty(int(indptr[-1]), dtype=np.int32)
-    _fill(indices, indptr, csr, gone, rows, remap32 if drop or put else None)
+    if move.src is None:
+        # Positions stay: the old entries kept are copied as they are, run by run.
+        gone = sorted(old.pos[x] for x in affected if x in old.pos)
+        _fill(indices, indptr, csr, gone, rows)
+        return CSR(indptr, indices)
+    # Positions moved: every kept row gathered to its new place and renumbered (its
+    # order stays: the remap keeps id order).
+    src = move.src.copy()
+    src[list(rows)] = -1
+    at = np.flatnonzero(src >= 0)
+    counts = degree[at]
+    entries, _ = gather(src[at], csr.indptr, csr.indices, counts)
+    ends = np.cumsum(counts)
+    dest = np.arange(len(entries), dtype=np.int64) + np.repeat(indptr[at] - (ends - counts),
+                                                                counts)
+    indices[dest] = move.remap[entries]
+    for p, row in rows.items():
+        indices[int(indptr[p]):int(indptr[p + 1])] = row
     return CSR(indptr, indices)
 
 
 def _carry_walk_rows(new: ReadIndex, old: ReadIndex, g: nx.MultiDiGraph,
-                     affected: dict[str, set[str]], remap32: np.ndarray, drop: list[int],
-                     put: list[int]) -> None:
+                     affected: dict[str, set[str]], move: Moved) -> None:
     """Hand the walks' per-version rows on to the next version: the rows of several edge
     kinds side by side (``combined``) that the previous version's queries asked for most
     recently, carried over like the CSRs (the rows the change touched made anew, the
-    rest renumbered); then the rows holding only the nodes a walk reports
+    rest copied); then the rows holding only the nodes a walk reports
     (``kept_rows``, a few of them per phrase) made from them, for the phrases whose
     answers were carried. Before, the first walk on each version made both again from
     every edge — in the query threads, several at once: a quarter of a 2-hop query's
     time beside sustained ingest at 100k."""
-    n = len(new.ids)
     pos = new.pos
     for (via,), was in _recent(old._combined):
         if not all(k in affected for k in via):
@@ -375,8 +488,7 @@ def _carry_walk_rows(new: ReadIndex, old: ReadIndex, g: nx.MultiDiGraph,
             if x in g:
                 p = pos[x]
                 rows[p] = np.concatenate([new.csr[k].row_array(p) for k in via])
-        new._combined._held[(via,)] = _carried(old, was, n, touched, rows, remap32, drop,
-                                                put)
+        new._combined._held[(via,)] = _carried(old, was, touched, rows, move)
     for (via, kinds, phrase), _ in _recent(old.kept_rows, arity=3):
         if all(k in affected for k in via) and phrase is not None \
                 and (phrase,) in new.mention_mask:  # no text scanned for it here
@@ -384,14 +496,14 @@ def _carry_walk_rows(new: ReadIndex, old: ReadIndex, g: nx.MultiDiGraph,
 
 
 def _fill(indices: np.ndarray, indptr: np.ndarray, csr: CSR, gone: list[int],
-          rows: dict[int, np.ndarray], remap32: np.ndarray | None) -> None:
-    """Write the next CSR's entries: every entry of the old rows kept, in order (old rows
-    keep their order: remap is monotone), renumbered by ``remap32`` (None: positions did
-    not shift), with the new ``rows`` written where ``indptr`` puts them between them.
+          rows: dict[int, np.ndarray]) -> None:
+    """Write the next CSR's entries, positions unchanged: every entry of the old rows
+    kept, in order, with the new ``rows`` written where ``indptr`` puts them between
+    them (the nodes added come after the others).
 
     The entries kept lie in runs between the old rows dropped (``gone``), and the new
-    array is those runs with the new rows in between: one copy (or one gather) per run,
-    O(rows changed) numpy calls and one pass over the entries, no mask of every entry.
+    array is those runs with the new rows in between: one copy per run, O(rows changed)
+    numpy calls and one pass over the entries, no mask of every entry.
     """
     old = csr.indices
     bounds = np.asarray(gone, dtype=np.int64)
@@ -405,10 +517,7 @@ def _fill(indices: np.ndarray, indptr: np.ndarray, csr: CSR, gone: list[int],
         while w < stop:
             end = runs[run][1]
             k = min(end - at, stop - w)
-            if remap32 is None:
-                indices[w:w + k] = old[at:at + k]
-            else:
-                np.take(remap32, old[at:at + k], out=indices[w:w + k], mode="clip")
+            indices[w:w + k] = old[at:at + k]
             w += k
             at += k
             if at == end and run + 1 < len(runs):
@@ -423,13 +532,15 @@ def _fill(indices: np.ndarray, indptr: np.ndarray, csr: CSR, gone: list[int],
     carry(w, len(indices))
 
 
-def _with(row: np.ndarray, more: list[int]) -> np.ndarray:
-    """The sorted ``row`` with the sorted ``more`` merged in, each value once."""
+def _with(row: np.ndarray, more: list[int], places: np.ndarray | None) -> np.ndarray:
+    """The ``row`` (in id order) with ``more`` (in id order) merged in, each value once;
+    ``places``: each position's place in id order (None: positions are id order)."""
     if not more:
         return row.astype(np.int32)
     extra = np.array(more, dtype=row.dtype)
-    at = np.searchsorted(row, extra)
-    there = (at < len(row)) & (row[np.minimum(at, len(row) - 1)] == extra) if len(row) \
+    keys, wanted = (row, extra) if places is None else (places[row], places[extra])
+    at = np.searchsorted(keys, wanted)
+    there = (at < len(row)) & (keys[np.minimum(at, len(row) - 1)] == wanted) if len(row) \
         else np.zeros(len(extra), dtype=bool)
     return np.insert(row, at[~there], extra[~there]).astype(np.int32)
 
@@ -438,24 +549,27 @@ def _next_rank(old: ReadIndex, new: ReadIndex, newest: np.ndarray, remap: np.nda
                drop: list[int], out_old: list[int], into: list[int]) -> np.ndarray:
     """Return the next rank (position in (newest first, id) order): the old order without
     the nodes at ``out_old`` (old positions), renumbered, with the nodes at ``into`` (new
-    positions) merged in where their keys go. No sort of all nodes: renumbering keeps the
-    old order (``remap`` is monotone, and ids break ties). The order itself and its keys
-    are kept on ``new`` for the next version (one inversion of the rank and one gather
-    of the keys fewer per version)."""
+    positions) merged in where their keys go, ties by id. No sort of all nodes:
+    renumbering keeps the old order (``remap`` keeps id order). The order itself and
+    its keys are kept on ``new`` for the next version (one inversion of the rank and one
+    gather of the keys fewer per version)."""
     n = len(newest)
     order, keys = _rank_order(old)
     out = old.rank[np.union1d(np.asarray(out_old, dtype=np.int64),
                               np.asarray(drop, dtype=np.int64))]  # removed: among out_old
     kept = remap[np.delete(order, out)]
     keys = np.delete(keys, out)  # ascending: the old order, less what moves
-    places = []
-    values = sorted((float(newest[p]), p) for p in into)
-    for value, p in values:
+    places = new.id_places()
+    place = (lambda p: p) if places is None else (lambda p: int(places[p]))
+    at = []
+    values = sorted((float(newest[p]), place(p), p) for p in into)
+    for value, q, _ in values:
         lo = int(np.searchsorted(keys, value, side="left"))
         hi = int(np.searchsorted(keys, value, side="right"))
-        places.append(lo + int(np.searchsorted(kept[lo:hi], p)))
-    merged = np.insert(kept, places, [p for _, p in values]).astype(np.int32)
-    new.__dict__["_rank_order"] = (merged, np.insert(keys, places, [v for v, _ in values]))
+        ties = kept[lo:hi] if places is None else places[kept[lo:hi]]
+        at.append(lo + int(np.searchsorted(ties, q)))
+    merged = np.insert(kept, at, [p for _, _, p in values]).astype(np.int32)
+    new.__dict__["_rank_order"] = (merged, np.insert(keys, at, [v for v, _, _ in values]))
     rank = np.empty(n, dtype=np.int32)
     rank[merged] = np.arange(n, dtype=np.int32)
     return rank
@@ -506,7 +620,7 @@ def _next_text(new: ReadIndex, old: ReadIndex, text: bytes | None, remap: np.nda
         segments.append(fresh)
     if sum(len(rows) for _, _, rows in segments) > max(COMPACT_AT, len(base_rows) // 8):
         if text is None:  # held once: the blob made again from the articles' strings
-            rows = np.flatnonzero(new.kind_code == KIND_CODES[ARTICLE]).astype(np.int32)
+            rows = new.in_id_order(ARTICLE).astype(np.int32)  # as a load's blob
             new.text, new.text_starts = new._blobs(rows.tolist())
             new.article_rows, new.extra_text, new.words = rows, [], None
             return fresh

@@ -182,7 +182,7 @@ def select_articles(kg: KnowledgeGraph, selection: Selection | None = None,
     deadline of ``budget`` is looked at every :data:`CHECK_EVERY` articles tested."""
     index = kg.index
     if among is None:
-        among = (index.ids[i] for i, kind in enumerate(index.kind) if kind == ARTICLE)
+        among = index.ids_in_order(ARTICLE)
     if selection is not None and not selection.empty:
         keep = selection.predicate(kg, budget)
         among = (n for n in checked(among, budget) if keep(n))

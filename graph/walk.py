@@ -111,7 +111,7 @@ def adjacency(kg: KnowledgeGraph, via: tuple[str, ...]) -> CSR:
     if SAME_STORY in via and SAME_STORY not in index.csr:
         pairs = [x for a, others in kg.analytics.same_story_pos.items() for b in others
                  for x in (a, b)]
-        index.csr[SAME_STORY] = csr_of(pairs, len(index.ids))
+        index.csr[SAME_STORY] = csr_of(pairs, len(index.ids), index)
     return index.combined(via)
 
 

@@ -149,8 +149,7 @@ def _edge_counts(edges: dict[str, int]) -> list[EdgeCount]:
 
 
 def _all_of_kind(kg: graph.KnowledgeGraph, kind: str) -> list[str]:
-    index = kg.index
-    return [index.ids[i] for i, k in enumerate(index.kind) if k == kind]
+    return kg.index.ids_in_order(kind)
 
 
 FromArg = Annotated[strawberry.ID, strawberry.argument(

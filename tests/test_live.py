@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -47,35 +48,72 @@ PHRASES = ("story", "story a", "related b", "ai", "facial recognition", "artific
            "news example", "c")
 
 
+def by_id(index: Any, csr: Any) -> dict[str, list[str]]:
+    """Each node's row of ``csr``, as ids, in the row's order."""
+    ids = index.ids
+    return {ids[p]: [ids[q] for q in csr.row(p)] for p in range(len(ids))}
+
+
+def in_rank_order(index: Any) -> list[str]:
+    """The ids in the order of the index's rank (newest first, then id)."""
+    order = [0] * len(index.ids)
+    for p, r in enumerate(index.rank.tolist()):
+        order[r] = p
+    return [index.ids[p] for p in order]
+
+
 def assert_same_index(kg: graph.KnowledgeGraph, cold: graph.KnowledgeGraph) -> None:
     """The read index, lookups and per-version analytics a version carried over from the
-    previous one (graph/reindex.py) answer as the cold load's do."""
+    previous one (graph/reindex.py) answer as the cold load's do. Positions may differ
+    (a followed version adds nodes after the others): everything is compared by id, and
+    every order a reader takes — rows, rank, the id order kept beside — is the same."""
     from graph.normalize import phrase_tokens
 
     got, want = kg.index, cold.index
-    assert got.ids == want.ids and got.pos == want.pos
-    assert got.kind == want.kind and got.kind_code.tolist() == want.kind_code.tolist()
-    assert got.newest_first == want.newest_first and got.rank.tolist() == want.rank.tolist()
+    assert want.id_order is None and want.ids == sorted(want.ids)  # a load's: id order
+    assert sorted(got.ids) == want.ids and len(got.pos) == len(want.pos)
+    assert all(got.ids[got.pos[x]] == x for x in want.ids)
+    assert got.ids_in_order() == want.ids
+    assert [got.ids[p] for p in got.in_id_order().tolist()] == want.ids
+    if got.id_rank is not None:
+        assert [want.ids[r] for r in got.id_rank.tolist()] == got.ids
+    for kind in ("article", "topic", "provider"):
+        assert got.ids_in_order(kind) == want.ids_in_order(kind)
+
+    def at(index: Any, values: list[Any]) -> dict[str, Any]:
+        return dict(zip(index.ids, values, strict=True))
+
+    assert at(got, got.kind) == at(want, want.kind)
+    assert at(got, got.kind_code.tolist()) == at(want, want.kind_code.tolist())
+    assert at(got, got.newest_first) == at(want, want.newest_first)
+    assert in_rank_order(got) == in_rank_order(want)
     for kind, csr in want.csr.items():
-        assert got.csr[kind].indptr.tolist() == csr.indptr.tolist(), kind
-        assert got.csr[kind].indices.tolist() == csr.indices.tolist(), kind
+        assert by_id(got, got.csr[kind]) == by_id(want, csr), kind
+
+    def named(index: Any, positions: Any) -> set[str]:
+        return {index.ids[p] for p in positions}
+
     for phrase in PHRASES:
         tokens = phrase_tokens(phrase)
-        assert got.mentioning(tokens) == want.mentioning(tokens), phrase
+        assert named(got, got.mentioning(tokens)) == named(want, want.mentioning(tokens)), \
+            phrase
         # answers are handed on to the next version (graph/reindex.py), so asked of each
-        assert got.mention_mask(tokens).tolist() == want.mention_mask(tokens).tolist(), phrase
+        assert named(got, np.flatnonzero(got.mention_mask(tokens))) == \
+            named(want, np.flatnonzero(want.mention_mask(tokens))), phrase
     # The walks' rows, carried over too: asked of each version, as queries would.
     from graph.build import ARTICLE, RELATED, TAGGED, TOPIC
     from graph.index import WALK_ORDER
 
     for via in (WALK_ORDER, (RELATED, TAGGED)):
-        for a, b in ((got.combined(via), want.combined(via)),
-                     *((got.kept_rows(via, kinds, phrase_tokens(phrase)),
-                        want.kept_rows(via, kinds, phrase_tokens(phrase)))
-                       for phrase in ("story", "ai")
-                       for kinds in (frozenset({ARTICLE}), frozenset({ARTICLE, TOPIC})))):
-            assert a.indptr.tolist() == b.indptr.tolist(), via
-            assert a.indices.tolist() == b.indices.tolist(), via
+        assert by_id(got, got.combined(via)) == by_id(want, want.combined(via)), via
+        for phrase in ("story", "ai"):
+            for kinds in (frozenset({ARTICLE}), frozenset({ARTICLE, TOPIC})):
+                # Kept rows list their nodes in node order (the walk sorts what it
+                # reads of them by rank): the same nodes, in any order.
+                a = by_id(got, got.kept_rows(via, kinds, phrase_tokens(phrase)))
+                b = by_id(want, want.kept_rows(via, kinds, phrase_tokens(phrase)))
+                assert {k: sorted(v) for k, v in a.items()} == \
+                    {k: sorted(v) for k, v in b.items()}, via
     for node in want.ids:
         data = cold.nx.nodes[node]
         for url in (data.get("url"), data.get("web_url"), data.get("original_url")):
@@ -88,6 +126,39 @@ def assert_same_index(kg: graph.KnowledgeGraph, cold: graph.KnowledgeGraph) -> N
     assert kg.counts == cold.counts
     assert list(kg.analytics.same_story.items()) == list(cold.analytics.same_story.items())
     assert kg.analytics.topic_articles == cold.analytics.topic_articles
+    assert_same_answers(kg, cold)
+
+
+def assert_same_answers(kg: graph.KnowledgeGraph, cold: graph.KnowledgeGraph) -> None:
+    """The walks, paths, selections and exports of a version answer as the cold load's,
+    in the same order, whatever positions its nodes have."""
+    from graph import explore, paths
+    from graph.analytics import SAME_STORY
+    from graph.select import Selection, search_by_scan, select_articles
+
+    articles = cold.index.ids_in_order("article")
+    assert select_articles(kg) == select_articles(cold)
+    assert select_articles(kg, Selection(mentions="story"), order="TITLE_ASC") == \
+        select_articles(cold, Selection(mentions="story"), order="TITLE_ASC")
+    assert search_by_scan(kg, "story") == search_by_scan(cold, "story")
+    assert list(explore.whole(kg).nodes.items()) == list(explore.whole(cold).nodes.items())
+    # Edges as a set: their order follows networkx's adjacency (a followed version's can
+    # differ from a load's, positions or not: see docs/live.md, "Not done yet").
+    assert sorted(e.id for e in explore.whole(kg).edges) == \
+        sorted(e.id for e in explore.whole(cold).edges)
+    for start in articles[:4]:
+        for hops, via, mentions, kinds in ((2, None, None, None), (3, None, "story", None),
+                                           (2, ("RELATED", SAME_STORY), None, ("article",)),
+                                           (1, ("TAGGED",), None, ("article", "topic"))):
+            assert kg.within_paths(start, hops, via, mentions, kinds) == \
+                cold.within_paths(start, hops, via, mentions, kinds), (start, hops, via)
+        sub, want = kg.neighborhood(start, hops=2), cold.neighborhood(start, hops=2)
+        assert list(sub.nodes.items()) == list(want.nodes.items())
+        assert sorted(e.id for e in sub.edges) == sorted(e.id for e in want.edges)
+        for end in articles[-3:]:
+            assert kg.shortest_path(start, end) == cold.shortest_path(start, end)
+            assert [p.nodes for p in paths.k_shortest_paths(kg, start, end, k=3)] == \
+                [p.nodes for p in paths.k_shortest_paths(cold, start, end, k=3)]
 
 
 def test_a_new_file_is_seen_and_a_deleted_one_goes(tmp_path: Path) -> None:
@@ -524,6 +595,37 @@ def test_nodes_added_before_and_after_every_other_keep_the_index_a_cold_load_giv
     assert_same(live, tmp_path)
 
 
+def test_a_version_adding_nodes_keeps_every_position_and_one_removing_renumbers(
+        tmp_path: Path) -> None:
+    """Positions never shift while nodes are only added (graph/reindex.py, Moved): the
+    nodes a version adds come after the others — even one whose id sorts before every
+    other — so no CSR entry is renumbered, and the id order is kept beside for the
+    readers that list nodes by id. A version that removes a node numbers them all in
+    id order again, as a load does."""
+    for slug in ("m1", "m2"):
+        write_record(tmp_path, f"{slug}.md", record(slug, topics=["AI"], related=[record("m2")]))
+    live = graph.follow(tmp_path)
+    before = live.current().index
+    live.apply([write_record(tmp_path, "first.md", record("a0", host="aaa.example",
+                                                          topics=["AI"],
+                                                          related=[record("m1")]))])
+    after = live.current().index
+    assert after.ids[:len(before.ids)] == before.ids
+    assert all(after.pos[x] == p for p, x in enumerate(before.ids))
+    assert after.ids[len(before.ids):] == sorted(set(after.ids) - set(before.ids))
+    assert after.ids_in_order() == sorted(after.ids) != after.ids
+    assert_same(live, tmp_path)
+    live.apply([write_record(tmp_path, "last.md", record("z9", related=[record("a0")]))])
+    assert live.current().index.ids[:len(after.ids)] == after.ids
+    assert_same(live, tmp_path)
+    (tmp_path / "m1.md").unlink()
+    (tmp_path / "first.md").unlink()
+    live.apply([tmp_path / "m1.md", tmp_path / "first.md"])
+    renumbered = live.current().index
+    assert renumbered.ids == sorted(renumbered.ids) and renumbered.id_order is None
+    assert_same(live, tmp_path)
+
+
 def test_a_compacted_follow_reads_its_edges_from_arrays_and_goes_on(tmp_path: Path) -> None:
     """A cold follow's graph is dicts; compacted, its edges are arrays (the same graph,
     the same version), and the changes after go on over them."""
@@ -570,9 +672,9 @@ def test_a_topic_renamed_changes_which_articles_a_walk_keeps(tmp_path: Path) -> 
              for i in range(2)]
     live.apply(paths)
     assert live.current().nx.nodes["topic:a"]["name"] == "Ａ"
-    got, want = live.current().index.kept_rows(*key), graph.load(tmp_path).index.kept_rows(*key)
-    assert got.indptr.tolist() == want.indptr.tolist()
-    assert got.indices.tolist() == want.indices.tolist()
+    got, want = live.current().index, graph.load(tmp_path).index
+    a, b = by_id(got, got.kept_rows(*key)), by_id(want, want.kept_rows(*key))
+    assert {k: sorted(v) for k, v in a.items()} == {k: sorted(v) for k, v in b.items()}
     assert_same(live, tmp_path)
 
 
