@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import errno
+import functools
 import json
 import logging
 import math
@@ -439,7 +440,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         # request than h11 on asyncio's loop, which "auto" falls back to without saying.
         # uvloop is not built for Windows: asyncio's loop there. Its refusals (a GET's URL
         # past 65,535 bytes) are GraphQL errors, not uvicorn's plain text.
-        "http": GraphQLHttpToolsProtocol, "loop": SERVING_LOOP,
+        "http": functools.partial(GraphQLHttpToolsProtocol,
+                                  cors_origins=settings.cors_origins),
+        "loop": SERVING_LOOP,
         "log_level": "warning", "server_header": not settings.production,
         # A WebSocket message is held whole and decoded on the event loop: one past what an
         # HTTP body may hold is refused as its frames arrive (1009), not at uvicorn's 16 MB.
