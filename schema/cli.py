@@ -516,7 +516,7 @@ def _serve_workers(args: argparse.Namespace, sock: socket.socket, settings: Any,
         if follow:
             source = graph.follow(args.path if args.path is not None
                                   else graph.default_data_path(), cache=args.cache,
-                                  **options)
+                                  progress=progress, **options)
             kg = source.current()
         else:
             source = kg = graph.load(args.path, progress=progress, cache=args.cache, **options)
