@@ -221,7 +221,7 @@ class LiveGraph:
         if pending is not None:
             tell(Step("snapshot-read", 0, 1))
             if self._start_from(pending, digest, listing):
-                tell(Step("snapshot-read", 1, 1, self._kg.report.records))
+                tell(Step("snapshot-read", 1, 1, self.current().report.records))
                 return
         signatures = [file_signature(name) for name in names]  # before reading: a later edit shows
         parses = parse_files(names, max_file_bytes, include=self.include, within=self._within)
