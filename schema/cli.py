@@ -74,8 +74,20 @@ def _add_load_options(p: argparse.ArgumentParser) -> None:
 
 
 def _add_max_file_mb(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--max-file-mb", type=float, default=DEFAULT_MAX_FILE_BYTES / 2**20,
+    p.add_argument("--max-file-mb", type=_megabytes, default=DEFAULT_MAX_FILE_BYTES / 2**20,
                    metavar="MB", help="reject files larger than this (default: %(default)g)")
+
+
+def _megabytes(text: str) -> float:
+    """A size in megabytes: a positive, finite number (float() also takes nan and inf)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(
+            f"expected a positive number of megabytes, like 10 or 0.5, got {text!r}")
+    return value
 
 
 def _path(text: str) -> Path:
@@ -398,8 +410,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
             for left in remove_partial(root):
                 print(f"newsgraph: removed {left}, a temporary file an interrupted ingest "
                       "left", file=sys.stderr)
-    if args.max_file_mb <= 0:
-        raise graph.NewsgraphError(f"--max-file-mb must be positive, got {args.max_file_mb!r}")
     if args.workers is not None:
         _check_workers(args.workers, follow=follow, watch=args.watch, ingest=token is not None)
     if args.max_requests is not None and (args.workers is None or args.max_requests < 1):
@@ -589,8 +599,6 @@ def cmd_push(args: argparse.Namespace) -> int:
             raise graph.NewsgraphError(
                 f"cannot read --token-file {str(args.token_file)!r}: {e.strerror}") from e
     token = token or os.environ.get("NEWSGRAPH_INGEST_TOKEN", "").strip() or None
-    if not args.max_file_mb > 0:
-        raise graph.NewsgraphError(f"--max-file-mb must be positive, got {args.max_file_mb!r}")
     summary = push(args.files, args.server, token, batch=args.batch,
                    concurrency=args.concurrency, max_file_bytes=int(args.max_file_mb * 2**20))
     for problem in summary.problems + summary.warnings:
