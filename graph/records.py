@@ -189,6 +189,9 @@ def list_files(root: Path, *, follow_symlinks: bool = False) -> Listing:
     if root.is_file():
         listing.names.append(str(root))
         return listing
+    if not os.path.lexists(root):  # a mistyped name: not "cannot read folder"
+        listing.errors.append(Problem(str(root), None, "no such file or folder"))
+        return listing
     real_root = os.path.realpath(root)
     inside = real_root if real_root.endswith(os.sep) else real_root + os.sep
     seen: dict[tuple[int, int], str] = {}
