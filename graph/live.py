@@ -663,6 +663,8 @@ class LiveGraph:
             except OSError:
                 return None
             if stat.S_ISDIR(st.st_mode) and not self._holds_folder(name):
+                if name in self._files:  # a file replaced by a folder of its name
+                    gone.add(name)
                 # A new folder: list it alone. Anything its listing notes (a symlink, an
                 # unreadable folder) is judged by a listing of the whole corpus instead.
                 inner = list_files(Path(name), follow_symlinks=self.follow_symlinks)
