@@ -1001,5 +1001,28 @@ def _record_problem(fields: dict[str, Any]) -> str | None:
                       and k not in ("webUrl", "originalUrl")), None)
         if named is not None:  # the URL under another writer's name
             reason += f"; it has {named!r}: if that is the article's URL, rename it 'webUrl'"
+        elif (wrapped := _wrapped_list(fields)) is not None:
+            key, n = wrapped
+            reason += (f"; it holds a list of {n:,} object{'s' if n != 1 else ''} under "
+                       f"{key!r}, as a news API's answer or a JSON feed wraps its stories: "
+                       "a record file holds the records themselves (one, a list of them, "
+                       f"or one a line in .jsonl), e.g. `jq -c '.{key}[]' FILE > "
+                       "stories.jsonl`, each with its URL as 'webUrl'")
         return reason
     return None
+
+
+# Fields of a record holding lists of objects: its own, not records it wraps.
+_RECORD_LISTS = frozenset({"related", "images", "topics", "provider"})
+
+
+def _wrapped_list(fields: dict[str, Any]) -> tuple[str, int] | None:
+    """The key and length of the longest list of objects an object without a URL holds
+    (NewsAPI's 'articles', JSON Feed's 'items'), None when it holds none."""
+    found = [(len(v), k) for k, v in fields.items()
+             if isinstance(k, str) and k not in _RECORD_LISTS and isinstance(v, list) and v
+             and all(isinstance(item, dict) for item in v)]
+    if not found:
+        return None
+    n, key = max(found)
+    return key, n
