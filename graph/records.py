@@ -110,10 +110,12 @@ _ANCHOR = re.compile(r"(?:^|[\s\[\{,])&[^\s\[\]\{\},]")
 _FENCE = re.compile(r"^---[ \t]*$")
 _FRONT_START = re.compile(rb"(?:\xef\xbb\xbf)?---[ \t]*(?:\r\n?|\n|$)")
 # A file without front matter is a note (a README, an Obsidian note) unless it was meant as a
-# record: Hugo's TOML front matter, or a URL field written without the '---' lines. Those
-# are errors that say how to fix them; a note is skipped.
-_MEANT_AS_RECORD = re.compile(rb"\A(?:\xef\xbb\xbf)?\s*\+\+\+|^[ \t]*(?:webUrl|originalUrl)[ \t]*:",
-                              re.M)
+# record: Hugo's TOML front matter, its JSON front matter naming a URL field, or a URL
+# field written without the '---' lines. Those are errors that say how to fix them; a note
+# is skipped.
+_MEANT_AS_RECORD = re.compile(
+    rb"\A(?:\xef\xbb\xbf)?\s*\+\+\+|^[ \t]*(?:webUrl|originalUrl)[ \t]*:"
+    rb"|\A(?:\xef\xbb\xbf)?\s*\{[^\x00]*?[\"'](?:webUrl|originalUrl)[\"'][ \t]*:", re.M)
 _CLOSING_FENCE = re.compile(r"^(?:---|\.\.\.)[ \t]*$")
 # A closing fence as a line of a text whose line breaks are all "\n", with the break
 # before it (a literal start: the search jumps from one line break to the next).
@@ -583,6 +585,13 @@ def _parse_markdown_lines(text: str, result: ParsedFile) -> None:
                                      "it) is not read: the front matter must be YAML between "
                                      "'---' lines (`hugo convert toYAML` rewrites a Hugo "
                                      "site's front matter so)"))
+        return
+    if text.lstrip("\ufeff \t\r\n").startswith("{"):
+        result.errors.append(Problem(result.path, 1, "JSON front matter ('{', as Hugo reads "
+                                     "it) is not read: the front matter must be YAML between "
+                                     "'---' lines (`hugo convert toYAML` rewrites a Hugo "
+                                     "site's front matter so); a file of JSON records ends "
+                                     ".json or .jsonl"))
         return
     if not lines or not _FENCE.match(lines[0].rstrip("\r\n")):
         reason = "no YAML front matter: the file must start with a '---' line"

@@ -303,3 +303,28 @@ def test_a_record_without_a_url_holding_related_stories_is_not_called_a_wrapper(
         {"title": "R", "webUrl": "https://x.example/r"}]}), encoding="utf-8")
     [error] = graph.load(tmp_path).report.errors
     assert "no URL" in error.reason and "a list of" not in error.reason
+
+
+@pytest.mark.parametrize("text", [
+    f'{{\n  "title": "Hugo JSON front matter",\n  "webUrl": "{STORY}"\n}}\n\nThe body.\n',
+    f'{{"title": "One line", "originalUrl": "{STORY}"}}\nThe body.\n',
+    f"{{\n  'webUrl': '{STORY}'\n}}\n",
+])
+def test_hugo_json_front_matter_is_an_error_that_says_how_to_fix_it(tmp_path, text):
+    # Hugo reads front matter as JSON when a file opens with '{': such a record was
+    # skipped as a note ("no YAML front matter ... so it is skipped"), its story lost
+    # without an error, where TOML's '+++' was one.
+    (tmp_path / "story.md").write_text(text, encoding="utf-8")
+    kg = graph.load(tmp_path)
+    assert kg.report.skipped == []
+    [error] = kg.report.errors
+    assert "JSON front matter" in error.reason and "'---'" in error.reason, error.reason
+    assert "hugo convert toYAML" in error.reason
+
+
+def test_a_note_opening_with_a_brace_is_still_a_note(tmp_path):
+    (tmp_path / "shortcodes.md").write_text('{{< figure src="a.png" >}}\n\nA note.\n',
+                                            encoding="utf-8")
+    (tmp_path / "config.txt").write_text('{"theme": "dark"}\n', encoding="utf-8")
+    kg = graph.load(tmp_path)
+    assert kg.report.errors == [] and len(kg.report.skipped) == 2
