@@ -293,7 +293,8 @@ def _spelled(m: re.Match[str]) -> str:
 
 def fold(text: str) -> str:
     """Return text as the phrase rules read it: in Unicode's composed form (NFC), then
-    case-folded as topic names are (``Straße`` is ``strasse``, a final ``ς`` is ``σ``), so
+    case-folded as topic names are (``Straße`` is ``strasse``, a final ``ς`` is ``σ``,
+    ``İ`` is ``i``), so
     an accent written as a combining mark is the composed letter, and without invisible
     format characters (a soft hyphen, a zero-width space, bidi marks).
 
@@ -303,6 +304,8 @@ def fold(text: str) -> str:
     True
     >>> fold("Straße") == fold("STRASSE") == "strasse"
     True
+    >>> fold("İSTANBUL")
+    'istanbul'
     """
     if text.isascii():
         return text.lower()
@@ -310,7 +313,16 @@ def fold(text: str) -> str:
     # have no composed form, their small letters do; so fold(fold(t)) == fold(t).
     # (Taken out first: "e", U+200B, U+0301 is then "e" with its accent, composed.)
     text = _INVISIBLE.sub("", text)
-    return unicodedata.normalize("NFC", unicodedata.normalize("NFC", text).casefold())
+    folded = unicodedata.normalize("NFC", unicodedata.normalize("NFC", text).casefold())
+    if "\u0307" in folded:
+        # 'İ' folds to 'i' and a combining dot, a mark that split 'İstanbul' into the
+        # words 'i' and 'stanbul': it is the letter i, as in topic slugs.
+        folded = unicodedata.normalize("NFC", _I_DOT_ABOVE.sub("i", folded))
+    return folded
+
+
+# 'i' and the combining dots above it (what 'İ' folds to, perhaps written twice).
+_I_DOT_ABOVE = re.compile("i\u0307+")
 
 
 def tokens(text: str) -> list[str]:

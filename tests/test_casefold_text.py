@@ -1,9 +1,9 @@
 """``search`` and ``mentions`` read text case-folded, as topics are: ``Straße``, ``STRASSE``
 and ``strasse`` are one word (lowercasing keeps the ``ß``, so a German reader typing
 ``strasse`` missed the story titled ``Straße``, while ``topic:strasse`` held both), and a
-Greek word's final sigma is its sigma. The same answers on a cold load, from the search
-index, from a snapshot, with the text held once, and on a followed graph's new
-versions."""
+Greek word's final sigma is its sigma, and Turkish ``İ`` is the letter ``i``. The same
+answers on a cold load, from the search index, from a snapshot, with the text held once,
+and on a followed graph's new versions."""
 
 from __future__ import annotations
 
@@ -25,14 +25,21 @@ RECORDS = {
     "d.md": {"title": "ΟΔΟΣ κλειστή"},  # capitals: lowercasing ends it with ς
     "e.md": {"title": "Η οδοσ σήμερα"},  # a sigma written at the end, as folding gives
     "f.md": {"title": "Something else"},
+    "g.md": {"title": "İSTANBUL'DA SEÇİM"},  # Turkish capitals: İ lowercases to i + U+0307
+    "h.md": {"title": "Istanbul votes"},
 }
 GERMAN = {"article:https://a.example/s", "article:https://b.example/s",
           "article:https://c.example/s"}
 GREEK = {"article:https://d.example/s", "article:https://e.example/s"}
+ISTANBUL = {"article:https://g.example/s", "article:https://h.example/s"}
 PHRASES = [("strasse", GERMAN), ("STRASSE", GERMAN), ("Straße", GERMAN), ("straße", GERMAN),
            ("ΟΔΟΣ", GREEK), ("οδος", GREEK), ("οδοσ", GREEK),
            ("straße gesperrt", {"article:https://a.example/s"}),
-           ("STRASSE GESPERRT", {"article:https://a.example/s"})]
+           ("STRASSE GESPERRT", {"article:https://a.example/s"}),
+           # 'İstanbul' was the words 'i' and 'stanbul' (the dot a mark, not a letter), so
+           # 'istanbul' missed it, as topic slugs had (topic:istanbul since session 27)
+           ("istanbul", ISTANBUL), ("İstanbul", ISTANBUL), ("ISTANBUL", ISTANBUL),
+           ("seçim", {"article:https://g.example/s"})]
 
 
 def _write(root: Path, names: list[str]) -> list[Path]:
