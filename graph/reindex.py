@@ -1,20 +1,26 @@
 """The next version's read index, made from the previous one and the nodes a change
 touched, in time proportional to the change plus a few passes of numpy over arrays.
 
-A :class:`~graph.index.ReadIndex` is positional: node ``i`` is the ``i``-th id in
-sorted order, and the CSR rows, kinds and ranks are arrays over positions. A change
-adds, removes and rewrites a few nodes, so the next index:
+A :class:`~graph.index.ReadIndex` is positional: the CSR rows, kinds and ranks are
+arrays over node positions. A load numbers the nodes in id order. A change adds,
+removes and rewrites a few nodes, so the next index (:class:`Moved` says where
+positions go):
 
-* merges the added and removed ids into the sorted list (``bisect``) and maps every
-  old position to its new one (``remap``, one numpy pass);
-* keeps every CSR entry not incident to a touched article, renumbered by ``remap``
-  (renumbering keeps the rows sorted), and writes in the touched articles' rows read
-  from the new graph: a mask, a gather and a scatter per edge kind, no sort;
+* keeps every position when nodes are only added: they come after the others, and the
+  id order is kept beside (``id_order``, ``id_rank``: one insert and one scatter over
+  an array of the nodes), for the readers that list nodes by id; a change that removes
+  nodes numbers them all in id order again (``remap``, one numpy pass, and a gather of
+  every row);
+* keeps every CSR entry not incident to a touched article — copied run by run as it is,
+  or gathered and renumbered when positions moved — and writes in the touched articles'
+  rows read from the new graph. Every row lists its neighbours in id order, the order a
+  walk reads them in, whatever their positions;
 * carries the walks' combined rows (several edge kinds side by side) the same way, and
   makes the rows a walk keeps for each carried phrase from them (``_carry_walk_rows``),
   so that no query on the new version makes them from every edge;
-* keeps the rank's order less the touched nodes (renumbered: ties stay in id order)
-  and merges the touched nodes back in by binary search, no sort of every node;
+* keeps the rank's order less the touched nodes (renumbered when positions moved: ties
+  stay in id order) and merges the touched nodes back in by binary search, ties by id,
+  no sort of every node;
 * keeps the text index's base blob as it is — the rows of touched articles are
   marked dead (-1) — and holds the touched articles' text in delta segments
   (``extra_text``, one per version, joined past :data:`SEGMENTS`), searched after the
@@ -26,7 +32,7 @@ adds, removes and rewrites a few nodes, so the next index:
   the blob again from the articles' strings, until the version's own search index is in.
 
 Python-level work is proportional to the change; what is proportional to the corpus
-is done by numpy and ``dict`` copies at memory speed (measured in docs/live.md).
+is done by numpy at memory speed (measured in docs/live.md).
 """
 
 from __future__ import annotations
