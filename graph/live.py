@@ -59,6 +59,7 @@ from graph.filestate import (
     lies_in,
     read_plain,
 )
+from graph.firststart import read_in_child
 from graph.followcache import FollowCache, Start
 from graph.groupcommit import GroupCommit
 from graph.incremental import (
@@ -153,7 +154,10 @@ class LiveGraph:
     def __init__(self, path: str | os.PathLike[str], *,
                  max_file_bytes: int = DEFAULT_MAX_FILE_BYTES, include: Sequence[str] = (),
                  follow_symlinks: bool = False,
-                 cache: str | os.PathLike[str] | bool | None = None):
+                 cache: str | os.PathLike[str] | bool | None = None,
+                 _snapshot_only: bool = False):
+        # _snapshot_only: read the folder and write its snapshot, nothing more (the child
+        # of a first start, graph/firststart.py; the object is not used after).
         if path is not None and not str(os.fspath(path)).strip():  # Path("") is "."
             raise NewsgraphError(f"an empty path ({path!r}): give a folder or file of records "
                                  "('.' for the current folder)")
@@ -208,6 +212,18 @@ class LiveGraph:
         digest = self._cache.fingerprint(names) if self._cache is not None else None
         if pending is not None and self._start_from(pending, digest, listing):
             return
+        if (not _snapshot_only and self._cache is not None and digest is not None
+                and read_in_child(self.root, len(names), self._cache.cache_dir,
+                                  max_file_bytes=max_file_bytes, include=self.include,
+                                  follow_symlinks=follow_symlinks)):
+            # Started as a warm start from the snapshot the child wrote; when the folder
+            # changed while it read (no snapshot written, or a stale one), read here.
+            pending = self._cache.open()
+            listing = self._list()
+            names = listing.names
+            digest = self._cache.fingerprint(names)
+            if pending is not None and self._start_from(pending, digest, listing):
+                return
         signatures = [file_signature(name) for name in names]  # before reading: a later edit shows
         parses = parse_files(names, max_file_bytes, include=self.include, within=self._within)
         for name, seen, parsed in zip(names, signatures, parses, strict=True):
@@ -221,6 +237,10 @@ class LiveGraph:
             # 200 -> 122 for the same 28 MiB of objects; 112 MiB and 32 from a snapshot).
             held = [self._kg]
             self._kg = None  # type: ignore[assignment]
+            if _snapshot_only:
+                self._cache.write(held, digest, self._kept(), lambda: self._list().names,
+                                  self._adopt, read_back=False)
+                return
             kg = self._cache.write(held, digest, self._kept(), lambda: self._list().names,
                                    self._adopt, release=self._let_go_built)
             self._released = False
