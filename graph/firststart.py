@@ -19,6 +19,7 @@ the folder itself, as before.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 from collections.abc import Sequence
@@ -53,10 +54,17 @@ def read_in_child(path: str | os.PathLike[str], files: int, cache_dir: str | os.
               tuple(include), follow_symlinks))
     try:
         child.start()
-        child.join()
     except (OSError, RuntimeError) as e:  # no process to be had: read here instead
         logger.warning("could not read %s in a child process (%s); reading it here", path, e)
         return False
+    # A follower that exits meanwhile (a server stopped during its first start) ends the
+    # child first: multiprocessing would wait for it at exit (it is not a daemon, which
+    # could not start the parse pool's processes).
+    atexit.register(child.terminate)
+    try:
+        child.join()
+    finally:
+        atexit.unregister(child.terminate)
     if child.exitcode != 0:
         logger.warning("the child process reading %s ended with status %s; reading it here",
                        path, child.exitcode)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -110,3 +112,31 @@ def test_a_small_folder_or_no_safe_way_to_start_a_child_reads_here(
     live = graph.follow(root, cache=cache)
     assert not live.current().from_snapshot
     assert_same(live, root)
+
+
+_STOPPED_MEANWHILE = """
+import multiprocessing, sys, threading, time
+import graph
+from graph import firststart
+firststart.CHILD_MIN_FILES = 0
+firststart.pool_context = lambda: multiprocessing.get_context("fork")
+firststart._read_and_write = lambda *args: time.sleep(600)  # a first start of ages
+threading.Thread(target=graph.follow, args=(sys.argv[1],), kwargs={"cache": sys.argv[2]},
+                 daemon=True).start()
+while not multiprocessing.active_children():
+    time.sleep(0.01)
+print(multiprocessing.active_children()[0].pid, flush=True)
+sys.exit(0)  # the server stopped while the child reads
+"""
+
+
+def test_a_follower_that_exits_during_its_first_start_ends_the_child(tmp_path: Path) -> None:
+    """A server stopped during its first start stops at once (its child would be waited
+    for at exit, being no daemon): the child is ended first."""
+    root, cache = _corpus(tmp_path / "c"), tmp_path / "cache"
+    done = subprocess.run([sys.executable, "-c", _STOPPED_MEANWHILE, str(root), str(cache)],
+                          capture_output=True, text=True, timeout=120)  # a hang guard
+    assert done.returncode == 0, done.stderr
+    child = int(done.stdout.split()[0])
+    with pytest.raises(ProcessLookupError):
+        os.kill(child, 0)
