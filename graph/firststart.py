@@ -23,8 +23,10 @@ import atexit
 import logging
 import os
 from collections.abc import Sequence
+from multiprocessing.connection import Connection
 
 from graph.loader import POOL_MIN_FILES, pool_context
+from graph.progress import ProgressCallback
 
 __all__ = ["read_in_child", "CHILD_MIN_FILES"]
 
@@ -36,32 +38,46 @@ logger = logging.getLogger("newsgraph")
 
 def read_in_child(path: str | os.PathLike[str], files: int, cache_dir: str | os.PathLike[str],
                   *, max_file_bytes: int, include: Sequence[str],
-                  follow_symlinks: bool) -> bool:
+                  follow_symlinks: bool, progress: ProgressCallback | None = None) -> bool:
     """Read the folder at ``path`` (``files`` files listed) in a child process and write
     its snapshot into ``cache_dir``, as a follow's first start does; return whether a
     child ran and ended well (the caller then looks for the snapshot, which the child
     does not write when the folder changed while it read). False at once when the folder
-    is small or no child can be started safely."""
+    is small or no child can be started safely. ``progress`` is told the child's steps
+    (parse, build, the snapshot begun) as it makes them."""
     if files < CHILD_MIN_FILES:
         return False
     context = pool_context()
     if context is None:
         return False
     # Every concrete context has Process; typeshed's BaseContext does not say so.
+    steps, told = context.Pipe(duplex=False)
     child = context.Process(  # type: ignore[attr-defined]
         target=_read_and_write, name="newsgraph-first-start",
         args=(os.fspath(path), os.fspath(cache_dir), max_file_bytes,
-              tuple(include), follow_symlinks))
+              tuple(include), follow_symlinks, told))
     try:
         child.start()
     except (OSError, RuntimeError) as e:  # no process to be had: read here instead
         logger.warning("could not read %s in a child process (%s); reading it here", path, e)
         return False
+    finally:
+        told.close()  # the child's end
     # A follower that exits meanwhile (a server stopped during its first start) ends the
     # child first: multiprocessing would wait for it at exit (it is not a daemon, which
     # could not start the parse pool's processes).
     atexit.register(child.terminate)
     try:
+        with steps:
+            while child.is_alive() or steps.poll():
+                if not steps.poll(0.2):
+                    continue
+                try:
+                    step = steps.recv()
+                except EOFError:  # the child ended
+                    break
+                if progress is not None:
+                    progress(step)
         child.join()
     finally:
         atexit.unregister(child.terminate)
@@ -73,9 +89,12 @@ def read_in_child(path: str | os.PathLike[str], files: int, cache_dir: str | os.
 
 
 def _read_and_write(path: str, cache_dir: str, max_file_bytes: int, include: tuple[str, ...],
-                    follow_symlinks: bool) -> None:
-    """In the child: a follow's first start up to its snapshot written (not read back)."""
+                    follow_symlinks: bool, told: Connection) -> None:
+    """In the child: a follow's first start up to its snapshot written (not read back),
+    each progress step sent to the follower."""
     from graph.live import LiveGraph
 
-    LiveGraph(path, max_file_bytes=max_file_bytes, include=include,
-              follow_symlinks=follow_symlinks, cache=cache_dir, _snapshot_only=True)
+    with told:
+        LiveGraph(path, max_file_bytes=max_file_bytes, include=include,
+                  follow_symlinks=follow_symlinks, cache=cache_dir, progress=told.send,
+                  _snapshot_only=True)

@@ -13,6 +13,7 @@ import pytest
 
 import graph
 from graph import firststart
+from graph.progress import Step
 from tests.conftest import record, write_record
 from tests.test_live import assert_same
 
@@ -58,6 +59,21 @@ def test_a_first_start_builds_in_a_child_and_starts_from_its_snapshot(
     (root / "sub" / "b.md").unlink()
     live.apply([root / "sub" / "b.md"])
     assert_same(live, root)
+
+
+def test_the_childs_progress_is_told_as_a_first_load_in_the_follower_is(
+        tmp_path: Path, in_child: list[int]) -> None:
+    """`newsgraph serve`'s /readyz shows a first start's progress: the child's steps
+    reach the follower's callback, in order, and the start from its snapshot ends them."""
+    root, cache = _corpus(tmp_path / "c"), tmp_path / "cache"
+    steps: list[Step] = []
+    live = graph.follow(root, cache=cache, progress=steps.append)
+    assert in_child == []
+    records = live.current().report.records
+    assert [(s.phase, s.done, s.total) for s in steps] == [
+        ("parse", 0, 3), ("parse", 1, 3), ("parse", 2, 3), ("parse", 3, 3),
+        ("build", 0, 1), ("build", 1, 1), ("snapshot", 0, 1), ("snapshot", 1, 1)]
+    assert steps[3].records == steps[-1].records == records
 
 
 def test_a_child_that_fails_leaves_the_follower_to_read_the_folder(
@@ -118,6 +134,7 @@ _STOPPED_MEANWHILE = """
 import multiprocessing, sys, threading, time
 import graph
 from graph import firststart
+from graph.progress import Step
 firststart.CHILD_MIN_FILES = 0
 firststart.pool_context = lambda: multiprocessing.get_context("fork")
 firststart._read_and_write = lambda *args: time.sleep(600)  # a first start of ages
