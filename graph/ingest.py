@@ -153,7 +153,7 @@ def ingest(live: LiveGraph, records: list[Any], budget: Budget | None = None,
         batch.accepted.append((index, url, text.encode(), parsed, warnings))
     try:
         if batch.accepted:
-            _stage(folder, live.writers, batch)
+            _stage(folder, live.stagers, batch)
         if batch.accepted and not live.batches.run(
                 batch, live.holding, lambda apply, group: _commit(folder, live, apply, group),
                 left=budget.left if budget is not None else None):
@@ -207,7 +207,8 @@ class _Batch:
 
 def _stage(folder: Path, pool: ThreadPoolExecutor, batch: _Batch) -> None:
     """Write each accepted record of ``batch`` to a temporary file beside its own and
-    fsync it, by the writer threads at once, before the folder is held (while another
+    fsync it, by ``pool``'s threads at once (:attr:`~graph.live.LiveGraph.stagers`, not the
+    threads that work holding the folder), before the folder is held (while another
     group's renames or apply hold it). Records whose write has not started by the
     batch's deadline are NOT_ATTEMPTED; a failed write is the batch's failure. Either
     way the record leaves ``batch.accepted``."""

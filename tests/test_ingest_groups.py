@@ -95,7 +95,7 @@ def test_a_batch_past_its_deadline_while_its_writes_wait_stops_and_the_others_la
     late = [False]
     budgets = [Budget(seconds=1.0, clock=lambda: 0.0),
                Budget(seconds=1.0, clock=lambda: 2.0 if late[0] else 0.0)]
-    writers = live.writers._max_workers  # every writer thread busy with batch 0
+    writers = live.stagers._max_workers  # every thread writing ahead busy with batch 0
     batches = [[record(f"w{i}") for i in range(writers)], [record("p0"), record("p1")]]
     results: dict[int, Any] = {}
 
@@ -107,7 +107,7 @@ def test_a_batch_past_its_deadline_while_its_writes_wait_stops_and_the_others_la
     wait_for(lambda: len(started) == writers, "the writer threads busy")
     threads.append(threading.Thread(target=send, args=(1,), daemon=True))
     threads[1].start()
-    wait_for(lambda: live.writers._work_queue.qsize() == 2, "batch 1's writes queued")
+    wait_for(lambda: live.stagers._work_queue.qsize() == 2, "batch 1's writes queued")
     late[0] = True
     try:
         wait_for(lambda: 1 in results, "batch 1 answered while its writes wait", within=10)
@@ -444,4 +444,52 @@ def test_a_record_whose_file_changed_after_it_was_looked_at_lands_as_sent(
     [[outcome]] = answered
     assert outcome.status == "UPDATED"
     assert _on_disk(tmp_path)["https://news.example/x"] == "Sent"
+    assert_same(live, tmp_path)
+
+
+def test_a_group_lands_while_the_next_batches_writes_ahead_wait_on_the_disk(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Holding the folder, a group's renames and its apply's reads never queue behind the
+    next batches' writes ahead: with every thread writing ahead stuck on a slow disk, the
+    batch holding the folder lands, is applied and answers. Before, both ran in the same
+    threads, and the batch waited (holding the folder) for the other batch's writes."""
+    write_record(tmp_path, "a.md", record("a"))
+    live = graph.follow(tmp_path)
+    live.current()
+    stuck = threading.Event()
+    started: list[Path] = []
+    real = files._write_temporary
+
+    def slow(path: Path, data: bytes, *args: Any, **kwargs: Any) -> Any:
+        if b"https://news.example/slow" in data:
+            started.append(path)
+            stuck.wait(30)
+        return real(path, data, *args, **kwargs)
+
+    monkeypatch.setattr(files, "_write_temporary", slow)
+    answered: dict[str, Any] = {}
+
+    def send(name: str, records: list[Any]) -> None:
+        answered[name] = files.ingest(live, records)
+
+    writers = live.stagers._max_workers
+    first = threading.Thread(target=send, args=("first", [record(f"f{i}") for i in range(20)]),
+                             daemon=True)
+    second = threading.Thread(target=send, args=(
+        "second", [record(f"slow{i}") for i in range(writers + 2)]), daemon=True)
+    try:
+        with live.holding():
+            first.start()
+            wait_for(lambda: live.batches.queued == 1, "the first batch written ahead, queued")
+            second.start()
+            wait_for(lambda: len(started) == writers, "every thread writing ahead stuck")
+        wait_for(lambda: "first" in answered, "the first batch landed beside stuck writes",
+                 within=10)
+        assert [o.status for o in answered["first"]] == ["CREATED"] * 20
+        assert "article:https://news.example/f19" in live.current()
+    finally:
+        stuck.set()
+        first.join()
+        second.join()
+    assert [o.status for o in answered["second"]] == ["CREATED"] * (writers + 2)
     assert_same(live, tmp_path)
