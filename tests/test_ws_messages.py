@@ -33,12 +33,16 @@ def client() -> Iterator[TestClient]:
         yield c
 
 
-def _closed_by(client: TestClient, message: Any, protocol: str = "graphql-transport-ws"
-               ) -> WebSocketDisconnect:
+def _closed_by(client: TestClient, message: Any, protocol: str = "graphql-transport-ws",
+               *, as_text: bool = False) -> WebSocketDisconnect:
+    """How the server closes a connection sent ``message`` (a text as it is, ``as_text``)."""
     with client.websocket_connect("/graphql", subprotocols=[protocol]) as ws:
         ws.send_json({"type": "connection_init"})
         assert ws.receive_json()["type"] == "connection_ack"
-        ws.send_json(message)
+        if as_text:
+            ws.send_text(message)
+        else:
+            ws.send_json(message)
         with pytest.raises(WebSocketDisconnect) as closed:
             ws.receive_json()
     return closed.value
@@ -196,14 +200,9 @@ def test_a_message_past_max_body_bytes_closes_with_1009_before_it_is_decoded(
 
     monkeypatch.setattr(GraphQLOverHTTP, "decode_json", counting)
     big = '{"type": "subscribe", "id": "1", "payload": {"query": "' + "x" * 2_000_000 + '"}}'
-    with client.websocket_connect("/graphql", subprotocols=[protocol]) as ws:
-        ws.send_json({"type": "connection_init"})
-        assert ws.receive_json()["type"] == "connection_ack"
-        ws.send_text(big)
-        with pytest.raises(WebSocketDisconnect) as closed:
-            ws.receive_json()
-    assert closed.value.code == 1009, (closed.value.code, closed.value.reason)
-    assert f"{len(big):,} bytes" in closed.value.reason
-    assert "at most 65,536 (maxBodyBytes)" in closed.value.reason
-    assert len(closed.value.reason.encode()) <= 123
+    closed = _closed_by(client, big, protocol, as_text=True)
+    assert closed.code == 1009, (closed.code, closed.reason)
+    assert f"{len(big):,} bytes" in closed.reason
+    assert "at most 65,536 (maxBodyBytes)" in closed.reason
+    assert len(closed.reason.encode()) <= 123
     assert max(decoded) < 65_536  # the big one was never decoded
