@@ -69,6 +69,7 @@ from graph.incremental import (
 )
 from graph.kg import KnowledgeGraph
 from graph.loader import parse_files
+from graph.progress import ProgressCallback, Step
 from graph.records import (
     DEFAULT_MAX_FILE_BYTES,
     Listing,
@@ -105,10 +106,15 @@ EDGES_HELD = 4096  # the prefix of every topic node id
 
 logger = logging.getLogger("newsgraph")
 
+
+def _told_nobody(step: Step) -> None:
+    """The progress callback of a follow nobody asked to hear from."""
+
 def follow(path: str | os.PathLike[str], *,
            max_file_bytes: int = DEFAULT_MAX_FILE_BYTES, include: Sequence[str] = (),
            follow_symlinks: bool = False,
-           cache: str | os.PathLike[str] | bool | None = None) -> LiveGraph:
+           cache: str | os.PathLike[str] | bool | None = None,
+           progress: ProgressCallback | None = None) -> LiveGraph:
     """Load a folder and keep following it; return the :class:`LiveGraph`.
 
     Parameters
@@ -123,6 +129,10 @@ def follow(path: str | os.PathLike[str], *,
         is the snapshot's graph, at once, and the files are read only by
         :meth:`LiveGraph.resume` (the first apply calls it); else the folder is read,
         and its first version written as its snapshot.
+    progress : callable, optional
+        Told how the first load goes, as :func:`graph.load` tells it
+        (:mod:`graph.progress`): ``parse``, ``build`` (the graph and its read index)
+        and ``snapshot``, or ``snapshot-read`` for a start from the snapshot.
 
     Returns
     -------
@@ -144,7 +154,7 @@ def follow(path: str | os.PathLike[str], *,
     (('article:https://x.org/b',), 2)
     """
     return LiveGraph(path, max_file_bytes=max_file_bytes, include=include,
-                     follow_symlinks=follow_symlinks, cache=cache)
+                     follow_symlinks=follow_symlinks, cache=cache, progress=progress)
 
 
 class LiveGraph:
@@ -153,7 +163,8 @@ class LiveGraph:
     def __init__(self, path: str | os.PathLike[str], *,
                  max_file_bytes: int = DEFAULT_MAX_FILE_BYTES, include: Sequence[str] = (),
                  follow_symlinks: bool = False,
-                 cache: str | os.PathLike[str] | bool | None = None):
+                 cache: str | os.PathLike[str] | bool | None = None,
+                 progress: ProgressCallback | None = None):
         if path is not None and not str(os.fspath(path)).strip():  # Path("") is "."
             raise NewsgraphError(f"an empty path ({path!r}): give a folder or file of records "
                                  "('.' for the current folder)")
@@ -207,15 +218,27 @@ class LiveGraph:
         listing = self._list()
         names = listing.names
         digest = self._cache.fingerprint(names) if self._cache is not None else None
-        if pending is not None and self._start_from(pending, digest, listing):
-            return
+        tell = progress if progress is not None else _told_nobody
+        if pending is not None:
+            tell(Step("snapshot-read", 0, 1))
+            if self._start_from(pending, digest, listing):
+                tell(Step("snapshot-read", 1, 1, self.current().report.records))
+                return
         signatures = [file_signature(name) for name in names]  # before reading: a later edit shows
         parses = parse_files(names, max_file_bytes, include=self.include, within=self._within)
-        for name, seen, parsed in zip(names, signatures, parses, strict=True):
+        tell(Step("parse", 0, len(names)))
+        found = 0
+        for done, (name, seen, parsed) in enumerate(zip(names, signatures, parses, strict=True),
+                                                    start=1):
             self._add_file(name, KeptFile(parsed, content_digest(name, max_file_bytes), seen))
+            found += len(parsed.records)
+            tell(Step("parse", done, len(names), found))
+        tell(Step("build", 0, 1, found))
         self._listing = listing
         self._kg = self._assemble()
+        tell(Step("build", 1, 1, self._kg.report.records))
         if self._cache is not None and digest is not None:
+            tell(Step("snapshot", 0, 1, self._kg.report.records))
             # Written, the graph built and its build state are let go before the snapshot
             # is read back (_let_go_built), so that what is read back does not fill the
             # holes they leave: at 20k, 285 -> 205 MiB when following (pymalloc's arenas
@@ -232,6 +255,7 @@ class LiveGraph:
             # now, not at the collector's next full pass (at 20k, 453 -> 281 MiB).
             gc.collect()
             heap.release()
+            tell(Step("snapshot", 1, 1, kg.report.records))
         self._listing = _without_names(listing)
         self._compact_later()
 
@@ -653,6 +677,8 @@ class LiveGraph:
             except OSError:
                 return None
             if stat.S_ISDIR(st.st_mode) and not self._holds_folder(name):
+                if name in self._files:  # a file replaced by a folder of its name
+                    gone.add(name)
                 # A new folder: list it alone. Anything its listing notes (a symlink, an
                 # unreadable folder) is judged by a listing of the whole corpus instead.
                 inner = list_files(Path(name), follow_symlinks=self.follow_symlinks)
