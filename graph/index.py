@@ -5,12 +5,12 @@ so every answer derived here (a phrase's matches, say) may be cached for the
 life of the index.
 
 Memory is kept flat: adjacency is numpy CSR (``indptr``/``indices`` per edge kind),
-and the text of every article is one lowercased UTF-8 blob searched with a bytes
+and the text of every article is one case-folded UTF-8 blob searched with a bytes
 regex, the exact phrase rule being checked wherever the bytes alone cannot decide.
 
 A server holds that blob only until its search index is in (:meth:`ReadIndex.hold_text_once`):
 the articles' own strings are the text then, and a new phrase's candidates are read off
-the search index's token lists — only theirs are lowercased and scanned, as above.
+the search index's token lists — only theirs are case-folded and scanned, as above.
 """
 
 from __future__ import annotations
@@ -278,7 +278,7 @@ class ReadIndex:
 
     def blob(self, i: int) -> bytes:
         """Return article ``i``'s texts as the text index holds them: folded (NFC,
-        lowercased) UTF-8, NUL between fields."""
+        case-folded) UTF-8, NUL between fields."""
         return FIELD_SEP.join(fold(t).replace("\x00", " ").encode() for t in self.texts(i))
 
     def segments(self) -> list[tuple[bytes, np.ndarray, np.ndarray]]:
@@ -290,9 +290,9 @@ class ReadIndex:
         return [(text, starts, rows), *self.extra_text]
 
     def hold_text_once(self, words: Any) -> None:
-        """Let the lowercased blob go (~900 bytes an article): the articles' strings hold
+        """Let the folded blob go (~900 bytes an article): the articles' strings hold
         their text, and a phrase not asked before is looked for only in the articles
-        ``words`` names as holding all its tokens in one field, their texts lowercased
+        ``words`` names as holding all its tokens in one field, their texts folded
         then, and in the text segments of later versions (``extra_text``), scanned whole.
         ``words`` is a token index of this graph's articles —
         :class:`graph.search.SearchIndex`, whose ``entries(token)`` gives the articles
@@ -379,7 +379,7 @@ class ReadIndex:
                             budget: Budget | None = None,
                             ) -> Iterator[tuple[bytes, np.ndarray, np.ndarray]]:
         """Yield the text index's parts over the candidates of a phrase: per field, the
-        candidates whose that field holds all its tokens, lowercased as :meth:`blob`
+        candidates whose that field holds all its tokens, folded as :meth:`blob`
         does, :data:`SCAN_TEXTS` texts a part, the deadline of ``budget`` looked at
         before each. A phrase never spans two fields, so these are all the text it can
         be in."""

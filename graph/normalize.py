@@ -293,25 +293,40 @@ def _spelled(m: re.Match[str]) -> str:
 
 def fold(text: str) -> str:
     """Return text as the phrase rules read it: in Unicode's composed form (NFC), then
-    lowercased, so an accent written as a combining mark is the composed letter, and
-    without invisible format characters (a soft hyphen, a zero-width space, bidi marks).
+    case-folded as topic names are (``Straße`` is ``strasse``, a final ``ς`` is ``σ``,
+    ``İ`` is ``i``), so
+    an accent written as a combining mark is the composed letter, and without invisible
+    format characters (a soft hyphen, a zero-width space, bidi marks).
 
     Examples
     --------
     >>> fold("Cafe\u0301") == fold("CAFÉ") == "café"
     True
+    >>> fold("Straße") == fold("STRASSE") == "strasse"
+    True
+    >>> fold("İSTANBUL")
+    'istanbul'
     """
     if text.isascii():
         return text.lower()
-    # Composed again after lowercasing: a few capitals with a mark (Greek `Ϊ` + U+0301)
+    # Composed again after folding: a few capitals with a mark (Greek `Ϊ` + U+0301)
     # have no composed form, their small letters do; so fold(fold(t)) == fold(t).
     # (Taken out first: "e", U+200B, U+0301 is then "e" with its accent, composed.)
     text = _INVISIBLE.sub("", text)
-    return unicodedata.normalize("NFC", unicodedata.normalize("NFC", text).lower())
+    folded = unicodedata.normalize("NFC", unicodedata.normalize("NFC", text).casefold())
+    if "\u0307" in folded:
+        # 'İ' folds to 'i' and a combining dot, a mark that split 'İstanbul' into the
+        # words 'i' and 'stanbul': it is the letter i, as in topic slugs.
+        folded = unicodedata.normalize("NFC", _I_DOT_ABOVE.sub("i", folded))
+    return folded
+
+
+# 'i' and the combining dots above it (what 'İ' folds to, perhaps written twice).
+_I_DOT_ABOVE = re.compile("i\u0307+")
 
 
 def tokens(text: str) -> list[str]:
-    """Split text into lowercase runs of Unicode letters and digits, read as :func:`fold`
+    """Split text into case-folded runs of Unicode letters and digits, read as :func:`fold`
     gives it.
 
     Examples

@@ -110,10 +110,12 @@ _ANCHOR = re.compile(r"(?:^|[\s\[\{,])&[^\s\[\]\{\},]")
 _FENCE = re.compile(r"^---[ \t]*$")
 _FRONT_START = re.compile(rb"(?:\xef\xbb\xbf)?---[ \t]*(?:\r\n?|\n|$)")
 # A file without front matter is a note (a README, an Obsidian note) unless it was meant as a
-# record: Hugo's TOML front matter, or a URL field written without the '---' lines. Those
-# are errors that say how to fix them; a note is skipped.
-_MEANT_AS_RECORD = re.compile(rb"\A(?:\xef\xbb\xbf)?\s*\+\+\+|^[ \t]*(?:webUrl|originalUrl)[ \t]*:",
-                              re.M)
+# record: Hugo's TOML front matter, its JSON front matter naming a URL field, or a URL
+# field written without the '---' lines. Those are errors that say how to fix them; a note
+# is skipped.
+_MEANT_AS_RECORD = re.compile(
+    rb"\A(?:\xef\xbb\xbf)?\s*\+\+\+|^[ \t]*(?:webUrl|originalUrl)[ \t]*:"
+    rb"|\A(?:\xef\xbb\xbf)?\s*\{[^\x00]*?[\"'](?:webUrl|originalUrl)[\"'][ \t]*:", re.M)
 _CLOSING_FENCE = re.compile(r"^(?:---|\.\.\.)[ \t]*$")
 # A closing fence as a line of a text whose line breaks are all "\n", with the break
 # before it (a literal start: the search jumps from one line break to the next).
@@ -188,6 +190,9 @@ def list_files(root: Path, *, follow_symlinks: bool = False) -> Listing:
     listing = Listing()
     if root.is_file():
         listing.names.append(str(root))
+        return listing
+    if not os.path.lexists(root):  # a mistyped name: not "cannot read folder"
+        listing.errors.append(Problem(str(root), None, "no such file or folder"))
         return listing
     real_root = os.path.realpath(root)
     inside = real_root if real_root.endswith(os.sep) else real_root + os.sep
@@ -580,6 +585,13 @@ def _parse_markdown_lines(text: str, result: ParsedFile) -> None:
                                      "it) is not read: the front matter must be YAML between "
                                      "'---' lines (`hugo convert toYAML` rewrites a Hugo "
                                      "site's front matter so)"))
+        return
+    if text.lstrip("\ufeff \t\r\n").startswith("{"):
+        result.errors.append(Problem(result.path, 1, "JSON front matter ('{', as Hugo reads "
+                                     "it) is not read: the front matter must be YAML between "
+                                     "'---' lines (`hugo convert toYAML` rewrites a Hugo "
+                                     "site's front matter so); a file of JSON records ends "
+                                     ".json or .jsonl"))
         return
     if not lines or not _FENCE.match(lines[0].rstrip("\r\n")):
         reason = "no YAML front matter: the file must start with a '---' line"
@@ -998,5 +1010,28 @@ def _record_problem(fields: dict[str, Any]) -> str | None:
                       and k not in ("webUrl", "originalUrl")), None)
         if named is not None:  # the URL under another writer's name
             reason += f"; it has {named!r}: if that is the article's URL, rename it 'webUrl'"
+        elif (wrapped := _wrapped_list(fields)) is not None:
+            key, n = wrapped
+            reason += (f"; it holds a list of {n:,} object{'s' if n != 1 else ''} under "
+                       f"{key!r}, as a news API's answer or a JSON feed wraps its stories: "
+                       "a record file holds the records themselves (one, a list of them, "
+                       f"or one a line in .jsonl), e.g. `jq -c '.{key}[]' FILE > "
+                       "stories.jsonl`, each with its URL as 'webUrl'")
         return reason
     return None
+
+
+# Fields of a record holding lists of objects: its own, not records it wraps.
+_RECORD_LISTS = frozenset({"related", "images", "topics", "provider"})
+
+
+def _wrapped_list(fields: dict[str, Any]) -> tuple[str, int] | None:
+    """The key and length of the longest list of objects an object without a URL holds
+    (NewsAPI's 'articles', JSON Feed's 'items'), None when it holds none."""
+    found = [(len(v), k) for k, v in fields.items()
+             if isinstance(k, str) and k not in _RECORD_LISTS and isinstance(v, list) and v
+             and all(isinstance(item, dict) for item in v)]
+    if not found:
+        return None
+    n, key = max(found)
+    return key, n

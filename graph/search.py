@@ -176,7 +176,7 @@ _SEPARATOR = "\0"
 
 
 def _phrase_pattern(wanted: Sequence[str]) -> re.Pattern[str]:
-    """The phrase as a regex over lowercased text, the same as
+    """The phrase as a regex over case-folded text, the same as
     :func:`graph.select.search_by_scan`'s, but starting with its first word as a literal,
     which the regex engine finds fast (the check before it is a lookbehind after it)."""
     first = re.escape(wanted[0])
@@ -186,12 +186,12 @@ def _phrase_pattern(wanted: Sequence[str]) -> re.Pattern[str]:
 
 
 def _holding(phrase: re.Pattern[str], texts: list[str]) -> np.ndarray:
-    """Return the positions of the texts whose lowercased form holds the phrase: one
+    """Return the positions of the texts whose folded form holds the phrase: one
     regex pass over them joined; a text a match runs into from its neighbour is
     searched again on its own."""
     joined = fold(_SEPARATOR.join(texts))
     if len(joined) != len(texts) - 1 + sum(map(len, texts)):
-        texts = [fold(t) for t in texts]  # a letter lowercased to several, or composed: one by one
+        texts = [fold(t) for t in texts]  # a letter folded to several, or composed: one by one
         joined = _SEPARATOR.join(texts)
     lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
     starts = np.zeros(len(texts), dtype=np.int64)

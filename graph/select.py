@@ -236,7 +236,7 @@ def search_by_scan(kg: KnowledgeGraph, text: str) -> list[tuple[str, str]]:
         raise InvalidArgument(f"search text {text!r} has no letters or digits to search for")
     index = kg.index
     candidates = set.intersection(*(index.postings.get(t, set()) for t in wanted))
-    # The token rule as regexes over lowercased text, so no field is split into a list:
+    # The token rule as regexes over case-folded text, so no field is split into a list:
     # a token is a maximal run of letters and digits, a phrase its tokens with any
     # non-alphanumeric run between them.
     phrase = re.compile(_NOT_AFTER_ALNUM + r"[\W_]+".join(map(re.escape, wanted))

@@ -232,7 +232,7 @@ def create_app(source: graph.KnowledgeGraph | graph.LiveGraph | str | os.PathLik
             options = {k: v for k, v in load_options.items()
                        if k in ("max_file_bytes", "include", "follow_symlinks", "cache")}
             live = graph.follow(path if path is not None else graph.default_data_path(),
-                                **options)
+                                progress=progress, **options)
             app.state.live = live
             kg = live.current()
         else:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import errno
+import functools
 import json
 import logging
 import math
@@ -73,8 +74,20 @@ def _add_load_options(p: argparse.ArgumentParser) -> None:
 
 
 def _add_max_file_mb(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--max-file-mb", type=float, default=DEFAULT_MAX_FILE_BYTES / 2**20,
+    p.add_argument("--max-file-mb", type=_megabytes, default=DEFAULT_MAX_FILE_BYTES / 2**20,
                    metavar="MB", help="reject files larger than this (default: %(default)g)")
+
+
+def _megabytes(text: str) -> float:
+    """A size in megabytes: a positive, finite number (float() also takes nan and inf)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(
+            f"expected a positive number of megabytes, like 10 or 0.5, got {text!r}")
+    return value
 
 
 def _path(text: str) -> Path:
@@ -397,8 +410,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
             for left in remove_partial(root):
                 print(f"newsgraph: removed {left}, a temporary file an interrupted ingest "
                       "left", file=sys.stderr)
-    if args.max_file_mb <= 0:
-        raise graph.NewsgraphError(f"--max-file-mb must be positive, got {args.max_file_mb!r}")
     if args.workers is not None:
         _check_workers(args.workers, follow=follow, watch=args.watch, ingest=token is not None)
     if args.max_requests is not None and (args.workers is None or args.max_requests < 1):
@@ -439,7 +450,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         # request than h11 on asyncio's loop, which "auto" falls back to without saying.
         # uvloop is not built for Windows: asyncio's loop there. Its refusals (a GET's URL
         # past 65,535 bytes) are GraphQL errors, not uvicorn's plain text.
-        "http": GraphQLHttpToolsProtocol, "loop": SERVING_LOOP,
+        "http": functools.partial(GraphQLHttpToolsProtocol,
+                                  cors_origins=settings.cors_origins),
+        "loop": SERVING_LOOP,
         "log_level": "warning", "server_header": not settings.production,
         # A WebSocket message is held whole and decoded on the event loop: one past what an
         # HTTP body may hold is refused as its frames arrive (1009), not at uvicorn's 16 MB.
@@ -513,7 +526,7 @@ def _serve_workers(args: argparse.Namespace, sock: socket.socket, settings: Any,
         if follow:
             source = graph.follow(args.path if args.path is not None
                                   else graph.default_data_path(), cache=args.cache,
-                                  **options)
+                                  progress=progress, **options)
             kg = source.current()
         else:
             source = kg = graph.load(args.path, progress=progress, cache=args.cache, **options)
@@ -586,8 +599,6 @@ def cmd_push(args: argparse.Namespace) -> int:
             raise graph.NewsgraphError(
                 f"cannot read --token-file {str(args.token_file)!r}: {e.strerror}") from e
     token = token or os.environ.get("NEWSGRAPH_INGEST_TOKEN", "").strip() or None
-    if not args.max_file_mb > 0:
-        raise graph.NewsgraphError(f"--max-file-mb must be positive, got {args.max_file_mb!r}")
     summary = push(args.files, args.server, token, batch=args.batch,
                    concurrency=args.concurrency, max_file_bytes=int(args.max_file_mb * 2**20))
     for problem in summary.problems + summary.warnings:

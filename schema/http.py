@@ -182,6 +182,9 @@ class GraphQLOverHTTP(GraphQL[dict[str, Any], None]):
         media = negotiate(request.headers.get("accept"))
         started = time.perf_counter()
         try:
+            if scope["method"] == "GET" and "query" not in request.query_params \
+                    and _has_body(request.headers):
+                raise HTTPException(400, _GET_BODY)
             response = await self._ordinary(request, media) or await self.run(request)
         except HTTPException as e:
             reason = e.reason
@@ -513,6 +516,19 @@ async def _client_gone(request: Request) -> None:
         message = await request.receive()
         if message["type"] == "http.disconnect":
             return
+
+
+# gql's RequestsHTTPTransport(method="GET") sends its operation as a GET's JSON body,
+# which no GraphQL server reads: without this it was shown the playground's HTML.
+_GET_BODY = ("this GET carries a body, which is not read: a GET sends its operation in the "
+             "URL (?query=...&variables=... as JSON); send it as a POST with a JSON body "
+             '{"query": ..., "variables": ...}')
+
+
+def _has_body(headers: Any) -> bool:
+    """Whether a request says it carries a body (a length past 0, or chunks)."""
+    length = headers.get("content-length", "").strip()
+    return (length not in ("", "0")) or "transfer-encoding" in headers
 
 
 def _is_mutation(query: str | None, operation_name: str | None) -> bool:

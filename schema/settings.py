@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -136,7 +137,9 @@ class Settings:
             if not f.metadata.get("limit"):
                 continue
             value = getattr(self, f.name)
-            if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            # NaN compares False with everything: it would pass 'positive, at most'.
+            if (isinstance(value, bool) or not isinstance(value, int | float)
+                    or not math.isfinite(value) or value <= 0):
                 raise NewsgraphError(f"{f.name} must be a positive number, got {value!r}")
             ceiling = CEILINGS.get(f.name)
             if ceiling is not None and value > ceiling:

@@ -236,3 +236,31 @@ def test_serve_drains_on_sigterm_and_survives_sighup():
         err = proc.stderr.read()
         proc.stderr.close()
     assert "SIGHUP ignored" in err
+
+
+def test_a_followed_server_reports_progress_while_it_loads(monkeypatch):
+    import graph.live
+
+    release = threading.Event()
+    real_parse = graph.live.parse_files
+
+    def held_parse(names, *args, **kwargs):
+        parses = real_parse(names, *args, **kwargs)
+        yield next(iter(parses))
+        assert release.wait(HANG_GUARD)
+        yield from parses
+
+    monkeypatch.setattr(graph.live, "parse_files", held_parse)
+    with TestClient(create_app(EXPLORE, background=True, follow=True)) as c:
+        deadline = time.monotonic() + HANG_GUARD
+        while (loading := c.get("/readyz").json())["done"] < 1:
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        assert loading["status"] == "loading" and loading["phase"] == "parse"
+        assert loading["total"] == len(list(EXPLORE.rglob("*.md"))) > 1
+        [error] = c.post("/graphql", json={"query": "{ stats { articles } }"}).json()["errors"]
+        assert f"1 of {loading['total']} files read" in error["message"]
+        release.set()
+        while c.get("/readyz").status_code != 200:
+            assert time.monotonic() < deadline
+            time.sleep(0.02)

@@ -17,6 +17,7 @@ from bench.generate import MANIFEST_NAME, PHRASE, STYLES, generate
 from bench.naive import naive_within
 from graph import traverse
 from graph.build import article_id
+from tests.conftest import record, write_record
 
 
 @pytest.fixture(scope="module")
@@ -430,3 +431,17 @@ def test_bench_load_says_why_a_snapshot_was_not_used(tmp_path: Path) -> None:
                            str(tmp_path / "cache")], capture_output=True, text=True, check=True)
     assert json.loads(done.stdout)["articles"] > 0
     assert "not used: no snapshot yet" in done.stderr
+
+
+def test_bench_live_measures_a_fresh_follow_that_still_holds_its_graph(tmp_path: Path) -> None:
+    """The fresh follow compared with (bench.live's "after graph.follow") holds the graph
+    when its resident set is read: it once measured a process whose follow was already
+    let go (``graph.follow(...).resume()`` kept only resume's answer, None)."""
+    from bench.live import _fresh
+
+    write_record(tmp_path / "c", "a.md", record("a", related=[{"webUrl": "https://news.example/b"}]))
+    expected = graph.load(tmp_path / "c").nx.number_of_nodes()
+    for how, cache in (("follow", tmp_path / "cache"), ("follow", tmp_path / "cache"),
+                       ("load", None)):
+        rss, nodes = _fresh(tmp_path / "c", how, cache)
+        assert rss > 0 and nodes == expected

@@ -95,3 +95,24 @@ def test_a_token_on_the_command_line_is_refused_without_being_echoed(capsys):
     err = capsys.readouterr().err
     assert "s3cret-t0ken" not in err
     assert "NEWSGRAPH_INGEST_TOKEN" in err and "--ingest-token-file" in err
+
+
+@pytest.mark.parametrize("command", ["load", "export", "query", "push", "serve"])
+@pytest.mark.parametrize("value", ["nan", "inf", "1e400", "-1"])
+def test_max_file_mb_that_is_not_a_positive_number_is_refused(tmp_path, capsys, command,
+                                                             value):
+    # float('nan') <= 0 is False: --max-file-mb nan (or inf) passed the check and ended
+    # in a traceback (int() of it) instead of saying what is allowed.
+    (tmp_path / "a.json").write_text(GOOD, encoding="utf-8")
+    args = {"load": ["load", str(tmp_path)],
+            "export": ["export", str(tmp_path), "--format", "graphml", "-o",
+                       str(tmp_path / "out.graphml")],
+            "query": ["query", QUERY, "--data", str(tmp_path)],
+            "push": ["push", str(tmp_path / "a.json"), "--server", "http://127.0.0.1:9"],
+            "serve": ["serve", str(tmp_path), "--port", "0", "--no-cache"]}[command]
+    with pytest.raises(SystemExit) as exit_:
+        main([*args, f"--max-file-mb={value}"])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert "--max-file-mb: expected a positive number of megabytes" in err, err
+    assert "Traceback" not in err

@@ -269,6 +269,20 @@ def test_python_gql_fetches_the_schema_and_validates_before_sending(server):
             session.client.validate(gql(q["query"]))
 
 
+def test_python_gql_get_transport_is_told_to_post(server):
+    # gql's RequestsHTTPTransport(method="GET") sends the operation as a JSON body on a
+    # GET, which a GET's is not read from; with no ?query= the server answered the
+    # playground's HTML, and gql said only "Not a JSON answer: <!doctype html>".
+    from gql import Client, gql
+    from gql.transport.exceptions import TransportQueryError
+    from gql.transport.requests import RequestsHTTPTransport
+
+    transport = RequestsHTTPTransport(url=f"{server}/graphql", method="GET", timeout=30)
+    with Client(transport=transport) as session:
+        with pytest.raises(TransportQueryError, match="send it as a POST"):
+            session.execute(gql("{ stats { articles } }"))
+
+
 # -- graph libraries ---------------------------------------------------------------------
 
 

@@ -208,3 +208,21 @@ def test_a_get_parameter_that_is_not_a_json_object_is_named(client, name, value,
     assert r.status_code == 400
     message = r.json()["errors"][0]["message"]
     assert said in message and "body" not in message
+
+
+@pytest.mark.parametrize("accept", ["*/*", "application/json", "text/html"])
+def test_a_get_whose_operation_is_in_a_body_is_told_where_it_goes(client, accept):
+    # gql's RequestsHTTPTransport(method="GET") sends a GET with a JSON body: it got the
+    # playground's HTML (or "No GraphQL query found"), its query never read.
+    r = client.request("GET", "/graphql", content=b'{"query": "{ stats { records } }"}',
+                       headers={"content-type": "application/json", "accept": accept})
+    assert r.status_code == 400
+    assert r.headers["content-type"].startswith("application/")
+    message = r.json()["errors"][0]["message"]
+    assert "send it as a POST" in message and "?query=" in message, message
+
+
+def test_a_get_with_a_query_and_an_empty_body_still_answers(client):
+    r = client.request("GET", "/graphql", params={"query": "{ stats { records } }"},
+                       headers={"content-length": "0"})
+    assert r.status_code == 200 and r.json()["data"]["stats"]["records"] > 0

@@ -79,10 +79,28 @@ def test_environment_then_flags_override_the_defaults():
     ({"NEWSGRAPH_PRODUCTION": "maybe"}, "NEWSGRAPH_PRODUCTION must be 1 or 0"),
     ({"NEWSGRAPH_MAX_FIRST": "500"}, "max_first may be at most 100, got 500"),
     ({"NEWSGRAPH_MAX_HOPS": "5"}, "max_hops may be at most 4, got 5"),
+    # float('nan') passed every 'positive, at most' check (each comparison False): a
+    # timeout of nan stopped serve with a traceback, a switch interval of nan aborted
+    # the interpreter, a subscription lifetime of nan was taken.
+    ({"NEWSGRAPH_TIMEOUT": "nan"}, "timeout must be a positive number, got nan"),
+    ({"NEWSGRAPH_TIMEOUT": "inf"}, "timeout must be a positive number, got inf"),
+    ({"NEWSGRAPH_SWITCH_INTERVAL_MS": "NaN"}, "switch_interval_ms must be a positive number"),
+    ({"NEWSGRAPH_MAX_SUBSCRIPTION_SECONDS": "nan"}, "max_subscription_seconds must be a "
+                                                    "positive number, got nan"),
+    ({"NEWSGRAPH_MAX_DEPTH": "1e3"}, "NEWSGRAPH_MAX_DEPTH must be a number, got '1e3'"),
 ])
 def test_bad_settings_are_refused_with_the_reason(env, message):
     with pytest.raises(graph.NewsgraphError, match=message):
         Settings.from_env(env)
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-nan"])
+def test_a_flag_that_is_not_a_finite_number_is_refused(value):
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    said = f"timeout must be a positive number, got {value.lstrip('-')}"
+    with pytest.raises(graph.NewsgraphError, match=said):
+        from_arguments(parser.parse_args([f"--timeout={value}"]), {})
 
 
 # -- each limit trips ----------------------------------------------------------------------

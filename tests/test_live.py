@@ -200,6 +200,34 @@ def test_a_renamed_folder_is_read_again(tmp_path: Path) -> None:
     assert_same(live, tmp_path)
 
 
+@pytest.mark.parametrize("inside", [None, "note.txt", "index.md"])
+def test_a_file_replaced_by_a_folder_of_its_name_is_gone(tmp_path: Path, inside: str | None,
+                                                        ) -> None:
+    # 'story.md' deleted and a folder 'story.md/' made in its place (an editor's or a
+    # sync tool's page bundle): its records stayed in every later version, a cold load
+    # holding one article fewer.
+    write_record(tmp_path, "a.md", record("a"))
+    write_record(tmp_path, "story.md", record("story"))
+    live = graph.follow(tmp_path)
+    (tmp_path / "story.md").unlink()
+    (tmp_path / "story.md").mkdir()
+    if inside is not None:
+        write_record(tmp_path, f"story.md/{inside}", record("inner"))
+    live.apply([tmp_path / "story.md"])
+    assert_same(live, tmp_path)
+    assert live.current().report.articles == graph.load(tmp_path).report.articles
+
+
+def test_a_folder_replaced_by_a_file_of_its_name_is_read_as_one(tmp_path: Path) -> None:
+    write_record(tmp_path, "a.md", record("a"))
+    write_record(tmp_path, "story.md/index.md", record("inner"))
+    live = graph.follow(tmp_path)
+    shutil.rmtree(tmp_path / "story.md")
+    write_record(tmp_path, "story.md", record("story"))
+    live.apply([tmp_path / "story.md"])
+    assert_same(live, tmp_path)
+
+
 def test_following_nothing_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(graph.NewsgraphError, match="no such file or folder"):
         graph.follow(tmp_path / "missing")

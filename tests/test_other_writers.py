@@ -274,3 +274,57 @@ def test_fields_newsgraph_does_not_read_cost_one_spelling_check_per_name(tmp_pat
     assert kg.nx.nodes[f"article:{STORY}/wide"]["extra"]["k19999"] == 19999
     meant = [w.reason for w in kg.report.warnings if "did you mean" in w.reason]
     assert sum("'exerpt'" in m and "'excerpt'" in m for m in meant) == 200
+
+
+# A news API's answer or a feed saved as .json: an object wrapping its records in a list.
+# It was read as one record and refused with "record has no URL: expected a 'webUrl'",
+# which says nothing of the list of stories it holds.
+NEWSAPI = {"status": "ok", "totalResults": 1, "articles": [
+    {"source": {"id": None, "name": "BBC News"}, "title": "Clearview AI fined",
+     "url": "https://www.bbc.co.uk/news/technology-61550776",
+     "publishedAt": "2022-05-23T15:02:17Z"}]}
+JSON_FEED = {"version": "https://jsonfeed.org/version/1.1", "title": "A feed",
+             "items": [{"id": "1", "url": "https://feed.example/a", "title": "A"},
+                       {"id": "2", "url": "https://feed.example/b", "title": "B"}]}
+
+
+@pytest.mark.parametrize(("wrapper", "key", "n"), [(NEWSAPI, "articles", 1),
+                                                   (JSON_FEED, "items", 2)])
+def test_a_json_answer_wrapping_its_records_says_where_they_are(tmp_path, wrapper, key, n):
+    (tmp_path / "answer.json").write_text(json.dumps(wrapper), encoding="utf-8")
+    kg = graph.load(tmp_path)
+    [error] = kg.report.errors
+    assert f"a list of {n} object" in error.reason and repr(key) in error.reason, error
+    assert f"jq -c '.{key}[]'" in error.reason, error
+
+
+def test_a_record_without_a_url_holding_related_stories_is_not_called_a_wrapper(tmp_path):
+    (tmp_path / "r.json").write_text(json.dumps({"title": "T", "related": [
+        {"title": "R", "webUrl": "https://x.example/r"}]}), encoding="utf-8")
+    [error] = graph.load(tmp_path).report.errors
+    assert "no URL" in error.reason and "a list of" not in error.reason
+
+
+@pytest.mark.parametrize("text", [
+    f'{{\n  "title": "Hugo JSON front matter",\n  "webUrl": "{STORY}"\n}}\n\nThe body.\n',
+    f'{{"title": "One line", "originalUrl": "{STORY}"}}\nThe body.\n',
+    f"{{\n  'webUrl': '{STORY}'\n}}\n",
+])
+def test_hugo_json_front_matter_is_an_error_that_says_how_to_fix_it(tmp_path, text):
+    # Hugo reads front matter as JSON when a file opens with '{': such a record was
+    # skipped as a note ("no YAML front matter ... so it is skipped"), its story lost
+    # without an error, where TOML's '+++' was one.
+    (tmp_path / "story.md").write_text(text, encoding="utf-8")
+    kg = graph.load(tmp_path)
+    assert kg.report.skipped == []
+    [error] = kg.report.errors
+    assert "JSON front matter" in error.reason and "'---'" in error.reason, error.reason
+    assert "hugo convert toYAML" in error.reason
+
+
+def test_a_note_opening_with_a_brace_is_still_a_note(tmp_path):
+    (tmp_path / "shortcodes.md").write_text('{{< figure src="a.png" >}}\n\nA note.\n',
+                                            encoding="utf-8")
+    (tmp_path / "config.txt").write_text('{"theme": "dark"}\n', encoding="utf-8")
+    kg = graph.load(tmp_path)
+    assert kg.report.errors == [] and len(kg.report.skipped) == 2

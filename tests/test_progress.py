@@ -110,3 +110,24 @@ def test_generate_takes_a_style_and_quiet(tmp_path: Path,
     assert capsys.readouterr().err == ""
     assert any(p.suffix == ".md" and p.read_text().startswith(("---\n{", "---\ncategory"))
                for p in tmp_path.rglob("*"))
+
+
+def test_a_follow_reports_its_first_load_as_a_load_does(corpus: Path, tmp_path: Path) -> None:
+    # `newsgraph serve` follows its folder by default: its /readyz said "starting", 0 of
+    # 0, for the whole of a cold load (38 s at 20k records), the follow taking no progress.
+    steps: list[Step] = []
+    live = graph.follow(corpus, progress=steps.append, cache=tmp_path)
+    files = steps[0].total
+    assert files > 0
+    assert _phases(steps) == [("parse", 0, files), ("parse", files, files),
+                              ("build", 0, 1), ("build", 1, 1),
+                              ("snapshot", 0, 1), ("snapshot", 1, 1)]
+    parsed = [s for s in steps if s.phase == "parse"]
+    assert [s.done for s in parsed] == list(range(files + 1))
+    assert parsed[-1].records == live.current().report.records == steps[-1].records
+    assert {s.phase for s in steps} <= set(PHASES)
+
+    warm: list[Step] = []
+    graph.follow(corpus, progress=warm.append, cache=tmp_path)
+    assert warm == [Step("snapshot-read", 0, 1),
+                    Step("snapshot-read", 1, 1, live.current().report.records)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from schema.cli import EXIT_USAGE, main
+from schema.cli import EXIT_REJECTED, EXIT_USAGE, main
 
 GOOD = '{"title": "Good", "webUrl": "https://cli.example/good"}'
 
@@ -46,3 +46,13 @@ def test_push_imports_no_graph_engine(tmp_path):
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert "cannot reach" in done.stderr or "refused" in done.stderr, done.stderr
     assert json.loads(done.stderr.strip().splitlines()[-1]) == []
+
+
+def test_a_path_that_does_not_exist_is_said_so(tmp_path, capsys):
+    # A mistyped file name was "nothing.md: cannot read folder: No such file or
+    # directory", as though the user had named a folder.
+    missing = tmp_path / "nothing.md"
+    assert main(["push", str(missing), "--server", "http://127.0.0.1:9"]) == EXIT_REJECTED
+    err = capsys.readouterr().err
+    assert f"{missing}: no such file or folder" in err, err
+    assert "cannot read folder" not in err

@@ -64,8 +64,12 @@ def test_include_of_a_json_name_reads_it_as_json(tmp_path):
     (tmp_path / "feed.data").write_text('{"title": "J", "webUrl": "https://j.example/1"}',
                                         encoding="utf-8")
     kg = graph.load(tmp_path, include=["*.data"])
-    # An included file that is not front matter is reported, not guessed at.
-    assert kg.report.records == 0 and kg.report.skipped
+    # An included file that is not front matter is reported, not guessed at: as an error
+    # saying what a JSON record file is named, since it names a URL (it was skipped as a
+    # note, as a Hugo post with JSON front matter was).
+    assert kg.report.records == 0
+    [error] = kg.report.errors
+    assert "JSON front matter" in error.reason and ".json or .jsonl" in error.reason
 
 
 @pytest.mark.skipif(not SEED.is_dir(), reason="the shared seed record is not on this machine")

@@ -96,3 +96,56 @@ def test_a_websocket_message_past_max_body_bytes_is_refused_as_it_arrives(server
     # said by the frame reader ("frame exceeds limit of 65536 bytes"), or by the app's check
     assert "65536" in ws.close_reason.replace(",", ""), ws.close_reason
     assert post(server, "{ stats { articles } }")["data"]["stats"]["articles"] > 0
+
+
+@pytest.fixture
+def cors_server():
+    with running_server(str(CORPUS), "--cors-origin", "https://app.example",
+                        analytics=False) as base:
+        yield base
+
+
+def _raw_in_two(base: str, first: bytes, then: bytes) -> tuple[int, dict[str, str], bytes]:
+    """As _raw, the request's headers sent a moment after its request line."""
+    import time
+
+    host, port = base.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as s:
+        s.sendall(first)
+        time.sleep(0.3)
+        try:
+            s.sendall(then)
+        except OSError:  # answered and closed before the headers came: the test fails below
+            pass
+        answer = b""
+        while chunk := s.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    headers = {k.lower(): v.strip() for k, _, v in (line.partition(":") for line in lines)}
+    return int(status_line.split()[1]), headers, body
+
+
+LONG_GET = b"GET /graphql?query=" + b"%7B" + b"a" * 70_000 + b" HTTP/1.1\r\n"
+
+
+@pytest.mark.parametrize("split", [False, True])
+def test_a_url_too_long_answer_is_readable_by_a_listed_origin(cors_server, split):
+    # A browser app (Apollo's useGETForQueries) sees the 414's body only when the answer
+    # carries CORS headers for its origin: without them its fetch failed with a CORS
+    # error and the words saying to POST never reached it.
+    headers = b"Host: x\r\nOrigin: https://app.example\r\n\r\n"
+    code, got, body = (_raw_in_two(cors_server, LONG_GET, headers) if split
+                       else _raw(cors_server, LONG_GET + headers))
+    assert code == 414
+    assert got.get("access-control-allow-origin") == "https://app.example", got
+    assert "origin" in got.get("vary", "").lower()
+    assert json.loads(body)["errors"][0]["extensions"]["code"] == "URL_TOO_LONG"
+
+
+def test_a_url_too_long_answer_names_no_origin_not_listed(cors_server):
+    code, got, _ = _raw(cors_server, LONG_GET + b"Host: x\r\nOrigin: https://evil.example\r\n\r\n")
+    assert code == 414
+    assert "access-control-allow-origin" not in got
+    code, got, _ = _raw(cors_server, LONG_GET + b"Host: x\r\n\r\n")
+    assert code == 414 and "access-control-allow-origin" not in got
