@@ -18,7 +18,10 @@
    acknowledged ids, and ``totalCount`` says as many.
 
 Targets (issue 15): ≥ 1,000 records/s; the clients' p99 under ingest ≤ 2x idle.
-The clients run in this process, on the same machine as the server.
+The clients run in this process (threads), on the same machine as the server; the CPU
+each phase took is reported for the server's process, this process (the clients and
+pushers) and the whole machine (utime + stime from ``/proc``; Linux only), so a figure
+bounded by the clients sharing the cores, or by other work on the machine, says so.
 """
 
 from __future__ import annotations
@@ -232,6 +235,31 @@ def _ingest(clients: list[_Client], records: list[dict[str, Any]], batch: int,
             "batch_p99_ms": percentile(batch_s, 99) * 1e3 if batch_s else float("nan")}
 
 
+def _cpu_now(pid: int) -> tuple[float, float, float, float] | None:
+    """(wall, this process's CPU, process ``pid``'s CPU, the whole machine's busy CPU),
+    in seconds, all threads; None where ``/proc`` cannot say (not Linux, or ``pid`` gone)."""
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        with open("/proc/stat") as f:
+            times = [int(x) for x in f.readline().split()[1:]]
+    except (OSError, IndexError, ValueError):
+        return None
+    server = (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    busy = (sum(times) - times[3] - times[4]) / tick  # all but idle and iowait
+    return time.perf_counter(), time.process_time(), server, busy
+
+
+def _cpu_between(a: tuple[float, float, float, float] | None,
+                 b: tuple[float, float, float, float] | None) -> dict[str, float] | None:
+    """The CPU seconds spent between two :func:`_cpu_now` looks, and the wall seconds."""
+    if a is None or b is None:
+        return None
+    return {"seconds": b[0] - a[0], "clients": b[1] - a[1], "server": b[2] - a[2],
+            "machine": b[3] - a[3]}
+
+
 def _visible_after(client: _Client, node: str, limit: float = 60) -> float | None:
     """Seconds until ``node(id:)`` answers ``node``; None past ``limit``."""
     began = time.perf_counter()
@@ -320,14 +348,20 @@ def _measure(served: Any, token: str, records: int, clients: int, idle_seconds: 
     rng.shuffle(starts)
     new = [new_record(run, i, existing, rng) for i in range(records)]
     reader.close()  # the server closes an idle keep-alive connection: new ones below
+    pid = served.process.pid
     with _Queriers(served.port, starts, clients) as q:
         time.sleep(min(1.0, idle_seconds / 5))  # first calls, connections set up
         q.phase = "idle"
+        idle_began = _cpu_now(pid)
         time.sleep(idle_seconds)
         q.phase = "ingest"
+        ingest_began = _cpu_now(pid)
         writers = [_Client(served.port, token) for _ in range(pushers)]
         ingest = _ingest(writers, new, batch)
         q.phase = "after"
+        ingest_ended = _cpu_now(pid)
+    out["cpu"] = {"idle": _cpu_between(idle_began, ingest_began),
+                  "ingest": _cpu_between(ingest_began, ingest_ended)}
     for writer in writers:
         writer.close()
     reader = _Client(served.port)
@@ -402,11 +436,30 @@ def report(r: dict[str, Any]) -> str:
         f"{busy['p50_ms']:.1f} ms, p99 {busy['p99_ms']:.1f} ms ({busy['queries']:,} "
         f"queries): {r['p99_ratio']:.2f}x idle ({met(r['p99_ratio'] <= TARGET_P99_RATIO)}: "
         f"target ≤ 2x); {fails} failed",
+        _cpu_line(r.get("cpu") or {}),
         f"present at the end: {r['present']:,} of {r['acknowledged']:,} acknowledged "
         f"(totalCount {r['present_total']:,}): "
         + ("all present" if r["all_present"] else f"MISSING {r['missing']}"
            if r["missing"] else "the pages never agreed with totalCount") + extra,
     ])
+
+
+def _cpu_line(cpu: dict[str, dict[str, float] | None]) -> str:
+    """Where the cores went under ingest (and idle): the server, the clients, the rest."""
+    def cores(phase: dict[str, float], who: str) -> str:
+        return f"{phase[who] / phase['seconds']:.2f}" if phase["seconds"] else "?"
+
+    busy, idle = cpu.get("ingest"), cpu.get("idle")
+    if not busy:
+        return "CPU: not measured (no /proc)"
+    cores_n = os.cpu_count() or 0
+    line = (f"CPU under ingest: the server {cores(busy, 'server')} cores, the clients (this "
+            f"process) {cores(busy, 'clients')}, the whole machine {cores(busy, 'machine')} "
+            f"of {cores_n} busy")
+    if idle:
+        line += (f"; idle: the server {cores(idle, 'server')}, the clients "
+                 f"{cores(idle, 'clients')}, the machine {cores(idle, 'machine')}")
+    return line
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -92,19 +92,31 @@ async def _landing(live: graph.LiveGraph, changes: int) -> list[float]:
     return times
 
 
-def _fresh_rss(corpus: Path, how: str, cache: Path | None = None) -> int:
+def _fresh(corpus: Path, how: str, cache: Path | None = None) -> tuple[int, int]:
     """Return the resident set of a new process after ``graph.follow`` or ``graph.load``
-    (a follow with ``cache`` from its snapshot, made ready for changes)."""
-    call = (f"graph.follow(sys.argv[1], cache={str(cache)!r}).resume()"
-            if how == "follow" and cache is not None else f"graph.{how}(sys.argv[1])")
+    (a follow with ``cache`` from its snapshot, made ready for changes), and the nodes of
+    the graph it then holds (counted after the resident set is read: the graph is alive
+    when it is read)."""
+    call = ("graph.follow(sys.argv[1]" + (f", cache={str(cache)!r}" if cache is not None else "")
+            + ")" if how == "follow" else "graph.load(sys.argv[1])")
     code = ("import gc, json, sys, graph\n"
             "from bench.measure import rss_bytes\n"
-            f"kg = {call}\n"
+            f"held = {call}\n"
+            "if hasattr(held, 'resume'):\n"
+            "    held.resume()\n"
             "gc.collect()\n"
-            "print(json.dumps(rss_bytes()))\n")
+            "rss = rss_bytes()\n"
+            "kg = held.current() if hasattr(held, 'current') else held\n"
+            "print(json.dumps([rss, kg.nx.number_of_nodes()]))\n")
     done = subprocess.run([sys.executable, "-c", code, str(corpus)], capture_output=True,
                           text=True, check=True)
-    return int(json.loads(done.stdout.strip().splitlines()[-1]))
+    rss, nodes = json.loads(done.stdout.strip().splitlines()[-1])
+    return int(rss), int(nodes)
+
+
+def _fresh_rss(corpus: Path, how: str, cache: Path | None = None) -> int:
+    """The resident set of :func:`_fresh`."""
+    return _fresh(corpus, how, cache)[0]
 
 
 def measure(corpus: Path, changes: int = 20, rss_changes: int = 0,

@@ -188,7 +188,8 @@ class FollowCache:
     def write(self, held: list[KnowledgeGraph], digest: str, files: dict[str, Any] | None,
               listed: Callable[[], list[str]],
               adopt: Callable[[KnowledgeGraph, Any], KnowledgeGraph | None],
-              release: Callable[[], None] | None = None) -> KnowledgeGraph | None:
+              release: Callable[[], None] | None = None,
+              read_back: bool = True) -> KnowledgeGraph | None:
         """Write the graph ``held`` (a list of it, emptied: the caller keeps no reference)
         with ``files`` as the snapshot at fingerprint ``digest`` when the corpus
         (``listed()`` now) still has it, and return the graph read back from it, columns
@@ -200,7 +201,9 @@ class FollowCache:
         it: the objects read back are then laid out as a warm start's, not in the holes
         the graph leaves among them when it goes after (pymalloc keeps an arena while
         one object in it lives). None is returned when the snapshot written cannot be
-        read back then, or ``adopt`` returns None: the caller builds the graph again."""
+        read back then, or ``adopt`` returns None: the caller builds the graph again.
+        Without ``read_back`` (a first start's child, graph/firststart.py), None once
+        written."""
         built: KnowledgeGraph | None = held.pop()
         assert built is not None
         if files is None:
@@ -220,6 +223,8 @@ class FollowCache:
             reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
             logger.warning("snapshot not written to %s: %s", self.cache_dir, reason)
             return built
+        if not read_back:
+            return None
         if release is not None:
             del parts, files
             built = None

@@ -55,7 +55,7 @@ from graph.loader import share_node_values
 from graph.patch import GraphPatch
 from graph.records import ParsedFile
 from graph.report import LoadReport, Problem
-from graph.storedmap import Blobs, Reader, Shifted, StoredMap, pack_blobs
+from graph.storedmap import Blobs, Packed, Reader, Shifted, StoredMap, pack_blobs
 
 __all__ = ["BuildState", "Touched", "FileMoved", "SnapshotMoved", "pack_state",
            "unpack_state"]
@@ -589,10 +589,14 @@ class BuildState:
         map not stored (a state built from the files, without a snapshot) stays a dict:
         packing it whole took seconds at 20k under the apply lock, which the first
         changes after a start waited for."""
-        for name in STORED:
-            mapping = getattr(self, name)
-            if isinstance(mapping, StoredMap):
-                mapping.compact()
+        for mapping, packed in self.packed():
+            mapping.install(packed)
+
+    def packed(self) -> list[tuple[StoredMap, Packed | None]]:
+        """What :meth:`compact` installs, made without changing the state (see
+        :meth:`StoredMap.packed`: valid only if no change was made meanwhile)."""
+        return [(mapping, mapping.packed()) for mapping in (getattr(self, name) for name in STORED)
+                if isinstance(mapping, StoredMap)]
 
     @property
     def held_count(self) -> int:

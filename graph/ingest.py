@@ -8,14 +8,16 @@ accepted record is written to ``<root>/ingested/<hash of its canonical URL>.json
 (a temporary hidden file, fsync, rename, fsync of the folder), so one canonical URL
 is one file: sending it again updates that file or leaves it unchanged.
 
-A batch is written by several threads at once (each file's fsync waits on the disk,
-and concurrent ones share the filesystem journal's commits), its folder is made
-durable with one fsync, and the batch is applied to the live graph as one change,
-while other applies wait (:meth:`graph.live.LiveGraph.holding`), so the watcher never
-builds a version of half a batch. Batches sent at once are written and applied
-together, as one change (a group commit, :mod:`graph.groupcommit`): the fixed cost of a
-new version is paid once per group, and each batch is still answered only once its
-records are durable and in the current version. Given a :class:`~graph.budget.Budget`, a
+A batch's temporary files are written and fsynced by several threads at once (each
+fsync waits on the disk, and concurrent ones share the filesystem journal's commits)
+before the folder is held — while the previous group's renames or apply hold it — and
+holding the folder it only renames them into place and makes the folder durable with
+one fsync; the batch is then applied to the live graph as one change, while other
+applies wait (:meth:`graph.live.LiveGraph.holding`), so the watcher never builds a
+version of half a batch. Batches sent at once are landed and applied together, as one
+change (a group commit, :mod:`graph.groupcommit`): the fixed cost of a new version is
+paid once per group, and each batch is still answered only once its records are
+durable and in the current version. Given a :class:`~graph.budget.Budget`, a
 batch stops between records once its deadline has passed: the records written before are
 answered as usual, the ones after as NOT_ATTEMPTED (nothing of them written; sending them
 again is safe). The apply runs in the follow's apply thread, holding the folder until it
@@ -33,7 +35,6 @@ import itertools
 import json
 import os
 import secrets
-from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -128,11 +129,13 @@ def ingest(live: LiveGraph, records: list[Any], budget: Budget | None = None,
     ``budget``, its deadline is also checked before each record: once it has passed, no
     more records are written, and each one left is answered NOT_ATTEMPTED.
 
-    Batches sent at once (several clients, or one pushing several at a time) are
-    written and applied together (:class:`~graph.groupcommit.GroupCommit`): the batch
-    that gets the folder takes the others waiting for it, their files are written by
-    the writer threads at once, and one new version holds them all. Each batch is
-    checked in its own thread before it waits.
+    Each record's bytes are written to a hidden temporary file and fsynced before the
+    folder is held, while another group's writes or apply hold it; holding the folder,
+    a batch only renames its files into place and fsyncs the folder once. Batches sent
+    at once (several clients, or one pushing several at a time) are landed and applied
+    together (:class:`~graph.groupcommit.GroupCommit`): the batch that gets the folder
+    takes the others waiting for it, and one new version holds them all. Each batch is
+    checked and written in its own thread before it waits.
     """
     folder = _folder(live) / INGEST_FOLDER
     batch = _Batch(records, budget)
@@ -148,13 +151,20 @@ def ingest(live: LiveGraph, records: list[Any], budget: Budget | None = None,
         text, url, parsed, warnings = checked
         batch.outcomes.append(None)
         batch.accepted.append((index, url, text.encode(), parsed, warnings))
-    if batch.accepted and not live.batches.run(
-            batch, live.holding, lambda apply, group: _commit(folder, live, apply, group),
-            left=budget.left if budget is not None else None):
-        # the folder stayed held (another batch or change applied) past the deadline
-        batch.outcomes = [o if o is not None else
-                          _not_attempted(records[i], i, budget, _WAITED)
-                          for i, o in enumerate(batch.outcomes)]
+    try:
+        if batch.accepted:
+            _stage(folder, live.stagers, batch)
+        if batch.accepted and not live.batches.run(
+                batch, live.holding, lambda apply, group: _commit(folder, live, apply, group),
+                left=budget.left if budget is not None else None):
+            # the folder stayed held (another batch or change applied) past the deadline
+            batch.outcomes = [o if o is not None else
+                              _not_attempted(records[i], i, budget, _WAITED)
+                              for i, o in enumerate(batch.outcomes)]
+            batch.spare += [tmp for tmp in batch.staged.values() if tmp is not None]
+    finally:
+        for tmp in batch.spare:  # never renamed into place: the folder is not held for this
+            tmp.unlink(missing_ok=True)
     if batch.failed is not None:  # the files written are applied; the failure is the answer
         raise batch.failed
     if batch.applied is not None and not _applied_by(batch.applied, budget):
@@ -178,128 +188,168 @@ def _applied_by(applied: Future[Any], budget: Budget | None) -> bool:
 @dataclass(slots=True)
 class _Batch:
     """One call's records: their outcomes (None: accepted, not yet written) and what
-    was accepted, ``(index, canonical URL, file bytes, parse, warnings)``."""
+    was accepted, ``(index, canonical URL, file bytes, parse, warnings)``; each accepted
+    record's file (``paths``) and the temporary file holding its bytes (``staged``; None
+    when its file held those bytes already), by its index; the temporary files to remove
+    once its group is done (``spare``: never renamed into place)."""
 
     records: list[Any]
     budget: Budget | None
     outcomes: list[Outcome | None] = field(default_factory=list)
     accepted: list[tuple[int, str, bytes, ParsedFile, tuple[str, ...]]] = field(
         default_factory=list)
+    paths: dict[int, Path] = field(default_factory=dict)
+    staged: dict[int, Path | None] = field(default_factory=dict)
+    spare: list[Path] = field(default_factory=list)
     failed: BaseException | None = None
     applied: Future[Any] | None = None  # the apply of its group's files
 
 
+def _stage(folder: Path, pool: ThreadPoolExecutor, batch: _Batch) -> None:
+    """Write each accepted record of ``batch`` to a temporary file beside its own and
+    fsync it, by ``pool``'s threads at once (:attr:`~graph.live.LiveGraph.stagers`, not the
+    threads that work holding the folder), before the folder is held (while another
+    group's renames or apply hold it). Records whose write has not started by the
+    batch's deadline are NOT_ATTEMPTED; a failed write is the batch's failure. Either
+    way the record leaves ``batch.accepted``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    writes: dict[int, Future[Path | None]] = {}
+    for index, url, data, _, _ in batch.accepted:
+        path = folder / (hashlib.blake2b(url.encode(), digest_size=10).hexdigest() + ".json")
+        batch.paths[index] = path
+        writes[index] = pool.submit(_write_temporary, path, data)
+    dropped: set[int] = set()
+    while wait(writes.values(), timeout=_WAIT_S).not_done:
+        if _past(batch.budget):  # the writes not started: not attempted
+            dropped = {index for index, write in writes.items() if write.cancel()}
+            # (a cancelled write counts as done only once a writer thread dequeues it)
+            wait([write for index, write in writes.items() if index not in dropped])
+            break
+    kept = []
+    for entry in batch.accepted:
+        index = entry[0]
+        write = writes[index]
+        if index in dropped:
+            batch.outcomes[index] = _not_attempted(batch.records[index], index, batch.budget)
+        elif (error := write.exception()) is not None:
+            batch.failed = batch.failed or error
+        else:
+            batch.staged[index] = write.result()
+            kept.append(entry)
+    batch.accepted = kept
+
+
 def _commit(folder: Path, live: LiveGraph, apply: Held, group: list[_Batch]) -> None:
-    """Write the accepted records of ``group``'s batches, in order, and apply them as
-    one change; fill in each batch's outcomes (or its failure)."""
+    """Holding the folder: rename the written files of ``group``'s batches into place
+    (the last record of each file, in the order the batches were queued), fsync the
+    folder, and hand their apply to the apply thread; fill in each batch's outcomes
+    (or its failure)."""
+    last: dict[Path, tuple[int, int]] = {}  # a file: the group's last record for it
+    entries: dict[tuple[int, int], tuple[bytes, ParsedFile]] = {}
+    for b, batch in enumerate(group):
+        for index, _, data, parsed, _ in batch.accepted:
+            last[batch.paths[index]] = (b, index)
+            entries[b, index] = (data, parsed)
     with _Writes(folder, live.writers) as writes:
-        paths = {(b, index): folder / (hashlib.blake2b(url.encode(), digest_size=10)
-                                       .hexdigest() + ".json")
-                 for b, batch in enumerate(group) for index, url, _, _, _ in batch.accepted}
-        # What each file holds is looked at before any write starts: a lookup in the
-        # folder waits behind the writers' creates and renames.
-        on_disk = writes.held(list(paths.values()))
-        holds: dict[Path, bytes | None] = {}  # what a file holds once earlier records land
-        for b, batch in enumerate(group):
-            for index, url, data, parsed, warnings in batch.accepted:
-                path = paths[b, index]
-                earlier = path in holds  # the same URL earlier in the group
-                old = holds[path] if earlier else on_disk[path]
-                holds[path] = data
-                status = UNCHANGED if old == data else CREATED if old is None else UPDATED
-                if status != UNCHANGED or earlier:  # a repeat lands (or not) after the first
-                    writes.put((b, index), path, data, parsed)
-                batch.outcomes[index] = Outcome(status, article_id(url), str(path),
-                                                warnings=warnings)
-        stopped: set[int] = set()
-        while not writes.landed_all(_WAIT_S):
-            past = {b for b, batch in enumerate(group)
-                    if b not in stopped and _past(batch.budget)}
-            if past:  # their writes not started: not attempted
-                stopped.update(past)
-                for b, index in writes.cancel(lambda key: key[0] in stopped):
-                    batch = group[b]
-                    batch.outcomes[index] = _not_attempted(batch.records[index], index,
-                                                           batch.budget)
+        for path, (b, index) in last.items():
+            data, parsed = entries[b, index]
+            writes.put((b, index), path, group[b].staged[index], data, parsed)
         written, failed = writes.finish()
-        for (b, _), error in failed.items():
-            group[b].failed = group[b].failed or error
-        if written:
-            # Applied in the follow's apply thread, which holds the folder until it is
-            # done: each batch waits for it only until its own deadline.
-            applied = apply.later(written, writes.known)
-            for batch in group:
-                batch.applied = applied
+    failed_paths = {path: error for path, (key, _) in writes.writing.items()
+                    if (error := failed.get(key)) is not None}
+    holds = dict(writes.before)  # what each file holds as the group's records land
+    for b, batch in enumerate(group):
+        for index, url, data, _, warnings in batch.accepted:
+            path = batch.paths[index]
+            if path in failed_paths:
+                batch.failed = batch.failed or failed_paths[path]
+            old = holds.get(path)
+            holds[path] = data
+            status = UNCHANGED if old == data else CREATED if old is None else UPDATED
+            batch.outcomes[index] = Outcome(status, article_id(url), str(path),
+                                            warnings=warnings)
+            tmp = batch.staged[index]
+            if tmp is not None and (b, index) not in writes.renamed:
+                batch.spare.append(tmp)
+    if written:
+        # Applied in the follow's apply thread, which holds the folder until it is
+        # done: each batch waits for it only until its own deadline.
+        applied = apply.later(written, writes.known)
+        for batch in group:
+            batch.applied = applied
 
 
 _Key = tuple[int, int]  # a record: its batch in the group, its place in the batch
 
 
 class _Writes:
-    """The files of a group of batches, written by a few threads at once, each durably
-    (temp file, fsync, rename), the folder fsynced once at the end."""
+    """A group's files landed by a few threads at once, holding the folder: each one
+    looked at, then its temporary file renamed into place unless it holds those bytes
+    already; the folder fsynced once at the end."""
 
     def __init__(self, folder: Path, pool: ThreadPoolExecutor) -> None:
         self.folder = folder
         self.pool = pool  # shared by the batches: 8 thread starts cost ~40 ms a batch
-        self.writing: dict[Path, tuple[_Key, Future[None]]] = {}  # path: (record, write)
-        self.landed: set[Path] = set()  # written by an earlier record of the group
-        self.known: dict[str, tuple[bytes, ParsedFile]] = {}  # what each file will hold
+        self.writing: dict[Path, tuple[_Key, Future[tuple[bytes | None, bool]]]] = {}
+        self.before: dict[Path, bytes | None] = {}  # what each file held (None: no file)
+        self.renamed: set[_Key] = set()  # the records whose temporary file is in place
+        self.known: dict[str, tuple[bytes, ParsedFile]] = {}  # what each file now holds
 
     def __enter__(self) -> _Writes:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        """Drop this batch's writes not started; wait for those running."""
-        for _, write in self.writing.values():
-            write.cancel()
-        wait([write for _, write in self.writing.values()])
+        """Wait for the landings under way."""
+        wait([landing for _, landing in self.writing.values()])
 
-    def held(self, paths: list[Path]) -> dict[Path, bytes | None]:
-        """What each file holds now (None: no file), looked at by the writer threads at
-        once: each look is a system call, after which the calling thread waits for the
-        interpreter again — behind every busy query thread, one look after another."""
-        looks = {path: self.pool.submit(_held, path) for path in dict.fromkeys(paths)}
-        wait(looks.values())
-        return {path: look.result() for path, look in looks.items()}
-
-    def put(self, key: _Key, path: Path, data: bytes, parsed: ParsedFile) -> None:
-        """Queue writing record ``key`` as ``data`` at ``path``; ``parsed`` is the parse
-        of ``data``. All of a group is queued at once (the calling thread then waits once,
-        not once per write it queues); the writes not started by a batch's deadline are
-        dropped (:meth:`cancel`)."""
-        if path in self.writing:  # the same URL twice in a group: in order
-            self.writing[path][1].result()
-            self.landed.add(path)
-        if not self.writing:
-            self.folder.mkdir(parents=True, exist_ok=True)
-        write = self.pool.submit(_write_durably, path, data)
-        self.writing[path] = (key, write)
+    def put(self, key: _Key, path: Path, tmp: Path | None, data: bytes,
+            parsed: ParsedFile) -> None:
+        """Land record ``key`` (the group's last for ``path``): ``tmp`` holds ``data``,
+        durably (None: ``path`` held ``data`` when it was written; if it no longer does,
+        ``data`` is written now); ``parsed`` is the parse of ``data``."""
+        self.writing[path] = (key, self.pool.submit(_land, path, tmp, data))
         self.known[str(path)] = (data, _named(parsed, str(path)))
 
-    def landed_all(self, timeout: float) -> bool:
-        """Wait up to ``timeout`` seconds for the writes; True once every one ended."""
-        _, left = wait([write for _, write in self.writing.values()], timeout=timeout)
-        return not left
-
-    def cancel(self, which: Callable[[_Key], bool]) -> list[_Key]:
-        """Drop the writes of the records ``which`` says not started yet; return them."""
-        dropped = [(path, key) for path, (key, write) in self.writing.items()
-                   if which(key) and write.cancel()]
-        for path, _ in dropped:
-            del self.writing[path]
-        return [key for _, key in dropped]
-
     def finish(self) -> tuple[list[Path], dict[_Key, BaseException]]:
-        """Wait for the writes; make their renames durable; return the files written and
-        the records whose write failed, with the failure."""
-        failed = {key: error for key, write in self.writing.values()
-                  if (error := write.exception()) is not None}
-        written = sorted(self.landed | {path for path, (_, write) in self.writing.items()
-                                        if write.exception() is None})
+        """Wait for the landings; make their renames durable; return the files written and
+        the records whose landing failed, with the failure."""
+        wait([landing for _, landing in self.writing.values()])
+        failed: dict[_Key, BaseException] = {}
+        written = []
+        for path, (key, landing) in self.writing.items():
+            if (error := landing.exception()) is not None:
+                failed[key] = error
+                self.known.pop(str(path))
+                continue
+            self.before[path], moved = landing.result()
+            if moved:
+                written.append(path)
+                self.renamed.add(key)
+            else:
+                self.known.pop(str(path))
         if written:
-            _fsync_folder(self.folder)  # the renames, made durable once for the batch
-        return written, failed
+            _fsync_folder(self.folder)  # the renames, made durable once for the group
+        return sorted(written), failed
+
+
+def _land(path: Path, tmp: Path | None, data: bytes) -> tuple[bytes | None, bool]:
+    """Put ``data`` at ``path`` (holding the folder); return what ``path`` held before and
+    whether it changed. ``tmp`` holds ``data`` durably already (None: none was written,
+    since ``path`` held ``data`` then)."""
+    old = _held(path)
+    if old == data:
+        return old, False
+    if tmp is None:  # the file changed since it was looked at: written now
+        tmp = _write_temporary(path, data, look=False)
+        assert tmp is not None
+        try:
+            os.replace(tmp, path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+    else:
+        os.replace(tmp, path)
+    return old, True
 
 
 def _held(path: Path) -> bytes | None:
@@ -424,13 +474,17 @@ def _folder(live: LiveGraph) -> Path:
     return live.root
 
 
-def _write_durably(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that a crash leaves the old file or the new, whole;
-    the caller makes the rename durable with one fsync of the folder.
+def _write_temporary(path: Path, data: bytes, look: bool = True) -> Path | None:
+    """Write ``data`` to a hidden temporary file beside ``path`` and fsync it; return it
+    (a rename makes it ``path``: a crash leaves the old file or the new, whole, and a
+    temporary file that the next start removes). With ``look``, return None instead when
+    ``path`` holds ``data`` already.
 
-    Five system calls (open, write, fsync, close, rename) and nothing else: after each
-    one the writer thread waits for the interpreter again, behind every busy query
-    thread — a buffered file object and a random name per file added four more."""
+    Five system calls (open, write, fsync, close; the rename later) and nothing else:
+    after each one the writer thread waits for the interpreter again, behind every busy
+    query thread — a buffered file object and a random name per file added four more."""
+    if look and _held(path) == data:
+        return None
     unique = f"{os.getpid()}-{_TMP_PREFIX}{next(_tmp_count)}"
     tmp = path.with_name(f".{path.name}.{unique}.tmp")  # hidden: never loaded
     try:
@@ -442,10 +496,10 @@ def _write_durably(path: Path, data: bytes) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
-        os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    return tmp
 
 
 def _fsync_folder(folder: Path) -> None:

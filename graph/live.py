@@ -59,6 +59,7 @@ from graph.filestate import (
     lies_in,
     read_plain,
 )
+from graph.firststart import read_in_child
 from graph.followcache import FollowCache, Start
 from graph.groupcommit import GroupCommit
 from graph.incremental import (
@@ -80,7 +81,7 @@ from graph.records import (
     parse_file,
 )
 from graph.reindex import next_index
-from graph.storedmap import StoredMap
+from graph.storedmap import Packed, StoredMap
 
 __all__ = ["LiveGraph", "Held", "follow"]
 
@@ -96,13 +97,16 @@ WRITERS = 8
 RACY_NS = 20_000_000
 _CLEAN_AT_MOST = 4096  # files remembered clean (a batch's, for the watcher's late events)
 _READ_AT_ONCE = 16  # files changed in one apply from which the writer threads read them
-_TOPIC = topic_id("")
+_TOPIC = topic_id("")  # the prefix of every topic node id
 # Entries of the build state held as objects (read by changes) past which they are
 # packed again (graph/storedmap.py).
 _HELD = 2048
 # Edges held in dicts past which a version's are packed into arrays: this many, or a
 # sixteenth of the graph's (graph/compaction.py).
-EDGES_HELD = 4096  # the prefix of every topic node id
+EDGES_HELD = 4096
+# Packings of the build state overtaken by changes in a row, past which the next packs
+# holding the folder (see LiveGraph.compact).
+_RACES = 3
 
 logger = logging.getLogger("newsgraph")
 
@@ -164,7 +168,10 @@ class LiveGraph:
                  max_file_bytes: int = DEFAULT_MAX_FILE_BYTES, include: Sequence[str] = (),
                  follow_symlinks: bool = False,
                  cache: str | os.PathLike[str] | bool | None = None,
-                 progress: ProgressCallback | None = None):
+                 progress: ProgressCallback | None = None,
+                 _snapshot_only: bool = False):
+        # _snapshot_only: read the folder and write its snapshot, nothing more (the child
+        # of a first start, graph/firststart.py; the object is not used after).
         if path is not None and not str(os.fspath(path)).strip():  # Path("") is "."
             raise NewsgraphError(f"an empty path ({path!r}): give a folder or file of records "
                                  "('.' for the current folder)")
@@ -189,6 +196,7 @@ class LiveGraph:
         # Changes asked for while an apply runs wait here, and the next apply takes them
         # all: concurrent callers share one rebuild instead of queueing one each.
         self._queue_lock = threading.Lock()
+        self._stagers: ThreadPoolExecutor | None = None  # see stagers
         self._queued: set[str] | None = set()  # None: rescan everything
         self._asked = self._applied = 0
         # Set while the build state may be half-changed (an apply failed midway): the
@@ -208,6 +216,8 @@ class LiveGraph:
         self.resumed = True
         self._start: Start | None = None  # what a start from the snapshot read, until resumed
         self._compacting = False  # a compaction thread runs (see compact())
+        self._changes = 0  # applies begun: a packing made beside them is of the state if unchanged
+        self._raced = 0  # packings in a row that a change overtook (see compact())
         self._released = False  # a first load's build state let go for its snapshot's
         # Ingested batches waiting for the folder: the one that gets it writes and
         # applies all of them as one change (graph.ingest).
@@ -222,6 +232,21 @@ class LiveGraph:
             tell(Step("snapshot-read", 0, 1))
             if self._start_from(pending, digest, listing):
                 tell(Step("snapshot-read", 1, 1, self.current().report.records))
+                return
+        if (not _snapshot_only and self._cache is not None and digest is not None
+                and read_in_child(self.root, len(names), self._cache.cache_dir,
+                                  max_file_bytes=max_file_bytes, include=self.include,
+                                  follow_symlinks=follow_symlinks, progress=tell)):
+            # Started as a warm start from the snapshot the child wrote (its progress
+            # told as it went); when the folder changed while it read (no snapshot
+            # written, or a stale one), read here.
+            pending = self._cache.open()
+            listing = self._list()
+            names = listing.names
+            digest = self._cache.fingerprint(names)
+            if pending is not None and self._start_from(pending, digest, listing):
+                tell(Step("snapshot", 1, 1, self.current().report.records))
+                return
                 return
         signatures = [file_signature(name) for name in names]  # before reading: a later edit shows
         parses = parse_files(names, max_file_bytes, include=self.include, within=self._within)
@@ -244,6 +269,10 @@ class LiveGraph:
             # 200 -> 122 for the same 28 MiB of objects; 112 MiB and 32 from a snapshot).
             held = [self._kg]
             self._kg = None  # type: ignore[assignment]
+            if _snapshot_only:
+                self._cache.write(held, digest, self._kept(), lambda: self._list().names,
+                                  self._adopt, read_back=False)
+                return
             kg = self._cache.write(held, digest, self._kept(), lambda: self._list().names,
                                    self._adopt, release=self._let_go_built)
             self._released = False
@@ -299,6 +328,7 @@ class LiveGraph:
     def _resume(self) -> Change | None:
         if self.resumed:
             return None
+        self._changes += 1
         start, self._start = self._start, None
         assert start is not None
         found = None
@@ -391,22 +421,49 @@ class LiveGraph:
         version's edges held in dicts (graph/compaction.py) and the build state's entries
         held (graph/storedmap.py). The version stays the same, with the same content:
         only its storage changes. Runs in a thread of its own after an apply that left
-        enough to pack (:meth:`_compact_later`); returns whether it packed anything."""
-        kg = self._kg
+        enough to pack (:meth:`_compact_later`); returns whether it packed anything.
+
+        The packing runs beside the applies; the folder is held only to swap the packed
+        storage in, and only if no change was applied meanwhile (what was packed is then
+        what the state holds; else it is packed again after the next change). Before,
+        the state's entries were packed holding the folder: a file landing then waited
+        for it. After ``_RACES`` packings in a row overtaken by changes (a stream of
+        changes each quicker than a packing), it packs holding the folder, as before,
+        so that what is held stays bounded."""
+        with self._lock:  # between changes: none under way while the state is read
+            kg, changes = self._kg, self._changes
         edges = None
         if edges_held(kg.nx) >= self._edges_worth_packing(kg):
             # The version never changes: packed beside its readers and the next apply.
             edges = pack_edges(kg.nx, kg.index.ids, kg.index.pos)
+        state, files = self._state, self._files
+        packs: list[tuple[StoredMap, Packed | None]] | None = None
+        if self._raced < _RACES:
+            try:
+                packs = state.packed()
+                if isinstance(files, StoredMap):
+                    packs.append((files, files.packed()))
+            except Exception:  # noqa: BLE001 - a change under way changed what was read
+                if self._changes == changes:
+                    raise
         with self._lock:
             swapped = edges is not None and self._kg is kg
             if swapped:
                 assert edges is not None
                 swap_edges(kg.nx, edges)
             packed = self._held() > 0
-            if packed:
+            if packed and self._raced >= _RACES:
                 self._state.compact()
                 if isinstance(self._files, StoredMap):
                     self._files.compact()
+                self._raced = 0
+            elif packed and packs is not None and self._changes == changes:
+                for mapping, pack in packs:
+                    mapping.install(pack)
+                self._raced = 0
+            elif packed:
+                self._raced += 1
+                packed = False
         heap.release()
         return swapped or packed
 
@@ -454,11 +511,26 @@ class LiveGraph:
         a batch's fsyncs. Made on first use, under :meth:`holding`."""
         return ThreadPoolExecutor(max_workers=WRITERS, thread_name_prefix="newsgraph-ingest")
 
+    @property
+    def stagers(self) -> ThreadPoolExecutor:
+        """The threads that write a batch's temporary files before it holds the folder
+        (:mod:`graph.ingest`), apart from :attr:`writers`: the work done holding the folder
+        (a group's renames, the apply's reads of its files) never queues behind the next
+        batches' writes ahead (at 100k beside 16 clients, a group's renames and its apply's
+        reads waited there: 7% of the apply). Made on first use, by any batch's thread."""
+        with self._queue_lock:
+            if self._stagers is None:
+                self._stagers = ThreadPoolExecutor(max_workers=WRITERS,
+                                                   thread_name_prefix="newsgraph-stage")
+            return self._stagers
+
     def records_in(self, name: str) -> int:
         """Return how many records the kept parse of file ``name`` holds (0 if unknown)."""
         if not self.resumed:
             self.resume()
-        kept = self._files.get(name)
+        files = self._files
+        # Looked at, not held: this runs beside the applies, which alone change the map.
+        kept = files.peek(name) if isinstance(files, StoredMap) else files.get(name)
         if kept is None or kept.parsed is None:
             return 0
         return kept.count if kept.lean else len(kept.parsed.records)
@@ -529,6 +601,7 @@ class LiveGraph:
                also: Sequence[str] = ()) -> Change | None:
         """Apply the changed ``paths`` (None: rescan); ``also``: files an apply that
         gave up on its change had changed, named in this one's."""
+        self._changes += 1
         try:
             return self._apply_once(paths, also)
         except SnapshotMoved as e:

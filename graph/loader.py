@@ -34,7 +34,7 @@ from graph.records import (
 from graph.report import LoadReport
 from graph.snapshotwrite import SnapshotWrite, wait_for_writes
 
-__all__ = ["load", "default_data_path", "parse_files", "share_node_values"]
+__all__ = ["load", "default_data_path", "parse_files", "pool_context", "share_node_values"]
 
 logger = logging.getLogger("newsgraph.loader")
 
@@ -361,7 +361,7 @@ def _parse_all(files: list[str], max_file_bytes: int, workers: int | None,
     if workers is None:
         workers = (os.cpu_count() or 1) if len(files) >= POOL_MIN_FILES else 1
     workers = min(workers, max(1, len(files) // _CHUNK))
-    context = _pool_context() if workers > 1 else None
+    context = pool_context() if workers > 1 else None
     if context is None:
         for file in files:
             yield parse_file(Path(file), max_bytes=max_file_bytes, include=include,
@@ -383,8 +383,9 @@ def _parse_all(files: list[str], max_file_bytes: int, workers: int | None,
             yield from _parse_chunk(chunk, max_file_bytes, include, within)
 
 
-def _pool_context() -> multiprocessing.context.BaseContext | None:
-    """How to start the parse pool's workers, or None to parse in this process.
+def pool_context() -> multiprocessing.context.BaseContext | None:
+    """How to start the parse pool's workers or a first start's child
+    (graph/firststart.py), or None to do the work in this process.
 
     A process with one thread forks them (cheapest: they share its imports). Forking a
     process that runs other threads can deadlock a child on a lock another thread held;

@@ -26,7 +26,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-__all__ = ["Blobs", "Shifted", "StoredMap", "key_hash", "pack_blobs"]
+__all__ = ["Blobs", "Packed", "Shifted", "StoredMap", "key_hash", "pack_blobs"]
 
 _MISSING = object()
 
@@ -135,6 +135,15 @@ class Blobs:
             blob = self.reader.read(offset, size)
             n = int.from_bytes(blob[:4], "big")
             yield blob[4 : 4 + n].decode("utf-8", "surrogatepass"), blob[4 + n :]
+
+
+class Packed:
+    """A stored map's layers once its held entries are packed (:meth:`StoredMap.packed`)."""
+
+    __slots__ = ("buffers", "hidden")
+
+    def __init__(self, buffers: list[Blobs], hidden: set[str]):
+        self.buffers, self.hidden = buffers, hidden
 
 
 class StoredMap(MutableMapping[str, Any]):
@@ -275,22 +284,37 @@ class StoredMap(MutableMapping[str, Any]):
         more than four times its size (so each entry is packed again a few times over
         the map's life, not at every compaction: a log-structured merge); the base, the
         snapshot's, stays as it is."""
-        if not self.held:
-            return
-        fresh: dict[str, bytes] = {key: self.dump(value) for key, value in self.held.items()}
+        self.install(self.packed())
+
+    def packed(self) -> Packed | None:
+        """What :meth:`compact` makes, without changing the map: it may run beside
+        readers, but its result is :meth:`install`-ed only if nothing changed the map
+        (or a value held) meanwhile — the caller knows (graph/live.py: no change applied
+        since). None when nothing is held."""
+        held = dict(self.held)  # one step under the interpreter's lock
+        if not held:
+            return None
+        hidden = set(self.hidden)
+        buffers = list(self.buffers)
+        fresh: dict[str, bytes] = {key: self.dump(value) for key, value in held.items()}
         merged: list[Blobs] = []
         size = len(fresh)
-        while self.buffers and len(self.buffers[-1]) <= 4 * size:
-            merged.append(self.buffers.pop())
+        while buffers and len(buffers[-1]) <= 4 * size:
+            merged.append(buffers.pop())
             size += len(merged[-1])
         older: dict[str, bytes] = {}
         for layer in reversed(merged):  # oldest first: a newer entry replaces it
-            older.update((key, data) for key, data in layer.items()
-                         if key not in self.hidden)
+            older.update((key, data) for key, data in layer.items() if key not in hidden)
         older.update(fresh)
         data, table = pack_blobs(older.items())
         # A key deleted stays hidden (an older layer may hold it); one packed now is in
         # the newest layer, found before any older one.
-        self.hidden = {key for key in self.hidden if key not in older}
-        self.buffers.append(Blobs(data, table))
+        return Packed([*buffers, Blobs(data, table)], {key for key in hidden if key not in older})
+
+    def install(self, packed: Packed | None) -> None:
+        """Take the buffers :meth:`packed` made (of the map as it is now) and let the held
+        entries go."""
+        if packed is None:
+            return
+        self.buffers, self.hidden = packed.buffers, packed.hidden
         self.held = {}

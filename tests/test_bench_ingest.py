@@ -53,8 +53,14 @@ def test_the_row_measures_both_phases_and_finds_every_record(corpus: Path, pushe
         assert r[phase]["queries"] > 0 and r[phase]["failures"] == {}, phase
         assert 0 < r[phase]["p50_ms"] <= r[phase]["p99_ms"]
     assert r["last_visible_ms"] is not None and r["ingest"]["records_per_s"] > 0
+    # Where the CPU went in each phase: the server's process, these clients, the machine.
+    for phase in ("idle", "ingest"):
+        cpu = r["cpu"][phase]
+        assert cpu["seconds"] > 0 and cpu["server"] > 0 and cpu["clients"] > 0, cpu
+        assert cpu["machine"] >= 0.9 * (cpu["server"] + cpu["clients"]) - 0.05, cpu
     text = report(r)
     assert "130 of 130 records acknowledged" in text and "all present" in text
+    assert "CPU under ingest: the server " in text and "the clients (this process)" in text
     assert "target 1,000 records/s" in text and "target ≤ 2x" in text
     # It wrote into a copy: the corpus is as it was.
     assert sorted(p.relative_to(corpus) for p in corpus.rglob("*")) == before
