@@ -205,8 +205,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="write to FILE (default: standard output)")
     p.add_argument("--from", dest="seeds", action="append", default=[], metavar="ID",
                    help="walk from this node id or article URL (repeatable)")
-    p.add_argument("--hops", type=int, default=1, help="how far to walk from --from "
-                                                        "(default: %(default)s)")
+    p.add_argument("--hops", type=int, default=None, help="how far to walk from --from "
+                                                           "(default: 1)")
     p.add_argument("--via", action="append", default=None, metavar="KIND",
                    help="edge kind to keep and walk: RELATED, PUBLISHED_BY, TAGGED or "
                         "SAME_STORY (repeatable; default: the first three)")
@@ -650,13 +650,21 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from schema.exports import ExportRequest, select_export, selection_of, write_export
+    from schema.exports import (
+        ExportRequest,
+        hops_without_from,
+        select_export,
+        selection_of,
+        write_export,
+    )
 
+    if args.hops is not None and not args.seeds:
+        raise graph.NewsgraphError("--" + hops_without_from(args.hops, "--from", "--from ID"))
     kg = _load(args.path, args.max_file_mb, args.cache, args=args)
     if not kg.report.ok:
         print(f"newsgraph: {kg.report.summary()}", file=sys.stderr)
     request = ExportRequest(
-        format=args.format, seeds=tuple(args.seeds), hops=args.hops,
+        format=args.format, seeds=tuple(args.seeds), hops=1 if args.hops is None else args.hops,
         via=tuple(args.via) if args.via else None,
         selection=selection_of(args.mentions, args.topic, args.provider, args.after,
                                args.before),

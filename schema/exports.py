@@ -126,6 +126,14 @@ def _many(request: Request, name: str) -> list[str]:
     return [v for raw in request.query_params.getlist(name) for v in raw.split(",") if v]
 
 
+def hops_without_from(hops: int, name: str, example: str) -> str:
+    """What is wrong with a walk's length given without a place to start it."""
+    return (f"hops says how far to walk from the {name} nodes, and no {name} was given: add "
+            f"{example} (a node id or an article URL) to export what lies within {hops} "
+            "hop(s) of it, or leave hops out to export the whole graph (or the articles the "
+            "selection keeps)")
+
+
 def _request_of(request: Request) -> ExportRequest:
     q = request.query_params
     ext = request.path_params["ext"]
@@ -145,9 +153,12 @@ def _request_of(request: Request) -> ExportRequest:
     except ValueError:
         raise graph.InvalidArgument(f"hops must be an integer, got {hops_raw!r}") from None
     graph.traverse.check_hops(hops, low=0, high=MAX_HTTP_HOPS)
+    seeds = tuple(_many(request, "from"))
+    if "hops" in q and not seeds:
+        raise graph.InvalidArgument(hops_without_from(hops, "'from'", "?from=ID"))
     via = _many(request, "via")
     return ExportRequest(
-        format=fmt, seeds=tuple(_many(request, "from")), hops=hops,
+        format=fmt, seeds=seeds, hops=hops,
         via=tuple(via) if via else None,
         selection=selection_of(q.get("mentions"), _many(request, "topic"),
                                _many(request, "provider"), q.get("after"), q.get("before")),

@@ -116,3 +116,19 @@ def test_max_file_mb_that_is_not_a_positive_number_is_refused(tmp_path, capsys, 
     err = capsys.readouterr().err
     assert "--max-file-mb: expected a positive number of megabytes" in err, err
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("walk", [["--hops", "2"], ["--hops", "1"]])
+def test_export_hops_without_from_is_refused_before_the_load(walk, capsys, monkeypatch):
+    # `newsgraph export --hops 2` without --from exported the whole graph, the hops
+    # silently ignored (trial29's found-and-left): a walk needs a place to start.
+    import graph
+
+    def no_load(*args, **kwargs):
+        raise AssertionError("loaded the corpus before refusing its arguments")
+
+    monkeypatch.setattr(graph, "load", no_load)
+    assert main(["export", "--format", "graphml", *walk]) == 2
+    err = capsys.readouterr().err
+    assert "--hops says how far to walk from the --from nodes, and no --from was given" in err
+    assert "--from ID" in err

@@ -273,3 +273,12 @@ def test_a_client_that_leaves_an_export_ends_its_writer(monkeypatch):
     assert sent[0]["status"] == 200
     [writer] = made
     assert writer.pid is None and writer.fd == -1  # the child was ended and reaped
+
+
+def test_an_http_export_with_hops_and_no_from_is_refused(client):
+    # ?hops=2 alone exported the whole graph, the hops silently ignored (as the CLI did).
+    r = client.get("/export/graph.json?hops=2")
+    assert r.status_code == 400, r.text
+    assert "hops says how far to walk from the 'from' nodes, and no 'from' was given" in r.text
+    assert "?from=ID" in r.text
+    assert client.get("/export/graph.json", params={"hops": "2", "from": BETA}).status_code == 200
