@@ -327,9 +327,12 @@ def _ingest_token(args: argparse.Namespace) -> str | None:
     return os.environ.get("NEWSGRAPH_INGEST_TOKEN", "").strip() or None
 
 
-def _print_report(report: graph.LoadReport, *, stream: Any = None) -> None:
+def _print_report(report: graph.LoadReport, *, stream: Any = None,
+                  summary: bool = True) -> None:
+    """The report: its summary line (unless the log said it already) and its problems."""
     stream = stream or sys.stdout
-    print(report.summary(), file=stream)
+    if summary:
+        print(report.summary(), file=stream)
     for title, problems in (("errors", report.errors), ("warnings", report.warnings),
                             ("skipped", report.skipped)):
         if problems:
@@ -425,7 +428,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     def on_loaded(kg: graph.KnowledgeGraph | None, error: Exception | None) -> None:
         nonlocal failed
         if kg is not None:
-            _print_report(kg.report, stream=sys.stderr)
+            # (the app's log said "newsgraph: loaded: <summary>" already)
+            _print_report(kg.report, stream=sys.stderr, summary=False)
             if kg.report.records or settings.allow_empty:
                 if kg.version is not None:
                     how = ("not following changes (--no-watch)" if not args.watch

@@ -149,3 +149,37 @@ def test_a_url_too_long_answer_names_no_origin_not_listed(cors_server):
     assert "access-control-allow-origin" not in got
     code, got, _ = _raw(cors_server, LONG_GET + b"Host: x\r\n\r\n")
     assert code == 414 and "access-control-allow-origin" not in got
+
+
+def test_serve_says_the_load_summary_once(tmp_path: Path) -> None:
+    # serve's log said "newsgraph: loaded: 46 records from 37 files → ..." and then the
+    # report printed the same line again, bare, before its warnings.
+    import subprocess
+    import threading
+
+    from tests.servers import NEWSGRAPH, free_port
+
+    corpus = Path(__file__).parent.parent / "data"
+    proc = subprocess.Popen([str(NEWSGRAPH), "serve", str(corpus), "--no-cache", "--no-watch",
+                             "--port", str(free_port())],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    lines: list[str] = []
+    ready = threading.Event()
+
+    def read() -> None:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            lines.append(line)
+            if line.startswith("newsgraph: ready"):
+                ready.set()
+
+    threading.Thread(target=read, daemon=True).start()
+    try:
+        assert ready.wait(60), "".join(lines)  # a hang guard only
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=10)  # the rest of its output, and its pipe closed
+    summaries = [line for line in lines if "records from" in line]
+    assert len(summaries) == 1, "".join(lines)
+    assert summaries[0].startswith("newsgraph: loaded: ")
+    assert "warnings:\n" in lines  # the report's problems are still said, after it
