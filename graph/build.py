@@ -453,6 +453,8 @@ class Builder:
         for name in raw:
             if isinstance(name, int | float) and not isinstance(name, bool):
                 name = str(name)
+            elif isinstance(name, dict) and isinstance(name.get("name"), str):
+                name = name["name"]  # {name: AI, slug: ai}: WordPress, Ghost, a provider's form
             elif isinstance(name, list):  # `- [[AI]]` unquoted: YAML reads [['AI']]
                 link = unquoted_link(name)
                 if link is not None:
@@ -467,7 +469,8 @@ class Builder:
                 got = "" if isinstance(name, str) else \
                     f", got a {'mapping' if isinstance(name, dict) else type(name).__name__}"
                 self.warn(path, line, f"topic {_shown(name)} skipped: a topic is a name with a "
-                          f"letter or digit, or a wiki link '[[Name]]'{got}")
+                          f"letter or digit, a wiki link '[[Name]]' or a mapping with a text "
+                          f"'name'{got}")
                 continue
             if slug not in seen:
                 seen.add(slug)

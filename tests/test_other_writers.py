@@ -328,3 +328,19 @@ def test_a_note_opening_with_a_brace_is_still_a_note(tmp_path):
     (tmp_path / "config.txt").write_text('{"theme": "dark"}\n', encoding="utf-8")
     kg = graph.load(tmp_path)
     assert kg.report.errors == [] and len(kg.report.skipped) == 2
+
+
+def test_a_topic_written_as_a_mapping_with_a_name_is_that_name(tmp_path):
+    # WordPress, Ghost and Strapi exports write a tag as {name, slug}, and a record's own
+    # provider is {name, domain}: such a topic was skipped ("got a mapping"), lost.
+    _md(tmp_path, "story.md", f"title: A story\nwebUrl: {STORY}\ntopics:\n"
+                              "  - name: Facial Recognition\n    slug: facial-recognition\n"
+                              "  - {name: AI}\n  - Privacy\n  - {slug: no-name}\n"
+                              "  - {name: [not, text]}\n")
+    kg = graph.load(tmp_path)
+    assert sorted(kg.nx.successors(f"article:{STORY}")) == [
+        "provider:writers.example", "topic:ai", "topic:facial-recognition", "topic:privacy"]
+    assert kg.nx.nodes["topic:facial-recognition"]["name"] == "Facial Recognition"
+    skipped = [w.reason for w in kg.report.warnings]
+    assert len(skipped) == 2 and all("got a mapping" in w for w in skipped), skipped
+    assert all("a mapping with a text 'name'" in w for w in skipped), skipped

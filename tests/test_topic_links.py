@@ -50,7 +50,8 @@ def test_a_topic_that_is_no_name_says_what_a_topic_may_be(tmp_path):
     assert _topics(kg) == [("topic:ai", "AI")]
     reasons = [w.reason for w in kg.report.warnings]
     assert len(reasons) == 3
-    assert all("a topic is a name with a letter or digit, or a wiki link '[[Name]]'" in r
+    assert all("a topic is a name with a letter or digit, a wiki link '[[Name]]' or a "
+               "mapping with a text 'name'" in r
                for r in reasons), reasons
     assert "got a mapping" in reasons[0] and "got a list" in reasons[1]
 
