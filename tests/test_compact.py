@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import networkx as nx
 import pytest
@@ -158,21 +161,21 @@ def test_a_cold_loads_edge_data_made_on_first_read_is_one_and_the_same(generated
     assert _in_order(kg.nx) == _in_order(built) == _in_order(copy)
 
 
-@pytest.mark.parametrize("warm", [False, True])
-def test_counting_the_edges_reads_the_arrays_not_every_adjacency(
-        generated: Path, tmp_path: Path, warm: bool, monkeypatch: pytest.MonkeyPatch) -> None:
-    """``kg.nx.number_of_edges()`` and ``size()`` are the arrays' length: networkx's own
-    count sums every node's degree, making every edge's data dict on the way (3.3 s of
-    CPU at 100k records, most of ``bench.load``'s warm run), to find a number it holds."""
+def _counted(generated: Path, tmp_path: Path, warm: bool) -> tuple[Any, Any, Any]:
+    """The built graph, a load (cold, or ``warm`` from its snapshot) and its pickled copy."""
     import pickle
-
-    from graph.compact import EdgeData, Neighbours
 
     built = _built(generated)
     if warm:
         graph.load(generated, cache=tmp_path)
     kg = graph.load(generated, cache=tmp_path) if warm else graph.load(generated)
-    pickled = pickle.loads(pickle.dumps(kg.nx))
+    return built, kg, pickle.loads(pickle.dumps(kg.nx))
+
+
+@contextlib.contextmanager
+def _no_walk(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Within it, counting an edge by walking the adjacency fails the test."""
+    from graph.compact import EdgeData, Neighbours
 
     def walked(*args: object, **kwargs: object) -> None:
         raise AssertionError("counted by walking the adjacency")
@@ -180,6 +183,17 @@ def test_counting_the_edges_reads_the_arrays_not_every_adjacency(
     with monkeypatch.context() as m:
         m.setattr(Neighbours, "_pairs", walked)
         m.setattr(EdgeData, "many", walked)
+        yield
+
+
+@pytest.mark.parametrize("warm", [False, True])
+def test_counting_the_edges_reads_the_arrays_not_every_adjacency(
+        generated: Path, tmp_path: Path, warm: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``kg.nx.number_of_edges()`` and ``size()`` are the arrays' length: networkx's own
+    count sums every node's degree, making every edge's data dict on the way (3.3 s of
+    CPU at 100k records, most of ``bench.load``'s warm run), to find a number it holds."""
+    built, kg, pickled = _counted(generated, tmp_path, warm)
+    with _no_walk(monkeypatch):
         for g in (kg.nx, pickled):
             assert g.number_of_edges() == built.number_of_edges() > 0
             assert g.size() == built.size() == built.number_of_edges()
@@ -199,24 +213,10 @@ def test_degrees_read_the_arrays_and_answer_as_networkx_does(
     """``degree``, ``in_degree`` and ``out_degree`` count a node's edges off the arrays:
     networkx's multigraph views make every neighbour's key dict and every edge's data
     dict to take their lengths (``dict(kg.nx.degree())``: 3.9 s of CPU at 100k)."""
-    import pickle
-
-    from graph.compact import EdgeData, Neighbours
-
-    built = _built(generated)
-    if warm:
-        graph.load(generated, cache=tmp_path)
-    kg = graph.load(generated, cache=tmp_path) if warm else graph.load(generated)
-    pickled = pickle.loads(pickle.dumps(kg.nx))
+    built, kg, pickled = _counted(generated, tmp_path, warm)
     node = max(built, key=lambda n: (built.in_degree(n), n))
     some = sorted(built)[:7]
-
-    def walked(*args: object, **kwargs: object) -> None:
-        raise AssertionError("counted by walking the adjacency")
-
-    with monkeypatch.context() as m:
-        m.setattr(Neighbours, "_pairs", walked)
-        m.setattr(EdgeData, "many", walked)
+    with _no_walk(monkeypatch):
         for g in (kg.nx, pickled):
             for name in ("degree", "in_degree", "out_degree"):
                 view, want = getattr(g, name), getattr(built, name)

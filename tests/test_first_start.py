@@ -16,14 +16,7 @@ from graph import firststart
 from graph.progress import Step
 from tests.conftest import record, write_record
 from tests.test_live import assert_same
-
-
-def _corpus(root: Path) -> Path:
-    write_record(root, "a.md", record("a", related=[{"webUrl": "https://news.example/b"}],
-                                      topics=["AI"]))
-    write_record(root, "sub/b.md", record("b", topics=["ai", "Facial Recognition"]))
-    write_record(root, "c.md", record("c", related=[{"webUrl": "https://news.example/x"}]))
-    return root
+from tests.test_live_snapshot import _corpus
 
 
 @pytest.fixture

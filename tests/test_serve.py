@@ -47,11 +47,21 @@ def test_serve_answers_the_example_over_http_as_kg_within_does(server):
 
 
 
-def _raw(base: str, request: bytes) -> tuple[int, dict[str, str], bytes]:
-    """Send ``request`` as bytes on a socket; return the status, headers and body."""
+def _raw(base: str, request: bytes, then: bytes | None = None
+         ) -> tuple[int, dict[str, str], bytes]:
+    """Send ``request`` as bytes on a socket (and ``then`` a moment later, as a client whose
+    headers come after its request line); return the status, headers and body."""
+    import time
+
     host, port = base.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=10) as s:
         s.sendall(request)
+        if then is not None:
+            time.sleep(0.3)
+            try:
+                s.sendall(then)
+            except OSError:  # answered and closed before the headers came: the test fails
+                pass
         answer = b""
         while chunk := s.recv(65536):
             answer += chunk
@@ -105,27 +115,6 @@ def cors_server():
         yield base
 
 
-def _raw_in_two(base: str, first: bytes, then: bytes) -> tuple[int, dict[str, str], bytes]:
-    """As _raw, the request's headers sent a moment after its request line."""
-    import time
-
-    host, port = base.removeprefix("http://").split(":")
-    with socket.create_connection((host, int(port)), timeout=10) as s:
-        s.sendall(first)
-        time.sleep(0.3)
-        try:
-            s.sendall(then)
-        except OSError:  # answered and closed before the headers came: the test fails below
-            pass
-        answer = b""
-        while chunk := s.recv(65536):
-            answer += chunk
-    head, _, body = answer.partition(b"\r\n\r\n")
-    status_line, *lines = head.decode("latin-1").split("\r\n")
-    headers = {k.lower(): v.strip() for k, _, v in (line.partition(":") for line in lines)}
-    return int(status_line.split()[1]), headers, body
-
-
 LONG_GET = b"GET /graphql?query=" + b"%7B" + b"a" * 70_000 + b" HTTP/1.1\r\n"
 
 
@@ -135,7 +124,7 @@ def test_a_url_too_long_answer_is_readable_by_a_listed_origin(cors_server, split
     # carries CORS headers for its origin: without them its fetch failed with a CORS
     # error and the words saying to POST never reached it.
     headers = b"Host: x\r\nOrigin: https://app.example\r\n\r\n"
-    code, got, body = (_raw_in_two(cors_server, LONG_GET, headers) if split
+    code, got, body = (_raw(cors_server, LONG_GET, headers) if split
                        else _raw(cors_server, LONG_GET + headers))
     assert code == 414
     assert got.get("access-control-allow-origin") == "https://app.example", got
