@@ -425,10 +425,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     server: uvicorn.Server | None = None
     failed = EXIT_OK
 
-    def on_loaded(kg: graph.KnowledgeGraph | None, error: Exception | None) -> None:
+    def on_loaded(kg: graph.KnowledgeGraph | None, error: Exception | None, *,
+                  logged: bool = True) -> None:
+        """``logged``: the app's log said "newsgraph: loaded: <summary>" already."""
         nonlocal failed
         if kg is not None:
-            # (the app's log said "newsgraph: loaded: <summary>" already)
+            if not logged:
+                print(f"newsgraph: loaded: {kg.report.summary()}", file=sys.stderr)
             _print_report(kg.report, stream=sys.stderr, summary=False)
             if kg.report.records or settings.allow_empty:
                 if kg.version is not None:
@@ -534,7 +537,7 @@ def _serve_workers(args: argparse.Namespace, sock: socket.socket, settings: Any,
             kg = source.current()
         else:
             source = kg = graph.load(args.path, progress=progress, cache=args.cache, **options)
-        on_loaded(kg, None)
+        on_loaded(kg, None, logged=False)  # loaded here, not by an app that logs it
         if not kg.report.records and not settings.allow_empty:
             raise EmptyCorpus(_empty_message(args.path, kg.report) + "; `newsgraph serve "
                               "--allow-empty` serves an empty graph")

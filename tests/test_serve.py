@@ -140,9 +140,11 @@ def test_a_url_too_long_answer_names_no_origin_not_listed(cors_server):
     assert code == 414 and "access-control-allow-origin" not in got
 
 
-def test_serve_says_the_load_summary_once(tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", [[], ["--workers", "2"]], ids=["one process", "workers"])
+def test_serve_says_the_load_summary_once(tmp_path: Path, workers: list[str]) -> None:
     # serve's log said "newsgraph: loaded: 46 records from 37 files → ..." and then the
-    # report printed the same line again, bare, before its warnings.
+    # report printed the same line again, bare, before its warnings (with --workers, which
+    # loads in the supervisor, only the report said it).
     import subprocess
     import threading
 
@@ -150,7 +152,7 @@ def test_serve_says_the_load_summary_once(tmp_path: Path) -> None:
 
     corpus = Path(__file__).parent.parent / "data"
     proc = subprocess.Popen([str(NEWSGRAPH), "serve", str(corpus), "--no-cache", "--no-watch",
-                             "--port", str(free_port())],
+                             "--port", str(free_port()), *workers],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     lines: list[str] = []
     ready = threading.Event()
