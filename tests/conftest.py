@@ -186,10 +186,19 @@ def until(ready: Any, guard_seconds: float = 60) -> bool:
 
 # Snapshots are kept by default (`newsgraph serve`): no test writes into the real
 # per-user cache. Every process a test starts inherits this folder, removed at the end.
-_TEST_CACHE = tempfile.mkdtemp(prefix="newsgraph-test-cache-")
-os.environ["NEWSGRAPH_CACHE"] = _TEST_CACHE
-os.environ.pop("NEWSGRAPH_CACHE_MAX_MB", None)
+# Made in the hook, not on import: test modules import this file as `conftest` and as
+# `tests.conftest` (two module objects), and a folder made on import by the second was
+# never removed.
+_TEST_CACHE: str | None = None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    global _TEST_CACHE
+    _TEST_CACHE = tempfile.mkdtemp(prefix="newsgraph-test-cache-")
+    os.environ["NEWSGRAPH_CACHE"] = _TEST_CACHE
+    os.environ.pop("NEWSGRAPH_CACHE_MAX_MB", None)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    shutil.rmtree(_TEST_CACHE, ignore_errors=True)
+    if _TEST_CACHE is not None:
+        shutil.rmtree(_TEST_CACHE, ignore_errors=True)
