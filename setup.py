@@ -1,4 +1,5 @@
-"""Build hook: compile the fast YAML reader with mypyc when it can, and never fail for it.
+"""Build hook: compile the fast YAML reader with mypyc, and the stat pass of a snapshot's
+freshness check from C, when it can, and never fail for it.
 
 The project's metadata is in pyproject.toml. This adds optional extension modules:
 copies of the reader (graph/yamlscalars.py, blockyaml.py, yamlflow.py, textfields.py)
@@ -9,6 +10,8 @@ their copies import them from the Python modules, so a compiled check raises and
 returns the very classes everything else catches and tests for. Without a C compiler,
 or when compiling fails for any reason, the build says so and goes on:
 ``graph.fastyaml`` then uses the pure-Python modules, which give the same answers.
+The same holds for ``graph._native.filestats`` (graph/_native/filestats.c), built by the
+C compiler alone: without it graph/snapshot.py stats the corpus in Python.
 ``NEWSGRAPH_NO_COMPILE=1`` skips the compiled build.
 """
 
@@ -82,6 +85,11 @@ def _extensions() -> list[Extension]:
                          target_dir=str(BUILD / "c")))
 
 
+# The stat pass of a snapshot's freshness check, in C (graph/_native/filestats.c says
+# why); graph/snapshot.py has the same pass in Python for a build without it.
+FILESTATS = Extension("graph._native.filestats", sources=["graph/_native/filestats.c"])
+
+
 class OptionalBuildExt(build_ext):
     """build_ext that compiles the reader (mypyc runs here, not each time setup.py is
     read) and, when it cannot, says why and goes on."""
@@ -89,23 +97,23 @@ class OptionalBuildExt(build_ext):
     def finalize_options(self) -> None:
         if self.distribution.ext_modules:
             try:
-                self.distribution.ext_modules = _extensions()
+                self.distribution.ext_modules = [*_extensions(), FILESTATS]
             except Exception as e:  # noqa: BLE001 - no mypy, a type error, ...
-                self.distribution.ext_modules = []
-                _say(e)
+                self.distribution.ext_modules = [FILESTATS]
+                _say(e, "the YAML reader")
         super().finalize_options()
 
     def run(self) -> None:
         try:
             super().run()
         except Exception as e:  # noqa: BLE001 - no compiler, missing headers, ...
-            _say(e)
+            _say(e, "the YAML reader and the stat pass")
 
     def build_extension(self, ext: Extension) -> None:
         try:
             super().build_extension(ext)
         except Exception as e:  # noqa: BLE001
-            _say(e)
+            _say(e, "the stat pass" if ext.name == FILESTATS.name else "the YAML reader")
 
     def copy_extensions_to_source(self) -> None:
         # Editable installs copy what was built into graph/_native: only what was built.
@@ -115,8 +123,8 @@ class OptionalBuildExt(build_ext):
         super().copy_extensions_to_source()
 
 
-def _say(e: BaseException) -> None:
-    print(f"newsgraph: the YAML reader is not compiled ({type(e).__name__}: {e}); "
+def _say(e: BaseException, what: str) -> None:
+    print(f"newsgraph: {what} is not compiled ({type(e).__name__}: {e}); "
           "the pure-Python one gives the same answers", file=sys.stderr)
 
 

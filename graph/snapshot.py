@@ -43,6 +43,7 @@ import os
 import pickle
 import secrets
 import stat
+import struct
 import tempfile
 import threading
 import weakref
@@ -99,6 +100,11 @@ _OPEN_FLAGS = (os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOL
                | getattr(os, "O_CLOEXEC", 0))
 
 logger = logging.getLogger("newsgraph.snapshot")
+
+# A file's (st_size, st_mtime_ns, st_ino, st_ctime_ns) as the fingerprint hashes it:
+# graph/_native/filestats.c packs them so, and its VERSION says it does.
+_STAT = struct.Struct("=qqQq")
+_FILESTATS_VERSION = 1
 
 
 class _Refused(Exception):
@@ -163,15 +169,54 @@ def fingerprint(root: Path, files: Sequence[str | os.PathLike[str]],
 
     Raises OSError when a file cannot be stat'ed (then no snapshot is used).
     """
-    h = _fingerprint_header(root, options)
-    # stat() releases the GIL: large corpora are stat'ed from a few threads at once.
-    parts = max(1, min(4, len(files) // 5000))
-    step = max(1, -(-len(files) // parts))  # (no file: one empty chunk)
-    chunks = [files[i : i + step] for i in range(0, len(files), step)] or [[]]
-    with ThreadPoolExecutor(max_workers=parts) as pool:
-        for text in pool.map(_stat_lines, chunks):
-            h.update(text.encode("utf-8", "surrogateescape"))
-    return h.hexdigest()
+    stats = _stats_of(files)
+    made = FingerprintOfRead(root, options)
+    made.add_all(files, stats)
+    digest = made.digest()
+    assert digest is not None
+    return digest
+
+
+def _stats_of(files: Sequence[str | os.PathLike[str]]) -> bytes:
+    """Each file's ``(size, mtime_ns, inode, ctime_ns)`` packed (:data:`_STAT`), in order:
+    by the compiled ``graph._native.filestats`` when built (no Python object a file, the
+    GIL let go: a thread a core), else by ``os.stat`` (which lets the GIL go for its call
+    only). At a million files, seconds of CPU either way; a few threads share them."""
+    compiled = _filestats()
+    if compiled is None:
+        threads, chunk = 4, _stat_chunk_in_python
+    else:
+        threads, chunk = min(4, os.cpu_count() or 1), compiled.stats
+    parts = max(1, min(threads, len(files) // 5000))
+    step = max(1, -(-len(files) // parts))
+    spans = [(files, i, min(i + step, len(files))) for i in range(0, len(files), step)]
+    if len(spans) <= 1:
+        return b"".join(chunk(*span) for span in spans)
+    with ThreadPoolExecutor(max_workers=len(spans)) as pool:
+        return b"".join(pool.map(lambda span: chunk(*span), spans))
+
+
+def _stat_chunk_in_python(files: Sequence[str | os.PathLike[str]], start: int,
+                          stop: int) -> bytes:
+    """What ``graph._native.filestats.stats`` gives, by ``os.stat``."""
+    pack, stat_of = _STAT.pack, os.stat
+    out = []
+    for i in range(start, stop):
+        st = stat_of(files[i])
+        out.append(pack(st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns))
+    return b"".join(out)
+
+
+def _filestats() -> Any:
+    """The compiled stat pass, or None (not built, another version of it, or
+    ``NEWSGRAPH_PURE_STATS`` set)."""
+    if os.environ.get("NEWSGRAPH_PURE_STATS"):
+        return None
+    try:
+        from graph._native import filestats  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    return filestats if getattr(filestats, "VERSION", None) == _FILESTATS_VERSION else None
 
 
 def fingerprint_of(root: Path, files: Sequence[str | os.PathLike[str]],
@@ -191,10 +236,18 @@ def fingerprint_of(root: Path, files: Sequence[str | os.PathLike[str]],
 
 class FingerprintOfRead:
     """:func:`fingerprint_of`, fed a file at a time as the load reads them (in the
-    listing's order): no stat of the corpus is held meanwhile."""
+    listing's order): no stat of the corpus is held meanwhile.
+
+    The fingerprint is the SHA-256 of the header (:func:`_fingerprint_header`), then the
+    SHA-256 of the files' paths (UTF-8, each ended by NUL), then the SHA-256 of their
+    stats packed (:data:`_STAT`, 32 bytes a file): the same bytes whether fed a file at a
+    time or all at once (:meth:`add_all`, a warm start's, where hashing a line of text
+    a file cost more than the stats did)."""
 
     def __init__(self, root: Path, options: dict[str, Any]):
         self._h: Any = _fingerprint_header(root, options)
+        self._names: Any = hashlib.sha256()
+        self._stats: Any = hashlib.sha256()
 
     def add(self, path: str | os.PathLike[str],
             st: tuple[int, int, int, int] | None) -> None:
@@ -202,12 +255,26 @@ class FingerprintOfRead:
         if st is None:
             self._h = None
         elif self._h is not None:
-            self._h.update(f"{os.fspath(path)}\0{st[0]}\0{st[1]}\0{st[2]}\0{st[3]}\n"
-                           .encode("utf-8", "surrogateescape"))
+            self._names.update(os.fspath(path).encode("utf-8", "surrogateescape") + b"\0")
+            self._stats.update(_STAT.pack(*st))
+
+    def add_all(self, paths: Sequence[str | os.PathLike[str]], stats: bytes) -> None:
+        """Add the next files at once, with their stats packed (32 bytes a file)."""
+        if len(stats) != _STAT.size * len(paths):
+            raise ValueError(f"{len(stats)} bytes of stats for {len(paths)} files")
+        if self._h is not None and paths:
+            self._names.update("\0".join(map(os.fspath, paths))
+                               .encode("utf-8", "surrogateescape") + b"\0")
+            self._stats.update(stats)
 
     def digest(self) -> str | None:
         """The fingerprint, or None when a file could not be stat'ed."""
-        return None if self._h is None else self._h.hexdigest()
+        if self._h is None:
+            return None
+        h = self._h.copy()
+        h.update(self._names.digest())
+        h.update(self._stats.digest())
+        return h.hexdigest()
 
 
 def _fingerprint_header(root: Path, options: dict[str, Any]) -> Any:
@@ -216,16 +283,6 @@ def _fingerprint_header(root: Path, options: dict[str, Any]) -> Any:
                          "options": options, "code": code_digest()},
                         sort_keys=True).encode())
     return h
-
-
-def _stat_lines(files: Sequence[str | os.PathLike[str]]) -> str:
-    lines = []
-    stat_of = os.stat
-    for path in files:
-        st = stat_of(path)
-        lines.append(f"{os.fspath(path)}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ino}\0"
-                     f"{st.st_ctime_ns}\n")
-    return "".join(lines)
 
 
 def snapshot_path(cache_dir: Path, root: Path) -> Path:

@@ -46,7 +46,8 @@ def _which(where: Path) -> str:
          "print(r._yaml_items('a: 1\\nb: [x, y]', r.ParsedFile('x.yaml'),"
          " first_line=1, allow_list=True));"
          "import graph.build as b; print('checks:', type(r.clean_record).__name__,"
-         " type(b.canonical_url).__name__)"],
+         " type(b.canonical_url).__name__);"
+         "import graph.snapshot as s; print('stat pass:', s._filestats())"],
         cwd=where, env={k: v for k, v in os.environ.items() if k != "NEWSGRAPH_PURE_YAML"},
         capture_output=True, text=True, timeout=120, check=True)
     return done.stdout
@@ -64,6 +65,8 @@ def test_without_a_compiler_the_build_goes_on_and_loads_use_the_python_reader(
     assert str(where / "graph" / "blockyaml.py") in out
     assert "[({'a': 1, 'b': ['x', 'y']}, 1)]" in out
     assert "checks: function function" in out, out
+    assert "the stat pass is not compiled" in done.stderr
+    assert "stat pass: None" in out, out
 
 
 @pytest.mark.skipif(shutil.which("gcc") is None and shutil.which("cc") is None,
@@ -80,6 +83,8 @@ def test_with_a_compiler_loads_use_the_compiled_reader_until_its_sources_change(
     assert "[({'a': 1, 'b': ['x', 'y']}, 1)]" in out
     # The record checks and normalizing are compiled with it.
     assert "checks: builtin_function_or_method builtin_function_or_method" in out, out
+    # A snapshot's freshness check stats the corpus in C (graph/_native/filestats.c).
+    assert f"stat pass: <module 'graph._native.filestats' from '{where}/graph/_native/" in out, out
     # Edited after the build: the stale compiled modules are not used, any of them.
     for edited in ("yamlscalars", "normalize"):
         source = where / "graph" / f"{edited}.py"

@@ -86,11 +86,30 @@ def test_a_first_load_takes_its_fingerprint_from_the_files_as_read(
     assert len(warm.report.skipped) == 1
 
 
-def test_the_fingerprint_of_the_stats_read_is_the_corpus_fingerprint(corpus: Path) -> None:
+@pytest.fixture(params=["compiled", "python"])
+def stat_pass(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The corpus stat'ed for its fingerprint by graph/_native/filestats.c, then by the
+    Python pass an install without a C compiler uses."""
+    if request.param == "compiled":
+        assert snapshot._filestats() is not None, \
+            "graph._native.filestats is not built: run pip install -e . again"
+    else:
+        monkeypatch.setenv("NEWSGRAPH_PURE_STATS", "1")
+        assert snapshot._filestats() is None
+    return str(request.param)
+
+
+def test_the_fingerprint_of_the_stats_read_is_the_corpus_fingerprint(
+        corpus: Path, stat_pass: str) -> None:
     from graph.loader import parse_files
     from graph.records import list_files
 
     (corpus / "notes.txt").write_text("not a record\n")
+    (corpus / "sub").mkdir()
+    for i in range(12):  # more files than one thread stats: chunks joined in order
+        (corpus / "sub" / f"n{i:02}.txt").write_text("x" * i)
+    (corpus / "sub" / "ünïcode.txt").write_text("é")
+    os.symlink(corpus / "a.md", corpus / "sub" / "link.md")
     names = list_files(corpus).names
     options = {"max_file_bytes": 1000}
     stats = [parsed.stat for parsed in parse_files(names, workers=1)]
@@ -101,7 +120,8 @@ def test_the_fingerprint_of_the_stats_read_is_the_corpus_fingerprint(corpus: Pat
 
 
 @pytest.mark.parametrize("change", ["edit", "add", "remove", "touch", "rename"])
-def test_any_change_to_the_corpus_rebuilds(corpus: Path, tmp_path: Path, change: str) -> None:
+def test_any_change_to_the_corpus_rebuilds(corpus: Path, tmp_path: Path, change: str,
+                                           stat_pass: str) -> None:
     cache = tmp_path / "cache"
     _written(graph.load(corpus, cache=cache))
     target = corpus / "b.yaml"
@@ -123,6 +143,37 @@ def test_any_change_to_the_corpus_rebuilds(corpus: Path, tmp_path: Path, change:
     assert not again.from_snapshot
     _same(graph.load(corpus), again)
     assert graph.load(corpus, cache=cache).from_snapshot
+
+
+def test_the_compiled_stat_pass_gives_what_os_stat_gives(tmp_path: Path) -> None:
+    # graph/_native/filestats.c stats a warm start's files without a Python object a
+    # file (os.stat's stat_result cost half of each stat's CPU): the same four numbers
+    # as os.stat, packed, following symlinks, for str, bytes and path-like names.
+    native = snapshot._filestats()
+    assert native is not None, "graph._native.filestats is not built: pip install -e ."
+    (tmp_path / "a.md").write_text("abc")
+    (tmp_path / "ünï côde.yaml").write_text("x" * 5000)
+    os.utime(tmp_path / "a.md", ns=(1, -1_500_000_001))  # before 1970
+    os.symlink(tmp_path / "a.md", tmp_path / "link.md")
+    undecodable = os.fsencode(tmp_path) + b"/bad\xff.md"
+    with open(undecodable, "w") as f:
+        f.write("zz")
+    names: list[Any] = [str(tmp_path / "a.md"), tmp_path / "ünï côde.yaml",
+                        str(tmp_path / "link.md"), os.fsdecode(undecodable), undecodable]
+    want = b"".join(snapshot._STAT.pack(st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)
+                    for st in map(os.stat, names))
+    assert native.stats(names, 0, len(names)) == want
+    assert native.stats(names, 1, 3) == want[32:96]
+    assert native.stats(names, 2, 2) == b""
+    assert snapshot._stat_chunk_in_python(names, 0, len(names)) == want
+    missing = str(tmp_path / "gone.md")
+    with pytest.raises(FileNotFoundError) as raised:
+        native.stats([names[0], missing], 0, 2)
+    assert raised.value.filename == missing and raised.value.errno == 2
+    with pytest.raises(ValueError, match="no range"):
+        native.stats(names, 0, 9)
+    with pytest.raises(TypeError):
+        native.stats([1], 0, 1)
 
 
 def test_a_corrupt_snapshot_is_ignored(corpus: Path, tmp_path: Path) -> None:
