@@ -263,8 +263,8 @@ class FingerprintOfRead:
         if len(stats) != _STAT.size * len(paths):
             raise ValueError(f"{len(stats)} bytes of stats for {len(paths)} files")
         if self._h is not None and paths:
-            self._names.update("\0".join(map(os.fspath, paths))
-                               .encode("utf-8", "surrogateescape") + b"\0")
+            text = "\0".join(map(os.fspath, paths))  # type: ignore[arg-type]
+            self._names.update(text.encode("utf-8", "surrogateescape") + b"\0")
             self._stats.update(stats)
 
     def digest(self) -> str | None:
