@@ -63,6 +63,7 @@ from graph.compact import EdgeArrays, edge_arrays, frozen_graph
 from graph.errors import SnapshotChanged
 from graph.index import ReadIndex
 from graph.nodeattrs import NodeAttrs, NodeColumns, long_text_parts, node_columns
+from graph.records import compiled_filestats
 from graph.report import LoadReport, Problem
 
 __all__ = ["default_cache_dir", "code_digest", "fingerprint", "fingerprint_of",
@@ -104,7 +105,8 @@ logger = logging.getLogger("newsgraph.snapshot")
 # A file's (st_size, st_mtime_ns, st_ino, st_ctime_ns) as the fingerprint hashes it:
 # graph/_native/filestats.c packs them so, and its VERSION says it does.
 _STAT = struct.Struct("=qqQq")
-_FILESTATS_VERSION = 1
+# The compiled stat pass (graph/_native/filestats.c), or None: Python's.
+_filestats = compiled_filestats
 
 
 class _Refused(Exception):
@@ -205,18 +207,6 @@ def _stat_chunk_in_python(files: Sequence[str | os.PathLike[str]], start: int,
         st = stat_of(files[i])
         out.append(pack(st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns))
     return b"".join(out)
-
-
-def _filestats() -> Any:
-    """The compiled stat pass, or None (not built, another version of it, or
-    ``NEWSGRAPH_PURE_STATS`` set)."""
-    if os.environ.get("NEWSGRAPH_PURE_STATS"):
-        return None
-    try:
-        from graph._native import filestats  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    return filestats if getattr(filestats, "VERSION", None) == _FILESTATS_VERSION else None
 
 
 def fingerprint_of(root: Path, files: Sequence[str | os.PathLike[str]],

@@ -260,6 +260,11 @@ def _refuse(monkeypatch: pytest.MonkeyPatch, name: str, path: Path) -> None:
         return real(target, *args, **kwargs)
 
     monkeypatch.setattr(os, name, refusing)
+    if name == "scandir":
+        # The folder walk in C (graph/_native/filestats.c) reads folders without
+        # os.scandir: a folder it cannot read sends it back to the Python walk, which
+        # says why (test_an_unreadable_folder_for_real; tests/test_records.py).
+        monkeypatch.setenv("NEWSGRAPH_PURE_STATS", "1")
 
 
 def test_an_unreadable_folder_and_file_are_reported(tmp_path, monkeypatch):

@@ -520,12 +520,19 @@ def test_a_text_field_written_as_a_plain_yaml_word_is_that_text(tmp_path, form, 
     assert counts[:8] == [750, 8, 1000, 31, 12, False, False, True]
 
 
-def test_files_are_listed_in_the_order_of_their_paths_parts(tmp_path):
+@pytest.mark.parametrize("walk", ["compiled", "python"])
+def test_files_are_listed_in_the_order_of_their_paths_parts(tmp_path, walk, monkeypatch):
     # The order is Path's, by parts, not by characters ("a/b" before "a-c", "a b" and
-    # "a.b" around them), and hidden names are left out.
+    # "a.b" around them), and hidden names are left out: by the walk in C
+    # (graph/_native/filestats.c) and by the one in Python.
     from pathlib import Path
 
-    from graph.records import list_files
+    from graph.records import compiled_filestats, list_files
+
+    if walk == "python":
+        monkeypatch.setenv("NEWSGRAPH_PURE_STATS", "1")
+    assert (compiled_filestats() is not None) == (walk == "compiled"), \
+        "graph._native.filestats is not built: pip install -e ."
 
     names = ["a/b.md", "a-c.md", "a.b/x.md", "a b/y.md", "a/a/z.md", "a/a-/z.md", "a/a.md",
              "ab/q.md", "a0.md", "A/u.md", "é/v.md", "a/.hidden.md", ".h/w.md", "b/c/d/e.md"]
@@ -537,6 +544,65 @@ def test_files_are_listed_in_the_order_of_their_paths_parts(tmp_path):
     expected = sorted((str(tmp_path / n) for n in names if "/." not in "/" + n),
                       key=lambda p: Path(p).parts)
     assert listed == expected
+
+
+def test_the_walk_in_c_lists_plain_trees_and_leaves_the_rest_to_python(tmp_path):
+    # graph/_native/filestats.c lists a tree of plain folders and files (a warm start's
+    # listing, ~2x less CPU); at anything list_files notes or resolves it gives None and
+    # the Python walk lists the tree: the same listing either way.
+    import os
+
+    from graph.records import compiled_filestats, list_files
+
+    native = compiled_filestats()
+    assert native is not None, "graph._native.filestats is not built: pip install -e ."
+
+    def python_walk(root):
+        os.environ["NEWSGRAPH_PURE_STATS"] = "1"
+        try:
+            return list_files(root)
+        finally:
+            del os.environ["NEWSGRAPH_PURE_STATS"]
+
+    root = tmp_path / "c"
+    for name in ["p/a.md", "p/b/c.json", "q.yaml", "ünï/ç ode.md", ".git/x.md", "r/.h.md",
+                 "empty/"]:
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not name.endswith("/"):
+            path.write_text("x")
+    os.mkfifo(root / "p" / "fifo.md")  # not a folder: listed, as os.scandir's walk does
+    assert native.list_plain(str(root)) == python_walk(root).names
+    assert list_files(root) == python_walk(root)
+    os.chdir(root)
+    assert native.list_plain(".") == list_files(type(root)(".")).names == [
+        "p/a.md", "p/b/c.json", "p/fifo.md", "q.yaml", "ünï/ç ode.md"]
+    plain = native.list_plain(str(root))
+
+    os.symlink(root / "q.yaml", root / "p" / "link.md")  # a symlink: Python's walk
+    assert native.list_plain(str(root)) is None
+    assert list_files(root) == python_walk(root)
+    assert list_files(root).names == plain  # q.yaml read once, by its own path
+    assert "read there: not read twice" in list_files(root).skipped[0].reason
+    (root / "p" / "link.md").unlink()
+
+    bad = os.fsencode(root / "p") + b"/bad\xff.md"  # not UTF-8: skipped with a note
+    open(bad, "w").close()
+    assert native.list_plain(str(root)) is None
+    assert list_files(root) == python_walk(root)
+    assert len(list_files(root).skipped) == 1
+    os.unlink(bad)
+
+    if os.geteuid() != 0:  # root reads any folder
+        (root / "p" / "b").chmod(0)
+        try:
+            assert native.list_plain(str(root)) is None
+            assert list_files(root) == python_walk(root)
+            assert "cannot read folder" in list_files(root).errors[0].reason
+        finally:
+            (root / "p" / "b").chmod(0o755)
+    assert native.list_plain(str(root)) == plain
+    assert native.list_plain(str(tmp_path / "none")) is None
 
 
 def test_a_quote_never_closed_is_reported_where_it_opens(tmp_path):
