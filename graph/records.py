@@ -407,6 +407,12 @@ def _parse_file(path: Path, max_bytes: int, include: Sequence[str],
         return result
     marked = _MARKED_ENCODINGS.get(data[:4]) or _MARKED_ENCODINGS.get(data[:2])
     why = "it opens with its byte order mark"
+    if marked == "utf-16" and _utf8_behind_mark(data):
+        marked = None
+        data = data[2:]
+        result.warnings.append(Problem(
+            name, None, "opens with a UTF-16 byte order mark but is written in UTF-8: read as "
+                        "UTF-8 (remove the mark's first two bytes)"))
     if marked is None:
         marked = _unmarked_utf16(data)
         why = ("read so for the NUL byte beside each of its first characters; it has no "
@@ -455,6 +461,20 @@ _MARKED_ENCODINGS = {codecs.BOM_UTF32_LE: "utf-32", codecs.BOM_UTF32_BE: "utf-32
 # write it: four ASCII characters, each beside a NUL byte, which UTF-8 text never holds.
 _UTF16_LE_START = re.compile(rb"(?:[\x01-\x7f]\x00){4}")
 _UTF16_BE_START = re.compile(rb"(?:\x00[\x01-\x7f]){4}")
+
+
+def _utf8_behind_mark(data: bytes) -> bool:
+    """Whether a file opening with a UTF-16 mark is UTF-8 after it: a record's UTF-16 holds
+    a NUL beside each ASCII character of its first line, UTF-8 text none, and the rest is
+    valid UTF-8 (UTF-16 text seldom is)."""
+    head = data[2:66]
+    if b"\x00" in head or not head.strip():
+        return False
+    try:
+        data[2:].decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _unmarked_utf16(data: bytes) -> str | None:

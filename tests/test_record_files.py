@@ -3,6 +3,7 @@ format's own file form), ``--include`` for more, and the seed record itself."""
 
 from __future__ import annotations
 
+import codecs
 import shutil
 from pathlib import Path
 
@@ -114,6 +115,36 @@ def test_a_utf16_file_without_a_byte_order_mark_is_read(tmp_path, encoding, suff
     parsed = parse_file(tmp_path / f"story{suffix}")
     assert not parsed.errors and parsed.skipped is None, parsed
     assert [r.fields["title"] for r in parsed.records] == ["Café “quoted”"]
+
+
+@pytest.mark.parametrize("mark", [codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE])
+@pytest.mark.parametrize(("suffix", "text"), [
+    (".md", ENCODED.format(n=9)), (".txt", ENCODED.format(n=9) + "x"),
+    (".json", '{"title": "Café “quoted”", "webUrl": "https://enc.example/9"}'),
+    (".yaml", 'title: "Café “quoted”"\nwebUrl: https://enc.example/9\n')])
+def test_a_utf8_file_behind_a_utf16_byte_order_mark_is_read_as_utf8_with_a_warning(
+        tmp_path, mark, suffix, text):
+    # A UTF-16 mark put before UTF-8 text (a tool that prepends one, a file pasted into
+    # one that had it): it was read as UTF-16, refused as 'truncated data' for an odd
+    # number of bytes or, for an even one, read as CJK and skipped as a note, the record
+    # lost without its reason (trial29's found-and-left). UTF-16 text of a record's ASCII
+    # opens with a NUL beside each character; UTF-8 text never holds one.
+    (tmp_path / f"story{suffix}").write_bytes(mark + text.encode("utf-8"))
+    parsed = parse_file(tmp_path / f"story{suffix}")
+    assert not parsed.errors and parsed.skipped is None, parsed
+    assert [r.fields["title"] for r in parsed.records] == ["Café “quoted”"]
+    [warning] = parsed.warnings
+    assert warning.reason == ("opens with a UTF-16 byte order mark but is written in UTF-8: "
+                              "read as UTF-8 (remove the mark's first two bytes)")
+
+
+def test_utf16_text_that_is_also_valid_utf8_is_still_read_as_utf16(tmp_path):
+    # The mark is believed whenever the text after it reads as UTF-16 of a record.
+    data = codecs.BOM_UTF16_LE + ENCODED.format(n=10).encode("utf-16-le")
+    (tmp_path / "story.md").write_bytes(data)
+    parsed = parse_file(tmp_path / "story.md")
+    assert [r.fields["title"] for r in parsed.records] == ["Café “quoted”"]
+    assert not parsed.warnings and not parsed.errors
 
 
 @pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
