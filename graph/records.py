@@ -569,6 +569,22 @@ def parse_text(text: str, suffix: str, result: ParsedFile) -> None:
         _parse_json(text, result)
     else:
         _parse_jsonl(text, result)
+    if not result.records and not result.errors and result.skipped is None:
+        # Read, and nothing in it: said, not silent (a folder of such files loaded nothing
+        # with '0 skipped, 0 errors').
+        result.skipped = Problem(name, None, _nothing_in(text, suffix))
+
+
+def _nothing_in(text: str, suffix: str) -> str:
+    """Why a file read without a problem gave no record: what it holds instead."""
+    if suffix in FRONT_MATTER_SUFFIXES:
+        what = ("its front matter holds no field (as a Jekyll page's may): not a record, "
+                "whose front matter holds its webUrl and title")
+    elif re.sub(r"(?m)^\s*(?:#.*|---|\.\.\.)?\s*$", "", text).strip().replace(" ", "") == "[]":
+        what = "holds an empty list: no record in it"
+    else:
+        what = "holds no record (only comments or an empty document)"
+    return f"{what}, so it is skipped"
 
 
 def _parse_markdown(text: str, result: ParsedFile) -> None:

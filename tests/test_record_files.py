@@ -212,3 +212,21 @@ def test_a_file_over_the_size_limit_says_how_to_raise_it(tmp_path):
     [error] = parse_file(tmp_path / "big.md", max_bytes=1000).errors
     assert error.reason == ("file is 2071 bytes, over the 1000 bytes limit (--max-file-mb, "
                             "or graph.load's max_file_bytes, raises it)")
+
+
+@pytest.mark.parametrize(("name", "text", "says"), [
+    ("page.md", "---\n---\nAn about page.\n", "its front matter holds no field"),
+    ("page.txt", "---\n# draft\n---\n", "its front matter holds no field"),
+    ("notes.yaml", "# nothing yet\n", "holds no record (only comments"),
+    ("today.json", "[]\n", "holds an empty list"),
+    ("today.yaml", "[]\n", "holds an empty list"),
+])
+def test_a_file_holding_no_record_is_said_in_the_report(tmp_path, name, text, says):
+    # A Jekyll page marked with empty front matter, a YAML file of comments, a scraper's
+    # empty list: nothing was read and nothing said ('1 files read, 0 skipped, 0 errors'
+    # for a folder that loaded nothing).
+    (tmp_path / name).write_text(text, encoding="utf-8")
+    parsed = parse_file(tmp_path / name)
+    assert not parsed.records and not parsed.errors
+    assert parsed.skipped is not None and says in parsed.skipped.reason, parsed
+    assert "so it is skipped" in parsed.skipped.reason
