@@ -1047,12 +1047,13 @@ def _record_problem(fields: dict[str, Any]) -> str | None:
         if named is not None:  # the URL under another writer's name
             reason += f"; it has {named!r}: if that is the article's URL, rename it 'webUrl'"
         elif (wrapped := _wrapped_list(fields)) is not None:
-            key, n = wrapped
+            keys, n = wrapped
             reason += (f"; it holds a list of {n:,} object{'s' if n != 1 else ''} under "
-                       f"{key!r}, as a news API's answer or a JSON feed wraps its stories: "
-                       "a record file holds the records themselves (one, a list of them, "
-                       f"or one a line in .jsonl), e.g. `jq -c '.{key}[]' FILE > "
-                       "stories.jsonl`, each with its URL as 'webUrl'")
+                       f"{'.'.join(keys)!r}, as a news API's answer, a JSON feed or a feed "
+                       "converted from XML wraps its stories: a record file holds the "
+                       "records themselves (one, a list of them, or one a line in .jsonl), "
+                       f"e.g. `jq -c '{_jq_path(keys)}[]' FILE > stories.jsonl`, each with "
+                       "its URL as 'webUrl'")
         return reason
     return None
 
@@ -1061,13 +1062,29 @@ def _record_problem(fields: dict[str, Any]) -> str | None:
 _RECORD_LISTS = frozenset({"related", "images", "topics", "provider"})
 
 
-def _wrapped_list(fields: dict[str, Any]) -> tuple[str, int] | None:
-    """The key and length of the longest list of objects an object without a URL holds
-    (NewsAPI's 'articles', JSON Feed's 'items'), None when it holds none."""
-    found = [(len(v), k) for k, v in fields.items()
-             if isinstance(k, str) and k not in _RECORD_LISTS and isinstance(v, list) and v
-             and all(isinstance(item, dict) for item in v)]
+def _wrapped_list(fields: dict[str, Any], depth: int = 3) -> tuple[tuple[str, ...], int] | None:
+    """The keys to and length of the longest list of objects an object without a URL
+    holds (NewsAPI's 'articles', JSON Feed's 'items'; an RSS feed converted from XML holds
+    them under 'rss', 'channel', 'item'), looking ``depth`` objects down; None when it
+    holds none."""
+    found: list[tuple[int, tuple[str, ...]]] = []
+    for k, v in fields.items():
+        if not isinstance(k, str) or k in _RECORD_LISTS:
+            continue
+        if isinstance(v, list) and v and all(isinstance(item, dict) for item in v):
+            found.append((len(v), (k,)))
+        elif isinstance(v, dict) and depth > 1:
+            inner = _wrapped_list(v, depth - 1)
+            if inner is not None:
+                found.append((inner[1], (k, *inner[0])))
     if not found:
         return None
-    n, key = max(found)
-    return key, n
+    n, keys = max(found, key=lambda f: (f[0], -len(f[1])))
+    return keys, n
+
+
+def _jq_path(keys: tuple[str, ...]) -> str:
+    """jq's path to the keys: `.rss.channel.item`, `.data["top stories"]`."""
+    path = "".join(f".{k}" if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", k)
+                   else "[" + json.dumps(k, ensure_ascii=False) + "]" for k in keys)
+    return path if path.startswith(".") else "." + path

@@ -298,6 +298,27 @@ def test_a_json_answer_wrapping_its_records_says_where_they_are(tmp_path, wrappe
     assert f"jq -c '.{key}[]'" in error.reason, error
 
 
+# A feed converted to JSON by an XML converter (xml2js, xmltodict, `yq -o json`): RSS's items
+# under rss.channel.item, Atom's entries under feed.entry. The list is two levels down, and
+# the error said only "record has no URL".
+RSS_AS_JSON = {"rss": {"@version": "2.0", "channel": {"title": "C", "item": [
+    {"title": "A", "link": "https://rss.example/a"},
+    {"title": "B", "link": "https://rss.example/b"}, {"title": "C", "link": "https://rss.example/c"}]}}}
+ATOM_AS_JSON = {"feed": {"title": "F", "entry": [
+    {"title": "A", "link": {"@href": "https://atom.example/a"}}]}}
+ODD_KEY = {"data": {"top stories": [{"title": "A", "url": "https://odd.example/a"}]}}
+
+
+@pytest.mark.parametrize(("wrapper", "path", "n"), [
+    (RSS_AS_JSON, ".rss.channel.item", 3), (ATOM_AS_JSON, ".feed.entry", 1),
+    (ODD_KEY, '.data["top stories"]', 1)])
+def test_a_feed_converted_to_json_says_where_its_items_are(tmp_path, wrapper, path, n):
+    (tmp_path / "feed.json").write_text(json.dumps(wrapper), encoding="utf-8")
+    [error] = graph.load(tmp_path).report.errors
+    assert f"a list of {n} object" in error.reason, error
+    assert f"jq -c '{path}[]'" in error.reason, error
+
+
 def test_a_record_without_a_url_holding_related_stories_is_not_called_a_wrapper(tmp_path):
     (tmp_path / "r.json").write_text(json.dumps({"title": "T", "related": [
         {"title": "R", "webUrl": "https://x.example/r"}]}), encoding="utf-8")
