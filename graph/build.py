@@ -627,8 +627,9 @@ class Builder:
         for i, item in enumerate(raw, start=1):
             what = f"related entry {i}"
             if not isinstance(item, dict):
-                self.warn(entry.path, line, f"{what} skipped: expected a mapping, "
-                          f"got {type(item).__name__}")
+                self.warn(entry.path, line, f"{what} skipped: expected a mapping holding "
+                          "the story's webUrl (- {title: ..., webUrl: https://...}) or its "
+                          f"URL as text, got {type(item).__name__} {_shown(item)}")
                 continue
             target = self.entry_url(item, entry.path, line, what)
             if target is None:

@@ -365,3 +365,39 @@ def test_a_topic_written_as_a_mapping_with_a_name_is_that_name(tmp_path):
     skipped = [w.reason for w in kg.report.warnings]
     assert len(skipped) == 2 and all("got a mapping" in w for w in skipped), skipped
     assert all("a mapping with a text 'name'" in w for w in skipped), skipped
+
+
+# Related stories written as their URLs, as an Obsidian note or a hand-written record lists
+# links: each was skipped with 'related entry 1 skipped: expected a mapping, got str', the
+# link lost. A URL is read as the entry {webUrl: URL}; anything else says what is allowed.
+LINKED = """---
+title: A note linking stories
+webUrl: https://notes.example/a
+related:
+  - https://notes.example/b
+  - "  http://Other.example/c?utm_source=x  "
+  - webUrl: https://notes.example/d
+    title: D
+  - "[[Another note]]"
+---
+"""
+
+
+def test_a_related_story_written_as_its_url_is_a_link(tmp_path):
+    from tests.test_live import assert_same
+
+    (tmp_path / "a.md").write_text(LINKED, encoding="utf-8")
+    (tmp_path / "b.md").write_text("---\ntitle: B\nwebUrl: https://notes.example/b\n---\n",
+                                   encoding="utf-8")
+    kg = graph.load(tmp_path)
+    a = "article:https://notes.example/a"
+    assert sorted(t for t in kg.nx.successors(a) if t.startswith("article:")) == [
+        "article:https://notes.example/b", "article:https://notes.example/d",
+        "article:https://other.example/c"]
+    assert not kg.nx.nodes["article:https://notes.example/b"]["is_stub"]
+    assert kg.nx.nodes["article:https://other.example/c"]["is_stub"]
+    [warning] = [w.reason for w in kg.report.warnings if "related entry" in w.reason]
+    assert warning == ("related entry 4 skipped: expected a mapping holding the story's "
+                       "webUrl (- {title: ..., webUrl: https://...}) or its URL as text, "
+                       "got str '[[Another note]]'")
+    assert_same(graph.follow(tmp_path), tmp_path)
