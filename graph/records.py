@@ -434,20 +434,42 @@ def _parse_file(path: Path, max_bytes: int, include: Sequence[str],
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
-        line = data.count(b"\n", 0, e.start) + 1
-        result.errors.append(
-            Problem(name, line, f"not valid UTF-8: byte 0x{data[e.start]:02x} at offset "
-                                f"{e.start}; records are read as UTF-8, or as UTF-16 or UTF-32 "
-                                "with a byte order mark: convert the file, e.g. with "
-                                "`iconv -f WINDOWS-1252 -t UTF-8`")
-        )
-        return result
+        if suffix in JSONL_SUFFIXES:  # a line in another encoding costs only that line
+            text = _utf8_lines(data, result)
+            if not text.strip():
+                return result
+        else:
+            line = data.count(b"\n", 0, e.start) + 1
+            result.errors.append(
+                Problem(name, line, f"not valid UTF-8: byte 0x{data[e.start]:02x} at offset "
+                                    f"{e.start}{_NOT_UTF8}"))
+            return result
     try:
         parse_text(text, suffix, result)
     except Exception as e:  # noqa: BLE001 - the boundary: what one file raises is its error
         result.records.clear()
         result.errors.append(Problem(name, None, f"could not be read: {type(e).__name__}: {e}"))
     return result
+
+
+_NOT_UTF8 = ("; records are read as UTF-8, or as UTF-16 or UTF-32 with a byte order mark: "
+             "convert the file, e.g. with `iconv -f WINDOWS-1252 -t UTF-8`")
+
+
+def _utf8_lines(data: bytes, result: ParsedFile) -> str:
+    """The text of a .jsonl file with each line that is not UTF-8 refused as an error of
+    its line and left blank (a scraper appends lines from many sites, in their encodings)."""
+    lines = data.removeprefix(codecs.BOM_UTF8).split(b"\n")
+    texts: list[str] = []
+    for number, raw in enumerate(lines, start=1):
+        try:
+            texts.append(raw.decode("utf-8"))
+        except UnicodeDecodeError as e:
+            result.errors.append(Problem(
+                result.path, number, f"not valid UTF-8: byte 0x{raw[e.start]:02x} at offset "
+                                     f"{e.start} of the line{_NOT_UTF8}"))
+            texts.append("")
+    return "\n".join(texts)
 
 
 _BINARY = getattr(os, "O_BINARY", 0)  # Windows: no newline translation

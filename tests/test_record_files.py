@@ -230,3 +230,26 @@ def test_a_file_holding_no_record_is_said_in_the_report(tmp_path, name, text, sa
     assert not parsed.records and not parsed.errors
     assert parsed.skipped is not None and says in parsed.skipped.reason, parsed
     assert "so it is skipped" in parsed.skipped.reason
+
+
+def test_a_jsonl_line_in_another_encoding_costs_only_that_line(tmp_path):
+    # A scraper appends a line a site served in Windows-1252 to a file of UTF-8 lines: the
+    # whole file was refused as 'not valid UTF-8', every good line lost with it (one bad
+    # line of a .jsonl costs only itself when it is bad JSON).
+    lines = [b'{"title": "One", "webUrl": "https://j.example/1"}',
+             '{"title": "Café", "webUrl": "https://j.example/2"}'.encode("cp1252"),
+             '{"title": "Trois été", "webUrl": "https://j.example/3"}'.encode()]
+    (tmp_path / "scraped.jsonl").write_bytes(b"\r\n".join(lines) + b"\r\n")
+    parsed = parse_file(tmp_path / "scraped.jsonl")
+    assert [(r.fields["title"], r.line) for r in parsed.records] == [("One", 1), ("Trois été", 3)]
+    [error] = parsed.errors
+    assert error.line == 2
+    assert error.reason.startswith("not valid UTF-8: byte 0xe9 at offset 14 of the line; ")
+    assert "iconv -f WINDOWS-1252 -t UTF-8" in error.reason
+
+
+def test_a_jsonl_file_of_no_utf8_line_is_refused_line_by_line(tmp_path):
+    (tmp_path / "latin.jsonl").write_bytes('{"title": "Café", "webUrl": "https://j.example/2"}\n'
+                                           .encode("cp1252") * 2)
+    parsed = parse_file(tmp_path / "latin.jsonl")
+    assert not parsed.records and [e.line for e in parsed.errors] == [1, 2]
