@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 
 from graph import fastyaml
-from graph.errors import shown
+from graph.errors import NewsgraphError, shown
 from graph.report import Problem
 from graph.textfields import as_written
 from graph.values import MAX_VALUE_DEPTH, NotUnicode, TooLongInteger, max_int_digits
@@ -188,7 +188,8 @@ def list_files(root: Path, *, follow_symlinks: bool = False) -> Listing:
     is not valid UTF-8 is skipped: no answer could show it.
     """
     listing = Listing()
-    if root.is_file():
+    if root.is_file() or (root.exists() and not root.is_dir()):
+        # (a pipe or a device given as the path: a file, refused unread, not a folder)
         listing.names.append(str(root))
         return listing
     if not os.path.lexists(root):  # a mistyped name: not "cannot read folder"
@@ -343,6 +344,15 @@ def parse_file(path: Path, *, max_bytes: int = DEFAULT_MAX_FILE_BYTES,
         except OSError:
             pass
     return result
+
+
+def missing_path(root: Path) -> NewsgraphError:
+    """The error for a corpus path that is not there: a mistyped name, or a symlink that
+    leads nowhere (which exists as a name: 'no such file' puzzled)."""
+    if os.path.islink(root):
+        return NewsgraphError(f"{str(root)!r} is a symlink that leads nowhere (a loop of "
+                              "symlinks, or one to a missing file)")
+    return NewsgraphError(f"no such file or folder: {str(root)!r}")
 
 
 def _stat_of(st: os.stat_result) -> tuple[int, int, int, int]:
