@@ -607,7 +607,7 @@ def cmd_push(args: argparse.Namespace) -> int:
     token = token or os.environ.get("NEWSGRAPH_INGEST_TOKEN", "").strip() or None
     summary = push(args.files, args.server, token, batch=args.batch,
                    concurrency=args.concurrency, max_file_bytes=int(args.max_file_mb * 2**20))
-    for problem in summary.problems + summary.warnings:
+    for problem in summary.problems + summary.warnings + summary.skipped:
         print(f"  {printable(problem)}", file=sys.stderr)
     print(summary.line())
     return EXIT_OK if summary.ok else EXIT_REJECTED
