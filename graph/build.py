@@ -466,9 +466,11 @@ class Builder:
                 name = linked_name(name)
                 slug = topic_slug(name)
             if not slug:
-                got = "" if isinstance(name, str) else \
+                got = "" if isinstance(name, str) or name is None else \
                     f", got a {'mapping' if isinstance(name, dict) else type(name).__name__}"
-                self.warn(path, line, f"topic {_shown(name)} skipped: a topic is a name with a "
+                # (null: YAML's '- ' with nothing after it, not Python's 'None')
+                what = "an empty topic item (null)" if name is None else f"topic {_shown(name)}"
+                self.warn(path, line, f"{what} skipped: a topic is a name with a "
                           f"letter or digit, a wiki link '[[Name]]' or a mapping with a text "
                           f"'name'{got}")
                 continue
