@@ -998,7 +998,7 @@ def _parse_json(text: str, result: ParsedFile) -> None:
     try:
         value = keys.loads(text)
     except json.JSONDecodeError as e:
-        result.errors.append(Problem(result.path, e.lineno, f"invalid JSON: {e.msg}"))
+        result.errors.append(Problem(result.path, e.lineno, _invalid_json(e)))
         return
     except RecursionError:
         result.errors.append(Problem(result.path, None, f"JSON {_TOO_DEEP_TO_READ}"))
@@ -1011,6 +1011,22 @@ def _parse_json(text: str, result: ParsedFile) -> None:
         _add_record(value, 1, result)
 
 
+def _invalid_json(e: json.JSONDecodeError) -> str:
+    """The parser's words, and what JSON allows where a writer wrote JavaScript or Python:
+    a comment, a trailing comma, single quotes."""
+    at = e.doc[e.pos:e.pos + 2]
+    before = e.doc[:e.pos].rstrip()
+    if at in ("//", "/*") or at[:1] == "#":
+        hint = "; JSON holds no comments ('//', '/* */' or '#'): take them out"
+    elif at[:1] in ("}", "]") and before.endswith(","):
+        hint = f"; a comma before {at[:1]!r} ends nothing: JSON allows no trailing comma"
+    elif at[:1] == "'":
+        hint = "; JSON quotes names and text with \" (double quotes), not '"
+    else:
+        hint = ""
+    return f"invalid JSON: {e.msg}{hint}"
+
+
 def _parse_jsonl(text: str, result: ParsedFile) -> None:
     # Lines end at "\n" only: U+2028, U+0085 and the like are valid inside JSON strings.
     keys = _JsonKeys()
@@ -1020,7 +1036,7 @@ def _parse_jsonl(text: str, result: ParsedFile) -> None:
         try:
             value = keys.loads(line)
         except json.JSONDecodeError as e:
-            result.errors.append(Problem(result.path, lineno, f"invalid JSON: {e.msg}"))
+            result.errors.append(Problem(result.path, lineno, _invalid_json(e)))
             keys.repeated.clear()
             continue
         except RecursionError:

@@ -253,3 +253,29 @@ def test_a_jsonl_file_of_no_utf8_line_is_refused_line_by_line(tmp_path):
                                            .encode("cp1252") * 2)
     parsed = parse_file(tmp_path / "latin.jsonl")
     assert not parsed.records and [e.line for e in parsed.errors] == [1, 2]
+
+
+@pytest.mark.parametrize(("text", "hint"), [
+    ('// exported by the CMS\n{"title": "A", "webUrl": "https://j.example/a"}\n',
+     "; JSON holds no comments ('//', '/* */' or '#'): take them out"),
+    ('{"title": "A", "webUrl": "https://j.example/a", /* draft */ "x": 1}\n',
+     "; JSON holds no comments ('//', '/* */' or '#'): take them out"),
+    ('{"title": "A", "webUrl": "https://j.example/a",}\n',
+     "; a comma before '}' ends nothing: JSON allows no trailing comma"),
+    ('[{"title": "A", "webUrl": "https://j.example/a"},\n]\n',
+     "; a comma before ']' ends nothing: JSON allows no trailing comma"),
+    ("{'title': 'A', 'webUrl': 'https://j.example/a'}\n",
+     "; JSON quotes names and text with \" (double quotes), not '"),
+])
+@pytest.mark.parametrize("suffix", [".json", ".jsonl"])
+def test_invalid_json_written_as_javascript_says_what_json_allows(
+        tmp_path, text, hint, suffix):
+    # A CMS export with a comment, a hand-edited list with a trailing comma, a Python
+    # dict printed with single quotes: 'invalid JSON: Expecting value' said nothing of it.
+    if suffix == ".jsonl":
+        text = text.replace("\n]", "]").replace(",\n", ",")
+    (tmp_path / f"a{suffix}").write_text(text, encoding="utf-8")
+    parsed = parse_file(tmp_path / f"a{suffix}")
+    assert parsed.errors, parsed
+    assert parsed.errors[0].reason.startswith("invalid JSON: ")
+    assert parsed.errors[0].reason.endswith(hint), parsed.errors[0].reason
