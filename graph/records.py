@@ -441,12 +441,14 @@ def _parse_file(path: Path, max_bytes: int, include: Sequence[str],
                                              "is not a record (a record's file starts with a "
                                              "'---' line), so it is skipped")
         return result
+    not_utf8: list[Problem] = []
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         if suffix in JSONL_SUFFIXES:  # a line in another encoding costs only that line
-            text = _utf8_lines(data, result)
+            text, not_utf8 = _utf8_lines(data, result.path)
             if not text.strip():
+                result.errors.extend(not_utf8)
                 return result
         else:
             line = data.count(b"\n", 0, e.start) + 1
@@ -459,6 +461,10 @@ def _parse_file(path: Path, max_bytes: int, include: Sequence[str],
     except Exception as e:  # noqa: BLE001 - the boundary: what one file raises is its error
         result.records.clear()
         result.errors.append(Problem(name, None, f"could not be read: {type(e).__name__}: {e}"))
+    if not_utf8:  # in line order with the lines' other errors
+        result.errors = sorted(result.errors + not_utf8, key=lambda p: p.line or 0)
+        if result.skipped is not None and not result.records:  # not 'holds no record'
+            result.skipped = None
     return result
 
 
@@ -466,20 +472,20 @@ _NOT_UTF8 = ("; records are read as UTF-8, or as UTF-16 or UTF-32 with a byte or
              "convert the file, e.g. with `iconv -f WINDOWS-1252 -t UTF-8`")
 
 
-def _utf8_lines(data: bytes, result: ParsedFile) -> str:
-    """The text of a .jsonl file with each line that is not UTF-8 refused as an error of
-    its line and left blank (a scraper appends lines from many sites, in their encodings)."""
+def _utf8_lines(data: bytes, path: str) -> tuple[str, list[Problem]]:
+    """The text of a .jsonl file with each line that is not UTF-8 left blank, and an
+    error of each such line (a scraper appends lines from many sites, in their encodings)."""
     lines = data.removeprefix(codecs.BOM_UTF8).split(b"\n")
     texts: list[str] = []
+    problems: list[Problem] = []
     for number, raw in enumerate(lines, start=1):
         try:
             texts.append(raw.decode("utf-8"))
         except UnicodeDecodeError as e:
-            result.errors.append(Problem(
-                result.path, number, f"not valid UTF-8: byte 0x{raw[e.start]:02x} at offset "
-                                     f"{e.start} of the line{_NOT_UTF8}"))
+            problems.append(Problem(path, number, f"not valid UTF-8: byte 0x{raw[e.start]:02x} "
+                                                  f"at offset {e.start} of the line{_NOT_UTF8}"))
             texts.append("")
-    return "\n".join(texts)
+    return "\n".join(texts), problems
 
 
 _BINARY = getattr(os, "O_BINARY", 0)  # Windows: no newline translation
