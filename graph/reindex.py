@@ -11,10 +11,12 @@ positions go):
   an array of the nodes), for the readers that list nodes by id; a change that removes
   nodes numbers them all in id order again (``remap``, one numpy pass, and a gather of
   every row);
-* keeps every CSR entry not incident to a touched article — copied run by run as it is,
-  or gathered and renumbered when positions moved — and writes in the touched articles'
-  rows read from the new graph. Every row lists its neighbours in id order, the order a
-  walk reads them in, whatever their positions;
+* keeps every CSR entry not incident to a touched article where it is — each row read
+  through its start and length, the rows the change wrote anew appended after them in
+  a buffer the versions share (:func:`_appended`; gathered into a new buffer once in
+  many versions), or gathered and renumbered when positions moved — and writes in the
+  touched articles' rows read from the new graph. Every row lists its neighbours in id
+  order, the order a walk reads them in, whatever their positions;
 * carries the walks' combined rows (several edge kinds side by side) the same way, and
   makes the rows a walk keeps for each carried phrase from them (``_carry_walk_rows``),
   so that no query on the new version makes them from every edge;
@@ -55,16 +57,18 @@ from graph.index import (
     Fields,
     Postings,
     ReadIndex,
+    RowStore,
     alias_keys,
     gather,
     newest_first,
+    rows_into,
 )
 
 if TYPE_CHECKING:
     pass
 
 __all__ = ["next_index", "Moved", "Positions", "Appended", "Layered", "CarriedWords",
-           "COMPACT_AT", "FOLD_AT", "SEGMENTS", "CARRIED_PHRASES"]
+           "COMPACT_AT", "FOLD_AT", "SEGMENTS", "CARRIED_PHRASES", "SPARE"]
 
 T = TypeVar("T")
 
@@ -72,6 +76,7 @@ COMPACT_AT = 2000  # articles in the text delta before it is folded into the bas
 SEGMENTS = 8  # text delta segments (one per version) before they are joined into one
 FOLD_AT = 1024  # changed URL aliases kept beside the base before they are folded in
 CARRIED_PHRASES = 8  # phrase answers of each cache handed on to the next version
+SPARE = 4096  # entries of room past a quarter more in a spread CSR's new buffer
 
 
 def next_index(old: ReadIndex, old_g: nx.MultiDiGraph, g: nx.MultiDiGraph,
@@ -427,7 +432,7 @@ def _next_csr(old: ReadIndex, old_g: nx.MultiDiGraph, g: nx.MultiDiGraph, new: R
         # A neighbour (a provider's row may be long): it loses the rewired articles it
         # had and gains those it has now, in numpy, in time linear in its row.
         o = old.pos[x]
-        had = csr.indices[csr.indptr[o]:csr.indptr[o + 1]]
+        had = csr.row_array(o)
         if len(had) < 64:  # a short row: plain Python beats numpy's per-call cost
             short = {ids[int(remap[c])] for c in had.tolist() if c not in dirty_old}
             short.update(gains.get(x, ()))
@@ -447,17 +452,15 @@ def _carried(old: ReadIndex, csr: CSR, affected: set[str], rows: dict[int, np.nd
     ``affected`` nodes replaced by ``rows`` (by new position; one for each affected node
     still there), every other row kept, renumbered when positions moved."""
     n = len(move.ids)
+    if move.src is None:
+        # Positions stay: the rows written anew are appended, no kept entry copied.
+        return _appended(csr, rows, n)
     degree = move.carry(csr.degree, [0] * (n - move.n_old + len(move.drop)))
     for p, row in rows.items():
         degree[p] = len(row)
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(degree, out=indptr[1:])
     indices = np.empty(int(indptr[-1]), dtype=np.int32)
-    if move.src is None:
-        # Positions stay: the old entries kept are copied as they are, run by run.
-        gone = sorted(old.pos[x] for x in affected if x in old.pos)
-        _fill(indices, indptr, csr, gone, rows)
-        return CSR(indptr, indices)
     # Positions moved: every kept row gathered to its new place and renumbered (its
     # order stays: the remap keeps id order).
     src = move.src.copy()
@@ -472,6 +475,54 @@ def _carried(old: ReadIndex, csr: CSR, affected: set[str], rows: dict[int, np.nd
     for p, row in rows.items():
         indices[int(indptr[p]):int(indptr[p + 1])] = row
     return CSR(indptr, indices)
+
+
+def _appended(csr: CSR, rows: dict[int, np.ndarray], n: int) -> CSR:
+    """The next version of ``csr``, positions unchanged (``n`` of them, those added
+    after the others): each row's start and length copied, the new ``rows`` (by
+    position) appended after every entry any version reads, in the buffer the versions
+    share (:class:`~graph.index.RowStore`). No kept entry is copied: a version costs
+    two arrays over the nodes and its own rows.
+
+    When the buffer has no room left, or holds as many entries no longer read as live
+    ones, this version's rows are gathered into a new one with room to spare (a quarter
+    more): the copy each version made of every kept entry (~11 ms a batch at 100k,
+    beside the interpreter's waits for each of its runs) is made once in many versions.
+    """
+    n_old = len(csr.degree)
+    starts = np.zeros(n + 1, dtype=np.int64)
+    starts[:n_old] = csr.indptr[:n_old]
+    degree = np.zeros(n, dtype=np.int64)
+    degree[:n_old] = csr.degree
+    at = sorted(rows)
+    fresh = np.concatenate([rows[p] for p in at]).astype(np.int32, copy=False) if at \
+        else np.zeros(0, dtype=np.int32)
+    lengths = np.array([len(rows[p]) for p in at], dtype=np.int64)
+    places = np.array(at, dtype=np.int64)
+    degree[places] = lengths
+    live = int(degree.sum())
+    store = csr.store
+    if store is not None:
+        with store.lock:
+            end = store.used
+            if end + len(fresh) <= len(store.array) and end + len(fresh) <= 2 * live + SPARE:
+                store.used = end + len(fresh)
+                store.array[end:end + len(fresh)] = fresh
+                starts[places] = end + np.cumsum(lengths) - lengths
+                starts[n] = store.used
+                return CSR(starts, store.array[:store.used], degree, store)
+    # A new buffer: this version's kept rows, then its new ones, then room to spare.
+    kept = degree.copy()
+    kept[places] = 0
+    kept_total = int(kept.sum())
+    array = np.empty(live + live // 4 + SPARE, dtype=np.int32)
+    rows_into(array, starts[:n], kept, csr.indices)
+    array[kept_total:live] = fresh
+    new_starts = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(kept[:-1], out=new_starts[1:n])
+    new_starts[places] = kept_total + np.cumsum(lengths) - lengths
+    new_starts[n] = live
+    return CSR(new_starts, array[:live], degree, RowStore(array, live))
 
 
 def _carry_walk_rows(new: ReadIndex, old: ReadIndex, g: nx.MultiDiGraph,
@@ -499,43 +550,6 @@ def _carry_walk_rows(new: ReadIndex, old: ReadIndex, g: nx.MultiDiGraph,
         if all(k in affected for k in via) and phrase is not None \
                 and (phrase,) in new.mention_mask:  # no text scanned for it here
             new.kept_rows(via, kinds, phrase)
-
-
-def _fill(indices: np.ndarray, indptr: np.ndarray, csr: CSR, gone: list[int],
-          rows: dict[int, np.ndarray]) -> None:
-    """Write the next CSR's entries, positions unchanged: every entry of the old rows
-    kept, in order, with the new ``rows`` written where ``indptr`` puts them between
-    them (the nodes added come after the others).
-
-    The entries kept lie in runs between the old rows dropped (``gone``), and the new
-    array is those runs with the new rows in between: one copy per run, O(rows changed)
-    numpy calls and one pass over the entries, no mask of every entry.
-    """
-    old = csr.indices
-    bounds = np.asarray(gone, dtype=np.int64)
-    starts = np.concatenate(([0], csr.indptr[bounds + 1])).tolist()
-    ends = np.concatenate((csr.indptr[bounds], [len(old)])).tolist()
-    runs = [(a, b) for a, b in zip(starts, ends, strict=True) if b > a]
-    run, at = 0, runs[0][0] if runs else 0  # the next entry to carry: runs[run], from at
-
-    def carry(w: int, stop: int) -> None:
-        nonlocal run, at
-        while w < stop:
-            end = runs[run][1]
-            k = min(end - at, stop - w)
-            indices[w:w + k] = old[at:at + k]
-            w += k
-            at += k
-            if at == end and run + 1 < len(runs):
-                run += 1
-                at = runs[run][0]
-
-    w = 0
-    for p in sorted(rows):
-        carry(w, int(indptr[p]))
-        w = int(indptr[p + 1])
-        indices[int(indptr[p]):w] = rows[p]
-    carry(w, len(indices))
 
 
 def _with(row: np.ndarray, more: list[int], places: np.ndarray | None) -> np.ndarray:

@@ -352,12 +352,12 @@ class FollowedFolder(RuleBasedStateMachine):
         self.live.on_change(self.changes.append)
         self.previous = self.live.current()
         self.specs: dict[str, dict[str, Any]] = {"seed.md": {}}
-        self.compact_at = reindex.COMPACT_AT, reindex.FOLD_AT, reindex.SEGMENTS
+        self.compact_at = reindex.COMPACT_AT, reindex.FOLD_AT, reindex.SEGMENTS, reindex.SPARE
         self.edges_held, live_module.EDGES_HELD = live_module.EDGES_HELD, 0
 
     def teardown(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
-        reindex.COMPACT_AT, reindex.FOLD_AT, reindex.SEGMENTS = self.compact_at
+        reindex.COMPACT_AT, reindex.FOLD_AT, reindex.SEGMENTS, reindex.SPARE = self.compact_at
         live_module.EDGES_HELD = self.edges_held
 
     @rule()
@@ -369,12 +369,15 @@ class FollowedFolder(RuleBasedStateMachine):
         assert self.live.version == version and self.live.current() is kg
         assert isinstance(kg.nx._succ, Adjacency) and isinstance(kg.nx._pred, Adjacency)
 
-    @rule(at=st.sampled_from((0, 1, 2, 4, 10**6)), segments=st.integers(0, 3))
-    def compact_after(self, at: int, segments: int) -> None:
+    @rule(at=st.sampled_from((0, 1, 2, 4, 10**6)), segments=st.integers(0, 3),
+          spare=st.sampled_from((0, 4096)))
+    def compact_after(self, at: int, segments: int, spare: int) -> None:
         """The next versions fold their text and URL deltas into the base past ``at``
-        (never, at 10**6), and join the text delta's segments past ``segments``."""
+        (never, at 10**6), join the text delta's segments past ``segments``, and give a
+        spread CSR's new buffer ``spare`` entries of room (0: a new buffer often)."""
         reindex.COMPACT_AT = reindex.FOLD_AT = at
         reindex.SEGMENTS = segments
+        reindex.SPARE = spare
 
     def _write(self, name: str, spec: dict[str, Any]) -> Path:
         form = FORMS[Path(name).suffix]
@@ -652,6 +655,34 @@ def test_a_version_adding_nodes_keeps_every_position_and_one_removing_renumbers(
     renumbered = live.current().index
     assert renumbered.ids == sorted(renumbered.ids) and renumbered.id_order is None
     assert_same(live, tmp_path)
+
+
+@pytest.mark.parametrize("spare", [0, 4096])
+def test_a_version_adding_nodes_copies_no_kept_row(tmp_path: Path, spare: int,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """A version that only adds nodes appends the rows it writes anew to the buffer the
+    versions before it read (graph/reindex.py, _appended): no kept entry is copied, and
+    every earlier version still reads its rows as they were, through a new buffer made
+    when one is full (``spare`` 0: often)."""
+    from graph.index import WALK_ORDER
+
+    monkeypatch.setattr(reindex, "SPARE", spare, raising=False)
+    for slug in ("m1", "m2", "m3"):
+        write_record(tmp_path, f"{slug}.md", record(slug, topics=["AI"], related=[record("m2")]))
+    live = graph.follow(tmp_path)
+    held = []
+    for i in range(6):
+        kg = live.current()
+        held.append((kg, {k: by_id(kg.index, kg.index.csr[k]) for k in WALK_ORDER}))
+        live.apply([write_record(tmp_path, f"n{i}.md", record(f"n{i}", topics=["AI"],
+                                                              related=[record("m1")]))])
+        assert_same(live, tmp_path)
+    for kg, rows in held:
+        assert {k: by_id(kg.index, kg.index.csr[k]) for k in WALK_ORDER} == rows
+    a, b = held[-1][0].index.csr, live.current().index.csr
+    if spare:  # the last two versions share one buffer: the newer one's rows were appended
+        assert all(np.shares_memory(a[k].indices, b[k].indices) for k in WALK_ORDER)
+        assert all(b[k].indices.base is a[k].indices.base for k in WALK_ORDER)
 
 
 def test_a_compacted_follow_reads_its_edges_from_arrays_and_goes_on(tmp_path: Path) -> None:
