@@ -88,14 +88,17 @@ class CSR:
     from ``indptr`` and its length from ``degree``, never from the next row's start.
     """
 
-    __slots__ = ("indptr", "indices", "degree", "store")
+    __slots__ = ("indptr", "indices", "degree", "store", "entries")
 
     def __init__(self, indptr: np.ndarray, indices: np.ndarray,
-                 degree: np.ndarray | None = None, store: RowStore | None = None):
+                 degree: np.ndarray | None = None, store: RowStore | None = None,
+                 entries: int | None = None):
         self.indptr = indptr
         self.indices = indices
         self.degree = np.diff(indptr) if degree is None else degree
         self.store = store  # None: compact
+        # The entries its rows hold (of a compact CSR: every entry of ``indices``).
+        self.entries = len(indices) if entries is None else entries
 
     def row(self, i: int) -> list[int]:
         """Return node ``i``'s neighbour indexes."""

@@ -131,18 +131,20 @@ def next_index(old: ReadIndex, old_g: nx.MultiDiGraph, g: nx.MultiDiGraph,
     new.aliases = Layered.over(old.aliases, changed)
 
     dead_old = [old.pos[x] for x in retext | rewired if x in old.pos]
-    remap = move.remap
+    # None while positions stay (the remap is the identity: no gather through it).
+    remap = move.remap if move.shifted else None
     # Read once (the background job may let the blob go meanwhile: hold_text_once sets
     # the words first, so an index seen without its text has them).
     text = old.text
-    fresh = _next_text(new, old, text, remap, [pos[x] for x in sorted(retext)], dead_old)
+    fresh = _next_text(new, old, text, remap, move.n_old, [pos[x] for x in sorted(retext)],
+                       dead_old)
     new.rank = _next_rank(old, new, newest_key, remap, move.drop,
                           [old.pos[x] for x in touched if x in old.pos],
                           [pos[x] for x in touched if x in g])
     new.fields = Fields(new)
     new.postings = Postings(new)
     new._reset_caches()
-    _carry_phrases(new, old, remap, dead_old, fresh)
+    _carry_phrases(new, old, remap, move.n_old, dead_old, fresh)
     _carry_walk_rows(new, old, g, affected, move)
     return new
 
@@ -489,18 +491,19 @@ def _appended(csr: CSR, rows: dict[int, np.ndarray], n: int) -> CSR:
     more): the copy each version made of every kept entry (~11 ms a batch at 100k,
     beside the interpreter's waits for each of its runs) is made once in many versions.
     """
+    # Each numpy call over the nodes lets the interpreter go and waits to get it back,
+    # up to a switch interval beside busy query threads: few calls, none over entries.
     n_old = len(csr.degree)
-    starts = np.zeros(n + 1, dtype=np.int64)
-    starts[:n_old] = csr.indptr[:n_old]
-    degree = np.zeros(n, dtype=np.int64)
-    degree[:n_old] = csr.degree
+    starts = np.concatenate((csr.indptr[:n_old], np.zeros(n + 1 - n_old, dtype=np.int64)))
+    degree = np.concatenate((csr.degree, np.zeros(n - n_old, dtype=csr.degree.dtype)))
     at = sorted(rows)
     fresh = np.concatenate([rows[p] for p in at]).astype(np.int32, copy=False) if at \
         else np.zeros(0, dtype=np.int32)
     lengths = np.array([len(rows[p]) for p in at], dtype=np.int64)
     places = np.array(at, dtype=np.int64)
+    was = places[places < n_old]
+    live = csr.entries - int(csr.degree[was].sum()) + len(fresh)
     degree[places] = lengths
-    live = int(degree.sum())
     store = csr.store
     if store is not None:
         with store.lock:
@@ -510,7 +513,7 @@ def _appended(csr: CSR, rows: dict[int, np.ndarray], n: int) -> CSR:
                 store.array[end:end + len(fresh)] = fresh
                 starts[places] = end + np.cumsum(lengths) - lengths
                 starts[n] = store.used
-                return CSR(starts, store.array[:store.used], degree, store)
+                return CSR(starts, store.array[:store.used], degree, store, live)
     # A new buffer: this version's kept rows, then its new ones, then room to spare.
     kept = degree.copy()
     kept[places] = 0
@@ -522,7 +525,7 @@ def _appended(csr: CSR, rows: dict[int, np.ndarray], n: int) -> CSR:
     np.cumsum(kept[:-1], out=new_starts[1:n])
     new_starts[places] = kept_total + np.cumsum(lengths) - lengths
     new_starts[n] = live
-    return CSR(new_starts, array[:live], degree, RowStore(array, live))
+    return CSR(new_starts, array[:live], degree, RowStore(array, live), live)
 
 
 def _carry_walk_rows(new: ReadIndex, old: ReadIndex, g: nx.MultiDiGraph,
@@ -565,7 +568,7 @@ def _with(row: np.ndarray, more: list[int], places: np.ndarray | None) -> np.nda
     return np.insert(row, at[~there], extra[~there]).astype(np.int32)
 
 
-def _next_rank(old: ReadIndex, new: ReadIndex, newest: np.ndarray, remap: np.ndarray,
+def _next_rank(old: ReadIndex, new: ReadIndex, newest: np.ndarray, remap: np.ndarray | None,
                drop: list[int], out_old: list[int], into: list[int]) -> np.ndarray:
     """Return the next rank (position in (newest first, id) order): the old order without
     the nodes at ``out_old`` (old positions), renumbered, with the nodes at ``into`` (new
@@ -577,7 +580,9 @@ def _next_rank(old: ReadIndex, new: ReadIndex, newest: np.ndarray, remap: np.nda
     order, keys = _rank_order(old)
     out = old.rank[np.union1d(np.asarray(out_old, dtype=np.int64),
                               np.asarray(drop, dtype=np.int64))]  # removed: among out_old
-    kept = remap[np.delete(order, out)]
+    kept = np.delete(order, out)
+    if remap is not None:
+        kept = remap[kept]
     keys = np.delete(keys, out)  # ascending: the old order, less what moves
     places = new.id_places()
     place = (lambda p: p) if places is None else (lambda p: int(places[p]))
@@ -605,8 +610,8 @@ def _rank_order(index: ReadIndex) -> tuple[np.ndarray, np.ndarray]:
     return found
 
 
-def _next_text(new: ReadIndex, old: ReadIndex, text: bytes | None, remap: np.ndarray,
-               written: list[int], dead_old: list[int],
+def _next_text(new: ReadIndex, old: ReadIndex, text: bytes | None,
+               remap: np.ndarray | None, n_old: int, written: list[int], dead_old: list[int],
                ) -> tuple[bytes, np.ndarray, np.ndarray] | None:
     """Carry the text index over: the base blob as it is (dead rows -1), the delta
     segments as they are (their rows renumbered, dead ones -1) and one more with the
@@ -617,10 +622,14 @@ def _next_text(new: ReadIndex, old: ReadIndex, text: bytes | None, remap: np.nda
     rows and words (:class:`CarriedWords`), no text; folding the delta into it makes
     the blob again, from the articles' strings.
     Returns the rewritten articles' text as a segment (None when there are none)."""
-    dead = np.zeros(len(remap), dtype=bool)
+    dead = np.zeros(n_old, dtype=bool)
     dead[dead_old] = True
 
     def carried(rows: np.ndarray) -> np.ndarray:
+        if remap is None:  # positions stay: the rows as they are, less the dead ones
+            out = rows.astype(np.int32)
+            out[dead[np.maximum(rows, 0)]] = -1
+            return out
         live = rows >= 0
         out = np.full(len(rows), -1, dtype=np.int32)
         out[live] = np.where(dead[rows[live]], -1, remap[rows[live]])
@@ -659,7 +668,7 @@ def _next_text(new: ReadIndex, old: ReadIndex, text: bytes | None, remap: np.nda
         segments = [_joined(segments)]
     new.text, new.article_rows, new.extra_text = text, base_rows, segments  # type: ignore[assignment]
     new.text_starts = old.text_starts if text is not None else np.zeros(0, dtype=np.int64)
-    new.words = None if words is None else CarriedWords.over(words, carried, len(remap))
+    new.words = None if words is None else CarriedWords.over(words, carried, n_old)
     return fresh
 
 
@@ -694,15 +703,16 @@ class CarriedWords:
         return now[keep], masks[keep]
 
 
-def _carry_phrases(new: ReadIndex, old: ReadIndex, remap: np.ndarray, dead_old: list[int],
-                   fresh: tuple[bytes, np.ndarray, np.ndarray] | None) -> None:
+def _carry_phrases(new: ReadIndex, old: ReadIndex, remap: np.ndarray | None, n_old: int,
+                   dead_old: list[int], fresh: tuple[bytes, np.ndarray, np.ndarray] | None,
+                   ) -> None:
     """Hand the phrase answers the previous version found on to the next one: its
     articles holding the phrase, less those whose text died (``dead_old``), renumbered,
     plus those of the rewritten articles' text (``fresh``) that hold it — the same answer
     as a scan of the whole text, which each version's first query with ``mentions`` made
     otherwise (at 100k articles, hundreds of ms of the GIL per version, in the query
     threads). The :data:`CARRIED_PHRASES` most recently asked of each cache are carried."""
-    dead = np.zeros(len(remap), dtype=bool)
+    dead = np.zeros(n_old, dtype=bool)
     dead[dead_old] = True
     scan = None
     if fresh is not None:  # the rewritten articles' text alone, searched by the index's code
@@ -713,7 +723,9 @@ def _carry_phrases(new: ReadIndex, old: ReadIndex, remap: np.ndarray, dead_old: 
 
     def carried(phrase: tuple[str, ...], had: np.ndarray) -> np.ndarray:
         if phrase not in found:
-            kept = remap[had[~dead[had]]]
+            kept = had[~dead[had]]
+            if remap is not None:
+                kept = remap[kept]
             more = scan._phrase_articles(phrase) if scan is not None else kept[:0]
             found[phrase] = np.union1d(kept, more).astype(np.int32)
         return found[phrase]
