@@ -145,7 +145,8 @@ def next_index(old: ReadIndex, old_g: nx.MultiDiGraph, g: nx.MultiDiGraph,
     new.postings = Postings(new)
     new._reset_caches()
     _carry_phrases(new, old, remap, move.n_old, dead_old, fresh)
-    _carry_walk_rows(new, old, g, affected, move)
+    _carry_walk_rows(new, old, g, affected, move,
+                     sorted(pos[x] for x in retext | rewired if x in g))
     return new
 
 
@@ -529,13 +530,15 @@ def _appended(csr: CSR, rows: dict[int, np.ndarray], n: int) -> CSR:
 
 
 def _carry_walk_rows(new: ReadIndex, old: ReadIndex, g: nx.MultiDiGraph,
-                     affected: dict[str, set[str]], move: Moved) -> None:
+                     affected: dict[str, set[str]], move: Moved, retexted: list[int],
+                     ) -> None:
     """Hand the walks' per-version rows on to the next version: the rows of several edge
     kinds side by side (``combined``) that the previous version's queries asked for most
     recently, carried over like the CSRs (the rows the change touched made anew, the
     rest copied); then the rows holding only the nodes a walk reports
-    (``kept_rows``, a few of them per phrase) made from them, for the phrases whose
-    answers were carried. Before, the first walk on each version made both again from
+    (``kept_rows``, a few of them per phrase), for the phrases whose answers were
+    carried: carried over too while positions stay (:func:`_carried_kept`), else made
+    from the combined rows. Before, the first walk on each version made both again from
     every edge — in the query threads, several at once: a quarter of a 2-hop query's
     time beside sustained ingest at 100k."""
     pos = new.pos
@@ -549,10 +552,40 @@ def _carry_walk_rows(new: ReadIndex, old: ReadIndex, g: nx.MultiDiGraph,
                 p = pos[x]
                 rows[p] = np.concatenate([new.csr[k].row_array(p) for k in via])
         new._combined._held[(via,)] = _carried(old, was, touched, rows, move)
-    for (via, kinds, phrase), _ in _recent(old.kept_rows, arity=3):
-        if all(k in affected for k in via) and phrase is not None \
-                and (phrase,) in new.mention_mask:  # no text scanned for it here
-            new.kept_rows(via, kinds, phrase)
+    for (via, kinds, phrase), was in _recent(old.kept_rows, arity=3):
+        if not (all(k in affected for k in via) and phrase is not None
+                and (phrase,) in new.mention_mask):  # no text scanned for it here
+            continue
+        old_keep = old.keep_mask._held.get((kinds, phrase))
+        if move.shifted or old_keep is None or not (len(via) == 1
+                                                    or (via,) in new._combined._held):
+            new.kept_rows(via, kinds, phrase)  # made from every kept node's row
+            continue
+        rewritten = {pos[x] for k in via for x in affected[k] if x in g}
+        new.kept_rows._held[(via, kinds, phrase)] = _carried_kept(
+            was, new.combined(via), old_keep, new.keep_mask(kinds, phrase), rewritten,
+            retexted, len(new.ids))
+
+
+def _carried_kept(was: CSR, combined: CSR, old_keep: np.ndarray, keep: np.ndarray,
+                  touched: set[int], retexted: list[int], n: int) -> CSR:
+    """The next version of the rows a walk keeps (``was``; :meth:`ReadIndex._kept_rows`),
+    positions unchanged: the rows of the ``touched`` nodes (their ``combined`` rows
+    changed) and of the neighbours of every node kept by one version and not the other
+    (among the ``retexted`` articles: only their text or presence changed) made again
+    from the new ``combined`` rows and ``keep`` mask, each in node order; every other
+    row kept (:func:`_appended`). Before, every version gathered the rows of every kept
+    node and sorted all their entries again: a dozen numpy calls over them."""
+    n_old = len(old_keep)
+    redo = set(touched)
+    for p in retexted:
+        if bool(keep[p]) != (p < n_old and bool(old_keep[p])):
+            redo.update(combined.row(p))  # the relation is symmetric
+    rows = {}
+    for p in redo:
+        row = combined.row_array(p)
+        rows[p] = np.sort(row[keep[row]]).astype(np.int32)
+    return _appended(was, rows, n)
 
 
 def _with(row: np.ndarray, more: list[int], places: np.ndarray | None) -> np.ndarray:

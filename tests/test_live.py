@@ -737,6 +737,41 @@ def test_a_topic_renamed_changes_which_articles_a_walk_keeps(tmp_path: Path) -> 
     assert_same(live, tmp_path)
 
 
+def test_the_rows_a_walk_keeps_are_carried_not_made_again(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A version that only adds nodes carries the rows a walk keeps for a phrase
+    (kept_rows) from the previous version's, remaking only the rows the change touched
+    and those beside an article that came to hold the phrase or stopped holding it;
+    before, each version gathered every kept node's rows and sorted them again."""
+    from graph.build import ARTICLE
+    from graph.index import WALK_ORDER, ReadIndex
+    from graph.normalize import phrase_tokens
+
+    write_record(tmp_path, "x.md", record("x", title="AI story", related=[record("y")]))
+    write_record(tmp_path, "y.md", record("y", related=[record("x")]))
+    live = graph.follow(tmp_path)
+    key = (WALK_ORDER, frozenset({ARTICLE}), phrase_tokens("ai"))
+    live.current().index.kept_rows(*key)  # asked: handed on to the next version
+    made: list[Any] = []
+    real = ReadIndex._kept_rows
+
+    def counted(self: Any, *args: Any, **kwargs: Any) -> Any:
+        made.append(args)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(ReadIndex, "_kept_rows", counted)
+    live.apply([write_record(tmp_path, "z.md", record("z", title="More AI",
+                                                      related=[record("y")])),
+                write_record(tmp_path, "x.md", record("x", title="Not now",
+                                                      related=[record("y")]))])
+    got = live.current().index
+    assert key in got.kept_rows._held and made == []
+    want = graph.load(tmp_path).index
+    a, b = by_id(got, got.kept_rows(*key)), by_id(want, want.kept_rows(*key))
+    assert {k: sorted(v) for k, v in a.items()} == {k: sorted(v) for k, v in b.items()}
+    assert_same(live, tmp_path)
+
+
 def test_the_heap_is_trimmed_by_a_thread_of_its_own(tmp_path: Path,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """A version's applier does not wait for ``malloc_trim`` (it walks the whole heap):
