@@ -413,7 +413,9 @@ def parse_files(files: list[str], max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
                 workers: int | None = None, include: tuple[str, ...] = (),
                 within: str | None = None) -> Iterator[ParsedFile]:
     """Yield each file's parse, in order; in a process pool for large corpora, as
-    :func:`load` parses them (``within``: see :func:`graph.records.parse_file`)."""
+    :func:`load` parses them (``within``: see :func:`graph.records.parse_file`). ``files``:
+    names as :func:`graph.records.list_files` gives them; each parse's ``path`` is the name
+    as given."""
     return _parse_all(files, max_file_bytes, workers, include, within)
 
 
