@@ -50,7 +50,8 @@ from graph.normalize import fold, tokens
 if TYPE_CHECKING:
     from graph.budget import Budget
 
-__all__ = ["ReadIndex", "Answers", "CSR", "WALK_ORDER", "KIND_CODES", "csr_of", "gather"]
+__all__ = ["ReadIndex", "Answers", "CSR", "RowStore", "rows_into", "WALK_ORDER", "KIND_CODES",
+           "csr_of", "gather"]
 
 # Adjacency is walked in this kind order, so the path reported for a node prefers
 # a related story, then a shared topic, then a shared provider.
@@ -75,24 +76,76 @@ _WAIT_S = 0.05  # how often a caller waiting for another thread's answer looks a
 
 
 class CSR:
-    """Rows of neighbour indexes: ``indices[indptr[i]:indptr[i + 1]]`` for node ``i``,
-    each row in id order (which is position order only while positions are id order,
-    see :meth:`ReadIndex.in_id_order`): the walks read neighbours in that order."""
+    """Rows of neighbour indexes: node ``i``'s row is ``degree[i]`` entries of
+    ``indices`` from ``indptr[i]``, in id order (which is position order only while
+    positions are id order, see :meth:`ReadIndex.in_id_order`): the walks read
+    neighbours in that order.
 
-    __slots__ = ("indptr", "indices", "degree")
+    A load's CSR is compact: each row ends where the next begins. A followed version's
+    may be spread (``store`` set, graph/reindex.py): the rows a change wrote anew lie
+    after every other entry, in a buffer shared with the versions before it, and the
+    rows they replaced stay where they were, no longer read. Readers take a row's start
+    from ``indptr`` and its length from ``degree``, never from the next row's start.
+    """
 
-    def __init__(self, indptr: np.ndarray, indices: np.ndarray):
+    __slots__ = ("indptr", "indices", "degree", "store", "entries")
+
+    def __init__(self, indptr: np.ndarray, indices: np.ndarray,
+                 degree: np.ndarray | None = None, store: RowStore | None = None,
+                 entries: int | None = None):
         self.indptr = indptr
         self.indices = indices
-        self.degree = np.diff(indptr)
+        self.degree = np.diff(indptr) if degree is None else degree
+        self.store = store  # None: compact
+        # The entries its rows hold (of a compact CSR: every entry of ``indices``).
+        self.entries = len(indices) if entries is None else entries
 
     def row(self, i: int) -> list[int]:
         """Return node ``i``'s neighbour indexes."""
-        return self.indices[self.indptr[i] : self.indptr[i + 1]].tolist()
+        return self.row_array(i).tolist()
 
     def row_array(self, i: int) -> np.ndarray:
         """Return node ``i``'s neighbour indexes as a view of :attr:`indices`."""
-        return self.indices[int(self.indptr[i]) : int(self.indptr[i + 1])]
+        at = int(self.indptr[i])
+        return self.indices[at : at + int(self.degree[i])]
+
+    def compacted(self) -> CSR:
+        """This CSR with each row ending where the next begins (itself when it does):
+        what a snapshot stores and a pickle carries."""
+        if self.store is None:
+            return self
+        n = len(self.degree)
+        indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(self.degree, out=indptr[1:])
+        indices = np.empty(int(indptr[-1]), dtype=np.int32)
+        rows_into(indices, self.indptr[:n], self.degree, self.indices)
+        return CSR(indptr, indices)
+
+
+class RowStore:
+    """The buffer of entries that the versions of one spread :class:`CSR` share: each
+    version reads entries below the ``used`` of its making, and a change appends its
+    rows past ``used`` (under ``lock``), so no entry a version reads is written again."""
+
+    __slots__ = ("array", "used", "lock")
+
+    def __init__(self, array: np.ndarray, used: int):
+        self.array = array
+        self.used = used
+        self.lock = threading.Lock()
+
+
+def rows_into(out: np.ndarray, starts: np.ndarray, degree: np.ndarray,
+              indices: np.ndarray) -> None:
+    """Write the rows read from ``indices`` at ``starts`` (``degree`` entries each) one
+    after the other into ``out``: one gather."""
+    total = int(degree.sum())
+    if not total:
+        return
+    ends = np.cumsum(degree)
+    offsets = np.repeat(starts - (ends - degree), degree)
+    offsets += np.arange(total, dtype=np.int64)
+    np.take(indices, offsets, out=out[:total])
 
 
 class Postings(Mapping[str, set[int]]):
@@ -228,7 +281,8 @@ class ReadIndex:
             state["text"], state["text_starts"] = self._blobs(live.tolist())
             state["article_rows"] = live
         # Derived kinds (SAME_STORY) are rebuilt on first use, like the other caches.
-        state["csr"] = {k: c for k, c in self.csr.items() if k in WALK_ORDER}
+        # A spread CSR is stored compact, without the buffer its versions share.
+        state["csr"] = {k: c.compacted() for k, c in self.csr.items() if k in WALK_ORDER}
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -476,7 +530,7 @@ class ReadIndex:
         return self._combined(via)
 
     def _combine(self, via: tuple[str, ...], budget: Budget | None = None) -> CSR:
-        parts = [self.csr[k] for k in via]
+        parts = [self.csr[k].compacted() for k in via]
         n = len(self.ids)
         degree = sum(p.degree for p in parts)
         indptr = np.zeros(n + 1, dtype=np.int64)

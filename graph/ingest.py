@@ -39,7 +39,7 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from graph.budget import Budget
 from graph.build import article_id, check_records
@@ -161,7 +161,7 @@ def ingest(live: LiveGraph, records: list[Any], budget: Budget | None = None,
             batch.outcomes = [o if o is not None else
                               _not_attempted(records[i], i, budget, _WAITED)
                               for i, o in enumerate(batch.outcomes)]
-            batch.spare += [tmp for tmp in batch.staged.values() if tmp is not None]
+            batch.spare += [tmp.path for tmp in batch.staged.values() if tmp is not None]
     finally:
         for tmp in batch.spare:  # never renamed into place: the folder is not held for this
             tmp.unlink(missing_ok=True)
@@ -199,7 +199,7 @@ class _Batch:
     accepted: list[tuple[int, str, bytes, ParsedFile, tuple[str, ...]]] = field(
         default_factory=list)
     paths: dict[int, Path] = field(default_factory=dict)
-    staged: dict[int, Path | None] = field(default_factory=dict)
+    staged: dict[int, Staged | None] = field(default_factory=dict)
     spare: list[Path] = field(default_factory=list)
     failed: BaseException | None = None
     applied: Future[Any] | None = None  # the apply of its group's files
@@ -213,7 +213,7 @@ def _stage(folder: Path, pool: ThreadPoolExecutor, batch: _Batch) -> None:
     batch's deadline are NOT_ATTEMPTED; a failed write is the batch's failure. Either
     way the record leaves ``batch.accepted``."""
     folder.mkdir(parents=True, exist_ok=True)
-    writes: dict[int, Future[Path | None]] = {}
+    writes: dict[int, Future[Staged | None]] = {}
     for index, url, data, _, _ in batch.accepted:
         path = folder / (hashlib.blake2b(url.encode(), digest_size=10).hexdigest() + ".json")
         batch.paths[index] = path
@@ -270,16 +270,17 @@ def _commit(folder: Path, live: LiveGraph, apply: Held, group: list[_Batch]) -> 
                                             warnings=warnings)
             tmp = batch.staged[index]
             if tmp is not None and (b, index) not in writes.renamed:
-                batch.spare.append(tmp)
+                batch.spare.append(tmp.path)
     if written:
         # Applied in the follow's apply thread, which holds the folder until it is
         # done: each batch waits for it only until its own deadline.
-        applied = apply.later(written, writes.known)
+        applied = apply.later(written, writes.known, writes.signed)
         for batch in group:
             batch.applied = applied
 
 
 _Key = tuple[int, int]  # a record: its batch in the group, its place in the batch
+_Signature = tuple[int, int, int]  # a file's size, modification time (ns), inode
 
 
 class _Writes:
@@ -290,10 +291,13 @@ class _Writes:
     def __init__(self, folder: Path, pool: ThreadPoolExecutor) -> None:
         self.folder = folder
         self.pool = pool  # shared by the batches: 8 thread starts cost ~40 ms a batch
-        self.writing: dict[Path, tuple[_Key, Future[tuple[bytes | None, bool]]]] = {}
+        self.writing: dict[Path, tuple[_Key, Future[tuple[bytes | None, _Signature | None]]]] = {}
         self.before: dict[Path, bytes | None] = {}  # what each file held (None: no file)
         self.renamed: set[_Key] = set()  # the records whose temporary file is in place
         self.known: dict[str, tuple[bytes, ParsedFile]] = {}  # what each file now holds
+        # Each file's signature as its temporary file was written (and renamed, which
+        # keeps it): the apply reads back no file whose signature is still that one.
+        self.signed: dict[str, tuple[int, int, int]] = {}
 
     def __enter__(self) -> _Writes:
         return self
@@ -302,7 +306,7 @@ class _Writes:
         """Wait for the landings under way."""
         wait([landing for _, landing in self.writing.values()])
 
-    def put(self, key: _Key, path: Path, tmp: Path | None, data: bytes,
+    def put(self, key: _Key, path: Path, tmp: Staged | None, data: bytes,
             parsed: ParsedFile) -> None:
         """Land record ``key`` (the group's last for ``path``): ``tmp`` holds ``data``,
         durably (None: ``path`` held ``data`` when it was written; if it no longer does,
@@ -321,10 +325,11 @@ class _Writes:
                 failed[key] = error
                 self.known.pop(str(path))
                 continue
-            self.before[path], moved = landing.result()
-            if moved:
+            self.before[path], landed = landing.result()
+            if landed is not None:
                 written.append(path)
                 self.renamed.add(key)
+                self.signed[str(path)] = landed
             else:
                 self.known.pop(str(path))
         if written:
@@ -332,24 +337,26 @@ class _Writes:
         return sorted(written), failed
 
 
-def _land(path: Path, tmp: Path | None, data: bytes) -> tuple[bytes | None, bool]:
-    """Put ``data`` at ``path`` (holding the folder); return what ``path`` held before and
-    whether it changed. ``tmp`` holds ``data`` durably already (None: none was written,
-    since ``path`` held ``data`` then)."""
+def _land(path: Path, tmp: Staged | None, data: bytes,
+          ) -> tuple[bytes | None, tuple[int, int, int] | None]:
+    """Put ``data`` at ``path`` (holding the folder); return what ``path`` held before and,
+    when it changed, the signature the file has now (None: unchanged). ``tmp`` holds
+    ``data`` durably already (None: none was written, since ``path`` held ``data``
+    then)."""
     old = _held(path)
     if old == data:
-        return old, False
+        return old, None
     if tmp is None:  # the file changed since it was looked at: written now
         tmp = _write_temporary(path, data, look=False)
         assert tmp is not None
         try:
-            os.replace(tmp, path)
+            os.replace(tmp.path, path)
         except BaseException:
-            tmp.unlink(missing_ok=True)
+            tmp.path.unlink(missing_ok=True)
             raise
     else:
-        os.replace(tmp, path)
-    return old, True
+        os.replace(tmp.path, path)
+    return old, tmp.signature
 
 
 def _held(path: Path) -> bytes | None:
@@ -474,15 +481,25 @@ def _folder(live: LiveGraph) -> Path:
     return live.root
 
 
-def _write_temporary(path: Path, data: bytes, look: bool = True) -> Path | None:
-    """Write ``data`` to a hidden temporary file beside ``path`` and fsync it; return it
-    (a rename makes it ``path``: a crash leaves the old file or the new, whole, and a
-    temporary file that the next start removes). With ``look``, return None instead when
-    ``path`` holds ``data`` already.
+class Staged(NamedTuple):
+    """A record's bytes written to a hidden temporary file, fsynced: the file, and its
+    signature (size, modification time, inode) then, which its rename keeps."""
 
-    Five system calls (open, write, fsync, close; the rename later) and nothing else:
-    after each one the writer thread waits for the interpreter again, behind every busy
-    query thread — a buffered file object and a random name per file added four more."""
+    path: Path
+    signature: tuple[int, int, int]
+
+
+def _write_temporary(path: Path, data: bytes, look: bool = True) -> Staged | None:
+    """Write ``data`` to a hidden temporary file beside ``path`` and fsync it; return it
+    and its signature (a rename makes it ``path``: a crash leaves the old file or the
+    new, whole, and a temporary file that the next start removes). With ``look``, return
+    None instead when ``path`` holds ``data`` already.
+
+    Six system calls (open, write, fsync, fstat, close; the rename later) and nothing
+    else: after each one the writer thread waits for the interpreter again, behind every
+    busy query thread — a buffered file object and a random name per file added four
+    more. The fstat spares the apply a read of the file (four calls) holding the
+    folder."""
     if look and _held(path) == data:
         return None
     unique = f"{os.getpid()}-{_TMP_PREFIX}{next(_tmp_count)}"
@@ -494,12 +511,13 @@ def _write_temporary(path: Path, data: bytes, look: bool = True) -> Path | None:
             while view:
                 view = view[os.write(fd, view):]
             os.fsync(fd)
+            st = os.fstat(fd)
         finally:
             os.close(fd)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    return tmp
+    return Staged(tmp, (st.st_size, st.st_mtime_ns, st.st_ino))
 
 
 def _fsync_folder(folder: Path) -> None:

@@ -78,6 +78,7 @@ from graph.records import (
     corpus_root,
     list_files,
     lone_surrogate,
+    missing_path,
     parse_file,
 )
 from graph.reindex import next_index
@@ -177,7 +178,7 @@ class LiveGraph:
                                  "('.' for the current folder)")
         self.root = Path(path)
         if not self.root.exists():
-            raise NewsgraphError(f"no such file or folder: {str(self.root)!r}")
+            raise missing_path(self.root)
         # Versions come and go for as long as this lives: keep the big blocks they
         # free from staying in the process (graph.heap).
         heap.pin_mmap_threshold()
@@ -203,6 +204,7 @@ class LiveGraph:
         # next apply builds it again from the kept parses.
         self._stale = False
         self._known: dict[str, tuple[bytes, ParsedFile]] = {}  # see holding()
+        self._signed: dict[str, tuple[int, int, int]] = {}  # see Held.__call__
         self._real_folders: dict[str, bool] = {}  # see _in_real_folder (per batch)
         self._exact: set[str] = set()  # files whose kept parse is of the bytes hashed
         # Files a batch wrote whose bytes the apply checked, by the signature they had
@@ -646,8 +648,11 @@ class LiveGraph:
             changed.append(name)
         # A rescan's touched names hold every name without a kept entry (_touched): no
         # second look at each entry (from a snapshot, each look reads and checks a block).
-        reads = self._read_all([name for name in names if name in touched or (
-            wanted is not None and name not in self._files)])
+        to_read = [name for name in names if name in touched or (
+            wanted is not None and name not in self._files)]
+        landed = self._as_landed(to_read, seen) if found is not None and self._signed else {}
+        reads = self._read_all([name for name in to_read if name not in landed])
+        reads.update(landed)
         for name in names:
             if name not in reads:
                 continue
@@ -750,6 +755,31 @@ class LiveGraph:
             present.add(name)
             seen[name] = (st.st_size, st.st_mtime_ns, st.st_ino)
         return present, gone, seen
+
+    def _as_landed(self, names: list[str], seen: dict[str, tuple[int, int, int]],
+                   ) -> dict[str, KeptFile]:
+        """The files among ``names`` that a batch wrote (:meth:`Held.__call__`'s
+        ``signed``) whose signature, looked at by this apply (``seen``), is still the one
+        their temporary file had when written, and older than that look by RACY_NS:
+        they hold the bytes handed over (a write since would have moved the time), so
+        they are kept as handed, not read back (before, four system calls each in the
+        writer threads, holding the folder, each a wait for the interpreter beside busy
+        query threads). A file within RACY_NS of the look is read as before."""
+        began = time.time_ns()
+        out: dict[str, KeptFile] = {}
+        for name in names:
+            full = os.path.abspath(name)
+            signature = self._signed.get(full)
+            known = self._known.get(full)
+            if signature is None or known is None or seen.get(name) != signature \
+                    or signature[1] >= began - RACY_NS or not self._in_real_folder(name):
+                continue
+            self._exact.add(name)
+            if len(self._clean) >= _CLEAN_AT_MOST:
+                self._clean.clear()
+            self._clean[name] = signature
+            out[name] = KeptFile(known[1], bytes_digest(known[0]), signature)
+        return out
 
     def _holds_folder(self, name: str) -> bool:
         """True when ``name`` is (or was) a folder holding known files."""
@@ -950,26 +980,31 @@ class Held:
 
     def __call__(self, paths: Iterable[str | os.PathLike[str]],
                  known: Mapping[str, tuple[bytes, ParsedFile]] | None = None,
+                 signed: Mapping[str, tuple[int, int, int]] | None = None,
                  ) -> Change | None:
-        """Apply the changed ``paths`` (with what the writer ``known`` of them) now."""
+        """Apply the changed ``paths`` (with what the writer ``known`` of them, and the
+        signature each had as it was ``signed``: written and renamed) now."""
         live = self.live
         live._ask(paths)
         live._known = {os.path.abspath(p): v for p, v in (known or {}).items()}
+        live._signed = {os.path.abspath(p): v for p, v in (signed or {}).items()}
         live._real_folders = {}
         try:
             return live._take()
         finally:
             live._known = {}
+            live._signed = {}
 
     def later(self, paths: Iterable[str | os.PathLike[str]],
               known: Mapping[str, tuple[bytes, ParsedFile]] | None = None,
+              signed: Mapping[str, tuple[int, int, int]] | None = None,
               ) -> Future[Change | None]:
         """Apply the changed ``paths`` in the apply thread, which lets the folder go when
         it is done; return its future. The holder's ``with`` then ends without waiting:
         a writer answers by its deadline while a long apply of what it wrote goes on."""
         def run() -> Change | None:
             try:
-                return self(paths, known)
+                return self(paths, known, signed)
             finally:
                 self.live._lock.release()
 

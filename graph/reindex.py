@@ -11,10 +11,12 @@ positions go):
   an array of the nodes), for the readers that list nodes by id; a change that removes
   nodes numbers them all in id order again (``remap``, one numpy pass, and a gather of
   every row);
-* keeps every CSR entry not incident to a touched article — copied run by run as it is,
-  or gathered and renumbered when positions moved — and writes in the touched articles'
-  rows read from the new graph. Every row lists its neighbours in id order, the order a
-  walk reads them in, whatever their positions;
+* keeps every CSR entry not incident to a touched article where it is — each row read
+  through its start and length, the rows the change wrote anew appended after them in
+  a buffer the versions share (:func:`_appended`; gathered into a new buffer once in
+  many versions), or gathered and renumbered when positions moved — and writes in the
+  touched articles' rows read from the new graph. Every row lists its neighbours in id
+  order, the order a walk reads them in, whatever their positions;
 * carries the walks' combined rows (several edge kinds side by side) the same way, and
   makes the rows a walk keeps for each carried phrase from them (``_carry_walk_rows``),
   so that no query on the new version makes them from every edge;
@@ -55,16 +57,18 @@ from graph.index import (
     Fields,
     Postings,
     ReadIndex,
+    RowStore,
     alias_keys,
     gather,
     newest_first,
+    rows_into,
 )
 
 if TYPE_CHECKING:
     pass
 
 __all__ = ["next_index", "Moved", "Positions", "Appended", "Layered", "CarriedWords",
-           "COMPACT_AT", "FOLD_AT", "SEGMENTS", "CARRIED_PHRASES"]
+           "COMPACT_AT", "FOLD_AT", "SEGMENTS", "CARRIED_PHRASES", "SPARE"]
 
 T = TypeVar("T")
 
@@ -72,6 +76,7 @@ COMPACT_AT = 2000  # articles in the text delta before it is folded into the bas
 SEGMENTS = 8  # text delta segments (one per version) before they are joined into one
 FOLD_AT = 1024  # changed URL aliases kept beside the base before they are folded in
 CARRIED_PHRASES = 8  # phrase answers of each cache handed on to the next version
+SPARE = 4096  # entries of room past a quarter more in a spread CSR's new buffer
 
 
 def next_index(old: ReadIndex, old_g: nx.MultiDiGraph, g: nx.MultiDiGraph,
@@ -126,19 +131,22 @@ def next_index(old: ReadIndex, old_g: nx.MultiDiGraph, g: nx.MultiDiGraph,
     new.aliases = Layered.over(old.aliases, changed)
 
     dead_old = [old.pos[x] for x in retext | rewired if x in old.pos]
-    remap = move.remap
+    # None while positions stay (the remap is the identity: no gather through it).
+    remap = move.remap if move.shifted else None
     # Read once (the background job may let the blob go meanwhile: hold_text_once sets
     # the words first, so an index seen without its text has them).
     text = old.text
-    fresh = _next_text(new, old, text, remap, [pos[x] for x in sorted(retext)], dead_old)
+    fresh = _next_text(new, old, text, remap, move.n_old, [pos[x] for x in sorted(retext)],
+                       dead_old)
     new.rank = _next_rank(old, new, newest_key, remap, move.drop,
                           [old.pos[x] for x in touched if x in old.pos],
                           [pos[x] for x in touched if x in g])
     new.fields = Fields(new)
     new.postings = Postings(new)
     new._reset_caches()
-    _carry_phrases(new, old, remap, dead_old, fresh)
-    _carry_walk_rows(new, old, g, affected, move)
+    _carry_phrases(new, old, remap, move.n_old, dead_old, fresh)
+    _carry_walk_rows(new, old, g, affected, move,
+                     sorted(pos[x] for x in retext | rewired if x in g))
     return new
 
 
@@ -427,7 +435,7 @@ def _next_csr(old: ReadIndex, old_g: nx.MultiDiGraph, g: nx.MultiDiGraph, new: R
         # A neighbour (a provider's row may be long): it loses the rewired articles it
         # had and gains those it has now, in numpy, in time linear in its row.
         o = old.pos[x]
-        had = csr.indices[csr.indptr[o]:csr.indptr[o + 1]]
+        had = csr.row_array(o)
         if len(had) < 64:  # a short row: plain Python beats numpy's per-call cost
             short = {ids[int(remap[c])] for c in had.tolist() if c not in dirty_old}
             short.update(gains.get(x, ()))
@@ -447,17 +455,15 @@ def _carried(old: ReadIndex, csr: CSR, affected: set[str], rows: dict[int, np.nd
     ``affected`` nodes replaced by ``rows`` (by new position; one for each affected node
     still there), every other row kept, renumbered when positions moved."""
     n = len(move.ids)
+    if move.src is None:
+        # Positions stay: the rows written anew are appended, no kept entry copied.
+        return _appended(csr, rows, n)
     degree = move.carry(csr.degree, [0] * (n - move.n_old + len(move.drop)))
     for p, row in rows.items():
         degree[p] = len(row)
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(degree, out=indptr[1:])
     indices = np.empty(int(indptr[-1]), dtype=np.int32)
-    if move.src is None:
-        # Positions stay: the old entries kept are copied as they are, run by run.
-        gone = sorted(old.pos[x] for x in affected if x in old.pos)
-        _fill(indices, indptr, csr, gone, rows)
-        return CSR(indptr, indices)
     # Positions moved: every kept row gathered to its new place and renumbered (its
     # order stays: the remap keeps id order).
     src = move.src.copy()
@@ -474,14 +480,65 @@ def _carried(old: ReadIndex, csr: CSR, affected: set[str], rows: dict[int, np.nd
     return CSR(indptr, indices)
 
 
+def _appended(csr: CSR, rows: dict[int, np.ndarray], n: int) -> CSR:
+    """The next version of ``csr``, positions unchanged (``n`` of them, those added
+    after the others): each row's start and length copied, the new ``rows`` (by
+    position) appended after every entry any version reads, in the buffer the versions
+    share (:class:`~graph.index.RowStore`). No kept entry is copied: a version costs
+    two arrays over the nodes and its own rows.
+
+    When the buffer has no room left, or holds as many entries no longer read as live
+    ones, this version's rows are gathered into a new one with room to spare (a quarter
+    more): the copy each version made of every kept entry (~11 ms a batch at 100k,
+    beside the interpreter's waits for each of its runs) is made once in many versions.
+    """
+    # Each numpy call over the nodes lets the interpreter go and waits to get it back,
+    # up to a switch interval beside busy query threads: few calls, none over entries.
+    n_old = len(csr.degree)
+    starts = np.concatenate((csr.indptr[:n_old], np.zeros(n + 1 - n_old, dtype=np.int64)))
+    degree = np.concatenate((csr.degree, np.zeros(n - n_old, dtype=csr.degree.dtype)))
+    at = sorted(rows)
+    fresh = np.concatenate([rows[p] for p in at]).astype(np.int32, copy=False) if at \
+        else np.zeros(0, dtype=np.int32)
+    lengths = np.array([len(rows[p]) for p in at], dtype=np.int64)
+    places = np.array(at, dtype=np.int64)
+    was = places[places < n_old]
+    live = csr.entries - int(csr.degree[was].sum()) + len(fresh)
+    degree[places] = lengths
+    store = csr.store
+    if store is not None:
+        with store.lock:
+            end = store.used
+            if end + len(fresh) <= len(store.array) and end + len(fresh) <= 2 * live + SPARE:
+                store.used = end + len(fresh)
+                store.array[end:end + len(fresh)] = fresh
+                starts[places] = end + np.cumsum(lengths) - lengths
+                starts[n] = store.used
+                return CSR(starts, store.array[:store.used], degree, store, live)
+    # A new buffer: this version's kept rows, then its new ones, then room to spare.
+    kept = degree.copy()
+    kept[places] = 0
+    kept_total = int(kept.sum())
+    array = np.empty(live + live // 4 + SPARE, dtype=np.int32)
+    rows_into(array, starts[:n], kept, csr.indices)
+    array[kept_total:live] = fresh
+    new_starts = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(kept[:-1], out=new_starts[1:n])
+    new_starts[places] = kept_total + np.cumsum(lengths) - lengths
+    new_starts[n] = live
+    return CSR(new_starts, array[:live], degree, RowStore(array, live), live)
+
+
 def _carry_walk_rows(new: ReadIndex, old: ReadIndex, g: nx.MultiDiGraph,
-                     affected: dict[str, set[str]], move: Moved) -> None:
+                     affected: dict[str, set[str]], move: Moved, retexted: list[int],
+                     ) -> None:
     """Hand the walks' per-version rows on to the next version: the rows of several edge
     kinds side by side (``combined``) that the previous version's queries asked for most
     recently, carried over like the CSRs (the rows the change touched made anew, the
     rest copied); then the rows holding only the nodes a walk reports
-    (``kept_rows``, a few of them per phrase) made from them, for the phrases whose
-    answers were carried. Before, the first walk on each version made both again from
+    (``kept_rows``, a few of them per phrase), for the phrases whose answers were
+    carried: carried over too while positions stay (:func:`_carried_kept`), else made
+    from the combined rows. Before, the first walk on each version made both again from
     every edge — in the query threads, several at once: a quarter of a 2-hop query's
     time beside sustained ingest at 100k."""
     pos = new.pos
@@ -495,47 +552,40 @@ def _carry_walk_rows(new: ReadIndex, old: ReadIndex, g: nx.MultiDiGraph,
                 p = pos[x]
                 rows[p] = np.concatenate([new.csr[k].row_array(p) for k in via])
         new._combined._held[(via,)] = _carried(old, was, touched, rows, move)
-    for (via, kinds, phrase), _ in _recent(old.kept_rows, arity=3):
-        if all(k in affected for k in via) and phrase is not None \
-                and (phrase,) in new.mention_mask:  # no text scanned for it here
-            new.kept_rows(via, kinds, phrase)
+    for (via, kinds, phrase), was in _recent(old.kept_rows, arity=3):
+        if not (all(k in affected for k in via) and phrase is not None
+                and (phrase,) in new.mention_mask):  # no text scanned for it here
+            continue
+        old_keep = old.keep_mask._held.get((kinds, phrase))
+        if move.shifted or old_keep is None or not (len(via) == 1
+                                                    or (via,) in new._combined._held):
+            new.kept_rows(via, kinds, phrase)  # made from every kept node's row
+            continue
+        rewritten = {pos[x] for k in via for x in affected[k] if x in g}
+        new.kept_rows._held[(via, kinds, phrase)] = _carried_kept(
+            was, new.combined(via), old_keep, new.keep_mask(kinds, phrase), rewritten,
+            retexted, len(new.ids))
 
 
-def _fill(indices: np.ndarray, indptr: np.ndarray, csr: CSR, gone: list[int],
-          rows: dict[int, np.ndarray]) -> None:
-    """Write the next CSR's entries, positions unchanged: every entry of the old rows
-    kept, in order, with the new ``rows`` written where ``indptr`` puts them between
-    them (the nodes added come after the others).
-
-    The entries kept lie in runs between the old rows dropped (``gone``), and the new
-    array is those runs with the new rows in between: one copy per run, O(rows changed)
-    numpy calls and one pass over the entries, no mask of every entry.
-    """
-    old = csr.indices
-    bounds = np.asarray(gone, dtype=np.int64)
-    starts = np.concatenate(([0], csr.indptr[bounds + 1])).tolist()
-    ends = np.concatenate((csr.indptr[bounds], [len(old)])).tolist()
-    runs = [(a, b) for a, b in zip(starts, ends, strict=True) if b > a]
-    run, at = 0, runs[0][0] if runs else 0  # the next entry to carry: runs[run], from at
-
-    def carry(w: int, stop: int) -> None:
-        nonlocal run, at
-        while w < stop:
-            end = runs[run][1]
-            k = min(end - at, stop - w)
-            indices[w:w + k] = old[at:at + k]
-            w += k
-            at += k
-            if at == end and run + 1 < len(runs):
-                run += 1
-                at = runs[run][0]
-
-    w = 0
-    for p in sorted(rows):
-        carry(w, int(indptr[p]))
-        w = int(indptr[p + 1])
-        indices[int(indptr[p]):w] = rows[p]
-    carry(w, len(indices))
+def _carried_kept(was: CSR, combined: CSR, old_keep: np.ndarray, keep: np.ndarray,
+                  touched: set[int], retexted: list[int], n: int) -> CSR:
+    """The next version of the rows a walk keeps (``was``; :meth:`ReadIndex._kept_rows`),
+    positions unchanged: the rows of the ``touched`` nodes (their ``combined`` rows
+    changed) and of the neighbours of every node kept by one version and not the other
+    (among the ``retexted`` articles: only their text or presence changed) made again
+    from the new ``combined`` rows and ``keep`` mask, each in node order; every other
+    row kept (:func:`_appended`). Before, every version gathered the rows of every kept
+    node and sorted all their entries again: a dozen numpy calls over them."""
+    n_old = len(old_keep)
+    redo = set(touched)
+    for p in retexted:
+        if bool(keep[p]) != (p < n_old and bool(old_keep[p])):
+            redo.update(combined.row(p))  # the relation is symmetric
+    rows = {}
+    for p in redo:
+        row = combined.row_array(p)
+        rows[p] = np.sort(row[keep[row]]).astype(np.int32)
+    return _appended(was, rows, n)
 
 
 def _with(row: np.ndarray, more: list[int], places: np.ndarray | None) -> np.ndarray:
@@ -551,7 +601,7 @@ def _with(row: np.ndarray, more: list[int], places: np.ndarray | None) -> np.nda
     return np.insert(row, at[~there], extra[~there]).astype(np.int32)
 
 
-def _next_rank(old: ReadIndex, new: ReadIndex, newest: np.ndarray, remap: np.ndarray,
+def _next_rank(old: ReadIndex, new: ReadIndex, newest: np.ndarray, remap: np.ndarray | None,
                drop: list[int], out_old: list[int], into: list[int]) -> np.ndarray:
     """Return the next rank (position in (newest first, id) order): the old order without
     the nodes at ``out_old`` (old positions), renumbered, with the nodes at ``into`` (new
@@ -563,7 +613,9 @@ def _next_rank(old: ReadIndex, new: ReadIndex, newest: np.ndarray, remap: np.nda
     order, keys = _rank_order(old)
     out = old.rank[np.union1d(np.asarray(out_old, dtype=np.int64),
                               np.asarray(drop, dtype=np.int64))]  # removed: among out_old
-    kept = remap[np.delete(order, out)]
+    kept = np.delete(order, out)
+    if remap is not None:
+        kept = remap[kept]
     keys = np.delete(keys, out)  # ascending: the old order, less what moves
     places = new.id_places()
     place = (lambda p: p) if places is None else (lambda p: int(places[p]))
@@ -591,8 +643,8 @@ def _rank_order(index: ReadIndex) -> tuple[np.ndarray, np.ndarray]:
     return found
 
 
-def _next_text(new: ReadIndex, old: ReadIndex, text: bytes | None, remap: np.ndarray,
-               written: list[int], dead_old: list[int],
+def _next_text(new: ReadIndex, old: ReadIndex, text: bytes | None,
+               remap: np.ndarray | None, n_old: int, written: list[int], dead_old: list[int],
                ) -> tuple[bytes, np.ndarray, np.ndarray] | None:
     """Carry the text index over: the base blob as it is (dead rows -1), the delta
     segments as they are (their rows renumbered, dead ones -1) and one more with the
@@ -603,10 +655,14 @@ def _next_text(new: ReadIndex, old: ReadIndex, text: bytes | None, remap: np.nda
     rows and words (:class:`CarriedWords`), no text; folding the delta into it makes
     the blob again, from the articles' strings.
     Returns the rewritten articles' text as a segment (None when there are none)."""
-    dead = np.zeros(len(remap), dtype=bool)
+    dead = np.zeros(n_old, dtype=bool)
     dead[dead_old] = True
 
     def carried(rows: np.ndarray) -> np.ndarray:
+        if remap is None:  # positions stay: the rows as they are, less the dead ones
+            out = rows.astype(np.int32)
+            out[dead[np.maximum(rows, 0)]] = -1
+            return out
         live = rows >= 0
         out = np.full(len(rows), -1, dtype=np.int32)
         out[live] = np.where(dead[rows[live]], -1, remap[rows[live]])
@@ -645,7 +701,7 @@ def _next_text(new: ReadIndex, old: ReadIndex, text: bytes | None, remap: np.nda
         segments = [_joined(segments)]
     new.text, new.article_rows, new.extra_text = text, base_rows, segments  # type: ignore[assignment]
     new.text_starts = old.text_starts if text is not None else np.zeros(0, dtype=np.int64)
-    new.words = None if words is None else CarriedWords.over(words, carried, len(remap))
+    new.words = None if words is None else CarriedWords.over(words, carried, n_old)
     return fresh
 
 
@@ -680,15 +736,16 @@ class CarriedWords:
         return now[keep], masks[keep]
 
 
-def _carry_phrases(new: ReadIndex, old: ReadIndex, remap: np.ndarray, dead_old: list[int],
-                   fresh: tuple[bytes, np.ndarray, np.ndarray] | None) -> None:
+def _carry_phrases(new: ReadIndex, old: ReadIndex, remap: np.ndarray | None, n_old: int,
+                   dead_old: list[int], fresh: tuple[bytes, np.ndarray, np.ndarray] | None,
+                   ) -> None:
     """Hand the phrase answers the previous version found on to the next one: its
     articles holding the phrase, less those whose text died (``dead_old``), renumbered,
     plus those of the rewritten articles' text (``fresh``) that hold it — the same answer
     as a scan of the whole text, which each version's first query with ``mentions`` made
     otherwise (at 100k articles, hundreds of ms of the GIL per version, in the query
     threads). The :data:`CARRIED_PHRASES` most recently asked of each cache are carried."""
-    dead = np.zeros(len(remap), dtype=bool)
+    dead = np.zeros(n_old, dtype=bool)
     dead[dead_old] = True
     scan = None
     if fresh is not None:  # the rewritten articles' text alone, searched by the index's code
@@ -699,7 +756,9 @@ def _carry_phrases(new: ReadIndex, old: ReadIndex, remap: np.ndarray, dead_old: 
 
     def carried(phrase: tuple[str, ...], had: np.ndarray) -> np.ndarray:
         if phrase not in found:
-            kept = remap[had[~dead[had]]]
+            kept = had[~dead[had]]
+            if remap is not None:
+                kept = remap[kept]
             more = scan._phrase_articles(phrase) if scan is not None else kept[:0]
             found[phrase] = np.union1d(kept, more).astype(np.int32)
         return found[phrase]

@@ -352,12 +352,12 @@ class FollowedFolder(RuleBasedStateMachine):
         self.live.on_change(self.changes.append)
         self.previous = self.live.current()
         self.specs: dict[str, dict[str, Any]] = {"seed.md": {}}
-        self.compact_at = reindex.COMPACT_AT, reindex.FOLD_AT, reindex.SEGMENTS
+        self.compact_at = reindex.COMPACT_AT, reindex.FOLD_AT, reindex.SEGMENTS, reindex.SPARE
         self.edges_held, live_module.EDGES_HELD = live_module.EDGES_HELD, 0
 
     def teardown(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
-        reindex.COMPACT_AT, reindex.FOLD_AT, reindex.SEGMENTS = self.compact_at
+        reindex.COMPACT_AT, reindex.FOLD_AT, reindex.SEGMENTS, reindex.SPARE = self.compact_at
         live_module.EDGES_HELD = self.edges_held
 
     @rule()
@@ -369,12 +369,15 @@ class FollowedFolder(RuleBasedStateMachine):
         assert self.live.version == version and self.live.current() is kg
         assert isinstance(kg.nx._succ, Adjacency) and isinstance(kg.nx._pred, Adjacency)
 
-    @rule(at=st.sampled_from((0, 1, 2, 4, 10**6)), segments=st.integers(0, 3))
-    def compact_after(self, at: int, segments: int) -> None:
+    @rule(at=st.sampled_from((0, 1, 2, 4, 10**6)), segments=st.integers(0, 3),
+          spare=st.sampled_from((0, 4096)))
+    def compact_after(self, at: int, segments: int, spare: int) -> None:
         """The next versions fold their text and URL deltas into the base past ``at``
-        (never, at 10**6), and join the text delta's segments past ``segments``."""
+        (never, at 10**6), join the text delta's segments past ``segments``, and give a
+        spread CSR's new buffer ``spare`` entries of room (0: a new buffer often)."""
         reindex.COMPACT_AT = reindex.FOLD_AT = at
         reindex.SEGMENTS = segments
+        reindex.SPARE = spare
 
     def _write(self, name: str, spec: dict[str, Any]) -> Path:
         form = FORMS[Path(name).suffix]
@@ -654,6 +657,34 @@ def test_a_version_adding_nodes_keeps_every_position_and_one_removing_renumbers(
     assert_same(live, tmp_path)
 
 
+@pytest.mark.parametrize("spare", [0, 4096])
+def test_a_version_adding_nodes_copies_no_kept_row(tmp_path: Path, spare: int,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """A version that only adds nodes appends the rows it writes anew to the buffer the
+    versions before it read (graph/reindex.py, _appended): no kept entry is copied, and
+    every earlier version still reads its rows as they were, through a new buffer made
+    when one is full (``spare`` 0: often)."""
+    from graph.index import WALK_ORDER
+
+    monkeypatch.setattr(reindex, "SPARE", spare, raising=False)
+    for slug in ("m1", "m2", "m3"):
+        write_record(tmp_path, f"{slug}.md", record(slug, topics=["AI"], related=[record("m2")]))
+    live = graph.follow(tmp_path)
+    held = []
+    for i in range(6):
+        kg = live.current()
+        held.append((kg, {k: by_id(kg.index, kg.index.csr[k]) for k in WALK_ORDER}))
+        live.apply([write_record(tmp_path, f"n{i}.md", record(f"n{i}", topics=["AI"],
+                                                              related=[record("m1")]))])
+        assert_same(live, tmp_path)
+    for kg, rows in held:
+        assert {k: by_id(kg.index, kg.index.csr[k]) for k in WALK_ORDER} == rows
+    a, b = held[-1][0].index.csr, live.current().index.csr
+    if spare:  # the last two versions share one buffer: the newer one's rows were appended
+        assert all(np.shares_memory(a[k].indices, b[k].indices) for k in WALK_ORDER)
+        assert all(b[k].indices.base is a[k].indices.base for k in WALK_ORDER)
+
+
 def test_a_compacted_follow_reads_its_edges_from_arrays_and_goes_on(tmp_path: Path) -> None:
     """A cold follow's graph is dicts; compacted, its edges are arrays (the same graph,
     the same version), and the changes after go on over them."""
@@ -701,6 +732,41 @@ def test_a_topic_renamed_changes_which_articles_a_walk_keeps(tmp_path: Path) -> 
     live.apply(paths)
     assert live.current().nx.nodes["topic:a"]["name"] == "Ａ"
     got, want = live.current().index, graph.load(tmp_path).index
+    a, b = by_id(got, got.kept_rows(*key)), by_id(want, want.kept_rows(*key))
+    assert {k: sorted(v) for k, v in a.items()} == {k: sorted(v) for k, v in b.items()}
+    assert_same(live, tmp_path)
+
+
+def test_the_rows_a_walk_keeps_are_carried_not_made_again(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A version that only adds nodes carries the rows a walk keeps for a phrase
+    (kept_rows) from the previous version's, remaking only the rows the change touched
+    and those beside an article that came to hold the phrase or stopped holding it;
+    before, each version gathered every kept node's rows and sorted them again."""
+    from graph.build import ARTICLE
+    from graph.index import WALK_ORDER, ReadIndex
+    from graph.normalize import phrase_tokens
+
+    write_record(tmp_path, "x.md", record("x", title="AI story", related=[record("y")]))
+    write_record(tmp_path, "y.md", record("y", related=[record("x")]))
+    live = graph.follow(tmp_path)
+    key = (WALK_ORDER, frozenset({ARTICLE}), phrase_tokens("ai"))
+    live.current().index.kept_rows(*key)  # asked: handed on to the next version
+    made: list[Any] = []
+    real = ReadIndex._kept_rows
+
+    def counted(self: Any, *args: Any, **kwargs: Any) -> Any:
+        made.append(args)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(ReadIndex, "_kept_rows", counted)
+    live.apply([write_record(tmp_path, "z.md", record("z", title="More AI",
+                                                      related=[record("y")])),
+                write_record(tmp_path, "x.md", record("x", title="Not now",
+                                                      related=[record("y")]))])
+    got = live.current().index
+    assert key in got.kept_rows._held and made == []
+    want = graph.load(tmp_path).index
     a, b = by_id(got, got.kept_rows(*key)), by_id(want, want.kept_rows(*key))
     assert {k: sorted(v) for k, v in a.items()} == {k: sorted(v) for k, v in b.items()}
     assert_same(live, tmp_path)
