@@ -105,6 +105,7 @@ def _read(text: str, first_line: int, allow_list: bool) -> list[tuple[Any, int |
 _SEEN_LINES: dict[str, tuple[str, Any]] = {}
 _MAX_SEEN_LINES = 16384
 _SEEN_VALUE_CHARS = 24
+_SEEN_LINE_CHARS = 48  # a key, ": " and a short value
 _REPEATED = frozenset({str, int, float, bool, type(None)})
 
 
@@ -165,7 +166,9 @@ class _Parser:
                 content, first = first, None
             elif at != indent:
                 break
-            pair = seen.get(content)
+            # (A longer line is never kept: not hashed to look. Titles, excerpts and URLs
+            # are most of a record's characters.)
+            pair = seen.get(content) if len(content) <= _SEEN_LINE_CHARS else None
             if pair is not None and (self.i + 1 >= count or lines[self.i + 1][0] <= indent):
                 out[pair[0]] = pair[1]  # a line read before, whole on its line
                 entries += 1
@@ -191,8 +194,8 @@ class _Parser:
                         self.i >= count or lines[self.i][0] <= indent) and (
                         first_char not in "'\"" or (len(rest) > 1 and rest[-1] == first_char)):
                     value = out[key] = scalar(rest)  # one line, closed: the usual case
-                    if len(rest) <= _SEEN_VALUE_CHARS and type(value) in _REPEATED \
-                            and len(seen) < _MAX_SEEN_LINES:
+                    if len(rest) <= _SEEN_VALUE_CHARS and len(content) <= _SEEN_LINE_CHARS \
+                            and type(value) in _REPEATED and len(seen) < _MAX_SEEN_LINES:
                         seen[content] = (key, value)
                     continue
                 out[key] = self.value(rest, number, indent)

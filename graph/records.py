@@ -350,9 +350,13 @@ def corpus_root(root: Path, *, follow_symlinks: bool = False) -> str | None:
     return os.path.realpath(root)
 
 
-def parse_file(path: Path, *, max_bytes: int = DEFAULT_MAX_FILE_BYTES,
+def parse_file(path: str | os.PathLike[str], *, max_bytes: int = DEFAULT_MAX_FILE_BYTES,
                include: Sequence[str] = (), within: str | None = None) -> ParsedFile:
     """Read one file and parse it into records by its suffix.
+
+    ``path`` as a string is kept as given (a listing's names are normalized already:
+    the parse workers pass them so, not a ``Path`` made and turned back into a string
+    each file); a ``Path`` is read by its ``str``.
 
     With ``within`` (a real folder path, from :func:`corpus_root`), the file opened must
     lie in it: the path is resolved on the open file, so a file or folder swapped for a
@@ -387,7 +391,7 @@ def _stat_of(st: os.stat_result) -> tuple[int, int, int, int]:
     return (st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)
 
 
-def _parse_file(path: Path, max_bytes: int, include: Sequence[str],
+def _parse_file(path: str | os.PathLike[str], max_bytes: int, include: Sequence[str],
                 within: str | None = None) -> ParsedFile:
     name = str(path)
     result = ParsedFile(name)

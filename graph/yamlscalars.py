@@ -185,7 +185,8 @@ def scalar(text: str) -> Any:
         if m is None:
             raise Unsupported
         return m.group(1).replace("''", "'")
-    known = _PLAIN_VALUES.get(text, _MISSING)
+    # (Only texts of up to 16 characters are kept: a longer one is not hashed to look.)
+    known = _PLAIN_VALUES.get(text, _MISSING) if len(text) <= _PLAIN_VALUE_CHARS else _MISSING
     if known is not _MISSING:
         return known
     if text == "[]":
@@ -206,7 +207,7 @@ def scalar(text: str) -> Any:
             if construct is None:
                 raise Unsupported  # "<<" merge keys, "=" values
             value = construct(yaml.ScalarNode(tag, text))
-    if len(text) <= 16 and len(_PLAIN_VALUES) < 65536:
+    if len(text) <= _PLAIN_VALUE_CHARS and len(_PLAIN_VALUES) < 65536:
         _PLAIN_VALUES[text] = value  # all immutable: str, int, float, bool, None, dates
     return value
 
@@ -214,6 +215,7 @@ def scalar(text: str) -> Any:
 # Short plain scalars seen before and their values: records repeat "article", "news",
 # "true" and small numbers thousands of times, and resolving each costs regexes.
 _PLAIN_VALUES: dict[str, Any] = {}
+_PLAIN_VALUE_CHARS = 16
 _MISSING = object()
 
 
