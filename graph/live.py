@@ -540,11 +540,43 @@ class LiveGraph:
         make the next version; return the :class:`Change`, or None when nothing changed
         (or when another thread's apply, running meanwhile, took these paths with its own:
         by the time this returns, the current version includes them either way)."""
+        if paths is None:
+            # Every file's signature compared before the folder is held (at 100k from a
+            # snapshot ~9 s, during which a file dropped or a batch sent waited); held,
+            # only the files that differ are read and applied.
+            paths = self._look()
         ticket = self._ask(paths)
         with self._lock:
             if self._applied >= ticket:
                 return None
             return self._take()
+
+    def _look(self) -> list[str] | None:
+        """The paths a rescan would find changed (listed now with another signature than
+        kept, not listed yet, or gone), looked for without holding the folder; None to
+        rescan holding it (a build to make again, a listing whose problems changed, or
+        a change that moved what was being looked at).
+
+        What the look saw may be out of date once the folder is held: the paths are
+        applied as any change's are, each looked at again then (gone, added, a folder);
+        a file changed after it was looked at is a change of its own, which the
+        watcher — running before the look, graph/watch.py — names."""
+        if not self.resumed:
+            self.resume()
+        if self._stale:
+            return None
+        try:
+            listing = self._list()
+            if (listing.errors, listing.skipped) != (self._listing.errors,
+                                                     self._listing.skipped):
+                return None
+            names = listing.names
+            touched = self._touched(names, None)
+            listed = set(names)
+            gone = [name for name in list(self._files) if name not in listed]
+        except (RuntimeError, KeyError, OSError):  # the table changed as it was read
+            return None
+        return sorted(touched, key=file_key) + gone
 
     @functools.cached_property
     def appliers(self) -> ThreadPoolExecutor:
