@@ -243,7 +243,7 @@ class LiveGraph:
             # follower holds a warm start's heap, not what a first read's peak left (at
             # 100k, 1,716 MB after 1,000 changes against a cold load's 911).
             private = Path(tempfile.mkdtemp(prefix="newsgraph-follow-"))
-            self._cache = FollowCache.of(private, self.root, self._options())
+            self._cache = FollowCache(private, self.root, self._options())
             digest = self._cache.fingerprint(names)
         try:
             if (not _snapshot_only and self._cache is not None and digest is not None
