@@ -84,3 +84,48 @@ def test_a_file_deleted_or_added_during_a_rescans_look_is_as_the_folder_is(
     assert kg.article("https://news.example/s2") is None
     assert kg.article("https://news.example/s3") is None
     assert_same(live, tmp_path)
+
+
+def test_a_file_dropped_during_the_watchers_first_look_is_applied_before_it_ends(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The watcher awaited its first look (live.apply(None): ~45 s at 100k from a
+    snapshot on a loaded machine) before it applied any event: a file dropped as the
+    server said it was ready waited for all of it, even once the look no longer held
+    the folder. The look now runs beside the events."""
+    import asyncio
+
+    from graph.watch import watch
+
+    for i in range(3):
+        write_record(tmp_path, f"s{i}.md", record(f"s{i}"))
+    live = graph.follow(tmp_path)
+    looking, go_on = threading.Event(), threading.Event()
+    touched = graph.LiveGraph._touched
+
+    def held_up(self: graph.LiveGraph, names: list[str], paths: object) -> set[str]:
+        if paths is None and not looking.is_set():
+            looking.set()
+            go_on.wait(20)
+        return touched(self, names, paths)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(graph.LiveGraph, "_touched", held_up)
+
+    async def drop_during_the_look() -> bool:
+        stop = asyncio.Event()
+        task = asyncio.create_task(watch(live, stop=stop, poll=True))
+        try:
+            while not looking.is_set():
+                await asyncio.sleep(0.01)
+            write_record(tmp_path, "new.md", record("new"))
+            for _ in range(1000):  # 10 s
+                if live.current().article("https://news.example/new") is not None:
+                    return True
+                await asyncio.sleep(0.01)
+            return False
+        finally:
+            go_on.set()
+            stop.set()
+            await asyncio.wait_for(task, 20)
+
+    assert asyncio.run(drop_during_the_look()), "the dropped file waited for the first look"
+    assert_same(live, tmp_path)
