@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import math
 import os
 import random
 import shutil
@@ -40,7 +41,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -78,10 +79,51 @@ TARGETS = {
 }
 
 
+def _seconds(text: str) -> float:
+    """A length of time: a positive, finite number of seconds (float() also takes nan and
+    inf, and nan passes every comparison)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(
+            f"expected a positive number of seconds, like 3 or 0.5, got {text!r}")
+    return value
+
+
+def _count(least: int) -> Callable[[str], int]:
+    """A whole-number argument of at least ``least``."""
+    def count(text: str) -> int:
+        try:
+            n = int(text)
+        except ValueError:
+            n = least - 1
+        if n < least:
+            raise argparse.ArgumentTypeError(
+                f"must be a whole number, at least {least}, got {text!r}")
+        return n
+    return count
+
+
+def _sizes(text: str) -> list[int]:
+    """Corpus sizes: record counts of at least 1, comma-separated; sorted, each once."""
+    parts = [s.strip() for s in text.split(",") if s.strip()]
+    try:
+        sizes = sorted({int(s) for s in parts})
+    except ValueError:
+        sizes = []
+    if not sizes or sizes[0] < 1:
+        raise argparse.ArgumentTypeError(
+            "expected record counts, whole numbers of at least 1, comma-separated "
+            f"(like 10000,100000), got {text!r}")
+    return sizes
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """Add the runner's options to an argument parser (``newsgraph bench`` shares them)."""
-    p.add_argument("--sizes", default="10000,100000",
-                   help="corpus sizes in records, comma-separated (default: %(default)s)")
+    p.add_argument("--sizes", type=_sizes, default=[10_000, 100_000],
+                   help="corpus sizes in records, comma-separated (default: 10000,100000)")
     p.add_argument("--seed", type=int, default=0, help="corpus seed (default: %(default)s)")
     p.add_argument("--style", choices=STYLES, default="mixed",
                    help="how the corpus is written: one writer's YAML or JSON dialect, or "
@@ -91,35 +133,35 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "a corpus already there with the same size, seed and style is reused")
     p.add_argument("--json", type=Path, default=None, metavar="PATH",
                    help="write the figures here (default: WORKDIR/results.json)")
-    p.add_argument("--baseline-max", type=int, default=10_000, metavar="N",
+    p.add_argument("--baseline-max", type=_count(0), default=10_000, metavar="N",
                    help="time the serial, single-process load at sizes up to N "
                         "(default: %(default)s)")
-    p.add_argument("--repeat", type=int, default=5,
+    p.add_argument("--repeat", type=_count(1), default=5,
                    help="fast-path calls per start (default: %(default)s)")
-    p.add_argument("--http-seconds", type=float, default=3.0,
+    p.add_argument("--http-seconds", type=_seconds, default=3.0,
                    help="length of each HTTP phase (default: %(default)s)")
-    p.add_argument("--connections", type=int, default=16,
+    p.add_argument("--connections", type=_count(1), default=16,
                    help="HTTP client connections (default: %(default)s)")
     p.add_argument("--no-http", action="store_true", help="skip the HTTP measurements")
     p.add_argument("--no-workers", action="store_true",
                    help="skip serve --workers 2 against one server (memory, throughput)")
     p.add_argument("--no-serving", action="store_true",
                    help="skip the start-up and noisy-neighbour measurements")
-    p.add_argument("--attack-seconds", type=float, default=5.0,
+    p.add_argument("--attack-seconds", type=_seconds, default=5.0,
                    help="length of each noisy-neighbour phase (default: %(default)s)")
-    p.add_argument("--live-changes", type=int, default=20, metavar="N",
+    p.add_argument("--live-changes", type=_count(1), default=20, metavar="N",
                    help="new files dropped into a followed copy of the largest corpus, "
                         "each timed from landing to visible (default: %(default)s)")
-    p.add_argument("--live-rss-changes", type=int, default=1000, metavar="N",
+    p.add_argument("--live-rss-changes", type=_count(1), default=1000, metavar="N",
                    help="single-record changes applied before the followed corpus's memory "
                         "is compared with a cold load's (default: %(default)s)")
     p.add_argument("--no-live", action="store_true",
                    help="skip the live (followed corpus) measurements")
-    p.add_argument("--ingest-records", type=int, default=2000, metavar="N",
+    p.add_argument("--ingest-records", type=_count(1), default=2000, metavar="N",
                    help="records sent through the ingest mutation, in batches of 100, to a "
                         "server of a copy of the largest corpus while --connections clients "
                         "query (default: %(default)s)")
-    p.add_argument("--ingest-idle-seconds", type=float, default=5.0,
+    p.add_argument("--ingest-idle-seconds", type=_seconds, default=5.0,
                    help="length of the clients' idle phase before the ingest "
                         "(default: %(default)s)")
     p.add_argument("--no-ingest", action="store_true",
@@ -137,8 +179,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def run(args: argparse.Namespace) -> int:
     """Run the suite with parsed options; print the table and write the JSON."""
-    sizes = sorted({int(s) for s in str(args.sizes).split(",") if s.strip()}
-                   | ({MILLION} if args.million else set()))
+    sizes = sorted(set(args.sizes) | ({MILLION} if args.million else set()))
     workdir = args.workdir or Path(tempfile.gettempdir()) / "newsgraph-bench"
     workdir.mkdir(parents=True, exist_ok=True)
     results: dict[str, Any] = {"machine": _machine(), "seed": args.seed, "style": args.style,

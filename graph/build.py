@@ -466,9 +466,11 @@ class Builder:
                 name = linked_name(name)
                 slug = topic_slug(name)
             if not slug:
-                got = "" if isinstance(name, str) else \
+                got = "" if isinstance(name, str) or name is None else \
                     f", got a {'mapping' if isinstance(name, dict) else type(name).__name__}"
-                self.warn(path, line, f"topic {_shown(name)} skipped: a topic is a name with a "
+                # (null: YAML's '- ' with nothing after it, not Python's 'None')
+                what = "an empty topic item (null)" if name is None else f"topic {_shown(name)}"
+                self.warn(path, line, f"{what} skipped: a topic is a name with a "
                           f"letter or digit, a wiki link '[[Name]]' or a mapping with a text "
                           f"'name'{got}")
                 continue
@@ -627,8 +629,9 @@ class Builder:
         for i, item in enumerate(raw, start=1):
             what = f"related entry {i}"
             if not isinstance(item, dict):
-                self.warn(entry.path, line, f"{what} skipped: expected a mapping, "
-                          f"got {type(item).__name__}")
+                self.warn(entry.path, line, f"{what} skipped: expected a mapping holding "
+                          "the story's webUrl (- {title: ..., webUrl: https://...}) or its "
+                          f"URL as text, got {type(item).__name__} {_shown(item)}")
                 continue
             target = self.entry_url(item, entry.path, line, what)
             if target is None:

@@ -115,18 +115,23 @@ class KnowledgeGraph:
     # -- lookups: each returns a node id, or None ----------------------------
 
     def article(self, url: str) -> str | None:
-        """Return the node id of the article at a URL, raw or canonical, or None."""
+        """Return the node id of the article at a URL, raw or canonical, or of its id with
+        the URL in any spelling ('article:http://...?utm_source=x'); or None."""
         _text("article", url, "a URL or node id")
         if url in self.nx and self.nx.nodes[url].get("kind") == ARTICLE:
             return url
         i = self.index.article_by_url(url)
+        if i is None and url.startswith(f"{ARTICLE}:"):  # its id with the URL in any spelling
+            i = self.index.article_by_url(url.removeprefix(f"{ARTICLE}:"))
         return None if i is None else self.index.ids[i]
 
     def provider(self, domain: str) -> str | None:
-        """Return the node id of a provider by domain, ``www.`` form or URL, or None."""
+        """Return the node id of a provider by domain, ``www.`` form or URL, or of its id
+        with the domain in any of those spellings; or None."""
         _text("provider", domain, "a domain, URL or node id")
         if domain in self.nx and self.nx.nodes[domain].get("kind") == PROVIDER:
             return domain
+        domain = domain.removeprefix(f"{PROVIDER}:")  # its id, the domain in any spelling
         try:
             node = provider_id(provider_key(domain))
         except InvalidURLError:
@@ -160,7 +165,8 @@ class KnowledgeGraph:
         _text("resolve", ref, "a node id or an article URL")
         if ref in self.nx:
             return ref
-        node = self.topic(ref) if ref.startswith(f"{TOPIC}:") else self.article(ref)
+        node = (self.topic(ref) if ref.startswith(f"{TOPIC}:")
+                else self.provider(ref) if ref.startswith(f"{PROVIDER}:") else self.article(ref))
         if node is None and not missing_ok:
             raise NodeNotFound(
                 f"no node {ref!r}: expected a node id such as 'article:<url>', "

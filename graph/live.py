@@ -80,6 +80,7 @@ from graph.records import (
     corpus_root,
     list_files,
     lone_surrogate,
+    missing_path,
     parse_file,
 )
 from graph.reindex import next_index
@@ -179,7 +180,7 @@ class LiveGraph:
                                  "('.' for the current folder)")
         self.root = Path(path)
         if not self.root.exists():
-            raise NewsgraphError(f"no such file or folder: {str(self.root)!r}")
+            raise missing_path(self.root)
         # Versions come and go for as long as this lives: keep the big blocks they
         # free from staying in the process (graph.heap).
         heap.pin_mmap_threshold()

@@ -29,6 +29,7 @@ from graph.records import (
     Record,
     corpus_root,
     list_files,
+    missing_path,
     parse_file,
 )
 from graph.report import LoadReport
@@ -128,7 +129,7 @@ def load(
                              "('.' for the current folder)")
     root = Path(path) if path is not None else default_data_path()
     if not root.exists():
-        raise NewsgraphError(f"no such file or folder: {str(root)!r}")
+        raise missing_path(root)
     if workers is not None and workers < 1:
         raise NewsgraphError(f"workers must be at least 1, got {workers!r}")
     # Building millions of containers triggers the cyclic collector over and over to

@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 
 from graph import fastyaml
-from graph.errors import shown
+from graph.errors import NewsgraphError, shown
 from graph.report import Problem
 from graph.textfields import as_written
 from graph.values import MAX_VALUE_DEPTH, NotUnicode, TooLongInteger, max_int_digits
@@ -188,7 +188,8 @@ def list_files(root: Path, *, follow_symlinks: bool = False) -> Listing:
     is not valid UTF-8 is skipped: no answer could show it.
     """
     listing = Listing()
-    if root.is_file():
+    if root.is_file() or (root.exists() and not root.is_dir()):
+        # (a pipe or a device given as the path: a file, refused unread, not a folder)
         listing.names.append(str(root))
         return listing
     if not os.path.lexists(root):  # a mistyped name: not "cannot read folder"
@@ -345,6 +346,15 @@ def parse_file(path: Path, *, max_bytes: int = DEFAULT_MAX_FILE_BYTES,
     return result
 
 
+def missing_path(root: Path) -> NewsgraphError:
+    """The error for a corpus path that is not there: a mistyped name, or a symlink that
+    leads nowhere (which exists as a name: 'no such file' puzzled)."""
+    if os.path.islink(root):
+        return NewsgraphError(f"{str(root)!r} is a symlink that leads nowhere (a loop of "
+                              "symlinks, or one to a missing file)")
+    return NewsgraphError(f"no such file or folder: {str(root)!r}")
+
+
 def _stat_of(st: os.stat_result) -> tuple[int, int, int, int]:
     return (st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)
 
@@ -407,6 +417,12 @@ def _parse_file(path: Path, max_bytes: int, include: Sequence[str],
         return result
     marked = _MARKED_ENCODINGS.get(data[:4]) or _MARKED_ENCODINGS.get(data[:2])
     why = "it opens with its byte order mark"
+    if marked == "utf-16" and _utf8_behind_mark(data):
+        marked = None
+        data = data[2:]
+        result.warnings.append(Problem(
+            name, None, "opens with a UTF-16 byte order mark but is written in UTF-8: read as "
+                        "UTF-8 (remove the mark's first two bytes)"))
     if marked is None:
         marked = _unmarked_utf16(data)
         why = ("read so for the NUL byte beside each of its first characters; it has no "
@@ -425,23 +441,51 @@ def _parse_file(path: Path, max_bytes: int, include: Sequence[str],
                                              "is not a record (a record's file starts with a "
                                              "'---' line), so it is skipped")
         return result
+    not_utf8: list[Problem] = []
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
-        line = data.count(b"\n", 0, e.start) + 1
-        result.errors.append(
-            Problem(name, line, f"not valid UTF-8: byte 0x{data[e.start]:02x} at offset "
-                                f"{e.start}; records are read as UTF-8, or as UTF-16 or UTF-32 "
-                                "with a byte order mark: convert the file, e.g. with "
-                                "`iconv -f WINDOWS-1252 -t UTF-8`")
-        )
-        return result
+        if suffix in JSONL_SUFFIXES:  # a line in another encoding costs only that line
+            text, not_utf8 = _utf8_lines(data, result.path)
+            if not text.strip():
+                result.errors.extend(not_utf8)
+                return result
+        else:
+            line = data.count(b"\n", 0, e.start) + 1
+            result.errors.append(
+                Problem(name, line, f"not valid UTF-8: byte 0x{data[e.start]:02x} at offset "
+                                    f"{e.start}{_NOT_UTF8}"))
+            return result
     try:
         parse_text(text, suffix, result)
     except Exception as e:  # noqa: BLE001 - the boundary: what one file raises is its error
         result.records.clear()
         result.errors.append(Problem(name, None, f"could not be read: {type(e).__name__}: {e}"))
+    if not_utf8:  # in line order with the lines' other errors
+        result.errors = sorted(result.errors + not_utf8, key=lambda p: p.line or 0)
+        if result.skipped is not None and not result.records:  # not 'holds no record'
+            result.skipped = None
     return result
+
+
+_NOT_UTF8 = ("; records are read as UTF-8, or as UTF-16 or UTF-32 with a byte order mark: "
+             "convert the file, e.g. with `iconv -f WINDOWS-1252 -t UTF-8`")
+
+
+def _utf8_lines(data: bytes, path: str) -> tuple[str, list[Problem]]:
+    """The text of a .jsonl file with each line that is not UTF-8 left blank, and an
+    error of each such line (a scraper appends lines from many sites, in their encodings)."""
+    lines = data.removeprefix(codecs.BOM_UTF8).split(b"\n")
+    texts: list[str] = []
+    problems: list[Problem] = []
+    for number, raw in enumerate(lines, start=1):
+        try:
+            texts.append(raw.decode("utf-8"))
+        except UnicodeDecodeError as e:
+            problems.append(Problem(path, number, f"not valid UTF-8: byte 0x{raw[e.start]:02x} "
+                                                  f"at offset {e.start} of the line{_NOT_UTF8}"))
+            texts.append("")
+    return "\n".join(texts), problems
 
 
 _BINARY = getattr(os, "O_BINARY", 0)  # Windows: no newline translation
@@ -455,6 +499,20 @@ _MARKED_ENCODINGS = {codecs.BOM_UTF32_LE: "utf-32", codecs.BOM_UTF32_BE: "utf-32
 # write it: four ASCII characters, each beside a NUL byte, which UTF-8 text never holds.
 _UTF16_LE_START = re.compile(rb"(?:[\x01-\x7f]\x00){4}")
 _UTF16_BE_START = re.compile(rb"(?:\x00[\x01-\x7f]){4}")
+
+
+def _utf8_behind_mark(data: bytes) -> bool:
+    """Whether a file opening with a UTF-16 mark is UTF-8 after it: a record's UTF-16 holds
+    a NUL beside each ASCII character of its first line, UTF-8 text none, and the rest is
+    valid UTF-8 (UTF-16 text seldom is)."""
+    head = data[2:66]
+    if b"\x00" in head or not head.strip():
+        return False
+    try:
+        data[2:].decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _unmarked_utf16(data: bytes) -> str | None:
@@ -549,6 +607,22 @@ def parse_text(text: str, suffix: str, result: ParsedFile) -> None:
         _parse_json(text, result)
     else:
         _parse_jsonl(text, result)
+    if not result.records and not result.errors and result.skipped is None:
+        # Read, and nothing in it: said, not silent (a folder of such files loaded nothing
+        # with '0 skipped, 0 errors').
+        result.skipped = Problem(name, None, _nothing_in(text, suffix))
+
+
+def _nothing_in(text: str, suffix: str) -> str:
+    """Why a file read without a problem gave no record: what it holds instead."""
+    if suffix in FRONT_MATTER_SUFFIXES:
+        what = ("its front matter holds no field (as a Jekyll page's may): not a record, "
+                "whose front matter holds its webUrl and title")
+    elif re.sub(r"(?m)^\s*(?:#.*|---|\.\.\.)?\s*$", "", text).strip().replace(" ", "") == "[]":
+        what = "holds an empty list: no record in it"
+    else:
+        what = "holds no record (only comments or an empty document)"
+    return f"{what}, so it is skipped"
 
 
 def _parse_markdown(text: str, result: ParsedFile) -> None:
@@ -930,7 +1004,7 @@ def _parse_json(text: str, result: ParsedFile) -> None:
     try:
         value = keys.loads(text)
     except json.JSONDecodeError as e:
-        result.errors.append(Problem(result.path, e.lineno, f"invalid JSON: {e.msg}"))
+        result.errors.append(Problem(result.path, e.lineno, _invalid_json(e)))
         return
     except RecursionError:
         result.errors.append(Problem(result.path, None, f"JSON {_TOO_DEEP_TO_READ}"))
@@ -943,6 +1017,22 @@ def _parse_json(text: str, result: ParsedFile) -> None:
         _add_record(value, 1, result)
 
 
+def _invalid_json(e: json.JSONDecodeError) -> str:
+    """The parser's words, and what JSON allows where a writer wrote JavaScript or Python:
+    a comment, a trailing comma, single quotes."""
+    at = e.doc[e.pos:e.pos + 2]
+    before = e.doc[:e.pos].rstrip()
+    if at in ("//", "/*") or at[:1] == "#":
+        hint = "; JSON holds no comments ('//', '/* */' or '#'): take them out"
+    elif at[:1] in ("}", "]") and before.endswith(","):
+        hint = f"; a comma before {at[:1]!r} ends nothing: JSON allows no trailing comma"
+    elif at[:1] == "'":
+        hint = "; JSON quotes names and text with \" (double quotes), not '"
+    else:
+        hint = ""
+    return f"invalid JSON: {e.msg}{hint}"
+
+
 def _parse_jsonl(text: str, result: ParsedFile) -> None:
     # Lines end at "\n" only: U+2028, U+0085 and the like are valid inside JSON strings.
     keys = _JsonKeys()
@@ -952,7 +1042,7 @@ def _parse_jsonl(text: str, result: ParsedFile) -> None:
         try:
             value = keys.loads(line)
         except json.JSONDecodeError as e:
-            result.errors.append(Problem(result.path, lineno, f"invalid JSON: {e.msg}"))
+            result.errors.append(Problem(result.path, lineno, _invalid_json(e)))
             keys.repeated.clear()
             continue
         except RecursionError:
@@ -1011,12 +1101,13 @@ def _record_problem(fields: dict[str, Any]) -> str | None:
         if named is not None:  # the URL under another writer's name
             reason += f"; it has {named!r}: if that is the article's URL, rename it 'webUrl'"
         elif (wrapped := _wrapped_list(fields)) is not None:
-            key, n = wrapped
+            keys, n = wrapped
             reason += (f"; it holds a list of {n:,} object{'s' if n != 1 else ''} under "
-                       f"{key!r}, as a news API's answer or a JSON feed wraps its stories: "
-                       "a record file holds the records themselves (one, a list of them, "
-                       f"or one a line in .jsonl), e.g. `jq -c '.{key}[]' FILE > "
-                       "stories.jsonl`, each with its URL as 'webUrl'")
+                       f"{'.'.join(keys)!r}, as a news API's answer, a JSON feed or a feed "
+                       "converted from XML wraps its stories: a record file holds the "
+                       "records themselves (one, a list of them, or one a line in .jsonl), "
+                       f"e.g. `jq -c '{_jq_path(keys)}[]' FILE > stories.jsonl`, each with "
+                       "its URL as 'webUrl'")
         return reason
     return None
 
@@ -1025,13 +1116,29 @@ def _record_problem(fields: dict[str, Any]) -> str | None:
 _RECORD_LISTS = frozenset({"related", "images", "topics", "provider"})
 
 
-def _wrapped_list(fields: dict[str, Any]) -> tuple[str, int] | None:
-    """The key and length of the longest list of objects an object without a URL holds
-    (NewsAPI's 'articles', JSON Feed's 'items'), None when it holds none."""
-    found = [(len(v), k) for k, v in fields.items()
-             if isinstance(k, str) and k not in _RECORD_LISTS and isinstance(v, list) and v
-             and all(isinstance(item, dict) for item in v)]
+def _wrapped_list(fields: dict[str, Any], depth: int = 3) -> tuple[tuple[str, ...], int] | None:
+    """The keys to and length of the longest list of objects an object without a URL
+    holds (NewsAPI's 'articles', JSON Feed's 'items'; an RSS feed converted from XML holds
+    them under 'rss', 'channel', 'item'), looking ``depth`` objects down; None when it
+    holds none."""
+    found: list[tuple[int, tuple[str, ...]]] = []
+    for k, v in fields.items():
+        if not isinstance(k, str) or k in _RECORD_LISTS:
+            continue
+        if isinstance(v, list) and v and all(isinstance(item, dict) for item in v):
+            found.append((len(v), (k,)))
+        elif isinstance(v, dict) and depth > 1:
+            inner = _wrapped_list(v, depth - 1)
+            if inner is not None:
+                found.append((inner[1], (k, *inner[0])))
     if not found:
         return None
-    n, key = max(found)
-    return key, n
+    n, keys = max(found, key=lambda f: (f[0], -len(f[1])))
+    return keys, n
+
+
+def _jq_path(keys: tuple[str, ...]) -> str:
+    """jq's path to the keys: `.rss.channel.item`, `.data["top stories"]`."""
+    path = "".join(f".{k}" if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", k)
+                   else "[" + json.dumps(k, ensure_ascii=False) + "]" for k in keys)
+    return path if path.startswith(".") else "." + path

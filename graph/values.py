@@ -129,6 +129,10 @@ def _field(value: Any, where: str, notes: list[str]) -> Any:
 
 
 def _clean_related(item: Any, where: str, notes: list[str]) -> Any:
+    if isinstance(item, str) and item.strip()[:8].lower().startswith(("http://", "https://")):
+        # A related story written as its URL (an Obsidian note's or a hand-written list of
+        # links): the entry {webUrl: URL}, a link like any other.
+        item = {"webUrl": item.strip()}
     if not isinstance(item, dict):
         cleaned = _field(item, where, notes)
         return None if cleaned is _DROP else cleaned

@@ -346,14 +346,13 @@ def cmd_load(args: argparse.Namespace) -> int:
     write = getattr(kg, "snapshot_write", None)
     if write is not None:  # written after the load returned: this command is done then
         write.wait()
-    if kg.report.records == 0:
-        _print_report(kg.report)
-        raise EmptyCorpus(_empty_message(args.path, kg.report))
-    if args.json:
+    if args.json:  # the report as JSON whatever it says, an empty corpus's too
         json.dump(kg.report.as_dict(), sys.stdout, indent=2, ensure_ascii=False)
         print()
     else:
         _print_report(kg.report)
+    if kg.report.records == 0:
+        raise EmptyCorpus(_empty_message(args.path, kg.report))
     return EXIT_OK if kg.report.ok else EXIT_REJECTED
 
 
@@ -608,7 +607,7 @@ def cmd_push(args: argparse.Namespace) -> int:
     token = token or os.environ.get("NEWSGRAPH_INGEST_TOKEN", "").strip() or None
     summary = push(args.files, args.server, token, batch=args.batch,
                    concurrency=args.concurrency, max_file_bytes=int(args.max_file_mb * 2**20))
-    for problem in summary.problems + summary.warnings:
+    for problem in summary.problems + summary.warnings + summary.skipped:
         print(f"  {printable(problem)}", file=sys.stderr)
     print(summary.line())
     return EXIT_OK if summary.ok else EXIT_REJECTED

@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import orjson
 from cross_web import HTTPException
 from graphql import GraphQLError, parse
 from graphql import OperationType as OperationKind
@@ -56,7 +57,7 @@ from schema.threads import OperationThreads, Ticket
 from schema.wsmessages import CappedWebSocketAdapter, CheckedLegacyWS, CheckedTransportWS
 
 __all__ = ["BODY", "GRAPHQL_RESPONSE", "JSON", "negotiate", "is_request_error", "error_body",
-           "GraphQLOverHTTP"]
+           "encode_response", "GraphQLOverHTTP"]
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
@@ -106,6 +107,30 @@ def negotiate(accept: str | None) -> str:
         if q > 0 and (q, specificity) > best_rank:
             best, best_rank = candidate, (q, specificity)
     return best
+
+
+# What orjson hands back to json.dumps (by raising): dates and dataclasses, which json.dumps
+# refuses too, so an answer holding one fails as it always did.
+_ORJSON_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+
+
+def encode_response(body: Any) -> bytes:
+    """Return a JSON answer's bytes: compact, in UTF-8 (text is not escaped to ASCII).
+
+    orjson writes a distinct ``within`` page in ~3 µs of CPU where ``json.dumps`` takes
+    ~39 (docs/history/performance-log.md, gql30). What orjson will not write as
+    ``json.dumps`` would (an integer past 64 bits, a key that is not a string, a float
+    subclass, a date) is written by ``json.dumps``, which accepts or refuses it as before.
+
+    >>> encode_response({"data": {"n": 2**70}})
+    b'{"data":{"n":1180591620717411303424}}'
+    >>> encode_response({"data": {"title": "Café"}}).decode()
+    '{"data":{"title":"Café"}}'
+    """
+    try:
+        return orjson.dumps(body, option=_ORJSON_OPTIONS)
+    except TypeError:
+        return json.dumps(body, separators=(",", ":")).encode()
 
 
 def is_request_error(response: Mapping[str, Any]) -> bool:
@@ -438,7 +463,7 @@ class GraphQLOverHTTP(GraphQL[dict[str, Any], None]):
         return response
 
     def _json(self, body: Any, media: str, status: int) -> Response:
-        return Response(self.encode_json(body), status_code=status,
+        return Response(encode_response(body), status_code=status,
                         media_type=f"{media}; charset=utf-8")
 
 

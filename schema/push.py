@@ -46,13 +46,16 @@ class PushSummary:
     problems: list[str] = field(default_factory=list)
     # what the server's file rules dropped from records it wrote anyway
     warnings: list[str] = field(default_factory=list)
+    # files not records (a note, another suffix), each with why: said, not sent
+    skipped: list[str] = field(default_factory=list)
 
     def line(self) -> str:
         sent = sum(self.statuses.values())
         counts = ", ".join(f"{n} {s.lower()}" for s, n in sorted(self.statuses.items()))
         warned = f"; {len(self.warnings)} warnings" if self.warnings else ""
+        skipped = f"; {len(self.skipped)} skipped" if self.skipped else ""
         return (f"pushed {sent} records from {self.files} files: {counts or 'nothing sent'}; "
-                f"{len(self.problems)} problems{warned}")
+                f"{len(self.problems)} problems{warned}{skipped}")
 
     @property
     def ok(self) -> bool:
@@ -73,9 +76,12 @@ def _records(paths: list[Path], summary: PushSummary, max_bytes: int, problems: 
     for path in paths:
         listing = list_files(path)
         problems += [str(p) for p in listing.errors]
+        summary.skipped += [f"{p.path}: skipped: {p.reason}" for p in listing.skipped]
         for name in listing.names:
             parsed = parse_file(Path(name), max_bytes=max_bytes)
             if parsed.skipped:
+                summary.skipped.append(f"{parsed.skipped.path}: skipped: "
+                                       f"{parsed.skipped.reason}")
                 continue
             summary.files += 1
             problems += [str(p) for p in parsed.errors]

@@ -50,6 +50,19 @@ def test_a_path_holding_no_record_is_a_clear_non_zero_exit(request, tmp_path, ca
     assert out == "" or command == "load"
 
 
+def test_load_json_of_a_path_holding_no_record_prints_the_report_as_json(not_records, capsys):
+    # `newsgraph load PATH --json` printed the human summary line on stdout when PATH held
+    # no record: a program reading the report as JSON got text it could not parse.
+    status = main(["load", str(not_records), "--json"])
+    out, err = capsys.readouterr()
+    assert status == EXIT_EMPTY
+    report = json.loads(out)
+    assert report["records"] == 0
+    assert [p["path"] for p in report["skipped"]] == [str(not_records / "hostname"),
+                                                      str(not_records / "readme.txt")]
+    assert f"no record found in {str(not_records)!r}" in err
+
+
 def test_serve_allow_empty_serves_an_empty_graph(empty):
     with running_server(str(empty), "--allow-empty") as base:
         with urllib.request.urlopen(f"{base}/readyz", timeout=5) as r:

@@ -169,14 +169,18 @@ def test_parse_text_of_broken_records_never_raises(text, suffix):
 @example(b"\xff\xfe\x00\xd8-\x00", ".json")  # UTF-16 holding a lone surrogate
 @example("---\ntitle: x\nwebUrl: https://u.example/\n---\n".encode("utf-16-be"), ".md")
 @example(b"{\x00 \x00 \x00 \x00\x00\xd8", ".json")  # UTF-16 without a mark, cut short
+@example(b"\x00\n\x80", ".jsonl")  # a line that is not UTF-8 costs only its line
+@example(b"\xff\xfe[]\n", ".json")  # UTF-8 behind a UTF-16 mark
 def test_parse_file_of_any_bytes_never_raises(data, suffix):
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"fuzz{suffix}"
         path.write_bytes(data)
         parsed = parse_file(path, max_bytes=1000)
-    if parsed.skipped is not None:  # a .txt or .md without front matter is not a record
-        assert suffix in (".txt", ".md", ".markdown") and not parsed.records \
-            and not parsed.errors
+    if parsed.skipped is not None:  # a .txt or .md without front matter is not a record,
+        # nor is a file holding none (empty front matter, comments, an empty list)
+        assert not parsed.records and not parsed.errors
+        assert suffix in (".txt", ".md", ".markdown") or "so it is skipped" in \
+            parsed.skipped.reason
         return
     if len(data) > 1000:
         assert [p.reason for p in parsed.errors] == [
@@ -186,6 +190,9 @@ def test_parse_file_of_any_bytes_never_raises(data, suffix):
     marks = {codecs.BOM_UTF32_LE: "utf-32", codecs.BOM_UTF32_BE: "utf-32",
              codecs.BOM_UTF16_LE: "utf-16", codecs.BOM_UTF16_BE: "utf-16"}
     encoding = marks.get(data[:4]) or marks.get(data[:2]) or "utf-8-sig"
+    if encoding == "utf-16" and b"\0" not in data[2:66] and data[2:66].strip() \
+            and _decodes(data[2:]):  # UTF-8 behind a UTF-16 mark: read as UTF-8
+        data, encoding = data[2:], "utf-8"
     if encoding == "utf-8-sig" and len(data) >= 8:  # UTF-16 without a mark: ASCII beside NULs
         if all(data[i] == 0 and 0 < data[i + 1] < 0x80 for i in range(0, 8, 2)):
             encoding = "utf-16-be"
@@ -194,9 +201,24 @@ def test_parse_file_of_any_bytes_never_raises(data, suffix):
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError:
+        if suffix == ".jsonl" and encoding == "utf-8-sig":  # each line that is not UTF-8
+            lines = data.removeprefix(codecs.BOM_UTF8).split(b"\n")
+            bad = {n for n, line in enumerate(lines, start=1) if not _decodes(line)}
+            assert {p.line for p in parsed.errors if "not valid UTF-8" in p.reason} == bad
+            order = [p.line or 0 for p in parsed.errors]
+            assert order == sorted(order)
+            return
         assert len(parsed.errors) == 1 and "not valid UTF-" in parsed.errors[0].reason
         return
     _check_problems(parsed, text)
+
+
+def _decodes(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def test_jsonl_strings_may_hold_unicode_line_separators():

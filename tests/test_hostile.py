@@ -207,6 +207,34 @@ def test_a_pipe_or_a_device_posing_as_a_record_is_never_read(tmp_path):
     assert elapsed < 5 and peak < 5
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes need a POSIX system")
+@pytest.mark.parametrize("given", ["pipe.md", "zero.json"])
+def test_a_pipe_or_a_device_given_as_the_path_is_said_to_be_one(tmp_path, given):
+    # `newsgraph load pipe.md` (or a link to /dev/zero) said 'cannot read folder: Not a directory':
+    # it was listed as a folder, being no regular file. It is a file that is never read.
+    os.mkfifo(tmp_path / "pipe.md")
+    os.symlink("/dev/zero", tmp_path / "zero.json")  # the path given: its link is followed
+    path = tmp_path / given
+    kg, elapsed, _ = load_within(path, 10)
+    assert [(p.path, p.reason) for p in kg.report.errors] == [
+        (str(path), "not a regular file (a pipe, device or socket): never read")]
+    assert elapsed < 5
+
+
+def test_a_symlink_loop_given_as_the_path_is_said_to_be_one(tmp_path):
+    # It was 'no such file or folder' for a name that is there.
+    os.symlink("b.md", tmp_path / "a.md")
+    os.symlink("a.md", tmp_path / "b.md")
+    os.symlink("nowhere.md", tmp_path / "dangling.md")
+    with pytest.raises(graph.NewsgraphError) as loop:
+        graph.load(tmp_path / "a.md")
+    assert str(loop.value) == (f"{str(tmp_path / 'a.md')!r} is a symlink that leads nowhere "
+                               "(a loop of symlinks, or one to a missing file)")
+    with pytest.raises(graph.NewsgraphError) as dangling:
+        graph.load(tmp_path / "dangling.md")
+    assert "is a symlink that leads nowhere" in str(dangling.value)
+
+
 def test_symlink_loops_end_and_are_reported(tmp_path):
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "inner.json").write_text(json.dumps(good("inner")), encoding="utf-8")

@@ -54,3 +54,33 @@ def test_one_edge_kind_may_be_given_as_text(kg):
 def test_a_graph_iterates_over_its_node_ids_as_networkx_does(kg):
     assert list(kg) == list(kg.nx)
     assert all(node in kg for node in kg)
+
+
+# An id in another spelling after its prefix, as node(id:) takes it: a user's hand-written
+# 'article:' + the URL they have (a tracking parameter, an http form), 'provider:' + a
+# www. form or URL. GraphQL answered them; kg.article, kg.provider and kg.resolve gave
+# None or NodeNotFound.
+PROVIDER = "provider:sixthtone.com"
+
+
+@pytest.mark.parametrize(("method", "ref", "want"), [
+    ("article", f"article:{SCHOOL}?utm_source=newsletter", f"article:{SCHOOL}"),
+    ("article", f"article:{SCHOOL.replace('https://www.', 'http://WWW.')}/", f"article:{SCHOOL}"),
+    ("resolve", f"article:{SCHOOL}?utm_source=newsletter", f"article:{SCHOOL}"),
+    ("provider", "provider:WWW.SixthTone.com", PROVIDER),
+    ("provider", "provider:https://www.sixthtone.com/news/1", PROVIDER),
+    ("resolve", "provider:WWW.SixthTone.com", PROVIDER),
+    ("resolve", "topic:Computer Vision", "topic:computer-vision"),
+])
+def test_an_id_in_another_spelling_after_its_prefix_is_found_as_node_id_finds_it(
+        kg, method, ref, want):
+    assert getattr(kg, method)(ref) == want
+
+
+@pytest.mark.parametrize(("method", "ref"), [
+    ("article", "provider:sixthtone.com"), ("provider", f"article:{SCHOOL}"),
+    ("article", "article:https://nowhere.invalid/x"), ("provider", "provider:nowhere.invalid"),
+    ("article", "article:not a url"), ("provider", "provider:"),
+])
+def test_an_id_of_another_kind_or_of_nothing_is_none(kg, method, ref):
+    assert getattr(kg, method)(ref) is None

@@ -298,6 +298,27 @@ def test_a_json_answer_wrapping_its_records_says_where_they_are(tmp_path, wrappe
     assert f"jq -c '.{key}[]'" in error.reason, error
 
 
+# A feed converted to JSON by an XML converter (xml2js, xmltodict, `yq -o json`): RSS's items
+# under rss.channel.item, Atom's entries under feed.entry. The list is two levels down, and
+# the error said only "record has no URL".
+RSS_AS_JSON = {"rss": {"@version": "2.0", "channel": {"title": "C", "item": [
+    {"title": "A", "link": "https://rss.example/a"},
+    {"title": "B", "link": "https://rss.example/b"}, {"title": "C", "link": "https://rss.example/c"}]}}}
+ATOM_AS_JSON = {"feed": {"title": "F", "entry": [
+    {"title": "A", "link": {"@href": "https://atom.example/a"}}]}}
+ODD_KEY = {"data": {"top stories": [{"title": "A", "url": "https://odd.example/a"}]}}
+
+
+@pytest.mark.parametrize(("wrapper", "path", "n"), [
+    (RSS_AS_JSON, ".rss.channel.item", 3), (ATOM_AS_JSON, ".feed.entry", 1),
+    (ODD_KEY, '.data["top stories"]', 1)])
+def test_a_feed_converted_to_json_says_where_its_items_are(tmp_path, wrapper, path, n):
+    (tmp_path / "feed.json").write_text(json.dumps(wrapper), encoding="utf-8")
+    [error] = graph.load(tmp_path).report.errors
+    assert f"a list of {n} object" in error.reason, error
+    assert f"jq -c '{path}[]'" in error.reason, error
+
+
 def test_a_record_without_a_url_holding_related_stories_is_not_called_a_wrapper(tmp_path):
     (tmp_path / "r.json").write_text(json.dumps({"title": "T", "related": [
         {"title": "R", "webUrl": "https://x.example/r"}]}), encoding="utf-8")
@@ -344,3 +365,39 @@ def test_a_topic_written_as_a_mapping_with_a_name_is_that_name(tmp_path):
     skipped = [w.reason for w in kg.report.warnings]
     assert len(skipped) == 2 and all("got a mapping" in w for w in skipped), skipped
     assert all("a mapping with a text 'name'" in w for w in skipped), skipped
+
+
+# Related stories written as their URLs, as an Obsidian note or a hand-written record lists
+# links: each was skipped with 'related entry 1 skipped: expected a mapping, got str', the
+# link lost. A URL is read as the entry {webUrl: URL}; anything else says what is allowed.
+LINKED = """---
+title: A note linking stories
+webUrl: https://notes.example/a
+related:
+  - https://notes.example/b
+  - "  http://Other.example/c?utm_source=x  "
+  - webUrl: https://notes.example/d
+    title: D
+  - "[[Another note]]"
+---
+"""
+
+
+def test_a_related_story_written_as_its_url_is_a_link(tmp_path):
+    from tests.test_live import assert_same
+
+    (tmp_path / "a.md").write_text(LINKED, encoding="utf-8")
+    (tmp_path / "b.md").write_text("---\ntitle: B\nwebUrl: https://notes.example/b\n---\n",
+                                   encoding="utf-8")
+    kg = graph.load(tmp_path)
+    a = "article:https://notes.example/a"
+    assert sorted(t for t in kg.nx.successors(a) if t.startswith("article:")) == [
+        "article:https://notes.example/b", "article:https://notes.example/d",
+        "article:https://other.example/c"]
+    assert not kg.nx.nodes["article:https://notes.example/b"]["is_stub"]
+    assert kg.nx.nodes["article:https://other.example/c"]["is_stub"]
+    [warning] = [w.reason for w in kg.report.warnings if "related entry" in w.reason]
+    assert warning == ("related entry 4 skipped: expected a mapping holding the story's "
+                       "webUrl (- {title: ..., webUrl: https://...}) or its URL as text, "
+                       "got str '[[Another note]]'")
+    assert_same(graph.follow(tmp_path), tmp_path)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from schema.cli import EXIT_REJECTED, EXIT_USAGE, main
+from schema.cli import EXIT_OK, EXIT_REJECTED, EXIT_USAGE, main
 
 GOOD = '{"title": "Good", "webUrl": "https://cli.example/good"}'
 
@@ -56,3 +56,17 @@ def test_a_path_that_does_not_exist_is_said_so(tmp_path, capsys):
     err = capsys.readouterr().err
     assert f"{missing}: no such file or folder" in err, err
     assert "cannot read folder" not in err
+
+
+def test_a_file_skipped_is_said_with_its_reason(tmp_path, capsys):
+    # `newsgraph push notes.md story.htm` printed 'pushed 0 records from 0 files: nothing
+    # sent; 0 problems': the files named were skipped without a word of why.
+    note = tmp_path / "notes.md"
+    note.write_text("Notes from the desk\n", encoding="utf-8")
+    page = tmp_path / "story.htm"
+    page.write_text(GOOD, encoding="utf-8")
+    assert main(["push", str(note), str(page), "--server", "http://127.0.0.1:9"]) == EXIT_OK
+    out, err = capsys.readouterr()
+    assert f"  {note}: skipped: no YAML front matter: 'notes.md' is not a record" in err, err
+    assert f"  {page}: skipped: not a record file: expected one of .json" in err, err
+    assert out.strip() == "pushed 0 records from 0 files: nothing sent; 0 problems; 2 skipped"

@@ -59,3 +59,14 @@ def test_a_topic_that_is_no_name_says_what_a_topic_may_be(tmp_path):
 def test_the_body_s_wiki_link_is_text_that_mentions_match(tmp_path):
     kg = _load(tmp_path, " [AI]")
     assert kg.mentions("article:https://news.example/a", "wiki link")
+
+
+@pytest.mark.parametrize("empty", ["\n  - AI\n  -\n  - ~", " [AI, null, ~]"])
+def test_an_empty_topic_item_is_said_as_yaml_writes_it(tmp_path, empty):
+    # '- ' with nothing after it, null or ~: 'topic None skipped: ..., got a NoneType',
+    # Python's words for YAML's empty value.
+    kg = _load(tmp_path, empty)
+    assert _topics(kg) == [("topic:ai", "AI")]
+    reasons = [w.reason for w in kg.report.warnings]
+    assert reasons == ["an empty topic item (null) skipped: a topic is a name with a letter "
+                       "or digit, a wiki link '[[Name]]' or a mapping with a text 'name'"] * 2

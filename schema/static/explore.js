@@ -12,6 +12,7 @@
 // (explore-api.js) and DOM helpers (explore-dom.js). window.newsgraphExplorer exposes the
 // state for the browser tests.
 import { ENDPOINT, gql, gqlWhenReady, setBusy } from "./explore-api.js";
+import { fold } from "./explore-fold.js";
 import { $, el, isolated, recordName, short } from "./explore-dom.js";
 import { FACET_FIELDS, facetsOf, installFilters } from "./explore-filters.js";
 import { loadOverview, showOverview } from "./explore-overview.js";
@@ -817,7 +818,9 @@ import { installLive } from "./explore-live.js";
             edges { node { id name articleCount ${field === "topics" ? "slug" : "domain"} } } } }`,
         { after });
         const conn = data[field];
-        items.push(...conn.edges.map((e) => e.node));
+        // Each name folded once, as the server reads names: the filter compares these.
+        items.push(...conn.edges.map((e) => ({ ...e.node,
+          folded: [e.node.name, e.node.slug, e.node.domain].filter(Boolean).map(fold) })));
         if (!conn.pageInfo.hasNextPage) break;
         after = conn.pageInfo.endCursor;
       }
@@ -839,8 +842,8 @@ import { installLive } from "./explore-live.js";
       loadCatalogue(),
     ]);
     if (seq !== searchSeq) return; // a newer search is on its way
-    const needle = q.toLowerCase();
-    const matches = cat.filter((c) => [c.name, c.slug, c.domain].some((s) => s && s.toLowerCase().includes(needle)))
+    const needle = fold(q);
+    const matches = cat.filter((c) => c.folded.some((s) => s.includes(needle)))
       .sort((a, b) => b.articleCount - a.articleCount).slice(0, 8);
     const topics = matches.filter((m) => kindOf(m.id) === "topic");
     const providers = matches.filter((m) => kindOf(m.id) === "provider");
