@@ -141,8 +141,9 @@ class EdgeArrays:
         """Return what :meth:`of` returns, from ``log``: every edge of ``g`` once, as
         ``(source, target, key, data)``, in the order networkx's dicts received them
         (:func:`graph.build.build_graph`'s ``edge_log``; one key per node pair). A node's
-        out-edges (in-edges) are then its edges as sources (targets) in log order: two
-        stable sorts, no walk over the dicts. ``g``'s dicts hold these edges, or none (a
+        out-edges are then its edges as source in log order, its in-edges its edges as
+        target by source (``pos`` in id order: by source id): two sorts, no walk over the
+        dicts. ``g``'s dicts hold these edges, or none (a
         build that kept them in the log alone)."""
         n, m = len(ids), len(log)
         held = sum(len(nbrs) for nbrs in g._succ.values())
@@ -168,7 +169,9 @@ class EdgeArrays:
         out_key = recode[out_kind].astype(np.int8 if len(keys) < 128 else np.int32)
         out_indptr = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(np.bincount(source, minlength=n), out=out_indptr[1:])
-        in_order = np.argsort(target, kind="stable")
+        # In-edges by source, as a followed version keeps them (graph/patch.py): ``pos``
+        # numbers the nodes in id order, so by source position is by source id.
+        in_order = np.lexsort((source, target))
         in_indptr = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(np.bincount(target, minlength=n), out=in_indptr[1:])
         at = np.empty(m, dtype=np.int64)

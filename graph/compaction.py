@@ -34,9 +34,12 @@ def edges_held(g: nx.MultiDiGraph) -> int:
     (both directions), or all of them when its adjacency is dicts through and through."""
     held = 0
     for adjacency in (g._succ, g._pred):
-        if isinstance(adjacency, Overlay) and isinstance(adjacency.base, Adjacency):
-            held += sum(len(nbrs) for nbrs in adjacency.delta.values()
-                        if isinstance(nbrs, Mapping))
+        if isinstance(adjacency, Overlay):
+            delta = adjacency.delta
+            held += sum(len(nbrs) for nbrs in delta.values() if isinstance(nbrs, Mapping))
+            if not isinstance(adjacency.base, Adjacency):  # dicts (a first build's) beneath
+                held += sum(len(nbrs) for node, nbrs in adjacency.base.items()
+                            if node not in delta)
         elif not isinstance(adjacency, Adjacency):
             held += sum(len(nbrs) for nbrs in adjacency.values())
     return held

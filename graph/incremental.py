@@ -809,7 +809,10 @@ class BuildState:
         # RELATED edges, once every node is in place: first each touched node's own, in
         # the order of its records' links (as a cold load adds them), then those other
         # nodes' records give it (appended to theirs; an edge already there keeps its place).
+        # Those added to a node whose other edges stayed are put back in their place in
+        # the order its record gives (as a cold load lists them), once all are added.
         ordered = sorted(nodes_to_do)
+        reordered: set[str] = set()
         for url in ordered:
             node = article_id(url)
             source = self.sources.get(url)
@@ -822,6 +825,8 @@ class BuildState:
                 if article_id(target) in patch.node:
                     patch.add_edge(node, article_id(target), RELATED,
                                    {"kind": RELATED, "evidence": evidence})
+                    if edges_kept:
+                        reordered.add(url)
         for url in ordered:
             node = article_id(url)
             if node not in patch.node:
@@ -831,6 +836,10 @@ class BuildState:
                     patch.add_edge(article_id(other), node, RELATED,
                                    {"kind": RELATED,
                                     "evidence": self.sources[other].evidence[url]})
+                    reordered.add(other)
+        if isinstance(patch, GraphPatch):
+            for url in reordered:
+                patch.order_out(article_id(url), self._out_order(patch, url))
         topics |= spelled
         for domain in providers:
             self._name(patch, provider_id(domain), PROVIDER, domain,
@@ -841,6 +850,17 @@ class BuildState:
         if isinstance(patch, GraphPatch):
             self.g = patch.graph()
         return self.g, touched
+
+    def _out_order(self, patch: GraphPatch, url: str) -> dict[str, int]:
+        """The article ``url``'s successors in the order a cold build adds them: its
+        provider, its topics, then the articles its records relate, in their order."""
+        attrs = patch.node[article_id(url)]
+        rank = {provider_id(attrs["provider"]): 0}
+        for slug in attrs["topics"]:
+            rank.setdefault(topic_id(slug), len(rank))
+        for target in self.sources[url].evidence:
+            rank.setdefault(article_id(target), len(rank))
+        return rank
 
     def _name(self, patch: GraphPatch, node: str, kind: str, key: str,
               spellings: _Names | None, touched: Touched) -> None:

@@ -260,7 +260,12 @@ def _load(root: Path, max_file_bytes: int, progress: ProgressCallback | None,
     # Served from here on: the edges move from networkx's dicts into arrays, which
     # kg.nx reads through views (graph/compact.py), ~15x less memory; the read index's
     # adjacency is made from those arrays.
+    # Nodes in id order, each node's in-edges by source id: the order a followed
+    # version lists them in after any changes (graph/patch.py), whatever the build's.
     ids = sorted(g._node)
+    g._node = {node: g._node[node] for node in ids}
+    if not edge_log:  # the edges are in the dicts (see build_graph): their in-edges too
+        g._pred = {v: {u: into[u] for u in sorted(into)} for v, into in g._pred.items()}
     built, g = g, compact(g, ids, {node: i for i, node in enumerate(ids)}, edge_log)
     del edge_log
     vars(built).clear()  # its views (g.nodes, ...) hold it in cycles: let its dicts go now

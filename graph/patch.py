@@ -13,7 +13,15 @@ A graph read from a snapshot holds its nodes in columns and its edges in arrays
 versions are an :class:`Overlay` of each view: the view as an immutable base, and a
 persistent map of the entries set or deleted since (the changed nodes' attributes and
 adjacency), so a followed graph started from a snapshot costs the snapshot plus what
-changed, not a graph of dicts.
+changed, not a graph of dicts. A graph of dicts (a follow's first build) is the base of
+an overlay the same way, made again in id order when its delta outgrows a quarter of it.
+
+**Order.** A version lists what it holds in the order a cold load of the same folder
+lists it (tests/test_live.py compares them): nodes in id order (an overlay yields its
+base's keys, which are in id order, with the keys added since merged in by id), each
+node's predecessors in id order (kept so as edges are added), each node's successors in
+the order its record gives them (graph/incremental.py puts an edge added later back in
+its place). A hash map's order (``immutables.Map``'s, the delta's) is never seen.
 """
 
 from __future__ import annotations
@@ -46,6 +54,7 @@ class GraphPatch:
         self.pred: Any = _persistent(g._pred).mutate()
         self._own_succ: set[str] = set()
         self._own_pred: set[str] = set()
+        self._unsorted_pred: set[str] = set()  # predecessors added out of id order
         self.edge_delta: Counter[str] = Counter()
 
     def _succ_of(self, u: str) -> dict[str, dict[str, Any]]:
@@ -100,33 +109,70 @@ class GraphPatch:
         found = out.get(v)
         if kind not in (found or ()):
             self.edge_delta[kind] += 1
+        into = self._pred_of(v)
+        if not found and into and u < next(reversed(into)):
+            self._unsorted_pred.add(v)  # sorted once the patch is done (graph())
         if not found and shared is not None:
             out[v] = shared
-            self._pred_of(v)[u] = shared
+            into[u] = shared
             return
         keys = dict(found or {})  # never changed in place: it may be shared
         keys[kind] = attrs
         out[v] = keys
-        self._pred_of(v)[u] = keys
+        into[u] = keys
+
+    def order_out(self, u: str, rank: Mapping[str, int]) -> None:
+        """List ``u``'s successors by ``rank`` (the order its record gives them; a
+        successor not ranked last, in its place), as a cold load lists them: an edge
+        added to a node not made again lands at the end of its dict."""
+        out = self._succ_of(u)
+        now = list(out)
+        last = len(rank)
+        wanted = sorted(now, key=lambda v: rank.get(v, last))
+        if wanted != now:
+            self.succ[u] = {v: out[v] for v in wanted}
 
     def graph(self) -> nx.MultiDiGraph:
         """The next version; the patch is spent."""
+        for v in self._unsorted_pred:
+            into = self.pred.get(v)
+            if into is not None:  # (not removed since)
+                self.pred[v] = {u: into[u] for u in sorted(into)}
         g = nx.MultiDiGraph()
         g.graph = self.base.graph
-        g._node = self.node.finish()
-        g._succ = g._adj = self.succ.finish()
-        g._pred = self.pred.finish()
+        g._node = _rebased(self.node.finish())
+        g._succ = g._adj = _rebased(self.succ.finish())
+        g._pred = _rebased(self.pred.finish())
         return g
 
 
-def _persistent(mapping: Any) -> immutables.Map | Overlay:
-    """``mapping`` as a persistent map (the first version's dicts are made one, once); a
-    read-only view over columns or arrays (a snapshot's) as an :class:`Overlay` of it."""
-    if isinstance(mapping, immutables.Map | Overlay):
+def _persistent(mapping: Any) -> Overlay:
+    """``mapping`` as an :class:`Overlay` of it: a read-only view over columns or arrays
+    (a snapshot's), or a dict (a first build's, or a load's), made in id order once."""
+    if isinstance(mapping, Overlay):
         return mapping
-    if isinstance(mapping, dict):
-        return immutables.Map(mapping)
+    if isinstance(mapping, dict) and not _in_id_order(mapping):
+        mapping = {key: mapping[key] for key in sorted(mapping)}
     return Overlay(mapping, immutables.Map(), len(mapping))
+
+
+def _in_id_order(mapping: dict[str, Any]) -> bool:
+    keys = iter(mapping)
+    last = next(keys, None)
+    for key in keys:
+        if key < last:  # type: ignore[operator]
+            return False
+        last = key
+    return True
+
+
+def _rebased(overlay: Overlay) -> Overlay:
+    """``overlay``, or when its base is dicts and its delta holds more than a quarter of
+    its entries (a follow's first build: all of them), the same entries as a new base in
+    id order: iterating an overlay sorts the keys its delta added, once per version."""
+    if not isinstance(overlay.base, dict) or len(overlay.delta) <= max(len(overlay) // 4, 64):
+        return overlay
+    return Overlay({key: overlay[key] for key in overlay}, immutables.Map(), len(overlay))
 
 
 class _Layered:
@@ -160,22 +206,40 @@ class _Layered:
 
 class Overlay(_Layered, Mapping[str, Any]):
     """A read-only mapping: ``base`` (never changed) with the entries of ``delta`` set
-    over it (an entry set to the deleted mark is gone). Iterates the base's keys not
-    changed, then the keys added, in ``delta``'s order."""
+    over it (an entry set to the deleted mark is gone). Iterates in id order: the base's
+    keys (in id order: a snapshot's columns and arrays, a dict made so) not deleted, with
+    the keys ``delta`` added merged in, sorted once when first iterated."""
 
-    __slots__ = ("base", "delta", "_len")
+    __slots__ = ("base", "delta", "_len", "_added")
 
     def __init__(self, base: Mapping[str, Any], delta: immutables.Map, length: int):
         self.base, self.delta, self._len = base, delta, length
+        self._added: list[str] | None = None
+
+    def _added_keys(self) -> list[str]:
+        added = self._added
+        if added is None:
+            base = self.base
+            added = self._added = sorted(key for key, value in self.delta.items()
+                                         if value is not _GONE and key not in base)
+        return added
 
     def __iter__(self) -> Iterator[str]:
-        delta = self.delta
+        delta, added = self.delta, self._added_keys()
+        if not delta:
+            yield from self.base
+            return
+        later = iter(added)
+        ahead = next(later, None)
         for key in self.base:
-            if key not in delta:
+            while ahead is not None and ahead < key:
+                yield ahead
+                ahead = next(later, None)
+            if delta.get(key) is not _GONE:
                 yield key
-        for key, value in delta.items():
-            if value is not _GONE:
-                yield key
+        if ahead is not None:
+            yield ahead
+            yield from later
 
     def __len__(self) -> int:
         return self._len
