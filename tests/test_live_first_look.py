@@ -129,3 +129,53 @@ def test_a_file_dropped_during_the_watchers_first_look_is_applied_before_it_ends
 
     assert asyncio.run(drop_during_the_look()), "the dropped file waited for the first look"
     assert_same(live, tmp_path)
+
+
+def test_a_file_dropped_before_the_watchers_first_batch_is_applied_before_the_look_ends(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the operating system's notifications (the default), the watcher's first batch
+    says it is running and starts the look; at 100k from a snapshot that first batch came
+    ~0.3 s after the start, and a file dropped before it was in it. The watcher handed
+    that batch's files to the look alone: the file was visible only as the look ended
+    (10-13 s at 100k). Its files are now applied as any batch's, beside the look."""
+    import asyncio
+
+    from graph import watch as watch_module
+
+    for i in range(3):
+        write_record(tmp_path, f"s{i}.md", record(f"s{i}"))
+    live = graph.follow(tmp_path)
+    looking, go_on = threading.Event(), threading.Event()
+    touched = graph.LiveGraph._touched
+
+    def held_up(self: graph.LiveGraph, names: list[str], paths: object) -> set[str]:
+        if paths is None and not looking.is_set():
+            looking.set()
+            go_on.wait(20)
+        return touched(self, names, paths)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(graph.LiveGraph, "_touched", held_up)
+    # The first batch waits for an event (up to 10 s) instead of 200 ms: the file below is
+    # dropped once the operating system's watch is set up, before that batch.
+    monkeypatch.setattr(watch_module, "FIRST_LOOK_AFTER_MS", 10_000)
+
+    async def drop_before_the_first_batch() -> bool:
+        stop = asyncio.Event()
+        task = asyncio.create_task(watch_module.watch(live, stop=stop, poll=False))
+        try:
+            await asyncio.sleep(0.5)  # the watch on a folder of three files: milliseconds
+            assert not looking.is_set()
+            write_record(tmp_path, "new.md", record("new"))
+            for _ in range(1000):  # 10 s
+                if live.current().article("https://news.example/new") is not None:
+                    return looking.is_set() and not go_on.is_set()
+                await asyncio.sleep(0.01)
+            return False
+        finally:
+            go_on.set()
+            stop.set()
+            await asyncio.wait_for(task, 20)
+
+    assert asyncio.run(drop_before_the_first_batch()), \
+        "a file in the watcher's first batch waited for the first look"
+    assert_same(live, tmp_path)
