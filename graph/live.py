@@ -584,7 +584,12 @@ class LiveGraph:
         watcher — running before the look, graph/watch.py — names."""
         if not self.resumed:
             self.resume()
-        if self._stale:
+        # An apply under way marks the state stale until its version is made: wait for it
+        # (a batch's apply, tens of ms) rather than give up and hold the folder for a whole
+        # rescan (~3 s at 100k, a file dropped meanwhile waiting for it).
+        with self._lock:
+            stale = self._stale
+        if stale:
             return None
         try:
             listing = self._list()

@@ -179,3 +179,45 @@ def test_a_file_dropped_before_the_watchers_first_batch_is_applied_before_the_lo
     assert asyncio.run(drop_before_the_first_batch()), \
         "a file in the watcher's first batch waited for the first look"
     assert_same(live, tmp_path)
+
+
+def test_a_rescan_begun_while_an_apply_is_under_way_still_looks_without_the_folder(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An apply marks the state stale until its version is made. The look read that mark
+    without waiting for the apply, and a look begun meanwhile (the watcher's first look,
+    beside its first batch's apply) gave up and rescanned holding the folder: at 100k
+    from a snapshot the next file dropped waited ~2.6 s for it."""
+    for i in range(4):
+        write_record(tmp_path, f"s{i}.md", record(f"s{i}"))
+    live = graph.follow(tmp_path)
+    advancing, go_on = threading.Event(), threading.Event()
+    advance = graph.LiveGraph._advance
+
+    def held_up(self: graph.LiveGraph, *args: object) -> object:
+        if threading.current_thread().name == "dropper":
+            advancing.set()
+            go_on.wait(20)
+        return advance(self, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(graph.LiveGraph, "_advance", held_up)
+    looked: list[object] = []
+    look = graph.LiveGraph._look
+
+    def seen(self: graph.LiveGraph) -> object:
+        looked.append(look(self))
+        return looked[-1]
+
+    monkeypatch.setattr(graph.LiveGraph, "_look", seen)
+    dropper = threading.Thread(target=live.apply, name="dropper",
+                               args=([write_record(tmp_path, "new.md", record("new"))],))
+    dropper.start()
+    assert advancing.wait(10)
+    rescan = threading.Thread(target=live.apply, args=(None,))
+    rescan.start()
+    rescan.join(0.3)
+    go_on.set()
+    dropper.join()
+    rescan.join()
+    assert looked and looked[0] is not None, "the look gave up: an apply was under way"
+    assert live.current().article("https://news.example/new") is not None
+    assert_same(live, tmp_path)
