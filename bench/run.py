@@ -32,7 +32,6 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import math
 import os
 import random
 import shutil
@@ -48,6 +47,7 @@ from typing import Any
 
 from bench.generate import MANIFEST_NAME, PHRASE, STYLES, generate
 from bench.measure import percentile, timed, timed_cpu
+from schema.cli import positive_number
 from schema.loadtest import stop_server
 
 __all__ = ["main", "add_arguments", "run", "bench_starts"]
@@ -79,17 +79,7 @@ TARGETS = {
 }
 
 
-def _seconds(text: str) -> float:
-    """A length of time: a positive, finite number of seconds (float() also takes nan and
-    inf, and nan passes every comparison)."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(
-            f"expected a positive number of seconds, like 3 or 0.5, got {text!r}")
-    return value
+_seconds = positive_number("seconds", "3 or 0.5")
 
 
 def _count(least: int) -> Callable[[str], int]:

@@ -20,7 +20,7 @@ import os
 import signal
 import socket
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from importlib.metadata import EntryPoint, entry_points
 from importlib.util import find_spec
 from pathlib import Path
@@ -78,16 +78,22 @@ def _add_max_file_mb(p: argparse.ArgumentParser) -> None:
                    metavar="MB", help="reject files larger than this (default: %(default)g)")
 
 
-def _megabytes(text: str) -> float:
-    """A size in megabytes: a positive, finite number (float() also takes nan and inf)."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(
-            f"expected a positive number of megabytes, like 10 or 0.5, got {text!r}")
-    return value
+def positive_number(unit: str, like: str) -> Callable[[str], float]:
+    """An argparse type: a positive, finite number of ``unit`` (float() also takes nan and
+    inf, and nan passes every comparison); ``like`` gives examples for the error."""
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not math.isfinite(value) or value <= 0:
+            raise argparse.ArgumentTypeError(
+                f"expected a positive number of {unit}, like {like}, got {text!r}")
+        return value
+    return parse
+
+
+_megabytes = positive_number("megabytes", "10 or 0.5")
 
 
 def _path(text: str) -> Path:

@@ -86,6 +86,22 @@ def test_a_file_deleted_or_added_during_a_rescans_look_is_as_the_folder_is(
     assert_same(live, tmp_path)
 
 
+def _first_look_held(monkeypatch: pytest.MonkeyPatch) -> tuple[threading.Event, threading.Event]:
+    """Hold the watcher's first look (a rescan: ``_touched`` with no paths) once it starts:
+    ``looking`` is set then, and it goes on when ``go_on`` is (or after 20 s)."""
+    looking, go_on = threading.Event(), threading.Event()
+    touched = graph.LiveGraph._touched
+
+    def held_up(self: graph.LiveGraph, names: list[str], paths: object) -> set[str]:
+        if paths is None and not looking.is_set():
+            looking.set()
+            go_on.wait(20)
+        return touched(self, names, paths)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(graph.LiveGraph, "_touched", held_up)
+    return looking, go_on
+
+
 def test_a_file_dropped_during_the_watchers_first_look_is_applied_before_it_ends(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The watcher awaited its first look (live.apply(None): ~45 s at 100k from a
@@ -99,16 +115,7 @@ def test_a_file_dropped_during_the_watchers_first_look_is_applied_before_it_ends
     for i in range(3):
         write_record(tmp_path, f"s{i}.md", record(f"s{i}"))
     live = graph.follow(tmp_path)
-    looking, go_on = threading.Event(), threading.Event()
-    touched = graph.LiveGraph._touched
-
-    def held_up(self: graph.LiveGraph, names: list[str], paths: object) -> set[str]:
-        if paths is None and not looking.is_set():
-            looking.set()
-            go_on.wait(20)
-        return touched(self, names, paths)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(graph.LiveGraph, "_touched", held_up)
+    looking, go_on = _first_look_held(monkeypatch)
 
     async def drop_during_the_look() -> bool:
         stop = asyncio.Event()
@@ -145,16 +152,7 @@ def test_a_file_dropped_before_the_watchers_first_batch_is_applied_before_the_lo
     for i in range(3):
         write_record(tmp_path, f"s{i}.md", record(f"s{i}"))
     live = graph.follow(tmp_path)
-    looking, go_on = threading.Event(), threading.Event()
-    touched = graph.LiveGraph._touched
-
-    def held_up(self: graph.LiveGraph, names: list[str], paths: object) -> set[str]:
-        if paths is None and not looking.is_set():
-            looking.set()
-            go_on.wait(20)
-        return touched(self, names, paths)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(graph.LiveGraph, "_touched", held_up)
+    looking, go_on = _first_look_held(monkeypatch)
     # The first batch waits for an event (up to 10 s) instead of 200 ms: the file below is
     # dropped once the operating system's watch is set up, before that batch.
     monkeypatch.setattr(watch_module, "FIRST_LOOK_AFTER_MS", 10_000)
