@@ -72,6 +72,7 @@ from graph.incremental import (
 )
 from graph.kg import KnowledgeGraph
 from graph.loader import parse_files
+from graph.priority import Priority
 from graph.progress import ProgressCallback, Step
 from graph.records import (
     DEFAULT_MAX_FILE_BYTES,
@@ -196,6 +197,9 @@ class LiveGraph:
         self._state = BuildState()
         self._callbacks: list[Callable[[Change], None]] = []
         self._lock = threading.Lock()  # one apply at a time; readers never wait
+        # Held with the folder by an apply or a writer (not by a compaction): the server's
+        # queries give way to it at their pacing points (graph/priority.py).
+        self.priority = Priority()
         # Changes asked for while an apply runs wait here, and the next apply takes them
         # all: concurrent callers share one rebuild instead of queueing one each.
         self._queue_lock = threading.Lock()
@@ -570,7 +574,8 @@ class LiveGraph:
         with self._lock:
             if self._applied >= ticket:
                 return None
-            return self._take()
+            with self.priority.held():
+                return self._take()
 
     def _look(self) -> list[str] | None:
         """The paths a rescan would find changed (listed now with another signature than
@@ -627,10 +632,12 @@ class LiveGraph:
             raise TimeoutError(f"another change to {str(self.root)!r} held the folder "
                                f"for {timeout:g} s")
         held = Held(self)
+        self.priority.take()
         try:
             yield held
         finally:
             if not held.handed:  # a handed-off apply lets the folder go when it ends
+                self.priority.let_go()
                 self._lock.release()
 
     def _ask(self, paths: Iterable[str | os.PathLike[str]] | None) -> int:
@@ -1062,6 +1069,7 @@ class Held:
             try:
                 return self(paths, known, signed)
             finally:
+                self.live.priority.let_go()
                 self.live._lock.release()
 
         future = self.live.appliers.submit(run)

@@ -1,0 +1,170 @@
+"""An apply holding the folder goes first (graph/priority.py): queries give way to it.
+
+Behaviour only: who holds the priority when, who waits for it, that every hold is let
+go and the switch interval restored however an apply ends. Threads meet on events and
+counters (``until`` only bounds a broken test), so nothing depends on the machine's speed.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+import graph
+from graph.budget import Budget
+from graph.errors import BudgetExceeded
+from graph.ingest import ingest
+from graph.priority import Priority, lowered_switch_interval
+from schema.app import create_app
+from schema.http import GraphQLOverHTTP
+from schema.lanes import Lane
+from schema.settings import Settings
+from tests.conftest import record, until, write_record
+
+
+def test_an_apply_holds_the_priority_while_it_runs_and_lets_it_go(tmp_path: Path) -> None:
+    write_record(tmp_path, "a.md", record("a"))
+    live = graph.follow(tmp_path)
+    seen: list[int] = []
+    live.on_change(lambda change: seen.append(live.priority.holders))
+    path = write_record(tmp_path, "b.md", record("b"))
+    assert live.apply([path]) is not None
+    assert seen == [1]  # held while the change was made
+    assert live.priority.holders == 0
+
+
+def test_an_apply_that_raises_lets_the_priority_go_and_restores_the_switch_interval(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write_record(tmp_path, "a.md", record("a"))
+    live = graph.follow(tmp_path)
+    before = sys.getswitchinterval()
+    live.priority.switch_interval = before / 10
+    during: list[float] = []
+
+    def broken(*args: object) -> None:
+        during.append(sys.getswitchinterval())
+        raise RuntimeError("the change failed midway")
+
+    monkeypatch.setattr(live, "_advance", broken)
+    path = write_record(tmp_path, "b.md", record("b"))
+    with pytest.raises(RuntimeError, match="midway"):
+        live.apply([path])
+    assert during == [before / 10]  # lowered while the apply ran
+    assert live.priority.holders == 0
+    assert sys.getswitchinterval() == before
+
+
+def test_a_batch_holds_the_priority_from_its_renames_until_its_handed_off_apply_ends(
+        tmp_path: Path) -> None:
+    write_record(tmp_path, "a.md", record("a"))
+    live = graph.follow(tmp_path)
+    with live.holding():
+        assert live.priority.holders == 1  # the renames, holding the folder
+    assert live.priority.holders == 0  # let go with the folder, nothing applied
+
+    release = threading.Event()
+    live.on_change(lambda change: release.wait(60))
+    path = write_record(tmp_path, "b.md", record("b"))
+    with live.holding() as apply:
+        future = apply.later([path])
+    assert live.priority.holders == 1  # the apply thread still holds it
+    release.set()
+    assert future.result(timeout=60) is not None
+    assert until(lambda: live.priority.holders == 0)
+
+
+def test_an_ingested_batch_lets_the_priority_go(tmp_path: Path) -> None:
+    write_record(tmp_path, "a.md", record("a"))
+    live = graph.follow(tmp_path)
+    held: list[int] = []
+    live.on_change(lambda change: held.append(live.priority.holders))
+    outcomes = ingest(live, [record("c"), record("d")])
+    assert [o.status for o in outcomes] == ["CREATED", "CREATED"]
+    assert held == [1]
+    assert until(lambda: live.priority.holders == 0)
+
+
+def test_a_query_gives_way_while_an_apply_holds_the_priority_and_not_otherwise() -> None:
+    first = Priority()
+    lane = Lane(width=1, after=600, first=first, give_way=600)
+    budget = Budget(seconds=600, pace=lane.pace)
+    budget.check_time()  # nobody holds it: no wait
+    assert first.gave_way == 0
+
+    first.take()
+    done = threading.Event()
+    query = threading.Thread(target=lambda: (budget.check_time(), done.set()))
+    query.start()
+    assert until(lambda: first.waiting == 1)  # it waits at its look at the deadline ...
+    assert not done.is_set()
+    first.let_go()  # ... until the apply lets go
+    query.join(60)
+    assert done.is_set() and first.gave_way == 1 and first.waiting == 0
+
+
+def test_a_query_gives_way_no_longer_than_its_deadline() -> None:
+    first = Priority()
+    lane = Lane(width=1, after=600, first=first, give_way=600)
+    budget = Budget(seconds=0.05, pace=lane.pace)
+    first.take()
+    try:
+        with pytest.raises(BudgetExceeded, match="deadline"):
+            budget.check_time()
+        assert first.holders == 1  # it came back at its deadline, the apply still going
+    finally:
+        first.let_go()
+
+
+def test_a_query_gives_way_for_at_most_its_lanes_bound() -> None:
+    first = Priority()
+    lane = Lane(width=1, after=600, first=first, give_way=0.01)
+    budget = Budget(seconds=600, pace=lane.pace)
+    first.take()
+    try:
+        budget.check_time()  # back after its bound, no error: its deadline is far
+        assert first.gave_way == 1 and first.holders == 1
+    finally:
+        first.let_go()
+
+
+def test_the_server_gives_way_to_the_followed_folders_applies(tmp_path: Path) -> None:
+    write_record(tmp_path, "a.md", record("a"))
+    live = graph.follow(tmp_path)
+    app = create_app(live, Settings().replace(max_long_operations=1))
+    with TestClient(app):
+        view = next(r.app for r in app.routes if getattr(r, "path", "") == "/graphql")
+        while not isinstance(view, GraphQLOverHTTP):  # under its middleware
+            view = view.app
+        assert view.lane is not None and view.lane.first is live.priority
+
+
+def test_the_switch_interval_is_restored_when_the_last_of_several_holders_lets_go() -> None:
+    before = sys.getswitchinterval()
+    a, b = Priority(switch_interval=before / 10), Priority(switch_interval=before / 4)
+    a.take()
+    b.take()
+    assert sys.getswitchinterval() == before / 10  # the lowest asked for
+    a.let_go()  # not last: b still holds its own
+    assert sys.getswitchinterval() < before
+    b.let_go()
+    assert sys.getswitchinterval() == before
+    with pytest.raises(RuntimeError, match="nobody holds"):
+        b.let_go()
+
+
+def test_a_lowered_switch_interval_is_restored_when_its_block_raises() -> None:
+    before = sys.getswitchinterval()
+    with pytest.raises(KeyError):
+        with lowered_switch_interval(before / 10):
+            raise KeyError("x")
+    assert sys.getswitchinterval() == before
+
+
+@pytest.mark.parametrize("bad", [0, -1.0, float("nan")])
+def test_a_switch_interval_must_be_positive(bad: float) -> None:
+    with pytest.raises(ValueError, match="positive number of seconds"):
+        Priority(switch_interval=bad)
