@@ -197,8 +197,8 @@ class LiveGraph:
         self._state = BuildState()
         self._callbacks: list[Callable[[Change], None]] = []
         self._lock = threading.Lock()  # one apply at a time; readers never wait
-        # Held with the folder by an apply or a writer (not by a compaction): the server's
-        # queries give way to it at their pacing points (graph/priority.py).
+        # Held while an apply carries the read index over: the server's queries give way
+        # to it at their pacing points (graph/priority.py).
         self.priority = Priority()
         # Changes asked for while an apply runs wait here, and the next apply takes them
         # all: concurrent callers share one rebuild instead of queueing one each.
@@ -574,8 +574,7 @@ class LiveGraph:
         with self._lock:
             if self._applied >= ticket:
                 return None
-            with self.priority.held():
-                return self._take()
+            return self._take()
 
     def _look(self) -> list[str] | None:
         """The paths a rescan would find changed (listed now with another signature than
@@ -632,12 +631,10 @@ class LiveGraph:
             raise TimeoutError(f"another change to {str(self.root)!r} held the folder "
                                f"for {timeout:g} s")
         held = Held(self)
-        self.priority.take()
         try:
             yield held
         finally:
             if not held.handed:  # a handed-off apply lets the folder go when it ends
-                self.priority.let_go()
                 self._lock.release()
 
     def _ask(self, paths: Iterable[str | os.PathLike[str]] | None) -> int:
@@ -1017,7 +1014,11 @@ class LiveGraph:
         # Topic lookups by name are the previous version's unless a topic came, went or
         # was renamed (a topic gaining articles is not touched).
         same_topics = not any(x.startswith(_TOPIC) for x in nodes)
-        kg = KnowledgeGraph(g, report, index=next_index(old.index, old.nx, g, nodes),
+        # The index carried over is made of numpy passes over the nodes, each letting the
+        # interpreter go and waiting to get it back: the server's queries give way to it.
+        with self.priority.held():
+            index = next_index(old.index, old.nx, g, nodes)
+        kg = KnowledgeGraph(g, report, index=index,
                             topic_names=old._topic_names if same_topics else None)
         carry_analytics(kg, old, nodes)
         return self._stamp(kg), nodes | touched.relinked
@@ -1069,7 +1070,6 @@ class Held:
             try:
                 return self(paths, known, signed)
             finally:
-                self.live.priority.let_go()
                 self.live._lock.release()
 
         future = self.live.appliers.submit(run)

@@ -26,14 +26,34 @@ from schema.settings import Settings
 from tests.conftest import record, until, write_record
 
 
-def test_an_apply_holds_the_priority_while_it_runs_and_lets_it_go(tmp_path: Path) -> None:
+def _held_while_indexing(live: graph.LiveGraph, monkeypatch: pytest.MonkeyPatch,
+                         fail: bool = False) -> list[tuple[int, float]]:
+    """Record, at each carry of the read index, the priority's holders and the process's
+    switch interval (optionally failing there)."""
+    seen: list[tuple[int, float]] = []
+    real = graph.live.next_index
+
+    def recorded(*args: object) -> object:
+        seen.append((live.priority.holders, sys.getswitchinterval()))
+        if fail:
+            raise RuntimeError("the change failed midway")
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(graph.live, "next_index", recorded)
+    return seen
+
+
+def test_an_apply_holds_the_priority_while_it_carries_the_index_and_lets_it_go(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     write_record(tmp_path, "a.md", record("a"))
     live = graph.follow(tmp_path)
-    seen: list[int] = []
-    live.on_change(lambda change: seen.append(live.priority.holders))
+    seen = _held_while_indexing(live, monkeypatch)
+    held_after: list[int] = []
+    live.on_change(lambda change: held_after.append(live.priority.holders))
     path = write_record(tmp_path, "b.md", record("b"))
     assert live.apply([path]) is not None
-    assert seen == [1]  # held while the change was made
+    assert [holders for holders, _ in seen] == [1]  # held while the index was carried
+    assert held_after == [0]  # ... and let go before the version is told about
     assert live.priority.holders == 0
 
 
@@ -43,48 +63,25 @@ def test_an_apply_that_raises_lets_the_priority_go_and_restores_the_switch_inter
     live = graph.follow(tmp_path)
     before = sys.getswitchinterval()
     live.priority.switch_interval = before / 10
-    during: list[float] = []
-
-    def broken(*args: object) -> None:
-        during.append(sys.getswitchinterval())
-        raise RuntimeError("the change failed midway")
-
-    monkeypatch.setattr(live, "_advance", broken)
+    seen = _held_while_indexing(live, monkeypatch, fail=True)
     path = write_record(tmp_path, "b.md", record("b"))
     with pytest.raises(RuntimeError, match="midway"):
         live.apply([path])
-    assert during == [before / 10]  # lowered while the apply ran
+    assert seen == [(1, before / 10)]  # held, the interval lowered, as the apply ran
     assert live.priority.holders == 0
     assert sys.getswitchinterval() == before
 
 
-def test_a_batch_holds_the_priority_from_its_renames_until_its_handed_off_apply_ends(
-        tmp_path: Path) -> None:
+def test_an_ingested_batch_holds_the_priority_only_while_its_apply_carries_the_index(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     write_record(tmp_path, "a.md", record("a"))
     live = graph.follow(tmp_path)
+    seen = _held_while_indexing(live, monkeypatch)
     with live.holding():
-        assert live.priority.holders == 1  # the renames, holding the folder
-    assert live.priority.holders == 0  # let go with the folder, nothing applied
-
-    release = threading.Event()
-    live.on_change(lambda change: release.wait(60))
-    path = write_record(tmp_path, "b.md", record("b"))
-    with live.holding() as apply:
-        future = apply.later([path])
-    assert live.priority.holders == 1  # the apply thread still holds it
-    release.set()
-    assert future.result(timeout=60) is not None
-    assert until(lambda: live.priority.holders == 0)
-
-
-def test_an_ingested_batch_lets_the_priority_go(tmp_path: Path) -> None:
-    write_record(tmp_path, "a.md", record("a"))
-    live = graph.follow(tmp_path)
-    held: list[int] = []
-    live.on_change(lambda change: held.append(live.priority.holders))
+        assert live.priority.holders == 0  # holding the folder alone: queries go on
     outcomes = ingest(live, [record("c"), record("d")])
     assert [o.status for o in outcomes] == ["CREATED", "CREATED"]
-    assert held == [1]
+    assert [holders for holders, _ in seen] == [1]
     assert until(lambda: live.priority.holders == 0)
 
 
