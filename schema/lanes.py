@@ -15,11 +15,11 @@ long operations share the lane in turns, oldest waiting first.
 An operation that ends within ``after`` never touches the lane: cheap queries are never
 queued, and they compete with at most ``width`` heavy ones for the interpreter.
 
-While an apply of the followed folder holds its :class:`graph.priority.Priority`
-(``first``), every operation looking at its deadline, quick or long, first waits for it
-to be let go, for at most ``give_way`` seconds a look and never past its deadline: the
-apply then gets the interpreter back at once after each of its numpy passes instead of
-after a computing query's switch interval.
+While an apply of the followed folder carries the read index over, holding its
+:class:`graph.priority.Priority` (``first``), every operation looking at its deadline,
+quick or long, first waits for it to be let go, for at most ``give_way`` seconds a look
+and never past its deadline: the apply then gets the interpreter back at once after
+each of its numpy passes instead of after a computing query's switch interval.
 """
 
 from __future__ import annotations

@@ -7,7 +7,6 @@ counters (``until`` only bounds a broken test), so nothing depends on the machin
 
 from __future__ import annotations
 
-import sys
 import threading
 from pathlib import Path
 
@@ -18,7 +17,7 @@ import graph
 from graph.budget import Budget
 from graph.errors import BudgetExceeded
 from graph.ingest import ingest
-from graph.priority import Priority, lowered_switch_interval
+from graph.priority import Priority
 from schema.app import create_app
 from schema.http import GraphQLOverHTTP
 from schema.lanes import Lane
@@ -27,14 +26,14 @@ from tests.conftest import record, until, write_record
 
 
 def _held_while_indexing(live: graph.LiveGraph, monkeypatch: pytest.MonkeyPatch,
-                         fail: bool = False) -> list[tuple[int, float]]:
-    """Record, at each carry of the read index, the priority's holders and the process's
-    switch interval (optionally failing there)."""
-    seen: list[tuple[int, float]] = []
+                         fail: bool = False) -> list[int]:
+    """Record, at each carry of the read index, the priority's holders (optionally failing
+    there)."""
+    seen: list[int] = []
     real = graph.live.next_index
 
     def recorded(*args: object) -> object:
-        seen.append((live.priority.holders, sys.getswitchinterval()))
+        seen.append(live.priority.holders)
         if fail:
             raise RuntimeError("the change failed midway")
         return real(*args)  # type: ignore[arg-type]
@@ -52,24 +51,23 @@ def test_an_apply_holds_the_priority_while_it_carries_the_index_and_lets_it_go(
     live.on_change(lambda change: held_after.append(live.priority.holders))
     path = write_record(tmp_path, "b.md", record("b"))
     assert live.apply([path]) is not None
-    assert [holders for holders, _ in seen] == [1]  # held while the index was carried
+    assert seen == [1]  # held while the index was carried
     assert held_after == [0]  # ... and let go before the version is told about
     assert live.priority.holders == 0
 
 
-def test_an_apply_that_raises_lets_the_priority_go_and_restores_the_switch_interval(
+def test_an_apply_that_raises_lets_the_priority_go(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     write_record(tmp_path, "a.md", record("a"))
     live = graph.follow(tmp_path)
-    before = sys.getswitchinterval()
-    live.priority.switch_interval = before / 10
     seen = _held_while_indexing(live, monkeypatch, fail=True)
     path = write_record(tmp_path, "b.md", record("b"))
     with pytest.raises(RuntimeError, match="midway"):
         live.apply([path])
-    assert seen == [(1, before / 10)]  # held, the interval lowered, as the apply ran
+    assert seen == [1]  # held as the apply ran
     assert live.priority.holders == 0
-    assert sys.getswitchinterval() == before
+    with pytest.raises(RuntimeError, match="nobody holds"):
+        live.priority.let_go()
 
 
 def test_an_ingested_batch_holds_the_priority_only_while_its_apply_carries_the_index(
@@ -81,7 +79,7 @@ def test_an_ingested_batch_holds_the_priority_only_while_its_apply_carries_the_i
         assert live.priority.holders == 0  # holding the folder alone: queries go on
     outcomes = ingest(live, [record("c"), record("d")])
     assert [o.status for o in outcomes] == ["CREATED", "CREATED"]
-    assert [holders for holders, _ in seen] == [1]
+    assert seen == [1]
     assert until(lambda: live.priority.holders == 0)
 
 
@@ -137,31 +135,3 @@ def test_the_server_gives_way_to_the_followed_folders_applies(tmp_path: Path) ->
         while not isinstance(view, GraphQLOverHTTP):  # under its middleware
             view = view.app
         assert view.lane is not None and view.lane.first is live.priority
-
-
-def test_the_switch_interval_is_restored_when_the_last_of_several_holders_lets_go() -> None:
-    before = sys.getswitchinterval()
-    a, b = Priority(switch_interval=before / 10), Priority(switch_interval=before / 4)
-    a.take()
-    b.take()
-    assert sys.getswitchinterval() == before / 10  # the lowest asked for
-    a.let_go()  # not last: b still holds its own
-    assert sys.getswitchinterval() < before
-    b.let_go()
-    assert sys.getswitchinterval() == before
-    with pytest.raises(RuntimeError, match="nobody holds"):
-        b.let_go()
-
-
-def test_a_lowered_switch_interval_is_restored_when_its_block_raises() -> None:
-    before = sys.getswitchinterval()
-    with pytest.raises(KeyError):
-        with lowered_switch_interval(before / 10):
-            raise KeyError("x")
-    assert sys.getswitchinterval() == before
-
-
-@pytest.mark.parametrize("bad", [0, -1.0, float("nan")])
-def test_a_switch_interval_must_be_positive(bad: float) -> None:
-    with pytest.raises(ValueError, match="positive number of seconds"):
-        Priority(switch_interval=bad)
