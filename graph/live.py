@@ -72,7 +72,6 @@ from graph.incremental import (
 )
 from graph.kg import KnowledgeGraph
 from graph.loader import parse_files
-from graph.priority import Priority
 from graph.progress import ProgressCallback, Step
 from graph.records import (
     DEFAULT_MAX_FILE_BYTES,
@@ -197,9 +196,6 @@ class LiveGraph:
         self._state = BuildState()
         self._callbacks: list[Callable[[Change], None]] = []
         self._lock = threading.Lock()  # one apply at a time; readers never wait
-        # Held while an apply carries the read index over: the server's queries give way
-        # to it at their pacing points (graph/priority.py).
-        self.priority = Priority()
         # Changes asked for while an apply runs wait here, and the next apply takes them
         # all: concurrent callers share one rebuild instead of queueing one each.
         self._queue_lock = threading.Lock()
@@ -1014,11 +1010,7 @@ class LiveGraph:
         # Topic lookups by name are the previous version's unless a topic came, went or
         # was renamed (a topic gaining articles is not touched).
         same_topics = not any(x.startswith(_TOPIC) for x in nodes)
-        # The index carried over is made of numpy passes over the nodes, each letting the
-        # interpreter go and waiting to get it back: the server's queries give way to it.
-        with self.priority.held():
-            index = next_index(old.index, old.nx, g, nodes)
-        kg = KnowledgeGraph(g, report, index=index,
+        kg = KnowledgeGraph(g, report, index=next_index(old.index, old.nx, g, nodes),
                             topic_names=old._topic_names if same_topics else None)
         carry_analytics(kg, old, nodes)
         return self._stamp(kg), nodes | touched.relinked

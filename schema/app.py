@@ -234,7 +234,6 @@ def create_app(source: graph.KnowledgeGraph | graph.LiveGraph | str | os.PathLik
             live = graph.follow(path if path is not None else graph.default_data_path(),
                                 progress=progress, **options)
             app.state.live = live
-            view.give_way_to(live.priority)
             kg = live.current()
         else:
             kg = graph.load(path, **({"progress": progress} if progress else {}),
@@ -330,8 +329,6 @@ def create_app(source: graph.KnowledgeGraph | graph.LiveGraph | str | os.PathLik
     app.state.settings = settings
     live = source if isinstance(source, graph.LiveGraph) else None
     app.state.live = live
-    if live is not None:
-        view.give_way_to(live.priority)
     app.state.kg = (live.current() if live is not None
                     else source if isinstance(source, graph.KnowledgeGraph) else None)
     app.state.loading = Loading()

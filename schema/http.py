@@ -41,7 +41,6 @@ from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
 import graph
-from graph.priority import Priority
 from schema.admission import (
     PACED_NAMES,
     QUICK_CPU_S,
@@ -200,12 +199,6 @@ class GraphQLOverHTTP(GraphQL[dict[str, Any], None]):
         # Long ones take turns (schema/lanes.py), unless as many may run as threads.
         width = settings.max_long_operations
         self.lane = Lane(width=width, after=QUICK_CPU_S) if width < _WORKERS else None
-
-    def give_way_to(self, first: Priority) -> None:
-        """Operations pacing through the lane give way to ``first`` while it is held (the
-        followed folder's applies, graph/priority.py)."""
-        if self.lane is not None:
-            self.lane.first = first
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

@@ -14,12 +14,6 @@ long operations share the lane in turns, oldest waiting first.
 
 An operation that ends within ``after`` never touches the lane: cheap queries are never
 queued, and they compete with at most ``width`` heavy ones for the interpreter.
-
-While an apply of the followed folder carries the read index over, holding its
-:class:`graph.priority.Priority` (``first``), every operation looking at its deadline,
-quick or long, first waits for it to be let go, for at most ``give_way`` seconds a look
-and never past its deadline: the apply then gets the interpreter back at once after
-each of its numpy passes instead of after a computing query's switch interval.
 """
 
 from __future__ import annotations
@@ -30,7 +24,6 @@ from collections import deque
 from collections.abc import Callable
 
 from graph.budget import Budget
-from graph.priority import Priority
 
 __all__ = ["Lane"]
 
@@ -52,8 +45,7 @@ class Lane:
     """
 
     def __init__(self, width: int = 1, after: float = 0.02, turn: float = 0.05,
-                 clock: Callable[[], float] = time.monotonic, poll: float = 0.01,
-                 first: Priority | None = None, give_way: float = 0.005):
+                 clock: Callable[[], float] = time.monotonic, poll: float = 0.01):
         if width < 1:
             raise ValueError(f"a lane is at least 1 wide, got {width!r}")
         self.width = width
@@ -61,8 +53,6 @@ class Lane:
         self.turn = turn
         self.clock = clock
         self.poll = poll  # how often a waiter looks at its own deadline
-        self.first = first  # an apply's, which operations give way to (set once following)
-        self.give_way = give_way
         self._cond = threading.Condition()
         self._held: dict[int, float] = {}  # id(budget) -> when its turn began
         self._waiting: deque[int] = deque()
@@ -87,13 +77,7 @@ class Lane:
         those waiting. Raises BudgetExceeded if the deadline passes while it waits.
         ``park`` is called once before it first sleeps (schema/threads.py: its thread's
         running place goes to another operation); it may raise BudgetExceeded to refuse
-        the wait. While ``first`` is held, it first waits for that, at most ``give_way``
-        seconds and not past its deadline."""
-        first = self.first
-        if first is not None and first.holders:
-            left = budget.left()
-            first.give_way(self.give_way if left is None else min(self.give_way, left))
-            budget.check_deadline()
+        the wait."""
         now = self.clock()
         key = id(budget)
         with self._cond:
