@@ -718,16 +718,16 @@ class Builder:
             "web_url": _text(f.get("webUrl")),
             "original_url": _text(f.get("originalUrl")),
             "title": self.title(entry, is_stub),
-            "excerpt": _text(f.get("excerpt")),
+            "excerpt": self.text(f, "excerpt", entry.path, line),
             "body": entry.body,
-            "category": _text(f.get("category")),
-            "type": _text(f.get("type")),
+            "category": self.text(f, "category", entry.path, line),
+            "type": self.text(f, "type", entry.path, line),
             "quality": self.score(f, "quality", entry.path, line),
             "heat": self.score(f, "heat", entry.path, line),
-            "published": f.get("published") if isinstance(f.get("published"), bool) else None,
+            "published": self.flag(f, "published", entry.path, line),
             "published_at": entry.published_at,
             "images": self.images(f.get("images"), entry.path, line),
-            "secured": f.get("secured"),
+            "secured": self.text(f, "secured", entry.path, line),
             "is_stub": is_stub,
             "sources": sources,
             "topics": entry.topics,
@@ -793,8 +793,13 @@ class Builder:
                 self.warn(path, line, f"provider domain ignored: {e}; using the URL's host")
         if key is None:
             key = provider_key(url)
+        if isinstance(name, int | float) and not isinstance(name, bool):
+            name = str(name)  # JSON's `"name": 1843`, as YAML's plain 1843 is read
         if isinstance(name, str) and name.strip():
             self.provider_names[key][name.strip()] += 1
+        elif name is not None and not isinstance(name, str):
+            self.warn(path, line, f"provider name ignored: expected text, got {_kind(name)} "
+                                  f"{_shown(name)}; the provider is named by its domain")
         return key
 
     def score(self, f: dict[str, Any], key: str, path: str, line: int | None) -> float | None:
@@ -810,6 +815,41 @@ class Builder:
         shown = str(value) if isinstance(value, TooLongInteger) else _shown(value)
         self.warn(path, line, f"{key} dropped: expected a number from {low} to {high}, "
                               f"got {shown}")
+        return None
+
+    def text(self, f: dict[str, Any], key: str, path: str, line: int | None) -> str | None:
+        """A field read as text: a number or boolean as JSON writes it (`category: true`
+        in JSON is 'true'); a list or mapping is dropped with a warning (it was shown as
+        Python's repr of it, "['news', 'tech']")."""
+        value = f.get(key)
+        if value is None or isinstance(value, str):
+            return value
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, int | float):
+            return str(value)
+        self.warn(path, line, f"{key} dropped: expected text, got {_kind(value)} "
+                              f"{_shown(value)}")
+        return None
+
+    def flag(self, f: dict[str, Any], key: str, path: str, line: int | None) -> bool | None:
+        """A field read as true or false (``published``); anything else is dropped with a
+        warning, which names publishedDateTime for a date (Obsidian's Web Clipper writes
+        the publication date as `published:`)."""
+        value = f.get(key)
+        if value is None or isinstance(value, bool):
+            return value
+        hint = ""
+        if isinstance(value, str) and value.strip():
+            try:
+                parse_datetime(value)
+            except ValueError:
+                pass
+            else:
+                hint = ("; if it is when the story was published, name the field "
+                        "'publishedDateTime'")
+        self.warn(path, line, f"{key} dropped: expected true or false, got "
+                              f"{_shown(value)}{hint}")
         return None
 
     def images(self, raw: Any, path: str, line: int | None) -> list[dict[str, Any]]:
@@ -970,9 +1010,18 @@ def share_node_values(data: dict[str, Any]) -> None:
 
 
 def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    return value if isinstance(value, str) else str(value)
+    """A URL field's text; None for anything else (its URL was refused, with a warning,
+    when the article's id was made)."""
+    return value if isinstance(value, str) else None
+
+
+def _kind(value: Any) -> str:
+    """What a value is, in YAML's and JSON's words: 'a list', 'a mapping'."""
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return f"a {type(value).__name__}"
 
 
 def build_graph(records: Iterable[Record], report: LoadReport, *,

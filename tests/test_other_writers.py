@@ -401,3 +401,66 @@ def test_a_related_story_written_as_its_url_is_a_link(tmp_path):
                        "webUrl (- {title: ..., webUrl: https://...}) or its URL as text, "
                        "got str '[[Another note]]'")
     assert_same(graph.follow(tmp_path), tmp_path)
+
+
+# -- a text field holding a list or a mapping, a flag holding a date -------------------------
+
+@pytest.mark.parametrize("field, written, got", [
+    ("category", "[news, tech]", "a list ['news', 'tech']"),
+    ("type", "{kind: report}", "a mapping {'kind': 'report'}"),
+    ("excerpt", "\n  - First paragraph.\n  - Second.", "a list ['First paragraph.', 'Second.']"),
+    ("secured", "[1, 2]", "a list [1, 2]"),
+])
+def test_a_text_field_holding_a_list_or_mapping_is_dropped_with_a_warning(
+        tmp_path, field, written, got):
+    # Was shown as Python's repr ("['news', 'tech']") in category, type and excerpt, and
+    # secured answered null: nothing said in either case.
+    from tests.test_live import assert_same
+
+    _md(tmp_path, "story.md", f"title: A story\nwebUrl: {STORY}\n{field}: {written}\n")
+    kg = graph.load(tmp_path)
+    assert kg.report.errors == [] and kg.report.articles == 1
+    assert kg.nx.nodes[f"article:{STORY}"].get(field) is None
+    [warning] = kg.report.warnings
+    assert warning.line == 2
+    assert warning.reason == f"{field} dropped: expected text, got {got}"
+    assert_same(graph.follow(tmp_path), tmp_path)
+
+
+def test_a_text_field_holding_a_json_boolean_is_its_json_text(tmp_path):
+    (tmp_path / "story.json").write_text(json.dumps(
+        {"title": "A story", "webUrl": STORY, "category": True, "type": 3}), encoding="utf-8")
+    kg = graph.load(tmp_path)
+    node = kg.nx.nodes[f"article:{STORY}"]
+    assert (node["category"], node["type"]) == ("true", "3")  # was 'True', Python's word
+    assert kg.report.warnings == []
+
+
+@pytest.mark.parametrize("written, got, hint", [
+    ("2022-02-21", "'2022-02-21'", True),  # Obsidian Web Clipper's `published:` is its date
+    ("2022-02-21T03:37:00Z", "'2022-02-21T03:37:00+00:00'", True),  # YAML's datetime
+    ('"false"', "'false'", False),
+    ("[yes]", "[True]", False),
+])
+def test_published_holding_anything_but_true_or_false_is_dropped_with_a_warning(
+        tmp_path, written, got, hint):
+    # `published` is whether the story is published; a date there was dropped unsaid.
+    _md(tmp_path, "story.md", f"title: A story\nwebUrl: {STORY}\npublished: {written}\n")
+    kg = graph.load(tmp_path)
+    assert kg.nx.nodes[f"article:{STORY}"]["published"] is None
+    [warning] = kg.report.warnings
+    reason = f"published dropped: expected true or false, got {got}"
+    if hint:
+        reason += ("; if it is when the story was published, name the field "
+                   "'publishedDateTime'")
+    assert warning.reason == reason
+
+
+def test_a_provider_name_that_is_not_text_says_the_provider_is_named_by_its_domain(tmp_path):
+    _md(tmp_path, "story.md", f"title: A story\nwebUrl: {STORY}\n"
+                              "provider: {name: [Writers, Inc], domain: writers.example}\n")
+    kg = graph.load(tmp_path)
+    assert kg.nx.nodes["provider:writers.example"]["name"] == "writers.example"
+    [warning] = kg.report.warnings
+    assert warning.reason == ("provider name ignored: expected text, got a list "
+                              "['Writers', 'Inc']; the provider is named by its domain")
