@@ -1132,6 +1132,10 @@ def _record_problem(fields: dict[str, Any]) -> str | None:
                       and k not in ("webUrl", "originalUrl")), None)
         if named is not None:  # the URL under another writer's name
             reason += f"; it has {named!r}: if that is the article's URL, rename it 'webUrl'"
+        elif (holding := _holding_url(fields)) is not None:  # Obsidian Web Clipper's `source`
+            key, url = holding
+            reason += (f"; it has {key!r}, holding a URL ({shown(url)}): if that is the "
+                       "article's URL, rename it 'webUrl'")
         elif (wrapped := _wrapped_list(fields)) is not None:
             keys, n = wrapped
             reason += (f"; it holds a list of {n:,} object{'s' if n != 1 else ''} under "
@@ -1144,6 +1148,15 @@ def _record_problem(fields: dict[str, Any]) -> str | None:
     return None
 
 
+def _holding_url(fields: dict[str, Any]) -> tuple[str, str] | None:
+    """The first field whose value is an http(s) URL, and the URL; None when none is."""
+    for k, v in fields.items():
+        if isinstance(k, str) and isinstance(v, str) and _HTTP_URL.match(v):
+            return k, v.strip()
+    return None
+
+
+_HTTP_URL = re.compile(r"\s*https?://[^\s/?#]", re.IGNORECASE)
 # Fields of a record holding lists of objects: its own, not records it wraps.
 _RECORD_LISTS = frozenset({"related", "images", "topics", "provider"})
 

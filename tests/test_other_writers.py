@@ -464,3 +464,30 @@ def test_a_provider_name_that_is_not_text_says_the_provider_is_named_by_its_doma
     [warning] = kg.report.warnings
     assert warning.reason == ("provider name ignored: expected text, got a list "
                               "['Writers', 'Inc']; the provider is named by its domain")
+
+
+CLIPPED = """title: "Chinese School Faces Backlash Over Use of Facial Recognition Scanners"
+source: "https://www.sixthtone.com/news/1009712/chinese-school-faces-backlash"
+author:
+  - "[[Fan Yiying]]"
+published: 2022-02-21
+created: 2024-05-02
+description: "A parent has accused the middle school of endangering students' privacy."
+tags:
+  - "clippings"
+"""
+
+
+@pytest.mark.parametrize(("front", "field"), [
+    (CLIPPED, "source"),  # Obsidian Web Clipper's default template; MarkDownload's too
+    ("title: Saved\norigin: http://saved.example/p\n", "origin"),
+])
+def test_a_record_holding_its_url_under_a_field_of_any_name_says_which(tmp_path, front, field):
+    # An Obsidian Web Clipper note keeps the page's URL in `source`: the error said only
+    # "record has no URL: expected a 'webUrl' or 'originalUrl' field".
+    _md(tmp_path, "Clipped.md", front, "A parent has accused...\n")
+    [error] = graph.load(tmp_path).report.errors
+    assert error.line == 2
+    assert error.reason.startswith("record has no URL: expected a 'webUrl' or 'originalUrl' "
+                                   f"field; it has {field!r}, holding a URL (")
+    assert error.reason.endswith("): if that is the article's URL, rename it 'webUrl'")
