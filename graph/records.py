@@ -1132,10 +1132,6 @@ def _record_problem(fields: dict[str, Any]) -> str | None:
                       and k not in ("webUrl", "originalUrl")), None)
         if named is not None:  # the URL under another writer's name
             reason += f"; it has {named!r}: if that is the article's URL, rename it 'webUrl'"
-        elif (holding := _holding_url(fields)) is not None:  # Obsidian Web Clipper's `source`
-            key, url = holding
-            reason += (f"; it has {key!r}, holding a URL ({shown(url)}): if that is the "
-                       "article's URL, rename it 'webUrl'")
         elif (wrapped := _wrapped_list(fields)) is not None:
             keys, n = wrapped
             reason += (f"; it holds a list of {n:,} object{'s' if n != 1 else ''} under "
@@ -1144,6 +1140,10 @@ def _record_problem(fields: dict[str, Any]) -> str | None:
                        "records themselves (one, a list of them, or one a line in .jsonl), "
                        f"e.g. `jq -c '{_jq_path(keys)}[]' FILE > stories.jsonl`, each with "
                        "its URL as 'webUrl'")
+        elif (holding := _holding_url(fields)) is not None:  # Obsidian Web Clipper's `source`
+            key, url = holding
+            reason += (f"; it has {key!r}, holding a URL ({shown(url)}): if that is the "
+                       "article's URL, rename it 'webUrl'")
         return reason
     return None
 
