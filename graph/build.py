@@ -67,8 +67,10 @@ _PROVIDER_FIELDS = frozenset({"name", "domain"})
 # warning naming the field it looks meant as, when the record lacks that field.
 _OTHER_NAMES = {
     **dict.fromkeys(OTHER_URL_NAMES, "webUrl"),
-    **dict.fromkeys(("date", "pubDate", "publishedAt", "published_at", "datePublished",
-                     "publicationDate", "publishDate", "published_date"), "publishedDateTime"),
+    **dict.fromkeys(("date", "pubDate", "pub_date", "pubdate", "publishedAt", "published_at",
+                     "datePublished", "date_published", "publicationDate", "publishDate",
+                     "publish_date", "published_date", "publishedOn", "published_on",
+                     "postedAt", "posted_at"), "publishedDateTime"),
     **dict.fromkeys(("tags", "keywords", "subjects"), "topics"),
     **dict.fromkeys(("source", "publisher", "site"), "provider"),
     **dict.fromkeys(("summary", "description", "abstract"), "excerpt"),
@@ -77,6 +79,9 @@ _OTHER_NAMES = {
                     "related"),
 }
 _KNOWN_BY_LOWER = {k.lower(): k for k in (*_KNOWN_FIELDS, "body")}
+# Names near one newsgraph reads that mean something else: Obsidian's `created` (the
+# note's date, not 'related'), 'relative', 'unsecured'. Never called a misspelling.
+_NOT_MISSPELT = frozenset({"created", "relative", "unsecured"})
 # Fields of one record checked for a near spelling of one newsgraph reads: a record past
 # this many others is generated, not misspelled (200,000 of them took 22 s to check).
 _MAX_SPELLING_CHECKS = 64
@@ -88,6 +93,8 @@ def _near_field(key: str) -> str | None:
 
     Cached: a corpus repeats its writer's other fields (Jekyll's ``layout`` in every post),
     and each check compares with every field name (difflib, a fraction of a millisecond)."""
+    if key in _NOT_MISSPELT:
+        return None
     close = difflib.get_close_matches(key, _KNOWN_BY_LOWER, n=1, cutoff=0.8)
     return _KNOWN_BY_LOWER[close[0]] if close else None
 _NO_DATE = datetime.min.replace(tzinfo=UTC)

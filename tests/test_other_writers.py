@@ -491,3 +491,22 @@ def test_a_record_holding_its_url_under_a_field_of_any_name_says_which(tmp_path,
     assert error.reason.startswith("record has no URL: expected a 'webUrl' or 'originalUrl' "
                                    f"field; it has {field!r}, holding a URL (")
     assert error.reason.endswith("): if that is the article's URL, rename it 'webUrl'")
+
+
+@pytest.mark.parametrize("field", ["created", "relative", "unsecured"])
+def test_a_field_meaning_something_else_is_not_called_a_misspelling(tmp_path, field):
+    # Obsidian's `created` (the note's date) was "did you mean 'related'?".
+    _md(tmp_path, "a.md", f"title: A\nwebUrl: {STORY}\n{field}: 2024-05-02\n")
+    kg = graph.load(tmp_path)
+    assert kg.report.warnings == []
+    assert kg.nx.nodes[f"article:{STORY}"]["extra"] == {field: "2024-05-02"}
+
+
+@pytest.mark.parametrize("field", ["published_on", "publishedOn", "datePublished",
+                                   "pub_date", "publish_date", "posted_at"])
+def test_a_publication_date_under_another_name_points_at_published_date_time(tmp_path, field):
+    # 'published_on' was "did you mean 'published'?", the flag: a date is no true or false.
+    _md(tmp_path, "a.md", f"title: A\nwebUrl: {STORY}\n{field}: 2022-02-21\n")
+    [warning] = graph.load(tmp_path).report.warnings
+    assert warning.reason == (f"field {field!r} is not one newsgraph reads (kept in the "
+                              "article's extra); did you mean 'publishedDateTime'?")
