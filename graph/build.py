@@ -21,7 +21,9 @@ The rules, each pinned by a test:
 from __future__ import annotations
 
 import difflib
+import json
 import math
+import re
 import sys
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
@@ -448,7 +450,8 @@ class Builder:
             return []
         if isinstance(raw, str):
             if "," in raw:  # `tags: AI, Privacy`: one text, which the writer may mean as a list
-                shown = ", ".join(part.strip() for part in raw.split(","))
+                shown = ", ".join(_flow_item(part.strip()) for part in raw.split(",")
+                                  if part.strip())
                 self.warn(path, line, f"topics {raw!r} is one text, read as one topic; for "
                           f"several, write a list: [{shown}]")
             raw = [raw]
@@ -1020,6 +1023,20 @@ def _text(value: Any) -> str | None:
     """A URL field's text; None for anything else (its URL was refused, with a warning,
     when the article's id was made)."""
     return value if isinstance(value, str) else None
+
+
+# What YAML reads otherwise at the start of a plain item of a flow list (`[#ai]` is a
+# comment, `[*new*]` an alias, `[[Video]]` a nested list), and inside one (`, `, `: `, ` #`).
+_FLOW_INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`")
+_FLOW_BREAKS = re.compile(r"[,\[\]{}]|: |:$| #")
+
+
+def _flow_item(text: str) -> str:
+    """``text`` as an item of a YAML flow list that reads back as it: plain when YAML would
+    read it so, else in double quotes (JSON's escapes, which YAML reads too)."""
+    if text[0] in _FLOW_INDICATORS or _FLOW_BREAKS.search(text):
+        return json.dumps(text, ensure_ascii=False)
+    return text
 
 
 def _kind(value: Any) -> str:
