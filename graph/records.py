@@ -12,6 +12,7 @@ import json
 import os
 import re
 import stat
+import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
@@ -775,7 +776,7 @@ _TOO_DEEP_TO_READ = (f"nested too deeply to be read: a record's values nest a fe
                      "some hundreds of levels cannot be read at all)")
 
 
-def _yaml_hint(reason: str, text: str, mark: Any) -> str | None:
+def _yaml_hint(reason: str, text: str, mark: Any, first_line: int) -> str | None:
     """How to fix the mistakes hand-written front matter makes most, which PyYAML's words
     name but do not say how to fix."""
     if "exceeded maximum nesting depth" in reason:  # libyaml's limit of 1,000 levels
@@ -792,6 +793,81 @@ def _yaml_hint(reason: str, text: str, mark: Any) -> str | None:
             return "indent with spaces: YAML does not allow tabs"
         if found in ("@", "`"):
             return f"quote a value that starts with {found!r}: YAML reserves it"
+    if mark is None:
+        return None
+    lines = text.split("\n")
+    return _opening_hint(lines, mark.line) or _no_break_indent_hint(lines, mark.line,
+                                                                    first_line)
+
+
+# What YAML reads a value opening so as, when text follows it on the line (`title: [Video]
+# Protests`, `title: "Squid Game" star wins`, `title: *Breaking* news`).
+_OPENINGS = {"[": "a list", "{": "a mapping", '"': "a quoted text, ending at its closing quote",
+             "'": "a quoted text, ending at its closing quote", "*": "an alias (*name)",
+             "%": "a directive", "|": "a block of text on the lines below",
+             ">": "a block of text on the lines below", "- ": "a list item",
+             "? ": "a mapping key"}
+_KEY_VALUE = re.compile(r"^(?P<lead>[ \t]*(?:-[ \t]+)?[^\s#\[\]{},:'\"][^:]*?:[ \t]+)"
+                        r"(?P<value>\S.*?)[ \t]*$")
+
+
+def _opening_hint(lines: list[str], at: int) -> str | None:
+    """Say to quote a `key: value` line's value, on the line YAML stopped at, that opens
+    with what YAML reads as something else and goes on as text."""
+    m = _KEY_VALUE.match(lines[at]) if at < len(lines) else None
+    if m is None:
+        return None
+    value = m["value"]
+    opening = value[:2] if value[:2] in ("- ", "? ") else value[0]
+    reads_as = _OPENINGS.get(opening)
+    if reads_as is None:
+        return None
+    if opening in "[{\"'" and not _text_after_closing(value):
+        return None  # a list or text never closed: said where it opens, not this
+    fixed = f"'{value}'" if "'" not in value else json.dumps(value, ensure_ascii=False)
+    return (f"quote the whole value, as YAML reads one starting with {opening!r} as "
+            f"{reads_as}: {m['lead'].strip()} {fixed}")
+
+
+def _text_after_closing(value: str) -> bool:
+    """Whether a value opening with a bracket or quote closes it and text follows."""
+    opening, depth, i = value[0], 0, 0
+    while i < len(value):
+        c = value[i]
+        if opening in "\"'":
+            if i > 0 and c == opening:
+                if opening == "'" and value[i + 1:i + 2] == "'":  # '' inside '...'
+                    i += 2
+                    continue
+                break
+            if opening == '"' and c == "\\":
+                i += 1
+        elif c in "[{":
+            depth += 1
+        elif c in "]}":
+            depth -= 1
+            if depth == 0:
+                break
+        i += 1
+    rest = value[i + 1:].strip()
+    return i < len(value) and bool(rest) and not rest.startswith("#")
+
+
+# Spaces YAML does not indent with, which text pasted from a web page or a word
+# processor carries: the no-break space above all.
+_ODD_INDENT = re.compile(r"^[ \t]*([\u00a0\u2000-\u200a\u202f\u3000])")
+
+
+def _no_break_indent_hint(lines: list[str], at: int, first_line: int) -> str | None:
+    """Name the first line, up to the one YAML stopped at, indented with a space YAML
+    does not read as one."""
+    for i, text in enumerate(lines[:at + 1]):
+        m = _ODD_INDENT.match(text)
+        if m is not None:
+            name = unicodedata.name(m[1], "a space").lower()
+            return (f"line {i + first_line} is indented with a {name} "
+                    f"(U+{ord(m[1]):04X}), as text pasted from a web page or a word "
+                    "processor may be: indent with spaces")
     return None
 
 
@@ -853,7 +929,7 @@ def compose_items(
             mark = e.context_mark  # what was never closed: where it opened
         line = mark.line + first_line if mark is not None else None
         reason = " ".join(str(x) for x in (e.context, e.problem) if x)
-        hint = _yaml_hint(reason, text, mark)
+        hint = _yaml_hint(reason, text, mark, first_line)
         raise YamlFailure(f"invalid YAML: {reason}{'; ' + hint if hint else ''}",
                           line) from None
     except _AliasBomb as bomb:

@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 
 import graph
 from graph.records import RECORD_SUFFIXES, parse_file
@@ -205,6 +206,56 @@ def test_common_yaml_mistakes_say_how_to_fix_them(tmp_path, front, line, says, f
     assert error.line == line
     assert error.reason.startswith(f"invalid YAML: {says}")
     assert error.reason.endswith(fix)
+
+
+
+# A title opening with a character YAML reads as the start of something else, as news
+# titles do ("[Video] ...", a quoted name, Markdown's *emphasis*): PyYAML's words ("did
+# not find expected key") said neither what nor how to fix it.
+@pytest.mark.parametrize(("value", "reads_as", "fixed"), [
+    ("[Video] Protests in the capital", "a list", "'[Video] Protests in the capital'"),
+    ("{Update} Talks resume", "a mapping", "'{Update} Talks resume'"),
+    ('"Squid Game" star wins an Emmy', "a quoted text, ending at its closing quote",
+     "'\"Squid Game\" star wins an Emmy'"),
+    ("'Oppenheimer' wins, and 'Barbie' too", "a quoted text, ending at its closing quote",
+     '"\'Oppenheimer\' wins, and \'Barbie\' too"'),
+    ("*Breaking* Markets fall", "an alias (*name)", "'*Breaking* Markets fall'"),
+    ("%50 off everything", "a directive", "'%50 off everything'"),
+    ("| Pipes in a title", "a block of text on the lines below", "'| Pipes in a title'"),
+    ("> Quoted in a title", "a block of text on the lines below", "'> Quoted in a title'"),
+    ("- A dash first", "a list item", "'- A dash first'"),
+    ("? A question first", "a mapping key", "'? A question first'"),
+])
+def test_a_value_opening_with_what_yaml_reads_otherwise_says_to_quote_it(
+        tmp_path, value, reads_as, fixed):
+    front = f"title: {value}\nwebUrl: https://o.example/n\n"
+    (tmp_path / "note.md").write_text(f"---\n{front}---\nbody\n", encoding="utf-8")
+    [error] = parse_file(tmp_path / "note.md").errors
+    assert error.line == 2
+    first = value[0] if value[0] not in "-?" else value[:2]
+    assert error.reason.startswith("invalid YAML: "), error.reason
+    assert error.reason.endswith(
+        f"; quote the whole value, as YAML reads one starting with {first!r} as {reads_as}: "
+        f"title: {fixed}"), error.reason
+    assert yaml.safe_load(f"title: {fixed}") == {"title": value}
+
+
+def test_an_indent_of_no_break_spaces_says_so(tmp_path):
+    front = "title: T\nwebUrl: https://o.example/n\ntopics:\n\u00a0\u00a0- AI\n"
+    # Front matter pasted from a web page or a word processor: its indent is U+00A0, which
+    # YAML does not read as one ("could not find expected ':'", on the line after).
+    (tmp_path / "note.md").write_text(f"---\n{front}---\n", encoding="utf-8")
+    [error] = parse_file(tmp_path / "note.md").errors
+    assert error.reason.endswith(
+        "; line 5 is indented with a no-break space (U+00A0), as text pasted from a web "
+        "page or a word processor may be: indent with spaces"), error.reason
+
+
+def test_an_unclosed_list_is_not_told_to_be_quoted(tmp_path):
+    (tmp_path / "note.md").write_text("---\ntitle: T\nwebUrl: https://o.example/n\n"
+                                      "topics: [AI, Privacy\n---\n", encoding="utf-8")
+    [error] = parse_file(tmp_path / "note.md").errors
+    assert "quote the whole value" not in error.reason
 
 
 def test_a_file_over_the_size_limit_says_how_to_raise_it(tmp_path):
