@@ -20,6 +20,8 @@ import contextlib
 import contextvars
 import functools
 import json
+import re
+import sys
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -381,8 +383,17 @@ class GraphQLOverHTTP(GraphQL[dict[str, Any], None]):
             return json.loads(data)
         except json.JSONDecodeError:
             raise
-        except (RecursionError, UnicodeDecodeError, ValueError):
-            raise _Undecodable("it is not UTF-8 or nests too deeply", "", 0) from None
+        except RecursionError:
+            raise _Undecodable("it nests too deeply to be read", "", 0) from None
+        except UnicodeDecodeError as e:
+            raise _Undecodable(f"it is not UTF-8 (byte {e.object[e.start]:#04x} at offset "
+                               f"{e.start}): send JSON as UTF-8", "", 0) from None
+        except ValueError as e:  # an integer past int_max_str_digits
+            digits = re.search(r"value has (\d+) digits", str(e))
+            what = (f"it holds a number of {int(digits[1]):,} digits: at most "
+                    f"{sys.get_int_max_str_digits():,} are read" if digits else
+                    "it holds a value JSON's decoder refuses")
+            raise _Undecodable(what, "", 0) from None
 
     def parse_json(self, data: str | bytes) -> Any:
         """Decode JSON sent over HTTP: an object, or a list of them for a batch."""

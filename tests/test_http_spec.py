@@ -226,3 +226,19 @@ def test_a_get_with_a_query_and_an_empty_body_still_answers(client):
     r = client.request("GET", "/graphql", params={"query": "{ stats { records } }"},
                        headers={"content-length": "0"})
     assert r.status_code == 200 and r.json()["data"]["stats"]["records"] > 0
+
+
+@pytest.mark.parametrize(("body", "said"), [
+    # A number past Python's 4,300 digits: the body is UTF-8 and flat, which it was said
+    # not to be ("it is not UTF-8 or nests too deeply").
+    (b'{"query": "{ stats { records } }", "variables": {"n": ' + b"9" * 5000 + b"}}",
+     "it holds a number of 5,000 digits: at most 4,300 are read"),
+    (b'{"query": "{ stats { records } }", "variables": {"n": "caf\xe9"}}',
+     "it is not UTF-8 (byte 0xe9 at offset 58): send JSON as UTF-8"),
+    (b'{"query": "{ stats { records } }", "variables": ' + b"[" * 30_000 + b"]" * 30_000
+     + b"}", "it nests too deeply to be read"),
+])
+def test_a_json_body_that_cannot_be_decoded_says_which_way(client, body, said):
+    r = client.post("/graphql", content=body, headers={"content-type": "application/json"})
+    assert r.status_code == 400
+    assert r.json()["errors"][0]["message"] == f"Unable to parse request body as JSON: {said}"
