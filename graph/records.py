@@ -1112,7 +1112,15 @@ def _parse_json(text: str, result: ParsedFile) -> None:
     try:
         value = keys.loads(text)
     except json.JSONDecodeError as e:
-        result.errors.append(Problem(result.path, e.lineno, _invalid_json(e)))
+        stream = _json_stream(text, _JsonKeys(), result.path) if e.msg == "Extra data" else None
+        if stream is None:
+            result.errors.append(Problem(result.path, e.lineno, _invalid_json(e)))
+            return
+        result.warnings.append(Problem(result.path, 1, (
+            f"{len(stream):,} JSON values one after another (as jq writes them): each read "
+            "as a record; a .json holds one record or a list of them, a .jsonl one record "
+            "a line")))
+        _add_stream(stream, result)
         return
     except RecursionError:
         result.errors.append(Problem(result.path, None, f"JSON {_TOO_DEEP_TO_READ}"))
@@ -1141,7 +1149,54 @@ def _invalid_json(e: json.JSONDecodeError) -> str:
     return f"invalid JSON: {e.msg}{hint}"
 
 
+def _json_stream(text: str, keys: _JsonKeys,
+                 path: str) -> list[tuple[Any, int, list[Problem]]] | None:
+    """Return the JSON values of a text holding several one after another (as ``jq``
+    writes them, pretty-printed or ``-c``), each with the line it starts on and the
+    warnings of the keys it repeats; None unless the whole text is two or more objects
+    so, or one spanning several lines."""
+    values: list[tuple[Any, int, list[Problem]]] = []
+    i, line, counted = _skip_space(text, 0), 1, 0
+    while i < len(text):
+        if not text.startswith("{", i):
+            return None
+        line += text.count("\n", counted, i)
+        counted = i
+        try:
+            value, i = keys.decoder.raw_decode(text, i)
+        except (ValueError, RecursionError):
+            return None
+        values.append((value, line, keys.warnings(path, line)))
+        i = _skip_space(text, i)
+    if len(values) < 2 and "\n" not in text.strip():
+        return None
+    return values or None
+
+
+def _add_stream(stream: list[tuple[Any, int, list[Problem]]], result: ParsedFile) -> None:
+    for value, line, repeated in stream:
+        result.warnings.extend(repeated)
+        _add_record(value, line, result)
+
+
 def _parse_jsonl(text: str, result: ParsedFile) -> None:
+    lines = ParsedFile(result.path)
+    _parse_jsonl_lines(text, lines)
+    if lines.errors and (stream := _json_stream(text, _JsonKeys(), result.path)) is not None:
+        # Records over several lines (`jq '.articles[]'` without -c): each line was an
+        # error, every record lost.
+        result.warnings.append(Problem(result.path, 1, (
+            "records span several lines (pretty-printed, as jq writes them without -c): "
+            f"read as {len(stream):,} JSON values one after another; a .jsonl holds one "
+            "record a line (jq -c)")))
+        _add_stream(stream, result)
+        return
+    result.records.extend(lines.records)
+    result.errors.extend(lines.errors)
+    result.warnings.extend(lines.warnings)
+
+
+def _parse_jsonl_lines(text: str, result: ParsedFile) -> None:
     # Lines end at "\n" only: U+2028, U+0085 and the like are valid inside JSON strings.
     keys = _JsonKeys()
     for lineno, line in enumerate(text.split("\n"), start=1):

@@ -4,6 +4,7 @@ format's own file form), ``--include`` for more, and the seed record itself."""
 from __future__ import annotations
 
 import codecs
+import json
 import shutil
 from pathlib import Path
 
@@ -330,3 +331,46 @@ def test_invalid_json_written_as_javascript_says_what_json_allows(
     assert parsed.errors, parsed
     assert parsed.errors[0].reason.startswith("invalid JSON: ")
     assert parsed.errors[0].reason.endswith(hint), parsed.errors[0].reason
+
+
+def _stories(n: int, start: int = 0) -> list[dict[str, str]]:
+    return [{"title": f"Story {i}", "webUrl": f"https://jq.example/{i}"}
+            for i in range(start, start + n)]
+
+
+# `jq '.articles[]' answer.json > stories.jsonl` (without -c) writes each record over
+# several lines; `jq -c '.articles[]' > stories.json` writes them one after another. Each
+# record was lost: a .jsonl's lines were errors one by one ('Expecting property name',
+# 'Extra data', ...), a .json 'invalid JSON: Extra data'.
+@pytest.mark.parametrize(("name", "text", "said"), [
+    ("stories.jsonl", "".join(json.dumps(s, indent=2) + "\n" for s in _stories(3)),
+     "records span several lines (pretty-printed, as jq writes them without -c): read "
+     "as 3 JSON values one after another; a .jsonl holds one record a line (jq -c)"),
+    ("stories.json", "".join(json.dumps(s) + "\n" for s in _stories(3)),
+     "3 JSON values one after another (as jq writes them): each read as a record; a "
+     ".json holds one record or a list of them, a .jsonl one record a line"),
+    ("stories.json", "".join(json.dumps(s, indent=2) for s in _stories(3)),
+     "3 JSON values one after another (as jq writes them): each read as a record; a "
+     ".json holds one record or a list of them, a .jsonl one record a line"),
+])
+def test_records_written_one_after_another_as_jq_writes_them_are_read(tmp_path, name, text,
+                                                                        said):
+    (tmp_path / name).write_text(text, encoding="utf-8")
+    parsed = parse_file(tmp_path / name)
+    assert parsed.errors == []
+    assert [r.fields for r in parsed.records] == _stories(3)
+    starts = [i + 1 for i, line in enumerate(text.split("\n")) if line.startswith("{")]
+    if len(starts) == 3:
+        assert [r.line for r in parsed.records] == starts
+    [warning] = parsed.warnings
+    assert (warning.line, warning.reason) == (1, said)
+
+
+@pytest.mark.parametrize("text", [
+    json.dumps(_stories(1)[0]) + "\n{\"title\": broken\n" + json.dumps(_stories(1, 1)[0]),
+    json.dumps(_stories(1)[0], indent=2) + "\n{\"title\": broken",
+])
+def test_a_broken_jsonl_line_is_still_its_own_error(tmp_path, text):
+    (tmp_path / "feed.jsonl").write_text(text, encoding="utf-8")
+    parsed = parse_file(tmp_path / "feed.jsonl")
+    assert parsed.errors and not any("one after another" in w.reason for w in parsed.warnings)
