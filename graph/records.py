@@ -1233,8 +1233,17 @@ def _add_record(
     except NotUnicode as e:
         result.errors.append(Problem(result.path, line, f"{where}{e}"))
         return
-    if body is None and isinstance(fields.get("body"), str):
-        body = fields.pop("body")
+    if body is None and "body" in fields:
+        written = fields.pop("body")
+        if isinstance(written, str):
+            body = written
+        elif isinstance(written, int | float) and not isinstance(written, bool):
+            body = str(written)
+        elif written is not None:  # went nowhere, unsaid (the body is no field of extra)
+            kind = {list: "a list", dict: "a mapping"}.get(type(written),
+                                                           f"a {type(written).__name__}")
+            notes.append(f"body dropped: expected text (the story's Markdown), got {kind} "
+                         f"{shown(written)}")
     reason = _record_problem(fields)
     if reason:
         result.errors.append(Problem(result.path, line, where + reason))

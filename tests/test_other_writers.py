@@ -510,3 +510,21 @@ def test_a_publication_date_under_another_name_points_at_published_date_time(tmp
     [warning] = graph.load(tmp_path).report.warnings
     assert warning.reason == (f"field {field!r} is not one newsgraph reads (kept in the "
                               "article's extra); did you mean 'publishedDateTime'?")
+
+
+@pytest.mark.parametrize(("body", "kept", "warned"), [
+    (["First paragraph.", "Second."], None,
+     "body dropped: expected text (the story's Markdown), got a list ['First paragraph.', "
+     "'Second.']"),
+    ({"html": "<p>x</p>"}, None,
+     "body dropped: expected text (the story's Markdown), got a mapping {'html': '<p>x</p>'}"),
+    (1984, "1984", None),
+])
+def test_a_json_body_that_is_not_text_is_said(tmp_path, body, kept, warned):
+    # A JSON record's (or an ingested one's) body that was not text went nowhere, unsaid.
+    (tmp_path / "story.json").write_text(json.dumps(
+        {"title": "A story", "webUrl": STORY, "body": body}), encoding="utf-8")
+    kg = graph.load(tmp_path)
+    node = kg.nx.nodes[f"article:{STORY}"]
+    assert node["body"] == kept and "body" not in node["extra"]
+    assert [w.reason for w in kg.report.warnings] == ([warned] if warned else [])
