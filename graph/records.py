@@ -1240,8 +1240,8 @@ def _add_record(
         elif isinstance(written, int | float) and not isinstance(written, bool):
             body = str(written)
         elif written is not None:  # went nowhere, unsaid (the body is no field of extra)
-            kind = {list: "a list", dict: "a mapping"}.get(type(written),
-                                                           f"a {type(written).__name__}")
+            kind = ("a list" if isinstance(written, list) else "a mapping"
+                    if isinstance(written, dict) else f"a {type(written).__name__}")
             notes.append(f"body dropped: expected text (the story's Markdown), got {kind} "
                          f"{shown(written)}")
     reason = _record_problem(fields)
