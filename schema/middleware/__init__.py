@@ -27,5 +27,5 @@ def middleware(settings: Settings) -> list[Middleware]:
     else:
         stack.append(Middleware(NoCORS))
     stack.append(Middleware(BodyLimit, limit=settings.max_body_bytes,
-                            ingest_limit=settings.max_ingest_bytes))
+                            ingest_limit=settings.max_ingest_bytes, seconds=settings.timeout))
     return stack
