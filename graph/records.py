@@ -742,9 +742,16 @@ def _yaml_items(
     if fast is not None:
         return fast
     duplicates: list[tuple[str, int]] = []
+    unused: list[tuple[str, str, int]] = []
     try:
-        items = list(compose_items(text, first_line, allow_list, duplicates))
+        items = list(compose_items(text, first_line, allow_list, duplicates, unused=unused))
         result.warnings.extend(_duplicate_warnings(result.path, duplicates))
+        result.warnings.extend(
+            Problem(result.path, line, f"anchor '&{anchor}' is never used: YAML reads "
+                    f"'&{anchor}' before a value as a name for it, and the value is "
+                    f"{shown(value)}; if '&{anchor}' is part of the text, quote the whole "
+                    f"value: {shown(f'&{anchor} {value}')}")
+            for anchor, value, line in unused)
         return items
     except YamlFailure as failure:
         if allow_list and _BLOCK_ITEM.search(text) and text.lstrip(" \t\r\n").startswith("-"):
@@ -883,6 +890,7 @@ def compose_items(
     text: str, first_line: int, allow_list: bool,
     duplicates: list[tuple[str, int]] | None = None,
     anchors: dict[str, yaml.Node] | None = None,
+    unused: list[tuple[str, str, int]] | None = None,
 ) -> Iterator[tuple[Any, int | None]]:
     """Yield the top-level values of a YAML text with their lines, read by PyYAML (safe,
     aliases bounded); a list yields its items when ``allow_list``. The reference the
@@ -920,6 +928,9 @@ def compose_items(
                 out.append((loader.construct_document(part), line))
         if duplicates is not None:
             duplicates.extend((key, line + first_line) for key, line in loader.duplicates)
+        if unused is not None and isinstance(loader, _AliasCountingLoader):
+            unused.extend((anchor, value, line + first_line)
+                          for anchor, value, line in loader.unused_anchors())
         if anchors is not None and known is not None:
             anchors.update(known)
         yield from out
@@ -990,13 +1001,28 @@ class _AliasCountingLoader(yaml.SafeLoader):
         super().__init__(stream)
         self.aliases = 0
         self.duplicates: list[tuple[str, int]] = []
+        self.used: set[str] = set()  # the anchors aliases name
+        self.plain_anchors: list[tuple[str, yaml.ScalarNode]] = []  # `&name value`
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
             self.aliases += 1
             if self.aliases > MAX_YAML_ALIASES:
                 raise _AliasBomb(f"more than {MAX_YAML_ALIASES} aliases in one file")
+            self.used.add(self.peek_event().anchor)
         return super().compose_node(parent, index)
+
+    def compose_scalar_node(self, anchor: Any) -> Any:
+        node = super().compose_scalar_node(anchor)
+        if anchor is not None and node.style is None:
+            self.plain_anchors.append((anchor, node))
+        return node
+
+    def unused_anchors(self) -> list[tuple[str, str, int]]:
+        """Each anchor on a plain value that no alias names, with the value and its line
+        (0-based): `title: &Co news` is the title 'news', which its writer never meant."""
+        return [(anchor, node.value, node.start_mark.line)
+                for anchor, node in self.plain_anchors if anchor not in self.used]
 
 
 def _salvage_block_list(

@@ -374,3 +374,27 @@ def test_a_broken_jsonl_line_is_still_its_own_error(tmp_path, text):
     (tmp_path / "feed.jsonl").write_text(text, encoding="utf-8")
     parsed = parse_file(tmp_path / "feed.jsonl")
     assert parsed.errors and not any("one after another" in w.reason for w in parsed.warnings)
+
+
+def test_an_anchor_never_used_on_a_plain_value_says_what_yaml_read(tmp_path):
+    # 'title: &Co news' is YAML's anchor '&Co' on the value 'news': the title was 'news',
+    # unsaid.
+    (tmp_path / "note.md").write_text(
+        "---\ntitle: &Co news\nwebUrl: https://o.example/n\n"
+        "provider: &p {name: P}\nrelated:\n  - {webUrl: https://o.example/r, provider: *p}\n"
+        "---\n", encoding="utf-8")
+    parsed = parse_file(tmp_path / "note.md")
+    assert parsed.records[0].fields["title"] == "news"
+    [warning] = parsed.warnings
+    assert (warning.line, warning.reason) == (2, (
+        "anchor '&Co' is never used: YAML reads '&Co' before a value as a name for it, and "
+        "the value is 'news'; if '&Co' is part of the text, quote the whole value: "
+        "'&Co news'"))
+
+
+def test_an_anchor_used_by_an_alias_is_no_warning(tmp_path):
+    (tmp_path / "feed.yaml").write_text(
+        "- title: &t Shared title\n  webUrl: https://o.example/1\n"
+        "- title: *t\n  webUrl: https://o.example/2\n", encoding="utf-8")
+    parsed = parse_file(tmp_path / "feed.yaml")
+    assert parsed.warnings == [] and len(parsed.records) == 2
