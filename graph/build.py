@@ -25,6 +25,7 @@ import json
 import math
 import re
 import sys
+import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -81,6 +82,9 @@ _OTHER_NAMES = {
                     "related"),
 }
 _KNOWN_BY_LOWER = {k.lower(): k for k in (*_KNOWN_FIELDS, "body")}
+# Spaces YAML does not indent with, which front matter pasted from a web page carries.
+_ODD_SPACES = frozenset("\u00a0\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
+                        "\u2009\u200a\u202f\u3000")
 # Names near one newsgraph reads that mean something else: Obsidian's `created` (the
 # note's date, not 'related'), 'relative', 'unsecured'. Never called a misspelling.
 _NOT_MISSPELT = frozenset({"created", "relative", "unsecured"})
@@ -422,6 +426,13 @@ class Builder:
         unknown = 0
         for key in fields:
             if key in _KNOWN_FIELDS or key == "body" or not isinstance(key, str):
+                continue
+            if key[:1] in _ODD_SPACES:
+                self.warn(path, line, f"field {key!r} opens with a "
+                          f"{unicodedata.name(key[0]).lower()} (U+{ord(key[0]):04X}), as an "
+                          "indent pasted from a web page may: YAML does not indent with it, "
+                          "so this is a field of the record, not of the line above; indent "
+                          "with spaces")
                 continue
             meant = _OTHER_NAMES.get(key)
             if meant is None and unknown < _MAX_SPELLING_CHECKS:

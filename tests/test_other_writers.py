@@ -528,3 +528,14 @@ def test_a_json_body_that_is_not_text_is_said(tmp_path, body, kept, warned):
     node = kg.nx.nodes[f"article:{STORY}"]
     assert node["body"] == kept and "body" not in node["extra"]
     assert [w.reason for w in kg.report.warnings] == ([warned] if warned else [])
+
+
+def test_a_field_indented_with_no_break_spaces_says_so(tmp_path):
+    # Front matter pasted from a web page: 'provider:' then '\xa0 name: X' is a field
+    # named '\xa0 name' (YAML reads U+00A0 as no indent), kept in extra without a word.
+    _md(tmp_path, "a.md", f"title: A\nwebUrl: {STORY}\nprovider:\n\u00a0 name: Writers\n")
+    [warning] = graph.load(tmp_path).report.warnings
+    assert (warning.line, warning.reason) == (2, (
+        "field '\\xa0 name' opens with a no-break space (U+00A0), as an indent pasted from a "
+        "web page may: YAML does not indent with it, so this is a field of the record, not "
+        "of the line above; indent with spaces"))
