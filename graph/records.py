@@ -641,9 +641,35 @@ def parse_text(text: str, suffix: str, result: ParsedFile) -> None:
     else:
         _parse_jsonl(text, result)
     if not result.records and not result.errors and result.skipped is None:
+        early = _closed_before_fields(text) if suffix in FRONT_MATTER_SUFFIXES else None
+        if early is not None:  # '---' twice: the record's fields were read as the body
+            close, at, written = early
+            result.errors.append(Problem(name, close, (
+                f"the front matter is closed on line {close} before any field, and the "
+                f"record's fields follow it (line {at}: {shown(written)}): a '---' line too "
+                f"many; take out the one on line {close}")))
+            return
         # Read, and nothing in it: said, not silent (a folder of such files loaded nothing
         # with '0 skipped, 0 errors').
         result.skipped = Problem(name, None, _nothing_in(text, suffix))
+
+
+_URL_FIELD = re.compile(r"(?:webUrl|originalUrl)[ \t]*:")
+
+
+def _closed_before_fields(text: str) -> tuple[int, int, str] | None:
+    """For front matter holding no field whose body holds a webUrl or originalUrl line
+    (a '---' line written twice): the closing fence's line, that line's, and its text."""
+    lines = _YAML_LINE.findall(text)
+    for i in range(1, len(lines)):
+        if _CLOSING_FENCE.match(lines[i].rstrip("\r\n")):
+            break
+    else:
+        return None
+    for j in range(i + 1, len(lines)):
+        if _URL_FIELD.match(lines[j]):
+            return i + 1, j + 1, lines[j].rstrip("\r\n")
+    return None
 
 
 def _nothing_in(text: str, suffix: str) -> str:

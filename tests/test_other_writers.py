@@ -539,3 +539,19 @@ def test_a_field_indented_with_no_break_spaces_says_so(tmp_path):
         "field '\\xa0 name' opens with a no-break space (U+00A0), as an indent pasted from a "
         "web page may: YAML does not indent with it, so this is a field of the record, not "
         "of the line above; indent with spaces"))
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_front_matter_closed_at_once_before_the_record_s_fields_is_an_error(tmp_path, newline):
+    # '---' twice (a template's fence and a writer's own, as eemeli's yaml writes with
+    # `directives: true`): the front matter was empty, the fields read as the body, and
+    # the file skipped as a page "holding no field", its record lost.
+    text = f"---\n---\ntitle: A story\nwebUrl: {STORY}\n---\nBody.\n".replace("\n", newline)
+    (tmp_path / "story.md").write_bytes(text.encode())
+    report = graph.load(tmp_path).report
+    assert report.skipped == []
+    [error] = report.errors
+    assert (error.line, error.reason) == (2, (
+        "the front matter is closed on line 2 before any field, and the record's fields "
+        "follow it (line 4: 'webUrl: https://writers.example/story'): a '---' line too many; "
+        "take out the one on line 2"))
