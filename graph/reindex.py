@@ -619,13 +619,17 @@ def _next_rank(old: ReadIndex, new: ReadIndex, newest: np.ndarray, remap: np.nda
     keys = np.delete(keys, out)  # ascending: the old order, less what moves
     places = new.id_places()
     place = (lambda p: p) if places is None else (lambda p: int(places[p]))
-    at = []
     values = sorted((float(newest[p]), place(p), p) for p in into)
-    for value, q, _ in values:
-        lo = int(np.searchsorted(keys, value, side="left"))
-        hi = int(np.searchsorted(keys, value, side="right"))
-        ties = kept[lo:hi] if places is None else places[kept[lo:hi]]
-        at.append(lo + int(np.searchsorted(ties, q)))
+    # Two searches for all the new nodes, and ties searched in Python: a numpy call per
+    # node lets the interpreter go, and beside busy query threads each waits up to the
+    # switch interval to get it back (lead31).
+    wanted = np.array([v for v, _, _ in values], dtype=keys.dtype)
+    at: list[int] = np.searchsorted(keys, wanted, side="left").tolist()
+    his: list[int] = np.searchsorted(keys, wanted, side="right").tolist()
+    for i, (lo, hi) in enumerate(zip(at, his, strict=True)):
+        if hi > lo:
+            ties = kept[lo:hi] if places is None else places[kept[lo:hi]]
+            at[i] = lo + bisect.bisect_left(np.ascontiguousarray(ties).data, values[i][1])
     merged = np.insert(kept, at, [p for _, _, p in values]).astype(np.int32)
     new.__dict__["_rank_order"] = (merged, np.insert(keys, at, [v for v, _, _ in values]))
     rank = np.empty(n, dtype=np.int32)

@@ -21,6 +21,7 @@ they grow), so the map never grows by the objects of every entry a change once r
 from __future__ import annotations
 
 import hashlib
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from typing import Any, Protocol
 
@@ -101,7 +102,7 @@ def _narrow(values: np.ndarray) -> np.ndarray:
 class Blobs:
     """The blobs of a map in ``reader`` and their table (see :func:`pack_blobs`)."""
 
-    __slots__ = ("reader", "hashes", "offsets", "sizes")
+    __slots__ = ("reader", "hashes", "offsets", "sizes", "_views")
 
     def __init__(self, reader: Reader | bytes, table: tuple[bytes, bytes, bytes]):
         self.reader = _Buffer(reader) if isinstance(reader, bytes) else reader
@@ -111,6 +112,12 @@ class Blobs:
         self.hashes = (np.frombuffer(table[0], dtype=np.int64) >> 32).astype(np.int32)
         self.offsets = _narrow(np.frombuffer(table[1], dtype=np.int64))
         self.sizes = _narrow(np.frombuffer(table[2], dtype=np.int64))
+        # Looked up through memoryviews (Python ints), not numpy: a numpy searchsorted
+        # lets the interpreter go, and an apply beside busy query threads then waits up
+        # to the switch interval (5 ms) to get it back — for each of the ~2,000 keys a
+        # 100-record batch looks up (lead31: 2,000 lookups took 414 ms beside two busy
+        # threads, 1.3 ms through the views).
+        self._views = (self.hashes.data, self.offsets.data, self.sizes.data)
 
     def __len__(self) -> int:
         return len(self.hashes)
@@ -118,11 +125,11 @@ class Blobs:
     def find(self, key: str) -> bytes | None:
         """The pickled value of ``key``; None when it has none."""
         h = key_hash(key) >> 32
-        # As an int32, not a Python int: numpy would cast the whole table to int64 first.
-        at = int(self.hashes.searchsorted(np.int32(h)))
+        hashes, offsets, sizes = self._views
+        at = bisect_left(hashes, h)
         raw = key.encode("utf-8", "surrogatepass")
-        while at < len(self.hashes) and self.hashes[at] == h:
-            blob = self.reader.read(int(self.offsets[at]), int(self.sizes[at]))
+        while at < len(hashes) and hashes[at] == h:
+            blob = self.reader.read(offsets[at], sizes[at])
             n = int.from_bytes(blob[:4], "big")
             if blob[4 : 4 + n] == raw:
                 return blob[4 + n :]
