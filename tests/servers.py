@@ -65,13 +65,15 @@ def stand_in(answer: Callable[[bytes], tuple[int, bytes]], keep_alive: bool = Fa
 
 
 @contextmanager
-def running_server(*args: str, ready_within: float = 60,
+def running_server(*args: str, ready_within: float = 300,
                    analytics: bool = True, env: dict[str, str] | None = None,
                    port: int | None = None) -> Iterator[str]:
     """Run `newsgraph serve ARGS --port P` until ready; yield its base URL; stop it with SIGINT.
 
     Ready means the graph is loaded and, unless ``analytics`` is False, the background
     analytics (storylines, centrality) are in too, so tests reading them do not race.
+    ``ready_within`` is a hang guard: on a loaded 2-core machine (load 12) a server of
+    3,000 records held its analytics only after 126 s.
     ``port`` serves on that port (a restart on the port a page is connected to); without
     it, a free port, chosen again should another socket take it before the server binds
     it (free_port lets it go first: a race on a shared machine).
