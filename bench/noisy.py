@@ -269,7 +269,9 @@ def attack(port: int, seconds: float, cheap: int = 8, attackers: int = 2,
     def attacker(k: int) -> None:
         assert heavy is not None
         n = k
-        while time.monotonic() < stop:
+        # At least one each, as the cheap clients: else a phase whose attackers started
+        # late on a busy machine measured no heavy request at all.
+        while n == k or time.monotonic() < stop:
             method, path, body = heavy[n % len(heavy)]
             n += 1
             if body is not None:  # each one new: no stored answer serves a repeat

@@ -149,7 +149,9 @@ def serve(path: Path, port: int, workers: int | None, *extra: str,
             proc.kill()
             proc.wait()
             said.seek(0)
-            raise RuntimeError(f"newsgraph serve did not become ready: {said.read()}")
+            why = said.read()
+            said.close()  # left open, its collection warns in whatever runs then
+            raise RuntimeError(f"newsgraph serve did not become ready: {why}")
         time.sleep(0.2)
 
 

@@ -61,3 +61,17 @@ def test_cheap_queries_never_fail_beside_heavy_ones(served):
         for status, seconds in phase.heavy:
             assert 0 <= status < 500, (name, status)  # 0: cut off at its deadline
             assert seconds <= TIMEOUT + HANG_GUARD, (name, seconds)
+
+
+def test_every_client_of_an_attack_sends_at_least_once_however_late_it_starts():
+    """On a busy machine a client's thread may start after the phase's end (0 s here):
+    each still sends once, so a phase always measures the heavy requests it was given
+    (an attacker started late sent nothing, and `phase.heavy` was empty)."""
+    from tests.servers import stand_in
+
+    heavy = [("POST", "/graphql", {"query": "{ heavy }"})]
+    with stand_in(lambda body: (200, b'{"data": {}}'), keep_alive=True) as port:
+        phase = attack(port, seconds=0, cheap=2, attackers=2, heavy=heavy,
+                       timeout=HANG_GUARD)
+    assert not phase.cheap_failures and not phase.heavy_failures, phase.summary()
+    assert len(phase.cheap_ms) == 2 and len(phase.heavy) == 2, phase.summary()

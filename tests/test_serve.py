@@ -174,3 +174,21 @@ def test_serve_says_the_load_summary_once(tmp_path: Path, workers: list[str]) ->
     assert len(summaries) == 1, "".join(lines)
     assert summaries[0].startswith("newsgraph: loaded: ")
     assert "warnings:\n" in lines  # the report's problems are still said, after it
+
+
+def test_a_port_taken_between_its_choice_and_the_servers_bind_is_chosen_again(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """tests.servers.free_port lets its port go before the server binds it: on a shared
+    machine another socket may take it meanwhile. The server then says the port is in
+    use, and running_server starts it again on another port instead of failing."""
+    from tests import servers
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        ports = iter([taken.getsockname()[1]])
+        real = servers.free_port
+        monkeypatch.setattr(servers, "free_port", lambda: next(ports, None) or real())
+        with servers.running_server(str(CORPUS), analytics=False) as base:
+            assert post(base, "{ stats { articles } }")["data"]["stats"]["articles"] == 9
+            assert not base.endswith(f":{taken.getsockname()[1]}")
