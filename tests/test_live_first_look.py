@@ -94,7 +94,6 @@ def _first_look_held(monkeypatch: pytest.MonkeyPatch) -> tuple[threading.Event, 
 
     def held_up(self: graph.LiveGraph, names: list[str], paths: object) -> set[str]:
         if paths is None and not looking.is_set():
-            import time; time.sleep(1)
             looking.set()
             go_on.wait(20)
         return touched(self, names, paths)  # type: ignore[arg-type]
