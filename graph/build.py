@@ -21,8 +21,11 @@ The rules, each pinned by a test:
 from __future__ import annotations
 
 import difflib
+import json
 import math
+import re
 import sys
+import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -67,8 +70,10 @@ _PROVIDER_FIELDS = frozenset({"name", "domain"})
 # warning naming the field it looks meant as, when the record lacks that field.
 _OTHER_NAMES = {
     **dict.fromkeys(OTHER_URL_NAMES, "webUrl"),
-    **dict.fromkeys(("date", "pubDate", "publishedAt", "published_at", "datePublished",
-                     "publicationDate", "publishDate", "published_date"), "publishedDateTime"),
+    **dict.fromkeys(("date", "pubDate", "pub_date", "pubdate", "publishedAt", "published_at",
+                     "datePublished", "date_published", "publicationDate", "publishDate",
+                     "publish_date", "published_date", "publishedOn", "published_on",
+                     "postedAt", "posted_at"), "publishedDateTime"),
     **dict.fromkeys(("tags", "keywords", "subjects"), "topics"),
     **dict.fromkeys(("source", "publisher", "site"), "provider"),
     **dict.fromkeys(("summary", "description", "abstract"), "excerpt"),
@@ -77,6 +82,12 @@ _OTHER_NAMES = {
                     "related"),
 }
 _KNOWN_BY_LOWER = {k.lower(): k for k in (*_KNOWN_FIELDS, "body")}
+# Spaces YAML does not indent with, which front matter pasted from a web page carries.
+_ODD_SPACES = frozenset("\u00a0\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
+                        "\u2009\u200a\u202f\u3000")
+# Names near one newsgraph reads that mean something else: Obsidian's `created` (the
+# note's date, not 'related'), 'relative', 'unsecured'. Never called a misspelling.
+_NOT_MISSPELT = frozenset({"created", "relative", "unsecured"})
 # Fields of one record checked for a near spelling of one newsgraph reads: a record past
 # this many others is generated, not misspelled (200,000 of them took 22 s to check).
 _MAX_SPELLING_CHECKS = 64
@@ -88,6 +99,8 @@ def _near_field(key: str) -> str | None:
 
     Cached: a corpus repeats its writer's other fields (Jekyll's ``layout`` in every post),
     and each check compares with every field name (difflib, a fraction of a millisecond)."""
+    if key in _NOT_MISSPELT:
+        return None
     close = difflib.get_close_matches(key, _KNOWN_BY_LOWER, n=1, cutoff=0.8)
     return _KNOWN_BY_LOWER[close[0]] if close else None
 _NO_DATE = datetime.min.replace(tzinfo=UTC)
@@ -414,6 +427,13 @@ class Builder:
         for key in fields:
             if key in _KNOWN_FIELDS or key == "body" or not isinstance(key, str):
                 continue
+            if key[:1] in _ODD_SPACES:
+                self.warn(path, line, f"field {key!r} opens with a "
+                          f"{unicodedata.name(key[0]).lower()} (U+{ord(key[0]):04X}), as an "
+                          "indent pasted from a web page may: YAML does not indent with it, "
+                          "so this is a field of the record, not of the line above; indent "
+                          "with spaces")
+                continue
             meant = _OTHER_NAMES.get(key)
             if meant is None and unknown < _MAX_SPELLING_CHECKS:
                 unknown += 1
@@ -441,7 +461,8 @@ class Builder:
             return []
         if isinstance(raw, str):
             if "," in raw:  # `tags: AI, Privacy`: one text, which the writer may mean as a list
-                shown = ", ".join(part.strip() for part in raw.split(","))
+                shown = ", ".join(_flow_item(part.strip()) for part in raw.split(",")
+                                  if part.strip())
                 self.warn(path, line, f"topics {raw!r} is one text, read as one topic; for "
                           f"several, write a list: [{shown}]")
             raw = [raw]
@@ -736,16 +757,16 @@ class Builder:
             "web_url": _text(f.get("webUrl")),
             "original_url": _text(f.get("originalUrl")),
             "title": self.title(entry, is_stub),
-            "excerpt": _text(f.get("excerpt")),
+            "excerpt": self.text(f, "excerpt", entry.path, line),
             "body": entry.body,
-            "category": _text(f.get("category")),
-            "type": _text(f.get("type")),
+            "category": self.text(f, "category", entry.path, line),
+            "type": self.text(f, "type", entry.path, line),
             "quality": self.score(f, "quality", entry.path, line),
             "heat": self.score(f, "heat", entry.path, line),
-            "published": f.get("published") if isinstance(f.get("published"), bool) else None,
+            "published": self.flag(f, "published", entry.path, line),
             "published_at": entry.published_at,
             "images": self.images(f.get("images"), entry.path, line),
-            "secured": f.get("secured"),
+            "secured": self.text(f, "secured", entry.path, line),
             "is_stub": is_stub,
             "sources": sources,
             "topics": entry.topics,
@@ -811,8 +832,13 @@ class Builder:
                 self.warn(path, line, f"provider domain ignored: {e}; using the URL's host")
         if key is None:
             key = provider_key(url)
+        if isinstance(name, int | float) and not isinstance(name, bool):
+            name = str(name)  # JSON's `"name": 1843`, as YAML's plain 1843 is read
         if isinstance(name, str) and name.strip():
             self.provider_names[key][name.strip()] += 1
+        elif name is not None and not isinstance(name, str):
+            self.warn(path, line, f"provider name ignored: expected text, got {_kind(name)} "
+                                  f"{_shown(name)}; the provider is named by its domain")
         return key
 
     def score(self, f: dict[str, Any], key: str, path: str, line: int | None) -> float | None:
@@ -828,6 +854,41 @@ class Builder:
         shown = str(value) if isinstance(value, TooLongInteger) else _shown(value)
         self.warn(path, line, f"{key} dropped: expected a number from {low} to {high}, "
                               f"got {shown}")
+        return None
+
+    def text(self, f: dict[str, Any], key: str, path: str, line: int | None) -> str | None:
+        """A field read as text: a number or boolean as JSON writes it (`category: true`
+        in JSON is 'true'); a list or mapping is dropped with a warning (it was shown as
+        Python's repr of it, "['news', 'tech']")."""
+        value = f.get(key)
+        if value is None or isinstance(value, str):
+            return value
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, int | float):
+            return str(value)
+        self.warn(path, line, f"{key} dropped: expected text, got {_kind(value)} "
+                              f"{_shown(value)}")
+        return None
+
+    def flag(self, f: dict[str, Any], key: str, path: str, line: int | None) -> bool | None:
+        """A field read as true or false (``published``); anything else is dropped with a
+        warning, which names publishedDateTime for a date (Obsidian's Web Clipper writes
+        the publication date as `published:`)."""
+        value = f.get(key)
+        if value is None or isinstance(value, bool):
+            return value
+        hint = ""
+        if isinstance(value, str) and value.strip():
+            try:
+                parse_datetime(value)
+            except ValueError:
+                pass
+            else:
+                hint = ("; if it is when the story was published, name the field "
+                        "'publishedDateTime'")
+        self.warn(path, line, f"{key} dropped: expected true or false, got "
+                              f"{_shown(value)}{hint}")
         return None
 
     def images(self, raw: Any, path: str, line: int | None) -> list[dict[str, Any]]:
@@ -1007,9 +1068,32 @@ def _share_prepared_values(attrs: dict[str, Any]) -> None:
 
 
 def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    return value if isinstance(value, str) else str(value)
+    """A URL field's text; None for anything else (its URL was refused, with a warning,
+    when the article's id was made)."""
+    return value if isinstance(value, str) else None
+
+
+# What YAML reads otherwise at the start of a plain item of a flow list (`[#ai]` is a
+# comment, `[*new*]` an alias, `[[Video]]` a nested list), and inside one (`, `, `: `, ` #`).
+_FLOW_INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`")
+_FLOW_BREAKS = re.compile(r"[,\[\]{}]|: |:$| #")
+
+
+def _flow_item(text: str) -> str:
+    """``text`` as an item of a YAML flow list that reads back as it: plain when YAML would
+    read it so, else in double quotes (JSON's escapes, which YAML reads too)."""
+    if text[0] in _FLOW_INDICATORS or _FLOW_BREAKS.search(text):
+        return json.dumps(text, ensure_ascii=False)
+    return text
+
+
+def _kind(value: Any) -> str:
+    """What a value is, in YAML's and JSON's words: 'a list', 'a mapping'."""
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return f"a {type(value).__name__}"
 
 
 def build_graph(records: Iterable[Record], report: LoadReport, *,

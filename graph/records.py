@@ -12,6 +12,7 @@ import json
 import os
 import re
 import stat
+import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
@@ -640,9 +641,35 @@ def parse_text(text: str, suffix: str, result: ParsedFile) -> None:
     else:
         _parse_jsonl(text, result)
     if not result.records and not result.errors and result.skipped is None:
+        early = _closed_before_fields(text) if suffix in FRONT_MATTER_SUFFIXES else None
+        if early is not None:  # '---' twice: the record's fields were read as the body
+            close, at, written = early
+            result.errors.append(Problem(name, close, (
+                f"the front matter is closed on line {close} before any field, and the "
+                f"record's fields follow it (line {at}: {shown(written)}): a '---' line too "
+                f"many; take out the one on line {close}")))
+            return
         # Read, and nothing in it: said, not silent (a folder of such files loaded nothing
         # with '0 skipped, 0 errors').
         result.skipped = Problem(name, None, _nothing_in(text, suffix))
+
+
+_URL_FIELD = re.compile(r"(?:webUrl|originalUrl)[ \t]*:")
+
+
+def _closed_before_fields(text: str) -> tuple[int, int, str] | None:
+    """For front matter holding no field whose body holds a webUrl or originalUrl line
+    (a '---' line written twice): the closing fence's line, that line's, and its text."""
+    lines = _YAML_LINE.findall(text)
+    for i in range(1, len(lines)):
+        if _CLOSING_FENCE.match(lines[i].rstrip("\r\n")):
+            break
+    else:
+        return None
+    for j in range(i + 1, len(lines)):
+        if _URL_FIELD.match(lines[j]):
+            return i + 1, j + 1, lines[j].rstrip("\r\n")
+    return None
 
 
 def _nothing_in(text: str, suffix: str) -> str:
@@ -741,9 +768,16 @@ def _yaml_items(
     if fast is not None:
         return fast
     duplicates: list[tuple[str, int]] = []
+    unused: list[tuple[str, str, int]] = []
     try:
-        items = list(compose_items(text, first_line, allow_list, duplicates))
+        items = list(compose_items(text, first_line, allow_list, duplicates, unused=unused))
         result.warnings.extend(_duplicate_warnings(result.path, duplicates))
+        result.warnings.extend(
+            Problem(result.path, line, f"anchor '&{anchor}' is never used: YAML reads "
+                    f"'&{anchor}' before a value as a name for it, and the value is "
+                    f"{shown(value)}; if '&{anchor}' is part of the text, quote the whole "
+                    f"value: {shown(f'&{anchor} {value}')}")
+            for anchor, value, line in unused)
         return items
     except YamlFailure as failure:
         if allow_list and _BLOCK_ITEM.search(text) and text.lstrip(" \t\r\n").startswith("-"):
@@ -775,7 +809,7 @@ _TOO_DEEP_TO_READ = (f"nested too deeply to be read: a record's values nest a fe
                      "some hundreds of levels cannot be read at all)")
 
 
-def _yaml_hint(reason: str, text: str, mark: Any) -> str | None:
+def _yaml_hint(reason: str, text: str, mark: Any, first_line: int) -> str | None:
     """How to fix the mistakes hand-written front matter makes most, which PyYAML's words
     name but do not say how to fix."""
     if "exceeded maximum nesting depth" in reason:  # libyaml's limit of 1,000 levels
@@ -792,6 +826,81 @@ def _yaml_hint(reason: str, text: str, mark: Any) -> str | None:
             return "indent with spaces: YAML does not allow tabs"
         if found in ("@", "`"):
             return f"quote a value that starts with {found!r}: YAML reserves it"
+    if mark is None:
+        return None
+    lines = text.split("\n")
+    return _opening_hint(lines, mark.line) or _no_break_indent_hint(lines, mark.line,
+                                                                    first_line)
+
+
+# What YAML reads a value opening so as, when text follows it on the line (`title: [Video]
+# Protests`, `title: "Squid Game" star wins`, `title: *Breaking* news`).
+_OPENINGS = {"[": "a list", "{": "a mapping", '"': "a quoted text, ending at its closing quote",
+             "'": "a quoted text, ending at its closing quote", "*": "an alias (*name)",
+             "%": "a directive", "|": "a block of text on the lines below",
+             ">": "a block of text on the lines below", "- ": "a list item",
+             "? ": "a mapping key"}
+_KEY_VALUE = re.compile(r"^(?P<lead>[ \t]*(?:-[ \t]+)?[^\s#\[\]{},:'\"][^:]*?:[ \t]+)"
+                        r"(?P<value>\S.*?)[ \t]*$")
+
+
+def _opening_hint(lines: list[str], at: int) -> str | None:
+    """Say to quote a `key: value` line's value, on the line YAML stopped at, that opens
+    with what YAML reads as something else and goes on as text."""
+    m = _KEY_VALUE.match(lines[at]) if at < len(lines) else None
+    if m is None:
+        return None
+    value = m["value"]
+    opening = value[:2] if value[:2] in ("- ", "? ") else value[0]
+    reads_as = _OPENINGS.get(opening)
+    if reads_as is None:
+        return None
+    if opening in "[{\"'" and not _text_after_closing(value):
+        return None  # a list or text never closed: said where it opens, not this
+    fixed = f"'{value}'" if "'" not in value else json.dumps(value, ensure_ascii=False)
+    return (f"quote the whole value, as YAML reads one starting with {opening!r} as "
+            f"{reads_as}: {m['lead'].strip()} {fixed}")
+
+
+def _text_after_closing(value: str) -> bool:
+    """Whether a value opening with a bracket or quote closes it and text follows."""
+    opening, depth, i = value[0], 0, 0
+    while i < len(value):
+        c = value[i]
+        if opening in "\"'":
+            if i > 0 and c == opening:
+                if opening == "'" and value[i + 1:i + 2] == "'":  # '' inside '...'
+                    i += 2
+                    continue
+                break
+            if opening == '"' and c == "\\":
+                i += 1
+        elif c in "[{":
+            depth += 1
+        elif c in "]}":
+            depth -= 1
+            if depth == 0:
+                break
+        i += 1
+    rest = value[i + 1:].strip()
+    return i < len(value) and bool(rest) and not rest.startswith("#")
+
+
+# Spaces YAML does not indent with, which text pasted from a web page or a word
+# processor carries: the no-break space above all.
+_ODD_INDENT = re.compile(r"^[ \t]*([\u00a0\u2000-\u200a\u202f\u3000])")
+
+
+def _no_break_indent_hint(lines: list[str], at: int, first_line: int) -> str | None:
+    """Name the first line, up to the one YAML stopped at, indented with a space YAML
+    does not read as one."""
+    for i, text in enumerate(lines[:at + 1]):
+        m = _ODD_INDENT.match(text)
+        if m is not None:
+            name = unicodedata.name(m[1], "a space").lower()
+            return (f"line {i + first_line} is indented with a {name} "
+                    f"(U+{ord(m[1]):04X}), as text pasted from a web page or a word "
+                    "processor may be: indent with spaces")
     return None
 
 
@@ -807,6 +916,7 @@ def compose_items(
     text: str, first_line: int, allow_list: bool,
     duplicates: list[tuple[str, int]] | None = None,
     anchors: dict[str, yaml.Node] | None = None,
+    unused: list[tuple[str, str, int]] | None = None,
 ) -> Iterator[tuple[Any, int | None]]:
     """Yield the top-level values of a YAML text with their lines, read by PyYAML (safe,
     aliases bounded); a list yields its items when ``allow_list``. The reference the
@@ -844,6 +954,9 @@ def compose_items(
                 out.append((loader.construct_document(part), line))
         if duplicates is not None:
             duplicates.extend((key, line + first_line) for key, line in loader.duplicates)
+        if unused is not None and isinstance(loader, _AliasCountingLoader):
+            unused.extend((anchor, value, line + first_line)
+                          for anchor, value, line in loader.unused_anchors())
         if anchors is not None and known is not None:
             anchors.update(known)
         yield from out
@@ -853,7 +966,7 @@ def compose_items(
             mark = e.context_mark  # what was never closed: where it opened
         line = mark.line + first_line if mark is not None else None
         reason = " ".join(str(x) for x in (e.context, e.problem) if x)
-        hint = _yaml_hint(reason, text, mark)
+        hint = _yaml_hint(reason, text, mark, first_line)
         raise YamlFailure(f"invalid YAML: {reason}{'; ' + hint if hint else ''}",
                           line) from None
     except _AliasBomb as bomb:
@@ -914,13 +1027,28 @@ class _AliasCountingLoader(yaml.SafeLoader):
         super().__init__(stream)
         self.aliases = 0
         self.duplicates: list[tuple[str, int]] = []
+        self.used: set[str] = set()  # the anchors aliases name
+        self.plain_anchors: list[tuple[str, yaml.ScalarNode]] = []  # `&name value`
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
             self.aliases += 1
             if self.aliases > MAX_YAML_ALIASES:
                 raise _AliasBomb(f"more than {MAX_YAML_ALIASES} aliases in one file")
+            self.used.add(self.peek_event().anchor)
         return super().compose_node(parent, index)
+
+    def compose_scalar_node(self, anchor: Any) -> Any:
+        node = super().compose_scalar_node(anchor)
+        if anchor is not None and node.style is None:
+            self.plain_anchors.append((anchor, node))
+        return node
+
+    def unused_anchors(self) -> list[tuple[str, str, int]]:
+        """Each anchor on a plain value that no alias names, with the value and its line
+        (0-based): `title: &Co news` is the title 'news', which its writer never meant."""
+        return [(anchor, node.value, node.start_mark.line)
+                for anchor, node in self.plain_anchors if anchor not in self.used]
 
 
 def _salvage_block_list(
@@ -1036,7 +1164,15 @@ def _parse_json(text: str, result: ParsedFile) -> None:
     try:
         value = keys.loads(text)
     except json.JSONDecodeError as e:
-        result.errors.append(Problem(result.path, e.lineno, _invalid_json(e)))
+        stream = _json_stream(text, _JsonKeys(), result.path) if e.msg == "Extra data" else None
+        if stream is None:
+            result.errors.append(Problem(result.path, e.lineno, _invalid_json(e)))
+            return
+        result.warnings.append(Problem(result.path, 1, (
+            f"{len(stream):,} JSON values one after another (as jq writes them): each read "
+            "as a record; a .json holds one record or a list of them, a .jsonl one record "
+            "a line")))
+        _add_stream(stream, result)
         return
     except RecursionError:
         result.errors.append(Problem(result.path, None, f"JSON {_TOO_DEEP_TO_READ}"))
@@ -1065,7 +1201,54 @@ def _invalid_json(e: json.JSONDecodeError) -> str:
     return f"invalid JSON: {e.msg}{hint}"
 
 
+def _json_stream(text: str, keys: _JsonKeys,
+                 path: str) -> list[tuple[Any, int, list[Problem]]] | None:
+    """Return the JSON values of a text holding several one after another (as ``jq``
+    writes them, pretty-printed or ``-c``), each with the line it starts on and the
+    warnings of the keys it repeats; None unless the whole text is two or more objects
+    so, or one spanning several lines."""
+    values: list[tuple[Any, int, list[Problem]]] = []
+    i, line, counted = _skip_space(text, 0), 1, 0
+    while i < len(text):
+        if not text.startswith("{", i):
+            return None
+        line += text.count("\n", counted, i)
+        counted = i
+        try:
+            value, i = keys.decoder.raw_decode(text, i)
+        except (ValueError, RecursionError):
+            return None
+        values.append((value, line, keys.warnings(path, line)))
+        i = _skip_space(text, i)
+    if len(values) < 2 and "\n" not in text.strip():
+        return None
+    return values or None
+
+
+def _add_stream(stream: list[tuple[Any, int, list[Problem]]], result: ParsedFile) -> None:
+    for value, line, repeated in stream:
+        result.warnings.extend(repeated)
+        _add_record(value, line, result)
+
+
 def _parse_jsonl(text: str, result: ParsedFile) -> None:
+    lines = ParsedFile(result.path)
+    _parse_jsonl_lines(text, lines)
+    if lines.errors and (stream := _json_stream(text, _JsonKeys(), result.path)) is not None:
+        # Records over several lines (`jq '.articles[]'` without -c): each line was an
+        # error, every record lost.
+        result.warnings.append(Problem(result.path, 1, (
+            "records span several lines (pretty-printed, as jq writes them without -c): "
+            f"read as {len(stream):,} JSON values one after another; a .jsonl holds one "
+            "record a line (jq -c)")))
+        _add_stream(stream, result)
+        return
+    result.records.extend(lines.records)
+    result.errors.extend(lines.errors)
+    result.warnings.extend(lines.warnings)
+
+
+def _parse_jsonl_lines(text: str, result: ParsedFile) -> None:
     # Lines end at "\n" only: U+2028, U+0085 and the like are valid inside JSON strings.
     keys = _JsonKeys()
     for lineno, line in enumerate(text.split("\n"), start=1):
@@ -1102,8 +1285,17 @@ def _add_record(
     except NotUnicode as e:
         result.errors.append(Problem(result.path, line, f"{where}{e}"))
         return
-    if body is None and isinstance(fields.get("body"), str):
-        body = fields.pop("body")
+    if body is None and "body" in fields:
+        written = fields.pop("body")
+        if isinstance(written, str):
+            body = written
+        elif isinstance(written, int | float) and not isinstance(written, bool):
+            body = str(written)
+        elif written is not None:  # went nowhere, unsaid (the body is no field of extra)
+            kind = ("a list" if isinstance(written, list) else "a mapping"
+                    if isinstance(written, dict) else f"a {type(written).__name__}")
+            notes.append(f"body dropped: expected text (the story's Markdown), got {kind} "
+                         f"{shown(written)}")
     reason = _record_problem(fields)
     if reason:
         result.errors.append(Problem(result.path, line, where + reason))
@@ -1140,10 +1332,23 @@ def _record_problem(fields: dict[str, Any]) -> str | None:
                        "records themselves (one, a list of them, or one a line in .jsonl), "
                        f"e.g. `jq -c '{_jq_path(keys)}[]' FILE > stories.jsonl`, each with "
                        "its URL as 'webUrl'")
+        elif (holding := _holding_url(fields)) is not None:  # Obsidian Web Clipper's `source`
+            key, url = holding
+            reason += (f"; it has {key!r}, holding a URL ({shown(url)}): if that is the "
+                       "article's URL, rename it 'webUrl'")
         return reason
     return None
 
 
+def _holding_url(fields: dict[str, Any]) -> tuple[str, str] | None:
+    """The first field whose value is an http(s) URL, and the URL; None when none is."""
+    for k, v in fields.items():
+        if isinstance(k, str) and isinstance(v, str) and _HTTP_URL.match(v):
+            return k, v.strip()
+    return None
+
+
+_HTTP_URL = re.compile(r"\s*https?://[^\s/?#]", re.IGNORECASE)
 # Fields of a record holding lists of objects: its own, not records it wraps.
 _RECORD_LISTS = frozenset({"related", "images", "topics", "provider"})
 

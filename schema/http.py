@@ -20,7 +20,10 @@ import contextlib
 import contextvars
 import functools
 import json
+import re
+import sys
 import time
+import urllib.parse
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -207,9 +210,12 @@ class GraphQLOverHTTP(GraphQL[dict[str, Any], None]):
         media = negotiate(request.headers.get("accept"))
         started = time.perf_counter()
         try:
-            if scope["method"] == "GET" and "query" not in request.query_params \
-                    and _has_body(request.headers):
-                raise HTTPException(400, _GET_BODY)
+            if scope["method"] == "GET":
+                if "query" not in request.query_params and _has_body(request.headers):
+                    raise HTTPException(400, _GET_BODY)
+                not_utf8 = _not_utf8_parameter(scope.get("query_string", b""))
+                if not_utf8 is not None:
+                    raise HTTPException(400, not_utf8)
             response = await self._ordinary(request, media) or await self.run(request)
         except HTTPException as e:
             reason = e.reason
@@ -381,8 +387,17 @@ class GraphQLOverHTTP(GraphQL[dict[str, Any], None]):
             return json.loads(data)
         except json.JSONDecodeError:
             raise
-        except (RecursionError, UnicodeDecodeError, ValueError):
-            raise _Undecodable("it is not UTF-8 or nests too deeply", "", 0) from None
+        except RecursionError:
+            raise _Undecodable("it nests too deeply to be read", "", 0) from None
+        except UnicodeDecodeError as e:
+            raise _Undecodable(f"it is not UTF-8 (byte {e.object[e.start]:#04x} at offset "
+                               f"{e.start}): send JSON as UTF-8", "", 0) from None
+        except ValueError as e:  # an integer past int_max_str_digits
+            digits = re.search(r"value has (\d+) digits", str(e))
+            what = (f"it holds a number of {int(digits[1]):,} digits: at most "
+                    f"{sys.get_int_max_str_digits():,} are read" if digits else
+                    "it holds a value JSON's decoder refuses")
+            raise _Undecodable(what, "", 0) from None
 
     def parse_json(self, data: str | bytes) -> Any:
         """Decode JSON sent over HTTP: an object, or a list of them for a batch."""
@@ -474,6 +489,23 @@ _GRACE = 0.5
 # When the view starts watching the connection of a request still running (schema/http.py's
 # _first): a client that leaves before then ends its work this much later at most.
 _WATCH_AFTER = 0.02
+
+
+def _not_utf8_parameter(query_string: bytes) -> str | None:
+    """Why a GET's parameter is not UTF-8 once its escapes are decoded, or None: such
+    bytes were read as U+FFFD, and the answer spoke of a character never sent."""
+    if b"%" not in query_string and query_string.isascii():
+        return None
+    for name, value in urllib.parse.parse_qsl(query_string.decode("latin-1"),
+                                              keep_blank_values=True, encoding="latin-1"):
+        raw = value.encode("latin-1")
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            return (f"the {name!r} parameter is not UTF-8 (byte {raw[e.start]:#04x} at "
+                    f"offset {e.start} of its bytes): percent-encode the UTF-8 bytes of the "
+                    "text, as encodeURIComponent does")
+    return None
 
 
 class _Undecodable(json.JSONDecodeError):

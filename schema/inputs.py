@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from enum import Enum
 from typing import Annotated
 
 import strawberry
 
+import graph
 from graph import select
 from schema.settings import CEILINGS
 
@@ -79,6 +81,12 @@ class ArticleFilter:
         "false for full records only."))
 
     def selection(self) -> select.Selection:
+        if self.min_quality is not None and not math.isfinite(self.min_quality):
+            # Written in the document, 1e400 is read as infinity by graphql-core (as a
+            # variable it is refused); the filter then matched nothing, unsaid.
+            raise graph.InvalidArgument(
+                f"minQuality must be a finite number (a quality is 0 to 100), got one read "
+                f"as {self.min_quality}")
         return select.Selection(
             mentions=self.mentions,
             topics=tuple(self.topics) if self.topics is not None else None,

@@ -82,3 +82,16 @@ def test_a_start_given_by_url_answers_as_by_id(kg):
     by_id = execute(kg, f'{{ within(from: "{S}", hops: 2) {{ edges {{ node {{ id }} }} }} }}')
     by_url = execute(kg, f'{{ within(from: "{url}", hops: 2) {{ edges {{ node {{ id }} }} }} }}')
     assert by_id["data"] == by_url["data"] and by_id["data"]["within"]["edges"]
+
+
+@pytest.mark.parametrize("literal", ["1e400", "-1e400", "9" * 400])
+@pytest.mark.parametrize("where", [
+    "articles(where: {{minQuality: {}}}) {{ totalCount }}",
+    'within(from: "topic:ai", where: {{minQuality: {}}}) {{ totalCount }}',
+])
+def test_a_float_literal_past_what_a_float_holds_is_refused(kg, literal, where):
+    # As a variable, 1e400 is "Float cannot represent non numeric value: inf"; written in
+    # the document, graphql-core read it as infinity and the filter matched nothing.
+    message = message_of(kg, "{ " + where.format(literal) + " }")
+    assert message.startswith("minQuality must be a finite number"), message
+    assert "read as -inf" in message if literal.startswith("-") else "read as inf" in message

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 import networkx as nx
 import pytest
+import yaml
 from conftest import record, write_record
 
 import graph
@@ -294,6 +295,23 @@ def test_topics_written_as_one_comma_separated_text_warn(tmp_path):
     assert [w.reason for w in kg.report.warnings] == [
         "topics 'AI, Privacy' is one text, read as one topic; for several, write a list: "
         "[AI, Privacy]"]
+
+
+
+@pytest.mark.parametrize("written, items", [
+    ("#ai, #privacy, facial recognition", ["#ai", "#privacy", "facial recognition"]),
+    ("Privacy: the law, [Video], *new*, 'quoted', @handle", [
+        "Privacy: the law", "[Video]", "*new*", "'quoted'", "@handle"]),
+    ("AI, , Privacy", ["AI", "Privacy"]),
+])
+def test_the_list_a_comma_separated_topics_warning_suggests_is_yaml_read_as_those_topics(
+        tmp_path, written, items):
+    # The suggestion for `topics: "#ai, #privacy"` was `[#ai, #privacy]`, which YAML reads as
+    # a comment: pasted back, the front matter was refused.
+    write_record(tmp_path, "a.md", record("a", topics=written))
+    [warning] = graph.load(tmp_path).report.warnings
+    suggested = warning.reason.split("for several, write a list: ", 1)[1]
+    assert yaml.safe_load(f"topics: {suggested}") == {"topics": items}
 
 
 # -- publishedDateTime ---------------------------------------------------------

@@ -226,3 +226,35 @@ def test_a_get_with_a_query_and_an_empty_body_still_answers(client):
     r = client.request("GET", "/graphql", params={"query": "{ stats { records } }"},
                        headers={"content-length": "0"})
     assert r.status_code == 200 and r.json()["data"]["stats"]["records"] > 0
+
+
+@pytest.mark.parametrize(("body", "said"), [
+    # A number past Python's 4,300 digits: the body is UTF-8 and flat, which it was said
+    # not to be ("it is not UTF-8 or nests too deeply").
+    (b'{"query": "{ stats { records } }", "variables": {"n": ' + b"9" * 5000 + b"}}",
+     "it holds a number of 5,000 digits: at most 4,300 are read"),
+    (b'{"query": "{ stats { records } }", "variables": {"n": "caf\xe9"}}',
+     "it is not UTF-8 (byte 0xe9 at offset 58): send JSON as UTF-8"),
+    (b'{"query": "{ stats { records } }", "variables": ' + b"[" * 30_000 + b"]" * 30_000
+     + b"}", "it nests too deeply to be read"),
+])
+def test_a_json_body_that_cannot_be_decoded_says_which_way(client, body, said):
+    r = client.post("/graphql", content=body, headers={"content-type": "application/json"})
+    assert r.status_code == 400
+    assert r.json()["errors"][0]["message"] == f"Unable to parse request body as JSON: {said}"
+
+
+@pytest.mark.parametrize(("query_string", "said"), [
+    # A lone surrogate percent-encoded as its three bytes (what CESU-8 and some
+    # hand-rolled encoders write), and a Latin-1 byte: both were read as U+FFFD, and the
+    # answer was "Syntax Error: Unexpected character: U+FFFD", a character never sent.
+    ("query=%7B%20stats%20%7B%20records%20%7D%20%7D%ED%A0%80",
+     "the 'query' parameter is not UTF-8 (byte 0xed at offset 21 of its bytes)"),
+    ("query=%7B%20stats%20%7B%20records%20%7D%20%7D&variables=%7B%22x%22%3A%22caf%E9%22%7D",
+     "the 'variables' parameter is not UTF-8 (byte 0xe9 at offset 9 of its bytes)"),
+])
+def test_a_get_parameter_that_is_not_utf8_is_named(client, query_string, said):
+    r = client.get(f"/graphql?{query_string}", headers={"accept": "application/json"})
+    assert r.status_code == 400
+    assert r.json()["errors"][0]["message"] == (
+        f"{said}: percent-encode the UTF-8 bytes of the text, as encodeURIComponent does")

@@ -8,6 +8,7 @@ import json
 import threading
 from pathlib import Path
 
+import pytest
 from starlette.testclient import TestClient
 
 from schema.app import create_app
@@ -93,3 +94,70 @@ def test_the_app_answers_repeated_posts_from_the_cache():
                                headers={"content-type": "application/json"}) for _ in range(2)]
     assert answers[0].json() == answers[1].json() == {
         "data": {"stats": {"articles": 9}}, "extensions": answers[0].json()["extensions"]}
+
+
+def _trickle(chunks, then_wait: float):
+    """A client that sends ``chunks``, then waits ``then_wait`` s before the next one."""
+    async def receive():
+        if chunks:
+            return chunks.pop(0)
+        await asyncio.sleep(then_wait)
+        return {"type": "http.request", "body": b"}", "more_body": False}
+    return receive
+
+
+def _run(app, scope, receive):
+    sent: list[dict] = []
+
+    async def send(message):
+        sent.append(message)
+
+    worker = threading.Thread(target=asyncio.run, args=(app(scope, receive, send),))
+    worker.start()
+    worker.join(30)
+    assert not worker.is_alive()
+    return sent
+
+
+def test_a_body_that_does_not_arrive_by_the_deadline_is_answered_408():
+    # A client that declares a body and stops sending it (slowloris) held its connection
+    # open for as long as it liked: no deadline ran before the body was whole.
+    called = []
+
+    async def app(scope, receive, send):
+        called.append(scope)
+
+    first = [{"type": "http.request", "body": b'{"query": "{ stats', "more_body": True}]
+    sent = _run(BodyLimit(app, limit=1000, seconds=0.3), dict(SCOPE), _trickle(first, 5))
+    assert called == []
+    start, body = sent[0], sent[-1]
+    assert start["status"] == 408
+    assert (b"connection", b"close") in start["headers"]
+    error = json.loads(body["body"])["errors"][0]
+    assert error == {
+        "message": "the request body did not arrive within 0.3 s (18 bytes of it did; limit "
+                   "timeout = 0.3, set by NEWSGRAPH_TIMEOUT): send the body whole, at once",
+        "extensions": {"code": "REQUEST_TIMEOUT", "limit": "timeout", "max": 0.3}}
+
+
+def test_a_body_arriving_in_time_in_pieces_is_read_whole():
+    seen = {}
+
+    async def app(scope, receive, send):
+        seen["body"] = scope[BODY]
+        await _echo(scope, receive, send)
+
+    first = [{"type": "http.request", "body": b"{", "more_body": True}]
+    sent = _run(BodyLimit(app, limit=1000, seconds=2), dict(SCOPE), _trickle(first, 0.1))
+    assert seen["body"] == b"{}" and sent[0]["status"] == 200
+
+
+@pytest.mark.parametrize(("timeout", "seconds"), [(2.5, 2.5), (1e-9, 1.0)])
+def test_the_app_times_the_body_by_its_timeout_setting(timeout, seconds):
+    # A timeout set below a second for the work is no bound on a network read: a body
+    # then has a second (test_limits sets 1e-9 s, and its body was refused as too slow).
+    from schema.settings import Settings
+
+    app = create_app(CORPUS, Settings().replace(timeout=timeout))
+    limit = next(m for m in app.user_middleware if m.cls is BodyLimit)
+    assert limit.kwargs["seconds"] == seconds

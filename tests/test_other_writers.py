@@ -27,7 +27,7 @@ IMPOSSIBLE = ["2021-13-45", "2021-02-30", "2021-03-04 25:00:00", "2021-03-04T10:
 @pytest.mark.parametrize("anchored", [False, True], ids=["fast reader", "PyYAML"])
 def test_an_impossible_unquoted_date_drops_the_field_not_the_record(tmp_path, value, anchored):
     # An anchor sends the file to PyYAML's loader instead of the fast reader: both read it.
-    anchor = "note: &n anchored\n" if anchored else ""
+    anchor = "note: &n anchored\nagain: *n\n" if anchored else ""  # used: no warning
     _md(tmp_path, "story.md", f"title: A story\nwebUrl: {STORY}\n{anchor}"
                               f"publishedDateTime: {value}\nupdated: {value}\n")
     kg = graph.load(tmp_path)
@@ -401,3 +401,157 @@ def test_a_related_story_written_as_its_url_is_a_link(tmp_path):
                        "webUrl (- {title: ..., webUrl: https://...}) or its URL as text, "
                        "got str '[[Another note]]'")
     assert_same(graph.follow(tmp_path), tmp_path)
+
+
+# -- a text field holding a list or a mapping, a flag holding a date -------------------------
+
+@pytest.mark.parametrize("field, written, got", [
+    ("category", "[news, tech]", "a list ['news', 'tech']"),
+    ("type", "{kind: report}", "a mapping {'kind': 'report'}"),
+    ("excerpt", "\n  - First paragraph.\n  - Second.", "a list ['First paragraph.', 'Second.']"),
+    ("secured", "[1, 2]", "a list [1, 2]"),
+])
+def test_a_text_field_holding_a_list_or_mapping_is_dropped_with_a_warning(
+        tmp_path, field, written, got):
+    # Was shown as Python's repr ("['news', 'tech']") in category, type and excerpt, and
+    # secured answered null: nothing said in either case.
+    from tests.test_live import assert_same
+
+    _md(tmp_path, "story.md", f"title: A story\nwebUrl: {STORY}\n{field}: {written}\n")
+    kg = graph.load(tmp_path)
+    assert kg.report.errors == [] and kg.report.articles == 1
+    assert kg.nx.nodes[f"article:{STORY}"].get(field) is None
+    [warning] = kg.report.warnings
+    assert warning.line == 2
+    assert warning.reason == f"{field} dropped: expected text, got {got}"
+    assert_same(graph.follow(tmp_path), tmp_path)
+
+
+def test_a_text_field_holding_a_json_boolean_is_its_json_text(tmp_path):
+    (tmp_path / "story.json").write_text(json.dumps(
+        {"title": "A story", "webUrl": STORY, "category": True, "type": 3}), encoding="utf-8")
+    kg = graph.load(tmp_path)
+    node = kg.nx.nodes[f"article:{STORY}"]
+    assert (node["category"], node["type"]) == ("true", "3")  # was 'True', Python's word
+    assert kg.report.warnings == []
+
+
+@pytest.mark.parametrize("written, got, hint", [
+    ("2022-02-21", "'2022-02-21'", True),  # Obsidian Web Clipper's `published:` is its date
+    ("2022-02-21T03:37:00Z", "'2022-02-21T03:37:00+00:00'", True),  # YAML's datetime
+    ('"false"', "'false'", False),
+    ("[yes]", "[True]", False),
+])
+def test_published_holding_anything_but_true_or_false_is_dropped_with_a_warning(
+        tmp_path, written, got, hint):
+    # `published` is whether the story is published; a date there was dropped unsaid.
+    _md(tmp_path, "story.md", f"title: A story\nwebUrl: {STORY}\npublished: {written}\n")
+    kg = graph.load(tmp_path)
+    assert kg.nx.nodes[f"article:{STORY}"]["published"] is None
+    [warning] = kg.report.warnings
+    reason = f"published dropped: expected true or false, got {got}"
+    if hint:
+        reason += ("; if it is when the story was published, name the field "
+                   "'publishedDateTime'")
+    assert warning.reason == reason
+
+
+def test_a_provider_name_that_is_not_text_says_the_provider_is_named_by_its_domain(tmp_path):
+    _md(tmp_path, "story.md", f"title: A story\nwebUrl: {STORY}\n"
+                              "provider: {name: [Writers, Inc], domain: writers.example}\n")
+    kg = graph.load(tmp_path)
+    assert kg.nx.nodes["provider:writers.example"]["name"] == "writers.example"
+    [warning] = kg.report.warnings
+    assert warning.reason == ("provider name ignored: expected text, got a list "
+                              "['Writers', 'Inc']; the provider is named by its domain")
+
+
+CLIPPED = """title: "Chinese School Faces Backlash Over Use of Facial Recognition Scanners"
+source: "https://www.sixthtone.com/news/1009712/chinese-school-faces-backlash"
+author:
+  - "[[Fan Yiying]]"
+published: 2022-02-21
+created: 2024-05-02
+description: "A parent has accused the middle school of endangering students' privacy."
+tags:
+  - "clippings"
+"""
+
+
+@pytest.mark.parametrize(("front", "field"), [
+    (CLIPPED, "source"),  # Obsidian Web Clipper's default template; MarkDownload's too
+    ("title: Saved\norigin: http://saved.example/p\n", "origin"),
+])
+def test_a_record_holding_its_url_under_a_field_of_any_name_says_which(tmp_path, front, field):
+    # An Obsidian Web Clipper note keeps the page's URL in `source`: the error said only
+    # "record has no URL: expected a 'webUrl' or 'originalUrl' field".
+    _md(tmp_path, "Clipped.md", front, "A parent has accused...\n")
+    [error] = graph.load(tmp_path).report.errors
+    assert error.line == 2
+    assert error.reason.startswith("record has no URL: expected a 'webUrl' or 'originalUrl' "
+                                   f"field; it has {field!r}, holding a URL (")
+    assert error.reason.endswith("): if that is the article's URL, rename it 'webUrl'")
+
+
+@pytest.mark.parametrize("field", ["created", "relative", "unsecured"])
+def test_a_field_meaning_something_else_is_not_called_a_misspelling(tmp_path, field):
+    # Obsidian's `created` (the note's date) was "did you mean 'related'?".
+    _md(tmp_path, "a.md", f"title: A\nwebUrl: {STORY}\n{field}: 2024-05-02\n")
+    kg = graph.load(tmp_path)
+    assert kg.report.warnings == []
+    assert kg.nx.nodes[f"article:{STORY}"]["extra"] == {field: "2024-05-02"}
+
+
+@pytest.mark.parametrize("field", ["published_on", "publishedOn", "datePublished",
+                                   "pub_date", "publish_date", "posted_at"])
+def test_a_publication_date_under_another_name_points_at_published_date_time(tmp_path, field):
+    # 'published_on' was "did you mean 'published'?", the flag: a date is no true or false.
+    _md(tmp_path, "a.md", f"title: A\nwebUrl: {STORY}\n{field}: 2022-02-21\n")
+    [warning] = graph.load(tmp_path).report.warnings
+    assert warning.reason == (f"field {field!r} is not one newsgraph reads (kept in the "
+                              "article's extra); did you mean 'publishedDateTime'?")
+
+
+@pytest.mark.parametrize(("body", "kept", "warned"), [
+    (["First paragraph.", "Second."], None,
+     "body dropped: expected text (the story's Markdown), got a list ['First paragraph.', "
+     "'Second.']"),
+    ({"html": "<p>x</p>"}, None,
+     "body dropped: expected text (the story's Markdown), got a mapping {'html': '<p>x</p>'}"),
+    (1984, "1984", None),
+])
+def test_a_json_body_that_is_not_text_is_said(tmp_path, body, kept, warned):
+    # A JSON record's (or an ingested one's) body that was not text went nowhere, unsaid.
+    (tmp_path / "story.json").write_text(json.dumps(
+        {"title": "A story", "webUrl": STORY, "body": body}), encoding="utf-8")
+    kg = graph.load(tmp_path)
+    node = kg.nx.nodes[f"article:{STORY}"]
+    assert node["body"] == kept and "body" not in node["extra"]
+    assert [w.reason for w in kg.report.warnings] == ([warned] if warned else [])
+
+
+def test_a_field_indented_with_no_break_spaces_says_so(tmp_path):
+    # Front matter pasted from a web page: 'provider:' then '\xa0 name: X' is a field
+    # named '\xa0 name' (YAML reads U+00A0 as no indent), kept in extra without a word.
+    _md(tmp_path, "a.md", f"title: A\nwebUrl: {STORY}\nprovider:\n\u00a0 name: Writers\n")
+    [warning] = graph.load(tmp_path).report.warnings
+    assert (warning.line, warning.reason) == (2, (
+        "field '\\xa0 name' opens with a no-break space (U+00A0), as an indent pasted from a "
+        "web page may: YAML does not indent with it, so this is a field of the record, not "
+        "of the line above; indent with spaces"))
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_front_matter_closed_at_once_before_the_record_s_fields_is_an_error(tmp_path, newline):
+    # '---' twice (a template's fence and a writer's own, as eemeli's yaml writes with
+    # `directives: true`): the front matter was empty, the fields read as the body, and
+    # the file skipped as a page "holding no field", its record lost.
+    text = f"---\n---\ntitle: A story\nwebUrl: {STORY}\n---\nBody.\n".replace("\n", newline)
+    (tmp_path / "story.md").write_bytes(text.encode())
+    report = graph.load(tmp_path).report
+    assert report.skipped == []
+    [error] = report.errors
+    assert (error.line, error.reason) == (2, (
+        "the front matter is closed on line 2 before any field, and the record's fields "
+        "follow it (line 4: 'webUrl: https://writers.example/story'): a '---' line too many; "
+        "take out the one on line 2"))

@@ -4,10 +4,12 @@ format's own file form), ``--include`` for more, and the seed record itself."""
 from __future__ import annotations
 
 import codecs
+import json
 import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 
 import graph
 from graph.records import RECORD_SUFFIXES, parse_file
@@ -207,6 +209,56 @@ def test_common_yaml_mistakes_say_how_to_fix_them(tmp_path, front, line, says, f
     assert error.reason.endswith(fix)
 
 
+
+# A title opening with a character YAML reads as the start of something else, as news
+# titles do ("[Video] ...", a quoted name, Markdown's *emphasis*): PyYAML's words ("did
+# not find expected key") said neither what nor how to fix it.
+@pytest.mark.parametrize(("value", "reads_as", "fixed"), [
+    ("[Video] Protests in the capital", "a list", "'[Video] Protests in the capital'"),
+    ("{Update} Talks resume", "a mapping", "'{Update} Talks resume'"),
+    ('"Squid Game" star wins an Emmy', "a quoted text, ending at its closing quote",
+     "'\"Squid Game\" star wins an Emmy'"),
+    ("'Oppenheimer' wins, and 'Barbie' too", "a quoted text, ending at its closing quote",
+     '"\'Oppenheimer\' wins, and \'Barbie\' too"'),
+    ("*Breaking* Markets fall", "an alias (*name)", "'*Breaking* Markets fall'"),
+    ("%50 off everything", "a directive", "'%50 off everything'"),
+    ("| Pipes in a title", "a block of text on the lines below", "'| Pipes in a title'"),
+    ("> Quoted in a title", "a block of text on the lines below", "'> Quoted in a title'"),
+    ("- A dash first", "a list item", "'- A dash first'"),
+    ("? A question first", "a mapping key", "'? A question first'"),
+])
+def test_a_value_opening_with_what_yaml_reads_otherwise_says_to_quote_it(
+        tmp_path, value, reads_as, fixed):
+    front = f"title: {value}\nwebUrl: https://o.example/n\n"
+    (tmp_path / "note.md").write_text(f"---\n{front}---\nbody\n", encoding="utf-8")
+    [error] = parse_file(tmp_path / "note.md").errors
+    assert error.line == 2
+    first = value[0] if value[0] not in "-?" else value[:2]
+    assert error.reason.startswith("invalid YAML: "), error.reason
+    assert error.reason.endswith(
+        f"; quote the whole value, as YAML reads one starting with {first!r} as {reads_as}: "
+        f"title: {fixed}"), error.reason
+    assert yaml.safe_load(f"title: {fixed}") == {"title": value}
+
+
+def test_an_indent_of_no_break_spaces_says_so(tmp_path):
+    front = "title: T\nwebUrl: https://o.example/n\ntopics:\n\u00a0\u00a0- AI\n"
+    # Front matter pasted from a web page or a word processor: its indent is U+00A0, which
+    # YAML does not read as one ("could not find expected ':'", on the line after).
+    (tmp_path / "note.md").write_text(f"---\n{front}---\n", encoding="utf-8")
+    [error] = parse_file(tmp_path / "note.md").errors
+    assert error.reason.endswith(
+        "; line 5 is indented with a no-break space (U+00A0), as text pasted from a web "
+        "page or a word processor may be: indent with spaces"), error.reason
+
+
+def test_an_unclosed_list_is_not_told_to_be_quoted(tmp_path):
+    (tmp_path / "note.md").write_text("---\ntitle: T\nwebUrl: https://o.example/n\n"
+                                      "topics: [AI, Privacy\n---\n", encoding="utf-8")
+    [error] = parse_file(tmp_path / "note.md").errors
+    assert "quote the whole value" not in error.reason
+
+
 def test_a_file_over_the_size_limit_says_how_to_raise_it(tmp_path):
     (tmp_path / "big.md").write_text(FRONT + "x" * 2000, encoding="utf-8")
     [error] = parse_file(tmp_path / "big.md", max_bytes=1000).errors
@@ -279,3 +331,70 @@ def test_invalid_json_written_as_javascript_says_what_json_allows(
     assert parsed.errors, parsed
     assert parsed.errors[0].reason.startswith("invalid JSON: ")
     assert parsed.errors[0].reason.endswith(hint), parsed.errors[0].reason
+
+
+def _stories(n: int, start: int = 0) -> list[dict[str, str]]:
+    return [{"title": f"Story {i}", "webUrl": f"https://jq.example/{i}"}
+            for i in range(start, start + n)]
+
+
+# `jq '.articles[]' answer.json > stories.jsonl` (without -c) writes each record over
+# several lines; `jq -c '.articles[]' > stories.json` writes them one after another. Each
+# record was lost: a .jsonl's lines were errors one by one ('Expecting property name',
+# 'Extra data', ...), a .json 'invalid JSON: Extra data'.
+@pytest.mark.parametrize(("name", "text", "said"), [
+    ("stories.jsonl", "".join(json.dumps(s, indent=2) + "\n" for s in _stories(3)),
+     "records span several lines (pretty-printed, as jq writes them without -c): read "
+     "as 3 JSON values one after another; a .jsonl holds one record a line (jq -c)"),
+    ("stories.json", "".join(json.dumps(s) + "\n" for s in _stories(3)),
+     "3 JSON values one after another (as jq writes them): each read as a record; a "
+     ".json holds one record or a list of them, a .jsonl one record a line"),
+    ("stories.json", "".join(json.dumps(s, indent=2) for s in _stories(3)),
+     "3 JSON values one after another (as jq writes them): each read as a record; a "
+     ".json holds one record or a list of them, a .jsonl one record a line"),
+])
+def test_records_written_one_after_another_as_jq_writes_them_are_read(tmp_path, name, text,
+                                                                        said):
+    (tmp_path / name).write_text(text, encoding="utf-8")
+    parsed = parse_file(tmp_path / name)
+    assert parsed.errors == []
+    assert [r.fields for r in parsed.records] == _stories(3)
+    starts = [i + 1 for i, line in enumerate(text.split("\n")) if line.startswith("{")]
+    if len(starts) == 3:
+        assert [r.line for r in parsed.records] == starts
+    [warning] = parsed.warnings
+    assert (warning.line, warning.reason) == (1, said)
+
+
+@pytest.mark.parametrize("text", [
+    json.dumps(_stories(1)[0]) + "\n{\"title\": broken\n" + json.dumps(_stories(1, 1)[0]),
+    json.dumps(_stories(1)[0], indent=2) + "\n{\"title\": broken",
+])
+def test_a_broken_jsonl_line_is_still_its_own_error(tmp_path, text):
+    (tmp_path / "feed.jsonl").write_text(text, encoding="utf-8")
+    parsed = parse_file(tmp_path / "feed.jsonl")
+    assert parsed.errors and not any("one after another" in w.reason for w in parsed.warnings)
+
+
+def test_an_anchor_never_used_on_a_plain_value_says_what_yaml_read(tmp_path):
+    # 'title: &Co news' is YAML's anchor '&Co' on the value 'news': the title was 'news',
+    # unsaid.
+    (tmp_path / "note.md").write_text(
+        "---\ntitle: &Co news\nwebUrl: https://o.example/n\n"
+        "provider: &p {name: P}\nrelated:\n  - {webUrl: https://o.example/r, provider: *p}\n"
+        "---\n", encoding="utf-8")
+    parsed = parse_file(tmp_path / "note.md")
+    assert parsed.records[0].fields["title"] == "news"
+    [warning] = parsed.warnings
+    assert (warning.line, warning.reason) == (2, (
+        "anchor '&Co' is never used: YAML reads '&Co' before a value as a name for it, and "
+        "the value is 'news'; if '&Co' is part of the text, quote the whole value: "
+        "'&Co news'"))
+
+
+def test_an_anchor_used_by_an_alias_is_no_warning(tmp_path):
+    (tmp_path / "feed.yaml").write_text(
+        "- title: &t Shared title\n  webUrl: https://o.example/1\n"
+        "- title: *t\n  webUrl: https://o.example/2\n", encoding="utf-8")
+    parsed = parse_file(tmp_path / "feed.yaml")
+    assert parsed.warnings == [] and len(parsed.records) == 2

@@ -492,7 +492,7 @@ def _typed_record(n: int, value: str, anchor: bool) -> str:
             f"related:\n  - webUrl: https://t.example/r{n}\n    title: {value}\n"
             f"    topics:\n      - {value}\n    provider:\n      name: {value}\n"
             f"      domain: r{n}.example\n"
-            f"count: {value}\n")
+            f"count: {value}\n" + ("again: *t\n" if anchor else ""))  # used: no warning
 
 
 @pytest.mark.parametrize("anchor", [False, True], ids=["fast", "pyyaml"])

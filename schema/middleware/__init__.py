@@ -12,7 +12,11 @@ from schema.middleware.cors import NoCORS
 from schema.middleware.security import SecurityHeaders
 from schema.settings import Settings
 
-__all__ = ["middleware"]
+__all__ = ["MIN_BODY_SECONDS", "middleware"]
+
+# A body is given the request's timeout to arrive, and never less than this: a timeout
+# set for the work (tests set 1e-9 s) is no bound on a network read.
+MIN_BODY_SECONDS = 1.0
 
 
 def middleware(settings: Settings) -> list[Middleware]:
@@ -27,5 +31,6 @@ def middleware(settings: Settings) -> list[Middleware]:
     else:
         stack.append(Middleware(NoCORS))
     stack.append(Middleware(BodyLimit, limit=settings.max_body_bytes,
-                            ingest_limit=settings.max_ingest_bytes))
+                            ingest_limit=settings.max_ingest_bytes,
+                            seconds=max(settings.timeout, MIN_BODY_SECONDS)))
     return stack
