@@ -571,10 +571,12 @@ class Builder:
                 prepared = rec.prepared
                 if prepared is not None:  # worked out by a parse worker: replayed
                     url, published = prepared.url, prepared.published
-                    self.report.warnings.extend(prepared.first_warnings)
+                    if prepared.first_warnings:
+                        self.report.warnings.extend(prepared.first_warnings)
                     if share:  # as records arrive, beside the parse, not after it
-                        share_node_values(prepared.attrs)
-                        prepared.topics = tuple(map(intern, prepared.topics))
+                        _share_prepared_values(prepared.attrs)
+                        if prepared.topics:
+                            prepared.topics = tuple(map(intern, prepared.topics))
                 else:
                     url = self.entry_url(rec.fields, rec.path, rec.line, "record")
                     if url is None:
@@ -594,6 +596,9 @@ class Builder:
         related: dict[tuple[str, str], list[str]] = defaultdict(list)
         # url -> the record that wins, and the sources of all its records
         winners: dict[str, tuple[Entry, list[str]]] = {}
+        # The prepared winners' topic spellings, (slug, name) in the order met, counted
+        # at once in C (see _count_topic_names) rather than a Counter update each.
+        spellings: list[tuple[str, str]] = []
         for url, entries in full.items():
             if len(entries) > 1:
                 entries.sort(key=lambda e: e.order)
@@ -602,14 +607,21 @@ class Builder:
                     self.warn(loser.path, loser.line,
                               f"duplicate of {winner.source} (same article {url}); "
                               f"{winner.source} wins: {why_wins(winner, loser)}")
+                sources = [e.source for e in entries]
             else:
                 winner = entries[0]
-            sources = [e.source for e in entries]
+                sources = [winner.path if winner.line is None else
+                           f"{winner.path}:{winner.line}"]  # (Entry.source, inline)
             winners[url] = (winner, sources)
             try:
-                if winner.prepared is not None:
-                    winner.topics = self.prepared_topics(winner.prepared)
+                prepared = winner.prepared
+                if prepared is not None:  # entry_topics, replayed; its counting deferred
+                    if prepared.topic_warnings:
+                        self.report.warnings.extend(prepared.topic_warnings)
+                    spellings.extend(prepared.topic_names)
+                    winner.topics = list(prepared.topics)
                 else:
+                    self._count_topic_names(spellings)  # in the order met
                     winner.topics = self.entry_topics(winner.fields.get("topics"), winner.path,
                                                       winner.line)
                 for entry, source in zip(entries, sources, strict=True):
@@ -628,6 +640,7 @@ class Builder:
             except Exception as e:  # noqa: BLE001
                 winner.topics = []
                 self.fail(winner, e)
+        self._count_topic_names(spellings)
 
         for winner, sources in winners.values():
             self.add_safely(winner, is_stub=False, sources=sources)
@@ -663,12 +676,17 @@ class Builder:
             published = self.entry_date(item, entry.path, line, what)
             yield target, Entry(target, item, entry.path, entry.line, published)
 
-    def prepared_topics(self, prepared: Prepared) -> list[str]:
-        """entry_topics, replayed from a record's :class:`Prepared`."""
-        self.report.warnings.extend(prepared.topic_warnings)
-        for slug, name in prepared.topic_names:
-            self.topic_names[slug][name] += 1
-        return list(prepared.topics)
+    def _count_topic_names(self, spellings: list[tuple[str, str]]) -> None:
+        """Count ``spellings``, (slug, name) pairs in the order met, into
+        :attr:`topic_names` (as many ``topic_names[slug][name] += 1``, in that order: each
+        slug's names keep the order they were first met, which breaks :func:`most_common`'s
+        ties), and empty the list."""
+        if not spellings:
+            return
+        names = self.topic_names
+        for (slug, name), n in Counter(spellings).items():
+            names[slug][name] += n
+        spellings.clear()
 
     def prepared_related(self, entry: Entry) -> Iterator[tuple[str, Entry]]:
         """related_entries, replayed from a record's :class:`Prepared`."""
@@ -1028,6 +1046,25 @@ def share_node_values(data: dict[str, Any]) -> None:
     topics = data.get("topics")
     if topics:
         data["topics"] = [intern(t) for t in topics]
+
+
+def _share_prepared_values(attrs: dict[str, Any]) -> None:
+    """:func:`share_node_values` of a prepared record's attributes (see
+    :func:`prepare`: every key there, ``topics`` still empty), without its lookups of
+    keys that may be missing: a cold load shares 100,000s as they arrive."""
+    url = attrs["url"]
+    if attrs["web_url"] == url:
+        attrs["web_url"] = url
+    if attrs["original_url"] == url:
+        attrs["original_url"] = url
+    intern = sys.intern
+    for key in ("category", "type", "provider"):
+        value = attrs[key]
+        if isinstance(value, str) and len(value) <= 64:
+            attrs[key] = intern(value)
+    topics = attrs["topics"]
+    if topics:
+        attrs["topics"] = [intern(t) for t in topics]
 
 
 def _text(value: Any) -> str | None:

@@ -176,11 +176,13 @@ class EdgeArrays:
         np.cumsum(np.bincount(target, minlength=n), out=in_indptr[1:])
         at = np.empty(m, dtype=np.int64)
         at[out_order] = np.arange(m)
-        data = list(map(itemgetter(3), map(log.__getitem__, out_order.tolist())))
         # The data is made when first read: the read index and the walks read none of it.
+        # Taken off the log in its order here (the log is let go after this), put in
+        # out-edge order then.
+        logged = list(map(itemgetter(3), log))
         return cls(ids, pos, keys, out_indptr, target[out_order].astype(np.int32), out_key,
                    in_indptr, source[in_order].astype(np.int32), at[in_order].astype(np.int32),
-                   partial(_edge_data, data, keys, out_key, g._node))
+                   partial(_edge_data, logged, out_order, keys, out_key, g._node))
 
     def __len__(self) -> int:
         return len(self.out_target)
@@ -208,10 +210,12 @@ class EdgeArrays:
 _MAKING = threading.Lock()
 
 
-def _edge_data(data: list[dict[str, Any]], keys: list[Any], key_of: np.ndarray,
-               nodes: Mapping[str, Mapping[str, Any]]) -> EdgeData:
-    """:meth:`EdgeData.of` for :meth:`EdgeArrays.of_log`, the evidence sharing the
+def _edge_data(logged: list[dict[str, Any]], order: np.ndarray, keys: list[Any],
+               key_of: np.ndarray, nodes: Mapping[str, Mapping[str, Any]]) -> EdgeData:
+    """:meth:`EdgeData.of` for :meth:`EdgeArrays.of_log` (``logged``: the data in log
+    order, ``order``: the log's place of each out-edge), the evidence sharing the
     strings of the nodes' ``sources``."""
+    data = list(map(logged.__getitem__, order.tolist()))
     known = (t for d in nodes.values() for t in d.get("sources") or ())
     return EdgeData.of(data, keys, key_of, known)
 

@@ -208,7 +208,11 @@ class ReadIndex:
         else:
             self.ids = sorted(g.nodes)
             self.pos = {node: i for i, node in enumerate(self.ids)}
-        self.kind: list[str] = [nodes[n]["kind"] for n in self.ids]
+        # Each node's dict in id order: off the dict's values when it holds the nodes in
+        # that order (a load's graph), not by a lookup a node.
+        datas = list(nodes.values()) if isinstance(nodes, dict) and list(nodes) == self.ids \
+            else [nodes[node] for node in self.ids]
+        self.kind: list[str] = [data["kind"] for data in datas]
         n = len(self.ids)
         # Positions in id order and each position's place in it: None while positions
         # are id order (a load's index). A followed corpus's later versions append the
@@ -224,15 +228,15 @@ class ReadIndex:
         self.aliases: Mapping[str, tuple[str, ...]] = aliases
         self.newest_first: list[float] = [float("inf")] * n
         article_rows = []
-        for i, node in enumerate(self.ids):
-            if self.kind[i] != ARTICLE:
+        for i, (node, data) in enumerate(zip(self.ids, datas, strict=True)):
+            if data["kind"] != ARTICLE:
                 continue
-            data = nodes[node]
             add_aliases(aliases, node, data)
             self.newest_first[i] = newest_first(data)
             article_rows.append(i)
         self.article_rows = np.array(article_rows, dtype=np.int32)
-        self.text, self.text_starts = self._blobs(article_rows)
+        self.text, self.text_starts = self._blobs(article_rows, datas)
+        del datas
         # Set by hold_text_once (text is None then): a token index naming a phrase's
         # candidate articles.
         self.words: Any = None
@@ -389,19 +393,22 @@ class ReadIndex:
         # None from here on; typed as bytes for the readers of an index holding its text.
         self.text = None  # type: ignore[assignment]
 
-    def _blobs(self, rows: list[int]) -> tuple[bytes, np.ndarray]:
+    def _blobs(self, rows: list[int], datas: Sequence[dict[str, Any]] | None = None,
+               ) -> tuple[bytes, np.ndarray]:
         """Return the text index's blob over the articles ``rows`` (as :meth:`_blob_of`)
         and where each article's text starts in it. Folded a few hundred articles at a
         time, each batch's texts joined by NUL and folded in one call rather than one a
         text (which NUL does not change: see :func:`_lowered`); a batch with a text
         holding a NUL of its own, or an article without text, is folded a text at a time
-        as :meth:`blob` does."""
+        as :meth:`blob` does. ``datas``: each node's dict by position, when at hand."""
         chunks: list[bytes] = []
         starts = np.zeros(len(rows), dtype=np.int64)
         offset = 0
         # texts(i) of each article, off the node dicts without networkx's views (the
         # index being built), each topic's name looked up once rather than once an article.
         nodes, ids = self.g._node, self.ids
+        data_at = datas.__getitem__ if datas is not None else \
+            (lambda i: nodes[ids[i]])
         names: dict[str, Any] = {}
         for a in range(0, len(rows), _FOLD_BATCH):
             batch = rows[a : a + _FOLD_BATCH]
@@ -409,7 +416,7 @@ class ReadIndex:
             firsts: list[int] = []
             for i in batch:
                 firsts.append(len(texts))
-                data = nodes[ids[i]]
+                data = data_at(i)
                 found = [data.get("title"), data.get("excerpt"), data.get("body")]
                 for slug in data.get("topics", ()):
                     if slug not in names:

@@ -556,6 +556,27 @@ def test_records_prepared_by_the_parse_workers_build_the_same_graph_and_report()
     assert _built(records(True)) == _built(records(False))
 
 
+@pytest.mark.parametrize("prepared_ones", [(0, 2), (1, 3), (0, 1, 2, 3), ()])
+def test_topic_spellings_tie_alike_whichever_records_were_prepared(prepared_ones):
+    # The build counts the spellings of prepared records' topics together, and those of
+    # records it reads itself one by one: a tie still goes to the spelling met first.
+    import pickle
+
+    from graph.build import build_graph, prepare
+    from graph.records import Record
+
+    spellings = ["ai", "AI", "AI", "ai"]  # 2 each: "ai" was met first
+    records = []
+    for i, name in enumerate(spellings):
+        rec = Record({"webUrl": f"https://t.example/{i}", "title": "t", "topics": [name]},
+                     "f.md", i + 1)
+        if i in prepared_ones:
+            rec.prepared = prepare(rec)
+        records.append(pickle.loads(pickle.dumps(rec)))
+    g = build_graph(records, graph.LoadReport(), share_links=True)
+    assert g.nodes["topic:ai"]["name"] == "ai"
+
+
 def test_a_corpus_loads_the_same_with_and_without_prepared_records(tmp_path):
     import pickle
 
