@@ -541,6 +541,7 @@ def test_records_prepared_by_the_parse_workers_build_the_same_graph_and_report()
     # record alone; the build replays it. Same graph, same problems in the same order.
     import pickle
 
+    from graph.build import prepare
     from graph.records import Record
 
     def records(prepared):
@@ -548,7 +549,7 @@ def test_records_prepared_by_the_parse_workers_build_the_same_graph_and_report()
         for i, fields in enumerate(_HOSTILE_RECORDS * 2):
             rec = Record(dict(fields), f"f{i % 3}.json", i + 1, "body" if i % 2 else None)
             if prepared:
-                rec.prepared = graph.build.prepare(rec)
+                rec.prepared = prepare(rec)
             out.append(pickle.loads(pickle.dumps(rec)))  # as a worker hands it over
         return out
 
