@@ -181,6 +181,27 @@ def test_networkx_reads_the_loaded_graph_as_the_built_one(tmp_path: Path) -> Non
     assert type(copy_module.deepcopy(row)) is dict
 
 
+def test_a_loaded_nodes_neighbours_copy_as_a_dict_of_them_does(tmp_path: Path) -> None:
+    # A follow's next version copies the adjacency of each node a change touches
+    # (graph/patch.py) with the view's copy(), which reads the row once: the same
+    # neighbours, in the same order, with the same edges, as dict(view) — which looks
+    # each neighbour up — and as the cold load's dicts.
+    out = tmp_path / "corpus"
+    generate(300, out, seed=7, style="mixed")
+    cold, warm = _cold_and_warm(out, tmp_path / "cache")
+    hubs = 0
+    for node in cold.nx:
+        for cold_side, warm_side in ((cold.nx._succ, warm.nx._succ),
+                                     (cold.nx._pred, warm.nx._pred)):
+            view = warm_side[node]
+            copied = view.copy()
+            assert type(copied) is dict
+            assert list(copied.items()) == list(dict(view).items()) \
+                == list(cold_side[node].items())
+            hubs += len(copied) > 20
+    assert hubs  # topics and providers with long rows are among them
+
+
 def test_a_snapshot_loaded_graph_pickles_and_deep_copies(tmp_path: Path) -> None:
     # A notebook pickles its graph (joblib, multiprocessing, a saved session) or
     # deep-copies it; a snapshot-loaded kg.nx raised "cannot pickle memoryview objects".
