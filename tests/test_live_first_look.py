@@ -3,7 +3,10 @@ file's signature without holding the folder: a change sent meanwhile does not wa
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import threading
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -102,37 +105,48 @@ def _first_look_held(monkeypatch: pytest.MonkeyPatch) -> tuple[threading.Event, 
     return looking, go_on
 
 
+@contextlib.asynccontextmanager
+async def _watching(live: graph.LiveGraph, go_on: threading.Event,
+                    poll: bool) -> AsyncIterator[None]:
+    """Run the watcher on ``live``; on leaving, let a held first look go on and stop it."""
+    from graph.watch import watch
+
+    stop = asyncio.Event()
+    task = asyncio.create_task(watch(live, stop=stop, poll=poll))
+    try:
+        yield
+    finally:
+        go_on.set()
+        stop.set()
+        await asyncio.wait_for(task, 20)
+
+
+async def _visible(live: graph.LiveGraph, url: str) -> bool:
+    """Whether the article at ``url`` is in the current version within 10 s."""
+    for _ in range(1000):
+        if live.current().article(url) is not None:
+            return True
+        await asyncio.sleep(0.01)
+    return False
+
+
 def test_a_file_dropped_during_the_watchers_first_look_is_applied_before_it_ends(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The watcher awaited its first look (live.apply(None): ~45 s at 100k from a
     snapshot on a loaded machine) before it applied any event: a file dropped as the
     server said it was ready waited for all of it, even once the look no longer held
     the folder. The look now runs beside the events."""
-    import asyncio
-
-    from graph.watch import watch
-
     for i in range(3):
         write_record(tmp_path, f"s{i}.md", record(f"s{i}"))
     live = graph.follow(tmp_path)
     looking, go_on = _first_look_held(monkeypatch)
 
     async def drop_during_the_look() -> bool:
-        stop = asyncio.Event()
-        task = asyncio.create_task(watch(live, stop=stop, poll=True))
-        try:
+        async with _watching(live, go_on, poll=True):
             while not looking.is_set():
                 await asyncio.sleep(0.01)
             write_record(tmp_path, "new.md", record("new"))
-            for _ in range(1000):  # 10 s
-                if live.current().article("https://news.example/new") is not None:
-                    return True
-                await asyncio.sleep(0.01)
-            return False
-        finally:
-            go_on.set()
-            stop.set()
-            await asyncio.wait_for(task, 20)
+            return await _visible(live, "https://news.example/new")
 
     assert asyncio.run(drop_during_the_look()), "the dropped file waited for the first look"
     assert_same(live, tmp_path)
@@ -145,8 +159,6 @@ def test_a_file_dropped_before_the_watchers_first_batch_is_applied_before_the_lo
     ~0.3 s after the start, and a file dropped before it was in it. The watcher handed
     that batch's files to the look alone: the file was visible only as the look ended
     (10-13 s at 100k). Its files are now applied as any batch's, beside the look."""
-    import asyncio
-
     from graph import watch as watch_module
 
     for i in range(3):
@@ -158,26 +170,18 @@ def test_a_file_dropped_before_the_watchers_first_batch_is_applied_before_the_lo
     monkeypatch.setattr(watch_module, "FIRST_LOOK_AFTER_MS", 10_000)
 
     async def drop_before_the_first_batch() -> bool:
-        stop = asyncio.Event()
-        task = asyncio.create_task(watch_module.watch(live, stop=stop, poll=False))
-        try:
+        async with _watching(live, go_on, poll=False):
             await asyncio.sleep(0.5)  # the watch on a folder of three files: milliseconds
             assert not looking.is_set()
             write_record(tmp_path, "new.md", record("new"))
-            for _ in range(1000):  # 10 s
-                if live.current().article("https://news.example/new") is not None:
-                    # The look is held until go_on: the file did not wait for it. The
-                    # batch runs beside the look, so it may be applied before the look's
-                    # thread reaches its hold (CI, session 30): wait for the look to start
-                    # rather than expect it to have started already.
-                    held = not go_on.is_set()
-                    return held and await asyncio.to_thread(looking.wait, 10)
-                await asyncio.sleep(0.01)
-            return False
-        finally:
-            go_on.set()
-            stop.set()
-            await asyncio.wait_for(task, 20)
+            if not await _visible(live, "https://news.example/new"):
+                return False
+            # The look is held until go_on: the file did not wait for it. The batch runs
+            # beside the look, so it may be applied before the look's thread reaches its
+            # hold (CI, session 30): wait for the look to start rather than expect it to
+            # have started already.
+            held = not go_on.is_set()
+            return held and await asyncio.to_thread(looking.wait, 10)
 
     assert asyncio.run(drop_before_the_first_batch()), \
         "a file in the watcher's first batch waited for the first look"
