@@ -47,7 +47,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from graph import firststart, heap
+from graph import firststart, heap, snapshot
 from graph.build import topic_id
 from graph.carry import carry_analytics
 from graph.change import COUNTS, Change, articles_changed
@@ -661,7 +661,10 @@ class LiveGraph:
         gave up on its change had changed, named in this one's."""
         self._changes += 1
         try:
-            return self._apply_once(paths, also)
+            # The stored entries it reads (hundreds a batch) look at the snapshot file's
+            # signature once, not each (graph/snapshot.py).
+            with snapshot.checked_once():
+                return self._apply_once(paths, also)
         except SnapshotMoved as e:
             # The state and the table of files are read from the snapshot when used, and
             # it cannot be read any more: forget them, and read every file.

@@ -49,6 +49,8 @@ import threading
 import weakref
 from collections.abc import Generator, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
@@ -88,6 +90,8 @@ BLOCK = 1024
 # A read checks the digests of its blocks' groups of this many against the groups'
 # digests held in memory (_Blocked): 32 bytes a 64 KiB instead of a KiB.
 GROUP = 64
+# Groups of a part's block digests kept once read and checked (2 KiB each).
+GROUPS_KEPT = 256
 _PICKLE_PROTO = 0x80  # the first byte of a pickle (protocol 2 and later)
 _MAGIC = b"NEWSGRAPH-SNAPSHOT\n"
 _KEY_NAME = "snapshot.key"
@@ -689,15 +693,19 @@ class _Blocked:
     The table (32 bytes a KiB: ~14 MiB at 100k records) is not held: only the SHA-256 of
     each :data:`GROUP` of its digests (32 bytes a 64 KiB), made from the verified table.
     A read reads the digests of its blocks' groups from the file too, and checks each
-    group against what is held: a table written to since is refused like a block."""
+    group against what is held: a table written to since is refused like a block. The
+    groups read and checked are kept, up to :data:`GROUPS_KEPT` (2 KiB each): a follow's
+    changes read the same entries' blocks again and again (ing32), and a block is
+    checked against the digests kept as it was against those read."""
 
-    __slots__ = ("file", "offset", "size", "groups")
+    __slots__ = ("file", "offset", "size", "groups", "_kept")
 
     def __init__(self, file: SnapshotFile, offset: int, size: int, digests: bytes):
         if len(digests) != 32 * -(-size // BLOCK):
             raise ValueError("a part's table of block digests does not match its size")
         self.file, self.offset, self.size = file, offset, size
         self.groups = group_digests(digests)
+        self._kept: dict[int, bytes] = {}  # group -> its block digests, checked
 
     def __len__(self) -> int:
         return self.size
@@ -725,8 +733,14 @@ class _Blocked:
         return data if len(data) == size else data[offset - start : offset - start + size]
 
     def _digests(self, first: int, last: int) -> bytes:
-        """The block digests of groups ``first`` to ``last``, read from the table in the
-        file (just before the part) and checked against the groups' digests held."""
+        """The block digests of groups ``first`` to ``last``: those kept, else read from
+        the table in the file (just before the part) and checked against the groups'
+        digests held."""
+        kept = self._kept
+        if first == last:
+            found = kept.get(first)
+            if found is not None:
+                return found
         blocks = -(-self.size // BLOCK)
         table_at = self.offset - 32 * blocks
         begin, end = 32 * GROUP * first, min(32 * blocks, 32 * GROUP * (last + 1))
@@ -734,11 +748,15 @@ class _Blocked:
         sha = hashlib.sha256
         for g in range(first, last + 1):
             at = 32 * GROUP * (g - first)
-            if sha(digests[at : at + 32 * GROUP]).digest() != self.groups[32 * g : 32 * g + 32]:
+            group = digests[at : at + 32 * GROUP]
+            if sha(group).digest() != self.groups[32 * g : 32 * g + 32]:
                 raise SnapshotChanged(
                     f"the snapshot {self.file.path} changed after it was verified at start "
                     "(a table of its blocks' digests does not match its signed digest): "
                     "restart to load the corpus or a new snapshot")
+            if len(kept) >= GROUPS_KEPT:  # the oldest kept goes (reads from threads: no raise)
+                kept.pop(next(iter(kept), None), None)  # type: ignore[arg-type]
+            kept[g] = group
         return digests
 
 
@@ -761,12 +779,33 @@ def _part_at(size: int, file: SnapshotFile, offset: int) -> _Part:
     return part
 
 
+# The snapshot files a thread's reads have looked at since it entered checked_once().
+_LOOKED: ContextVar[set[SnapshotFile] | None] = ContextVar("newsgraph_snapshot_looked",
+                                                           default=None)
+
+
+@contextmanager
+def checked_once() -> Iterator[None]:
+    """Within it, this thread's reads look at each snapshot file's size and modification
+    time once, at its first read, not at every read (each block read is still checked
+    against its signed digest; a file cut short still gives a short read, refused).
+    A follow's change (graph/live.py) reads hundreds of stored entries: each look is a
+    system call that lets the interpreter go, and beside busy query threads the apply
+    waited to get it back (ing32)."""
+    token = _LOOKED.set(set())
+    try:
+        yield
+    finally:
+        _LOOKED.reset(token)
+
+
 class SnapshotFile:
     """A snapshot file kept open after it was verified, for the long texts left in it:
     :meth:`read` gives bytes at an offset, and refuses (:class:`SnapshotChanged`) once the
     file is not as it was when opened — written to (its modification time moved) or cut
-    short. A new snapshot replacing it at its path (a new file) changes nothing: the old
-    one is read, as open. Closed when the last column reading it goes."""
+    short; within :func:`checked_once`, the file's signature is looked at by the first
+    read only. A new snapshot replacing it at its path (a new file) changes nothing: the
+    old one is read, as open. Closed when the last column reading it goes."""
 
     __slots__ = ("path", "_fd", "_mtime", "_size", "__weakref__")
 
@@ -780,13 +819,22 @@ class SnapshotFile:
     def read(self, offset: int, size: int) -> bytes:
         """Return ``size`` bytes at ``offset``, as verified at start."""
         data = os.pread(self._fd, size, offset)
-        st = os.fstat(self._fd)
-        if len(data) != size or st.st_mtime_ns != self._mtime or st.st_size != self._size:
-            raise SnapshotChanged(
-                f"the snapshot {self.path} changed after it was verified at start (its "
-                "long texts are read from it when asked): restart to load the corpus or a "
-                "new snapshot")
+        looked = _LOOKED.get()
+        if looked is None or self not in looked:
+            st = os.fstat(self._fd)
+            if st.st_mtime_ns != self._mtime or st.st_size != self._size:
+                raise self._changed()
+            if looked is not None:
+                looked.add(self)
+        if len(data) != size:
+            raise self._changed()
         return data
+
+    def _changed(self) -> SnapshotChanged:
+        return SnapshotChanged(
+            f"the snapshot {self.path} changed after it was verified at start (its "
+            "long texts are read from it when asked): restart to load the corpus or a "
+            "new snapshot")
 
 
 def read_parts(path: Path, spans: list[tuple[int, int, bytes]],

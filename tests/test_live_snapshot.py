@@ -328,3 +328,61 @@ def test_a_rescan_that_finds_nothing_changed_holds_no_file_entry(tmp_path: Path)
     assert live.apply(None) is None
     assert files.held == {}
     assert len(looked) == len(set(looked)) == 23  # one look at each file's entry
+
+
+def _counting_snapshot_calls(monkeypatch: pytest.MonkeyPatch, path: Path,
+                             ) -> dict[str, int]:
+    """Count ``os.pread`` and ``os.fstat`` calls on the open snapshot file at ``path``."""
+    fstat, pread = os.fstat, os.pread
+    ino = path.stat().st_ino
+    calls = {"pread": 0, "fstat": 0}
+
+    def counted_fstat(fd: int) -> os.stat_result:
+        st = fstat(fd)
+        calls["fstat"] += st.st_ino == ino
+        return st
+
+    def counted_pread(fd: int, size: int, offset: int) -> bytes:
+        calls["pread"] += fstat(fd).st_ino == ino
+        return pread(fd, size, offset)
+
+    monkeypatch.setattr(os, "fstat", counted_fstat)
+    monkeypatch.setattr(os, "pread", counted_pread)
+    return calls
+
+
+def test_a_change_looks_at_the_snapshots_signature_once_not_per_entry_read(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A change reads the stored entries it uses from the snapshot, each block checked
+    against its signed digest; the file's size and modification time (a snapshot
+    written to since the start, even with the same bytes, is refused:
+    test_a_snapshot_written_to_after_the_start_is_not_read_from) are looked at once
+    per change, not beside every read: each look lets the interpreter go, and beside
+    busy query threads the apply waited to get it back (ing32)."""
+    root, cache = _corpus(tmp_path / "c"), tmp_path / "cache"
+    live = _started(root, cache)
+    live.resume()
+    calls = _counting_snapshot_calls(monkeypatch, snapshot.snapshot_path(cache, root))
+    live.apply(_edit_every_file(root))
+    assert calls["pread"] >= 6  # every URL's entries, read from the file
+    assert calls["fstat"] == 1
+    monkeypatch.undo()
+    assert_same(live, root)
+
+
+def test_a_block_read_again_reads_only_the_block_its_digests_are_held(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A part's block digests, once read and checked against their group's signed
+    digest, are kept (a bounded number of groups): the same entry read again reads its
+    block, not the table beside it again. Outside a change every read still looks at
+    the file's signature."""
+    root, cache = _corpus(tmp_path / "c"), tmp_path / "cache"
+    live = _started(root, cache)
+    live.resume()
+    stored = live._state.records
+    assert isinstance(stored, StoredMap) and stored.base is not None
+    key = next(iter(stored))
+    first = stored.base.find(key)
+    calls = _counting_snapshot_calls(monkeypatch, snapshot.snapshot_path(cache, root))
+    assert stored.base.find(key) == first is not None
+    assert calls == {"pread": 1, "fstat": 1}
