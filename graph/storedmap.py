@@ -171,6 +171,9 @@ class StoredMap(MutableMapping[str, Any]):
         self.held: dict[str, Any] = {}
         self.hidden: set[str] = set()
         self._len = len(base) if base is not None else 0
+        # The last entry found in the layers: a change looks for a key and then reads it
+        # (``url in m`` then ``m[url]``), and from a snapshot each read is a block read.
+        self._found: tuple[str, bytes] | None = None
 
     @classmethod
     def of(cls, mapping: MutableMapping[str, Any], load: Callable[[str, bytes], Any],
@@ -185,11 +188,19 @@ class StoredMap(MutableMapping[str, Any]):
     def _stored(self, key: str) -> bytes | None:
         if key in self.hidden:
             return None
+        last = self._found
+        if last is not None and last[0] == key:
+            return last[1]
+        found = None
         for layer in reversed(self.buffers):
             found = layer.find(key)
             if found is not None:
-                return found
-        return self.base.find(key) if self.base is not None else None
+                break
+        else:
+            found = self.base.find(key) if self.base is not None else None
+        if found is not None:
+            self._found = (key, found)
+        return found
 
     def __getitem__(self, key: str) -> Any:
         found = self.held.get(key, _MISSING)
@@ -325,3 +336,4 @@ class StoredMap(MutableMapping[str, Any]):
             return
         self.buffers, self.hidden = packed.buffers, packed.hidden
         self.held = {}
+        self._found = None  # its layers changed

@@ -146,3 +146,26 @@ def test_a_lookup_does_not_copy_the_table() -> None:
     finally:
         tracemalloc.stop()
     assert peak < n  # well under a copy of the table (4 bytes an entry, 8 once cast)
+
+
+def test_an_entry_looked_for_then_read_is_read_from_its_layer_once() -> None:
+    """A change asks ``url in stored`` and then reads ``stored[url]`` (or ``get`` then
+    ``pop``): the blob found by the first is used by the second, not read again (from a
+    snapshot each read is a block read and checked, ing32); a compaction since makes
+    the next look read its layers again."""
+    data, table = pack_blobs((k, pickle.dumps(v)) for k, v in {"a": [1], "b": [2]}.items())
+    reads: list[tuple[int, int]] = []
+
+    class Counted:
+        def read(self, offset: int, size: int) -> bytes:
+            reads.append((offset, size))
+            return data[offset : offset + size]
+
+    m = StoredMap(lambda key, raw: pickle.loads(raw), pickle.dumps, None,
+                  Blobs(Counted(), table))
+    assert "a" in m and m["a"] == [1]
+    assert len(reads) == 1
+    assert "b" in m and m.peek("b") == [2] and m.peek("b") == [2] and len(reads) == 2
+    m.compact()  # "a", held, is packed into a buffer in memory: "b" is still the base's
+    assert m.get("b") == [2] and len(reads) == 3
+    assert "a" in m and m.pop("a") == [1] and "a" not in m and len(reads) == 3
