@@ -5,12 +5,17 @@
 // The subscription follows the chosen story: `storyAdded(near: {from: chosen, hops})`, with
 // the hops of the "Draw" control; with nothing chosen yet, every new story. A story touches
 // the drawing when it is drawn already or one of its neighbours is: it comes with its edges to
-// the drawn nodes, placed next to them. The others are counted, not drawn.
+// the drawn nodes, placed next to them. The others are counted and remembered (with their
+// neighbours' ids) as away from the drawing: one is drawn, listed as entered, as soon as the
+// drawing reaches it — a node drawn that was its neighbour (by a choice, an expansion, an
+// arrival), or a change that gives it an edge (graphChanged names it as updated; the
+// server does not push it again when it is past `hops` of the chosen story).
 //
 // It also subscribes to `graphChanged`, whose events name the articles each new version
 // removed or updated. A drawn article that is gone (its file deleted, or retracted) leaves
 // the drawing; a drawn one that changed gets its title, stub flag and facets asked again and
-// its edges to the drawn nodes made those of the new version (an article whose file is
+// its edges to the drawn nodes made those of the new version, all of them: a neighbourhood
+// past one page is paged on, its pages of one version (an article whose file is
 // deleted while another record still lists it becomes a stub: drawn as one, without the
 // edges its own record made). Each is listed under Live: removed, updated or now a stub.
 //
@@ -100,12 +105,20 @@ const ARRIVAL_QUERY = `subscription ($near: NearInput) {
 const CHANGE_QUERY = "subscription { graphChanged { version updated removed } }";
 const BATCH = 100; // ids per nodes(ids:) request: the server's max_ids
 const EDGE_BATCH = 20; // neighbourhoods asked in one request, as aliases
+const FIRST_PAGE = 500; // a story's neighbours asked at first: nearly every story has fewer
+const NEXT_PAGE = 2000; // the pages after it: the server's largest limit
+const TRIES = 3; // times a story's pages are asked again when a new version came between two
+const MAX_AWAY = 2000; // arrivals away from the drawing remembered (the oldest are forgotten)
 const REASONS = { ADDED: "new", STUB: "now a stub" };
 
-export function installLive({ graph, gql, el, $, endpoint, nodeFields, edgeFields, addGraph,
-  positionOf, refresh, depth, chosen, removeNode, facetFields, facetsOf, onUpdated }) {
-  const state = { on: false, status: "off", arrivals: [], elsewhere: 0, from: null,
-    version: null, resynced: null };
+export function installLive({ graph, gql, gqlAt, el, $, endpoint, nodeFields, edgeFields,
+  addGraph, positionOf, refresh, depth, chosen, removeNode, facetFields, facetsOf, onUpdated }) {
+  const state = { on: false, status: "off", arrivals: [], from: null, version: null,
+    resynced: null, forgotten: { added: 0, changed: 0 } };
+  // Arrivals that touched nothing drawn: id -> { reason, title, hops, version, near }, `near`
+  // being the ids of its neighbours when it was last asked. Drawn as soon as the drawing
+  // reaches them (see `reached`).
+  const away = new Map();
   let client = null;
   let unsubscribe = null;
   let changes = Promise.resolve(); // graphChanged events, applied one after the other
@@ -177,7 +190,10 @@ export function installLive({ graph, gql, el, $, endpoint, nodeFields, edgeField
       removeNode(id, { gone: true });
       list({ id, title, reason: "REMOVED", version: c.version });
     };
-    for (const id of c.removed) if (graph.hasNode(id)) drop(id);
+    for (const id of c.removed) {
+      away.delete(id);
+      if (graph.hasNode(id)) drop(id);
+    }
     const updated = c.updated.filter((id) => graph.hasNode(id));
     for (let i = 0; i < updated.length; i += BATCH) {
       const ids = updated.slice(i, i + BATCH);
@@ -197,37 +213,96 @@ export function installLive({ graph, gql, el, $, endpoint, nodeFields, edgeField
     }
     await redrawEdges(updated.filter((id) => graph.hasNode(id)), loose);
     await dropOrphans(loose);
+    // An arrival away from the drawing whose edges changed may touch it now. With nothing
+    // chosen, storyAdded pushes every changed story again itself; near a chosen story it
+    // does not push one past `hops`.
+    if (state.from) await bring(c.updated.filter((id) => away.has(id)));
     if (wasChosen && wasChosen !== chosen()) follow(); // the chosen story is gone
     showList();
     await onUpdated(updated.filter((id) => graph.hasNode(id)));
     refresh();
   }
 
-  // Make each article's drawn edges those of the current version: add the new ones to drawn
-  // nodes, drop the ones gone (unless its neighbourhood was cut short); the other ends of
-  // the dropped ones go into `loose`.
-  async function redrawEdges(ids, loose) {
+  // Every edge at each of `ids` in the version served now: id -> { node, edges, complete }.
+  // The first page of each one's neighbourhood is asked for EDGE_BATCH of them in one
+  // request; one its limit cut short is paged on from its cursor, and asked again from its
+  // start when a page came from another version than the page before (a walk's places
+  // are those of one version): `complete` is false only after TRIES such misses. With
+  // `withNode`, `node` is the story as the explorer draws it. An id the graph no longer
+  // holds (or whose walk the server refused) has no entry.
+  async function around(ids, { withNode = false } = {}) {
+    const out = new Map();
     for (let i = 0; i < ids.length; i += EDGE_BATCH) {
       const batch = ids.slice(i, i + EDGE_BATCH);
-      const fields = batch.map((_, k) => `n${k}: neighborhood(from: [$id${k}], hops: 1, limit: 500) {
-        truncated edges { ${edgeFields} } }`).join("\n");
+      const fields = batch.map((_, k) => `n${k}: neighborhood(from: [$id${k}], hops: 1, limit: ${FIRST_PAGE}) {
+        truncated cursor edges { ${edgeFields} } }` + (withNode
+        ? ` s${k}: neighborhood(from: [$id${k}], hops: 0) { nodes { ${nodeFields} } }` : "")).join("\n");
       const vars = batch.map((_, k) => `$id${k}: ID!`).join(", ");
-      const data = await gql(`query (${vars}) { ${fields} }`,
-        Object.fromEntries(batch.map((id, k) => [`id${k}`, id])));
-      batch.forEach((id, k) => {
-        const sub = data[`n${k}`];
-        if (!graph.hasNode(id)) return;
-        const edges = sub.edges.filter((e) => e.source === id || e.target === id);
-        const now = new Set(edges.map((e) => e.id));
-        if (!sub.truncated) {
-          for (const e of graph.edges(id)) {
-            if (now.has(e)) continue;
-            for (const end of graph.extremities(e)) if (end !== id) loose.add(end);
-            graph.dropEdge(e);
+      let answer;
+      try {
+        answer = await gqlAt(`query (${vars}) { ${fields} }`,
+          Object.fromEntries(batch.map((id, k) => [`id${k}`, id])));
+      } catch (err) {
+        // One id gone by now fails the whole request: ask each on its own.
+        if (batch.length > 1) for (const id of batch) for (const [k, v] of await around([id], { withNode })) out.set(k, v);
+        continue;
+      }
+      for (const [k, id] of batch.entries()) {
+        let sub = answer.data[`n${k}`];
+        let complete = true;
+        if (sub.truncated) {
+          try {
+            ({ sub, complete } = await pagesOf(id, sub, answer.version));
+          } catch (err) {
+            continue; // gone between two pages
           }
         }
-        addGraph([], edges, null);
-      });
+        const node = withNode ? answer.data[`s${k}`].nodes.map(({ node: n, ...drawn }) => ({ ...n, ...drawn, id: n.id }))[0] : null;
+        out.set(id, { node, edges: sub.edges.filter((e) => e.source === id || e.target === id), complete });
+      }
+    }
+    return out;
+  }
+
+  // The rest of a walk cut short: its edges at `id` over all its pages, of one version.
+  async function pagesOf(id, first, version) {
+    const query = `query ($id: ID!, $after: String, $limit: Int!) {
+      neighborhood(from: [$id], hops: 1, limit: $limit, after: $after) { truncated cursor edges { ${edgeFields} } } }`;
+    const at = (sub) => sub.edges.filter((e) => e.source === id || e.target === id);
+    let edges = at(first);
+    let sub = first;
+    let misses = 0;
+    while (sub.truncated) {
+      const next = await gqlAt(query, { id, after: sub.cursor, limit: NEXT_PAGE });
+      if (next.version === version) {
+        sub = next.data.neighborhood;
+        edges = edges.concat(at(sub));
+        continue;
+      }
+      if (++misses >= TRIES) return { sub: { edges }, complete: false };
+      const again = await gqlAt(query, { id, after: null, limit: NEXT_PAGE });
+      version = again.version;
+      sub = again.data.neighborhood;
+      edges = at(sub);
+    }
+    return { sub: { edges }, complete: true };
+  }
+
+  // Make each article's drawn edges those of the current version: add the new ones to drawn
+  // nodes, drop the ones gone (unless its pages never came from one version); the other
+  // ends of the dropped ones go into `loose`.
+  async function redrawEdges(ids, loose) {
+    for (const [id, { edges, complete }] of await around(ids)) {
+      if (!graph.hasNode(id)) continue;
+      if (complete) {
+        const now = new Set(edges.map((e) => e.id));
+        for (const e of graph.edges(id)) {
+          if (now.has(e)) continue;
+          for (const end of graph.extremities(e)) if (end !== id) loose.add(end);
+          graph.dropEdge(e);
+        }
+      }
+      addGraph([], edges, null);
     }
   }
 
@@ -242,26 +317,103 @@ export function installLive({ graph, gql, el, $, endpoint, nodeFields, edgeField
     }
   }
 
+  // Draw a story that is drawn or touches the drawing, with its edges to the drawn nodes,
+  // marked and listed (as `listed`, its own reason by default); then the arrivals away from
+  // the drawing that it touches. Return null, or, when it touches nothing drawn, the ids of
+  // its neighbours.
+  function place(id, found, entry, listed = entry.reason) {
+    const others = new Set(found.edges.map((e) => (e.source === id ? e.target : e.source)));
+    others.delete(id);
+    const drawnNeighbours = [...others].filter((n) => graph.hasNode(n));
+    if (!graph.hasNode(id) && !drawnNeighbours.length) return others;
+    away.delete(id);
+    addGraph(found.node ? [found.node] : [], found.edges,
+      drawnNeighbours.length ? positionOf(drawnNeighbours[0]) : null);
+    if (!graph.hasNode(id)) return null;
+    graph.mergeNodeAttributes(id, { arrived: entry.reason, arrivedIn: entry.version });
+    const title = found.node ? found.node.label : entry.title;
+    list({ id, title, reason: listed, hops: entry.hops, version: entry.version });
+    const touched = [...others].filter((n) => away.has(n));
+    if (touched.length) bring(touched).catch((err) => showState(`error: ${err.message}`));
+    return null;
+  }
+
+  // Remember an arrival that touched nothing drawn (a new one stays new if it changes).
+  function keepAway(id, entry, near) {
+    const before = away.get(id);
+    away.delete(id);
+    away.set(id, { ...entry, reason: before && before.reason === "ADDED" ? "ADDED" : entry.reason, near });
+    if (away.size > MAX_AWAY) {
+      const [oldest, e] = away.entries().next().value;
+      away.delete(oldest);
+      state.forgotten[e.reason === "ADDED" ? "added" : "changed"] += 1;
+    }
+  }
+
   async function arrive(a) {
     const id = a.article.id;
-    const data = await gql(`query ($id: ID!) { neighborhood(from: [$id], hops: 1, limit: 500) {
-      nodes { ${nodeFields} } edges { ${edgeFields} } } }`, { id });
-    const sub = data.neighborhood;
-    const drawnNeighbours = sub.nodes.map((n) => n.node.id).filter((n) => n !== id && graph.hasNode(n));
-    if (!graph.hasNode(id) && !drawnNeighbours.length) {
-      state.elsewhere += 1;
-      showList();
-      return;
-    }
-    const keep = new Set([id, ...drawnNeighbours]);
-    const nodes = sub.nodes.filter((n) => n.node.id === id)
-      .map(({ node, ...drawn }) => ({ ...node, ...drawn, id: node.id }));
-    const edges = sub.edges.filter((e) => keep.has(e.source) && keep.has(e.target));
-    addGraph(nodes, edges, drawnNeighbours.length ? positionOf(drawnNeighbours[0]) : null);
-    graph.mergeNodeAttributes(id, { arrived: a.reason, arrivedIn: a.version });
-    list({ id, title: a.article.title, reason: a.reason, hops: a.hops, version: a.version });
+    const found = (await around([id], { withNode: true })).get(id);
+    if (!found) return; // gone by now
+    const entry = { reason: a.reason, title: a.article.title, hops: a.hops, version: a.version };
+    const near = place(id, found, entry);
+    if (near) keepAway(id, entry, near);
     showList();
     refresh();
+  }
+
+  // Arrivals away from the drawing that may touch it now: asked again, drawn when they do
+  // (listed as entered), kept away otherwise.
+  async function bring(ids) {
+    const entries = new Map();
+    for (const id of ids) {
+      const e = away.get(id);
+      if (!e || entries.has(id)) continue;
+      entries.set(id, e);
+      away.delete(id); // asked once, however many changes name it meanwhile
+    }
+    if (!entries.size) return;
+    const found = await around([...entries.keys()], { withNode: true });
+    for (const [id, e] of entries) {
+      const f = found.get(id);
+      if (!f) continue; // gone from the graph
+      const entry = { ...e, hops: null, version: state.version || e.version };
+      const near = place(id, f, entry, "ENTERED");
+      if (near) keepAway(id, e, near);
+    }
+    showList();
+    refresh();
+  }
+
+  // Nodes just drawn, by anything (a choice, an expansion, a path, an arrival): an arrival
+  // away from the drawing among them is no longer away (a new one is marked new); one
+  // whose neighbours include them touches the drawing now.
+  function reached(fresh) {
+    if (!state.on || !away.size || !fresh.length) return;
+    const now = new Set(fresh);
+    for (const id of fresh) {
+      const e = away.get(id);
+      if (!e) continue;
+      away.delete(id);
+      if (e.reason === "ADDED" && !graph.getNodeAttribute(id, "arrived")) {
+        graph.mergeNodeAttributes(id, { arrived: "ADDED", arrivedIn: e.version });
+        list({ id, title: graph.getNodeAttribute(id, "label"), reason: "ENTERED", version: state.version || e.version });
+      }
+    }
+    const touching = [];
+    for (const [id, e] of away) if ([...e.near].some((n) => now.has(n))) touching.push(id);
+    if (touching.length) bring(touching).catch((err) => showState(`error: ${err.message}`));
+    showList();
+  }
+
+  function awayLine() {
+    let added = state.forgotten.added;
+    let changed = state.forgotten.changed;
+    for (const e of away.values()) if (e.reason === "ADDED") added += 1; else changed += 1;
+    if (!added && !changed) return null;
+    const parts = [];
+    if (added) parts.push(`${added} new stor${added === 1 ? "y" : "ies"}`);
+    if (changed) parts.push(`${changed} changed`);
+    return `Away from the drawing, not drawn: ${parts.join(", ")} (drawn once the drawing reaches them).`;
   }
 
   function showList() {
@@ -269,6 +421,7 @@ export function installLive({ graph, gql, el, $, endpoint, nodeFields, edgeField
     const items = state.arrivals.slice().reverse().map((a) => el("li", { dataset: { id: a.id, reason: a.reason } },
       el("span", { class: a.reason === "REMOVED" ? "gone" : "new" }, REASONS[a.reason] || a.reason.toLowerCase()), " ", a.title,
       a.hops != null ? el("span", { class: "meta" }, ` · ${a.hops} hop${a.hops === 1 ? "" : "s"} away`) : null));
+    const awayText = awayLine();
     box.replaceChildren(
       el("p", { class: "meta" }, state.from
         ? `Stories arriving within ${Math.min(4, Math.max(1, depth()))} hops of the chosen story.`
@@ -276,8 +429,7 @@ export function installLive({ graph, gql, el, $, endpoint, nodeFields, edgeField
       el("p", { class: "meta" }, "Drawn stories that change are marked updated; those deleted or retracted leave the drawing."),
       items.length ? el("ol", { id: "live-list", class: "hits" }, items) : el("p", { class: "hint" }, "Nothing new yet."),
       // replaceChildren writes a null as the text "null": leave the line out instead
-      ...(state.elsewhere ? [el("p", { class: "meta", id: "live-elsewhere" },
-        `${state.elsewhere} more arrived away from the drawing (not drawn).`)] : []),
+      ...(awayText ? [el("p", { class: "meta", id: "live-elsewhere" }, awayText)] : []),
       ...(state.resynced ? [el("p", { class: "meta", id: "live-resynced" },
         `Reconnected: the drawing was checked against version ${state.resynced}; stories that arrived while the connection was down are not drawn.`)] : []));
   }
@@ -299,10 +451,12 @@ export function installLive({ graph, gql, el, $, endpoint, nodeFields, edgeField
       if (client) client.close();
       client = null;
       unsubscribe = null;
+      away.clear(); // no events come to keep it true
+      state.forgotten = { added: 0, changed: 0 };
       showState("off");
     }
   }
 
   $("#live-toggle").addEventListener("change", (ev) => setOn(ev.target.checked));
-  return { state, setOn, follow };
+  return { state, setOn, follow, reached, away };
 }

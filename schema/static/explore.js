@@ -11,7 +11,7 @@
 // explore-filters.js, explore-drag.js, explore-live.js), next to the /graphql client
 // (explore-api.js) and DOM helpers (explore-dom.js). window.newsgraphExplorer exposes the
 // state for the browser tests.
-import { ENDPOINT, gql, gqlWhenReady, setBusy } from "./explore-api.js";
+import { ENDPOINT, gql, gqlAt, gqlWhenReady, setBusy } from "./explore-api.js";
 import { fold } from "./explore-fold.js";
 import { $, el, isolated, recordName, short } from "./explore-dom.js";
 import { FACET_FIELDS, facetsOf, installFilters } from "./explore-filters.js";
@@ -52,6 +52,7 @@ import { installLive } from "./explore-live.js";
   const FA2Layout = graphologyLibrary.FA2Layout;
   const forceAtlas2 = graphologyLibrary.layoutForceAtlas2;
   const graph = new GraphClass({ type: "directed", multi: false, allowSelfLoops: true });
+  let live = null; // live mode (explore-live.js), installed with the controls below
 
   const view = {
     colourBy: "kind", // kind | storyline | provider
@@ -253,6 +254,7 @@ import { installLive } from "./explore-live.js";
     placeAround(center || freeSpot(), fresh);
     updateStatus();
     if (view.colourBy !== "kind") recolour();
+    if (live) live.reached(fresh); // arrivals away from the drawing it reaches now
     return fresh;
   }
 
@@ -949,7 +951,7 @@ import { installLive } from "./explore-live.js";
   const drag = installDrag({ graph, renderer, stopLayout, onDropped: (id) => {
     if ($("#pin-selected") && selection[0] === id) $("#pin-selected").textContent = "Unpin";
   } });
-  const live = installLive({ graph, gql, el, $, endpoint: ENDPOINT, nodeFields: NODE_FIELDS,
+  live = installLive({ graph, gql, gqlAt, el, $, endpoint: ENDPOINT, nodeFields: NODE_FIELDS,
     edgeFields: EDGE_FIELDS, addGraph, positionOf, refresh: () => renderer.refresh(),
     depth: () => Number($("#depth").value), chosen: () => chosen, removeNode,
     facetFields: FACET_FIELDS, facetsOf, onUpdated: async (ids) => {
