@@ -156,3 +156,42 @@ def test_live_mode_makes_a_big_storys_edges_those_of_the_new_version(open_page, 
                                timeout=20_000)
         page.screenshot(path=tmp_path / "live-big-story.png")
         p.check_clean()
+
+
+def test_live_mode_draws_a_story_that_touches_the_drawing_past_the_hops_drawn(
+        open_page, tmp_path):
+    # The page as it opens on the seed story: one hop drawn, "Draw" at 1 hop. A story that
+    # lists one of the seed's related stories is 2 hops from the seed, and one that lists it
+    # 3: both touch the drawing. Before, the page drew only stories within the Draw hops of
+    # the chosen story (what its storyAdded subscription pushed), so neither came.
+    corpus = tmp_path / "corpus"
+    shutil.copytree(ROOT / "data", corpus)
+    with running_server(str(corpus)) as base:
+        p = open_page(base)
+        page = p.page
+        _open_explorer(p, base, f"?node={SEED_ID}&live=1")
+        page.wait_for_selector("body[data-live='connected']")
+        _wait_idle(page)
+        gazette = f"article:{GAZETTE_URL}"
+        assert gazette in _drawn(page)
+        assert page.input_value("#depth") == "1"
+        first_url, second_url = "https://live.example/two-hops", "https://live.example/three-hops"
+        write_whole(corpus, "live/first.md", _story(
+            first_url, "Lists one of the seed's related stories", [GAZETTE_URL], "Live One"))
+        first = f"article:{first_url}"
+        page.wait_for_function("id => newsgraphExplorer.graph.hasNode(id)", arg=first,
+                               timeout=30_000)
+        assert _drawn_edges_between(page, first, gazette)
+        write_whole(corpus, "live/second.md", _story(
+            second_url, "Lists the story that just arrived", [first_url], "Live Two"))
+        second = f"article:{second_url}"
+        page.wait_for_function("id => newsgraphExplorer.graph.hasNode(id)", arg=second,
+                               timeout=30_000)
+        _wait_idle(page)
+        assert _drawn_edges_between(page, second, first)
+        for story in (first, second):
+            assert page.evaluate(
+                "id => newsgraphExplorer.graph.getNodeAttribute(id, 'arrived')", story) == "ADDED"
+            page.wait_for_selector(f"#live-list li[data-id='{story}'][data-reason='ADDED']")
+        page.screenshot(path=tmp_path / "live-past-hops.png")
+        p.check_clean()

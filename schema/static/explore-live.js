@@ -1,23 +1,25 @@
-// Live mode: the explorer subscribes to `storyAdded` over WebSocket (the graphql-transport-ws
-// protocol, spoken directly: it is six message types) and draws each arriving story that
-// touches what is drawn, marked as new.
+// Live mode: the explorer subscribes over WebSocket (the graphql-transport-ws protocol,
+// spoken directly: it is six message types) to `graphChanged`, whose events name the
+// articles each new version added, updated and removed, and keeps the drawing true to them.
 //
-// The subscription follows the chosen story: `storyAdded(near: {from: chosen, hops})`, with
-// the hops of the "Draw" control; with nothing chosen yet, every new story. A story touches
-// the drawing when it is drawn already or one of its neighbours is: it comes with its edges to
-// the drawn nodes, placed next to them. The others are counted and remembered (with their
-// neighbours' ids) as away from the drawing: one is drawn, listed as entered, as soon as the
-// drawing reaches it — a node drawn that was its neighbour (by a choice, an expansion, an
-// arrival), or a change that gives it an edge (graphChanged names it as updated; the
-// server does not push it again when it is past `hops` of the chosen story).
+// A story new or changed in a version and not drawn is drawn when it touches the drawing
+// (one of its neighbours is drawn), with its edges to the drawn nodes, placed next to them,
+// marked new or updated, however far it is from the chosen story. The others are counted
+// and remembered (with their neighbours' ids) as away from the drawing: one is drawn,
+// listed as entered, as soon as the drawing reaches it — a node drawn that was its
+// neighbour (by a choice, an expansion, an arrival), or a later version that changes it
+// (a new edge). A stub is not a story: neither drawn nor counted.
 //
-// It also subscribes to `graphChanged`, whose events name the articles each new version
-// removed or updated. A drawn article that is gone (its file deleted, or retracted) leaves
-// the drawing; a drawn one that changed gets its title, stub flag and facets asked again and
-// its edges to the drawn nodes made those of the new version, all of them: a neighbourhood
-// past one page is paged on, its pages of one version (an article whose file is
-// deleted while another record still lists it becomes a stub: drawn as one, without the
-// edges its own record made). Each is listed under Live: removed, updated or now a stub.
+// A drawn article that is gone (its file deleted, or retracted) leaves the drawing; a
+// drawn one that changed gets its title, stub flag and facets asked again and its edges to
+// the drawn nodes made those of the new version, all of them: a neighbourhood past one
+// page is paged on, its pages of one version (an article whose file is deleted while
+// another record still lists it becomes a stub: drawn as one, without the edges its own
+// record made). Each is listed under Live: new, updated, entered, removed or now a stub.
+//
+// With a story chosen, the page also subscribes to `storyAdded(near: {from: chosen, hops})`
+// (the hops of the "Draw" control), only for how many hops from the chosen story each
+// story it lists is.
 //
 // A connection that drops (a server restart) loses the events sent meanwhile: once it is
 // back, when the server's version is not the last one seen, every drawn story is checked
@@ -99,16 +101,16 @@ export function transportClient(url, { onState, onReconnect } = {}) {
 }
 
 const ARRIVAL_QUERY = `subscription ($near: NearInput) {
-  storyAdded(near: $near) { reason hops path version
-    article { id title publishedAt isStub provider { id name } topics { id name } } } }`;
+  storyAdded(near: $near) { hops version article { id } } }`;
 
-const CHANGE_QUERY = "subscription { graphChanged { version updated removed } }";
+const CHANGE_QUERY = "subscription { graphChanged { version added updated removed } }";
 const BATCH = 100; // ids per nodes(ids:) request: the server's max_ids
 const EDGE_BATCH = 20; // neighbourhoods asked in one request, as aliases
 const FIRST_PAGE = 500; // a story's neighbours asked at first: nearly every story has fewer
 const NEXT_PAGE = 2000; // the pages after it: the server's largest limit
 const TRIES = 3; // times a story's pages are asked again when a new version came between two
 const MAX_AWAY = 2000; // arrivals away from the drawing remembered (the oldest are forgotten)
+const MAX_HOPS_KEPT = 2000; // storyAdded's hops remembered, for the list
 const REASONS = { ADDED: "new", STUB: "now a stub" };
 
 export function installLive({ graph, gql, gqlAt, el, $, endpoint, nodeFields, edgeFields,
@@ -119,6 +121,7 @@ export function installLive({ graph, gql, gqlAt, el, $, endpoint, nodeFields, ed
   // being the ids of its neighbours when it was last asked. Drawn as soon as the drawing
   // reaches them (see `reached`).
   const away = new Map();
+  const hopsOf = new Map(); // id -> hops from the chosen story, as storyAdded pushed it
   let client = null;
   let unsubscribe = null;
   let changes = Promise.resolve(); // graphChanged events, applied one after the other
@@ -135,24 +138,26 @@ export function installLive({ graph, gql, gqlAt, el, $, endpoint, nodeFields, ed
     $("#live-status").textContent = state.on ? `live: ${status}` : "";
   }
 
-  // (Re)subscribe around the chosen story, or to every new story when none is chosen.
+  // (Re)subscribe to storyAdded around the chosen story, for the hops it says each story
+  // is from it (nothing to say with none chosen).
   function follow() {
     if (!state.on) return;
     if (unsubscribe) unsubscribe();
+    unsubscribe = null;
     const from = chosen();
     state.from = from;
-    const near = from ? { from, hops: Math.min(4, Math.max(1, depth())) } : null;
+    if (!from) return;
+    const near = { from, hops: Math.min(4, Math.max(1, depth())) };
     unsubscribe = client.subscribe({ query: ARRIVAL_QUERY, variables: { near } }, {
       next: (payload) => {
         if (payload.errors && payload.errors.length) { showState(`error: ${payload.errors[0].message}`); return; }
-        arrive(payload.data.storyAdded).catch((err) => showState(`error: ${err.message}`));
+        arrive(payload.data.storyAdded);
       },
       error: (errors) => showState(`error: ${(errors[0] || {}).message || "subscription refused"}`),
     });
   }
 
-  // Listed once per article, version and reason (storyAdded and graphChanged both report
-  // an updated story).
+  // Listed once per article, version and reason.
   function list(entry) {
     if (state.arrivals.some((a) => a.id === entry.id && a.version === entry.version && a.reason === entry.reason)) return;
     state.arrivals.push(entry);
@@ -213,10 +218,12 @@ export function installLive({ graph, gql, gqlAt, el, $, endpoint, nodeFields, ed
     }
     await redrawEdges(updated.filter((id) => graph.hasNode(id)), loose);
     await dropOrphans(loose);
-    // An arrival away from the drawing whose edges changed may touch it now. With nothing
-    // chosen, storyAdded pushes every changed story again itself; near a chosen story it
-    // does not push one past `hops`.
-    if (state.from) await bring(c.updated.filter((id) => away.has(id)));
+    // The stories new or changed in this version that are not drawn: drawn if they touch
+    // the drawing now, away otherwise (one away already is asked again: a change of its
+    // edges may have brought it near).
+    const others = [...new Set([...(c.added || []), ...c.updated])].filter((id) => !graph.hasNode(id));
+    await meet(others.filter((id) => !away.has(id)), c);
+    await bring(others.filter((id) => away.has(id)));
     if (wasChosen && wasChosen !== chosen()) follow(); // the chosen story is gone
     showList();
     await onUpdated(updated.filter((id) => graph.hasNode(id)));
@@ -350,15 +357,41 @@ export function installLive({ graph, gql, gqlAt, el, $, endpoint, nodeFields, ed
     }
   }
 
-  async function arrive(a) {
-    const id = a.article.id;
-    const found = (await around([id], { withNode: true })).get(id);
-    if (!found) return; // gone by now
-    const entry = { reason: a.reason, title: a.article.title, hops: a.hops, version: a.version };
-    const near = place(id, found, entry);
-    if (near) keepAway(id, entry, near);
+  // Stories new or changed in version `c` that are not drawn and not away: each drawn when
+  // it touches the drawing (marked new or updated), remembered as away otherwise. Stubs
+  // are not stories: neither drawn nor counted.
+  async function meet(ids, c) {
+    if (!ids.length) return;
+    const added = new Set(c.added || []);
+    const found = await around(ids, { withNode: true });
+    for (const id of ids) {
+      const f = found.get(id);
+      if (!f || !f.node || f.node.isStub) continue; // gone by now, or a stub
+      const entry = { reason: added.has(id) ? "ADDED" : "UPDATED", title: f.node.label,
+        hops: hopsOf.has(id) ? hopsOf.get(id) : null, version: c.version };
+      const near = place(id, f, entry);
+      if (near) keepAway(id, entry, near);
+    }
     showList();
     refresh();
+  }
+
+  // storyAdded's word on a story: how many hops from the chosen story it is, shown in the
+  // list (graphChanged, which draws it, may come first or after).
+  function arrive(a) {
+    const id = a.article.id;
+    if (a.hops == null) return;
+    hopsOf.delete(id);
+    hopsOf.set(id, a.hops);
+    if (hopsOf.size > MAX_HOPS_KEPT) hopsOf.delete(hopsOf.keys().next().value);
+    let shown = false;
+    for (const entry of state.arrivals) {
+      if (entry.id === id && entry.version === a.version && entry.reason !== "REMOVED") {
+        entry.hops = a.hops;
+        shown = true;
+      }
+    }
+    if (shown) showList();
   }
 
   // Arrivals away from the drawing that may touch it now: asked again, drawn when they do
@@ -423,9 +456,8 @@ export function installLive({ graph, gql, gqlAt, el, $, endpoint, nodeFields, ed
       a.hops != null ? el("span", { class: "meta" }, ` · ${a.hops} hop${a.hops === 1 ? "" : "s"} away`) : null));
     const awayText = awayLine();
     box.replaceChildren(
-      el("p", { class: "meta" }, state.from
-        ? `Stories arriving within ${Math.min(4, Math.max(1, depth()))} hops of the chosen story.`
-        : "Every arriving story that touches the drawing."),
+      el("p", { class: "meta" }, "New and changed stories that touch the drawing (one of their neighbours is drawn) are drawn, marked new or updated"
+        + (state.from ? `; hops are counted from the chosen story, up to ${Math.min(4, Math.max(1, depth()))}.` : ".")),
       el("p", { class: "meta" }, "Drawn stories that change are marked updated; those deleted or retracted leave the drawing."),
       items.length ? el("ol", { id: "live-list", class: "hits" }, items) : el("p", { class: "hint" }, "Nothing new yet."),
       // replaceChildren writes a null as the text "null": leave the line out instead
@@ -452,6 +484,7 @@ export function installLive({ graph, gql, gqlAt, el, $, endpoint, nodeFields, ed
       client = null;
       unsubscribe = null;
       away.clear(); // no events come to keep it true
+      hopsOf.clear();
       state.forgotten = { added: 0, changed: 0 };
       showState("off");
     }
