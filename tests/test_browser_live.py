@@ -8,11 +8,13 @@ nothing leaves 127.0.0.1), whose fixtures and helpers this module shares.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import urllib.request
 
 import pytest
-from live_helpers import write_whole
+from live_helpers import wait_for, write_whole
 
 from tests import test_browser as shared
 from tests.servers import running_server
@@ -194,4 +196,49 @@ def test_live_mode_draws_a_story_that_touches_the_drawing_past_the_hops_drawn(
                 "id => newsgraphExplorer.graph.getNodeAttribute(id, 'arrived')", story) == "ADDED"
             page.wait_for_selector(f"#live-list li[data-id='{story}'][data-reason='ADDED']")
         page.screenshot(path=tmp_path / "live-past-hops.png")
+        p.check_clean()
+
+
+def _analytics_ready(base: str) -> bool:
+    with urllib.request.urlopen(f"{base}/readyz", timeout=10) as r:
+        return json.load(r)["analytics"]["status"] == "ready"
+
+
+def test_live_mode_keeps_a_drawn_same_story_edge_when_the_story_changes(open_page, tmp_path):
+    # The Gazette and Democrat-Herald stories are copies of one story: expanded by kind
+    # SAME_STORY, the edge between them is drawn. A story dropped that lists the Gazette
+    # story changes it: its edges are asked again with the walk's default kinds, which do
+    # not hold SAME_STORY, and before, the page took the drawn SAME_STORY edge out.
+    corpus = tmp_path / "corpus"
+    shutil.copytree(ROOT / "data", corpus)
+    with running_server(str(corpus)) as base:
+        wait_for(lambda: _analytics_ready(base), "the analytics computed")
+        p = open_page(base)
+        page = p.page
+        _open_explorer(p, base, f"?node={SEED_ID}&live=1")
+        page.wait_for_selector("body[data-live='connected']")
+        _wait_idle(page)
+        gazette = f"article:{GAZETTE_URL}"
+        herald = next(n for n in _drawn(page) if "democratherald.com" in n)
+        page.evaluate("id => newsgraphExplorer.select(id)", gazette)
+        page.wait_for_selector("#expand-kind")
+        page.select_option("#expand-kind", "SAME_STORY")
+        page.click("#expand-by-kind")
+        page.wait_for_timeout(100)
+        _wait_idle(page)
+        same = page.evaluate("""([a, b]) => newsgraphExplorer.graph.edges().filter((e) =>
+            newsgraphExplorer.graph.getEdgeAttribute(e, 'kind') === 'SAME_STORY'
+            && [a, b].includes(newsgraphExplorer.graph.source(e))
+            && [a, b].includes(newsgraphExplorer.graph.target(e)))""", [gazette, herald])
+        assert len(same) == 1
+
+        url = "https://live.example/lists-the-gazette-story"
+        write_whole(corpus, "live/lists-gazette.md", _story(
+            url, "Lists the Gazette story", [GAZETTE_URL], "Live One"))
+        page.wait_for_function("id => newsgraphExplorer.graph.hasNode(id)", arg=f"article:{url}",
+                               timeout=30_000)
+        _wait_idle(page)
+        page.wait_for_timeout(1000)  # the Gazette story's edges, asked again, are in
+        _wait_idle(page)
+        assert page.evaluate("e => newsgraphExplorer.graph.hasEdge(e)", same[0])
         p.check_clean()

@@ -111,6 +111,9 @@ const NEXT_PAGE = 2000; // the pages after it: the server's largest limit
 const TRIES = 3; // times a story's pages are asked again when a new version came between two
 const MAX_AWAY = 2000; // arrivals away from the drawing remembered (the oldest are forgotten)
 const MAX_HOPS_KEPT = 2000; // storyAdded's hops remembered, for the list
+// The edge kinds a neighborhood walks by default: a drawn edge of another kind (SAME_STORY,
+// drawn only by "Expand by kind") is never in the walk's answer, so it is kept as drawn.
+const WALKED = new Set(["RELATED", "TAGGED", "PUBLISHED_BY"]);
 const REASONS = { ADDED: "new", STUB: "now a stub" };
 
 export function installLive({ graph, gql, gqlAt, el, $, endpoint, nodeFields, edgeFields,
@@ -146,6 +149,7 @@ export function installLive({ graph, gql, gqlAt, el, $, endpoint, nodeFields, ed
     unsubscribe = null;
     const from = chosen();
     state.from = from;
+    showList(); // its hops line follows the Draw control
     if (!from) return;
     const near = { from, hops: Math.min(4, Math.max(1, depth())) };
     unsubscribe = client.subscribe({ query: ARRIVAL_QUERY, variables: { near } }, {
@@ -296,15 +300,15 @@ export function installLive({ graph, gql, gqlAt, el, $, endpoint, nodeFields, ed
   }
 
   // Make each article's drawn edges those of the current version: add the new ones to drawn
-  // nodes, drop the ones gone (unless its pages never came from one version); the other
-  // ends of the dropped ones go into `loose`.
+  // nodes, drop the ones gone (unless its pages never came from one version; and of the
+  // WALKED kinds only); the other ends of the dropped ones go into `loose`.
   async function redrawEdges(ids, loose) {
     for (const [id, { edges, complete }] of await around(ids)) {
       if (!graph.hasNode(id)) continue;
       if (complete) {
         const now = new Set(edges.map((e) => e.id));
         for (const e of graph.edges(id)) {
-          if (now.has(e)) continue;
+          if (now.has(e) || !WALKED.has(graph.getEdgeAttribute(e, "kind"))) continue;
           for (const end of graph.extremities(e)) if (end !== id) loose.add(end);
           graph.dropEdge(e);
         }
