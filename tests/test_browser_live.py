@@ -242,3 +242,30 @@ def test_live_mode_keeps_a_drawn_same_story_edge_when_the_story_changes(open_pag
         _wait_idle(page)
         assert page.evaluate("e => newsgraphExplorer.graph.hasEdge(e)", same[0])
         p.check_clean()
+
+
+def test_live_mode_draws_two_arrivals_next_to_one_story_apart(open_page, tmp_path):
+    # Two stories dropped one after the other, each listing the Gazette story: each is
+    # placed next to it. Before, both went to the same point (the first slot of the ring
+    # around it; no layout runs after an arrival): one covered the other, label on label.
+    corpus = tmp_path / "corpus"
+    shutil.copytree(ROOT / "data", corpus)
+    with running_server(str(corpus)) as base:
+        p = open_page(base)
+        page = p.page
+        _open_explorer(p, base, f"?node={SEED_ID}&live=1")
+        page.wait_for_selector("body[data-live='connected']")
+        _wait_idle(page)
+        stories = []
+        for i in range(2):
+            url = f"https://live.example/next-to-the-gazette-{i}"
+            write_whole(corpus, f"live/next-{i}.md", _story(
+                url, f"Next to the Gazette story, {i}", [GAZETTE_URL], "Live One"))
+            stories.append(f"article:{url}")
+            page.wait_for_function("id => newsgraphExplorer.graph.hasNode(id)",
+                                   arg=stories[-1], timeout=30_000)
+        _wait_idle(page)
+        a, b = (page.evaluate("id => newsgraphExplorer.viewportOf(id)", s) for s in stories)
+        assert abs(a["x"] - b["x"]) + abs(a["y"] - b["y"]) >= 10, (a, b)
+        page.screenshot(path=tmp_path / "live-apart.png")
+        p.check_clean()
