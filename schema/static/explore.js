@@ -227,35 +227,43 @@ import { installLive } from "./explore-live.js";
 
   // A node placed on (or within NODE_GAP of) a node drawn before is moved to the next free
   // slot around the same centre: a live arrival comes alone, and every lone node placed
-  // around one neighbour went to the same first slot, on top of the one before.
+  // around one neighbour went to the same first slot, on top of the one before (and each
+  // page of a walk went onto the slots of the page before). Occupied places are cells of
+  // a grid; the slots are tried in ring order, once for the whole batch.
   const NODE_GAP = 14;
   function nudgeApart(center, ids) {
     const placing = new Set(ids);
-    const near = []; // drawn before, around the centre
-    const reach = 60 + 30 * Math.ceil(ids.length / 6) + 4 * NODE_GAP;
-    graph.forEachNode((n, a) => {
-      if (!placing.has(n) && Math.abs(a.x - center.x) < reach && Math.abs(a.y - center.y) < reach) near.push(a);
-    });
-    if (!near.length) return;
-    const moved = [];
-    const on = (list, x, y) => list.some((a) => Math.abs(a.x - x) < NODE_GAP && Math.abs(a.y - y) < NODE_GAP);
-    const batch = () => ids.map((id) => graph.getNodeAttributes(id));
+    const cells = new Set();
+    const cellOf = (x, y) => `${Math.floor(x / NODE_GAP)},${Math.floor(y / NODE_GAP)}`;
+    graph.forEachNode((n, a) => { if (!placing.has(n)) cells.add(cellOf(a.x, a.y)); });
+    if (!cells.size) return;
+    const free = (x, y) => {
+      const cx = Math.floor(x / NODE_GAP);
+      const cy = Math.floor(y / NODE_GAP);
+      for (let dx = -1; dx <= 1; dx++) for (let dy = -1; dy <= 1; dy++) if (cells.has(`${cx + dx},${cy + dy}`)) return false;
+      return true;
+    };
+    const moving = ids.filter((id) => { const a = graph.getNodeAttributes(id); return !free(a.x, a.y); });
+    if (!moving.length) return;
+    const moves = new Set(moving);
     for (const id of ids) {
-      const at = graph.getNodeAttributes(id);
-      if (!on(near, at.x, at.y) && !on(moved, at.x, at.y)) continue;
-      const others = batch().filter((a) => a !== at);
-      for (let ring = 0, found = false; !found && ring < 50; ring++) {
+      if (!moves.has(id)) { const a = graph.getNodeAttributes(id); cells.add(cellOf(a.x, a.y)); }
+    }
+    let ring = 0;
+    let i = 0;
+    for (const id of moving) {
+      for (;;) {
         const radius = 60 + ring * 30;
         const slots = Math.max(6, Math.floor((2 * Math.PI * radius) / NODE_GAP));
-        for (let i = 0; i < slots && !found; i++) {
-          const angle = (2 * Math.PI * i) / slots + ring * 0.37;
-          const x = center.x + radius * Math.cos(angle);
-          const y = center.y + radius * Math.sin(angle);
-          if (on(near, x, y) || on(others, x, y)) continue;
-          graph.mergeNodeAttributes(id, { x, y });
-          moved.push(graph.getNodeAttributes(id));
-          found = true;
-        }
+        if (i >= slots) { ring += 1; i = 0; continue; }
+        const angle = (2 * Math.PI * i) / slots + ring * 0.37;
+        i += 1;
+        const x = center.x + radius * Math.cos(angle);
+        const y = center.y + radius * Math.sin(angle);
+        if (!free(x, y)) continue;
+        graph.mergeNodeAttributes(id, { x, y });
+        cells.add(cellOf(x, y));
+        break;
       }
     }
   }
