@@ -204,6 +204,13 @@ export function installLive({ graph, gql, gqlAt, el, $, endpoint, nodeFields, ed
       if (graph.hasNode(id)) drop(id);
     }
     const updated = c.updated.filter((id) => graph.hasNode(id));
+    // The stories new or changed in this version that are not drawn, first (one request
+    // before they are drawn): drawn if they touch the drawing now, away otherwise. One
+    // away already is asked again last, once the drawn ones' edges are redrawn: a change
+    // of its edges may have brought it near.
+    const others = [...new Set([...(c.added || []), ...c.updated])].filter((id) => !graph.hasNode(id));
+    const wasAway = others.filter((id) => away.has(id));
+    await meet(others.filter((id) => !away.has(id)), c);
     for (let i = 0; i < updated.length; i += BATCH) {
       const ids = updated.slice(i, i + BATCH);
       const data = await gql(`query ($ids: [ID!]!) { nodes(ids: $ids) { id ... on Article { title } ${facetFields} } }`, { ids });
@@ -222,12 +229,7 @@ export function installLive({ graph, gql, gqlAt, el, $, endpoint, nodeFields, ed
     }
     await redrawEdges(updated.filter((id) => graph.hasNode(id)), loose);
     await dropOrphans(loose);
-    // The stories new or changed in this version that are not drawn: drawn if they touch
-    // the drawing now, away otherwise (one away already is asked again: a change of its
-    // edges may have brought it near).
-    const others = [...new Set([...(c.added || []), ...c.updated])].filter((id) => !graph.hasNode(id));
-    await meet(others.filter((id) => !away.has(id)), c);
-    await bring(others.filter((id) => away.has(id)));
+    await bring(wasAway);
     if (wasChosen && wasChosen !== chosen()) follow(); // the chosen story is gone
     showList();
     await onUpdated(updated.filter((id) => graph.hasNode(id)));
