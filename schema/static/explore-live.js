@@ -173,7 +173,10 @@ export function installLive({ graph, gql, gqlAt, el, $, endpoint, nodeFields, ed
         if (payload.errors && payload.errors.length) { showState(`error: ${payload.errors[0].message}`); return; }
         const c = payload.data.graphChanged;
         state.version = c.version;
-        changes = changes.then(() => change(c)).catch((err) => showState(`error: ${err.message}`));
+        // Its arrivals are asked at once; the rest waits for the versions before it (the
+        // refresh of their drawn stories is two or three requests more).
+        const arrivals = arrivalsOf(c);
+        changes = changes.then(() => change(c, { arrivals })).catch((err) => showState(`error: ${err.message}`));
       },
       error: (errors) => showState(`error: ${(errors[0] || {}).message || "subscription refused"}`),
     });
@@ -190,7 +193,19 @@ export function installLive({ graph, gql, gqlAt, el, $, endpoint, nodeFields, ed
     await change({ version: now, removed: [], updated: drawn }, { onlyChanged: true });
   }
 
-  async function change(c, { onlyChanged = false } = {}) {
+  // The stories new or changed in version `c` that are not drawn: those not away are asked
+  // now (drawn if they touch the drawing, away otherwise, see `meet`); those away already
+  // are asked again by `change`, once the drawn ones' edges are redrawn (a change of its
+  // edges may have brought one near).
+  function arrivalsOf(c) {
+    const others = [...new Set([...(c.added || []), ...c.updated])].filter((id) => !graph.hasNode(id));
+    const wasAway = others.filter((id) => away.has(id));
+    const met = meet(others.filter((id) => !away.has(id)), c);
+    met.catch((err) => showState(`error: ${err.message}`));
+    return { met, wasAway, asked: new Set(others) }; // asked: drawn by meet, not refreshed
+  }
+
+  async function change(c, { onlyChanged = false, arrivals = null } = {}) {
     const wasChosen = chosen();
     const loose = new Set(); // nodes that lost drawn edges: gone from the graph too?
     const drop = (id) => {
@@ -203,14 +218,7 @@ export function installLive({ graph, gql, gqlAt, el, $, endpoint, nodeFields, ed
       away.delete(id);
       if (graph.hasNode(id)) drop(id);
     }
-    const updated = c.updated.filter((id) => graph.hasNode(id));
-    // The stories new or changed in this version that are not drawn, first (one request
-    // before they are drawn): drawn if they touch the drawing now, away otherwise. One
-    // away already is asked again last, once the drawn ones' edges are redrawn: a change
-    // of its edges may have brought it near.
-    const others = [...new Set([...(c.added || []), ...c.updated])].filter((id) => !graph.hasNode(id));
-    const wasAway = others.filter((id) => away.has(id));
-    await meet(others.filter((id) => !away.has(id)), c);
+    const updated = c.updated.filter((id) => graph.hasNode(id) && !(arrivals && arrivals.asked.has(id)));
     for (let i = 0; i < updated.length; i += BATCH) {
       const ids = updated.slice(i, i + BATCH);
       const data = await gql(`query ($ids: [ID!]!) { nodes(ids: $ids) { id ... on Article { title } ${facetFields} } }`, { ids });
@@ -229,7 +237,10 @@ export function installLive({ graph, gql, gqlAt, el, $, endpoint, nodeFields, ed
     }
     await redrawEdges(updated.filter((id) => graph.hasNode(id)), loose);
     await dropOrphans(loose);
-    await bring(wasAway);
+    if (arrivals) {
+      await arrivals.met.catch(() => null);
+      await bring(arrivals.wasAway);
+    }
     if (wasChosen && wasChosen !== chosen()) follow(); // the chosen story is gone
     showList();
     await onUpdated(updated.filter((id) => graph.hasNode(id)));
