@@ -117,3 +117,19 @@ def test_a_row_cut_off_from_its_table_is_found():
     text = ("| a | b |\n| --- | --- |\n| 1 | 2 |\n\nA note.\n| 3 | 4 |\n\n"
             "```\n| in a fence |\n```\n")
     assert loose_table_rows(text) == ["line 6: | 3 | 4 |"]
+
+
+MACHINE_PATH = re.compile(r"(?<![\w.~-])/(?:work|root|home)/[^\s`'\")]*")
+
+
+@pytest.mark.parametrize("page", REFERENCES,
+                         ids=[p.relative_to(ROOT).as_posix() for p in REFERENCES])
+def test_no_reference_page_names_a_path_only_its_writers_machine_has(page: Path):
+    """A reader's clone has data/, tests/fixtures/ and what a command makes; docs/records.md
+    loaded `/work/shared/seed/`, a folder of the machine the page was written on."""
+    assert MACHINE_PATH.findall(page.read_text(encoding="utf-8")) == []
+
+
+def test_a_machine_path_is_found():
+    assert MACHINE_PATH.findall("`newsgraph load /work/shared/seed/` and data/x, ~/.cache, "
+                                "/tmp/x and /home/me/c") == ["/work/shared/seed/", "/home/me/c"]
