@@ -145,3 +145,15 @@ def test_an_unnamed_field_is_found():
     sdl = "type Query { a: Int b: Int }\ntype Article { c: Int }\ntype Topic { d: Int }\n" \
           "type Provider { e: Int }\n"
     assert unmapped_fields(sdl, "`a`, c (d) and e.") == ["Query.b"]
+
+
+def test_a_block_indented_in_a_list_item_is_read_too(tmp_path):
+    """A fenced block inside a list item is indented; its command lines were never read
+    (docs/security.md's `newsgraph serve data/ --port 99999`)."""
+    from docs_examples import examples
+
+    page = tmp_path / "page.md"
+    page.write_text("- a port in use:\n\n  ```\n  $ newsgraph serve data/ --no-such-flag\n"
+                    "  newsgraph: error: ...\n  ```\n", encoding="utf-8")
+    (block,) = examples(page)
+    assert command_lines(block.source) == [["newsgraph", "serve", "data/", "--no-such-flag"]]
