@@ -73,6 +73,7 @@ class Start:
     # For a snapshot behind its folder (files changed since it was written): the
     # listing's notes (errors, skipped) when it was written; the follow catches up.
     behind: tuple[list[Any], list[Any]] | None = None
+    behind_files: int = 0  # how many files were added, removed or changed since
 
     def kept_files(self) -> dict[str, KeptFile]:
         """The files as a follow keeps them before it read any (no parse)."""
@@ -144,12 +145,12 @@ class FollowCache:
         table = kept["files"]
         prefix = base + os.sep
         cut = len(prefix)
-        notes = None
+        notes, changed = None, 0
         if pending.behind:
             behind = self._behind(table, names, prefix, kept)
             if behind is None:
                 return None
-            names, notes = behind
+            names, notes, changed = behind
         elif len(table) != len(names) or any(
                 (name[cut:] if name.startswith(prefix) else rel(name)) != row[0]
                 for name, row in zip(names, table, strict=True)):
@@ -159,10 +160,12 @@ class FollowCache:
         kg = KnowledgeGraph(g, report, index=index)
         kg.from_snapshot = True  # type: ignore[attr-defined]
         return Start(kg, names, table, int.from_bytes(kept["sum"], "big"),
-                     set(kept["dirs"]), kept.get("state"), notes)
+                     set(kept["dirs"]), kept.get("state"), notes,
+                     changed if notes is not None else 0)
 
     def _behind(self, table: snapshot.FileTable, names: list[str], prefix: str,
-                kept: Mapping[str, Any]) -> tuple[list[str], tuple[list[Any], list[Any]]] | None:
+                kept: Mapping[str, Any],
+                ) -> tuple[list[str], tuple[list[Any], list[Any]], int] | None:
         """For a snapshot a follow wrote before the folder's files changed: the names it
         was made of and its listing's notes, when catching it up is worth it — at most
         ``CATCH_UP_ALWAYS`` files, or a quarter of the folder's, added, gone or with
@@ -189,7 +192,7 @@ class FollowCache:
                     "applying them", snapshot.snapshot_path(self.cache_dir, self.root),
                     changed)
         errors, skipped = pickle.loads(kept["notes"])
-        return [prefix + row[0] for row in table], (errors, skipped)
+        return [prefix + row[0] for row in table], (errors, skipped), changed
 
     @staticmethod
     def kept(names: list[str], files: Mapping[str, KeptFile], rel: Callable[[str], str],

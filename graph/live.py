@@ -236,7 +236,7 @@ class LiveGraph:
             tell(Step("snapshot-read", 0, 1))
             if self._start_from(pending, digest, listing):
                 tell(Step("snapshot-read", 1, 1, self.current().report.records))
-                self._catch_up()
+                self._catch_up(tell)
                 return
         private = None
         if self._cache is None and not _snapshot_only and \
@@ -262,7 +262,7 @@ class LiveGraph:
                 digest = self._cache.fingerprint(names)
                 if pending is not None and self._start_from(pending, digest, listing):
                     tell(Step("snapshot", 1, 1, self.current().report.records))
-                    self._catch_up()  # files changed after the child read them
+                    self._catch_up(tell)  # files changed after the child read them
                     return
         finally:
             if private is not None:
@@ -347,13 +347,17 @@ class LiveGraph:
         self.resumed = False
         return True
 
-    def _catch_up(self) -> None:
+    def _catch_up(self, tell: ProgressCallback) -> None:
         """After a start from a snapshot behind the folder (files changed since it was
         written, graph/followcache.py): apply them now, as a rescan does (only the files
         whose signature differs are read), so the first version handed out is the
         folder's as it is."""
-        if self._start is not None and self._start.behind is not None:
+        start = self._start
+        if start is not None and start.behind is not None:
+            tell(Step("catch-up", 0, start.behind_files, self.current().report.records))
             self.apply(None)
+            tell(Step("catch-up", start.behind_files, start.behind_files,
+                      self.current().report.records))
 
     def resume(self) -> Change | None:
         """Make ready the build state the next changes are applied to, for a version
