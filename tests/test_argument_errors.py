@@ -204,3 +204,12 @@ def test_a_variable_of_the_wrong_type_has_the_same_code(sample_kg, document, val
     [error] = execute(sample_kg, document, {"s": value})["errors"]
     assert error["message"].startswith("Variable '$s' has invalid value"), error
     assert error["extensions"] == {"code": "BAD_USER_INPUT"}, error
+
+
+def test_a_date_written_in_the_document_that_is_no_date_is_located(sample_kg):
+    # The DateTime scalar's own error, raised as a GraphQLError, was reported by
+    # graphql-core as it was: no locations, where the same date in a variable has them.
+    [error] = execute(sample_kg, '{ articles(where: {publishedAfter: "yesterday"}) '
+                                 "{ totalCount } }")["errors"]
+    assert "Value cannot represent a DateTime: 'yesterday'" in error["message"], error
+    assert error["locations"] == [{"line": 1, "column": 36}], error  # at its opening quote
