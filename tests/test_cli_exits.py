@@ -7,7 +7,7 @@ import json
 import urllib.request
 
 import pytest
-from servers import free_port, running_server
+from servers import running_server
 
 from schema.cli import EXIT_EMPTY, EXIT_OK, EXIT_REJECTED, main
 
@@ -39,7 +39,7 @@ def test_a_path_holding_no_record_is_a_clear_non_zero_exit(request, tmp_path, ca
         path.write_text("box\n", encoding="utf-8")
     else:
         path = request.getfixturevalue(where)
-    argv = {"load": ["load", str(path)], "serve": ["serve", str(path), "--port", str(free_port())],
+    argv = {"load": ["load", str(path)], "serve": ["serve", str(path), "--port", "0"],
             "query": ["query", QUERY, "--data", str(path)]}[command]
     status = main(argv)
     out, err = capsys.readouterr()
