@@ -24,7 +24,6 @@ import json
 import os
 import resource
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -34,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 __all__ = ["process_memory", "tree_memory", "tree_cpu", "children", "serve", "measure",
-           "free_port", "served_port", "main"]
+           "served_port", "main"]
 
 NEWSGRAPH = Path(sys.executable).with_name("newsgraph")
 
@@ -101,13 +100,6 @@ def tree_memory(pid: int, *, analytics: bool = True) -> dict[str, Any]:
             "left_out": left_out, "total": total}
 
 
-def free_port() -> int:
-    """Return a loopback port nobody listens on."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def served_port(proc: subprocess.Popen[str]) -> int | None:
     """Return the port a server started by :func:`serve` said it bound, None before."""
     from schema.loadtest import SERVING
@@ -131,7 +123,7 @@ def serve(path: Path, port: int, workers: int | None, *extra: str,
           analytics: bool = True) -> subprocess.Popen[str]:
     """Start ``newsgraph serve`` and return once its workers (or it) hold the analytics.
     ``port`` 0: the port the system gives as the server binds (no other socket can take
-    it first, as one may take a :func:`free_port` before the bind), :func:`served_port`.
+    it first, as one may take a port chosen free before the bind), :func:`served_port`.
 
     With workers: once the supervisor said every worker holds them (the first ones
     retired); its stderr goes to a temporary file, ``proc.stderr``. Without ``watch``,
