@@ -10,10 +10,13 @@ its large maps as stored blobs, graph/storedmap.py), signed with the rest; one a
 wrote has none, and a follow does not start from it. A follow started from the snapshot
 reads the state's head back (:meth:`FollowCache.state`) and leaves its blobs in the file,
 read when a change uses them. The snapshot
-is used under the same rule as a load's: only when its fingerprint is the corpus's
-now (every file's path, size, modification time, inode and change time, the options,
-newsgraph's code), so a folder changed while no follow ran reads every file again, and
-a stale or corrupt snapshot is never served. The state is pickled: like every part of
+is used as a load's when its fingerprint is the corpus's now (every file's path, size,
+modification time, inode and change time, the options, newsgraph's code). One a follow
+wrote before files changed (the same code, folder and options: its ``basis``) is
+**caught up**: started from, and the files added, gone or changed since applied to it
+before the follow is handed out, when they are at most :data:`CATCH_UP_ALWAYS` or a
+quarter of the folder's (else the folder is read again). A stale or corrupt snapshot
+is never served. The state is pickled: like every part of
 a snapshot, it is read back only once the file's signature (keyed BLAKE3 under the per-user
 key) verifies.
 """
@@ -22,6 +25,7 @@ from __future__ import annotations
 
 import logging
 import os
+import pickle
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -36,9 +40,14 @@ from graph.kg import KnowledgeGraph
 from graph.report import LoadReport
 from graph.storedmap import StoredMap
 
-__all__ = ["FollowCache", "Start"]
+__all__ = ["FollowCache", "Start", "CATCH_UP_ALWAYS"]
 
 logger = logging.getLogger("newsgraph")
+
+# A snapshot behind its folder is caught up (the files changed since applied to it) when
+# at most this many files changed, or a quarter of the folder's; past that the folder
+# is read again (a first start: its snapshot written anew).
+CATCH_UP_ALWAYS = 2000
 
 
 def _pause() -> None:
@@ -61,6 +70,10 @@ class Start:
     version_sum: int
     dirs: set[str]
     state: Any
+    # For a snapshot behind its folder (files changed since it was written): the
+    # listing's notes (errors, skipped) when it was written; the follow catches up.
+    behind: tuple[list[Any], list[Any]] | None = None
+    behind_files: int = 0  # how many files were added, removed or changed since
 
     def kept_files(self) -> dict[str, KeptFile]:
         """The files as a follow keeps them before it read any (no parse)."""
@@ -102,14 +115,16 @@ class FollowCache:
             return None
 
     def result(self, pending: snapshot.PendingSnapshot, digest: str | None,
-               ) -> tuple[Any, ...] | None:
+               behind: bool = False) -> tuple[Any, ...] | None:
         """``(graph, report, index, kept)`` when the snapshot is fresh, verified and
         holds what a follow keeps (``{"files": table, "state": pickled state}``); else
-        None (said why)."""
+        None (said why). With ``behind``, also one a follow wrote before files changed
+        (``pending.behind`` says which)."""
         if digest is None:
             pending.close()
             return None
-        stored = pending.result(digest, with_files=True)
+        stored = pending.result(digest, with_files=True,
+                                basis=snapshot.basis(self.root, self.options) if behind else None)
         if stored is None:
             self._not_used(pending.reason or "unknown reason")
             return None
@@ -123,14 +138,20 @@ class FollowCache:
         """What the follow of the folder listed as ``names`` starts from: the snapshot
         when it is fresh, verified, and its table of files is the listing (``rel``: a
         listed name's path within the folder ``base``); else None (said why)."""
-        stored = self.result(pending, digest)
+        stored = self.result(pending, digest, behind=True)
         if stored is None:
             return None
         g, report, index, kept = stored
         table = kept["files"]
         prefix = base + os.sep
         cut = len(prefix)
-        if len(table) != len(names) or any(
+        notes, changed = None, 0
+        if pending.behind:
+            behind = self._behind(table, names, prefix, kept)
+            if behind is None:
+                return None
+            names, notes, changed = behind
+        elif len(table) != len(names) or any(
                 (name[cut:] if name.startswith(prefix) else rel(name)) != row[0]
                 for name, row in zip(names, table, strict=True)):
             logger.warning("snapshot not used: its table of files is not the corpus's "
@@ -139,11 +160,44 @@ class FollowCache:
         kg = KnowledgeGraph(g, report, index=index)
         kg.from_snapshot = True  # type: ignore[attr-defined]
         return Start(kg, names, table, int.from_bytes(kept["sum"], "big"),
-                     set(kept["dirs"]), kept.get("state"))
+                     set(kept["dirs"]), kept.get("state"), notes,
+                     changed if notes is not None else 0)
+
+    def _behind(self, table: snapshot.FileTable, names: list[str], prefix: str,
+                kept: Mapping[str, Any],
+                ) -> tuple[list[str], tuple[list[Any], list[Any]], int] | None:
+        """For a snapshot a follow wrote before the folder's files changed: the names it
+        was made of and its listing's notes, when catching it up is worth it — at most
+        ``CATCH_UP_ALWAYS`` files, or a quarter of the folder's, added, gone or with
+        another size, modification time or inode; else None (said why)."""
+        if "notes" not in kept or any(not name.startswith(prefix) for name in names):
+            self._not_used("stale: the corpus changed since it was written")
+            return None
+        try:
+            stats = snapshot.file_stats(names)
+        except OSError as e:
+            self._not_used(f"stale, and the corpus changed while it was listed ({e})")
+            return None
+        listed = dict(zip((name[len(prefix):] for name in names), stats, strict=True))
+        changed = len(names) + len(table)
+        for rel, _, size, mtime, inode in table:
+            now = listed.get(rel)
+            if now is not None:
+                changed -= 1 if (size, mtime, inode) != now[:3] else 2
+        if changed > max(CATCH_UP_ALWAYS, len(names) // 4):
+            self._not_used(f"stale: {changed:,} of its {len(table):,} files changed since "
+                           "it was written, more than catching up is worth")
+            return None
+        logger.info("snapshot %s is %d file(s) behind the corpus: starting from it and "
+                    "applying them", snapshot.snapshot_path(self.cache_dir, self.root),
+                    changed)
+        errors, skipped = pickle.loads(kept["notes"])
+        return [prefix + row[0] for row in table], (errors, skipped), changed
 
     @staticmethod
     def kept(names: list[str], files: Mapping[str, KeptFile], rel: Callable[[str], str],
              state: BuildState, root: Path, version_sum: int, dirs: set[str],
+             notes: tuple[list[Any], list[Any]] = ([], []),
              ) -> dict[str, Any] | None:
         """What a snapshot keeps for a follow to go on from it: every listed file's
         (relative path, content hash, signature), in listing order, and the build state
@@ -159,8 +213,10 @@ class FollowCache:
         packed = pack_state(state, str(root), {"files": files})
         # The version id's sum and the folders, so that a start from the snapshot does
         # not hash every file's path again (~2 s at 100k).
+        # The listing's notes (folders not read, entries left out), for a start from the
+        # snapshot once files changed: the state's report is checked with them.
         return {"files": rows, "state": packed, "sum": version_sum.to_bytes(16, "big"),
-                "dirs": sorted(dirs)}
+                "dirs": sorted(dirs), "notes": pickle.dumps(notes, protocol=5)}
 
     @staticmethod
     def state(part: Any, root: Path, count: int, report: LoadReport,
@@ -218,7 +274,8 @@ class FollowCache:
             parts = snapshot.pack_parts(built.nx, built.report, built.index, by_blocks=blocks,
                                         files=files)
             path = snapshot.write_packed(self.cache_dir, self.root, digest, snapshot.PARTS,
-                                         parts, spans, by_blocks=blocks)
+                                         parts, spans, by_blocks=blocks,
+                                         basis=snapshot.basis(self.root, self.options))
         except (OSError, ValueError) as e:  # only a slower next start: said, not raised
             reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
             logger.warning("snapshot not written to %s: %s", self.cache_dir, reason)

@@ -236,6 +236,7 @@ class LiveGraph:
             tell(Step("snapshot-read", 0, 1))
             if self._start_from(pending, digest, listing):
                 tell(Step("snapshot-read", 1, 1, self.current().report.records))
+                self._catch_up(tell)
                 return
         private = None
         if self._cache is None and not _snapshot_only and \
@@ -261,6 +262,7 @@ class LiveGraph:
                 digest = self._cache.fingerprint(names)
                 if pending is not None and self._start_from(pending, digest, listing):
                     tell(Step("snapshot", 1, 1, self.current().report.records))
+                    self._catch_up(tell)  # files changed after the child read them
                     return
         finally:
             if private is not None:
@@ -320,7 +322,8 @@ class LiveGraph:
     def _kept(self) -> dict[str, Any] | None:
         """What a snapshot keeps for a follow to go on from it (graph/followcache.py)."""
         return FollowCache.kept(self._listing.names, self._files, self._rel, self._state,
-                                self.root, self._version_sum, self._dirs)
+                                self.root, self._version_sum, self._dirs,
+                                (self._listing.errors, self._listing.skipped))
 
     def _start_from(self, pending: object, digest: str | None, listing: Listing) -> bool:
         """Make the snapshot's graph the first version, when it is fresh and holds every
@@ -333,10 +336,28 @@ class LiveGraph:
         self._start = start
         self._version_sum = start.version_sum  # what _add_file sums
         self._dirs = start.dirs
-        self._listing = _without_names(listing)
+        if start.behind is not None:
+            # The snapshot's own listing notes: its state makes its report with them,
+            # and a rescan finds them changed if they did.
+            errors, skipped = start.behind
+            self._listing = Listing(errors=errors, skipped=skipped)
+        else:
+            self._listing = _without_names(listing)
         self._kg = self._stamp(start.kg)
         self.resumed = False
         return True
+
+    def _catch_up(self, tell: ProgressCallback) -> None:
+        """After a start from a snapshot behind the folder (files changed since it was
+        written, graph/followcache.py): apply them now, as a rescan does (only the files
+        whose signature differs are read), so the first version handed out is the
+        folder's as it is."""
+        start = self._start
+        if start is not None and start.behind is not None:
+            tell(Step("catch-up", 0, start.behind_files, self.current().report.records))
+            self.apply(None)
+            tell(Step("catch-up", start.behind_files, start.behind_files,
+                      self.current().report.records))
 
     def resume(self) -> Change | None:
         """Make ready the build state the next changes are applied to, for a version

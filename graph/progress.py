@@ -8,7 +8,9 @@
   while files are parsed; ``done == 0`` when the rest begins, ``1`` when it ends);
 * ``index`` — the read index (CSR adjacency, text, ranks), likewise 0 then 1;
 * ``snapshot`` — the snapshot written to the cache, 0 then 1 (only with ``cache``);
-* ``snapshot-read`` — a warm start, read from the snapshot, 0 then 1.
+* ``snapshot-read`` — a warm start, read from the snapshot, 0 then 1;
+* ``catch-up`` — a follow whose snapshot is behind its folder (files changed since it was
+  written, graph/followcache.py): 0, then the count, of the files that changed, applied.
 
 Steps come from the loading thread, in order; each phase ends with ``done == total``.
 """
@@ -20,7 +22,7 @@ from typing import NamedTuple
 
 __all__ = ["Step", "ProgressCallback", "PHASES"]
 
-PHASES = ("parse", "build", "index", "snapshot", "snapshot-read")
+PHASES = ("parse", "build", "index", "snapshot", "snapshot-read", "catch-up")
 
 
 class Step(NamedTuple):

@@ -66,7 +66,8 @@ from graph.nodeattrs import NodeAttrs, NodeColumns, long_text_parts, node_column
 from graph.records import compiled_filestats
 from graph.report import LoadReport, Problem
 
-__all__ = ["default_cache_dir", "code_digest", "fingerprint", "fingerprint_of",
+__all__ = ["default_cache_dir", "code_digest", "fingerprint", "fingerprint_of", "basis",
+           "file_stats",
            "FingerprintOfRead", "write_snapshot", "write_packed", "snapshot_path", "pack",
            "pack_parts", "unpack", "read_parts", "prepare_cache",
            "PARTS", "open_snapshot", "PendingSnapshot", "FileTable", "state_reader",
@@ -179,6 +180,12 @@ def fingerprint(root: Path, files: Sequence[str | os.PathLike[str]],
     return digest
 
 
+def file_stats(files: Sequence[str | os.PathLike[str]]) -> list[tuple[int, int, int, int]]:
+    """Each file's ``(size, mtime_ns, inode, ctime_ns)``, in order, as :func:`fingerprint`
+    reads them. Raises OSError when a file cannot be stat'ed."""
+    return list(_STAT.iter_unpack(_stats_of(files)))
+
+
 def _stats_of(files: Sequence[str | os.PathLike[str]]) -> bytes:
     """Each file's ``(size, mtime_ns, inode, ctime_ns)`` packed (:data:`_STAT`), in order:
     by the compiled ``graph._native.filestats`` when built (no Python object a file, the
@@ -265,6 +272,14 @@ class FingerprintOfRead:
         h.update(self._names.digest())
         h.update(self._stats.digest())
         return h.hexdigest()
+
+
+def basis(root: Path, options: dict[str, Any]) -> str:
+    """A digest of what a fingerprint holds besides the files (newsgraph's code, the
+    snapshot format, the folder's path, the load options): a followed folder's snapshot
+    whose basis is the folder's now, its files changed since, can be caught up by
+    applying the files that changed (graph/followcache.py)."""
+    return str(_fingerprint_header(root, options).hexdigest())
 
 
 def _fingerprint_header(root: Path, options: dict[str, Any]) -> Any:
@@ -614,7 +629,8 @@ def write_snapshot(cache_dir: Path, root: Path, digest: str, payload: Any, *,
 def write_packed(cache_dir: Path, root: Path, digest: str, form: str,
                  parts: Iterable[bytes | memoryview],
                  spans: list[tuple[int, int, bytes]] | None = None,
-                 by_blocks: set[int] | frozenset[int] = frozenset()) -> Path:
+                 by_blocks: set[int] | frozenset[int] = frozenset(),
+                 basis: str | None = None) -> Path:
     """Sign and write what :func:`pack` returned (or :func:`pack_parts` yields) as the
     snapshot of ``root`` at fingerprint ``digest``: each part after its length, signed
     as it is written (the signature's place is filled in last), never joined into one
@@ -622,10 +638,13 @@ def write_packed(cache_dir: Path, root: Path, digest: str, form: str,
     :func:`pack_parts` fills it) is written after the SHA-256 of each of its
     :data:`BLOCK`-byte blocks, and signed by those. ``spans``: a list to which each
     part's offset, size and SHA-256 (for a part by blocks, its table of digests,
-    :class:`BlockDigests`) are added, for :func:`read_parts`."""
+    :class:`BlockDigests`) are added, for :func:`read_parts`. ``basis``: the folder's
+    :func:`basis`, for a followed folder's snapshot (see :meth:`PendingSnapshot.result`)."""
     key = _key(cache_dir)
-    header = json.dumps({"fingerprint": digest, "version": SNAPSHOT_VERSION,
-                         "format": form}).encode()
+    meta: dict[str, Any] = {"fingerprint": digest, "version": SNAPSHOT_VERSION, "format": form}
+    if basis is not None:
+        meta["basis"] = basis
+    header = json.dumps(meta).encode()
     signer = _signer(key, header)
     path = snapshot_path(cache_dir, root)
     cap = cachefolder.max_bytes()
@@ -851,6 +870,7 @@ class PendingSnapshot:
     def __init__(self, cache_dir: Path, path: Path):
         self.path = path
         self.reason: str | None = None
+        self.behind = False  # see result(): the files changed since, on the same basis
         self._fd, st = _open_regular(path)
         try:
             fd = self._fd
@@ -954,10 +974,13 @@ class PendingSnapshot:
         except Exception as e:  # noqa: BLE001 - reported by result()
             self._error = f"cannot read it: {getattr(e, 'strerror', None) or e}"
 
-    def result(self, fingerprint: str, *, with_files: bool = False) -> Any | None:
+    def result(self, fingerprint: str, *, with_files: bool = False,
+               basis: str | None = None) -> Any | None:
         """Return the payload if the snapshot was written for ``fingerprint`` and its
         signature verifies; else None, with :attr:`reason` saying why. Closes the file
-        either way. ``with_files``: see :func:`unpack`."""
+        either way. ``with_files``: see :func:`unpack`. With ``basis``, a snapshot
+        written at another fingerprint on that :func:`basis` (the same code, folder and
+        options: only the files changed) is returned too, with :attr:`behind` set."""
         try:
             # The header says at once whether the snapshot is current: a stale one is not
             # read on (at a million records, GBs) before the corpus is loaded instead.
@@ -966,8 +989,10 @@ class PendingSnapshot:
                 self.reason = "stale: written by another version of newsgraph"
                 return None
             if meta.get("fingerprint") != fingerprint:
-                self.reason = "stale: the corpus, the load options or newsgraph changed"
-                return None
+                if basis is None or meta.get("basis") != basis:
+                    self.reason = "stale: the corpus, the load options or newsgraph changed"
+                    return None
+                self.behind = True
             self._thread.join()
             if self._error is not None:
                 self.reason = self._error

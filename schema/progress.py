@@ -18,10 +18,10 @@ __all__ = ["TerminalProgress", "terminal_progress"]
 
 _VERBS = {"parse": "parsing", "build": "building the graph", "index": "building the read index",
           "snapshot": "writing the snapshot", "snapshot-read": "reading the snapshot",
-          "generate": "generating"}
+          "catch-up": "applying the files changed since the snapshot", "generate": "generating"}
 _DONE = {"parse": "parsed", "build": "built the graph", "index": "built the read index",
          "snapshot": "wrote the snapshot", "snapshot-read": "read the snapshot",
-         "generate": "generated"}
+         "catch-up": "applied the files changed since the snapshot", "generate": "generated"}
 
 
 class TerminalProgress:

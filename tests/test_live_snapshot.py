@@ -132,16 +132,77 @@ def test_changes_after_a_start_from_the_snapshot_equal_a_cold_load(tmp_path: Pat
     assert live.version == graph.follow(root).version
 
 
-def test_files_changed_while_no_follow_ran_are_read_not_served_stale(tmp_path: Path) -> None:
+def _steps(root: Path, cache: Path) -> tuple[graph.LiveGraph, list[str]]:
+    """A follow of ``root`` and the progress phases it told done ("snapshot-read": it
+    started from the snapshot; "parse": it read the files)."""
+    told: list[str] = []
+    live = graph.follow(root, cache=cache, progress=lambda step: told.append(step.phase)
+                        if step.done == step.total else None)
+    return live, told
+
+
+def test_files_changed_while_no_follow_ran_are_caught_up_from_the_snapshot(
+        tmp_path: Path) -> None:
+    """A server restarted after files changed while it was down: the follow starts from
+    the snapshot a follow wrote and applies what changed since, reading only those files
+    (it read every file before), and is never served stale: follow() returns with the
+    folder as it is now."""
+    root, cache = _corpus(tmp_path / "c"), tmp_path / "cache"
+    first = graph.follow(root, cache=cache)
+    write_record(root, "c.md", record("c", title="Changed while down"))
+    write_record(root, "e.md", record("e", related=[{"webUrl": "https://news.example/b"}]))
+    (root / "a.md").unlink()
+    live, told = _steps(root, cache)
+    assert told == ["snapshot-read", "catch-up"], told  # read cold before
+    assert live.version != first.version
+    assert_same(live, root)
+    assert live.current()["article:https://news.example/c"]["title"] == "Changed while down"
+    assert live.version == graph.follow(root).version
+    # and it goes on from there as any follow does
+    write_record(root, "f.md", record("f", related=[{"webUrl": "https://news.example/e"}]))
+    live.apply([root / "f.md"])
+    assert_same(live, root)
+
+
+def test_a_snapshot_too_far_behind_its_folder_is_not_caught_up(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """More files changed than a catch-up is worth (past a quarter of the folder's, and
+    past CATCH_UP_ALWAYS): the folder is read again, as a first start."""
+    from graph import followcache
+    monkeypatch.setattr(followcache, "CATCH_UP_ALWAYS", 1)
     root, cache = _corpus(tmp_path / "c"), tmp_path / "cache"
     graph.follow(root, cache=cache)
     write_record(root, "c.md", record("c", title="Changed while down"))
     write_record(root, "e.md", record("e"))
-    (root / "a.md").unlink()
-    live = graph.follow(root, cache=cache)
-    assert not live.current().from_snapshot  # stale: the folder was read again
+    live, told = _steps(root, cache)
+    assert "parse" in told and not live.current().from_snapshot
     assert_same(live, root)
-    assert live.current()["article:https://news.example/c"]["title"] == "Changed while down"
+
+
+def test_a_snapshot_of_other_options_is_not_caught_up(tmp_path: Path) -> None:
+    root, cache = _corpus(tmp_path / "c"), tmp_path / "cache"
+    graph.follow(root, cache=cache)
+    write_record(root, "e.md", record("e"))
+    told: list[str] = []
+    live = graph.follow(root, cache=cache, max_file_bytes=2**20,
+                        progress=lambda step: told.append(step.phase)
+                        if step.done == step.total else None)
+    assert "parse" in told and "snapshot-read" not in told
+    assert_same(live, root)
+
+
+def test_a_folder_whose_listing_notes_changed_while_down_is_caught_up(tmp_path: Path) -> None:
+    """A symlink out of the folder (left out with a note) appeared while no follow ran:
+    the catch-up goes by the snapshot's notes, then finds them changed and rescans."""
+    root, cache = _corpus(tmp_path / "c"), tmp_path / "cache"
+    graph.follow(root, cache=cache)
+    outside = write_record(tmp_path / "out", "o.md", record("o"))
+    (root / "link.md").symlink_to(outside)
+    write_record(root, "e.md", record("e"))
+    live, told = _steps(root, cache)
+    assert "snapshot-read" in told and "parse" not in told, told
+    assert_same(live, root)
+    assert live.current().report.as_dict() == graph.load(root).report.as_dict()
 
 
 def test_a_file_changed_before_the_follow_resumed_is_not_lost(tmp_path: Path) -> None:
@@ -242,9 +303,11 @@ class FollowedFromSnapshot(FollowedFolder):
         shutil.rmtree(self.cache, ignore_errors=True)
 
     def _restart(self) -> None:
-        graph.follow(self.root, cache=self.cache)  # writes the snapshot when it is stale
-        self.live = graph.follow(self.root, cache=self.cache)
-        assert self.live.current().from_snapshot
+        graph.follow(self.root, cache=self.cache)  # writes the snapshot when there is none
+        # From the snapshot, which may be behind the folder (changed while down, or by
+        # restarts since it was written: caught up, the changed files applied to it).
+        self.live, told = _steps(self.root, self.cache)
+        assert "snapshot-read" in told and "parse" not in told, told
         self.live.on_change(self.changes.append)
         self.previous = self.live.current()
 
