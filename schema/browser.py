@@ -40,7 +40,7 @@ EXPLORER_ASSETS = ("graphology.umd.min.js", "graphology-library.min.js", "sigma.
 # newsgraph's own page files, served from static/ by name.
 OWN_FILES = ("playground.js", "explore.js", "explore-api.js", "explore-dom.js",
              "explore-overview.js", "explore-filters.js", "explore-drag.js", "explore-live.js",
-             "explore-fold.js", "explore.css")
+             "explore-ws.js", "explore-fold.js", "explore.css")
 # The explorer's fallback when they are missing: the same pinned versions from a public CDN.
 CDN_EXPLORER = {
     "graphology.umd.min.js": "https://unpkg.com/graphology@0.26.0/dist/graphology.umd.min.js",

@@ -178,15 +178,15 @@ def _serve(*args: str) -> subprocess.CompletedProcess[str]:
                           timeout=HANG_GUARD)
 
 
-def test_serve_says_a_port_in_use_in_one_line_before_loading_anything():
+def test_serve_says_a_port_in_use_in_one_line_before_loading_anything(tmp_path):
     import socket
 
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        # The corpus does not exist: had serve loaded first, it would say that instead.
-        done = _serve("/no/such/corpus", "--port", str(port))
+        # The folder holds no record: had serve loaded first, it would say that instead.
+        done = _serve(str(tmp_path), "--port", str(port))
     assert done.returncode == 2
     assert done.stderr == (f"newsgraph: error: cannot serve on 127.0.0.1:{port}: it is in "
                            "use (another server listens there)\n")
@@ -197,8 +197,8 @@ def test_serve_says_a_port_in_use_in_one_line_before_loading_anything():
     (["--host", "no-such-host.invalid"], "newsgraph: error: cannot serve on host "
                                          "'no-such-host.invalid': "),
 ])
-def test_serve_says_a_bad_port_or_host_in_one_line(args, said):
-    done = _serve("/no/such/corpus", *args)
+def test_serve_says_a_bad_port_or_host_in_one_line(tmp_path, args, said):
+    done = _serve(str(tmp_path), *args)  # no record: a load would say so instead
     assert done.returncode == 2 and done.stderr.startswith(said)
     assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
 

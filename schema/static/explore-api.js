@@ -19,6 +19,13 @@ export class GraphQLError extends Error {
 }
 
 export async function gql(query, variables = {}) {
+  return (await gqlAt(query, variables)).data;
+}
+
+// The same, with the graph version the answer comes from (`extensions.graphVersion`, set
+// by a server that follows its folder): pages asked one after the other are of one walk
+// only when they come from one version.
+export async function gqlAt(query, variables = {}) {
   setBusy(1);
   try {
     const response = await fetch(ENDPOINT, {
@@ -28,7 +35,7 @@ export async function gql(query, variables = {}) {
     });
     const body = await response.json();
     if (body.errors && body.errors.length) throw new GraphQLError(body.errors[0]);
-    return body.data;
+    return { data: body.data, version: (body.extensions || {}).graphVersion || null };
   } finally {
     setBusy(-1);
   }

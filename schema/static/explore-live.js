@@ -1,111 +1,58 @@
-// Live mode: the explorer subscribes to `storyAdded` over WebSocket (the graphql-transport-ws
-// protocol, spoken directly: it is six message types) and draws each arriving story that
-// touches what is drawn, marked as new.
+// Live mode: the explorer subscribes over WebSocket (the graphql-transport-ws protocol,
+// spoken directly: it is six message types) to `graphChanged`, whose events name the
+// articles each new version added, updated and removed, and keeps the drawing true to them.
 //
-// The subscription follows the chosen story: `storyAdded(near: {from: chosen, hops})`, with
-// the hops of the "Draw" control; with nothing chosen yet, every new story. A story touches
-// the drawing when it is drawn already or one of its neighbours is: it comes with its edges to
-// the drawn nodes, placed next to them. The others are counted, not drawn.
+// A story new or changed in a version and not drawn is drawn when it touches the drawing
+// (one of its neighbours is drawn), with its edges to the drawn nodes, placed next to them,
+// marked new or updated, however far it is from the chosen story. The others are counted
+// and remembered (with their neighbours' ids) as away from the drawing: one is drawn,
+// listed as entered, as soon as the drawing reaches it — a node drawn that was its
+// neighbour (by a choice, an expansion, an arrival), or a later version that changes it
+// (a new edge). A stub is not a story: neither drawn nor counted.
 //
-// It also subscribes to `graphChanged`, whose events name the articles each new version
-// removed or updated. A drawn article that is gone (its file deleted, or retracted) leaves
-// the drawing; a drawn one that changed gets its title, stub flag and facets asked again and
-// its edges to the drawn nodes made those of the new version (an article whose file is
-// deleted while another record still lists it becomes a stub: drawn as one, without the
-// edges its own record made). Each is listed under Live: removed, updated or now a stub.
+// A drawn article that is gone (its file deleted, or retracted) leaves the drawing; a
+// drawn one that changed gets its title, stub flag and facets asked again and its edges to
+// the drawn nodes made those of the new version, all of them: a neighbourhood past one
+// page is paged on, its pages of one version (an article whose file is deleted while
+// another record still lists it becomes a stub: drawn as one, without the edges its own
+// record made). Each is listed under Live: new, updated, entered, removed or now a stub.
+//
+// With a story chosen, the page also subscribes to `storyAdded(near: {from: chosen, hops})`
+// (the hops of the "Draw" control), only for how many hops from the chosen story each
+// story it lists is.
 //
 // A connection that drops (a server restart) loses the events sent meanwhile: once it is
 // back, when the server's version is not the last one seen, every drawn story is checked
 // against the graph served now, as if each had changed; only those that did are listed.
 // Stories that arrived meanwhile are not drawn (nothing says which they were).
 
-const PROTOCOL = "graphql-transport-ws";
-const RETRY_MS = 2000;
-
-// A minimal graphql-transport-ws client: connection_init/connection_ack, subscribe, next,
-// error, complete, ping/pong. `subscribe` returns a function that completes the operation.
-export function transportClient(url, { onState, onReconnect } = {}) {
-  let socket = null;
-  let acked = false;
-  let connectedBefore = false;
-  let nextId = 1;
-  const operations = new Map(); // id -> { payload, sink }
-  let closedByUs = false;
-
-  const send = (message) => socket.send(JSON.stringify(message));
-
-  function open() {
-    acked = false;
-    socket = new WebSocket(url, PROTOCOL);
-    onState && onState("connecting");
-    socket.onopen = () => send({ type: "connection_init", payload: {} });
-    socket.onmessage = (ev) => {
-      const message = JSON.parse(ev.data);
-      const op = message.id != null ? operations.get(message.id) : null;
-      switch (message.type) {
-        case "connection_ack":
-          acked = true;
-          onState && onState("connected");
-          for (const [id, o] of operations) send({ id, type: "subscribe", payload: o.payload });
-          if (connectedBefore && onReconnect) onReconnect();
-          connectedBefore = true;
-          break;
-        case "ping":
-          send({ type: "pong" });
-          break;
-        case "next":
-          if (op) op.sink.next(message.payload);
-          break;
-        case "error":
-          if (op) { operations.delete(message.id); op.sink.error(message.payload); }
-          break;
-        case "complete":
-          if (op) { operations.delete(message.id); op.sink.complete && op.sink.complete(); }
-          break;
-        default:
-          break;
-      }
-    };
-    socket.onclose = (ev) => {
-      acked = false;
-      if (closedByUs) { onState && onState("closed"); return; }
-      onState && onState(`disconnected (${ev.code}${ev.reason ? ": " + ev.reason : ""}); retrying`);
-      setTimeout(() => { if (!closedByUs) open(); }, RETRY_MS);
-    };
-  }
-
-  function subscribe(payload, sink) {
-    const id = String(nextId++);
-    operations.set(id, { payload, sink });
-    if (acked) send({ id, type: "subscribe", payload });
-    return () => {
-      if (operations.delete(id) && acked) send({ id, type: "complete" });
-    };
-  }
-
-  function close() {
-    closedByUs = true;
-    operations.clear();
-    if (socket) socket.close(1000, "live mode off");
-  }
-
-  open();
-  return { subscribe, close };
-}
+import { transportClient } from "./explore-ws.js";
 
 const ARRIVAL_QUERY = `subscription ($near: NearInput) {
-  storyAdded(near: $near) { reason hops path version
-    article { id title publishedAt isStub provider { id name } topics { id name } } } }`;
+  storyAdded(near: $near) { hops version article { id } } }`;
 
-const CHANGE_QUERY = "subscription { graphChanged { version updated removed } }";
+const CHANGE_QUERY = "subscription { graphChanged { version added updated removed } }";
 const BATCH = 100; // ids per nodes(ids:) request: the server's max_ids
 const EDGE_BATCH = 20; // neighbourhoods asked in one request, as aliases
+const FIRST_PAGE = 500; // a story's neighbours asked at first: nearly every story has fewer
+const NEXT_PAGE = 2000; // the pages after it: the server's largest limit
+const TRIES = 3; // times a story's pages are asked again when a new version came between two
+const MAX_AWAY = 2000; // arrivals away from the drawing remembered (the oldest are forgotten)
+const MAX_HOPS_KEPT = 2000; // storyAdded's hops remembered, for the list
+// The edge kinds a neighborhood walks by default: a drawn edge of another kind (SAME_STORY,
+// drawn only by "Expand by kind") is never in the walk's answer, so it is kept as drawn.
+const WALKED = new Set(["RELATED", "TAGGED", "PUBLISHED_BY"]);
 const REASONS = { ADDED: "new", STUB: "now a stub" };
 
-export function installLive({ graph, gql, el, $, endpoint, nodeFields, edgeFields, addGraph,
-  positionOf, refresh, depth, chosen, removeNode, facetFields, facetsOf, onUpdated }) {
-  const state = { on: false, status: "off", arrivals: [], elsewhere: 0, from: null,
-    version: null, resynced: null };
+export function installLive({ graph, gql, gqlAt, el, $, endpoint, nodeFields, edgeFields,
+  addGraph, positionOf, refresh, depth, chosen, removeNode, facetFields, facetsOf, onUpdated }) {
+  const state = { on: false, status: "off", arrivals: [], from: null, version: null,
+    resynced: null, forgotten: { added: 0, changed: 0 } };
+  // Arrivals that touched nothing drawn: id -> { reason, title, hops, version, near }, `near`
+  // being the ids of its neighbours when it was last asked. Drawn as soon as the drawing
+  // reaches them (see `reached`).
+  const away = new Map();
+  const hopsOf = new Map(); // id -> hops from the chosen story, as storyAdded pushed it
   let client = null;
   let unsubscribe = null;
   let changes = Promise.resolve(); // graphChanged events, applied one after the other
@@ -122,24 +69,27 @@ export function installLive({ graph, gql, el, $, endpoint, nodeFields, edgeField
     $("#live-status").textContent = state.on ? `live: ${status}` : "";
   }
 
-  // (Re)subscribe around the chosen story, or to every new story when none is chosen.
+  // (Re)subscribe to storyAdded around the chosen story, for the hops it says each story
+  // is from it (nothing to say with none chosen).
   function follow() {
     if (!state.on) return;
     if (unsubscribe) unsubscribe();
+    unsubscribe = null;
     const from = chosen();
     state.from = from;
-    const near = from ? { from, hops: Math.min(4, Math.max(1, depth())) } : null;
+    showList(); // its hops line follows the Draw control
+    if (!from) return;
+    const near = { from, hops: Math.min(4, Math.max(1, depth())) };
     unsubscribe = client.subscribe({ query: ARRIVAL_QUERY, variables: { near } }, {
       next: (payload) => {
         if (payload.errors && payload.errors.length) { showState(`error: ${payload.errors[0].message}`); return; }
-        arrive(payload.data.storyAdded).catch((err) => showState(`error: ${err.message}`));
+        arrive(payload.data.storyAdded);
       },
       error: (errors) => showState(`error: ${(errors[0] || {}).message || "subscription refused"}`),
     });
   }
 
-  // Listed once per article, version and reason (storyAdded and graphChanged both report
-  // an updated story).
+  // Listed once per article, version and reason.
   function list(entry) {
     if (state.arrivals.some((a) => a.id === entry.id && a.version === entry.version && a.reason === entry.reason)) return;
     state.arrivals.push(entry);
@@ -151,7 +101,10 @@ export function installLive({ graph, gql, el, $, endpoint, nodeFields, edgeField
         if (payload.errors && payload.errors.length) { showState(`error: ${payload.errors[0].message}`); return; }
         const c = payload.data.graphChanged;
         state.version = c.version;
-        changes = changes.then(() => change(c)).catch((err) => showState(`error: ${err.message}`));
+        // Its arrivals are asked at once; the rest waits for the versions before it (the
+        // refresh of their drawn stories is two or three requests more).
+        const arrivals = arrivalsOf(c);
+        changes = changes.then(() => change(c, { arrivals })).catch((err) => showState(`error: ${err.message}`));
       },
       error: (errors) => showState(`error: ${(errors[0] || {}).message || "subscription refused"}`),
     });
@@ -168,7 +121,19 @@ export function installLive({ graph, gql, el, $, endpoint, nodeFields, edgeField
     await change({ version: now, removed: [], updated: drawn }, { onlyChanged: true });
   }
 
-  async function change(c, { onlyChanged = false } = {}) {
+  // The stories new or changed in version `c` that are not drawn: those not away are asked
+  // now (drawn if they touch the drawing, away otherwise, see `meet`); those away already
+  // are asked again by `change`, once the drawn ones' edges are redrawn (a change of its
+  // edges may have brought one near).
+  function arrivalsOf(c) {
+    const others = [...new Set([...(c.added || []), ...c.updated])].filter((id) => !graph.hasNode(id));
+    const wasAway = others.filter((id) => away.has(id));
+    const met = meet(others.filter((id) => !away.has(id)), c);
+    met.catch((err) => showState(`error: ${err.message}`));
+    return { met, wasAway, asked: new Set(others) }; // asked: drawn by meet, not refreshed
+  }
+
+  async function change(c, { onlyChanged = false, arrivals = null } = {}) {
     const wasChosen = chosen();
     const loose = new Set(); // nodes that lost drawn edges: gone from the graph too?
     const drop = (id) => {
@@ -177,8 +142,11 @@ export function installLive({ graph, gql, el, $, endpoint, nodeFields, edgeField
       removeNode(id, { gone: true });
       list({ id, title, reason: "REMOVED", version: c.version });
     };
-    for (const id of c.removed) if (graph.hasNode(id)) drop(id);
-    const updated = c.updated.filter((id) => graph.hasNode(id));
+    for (const id of c.removed) {
+      away.delete(id);
+      if (graph.hasNode(id)) drop(id);
+    }
+    const updated = c.updated.filter((id) => graph.hasNode(id) && !(arrivals && arrivals.asked.has(id)));
     for (let i = 0; i < updated.length; i += BATCH) {
       const ids = updated.slice(i, i + BATCH);
       const data = await gql(`query ($ids: [ID!]!) { nodes(ids: $ids) { id ... on Article { title } ${facetFields} } }`, { ids });
@@ -197,37 +165,96 @@ export function installLive({ graph, gql, el, $, endpoint, nodeFields, edgeField
     }
     await redrawEdges(updated.filter((id) => graph.hasNode(id)), loose);
     await dropOrphans(loose);
+    if (arrivals) {
+      await arrivals.met.catch(() => null);
+      await bring(arrivals.wasAway);
+    }
     if (wasChosen && wasChosen !== chosen()) follow(); // the chosen story is gone
     showList();
     await onUpdated(updated.filter((id) => graph.hasNode(id)));
     refresh();
   }
 
-  // Make each article's drawn edges those of the current version: add the new ones to drawn
-  // nodes, drop the ones gone (unless its neighbourhood was cut short); the other ends of
-  // the dropped ones go into `loose`.
-  async function redrawEdges(ids, loose) {
+  // Every edge at each of `ids` in the version served now: id -> { node, edges, complete }.
+  // The first page of each one's neighbourhood is asked for EDGE_BATCH of them in one
+  // request; one its limit cut short is paged on from its cursor, and asked again from its
+  // start when a page came from another version than the page before (a walk's places
+  // are those of one version): `complete` is false only after TRIES such misses. With
+  // `withNode`, `node` is the story as the explorer draws it. An id the graph no longer
+  // holds (or whose walk the server refused) has no entry.
+  async function around(ids, { withNode = false } = {}) {
+    const out = new Map();
     for (let i = 0; i < ids.length; i += EDGE_BATCH) {
       const batch = ids.slice(i, i + EDGE_BATCH);
-      const fields = batch.map((_, k) => `n${k}: neighborhood(from: [$id${k}], hops: 1, limit: 500) {
-        truncated edges { ${edgeFields} } }`).join("\n");
+      const fields = batch.map((_, k) => `n${k}: neighborhood(from: [$id${k}], hops: 1, limit: ${FIRST_PAGE}) {
+        truncated cursor edges { ${edgeFields} } }` + (withNode
+        ? ` s${k}: neighborhood(from: [$id${k}], hops: 0) { nodes { ${nodeFields} } }` : "")).join("\n");
       const vars = batch.map((_, k) => `$id${k}: ID!`).join(", ");
-      const data = await gql(`query (${vars}) { ${fields} }`,
-        Object.fromEntries(batch.map((id, k) => [`id${k}`, id])));
-      batch.forEach((id, k) => {
-        const sub = data[`n${k}`];
-        if (!graph.hasNode(id)) return;
-        const edges = sub.edges.filter((e) => e.source === id || e.target === id);
-        const now = new Set(edges.map((e) => e.id));
-        if (!sub.truncated) {
-          for (const e of graph.edges(id)) {
-            if (now.has(e)) continue;
-            for (const end of graph.extremities(e)) if (end !== id) loose.add(end);
-            graph.dropEdge(e);
+      let answer;
+      try {
+        answer = await gqlAt(`query (${vars}) { ${fields} }`,
+          Object.fromEntries(batch.map((id, k) => [`id${k}`, id])));
+      } catch (err) {
+        // One id gone by now fails the whole request: ask each on its own.
+        if (batch.length > 1) for (const id of batch) for (const [k, v] of await around([id], { withNode })) out.set(k, v);
+        continue;
+      }
+      for (const [k, id] of batch.entries()) {
+        let sub = answer.data[`n${k}`];
+        let complete = true;
+        if (sub.truncated) {
+          try {
+            ({ sub, complete } = await pagesOf(id, sub, answer.version));
+          } catch (err) {
+            continue; // gone between two pages
           }
         }
-        addGraph([], edges, null);
-      });
+        const node = withNode ? answer.data[`s${k}`].nodes.map(({ node: n, ...drawn }) => ({ ...n, ...drawn, id: n.id }))[0] : null;
+        out.set(id, { node, edges: sub.edges.filter((e) => e.source === id || e.target === id), complete });
+      }
+    }
+    return out;
+  }
+
+  // The rest of a walk cut short: its edges at `id` over all its pages, of one version.
+  async function pagesOf(id, first, version) {
+    const query = `query ($id: ID!, $after: String, $limit: Int!) {
+      neighborhood(from: [$id], hops: 1, limit: $limit, after: $after) { truncated cursor edges { ${edgeFields} } } }`;
+    const at = (sub) => sub.edges.filter((e) => e.source === id || e.target === id);
+    let edges = at(first);
+    let sub = first;
+    let misses = 0;
+    while (sub.truncated) {
+      const next = await gqlAt(query, { id, after: sub.cursor, limit: NEXT_PAGE });
+      if (next.version === version) {
+        sub = next.data.neighborhood;
+        edges = edges.concat(at(sub));
+        continue;
+      }
+      if (++misses >= TRIES) return { sub: { edges }, complete: false };
+      const again = await gqlAt(query, { id, after: null, limit: NEXT_PAGE });
+      version = again.version;
+      sub = again.data.neighborhood;
+      edges = at(sub);
+    }
+    return { sub: { edges }, complete: true };
+  }
+
+  // Make each article's drawn edges those of the current version: add the new ones to drawn
+  // nodes, drop the ones gone (unless its pages never came from one version; and of the
+  // WALKED kinds only); the other ends of the dropped ones go into `loose`.
+  async function redrawEdges(ids, loose) {
+    for (const [id, { edges, complete }] of await around(ids)) {
+      if (!graph.hasNode(id)) continue;
+      if (complete) {
+        const now = new Set(edges.map((e) => e.id));
+        for (const e of graph.edges(id)) {
+          if (now.has(e) || !WALKED.has(graph.getEdgeAttribute(e, "kind"))) continue;
+          for (const end of graph.extremities(e)) if (end !== id) loose.add(end);
+          graph.dropEdge(e);
+        }
+      }
+      addGraph([], edges, null);
     }
   }
 
@@ -242,26 +269,129 @@ export function installLive({ graph, gql, el, $, endpoint, nodeFields, edgeField
     }
   }
 
-  async function arrive(a) {
-    const id = a.article.id;
-    const data = await gql(`query ($id: ID!) { neighborhood(from: [$id], hops: 1, limit: 500) {
-      nodes { ${nodeFields} } edges { ${edgeFields} } } }`, { id });
-    const sub = data.neighborhood;
-    const drawnNeighbours = sub.nodes.map((n) => n.node.id).filter((n) => n !== id && graph.hasNode(n));
-    if (!graph.hasNode(id) && !drawnNeighbours.length) {
-      state.elsewhere += 1;
-      showList();
-      return;
+  // Draw a story that is drawn or touches the drawing, with its edges to the drawn nodes,
+  // marked and listed (as `listed`, its own reason by default); then the arrivals away from
+  // the drawing that it touches. Return null, or, when it touches nothing drawn, the ids of
+  // its neighbours.
+  function place(id, found, entry, listed = entry.reason) {
+    const others = new Set(found.edges.map((e) => (e.source === id ? e.target : e.source)));
+    others.delete(id);
+    const drawnNeighbours = [...others].filter((n) => graph.hasNode(n));
+    if (!graph.hasNode(id) && !drawnNeighbours.length) return others;
+    away.delete(id);
+    addGraph(found.node ? [found.node] : [], found.edges,
+      drawnNeighbours.length ? positionOf(drawnNeighbours[0]) : null);
+    if (!graph.hasNode(id)) return null;
+    graph.mergeNodeAttributes(id, { arrived: entry.reason, arrivedIn: entry.version });
+    const title = found.node ? found.node.label : entry.title;
+    list({ id, title, reason: listed, hops: entry.hops, version: entry.version });
+    const touched = [...others].filter((n) => away.has(n));
+    if (touched.length) bring(touched).catch((err) => showState(`error: ${err.message}`));
+    return null;
+  }
+
+  // Remember an arrival that touched nothing drawn (a new one stays new if it changes).
+  function keepAway(id, entry, near) {
+    const before = away.get(id);
+    away.delete(id);
+    away.set(id, { ...entry, reason: before && before.reason === "ADDED" ? "ADDED" : entry.reason, near });
+    if (away.size > MAX_AWAY) {
+      const [oldest, e] = away.entries().next().value;
+      away.delete(oldest);
+      state.forgotten[e.reason === "ADDED" ? "added" : "changed"] += 1;
     }
-    const keep = new Set([id, ...drawnNeighbours]);
-    const nodes = sub.nodes.filter((n) => n.node.id === id)
-      .map(({ node, ...drawn }) => ({ ...node, ...drawn, id: node.id }));
-    const edges = sub.edges.filter((e) => keep.has(e.source) && keep.has(e.target));
-    addGraph(nodes, edges, drawnNeighbours.length ? positionOf(drawnNeighbours[0]) : null);
-    graph.mergeNodeAttributes(id, { arrived: a.reason, arrivedIn: a.version });
-    list({ id, title: a.article.title, reason: a.reason, hops: a.hops, version: a.version });
+  }
+
+  // Stories new or changed in version `c` that are not drawn and not away: each drawn when
+  // it touches the drawing (marked new or updated), remembered as away otherwise. Stubs
+  // are not stories: neither drawn nor counted.
+  async function meet(ids, c) {
+    if (!ids.length) return;
+    const added = new Set(c.added || []);
+    const found = await around(ids, { withNode: true });
+    for (const id of ids) {
+      const f = found.get(id);
+      if (!f || !f.node || f.node.isStub) continue; // gone by now, or a stub
+      const entry = { reason: added.has(id) ? "ADDED" : "UPDATED", title: f.node.label,
+        hops: hopsOf.has(id) ? hopsOf.get(id) : null, version: c.version };
+      const near = place(id, f, entry);
+      if (near) keepAway(id, entry, near);
+    }
     showList();
     refresh();
+  }
+
+  // storyAdded's word on a story: how many hops from the chosen story it is, shown in the
+  // list (graphChanged, which draws it, may come first or after).
+  function arrive(a) {
+    const id = a.article.id;
+    if (a.hops == null) return;
+    hopsOf.delete(id);
+    hopsOf.set(id, a.hops);
+    if (hopsOf.size > MAX_HOPS_KEPT) hopsOf.delete(hopsOf.keys().next().value);
+    let shown = false;
+    for (const entry of state.arrivals) {
+      if (entry.id === id && entry.version === a.version && entry.reason !== "REMOVED") {
+        entry.hops = a.hops;
+        shown = true;
+      }
+    }
+    if (shown) showList();
+  }
+
+  // Arrivals away from the drawing that may touch it now: asked again, drawn when they do
+  // (listed as entered), kept away otherwise.
+  async function bring(ids) {
+    const entries = new Map();
+    for (const id of ids) {
+      const e = away.get(id);
+      if (!e || entries.has(id)) continue;
+      entries.set(id, e);
+      away.delete(id); // asked once, however many changes name it meanwhile
+    }
+    if (!entries.size) return;
+    const found = await around([...entries.keys()], { withNode: true });
+    for (const [id, e] of entries) {
+      const f = found.get(id);
+      if (!f) continue; // gone from the graph
+      const entry = { ...e, hops: null, version: state.version || e.version };
+      const near = place(id, f, entry, "ENTERED");
+      if (near) keepAway(id, e, near);
+    }
+    showList();
+    refresh();
+  }
+
+  // Nodes just drawn, by anything (a choice, an expansion, a path, an arrival): an arrival
+  // away from the drawing among them is no longer away (a new one is marked new); one
+  // whose neighbours include them touches the drawing now.
+  function reached(fresh) {
+    if (!state.on || !away.size || !fresh.length) return;
+    const now = new Set(fresh);
+    for (const id of fresh) {
+      const e = away.get(id);
+      if (!e) continue;
+      away.delete(id);
+      if (e.reason === "ADDED" && !graph.getNodeAttribute(id, "arrived")) {
+        graph.mergeNodeAttributes(id, { arrived: "ADDED", arrivedIn: e.version });
+        list({ id, title: graph.getNodeAttribute(id, "label"), reason: "ENTERED", version: state.version || e.version });
+      }
+    }
+    const touching = [];
+    for (const [id, e] of away) if ([...e.near].some((n) => now.has(n))) touching.push(id);
+    if (touching.length) bring(touching).catch((err) => showState(`error: ${err.message}`));
+    showList();
+  }
+
+  function awayLine() {
+    let added = state.forgotten.added;
+    let changed = state.forgotten.changed;
+    for (const e of away.values()) if (e.reason === "ADDED") added += 1; else changed += 1;
+    if (!added && !changed) return null;
+    const parts = [];
+    if (added) parts.push(`${added} new stor${added === 1 ? "y" : "ies"}`);
+    if (changed) parts.push(`${changed} changed`);
+    return `Away from the drawing, not drawn: ${parts.join(", ")} (drawn once the drawing reaches them).`;
   }
 
   function showList() {
@@ -269,15 +399,14 @@ export function installLive({ graph, gql, el, $, endpoint, nodeFields, edgeField
     const items = state.arrivals.slice().reverse().map((a) => el("li", { dataset: { id: a.id, reason: a.reason } },
       el("span", { class: a.reason === "REMOVED" ? "gone" : "new" }, REASONS[a.reason] || a.reason.toLowerCase()), " ", a.title,
       a.hops != null ? el("span", { class: "meta" }, ` · ${a.hops} hop${a.hops === 1 ? "" : "s"} away`) : null));
+    const awayText = awayLine();
     box.replaceChildren(
-      el("p", { class: "meta" }, state.from
-        ? `Stories arriving within ${Math.min(4, Math.max(1, depth()))} hops of the chosen story.`
-        : "Every arriving story that touches the drawing."),
+      el("p", { class: "meta" }, "New and changed stories that touch the drawing (one of their neighbours is drawn) are drawn, marked new or updated"
+        + (state.from ? `; hops are counted from the chosen story, up to ${Math.min(4, Math.max(1, depth()))}.` : ".")),
       el("p", { class: "meta" }, "Drawn stories that change are marked updated; those deleted or retracted leave the drawing."),
       items.length ? el("ol", { id: "live-list", class: "hits" }, items) : el("p", { class: "hint" }, "Nothing new yet."),
       // replaceChildren writes a null as the text "null": leave the line out instead
-      ...(state.elsewhere ? [el("p", { class: "meta", id: "live-elsewhere" },
-        `${state.elsewhere} more arrived away from the drawing (not drawn).`)] : []),
+      ...(awayText ? [el("p", { class: "meta", id: "live-elsewhere" }, awayText)] : []),
       ...(state.resynced ? [el("p", { class: "meta", id: "live-resynced" },
         `Reconnected: the drawing was checked against version ${state.resynced}; stories that arrived while the connection was down are not drawn.`)] : []));
   }
@@ -299,10 +428,13 @@ export function installLive({ graph, gql, el, $, endpoint, nodeFields, edgeField
       if (client) client.close();
       client = null;
       unsubscribe = null;
+      away.clear(); // no events come to keep it true
+      hopsOf.clear();
+      state.forgotten = { added: 0, changed: 0 };
       showState("off");
     }
   }
 
   $("#live-toggle").addEventListener("change", (ev) => setOn(ev.target.checked));
-  return { state, setOn, follow };
+  return { state, setOn, follow, reached, away };
 }

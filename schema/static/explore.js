@@ -11,7 +11,7 @@
 // explore-filters.js, explore-drag.js, explore-live.js), next to the /graphql client
 // (explore-api.js) and DOM helpers (explore-dom.js). window.newsgraphExplorer exposes the
 // state for the browser tests.
-import { ENDPOINT, gql, gqlWhenReady, setBusy } from "./explore-api.js";
+import { ENDPOINT, gql, gqlAt, gqlWhenReady, setBusy } from "./explore-api.js";
 import { fold } from "./explore-fold.js";
 import { $, el, isolated, recordName, short } from "./explore-dom.js";
 import { FACET_FIELDS, facetsOf, installFilters } from "./explore-filters.js";
@@ -52,6 +52,7 @@ import { installLive } from "./explore-live.js";
   const FA2Layout = graphologyLibrary.FA2Layout;
   const forceAtlas2 = graphologyLibrary.layoutForceAtlas2;
   const graph = new GraphClass({ type: "directed", multi: false, allowSelfLoops: true });
+  let live = null; // live mode (explore-live.js), installed with the controls below
 
   const view = {
     colourBy: "kind", // kind | storyline | provider
@@ -221,6 +222,50 @@ import { installLive } from "./explore-live.js";
       placed += count;
       ring += 1;
     }
+    nudgeApart(center, ids);
+  }
+
+  // A node placed on (or within NODE_GAP of) a node drawn before is moved to the next free
+  // slot around the same centre: a live arrival comes alone, and every lone node placed
+  // around one neighbour went to the same first slot, on top of the one before (and each
+  // page of a walk went onto the slots of the page before). Occupied places are cells of
+  // a grid; the slots are tried in ring order, once for the whole batch.
+  const NODE_GAP = 14;
+  function nudgeApart(center, ids) {
+    const placing = new Set(ids);
+    const cells = new Set();
+    const cellOf = (x, y) => `${Math.floor(x / NODE_GAP)},${Math.floor(y / NODE_GAP)}`;
+    graph.forEachNode((n, a) => { if (!placing.has(n)) cells.add(cellOf(a.x, a.y)); });
+    if (!cells.size) return;
+    const free = (x, y) => {
+      const cx = Math.floor(x / NODE_GAP);
+      const cy = Math.floor(y / NODE_GAP);
+      for (let dx = -1; dx <= 1; dx++) for (let dy = -1; dy <= 1; dy++) if (cells.has(`${cx + dx},${cy + dy}`)) return false;
+      return true;
+    };
+    const moving = ids.filter((id) => { const a = graph.getNodeAttributes(id); return !free(a.x, a.y); });
+    if (!moving.length) return;
+    const moves = new Set(moving);
+    for (const id of ids) {
+      if (!moves.has(id)) { const a = graph.getNodeAttributes(id); cells.add(cellOf(a.x, a.y)); }
+    }
+    let ring = 0;
+    let i = 0;
+    for (const id of moving) {
+      for (;;) {
+        const radius = 60 + ring * 30;
+        const slots = Math.max(6, Math.floor((2 * Math.PI * radius) / NODE_GAP));
+        if (i >= slots) { ring += 1; i = 0; continue; }
+        const angle = (2 * Math.PI * i) / slots + ring * 0.37;
+        i += 1;
+        const x = center.x + radius * Math.cos(angle);
+        const y = center.y + radius * Math.sin(angle);
+        if (!free(x, y)) continue;
+        graph.mergeNodeAttributes(id, { x, y });
+        cells.add(cellOf(x, y));
+        break;
+      }
+    }
   }
 
   // Add nodes and edges not drawn yet; return the ids of the new nodes.
@@ -253,6 +298,7 @@ import { installLive } from "./explore-live.js";
     placeAround(center || freeSpot(), fresh);
     updateStatus();
     if (view.colourBy !== "kind") recolour();
+    if (live) live.reached(fresh); // arrivals away from the drawing it reaches now
     return fresh;
   }
 
@@ -949,7 +995,7 @@ import { installLive } from "./explore-live.js";
   const drag = installDrag({ graph, renderer, stopLayout, onDropped: (id) => {
     if ($("#pin-selected") && selection[0] === id) $("#pin-selected").textContent = "Unpin";
   } });
-  const live = installLive({ graph, gql, el, $, endpoint: ENDPOINT, nodeFields: NODE_FIELDS,
+  live = installLive({ graph, gql, gqlAt, el, $, endpoint: ENDPOINT, nodeFields: NODE_FIELDS,
     edgeFields: EDGE_FIELDS, addGraph, positionOf, refresh: () => renderer.refresh(),
     depth: () => Number($("#depth").value), chosen: () => chosen, removeNode,
     facetFields: FACET_FIELDS, facetsOf, onUpdated: async (ids) => {
