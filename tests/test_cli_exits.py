@@ -70,8 +70,7 @@ def test_a_path_that_does_not_exist_is_a_usage_error_before_anything_starts(tmp_
     # thread with exit status 1, where load and query say so at once with 2 (a usage
     # error: docs/records.md's exit statuses).
     path = str(tmp_path / "nope")
-    port = free_port()
-    argv = {"load": ["load", path], "serve": ["serve", path, "--port", str(port)],
+    argv = {"load": ["load", path], "serve": ["serve", path, "--port", "0"],
             "query": ["query", QUERY, "--data", path]}[command]
     assert main(argv) == EXIT_USAGE
     out, err = capsys.readouterr()
