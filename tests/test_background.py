@@ -21,7 +21,7 @@ from graph.background import BackgroundAnalytics
 from graph.select import search
 from schema.app import create_app
 from schema.query import execute
-from tests.servers import free_port, hold_load
+from tests.servers import hold_load, serve_on_any_port
 
 HANG_GUARD = 60  # seconds: a hang guard for a busy CI machine, not a timing assertion
 NEWSGRAPH = Path(sys.executable).with_name("newsgraph")
@@ -207,10 +207,8 @@ def test_serve_drains_on_sigterm_and_survives_sighup():
     import json
     import urllib.request
 
-    port = free_port()
-    proc = subprocess.Popen([str(NEWSGRAPH), "serve", str(EXPLORE), "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    base = f"http://127.0.0.1:{port}"
+    served = serve_on_any_port(str(EXPLORE))
+    proc, base = served.proc, served.base
     try:
         deadline = time.monotonic() + HANG_GUARD
         while True:
@@ -229,12 +227,8 @@ def test_serve_drains_on_sigterm_and_survives_sighup():
         # uvicorn finishes the requests in flight, then ends by the signal it was sent.
         assert proc.wait(timeout=HANG_GUARD) in (0, -signal.SIGTERM)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        assert proc.stderr is not None
-        err = proc.stderr.read()
-        proc.stderr.close()
+        served.stop(signal.SIGKILL)  # a no-op once it has ended
+    err = served.output()
     assert "SIGHUP ignored" in err
 
 

@@ -7,7 +7,7 @@ import json
 import urllib.request
 
 import pytest
-from servers import free_port, running_server
+from servers import running_server
 
 from schema.cli import EXIT_EMPTY, EXIT_OK, EXIT_REJECTED, EXIT_USAGE, main
 
@@ -39,7 +39,7 @@ def test_a_path_holding_no_record_is_a_clear_non_zero_exit(request, tmp_path, ca
         path.write_text("box\n", encoding="utf-8")
     else:
         path = request.getfixturevalue(where)
-    argv = {"load": ["load", str(path)], "serve": ["serve", str(path), "--port", str(free_port())],
+    argv = {"load": ["load", str(path)], "serve": ["serve", str(path), "--port", "0"],
             "query": ["query", QUERY, "--data", str(path)]}[command]
     status = main(argv)
     out, err = capsys.readouterr()
@@ -70,8 +70,7 @@ def test_a_path_that_does_not_exist_is_a_usage_error_before_anything_starts(tmp_
     # thread with exit status 1, where load and query say so at once with 2 (a usage
     # error: docs/records.md's exit statuses).
     path = str(tmp_path / "nope")
-    port = free_port()
-    argv = {"load": ["load", path], "serve": ["serve", path, "--port", str(port)],
+    argv = {"load": ["load", path], "serve": ["serve", path, "--port", "0"],
             "query": ["query", QUERY, "--data", path]}[command]
     assert main(argv) == EXIT_USAGE
     out, err = capsys.readouterr()
