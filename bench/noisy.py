@@ -13,7 +13,6 @@ import http.client
 import json
 import os
 import random
-import socket
 import subprocess
 import sys
 import threading
@@ -26,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.measure import percentile
-from schema.loadtest import stop_server
+from schema.loadtest import bound_port, stop_server
 
 __all__ = ["Served", "start", "drain_stderr", "heavy_requests", "attack", "compare", "main",
            "CHEAP", "wait_analytics"]
@@ -73,12 +72,6 @@ def drain_stderr(proc: subprocess.Popen[str], into: deque[str]) -> threading.Thr
     return thread
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _get(port: int, path: str, timeout: float = 5) -> tuple[int, bytes]:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
@@ -96,7 +89,6 @@ def start(corpus: Path, *args: str, wait_analytics: bool = False,
     """Run ``newsgraph serve CORPUS ARGS`` until loaded (``env``: its environment, this
     process's by default; ``checkout``: the code of that source tree, run from it as
     ``python -m schema.cli``, instead of the installed one); yield it; stop it (SIGTERM)."""
-    port = _free_port()
     began = time.monotonic()
     if checkout is None and not {"--cache", "--no-cache"} & {a.split("=")[0] for a in args}:
         # A server keeps a snapshot by default: the benchmark loads the corpus as asked,
@@ -104,11 +96,20 @@ def start(corpus: Path, *args: str, wait_analytics: bool = False,
         # code may not know the option).
         args = (*args, "--no-cache")
     command = [str(NEWSGRAPH)] if checkout is None else [sys.executable, "-m", "schema.cli"]
+    # --port 0: the system gives a free port as the server binds it, and the server says
+    # which (a port chosen free and let go may be taken by another socket before the bind)
     proc = subprocess.Popen([*command, "serve", str(Path(corpus).absolute()), "--port",
-                             str(port), *args],
+                             "0", *args],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                             env=env, cwd=checkout)
+    said: list[str] = []
+    try:
+        port = bound_port(proc, said)
+    except RuntimeError:
+        stop_server(proc)
+        raise
     served = Served(port, proc)
+    served.stderr.extend(said)
     reader = drain_stderr(proc, served.stderr)
     try:
         deadline = began + within

@@ -191,8 +191,7 @@ def run(args: argparse.Namespace) -> int:
         print("serve --workers 2 and one server: memory and throughput ...", file=sys.stderr,
               flush=True)
         results["workers"] = measure(corpus, cache, cache.parent / "http-starts.json",
-                                     seconds=args.http_seconds, connections=args.connections,
-                                     port=_free_port())
+                                     seconds=args.http_seconds, connections=args.connections)
     if not args.no_serving:
         results["serving"] = _serving(corpus, args)
     if not args.no_live:

@@ -19,11 +19,11 @@ Without ``--workers`` it measures one ``newsgraph serve`` process, the compariso
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
 import os
 import resource
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 __all__ = ["process_memory", "tree_memory", "tree_cpu", "children", "serve", "measure",
-           "free_port", "main"]
+           "served_port", "main"]
 
 NEWSGRAPH = Path(sys.executable).with_name("newsgraph")
 
@@ -100,11 +100,14 @@ def tree_memory(pid: int, *, analytics: bool = True) -> dict[str, Any]:
             "left_out": left_out, "total": total}
 
 
-def free_port() -> int:
-    """Return a loopback port nobody listens on."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+def served_port(proc: subprocess.Popen[str]) -> int | None:
+    """Return the port a server started by :func:`serve` said it bound, None before."""
+    from schema.loadtest import SERVING
+
+    assert proc.stderr is not None
+    proc.stderr.seek(0)
+    found = SERVING.search(proc.stderr.read())
+    return int(found.group(2)) if found else None
 
 
 def _readyz(port: int) -> dict[str, Any] | None:
@@ -119,6 +122,8 @@ def serve(path: Path, port: int, workers: int | None, *extra: str,
           within: float = 3600, watch: bool = False,
           analytics: bool = True) -> subprocess.Popen[str]:
     """Start ``newsgraph serve`` and return once its workers (or it) hold the analytics.
+    ``port`` 0: the port the system gives as the server binds (no other socket can take
+    it first, as one may take a port chosen free before the bind), :func:`served_port`.
 
     With workers: once the supervisor said every worker holds them (the first ones
     retired); its stderr goes to a temporary file, ``proc.stderr``. Without ``watch``,
@@ -134,6 +139,11 @@ def serve(path: Path, port: int, workers: int | None, *extra: str,
     if workers is not None:
         command += ["--workers", str(workers)]
     said = tempfile.TemporaryFile("w+", encoding="utf-8")
+    # The server writes where the file's one offset stands, which this process's seek and
+    # read move (one open file, shared): a line written between them landed at the start,
+    # over what was said first (the port it bound, found missing). Appended, each goes on.
+    fcntl.fcntl(said.fileno(), fcntl.F_SETFL, fcntl.fcntl(said.fileno(), fcntl.F_GETFL)
+                | os.O_APPEND)
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=said, text=True)
     proc.stderr = said
     deadline = time.monotonic() + within
@@ -141,7 +151,9 @@ def serve(path: Path, port: int, workers: int | None, *extra: str,
         said.seek(0)
         if workers is not None and WORKERS_HOLD in said.read():
             return proc
-        status = _readyz(port) if workers is None or not analytics else None
+        if port == 0:
+            port = served_port(proc) or 0
+        status = _readyz(port) if port and (workers is None or not analytics) else None
         if status is not None and status.get("status") == "ready" and (
                 not analytics or status.get("analytics", {}).get("status") == "ready"):
             return proc
@@ -235,7 +247,7 @@ def tree_cpu(pid: int) -> float:
 
 
 def measure(corpus: Path, cache: Path, starts: Path, *, seconds: float, connections: int,
-            port: int, client: str = "auto") -> dict[str, Any]:
+            port: int = 0, client: str = "auto") -> dict[str, Any]:
     """One ``newsgraph serve``, then ``--workers 2`` and, after SIGTTOU, the same with one
     worker: distinct within queries over HTTP from ``connections`` clients for ``seconds``
     each, and the memory of each server's process tree after it served them."""
@@ -243,14 +255,17 @@ def measure(corpus: Path, cache: Path, starts: Path, *, seconds: float, connecti
 
     extra = ("--cache", str(cache))
     out: dict[str, Any] = {}
+    chosen = port  # 0: each server on the port the system gives it as it binds
     proc = serve(corpus, port, None, *extra)
     try:
+        port = port or served_port(proc) or 0
         phase = _distinct(port, starts, seconds, connections, 0, client, proc.pid)
         out["single"] = {"http": phase, "memory": tree_memory(proc.pid)}
     finally:
         stop_server(proc, signal.SIGTERM, timeout=30)
-    proc = serve(corpus, port, 2, *extra)
+    proc = serve(corpus, chosen, 2, *extra)
     try:
+        port = chosen or served_port(proc) or 0
         two = _distinct(port, starts, seconds, connections, 0, client, proc.pid)
         out["workers2"] = {"http": two, "memory": tree_memory(proc.pid)}
         proc.send_signal(signal.SIGTTOU)
@@ -288,7 +303,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     from schema.loadtest import stop_server
 
-    port = args.port or free_port()
+    port = args.port
     extra = ["--cache", args.cache] if args.cache else []
     if args.max_requests:
         extra += ["--max-requests", str(args.max_requests)]
@@ -296,6 +311,7 @@ def main(argv: list[str] | None = None) -> int:
     wait = not args.no_analytics_wait
     proc = serve(args.path, port, args.workers, *extra, analytics=wait)
     try:
+        port = port or served_port(proc) or 0
         out: dict[str, Any] = {"workers": args.workers, "ready_s": time.monotonic() - started,
                                "analytics_in": wait,
                                "at_start": tree_memory(proc.pid, analytics=wait)}

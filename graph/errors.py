@@ -13,10 +13,16 @@ Every error is a :class:`NewsgraphError`, so one ``except`` catches them all::
 
 ``NodeNotFound`` and ``InvalidArgument`` are also ``LookupError`` and ``ValueError``
 respectively, so code written against the standard exceptions keeps working.
+
+``InvalidURLError``, ``NodeNotFound`` and ``InvalidArgument`` are the caller's mistakes
+in what it asked: their ``extensions`` carry ``{"code": "BAD_USER_INPUT"}`` (the name
+Apollo Server gives an argument error), which a GraphQL answer shows beside the message.
 """
 
 from __future__ import annotations
 
+# The code of an argument error in a GraphQL answer's extensions.
+BAD_USER_INPUT = "BAD_USER_INPUT"
 # How much of an offending value a message shows: a URL, a domain, a date as written.
 _SHOWN = 200
 
@@ -61,15 +67,24 @@ class RecordError(NewsgraphError):
         return f"{where}: {self.reason}" if where else self.reason
 
 
-class InvalidURLError(NewsgraphError, ValueError):
+class _BadInput(NewsgraphError):
+    """A mistake in what the caller asked for, not in the graph nor in newsgraph."""
+
+    @property
+    def extensions(self) -> dict[str, object]:
+        """What a GraphQL error shows beside the message (a new dict each time)."""
+        return {"code": BAD_USER_INPUT}
+
+
+class InvalidURLError(_BadInput, ValueError):
     """A string that cannot be read as an absolute URL with a host."""
 
 
-class NodeNotFound(NewsgraphError, LookupError):
+class NodeNotFound(_BadInput, LookupError):
     """A node id, URL, slug or domain that the graph does not hold."""
 
 
-class InvalidArgument(NewsgraphError, ValueError):
+class InvalidArgument(_BadInput, ValueError):
     """An argument outside the allowed range or vocabulary."""
 
 

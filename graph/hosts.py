@@ -26,6 +26,13 @@ _FORBIDDEN = re.compile(r"[\x00-\x1f\x7f<>\\^|]")
 # Those a host's escapes may hide besides: all of the standard's forbidden domain code
 # points (a space, '%', and the ones urlsplit takes out of a host written plainly).
 _FORBIDDEN_ESCAPED = re.compile(r"[\x00-\x20\x7f<>\\^|%#/:?@\[\]]")
+# UTS 46's deviation characters: sharp s, final sigma and the two joiners. Python's
+# "idna" codec (IDNA 2003) maps them away (ß to ss, ς to σ, the joiners to nothing); the
+# URL standard (non-transitional) keeps them, so faß.de is xn--fa-hia.de, another domain
+# than fass.de. A label holding one is encoded as the standard does, by the idna library.
+_DEVIATIONS = re.compile("[\u00df\u03c2\u200c\u200d]")
+# The label separators of both (the codec's, which UTS 46 maps to ".").
+_DOTS = re.compile("[.\u3002\uff0e\uff61]")
 
 
 def canonical_host(hostport: str, url: object) -> str:
@@ -72,11 +79,25 @@ def canonical_host(hostport: str, url: object) -> str:
         return ""
     if not host.isascii():  # its ASCII form first, as WHATWG does: "²" is "2"
         try:
-            host = host.encode("idna").decode("ascii").lower()
-        except UnicodeError as e:
+            host = _ascii_host(host)
+        except UnicodeError as e:  # idna's IDNAError is one too
             raise InvalidURLError(f"{shown(url)} is not a valid URL: {shown(host)} is not a valid "
                                   f"host name ({shown(e, text=True)})") from None
     return _ipv4(host) if _ends_in_number(host) else host
+
+
+def _ascii_host(host: str) -> str:
+    """A non-ASCII host's ASCII form: each label by Python's codec, but one holding a
+    deviation character as UTS 46 non-transitional processing writes it (the URL
+    standard's); raise UnicodeError or IDNAError where neither can."""
+    if _DEVIATIONS.search(host) is None:
+        return host.encode("idna").decode("ascii").lower()
+    import idna  # 24 ms to import: only for the rare host that needs it
+
+    return ".".join(
+        idna.encode(label, uts46=True, transitional=False).decode("ascii")
+        if _DEVIATIONS.search(label) else label.encode("idna").decode("ascii").lower()
+        for label in _DOTS.split(host))
 
 
 def is_ipv6_address(text: str) -> bool:

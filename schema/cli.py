@@ -28,7 +28,7 @@ from typing import Any
 
 import graph
 from graph import cachefolder
-from graph.records import DEFAULT_MAX_FILE_BYTES, RECORD_SUFFIXES
+from graph.records import DEFAULT_MAX_FILE_BYTES, RECORD_SUFFIXES, missing_path
 from graph.report import printable
 from schema.progress import terminal_progress
 from schema.push import CONCURRENCY
@@ -393,6 +393,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from schema.httpprotocol import GraphQLHttpToolsProtocol
 
     settings = from_arguments(args)
+    if args.path is not None and not os.path.exists(args.path):
+        # Said now, as load and query say it (a usage error), not by the load thread
+        # after the port is bound and the server said it was serving.
+        raise missing_path(args.path)
     token = _ingest_token(args) if args.ingest is not False else None
     if settings.production and not token:
         if args.ingest:

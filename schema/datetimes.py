@@ -13,12 +13,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
+from graphql import ValueNode, value_from_ast_untyped
 from strawberry.exceptions import StrawberryInputCoercionError
 from strawberry.schema.types.base_scalars import DateTimeDefinition
 from strawberry.types.scalar import ScalarDefinition
 
-__all__ = ["DATETIME", "parse_datetime_argument"]
+__all__ = ["DATETIME", "parse_datetime_argument", "parse_datetime_literal"]
 
 EXPECTED = ("expected an ISO 8601 date or date-time, like '2022-02-21', "
             "'2022-02-21T03:37:00Z' or '2022-02-21T05:37:00+02:00'")
@@ -44,12 +46,23 @@ def parse_datetime_argument(value: object) -> datetime:
     return parsed
 
 
+def parse_datetime_literal(value_node: ValueNode, variables: dict[str, Any] | None = None
+                           ) -> datetime:
+    """Return a ``DateTime`` written in the document as a datetime; refuse anything else as
+    :func:`parse_datetime_argument` does, at the literal: graphql-core reports a scalar's
+    own GraphQLError as it is, which had no ``locations``."""
+    try:
+        return parse_datetime_argument(value_from_ast_untyped(value_node, variables))
+    except StrawberryInputCoercionError as e:
+        raise StrawberryInputCoercionError(e.message, value_node) from None
+
+
 DATETIME = ScalarDefinition(
     name=DateTimeDefinition.name,
     description=DateTimeDefinition.description,
     specified_by_url=DateTimeDefinition.specified_by_url,
     serialize=DateTimeDefinition.serialize,
     parse_value=parse_datetime_argument,
-    parse_literal=None,
+    parse_literal=parse_datetime_literal,
     origin=datetime,
 )

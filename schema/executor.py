@@ -24,13 +24,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from graphql import GraphQLError, OperationType
+from graphql import GraphQLError, OperationType, VariableDefinitionNode
 from graphql.execution.collect_fields import collect_fields
 from graphql.execution.values import get_argument_values
 from graphql.pyutils import Path
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 import graph
+from graph.errors import BAD_USER_INPUT
 from schema.complete import SyncFailure, close_awaitable, new_path
 from schema.cost import Cost
 from schema.limits import check_arguments
@@ -49,11 +50,41 @@ from schema.plan import (
     plan_fields,
 )
 from schema.runner import compile_selection
+from schema.textvalues import text_variable_errors
 
-__all__ = ["PlannedExecutor"]
+__all__ = ["CheckedExecutor", "PlannedExecutor"]
 
 
-class PlannedExecutor(StrawberryGraphQLCoreExecutionContext):
+def _coded(error: GraphQLError) -> GraphQLError:
+    """Give a variable's value error (one located at its definition) the code of an
+    argument error, as newsgraph's own argument errors have (graph/errors.py)."""
+    if not error.extensions and error.nodes \
+            and all(isinstance(node, VariableDefinitionNode) for node in error.nodes):
+        error.extensions = {"code": BAD_USER_INPUT}
+    return error
+
+
+class CheckedExecutor(StrawberryGraphQLCoreExecutionContext):
+    """Strawberry's executor, its variables checked as the schema's types say beyond
+    graphql-core's coercion: the text of a String or ID variable is Unicode text, and a
+    variable's value error carries an argument error's code."""
+
+    @classmethod
+    def build(cls, *args: Any, **kwargs: Any) -> Any:
+        """graphql-core's build, which coerces the variables; then the text of the String
+        and ID variables checked (schema/textvalues.py): a lone surrogate in one is
+        refused as a variable of the wrong type is."""
+        built = super().build(*args, **kwargs)
+        if isinstance(built, list):  # graphql-core's errors
+            return [_coded(error) for error in built]
+        if built.operation.variable_definitions:
+            errors = text_variable_errors(built.operation, built.variable_values.sources)
+            if errors:
+                return errors
+        return built
+
+
+class PlannedExecutor(CheckedExecutor):
     """graphql-core's executor, running queries executed synchronously as plans."""
 
     plans = PLANS

@@ -19,8 +19,8 @@ import argparse
 import http.client
 import json
 import random
+import re
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -128,10 +128,25 @@ def query_mix(kg: graph.KnowledgeGraph, count: int, seed: int = 0,
     return [(name, {"query": make()}) for name, _, make in chosen]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+# What `newsgraph serve` says on stderr once it has bound its socket (schema/cli.py).
+# Its groups: the base URL, the port.
+SERVING = re.compile(r"newsgraph: serving GraphQL at (http://\S+:(\d+))/graphql ")
+
+
+def bound_port(server: subprocess.Popen[str], said: list[str] | None = None) -> int:
+    """Read a ``newsgraph serve ... --port 0``'s stderr up to the line saying where it
+    serves (each line read appended to ``said``); return that port. The system chose it
+    as the server bound it: no other socket can take it first, as one may take a port
+    chosen free and let go."""
+    assert server.stderr is not None
+    said = [] if said is None else said
+    for line in server.stderr:
+        said.append(line)
+        found = SERVING.match(line)
+        if found:
+            return int(found.group(2))
+    server.wait()
+    raise RuntimeError(f"newsgraph serve did not start: {''.join(said)}")
 
 
 def rss_kb(pid: int) -> int:
@@ -191,12 +206,12 @@ class Report:
 def run(data: Path, bodies: list[tuple[str, dict[str, Any]]], concurrency: int,
         serve_flags: list[str] = ()) -> Report:  # type: ignore[assignment]
     """Serve ``data`` with ``newsgraph serve`` and send ``bodies`` from ``concurrency`` clients."""
-    port = _free_port()
     command = [str(Path(sys.executable).with_name("newsgraph")), "serve", str(data),
-               "--port", str(port), *serve_flags]
+               "--port", "0", *serve_flags]
     server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                               text=True)
     try:
+        port = bound_port(server)
         _wait_ready(port, server)
         return _send(port, server.pid, bodies, concurrency)
     finally:

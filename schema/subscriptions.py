@@ -25,7 +25,7 @@ from enum import Enum
 from typing import Annotated, Any
 
 import strawberry
-from graphql import GraphQLError
+from graphql import GraphQLError, located_error
 from strawberry.types import Info
 
 import graph
@@ -34,7 +34,7 @@ from schema.counts import LoadCounts
 from schema.inputs import ArticleFilter, selection_of
 from schema.limits import LimitExceeded, settings_of
 from schema.nodes import Article
-from schema.settings import Settings
+from schema.settings import CEILINGS, Settings
 
 __all__ = ["ChangeFeed", "Subscription", "EventPace", "SubscriberLimits"]
 
@@ -312,13 +312,44 @@ class StoryArrival:
     version: str = strawberry.field(description="The graph version it arrived in.")
 
 
+def _located(info: Info, error: Exception) -> GraphQLError:
+    """Return ``error`` located at the subscription's field. A subscription's generator
+    runs inside the stream, past where graphql-core locates a field's error: without
+    this, an error had no ``locations`` nor ``path``, which the same mistake in a query
+    has."""
+    raw = info._raw_info
+    return located_error(error, raw.field_nodes, raw.path.as_list())
+
+
+def _story_watch(info: Info, where: ArticleFilter | None, near: NearInput | None) -> StoryWatch:
+    """Return what a storyAdded subscription watches for; raise its arguments' errors as a
+    query's are raised (a tighter ``--max-hops`` named, as LIMIT_EXCEEDED)."""
+    kg: graph.KnowledgeGraph = info.context["kg"]
+    start = None
+    hops = 2
+    if near is not None:
+        ceiling = settings_of(info.context).max_hops
+        if not 1 <= near.hops <= ceiling:
+            message = f"near.hops must be from 1 to {ceiling}, got {near.hops}"
+            if near.hops > ceiling and ceiling < CEILINGS["max_hops"]:
+                raise LimitExceeded(message, "max_hops", ceiling)
+            raise graph.InvalidArgument(message)
+        start = kg.resolve(str(near.from_))
+        hops = near.hops
+    return StoryWatch(kg, selection_of(where), start, hops)
+
+
 @strawberry.type(description="Pushed over WebSocket (graphql-transport-ws) at /graphql.")
 class Subscription:
     @strawberry.subscription(description=(
         "Each new graph version as the followed folder changes: its id, counts and what "
         "changed."))
     async def graph_changed(self, info: Info) -> AsyncGenerator[GraphChange, None]:
-        async with feed_of(info).events(info) as events:
+        try:
+            feed = feed_of(info)
+        except GraphQLError as e:
+            raise _located(info, e) from e
+        async with feed.events(info) as events:
             async for change in events:
                 await events.pushing(change)
                 yield GraphChange.of(change)
@@ -334,18 +365,11 @@ class Subscription:
         near: Annotated[NearInput | None, strawberry.argument(
             description="Keep only articles within hops of a start.")] = None,
     ) -> AsyncGenerator[StoryArrival, None]:
-        feed = feed_of(info)
-        kg: graph.KnowledgeGraph = info.context["kg"]
-        start = None
-        hops = 2
-        if near is not None:
-            settings = info.context.get("settings")
-            ceiling = settings.max_hops if settings is not None else 4
-            if not 1 <= near.hops <= ceiling:
-                raise GraphQLError(f"near.hops must be from 1 to {ceiling}, got {near.hops}")
-            start = kg.resolve(str(near.from_))
-            hops = near.hops
-        watch = StoryWatch(kg, selection_of(where), start, hops)
+        try:
+            watch = _story_watch(info, where, near)
+            feed = feed_of(info)
+        except (graph.NewsgraphError, GraphQLError) as e:
+            raise _located(info, e) from e
         async with feed.events(info) as events:
             async for change in events:
                 for arrival in watch.arrivals(change):

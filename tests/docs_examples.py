@@ -34,7 +34,8 @@ from typing import Any
 
 ROOT = Path(__file__).parent.parent
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
-FENCE = re.compile(r"^```(\w*)\n(.*?)^```$", re.S | re.M)
+# A fence at the margin, or indented inside a list item (its lines then dedented).
+FENCE = re.compile(r"^( *)```(\w*)\n(.*?)^\1```$", re.S | re.M)
 OUTPUT_INTROS = ("answers:", "prints:")
 
 
@@ -60,7 +61,9 @@ def examples(page: Path) -> list[Example]:
     text = page.read_text(encoding="utf-8")
     found: list[Example] = []
     for match in FENCE.finditer(text):
-        lang, body = match.group(1), match.group(2)
+        indent, lang = len(match.group(1)), match.group(2)
+        body = "".join(line[indent:] if line[:indent].isspace() else line
+                       for line in match.group(3).splitlines(keepends=True))
         before = text[: match.start()].rstrip().splitlines()
         intro = before[-1].strip() if before else ""
         last = found[-1] if found else None
@@ -70,7 +73,8 @@ def examples(page: Path) -> list[Example]:
         elif intro.endswith(OUTPUT_INTROS):
             where = f"{page.name}:{text.count(chr(10), 0, match.start()) + 1}"
             assert last is not None and last.shown is None, f"{where}: an output of nothing"
-            last.shown, last.shown_span = body, (match.start(2), match.end(2))
+            assert not indent, f"{where}: a shown output is compared at the margin only"
+            last.shown, last.shown_span = body, (match.start(3), match.end(3))
         else:
             found.append(Example(page, text.count("\n", 0, match.start()) + 1, lang, body))
     return found

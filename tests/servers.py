@@ -23,11 +23,15 @@ from typing import Any
 
 import pytest
 
+from schema.loadtest import SERVING
+
 NEWSGRAPH = Path(sys.executable).with_name("newsgraph")
 
 
 def free_port() -> int:
-    """Return a loopback port nobody listens on."""
+    """Return a loopback port nobody listens on, now: it is let go before it is returned,
+    and another socket may take it before a server binds it. A test that starts a server
+    takes :func:`serve_on_any_port` (or :func:`running_server`) instead."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -124,6 +128,83 @@ def _wait_ready(proc: subprocess.Popen[str], base: str, within: float, analytics
                 return False
             pytest.fail(f"newsgraph serve did not become ready:\n{said}")
         time.sleep(0.1)
+
+
+class Served:
+    """A `newsgraph serve` started by :func:`serve_on_any_port`: its process, its base
+    URL, and its stderr as read so far, a line at a time (``lines``)."""
+
+    def __init__(self, proc: subprocess.Popen[str], base: str, lines: list[str],
+                 reader: threading.Thread):
+        self.proc = proc
+        self.base = base
+        self.port = int(base.rpartition(":")[2])
+        self.lines = lines
+        self._reader = reader
+
+    def wait_for_line(self, start: str, within: float = 60) -> str:
+        """Return the first line of stderr starting with ``start``, waiting up to
+        ``within`` seconds (a hang guard); fail saying what it said instead."""
+        deadline = time.monotonic() + within
+        while True:
+            found = next((line for line in list(self.lines) if line.startswith(start)), None)
+            if found is not None:
+                return found
+            if self.proc.poll() is not None and not self._reader.is_alive() \
+                    or time.monotonic() > deadline:
+                pytest.fail(f"newsgraph serve never said {start!r}:\n{''.join(self.lines)}")
+            time.sleep(0.05)
+
+    def output(self, within: float = 20) -> str:
+        """Return all it said on stderr: call once the process has ended."""
+        self._reader.join(within)
+        return "".join(self.lines)
+
+    def stop(self, sig: int = signal.SIGINT, within: float = 20) -> int | None:
+        """Send ``sig`` and wait for the end (killed past ``within``); return its status."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout=within)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._reader.join(within)
+        return self.proc.returncode
+
+
+def serve_on_any_port(*args: str, env: dict[str, str] | None = None,
+                      within: float = 60) -> Served:
+    """Start `newsgraph serve ARGS --port 0`: the system gives it a free port as it binds
+    (no race with another socket, which :func:`free_port` has), and it says which. Return
+    once it has said so (``within`` a hang guard); the caller stops it
+    (:meth:`Served.stop`, or its own signal, then :meth:`Served.output`)."""
+    proc = subprocess.Popen([str(NEWSGRAPH), "serve", *args, "--port", "0"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            env=env)
+    lines: list[str] = []
+    bound = threading.Event()
+
+    def read() -> None:
+        assert proc.stderr is not None
+        with proc.stderr:
+            for line in proc.stderr:
+                lines.append(line)
+                if SERVING.match(line):
+                    bound.set()
+        bound.set()  # it ended without saying where: the caller fails, saying what it said
+
+    reader = threading.Thread(target=read, name="newsgraph-serve-stderr", daemon=True)
+    reader.start()
+    bound.wait(within)
+    found = next((m for m in map(SERVING.match, list(lines)) if m), None)
+    if found is None:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+        reader.join(10)
+        pytest.fail(f"newsgraph serve did not say where it serves:\n{''.join(lines)}")
+    return Served(proc, found.group(1), lines, reader)
 
 
 def run_in_own_loop(coro: Any) -> Any:

@@ -21,7 +21,7 @@ from graph.background import BackgroundAnalytics
 from graph.select import search
 from schema.app import create_app
 from schema.query import execute
-from tests.servers import free_port, hold_load
+from tests.servers import hold_load, serve_on_any_port
 
 HANG_GUARD = 60  # seconds: a hang guard for a busy CI machine, not a timing assertion
 NEWSGRAPH = Path(sys.executable).with_name("newsgraph")
@@ -178,15 +178,15 @@ def _serve(*args: str) -> subprocess.CompletedProcess[str]:
                           timeout=HANG_GUARD)
 
 
-def test_serve_says_a_port_in_use_in_one_line_before_loading_anything():
+def test_serve_says_a_port_in_use_in_one_line_before_loading_anything(tmp_path):
     import socket
 
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        # The corpus does not exist: had serve loaded first, it would say that instead.
-        done = _serve("/no/such/corpus", "--port", str(port))
+        # The folder holds no record: had serve loaded first, it would say that instead.
+        done = _serve(str(tmp_path), "--port", str(port))
     assert done.returncode == 2
     assert done.stderr == (f"newsgraph: error: cannot serve on 127.0.0.1:{port}: it is in "
                            "use (another server listens there)\n")
@@ -197,8 +197,8 @@ def test_serve_says_a_port_in_use_in_one_line_before_loading_anything():
     (["--host", "no-such-host.invalid"], "newsgraph: error: cannot serve on host "
                                          "'no-such-host.invalid': "),
 ])
-def test_serve_says_a_bad_port_or_host_in_one_line(args, said):
-    done = _serve("/no/such/corpus", *args)
+def test_serve_says_a_bad_port_or_host_in_one_line(tmp_path, args, said):
+    done = _serve(str(tmp_path), *args)  # no record: a load would say so instead
     assert done.returncode == 2 and done.stderr.startswith(said)
     assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
 
@@ -207,10 +207,8 @@ def test_serve_drains_on_sigterm_and_survives_sighup():
     import json
     import urllib.request
 
-    port = free_port()
-    proc = subprocess.Popen([str(NEWSGRAPH), "serve", str(EXPLORE), "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    base = f"http://127.0.0.1:{port}"
+    served = serve_on_any_port(str(EXPLORE))
+    proc, base = served.proc, served.base
     try:
         deadline = time.monotonic() + HANG_GUARD
         while True:
@@ -229,12 +227,8 @@ def test_serve_drains_on_sigterm_and_survives_sighup():
         # uvicorn finishes the requests in flight, then ends by the signal it was sent.
         assert proc.wait(timeout=HANG_GUARD) in (0, -signal.SIGTERM)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        assert proc.stderr is not None
-        err = proc.stderr.read()
-        proc.stderr.close()
+        served.stop(signal.SIGKILL)  # a no-op once it has ended
+    err = served.output()
     assert "SIGHUP ignored" in err
 
 

@@ -15,7 +15,7 @@ import pytest
 from live_helpers import write_whole
 
 from tests import test_browser as shared
-from tests.servers import free_port, running_server
+from tests.servers import running_server
 from tests.test_browser import (
     ROOT,
     SEED_ID,
@@ -347,10 +347,12 @@ def test_live_mode_after_a_server_restart_takes_out_what_went_meanwhile(open_pag
     # titles of before.
     corpus = tmp_path / "corpus"
     shutil.copytree(ROOT / "data", corpus)
-    port = free_port()
-    p = open_page(f"http://127.0.0.1:{port}")
-    page = p.page
-    with running_server(str(corpus), port=port) as base:
+    # The first start on a port running_server chooses (again, should another socket take
+    # it first); the restart on that port, where the page reconnects.
+    with running_server(str(corpus)) as base:
+        port = int(base.rpartition(":")[2])
+        p = open_page(base)
+        page = p.page
         _open_explorer(p, base, f"?node={SEED_ID}&live=1")
         _wait_idle(page)
         page.wait_for_selector("body[data-live='connected']")

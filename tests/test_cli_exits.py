@@ -7,9 +7,9 @@ import json
 import urllib.request
 
 import pytest
-from servers import free_port, running_server
+from servers import running_server
 
-from schema.cli import EXIT_EMPTY, EXIT_OK, EXIT_REJECTED, main
+from schema.cli import EXIT_EMPTY, EXIT_OK, EXIT_REJECTED, EXIT_USAGE, main
 
 GOOD = '{"title": "Good", "webUrl": "https://cli.example/good"}'
 QUERY = "{ articles { edges { node { title } } } }"
@@ -39,7 +39,7 @@ def test_a_path_holding_no_record_is_a_clear_non_zero_exit(request, tmp_path, ca
         path.write_text("box\n", encoding="utf-8")
     else:
         path = request.getfixturevalue(where)
-    argv = {"load": ["load", str(path)], "serve": ["serve", str(path), "--port", str(free_port())],
+    argv = {"load": ["load", str(path)], "serve": ["serve", str(path), "--port", "0"],
             "query": ["query", QUERY, "--data", str(path)]}[command]
     status = main(argv)
     out, err = capsys.readouterr()
@@ -61,6 +61,21 @@ def test_load_json_of_a_path_holding_no_record_prints_the_report_as_json(not_rec
     assert [p["path"] for p in report["skipped"]] == [str(not_records / "hostname"),
                                                       str(not_records / "readme.txt")]
     assert f"no record found in {str(not_records)!r}" in err
+
+
+@pytest.mark.parametrize("command", ["load", "serve", "query"])
+def test_a_path_that_does_not_exist_is_a_usage_error_before_anything_starts(tmp_path, capsys,
+                                                                            command):
+    # `newsgraph serve NOPE` bound its port, said it was serving, then failed in the load
+    # thread with exit status 1, where load and query say so at once with 2 (a usage
+    # error: docs/records.md's exit statuses).
+    path = str(tmp_path / "nope")
+    argv = {"load": ["load", path], "serve": ["serve", path, "--port", "0"],
+            "query": ["query", QUERY, "--data", path]}[command]
+    assert main(argv) == EXIT_USAGE
+    out, err = capsys.readouterr()
+    assert err == f"newsgraph: error: no such file or folder: {path!r}\n"
+    assert out == ""
 
 
 def test_serve_allow_empty_serves_an_empty_graph(empty):

@@ -85,3 +85,51 @@ def test_the_check_catches_a_broken_file_or_anchor(tmp_path):
         "```\n[in a block](gone.md)\n```\n", encoding="utf-8")
     assert [b.split(":")[0] for b in broken_links(page)] == [
         "gone.md", "other.md#cold-load", "#nothing"]
+
+
+TABLE_DELIMITER = re.compile(r"^\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
+
+
+def loose_table_rows(text: str) -> list[str]:
+    """The lines that look like table rows but render as text: a row must follow another
+    row, or open a table (a blank line before it, the ``| --- |`` line after it)."""
+    lines = FENCE.sub(lambda m: "\n" * m.group(0).count("\n"), text).split("\n")
+    loose = []
+    for i, line in enumerate(lines):
+        if not line.startswith("|"):
+            continue
+        before = lines[i - 1] if i else ""
+        after = lines[i + 1] if i + 1 < len(lines) else ""
+        if not (before.startswith("|")
+                or (not before.strip() and TABLE_DELIMITER.match(after))):
+            loose.append(f"line {i + 1}: {line[:60]}")
+    return loose
+
+
+@pytest.mark.parametrize("page", PAGES, ids=[p.relative_to(ROOT).as_posix() for p in PAGES])
+def test_every_table_row_is_in_a_table(page: Path):
+    """A paragraph written between a table's rows ends the table: the rows after it
+    showed as a paragraph of pipes (docs/records.md's file suffixes, `.yaml` to `.jsonl`)."""
+    assert loose_table_rows(page.read_text(encoding="utf-8")) == []
+
+
+def test_a_row_cut_off_from_its_table_is_found():
+    text = ("| a | b |\n| --- | --- |\n| 1 | 2 |\n\nA note.\n| 3 | 4 |\n\n"
+            "```\n| in a fence |\n```\n")
+    assert loose_table_rows(text) == ["line 6: | 3 | 4 |"]
+
+
+MACHINE_PATH = re.compile(r"(?<![\w.~-])/(?:work|root|home)/[^\s`'\")]*")
+
+
+@pytest.mark.parametrize("page", REFERENCES,
+                         ids=[p.relative_to(ROOT).as_posix() for p in REFERENCES])
+def test_no_reference_page_names_a_path_only_its_writers_machine_has(page: Path):
+    """A reader's clone has data/, tests/fixtures/ and what a command makes; docs/records.md
+    loaded `/work/shared/seed/`, a folder of the machine the page was written on."""
+    assert MACHINE_PATH.findall(page.read_text(encoding="utf-8")) == []
+
+
+def test_a_machine_path_is_found():
+    assert MACHINE_PATH.findall("`newsgraph load /work/shared/seed/` and data/x, ~/.cache, "
+                                "/tmp/x and /home/me/c") == ["/work/shared/seed/", "/home/me/c"]

@@ -237,25 +237,19 @@ def test_kill_9_midstream_loses_no_acknowledged_record(tmp_path: Path) -> None:
     import json
     import os
     import signal
-    import subprocess
-    import sys
     import threading
     import urllib.request
 
     from tests.live_helpers import wait_for
-    from tests.servers import free_port
+    from tests.servers import Served, serve_on_any_port
 
     corpus = tmp_path / "corpus"
     write_record(corpus, "a.md", record("a"))
     env = {**os.environ, "NEWSGRAPH_INGEST_TOKEN": TOKEN}
-    newsgraph = str(Path(sys.executable).with_name("newsgraph"))
 
-    def start() -> tuple[subprocess.Popen[str], str]:
-        port = free_port()
-        proc = subprocess.Popen([newsgraph, "serve", str(corpus), "--port", str(port)],
-                                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                text=True)
-        base = f"http://127.0.0.1:{port}"
+    def start() -> tuple[Served, str]:
+        served = serve_on_any_port(str(corpus), env=env)
+        base = served.base
 
         def ready() -> bool:
             try:
@@ -265,9 +259,9 @@ def test_kill_9_midstream_loses_no_acknowledged_record(tmp_path: Path) -> None:
                 return False
 
         wait_for(ready, "the server is ready", within=60)
-        return proc, base
+        return served, base
 
-    proc, base = start()
+    served, base = start()
     acknowledged: list[str] = []
     stop = threading.Event()
 
@@ -291,25 +285,19 @@ def test_kill_9_midstream_loses_no_acknowledged_record(tmp_path: Path) -> None:
     sender = threading.Thread(target=stream)
     sender.start()
     wait_for(lambda: len(acknowledged) >= 40, "some ingests are acknowledged", within=120)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+    served.stop(signal.SIGKILL)
     stop.set()
     sender.join(timeout=60)
-    assert proc.stderr is not None
-    proc.stderr.close()
     assert 40 <= len(acknowledged) < 500
 
-    proc, _ = start()  # the restart removes any temporary file the kill left
+    served, _ = start()  # the restart removes any temporary file the kill left
     try:
         kg = graph.load(corpus)
         assert kg.report.errors == []
         assert all(kg.article(url) is not None for url in acknowledged)
         assert [p.name for p in (corpus / "ingested").iterdir() if p.name.startswith(".")] == []
     finally:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=10)
-        assert proc.stderr is not None
-        proc.stderr.close()
+        served.stop()
 
 
 def test_ingest_stops_at_its_deadline_and_says_which_records_were_not_attempted(

@@ -4,7 +4,8 @@ extensions, masking) and ``extensions`` (cost, graph version), for every query o
 tests and the docs and for queries Hypothesis writes from the schema.
 
 Each query runs twice through the same schema and extensions, once planned and once with
-the standard executor (Strawberry's own execution context class), on fresh budgets.
+the standard executor (Strawberry's own execution context class, with the schema's checks
+of the variables: schema.executor.CheckedExecutor), on fresh budgets.
 """
 
 from __future__ import annotations
@@ -22,13 +23,12 @@ import pytest
 from docs_examples import ROOT, all_examples, at_root
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from test_fuzz_graphql import SDL, _scalars
 
 import graph
 from graph.build import provider_id
 from schema.cost import RequestBudget
-from schema.executor import PlannedExecutor
+from schema.executor import CheckedExecutor, PlannedExecutor
 from schema.pipeline import QueryPipeline
 from schema.query import schema
 from schema.settings import Settings
@@ -103,7 +103,9 @@ def both(monkeypatch: pytest.MonkeyPatch, kg: graph.KnowledgeGraph, query: str,
         planned = respond(kg, query, variables, operation_name,
                           context() if callable(context) else context)
     with monkeypatch.context() as m:
-        m.setattr(schema, "execution_context_class", StrawberryGraphQLCoreExecutionContext)
+        # Strawberry's executor, with the schema's checks of the variables (CheckedExecutor)
+        # but without plans
+        m.setattr(schema, "execution_context_class", CheckedExecutor)
         standard = respond(kg, query, variables, operation_name,
                            context() if callable(context) else context)
     return planned, standard, ran

@@ -22,7 +22,7 @@ from explore_corpus import ALPHA, EXPLORE
 
 import graph
 from bench.workers import NEWSGRAPH
-from schema.loadtest import stop_server
+from schema.loadtest import SERVING, stop_server
 from schema.query import execute
 from tests.servers import free_port, unavailable
 
@@ -78,6 +78,20 @@ def loading_replica() -> Iterator[int]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def said_port(log: Path) -> int:
+    """Return the port a `newsgraph serve --port 0` logging to ``log`` says it bound."""
+    found: list[int] = []
+
+    def said() -> bool:
+        match = SERVING.search(log.read_text())
+        if match:
+            found.append(int(match.group(2)))
+        return bool(match)
+
+    wait_until(said, f"the port in {log.name}")
+    return found[0]
 
 
 @contextmanager
@@ -148,11 +162,15 @@ def test_replicas_of_one_snapshot_behind_haproxy(tmp_path):
     subprocess.run([str(NEWSGRAPH), "load", str(EXPLORE), "--cache", str(cache)],
                    check=True, capture_output=True, timeout=HANG_GUARD)
     expected = execute(graph.load(EXPLORE), QUERY)["data"]
-    front, first, second = free_port(), free_port(), free_port()
+    # The replicas bind port 0 and say the port the system gave (no other socket can take
+    # it first); HAProxy's front is named in its file, chosen free beforehand.
+    front = free_port()
+    logs = [tmp_path / "replica-1.log", tmp_path / "replica-2.log"]
     with ExitStack() as stack:
         replicas = [stack.enter_context(process(
             [str(NEWSGRAPH), "serve", str(EXPLORE), "--cache", str(cache), "--no-watch",
-             "--port", str(port)], tmp_path / f"{port}.log")) for port in (first, second)]
+             "--port", "0"], log)) for log in logs]
+        first, second = (said_port(log) for log in logs)
         not_ready = stack.enter_context(loading_replica())
         config = (haproxy_config().replace("127.0.0.1:8000", f"127.0.0.1:{front}")
                   .replace("timeout http-request 10s",
@@ -173,8 +191,8 @@ def test_replicas_of_one_snapshot_behind_haproxy(tmp_path):
         counts = [{k: v for k, v in ready(port).items() if k in COUNTS} for port in
                   (first, second)]
         assert counts[0] == counts[1] and counts[0]["articles"] == 7
-        for port in (first, second):  # each says so when a snapshot is not used
-            assert "snapshot not" not in (tmp_path / f"{port}.log").read_text()
+        for log in logs:  # each says so when a snapshot is not used
+            assert "snapshot not" not in log.read_text()
         # HAProxy marks a server down after two failed checks ("fall 2"): a third check
         # means the second one's answer was taken.
         wait_until(lambda: _Loading.checks >= 3, "HAProxy's checks of the loading replica")

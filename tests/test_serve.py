@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import socket
 import urllib.request
 from pathlib import Path
@@ -145,31 +146,15 @@ def test_serve_says_the_load_summary_once(tmp_path: Path, workers: list[str]) ->
     # serve's log said "newsgraph: loaded: 46 records from 37 files → ..." and then the
     # report printed the same line again, bare, before its warnings (with --workers, which
     # loads in the supervisor, only the report said it).
-    import subprocess
-    import threading
-
-    from tests.servers import NEWSGRAPH, free_port
+    from tests.servers import serve_on_any_port
 
     corpus = Path(__file__).parent.parent / "data"
-    proc = subprocess.Popen([str(NEWSGRAPH), "serve", str(corpus), "--no-cache", "--no-watch",
-                             "--port", str(free_port()), *workers],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    lines: list[str] = []
-    ready = threading.Event()
-
-    def read() -> None:
-        assert proc.stderr is not None
-        for line in proc.stderr:
-            lines.append(line)
-            if line.startswith("newsgraph: ready"):
-                ready.set()
-
-    threading.Thread(target=read, daemon=True).start()
+    served = serve_on_any_port(str(corpus), "--no-cache", "--no-watch", *workers)
     try:
-        assert ready.wait(60), "".join(lines)  # a hang guard only
+        served.wait_for_line("newsgraph: ready")  # a hang guard only
     finally:
-        proc.terminate()
-        proc.communicate(timeout=10)  # the rest of its output, and its pipe closed
+        served.stop(signal.SIGTERM)
+    lines = served.output().splitlines(keepends=True)
     summaries = [line for line in lines if "records from" in line]
     assert len(summaries) == 1, "".join(lines)
     assert summaries[0].startswith("newsgraph: loaded: ")
@@ -192,3 +177,18 @@ def test_a_port_taken_between_its_choice_and_the_servers_bind_is_chosen_again(
         with servers.running_server(str(CORPUS), analytics=False) as base:
             assert post(base, "{ stats { articles } }")["data"]["stats"]["articles"] == 9
             assert not base.endswith(f":{taken.getsockname()[1]}")
+
+
+def test_serve_on_any_port_serves_where_it_says_it_binds() -> None:
+    # --port 0: the system chooses a free port as the server binds it, so no other socket
+    # can take it between a test's choice and the bind (tests.servers.free_port's race).
+    from tests.servers import serve_on_any_port
+
+    served = serve_on_any_port(str(CORPUS), "--no-cache", "--no-watch")
+    try:
+        assert served.port > 0 and served.base == f"http://127.0.0.1:{served.port}"
+        served.wait_for_line("newsgraph: ready")
+        assert post(served.base, "{ stats { articles } }")["data"]["stats"]["articles"] == 9
+    finally:
+        assert served.stop() in (0, 130, -signal.SIGINT)  # 130: ended by its SIGINT
+    assert "serving GraphQL at" in served.output()

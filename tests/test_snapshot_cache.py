@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import gc
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -19,7 +18,7 @@ import graph
 from bench.generate import generate
 from graph import cachefolder, snapshot
 from tests.conftest import record, write_record
-from tests.servers import NEWSGRAPH, free_port, running_server
+from tests.servers import NEWSGRAPH, running_server, serve_on_any_port
 
 MB = 2**20
 
@@ -57,18 +56,15 @@ def test_serve_keeps_a_snapshot_in_the_cache_folder_by_default_and_says_where(
     corpus = _corpus(tmp_path / "corpus")
     cache = tmp_path / "cache"
     env = dict(os.environ, NEWSGRAPH_CACHE=str(cache))
-    port = free_port()
-    proc = subprocess.Popen([str(NEWSGRAPH), "serve", str(corpus), "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                            env=env)
+    served = serve_on_any_port(str(corpus), env=env)
     try:
         deadline = time.monotonic() + 60
         while not snapshot.snapshot_path(cache, corpus).exists():
-            assert proc.poll() is None and time.monotonic() < deadline
+            assert served.proc.poll() is None and time.monotonic() < deadline
             time.sleep(0.1)
     finally:
-        proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=20)
+        served.stop()
+    err = served.output()
     assert f"snapshot cache {cache}" in err and "--no-cache" in err
     # The next start serves from it.
     with running_server(str(corpus), env=env, analytics=False) as base:

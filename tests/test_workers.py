@@ -20,12 +20,11 @@ from explore_corpus import ALPHA, EXPLORE, write_md
 from starlette.testclient import TestClient
 
 import graph
-from bench.workers import NEWSGRAPH, children, serve, tree_memory
+from bench.workers import NEWSGRAPH, children, serve, served_port, tree_memory
 from schema.app import Loading
 from schema.loadtest import stop_server, write_corpus
 from schema.query import execute
 from schema.workers import loading_app
-from tests.servers import free_port
 
 HANG_GUARD = 60  # seconds: a hang guard for a busy CI machine, not a timing assertion
 # A start holds the analytics, computed after the load: at 3,000 records on a loaded
@@ -37,9 +36,10 @@ QUERY = f'{{ article(id: "{ALPHA}") {{ title within(hops: 2) {{ totalCount }} }}
 @contextmanager
 def workers(path: Path, count: int | None, *extra: str,
             watch: bool = False) -> Iterator[tuple[int, subprocess.Popen]]:
-    port = free_port()
-    proc = serve(path, port, count, *extra, within=START_GUARD, watch=watch)
+    proc = serve(path, 0, count, *extra, within=START_GUARD, watch=watch)
+    port = served_port(proc)
     try:
+        assert port, said(proc)
         yield port, proc
     finally:
         stop_server(proc, signal.SIGTERM, timeout=HANG_GUARD)
@@ -329,5 +329,5 @@ def test_a_server_that_never_became_ready_leaves_no_file_open(tmp_path):
     import gc
 
     with pytest.raises(RuntimeError, match="did not become ready"):
-        serve(tmp_path / "no-such-corpus", free_port(), None, within=HANG_GUARD)
+        serve(tmp_path / "no-such-corpus", 0, None, within=HANG_GUARD)
     gc.collect()  # an unclosed file: a ResourceWarning, an error here (filterwarnings)

@@ -1,0 +1,47 @@
+"""A host holding one of IDNA's four deviation characters is the host a browser opens.
+
+Found by trial32's confusable URLs: Python's ``idna`` codec (IDNA 2003) maps ``ß`` to
+``ss``, final ``ς`` to ``σ`` and deletes the joiners, so ``https://faß.de/x`` was the
+article ``https://fass.de/x`` and its provider ``fass.de``, while every current browser
+(the URL standard: UTS 46, non-transitional) opens ``xn--fa-hia.de``, another domain,
+another owner (DENIC registers ß domains since 2010): one publisher's record could take
+another's story, as a duplicate of it.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+import graph
+from graph.normalize import canonical_url, provider_key
+from tests.conftest import record, write_record
+
+
+@pytest.mark.parametrize(("url", "canonical"), [
+    ("https://faß.de/x", "https://xn--fa-hia.de/x"),
+    ("https://FASS.de/x", "https://fass.de/x"),
+    ("https://βόλος.com/x", "https://xn--nxasmm1c.com/x"),  # final sigma kept
+    ("https://βόλοσ.com/x", "https://xn--nxasmq6b.com/x"),
+    ("https://ΒΌΛΟΣ.com/x", "https://xn--nxasmq6b.com/x"),  # capitals: σ
+    ("https://straße.bücher.example/x", "https://xn--strae-oqa.xn--bcher-kva.example/x"),
+    ("https://faß．de/x", "https://xn--fa-hia.de/x"),  # a full-width dot is a dot
+    ("https://bücher.example/x", "https://xn--bcher-kva.example/x"),  # unchanged
+])
+def test_a_deviation_character_keeps_its_host_apart(url, canonical):
+    assert canonical_url(url) == canonical
+
+
+def test_a_joiner_where_no_script_needs_one_is_no_host():
+    # A browser refuses it (the URL standard checks joiners); IDNA 2003 dropped it, and
+    # the URL was another site's.
+    with pytest.raises(graph.InvalidURLError, match="not a valid host name"):
+        canonical_url("https://valid\u200d.example/x")
+
+
+def test_two_publishers_apart_by_a_sharp_s_are_two_articles(tmp_path):
+    write_record(tmp_path, "a.md", record("story", host="fass.de", title="Ours"))
+    write_record(tmp_path, "b.md", record("story", host="faß.de", title="Theirs"))
+    kg = graph.load(tmp_path)
+    assert kg.report.warnings == []  # no "duplicate of": two stories
+    assert kg.article("https://fass.de/story").title != kg.article("https://faß.de/story").title
+    assert provider_key("faß.de") == "xn--fa-hia.de" != provider_key("fass.de")
