@@ -52,6 +52,15 @@ def _has(page, node_id: str) -> bool:
     return page.evaluate("id => newsgraphExplorer.graph.hasNode(id)", node_id)
 
 
+def _live_page(p, base: str, query: str):
+    """Open the explorer at ``query`` (live mode), wait until its subscriptions are
+    connected and it is idle; return the page."""
+    page = p.page
+    _open_explorer(p, base, query)
+    page.wait_for_selector("body[data-live='connected']")
+    _wait_idle(page)
+    return page
+
 def test_live_mode_draws_an_arrival_counted_away_once_the_drawing_reaches_it(
         open_page, tmp_path):
     # Two stories arrive while nothing is drawn: both counted away. Choosing the seed draws
@@ -170,10 +179,7 @@ def test_live_mode_draws_a_story_that_touches_the_drawing_past_the_hops_drawn(
     shutil.copytree(ROOT / "data", corpus)
     with running_server(str(corpus)) as base:
         p = open_page(base)
-        page = p.page
-        _open_explorer(p, base, f"?node={SEED_ID}&live=1")
-        page.wait_for_selector("body[data-live='connected']")
-        _wait_idle(page)
+        page = _live_page(p, base, f"?node={SEED_ID}&live=1")
         gazette = f"article:{GAZETTE_URL}"
         assert gazette in _drawn(page)
         assert page.input_value("#depth") == "1"
@@ -214,10 +220,7 @@ def test_live_mode_keeps_a_drawn_same_story_edge_when_the_story_changes(open_pag
     with running_server(str(corpus)) as base:
         wait_for(lambda: _analytics_ready(base), "the analytics computed")
         p = open_page(base)
-        page = p.page
-        _open_explorer(p, base, f"?node={SEED_ID}&live=1")
-        page.wait_for_selector("body[data-live='connected']")
-        _wait_idle(page)
+        page = _live_page(p, base, f"?node={SEED_ID}&live=1")
         gazette = f"article:{GAZETTE_URL}"
         herald = next(n for n in _drawn(page) if "democratherald.com" in n)
         page.evaluate("id => newsgraphExplorer.select(id)", gazette)
@@ -252,10 +255,7 @@ def test_live_mode_draws_two_arrivals_next_to_one_story_apart(open_page, tmp_pat
     shutil.copytree(ROOT / "data", corpus)
     with running_server(str(corpus)) as base:
         p = open_page(base)
-        page = p.page
-        _open_explorer(p, base, f"?node={SEED_ID}&live=1")
-        page.wait_for_selector("body[data-live='connected']")
-        _wait_idle(page)
+        page = _live_page(p, base, f"?node={SEED_ID}&live=1")
         stories = []
         for i in range(2):
             url = f"https://live.example/next-to-the-gazette-{i}"
