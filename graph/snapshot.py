@@ -773,8 +773,14 @@ class _Blocked:
                     f"the snapshot {self.file.path} changed after it was verified at start "
                     "(a table of its blocks' digests does not match its signed digest): "
                     "restart to load the corpus or a new snapshot")
-            if len(kept) >= GROUPS_KEPT:  # the oldest kept goes (reads from threads: no raise)
-                kept.pop(next(iter(kept), None), None)  # type: ignore[arg-type]
+            if len(kept) >= GROUPS_KEPT:
+                # The oldest kept goes. Reads come from several threads: another one may
+                # change the dict between iter() and next() (RuntimeError), or take the
+                # same key first (KeyError); then none goes this time.
+                try:
+                    del kept[next(iter(kept))]
+                except (StopIteration, KeyError, RuntimeError):
+                    pass
             kept[g] = group
         return digests
 
