@@ -322,6 +322,16 @@ class FollowedFromSnapshot(FollowedFolder):
         self.live.on_change(self.changes.append)
         self.previous = self.live.current()
 
+    @rule(name=st.sampled_from(FILES))
+    def delete_while_down_then_restart(self, name: str) -> None:
+        path = self.root / name
+        if path.exists():
+            path.unlink()
+            self.specs.pop(name, None)
+        self.live = graph.follow(self.root, cache=self.cache)  # caught up
+        self.live.on_change(self.changes.append)
+        self.previous = self.live.current()
+
 
 TestFollowedFromSnapshot = FollowedFromSnapshot.TestCase
 TestFollowedFromSnapshot.settings = settings(
@@ -449,3 +459,20 @@ def test_a_block_read_again_reads_only_the_block_its_digests_are_held(
     calls = _counting_snapshot_calls(monkeypatch, snapshot.snapshot_path(cache, root))
     assert stored.base.find(key) == first is not None
     assert calls == {"pread": 1, "fstat": 1}
+
+
+def test_a_folder_removed_and_a_file_renamed_while_down_are_caught_up(tmp_path: Path) -> None:
+    root, cache = _corpus(tmp_path / "c"), tmp_path / "cache"
+    write_record(root, "deep/er/d.md", record("d", related=[{"webUrl": "https://news.example/a"}]))
+    first = graph.follow(root, cache=cache)
+    shutil.rmtree(root / "sub")  # b.md's folder, gone
+    (root / "c.md").rename(root / "deep" / "c-moved.md")
+    live, told = _steps(root, cache)
+    assert told == ["snapshot-read", "catch-up"], told
+    assert live.version != first.version
+    assert_same(live, root)
+    assert live.version == graph.follow(root).version
+    # the watcher's kind of change afterwards: a file into the folder that went
+    write_record(root, "sub/b.md", record("b", topics=["AI"]))
+    live.apply([root / "sub"])
+    assert_same(live, root)
