@@ -312,6 +312,13 @@ def _load(path: Path | None, max_file_mb: float, cache: str | bool | None = None
 
 def _empty_message(path: Path | None, report: graph.LoadReport) -> str:
     shown = str(path) if path is not None else str(graph.default_data_path())
+    if report.errors:
+        # Records were found, in files of the right kind, and each was rejected: what to
+        # fix is in the errors, not in which files are read.
+        errors = len(report.errors)
+        return (f"no record loaded from {shown!r}: every record found was rejected "
+                f"({errors} error{'s' if errors != 1 else ''} in {report.files} files read, "
+                f"{len(report.skipped)} skipped); the first: {report.errors[0]}")
     return (f"no record found in {shown!r} ({report.files} files read, "
             f"{len(report.skipped)} skipped, {len(report.errors)} errors). Records are files "
             f"ending {', '.join(sorted(RECORD_SUFFIXES))} (a .md or .txt needs YAML front matter); "

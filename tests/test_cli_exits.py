@@ -50,6 +50,26 @@ def test_a_path_holding_no_record_is_a_clear_non_zero_exit(request, tmp_path, ca
     assert out == "" or command == "load"
 
 
+@pytest.mark.parametrize("command", ["load", "serve", "query"])
+def test_a_path_whose_every_record_is_rejected_says_so_not_that_none_was_found(
+        tmp_path, capsys, command):
+    # Every record rejected (here: one without a URL) was told "no record found in ...
+    # Records are files ending .json, ...": a record was found, in a file of the right kind,
+    # and what to fix is in its errors.
+    folder = tmp_path / "rejected"
+    folder.mkdir()
+    (folder / "a.md").write_text("---\ntitle: No URL here\n---\nbody\n", encoding="utf-8")
+    argv = {"load": ["load", str(folder)], "serve": ["serve", str(folder), "--port", "0"],
+            "query": ["query", QUERY, "--data", str(folder)]}[command]
+    status = main(argv)
+    _, err = capsys.readouterr()
+    assert status == EXIT_EMPTY
+    assert f"no record loaded from {str(folder)!r}: every record found was rejected" in err
+    assert "(1 error in 1 files read, 0 skipped); the first: " in err
+    assert f"{folder / 'a.md'}:2: record has no URL" in err
+    assert "Records are files ending" not in err
+
+
 def test_load_json_of_a_path_holding_no_record_prints_the_report_as_json(not_records, capsys):
     # `newsgraph load PATH --json` printed the human summary line on stdout when PATH held
     # no record: a program reading the report as JSON got text it could not parse.
