@@ -15,7 +15,7 @@ forked from a process running one thread, else by the program's ``forkserver`` o
 ``spawn`` start method, which ``newsgraph serve`` sets); with neither, for a batch of
 fewer than :data:`CHILD_MIN_RECORDS` records, or once the child has failed, the records
 are checked in this process, as before. The child dies with the server: it watches its
-parent and exits once that is gone (a ``kill -9`` of the server leaves no child).
+server and exits once that is gone (a ``kill -9`` of the server leaves no child).
 """
 
 from __future__ import annotations
@@ -127,7 +127,7 @@ class Checker:
                     return None
                 self._pool = ProcessPoolExecutor(
                     max_workers=self.workers, mp_context=context,
-                    initializer=_watch_parent, initargs=(os.getpid(),))
+                    initializer=_watch_parent, initargs=(os.getpid(), _started(os.getpid())))
             return self._pool
 
     def _give_up(self, error: BaseException) -> None:
@@ -173,25 +173,34 @@ class _HereIfBroken(Future[list[Checked]]):
                 self.set_exception(here)
 
 
-def _watch_parent(parent: int) -> None:
-    """In the child: exit once the process that started it is gone. With ``forkserver``
-    the child's parent is the fork server, which ends when the server does; either way
-    the child's parent changes then."""
-    first = os.getppid()
-
+def _watch_parent(parent: int, started: str | None) -> None:
+    """In the child: exit once ``parent`` (the server, which started at ``started``) is
+    gone. Its own parent is no sign: with ``forkserver`` that is the fork server, which
+    lives on while a child it forked holds the server's end of its pipe — as this one
+    does (multiprocessing hands it over so that the child could start processes too)."""
     def watch() -> None:
-        while os.getppid() == first and (first != 1 or _alive(parent)):
+        while _started(parent) == started:
             time.sleep(_WATCH_S)
         os._exit(0)
 
     threading.Thread(target=watch, name="newsgraph-check-watch", daemon=True).start()
 
 
-def _alive(pid: int) -> bool:
+def _started(pid: int) -> str | None:
+    """When process ``pid`` started (its clock ticks since boot, from ``/proc``: a pid
+    taken again by another process has another), or None when there is none; where
+    ``/proc`` cannot say, "alive" while a signal 0 reaches it."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # pragma: no cover - another user's process took the id
-        return False
-    return True
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            fields = f.read().rsplit(b")", 1)[1].split()
+        return None if fields[0] == b"Z" else fields[19].decode()
+    except FileNotFoundError:
+        return None
+    except (OSError, IndexError):  # pragma: no cover - no /proc (not Linux)
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return None
+        except PermissionError:
+            return "alive"
+        return "alive"

@@ -104,11 +104,13 @@ def test_a_child_that_died_is_replaced_by_checking_in_the_server(
 
 
 _SERVER = """
-import multiprocessing, sys, time
+import multiprocessing, sys, threading, time
 from graph import recordcheck
 from tests.conftest import record
 if __name__ == "__main__":
     multiprocessing.set_start_method(sys.argv[1])
+    # A server runs threads: its child is started by the method chosen, not forked.
+    threading.Thread(target=time.sleep, args=(600,), daemon=True).start()
     checker = recordcheck.Checker()
     checker.submit([record(f"k{i}") for i in range(recordcheck.CHILD_MIN_RECORDS)]).result()
     print(*checker._pool._processes, flush=True)
