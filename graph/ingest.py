@@ -3,7 +3,10 @@
 A record sent to :func:`ingest` is checked by exactly the rules a file is: it is
 written out as the JSON file it will become, and that text is parsed and checked by
 the build's own rules (:func:`graph.build.check_records`: the build without its graph);
-a record a load would reject is refused with the load's reason. An
+a record a load would reject is refused with the load's reason. A batch of
+:data:`~graph.recordcheck.CHILD_MIN_RECORDS` or more is checked in a child process of
+its own (:mod:`graph.recordcheck`: the check needs no graph, and the server's one
+interpreter is the bound under sustained ingest). An
 accepted record is written to ``<root>/ingested/<hash of its canonical URL>.json``
 (a temporary hidden file, fsync, rename, fsync of the folder), so one canonical URL
 is one file: sending it again updates that file or leaves it unchanged.
