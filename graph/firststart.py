@@ -138,16 +138,28 @@ class SnapshotRefresh:
                       follow_symlinks)
         self.unsaved = unsaved  # files changed since the snapshot was written (about)
         self.refreshes = 0  # children that ended having written the snapshot, or found it fresh
+        self._started = time.monotonic()  # the last refresh's start, or the follow's
+        self._pid = -1
+        self._forked()
+        self.changed(0)
+
+    def _forked(self) -> None:
+        """In a process forked from the one that made this (a worker of ``newsgraph serve
+        --workers N``, forked from the supervisor's follow): start afresh — the lock may
+        have been held by a thread that is not here, and the child and timer are not
+        this process's."""
+        if self._pid == os.getpid():
+            return
+        self._pid = os.getpid()
         self._lock = threading.Lock()
         self._child: BaseProcess | None = None
         self._timer: threading.Timer | None = None
-        self._started = time.monotonic()  # the last refresh's start, or the follow's
         self._ended = threading.Event()
         self._ended.set()
-        self.changed(0)
 
     def changed(self, files: int) -> None:
         """Count ``files`` more changed since the snapshot; start a refresh when due."""
+        self._forked()
         with self._lock:
             self.unsaved += files
             if self.unsaved < REFRESH_FILES or self._child is not None:
@@ -172,7 +184,8 @@ class SnapshotRefresh:
         if context is None:
             return
         child = context.Process(  # type: ignore[attr-defined]
-            target=_refresh, name="newsgraph-snapshot-refresh", args=self._args)
+            target=_refresh, name="newsgraph-snapshot-refresh",
+            args=(*self._args, REFRESH_PAUSE))
         try:
             child.start()
         except (OSError, RuntimeError) as e:
@@ -206,10 +219,12 @@ class SnapshotRefresh:
 
     def wait(self, timeout: float | None = None) -> bool:
         """Wait until no refresh runs; return whether none does."""
+        self._forked()
         return self._ended.wait(timeout)
 
     def close(self) -> None:
         """Stop a refresh under way (what it wrote is whole or nothing) and any timer."""
+        self._forked()
         with self._lock:
             if self._timer is not None:
                 self._timer.cancel()
@@ -220,17 +235,23 @@ class SnapshotRefresh:
 
 
 def _refresh(path: str, cache_dir: str, max_file_bytes: int, include: tuple[str, ...],
-             follow_symlinks: bool) -> None:
+             follow_symlinks: bool, recent: float) -> None:
     """In the child: start from the folder's snapshot, catch it up and write it, unless
-    another refresh of it runs (then nothing)."""
+    another refresh of it runs, or one wrote it less than ``recent`` seconds ago (the
+    other workers' follows count the same changes): then nothing."""
     from graph.live import LiveGraph
 
-    os.nice(REFRESH_NICE)
-    lock_path = Path(str(snapshot.snapshot_path(Path(cache_dir), Path(path))) + ".lock")
-    with open(lock_path, "a") as lock:
+    path_of = snapshot.snapshot_path(Path(cache_dir), Path(path))
+    with open(str(path_of) + ".lock", "a") as lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             return
+        try:
+            if time.time() - path_of.stat().st_mtime < recent:
+                return
+        except OSError:  # none: written below
+            pass
+        os.nice(REFRESH_NICE)
         LiveGraph(path, max_file_bytes=max_file_bytes, include=include,
                   follow_symlinks=follow_symlinks, cache=cache_dir, _snapshot_only=True)

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import fcntl
 import multiprocessing
+import os
+import signal
 import time
 from pathlib import Path
 
@@ -118,3 +120,42 @@ def test_no_refresh_without_a_cache_folder_or_for_a_small_folder(
     assert graph.follow(root)._refresh is None
     monkeypatch.setattr(firststart, "CHILD_MIN_FILES", 4)
     assert graph.follow(root, cache=tmp_path / "cache")._refresh is None
+
+
+def test_a_worker_forked_while_a_refresh_ran_refreshes_on_its_own(
+        tmp_path: Path, refreshing: None) -> None:
+    """`newsgraph serve --workers N` forks its workers from the supervisor's follow: a
+    worker forked while another thread held the refresh's lock, and a refresh's child
+    ran, neither hangs on that lock nor waits for that child (not its own)."""
+    root, cache = _corpus(tmp_path / "c"), tmp_path / "cache"
+    live = graph.follow(root, cache=cache)
+    refresh = live._refresh
+    assert refresh is not None
+    with refresh._lock:
+        refresh._child = multiprocessing.get_context("fork").Process(target=time.sleep,
+                                                                     args=(0,))
+        pid = os.fork()
+        if pid == 0:  # the worker
+            code = 1
+            try:
+                signal.alarm(60)  # a hang ends the worker, failing the test
+                _changes(root, live)
+                _refreshed(live)
+                code = 0 if _steps(root, cache)[1] == ["snapshot-read"] else 2
+            finally:
+                os._exit(code)
+    refresh._child = None
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+
+
+def test_a_refresh_leaves_a_snapshot_written_within_its_pause(
+        tmp_path: Path, refreshing: None) -> None:
+    """Another worker's follow refreshed the snapshot a moment ago: a refresh due by this
+    one's count leaves it (each worker counts the same changes)."""
+    root, cache = _corpus(tmp_path / "c"), tmp_path / "cache"
+    live = graph.follow(root, cache=cache)
+    written = snapshot.snapshot_path(cache, root).stat().st_mtime_ns
+    write_record(root, "e.md", record("e"))  # behind it: a refresh would write it
+    firststart._refresh(str(root), str(cache), live.max_file_bytes, (), False, 3600.0)
+    assert snapshot.snapshot_path(cache, root).stat().st_mtime_ns == written
