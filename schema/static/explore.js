@@ -109,24 +109,95 @@ import { installLive } from "./explore-live.js";
     return out;
   }
 
+  const crosses = (box, boxes) => boxes.some((b) =>
+    box.x < b.x + b.w && b.x < box.x + box.w && box.y < b.y + b.h && b.y < box.y + box.h);
+  function textWidth(context, text) {
+    let width = labelWidths.get(text);
+    if (width === undefined) { width = context.measureText(text).width; labelWidths.set(text, width); }
+    return width;
+  }
+
   // Labels never overlap: a label that would cross one drawn already in this frame is left
-  // out. Sigma draws the labels of the largest nodes first, so the important ones win.
+  // out. Sigma draws the labels of the largest nodes first, so the important ones win. The
+  // labels of highlighted nodes are written on sigma's layer above (drawHover): here their
+  // places are kept free, and they are not written twice.
+  let highlightBoxes = null; // this frame's boxes of the highlighted nodes' labels
   function drawLabel(context, data, settings) {
     if (!data.label) return;
     const size = settings.labelSize;
     context.font = `${settings.labelWeight} ${size}px ${settings.labelFont}`;
+    if (highlightBoxes === null) highlightBoxes = highlightedLabelBoxes(context, settings);
+    if (data.highlighted) return;
     const text = short(data.label, 36);
-    let width = labelWidths.get(text);
-    if (width === undefined) { width = context.measureText(text).width; labelWidths.set(text, width); }
-    const box = { x: data.x + data.size + 3, y: data.y - size / 2 - 1, w: width + 2, h: size + 3 };
-    for (const b of labelBoxes) {
-      if (box.x < b.x + b.w && b.x < box.x + box.w && box.y < b.y + b.h && b.y < box.y + box.h) return;
-    }
+    const box = { x: data.x + data.size + 3, y: data.y - size / 2 - 1, w: textWidth(context, text) + 2, h: size + 3 };
+    if (crosses(box, labelBoxes) || crosses(box, highlightBoxes)) return;
     labelBoxes.push({ ...box, node: data.key || null, text });
     context.fillStyle = "rgba(255,255,255,0.75)";
     context.fillRect(box.x - 1, box.y, box.w, box.h);
     context.fillStyle = "#2b3240";
     context.fillText(text, data.x + data.size + 3, data.y + size / 3);
+  }
+
+  // A highlighted node's label box as drawHover writes it: the text beside a halo.
+  const HOVER_CHARS = 60;
+  function hoverBoxOf(context, x, y, nodeSize, label, settings) {
+    const size = settings.labelSize;
+    const text = short(label, HOVER_CHARS);
+    return { x: x + nodeSize + 2, y: y - size / 2 - 2, w: textWidth(context, text) + 6, h: size + 4, text };
+  }
+  function highlightedLabelBoxes(context, settings) {
+    const out = [];
+    for (const id of renderer.highlightedNodes || []) {
+      if (!graph.hasNode(id)) continue;
+      const d = renderer.getNodeDisplayData(id);
+      if (!d || d.hidden || !d.label) continue;
+      const { x, y } = renderer.framedGraphToViewport(d);
+      out.push(hoverBoxOf(context, x, y, renderer.scaleSize(d.size), d.label, settings));
+    }
+    return out;
+  }
+
+  // Sigma writes the labels of highlighted nodes (the selection, a highlight's hits, live
+  // arrivals) and of the hovered one on a layer of their own, each on a white box, with no
+  // check of overlap: many hits near one another wrote over each other. Here the hovered
+  // node's label is always written, then the selection's, then the others' where they fit
+  // (a node whose label does not fit keeps its halo).
+  let hoverBoxes = [];
+  function drawHover(context, data, settings) {
+    const size = settings.labelSize;
+    context.font = `${settings.labelWeight} ${size}px ${settings.labelFont}`;
+    const box = data.label ? hoverBoxOf(context, data.x, data.y, data.size, data.label, settings) : null;
+    const mine = hoverBoxes.find((b) => b.node === data.key);
+    const first = data.key === renderer.hoveredNode || (mine && mine.reserved);
+    const written = box && (first || !crosses(box, hoverBoxes));
+    if (written && !mine) hoverBoxes.push({ ...box, node: data.key });
+    context.fillStyle = "#fff";
+    context.shadowBlur = 8;
+    context.shadowColor = "#000";
+    context.beginPath();
+    context.arc(data.x, data.y, data.size + 2, 0, Math.PI * 2);
+    context.closePath();
+    context.fill();
+    if (written) context.fillRect(box.x - 2, box.y, box.w, box.h);
+    context.shadowBlur = 0;
+    if (!written) return;
+    context.fillStyle = "#2b3240";
+    context.fillText(box.text, box.x + 1, data.y + size / 3);
+  }
+  // Before each writing of that layer: the selection's places first.
+  function reserveSelection() {
+    hoverBoxes = [];
+    const context = renderer.getCanvases().hovers.getContext("2d");
+    const settings = renderer.getSettings();
+    context.font = `${settings.labelWeight} ${settings.labelSize}px ${settings.labelFont}`;
+    for (const id of selection) {
+      if (!graph.hasNode(id)) continue;
+      const d = renderer.getNodeDisplayData(id);
+      if (!d || d.hidden || !d.label || id === renderer.hoveredNode) continue;
+      const { x, y } = renderer.framedGraphToViewport(d);
+      const box = hoverBoxOf(context, x, y, renderer.scaleSize(d.size), d.label, settings);
+      if (!crosses(box, hoverBoxes)) hoverBoxes.push({ ...box, node: id, reserved: true });
+    }
   }
 
   // Sigma draws every node twice a frame: on screen and on its picking layer (which node is
@@ -160,6 +231,7 @@ import { installLive } from "./explore-live.js";
     nodeReducer,
     edgeReducer,
     defaultDrawNodeLabel: drawLabel,
+    defaultDrawNodeHover: drawHover,
     minCameraRatio: 0.02,
     maxCameraRatio: 20,
   });
@@ -178,8 +250,14 @@ import { installLive } from "./explore-live.js";
     if (renderer.getSetting("hideLabelsOnMove")) idle.push("labels", "hovers", "hoverNodes");
     return idle;
   }
+  const ownRenderHighlighted = renderer.renderHighlightedNodes;
+  renderer.renderHighlightedNodes = function (...args) {
+    reserveSelection();
+    return ownRenderHighlighted.apply(this, args);
+  };
   renderer.on("beforeRender", () => {
     labelBoxes = [];
+    highlightBoxes = null;
     const idle = idleLayers(cameraMoving());
     if (idle.join() === layersHidden) return;
     layersHidden = idle.join();
@@ -348,7 +426,7 @@ import { installLive } from "./explore-live.js";
     const shown = graph.filterNodes((n, a) => !isHidden(a)).length;
     $("#status").classList.remove("error");
     $("#status").textContent = `${graph.order} nodes · ${graph.size} edges drawn` +
-      (shown < graph.order ? ` · ${graph.order - shown} hidden` : "");
+      (shown < graph.order ? ` · ${graph.order - shown} hidden` : "") + (walkNote() ? ` · ${walkNote()}` : "");
     // Past a few thousand edges each frame of a pan or zoom draws them all: hide them while
     // the camera moves (measured in docs/browser.md).
     // Labels too past HEAVY_NODES nodes: sigma draws the frame after the move (labels, edges,
@@ -368,7 +446,23 @@ import { installLive } from "./explore-live.js";
 
   const NODE_FIELDS = `node { id ${FACET_FIELDS} } kind label hops degree`;
   const EDGE_FIELDS = "id source target kind evidence";
-  let walk = null; // the last draw or expansion: { ids, hops, limit, via, exclude, cursor, reached }
+  let walk = null; // the last draw or expansion: { ids, hops, limit, via, exclude, cursor, reached, count }
+
+  // What the last walk left out, while its limit cut it short (the status line keeps it,
+  // whatever redraws the line meanwhile). One hop around one node: its edges drawn of all it
+  // has (the degree the server gave); further, no total is known: where it stopped.
+  function walkNote() {
+    if (!walk || !walk.cursor) return "";
+    const id = walk.ids[0];
+    const label = `“${short(graph.hasNode(id) ? graph.getNodeAttribute(id, "label") : id, 40)}”`;
+    const next = `Draw more for the next ${walk.limit}.`;
+    const total = graph.hasNode(id) ? graph.getNodeAttribute(id, "apiDegree") : null;
+    if (walk.hops === 1 && !walk.via && total != null) {
+      return `${label}: ${graph.degree(id)} of its ${total} edges drawn; ${next}`;
+    }
+    const along = walk.via ? ` along ${walk.via.join(", ")}` : "";
+    return `${walk.count} nodes drawn around ${label}${along} (pages of ${walk.limit}): more remain; ${next}`;
+  }
 
   // The subgraph around `ids` less what is drawn already, with the edges attaching it.
   // Past EXCLUDE_MAX drawn nodes the list would not fit the server's request-body limit
@@ -398,8 +492,10 @@ import { installLive } from "./explore-live.js";
       if (n.hops < walk.hops) walk.reached.push(n.id);
     });
     walk.cursor = sub.truncated ? sub.cursor : null;
+    walk.count += sub.nodes.length;
     if (!walk.cursor && !walk.via) walk.reached.forEach((n) => expanded.add(n));
     $("#more").hidden = !walk.cursor;
+    updateStatus();
     return fresh;
   }
 
@@ -413,13 +509,12 @@ import { installLive } from "./explore-live.js";
     const limit = hops > 1 ? DRAW_LIMIT : EXPAND_LIMIT;
     const exclude = excludeFor([id]);
     const sub = await fetchNeighborhood([id], hops, limit, null, null, exclude);
-    walk = { ids: [id], hops, limit, via: null, exclude, cursor: null, reached: [] };
+    walk = { ids: [id], hops, limit, via: null, exclude, cursor: null, reached: [], count: 0 };
     addGraph(sub.nodes.filter((n) => n.id === id), [], center);
     graph.mergeNodeAttributes(id, { ...center, expanded: true });
     const fresh = takePage(sub, center);
-    expanded.add(id);
+    if (!walk.cursor) expanded.add(id); // a hub cut short is expanded on by a click
     relayout(true);
-    note(walk.cursor ? `${fresh.length} nodes added; more remain (Draw more).` : "");
     return fresh;
   }
 
@@ -429,7 +524,6 @@ import { installLive } from "./explore-live.js";
     const sub = await fetchNeighborhood(walk.ids, walk.hops, walk.limit, walk.cursor, walk.via, walk.exclude);
     const fresh = takePage(sub, positionOf(walk.ids[0]));
     relayout(true);
-    note(walk.cursor ? "more remain (Draw more)." : "");
     return fresh;
   }
 
@@ -439,18 +533,14 @@ import { installLive } from "./explore-live.js";
     graph.setNodeAttribute(id, "expanded", true);
     const exclude = excludeFor([id]);
     const sub = await fetchNeighborhood([id], 1, EXPAND_LIMIT, null, via, exclude);
-    walk = { ids: [id], hops: 1, limit: EXPAND_LIMIT, via, exclude, cursor: null, reached: [] };
+    walk = { ids: [id], hops: 1, limit: EXPAND_LIMIT, via, exclude, cursor: null, reached: [], count: sub.nodes.length };
     const fresh = addGraph(sub.nodes, sub.edges, positionOf(id));
     walk.cursor = sub.truncated ? sub.cursor : null;
     $("#more").hidden = !walk.cursor;
     if (!walk.cursor && !via) expanded.add(id);
+    updateStatus();
     if (fresh.length) relayout(false);
-    note(walk.cursor ? "more neighbours remain (Draw more)." : "");
     return fresh;
-  }
-
-  function note(text) {
-    if (text) $("#status").textContent += ` · ${text}`;
   }
 
   // -- hide, pin, remove, filter by kind ---------------------------------------------
@@ -692,6 +782,8 @@ import { installLive } from "./explore-live.js";
   }
 
   async function choose(id) {
+    clearTimeout(searchTimer);
+    searchSeq += 1; // a search still on its way would open the list again over the drawing
     closeResults();
     const depth = Number($("#depth").value);
     if (!graph.hasNode(id)) await draw(id, depth);
@@ -1034,6 +1126,7 @@ import { installLive } from "./explore-live.js";
     get chosen() { return chosen; },
     get layoutDone() { return layoutDone; },
     labelBoxes: () => labelBoxes.slice(),
+    hoverBoxes: () => hoverBoxes.map(({ x, y, w, h, text, node }) => ({ x, y, w, h, text, node })),
     get highlighted() { return view.marks ? [...view.marks.hits] : []; },
     get marked() { return view.marks ? [...view.marks.nodes] : []; },
     viewportOf: (id) => renderer.graphToViewport(graph.getNodeAttributes(id)),
