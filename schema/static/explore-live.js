@@ -25,6 +25,12 @@
 // back, when the server's version is not the last one seen, every drawn story is checked
 // against the graph served now, as if each had changed; only those that did are listed.
 // Stories that arrived meanwhile are not drawn (nothing says which they were).
+//
+// At most `maxChecks` drawn stories (200 unless the page's `checks` parameter says) are asked
+// again for one version, the chosen and selected ones first, then the nearest to the walk's
+// start: a version that changes more of them (a reconnect checks every one) would take
+// minutes of requests with every click waiting behind them. The rest are counted as not
+// checked; each is checked when clicked, or all with "Check them", in turns of maxChecks.
 
 import { transportClient } from "./explore-ws.js";
 
@@ -45,7 +51,8 @@ const WALKED = new Set(["RELATED", "TAGGED", "PUBLISHED_BY"]);
 const REASONS = { ADDED: "new", STUB: "now a stub" };
 
 export function installLive({ graph, gql, gqlAt, el, $, endpoint, nodeFields, edgeFields,
-  addGraph, positionOf, refresh, depth, chosen, removeNode, facetFields, facetsOf, onUpdated }) {
+  addGraph, positionOf, refresh, depth, chosen, selected, removeNode, facetFields, facetsOf, onUpdated,
+  maxChecks = 200 }) {
   const state = { on: false, status: "off", arrivals: [], from: null, version: null,
     resynced: null, forgotten: { added: 0, changed: 0 } };
   // Arrivals that touched nothing drawn: id -> { reason, title, hops, version, near }, `near`
@@ -53,6 +60,9 @@ export function installLive({ graph, gql, gqlAt, el, $, endpoint, nodeFields, ed
   // reaches them (see `reached`).
   const away = new Map();
   const hopsOf = new Map(); // id -> hops from the chosen story, as storyAdded pushed it
+  // Drawn stories a version changed (or, after a reconnect, may have) past the cap:
+  // id -> { version, changed } (changed: known to, listed as updated once checked).
+  const unchecked = new Map();
   let client = null;
   let unsubscribe = null;
   let changes = Promise.resolve(); // graphChanged events, applied one after the other
@@ -133,7 +143,32 @@ export function installLive({ graph, gql, gqlAt, el, $, endpoint, nodeFields, ed
     return { met, wasAway, asked: new Set(others) }; // asked: drawn by meet, not refreshed
   }
 
-  async function change(c, { onlyChanged = false, arrivals = null } = {}) {
+  // The chosen story, then the selected ones, then by hops from the walk's start.
+  function nearFirst(ids) {
+    const first = new Set([chosen(), ...selected()].filter(Boolean));
+    const rank = (id) => (first.has(id) ? -1 : graph.getNodeAttribute(id, "hops") ?? Infinity);
+    return ids.map((id, i) => [rank(id), i, id]).sort((a, b) => a[0] - b[0] || a[1] - b[1]).map((x) => x[2]);
+  }
+
+  // Drawn stories not checked yet among `ids` (null: all of them), asked again now, in turns
+  // of maxChecks; those known to have changed are listed as updated, the others only if so.
+  function check(ids = null) {
+    const wanted = (ids || [...unchecked.keys()]).filter((id) => unchecked.has(id));
+    if (!wanted.length) return changes;
+    changes = changes.then(async () => {
+      const still = wanted.filter((id) => unchecked.has(id) && graph.hasNode(id));
+      for (let i = 0; i < still.length; i += maxChecks) {
+        const turn = still.slice(i, i + maxChecks);
+        const known = turn.filter((id) => unchecked.get(id).changed);
+        const maybe = turn.filter((id) => !unchecked.get(id).changed);
+        if (known.length) await change({ version: state.version, removed: [], updated: known }, { all: true });
+        if (maybe.length) await change({ version: state.version, removed: [], updated: maybe }, { onlyChanged: true, all: true });
+      }
+    }).catch((err) => showState(`error: ${err.message}`));
+    return changes;
+  }
+
+  async function change(c, { onlyChanged = false, arrivals = null, all = false } = {}) {
     const wasChosen = chosen();
     const loose = new Set(); // nodes that lost drawn edges: gone from the graph too?
     const drop = (id) => {
@@ -144,9 +179,19 @@ export function installLive({ graph, gql, gqlAt, el, $, endpoint, nodeFields, ed
     };
     for (const id of c.removed) {
       away.delete(id);
+      unchecked.delete(id);
       if (graph.hasNode(id)) drop(id);
     }
-    const updated = c.updated.filter((id) => graph.hasNode(id) && !(arrivals && arrivals.asked.has(id)));
+    let updated = c.updated.filter((id) => graph.hasNode(id) && !(arrivals && arrivals.asked.has(id)));
+    if (updated.length > maxChecks && !all) {
+      updated = nearFirst(updated);
+      for (const id of updated.slice(maxChecks)) {
+        const before = unchecked.get(id);
+        unchecked.set(id, { version: c.version, changed: !onlyChanged || !!(before && before.changed) });
+      }
+      updated = updated.slice(0, maxChecks);
+    }
+    updated.forEach((id) => unchecked.delete(id));
     for (let i = 0; i < updated.length; i += BATCH) {
       const ids = updated.slice(i, i + BATCH);
       const data = await gql(`query ($ids: [ID!]!) { nodes(ids: $ids) { id ... on Article { title } ${facetFields} } }`, { ids });
@@ -394,6 +439,16 @@ export function installLive({ graph, gql, gqlAt, el, $, endpoint, nodeFields, ed
     return `Away from the drawing, not drawn: ${parts.join(", ")} (drawn once the drawing reaches them).`;
   }
 
+  function uncheckedLine() {
+    for (const id of unchecked.keys()) if (!graph.hasNode(id)) unchecked.delete(id);
+    if (!unchecked.size) return [];
+    const n = unchecked.size;
+    return [el("p", { class: "meta", id: "live-unchecked" },
+      `${n} drawn stor${n === 1 ? "y" : "ies"} not checked against version ${state.version} `
+      + `(at most ${maxChecks} are checked a version); each is checked when clicked. `,
+      el("button", { type: "button", id: "live-check", onclick: () => check() }, "Check them"))];
+  }
+
   function showList() {
     const box = $("#live-results");
     const items = state.arrivals.slice().reverse().map((a) => el("li", { dataset: { id: a.id, reason: a.reason } },
@@ -407,6 +462,7 @@ export function installLive({ graph, gql, gqlAt, el, $, endpoint, nodeFields, ed
       items.length ? el("ol", { id: "live-list", class: "hits" }, items) : el("p", { class: "hint" }, "Nothing new yet."),
       // replaceChildren writes a null as the text "null": leave the line out instead
       ...(awayText ? [el("p", { class: "meta", id: "live-elsewhere" }, awayText)] : []),
+      ...uncheckedLine(),
       ...(state.resynced ? [el("p", { class: "meta", id: "live-resynced" },
         `Reconnected: the drawing was checked against version ${state.resynced}; stories that arrived while the connection was down are not drawn.`)] : []));
   }
@@ -430,11 +486,12 @@ export function installLive({ graph, gql, gqlAt, el, $, endpoint, nodeFields, ed
       unsubscribe = null;
       away.clear(); // no events come to keep it true
       hopsOf.clear();
+      unchecked.clear();
       state.forgotten = { added: 0, changed: 0 };
       showState("off");
     }
   }
 
   $("#live-toggle").addEventListener("change", (ev) => setOn(ev.target.checked));
-  return { state, setOn, follow, reached, away };
+  return { state, setOn, follow, reached, away, check, unchecked };
 }

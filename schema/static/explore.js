@@ -759,6 +759,7 @@ import { installLive } from "./explore-live.js";
     const url = new URL(window.location.href);
     url.searchParams.set("node", selection[0]);
     history.replaceState(null, "", url);
+    if (live) live.check([id]); // a drawn story live mode has not checked against the version served
     await showDetails(id);
     if (selection.length === 2 && selection[0] !== selection[1]) await showPaths(selection[0], selection[1]);
   }
@@ -1089,7 +1090,8 @@ import { installLive } from "./explore-live.js";
   } });
   live = installLive({ graph, gql, gqlAt, el, $, endpoint: ENDPOINT, nodeFields: NODE_FIELDS,
     edgeFields: EDGE_FIELDS, addGraph, positionOf, refresh: () => renderer.refresh(),
-    depth: () => Number($("#depth").value), chosen: () => chosen, removeNode,
+    depth: () => Number($("#depth").value), chosen: () => chosen, selected: () => selection, removeNode,
+    maxChecks: Number(new URL(window.location.href).searchParams.get("checks")) || undefined,
     facetFields: FACET_FIELDS, facetsOf, onUpdated: async (ids) => {
       await filters.fillFacets();
       updateStatus();
