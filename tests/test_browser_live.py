@@ -272,6 +272,47 @@ def test_live_mode_draws_two_arrivals_next_to_one_story_apart(open_page, tmp_pat
         p.check_clean()
 
 
+def _positions(page) -> dict[str, tuple[float, float]]:
+    return {n: (a["x"], a["y"]) for n, a in page.evaluate(
+        "newsgraphExplorer.graph.mapNodes((n, a) => [n, { x: a.x, y: a.y }])")}
+
+
+def test_live_mode_lays_an_arrival_out_among_its_drawn_neighbours_and_moves_nothing_else(
+        open_page, tmp_path):
+    # An arrival was put on the ring around its first drawn neighbour, however far the
+    # others it lists were: a story listing two stories at two ends of the drawing sat at one
+    # end, its edge to the other across the whole drawing. Now it starts at the middle of its
+    # drawn neighbours and a short ForceAtlas2 run moves it alone (the rest held still).
+    corpus = tmp_path / "corpus"
+    shutil.copytree(ROOT / "data", corpus)
+    with running_server(str(corpus)) as base:
+        p = open_page(base)
+        page = _live_page(p, base, "?live=1")
+        page.select_option("#depth", "2")
+        page.evaluate("id => newsgraphExplorer.choose(id)", SEED_ID)
+        _wait_idle(page)
+        # Two drawn stories moved to two ends of the drawing, as a drag would.
+        a, b = ITIF_ID, TIANJIN_ID
+        page.evaluate("""([a, b]) => { const g = newsgraphExplorer.graph;
+            g.mergeNodeAttributes(a, { x: -1000, y: 0 });
+            g.mergeNodeAttributes(b, { x: 1000, y: 0 }); }""", [a, b])
+        before = _positions(page)
+        dist = lambda a, b: ((a[0] - b[0]) ** 2 + (a[1] - b[1]) ** 2) ** 0.5  # noqa: E731
+        ab = dist(before[a], before[b])
+        url = "https://live.example/between-two-ends"
+        write_whole(corpus, "live/between.md", _story(
+            url, "A story listing two ends of the drawing", [a[8:], b[8:]], "Live One"))
+        page.wait_for_function("id => newsgraphExplorer.graph.hasNode(id)",
+                               arg=f"article:{url}", timeout=30_000)
+        _wait_idle(page)
+        after = _positions(page)
+        arrival = after.pop(f"article:{url}")
+        assert after == {n: before[n] for n in after}  # nothing drawn before has moved
+        assert dist(arrival, before[a]) < 0.75 * ab and dist(arrival, before[b]) < 0.75 * ab, (
+            arrival, before[a], before[b])
+        page.screenshot(path=tmp_path / "live-between.png")
+        p.check_clean()
+
 def test_live_mode_checks_at_most_its_cap_of_drawn_stories_a_version_and_the_rest_on_demand(
         open_page, tmp_path):
     # Back after a restart with the folder changed, the page asked again about every drawn

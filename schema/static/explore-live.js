@@ -3,7 +3,7 @@
 // articles each new version added, updated and removed, and keeps the drawing true to them.
 //
 // A story new or changed in a version and not drawn is drawn when it touches the drawing
-// (one of its neighbours is drawn), with its edges to the drawn nodes, placed next to them,
+// (one of its neighbours is drawn), with its edges to the drawn nodes, placed among them and laid out alone (the rest held still),
 // marked new or updated, however far it is from the chosen story. The others are counted
 // and remembered (with their neighbours' ids) as away from the drawing: one is drawn,
 // listed as entered, as soon as the drawing reaches it — a node drawn that was its
@@ -51,7 +51,7 @@ const WALKED = new Set(["RELATED", "TAGGED", "PUBLISHED_BY"]);
 const REASONS = { ADDED: "new", STUB: "now a stub" };
 
 export function installLive({ graph, gql, gqlAt, el, $, endpoint, nodeFields, edgeFields,
-  addGraph, positionOf, refresh, depth, chosen, selected, removeNode, facetFields, facetsOf, onUpdated,
+  addGraph, positionOf, settle, refresh, depth, chosen, selected, removeNode, facetFields, facetsOf, onUpdated,
   maxChecks = 200 }) {
   const state = { on: false, status: "off", arrivals: [], from: null, version: null,
     resynced: null, forgotten: { added: 0, changed: 0 } };
@@ -324,9 +324,13 @@ export function installLive({ graph, gql, gqlAt, el, $, endpoint, nodeFields, ed
     const drawnNeighbours = [...others].filter((n) => graph.hasNode(n));
     if (!graph.hasNode(id) && !drawnNeighbours.length) return others;
     away.delete(id);
-    addGraph(found.node ? [found.node] : [], found.edges,
-      drawnNeighbours.length ? positionOf(drawnNeighbours[0]) : null);
+    // Among its drawn neighbours (not next to the first of them only), then laid out alone.
+    const spots = drawnNeighbours.map(positionOf);
+    const middle = spots.length ? { x: spots.reduce((s, p) => s + p.x, 0) / spots.length,
+      y: spots.reduce((s, p) => s + p.y, 0) / spots.length } : null;
+    const fresh = addGraph(found.node ? [found.node] : [], found.edges, middle);
     if (!graph.hasNode(id)) return null;
+    if (fresh.length) settle(fresh);
     graph.mergeNodeAttributes(id, { arrived: entry.reason, arrivedIn: entry.version });
     const title = found.node ? found.node.label : entry.title;
     list({ id, title, reason: listed, hops: entry.hops, version: entry.version });

@@ -408,9 +408,44 @@ import { installLive } from "./explore-live.js";
     return layoutDone;
   }
 
+  // Lay out `ids` alone (live arrivals, which come one at a time): ForceAtlas2 in its worker
+  // for SETTLE_MS with every other node held where it is (fixed for that run, unless pinned
+  // already), so that what the user is reading does not move. A full layout running places
+  // them anyway; a settle running takes them on.
+  const SETTLE_MS = 600;
+  let held = new Set(); // nodes fixed for a settle only
+  const settling = new Set();
+  function settle(ids) {
+    if (layout && !held.size) return layoutDone;
+    const moving = new Set([...settling, ...ids].filter((id) => graph.hasNode(id)));
+    if (!moving.size) return layoutDone;
+    // Sigma takes nodes just added in its next frame; fixing every node at once before that
+    // fails ("node ... can't be repaint"): take them now.
+    renderer.refresh();
+    stopLayout();
+    moving.forEach((id) => settling.add(id));
+    graph.forEachNode((n, a) => { if (!moving.has(n) && !a.fixed) held.add(n); });
+    graph.updateEachNodeAttributes((n, a) => (held.has(n) ? { ...a, fixed: true } : a), { attributes: ["fixed"] });
+    const settings = { ...forceAtlas2.inferSettings(graph), barnesHutOptimize: graph.order > 300, slowDown: 2 };
+    layout = new FA2Layout(graph, { settings });
+    layout.start();
+    document.body.dataset.layout = "running";
+    layoutDone = new Promise((resolve) => {
+      layoutFinished = resolve;
+      layoutTimer = setTimeout(stopLayout, SETTLE_MS);
+    });
+    return layoutDone;
+  }
+
   function stopLayout() {
     clearTimeout(layoutTimer);
     if (layout) { layout.kill(); layout = null; }
+    if (held.size) {
+      const was = held;
+      held = new Set();
+      graph.updateEachNodeAttributes((n, a) => (was.has(n) ? { ...a, fixed: false } : a), { attributes: ["fixed"] });
+    }
+    settling.clear();
     document.body.dataset.layout = "idle";
     if (layoutFinished) { const done = layoutFinished; layoutFinished = null; done(); }
   }
@@ -1089,7 +1124,7 @@ import { installLive } from "./explore-live.js";
     if ($("#pin-selected") && selection[0] === id) $("#pin-selected").textContent = "Unpin";
   } });
   live = installLive({ graph, gql, gqlAt, el, $, endpoint: ENDPOINT, nodeFields: NODE_FIELDS,
-    edgeFields: EDGE_FIELDS, addGraph, positionOf, refresh: () => renderer.refresh(),
+    edgeFields: EDGE_FIELDS, addGraph, positionOf, settle, refresh: () => renderer.refresh(),
     depth: () => Number($("#depth").value), chosen: () => chosen, selected: () => selection, removeNode,
     maxChecks: Number(new URL(window.location.href).searchParams.get("checks")) || undefined,
     facetFields: FACET_FIELDS, facetsOf, onUpdated: async (ids) => {
