@@ -369,3 +369,31 @@ def test_live_mode_checks_at_most_its_cap_of_drawn_stories_a_version_and_the_res
         assert listed == [TIANJIN_ID]
         p.errors = [e for e in p.errors if "ERR_CONNECTION_REFUSED" not in e]
         p.check_clean()
+
+
+def test_live_mode_asks_at_most_its_cap_of_arrivals_a_version_and_counts_the_rest(
+        open_page, tmp_path):
+    # Every story of a version that was not drawn was asked whether it touches the drawing,
+    # 20 a request, with no cap: a bulk ingest of thousands is hundreds of requests a version.
+    corpus = tmp_path / "corpus"
+    shutil.copytree(ROOT / "data", corpus)
+    token = "browser-live-token"
+    with running_server(str(corpus), env={**os.environ, "NEWSGRAPH_INGEST_TOKEN": token}) as base:
+        p = open_page(base)
+        page = _live_page(p, base, f"?node={SEED_ID}&live=1&checks=2")
+        urls = [f"https://live.example/one-of-a-batch-{i}" for i in range(5)]
+        body = json.dumps({"query": "mutation ($r: [JSON!]!) { ingest(records: $r) { status } }",
+                           "variables": {"r": [_story(u, f"One of a batch, {i}", [GAZETTE_URL],
+                                                      "Live One") for i, u in enumerate(urls)]}})
+        request = urllib.request.Request(f"{base}/graphql", data=body.encode(), headers={
+            "content-type": "application/json", "authorization": f"Bearer {token}"})
+        with urllib.request.urlopen(request, timeout=60) as r:
+            answer = json.load(r)
+        assert [x["status"] for x in answer["data"]["ingest"]] == ["CREATED"] * 5
+        page.wait_for_selector("#live-elsewhere", timeout=30_000)
+        _wait_idle(page)
+        drawn = [u for u in urls if _has(page, f"article:{u}")]
+        assert len(drawn) == 2
+        assert page.inner_text("#live-elsewhere") == (
+            "Not looked at: 3 new stories (more than 2 in one version).")
+        p.check_clean()

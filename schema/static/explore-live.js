@@ -31,6 +31,10 @@
 // start: a version that changes more of them (a reconnect checks every one) would take
 // minutes of requests with every click waiting behind them. The rest are counted as not
 // checked; each is checked when clicked, or all with "Check them", in turns of maxChecks.
+// Likewise at most maxChecks stories of a version that are not drawn are asked whether they
+// touch the drawing (those storyAdded placed near the chosen story first), and at most
+// maxChecks of those away from the drawing asked again: the others are counted as not
+// looked at (a bulk ingest of thousands of stories would be hundreds of requests a version).
 
 import { transportClient } from "./explore-ws.js";
 
@@ -54,7 +58,7 @@ export function installLive({ graph, gql, gqlAt, el, $, endpoint, nodeFields, ed
   addGraph, positionOf, settle, refresh, depth, chosen, selected, removeNode, facetFields, facetsOf, onUpdated,
   maxChecks = 200 }) {
   const state = { on: false, status: "off", arrivals: [], from: null, version: null,
-    resynced: null, forgotten: { added: 0, changed: 0 } };
+    resynced: null, forgotten: { added: 0, changed: 0 }, unasked: { added: 0, changed: 0 } };
   // Arrivals that touched nothing drawn: id -> { reason, title, hops, version, near }, `near`
   // being the ids of its neighbours when it was last asked. Drawn as soon as the drawing
   // reaches them (see `reached`).
@@ -137,8 +141,15 @@ export function installLive({ graph, gql, gqlAt, el, $, endpoint, nodeFields, ed
   // edges may have brought one near).
   function arrivalsOf(c) {
     const others = [...new Set([...(c.added || []), ...c.updated])].filter((id) => !graph.hasNode(id));
-    const wasAway = others.filter((id) => away.has(id));
-    const met = meet(others.filter((id) => !away.has(id)), c);
+    const wasAway = others.filter((id) => away.has(id)).slice(0, maxChecks);
+    let fresh = others.filter((id) => !away.has(id));
+    if (fresh.length > maxChecks) {
+      fresh = [...fresh.filter((id) => hopsOf.has(id)), ...fresh.filter((id) => !hopsOf.has(id))];
+      const added = new Set(c.added || []);
+      for (const id of fresh.slice(maxChecks)) state.unasked[added.has(id) ? "added" : "changed"] += 1;
+      fresh = fresh.slice(0, maxChecks);
+    }
+    const met = meet(fresh, c);
     met.catch((err) => showState(`error: ${err.message}`));
     return { met, wasAway, asked: new Set(others) }; // asked: drawn by meet, not refreshed
   }
@@ -436,11 +447,15 @@ export function installLive({ graph, gql, gqlAt, el, $, endpoint, nodeFields, ed
     let added = state.forgotten.added;
     let changed = state.forgotten.changed;
     for (const e of away.values()) if (e.reason === "ADDED") added += 1; else changed += 1;
-    if (!added && !changed) return null;
-    const parts = [];
-    if (added) parts.push(`${added} new stor${added === 1 ? "y" : "ies"}`);
-    if (changed) parts.push(`${changed} changed`);
-    return `Away from the drawing, not drawn: ${parts.join(", ")} (drawn once the drawing reaches them).`;
+    const counts = (a, c) => [a ? `${a} new stor${a === 1 ? "y" : "ies"}` : null, c ? `${c} changed` : null]
+      .filter(Boolean).join(", ");
+    const lines = [];
+    if (added || changed) lines.push(`Away from the drawing, not drawn: ${counts(added, changed)} (drawn once the drawing reaches them).`);
+    const { unasked } = state;
+    if (unasked.added || unasked.changed) {
+      lines.push(`Not looked at: ${counts(unasked.added, unasked.changed)} (more than ${maxChecks} in one version).`);
+    }
+    return lines.length ? lines.join(" ") : null;
   }
 
   function uncheckedLine() {
@@ -492,6 +507,7 @@ export function installLive({ graph, gql, gqlAt, el, $, endpoint, nodeFields, ed
       hopsOf.clear();
       unchecked.clear();
       state.forgotten = { added: 0, changed: 0 };
+      state.unasked = { added: 0, changed: 0 };
       showState("off");
     }
   }
