@@ -192,3 +192,34 @@ def test_the_labels_of_highlighted_stories_never_overlap(server, open_page, tmp_
     assert any(b["text"] == "Computer Vision" for b in _hover_labels(page))
     p.check_clean()
 
+
+
+def test_the_search_results_are_chosen_with_the_arrow_keys_and_enter(big_server, open_page):
+    # The results are a listbox of options, yet only the mouse could pick one: the arrow
+    # keys did nothing and Enter always drew the first.
+    p = open_page(big_server)
+    page = p.page
+    _open_explorer(p, big_server)
+    page.fill("#search", "Provider 1")
+    page.locator("#search-results li.result[data-kind='provider']").first.wait_for()
+    options = page.eval_on_selector_all("#search-results li.result",
+                                        "xs => xs.map(x => x.dataset.id)")
+    assert len(options) >= 3
+    page.press("#search", "ArrowDown")
+    page.press("#search", "ArrowDown")
+    page.press("#search", "ArrowDown")
+    page.press("#search", "ArrowUp")
+    active = page.locator("#search-results li.result[aria-selected='true']")
+    assert active.count() == 1 and active.get_attribute("data-id") == options[1]
+    assert page.get_attribute("#search", "aria-activedescendant") == active.get_attribute("id")
+    page.press("#search", "Enter")
+    page.wait_for_function("id => newsgraphExplorer.chosen === id", arg=options[1])
+    _wait_idle(page)
+    assert page.is_hidden("#search-results")
+    # Escape closes the list and keeps what was typed.
+    page.fill("#search", "Provider 2")
+    page.locator("#search-results li.result").first.wait_for()
+    page.press("#search", "Escape")
+    assert page.is_hidden("#search-results")
+    assert page.input_value("#search") == "Provider 2"
+    p.check_clean()

@@ -1022,8 +1022,9 @@ import { installLive } from "./explore-live.js";
     const topics = matches.filter((m) => kindOf(m.id) === "topic");
     const providers = matches.filter((m) => kindOf(m.id) === "provider");
     const rows = [];
+    let option = 0;
     const row = (id, kind, title, meta) => el("li", {
-      class: "result", role: "option", dataset: { id, kind },
+      class: "result", role: "option", id: `search-option-${option++}`, "aria-selected": "false", dataset: { id, kind },
       onmousedown: (ev) => { ev.preventDefault(); run(() => choose(id)); },
     }, el("span", { class: `kind ${kind}` }, kind === "article" ? "story" : kind), el("bdi", {}, title), el("span", { class: "meta" }, meta));
     if (data.search.edges.length) {
@@ -1043,11 +1044,27 @@ import { installLive } from "./explore-live.js";
     }
     if (!rows.length) rows.push(el("li", { class: "empty" }, "Nothing matches."));
     list.replaceChildren(...rows);
+    $("#search").removeAttribute("aria-activedescendant");
     list.hidden = false;
   }
 
   function closeResults() {
     $("#search-results").hidden = true;
+  }
+
+  // The arrow keys move through the results (the input keeps the focus and names the one
+  // active with aria-activedescendant), Enter draws the active one, Escape closes the list.
+  function activeResult() {
+    return $("#search-results").hidden ? null : $("#search-results li.result[aria-selected='true']");
+  }
+  function moveActive(step) {
+    const results = [...document.querySelectorAll("#search-results li.result")];
+    if ($("#search-results").hidden || !results.length) return;
+    const now = results.indexOf(activeResult());
+    const next = now < 0 ? (step > 0 ? 0 : results.length - 1) : Math.min(results.length - 1, Math.max(0, now + step));
+    results.forEach((r, i) => { r.setAttribute("aria-selected", String(i === next)); r.classList.toggle("active", i === next); });
+    results[next].scrollIntoView({ block: "nearest" });
+    $("#search").setAttribute("aria-activedescendant", results[next].id);
   }
 
   // -- wiring ----------------------------------------------------------------------
@@ -1067,10 +1084,16 @@ import { installLive } from "./explore-live.js";
     clearTimeout(searchTimer);
     searchTimer = setTimeout(() => run(() => search(ev.target.value)), 120);
   });
+  $("#search").addEventListener("keydown", (ev) => {
+    if (ev.key === "ArrowDown" || ev.key === "ArrowUp") { ev.preventDefault(); moveActive(ev.key === "ArrowDown" ? 1 : -1); }
+    if (ev.key === "Escape" && !$("#search-results").hidden) { ev.preventDefault(); closeResults(); }
+  });
   $("#search").addEventListener("focus", (ev) => { if (ev.target.value.trim()) $("#search-results").hidden = false; });
   $("#search").addEventListener("blur", () => setTimeout(closeResults, 150));
   $("#search-form").addEventListener("submit", async (ev) => {
     ev.preventDefault();
+    const active = activeResult();
+    if (active) { await run(() => choose(active.dataset.id)); return; }
     clearTimeout(searchTimer);
     await run(() => search($("#search").value));
     const first = $("#search-results li.result");
