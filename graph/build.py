@@ -39,6 +39,7 @@ import networkx as nx
 
 from graph import fastyaml
 from graph.errors import InvalidURLError
+from graph.hosts import mixed_script_label
 from graph.records import OTHER_URL_NAMES, Record
 from graph.report import LoadReport, Problem
 from graph.values import TooLongInteger
@@ -404,6 +405,8 @@ class Builder:
             if has_credentials(raw):
                 self.warn(path, line, f"{what}: the {key}'s user name or password is left "
                           "out of the article's id (ids are shown to every client)")
+            if "xn--" in url:
+                self.check_scripts(url, path, line, what)
             if key == "webUrl" and fields.get("originalUrl") != raw:  # the same: valid
                 self.check_original_url(fields.get("originalUrl"), path, line, what)
             return url
@@ -413,6 +416,19 @@ class Builder:
         else:
             self.warn(path, line, f"{what} skipped: no valid URL ({reason})")
         return None
+
+    def check_scripts(self, url: str, path: str, line: int | None, what: str) -> None:
+        """Warn of a URL whose host mixes scripts in one label, as a look-alike of
+        another domain does (``vаlid.example`` with a Cyrillic ``а``): browsers show it
+        as punycode, and it is a provider of its own."""
+        host = url.partition("//")[2].partition("/")[0].rpartition("@")[2].partition(":")[0]
+        found = mixed_script_label(host)
+        if found is not None:
+            label, scripts = found
+            self.warn(path, line, f"{what}: the host {host!r} mixes "
+                      f"{' and '.join(scripts)} letters in one label ({label!r}), as a "
+                      "look-alike of another domain does; browsers show it as written "
+                      "here, and it is a provider of its own")
 
     def check_original_url(self, raw: Any, path: str, line: int | None, what: str) -> None:
         """Warn of an ``originalUrl`` that is not a web URL beside a valid ``webUrl``: it
