@@ -110,6 +110,9 @@ EDGES_HELD = 4096
 # Packings of the build state overtaken by changes in a row, past which the next packs
 # holding the folder (see LiveGraph.compact).
 _RACES = 3
+# A refresh's child (graph/firststart.py) looks at the folder and writes its snapshot at
+# most this many times: the folder changed between look and write in each.
+SAVE_TRIES = 3
 
 logger = logging.getLogger("newsgraph")
 
@@ -226,6 +229,9 @@ class LiveGraph:
         # Ingested batches waiting for the folder: the one that gets it writes and
         # applies all of them as one change (graph.ingest).
         self.batches: GroupCommit[Any] = GroupCommit()
+        # Writes the snapshot anew in a child once enough changed (graph/firststart.py);
+        # None without a cache folder, for a small folder, and until the follow started.
+        self._refresh: firststart.SnapshotRefresh | None = None
         self._cache = FollowCache.of(cache, self.root, self._options())
         pending = self._cache.open() if self._cache is not None else None
         listing = self._list()
@@ -236,7 +242,12 @@ class LiveGraph:
             tell(Step("snapshot-read", 0, 1))
             if self._start_from(pending, digest, listing):
                 tell(Step("snapshot-read", 1, 1, self.current().report.records))
-                self._catch_up(tell)
+                behind = self._catch_up(tell)
+                if _snapshot_only:  # a refresh's child: the caught-up version written
+                    if behind:
+                        self._save()
+                    return
+                self._refresh_later(behind)
                 return
         private = None
         if self._cache is None and not _snapshot_only and \
@@ -262,7 +273,9 @@ class LiveGraph:
                 digest = self._cache.fingerprint(names)
                 if pending is not None and self._start_from(pending, digest, listing):
                     tell(Step("snapshot", 1, 1, self.current().report.records))
-                    self._catch_up(tell)  # files changed after the child read them
+                    behind = self._catch_up(tell)  # files changed after the child read them
+                    if private is None:  # (a private folder goes once started from)
+                        self._refresh_later(behind)
                     return
         finally:
             if private is not None:
@@ -309,6 +322,7 @@ class LiveGraph:
             tell(Step("snapshot", 1, 1, kg.report.records))
         self._listing = _without_names(listing)
         self._compact_later()
+        self._refresh_later(0)
 
     def _options(self) -> dict[str, object]:
         """The load options a snapshot is for, as graph.load names them."""
@@ -347,17 +361,48 @@ class LiveGraph:
         self.resumed = False
         return True
 
-    def _catch_up(self, tell: ProgressCallback) -> None:
+    def _catch_up(self, tell: ProgressCallback) -> int:
         """After a start from a snapshot behind the folder (files changed since it was
         written, graph/followcache.py): apply them now, as a rescan does (only the files
         whose signature differs are read), so the first version handed out is the
-        folder's as it is."""
+        folder's as it is. Returns how many files the snapshot was behind."""
         start = self._start
-        if start is not None and start.behind is not None:
-            tell(Step("catch-up", 0, start.behind_files, self.current().report.records))
+        if start is None or start.behind is None:
+            return 0
+        behind = start.behind_files
+        tell(Step("catch-up", 0, behind, self.current().report.records))
+        self.apply(None)
+        tell(Step("catch-up", behind, behind, self.current().report.records))
+        return behind
+
+    def _save(self) -> None:
+        """Write the version caught up as the folder's snapshot (a refresh's child,
+        graph/firststart.py), when no file changed between the folder's look and the
+        write: each try looks again, and applies what changed since the last."""
+        assert self._cache is not None
+        for _ in range(SAVE_TRIES):
+            names = self._list().names
+            digest = self._cache.fingerprint(names)
             self.apply(None)
-            tell(Step("catch-up", start.behind_files, start.behind_files,
-                      self.current().report.records))
+            kept = FollowCache.kept(names, self._files, self._rel, self._state, self.root,
+                                    self._version_sum, self._dirs,
+                                    (self._listing.errors, self._listing.skipped))
+            if digest is None or kept is None:
+                continue
+            if self._cache.write([self._kg], digest, kept, lambda: self._list().names,
+                                 self._adopt, read_back=False) is None:
+                return
+        logger.info("snapshot of %s not refreshed: the folder changed during each of %d "
+                    "tries", self.root, SAVE_TRIES)
+
+    def _refresh_later(self, behind: int) -> None:
+        """Keep the snapshot close to the folder from now on (graph/firststart.py), the
+        files it is ``behind`` counted as changed since it was written."""
+        if self._cache is None or len(self._files) < firststart.CHILD_MIN_FILES:
+            return
+        self._refresh = firststart.SnapshotRefresh(
+            self.root, self._cache.cache_dir, max_file_bytes=self.max_file_bytes,
+            include=self.include, follow_symlinks=self.follow_symlinks, unsaved=behind)
 
     def resume(self) -> Change | None:
         """Make ready the build state the next changes are applied to, for a version
@@ -779,6 +824,8 @@ class LiveGraph:
             callback(change)
         heap.release_soon()  # the previous version's pages, given back (not waited for)
         self._compact_later()
+        if self._refresh is not None:
+            self._refresh.changed(len(change.files))
         return change
 
     def _listed_among(self, paths: list[str | os.PathLike[str]],
