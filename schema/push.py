@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import http.client
 import json
+import math
 import sys
+import time
 import urllib.error
 import urllib.request
 from collections import deque
@@ -231,31 +233,30 @@ def _send_all(url: str, headers: dict[str, str], group: list[tuple[str, dict[str
 
 def _send(url: str, headers: dict[str, str], group: list[tuple[str, dict[str, Any]]],
           ) -> list[dict[str, Any]]:
-    """One ingest request: each record's answer, in order. Whatever else the server
-    answers (a proxy's error page, another web server, no answer) is a
-    :class:`NewsgraphError` saying what came back."""
+    """One ingest request: each record's answer, in order. A server still loading its
+    corpus (503, ``NOT_READY``) is waited for as its ``Retry-After`` says, up to
+    :data:`ANSWER_SECONDS`; whatever else the server answers (a proxy's error page,
+    another web server, no answer) is a :class:`NewsgraphError` saying what came back."""
     body = json.dumps({"query": INGEST, "variables": {"r": [f for _, f in group]}},
                       default=_value, ensure_ascii=False).encode()
-    request = urllib.request.Request(url, data=body, headers=headers)
-    try:
-        with urllib.request.urlopen(request, timeout=ANSWER_SECONDS) as r:
-            status, kind, raw = r.status, r.headers.get_content_type(), r.read()
-    except urllib.error.HTTPError as e:
-        status, raw = e.code, e.read()
-        kind = e.headers.get_content_type() if e.headers is not None else "no content type"
-    except (TimeoutError, urllib.error.URLError) as e:
-        if not isinstance(e, TimeoutError) and not isinstance(e.reason, TimeoutError):
-            raise NewsgraphError(f"cannot reach {url}: {e}") from e
-        raise NewsgraphError(
-            f"{url} sent no answer within {ANSWER_SECONDS:g} s (a server still loading its "
-            "corpus, or busy); this batch may have been written: pushing again is safe, a "
-            "record already there is answered 'unchanged'") from e
-    except http.client.RemoteDisconnected as e:
-        raise NewsgraphError(f"{url} closed the connection without an answer: is --server "
-                             "a newsgraph server (newsgraph serve)?") from e
-    except OSError as e:
-        raise NewsgraphError(f"cannot reach {url}: {e}") from e
-    answer = _graphql_answer(url, status, kind, raw)
+    waited_until = time.monotonic() + ANSWER_SECONDS
+    said = False
+    while True:
+        status, kind, raw, retry = _post(url, headers, body)
+        answer = _graphql_answer(url, status, kind, raw)
+        loading = status == 503 and _first_code(answer) == "NOT_READY"
+        if not loading:
+            break
+        left = waited_until - time.monotonic()
+        if left <= 0:
+            raise NewsgraphError(f"{url} is still loading its corpus after "
+                                 f"{ANSWER_SECONDS:g} s ({answer['errors'][0]['message']}): "
+                                 "push again once its /readyz says ready")
+        if not said:
+            print(f"newsgraph: {url} is loading its corpus "
+                  f"({answer['errors'][0]['message']}); waiting", file=sys.stderr, flush=True)
+            said = True
+        time.sleep(min(max(retry, 0.1), 5.0, left))
     if status == 413 and answer.get("errors"):
         # Too long for the server (a record past its maxIngestBytes): this batch's
         # records are refused, and the push goes on with the others.
@@ -273,6 +274,43 @@ def _send(url: str, headers: dict[str, str], group: list[tuple[str, dict[str, An
                              f"record{'s' if len(group) != 1 else ''} sent: is --server a "
                              "newsgraph server?")
     return results
+
+
+def _post(url: str, headers: dict[str, str], body: bytes) -> tuple[int, str, bytes, float]:
+    """POST ``body``: the answer's status, content type, bytes and ``Retry-After``
+    seconds (1 when it says none)."""
+    request = urllib.request.Request(url, data=body, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=ANSWER_SECONDS) as r:
+            return r.status, r.headers.get_content_type(), r.read(), 1.0
+    except urllib.error.HTTPError as e:
+        kind = e.headers.get_content_type() if e.headers is not None else "no content type"
+        try:
+            retry = float(e.headers.get("Retry-After") or 1) if e.headers is not None else 1.0
+        except ValueError:  # an HTTP date: wait the default
+            retry = 1.0
+        return e.code, kind, e.read(), retry if math.isfinite(retry) else 1.0
+    except (TimeoutError, urllib.error.URLError) as e:
+        if not isinstance(e, TimeoutError) and not isinstance(e.reason, TimeoutError):
+            raise NewsgraphError(f"cannot reach {url}: {e}") from e
+        raise NewsgraphError(
+            f"{url} sent no answer within {ANSWER_SECONDS:g} s (a server still loading its "
+            "corpus, or busy); this batch may have been written: pushing again is safe, a "
+            "record already there is answered 'unchanged'") from e
+    except http.client.RemoteDisconnected as e:
+        raise NewsgraphError(f"{url} closed the connection without an answer: is --server "
+                             "a newsgraph server (newsgraph serve)?") from e
+    except OSError as e:
+        raise NewsgraphError(f"cannot reach {url}: {e}") from e
+
+
+def _first_code(answer: dict[str, Any]) -> str | None:
+    errors = answer.get("errors")
+    if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+        extensions = errors[0].get("extensions")
+        if isinstance(extensions, dict) and isinstance(extensions.get("code"), str):
+            return extensions["code"]
+    return None
 
 
 def _graphql_answer(url: str, status: int, kind: str, raw: bytes) -> dict[str, Any]:

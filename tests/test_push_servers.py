@@ -113,3 +113,61 @@ def test_a_server_slower_than_push_waits_is_said_so_not_unreachable(
     assert status == EXIT_USAGE and "Traceback" not in err, err
     assert "cannot reach" not in err, err
     assert "no answer within 0.5 s" in err and "pushing again is safe" in err, err
+
+
+class _Loading(_Handler):
+    """A newsgraph still loading its corpus (503 NOT_READY, Retry-After: 0) for the first
+    ``loading`` requests, then one answering the ingest."""
+
+    loading = 2
+    seen = 0
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's name
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        type(self).seen += 1
+        if type(self).seen <= self.loading:
+            body = (b'{"errors": [{"message": "loading: 10 of 20 files read", "extensions": '
+                    b'{"code": "NOT_READY", "status": "loading"}}]}')
+            status, extra = 503, [("Retry-After", "0")]
+        else:
+            body = (b'{"data": {"ingest": [{"status": "CREATED", "id": "article:https://'
+                    b'push.example/good", "error": null, "warnings": []}]}}')
+            status, extra = 200, []
+        self.send_response(status)
+        for name, value in [("Content-Type", "application/json"), *extra]:
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def test_a_server_still_loading_is_waited_for_as_it_says(tmp_path, capsys, monkeypatch):
+    # `newsgraph serve corpus & newsgraph push new --server ...` (a script starting both)
+    # failed: "refused the batch: loading: ...", while the server's 503 says Retry-After.
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Loading)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        status, err = _push(tmp_path, httpd, capsys)
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert status == 0, err
+    assert "is loading its corpus (loading: 10 of 20 files read); waiting" in err, err
+    assert _Loading.seen == 3
+
+
+def test_a_server_loading_past_the_wait_is_said_so(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(_Loading, "loading", 10**6)
+    monkeypatch.setattr(_Loading, "seen", 0)
+    monkeypatch.setattr(schema.push, "ANSWER_SECONDS", 0.5)
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Loading)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        status, err = _push(tmp_path, httpd, capsys)
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert status == EXIT_USAGE and "Traceback" not in err, err
+    assert "still loading its corpus after 0.5 s" in err, err
