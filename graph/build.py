@@ -281,6 +281,9 @@ class Builder:
         self.logged_articles: dict[str, str] = {}
         # While log_only: provider and topic node ids made, by prefix, then key or slug.
         self.logged_targets: dict[str, dict[str, str]] = {}
+        # A provider domain as written -> its key (provider_key, ~2-3 us a call): a
+        # corpus names its few hundred providers' domains over and over.
+        self.provider_keys: dict[str, str] = {}
 
     def in_dicts(self) -> None:
         """Put the logged edges of a log-only build into networkx's dicts, as
@@ -803,9 +806,19 @@ class Builder:
         attrs["provider"] = key
         if self.shared_links is not None:  # the loader's build: values shared as made
             share_node_values(attrs)
-        if self.log_only and node in self.g:  # never so in a cold build
-            self.in_dicts()
-        self.g.add_node(node, **attrs)
+        g = self.g
+        if isinstance(g, _Capture):  # prepare's: the dict itself, not a copy made of it
+            g.attrs = attrs
+        elif self.log_only and node not in g._node:
+            # A cold build's new node (a stub): networkx's add_node, less its copy of the
+            # dict (its keys in the same order) and its checks (the id is never None).
+            g._succ[node] = {}
+            g._pred[node] = {}
+            g._node[node] = attrs
+        else:
+            if self.log_only:  # never so in a cold build
+                self.in_dicts()
+            g.add_node(node, **attrs)
         if self.log_only:
             self.logged_articles[entry.url] = node
         self.links(node, key, entry.topics)
@@ -846,10 +859,13 @@ class Builder:
                       f"{type(raw).__name__} {shown}; the provider is the URL's host")
         key = None
         if isinstance(domain, str) and domain.strip():
-            try:
-                key = provider_key(domain)
-            except InvalidURLError as e:
-                self.warn(path, line, f"provider domain ignored: {e}; using the URL's host")
+            key = self.provider_keys.get(domain)
+            if key is None:
+                try:
+                    key = self.provider_keys[domain] = provider_key(domain)
+                except InvalidURLError as e:
+                    self.warn(path, line, f"provider domain ignored: {e}; using the URL's "
+                                          "host")
         if key is None:
             key = provider_key(url)
         if isinstance(name, int | float) and not isinstance(name, bool):

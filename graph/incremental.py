@@ -97,21 +97,41 @@ class _Held:
 
     @property
     def fields(self) -> dict[str, Any]:
-        fields = self._state.record(self.file, self.at).fields
+        rec = self._state.record(self.file, self.at)
+        fields = rec.fields
         if self.related < 0:
+            self._same_place(rec, fields, "record")
             return fields
         # A related entry (a stub's listing): item ``related`` of the record's list.
         try:
-            return fields["related"][self.related]
+            item = fields["related"][self.related]
         except (KeyError, IndexError, TypeError):
             self._state._moved = self.file
             raise FileMoved(self.file) from None
+        self._same_place(rec, item, "related")
+        return item
 
     @property
     def body(self) -> str | None:
         if self.related >= 0:
             return None
-        return self._state.record(self.file, self.at).body
+        rec = self._state.record(self.file, self.at)
+        self._same_place(rec, rec.fields, "record")
+        return rec.body
+
+    def _same_place(self, rec: Any, fields: Any, what: str) -> None:
+        """For a file whose bytes changed since it was applied, read again by a change
+        that applies it next (``BuildState.moved``): the record read stands for this
+        entry only when it is at the same line and gives the same URL; else
+        :class:`FileMoved` (the caller builds from every file)."""
+        moved = self._state.moved
+        if not moved or self.file not in moved:
+            return
+        if rec.line == self.line and isinstance(fields, dict) and \
+                Builder(LoadReport()).entry_url(fields, self.path, self.line, what) == self.url:
+            return
+        self._state._moved = self.file
+        raise FileMoved(self.file)
 
     @property
     def source(self) -> str:
@@ -489,6 +509,12 @@ class BuildState:
         self.reader = reader
         self._reading: dict[str, ParsedFile] = {}  # a change's files, read once
         self._moved: str | None = None  # a file read again that changed meanwhile
+        # While a change that can apply them runs (else None): files read again whose
+        # bytes changed since they were applied, put here by the reader (what it made
+        # of each) and handed back as read; their records are used where they stand
+        # for the entry held (:meth:`_Held._same_place`), and the caller applies the
+        # files in the same version (graph/live.py).
+        self.moved: dict[str, Any] | None = None
         self.g = nx.MultiDiGraph()
         self.records: dict[str, dict[Key, Entry]] = defaultdict(dict)  # URL -> its records
         self.file_records: dict[str, list[tuple[str | None, Key]]] = {}  # file -> (URL, key)
@@ -558,13 +584,14 @@ class BuildState:
         """What a snapshot keeps of a state (graph/followcache.py): its inputs, not its
         graph, its reader or its nodes' attributes (see :meth:`resolve`)."""
         state = dict(self.__dict__)
-        for name in ("g", "reader", "_reading", "_moved"):
+        for name in ("g", "reader", "_reading", "_moved", "moved"):
             state.pop(name, None)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self.g, self.reader, self._reading, self._moved = nx.MultiDiGraph(), None, {}, None
+        self.moved = None
 
     def _stored_map(self, name: str, base: Blobs | None = None) -> StoredMap:
         """The stored map for field ``name`` (one of :data:`STORED`) over ``base``."""

@@ -113,6 +113,9 @@ _RACES = 3
 # A refresh's child (graph/firststart.py) looks at the folder and writes its snapshot at
 # most this many times: the folder changed between look and write in each.
 SAVE_TRIES = 3
+# An apply applies the files it read again that were edited since they were applied, in
+# at most this many rounds (each may read others again); past them, every file is read.
+MOVED_ROUNDS = 4
 
 logger = logging.getLogger("newsgraph")
 
@@ -804,14 +807,38 @@ class LiveGraph:
             touched_nodes = set(kg.nx) | set(old_kg.nx)
         else:
             self._stale = True  # until the change below is made: the next apply builds again
+            self._state.moved = {}
             try:
                 kg, touched_nodes = self._advance(old_kg, list(before.values()), after)
+                # Files the change read again that were edited since they were applied:
+                # applied now, in this version (see _reread), until none is left.
+                for _ in range(MOVED_ROUNDS):
+                    moved, self._state.moved = self._state.moved, {}
+                    if not moved:
+                        break
+                    again: list[ParsedFile] = []
+                    for name, new_kept in moved.items():
+                        again.append(self._drop_file(name).parsed)  # type: ignore[arg-type]
+                        self._exact.discard(name)
+                        self._clean.pop(name, None)
+                        self._add_file(name, new_kept)
+                        changed.append(name)
+                        read.append(name)
+                    kg, more = self._advance(kg, again,
+                                             [self._files[name].parsed  # type: ignore[misc]
+                                              for name in moved])
+                    touched_nodes |= more
+                else:
+                    if self._state.moved:
+                        raise FileMoved(next(iter(self._state.moved)))
             except FileMoved as e:
                 # A file the change read again for its records holds other bytes now (its
                 # change is not applied yet): apply everything as it now is, every file
                 # read again (stale).
                 logger.info("%s changed meanwhile: reading the whole folder again", e)
                 return self._apply(None, also=changed)
+            finally:
+                self._state.moved = None
             for name in read:
                 self._files[name].let_go()
         self._kg = kg
@@ -997,12 +1024,24 @@ class LiveGraph:
         if kept is None:
             raise FileMoved(name)
         digest = content_digest(name, self.max_file_bytes)
+        moved = self._state.moved
         if digest != kept.digest:
-            raise FileMoved(name)
+            # Edited since it was applied, its change not applied yet. During an apply
+            # that can (a dict): read as it now is, and applied by that apply, in the
+            # same version (a burst of edits read the whole folder again before: a
+            # cold load's work in the follower). A file gone or not a file: as before.
+            if moved is None or ":" in digest or digest == "not-a-file":
+                raise FileMoved(name)
+            if name in moved:
+                return moved[name].parsed
+            signature = file_signature(name)
         parsed = parse_file(Path(name), max_bytes=self.max_file_bytes, include=self.include,
                             within=self._within)
         if content_digest(name, self.max_file_bytes) != digest:
             raise FileMoved(name)
+        if digest != kept.digest:
+            assert moved is not None
+            moved[name] = KeptFile(parsed, digest, signature)
         return parsed
 
     def _read(self, name: str, old: KeptFile | None = None) -> KeptFile:

@@ -359,6 +359,52 @@ def test_a_record_read_again_from_a_file_changed_meanwhile_is_not_used(tmp_path:
     assert cache
 
 
+def test_a_file_edited_before_its_change_is_applied_is_applied_with_the_change_reading_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A burst of edits: a change reads again a file edited since it was applied (its
+    own change not applied yet). That file is applied in the same version, and only it
+    is read — before, the whole folder was read again and the graph built from every
+    file (at 20k, ~20 s of the follower's CPU for a `sed` over 600 files)."""
+    root = _corpus(tmp_path / "c")
+    builds: list[int] = []
+    assemble = graph.LiveGraph._assemble
+
+    def counted(self: graph.LiveGraph) -> graph.KnowledgeGraph:
+        builds.append(1)
+        return assemble(self)
+
+    for n, live in enumerate((graph.follow(root), _started(root, tmp_path / "cache"))):
+        monkeypatch.setattr(graph.LiveGraph, "_assemble", counted)
+        live.apply(None)
+        write_record(root, "c.md", record("c", title=f"Edited {n}, not applied yet",
+                                          related=[{"webUrl": "https://news.example/y"}]))
+        dup = write_record(root, "dup.md", record("c", publishedDateTime="2001-01-01T00:00:00Z"))
+        change = live.apply([dup])  # reads c.md again for the duplicate URL: it changed
+        assert builds == []
+        assert change is not None and str(root / "c.md") in change.files
+        assert_same(live, root)
+        assert "article:https://news.example/y" in live.current().nx  # the edit's link
+        assert live.apply([root / "c.md"]) is None  # the watcher's event, late: nothing new
+        dup.unlink()
+        live.apply([dup])
+        assert_same(live, root)
+        monkeypatch.undo()
+
+
+def test_a_file_edited_so_its_record_stands_elsewhere_is_read_with_every_file(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """The record a change reads again from an edited file is no longer the one held
+    (another URL at that place): the folder is read again, as before."""
+    root = _corpus(tmp_path / "c")
+    live = graph.follow(root)
+    write_record(root, "c.md", record("z", title="Another story in its place"))
+    dup = write_record(root, "dup.md", record("c", publishedDateTime="2001-01-01T00:00:00Z"))
+    with caplog.at_level("INFO", logger="newsgraph"):
+        live.apply([dup])
+    assert "changed meanwhile: reading the whole folder again" in caplog.text
+    assert_same(live, root)
+
+
 def test_a_snapshot_changed_after_the_start_is_not_read_for_the_state(
         tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     """The build state stays in the snapshot file until the follow goes on: a file
