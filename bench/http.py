@@ -1,6 +1,7 @@
 """Serving over real HTTP on loopback: a server process and a load-generating client.
 
-``python -m bench.http serve PATH --port P [--cache DIR]`` runs newsgraph's app under
+``python -m bench.http serve PATH --port P [--cache DIR]`` (``--port 0``: a port the
+system chooses, said on its ``READY <port>`` line) runs newsgraph's app under
 uvicorn (one worker, as ``newsgraph serve`` does) with extra routes: ``/plain``, a bare
 Starlette endpoint that returns a payload set by ``PUT /plain`` (the ceiling a GraphQL
 endpoint on the same server could reach), ``/plain-within`` and ``/graphql-standard``
@@ -31,6 +32,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import socket
 import sys
 import time
 from typing import Any
@@ -101,8 +103,15 @@ def _serve(args: argparse.Namespace) -> int:
     config = uvicorn.Config(app, host=HOST, port=args.port, log_level="warning",
                             access_log=False, http="httptools", loop=SERVING_LOOP)  # as serve
     server = uvicorn.Server(config)
-    print("READY", flush=True)
-    server.run()
+    # Bound and listening here, before READY: with --port 0 the system chooses the port
+    # as it binds (a port chosen free beforehand could be taken by another socket of a
+    # shared machine first), and a connection made after READY waits in the backlog.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((HOST, args.port))
+    sock.listen(2048)
+    print(f"READY {sock.getsockname()[1]}", flush=True)
+    server.run(sockets=[sock])
     return 0
 
 

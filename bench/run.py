@@ -506,26 +506,21 @@ def _ingest(corpus: Path, args: argparse.Namespace) -> dict[str, Any]:
                         idle_seconds=args.ingest_idle_seconds)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _http(corpus: Path, cache: Path, args: argparse.Namespace) -> dict[str, Any]:
     print("serving over HTTP on loopback ...", file=sys.stderr, flush=True)
-    port = _free_port()
     with tempfile.TemporaryFile("w+") as errors, subprocess.Popen(
-        [sys.executable, "-m", "bench.http", "serve", str(corpus), "--port", str(port),
+        [sys.executable, "-m", "bench.http", "serve", str(corpus), "--port", "0",
          "--cache", str(cache)],
         stdout=subprocess.PIPE, stderr=errors, text=True, env=_env(),
     ) as server:
         try:
             assert server.stdout is not None
-            if server.stdout.readline().strip() != "READY":
+            said, _, port_text = server.stdout.readline().strip().partition(" ")
+            if said != "READY" or not port_text.isdigit():
                 server.wait(timeout=30)
                 errors.seek(0)
                 raise RuntimeError(f"bench server did not start:\n{errors.read()}")
+            port = int(port_text)  # bound by the server: the system chose it
             deadline = time.monotonic() + 30
             while time.monotonic() < deadline:
                 try:

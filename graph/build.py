@@ -39,6 +39,7 @@ import networkx as nx
 
 from graph import fastyaml
 from graph.errors import InvalidURLError
+from graph.hosts import mixed_script_label
 from graph.records import OTHER_URL_NAMES, Record
 from graph.report import LoadReport, Problem
 from graph.values import TooLongInteger
@@ -107,6 +108,10 @@ _NO_DATE = datetime.min.replace(tzinfo=UTC)
 # The documented range of the source's scores.
 SCORE_RANGE = (0, 100)
 _MAX_INT = 2**31 - 1  # GraphQL Int
+# A number written as text, as JSON writes one (and leading zeros, spaces around it): what
+# CMS exports and spreadsheets write in a number field. Not YAML 1.1's other spellings
+# (3_9, 0x27, 1:20), which only a plain YAML value means.
+_NUMBER_TEXT = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 
 
 ARTICLE_PREFIX = f"{ARTICLE}:"
@@ -403,6 +408,8 @@ class Builder:
             if has_credentials(raw):
                 self.warn(path, line, f"{what}: the {key}'s user name or password is left "
                           "out of the article's id (ids are shown to every client)")
+            if "xn--" in url:
+                self.check_scripts(url, path, line, what)
             if key == "webUrl" and fields.get("originalUrl") != raw:  # the same: valid
                 self.check_original_url(fields.get("originalUrl"), path, line, what)
             return url
@@ -412,6 +419,19 @@ class Builder:
         else:
             self.warn(path, line, f"{what} skipped: no valid URL ({reason})")
         return None
+
+    def check_scripts(self, url: str, path: str, line: int | None, what: str) -> None:
+        """Warn of a URL whose host mixes scripts in one label, as a look-alike of
+        another domain does (``vаlid.example`` with a Cyrillic ``а``): browsers show it
+        as punycode, and it is a provider of its own."""
+        host = url.partition("//")[2].partition("/")[0].rpartition("@")[2].partition(":")[0]
+        found = mixed_script_label(host)
+        if found is not None:
+            label, scripts = found
+            self.warn(path, line, f"{what}: the host {host!r} mixes "
+                      f"{' and '.join(scripts)} letters in one label ({label!r}), as a "
+                      "look-alike of another domain does; browsers show it as written "
+                      "here, and it is a provider of its own")
 
     def check_original_url(self, raw: Any, path: str, line: int | None, what: str) -> None:
         """Warn of an ``originalUrl`` that is not a web URL beside a valid ``webUrl``: it
@@ -858,15 +878,17 @@ class Builder:
         return key
 
     def score(self, f: dict[str, Any], key: str, path: str, line: int | None) -> float | None:
-        """``quality`` or ``heat``: a finite number in :data:`SCORE_RANGE`, else None."""
+        """``quality`` or ``heat``: a finite number in :data:`SCORE_RANGE` (also written as
+        text, ``"39"``, as CMS exports write numbers), else None."""
         value = f.get(key)
         if value is None:
             return None
         low, high = SCORE_RANGE
-        if isinstance(value, int | float) and not isinstance(value, bool) \
-                and (not isinstance(value, float) or math.isfinite(value)) \
-                and low <= value <= high:
-            return value
+        number = _number_of_text(value) if isinstance(value, str) else value
+        if isinstance(number, int | float) and not isinstance(number, bool) \
+                and (not isinstance(number, float) or math.isfinite(number)) \
+                and low <= number <= high:
+            return number
         shown = str(value) if isinstance(value, TooLongInteger) else _shown(value)
         self.warn(path, line, f"{key} dropped: expected a number from {low} to {high}, "
                               f"got {shown}")
@@ -917,11 +939,15 @@ class Builder:
         for i, image in enumerate(raw):
             for key in ("width", "height"):
                 size = image.get(key)
-                if isinstance(size, int) and not isinstance(size, bool) \
-                        and not 0 <= size <= _MAX_INT:
+                if size is None:
+                    continue
+                pixels = _pixels(size)
+                if pixels is None:
                     self.warn(path, line, f"images[{i}].{key} dropped: expected pixels from "
                                           f"0 to {_MAX_INT}, got {_shown(size)}")
                     image = {k: v for k, v in image.items() if k != key}
+                elif pixels is not size:
+                    image = {**image, key: pixels}
             out.append(image)
         return out
 
@@ -1036,6 +1062,27 @@ def why_wins(winner: Entry, loser: Entry) -> str:
             "it has a publication date"
     return ("same publication date" if winner.published_at is not None else
             "neither has a publication date") + ", and it comes later by path and line"
+
+
+def _number_of_text(text: str) -> int | float | None:
+    """The number a text holds when it is one written as JSON writes it (``"39"``,
+    ``" 57.5 "``); None otherwise."""
+    text = text.strip()
+    if len(text) > 40 or not _NUMBER_TEXT.fullmatch(text):
+        return None
+    return int(text) if text.lstrip("+-").isdigit() else float(text)
+
+
+def _pixels(size: object) -> int | None:
+    """An image's width or height: a whole number from 0 to :data:`_MAX_INT`, also
+    written as text (``"1200"``) or as a whole float (``1200.0``); None for any other."""
+    if isinstance(size, str):
+        size = _number_of_text(size)
+    if isinstance(size, float) and size.is_integer():
+        size = int(size)
+    if isinstance(size, int) and not isinstance(size, bool) and 0 <= size <= _MAX_INT:
+        return size
+    return None
 
 
 def _shown(value: Any) -> str:

@@ -10,13 +10,15 @@ unreadable ``provider:::1``). An IPv6 host no browser would open is refused, say
 
 from __future__ import annotations
 
+import codecs
 import ipaddress
 import re
+import unicodedata
 from urllib.parse import unquote
 
 from graph.errors import InvalidURLError, shown
 
-__all__ = ["canonical_host", "is_ipv6_address"]
+__all__ = ["canonical_host", "is_ipv6_address", "mixed_script_label"]
 
 _PORT = re.compile(r"(?::[0-9]*)?")
 _HEX = frozenset("0123456789abcdefABCDEF")
@@ -98,6 +100,52 @@ def _ascii_host(host: str) -> str:
         idna.encode(label, uts46=True, transitional=False).decode("ascii")
         if _DEVIATIONS.search(label) else label.encode("idna").decode("ascii").lower()
         for label in _DOTS.split(host))
+
+
+# The mixes of scripts one label may hold and still be one name (UTS 39's "highly
+# restrictive" level, which Chrome and Firefox apply before showing a host in Unicode):
+# one script, or Latin with the scripts Japanese, Chinese and Korean names are written in.
+_USUAL_MIXES = (frozenset({"Latin", "Han", "Hiragana", "Katakana"}),
+                frozenset({"Latin", "Han", "Bopomofo"}), frozenset({"Latin", "Han", "Hangul"}))
+# Scripts named otherwise than by the first word of their letters' Unicode names.
+_SCRIPT_WORDS = {"CJK": "Han", "IDEOGRAPHIC": "Han", "KATAKANA-HIRAGANA": "Katakana"}
+
+
+def mixed_script_label(host: str) -> tuple[str, tuple[str, ...]] | None:
+    """Return the first label of a canonical host (its non-ASCII labels as ``xn--``)
+    whose letters mix scripts no name mixes, in Unicode, with its scripts in the order
+    they come; None when there is none.
+
+    The script of a letter is read off its Unicode name (``CYRILLIC SMALL LETTER A``):
+    Python's ``unicodedata`` has no script property, and this check only warns.
+
+    Examples
+    --------
+    >>> mixed_script_label("xn--vlid-53d.example")
+    ('vаlid', ('Latin', 'Cyrillic'))
+    >>> mixed_script_label("xn--bcher-kva.example") is None
+    True
+    """
+    if "xn--" not in host:
+        return None
+    for label in host.split("."):
+        if not label.startswith("xn--"):
+            continue
+        try:
+            text = codecs.decode(label[4:].encode("ascii"), "punycode")
+        except (UnicodeError, ValueError):
+            continue
+        scripts: dict[str, None] = {}
+        for ch in text:
+            if unicodedata.category(ch)[0] != "L":
+                continue
+            word = unicodedata.name(ch, "").partition(" ")[0]
+            if word and word != "MODIFIER":
+                scripts[_SCRIPT_WORDS.get(word, word.title())] = None
+        found = frozenset(scripts)
+        if len(found) > 1 and not any(found <= usual for usual in _USUAL_MIXES):
+            return text, tuple(scripts)
+    return None
 
 
 def is_ipv6_address(text: str) -> bool:

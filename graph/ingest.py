@@ -149,6 +149,8 @@ def ingest(live: LiveGraph, records: list[Any], budget: Budget | None = None,
         # written and durable; the apply of the group's files goes on past the deadline
         batch.outcomes = [replace(o, visible=False) if o is not None and o.status in (
             CREATED, UPDATED, UNCHANGED) else o for o in batch.outcomes]
+    elif batch.applied is not None:
+        batch.outcomes = _lost_said(live, batch.outcomes)
     return [o for o in batch.outcomes if o is not None]
 
 
@@ -177,6 +179,26 @@ def _checked(checker: Checker, records: list[Any], budget: Budget | None,
             yield index, None
             return
         yield index, check(fields, index)
+
+
+def _lost_said(live: LiveGraph, outcomes: list[Outcome | None]) -> list[Outcome | None]:
+    """Add to each record written whose article another file of the corpus holds, and
+    wins (published later, ...), the load's word for it: the version served shows that
+    file's record, not the one pushed, which its pusher would not learn otherwise."""
+    written = {o.path: i for i, o in enumerate(outcomes)
+               if o is not None and o.path is not None and o.status in (CREATED, UPDATED,
+                                                                         UNCHANGED)}
+    if not written:
+        return outcomes
+    out = list(outcomes)
+    for problem in live.current().report.warnings:
+        i = written.get(problem.path)
+        if i is not None and problem.reason.startswith("duplicate of "):
+            lost = out[i]
+            assert lost is not None
+            out[i] = replace(lost, warnings=(*lost.warnings,
+                                             f"not the record served: {problem.reason}"))
+    return out
 
 
 def _applied_by(applied: Future[Any], budget: Budget | None) -> bool:

@@ -16,6 +16,7 @@ from strawberry.schema.schema import validate_document
 
 import graph
 from graph.budget import Budget
+from schema.codes import GRAPHQL_VALIDATION_FAILED, with_code
 from schema.cost import RequestBudget
 from schema.validation import deadline_of_validation, timed_rules
 
@@ -80,7 +81,8 @@ class _Validations:
                 self._entries.move_to_end(key)
                 return entry[1]
         with deadline_of_validation(walks):
-            errors = validate_document(schema, document, timed_rules(rules))
+            errors = with_code(validate_document(schema, document, timed_rules(rules)),
+                               GRAPHQL_VALIDATION_FAILED)
         with self._lock:
             self._entries[key] = (document, errors)
             while len(self._entries) > self.maxsize:

@@ -10,6 +10,7 @@ the path holds no record at all (``serve --allow-empty`` serves an empty graph).
 from __future__ import annotations
 
 import argparse
+import difflib
 import errno
 import functools
 import json
@@ -21,7 +22,7 @@ import signal
 import socket
 import sys
 from collections.abc import Callable, Sequence
-from importlib.metadata import EntryPoint, entry_points
+from importlib.metadata import EntryPoint, PackageNotFoundError, entry_points, version
 from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
@@ -44,10 +45,38 @@ class EmptyCorpus(graph.NewsgraphError):
 
 
 class _Parser(argparse.ArgumentParser):
+    commands: dict[str, argparse.ArgumentParser]  # the top parser's, by name
+
     def error(self, message: str) -> Any:  # argparse's own exits with 2 too; keep one line
         self.print_usage(sys.stderr)
-        print(f"newsgraph: error: {message}", file=sys.stderr)
+        print(f"{self.prog}: error: {message}", file=sys.stderr)
         raise SystemExit(EXIT_USAGE)
+
+    def parse_args(self, args: Any = None, namespace: Any = None) -> Any:
+        """argparse's, an argument no command takes said by that command's parser, with
+        the nearest option (argparse's top parser said ``unrecognized arguments: --jsn``
+        under its own usage, naming neither the command nor what it takes)."""
+        parsed, extra = self.parse_known_args(args, namespace)
+        if extra:
+            command = getattr(self, "commands", {}).get(getattr(parsed, "command", ""), self)
+            command.error(_unrecognized(command, extra[0]))
+        return parsed
+
+
+def _unrecognized(parser: argparse.ArgumentParser, argument: str) -> str:
+    """The error of an argument ``parser`` does not take: the nearest option it has."""
+    options = sorted(o for a in parser._actions for o in a.option_strings
+                     if o.startswith("--") and a.help != argparse.SUPPRESS)
+    said = f"unrecognized argument {argument!r}"
+    takes = f"`{parser.prog} --help` lists what it takes"
+    if not argument.startswith("-"):
+        if not any(not a.option_strings for a in parser._actions):
+            return f"{said}; it takes no argument ({takes})"
+        return f"{said}: one more than it takes ({takes}; quote a value holding spaces)"
+    near = difflib.get_close_matches(argument.split("=", 1)[0], options, n=1, cutoff=0.6)
+    if near:
+        return f"{said}; did you mean {near[0]}? ({takes})"
+    return f"{said} ({takes})"
 
 
 class _TokenOnCommandLine(argparse.Action):
@@ -139,6 +168,8 @@ def _add_path(p: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``newsgraph`` command."""
     parser = _Parser(prog="newsgraph", description="A GraphQL knowledge-graph server for news.")
+    parser.add_argument("--version", action="version",
+                        version=f"newsgraph {_version()}", help="print the version and exit")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     p = sub.add_parser("load", help="load records and print the load report")
@@ -232,7 +263,16 @@ def build_parser() -> argparse.ArgumentParser:
     for name, entry in sorted(added_commands().items()):
         sub.add_parser(name, add_help=False, help=(
             f"from {entry.module.split('.')[0]}/: `newsgraph {name} --help` for its options"))
+    parser.commands = dict(sub.choices)
     return parser
+
+
+def _version() -> str:
+    """The installed newsgraph's version."""
+    try:
+        return version("newsgraph")
+    except PackageNotFoundError:  # run from a source tree never installed
+        return "unknown (not installed)"
 
 
 class _Stderr(logging.Handler):

@@ -31,7 +31,7 @@ from graphql.pyutils import Path
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 import graph
-from graph.errors import BAD_USER_INPUT
+from schema.codes import BAD_USER_INPUT, OPERATION_RESOLUTION_FAILURE, with_code
 from schema.complete import SyncFailure, close_awaitable, new_path
 from schema.cost import Cost
 from schema.limits import check_arguments
@@ -57,10 +57,13 @@ __all__ = ["CheckedExecutor", "PlannedExecutor"]
 
 def _coded(error: GraphQLError) -> GraphQLError:
     """Give a variable's value error (one located at its definition) the code of an
-    argument error, as newsgraph's own argument errors have (graph/errors.py)."""
-    if not error.extensions and error.nodes \
-            and all(isinstance(node, VariableDefinitionNode) for node in error.nodes):
-        error.extensions = {"code": BAD_USER_INPUT}
+    argument error, as newsgraph's own argument errors have (graph/errors.py); an error
+    located nowhere (an unknown ``operationName``, several operations and none named:
+    graphql-core finds no operation to run) OPERATION_RESOLUTION_FAILURE."""
+    if not error.nodes:
+        return with_code([error], OPERATION_RESOLUTION_FAILURE)[0]
+    if all(isinstance(node, VariableDefinitionNode) for node in error.nodes):
+        return with_code([error], BAD_USER_INPUT)[0]
     return error
 
 

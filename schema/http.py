@@ -52,6 +52,7 @@ from schema.admission import (
     may_write,
     names_in,
 )
+from schema.codes import OPERATION_RESOLUTION_FAILURE
 from schema.cost import RequestBudget
 from schema.lanes import Lane
 from schema.query import should_mask
@@ -156,6 +157,12 @@ class _CodedHTTPException(HTTPException):
     """An HTTP error whose body's error carries ``extensions`` (a code a client reads)."""
 
     extensions: dict[str, Any]
+
+    def __init__(self, status_code: int, detail: str,
+                 extensions: dict[str, Any] | None = None) -> None:
+        super().__init__(status_code, detail)
+        if extensions is not None:
+            self.extensions = extensions
 
 
 class _PersistedQueryNotSupported(_CodedHTTPException):
@@ -320,7 +327,8 @@ class GraphQLOverHTTP(GraphQL[dict[str, Any], None]):
             try:
                 return work.result()
             except CannotGetOperationTypeError as e:
-                raise HTTPException(400, e.as_http_error_reason()) from e
+                raise _CodedHTTPException(400, e.as_http_error_reason(), extensions={
+                    "code": OPERATION_RESOLUTION_FAILURE}) from e
             except InvalidOperationTypeError as e:
                 raise HTTPException(400, e.as_http_error_reason(request_adapter.method)
                                     ) from e

@@ -30,13 +30,14 @@ from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator
 from functools import lru_cache
 from typing import Any
 
-from graphql import GraphQLError
+from graphql import GraphQLError, GraphQLSyntaxError
 from graphql.validation import ASTValidationRule, NoSchemaIntrospectionCustomRule
 from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter, SchemaExtension
 from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 
 import graph
+from schema.codes import GRAPHQL_PARSE_FAILED, with_code
 from schema.fanout import ExpandedFieldsLimit, guarded
 from schema.settings import CEILINGS, Settings, env_name
 
@@ -183,6 +184,8 @@ def tidy_errors(settings: Settings, errors: list[GraphQLError]) -> list[GraphQLE
     out: list[GraphQLError] = []
     timed_out = False
     for error in errors:
+        if isinstance(error, GraphQLSyntaxError):  # kept by Strawberry as parse raised it
+            with_code([error], GRAPHQL_PARSE_FAILED)
         original = error.original_error
         if isinstance(original, LimitExceeded) and original.extensions["limit"] == "timeout":
             if timed_out:

@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from graphql import GraphQLError, OperationDefinitionNode
 from strawberry.extensions import SchemaExtension
 
+from schema.codes import OPERATION_RESOLUTION_FAILURE
+
 __all__ = ["OneOperation", "MULTIPLE_WITHOUT_NAME"]
 
 MULTIPLE_WITHOUT_NAME = "Must provide operation name if query contains multiple operations."
@@ -30,5 +32,6 @@ class OneOperation(SchemaExtension):
                 and ec.graphql_document is not None \
                 and sum(isinstance(d, OperationDefinitionNode)
                         for d in ec.graphql_document.definitions) > 1:
-            ec.pre_execution_errors = [GraphQLError(MULTIPLE_WITHOUT_NAME)]
+            ec.pre_execution_errors = [GraphQLError(
+                MULTIPLE_WITHOUT_NAME, extensions={"code": OPERATION_RESOLUTION_FAILURE})]
         yield

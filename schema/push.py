@@ -8,8 +8,11 @@ progress and a summary in the batches' order.
 
 from __future__ import annotations
 
+import http.client
 import json
+import math
 import sys
+import time
 import urllib.error
 import urllib.request
 from collections import deque
@@ -21,7 +24,7 @@ from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import urlsplit
 
-from graph.errors import InvalidURLError, NewsgraphError
+from graph.errors import InvalidURLError, NewsgraphError, shown
 from graph.normalize import canonical_url
 from graph.records import DEFAULT_MAX_FILE_BYTES, list_files, parse_file
 
@@ -35,6 +38,9 @@ MAX_BATCH_BYTES = 48 * 1024
 # Batches in flight at once: the server writes and applies batches that come together
 # as one change (a group commit), so a few at once share its fixed cost per version.
 CONCURRENCY = 4
+# How long push waits for a batch's answer: a server applies a batch in well under a
+# second, and answers 503 while it loads; past this it is said, not waited on.
+ANSWER_SECONDS = 60.0
 
 
 @dataclass
@@ -227,26 +233,102 @@ def _send_all(url: str, headers: dict[str, str], group: list[tuple[str, dict[str
 
 def _send(url: str, headers: dict[str, str], group: list[tuple[str, dict[str, Any]]],
           ) -> list[dict[str, Any]]:
-    """One ingest request: each record's answer, in order."""
+    """One ingest request: each record's answer, in order. A server still loading its
+    corpus (503, ``NOT_READY``) is waited for as its ``Retry-After`` says, up to
+    :data:`ANSWER_SECONDS`; whatever else the server answers (a proxy's error page,
+    another web server, no answer) is a :class:`NewsgraphError` saying what came back."""
     body = json.dumps({"query": INGEST, "variables": {"r": [f for _, f in group]}},
                       default=_value, ensure_ascii=False).encode()
-    request = urllib.request.Request(url, data=body, headers=headers)
-    try:
-        with urllib.request.urlopen(request, timeout=60) as r:
-            answer = json.load(r)
-    except urllib.error.HTTPError as e:
-        answer = json.loads(e.read() or b"{}")
-        if e.code == 413 and answer.get("errors"):
-            # Too long for the server (a record past its maxIngestBytes): this batch's
-            # records are refused, and the push goes on with the others.
-            refused = f"the server refused it: {answer['errors'][0]['message']}"
-            return [{"status": "REJECTED", "error": refused} for _ in group]
-    except OSError as e:
-        raise NewsgraphError(f"cannot reach {url}: {e}") from e
+    waited_until = time.monotonic() + ANSWER_SECONDS
+    said = False
+    while True:
+        status, kind, raw, retry = _post(url, headers, body)
+        answer = _graphql_answer(url, status, kind, raw)
+        loading = status == 503 and _first_code(answer) == "NOT_READY"
+        if not loading:
+            break
+        left = waited_until - time.monotonic()
+        if left <= 0:
+            raise NewsgraphError(f"{url} is still loading its corpus after "
+                                 f"{ANSWER_SECONDS:g} s ({answer['errors'][0]['message']}): "
+                                 "push again once its /readyz says ready")
+        if not said:
+            print(f"newsgraph: {url} is loading its corpus "
+                  f"({answer['errors'][0]['message']}); waiting", file=sys.stderr, flush=True)
+            said = True
+        time.sleep(min(max(retry, 0.1), 5.0, left))
+    if status == 413 and answer.get("errors"):
+        # Too long for the server (a record past its maxIngestBytes): this batch's
+        # records are refused, and the push goes on with the others.
+        refused = f"the server refused it: {answer['errors'][0]['message']}"
+        return [{"status": "REJECTED", "error": refused} for _ in group]
     if answer.get("errors"):
         raise NewsgraphError(f"{url} refused the batch: {answer['errors'][0]['message']}")
-    results: list[dict[str, Any]] = answer["data"]["ingest"]
+    results = (answer.get("data") or {}).get("ingest")
+    if not isinstance(results, list) or not all(
+            isinstance(r, dict) and isinstance(r.get("status"), str) for r in results):
+        raise NewsgraphError(f"{url} answered {shown(answer)}, not a GraphQL answer to the "
+                             "ingest mutation: is --server a newsgraph server?")
+    if len(results) != len(group):
+        raise NewsgraphError(f"{url} answered {len(results)} outcomes for {len(group)} "
+                             f"record{'s' if len(group) != 1 else ''} sent: is --server a "
+                             "newsgraph server?")
     return results
+
+
+def _post(url: str, headers: dict[str, str], body: bytes) -> tuple[int, str, bytes, float]:
+    """POST ``body``: the answer's status, content type, bytes and ``Retry-After``
+    seconds (1 when it says none)."""
+    request = urllib.request.Request(url, data=body, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=ANSWER_SECONDS) as r:
+            return r.status, r.headers.get_content_type(), r.read(), 1.0
+    except urllib.error.HTTPError as e:
+        kind = e.headers.get_content_type() if e.headers is not None else "no content type"
+        try:
+            retry = float(e.headers.get("Retry-After") or 1) if e.headers is not None else 1.0
+        except ValueError:  # an HTTP date: wait the default
+            retry = 1.0
+        return e.code, kind, e.read(), retry if math.isfinite(retry) else 1.0
+    except (TimeoutError, urllib.error.URLError) as e:
+        if not isinstance(e, TimeoutError) and not isinstance(e.reason, TimeoutError):
+            raise NewsgraphError(f"cannot reach {url}: {e}") from e
+        raise NewsgraphError(
+            f"{url} sent no answer within {ANSWER_SECONDS:g} s (a server still loading its "
+            "corpus, or busy); this batch may have been written: pushing again is safe, a "
+            "record already there is answered 'unchanged'") from e
+    except http.client.RemoteDisconnected as e:
+        raise NewsgraphError(f"{url} closed the connection without an answer: is --server "
+                             "a newsgraph server (newsgraph serve)?") from e
+    except OSError as e:
+        raise NewsgraphError(f"cannot reach {url}: {e}") from e
+
+
+def _first_code(answer: dict[str, Any]) -> str | None:
+    errors = answer.get("errors")
+    if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+        extensions = errors[0].get("extensions")
+        if isinstance(extensions, dict) and isinstance(extensions.get("code"), str):
+            return extensions["code"]
+    return None
+
+
+def _graphql_answer(url: str, status: int, kind: str, raw: bytes) -> dict[str, Any]:
+    """The JSON object a GraphQL server answers (``data``, ``errors``); anything else is a
+    :class:`NewsgraphError` showing its status, content type and start."""
+    try:
+        answer = json.loads(raw)
+    except ValueError:  # not JSON, or not UTF-8
+        answer = None
+    if isinstance(answer, dict) and ("data" in answer or isinstance(answer.get("errors"), list)
+                                     and answer["errors"]
+                                     and isinstance(answer["errors"][0], dict)
+                                     and "message" in answer["errors"][0]):
+        return answer
+    start = raw[:120].decode("utf-8", "replace")
+    raise NewsgraphError(f"{url} answered HTTP {status} with {kind}, not a GraphQL answer: "
+                         f"{start!r}: is --server a newsgraph server (newsgraph serve), and "
+                         "is it up?")
 
 
 def _count(summary: PushSummary, where: str, result: dict[str, Any]) -> None:

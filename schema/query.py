@@ -80,7 +80,7 @@ from schema.nodes import (
 from schema.operation import OneOperation
 from schema.pipeline import QueryPipeline
 from schema.settings import CEILINGS
-from schema.subscriptions import Subscription
+from schema.subscriptions import Subscription, operation_context
 from schema.traversal import (
     Path,
     Subgraph,
@@ -414,6 +414,7 @@ class NewsgraphSchema(strawberry.Schema):
         """Strawberry's stream (WebSocket and other streaming transports) under the limits
         an HTTP request is answered with (:func:`schema.limits.limited_stream`)."""
         parent = super().stream
+        context_value = operation_context(context_value)  # a WebSocket's: per operation
 
         def stream() -> Any:
             return parent(query, variable_values, context_value, root_value, operation_name,

@@ -26,10 +26,12 @@ from typing import Annotated, Any
 
 import strawberry
 from graphql import GraphQLError, located_error
+from starlette.websockets import WebSocket
 from strawberry.types import Info
 
 import graph
 from graph.arrivals import StoryWatch
+from schema.cost import RequestBudget
 from schema.counts import LoadCounts
 from schema.inputs import ArticleFilter, selection_of
 from schema.limits import LimitExceeded, settings_of
@@ -104,6 +106,23 @@ class SubscriberLimits:
 
     def release(self) -> None:
         self.open -= 1
+
+
+def operation_context(context: Any) -> Any:
+    """Return the context of one operation on a WebSocket connection: the connection's
+    (made once, when it opened), with the operation's own request budget and the graph's
+    current version, as an HTTP request has; the connection's subscription limits stay
+    shared. The connection's own budget and graph were every query's: a query sent past
+    ``timeout`` after the connection opened was past its deadline before it began, the
+    objects of all its queries added up, and a followed folder's later versions were
+    never read. Any other context (an HTTP request's, a test's) is returned as it is."""
+    if not isinstance(context, dict) or not isinstance(context.get("request"), WebSocket) \
+            or not isinstance(context.get("budget"), RequestBudget):
+        return context
+    SubscriberLimits.of(context)  # made in the connection's context: its copies share it
+    current = context["request"].scope["app"].state.kg
+    return {**context, "budget": RequestBudget(settings_of(context)),
+            "kg": current if current is not None else context.get("kg")}
 
 
 class _Stream:
@@ -222,14 +241,14 @@ class Events:
 
     async def pushing(self, change: graph.Change) -> None:
         """Wait for the connection's turn to push one more event of ``change``; then set
-        the context's graph to its version (the context is the connection's: set right
-        before the event resolves, so another subscription's events cannot slip in)."""
+        the context's graph to its version (the subscription's own context,
+        :func:`operation_context`: set right before the event resolves)."""
         while (delay := self.limits.pace.wait()) > 0:
             await self._wait(min(delay, self.deadline - time.monotonic()))
         if change.graph is not None:
             self.info.context["kg"] = change.graph
         budget = self.info.context.get("budget")
-        if budget is not None:  # the connection's: each event is a request of its own
+        if budget is not None:  # the subscription's: each event is a request of its own
             budget.restart()
 
     async def _wait(self, seconds: float) -> None:

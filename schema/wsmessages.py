@@ -25,6 +25,8 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 )
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 
+from graph.errors import shown
+
 __all__ = ["MAX_ID_CHARS", "message_problem", "payload_problem", "CheckedTransportWS",
            "CheckedLegacyWS", "CappedWebSocketAdapter", "MESSAGE_TOO_BIG"]
 
@@ -34,6 +36,8 @@ MAX_ID_CHARS = 256
 # RFC 6455's close code for a message too big to process.
 MESSAGE_TOO_BIG = 1009
 _NOT_AN_OBJECT = "Invalid message: a message must be a JSON object with a 'type' (text)"
+# The messages a client sends in the legacy graphql-ws protocol.
+_LEGACY_TYPES = ("connection_init", "start", "stop", "connection_terminate")
 
 
 def payload_problem(payload: Any) -> str | None:
@@ -85,13 +89,33 @@ class CheckedTransportWS(BaseGraphQLTransportWSHandler[Any, Any]):
         await super().handle_message(message)
 
 
+class _NotJSON:
+    """A legacy-protocol message that did not decode, handed on to be answered (Strawberry
+    reads that protocol ignoring such messages, without a word to the client)."""
+
+    def __init__(self, error: JSONDecodeError):
+        self.reason = f"Invalid message: not JSON ({error.msg} at character {error.pos})"
+
+
 class CheckedLegacyWS(BaseGraphQLWSHandler[Any, Any]):
-    """``graphql-ws`` (legacy): a bad message or ``start`` is answered with an ``error``."""
+    """``graphql-ws`` (legacy): a bad message or ``start`` is answered with an ``error``,
+    as is one that is not JSON or of a type the protocol does not have (its reference
+    server, subscriptions-transport-ws, answers both)."""
 
     async def handle_message(self, message: Any) -> None:
+        if isinstance(message, _NotJSON):
+            await self.websocket.send_json({"type": "error",
+                                            "payload": {"message": message.reason}})
+            return
         if not isinstance(message, dict) or not isinstance(message.get("type"), str):
             await self.websocket.send_json({"type": "error",
                                             "payload": {"message": _NOT_AN_OBJECT}})
+            return
+        if message["type"] not in _LEGACY_TYPES:
+            await self.websocket.send_json({"type": "error", "payload": {"message": (
+                f"Invalid message type {shown(message['type'])}: the graphql-ws protocol has "
+                f"{', '.join(_LEGACY_TYPES[:-1])} and {_LEGACY_TYPES[-1]} (a client speaking "
+                "graphql-transport-ws offers that subprotocol)")}})
             return
         if message["type"] in ("start", "stop"):
             problem = _id_problem(message)
@@ -135,6 +159,7 @@ class CappedWebSocketAdapter(ASGIWebSocketAdapter):
                 except JSONDecodeError as e:
                     if not ignore_parsing_errors:
                         raise NonJsonMessageReceived from e
+                    yield _NotJSON(e)  # the legacy protocol's: answered, not ignored
         except KeyError as e:  # a binary message: Starlette's receive_text has no 'text'
             raise NonTextMessageReceived from e
         except WebSocketDisconnect:

@@ -213,3 +213,65 @@ def test_a_date_written_in_the_document_that_is_no_date_is_located(sample_kg):
                                  "{ totalCount } }")["errors"]
     assert "Value cannot represent a DateTime: 'yesterday'" in error["message"], error
     assert error["locations"] == [{"line": 1, "column": 36}], error  # at its opening quote
+
+
+# -- graphql-core's own errors of a document, coded as Apollo Server codes them ------------------
+# (trial33) A literal of the wrong type (`first: "x"`), an unknown argument or field, a
+# syntax error and an unknown operation name had no `extensions.code`, where the same
+# mistake in a variable said BAD_USER_INPUT: a client matching on codes saw nothing.
+
+DOCUMENT_MISTAKES = {
+    "literal type": ('{ articles(first: "x") { totalCount } }', None,
+                     "GRAPHQL_VALIDATION_FAILED", "Int cannot represent"),
+    "unknown argument": ("{ articles(frist: 3) { totalCount } }", None,
+                         "GRAPHQL_VALIDATION_FAILED", "Did you mean 'first'"),
+    "unknown field": ("{ nope }", None, "GRAPHQL_VALIDATION_FAILED", "Cannot query field"),
+    "literal date": ('{ articles(where: {publishedAfter: "yesterday"}) { totalCount } }', None,
+                     "GRAPHQL_VALIDATION_FAILED", "cannot represent a DateTime"),
+    "syntax": ("{ articles { totalCount ", None, "GRAPHQL_PARSE_FAILED", "Syntax Error"),
+    "operation name": ("query A { stats { articles } }", "B", "OPERATION_RESOLUTION_FAILURE",
+                       "Unknown operation named 'B'"),
+    "no operation name": ("query A { stats { articles } } query B { stats { topics } }", None,
+                          "OPERATION_RESOLUTION_FAILURE", "Must provide operation name"),
+}
+
+
+@pytest.mark.parametrize("case", DOCUMENT_MISTAKES)
+def test_a_documents_own_mistake_has_apollos_code_over_http(client, case):
+    document, name, code, says = DOCUMENT_MISTAKES[case]
+    body: dict[str, Any] = {"query": document}
+    if name:
+        body["operationName"] = name
+    answer = client.post("/graphql", json=body).json()
+    [error] = answer["errors"]
+    assert says in error["message"].replace('"', "'"), error
+    assert error["extensions"] == {"code": code}, error
+
+
+@pytest.mark.parametrize("case", ["literal type", "unknown field", "syntax"])
+def test_a_documents_own_mistake_has_apollos_code_in_process(sample_kg, case):
+    document, _, code, _ = DOCUMENT_MISTAKES[case]
+    [error] = execute(sample_kg, document)["errors"]
+    assert error["extensions"] == {"code": code}, error
+
+
+@pytest.mark.parametrize("case", ["literal type", "unknown field"])
+def test_a_subscriptions_document_mistake_has_the_same_code(client, case):
+    # (A syntax error closes the socket with 4400 and the message, as Strawberry's
+    # graphql-transport-ws handler does.)
+    document, _, code, _ = DOCUMENT_MISTAKES[case]
+    document = "subscription " + document.replace("articles(", "storyAdded(").replace(
+        "{ totalCount", "{ version")
+    [error] = _first_answer(client, document)["errors"]
+    assert error["extensions"] == {"code": code}, error
+
+
+def test_a_limit_found_by_validation_or_parse_keeps_limit_exceeded(sample_kg):
+    from schema.query import schema
+    context = {"kg": sample_kg, "settings": Settings(max_depth=2, max_tokens=40)}
+    deep = "{ topics(first: 1) { edges { node { articles { totalCount } } } } }"
+    [error] = schema.execute_sync(deep, context_value=context).errors
+    assert error.extensions["code"] == "LIMIT_EXCEEDED", error.formatted
+    long = "{ " + " ".join(f"a{i}: stats {{ articles }}" for i in range(20)) + " }"
+    [error] = schema.execute_sync(long, context_value=context).errors
+    assert error.extensions["code"] == "LIMIT_EXCEEDED", error.formatted

@@ -495,3 +495,32 @@ def test_bench_reads_the_settings_it_can_run_with() -> None:
                                       "--baseline-max", "0", "--connections", "1"])
     assert args.sizes == [500, 2000]
     assert (args.http_seconds, args.baseline_max, args.connections) == (0.5, 0, 1)
+
+
+def test_the_http_bench_server_binds_a_port_the_system_chooses_and_says_it(tmp_path: Path
+                                                                           ) -> None:
+    # (trial33; left by trial32) `bench.http serve` took a port chosen free beforehand
+    # (bench/run.py's _free_port), which another socket on a shared machine could take
+    # before uvicorn bound it. It now binds port 0 itself and says the port on READY.
+    import socket
+    import subprocess
+    import sys
+    import urllib.request
+
+    from schema.loadtest import stop_server
+    from tests.conftest import SAMPLE_CORPUS
+
+    with subprocess.Popen([sys.executable, "-m", "bench.http", "serve", str(SAMPLE_CORPUS),
+                           "--port", "0", "--cache", str(tmp_path / "cache")],
+                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                          text=True) as server:
+        try:
+            assert server.stdout is not None
+            said, _, port = server.stdout.readline().strip().partition(" ")
+            assert said == "READY" and port.isdigit() and int(port) > 0, (said, port)
+            # bound before READY is said: a connection is taken at once
+            socket.create_connection(("127.0.0.1", int(port)), timeout=5).close()
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=30) as r:
+                assert r.status == 200
+        finally:
+            stop_server(server, timeout=10)

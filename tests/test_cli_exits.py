@@ -180,3 +180,37 @@ def test_export_hops_without_from_is_refused_before_the_load(walk, capsys, monke
     err = capsys.readouterr().err
     assert "--hops says how far to walk from the --from nodes, and no --from was given" in err
     assert "--from ID" in err
+
+
+# -- a new user's first commands (trial33) --------------------------------------------------------
+
+def test_version_is_printed_not_a_missing_command(capsys):
+    # `newsgraph --version` said "the following arguments are required: command", exit 2.
+    from importlib.metadata import version
+
+    with pytest.raises(SystemExit) as stop:
+        main(["--version"])
+    assert stop.value.code == EXIT_OK
+    assert capsys.readouterr().out.strip() == f"newsgraph {version('newsgraph')}"
+
+
+@pytest.mark.parametrize(("argv", "says"), [
+    (["load", "--jsn"], "unrecognized argument '--jsn'; did you mean --json?"),
+    (["serve", "--prot", "8000"], "unrecognized argument '--prot'; did you mean --port?"),
+    (["export", "--format", "gexf", "--hosp", "2"],
+     "unrecognized argument '--hosp'; did you mean --hops?"),
+    (["query", "{ stats { articles } }", "--varaibles={}"],
+     "unrecognized argument '--varaibles={}'; did you mean --variables?"),
+    (["schema", "extra"], "unrecognized argument 'extra'; it takes no argument"),
+    (["load", "a", "b"], "unrecognized argument 'b'"),
+])
+def test_an_unknown_flag_is_named_with_its_command_and_the_nearest_one(capsys, argv, says):
+    # Reported by the top parser, with its usage (`newsgraph [-h] {load,serve,...}`) and
+    # no word of which command or what it takes.
+    with pytest.raises(SystemExit) as stop:
+        main(argv)
+    assert stop.value.code == EXIT_USAGE
+    err = capsys.readouterr().err
+    command = argv[0]
+    assert f"newsgraph {command}: error: {says}" in err, err
+    assert f"usage: newsgraph {command}" in err and f"`newsgraph {command} --help`" in err, err

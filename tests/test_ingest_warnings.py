@@ -60,3 +60,28 @@ def test_push_prints_the_warnings_of_what_it_sent(tmp_path: Path) -> None:
     assert done.stdout == "pushed 2 records from 2 files: 2 created; 0 problems; 3 warnings\n"
     for words in WARNED:
         assert "sloppy.yaml:1: warning: " in done.stderr and words in done.stderr, done.stderr
+
+
+def test_a_record_that_loses_to_an_existing_file_of_its_article_says_so(tmp_path: Path
+                                                                        ) -> None:
+    # (trial33) A pushed record whose URL normalizes to an article another file of the
+    # corpus holds was answered CREATED with no warning, while the version served kept
+    # the other file's record (published later): the pusher's title never showed.
+    write_record(tmp_path, "a.md", record("a", title="Kept", publishedDateTime="2022-02-21"))
+    live = graph.follow(tmp_path)
+    pushed = record("a", title="Pushed")
+    pushed["webUrl"] = "HTTPS://NEWS.example/a/?utm_source=x#top"
+    [outcome] = files.ingest(live, [pushed])
+    assert outcome.status == "CREATED" and outcome.visible
+    assert _title(live) == "Kept"
+    [said] = outcome.warnings
+    assert said.startswith("not the record served: duplicate of ") and "a.md" in said, said
+    assert "a.md:2 wins: it has a publication date" in said, said
+    # One that wins says nothing of the other (the load report does)
+    [outcome] = files.ingest(live, [record("a", title="Newer",
+                                           publishedDateTime="2023-01-01")])
+    assert outcome.warnings == () and _title(live) == "Newer"
+
+
+def _title(live: graph.LiveGraph) -> str:
+    return live.current().nx.nodes["article:https://news.example/a"]["title"]

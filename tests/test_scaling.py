@@ -24,7 +24,7 @@ import graph
 from bench.workers import NEWSGRAPH
 from schema.loadtest import SERVING, stop_server
 from schema.query import execute
-from tests.servers import free_port, unavailable
+from tests.servers import unavailable
 
 HANG_GUARD = 60  # seconds: a hang guard for a busy CI machine, not a timing assertion
 DOC = Path(__file__).parent.parent / "docs" / "scaling.md"
@@ -95,9 +95,11 @@ def said_port(log: Path) -> int:
 
 
 @contextmanager
-def process(command: list[str], log: Path) -> Iterator[subprocess.Popen]:
+def process(command: list[str], log: Path, pass_fds: tuple[int, ...] = ()
+            ) -> Iterator[subprocess.Popen]:
     with log.open("w") as said:
-        proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=said, text=True)
+        proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=said, text=True,
+                                pass_fds=pass_fds)
         try:
             yield proc
         finally:
@@ -163,16 +165,24 @@ def test_replicas_of_one_snapshot_behind_haproxy(tmp_path):
                    check=True, capture_output=True, timeout=HANG_GUARD)
     expected = execute(graph.load(EXPLORE), QUERY)["data"]
     # The replicas bind port 0 and say the port the system gave (no other socket can take
-    # it first); HAProxy's front is named in its file, chosen free beforehand.
-    front = free_port()
+    # it first); HAProxy's front is a socket bound here to port 0 and handed to it as
+    # `bind fd@N` (a port chosen free beforehand could be taken by another socket of a
+    # shared machine before HAProxy bound it: "Some protocols failed to start their
+    # listeners", reproduced by trial33).
+    front_socket = socket.socket()
+    front_socket.bind(("127.0.0.1", 0))
+    front_socket.listen(128)
+    front_socket.set_inheritable(True)
+    front = front_socket.getsockname()[1]
     logs = [tmp_path / "replica-1.log", tmp_path / "replica-2.log"]
     with ExitStack() as stack:
+        stack.callback(front_socket.close)
         replicas = [stack.enter_context(process(
             [str(NEWSGRAPH), "serve", str(EXPLORE), "--cache", str(cache), "--no-watch",
              "--port", "0"], log)) for log in logs]
         first, second = (said_port(log) for log in logs)
         not_ready = stack.enter_context(loading_replica())
-        config = (haproxy_config().replace("127.0.0.1:8000", f"127.0.0.1:{front}")
+        config = (haproxy_config().replace("127.0.0.1:8000", f"fd@{front_socket.fileno()}")
                   .replace("timeout http-request 10s",
                            f"timeout http-request {SLOW_REQUEST_TIMEOUT}s")
                   .replace("127.0.0.1:8001", f"127.0.0.1:{first}")
@@ -180,10 +190,12 @@ def test_replicas_of_one_snapshot_behind_haproxy(tmp_path):
                   + f"    server loading 127.0.0.1:{not_ready} check\n")
         (tmp_path / "haproxy.cfg").write_text(config)
         checked = subprocess.run(["haproxy", "-c", "-f", str(tmp_path / "haproxy.cfg")],
-                                 capture_output=True, text=True, timeout=HANG_GUARD)
+                                 capture_output=True, text=True, timeout=HANG_GUARD,
+                                 pass_fds=(front_socket.fileno(),))
         assert checked.returncode == 0, checked.stdout + checked.stderr
         stack.enter_context(process(["haproxy", "-db", "-f", str(tmp_path / "haproxy.cfg")],
-                                    tmp_path / "haproxy.log"))
+                                    tmp_path / "haproxy.log",
+                                    pass_fds=(front_socket.fileno(),)))
         for port in (first, second):
             wait_until(lambda port=port: (ready(port) or {}).get("status") == "ready",
                        f"the replica on {port}")

@@ -115,6 +115,32 @@ def test_quality_in_range_is_kept(tmp_path, value):
     assert kg.nx.nodes[ID]["quality"] == float(value) and not kg.report.warnings
 
 
+# (trial33) A CMS export writes numbers as text ("quality": "39"): the score was dropped
+# with a warning on every record, where a number in a text field is read as its text. A
+# number written as text (decimal, as JSON writes one) is now read as that number.
+@pytest.mark.parametrize(("value", "read"), [('"39"', 39), ('" 39 "', 39), ('"57.5"', 57.5),
+                                             ('"0"', 0), ('"100"', 100), ('"039"', 39)])
+@pytest.mark.parametrize("key", ["quality", "heat"])
+def test_a_score_written_as_text_is_read_as_its_number(tmp_path, key, value, read):
+    kg = load_text(tmp_path, "r.json", f'{{"title": "T", "webUrl": "{URL}", "{key}": {value}}}')
+    assert kg.nx.nodes[ID][key] == read and not kg.report.warnings, kg.report.warnings
+    assert answer(kg)["data"]["articles"]["edges"][0]["node"][key] == read
+
+
+def test_a_score_quoted_in_yaml_is_read_as_its_number(tmp_path):
+    kg = load_text(tmp_path, "r.md", f"---\ntitle: T\nwebUrl: {URL}\nquality: '39'\n---\n")
+    assert kg.nx.nodes[ID]["quality"] == 39 and not kg.report.warnings
+
+
+@pytest.mark.parametrize("value", ['"3_9"', '"0x27"', '"thirty"', '"1e999"', '"NaN"', '""',
+                                   '"101"', '"-1"', '"39%"'])
+def test_text_that_is_no_score_is_still_dropped_with_a_warning(tmp_path, value):
+    kg = load_text(tmp_path, "r.json", f'{{"title": "T", "webUrl": "{URL}", "quality": {value}}}')
+    assert kg.nx.nodes[ID]["quality"] is None
+    [warning] = kg.report.warnings
+    assert warning.reason.startswith("quality dropped: expected a number from 0 to 100")
+
+
 def test_nan_quality_does_not_sort_into_the_middle(tmp_path):
     for i, q in enumerate(["50", "NaN", "90", "10"]):
         (tmp_path / f"{i}.json").write_text(
@@ -135,6 +161,28 @@ def test_an_image_size_graphql_cannot_hold_is_dropped_with_a_warning(tmp_path):
     assert image == {"url": "https://i.example/1.jpg", "width": None, "height": 600,
                      "isCached": None}
     assert any("width" in w.reason for w in kg.report.warnings)
+
+
+# (trial33) An image's width or height that was no integer (12.5, true, "abc", a list) was
+# answered null with no warning at load; one written as text ("1200") too.
+def test_an_image_size_written_as_text_is_read_as_its_number(tmp_path):
+    images = '[{"url": "https://i.example/1.jpg", "width": "1200", "height": " 630 "}]'
+    kg = load_text(tmp_path, "r.json", f'{{"title": "T", "webUrl": "{URL}", "images": {images}}}')
+    [image] = answer(kg)["data"]["articles"]["edges"][0]["node"]["images"]
+    assert (image["width"], image["height"]) == (1200, 630) and not kg.report.warnings
+
+
+@pytest.mark.parametrize("size", ["12.5", "true", '"abc"', "[1]", '"12.5"', '"-3"'])
+def test_an_image_size_that_is_no_pixel_count_is_dropped_with_a_warning(tmp_path, size):
+    images = f'[{{"url": "https://i.example/1.jpg", "width": {size}, "height": 600}}]'
+    kg = load_text(tmp_path, "r.json", f'{{"title": "T", "webUrl": "{URL}", "images": {images}}}')
+    body = answer(kg)
+    assert "errors" not in body, body
+    [image] = body["data"]["articles"]["edges"][0]["node"]["images"]
+    assert (image["width"], image["height"]) == (None, 600)
+    [warning] = kg.report.warnings
+    assert warning.reason.startswith("images[0].width dropped: expected pixels from 0 to "), \
+        warning.reason
 
 
 # -- a record without a title -----------------------------------------------------------

@@ -206,3 +206,29 @@ def test_a_message_past_max_body_bytes_closes_with_1009_before_it_is_decoded(
     assert "at most 65,536 (maxBodyBytes)" in closed.reason
     assert len(closed.reason.encode()) <= 123
     assert max(decoded) < 65_536  # the big one was never decoded
+
+
+# (trial33) Over the legacy protocol a message that was not JSON, or of a type it does not
+# have, was ignored without a word (graphql-transport-ws closes with 4400 for both; the
+# legacy protocol's reference server, subscriptions-transport-ws, answers an error): a
+# client that sent `{"type": "subscribe", ...}` (the other protocol's word) waited for ever.
+@pytest.mark.parametrize(("sent", "says"), [
+    ('{"type": "subscribe", "id": "1", "payload": {"query": "{ stats { topics } }"}}',
+     "Invalid message type 'subscribe': the graphql-ws protocol has connection_init, start, "
+     "stop and connection_terminate"),
+    ('{"type": "ping"}', "Invalid message type 'ping'"),
+    ("{nope", "Invalid message: not JSON"),
+    ("", "Invalid message: not JSON"),
+])
+def test_a_legacy_message_not_json_or_of_no_known_type_is_answered_with_an_error(
+        client: TestClient, sent: str, says: str) -> None:
+    with client.websocket_connect("/graphql", subprotocols=["graphql-ws"]) as ws:
+        ws.send_json({"type": "connection_init"})
+        assert ws.receive_json()["type"] == "connection_ack"
+        ws.send_text(sent)
+        ws.send_json({"type": "start", "id": "2", "payload": {"query": "{ stats { topics } }"}})
+        answer = ws.receive_json()
+        assert answer["type"] == "error", answer
+        assert says in answer["payload"]["message"], answer
+        answer = ws.receive_json()  # the connection goes on
+        assert answer["type"] == "data" and answer["id"] == "2", answer

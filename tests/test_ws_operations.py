@@ -1,0 +1,114 @@
+"""A query over a long-lived WebSocket is a request of its own, on the current graph.
+
+Found by trial33: explorer clients keep one WebSocket open and send every operation on it
+(graphql-ws's client with all operations, gql's websockets transport). The connection's
+context is made once, when it opens, with one request budget and the graph version of
+that moment, and every query and mutation on it shared both:
+
+- a query sent more than ``timeout`` (10 s) after the connection opened was past the
+  budget's deadline before it began: graphql-transport-ws answered only ``complete``
+  (no data, no error), the legacy protocol nothing at all, and the server logged a
+  traceback (``LimitExceeded`` raised in validation);
+- the objects and visits of all of a connection's queries added up, so past 20,000
+  objects in all every further query was refused;
+- a query read the graph as it was when the connection opened, never a later version
+  of a followed folder (a subscription's events moved it, only while one ran).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+import graph
+from schema.app import create_app
+from schema.settings import Settings
+from tests.conftest import SAMPLE_CORPUS, record, write_record
+from tests.live_helpers import wait_for
+
+PROTOCOLS = ["graphql-transport-ws", "graphql-ws"]
+STATS = "{ stats { articles } }"
+
+
+def _answer(ws: Any, protocol: str, operation_id: str, query: str) -> dict[str, Any]:
+    """Send one operation and return its result payload (``next`` / ``data``); a
+    ``complete`` with nothing before it fails, and a probe after it bounds the wait."""
+    kind = "subscribe" if protocol == "graphql-transport-ws" else "start"
+    ws.send_json({"type": kind, "id": operation_id, "payload": {"query": query}})
+    ws.send_json({"type": kind, "id": operation_id + "-probe",
+                  "payload": {"query": "{ __typename }"}})
+    found: dict[str, Any] | None = None
+    while True:
+        message = ws.receive_json()
+        if message.get("id") == operation_id and message["type"] in ("next", "data"):
+            found = message["payload"]
+        elif message.get("id") == operation_id and message["type"] == "error":
+            raise AssertionError(f"error for {query!r}: {message}")
+        elif message.get("id") == operation_id + "-probe" and message["type"] == "complete":
+            assert found is not None, f"no answer to {query!r}, only its complete"
+            return found
+
+
+@pytest.fixture(scope="module")
+def quick_timeout() -> Iterator[TestClient]:
+    with TestClient(create_app(SAMPLE_CORPUS, Settings(timeout=1.0, max_objects=30))) as c:
+        yield c
+
+
+def _opened(client: TestClient, protocol: str) -> Any:
+    ws = client.websocket_connect("/graphql", subprotocols=[protocol])
+    ws.__enter__()
+    ws.send_json({"type": "connection_init"})
+    assert ws.receive_json()["type"] == "connection_ack"
+    return ws
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_a_query_sent_after_the_timeout_since_the_connection_opened_is_answered(
+        quick_timeout: TestClient, protocol: str) -> None:
+    ws = _opened(quick_timeout, protocol)
+    try:
+        assert _answer(ws, protocol, "1", STATS)["data"] == {"stats": {"articles": 9}}
+        time.sleep(1.3)  # past the 1 s timeout since the connection opened
+        answer = _answer(ws, protocol, "2", STATS)
+        assert answer.get("errors") is None and answer["data"] == {"stats": {"articles": 9}}
+    finally:
+        ws.__exit__(None, None, None)
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_each_query_on_a_connection_has_its_own_object_budget(
+        quick_timeout: TestClient, protocol: str) -> None:
+    query = "{ articles(first: 10) { edges { node { title } } } }"  # 19 objects of 30
+    ws = _opened(quick_timeout, protocol)
+    try:
+        for i in range(4):
+            answer = _answer(ws, protocol, str(i), query)
+            assert answer.get("errors") is None, answer
+            assert len(answer["data"]["articles"]["edges"]) == 9
+    finally:
+        ws.__exit__(None, None, None)
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_a_query_on_a_connection_opened_before_a_change_reads_the_new_version(
+        tmp_path: Path, protocol: str) -> None:
+    write_record(tmp_path, "a.md", record("a"))
+    live = graph.follow(tmp_path)
+    with TestClient(create_app(live, Settings())) as client:
+        ws = _opened(client, protocol)
+        try:
+            assert _answer(ws, protocol, "1", STATS)["data"]["stats"]["articles"] == 1
+            live.apply([write_record(tmp_path, "b.md", record("b"))])
+            wait_for(lambda: client.post("/graphql", json={"query": STATS}).json()[
+                "data"]["stats"]["articles"] == 2, "the new version served over HTTP")
+            answer = _answer(ws, protocol, "2", STATS)
+            assert answer["data"]["stats"]["articles"] == 2, answer
+            assert answer["extensions"]["graphVersion"] == live.version
+        finally:
+            ws.__exit__(None, None, None)
