@@ -817,16 +817,19 @@ class LiveGraph:
                     if not moved:
                         break
                     again: list[ParsedFile] = []
+                    now: list[ParsedFile] = []
                     for name, new_kept in moved.items():
+                        if new_kept is None:
+                            new_kept = self._looked_again(name)
                         again.append(self._drop_file(name).parsed)  # type: ignore[arg-type]
                         self._exact.discard(name)
                         self._clean.pop(name, None)
-                        self._add_file(name, new_kept)
                         changed.append(name)
-                        read.append(name)
-                    kg, more = self._advance(kg, again,
-                                             [self._files[name].parsed  # type: ignore[misc]
-                                              for name in moved])
+                        if new_kept is not None:
+                            self._add_file(name, new_kept)
+                            now.append(new_kept.parsed)  # type: ignore[arg-type]
+                            read.append(name)
+                    kg, more = self._advance(kg, again, now)
                     touched_nodes |= more
                 else:
                     if self._state.moved:
@@ -1029,11 +1032,20 @@ class LiveGraph:
             # Edited since it was applied, its change not applied yet. During an apply
             # that can (a dict): read as it now is, and applied by that apply, in the
             # same version (a burst of edits read the whole folder again before: a
-            # cold load's work in the follower). A file gone or not a file: as before.
-            if moved is None or ":" in digest or digest == "not-a-file":
+            # cold load's work in the follower).
+            if moved is None:
                 raise FileMoved(name)
             if name in moved:
-                return moved[name].parsed
+                found = moved[name]
+                if found is None:
+                    raise FileMoved(name)
+                return found.parsed
+            if ":" in digest or digest == "not-a-file":
+                # Gone (a `git checkout` or `rsync --delete` deletes and renames
+                # hundreds at once, their events still to come) or not a file: none of
+                # its records is read, and the apply looks at it again (_looked_again).
+                moved[name] = None
+                raise FileMoved(name)
             signature = file_signature(name)
         parsed = parse_file(Path(name), max_bytes=self.max_file_bytes, include=self.include,
                             within=self._within)
@@ -1043,6 +1055,21 @@ class LiveGraph:
             assert moved is not None
             moved[name] = KeptFile(parsed, digest, signature)
         return parsed
+
+    def _looked_again(self, name: str) -> KeptFile | None:
+        """A file a change found gone or not a file when it read it again: None when it
+        is gone (deleted, or renamed: its new name has an event of its own), else read
+        as it now is. Anything else there (a folder, a symlink) is for a listing of the
+        whole folder to judge (:class:`FileMoved`)."""
+        try:
+            st = os.lstat(name)
+        except FileNotFoundError:
+            return None
+        except OSError:
+            raise FileMoved(name) from None
+        if not stat.S_ISREG(st.st_mode) or not self._in_real_folder(name):
+            raise FileMoved(name)
+        return self._read(name)
 
     def _read(self, name: str, old: KeptFile | None = None) -> KeptFile:
         self._clean.pop(name, None)
