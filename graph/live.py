@@ -250,7 +250,7 @@ class LiveGraph:
                     if behind:
                         self._save()
                     return
-                self._refresh_later(behind)
+                self._refresh_later(behind, len(names))
                 return
         private = None
         if self._cache is None and not _snapshot_only and \
@@ -278,7 +278,7 @@ class LiveGraph:
                     tell(Step("snapshot", 1, 1, self.current().report.records))
                     behind = self._catch_up(tell)  # files changed after the child read them
                     if private is None:  # (a private folder goes once started from)
-                        self._refresh_later(behind)
+                        self._refresh_later(behind, len(names))
                     return
         finally:
             if private is not None:
@@ -325,7 +325,7 @@ class LiveGraph:
             tell(Step("snapshot", 1, 1, kg.report.records))
         self._listing = _without_names(listing)
         self._compact_later()
-        self._refresh_later(0)
+        self._refresh_later(0, len(names))
 
     def _options(self) -> dict[str, object]:
         """The load options a snapshot is for, as graph.load names them."""
@@ -398,10 +398,12 @@ class LiveGraph:
         logger.info("snapshot of %s not refreshed: the folder changed during each of %d "
                     "tries", self.root, SAVE_TRIES)
 
-    def _refresh_later(self, behind: int) -> None:
-        """Keep the snapshot close to the folder from now on (graph/firststart.py), the
-        files it is ``behind`` counted as changed since it was written."""
-        if self._cache is None or len(self._files) < firststart.CHILD_MIN_FILES:
+    def _refresh_later(self, behind: int, files: int) -> None:
+        """Keep the snapshot close to the folder of ``files`` files from now on
+        (graph/firststart.py), the files it is ``behind`` counted as changed since it was
+        written. (The folder's listing counts them: a follow started from the snapshot
+        holds no file's entry until its state is read back.)"""
+        if self._cache is None or files < firststart.CHILD_MIN_FILES:
             return
         self._refresh = firststart.SnapshotRefresh(
             self.root, self._cache.cache_dir, max_file_bytes=self.max_file_bytes,
