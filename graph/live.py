@@ -829,7 +829,7 @@ class LiveGraph:
                         changed.append(name)
                         if new_kept is not None:
                             self._add_file(name, new_kept)
-                            now.append(new_kept.parsed)  # type: ignore[arg-type]
+                            now.append(new_kept.parsed)
                             read.append(name)
                     kg, more = self._advance(kg, again, now)
                     touched_nodes |= more

@@ -21,6 +21,7 @@ from tests.servers import running_server
 from tests.test_browser import (
     ROOT,
     SEED_ID,
+    TIANJIN_ID,
     _drawn,
     _open_explorer,
     _search_and_choose,
@@ -268,4 +269,131 @@ def test_live_mode_draws_two_arrivals_next_to_one_story_apart(open_page, tmp_pat
         a, b = (page.evaluate("id => newsgraphExplorer.viewportOf(id)", s) for s in stories)
         assert abs(a["x"] - b["x"]) + abs(a["y"] - b["y"]) >= 10, (a, b)
         page.screenshot(path=tmp_path / "live-apart.png")
+        p.check_clean()
+
+
+def _positions(page) -> dict[str, tuple[float, float]]:
+    return {n: (a["x"], a["y"]) for n, a in page.evaluate(
+        "newsgraphExplorer.graph.mapNodes((n, a) => [n, { x: a.x, y: a.y }])")}
+
+
+def test_live_mode_lays_an_arrival_out_among_its_drawn_neighbours_and_moves_nothing_else(
+        open_page, tmp_path):
+    # An arrival was put on the ring around its first drawn neighbour, however far the
+    # others it lists were: a story listing two stories at two ends of the drawing sat at one
+    # end, its edge to the other across the whole drawing. Now it starts at the middle of its
+    # drawn neighbours and a short ForceAtlas2 run moves it alone (the rest held still).
+    corpus = tmp_path / "corpus"
+    shutil.copytree(ROOT / "data", corpus)
+    with running_server(str(corpus)) as base:
+        p = open_page(base)
+        page = _live_page(p, base, "?live=1")
+        page.select_option("#depth", "2")
+        page.evaluate("id => newsgraphExplorer.choose(id)", SEED_ID)
+        _wait_idle(page)
+        # Two drawn stories moved to two ends of the drawing, as a drag would.
+        a, b = ITIF_ID, TIANJIN_ID
+        page.evaluate("""([a, b]) => { const g = newsgraphExplorer.graph;
+            g.mergeNodeAttributes(a, { x: -1000, y: 0 });
+            g.mergeNodeAttributes(b, { x: 1000, y: 0 }); }""", [a, b])
+        before = _positions(page)
+        dist = lambda a, b: ((a[0] - b[0]) ** 2 + (a[1] - b[1]) ** 2) ** 0.5  # noqa: E731
+        ab = dist(before[a], before[b])
+        url = "https://live.example/between-two-ends"
+        write_whole(corpus, "live/between.md", _story(
+            url, "A story listing two ends of the drawing", [a[8:], b[8:]], "Live One"))
+        page.wait_for_function("id => newsgraphExplorer.graph.hasNode(id)",
+                               arg=f"article:{url}", timeout=30_000)
+        _wait_idle(page)
+        after = _positions(page)
+        arrival = after.pop(f"article:{url}")
+        assert after == {n: before[n] for n in after}  # nothing drawn before has moved
+        assert dist(arrival, before[a]) < 0.75 * ab and dist(arrival, before[b]) < 0.75 * ab, (
+            arrival, before[a], before[b])
+        page.screenshot(path=tmp_path / "live-between.png")
+        p.check_clean()
+
+def test_live_mode_checks_at_most_its_cap_of_drawn_stories_a_version_and_the_rest_on_demand(
+        open_page, tmp_path):
+    # Back after a restart with the folder changed, the page asked again about every drawn
+    # story, its fields and its edges: at 20k with a 2,000-node drawing, 157 requests over
+    # 37 s, every click meanwhile waiting behind them. Now it checks the chosen story and the
+    # nearest ones up to its cap (`checks`, 200 by default) and says how many it left,
+    # each checked when clicked, or all with "Check them".
+    corpus = tmp_path / "corpus"
+    shutil.copytree(ROOT / "data", corpus)
+    tianjin_file = corpus / "sixthtone" / "tianjin-bans-compulsory-facial-recognition.md"
+    new_title = "Tianjin bans compulsory facial recognition, retold"
+    with running_server(str(corpus)) as base:
+        port = int(base.rpartition(":")[2])
+        p = open_page(base)
+        page = _live_page(p, base, "?live=1&checks=3")
+        page.select_option("#depth", "2")
+        page.evaluate("id => newsgraphExplorer.choose(id)", SEED_ID)
+        _wait_idle(page)
+        assert _has(page, TIANJIN_ID)
+        assert page.evaluate("id => newsgraphExplorer.graph.getNodeAttribute(id, 'hops')",
+                             TIANJIN_ID) == 2
+        stories = [n for n in _drawn(page) if n.startswith("article:")]
+        assert len(stories) > 6
+    page.wait_for_selector("body[data-live^='disconnected']")
+    text = tianjin_file.read_text(encoding="utf-8")
+    old_title = next(line for line in text.splitlines() if line.startswith("title:"))
+    tianjin_file.write_text(text.replace(old_title, f'title: "{new_title}"'), encoding="utf-8")
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.post_data or "")
+            if r.url.endswith("/graphql") else None)
+    with running_server(str(corpus), port=port):
+        page.wait_for_selector("#live-resynced", timeout=30_000)
+        _wait_idle(page)
+        # The chosen story and the two nearest were asked again; the rest, Tianjin among
+        # them (two hops away), wait.
+        assert sum(b.count("nodes(ids:") for b in asked) == 1
+        assert sum(b.count("neighborhood(from:") for b in asked) == 3
+        assert page.evaluate("id => newsgraphExplorer.graph.getNodeAttribute(id, 'label')",
+                             TIANJIN_ID) != new_title
+        assert page.inner_text("#live-unchecked").startswith(
+            f"{len(stories) - 3} drawn stories not checked against version ")
+        # A click on one checks it.
+        page.evaluate("id => newsgraphExplorer.select(id)", TIANJIN_ID)
+        page.wait_for_function(
+            "([id, t]) => newsgraphExplorer.graph.getNodeAttribute(id, 'label') === t",
+            arg=[TIANJIN_ID, new_title], timeout=10_000)
+        page.wait_for_selector(f"#live-list li[data-id='{TIANJIN_ID}'][data-reason='UPDATED']")
+        assert page.inner_text("#live-unchecked").startswith(f"{len(stories) - 4} drawn")
+        page.click("#live-check")
+        page.wait_for_selector("#live-unchecked", state="detached")
+        _wait_idle(page)
+        # Only what changed is listed.
+        listed = page.eval_on_selector_all("#live-list li", "xs => xs.map(x => x.dataset.id)")
+        assert listed == [TIANJIN_ID]
+        p.errors = [e for e in p.errors if "ERR_CONNECTION_REFUSED" not in e]
+        p.check_clean()
+
+
+def test_live_mode_asks_at_most_its_cap_of_arrivals_a_version_and_counts_the_rest(
+        open_page, tmp_path):
+    # Every story of a version that was not drawn was asked whether it touches the drawing,
+    # 20 a request, with no cap: a bulk ingest of thousands is hundreds of requests a version.
+    corpus = tmp_path / "corpus"
+    shutil.copytree(ROOT / "data", corpus)
+    token = "browser-live-token"
+    with running_server(str(corpus), env={**os.environ, "NEWSGRAPH_INGEST_TOKEN": token}) as base:
+        p = open_page(base)
+        page = _live_page(p, base, f"?node={SEED_ID}&live=1&checks=2")
+        urls = [f"https://live.example/one-of-a-batch-{i}" for i in range(5)]
+        body = json.dumps({"query": "mutation ($r: [JSON!]!) { ingest(records: $r) { status } }",
+                           "variables": {"r": [_story(u, f"One of a batch, {i}", [GAZETTE_URL],
+                                                      "Live One") for i, u in enumerate(urls)]}})
+        request = urllib.request.Request(f"{base}/graphql", data=body.encode(), headers={
+            "content-type": "application/json", "authorization": f"Bearer {token}"})
+        with urllib.request.urlopen(request, timeout=60) as r:
+            answer = json.load(r)
+        assert [x["status"] for x in answer["data"]["ingest"]] == ["CREATED"] * 5
+        page.wait_for_selector("#live-elsewhere", timeout=30_000)
+        _wait_idle(page)
+        drawn = [u for u in urls if _has(page, f"article:{u}")]
+        assert len(drawn) == 2
+        assert page.inner_text("#live-elsewhere") == (
+            "Not looked at: 3 new stories (more than 2 in one version).")
         p.check_clean()

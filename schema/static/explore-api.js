@@ -1,9 +1,40 @@
 // Talking to newsgraph's /graphql: one POST per query, its first error thrown with its code,
 // and a field the server still computes (NOT_READY) asked again until it answers. The body's
 // data-busy attribute counts the requests on their way (the browser tests wait on it).
+//
+// What the server is doing shows in #server-status: a question unanswered for WAIT_NOTICE_MS
+// says so (with the seconds), and one the server cannot take (no connection: it is down or
+// restarting; a proxy's 502-504; the graph still loading after a restart) is asked again
+// until it answers, saying so, for up to GIVE_UP_MS without an answer: a click made while
+// the server restarts is carried out when it is back. Every question the page asks is a
+// query, so asking again changes nothing.
 
 export const ENDPOINT = new URL("graphql", window.location.href).toString();
 const RETRY_MS = 1000; // how often a field still being computed (NOT_READY) is asked again
+const WAIT_NOTICE_MS = 700; // past this a question's wait is shown
+const BACKOFF_MS = [500, 1000, 2000, 4000]; // between tries at a server not answering (the last repeats)
+const GIVE_UP_MS = 60000; // without any answer from the server: the question fails
+
+const pending = new Map(); // question number -> { since, trouble }
+let questions = 0;
+let ticker = null;
+
+function paintServerStatus() {
+  const box = document.getElementById("server-status");
+  const now = performance.now();
+  let text = "";
+  for (const q of pending.values()) if (q.trouble) { text = q.trouble; break; }
+  if (!text && pending.size) {
+    const oldest = Math.min(...[...pending.values()].map((q) => q.since));
+    if (now - oldest >= WAIT_NOTICE_MS) text = `Waiting for the server… ${Math.floor((now - oldest) / 1000)} s`;
+  }
+  if (box) {
+    box.textContent = text;
+    box.hidden = !text;
+  }
+  if (pending.size && !ticker) ticker = setInterval(paintServerStatus, 250);
+  if (!pending.size && ticker) { clearInterval(ticker); ticker = null; }
+}
 
 let busy = 0;
 export function setBusy(delta) {
@@ -27,17 +58,72 @@ export async function gql(query, variables = {}) {
 // only when they come from one version.
 export async function gqlAt(query, variables = {}) {
   setBusy(1);
+  const number = ++questions;
+  const question = { since: performance.now(), trouble: null };
+  pending.set(number, question);
+  paintServerStatus();
   try {
-    const response = await fetch(ENDPOINT, {
+    const body = JSON.stringify({ query, variables });
+    let lastAnswer = performance.now();
+    for (let tries = 0; ; tries++) {
+      let answer;
+      try {
+        answer = await ask(body);
+      } catch (err) {
+        if (!(err instanceof Unreachable)) throw err;
+        if (performance.now() - lastAnswer > GIVE_UP_MS) {
+          throw new Error(`the server did not answer for ${GIVE_UP_MS / 1000} s (${err.message}): `
+            + "check that newsgraph serve is running, then try again");
+        }
+        const wait = BACKOFF_MS[Math.min(tries, BACKOFF_MS.length - 1)];
+        question.trouble = `The server is not answering (${err.message}; it may be restarting): `
+          + `asking again in ${(wait / 1000).toFixed(1)} s…`;
+        paintServerStatus();
+        await new Promise((resolve) => setTimeout(resolve, wait));
+        continue;
+      }
+      const error = (answer.errors || [])[0];
+      const ext = (error && error.extensions) || {};
+      if (error && ext.code === "NOT_READY" && ext.status === "loading") {
+        // Restarted, and loading its graph: it answers, so this waits as long as it loads.
+        lastAnswer = performance.now();
+        const progress = [ext.phase, ext.records != null ? `${ext.records} records` : null].filter(Boolean).join(", ");
+        question.trouble = `The server is loading its graph${progress ? ` (${progress})` : ""}: asking again…`;
+        paintServerStatus();
+        await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
+        continue;
+      }
+      if (error) throw new GraphQLError(error);
+      return { data: answer.data, version: (answer.extensions || {}).graphVersion || null };
+    }
+  } finally {
+    pending.delete(number);
+    paintServerStatus();
+    setBusy(-1);
+  }
+}
+
+// No answer from the server: no connection, or a proxy in front of it saying it is not there.
+class Unreachable extends Error {}
+
+async function ask(body) {
+  let response;
+  try {
+    response = await fetch(ENDPOINT, {
       method: "POST",
       headers: { "content-type": "application/json", accept: "application/json" },
-      body: JSON.stringify({ query, variables }),
+      body,
     });
-    const body = await response.json();
-    if (body.errors && body.errors.length) throw new GraphQLError(body.errors[0]);
-    return { data: body.data, version: (body.extensions || {}).graphVersion || null };
-  } finally {
-    setBusy(-1);
+  } catch (err) {
+    throw new Unreachable("no connection"); // fetch says only "Failed to fetch"
+  }
+  if ([502, 503, 504].includes(response.status) && !(response.headers.get("content-type") || "").includes("json")) {
+    throw new Unreachable(`HTTP ${response.status}`);
+  }
+  try {
+    return await response.json();
+  } catch (err) {
+    throw new Error(`the server answered HTTP ${response.status} with a body that is not JSON`);
   }
 }
 

@@ -3,7 +3,7 @@
 // articles each new version added, updated and removed, and keeps the drawing true to them.
 //
 // A story new or changed in a version and not drawn is drawn when it touches the drawing
-// (one of its neighbours is drawn), with its edges to the drawn nodes, placed next to them,
+// (one of its neighbours is drawn), with its edges to the drawn nodes, placed among them and laid out alone (the rest held still),
 // marked new or updated, however far it is from the chosen story. The others are counted
 // and remembered (with their neighbours' ids) as away from the drawing: one is drawn,
 // listed as entered, as soon as the drawing reaches it — a node drawn that was its
@@ -25,6 +25,16 @@
 // back, when the server's version is not the last one seen, every drawn story is checked
 // against the graph served now, as if each had changed; only those that did are listed.
 // Stories that arrived meanwhile are not drawn (nothing says which they were).
+//
+// At most `maxChecks` drawn stories (200 unless the page's `checks` parameter says) are asked
+// again for one version, the chosen and selected ones first, then the nearest to the walk's
+// start: a version that changes more of them (a reconnect checks every one) would take
+// minutes of requests with every click waiting behind them. The rest are counted as not
+// checked; each is checked when clicked, or all with "Check them", in turns of maxChecks.
+// Likewise at most maxChecks stories of a version that are not drawn are asked whether they
+// touch the drawing (those storyAdded placed near the chosen story first), and at most
+// maxChecks of those away from the drawing asked again: the others are counted as not
+// looked at (a bulk ingest of thousands of stories would be hundreds of requests a version).
 
 import { transportClient } from "./explore-ws.js";
 
@@ -45,14 +55,18 @@ const WALKED = new Set(["RELATED", "TAGGED", "PUBLISHED_BY"]);
 const REASONS = { ADDED: "new", STUB: "now a stub" };
 
 export function installLive({ graph, gql, gqlAt, el, $, endpoint, nodeFields, edgeFields,
-  addGraph, positionOf, refresh, depth, chosen, removeNode, facetFields, facetsOf, onUpdated }) {
+  addGraph, positionOf, settle, refresh, depth, chosen, selected, removeNode, facetFields, facetsOf, onUpdated,
+  maxChecks = 200 }) {
   const state = { on: false, status: "off", arrivals: [], from: null, version: null,
-    resynced: null, forgotten: { added: 0, changed: 0 } };
+    resynced: null, forgotten: { added: 0, changed: 0 }, unasked: { added: 0, changed: 0 } };
   // Arrivals that touched nothing drawn: id -> { reason, title, hops, version, near }, `near`
   // being the ids of its neighbours when it was last asked. Drawn as soon as the drawing
   // reaches them (see `reached`).
   const away = new Map();
   const hopsOf = new Map(); // id -> hops from the chosen story, as storyAdded pushed it
+  // Drawn stories a version changed (or, after a reconnect, may have) past the cap:
+  // id -> { version, changed } (changed: known to, listed as updated once checked).
+  const unchecked = new Map();
   let client = null;
   let unsubscribe = null;
   let changes = Promise.resolve(); // graphChanged events, applied one after the other
@@ -127,13 +141,45 @@ export function installLive({ graph, gql, gqlAt, el, $, endpoint, nodeFields, ed
   // edges may have brought one near).
   function arrivalsOf(c) {
     const others = [...new Set([...(c.added || []), ...c.updated])].filter((id) => !graph.hasNode(id));
-    const wasAway = others.filter((id) => away.has(id));
-    const met = meet(others.filter((id) => !away.has(id)), c);
+    const wasAway = others.filter((id) => away.has(id)).slice(0, maxChecks);
+    let fresh = others.filter((id) => !away.has(id));
+    if (fresh.length > maxChecks) {
+      fresh = [...fresh.filter((id) => hopsOf.has(id)), ...fresh.filter((id) => !hopsOf.has(id))];
+      const added = new Set(c.added || []);
+      for (const id of fresh.slice(maxChecks)) state.unasked[added.has(id) ? "added" : "changed"] += 1;
+      fresh = fresh.slice(0, maxChecks);
+    }
+    const met = meet(fresh, c);
     met.catch((err) => showState(`error: ${err.message}`));
     return { met, wasAway, asked: new Set(others) }; // asked: drawn by meet, not refreshed
   }
 
-  async function change(c, { onlyChanged = false, arrivals = null } = {}) {
+  // The chosen story, then the selected ones, then by hops from the walk's start.
+  function nearFirst(ids) {
+    const first = new Set([chosen(), ...selected()].filter(Boolean));
+    const rank = (id) => (first.has(id) ? -1 : graph.getNodeAttribute(id, "hops") ?? Infinity);
+    return ids.map((id, i) => [rank(id), i, id]).sort((a, b) => a[0] - b[0] || a[1] - b[1]).map((x) => x[2]);
+  }
+
+  // Drawn stories not checked yet among `ids` (null: all of them), asked again now, in turns
+  // of maxChecks; those known to have changed are listed as updated, the others only if so.
+  function check(ids = null) {
+    const wanted = (ids || [...unchecked.keys()]).filter((id) => unchecked.has(id));
+    if (!wanted.length) return changes;
+    changes = changes.then(async () => {
+      const still = wanted.filter((id) => unchecked.has(id) && graph.hasNode(id));
+      for (let i = 0; i < still.length; i += maxChecks) {
+        const turn = still.slice(i, i + maxChecks);
+        const known = turn.filter((id) => unchecked.get(id).changed);
+        const maybe = turn.filter((id) => !unchecked.get(id).changed);
+        if (known.length) await change({ version: state.version, removed: [], updated: known }, { all: true });
+        if (maybe.length) await change({ version: state.version, removed: [], updated: maybe }, { onlyChanged: true, all: true });
+      }
+    }).catch((err) => showState(`error: ${err.message}`));
+    return changes;
+  }
+
+  async function change(c, { onlyChanged = false, arrivals = null, all = false } = {}) {
     const wasChosen = chosen();
     const loose = new Set(); // nodes that lost drawn edges: gone from the graph too?
     const drop = (id) => {
@@ -144,9 +190,19 @@ export function installLive({ graph, gql, gqlAt, el, $, endpoint, nodeFields, ed
     };
     for (const id of c.removed) {
       away.delete(id);
+      unchecked.delete(id);
       if (graph.hasNode(id)) drop(id);
     }
-    const updated = c.updated.filter((id) => graph.hasNode(id) && !(arrivals && arrivals.asked.has(id)));
+    let updated = c.updated.filter((id) => graph.hasNode(id) && !(arrivals && arrivals.asked.has(id)));
+    if (updated.length > maxChecks && !all) {
+      updated = nearFirst(updated);
+      for (const id of updated.slice(maxChecks)) {
+        const before = unchecked.get(id);
+        unchecked.set(id, { version: c.version, changed: !onlyChanged || !!(before && before.changed) });
+      }
+      updated = updated.slice(0, maxChecks);
+    }
+    updated.forEach((id) => unchecked.delete(id));
     for (let i = 0; i < updated.length; i += BATCH) {
       const ids = updated.slice(i, i + BATCH);
       const data = await gql(`query ($ids: [ID!]!) { nodes(ids: $ids) { id ... on Article { title } ${facetFields} } }`, { ids });
@@ -279,9 +335,13 @@ export function installLive({ graph, gql, gqlAt, el, $, endpoint, nodeFields, ed
     const drawnNeighbours = [...others].filter((n) => graph.hasNode(n));
     if (!graph.hasNode(id) && !drawnNeighbours.length) return others;
     away.delete(id);
-    addGraph(found.node ? [found.node] : [], found.edges,
-      drawnNeighbours.length ? positionOf(drawnNeighbours[0]) : null);
+    // Among its drawn neighbours (not next to the first of them only), then laid out alone.
+    const spots = drawnNeighbours.map(positionOf);
+    const middle = spots.length ? { x: spots.reduce((s, p) => s + p.x, 0) / spots.length,
+      y: spots.reduce((s, p) => s + p.y, 0) / spots.length } : null;
+    const fresh = addGraph(found.node ? [found.node] : [], found.edges, middle);
     if (!graph.hasNode(id)) return null;
+    if (fresh.length) settle(fresh);
     graph.mergeNodeAttributes(id, { arrived: entry.reason, arrivedIn: entry.version });
     const title = found.node ? found.node.label : entry.title;
     list({ id, title, reason: listed, hops: entry.hops, version: entry.version });
@@ -387,11 +447,25 @@ export function installLive({ graph, gql, gqlAt, el, $, endpoint, nodeFields, ed
     let added = state.forgotten.added;
     let changed = state.forgotten.changed;
     for (const e of away.values()) if (e.reason === "ADDED") added += 1; else changed += 1;
-    if (!added && !changed) return null;
-    const parts = [];
-    if (added) parts.push(`${added} new stor${added === 1 ? "y" : "ies"}`);
-    if (changed) parts.push(`${changed} changed`);
-    return `Away from the drawing, not drawn: ${parts.join(", ")} (drawn once the drawing reaches them).`;
+    const counts = (a, c) => [a ? `${a} new stor${a === 1 ? "y" : "ies"}` : null, c ? `${c} changed` : null]
+      .filter(Boolean).join(", ");
+    const lines = [];
+    if (added || changed) lines.push(`Away from the drawing, not drawn: ${counts(added, changed)} (drawn once the drawing reaches them).`);
+    const { unasked } = state;
+    if (unasked.added || unasked.changed) {
+      lines.push(`Not looked at: ${counts(unasked.added, unasked.changed)} (more than ${maxChecks} in one version).`);
+    }
+    return lines.length ? lines.join(" ") : null;
+  }
+
+  function uncheckedLine() {
+    for (const id of unchecked.keys()) if (!graph.hasNode(id)) unchecked.delete(id);
+    if (!unchecked.size) return [];
+    const n = unchecked.size;
+    return [el("p", { class: "meta", id: "live-unchecked" },
+      `${n} drawn stor${n === 1 ? "y" : "ies"} not checked against version ${state.version} `
+      + `(at most ${maxChecks} are checked a version); each is checked when clicked. `,
+      el("button", { type: "button", id: "live-check", onclick: () => check() }, "Check them"))];
   }
 
   function showList() {
@@ -407,6 +481,7 @@ export function installLive({ graph, gql, gqlAt, el, $, endpoint, nodeFields, ed
       items.length ? el("ol", { id: "live-list", class: "hits" }, items) : el("p", { class: "hint" }, "Nothing new yet."),
       // replaceChildren writes a null as the text "null": leave the line out instead
       ...(awayText ? [el("p", { class: "meta", id: "live-elsewhere" }, awayText)] : []),
+      ...uncheckedLine(),
       ...(state.resynced ? [el("p", { class: "meta", id: "live-resynced" },
         `Reconnected: the drawing was checked against version ${state.resynced}; stories that arrived while the connection was down are not drawn.`)] : []));
   }
@@ -430,11 +505,13 @@ export function installLive({ graph, gql, gqlAt, el, $, endpoint, nodeFields, ed
       unsubscribe = null;
       away.clear(); // no events come to keep it true
       hopsOf.clear();
+      unchecked.clear();
       state.forgotten = { added: 0, changed: 0 };
+      state.unasked = { added: 0, changed: 0 };
       showState("off");
     }
   }
 
   $("#live-toggle").addEventListener("change", (ev) => setOn(ev.target.checked));
-  return { state, setOn, follow, reached, away };
+  return { state, setOn, follow, reached, away, check, unchecked };
 }

@@ -109,24 +109,95 @@ import { installLive } from "./explore-live.js";
     return out;
   }
 
+  const crosses = (box, boxes) => boxes.some((b) =>
+    box.x < b.x + b.w && b.x < box.x + box.w && box.y < b.y + b.h && b.y < box.y + box.h);
+  function textWidth(context, text) {
+    let width = labelWidths.get(text);
+    if (width === undefined) { width = context.measureText(text).width; labelWidths.set(text, width); }
+    return width;
+  }
+
   // Labels never overlap: a label that would cross one drawn already in this frame is left
-  // out. Sigma draws the labels of the largest nodes first, so the important ones win.
+  // out. Sigma draws the labels of the largest nodes first, so the important ones win. The
+  // labels of highlighted nodes are written on sigma's layer above (drawHover): here their
+  // places are kept free, and they are not written twice.
+  let highlightBoxes = null; // this frame's boxes of the highlighted nodes' labels
   function drawLabel(context, data, settings) {
     if (!data.label) return;
     const size = settings.labelSize;
     context.font = `${settings.labelWeight} ${size}px ${settings.labelFont}`;
+    if (highlightBoxes === null) highlightBoxes = highlightedLabelBoxes(context, settings);
+    if (data.highlighted) return;
     const text = short(data.label, 36);
-    let width = labelWidths.get(text);
-    if (width === undefined) { width = context.measureText(text).width; labelWidths.set(text, width); }
-    const box = { x: data.x + data.size + 3, y: data.y - size / 2 - 1, w: width + 2, h: size + 3 };
-    for (const b of labelBoxes) {
-      if (box.x < b.x + b.w && b.x < box.x + box.w && box.y < b.y + b.h && b.y < box.y + box.h) return;
-    }
+    const box = { x: data.x + data.size + 3, y: data.y - size / 2 - 1, w: textWidth(context, text) + 2, h: size + 3 };
+    if (crosses(box, labelBoxes) || crosses(box, highlightBoxes)) return;
     labelBoxes.push({ ...box, node: data.key || null, text });
     context.fillStyle = "rgba(255,255,255,0.75)";
     context.fillRect(box.x - 1, box.y, box.w, box.h);
     context.fillStyle = "#2b3240";
     context.fillText(text, data.x + data.size + 3, data.y + size / 3);
+  }
+
+  // A highlighted node's label box as drawHover writes it: the text beside a halo.
+  const HOVER_CHARS = 60;
+  function hoverBoxOf(context, x, y, nodeSize, label, settings) {
+    const size = settings.labelSize;
+    const text = short(label, HOVER_CHARS);
+    return { x: x + nodeSize + 2, y: y - size / 2 - 2, w: textWidth(context, text) + 6, h: size + 4, text };
+  }
+  function highlightedLabelBoxes(context, settings) {
+    const out = [];
+    for (const id of renderer.highlightedNodes || []) {
+      if (!graph.hasNode(id)) continue;
+      const d = renderer.getNodeDisplayData(id);
+      if (!d || d.hidden || !d.label) continue;
+      const { x, y } = renderer.framedGraphToViewport(d);
+      out.push(hoverBoxOf(context, x, y, renderer.scaleSize(d.size), d.label, settings));
+    }
+    return out;
+  }
+
+  // Sigma writes the labels of highlighted nodes (the selection, a highlight's hits, live
+  // arrivals) and of the hovered one on a layer of their own, each on a white box, with no
+  // check of overlap: many hits near one another wrote over each other. Here the hovered
+  // node's label is always written, then the selection's, then the others' where they fit
+  // (a node whose label does not fit keeps its halo).
+  let hoverBoxes = [];
+  function drawHover(context, data, settings) {
+    const size = settings.labelSize;
+    context.font = `${settings.labelWeight} ${size}px ${settings.labelFont}`;
+    const box = data.label ? hoverBoxOf(context, data.x, data.y, data.size, data.label, settings) : null;
+    const mine = hoverBoxes.find((b) => b.node === data.key);
+    const first = data.key === renderer.hoveredNode || (mine && mine.reserved);
+    const written = box && (first || !crosses(box, hoverBoxes));
+    if (written && !mine) hoverBoxes.push({ ...box, node: data.key });
+    context.fillStyle = "#fff";
+    context.shadowBlur = 8;
+    context.shadowColor = "#000";
+    context.beginPath();
+    context.arc(data.x, data.y, data.size + 2, 0, Math.PI * 2);
+    context.closePath();
+    context.fill();
+    if (written) context.fillRect(box.x - 2, box.y, box.w, box.h);
+    context.shadowBlur = 0;
+    if (!written) return;
+    context.fillStyle = "#2b3240";
+    context.fillText(box.text, box.x + 1, data.y + size / 3);
+  }
+  // Before each writing of that layer: the selection's places first.
+  function reserveSelection() {
+    hoverBoxes = [];
+    const context = renderer.getCanvases().hovers.getContext("2d");
+    const settings = renderer.getSettings();
+    context.font = `${settings.labelWeight} ${settings.labelSize}px ${settings.labelFont}`;
+    for (const id of selection) {
+      if (!graph.hasNode(id)) continue;
+      const d = renderer.getNodeDisplayData(id);
+      if (!d || d.hidden || !d.label || id === renderer.hoveredNode) continue;
+      const { x, y } = renderer.framedGraphToViewport(d);
+      const box = hoverBoxOf(context, x, y, renderer.scaleSize(d.size), d.label, settings);
+      if (!crosses(box, hoverBoxes)) hoverBoxes.push({ ...box, node: id, reserved: true });
+    }
   }
 
   // Sigma draws every node twice a frame: on screen and on its picking layer (which node is
@@ -160,6 +231,7 @@ import { installLive } from "./explore-live.js";
     nodeReducer,
     edgeReducer,
     defaultDrawNodeLabel: drawLabel,
+    defaultDrawNodeHover: drawHover,
     minCameraRatio: 0.02,
     maxCameraRatio: 20,
   });
@@ -178,8 +250,14 @@ import { installLive } from "./explore-live.js";
     if (renderer.getSetting("hideLabelsOnMove")) idle.push("labels", "hovers", "hoverNodes");
     return idle;
   }
+  const ownRenderHighlighted = renderer.renderHighlightedNodes;
+  renderer.renderHighlightedNodes = function (...args) {
+    reserveSelection();
+    return ownRenderHighlighted.apply(this, args);
+  };
   renderer.on("beforeRender", () => {
     labelBoxes = [];
+    highlightBoxes = null;
     const idle = idleLayers(cameraMoving());
     if (idle.join() === layersHidden) return;
     layersHidden = idle.join();
@@ -330,9 +408,44 @@ import { installLive } from "./explore-live.js";
     return layoutDone;
   }
 
+  // Lay out `ids` alone (live arrivals, which come one at a time): ForceAtlas2 in its worker
+  // for SETTLE_MS with every other node held where it is (fixed for that run, unless pinned
+  // already), so that what the user is reading does not move. A full layout running places
+  // them anyway; a settle running takes them on.
+  const SETTLE_MS = 600;
+  let held = new Set(); // nodes fixed for a settle only
+  const settling = new Set();
+  function settle(ids) {
+    if (layout && !held.size) return layoutDone;
+    const moving = new Set([...settling, ...ids].filter((id) => graph.hasNode(id)));
+    if (!moving.size) return layoutDone;
+    // Sigma takes nodes just added in its next frame; fixing every node at once before that
+    // fails ("node ... can't be repaint"): take them now.
+    renderer.refresh();
+    stopLayout();
+    moving.forEach((id) => settling.add(id));
+    graph.forEachNode((n, a) => { if (!moving.has(n) && !a.fixed) held.add(n); });
+    graph.updateEachNodeAttributes((n, a) => (held.has(n) ? { ...a, fixed: true } : a), { attributes: ["fixed"] });
+    const settings = { ...forceAtlas2.inferSettings(graph), barnesHutOptimize: graph.order > 300, slowDown: 2 };
+    layout = new FA2Layout(graph, { settings });
+    layout.start();
+    document.body.dataset.layout = "running";
+    layoutDone = new Promise((resolve) => {
+      layoutFinished = resolve;
+      layoutTimer = setTimeout(stopLayout, SETTLE_MS);
+    });
+    return layoutDone;
+  }
+
   function stopLayout() {
     clearTimeout(layoutTimer);
     if (layout) { layout.kill(); layout = null; }
+    if (held.size) {
+      const was = held;
+      held = new Set();
+      graph.updateEachNodeAttributes((n, a) => (was.has(n) ? { ...a, fixed: false } : a), { attributes: ["fixed"] });
+    }
+    settling.clear();
     document.body.dataset.layout = "idle";
     if (layoutFinished) { const done = layoutFinished; layoutFinished = null; done(); }
   }
@@ -348,7 +461,7 @@ import { installLive } from "./explore-live.js";
     const shown = graph.filterNodes((n, a) => !isHidden(a)).length;
     $("#status").classList.remove("error");
     $("#status").textContent = `${graph.order} nodes · ${graph.size} edges drawn` +
-      (shown < graph.order ? ` · ${graph.order - shown} hidden` : "");
+      (shown < graph.order ? ` · ${graph.order - shown} hidden` : "") + (walkNote() ? ` · ${walkNote()}` : "");
     // Past a few thousand edges each frame of a pan or zoom draws them all: hide them while
     // the camera moves (measured in docs/browser.md).
     // Labels too past HEAVY_NODES nodes: sigma draws the frame after the move (labels, edges,
@@ -368,7 +481,23 @@ import { installLive } from "./explore-live.js";
 
   const NODE_FIELDS = `node { id ${FACET_FIELDS} } kind label hops degree`;
   const EDGE_FIELDS = "id source target kind evidence";
-  let walk = null; // the last draw or expansion: { ids, hops, limit, via, exclude, cursor, reached }
+  let walk = null; // the last draw or expansion: { ids, hops, limit, via, exclude, cursor, reached, count }
+
+  // What the last walk left out, while its limit cut it short (the status line keeps it,
+  // whatever redraws the line meanwhile). One hop around one node: its edges drawn of all it
+  // has (the degree the server gave); further, no total is known: where it stopped.
+  function walkNote() {
+    if (!walk || !walk.cursor) return "";
+    const id = walk.ids[0];
+    const label = `“${short(graph.hasNode(id) ? graph.getNodeAttribute(id, "label") : id, 40)}”`;
+    const next = `Draw more for the next ${walk.limit}.`;
+    const total = graph.hasNode(id) ? graph.getNodeAttribute(id, "apiDegree") : null;
+    if (walk.hops === 1 && !walk.via && total != null) {
+      return `${label}: ${graph.degree(id)} of its ${total} edges drawn; ${next}`;
+    }
+    const along = walk.via ? ` along ${walk.via.join(", ")}` : "";
+    return `${walk.count} nodes drawn around ${label}${along} (pages of ${walk.limit}): more remain; ${next}`;
+  }
 
   // The subgraph around `ids` less what is drawn already, with the edges attaching it.
   // Past EXCLUDE_MAX drawn nodes the list would not fit the server's request-body limit
@@ -398,8 +527,10 @@ import { installLive } from "./explore-live.js";
       if (n.hops < walk.hops) walk.reached.push(n.id);
     });
     walk.cursor = sub.truncated ? sub.cursor : null;
+    walk.count += sub.nodes.length;
     if (!walk.cursor && !walk.via) walk.reached.forEach((n) => expanded.add(n));
     $("#more").hidden = !walk.cursor;
+    updateStatus();
     return fresh;
   }
 
@@ -413,13 +544,12 @@ import { installLive } from "./explore-live.js";
     const limit = hops > 1 ? DRAW_LIMIT : EXPAND_LIMIT;
     const exclude = excludeFor([id]);
     const sub = await fetchNeighborhood([id], hops, limit, null, null, exclude);
-    walk = { ids: [id], hops, limit, via: null, exclude, cursor: null, reached: [] };
+    walk = { ids: [id], hops, limit, via: null, exclude, cursor: null, reached: [], count: 0 };
     addGraph(sub.nodes.filter((n) => n.id === id), [], center);
     graph.mergeNodeAttributes(id, { ...center, expanded: true });
     const fresh = takePage(sub, center);
-    expanded.add(id);
+    if (!walk.cursor) expanded.add(id); // a hub cut short is expanded on by a click
     relayout(true);
-    note(walk.cursor ? `${fresh.length} nodes added; more remain (Draw more).` : "");
     return fresh;
   }
 
@@ -429,7 +559,6 @@ import { installLive } from "./explore-live.js";
     const sub = await fetchNeighborhood(walk.ids, walk.hops, walk.limit, walk.cursor, walk.via, walk.exclude);
     const fresh = takePage(sub, positionOf(walk.ids[0]));
     relayout(true);
-    note(walk.cursor ? "more remain (Draw more)." : "");
     return fresh;
   }
 
@@ -439,18 +568,14 @@ import { installLive } from "./explore-live.js";
     graph.setNodeAttribute(id, "expanded", true);
     const exclude = excludeFor([id]);
     const sub = await fetchNeighborhood([id], 1, EXPAND_LIMIT, null, via, exclude);
-    walk = { ids: [id], hops: 1, limit: EXPAND_LIMIT, via, exclude, cursor: null, reached: [] };
+    walk = { ids: [id], hops: 1, limit: EXPAND_LIMIT, via, exclude, cursor: null, reached: [], count: sub.nodes.length };
     const fresh = addGraph(sub.nodes, sub.edges, positionOf(id));
     walk.cursor = sub.truncated ? sub.cursor : null;
     $("#more").hidden = !walk.cursor;
     if (!walk.cursor && !via) expanded.add(id);
+    updateStatus();
     if (fresh.length) relayout(false);
-    note(walk.cursor ? "more neighbours remain (Draw more)." : "");
     return fresh;
-  }
-
-  function note(text) {
-    if (text) $("#status").textContent += ` · ${text}`;
   }
 
   // -- hide, pin, remove, filter by kind ---------------------------------------------
@@ -669,6 +794,7 @@ import { installLive } from "./explore-live.js";
     const url = new URL(window.location.href);
     url.searchParams.set("node", selection[0]);
     history.replaceState(null, "", url);
+    if (live) live.check([id]); // a drawn story live mode has not checked against the version served
     await showDetails(id);
     if (selection.length === 2 && selection[0] !== selection[1]) await showPaths(selection[0], selection[1]);
   }
@@ -692,6 +818,8 @@ import { installLive } from "./explore-live.js";
   }
 
   async function choose(id) {
+    clearTimeout(searchTimer);
+    searchSeq += 1; // a search still on its way would open the list again over the drawing
     closeResults();
     const depth = Number($("#depth").value);
     if (!graph.hasNode(id)) await draw(id, depth);
@@ -894,8 +1022,9 @@ import { installLive } from "./explore-live.js";
     const topics = matches.filter((m) => kindOf(m.id) === "topic");
     const providers = matches.filter((m) => kindOf(m.id) === "provider");
     const rows = [];
+    let option = 0;
     const row = (id, kind, title, meta) => el("li", {
-      class: "result", role: "option", dataset: { id, kind },
+      class: "result", role: "option", id: `search-option-${option++}`, "aria-selected": "false", dataset: { id, kind },
       onmousedown: (ev) => { ev.preventDefault(); run(() => choose(id)); },
     }, el("span", { class: `kind ${kind}` }, kind === "article" ? "story" : kind), el("bdi", {}, title), el("span", { class: "meta" }, meta));
     if (data.search.edges.length) {
@@ -915,11 +1044,27 @@ import { installLive } from "./explore-live.js";
     }
     if (!rows.length) rows.push(el("li", { class: "empty" }, "Nothing matches."));
     list.replaceChildren(...rows);
+    $("#search").removeAttribute("aria-activedescendant");
     list.hidden = false;
   }
 
   function closeResults() {
     $("#search-results").hidden = true;
+  }
+
+  // The arrow keys move through the results (the input keeps the focus and names the one
+  // active with aria-activedescendant), Enter draws the active one, Escape closes the list.
+  function activeResult() {
+    return $("#search-results").hidden ? null : $("#search-results li.result[aria-selected='true']");
+  }
+  function moveActive(step) {
+    const results = [...document.querySelectorAll("#search-results li.result")];
+    if ($("#search-results").hidden || !results.length) return;
+    const now = results.indexOf(activeResult());
+    const next = now < 0 ? (step > 0 ? 0 : results.length - 1) : Math.min(results.length - 1, Math.max(0, now + step));
+    results.forEach((r, i) => { r.setAttribute("aria-selected", String(i === next)); r.classList.toggle("active", i === next); });
+    results[next].scrollIntoView({ block: "nearest" });
+    $("#search").setAttribute("aria-activedescendant", results[next].id);
   }
 
   // -- wiring ----------------------------------------------------------------------
@@ -939,10 +1084,16 @@ import { installLive } from "./explore-live.js";
     clearTimeout(searchTimer);
     searchTimer = setTimeout(() => run(() => search(ev.target.value)), 120);
   });
+  $("#search").addEventListener("keydown", (ev) => {
+    if (ev.key === "ArrowDown" || ev.key === "ArrowUp") { ev.preventDefault(); moveActive(ev.key === "ArrowDown" ? 1 : -1); }
+    if (ev.key === "Escape" && !$("#search-results").hidden) { ev.preventDefault(); closeResults(); }
+  });
   $("#search").addEventListener("focus", (ev) => { if (ev.target.value.trim()) $("#search-results").hidden = false; });
   $("#search").addEventListener("blur", () => setTimeout(closeResults, 150));
   $("#search-form").addEventListener("submit", async (ev) => {
     ev.preventDefault();
+    const active = activeResult();
+    if (active) { await run(() => choose(active.dataset.id)); return; }
     clearTimeout(searchTimer);
     await run(() => search($("#search").value));
     const first = $("#search-results li.result");
@@ -996,8 +1147,9 @@ import { installLive } from "./explore-live.js";
     if ($("#pin-selected") && selection[0] === id) $("#pin-selected").textContent = "Unpin";
   } });
   live = installLive({ graph, gql, gqlAt, el, $, endpoint: ENDPOINT, nodeFields: NODE_FIELDS,
-    edgeFields: EDGE_FIELDS, addGraph, positionOf, refresh: () => renderer.refresh(),
-    depth: () => Number($("#depth").value), chosen: () => chosen, removeNode,
+    edgeFields: EDGE_FIELDS, addGraph, positionOf, settle, refresh: () => renderer.refresh(),
+    depth: () => Number($("#depth").value), chosen: () => chosen, selected: () => selection, removeNode,
+    maxChecks: Number(new URL(window.location.href).searchParams.get("checks")) || undefined,
     facetFields: FACET_FIELDS, facetsOf, onUpdated: async (ids) => {
       await filters.fillFacets();
       updateStatus();
@@ -1034,6 +1186,7 @@ import { installLive } from "./explore-live.js";
     get chosen() { return chosen; },
     get layoutDone() { return layoutDone; },
     labelBoxes: () => labelBoxes.slice(),
+    hoverBoxes: () => hoverBoxes.map(({ x, y, w, h, text, node }) => ({ x, y, w, h, text, node })),
     get highlighted() { return view.marks ? [...view.marks.hits] : []; },
     get marked() { return view.marks ? [...view.marks.nodes] : []; },
     viewportOf: (id) => renderer.graphToViewport(graph.getNodeAttributes(id)),
