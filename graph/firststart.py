@@ -253,5 +253,12 @@ def _refresh(path: str, cache_dir: str, max_file_bytes: int, include: tuple[str,
         except OSError:  # none: written below
             pass
         os.nice(REFRESH_NICE)
+        # Holds none of the server's output: a refresh outlives a server killed with
+        # SIGKILL (its write is whole or nothing), and whoever reads the server's
+        # output until it ends would wait for the refresh too. Its end is logged by
+        # the server (SnapshotRefresh._wait).
+        null = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(null, fd)
         LiveGraph(path, max_file_bytes=max_file_bytes, include=include,
                   follow_symlinks=follow_symlinks, cache=cache_dir, _snapshot_only=True)

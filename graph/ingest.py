@@ -3,7 +3,10 @@
 A record sent to :func:`ingest` is checked by exactly the rules a file is: it is
 written out as the JSON file it will become, and that text is parsed and checked by
 the build's own rules (:func:`graph.build.check_records`: the build without its graph);
-a record a load would reject is refused with the load's reason. An
+a record a load would reject is refused with the load's reason. A batch of
+:data:`~graph.recordcheck.CHILD_MIN_RECORDS` or more is checked in a child process of
+its own (:mod:`graph.recordcheck`: the check needs no graph, and the server's one
+interpreter is the bound under sustained ingest). An
 accepted record is written to ``<root>/ingested/<hash of its canonical URL>.json``
 (a temporary hidden file, fsync, rename, fsync of the folder), so one canonical URL
 is one file: sending it again updates that file or leaves it unchanged.
@@ -32,22 +35,21 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import json
 import os
 import secrets
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from graph.budget import Budget
-from graph.build import article_id, check_records
+from graph.build import article_id
 from graph.errors import BudgetExceeded, InvalidURLError, NewsgraphError
 from graph.live import Held, LiveGraph
 from graph.normalize import canonical_url
-from graph.records import ParsedFile, parse_text
-from graph.report import LoadReport
+from graph.recordcheck import CHILD_MIN_RECORDS, Checked, Checker, check
+from graph.records import ParsedFile
 
 __all__ = ["Outcome", "ingest", "retract", "remove_partial", "INGEST_FOLDER", "RETRACTED_FOLDER",
            "CREATED", "UPDATED", "UNCHANGED", "REJECTED", "RETRACTED", "NOT_ATTEMPTED"]
@@ -81,40 +83,17 @@ class Outcome:
     visible: bool = True
 
 
-def _json_default(value: object) -> str:
-    if isinstance(value, date | datetime):
-        return value.isoformat()
-    raise TypeError(f"a {type(value).__name__} is not a record value")
-
-
 def _check(fields: Any, index: int) -> tuple[str, str, ParsedFile, tuple[str, ...]] | Outcome:
     """Return the file text, canonical URL, parse and warnings of a record (what a load of
     its file would warn of: a value dropped, a field under another name), or its refusal."""
-    if not isinstance(fields, dict):
-        return Outcome(REJECTED, error=f"record {index}: expected a record (a mapping of "
-                                       f"fields), got {type(fields).__name__}")
-    try:
-        text = json.dumps(fields, ensure_ascii=False, indent=2, sort_keys=True,
-                          default=_json_default) + "\n"
-    except (TypeError, ValueError) as e:
-        return Outcome(REJECTED, error=f"record {index}: {e}")
-    parsed = ParsedFile(f"record {index}")
-    parse_text(text, ".json", parsed)
-    report = LoadReport()
-    check_records(parsed.records, report)  # what a load of the file would report
-    problems = parsed.errors + report.errors
-    if problems:
-        return Outcome(REJECTED, error="; ".join(p.reason for p in problems))
-    rec = parsed.records[0]
-    warnings = tuple(p.reason for p in parsed.warnings + report.warnings)
-    for key in ("webUrl", "originalUrl"):
-        raw = rec.fields.get(key)
-        if isinstance(raw, str) and raw.strip():
-            try:
-                return text, canonical_url(raw), parsed, warnings
-            except InvalidURLError:
-                continue
-    return Outcome(REJECTED, error=f"record {index}: no valid URL")  # pragma: no cover
+    return _outcome(check(fields, index))
+
+
+def _outcome(checked: Checked) -> tuple[str, str, ParsedFile, tuple[str, ...]] | Outcome:
+    if isinstance(checked, str):
+        return Outcome(REJECTED, error=checked)
+    data, url, parsed, warnings = checked
+    return data.decode(), url, parsed, warnings
 
 
 def ingest(live: LiveGraph, records: list[Any], budget: Budget | None = None,
@@ -139,18 +118,17 @@ def ingest(live: LiveGraph, records: list[Any], budget: Budget | None = None,
     """
     folder = _folder(live) / INGEST_FOLDER
     batch = _Batch(records, budget)
-    for index, fields in enumerate(records):
-        if _past(budget):
+    for index, checked in _checked(live.checker, records, budget):
+        if checked is None:  # the deadline passed before it: so it did for the rest too
             batch.outcomes += [_not_attempted(fields, i, budget)
                                for i, fields in enumerate(records[index:], start=index)]
             break
-        checked = _check(fields, index)
-        if isinstance(checked, Outcome):
-            batch.outcomes.append(checked)
+        if isinstance(checked, str):
+            batch.outcomes.append(Outcome(REJECTED, error=checked))
             continue
-        text, url, parsed, warnings = checked
+        data, url, parsed, warnings = checked
         batch.outcomes.append(None)
-        batch.accepted.append((index, url, text.encode(), parsed, warnings))
+        batch.accepted.append((index, url, data, parsed, warnings))
     try:
         if batch.accepted:
             _stage(folder, live.stagers, batch)
@@ -172,6 +150,33 @@ def ingest(live: LiveGraph, records: list[Any], budget: Budget | None = None,
         batch.outcomes = [replace(o, visible=False) if o is not None and o.status in (
             CREATED, UPDATED, UNCHANGED) else o for o in batch.outcomes]
     return [o for o in batch.outcomes if o is not None]
+
+
+def _checked(checker: Checker, records: list[Any], budget: Budget | None,
+             ) -> Iterator[tuple[int, Checked | None]]:
+    """Each record's check, in order, until the deadline: then None for the record the
+    batch stops before. A batch is checked by ``checker``'s child process when it has
+    one (graph/recordcheck.py), waited for until the deadline; else here, one record
+    after another, the deadline looked at before each."""
+    if len(records) >= CHILD_MIN_RECORDS and not _past(budget):
+        left = budget.left() if budget is not None else None
+        try:
+            answers = checker.submit(records).result(
+                timeout=None if left is None else max(left, 0.0))
+        except TimeoutError:
+            yield 0, None
+            return
+        for index, checked in enumerate(answers):
+            if _past(budget):
+                yield index, None
+                return
+            yield index, checked
+        return
+    for index, fields in enumerate(records):
+        if _past(budget):
+            yield index, None
+            return
+        yield index, check(fields, index)
 
 
 def _applied_by(applied: Future[Any], budget: Budget | None) -> bool:

@@ -73,6 +73,7 @@ from graph.incremental import (
 from graph.kg import KnowledgeGraph
 from graph.loader import parse_files
 from graph.progress import ProgressCallback, Step
+from graph.recordcheck import Checker
 from graph.records import (
     DEFAULT_MAX_FILE_BYTES,
     Listing,
@@ -110,6 +111,9 @@ EDGES_HELD = 4096
 # Packings of the build state overtaken by changes in a row, past which the next packs
 # holding the folder (see LiveGraph.compact).
 _RACES = 3
+# Child processes checking ingest's records (graph/recordcheck.py): one checks ~10,000
+# records/s (0.08 ms each), more than the server applies; batches sent at once queue.
+CHECKERS = 1
 # A refresh's child (graph/firststart.py) looks at the folder and writes its snapshot at
 # most this many times: the folder changed between look and write in each.
 SAVE_TRIES = 3
@@ -602,6 +606,14 @@ class LiveGraph:
         from batch to batch (idle between them): starting them per batch cost more than
         a batch's fsyncs. Made on first use, under :meth:`holding`."""
         return ThreadPoolExecutor(max_workers=WRITERS, thread_name_prefix="newsgraph-ingest")
+
+    @functools.cached_property
+    def checker(self) -> Checker:
+        """Checks the records :mod:`graph.ingest` is sent by the file rules, in a child
+        process of its own when one can be started safely (graph/recordcheck.py): that
+        work needs no graph, and the server's one interpreter is the bound under
+        sustained ingest. Made on first use; the child on the first large batch."""
+        return Checker(workers=CHECKERS)
 
     @property
     def stagers(self) -> ThreadPoolExecutor:
