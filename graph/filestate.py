@@ -78,10 +78,17 @@ def content_digest(name: str, max_bytes: int) -> str:
         fd = os.open(name, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as e:
         return f"unreadable:{e.errno}"
+    try:
+        st = os.fstat(fd)
+    except OSError as e:
+        os.close(fd)
+        return f"unreadable:{e.errno}"
+    if not stat.S_ISREG(st.st_mode):
+        # Looked at before fdopen, which refuses a folder (IsADirectoryError): a file
+        # replaced by a folder of its name, read again by a change, broke that change.
+        os.close(fd)
+        return "not-a-file"
     with os.fdopen(fd, "rb") as f:
-        st = os.fstat(f.fileno())
-        if not stat.S_ISREG(st.st_mode):
-            return "not-a-file"
         if st.st_size > max_bytes:
             return f"too-big:{st.st_size}"
         h.update(f.read(max_bytes + 1))

@@ -106,7 +106,7 @@ class _Held:
         try:
             item = fields["related"][self.related]
         except (KeyError, IndexError, TypeError):
-            self._state._moved = self.file
+            self._state.gave_up(self.file)
             raise FileMoved(self.file) from None
         self._same_place(rec, item, "related")
         return item
@@ -130,7 +130,7 @@ class _Held:
         if rec.line == self.line and isinstance(fields, dict) and \
                 Builder(LoadReport()).entry_url(fields, self.path, self.line, what) == self.url:
             return
-        self._state._moved = self.file
+        self._state.gave_up(self.file)
         raise FileMoved(self.file)
 
     @property
@@ -673,9 +673,18 @@ class BuildState:
         except FileMoved:
             # The builder takes any exception for a bad record and goes on: the change
             # raises it once done (see change()).
-            self._moved = file
+            self.gave_up(file)
             raise
         return parsed.records[at]
+
+    def gave_up(self, file: str) -> None:
+        """Note that a record of ``file`` could not be read as held. The change raises
+        :class:`FileMoved` once done — unless the file is one the caller applies next, in
+        the same version (``moved``: changed or gone since it was applied): that takes
+        out every record the state holds of it and builds each of their URLs, and what
+        they link to, again, so what was built here without the record is made anew."""
+        if self.moved is None or file not in self.moved:
+            self._moved = file
 
     def change(self, before: Iterable[ParsedFile], after: Iterable[ParsedFile], *,
                graph: bool = True) -> tuple[nx.MultiDiGraph, Touched]:

@@ -254,7 +254,7 @@ class LiveGraph:
                     if behind:
                         self._save()
                     return
-                self._refresh_later(behind)
+                self._refresh_later(behind, len(names))
                 return
         private = None
         if self._cache is None and not _snapshot_only and \
@@ -282,7 +282,7 @@ class LiveGraph:
                     tell(Step("snapshot", 1, 1, self.current().report.records))
                     behind = self._catch_up(tell)  # files changed after the child read them
                     if private is None:  # (a private folder goes once started from)
-                        self._refresh_later(behind)
+                        self._refresh_later(behind, len(names))
                     return
         finally:
             if private is not None:
@@ -329,7 +329,7 @@ class LiveGraph:
             tell(Step("snapshot", 1, 1, kg.report.records))
         self._listing = _without_names(listing)
         self._compact_later()
-        self._refresh_later(0)
+        self._refresh_later(0, len(names))
 
     def _options(self) -> dict[str, object]:
         """The load options a snapshot is for, as graph.load names them."""
@@ -402,10 +402,12 @@ class LiveGraph:
         logger.info("snapshot of %s not refreshed: the folder changed during each of %d "
                     "tries", self.root, SAVE_TRIES)
 
-    def _refresh_later(self, behind: int) -> None:
-        """Keep the snapshot close to the folder from now on (graph/firststart.py), the
-        files it is ``behind`` counted as changed since it was written."""
-        if self._cache is None or len(self._files) < firststart.CHILD_MIN_FILES:
+    def _refresh_later(self, behind: int, files: int) -> None:
+        """Keep the snapshot close to the folder of ``files`` files from now on
+        (graph/firststart.py), the files it is ``behind`` counted as changed since it was
+        written. (The folder's listing counts them: a follow started from the snapshot
+        holds no file's entry until its state is read back.)"""
+        if self._cache is None or files < firststart.CHILD_MIN_FILES:
             return
         self._refresh = firststart.SnapshotRefresh(
             self.root, self._cache.cache_dir, max_file_bytes=self.max_file_bytes,
@@ -829,16 +831,19 @@ class LiveGraph:
                     if not moved:
                         break
                     again: list[ParsedFile] = []
+                    now: list[ParsedFile] = []
                     for name, new_kept in moved.items():
+                        if new_kept is None:
+                            new_kept = self._looked_again(name)
                         again.append(self._drop_file(name).parsed)  # type: ignore[arg-type]
                         self._exact.discard(name)
                         self._clean.pop(name, None)
-                        self._add_file(name, new_kept)
                         changed.append(name)
-                        read.append(name)
-                    kg, more = self._advance(kg, again,
-                                             [self._files[name].parsed  # type: ignore[misc]
-                                              for name in moved])
+                        if new_kept is not None:
+                            self._add_file(name, new_kept)
+                            now.append(new_kept.parsed)
+                            read.append(name)
+                    kg, more = self._advance(kg, again, now)
                     touched_nodes |= more
                 else:
                     if self._state.moved:
@@ -1041,11 +1046,20 @@ class LiveGraph:
             # Edited since it was applied, its change not applied yet. During an apply
             # that can (a dict): read as it now is, and applied by that apply, in the
             # same version (a burst of edits read the whole folder again before: a
-            # cold load's work in the follower). A file gone or not a file: as before.
-            if moved is None or ":" in digest or digest == "not-a-file":
+            # cold load's work in the follower).
+            if moved is None:
                 raise FileMoved(name)
             if name in moved:
-                return moved[name].parsed
+                found = moved[name]
+                if found is None:
+                    raise FileMoved(name)
+                return found.parsed
+            if ":" in digest or digest == "not-a-file":
+                # Gone (a `git checkout` or `rsync --delete` deletes and renames
+                # hundreds at once, their events still to come) or not a file: none of
+                # its records is read, and the apply looks at it again (_looked_again).
+                moved[name] = None
+                raise FileMoved(name)
             signature = file_signature(name)
         parsed = parse_file(Path(name), max_bytes=self.max_file_bytes, include=self.include,
                             within=self._within)
@@ -1055,6 +1069,21 @@ class LiveGraph:
             assert moved is not None
             moved[name] = KeptFile(parsed, digest, signature)
         return parsed
+
+    def _looked_again(self, name: str) -> KeptFile | None:
+        """A file a change found gone or not a file when it read it again: None when it
+        is gone (deleted, or renamed: its new name has an event of its own), else read
+        as it now is. Anything else there (a folder, a symlink) is for a listing of the
+        whole folder to judge (:class:`FileMoved`)."""
+        try:
+            st = os.lstat(name)
+        except FileNotFoundError:
+            return None
+        except OSError:
+            raise FileMoved(name) from None
+        if not stat.S_ISREG(st.st_mode) or not self._in_real_folder(name):
+            raise FileMoved(name)
+        return self._read(name)
 
     def _read(self, name: str, old: KeptFile | None = None) -> KeptFile:
         self._clean.pop(name, None)

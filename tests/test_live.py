@@ -461,6 +461,26 @@ class FollowedFolder(RuleBasedStateMachine):
         self.live.apply([self._write(other, also)])
         self.live.apply([edited])
 
+    @rule(name=st.sampled_from(FILES), to=st.sampled_from((None, *FILES)),
+          other=st.sampled_from(FILES), also=fields_strategy)
+    def delete_or_rename_unseen_then_change_another(self, name: str, to: str | None,
+                                                    other: str, also: dict[str, Any]) -> None:
+        """A `git checkout` or `rsync --delete`: a file deleted or renamed (``to``) whose
+        change is not applied yet when another's is; then the watcher's late events."""
+        src = self.root / name
+        if name == other or not src.exists() or to in (name, other) or (
+                to is not None and Path(name).suffix != Path(to).suffix):
+            return
+        spec = self.specs.pop(name)
+        if to is None:
+            src.unlink()
+        else:
+            (self.root / to).parent.mkdir(parents=True, exist_ok=True)
+            os.replace(src, self.root / to)
+            self.specs[to] = spec
+        self.live.apply([self._write(other, also)])
+        self.live.apply([src] if to is None else [src, self.root / to])
+
     @rule()
     def rescan_everything(self) -> None:
         self.live.apply(None)
