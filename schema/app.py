@@ -35,6 +35,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.websockets import WebSocket
 
 import graph
 from graph.background import BackgroundAnalytics, warm
@@ -43,7 +44,7 @@ from graph.watch import watch as follow_folder
 from schema.browser import browser_routes, playground_page
 from schema.cost import RequestBudget
 from schema.exports import export_endpoint
-from schema.http import GraphQLOverHTTP, error_body, negotiate
+from schema.http import WS_RUNNING, GraphQLOverHTTP, error_body, negotiate
 from schema.live import graph_of
 from schema.middleware import middleware
 from schema.middleware.cache import ResponseCache
@@ -64,9 +65,14 @@ class GraphQLView(GraphQLOverHTTP):
             raise RuntimeError("the graph is not loaded yet")
         # One budget per HTTP request (batched operations share it); the view ends the
         # work through it when the client goes away or the deadline passes.
-        return {"kg": kg, "request": request, "response": response, "settings": self.settings,
-                "budget": RequestBudget(self.settings), "turn": asyncio.Lock(),
-                "feed": request.app.state.feed}
+        context = {"kg": kg, "request": request, "response": response,
+                   "settings": self.settings, "budget": RequestBudget(self.settings),
+                   "turn": asyncio.Lock(), "feed": request.app.state.feed}
+        if isinstance(request, WebSocket):
+            # Its queries and mutations run in operation threads, a few at a time
+            # (GraphQLOverHTTP.off_loop; NewsgraphSchema.stream).
+            context.update(off_loop=self.off_loop, ws_turns=asyncio.Semaphore(WS_RUNNING))
+        return context
 
     async def render_graphql_ide(self, request: Any) -> Response:
         """GraphiQL from newsgraph's own assets (schema/browser.py), not from a CDN."""

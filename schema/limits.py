@@ -193,7 +193,8 @@ def tidy_errors(settings: Settings, errors: list[GraphQLError]) -> list[GraphQLE
             timed_out = True
         message, extensions = error.message, dict(error.extensions or {})
         for pattern, setting in _FOREIGN_LIMITS:
-            if pattern.search(message):
+            # (once: a WebSocket's query run as HTTP's is, off the loop, comes tidied)
+            if pattern.search(message) and f"(limit {camel(setting)} = " not in message:
                 value = getattr(settings, setting)
                 message += f" (limit {camel(setting)} = {value}, set by {env_name(setting)})"
                 extensions.update(code="LIMIT_EXCEEDED", limit=camel(setting), max=value)

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import functools
+from collections.abc import AsyncGenerator, Iterable
 from datetime import datetime
 from typing import Annotated, Any
 
 import strawberry
-from graphql import GraphQLError
+from graphql import GraphQLError, get_operation_ast, parse
+from graphql import OperationType as OperationKind
 from strawberry.extensions import MaskErrors
 from strawberry.types import ExecutionResult, Info
+from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
 
 import graph
@@ -415,8 +418,15 @@ class NewsgraphSchema(strawberry.Schema):
         an HTTP request is answered with (:func:`schema.limits.limited_stream`)."""
         parent = super().stream
         context_value = operation_context(context_value)  # a WebSocket's: per operation
+        off_loop = context_value.get("off_loop") if isinstance(context_value, dict) else None
 
         def stream() -> Any:
+            if off_loop is not None and not _may_subscribe(query, operation_name):
+                # A WebSocket's query or mutation: in an operation thread, as HTTP's.
+                call = functools.partial(self.execute_sync, query, variable_values,
+                                         context_value, root_value, operation_name,
+                                         allowed_operation_types, operation_extensions)
+                return _answered_off_loop(off_loop, call, context_value, query)
             return parent(query, variable_values, context_value, root_value, operation_name,
                           operation_extensions, allowed_operation_types)
 
@@ -449,6 +459,34 @@ class NewsgraphSchema(strawberry.Schema):
         unexpected = [e for e in errors if should_mask(e)]
         if unexpected:
             super().process_errors(unexpected, execution_context)
+
+
+def _may_subscribe(query: str | None, operation_name: str | None) -> bool:
+    """Whether the operation ``query`` runs may be a subscription (one that cannot be
+    parsed is not: it is answered with its syntax error)."""
+    if not isinstance(query, str) or "subscription" not in query:
+        return False
+    try:
+        operation = get_operation_ast(parse(query), operation_name)
+    except GraphQLError:
+        return False
+    return operation is None or operation.operation is OperationKind.SUBSCRIPTION
+
+
+async def _answered_off_loop(off_loop: Any, call: Any, context: Any, query: str | None
+                             ) -> AsyncGenerator[ExecutionResult, None]:
+    """The one result of ``call`` run by ``off_loop`` (schema/http.py), as a stream; one
+    that failed before it ran (a document that does not parse or validate: errors at no
+    path, no data) said as such, as Strawberry's stream says it."""
+    result = await off_loop(call, context, query)
+    if result.errors and result.data is None and all(e.path is None for e in result.errors):
+        result = PreExecutionError(data=None, errors=result.errors,
+                                   extensions=result.extensions)
+
+    async def one() -> AsyncGenerator[ExecutionResult, None]:
+        yield result
+
+    return one()
 
 
 schema = NewsgraphSchema(
