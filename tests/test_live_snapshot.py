@@ -359,23 +359,30 @@ def test_a_record_read_again_from_a_file_changed_meanwhile_is_not_used(tmp_path:
     assert cache
 
 
+@pytest.fixture
+def builds(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """One entry for each version a follow builds from every file (LiveGraph._assemble)."""
+    made: list[int] = []
+    assemble = graph.LiveGraph._assemble
+
+    def counted(self: graph.LiveGraph) -> graph.KnowledgeGraph:
+        made.append(1)
+        return assemble(self)
+
+    monkeypatch.setattr(graph.LiveGraph, "_assemble", counted)
+    return made
+
+
 def test_a_file_edited_before_its_change_is_applied_is_applied_with_the_change_reading_it(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, builds: list[int]) -> None:
     """A burst of edits: a change reads again a file edited since it was applied (its
     own change not applied yet). That file is applied in the same version, and only it
     is read — before, the whole folder was read again and the graph built from every
     file (at 20k, ~20 s of the follower's CPU for a `sed` over 600 files)."""
     root = _corpus(tmp_path / "c")
-    builds: list[int] = []
-    assemble = graph.LiveGraph._assemble
-
-    def counted(self: graph.LiveGraph) -> graph.KnowledgeGraph:
-        builds.append(1)
-        return assemble(self)
-
     for n, live in enumerate((graph.follow(root), _started(root, tmp_path / "cache"))):
-        monkeypatch.setattr(graph.LiveGraph, "_assemble", counted)
         live.apply(None)
+        builds.clear()
         write_record(root, "c.md", record("c", title=f"Edited {n}, not applied yet",
                                           related=[{"webUrl": "https://news.example/y"}]))
         dup = write_record(root, "dup.md", record("c", publishedDateTime="2001-01-01T00:00:00Z"))
@@ -388,13 +395,12 @@ def test_a_file_edited_before_its_change_is_applied_is_applied_with_the_change_r
         dup.unlink()
         live.apply([dup])
         assert_same(live, root)
-        monkeypatch.undo()
 
 
 @pytest.mark.parametrize("how", ["deleted", "renamed", "another story in its place",
                                  "a folder in its place"])
 def test_a_file_gone_or_changed_elsewhere_before_its_change_is_applied_is_applied_with_it(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str) -> None:
+        tmp_path: Path, builds: list[int], how: str) -> None:
     """A `git checkout` or `rsync --delete` of hundreds of files: a change reads again a
     file that was deleted, renamed or rewritten with another story at its record's place
     since it was applied (its own event still to come). That file is applied by the same
@@ -402,16 +408,9 @@ def test_a_file_gone_or_changed_elsewhere_before_its_change_is_applied_is_applie
     built from every file (at 20k, a `git checkout` of 1,152 files: 38 s). A folder in
     its place: the same graph, however it is reached."""
     root = _corpus(tmp_path / "c")
-    builds: list[int] = []
-    assemble = graph.LiveGraph._assemble
-
-    def counted(self: graph.LiveGraph) -> graph.KnowledgeGraph:
-        builds.append(1)
-        return assemble(self)
-
     for n, live in enumerate((graph.follow(root), _started(root, tmp_path / "cache"))):
-        monkeypatch.setattr(graph.LiveGraph, "_assemble", counted)
         live.apply(None)
+        builds.clear()
         c = root / "c.md"
         if how == "deleted":
             c.unlink()
@@ -442,7 +441,6 @@ def test_a_file_gone_or_changed_elsewhere_before_its_change_is_applied_is_applie
         live.apply(None)
         assert_same(live, root)
         builds.clear()
-        monkeypatch.undo()
 
 
 def test_a_snapshot_changed_after_the_start_is_not_read_for_the_state(

@@ -141,17 +141,22 @@ class _Loading(_Handler):
         self.wfile.write(body)
 
 
-def test_a_server_still_loading_is_waited_for_as_it_says(tmp_path, capsys, monkeypatch):
-    # `newsgraph serve corpus & newsgraph push new --server ...` (a script starting both)
-    # failed: "refused the batch: loading: ...", while the server's 503 says Retry-After.
+def _push_to_loading(tmp_path, capsys):
+    """Push to a server answering 503 NOT_READY until it has been asked enough."""
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Loading)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     try:
-        status, err = _push(tmp_path, httpd, capsys)
+        return _push(tmp_path, httpd, capsys)
     finally:
         httpd.shutdown()
         httpd.server_close()
+
+
+def test_a_server_still_loading_is_waited_for_as_it_says(tmp_path, capsys, monkeypatch):
+    # `newsgraph serve corpus & newsgraph push new --server ...` (a script starting both)
+    # failed: "refused the batch: loading: ...", while the server's 503 says Retry-After.
+    status, err = _push_to_loading(tmp_path, capsys)
     assert status == 0, err
     assert "is loading its corpus (loading: 10 of 20 files read); waiting" in err, err
     assert _Loading.seen == 3
@@ -161,13 +166,6 @@ def test_a_server_loading_past_the_wait_is_said_so(tmp_path, capsys, monkeypatch
     monkeypatch.setattr(_Loading, "loading", 10**6)
     monkeypatch.setattr(_Loading, "seen", 0)
     monkeypatch.setattr(schema.push, "ANSWER_SECONDS", 0.5)
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Loading)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        status, err = _push(tmp_path, httpd, capsys)
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+    status, err = _push_to_loading(tmp_path, capsys)
     assert status == EXIT_USAGE and "Traceback" not in err, err
     assert "still loading its corpus after 0.5 s" in err, err
