@@ -55,6 +55,7 @@ from schema.admission import (
 from schema.codes import OPERATION_RESOLUTION_FAILURE
 from schema.cost import RequestBudget
 from schema.lanes import Lane
+from schema.limits import DeadlineResult
 from schema.query import should_mask
 from schema.settings import Settings, env_name
 from schema.threads import OperationThreads, Ticket
@@ -326,8 +327,12 @@ class GraphQLOverHTTP(GraphQL[dict[str, Any], None]):
         work.cancel()  # still queued for a thread: it never runs; running: it stops at a check
         if watch:  # nobody to answer
             return ExecutionResult(data=None, errors=[GraphQLError("the client went away")])
+        return self._past_deadline()
+
+    def _past_deadline(self) -> ExecutionResult:
+        """The answer of an operation at its deadline, whatever its work is doing."""
         timeout = self.settings.timeout
-        return ExecutionResult(data=None, errors=[GraphQLError(
+        return DeadlineResult(data=None, errors=[GraphQLError(
             f"the request ran past its time limit of {timeout:g} s (limit timeout = "
             f"{timeout:g}, set by {env_name('timeout')})",
             extensions={"code": "LIMIT_EXCEEDED", "limit": "timeout", "max": timeout})])
@@ -350,7 +355,8 @@ class GraphQLOverHTTP(GraphQL[dict[str, Any], None]):
         work.add_done_callback(_retrieve)
         return work
 
-    async def off_loop(self, call: Callable[[], Any], context: Any, query: Any) -> Any:
+    async def off_loop(self, call: Callable[[], Any], context: Any, query: Any,
+                       operation_name: str | None = None) -> Any:
         """Run a WebSocket connection's query or mutation (``call``) in an operation
         thread, as an HTTP request's is, and return its result. On the event loop, as
         Strawberry runs them, each held every other request while it ran: 3,000 cheap
@@ -359,15 +365,25 @@ class GraphQLOverHTTP(GraphQL[dict[str, Any], None]):
         for their turn (``context["ws_turns"]``), so that one socket cannot queue a
         thousand operations ahead of everyone else's, as one HTTP/1.1 connection sends
         one request at a time. Cancelled (the client stopped it, or went), the work ends
-        at its next check."""
+        at its next check. As over HTTP, it is answered at its deadline whatever its work
+        is doing (a mutation's own answer is waited for: its writes land), and the work
+        then ends at its next check."""
         async with context["ws_turns"]:
             work = self._start(call, context, query)
             try:
-                return await asyncio.shield(work)
+                await asyncio.wait({work}, timeout=self.settings.timeout + _GRACE)
+                if not work.done() and _is_mutation(query, operation_name):
+                    _stop(context)
+                    await asyncio.wait({work})
             except asyncio.CancelledError:
                 _stop(context)
                 work.cancel()
                 raise
+            if work.done():
+                return work.result()
+            _stop(context)
+            work.cancel()
+            return self._past_deadline()
 
     def _in_lane(self, call: Callable[[], Any], context: Any, ticket: Ticket,
                  key: str | None = None, paced: bool = False) -> Any:

@@ -156,6 +156,11 @@ def document_too_long(settings: Settings, query: str | None) -> LimitExceeded | 
     return None
 
 
+class DeadlineResult(ExecutionResult):
+    """An operation's answer at its deadline, whatever its work was doing then: a result
+    of the operation (sent over WebSocket as one), not an error before it ran."""
+
+
 async def limited_stream(settings: Settings, query: str | None,
                          stream: Callable[[], Awaitable[AsyncGenerator[Any, None]]]
                          ) -> AsyncGenerator[Any, None]:

@@ -65,7 +65,7 @@ from schema.inputs import (
     WithinKindsArg,
     selection_of,
 )
-from schema.limits import Limits, limited_stream, settings_of
+from schema.limits import DeadlineResult, Limits, limited_stream, settings_of
 from schema.live import GraphVersion
 from schema.nodes import (
     Article,
@@ -426,7 +426,8 @@ class NewsgraphSchema(strawberry.Schema):
                 call = functools.partial(self.execute_sync, query, variable_values,
                                          context_value, root_value, operation_name,
                                          allowed_operation_types, operation_extensions)
-                return _answered_off_loop(off_loop, call, context_value, query)
+                return _answered_off_loop(off_loop, call, context_value, query,
+                                          operation_name)
             return parent(query, variable_values, context_value, root_value, operation_name,
                           operation_extensions, allowed_operation_types)
 
@@ -473,13 +474,17 @@ def _may_subscribe(query: str | None, operation_name: str | None) -> bool:
     return operation is None or operation.operation is OperationKind.SUBSCRIPTION
 
 
-async def _answered_off_loop(off_loop: Any, call: Any, context: Any, query: str | None
+async def _answered_off_loop(off_loop: Any, call: Any, context: Any, query: str | None,
+                             operation_name: str | None,
                              ) -> AsyncGenerator[ExecutionResult, None]:
     """The one result of ``call`` run by ``off_loop`` (schema/http.py), as a stream; one
-    that failed before it ran (a document that does not parse or validate: errors at no
-    path, no data) said as such, as Strawberry's stream says it."""
-    result = await off_loop(call, context, query)
-    if result.errors and result.data is None and all(e.path is None for e in result.errors):
+    that failed before it ran (a document that does not parse or validate: errors in
+    the document, at no path, no data) said as such, as Strawberry's stream says it;
+    one answered at its deadline (:class:`~schema.limits.DeadlineResult`) is a result,
+    as over HTTP."""
+    result = await off_loop(call, context, query, operation_name)
+    if result.errors and result.data is None and not isinstance(result, DeadlineResult) \
+            and all(e.path is None for e in result.errors):
         result = PreExecutionError(data=None, errors=result.errors,
                                    extensions=result.extensions)
 

@@ -180,3 +180,42 @@ def test_one_websocket_runs_a_few_of_its_operations_at_once(
                 assert message["payload"]["data"]["stats"]["articles"] > 0
                 answered.add(message["id"])
     assert 1 <= most[0] <= WS_RUNNING
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_a_websocket_query_is_answered_at_its_deadline_as_over_http(
+        protocol: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A query whose work does not end by its deadline (here a resolver stuck past it,
+    as a part that does not look at the budget would be) is answered at the deadline
+    with the timeout error an HTTP request gets, not once its work ends."""
+    import threading
+
+    import schema.query as query_module
+
+    kg_of = query_module.kg_of
+    released, returned = threading.Event(), threading.Event()
+
+    def stuck(info: Any) -> Any:
+        released.wait(15)  # until the test has its answer (15 s: a hang guard)
+        returned.set()
+        return kg_of(info)
+
+    monkeypatch.setattr(query_module, "kg_of", stuck)
+    with TestClient(create_app(SAMPLE_CORPUS, Settings(timeout=0.5))) as client, \
+            client.websocket_connect("/graphql", subprotocols=[protocol]) as ws:
+        ws.send_json({"type": "connection_init"})
+        assert ws.receive_json()["type"] == "connection_ack"
+        kind = "subscribe" if protocol == "graphql-transport-ws" else "start"
+        ws.send_json({"type": kind, "id": "1", "payload": {"query": STATS}})
+        answers = []
+        while (message := ws.receive_json())["type"] != "complete":
+            answers.append(message)
+        answered_while_stuck = not returned.is_set()
+        released.set()
+    assert answered_while_stuck  # not once its work ended
+    [message] = answers
+    assert message["type"] in ("next", "data"), message
+    answer = message["payload"]
+    assert answer["data"] is None
+    [error] = answer["errors"]
+    assert error["extensions"]["limit"] == "timeout", error
