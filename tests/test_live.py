@@ -315,6 +315,88 @@ def test_a_folder_replaced_by_a_file_of_its_name_is_read_as_one(tmp_path: Path) 
     assert_same(live, tmp_path)
 
 
+def _vim_saves(path: Path, text: str, keep_backup: bool) -> list[Path]:
+    """Save ``path`` as vim does (its ``4913`` probe, the old file renamed ``x~``, the
+    new one written, the backup kept with ``:set backup``); return the paths touched."""
+    probe = path.parent / "4913"
+    probe.write_text("")
+    probe.unlink()
+    swap = path.parent / f".{path.name}.swp"
+    swap.write_bytes(b"b0VIM 9.0")
+    backup = path.parent / f"{path.name}~"
+    os.replace(path, backup)
+    path.write_text(text)
+    if not keep_backup:
+        backup.unlink()
+    return [probe, swap, backup, path]
+
+
+def _emacs_saves(path: Path, text: str) -> list[Path]:
+    """Edit ``path`` as emacs does: its lock (a symlink ``.#x`` to nowhere), an
+    auto-save file ``#x#``, then a save with the backup ``x~`` kept."""
+    lock = path.parent / f".#{path.name}"
+    os.symlink("someone@host.1234:1700000000", lock)
+    autosave = path.parent / f"#{path.name}#"
+    autosave.write_text(text)
+    backup = path.parent / f"{path.name}~"
+    shutil.copyfile(path, backup)
+    path.write_text(text)
+    autosave.unlink()
+    lock.unlink()
+    return [lock, autosave, backup, path]
+
+
+def _jetbrains_saves(path: Path, text: str) -> list[Path]:
+    """Save ``path`` as a JetBrains IDE's safe write does: a temporary file beside it,
+    the old file moved aside, the temporary file renamed in its place."""
+    tmp = path.parent / f"{path.name}___jb_tmp___"
+    old = path.parent / f"{path.name}___jb_old___"
+    tmp.write_text(text)
+    os.replace(path, old)
+    os.replace(tmp, path)
+    old.unlink()
+    return [tmp, old, path]
+
+
+@pytest.mark.parametrize("editor", ["vim", "vim with backups", "emacs", "jetbrains"])
+def test_an_editors_own_files_are_no_records_and_list_no_folder(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, editor: str) -> None:
+    """An editor saving a story leaves or passes through files of its own beside it
+    (vim's ``.x.swp``, ``4913`` and ``x~``; emacs's ``.#x`` lock symlink, ``#x#`` and
+    ``x~``; a JetBrains IDE's ``x___jb_tmp___`` and ``x___jb_old___``): none is read as
+    a record, and the change (and every later one) looks at the paths named, without
+    listing the whole folder (at 100k files a listing is ~1 s an apply)."""
+    for slug in "abc":
+        write_record(tmp_path, f"s/{slug}.md", record(slug))
+    live = graph.follow(tmp_path)
+    listed: list[int] = []
+    listing = live_module.LiveGraph._list
+
+    def counted(self: graph.LiveGraph) -> Any:
+        listed.append(1)
+        return listing(self)
+
+    monkeypatch.setattr(live_module.LiveGraph, "_list", counted)
+    for n, slug in enumerate("abc"):
+        path = tmp_path / "s" / f"{slug}.md"
+        text = path.read_text().replace(f"Story {slug}", f"Story {slug}, saved {n}")
+        if editor.startswith("vim"):
+            touched = _vim_saves(path, text, keep_backup=editor == "vim with backups")
+        elif editor == "emacs":
+            touched = _emacs_saves(path, text)
+        else:
+            touched = _jetbrains_saves(path, text)
+        change = live.apply(touched)
+        assert change is not None and change.updated == (f"article:https://news.example/{slug}",)
+        assert listed == [], f"save {n} listed the whole folder"
+        assert_same(live, tmp_path)
+    assert live.current().report.records == 3
+    added = write_record(tmp_path, "s/d.md", record("d"))
+    live.apply([added])  # a later change, the editor's leftovers still there
+    assert listed == []
+    assert_same(live, tmp_path)
+
+
 def test_following_nothing_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(graph.NewsgraphError, match="no such file or folder"):
         graph.follow(tmp_path / "missing")
