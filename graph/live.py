@@ -71,7 +71,7 @@ from graph.incremental import (
     file_key,
 )
 from graph.kg import KnowledgeGraph
-from graph.loader import parse_files
+from graph.loader import POOL_MIN_FILES, parse_files
 from graph.progress import ProgressCallback, Step
 from graph.recordcheck import Checker
 from graph.records import (
@@ -1010,17 +1010,45 @@ class LiveGraph:
     def _list(self) -> Listing:
         return list_files(self.root, follow_symlinks=self.follow_symlinks)
 
-    def _read_all(self, names: list[str]) -> dict[str, KeptFile]:
+    def _read_all(self, names: list[str], fresh: bool = False) -> dict[str, KeptFile]:
         """:meth:`_read` each file; many at once by the writer threads. Each read is a few
         system calls, after each of which the reading thread waits for the interpreter
         again: beside busy query threads, one file after another took most of a batch's
-        apply; in several threads the waits overlap."""
+        apply; in several threads the waits overlap. Thousands (a rescan after the
+        snapshot moved, a fallback's build) are parsed by the parse pool, as a load
+        parses them: the writer threads share one interpreter. ``fresh``: each read as a
+        file never read (a kept parse whose records were let go is not one to keep)."""
+        def old(name: str) -> KeptFile | None:
+            return None if fresh else self._files.get(name)
+
+        if len(names) >= POOL_MIN_FILES:
+            return self._parse_all(names, old)
         if len(names) < _READ_AT_ONCE:
-            return {name: self._read(name, self._files.get(name)) for name in names}
-        reads = {name: self.writers.submit(self._read, name, self._files.get(name))
-                 for name in names}
+            return {name: self._read(name, old(name)) for name in names}
+        reads = {name: self.writers.submit(self._read, name, old(name)) for name in names}
         wait(reads.values())
         return {name: read.result() for name, read in reads.items()}
+
+    def _parse_all(self, names: list[str], old: Callable[[str], KeptFile | None],
+                   ) -> dict[str, KeptFile]:
+        """:meth:`_read` each file, those no batch handed over parsed by the parse pool
+        (graph/loader.py; in this process when no pool can be started beside its
+        threads): its signature taken before, its hash after, as :meth:`_read` does."""
+        out: dict[str, KeptFile] = {}
+        rest: list[str] = []
+        for name in names:
+            if os.path.abspath(name) in self._known:
+                out[name] = self._read(name, old(name))
+            else:
+                rest.append(name)
+        signatures = [file_signature(name) for name in rest]
+        parses = parse_files(rest, self.max_file_bytes, include=self.include,
+                             within=self._within)
+        for name, seen, parsed in zip(rest, signatures, parses, strict=True):
+            self._clean.pop(name, None)
+            self._exact.discard(name)
+            out[name] = KeptFile(parsed, content_digest(name, self.max_file_bytes), seen)
+        return out
 
     def _in_real_folder(self, name: str) -> bool:
         """True when the folder holding ``name`` really lies in the corpus (no symlink on
@@ -1134,11 +1162,11 @@ class LiveGraph:
         whose records were let go is read again): the same incremental build, with every
         file new."""
         names = sorted(self._files, key=file_key)
-        for name in names:
-            kept = self._files[name]
-            if kept.lean or kept.parsed is None:
-                self._drop_file(name)
-                self._add_file(name, self._read(name))
+        unread = [name for name in names
+                  if (kept := self._files[name]).lean or kept.parsed is None]
+        for name, new in self._read_all(unread, fresh=True).items():
+            self._drop_file(name)
+            self._add_file(name, new)
         self._state = BuildState(reader=self._reread)
         g, _ = self._state.change((), [self._files[name].parsed  # type: ignore[misc]
                                        for name in names])
