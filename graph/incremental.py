@@ -55,7 +55,7 @@ from graph.loader import share_node_values
 from graph.patch import GraphPatch
 from graph.records import ParsedFile
 from graph.report import LoadReport, Problem
-from graph.storedmap import Blobs, Packed, Reader, Shifted, StoredMap, pack_blobs
+from graph.storedmap import Blobs, Packed, Reader, Shifted, StoredMap, pack_blobs, will_need
 
 __all__ = ["BuildState", "Touched", "FileMoved", "SnapshotMoved", "pack_state",
            "unpack_state"]
@@ -611,6 +611,14 @@ class BuildState:
         self.__dict__.update(state)
         self.g, self.reader, self._reading, self._moved = nx.MultiDiGraph(), None, {}, None
         self.moved = None
+
+    def read_ahead(self) -> None:
+        """Have the stored maps' entries read ahead from the snapshot they are left in
+        (:func:`graph.storedmap.will_need`), for a change of many files."""
+        for name in STORED:
+            stored = getattr(self, name, None)
+            if isinstance(stored, StoredMap) and stored.base is not None:
+                will_need(stored.base.reader)
 
     def _stored_map(self, name: str, base: Blobs | None = None) -> StoredMap:
         """The stored map for field ``name`` (one of :data:`STORED`) over ``base``."""

@@ -85,7 +85,7 @@ from graph.records import (
     parse_file,
 )
 from graph.reindex import next_index
-from graph.storedmap import Packed, StoredMap
+from graph.storedmap import Packed, StoredMap, will_need
 
 __all__ = ["LiveGraph", "Held", "follow"]
 
@@ -101,6 +101,10 @@ WRITERS = 8
 RACY_NS = 20_000_000
 _CLEAN_AT_MOST = 4096  # files remembered clean (a batch's, for the watcher's late events)
 _READ_AT_ONCE = 16  # files changed in one apply from which the writer threads read them
+# Files changed in one apply from which the snapshot's entries are read ahead (see
+# LiveGraph._read_ahead); a batch of ingest's 100 reads ~2,000 entries, mostly the same
+# again and again, and advising the whole part each time costs the kernel a walk of it.
+READ_AHEAD_FILES = 256
 _TOPIC = topic_id("")  # the prefix of every topic node id
 # Entries of the build state held as objects (read by changes) past which they are
 # packed again (graph/storedmap.py).
@@ -780,6 +784,8 @@ class LiveGraph:
                        or self._clean[name] != seen.get(name) or name not in self._files}
             names = sorted(touched, key=file_key)
             gone = [name for name in gone_now if name in self._files]
+        if len(names) + len(gone) >= READ_AHEAD_FILES:
+            self._read_ahead()
         changed: list[str] = list(also)
         read: list[str] = []  # the files parsed again
         before: dict[str, ParsedFile] = {}
@@ -871,6 +877,16 @@ class LiveGraph:
         if self._refresh is not None:
             self._refresh.changed(len(change.files))
         return change
+
+    def _read_ahead(self) -> None:
+        """Have the build state's entries and the table of files read ahead from the
+        snapshot they are left in, for a change of many files (a `git checkout`): it
+        reads thousands of entries scattered over the file, and each one the kernel let
+        go of since — the snapshot is ~700 MB at 100k records — is a wait for the disk
+        (at 100k, 1,450 files: 53,000 reads, 11.5 s of the apply's 40 s)."""
+        if isinstance(self._files, StoredMap) and self._files.base is not None:
+            will_need(self._files.base.reader)
+        self._state.read_ahead()
 
     def _listed_among(self, paths: list[str | os.PathLike[str]],
                       ) -> tuple[set[str], set[str], dict[str, tuple[int, int, int]]] | None:

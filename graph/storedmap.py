@@ -27,7 +27,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-__all__ = ["Blobs", "Packed", "Shifted", "StoredMap", "key_hash", "pack_blobs"]
+__all__ = ["Blobs", "Packed", "Shifted", "StoredMap", "key_hash", "pack_blobs", "will_need"]
 
 _MISSING = object()
 
@@ -36,6 +36,17 @@ class Reader(Protocol):
     """Bytes at an offset: a snapshot part left in its file, or a buffer."""
 
     def read(self, offset: int, size: int) -> bytes: ...
+
+
+def will_need(reader: object) -> None:
+    """Have what ``reader`` reads from read ahead, when it can (a snapshot part left in
+    its file: graph/snapshot.py); through the readers it wraps."""
+    while reader is not None:
+        ahead = getattr(reader, "will_need", None)
+        if ahead is not None:
+            ahead()
+            return
+        reader = getattr(reader, "reader", None)
 
 
 class Shifted:

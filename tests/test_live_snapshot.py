@@ -560,3 +560,30 @@ def test_a_folder_removed_and_a_file_renamed_while_down_are_caught_up(tmp_path: 
     write_record(root, "sub/b.md", record("b", topics=["AI"]))
     live.apply([root / "sub"])
     assert_same(live, root)
+
+
+def test_a_change_of_many_files_has_the_snapshots_entries_read_ahead(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A change of many files (a `git checkout`) reads thousands of the build state's
+    entries left in the snapshot, scattered over it, each one the kernel let go of a
+    wait for the disk: the kernel is asked to read the state's part ahead (at 100k,
+    1,450 files made 53,000 reads, 11.5 s of a 40 s apply). A change of a few files
+    is not (advising the whole part costs the kernel a walk of it)."""
+    from graph import live as live_module
+
+    root, cache = _corpus(tmp_path / "c"), tmp_path / "cache"
+    live = _started(root, cache)
+    live.resume()
+    advised: list[tuple[int, int, int]] = []
+    monkeypatch.setattr(os, "posix_fadvise",
+                        lambda fd, offset, size, advice: advised.append((offset, size, advice)),
+                        raising=False)
+    monkeypatch.setattr(live_module, "READ_AHEAD_FILES", 3)
+    one = write_record(root, "d.md", record("d", related=[{"webUrl": "https://news.example/c"}]))
+    live.apply([one])
+    assert advised == []
+    size = snapshot.snapshot_path(cache, root).stat().st_size
+    live.apply(_edit_every_file(root))
+    assert advised and all(advice == os.POSIX_FADV_WILLNEED and 0 < offset < offset + n <= size
+                           for offset, n, advice in advised)
+    assert_same(live, root)
