@@ -83,6 +83,12 @@ class _Client:
     def close(self) -> None:
         self.conn.close()
 
+    def __enter__(self) -> _Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
 
 def _starts(client: _Client, count: int) -> list[tuple[str, str]]:
     """Return up to ``count`` (id, url) of the served articles that are not stubs."""
@@ -275,14 +281,24 @@ def _settle(client: _Client, quiet: float = 2.0, limit: float = 300) -> str:
     """Wait until the served graph version stays the same for ``quiet`` seconds (a batch
     answered at its time limit goes on writing and applying); return that version."""
     query = "{ stats { graphVersion } }"
-    version = client.post(query)["data"]["stats"]["graphVersion"]
+    version: str | None = None
+    said: Any = None
     since = began = time.perf_counter()
-    while time.perf_counter() - since < quiet and time.perf_counter() - began < limit:
-        time.sleep(0.2)
-        now = client.post(query)["data"]["stats"]["graphVersion"]
-        if now != version:
+    while True:
+        # An answer holding errors (a busy server's, at its deadline) is asked again.
+        answer = client.post(query)
+        now = ((answer.get("data") or {}).get("stats") or {}).get("graphVersion")
+        if now is None:
+            said, since = answer.get("errors"), time.perf_counter()
+        elif now != version:
             version, since = now, time.perf_counter()
-    return str(version)
+        if time.perf_counter() - began >= limit:
+            if version is None:
+                raise RuntimeError(f"no graph version in {limit:g} s: the server said {said}")
+            return str(version)
+        if version is not None and time.perf_counter() - since >= quiet:
+            return str(version)
+        time.sleep(0.2)
 
 
 def present(client: _Client) -> tuple[int, set[str]]:
@@ -338,16 +354,15 @@ def _measure(served: Any, token: str, records: int, clients: int, idle_seconds: 
              pushers: int = 1) -> None:
     """Measure on a running server into ``out``."""
     out["ready_s"] = served.ready_s
-    reader = _Client(served.port)
-    existing = _starts(reader, 2000)
-    if not existing:
-        raise RuntimeError("the corpus serves no article to start from")
-    out["articles_before"] = reader.post("{ stats { articles } }")["data"]["stats"][
-        "articles"]
+    # (each reader closed after its phase: the server closes an idle keep-alive connection)
+    with _Client(served.port) as reader:
+        existing = _starts(reader, 2000)
+        if not existing:
+            raise RuntimeError("the corpus serves no article to start from")
+        out["articles_before"] = _stat(reader, "articles")
     starts = [node for node, _ in existing]
     rng.shuffle(starts)
     new = [new_record(run, i, existing, rng) for i in range(records)]
-    reader.close()  # the server closes an idle keep-alive connection: new ones below
     pid = served.process.pid
     with _Queriers(served.port, starts, clients) as q:
         time.sleep(min(1.0, idle_seconds / 5))  # first calls, connections set up
@@ -357,24 +372,39 @@ def _measure(served: Any, token: str, records: int, clients: int, idle_seconds: 
         q.phase = "ingest"
         ingest_began = _cpu_now(pid)
         writers = [_Client(served.port, token) for _ in range(pushers)]
-        ingest = _ingest(writers, new, batch)
+        try:
+            ingest = _ingest(writers, new, batch)
+        finally:
+            for writer in writers:
+                writer.close()
         q.phase = "after"
         ingest_ended = _cpu_now(pid)
     out["cpu"] = {"idle": _cpu_between(idle_began, ingest_began),
                   "ingest": _cpu_between(ingest_began, ingest_ended)}
-    for writer in writers:
-        writer.close()
-    reader = _Client(served.port)
-    last = ingest["acknowledged"][-1] if ingest["acknowledged"] else None
-    visible = _visible_after(reader, last) if last else None
-    acknowledged = set(ingest.pop("acknowledged"))
-    out.update(idle=q.summary("idle"), under_ingest=q.summary("ingest"), ingest=ingest,
-               last_visible_ms=visible * 1e3 if visible is not None else None,
-               **check_present(reader, acknowledged))
-    out["articles_after"] = reader.post("{ stats { articles } }")["data"]["stats"][
-        "articles"]
-    out["records"] = int(reader.post("{ stats { records } }")["data"]["stats"]["records"])
-    reader.close()
+    with _Client(served.port) as reader:
+        last = ingest["acknowledged"][-1] if ingest["acknowledged"] else None
+        visible = _visible_after(reader, last) if last else None
+        acknowledged = set(ingest.pop("acknowledged"))
+        out.update(idle=q.summary("idle"), under_ingest=q.summary("ingest"), ingest=ingest,
+                   last_visible_ms=visible * 1e3 if visible is not None else None,
+                   **check_present(reader, acknowledged))
+        out["articles_after"] = _stat(reader, "articles")
+        out["records"] = int(_stat(reader, "records"))
+
+
+def _stat(client: _Client, name: str, limit: float = 60) -> Any:
+    """One field of ``stats``, asked again while the answer holds errors (a busy server's,
+    at its deadline) for up to ``limit`` seconds; then what the server said."""
+    began = time.perf_counter()
+    while True:
+        answer = client.post(f"{{ stats {{ {name} }} }}")
+        value = ((answer.get("data") or {}).get("stats") or {}).get(name)
+        if value is not None:
+            return value
+        if time.perf_counter() - began >= limit:
+            raise RuntimeError(f"no stats {name} in {limit:g} s: the server said "
+                               f"{answer.get('errors')}")
+        time.sleep(0.2)
 
 
 def check_present(client: _Client, acknowledged: set[str]) -> dict[str, Any]:

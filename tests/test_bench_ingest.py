@@ -118,3 +118,29 @@ def test_a_server_writing_more_than_a_pipe_holds_to_stderr_never_blocks() -> Non
         assert proc.stderr is not None
         proc.stderr.close()
     assert list(tail)[-1].startswith("line 4999 ")
+
+
+def test_settling_waits_through_an_answer_that_holds_errors(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A version check answered with errors (a server busy at its deadline, as under
+    CI's load: 'NoneType' object is not subscriptable before) is asked again, and
+    one never answered says what came back."""
+    from bench import ingest
+
+    monkeypatch.setattr(ingest.time, "sleep", lambda seconds: None)
+    answers = iter([{"data": {"stats": {"graphVersion": "a"}}},
+                    {"data": None, "errors": [{"message": "ran past its time limit"}]}]
+                   + [{"data": {"stats": {"graphVersion": "b"}}}] * 10_000)
+
+    class Answering:
+        def post(self, query: str) -> dict[str, object]:
+            return next(answers)
+
+    assert ingest._settle(Answering(), quiet=0.0005) == "b"  # type: ignore[arg-type]
+
+    class Refusing:
+        def post(self, query: str) -> dict[str, object]:
+            return {"data": None, "errors": [{"message": "status 503"}]}
+
+    with pytest.raises(RuntimeError, match="status 503"):
+        ingest._settle(Refusing(), quiet=0.0005, limit=0.01)  # type: ignore[arg-type]

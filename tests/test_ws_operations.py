@@ -37,21 +37,28 @@ STATS = "{ stats { articles } }"
 
 def _answer(ws: Any, protocol: str, operation_id: str, query: str) -> dict[str, Any]:
     """Send one operation and return its result payload (``next`` / ``data``); a
-    ``complete`` with nothing before it fails, and a probe after it bounds the wait."""
+    ``complete`` with nothing before it fails. A probe sent after it runs beside it (a
+    connection runs two of its operations at once, so either may end first): both
+    completes are waited for, so that nothing of this call is left for the next."""
     kind = "subscribe" if protocol == "graphql-transport-ws" else "start"
     ws.send_json({"type": kind, "id": operation_id, "payload": {"query": query}})
     ws.send_json({"type": kind, "id": operation_id + "-probe",
                   "payload": {"query": "{ __typename }"}})
     found: dict[str, Any] | None = None
-    while True:
+    done: set[str] = set()
+    while done != {operation_id, operation_id + "-probe"}:
         message = ws.receive_json()
         if message.get("id") == operation_id and message["type"] in ("next", "data"):
             found = message["payload"]
         elif message.get("id") == operation_id and message["type"] == "error":
             raise AssertionError(f"error for {query!r}: {message}")
-        elif message.get("id") == operation_id + "-probe" and message["type"] == "complete":
-            assert found is not None, f"no answer to {query!r}, only its complete"
-            return found
+        elif message["type"] == "complete" and message.get("id") in (
+                operation_id, operation_id + "-probe"):
+            if message["id"] == operation_id:
+                assert found is not None, f"no answer to {query!r}, only its complete"
+            done.add(message["id"])
+    assert found is not None
+    return found
 
 
 @pytest.fixture(scope="module")
