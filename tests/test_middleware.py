@@ -13,7 +13,7 @@ from starlette.testclient import TestClient
 
 from schema.app import create_app
 from schema.middleware.body import BODY, BodyLimit
-from schema.middleware.cache import ResponseCache
+from schema.middleware.cache import MAX_BYTES, MAX_ENTRIES, ResponseCache
 
 CORPUS = Path(__file__).parent / "fixtures" / "corpus"
 
@@ -161,3 +161,12 @@ def test_the_app_times_the_body_by_its_timeout_setting(timeout, seconds):
     app = create_app(CORPUS, Settings().replace(timeout=timeout))
     limit = next(m for m in app.user_middleware if m.cls is BodyLimit)
     assert limit.kwargs["seconds"] == seconds
+
+
+@pytest.mark.parametrize("share", [1, 2, 3])
+def test_an_apps_response_cache_holds_its_share_of_one_servers_budget(share):
+    # A worker of `serve --workers N` keeps its own cache: N of them together stay
+    # within what one server may hold, in bytes and in answers.
+    cache = create_app(CORPUS, cache_share=share).state.response_cache
+    assert cache.max_bytes * share <= MAX_BYTES and cache.max_bytes > MAX_BYTES // (share + 1)
+    assert cache.max_entries * share <= MAX_ENTRIES

@@ -19,7 +19,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from schema.middleware.body import BODY
 
-__all__ = ["ResponseCache"]
+__all__ = ["ResponseCache", "MAX_ENTRIES", "MAX_BYTES"]
+
+# What one server process may hold. A worker of ``serve --workers N`` keeps a cache of
+# its own, so each holds 1/N of these: together they stay within one server's budget.
+MAX_ENTRIES = 4096
+MAX_BYTES = 64 * 2**20
 
 
 # Request headers a GraphQL answer may depend on (content negotiation, CORS).
@@ -35,7 +40,7 @@ class ResponseCache:
     """
 
     def __init__(self, app: ASGIApp, graph_of: Callable[[Scope], Any], *,
-                 max_entries: int = 4096, max_bytes: int = 64 * 2**20):
+                 max_entries: int = MAX_ENTRIES, max_bytes: int = MAX_BYTES):
         self.app = app
         self.graph_of = graph_of
         self.max_entries = max_entries
