@@ -179,6 +179,12 @@ def _places(entry: Entry) -> dict[int, int]:
     return {id(item): i for i, item in enumerate(entry.fields.get("related") or ())}
 
 
+def _peek(mapping: Mapping[str, _Node] | StoredMap, url: str) -> _Node | None:
+    """The node entry of ``url``, read without holding it (a stored map's is decoded and
+    left stored: it stays as it is)."""
+    return mapping.peek(url) if isinstance(mapping, StoredMap) else mapping.get(url)
+
+
 def _untopiced(entry: Entry) -> Entry:
     """A copy of ``entry`` with no topics (the winner's are set on its copy)."""
     if isinstance(entry, _Held):  # (read by the builder as an Entry: the same fields)
@@ -797,6 +803,22 @@ class BuildState:
         linked_only: dict[str, _Node] = {}
         for url in sorted(nodes_to_do):
             node = article_id(url)
+            if url not in changed and url in self.sources:
+                same = _peek(self.nodes, url)
+                if same is not None and same.attrs is not None and not same.attrs["is_stub"]:
+                    # An article whose own records did not change: its node is made of
+                    # them alone (who links to it names only a stub's sources), so it is
+                    # the node it was, with the same provider, topics and problems —
+                    # kept where it is, and its provider's and topics' spellings are
+                    # not read (taking it out of them and putting it back read hubs of
+                    # thousands of articles, a third of an ingest batch's records
+                    # relating an existing story, and held them for the next compaction
+                    # to pack again; ing34). Only its RELATED edges change.
+                    linked_only[url] = same
+                    touched.relinked.add(node)
+                    if not self.linked_by.get(url):
+                        self.linked_by.pop(url, None)
+                    continue
             old_node = old_nodes[url] = self.nodes.pop(url, None)
             if old_node is not None:
                 self._drop_problems(old_node.key)
@@ -811,13 +833,6 @@ class BuildState:
                         # its node made again; its edges kept if its links, provider
                         # and topics are as they were
                         made = self._node(b, url) if url in kept_links else None
-                    elif url in self.sources and not old_node.attrs["is_stub"]:
-                        # An article whose own records did not change: its node is made
-                        # of them alone (who links to it names only a stub's sources),
-                        # so it is the node it was — not made again, which read its
-                        # file again for the fields (a third of an ingest batch's
-                        # records relate an existing story).
-                        made = old_node
                     else:
                         made = self._node(b, url)
                     if made is not None and _same_edges(old_node.attrs, made.attrs):

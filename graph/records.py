@@ -121,6 +121,8 @@ _CLOSING_FENCE = re.compile(r"^(?:---|\.\.\.)[ \t]*$")
 # A closing fence as a line of a text whose line breaks are all "\n", with the break
 # before it (a literal start: the search jumps from one line break to the next).
 _CLOSING_LINE = re.compile(r"\n(?:---|\.\.\.)[ \t]*(?=\n|\Z)")
+# The same where a line break may be "\r\n" too (Windows editors, the generator's crlf style).
+_CLOSING_LINE_CRLF = re.compile(r"\n(?:---|\.\.\.)[ \t]*(?=\r?\n|\Z)")
 _BLOCK_ITEM = re.compile(r"^-(?:[ \t]|$)", re.MULTILINE)
 # A line that reads as a 'Key: value' field (Pelican's and MultiMarkdown's metadata).
 _FIELD_LINE = re.compile(r"[A-Za-z][\w-]*:(?:[ \t]|$)")
@@ -696,18 +698,28 @@ def _parse_markdown(text: str, result: ParsedFile) -> None:
 
 
 def front_matter(text: str) -> tuple[str, str] | None:
-    """Return ``(front matter, body)`` of a text with only ``\n`` line breaks that
-    opens with a ``---`` line and closes it, found with two searches instead of a split
-    into lines (the body is most of a file); None for anything else, which
-    :func:`_parse_markdown_lines` reads line by line and reports."""
-    if "\r" in text:
+    """Return ``(front matter, body)`` of a text whose line breaks are ``\n`` or ``\r\n``
+    that opens with a ``---`` line and closes it, found with two searches instead of a
+    split into lines (the body is most of a file): the front matter as written, the
+    body's line breaks made ``\n``, as :func:`_parse_markdown_lines` gives them. None for
+    anything else (a lone ``\r`` ends a line too), which that function reads line by
+    line and reports."""
+    crlf = "\r" in text
+    if crlf and text.count("\r") != text.count("\r\n"):
         return None
     first = text.find("\n")
-    if first < 0 or not _FENCE.match(text, 0, first):
+    if first < 0:
         return None
-    close = _CLOSING_LINE.search(text, first)
+    # The first line, less its break's "\r" (the line reader strips it so).
+    if not _FENCE.match(text, 0, first - 1 if crlf and text[first - 1 : first] == "\r"
+                        else first):
+        return None
+    close = (_CLOSING_LINE_CRLF if crlf else _CLOSING_LINE).search(text, first)
     if close is None:
         return None
+    if crlf:  # the closing line's break and the body's, each made "\n", stripped
+        return text[first + 1 : close.start() + 1], \
+            text[close.end() :].replace("\r\n", "\n").strip("\n")
     return text[first + 1 : close.start() + 1], text[close.end() + 1 :].strip("\n")
 
 

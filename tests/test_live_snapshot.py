@@ -560,3 +560,28 @@ def test_a_folder_removed_and_a_file_renamed_while_down_are_caught_up(tmp_path: 
     write_record(root, "sub/b.md", record("b", topics=["AI"]))
     live.apply([root / "sub"])
     assert_same(live, root)
+
+
+def test_a_new_story_relating_an_existing_one_reads_none_of_its_spellings(
+        tmp_path: Path) -> None:
+    """A record relating an existing article leaves that article's node as it was (its
+    own records unchanged): its provider's and topics' spellings stay as they were, and
+    are not read. They were read, taken apart and set back as they were, so each such
+    article decoded its provider's and topics' entries — hubs of thousands of articles,
+    megabytes pickled at 100k — and held them for the next compaction to pack again
+    (a third of an ingest batch's records relate an existing story; ing34)."""
+    root, cache = tmp_path / "c", tmp_path / "cache"
+    write_record(root, "hub/a.md", record("a", host="hub.example", topics=["AI", "Privacy"]))
+    write_record(root, "hub/b.md", record("b", host="hub.example", topics=["AI"]))
+    live = _started(root, cache)
+    live.resume()
+    state = live._state
+    assert isinstance(state.providers, StoredMap) and isinstance(state.spellings, StoredMap)
+    added = write_record(root, "d.md", record(
+        "d", host="other.example", topics=["Elsewhere"],
+        related=[{"webUrl": "https://hub.example/a"}]))
+    change = live.apply([added])
+    assert change is not None and "article:https://hub.example/a" in change.updated
+    assert set(state.providers.held) == {"other.example"}
+    assert set(state.spellings.held) == {"elsewhere"}
+    assert_same(live, root)
