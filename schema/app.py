@@ -47,7 +47,7 @@ from schema.exports import export_endpoint
 from schema.http import WS_RUNNING, GraphQLOverHTTP, error_body, negotiate
 from schema.live import graph_of
 from schema.middleware import middleware
-from schema.middleware.cache import ResponseCache
+from schema.middleware.cache import MAX_BYTES, MAX_ENTRIES, ResponseCache
 from schema.query import schema
 from schema.settings import Settings
 from schema.subscriptions import ChangeFeed
@@ -200,7 +200,7 @@ def create_app(source: graph.KnowledgeGraph | graph.LiveGraph | str | os.PathLik
                | None = None, follow: bool = False, watch: bool = False, poll: bool = False,
                ingest_token: str | None = None,
                analytics: Callable[[graph.KnowledgeGraph], Any] | None = None,
-               **load_options: Any) -> Starlette:
+               cache_share: int = 1, **load_options: Any) -> Starlette:
     """Return the newsgraph ASGI app.
 
     ``source`` is a loaded KnowledgeGraph, or a path to load at startup (the
@@ -214,8 +214,13 @@ def create_app(source: graph.KnowledgeGraph | graph.LiveGraph | str | os.PathLik
     and the ingest mutations accept requests bearing ``ingest_token``. ``analytics(kg)``
     starts the loaded graph's analytics job and returns it (by default a
     :class:`BackgroundAnalytics` of this process; a worker of ``serve --workers`` takes
-    its supervisor's, :mod:`schema.workers`).
+    its supervisor's, :mod:`schema.workers`). The stored answers take at most
+    ``1 / cache_share`` of one server's budget (:data:`~schema.middleware.cache.MAX_BYTES`
+    and ``MAX_ENTRIES``): a worker of ``serve --workers N`` keeps its own, and N of them
+    together stay within one server's.
     """
+    if cache_share < 1:
+        raise ValueError(f"cache_share is a count of processes, at least 1, got {cache_share!r}")
     settings = settings if settings is not None else Settings.from_env()
 
     def settle(app: Starlette, kg: graph.KnowledgeGraph) -> None:
@@ -316,11 +321,13 @@ def create_app(source: graph.KnowledgeGraph | graph.LiveGraph | str | os.PathLik
 
     # None: schema.subscriptions counts a connection's subscriptions, with a clear error.
     view = GraphQLView(schema, settings, max_subscriptions_per_connection=None)
+    stored = ResponseCache(view, _graph_of, max_entries=MAX_ENTRIES // cache_share,
+                           max_bytes=MAX_BYTES // cache_share)
     app = Starlette(
         routes=[
             Route("/", home),
             # Repeated requests are answered from stored responses: a version is immutable.
-            Route("/graphql", WhileLoading(ResponseCache(view, _graph_of)),
+            Route("/graphql", WhileLoading(stored),
                   methods=["GET", "POST"]),
             # subscriptions: graphql-transport-ws (closed with 1013 while the graph loads)
             WebSocketRoute("/graphql", WhileLoading(view)),
@@ -333,6 +340,7 @@ def create_app(source: graph.KnowledgeGraph | graph.LiveGraph | str | os.PathLik
         middleware=middleware(settings),
     )
     app.state.settings = settings
+    app.state.response_cache = stored
     live = source if isinstance(source, graph.LiveGraph) else None
     app.state.live = live
     app.state.kg = (live.current() if live is not None

@@ -599,10 +599,10 @@ def _serve_workers(args: argparse.Namespace, sock: socket.socket, settings: Any,
                               "--allow-empty` serves an empty graph")
         return source
 
-    def make_app(source: Any, analytics: Any) -> Any:
+    def make_app(source: Any, analytics: Any, share: int) -> Any:
         return create_app(source, settings.replace(allow_empty=True), background=True,
                           follow=follow, watch=args.watch and follow, poll=poll,
-                          ingest_token=token, analytics=analytics)
+                          ingest_token=token, analytics=analytics, cache_share=share)
 
     def say(line: str) -> None:
         print(f"newsgraph: {line}", file=sys.stderr, flush=True)

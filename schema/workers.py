@@ -55,12 +55,42 @@ from graph.background import BackgroundAnalytics, warm
 from schema.app import Loading, healthz, readyz
 from schema.http import error_body, negotiate
 
-__all__ = ["Supervisor", "SharedAnalytics", "loading_app", "WORKERS_HOLD"]
+__all__ = ["Supervisor", "SharedAnalytics", "loading_app", "prewarm", "WORKERS_HOLD",
+           "FIRST_REQUESTS"]
 
 # A worker that dies this soon after its start is not restarted in a tight loop.
 _RESTART_PAUSE = 1.0
 _POLL = 0.2  # seconds between looks at the workers
 WORKERS_HOLD = "every worker holds the analytics"  # said once the first ones are retired
+
+
+# What a worker's first requests read: an article's page with the fields every answer
+# lists (each read decodes its column once), its walks (each list of edge kinds gets
+# rows of its own), a topic's and a provider's pages, the counts.
+_PAGE = ("totalCount edges { hops node { id ... on Article { title url publishedAt "
+         "provider { name domain } topics { slug name } } } }")
+FIRST_REQUESTS = (
+    "{ stats { articles topics providers nodes edges } }",
+    "query($id: ID!) { article(id: $id) { id title url publishedAt excerpt "
+    "provider { name domain } topics { slug name } within(hops: 2, first: 10) { "
+    + _PAGE + " } } }",
+    "query($id: ID!) { within(from: $id, hops: 2, first: 10) { " + _PAGE + " } }",
+    "{ topics(first: 3) { edges { node { slug name articleCount } } } "
+    "providers(first: 3) { edges { node { name domain } } } }",
+)
+
+
+def prewarm(kg: graph.KnowledgeGraph) -> None:
+    """Run, here, what a worker's first requests build and keep (each column read decoded
+    once, each walk's rows, the schema's plans and caches), so that it is built once,
+    before the fork, in pages the workers share, not once in each worker's own."""
+    from schema.query import execute
+
+    start = next((n for n in kg.nx if n.startswith("article:")), None)
+    if start is None:
+        return
+    for document in FIRST_REQUESTS:
+        execute(kg, document, {"id": start} if "$id" in document else None)
 
 
 class SharedAnalytics:
@@ -117,9 +147,10 @@ class Supervisor:
 
     ``listen()`` returns one more listening socket on the server's port (SO_REUSEPORT:
     the kernel spreads new connections over them); ``load(progress)`` returns the graph
-    or the followed corpus; ``make_app(source, job)`` returns a worker's app, where
-    ``job(kg)`` is the analytics job its lifespan installs; ``config`` are uvicorn's
-    options; ``say`` prints one line for the operator; a worker that served
+    or the followed corpus; ``make_app(source, job, share)`` returns a worker's app, where
+    ``job(kg)`` is the analytics job its lifespan installs and ``share`` how many workers
+    divide one server's response-cache budget (the count when it was forked); ``config``
+    are uvicorn's options; ``say`` prints one line for the operator; a worker that served
     ``max_requests`` (plus up to a quarter, at random) is replaced by a fresh fork, whose
     pages are all shared again.
     """
@@ -127,7 +158,7 @@ class Supervisor:
     listen: Callable[[], socket.socket]
     count: int
     load: Callable[[Callable[..., None]], graph.KnowledgeGraph | graph.LiveGraph]
-    make_app: Callable[[Any, Callable[[graph.KnowledgeGraph], Any]], Starlette]
+    make_app: Callable[[Any, Callable[[graph.KnowledgeGraph], Any], int], Starlette]
     config: dict[str, Any]
     say: Callable[[str], None]
     max_requests: int | None = None
@@ -159,6 +190,7 @@ class Supervisor:
             source = self.load(loading.progress)
             kg = source.current() if isinstance(source, graph.LiveGraph) else source
             warm(kg)
+            prewarm(kg)
             loaded = True
         except _Stopped:
             return None, None
@@ -247,6 +279,8 @@ class Supervisor:
             assert self.job is not None
             if not rolled and self.job.status()["status"] != "computing":
                 rolled = True
+                # What the installed parts add to a first request.
+                prewarm(source.current() if isinstance(source, graph.LiveGraph) else source)
                 gc.freeze()  # the installed parts too
                 self._replace_all(source)
         self._drain()
@@ -333,8 +367,9 @@ class Supervisor:
         supervisor = os.getppid()
         threading.Thread(target=_stop_when_orphaned, args=(supervisor,), daemon=True,
                          name="newsgraph-orphaned").start()
-        app = self.make_app(source, analytics)
-        app.state.worker = {"pid": os.getpid(), "workers": self.count}
+        app = self.make_app(source, analytics, self.count)
+        app.state.worker = {"pid": os.getpid(), "workers": self.count,
+                            "cacheBytes": app.state.response_cache.max_bytes}
         config = dict(self.config)
         if self.max_requests:
             # Jittered, as gunicorn's max_requests_jitter: workers do not all restart at once.

@@ -13,7 +13,7 @@ from starlette.testclient import TestClient
 
 from schema.app import create_app
 from schema.middleware.body import BODY, BodyLimit
-from schema.middleware.cache import ResponseCache
+from schema.middleware.cache import MAX_BYTES, MAX_ENTRIES, ResponseCache
 
 CORPUS = Path(__file__).parent / "fixtures" / "corpus"
 
@@ -161,3 +161,39 @@ def test_the_app_times_the_body_by_its_timeout_setting(timeout, seconds):
     app = create_app(CORPUS, Settings().replace(timeout=timeout))
     limit = next(m for m in app.user_middleware if m.cls is BodyLimit)
     assert limit.kwargs["seconds"] == seconds
+
+
+@pytest.mark.parametrize("share", [1, 2, 3])
+def test_an_apps_response_cache_holds_its_share_of_one_servers_budget(share):
+    # A worker of `serve --workers N` keeps its own cache: N of them together stay
+    # within what one server may hold, in bytes and in answers.
+    cache = create_app(CORPUS, cache_share=share).state.response_cache
+    assert cache.max_bytes * share <= MAX_BYTES and cache.max_bytes > MAX_BYTES // (share + 1)
+    assert cache.max_entries * share <= MAX_ENTRIES
+
+
+def test_a_stored_answer_is_nothing_the_cyclic_collector_scans():
+    # A full collection holds the interpreter from every request while it scans the
+    # objects it tracks: thousands of stored answers made each one longer (serve34).
+    import gc
+
+    class Graph:
+        """Stands for a loaded graph."""
+
+    async def answer(scope, receive, send):
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-type", b"application/json")]})
+        await send({"type": "http.response.body", "body": b'{"data": ', "more_body": True})
+        await send({"type": "http.response.body", "body": b"1}"})
+
+    graph_object = Graph()
+    cache = ResponseCache(answer, lambda scope: graph_object)
+    scope = {**SCOPE, BODY: b'{"query": "{ a }"}'}
+    first, _ = _call(cache, dict(scope), [])
+    for _ in range(3):  # each scan untracks a tuple of untracked items, innermost first
+        gc.collect()
+    assert [gc.is_tracked(entry) for entry in cache._entries.values()] == [False]
+    again, _ = _call(cache, dict(scope), [])
+    assert again[0]["status"] == 200 and again[0]["headers"] == first[0]["headers"]
+    assert b"".join(m.get("body", b"") for m in again[1:]) == b'{"data": 1}'
+    assert cache.hits == 1

@@ -23,6 +23,7 @@ import graph
 from bench.workers import NEWSGRAPH, children, serve, served_port, tree_memory
 from schema.app import Loading
 from schema.loadtest import stop_server, write_corpus
+from schema.middleware.cache import MAX_BYTES
 from schema.query import execute
 from schema.workers import loading_app
 
@@ -83,6 +84,17 @@ def test_workers_start_share_the_socket_and_answer_as_in_process():
             answered.add(ready["worker"]["pid"])
             assert post(port, QUERY)["data"] == expected
         assert answered <= set(kids)
+
+
+def test_workers_response_caches_together_hold_one_servers_budget():
+    # Each worker keeps its own stored answers: two workers with a full budget each
+    # would hold twice what one server holds (lead32).
+    with workers(EXPLORE, 2) as (port, proc):
+        shares = {}
+        for _ in range(20):
+            worker = get(port, "/readyz")["worker"]
+            shares[worker["pid"]] = worker["cacheBytes"]
+        assert shares and all(b * 2 <= MAX_BYTES for b in shares.values()), shares
 
 
 def test_workers_following_a_folder_report_one_version_for_one_state(tmp_path):
@@ -331,3 +343,36 @@ def test_a_server_that_never_became_ready_leaves_no_file_open(tmp_path):
     with pytest.raises(RuntimeError, match="did not become ready"):
         serve(tmp_path / "no-such-corpus", 0, None, within=HANG_GUARD)
     gc.collect()  # an unclosed file: a ResourceWarning, an error here (filterwarnings)
+
+
+def test_prewarm_builds_before_the_fork_what_a_workers_first_requests_keep():
+    # What a worker builds and keeps is its own copy, paid once per worker (lead32);
+    # built before the fork it is in pages every worker shares.
+    import gc
+    import tracemalloc
+
+    from schema.workers import FIRST_REQUESTS, prewarm
+
+    def kept_by_graph(warmed: bool) -> int:
+        kg = graph.load(EXPLORE)
+        articles = sorted(n for n in kg.nx if n.startswith("article:"))
+        if warmed:
+            prewarm(kg)
+        execute(kg, "{ stats { articles } }")  # the schema's own first use, in both
+        gc.collect()
+        tracemalloc.start()
+        try:
+            before = tracemalloc.take_snapshot()
+            for start in articles[-3:]:  # not the one prewarm asked about
+                for document in FIRST_REQUESTS[1:3]:
+                    assert "errors" not in execute(kg, document, {"id": start})
+            gc.collect()
+            after = tracemalloc.take_snapshot()
+        finally:
+            tracemalloc.stop()
+        return sum(s.size_diff for s in after.compare_to(before, "filename")
+                   if f"{os.sep}graph{os.sep}" in s.traceback[0].filename and s.size_diff > 0)
+
+    cold, warmed = kept_by_graph(False), kept_by_graph(True)
+    assert cold > 1000  # the walks' rows, the decoded columns: what the test looks for
+    assert warmed < 256, (cold, warmed)  # a few bytes of a bounded cache's bookkeeping
