@@ -8,6 +8,7 @@ reported alone and the rest still load.
 from __future__ import annotations
 
 import codecs
+import errno
 import json
 import os
 import re
@@ -34,6 +35,7 @@ clean_record, json_int, lone_surrogate = (
     _values.clean_record, _values.json_int, _values.lone_surrogate)
 
 __all__ = [
+    "not_read_for_want",
     "Record",
     "ParsedFile",
     "Listing",
@@ -60,6 +62,21 @@ RECORD_SUFFIXES = FRONT_MATTER_SUFFIXES | YAML_SUFFIXES | JSON_SUFFIXES | JSONL_
 # An --include'd file of another suffix is read as front matter, skipped without it.
 _INCLUDED = ".txt"
 DEFAULT_MAX_FILE_BYTES = 10 * 1024 * 1024
+# A file that cannot be opened or read for want of a resource of the process or machine
+# (file descriptors, memory) says nothing of the file: a load writes no snapshot holding
+# that (every start from it would miss the file's records), and a followed folder reads
+# the file again (graph/watch.py). Under a flood of connections the server ran out of
+# descriptors, and a file dropped then stayed unread.
+_WANTING = (errno.EMFILE, errno.ENFILE, errno.ENOMEM, errno.EAGAIN, errno.ENOBUFS)
+_WANTING_REASONS = frozenset(f"cannot read file: {os.strerror(n)}" for n in _WANTING)
+_WANTING_DIGESTS = frozenset(f"unreadable:{n}" for n in _WANTING)  # graph.filestate's
+
+
+def not_read_for_want(problems: Sequence[Problem], digest: str | None = None) -> bool:
+    """True when ``problems`` (a file's errors, or a report's) hold a file not read for want
+    of a resource (descriptors, memory), or ``digest`` (:func:`graph.filestate.content_digest`)
+    says so: a passing state of the process, not of the file."""
+    return digest in _WANTING_DIGESTS or any(p.reason in _WANTING_REASONS for p in problems)
 # Real records never use YAML anchors; a few are tolerated, a bomb is refused.
 MAX_YAML_ALIASES = 100
 # Few aliases can still expand exponentially: billion laughs needs under 100 of them.
