@@ -1300,7 +1300,14 @@ def _parse_jsonl(text: str, result: ParsedFile) -> None:
 def _parse_jsonl_lines(text: str, result: ParsedFile) -> None:
     # Lines end at "\n" only: U+2028, U+0085 and the like are valid inside JSON strings.
     keys = _JsonKeys()
+    marked: list[int] = []
     for lineno, line in enumerate(text.split("\n"), start=1):
+        if line.startswith("\ufeff"):
+            # A byte order mark opening a line: files written each with one (Windows
+            # tools, PowerShell) and joined (`cat *.json > all.jsonl`). JSON refuses it
+            # ("Expecting value", saying nothing of the invisible mark): read without it.
+            line = line[1:]
+            marked.append(lineno)
         if not line.strip():
             continue
         try:
@@ -1315,6 +1322,12 @@ def _parse_jsonl_lines(text: str, result: ParsedFile) -> None:
             continue
         result.warnings.extend(keys.warnings(result.path, lineno))
         _add_record(value, lineno, result)
+    if marked:
+        lines = ", ".join(str(n) for n in marked[:5]) + (", ..." if len(marked) > 5 else "")
+        result.warnings.append(Problem(result.path, marked[0], (
+            f"{len(marked):,} line{'s' if len(marked) != 1 else ''} ({lines}) "
+            f"open{'' if len(marked) != 1 else 's'} with a byte order mark (U+FEFF), as "
+            "files written each with one and joined give: read without it")))
 
 
 def _add_record(

@@ -612,3 +612,16 @@ def test_a_merge_key_holding_text_says_what_a_merge_key_is(tmp_path):
     [error] = graph.load(tmp_path).report.errors
     assert error.line == 4 and "a '<<' key merges a mapping" in error.reason
     assert "quote it" in error.reason
+
+
+# Files written each with a byte order mark (Windows tools, PowerShell) and joined into one
+# .jsonl (`cat *.json > all.jsonl`): every line after the first opened with U+FEFF, each an
+# error that said only "invalid JSON: Expecting value", its record lost.
+def test_jsonl_lines_opening_with_a_byte_order_mark_are_read_with_one_warning(tmp_path):
+    mark = "\ufeff"
+    lines = [f'{mark}{{"title": "S{i}", "webUrl": "{STORY}/{i}"}}' for i in range(3)]
+    (tmp_path / "all.jsonl").write_bytes("\r\n".join(lines).encode("utf-8"))
+    kg = graph.load(tmp_path)
+    assert kg.report.errors == [] and kg.report.records == 3
+    [warning] = kg.report.warnings
+    assert warning.line == 2 and "2 lines (2, 3) open with a byte order mark" in warning.reason
