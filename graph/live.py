@@ -450,31 +450,31 @@ class LiveGraph:
         signatures = [file_signature(name) for name in names]
         parses = parse_files(names, self.max_file_bytes, include=self.include,
                              within=self._within)
-        reads = [(name, seen, parsed, content_digest(name, self.max_file_bytes))
-                 for name, seen, parsed in zip(names, signatures, parses, strict=True)]
-        wanting = [(name, parsed) for name, _, parsed, content in reads
-                   if not_read_for_want(parsed.errors, content)]
-        if wanting:
-            # Not the files' state but this process's (descriptors, memory, under a flood
-            # of connections): each such file was taken as changed into an error, and the
-            # version made of them served none of their articles. Resumed on a later try
-            # (graph/watch.py tries the change again).
-            self._start = start
-            name, parsed = wanting[0]
-            said = parsed.errors[0].reason if parsed.errors else "cannot read file"
-            raise OSError(f"{len(wanting)} files of {str(self.root)!r} could not be read for "
-                          f"want of a resource of this process (the first: {name}: {said}): "
-                          "following resumes once they can be")
+        reads = []
+        for name, seen, parsed in zip(names, signatures, parses, strict=True):
+            content = content_digest(name, self.max_file_bytes)
+            if not_read_for_want(parsed.errors, content):
+                # Not the file's state but this process's (descriptors, memory, under a
+                # flood of connections): each such file was taken as changed into an
+                # error, and the version made of them served none of their articles.
+                # Resumed on a later try (graph/watch.py tries the change again).
+                self._start = start
+                said = parsed.errors[0].reason if parsed.errors else "cannot read file"
+                raise OSError(f"a file of {str(self.root)!r} could not be read for want of "
+                              f"a resource of this process ({name}: {said}): following "
+                              "resumes once it can be")
+            if content == files[name].digest:
+                # The bodies only go into node attributes, which the snapshot holds: not
+                # kept while every file is read (read again when a change needs one).
+                for rec in parsed.records:
+                    rec.body = None
+            reads.append((name, seen, parsed, content))
         self._files = files
         del start, files
         moved = False
         for name, seen, parsed, content in reads:
             kept = self._files[name]
             if content == kept.digest:
-                # The bodies only go into node attributes, which the snapshot holds: not
-                # kept while every file is read (read again when a change needs one).
-                for rec in parsed.records:
-                    rec.body = None
                 kept.parsed, kept.lean = parsed, False
                 continue
             # Changed after the snapshot was checked: the snapshot's graph is not made
