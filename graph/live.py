@@ -1164,7 +1164,7 @@ class LiveGraph:
         """The files whose last read failed for want of a resource of this process (open
         files, memory), not for anything in them: to be applied again (graph/watch.py
         does), since no change of theirs will name them."""
-        return sorted(self._wanting, key=file_key)
+        return sorted(self._wanting.copy(), key=file_key)  # (one C call: an apply may add)
 
     @property
     def version(self) -> str:
