@@ -680,8 +680,19 @@ class Builder:
         raw = entry.fields.get("related")
         if raw is None:
             return
-        if not isinstance(raw, list):
-            self.warn(entry.path, line, f"related must be a list, got {type(raw).__name__}")
+        if isinstance(raw, dict) or (isinstance(raw, str) and raw.strip()[:8].lower()
+                                     .startswith(("http://", "https://"))):
+            # One story written alone (`related: https://...`, `related: {webUrl: ...}`),
+            # as a note with one link gives it: read as the list of it, as a topic or a
+            # provider written alone is read.
+            self.warn(entry.path, line, "related is one story, not a list: read as a list "
+                      "of it; write it as a list (related: [- {title: ..., webUrl: ...}] or "
+                      "- https://...)")
+            raw = [{"webUrl": raw.strip()} if isinstance(raw, str) else raw]
+        elif not isinstance(raw, list):
+            self.warn(entry.path, line, "related dropped: expected a list of stories, each "
+                      "a mapping holding its webUrl (- {title: ..., webUrl: https://...}) or "
+                      f"its URL as text, got {type(raw).__name__} {_shown(raw)}")
             return
         for i, item in enumerate(raw, start=1):
             what = f"related entry {i}"

@@ -37,7 +37,7 @@ from graph import compact
 from graph.analytics import SAME_STORY
 from graph.budget import MAX_LAYOUT_NODES, Budget
 from graph.build import ARTICLE, PROVIDER, PUBLISHED_BY, RELATED, TAGGED, TOPIC
-from graph.errors import InvalidArgument
+from graph.errors import InvalidArgument, shown
 from graph.index import KIND_CODES
 from graph.select import Selection, select_articles
 from graph.traverse import Edge, Subgraph, edge
@@ -150,10 +150,10 @@ def _decode(cursor: str, fingerprint: str) -> int:
         if prefix != "frontier" or position < 0:
             raise ValueError
     except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise InvalidArgument(f"invalid cursor {cursor!r}: pass the `cursor` of the previous "
+        raise InvalidArgument(f"invalid cursor {shown(cursor)}: pass the `cursor` of the previous "
                               "page of this neighborhood") from None
     if mark != fingerprint:
-        raise InvalidArgument(f"cursor {cursor!r} belongs to another walk: keep the seeds, "
+        raise InvalidArgument(f"cursor {shown(cursor)} belongs to another walk: keep the seeds, "
                               "hops, via, kinds and where of the page that gave it")
     return position
 

@@ -37,6 +37,8 @@ from graph.errors import SnapshotChanged
 from graph.filestate import KeptFile
 from graph.incremental import BuildState, FileMoved, pack_state, unpack_state
 from graph.kg import KnowledgeGraph
+from graph.loader import WANTING_SAID
+from graph.records import not_read_for_want
 from graph.report import LoadReport
 from graph.storedmap import StoredMap
 
@@ -263,6 +265,9 @@ class FollowCache:
         built: KnowledgeGraph | None = held.pop()
         assert built is not None
         if files is None:
+            return built
+        if not_read_for_want(built.report.errors):
+            logger.warning("snapshot not written: %s", WANTING_SAID)
             return built
         try:
             if snapshot.fingerprint(self.root, listed(), self.options) != digest:

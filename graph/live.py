@@ -71,7 +71,7 @@ from graph.incremental import (
     file_key,
 )
 from graph.kg import KnowledgeGraph
-from graph.loader import POOL_MIN_FILES, parse_files
+from graph.loader import POOL_MIN_FILES, WANTING_SAID, parse_files
 from graph.progress import ProgressCallback, Step
 from graph.recordcheck import Checker
 from graph.records import (
@@ -82,6 +82,7 @@ from graph.records import (
     list_files,
     lone_surrogate,
     missing_path,
+    not_read_for_want,
     parse_file,
 )
 from graph.reindex import next_index
@@ -227,6 +228,9 @@ class LiveGraph:
         # then, not racy (see RACY_NS): the watcher's events for them, coming after that
         # apply, find the same signature and read none of them again.
         self._clean: dict[str, tuple[int, int, int]] = {}
+        # Files whose last read failed for want of a resource of the process (descriptors,
+        # memory): read again by the watcher (unread()), though they do not change.
+        self._wanting: set[str] = set()
         self._version_sum = 0
         self._base = self._base_of()  # what file paths in the version id are relative to
         # False while the build state's inputs are not read (a start from a snapshot):
@@ -400,6 +404,9 @@ class LiveGraph:
                                     (self._listing.errors, self._listing.skipped))
             if digest is None or kept is None:
                 continue
+            if not_read_for_want(self._kg.report.errors):
+                logger.warning("snapshot of %s not refreshed: %s", self.root, WANTING_SAID)
+                return
             if self._cache.write([self._kg], digest, kept, lambda: self._list().names,
                                  self._adopt, read_back=False) is None:
                 return
@@ -442,21 +449,36 @@ class LiveGraph:
             self._state.resolve(self._kg.nx)
             self.resumed = True
             return None
-        self._files = start.kept_files()
-        del start
-        names = list(self._files)
+        files = start.kept_files()
+        names = list(files)
         signatures = [file_signature(name) for name in names]
         parses = parse_files(names, self.max_file_bytes, include=self.include,
                              within=self._within)
-        moved = False
+        reads = []
         for name, seen, parsed in zip(names, signatures, parses, strict=True):
             content = content_digest(name, self.max_file_bytes)
-            kept = self._files[name]
-            if content == kept.digest:
+            if not_read_for_want(parsed.errors, content):
+                # Not the file's state but this process's (descriptors, memory, under a
+                # flood of connections): each such file was taken as changed into an
+                # error, and the version made of them served none of their articles.
+                # Resumed on a later try (graph/watch.py tries the change again).
+                self._start = start
+                said = parsed.errors[0].reason if parsed.errors else "cannot read file"
+                raise OSError(f"a file of {str(self.root)!r} could not be read for want of "
+                              f"a resource of this process ({name}: {said}): following "
+                              "resumes once it can be")
+            if content == files[name].digest:
                 # The bodies only go into node attributes, which the snapshot holds: not
                 # kept while every file is read (read again when a change needs one).
                 for rec in parsed.records:
                     rec.body = None
+            reads.append((name, seen, parsed, content))
+        self._files = files
+        del start, files
+        moved = False
+        for name, seen, parsed, content in reads:
+            kept = self._files[name]
+            if content == kept.digest:
                 kept.parsed, kept.lean = parsed, False
                 continue
             # Changed after the snapshot was checked: the snapshot's graph is not made
@@ -809,6 +831,8 @@ class LiveGraph:
             assert new.parsed is not None
             if old is not None and old.digest == new.digest and (
                     new.parsed is old.parsed or old.same_parse(new.parsed)):
+                if new is not old:  # read whole (else: not read, for want: unread())
+                    self._wanting.discard(name)
                 old.signature = new.signature
                 continue
             if old is not None:
@@ -974,6 +998,11 @@ class LiveGraph:
 
     def _add_file(self, name: str, kept: KeptFile) -> None:
         self._files[name] = kept
+        if not_read_for_want(kept.parsed.errors if kept.parsed is not None else (),
+                             kept.digest):
+            self._wanting.add(name)
+        else:
+            self._wanting.discard(name)
         self._version_sum = (self._version_sum + self._term(name, kept.digest)) % _MOD
         parent = os.path.dirname(name)
         while parent and parent not in self._dirs:
@@ -983,6 +1012,7 @@ class LiveGraph:
     def _drop_file(self, name: str) -> KeptFile:
         kept = self._files.pop(name)
         self._clean.pop(name, None)
+        self._wanting.discard(name)
         self._version_sum = (self._version_sum - self._term(name, kept.digest)) % _MOD
         return kept
 
@@ -1063,7 +1093,13 @@ class LiveGraph:
         for name, seen, parsed in zip(rest, signatures, parses, strict=True):
             self._clean.pop(name, None)
             self._exact.discard(name)
-            out[name] = KeptFile(parsed, content_digest(name, self.max_file_bytes), seen)
+            digest = content_digest(name, self.max_file_bytes)
+            kept = old(name)
+            if kept is not None and not_read_for_want(parsed.errors, digest):
+                self._wanting.add(name)  # as _read keeps it: what the file last gave
+                out[name] = kept
+                continue
+            out[name] = KeptFile(parsed, digest, seen)
         return out
 
     def _in_real_folder(self, name: str) -> bool:
@@ -1098,6 +1134,7 @@ class LiveGraph:
                 if found is None:
                     raise FileMoved(name)
                 return found.parsed
+            _refuse_wanting(name, None, digest)
             if ":" in digest or digest == "not-a-file":
                 # Gone (a `git checkout` or `rsync --delete` deletes and renames
                 # hundreds at once, their events still to come) or not a file: none of
@@ -1107,6 +1144,7 @@ class LiveGraph:
             signature = file_signature(name)
         parsed = parse_file(Path(name), max_bytes=self.max_file_bytes, include=self.include,
                             within=self._within)
+        _refuse_wanting(name, parsed, None)
         if content_digest(name, self.max_file_bytes) != digest:
             raise FileMoved(name)
         if digest != kept.digest:
@@ -1127,7 +1165,9 @@ class LiveGraph:
             raise FileMoved(name) from None
         if not stat.S_ISREG(st.st_mode) or not self._in_real_folder(name):
             raise FileMoved(name)
-        return self._read(name)
+        kept = self._read(name)
+        _refuse_wanting(name, kept.parsed, kept.digest)
+        return kept
 
     def _read(self, name: str, old: KeptFile | None = None) -> KeptFile:
         self._clean.pop(name, None)
@@ -1161,7 +1201,20 @@ class LiveGraph:
         self._exact.discard(name)
         parsed = parse_file(Path(name), max_bytes=self.max_file_bytes, include=self.include,
                             within=self._within)
-        return KeptFile(parsed, content_digest(name, self.max_file_bytes), signature)
+        digest = content_digest(name, self.max_file_bytes)
+        if old is not None and not_read_for_want(parsed.errors, digest):
+            # Not read for want of a resource of this process: the version keeps what
+            # the file last gave (it was taken as changed into an error, its articles
+            # gone), and the watcher reads it again (unread()).
+            self._wanting.add(name)
+            return old
+        return KeptFile(parsed, digest, signature)
+
+    def unread(self) -> list[str]:
+        """The files whose last read failed for want of a resource of this process (open
+        files, memory), not for anything in them: to be applied again (graph/watch.py
+        does), since no change of theirs will name them."""
+        return sorted(self._wanting.copy(), key=file_key)  # (one C call: an apply may add)
 
     @property
     def version(self) -> str:
@@ -1180,7 +1233,10 @@ class LiveGraph:
         names = sorted(self._files, key=file_key)
         unread = [name for name in names
                   if (kept := self._files[name]).lean or kept.parsed is None]
-        for name, new in self._read_all(unread, fresh=True).items():
+        again = self._read_all(unread, fresh=True)
+        for name, new in again.items():
+            _refuse_wanting(name, new.parsed, new.digest)  # not the file's state
+        for name, new in again.items():
             self._drop_file(name)
             self._add_file(name, new)
         self._state = BuildState(reader=self._reread)
@@ -1216,6 +1272,16 @@ class LiveGraph:
         kg.made_at = datetime.now(UTC)
         kg.__dict__.setdefault("from_snapshot", False)  # True: read from a snapshot at start
         return kg
+
+
+def _refuse_wanting(name: str, parsed: ParsedFile | None, digest: str | None) -> None:
+    """Raise OSError when a file read again for the records a change needs could not be
+    read for want of a resource of this process (descriptors, memory): the change fails,
+    and is tried again (graph/watch.py), rather than take the file as changed into an
+    error, its articles gone from the version."""
+    if not_read_for_want(parsed.errors if parsed is not None else (), digest):
+        raise OSError(f"{name}: could not be read again for want of a resource of this "
+                      "process (open files, memory)")
 
 
 class Held:

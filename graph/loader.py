@@ -30,14 +30,21 @@ from graph.records import (
     corpus_root,
     list_files,
     missing_path,
+    not_read_for_want,
     parse_file,
 )
 from graph.report import LoadReport
 from graph.snapshotwrite import SnapshotWrite, wait_for_writes
 
-__all__ = ["load", "default_data_path", "parse_files", "pool_context", "share_node_values"]
+__all__ = ["load", "default_data_path", "parse_files", "pool_context", "share_node_values",
+           "WANTING_SAID"]
 
 logger = logging.getLogger("newsgraph.loader")
+
+# Why a load that could not read a file for want of a resource writes no snapshot.
+WANTING_SAID = ("a file could not be read for want of a resource of this process (open "
+                "files, memory; see the load report's errors), which a start from the "
+                "snapshot would keep: the next start reads the corpus again")
 
 # Below this many files a pool costs more to start than it saves.
 POOL_MIN_FILES = 2000
@@ -281,6 +288,9 @@ def _load(root: Path, max_file_bytes: int, progress: ProgressCallback | None,
         if digest is None:
             logger.info("snapshot not written: a file could not be stat'ed as it was read "
                         "(the corpus changed while it was loaded)")
+        elif not_read_for_want(report.errors):
+            digest = None
+            logger.warning("snapshot not written: %s", WANTING_SAID)
     if cache_dir is not None and digest is not None:
         if report.records > BACKGROUND_MAX_RECORDS:
             held = [kg]  # handed over whole: the graph is taken apart as it is written

@@ -8,6 +8,7 @@ reported alone and the rest still load.
 from __future__ import annotations
 
 import codecs
+import errno
 import json
 import os
 import re
@@ -34,6 +35,7 @@ clean_record, json_int, lone_surrogate = (
     _values.clean_record, _values.json_int, _values.lone_surrogate)
 
 __all__ = [
+    "not_read_for_want",
     "Record",
     "ParsedFile",
     "Listing",
@@ -60,6 +62,21 @@ RECORD_SUFFIXES = FRONT_MATTER_SUFFIXES | YAML_SUFFIXES | JSON_SUFFIXES | JSONL_
 # An --include'd file of another suffix is read as front matter, skipped without it.
 _INCLUDED = ".txt"
 DEFAULT_MAX_FILE_BYTES = 10 * 1024 * 1024
+# A file that cannot be opened or read for want of a resource of the process or machine
+# (file descriptors, memory) says nothing of the file: a load writes no snapshot holding
+# that (every start from it would miss the file's records), and a followed folder reads
+# the file again (graph/watch.py). Under a flood of connections the server ran out of
+# descriptors, and a file dropped then stayed unread.
+_WANTING = (errno.EMFILE, errno.ENFILE, errno.ENOMEM, errno.EAGAIN, errno.ENOBUFS)
+_WANTING_REASONS = frozenset(f"cannot read file: {os.strerror(n)}" for n in _WANTING)
+_WANTING_DIGESTS = frozenset(f"unreadable:{n}" for n in _WANTING)  # graph.filestate's
+
+
+def not_read_for_want(problems: Sequence[Problem], digest: str | None = None) -> bool:
+    """True when ``problems`` (a file's errors, or a report's) hold a file not read for want
+    of a resource (descriptors, memory), or ``digest`` (:func:`graph.filestate.content_digest`)
+    says so: a passing state of the process, not of the file."""
+    return digest in _WANTING_DIGESTS or any(p.reason in _WANTING_REASONS for p in problems)
 # Real records never use YAML anchors; a few are tolerated, a bomb is refused.
 MAX_YAML_ALIASES = 100
 # Few aliases can still expand exponentially: billion laughs needs under 100 of them.
@@ -105,6 +122,24 @@ class _SafeLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignor
 
 _SafeLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 _SafeLoader.add_constructor("tag:yaml.org,2002:timestamp", timestamp_or_text)
+
+
+def _construct_as_text(loader: Any, node: yaml.ScalarNode) -> str:
+    return str(loader.construct_scalar(node))
+
+
+# YAML 1.1 resolves a plain `=` to its `value` type and a plain `<<` to `merge`, which the
+# safe loader cannot construct: the whole record was refused. YAML 1.2 writers (the npm
+# `yaml` package, js-yaml) write both unquoted, as the text they are; a `<<` key still merges
+# (the mapping is flattened before its values are constructed).
+_AS_TEXT: dict[str | None, Any] = {"tag:yaml.org,2002:value": _construct_as_text,
+                                   _MERGE: _construct_as_text}
+for _tag, _constructor in _AS_TEXT.items():
+    _SafeLoader.add_constructor(_tag, _constructor)
+# libyaml refuses a block scalar whose first line opens with a tab after its indentation
+# (`excerpt: |-` then `  \tText`, as the npm `yaml` package writes such a text), which
+# YAML allows and PyYAML's own scanner reads: such a text is read again by it.
+_LIBYAML_TAB = "found a tab character where an indentation space is expected"
 # An anchor (&name) where YAML would read one: at a line start or after a space or
 # flow indicator. Text like "Tom & Jerry" or "?a=1&b=2" does not look like one.
 _ANCHOR = re.compile(r"(?:^|[\s\[\{,])&[^\s\[\]\{\},]")
@@ -828,6 +863,9 @@ def _yaml_hint(reason: str, text: str, mark: Any, first_line: int) -> str | None
         return _TOO_DEEP_TO_READ
     if "mapping values are not allowed" in reason:  # title: Note: a colon
         return "quote a value holding ': ' (a colon and a space): title: \"...\""
+    if "mappings for merging" in reason:  # `<<: text`
+        return ("a '<<' key merges a mapping into this one (<<: *base); quote it to use "
+                "'<<' as a key of its own: '<<': ...")
     if "could not determine a constructor for the tag" in reason:
         return (f"only YAML's standard tags are read ({_STANDARD_TAGS}): write the value "
                 "without its tag")
@@ -929,15 +967,18 @@ def compose_items(
     duplicates: list[tuple[str, int]] | None = None,
     anchors: dict[str, yaml.Node] | None = None,
     unused: list[tuple[str, str, int]] | None = None,
+    pure: bool = False,
 ) -> Iterator[tuple[Any, int | None]]:
     """Yield the top-level values of a YAML text with their lines, read by PyYAML (safe,
     aliases bounded); a list yields its items when ``allow_list``. The reference the
     fast reader (:mod:`graph.blockyaml`) must agree with; raise YamlFailure on a text
     PyYAML refuses. ``anchors``, when given, are the anchors of the texts read before
     (the items of one list read one by one), which the text's aliases may name; the
-    text's own are added to it once it is read."""
-    guarded = anchors is not None or bool(_ANCHOR.search(text))
+    text's own are added to it once it is read. ``pure`` reads it with PyYAML's
+    pure-Python loader, as an anchor does."""
+    guarded = pure or anchors is not None or bool(_ANCHOR.search(text))
     loader = None
+    again = False
     try:  # the pure-Python loader reads (and may refuse) the text as it is built
         loader = _AliasCountingLoader(text) if guarded else _SafeLoader(text)
         known = None
@@ -973,14 +1014,9 @@ def compose_items(
             anchors.update(known)
         yield from out
     except yaml.MarkedYAMLError as e:
-        mark = e.problem_mark or e.context_mark
-        if e.context_mark is not None and "end of stream" in (e.problem or ""):
-            mark = e.context_mark  # what was never closed: where it opened
-        line = mark.line + first_line if mark is not None else None
-        reason = " ".join(str(x) for x in (e.context, e.problem) if x)
-        hint = _yaml_hint(reason, text, mark, first_line)
-        raise YamlFailure(f"invalid YAML: {reason}{'; ' + hint if hint else ''}",
-                          line) from None
+        if guarded or e.problem != _LIBYAML_TAB:
+            raise _marked_failure(e, text, first_line) from None
+        again = True
     except _AliasBomb as bomb:
         raise YamlFailure(
             f"YAML alias bomb: {bomb.what}; records never need aliases (*name), "
@@ -1000,6 +1036,19 @@ def compose_items(
     finally:
         if loader is not None:
             loader.dispose()
+    if again:
+        yield from compose_items(text, first_line, allow_list, duplicates, anchors, unused,
+                                 pure=True)
+
+
+def _marked_failure(e: yaml.MarkedYAMLError, text: str, first_line: int) -> YamlFailure:
+    mark = e.problem_mark or e.context_mark
+    if e.context_mark is not None and "end of stream" in (e.problem or ""):
+        mark = e.context_mark  # what was never closed: where it opened
+    line = mark.line + first_line if mark is not None else None
+    reason = " ".join(str(x) for x in (e.context, e.problem) if x)
+    hint = _yaml_hint(reason, text, mark, first_line)
+    return YamlFailure(f"invalid YAML: {reason}{'; ' + hint if hint else ''}", line)
 
 
 class _AliasBomb(Exception):
@@ -1031,7 +1080,7 @@ class _AliasCountingLoader(yaml.SafeLoader):
 
     yaml_constructors = {**yaml.SafeLoader.yaml_constructors,
                          "tag:yaml.org,2002:int": _construct_int,
-                         "tag:yaml.org,2002:timestamp": timestamp_or_text}
+                         "tag:yaml.org,2002:timestamp": timestamp_or_text, **_AS_TEXT}
 
     construct_mapping = _construct_mapping
 
@@ -1263,7 +1312,14 @@ def _parse_jsonl(text: str, result: ParsedFile) -> None:
 def _parse_jsonl_lines(text: str, result: ParsedFile) -> None:
     # Lines end at "\n" only: U+2028, U+0085 and the like are valid inside JSON strings.
     keys = _JsonKeys()
+    marked: list[int] = []
     for lineno, line in enumerate(text.split("\n"), start=1):
+        if line.startswith("\ufeff"):
+            # A byte order mark opening a line: files written each with one (Windows
+            # tools, PowerShell) and joined (`cat *.json > all.jsonl`). JSON refuses it
+            # ("Expecting value", saying nothing of the invisible mark): read without it.
+            line = line[1:]
+            marked.append(lineno)
         if not line.strip():
             continue
         try:
@@ -1278,6 +1334,12 @@ def _parse_jsonl_lines(text: str, result: ParsedFile) -> None:
             continue
         result.warnings.extend(keys.warnings(result.path, lineno))
         _add_record(value, lineno, result)
+    if marked:
+        lines = ", ".join(str(n) for n in marked[:5]) + (", ..." if len(marked) > 5 else "")
+        result.warnings.append(Problem(result.path, marked[0], (
+            f"{len(marked):,} line{'s' if len(marked) != 1 else ''} ({lines}) "
+            f"open{'' if len(marked) != 1 else 's'} with a byte order mark (U+FEFF), as "
+            "files written each with one and joined give: read without it")))
 
 
 def _add_record(

@@ -13,6 +13,7 @@ import asyncio
 import functools
 import logging
 import os
+import time
 
 from graph.change import Change
 from graph.live import LiveGraph
@@ -29,6 +30,11 @@ DEFAULT_DEBOUNCE_MS = 50
 # that, how often it wakes when nothing changes: a thread hop, a few microseconds).
 FIRST_LOOK_AFTER_MS = 200
 
+# A batch that failed to apply, or a file not read for want of a resource, is applied
+# again after this many seconds, doubling while it fails, up to RETRY_AT_MOST_S.
+RETRY_FIRST_S = 1.0
+RETRY_AT_MOST_S = 30.0
+
 
 def polling_wanted() -> bool:
     """Return True when ``NEWSGRAPH_WATCH_POLL`` asks for polling (``1``, ``true``, ``yes``)."""
@@ -42,8 +48,11 @@ async def watch(live: LiveGraph, *, poll: bool = False,
     cancelled). ``poll`` checks the folder every 300 ms instead of relying on the
     operating system's notifications.
 
-    A batch that fails to apply is logged and the previous version stays current; the
-    next batch (or a rescan) applies the folder as it then is.
+    A batch that fails to apply is logged and the previous version stays current; its
+    paths are applied again, with the next batch or on their own after
+    :data:`RETRY_FIRST_S` (doubling to :data:`RETRY_AT_MOST_S` while it fails), as are
+    the files a version could not read for want of a resource of the process
+    (``live.unread()``: open files, memory), which no later event would name.
     """
     from watchfiles import awatch
 
@@ -55,6 +64,7 @@ async def watch(live: LiveGraph, *, poll: bool = False,
     # yield (the changes seen so far, or nothing after FIRST_LOOK_AFTER_MS) says the
     # watcher is running.
     look: asyncio.Future[Change | None] | None = None
+    retry = _Retry()
     # No filter: every file the loader lists (or reports as skipped) must be seen.
     async for changes in awatch(live.root, watch_filter=None, debounce=debounce_ms, step=10,
                                 stop_event=stop, rust_timeout=FIRST_LOOK_AFTER_MS,
@@ -67,30 +77,83 @@ async def watch(live: LiveGraph, *, poll: bool = False,
             # graph/live.py): a file dropped meanwhile is applied at once, not after a
             # look at every file (~45 s at 100k from a snapshot on a busy machine).
             look = asyncio.ensure_future(asyncio.to_thread(live.apply, None))
-            look.add_done_callback(functools.partial(_said, live))
+            look.add_done_callback(functools.partial(_said, live, retry))
             # This batch is applied too, beside the look: at 100k the watch took ~0.3 s
             # to set up, and a file dropped before it was in this batch; left to the look,
             # it was visible only as the look ended (10-13 s at 100k from a snapshot).
-        if not changes:  # a timeout: nothing changed
+        if not changes and not retry.due():  # a timeout: nothing changed
             continue
-        paths = sorted({path for _, path in changes})
+        # A look that failed is looked again: every file (None).
+        paths = None if retry.look and retry.due() else sorted(
+            {path for _, path in changes} | retry.paths)
         try:
             change = await asyncio.to_thread(live.apply, paths)
-        except Exception:  # keep following: the next batch reads the folder as it is
-            logger.exception("could not apply changes to %s", live.root)
+        except Exception:  # keep following: these paths are applied again (retry)
+            retry.failed(live, paths or [])
             continue
+        retry.look = retry.look and paths is not None
+        retry.done(live)
         say(change)
 
 
-def _said(live: LiveGraph, look: asyncio.Future[Change | None]) -> None:
-    """Say what the first look found (or why it failed: the next batch reads the
-    folder as it is)."""
+class _Retry:
+    """The paths to apply again: those of a batch whose apply failed (the import of a
+    module or an allocation failing for want of descriptors or memory, under a flood of
+    connections), and the files a version could not read for the same want. No event
+    names them again: before, such a file stayed missing until it was touched."""
+
+    def __init__(self) -> None:
+        self.paths: set[str] = set()
+        self.look = False  # the first look at every file failed: look again
+        self.wait = RETRY_FIRST_S
+        self.at = 0.0  # time.monotonic() of the next try on their own
+        self.failures = 0
+
+    def due(self) -> bool:
+        return (self.look or bool(self.paths)) and time.monotonic() >= self.at
+
+    def failed(self, live: LiveGraph, paths: list[str]) -> None:
+        self.failures += 1
+        if self.failures == 1:
+            logger.exception("could not apply changes to %s; trying again in %g s",
+                             live.root, self.wait)
+        else:  # the traceback once: the same failure again is one line
+            logger.warning("could not apply changes to %s (%d tries); trying again in %g s",
+                           live.root, self.failures, self.wait)
+        self.paths.update(paths)
+        self.at = time.monotonic() + self.wait
+        self.wait = min(self.wait * 2, RETRY_AT_MOST_S)
+
+    def done(self, live: LiveGraph) -> None:
+        unread = live.unread()
+        if unread and set(unread) != self.paths:
+            logger.warning("%d files of %s could not be read for want of a resource of "
+                           "this process (open files, memory): reading them again in %g s",
+                           len(unread), live.root, self.wait)
+        if self.failures and not unread:
+            logger.info("changes to %s applied after %d failed tries", live.root,
+                        self.failures)
+        self.paths = set(unread)
+        if unread or self.look:
+            self.at = time.monotonic() + self.wait
+            self.wait = min(self.wait * 2, RETRY_AT_MOST_S)
+        else:
+            self.wait, self.failures = RETRY_FIRST_S, 0
+
+
+def _said(live: LiveGraph, retry: _Retry, look: asyncio.Future[Change | None]) -> None:
+    """Say what the first look found, and have the files it could not read read again;
+    or say why it failed, and have it look again."""
     if look.cancelled():
         return
     error = look.exception()
     if error is not None:
-        logger.error("could not look at the files of %s", live.root, exc_info=error)
+        logger.error("could not look at the files of %s; looking again in %g s", live.root,
+                     retry.wait, exc_info=error)
+        retry.look = True
+        retry.at = time.monotonic() + retry.wait
         return
+    retry.paths.update(live.unread())
     say(look.result())
 
 

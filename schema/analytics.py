@@ -12,6 +12,7 @@ import strawberry
 
 import graph
 from graph.budget import Budget
+from graph.errors import shown
 from schema.connections import Connection, Edge, page_info
 from schema.inputs import (
     MAX_FIRST,
@@ -120,7 +121,7 @@ def resolve_storyline(kg: graph.KnowledgeGraph, storyline_id: str) -> Storyline 
     """Return the storyline of an id, null when unknown; a malformed id is an error."""
     if not _STORYLINE_ID.fullmatch(storyline_id):
         raise graph.InvalidArgument(
-            f"malformed id {storyline_id!r}: a storyline's id is 'storyline:<16 hex "
+            f"malformed id {shown(storyline_id)}: a storyline's id is 'storyline:<16 hex "
             "digits>', named after its central story (numbered ids were places in one "
             "version's list, and are no longer read): ask an article's `storyline { id }` "
             "or `storylines` for the current ids")

@@ -680,6 +680,11 @@ def cmd_query(args: argparse.Namespace) -> int:
         except OSError as e:
             raise graph.NewsgraphError(
                 f"cannot read query file {document[1:]!r}: {e.strerror}") from e
+    if not document:  # else a traceback: strawberry's MissingQueryError
+        where = f"the file {args.query[1:]!r} is empty" if args.query.startswith("@") else \
+            "no document was given"
+        raise graph.NewsgraphError(f"the query is empty ({where}): pass a GraphQL document, "
+                                   "like '{ stats { articles } }', or @FILE to read one")
     variables = None
     if args.variables is not None:
         try:

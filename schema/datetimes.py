@@ -20,6 +20,8 @@ from strawberry.exceptions import StrawberryInputCoercionError
 from strawberry.schema.types.base_scalars import DateTimeDefinition
 from strawberry.types.scalar import ScalarDefinition
 
+from graph.errors import shown
+
 __all__ = ["DATETIME", "parse_datetime_argument", "parse_datetime_literal"]
 
 EXPECTED = ("expected an ISO 8601 date or date-time, like '2022-02-21', "
@@ -34,7 +36,7 @@ def parse_datetime_argument(value: object) -> datetime:
     value was and what a date looks like."""
     if not isinstance(value, str):
         raise StrawberryInputCoercionError(
-            f"Value cannot represent a DateTime: {value!r} is not text; {EXPECTED}")
+            f"Value cannot represent a DateTime: {shown(value)} is not text; {EXPECTED}")
     try:
         parsed: datetime = _STRAWBERRY_PARSE(value)
     except StrawberryInputCoercionError as e:
@@ -42,7 +44,7 @@ def parse_datetime_argument(value: object) -> datetime:
         said = str(e).partition('". ')[2]
         detail = f" ({said})" if said and _ISO_SHAPED.fullmatch(value.strip()) else ""
         raise StrawberryInputCoercionError(
-            f"Value cannot represent a DateTime: {value!r}{detail}; {EXPECTED}") from None
+            f"Value cannot represent a DateTime: {shown(value)}{detail}; {EXPECTED}") from None
     return parsed
 
 

@@ -36,6 +36,7 @@ import graph
 from graph import explore, export
 from graph.analytics import SAME_STORY
 from graph.budget import Budget
+from graph.errors import shown
 from graph.normalize import parse_datetime
 from graph.select import Selection
 from graph.walk import check_via
@@ -76,9 +77,9 @@ def select_export(kg: graph.KnowledgeGraph, req: ExportRequest) -> graph.Subgrap
     """Return what ``req`` selects (laid out with ``layout``), uncapped: the CLI's."""
     if req.format not in export.FORMATS:
         raise graph.InvalidArgument(
-            f"unknown format {req.format!r}: expected one of {', '.join(export.FORMATS)}")
+            f"unknown format {shown(req.format)}: expected one of {', '.join(export.FORMATS)}")
     if req.layout is not None and req.layout.upper() not in explore.LAYOUTS:
-        raise graph.InvalidArgument(f"unknown layout {req.layout!r}: expected force")
+        raise graph.InvalidArgument(f"unknown layout {shown(req.layout)}: expected force")
     sub = explore.select_subgraph(kg, req.seeds, req.hops, req.via, req.selection)
     if req.layout is not None:
         if len(sub.nodes) > MAX_LAYOUT_NODES:
@@ -140,7 +141,7 @@ def _request_of(request: Request) -> ExportRequest:
     if ext == "json":
         fmt = q.get("format", "node-link")
         if fmt not in export.JSON_FORMATS:
-            raise graph.InvalidArgument(f"unknown format {fmt!r} for graph.json: expected one "
+            raise graph.InvalidArgument(f"unknown format {shown(fmt)} for graph.json: expected one "
                                         f"of {', '.join(export.JSON_FORMATS)}")
     elif ext in ("graphml", "gexf", "cyjs"):
         fmt = ext
@@ -151,7 +152,7 @@ def _request_of(request: Request) -> ExportRequest:
     try:
         hops = int(hops_raw)
     except ValueError:
-        raise graph.InvalidArgument(f"hops must be an integer, got {hops_raw!r}") from None
+        raise graph.InvalidArgument(f"hops must be an integer, got {shown(hops_raw)}") from None
     graph.traverse.check_hops(hops, low=0, high=MAX_HTTP_HOPS)
     seeds = tuple(_many(request, "from"))
     if "hops" in q and not seeds:
@@ -226,7 +227,7 @@ def _prepare(kg: graph.KnowledgeGraph, req: ExportRequest, caps: ExportCaps
              ) -> graph.Subgraph:
     """Select and lay out (in a worker thread), within the caps."""
     if req.layout is not None and req.layout.upper() not in explore.LAYOUTS:
-        raise graph.InvalidArgument(f"unknown layout {req.layout!r}: expected force")
+        raise graph.InvalidArgument(f"unknown layout {shown(req.layout)}: expected force")
     sub = capped_subgraph(kg, req, caps)
     if req.layout is not None:
         layout = caps.walks()  # the layout stops at the export's deadline too

@@ -22,6 +22,7 @@ from strawberry.types import Info
 import graph
 from graph import select
 from graph.build import ARTICLE, PROVIDER, TOPIC, provider_id, topic_id
+from graph.errors import shown
 from graph.normalize import canonical_url
 from graph.traverse import Edge, edge
 from schema.connections import Connection
@@ -430,19 +431,19 @@ def find_node(kg: graph.KnowledgeGraph, ref: str) -> Node | None:
             return None
     prefix, colon, rest = ref.partition(":")
     if not colon or not rest:
-        raise graph.InvalidArgument(f"malformed id {ref!r}: expected {_FORMS}")
+        raise graph.InvalidArgument(f"malformed id {shown(ref)}: expected {_FORMS}")
     if prefix == "storyline":
         from schema.analytics import resolve_storyline
 
         return resolve_storyline(kg, ref)
     lookup = {ARTICLE: article_at, TOPIC: topic_at, PROVIDER: provider_at}.get(prefix)
     if lookup is None:
-        raise graph.InvalidArgument(f"malformed id {ref!r}: expected {_FORMS}")
+        raise graph.InvalidArgument(f"malformed id {shown(ref)}: expected {_FORMS}")
     try:
         found = (ref if ref in kg.nx and kg.nx.nodes[ref]["kind"] == prefix
                  else lookup(kg, rest))
     except graph.InvalidArgument as e:
-        raise graph.InvalidArgument(f"malformed id {ref!r}: {e}") from e
+        raise graph.InvalidArgument(f"malformed id {shown(ref)}: {e}") from e
     return node_of(kg, found) if found is not None else None
 
 

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from graph.errors import InvalidArgument
+from graph.errors import InvalidArgument, shown
 from schema.settings import CEILINGS
 
 DEFAULT_PAGE = 20
@@ -85,11 +85,11 @@ def decode_cursor(cursor: str, key: str) -> tuple[int, str | None]:
             raise ValueError
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise InvalidArgument(
-            f"invalid cursor {cursor!r}: pass a cursor from an edge or from "
+            f"invalid cursor {shown(cursor)}: pass a cursor from an edge or from "
             "pageInfo.startCursor/endCursor of a previous page") from None
     if bound != key:
         raise InvalidArgument(
-            f"cursor {cursor!r} belongs to another list (another field, object or "
+            f"cursor {shown(cursor)} belongs to another list (another field, object or "
             "arguments): pass a cursor from this field, asked with the same arguments")
     return offset, tag
 
@@ -112,7 +112,7 @@ def _locate(items: Sequence[T], cursor: str, offset: int, tag: str | None) -> in
             if 0 <= at < len(items) and item_tag(items[at]) == tag:
                 return at
     raise InvalidArgument(
-        f"cursor {cursor!r} stands for an item no longer in this list, or moved more than "
+        f"cursor {shown(cursor)} stands for an item no longer in this list, or moved more than "
         f"{NEARBY:,} places: the graph changed since that page (a story left or no longer "
         "matches the arguments, or many arrived before it); page again from the first page")
 

@@ -89,8 +89,8 @@ class Settings:
     timeout: float = _limit(10.0, "wall-clock seconds one request may run")
     max_long_operations: int = _limit(1, "operations past their first 20 ms computing at "
                                          "once in one server process, in turns of 50 ms; "
-                                         "the others wait, the GIL free (16, the worker "
-                                         "threads, turns turns off)")
+                                         "the others wait, the GIL free (16, the number "
+                                         "of worker threads, turns the turns off)")
     max_long_waiting: int = _limit(48, "operations past their first 20 ms asleep at once "
                                        "in one server process, waiting for their turn; "
                                        "one more is stopped with a LIMIT_EXCEEDED error, "
@@ -221,7 +221,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         else:
             kind = int if f.type == "int" else float
             group.add_argument(flag_name(f.name), dest=f.name, type=kind, default=None,
-                               metavar="N", help=f"{help_text}; default {f.default:g}")
+                               metavar="N", help=f"{help_text}; default {f.default}"
+                               if kind is int else f"{help_text}; default {f.default:g}")
 
 
 def from_arguments(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> Settings:

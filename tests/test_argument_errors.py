@@ -275,3 +275,32 @@ def test_a_limit_found_by_validation_or_parse_keeps_limit_exceeded(sample_kg):
     long = "{ " + " ".join(f"a{i}: stats {{ articles }}" for i in range(20)) + " }"
     [error] = schema.execute_sync(long, context_value=context).errors
     assert error.extensions["code"] == "LIMIT_EXCEEDED", error.formatted
+
+
+# -- a long value is shown by its start and its length -----------------------------------------
+
+# An id, a cursor or a date was echoed whole: twenty aliases of node(id: $i) with one
+# 63,000-character id answered 1,265,748 bytes to a 63,545-byte request (trial34), where a
+# URL, a domain or a topic was already shown by its start (graph.errors.shown).
+LONG = "x" * 60_000
+LONG_VALUES = {
+    "id": ("query($v: ID!) { node(id: $v) { id } }", LONG),
+    "topic id": ("query($v: ID!) { node(id: $v) { id } }", "topic:" + "!" * 60_000),
+    "storyline id": ("query($v: ID!) { node(id: $v) { id } }", "storyline:" + LONG),
+    "nodes": ("query($v: ID!) { nodes(ids: [$v]) { id } }", LONG),
+    "cursor": ("query($v: String) { articles(first: 2, after: $v) { totalCount } }", LONG),
+    "base64 cursor": ("query($v: String) { articles(first: 2, after: $v) { totalCount } }",
+                      "YzI6" * 15_000),
+    "neighborhood cursor": ('query($v: String) { neighborhood(from: "topic:ai", after: $v) '
+                            "{ truncated } }", LONG),
+    "date": ("query($v: DateTime) { articles(where: {publishedAfter: $v}) { totalCount } }",
+             LONG),
+}
+
+
+@pytest.mark.parametrize("case", LONG_VALUES, ids=list(LONG_VALUES))
+def test_a_long_value_is_shown_by_its_start_and_length_not_whole(sample_kg, case):
+    document, value = LONG_VALUES[case]
+    [error] = execute(sample_kg, document, {"v": value})["errors"]
+    assert len(error["message"]) < 1_000, error["message"][:200]
+    assert "characters)" in error["message"]

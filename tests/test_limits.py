@@ -383,3 +383,14 @@ def test_fragments_reused_within_the_limit_still_answer(kg):
     document = _fragment_fan(8).replace("stats { records }", "stats { records articles }")
     plain = post(kg, {"query": "{ stats { records articles } }"})
     assert post(kg, {"query": document})["data"] == plain["data"]
+
+
+def test_serve_help_says_each_limit_s_default_as_a_number_a_user_can_type(capsys):
+    from schema.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["serve", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    # --max-ingest-bytes said "default 1.67772e+07" (a float's %g), which is not its value
+    assert "NEWSGRAPH_MAX_INGEST_BYTES); default 16777216" in out and "e+0" not in out
+    assert "turns turns" not in out  # --max-long-operations: "16 ... turns turns off"

@@ -555,3 +555,73 @@ def test_front_matter_closed_at_once_before_the_record_s_fields_is_an_error(tmp_
         "the front matter is closed on line 2 before any field, and the record's fields "
         "follow it (line 4: 'webUrl: https://writers.example/story'): a '---' line too many; "
         "take out the one on line 2"))
+
+
+# -- what YAML 1.2 writers leave plain -------------------------------------------------------
+
+# The npm package `yaml` (YAML 1.2, as Prettier and Vite read it too) and js-yaml write `=`
+# and `<<` unquoted, as text: YAML 1.2 has no other reading of them. PyYAML (YAML 1.1)
+# resolves them to its `value` and `merge` tags, for which its safe loader has no
+# constructor, and the whole record was refused ("could not determine a constructor for
+# the tag 'tag:yaml.org,2002:value' ...: write the value without its tag": no tag was written).
+@pytest.mark.parametrize("anchored", [False, True], ids=["C loader", "pure loader"])
+def test_a_plain_equals_sign_or_double_angle_is_its_text(tmp_path, anchored):
+    anchor = "note: &n anchored\nagain: *n\n" if anchored else ""  # sends it to the pure loader
+    _md(tmp_path, "story.md", f"title: =\nwebUrl: {STORY}\n{anchor}excerpt: <<\n"
+                              "topics: [<<, =, AI]\nformula: =\nlist:\n  - <<\n  - =\n")
+    kg = graph.load(tmp_path)
+    assert kg.report.errors == []
+    node = kg.nx.nodes[f"article:{STORY}"]
+    assert (node["title"], node["excerpt"]) == ("=", "<<")
+    assert node["extra"]["formula"] == "=" and node["extra"]["list"] == ["<<", "="]
+    assert "topic:ai" in kg.nx  # `<<` and `=` have no letter or digit: no topic of their own
+
+
+def test_a_merge_key_still_merges(tmp_path):
+    (tmp_path / "feed.yaml").write_text(
+        "- &base {provider: {name: Base, domain: base.example}, topics: [AI]}\n"
+        f"- <<: *base\n  title: Merged\n  webUrl: {STORY}\n", encoding="utf-8")
+    kg = graph.load(tmp_path)
+    node = kg.nx.nodes[f"article:{STORY}"]
+    assert node["title"] == "Merged" and "topic:ai" in kg.nx and "provider:base.example" in kg.nx
+
+
+# A multi-line text whose first line starts with a tab: the npm `yaml` package writes it as a
+# literal block (`excerpt: |-` then `  \tTabbed ...`), as YAML 1.2 allows (the indentation is
+# the spaces before the tab). libyaml, PyYAML's C loader, refused the whole record ("found a
+# tab character where an indentation space is expected"); PyYAML's own scanner reads it.
+@pytest.mark.parametrize("indicator", ["|", "|-", ">", "|+"])
+def test_a_block_scalar_whose_first_line_opens_with_a_tab_is_read(tmp_path, indicator):
+    _md(tmp_path, "story.md", f"title: Tabbed\nwebUrl: {STORY}\nexcerpt: {indicator}\n"
+                              "  \tfirst line, after a tab\n  second line\ntype: article\n")
+    kg = graph.load(tmp_path)
+    assert kg.report.errors == []
+    excerpt = kg.nx.nodes[f"article:{STORY}"]["excerpt"]
+    assert excerpt.startswith("\tfirst line, after a tab") and "second line" in excerpt
+
+
+def test_a_tab_where_a_block_scalar_s_indentation_belongs_is_still_an_error(tmp_path):
+    _md(tmp_path, "story.md", f"title: Tabbed\nwebUrl: {STORY}\nexcerpt: |\n\tindented by a tab\n")
+    kg = graph.load(tmp_path)
+    [error] = kg.report.errors
+    assert error.line == 5 and "tab" in error.reason
+
+
+def test_a_merge_key_holding_text_says_what_a_merge_key_is(tmp_path):
+    _md(tmp_path, "story.md", f"title: A\nwebUrl: {STORY}\n<<: x\n")
+    [error] = graph.load(tmp_path).report.errors
+    assert error.line == 4 and "a '<<' key merges a mapping" in error.reason
+    assert "quote it" in error.reason
+
+
+# Files written each with a byte order mark (Windows tools, PowerShell) and joined into one
+# .jsonl (`cat *.json > all.jsonl`): every line after the first opened with U+FEFF, each an
+# error that said only "invalid JSON: Expecting value", its record lost.
+def test_jsonl_lines_opening_with_a_byte_order_mark_are_read_with_one_warning(tmp_path):
+    mark = "\ufeff"
+    lines = [f'{mark}{{"title": "S{i}", "webUrl": "{STORY}/{i}"}}' for i in range(3)]
+    (tmp_path / "all.jsonl").write_bytes("\r\n".join(lines).encode("utf-8"))
+    kg = graph.load(tmp_path)
+    assert kg.report.errors == [] and kg.report.records == 3
+    [warning] = kg.report.warnings
+    assert warning.line == 2 and "2 lines (2, 3) open with a byte order mark" in warning.reason
