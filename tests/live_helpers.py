@@ -75,3 +75,21 @@ def ingest_together(live: Any, batches: list[list[Any]], **budgets: Any) -> list
     for t in threads:
         t.join()
     return results
+
+
+def fail_one_apply(live: Any, path: Path, error: BaseException, monkeypatch: Any) -> None:
+    """Apply ``path`` with its build failing midway (the records taken in, the nodes not
+    yet) with ``error``, which the apply raises; the build works again after."""
+    import pytest
+
+    from graph.incremental import BuildState
+
+    node = BuildState._node
+
+    def broken(self: BuildState, *args: Any) -> Any:
+        raise error
+
+    monkeypatch.setattr(BuildState, "_node", broken)
+    with pytest.raises(type(error)):
+        live.apply([path])
+    monkeypatch.setattr(BuildState, "_node", node)

@@ -20,7 +20,7 @@ from graph import reindex
 from graph.change import articles_changed
 from graph.compact import Adjacency
 from tests.conftest import record, write_record
-from tests.live_helpers import ingest_together
+from tests.live_helpers import fail_one_apply, ingest_together
 
 
 def snapshot_of(kg: graph.KnowledgeGraph) -> dict[str, Any]:
@@ -627,22 +627,11 @@ def test_concurrent_applies_share_rebuilds_and_miss_nothing(tmp_path: Path) -> N
 
 def test_a_failed_build_is_built_again_by_the_next_apply(tmp_path: Path,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    from graph.incremental import BuildState
-
     write_record(tmp_path, "a.md", record("a", related=[record("c")]))
     live = graph.follow(tmp_path)
     b = write_record(tmp_path, "b.md", record("b", related=[record("a")]))
-    node = BuildState._node
-
-    def broken(self: BuildState, *args: Any) -> Any:
-        # Fails midway through a change: the records are taken in, the nodes not yet.
-        raise MemoryError("no room for the next version")
-
-    monkeypatch.setattr(BuildState, "_node", broken)
-    with pytest.raises(MemoryError):
-        live.apply([b])
+    fail_one_apply(live, b, MemoryError("no room for the next version"), monkeypatch)
     assert "article:https://news.example/b" not in live.current()  # the old version stays
-    monkeypatch.setattr(BuildState, "_node", node)
     change = live.apply([])  # nothing new on disk, but the parse kept is not served yet
     assert change is not None and "article:https://news.example/b" in live.current()
     assert_same(live, tmp_path)
@@ -657,21 +646,11 @@ def test_a_build_from_every_file_reads_them_in_the_parse_pool(
     not be applied by itself) reads the files whose records were let go as a load reads
     them, by the parse pool, not one after another in the follower (at 100k, ~89,000
     files read in one interpreter)."""
-    from graph.incremental import BuildState
-
     for slug in "acdefg":
         write_record(tmp_path, f"{slug}.md", record(slug, related=[record("c")]))
     live = graph.follow(tmp_path)
     b = write_record(tmp_path, "b.md", record("b", related=[record("a")]))
-    node = BuildState._node
-
-    def broken(self: BuildState, *args: Any) -> Any:
-        raise MemoryError("no room for the next version")
-
-    monkeypatch.setattr(BuildState, "_node", broken)
-    with pytest.raises(MemoryError):
-        live.apply([b])
-    monkeypatch.setattr(BuildState, "_node", node)
+    fail_one_apply(live, b, MemoryError("no room for the next version"), monkeypatch)
     pooled: list[list[str]] = []
     parse_files = live_module.parse_files
 

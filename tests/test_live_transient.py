@@ -24,6 +24,7 @@ import graph
 from graph import watch as watch_module
 from graph.incremental import BuildState
 from tests.conftest import record, write_record
+from tests.live_helpers import fail_one_apply
 from tests.test_live import assert_same
 
 STARVED = "starved.md"
@@ -158,14 +159,7 @@ def test_a_follow_from_a_snapshot_short_of_descriptors_keeps_serving_its_article
     live = graph.follow(corpus, cache=cache)
     assert not live.resumed  # from the snapshot: its files not read yet
     new = write_record(corpus, "new.md", record("new"))
-    all_starved.set()
-    with pytest.raises(OSError, match="for want of a resource"):
-        live.apply([new])
-    assert live.current().report.articles == 3 and live.current().report.errors == []
-    all_starved.clear()
-    live.apply([new])
-    assert live.current().article("https://news.example/new") is not None
-    assert_same(live, corpus)
+    _refused_then_applied(live, new, all_starved, corpus)
 
 
 def test_a_followed_file_changed_while_short_of_descriptors_keeps_its_last_reading(
@@ -195,15 +189,14 @@ def test_a_rebuild_after_a_failed_apply_short_of_descriptors_keeps_serving_its_a
         write_record(tmp_path, f"{name}.md", record(name))
     live = graph.follow(tmp_path)
     new = write_record(tmp_path, "new.md", record("new"))
-    node = BuildState._node
+    fail_one_apply(live, new, OSError(errno.EMFILE, os.strerror(errno.EMFILE)), monkeypatch)
+    _refused_then_applied(live, new, all_starved, tmp_path)
 
-    def broken(self: BuildState, *args: object) -> object:
-        raise OSError(errno.EMFILE, os.strerror(errno.EMFILE))
 
-    monkeypatch.setattr(BuildState, "_node", broken)
-    with pytest.raises(OSError):
-        live.apply([new])
-    monkeypatch.setattr(BuildState, "_node", node)
+def _refused_then_applied(live: graph.LiveGraph, new: Path, all_starved: threading.Event,
+                          folder: Path) -> None:
+    """``new``'s apply, short of descriptors, fails and changes nothing (the three
+    articles served, no error); with them back it applies, as a load reads the folder."""
     all_starved.set()
     with pytest.raises(OSError, match="for want of a resource"):
         live.apply([new])
@@ -211,4 +204,4 @@ def test_a_rebuild_after_a_failed_apply_short_of_descriptors_keeps_serving_its_a
     all_starved.clear()
     live.apply([new])
     assert live.current().article("https://news.example/new") is not None
-    assert_same(live, tmp_path)
+    assert_same(live, folder)
