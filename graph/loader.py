@@ -399,6 +399,10 @@ def _parse_all(files: list[str], max_file_bytes: int, workers: int | None,
             yield from _parse_chunk(chunk, max_file_bytes, include, within)
 
 
+# What the fork server imports once, for the workers it forks (see pool_context).
+FORKSERVER_PRELOAD = ["__main__", "graph.loader"]
+
+
 def pool_context() -> multiprocessing.context.BaseContext | None:
     """How to start the parse pool's workers or a first start's child
     (graph/firststart.py), or None to do the work in this process.
@@ -421,7 +425,7 @@ def pool_context() -> multiprocessing.context.BaseContext | None:
         return None
     context = multiprocessing.get_context(chosen)
     if chosen == "forkserver":
-        context.set_forkserver_preload(["__main__", "graph.loader"])
+        context.set_forkserver_preload(FORKSERVER_PRELOAD)
     return context
 
 

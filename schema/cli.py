@@ -201,6 +201,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-requests", type=int, default=None, metavar="N",
                    help="with --workers: replace a worker by a fresh fork after about N "
                         "requests, which shares the graph's pages again (default: never)")
+    p.add_argument("--cpus", default=None, metavar="LIST",
+                   help="hold the serving threads to a CPU (Linux): one server to the "
+                        "first of LIST (1, 0,1 or 0-1), worker i to its i-th in turn; "
+                        "on a machine left to the server, fewer hand-overs between CPUs "
+                        "(default: free to move); see docs/scaling.md")
     add_arguments(p)
 
     p = sub.add_parser("push", help="send record files to a server's ingest mutation")
@@ -475,6 +480,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
         raise graph.NewsgraphError(f"--max-requests must be a positive number of requests "
                                    f"and goes with --workers, got {args.max_requests}"
                                    + ("" if args.workers else " without --workers"))
+    cpus: tuple[int, ...] = ()
+    if args.cpus is not None:
+        from schema.affinity import parse_cpus
+
+        try:
+            cpus = parse_cpus(args.cpus)
+        except ValueError as e:
+            raise graph.NewsgraphError(str(e)) from None
     # Bind first: a port in use is said at once, not after a load of minutes; then the
     # server answers /healthz and /readyz (with progress) while the graph loads.
     sock = _bind(args.host, args.port)
@@ -544,7 +557,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         multiprocessing.set_start_method("forkserver")
     if args.workers is not None:
         return _serve_workers(args, sock, settings, config, on_loaded, follow=follow,
-                              poll=poll, token=token)
+                              poll=poll, token=token, cpus=cpus)
     # The empty-corpus check is on_loaded's, to say it as the other commands do.
     app = create_app(args.path, settings.replace(allow_empty=True), background=True,
                      on_loaded=on_loaded, max_file_bytes=int(args.max_file_mb * 2**20),
@@ -556,6 +569,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     server = uvicorn.Server(uvicorn.Config(app, **config))
     if hasattr(signal, "SIGHUP"):
         signal.signal(signal.SIGHUP, _ignore_hangup)
+    if cpus:
+        from schema.affinity import hold
+
+        hold(cpus[0])  # this thread, and those it starts: the loop's, the operations'
     server.run(sockets=[sock])
     return failed
 
@@ -576,7 +593,7 @@ def _check_workers(workers: int, *, follow: bool, watch: bool, ingest: bool) -> 
 
 def _serve_workers(args: argparse.Namespace, sock: socket.socket, settings: Any,
                    config: dict[str, Any], on_loaded: Any, *, follow: bool, poll: bool,
-                   token: str | None) -> int:
+                   token: str | None, cpus: tuple[int, ...] = ()) -> int:
     """``serve --workers N``: load here, then fork N workers (schema/workers.py)."""
     from schema.app import create_app
     from schema.workers import Supervisor
@@ -610,7 +627,7 @@ def _serve_workers(args: argparse.Namespace, sock: socket.socket, settings: Any,
     if hasattr(signal, "SIGHUP"):
         signal.signal(signal.SIGHUP, _ignore_hangup)
     _, error = Supervisor(_listener(sock), args.workers, load, make_app, config, say,
-                          max_requests=args.max_requests).run()
+                          max_requests=args.max_requests, cpus=cpus).run()
     if isinstance(error, EmptyCorpus):
         return EXIT_EMPTY  # on_loaded said it
     if error is not None:

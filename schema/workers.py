@@ -162,6 +162,7 @@ class Supervisor:
     config: dict[str, Any]
     say: Callable[[str], None]
     max_requests: int | None = None
+    cpus: tuple[int, ...] = ()  # worker slot i holds to cpus[i % len] (schema/affinity.py)
     sockets: dict[int, socket.socket] = field(default_factory=dict)  # slot -> listener
     workers: dict[int, tuple[int, float]] = field(default_factory=dict)  # pid -> slot, start
     retiring: set[int] = field(default_factory=set)
@@ -351,6 +352,10 @@ class Supervisor:
             signal.signal(sig, signal.SIG_DFL)  # uvicorn installs its own when it serves
         for sig in (signal.SIGHUP, signal.SIGTTIN, signal.SIGTTOU):
             signal.signal(sig, signal.SIG_IGN)  # the supervisor's to hear
+        if self.cpus:
+            from schema.affinity import hold
+
+            hold(self.cpus[slot % len(self.cpus)], fork_server=False)
         # Only its own socket: one held open here after its worker retired would still
         # be given connections nobody accepts.
         for other, sock in self.sockets.items():
