@@ -280,25 +280,14 @@ def _visible_after(client: _Client, node: str, limit: float = 60) -> float | Non
 def _settle(client: _Client, quiet: float = 2.0, limit: float = 300) -> str:
     """Wait until the served graph version stays the same for ``quiet`` seconds (a batch
     answered at its time limit goes on writing and applying); return that version."""
-    query = "{ stats { graphVersion } }"
-    version: str | None = None
-    said: Any = None
+    version = str(_stat(client, "graphVersion", limit))
     since = began = time.perf_counter()
-    while True:
-        # An answer holding errors (a busy server's, at its deadline) is asked again.
-        answer = client.post(query)
-        now = ((answer.get("data") or {}).get("stats") or {}).get("graphVersion")
-        if now is None:
-            said, since = answer.get("errors"), time.perf_counter()
-        elif now != version:
-            version, since = now, time.perf_counter()
-        if time.perf_counter() - began >= limit:
-            if version is None:
-                raise RuntimeError(f"no graph version in {limit:g} s: the server said {said}")
-            return str(version)
-        if version is not None and time.perf_counter() - since >= quiet:
-            return str(version)
+    while time.perf_counter() - since < quiet and time.perf_counter() - began < limit:
         time.sleep(0.2)
+        now = str(_stat(client, "graphVersion", limit))
+        if now != version:
+            version, since = now, time.perf_counter()
+    return version
 
 
 def present(client: _Client) -> tuple[int, set[str]]:
