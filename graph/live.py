@@ -47,7 +47,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from graph import firststart, heap, snapshot
+from graph import firststart, heap, packchild, snapshot
 from graph.build import topic_id
 from graph.carry import carry_analytics
 from graph.change import COUNTS, Change, articles_changed
@@ -240,6 +240,8 @@ class LiveGraph:
         self._compacting = False  # a compaction thread runs (see compact())
         self._changes = 0  # applies begun: a packing made beside them is of the state if unchanged
         self._raced = 0  # packings in a row that a change overtook (see compact())
+        # Whether compact() packs the state in a forked child (graph/packchild.py).
+        self.pack_in_child = packchild.available()
         self._released = False  # a first load's build state let go for its snapshot's
         # Ingested batches waiting for the folder: the one that gets it writes and
         # applies all of them as one change (graph.ingest).
@@ -551,20 +553,33 @@ class LiveGraph:
         the state's entries were packed holding the folder: a file landing then waited
         for it. After ``_RACES`` packings in a row overtaken by changes (a stream of
         changes each quicker than a packing), it packs holding the folder, as before,
-        so that what is held stays bounded."""
+        so that what is held stays bounded.
+
+        The state's entries are packed by a child forked holding the folder, between
+        changes (graph/packchild.py: the work leaves the serving interpreter, which reads
+        back the packed bytes); when no child can be had, or it fails, here."""
+        child = None
         with self._lock:  # between changes: none under way while the state is read
             kg, changes = self._kg, self._changes
+            maps = self._stored_maps()
+            if self._raced < _RACES and self.pack_in_child and self._held() > 0:
+                # Forked here, its state is the one between changes (graph/packchild.py).
+                child = packchild.start(maps)
         edges = None
         if edges_held(kg.nx) >= self._edges_worth_packing(kg):
             # The version never changes: packed beside its readers and the next apply.
             edges = pack_edges(kg.nx, kg.index.ids, kg.index.pos)
-        state, files = self._state, self._files
         packs: list[tuple[StoredMap, Packed | None]] | None = None
-        if self._raced < _RACES:
+        deltas = None
+        if child is not None:
+            deltas = child.result()
+            if deltas is None and self._changes == changes:  # the child failed: packed here
+                logger.info("packing the followed state of %s in a child failed; "
+                            "packing it here", self.root)
+                child = None
+        if self._raced < _RACES and child is None:
             try:
-                packs = state.packed()
-                if isinstance(files, StoredMap):
-                    packs.append((files, files.packed()))
+                packs = [(mapping, mapping.packed()) for mapping in maps]
             except Exception:  # noqa: BLE001 - a change under way changed what was read
                 if self._changes == changes:
                     raise
@@ -579,6 +594,10 @@ class LiveGraph:
                 if isinstance(self._files, StoredMap):
                     self._files.compact()
                 self._raced = 0
+            elif packed and deltas is not None and self._changes == changes:
+                for mapping, delta in zip(maps, deltas, strict=True):
+                    mapping.install(mapping.unpacked(delta))
+                self._raced = 0
             elif packed and packs is not None and self._changes == changes:
                 for mapping, pack in packs:
                     mapping.install(pack)
@@ -588,6 +607,11 @@ class LiveGraph:
                 packed = False
         heap.release()
         return swapped or packed
+
+    def _stored_maps(self) -> list[StoredMap]:
+        """The build state's stored maps and the table of files, when stored."""
+        files = [self._files] if isinstance(self._files, StoredMap) else []
+        return [*self._state.stored_maps(), *files]
 
     def _held(self) -> int:
         """Entries of the build state and the table of files held as objects."""

@@ -320,6 +320,13 @@ class StoredMap(MutableMapping[str, Any]):
         readers, but its result is :meth:`install`-ed only if nothing changed the map
         (or a value held) meanwhile — the caller knows (graph/live.py: no change applied
         since). None when nothing is held."""
+        return self.unpacked(self.packing())
+
+    def packing(self) -> tuple[int, bytes, tuple[bytes, bytes, bytes], list[str]] | None:
+        """:meth:`packed` as a compact delta of the map as it is (what a child hands
+        back, graph/packchild.py): how many of the buffers stay as they are, the new
+        buffer's blobs and table, and the hidden keys it holds (no longer hidden).
+        None when nothing is held."""
         held = dict(self.held)  # one step under the interpreter's lock
         if not held:
             return None
@@ -338,7 +345,15 @@ class StoredMap(MutableMapping[str, Any]):
         data, table = pack_blobs(older.items())
         # A key deleted stays hidden (an older layer may hold it); one packed now is in
         # the newest layer, found before any older one.
-        return Packed([*buffers, Blobs(data, table)], {key for key in hidden if key not in older})
+        return len(buffers), data, table, [key for key in hidden if key in older]
+
+    def unpacked(self, delta: tuple[int, bytes, tuple[bytes, bytes, bytes], list[str]] | None,
+                 ) -> Packed | None:
+        """The :class:`Packed` a :meth:`packing` of this map (unchanged since) stands for."""
+        if delta is None:
+            return None
+        kept, data, table, shown = delta
+        return Packed([*self.buffers[:kept], Blobs(data, table)], self.hidden.difference(shown))
 
     def install(self, packed: Packed | None) -> None:
         """Take the buffers :meth:`packed` made (of the map as it is now) and let the held

@@ -1,0 +1,144 @@
+"""A followed graph's build state packed by a forked child (graph/packchild.py): the
+same packing as in the server, thrown away when a change overtook it, done in the
+server when the child fails or does not answer."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import graph
+from graph import packchild
+from graph.storedmap import StoredMap
+from tests.conftest import record, write_record
+from tests.live_helpers import wait_for
+from tests.test_live import assert_same
+
+pytestmark = pytest.mark.skipif(not packchild.available(), reason="no fork here")
+
+
+def _started(root: Path, cache: Path) -> graph.LiveGraph:
+    """A follow from its snapshot, after changes that left entries of its state held."""
+    write_record(root, "a.md", record("a", related=[{"webUrl": "https://news.example/b"}],
+                                      topics=["AI"]))
+    write_record(root, "b.md", record("b", topics=["ai", "Facial Recognition"]))
+    graph.follow(root, cache=cache)
+    live = graph.follow(root, cache=cache)
+    live.apply([write_record(root, "c.md", record(
+        "c", related=[{"webUrl": "https://news.example/a"}], topics=["AI"]))])
+    live.apply([write_record(root, "d.md", record(
+        "d", related=[{"webUrl": "https://news.example/x"}], topics=["Privacy"]))])
+    assert live._held() > 0 and live.pack_in_child
+    return live
+
+
+def _in_child(hook: Any) -> Any:
+    """A dump that runs ``hook()`` first when called in a child of this process."""
+    parent = os.getpid()
+
+    def wrap(dump: Any) -> Any:
+        def dumped(value: Any) -> bytes:
+            if os.getpid() != parent:
+                hook()
+            return dump(value)
+        return dumped
+    return wrap
+
+
+def _hook_dumps(live: graph.LiveGraph, wrap: Any) -> None:
+    for mapping in live._stored_maps():
+        if mapping.held:
+            mapping.dump = wrap(mapping.dump)  # type: ignore[method-assign]
+
+
+def test_the_child_packs_the_state_as_the_server_would(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The child's delta of each stored map is the server's own packing of it, and a
+    compaction installs it: nothing held after, the graph a cold load's, and changes go
+    on from the packed state."""
+    root = tmp_path / "c"
+    live = _started(root, tmp_path / "cache")
+    maps = live._stored_maps()
+    child = packchild.start(maps)
+    assert child is not None
+    assert child.result() == [m.packing() for m in maps]
+    packed_here: list[StoredMap] = []
+    packed = StoredMap.packed
+
+    def counted(self: StoredMap) -> Any:
+        packed_here.append(self)
+        return packed(self)
+    monkeypatch.setattr(StoredMap, "packed", counted)
+    assert live.compact() and live._held() == 0
+    assert not packed_here  # all of it in the child
+    assert_same(live, root)
+    live.apply([write_record(root, "e.md", record("e", related=[
+        {"webUrl": "https://news.example/a"}, {"webUrl": "https://news.example/d"}],
+        topics=["Facial Recognition"]))])
+    live.apply([write_record(root, "a.md", record("a", topics=["Privacy"]))])
+    assert_same(live, root)
+    assert live.compact() and live._held() == 0
+    (root / "b.md").unlink()
+    live.apply([root / "b.md"])
+    assert_same(live, root)
+
+
+def test_a_change_applied_while_the_child_packs_throws_its_packing_away(
+        tmp_path: Path) -> None:
+    """The child packs the state as it was when forked; a change applied before its
+    answer makes that packing stale: it is not installed (the state stays the objects
+    the change left, equal to a cold load), and the next compaction packs them."""
+    root = tmp_path / "c"
+    live = _started(root, tmp_path / "cache")
+    began, release = tmp_path / "began", tmp_path / "release"
+
+    def held_up() -> None:
+        began.touch()
+        while not release.exists():
+            time.sleep(0.01)
+    _hook_dumps(live, _in_child(held_up))
+    compaction = threading.Thread(target=live.compact, daemon=True)
+    compaction.start()
+    try:
+        wait_for(began.exists, "the child began packing")
+        live.apply([write_record(root, "f.md", record("f", topics=["AI"]))])
+    finally:
+        release.touch()
+    compaction.join(30)
+    assert not compaction.is_alive()
+    assert live._held() > 0  # overtaken: not installed
+    assert_same(live, root)
+    assert live.compact() and live._held() == 0
+    assert_same(live, root)
+
+
+@pytest.mark.parametrize("how", ["exits", "hangs"])
+def test_a_child_that_fails_leaves_the_packing_to_the_server(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str) -> None:
+    """A child that dies, or does not answer in time (killed then), costs nothing but
+    the wait: the server packs the state itself, and no child is left behind."""
+    root = tmp_path / "c"
+    live = _started(root, tmp_path / "cache")
+    forked: list[int] = []
+    start = packchild.start
+
+    def started(maps: Any) -> Any:
+        child = start(maps)
+        if child is not None:
+            forked.append(child.pid)
+        return child
+    monkeypatch.setattr(packchild, "start", started)
+    monkeypatch.setattr(packchild, "WAIT_S", 1.0)
+    _hook_dumps(live, _in_child(lambda: os._exit(3) if how == "exits" else time.sleep(600)))
+    assert live.compact() and live._held() == 0
+    assert len(forked) == 1
+    with pytest.raises(ChildProcessError):  # reaped
+        os.waitpid(forked[0], os.WNOHANG)
+    assert_same(live, root)
+    live.apply([write_record(root, "g.md", record("g", topics=["AI"]))])
+    assert_same(live, root)
