@@ -557,14 +557,20 @@ class LiveGraph:
 
         The state's entries are packed by a child forked holding the folder, between
         changes (graph/packchild.py: the work leaves the serving interpreter, which reads
-        back the packed bytes); when no child can be had, or it fails, here."""
+        back the packed bytes), and its packing is taken even when changes came
+        meanwhile: the entries they used stay held (:meth:`StoredMap.adopt`), the rest
+        are packed. When no child can be had, or it fails, they are packed here."""
         child = None
         with self._lock:  # between changes: none under way while the state is read
             kg, changes = self._kg, self._changes
             maps = self._stored_maps()
-            if self._raced < _RACES and self.pack_in_child and self._held() > 0:
-                # Forked here, its state is the one between changes (graph/packchild.py).
+            if self.pack_in_child and self._held() > 0:
+                # Forked here, its state is the one between changes (graph/packchild.py);
+                # what changes use from now on stays held when its packing is taken.
                 child = packchild.start(maps)
+                if child is not None:
+                    for mapping in maps:
+                        mapping.mark()
         edges = None
         if edges_held(kg.nx) >= self._edges_worth_packing(kg):
             # The version never changes: packed beside its readers and the next apply.
@@ -573,10 +579,12 @@ class LiveGraph:
         deltas = None
         if child is not None:
             deltas = child.result()
-            if deltas is None and self._changes == changes:  # the child failed: packed here
+            if deltas is None:  # the child failed: packed here, as without one
                 logger.info("packing the followed state of %s in a child failed; "
                             "packing it here", self.root)
                 child = None
+                for mapping in maps:
+                    mapping.adopt(None)
         if self._raced < _RACES and child is None:
             try:
                 packs = [(mapping, mapping.packed()) for mapping in maps]
@@ -589,14 +597,18 @@ class LiveGraph:
                 assert edges is not None
                 swap_edges(kg.nx, edges)
             packed = self._held() > 0
-            if packed and self._raced >= _RACES:
+            if deltas is not None:
+                # Taken whatever changes came meanwhile: what they used stays held.
+                now = self._stored_maps()
+                same = not self._stale and len(now) == len(maps) and all(
+                    a is b for a, b in zip(maps, now, strict=True))
+                for mapping, delta in zip(maps, deltas, strict=True):
+                    mapping.adopt(delta if same else None)
+                packed = packed and same
+            elif packed and self._raced >= _RACES:
                 self._state.compact()
                 if isinstance(self._files, StoredMap):
                     self._files.compact()
-                self._raced = 0
-            elif packed and deltas is not None and self._changes == changes:
-                for mapping, delta in zip(maps, deltas, strict=True):
-                    mapping.install(mapping.unpacked(delta))
                 self._raced = 0
             elif packed and packs is not None and self._changes == changes:
                 for mapping, pack in packs:

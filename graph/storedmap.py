@@ -185,6 +185,9 @@ class StoredMap(MutableMapping[str, Any]):
         # The last entry found in the layers: a change looks for a key and then reads it
         # (``url in m`` then ``m[url]``), and from a snapshot each read is a block read.
         self._found: tuple[str, bytes] | None = None
+        # The keys used since mark() (read, set or deleted: a value read may be changed
+        # in place), while a packing of the map as it was then is made elsewhere.
+        self._since: set[str] | None = None
 
     @classmethod
     def of(cls, mapping: MutableMapping[str, Any], load: Callable[[str, bytes], Any],
@@ -214,6 +217,8 @@ class StoredMap(MutableMapping[str, Any]):
         return found
 
     def __getitem__(self, key: str) -> Any:
+        if self._since is not None:
+            self._since.add(key)
         found = self.held.get(key, _MISSING)
         if found is not _MISSING:
             return found
@@ -241,6 +246,8 @@ class StoredMap(MutableMapping[str, Any]):
         return default if data is None else self.load(key, data)
 
     def get(self, key: str, default: Any = None) -> Any:
+        if self._since is not None:
+            self._since.add(key)
         found = self.held.get(key, _MISSING)
         if found is not _MISSING:
             return found
@@ -251,6 +258,8 @@ class StoredMap(MutableMapping[str, Any]):
         return key in self.held or (isinstance(key, str) and self._stored(key) is not None)
 
     def __setitem__(self, key: str, value: Any) -> None:
+        if self._since is not None:
+            self._since.add(key)
         if key not in self.held:
             if self._stored(key) is not None:
                 self.hidden.add(key)
@@ -259,6 +268,8 @@ class StoredMap(MutableMapping[str, Any]):
         self.held[key] = value
 
     def __delitem__(self, key: str) -> None:
+        if self._since is not None:
+            self._since.add(key)
         if key in self.held:
             del self.held[key]
         elif self._stored(key) is not None:
@@ -354,6 +365,26 @@ class StoredMap(MutableMapping[str, Any]):
             return None
         kept, data, table, shown = delta
         return Packed([*self.buffers[:kept], Blobs(data, table)], self.hidden.difference(shown))
+
+    def mark(self) -> None:
+        """Note from now on the keys used (see :meth:`adopt`)."""
+        self._since = set()
+
+    def adopt(self, delta: tuple[int, bytes, tuple[bytes, bytes, bytes], list[str]] | None,
+              ) -> None:
+        """Take a :meth:`packing` of the map as it was at :meth:`mark`, whatever was
+        changed since: the entries used since stay held as they now are (and hidden in
+        the older layers, whose copy of them is the one packed), the rest go to the new
+        buffer. The map holds the same entries after as before."""
+        since, self._since = self._since, None
+        if delta is None or since is None:
+            return
+        kept, data, table, shown = delta
+        self.buffers = [*self.buffers[:kept], Blobs(data, table)]
+        self.hidden = self.hidden.difference(shown).union(since)
+        held = self.held
+        self.held = {key: held[key] for key in since if key in held}
+        self._found = None  # its layers changed
 
     def install(self, packed: Packed | None) -> None:
         """Take the buffers :meth:`packed` made (of the map as it is now) and let the held

@@ -88,13 +88,23 @@ def test_the_child_packs_the_state_as_the_server_would(
     assert_same(live, root)
 
 
-def test_a_change_applied_while_the_child_packs_throws_its_packing_away(
+def _entries(live: graph.LiveGraph) -> list[dict[str, bytes]]:
+    """What each stored map holds, key -> pickled value, whatever layer holds it."""
+    return [dict(m.stored_items()) for m in live._stored_maps()]
+
+
+def test_changes_applied_while_the_child_packs_keep_what_they_used_held(
         tmp_path: Path) -> None:
-    """The child packs the state as it was when forked; a change applied before its
-    answer makes that packing stale: it is not installed (the state stays the objects
-    the change left, equal to a cold load), and the next compaction packs them."""
+    """The child packs the state as it was when forked; changes applied before its answer
+    (an edit, a new story relating an old one, a deletion, a rename) do not throw the
+    packing away: the entries they used stay held as they now are, the rest are taken
+    from the packing. The maps hold the same entries after as before, the graph is a
+    cold load's, and changes after it build on the adopted state."""
     root = tmp_path / "c"
     live = _started(root, tmp_path / "cache")
+    # Entries held that the changes below do not use: another provider's, topic's.
+    live.apply([write_record(root, f"q{n}.md", record(f"q{n}", host="other.example", related=[
+        {"webUrl": f"https://other.example/q{n + 1}"}], topics=["Quantum"])) for n in range(3)])
     began, release = tmp_path / "began", tmp_path / "release"
 
     def held_up() -> None:
@@ -106,14 +116,31 @@ def test_a_change_applied_while_the_child_packs_throws_its_packing_away(
     compaction.start()
     try:
         wait_for(began.exists, "the child began packing")
-        live.apply([write_record(root, "f.md", record("f", topics=["AI"]))])
+        live.apply([write_record(root, "c.md", record("c", topics=["Privacy"]))])
+        live.apply([write_record(root, "f.md", record("f", related=[
+            {"webUrl": "https://news.example/a"}, {"webUrl": "https://news.example/x"}],
+            topics=["AI"]))])
+        (root / "b.md").unlink()
+        live.apply([root / "b.md"])
+        (root / "d.md").rename(root / "d2.md")
+        live.apply([root / "d.md", root / "d2.md"])
+        before = _entries(live)
+        held = live._held()
     finally:
         release.touch()
     compaction.join(30)
     assert not compaction.is_alive()
-    assert live._held() > 0  # overtaken: not installed
+    assert _entries(live) == before
+    assert 0 < live._held() < held  # what the changes used, no more
+    assert all(m._since is None for m in live._stored_maps())
+    assert_same(live, root)
+    write_record(root, "b.md", record("b", related=[{"webUrl": "https://news.example/f"}],
+                                      topics=["ai"]))
+    live.apply([root / "b.md", write_record(root, "a.md", record("a", topics=["AI"]))])
     assert_same(live, root)
     assert live.compact() and live._held() == 0
+    (root / "f.md").unlink()
+    live.apply([root / "f.md"])
     assert_same(live, root)
 
 
