@@ -43,6 +43,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -560,17 +561,26 @@ class LiveGraph:
         back the packed bytes), and its packing is taken even when changes came
         meanwhile: the entries they used stay held (:meth:`StoredMap.adopt`), the rest
         are packed. When no child can be had, or it fails, they are packed here."""
-        child = None
+        return self._finish_packing(self._begin_packing())
+
+    def _begin_packing(self) -> _Packing:
+        """The first step of :meth:`compact`, holding the folder: what is packed, and
+        the child packing the state (forked now, between changes), if any."""
         with self._lock:  # between changes: none under way while the state is read
-            kg, changes = self._kg, self._changes
-            maps = self._stored_maps()
-            if self.pack_in_child and self._held() > 0:
+            began = _Packing(self._kg, self._changes, self._stored_maps())
+            if self.pack_in_child and self._held() > 0 and \
+                    not any(mapping.marked for mapping in began.maps):
                 # Forked here, its state is the one between changes (graph/packchild.py);
                 # what changes use from now on stays held when its packing is taken.
-                child = packchild.start(maps)
-                if child is not None:
-                    for mapping in maps:
+                began.child = packchild.start(began.maps)
+                if began.child is not None:
+                    for mapping in began.maps:
                         mapping.mark()
+        return began
+
+    def _finish_packing(self, began: _Packing) -> bool:
+        """The rest of :meth:`compact`: pack (or take the child's packing) and swap in."""
+        kg, changes, maps, child = began.kg, began.changes, began.maps, began.child
         edges = None
         if edges_held(kg.nx) >= self._edges_worth_packing(kg):
             # The version never changes: packed beside its readers and the next apply.
@@ -1308,6 +1318,17 @@ class LiveGraph:
         kg.made_at = datetime.now(UTC)
         kg.__dict__.setdefault("from_snapshot", False)  # True: read from a snapshot at start
         return kg
+
+
+@dataclass(slots=True)
+class _Packing:
+    """A compaction begun (:meth:`LiveGraph._begin_packing`): the version and the count
+    of changes then, the stored maps it packs, the child packing them (None: here)."""
+
+    kg: KnowledgeGraph
+    changes: int
+    maps: list[StoredMap]
+    child: packchild.Packing | None = None
 
 
 def _refuse_wanting(name: str, parsed: ParsedFile | None, digest: str | None) -> None:

@@ -188,6 +188,8 @@ class StoredMap(MutableMapping[str, Any]):
         # The keys used since mark() (read, set or deleted: a value read may be changed
         # in place), while a packing of the map as it was then is made elsewhere.
         self._since: set[str] | None = None
+        self._layers = 0  # how many times its layers were swapped (install, adopt)
+        self._marked = -1  # _layers at mark()
 
     @classmethod
     def of(cls, mapping: MutableMapping[str, Any], load: Callable[[str, bytes], Any],
@@ -369,6 +371,12 @@ class StoredMap(MutableMapping[str, Any]):
     def mark(self) -> None:
         """Note from now on the keys used (see :meth:`adopt`)."""
         self._since = set()
+        self._marked = self._layers
+
+    @property
+    def marked(self) -> bool:
+        """Whether a packing of the map as it was at :meth:`mark` may still be adopted."""
+        return self._since is not None
 
     def adopt(self, delta: tuple[int, bytes, tuple[bytes, bytes, bytes], list[str]] | None,
               ) -> None:
@@ -377,9 +385,10 @@ class StoredMap(MutableMapping[str, Any]):
         the older layers, whose copy of them is the one packed), the rest go to the new
         buffer. The map holds the same entries after as before."""
         since, self._since = self._since, None
-        if delta is None or since is None:
-            return
+        if delta is None or since is None or self._marked != self._layers:
+            return  # (its layers were swapped meanwhile: the packing is of others)
         kept, data, table, shown = delta
+        self._layers += 1
         self.buffers = [*self.buffers[:kept], Blobs(data, table)]
         self.hidden = self.hidden.difference(shown).union(since)
         held = self.held
@@ -391,6 +400,7 @@ class StoredMap(MutableMapping[str, Any]):
         entries go."""
         if packed is None:
             return
+        self._layers += 1
         self.buffers, self.hidden = packed.buffers, packed.hidden
         self.held = {}
         self._found = None  # its layers changed

@@ -5,19 +5,23 @@ server when the child fails or does not answer."""
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis.stateful import rule
 
 import graph
 from graph import packchild
 from graph.storedmap import StoredMap
 from tests.conftest import record, write_record
 from tests.live_helpers import wait_for
-from tests.test_live import assert_same
+from tests.test_live import FollowedFolder, assert_same
 
 pytestmark = pytest.mark.skipif(not packchild.available(), reason="no fork here")
 
@@ -169,3 +173,48 @@ def test_a_child_that_fails_leaves_the_packing_to_the_server(
     assert_same(live, root)
     live.apply([write_record(root, "g.md", record("g", topics=["AI"]))])
     assert_same(live, root)
+
+
+class FollowedFromSnapshot(FollowedFolder):
+    """The file operations of tests/test_live.py on a follow started from its snapshot
+    (its state in stored maps), with a packing in a child begun between any two of
+    them and taken after any later one: after each, the live graph equals a cold load."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cache = Path(tempfile.mkdtemp(prefix="newsgraph-packchild-"))
+        write_record(self.root, "other.md", record(
+            "o", host="other.example", related=[{"webUrl": "https://news.example/a"}],
+            topics=["AI"]))
+        graph.follow(self.root, cache=self.cache)
+        self.live = graph.follow(self.root, cache=self.cache)
+        self.live.on_change(self.changes.append)
+        self.previous = self.live.current()
+        self.specs["other.md"] = {}
+        self.pending: Any = None
+
+    def teardown(self) -> None:
+        if self.pending is not None and self.pending.child is not None:
+            self.pending.child.result()
+        super().teardown()
+        shutil.rmtree(self.cache, ignore_errors=True)
+
+    @rule()
+    def begin_packing(self) -> None:
+        if self.pending is None:
+            self.pending = self.live._begin_packing()
+
+    @rule()
+    def finish_packing(self) -> None:
+        if self.pending is not None:
+            pending, self.pending = self.pending, None
+            before = [dict(m.stored_items()) for m in pending.maps]
+            self.live._finish_packing(pending)
+            assert [dict(m.stored_items()) for m in pending.maps] == before
+            assert not any(m.marked for m in pending.maps)
+
+
+TestFollowedFromSnapshot = FollowedFromSnapshot.TestCase
+TestFollowedFromSnapshot.settings = settings(
+    max_examples=25, stateful_step_count=12, deadline=None,
+    suppress_health_check=[HealthCheck.too_slow])
