@@ -15,6 +15,9 @@ is not known yet, and then (schema/http.py, schema/threads.py):
   thousand tokens: validation compares every two fields of one response name) take
   the lane's turn instead of a share of the interpreter beside the long operations.
 
+A document known to be quick whose last operation took under :data:`INLINE_CPU_S` runs
+its queries on the event loop, with no thread at all (schema/http.py ``_on_loop``).
+
 The key of a document is its text without comments (the GraphQL spec ignores them):
 clients and benchmarks that tag a document with a comment send the same document.
 Everything here reads the text with regular expressions only (C speed; microseconds
