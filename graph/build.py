@@ -235,11 +235,10 @@ def prepare(rec: Record, b: Builder | None = None) -> Prepared | None:
         warnings: list[Problem] = []
         b.report.warnings = warnings
         related: list[Problem | tuple[str, bytes, datetime | None]] = []
-        dumps = pickle.dumps
         for target, stub in b.related_entries(entry):
             related.extend(warnings)
             warnings.clear()
-            related.append((target, dumps(stub.fields, _FIELDS_PICKLE), stub.published_at))
+            related.append((target, _pickled_fields(stub.fields), stub.published_at))
         related.extend(warnings)
         b.report.warnings = []
         b.add_article(entry, is_stub=False, sources=[])
@@ -262,6 +261,21 @@ def prepare(rec: Record, b: Builder | None = None) -> Prepared | None:
 # inside the chunk's pickle (its memo of the keys is lost); measured worth it in
 # docs/history/performance-log.md (cold35).
 _FIELDS_PICKLE = pickle.HIGHEST_PROTOCOL
+
+
+def _pickled_fields(fields: dict[str, Any]) -> bytes:
+    """A related entry's fields pickled for the build, less its ``publishedDateTime``
+    (None in its place): read already, as the listing's date sent beside them, and never
+    read again from a stub's fields; a date pickled on its own (its time zone a class to
+    call) costs as much as all the rest, ~2.4 us a listing. The dict is left as it was."""
+    raw = fields.get("publishedDateTime")
+    if raw is None:
+        return pickle.dumps(fields, _FIELDS_PICKLE)
+    fields["publishedDateTime"] = None
+    try:
+        return pickle.dumps(fields, _FIELDS_PICKLE)
+    finally:
+        fields["publishedDateTime"] = raw
 
 
 def _listing_fields(fields: dict[str, Any] | bytes) -> dict[str, Any]:
