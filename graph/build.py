@@ -676,7 +676,7 @@ class Builder:
                     winner.topics = self.entry_topics(winner.fields.get("topics"), winner.path,
                                                       winner.line)
                 for entry, source in zip(entries, sources, strict=True):
-                    if entry.prepared is not None:  # replayed (prepared_related, inline)
+                    if entry.prepared is not None:  # replayed (replay_related)
                         self.replay_related(entry, url, source, full, related, stubs)
                         entry.prepared.related = ()  # its related dicts may go
                         if entry is not winner:
@@ -753,25 +753,14 @@ class Builder:
             names[slug][name] += n
         spellings.clear()
 
-    def prepared_related(self, entry: Entry) -> Iterator[tuple[str, Entry]]:
-        """related_entries, replayed from a record's :class:`Prepared`."""
-        assert entry.prepared is not None
-        for item in entry.prepared.related:
-            if isinstance(item, Problem):
-                self.report.warnings.append(item)
-            else:
-                target, fields, published = item
-                yield target, Entry(target, _listing_fields(fields), entry.path, entry.line,
-                                    published)
-
     def replay_related(self, entry: Entry, url: str, source: str,
                        full: dict[str, list[Entry]],
                        related: dict[tuple[str, str], list[str]],
                        stubs: dict[str, list[Entry]]) -> None:
-        """The second pass over a prepared entry's related entries (as over
-        :meth:`prepared_related`): evidence for each pair, and a stub listing for each
-        target no record has (made only for those; its fields still pickled: only the
-        stub's winning listing is read, by :meth:`add_records`)."""
+        """The second pass over a prepared entry's related entries (as
+        :meth:`related_entries` reads a plain one's): evidence for each pair, and a stub
+        listing for each target no record has (made only for those; its fields still
+        pickled: only the stub's winning listing is read, by :meth:`add_records`)."""
         assert entry.prepared is not None
         warnings = self.report.warnings
         for item in entry.prepared.related:
