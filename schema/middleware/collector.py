@@ -11,8 +11,10 @@ few thousand objects. Here the oldest is taken over: :class:`IdleCollector` coun
 HTTP requests in flight and runs the full collection on the event loop once the
 interpreter would have (``threshold2`` young-generation collections since the last),
 as soon as none is in flight; under a load that never leaves the server idle, once
-``most`` of them have passed, whatever is in flight, so that the garbage held in the
-oldest generation stays bounded.
+``most`` of them have passed (twice the interpreter's wait), whatever is in flight, so
+that the garbage held in the oldest generation, and what a full collection scans, stays
+about what the interpreter's own schedule leaves (a bound of 100 let 2-3 times as much
+pile up, and each forced collection took as much longer: serve35).
 
 A WebSocket connection is not counted: a subscription is open for minutes, idle between
 pushes.
@@ -43,7 +45,7 @@ class IdleCollector:
     ``forced`` those run with a request in flight.
     """
 
-    def __init__(self, *, most: int = 100, every: float = 0.1):
+    def __init__(self, *, most: int = 20, every: float = 0.1):
         if most < 1:
             raise ValueError(f"most is a count of collections, at least 1, got {most!r}")
         if every <= 0:
