@@ -31,7 +31,6 @@ from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route, WebSocketRoute
@@ -49,7 +48,6 @@ from schema.http import WS_RUNNING, GraphQLOverHTTP, error_body, negotiate
 from schema.live import graph_of
 from schema.middleware import middleware
 from schema.middleware.cache import MAX_BYTES, MAX_ENTRIES, ResponseCache
-from schema.middleware.collector import IdleCollector
 from schema.query import schema
 from schema.settings import Settings
 from schema.subscriptions import ChangeFeed
@@ -296,8 +294,6 @@ def create_app(source: graph.KnowledgeGraph | graph.LiveGraph | str | os.PathLik
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         nonlocal loop
         loop = asyncio.get_running_loop()
-        # Full collections between requests (schema/middleware/collector.py).
-        collector.start()
         # The whole process's: how long a computing thread keeps the GIL from the event
         # loop and from cheap operations, each of which takes it many times.
         sys.setswitchinterval(settings.switch_interval_ms / 1000)
@@ -322,11 +318,9 @@ def create_app(source: graph.KnowledgeGraph | graph.LiveGraph | str | os.PathLik
                 stop()
             if app.state.analytics is not None:
                 app.state.analytics.stop()
-            collector.stop()
 
     # None: schema.subscriptions counts a connection's subscriptions, with a clear error.
     view = GraphQLView(schema, settings, max_subscriptions_per_connection=None)
-    collector = IdleCollector()
     stored = ResponseCache(view, _graph_of, max_entries=MAX_ENTRIES // cache_share,
                            max_bytes=MAX_BYTES // cache_share)
     app = Starlette(
@@ -343,11 +337,9 @@ def create_app(source: graph.KnowledgeGraph | graph.LiveGraph | str | os.PathLik
             *browser_routes(),
         ],
         lifespan=lifespan,
-        # Outermost: a request is in flight from its first byte to its last.
-        middleware=[Middleware(collector.wrap), *middleware(settings)],
+        middleware=middleware(settings),
     )
     app.state.settings = settings
-    app.state.collector = collector
     app.state.response_cache = stored
     live = source if isinstance(source, graph.LiveGraph) else None
     app.state.live = live

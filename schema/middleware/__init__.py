@@ -1,7 +1,6 @@
 """The app's ASGI middleware, one per module: security headers (security.py), preflights
 refused when CORS is off (cors.py), the body read once and bounded (body.py), the response
-cache around the GraphQL view (cache.py); full collections between requests, the
-outermost (collector.py, installed by schema/app.py, whose lifespan starts it)."""
+cache around the GraphQL view (cache.py)."""
 
 from __future__ import annotations
 
