@@ -146,11 +146,14 @@ def measure(corpus: Path, changes: int = 20, rss_changes: int = 0,
     live.resume()  # as newsgraph serve does once it serves
     out: dict[str, Any] = {"records": live.current().report.records,
                            "follow_s": time.perf_counter() - start, "served_s": served,
-                           "from_snapshot": getattr(live.current(), "from_snapshot", False)}
+                           # how the follow started (a catch-up's version is a new one)
+                           "from_snapshot": live.from_cache, "caught_up": live.caught_up}
     warm(live.current())  # as newsgraph serve does before it says ready
     gc.freeze()
+    behind = f" {live.caught_up:,} files behind, caught up" if live.caught_up else ""
     print(f"followed {corpus}: {out['records']:,} records in {out['follow_s']:.1f} s "
-          f"(served after {served:.1f} s{', from the snapshot' if out['from_snapshot'] else ''}),"
+          f"(served after {served:.1f} s{', from the snapshot' if out['from_snapshot'] else ''}"
+          f"{behind}),"
           f" version {live.version}", flush=True)
     folder = corpus / _FOLDER
     try:

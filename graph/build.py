@@ -23,6 +23,7 @@ from __future__ import annotations
 import difflib
 import json
 import math
+import pickle
 import re
 import sys
 import unicodedata
@@ -171,8 +172,9 @@ class Prepared:
     topics: tuple[str, ...]
     topic_names: tuple[tuple[str, str], ...]
     topic_warnings: tuple[Problem, ...]
-    # (A list in the build's process once its first pass has read it: _StubCandidates.)
-    related: Sequence[Problem | tuple[str, dict[str, Any], datetime | None]]
+    # Each related entry's fields as a pickle of its own (see :data:`_FIELDS_PICKLE`),
+    # unpickled by the build only for a stub's winning listing.
+    related: Sequence[Problem | tuple[str, bytes, datetime | None]]
     attrs: dict[str, Any]
     provider_name: str | None
     article_warnings: tuple[Problem, ...]
@@ -232,11 +234,11 @@ def prepare(rec: Record, b: Builder | None = None) -> Prepared | None:
         topic_warnings = b.report.warnings
         warnings: list[Problem] = []
         b.report.warnings = warnings
-        related: list[Problem | tuple[str, dict[str, Any], datetime | None]] = []
+        related: list[Problem | tuple[str, bytes, datetime | None]] = []
         for target, stub in b.related_entries(entry):
             related.extend(warnings)
             warnings.clear()
-            related.append((target, stub.fields, stub.published_at))
+            related.append((target, _pickled_fields(stub.fields), stub.published_at))
         related.extend(warnings)
         b.report.warnings = []
         b.add_article(entry, is_stub=False, sources=[])
@@ -249,6 +251,36 @@ def prepare(rec: Record, b: Builder | None = None) -> Prepared | None:
     return Prepared(url, published, tuple(first_warnings), tuple(topics), topic_names,
                     tuple(topic_warnings), tuple(related), attrs, provider_name,
                     tuple(b.report.warnings))
+
+
+# A prepared related entry's fields cross to the build's process as bytes, pickled on
+# their own: the build reads them only for a stub's winning listing (at 100k records,
+# 31,331 of 233,650 listings), so the other ~87% are never made again as dicts there,
+# nor tracked while the records arrive to let them go (the build's first pass did that
+# for memory, ~12 us a record). Pickled one by one they cost the workers more than
+# inside the chunk's pickle (its memo of the keys is lost); measured worth it in
+# docs/history/performance-log.md (cold35).
+_FIELDS_PICKLE = pickle.HIGHEST_PROTOCOL
+
+
+def _pickled_fields(fields: dict[str, Any]) -> bytes:
+    """A related entry's fields pickled for the build, less its ``publishedDateTime``
+    (None in its place): read already, as the listing's date sent beside them, and never
+    read again from a stub's fields; a date pickled on its own (its time zone a class to
+    call) costs as much as all the rest, ~2.4 us a listing. The dict is left as it was."""
+    raw = fields.get("publishedDateTime")
+    if raw is None:
+        return pickle.dumps(fields, _FIELDS_PICKLE)
+    fields["publishedDateTime"] = None
+    try:
+        return pickle.dumps(fields, _FIELDS_PICKLE)
+    finally:
+        fields["publishedDateTime"] = raw
+
+
+def _listing_fields(fields: dict[str, Any] | bytes) -> dict[str, Any]:
+    """A related entry's fields: unpickled when a prepared record sent them."""
+    return pickle.loads(fields) if isinstance(fields, bytes) else fields
 
 
 class Builder:
@@ -586,7 +618,6 @@ class Builder:
         """Add the records' articles and stubs, reporting every problem; return the
         ``RELATED`` pairs with their evidence (the edges are the caller's to add)."""
         full: dict[str, list[Entry]] = defaultdict(list)
-        stubs_kept = _StubCandidates(full)
         share = self.shared_links is not None  # the loader's build (see add_article)
         intern = sys.intern
         for rec in records:
@@ -608,12 +639,9 @@ class Builder:
                     self.entry_fields(rec.fields, rec.path, rec.line)
                 full[url].append(Entry(url, rec.fields, rec.path, rec.line, published,
                                         rec.body, prepared=prepared))
-                if prepared is not None:
-                    stubs_kept.add(url, prepared, rec.path, rec.line)
                 self.report.records += 1
             except Exception as e:  # noqa: BLE001 - one record never stops a load
                 self.fail(rec, e)
-        del stubs_kept  # the fields it kept are in the prepared records' related lists
 
         stubs: dict[str, list[Entry]] = defaultdict(list)
         related: dict[tuple[str, str], list[str]] = defaultdict(list)
@@ -648,7 +676,7 @@ class Builder:
                     winner.topics = self.entry_topics(winner.fields.get("topics"), winner.path,
                                                       winner.line)
                 for entry, source in zip(entries, sources, strict=True):
-                    if entry.prepared is not None:  # replayed (prepared_related, inline)
+                    if entry.prepared is not None:  # replayed (replay_related)
                         self.replay_related(entry, url, source, full, related, stubs)
                         entry.prepared.related = ()  # its related dicts may go
                         if entry is not winner:
@@ -672,7 +700,10 @@ class Builder:
                 continue
             if len(entries) > 1:
                 entries.sort(key=lambda e: e.order)
-            self.add_safely(entries[-1], is_stub=True, sources=[e.source for e in entries])
+            winner = entries[-1]
+            if isinstance(winner.fields, bytes):  # a prepared listing's: read it now
+                winner.fields = pickle.loads(winner.fields)
+            self.add_safely(winner, is_stub=True, sources=[e.source for e in entries])
         return related
 
     def related_entries(self, entry: Entry) -> Iterator[tuple[str, Entry]]:
@@ -722,23 +753,14 @@ class Builder:
             names[slug][name] += n
         spellings.clear()
 
-    def prepared_related(self, entry: Entry) -> Iterator[tuple[str, Entry]]:
-        """related_entries, replayed from a record's :class:`Prepared`."""
-        assert entry.prepared is not None
-        for item in entry.prepared.related:
-            if isinstance(item, Problem):
-                self.report.warnings.append(item)
-            else:
-                target, fields, published = item
-                yield target, Entry(target, fields, entry.path, entry.line, published)
-
     def replay_related(self, entry: Entry, url: str, source: str,
                        full: dict[str, list[Entry]],
                        related: dict[tuple[str, str], list[str]],
                        stubs: dict[str, list[Entry]]) -> None:
-        """The second pass over a prepared entry's related entries (as over
-        :meth:`prepared_related`): evidence for each pair, and a stub listing for each
-        target no record has (made only for those)."""
+        """The second pass over a prepared entry's related entries (as
+        :meth:`related_entries` reads a plain one's): evidence for each pair, and a stub
+        listing for each target no record has (made only for those; its fields still
+        pickled: only the stub's winning listing is read, by :meth:`add_records`)."""
         assert entry.prepared is not None
         warnings = self.report.warnings
         for item in entry.prepared.related:
@@ -750,7 +772,9 @@ class Builder:
             if source not in evidence:
                 evidence.append(source)
             if target not in full:  # a record's article is never a stub
-                stubs[target].append(Entry(target, fields, entry.path, entry.line, published))
+                # (fields: bytes until this listing wins its stub, in add_records)
+                stubs[target].append(Entry(target, fields, entry.path,  # type: ignore[arg-type]
+                                           entry.line, published))
 
     def add_safely(self, entry: Entry, *, is_stub: bool, sources: list[str]) -> None:
         """Add an article; whatever that raises is the record's error, and leaves nothing."""
@@ -986,76 +1010,6 @@ class Builder:
             chain.from_iterable(
                 keydict for nbrs in self.g._succ.values() for keydict in nbrs.values()))
         r.edges = {kind: edges.get(kind, 0) for kind in EDGE_KINDS}
-
-
-class _StubCandidates:
-    """Lets the build's first pass free the related entries whose fields no stub will
-    use, as records arrive: a related entry's fields make its target's stub only when
-    no record has that URL and no listing of it comes later in the stub order (see
-    ``Builder.build``: the listings of a target sorted by date, path and line, the last
-    wins). Those of every other listing are dropped from the prepared records (their
-    target, date and place stay: the edges and a stub's sources need them), keeping the
-    fields of each target's listings that tie for last so far (which of them wins is
-    decided by the build's second pass, as before). Records not prepared are not
-    tracked: their listings are read in the second pass, and only ever keep more."""
-
-    __slots__ = ("full", "best")
-
-    def __init__(self, full: dict[str, list[Entry]]):
-        self.full = full
-        # target URL -> (the latest order among its listings, [(related, index)] of the
-        # listings at that order whose fields are kept: a prepared record's related
-        # entries, and which)
-        self.best: dict[str, tuple[tuple[datetime, str, int], list[tuple[list[Any], int]]]] = {}
-
-    def add(self, url: str, prepared: Prepared, path: str, line: int | None) -> None:
-        best, full = self.best, self.full
-        kept = best.pop(url, None)
-        if kept is not None:  # a record of this URL: no stub for it is ever added
-            for held, i in kept[1]:
-                _drop_fields(held, i)
-        if not prepared.related:
-            return
-        # This process's copy is a list from here: a listing's fields are dropped in
-        # place, not by a new tuple each time (a target listed again later, as most are,
-        # drops those its last listing kept).
-        related = prepared.related = list(prepared.related)
-        after = line or 0
-        for i, item in enumerate(related):
-            if isinstance(item, Problem):
-                continue
-            target, _, published = item
-            if target in full or target == url:
-                related[i] = (target, _NO_FIELDS, published)
-                continue
-            order = (published or _NO_DATE, path, after)
-            now = best.get(target)
-            if now is None:
-                best[target] = (order, [(related, i)])
-                continue
-            try:
-                later, tied = order > now[0], order == now[0]
-            except TypeError:  # not comparable (the build's sort would say so): keep
-                now[1].append((related, i))
-                continue
-            if later:
-                for held, j in now[1]:
-                    _drop_fields(held, j)
-                best[target] = (order, [(related, i)])
-            elif tied:
-                now[1].append((related, i))
-            else:
-                related[i] = (target, _NO_FIELDS, published)
-
-
-def _drop_fields(related: list[Any], i: int) -> None:
-    """Let related entry ``i`` keep its target, date and place only."""
-    target, _, published = related[i]
-    related[i] = (target, _NO_FIELDS, published)
-
-
-# The fields of a related entry dropped by _StubCandidates: never read (its stub loses).
-_NO_FIELDS: dict[str, Any] = {}
 
 
 def most_common(names: Counter[str] | None) -> str | None:

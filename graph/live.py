@@ -180,7 +180,9 @@ def follow(path: str | os.PathLike[str], *,
 
 
 class LiveGraph:
-    """The graph of a followed folder: ``.current()``, ``.version``, ``.on_change``."""
+    """The graph of a followed folder: ``.current()``, ``.version``, ``.on_change``;
+    ``.from_cache`` and ``.caught_up`` say how it started (from its cache's snapshot,
+    and how many files behind the folder that was)."""
 
     def __init__(self, path: str | os.PathLike[str], *,
                  max_file_bytes: int = DEFAULT_MAX_FILE_BYTES, include: Sequence[str] = (),
@@ -236,6 +238,12 @@ class LiveGraph:
         # False while the build state's inputs are not read (a start from a snapshot):
         # resume() reads them, before any change is applied.
         self.resumed = True
+        # How the follow started: from the snapshot its cache folder held (fresh, or
+        # ``caught_up`` files behind and those applied before it was handed out), or
+        # not (the folder read, here or by a child writing the snapshot started from).
+        # Not ``current().from_snapshot``: that is the version's, and a catch-up makes one.
+        self.from_cache = False
+        self.caught_up = 0
         self._start: Start | None = None  # what a start from the snapshot read, until resumed
         self._compacting = False  # a compaction thread runs (see compact())
         self._changes = 0  # applies begun: a packing made beside them is of the state if unchanged
@@ -258,6 +266,7 @@ class LiveGraph:
             if self._start_from(pending, digest, listing):
                 tell(Step("snapshot-read", 1, 1, self.current().report.records))
                 behind = self._catch_up(tell)
+                self.from_cache, self.caught_up = True, behind
                 if _snapshot_only:  # a refresh's child: the caught-up version written
                     if behind:
                         self._save()

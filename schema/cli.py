@@ -10,30 +10,31 @@ the path holds no record at all (``serve --allow-empty`` serves an empty graph).
 from __future__ import annotations
 
 import argparse
-import difflib
 import errno
 import functools
 import json
 import logging
 import math
-import multiprocessing
 import os
-import signal
 import socket
 import sys
 from collections.abc import Callable, Sequence
-from importlib.metadata import EntryPoint, PackageNotFoundError, entry_points, version
 from importlib.util import find_spec
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import graph
-from graph import cachefolder
 from graph.records import DEFAULT_MAX_FILE_BYTES, RECORD_SUFFIXES, missing_path
 from graph.report import printable
-from schema.progress import terminal_progress
 from schema.push import CONCURRENCY
-from schema.settings import add_arguments, from_arguments
+
+if TYPE_CHECKING:
+    from importlib.metadata import EntryPoint
+
+# What only some commands need is imported in them: `newsgraph push` is a process started
+# for one story, whose start is most of its way to the page on a busy machine, and it
+# needs neither the installed distributions' entry points (importlib.metadata reads every
+# one's metadata), nor serve's settings and process starter, nor the snapshot cache.
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_EMPTY = 0, 1, 2, 3
 COMMANDS_GROUP = "newsgraph.commands"  # entry points of commands other packages add
@@ -73,6 +74,8 @@ def _unrecognized(parser: argparse.ArgumentParser, argument: str) -> str:
         if not any(not a.option_strings for a in parser._actions):
             return f"{said}; it takes no argument ({takes})"
         return f"{said}: one more than it takes ({takes}; quote a value holding spaces)"
+    import difflib
+
     near = difflib.get_close_matches(argument.split("=", 1)[0], options, n=1, cutoff=0.6)
     if near:
         return f"{said}; did you mean {near[0]}? ({takes})"
@@ -147,6 +150,8 @@ def _at_least_one(text: str) -> int:
 
 
 def _add_path(p: argparse.ArgumentParser) -> None:
+    from graph import cachefolder
+
     p.add_argument("path", nargs="?", type=_path, default=None,
                    help="a folder of records (read recursively) or one file; "
                         "the bundled data/ by default")
@@ -165,18 +170,63 @@ def _add_path(p: argparse.ArgumentParser) -> None:
                         f"$NEWSGRAPH_CACHE_MAX_MB, else {cachefolder.DEFAULT_MAX_MB})")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Return the argument parser of the ``newsgraph`` command."""
+class _PrintVersion(argparse.Action):
+    """``--version``: the installed version, looked up only when asked (argparse's
+    ``version`` action takes the text made, a read of the distribution's metadata on
+    every start)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS,
+                 default: Any = argparse.SUPPRESS, help: str | None = None) -> None:
+        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: Any, option_string: str | None = None) -> None:
+        print(f"newsgraph {_version()}")
+        parser.exit()
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """Return the argument parser of the ``newsgraph`` command; with ``command`` (one of
+    its own), a parser of that command alone, whose arguments, help and errors are the
+    same (what ``main`` runs a command with: the others' options not built)."""
     parser = _Parser(prog="newsgraph", description="A GraphQL knowledge-graph server for news.")
-    parser.add_argument("--version", action="version",
-                        version=f"newsgraph {_version()}", help="print the version and exit")
+    parser.add_argument("--version", action=_PrintVersion, help="print the version and exit")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    if command is not None and command not in _COMMANDS:
+        raise ValueError(f"{command!r} is not one of newsgraph's own commands")
 
-    p = sub.add_parser("load", help="load records and print the load report")
-    _add_path(p)
-    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    def wanted(name: str) -> bool:
+        return command is None or command == name
 
-    p = sub.add_parser("serve", help="serve the graph over GraphQL with uvicorn")
+    if wanted("load"):
+        p = sub.add_parser("load", help="load records and print the load report")
+        _add_path(p)
+        p.add_argument("--json", action="store_true", help="print the report as JSON")
+    if wanted("serve"):
+        _add_serve(sub.add_parser("serve", help="serve the graph over GraphQL with uvicorn"))
+    if wanted("push"):
+        _add_push(sub.add_parser("push", help="send record files to a server's ingest "
+                                              "mutation"))
+    if wanted("query"):
+        _add_query(sub.add_parser("query", help="run one GraphQL query in-process and print "
+                                                "the JSON"))
+    if wanted("schema"):
+        sub.add_parser("schema", help="print the GraphQL schema (SDL)")
+    if wanted("export"):
+        _add_export(sub.add_parser("export", help="write the graph, or a selection of it, for "
+                                                  "Gephi, Cytoscape or networkx"))
+    if command is None:
+        for name, entry in sorted(added_commands().items()):
+            sub.add_parser(name, add_help=False, help=(
+                f"from {entry.module.split('.')[0]}/: `newsgraph {name} --help` for its "
+                "options"))
+    parser.commands = dict(sub.choices)
+    return parser
+
+
+def _add_serve(p: argparse.ArgumentParser) -> None:
+    from schema.settings import add_arguments
+
     _add_path(p)
     p.add_argument("--host", default="127.0.0.1", help="interface to bind (default: %(default)s)")
     p.add_argument("--port", type=int, default=8000,
@@ -208,7 +258,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "(default: free to move); see docs/scaling.md")
     add_arguments(p)
 
-    p = sub.add_parser("push", help="send record files to a server's ingest mutation")
+
+def _add_push(p: argparse.ArgumentParser) -> None:
     p.add_argument("files", nargs="+", type=_path, metavar="FILE",
                    help="record files or folders of them")
     p.add_argument("--server", required=True, metavar="URL",
@@ -222,7 +273,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "is in the files' order whatever N is")
     _add_max_file_mb(p)
 
-    p = sub.add_parser("query", help="run one GraphQL query in-process and print the JSON")
+
+def _add_query(p: argparse.ArgumentParser) -> None:
     p.add_argument("query", help="the GraphQL document, or @FILE to read it from a file")
     p.add_argument("--data", type=_path, default=None, metavar="PATH",
                    help="records to load (default: the bundled data/)")
@@ -233,10 +285,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_load_options(p)
     _add_max_file_mb(p)
 
-    sub.add_parser("schema", help="print the GraphQL schema (SDL)")
 
-    p = sub.add_parser("export", help="write the graph, or a selection of it, for Gephi, "
-                                      "Cytoscape or networkx")
+def _add_export(p: argparse.ArgumentParser) -> None:
     _add_path(p)
     p.add_argument("--format", required=True,
                    choices=("graphml", "gexf", "node-link", "cytoscape", "cyjs", "graphology"),
@@ -265,15 +315,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--layout", choices=("force",), default=None,
                    help="add seeded force-directed x, y to every node")
 
-    for name, entry in sorted(added_commands().items()):
-        sub.add_parser(name, add_help=False, help=(
-            f"from {entry.module.split('.')[0]}/: `newsgraph {name} --help` for its options"))
-    parser.commands = dict(sub.choices)
-    return parser
-
 
 def _version() -> str:
     """The installed newsgraph's version."""
+    from importlib.metadata import PackageNotFoundError, version
+
     try:
         return version("newsgraph")
     except PackageNotFoundError:  # run from a source tree never installed
@@ -300,16 +346,22 @@ def added_commands() -> dict[str, EntryPoint]:
     """Return the commands other packages add (entry points ``newsgraph.commands``), by name.
 
     bench/ adds ``bench`` and ``generate``; each is loaded only when it runs."""
+    from importlib.metadata import entry_points
+
     return {e.name: e for e in entry_points(group=COMMANDS_GROUP) if e.name not in _COMMANDS}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``newsgraph`` command; return its exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    added = added_commands()
-    if argv and argv[0] in added:  # it parses its own options
-        return int(added[argv[0]].load()(argv[1:], prog=f"newsgraph {argv[0]}"))
-    args = build_parser().parse_args(argv)
+    if argv and argv[0] in _COMMANDS:  # one of its own: no other command's options built
+        parser = build_parser(argv[0])
+    else:
+        added = added_commands()
+        if argv and argv[0] in added:  # it parses its own options
+            return int(added[argv[0]].load()(argv[1:], prog=f"newsgraph {argv[0]}"))
+        parser = build_parser()
+    args = parser.parse_args(argv)
     _say_logs()
     try:
         _cache_cap(args)
@@ -337,6 +389,8 @@ def _cache_cap(args: argparse.Namespace) -> None:
                                        f"(0 keeps only the snapshot in use), got {mb:g}")
         os.environ["NEWSGRAPH_CACHE_MAX_MB"] = f"{mb:g}"
     if getattr(args, "cache", None) is not False and hasattr(args, "cache"):
+        from graph import cachefolder
+
         cachefolder.max_bytes()
 
 
@@ -344,6 +398,8 @@ def _load(path: Path | None, max_file_mb: float, cache: str | bool | None = None
           args: argparse.Namespace | None = None, allow_empty: bool = False,
           hint: str = "") -> graph.KnowledgeGraph:
     """Load the corpus; a path holding no record is :class:`EmptyCorpus` unless allowed."""
+    from schema.progress import terminal_progress
+
     progress = terminal_progress(bool(getattr(args, "quiet", False)))
     if max_file_mb <= 0:
         raise graph.NewsgraphError(f"--max-file-mb must be positive, got {max_file_mb!r}")
@@ -438,11 +494,16 @@ def _bind(host: str, port: int) -> socket.socket:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    import multiprocessing
+    import signal
+
     import uvicorn
 
+    from graph import cachefolder
     from graph.watch import polling_wanted
     from schema.app import create_app
     from schema.httpprotocol import GraphQLHttpToolsProtocol
+    from schema.settings import from_arguments
 
     settings = from_arguments(args)
     if args.path is not None and not os.path.exists(args.path):
@@ -595,6 +656,8 @@ def _serve_workers(args: argparse.Namespace, sock: socket.socket, settings: Any,
                    config: dict[str, Any], on_loaded: Any, *, follow: bool, poll: bool,
                    token: str | None, cpus: tuple[int, ...] = ()) -> int:
     """``serve --workers N``: load here, then fork N workers (schema/workers.py)."""
+    import signal
+
     from schema.app import create_app
     from schema.workers import Supervisor
 

@@ -85,6 +85,18 @@ class RequestBudget:
         self.objects = 0
         self.timed_out = False
 
+    def mark(self) -> tuple[int, int, dict[str, int], int, bool]:
+        """What the request has spent so far, to :meth:`rewind` to: an operation stopped on
+        the event loop runs again in a thread as if it had not run (schema/http.py)."""
+        walks = self.walks
+        return walks.visits, walks.asked, dict(walks.work), self.objects, self.timed_out
+
+    def rewind(self, mark: tuple[int, int, dict[str, int], int, bool]) -> None:
+        """Spend again only what had been spent at ``mark`` (:meth:`mark`)."""
+        walks = self.walks
+        walks.visits, walks.asked, work, self.objects, self.timed_out = mark
+        walks.work = dict(work)
+
     def check_time(self) -> None:
         """Raise LimitExceeded once the request has run past its deadline."""
         try:

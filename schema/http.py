@@ -309,10 +309,6 @@ class GraphQLOverHTTP(GraphQL[dict[str, Any], None]):
             operation_extensions=request_data.extensions)
         work = self._on_loop(call, context, request_data.query)
         if work is None:
-            # Stopped on the loop: run afresh, on a budget of its own.
-            if isinstance(context, dict) and context.get("moved"):
-                context = dict(context, budget=RequestBudget(self.settings), moved=False)
-                call = functools.partial(call, context_value=context)
             work = self._start(call, context, request_data.query)
         watch = work.done() or await _first(work, request, self.settings.timeout + _GRACE)
         if not work.done() and not watch and _is_mutation(request_data.query,
@@ -350,8 +346,9 @@ class GraphQLOverHTTP(GraphQL[dict[str, Any], None]):
         its document's last operation took under :data:`INLINE_CPU_S` of CPU: the future
         of its result, done. None for one that may not run here (a mutation, a document
         not known to be that quick), and for one that took longer here: it is stopped at
-        its next look at the deadline, what it made is dropped, and ``context["moved"]``
-        says so; the caller runs it again in an operation thread.
+        its next look at the deadline, what it made is dropped and what it spent given
+        back to the request's budget, for the caller to run it again in an operation
+        thread.
 
         A click's query spends a fraction of a millisecond computing; handed to a thread
         and back, it cost as much again in hand-overs, and at 16 connections on 2 cores
@@ -361,10 +358,12 @@ class GraphQLOverHTTP(GraphQL[dict[str, Any], None]):
         milliseconds"."""
         text = query if isinstance(query, str) else ""
         budget = context.get("budget") if isinstance(context, dict) else None
-        walks = getattr(budget, "walks", None)
-        key = document_key(text)
-        if walks is None or not self.quick.inline(key) or may_write(text):
+        if not isinstance(budget, RequestBudget):
             return None
+        key = document_key(text)
+        if not self.quick.inline(key) or may_write(text):
+            return None
+        walks, spent = budget.walks, budget.mark()
         guard = _Inline(INLINE_CPU_S)
         walks.pace = guard
         work: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
@@ -381,7 +380,7 @@ class GraphQLOverHTTP(GraphQL[dict[str, Any], None]):
         cpu = guard.spent()
         self.quick.ran(key, cpu < QUICK_CPU_S, max(cpu, INLINE_CPU_S) if guard.moved else cpu)
         if guard.moved:
-            context["moved"] = True
+            budget.rewind(spent)
             return None
         return work
 
@@ -417,7 +416,9 @@ class GraphQLOverHTTP(GraphQL[dict[str, Any], None]):
         is doing (a mutation's own answer is waited for: its writes land), and the work
         then ends at its next check."""
         async with context["ws_turns"]:
-            work = self._start(call, context, query)
+            work = self._on_loop(call, context, query)
+            if work is None:
+                work = self._start(call, context, query)
             try:
                 await asyncio.wait({work}, timeout=self.settings.timeout + _GRACE)
                 if not work.done() and _is_mutation(query, operation_name):

@@ -666,23 +666,31 @@ def test_the_fields_of_listings_no_stub_uses_are_let_go_and_the_graph_is_the_sam
         assert nodes["article:https://s.example/w"]["title"] == "as listed 17"
 
 
-def test_the_stub_candidates_keep_only_the_fields_that_can_win():
-    from graph.build import _StubCandidates
+def test_a_prepared_related_entry_s_fields_are_read_only_for_a_stub_s_winning_listing(
+        monkeypatch):
+    # A parse worker sends each related entry's fields pickled on their own; the build
+    # unpickles only those of each stub's winning listing (x: 15, y: 6, z: 12, w: the
+    # second pass's pick of 16-18), never those of a listing whose target has a record.
+    import pickle
 
-    records = _listing_records(True)
-    full: dict = {}
-    kept = _StubCandidates(full)
+    import graph.build
+
+    records, plain = _listing_records(True), _built(_listing_records(False))
     for rec in records:
-        full.setdefault(rec.prepared.url, []).append(rec)
-        kept.add(rec.prepared.url, rec.prepared, rec.path, rec.line)
-    titles = sorted(fields["title"] for rec in records for _, fields, _ in rec.prepared.related
-                    if fields)
-    # x: 2021-01-03 (15) is the latest; y: undated at c.md:1 (13) beats b.json's undated
-    # (2) and its 2020 listing (6); z: 2022-05-05 ties at a.md:1 (8) and c.md:1 (12), and
-    # c.md sorts later, so 8 goes once 12 arrives; y: the dated 6 beats undated 2 and
-    # 13; w: 16, 17 and 18 tie on date, path and line (the build's second pass picks);
-    # records' URLs (3, 9, 14) keep nothing.
-    assert titles == [f"as listed {n}" for n in (12, 15, 16, 17, 18, 6)]
+        for item in rec.prepared.related:
+            assert isinstance(item[1], bytes)
+    read = []
+    real = pickle.loads
+
+    def loads(data, *args, **kwargs):
+        found = real(data, *args, **kwargs)
+        read.append(found["title"])
+        return found
+
+    monkeypatch.setattr(graph.build.pickle, "loads", loads)
+    built = _built(records)
+    assert sorted(read) == [f"as listed {n}" for n in (12, 15, 17, 6)]
+    assert built == plain
 
 
 def test_a_cold_build_shares_one_key_dict_per_kind_of_tagged_and_published_by_edge():

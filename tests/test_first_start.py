@@ -44,6 +44,7 @@ def test_a_first_start_builds_in_a_child_and_starts_from_its_snapshot(
     live = graph.follow(root, cache=cache)
     assert in_child == []  # built in the child only
     assert live.current().from_snapshot and not live.resumed
+    assert not live.from_cache  # a first start: the folder read (in the child)
     assert live.version == graph.follow(root).version
     assert_same(live, root)
     added = write_record(root, "d.md", record("d", related=[{"webUrl": "https://news.example/a"}],

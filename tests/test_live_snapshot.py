@@ -164,6 +164,26 @@ def test_files_changed_while_no_follow_ran_are_caught_up_from_the_snapshot(
     assert_same(live, root)
 
 
+def test_a_follow_says_it_started_from_its_cache_a_few_files_behind(tmp_path: Path) -> None:
+    """A follow caught up from a snapshot a few files behind said it had not started from
+    the snapshot: ``live.current().from_snapshot`` is the version's (the catch-up makes a
+    new one), and benchmarks read it as how the follow started (live34's runs counted
+    such warm starts as cold). ``live.from_cache`` and ``live.caught_up`` say it."""
+    root, cache = _corpus(tmp_path / "c"), tmp_path / "cache"
+    first = graph.follow(root, cache=cache)
+    assert not first.from_cache and first.caught_up == 0  # read the folder: no snapshot yet
+    fresh = graph.follow(root, cache=cache)
+    assert fresh.from_cache and fresh.caught_up == 0
+    write_record(root, "c.md", record("c", title="Changed while down"))
+    write_record(root, "e.md", record("e"))
+    (root / "a.md").unlink()
+    live, told = _steps(root, cache)
+    assert told == ["snapshot-read", "catch-up"], told
+    assert live.from_cache and live.caught_up == 3
+    assert_same(live, root)
+    assert not graph.follow(root, cache=False).from_cache
+
+
 def test_a_snapshot_too_far_behind_its_folder_is_not_caught_up(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """More files changed than a catch-up is worth (past a quarter of the folder's, and

@@ -119,3 +119,33 @@ def test_a_mutation_never_runs_on_the_event_loop(kg, started):
         for _ in range(3):
             client.post("/graphql", json={"query": mutation})
     assert len(started) == 3
+
+
+def test_a_websocket_query_known_to_be_quick_runs_on_the_event_loop(kg, started, walked):
+    starts = _articles(kg)
+    with TestClient(create_app(kg, Settings())) as client:
+        with client.websocket_connect("/graphql", subprotocols=["graphql-transport-ws"]) as ws:
+            ws.send_json({"type": "connection_init"})
+            assert ws.receive_json()["type"] == "connection_ack"
+
+            def ask(i: int) -> dict[str, Any]:
+                ws.send_json({"type": "subscribe", "id": str(i), "payload": {
+                    "query": WITHIN, "variables": {"id": starts[i]}}})
+                answer = ws.receive_json()
+                assert answer["type"] == "next" and "errors" not in answer["payload"], answer
+                assert ws.receive_json() == {"type": "complete", "id": str(i)}
+                return answer["payload"]
+
+            ask(0)
+            ask(1)  # known to be that quick from here on
+            loop_thread = started[0]
+            started.clear()
+            walked.clear()
+            over_ws = ask(2)
+    assert started == [] and walked == [loop_thread]
+    assert over_ws == _post_fresh(kg, starts[2])
+
+
+def _post_fresh(kg: graph.KnowledgeGraph, start: str) -> dict[str, Any]:
+    with TestClient(create_app(kg, Settings())) as client:
+        return _post(client, start)

@@ -48,6 +48,29 @@ def test_push_imports_no_graph_engine(tmp_path):
     assert json.loads(done.stderr.strip().splitlines()[-1]) == []
 
 
+def test_push_imports_only_what_a_push_runs(tmp_path):
+    """``newsgraph push`` runs in a process started for one story (the explorer's "push
+    it and see it arrive"): it imports none of what only the other commands need. The
+    installed distributions' entry points (importlib.metadata reads every one's metadata
+    on each start: the commands bench/ adds), the process starter and serve's settings,
+    the snapshot cache folder, the terminal's progress: each was imported, and run, by
+    every push; on a busy machine the start was most of a push's way to the page."""
+    import json
+    import subprocess
+    import sys
+
+    record = tmp_path / "a.json"
+    record.write_text(GOOD, encoding="utf-8")
+    code = ("import sys, json\nfrom schema.cli import main\n"
+            f"main(['push', {str(record)!r}, '--server', 'http://127.0.0.1:1'])\n"
+            "unneeded = ('importlib.metadata', 'multiprocessing', 'schema.settings', "
+            "'graph.cachefolder', 'schema.progress', 'difflib', 'graph.budget')\n"
+            "print(json.dumps(sorted(set(sys.modules) & set(unneeded))), file=sys.stderr)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert "cannot reach" in done.stderr or "refused" in done.stderr, done.stderr
+    assert json.loads(done.stderr.strip().splitlines()[-1]) == []
+
+
 def test_a_path_that_does_not_exist_is_said_so(tmp_path, capsys):
     # A mistyped file name was "nothing.md: cannot read folder: No such file or
     # directory", as though the user had named a folder.
