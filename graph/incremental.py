@@ -655,7 +655,11 @@ class BuildState:
     def packed(self) -> list[tuple[StoredMap, Packed | None]]:
         """What :meth:`compact` installs, made without changing the state (see
         :meth:`StoredMap.packed`: valid only if no change was made meanwhile)."""
-        return [(mapping, mapping.packed()) for mapping in (getattr(self, name) for name in STORED)
+        return [(mapping, mapping.packed()) for mapping in self.stored_maps()]
+
+    def stored_maps(self) -> list[StoredMap]:
+        """The stored maps among :data:`STORED` (as read back from a snapshot)."""
+        return [mapping for mapping in (getattr(self, name) for name in STORED)
                 if isinstance(mapping, StoredMap)]
 
     @property

@@ -43,11 +43,12 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from graph import firststart, heap, snapshot
+from graph import firststart, heap, packchild, snapshot
 from graph.build import topic_id
 from graph.carry import carry_analytics
 from graph.change import COUNTS, Change, articles_changed
@@ -248,6 +249,8 @@ class LiveGraph:
         self._compacting = False  # a compaction thread runs (see compact())
         self._changes = 0  # applies begun: a packing made beside them is of the state if unchanged
         self._raced = 0  # packings in a row that a change overtook (see compact())
+        # Whether compact() packs the state in a forked child (graph/packchild.py).
+        self.pack_in_child = packchild.available()
         self._released = False  # a first load's build state let go for its snapshot's
         # Ingested batches waiting for the folder: the one that gets it writes and
         # applies all of them as one change (graph.ingest).
@@ -560,20 +563,50 @@ class LiveGraph:
         the state's entries were packed holding the folder: a file landing then waited
         for it. After ``_RACES`` packings in a row overtaken by changes (a stream of
         changes each quicker than a packing), it packs holding the folder, as before,
-        so that what is held stays bounded."""
+        so that what is held stays bounded.
+
+        The state's entries are packed by a child forked holding the folder, between
+        changes (graph/packchild.py: the work leaves the serving interpreter, which reads
+        back the packed bytes), and its packing is taken even when changes came
+        meanwhile: the entries they used stay held (:meth:`StoredMap.adopt`), the rest
+        are packed. When no child can be had, or it fails, they are packed here."""
+        return self._finish_packing(self._begin_packing())
+
+    def _begin_packing(self) -> _Packing:
+        """The first step of :meth:`compact`, holding the folder: what is packed, and
+        the child packing the state (forked now, between changes), if any."""
         with self._lock:  # between changes: none under way while the state is read
-            kg, changes = self._kg, self._changes
+            began = _Packing(self._kg, self._changes, self._stored_maps())
+            if self.pack_in_child and self._held() > 0 and \
+                    not any(mapping.marked for mapping in began.maps):
+                # Forked here, its state is the one between changes (graph/packchild.py);
+                # what changes use from now on stays held when its packing is taken.
+                began.child = packchild.start(began.maps)
+                if began.child is not None:
+                    for mapping in began.maps:
+                        mapping.mark()
+        return began
+
+    def _finish_packing(self, began: _Packing) -> bool:
+        """The rest of :meth:`compact`: pack (or take the child's packing) and swap in."""
+        kg, changes, maps, child = began.kg, began.changes, began.maps, began.child
         edges = None
         if edges_held(kg.nx) >= self._edges_worth_packing(kg):
             # The version never changes: packed beside its readers and the next apply.
             edges = pack_edges(kg.nx, kg.index.ids, kg.index.pos)
-        state, files = self._state, self._files
         packs: list[tuple[StoredMap, Packed | None]] | None = None
-        if self._raced < _RACES:
+        deltas = None
+        if child is not None:
+            deltas = child.result()
+            if deltas is None:  # the child failed: packed here, as without one
+                logger.info("packing the followed state of %s in a child failed; "
+                            "packing it here", self.root)
+                child = None
+                for mapping in maps:
+                    mapping.adopt(None)
+        if self._raced < _RACES and child is None:
             try:
-                packs = state.packed()
-                if isinstance(files, StoredMap):
-                    packs.append((files, files.packed()))
+                packs = [(mapping, mapping.packed()) for mapping in maps]
             except Exception:  # noqa: BLE001 - a change under way changed what was read
                 if self._changes == changes:
                     raise
@@ -583,7 +616,15 @@ class LiveGraph:
                 assert edges is not None
                 swap_edges(kg.nx, edges)
             packed = self._held() > 0
-            if packed and self._raced >= _RACES:
+            if deltas is not None:
+                # Taken whatever changes came meanwhile: what they used stays held.
+                now = self._stored_maps()
+                same = not self._stale and len(now) == len(maps) and all(
+                    a is b for a, b in zip(maps, now, strict=True))
+                for mapping, delta in zip(maps, deltas, strict=True):
+                    mapping.adopt(delta if same else None)
+                packed = packed and same
+            elif packed and self._raced >= _RACES:
                 self._state.compact()
                 if isinstance(self._files, StoredMap):
                     self._files.compact()
@@ -597,6 +638,11 @@ class LiveGraph:
                 packed = False
         heap.release()
         return swapped or packed
+
+    def _stored_maps(self) -> list[StoredMap]:
+        """The build state's stored maps and the table of files, when stored."""
+        files = [self._files] if isinstance(self._files, StoredMap) else []
+        return [*self._state.stored_maps(), *files]
 
     def _held(self) -> int:
         """Entries of the build state and the table of files held as objects."""
@@ -1281,6 +1327,17 @@ class LiveGraph:
         kg.made_at = datetime.now(UTC)
         kg.__dict__.setdefault("from_snapshot", False)  # True: read from a snapshot at start
         return kg
+
+
+@dataclass(slots=True)
+class _Packing:
+    """A compaction begun (:meth:`LiveGraph._begin_packing`): the version and the count
+    of changes then, the stored maps it packs, the child packing them (None: here)."""
+
+    kg: KnowledgeGraph
+    changes: int
+    maps: list[StoredMap]
+    child: packchild.Packing | None = None
 
 
 def _refuse_wanting(name: str, parsed: ParsedFile | None, digest: str | None) -> None:

@@ -185,6 +185,11 @@ class StoredMap(MutableMapping[str, Any]):
         # The last entry found in the layers: a change looks for a key and then reads it
         # (``url in m`` then ``m[url]``), and from a snapshot each read is a block read.
         self._found: tuple[str, bytes] | None = None
+        # The keys used since mark() (read, set or deleted: a value read may be changed
+        # in place), while a packing of the map as it was then is made elsewhere.
+        self._since: set[str] | None = None
+        self._layers = 0  # how many times its layers were swapped (install, adopt)
+        self._marked = -1  # _layers at mark()
 
     @classmethod
     def of(cls, mapping: MutableMapping[str, Any], load: Callable[[str, bytes], Any],
@@ -214,6 +219,8 @@ class StoredMap(MutableMapping[str, Any]):
         return found
 
     def __getitem__(self, key: str) -> Any:
+        if self._since is not None:
+            self._since.add(key)
         found = self.held.get(key, _MISSING)
         if found is not _MISSING:
             return found
@@ -241,6 +248,8 @@ class StoredMap(MutableMapping[str, Any]):
         return default if data is None else self.load(key, data)
 
     def get(self, key: str, default: Any = None) -> Any:
+        if self._since is not None:
+            self._since.add(key)
         found = self.held.get(key, _MISSING)
         if found is not _MISSING:
             return found
@@ -251,6 +260,8 @@ class StoredMap(MutableMapping[str, Any]):
         return key in self.held or (isinstance(key, str) and self._stored(key) is not None)
 
     def __setitem__(self, key: str, value: Any) -> None:
+        if self._since is not None:
+            self._since.add(key)
         if key not in self.held:
             if self._stored(key) is not None:
                 self.hidden.add(key)
@@ -259,6 +270,8 @@ class StoredMap(MutableMapping[str, Any]):
         self.held[key] = value
 
     def __delitem__(self, key: str) -> None:
+        if self._since is not None:
+            self._since.add(key)
         if key in self.held:
             del self.held[key]
         elif self._stored(key) is not None:
@@ -320,6 +333,13 @@ class StoredMap(MutableMapping[str, Any]):
         readers, but its result is :meth:`install`-ed only if nothing changed the map
         (or a value held) meanwhile — the caller knows (graph/live.py: no change applied
         since). None when nothing is held."""
+        return self.unpacked(self.packing())
+
+    def packing(self) -> tuple[int, bytes, tuple[bytes, bytes, bytes], list[str]] | None:
+        """:meth:`packed` as a compact delta of the map as it is (what a child hands
+        back, graph/packchild.py): how many of the buffers stay as they are, the new
+        buffer's blobs and table, and the hidden keys it holds (no longer hidden).
+        None when nothing is held."""
         held = dict(self.held)  # one step under the interpreter's lock
         if not held:
             return None
@@ -338,13 +358,49 @@ class StoredMap(MutableMapping[str, Any]):
         data, table = pack_blobs(older.items())
         # A key deleted stays hidden (an older layer may hold it); one packed now is in
         # the newest layer, found before any older one.
-        return Packed([*buffers, Blobs(data, table)], {key for key in hidden if key not in older})
+        return len(buffers), data, table, [key for key in hidden if key in older]
+
+    def unpacked(self, delta: tuple[int, bytes, tuple[bytes, bytes, bytes], list[str]] | None,
+                 ) -> Packed | None:
+        """The :class:`Packed` a :meth:`packing` of this map (unchanged since) stands for."""
+        if delta is None:
+            return None
+        kept, data, table, shown = delta
+        return Packed([*self.buffers[:kept], Blobs(data, table)], self.hidden.difference(shown))
+
+    def mark(self) -> None:
+        """Note from now on the keys used (see :meth:`adopt`)."""
+        self._since = set()
+        self._marked = self._layers
+
+    @property
+    def marked(self) -> bool:
+        """Whether a packing of the map as it was at :meth:`mark` may still be adopted."""
+        return self._since is not None
+
+    def adopt(self, delta: tuple[int, bytes, tuple[bytes, bytes, bytes], list[str]] | None,
+              ) -> None:
+        """Take a :meth:`packing` of the map as it was at :meth:`mark`, whatever was
+        changed since: the entries used since stay held as they now are (and hidden in
+        the older layers, whose copy of them is the one packed), the rest go to the new
+        buffer. The map holds the same entries after as before."""
+        since, self._since = self._since, None
+        if delta is None or since is None or self._marked != self._layers:
+            return  # (its layers were swapped meanwhile: the packing is of others)
+        kept, data, table, shown = delta
+        self._layers += 1
+        self.buffers = [*self.buffers[:kept], Blobs(data, table)]
+        self.hidden = self.hidden.difference(shown).union(since)
+        held = self.held
+        self.held = {key: held[key] for key in since if key in held}
+        self._found = None  # its layers changed
 
     def install(self, packed: Packed | None) -> None:
         """Take the buffers :meth:`packed` made (of the map as it is now) and let the held
         entries go."""
         if packed is None:
             return
+        self._layers += 1
         self.buffers, self.hidden = packed.buffers, packed.hidden
         self.held = {}
         self._found = None  # its layers changed
