@@ -18,6 +18,7 @@ from strawberry.schema.schema import validate_document
 
 import graph
 from graph.budget import Budget
+from schema.admission import kept, text_of
 from schema.codes import GRAPHQL_VALIDATION_FAILED, with_code
 from schema.cost import RequestBudget
 from schema.validation import deadline_of_validation, timed_rules
@@ -57,10 +58,16 @@ def _parse(query: str, **options: Any) -> Any:
     raise nested_too_deeply_error(parser)
 
 
+def _parsed(query: str, **options: Any) -> Any:
+    """The parse of ``query``: the cached one, or, for a big document the caches do not
+    keep (schema/admission.py ``kept``), a parse of its own."""
+    return _parse(query, **options) if kept(query) else _parse.__wrapped__(query, **options)
+
+
 def parsed(query: str, max_tokens: int) -> Any:
     """Return the parsed document of a query text (parsed once: the cache
-    :class:`ParsedDocuments` fills); raise the parser's error."""
-    return _parse(query, max_tokens=max_tokens)
+    :class:`ParsedDocuments` fills; a big one each time); raise the parser's error."""
+    return _parsed(query, max_tokens=max_tokens)
 
 
 def validation_errors(schema: Any, document: Any, rules: tuple[Any, ...],
@@ -84,7 +91,7 @@ class ParsedDocuments(SchemaExtension):
         ec = self.execution_context
         if ec.query is not None and ec.graphql_document is None:
             try:
-                ec.graphql_document = _parse(ec.query, **ec.parse_options)
+                ec.graphql_document = _parsed(ec.query, **ec.parse_options)
             except (GraphQLError, TypeError):
                 pass
         yield
@@ -112,6 +119,8 @@ class _Validations:
         with deadline_of_validation(walks):
             errors = with_code(validate_document(schema, document, timed_rules(rules)),
                                GRAPHQL_VALIDATION_FAILED)
+        if not kept(text_of(document)):
+            return errors
         with self._lock:
             self._entries[key] = (document, errors)
             while len(self._entries) > self.maxsize:

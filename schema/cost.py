@@ -57,6 +57,7 @@ from strawberry.extensions import SchemaExtension
 
 import graph
 from graph.budget import Budget
+from schema.admission import kept, text_of
 from schema.limits import LimitExceeded, check_arguments, settings_of
 from schema.pagination import DEFAULT_PAGE
 from schema.settings import Settings
@@ -268,6 +269,8 @@ class _Estimates:
                 self._entries.move_to_end(key)
                 return entry[1]
         found = _requested_objects(schema, document, operation_name, variables, caps)
+        if not kept(text_of(document)):
+            return found
         with self._lock:
             self._entries[key] = (document, found)
             while len(self._entries) > self.maxsize:
@@ -295,6 +298,8 @@ class _Estimates:
 
         visit(document, Pages())
         found = tuple(sorted(names))
+        if not kept(text_of(document)):
+            return found
         with self._lock:
             if len(self._pages) >= self.maxsize:
                 self._pages.clear()

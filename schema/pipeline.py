@@ -41,6 +41,7 @@ from strawberry.types.graphql import OperationType
 
 import graph
 from graph.budget import Budget
+from schema.admission import kept
 from schema.cache import parsed, validation_errors
 from schema.cost import Cost, RequestBudget
 from schema.limits import settings_of, tidy_errors, validation_rules
@@ -87,6 +88,8 @@ class QueryPipeline:
             if len(operations) == 1 and operations[0].operation == CoreOperationType.QUERY \
                     and self._valid(document, rules, walks):
                 found = (document, operations[0])
+        if not kept(query):
+            return found
         with self._lock:
             self._prepared[key] = found
             while len(self._prepared) > self.maxsize:

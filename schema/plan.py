@@ -34,6 +34,7 @@ from graphql.type.scalars import (
     serialize_string,
 )
 
+from schema.admission import kept, text_of
 from schema.arguments import argument_reader
 from schema.complete import completer, needs_info, node_view
 from schema.convert import arguments_converter
@@ -107,6 +108,8 @@ class Plans:
         for node in (document, *fragments):
             visit(node, facts)
         conditions = None if facts.unplannable else tuple(sorted(facts.conditions))
+        if not kept(text_of(document)):
+            return conditions, {}
         with self._lock:
             self._documents[key] = (document, conditions, {})
             while len(self._documents) > self.maxsize:
