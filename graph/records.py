@@ -446,6 +446,13 @@ def missing_path(root: Path) -> NewsgraphError:
     return NewsgraphError(f"no such file or folder: {str(root)!r}")
 
 
+def _is_socket(path: str | os.PathLike[str]) -> bool:
+    try:
+        return stat.S_ISSOCK(os.stat(path).st_mode)
+    except OSError:
+        return False
+
+
 def _stat_of(st: os.stat_result) -> tuple[int, int, int, int]:
     return (st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)
 
@@ -498,7 +505,11 @@ def _parse_file(path: str | os.PathLike[str], max_bytes: int, include: Sequence[
         )
         return result
     except OSError as e:
-        result.errors.append(Problem(name, None, f"cannot read file: {e.strerror or e}"))
+        if e.errno == errno.ENXIO and _is_socket(path):  # a socket cannot be opened at all
+            result.errors.append(Problem(name, None, "not a regular file (a pipe, device or "
+                                                     "socket): never read"))
+        else:
+            result.errors.append(Problem(name, None, f"cannot read file: {e.strerror or e}"))
         return result
     if len(data) > max_bytes:  # the file grew between stat and read
         result.errors.append(
