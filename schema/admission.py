@@ -15,6 +15,9 @@ is not known yet, and then (schema/http.py, schema/threads.py):
   thousand tokens: validation compares every two fields of one response name) take
   the lane's turn instead of a share of the interpreter beside the long operations.
 
+A document known to be quick whose last operation took under :data:`INLINE_CPU_S` runs
+its queries on the event loop, with no thread at all (schema/http.py ``_on_loop``).
+
 The key of a document is its text without comments (the GraphQL spec ignores them):
 clients and benchmarks that tag a document with a comment send the same document.
 Everything here reads the text with regular expressions only (C speed; microseconds
@@ -28,11 +31,15 @@ import threading
 from collections import OrderedDict
 from itertools import islice
 
-__all__ = ["PACED_NAMES", "QUICK_CPU_S", "QuickDocuments", "document_key", "names_in",
-           "may_write"]
+__all__ = ["INLINE_CPU_S", "PACED_NAMES", "QUICK_CPU_S", "QuickDocuments", "document_key",
+           "names_in", "may_write"]
 
 # An operation whose thread spent less CPU than this (the lane's `after`) ran quick.
 QUICK_CPU_S = 0.02
+# A query whose document's last operation spent less CPU than this runs on the event loop,
+# without a thread (schema/http.py); one that spends more there, at its next look at the
+# deadline, is stopped and run again in an operation thread.
+INLINE_CPU_S = 0.002
 # A document not known to be quick holding more names than this is parsed, validated and
 # costed in the lane. `{ stats { articles } }` holds 2; an explorer's page with its
 # fields 20 to 60; the benchmark's 10 aliased `paths` 70, its 20 aliased searches 140.
@@ -80,18 +87,21 @@ def may_write(text: str) -> bool:
 
 
 class QuickDocuments:
-    """The documents (by :func:`document_key`) whose last operation ran quick: the most
-    recent ``maxsize``.
+    """The documents (by :func:`document_key`) whose last operation ran quick, with the
+    CPU seconds it took: the most recent ``maxsize``.
 
     >>> quick = QuickDocuments()
-    >>> quick.ran("{ stats { articles } }", quick=True)
-    >>> quick.known("{ stats { articles } }")
-    True
+    >>> quick.ran("{ stats { articles } }", quick=True, cpu=0.0005)
+    >>> quick.known("{ stats { articles } }"), quick.inline("{ stats { articles } }")
+    (True, True)
+    >>> quick.ran("{ stats { articles } }", quick=True, cpu=0.01)
+    >>> quick.known("{ stats { articles } }"), quick.inline("{ stats { articles } }")
+    (True, False)
     """
 
     def __init__(self, maxsize: int = 4096):
         self.maxsize = maxsize
-        self._keys: OrderedDict[str, None] = OrderedDict()
+        self._keys: OrderedDict[str, float] = OrderedDict()
         self._lock = threading.Lock()  # written from worker threads, read on the loop
 
     def known(self, key: str) -> bool:
@@ -99,14 +109,21 @@ class QuickDocuments:
         with self._lock:
             return key in self._keys
 
-    def ran(self, key: str, quick: bool) -> None:
-        """Remember how the last operation of ``key``'s document ran: quick, or not
-        (then it is not known to be quick any more: other variables made it long)."""
+    def inline(self, key: str) -> bool:
+        """Whether the document of ``key`` is known to be quick enough to run on the event
+        loop: its last operation took under :data:`INLINE_CPU_S` of CPU."""
+        with self._lock:
+            return self._keys.get(key, INLINE_CPU_S) < INLINE_CPU_S
+
+    def ran(self, key: str, quick: bool, cpu: float = QUICK_CPU_S) -> None:
+        """Remember how the last operation of ``key``'s document ran: quick, taking ``cpu``
+        seconds, or not (then it is not known to be quick any more: other variables made
+        it long)."""
         with self._lock:
             if not quick:
                 self._keys.pop(key, None)
                 return
-            self._keys[key] = None
+            self._keys[key] = cpu
             self._keys.move_to_end(key)
             while len(self._keys) > self.maxsize:
                 self._keys.popitem(last=False)

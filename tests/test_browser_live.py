@@ -13,6 +13,7 @@ import os
 import shutil
 import urllib.request
 
+import numpy as np
 import pytest
 from live_helpers import wait_for, write_whole
 
@@ -277,6 +278,10 @@ def _positions(page) -> dict[str, tuple[float, float]]:
         "newsgraphExplorer.graph.mapNodes((n, a) => [n, { x: a.x, y: a.y }])")}
 
 
+def _float32(positions: dict[str, tuple[float, float]]) -> dict[str, tuple[float, float]]:
+    return {n: (float(np.float32(x)), float(np.float32(y))) for n, (x, y) in positions.items()}
+
+
 def test_live_mode_lays_an_arrival_out_among_its_drawn_neighbours_and_moves_nothing_else(
         open_page, tmp_path):
     # An arrival was put on the ring around its first drawn neighbour, however far the
@@ -307,7 +312,10 @@ def test_live_mode_lays_an_arrival_out_among_its_drawn_neighbours_and_moves_noth
         _wait_idle(page)
         after = _positions(page)
         arrival = after.pop(f"article:{url}")
-        assert after == {n: before[n] for n in after}  # nothing drawn before has moved
+        # Nothing drawn before has moved. ForceAtlas2's worker hands every position back as
+        # a 32-bit float, the held ones too: where no layout step had landed before the
+        # arrival (a loaded machine), a held position comes back rounded to 32 bits.
+        assert _float32(after) == _float32({n: before[n] for n in after})
         assert dist(arrival, before[a]) < 0.75 * ab and dist(arrival, before[b]) < 0.75 * ab, (
             arrival, before[a], before[b])
         page.screenshot(path=tmp_path / "live-between.png")
