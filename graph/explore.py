@@ -345,12 +345,14 @@ def _fruchterman_reingold(a: np.ndarray, rng: np.random.RandomState, iterations:
 # -- selections for export -----------------------------------------------------------
 
 
-def whole(kg: KnowledgeGraph, via: Iterable[str] | None = None) -> Subgraph:
-    """Return the whole graph as a subgraph: every node (hops 0), every edge of ``via``."""
+def whole(kg: KnowledgeGraph, via: Iterable[str] | None = None,
+          budget: Budget | None = None) -> Subgraph:
+    """Return the whole graph as a subgraph: every node (hops 0), every edge of ``via``
+    (``budget``'s deadline looked at before each node's edges)."""
     walk = check_via(via)
     nodes = dict.fromkeys(kg.index.ids_in_order(), 0)
     sub = Subgraph(nodes=nodes)
-    sub.edges = _edges_among(kg, nodes, walk)
+    sub.edges = _edges_among(kg, nodes, walk, budget)
     return sub
 
 
@@ -366,7 +368,7 @@ def select_subgraph(
     if seeds:
         return expand(kg, seeds, hops, via, selection=selection, budget=budget)
     if selection is None or selection.empty:
-        return whole(kg, via)
+        return whole(kg, via, budget)
     walk = check_via(via)
     index = kg.index
     starts = [index.pos[a] for a in sorted(select_articles(kg, selection, budget=budget))]
@@ -380,16 +382,19 @@ def select_subgraph(
                                        level.depth))
     else:
         nodes = dict.fromkeys((index.ids[i] for i in starts), 0)
-    return Subgraph(nodes=nodes, edges=_edges_among(kg, nodes, walk))
+    return Subgraph(nodes=nodes, edges=_edges_among(kg, nodes, walk, budget))
 
 
-def _edges_among(kg: KnowledgeGraph, nodes: Collection[str], via: tuple[str, ...]) -> list[Edge]:
+def _edges_among(kg: KnowledgeGraph, nodes: Collection[str], via: tuple[str, ...],
+                 budget: Budget | None = None) -> list[Edge]:
     kinds = set(via)
     # graph.traverse.edge for each stored edge, read straight off networkx's adjacency
     # dicts: a whole-graph export has hundreds of thousands of edges.
     succ, node_data = kg.nx._succ, kg.nx._node
     out = []
     for u in nodes:
+        if budget is not None:
+            budget.check_time()
         last_source: tuple[str, ...] | None = None
         for v, keyed in succ[u].items():
             if v not in nodes:

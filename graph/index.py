@@ -15,6 +15,7 @@ the search index's token lists — only theirs are case-folded and scanned, as a
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import itertools
 import operator
@@ -637,6 +638,7 @@ class ReadIndex:
                 self._blob_segments(budget):
             hits: list[int] = []
             unsure: list[int] = []
+            ends: list[int] | None = None  # where each text's successor begins
             for lo, hi in _windows(text, SCAN_BYTES):
                 if budget is not None:
                     budget.check_time()
@@ -653,6 +655,12 @@ class ReadIndex:
                         unsure.append(s)
                     else:
                         hits.append(s)
+                        # Its article holds the phrase: the rest of its text need not be
+                        # searched (a text repeating the phrase matched at every word).
+                        if ends is None:
+                            ends = starts[1:].tolist()
+                        k = bisect.bisect_right(ends, s)
+                        at = max(at, ends[k] if k < len(ends) else hi)
             rows.update(_rows_at(starts, owners, hits))
             for i in _rows_at(starts, owners, unsure):
                 if i not in rows and _holds(self.fields[i], phrase):

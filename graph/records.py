@@ -25,7 +25,7 @@ from graph import fastyaml
 from graph.errors import NewsgraphError, shown
 from graph.report import Problem
 from graph.textfields import as_written
-from graph.values import MAX_VALUE_DEPTH, NotUnicode, TooLongInteger, max_int_digits
+from graph.values import MAX_VALUE_DEPTH, NotUnicode, TooLongInteger, key_text, max_int_digits
 from graph.yamlscalars import timestamp_or_text
 
 # The record checks every record goes through, compiled with the reader when it is
@@ -94,18 +94,39 @@ def _construct_int(loader: Any, node: yaml.ScalarNode) -> int | TooLongInteger:
 
 _MERGE = "tag:yaml.org,2002:merge"
 _NULL = "tag:yaml.org,2002:null"
+_STR = "tag:yaml.org,2002:str"
+
+
+# A repeated key: its text and line, and, when it is written otherwise than the key it
+# repeats (`on` and `yes`, both true), that key's text and line and the value both are.
+Duplicate = tuple[str, int, "tuple[str, int, str] | None"]
 
 
 def _construct_mapping(loader: Any, node: yaml.MappingNode, deep: bool = False) -> Any:
     """The safe loader's mapping, noting each key the mapping repeats (its own keys:
-    those a ``<<`` merge brings in may be overridden) in ``loader.duplicates``."""
+    those a ``<<`` merge brings in may be overridden) in ``loader.duplicates``: written
+    alike, or written apart but read as one value (``on`` and ``yes``; ``1`` and
+    ``true``, one key to Python)."""
     if isinstance(node, yaml.MappingNode) and len(node.value) > 1:
         seen: set[tuple[str, str]] = set()
+        values: dict[Any, yaml.ScalarNode] = {}
         for key, _ in node.value:
-            if isinstance(key, yaml.ScalarNode) and key.tag != _MERGE:
-                if (key.tag, key.value) in seen:
-                    loader.duplicates.append((key.value, key.start_mark.line))
-                seen.add((key.tag, key.value))
+            if not isinstance(key, yaml.ScalarNode) or key.tag == _MERGE:
+                continue
+            if (key.tag, key.value) in seen:
+                loader.duplicates.append((key.value, key.start_mark.line, None))
+                continue
+            seen.add((key.tag, key.value))
+            if key.tag == _STR:
+                continue  # text keys are one key only when written alike
+            try:
+                value = loader.construct_object(key)
+                first = values.setdefault(value, key)
+            except (TypeError, yaml.YAMLError):
+                continue  # unhashable or unreadable: the construction says so
+            if first is not key:
+                loader.duplicates.append((key.value, key.start_mark.line, (
+                    first.value, first.start_mark.line, key_text(value))))
     return yaml.SafeLoader.construct_mapping(loader, node, deep)
 
 
@@ -117,7 +138,7 @@ class _SafeLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignor
 
     def __init__(self, stream: str):
         super().__init__(stream)
-        self.duplicates: list[tuple[str, int]] = []
+        self.duplicates: list[Duplicate] = []
 
 
 _SafeLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
@@ -425,6 +446,13 @@ def missing_path(root: Path) -> NewsgraphError:
     return NewsgraphError(f"no such file or folder: {str(root)!r}")
 
 
+def _is_socket(path: str | os.PathLike[str]) -> bool:
+    try:
+        return stat.S_ISSOCK(os.stat(path).st_mode)
+    except OSError:
+        return False
+
+
 def _stat_of(st: os.stat_result) -> tuple[int, int, int, int]:
     return (st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)
 
@@ -477,7 +505,11 @@ def _parse_file(path: str | os.PathLike[str], max_bytes: int, include: Sequence[
         )
         return result
     except OSError as e:
-        result.errors.append(Problem(name, None, f"cannot read file: {e.strerror or e}"))
+        if e.errno == errno.ENXIO and _is_socket(path):  # a socket cannot be opened at all
+            result.errors.append(Problem(name, None, "not a regular file (a pipe, device or "
+                                                     "socket): never read"))
+        else:
+            result.errors.append(Problem(name, None, f"cannot read file: {e.strerror or e}"))
         return result
     if len(data) > max_bytes:  # the file grew between stat and read
         result.errors.append(
@@ -814,7 +846,7 @@ def _yaml_items(
     fast = _fast_reader.read(text, first_line, allow_list)  # plain block YAML, PyYAML's values
     if fast is not None:
         return fast
-    duplicates: list[tuple[str, int]] = []
+    duplicates: list[Duplicate] = []
     unused: list[tuple[str, str, int]] = []
     try:
         items = list(compose_items(text, first_line, allow_list, duplicates, unused=unused))
@@ -839,10 +871,13 @@ def _empty_document(node: yaml.Node) -> bool:
         and not node.style
 
 
-def _duplicate_warnings(path: str, duplicates: list[tuple[str, int]]) -> list[Problem]:
-    return [Problem(path, line, f"duplicate key {key!r}: a key may appear once in a mapping; "
-                                "the last value is kept") for key, line in sorted(duplicates,
-                                                                  key=lambda d: d[1])]
+def _duplicate_warnings(path: str, duplicates: list[Duplicate]) -> list[Problem]:
+    return [Problem(path, line, f"duplicate key {key!r}: " + (
+        "" if same is None else
+        f"{same[0]!r} (line {same[1]}) and {key!r} are read as the same key, {same[2]}; "
+        "quote them to keep both as written; ") +
+        "a key may appear once in a mapping; the last value is kept")
+        for key, line, same in sorted(duplicates, key=lambda d: d[1])]
 
 
 _STANDARD_TAGS = ("!!str, !!int, !!float, !!bool, !!null, !!timestamp, !!binary, !!set, !!seq, "
@@ -964,7 +999,7 @@ class YamlFailure(Exception):
 
 def compose_items(
     text: str, first_line: int, allow_list: bool,
-    duplicates: list[tuple[str, int]] | None = None,
+    duplicates: list[Duplicate] | None = None,
     anchors: dict[str, yaml.Node] | None = None,
     unused: list[tuple[str, str, int]] | None = None,
     pure: bool = False,
@@ -1006,7 +1041,9 @@ def compose_items(
                 as_written(part)  # a record's text fields: a plain scalar is its text
                 out.append((loader.construct_document(part), line))
         if duplicates is not None:
-            duplicates.extend((key, line + first_line) for key, line in loader.duplicates)
+            duplicates.extend((key, line + first_line, same and (same[0], same[1] + first_line,
+                                                                  same[2]))
+                              for key, line, same in loader.duplicates)
         if unused is not None and isinstance(loader, _AliasCountingLoader):
             unused.extend((anchor, value, line + first_line)
                           for anchor, value, line in loader.unused_anchors())
@@ -1087,7 +1124,7 @@ class _AliasCountingLoader(yaml.SafeLoader):
     def __init__(self, stream: str):
         super().__init__(stream)
         self.aliases = 0
-        self.duplicates: list[tuple[str, int]] = []
+        self.duplicates: list[Duplicate] = []
         self.used: set[str] = set()  # the anchors aliases name
         self.plain_anchors: list[tuple[str, yaml.ScalarNode]] = []  # `&name value`
 
@@ -1124,7 +1161,7 @@ def _salvage_block_list(
     for n, start in enumerate(starts):
         end = starts[n + 1] if n + 1 < len(starts) else len(lines)
         chunk = "".join(lines[start:end])
-        duplicates: list[tuple[str, int]] = []
+        duplicates: list[Duplicate] = []
         try:
             items.extend(compose_items(chunk, first_line + start, allow_list=True,
                                        duplicates=duplicates, anchors=anchors))

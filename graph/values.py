@@ -22,6 +22,7 @@ entries are left as read: the graph build checks them against their own rules.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import sys
@@ -29,8 +30,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 
-__all__ = ["TooLongInteger", "NotUnicode", "clean_record", "json_int", "lone_surrogate",
-           "MAX_VALUE_DEPTH", "TOO_DEEP"]
+__all__ = ["TooLongInteger", "NotUnicode", "clean_record", "json_int", "key_text",
+           "lone_surrogate", "MAX_VALUE_DEPTH", "TOO_DEEP"]
 
 _SURROGATE = re.compile(r"[\ud800-\udfff]")  # escapes for re: mypyc refuses the literals
 # Left for the build, which checks each against its own rule and range.
@@ -160,13 +161,20 @@ def _clean_text_only(value: Any, where: str) -> Any:
     return value
 
 
-def _key(key: Any, where: str) -> str:
+def key_text(key: Any) -> str:
+    """Return a mapping key as JSON names it: text as it is, true, false and null in
+    JSON's spelling (never Python's True or None), a date in ISO 8601."""
     if isinstance(key, str):
-        name = key
-    elif isinstance(key, date):
-        name = key.isoformat()
-    else:
-        name = str(key)
+        return key
+    if isinstance(key, bool) or key is None:
+        return json.dumps(key)
+    if isinstance(key, date):
+        return key.isoformat()
+    return str(key)
+
+
+def _key(key: Any, where: str) -> str:
+    name = key_text(key)
     bad = lone_surrogate(name)
     if bad is not None:
         raise NotUnicode(f"{where} {name.encode('utf-8', 'backslashreplace').decode()!r}", bad)

@@ -180,9 +180,14 @@ class ExportCaps:
 
     def check_time(self) -> None:
         if time.monotonic() > self.deadline:
-            raise graph.InvalidArgument(
-                f"the export ran past its time limit of {self.settings.timeout:g} s "
-                f"(set by {env_name('timeout')}): narrow it with from/hops or where")
+            raise self.late()
+
+    def late(self) -> graph.InvalidArgument:
+        """The error of an export past its deadline, saying what to do instead."""
+        return graph.InvalidArgument(
+            f"the export ran past its time limit of {self.settings.timeout:g} s "
+            f"(set by {env_name('timeout')}): narrow it with from/hops or where, or write "
+            "it with `newsgraph export`")
 
     def walks(self) -> Budget:
         """A walk's budget ending at this export's deadline (its visits are not capped:
@@ -228,14 +233,16 @@ def _prepare(kg: graph.KnowledgeGraph, req: ExportRequest, caps: ExportCaps
     """Select and lay out (in a worker thread), within the caps."""
     if req.layout is not None and req.layout.upper() not in explore.LAYOUTS:
         raise graph.InvalidArgument(f"unknown layout {shown(req.layout)}: expected force")
-    sub = capped_subgraph(kg, req, caps)
+    try:  # the walks' budgets have no visit cap: only the deadline ends them
+        sub = capped_subgraph(kg, req, caps)
+    except graph.BudgetExceeded as e:
+        raise caps.late() from e
     if req.layout is not None:
         layout = caps.walks()  # the layout stops at the export's deadline too
         try:
             sub.positions = explore.force_layout(sub, budget=layout)
-        except graph.BudgetExceeded:
-            caps.check_time()
-            raise
+        except graph.BudgetExceeded as e:
+            raise caps.late() from e
         caps.layout_iterations = layout.work.get("layoutIterations", 0)
     caps.check_time()
     return sub

@@ -60,7 +60,12 @@ from schema.limits import DeadlineResult
 from schema.query import should_mask
 from schema.settings import Settings, env_name
 from schema.threads import OperationThreads, Ticket
-from schema.wsmessages import CappedWebSocketAdapter, CheckedLegacyWS, CheckedTransportWS
+from schema.wsmessages import (
+    CappedWebSocketAdapter,
+    CheckedLegacyWS,
+    CheckedTransportWS,
+    UndecodableJSON,
+)
 
 __all__ = ["BODY", "GRAPHQL_RESPONSE", "JSON", "negotiate", "is_request_error", "error_body",
            "encode_response", "GraphQLOverHTTP"]
@@ -487,22 +492,22 @@ class GraphQLOverHTTP(GraphQL[dict[str, Any], None]):
         except json.JSONDecodeError:
             raise
         except RecursionError:
-            raise _Undecodable("it nests too deeply to be read", "", 0) from None
+            raise UndecodableJSON("it nests too deeply to be read", "", 0) from None
         except UnicodeDecodeError as e:
-            raise _Undecodable(f"it is not UTF-8 (byte {e.object[e.start]:#04x} at offset "
+            raise UndecodableJSON(f"it is not UTF-8 (byte {e.object[e.start]:#04x} at offset "
                                f"{e.start}): send JSON as UTF-8", "", 0) from None
         except ValueError as e:  # an integer past int_max_str_digits
             digits = re.search(r"value has (\d+) digits", str(e))
             what = (f"it holds a number of {int(digits[1]):,} digits: at most "
                     f"{sys.get_int_max_str_digits():,} are read" if digits else
                     "it holds a value JSON's decoder refuses")
-            raise _Undecodable(what, "", 0) from None
+            raise UndecodableJSON(what, "", 0) from None
 
     def parse_json(self, data: str | bytes) -> Any:
         """Decode JSON sent over HTTP: an object, or a list of them for a batch."""
         try:
             value = self.decode_json(data)
-        except _Undecodable as e:
+        except UndecodableJSON as e:
             raise HTTPException(400, f"Unable to parse request body as JSON: {e.msg}") from None
         except json.JSONDecodeError:
             raise HTTPException(400, "Unable to parse request body as JSON") from None
@@ -519,7 +524,7 @@ class GraphQLOverHTTP(GraphQL[dict[str, Any], None]):
             if params.get(name):
                 try:
                     params[name] = self.decode_json(params[name])
-                except (json.JSONDecodeError, _Undecodable) as e:
+                except (json.JSONDecodeError, UndecodableJSON) as e:
                     raise HTTPException(
                         400, f"the '{name}' parameter is not JSON ({e.msg}): send a "
                              f"URL-encoded JSON object, as {name}=%7B%22id%22%3A1%7D") from None
@@ -608,10 +613,6 @@ def _not_utf8_parameter(query_string: bytes) -> str | None:
                     f"offset {e.start} of its bytes): percent-encode the UTF-8 bytes of the "
                     "text, as encodeURIComponent does")
     return None
-
-
-class _Undecodable(json.JSONDecodeError):
-    """JSON that cannot be decoded for another reason than its syntax."""
 
 
 class _Posted:

@@ -28,7 +28,7 @@ from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWS
 from graph.errors import shown
 
 __all__ = ["MAX_ID_CHARS", "message_problem", "payload_problem", "CheckedTransportWS",
-           "CheckedLegacyWS", "CappedWebSocketAdapter", "MESSAGE_TOO_BIG"]
+           "CheckedLegacyWS", "CappedWebSocketAdapter", "MESSAGE_TOO_BIG", "UndecodableJSON"]
 
 # Clients number operations ("1", "2", ...) or give them a UUID: 256 is far more than
 # either, and an id is kept as long as its operation runs.
@@ -36,6 +36,8 @@ MAX_ID_CHARS = 256
 # RFC 6455's close code for a message too big to process.
 MESSAGE_TOO_BIG = 1009
 _NOT_AN_OBJECT = "Invalid message: a message must be a JSON object with a 'type' (text)"
+# The close code graphql-transport-ws gives a message it cannot read.
+INVALID_MESSAGE = 4400
 # The messages a client sends in the legacy graphql-ws protocol.
 _LEGACY_TYPES = ("connection_init", "start", "stop", "connection_terminate")
 
@@ -89,12 +91,18 @@ class CheckedTransportWS(BaseGraphQLTransportWSHandler[Any, Any]):
         await super().handle_message(message)
 
 
+class UndecodableJSON(JSONDecodeError):
+    """JSON that cannot be decoded for another reason than its syntax (it nests too
+    deeply, holds too long a number): ``msg`` says which."""
+
+
 class _NotJSON:
     """A legacy-protocol message that did not decode, handed on to be answered (Strawberry
     reads that protocol ignoring such messages, without a word to the client)."""
 
     def __init__(self, error: JSONDecodeError):
-        self.reason = f"Invalid message: not JSON ({error.msg} at character {error.pos})"
+        self.reason = (f"Invalid message: {error.msg}" if isinstance(error, UndecodableJSON)
+                       else f"Invalid message: not JSON ({error.msg} at character {error.pos})")
 
 
 class CheckedLegacyWS(BaseGraphQLWSHandler[Any, Any]):
@@ -156,6 +164,12 @@ class CappedWebSocketAdapter(ASGIWebSocketAdapter):
                                                           f"most {cap:,} (maxBodyBytes)")
                         return
                     yield self.view.decode_json(text)
+                except UndecodableJSON as e:  # valid JSON: say why it is not read
+                    if not ignore_parsing_errors:
+                        reason = f"Invalid message: {e.msg}".encode()[:123]
+                        await self.close(INVALID_MESSAGE, reason.decode(errors="ignore"))
+                        return
+                    yield _NotJSON(e)
                 except JSONDecodeError as e:
                     if not ignore_parsing_errors:
                         raise NonJsonMessageReceived from e

@@ -210,6 +210,38 @@ def test_an_export_past_the_deadline_stops_with_a_clear_error():
         assert late.status_code == 400 and "ran past its time limit" in late.json()["error"]
 
 
+
+@pytest.mark.parametrize("params", [{}, {"from": ALPHA, "hops": "3"}],
+                         ids=["whole graph", "from"])
+def test_an_export_whose_deadline_passes_while_selecting_stops_there(monkeypatch, kg, params):
+    """The whole graph's edges (120k at 20k records) are gathered with the deadline looked at
+    before each node's: an export past it stops there with the export's own words (it went
+    on to the last edge and answered 400 long after the deadline), and says what to do."""
+    import time as clock
+
+    from graph import explore
+
+    made: list[object] = []
+    real_edge, real_page_edge = explore.Edge, explore.edge
+
+    def slow(real):
+        def make(*args, **kwargs):
+            made.append(args)
+            clock.sleep(0.2)
+            return real(*args, **kwargs)
+        return make
+
+    monkeypatch.setattr(explore, "Edge", slow(real_edge))
+    monkeypatch.setattr(explore, "edge", slow(real_page_edge))
+    with _client(timeout=0.5) as c:
+        late = c.get("/export/graph.graphml", params=params)
+    assert late.status_code == 400, late.text
+    said = late.json()["error"]
+    assert "the export ran past its time limit of 0.5 s" in said
+    assert "narrow it with from/hops or where" in said and "newsgraph export" in said
+    assert len(made) < kg.nx.number_of_edges()
+
+
 def _slow_writes(monkeypatch) -> list[ForkedWriter]:
     """Make every export write take a minute (in the forked child), and keep the writers."""
     import time as clock

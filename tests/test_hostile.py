@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import stat
 import threading
 import time
@@ -205,6 +206,20 @@ def test_a_pipe_or_a_device_posing_as_a_record_is_never_read(tmp_path):
         "zero.json": ["not a regular file (a pipe, device or socket): never read"]}
     assert articles(kg) == {"article:https://good.example/ok"}
     assert elapsed < 5 and peak < 5
+
+
+@pytest.mark.skipif(not hasattr(socket, "AF_UNIX"), reason="Unix sockets need a POSIX system")
+def test_a_socket_posing_as_a_record_is_said_to_be_no_regular_file(tmp_path, monkeypatch):
+    # A Unix socket in the folder (a server's, left in a synced notes folder) was
+    # 'cannot read file: No such device or address', opening it failing with ENXIO.
+    monkeypatch.chdir(tmp_path)  # a socket's path is at most 107 bytes: bound relative
+    with socket.socket(socket.AF_UNIX) as listening:
+        listening.bind("sock.md")
+        (tmp_path / "good.json").write_text(json.dumps(good("ok")), encoding="utf-8")
+        kg, _, _ = load_within(tmp_path, 10)
+    assert reasons(kg, tmp_path) == {
+        "sock.md": ["not a regular file (a pipe, device or socket): never read"]}
+    assert articles(kg) == {"article:https://good.example/ok"}
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes need a POSIX system")

@@ -625,3 +625,34 @@ def test_jsonl_lines_opening_with_a_byte_order_mark_are_read_with_one_warning(tm
     assert kg.report.errors == [] and kg.report.records == 3
     [warning] = kg.report.warnings
     assert warning.line == 2 and "2 lines (2, 3) open with a byte order mark" in warning.reason
+
+
+# YAML 1.1 reads `on`, `yes` and `true` as one value (true), and Python takes true and 1 for one
+# key: two such keys in one mapping kept one value and lost the other without a word, where
+# two keys written alike are warned of.
+@pytest.mark.parametrize(("first", "second", "reads"), [
+    ("on", "yes", "true"), ("1", "true", "true"), ("no", "off", "false"),
+    ("0x1f", "31", "31"), ("~", "null", "null")])
+@pytest.mark.parametrize("nested", [False, True], ids=["top level", "nested"])
+def test_two_keys_yaml_reads_as_one_value_are_a_duplicate_said_with_both(
+        tmp_path, first, second, reads, nested):
+    pad = "  " if nested else ""
+    where = "meta:\n" if nested else ""
+    _md(tmp_path, "story.md", f"title: Keys\nwebUrl: {STORY}\n{where}"
+                              f"{pad}{first}: one\n{pad}{second}: two\n")
+    kg = graph.load(tmp_path)
+    assert f"article:{STORY}" in kg.nx
+    [said] = [str(w) for w in kg.report.warnings]
+    line = 5 if nested else 4
+    assert f"story.md:{line + 1}: duplicate key {second!r}" in said, said
+    assert f"{first!r} (line {line}) and {second!r} are read as the same key, {reads}" in said
+    assert "quote" in said
+
+
+def test_a_key_yaml_reads_as_no_text_is_named_in_json_s_spelling(tmp_path):
+    _md(tmp_path, "story.md", f"title: Keys\nwebUrl: {STORY}\non: push\n~: tilde\nfalse: f\n"
+                              "2024-01-02: day\n1.5: float\n")
+    kg = graph.load(tmp_path)
+    extra = kg.nx.nodes[f"article:{STORY}"]["extra"]
+    assert extra == {"true": "push", "null": "tilde", "false": "f", "2024-01-02": "day",
+                     "1.5": "float"}

@@ -110,16 +110,30 @@ def test_a_malformed_start_of_the_legacy_protocol_is_answered_with_an_error(
         assert answer["payload"]["data"] == {"stats": {"topics": 7}}
 
 
-def test_a_message_nested_too_deeply_to_decode_closes_as_one_that_is_not_json(
-        client: TestClient) -> None:
-    with client.websocket_connect("/graphql", subprotocols=["graphql-transport-ws"]) as ws:
+# JSON the decoder refuses for what it holds, not its syntax, is said as over HTTP: it was
+# "WebSocket message must be valid JSON" (graphql-transport-ws) or "not JSON" (graphql-ws),
+# though it is valid JSON, which sent the client looking for a syntax error.
+_UNREAD = [("[" * 30_000 + "]" * 30_000, "it nests too deeply to be read"),
+           ('{"type": "ping", "n": ' + "9" * 5_000 + "}",
+            "it holds a number of 5,000 digits: at most 4,300 are read")]
+
+
+@pytest.mark.parametrize(("sent", "says"), _UNREAD, ids=["nested", "long number"])
+def test_a_message_json_cannot_read_closes_saying_why(
+        client: TestClient, sent: str, says: str) -> None:
+    closed = _closed_by(client, sent, as_text=True)  # within maxBodyBytes: decoded, refused
+    assert (closed.code, closed.reason) == (4400, f"Invalid message: {says}")
+
+
+@pytest.mark.parametrize(("sent", "says"), _UNREAD, ids=["nested", "long number"])
+def test_a_legacy_message_json_cannot_read_is_answered_saying_why(
+        client: TestClient, sent: str, says: str) -> None:
+    with client.websocket_connect("/graphql", subprotocols=["graphql-ws"]) as ws:
         ws.send_json({"type": "connection_init"})
         assert ws.receive_json()["type"] == "connection_ack"
-        ws.send_text("[" * 30_000 + "]" * 30_000)  # within maxBodyBytes: decoded, refused
-        with pytest.raises(WebSocketDisconnect) as closed:
-            ws.receive_json()
-    assert (closed.value.code, closed.value.reason) == (
-        4400, "WebSocket message must be valid JSON")
+        ws.send_text(sent)
+        answer = ws.receive_json()
+    assert answer == {"type": "error", "payload": {"message": f"Invalid message: {says}"}}
 
 
 def test_a_legacy_message_that_is_no_object_is_answered_with_an_error(
