@@ -149,20 +149,27 @@ def test_a_legacy_message_that_is_no_object_is_answered_with_an_error(
 
 def _first_answer(client: TestClient, payload: dict[str, Any],
                   protocol: str = "graphql-transport-ws") -> dict[str, Any] | None:
-    """The first message for an operation, or None when none came by the time a quick
-    operation sent after it completed (so that a server saying nothing cannot hang)."""
+    """The first message for an operation, or None when none came by the time 100 quick
+    operations sent after it, one after another, completed (so that a server saying
+    nothing cannot hang). A quick one may be answered first: it runs on the event loop
+    while the operation waits for a thread (schema/http.py ``_on_loop``)."""
     with client.websocket_connect("/graphql", subprotocols=[protocol]) as ws:
         ws.send_json({"type": "connection_init"})
         assert ws.receive_json()["type"] == "connection_ack"
         kind = "subscribe" if protocol == "graphql-transport-ws" else "start"
         ws.send_json({"type": kind, "id": "1", "payload": payload})
-        ws.send_json({"type": kind, "id": "probe", "payload": {"query": "{ __typename }"}})
+        probes = 0
+        ws.send_json({"type": kind, "id": "probe0", "payload": {"query": "{ __typename }"}})
         while True:
             message = ws.receive_json()
             if message.get("id") == "1":
                 return message
-            if message.get("id") == "probe" and message["type"] == "complete":
-                return None
+            if message.get("id") == f"probe{probes}" and message["type"] == "complete":
+                probes += 1
+                if probes == 100:
+                    return None
+                ws.send_json({"type": kind, "id": f"probe{probes}",
+                              "payload": {"query": "{ __typename }"}})
 
 
 LONG_DOCUMENT = "{ stats { articles } # " + "x" * 20_000 + "\n}"
