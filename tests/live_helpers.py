@@ -93,3 +93,23 @@ def fail_one_apply(live: Any, path: Path, error: BaseException, monkeypatch: Any
     with pytest.raises(type(error)):
         live.apply([path])
     monkeypatch.setattr(BuildState, "_node", node)
+
+
+def follow_with_held_entries(root: Path, cache: Path, changes: int = 1) -> Any:
+    """A follow of ``root`` started from its snapshot in ``cache``, after ``changes``
+    changes (1 or 2) that left entries of its build state held as objects."""
+    import graph
+    from tests.conftest import record, write_record
+
+    write_record(root, "a.md", record("a", related=[{"webUrl": "https://news.example/b"}],
+                                      topics=["AI"]))
+    write_record(root, "b.md", record("b", topics=["ai", "Facial Recognition"]))
+    graph.follow(root, cache=cache)
+    live = graph.follow(root, cache=cache)
+    live.apply([write_record(root, "c.md", record(
+        "c", related=[{"webUrl": "https://news.example/a"}], topics=["AI"]))])
+    if changes > 1:
+        live.apply([write_record(root, "d.md", record(
+            "d", related=[{"webUrl": "https://news.example/x"}], topics=["Privacy"]))])
+    assert live._held() > 0
+    return live

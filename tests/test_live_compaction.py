@@ -13,20 +13,13 @@ import graph.live as live_module
 from graph.incremental import STORED
 from graph.storedmap import StoredMap
 from tests.conftest import record, write_record
-from tests.live_helpers import wait_for
+from tests.live_helpers import follow_with_held_entries, wait_for
 from tests.test_live import assert_same
 
 
 def _started(root: Path, cache: Path) -> graph.LiveGraph:
     """A follow from its snapshot, after a change that left entries of its state held."""
-    write_record(root, "a.md", record("a", related=[{"webUrl": "https://news.example/b"}],
-                                      topics=["AI"]))
-    write_record(root, "b.md", record("b", topics=["ai", "Facial Recognition"]))
-    graph.follow(root, cache=cache)
-    live = graph.follow(root, cache=cache)
-    live.apply([write_record(root, "c.md", record(
-        "c", related=[{"webUrl": "https://news.example/a"}], topics=["AI"]))])
-    assert live._held() > 0
+    live: graph.LiveGraph = follow_with_held_entries(root, cache)
     # Packed here, not in a forked child (tests/test_packchild.py): the packing is held
     # up through the dump of this process.
     live.pack_in_child = False

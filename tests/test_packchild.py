@@ -20,7 +20,7 @@ import graph
 from graph import packchild
 from graph.storedmap import StoredMap
 from tests.conftest import record, write_record
-from tests.live_helpers import wait_for
+from tests.live_helpers import follow_with_held_entries, wait_for
 from tests.test_live import FollowedFolder, assert_same
 
 pytestmark = pytest.mark.skipif(not packchild.available(), reason="no fork here")
@@ -28,16 +28,8 @@ pytestmark = pytest.mark.skipif(not packchild.available(), reason="no fork here"
 
 def _started(root: Path, cache: Path) -> graph.LiveGraph:
     """A follow from its snapshot, after changes that left entries of its state held."""
-    write_record(root, "a.md", record("a", related=[{"webUrl": "https://news.example/b"}],
-                                      topics=["AI"]))
-    write_record(root, "b.md", record("b", topics=["ai", "Facial Recognition"]))
-    graph.follow(root, cache=cache)
-    live = graph.follow(root, cache=cache)
-    live.apply([write_record(root, "c.md", record(
-        "c", related=[{"webUrl": "https://news.example/a"}], topics=["AI"]))])
-    live.apply([write_record(root, "d.md", record(
-        "d", related=[{"webUrl": "https://news.example/x"}], topics=["Privacy"]))])
-    assert live._held() > 0 and live.pack_in_child
+    live: graph.LiveGraph = follow_with_held_entries(root, cache, changes=2)
+    assert live.pack_in_child
     return live
 
 

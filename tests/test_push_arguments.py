@@ -28,10 +28,10 @@ def test_a_server_that_is_no_web_url_is_a_usage_error(tmp_path, capsys, server):
     assert repr(server) in err and "'http://127.0.0.1:8000'" in err, err
 
 
-def test_push_imports_no_graph_engine(tmp_path):
-    """``newsgraph push`` reads and sends records: it starts without numpy, networkx or the
-    server's libraries (importing them took ~0.7 s of a push's ~1 s on a busy machine,
-    the larger part of a pushed story's way to the explorer's page)."""
+def _imported_by_a_push(tmp_path, names: tuple[str, ...]) -> list[str]:
+    """Which of ``names`` (modules, or packages by their first part) a ``newsgraph
+    push`` of one record imports, run in a process of its own (to a server that is not
+    there)."""
     import json
     import subprocess
     import sys
@@ -40,12 +40,20 @@ def test_push_imports_no_graph_engine(tmp_path):
     record.write_text(GOOD, encoding="utf-8")
     code = ("import sys, json\nfrom schema.cli import main\n"
             f"main(['push', {str(record)!r}, '--server', 'http://127.0.0.1:1'])\n"
-            "heavy = ('numpy', 'networkx', 'strawberry', 'starlette', 'scipy')\n"
-            "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules} & set(heavy))), "
-            "file=sys.stderr)")
+            "loaded = set(sys.modules) | {m.split('.')[0] for m in sys.modules}\n"
+            f"print(json.dumps(sorted(loaded & set({names!r}))), file=sys.stderr)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert "cannot reach" in done.stderr or "refused" in done.stderr, done.stderr
-    assert json.loads(done.stderr.strip().splitlines()[-1]) == []
+    found: list[str] = json.loads(done.stderr.strip().splitlines()[-1])
+    return found
+
+
+def test_push_imports_no_graph_engine(tmp_path):
+    """``newsgraph push`` reads and sends records: it starts without numpy, networkx or the
+    server's libraries (importing them took ~0.7 s of a push's ~1 s on a busy machine,
+    the larger part of a pushed story's way to the explorer's page)."""
+    heavy = ("numpy", "networkx", "strawberry", "starlette", "scipy")
+    assert _imported_by_a_push(tmp_path, heavy) == []
 
 
 def test_push_imports_only_what_a_push_runs(tmp_path):
@@ -55,20 +63,9 @@ def test_push_imports_only_what_a_push_runs(tmp_path):
     on each start: the commands bench/ adds), the process starter and serve's settings,
     the snapshot cache folder, the terminal's progress: each was imported, and run, by
     every push; on a busy machine the start was most of a push's way to the page."""
-    import json
-    import subprocess
-    import sys
-
-    record = tmp_path / "a.json"
-    record.write_text(GOOD, encoding="utf-8")
-    code = ("import sys, json\nfrom schema.cli import main\n"
-            f"main(['push', {str(record)!r}, '--server', 'http://127.0.0.1:1'])\n"
-            "unneeded = ('importlib.metadata', 'multiprocessing', 'schema.settings', "
-            "'graph.cachefolder', 'schema.progress', 'difflib', 'graph.budget')\n"
-            "print(json.dumps(sorted(set(sys.modules) & set(unneeded))), file=sys.stderr)")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert "cannot reach" in done.stderr or "refused" in done.stderr, done.stderr
-    assert json.loads(done.stderr.strip().splitlines()[-1]) == []
+    unneeded = ("importlib.metadata", "multiprocessing", "schema.settings",
+                "graph.cachefolder", "schema.progress", "difflib", "graph.budget")
+    assert _imported_by_a_push(tmp_path, unneeded) == []
 
 
 def test_a_path_that_does_not_exist_is_said_so(tmp_path, capsys):
