@@ -495,7 +495,7 @@ class GraphQLOverHTTP(GraphQL[dict[str, Any], None]):
             raise UndecodableJSON("it nests too deeply to be read", "", 0) from None
         except UnicodeDecodeError as e:
             raise UndecodableJSON(f"it is not UTF-8 (byte {e.object[e.start]:#04x} at offset "
-                               f"{e.start}): send JSON as UTF-8", "", 0) from None
+                                  f"{e.start}): send JSON as UTF-8", "", 0) from None
         except ValueError as e:  # an integer past int_max_str_digits
             digits = re.search(r"value has (\d+) digits", str(e))
             what = (f"it holds a number of {int(digits[1]):,} digits: at most "
