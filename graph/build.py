@@ -701,8 +701,7 @@ class Builder:
             if len(entries) > 1:
                 entries.sort(key=lambda e: e.order)
             winner = entries[-1]
-            if isinstance(winner.fields, bytes):  # a prepared listing's: read it now
-                winner.fields = pickle.loads(winner.fields)
+            winner.fields = _listing_fields(winner.fields)  # a prepared listing's: read now
             self.add_safely(winner, is_stub=True, sources=[e.source for e in entries])
         return related
 
