@@ -294,6 +294,9 @@ def test_the_explorer_opens_on_an_overview_of_the_served_corpus(big_server, open
     _open_explorer(p, big_server)
     page.wait_for_selector("body[data-overview='1']")
     assert page.is_visible("#overview")
+    # The drawing's legend is not laid over the overview (at 1280x800 it hid the timeline's
+    # first label): it shows with the drawing it describes.
+    assert not page.is_visible("#legend")
     assert page.input_value("#mentions") == ""  # nothing pre-filled from the sample data
     truth = _api(big_server, """{ loadReport { records }
         storylines(first: 8) { totalCount edges { node { id central { id } } } }
@@ -321,6 +324,7 @@ def test_the_explorer_opens_on_an_overview_of_the_served_corpus(big_server, open
     page.wait_for_selector("#details-title")
     _wait_idle(page)
     assert not page.is_visible("#overview")
+    assert page.is_visible("#legend")
     assert first in _drawn(page) and len(_drawn(page)) > 1
     assert page.evaluate("newsgraphExplorer.chosen") == first
     p.check_clean()
