@@ -588,7 +588,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         # uvloop is not built for Windows: asyncio's loop there. Its refusals (a GET's URL
         # past 65,535 bytes) are GraphQL errors, not uvicorn's plain text.
         "http": functools.partial(GraphQLHttpToolsProtocol,
-                                  cors_origins=settings.cors_origins),
+                                  cors_origins=settings.cors_origins,
+                                  head_timeout=max(1.0, settings.timeout)),
         "loop": SERVING_LOOP,
         "log_level": "warning", "server_header": not settings.production,
         # A WebSocket message is held whole and decoded on the event loop: one past what an

@@ -141,6 +141,80 @@ def test_a_url_too_long_answer_names_no_origin_not_listed(cors_server):
     assert code == 414 and "access-control-allow-origin" not in got
 
 
+@pytest.fixture(scope="module", params=[None, 2], ids=["one process", "workers"])
+def quick_server(request):
+    """A server with a 2 s request timeout, returned once every worker holds the analytics
+    (a worker replaced by one holding them closes the connections it has open)."""
+    from bench.workers import serve, served_port
+    from schema.loadtest import stop_server
+
+    proc = serve(CORPUS, 0, request.param, "--timeout", "2", within=300)
+    try:
+        yield f"http://127.0.0.1:{served_port(proc)}"
+    finally:
+        stop_server(proc, signal.SIGTERM, timeout=60)
+
+
+def _open(base: str) -> socket.socket:
+    host, port = base.removeprefix("http://").split(":")
+    return socket.create_connection((host, int(port)), timeout=10)
+
+
+def test_a_request_head_sent_a_line_at_a_time_is_answered_408_by_the_timeout(quick_server):
+    # slowloris: a header line every 0.3 s kept the connection (and a file descriptor)
+    # open for as long as the client went on; now the head has the request's timeout (2 s
+    # here) from its first byte. The 10 s below are a hang guard, not a timing.
+    import time
+
+    with _open(quick_server) as s:
+        s.sendall(b"POST /graphql HTTP/1.1\r\nHost: x\r\n")
+        s.settimeout(0.3)
+        answer, started = b"", time.monotonic()
+        while time.monotonic() - started < 10:
+            try:
+                chunk = s.recv(65536)
+            except TimeoutError:
+                s.sendall(b"x-slow: line\r\n")
+                continue
+            if not chunk:
+                break
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 408 "), answer[:200]
+    assert b"connection: close" in head.lower()
+    [error] = json.loads(body)["errors"]
+    assert error["extensions"]["code"] == "REQUEST_TIMEOUT"
+    assert "did not arrive within 2 s" in error["message"], error
+    # the server still answers everyone else
+    assert post(quick_server, "{ stats { articles } }")["data"]["stats"]["articles"] > 0
+
+
+def test_a_connection_that_sends_nothing_is_closed_by_the_timeout(quick_server):
+    with _open(quick_server) as s:
+        assert s.recv(65536) == b""  # closed (a recv past 10 s raises: the hang guard)
+
+
+def test_a_head_sent_whole_on_a_kept_connection_is_not_cut_by_the_timeout(quick_server):
+    # Requests on one keep-alive connection, each sent whole, 1 s apart (under uvicorn's
+    # 5 s keep-alive): the timer of each head ends with its head.
+    import time
+
+    request = (b"POST /graphql HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\n"
+               b"content-length: 37\r\n\r\n" + b'{"query": "{ stats { articles } }"}  ')
+    with _open(quick_server) as s:
+        for _ in range(4):
+            s.sendall(request)
+            answer = s.recv(65536)
+            head, _, body = answer.partition(b"\r\n\r\n")
+            assert head.startswith(b"HTTP/1.1 200 "), answer[:200]
+            length = int(next(line.split(b":")[1] for line in head.split(b"\r\n")
+                              if line.lower().startswith(b"content-length:")))
+            while len(body) < length:
+                body += s.recv(65536)
+            assert json.loads(body)["data"]["stats"]["articles"] > 0
+            time.sleep(1)
+
+
 @pytest.mark.parametrize("workers", [[], ["--workers", "2"]], ids=["one process", "workers"])
 def test_serve_says_the_load_summary_once(tmp_path: Path, workers: list[str]) -> None:
     # serve's log said "newsgraph: loaded: 46 records from 37 files → ..." and then the
