@@ -19,6 +19,7 @@ import os
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 from graph import heap
 from graph.kg import KnowledgeGraph
@@ -48,11 +49,14 @@ class SnapshotWrite:
 
     def __init__(self, kg: KnowledgeGraph, cache_dir: Path, root: Path, digest: str,
                  options: dict[str, object], follow_symlinks: bool,
-                 progress: ProgressCallback | None):
+                 progress: ProgressCallback | None, leftovers: list[Any] | None = None):
         from graph import snapshot
 
         self.kg, self.cache_dir, self.root, self.digest = kg, cache_dir, root, digest
         self.options, self.follow_symlinks, self.progress = options, follow_symlinks, progress
+        # What the load was done with and left to free (graph/loader.py): freed by the
+        # thread first, before the snapshot's parts take memory.
+        self.leftovers = leftovers
         self.path = snapshot.snapshot_path(cache_dir, root)
         # The snapshot written (None until then, and when it was not: the log says why);
         # the thread's wall and CPU seconds once done.
@@ -105,6 +109,7 @@ class SnapshotWrite:
         except Exception:  # noqa: BLE001 - a thread's error would go unseen otherwise
             logger.exception("snapshot not written to %s", self.cache_dir)
         finally:
+            self._free_leftovers()
             self.seconds = time.perf_counter() - began
             self.cpu_seconds = time.thread_time() - cpu
             with _WRITING_LOCK:
@@ -112,6 +117,11 @@ class SnapshotWrite:
                     del _WRITING[self.path]
             self.kg = None  # type: ignore[assignment]
             self._done.set()
+
+    def _free_leftovers(self) -> None:
+        if self.leftovers is not None:
+            self.leftovers.clear()
+            self.leftovers = None
 
     def _write(self) -> None:
         from graph import snapshot
@@ -122,6 +132,9 @@ class SnapshotWrite:
         if snapshot.fingerprint(self.root, again, self.options) != self.digest:
             logger.info("snapshot not written: the corpus changed while it was loaded")
             return
+        # After the corpus is listed and stat'ed again (system calls, the first answers
+        # meanwhile), before the snapshot's parts take memory: the load's leftovers.
+        self._free_leftovers()
         records = kg.report.records
         if progress is not None:
             progress(Step("snapshot", 0, 1, records))
