@@ -185,7 +185,7 @@ _TAB_OR_NEWLINE = dict.fromkeys(map(ord, "\t\n\r"))
 def _escaped(part: str) -> str:
     """Return a path or query part in one spelling, as a browser sends it: text outside
     ASCII and controls as UTF-8 escapes, escapes in capitals, escapes of unreserved
-    characters decoded."""
+    characters decoded; its text in Unicode's composed form (NFC), escaped or not."""
     if part.isascii() and part.isprintable() and "%" not in part and " " not in part:
         return part
     part = _NOT_ASCII.sub(lambda m: quote(m.group(), safe=""), part)
@@ -194,7 +194,50 @@ def _escaped(part: str) -> str:
         char = chr(int(m.group(1), 16))
         return char if char in _UNRESERVED else "%" + m.group(1).upper()
 
-    return _ESCAPE.sub(one, part)
+    part = _ESCAPE.sub(one, part)
+    return _composed(part) if _ESCAPED_UTF8.search(part) else part
+
+
+# An escape of a byte that may be part of a UTF-8 character outside ASCII (0x80-0xFF).
+_ESCAPED_UTF8 = re.compile(r"%[89A-F][0-9A-F]")
+_ESCAPE_RUN = re.compile(r"(?:%[0-9A-F]{2})+")
+
+
+def _composed(part: str) -> str:
+    """Return an escaped path or query part (ASCII, escapes in capitals) with the text it
+    holds in NFC: `cafe%CC%81` (a decomposed `café`, as macOS writes a file's name) is
+    `caf%C3%A9`, one story's URL, as `café` and `café` are. Escapes of ASCII (`%2F`, `%25`)
+    and of bytes that are no UTF-8 (Latin-1's `%E9`) stay as they are, and no text joins
+    across one."""
+    pieces: list[tuple[bool, str]] = []  # (text?, text or an escape kept as written)
+    at = 0
+    for m in _ESCAPE_RUN.finditer(part):
+        if m.start() > at:
+            pieces.append((True, part[at:m.start()]))
+        run = bytes.fromhex(m.group().replace("%", ""))
+        for char in run.decode("utf-8", "surrogateescape"):
+            code = ord(char)
+            if code < 0x80:
+                pieces.append((False, f"%{code:02X}"))
+            elif 0xDC80 <= code <= 0xDCFF:  # a byte that is no UTF-8
+                pieces.append((False, f"%{code - 0xDC00:02X}"))
+            else:
+                pieces.append((True, char))
+        at = m.end()
+    pieces.append((True, part[at:]))
+    out: list[str] = []
+    text: list[str] = []
+    for is_text, piece in pieces:
+        if is_text:
+            text.append(piece)
+            continue
+        out.append(_NOT_ASCII.sub(lambda t: quote(t.group(), safe=""),
+                                  unicodedata.normalize("NFC", "".join(text))))
+        text = []
+        out.append(piece)
+    out.append(_NOT_ASCII.sub(lambda t: quote(t.group(), safe=""),
+                              unicodedata.normalize("NFC", "".join(text))))
+    return "".join(out)
 
 
 def _stripped(value: object, what: str) -> str:

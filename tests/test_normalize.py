@@ -77,6 +77,64 @@ def test_percent_escapes_have_one_spelling(raw, canonical):
     assert canonical_url(raw) == canonical
 
 
+CAFE_NFC, CAFE_NFD = "caf\u00e9", "cafe\u0301"
+
+
+@pytest.mark.parametrize("spelling", [
+    f"https://blog.example/posts/{CAFE_NFC}?q={CAFE_NFC}",
+    f"https://blog.example/posts/{CAFE_NFD}?q={CAFE_NFD}",  # as macOS writes a file's name
+    "https://blog.example/posts/caf%C3%A9?q=caf%C3%A9",
+    "https://blog.example/posts/cafe%CC%81?q=cafe%cc%81",  # a decomposed name, escaped
+    f"https://blog.example/posts/cafe%CC%81?q={CAFE_NFD}",
+])
+def test_the_unicode_forms_of_a_url_are_one_article(spelling):
+    """A story's URL in composed (NFC) and decomposed (NFD) form is one article: a static
+    site built on macOS writes `café` decomposed, a person typing it writes it composed
+    (they were two articles, `cafe%CC%81` and `caf%C3%A9`)."""
+    assert canonical_url(spelling) == "https://blog.example/posts/caf%C3%A9?q=caf%C3%A9"
+
+
+def test_records_of_one_story_in_two_unicode_forms_load_as_one_article(tmp_path):
+    """Two copies of one story, one written on macOS (decomposed, in its URL and file name):
+    one article, the later the winner, as any two copies of a story."""
+    for name, cafe, day in ((CAFE_NFC, CAFE_NFC, "2022-01-01"),
+                            (CAFE_NFD, CAFE_NFD, "2022-02-01")):
+        (tmp_path / f"{name}.md").write_text(
+            f"---\ntitle: Story {cafe}\nwebUrl: https://blog.example/{cafe}\n"
+            f"publishedDateTime: {day}\nrelated: [https://blog.example/{CAFE_NFD}/more]\n---\n",
+            encoding="utf-8")
+    kg = graph.load(tmp_path)
+    articles = sorted(n for n in kg.nx if n.startswith("article:"))
+    assert articles == ["article:https://blog.example/caf%C3%A9",
+                        "article:https://blog.example/caf%C3%A9/more"]
+    assert kg.article(f"https://blog.example/{CAFE_NFC}") == articles[0]
+    [warning] = kg.report.warnings
+    assert "duplicate of" in warning.reason
+
+
+@pytest.mark.parametrize(("raw", "canonical"), [
+    ("https://n.example/%E9t%E9", "https://n.example/%E9t%E9"),  # Latin-1 bytes: no UTF-8
+    ("https://n.example/%2A\u0301", "https://n.example/%2A%CC%81"),  # no escape composed
+    ("https://n.example/a%2Fe%CC%81", "https://n.example/a%2F%C3%A9"),
+    ("https://n.example/e%CC%81%25", "https://n.example/%C3%A9%25"),
+    ("https://n.example/%C3%A9%CC%81", "https://n.example/%C3%A9%CC%81"),  # composed already
+])
+def test_a_url_is_composed_around_its_escapes_of_ascii_and_of_bytes_that_are_no_utf8(
+        raw, canonical):
+    assert canonical_url(raw) == canonical
+
+
+@given(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs", "Cc", "Zs",
+                                                                          "Zl", "Zp"]),
+               min_size=1, max_size=12))
+def test_every_unicode_form_of_a_path_is_one_url(text):
+    forms = {canonical_url(f"https://n.example/{unicodedata.normalize(form, text)}")
+             for form in ("NFC", "NFD")}
+    assert len(forms) == 1
+    [one] = forms
+    assert canonical_url(one) == one
+
+
 @pytest.mark.parametrize("url", ["javascript://news.example/%0Aalert(document.domain)",
                                  "data://news.example/text/html,<script>alert(1)</script>",
                                  "file://news.example/etc/passwd", "ftp://news.example/story"])
