@@ -460,6 +460,33 @@ def _unix_time(value: int | float) -> datetime:
         f"like {_DATE_FORMS}")
 
 
+# RFC 9557's annotations after a date-time (`[Europe/Paris]`, `[u-ca=iso8601]`), as Java's
+# ZonedDateTime and JavaScript's Temporal print them; the offset before them is the instant.
+_ANNOTATED = re.compile(r"(.*?(?:[Zz]|[+-]\d\d(?::?\d\d)?)?)((?:\[[^\[\]]*\])+)")
+_HAS_OFFSET = re.compile(r".*[T t]\d\d(?::?\d\d)*(?:[.,]\d+)?(?:[Zz]|[+-]\d\d(?::?\d\d)?)")
+
+
+def _without_annotations(text: str, value: object) -> str:
+    """``text`` without the RFC 9557 annotations ending it, read by the offset before them;
+    a ValueError when there is no offset (the zone's rules would decide the instant) or an
+    annotation is marked critical (``[!...]``: one must act on it)."""
+    m = _ANNOTATED.fullmatch(text)
+    if m is None:
+        return text
+    stamp, notes = m.groups()
+    critical = re.search(r"\[![^\]]*\]", notes)
+    if critical is not None:
+        raise ValueError(f"{shown(value)} holds a critical annotation ({critical.group()!r}), "
+                         "which newsgraph does not act on: write the date-time with its "
+                         f"offset alone, e.g. {_TEXT_DATE_FORMS}")
+    if not _HAS_OFFSET.fullmatch(stamp):
+        zone = notes[1:notes.index("]")]
+        raise ValueError(f"{shown(value)} names its zone ({zone!r}) without an offset, and "
+                         "newsgraph reads a date-time by its offset: write it before the zone "
+                         f"(as Java and Temporal do), e.g. {_TEXT_DATE_FORMS}")
+    return stamp
+
+
 def parse_datetime(value: object) -> datetime:
     """Return ``value`` as a timezone-aware UTC datetime.
 
@@ -490,6 +517,8 @@ def parse_datetime(value: object) -> datetime:
         named = _NAMED_ZONE.fullmatch(text) if text.count(" ") >= 2 else None  # ISO: fewer
         if named is not None:
             text = f"{named.group(1)}{named.group(2) or '+00:00'}"
+        if text.endswith("]"):
+            text = _without_annotations(text, value)
         try:
             parsed = datetime.fromisoformat(_RFC3339_LOWER_Z.sub("Z", text))
         except ValueError:

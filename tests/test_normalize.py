@@ -439,6 +439,28 @@ def test_parse_datetime_rejects_other_values(bad):
         assert "'Mon, 21 Feb 2022 03:37:00 GMT'" in str(caught.value)
 
 
+@pytest.mark.parametrize("value", [
+    "2023-05-01T10:00:00+02:00[Europe/Paris]",  # Java's ZonedDateTime.toString()
+    "2023-05-01T10:00+02:00[Europe/Paris]",
+    "2023-05-01T08:00:00Z[UTC]",
+    "2023-05-01T10:00:00+02:00[Europe/Paris][u-ca=iso8601]",  # RFC 9557, JS Temporal
+])
+def test_a_date_time_with_its_zone_named_after_its_offset_is_read_by_its_offset(value):
+    """RFC 9557 (as Java and JavaScript's Temporal print a zoned date-time) names the
+    zone after the offset: the offset says the instant; the record's date was dropped."""
+    assert parse_datetime(value) == datetime(2023, 5, 1, 8, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(("value", "words"), [
+    ("2023-05-01T10:00:00[Europe/Paris]", "names its zone ('Europe/Paris') without an offset"),
+    ("2023-05-01T10:00:00+02:00[!Europe/Paris]", "a critical annotation ('[!Europe/Paris]')"),
+])
+def test_a_zone_name_newsgraph_cannot_check_says_what_is_read(value, words):
+    with pytest.raises(ValueError) as caught:
+        parse_datetime(value)
+    assert words in str(caught.value) and "'2022-02-21T05:37:00+02:00'" in str(caught.value)
+
+
 # -- tokens and the phrase rule ------------------------------------------------
 
 
