@@ -188,6 +188,8 @@ def _escaped(part: str) -> str:
     characters decoded; its text in Unicode's composed form (NFC), escaped or not."""
     if part.isascii() and part.isprintable() and "%" not in part and " " not in part:
         return part
+    if not part.isascii():  # the text as written first, then its escapes (_composed)
+        part = unicodedata.normalize("NFC", part)
     part = _NOT_ASCII.sub(lambda m: quote(m.group(), safe=""), part)
 
     def one(m: re.Match[str]) -> str:
