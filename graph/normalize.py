@@ -185,16 +185,61 @@ _TAB_OR_NEWLINE = dict.fromkeys(map(ord, "\t\n\r"))
 def _escaped(part: str) -> str:
     """Return a path or query part in one spelling, as a browser sends it: text outside
     ASCII and controls as UTF-8 escapes, escapes in capitals, escapes of unreserved
-    characters decoded."""
+    characters decoded; its text in Unicode's composed form (NFC), escaped or not."""
     if part.isascii() and part.isprintable() and "%" not in part and " " not in part:
         return part
+    if not part.isascii():  # the text as written first, then its escapes (_composed)
+        part = unicodedata.normalize("NFC", part)
     part = _NOT_ASCII.sub(lambda m: quote(m.group(), safe=""), part)
 
     def one(m: re.Match[str]) -> str:
         char = chr(int(m.group(1), 16))
         return char if char in _UNRESERVED else "%" + m.group(1).upper()
 
-    return _ESCAPE.sub(one, part)
+    part = _ESCAPE.sub(one, part)
+    return _composed(part) if _ESCAPED_UTF8.search(part) else part
+
+
+# An escape of a byte that may be part of a UTF-8 character outside ASCII (0x80-0xFF).
+_ESCAPED_UTF8 = re.compile(r"%[89A-F][0-9A-F]")
+_ESCAPE_RUN = re.compile(r"(?:%[0-9A-F]{2})+")
+
+
+def _composed(part: str) -> str:
+    """Return an escaped path or query part (ASCII, escapes in capitals) with the text it
+    holds in NFC: `cafe%CC%81` (a decomposed `café`, as macOS writes a file's name) is
+    `caf%C3%A9`, one story's URL, as `café` and `café` are. Escapes of ASCII (`%2F`, `%25`)
+    and of bytes that are no UTF-8 (Latin-1's `%E9`) stay as they are, and no text joins
+    across one."""
+    pieces: list[tuple[bool, str]] = []  # (text?, text or an escape kept as written)
+    at = 0
+    for m in _ESCAPE_RUN.finditer(part):
+        if m.start() > at:
+            pieces.append((True, part[at:m.start()]))
+        run = bytes.fromhex(m.group().replace("%", ""))
+        for char in run.decode("utf-8", "surrogateescape"):
+            code = ord(char)
+            if code < 0x80:
+                pieces.append((False, f"%{code:02X}"))
+            elif 0xDC80 <= code <= 0xDCFF:  # a byte that is no UTF-8
+                pieces.append((False, f"%{code - 0xDC00:02X}"))
+            else:
+                pieces.append((True, char))
+        at = m.end()
+    pieces.append((True, part[at:]))
+    out: list[str] = []
+    text: list[str] = []
+    for is_text, piece in pieces:
+        if is_text:
+            text.append(piece)
+            continue
+        out.append(_NOT_ASCII.sub(lambda t: quote(t.group(), safe=""),
+                                  unicodedata.normalize("NFC", "".join(text))))
+        text = []
+        out.append(piece)
+    out.append(_NOT_ASCII.sub(lambda t: quote(t.group(), safe=""),
+                              unicodedata.normalize("NFC", "".join(text))))
+    return "".join(out)
 
 
 def _stripped(value: object, what: str) -> str:
@@ -417,6 +462,33 @@ def _unix_time(value: int | float) -> datetime:
         f"like {_DATE_FORMS}")
 
 
+# RFC 9557's annotations after a date-time (`[Europe/Paris]`, `[u-ca=iso8601]`), as Java's
+# ZonedDateTime and JavaScript's Temporal print them; the offset before them is the instant.
+_ANNOTATED = re.compile(r"(.*?(?:[Zz]|[+-]\d\d(?::?\d\d)?)?)((?:\[[^\[\]]*\])+)")
+_HAS_OFFSET = re.compile(r".*[T t]\d\d(?::?\d\d)*(?:[.,]\d+)?(?:[Zz]|[+-]\d\d(?::?\d\d)?)")
+
+
+def _without_annotations(text: str, value: object) -> str:
+    """``text`` without the RFC 9557 annotations ending it, read by the offset before them;
+    a ValueError when there is no offset (the zone's rules would decide the instant) or an
+    annotation is marked critical (``[!...]``: one must act on it)."""
+    m = _ANNOTATED.fullmatch(text)
+    if m is None:
+        return text
+    stamp, notes = m.groups()
+    critical = re.search(r"\[![^\]]*\]", notes)
+    if critical is not None:
+        raise ValueError(f"{shown(value)} holds a critical annotation ({critical.group()!r}), "
+                         "which newsgraph does not act on: write the date-time with its "
+                         f"offset alone, e.g. {_TEXT_DATE_FORMS}")
+    if not _HAS_OFFSET.fullmatch(stamp):
+        zone = notes[1:notes.index("]")]
+        raise ValueError(f"{shown(value)} names its zone ({zone!r}) without an offset, and "
+                         "newsgraph reads a date-time by its offset: write it before the zone "
+                         f"(as Java and Temporal do), e.g. {_TEXT_DATE_FORMS}")
+    return stamp
+
+
 def parse_datetime(value: object) -> datetime:
     """Return ``value`` as a timezone-aware UTC datetime.
 
@@ -447,6 +519,8 @@ def parse_datetime(value: object) -> datetime:
         named = _NAMED_ZONE.fullmatch(text) if text.count(" ") >= 2 else None  # ISO: fewer
         if named is not None:
             text = f"{named.group(1)}{named.group(2) or '+00:00'}"
+        if text.endswith("]"):
+            text = _without_annotations(text, value)
         try:
             parsed = datetime.fromisoformat(_RFC3339_LOWER_Z.sub("Z", text))
         except ValueError:

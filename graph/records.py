@@ -171,7 +171,7 @@ _FRONT_START = re.compile(rb"(?:\xef\xbb\xbf)?---[ \t]*(?:\r\n?|\n|$)")
 # field written without the '---' lines. Those are errors that say how to fix them; a note
 # is skipped.
 _MEANT_AS_RECORD = re.compile(
-    rb"\A(?:\xef\xbb\xbf)?\s*\+\+\+|^[ \t]*(?:webUrl|originalUrl)[ \t]*:"
+    rb"\A(?:\xef\xbb\xbf)?\s*\+\+\+|^[ \t]*(?:-[ \t]+)?(?:webUrl|originalUrl)[ \t]*:"
     rb"|\A(?:\xef\xbb\xbf)?\s*\{[^\x00]*?[\"'](?:webUrl|originalUrl)[\"'][ \t]*:", re.M)
 _CLOSING_FENCE = re.compile(r"^(?:---|\.\.\.)[ \t]*$")
 # A closing fence as a line of a text whose line breaks are all "\n", with the break
@@ -759,7 +759,7 @@ def _parse_markdown(text: str, result: ParsedFile) -> None:
         _parse_markdown_lines(text, result)
         return
     front, body = split
-    items = _yaml_items(front, result, first_line=2, allow_list=False)
+    items = _yaml_items(front, result, first_line=2, allow_list=False, front=True)
     for value, line in items:
         _add_record(value, line, result, body=body or None)
 
@@ -808,7 +808,11 @@ def _parse_markdown_lines(text: str, result: ParsedFile) -> None:
     if not lines or not _FENCE.match(lines[0].rstrip("\r\n")):
         reason = "no YAML front matter: the file must start with a '---' line"
         first = lines[0].rstrip("\r\n") if lines else ""
-        if _FIELD_LINE.match(first):  # fields without fences, as Pelican writes them
+        if re.match(r"---[ \t]+\S", first):  # '--- !!omap', as a YAML library may write
+            reason = (f"no YAML front matter: its first line ({shown(first)}) holds more than "
+                      "the '---' that opens front matter, alone on its line: put what "
+                      f"follows it on the next line ({shown(first[3:].strip())})")
+        elif _FIELD_LINE.match(first):  # fields without fences, as Pelican writes them
             reason += (f"; its first line ({shown(first)}) reads as a field, so put a '---' "
                        "line before it and one after the last field, before the body")
         result.errors.append(Problem(result.path, 1, reason))
@@ -825,7 +829,7 @@ def _parse_markdown_lines(text: str, result: ParsedFile) -> None:
     # A body's line breaks are "\n", whatever the editor wrote (CRLF, a lone CR): as
     # Python's universal newlines and Markdown read them; a break is not text.
     body = re.sub(r"\r\n?", "\n", "".join(lines[i + 1 :])).strip("\n")
-    items = _yaml_items(front, result, first_line=2, allow_list=False)
+    items = _yaml_items(front, result, first_line=2, allow_list=False, front=True)
     for value, line in items:
         _add_record(value, line, result, body=body or None)
 
@@ -840,9 +844,33 @@ def _parse_yaml(text: str, result: ParsedFile, *, first_line: int) -> None:
 
 
 def _yaml_items(
-    text: str, result: ParsedFile, *, first_line: int, allow_list: bool
+    text: str, result: ParsedFile, *, first_line: int, allow_list: bool, front: bool = False
 ) -> list[tuple[Any, int | None]]:
-    """Return the top-level values of a YAML text with their lines; a list yields its items."""
+    """Return the top-level values of a YAML text with their lines; a list yields its items.
+    ``front``: the text is front matter, whose opening '---' starts its document."""
+    if _MAY_OPEN_WITH_DIRECTIVES.match(text):
+        end, found = _directives(text)
+        if found:
+            problem = _directive_problem(found)
+            if problem is not None:
+                result.errors.append(Problem(result.path, problem[0] + first_line, problem[1]))
+                return []
+            if front:  # read as PyYAML reads the directives written before a '---'
+                lines = _YAML_LINE.findall(text)
+                rest = "".join(lines[end:])
+                if all(_BLANK_OR_COMMENT.fullmatch(line.rstrip("\r\n")) for line in lines[end:]):
+                    return []  # directives, and no field
+                # The directives, the '---' the opening line stands for, then the rest at
+                # its own lines: what the directive lines were are blank lines.
+                shift = end + 1
+                before = len(result.errors)
+                items = _yaml_items("".join(lines[:end]) + "---\n" + "\n" * end + rest, result,
+                                    first_line=first_line - shift, allow_list=allow_list)
+                result.errors[before:] = [  # a mistake in a %TAG, at its own line
+                    Problem(p.path, p.line + shift, p.reason)
+                    if p.line is not None and p.line < first_line - 1 else p
+                    for p in result.errors[before:]]
+                return items
     fast = _fast_reader.read(text, first_line, allow_list)  # plain block YAML, PyYAML's values
     if fast is not None:
         return fast
@@ -864,6 +892,77 @@ def _yaml_items(
             return _salvage_block_list(text, result, first_line)
         result.errors.append(Problem(result.path, failure.line, failure.reason))
         return []
+
+
+# YAML's directives, written before a document's '---': `%YAML 1.1`, `%TAG ! tag:...`.
+# Of the versions, 1.1 and 1.2 are those both of PyYAML's loaders read (libyaml refuses
+# 1.0 and 1.3, PyYAML's own reads any 1.x), each as YAML 1.1.
+_YAML_VERSION = re.compile(r"%YAML[ \t]+0*1\.0*[12](?:[ \t]+#.*|[ \t]*)")
+_BLANK_OR_COMMENT = re.compile(r"[ \t]*(?:#.*)?")
+_MAY_OPEN_WITH_DIRECTIVES = re.compile(r"[ \t\r\n]*[%#]")
+_ALLOWED_DIRECTIVES = ("the directives read are %YAML 1.1 or %YAML 1.2, and %TAG, at the top "
+                       "of the front matter or before a YAML file's '---' line (either version "
+                       "is read as YAML 1.1, as PyYAML reads it)")
+
+
+def _directives(text: str) -> tuple[int, list[tuple[int, str]]]:
+    """The lines the directives opening a YAML text take (blank and comment lines among
+    them too), and each directive with its 0-based line, as written."""
+    found: list[tuple[int, str]] = []
+    end = 0
+    for i, line in enumerate(_YAML_LINE.findall(text)):
+        bare = line.rstrip("\r\n")
+        if bare.startswith("%"):
+            found.append((i, bare))
+            end = i + 1
+        elif not _BLANK_OR_COMMENT.fullmatch(bare):
+            break
+    return end, found
+
+
+def _directive_problem(found: list[tuple[int, str]]) -> tuple[int, str] | None:
+    """The first directive PyYAML would refuse or read otherwise than it is meant, with its
+    0-based line and why; None when every one is read. A %TAG is PyYAML's to check."""
+    versions = 0
+    for i, bare in found:
+        written = re.sub(r"[ \t]+#.*", "", bare).rstrip()
+        name = written[1:].split(None, 1)[0] if written[1:].strip() else ""
+        if name == "YAML":
+            versions += 1
+            if not _YAML_VERSION.fullmatch(bare):
+                what = (f"{written!r} names a YAML version newsgraph does not read"
+                        if written != "%YAML" else "'%YAML' names no YAML version")
+            elif versions > 1:
+                what = (f"a second %YAML directive ({written!r}): a document names its YAML "
+                        "version once")
+            else:
+                continue
+        elif name == "TAG":
+            continue
+        else:
+            what = (f"{written!r} is no YAML directive (a line opening with '%' is one); if "
+                    "it is text, quote it")
+        return i, f"invalid YAML: {what}; {_ALLOWED_DIRECTIVES}"
+    return None
+
+
+def _directive_hint(text: str, at: int, first_line: int) -> str | None:
+    """Where a directive goes, for a text YAML stopped reading at line ``at`` (0-based)
+    for want of a document start: a directive at or before it."""
+    lines = text.split("\n")
+    top = True
+    for i, line in enumerate(lines[:at + 1]):
+        if line.startswith("%"):
+            shown_line = line.rstrip("\r")
+            if top:
+                return (f"a directive ({shown_line!r}, line {i + first_line}) starts a "
+                        "document's header: a '---' line must follow it, then the fields")
+            return (f"a directive ({shown_line!r}, line {i + first_line}) goes at the top "
+                    "of the front matter or YAML file, before any field; if it is text, "
+                    "indent or quote it")
+        if not _BLANK_OR_COMMENT.fullmatch(line.rstrip("\r")):
+            top = False
+    return None
 
 
 def _empty_document(node: yaml.Node) -> bool:
@@ -901,6 +1000,9 @@ def _yaml_hint(reason: str, text: str, mark: Any, first_line: int) -> str | None
     if "mappings for merging" in reason:  # `<<: text`
         return ("a '<<' key merges a mapping into this one (<<: *base); quote it to use "
                 "'<<' as a key of its own: '<<': ...")
+    if "directive" in reason:  # a %TAG's (a %YAML's were checked before)
+        return ("a %TAG directive is written '%TAG !name! tag:example.com,2000:' (a handle "
+                f"and a prefix); {_ALLOWED_DIRECTIVES}")
     if "could not determine a constructor for the tag" in reason:
         return (f"only YAML's standard tags are read ({_STANDARD_TAGS}): write the value "
                 "without its tag")
@@ -913,6 +1015,10 @@ def _yaml_hint(reason: str, text: str, mark: Any, first_line: int) -> str | None
             return f"quote a value that starts with {found!r}: YAML reserves it"
     if mark is None:
         return None
+    if "document start" in reason and "%" in text:
+        hint = _directive_hint(text, mark.line, first_line)
+        if hint is not None:
+            return hint
     lines = text.split("\n")
     return _opening_hint(lines, mark.line) or _no_break_indent_hint(lines, mark.line,
                                                                     first_line)
@@ -1027,6 +1133,8 @@ def compose_items(
         if len(nodes) > 1:  # a '---' beside a record opens an empty document: no record
             records = [node for node in nodes if not _empty_document(node)]
             nodes = records or nodes[:1]
+        if "omap" in text:  # `!!omap`, however its tag is written
+            nodes = _omaps_as_mappings(nodes)
         if guarded:
             sizes: dict[int, int | None] = {}
             for node in nodes:
@@ -1076,6 +1184,46 @@ def compose_items(
     if again:
         yield from compose_items(text, first_line, allow_list, duplicates, anchors, unused,
                                  pure=True)
+
+
+_OMAP = "tag:yaml.org,2002:omap"
+_MAP = "tag:yaml.org,2002:map"
+
+
+def _omaps_as_mappings(nodes: list[yaml.Node]) -> list[yaml.Node]:
+    """Return ``nodes`` with each ``!!omap`` under them the mapping it is: a sequence of
+    one-pair mappings, whose keys are unique and keep their order, as a record's fields and
+    a dict's keys do. PyYAML's safe loader gives a list of pairs, and a record so written
+    was refused; as a mapping, its text fields are read as written and a repeated key is
+    said, as in any mapping. One node stands for each (an alias names the one its anchor
+    does); a malformed one is left for PyYAML's constructor to refuse, saying why."""
+    made: dict[int, yaml.Node] = {}
+
+    def mapping(node: yaml.Node) -> yaml.Node:
+        if node.tag != _OMAP or not isinstance(node, yaml.SequenceNode) or not all(
+                isinstance(item, yaml.MappingNode) and len(item.value) == 1
+                for item in node.value):
+            return node
+        if id(node) not in made:
+            made[id(node)] = yaml.MappingNode(_MAP, [item.value[0] for item in node.value],
+                                              node.start_mark, node.end_mark, node.flow_style)
+        return made[id(node)]
+
+    roots = [mapping(node) for node in nodes]
+    seen: set[int] = set()
+    stack = list(roots)
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            node.value = [(mapping(k), mapping(v)) for k, v in node.value]
+            stack.extend(n for pair in node.value for n in pair)
+        elif isinstance(node, yaml.SequenceNode):
+            node.value = [mapping(item) for item in node.value]
+            stack.extend(node.value)
+    return roots
 
 
 def _marked_failure(e: yaml.MarkedYAMLError, text: str, first_line: int) -> YamlFailure:
@@ -1385,10 +1533,9 @@ def _add_record(
 ) -> None:
     where = f"item {item}: " if item is not None else ""
     if not isinstance(value, dict):
-        kind = "nothing" if value is None else type(value).__name__
         result.errors.append(
             Problem(result.path, line,
-                    f"{where}expected a record (a mapping of fields), got {kind}")
+                    f"{where}expected a record (a mapping of fields), got {_no_record(value)}")
         )
         return
     try:
@@ -1413,6 +1560,26 @@ def _add_record(
         return
     result.warnings.extend(Problem(result.path, line, where + note) for note in notes)
     result.records.append(Record(fields, result.path, line, body))
+
+
+def _no_record(value: Any) -> str:
+    """What a value read where a record was expected is, and how to write the record."""
+    if value is None:
+        return "nothing"
+    if isinstance(value, set | frozenset):
+        keys = ", ".join(shown(k) for k in sorted(value, key=str)[:5])
+        return (f"a !!set (keys without values: {keys}{', ...' if len(value) > 5 else ''}): "
+                "write the fields as a mapping, each with its value, without the tag")
+    if isinstance(value, list) and value and all(isinstance(v, tuple) for v in value):
+        return ("!!pairs (a list of key: value pairs, whose keys may repeat): write the "
+                "fields as a mapping (or !!omap), without the tag")
+    if isinstance(value, str):
+        return f"the text {shown(value)}"
+    if isinstance(value, bool):
+        return f"the value {str(value).lower()}"
+    if isinstance(value, int | float):
+        return f"the number {value!r}"
+    return type(value).__name__
 
 
 # Other writers' names for an article's URL (Hugo's `url`, Jekyll's `permalink`, Ghost's

@@ -43,7 +43,7 @@ from graph.progress import Step
 from graph.watch import watch as follow_folder
 from schema.browser import browser_routes, playground_page
 from schema.cost import RequestBudget
-from schema.exports import export_endpoint
+from schema.exports import export_endpoint, quiet_cuts
 from schema.http import WS_RUNNING, GraphQLOverHTTP, error_body, negotiate
 from schema.live import graph_of
 from schema.middleware import middleware
@@ -222,6 +222,7 @@ def create_app(source: graph.KnowledgeGraph | graph.LiveGraph | str | os.PathLik
     if cache_share < 1:
         raise ValueError(f"cache_share is a count of processes, at least 1, got {cache_share!r}")
     settings = settings if settings is not None else Settings.from_env()
+    quiet_cuts()  # an export cut after its 200 is logged in one line, not a traceback
 
     def settle(app: Starlette, kg: graph.KnowledgeGraph) -> None:
         warm(kg)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import logging
 import os
 import select
 import signal
@@ -43,7 +44,10 @@ from graph.walk import check_via
 from schema.settings import CEILINGS, Settings, env_name
 
 __all__ = ["ExportRequest", "export_bytes", "select_export", "write_export",
-           "export_endpoint", "MAX_LAYOUT_NODES", "MAX_HTTP_HOPS", "MEDIA_TYPES"]
+           "export_endpoint", "ExportCut", "QuietCuts", "MAX_LAYOUT_NODES", "MAX_HTTP_HOPS",
+           "MEDIA_TYPES"]
+
+logger = logging.getLogger("newsgraph")
 
 MAX_LAYOUT_NODES = CEILINGS["max_layout_nodes"]
 MAX_HTTP_HOPS = CEILINGS["max_hops"]
@@ -248,6 +252,33 @@ def _prepare(kg: graph.KnowledgeGraph, req: ExportRequest, caps: ExportCaps
     return sub
 
 
+class ExportCut(Exception):
+    """An export ended after its 200 was sent (its deadline, its writer failing).
+
+    Raised out of the app so that the server closes the connection without the chunked
+    body's last chunk, which is how a client tells a cut file from a whole one (curl exits
+    18, http.client raises IncompleteRead, httpx RemoteProtocolError). The app has logged
+    it in one line; :class:`QuietCuts` keeps the server from logging its traceback too.
+    """
+
+
+class QuietCuts(logging.Filter):
+    """Drop the server's "Exception in ASGI application" record of an :class:`ExportCut`:
+    the export said what happened in one line of its own; any other exception is logged as
+    the server logs it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        return not isinstance(exc, ExportCut)
+
+
+def quiet_cuts(name: str = "uvicorn.error") -> None:
+    """Put a :class:`QuietCuts` on the logger ``name`` (uvicorn's), once."""
+    server_logger = logging.getLogger(name)
+    if not any(isinstance(f, QuietCuts) for f in server_logger.filters):
+        server_logger.addFilter(QuietCuts())
+
+
 _PATIENCE = 0.25  # seconds a reader of a busy ForkedWriter waits before it may stop
 
 
@@ -374,10 +405,19 @@ async def export_endpoint(request: Request) -> Response:
     async def stream() -> AsyncIterator[bytes]:
         # Each piece is read in a worker thread; a client that goes away cancels this
         # generator (Starlette watches for the disconnect), which ends the writer.
+        sent = 0
         try:
             async for piece in iterate_in_threadpool(pieces):
                 if piece:
+                    sent += len(piece)
                     yield piece
+        except graph.NewsgraphError as e:  # past the deadline, or the writer failed
+            what = (f"cut at its time limit of {settings.timeout:g} s" if time.monotonic()
+                    > caps.deadline else f"cut: {e}")
+            logger.warning("%s %s %s after %s bytes of its 200 answer: the client sees the "
+                           "body end without its last chunk", request.method,
+                           request.url.path, what, f"{sent:,}")
+            raise ExportCut(str(e)) from None
         finally:
             if writer is not None:
                 await run_in_threadpool(writer.close)

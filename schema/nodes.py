@@ -9,6 +9,8 @@ one object of one type.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from collections.abc import Mapping
 from datetime import datetime
@@ -431,20 +433,46 @@ def find_node(kg: graph.KnowledgeGraph, ref: str) -> Node | None:
             return None
     prefix, colon, rest = ref.partition(":")
     if not colon or not rest:
-        raise graph.InvalidArgument(f"malformed id {shown(ref)}: expected {_FORMS}")
+        raise graph.InvalidArgument(f"malformed id {shown(ref)}: expected {_FORMS}"
+                                    f"{_encoded(ref)}")
     if prefix == "storyline":
         from schema.analytics import resolve_storyline
 
         return resolve_storyline(kg, ref)
     lookup = {ARTICLE: article_at, TOPIC: topic_at, PROVIDER: provider_at}.get(prefix)
     if lookup is None:
-        raise graph.InvalidArgument(f"malformed id {shown(ref)}: expected {_FORMS}")
+        raise graph.InvalidArgument(f"malformed id {shown(ref)}: expected {_FORMS}"
+                                    f"{_encoded(ref)}")
     try:
         found = (ref if ref in kg.nx and kg.nx.nodes[ref]["kind"] == prefix
                  else lookup(kg, rest))
     except graph.InvalidArgument as e:
         raise graph.InvalidArgument(f"malformed id {shown(ref)}: {e}") from e
     return node_of(kg, found) if found is not None else None
+
+
+_BASE64 = re.compile(r"[A-Za-z0-9+/]{8,}={0,2}|[A-Za-z0-9_-]{8,}={0,2}")
+_KINDS = (ARTICLE, TOPIC, PROVIDER, "storyline")
+
+
+def _encoded(ref: str) -> str:
+    """What to say of an id encoded in base64, as Relay's servers encode theirs
+    (graphql-relay's ``toGlobalId('Article', id)``) and some client caches do: what it
+    decodes to, when that is an id (``Article:`` written for ``article:`` too); else ""."""
+    if not _BASE64.fullmatch(ref):
+        return ""
+    padded = ref + "=" * (-len(ref) % 4)
+    try:
+        text = (base64.urlsafe_b64decode(padded) if "-" in ref or "_" in ref
+                else base64.b64decode(padded, validate=True)).decode("utf-8")
+    except (binascii.Error, ValueError):  # UnicodeDecodeError is a ValueError
+        return ""
+    prefix, colon, rest = text.partition(":")
+    if not (colon and rest and (prefix.lower() in _KINDS or _EDGE_KIND.match(text))):
+        return ""
+    ours = f"{prefix.lower()}:{rest}" if prefix.lower() in _KINDS else text
+    return (f"; it is base64 for {shown(text)}: send an id as the `id` field gives it, not "
+            f"encoded ({shown(ours)}): newsgraph's ids are readable text")
 
 
 def _find_edge(kg: graph.KnowledgeGraph, kind: str, source: str, target: str

@@ -18,7 +18,7 @@ import graph
 from graph import export
 from schema.app import create_app
 from schema.cli import main
-from schema.exports import ForkedWriter
+from schema.exports import ExportCut, ForkedWriter
 
 
 @pytest.fixture(scope="module")
@@ -265,7 +265,7 @@ def _slow_writes(monkeypatch) -> list[ForkedWriter]:
 
 def test_an_export_still_writing_at_the_deadline_is_ended(monkeypatch):
     made = _slow_writes(monkeypatch)
-    with _client(timeout=0.5) as c, pytest.raises(graph.InvalidArgument) as e:
+    with _client(timeout=0.5) as c, pytest.raises(ExportCut) as e:
         c.get("/export/graph.graphml")
     assert "ran past its time limit of 0.5 s" in str(e.value)
     [writer] = made
@@ -314,3 +314,69 @@ def test_an_http_export_with_hops_and_no_from_is_refused(client):
     assert "hops says how far to walk from the 'from' nodes, and no 'from' was given" in r.text
     assert "?from=ID" in r.text
     assert client.get("/export/graph.json", params={"hops": "2", "from": BETA}).status_code == 200
+
+
+def test_an_export_cut_at_its_deadline_after_its_status_logs_one_line_and_ends_unfinished(
+        monkeypatch):
+    """A real server (uvicorn, as `newsgraph serve` runs it): the client has the 200 and the
+    start of the file when the deadline passes. It must be able to tell the file is cut
+    (the chunked body ends without its last chunk: http.client raises IncompleteRead), and
+    the server's log says so in one line, not uvicorn's traceback of the deadline's error."""
+    import functools
+    import http.client
+    import logging
+    import socket
+    import threading
+
+    import uvicorn
+
+    from schema.httpprotocol import GraphQLHttpToolsProtocol
+    from schema.settings import Settings
+
+    made = _slow_writes(monkeypatch)
+    records: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    keep = Keep()
+    watched = [logging.getLogger(name) for name in ("uvicorn.error", "newsgraph")]
+    for logger in watched:
+        logger.addHandler(keep)
+    app = create_app(EXPLORE, Settings(timeout=0.5))
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(
+        app, http=functools.partial(GraphQLHttpToolsProtocol), log_config=None,
+        log_level="info", lifespan="on"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        for _ in range(600):  # a hang guard: the lifespan loads the graph
+            if server.started:
+                break
+            threading.Event().wait(0.05)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        conn.request("GET", "/export/graph.graphml")
+        response = conn.getresponse()
+        assert response.status == 200
+        with pytest.raises(http.client.IncompleteRead) as cut:
+            response.read()
+        assert cut.value.partial.startswith(b"<?xml")
+        conn.close()
+    finally:
+        server.should_exit = True
+        thread.join(30)
+        sock.close()
+        for logger in watched:
+            logger.removeHandler(keep)
+    [writer] = made
+    assert writer.pid is None and writer.fd == -1
+    said = [r for r in records if r.levelno >= logging.WARNING]
+    assert [r.exc_info for r in said] == [None], [r.getMessage() for r in said]
+    [line] = [r.getMessage() for r in said]
+    assert "\n" not in line
+    assert "GET /export/graph.graphml" in line and "cut at its time limit of 0.5 s" in line
+    assert "after 5 bytes" in line and "200" in line

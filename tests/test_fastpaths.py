@@ -199,6 +199,30 @@ def test_the_usual_shapes_are_read_by_the_fast_reader() -> None:
         assert _check(text), text
 
 
+@pytest.mark.parametrize("fields", [
+    "title: yes\nwebUrl: https://x.example/a\nquality: 010\npublished: on\n",
+    "title: A\nwebUrl: https://x.example/b\nwhen: 2022-02-21T03:37:00Z\nrelated:\n"
+    "  - webUrl: https://x.example/c\n    title: 12:30\n",
+])
+@pytest.mark.parametrize("directives", ["%YAML 1.1\n",
+                                        "%YAML 1.2 # c\n%TAG !! tag:yaml.org,2002:\n"])
+def test_front_matter_opening_with_a_directive_reads_as_pyyaml_reads_the_document(
+        fields: str, directives: str) -> None:
+    """The front matter's '---' starts its document: with a directive after it, the record
+    is what PyYAML gives for the directive written before a '---' (its text fields as
+    written, its values made JSON-safe), and what this reader gives without the directive."""
+    def parsed(text: str) -> list[Any]:
+        result = records.ParsedFile("a.md")
+        records.parse_text(text, ".md", result)
+        assert result.errors == [], result.errors
+        return [r.fields for r in result.records]
+
+    [slow] = _pyyaml(f"{directives}---\n{fields}", 1, False) or [(None, None)]
+    with_directives = parsed(f"---\n{directives}{fields}---\nbody\n")
+    assert same_typed(with_directives, parsed(f"---\n{fields}---\nbody\n"))
+    assert same_typed(with_directives, [records.clean_record(slow[0])[0]])
+
+
 # Timestamp-shaped plain scalars: real date-times written every way YAML allows
 # (T/t/spaces/tabs before the time, one-digit fields, fractions of any length, Z,
 # offsets, offsets too large to be a time zone), and near misses: impossible dates and

@@ -77,6 +77,66 @@ def test_percent_escapes_have_one_spelling(raw, canonical):
     assert canonical_url(raw) == canonical
 
 
+CAFE_NFC, CAFE_NFD = "caf\u00e9", "cafe\u0301"
+
+
+@pytest.mark.parametrize("spelling", [
+    f"https://blog.example/posts/{CAFE_NFC}?q={CAFE_NFC}",
+    f"https://blog.example/posts/{CAFE_NFD}?q={CAFE_NFD}",  # as macOS writes a file's name
+    "https://blog.example/posts/caf%C3%A9?q=caf%C3%A9",
+    "https://blog.example/posts/cafe%CC%81?q=cafe%cc%81",  # a decomposed name, escaped
+    f"https://blog.example/posts/cafe%CC%81?q={CAFE_NFD}",
+])
+def test_the_unicode_forms_of_a_url_are_one_article(spelling):
+    """A story's URL in composed (NFC) and decomposed (NFD) form is one article: a static
+    site built on macOS writes `café` decomposed, a person typing it writes it composed
+    (they were two articles, `cafe%CC%81` and `caf%C3%A9`)."""
+    assert canonical_url(spelling) == "https://blog.example/posts/caf%C3%A9?q=caf%C3%A9"
+
+
+def test_records_of_one_story_in_two_unicode_forms_load_as_one_article(tmp_path):
+    """Two copies of one story, one written on macOS (decomposed, in its URL and file name):
+    one article, the later the winner, as any two copies of a story."""
+    for name, cafe, day in ((CAFE_NFC, CAFE_NFC, "2022-01-01"),
+                            (CAFE_NFD, CAFE_NFD, "2022-02-01")):
+        (tmp_path / f"{name}.md").write_text(
+            f"---\ntitle: Story {cafe}\nwebUrl: https://blog.example/{cafe}\n"
+            f"publishedDateTime: {day}\nrelated: [https://blog.example/{CAFE_NFD}/more]\n---\n",
+            encoding="utf-8")
+    kg = graph.load(tmp_path)
+    articles = sorted(n for n in kg.nx if n.startswith("article:"))
+    assert articles == ["article:https://blog.example/caf%C3%A9",
+                        "article:https://blog.example/caf%C3%A9/more"]
+    assert kg.article(f"https://blog.example/{CAFE_NFC}") == articles[0]
+    [warning] = kg.report.warnings
+    assert "duplicate of" in warning.reason
+
+
+@pytest.mark.parametrize(("raw", "canonical"), [
+    ("https://n.example/%E9t%E9", "https://n.example/%E9t%E9"),  # Latin-1 bytes: no UTF-8
+    ("https://n.example/%2A%CC%81", "https://n.example/%2A%CC%81"),  # no escape composed
+    # The text as written is composed first: a mark after a hex digit joins it.
+    ("https://n.example/%0A\u0300", "https://n.example/%0%C3%80"),
+    ("https://n.example/a%2Fe%CC%81", "https://n.example/a%2F%C3%A9"),
+    ("https://n.example/e%CC%81%25", "https://n.example/%C3%A9%25"),
+    ("https://n.example/%C3%A9%CC%81", "https://n.example/%C3%A9%CC%81"),  # composed already
+])
+def test_a_url_is_composed_around_its_escapes_of_ascii_and_of_bytes_that_are_no_utf8(
+        raw, canonical):
+    assert canonical_url(raw) == canonical
+
+
+@given(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs", "Cc", "Zs",
+                                                                          "Zl", "Zp"]),
+               min_size=1, max_size=12))
+def test_every_unicode_form_of_a_path_is_one_url(text):
+    forms = {canonical_url(f"https://n.example/{unicodedata.normalize(form, text)}")
+             for form in ("NFC", "NFD")}
+    assert len(forms) == 1
+    [one] = forms
+    assert canonical_url(one) == one
+
+
 @pytest.mark.parametrize("url", ["javascript://news.example/%0Aalert(document.domain)",
                                  "data://news.example/text/html,<script>alert(1)</script>",
                                  "file://news.example/etc/passwd", "ftp://news.example/story"])
@@ -379,6 +439,28 @@ def test_parse_datetime_rejects_other_values(bad):
         parse_datetime(bad)
     if isinstance(bad, str):  # says what is read
         assert "'Mon, 21 Feb 2022 03:37:00 GMT'" in str(caught.value)
+
+
+@pytest.mark.parametrize("value", [
+    "2023-05-01T10:00:00+02:00[Europe/Paris]",  # Java's ZonedDateTime.toString()
+    "2023-05-01T10:00+02:00[Europe/Paris]",
+    "2023-05-01T08:00:00Z[UTC]",
+    "2023-05-01T10:00:00+02:00[Europe/Paris][u-ca=iso8601]",  # RFC 9557, JS Temporal
+])
+def test_a_date_time_with_its_zone_named_after_its_offset_is_read_by_its_offset(value):
+    """RFC 9557 (as Java and JavaScript's Temporal print a zoned date-time) names the
+    zone after the offset: the offset says the instant; the record's date was dropped."""
+    assert parse_datetime(value) == datetime(2023, 5, 1, 8, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(("value", "words"), [
+    ("2023-05-01T10:00:00[Europe/Paris]", "names its zone ('Europe/Paris') without an offset"),
+    ("2023-05-01T10:00:00+02:00[!Europe/Paris]", "a critical annotation ('[!Europe/Paris]')"),
+])
+def test_a_zone_name_newsgraph_cannot_check_says_what_is_read(value, words):
+    with pytest.raises(ValueError) as caught:
+        parse_datetime(value)
+    assert words in str(caught.value) and "'2022-02-21T05:37:00+02:00'" in str(caught.value)
 
 
 # -- tokens and the phrase rule ------------------------------------------------

@@ -218,3 +218,29 @@ def test_last_is_a_page_size_for_the_limits_too(kg):
     assert errors("{ topics(last: 3) { edges { node { id } } } }", max_objects=150) == []
     assert "last must be 0 to 5, got 6" in errors("{ topics(last: 6) { totalCount } }",
                                                   max_first=5)[0]
+
+
+@pytest.mark.parametrize("encoded", [
+    "article:https://www.sixthtone.com/news/1009712/chinese-school-faces-backlash-over-use-of"
+    "-facial-recognition-scanners",
+    # Relay's own servers (graphql-relay's toGlobalId) encode 'Type:id'
+    "Article:https://www.sixthtone.com/news/1009712/chinese-school-faces-backlash-over-use-of"
+    "-facial-recognition-scanners",
+    "Topic:ai",
+])
+def test_an_id_encoded_as_relay_servers_encode_theirs_says_to_send_it_as_given(kg, encoded):
+    """A client (or its cache layer) that base64-encodes ids, as graphql-relay's toGlobalId
+    does, got only 'malformed id' with the encoded text: the error now says what it
+    decodes to and that ids are sent as `id` gives them."""
+    import base64
+
+    sent = base64.b64encode(encoded.encode()).decode()
+    message = error_of(kg, f'{{ node(id: "{sent}") {{ id }} }}')
+    assert f"malformed id {sent!r}" in message
+    assert f"it is base64 for {encoded!r}" in message, message
+    assert "send an id as the `id` field gives it, not encoded" in message
+
+
+def test_an_id_that_merely_looks_like_base64_gets_no_such_hint(kg):
+    message = error_of(kg, '{ node(id: "nonsense") { id } }')
+    assert "base64" not in message
