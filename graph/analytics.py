@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
@@ -132,6 +132,28 @@ class Storyline:
         return len(self.articles)
 
 
+class StorylineOf(Mapping[str, Storyline]):
+    """Article id → its storyline, held as each article's number in the storylines: a
+    dict of one storyline object an article was visited value by value by every full
+    collection (26,000 at 20k records, made after the server froze its graph); one of
+    numbers the collector stops tracking once it has seen it (serve36)."""
+
+    __slots__ = ("_at", "_storylines")
+
+    def __init__(self, storylines: Sequence[Storyline]) -> None:
+        self._storylines = tuple(storylines)
+        self._at = {a: i for i, s in enumerate(self._storylines) for a in s.articles}
+
+    def __getitem__(self, article: str) -> Storyline:
+        return self._storylines[self._at[article]]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._at)
+
+    def __len__(self) -> int:
+        return len(self._at)
+
+
 @dataclass(frozen=True, slots=True)
 class Bucket:
     """One bucket of a timeline: ``[start, end)``, a label and how many articles."""
@@ -170,7 +192,7 @@ class Analytics:
         if "storylines" in parts:
             found = parts["storylines"]
             # The lookups first, so no reader sees the storylines without them.
-            self._parts["storyline_of"] = {a: s for s in found for a in s.articles}
+            self._parts["storyline_of"] = StorylineOf(found)
             self._parts["storyline_by_id"] = {s.id: s for s in found}
         for name in WHOLE_GRAPH:
             if name in parts:
@@ -340,13 +362,14 @@ class Analytics:
         return {a: round(r, 12) for a, r in rank.items()}
 
     @property
-    def central_articles(self) -> list[str]:
-        """Article ids by PageRank, highest first; ties by id."""
+    def central_articles(self) -> tuple[str, ...]:
+        """Article ids by PageRank, highest first; ties by id (a tuple: the collector
+        stops tracking it)."""
         return self._part("central_articles", self._central_articles)
 
-    def _central_articles(self) -> list[str]:
+    def _central_articles(self) -> tuple[str, ...]:
         rank = self.pagerank
-        return sorted(self.articles, key=lambda a: (-rank[a], a))
+        return tuple(sorted(self.articles, key=lambda a: (-rank[a], a)))
 
     def central(self, selection: Selection | None = None,
                 budget: Budget | None = None) -> list[tuple[str, float]]:
@@ -440,12 +463,12 @@ class Analytics:
                          max(dates, default=None))
 
     @property
-    def storyline_of(self) -> dict[str, Storyline]:
+    def storyline_of(self) -> Mapping[str, Storyline]:
         """Article id → its storyline (articles of no storyline are absent)."""
         return self._part("storyline_of", self._storyline_of)
 
-    def _storyline_of(self) -> dict[str, Storyline]:
-        return {a: s for s in self.storylines for a in s.articles}
+    def _storyline_of(self) -> Mapping[str, Storyline]:
+        return StorylineOf(self.storylines)
 
     @property
     def storyline_by_id(self) -> dict[str, Storyline]:
@@ -483,16 +506,18 @@ class Analytics:
         })
 
     @property
-    def provider_overlap(self) -> dict[str, list[tuple[str, int, int, float]]]:
+    def provider_overlap(self) -> dict[str, tuple[tuple[str, int, int, float], ...]]:
         """Provider id → ``(other provider, shared storylines, syndicated pairs, score)``.
 
         Two providers overlap when both published stories of one storyline, or copies of
         one story; ``score`` is the Jaccard index of the storylines they cover. Ordered
         by shared storylines, then syndicated pairs, then score, most first; then by id.
+        Tuples, which the collector stops tracking (a list a provider, of one row a
+        provider it overlaps, was visited row by row by every full collection).
         """
         return self._part("provider_overlap", self._provider_overlap)
 
-    def _provider_overlap(self) -> dict[str, list[tuple[str, int, int, float]]]:
+    def _provider_overlap(self) -> dict[str, tuple[tuple[str, int, int, float], ...]]:
         g = self.kg.nx
         covers: dict[str, set[str]] = defaultdict(set)
         for s in self.storylines:
@@ -514,9 +539,8 @@ class Analytics:
             score = round(both / either, 6) if either else 0.0
             out[p].append((q, both, pairs, score))
             out[q].append((p, both, pairs, score))
-        for rows in out.values():
-            rows.sort(key=lambda r: (-r[1], -r[2], -r[3], r[0]))
-        return dict(out)
+        return {p: tuple(sorted(rows, key=lambda r: (-r[1], -r[2], -r[3], r[0])))
+                for p, rows in out.items()}
 
     # -- timelines --------------------------------------------------------------------
 

@@ -27,6 +27,7 @@ import base64
 import binascii
 import hashlib
 import math
+from array import array
 from collections.abc import Collection, Iterable
 from typing import TYPE_CHECKING
 
@@ -36,11 +37,11 @@ import numpy as np
 from graph import compact
 from graph.analytics import SAME_STORY
 from graph.budget import MAX_LAYOUT_NODES, Budget
-from graph.build import ARTICLE, PROVIDER, PUBLISHED_BY, RELATED, TAGGED, TOPIC
+from graph.build import ARTICLE, PROVIDER, PUBLISHED_BY, TAGGED, TOPIC
 from graph.errors import InvalidArgument, shown
 from graph.index import KIND_CODES
 from graph.select import Selection, select_articles
-from graph.traverse import Edge, Subgraph, edge
+from graph.traverse import ROW_KINDS, Edge, EdgeRows, Subgraph, edge
 from graph.walk import Rule, check_hops, check_kinds, check_via, levels
 
 if TYPE_CHECKING:
@@ -386,31 +387,37 @@ def select_subgraph(
 
 
 def _edges_among(kg: KnowledgeGraph, nodes: Collection[str], via: tuple[str, ...],
-                 budget: Budget | None = None) -> list[Edge]:
+                 budget: Budget | None = None) -> EdgeRows:
     kinds = set(via)
-    # graph.traverse.edge for each stored edge, read straight off networkx's adjacency
-    # dicts: a whole-graph export has hundreds of thousands of edges.
-    succ, node_data = kg.nx._succ, kg.nx._node
-    out = []
+    # Each stored edge read straight off networkx's adjacency dicts (a whole-graph export
+    # has hundreds of thousands) and kept as three numbers (EdgeRows: not scanned by the
+    # collector while the export is written).
+    succ, pos = kg.nx._succ, kg.index.pos
+    codes = {k: c for c, k in enumerate(ROW_KINDS) if k in kinds}
+    rows = array("i")
+    add = rows.append
     for u in nodes:
         if budget is not None:
             budget.check_time()
-        last_source: tuple[str, ...] | None = None
+        at = pos[u]
         for v, keyed in succ[u].items():
             if v not in nodes:
                 continue
-            for k, data in keyed.items():
-                if k not in kinds:
+            to = -1
+            for k in keyed:
+                code = codes.get(k)
+                if code is None:
                     continue
-                if k == RELATED:
-                    evidence = tuple(data.get("evidence") or ())
-                else:
-                    if last_source is None:
-                        sources = node_data[u].get("sources") or ()
-                        last_source = (sources[-1],) if sources else ()
-                    evidence = last_source
-                out.append(Edge(u, v, k, evidence))
+                if to < 0:
+                    to = pos[v]
+                add(at)
+                add(to)
+                add(code)
     if SAME_STORY in kinds:
-        out += [edge(kg, a, b, SAME_STORY) for a, b in kg.analytics.same_story_edges()
-                if a in nodes and b in nodes]
-    return out
+        same = codes[SAME_STORY]
+        for a, b in kg.analytics.same_story_edges():
+            if a in nodes and b in nodes:
+                add(pos[a])
+                add(pos[b])
+                add(same)
+    return EdgeRows(kg, np.array(rows, dtype=np.int32).reshape(-1, 3))

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import IO, TYPE_CHECKING, Any
 from xml.sax.saxutils import escape as xml_escape
 from xml.sax.saxutils import quoteattr
@@ -205,8 +205,8 @@ def iter_json(kg: KnowledgeGraph, sub: Subgraph, fmt: str, *, chunk: int = 500,
         head = '{"directed":true,"multigraph":true,"graph":{"name":"newsgraph"},"nodes":['
         middle, tail = '],"links":[', "]}\n"
     yield head.encode()
-    parts: tuple[tuple[list[Any], Callable[[Any], Any]], ...] = (
-        (list(sub.nodes), node_item), (list(sub.edges), edge_item))
+    parts: tuple[tuple[Sequence[Any], Callable[[Any], Any]], ...] = (
+        (list(sub.nodes), node_item), (sub.edges, edge_item))
     for part, (items, shape) in enumerate(parts):
         if part:
             yield middle.encode()
@@ -318,8 +318,8 @@ def iter_graphml(kg: KnowledgeGraph, sub: Subgraph, *, chunk: int = 500,
         return (f"    <edge source={quote(e.source)} target={quote(e.target)} "
                 f"id={_attribute(e.id)}>\n{inner}    </edge>\n")
 
-    parts: tuple[tuple[list[Any], Callable[[Any], str]], ...] = (
-        (list(sub.nodes), node_item), (list(sub.edges), edge_item))
+    parts: tuple[tuple[Sequence[Any], Callable[[Any], str]], ...] = (
+        (list(sub.nodes), node_item), (sub.edges, edge_item))
     for items, shape in parts:
         for start in range(0, len(items), chunk):
             if check is not None:
@@ -392,9 +392,9 @@ def iter_gexf(kg: KnowledgeGraph, sub: Subgraph, *, chunk: int = 500,
                 f"        <attvalues>\n{values(edge_keys, attrs)}        </attvalues>\n"
                 "      </edge>\n")
 
-    parts: tuple[tuple[list[Any], Callable[[Any], str], str], ...] = (
+    parts: tuple[tuple[Sequence[Any], Callable[[Any], str], str], ...] = (
         (list(sub.nodes), node_item, "    </nodes>\n    <edges>\n"),
-        (list(sub.edges), edge_item, "    </edges>\n"))
+        (sub.edges, edge_item, "    </edges>\n"))
     for items, shape, end in parts:
         for start in range(0, len(items), chunk):
             if check is not None:

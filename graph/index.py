@@ -213,7 +213,8 @@ class ReadIndex:
         # that order (a load's graph), not by a lookup a node.
         datas = list(nodes.values()) if isinstance(nodes, dict) and list(nodes) == self.ids \
             else [nodes[node] for node in self.ids]
-        self.kind: list[str] = [data["kind"] for data in datas]
+        # Tuples, as when made on first read (below): the collector stops tracking them.
+        self.kind: tuple[str, ...] = tuple(data["kind"] for data in datas)
         n = len(self.ids)
         # Positions in id order and each position's place in it: None while positions
         # are id order (a load's index). A followed corpus's later versions append the
@@ -227,14 +228,15 @@ class ReadIndex:
         # articles giving it, by id; the first one is found by it.
         aliases: dict[str, tuple[str, ...]] = {}
         self.aliases: Mapping[str, tuple[str, ...]] = aliases
-        self.newest_first: list[float] = [float("inf")] * n
+        newest: list[float] = [float("inf")] * n
         article_rows = []
         for i, (node, data) in enumerate(zip(self.ids, datas, strict=True)):
             if data["kind"] != ARTICLE:
                 continue
             add_aliases(aliases, node, data)
-            self.newest_first[i] = newest_first(data)
+            newest[i] = newest_first(data)
             article_rows.append(i)
+        self.newest_first: tuple[float, ...] = tuple(newest)
         self.article_rows = np.array(article_rows, dtype=np.int32)
         self.text, self.text_starts = self._blobs(article_rows, datas)
         del datas
@@ -249,8 +251,9 @@ class ReadIndex:
         self.postings = Postings(self)
         # rank[i]: position of node i in (newest first, id) order: within one hop, results
         # come newest first, then by id.
-        newest = self.newest_key = np.array(self.newest_first, dtype=np.float64)
-        order = np.lexsort((np.arange(n), newest))  # ids are sorted here: index order is id order
+        newest_key = self.newest_key = np.array(self.newest_first, dtype=np.float64)
+        # ids are sorted here: index order is id order
+        order = np.lexsort((np.arange(n), newest_key))
         self.rank = np.empty(n, dtype=np.int32)
         self.rank[order] = np.arange(n, dtype=np.int32)
         self._reset_caches()
@@ -258,15 +261,18 @@ class ReadIndex:
     def __getattr__(self, name: str) -> Any:
         """``kind`` and ``newest_first`` of an index carried over from the previous
         version (graph/reindex.py), which keeps only their arrays (``kind_code``,
-        ``newest_key``): the lists are made the first time a reader asks."""
+        ``newest_key``): the lists are made the first time a reader asks, as tuples: made
+        after the server froze its graph, a list of one item a node was visited item by
+        item by every full collection (a tuple of strings or floats is no longer tracked
+        once a collection has seen it; serve36)."""
         held = self.__dict__
         if name == "kind" and "kind_code" in held:
             nodes, ids = held["g"]._node, held["ids"]
             names = {c: k for k, c in KIND_CODES.items()}
-            made: Any = [names[c] if c in names else nodes[ids[i]]["kind"]
-                         for i, c in enumerate(held["kind_code"].tolist())]
+            made: Any = tuple(names[c] if c in names else nodes[ids[i]]["kind"]
+                              for i, c in enumerate(held["kind_code"].tolist()))
         elif name == "newest_first" and "newest_key" in held:
-            made = held["newest_key"].tolist()
+            made = tuple(held["newest_key"].tolist())
         else:
             raise AttributeError(name)
         self.__dict__[name] = made

@@ -17,7 +17,7 @@ import numpy as np
 
 from graph.analytics import SAME_STORY
 from graph.budget import Budget
-from graph.build import ARTICLE, RELATED
+from graph.build import ARTICLE, PUBLISHED_BY, RELATED, TAGGED
 from graph.normalize import mentions_tokens
 from graph.select import Selection
 from graph.walk import Rule, adjacency, check_hops, check_kinds, check_via, reach, shortest
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from graph.kg import KnowledgeGraph
 
 __all__ = ["within", "within_paths", "within_lazy_paths", "Found", "shortest_path", "Subgraph",
-           "Edge",
+           "Edge", "EdgeRows", "ROW_KINDS",
            "edge", "edge_id", "edge_evidence", "check_via", "check_kinds", "check_hops"]
 
 
@@ -257,6 +257,71 @@ def edge_id(source: str, target: str, kind: str) -> str:
     return f"{kind}:{source}->{target}"
 
 
+# The edge kinds of an :class:`EdgeRows` row, by code.
+ROW_KINDS = (RELATED, PUBLISHED_BY, TAGGED, SAME_STORY)
+_ROWS_MADE_AT_ONCE = 4096
+
+
+class EdgeRows(Sequence[Edge]):
+    """Edges held as numbers: rows of (source position, target position, kind code) in
+    the read index's numbering and :data:`ROW_KINDS`, an int32 array the collector never
+    scans; an :class:`Edge` is made, its evidence read from the graph, for each edge
+    read. An export holds its edges until they are written (a whole graph's: 120,000 at
+    20k records): as objects, every full collection meanwhile visited each of them,
+    holding every request (serve36). Equal to a list of the same edges."""
+
+    __slots__ = ("_kg", "rows")
+
+    def __init__(self, kg: KnowledgeGraph, rows: np.ndarray) -> None:
+        self._kg = kg
+        self.rows = rows
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @overload
+    def __getitem__(self, i: int) -> Edge: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[Edge]: ...
+    def __getitem__(self, i: int | slice) -> Edge | list[Edge]:
+        if isinstance(i, slice):
+            return self._made(self.rows[i])
+        return self._made(self.rows[i][np.newaxis])[0]
+
+    def __iter__(self) -> Iterator[Edge]:
+        for start in range(0, len(self.rows), _ROWS_MADE_AT_ONCE):
+            yield from self._made(self.rows[start:start + _ROWS_MADE_AT_ONCE])
+
+    def _made(self, rows: np.ndarray) -> list[Edge]:
+        kg = self._kg
+        ids, succ, node_data = kg.index.ids, kg.nx._succ, kg.nx._node
+        out = []
+        last: tuple[int, tuple[str, ...]] = (-1, ())  # a node's edges come together
+        for s, t, code in rows.tolist():
+            source, target, kind = ids[s], ids[t], ROW_KINDS[code]
+            if kind == RELATED:
+                evidence = tuple(succ[source][target][kind].get("evidence") or ())
+            elif kind == SAME_STORY:
+                evidence = kg.analytics.same_story_evidence(source, target)
+            else:  # edge_evidence's: the last of the article's sources
+                if last[0] != s:
+                    sources = node_data[source].get("sources") or ()
+                    last = (s, (sources[-1],) if sources else ())
+                evidence = last[1]
+            out.append(Edge(source, target, kind, evidence))
+        return out
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence) and not isinstance(other, (str, bytes)):
+            return len(other) == len(self) and list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # equal to lists, which are unhashable
+
+    def __repr__(self) -> str:
+        return f"EdgeRows({len(self)} edges)"
+
+
 @dataclass(slots=True)
 class Subgraph:
     """Nodes with their hop distance from the seeds, the edges among them, and whether
@@ -267,7 +332,7 @@ class Subgraph:
     """
 
     nodes: dict[str, int] = field(default_factory=dict)
-    edges: list[Edge] = field(default_factory=list)
+    edges: Sequence[Edge] = field(default_factory=list)
     truncated: bool = False
     cursor: str | None = None
     positions: dict[str, tuple[float, float]] | None = None

@@ -216,7 +216,7 @@ class ProviderOverlap:
 
 def overlap_of(kg: graph.KnowledgeGraph, provider: str, first: int | None
                ) -> list[ProviderOverlap]:
-    rows = kg.analytics.provider_overlap.get(provider, [])
+    rows = kg.analytics.provider_overlap.get(provider, ())
     return [ProviderOverlap(provider=Provider.from_node(kg, p), shared_storylines=s,
                             same_stories=c, score=score)
             for _, (p, s, c, score) in paginate(rows, "", first).items]

@@ -14,14 +14,13 @@ from graphql import GraphQLError
 from graphql.language import Location, Token
 from graphql.language.parser import Parser, nested_too_deeply_error
 from strawberry.extensions import SchemaExtension
-from strawberry.schema.schema import validate_document
 
 import graph
 from graph.budget import Budget
 from schema.admission import kept, text_of
 from schema.codes import GRAPHQL_VALIDATION_FAILED, with_code
 from schema.cost import RequestBudget
-from schema.validation import deadline_of_validation, timed_rules
+from schema.validation import deadline_of_validation, timed_rules, validate
 
 __all__ = ["ParsedDocuments", "ValidatedDocuments", "parsed", "validation_errors"]
 
@@ -117,7 +116,7 @@ class _Validations:
                 self._entries.move_to_end(key)
                 return entry[1]
         with deadline_of_validation(walks):
-            errors = with_code(validate_document(schema, document, timed_rules(rules)),
+            errors = with_code(validate(schema, document, timed_rules(rules)),
                                GRAPHQL_VALIDATION_FAILED)
         if not kept(text_of(document)):
             return errors

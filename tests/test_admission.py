@@ -68,7 +68,7 @@ class Validations:
         self.blocked = 0
         self.go = threading.Event()
         self.lock = threading.Lock()
-        original = schema.cache.validate_document
+        original = schema.cache.validate
 
         def validate(schema_: Any, document: Any, rules: Any) -> Any:
             text = document.loc.source.body if document.loc is not None else ""
@@ -81,7 +81,7 @@ class Validations:
                 assert self.go.wait(HANG_GUARD)
             return original(schema_, document, rules)
 
-        monkeypatch.setattr(schema.cache, "validate_document", validate)
+        monkeypatch.setattr(schema.cache, "validate", validate)
 
     def saw(self, tag: str) -> bool:
         with self.lock:

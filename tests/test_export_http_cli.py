@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+from array import array
 from pathlib import Path
 
 import networkx as nx
@@ -222,7 +223,7 @@ def test_an_export_whose_deadline_passes_while_selecting_stops_there(monkeypatch
     from graph import explore
 
     made: list[object] = []
-    real_edge, real_page_edge = explore.Edge, explore.edge
+    real_page_edge = explore.edge
 
     def slow(real):
         def make(*args, **kwargs):
@@ -231,7 +232,13 @@ def test_an_export_whose_deadline_passes_while_selecting_stops_there(monkeypatch
             return real(*args, **kwargs)
         return make
 
-    monkeypatch.setattr(explore, "Edge", slow(real_edge))
+    class SlowRows(array):  # the whole graph's edges, kept as numbers (three an edge)
+        def append(self, value: int) -> None:
+            made.append(value)
+            clock.sleep(0.2)
+            super().append(value)
+
+    monkeypatch.setattr(explore, "array", SlowRows)
     monkeypatch.setattr(explore, "edge", slow(real_page_edge))
     with _client(timeout=0.5) as c:
         late = c.get("/export/graph.graphml", params=params)
