@@ -297,6 +297,10 @@ def create_app(source: graph.KnowledgeGraph | graph.LiveGraph | str | os.PathLik
         # The whole process's: how long a computing thread keeps the GIL from the event
         # loop and from cheap operations, each of which takes it many times.
         sys.setswitchinterval(settings.switch_interval_ms / 1000)
+        # The whole process's too (Settings.gc_young_objects), given back as it was when
+        # the server stops (a program or test may serve several apps in turn).
+        collector = gc.get_threshold()
+        gc.set_threshold(settings.gc_young_objects, *collector[1:])
         loader = None
         if background and app.state.kg is None:
             loader = threading.Thread(target=load_in_background, args=(app,),
@@ -318,6 +322,7 @@ def create_app(source: graph.KnowledgeGraph | graph.LiveGraph | str | os.PathLik
                 stop()
             if app.state.analytics is not None:
                 app.state.analytics.stop()
+            gc.set_threshold(*collector)
 
     # None: schema.subscriptions counts a connection's subscriptions, with a clear error.
     view = GraphQLView(schema, settings, max_subscriptions_per_connection=None)

@@ -106,6 +106,12 @@ class Settings:
                                             "waits for it (Python's own is 5): the event "
                                             "loop and cheap operations wait up to this "
                                             "long beside a heavy one at each step")
+    gc_young_objects: int = _limit(5000, "objects made (less those freed) between two "
+                                         "young passes of the cyclic garbage collector "
+                                         "(Python's own is 700): fewer passes catch a "
+                                         "request's objects alive and keep them, so fewer "
+                                         "full passes, each of which stops every thread "
+                                         "for the time it takes to look at every object")
     max_export_nodes: int = _limit(50_000, "nodes of one /export/graph.* file")
     max_export_edges: int = _limit(250_000, "edges of one /export/graph.* file")
     max_exports: int = _limit(2, "/export/graph.* requests running at once; more answer 429")

@@ -7,6 +7,7 @@ broken test)."""
 from __future__ import annotations
 
 import contextvars
+import gc
 import sys
 import threading
 import time
@@ -275,3 +276,21 @@ def test_the_server_sets_the_interpreters_switch_interval() -> None:
             assert sys.getswitchinterval() == pytest.approx(0.001)
     finally:
         sys.setswitchinterval(before)
+
+
+def test_the_server_sets_the_collectors_young_threshold_and_gives_it_back() -> None:
+    """``gc_young_objects`` is how many objects the process makes between two young
+    passes of the cyclic collector: the server sets it while it serves (Python's 700
+    made a full pass, every thread stopped ~200 ms at 100k, about once a second beside
+    16 querying clients), and puts the process's own back when it stops."""
+    kg = graph.load("tests/fixtures/corpus")
+    before = gc.get_threshold()
+    try:
+        gc.set_threshold(700, 10, 10)
+        with TestClient(create_app(kg, Settings())):
+            assert gc.get_threshold() == (5000, 10, 10)
+        with TestClient(create_app(kg, Settings().replace(gc_young_objects=1234))):
+            assert gc.get_threshold() == (1234, 10, 10)
+        assert gc.get_threshold() == (700, 10, 10)
+    finally:
+        gc.set_threshold(*before)

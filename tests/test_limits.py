@@ -85,6 +85,8 @@ def test_environment_then_flags_override_the_defaults():
     ({"NEWSGRAPH_TIMEOUT": "nan"}, "timeout must be a positive number, got nan"),
     ({"NEWSGRAPH_TIMEOUT": "inf"}, "timeout must be a positive number, got inf"),
     ({"NEWSGRAPH_SWITCH_INTERVAL_MS": "NaN"}, "switch_interval_ms must be a positive number"),
+    ({"NEWSGRAPH_GC_YOUNG_OBJECTS": "0"}, "gc_young_objects must be a positive number, "
+                                          "got 0"),
     ({"NEWSGRAPH_MAX_SUBSCRIPTION_SECONDS": "nan"}, "max_subscription_seconds must be a "
                                                     "positive number, got nan"),
     ({"NEWSGRAPH_MAX_DEPTH": "1e3"}, "NEWSGRAPH_MAX_DEPTH must be a number, got '1e3'"),
