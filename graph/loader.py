@@ -19,6 +19,7 @@ from typing import Any
 
 from graph.build import build_graph, prepare_records, share_node_values
 from graph.compact import compact
+from graph.corpusfolders import CorpusFolders
 from graph.errors import NewsgraphError
 from graph.index import ReadIndex
 from graph.kg import KnowledgeGraph
@@ -390,9 +391,10 @@ def _parse_all(files: list[str], max_file_bytes: int, workers: int | None,
     workers = min(workers, max(1, len(files) // _CHUNK))
     context = pool_context() if workers > 1 else None
     if context is None:
-        for file in files:
-            yield parse_file(file, max_bytes=max_file_bytes, include=include,
-                             within=within)
+        with CorpusFolders(within) as folders:
+            for file in files:
+                yield parse_file(file, max_bytes=max_file_bytes, include=include,
+                                 within=within, folders=folders)
         return
     chunks = [files[i : i + _CHUNK] for i in range(0, len(files), _CHUNK)]
     done = 0
@@ -454,8 +456,10 @@ def _parse_chunk(files: list[str], max_file_bytes: int, include: tuple[str, ...]
                  within: str | None = None, prepared: bool = False) -> list[ParsedFile]:
     # The listing's names as they are (normalized already): a Path made and turned back
     # into a string costs a worker ~3 us a file.
-    parsed = [parse_file(file, max_bytes=max_file_bytes, include=include, within=within)
-              for file in files]
+    with CorpusFolders(within) as folders:
+        parsed = [parse_file(file, max_bytes=max_file_bytes, include=include,
+                             within=within, folders=folders)
+                  for file in files]
     if prepared:
         prepare_records(rec for result in parsed for rec in result.records)
         # The build reads a prepared record's Prepared alone: its raw fields (the dict,

@@ -17,7 +17,7 @@ import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -27,6 +27,9 @@ from graph.report import Problem
 from graph.textfields import as_written
 from graph.values import MAX_VALUE_DEPTH, NotUnicode, TooLongInteger, key_text, max_int_digits
 from graph.yamlscalars import timestamp_or_text
+
+if TYPE_CHECKING:
+    from graph.corpusfolders import CorpusFolders
 
 # The record checks every record goes through, compiled with the reader when it is
 # (graph/fastyaml.py); their classes are graph.values' own either way.
@@ -47,6 +50,8 @@ __all__ = [
     "corpus_root",
     "parse_file",
     "parse_text",
+    "lies_in",
+    "opened_path",
 ]
 
 MARKDOWN_SUFFIXES = frozenset({".md", ".markdown"})
@@ -410,7 +415,8 @@ def corpus_root(root: Path, *, follow_symlinks: bool = False) -> str | None:
 
 
 def parse_file(path: str | os.PathLike[str], *, max_bytes: int = DEFAULT_MAX_FILE_BYTES,
-               include: Sequence[str] = (), within: str | None = None) -> ParsedFile:
+               include: Sequence[str] = (), within: str | None = None,
+               folders: CorpusFolders | None = None) -> ParsedFile:
     """Read one file and parse it into records by its suffix.
 
     ``path`` as a string is kept as given (a listing's names are normalized already:
@@ -420,11 +426,14 @@ def parse_file(path: str | os.PathLike[str], *, max_bytes: int = DEFAULT_MAX_FIL
     With ``within`` (a real folder path, from :func:`corpus_root`), the file opened must
     lie in it: the path is resolved on the open file, so a file or folder swapped for a
     symlink to elsewhere after :func:`list_files` listed it is refused, never read.
+    ``folders`` (with ``within``): the folders of the run of files being read, each
+    opened and checked once (:class:`graph.corpusfolders.CorpusFolders`); the same
+    files are read, and refused, as without it.
     Never raises: whatever reading or parsing the file raises becomes an error of
     the file, with its path and reason.
     """
     try:
-        result = _parse_file(path, max_bytes, include, within)
+        result = _parse_file(path, max_bytes, include, within, folders)
     except Exception as e:  # noqa: BLE001 - the boundary: one file never stops a load
         result = ParsedFile(str(path))
         result.errors.append(Problem(str(path), None,
@@ -458,7 +467,8 @@ def _stat_of(st: os.stat_result) -> tuple[int, int, int, int]:
 
 
 def _parse_file(path: str | os.PathLike[str], max_bytes: int, include: Sequence[str],
-                within: str | None = None) -> ParsedFile:
+                within: str | None = None,
+                folders: CorpusFolders | None = None) -> ParsedFile:
     name = str(path)
     result = ParsedFile(name)
     suffix = record_suffix(name, include)
@@ -471,13 +481,19 @@ def _parse_file(path: str | os.PathLike[str], max_bytes: int, include: Sequence[
         # Opened without blocking and checked on the open file: a pipe, a device such as
         # /dev/zero or a file swapped after listing is refused, never read; and at most
         # the limit is read, even from a file that grows.
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | _BINARY)
+        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | _BINARY
+        # Through its folder, opened and checked once for the run of its files: then
+        # the file lies in the corpus folder (graph/corpusfolders.py); else by its path.
+        fd = folders.open(name, flags) if folders is not None and within is not None else -1
+        checked = fd >= 0
+        if not checked:
+            fd = os.open(path, flags)
         try:
             st = os.fstat(fd)
             result.stat = _stat_of(st)
-            if within is not None:
-                real = _opened_path(fd)
-                if real is not None and not _lies_in(real, within):
+            if within is not None and not checked:
+                real = opened_path(fd)
+                if real is not None and not lies_in(real, within):
                     raise _Outside(real, within)
             if not stat.S_ISREG(st.st_mode):
                 raise _NotAFile
@@ -652,11 +668,12 @@ class _Outside(Exception):
         self.real, self.root = real, root
 
 
-def _lies_in(real: str, root: str) -> bool:
+def lies_in(real: str, root: str) -> bool:
+    """True when the real path ``real`` is the folder ``root`` or lies in it."""
     return real == root or real.startswith(root if root.endswith(os.sep) else root + os.sep)
 
 
-def _opened_path(fd: int) -> str | None:
+def opened_path(fd: int) -> str | None:
     """Return the real path of an open file, as the kernel resolved it at open; None where
     the system cannot tell (neither /proc nor F_GETPATH)."""
     try:

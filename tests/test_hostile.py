@@ -298,7 +298,13 @@ def _refuse(monkeypatch: pytest.MonkeyPatch, name: str, path: Path) -> None:
     real = getattr(os, name)
 
     def refusing(target, *args, **kwargs):
-        if os.fspath(target) == os.fspath(path):
+        named = os.fspath(target)
+        if kwargs.get("dir_fd") is not None:  # a file opened through its folder (by the
+            # load: graph/corpusfolders.py), which the file's permissions refuse as well
+            named = os.path.join(os.readlink(f"/proc/self/fd/{kwargs['dir_fd']}"), named)
+            if named == os.path.realpath(path):
+                raise PermissionError(13, "Permission denied", os.fspath(target))
+        if named == os.fspath(path):
             raise PermissionError(13, "Permission denied", os.fspath(target))
         return real(target, *args, **kwargs)
 
