@@ -7,7 +7,8 @@ folder: the kernel's path of the open file, read from ``/proc/self/fd``, one sys
 and a walk of every folder of the path a file. With :class:`CorpusFolders` the folder is
 opened and checked once, and each file in it opened by its name alone, relative to the
 folder, with ``O_NOFOLLOW``: a file so opened lies in the checked folder, and is not a
-symlink (~2-3 us less a file: the parse workers' CPU at 100k records ~0.2-0.3 s).
+symlink (3.3-3.6 us less a file; at 100k records the parse workers' CPU ~0.24 s
+less, median of 10 pairs: docs/history/performance-log.md, cold36b).
 
 Whatever this cannot open so is opened by its whole path and checked as before: a file
 that is a symlink (``ELOOP``), a folder outside the corpus folder, any error (the path's
