@@ -14,6 +14,10 @@ alone). The names are Apollo Server's, which those clients know:
                            (graph/errors.py)
 ``LIMIT_EXCEEDED``         past one of the server's limits, named in ``limit``
 ``NOT_READY``              whole-graph analytics still being computed
+``BAD_REQUEST``            the HTTP request is not one GraphQL can read: a POSTed
+                           operation's member of the wrong type (``operationName: 123``,
+                           ``variables`` as text), a request line or header the parser
+                           cannot read
 ========================== =============================================================
 """
 
@@ -25,9 +29,10 @@ from graphql import GraphQLError
 
 from graph.errors import BAD_USER_INPUT
 
-__all__ = ["BAD_USER_INPUT", "GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED",
+__all__ = ["BAD_REQUEST", "BAD_USER_INPUT", "GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED",
            "OPERATION_RESOLUTION_FAILURE", "with_code"]
 
+BAD_REQUEST = "BAD_REQUEST"
 GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
 GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
 OPERATION_RESOLUTION_FAILURE = "OPERATION_RESOLUTION_FAILURE"

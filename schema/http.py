@@ -53,7 +53,7 @@ from schema.admission import (
     may_write,
     names_in,
 )
-from schema.codes import OPERATION_RESOLUTION_FAILURE
+from schema.codes import BAD_REQUEST, OPERATION_RESOLUTION_FAILURE
 from schema.cost import RequestBudget
 from schema.lanes import Lane
 from schema.limits import DeadlineResult
@@ -65,6 +65,7 @@ from schema.wsmessages import (
     CheckedLegacyWS,
     CheckedTransportWS,
     UndecodableJSON,
+    payload_problem,
 )
 
 __all__ = ["BODY", "GRAPHQL_RESPONSE", "JSON", "negotiate", "is_request_error", "error_body",
@@ -514,6 +515,11 @@ class GraphQLOverHTTP(GraphQL[dict[str, Any], None]):
         if not isinstance(value, dict | list):
             raise HTTPException(400, "Expected a JSON object (or a list of them, for a batch), "
                                      f"got {type(value).__name__}")
+        if isinstance(value, dict):  # one operation (a batch's: _validate_batch_request)
+            problem = payload_problem(value, query_required=False)
+            if problem is not None:
+                raise _CodedHTTPException(400, f"Invalid operation: {problem}",
+                                          extensions={"code": BAD_REQUEST})
         return value
 
     def parse_query_params(self, params: Any) -> dict[str, Any]:
@@ -545,12 +551,10 @@ class GraphQLOverHTTP(GraphQL[dict[str, Any], None]):
         for item in request_data:
             if not isinstance(item, dict):
                 raise HTTPException(400, "Each operation of a batch must be a JSON object")
-            for key, kinds in (("query", str), ("operationName", str), ("variables", dict),
-                               ("extensions", dict)):
-                if item.get(key) is not None and not isinstance(item[key], kinds):
-                    raise HTTPException(400, f"The `{key}` of a batched operation must be "
-                                             f"a {'string' if kinds is str else 'map'} "
-                                             "or null")
+            problem = payload_problem(item, query_required=False)
+            if problem is not None:
+                raise _CodedHTTPException(400, f"Invalid operation in the batch: {problem}",
+                                          extensions={"code": BAD_REQUEST})
         if protocol != "http":
             super()._validate_batch_request(request_data, protocol)
 

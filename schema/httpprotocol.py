@@ -33,6 +33,7 @@ from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from schema.codes import BAD_REQUEST
 from schema.settings import env_name
 
 __all__ = ["GraphQLHttpToolsProtocol", "MAX_URL_BYTES"]
@@ -130,7 +131,7 @@ class GraphQLHttpToolsProtocol(HttpToolsProtocol):
             status = b"HTTP/1.1 400 Bad Request\r\n"
             message = ("not a valid HTTP/1.1 request: its request line or a header could not "
                        "be read")
-            code = "BAD_REQUEST"
+            code = BAD_REQUEST
         self._answer_and_close(status, message, code)
 
     def _answer_and_close(self, status: bytes, message: str, code: str,

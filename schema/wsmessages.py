@@ -42,20 +42,40 @@ INVALID_MESSAGE = 4400
 _LEGACY_TYPES = ("connection_init", "start", "stop", "connection_terminate")
 
 
-def payload_problem(payload: Any) -> str | None:
+def payload_problem(payload: Any, *, query_required: bool = True) -> str | None:
     """What is wrong with an operation's payload (``query``, ``variables``,
-    ``operationName``, ``extensions``), in under 100 bytes; None when nothing is."""
+    ``operationName``, ``extensions``), in under 100 bytes; None when nothing is.
+
+    The one check of an operation's members, over WebSocket and HTTP (a POSTed operation
+    and each of a batch's, schema/http.py); over HTTP ``query`` may be missing, for
+    Strawberry to answer (a persisted query's hash, or "No GraphQL query found")."""
     if not isinstance(payload, dict):
         return "'payload' must be an object holding 'query' (text)"
-    if not isinstance(payload.get("query"), str):
-        return "'query' must be text (a GraphQL document)"
+    query = payload.get("query")
+    if not isinstance(query, str) and (query_required or query is not None):
+        return f"'query' must be text (a GraphQL document), not {_kind(query)}"
     for name, kind, what in (("variables", dict, "an object"),
                              ("operationName", str, "text"),
                              ("extensions", dict, "an object")):
         value = payload.get(name)
         if value is not None and not isinstance(value, kind):
-            return f"'{name}' must be {what} or null"
+            if kind is dict and isinstance(value, str) and value.lstrip()[:1] in ("{", "["):
+                return (f"'{name}' must be an object or null, not text holding JSON: send "
+                        "the object itself")
+            return f"'{name}' must be {what} or null, not {_kind(value)}"
     return None
+
+
+def _kind(value: Any) -> str:
+    """What a decoded JSON value is, in a few words."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, int | float):
+        return "a number"
+    kinds: dict[type, str] = {str: "text", list: "a list", dict: "an object"}
+    return kinds.get(type(value), "a value")
 
 
 def _id_problem(message: dict[str, Any]) -> str | None:

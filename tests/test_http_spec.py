@@ -258,3 +258,26 @@ def test_a_get_parameter_that_is_not_utf8_is_named(client, query_string, said):
     assert r.status_code == 400
     assert r.json()["errors"][0]["message"] == (
         f"{said}: percent-encode the UTF-8 bytes of the text, as encodeURIComponent does")
+
+
+@pytest.mark.parametrize(("member", "value", "said"), [
+    # A number as operationName reached execution and was answered 'Unknown operation
+    # named "123"'; variables as a string holding JSON (as some older clients send them)
+    # and the rest got Strawberry's words with no code a client could match on.
+    ("operationName", 123, "'operationName' must be text or null, not a number"),
+    ("variables", '{"n": 1}', "'variables' must be an object or null, not text holding "
+                              "JSON: send the object itself"),
+    ("variables", [1], "'variables' must be an object or null, not a list"),
+    ("extensions", "x", "'extensions' must be an object or null, not text"),
+    ("query", 5, "'query' must be text (a GraphQL document), not a number"),
+])
+@pytest.mark.parametrize("batched", [False, True], ids=["one", "batch"])
+def test_a_posted_operation_member_of_the_wrong_type_is_named_with_a_code(
+        kg, member, value, said, batched):
+    operation = {"query": "{ stats { records } }", member: value}
+    with TestClient(create_app(kg, Settings(max_batch=4))) as c:
+        r = c.post("/graphql", json=[operation] if batched else operation)
+    assert r.status_code == 400
+    [error] = r.json()["errors"]
+    assert said in error["message"], error
+    assert error["extensions"]["code"] == "BAD_REQUEST"
