@@ -232,3 +232,20 @@ def test_an_index_of_a_frozen_graph_takes_its_arrays_numbering(tmp_path):
     index = ReadIndex(frozen)
     assert index.ids is frozen.edge_arrays.ids and index.ids == sorted(frozen.nodes)
     assert index.pos is frozen.edge_arrays.pos
+
+
+def test_a_load_counts_what_others_froze_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    # gc.get_freeze_count walks every frozen object (30-70 ms at 3M): a process whose
+    # server froze its graph (or a test process after its first app) paid it again at
+    # every later load.
+    import gc
+
+    from graph import loader
+    from tests.conftest import SAMPLE_CORPUS
+
+    counted: list[int] = []
+    monkeypatch.setattr(gc, "get_freeze_count", lambda: counted.append(1) or 1_000_000)
+    monkeypatch.setattr(loader, "_FROZEN_ELSEWHERE", False)
+    for _ in range(3):
+        graph.load(SAMPLE_CORPUS, cache=False)
+    assert counted == [1]
