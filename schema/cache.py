@@ -17,7 +17,7 @@ from strawberry.extensions import SchemaExtension
 
 import graph
 from graph.budget import Budget
-from schema.admission import kept, text_of
+from schema.admission import KEPT_DOCUMENTS, kept, text_of
 from schema.codes import GRAPHQL_VALIDATION_FAILED, with_code
 from schema.cost import RequestBudget
 from schema.validation import deadline_of_validation, timed_rules, validate
@@ -36,7 +36,7 @@ class _Parser(Parser):
         return loc
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=KEPT_DOCUMENTS)
 def _parse(query: str, **options: Any) -> Any:
     """``graphql.parse``, leaving nothing for the cyclic collector (serve34). The lexer's
     tokens are linked both ways, one cycle per document, which every location held:
@@ -101,7 +101,7 @@ class _Validations:
     the parse is cached, so a text seen before is the same object, and hashing a
     document (as Strawberry's ValidationCache does) walks its whole tree every time."""
 
-    def __init__(self, maxsize: int = 256):
+    def __init__(self, maxsize: int = KEPT_DOCUMENTS):
         self.maxsize = maxsize
         self._entries: OrderedDict[tuple[int, int, Any], tuple[Any, list[GraphQLError]]]
         self._entries = OrderedDict()

@@ -57,7 +57,7 @@ from strawberry.extensions import SchemaExtension
 
 import graph
 from graph.budget import Budget
-from schema.admission import kept, text_of
+from schema.admission import KEPT_DOCUMENTS, kept, text_of
 from schema.limits import LimitExceeded, check_arguments, settings_of
 from schema.pagination import DEFAULT_PAGE
 from schema.settings import Settings
@@ -247,7 +247,7 @@ class _Estimates:
     explorer sends the same document with a new start each time. The document is known
     by identity (its parse is cached): hashing it walks its whole tree."""
 
-    def __init__(self, maxsize: int = 1024):
+    def __init__(self, maxsize: int = KEPT_DOCUMENTS):
         self.maxsize = maxsize
         self._entries: OrderedDict[tuple[Any, ...], tuple[DocumentNode, int]] = OrderedDict()
         self._pages: dict[tuple[int, int], tuple[DocumentNode, tuple[str, ...]]] = {}

@@ -41,7 +41,7 @@ from strawberry.types.graphql import OperationType
 
 import graph
 from graph.budget import Budget
-from schema.admission import kept
+from schema.admission import KEPT_DOCUMENTS, kept
 from schema.cache import parsed, validation_errors
 from schema.cost import Cost, RequestBudget
 from schema.limits import settings_of, tidy_errors, validation_rules
@@ -56,7 +56,7 @@ class QueryPipeline:
     """Run ordinary planned queries of one schema as its extensions would (see the
     module's docstring); ``mask`` is the schema's :class:`MaskErrors` factory."""
 
-    maxsize = 256
+    maxsize = KEPT_DOCUMENTS
 
     def __init__(self, schema: Any, mask: Callable[[], Any]):
         self.schema = schema

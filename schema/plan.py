@@ -34,7 +34,7 @@ from graphql.type.scalars import (
     serialize_string,
 )
 
-from schema.admission import kept, text_of
+from schema.admission import KEPT_DOCUMENTS, kept, text_of
 from schema.arguments import argument_reader
 from schema.complete import completer, needs_info, node_view
 from schema.convert import arguments_converter
@@ -88,7 +88,7 @@ class Plans:
     validation cache; a plan fills in lazily, per object type met, and is shared by
     every thread (each piece is made whole before it is stored)."""
 
-    def __init__(self, maxsize: int = 256):
+    def __init__(self, maxsize: int = KEPT_DOCUMENTS):
         self.maxsize = maxsize
         self._documents: OrderedDict[int, tuple[Any, tuple[str, ...] | None, dict[Any, Any]]]
         self._documents = OrderedDict()
