@@ -195,17 +195,23 @@ def heavy_requests(port: int) -> dict[str, list[tuple[str, str, Any]]]:
         "aliased paths": [gql(aliased_paths)],
         "whole export": [("GET", "/export/graph.graphml", None)],
         # Validation compares every two fields of one response name in a selection set
-        # (~0.2 s for 150); copies of one field are compared once (schema/validation.py),
-        # so the costliest within the limits is 150 that differ: three of six counts, or
-        # two, in every order (900 tokens).
+        # (~0.2 s for 150). Fields of one head there are compared once, whatever they
+        # select (schema/validation.py): 150 copies, or 150 that differ in the counts
+        # they ask (900 tokens). Fragments are not folded, so the costliest left within
+        # the limits is 75 fragments of one `stats` each, compared two by two (977).
         "big document": [gql("{ " + "stats { edges nodes } " * 150 + "}")],
         "big document, fields differing": [gql("{ " + " ".join(
             f"stats {{ {' '.join(p)} }}" for p in _DIFFERING) + " }")],
+        "big document, fragments": [gql("{ " + " ".join(
+            f"...F{i}" for i in range(len(_FRAGMENTS))) + " } " + " ".join(
+            f"fragment F{i} on Query {{ stats {{ {' '.join(p)} }} }}"
+            for i, p in enumerate(_FRAGMENTS)))],
     }
 
 
 _SIX_COUNTS = ("records", "articles", "stubs", "providers", "topics", "nodes")
 _DIFFERING = [*permutations(_SIX_COUNTS, 3), *permutations(_SIX_COUNTS, 2)][:150]
+_FRAGMENTS = ([*permutations(_SIX_COUNTS, 2)] * 3)[:75]
 
 
 @dataclass

@@ -15,15 +15,19 @@ duration of one validation (rules are classes that graphql-core instantiates, wi
 request at hand); outside one, the rule is graphql-core's own. A validation stopped so
 is not cached (schema/cache.py): the next request validates the document again.
 
-A field repeated in one selection set (150 copies of ``stats { edges nodes }``, however
-spaced) is compared once, not once a copy (:func:`validate`): the rule runs first over the
-document with the copies left out (:func:`folded`), and when that finds no conflict, the
-whole document has none either (a copy merges with another when the field merges with
-itself, and every other field meets the copy as it meets the field kept); only then do
-the other rules run over the whole document alone. A document the folded check finds a
+Fields of one head in one selection set (the same alias, name, arguments and directives:
+150 copies of ``stats { edges nodes }``, or 150 ``stats`` asking different counts) are
+compared once, not pair by pair (:func:`validate`): the rule runs first over the document
+with them made one field that selects all they selected (:func:`folded`), and when that
+finds no conflict, the whole document has none either. The rule compares two fields of
+one head by what they select, pair against pair; one field selecting all of it is
+compared within that selection, the same pairs, and every other field of the response
+name meets it as it met each of them. Only then do the other rules run over the whole
+document alone. A document the folded check finds a
 conflict in is validated whole, as graphql-core would, so its errors are the same. The
 pairs were the work, and the hundreds of thousands of objects they make were scanned by
-every full collection meanwhile, holding every request (serve36).
+every full collection meanwhile, holding every request (serve36; fields whose selections
+differ, lead36).
 """
 
 from __future__ import annotations
@@ -121,15 +125,14 @@ def validate(schema: Any, document: DocumentNode, rules: tuple[Any, ...]
 
 
 def folded(document: DocumentNode) -> DocumentNode:
-    """Return ``document`` with every field that repeats an earlier one of its selection
-    set (the same alias, name, arguments, directives and sub-selection, however spaced)
-    left out; the document itself when none does."""
-    shapes: dict[int, Any] = {}
+    """Return ``document`` with the fields of one head in a selection set (the same
+    alias, name, arguments and directives, however spaced) made one, selecting what they
+    all selected, folded again within; the document itself when no two share a head."""
     definitions = []
     changed = False
     for d in document.definitions:
         if isinstance(d, OperationDefinitionNode | FragmentDefinitionNode):
-            inner = _folded_set(d.selection_set, shapes)
+            inner = _folded_set(d.selection_set)
             if inner is not d.selection_set:
                 d = _with(d, inner)
                 changed = True
@@ -138,48 +141,48 @@ def folded(document: DocumentNode) -> DocumentNode:
         else document
 
 
-def _folded_set(selection_set: SelectionSetNode, shapes: dict[int, Any]) -> SelectionSetNode:
-    kept = []
-    seen: set[Any] = set()
+def _folded_set(selection_set: SelectionSetNode) -> SelectionSetNode:
+    kept: list[Any] = []
+    heads: dict[Any, int] = {}  # a field's head -> where in `kept` its first one stands
+    merged: dict[int, list[Any]] = {}  # there -> the selections of all its fields
     changed = False
     for selection in selection_set.selections:
         if isinstance(selection, FieldNode):
-            shape = _shape(selection, shapes)
-            if shape in seen:
+            head = _head(selection)
+            at = heads.get(head)
+            if at is not None:
                 changed = True
+                if selection.selection_set is not None:
+                    merged.setdefault(at, list(kept[at].selection_set.selections)).extend(
+                        selection.selection_set.selections)
                 continue
-            seen.add(shape)
+            heads[head] = len(kept)
+        kept.append(selection)
+    for at, selections in merged.items():
+        field = kept[at]
+        kept[at] = _with(field, SelectionSetNode(selections=tuple(selections),
+                                                 loc=field.selection_set.loc))
+    out = []
+    for selection in kept:
         if isinstance(selection, FieldNode | InlineFragmentNode) \
                 and selection.selection_set is not None:
-            inner = _folded_set(selection.selection_set, shapes)
+            inner = _folded_set(selection.selection_set)
             if inner is not selection.selection_set:
                 selection = _with(selection, inner)
                 changed = True
-        kept.append(selection)
-    return SelectionSetNode(selections=tuple(kept), loc=selection_set.loc) if changed \
+        out.append(selection)
+    return SelectionSetNode(selections=tuple(out), loc=selection_set.loc) if changed \
         else selection_set
 
 
-def _shape(node: Any, shapes: dict[int, Any]) -> Any:
-    """What a selection is, without its place in the text: equal for two copies."""
-    found = shapes.get(id(node))
-    if found is not None:
-        return found
-    directives = tuple(print_ast(d) for d in node.directives or ())
-    if isinstance(node, FieldNode):
-        shape: Any = ("field", node.alias.value if node.alias else None, node.name.value,
-                      tuple((a.name.value, print_ast(a.value)) for a in node.arguments or ()),
-                      directives)
-    elif isinstance(node, InlineFragmentNode):
-        shape = ("inline", node.type_condition.name.value if node.type_condition else None,
-                 directives)
-    else:
-        shape = ("spread", node.name.value, directives)
-    selection_set = getattr(node, "selection_set", None)
-    if selection_set is not None:
-        shape += (tuple(_shape(s, shapes) for s in selection_set.selections),)
-    shapes[id(node)] = shape
-    return shape
+def _head(field: FieldNode) -> Any:
+    """A field without its place in the text or what it selects: its alias, name,
+    arguments and directives, and whether it selects anything. Two fields of one head
+    merge when what both select merges, as one field selecting all of it."""
+    return (field.alias.value if field.alias else None, field.name.value,
+            tuple((a.name.value, print_ast(a.value)) for a in field.arguments or ()),
+            tuple(print_ast(d) for d in field.directives or ()),
+            field.selection_set is None)
 
 
 def _with(node: Any, selection_set: SelectionSetNode) -> Any:
