@@ -161,6 +161,23 @@ def corpus(tmp_path: Path) -> graph.KnowledgeGraph:
 SAMPLE_CORPUS = Path(__file__).parent / "fixtures" / "corpus"
 
 
+@pytest.fixture
+def comparisons(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Count graphql-core's field comparisons in validation (each pair of fields of one
+    response name that OverlappingFieldsCanBeMerged compares): ``comparisons[0]``."""
+    from graphql.validation.rules import overlapping_fields_can_be_merged as overlapping
+
+    count = [0]
+    real = overlapping.find_conflict
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        count[0] += 1
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(overlapping, "find_conflict", counted)
+    return count
+
+
 @pytest.fixture(scope="module")
 def sample_kg() -> graph.KnowledgeGraph:
     """The fixture corpus (tests/fixtures/corpus), loaded once a module."""

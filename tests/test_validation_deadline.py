@@ -13,7 +13,6 @@ from itertools import permutations
 from typing import Any
 
 import pytest
-from graphql.validation.rules import overlapping_fields_can_be_merged as overlapping
 
 from schema.cost import RequestBudget
 from schema.limits import DEFAULT_SETTINGS
@@ -40,20 +39,6 @@ class _Jumping:
 
     def __call__(self) -> float:
         return self.now
-
-
-@pytest.fixture
-def comparisons(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Count graphql-core's field comparisons (each pair of same-named fields)."""
-    count = [0]
-    real = overlapping.find_conflict
-
-    def counted(*args: Any, **kwargs: Any) -> Any:
-        count[0] += 1
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(overlapping, "find_conflict", counted)
-    return count
 
 
 def _run(sample_kg: Any, text: str, planned: bool, clock: Any) -> Any:
