@@ -69,6 +69,23 @@ def _too_wide(document: DocumentNode) -> int | None:
     return found if found > MAX_EXPANDED_FIELDS else None
 
 
+def _spreads_unknown(document: DocumentNode) -> bool:
+    """Whether ``document`` spreads a fragment it does not define."""
+    defined = {d.name.value for d in document.definitions
+               if isinstance(d, FragmentDefinitionNode)}
+    stack: list[SelectionSetNode] = [d.selection_set for d in document.definitions
+                                     if isinstance(d, OperationDefinitionNode
+                                                   | FragmentDefinitionNode)]
+    while stack:
+        for selection in stack.pop().selections:
+            if isinstance(selection, FragmentSpreadNode):
+                if selection.name.value not in defined:
+                    return True
+            elif selection.selection_set is not None:
+                stack.append(selection.selection_set)
+    return False
+
+
 class ExpandedFieldsLimit(ASTValidationRule):
     """Refuse a document holding more than :data:`MAX_EXPANDED_FIELDS` fields once its
     fragments are spread in."""
@@ -87,11 +104,14 @@ class ExpandedFieldsLimit(ASTValidationRule):
 
 def guarded(rule: type[ASTValidationRule]) -> type[ASTValidationRule]:
     """Return ``rule`` made to do nothing for a document :class:`ExpandedFieldsLimit`
-    refuses (its walk over every spread copy is what that limit prevents)."""
+    refuses (its walk over every spread copy is what that limit prevents), or that
+    spreads a fragment it does not define (graphql-core's KnownFragmentNames names it;
+    Strawberry's depth rule looked it up and raised ``KeyError``)."""
 
     class Guarded(rule):  # type: ignore[valid-type,misc]
         def __init__(self, context: ValidationContext, *args: Any, **kwargs: Any):
-            if _too_wide(context.document) is not None:
+            if _too_wide(context.document) is not None \
+                    or _spreads_unknown(context.document):
                 ASTValidationRule.__init__(self, context)
                 return
             super().__init__(context, *args, **kwargs)

@@ -385,6 +385,20 @@ def test_fragments_reused_within_the_limit_still_answer(kg):
     assert post(kg, {"query": document})["data"] == plain["data"]
 
 
+@pytest.mark.parametrize("query", [
+    "{ ...Nope stats { records } }",
+    "{ stats { ...Nope records } }",
+    "query { ...F } fragment F on Query { ...Nope stats { records } }",
+])
+def test_a_spread_of_an_unknown_fragment_is_named_not_an_unexpected_error(kg, query):
+    # Strawberry's depth rule looked the fragment up by its name and raised KeyError:
+    # "Unexpected error.", where graphql-core's own rule names the fragment.
+    response = post(kg, {"query": query})
+    assert [e["message"] for e in response["errors"]] == ["Unknown fragment 'Nope'."]
+    assert response["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+    assert response["data"] is None
+
+
 def test_serve_help_says_each_limit_s_default_as_a_number_a_user_can_type(capsys):
     from schema.cli import main
 
