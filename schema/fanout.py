@@ -81,7 +81,8 @@ def _spreads_unknown(document: DocumentNode) -> bool:
             if isinstance(selection, FragmentSpreadNode):
                 if selection.name.value not in defined:
                     return True
-            elif selection.selection_set is not None:
+            elif isinstance(selection, FieldNode | InlineFragmentNode) \
+                    and selection.selection_set is not None:
                 stack.append(selection.selection_set)
     return False
 
