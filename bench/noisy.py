@@ -196,9 +196,10 @@ def heavy_requests(port: int) -> dict[str, list[tuple[str, str, Any]]]:
         "whole export": [("GET", "/export/graph.graphml", None)],
         # Validation compares every two fields of one response name in a selection set
         # (~0.2 s for 150). Fields of one head there are compared once, whatever they
-        # select (schema/validation.py): 150 copies, or 150 that differ in the counts
-        # they ask (900 tokens). Fragments are not folded, so the costliest left within
-        # the limits is 75 fragments of one `stats` each, compared two by two (977).
+        # select, spread or skip (schema/validation.py): 150 copies, 150 that differ in
+        # the counts they ask (900 tokens), 75 fragments of one `stats` each. The
+        # costliest left within the limits is fields that conflict, which graphql-core
+        # compares two by two for its errors: 110 `article`s asking other URLs (5,995).
         "big document": [gql("{ " + "stats { edges nodes } " * 150 + "}")],
         "big document, fields differing": [gql("{ " + " ".join(
             f"stats {{ {' '.join(p)} }}" for p in _DIFFERING) + " }")],
@@ -206,6 +207,8 @@ def heavy_requests(port: int) -> dict[str, list[tuple[str, str, Any]]]:
             f"...F{i}" for i in range(len(_FRAGMENTS))) + " } " + " ".join(
             f"fragment F{i} on Query {{ stats {{ {' '.join(p)} }} }}"
             for i, p in enumerate(_FRAGMENTS)))],
+        "big document, conflicting": [gql("{ " + " ".join(
+            f'article(url: "u{i}") {{ title }}' for i in range(110)) + " }")],
     }
 
 

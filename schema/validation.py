@@ -15,19 +15,23 @@ duration of one validation (rules are classes that graphql-core instantiates, wi
 request at hand); outside one, the rule is graphql-core's own. A validation stopped so
 is not cached (schema/cache.py): the next request validates the document again.
 
-Fields of one head in one selection set (the same alias, name, arguments and directives:
-150 copies of ``stats { edges nodes }``, or 150 ``stats`` asking different counts) are
-compared once, not pair by pair (:func:`validate`): the rule runs first over the document
-with them made one field that selects all they selected (:func:`folded`), and when that
-finds no conflict, the whole document has none either. The rule compares two fields of
-one head by what they select, pair against pair; one field selecting all of it is
-compared within that selection, the same pairs, and every other field of the response
-name meets it as it met each of them. Only then do the other rules run over the whole
-document alone. A document the folded check finds a
-conflict in is validated whole, as graphql-core would, so its errors are the same. The
-pairs were the work, and the hundreds of thousands of objects they make were scanned by
-every full collection meanwhile, holding every request (serve36; fields whose selections
-differ, lead36).
+Fields of one head in one selection set (the same alias, name and arguments: 150
+copies of ``stats { edges nodes }``, 150 ``stats`` asking different counts, or 55 asking
+under 55 ``@include`` variables) are compared once, not pair by pair (:func:`validate`):
+the rule runs first over the document as it sees it, made smaller (:func:`folded`):
+each fragment spread in place, once a selection set (75 fragments of one ``stats``
+each were 2,775 comparisons), inline fragments of the set's own type opened into it,
+and fields of one head made one field that selects all they selected. When that finds
+no conflict, the whole document has none either: the rule compares two fields of one
+head by what they select, pair against pair; one field selecting all of it is compared
+within that selection, the same pairs, and every other field of the response name meets
+it as it met each of them; a fragment's fields are compared as the set's own, which is
+what spreading it in makes them. Only then do the other rules run over the whole
+document alone. A document the folded check finds a conflict in is validated whole, as
+graphql-core would, so its errors are the same. The pairs were the work, and the
+hundreds of thousands of objects they make were scanned by every full collection
+meanwhile, holding every request (serve36; fields whose selections differ, lead36;
+fragments and directives, lead37).
 """
 
 from __future__ import annotations
@@ -37,15 +41,26 @@ from collections.abc import Iterator
 from contextvars import ContextVar
 from typing import Any
 
-from graphql import GraphQLError, print_ast
+from graphql import (
+    GraphQLError,
+    GraphQLInterfaceType,
+    GraphQLNamedType,
+    GraphQLObjectType,
+    GraphQLSchema,
+    get_named_type,
+    print_ast,
+)
 from graphql.language import (
     DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
+    FragmentSpreadNode,
     InlineFragmentNode,
+    NamedTypeNode,
     OperationDefinitionNode,
     SelectionSetNode,
 )
+from graphql.utilities import type_from_ast
 from graphql.validation import OverlappingFieldsCanBeMergedRule, ValidationContext
 from graphql.validation.rules.overlapping_fields_can_be_merged import RuleContext
 from strawberry.schema.schema import validate_document
@@ -115,7 +130,7 @@ def validate(schema: Any, document: DocumentNode, rules: tuple[Any, ...]
              ) -> list[GraphQLError]:
     """Return the errors of ``document`` under ``rules`` (graphql-core's, in its order),
     comparing the copies of a field once (see the module docstring)."""
-    few = folded(document)
+    few = folded(document, schema)
     if few is document or OverlappingFieldsRule not in rules:
         return validate_document(schema, document, rules)
     if validate_document(schema, few, (OverlappingFieldsRule,)):
@@ -124,64 +139,179 @@ def validate(schema: Any, document: DocumentNode, rules: tuple[Any, ...]
                              tuple(r for r in rules if r is not OverlappingFieldsRule))
 
 
-def folded(document: DocumentNode) -> DocumentNode:
-    """Return ``document`` with the fields of one head in a selection set (the same
-    alias, name, arguments and directives, however spaced) made one, selecting what they
-    all selected, folded again within; the document itself when no two share a head."""
+# Selections a folded document may hold before folding gives up (the document is then
+# validated as it is): the expanded-fields limit (schema/fanout.py) refuses documents of
+# more than 10,000 fields, and a fragment is spread once a selection set here.
+MAX_FOLDED = 20_000
+
+
+class _TooBig(Exception):
+    pass
+
+
+def folded(document: DocumentNode, schema: GraphQLSchema | None = None) -> DocumentNode:
+    """Return ``document`` as OverlappingFieldsCanBeMerged sees it, made smaller: each
+    fragment spread in place (once a selection set; a spread within the fragment itself,
+    of an unknown fragment, or with arguments, is left to the rule), the selections of
+    inline fragments whose type is the selection set's own (known with ``schema``) made
+    the set's, those of one type made one, and the fields of one head (the same alias,
+    name, arguments and directives, however spaced) made one, selecting what they all
+    selected, folded again within. The document itself when nothing changes."""
+    fragments: dict[str, FragmentDefinitionNode] = {}
+    for d in document.definitions:
+        if isinstance(d, FragmentDefinitionNode):
+            if d.name.value in fragments:  # two of one name: the rule's, not spread here
+                fragments = {}
+                break
+            fragments[d.name.value] = d
+    folder = _Folder(schema, fragments)
     definitions = []
     changed = False
-    for d in document.definitions:
-        if isinstance(d, OperationDefinitionNode | FragmentDefinitionNode):
-            inner = _folded_set(d.selection_set)
+    try:
+        for d in document.definitions:
+            if isinstance(d, OperationDefinitionNode):
+                inner = folder.fold(d.selection_set, _root(schema, d), frozenset())
+            elif isinstance(d, FragmentDefinitionNode):
+                inner = folder.fold(d.selection_set, folder.type_of(d.type_condition),
+                                   frozenset({d.name.value}))
+            else:
+                definitions.append(d)
+                continue
             if inner is not d.selection_set:
                 d = _with(d, inner)
                 changed = True
-        definitions.append(d)
+            definitions.append(d)
+    except _TooBig:
+        return document
     return DocumentNode(definitions=tuple(definitions), loc=document.loc) if changed \
         else document
 
 
-def _folded_set(selection_set: SelectionSetNode) -> SelectionSetNode:
-    kept: list[Any] = []
-    heads: dict[Any, int] = {}  # a field's head -> where in `kept` its first one stands
-    merged: dict[int, list[Any]] = {}  # there -> the selections of all its fields
-    changed = False
-    for selection in selection_set.selections:
-        if isinstance(selection, FieldNode):
-            head = _head(selection)
+def _root(schema: GraphQLSchema | None, operation: OperationDefinitionNode
+          ) -> GraphQLNamedType | None:
+    return schema.get_root_type(operation.operation) if schema is not None else None
+
+
+class _Folder:
+    """One document's folding: its fragments by name, and the selections made so far."""
+
+    def __init__(self, schema: GraphQLSchema | None,
+                 fragments: dict[str, FragmentDefinitionNode]) -> None:
+        self.schema = schema
+        self.fragments = fragments
+        self.made = 0
+
+    def type_of(self, condition: NamedTypeNode | None) -> GraphQLNamedType | None:
+        if condition is None or self.schema is None:
+            return None
+        found = type_from_ast(self.schema, condition)
+        return found if isinstance(found, GraphQLNamedType) else None
+
+    def fold(self, selection_set: SelectionSetNode, parent: GraphQLNamedType | None,
+            inside: frozenset[str]) -> SelectionSetNode:
+        """``selection_set`` folded; ``parent`` its type (None: unknown), ``inside`` the
+        fragments it stands in."""
+        flat: list[tuple[Any, frozenset[str]]] = []
+        changed = self._flatten(selection_set.selections, parent, inside, flat, set())
+        kept: list[Any] = []
+        within: list[frozenset[str]] = []  # the fragments each kept selection stands in
+        heads: dict[Any, int] = {}  # a field's head, or an inline fragment's type name
+        merged: dict[int, list[Any]] = {}  # -> where in `kept` its first one stands
+        for selection, its in flat:
+            if isinstance(selection, FieldNode):
+                head: Any = _head(selection)
+            elif isinstance(selection, InlineFragmentNode):
+                head = ("...", selection.type_condition.name.value
+                        if selection.type_condition else None)
+            else:
+                kept.append(selection)
+                within.append(its)
+                continue
             at = heads.get(head)
             if at is not None:
                 changed = True
+                within[at] |= its
                 if selection.selection_set is not None:
                     merged.setdefault(at, list(kept[at].selection_set.selections)).extend(
                         selection.selection_set.selections)
                 continue
             heads[head] = len(kept)
-        kept.append(selection)
-    for at, selections in merged.items():
-        field = kept[at]
-        kept[at] = _with(field, SelectionSetNode(selections=tuple(selections),
-                                                 loc=field.selection_set.loc))
-    out = []
-    for selection in kept:
-        if isinstance(selection, FieldNode | InlineFragmentNode) \
-                and selection.selection_set is not None:
-            inner = _folded_set(selection.selection_set)
-            if inner is not selection.selection_set:
-                selection = _with(selection, inner)
+            kept.append(selection)
+            within.append(its)
+        for at, selections in merged.items():
+            node = kept[at]
+            kept[at] = _with(node, SelectionSetNode(selections=tuple(selections),
+                                                    loc=node.selection_set.loc))
+        out = []
+        for selection, its in zip(kept, within, strict=True):
+            if isinstance(selection, FieldNode | InlineFragmentNode) \
+                    and selection.selection_set is not None:
+                inner = self.fold(selection.selection_set, self._inner(selection, parent), its)
+                if inner is not selection.selection_set:
+                    selection = _with(selection, inner)
+                    changed = True
+            out.append(selection)
+        self.made += len(out)
+        if self.made > MAX_FOLDED:
+            raise _TooBig
+        return SelectionSetNode(selections=tuple(out), loc=selection_set.loc) if changed \
+            else selection_set
+
+    def _flatten(self, selections: Any, parent: GraphQLNamedType | None,
+                 inside: frozenset[str], flat: list[tuple[Any, frozenset[str]]],
+                 spread: set[str]) -> bool:
+        """Add ``selections`` to ``flat``, fragments spread in and inline fragments of
+        ``parent``'s type opened; return whether anything was."""
+        changed = False
+        for selection in selections:
+            its = inside
+            if isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                fragment = self.fragments.get(name)
+                if fragment is None or name in inside or selection.arguments \
+                        or fragment.variable_definitions:
+                    flat.append((selection, inside))  # the rule's own to resolve
+                    continue
                 changed = True
-        out.append(selection)
-    return SelectionSetNode(selections=tuple(out), loc=selection_set.loc) if changed \
-        else selection_set
+                if name in spread:  # the same fields again: nothing new to compare
+                    continue
+                spread.add(name)
+                its = inside | {name}
+                selection = InlineFragmentNode(type_condition=fragment.type_condition,
+                                               directives=(), loc=selection.loc,
+                                               selection_set=fragment.selection_set)
+            if isinstance(selection, InlineFragmentNode) and (
+                    selection.type_condition is None or parent is not None
+                    and selection.type_condition.name.value == parent.name):
+                # the rule collects its fields as the set's own (its directives unread)
+                self._flatten(selection.selection_set.selections, parent, its, flat, spread)
+                changed = True
+                continue
+            flat.append((selection, its))
+        return changed
+
+    def _inner(self, selection: FieldNode | InlineFragmentNode,
+               parent: GraphQLNamedType | None) -> GraphQLNamedType | None:
+        """The type of what ``selection`` selects, as the rule reads it."""
+        if isinstance(selection, InlineFragmentNode):
+            return self.type_of(selection.type_condition) if selection.type_condition \
+                else parent
+        if isinstance(parent, GraphQLObjectType | GraphQLInterfaceType):
+            field = parent.fields.get(selection.name.value)
+            if field is not None:
+                return get_named_type(field.type)
+        return None
 
 
 def _head(field: FieldNode) -> Any:
     """A field without its place in the text or what it selects: its alias, name,
-    arguments and directives, and whether it selects anything. Two fields of one head
-    merge when what both select merges, as one field selecting all of it."""
+    arguments and ``@stream``, and whether it selects anything. Two fields of one head
+    merge when what both select merges, as one field selecting all of it. The rule reads
+    no other directive (``@include``, ``@skip``, ``@deprecated`` ...), so fields that
+    differ only in those are of one head."""
     return (field.alias.value if field.alias else None, field.name.value,
             tuple((a.name.value, print_ast(a.value)) for a in field.arguments or ()),
-            tuple(print_ast(d) for d in field.directives or ()),
+            tuple(print_ast(d) for d in field.directives or () if d.name.value == "stream"),
             field.selection_set is None)
 
 

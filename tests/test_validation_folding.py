@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 from graphql import specified_rules
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from strawberry.schema.schema import validate_document
 
 from schema.cache import parsed, validation_errors
@@ -36,6 +38,11 @@ DIFFERING = "{ " + " ".join(
 _PICKS = ([*permutations(_COUNTS, 2)] * 3)[:75]
 FRAGMENTS = ("{ " + " ".join(f"...F{i}" for i in range(len(_PICKS))) + " } " + " ".join(
     f"fragment F{i} on Query {{ stats {{ {' '.join(p)} }} }}" for i, p in enumerate(_PICKS)))
+
+# 55 `stats` under 55 `@include` variables (within the 1,000 tokens): 4,455 comparisons.
+DIRECTED = ("query(" + ", ".join(f"$v{i}: Boolean!" for i in range(55)) + ") { " + " ".join(
+    f"stats @include(if: $v{i}) {{ {'nodes edges' if i % 2 else 'edges nodes'} }}"
+    for i in range(55)) + " }")
 
 DOCUMENTS = [
     COPIES,
@@ -71,6 +78,9 @@ DOCUMENTS = [
     "{ stats { edges } stats @include(if: true) { nodes } stats { a: nodes } }",
     # fragments: spread named and inline, nested, on other types, broken
     FRAGMENTS,
+    DIRECTED,
+    "query($a: Boolean!) { stats @include(if: $a) { x: edges } stats @skip(if: $a) "
+    "{ x: nodes } }",
     "query Q { ...F ...G } fragment F on Query { stats { a: edges } } "
     "fragment G on Query { stats { a: nodes } }",
     "query Q { ...F ...F ...G } fragment F on Query { stats { edges } } "
@@ -98,7 +108,8 @@ DOCUMENTS = [
     "fragment G on Query { stats(x: 1) { edges } }",
     "query Q { ...A } " + " ".join(
         f"fragment {a} on Query {{ ...{b} ...{b} stats {{ {c}: edges }} }}"
-        for a, b, c in zip("ABCDEFGHIJKLMNOP", "BCDEFGHIJKLMNOPQ", "abcdefghijklmnop"))
+        for a, b, c in zip("ABCDEFGHIJKLMNOP", "BCDEFGHIJKLMNOPQ", "abcdefghijklmnop",
+                           strict=True))
     + " fragment Q on Query { stats { a: nodes } }",
 ]
 
@@ -122,9 +133,14 @@ def test_fields_of_one_head_are_folded_into_one_and_what_differs_is_kept():
                       "stats { nodes } }", 1000)
     [field] = folded(document).definitions[0].selection_set.selections
     assert [f.name.value for f in field.selection_set.selections] == ["edges", "nodes"]
-    plain = parsed("{ stats { edges } a: stats { nodes } stats @include(if: true) { edges } "
+    plain = parsed("{ stats { edges } a: stats { nodes } "
                    'article(url: "x") { title } article(url: "y") { title } }', 1000)
     assert folded(plain) is plain
+    # the rule reads no directive but @stream: fields that differ in others are one
+    directed = parsed("{ stats { edges } stats @include(if: true) { nodes } "
+                      "stats @skip(if: false) { edges } }", 1000)
+    [field] = folded(directed).definitions[0].selection_set.selections
+    assert [f.name.value for f in field.selection_set.selections] == ["edges", "nodes"]
     spaced = parsed("{ stats { edges nodes } stats {edges   nodes} }", 1000)
     assert len(folded(spaced).definitions[0].selection_set.selections) == 1
 
@@ -158,5 +174,62 @@ def test_fragments_that_spread_each_other_twice_are_expanded_once():
     text = DOCUMENTS[-1]
     document = parsed(text, 100_000)
     few = folded(document, schema._schema)
-    assert few is not document
-    assert len(str(few.to_dict())) < 40 * len(text)
+    [field] = few.definitions[0].selection_set.selections  # one `stats`: its 17 answers
+    assert len(field.selection_set.selections) == 17
+
+
+def test_fields_that_differ_only_in_directives_the_rule_does_not_read_are_compared_once(
+        comparisons: list[int]):
+    document = parsed(DIRECTED + " # compared once", 100_000)
+    assert validation_errors(schema._schema, document, RULES) == []
+    assert comparisons[0] < 50, comparisons  # each pair: 4,455
+
+
+# Random documents of few names, so that fields of one response name meet often: aliases
+# over a few counts, fragments spreading each other (cycles, unknown ones and all), inline
+# fragments on the set's own type, another object type and none, directives.
+_LEAVES = {"Stats": ("edges", "nodes", "articles"), "Article": ("title", "url"),
+           "Topic": ("name", "slug")}
+
+
+@st.composite
+def _selections(draw: Any, on: str, depth: int) -> str:
+    parts = []
+    for _ in range(draw(st.integers(1, 4))):
+        kind = draw(st.sampled_from(["leaf", "leaf", "spread", "inline", "field"]))
+        if kind == "leaf" and on in _LEAVES:
+            alias = draw(st.sampled_from(["", "a: ", "b: "]))
+            skip = draw(st.sampled_from(["", " @include(if: true)", " @skip(if: $s)"]))
+            parts.append(f"{alias}{draw(st.sampled_from(_LEAVES[on]))}{skip}")
+        elif kind == "spread":
+            parts.append(f"...{draw(st.sampled_from(['F', 'G', 'H', 'Nope']))}")
+        elif kind == "inline" and depth:
+            cond = draw(st.sampled_from(["", f" on {on}", " on Query", " on Article"]))
+            inner = draw(_selections(cond.split()[-1] if cond else on, depth - 1))
+            parts.append(f"...{cond} {{ {inner} }}")
+        elif kind == "field" and depth and on == "Query":
+            alias = draw(st.sampled_from(["", "a: "]))
+            field = draw(st.sampled_from(["stats", 'node(id: "x")', 'node(id: "y")']))
+            inner = draw(_selections("Stats" if field == "stats" else "Node", depth - 1))
+            parts.append(f"{alias}{field} {{ {inner} }}")
+        else:
+            parts.append("__typename")
+    return " ".join(parts)
+
+
+@st.composite
+def _documents(draw: Any) -> str:
+    text = f"query Q($s: Boolean!) {{ {draw(_selections('Query', 3))} }}"
+    for name in draw(st.lists(st.sampled_from("FGH"), unique=True)):
+        on = draw(st.sampled_from(["Query", "Stats", "Article"]))
+        text += f" fragment {name} on {on} {{ {draw(_selections(on, 2))} }}"
+    return text
+
+
+@settings(max_examples=300, deadline=None)
+@given(_documents())
+def test_the_folded_check_finds_a_conflict_whenever_graphql_core_does(text):
+    document = parsed(text, 100_000)
+    standard = with_code(validate_document(schema._schema, document, timed_rules(RULES)),
+                         GRAPHQL_VALIDATION_FAILED)
+    assert _shown(validation_errors(schema._schema, document, RULES)) == _shown(standard)
