@@ -2,12 +2,15 @@
 freshness check from C, when it can, and never fail for it.
 
 The project's metadata is in pyproject.toml. This adds optional extension modules:
-copies of the reader (graph/yamlscalars.py, blockyaml.py, yamlflow.py, textfields.py)
-and of the record checks and normalizing the parse workers run (graph/values.py,
-normalize.py), their imports pointed at ``graph._native``, compiled by mypyc (a build
-requirement) into ``graph/_native``. The classes of the last two are not compiled:
-their copies import them from the Python modules, so a compiled check raises and
-returns the very classes everything else catches and tests for. Without a C compiler,
+copies of the reader (graph/yamlscalars.py, blockyaml.py, yamlflow.py, textfields.py),
+of the record checks and normalizing the parse workers run (graph/values.py,
+normalize.py) and of the build (graph/build.py: a worker's ``prepare``, the load's
+build after the parse), their imports pointed at ``graph._native``, compiled by mypyc
+(a build requirement) into ``graph/_native``. The classes of textfields, values and
+normalize, and build's ``Entry`` and ``Prepared``, are not compiled: the copies import
+them from the Python modules, so compiled code raises, returns and sends the very
+classes everything else catches, tests for and unpickles (build's ``Builder`` is
+compiled: only the compiled copy's functions make one). Without a C compiler,
 or when compiling fails for any reason, the build says so and goes on:
 ``graph.fastyaml`` then uses the pure-Python modules, which give the same answers.
 The same holds for ``graph._native.filestats`` (graph/_native/filestats.c), built by the
@@ -28,9 +31,12 @@ from setuptools.command.build_ext import build_ext
 
 HERE = Path(__file__).resolve().parent
 # As graph/fastyaml.py digests them.
-SOURCES = ("yamlscalars", "blockyaml", "yamlflow", "textfields", "values", "normalize")
-# Modules whose classes stay the Python modules' own (see the docstring).
-PYTHON_CLASSES = ("textfields", "values", "normalize")
+SOURCES = ("yamlscalars", "blockyaml", "yamlflow", "textfields", "values", "normalize",
+           "build")
+# Modules whose classes stay the Python modules' own (see the docstring): all of them,
+# or those named.
+PYTHON_CLASSES: dict[str, tuple[str, ...] | None] = {
+    "textfields": None, "values": None, "normalize": None, "build": ("Entry", "Prepared")}
 BUILD = Path("build") / "mypyc"
 
 
@@ -45,7 +51,7 @@ def _native_copies() -> list[str]:
         for other in SOURCES:
             text = text.replace(f"from graph.{other} import", f"from graph._native.{other} import")
         if name in PYTHON_CLASSES:  # after the above: these import from graph.<name>
-            text = _classes_imported(text, name)
+            text = _classes_imported(text, name, PYTHON_CLASSES[name])
         texts[name] = text
     texts["blockyaml"] += ("\n\n# Written by setup.py: graph.fastyaml uses this build only while\n"
                            "# the sources it was built from are the ones beside it.\n"
@@ -65,12 +71,13 @@ def _native_copies() -> list[str]:
     return ["--config-file", str(config), *paths]
 
 
-def _classes_imported(text: str, name: str) -> str:
-    """``text`` with each top-level class definition replaced by an import of the class
-    from ``graph.<name>`` (line numbers kept: the definition's lines are left blank)."""
+def _classes_imported(text: str, name: str, classes: tuple[str, ...] | None) -> str:
+    """``text`` with each top-level class definition (of ``classes``, or every one)
+    replaced by an import of the class from ``graph.<name>`` (line numbers kept: the
+    definition's lines are left blank)."""
     lines = text.splitlines(keepends=True)
     for node in reversed(ast.parse(text).body):
-        if isinstance(node, ast.ClassDef):
+        if isinstance(node, ast.ClassDef) and (classes is None or node.name in classes):
             first = min([node.lineno, *(d.lineno for d in node.decorator_list)]) - 1
             last = node.end_lineno or node.lineno
             blank = ["\n"] * (last - first - 1)

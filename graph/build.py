@@ -34,7 +34,7 @@ from datetime import UTC, datetime
 from functools import lru_cache, partial
 from itertools import chain
 from operator import itemgetter
-from typing import Any
+from typing import Any, cast
 
 import networkx as nx
 
@@ -712,7 +712,9 @@ class Builder:
             if len(entries) > 1:
                 entries.sort(key=lambda e: e.order)
             winner = entries[-1]
-            winner.fields = _listing_fields(winner.fields)  # a prepared listing's: read now
+            # A prepared listing's fields are bytes until now (read through Any: compiled,
+            # the attribute's declared dict would be checked as it is read).
+            winner.fields = _listing_fields(cast(Any, winner).fields)
             self.add_safely(winner, is_stub=True, sources=[e.source for e in entries])
         if self.leftovers is not None:
             self.leftovers.append((full, winners, stubs))
