@@ -1400,6 +1400,10 @@ def _skip_space(text: str, i: int) -> int:
 
 
 def _parse_json(text: str, result: ParsedFile) -> None:
+    if text.startswith("\x1e"):
+        # `jq --seq` (RFC 7464): a record separator opens each JSON text. JSON allows
+        # none anywhere, raw, so each is read as the space between texts.
+        text = _SEQ_SEPARATOR.sub(" ", text)
     keys = _JsonKeys()
     listed = _json_list(text, keys, result.path)
     if listed is not None:  # a feed's list: each record with its line
@@ -1431,9 +1435,19 @@ def _parse_json(text: str, result: ParsedFile) -> None:
         _add_record(value, 1, result)
 
 
+_SEQ_SEPARATOR = re.compile(r"(?:^|(?<=\n))\x1e")
+_CONTROL_NAMES = {"\t": " (a tab)", "\r": " (a carriage return)"}
+
+
 def _invalid_json(e: json.JSONDecodeError) -> str:
     """The parser's words, and what JSON allows where a writer wrote JavaScript or Python:
-    a comment, a trailing comma, single quotes."""
+    a comment, a trailing comma, single quotes; a control character written raw in a
+    string (Python's words, "Invalid control character at", name neither it nor where)."""
+    if e.msg == "Invalid control character at" and e.pos < len(e.doc):
+        code = ord(e.doc[e.pos])
+        named = f"U+{code:04X}{_CONTROL_NAMES.get(e.doc[e.pos], '')}"
+        return (f"invalid JSON: a control character, {named}, written raw inside a string "
+                f"at column {e.colno}: JSON writes it escaped, as \\u{code:04x}")
     at = e.doc[e.pos:e.pos + 2]
     before = e.doc[:e.pos].rstrip()
     if at in ("//", "/*") or at[:1] == "#":
@@ -1505,6 +1519,10 @@ def _parse_jsonl_lines(text: str, result: ParsedFile) -> None:
             # ("Expecting value", saying nothing of the invisible mark): read without it.
             line = line[1:]
             marked.append(lineno)
+        if line.startswith("\x1e"):
+            # `jq --seq` (RFC 7464) opens each JSON text with a record separator; a
+            # space in its place keeps the columns an error names.
+            line = " " + line[1:]
         if not line.strip():
             continue
         try:
