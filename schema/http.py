@@ -231,6 +231,9 @@ class GraphQLOverHTTP(GraphQL[dict[str, Any], None]):
                 not_utf8 = _not_utf8_parameter(scope.get("query_string", b""))
                 if not_utf8 is not None:
                     raise HTTPException(400, not_utf8)
+                repeated = _repeated_parameter(request)
+                if repeated is not None:
+                    raise _CodedHTTPException(400, repeated, extensions={"code": BAD_REQUEST})
             response = await self._ordinary(request, media) or await self.run(request)
         except HTTPException as e:
             reason = e.reason
@@ -616,6 +619,24 @@ def _not_utf8_parameter(query_string: bytes) -> str | None:
             return (f"the {name!r} parameter is not UTF-8 (byte {raw[e.start]:#04x} at "
                     f"offset {e.start} of its bytes): percent-encode the UTF-8 bytes of the "
                     "text, as encodeURIComponent does")
+    return None
+
+
+_OPERATION_PARAMETERS = ("query", "variables", "operationName", "extensions")
+
+
+def _repeated_parameter(request: Request) -> str | None:
+    """Why a GET's operation parameter given more than once is refused, or None: the
+    server would run the last, where a proxy, log or filter reading the first sees
+    another operation."""
+    params = request.query_params
+    if len(params) == len(params.multi_items()):
+        return None
+    for name in _OPERATION_PARAMETERS:
+        times = len(params.getlist(name))
+        if times > 1:
+            return (f"the {name!r} parameter is given {times} times: give it once (which "
+                    "one is run would depend on who reads the URL)")
     return None
 
 
