@@ -33,7 +33,8 @@ _OVERFLOWING = """sel => { const out = [];
   for (const e of document.querySelectorAll(sel + ', ' + sel + ' *')) {
     if (e.getClientRects().length === 0) continue;
     const r = e.getBoundingClientRect();
-    if (r.right > window.innerWidth + 1) out.push(e.tagName + ' ' + e.className + ' ends at ' + r.right);
+    if (r.right > window.innerWidth + 1)
+      out.push(e.tagName + ' ' + e.className + ' ends at ' + r.right);
     if (e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflowX !== 'visible')
       out.push(e.tagName + '#' + e.id + ' scrolls ' + e.scrollWidth + ' in ' + e.clientWidth);
   } return out; }"""
