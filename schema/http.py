@@ -34,7 +34,7 @@ from graphql import OperationType as OperationKind
 from graphql.utilities import get_operation_ast
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import MissingQueryError
@@ -221,6 +221,9 @@ class GraphQLOverHTTP(GraphQL[dict[str, Any], None]):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await super().__call__(scope, receive, send)
+        if scope["method"] == "HEAD":
+            # Answered as GET, without the body: the route's 405s list HEAD as allowed.
+            scope, send = {**scope, "method": "GET"}, _without_body(send)
         request = Request(scope, receive)
         media = negotiate(request.headers.get("accept"))
         started = time.perf_counter()
@@ -620,6 +623,15 @@ def _not_utf8_parameter(query_string: bytes) -> str | None:
                     f"offset {e.start} of its bytes): percent-encode the UTF-8 bytes of the "
                     "text, as encodeURIComponent does")
     return None
+
+
+def _without_body(send: Send) -> Send:
+    """``send`` with every body left out (a HEAD's answer), its headers kept."""
+    async def sent(message: Message) -> None:
+        if message["type"] == "http.response.body":
+            message = {**message, "body": b""}
+        await send(message)
+    return sent
 
 
 _OPERATION_PARAMETERS = ("query", "variables", "operationName", "extensions")
