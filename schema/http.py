@@ -65,6 +65,7 @@ from schema.wsmessages import (
     CheckedLegacyWS,
     CheckedTransportWS,
     UndecodableJSON,
+    json_kind,
     payload_problem,
 )
 
@@ -519,8 +520,9 @@ class GraphQLOverHTTP(GraphQL[dict[str, Any], None]):
         except json.JSONDecodeError:
             raise HTTPException(400, "Unable to parse request body as JSON") from None
         if not isinstance(value, dict | list):
-            raise HTTPException(400, "Expected a JSON object (or a list of them, for a batch), "
-                                     f"got {type(value).__name__}")
+            raise _CodedHTTPException(400, "Expected a JSON object (or a list of them, for a "
+                                           f"batch), got {json_kind(value)}",
+                                      extensions={"code": BAD_REQUEST})
         if isinstance(value, dict):  # one operation (a batch's: _validate_batch_request)
             problem = payload_problem(value, query_required=False)
             if problem is not None:
@@ -554,9 +556,12 @@ class GraphQLOverHTTP(GraphQL[dict[str, Any], None]):
             raise _LimitHTTPException(400, f"The batch holds {len(request_data)} operations "
                                            f"(limit maxBatch = {limit}, set by "
                                            f"{env_name('max_batch')})", "maxBatch", limit)
-        for item in request_data:
+        for place, item in enumerate(request_data, start=1):
             if not isinstance(item, dict):
-                raise HTTPException(400, "Each operation of a batch must be a JSON object")
+                raise _CodedHTTPException(400, "Each operation of a batch must be a JSON "
+                                               f"object: operation {place} is "
+                                               f"{json_kind(item)}",
+                                          extensions={"code": BAD_REQUEST})
             problem = payload_problem(item, query_required=False)
             if problem is not None:
                 raise _CodedHTTPException(400, f"Invalid operation in the batch: {problem}",
