@@ -312,7 +312,9 @@ class GraphQLOverHTTP(GraphQL[dict[str, Any], None]):
         answered, so its own answer (which says what was written and what was not) is
         waited for; told its deadline is now, it stops between writes and answers.
         """
-        allowed = OperationType.from_http(request_adapter.method)
+        # Subscriptions are streams over WebSocket; run as a query, one answered
+        # "Unexpected error." (its resolver gives no value) and logged a traceback.
+        allowed = OperationType.from_http(request_adapter.method) - {OperationType.SUBSCRIPTION}
         if not self.allow_queries_via_get and request_adapter.method == "GET":
             allowed = allowed - {OperationType.QUERY}
         call = functools.partial(
@@ -335,6 +337,9 @@ class GraphQLOverHTTP(GraphQL[dict[str, Any], None]):
                 raise _CodedHTTPException(400, e.as_http_error_reason(), extensions={
                     "code": OPERATION_RESOLUTION_FAILURE}) from e
             except InvalidOperationTypeError as e:
+                if e.operation_type == OperationType.SUBSCRIPTION:
+                    raise _CodedHTTPException(400, _SUBSCRIPTION_OVER_HTTP.format(
+                        method=request_adapter.method), extensions={"code": BAD_REQUEST}) from e
                 raise HTTPException(400, e.as_http_error_reason(request_adapter.method)
                                     ) from e
             except MissingQueryError as e:
@@ -628,6 +633,12 @@ def _not_utf8_parameter(query_string: bytes) -> str | None:
                     f"offset {e.start} of its bytes): percent-encode the UTF-8 bytes of the "
                     "text, as encodeURIComponent does")
     return None
+
+
+_SUBSCRIPTION_OVER_HTTP = (
+    "subscriptions are answered over a WebSocket at this same /graphql (the "
+    "graphql-transport-ws or graphql-ws protocol), not over {method}: HTTP answers queries "
+    "and mutations")
 
 
 def _without_body(send: Send) -> Send:
