@@ -57,3 +57,28 @@ def test_a_mutation_by_get_still_says_what_it_said(client):
                    headers={"accept": "application/json"})
     assert r.status_code in (400, 405)
     assert "mutations are not allowed when using GET" in r.json()["errors"][0]["message"]
+
+
+IN_PROCESS = ("a subscription streams from a server: subscribe over a WebSocket to `newsgraph "
+              "serve`'s /graphql; run in-process, a document is a query or a mutation")
+
+
+def test_a_subscription_run_in_process_is_refused_saying_where_it_streams():
+    import graph
+    from schema.query import execute
+
+    kg = graph.load(CORPUS)
+    response = execute(kg, "subscription { graphChanged { version } }")
+    assert response == {"errors": [{"message": IN_PROCESS,
+                                    "extensions": {"code": "BAD_REQUEST"}}], "data": None}
+
+
+def test_newsgraph_query_of_a_subscription_says_so_without_a_traceback(capsys):
+    from schema.cli import EXIT_REJECTED, main
+
+    status = main(["query", "subscription { graphChanged { version } }",
+                   "--data", str(CORPUS)])
+    out, err = capsys.readouterr()
+    assert status == EXIT_REJECTED
+    assert "Traceback" not in err and "Traceback" not in out
+    assert IN_PROCESS in out
