@@ -46,3 +46,24 @@ def test_other_parameters_repeated_are_no_concern(client):
                    headers={"accept": "application/json"})
     assert r.status_code == 200
     assert r.json()["data"] == {"stats": {"articles": 9}}
+
+
+# The export's parameters: 'hops=1&hops=3' walked 3 hops without a word. Those that take
+# several values (from, via, topic, provider) still do.
+@pytest.mark.parametrize(("query_string", "name"), [
+    ("from=topic:ai&hops=1&hops=3", "hops"),
+    ("format=node-link&format=cytoscape", "format"),
+    ("mentions=a&mentions=b", "mentions"),
+    ("after=2022-01-01&after=2023-01-01", "after"),
+])
+def test_an_export_parameter_of_one_value_given_twice_is_refused(client, query_string, name):
+    r = client.get(f"/export/graph.json?{query_string}")
+    assert r.status_code == 400
+    assert r.json()["error"] == (
+        f"the {name!r} parameter is given 2 times: give it once (from, via, topic and "
+        "provider take several)")
+
+
+def test_an_export_parameter_of_several_values_may_repeat(client):
+    r = client.get("/export/graph.json?from=topic:ai&from=topic:policing&hops=1")
+    assert r.status_code == 200
