@@ -1492,6 +1492,10 @@ def _add_stream(stream: list[tuple[Any, int, list[Problem]]], result: ParsedFile
 
 
 def _parse_jsonl(text: str, result: ParsedFile) -> None:
+    if "\n" not in text and "\r" in text:
+        # Lines ended by CR alone (classic Mac OS, some spreadsheets' exports): JSON holds
+        # no raw CR inside a value, so each is a line's end.
+        text = text.replace("\r", "\n")
     lines = ParsedFile(result.path)
     _parse_jsonl_lines(text, lines)
     if lines.errors and (stream := _json_stream(text, _JsonKeys(), result.path)) is not None:

@@ -69,3 +69,15 @@ def test_a_raw_control_character_in_a_string_is_named_with_its_escape(
     if suffix == ".jsonl":
         assert error.line == 2
         assert [r.fields for r in parsed.records] == [_story(0)]
+
+
+# Lines ended by CR alone (classic Mac OS, some spreadsheet exports): the records were read
+# as "records span several lines (pretty-printed, as jq writes them without -c)", all on
+# line 1, which no line of the file was.
+def test_a_jsonl_of_lines_ended_by_cr_alone_is_read_line_by_line(tmp_path):
+    path = tmp_path / "stories.jsonl"
+    path.write_bytes(b"".join(json.dumps(_story(i)).encode() + b"\r" for i in range(3)))
+    parsed = parse_file(path)
+    assert parsed.errors == [] and parsed.warnings == []
+    assert [r.fields for r in parsed.records] == [_story(i) for i in range(3)]
+    assert [r.line for r in parsed.records] == [1, 2, 3]
