@@ -94,3 +94,20 @@ def test_a_body_that_inflates_past_the_limit_is_refused_413(client):
     assert error["extensions"] == {"code": "LIMIT_EXCEEDED", "limit": "maxBodyBytes",
                                    "max": 4096}
     assert _post(client, QUERY, None).json()["data"] == ANSWER  # the server still answers
+
+
+# A transfer coding other than chunked (RFC 9112 7): uvicorn takes off the chunks and hands
+# on the rest, so 'Transfer-Encoding: gzip, chunked' was "not UTF-8 (byte 0x8b ...)".
+def test_a_gzip_transfer_coding_is_read_as_the_json_it_holds(client):
+    r = _post(client, gzip.compress(QUERY), None, **{"transfer-encoding": "gzip, chunked"})
+    assert r.status_code == 200, r.text
+    assert r.json()["data"] == ANSWER
+
+
+def test_a_transfer_coding_not_read_is_refused_501(client):
+    r = _post(client, QUERY, None, **{"transfer-encoding": "br, chunked"})
+    assert r.status_code == 501
+    [error] = r.json()["errors"]
+    assert error["message"] == (
+        "the request body is sent with transfer-encoding 'br, chunked', which this server "
+        "does not decode: send it as it is, or compressed with gzip or deflate")

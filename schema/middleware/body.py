@@ -71,13 +71,17 @@ class BodyLimit:
             more = message.get("more_body", False)
             if len(body) > limit:
                 return await self._refuse(scope, receive, send, len(body), limit, name)
-        coding = headers.get("content-encoding")
-        if coding is not None:
-            decoded = _decoded(bytes(body), coding, limit)
+        # A transfer coding (past the chunks the server took off) was applied last.
+        for field in ("transfer-encoding", "content-encoding"):
+            coding = headers.get(field)
+            if coding is None or (field == "transfer-encoding"
+                                  and coding.strip().lower() in ("chunked", "identity")):
+                continue
+            decoded = _decoded(bytes(body), coding, limit, field)
             if isinstance(decoded, _Refusal):
                 return await self._refuse_coding(scope, receive, send, decoded, limit, name)
             body = bytearray(decoded)
-            scope = _without_coding(scope, len(body))
+            scope = _without_coding(scope, len(body), field)
         scope[BODY] = bytes(body)
         await self.app(scope, replay(scope[BODY], receive), send)
 
@@ -136,16 +140,18 @@ class _Refusal:
         self.status, self.coding, self.reason = status, coding, reason
 
 
-def _decoded(body: bytes, header: str, limit: int) -> bytes | _Refusal:
-    """The body decoded by the codings its ``content-encoding`` names (last applied
-    first), never more than ``limit`` + 1 bytes of it inflated: a few KB of gzip may
-    hold gigabytes."""
+def _decoded(body: bytes, header: str, limit: int,
+             field: str = "content-encoding") -> bytes | _Refusal:
+    """The body decoded by the codings its ``content-encoding`` (or ``transfer-encoding``,
+    whose chunks are already off) names, last applied first, never more than ``limit`` + 1
+    bytes of it inflated: a few KB of gzip may hold gigabytes."""
     codings = [c.strip().lower() for c in header.split(",")]
-    codings = [c for c in codings if c and c != "identity"]
+    codings = [c for c in codings if c and c not in ("identity", "chunked")]
     unread = [c for c in codings if c not in _CODINGS]
     if unread:
-        return _Refusal(415, header, (
-            f"the request body is sent with content-encoding {header!r}, which this server "
+        # RFC 9110 15.5.16 for a content coding; RFC 9112 6.1 for a transfer coding.
+        return _Refusal(415 if field == "content-encoding" else 501, header, (
+            f"the request body is sent with {field} {header!r}, which this server "
             "does not decode: send it as it is, or compressed with gzip or deflate"))
     for coding in reversed(codings):
         inflated = _inflate(body, coding, _CODINGS[coding], limit)
@@ -180,10 +186,10 @@ def _inflate(body: bytes, coding: str, wbits: int, limit: int) -> bytes | _Refus
     return out
 
 
-def _without_coding(scope: Scope, length: int) -> Scope:
-    """The scope of a body handed on decoded: no ``content-encoding``, its length."""
-    headers = [(k, v) for k, v in scope["headers"]
-               if k.lower() not in (b"content-encoding", b"content-length")]
+def _without_coding(scope: Scope, length: int, field: str = "content-encoding") -> Scope:
+    """The scope of a body handed on decoded: without the coding's header, its length."""
+    gone = (field.encode(), b"content-length")
+    headers = [(k, v) for k, v in scope["headers"] if k.lower() not in gone]
     headers.append((b"content-length", str(length).encode()))
     return {**scope, "headers": headers}
 
