@@ -35,6 +35,7 @@ clean_record, json_int, lone_surrogate = (
     _values.clean_record, _values.json_int, _values.lone_surrogate)
 
 __all__ = [
+    "check_include",
     "not_read_for_want",
     "Record",
     "ParsedFile",
@@ -375,6 +376,20 @@ def _read_each_file_once(files: list[str], via_link: set[str], listing: Listing)
         else:
             listing.skipped.append(Problem(
                 name, None, f"a symlink to {first!r}, read there: not read twice"))
+
+
+def check_include(include: Sequence[str]) -> tuple[str, ...]:
+    """Return the ``include`` globs; raise NewsgraphError for one that names no file
+    (``''``, ``'.'``: pathlib's match raises for them, and each file the suffixes did not
+    take became an error of its own, "ValueError: empty pattern")."""
+    for pattern in include:
+        try:
+            PurePath("x").match(pattern)
+        except ValueError:
+            raise NewsgraphError(
+                f"include pattern {pattern!r} names no file: give a glob matched against the "
+                "end of each path, such as '*.html' or 'pages/*.htm'") from None
+    return tuple(include)
 
 
 def record_suffix(path: str | PurePath, include: Sequence[str] = ()) -> str | None:
