@@ -94,3 +94,29 @@ def test_a_search_for_no_letter_or_digit_lists_names_and_no_stale_stories(open_p
     assert "😀 Emoji Times" in page.inner_text("#search-results")
     assert "no letters or digits" in page.inner_text("#search-results")
     p.check_clean()
+
+
+# `short` cut a text at a count of UTF-16 units: an emoji title in the search list (160)
+# or a hovered label (60) ended in half an emoji, a lone surrogate drawn as a broken glyph;
+# a family emoji, a flag or a letter with its accent could be cut inside too.
+@pytest.mark.parametrize(("text", "n"), [
+    ("🤖🔥📰 " * 30, 60), ("🤖🔥📰 " * 30, 160), ("👨‍👩‍👧 family " * 20, 40),
+    ("🇺🇸🇫🇷" * 40, 41), ("e\u0301" * 80, 43), ("𠀀" * 90, 36),
+])
+def test_short_cuts_a_text_between_characters_as_seen(open_page, long_server, text, n):
+    p = open_page(long_server)
+    page = p.page
+    _open_explorer(p, long_server)
+    cut = page.evaluate("""async ([text, n]) => {
+        const { short } = await import('/static/explore-dom.js');
+        const out = short(text, n);
+        const seg = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+        const whole = [...seg.segment(text)].map((s) => s.segment);
+        const kept = [...seg.segment(out.slice(0, -1))].map((s) => s.segment);
+        return { out, length: out.length, lone: /\\p{Cs}/u.test(out) || out.isWellFormed() === false,
+                 prefix: kept.every((g, i) => g === whole[i]) };
+    }""", [text, n])
+    assert cut["out"].endswith("…")
+    assert cut["length"] <= n
+    assert not cut["lone"]
+    assert cut["prefix"], cut["out"]
