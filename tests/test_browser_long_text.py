@@ -120,3 +120,18 @@ def test_short_cuts_a_text_between_characters_as_seen(open_page, long_server, te
     assert cut["length"] <= n
     assert not cut["lone"]
     assert cut["prefix"], cut["out"]
+
+
+# '?hops=999' set the slider to its most, 4, and its label to '999'; '?hops=abc' moved the
+# slider to its middle and labelled it 'abc': the highlight then walked what the slider,
+# not the label, said.
+@pytest.mark.parametrize(("given", "slider"), [
+    ("999", "4"), ("0", "1"), ("abc", "2"), ("%3Cb%3Ex", "2"), ("2.5", "2"), ("3", "3"),
+])
+def test_the_hops_of_a_link_show_what_the_slider_holds(open_page, long_server, given, slider):
+    p = open_page(long_server)
+    page = p.page
+    _open_explorer(p, long_server, "?hops=" + given)
+    assert page.evaluate("""() => [document.querySelector('#hops').value,
+        document.querySelector('#hops-value').textContent]""") == [slider, slider]
+    p.check_clean()

@@ -1168,7 +1168,10 @@ import { installLive } from "./explore-live.js";
     drawLegend();
     const params = new URL(window.location.href).searchParams;
     if (params.get("mentions") != null) $("#mentions").value = params.get("mentions");
-    if (params.get("hops")) { $("#hops").value = params.get("hops"); $("#hops-value").textContent = params.get("hops"); }
+    // A link's hops: a whole number, held to the slider's range; the label says what the
+    // slider holds (it said '999' or 'abc' beside a slider at 4 or 3).
+    const hops = Number(params.get("hops"));
+    if (params.get("hops") && Number.isInteger(hops)) { $("#hops").value = String(hops); $("#hops-value").textContent = $("#hops").value; }
     const start = params.get("node");
     updateStatus();
     if (start) {
