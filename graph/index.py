@@ -46,7 +46,7 @@ from graph.build import (
 from graph.compact import edge_arrays
 from graph.errors import InvalidURLError
 from graph.nodeattrs import TextsOf, node_columns
-from graph.normalize import fold, tokens
+from graph.normalize import fold, tokens, unspaced
 
 if TYPE_CHECKING:
     from graph.budget import Budget
@@ -636,9 +636,15 @@ class ReadIndex:
                 else:
                     segments = itertools.chain(
                         self._candidate_segments(candidates, masks, budget), extra)
-        gap = rb"[^a-z0-9\x00]+"
-        body = gap.join(re.escape(t.encode()) for t in phrase)
-        pattern = re.compile(body + rb"(?![a-z0-9])")
+        # Next to a letter of an unspaced script (Han, kana), a word needs no gap; such a
+        # match is never ASCII, so the token rule decides it.
+        body = re.escape(phrase[0].encode())
+        for left, word in zip(phrase, phrase[1:], strict=False):
+            gap = rb"[^a-z0-9\x00]*" if unspaced(left) or unspaced(word) \
+                else rb"[^a-z0-9\x00]+"
+            body += gap + re.escape(word.encode())
+        pattern = re.compile(body if unspaced(phrase[-1]) else body + rb"(?![a-z0-9])")
+        opens_unspaced = unspaced(phrase[0])
         rows: set[int] = set(known)
         for text, starts, owners in segments if segments is not None else \
                 self._blob_segments(budget):
@@ -654,7 +660,7 @@ class ReadIndex:
                     s, e = m.start(), m.end()
                     at = s + 1  # matches may overlap: "a a a" holds the phrase "a a" twice
                     before = text[s - 1] if s else 0
-                    if before in _ASCII_ALNUM:
+                    if before in _ASCII_ALNUM and not opens_unspaced:
                         continue
                     if before >= 0x80 or not text[s:e].isascii() or \
                             (e < len(text) and text[e] >= 0x80):

@@ -79,6 +79,7 @@ from graph.records import (
     DEFAULT_MAX_FILE_BYTES,
     Listing,
     ParsedFile,
+    check_include,
     corpus_root,
     list_files,
     lone_surrogate,
@@ -203,7 +204,7 @@ class LiveGraph:
         # free from staying in the process (graph.heap).
         heap.pin_mmap_threshold()
         self.max_file_bytes = max_file_bytes
-        self.include = tuple(include)
+        self.include = check_include(include)
         self.follow_symlinks = follow_symlinks
         # A file swapped for a symlink to outside after it was looked at is not read.
         self._within = corpus_root(self.root, follow_symlinks=follow_symlinks)

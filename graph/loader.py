@@ -28,6 +28,7 @@ from graph.records import (
     DEFAULT_MAX_FILE_BYTES,
     ParsedFile,
     Record,
+    check_include,
     corpus_root,
     list_files,
     missing_path,
@@ -151,7 +152,7 @@ def load(
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _load(root, max_file_bytes, progress, workers, cache, tuple(include),
+        return _load(root, max_file_bytes, progress, workers, cache, check_include(include),
                      follow_symlinks)
     finally:
         if collecting:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, time
 from email.utils import parsedate_to_datetime
 from urllib.parse import quote, unquote_plus, urlsplit
@@ -23,6 +24,8 @@ __all__ = [
     "parse_datetime",
     "tokens",
     "phrase_tokens",
+    "phrase_regex",
+    "unspaced",
     "mentions_tokens",
     "fold",
     "MAX_PHRASE_WORDS",
@@ -31,8 +34,21 @@ __all__ = [
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _TRACKING_PARAMS = frozenset({"fbclid", "gclid"})
-# A run of Unicode letters or digits: `\w` without the underscore.
-_ALNUM_RUN = re.compile(r"[^\W_]+")
+# Scripts written without spaces between words: Han (the CJK ideographs, their extensions
+# and compatibility forms), Hiragana and Katakana (with its half-width forms). Each of
+# their letters is a word of its own, as search engines' standard analyzers read them:
+# a Chinese headline was one word from its first character to its last, and no word in
+# it could be found. Hangul is written with spaces and keeps its runs.
+UNSPACED = ("\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+            "\uff66-\uff9f\U00020000-\U0003ffff")
+# A letter or digit of a script written with spaces (`\w` without the underscore).
+SPACED_ALNUM = rf"[^\W_{UNSPACED}]"
+_UNSPACED_LETTER = re.compile(rf"(?=[^\W_])[{UNSPACED}]")
+# A word: one letter of an unspaced script, or a run of other letters and digits; in text
+# holding no such letter (ASCII above all), a run of letters and digits, found ~1.7x faster.
+_ALNUM_RUN = re.compile(rf"(?=[^\W_])[{UNSPACED}]|{SPACED_ALNUM}+")
+_SPACED_RUN = re.compile(r"[^\W_]+")
+_ANY_UNSPACED = re.compile(rf"[{UNSPACED}]")
 _NON_ALNUM_RUN = re.compile(r"[\W_]+")
 # Invisible format characters text copied from the web carries inside words: the soft
 # hyphen, zero-width space, non-joiner, joiner and no-break space (U+FEFF), the word joiner
@@ -379,7 +395,39 @@ def tokens(text: str) -> list[str]:
     >>> tokens("Facial-Recognition's\\nrise")
     ['facial', 'recognition', 's', 'rise']
     """
-    return _ALNUM_RUN.findall(fold(text))
+    folded = fold(text)
+    if folded.isascii() or _ANY_UNSPACED.search(folded) is None:
+        return _SPACED_RUN.findall(folded)
+    return _ALNUM_RUN.findall(folded)
+
+
+def unspaced(token: str) -> bool:
+    """Whether ``token`` is a letter of a script written without spaces (a word alone).
+
+    >>> unspaced("人"), unspaced("ai")
+    (True, False)
+    """
+    return _UNSPACED_LETTER.fullmatch(token) is not None
+
+
+def phrase_regex(wanted: Sequence[str]) -> str:
+    """The regex of the phrase ``wanted`` (tokens, as :func:`tokens` gives them) over
+    folded text: its tokens in a row, any run of non-letters between two of them, none
+    needed next to a letter of an unspaced script, and no letter or digit of a spaced
+    script beside the phrase. It opens with its first token as a literal, which the
+    regex engine finds fast (the check before it is a lookbehind after it).
+
+    >>> re.findall(phrase_regex(["人", "脸"]), "使用人脸识别")
+    ['人脸']
+    >>> re.findall(phrase_regex(["facial", "recognition"]), "facial-recognition")
+    ['facial-recognition']
+    """
+    first = re.escape(wanted[0])
+    out = first if unspaced(wanted[0]) else first + rf"(?<!{SPACED_ALNUM}{first})"
+    for before, word in zip(wanted, wanted[1:], strict=False):
+        joint = r"[\W_]*" if unspaced(before) or unspaced(word) else r"[\W_]+"
+        out += joint + re.escape(word)
+    return out if unspaced(wanted[-1]) else out + rf"(?!{SPACED_ALNUM})"
 
 
 # A phrase costs a lookup and a scan per word: its length is capped (a GraphQL string,

@@ -35,6 +35,7 @@ clean_record, json_int, lone_surrogate = (
     _values.clean_record, _values.json_int, _values.lone_surrogate)
 
 __all__ = [
+    "check_include",
     "not_read_for_want",
     "Record",
     "ParsedFile",
@@ -375,6 +376,20 @@ def _read_each_file_once(files: list[str], via_link: set[str], listing: Listing)
         else:
             listing.skipped.append(Problem(
                 name, None, f"a symlink to {first!r}, read there: not read twice"))
+
+
+def check_include(include: Sequence[str]) -> tuple[str, ...]:
+    """Return the ``include`` globs; raise NewsgraphError for one that names no file
+    (``''``, ``'.'``: pathlib's match raises for them, and each file the suffixes did not
+    take became an error of its own, "ValueError: empty pattern")."""
+    for pattern in include:
+        try:
+            PurePath("x").match(pattern)
+        except ValueError:
+            raise NewsgraphError(
+                f"include pattern {pattern!r} names no file: give a glob matched against the "
+                "end of each path, such as '*.html' or 'pages/*.htm'") from None
+    return tuple(include)
 
 
 def record_suffix(path: str | PurePath, include: Sequence[str] = ()) -> str | None:
@@ -1400,6 +1415,10 @@ def _skip_space(text: str, i: int) -> int:
 
 
 def _parse_json(text: str, result: ParsedFile) -> None:
+    if text.startswith("\x1e"):
+        # `jq --seq` (RFC 7464): a record separator opens each JSON text. JSON allows
+        # none anywhere, raw, so each is read as the space between texts.
+        text = _SEQ_SEPARATOR.sub(" ", text)
     keys = _JsonKeys()
     listed = _json_list(text, keys, result.path)
     if listed is not None:  # a feed's list: each record with its line
@@ -1431,9 +1450,19 @@ def _parse_json(text: str, result: ParsedFile) -> None:
         _add_record(value, 1, result)
 
 
+_SEQ_SEPARATOR = re.compile(r"(?:^|(?<=\n))\x1e")
+_CONTROL_NAMES = {"\t": " (a tab)", "\r": " (a carriage return)"}
+
+
 def _invalid_json(e: json.JSONDecodeError) -> str:
     """The parser's words, and what JSON allows where a writer wrote JavaScript or Python:
-    a comment, a trailing comma, single quotes."""
+    a comment, a trailing comma, single quotes; a control character written raw in a
+    string (Python's words, "Invalid control character at", name neither it nor where)."""
+    if e.msg == "Invalid control character at" and e.pos < len(e.doc):
+        code = ord(e.doc[e.pos])
+        named = f"U+{code:04X}{_CONTROL_NAMES.get(e.doc[e.pos], '')}"
+        return (f"invalid JSON: a control character, {named}, written raw inside a string "
+                f"at column {e.colno}: JSON writes it escaped, as \\u{code:04x}")
     at = e.doc[e.pos:e.pos + 2]
     before = e.doc[:e.pos].rstrip()
     if at in ("//", "/*") or at[:1] == "#":
@@ -1478,6 +1507,10 @@ def _add_stream(stream: list[tuple[Any, int, list[Problem]]], result: ParsedFile
 
 
 def _parse_jsonl(text: str, result: ParsedFile) -> None:
+    if "\n" not in text and "\r" in text:
+        # Lines ended by CR alone (classic Mac OS, some spreadsheets' exports): JSON holds
+        # no raw CR inside a value, so each is a line's end.
+        text = text.replace("\r", "\n")
     lines = ParsedFile(result.path)
     _parse_jsonl_lines(text, lines)
     if lines.errors and (stream := _json_stream(text, _JsonKeys(), result.path)) is not None:
@@ -1505,6 +1538,10 @@ def _parse_jsonl_lines(text: str, result: ParsedFile) -> None:
             # ("Expecting value", saying nothing of the invisible mark): read without it.
             line = line[1:]
             marked.append(lineno)
+        if line.startswith("\x1e"):
+            # `jq --seq` (RFC 7464) opens each JSON text with a record separator; a
+            # space in its place keeps the columns an error names.
+            line = " " + line[1:]
         if not line.strip():
             continue
         try:

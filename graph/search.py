@@ -28,7 +28,7 @@ import numpy as np
 from graph.build import ARTICLE, topic_id
 from graph.errors import InvalidArgument
 from graph.nodeattrs import TextsOf, node_columns
-from graph.normalize import fold, phrase_tokens, tokens
+from graph.normalize import fold, phrase_regex, phrase_tokens, tokens
 
 if TYPE_CHECKING:
     from graph.kg import KnowledgeGraph
@@ -42,8 +42,6 @@ _BITS = (1, 2, 4, 8)
 # The best field of a mask: its lowest set bit.
 _BEST = np.array([next((f for f, bit in enumerate(_BITS) if m & bit), 3) for m in range(16)],
                  dtype=np.int8)
-_NOT_AFTER_ALNUM = r"(?<![^\W_])"
-_NOT_BEFORE_ALNUM = r"(?![^\W_])"
 
 
 class SearchHits(Sequence[tuple[str, str]]):
@@ -179,10 +177,7 @@ def _phrase_pattern(wanted: Sequence[str]) -> re.Pattern[str]:
     """The phrase as a regex over case-folded text, the same as
     :func:`graph.select.search_by_scan`'s, but starting with its first word as a literal,
     which the regex engine finds fast (the check before it is a lookbehind after it)."""
-    first = re.escape(wanted[0])
-    return re.compile(first + rf"(?<![^\W_]{first})"
-                      + "".join(r"[\W_]+" + re.escape(w) for w in wanted[1:])
-                      + _NOT_BEFORE_ALNUM)
+    return re.compile(phrase_regex(wanted))
 
 
 def _holding(phrase: re.Pattern[str], texts: list[str]) -> np.ndarray:

@@ -20,6 +20,7 @@ from graph.normalize import (
     fold,
     mentions_tokens,
     parse_datetime,
+    phrase_regex,
     phrase_tokens,
     provider_key,
     topic_slug,
@@ -239,10 +240,8 @@ def search_by_scan(kg: KnowledgeGraph, text: str) -> list[tuple[str, str]]:
     # The token rule as regexes over case-folded text, so no field is split into a list:
     # a token is a maximal run of letters and digits, a phrase its tokens with any
     # non-alphanumeric run between them.
-    phrase = re.compile(_NOT_AFTER_ALNUM + r"[\W_]+".join(map(re.escape, wanted))
-                        + _NOT_BEFORE_ALNUM)
-    each = [re.compile(_NOT_AFTER_ALNUM + re.escape(t) + _NOT_BEFORE_ALNUM)
-            for t in dict.fromkeys(wanted)]
+    phrase = re.compile(phrase_regex(wanted))
+    each = [re.compile(phrase_regex((t,))) for t in dict.fromkeys(wanted)]
     ranked = []
     for i in candidates:
         data = kg.nx.nodes[index.ids[i]]
@@ -262,8 +261,6 @@ def search_by_scan(kg: KnowledgeGraph, text: str) -> list[tuple[str, str]]:
     return [(node, field_hit) for _, node, field_hit in ranked]
 
 
-_NOT_AFTER_ALNUM = r"(?<![^\W_])"
-_NOT_BEFORE_ALNUM = r"(?![^\W_])"
 
 
 def provider_topics(kg: KnowledgeGraph, provider: str) -> list[tuple[str, int]]:

@@ -365,6 +365,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     _say_logs()
     try:
         _cache_cap(args)
+        # Before anything is served or read: `serve` says it serves, then loads.
+        graph.records.check_include(getattr(args, "include", None) or ())
         return _COMMANDS[args.command](args)
     except EmptyCorpus as e:
         print(f"newsgraph: error: {e}", file=sys.stderr)

@@ -139,8 +139,18 @@ def hops_without_from(hops: int, name: str, example: str) -> str:
             "selection keeps)")
 
 
+# The export's parameters of one value; from, via, topic and provider take several.
+_ONE_VALUE = ("format", "hops", "mentions", "after", "before", "layout")
+
+
 def _request_of(request: Request) -> ExportRequest:
     q = request.query_params
+    for name in _ONE_VALUE:
+        times = len(q.getlist(name))
+        if times > 1:  # else the last was read, unsaid
+            raise graph.InvalidArgument(
+                f"the {name!r} parameter is given {times} times: give it once (from, via, "
+                "topic and provider take several)")
     ext = request.path_params["ext"]
     if ext == "json":
         fmt = q.get("format", "node-link")

@@ -34,7 +34,7 @@ from graphql import OperationType as OperationKind
 from graphql.utilities import get_operation_ast
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import MissingQueryError
@@ -65,6 +65,7 @@ from schema.wsmessages import (
     CheckedLegacyWS,
     CheckedTransportWS,
     UndecodableJSON,
+    json_kind,
     payload_problem,
 )
 
@@ -221,6 +222,9 @@ class GraphQLOverHTTP(GraphQL[dict[str, Any], None]):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await super().__call__(scope, receive, send)
+        if scope["method"] == "HEAD":
+            # Answered as GET, without the body: the route's 405s list HEAD as allowed.
+            scope, send = {**scope, "method": "GET"}, _without_body(send)
         request = Request(scope, receive)
         media = negotiate(request.headers.get("accept"))
         started = time.perf_counter()
@@ -231,6 +235,9 @@ class GraphQLOverHTTP(GraphQL[dict[str, Any], None]):
                 not_utf8 = _not_utf8_parameter(scope.get("query_string", b""))
                 if not_utf8 is not None:
                     raise HTTPException(400, not_utf8)
+                repeated = _repeated_parameter(request)
+                if repeated is not None:
+                    raise _CodedHTTPException(400, repeated, extensions={"code": BAD_REQUEST})
             response = await self._ordinary(request, media) or await self.run(request)
         except HTTPException as e:
             reason = e.reason
@@ -305,7 +312,9 @@ class GraphQLOverHTTP(GraphQL[dict[str, Any], None]):
         answered, so its own answer (which says what was written and what was not) is
         waited for; told its deadline is now, it stops between writes and answers.
         """
-        allowed = OperationType.from_http(request_adapter.method)
+        # Subscriptions are streams over WebSocket; run as a query, one answered
+        # "Unexpected error." (its resolver gives no value) and logged a traceback.
+        allowed = OperationType.from_http(request_adapter.method) - {OperationType.SUBSCRIPTION}
         if not self.allow_queries_via_get and request_adapter.method == "GET":
             allowed = allowed - {OperationType.QUERY}
         call = functools.partial(
@@ -328,6 +337,9 @@ class GraphQLOverHTTP(GraphQL[dict[str, Any], None]):
                 raise _CodedHTTPException(400, e.as_http_error_reason(), extensions={
                     "code": OPERATION_RESOLUTION_FAILURE}) from e
             except InvalidOperationTypeError as e:
+                if e.operation_type == OperationType.SUBSCRIPTION:
+                    raise _CodedHTTPException(400, _SUBSCRIPTION_OVER_HTTP.format(
+                        method=request_adapter.method), extensions={"code": BAD_REQUEST}) from e
                 raise HTTPException(400, e.as_http_error_reason(request_adapter.method)
                                     ) from e
             except MissingQueryError as e:
@@ -513,8 +525,9 @@ class GraphQLOverHTTP(GraphQL[dict[str, Any], None]):
         except json.JSONDecodeError:
             raise HTTPException(400, "Unable to parse request body as JSON") from None
         if not isinstance(value, dict | list):
-            raise HTTPException(400, "Expected a JSON object (or a list of them, for a batch), "
-                                     f"got {type(value).__name__}")
+            raise _CodedHTTPException(400, "Expected a JSON object (or a list of them, for a "
+                                           f"batch), got {json_kind(value)}",
+                                      extensions={"code": BAD_REQUEST})
         if isinstance(value, dict):  # one operation (a batch's: _validate_batch_request)
             problem = payload_problem(value, query_required=False)
             if problem is not None:
@@ -548,9 +561,12 @@ class GraphQLOverHTTP(GraphQL[dict[str, Any], None]):
             raise _LimitHTTPException(400, f"The batch holds {len(request_data)} operations "
                                            f"(limit maxBatch = {limit}, set by "
                                            f"{env_name('max_batch')})", "maxBatch", limit)
-        for item in request_data:
+        for place, item in enumerate(request_data, start=1):
             if not isinstance(item, dict):
-                raise HTTPException(400, "Each operation of a batch must be a JSON object")
+                raise _CodedHTTPException(400, "Each operation of a batch must be a JSON "
+                                               f"object: operation {place} is "
+                                               f"{json_kind(item)}",
+                                          extensions={"code": BAD_REQUEST})
             problem = payload_problem(item, query_required=False)
             if problem is not None:
                 raise _CodedHTTPException(400, f"Invalid operation in the batch: {problem}",
@@ -616,6 +632,39 @@ def _not_utf8_parameter(query_string: bytes) -> str | None:
             return (f"the {name!r} parameter is not UTF-8 (byte {raw[e.start]:#04x} at "
                     f"offset {e.start} of its bytes): percent-encode the UTF-8 bytes of the "
                     "text, as encodeURIComponent does")
+    return None
+
+
+_SUBSCRIPTION_OVER_HTTP = (
+    "subscriptions are answered over a WebSocket at this same /graphql (the "
+    "graphql-transport-ws or graphql-ws protocol), not over {method}: HTTP answers queries "
+    "and mutations")
+
+
+def _without_body(send: Send) -> Send:
+    """``send`` with every body left out (a HEAD's answer), its headers kept."""
+    async def sent(message: Message) -> None:
+        if message["type"] == "http.response.body":
+            message = {**message, "body": b""}
+        await send(message)
+    return sent
+
+
+_OPERATION_PARAMETERS = ("query", "variables", "operationName", "extensions")
+
+
+def _repeated_parameter(request: Request) -> str | None:
+    """Why a GET's operation parameter given more than once is refused, or None: the
+    server would run the last, where a proxy, log or filter reading the first sees
+    another operation."""
+    params = request.query_params
+    if len(params) == len(params.multi_items()):
+        return None
+    for name in _OPERATION_PARAMETERS:
+        times = len(params.getlist(name))
+        if times > 1:
+            return (f"the {name!r} parameter is given {times} times: give it once (which "
+                    "one is run would depend on who reads the URL)")
     return None
 
 

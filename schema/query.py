@@ -11,6 +11,7 @@ import strawberry
 from graphql import GraphQLError, get_operation_ast, parse
 from graphql import OperationType as OperationKind
 from strawberry.extensions import MaskErrors
+from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult, Info
 from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
@@ -30,6 +31,7 @@ from schema.analytics import (
     resolve_timeline,
 )
 from schema.cache import ParsedDocuments, ValidatedDocuments
+from schema.codes import BAD_REQUEST
 from schema.connections import (
     Connection,
     Edge,
@@ -505,13 +507,25 @@ schema = NewsgraphSchema(
 )
 
 
+_IN_PROCESS = frozenset({OperationType.QUERY, OperationType.MUTATION})
+_STREAMS = ("a subscription streams from a server: subscribe over a WebSocket to `newsgraph "
+            "serve`'s /graphql; run in-process, a document is a query or a mutation")
+
+
 def execute(kg: graph.KnowledgeGraph, document: str,
             variables: dict[str, Any] | None = None, *, planned: bool = True
             ) -> dict[str, Any]:
     """Run a query in-process; return the response as JSON-ready data. ``planned=False``
     runs it on graphql-core's standard executor instead of as a plan (schema/plan.py)."""
     context: dict[str, Any] = {"kg": kg} if planned else {"kg": kg, "planned": False}
-    result = schema.execute_sync(document, variable_values=variables, context_value=context)
+    try:
+        result = schema.execute_sync(document, variable_values=variables,
+                                     context_value=context, allowed_operation_types=_IN_PROCESS)
+    except InvalidOperationTypeError:
+        # A subscription run once had no value to give: "Unexpected error." and a logged
+        # traceback. (Only a subscription is left out, so only it is refused here.)
+        return {"errors": [{"message": _STREAMS, "extensions": {"code": BAD_REQUEST}}],
+                "data": None}
     response: dict[str, Any] = {}
     if result.errors:
         response["errors"] = [e.formatted for e in result.errors]

@@ -28,7 +28,8 @@ from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWS
 from graph.errors import shown
 
 __all__ = ["MAX_ID_CHARS", "message_problem", "payload_problem", "CheckedTransportWS",
-           "CheckedLegacyWS", "CappedWebSocketAdapter", "MESSAGE_TOO_BIG", "UndecodableJSON"]
+           "CheckedLegacyWS", "CappedWebSocketAdapter", "MESSAGE_TOO_BIG", "UndecodableJSON",
+           "json_kind"]
 
 # Clients number operations ("1", "2", ...) or give them a UUID: 256 is far more than
 # either, and an id is kept as long as its operation runs.
@@ -53,7 +54,7 @@ def payload_problem(payload: Any, *, query_required: bool = True) -> str | None:
         return "'payload' must be an object holding 'query' (text)"
     query = payload.get("query")
     if not isinstance(query, str) and (query_required or query is not None):
-        return f"'query' must be text (a GraphQL document), not {_kind(query)}"
+        return f"'query' must be text (a GraphQL document), not {json_kind(query)}"
     for name, kind, what in (("variables", dict, "an object"),
                              ("operationName", str, "text"),
                              ("extensions", dict, "an object")):
@@ -62,11 +63,11 @@ def payload_problem(payload: Any, *, query_required: bool = True) -> str | None:
             if kind is dict and isinstance(value, str) and value.lstrip()[:1] in ("{", "["):
                 return (f"'{name}' must be an object or null, not text holding JSON: send "
                         "the object itself")
-            return f"'{name}' must be {what} or null, not {_kind(value)}"
+            return f"'{name}' must be {what} or null, not {json_kind(value)}"
     return None
 
 
-def _kind(value: Any) -> str:
+def json_kind(value: Any) -> str:
     """What a decoded JSON value is, in a few words."""
     if value is None:
         return "null"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import json
+import zlib
 
 from starlette.datastructures import Headers
 from starlette.responses import Response
@@ -70,20 +71,44 @@ class BodyLimit:
             more = message.get("more_body", False)
             if len(body) > limit:
                 return await self._refuse(scope, receive, send, len(body), limit, name)
+        # A transfer coding (past the chunks the server took off) was applied last.
+        for field in ("transfer-encoding", "content-encoding"):
+            coding = headers.get(field)
+            if coding is None or (field == "transfer-encoding"
+                                  and coding.strip().lower() in ("chunked", "identity")):
+                continue
+            decoded = _decoded(bytes(body), coding, limit, field)
+            if isinstance(decoded, _Refusal):
+                return await self._refuse_coding(scope, receive, send, decoded, limit, name)
+            body = bytearray(decoded)
+            scope = _without_coding(scope, len(body), field)
         scope[BODY] = bytes(body)
         await self.app(scope, replay(scope[BODY], receive), send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send, size: int,
-                      limit: int, name: str) -> None:
+                      limit: int, name: str, decoded: str = "") -> None:
         media = negotiate(Headers(scope=scope).get("accept"))
         shown = "".join(w.capitalize() if i else w for i, w in enumerate(name.split("_")))
         body = error_body(
-            f"The request body is {size:,} bytes or more (limit {shown} = {limit}, "
+            f"The request body is {size:,} bytes or more{decoded} (limit {shown} = {limit}, "
             f"set by {env_name(name)})",
             code="LIMIT_EXCEEDED", limit=shown, max=limit)
         response = Response(json.dumps(body, separators=(",", ":")), status_code=413,
                             media_type=f"{media}; charset=utf-8",
                             headers={"connection": "close"})
+        await response(scope, receive, send)
+
+    async def _refuse_coding(self, scope: Scope, receive: Receive, send: Send,
+                             refusal: _Refusal, limit: int, name: str) -> None:
+        if refusal.status == 413:
+            return await self._refuse(scope, receive, send, limit + 1, limit, name,
+                                      f" once decoded from {refusal.coding}")
+        media = negotiate(Headers(scope=scope).get("accept"))
+        body = error_body(refusal.reason, code="BAD_REQUEST")
+        extra = {"accept-encoding": _READ} if refusal.status == 415 else {}
+        response = Response(json.dumps(body, separators=(",", ":")),
+                            status_code=refusal.status, media_type=f"{media}; charset=utf-8",
+                            headers=extra)
         await response(scope, receive, send)
 
     async def _too_slow(self, scope: Scope, receive: Receive, send: Send, size: int,
@@ -97,6 +122,76 @@ class BodyLimit:
                             media_type=f"{media}; charset=utf-8",
                             headers={"connection": "close"})
         await response(scope, receive, send)
+
+
+# Content codings read (RFC 9110 8.4.1), each with zlib's window bits: gzip's header,
+# zlib's. Anything else is refused 415 naming these (RFC 9110 15.5.16).
+_CODINGS = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS,
+            "deflate": zlib.MAX_WBITS}
+_READ = "gzip, deflate"
+
+
+class _Refusal:
+    """Why a body's content coding cannot be read: the status and what to say."""
+
+    __slots__ = ("status", "coding", "reason")
+
+    def __init__(self, status: int, coding: str, reason: str = ""):
+        self.status, self.coding, self.reason = status, coding, reason
+
+
+def _decoded(body: bytes, header: str, limit: int,
+             field: str = "content-encoding") -> bytes | _Refusal:
+    """The body decoded by the codings its ``content-encoding`` (or ``transfer-encoding``,
+    whose chunks are already off) names, last applied first, never more than ``limit`` + 1
+    bytes of it inflated: a few KB of gzip may hold gigabytes."""
+    codings = [c.strip().lower() for c in header.split(",")]
+    codings = [c for c in codings if c and c not in ("identity", "chunked")]
+    unread = [c for c in codings if c not in _CODINGS]
+    if unread:
+        # RFC 9110 15.5.16 for a content coding; RFC 9112 6.1 for a transfer coding.
+        return _Refusal(415 if field == "content-encoding" else 501, header, (
+            f"the request body is sent with {field} {header!r}, which this server "
+            "does not decode: send it as it is, or compressed with gzip or deflate"))
+    for coding in reversed(codings):
+        inflated = _inflate(body, coding, _CODINGS[coding], limit)
+        if isinstance(inflated, _Refusal):
+            return inflated
+        body = inflated
+    return body
+
+
+def _inflate(body: bytes, coding: str, wbits: int, limit: int) -> bytes | _Refusal:
+    try:
+        try:
+            inflater = zlib.decompressobj(wbits)
+            out = inflater.decompress(body, limit + 1)
+        except zlib.error:
+            if coding != "deflate":
+                raise
+            # 'deflate' as some clients send it: raw DEFLATE, without zlib's header.
+            inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+            out = inflater.decompress(body, limit + 1)
+    except zlib.error as e:
+        return _Refusal(400, coding, (
+            f"the request body is not {coding} data, though content-encoding says it is: "
+            f"{e}; send the body compressed as it says, or without content-encoding"))
+    if len(out) > limit:
+        return _Refusal(413, coding)
+    if not inflater.eof:
+        return _Refusal(400, coding, (
+            f"the request body is not {coding} data, though content-encoding says it is: "
+            f"it ends before the compressed data does ({len(body):,} bytes sent); send "
+            "the whole body"))
+    return out
+
+
+def _without_coding(scope: Scope, length: int, field: str = "content-encoding") -> Scope:
+    """The scope of a body handed on decoded: without the coding's header, its length."""
+    gone = (field.encode(), b"content-length")
+    headers = [(k, v) for k, v in scope["headers"] if k.lower() not in gone]
+    headers.append((b"content-length", str(length).encode()))
+    return {**scope, "headers": headers}
 
 
 def _bears_ingest_token(scope: Scope, headers: Headers) -> bool:

@@ -40,12 +40,12 @@ export async function loadOverview({ choose, palette }) {
       el("ol", { class: "storylines" }, edges.map((e, i) => el("li", { dataset: { storyline: e.node.id } },
         el("i", { class: "dot", style: `background:${palette[i % palette.length]}` }),
         storyButton(e.node.central, [` ${e.node.size} stories`,
-          e.node.topTopics.map((t, j) => [j ? ", " : " · ", isolated(t.topic.name)])], choose)))));
+          e.node.topTopics.map((t, j) => [j ? ", " : " · ", isolated(short(t.topic.name, 40))])], choose)))));
   });
   const centre = gqlWhenReady(`{ centralArticles(first: 10) { edges { score node { id title provider { name } } } } }`, {},
     () => { central.replaceChildren(el("p", { class: "hint computing" }, "computing PageRank…")); }).then((d) => {
     central.replaceChildren(el("ol", { class: "central" }, d.centralArticles.edges.map((e) => el("li", {},
-      storyButton(e.node, [" ", isolated(e.node.provider.name), ` · ${e.score.toFixed(4)}`], choose)))));
+      storyButton(e.node, [" ", isolated(short(e.node.provider.name, 60)), ` · ${e.score.toFixed(4)}`], choose)))));
   });
   const time = gqlWhenReady(`{ timeline(interval: MONTH) { total undated buckets { label count } } }`, {},
     () => { timeline.replaceChildren(el("p", { class: "hint computing" }, "computing the timeline…")); }).then((d) => {

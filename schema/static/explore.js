@@ -1008,8 +1008,11 @@ import { installLive } from "./explore-live.js";
     const q = text.trim();
     if (!q) { closeResults(); return; }
     const list = $("#search-results");
+    // Stories are found by their words: a text with no letter or digit (an emoji) is
+    // refused by the server; the names in the catalogue are still looked through.
+    const worded = /[\p{L}\p{N}]/u.test(q);
     const [data, cat] = await Promise.all([
-      gqlWhenReady(`query ($text: String!) {
+      !worded ? null : gqlWhenReady(`query ($text: String!) {
         search(text: $text, first: 8) { totalCount
           edges { matchedIn node { id title publishedAt isStub provider { name } } } } }`, { text: q },
       () => { if (seq === searchSeq) { list.replaceChildren(el("li", { class: "empty" }, "The search index is computing…")); list.hidden = false; } }),
@@ -1027,22 +1030,26 @@ import { installLive } from "./explore-live.js";
       class: "result", role: "option", id: `search-option-${option++}`, "aria-selected": "false", dataset: { id, kind },
       onmousedown: (ev) => { ev.preventDefault(); run(() => choose(id)); },
     }, el("span", { class: `kind ${kind}` }, kind === "article" ? "story" : kind), el("bdi", {}, title), el("span", { class: "meta" }, meta));
-    if (data.search.edges.length) {
+    if (!worded) {
+      rows.push(el("li", { class: "empty" }, `Stories are found by their words: “`, isolated(short(q, 40)),
+        "” has no letters or digits."));
+    } else if (data.search.edges.length) {
       rows.push(el("li", { class: "group" }, `Stories (${data.search.totalCount})`));
       for (const e of data.search.edges) {
         const n = e.node;
-        rows.push(row(n.id, "article", n.title, [isolated(n.provider.name), n.publishedAt ? " · " + n.publishedAt.slice(0, 10) : ""]));
+        rows.push(row(n.id, "article", short(n.title, 160),
+          [isolated(short(n.provider.name, 60)), n.publishedAt ? " · " + n.publishedAt.slice(0, 10) : ""]));
       }
     }
     if (topics.length) {
       rows.push(el("li", { class: "group" }, "Topics"));
-      topics.forEach((t) => rows.push(row(t.id, "topic", t.name, `${t.articleCount} stories`)));
+      topics.forEach((t) => rows.push(row(t.id, "topic", short(t.name, 160), `${t.articleCount} stories`)));
     }
     if (providers.length) {
       rows.push(el("li", { class: "group" }, "Providers"));
-      providers.forEach((p) => rows.push(row(p.id, "provider", p.name, [isolated(p.domain), ` · ${p.articleCount} stories`])));
+      providers.forEach((p) => rows.push(row(p.id, "provider", short(p.name, 160), [isolated(p.domain), ` · ${p.articleCount} stories`])));
     }
-    if (!rows.length) rows.push(el("li", { class: "empty" }, "Nothing matches."));
+    if (!rows.some((r) => r.classList.contains("result"))) rows.push(el("li", { class: "empty" }, "Nothing matches."));
     list.replaceChildren(...rows);
     $("#search").removeAttribute("aria-activedescendant");
     list.hidden = false;
@@ -1161,7 +1168,10 @@ import { installLive } from "./explore-live.js";
     drawLegend();
     const params = new URL(window.location.href).searchParams;
     if (params.get("mentions") != null) $("#mentions").value = params.get("mentions");
-    if (params.get("hops")) { $("#hops").value = params.get("hops"); $("#hops-value").textContent = params.get("hops"); }
+    // A link's hops: a whole number, held to the slider's range; the label says what the
+    // slider holds (it said '999' or 'abc' beside a slider at 4 or 3).
+    const hops = Number(params.get("hops"));
+    if (params.get("hops") && Number.isInteger(hops)) { $("#hops").value = String(hops); $("#hops-value").textContent = $("#hops").value; }
     const start = params.get("node");
     updateStatus();
     if (start) {
