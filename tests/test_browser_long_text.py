@@ -113,7 +113,8 @@ def test_short_cuts_a_text_between_characters_as_seen(open_page, long_server, te
         const seg = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
         const whole = [...seg.segment(text)].map((s) => s.segment);
         const kept = [...seg.segment(out.slice(0, -1))].map((s) => s.segment);
-        return { out, length: out.length, lone: /\\p{Cs}/u.test(out) || out.isWellFormed() === false,
+        return { out, length: out.length,
+                 lone: /\\p{Cs}/u.test(out) || out.isWellFormed() === false,
                  prefix: kept.every((g, i) => g === whole[i]) };
     }""", [text, n])
     assert cut["out"].endswith("…")

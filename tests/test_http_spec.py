@@ -178,6 +178,21 @@ def test_cors_answers_only_the_allowed_origins(production, client):
     assert "access-control-allow-origin" not in dev.headers
 
 
+@pytest.mark.parametrize("header", ["authorization", "content-encoding"])
+def test_a_listed_origin_may_send_a_token_and_a_compressed_body(production, header):
+    # ingest needs its bearer token; a body may be gzipped (both served to the same
+    # origin): the preflight refused them, so a listed origin's page could do neither
+    preflight = production.options("/graphql", headers={
+        "origin": "https://explorer.example", "access-control-request-method": "POST",
+        "access-control-request-headers": f"content-type, {header}"})
+    assert preflight.status_code == 200, preflight.text
+    assert header in preflight.headers["access-control-allow-headers"].lower()
+    refused = production.options("/graphql", headers={
+        "origin": "https://evil.example", "access-control-request-method": "POST",
+        "access-control-request-headers": header})
+    assert refused.status_code == 400
+
+
 def test_security_headers_on_every_response(production, client):
     for c, hsts in ((production, True), (client, False)):
         for r in (c.post("/graphql", json={"query": "{ __typename }"}), c.get("/healthz")):

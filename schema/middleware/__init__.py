@@ -26,7 +26,9 @@ def middleware(settings: Settings) -> list[Middleware]:
     if settings.cors_origins:
         stack.append(Middleware(
             CORSMiddleware, allow_origins=list(settings.cors_origins),
-            allow_methods=["GET", "POST"], allow_headers=["accept", "content-type"],
+            # authorization: ingest's bearer token; content-encoding: a gzipped body
+            allow_methods=["GET", "POST"],
+            allow_headers=["accept", "content-type", "authorization", "content-encoding"],
             max_age=600))
     else:
         stack.append(Middleware(NoCORS))
