@@ -854,8 +854,14 @@ class LiveGraph:
             listing = self._list()
             names = listing.names
             listed = set(names)
-            touched = self._touched(names, wanted)
-            gone = [name for name in self._files if name not in listed]
+            kept = -1
+            if wanted is None:
+                touched, kept = self._looked(names)
+            else:
+                touched = self._touched(names, wanted)
+            # As the look: every kept file listed, none gone (ing37).
+            gone = [] if kept == len(self._files) else [
+                name for name in self._files if name not in listed]
         else:
             listing = self._listing
             touched, gone_now, seen = found
