@@ -762,9 +762,13 @@ class LiveGraph:
                                                      self._listing.skipped):
                 return None
             names = listing.names
-            touched = self._touched(names, None)
+            touched, kept = self._looked(names)
+            # Every kept file listed (a listing names each once): none is gone, and the
+            # kept table — from a snapshot, a stored map whose keys are read entry by
+            # entry — is not gone through (ing37).
             listed = set(names)
-            gone = [name for name in list(self._files) if name not in listed]
+            gone = [] if kept == len(self._files) else [
+                name for name in list(self._files) if name not in listed]
         except (RuntimeError, KeyError, OSError):  # the table changed as it was read
             return None
         return sorted(touched, key=file_key) + gone
@@ -851,8 +855,14 @@ class LiveGraph:
             listing = self._list()
             names = listing.names
             listed = set(names)
-            touched = self._touched(names, wanted)
-            gone = [name for name in self._files if name not in listed]
+            kept = -1
+            if wanted is None:
+                touched, kept = self._looked(names)
+            else:
+                touched = self._touched(names, wanted)
+            # As the look: every kept file listed, none gone (ing37).
+            gone = [] if kept == len(self._files) else [
+                name for name in self._files if name not in listed]
         else:
             listing = self._listing
             touched, gone_now, seen = found
@@ -1092,10 +1102,7 @@ class LiveGraph:
         """Return the listed names the changed ``paths`` name or contain; all of them for
         None. Without a path, a file whose size, time or inode moved counts as touched."""
         if paths is None:
-            files = self._files
-            peek = files.peek if isinstance(files, StoredMap) else files.get
-            return {n for n in names if (kept := peek(n)) is None
-                    or file_signature(n) != kept.signature}
+            return self._looked(names)[0]
         wanted = [os.path.abspath(p) for p in paths]
         exact = set(wanted)
         folders = tuple(w.rstrip(os.sep) + os.sep for w in wanted)
@@ -1105,6 +1112,22 @@ class LiveGraph:
             if full in exact or full.startswith(folders):
                 touched.add(name)
         return touched
+
+    def _looked(self, names: list[str]) -> tuple[set[str], int]:
+        """The listed ``names`` whose size, time or inode moved from the kept ones, or
+        with none kept; and how many of them have a kept entry."""
+        files = self._files
+        peek = files.peek if isinstance(files, StoredMap) else files.get
+        touched, found = set(), 0
+        for name, signature in zip(names, _signatures(names), strict=True):
+            kept = peek(name)
+            if kept is None:
+                touched.add(name)
+                continue
+            found += 1
+            if signature != kept.signature:
+                touched.add(name)
+        return touched, found
 
     def _base_of(self) -> str:
         return str(self.root if self.root.is_dir() else self.root.parent)
@@ -1339,6 +1362,18 @@ class _Packing:
     changes: int
     maps: list[StoredMap]
     child: packchild.Packing | None = None
+
+
+def _signatures(names: list[str]) -> list[tuple[int, int, int] | None]:
+    """Each file's signature (:func:`file_signature`), stat'ed in one pass
+    (:func:`graph.snapshot.file_stats`: in C when built, the interpreter let go once, not
+    once a file — at 100k beside busy query threads each os.stat waited to have it
+    back); a file that cannot be stat'ed (gone since it was listed) makes the pass give
+    up, and then each is stat'ed alone (None for one that cannot be)."""
+    try:
+        return [(size, mtime, ino) for size, mtime, ino, _ in snapshot.file_stats(names)]
+    except OSError:
+        return [file_signature(name) for name in names]
 
 
 def _refuse_wanting(name: str, parsed: ParsedFile | None, digest: str | None) -> None:

@@ -48,7 +48,7 @@ import struct
 import tempfile
 import threading
 import weakref
-from collections.abc import Generator, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -113,6 +113,27 @@ logger = logging.getLogger("newsgraph.snapshot")
 _STAT = struct.Struct("=qqQq")
 # The compiled stat pass (graph/_native/filestats.c), or None: Python's.
 _filestats = compiled_filestats
+# A read of bytes the kernel's page cache holds, without letting the interpreter go
+# (filestats.pread_cached: None when they are not all there), or None: os.pread only.
+_pread_cached: Callable[[int, int, int], bytes | None] | None = getattr(
+    compiled_filestats(), "pread_cached", None)
+# hashlib lets the interpreter go while it hashes this many bytes or more at once.
+_HASHLIB_GIL_MINSIZE = 2048
+_HELD_PIECE = 1024
+
+
+def sha256_holding(data: bytes | bytearray | memoryview) -> bytes:
+    """The SHA-256 of ``data``, hashed in pieces under hashlib's threshold for letting
+    the interpreter go: a few KiB (a group of block digests is 2 KiB) hash in a few
+    microseconds, far less than a thread that lets the interpreter go waits to have it
+    back beside busy threads (a switch interval or more; ing37)."""
+    if len(data) < _HASHLIB_GIL_MINSIZE:
+        return hashlib.sha256(data).digest()
+    view = memoryview(data).cast("B")
+    h = hashlib.sha256()
+    for at in range(0, len(view), _HELD_PIECE):
+        h.update(view[at : at + _HELD_PIECE])
+    return h.digest()
 
 
 class _Refused(Exception):
@@ -772,11 +793,10 @@ class _Blocked:
         table_at = self.offset - 32 * blocks
         begin, end = 32 * GROUP * first, min(32 * blocks, 32 * GROUP * (last + 1))
         digests = self.file.read(table_at + begin, end - begin)
-        sha = hashlib.sha256
         for g in range(first, last + 1):
             at = 32 * GROUP * (g - first)
             group = digests[at : at + 32 * GROUP]
-            if sha(group).digest() != self.groups[32 * g : 32 * g + 32]:
+            if sha256_holding(group) != self.groups[32 * g : 32 * g + 32]:
                 raise SnapshotChanged(
                     f"the snapshot {self.file.path} changed after it was verified at start "
                     "(a table of its blocks' digests does not match its signed digest): "
@@ -850,8 +870,13 @@ class SnapshotFile:
         weakref.finalize(self, os.close, self._fd)
 
     def read(self, offset: int, size: int) -> bytes:
-        """Return ``size`` bytes at ``offset``, as verified at start."""
-        data = os.pread(self._fd, size, offset)
+        """Return ``size`` bytes at ``offset``, as verified at start: from the page cache
+        without letting the interpreter go when it holds them all (``_pread_cached``),
+        else by ``os.pread`` (which lets it go, as the disk may take a while)."""
+        cached = _pread_cached
+        data = cached(self._fd, size, offset) if cached is not None else None
+        if data is None:
+            data = os.pread(self._fd, size, offset)
         looked = _LOOKED.get()
         if looked is None or self not in looked:
             st = os.fstat(self._fd)

@@ -420,17 +420,26 @@ def _held_up_apply(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 
 
 def _fsyncs(monkeypatch: pytest.MonkeyPatch, live: graph.LiveGraph) -> list[tuple[str, bool]]:
-    """Every fsync from now on: what it synced, and whether the folder was held then."""
+    """Every fsync from now on: what it synced, and whether the folder was held then
+    (a temporary file written by the compiled ``write_synced`` is fsynced by it)."""
     import os
 
-    real = os.fsync
+    real, written = os.fsync, files._write_synced
     seen: list[tuple[str, bool]] = []
 
     def counted(fd: int) -> None:
         seen.append((os.readlink(f"/proc/self/fd/{fd}"), live._lock.locked()))
         real(fd)
 
+    def counted_write(path: Any, data: bytes) -> tuple[int, int, int]:
+        assert written is not None
+        got = written(path, data)
+        seen.append((os.fspath(path), live._lock.locked()))
+        return got
+
     monkeypatch.setattr(os, "fsync", counted)
+    if written is not None:
+        monkeypatch.setattr(files, "_write_synced", counted_write)
     return seen
 
 

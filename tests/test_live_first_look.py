@@ -20,17 +20,17 @@ from tests.test_live import assert_same
 def _held_up_look(live: graph.LiveGraph, monkeypatch: pytest.MonkeyPatch,
                   ) -> tuple[threading.Thread, threading.Event, threading.Event]:
     """Start ``live.apply(None)`` in a thread whose look at the files' signatures stops
-    at the first file until the second event is set; return the thread and events."""
+    before it stats them until the second event is set; return the thread and events."""
     looking, go_on = threading.Event(), threading.Event()
-    signature = live_module.file_signature
+    signatures = live_module._signatures
 
-    def held_up(name: str) -> object:
+    def held_up(names: list[str]) -> object:
         if threading.current_thread().name == "rescan" and not looking.is_set():
             looking.set()
             go_on.wait(20)
-        return signature(name)
+        return signatures(names)
 
-    monkeypatch.setattr(live_module, "file_signature", held_up)
+    monkeypatch.setattr(live_module, "_signatures", held_up)
     rescan = threading.Thread(target=live.apply, args=(None,), name="rescan")
     rescan.start()
     assert looking.wait(10)
@@ -89,19 +89,117 @@ def test_a_file_deleted_or_added_during_a_rescans_look_is_as_the_folder_is(
     assert_same(live, tmp_path)
 
 
-def _first_look_held(monkeypatch: pytest.MonkeyPatch) -> tuple[threading.Event, threading.Event]:
-    """Hold the watcher's first look (a rescan: ``_touched`` with no paths) once it starts:
-    ``looking`` is set then, and it goes on when ``go_on`` is (or after 20 s)."""
-    looking, go_on = threading.Event(), threading.Event()
-    touched = graph.LiveGraph._touched
+def test_a_rescans_look_stats_the_files_in_one_pass_and_iterates_no_table_when_none_went(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The look stats every listed file in one pass (graph.snapshot.file_stats: in C,
+    the interpreter let go once), not with os.stat a file — each of which let the
+    interpreter go and waited to have it back behind busy query threads: at 100k under
+    the ingest bench the first look after a start ran through the whole measurement
+    (ing37). And when every kept file is listed, none is gone: the table of kept files
+    (from a snapshot, a stored map whose keys are read entry by entry) is not iterated."""
+    from graph import snapshot
 
-    def held_up(self: graph.LiveGraph, names: list[str], paths: object) -> set[str]:
-        if paths is None and not looking.is_set():
+    for i in range(6):
+        write_record(tmp_path, f"s{i}.md", record(f"s{i}"))
+    live = graph.follow(tmp_path)
+    write_record(tmp_path, "s1.md", record("s1", title="Edited while no one watched"))
+
+    class Counting(dict):  # type: ignore[type-arg]
+        iterated = 0
+
+        def __iter__(self):  # type: ignore[no-untyped-def]
+            Counting.iterated += 1
+            return super().__iter__()
+
+    live._files = Counting(live._files)
+    passes: list[int] = []
+    each: list[str] = []
+    stats, signature = snapshot.file_stats, live_module.file_signature
+
+    def counted_stats(names: list[str]) -> object:
+        passes.append(len(names))
+        return stats(names)
+
+    def counted_signature(name: str) -> object:
+        each.append(name)
+        return signature(name)
+
+    monkeypatch.setattr(snapshot, "file_stats", counted_stats)
+    monkeypatch.setattr(live_module, "file_signature", counted_signature)
+    change = live.apply(None)
+    assert change is not None and change.files == (str(tmp_path / "s1.md"),)
+    assert passes == [6]
+    assert len(each) <= 1  # the edited file read again, nothing else looked at alone
+    assert Counting.iterated == 0
+    (tmp_path / "s4.md").unlink()
+    change = live.apply(None)
+    assert change is not None and change.removed == ("article:https://news.example/s4",)
+    assert_same(live, tmp_path)
+
+
+def test_a_rescan_holding_the_folder_iterates_no_table_when_none_went(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A rescan the look left to the apply (it saw a change under way, or the listing's
+    problems changed) goes through the kept table for files gone only when some kept
+    file was not listed: at 100k from a snapshot, every entry read again holding the
+    folder (ing37, a run whose first look met a batch's apply: 224k reads)."""
+    for i in range(5):
+        write_record(tmp_path, f"s{i}.md", record(f"s{i}"))
+    live = graph.follow(tmp_path)
+    write_record(tmp_path, "s1.md", record("s1", title="Edited while no one watched"))
+
+    class Counting(dict):  # type: ignore[type-arg]
+        iterated = 0
+
+        def __iter__(self):  # type: ignore[no-untyped-def]
+            Counting.iterated += 1
+            return super().__iter__()
+
+    live._files = Counting(live._files)
+    monkeypatch.setattr(live, "_look", lambda: None)  # the rescan holds the folder
+    change = live.apply(None)
+    assert change is not None and change.files == (str(tmp_path / "s1.md"),)
+    assert Counting.iterated == 0
+    (tmp_path / "s3.md").unlink()
+    change = live.apply(None)
+    assert change is not None and change.removed == ("article:https://news.example/s3",)
+    assert_same(live, tmp_path)
+
+
+def test_a_file_that_goes_during_the_looks_stat_pass_is_looked_at_alone(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The stat pass refuses a file it cannot stat (gone since listed): then each file is
+    stat'ed alone, and the gone one is found gone."""
+    from graph import snapshot
+
+    for i in range(4):
+        write_record(tmp_path, f"s{i}.md", record(f"s{i}"))
+    live = graph.follow(tmp_path)
+    stats = snapshot.file_stats
+
+    def going(names: list[str]) -> object:
+        (tmp_path / "s2.md").unlink(missing_ok=True)
+        return stats(names)
+
+    monkeypatch.setattr(snapshot, "file_stats", going)
+    live.apply(None)
+    assert live.current().article("https://news.example/s2") is None
+    assert_same(live, tmp_path)
+
+
+def _first_look_held(monkeypatch: pytest.MonkeyPatch) -> tuple[threading.Event, threading.Event]:
+    """Hold the watcher's first look (a rescan: ``_looked`` at every listed file) once it
+    starts: ``looking`` is set then, and it goes on when ``go_on`` is (or after 20 s)."""
+    looking, go_on = threading.Event(), threading.Event()
+    looked = graph.LiveGraph._looked
+
+    def held_up(self: graph.LiveGraph, names: list[str]) -> tuple[set[str], int]:
+        if not looking.is_set():
             looking.set()
             go_on.wait(20)
-        return touched(self, names, paths)  # type: ignore[arg-type]
+        return looked(self, names)
 
-    monkeypatch.setattr(graph.LiveGraph, "_touched", held_up)
+    monkeypatch.setattr(graph.LiveGraph, "_looked", held_up)
     return looking, go_on
 
 

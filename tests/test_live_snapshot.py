@@ -509,8 +509,10 @@ def test_a_rescan_that_finds_nothing_changed_holds_no_file_entry(tmp_path: Path)
 
 def _counting_snapshot_calls(monkeypatch: pytest.MonkeyPatch, path: Path,
                              ) -> dict[str, int]:
-    """Count ``os.pread`` and ``os.fstat`` calls on the open snapshot file at ``path``."""
-    fstat, pread = os.fstat, os.pread
+    """Count reads (``os.pread``, or ``pread_cached`` when it gave the bytes: graph/
+    snapshot.py reads from the page cache that way first) and ``os.fstat`` calls on the
+    open snapshot file at ``path``."""
+    fstat, pread, cached = os.fstat, os.pread, snapshot._pread_cached
     ino = path.stat().st_ino
     calls = {"pread": 0, "fstat": 0}
 
@@ -523,8 +525,15 @@ def _counting_snapshot_calls(monkeypatch: pytest.MonkeyPatch, path: Path,
         calls["pread"] += fstat(fd).st_ino == ino
         return pread(fd, size, offset)
 
+    def counted_cached(fd: int, size: int, offset: int) -> bytes | None:
+        got = cached(fd, size, offset) if cached is not None else None
+        if got is not None:
+            calls["pread"] += fstat(fd).st_ino == ino
+        return got
+
     monkeypatch.setattr(os, "fstat", counted_fstat)
     monkeypatch.setattr(os, "pread", counted_pread)
+    monkeypatch.setattr(snapshot, "_pread_cached", counted_cached)
     return calls
 
 

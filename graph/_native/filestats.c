@@ -13,6 +13,12 @@
  * stat_result, and a ctypes call costs about as much as os.stat. graph.snapshot has the
  * same pass in Python (os.stat and struct) for an install without a C compiler; the
  * tests check that the two give the same bytes.
+ *
+ * pread_cached reads a snapshot's stored entries for a follow's change (graph/snapshot.py,
+ * SnapshotFile.read) holding the GIL when the page cache has them: os.pread lets the GIL
+ * go for every read, and beside 16 busy query threads the applying thread waited a switch
+ * interval or more to have it back, each time (ing37). write_synced writes an ingested
+ * record's temporary file (graph/ingest.py) with one wait for the GIL, not five.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -25,6 +31,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 /* Bumped when what stats() gives changes; graph.snapshot uses only the version it knows. */
@@ -315,6 +322,108 @@ fail:
     return out;
 }
 
+/* pread_cached(fd, size, offset): the bytes, read only if the page cache holds them all,
+ * without letting the GIL go (see the method's doc below). */
+static PyObject *
+pread_cached(PyObject *self, PyObject *args)
+{
+    int fd;
+    Py_ssize_t size;
+    long long offset;
+    PyObject *out;
+
+    if (!PyArg_ParseTuple(args, "inL:pread_cached", &fd, &size, &offset))
+        return NULL;
+    if (size < 0 || offset < 0) {
+        PyErr_Format(PyExc_ValueError,
+                     "pread_cached(): size and offset must be 0 or more, not %zd and %lld",
+                     size, offset);
+        return NULL;
+    }
+#if defined(RWF_NOWAIT)
+    out = PyBytes_FromStringAndSize(NULL, size);
+    if (out == NULL)
+        return NULL;
+    if (size == 0)
+        return out;
+    {
+        struct iovec iov;
+        ssize_t n;
+        iov.iov_base = PyBytes_AS_STRING(out);
+        iov.iov_len = (size_t)size;
+        /* The GIL is held: with RWF_NOWAIT the kernel copies from its page cache or
+         * answers EAGAIN at once, never waiting for the disk. */
+        do {
+            n = preadv2(fd, &iov, 1, (off_t)offset, RWF_NOWAIT);
+        } while (n < 0 && errno == EINTR);
+        if (n == size)
+            return out;
+        Py_DECREF(out);
+        if (n >= 0 || errno == EAGAIN || errno == EWOULDBLOCK || errno == EOPNOTSUPP ||
+                errno == EINVAL || errno == ENOSYS)
+            Py_RETURN_NONE; /* short (not all cached, or past the end), or no RWF_NOWAIT */
+        return PyErr_SetFromErrno(PyExc_OSError);
+    }
+#else
+    (void)fd;
+    (void)out;
+    Py_RETURN_NONE;
+#endif
+}
+
+/* write_synced(path, data): a new file written whole and fsynced, one GIL release for
+ * all its system calls (see the method's doc below). */
+static PyObject *
+write_synced(PyObject *self, PyObject *args)
+{
+    PyObject *encoded = NULL;
+    Py_buffer data;
+    const char *path;
+    int fd, err = 0;
+    struct stat st;
+
+    if (!PyArg_ParseTuple(args, "O&y*:write_synced", PyUnicode_FSConverter, &encoded, &data))
+        return NULL;
+    path = PyBytes_AS_STRING(encoded);
+    Py_BEGIN_ALLOW_THREADS
+    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        err = errno;
+    } else {
+        const char *at = data.buf;
+        Py_ssize_t left = data.len;
+        while (left > 0) {
+            ssize_t n = write(fd, at, (size_t)left);
+            if (n < 0) {
+                if (errno == EINTR)
+                    continue;
+                err = errno;
+                break;
+            }
+            at += n;
+            left -= n;
+        }
+        if (err == 0 && fsync(fd) != 0)
+            err = errno;
+        if (err == 0 && fstat(fd, &st) != 0)
+            err = errno;
+        if (close(fd) != 0 && err == 0 && errno != EINTR)
+            err = errno;
+    }
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&data);
+    if (err != 0) {
+        errno = err;
+        PyErr_SetFromErrnoWithFilename(PyExc_OSError, path);
+        Py_DECREF(encoded);
+        return NULL;
+    }
+    Py_DECREF(encoded);
+    return Py_BuildValue("(LLK)", (long long)st.st_size,
+                         (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec,
+                         (unsigned long long)st.st_ino);
+}
+
 static PyMethodDef methods[] = {
     {"stats", stats, METH_VARARGS,
      "stats(paths, start, stop) -> bytes\n\n"
@@ -327,6 +436,21 @@ static PyMethodDef methods[] = {
      "The files under the folder root, hidden names left out, in the order of their\n"
      "paths by parts; None when the tree holds anything but plain folders and files\n"
      "with UTF-8 names, or a folder cannot be read (graph.records.list_files then)."},
+    {"pread_cached", pread_cached, METH_VARARGS,
+     "pread_cached(fd, size, offset) -> bytes | None\n\n"
+     "The size bytes of fd at offset when the kernel's page cache holds all of them,\n"
+     "read with preadv2(RWF_NOWAIT) without letting the GIL go; None when it does not\n"
+     "(the read would wait for the disk), when fewer are there (the end of the file) or\n"
+     "where RWF_NOWAIT is not known: then read them with os.pread. Raises OSError for\n"
+     "any other failure (a bad descriptor)."},
+    {"write_synced", write_synced, METH_VARARGS,
+     "write_synced(path, data) -> (st_size, st_mtime_ns, st_ino)\n\n"
+     "Create (or truncate) the file path (mode 0o644 less the umask, close-on-exec),\n"
+     "write all of data, fsync it and return its size, modification time in ns and\n"
+     "inode, as os.fstat gives them: open, write, fsync, fstat and close with the GIL\n"
+     "let go once for all of them, where os's functions let it go and take it back for\n"
+     "each. Raises OSError (with the path) for the first that fails; a file it created\n"
+     "is left for the caller to remove."},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef module = {
