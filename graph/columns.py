@@ -340,9 +340,16 @@ class Same:
         return cls(base_key, base, arrays[0], Text.from_state(rest_small, arrays[1:]))
 
 
+# marshal's version 2: a string is written as text only. From version 3 on, one that was
+# interned (topic slugs are, when built) is marked so, and each read interns it again:
+# an insert into the interpreter's one table of interned strings, which a forked worker
+# then copies (at 20k records, a new 1.9 MB table in each worker, serve37).
+_MARSHAL_VERSION = 2
+
+
 def _pack(value: Any) -> bytes:
     try:
-        return marshal.dumps(value)
+        return marshal.dumps(value, _MARSHAL_VERSION)
     except ValueError:
         return pickle.dumps(value, protocol=5)
 

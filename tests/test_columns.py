@@ -9,6 +9,7 @@ import gc
 import json
 import os
 import pickle
+import sys
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -430,6 +431,25 @@ def test_a_column_decoded_on_first_read_answers_as_before() -> None:
     tags = rows["n1"]["tags"]
     tags.append("changed")
     assert rows["n1"]["tags"] == [1, "1"]
+
+
+def test_a_packed_value_read_adds_nothing_to_the_interned_strings() -> None:
+    """Topic slugs are interned when the graph is built; a packed column (a list per
+    article) read by a forked worker made each slug it read an interned string again:
+    inserts into the interpreter's one table of them, whose pages the worker then copied,
+    and at 20k records a new 1.9 MB table in every worker (serve37). A value read back
+    holds strings of its own, equal to the ones packed."""
+    slugs = [sys.intern("".join(["serve37-slug-", str(i)])) for i in range(3)]
+    attrs: list[dict[str, Any]] = [{"kind": "article", "topics": slugs[:i]} for i in range(4)]
+    ids = [f"n{i}" for i in range(len(attrs))]
+    columns = NodeColumns.of(ids, {n: i for i, n in enumerate(ids)}, attrs)
+    assert type(columns.columns["topics"]).__name__ == "Packed"
+    rows = NodeAttrs(columns)
+    read = rows["n3"]["topics"]
+    assert read == slugs
+    for slug in read:
+        again = "".join(list(slug))  # an equal string, not interned
+        assert sys.intern(again) is not slug, slug
 
 
 def test_a_decoded_column_is_left_out_of_the_collectors_scans() -> None:
