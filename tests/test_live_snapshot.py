@@ -641,3 +641,25 @@ def test_a_change_of_many_files_has_the_snapshots_entries_read_ahead(
     assert advised and all(advice == os.POSIX_FADV_WILLNEED and 0 < offset < offset + n <= size
                            for offset, n, advice in advised)
     assert_same(live, root)
+
+
+def test_a_file_edited_unseen_beside_a_change_after_compactions_from_the_snapshot():
+    """Found by the property above (session 37): a file holding a URL another file holds
+    too, compacted twice, then edited unseen while another file of that URL is applied.
+    The change's second round made its next index from a version holding no node, whose
+    text rows were all dead (-1), and indexed an empty array with them (IndexError)."""
+    state = FollowedFromSnapshot()
+    spec = {"slug": "a", "host": "news.example", "topics": [], "related": [], "date": None,
+            "tracking": False, "spelled": "title"}
+    try:
+        state.add_or_edit(name="two.yaml", spec=spec)
+        state.equals_a_cold_load()
+        state.compact()
+        state.compact()
+        state.equals_a_cold_load()
+        state.edit_unseen_then_change_another(
+            also=spec, name="two.yaml", other="one.md", spec={**spec, "host": "other.example"})
+        state.each_change_names_every_article_that_differs()
+        state.equals_a_cold_load()
+    finally:
+        state.teardown()
