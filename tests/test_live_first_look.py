@@ -37,6 +37,16 @@ def _held_up_look(live: graph.LiveGraph, monkeypatch: pytest.MonkeyPatch,
     return rescan, looking, go_on
 
 
+
+class _Counting(dict):  # type: ignore[type-arg]
+    """The table of kept files, counting how often it is gone through."""
+
+    iterated = 0
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        self.iterated += 1
+        return super().__iter__()
+
 def test_a_change_is_applied_while_a_rescan_looks_at_every_file(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """At 100k a look at every file's signature took ~9 s from a snapshot, holding the
@@ -104,14 +114,7 @@ def test_a_rescans_look_stats_the_files_in_one_pass_and_iterates_no_table_when_n
     live = graph.follow(tmp_path)
     write_record(tmp_path, "s1.md", record("s1", title="Edited while no one watched"))
 
-    class Counting(dict):  # type: ignore[type-arg]
-        iterated = 0
-
-        def __iter__(self):  # type: ignore[no-untyped-def]
-            Counting.iterated += 1
-            return super().__iter__()
-
-    live._files = Counting(live._files)
+    live._files = files = _Counting(live._files)
     passes: list[int] = []
     each: list[str] = []
     stats, signature = snapshot.file_stats, live_module.file_signature
@@ -130,7 +133,7 @@ def test_a_rescans_look_stats_the_files_in_one_pass_and_iterates_no_table_when_n
     assert change is not None and change.files == (str(tmp_path / "s1.md"),)
     assert passes == [6]
     assert len(each) <= 1  # the edited file read again, nothing else looked at alone
-    assert Counting.iterated == 0
+    assert files.iterated == 0
     (tmp_path / "s4.md").unlink()
     change = live.apply(None)
     assert change is not None and change.removed == ("article:https://news.example/s4",)
@@ -148,18 +151,11 @@ def test_a_rescan_holding_the_folder_iterates_no_table_when_none_went(
     live = graph.follow(tmp_path)
     write_record(tmp_path, "s1.md", record("s1", title="Edited while no one watched"))
 
-    class Counting(dict):  # type: ignore[type-arg]
-        iterated = 0
-
-        def __iter__(self):  # type: ignore[no-untyped-def]
-            Counting.iterated += 1
-            return super().__iter__()
-
-    live._files = Counting(live._files)
+    live._files = files = _Counting(live._files)
     monkeypatch.setattr(live, "_look", lambda: None)  # the rescan holds the folder
     change = live.apply(None)
     assert change is not None and change.files == (str(tmp_path / "s1.md"),)
-    assert Counting.iterated == 0
+    assert files.iterated == 0
     (tmp_path / "s3.md").unlink()
     change = live.apply(None)
     assert change is not None and change.removed == ("article:https://news.example/s3",)
