@@ -665,8 +665,8 @@ def _next_text(new: ReadIndex, old: ReadIndex, text: bytes | None,
     def carried(rows: np.ndarray) -> np.ndarray:
         if remap is None:  # positions stay: the rows as they are, less the dead ones
             out = rows.astype(np.int32)
-            live = np.flatnonzero(out >= 0)  # -1: a row dead before (none at all when
-            out[live[dead[out[live]]]] = -1  # the previous version held no node)
+            kept = np.flatnonzero(out >= 0)  # -1: a row dead before (none at all when
+            out[kept[dead[out[kept]]]] = -1  # the previous version held no node)
             return out
         live = rows >= 0
         out = np.full(len(rows), -1, dtype=np.int32)
