@@ -185,11 +185,19 @@ class _PrintVersion(argparse.Action):
         parser.exit()
 
 
+_EXIT_STATUSES = (
+    f"exit statuses: {EXIT_OK} done; {EXIT_REJECTED} something was rejected (a file or record "
+    f"refused, a query answered with errors); {EXIT_USAGE} a usage error (a bad flag or value, "
+    f"a path that does not exist, a server that cannot be reached); {EXIT_EMPTY} no record in "
+    "the path (docs/records.md, Exit statuses)")
+
+
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """Return the argument parser of the ``newsgraph`` command; with ``command`` (one of
     its own), a parser of that command alone, whose arguments, help and errors are the
     same (what ``main`` runs a command with: the others' options not built)."""
-    parser = _Parser(prog="newsgraph", description="A GraphQL knowledge-graph server for news.")
+    parser = _Parser(prog="newsgraph", description="A GraphQL knowledge-graph server for news.",
+                     epilog=_EXIT_STATUSES)
     parser.add_argument("--version", action=_PrintVersion, help="print the version and exit")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     if command is not None and command not in _COMMANDS:

@@ -247,3 +247,13 @@ def test_a_token_file_ending_in_a_newline_or_spaces_is_read_as_its_token(tmp_pat
     token = tmp_path / "token"
     token.write_bytes(content)
     assert _token_from_file(token, "--token-file") == "tok-123"
+
+
+def test_help_lists_the_exit_statuses_main_returns(capsys):
+    # `newsgraph --help` said nothing of them: a script had to find docs/records.md.
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    for status, meaning in ((EXIT_OK, "done"), (EXIT_REJECTED, "something was rejected"),
+                            (EXIT_USAGE, "a usage error"), (EXIT_EMPTY, "no record")):
+        assert f"{status} {meaning}" in out, out
