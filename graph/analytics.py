@@ -382,6 +382,9 @@ class Analytics:
                     budget: Budget | None = None) -> Sequence[str]:
         """Return the ids of :meth:`central`, without their scores: with no filter, the
         ranking itself (not a copy), so a page of it costs the page."""
+        if selection is not None and not isinstance(selection, Selection):
+            raise TypeError(f"central takes a graph.select.Selection (or None for every "
+                            f"article); got {type(selection).__name__} {selection!r:.60}")
         ids = self.central_articles
         if selection is not None and not selection.empty:
             keep = selection.predicate(self.kg, budget)

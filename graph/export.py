@@ -15,10 +15,12 @@ carry none); a topic ``slug``, a provider
 
 Formats (each name one shape, the same through GraphQL, HTTP and the CLI)
     ``cytoscape`` — Cytoscape.js ``elements``, as ``cytoscape({elements})`` takes them:
-    ``{"nodes": [{"data": {"id", ...}, "position"?}], "edges": [{"data": {"id",
-    "source", "target", ...}}]}``.
+    ``{"nodes": [{"data": {"id", "value", ...}, "position"?}], "edges": [{"data": {"id",
+    "source", "target", "key", ...}}]}``; ``value`` (the node id again) and ``key`` (the
+    edge's kind) are what ``networkx.cytoscape_graph`` reads a node and a parallel edge by.
     ``cyjs`` — Cytoscape desktop's ``.cyjs`` file: those elements inside
-    ``{"data", "directed", "multigraph", "elements"}``.
+    ``{"data", "directed", "multigraph", "elements"}``; ``networkx.cytoscape_graph`` reads
+    it back.
     ``graphology`` — graphology's serialization (what sigma.js loads):
     ``{"attributes", "options": {"type", "multi", "allowSelfLoops"}, "nodes": [{"key",
     "attributes"}], "edges": [{"key", "source", "target", "attributes"}]}``.
@@ -119,11 +121,11 @@ def cytoscape(kg: KnowledgeGraph, sub: Subgraph, *, walked: bool = True) -> dict
     nodes = []
     for node in sub.nodes:
         attrs = node_attributes(kg, sub, node, walked=walked)
-        element: dict[str, Any] = {"data": {"id": node, **attrs}}
+        element: dict[str, Any] = {"data": {"id": node, "value": node, **attrs}}
         if "x" in attrs:
             element["position"] = {"x": attrs["x"], "y": attrs["y"]}
         nodes.append(element)
-    edges = [{"data": {"id": e.id, "source": e.source, "target": e.target,
+    edges = [{"data": {"id": e.id, "source": e.source, "target": e.target, "key": e.kind,
                        **edge_attributes(e)}} for e in sub.edges]
     return {"nodes": nodes, "edges": edges}
 
@@ -173,7 +175,7 @@ def iter_json(kg: KnowledgeGraph, sub: Subgraph, fmt: str, *, chunk: int = 500,
     def node_item(node: str) -> Any:
         attrs = node_attributes(kg, sub, node, walked=walked)
         if fmt in ("cytoscape", "cyjs"):
-            element: dict[str, Any] = {"data": {"id": node, **attrs}}
+            element: dict[str, Any] = {"data": {"id": node, "value": node, **attrs}}
             if "x" in attrs:
                 element["position"] = {"x": attrs["x"], "y": attrs["y"]}
             return element
@@ -184,7 +186,7 @@ def iter_json(kg: KnowledgeGraph, sub: Subgraph, fmt: str, *, chunk: int = 500,
     def edge_item(e: Any) -> Any:
         if fmt in ("cytoscape", "cyjs"):
             return {"data": {"id": e.id, "source": e.source, "target": e.target,
-                             **edge_attributes(e)}}
+                             "key": e.kind, **edge_attributes(e)}}
         if fmt == "graphology":
             return {"key": e.id, "source": e.source, "target": e.target,
                     "attributes": edge_attributes(e)}
@@ -235,10 +237,12 @@ def _xml_chars(value: str) -> str:
 
 
 def _text(value: str) -> str:
-    """XML character data: ``&``, ``<`` and ``>`` escaped (most values hold none)."""
+    """XML character data: ``&``, ``<`` and ``>`` escaped, and a carriage return written
+    ``&#13;`` (a parser reads a raw one, and ``\r\n``, as a line feed); most values hold
+    none."""
     value = _xml_chars(value)
-    if "&" in value or "<" in value or ">" in value:
-        return xml_escape(value)
+    if "&" in value or "<" in value or ">" in value or "\r" in value:
+        return xml_escape(value, {"\r": "&#13;"})
     return value
 
 

@@ -37,7 +37,7 @@ import hashlib
 import itertools
 import os
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -116,6 +116,10 @@ def ingest(live: LiveGraph, records: list[Any], budget: Budget | None = None,
     takes the others waiting for it, and one new version holds them all. Each batch is
     checked and written in its own thread before it waits.
     """
+    if isinstance(records, str | bytes | Mapping):
+        # Iterated, a dict gave its keys and a str its characters, each a REJECTED record.
+        raise TypeError(f"ingest takes a list of records (each a mapping of fields); got one "
+                        f"{type(records).__name__} {records!r:.60}: put it in a list")
     folder = _folder(live) / INGEST_FOLDER
     batch = _Batch(records, budget)
     for index, checked in _checked(live.checker, records, budget):

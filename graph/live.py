@@ -679,6 +679,9 @@ class LiveGraph:
     def on_change(self, callback: Callable[[Change], None]) -> Callable[[], None]:
         """Call ``callback(change)`` after each applied change; return a function that
         stops it. Callbacks run in the thread that applied the change."""
+        if not callable(callback):  # kept, it failed the next change (an ingest) instead
+            raise TypeError(f"on_change takes a callable, called with each graph.Change; got "
+                            f"{type(callback).__name__} {callback!r:.60}")
         self._callbacks.append(callback)
         return lambda: self._callbacks.remove(callback) if callback in self._callbacks else None
 
@@ -731,6 +734,10 @@ class LiveGraph:
             # snapshot ~9 s, during which a file dropped or a batch sent waited); held,
             # only the files that differ are read and applied.
             paths = self._look()
+        elif isinstance(paths, str | bytes | os.PathLike):
+            # A str iterates as its characters, each taken for a path: nothing applied.
+            raise TypeError(f"apply takes a list of paths (or None for every file); got one "
+                            f"{type(paths).__name__} {os.fspath(paths)!r:.80}: put it in a list")
         ticket = self._ask(paths)
         with self._lock:
             if self._applied >= ticket:

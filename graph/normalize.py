@@ -443,6 +443,9 @@ def phrase_tokens(phrase: str) -> tuple[str, ...]:
     >>> phrase_tokens("Facial-recognition, again")
     ('facial', 'recognition', 'again')
     """
+    if not isinstance(phrase, str):  # a list of phrases failed deep inside, unexplained
+        raise TypeError(f"a mentions or search phrase is one str, like 'facial recognition'; "
+                        f"got {type(phrase).__name__} {phrase!r:.60}")
     allowed = f"at most {MAX_PHRASE_WORDS} words and {MAX_PHRASE_CHARS} characters"
     phrase_shown = repr(phrase[:40] + "…") if len(phrase) > 40 else repr(phrase)
     if len(phrase) > MAX_PHRASE_CHARS:

@@ -185,11 +185,19 @@ class _PrintVersion(argparse.Action):
         parser.exit()
 
 
+_EXIT_STATUSES = (
+    f"exit statuses: {EXIT_OK} done; {EXIT_REJECTED} something was rejected (a file or record "
+    f"refused, a query answered with errors); {EXIT_USAGE} a usage error (a bad flag or value, "
+    f"a path that does not exist, a server that cannot be reached); {EXIT_EMPTY} no record in "
+    "the path (docs/records.md, Exit statuses)")
+
+
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """Return the argument parser of the ``newsgraph`` command; with ``command`` (one of
     its own), a parser of that command alone, whose arguments, help and errors are the
     same (what ``main`` runs a command with: the others' options not built)."""
-    parser = _Parser(prog="newsgraph", description="A GraphQL knowledge-graph server for news.")
+    parser = _Parser(prog="newsgraph", description="A GraphQL knowledge-graph server for news.",
+                     epilog=_EXIT_STATUSES)
     parser.add_argument("--version", action=_PrintVersion, help="print the version and exit")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     if command is not None and command not in _COMMANDS:
@@ -428,18 +436,35 @@ def _empty_message(path: Path | None, report: graph.LoadReport) -> str:
             "--include GLOB reads more")
 
 
+_TOKEN_ALLOWED = "a token file holds the token on one line (a final newline is fine)"
+
+
+def _token_from_file(path: Path, option: str) -> str:
+    """The token in ``path``, stripped of surrounding whitespace; NewsgraphError saying
+    what was wrong and what is allowed for a file no bearer token can be read from."""
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        raise graph.NewsgraphError(f"cannot read {option} {str(path)!r}: {e.strerror}") from e
+    try:
+        token = raw.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        raise graph.NewsgraphError(f"{option} {str(path)!r} is not UTF-8 text: "
+                                   f"{_TOKEN_ALLOWED}") from None
+    if not token:
+        raise graph.NewsgraphError(f"{option} {str(path)!r} is empty: {_TOKEN_ALLOWED}")
+    if "\n" in token or "\r" in token:
+        raise graph.NewsgraphError(f"{option} {str(path)!r} holds more than one line: "
+                                   f"{_TOKEN_ALLOWED}")
+    if not token.isprintable():  # an Authorization header cannot carry it
+        raise graph.NewsgraphError(f"{option} {str(path)!r} holds a control character: "
+                                   f"{_TOKEN_ALLOWED}, of printable characters")
+    return token
+
+
 def _ingest_token(args: argparse.Namespace) -> str | None:
     if args.ingest_token_file is not None:
-        try:
-            token = args.ingest_token_file.read_text(encoding="utf-8").strip()
-        except OSError as e:
-            raise graph.NewsgraphError(
-                f"cannot read --ingest-token-file {str(args.ingest_token_file)!r}: "
-                f"{e.strerror}") from e
-        if not token:
-            raise graph.NewsgraphError(f"--ingest-token-file {str(args.ingest_token_file)!r} "
-                                       "is empty")
-        return token
+        return _token_from_file(args.ingest_token_file, "--ingest-token-file")
     return os.environ.get("NEWSGRAPH_INGEST_TOKEN", "").strip() or None
 
 
@@ -737,14 +762,8 @@ def _ignore_hangup(signum: int, frame: Any) -> None:
 def cmd_push(args: argparse.Namespace) -> int:
     from schema.push import push
 
-    token = None
-    if args.token_file is not None:
-        try:
-            token = args.token_file.read_text(encoding="utf-8").strip()
-        except OSError as e:
-            raise graph.NewsgraphError(
-                f"cannot read --token-file {str(args.token_file)!r}: {e.strerror}") from e
-    token = token or os.environ.get("NEWSGRAPH_INGEST_TOKEN", "").strip() or None
+    token = (_token_from_file(args.token_file, "--token-file") if args.token_file is not None
+             else os.environ.get("NEWSGRAPH_INGEST_TOKEN", "").strip() or None)
     summary = push(args.files, args.server, token, batch=args.batch,
                    concurrency=args.concurrency, max_file_bytes=int(args.max_file_mb * 2**20))
     for problem in summary.problems + summary.warnings + summary.skipped:

@@ -214,3 +214,46 @@ def test_an_unknown_flag_is_named_with_its_command_and_the_nearest_one(capsys, a
     command = argv[0]
     assert f"newsgraph {command}: error: {says}" in err, err
     assert f"usage: newsgraph {command}" in err and f"`newsgraph {command} --help`" in err, err
+
+
+@pytest.mark.parametrize("content, said", [
+    (b"", "is empty"),                              # push fell back to no token, silently
+    (b"\xff\xfetoken", "is not UTF-8 text"),        # a traceback: UnicodeDecodeError
+    (b"one\ntwo\n", "holds more than one line"),    # sent as a header no server takes
+    (b"tok\x00en", "holds a control character"),
+])
+@pytest.mark.parametrize("command", ["push", "serve"])
+def test_a_token_file_no_token_can_be_read_from_is_refused_saying_why(
+        tmp_path, capsys, monkeypatch, command, content, said):
+    monkeypatch.setenv("NEWSGRAPH_INGEST_TOKEN", "from-the-environment")
+    (tmp_path / "a.json").write_text(GOOD, encoding="utf-8")
+    token = tmp_path / "token"
+    token.write_bytes(content)
+    args = {"push": ["push", str(tmp_path / "a.json"), "--server", "http://127.0.0.1:9",
+                     "--token-file", str(token)],
+            "serve": ["serve", str(tmp_path), "--port", "0", "--no-cache",
+                      "--ingest-token-file", str(token)]}[command]
+    assert main(args) == EXIT_USAGE
+    err = capsys.readouterr().err
+    option = "--token-file" if command == "push" else "--ingest-token-file"
+    assert err.startswith(f"newsgraph: error: {option} {str(token)!r} {said}"), err
+    assert "one line" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("content", [b"tok-123\n", b"tok-123\r\n", b"  tok-123  \n\n"])
+def test_a_token_file_ending_in_a_newline_or_spaces_is_read_as_its_token(tmp_path, content):
+    from schema.cli import _token_from_file
+
+    token = tmp_path / "token"
+    token.write_bytes(content)
+    assert _token_from_file(token, "--token-file") == "tok-123"
+
+
+def test_help_lists_the_exit_statuses_main_returns(capsys):
+    # `newsgraph --help` said nothing of them: a script had to find docs/records.md.
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    for status, meaning in ((EXIT_OK, "done"), (EXIT_REJECTED, "something was rejected"),
+                            (EXIT_USAGE, "a usage error"), (EXIT_EMPTY, "no record")):
+        assert f"{status} {meaning}" in out, out

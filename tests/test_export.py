@@ -118,7 +118,8 @@ def test_cytoscape_elements_have_the_documented_keys(kg):
     edges = {e["data"]["id"]: e["data"] for e in elements["edges"]}
     assert edges[f"SAME_STORY:{ALPHA}->{COPY}"] == {
         "id": f"SAME_STORY:{ALPHA}->{COPY}", "source": ALPHA, "target": COPY,
-        "kind": "SAME_STORY", "evidence": [f"{EXPLORE}/alpha.md:2", f"{EXPLORE}/delta.md:2"]}
+        "key": "SAME_STORY", "kind": "SAME_STORY",
+        "evidence": [f"{EXPLORE}/alpha.md:2", f"{EXPLORE}/delta.md:2"]}
     ids = {n["data"]["id"] for n in elements["nodes"]}
     assert all(e["source"] in ids and e["target"] in ids for e in edges.values())
 
@@ -333,3 +334,34 @@ def test_text_holding_control_characters_is_exported_as_xml_every_reader_reads(t
     labels = {attrs.get("label") for _, attrs in read.nodes(data=True)}
     assert "Form\ufffdfeed\ufffd ti\ufffdtle" in labels
     assert "\ufffdAI" in labels
+
+
+@pytest.mark.parametrize("fmt", ["graphml", "gexf"])
+def test_a_carriage_return_in_text_reads_back_as_written(tmp_path, fmt):
+    # An XML parser turns a raw carriage return (and "\r\n") in character data into a line
+    # feed: GraphML element text written raw read back changed ("tab\there\rcr" as
+    # "tab\there\ncr"); GEXF's attribute values were escaped already. Written as "&#13;".
+    from conftest import write_record
+
+    write_record(tmp_path, "a.json", {"title": "One\rtwo\r\nthree\nfour",
+                                      "webUrl": "https://x.example/a"}, form="json")
+    kg = graph.load(tmp_path)
+    out = io.BytesIO()
+    export.write(kg, explore.whole(kg), fmt, out, walked=False)
+    labels = {attrs.get("label") for _, attrs in _read(fmt, out.getvalue()).nodes(data=True)}
+    assert "One\rtwo\r\nthree\nfour" in labels
+
+
+def test_cyjs_reads_back_with_networkx_cytoscape_graph(kg):
+    # networkx's reader of Cytoscape JSON takes a node's id from its "value" and a parallel
+    # edge's key from its "key": without them it raised KeyError: 'value', and edges between
+    # the same two nodes (RELATED and SAME_STORY) would have fallen onto one key.
+    sub = explore.whole(kg, via=ALL_KINDS)
+    back = nx.cytoscape_graph(json.loads(_written(kg, sub, "cyjs")))
+    assert back.is_directed() and back.is_multigraph()
+    assert set(back.nodes) == set(sub.nodes)
+    assert {n: d["kind"] for n, d in back.nodes(data=True)} == {
+        n: kg.nx.nodes[n]["kind"] for n in sub.nodes}
+    assert sorted((u, v, k) for u, v, k in back.edges(keys=True)) == sorted(
+        (e.source, e.target, e.kind) for e in sub.edges)
+    assert json.loads(_written(kg, sub, "cyjs"))["elements"] == export.cytoscape(kg, sub)

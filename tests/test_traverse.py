@@ -426,3 +426,13 @@ def test_the_lazy_answer_is_the_eager_list_order_included(kg, data):
                                                                      mentions, kinds)
     if eager:
         assert lazy != eager[:-1] and lazy != [*eager[:-1], (eager[-1][0], eager[-1][1] + 1)]
+
+
+@pytest.mark.parametrize("phrase", [["facial recognition"], ("facial",), 5, b"facial"])
+def test_a_mentions_phrase_that_is_no_str_is_refused_saying_so(corpus, phrase):
+    # A list of phrases (as a notebook user may pass) raised AttributeError: 'list' object
+    # has no attribute 'isascii', from deep inside the tokenizer.
+    for walk_from in (corpus.within, corpus.within_paths):
+        with pytest.raises(TypeError, match=r"a mentions or search phrase is one str, like "
+                                            rf"'facial recognition'; got {type(phrase).__name__} "):
+            walk_from(SEED, hops=2, mentions=phrase)
