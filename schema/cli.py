@@ -459,7 +459,22 @@ def _token_from_file(path: Path, option: str) -> str:
     if not token.isprintable():  # an Authorization header cannot carry it
         raise graph.NewsgraphError(f"{option} {str(path)!r} holds a control character: "
                                    f"{_TOKEN_ALLOWED}, of printable characters")
+    _warn_if_others_read(path, option)
     return token
+
+
+def _warn_if_others_read(path: Path, option: str) -> None:
+    """Warn on stderr when users besides the owner may read the token file: whoever can
+    read it may ingest and retract stories (used all the same, as before)."""
+    if os.name != "posix":
+        return
+    try:
+        mode = path.stat().st_mode & 0o777
+    except OSError:
+        return
+    if mode & 0o044:
+        print(f"newsgraph: warning: {option} {str(path)!r} can be read by other users "
+              f"(mode {mode:04o}): chmod 600 {str(path)!r}", file=sys.stderr)
 
 
 def _ingest_token(args: argparse.Namespace) -> str | None:

@@ -4,6 +4,7 @@ query, and ``--allow-empty`` / ``--ignore-load-errors`` to say that is fine."""
 from __future__ import annotations
 
 import json
+import os
 import urllib.request
 
 import pytest
@@ -257,3 +258,23 @@ def test_help_lists_the_exit_statuses_main_returns(capsys):
     for status, meaning in ((EXIT_OK, "done"), (EXIT_REJECTED, "something was rejected"),
                             (EXIT_USAGE, "a usage error"), (EXIT_EMPTY, "no record")):
         assert f"{status} {meaning}" in out, out
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
+@pytest.mark.parametrize(("mode", "warned"), [(0o644, True), (0o640, True), (0o600, False),
+                                              (0o400, False)])
+def test_a_token_file_others_may_read_is_used_with_a_warning(tmp_path, capsys, mode, warned):
+    # A token file readable by the group or everyone was used without a word: whoever
+    # can read it may ingest and retract stories (ssh refuses such a key; warned here).
+    from schema.cli import _token_from_file
+
+    token = tmp_path / "token"
+    token.write_bytes(b"tok-123\n")
+    token.chmod(mode)
+    assert _token_from_file(token, "--token-file") == "tok-123"
+    err = capsys.readouterr().err
+    if warned:
+        assert err == (f"newsgraph: warning: --token-file {str(token)!r} can be read by other "
+                       f"users (mode {mode:04o}): chmod 600 {str(token)!r}\n"), err
+    else:
+        assert err == ""
