@@ -73,7 +73,7 @@ from graph.incremental import (
 )
 from graph.kg import KnowledgeGraph
 from graph.loader import POOL_MIN_FILES, WANTING_SAID, parse_files
-from graph.progress import ProgressCallback, Step
+from graph.progress import ProgressCallback, Step, checked
 from graph.recordcheck import Checker
 from graph.records import (
     DEFAULT_MAX_FILE_BYTES,
@@ -178,7 +178,8 @@ def follow(path: str | os.PathLike[str], *,
     (('article:https://x.org/b',), 2)
     """
     return LiveGraph(path, max_file_bytes=max_file_bytes, include=include,
-                     follow_symlinks=follow_symlinks, cache=cache, progress=progress)
+                     follow_symlinks=follow_symlinks, cache=cache,
+                     progress=checked(progress))
 
 
 class LiveGraph:

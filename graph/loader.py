@@ -23,7 +23,7 @@ from graph.compact import compact
 from graph.errors import NewsgraphError
 from graph.index import ReadIndex
 from graph.kg import KnowledgeGraph
-from graph.progress import ProgressCallback, Step
+from graph.progress import ProgressCallback, Step, checked
 from graph.records import (
     DEFAULT_MAX_FILE_BYTES,
     ParsedFile,
@@ -147,6 +147,7 @@ def load(
         raise missing_path(root)
     if workers is not None and workers < 1:
         raise NewsgraphError(f"workers must be at least 1, got {workers!r}")
+    checked(progress)
     # Building millions of containers triggers the cyclic collector over and over to
     # find nothing: keep it off for the load, as the graph holds no garbage.
     collecting = gc.isenabled()

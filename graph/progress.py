@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import NamedTuple
 
-__all__ = ["Step", "ProgressCallback", "PHASES"]
+__all__ = ["Step", "ProgressCallback", "PHASES", "checked"]
 
 PHASES = ("parse", "build", "index", "snapshot", "snapshot-read", "catch-up")
 
@@ -36,3 +36,12 @@ class Step(NamedTuple):
 
 
 ProgressCallback = Callable[[Step], None]
+
+
+def checked(progress: ProgressCallback | None) -> ProgressCallback | None:
+    """Return ``progress``; raise TypeError, naming what was given, for one that is not
+    callable (taken, it failed at the load's first step: "'int' object is not callable")."""
+    if progress is not None and not callable(progress):
+        raise TypeError("progress takes a callable, called with each graph.progress.Step, "
+                        f"or None; got {type(progress).__name__} {progress!r}")
+    return progress

@@ -65,3 +65,14 @@ def test_central_refuses_a_selection_that_is_no_selection(live):
         kg.analytics.central("ai")
     assert kg.analytics.central(Selection(topics=("ai",))) == []
     assert [a for a, _ in kg.analytics.central()] == ["article:https://news.example/a"]
+
+
+@pytest.mark.parametrize("progress", [3, "yes", True])
+def test_load_and_follow_refuse_a_progress_that_is_not_callable(tmp_path, progress):
+    # Taken, it failed at the first step the load reported: "'int' object is not callable".
+    write_record(tmp_path, "a.md", record("a"))
+    with pytest.raises(TypeError, match=r"progress takes a callable, called with each "
+                                        r"graph\.progress\.Step, or None; got "):
+        graph.load(tmp_path, progress=progress)
+    with pytest.raises(TypeError, match=r"progress takes a callable"):
+        graph.follow(tmp_path, progress=progress)
