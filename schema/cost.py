@@ -43,8 +43,11 @@ from graphql import (
     GraphQLNonNull,
     GraphQLSchema,
     InlineFragmentNode,
+    ListValueNode,
+    ObjectValueNode,
     OperationType,
     SelectionSetNode,
+    ValueNode,
     VariableNode,
     get_named_type,
     is_composite_type,
@@ -63,7 +66,7 @@ from schema.pagination import DEFAULT_PAGE
 from schema.settings import Settings
 
 __all__ = ["Cost", "RequestBudget", "budget_of", "charge_export", "requested_objects",
-           "composite", "PAGE_ARGUMENTS"]
+           "composite", "PAGE_ARGUMENTS", "variables_in"]
 
 # Arguments that say how many items a field returns, and the most each may ask.
 PAGE_ARGUMENTS = ("first", "last", "limit", "ids")
@@ -285,18 +288,10 @@ class _Estimates:
         entry = self._pages.get(key)
         if entry is not None and entry[0] is document:
             return entry[1]
-        names: set[str] = set()
-
-        class Pages(Visitor):
-            def enter_argument(self, node: ArgumentNode, *_: Any) -> None:
-                if node.name.value in PAGE_ARGUMENTS:
-                    visit(node.value, Variables())
-
-        class Variables(Visitor):
-            def enter_variable(self, node: VariableNode, *_: Any) -> None:
-                names.add(node.name.value)
-
-        visit(document, Pages())
+        pages = _PageVariables()
+        visit(document, pages)
+        pages.enter_leave_map.clear()  # its own bound methods: a cycle left for the collector
+        names = pages.names
         found = tuple(sorted(names))
         if not kept(text_of(document)):
             return found
@@ -305,6 +300,31 @@ class _Estimates:
                 self._pages.clear()
             self._pages[key] = (document, found)
         return found
+
+
+class _PageVariables(Visitor):
+    """The names of the variables that page arguments read."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: set[str] = set()
+
+    def enter_argument(self, node: ArgumentNode, *_: Any) -> None:
+        if node.name.value in PAGE_ARGUMENTS:
+            self.names.update(variables_in(node.value))
+
+
+def variables_in(value: ValueNode) -> Iterator[str]:
+    """Yield the names of the variables an argument's value reads, however nested."""
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, VariableNode):
+            yield node.name.value
+        elif isinstance(node, ListValueNode):
+            stack.extend(node.values)
+        elif isinstance(node, ObjectValueNode):
+            stack.extend(f.value for f in node.fields)
 
 
 _MISSING = object()

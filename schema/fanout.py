@@ -42,23 +42,28 @@ def expanded_fields(document: DocumentNode) -> int:
     fragments = {d.name.value: d for d in document.definitions
                  if isinstance(d, FragmentDefinitionNode)}
     sizes: dict[str, int] = {}
+    return sum(_size(d.selection_set, frozenset(), fragments, sizes)
+               for d in document.definitions if isinstance(d, OperationDefinitionNode))
 
-    def size(selections: SelectionSetNode | None, inside: frozenset[str]) -> int:
-        total = 0
-        for selection in selections.selections if selections is not None else ():
-            if isinstance(selection, FieldNode):
-                total += 1 + size(selection.selection_set, inside)
-            elif isinstance(selection, InlineFragmentNode):
-                total += size(selection.selection_set, inside)
-            elif isinstance(selection, FragmentSpreadNode):
-                name = selection.name.value
-                if name not in sizes and name in fragments and name not in inside:
-                    sizes[name] = size(fragments[name].selection_set, inside | {name})
-                total += sizes.get(name, 0)
-        return total
 
-    return sum(size(d.selection_set, frozenset()) for d in document.definitions
-               if isinstance(d, OperationDefinitionNode))
+def _size(selections: SelectionSetNode | None, inside: frozenset[str],
+          fragments: dict[str, FragmentDefinitionNode], sizes: dict[str, int]) -> int:
+    """The fields of ``selections`` with the fragments it spreads (those ``inside``, the
+    ones it stands in, count nothing), each fragment's size kept in ``sizes``. (A
+    function of the module: a closure calling itself is a cycle, one a document.)"""
+    total = 0
+    for selection in selections.selections if selections is not None else ():
+        if isinstance(selection, FieldNode):
+            total += 1 + _size(selection.selection_set, inside, fragments, sizes)
+        elif isinstance(selection, InlineFragmentNode):
+            total += _size(selection.selection_set, inside, fragments, sizes)
+        elif isinstance(selection, FragmentSpreadNode):
+            name = selection.name.value
+            if name not in sizes and name in fragments and name not in inside:
+                sizes[name] = _size(fragments[name].selection_set, inside | {name},
+                                    fragments, sizes)
+            total += sizes.get(name, 0)
+    return total
 
 
 def _too_wide(document: DocumentNode) -> int | None:

@@ -38,7 +38,7 @@ from schema.admission import KEPT_DOCUMENTS, kept, text_of
 from schema.arguments import argument_reader
 from schema.complete import completer, needs_info, node_view
 from schema.convert import arguments_converter
-from schema.cost import composite
+from schema.cost import composite, variables_in
 
 if TYPE_CHECKING:
     from schema.executor import PlannedExecutor
@@ -107,6 +107,7 @@ class Plans:
         facts = _DocumentFacts()
         for node in (document, *fragments):
             visit(node, facts)
+        facts.enter_leave_map.clear()  # its own bound methods: a cycle for the collector
         conditions = None if facts.unplannable else tuple(sorted(facts.conditions))
         if not kept(text_of(document)):
             return conditions, {}
@@ -234,13 +235,4 @@ def plan_fields(executor: PlannedExecutor, parent: GraphQLObjectType,
 
 
 def _has_variables(node: Any) -> bool:
-    found = False
-
-    class Variables(Visitor):
-        def enter_variable(self, *_: Any) -> None:
-            nonlocal found
-            found = True
-
-    for argument in node.arguments or ():
-        visit(argument, Variables())
-    return found
+    return any(next(variables_in(a.value), None) is not None for a in node.arguments or ())

@@ -37,6 +37,7 @@ fragments and directives, lead37).
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Iterator
 from contextvars import ContextVar
 from typing import Any
@@ -47,8 +48,8 @@ from graphql import (
     GraphQLNamedType,
     GraphQLObjectType,
     GraphQLSchema,
+    assert_valid_schema,
     get_named_type,
-    print_ast,
 )
 from graphql.language import (
     DocumentNode,
@@ -58,12 +59,27 @@ from graphql.language import (
     InlineFragmentNode,
     NamedTypeNode,
     OperationDefinitionNode,
+    ParallelVisitor,
     SelectionSetNode,
+    Visitor,
+    visit,
 )
-from graphql.utilities import type_from_ast
+from graphql.utilities import TypeInfo, TypeInfoVisitor, type_from_ast
 from graphql.validation import OverlappingFieldsCanBeMergedRule, ValidationContext
-from graphql.validation.rules.overlapping_fields_can_be_merged import RuleContext
-from strawberry.schema.schema import validate_document
+from graphql.validation.rules import overlapping_fields_can_be_merged as _overlapping
+from graphql.validation.rules.overlapping_fields_can_be_merged import (
+    Conflict,
+    RuleContext,
+    VariableScope,
+)
+from graphql.validation.validate import (
+    FragmentNestingVisitor,
+    ValidationAbortedError,
+    query_document_keys_to_validate,
+)
+from graphql.validation.validation_context import VariableUsage, VariableUsageVisitor
+from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
+from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
 from graph.budget import Budget
 
@@ -118,6 +134,90 @@ class OverlappingFieldsRule(OverlappingFieldsCanBeMergedRule):
         if walks is not None:
             self.rule_context = _TimedRuleContext(walks)
 
+    def enter_selection_set(self, selection_set: SelectionSetNode, _key: Any, parent: Any,
+                            *_args: Any) -> None:
+        """graphql-core's, each conflict reported as it is found: past the validation's
+        error limit the report raises, and the pairs after it are not compared."""
+        if isinstance(parent, InlineFragmentNode):
+            return
+        selections = selection_set.selections
+        if len(selections) <= 1 and not (
+                selections and isinstance(selections[0], InlineFragmentNode)):
+            return
+        for response_name, reason, fields1, fields2 in _conflicts_within(
+                self.context, self.rule_context, self.context.get_parent_type(),
+                selection_set, self.fragment_scope):
+            self.report_error(GraphQLError(
+                f"Fields '{_overlapping.maybe_abbreviate(response_name)}'"
+                f" conflict because {reason}."
+                " Use different aliases on the fields to fetch both"
+                " if this was intentional.", fields1 + fields2))
+
+
+def _conflicts_within(context: ValidationContext, rule_context: RuleContext,
+                      parent_type: GraphQLNamedType | None, selection_set: SelectionSetNode,
+                      scope: VariableScope | None) -> Iterator[Conflict]:
+    """graphql-core's ``find_conflicts_within_selection_set``, in its order, the pairs
+    of one response name yielded as they are compared; and fields of one shape
+    (:func:`_shape`) compared as one: once two fields of two shapes (or of one) merge,
+    any two of those shapes do, and each such pair is charged to the rule's budget what
+    the first cost (the same work: nothing the rule remembers is shared between them)."""
+    collected = _overlapping.collect_fields(context, rule_context, parent_type,
+                                            selection_set)
+    for response_name, fields in collected.grouped_field_set.items():
+        if len(fields) < 2:
+            continue
+        shapes = [_shape(f.node, f.parent_type) for f in fields]
+        merging: dict[tuple[Any, Any], int] = {}  # two shapes -> what comparing cost
+        for i, first in enumerate(fields):
+            for j in range(i + 1, len(fields)):
+                shaped = shapes[i] is not None and shapes[j] is not None
+                cost = merging.get((shapes[i], shapes[j])) if shaped else None
+                if cost is not None:
+                    _overlapping.spend_complexity_budget(rule_context, cost)
+                    continue
+                before = rule_context.remaining_complexity_budget
+                conflict = _overlapping.find_conflict(
+                    context, rule_context, False, response_name, first, scope, fields[j],
+                    scope)
+                if conflict:
+                    yield conflict
+                elif shaped:
+                    merging[shapes[i], shapes[j]] = \
+                        before - rule_context.remaining_complexity_budget
+    conflicts: list[Conflict] = []
+    spreads = collected.spreads
+    if spreads and (collected.grouped_field_set or len(spreads) > 1):
+        fragment_spreads = _overlapping.get_fragment_spreads(context, rule_context,
+                                                             collected, scope)
+        for i, fragment_spread in enumerate(fragment_spreads):
+            _overlapping.collect_conflicts_between_fields_and_fragment(
+                context, rule_context, conflicts, False, collected, scope, fragment_spread)
+            for other in fragment_spreads[i + 1:]:
+                _overlapping.collect_conflicts_between_fragments(
+                    context, rule_context, conflicts, False, fragment_spread, other)
+    yield from conflicts
+
+
+def _shape(field: FieldNode, parent: GraphQLNamedType | None) -> Any:
+    """All the rule reads of ``field`` to tell whether it merges with another: the type
+    it is selected on, its head (:func:`_head`) and the text of each selection in it, in
+    any order (the rule compares what two fields select pair by pair: which pairs, not
+    in what order). None when a fragment spread within makes what the rule compares
+    depend on what it compared before (it remembers the fragments it compared)."""
+    if field.selection_set is None:
+        return parent, _head(field), ()
+    stack = [field.selection_set]
+    while stack:
+        for selection in stack.pop().selections:
+            if isinstance(selection, FragmentSpreadNode):
+                return None
+            inner = getattr(selection, "selection_set", None)
+            if inner is not None:
+                stack.append(inner)
+    return parent, _head(field), tuple(sorted(_selection_key(s)
+                                              for s in field.selection_set.selections))
+
 
 def timed_rules(rules: tuple[Any, ...]) -> tuple[Any, ...]:
     """Return ``rules`` with graphql-core's OverlappingFieldsCanBeMerged replaced by
@@ -133,10 +233,70 @@ def validate(schema: Any, document: DocumentNode, rules: tuple[Any, ...]
     few = folded(document, schema)
     if few is document or OverlappingFieldsRule not in rules:
         return validate_document(schema, document, rules)
-    if validate_document(schema, few, (OverlappingFieldsRule,)):
+    # Whether the folded document has a conflict: the first one found will do.
+    if validate_document(schema, few, (OverlappingFieldsRule,), max_errors=0):
         return validate_document(schema, document, rules)
     return validate_document(schema, document,
                              tuple(r for r in rules if r is not OverlappingFieldsRule))
+
+
+def validate_document(schema: GraphQLSchema, document: DocumentNode,
+                      rules: tuple[Any, ...], max_errors: int = 100) -> list[GraphQLError]:
+    """Strawberry's ``validate_document`` (graphql-core's ``validate`` with Strawberry's
+    two rules after ``rules``) leaving no cycle behind: each visitor keeps what it calls
+    for each kind of node, its own bound methods among them, in a map on itself, and
+    every rule refers to the validation's context; left linked, one validation was ~600
+    objects of cyclic garbage (lead37, gc38), freed only when the collector runs, which
+    holds every request while it scans. The maps are emptied as the validation ends."""
+    assert_valid_schema(schema)
+    errors: list[GraphQLError] = []
+    type_info = TypeInfo(schema)
+
+    def on_error(error: GraphQLError) -> None:
+        if len(errors) >= max_errors:
+            raise ValidationAbortedError(
+                "Too many validation errors, error limit reached. Validation aborted.")
+        errors.append(error)
+
+    context = _Context(schema, document, type_info, on_error)
+    visitors: list[Visitor] = [rule(context) for rule in
+                               (*rules, MaybeNullValidationRule, OneOfInputValidationRule)]
+    fragments = {d.name.value: d for d in document.definitions
+                 if isinstance(d, FragmentDefinitionNode)}
+    if fragments:
+        visitors.insert(0, FragmentNestingVisitor(fragments))
+    parallel = ParallelVisitor(visitors)
+    typed = TypeInfoVisitor(type_info, parallel)
+    try:
+        visit(document, typed, query_document_keys_to_validate)
+    except ValidationAbortedError as error:
+        error.__context__ = None
+        errors.append(error.with_traceback(None))
+    except RecursionError:
+        errors.append(ValidationAbortedError("Validation aborted."))
+    finally:
+        for visitor in (*visitors, parallel, typed):
+            visitor.enter_leave_map.clear()
+    return errors
+
+
+class _Context(ValidationContext):
+    """graphql-core's, whose walk for the variables an operation or fragment uses (the
+    rules on variables ask it) leaves no cycle behind either."""
+
+    def get_variable_usages(self, node: Any) -> list[VariableUsage]:
+        usages = self._variable_usages.get(node)
+        if usages is None:
+            usage_visitor = VariableUsageVisitor(
+                self._type_info, node if isinstance(node, FragmentDefinitionNode) else None)
+            typed = TypeInfoVisitor(self._type_info, usage_visitor)
+            try:
+                visit(node, typed)
+            finally:
+                usage_visitor.enter_leave_map.clear()
+                typed.enter_leave_map.clear()
+            usages = self._variable_usages[node] = usage_visitor.usages
+        return usages
 
 
 # Selections a folded document may hold before folding gives up (the document is then
@@ -310,9 +470,30 @@ def _head(field: FieldNode) -> Any:
     no other directive (``@include``, ``@skip``, ``@deprecated`` ...), so fields that
     differ only in those are of one head."""
     return (field.alias.value if field.alias else None, field.name.value,
-            tuple((a.name.value, print_ast(a.value)) for a in field.arguments or ()),
-            tuple(print_ast(d) for d in field.directives or () if d.name.value == "stream"),
+            _arguments(field.arguments),
+            tuple(_arguments(d.arguments) for d in field.directives or ()
+                  if d.name.value == "stream"),
             field.selection_set is None)
+
+
+def _arguments(arguments: Any) -> tuple[tuple[str, str], ...]:
+    """Arguments by name and value as the rule compares them (its ``comparison_key``:
+    the value's structure, an object's fields ordered by name). (``print_ast`` would do
+    as well, but leaves each of its buffers in a cycle for the collector.)"""
+    return tuple((a.name.value, json.dumps(_overlapping.get_value_structure(a.value, []),
+                                           separators=(",", ":"), ensure_ascii=False))
+                 for a in arguments or ())
+
+
+def _selection_key(selection: Any) -> str:
+    """What the rule reads of one selection (a field or an inline fragment, no spread
+    within: :func:`_shape`), as one string."""
+    inner = getattr(selection, "selection_set", None)
+    within = [_selection_key(s) for s in inner.selections] if inner is not None else []
+    if isinstance(selection, FieldNode):
+        return repr((_head(selection), within))
+    condition = selection.type_condition
+    return repr(("...", condition.name.value if condition else None, within))
 
 
 def _with(node: Any, selection_set: SelectionSetNode) -> Any:
