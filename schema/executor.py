@@ -120,6 +120,11 @@ class PlannedExecutor(CheckedExecutor):
         except GraphQLError as error:
             self.collected_errors.add(error, None)
             return self.finish(self.build_response(None))
+        finally:
+            # graphql-core's executor holds two of its own bound methods (for resolvers
+            # that await): a cycle, with the request's cost and middleware hanging off it,
+            # left for the collector every request. A plan runs synchronously, to the end.
+            del self.async_helpers
         return self.finish(self.build_response(data))
 
     def _root_plan(self) -> Selection | None:
