@@ -13,7 +13,7 @@ standard executor's errors, with its messages, at the same places.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from graphql import (
     GraphQLError,
@@ -37,8 +37,8 @@ if TYPE_CHECKING:
     from schema.executor import PlannedExecutor
     from schema.plan import FieldPlan, Selection
 
-__all__ = ["completer", "needs_info", "object_parts", "node_view", "SyncFailure", "new_path",
-           "close_awaitable", "Completer"]
+__all__ = ["FieldFacts", "facts_of", "completer", "needs_info", "object_parts", "node_view",
+           "SyncFailure", "new_path", "close_awaitable", "Completer"]
 
 new_path = tuple.__new__  # Path(prev, key, typename) without NamedTuple's own __new__
 
@@ -87,9 +87,29 @@ def _origin(object_type: Any) -> Any:
 Completer = Callable[["PlannedExecutor", Path, Any, Any], Any]
 
 
-def completer(field: FieldPlan, type_: Any) -> Completer:
+class FieldFacts(NamedTuple):
+    """What completing a field's values reads of its plan, apart from it: a plan holds
+    its completion, and a completion holding the plan was a cycle, one a planned field,
+    left for the collector whenever the plans' cache let a document's plans go."""
+
+    name: str
+    parent: GraphQLObjectType
+    details: list[Any]
+    definition: Any
+    nodes: list[Any]
+
+
+def facts_of(field: FieldPlan | FieldFacts) -> FieldFacts:
+    """``field``'s facts (:class:`FieldFacts`)."""
+    if isinstance(field, FieldFacts):
+        return field
+    return FieldFacts(field.name, field.parent, field.details, field.definition, field.nodes)
+
+
+def completer(field: FieldPlan | FieldFacts, type_: Any) -> Completer:
     """Return how to complete a value of ``type_`` for ``field``: the standard
     executor's ``complete_value``, with every decision on the type taken now."""
+    field = facts_of(field)
     if is_non_null_type(type_):
         message = f"Cannot return null for non-nullable field {field.parent}.{field.name}."
         of = type_.of_type
@@ -230,7 +250,7 @@ def completer(field: FieldPlan, type_: Any) -> Completer:
     return complete_abstract
 
 
-def _object_list_completer(field: FieldPlan, item_type: Any, item: Completer,
+def _object_list_completer(field: FieldFacts, item_type: Any, item: Completer,
                            run: Completer, exact: type, message: str) -> Completer:
     """Return the completion of a list of non-null objects of one type: as the general
     list's, each item an object of exactly the type's class (not cast, not awaitable)
@@ -269,16 +289,17 @@ def _object_list_completer(field: FieldPlan, item_type: Any, item: Completer,
 _NO_DICT: dict[str, Any] = {}
 
 
-def _object_completer(field: FieldPlan, object_type: GraphQLObjectType) -> Completer:
+def _object_completer(field: FieldFacts, object_type: GraphQLObjectType) -> Completer:
     """Return the completion of ``field``'s values of one object type: its ``is_type_of``
     check, then the planned sub-selection (made on first use)."""
     return object_parts(field, object_type)[0]
 
 
-def object_parts(field: FieldPlan, object_type: GraphQLObjectType
+def object_parts(field: FieldPlan | FieldFacts, object_type: GraphQLObjectType
                   ) -> tuple[Completer, Completer, type | None]:
     """Return the completion of ``field``'s values of one object type, the same without
     the type check, and the class whose objects (not cast) pass the check (or None)."""
+    field = facts_of(field)
     from graphql.execution.executor import invalid_return_type_error
 
     check = object_type.is_type_of

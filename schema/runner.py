@@ -432,4 +432,4 @@ def compile_selection(fields: list[FieldPlan], ex: Any) -> Run:
               + body + "    return results0\n")
     names = compiler.names
     exec(compile(source, f"<plan of {len(fields)} fields>", "exec"), names)  # noqa: S102
-    return names["run"]
+    return names.pop("run")  # kept in its own globals, it was a cycle for the collector

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from graphql import specified_rules
 
+from schema.admission import KEPT_DOCUMENTS
 from schema.cache import parsed, validation_errors
 from schema.limits import DEFAULT_SETTINGS, validation_rules
 from schema.query import schema
@@ -88,4 +89,25 @@ def test_a_planned_request_leaves_nothing_for_the_collector(sample_kg, text):
                                      variable_values={"n": 2, "u": "https://x.example/a"})
         assert result.errors is None, result.errors
 
+    assert _left_in_cycles(execute, 20) == Counter()
+
+
+def test_plans_the_cache_lets_go_leave_nothing_for_the_collector(sample_kg):
+    # A plan's field held its completion and the completion the field; a compiled
+    # selection was kept in its own globals: each document's plans, once more than
+    # KEPT_DOCUMENTS others came after it, were left in cycles.
+    [edge] = schema.execute_sync("{ articles(first: 1) { edges { node { id } } } }",
+                                 context_value={"kg": sample_kg}).data["articles"]["edges"]
+    text = ("query Q($n: Int!) { articles(first: $n) { edges { node { id title "
+            f'topics {{ name }} }} }} }} node(id: "{edge["node"]["id"]}") '
+            "{ ... on Article { title } } stats { edges } }")
+
+    def execute(i: int) -> None:
+        for _ in range(2):  # the second run compiles the selections
+            result = schema.execute_sync(f"{text} # {i}", context_value={"kg": sample_kg},
+                                         variable_values={"n": 3})
+            assert result.errors is None, result.errors
+
+    for i in range(KEPT_DOCUMENTS):  # the cache full: each new document lets one go
+        execute(-1 - i)
     assert _left_in_cycles(execute, 20) == Counter()
