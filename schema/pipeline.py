@@ -47,7 +47,7 @@ from schema.cost import Cost, RequestBudget
 from schema.limits import settings_of, tidy_errors, validation_rules
 from schema.live import graph_version_of
 
-__all__ = ["QueryPipeline"]
+__all__ = ["QueryPipeline", "forget_frames"]
 
 _STRAWBERRY_RULES = tuple(specified_rules)  # an ExecutionContext's validation_rules
 
@@ -162,12 +162,14 @@ class QueryPipeline:
             errors = [_coerce_error(exc)]
             self._process(errors, query, document, variables, context, root_value,
                           operation_name, allowed, operation_extensions)
+            forget_frames(errors)
             return ExecutionResult(data=None, errors=errors,
                                    extensions=self._extensions(cost, context))
         errors = result.errors
         if errors:
             self._process(errors, query, document, variables, context, root_value,
                           operation_name, allowed, operation_extensions)
+            forget_frames(errors)
             errors = self.mask()._process_errors(tidy_errors(cost.settings, errors))
         return ExecutionResult(data=result.data, errors=errors,
                                extensions=self._extensions(cost, context))
@@ -203,3 +205,19 @@ class QueryPipeline:
         ec.graphql_document = document
         ec.pre_execution_errors = errors
         owner._process_errors(errors, ec)
+
+
+def forget_frames(errors: list[GraphQLError]) -> None:
+    """Drop the tracebacks of ``errors`` (and of the exceptions they wrap, caused or met
+    on the way), once logged: a traceback holds the frames it passed through, among them
+    the executor's, which holds the error, a cycle as deep as the stack, left for the
+    collector by every request answered with an error (gc38)."""
+    seen: set[int] = set()
+    stack: list[BaseException | None] = list(errors)
+    while stack:
+        error = stack.pop()
+        if error is None or id(error) in seen:
+            continue
+        seen.add(id(error))
+        error.__traceback__ = None
+        stack += (getattr(error, "original_error", None), error.__cause__, error.__context__)

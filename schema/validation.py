@@ -32,6 +32,25 @@ graphql-core would, so its errors are the same. The pairs were the work, and the
 hundreds of thousands of objects they make were scanned by every full collection
 meanwhile, holding every request (serve36; fields whose selections differ, lead36;
 fragments and directives, lead37).
+
+What the rule still compares pair by pair (:class:`OverlappingFieldsRule`, gc38) it
+reports as it finds: past the validation's error limit (100) the report raises and the
+pairs after it are not compared, so 110 fields that conflict cost the 101 comparisons
+of the errors answered, not 5,995 (graphql-core makes them all, then reports until the
+limit). And fields of one *shape* in a selection set (the type they are selected on,
+their head, and the texts of what they select in any order; no fragment spread within)
+are compared as one: once two fields of two shapes merge, any two of those shapes do,
+and each such pair is charged to graphql-core's complexity budget what the first cost.
+So a document the folded check finds a conflict in, validated whole, no longer compares
+its 148 copies, or 130 differing ``stats``, two by two. Fragments spread side by side
+are still compared two by two there (graphql-core remembers the fragments it compared,
+so a fragment's pairs are not of one shape): 70 of them beside one conflict is now the
+costliest validation within the limits (~4,000 comparisons).
+
+The validation itself (:func:`validate_document`) is graphql-core's ``validate``, run
+here so that what it made can be unlinked as it ends: its visitors keep their own
+bound methods in a map on themselves, one cycle a rule, ~600 objects a validation left
+for the collector (gc38).
 """
 
 from __future__ import annotations
