@@ -299,20 +299,26 @@ def force_layout(sub: Subgraph, seed: int = LAYOUT_SEED, scale: float = LAYOUT_S
         raise InvalidArgument(
             f"a FORCE layout places at most {MAX_LAYOUT_NODES} nodes; this one has "
             f"{len(sub.nodes)}: ask for fewer (limit) or lay the graph out in the client")
-    g = nx.Graph()
-    g.add_nodes_from(sub.nodes)
-    g.add_edges_from((e.source, e.target) for e in sub.edges
-                     if e.source in sub.nodes and e.target in sub.nodes)
-    if not g:
+    order = list(sub.nodes)
+    if not order:
         return {}
     if budget is not None:
-        budget.count("layoutNodes", len(g))
-    if len(g) == 1:
-        return {n: (0.0, 0.0) for n in g}
-    pos = _fruchterman_reingold(nx.to_numpy_array(g), np.random.RandomState(seed),
-                                LAYOUT_ITERATIONS, budget)
+        budget.count("layoutNodes", len(order))
+    if len(order) == 1:
+        return {order[0]: (0.0, 0.0)}
+    # The adjacency networkx's to_numpy_array makes of the undirected subgraph (an edge
+    # of any kind, either way or repeated, is 1; a loop is 1 on the diagonal), made
+    # here: a networkx graph's views refer back to it, a cycle left for the collector.
+    at = {n: i for i, n in enumerate(order)}
+    adjacency = np.zeros((len(order), len(order)))
+    for e in sub.edges:
+        i, j = at.get(e.source), at.get(e.target)
+        if i is not None and j is not None:
+            adjacency[i, j] = adjacency[j, i] = 1.0
+    pos = _fruchterman_reingold(adjacency, np.random.RandomState(seed), LAYOUT_ITERATIONS,
+                                budget)
     pos = nx.rescale_layout(pos, scale=scale)
-    return {n: (round(float(x), 3), round(float(y), 3)) for n, (x, y) in zip(g, pos,
+    return {n: (round(float(x), 3), round(float(y), 3)) for n, (x, y) in zip(order, pos,
                                                                             strict=True)}
 
 

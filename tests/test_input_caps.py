@@ -112,3 +112,41 @@ def test_a_mentions_phrase_without_a_word_is_refused_as_search_text_is(kg, phras
         assert error["message"] == (f"the mentions phrase {phrase!r} has no letters or digits "
                                     "to match: a phrase is one or more words, like "
                                     "'facial recognition'")
+
+
+def test_a_force_layout_of_loops_and_repeated_edges_is_networkx_spring_layouts():
+    import networkx as nx
+
+    sub = _ring(30)
+    ids = list(sub.nodes)
+    sub.edges += [graph.traverse.Edge(ids[3], ids[3], "RELATED"),  # a loop
+                  graph.traverse.Edge(ids[4], ids[5], "SAME_STORY"),  # again, another kind
+                  graph.traverse.Edge(ids[9], ids[2], "RELATED"),
+                  graph.traverse.Edge(ids[1], "topic:elsewhere", "TAGGED")]  # leaves it
+    g = nx.Graph()
+    g.add_nodes_from(sub.nodes)
+    g.add_edges_from((e.source, e.target) for e in sub.edges if e.target in sub.nodes)
+    want = nx.spring_layout(g, seed=explore.LAYOUT_SEED, scale=explore.LAYOUT_SCALE,
+                            iterations=explore.LAYOUT_ITERATIONS)
+    assert explore.force_layout(sub) == {k: (round(float(x), 3), round(float(y), 3))
+                                         for k, (x, y) in want.items()}
+
+
+def test_a_force_layout_leaves_nothing_for_the_collector():
+    # It built a networkx graph, whose views (nodes, edges, degree) refer back to it: a
+    # cycle a layout, ~180 objects (the noisy benchmark's FORCE layouts: 1,842 a phase).
+    import gc
+
+    sub = _ring(40)
+    explore.force_layout(sub)
+    gc.collect()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        for _ in range(3):
+            explore.force_layout(sub)
+        gc.collect()
+        left = [type(o).__qualname__ for o in gc.garbage]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+    assert left == []
