@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-__all__ = ["percentile", "timed", "peak_rss_bytes", "rss_bytes"]
+__all__ = ["percentile", "timed", "peak_rss_bytes", "rss_bytes", "rss_of"]
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -46,19 +46,37 @@ def timed_cpu(fn: Callable[[], Any], repeat: int = 1
     return wall, cpu, result
 
 
+def _status_bytes(field: str, pid: int | str = "self") -> int | None:
+    """A ``kB`` field of ``/proc/PID/status`` (Linux) in bytes, or None."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith(field):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
 def peak_rss_bytes() -> int:
-    """Return this process's peak resident set size."""
+    """Return this process's peak resident set size.
+
+    On Linux the high-water mark of this process's own memory (``VmHWM``): ``ru_maxrss``
+    keeps the peak of the images before an exec, so a server the runner started would
+    report the runner's peak (a loaded graph) as its own."""
+    peak = _status_bytes("VmHWM:")
+    if peak is not None:
+        return peak
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak if sys.platform == "darwin" else peak * 1024
 
 
 def rss_bytes() -> int:
     """Return this process's current resident set size (Linux), else its peak."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return peak_rss_bytes()
+    rss = _status_bytes("VmRSS:")
+    return peak_rss_bytes() if rss is None else rss
+
+
+def rss_of(pid: int) -> int | None:
+    """Return the current resident set size of process ``pid`` (Linux), else None."""
+    return _status_bytes("VmRSS:", pid)

@@ -467,6 +467,7 @@ def _search(kg: Any) -> dict[str, Any]:
 
 
 def _serving(corpus: Path, args: argparse.Namespace) -> dict[str, Any]:
+    from bench.measure import rss_of
     from bench.noisy import attack, heavy_requests, start
 
     print("serving: start-up, then cheap queries beside each heavy one ...",
@@ -475,10 +476,14 @@ def _serving(corpus: Path, args: argparse.Namespace) -> dict[str, Any]:
     with start(corpus, wait_analytics=True, within=3600) as served:
         out.update(first_health_s=served.first_health_s, ready_s=served.ready_s,
                    analytics_s=served.analytics_s)
+        # `newsgraph serve`'s own resident set: with its analytics in, and after it
+        # served every phase below (its answer cache, plans and decoded columns in).
+        out["rss_analytics"] = rss_of(served.process.pid)
         phases = {"idle": attack(served.port, args.attack_seconds).summary()}
         for name, heavy in heavy_requests(served.port).items():
             phases[name] = attack(served.port, args.attack_seconds, heavy=heavy).summary()
         out["phases"] = phases
+        out["rss_after"] = rss_of(served.process.pid)
     return out
 
 
@@ -603,8 +608,11 @@ def _verdicts(r: dict[str, Any]) -> dict[str, Any]:
     check("load_records_per_s", rate, rate >= TARGETS["load_records_per_s"])
     check("warm_start_s", load["warm"]["seconds"],
           load["warm"]["seconds"] <= TARGETS["warm_start_s"] and load["warm_matches_cold"])
-    # Serving: the server's resident set after its HTTP phases, else the warm process's.
-    rss = r.get("http", {}).get("server", {}).get("rss") or load["warm"]["rss"]
+    # Serving: `newsgraph serve`'s resident set after the serving phases, else the bench's
+    # HTTP server's after its phases (it holds a second route's answers), else the warm
+    # process's.
+    rss = (r.get("serving", {}).get("rss_after") or r.get("http", {}).get("server", {})
+           .get("rss") or load["warm"]["rss"])
     check("rss_bytes", rss, rss <= TARGETS["rss_bytes"])
     w = r["within"]
     check("within_article_p50_ms", w["article"]["p50_ms"],
@@ -742,6 +750,10 @@ def render(r: dict[str, Any]) -> str:
         rows.append(("serve: first /healthz, ready, analytics in",
                      f"{sv['first_health_s']:.1f} s, {sv['ready_s']:.1f} s, "
                      f"{sv['analytics_s'] or float('nan'):.0f} s", "", "healthz at once"))
+        if sv.get("rss_after"):
+            rows.append(("newsgraph serve RSS, after serving", _mb(sv["rss_after"]),
+                         f"analytics in {_mb(sv.get('rss_analytics') or 0)}; then every "
+                         "phase below", "≤ 400 MB at 100k"))
         idle = sv["phases"]["idle"]
         for name, ph in sv["phases"].items():
             fails = sum(ph["cheap_failures"].values())
@@ -777,9 +789,10 @@ def render(r: dict[str, Any]) -> str:
                          f"{sd['rps'] / (pw['rps'] or float('nan')):.0%} of bare walk; "
                          f"planned {gd['rps'] / (sd['rps'] or float('nan')):.2f}x it", ""))
         if "server" in h:
-            rows.append(("server RSS, serving", _mb(h["server"].get("rss", 0)),
-                         f"peak {_mb(h['server']['peak_rss'])} (while loading)",
-                         "≤ 400 MB at 100k"))
+            rows.append(("bench HTTP server RSS, after its phases",
+                         _mb(h["server"].get("rss", 0)),
+                         f"peak {_mb(h['server']['peak_rss'])}; two routes' answer caches",
+                         "" if r.get("serving", {}).get("rss_after") else "≤ 400 MB at 100k"))
     if "live" in r:
         lv = r["live"]
         rows.append((f"live: file landing -> visible ({lv['records']:,})",

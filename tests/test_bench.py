@@ -167,6 +167,10 @@ def test_runner_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert 0 < serving["first_health_s"] <= serving["ready_s"] <= serving["analytics_s"]
     for phase in serving["phases"].values():
         assert phase["cheap"] > 0 and not phase["cheap_failures"]
+    # newsgraph serve's own resident set, the issue-14 target's figure
+    assert 0 < serving["rss_analytics"] and 0 < serving["rss_after"]
+    assert results["targets"]["rss_bytes"]["value"] == serving["rss_after"]
+    assert "newsgraph serve RSS, after serving" in table
     assert "search, 20 commonest words" in table and "cheap query, aliased paths" in table
     live = results["live"]
     assert live["changes"] == 3 and live["rss_changes"] == 5 and live["load_rss"] > 0
