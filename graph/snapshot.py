@@ -225,10 +225,16 @@ def _stats_of(files: Sequence[str | os.PathLike[str]]) -> bytes:
     parts = max(1, min(threads, len(files) // 5000))
     step = max(1, -(-len(files) // parts))
     spans = [(files, i, min(i + step, len(files))) for i in range(0, len(files), step)]
-    if len(spans) <= 1:
-        return b"".join(chunk(*span) for span in spans)
-    with ThreadPoolExecutor(max_workers=len(spans)) as pool:
-        return b"".join(pool.map(lambda span: chunk(*span), spans))
+    if len(spans) > 1:
+        try:
+            with ThreadPoolExecutor(max_workers=len(spans)) as pool:
+                return b"".join(pool.map(lambda span: chunk(*span), spans))
+        except RuntimeError:
+            # The interpreter is shutting down (a script that ends right after its
+            # load, the snapshot's thread still writing): a pool takes no more work,
+            # so the stats are read on this thread.
+            pass
+    return b"".join(chunk(*span) for span in spans)
 
 
 def _stat_chunk_in_python(files: Sequence[str | os.PathLike[str]], start: int,

@@ -743,3 +743,28 @@ def test_long_texts_read_whole_from_a_snapshot_are_left_in_its_file(
     held = [c for c in columns.columns.values() if isinstance(c, Text)]
     assert any(c.state()[0] == "long" for c in held)
     assert all(isinstance(c.data, OnDisk) for c in held if c.state()[0] == "long")
+
+
+def test_a_script_that_exits_right_after_its_load_still_writes_the_snapshot(
+        tmp_path: Path) -> None:
+    """`python -c "graph.load(C, cache=D)"` and out: the snapshot's thread runs on while
+    the interpreter shuts down, when a thread pool takes no more work (its stat pass of
+    the corpus used one from 10,000 files: "cannot schedule new futures after
+    interpreter shutdown", no snapshot, a traceback, and every run of the script cold)."""
+    import subprocess
+    import sys
+
+    corpus, cache = tmp_path / "corpus", tmp_path / "cache"
+    corpus.mkdir()
+    for i in range(10_001):
+        (corpus / f"{i:05d}.md").write_text(
+            f'---\ntitle: "Story {i}"\nwebUrl: "https://example.com/{i}"\n---\n', encoding="utf-8")
+    script = (f"import graph; kg = graph.load({str(corpus)!r}, cache={str(cache)!r}); "
+              "print(kg.report.records)")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["10001"]
+    assert "snapshot not written" not in done.stderr and "Traceback" not in done.stderr, \
+        done.stderr
+    assert snapshot.snapshot_path(cache, corpus).is_file()
