@@ -111,12 +111,12 @@ class NodeColumns:
         the key), and have the rows read it from now on.
 
         A read from a tuple is one C call where a column's is a Python one that makes the
-        value: the keys every answer reads (kind, provider, published_at, name, slug,
-        domain) pay their decoding once, for the memory of one tuple and its values
-        (docs/performance.md).
+        value: the codes every answer reads (kind, provider, name, slug, domain) pay their
+        decoding once, for the memory of one tuple (docs/performance.md). Rows decode codes
+        columns on their first read; a dates column only when asked here.
         """
         column = self.columns[key]
-        if not _decodes(column):
+        if type(column) not in (Codes, Dates):
             raise ValueError(f"the column {key!r} is {column.KIND}: only codes and dates "
                              "are decoded")
         has = np.array([key in layout for layout in self.layouts], dtype=np.bool_)
@@ -174,12 +174,14 @@ class NodeColumns:
 
 
 def _decodes(column: Column) -> bool:
-    """Whether rows read ``column`` from a list decoded on first use: codes (a list of
-    shared objects, 8 bytes a node) and dates (56). Not text: a server's start reads
-    every title and URL once (syndicated copies), and their lists would cost 38 MiB at
-    100k, past the 400 MiB serving target (docs/performance.md); nor packed values,
-    made anew per read (a list read is the reader's to change)."""
-    return type(column) in (Codes, Dates)
+    """Whether rows read ``column`` from a tuple decoded on first use: codes (a tuple of
+    shared objects, 8 bytes a node). Not dates: a datetime and a slot a node (64 bytes:
+    7 MiB at 100k, 70 MiB at 1M) for ~0.2 µs saved a read, a few µs an answer; not
+    text: a server's start reads every title and URL once (syndicated copies), and
+    their lists would cost 38 MiB at 100k, past the 400 MiB serving target
+    (docs/performance.md); nor packed values, made anew per read (a list read is the
+    reader's to change)."""
+    return type(column) is Codes
 
 
 def _decoded(column: Column, has: np.ndarray) -> tuple[Any, ...]:
