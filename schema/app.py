@@ -47,7 +47,7 @@ from schema.exports import export_endpoint, quiet_cuts
 from schema.http import WS_RUNNING, GraphQLOverHTTP, error_body, negotiate
 from schema.live import graph_of
 from schema.middleware import middleware
-from schema.middleware.cache import MAX_BYTES, MAX_ENTRIES, ResponseCache
+from schema.middleware.cache import MAX_ENTRIES, ResponseCache
 from schema.query import schema
 from schema.settings import Settings
 from schema.subscriptions import ChangeFeed
@@ -215,9 +215,9 @@ def create_app(source: graph.KnowledgeGraph | graph.LiveGraph | str | os.PathLik
     starts the loaded graph's analytics job and returns it (by default a
     :class:`BackgroundAnalytics` of this process; a worker of ``serve --workers`` takes
     its supervisor's, :mod:`schema.workers`). The stored answers take at most
-    ``1 / cache_share`` of one server's budget (:data:`~schema.middleware.cache.MAX_BYTES`
-    and ``MAX_ENTRIES``): a worker of ``serve --workers N`` keeps its own, and N of them
-    together stay within one server's.
+    ``1 / cache_share`` of one server's budget (``settings.response_cache_mb`` and
+    :data:`~schema.middleware.cache.MAX_ENTRIES`): a worker of ``serve --workers N``
+    keeps its own, and N of them together stay within one server's.
     """
     if cache_share < 1:
         raise ValueError(f"cache_share is a count of processes, at least 1, got {cache_share!r}")
@@ -323,7 +323,7 @@ def create_app(source: graph.KnowledgeGraph | graph.LiveGraph | str | os.PathLik
     # None: schema.subscriptions counts a connection's subscriptions, with a clear error.
     view = GraphQLView(schema, settings, max_subscriptions_per_connection=None)
     stored = ResponseCache(view, _graph_of, max_entries=MAX_ENTRIES // cache_share,
-                           max_bytes=MAX_BYTES // cache_share)
+                           max_bytes=int(settings.response_cache_mb * 2**20) // cache_share)
     app = Starlette(
         routes=[
             Route("/", home),

@@ -106,6 +106,9 @@ class Settings:
                                             "waits for it (Python's own is 5): the event "
                                             "loop and cheap operations wait up to this "
                                             "long beside a heavy one at each step")
+    response_cache_mb: float = field(default=16.0, metadata={
+        "help": "megabytes of answers kept to answer repeated queries at once (0: none); "
+                "the workers of --workers N share it"})
     max_export_nodes: int = _limit(50_000, "nodes of one /export/graph.* file")
     max_export_edges: int = _limit(250_000, "edges of one /export/graph.* file")
     max_exports: int = _limit(2, "/export/graph.* requests running at once; more answer 429")
@@ -144,6 +147,12 @@ class Settings:
             ceiling = CEILINGS.get(f.name)
             if ceiling is not None and value > ceiling:
                 raise NewsgraphError(f"{f.name} may be at most {ceiling}, got {value!r}")
+
+        cache = self.response_cache_mb
+        if (isinstance(cache, bool) or not isinstance(cache, int | float)
+                or not math.isfinite(cache) or cache < 0):
+            raise NewsgraphError("response_cache_mb must be a number of megabytes, 0 or "
+                                 f"more, got {cache!r}")
 
     @property
     def introspection_enabled(self) -> bool:

@@ -88,6 +88,9 @@ def test_environment_then_flags_override_the_defaults():
     ({"NEWSGRAPH_MAX_SUBSCRIPTION_SECONDS": "nan"}, "max_subscription_seconds must be a "
                                                     "positive number, got nan"),
     ({"NEWSGRAPH_MAX_DEPTH": "1e3"}, "NEWSGRAPH_MAX_DEPTH must be a number, got '1e3'"),
+    ({"NEWSGRAPH_RESPONSE_CACHE_MB": "-1"}, "response_cache_mb must be a number of "
+                                            "megabytes, 0 or more, got -1.0"),
+    ({"NEWSGRAPH_RESPONSE_CACHE_MB": "nan"}, "response_cache_mb must be a number"),
 ])
 def test_bad_settings_are_refused_with_the_reason(env, message):
     with pytest.raises(graph.NewsgraphError, match=message):

@@ -13,7 +13,8 @@ from starlette.testclient import TestClient
 
 from schema.app import create_app
 from schema.middleware.body import BODY, BodyLimit
-from schema.middleware.cache import MAX_BYTES, MAX_ENTRIES, ResponseCache
+from schema.middleware.cache import MAX_ENTRIES, ResponseCache
+from schema.settings import Settings
 
 CORPUS = Path(__file__).parent / "fixtures" / "corpus"
 
@@ -78,7 +79,7 @@ def test_the_response_cache_keys_on_the_body_read_before_and_never_reads_it():
         await send({"type": "http.response.body", "body": scope[BODY]})
 
     graph_object = Graph()
-    cache = ResponseCache(answer, lambda scope: graph_object)
+    cache = ResponseCache(answer, lambda scope: graph_object, max_bytes=2**20)
     scope = {**SCOPE, BODY: b'{"query": "{ a }"}'}
     first, reads = _call(cache, dict(scope), [])
     again, reads_again = _call(cache, dict(scope), [])
@@ -94,6 +95,43 @@ def test_the_app_answers_repeated_posts_from_the_cache():
                                headers={"content-type": "application/json"}) for _ in range(2)]
     assert answers[0].json() == answers[1].json() == {
         "data": {"stats": {"articles": 9}}, "extensions": answers[0].json()["extensions"]}
+
+
+@pytest.mark.parametrize(("megabytes", "stored"), [(0, 0), (0.5, 1)])
+def test_the_response_cache_takes_its_megabytes_from_the_settings(megabytes, stored):
+    # `serve --response-cache-mb 0` keeps no answers: the repeat is computed again.
+    app = create_app(CORPUS, Settings().replace(response_cache_mb=megabytes))
+    cache = app.state.response_cache
+    assert cache.max_bytes == int(megabytes * 2**20)
+    with TestClient(app) as client:
+        body = json.dumps({"query": "{ stats { articles } }"})
+        for _ in range(2):
+            client.post("/graphql", content=body, headers={"content-type": "application/json"})
+    assert (cache.hits, len(cache._entries)) == (stored, stored)
+
+
+def test_the_response_cache_counts_what_it_holds_headers_included():
+    # Its budget is the server's memory: a stored answer's headers and the objects around
+    # it count, not only the answer's bytes (a dozen headers, ~1.5 KB beside 10 KB).
+    import sys
+
+    class Graph:
+        pass
+
+    headers = [(b"x-header-%d" % i, b"v" * 40) for i in range(12)]
+
+    async def answer(scope, receive, send):
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": b"x" * 10_000})
+
+    graph_object = Graph()
+    cache = ResponseCache(answer, lambda scope: graph_object, max_bytes=60_000)
+    for i in range(10):
+        _call(cache, {**SCOPE, BODY: b'{"query": "{ a%d }"}' % i}, [])
+    held = sum(sys.getsizeof(payload) + sum(sys.getsizeof(k) + sys.getsizeof(v)
+                                            for k, v in stored_headers)
+               for _, stored_headers, payload, _ in cache._entries.values())
+    assert held <= cache._bytes <= 60_000 and len(cache._entries) == 4
 
 
 def _trickle(chunks, then_wait: float):
@@ -167,8 +205,9 @@ def test_the_app_times_the_body_by_its_timeout_setting(timeout, seconds):
 def test_an_apps_response_cache_holds_its_share_of_one_servers_budget(share):
     # A worker of `serve --workers N` keeps its own cache: N of them together stay
     # within what one server may hold, in bytes and in answers.
+    budget = int(Settings().response_cache_mb * 2**20)
     cache = create_app(CORPUS, cache_share=share).state.response_cache
-    assert cache.max_bytes * share <= MAX_BYTES and cache.max_bytes > MAX_BYTES // (share + 1)
+    assert cache.max_bytes * share <= budget and cache.max_bytes > budget // (share + 1)
     assert cache.max_entries * share <= MAX_ENTRIES
 
 
@@ -187,7 +226,7 @@ def test_a_stored_answer_is_nothing_the_cyclic_collector_scans():
         await send({"type": "http.response.body", "body": b"1}"})
 
     graph_object = Graph()
-    cache = ResponseCache(answer, lambda scope: graph_object)
+    cache = ResponseCache(answer, lambda scope: graph_object, max_bytes=2**20)
     scope = {**SCOPE, BODY: b'{"query": "{ a }"}'}
     first, _ = _call(cache, dict(scope), [])
     for _ in range(3):  # each scan untracks a tuple of untracked items, innermost first

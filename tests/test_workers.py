@@ -23,8 +23,8 @@ import graph
 from bench.workers import NEWSGRAPH, children, serve, served_port, tree_memory
 from schema.app import Loading
 from schema.loadtest import stop_server, write_corpus
-from schema.middleware.cache import MAX_BYTES
 from schema.query import execute
+from schema.settings import Settings
 from schema.workers import loading_app
 
 HANG_GUARD = 60  # seconds: a hang guard for a busy CI machine, not a timing assertion
@@ -94,7 +94,8 @@ def test_workers_response_caches_together_hold_one_servers_budget():
         for _ in range(20):
             worker = get(port, "/readyz")["worker"]
             shares[worker["pid"]] = worker["cacheBytes"]
-        assert shares and all(b * 2 <= MAX_BYTES for b in shares.values()), shares
+        assert shares and all(b * 2 <= Settings().response_cache_mb * 2**20
+                                  for b in shares.values()), shares
 
 
 def test_workers_following_a_folder_report_one_version_for_one_state(tmp_path):

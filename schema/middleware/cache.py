@@ -10,6 +10,7 @@ bounded in entries and bytes.
 
 from __future__ import annotations
 
+import sys
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable
@@ -19,12 +20,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from schema.middleware.body import BODY
 
-__all__ = ["ResponseCache", "MAX_ENTRIES", "MAX_BYTES"]
+__all__ = ["ResponseCache", "MAX_ENTRIES"]
 
-# What one server process may hold. A worker of ``serve --workers N`` keeps a cache of
-# its own, so each holds 1/N of these: together they stay within one server's budget.
+# The answers one server process may hold; its bytes are a setting (``response_cache_mb``).
+# A worker of ``serve --workers N`` keeps a cache of its own, so each holds 1/N of both:
+# together they stay within one server's budget.
 MAX_ENTRIES = 4096
-MAX_BYTES = 64 * 2**20
 
 
 # A stored answer: status, headers, body, and the bytes it is counted as. Immutable
@@ -46,7 +47,7 @@ class ResponseCache:
     """
 
     def __init__(self, app: ASGIApp, graph_of: Callable[[Scope], Any], *,
-                 max_entries: int = MAX_ENTRIES, max_bytes: int = MAX_BYTES):
+                 max_bytes: int, max_entries: int = MAX_ENTRIES):
         self.app = app
         self.graph_of = graph_of
         self.max_entries = max_entries
@@ -64,7 +65,7 @@ class ResponseCache:
             self._graph = weakref.ref(kg)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "POST":
+        if scope["type"] != "http" or scope["method"] != "POST" or self.max_bytes <= 0:
             return await self.app(scope, receive, send)
         kg = self.graph_of(scope)
         body = scope.get(BODY)
@@ -103,13 +104,18 @@ class ResponseCache:
             payload = b"".join(m.get("body", b"") for m in sent
                                if m["type"] == "http.response.body")
             if b'"errors"' not in payload:
-                self._store(key, sent[0], payload, len(payload) + len(body))
+                self._store(key, sent[0], payload, body)
 
     def _store(self, key: tuple[bytes, ...], start: Message, payload: bytes,
-               size: int) -> None:
+               body: bytes) -> None:
         # A stored answer is not timed again: drop the per-request timing header.
         headers = tuple((bytes(k), bytes(v)) for k, v in start.get("headers", ())
                         if k.lower() != b"server-timing")
+        # What it holds, objects' headers included: a dozen response headers are ~1.5 KB
+        # beside a 10 KB answer, and the budget is a server's memory (--response-cache-mb).
+        size = (sys.getsizeof(payload) + sys.getsizeof(body) + sys.getsizeof(key)
+                + sys.getsizeof(headers) + sum(sys.getsizeof(h) + sys.getsizeof(h[0])
+                                               + sys.getsizeof(h[1]) for h in headers))
         self._entries[key] = (start["status"], headers, payload, size)
         self._bytes += size
         while self._entries and (len(self._entries) > self.max_entries
