@@ -97,7 +97,9 @@ def _serve(args: argparse.Namespace) -> int:
             return {**await super().get_context(request, response), "planned": False}
 
     # Behind the same response cache as /graphql (distinct bodies: each a miss).
-    standard = ResponseCache(StandardView(schema, app.state.settings), graph_of)
+    settings = app.state.settings
+    standard = ResponseCache(StandardView(schema, settings), graph_of,
+                             max_bytes=int(settings.response_cache_mb * 2**20))
     app.router.routes.insert(0, Route("/graphql-standard", standard, methods=["POST"]))
     app.router.routes.insert(0, Route("/bench-rss", rss))
     config = uvicorn.Config(app, host=HOST, port=args.port, log_level="warning",
