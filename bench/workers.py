@@ -172,7 +172,7 @@ def _queries(port: int, path: Path, count: int, cache: str | None) -> int:
     import graph
     from bench.queries import WITHIN_QUERY, within_variables
 
-    kg = graph.load(path, **({"cache": cache} if cache else {}))
+    kg = graph.load(path, cache=cache or None)
     starts = sorted(n for n in kg.nx if n.startswith("article:"))[:count]
     del kg
     ok = 0
