@@ -37,7 +37,7 @@ from graph.budget import Budget
 from graph.build import ARTICLE
 from graph.change import Change
 from graph.errors import InvalidArgument, StartGone
-from graph.index import CSR, gather
+from graph.index import CSR, KIND_CODES, gather
 from graph.kg import KnowledgeGraph
 from graph.select import Selection
 from graph.walk import Parents, adjacency, check_via, path_to, reach
@@ -140,13 +140,10 @@ class StoryWatch:
         self.walks += 1
         return nodes, depths, parents
 
-    def _was(self, node: str) -> int:
-        """The hops of ``node`` in the zone last walked, -1 when it was not in it."""
-        p = self._kg.index.pos.get(node)
-        if p is None:
-            return -1
-        i = int(np.searchsorted(self._at, p))
-        return int(self._hops[i]) if i < len(self._at) and self._at[i] == p else -1
+    def _was(self, nodes: Sequence[str]) -> np.ndarray:
+        """The hops of each of ``nodes`` in the zone last walked, -1 where it was not in
+        it: one search of the zone's sorted positions for all of them."""
+        return _hops_of(self._kg, self._at, self._hops, nodes)
 
     def arrivals(self, change: Change) -> list[Arrival]:
         """Return the stories ``change`` brings: near a start, each in the zone that is
@@ -172,33 +169,22 @@ class StoryWatch:
     def _near(self, kg: KnowledgeGraph, change: Change, changed: Sequence[str]) -> bool:
         """Whether ``change`` may have moved the zone: one of its articles was in it, or
         one it left has a neighbour that was within ``hops - 1`` (see the module)."""
-        if any(self._was(n) >= 0 for n in (*change.added, *change.updated, *change.removed)):
+        if (self._was((*change.added, *change.updated, *change.removed)) >= 0).any():
             return True
         if not changed:
             return False
         rows = adjacency(kg, self._via)
         index = kg.index
-        ids = index.ids
-        for n in changed:
-            for q in rows.row(index.pos[n]):
-                if 0 <= self._was(ids[q]) < self.hops:
-                    return True
-        return False
+        near = np.concatenate([rows.row_array(index.pos[n]) for n in changed])
+        hops = self._was([index.ids[q] for q in near.tolist()])
+        return bool(((hops >= 0) & (hops < self.hops)).any())
 
     def _rewalked(self, kg: KnowledgeGraph, change: Change, changed: Sequence[str],
                   ) -> list[Arrival]:
         """Walk the zone again on ``kg`` and return the arrivals among the nodes the
         changed articles reach along shortest paths."""
-        before = (self._kg, self._at, self._hops)
+        old_kg, old_at, old_hops = self._kg, self._at, self._hops
         nodes, depths, parents = self._walk(kg)
-        old_kg, old_at, old_hops = before
-
-        def hops_before(node: str) -> int:
-            p = old_kg.index.pos.get(node)
-            if p is None:
-                return -1
-            i = int(np.searchsorted(old_at, p))
-            return int(old_hops[i]) if i < len(old_at) and old_at[i] == p else -1
 
         index = kg.index
         depth = np.full(len(index.ids), -1, dtype=np.int8)
@@ -208,23 +194,24 @@ class StoryWatch:
         if not len(seeds):
             return []
         reached = _downstream(adjacency(kg, self._via), depth, seeds, self.hops)
+        # Articles only, and never the start.
+        reached = reached[(depth[reached] > 0)
+                          & (index.kind_code[reached] == KIND_CODES[ARTICLE])]
+        ids = index.ids
+        names = [ids[p] for p in reached.tolist()]
+        before = _hops_of(old_kg, old_at, old_hops, names).tolist()
         added, updated = set(change.added), set(change.updated)
         wanted = None
         found: list[tuple[int, int, str, str]] = []
-        ids = index.ids
-        for p in reached.tolist():
-            h = int(depth[p])
-            if h == 0:  # the start is never pushed
-                continue
-            node = ids[p]
-            reason = (ADDED if node in added else ENTERED if hops_before(node) < 0
+        for p, node, was in zip(reached.tolist(), names, before, strict=True):
+            reason = (ADDED if node in added else ENTERED if was < 0
                       else UPDATED if node in updated else None)
             if reason is None:
                 continue
             if wanted is None:
                 wanted = self._wanted(kg)
             if wanted(node):
-                found.append((h, int(index.rank[p]), node, reason))
+                found.append((int(depth[p]), int(index.rank[p]), node, reason))
         found.sort()
         parent = parents.array if found else None
         return [Arrival(node, reason, h,
@@ -240,6 +227,27 @@ class StoryWatch:
             return (data.get("kind") == ARTICLE and not data.get("is_stub")
                     and (keep is None or keep(node)))
         return wanted
+
+
+def _hops_of(kg: KnowledgeGraph, at: np.ndarray, hops: np.ndarray,
+             nodes: Sequence[str]) -> np.ndarray:
+    """Return the hops of each of ``nodes`` in a zone walked on ``kg`` (its positions
+    ``at``, sorted, and their ``hops``), -1 where it was not in it."""
+    get = kg.index.pos.get
+    places = np.array([-1 if (p := get(n)) is None else p for n in nodes], dtype=np.int64)
+    return _hops_at(at, hops, places)
+
+
+def _hops_at(at: np.ndarray, hops: np.ndarray, nodes: np.ndarray) -> np.ndarray:
+    """Return the ``hops`` beside each of ``nodes`` in the sorted ``at``, -1 where it is
+    not there (nor for a node -1)."""
+    out = np.full(len(nodes), -1, dtype=np.int8)
+    if not len(at) or not len(nodes):
+        return out
+    i = np.minimum(np.searchsorted(at, nodes.astype(at.dtype)), len(at) - 1)
+    found = (at[i] == nodes) & (nodes >= 0)
+    out[found] = hops[i[found]]
+    return out
 
 
 def _downstream(rows: CSR, depth: np.ndarray, seeds: np.ndarray, hops: int) -> np.ndarray:
