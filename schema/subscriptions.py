@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import math
 import time
 from collections import deque
@@ -45,6 +46,7 @@ __all__ = ["ChangeFeed", "Subscription", "EventPace", "SubscriberLimits", "Share
            "zone_exceeded"]
 
 MINUTE = 60.0
+logger = logging.getLogger("newsgraph")
 
 
 class EventPace:
@@ -179,6 +181,13 @@ class SharedWatch:
             self.failed = zone_exceeded(e, self.watch.start, self.watch.hops, self.settings)
         except StartGone as e:
             self.failed = e
+        except Exception as e:  # noqa: BLE001 - ends this watch's subscriptions, not the feed
+            # A fault in one watch ended the fan-out of the change at it: every other
+            # subscription, graphChanged's too, missed the change.
+            logger.exception("storyAdded watch %r failed at version %s", self.watch.key,
+                             change.version)
+            self.failed = GraphQLError("this subscription failed reading a change; "
+                                       "subscribe again", original_error=e)
         return self.failed
 
 

@@ -193,3 +193,23 @@ def test_identical_subscriptions_share_one_watch_and_one_walk_a_change(tmp_path:
                 (f"article:{url('s1')}", "UPDATED", 1)]
             assert shared.watch.walks == 2 and other.watch.walks == 2
     assert feed.watches == 0 and not feed._shared
+
+
+def test_a_watch_that_fails_ends_its_subscriptions_and_no_others(tmp_path: Path,
+                                                                 monkeypatch, caplog) -> None:
+    live = chain(tmp_path)
+    feed = ChangeFeed(live, max_subscriptions=100, max_seconds=60)
+    broken = feed.watch(live.current(), Settings(), None, f"article:{url('s0')}", 2)
+
+    def fails(change: graph.Change) -> list[Any]:
+        raise RuntimeError("a fault in one watch")
+
+    monkeypatch.setattr(broken.watch, "arrivals", fails)
+    with feed.subscribe(10, broken) as story, feed.subscribe(10) as changed:
+        write_record(tmp_path, "s3.md", record("s3"))
+        change = live.apply([tmp_path / "s3.md"])
+        feed._fan_out(change)  # raised at the broken watch: graphChanged missed the change
+        assert changed.pending[0] is change
+        (_, error), = story.pending
+        assert str(error) == "this subscription failed reading a change; subscribe again"
+    assert "storyAdded watch" in caplog.text and "a fault in one watch" in caplog.text
