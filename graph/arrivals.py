@@ -39,6 +39,7 @@ from graph.change import Change
 from graph.errors import InvalidArgument, StartGone
 from graph.index import CSR, KIND_CODES, gather
 from graph.kg import KnowledgeGraph
+from graph.reindex import same_positions
 from graph.select import Selection
 from graph.walk import Parents, adjacency, check_via, path_to, reach
 
@@ -162,9 +163,16 @@ class StoryWatch:
         if self.start not in kg:
             raise StartGone(self.start, change.version)
         changed = [n for n in (*change.added, *change.updated) if n in kg]
-        if not self._near(kg, change, changed):
-            return []
-        return self._rewalked(kg, change, changed)
+        if self._near(kg, change, changed):
+            return self._rewalked(kg, change, changed)
+        # The zone is as it was. Its positions hold in the new version unless a node was
+        # removed (all are numbered again): then walk it (numpy, nothing read), rather
+        # than keep the old version alive for as long as no change comes near.
+        if same_positions(self._kg.index.pos, kg.index.pos):
+            self._kg = kg
+        else:
+            self._walk(kg)
+        return []
 
     def _near(self, kg: KnowledgeGraph, change: Change, changed: Sequence[str]) -> bool:
         """Whether ``change`` may have moved the zone: one of its articles was in it, or

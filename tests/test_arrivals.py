@@ -125,13 +125,30 @@ def test_a_change_far_from_the_zone_is_not_walked(tmp_path: Path) -> None:
     assert watch.walks == 1
     write_record(tmp_path, "s9.md", record("s9", title="Edited far off",
                                            provider={"name": "P9", "domain": "p9.example"}))
-    assert watch.arrivals(live.apply([tmp_path / "s9.md"])) == []
+    far = live.apply([tmp_path / "s9.md"])
+    assert watch.arrivals(far) == []
     assert watch.walks == 1  # nothing it changed was within reach: no walk
+    # and the watch holds the version it saw, not the one it walked (positions stay)
+    assert watch._kg is far.graph
     write_record(tmp_path, "s2.md", record("s2", provider={"name": "P9", "domain": "p9.example"}))
     arrivals = watch.arrivals(live.apply([tmp_path / "s2.md"]))
     assert [(a.node, a.reason, a.hops) for a in arrivals] == [
         (f"article:{url('s2')}", "UPDATED", 2)]  # a stub until now: its record came
     assert watch.walks == 2
+
+
+def test_a_watch_far_from_a_change_that_renumbers_holds_only_the_new_version(
+        tmp_path: Path) -> None:
+    # A version that removes a node numbers every node again: the zone's positions no
+    # longer hold, and a watch kept the version it last walked for as long as no change
+    # came near (its index alive beside the current one). It walks again instead.
+    live = chain(tmp_path)
+    watch = StoryWatch(live.current(), start=f"article:{url('s0')}", hops=2)
+    (tmp_path / "s9.md").unlink()
+    far = live.apply([tmp_path / "s9.md"])
+    assert far.removed == (f"article:{url('s9')}",)
+    assert watch.arrivals(far) == []
+    assert watch._kg is far.graph and watch.walks == 2
 
 
 def test_a_watch_whose_start_leaves_the_graph_says_so(tmp_path: Path) -> None:
