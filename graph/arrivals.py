@@ -13,7 +13,9 @@ What a change costs a watch is what it touched, not the zone:
   end among the articles the change added, updated or removed. When none of those was
   in the zone and none of those the change left has a neighbour within ``hops - 1``,
   the zone is what it was and nothing in it arrived: the watch looks at those articles'
-  rows and stops (no walk).
+  rows and stops (no walk). It moves onto the new version, whose positions are the old
+  ones when nodes were only added; when one was removed anywhere (all numbered again)
+  it walks the zone again, reading nothing, rather than hold the old version.
 * **A change near it walks the zone again, and reads only what it changed.** The walk
   is one numpy pass (:func:`graph.walk.reach`); what the Python side reads is the
   articles whose hops a changed article may explain: those a changed article reaches
