@@ -230,3 +230,16 @@ def test_a_watch_that_fails_ends_its_subscriptions_and_no_others(tmp_path: Path,
         (_, error), = story.pending
         assert str(error) == "this subscription failed reading a change; subscribe again"
     assert "storyAdded watch" in caplog.text and "a fault in one watch" in caplog.text
+
+
+def test_a_watch_whose_start_becomes_a_stub_goes_on(tmp_path: Path) -> None:
+    # s1's file deleted, s0 still relates it: s1 stays, a stub; the zone is walked from it.
+    live = chain(tmp_path)
+    watch = StoryWatch(live.current(), start=f"article:{url('s1')}", hops=2)
+    (tmp_path / "s1.md").unlink()
+    change = live.apply([tmp_path / "s1.md"])
+    assert change.graph is not None and change.graph[f"article:{url('s1')}"]["is_stub"]
+    assert watch.arrivals(change) == []  # s0 unchanged; s2, a stub, no longer related
+    write_record(tmp_path, "s4.md", record("s4", related=[{"title": "S1", "webUrl": url("s1")}]))
+    arrivals = watch.arrivals(live.apply([tmp_path / "s4.md"]))
+    assert [(a.node, a.reason, a.hops) for a in arrivals] == [(f"article:{url('s4')}", "ADDED", 1)]
