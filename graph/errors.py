@@ -8,7 +8,8 @@ Every error is a :class:`NewsgraphError`, so one ``except`` catches them all::
      ├── NodeNotFound         a node id, URL, slug or domain that is not in the graph
      ├── InvalidArgument      an argument outside what is allowed (hops, edge kinds, ...)
      ├── BudgetExceeded       a walk stopped by its budget (visits or deadline), naming it
-     ├── NotReady             whole-graph analytics still being computed after the load
+     ├── StartGone            a watch's start (storyAdded's near.from) left the graph
+ ├── NotReady             whole-graph analytics still being computed after the load
      └── SnapshotChanged      a snapshot's text read after start, from a file changed since
 
 ``NodeNotFound`` and ``InvalidArgument`` are also ``LookupError`` and ``ValueError``
@@ -99,6 +100,24 @@ class BudgetExceeded(NewsgraphError):
         super().__init__(message)
         self.limit = limit
         self.value = value
+
+
+class StartGone(NewsgraphError):
+    """The start a watch walks from (``near.from``) is no longer in the graph: its record
+    was deleted or retracted and no record relates to it. Nothing can be within hops of
+    it any more; ``extensions`` carry ``{"code": "START_GONE", "start": ..., "version":
+    ...}`` for programs (a client may subscribe again with another start)."""
+
+    def __init__(self, start: str, version: str | None):
+        where = f" as of version {version}" if version else ""
+        super().__init__(
+            f"near.from {start!r} is gone from the graph{where}: its record was deleted or "
+            "retracted and no record relates to it, so no story can be within hops of it; "
+            "this subscription ends here, subscribe again with another start")
+        self.start = start
+        self.version = version
+        self.extensions: dict[str, object] = {"code": "START_GONE", "start": start,
+                                              "version": version}
 
 
 class NotReady(NewsgraphError):

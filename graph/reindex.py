@@ -250,6 +250,15 @@ class _InOrder(Sequence[str]):
         return self._ids[int(self._order[i])]
 
 
+def same_positions(old: Mapping[str, int], new: Mapping[str, int]) -> bool:
+    """Whether every node of the version whose positions are ``old`` (``index.pos``) has
+    the same position in the version whose positions are ``new``: no version between
+    removed a node (which numbers them all again, under a new base mapping)."""
+    def base(pos: Mapping[str, int]) -> Mapping[str, int]:
+        return pos._base if isinstance(pos, Appended) else pos
+    return base(old) is base(new)
+
+
 class Appended(Mapping[str, int]):
     """Node id -> position of a version whose nodes were added after the others: the
     positions of a version numbered in id order (a dict, or :class:`Positions`) and a

@@ -14,6 +14,9 @@ alone). The names are Apollo Server's, which those clients know:
                            (graph/errors.py)
 ``LIMIT_EXCEEDED``         past one of the server's limits, named in ``limit``
 ``NOT_READY``              whole-graph analytics still being computed
+``START_GONE``             a storyAdded subscription's ``near.from`` left the graph (its
+                           record deleted or retracted, nothing relating to it): the
+                           subscription ends; ``start`` and ``version`` say which and when
 ``BAD_REQUEST``            the HTTP request is not one GraphQL can read: a POSTed
                            operation's member of the wrong type (``operationName: 123``,
                            ``variables`` as text), a request line or header the parser

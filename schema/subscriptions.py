@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import math
 import time
 from collections import deque
@@ -30,7 +31,10 @@ from starlette.websockets import WebSocket
 from strawberry.types import Info
 
 import graph
-from graph.arrivals import StoryWatch
+from graph import select as graph_select
+from graph.arrivals import Arrival, StoryWatch, watches_key
+from graph.budget import Budget
+from graph.errors import StartGone
 from schema.cost import RequestBudget
 from schema.counts import LoadCounts
 from schema.inputs import ArticleFilter, selection_of
@@ -38,9 +42,11 @@ from schema.limits import LimitExceeded, settings_of
 from schema.nodes import Article
 from schema.settings import CEILINGS, Settings
 
-__all__ = ["ChangeFeed", "Subscription", "EventPace", "SubscriberLimits"]
+__all__ = ["ChangeFeed", "Subscription", "EventPace", "SubscriberLimits", "SharedWatch",
+           "zone_exceeded"]
 
 MINUTE = 60.0
+logger = logging.getLogger("newsgraph")
 
 
 class EventPace:
@@ -126,28 +132,76 @@ def operation_context(context: Any) -> Any:
 
 
 class _Stream:
-    """One subscription's changes not yet pushed, and why it ended if the feed ended it."""
+    """One subscription's events not yet pushed (a change, or a change and what its
+    shared watch made of it), and why it ended if the feed ended it."""
 
-    def __init__(self, backlog: int):
+    def __init__(self, backlog: int, shared: SharedWatch | None = None):
         self.backlog = backlog
-        self.pending: deque[graph.Change] = deque()
+        self.shared = shared
+        self.pending: deque[Any] = deque()
         self.ended = False
         self.behind = False  # ended for falling more than `backlog` changes behind
         self.wake = asyncio.Event()  # set on each change and at the end
 
-    def put(self, change: graph.Change) -> None:
+    def put(self, item: Any) -> None:
         if self.ended:
             return
         if len(self.pending) >= self.backlog:  # too far behind: end it, not grow
             self.behind = self.ended = True
             self.pending.clear()
         else:
-            self.pending.append(change)
+            self.pending.append(item)
         self.wake.set()
 
     def close(self) -> None:
         self.ended = True
         self.wake.set()
+
+
+class SharedWatch:
+    """A :class:`graph.arrivals.StoryWatch` and the storyAdded subscriptions it serves:
+    identical ones (same ``where``, start and hops) that saw the same versions push the
+    same arrivals, so each change is read once for all of them, and each gets the list.
+    A watch that failed (its zone past the budget, its start gone) keeps its error: each
+    of its subscriptions ends with it."""
+
+    def __init__(self, watch: StoryWatch, settings: Settings):
+        self.watch = watch
+        self.settings = settings
+        self.members = 0
+        self.failed: GraphQLError | graph.NewsgraphError | None = None
+
+    def advance(self, change: graph.Change) -> list[Arrival] | Exception:
+        """Return the arrivals ``change`` brings, or the error that ends the watch."""
+        if self.failed is not None:
+            return self.failed
+        try:
+            return self.watch.arrivals(change)
+        except graph.BudgetExceeded as e:
+            self.failed = zone_exceeded(e, self.watch.start, self.watch.hops, self.settings)
+        except StartGone as e:
+            self.failed = e
+        except Exception as e:  # noqa: BLE001 - ends this watch's subscriptions, not the feed
+            # A fault in one watch ended the fan-out of the change at it: every other
+            # subscription, graphChanged's too, missed the change.
+            logger.exception("storyAdded watch %r failed at version %s", self.watch.key,
+                             change.version)
+            self.failed = GraphQLError("this subscription failed reading a change; "
+                                       "subscribe again", original_error=e)
+        return self.failed
+
+
+def zone_exceeded(error: graph.BudgetExceeded, start: str | None, hops: int,
+                  settings: Settings) -> LimitExceeded:
+    """Return the LimitExceeded of a storyAdded zone too big to walk (as a query's walk
+    past its budget is reported, naming the setting)."""
+    near = f"near: {{from: {start!r}, hops: {hops}}}"
+    if error.limit == "seconds":
+        return LimitExceeded(f"walking the zone of {near} ran past the time limit of "
+                             f"{settings.timeout:g} s; ask for fewer hops or a less connected "
+                             "start", "timeout", settings.timeout)
+    return LimitExceeded(f"the zone of {near} is too big to watch: {error}; ask for fewer "
+                         "hops or a less connected start", "max_visits", settings.max_visits)
 
 
 class ChangeFeed:
@@ -159,6 +213,7 @@ class ChangeFeed:
         self.max_subscriptions = max_subscriptions
         self.max_seconds = max_seconds
         self._streams: set[_Stream] = set()
+        self._shared: dict[Any, SharedWatch] = {}  # by the watch's key
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: Callable[[], None] | None = None
 
@@ -179,36 +234,76 @@ class ChangeFeed:
             self._loop.call_soon_threadsafe(self._fan_out, change)
 
     def _fan_out(self, change: graph.Change) -> None:
+        read: dict[int, list[Arrival] | Exception] = {}  # each shared watch's, once
         for stream in self._streams:
-            stream.put(change)
+            shared = stream.shared
+            if shared is None:
+                stream.put(change)
+                continue
+            result = read.get(id(shared))
+            if result is None:
+                result = read[id(shared)] = shared.advance(change)
+            stream.put((change, result))
 
     @property
     def open(self) -> int:
         """Subscriptions open now."""
         return len(self._streams)
 
+    @property
+    def watches(self) -> int:
+        """Distinct storyAdded watches open now (identical subscriptions share one)."""
+        return len({id(s.shared) for s in self._streams if s.shared is not None})
+
+    def watch(self, kg: graph.KnowledgeGraph, settings: Settings,
+              selection: graph_select.Selection | None, start: str | None,
+              hops: int) -> SharedWatch:
+        """Return the shared watch of an open identical subscription that saw the same
+        version as ``kg``, or a new one (its zone walked now, within the budget)."""
+        key = watches_key(selection, start, hops, None)
+        found = self._shared.get(key)
+        if found is not None and found.failed is None \
+                and found.watch.version == getattr(kg, "version", None):
+            return found
+        try:
+            watch = StoryWatch(kg, selection, start, hops,
+                               budget=lambda: Budget(visits=settings.max_visits,
+                                                     seconds=settings.timeout))
+        except graph.BudgetExceeded as e:
+            raise zone_exceeded(e, start, hops, settings) from None
+        return SharedWatch(watch, settings)
+
     @contextmanager
-    def subscribe(self, backlog: int) -> Iterator[_Stream]:
+    def subscribe(self, backlog: int, shared: SharedWatch | None = None) -> Iterator[_Stream]:
         """Open a subscription's stream for as long as the block runs."""
         if len(self._streams) >= self.max_subscriptions:
             raise LimitExceeded(
                 f"the server has {len(self._streams)} subscriptions open, its limit: "
                 "try again later", "max_subscriptions", self.max_subscriptions)
-        stream = _Stream(backlog)
+        stream = _Stream(backlog, shared)
         self._streams.add(stream)
+        if shared is not None:
+            shared.members += 1
+            self._shared.setdefault(shared.watch.key, shared)
         try:
             yield stream
         finally:
             self._streams.discard(stream)
+            if shared is not None:
+                shared.members -= 1
+                if not shared.members and self._shared.get(shared.watch.key) is shared:
+                    del self._shared[shared.watch.key]
 
     @asynccontextmanager
-    async def events(self, info: Info) -> AsyncIterator[Events]:
+    async def events(self, info: Info, shared: SharedWatch | None = None,
+                     ) -> AsyncIterator[Events]:
         """Open a subscription within the server's and the connection's limits: its
-        changes from now on, and the pace of what it pushes, until its lifetime ends."""
+        changes from now on (with ``shared``'s arrivals of each), and the pace of what it
+        pushes, until its lifetime ends."""
         limits = SubscriberLimits.of(info.context)
         limits.admit()
         try:
-            with self.subscribe(limits.settings.max_subscription_backlog) as stream:
+            with self.subscribe(limits.settings.max_subscription_backlog, shared) as stream:
                 yield Events(info, stream, limits, self.max_seconds)
         finally:
             limits.release()
@@ -226,10 +321,12 @@ class Events:
         self.seconds = seconds
         self.deadline = time.monotonic() + seconds
 
-    def __aiter__(self) -> AsyncIterator[graph.Change]:
+    def __aiter__(self) -> AsyncIterator[Any]:
         return self._changes()
 
-    async def _changes(self) -> AsyncIterator[graph.Change]:
+    async def _changes(self) -> AsyncIterator[Any]:
+        """Yield the stream's items: a change, or a change and its shared watch's
+        arrivals (or the error that ended the watch)."""
         stream = self.stream
         while True:
             while not stream.pending:
@@ -340,14 +437,17 @@ def _located(info: Info, error: Exception) -> GraphQLError:
     return located_error(error, raw.field_nodes, raw.path.as_list())
 
 
-def _story_watch(info: Info, where: ArticleFilter | None, near: NearInput | None) -> StoryWatch:
-    """Return what a storyAdded subscription watches for; raise its arguments' errors as a
-    query's are raised (a tighter ``--max-hops`` named, as LIMIT_EXCEEDED)."""
+def _story_watch(info: Info, where: ArticleFilter | None, near: NearInput | None,
+                 feed: ChangeFeed) -> SharedWatch:
+    """Return what a storyAdded subscription watches for, shared with an identical one
+    when there is one; raise its arguments' errors as a query's are raised (a tighter
+    ``--max-hops`` named, as LIMIT_EXCEEDED; a zone past the budget too)."""
     kg: graph.KnowledgeGraph = info.context["kg"]
+    settings = settings_of(info.context)
     start = None
     hops = 2
     if near is not None:
-        ceiling = settings_of(info.context).max_hops
+        ceiling = settings.max_hops
         if not 1 <= near.hops <= ceiling:
             message = f"near.hops must be from 1 to {ceiling}, got {near.hops}"
             if near.hops > ceiling and ceiling < CEILINGS["max_hops"]:
@@ -355,7 +455,7 @@ def _story_watch(info: Info, where: ArticleFilter | None, near: NearInput | None
             raise graph.InvalidArgument(message)
         start = kg.resolve(str(near.from_))
         hops = near.hops
-    return StoryWatch(kg, selection_of(where), start, hops)
+    return feed.watch(kg, settings, selection_of(where), start, hops)
 
 
 @strawberry.type(description="Pushed over WebSocket (graphql-transport-ws) at /graphql.")
@@ -376,7 +476,10 @@ class Subscription:
     @strawberry.subscription(description=(
         "Each new or changed story that matches `where` and, with `near`, is within "
         "`near.hops` of `near.from` — including one a new edge brought within reach "
-        "(reason ENTERED) — with its hops and path. Stubs are not stories: never pushed."))
+        "(reason ENTERED) — with its hops and path. Stubs are not stories: never pushed "
+        "(`where: {isStub: true}` is refused). Ends with an error (code START_GONE) when "
+        "`near.from` leaves the graph, and with LIMIT_EXCEEDED when its zone outgrows "
+        "the walk budget (maxVisits)."))
     async def story_added(
         self, info: Info,
         where: Annotated[ArticleFilter | None, strawberry.argument(
@@ -385,16 +488,18 @@ class Subscription:
             description="Keep only articles within hops of a start.")] = None,
     ) -> AsyncGenerator[StoryArrival, None]:
         try:
-            watch = _story_watch(info, where, near)
             feed = feed_of(info)
+            shared = _story_watch(info, where, near, feed)
         except (graph.NewsgraphError, GraphQLError) as e:
             raise _located(info, e) from e
-        async with feed.events(info) as events:
-            async for change in events:
-                for arrival in watch.arrivals(change):
+        async with feed.events(info, shared) as events:
+            async for change, arrivals in events:
+                if isinstance(arrivals, Exception):
+                    raise _located(info, arrivals)
+                for arrival in arrivals:
                     await events.pushing(change)
                     yield StoryArrival(
-                        article=Article.from_node(change.graph, arrival.node),  # type: ignore[arg-type]
+                        article=Article.from_node(change.graph, arrival.node),
                         reason=ArrivalReason(arrival.reason), hops=arrival.hops,
                         path=([strawberry.ID(n) for n in arrival.path]
                               if arrival.path is not None else None),

@@ -192,3 +192,47 @@ def test_a_subscriber_that_falls_behind_between_events_ends_with_the_error() -> 
         return "completed without an error"
 
     assert asyncio.run(scenario()).startswith("this subscription fell 2 changes behind")
+
+
+def test_a_story_added_zone_past_the_visit_budget_is_refused_or_ended(tmp_path: Path) -> None:
+    # The zone's walk was unbounded, at every change. Now it is charged to maxVisits: a
+    # zone past it is refused at once, and one a change grows past it ends, each with
+    # LIMIT_EXCEEDED naming the limit. s0 relates s1 (a stub): its 2-hop walk reads s0's
+    # row (s1 and its provider) and theirs (s1's with its provider): 5 visits, its 3-hop
+    # walk 6; a record relating s0 makes the 2-hop walk 9.
+    write_record(tmp_path, "s0.md", record("s0", related=[record("s1", "one.example")]))
+    near = ("subscription($from: ID!, $hops: Int!) { storyAdded(near: {from: $from, "
+            "hops: $hops}) { article { id } } }")
+
+    async def subscribe(base: str, hops: int) -> dict[str, Any] | None:
+        request = gql(near)
+        request.variable_values = {"from": "https://news.example/s0", "hops": hops}
+        async with client(base) as session:
+            try:
+                async for _ in session.subscribe(request):
+                    pass
+            except TransportQueryError as e:
+                assert e.errors is not None
+                return e.errors[0]
+        return None
+
+    async def scenario(base: str) -> tuple[Any, ...]:
+        refused = await asyncio.wait_for(subscribe(base, 3), timeout=60)
+        task = asyncio.create_task(subscribe(base, 2))
+        await opened(base, 1, task)
+        write_whole(tmp_path, "s2.md", record("s2", related=[record("s0")]))
+        ended = await asyncio.wait_for(task, timeout=60)
+        return refused, ended
+
+    with running_server(str(tmp_path), analytics=False,
+                        env=env(max_visits="5")) as base:
+        refused, ended = run_async(lambda: scenario(base))
+    for error in (refused, ended):
+        assert error is not None
+        assert error["extensions"]["code"] == "LIMIT_EXCEEDED"
+        assert error["extensions"]["limit"] == "maxVisits"
+    assert refused["message"].startswith(
+        "the zone of near: {from: 'article:https://news.example/s0', hops: 3} is too big "
+        "to watch: the walk would visit")
+    assert "hops: 2} is too big to watch" in ended["message"]
+    assert ended["message"].endswith("(limit maxVisits = 5, set by NEWSGRAPH_MAX_VISITS)")

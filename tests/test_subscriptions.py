@@ -189,3 +189,51 @@ def test_gqls_default_websocket_protocol_answers_queries_and_subscriptions(tmp_p
     assert "Cannot query field 'nope' on type 'Query'" in errors[0]
     assert "the mentions phrase '!!!' has no letters or digits" in errors[1]
     assert events[0]["graphChanged"]["added"] == ["article:https://news.example/a"]
+
+
+async def ended_with(base: str, document: str, variables: dict[str, Any],
+                     events: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Subscribe until the server ends the subscription; return its error, if any."""
+    request = gql(document)
+    request.variable_values = variables
+    async with Client(transport=transport(base)) as session:
+        try:
+            async for event in session.subscribe(request):
+                events.append(event)
+        except TransportQueryError as e:
+            assert e.errors is not None
+            return e.errors[0]
+    return None
+
+
+def test_story_added_says_when_its_start_is_gone_and_refuses_stubs_only(tmp_path: Path,
+                                                                        ) -> None:
+    # Deleting the seed's file takes its node away (no record relates to it): the
+    # subscription near it sat silent for ever; it ends, saying why. A subscription of
+    # stubs only could never push anything: refused when it starts, saying why.
+    corpus(tmp_path)
+    stubs = NEAR.replace('where: {mentions: "facial recognition"}', "where: {isStub: true}")
+
+    async def scenario(base: str) -> tuple[Any, ...]:
+        refused = await asyncio.wait_for(ended_with(base, stubs, {"from": SEED}, []), 60)
+        events: list[dict[str, Any]] = []
+        task = asyncio.create_task(ended_with(base, NEAR, {"from": SEED}, events))
+        await until(lambda: subscriptions_open(base) == 1, "the subscription is open", task)
+        (tmp_path / "seed.md").unlink()
+        gone = await asyncio.wait_for(task, timeout=60)
+        await until(lambda: subscriptions_open(base) == 0, "the server lets it go")
+        return refused, gone, events
+
+    with running_server(str(tmp_path)) as base:
+        refused, gone, events = run_async(lambda: scenario(base))
+    assert refused is not None and refused["message"].startswith(
+        "isStub: true can never match here: stubs (articles known only from another "
+        "record's related list) are never pushed")
+    assert refused["extensions"]["code"] == "BAD_USER_INPUT"
+    assert events == []
+    assert gone is not None
+    assert gone["message"].startswith(f"near.from 'article:{SEED}' is gone from the graph as "
+                                      "of version ")
+    assert gone["extensions"]["code"] == "START_GONE"
+    assert gone["extensions"]["start"] == f"article:{SEED}"
+    assert gone["path"] == ["storyAdded"]
