@@ -1,0 +1,79 @@
+"""A walk's start (within, neighborhood, paths) given an id that names no node: a storyline's
+or an edge's, or 100 KB of text. Each is refused saying what it is and what is allowed.
+
+Each failure here was found by trying newsgraph as its users and attackers do, and
+reproduced before it was fixed."""
+
+from __future__ import annotations
+
+import pytest
+
+import graph
+from schema.query import execute
+
+SCHOOL = "article:https://council.example/ordinance"
+
+
+@pytest.fixture(scope="module")
+def ids(sample_kg):
+    """A storyline id and an edge id of the fixture corpus, as the API gives them."""
+    answer = execute(sample_kg, f'{{ node(id: "{SCHOOL}") {{ ... on Article {{ '
+                                "storyline { id } neighborhood(hops: 1) { edges { id } } } } }")
+    node = answer["data"]["node"]
+    return {"storyline": node["storyline"]["id"],
+            "edge": node["neighborhood"]["edges"][0]["id"]}
+
+
+QUERIES = {
+    "within": '{{ within(from: "{ref}") {{ totalCount }} }}',
+    "neighborhood": '{{ neighborhood(from: ["{ref}"]) {{ truncated }} }}',
+    "paths from": '{{ paths(from: "{ref}", to: "topic:ai") {{ length }} }}',
+    "paths to": '{{ paths(from: "topic:ai", to: "{ref}") {{ length }} }}',
+    "pathTo": f'{{{{ node(id: "{SCHOOL}") {{{{ ... on Article {{{{ '
+              'pathTo(id: "{ref}") {{ length }} }} }} }}',
+}
+
+
+@pytest.mark.parametrize("kind", ["storyline", "edge"])
+@pytest.mark.parametrize("field", list(QUERIES))
+def test_a_walk_from_a_storyline_or_an_edge_is_refused_naming_it(sample_kg, ids, kind, field):
+    # "no node 'storyline:…': expected a node id such as …" (as if a typo), and paths
+    # answered [] (as if no path), for an id the API itself had just given.
+    answer = execute(sample_kg, QUERIES[field].format(ref=ids[kind]))
+    [error] = answer["errors"]
+    message = error["message"]
+    assert f"is {'a storyline' if kind == 'storyline' else 'an edge'}'s id" in message, message
+    assert "article" in message and "topic" in message and "provider" in message, message
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+@pytest.mark.parametrize("kind", ["storyline", "edge"])
+def test_the_python_api_refuses_them_too(sample_kg, ids, kind):
+    for walk in (lambda ref: sample_kg.within(ref),
+                 lambda ref: sample_kg.neighborhood(ref),
+                 lambda ref: sample_kg.shortest_path(ref, "topic:ai")):
+        with pytest.raises(graph.InvalidArgument, match=f"{kind}'s id"):
+            walk(ids[kind])
+
+
+def test_a_node_id_still_starts_a_walk(sample_kg):
+    answer = execute(sample_kg, QUERIES["within"].format(ref=SCHOOL))
+    assert answer["data"]["within"]["totalCount"] > 0
+    with pytest.raises(graph.NodeNotFound):
+        sample_kg.within("article:https://nowhere.example/none")
+
+
+@pytest.mark.parametrize("ref", ["article:https://news.example/" + "x" * 100_000,
+                                 "storyline:" + "0" * 100_000,
+                                 "RELATED:article:https://a.example/" + "y" * 100_000,
+                                 "z" * 100_000])
+def test_a_long_start_id_is_shortened_in_the_message(sample_kg, ref):
+    # The whole 100 KB id came back in the error, once per start it was given as.
+    answer = execute(sample_kg, "query($ref: ID!) { within(from: $ref) { totalCount } }",
+                     {"ref": ref})
+    [error] = answer["errors"]
+    assert len(error["message"]) < 1_000, len(error["message"])
+    assert f"{len(ref):,} characters" in error["message"]
+    with pytest.raises(graph.NewsgraphError) as caught:
+        sample_kg.within(ref)
+    assert len(str(caught.value)) < 1_000
