@@ -55,6 +55,14 @@ class Selection:
     category: str | None = None
     is_stub: bool | None = None
 
+    def __post_init__(self) -> None:
+        # An empty list matched no article, unsaid (a form with every box cleared sends it).
+        for name, what in (("topics", "topic (a slug or name)"),
+                           ("providers", "provider (a domain)")):
+            if getattr(self, name) is not None and not getattr(self, name):
+                raise InvalidArgument(f"{name} is empty: give at least one {what}, or leave "
+                                      f"{name} out to keep articles of any {name[:-1]}")
+
     @property
     def empty(self) -> bool:
         return all(getattr(self, f) is None for f in self.__slots__)

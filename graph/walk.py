@@ -92,6 +92,9 @@ def check_kinds(kinds: Iterable[str] | None) -> frozenset[str]:
         raise InvalidArgument(
             f"unknown node kind {sorted(bad)[0]!r}: expected any of {', '.join(NODE_KINDS)}"
         )
+    if not out:  # it kept nothing: "0 results", as if none were near
+        raise InvalidArgument(f"kinds is empty: give at least one of {', '.join(NODE_KINDS)}, "
+                              "or leave kinds out for the default")
     return out
 
 
