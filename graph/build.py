@@ -41,7 +41,7 @@ import networkx as nx
 from graph import fastyaml
 from graph.errors import InvalidURLError
 from graph.hosts import mixed_script_label
-from graph.records import OTHER_URL_NAMES, Record
+from graph.records import OTHER_URL_NAMES, Record, url_type_problem
 from graph.report import LoadReport, Problem
 from graph.values import TooLongInteger
 from graph.wikilinks import linked_name, unquoted_link
@@ -434,6 +434,10 @@ class Builder:
             raw = fields.get(key)
             if raw is None or (isinstance(raw, str) and not raw.strip()):
                 continue
+            problem = url_type_problem(raw)
+            if problem is not None:
+                tried.append(f"{key} {problem}")
+                continue
             try:
                 url = canonical_url(raw)
             except InvalidURLError as e:
@@ -473,6 +477,10 @@ class Builder:
         """Warn of an ``originalUrl`` that is not a web URL beside a valid ``webUrl``: it
         is kept as written (``originalUrl`` on the article), and clients may link it."""
         if raw is None or (isinstance(raw, str) and not raw.strip()):
+            return
+        problem = url_type_problem(raw)
+        if problem is not None:
+            self.warn(path, line, f"{what}: originalUrl dropped: {problem}")
             return
         try:
             canonical_url(raw)

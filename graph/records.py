@@ -1626,6 +1626,20 @@ _URL_LIKE = frozenset(n.lower() for n in (*OTHER_URL_NAMES, "webUrl", "web_url",
                                           "originalUrl", "original_url"))
 
 
+def url_type_problem(value: Any) -> str | None:
+    """What is wrong with a URL field's value that is not text (a list, a mapping, a
+    number, a boolean, as other tools write one), and what is allowed; None for text or
+    no value."""
+    if value is None or isinstance(value, str):
+        return None
+    kind = ("a list" if isinstance(value, list) else "a mapping" if isinstance(value, dict)
+            else "a boolean" if isinstance(value, bool)
+            else "a number" if isinstance(value, int | float) else type(value).__name__)
+    written = str(value).lower() if isinstance(value, bool) else shown(value)  # as YAML has it
+    return (f"must be text (one http(s) URL), got {kind} {written}: write the "
+            "article's URL alone, like 'https://example.com/story'")
+
+
 def _record_problem(fields: dict[str, Any]) -> str | None:
     """Return why a record cannot be loaded, or None when it can.
 
@@ -1634,6 +1648,10 @@ def _record_problem(fields: dict[str, Any]) -> str | None:
     """
     if not any(isinstance(fields.get(k), str) and fields[k].strip()
                for k in ("webUrl", "originalUrl")):
+        for key in ("webUrl", "originalUrl"):
+            problem = url_type_problem(fields.get(key))
+            if problem is not None:  # it has one, of the wrong type: "no URL" misled
+                return f"record has no valid URL: {key} {problem}"
         reason = "record has no URL: expected a 'webUrl' or 'originalUrl' field"
         named = next((k for k in fields if isinstance(k, str) and k.lower() in _URL_LIKE
                       and k not in ("webUrl", "originalUrl")), None)
