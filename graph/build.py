@@ -527,8 +527,10 @@ class Builder:
         if raw is None:
             return []
         if isinstance(raw, str):
-            if "," in raw:  # `tags: AI, Privacy`: one text, which the writer may mean as a list
-                shown = ", ".join(_flow_item(part.strip()) for part in raw.split(",")
+            if "," in raw or ";" in raw:
+                # `tags: AI, Privacy` (Jekyll), `AI; Privacy` (a spreadsheet's export): one
+                # text, which the writer may mean as a list
+                shown = ", ".join(_flow_item(part.strip()) for part in _TOPIC_SEPARATORS.split(raw)
                                   if part.strip())
                 self.warn(path, line, f"topics {raw!r} is one text, read as one topic; for "
                           f"several, write a list: [{shown}]")
@@ -1115,6 +1117,9 @@ def _share_prepared_values(attrs: dict[str, Any]) -> None:
     topics = attrs["topics"]
     if topics:
         attrs["topics"] = [intern(t) for t in topics]
+
+
+_TOPIC_SEPARATORS = re.compile(r"[,;]")
 
 
 def _text(value: Any) -> str | None:

@@ -297,6 +297,24 @@ def test_topics_written_as_one_comma_separated_text_warn(tmp_path):
         "[AI, Privacy]"]
 
 
+@pytest.mark.parametrize("form", ["md", "json"])
+def test_topics_written_as_one_semicolon_separated_text_warn(tmp_path, form):
+    # `topics: "AI; Policing; Computer Vision"`, as a spreadsheet's or a CMS's export
+    # joins them, was one topic 'ai-policing-computer-vision', without a word.
+    write_record(tmp_path, f"a.{form}", record("a", topics="AI; Policing; Computer Vision"),
+                 form=form)
+    kg = graph.load(tmp_path)
+    assert _out_edges(kg, "article:https://news.example/a", "TAGGED") == [
+        "topic:ai-policing-computer-vision"]
+    [warning] = kg.report.warnings
+    assert warning.reason == (
+        "topics 'AI; Policing; Computer Vision' is one text, read as one topic; for several, "
+        "write a list: [AI, Policing, Computer Vision]")
+    suggested = warning.reason.split("for several, write a list: ", 1)[1]
+    assert yaml.safe_load(f"topics: {suggested}") == {
+        "topics": ["AI", "Policing", "Computer Vision"]}
+
+
 
 @pytest.mark.parametrize("written, items", [
     ("#ai, #privacy, facial recognition", ["#ai", "#privacy", "facial recognition"]),
