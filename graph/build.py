@@ -958,6 +958,14 @@ class Builder:
         in JSON is 'true'); a list or mapping is dropped with a warning (it was shown as
         Python's repr of it, "['news', 'tech']")."""
         value = f.get(key)
+        if isinstance(value, str) and key == "category":
+            # A category is matched whole by `where: {category:}`: ' news' matched no
+            # filter, and '' (an export's empty column) answered "" where none is null.
+            if not value.strip():
+                self.warn(path, line, f"category dropped: it is empty ({_shown(value)}): "
+                                      "write one, like 'news', or leave the field out")
+                return None
+            return value.strip()
         if value is None or isinstance(value, str):
             return value
         if isinstance(value, bool):

@@ -779,3 +779,33 @@ def test_a_cold_build_shares_equal_values_as_it_adds_each_article():
                 assert value is sys.intern(value)
         assert all(t is sys.intern(t) for t in d["topics"])
     assert any(d["topics"] for d in articles)
+
+
+# -- an empty category ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("form", ["md", "json"])
+@pytest.mark.parametrize("written", ["", "   ", "\t\n"])
+def test_an_empty_category_is_no_category_with_a_warning(tmp_path, form, written):
+    # `category: ""` (a CMS export's empty column) was kept as the category '': answered
+    # "" where a record without one answers null, and `category: "  "` matched no filter.
+    write_record(tmp_path, f"a.{form}", record("a", category=written), form=form)
+    write_record(tmp_path, "b.md", record("b", category="  News "))
+    kg = graph.load(tmp_path)
+    assert kg["article:https://news.example/a"]["category"] is None
+    [warning] = kg.report.warnings
+    assert warning.path.endswith(f"a.{form}")
+    assert warning.reason == (
+        f"category dropped: it is empty ({written!r}): write one, like 'news', or leave "
+        "the field out")
+    assert kg["article:https://news.example/b"]["category"] == "News"
+
+
+def test_an_empty_category_is_no_category_when_followed_too(tmp_path):
+    write_record(tmp_path, "a.md", record("a", category="news"))
+    live = graph.follow(tmp_path)
+    live.apply([write_record(tmp_path, "a.md", record("a", category=" "))])
+    kg = live.current()
+    assert kg["article:https://news.example/a"]["category"] is None
+    assert [w.reason for w in kg.report.warnings] == [
+        "category dropped: it is empty (' '): write one, like 'news', or leave the field out"]
