@@ -106,6 +106,15 @@ export async function gqlAt(query, variables = {}) {
 // No answer from the server: no connection, or a proxy in front of it saying it is not there.
 class Unreachable extends Error {}
 
+// A request body past what the server (or a proxy in front of it) takes: HTTP 413. Its
+// message is the server's, when it sent one; a caller may ask again with less.
+export class TooLarge extends Error {
+  constructor(message) {
+    super(message);
+    this.code = "LIMIT_EXCEEDED";
+  }
+}
+
 async function ask(body) {
   let response;
   try {
@@ -119,6 +128,15 @@ async function ask(body) {
   }
   if ([502, 503, 504].includes(response.status) && !(response.headers.get("content-type") || "").includes("json")) {
     throw new Unreachable(`HTTP ${response.status}`);
+  }
+  if (response.status === 413) {
+    let said = null;
+    try {
+      said = ((await response.json()).errors || [])[0].message;
+    } catch (err) {
+      // a proxy's page, not the server's JSON
+    }
+    throw new TooLarge(said || "the server refused the request as too large (HTTP 413)");
   }
   try {
     return await response.json();
