@@ -999,11 +999,30 @@ class Builder:
     def images(self, raw: Any, path: str, line: int | None) -> list[dict[str, Any]]:
         if raw is None:
             return []
-        if not isinstance(raw, list) or not all(isinstance(i, dict) for i in raw):
-            self.warn(path, line, "images dropped: expected a list of {url, width, height}")
+        shapes = "a mapping {url, width, height} or the image's URL as text"
+        if isinstance(raw, dict) or (isinstance(raw, str) and raw.strip()):
+            # One image written alone (`images: https://...`), as related reads one story
+            self.warn(path, line, "images is one image, not a list: read as a list of it; "
+                      "write it as a list (images: [- {url: https://..., width: ..., "
+                      "height: ...}] or - https://...)")
+            raw = [raw]
+        elif not isinstance(raw, list):
+            self.warn(path, line, f"images dropped: expected a list of images, each {shapes}, "
+                      f"got {_value_kind(raw)} {_shown(raw)}")
             return []
         out = []
         for i, image in enumerate(raw):
+            if isinstance(image, str) and image.strip():
+                image = {"url": image.strip()}  # Hugo's `images: [cover.jpg]`
+            elif not isinstance(image, dict):  # it alone is dropped: it dropped every image
+                self.warn(path, line, f"images[{i}] dropped: expected {shapes}, got "
+                                      f"{_value_kind(image)} {_shown(image)}")
+                continue
+            url = image.get("url")
+            if url is not None and not isinstance(url, str):  # answered null, unsaid
+                self.warn(path, line, f"images[{i}].url dropped: expected text (the image's "
+                                      f"URL), got {_value_kind(url)} {_shown(url)}")
+                image = {k: v for k, v in image.items() if k != "url"}
             for key in ("width", "height"):
                 size = image.get(key)
                 if size is None:
@@ -1148,6 +1167,15 @@ def _flow_item(text: str) -> str:
     if text[0] in _FLOW_INDICATORS or _FLOW_BREAKS.search(text):
         return json.dumps(text, ensure_ascii=False)
     return text
+
+
+def _value_kind(value: Any) -> str:
+    """What a value is, in YAML's and JSON's words: 'a list', 'a number', 'a boolean'."""
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    return _kind(value)
 
 
 def _kind(value: Any) -> str:
