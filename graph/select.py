@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from graph.kg import KnowledgeGraph
     from graph.search import SearchHits
 
-__all__ = ["Selection", "ORDERS", "select_articles", "checked", "CHECK_EVERY",
+__all__ = ["Selection", "check_selection", "ORDERS", "select_articles", "checked", "CHECK_EVERY",
            "order_articles", "search", "search_by_scan", "provider_topics", "articles_of",
            "must_be_topic", "must_be_provider"]
 
@@ -116,6 +116,15 @@ class Selection:
             return True
 
         return keep
+
+
+def check_selection(selection: Any, name: str) -> None:
+    """Refuse a ``where`` that is no :class:`Selection` (a dict in the GraphQL filter's
+    shape raised AttributeError from deep inside), naming what was given."""
+    if selection is not None and not isinstance(selection, Selection):
+        raise TypeError(f"{name} takes a graph.select.Selection (or None for every article); "
+                        f"got {type(selection).__name__} {selection!r:.60}: e.g. "
+                        "Selection(topics=('ai',))")
 
 
 def _resolve_all(lookup, refs: Iterable[str] | None,
