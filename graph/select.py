@@ -56,9 +56,14 @@ class Selection:
     is_stub: bool | None = None
 
     def __post_init__(self) -> None:
-        # An empty list matched no article, unsaid (a form with every box cleared sends it).
         for name, what in (("topics", "topic (a slug or name)"),
                            ("providers", "provider (a domain)")):
+            given = getattr(self, name)
+            if given is not None and not isinstance(given, tuple):
+                # One given alone is one, not the topics of its characters ("ai": 'a', 'i')
+                object.__setattr__(self, name, (given,) if isinstance(given, str)
+                                   else tuple(given))
+            # An empty list matched no article, unsaid (a form with every box cleared sends it).
             if getattr(self, name) is not None and not getattr(self, name):
                 raise InvalidArgument(f"{name} is empty: give at least one {what}, or leave "
                                       f"{name} out to keep articles of any {name[:-1]}")

@@ -12,7 +12,7 @@ from conftest import record, write_record
 
 import graph
 from graph.ingest import ingest
-from graph.select import Selection
+from graph.select import Selection, select_articles
 
 
 @pytest.fixture
@@ -105,3 +105,17 @@ def test_exclude_given_one_id_alone_excludes_it(tmp_path):
     assert b in kg.neighborhood(START).nodes
     assert b not in kg.neighborhood(START, exclude=b).nodes
     assert kg.neighborhood(START, exclude=b).nodes == kg.neighborhood(START, exclude=[b]).nodes
+
+
+@pytest.mark.parametrize("name", ["topics", "providers"])
+def test_a_selection_given_one_topic_or_provider_alone_keeps_it(tmp_path, name):
+    # Selection(topics="ai") was read as the topics 'a' and 'i': nothing kept, silently;
+    # Selection(providers="news.example") as the domains 'n', 'e', ... ('.' refused).
+    write_record(tmp_path, "a.md", record("a", topics=["AI"]))
+    write_record(tmp_path, "b.md", record("b", host="other.example"))
+    kg = graph.load(tmp_path)
+    one = {"topics": "ai", "providers": "news.example"}[name]
+    alone = select_articles(kg, Selection(**{name: one}))
+    assert alone == ["article:https://news.example/a"]
+    assert select_articles(kg, Selection(**{name: [one]})) == alone
+    assert Selection(**{name: one}) == Selection(**{name: (one,)})
