@@ -1011,7 +1011,8 @@ def _yaml_hint(reason: str, text: str, mark: Any, first_line: int) -> str | None
     if "exceeded maximum nesting depth" in reason:  # libyaml's limit of 1,000 levels
         return _TOO_DEEP_TO_READ
     if "mapping values are not allowed" in reason:  # title: Note: a colon
-        return "quote a value holding ': ' (a colon and a space): title: \"...\""
+        return (_indented_field_hint(text.split("\n"), mark, first_line)
+                or "quote a value holding ': ' (a colon and a space): title: \"...\"")
     if "mappings for merging" in reason:  # `<<: text`
         return ("a '<<' key merges a mapping into this one (<<: *base); quote it to use "
                 "'<<' as a key of its own: '<<': ...")
@@ -1037,6 +1038,30 @@ def _yaml_hint(reason: str, text: str, mark: Any, first_line: int) -> str | None
     lines = text.split("\n")
     return _opening_hint(lines, mark.line) or _no_break_indent_hint(lines, mark.line,
                                                                     first_line)
+
+
+_INDENTED_FIELD = re.compile(r"(?P<indent>[ ]+)(?P<key>[^\s#:'\"\[\]{}-][^:]*):(?:[ \t]|$)")
+
+
+def _indented_field_hint(lines: list[str], mark: Any, first_line: int) -> str | None:
+    """For a `key: value` line indented under a line whose value is text (` webUrl:`
+    under `title: T`), which YAML reads as more of that text: where to start it."""
+    if mark is None or mark.line >= len(lines):
+        return None
+    line = lines[mark.line].rstrip("\r")
+    field = _INDENTED_FIELD.match(line)
+    above = next((i for i in range(mark.line - 1, -1, -1)
+                  if not _BLANK_OR_COMMENT.fullmatch(lines[i].rstrip("\r"))), None)
+    if field is None or above is None:
+        return None
+    holder = _KEY_VALUE.match(lines[above].rstrip("\r"))
+    if holder is None or len(field["indent"]) <= len(holder["lead"]) - len(
+            holder["lead"].lstrip(" ")):
+        return None
+    key = holder["lead"].strip().removeprefix("-").strip().rstrip(":").strip()
+    return (f"line {mark.line + first_line} ({shown(line.strip())}) is indented under line "
+            f"{above + first_line} ({shown(lines[above].strip())}), whose value is text, so "
+            f"it is read as more of that text: start it where {key!r} starts")
 
 
 # What YAML reads a value opening so as, when text follows it on the line (`title: [Video]
