@@ -1010,6 +1010,14 @@ def _yaml_hint(reason: str, text: str, mark: Any, first_line: int) -> str | None
     name but do not say how to fix."""
     if "exceeded maximum nesting depth" in reason:  # libyaml's limit of 1,000 levels
         return _TOO_DEEP_TO_READ
+    if "scanning a quoted scalar" in reason and "end of stream" in reason and mark is not None:
+        lines = text.split("\n")  # `title: "Unfinished`: its mark is where the quote opens
+        quote = lines[mark.line][mark.column:mark.column + 1] if mark.line < len(lines) else ""
+        if quote in ("'", '"'):
+            return (f"the quote ({quote}) opening the value on line {mark.line + first_line} is "
+                    "never closed, so the lines below are read as its text: close it where "
+                    "the value ends, or, if it is part of the text, quote the whole value "
+                    "with the other quote")
     if "mapping values are not allowed" in reason:  # title: Note: a colon
         return (_indented_field_hint(text.split("\n"), mark, first_line)
                 or "quote a value holding ': ' (a colon and a space): title: \"...\"")

@@ -206,6 +206,11 @@ def test_toml_front_matter_is_refused_naming_it(tmp_path):
      "mapping values are not allowed in this context",
      "line 6 ('domain: x.example') is indented under line 5 ('name: X'), whose value is "
      "text, so it is read as more of that text: start it where 'name' starts"),
+    ('title: "Unfinished\nwebUrl: https://o.example/n\n', 2,
+     "while scanning a quoted scalar found unexpected end of stream",
+     "the quote (\") opening the value on line 2 is never closed, so the lines below are "
+     "read as its text: close it where the value ends, or, if it is part of the text, "
+     "quote the whole value with the other quote"),
     ("title: T\nwebUrl: https://o.example/n\nx: !foo bar\n", 4,
      "could not determine a constructor for the tag '!foo'",
      "only YAML's standard tags are read (!!str, !!int, !!float, !!bool, !!null, "
