@@ -49,6 +49,22 @@ export class GraphQLError extends Error {
   }
 }
 
+// The largest neighborhood `limit` the server takes, once it has said: a server started
+// with --max-neighborhood below the page's 200 or 2,000 refuses those (LIMIT_EXCEEDED, with
+// its max), and every question after is asked within it.
+let neighborhoodMax = null;
+export function neighborhoodLimit(n) {
+  return neighborhoodMax == null ? n : Math.min(n, neighborhoodMax);
+}
+
+function withinLimits(query, variables) {
+  if (neighborhoodMax == null) return JSON.stringify({ query, variables });
+  const capped = { ...variables };
+  if (typeof capped.limit === "number") capped.limit = neighborhoodLimit(capped.limit);
+  return JSON.stringify({ query: query.replace(/\blimit: (\d+)/g, (_, n) => `limit: ${neighborhoodLimit(Number(n))}`),
+    variables: capped });
+}
+
 export async function gql(query, variables = {}) {
   return (await gqlAt(query, variables)).data;
 }
@@ -63,7 +79,7 @@ export async function gqlAt(query, variables = {}) {
   pending.set(number, question);
   paintServerStatus();
   try {
-    const body = JSON.stringify({ query, variables });
+    let body = withinLimits(query, variables);
     let lastAnswer = performance.now();
     for (let tries = 0; ; tries++) {
       let answer;
@@ -92,6 +108,15 @@ export async function gqlAt(query, variables = {}) {
         paintServerStatus();
         await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
         continue;
+      }
+      if (error && ext.code === "LIMIT_EXCEEDED" && ext.limit === "maxNeighborhood" && Number.isInteger(ext.max)
+          && ext.max >= 1 && (neighborhoodMax == null || ext.max < neighborhoodMax)) {
+        neighborhoodMax = ext.max;
+        const again = withinLimits(query, variables);
+        if (again !== body) {
+          body = again;
+          continue;
+        }
       }
       if (error) throw new GraphQLError(error);
       return { data: answer.data, version: (answer.extensions || {}).graphVersion || null };

@@ -11,7 +11,7 @@
 // explore-filters.js, explore-drag.js, explore-live.js), next to the /graphql client
 // (explore-api.js) and DOM helpers (explore-dom.js). window.newsgraphExplorer exposes the
 // state for the browser tests.
-import { ENDPOINT, TooLarge, gql, gqlAt, gqlWhenReady, setBusy } from "./explore-api.js";
+import { ENDPOINT, TooLarge, gql, gqlAt, gqlWhenReady, neighborhoodLimit, setBusy } from "./explore-api.js";
 import { fold } from "./explore-fold.js";
 import { $, el, isolated, recordName, short } from "./explore-dom.js";
 import { FACET_FIELDS, facetsOf, installFilters } from "./explore-filters.js";
@@ -21,7 +21,10 @@ import { installLive } from "./explore-live.js";
 
 (function () {
   const MAX_PAGES = 20; // within() pages of 100 followed for one highlight
-  const LIMIT_PARAM = Number(new URL(window.location.href).searchParams.get("limit")) || null;
+  // A link's limit: a whole number from 1, at most the schema's 2,000 (`?limit=2.5` or `-3`
+  // was sent as written, and every draw refused).
+  const LIMIT_ASKED = Number(new URL(window.location.href).searchParams.get("limit"));
+  const LIMIT_PARAM = Number.isInteger(LIMIT_ASKED) && LIMIT_ASKED >= 1 ? Math.min(LIMIT_ASKED, 2000) : null;
   const EXPAND_LIMIT = LIMIT_PARAM || 200;
   const DRAW_LIMIT = LIMIT_PARAM || 2000;
   // Past these counts each frame costs too much (measured in docs/browser.md): edges are hidden
@@ -579,7 +582,7 @@ import { installLive } from "./explore-live.js";
     const center = positionOf(id) || freeSpot();
     const limit = hops > 1 ? DRAW_LIMIT : EXPAND_LIMIT;
     const sub = await fetchNeighborhood([id], hops, limit);
-    walk = { ids: [id], hops, limit, via: null, exclude: sub.exclude, cursor: null, reached: [], count: 0 };
+    walk = { ids: [id], hops, limit: neighborhoodLimit(limit), via: null, exclude: sub.exclude, cursor: null, reached: [], count: 0 };
     nothingNew = null;
     addGraph(sub.nodes.filter((n) => n.id === id), [], center);
     graph.mergeNodeAttributes(id, { ...center, expanded: true });
@@ -608,7 +611,7 @@ import { installLive } from "./explore-live.js";
     }
     graph.setNodeAttribute(id, "expanded", true);
     const sub = await fetchNeighborhood([id], 1, EXPAND_LIMIT, null, via);
-    walk = { ids: [id], hops: 1, limit: EXPAND_LIMIT, via, exclude: sub.exclude, cursor: null, reached: [], count: sub.nodes.length };
+    walk = { ids: [id], hops: 1, limit: neighborhoodLimit(EXPAND_LIMIT), via, exclude: sub.exclude, cursor: null, reached: [], count: sub.nodes.length };
     const edges = graph.size;
     const fresh = addGraph(sub.nodes, sub.edges, positionOf(id));
     nothingNew = fresh.length || graph.size > edges || sub.truncated ? null : { id, via };
