@@ -535,8 +535,11 @@ class Builder:
                 self.warn(path, line, f"topics {raw!r} is one text, read as one topic; for "
                           f"several, write a list: [{shown}]")
             raw = [raw]
+        elif isinstance(raw, int | float) and not isinstance(raw, bool):
+            raw = [raw]  # `topics: 2024`, as `topics: [2024]` is read
         if not isinstance(raw, list):
-            self.warn(path, line, f"topics must be a list of names, got {type(raw).__name__}")
+            self.warn(path, line, "topics dropped: expected a list of names, like [AI, "
+                                  f"Privacy], got {_value_kind(raw)} {_shown(raw)}")
             return []
         slugs: list[str] = []
         seen: set[str] = set()  # a list's `in` made a record of n topics cost n²/2 steps
@@ -925,6 +928,10 @@ class Builder:
                 except InvalidURLError as e:
                     self.warn(path, line, f"provider domain ignored: {e}; using the URL's "
                                           "host")
+        elif domain is not None and not isinstance(domain, str):  # it was ignored, unsaid
+            self.warn(path, line, "provider domain ignored: expected text (a domain, like "
+                                  f"'example.com'), got {_value_kind(domain)} "
+                                  f"{_shown(domain)}; using the URL's host")
         if key is None:
             key = provider_key(url)
         if isinstance(name, int | float) and not isinstance(name, bool):

@@ -809,3 +809,39 @@ def test_an_empty_category_is_no_category_when_followed_too(tmp_path):
     assert kg["article:https://news.example/a"]["category"] is None
     assert [w.reason for w in kg.report.warnings] == [
         "category dropped: it is empty (' '): write one, like 'news', or leave the field out"]
+
+
+# -- a provider's domain and topics of another type ------------------------------------------
+
+
+@pytest.mark.parametrize(("domain", "kind"), [(12345, "a number"),
+                                              (["a.example", "b.example"], "a list"),
+                                              ({"host": "a.example"}, "a mapping")])
+def test_a_provider_domain_that_is_not_text_is_ignored_with_a_warning(tmp_path, domain, kind):
+    # It was ignored without a word, where a domain that is no domain ('not a domain') says
+    # so: the story was filed under its URL's host, its provider's domain silently lost.
+    write_record(tmp_path, "a.md", record("a", provider={"name": "X", "domain": domain}))
+    kg = graph.load(tmp_path)
+    assert _out_edges(kg, "article:https://news.example/a", "PUBLISHED_BY") == [
+        "provider:news.example"]
+    assert [w.reason for w in kg.report.warnings] == [
+        f"provider domain ignored: expected text (a domain, like 'example.com'), got {kind} "
+        f"{domain!r}; using the URL's host"]
+
+
+@pytest.mark.parametrize("form", ["md", "json"])
+def test_topics_written_as_one_number_are_that_topic(tmp_path, form):
+    # `topics: 2024` was dropped ("topics must be a list of names, got int"), where
+    # `topics: [2024]` and `topics: AI` are read.
+    write_record(tmp_path, f"a.{form}", record("a", topics=2024), form=form)
+    kg = graph.load(tmp_path)
+    assert _out_edges(kg, "article:https://news.example/a", "TAGGED") == ["topic:2024"]
+    assert kg.report.warnings == []
+
+
+def test_topics_of_another_shape_say_what_was_found_and_what_is_allowed(tmp_path):
+    write_record(tmp_path, "a.md", record("a", topics={"AI": True, "Law": True}))
+    kg = graph.load(tmp_path)
+    assert [w.reason for w in kg.report.warnings] == [
+        "topics dropped: expected a list of names, like [AI, Privacy], got a mapping "
+        "{'AI': True, 'Law': True}"]
