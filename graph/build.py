@@ -80,6 +80,7 @@ _OTHER_NAMES = {
     **dict.fromkeys(("source", "publisher", "site"), "provider"),
     **dict.fromkeys(("summary", "description", "abstract"), "excerpt"),
     **dict.fromkeys(("headline", "name"), "title"),
+    **dict.fromkeys(("categories", "section"), "category"),
     **dict.fromkeys(("relatedArticles", "related_articles", "relatedLinks", "seeAlso"),
                     "related"),
 }

@@ -497,6 +497,8 @@ def test_report_counts(corpus):
     ("relatedArticles", "related"), ("related_articles", "related"),
     ("publishedAt", "publishedDateTime"), ("date", "publishedDateTime"),
     ("url", "webUrl"), ("link", "webUrl"), ("tags", "topics"), ("Title", "title"),
+    # Hugo's and Jekyll's `categories: [news]`, a news API's `section`: kept unsaid before
+    ("categories", "category"), ("section", "category"),
 ])
 def test_a_field_that_looks_meant_as_one_newsgraph_reads_is_a_warning(tmp_path, field, meant):
     """Other writers' names for the record's fields (or a misspelling) would be kept in
