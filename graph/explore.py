@@ -235,7 +235,8 @@ def expand(
     if limit is not None:
         check_hops(limit, low=1, name="limit")
     if layout is not None and layout not in LAYOUTS:
-        raise InvalidArgument(f"unknown layout {layout!r}: expected one of {', '.join(LAYOUTS)}")
+        raise InvalidArgument(f"unknown layout {shown(layout)}: expected one of "
+                              f"{', '.join(LAYOUTS)}")
     index = kg.index
     refs = [seeds] if isinstance(seeds, str) else list(seeds)
     if not refs:

@@ -179,7 +179,7 @@ def order_articles(kg: KnowledgeGraph, nodes: Iterable[str],
                    order: str = "PUBLISHED_AT_DESC") -> list[str]:
     """Return article ids sorted by an order from :data:`ORDERS`; ties go by id."""
     if order not in ORDERS:
-        raise InvalidArgument(f"unknown order {order!r}: expected one of {', '.join(ORDERS)}")
+        raise InvalidArgument(f"unknown order {shown(order)}: expected one of {', '.join(ORDERS)}")
     g = kg.nx
     nodes = sorted(nodes)  # the final tie-break, kept by the stable sorts below
     if order == "TITLE_ASC":

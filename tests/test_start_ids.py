@@ -77,3 +77,23 @@ def test_a_long_start_id_is_shortened_in_the_message(sample_kg, ref):
     with pytest.raises(graph.NewsgraphError) as caught:
         sample_kg.within(ref)
     assert len(str(caught.value)) < 1_000
+
+
+LONG = "x" * 100_000
+
+
+@pytest.mark.parametrize("call", [
+    lambda kg: kg.within(SCHOOL, via=[LONG]),
+    lambda kg: kg.within(SCHOOL, kinds=[LONG]),
+    lambda kg: kg.within(SCHOOL, hops=LONG),
+    lambda kg: kg.neighborhood(SCHOOL, limit=LONG),
+    lambda kg: graph.explore.expand(kg, SCHOOL, layout=LONG),
+    lambda kg: graph.select.select_articles(kg, order=LONG),
+    lambda kg: graph.export.as_json(kg, graph.explore.expand(kg, SCHOOL), LONG),
+], ids=["via", "kinds", "hops", "limit", "layout", "order", "format"])
+def test_a_long_argument_of_the_python_api_is_shortened_in_the_message(sample_kg, call):
+    # Each 100,000-character value came back whole in the error.
+    with pytest.raises(graph.InvalidArgument) as caught:
+        call(sample_kg)
+    message = str(caught.value)
+    assert len(message) < 1_000 and "100,000 characters" in message, message[:300]
