@@ -67,6 +67,10 @@ class Selection:
             if getattr(self, name) is not None and not getattr(self, name):
                 raise InvalidArgument(f"{name} is empty: give at least one {what}, or leave "
                                       f"{name} out to keep articles of any {name[:-1]}")
+        if isinstance(self.category, str) and not self.category.strip():
+            # "" kept the articles with no category and "   " none, unsaid
+            raise InvalidArgument("category is empty: give one, like 'news', or leave "
+                                  "category out")
 
     @property
     def empty(self) -> bool:
@@ -94,7 +98,7 @@ class Selection:
         providers = _resolve_all(kg.provider, self.providers, must_be_provider)
         after = _utc(self.published_after, "publishedAfter")
         before = _utc(self.published_before, "publishedBefore")
-        category = self.category.lower() if self.category is not None else None
+        category = self.category.strip().lower() if self.category is not None else None
 
         def keep(node: str) -> bool:
             data = g.nodes[node]

@@ -51,3 +51,24 @@ def test_a_list_with_items_or_none_still_filters(sample_kg):
     every = execute(sample_kg, "{ articles { totalCount } }")
     assert 0 < some["data"]["articles"]["totalCount"] < every["data"]["articles"]["totalCount"]
     assert sample_kg.within(START, kinds=["topic"])
+
+
+@pytest.mark.parametrize("written", ["", "   "])
+def test_an_empty_category_filter_is_refused(sample_kg, written):
+    # `category: ""` kept the articles with no category, and "   " none: neither said so.
+    answer = execute(sample_kg, "query($c: String) { articles(where: {category: $c}) "
+                                "{ totalCount } }", {"c": written})
+    [error] = answer["errors"]
+    assert error["message"] == ("category is empty: give one, like 'news', or leave category "
+                                "out"), error
+
+
+def test_a_category_filter_is_read_without_the_spaces_around_it(sample_kg):
+    # as a record's category is (graph/build.py)
+    def count(category: str) -> int:
+        answer = execute(sample_kg, "query($c: String) { articles(where: {category: $c}) "
+                                    "{ totalCount } }", {"c": category})
+        return answer["data"]["articles"]["totalCount"]
+
+    assert count("news") > 0
+    assert count("  News ") == count("news")
