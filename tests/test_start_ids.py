@@ -97,3 +97,25 @@ def test_a_long_argument_of_the_python_api_is_shortened_in_the_message(sample_kg
         call(sample_kg)
     message = str(caught.value)
     assert len(message) < 1_000 and "100,000 characters" in message, message[:300]
+
+
+@pytest.mark.parametrize(("ref", "kind"), [("topic:ai", "a topic's"),
+                                           ("provider:council.example", "a provider's"),
+                                           ("topic:no-such-topic", "a topic's"),
+                                           ("storyline", "a storyline's"), ("edge", "an edge's")])
+def test_article_by_an_id_of_another_kind_says_so(sample_kg, ids, ref, kind):
+    # It answered null, as for an article the corpus does not hold.
+    ref = ids.get(ref, ref)
+    answer = execute(sample_kg, "query($id: ID!) { article(id: $id) { title } }", {"id": ref})
+    [error] = answer["errors"]
+    assert error["message"] == (f"{ref!r} is {kind} id, not an article's: article(id:) "
+                                "takes 'article:<url>'; node(id:) takes an id of any kind")
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+def test_article_by_its_id_still_answers(sample_kg):
+    answer = execute(sample_kg, "query($id: ID!) { article(id: $id) { title } }", {"id": SCHOOL})
+    assert answer["data"]["article"]["title"]
+    answer = execute(sample_kg, "query($id: ID!) { article(id: $id) { title } }",
+                     {"id": "article:https://nowhere.example/none"})
+    assert answer == {"data": {"article": None}}
