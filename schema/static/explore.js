@@ -494,7 +494,7 @@ import { installLive } from "./explore-live.js";
     if (!nothingNew || !graph.hasNode(nothingNew.id)) return "";
     const label = short(graph.getNodeAttribute(nothingNew.id, "label"), 40);
     const along = nothingNew.via ? ` along ${nothingNew.via.join(", ")}` : "";
-    return `“${label}”: nothing new${along}, all its neighbours are drawn`;
+    return `“${label}”: nothing new, all its neighbours${along} are drawn`;
   }
 
   // What the last walk left out, while its limit cut it short (the status line keeps it,
