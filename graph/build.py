@@ -41,7 +41,7 @@ import networkx as nx
 from graph import fastyaml
 from graph.errors import InvalidURLError
 from graph.hosts import mixed_script_label
-from graph.records import OTHER_URL_NAMES, Record
+from graph.records import OTHER_URL_NAMES, Record, url_type_problem
 from graph.report import LoadReport, Problem
 from graph.values import TooLongInteger
 from graph.wikilinks import linked_name, unquoted_link
@@ -80,6 +80,7 @@ _OTHER_NAMES = {
     **dict.fromkeys(("source", "publisher", "site"), "provider"),
     **dict.fromkeys(("summary", "description", "abstract"), "excerpt"),
     **dict.fromkeys(("headline", "name"), "title"),
+    **dict.fromkeys(("categories", "section"), "category"),
     **dict.fromkeys(("relatedArticles", "related_articles", "relatedLinks", "seeAlso"),
                     "related"),
 }
@@ -434,6 +435,10 @@ class Builder:
             raw = fields.get(key)
             if raw is None or (isinstance(raw, str) and not raw.strip()):
                 continue
+            problem = url_type_problem(raw)
+            if problem is not None:
+                tried.append(f"{key} {problem}")
+                continue
             try:
                 url = canonical_url(raw)
             except InvalidURLError as e:
@@ -473,6 +478,10 @@ class Builder:
         """Warn of an ``originalUrl`` that is not a web URL beside a valid ``webUrl``: it
         is kept as written (``originalUrl`` on the article), and clients may link it."""
         if raw is None or (isinstance(raw, str) and not raw.strip()):
+            return
+        problem = url_type_problem(raw)
+        if problem is not None:
+            self.warn(path, line, f"{what}: originalUrl dropped: {problem}")
             return
         try:
             canonical_url(raw)
@@ -519,14 +528,19 @@ class Builder:
         if raw is None:
             return []
         if isinstance(raw, str):
-            if "," in raw:  # `tags: AI, Privacy`: one text, which the writer may mean as a list
-                shown = ", ".join(_flow_item(part.strip()) for part in raw.split(",")
+            if "," in raw or ";" in raw:
+                # `tags: AI, Privacy` (Jekyll), `AI; Privacy` (a spreadsheet's export): one
+                # text, which the writer may mean as a list
+                shown = ", ".join(_flow_item(part.strip()) for part in _TOPIC_SEPARATORS.split(raw)
                                   if part.strip())
                 self.warn(path, line, f"topics {raw!r} is one text, read as one topic; for "
                           f"several, write a list: [{shown}]")
             raw = [raw]
+        elif isinstance(raw, int | float) and not isinstance(raw, bool):
+            raw = [raw]  # `topics: 2024`, as `topics: [2024]` is read
         if not isinstance(raw, list):
-            self.warn(path, line, f"topics must be a list of names, got {type(raw).__name__}")
+            self.warn(path, line, "topics dropped: expected a list of names, like [AI, "
+                                  f"Privacy], got {_value_kind(raw)} {_shown(raw)}")
             return []
         slugs: list[str] = []
         seen: set[str] = set()  # a list's `in` made a record of n topics cost n²/2 steps
@@ -915,6 +929,10 @@ class Builder:
                 except InvalidURLError as e:
                     self.warn(path, line, f"provider domain ignored: {e}; using the URL's "
                                           "host")
+        elif domain is not None and not isinstance(domain, str):  # it was ignored, unsaid
+            self.warn(path, line, "provider domain ignored: expected text (a domain, like "
+                                  f"'example.com'), got {_value_kind(domain)} "
+                                  f"{_shown(domain)}; using the URL's host")
         if key is None:
             key = provider_key(url)
         if isinstance(name, int | float) and not isinstance(name, bool):
@@ -948,6 +966,14 @@ class Builder:
         in JSON is 'true'); a list or mapping is dropped with a warning (it was shown as
         Python's repr of it, "['news', 'tech']")."""
         value = f.get(key)
+        if isinstance(value, str) and key == "category":
+            # A category is matched whole by `where: {category:}`: ' news' matched no
+            # filter, and '' (an export's empty column) answered "" where none is null.
+            if not value.strip():
+                self.warn(path, line, f"category dropped: it is empty ({_shown(value)}): "
+                                      "write one, like 'news', or leave the field out")
+                return None
+            return value.strip()
         if value is None or isinstance(value, str):
             return value
         if isinstance(value, bool):
@@ -981,11 +1007,30 @@ class Builder:
     def images(self, raw: Any, path: str, line: int | None) -> list[dict[str, Any]]:
         if raw is None:
             return []
-        if not isinstance(raw, list) or not all(isinstance(i, dict) for i in raw):
-            self.warn(path, line, "images dropped: expected a list of {url, width, height}")
+        shapes = "a mapping {url, width, height} or the image's URL as text"
+        if isinstance(raw, dict) or (isinstance(raw, str) and raw.strip()):
+            # One image written alone (`images: https://...`), as related reads one story
+            self.warn(path, line, "images is one image, not a list: read as a list of it; "
+                      "write it as a list (images: [- {url: https://..., width: ..., "
+                      "height: ...}] or - https://...)")
+            raw = [raw]
+        elif not isinstance(raw, list):
+            self.warn(path, line, f"images dropped: expected a list of images, each {shapes}, "
+                      f"got {_value_kind(raw)} {_shown(raw)}")
             return []
         out = []
         for i, image in enumerate(raw):
+            if isinstance(image, str) and image.strip():
+                image = {"url": image.strip()}  # Hugo's `images: [cover.jpg]`
+            elif not isinstance(image, dict):  # it alone is dropped: it dropped every image
+                self.warn(path, line, f"images[{i}] dropped: expected {shapes}, got "
+                                      f"{_value_kind(image)} {_shown(image)}")
+                continue
+            url = image.get("url")
+            if url is not None and not isinstance(url, str):  # answered null, unsaid
+                self.warn(path, line, f"images[{i}].url dropped: expected text (the image's "
+                                      f"URL), got {_value_kind(url)} {_shown(url)}")
+                image = {k: v for k, v in image.items() if k != "url"}
             for key in ("width", "height"):
                 size = image.get(key)
                 if size is None:
@@ -1109,6 +1154,9 @@ def _share_prepared_values(attrs: dict[str, Any]) -> None:
         attrs["topics"] = [intern(t) for t in topics]
 
 
+_TOPIC_SEPARATORS = re.compile(r"[,;]")
+
+
 def _text(value: Any) -> str | None:
     """A URL field's text; None for anything else (its URL was refused, with a warning,
     when the article's id was made)."""
@@ -1127,6 +1175,15 @@ def _flow_item(text: str) -> str:
     if text[0] in _FLOW_INDICATORS or _FLOW_BREAKS.search(text):
         return json.dumps(text, ensure_ascii=False)
     return text
+
+
+def _value_kind(value: Any) -> str:
+    """What a value is, in YAML's and JSON's words: 'a list', 'a number', 'a boolean'."""
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    return _kind(value)
 
 
 def _kind(value: Any) -> str:

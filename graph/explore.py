@@ -40,7 +40,7 @@ from graph.budget import MAX_LAYOUT_NODES, Budget
 from graph.build import ARTICLE, PROVIDER, PUBLISHED_BY, TAGGED, TOPIC
 from graph.errors import InvalidArgument, shown
 from graph.index import KIND_CODES
-from graph.select import Selection, select_articles
+from graph.select import Selection, check_selection, select_articles
 from graph.traverse import ROW_KINDS, Edge, EdgeRows, Subgraph, edge
 from graph.walk import Rule, check_hops, check_kinds, check_via, levels
 
@@ -231,15 +231,19 @@ def expand(
     check_hops(hops, low=0)
     walk = check_via(via)
     wanted = check_kinds(kinds)
+    check_selection(selection, "selection")
     if limit is not None:
         check_hops(limit, low=1, name="limit")
     if layout is not None and layout not in LAYOUTS:
-        raise InvalidArgument(f"unknown layout {layout!r}: expected one of {', '.join(LAYOUTS)}")
+        raise InvalidArgument(f"unknown layout {shown(layout)}: expected one of "
+                              f"{', '.join(LAYOUTS)}")
     index = kg.index
     refs = [seeds] if isinstance(seeds, str) else list(seeds)
     if not refs:
         raise InvalidArgument("give at least one seed to expand from")
     origins = list(dict.fromkeys(index.pos[str(kg.resolve(s))] for s in refs))
+    if isinstance(exclude, str):  # one id, not the ids of its characters
+        exclude = (exclude,)
     known = {index.pos[n] for n in (kg.resolve(x, missing_ok=True) for x in exclude) if n}
     mark = _fingerprint([index.ids[i] for i in origins], hops, walk, sorted(wanted), selection)
     start = _decode(after, mark) if after is not None else 0

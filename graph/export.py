@@ -42,7 +42,7 @@ from xml.sax.saxutils import quoteattr
 import networkx as nx
 
 from graph.build import ARTICLE, TOPIC, provider_id, topic_id
-from graph.errors import InvalidArgument
+from graph.errors import InvalidArgument, shown
 from graph.explore import looks
 from graph.traverse import Subgraph
 
@@ -156,7 +156,7 @@ def as_json(kg: KnowledgeGraph, sub: Subgraph, fmt: str, *,
         return graphology(kg, sub, walked=walked)
     if fmt == "node-link":
         return node_link(kg, sub, walked=walked)
-    raise InvalidArgument(f"unknown format {fmt!r}: expected one of {', '.join(JSON_FORMATS)}")
+    raise InvalidArgument(f"unknown format {shown(fmt)}: expected one of {', '.join(JSON_FORMATS)}")
 
 
 def iter_json(kg: KnowledgeGraph, sub: Subgraph, fmt: str, *, chunk: int = 500,
@@ -167,7 +167,7 @@ def iter_json(kg: KnowledgeGraph, sub: Subgraph, fmt: str, *, chunk: int = 500,
     runs before each chunk (a deadline may raise there). The same data :func:`as_json`
     returns (``cyjs``: the Cytoscape elements wrapped), one element a line."""
     if fmt not in (*JSON_FORMATS, "cyjs"):
-        raise InvalidArgument(f"unknown format {fmt!r}: expected one of "
+        raise InvalidArgument(f"unknown format {shown(fmt)}: expected one of "
                               f"{', '.join((*JSON_FORMATS, 'cyjs'))}")
 
     dump = _COMPACT.encode  # one encoder for every element, not one per json.dumps
@@ -422,4 +422,4 @@ def write(kg: KnowledgeGraph, sub: Subgraph, fmt: str, stream: IO[bytes], *,
         for piece in iter_json(kg, sub, fmt, walked=walked):
             stream.write(piece)
     else:
-        raise InvalidArgument(f"unknown format {fmt!r}: expected one of {', '.join(FORMATS)}")
+        raise InvalidArgument(f"unknown format {shown(fmt)}: expected one of {', '.join(FORMATS)}")

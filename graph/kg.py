@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from functools import cached_property
@@ -12,7 +13,7 @@ import networkx as nx
 from graph import explore, paths, traverse
 from graph.build import ARTICLE, PROVIDER, TOPIC, provider_id, topic_id
 from graph.compact import edge_arrays
-from graph.errors import InvalidURLError, NodeNotFound
+from graph.errors import InvalidArgument, InvalidURLError, NodeNotFound, shown
 from graph.index import ReadIndex
 from graph.normalize import provider_key, topic_slug
 from graph.report import LoadReport
@@ -24,6 +25,10 @@ if TYPE_CHECKING:
     from graph.frames import Frames
 
 __all__ = ["KnowledgeGraph"]
+
+_NODE_FORMS = "'article:<url>', 'topic:<slug>' or 'provider:<domain>', or an article URL"
+# Ids the API gives that name no node: a storyline's and an edge's ('KIND:<source>-><target>').
+_NOT_A_NODE = re.compile(r"(storyline):|(RELATED|PUBLISHED_BY|TAGGED|SAME_STORY):")
 
 
 def _text(method: str, value: object, what: str) -> None:
@@ -107,9 +112,9 @@ class KnowledgeGraph:
             pass
         article = self.article(node) if isinstance(node, str) else None
         if article is not None:
-            raise NodeNotFound(f"no node {node!r}: that is an article's URL; its node is "
-                               f"{article!r} (kg[kg.article(url)])")
-        raise NodeNotFound(f"no node {node!r}: expected a node id such as 'article:<url>', "
+            raise NodeNotFound(f"no node {shown(node)}: that is an article's URL; its node "
+                               f"is {article!r} (kg[kg.article(url)])")
+        raise NodeNotFound(f"no node {shown(node)}: expected a node id such as 'article:<url>', "
                            "'topic:<slug>' or 'provider:<domain>'")
 
     # -- lookups: each returns a node id, or None ----------------------------
@@ -168,10 +173,15 @@ class KnowledgeGraph:
         node = (self.topic(ref) if ref.startswith(f"{TOPIC}:")
                 else self.provider(ref) if ref.startswith(f"{PROVIDER}:") else self.article(ref))
         if node is None and not missing_ok:
-            raise NodeNotFound(
-                f"no node {ref!r}: expected a node id such as 'article:<url>', "
-                "'topic:<slug>' or 'provider:<domain>', or an article URL"
-            )
+            other = _NOT_A_NODE.match(ref)
+            if other is not None:
+                what = ("a storyline's id (its stories are its members)" if other.group(1)
+                        else "an edge's id (KIND:<source id>-><target id>; start from one of "
+                             "its ends)")
+                raise InvalidArgument(f"{shown(ref)} is {what}, not a node's: expected a "
+                                      f"node id such as {_NODE_FORMS}")
+            raise NodeNotFound(f"no node {shown(ref)}: expected a node id such as "
+                               f"{_NODE_FORMS}")
         return node
 
     def mentions(self, node: str, phrase: str) -> bool:

@@ -126,7 +126,7 @@ def canonical_url(url: str) -> str:
     if not scheme or not hostport:
         raise InvalidURLError(
             f"{shown(url)} is not an absolute URL: expected a scheme and a host, "
-            "like 'https://example.com/story'"
+            f"like 'https://example.com/story'{_how_to_write(text)}"
         )
     if scheme not in _DEFAULT_PORTS:  # a link to a story: javascript: or data: would run
         raise InvalidURLError(f"{shown(url)} is not a web URL: its scheme is {scheme!r}; expected "
@@ -143,6 +143,27 @@ def canonical_url(url: str) -> str:
     query = "&".join(_escaped(p) for p in parts.query.split("&")
                      if p and not _is_tracking(p))
     return f"{scheme}://{netloc}{path}" + (f"?{query}" if query else "")
+
+
+# A URL as other writers wrap it (Markdown's <...> and [text](...)) or leave its scheme out
+# (a feed's `//host/path`, a hand-written `www.host/path`).
+_WRAPPED = re.compile(r"<(?P<angle>[^<>\s]+)>|\[[^\]]*\]\((?P<link>[^()\s]+)\)")
+_NO_SCHEME = re.compile(r"(?://)?(?P<rest>(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,}(?::\d+)?"
+                        r"(?:[/?#]\S*)?)")
+
+
+def _how_to_write(text: str) -> str:
+    """How to write a URL that other writers wrapped or wrote without its scheme; ""."""
+    wrapped = _WRAPPED.fullmatch(text.strip())
+    if wrapped is not None and wrapped["angle"] is not None:
+        return (f"; it is the URL in angle brackets, as Markdown and email write one: write "
+                f"{shown(wrapped['angle'])} alone")
+    if wrapped is not None:
+        return f"; it is a Markdown link: write its URL, {shown(wrapped['link'])}, alone"
+    bare = _NO_SCHEME.fullmatch(text.strip())
+    if bare is not None:
+        return f"; write it with its scheme: {shown('https://' + bare['rest'])}"
+    return ""
 
 
 def has_credentials(url: str) -> bool:

@@ -1010,8 +1010,17 @@ def _yaml_hint(reason: str, text: str, mark: Any, first_line: int) -> str | None
     name but do not say how to fix."""
     if "exceeded maximum nesting depth" in reason:  # libyaml's limit of 1,000 levels
         return _TOO_DEEP_TO_READ
+    if "scanning a quoted scalar" in reason and "end of stream" in reason and mark is not None:
+        lines = text.split("\n")  # `title: "Unfinished`: its mark is where the quote opens
+        quote = lines[mark.line][mark.column:mark.column + 1] if mark.line < len(lines) else ""
+        if quote in ("'", '"'):
+            return (f"the quote ({quote}) opening the value on line {mark.line + first_line} is "
+                    "never closed, so the lines below are read as its text: close it where "
+                    "the value ends, or, if it is part of the text, quote the whole value "
+                    "with the other quote")
     if "mapping values are not allowed" in reason:  # title: Note: a colon
-        return "quote a value holding ': ' (a colon and a space): title: \"...\""
+        return (_indented_field_hint(text.split("\n"), mark, first_line)
+                or "quote a value holding ': ' (a colon and a space): title: \"...\"")
     if "mappings for merging" in reason:  # `<<: text`
         return ("a '<<' key merges a mapping into this one (<<: *base); quote it to use "
                 "'<<' as a key of its own: '<<': ...")
@@ -1037,6 +1046,30 @@ def _yaml_hint(reason: str, text: str, mark: Any, first_line: int) -> str | None
     lines = text.split("\n")
     return _opening_hint(lines, mark.line) or _no_break_indent_hint(lines, mark.line,
                                                                     first_line)
+
+
+_INDENTED_FIELD = re.compile(r"(?P<indent>[ ]+)(?P<key>[^\s#:'\"\[\]{}-][^:]*):(?:[ \t]|$)")
+
+
+def _indented_field_hint(lines: list[str], mark: Any, first_line: int) -> str | None:
+    """For a `key: value` line indented under a line whose value is text (` webUrl:`
+    under `title: T`), which YAML reads as more of that text: where to start it."""
+    if mark is None or mark.line >= len(lines):
+        return None
+    line = lines[mark.line].rstrip("\r")
+    field = _INDENTED_FIELD.match(line)
+    above = next((i for i in range(mark.line - 1, -1, -1)
+                  if not _BLANK_OR_COMMENT.fullmatch(lines[i].rstrip("\r"))), None)
+    if field is None or above is None:
+        return None
+    holder = _KEY_VALUE.match(lines[above].rstrip("\r"))
+    if holder is None or len(field["indent"]) <= len(holder["lead"]) - len(
+            holder["lead"].lstrip(" ")):
+        return None
+    key = holder["lead"].strip().removeprefix("-").strip().rstrip(":").strip()
+    return (f"line {mark.line + first_line} ({shown(line.strip())}) is indented under line "
+            f"{above + first_line} ({shown(lines[above].strip())}), whose value is text, so "
+            f"it is read as more of that text: start it where {key!r} starts")
 
 
 # What YAML reads a value opening so as, when text follows it on the line (`title: [Video]
@@ -1626,6 +1659,20 @@ _URL_LIKE = frozenset(n.lower() for n in (*OTHER_URL_NAMES, "webUrl", "web_url",
                                           "originalUrl", "original_url"))
 
 
+def url_type_problem(value: Any) -> str | None:
+    """What is wrong with a URL field's value that is not text (a list, a mapping, a
+    number, a boolean, as other tools write one), and what is allowed; None for text or
+    no value."""
+    if value is None or isinstance(value, str):
+        return None
+    kind = ("a list" if isinstance(value, list) else "a mapping" if isinstance(value, dict)
+            else "a boolean" if isinstance(value, bool)
+            else "a number" if isinstance(value, int | float) else type(value).__name__)
+    written = str(value).lower() if isinstance(value, bool) else shown(value)  # as YAML has it
+    return (f"must be text (one http(s) URL), got {kind} {written}: write the "
+            "article's URL alone, like 'https://example.com/story'")
+
+
 def _record_problem(fields: dict[str, Any]) -> str | None:
     """Return why a record cannot be loaded, or None when it can.
 
@@ -1634,6 +1681,10 @@ def _record_problem(fields: dict[str, Any]) -> str | None:
     """
     if not any(isinstance(fields.get(k), str) and fields[k].strip()
                for k in ("webUrl", "originalUrl")):
+        for key in ("webUrl", "originalUrl"):
+            problem = url_type_problem(fields.get(key))
+            if problem is not None:  # it has one, of the wrong type: "no URL" misled
+                return f"record has no valid URL: {key} {problem}"
         reason = "record has no URL: expected a 'webUrl' or 'originalUrl' field"
         named = next((k for k in fields if isinstance(k, str) and k.lower() in _URL_LIKE
                       and k not in ("webUrl", "originalUrl")), None)

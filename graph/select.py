@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from graph.kg import KnowledgeGraph
     from graph.search import SearchHits
 
-__all__ = ["Selection", "ORDERS", "select_articles", "checked", "CHECK_EVERY",
+__all__ = ["Selection", "check_selection", "ORDERS", "select_articles", "checked", "CHECK_EVERY",
            "order_articles", "search", "search_by_scan", "provider_topics", "articles_of",
            "must_be_topic", "must_be_provider"]
 
@@ -54,6 +54,23 @@ class Selection:
     min_quality: float | None = None
     category: str | None = None
     is_stub: bool | None = None
+
+    def __post_init__(self) -> None:
+        for name, what in (("topics", "topic (a slug or name)"),
+                           ("providers", "provider (a domain)")):
+            given = getattr(self, name)
+            if given is not None and not isinstance(given, tuple):
+                # One given alone is one, not the topics of its characters ("ai": 'a', 'i')
+                object.__setattr__(self, name, (given,) if isinstance(given, str)
+                                   else tuple(given))
+            # An empty list matched no article, unsaid (a form with every box cleared sends it).
+            if getattr(self, name) is not None and not getattr(self, name):
+                raise InvalidArgument(f"{name} is empty: give at least one {what}, or leave "
+                                      f"{name} out to keep articles of any {name[:-1]}")
+        if isinstance(self.category, str) and not self.category.strip():
+            # "" kept the articles with no category and "   " none, unsaid
+            raise InvalidArgument("category is empty: give one, like 'news', or leave "
+                                  "category out")
 
     @property
     def empty(self) -> bool:
@@ -81,7 +98,7 @@ class Selection:
         providers = _resolve_all(kg.provider, self.providers, must_be_provider)
         after = _utc(self.published_after, "publishedAfter")
         before = _utc(self.published_before, "publishedBefore")
-        category = self.category.lower() if self.category is not None else None
+        category = self.category.strip().lower() if self.category is not None else None
 
         def keep(node: str) -> bool:
             data = g.nodes[node]
@@ -108,6 +125,15 @@ class Selection:
             return True
 
         return keep
+
+
+def check_selection(selection: Any, name: str) -> None:
+    """Refuse a ``where`` that is no :class:`Selection` (a dict in the GraphQL filter's
+    shape raised AttributeError from deep inside), naming what was given."""
+    if selection is not None and not isinstance(selection, Selection):
+        raise TypeError(f"{name} takes a graph.select.Selection (or None for every article); "
+                        f"got {type(selection).__name__} {selection!r:.60}: e.g. "
+                        "Selection(topics=('ai',))")
 
 
 def _resolve_all(lookup, refs: Iterable[str] | None,
@@ -157,7 +183,7 @@ def order_articles(kg: KnowledgeGraph, nodes: Iterable[str],
                    order: str = "PUBLISHED_AT_DESC") -> list[str]:
     """Return article ids sorted by an order from :data:`ORDERS`; ties go by id."""
     if order not in ORDERS:
-        raise InvalidArgument(f"unknown order {order!r}: expected one of {', '.join(ORDERS)}")
+        raise InvalidArgument(f"unknown order {shown(order)}: expected one of {', '.join(ORDERS)}")
     g = kg.nx
     nodes = sorted(nodes)  # the final tie-break, kept by the stable sorts below
     if order == "TITLE_ASC":

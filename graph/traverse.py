@@ -19,7 +19,7 @@ from graph.analytics import SAME_STORY
 from graph.budget import Budget
 from graph.build import ARTICLE, PUBLISHED_BY, RELATED, TAGGED
 from graph.normalize import mentions_tokens
-from graph.select import Selection
+from graph.select import Selection, check_selection
 from graph.walk import Rule, adjacency, check_hops, check_kinds, check_via, reach, shortest
 
 if TYPE_CHECKING:
@@ -81,6 +81,7 @@ def _within(
     check_hops(hops)
     walk = check_via(via)
     wanted = check_kinds(kinds)
+    check_selection(where, "where")
     index = kg.index
     origin = index.pos[str(kg.resolve(start))]
     phrase = mentions_tokens(mentions) if mentions is not None else None

@@ -37,7 +37,7 @@ import numpy as np
 from graph.analytics import SAME_STORY
 from graph.budget import Budget
 from graph.build import ARTICLE, EDGE_KINDS, PROVIDER, TOPIC
-from graph.errors import InvalidArgument
+from graph.errors import InvalidArgument, shown
 from graph.index import CSR, WALK_ORDER, csr_of, gather
 
 if TYPE_CHECKING:
@@ -73,7 +73,7 @@ def check_via(via: Iterable[str] | None) -> tuple[str, ...]:
     for kind in via:
         name = str(kind).upper()
         if name not in WALK_KINDS:
-            raise InvalidArgument(f"unknown edge kind {kind!r}: expected any of {allowed}")
+            raise InvalidArgument(f"unknown edge kind {shown(kind)}: expected any of {allowed}")
         kinds.add(name)
     if not kinds:
         raise InvalidArgument(f"via is empty: give at least one of {allowed}")
@@ -90,18 +90,21 @@ def check_kinds(kinds: Iterable[str] | None) -> frozenset[str]:
     bad = out - set(NODE_KINDS)
     if bad:
         raise InvalidArgument(
-            f"unknown node kind {sorted(bad)[0]!r}: expected any of {', '.join(NODE_KINDS)}"
+            f"unknown node kind {shown(sorted(bad)[0])}: expected any of {', '.join(NODE_KINDS)}"
         )
+    if not out:  # it kept nothing: "0 results", as if none were near
+        raise InvalidArgument(f"kinds is empty: give at least one of {', '.join(NODE_KINDS)}, "
+                              "or leave kinds out for the default")
     return out
 
 
 def check_hops(hops: int, *, low: int = 1, high: int | None = None, name: str = "hops") -> int:
     """Return ``hops`` when it is an int within ``[low, high]``, else raise InvalidArgument."""
     if isinstance(hops, bool) or not isinstance(hops, int):
-        raise InvalidArgument(f"{name} must be an integer, got {hops!r}")
+        raise InvalidArgument(f"{name} must be an integer, got {shown(hops)}")
     if hops < low or (high is not None and hops > high):
         allowed = f"{low} to {high}" if high is not None else f"at least {low}"
-        raise InvalidArgument(f"{name} must be {allowed}, got {hops!r}")
+        raise InvalidArgument(f"{name} must be {allowed}, got {shown(hops)}")
     return hops
 
 

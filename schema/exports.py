@@ -127,8 +127,18 @@ def _date(value: str | None, name: str) -> datetime | None:
         raise graph.InvalidArgument(f"{name}: {e}") from e
 
 
+# What each parameter of several values names, for the error of one given empty.
+_NAMES = {"from": "a node id or an article URL", "topic": "a topic", "provider": "a provider",
+          "via": "an edge kind"}
+
+
 def _many(request: Request, name: str) -> list[str]:
-    return [v for raw in request.query_params.getlist(name) for v in raw.split(",") if v]
+    given = request.query_params.getlist(name)
+    values = [v for raw in given for v in raw.split(",") if v]
+    if given and not values:  # `?from=$ID` with $ID unset exported the whole graph
+        raise graph.InvalidArgument(f"{name} is empty: give {_NAMES[name]}, or leave {name} "
+                                    "out")
+    return values
 
 
 def hops_without_from(hops: int, name: str, example: str) -> str:
@@ -139,6 +149,7 @@ def hops_without_from(hops: int, name: str, example: str) -> str:
             "selection keeps)")
 
 
+_SHAPES = {"graphml": "GraphML", "gexf": "GEXF", "cyjs": "Cytoscape desktop's .cyjs"}
 # The export's parameters of one value; from, via, topic and provider take several.
 _ONE_VALUE = ("format", "hops", "mentions", "after", "before", "layout")
 
@@ -159,6 +170,12 @@ def _request_of(request: Request) -> ExportRequest:
                                         f"of {', '.join(export.JSON_FORMATS)}")
     elif ext in ("graphml", "gexf", "cyjs"):
         fmt = ext
+        asked = q.get("format")
+        if asked is not None and asked != ext:  # it was ignored: the file was the ext's
+            raise graph.InvalidArgument(
+                f"format chooses among graph.json's formats ({', '.join(export.JSON_FORMATS)}): "
+                f"graph.{ext} is {_SHAPES[ext]}; leave format out, or ask for "
+                f"graph.json?format={shown(asked, text=True)}")
     else:
         raise graph.NodeNotFound(f"no export graph.{ext}: use graph.graphml, graph.gexf, "
                                  "graph.cyjs or graph.json")

@@ -379,6 +379,15 @@ _FORMS = ("'article:<url>', 'topic:<slug or name>', 'provider:<domain>', "
           "or an edge's 'KIND:<source id>-><target id>'")
 
 
+def id_kind(ref: str) -> str | None:
+    """The kind an id names by its form — 'article', 'topic', 'provider', 'storyline' or
+    'edge' — or None for no id's form (a URL, a typo)."""
+    if _EDGE_KIND.match(ref) and _TARGET_START.search(ref):
+        return "edge"
+    prefix, colon, rest = ref.partition(":")
+    return prefix if colon and rest and prefix in _KINDS else None
+
+
 def article_at(kg: graph.KnowledgeGraph, url: str) -> str | None:
     """Return the article node at a URL (raw, canonical or its id), None when the corpus
     has none; raise InvalidArgument when ``url`` cannot be an article's URL at all (a

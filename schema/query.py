@@ -18,7 +18,8 @@ from strawberry.types.graphql import OperationType
 
 import graph
 from graph import select
-from graph.build import PROVIDER, TOPIC
+from graph.build import ARTICLE, PROVIDER, TOPIC
+from graph.errors import shown
 from graph.normalize import MAX_PHRASE_CHARS, MAX_PHRASE_WORDS
 from schema.analytics import (
     CentralArticleConnection,
@@ -78,6 +79,7 @@ from schema.nodes import (
     article_at,
     article_page,
     find_node,
+    id_kind,
     kg_of,
     provider_at,
     topic_at,
@@ -96,6 +98,11 @@ from schema.traversal import (
 )
 
 MAX_IDS = CEILINGS["max_ids"]
+
+
+# What an id of each kind is called in a message.
+_OF_KIND = {TOPIC: "a topic's", PROVIDER: "a provider's", "storyline": "a storyline's",
+            "edge": "an edge's"}
 
 
 @strawberry.type(description="An edge kind with how many edges of it.")
@@ -194,6 +201,11 @@ class Query:
         if (url is None) == (id is None):
             raise graph.InvalidArgument("article takes exactly one of `url` or `id`")
         if id is not None:
+            other = id_kind(str(id))
+            if other not in (None, ARTICLE):  # it answered null, as for a story not held
+                raise graph.InvalidArgument(
+                    f"{shown(str(id))} is {_OF_KIND[other]} id, not an article's: "
+                    "article(id:) takes 'article:<url>'; node(id:) takes an id of any kind")
             node = find_node(kg, str(id))
             return node if isinstance(node, Article) else None
         assert url is not None  # exactly one of the two was given

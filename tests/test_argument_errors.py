@@ -160,6 +160,11 @@ SUBSCRIPTION_MISTAKES = {
               "'!!!' cannot be a topic"),
     "phrase": ('subscription { storyAdded(where: {mentions: ""}) { version } }',
                "has no letters or digits"),
+    # Taken, and told of no story ever (an empty list matched none).
+    "no topics": ('subscription { storyAdded(where: {topics: []}) { version } }',
+                  "topics is empty: give at least one topic"),
+    "storyline start": ('subscription { storyAdded(near: {from: "storyline:0123456789abcdef"})'
+                        ' { version } }', "is a storyline's id"),
 }
 
 

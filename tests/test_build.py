@@ -297,6 +297,24 @@ def test_topics_written_as_one_comma_separated_text_warn(tmp_path):
         "[AI, Privacy]"]
 
 
+@pytest.mark.parametrize("form", ["md", "json"])
+def test_topics_written_as_one_semicolon_separated_text_warn(tmp_path, form):
+    # `topics: "AI; Policing; Computer Vision"`, as a spreadsheet's or a CMS's export
+    # joins them, was one topic 'ai-policing-computer-vision', without a word.
+    write_record(tmp_path, f"a.{form}", record("a", topics="AI; Policing; Computer Vision"),
+                 form=form)
+    kg = graph.load(tmp_path)
+    assert _out_edges(kg, "article:https://news.example/a", "TAGGED") == [
+        "topic:ai-policing-computer-vision"]
+    [warning] = kg.report.warnings
+    assert warning.reason == (
+        "topics 'AI; Policing; Computer Vision' is one text, read as one topic; for several, "
+        "write a list: [AI, Policing, Computer Vision]")
+    suggested = warning.reason.split("for several, write a list: ", 1)[1]
+    assert yaml.safe_load(f"topics: {suggested}") == {
+        "topics": ["AI", "Policing", "Computer Vision"]}
+
+
 
 @pytest.mark.parametrize("written, items", [
     ("#ai, #privacy, facial recognition", ["#ai", "#privacy", "facial recognition"]),
@@ -479,6 +497,8 @@ def test_report_counts(corpus):
     ("relatedArticles", "related"), ("related_articles", "related"),
     ("publishedAt", "publishedDateTime"), ("date", "publishedDateTime"),
     ("url", "webUrl"), ("link", "webUrl"), ("tags", "topics"), ("Title", "title"),
+    # Hugo's and Jekyll's `categories: [news]`, a news API's `section`: kept unsaid before
+    ("categories", "category"), ("section", "category"),
 ])
 def test_a_field_that_looks_meant_as_one_newsgraph_reads_is_a_warning(tmp_path, field, meant):
     """Other writers' names for the record's fields (or a misspelling) would be kept in
@@ -761,3 +781,69 @@ def test_a_cold_build_shares_equal_values_as_it_adds_each_article():
                 assert value is sys.intern(value)
         assert all(t is sys.intern(t) for t in d["topics"])
     assert any(d["topics"] for d in articles)
+
+
+# -- an empty category ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("form", ["md", "json"])
+@pytest.mark.parametrize("written", ["", "   ", "\t\n"])
+def test_an_empty_category_is_no_category_with_a_warning(tmp_path, form, written):
+    # `category: ""` (a CMS export's empty column) was kept as the category '': answered
+    # "" where a record without one answers null, and `category: "  "` matched no filter.
+    write_record(tmp_path, f"a.{form}", record("a", category=written), form=form)
+    write_record(tmp_path, "b.md", record("b", category="  News "))
+    kg = graph.load(tmp_path)
+    assert kg["article:https://news.example/a"]["category"] is None
+    [warning] = kg.report.warnings
+    assert warning.path.endswith(f"a.{form}")
+    assert warning.reason == (
+        f"category dropped: it is empty ({written!r}): write one, like 'news', or leave "
+        "the field out")
+    assert kg["article:https://news.example/b"]["category"] == "News"
+
+
+def test_an_empty_category_is_no_category_when_followed_too(tmp_path):
+    write_record(tmp_path, "a.md", record("a", category="news"))
+    live = graph.follow(tmp_path)
+    live.apply([write_record(tmp_path, "a.md", record("a", category=" "))])
+    kg = live.current()
+    assert kg["article:https://news.example/a"]["category"] is None
+    assert [w.reason for w in kg.report.warnings] == [
+        "category dropped: it is empty (' '): write one, like 'news', or leave the field out"]
+
+
+# -- a provider's domain and topics of another type ------------------------------------------
+
+
+@pytest.mark.parametrize(("domain", "kind"), [(12345, "a number"),
+                                              (["a.example", "b.example"], "a list"),
+                                              ({"host": "a.example"}, "a mapping")])
+def test_a_provider_domain_that_is_not_text_is_ignored_with_a_warning(tmp_path, domain, kind):
+    # It was ignored without a word, where a domain that is no domain ('not a domain') says
+    # so: the story was filed under its URL's host, its provider's domain silently lost.
+    write_record(tmp_path, "a.md", record("a", provider={"name": "X", "domain": domain}))
+    kg = graph.load(tmp_path)
+    assert _out_edges(kg, "article:https://news.example/a", "PUBLISHED_BY") == [
+        "provider:news.example"]
+    assert [w.reason for w in kg.report.warnings] == [
+        f"provider domain ignored: expected text (a domain, like 'example.com'), got {kind} "
+        f"{domain!r}; using the URL's host"]
+
+
+@pytest.mark.parametrize("form", ["md", "json"])
+def test_topics_written_as_one_number_are_that_topic(tmp_path, form):
+    # `topics: 2024` was dropped ("topics must be a list of names, got int"), where
+    # `topics: [2024]` and `topics: AI` are read.
+    write_record(tmp_path, f"a.{form}", record("a", topics=2024), form=form)
+    kg = graph.load(tmp_path)
+    assert _out_edges(kg, "article:https://news.example/a", "TAGGED") == ["topic:2024"]
+    assert kg.report.warnings == []
+
+
+def test_topics_of_another_shape_say_what_was_found_and_what_is_allowed(tmp_path):
+    write_record(tmp_path, "a.md", record("a", topics={"AI": True, "Law": True}))
+    kg = graph.load(tmp_path)
+    assert [w.reason for w in kg.report.warnings] == [
+        "topics dropped: expected a list of names, like [AI, Privacy], got a mapping "
+        "{'AI': True, 'Law': True}"]

@@ -89,6 +89,17 @@ def test_http_where_selects_articles_with_their_topics_and_providers(client):
     ("/export/graph.json", {"via": "FOLLOWS"}, 400, "unknown edge kind 'FOLLOWS'"),
     ("/export/graph.json", {"after": "last week"}, 400, "'last week'"),
     ("/export/graph.dot", {}, 404, "no export graph.dot"),
+    # Each was dropped, and the whole graph exported (`?from=$ID` with $ID unset): refused
+    # as `--include ''` is.
+    ("/export/graph.json", {"from": ""}, 400, "from is empty: give a node id or an article "
+                                              "URL, or leave from out"),
+    ("/export/graph.json", {"topic": ""}, 400, "topic is empty: give a topic"),
+    ("/export/graph.json", {"provider": ","}, 400, "provider is empty: give a provider"),
+    ("/export/graph.json", {"via": ""}, 400, "via is empty: give an edge kind"),
+    # The format of graph.json alone: graph.graphml?format=cytoscape was GraphML, unsaid.
+    ("/export/graph.graphml", {"format": "cytoscape"}, 400,
+     "format chooses among graph.json's formats (cytoscape, graphology, node-link): "
+     "graph.graphml is GraphML; leave format out, or ask for graph.json?format=cytoscape"),
 ])
 def test_http_errors_say_what_is_allowed(client, path, params, status, message):
     response = client.get(path, params=params)

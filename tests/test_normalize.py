@@ -548,3 +548,22 @@ def test_phrase_does_not_match_its_words_run_together(phrase):
     glued = "".join(phrase)
     kg = _one_article(f"about {glued} today")
     assert not kg.mentions("article:https://n.example/1", " ".join(phrase))
+
+
+@pytest.mark.parametrize(("written", "says"), [
+    ("<https://news.example/a>", "it is the URL in angle brackets, as Markdown and email "
+                                 "write one: write 'https://news.example/a' alone"),
+    ("[A story](https://news.example/a)", "it is a Markdown link: write its URL, "
+                                          "'https://news.example/a', alone"),
+    ("www.news.example/a", "write it with its scheme: 'https://www.news.example/a'"),
+    ("news.example/world/a", "write it with its scheme: 'https://news.example/world/a'"),
+    ("//news.example/a", "write it with its scheme: 'https://news.example/a'"),
+])
+def test_a_url_as_other_writers_wrap_or_shorten_it_says_how_to_write_it(written, says):
+    # Each said only "is not an absolute URL: expected a scheme and a host", a Markdown
+    # link copied from a note or a feed's scheme-less link among them.
+    with pytest.raises(graph.InvalidURLError) as caught:
+        canonical_url(written)
+    message = str(caught.value)
+    assert message.startswith(f"{written!r} is not an absolute URL")
+    assert message.endswith(says), message

@@ -12,7 +12,7 @@ from conftest import record, write_record
 
 import graph
 from graph.ingest import ingest
-from graph.select import Selection
+from graph.select import Selection, select_articles
 
 
 @pytest.fixture
@@ -76,3 +76,46 @@ def test_load_and_follow_refuse_a_progress_that_is_not_callable(tmp_path, progre
         graph.load(tmp_path, progress=progress)
     with pytest.raises(TypeError, match=r"progress takes a callable"):
         graph.follow(tmp_path, progress=progress)
+
+
+START = "article:https://news.example/a"
+
+
+@pytest.mark.parametrize("call", ["within", "within_paths", "neighborhood"])
+@pytest.mark.parametrize("where", [{"topics": ["ai"]}, "ai"])
+def test_a_walk_refuses_a_where_that_is_no_selection(live, call, where):
+    # It raised AttributeError: 'dict' object has no attribute 'empty' (a notebook writes
+    # the GraphQL filter's shape, where={"topics": [...]}).
+    kg = live.current()
+    walk = {"within": lambda: kg.within(START, where=where),
+            "within_paths": lambda: kg.within_paths(START, where=where),
+            "neighborhood": lambda: graph.explore.expand(kg, START, selection=where)}[call]
+    with pytest.raises(TypeError, match=r"takes a graph.select.Selection \(or None for every "
+                                        rf"article\); got {type(where).__name__} "):
+        walk()
+    assert kg.within(START, where=Selection(topics=("ai",))) == []
+
+
+def test_exclude_given_one_id_alone_excludes_it(tmp_path):
+    # A str was read as the ids of its characters: nothing excluded, silently.
+    write_record(tmp_path, "a.md", record("a", related=["https://news.example/b"]))
+    write_record(tmp_path, "b.md", record("b"))
+    kg = graph.load(tmp_path)
+    b = "article:https://news.example/b"
+    assert b in kg.neighborhood(START).nodes
+    assert b not in kg.neighborhood(START, exclude=b).nodes
+    assert kg.neighborhood(START, exclude=b).nodes == kg.neighborhood(START, exclude=[b]).nodes
+
+
+@pytest.mark.parametrize("name", ["topics", "providers"])
+def test_a_selection_given_one_topic_or_provider_alone_keeps_it(tmp_path, name):
+    # Selection(topics="ai") was read as the topics 'a' and 'i': nothing kept, silently;
+    # Selection(providers="news.example") as the domains 'n', 'e', ... ('.' refused).
+    write_record(tmp_path, "a.md", record("a", topics=["AI"]))
+    write_record(tmp_path, "b.md", record("b", host="other.example"))
+    kg = graph.load(tmp_path)
+    one = {"topics": "ai", "providers": "news.example"}[name]
+    alone = select_articles(kg, Selection(**{name: one}))
+    assert alone == ["article:https://news.example/a"]
+    assert select_articles(kg, Selection(**{name: [one]})) == alone
+    assert Selection(**{name: one}) == Selection(**{name: (one,)})

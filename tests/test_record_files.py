@@ -196,6 +196,21 @@ def test_toml_front_matter_is_refused_naming_it(tmp_path):
     ("title: @someone said\nwebUrl: https://o.example/n\n", 2,
      "while scanning for the next token found character that cannot start any token",
      "quote a value that starts with '@': YAML reserves it"),
+    # A field indented under one holding text is read as more of that text: to quote the
+    # title, as the colon's hint said, fixed nothing.
+    ("title: T\n  webUrl: https://o.example/n\n", 3,
+     "mapping values are not allowed in this context",
+     "line 3 ('webUrl: https://o.example/n') is indented under line 2 ('title: T'), whose "
+     "value is text, so it is read as more of that text: start it where 'title' starts"),
+    ("title: T\nwebUrl: https://o.example/n\nprovider:\n  name: X\n   domain: x.example\n", 6,
+     "mapping values are not allowed in this context",
+     "line 6 ('domain: x.example') is indented under line 5 ('name: X'), whose value is "
+     "text, so it is read as more of that text: start it where 'name' starts"),
+    ('title: "Unfinished\nwebUrl: https://o.example/n\n', 2,
+     "while scanning a quoted scalar found unexpected end of stream",
+     "the quote (\") opening the value on line 2 is never closed, so the lines below are "
+     "read as its text: close it where the value ends, or, if it is part of the text, "
+     "quote the whole value with the other quote"),
     ("title: T\nwebUrl: https://o.example/n\nx: !foo bar\n", 4,
      "could not determine a constructor for the tag '!foo'",
      "only YAML's standard tags are read (!!str, !!int, !!float, !!bool, !!null, "

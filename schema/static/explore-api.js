@@ -49,6 +49,22 @@ export class GraphQLError extends Error {
   }
 }
 
+// The largest neighborhood `limit` the server takes, once it has said: a server started
+// with --max-neighborhood below the page's 200 or 2,000 refuses those (LIMIT_EXCEEDED, with
+// its max), and every question after is asked within it.
+let neighborhoodMax = null;
+export function neighborhoodLimit(n) {
+  return neighborhoodMax == null ? n : Math.min(n, neighborhoodMax);
+}
+
+function withinLimits(query, variables) {
+  if (neighborhoodMax == null) return JSON.stringify({ query, variables });
+  const capped = { ...variables };
+  if (typeof capped.limit === "number") capped.limit = neighborhoodLimit(capped.limit);
+  return JSON.stringify({ query: query.replace(/\blimit: (\d+)/g, (_, n) => `limit: ${neighborhoodLimit(Number(n))}`),
+    variables: capped });
+}
+
 export async function gql(query, variables = {}) {
   return (await gqlAt(query, variables)).data;
 }
@@ -63,7 +79,7 @@ export async function gqlAt(query, variables = {}) {
   pending.set(number, question);
   paintServerStatus();
   try {
-    const body = JSON.stringify({ query, variables });
+    let body = withinLimits(query, variables);
     let lastAnswer = performance.now();
     for (let tries = 0; ; tries++) {
       let answer;
@@ -93,6 +109,15 @@ export async function gqlAt(query, variables = {}) {
         await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
         continue;
       }
+      if (error && ext.code === "LIMIT_EXCEEDED" && ext.limit === "maxNeighborhood" && Number.isInteger(ext.max)
+          && ext.max >= 1 && (neighborhoodMax == null || ext.max < neighborhoodMax)) {
+        neighborhoodMax = ext.max;
+        const again = withinLimits(query, variables);
+        if (again !== body) {
+          body = again;
+          continue;
+        }
+      }
       if (error) throw new GraphQLError(error);
       return { data: answer.data, version: (answer.extensions || {}).graphVersion || null };
     }
@@ -105,6 +130,15 @@ export async function gqlAt(query, variables = {}) {
 
 // No answer from the server: no connection, or a proxy in front of it saying it is not there.
 class Unreachable extends Error {}
+
+// A request body past what the server (or a proxy in front of it) takes: HTTP 413. Its
+// message is the server's, when it sent one; a caller may ask again with less.
+export class TooLarge extends Error {
+  constructor(message) {
+    super(message);
+    this.code = "LIMIT_EXCEEDED";
+  }
+}
 
 async function ask(body) {
   let response;
@@ -119,6 +153,15 @@ async function ask(body) {
   }
   if ([502, 503, 504].includes(response.status) && !(response.headers.get("content-type") || "").includes("json")) {
     throw new Unreachable(`HTTP ${response.status}`);
+  }
+  if (response.status === 413) {
+    let said = null;
+    try {
+      said = ((await response.json()).errors || [])[0].message;
+    } catch (err) {
+      // a proxy's page, not the server's JSON
+    }
+    throw new TooLarge(said || "the server refused the request as too large (HTTP 413)");
   }
   try {
     return await response.json();

@@ -244,7 +244,7 @@ export function installLive({ graph, gql, gqlAt, el, $, endpoint, nodeFields, ed
       const batch = ids.slice(i, i + EDGE_BATCH);
       const fields = batch.map((_, k) => `n${k}: neighborhood(from: [$id${k}], hops: 1, limit: ${FIRST_PAGE}) {
         truncated cursor edges { ${edgeFields} } }` + (withNode
-        ? ` s${k}: neighborhood(from: [$id${k}], hops: 0) { nodes { ${nodeFields} } }` : "")).join("\n");
+        ? ` s${k}: neighborhood(from: [$id${k}], hops: 0, limit: 1) { nodes { ${nodeFields} } }` : "")).join("\n");
       const vars = batch.map((_, k) => `$id${k}: ID!`).join(", ");
       let answer;
       try {

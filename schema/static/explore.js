@@ -11,7 +11,7 @@
 // explore-filters.js, explore-drag.js, explore-live.js), next to the /graphql client
 // (explore-api.js) and DOM helpers (explore-dom.js). window.newsgraphExplorer exposes the
 // state for the browser tests.
-import { ENDPOINT, gql, gqlAt, gqlWhenReady, setBusy } from "./explore-api.js";
+import { ENDPOINT, TooLarge, gql, gqlAt, gqlWhenReady, neighborhoodLimit, setBusy } from "./explore-api.js";
 import { fold } from "./explore-fold.js";
 import { $, el, isolated, recordName, short } from "./explore-dom.js";
 import { FACET_FIELDS, facetsOf, installFilters } from "./explore-filters.js";
@@ -21,7 +21,10 @@ import { installLive } from "./explore-live.js";
 
 (function () {
   const MAX_PAGES = 20; // within() pages of 100 followed for one highlight
-  const LIMIT_PARAM = Number(new URL(window.location.href).searchParams.get("limit")) || null;
+  // A link's limit: a whole number from 1, at most the schema's 2,000 (`?limit=2.5` or `-3`
+  // was sent as written, and every draw refused).
+  const LIMIT_ASKED = Number(new URL(window.location.href).searchParams.get("limit"));
+  const LIMIT_PARAM = Number.isInteger(LIMIT_ASKED) && LIMIT_ASKED >= 1 ? Math.min(LIMIT_ASKED, 2000) : null;
   const EXPAND_LIMIT = LIMIT_PARAM || 200;
   const DRAW_LIMIT = LIMIT_PARAM || 2000;
   // Past these counts each frame costs too much (measured in docs/browser.md): edges are hidden
@@ -461,7 +464,8 @@ import { installLive } from "./explore-live.js";
     const shown = graph.filterNodes((n, a) => !isHidden(a)).length;
     $("#status").classList.remove("error");
     $("#status").textContent = `${graph.order} nodes · ${graph.size} edges drawn` +
-      (shown < graph.order ? ` · ${graph.order - shown} hidden` : "") + (walkNote() ? ` · ${walkNote()}` : "");
+      (shown < graph.order ? ` · ${graph.order - shown} hidden` : "") + (walkNote() ? ` · ${walkNote()}` : "") +
+      (nothingNewNote() ? ` · ${nothingNewNote()}` : "");
     // Past a few thousand edges each frame of a pan or zoom draws them all: hide them while
     // the camera moves (measured in docs/browser.md).
     // Labels too past HEAVY_NODES nodes: sigma draws the frame after the move (labels, edges,
@@ -482,6 +486,16 @@ import { installLive } from "./explore-live.js";
   const NODE_FIELDS = `node { id ${FACET_FIELDS} } kind label hops degree`;
   const EDGE_FIELDS = "id source target kind evidence";
   let walk = null; // the last draw or expansion: { ids, hops, limit, via, exclude, cursor, reached, count }
+  // The node whose last expansion added nothing (no node, no edge): the status line says so
+  // until the next draw or expansion (a click that changed nothing looked like one not taken).
+  let nothingNew = null;
+
+  function nothingNewNote() {
+    if (!nothingNew || !graph.hasNode(nothingNew.id)) return "";
+    const label = short(graph.getNodeAttribute(nothingNew.id, "label"), 40);
+    const along = nothingNew.via ? ` along ${nothingNew.via.join(", ")}` : "";
+    return `“${label}”: nothing new, all its neighbours${along} are drawn`;
+  }
 
   // What the last walk left out, while its limit cut it short (the status line keeps it,
   // whatever redraws the line meanwhile). One hop around one node: its edges drawn of all it
@@ -500,22 +514,47 @@ import { installLive } from "./explore-live.js";
   }
 
   // The subgraph around `ids` less what is drawn already, with the edges attaching it.
-  // Past EXCLUDE_MAX drawn nodes the list would not fit the server's request-body limit
-  // (64 KiB by default): the walk is asked without it and what is drawn already is skipped here.
+  // `exclude` lists the drawn nodes, up to EXCLUDE_BYTES of JSON: the server refuses a
+  // request body past its limit (64 KiB by default) with 413, and an id is a URL of any
+  // length (300 drawn stories of 290-character URLs were 89 KB). The drawn neighbours of `ids`
+  // come first (what the walk reaches first); what is left out and comes back anyway is
+  // skipped here (addGraph draws nothing twice). A 413 all the same (a server or proxy
+  // taking less) is asked again with the first half of the list, down to none.
   // The pages of one walk repeat its first page's `exclude`, as its cursor expects.
-  const EXCLUDE_MAX = 800;
+  const EXCLUDE_BYTES = 40000;
+  const utf8 = new TextEncoder();
   function excludeFor(ids) {
-    if (graph.order > EXCLUDE_MAX) return null;
-    return graph.nodes().filter((d) => !ids.includes(d));
+    const seeds = new Set(ids);
+    const near = new Set();
+    ids.forEach((id) => {
+      if (graph.hasNode(id)) graph.forEachNeighbor(id, (n) => { if (!seeds.has(n)) near.add(n); });
+    });
+    const out = [];
+    let bytes = 2;
+    for (const n of [...near, ...graph.nodes().filter((d) => !seeds.has(d) && !near.has(d))]) {
+      bytes += utf8.encode(JSON.stringify(n)).length + 1;
+      if (bytes > EXCLUDE_BYTES) break;
+      out.push(n);
+    }
+    return out;
   }
 
   async function fetchNeighborhood(ids, hops, limit, after = null, via = null, exclude = excludeFor(ids)) {
-    const data = await gql(`query ($from: [ID!]!, $hops: Int!, $limit: Int!, $exclude: [ID!], $after: String, $via: [EdgeKind!]) {
-      neighborhood(from: $from, hops: $hops, limit: $limit, exclude: $exclude, after: $after, via: $via) {
-        nodes { ${NODE_FIELDS} } edges { ${EDGE_FIELDS} } truncated cursor } }`,
-    { from: ids, hops, limit, exclude, after, via });
-    const sub = data.neighborhood;
-    return { ...sub, nodes: sub.nodes.map(({ node, ...drawn }) => ({ ...node, ...drawn, id: node.id })) };
+    for (;;) {
+      let data;
+      try {
+        data = await gql(`query ($from: [ID!]!, $hops: Int!, $limit: Int!, $exclude: [ID!], $after: String, $via: [EdgeKind!]) {
+          neighborhood(from: $from, hops: $hops, limit: $limit, exclude: $exclude, after: $after, via: $via) {
+            nodes { ${NODE_FIELDS} } edges { ${EDGE_FIELDS} } truncated cursor } }`,
+        { from: ids, hops, limit, exclude, after, via });
+      } catch (err) {
+        if (!(err instanceof TooLarge) || !exclude || !exclude.length) throw err;
+        exclude = exclude.length > 1 ? exclude.slice(0, exclude.length >> 1) : null;
+        continue;
+      }
+      const sub = data.neighborhood;
+      return { ...sub, exclude, nodes: sub.nodes.map(({ node, ...drawn }) => ({ ...node, ...drawn, id: node.id })) };
+    }
   }
 
   // Add one page of a walk; when the walk is done, every node short of its last hop has had
@@ -542,9 +581,9 @@ import { installLive } from "./explore-live.js";
     showOverview(false);
     const center = positionOf(id) || freeSpot();
     const limit = hops > 1 ? DRAW_LIMIT : EXPAND_LIMIT;
-    const exclude = excludeFor([id]);
-    const sub = await fetchNeighborhood([id], hops, limit, null, null, exclude);
-    walk = { ids: [id], hops, limit, via: null, exclude, cursor: null, reached: [], count: 0 };
+    const sub = await fetchNeighborhood([id], hops, limit);
+    walk = { ids: [id], hops, limit: neighborhoodLimit(limit), via: null, exclude: sub.exclude, cursor: null, reached: [], count: 0 };
+    nothingNew = null;
     addGraph(sub.nodes.filter((n) => n.id === id), [], center);
     graph.mergeNodeAttributes(id, { ...center, expanded: true });
     const fresh = takePage(sub, center);
@@ -556,6 +595,7 @@ import { installLive } from "./explore-live.js";
   // Draw the next page of the last walk that its limit cut short.
   async function drawMore() {
     if (!walk || !walk.cursor) return [];
+    nothingNew = null;
     const sub = await fetchNeighborhood(walk.ids, walk.hops, walk.limit, walk.cursor, walk.via, walk.exclude);
     const fresh = takePage(sub, positionOf(walk.ids[0]));
     relayout(true);
@@ -564,12 +604,17 @@ import { installLive } from "./explore-live.js";
 
   // One hop around `id`, along every kind of edge or only along `via` (a list of kinds).
   async function expand(id, via = null) {
-    if (!via && expanded.has(id)) return [];
+    if (!via && expanded.has(id)) {
+      nothingNew = { id, via: null };
+      updateStatus();
+      return [];
+    }
     graph.setNodeAttribute(id, "expanded", true);
-    const exclude = excludeFor([id]);
-    const sub = await fetchNeighborhood([id], 1, EXPAND_LIMIT, null, via, exclude);
-    walk = { ids: [id], hops: 1, limit: EXPAND_LIMIT, via, exclude, cursor: null, reached: [], count: sub.nodes.length };
+    const sub = await fetchNeighborhood([id], 1, EXPAND_LIMIT, null, via);
+    walk = { ids: [id], hops: 1, limit: neighborhoodLimit(EXPAND_LIMIT), via, exclude: sub.exclude, cursor: null, reached: [], count: sub.nodes.length };
+    const edges = graph.size;
     const fresh = addGraph(sub.nodes, sub.edges, positionOf(id));
+    nothingNew = fresh.length || graph.size > edges || sub.truncated ? null : { id, via };
     walk.cursor = sub.truncated ? sub.cursor : null;
     $("#more").hidden = !walk.cursor;
     if (!walk.cursor && !via) expanded.add(id);
@@ -1131,6 +1176,7 @@ import { installLive } from "./explore-live.js";
     $("#highlight-from").textContent = "none yet";
     view.marks = null;
     walk = null;
+    nothingNew = null;
     $("#more").hidden = true;
     $("#filter-results").replaceChildren();
     $("#path-results").replaceChildren();
