@@ -51,7 +51,7 @@ __all__ = ["measure", "measure_copy", "new_record", "check_present", "report",
 
 TARGET_RECORDS_PER_S, TARGET_P99_RATIO = 1000.0, 2.0
 DOMAIN = "ingest-bench.example"
-INGEST = "mutation($r: [JSON!]!) { ingest(records: $r) { status id error } }"
+INGEST = "mutation($r: [JSON!]!) { ingest(records: $r) { status articleId error } }"
 FIRST = 10  # articles per answer, as bench/http.py asks
 
 
@@ -221,9 +221,9 @@ def _ingest(clients: list[_Client], records: list[dict[str, Any]], batch: int,
                 for result in answer["data"]["ingest"]:
                     statuses[result["status"]] += 1
                     if result["status"] in ("CREATED", "UPDATED", "UNCHANGED"):
-                        acknowledged.append((done, result["id"]))
+                        acknowledged.append((done, result["articleId"]))
                     else:
-                        problems.append(f"{result['id']}: {result['error']}")
+                        problems.append(f"{result['articleId']}: {result['error']}")
 
     began = time.perf_counter()
     threads = [threading.Thread(target=push, args=(c,)) for c in clients]

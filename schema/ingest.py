@@ -29,7 +29,9 @@ class IngestResult:
         "NOT_ATTEMPTED (the batch reached its time limit before this record, or while it "
         "waited for the folder another batch or change held: nothing of it was written, "
         "and sending it again is safe)."))
-    id: strawberry.ID | None = strawberry.field(description="The article's node id.")
+    article_id: strawberry.ID | None = strawberry.field(description=(
+        "The article's node id. Not `id`: this answer is not the "
+        "article, and a normalizing cache such as Relay's keys an object by its `id`."))
     error: str | None = strawberry.field(description="Why it was rejected or not attempted.")
     version: str | None = strawberry.field(description=(
         "The graph version holding the result (null when rejected or not attempted, and "
@@ -48,7 +50,8 @@ class IngestResult:
     def of(cls, outcome: files.Outcome, version: str | None) -> IngestResult:
         ok = outcome.status not in (files.REJECTED, files.NOT_ATTEMPTED) and outcome.visible
         return cls(status=outcome.status,
-                   id=strawberry.ID(outcome.id) if outcome.id is not None else None,
+                   article_id=(strawberry.ID(outcome.id) if outcome.id is not None
+                               else None),
                    error=outcome.error, version=version if ok else None,
                    visible=outcome.visible, warnings=list(outcome.warnings))
 

@@ -30,7 +30,7 @@ from graph.records import DEFAULT_MAX_FILE_BYTES, list_files, parse_file
 
 __all__ = ["push", "PushSummary"]
 
-INGEST = "mutation($r: [JSON!]!) { ingest(records: $r) { status id error warnings } }"
+INGEST = "mutation($r: [JSON!]!) { ingest(records: $r) { status articleId error warnings } }"
 # Under the server's default 64 KB request body, with room for the query and escaping; a
 # record longer than that goes alone, under the larger limit of a request bearing the
 # ingest token (maxIngestBytes, 16 MB).

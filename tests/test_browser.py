@@ -434,6 +434,30 @@ def test_a_two_hop_drawing_keeps_its_labels_apart(server, kg, open_page, tmp_pat
     p.check_clean()
 
 
+def test_the_drawing_keeps_its_nodes_and_labels_clear_of_the_legend(server, open_page, tmp_path):
+    # The seed story as a new user opens it: its Computer Vision topic was drawn at the
+    # bottom edge, under the legend, its label hidden by "size: degree · click: expand".
+    p = open_page(server)
+    page = p.page
+    _open_explorer(p, server, f"?node={SEED_ID}")
+    _wait_idle(page)
+    graph_box = page.locator("#graph").bounding_box()
+    legend_box = page.locator("#legend").bounding_box()
+    legend = {"x": legend_box["x"] - graph_box["x"], "y": legend_box["y"] - graph_box["y"],
+              "w": legend_box["width"], "h": legend_box["height"]}
+    points = page.evaluate("newsgraphExplorer.graph.nodes().map(id => "
+                           "({text: id, ...newsgraphExplorer.viewportOf(id)}))")
+    nodes = [{"text": n["text"], "x": n["x"] - 6, "y": n["y"] - 8, "w": 12, "h": 16}
+             for n in points]
+    labels = page.evaluate("newsgraphExplorer.labelBoxes()")
+    assert len(nodes) >= 5 and labels
+    under = [a for a, _ in _overlapping([*nodes, *labels, {**legend, "text": "legend"}])
+             if _ == "legend"]
+    page.screenshot(path=tmp_path / "legend.png")
+    assert under == []
+    p.check_clean()
+
+
 def test_the_explorer_shows_a_path_between_two_chosen_nodes_with_its_evidence(
         server, kg, open_page, tmp_path):
     p = open_page(server)

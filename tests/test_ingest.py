@@ -20,8 +20,8 @@ from tests.servers import stand_in
 from tests.test_live import assert_same
 
 TOKEN = "s3cret-token"
-INGEST = "mutation($r: [JSON!]!) { ingest(records: $r) { status id error version } }"
-RETRACT = "mutation($u: String!) { retract(url: $u) { status id error } }"
+INGEST = "mutation($r: [JSON!]!) { ingest(records: $r) { status articleId error version } }"
+RETRACT = "mutation($u: String!) { retract(url: $u) { status articleId error } }"
 
 
 def test_ingest_writes_one_file_per_url_and_is_idempotent(tmp_path: Path) -> None:
@@ -139,10 +139,10 @@ def test_ingest_with_the_right_token_answers_per_record(tmp_path: Path) -> None:
     with _client(tmp_path) as client:
         body = _ingest(client, [record("n"), {"title": "no url"}], f"Bearer {TOKEN}")
         first, second = body["data"]["ingest"]
-        assert first["status"] == "CREATED" and first["id"] == "article:https://news.example/n"
+        assert first["status"] == "CREATED" and first["articleId"] == "article:https://news.example/n"
         # the request ran on the version before; the record is in the version it names
         assert first["version"] != body["extensions"]["graphVersion"]
-        assert second == {"status": "REJECTED", "id": None, "version": None,
+        assert second == {"status": "REJECTED", "articleId": None, "version": None,
                           "error": "record has no URL: expected a 'webUrl' or 'originalUrl' "
                                    "field"}
         again = _ingest(client, [record("n")], f"Bearer {TOKEN}")
@@ -360,7 +360,7 @@ def test_a_batch_past_the_request_deadline_answers_each_records_real_outcome(
         results = (body.get("data") or {}).get("ingest")
         assert results is not None, body
         assert len(results) == len(stories)
-        reported = {r["id"] for r in results if r["status"] == "CREATED"}
+        reported = {r["articleId"] for r in results if r["status"] == "CREATED"}
         not_attempted = [r for r in results if r["status"] == "NOT_ATTEMPTED"]
         assert len(reported) + len(not_attempted) == len(stories)
         assert all("not attempted" in r["error"] for r in not_attempted)
@@ -391,7 +391,7 @@ def test_a_mutation_whose_batch_never_gets_the_folder_answers_by_its_deadline(
     results = body["data"]["ingest"]
     assert [r["status"] for r in results] == ["NOT_ATTEMPTED", "NOT_ATTEMPTED"]
     assert all("waiting for the folder" in r["error"] for r in results)
-    assert [r["id"] for r in results] == ["article:https://news.example/held0",
+    assert [r["articleId"] for r in results] == ["article:https://news.example/held0",
                                           "article:https://news.example/held1"]
     folder = tmp_path / "ingested"  # written ahead, then removed: no file, temporary or not
     assert not folder.exists() or list(folder.iterdir()) == []
@@ -408,7 +408,7 @@ def test_a_mutation_whose_apply_runs_past_its_deadline_answers_written_not_visib
     from tests.live_helpers import wait_for
 
     query = ("mutation($r: [JSON!]!) { ingest(records: $r) "
-             "{ status id error version visible } }")
+             "{ status articleId error version visible } }")
     with _client(tmp_path, timeout=0.3) as client:  # type: ignore[arg-type]
         live = client.app.state.live  # type: ignore[attr-defined]
         real = live._advance
@@ -432,7 +432,7 @@ def test_a_mutation_whose_apply_runs_past_its_deadline_answers_written_not_visib
             t.join()
         [body] = answered
         assert body["data"]["ingest"] == [{
-            "status": "CREATED", "id": "article:https://news.example/late", "error": None,
+            "status": "CREATED", "articleId": "article:https://news.example/late", "error": None,
             "version": None, "visible": False}]
         node = "query { node(id: \"article:https://news.example/late\") { id } }"
         wait_for(lambda: client.post("/graphql", json={"query": node}).json()["data"]["node"],
@@ -480,8 +480,8 @@ def _deadline_answer(attempts_per_request: list[int]
         seen.append([r["webUrl"] for r in records])
         n = attempts_per_request[min(len(seen), len(attempts_per_request)) - 1]
         late = "not attempted: the batch reached its time limit of 0.05 s before this record"
-        ingested = [{"status": "CREATED", "id": f"article:{r['webUrl']}", "error": None}
-                    if i < n else {"status": "NOT_ATTEMPTED", "id": None, "error": late}
+        ingested = [{"status": "CREATED", "articleId": f"article:{r['webUrl']}", "error": None}
+                    if i < n else {"status": "NOT_ATTEMPTED", "articleId": None, "error": late}
                     for i, r in enumerate(records)]
         return 200, json.dumps({"data": {"ingest": ingested}}).encode()
 

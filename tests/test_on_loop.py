@@ -114,7 +114,7 @@ def test_one_that_takes_longer_on_the_loop_is_run_again_in_a_thread(kg, started,
 
 
 def test_a_mutation_never_runs_on_the_event_loop(kg, started):
-    mutation = 'mutation { retract(ids: ["article:none"]) { id } }'
+    mutation = 'mutation { retract(ids: ["article:none"]) { articleId } }'
     with TestClient(create_app(kg, Settings())) as client:
         for _ in range(3):
             client.post("/graphql", json={"query": mutation})

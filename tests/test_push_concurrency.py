@@ -46,7 +46,7 @@ class _StandIn:
             self.lock.notify_all()
             self.lock.wait_for(lambda: len(self.flying) >= self.together, timeout=self.guard)
         try:
-            return [{"status": "CREATED", "id": f"article:{r['webUrl']}", "error": None,
+            return [{"status": "CREATED", "articleId": f"article:{r['webUrl']}", "error": None,
                      "warnings": []} for r in records]
         finally:
             with self.lock:

@@ -12,7 +12,7 @@ import graph
 # -- a long record, pushed ----------------------------------------------------------------------
 
 TOKEN = "ingest-token"
-INGEST = "mutation($r: [JSON!]!) { ingest(records: $r) { status id error } }"
+INGEST = "mutation($r: [JSON!]!) { ingest(records: $r) { status articleId error } }"
 LONG_READ = {"title": "A long read", "webUrl": "https://long.example/read",
              "body": "word " * 40_000}  # 200 KB: a long-form story with its text
 

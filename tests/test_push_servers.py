@@ -130,7 +130,7 @@ class _Loading(_Handler):
                     b'{"code": "NOT_READY", "status": "loading"}}]}')
             status, extra = 503, [("Retry-After", "0")]
         else:
-            body = (b'{"data": {"ingest": [{"status": "CREATED", "id": "article:https://'
+            body = (b'{"data": {"ingest": [{"status": "CREATED", "articleId": "article:https://'
                     b'push.example/good", "error": null, "warnings": []}]}}')
             status, extra = 200, []
         self.send_response(status)

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 import graph
-from schema.query import execute
+from schema.query import execute, schema
 
 CORPUS = Path(__file__).parent / "fixtures" / "corpus"
 S = "article:https://www.sixthtone.com/news/1/school-scanners"
@@ -134,6 +134,28 @@ def test_a_drawn_node_is_not_the_node_it_draws(kg):
     assert nodes[0] == {"hops": 0, "node": {"__typename": "Provider", "id": SIXTH_TONE}}
     message = error_of(kg, '{ neighborhood(from: ["provider:sixthtone.com"]) { nodes { id } } }')
     assert "Cannot query field 'id' on type 'GraphNode'" in message
+
+
+def test_every_type_with_a_field_named_id_is_a_node():
+    # Relay's store keys every object by its `id` field, whatever the field's type or
+    # nullability: an ingest answer's `id` (the article's) merged the result with the
+    # Article record ("conflicting types `IngestResult` and `Article`", relay-runtime).
+    from graphql import GraphQLInterfaceType, GraphQLObjectType
+
+    gql = schema._schema
+    node = gql.get_type("Node")
+    with_id_not_node = sorted(
+        t.name for t in gql.type_map.values()
+        if isinstance(t, GraphQLObjectType | GraphQLInterfaceType)
+        and not t.name.startswith("__") and "id" in t.fields
+        and t is not node and node not in t.interfaces)
+    assert with_id_not_node == []
+
+
+def test_an_ingest_answer_names_its_article_without_an_id_of_its_own():
+    fields = schema._schema.get_type("IngestResult").fields
+    assert "id" not in fields
+    assert str(fields["articleId"].type) == "ID"
 
 
 def test_traversal_lives_on_traversable(kg):

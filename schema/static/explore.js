@@ -237,6 +237,9 @@ import { installLive } from "./explore-live.js";
     defaultDrawNodeHover: drawHover,
     minCameraRatio: 0.02,
     maxCameraRatio: 20,
+    // Sigma's 30 px put a node on the bottom edge under the legend (and its label), and one
+    // on the top edge under the status line: both lie over the canvas, ~36 px deep.
+    stagePadding: 50,
   });
   // Sigma stacks seven full-size canvases; a software-composited browser blends every visible
   // one over the whole drawing area each frame, drawn on or not (docs/browser.md measures it).

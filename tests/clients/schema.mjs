@@ -23,13 +23,14 @@ for (const { where, query } of queries) {
   }
 }
 
-// Global Object Identification: Node is exactly { id }, and every type with an id is a Node.
+// Global Object Identification: Node is exactly { id }, and every type with a field named
+// id is a Node: Relay's store keys an object by that field whatever its type (an `id: ID`
+// on another type merges that object with the node of that id).
 const node = schema.getType("Node");
 const withIdNotNode = [];
 for (const type of Object.values(schema.getTypeMap())) {
   if (type.name.startsWith("__") || !(isObjectType(type) || isInterfaceType(type))) continue;
-  const id = type.getFields().id;
-  if (!id || String(id.type) !== "ID!") continue;
+  if (!type.getFields().id) continue;
   const implementsNode = type === node || type.getInterfaces().some((i) => i.name === "Node");
   if (!implementsNode) withIdNotNode.push(type.name);
 }
