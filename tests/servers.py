@@ -174,12 +174,13 @@ class Served:
 
 
 def serve_on_any_port(*args: str, env: dict[str, str] | None = None,
-                      within: float = 60) -> Served:
+                      within: float = 60, port: int = 0) -> Served:
     """Start `newsgraph serve ARGS --port 0`: the system gives it a free port as it binds
     (no race with another socket, which :func:`free_port` has), and it says which. Return
     once it has said so (``within`` a hang guard); the caller stops it
-    (:meth:`Served.stop`, or its own signal, then :meth:`Served.output`)."""
-    proc = subprocess.Popen([str(NEWSGRAPH), "serve", *args, "--port", "0"],
+    (:meth:`Served.stop`, or its own signal, then :meth:`Served.output`). ``port``: that
+    port instead (a restart where clients are connected)."""
+    proc = subprocess.Popen([str(NEWSGRAPH), "serve", *args, "--port", str(port)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                             env=env)
     lines: list[str] = []
