@@ -18,6 +18,7 @@ from graph.index import ReadIndex
 from graph.normalize import provider_key, topic_slug
 from graph.report import LoadReport
 from graph.select import Selection
+from graph.walk import EDGE_ID_KIND
 
 if TYPE_CHECKING:
     from graph.analytics import Analytics
@@ -28,7 +29,7 @@ __all__ = ["KnowledgeGraph"]
 
 _NODE_FORMS = "'article:<url>', 'topic:<slug>' or 'provider:<domain>', or an article URL"
 # Ids the API gives that name no node: a storyline's and an edge's ('KIND:<source>-><target>').
-_NOT_A_NODE = re.compile(r"(storyline):|(RELATED|PUBLISHED_BY|TAGGED|SAME_STORY):")
+_NOT_A_NODE = re.compile(f"(storyline):|{EDGE_ID_KIND.pattern}")
 
 
 def _text(method: str, value: object, what: str) -> None:

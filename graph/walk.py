@@ -29,6 +29,7 @@ The walk is vectorised over the read index's CSR rows (numpy), one level at a ti
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Generator, Iterable, Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -43,12 +44,14 @@ from graph.index import CSR, WALK_ORDER, csr_of, gather
 if TYPE_CHECKING:
     from graph.kg import KnowledgeGraph
 
-__all__ = ["WALK_KINDS", "NODE_KINDS", "Rule", "Level", "levels", "reach", "Parents", "shortest",
-           "path_to",
+__all__ = ["WALK_KINDS", "EDGE_ID_KIND", "NODE_KINDS", "Rule", "Level", "levels", "reach",
+           "Parents", "shortest", "path_to",
            "adjacency", "firsts", "check_via", "check_kinds", "check_hops"]
 
 # SAME_STORY (derived: syndicated copies) is a kind like the others, walked when named.
 WALK_KINDS = (*WALK_ORDER, SAME_STORY)
+# The start of an edge's id, 'KIND:<source id>-><target id>' (the API's edge ids).
+EDGE_ID_KIND = re.compile(f"({'|'.join(WALK_KINDS)}):")
 NODE_KINDS = (ARTICLE, PROVIDER, TOPIC)
 # A level with more neighbour entries than this is read in chunks, the clock read between.
 CHUNK = 1 << 17

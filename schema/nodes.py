@@ -27,6 +27,7 @@ from graph.build import ARTICLE, PROVIDER, TOPIC, provider_id, topic_id
 from graph.errors import shown
 from graph.normalize import canonical_url
 from graph.traverse import Edge, edge
+from graph.walk import EDGE_ID_KIND
 from schema.connections import Connection
 from schema.inputs import (
     MAX_HOPS,
@@ -368,7 +369,6 @@ def node_of(kg: graph.KnowledgeGraph, node_id: str) -> Traversable:
     return view
 
 
-_EDGE_KIND = re.compile(r"(RELATED|PUBLISHED_BY|TAGGED|SAME_STORY):")
 # Where an edge id's target may start. A URL may hold '->' and even '->article:', so each
 # such place is tried (an edge's ends are nodes of the graph: at most one split is one);
 # past a few, the id is no edge's (each try hashes the id once).
@@ -382,7 +382,7 @@ _FORMS = ("'article:<url>', 'topic:<slug or name>', 'provider:<domain>', "
 def id_kind(ref: str) -> str | None:
     """The kind an id names by its form — 'article', 'topic', 'provider', 'storyline' or
     'edge' — or None for no id's form (a URL, a typo)."""
-    if _EDGE_KIND.match(ref) and _TARGET_START.search(ref):
+    if EDGE_ID_KIND.match(ref) and _TARGET_START.search(ref):
         return "edge"
     prefix, colon, rest = ref.partition(":")
     return prefix if colon and rest and prefix in _KINDS else None
@@ -430,7 +430,7 @@ def find_node(kg: graph.KnowledgeGraph, ref: str) -> Node | None:
     article, a topic's slug or name, a provider's domain, www. form or URL. The object
     answers with its canonical id. A malformed id raises InvalidArgument.
     """
-    kind = _EDGE_KIND.match(ref)
+    kind = EDGE_ID_KIND.match(ref)
     if kind is not None:
         ends = ref[kind.end():]
         splits = [m.start() for m in _TARGET_START.finditer(ends) if m.start() > 0]
@@ -477,7 +477,7 @@ def _encoded(ref: str) -> str:
     except (binascii.Error, ValueError):  # UnicodeDecodeError is a ValueError
         return ""
     prefix, colon, rest = text.partition(":")
-    if not (colon and rest and (prefix.lower() in _KINDS or _EDGE_KIND.match(text))):
+    if not (colon and rest and (prefix.lower() in _KINDS or EDGE_ID_KIND.match(text))):
         return ""
     ours = f"{prefix.lower()}:{rest}" if prefix.lower() in _KINDS else text
     return (f"; it is base64 for {shown(text)}: send an id as the `id` field gives it, not "
